@@ -1,0 +1,420 @@
+package cli
+
+import (
+	"fmt"
+	"io"
+	"net/url"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"deskchat/engine"
+	"deskchat/store"
+)
+
+func cmdAsk(c *cmdEnv, args []string) error {
+	fs := c.flags("[flags] [PROMPT...]   (prompt from the arguments, else from stdin)")
+	provider := fs.String("provider", "", "name of a stored provider (or \""+engine.SimulatorName+"\")")
+	baseURL := fs.String("base-url", "", "OpenAI-compatible base URL to use without a stored provider")
+	model := fs.String("model", "", "model name (default: the provider's model)")
+	keyEnv := fs.String("api-key-env", "", "environment variable holding the API key (default: the provider's, else OPENAI_API_KEY)")
+	convID := fs.String("conversation", "", "continue the conversation with this id")
+	fs.Bool("new", true, "start a new conversation (the default)")
+	system := fs.String("system", "", "system prompt")
+	fs.Bool("no-cache", false, "do not answer from the response cache")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	prompt := strings.Join(fs.Args(), " ")
+	if prompt == "" {
+		b, err := io.ReadAll(c.Stdin)
+		if err != nil {
+			return fmt.Errorf("read the prompt from stdin: %w", err)
+		}
+		prompt = string(b)
+	}
+	if strings.TrimSpace(prompt) == "" {
+		return usagef("no prompt: give it as arguments or on stdin")
+	}
+	if *baseURL != "" && *provider != "" {
+		return usagef("use either --provider or --base-url, not both")
+	}
+
+	var opts engine.SendOptions
+	opts.Provider, opts.Model, opts.System = *provider, *model, *system
+	if *baseURL != "" {
+		if err := checkURL(*baseURL); err != nil {
+			return err
+		}
+		if *model == "" {
+			return usagef("--base-url needs --model")
+		}
+		env := *keyEnv
+		if env == "" {
+			env = "OPENAI_API_KEY"
+		}
+		opts.Endpoint = &store.Provider{Name: *baseURL, Kind: store.KindCompatible, BaseURL: *baseURL, Model: *model, KeyEnv: env}
+	} else if *keyEnv != "" {
+		return usagef("--api-key-env goes with --base-url; a stored provider names its key variable with \"providers add --key-env\"")
+	}
+
+	st, err := c.store()
+	if err != nil {
+		return err
+	}
+	id := *convID
+	if id == "" {
+		conv, err := st.CreateConversation(store.Conversation{SystemPrompt: *system})
+		if err != nil {
+			return err
+		}
+		id = conv.ID
+	}
+	eng := engine.New(st, c.EngineOptions)
+	events, err := eng.Send(c.Context, id, prompt, opts)
+	if err != nil {
+		if *convID == "" {
+			st.DeleteConversation(id) // nothing was sent: leave no empty conversation behind
+		}
+		return err
+	}
+	endsWithNewline := true
+	for ev := range events {
+		switch ev := ev.(type) {
+		case engine.Delta:
+			if ev.Text != "" {
+				io.WriteString(c.Stdout, ev.Text)
+				endsWithNewline = strings.HasSuffix(ev.Text, "\n")
+			}
+		case engine.Done:
+			if !endsWithNewline {
+				io.WriteString(c.Stdout, "\n")
+			}
+			return nil
+		case engine.Stopped:
+			if !endsWithNewline {
+				io.WriteString(c.Stdout, "\n")
+			}
+			return errStopped
+		case engine.Failed:
+			if !endsWithNewline {
+				io.WriteString(c.Stdout, "\n")
+			}
+			return ev.Err
+		}
+	}
+	return nil
+}
+
+func checkURL(raw string) error {
+	u, err := url.Parse(raw)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return usagef("%q is not a base URL; it should look like http://localhost:11434/v1", raw)
+	}
+	return nil
+}
+
+type conversationJSON struct {
+	ID        string    `json:"id"`
+	Title     string    `json:"title"`
+	Provider  string    `json:"provider"`
+	Model     string    `json:"model"`
+	CreatedAt time.Time `json:"created_at"`
+	UpdatedAt time.Time `json:"updated_at"`
+}
+
+func cmdList(c *cmdEnv, args []string) error {
+	fs := c.flags("[--json]")
+	asJSON := fs.Bool("json", false, "print JSON")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return usagef("unexpected argument %q", fs.Arg(0))
+	}
+	st, err := c.store()
+	if err != nil {
+		return err
+	}
+	convs, err := st.Conversations()
+	if err != nil {
+		return err
+	}
+	if *asJSON {
+		out := make([]conversationJSON, 0, len(convs))
+		for _, cv := range convs {
+			out = append(out, conversationJSON{cv.ID, cv.Title, cv.Provider, cv.Model, cv.CreatedAt, cv.UpdatedAt})
+		}
+		return writeJSON(c.Stdout, out)
+	}
+	tw := tabwriter.NewWriter(c.Stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "ID\tUPDATED\tMODEL\tTITLE")
+	for _, cv := range convs {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", cv.ID, cv.UpdatedAt.Local().Format("2006-01-02 15:04"), cv.Model, oneLine(cv.Title, 60))
+	}
+	return tw.Flush()
+}
+
+type messageJSON struct {
+	ID           string    `json:"id"`
+	Seq          uint64    `json:"seq"`
+	Role         string    `json:"role"`
+	Content      string    `json:"content"`
+	Reasoning    string    `json:"reasoning,omitempty"`
+	State        string    `json:"state"`
+	Provider     string    `json:"provider"`
+	Model        string    `json:"model"`
+	Finish       string    `json:"finish,omitempty"`
+	Error        string    `json:"error,omitempty"`
+	PromptTokens int       `json:"prompt_tokens,omitempty"`
+	OutputTokens int       `json:"output_tokens,omitempty"`
+	CreatedAt    time.Time `json:"created_at"`
+}
+
+func cmdShow(c *cmdEnv, args []string) error {
+	fs := c.flags("ID [--json]")
+	asJSON := fs.Bool("json", false, "print JSON")
+	if err := parse(fs, reorder(args)); err != nil {
+		return err
+	}
+	if fs.NArg() != 1 {
+		return usagef("show needs one conversation id (see \"deskchat list\")")
+	}
+	st, err := c.store()
+	if err != nil {
+		return err
+	}
+	id := fs.Arg(0)
+	conv, err := st.Conversation(id)
+	if err != nil {
+		return fmt.Errorf("there is no conversation %q; \"deskchat list\" shows the ids", id)
+	}
+	msgs, err := st.Messages(id)
+	if err != nil {
+		return err
+	}
+	if *asJSON {
+		out := make([]messageJSON, 0, len(msgs))
+		for _, m := range msgs {
+			out = append(out, messageJSON{m.ID(), m.Seq, string(m.Role), m.Content, m.Reasoning, string(m.State), m.Provider, m.Model, m.Finish, m.Error, m.PromptTokens, m.OutputTokens, m.CreatedAt})
+		}
+		return writeJSON(c.Stdout, out)
+	}
+	fmt.Fprintf(c.Stdout, "# %s\n", conv.Title)
+	for _, m := range msgs {
+		head := string(m.Role)
+		if m.Model != "" {
+			head += " · " + m.Model
+		}
+		if m.State != store.StateDone {
+			head += " · " + string(m.State)
+		}
+		fmt.Fprintf(c.Stdout, "\n## %s (%s)\n\n%s\n", head, m.CreatedAt.Local().Format("2006-01-02 15:04"), m.Content)
+		if m.Error != "" {
+			fmt.Fprintf(c.Stdout, "\n[%s]\n", m.Error)
+		}
+	}
+	return nil
+}
+
+// reorder moves flags before positional arguments so "show ID --json" works
+// like "show --json ID".
+func reorder(args []string) []string {
+	var flags, pos []string
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		switch {
+		case a == "--":
+			pos = append(pos, args[i+1:]...)
+			i = len(args)
+		case strings.HasPrefix(a, "-"):
+			flags = append(flags, a)
+			if (a == "--data-dir" || a == "-data-dir") && i+1 < len(args) {
+				flags = append(flags, args[i+1])
+				i++
+			}
+		default:
+			pos = append(pos, a)
+		}
+	}
+	return append(flags, pos...)
+}
+
+type providerJSON struct {
+	Name       string `json:"name"`
+	Kind       string `json:"kind"`
+	BaseURL    string `json:"base_url"`
+	Model      string `json:"model"`
+	KeyEnv     string `json:"key_env,omitempty"`
+	APIVersion string `json:"api_version,omitempty"`
+	Default    bool   `json:"default"`
+}
+
+func cmdProviders(c *cmdEnv, args []string) error {
+	if len(args) == 0 {
+		return usagef("providers needs list, add, remove or default")
+	}
+	sub, args := args[0], args[1:]
+	c.name = "providers " + sub
+	switch sub {
+	case "list":
+		return providersList(c, args)
+	case "add":
+		return providersAdd(c, args)
+	case "remove":
+		return providersRemove(c, args)
+	case "default":
+		return providersDefault(c, args)
+	}
+	return usagef("unknown providers command %q: use list, add, remove or default", sub)
+}
+
+func providersList(c *cmdEnv, args []string) error {
+	fs := c.flags("[--json]")
+	asJSON := fs.Bool("json", false, "print JSON")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	st, err := c.store()
+	if err != nil {
+		return err
+	}
+	ps, err := st.Providers()
+	if err != nil {
+		return err
+	}
+	def, err := st.Setting(store.SettingDefaultProvider)
+	if err != nil {
+		return err
+	}
+	if *asJSON {
+		out := make([]providerJSON, 0, len(ps))
+		for _, p := range ps {
+			out = append(out, providerJSON{p.Name, p.Kind, p.BaseURL, p.Model, p.KeyEnv, p.APIVersion, p.Name == def})
+		}
+		return writeJSON(c.Stdout, out)
+	}
+	tw := tabwriter.NewWriter(c.Stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "NAME\tKIND\tBASE URL\tMODEL\tKEY FROM")
+	for _, p := range ps {
+		name := p.Name
+		if p.Name == def {
+			name += " (default)"
+		}
+		key := "-"
+		if p.KeyEnv != "" {
+			key = "$" + p.KeyEnv
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", name, p.Kind, p.BaseURL, p.Model, key)
+	}
+	fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", engine.SimulatorLabel, store.KindSimulator, "-", engine.SimulatorModel, "-")
+	return tw.Flush()
+}
+
+func providersAdd(c *cmdEnv, args []string) error {
+	fs := c.flags("NAME --kind openai|azure|compatible --base-url URL --model M [--key-env VAR] [--api-version V]")
+	kind := fs.String("kind", store.KindCompatible, "openai, azure or compatible")
+	baseURL := fs.String("base-url", "", "base URL, e.g. http://localhost:11434/v1 (Azure: https://RESOURCE.openai.azure.com)")
+	model := fs.String("model", "", "default model (Azure: the deployment name)")
+	keyEnv := fs.String("key-env", "", "environment variable that holds the API key")
+	apiVersion := fs.String("api-version", "", "Azure API version (default "+engine.DefaultAzureAPIVersion+")")
+	if err := parse(fs, reorderAdd(args)); err != nil {
+		return err
+	}
+	if fs.NArg() != 1 {
+		return usagef("providers add needs one NAME")
+	}
+	name := strings.TrimSpace(fs.Arg(0))
+	if name == "" || name == engine.SimulatorName {
+		return usagef("%q cannot be used as a provider name", name)
+	}
+	switch *kind {
+	case store.KindOpenAI:
+	case store.KindAzure, store.KindCompatible:
+		if *baseURL == "" {
+			return usagef("--kind %s needs --base-url", *kind)
+		}
+	default:
+		return usagef("--kind must be openai, azure or compatible, not %q", *kind)
+	}
+	if *baseURL != "" {
+		if err := checkURL(*baseURL); err != nil {
+			return err
+		}
+	}
+	if *model == "" {
+		return usagef("providers add needs --model")
+	}
+	if strings.HasPrefix(*keyEnv, "sk-") || strings.ContainsAny(*keyEnv, " =") {
+		return usagef("--key-env takes the NAME of an environment variable (like OPENAI_API_KEY), not the key itself")
+	}
+	st, err := c.store()
+	if err != nil {
+		return err
+	}
+	p := store.Provider{Name: name, Kind: *kind, BaseURL: *baseURL, Model: *model, Models: []string{*model}, KeyEnv: *keyEnv, APIVersion: *apiVersion}
+	if err := st.PutProvider(p); err != nil {
+		return err
+	}
+	if def, err := st.Setting(store.SettingDefaultProvider); err == nil && def == "" {
+		if err := st.SetSetting(store.SettingDefaultProvider, name); err != nil {
+			return err
+		}
+	}
+	fmt.Fprintf(c.Stderr, "Added provider %s.\n", name)
+	return nil
+}
+
+// reorderAdd lets NAME come before the flags ("providers add NAME --kind ...").
+func reorderAdd(args []string) []string {
+	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
+		return append(append([]string(nil), args[1:]...), args[0])
+	}
+	return args
+}
+
+func providersRemove(c *cmdEnv, args []string) error {
+	fs := c.flags("NAME")
+	if err := parse(fs, reorder(args)); err != nil {
+		return err
+	}
+	if fs.NArg() != 1 {
+		return usagef("providers remove needs one NAME")
+	}
+	st, err := c.store()
+	if err != nil {
+		return err
+	}
+	name := fs.Arg(0)
+	if err := st.DeleteProvider(name); err != nil {
+		return err
+	}
+	if def, err := st.Setting(store.SettingDefaultProvider); err == nil && def == name {
+		if err := st.SetSetting(store.SettingDefaultProvider, ""); err != nil {
+			return err
+		}
+	}
+	fmt.Fprintf(c.Stderr, "Removed provider %s.\n", name)
+	return nil
+}
+
+func providersDefault(c *cmdEnv, args []string) error {
+	fs := c.flags("NAME")
+	if err := parse(fs, reorder(args)); err != nil {
+		return err
+	}
+	if fs.NArg() != 1 {
+		return usagef("providers default needs one NAME")
+	}
+	st, err := c.store()
+	if err != nil {
+		return err
+	}
+	name := fs.Arg(0)
+	if name != engine.SimulatorName {
+		if _, err := st.Provider(name); err != nil {
+			return err
+		}
+	}
+	return st.SetSetting(store.SettingDefaultProvider, name)
+}

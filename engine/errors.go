@@ -1,0 +1,192 @@
+package engine
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net"
+	"net/url"
+	"strings"
+	"syscall"
+
+	openai "github.com/sashabaranov/go-openai"
+)
+
+// ErrorKind classifies a provider failure.
+type ErrorKind string
+
+// Error kinds.
+const (
+	KindAuth          ErrorKind = "auth"           // 401/403: key rejected
+	KindNotFound      ErrorKind = "not_found"      // 404: model or endpoint missing
+	KindRateLimited   ErrorKind = "rate_limited"   // 429
+	KindContextLength ErrorKind = "context_length" // prompt too long for the model
+	KindBadRequest    ErrorKind = "bad_request"    // other 4xx
+	KindServer        ErrorKind = "server"         // 5xx
+	KindConnection    ErrorKind = "connection"     // could not connect / connection dropped
+	KindMalformed     ErrorKind = "malformed"      // the stream could not be understood
+	KindStreamError   ErrorKind = "stream_error"   // the provider sent an error inside the stream
+	KindIncomplete    ErrorKind = "incomplete"     // the stream ended before the answer finished
+	KindConfig        ErrorKind = "config"         // deskchat is not set up for this request
+)
+
+// ProviderError is a classified failure. Sentence is what the user reads;
+// Err is the underlying cause and never reaches the user.
+type ProviderError struct {
+	Kind     ErrorKind
+	Status   int // HTTP status, 0 when none
+	Provider string
+	Sentence string
+	Err      error
+}
+
+func (e *ProviderError) Error() string {
+	if e.Err == nil {
+		return "engine: " + string(e.Kind) + ": " + e.Sentence
+	}
+	return "engine: " + string(e.Kind) + ": " + e.Err.Error()
+}
+
+func (e *ProviderError) Unwrap() error { return e.Err }
+
+// UserMessage returns the sentence to show the user for err.
+func UserMessage(err error) string {
+	var pe *ProviderError
+	if errors.As(err, &pe) {
+		return pe.Sentence
+	}
+	if errors.Is(err, context.Canceled) {
+		return "Stopped."
+	}
+	return "Something went wrong while getting the answer."
+}
+
+// classify turns any error from a provider call into a *ProviderError.
+func classify(err error, provider, model, baseURL string) *ProviderError {
+	var pe *ProviderError
+	if errors.As(err, &pe) {
+		return pe
+	}
+	out := &ProviderError{Provider: provider, Err: err}
+	var apiErr *openai.APIError
+	var reqErr *openai.RequestError
+	switch {
+	case errors.As(err, &apiErr):
+		out.Status = apiErr.HTTPStatusCode
+		classifyStatus(out, apiErr.HTTPStatusCode, apiErr.Message, fmt.Sprint(apiErr.Code), model)
+	case errors.As(err, &reqErr):
+		out.Status = reqErr.HTTPStatusCode
+		if reqErr.HTTPStatusCode != 0 {
+			msg := ""
+			if len(reqErr.Body) > 0 && json.Valid(reqErr.Body) {
+				msg = extractErrorMessage(reqErr.Body)
+			}
+			classifyStatus(out, reqErr.HTTPStatusCode, msg, "", model)
+			if msg == "" && out.Kind != KindAuth && out.Kind != KindNotFound {
+				out.Sentence = fmt.Sprintf("%s answered with HTTP %d and a page deskchat cannot read. Check the base URL in the provider's settings.", provider, reqErr.HTTPStatusCode)
+			}
+			break
+		}
+		classifyNet(out, reqErr.Err, provider, baseURL)
+	case errors.Is(err, openai.ErrTooManyEmptyStreamMessages):
+		out.Kind = KindMalformed
+		out.Sentence = fmt.Sprintf("%s sent a stream deskchat cannot read; the answer stops here.", provider)
+	default:
+		var synErr *json.SyntaxError
+		var typeErr *json.UnmarshalTypeError
+		if errors.As(err, &synErr) || errors.As(err, &typeErr) || strings.Contains(err.Error(), "unexpected end of JSON") {
+			out.Kind = KindMalformed
+			out.Sentence = fmt.Sprintf("%s sent a malformed response; the answer stops here.", provider)
+			break
+		}
+		classifyNet(out, err, provider, baseURL)
+	}
+	return out
+}
+
+func classifyStatus(out *ProviderError, status int, msg, code, model string) {
+	p := out.Provider
+	lower := strings.ToLower(msg + " " + code)
+	switch {
+	case status == 401 || status == 403:
+		out.Kind = KindAuth
+		out.Sentence = fmt.Sprintf("The API key for %s was rejected. Check the key in the provider's settings.", p)
+	case status == 404:
+		out.Kind = KindNotFound
+		out.Sentence = fmt.Sprintf("%s has no model called %q (or the base URL is wrong). Pick another model or check the provider's settings.", p, model)
+	case strings.Contains(lower, "context_length") || strings.Contains(lower, "context length") || strings.Contains(lower, "maximum context") || strings.Contains(lower, "too many tokens"):
+		out.Kind = KindContextLength
+		out.Sentence = fmt.Sprintf("The conversation is too long for %s's context window. Start a new conversation or remove some messages.", model)
+	case status == 429:
+		out.Kind = KindRateLimited
+		out.Sentence = fmt.Sprintf("%s is limiting requests (429). Wait a moment and try again.", p)
+	case status >= 500:
+		out.Kind = KindServer
+		out.Sentence = fmt.Sprintf("%s had a server error (HTTP %d). Try again in a moment.", p, status)
+	default:
+		out.Kind = KindBadRequest
+		out.Sentence = fmt.Sprintf("%s refused the request (HTTP %d).", p, status)
+	}
+	if msg != "" && out.Kind != KindAuth {
+		out.Sentence += " It said: " + clip(msg, 300)
+	}
+}
+
+func classifyNet(out *ProviderError, err error, provider, baseURL string) {
+	out.Kind = KindConnection
+	host := baseURL
+	if u, perr := url.Parse(baseURL); perr == nil && u.Host != "" {
+		host = u.Host
+	}
+	var dnsErr *net.DNSError
+	switch {
+	case errors.As(err, &dnsErr):
+		out.Sentence = fmt.Sprintf("Cannot find the server %s. Check the base URL of %s and your network.", host, provider)
+	case errors.Is(err, syscall.ECONNREFUSED):
+		out.Sentence = fmt.Sprintf("Nothing is listening at %s. Check the base URL of %s and that the server is running.", host, provider)
+	case errors.Is(err, context.DeadlineExceeded) || isTimeout(err):
+		out.Sentence = fmt.Sprintf("%s did not answer in time.", provider)
+	default:
+		out.Sentence = fmt.Sprintf("The connection to %s was lost before the answer was complete.", provider)
+	}
+}
+
+func isTimeout(err error) bool {
+	var ne net.Error
+	return errors.As(err, &ne) && ne.Timeout()
+}
+
+// extractErrorMessage reads the message from an error object in any of the
+// shapes providers use: {"error":{"message":...}}, {"error":"..."},
+// {"message":...}.
+func extractErrorMessage(body []byte) string {
+	var v struct {
+		Error   json.RawMessage `json:"error"`
+		Message string          `json:"message"`
+	}
+	if json.Unmarshal(body, &v) != nil {
+		return ""
+	}
+	if len(v.Error) > 0 {
+		var obj struct {
+			Message string `json:"message"`
+		}
+		if json.Unmarshal(v.Error, &obj) == nil && obj.Message != "" {
+			return obj.Message
+		}
+		var s string
+		if json.Unmarshal(v.Error, &s) == nil {
+			return s
+		}
+	}
+	return v.Message
+}
+
+func clip(s string, n int) string {
+	s = strings.TrimSpace(s)
+	if len(s) <= n {
+		return s
+	}
+	return s[:n] + "…"
+}

@@ -1,0 +1,211 @@
+package engine
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"strings"
+	"time"
+
+	openai "github.com/sashabaranov/go-openai"
+
+	"deskchat/store"
+)
+
+// DefaultAzureAPIVersion is used for Azure providers that do not set one.
+const DefaultAzureAPIVersion = "2024-10-21"
+
+// OpenAI is the adapter for OpenAI, Azure OpenAI and every OpenAI-compatible
+// endpoint, built on go-openai. It keeps one http.Client for its lifetime.
+type OpenAI struct {
+	cfg    store.Provider
+	client *openai.Client
+}
+
+var _ Provider = (*OpenAI)(nil)
+
+// NewHTTPClient returns the http.Client a provider reuses for all its
+// requests. It has no overall timeout (answers stream for minutes); the
+// connection and header phases are bounded instead.
+func NewHTTPClient() *http.Client {
+	base := http.DefaultTransport.(*http.Transport).Clone()
+	base.DialContext = (&net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second}).DialContext
+	base.ResponseHeaderTimeout = 2 * time.Minute
+	base.MaxIdleConnsPerHost = 16
+	return &http.Client{Transport: &transport{base: base}}
+}
+
+// NewOpenAI builds the adapter for cfg with the given key (may be empty for
+// local servers) and http.Client.
+func NewOpenAI(cfg store.Provider, key string, hc *http.Client) *OpenAI {
+	var oc openai.ClientConfig
+	switch cfg.Kind {
+	case store.KindAzure:
+		oc = openai.DefaultAzureConfig(key, cfg.BaseURL)
+		oc.APIVersion = cfg.APIVersion
+		if oc.APIVersion == "" {
+			oc.APIVersion = DefaultAzureAPIVersion
+		}
+		oc.AzureModelMapperFunc = func(model string) string { return model } // model = deployment name
+	default:
+		oc = openai.DefaultConfig(key)
+		if cfg.BaseURL != "" {
+			oc.BaseURL = strings.TrimRight(cfg.BaseURL, "/")
+		}
+	}
+	oc.HTTPClient = hc
+	oc.EmptyMessagesLimit = 100000 // comment lines are dropped by sseNormalizer; blank separators still count
+	return &OpenAI{cfg: cfg, client: openai.NewClientWithConfig(oc)}
+}
+
+// Name implements Provider.
+func (p *OpenAI) Name() string { return p.cfg.Name }
+
+// Stream implements Provider.
+func (p *OpenAI) Stream(ctx context.Context, req Request) (Stream, error) {
+	creq := openai.ChatCompletionRequest{
+		Model:         req.Model,
+		Stream:        true,
+		StreamOptions: &openai.StreamOptions{IncludeUsage: true},
+		Temperature:   derefTemp(req.Temperature),
+	}
+	if req.MaxTokens > 0 {
+		if p.cfg.Kind == store.KindOpenAI || p.cfg.Kind == store.KindAzure {
+			creq.MaxCompletionTokens = req.MaxTokens // newer OpenAI models reject max_tokens
+		} else {
+			creq.MaxTokens = req.MaxTokens
+		}
+	}
+	for _, m := range req.Messages {
+		creq.Messages = append(creq.Messages, openai.ChatCompletionMessage{Role: string(m.Role), Content: m.Content})
+	}
+	info := &streamInfo{}
+	ctx = context.WithValue(ctx, streamInfoKey{}, info)
+	s, err := p.client.CreateChatCompletionStream(ctx, creq)
+	if err != nil {
+		return nil, classify(err, p.cfg.Name, req.Model, p.baseURL())
+	}
+	return &openAIStream{s: s, info: info, provider: p.cfg.Name, model: req.Model, baseURL: p.baseURL()}, nil
+}
+
+func (p *OpenAI) baseURL() string {
+	if p.cfg.BaseURL == "" {
+		return "https://api.openai.com/v1"
+	}
+	return p.cfg.BaseURL
+}
+
+func derefTemp(t *float32) float32 {
+	if t == nil {
+		return 0 // omitted from the request by go-openai
+	}
+	return *t
+}
+
+type openAIStream struct {
+	s        *openai.ChatCompletionStream
+	info     *streamInfo
+	provider string
+	model    string
+	baseURL  string
+
+	cur      Chunk
+	err      error
+	finished bool // a finish_reason was seen
+}
+
+// wireChunk is a chat.completion.chunk in every dialect we know: reasoning as
+// reasoning_content (DeepSeek) or reasoning (OpenRouter, Groq), usage on any
+// chunk, and an error object inside a 200 stream (OpenRouter).
+type wireChunk struct {
+	Model   string `json:"model"`
+	Choices []struct {
+		Delta struct {
+			Content          *string `json:"content"`
+			ReasoningContent *string `json:"reasoning_content"`
+			Reasoning        *string `json:"reasoning"`
+		} `json:"delta"`
+		FinishReason *string `json:"finish_reason"`
+	} `json:"choices"`
+	Usage *struct {
+		PromptTokens     int `json:"prompt_tokens"`
+		CompletionTokens int `json:"completion_tokens"`
+	} `json:"usage"`
+	Error json.RawMessage `json:"error"`
+}
+
+func (s *openAIStream) Next() bool {
+	if s.err != nil {
+		return false
+	}
+	raw, err := s.s.RecvRaw()
+	if err != nil {
+		if errors.Is(err, io.EOF) {
+			if !s.info.sawDone && !s.finished {
+				s.err = &ProviderError{Kind: KindIncomplete, Provider: s.provider, Err: io.ErrUnexpectedEOF,
+					Sentence: fmt.Sprintf("%s closed the connection before the answer was complete.", s.provider)}
+			}
+			return false
+		}
+		s.err = s.streamErr(err)
+		return false
+	}
+	var w wireChunk
+	if err := json.Unmarshal(raw, &w); err != nil {
+		s.err = &ProviderError{Kind: KindMalformed, Provider: s.provider, Err: fmt.Errorf("decode chunk: %w", err),
+			Sentence: fmt.Sprintf("%s sent a malformed response; the answer stops here.", s.provider)}
+		return false
+	}
+	if len(w.Error) > 0 && string(w.Error) != "null" {
+		msg := extractErrorMessage(append(append([]byte(`{"error":`), w.Error...), '}'))
+		if msg == "" {
+			msg = "no details given"
+		}
+		s.err = &ProviderError{Kind: KindStreamError, Provider: s.provider, Err: errors.New("error in stream: " + msg),
+			Sentence: fmt.Sprintf("%s reported an error: %s", s.provider, clip(msg, 300))}
+		return false
+	}
+	c := Chunk{Model: w.Model}
+	for _, ch := range w.Choices {
+		if ch.Delta.Content != nil {
+			c.Text += *ch.Delta.Content
+		}
+		if ch.Delta.ReasoningContent != nil {
+			c.Reasoning += *ch.Delta.ReasoningContent
+		} else if ch.Delta.Reasoning != nil {
+			c.Reasoning += *ch.Delta.Reasoning
+		}
+		if ch.FinishReason != nil && *ch.FinishReason != "" {
+			c.Finish = *ch.FinishReason
+			s.finished = true
+		}
+	}
+	if w.Usage != nil {
+		c.Usage = &Usage{PromptTokens: w.Usage.PromptTokens, CompletionTokens: w.Usage.CompletionTokens}
+	}
+	s.cur = c
+	return true
+}
+
+// streamErr classifies an error met while reading the stream body.
+func (s *openAIStream) streamErr(err error) error {
+	var apiErr *openai.APIError
+	if errors.As(err, &apiErr) && apiErr.HTTPStatusCode == 0 {
+		// `data: {"error": ...}` inside a 200 stream.
+		msg := apiErr.Message
+		if msg == "" {
+			msg = "no details given"
+		}
+		return &ProviderError{Kind: KindStreamError, Provider: s.provider, Err: err,
+			Sentence: fmt.Sprintf("%s reported an error: %s", s.provider, clip(msg, 300))}
+	}
+	return classify(err, s.provider, s.model, s.baseURL)
+}
+
+func (s *openAIStream) Current() Chunk { return s.cur }
+func (s *openAIStream) Err() error     { return s.err }
+func (s *openAIStream) Close() error   { return s.s.Close() }

@@ -1,0 +1,108 @@
+package engine
+
+import (
+	"bufio"
+	"bytes"
+	"io"
+	"net/http"
+	"strings"
+)
+
+// transport is the RoundTripper behind every provider's http.Client. It
+// normalises server-sent event streams before go-openai reads them (see
+// sseNormalizer).
+type transport struct {
+	base http.RoundTripper
+}
+
+func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
+	resp, err := t.base.RoundTrip(req)
+	if err != nil {
+		return nil, err
+	}
+	info, _ := req.Context().Value(streamInfoKey{}).(*streamInfo)
+	if info != nil {
+		info.header = resp.Header.Clone()
+	}
+	if resp.StatusCode == http.StatusOK && strings.HasPrefix(resp.Header.Get("Content-Type"), "text/event-stream") {
+		n := newSSENormalizer(resp.Body)
+		n.info = info
+		resp.Body = n
+	}
+	return resp, nil
+}
+
+// streamInfo collects what go-openai does not expose about one request: the
+// response headers and whether the stream ended with "data: [DONE]". The
+// adapter puts it in the request's context; the transport fills it in. Its
+// fields are written by the goroutine reading the stream and read by the same
+// goroutine after the read returns.
+type streamInfo struct {
+	header  http.Header
+	sawDone bool
+}
+
+type streamInfoKey struct{}
+
+// sseNormalizer passes data lines and blank lines of an SSE stream through
+// and drops comment lines (": OPENROUTER PROCESSING") and field lines other
+// than data ("event: error", "id:", "retry:").
+//
+// go-openai counts every non-data line as an "empty message", gives up after a
+// limit, and mixes non-data lines into the error it builds from a
+// `data: {"error": ...}` line, so a Groq-style `event: error` stream would lose
+// the provider's message. Dropping those lines keeps the error intact.
+type sseNormalizer struct {
+	body io.ReadCloser
+	r    *bufio.Reader
+	buf  []byte // pending output
+	err  error
+	info *streamInfo // may be nil
+}
+
+func newSSENormalizer(body io.ReadCloser) *sseNormalizer {
+	return &sseNormalizer{body: body, r: bufio.NewReaderSize(body, 64<<10)}
+}
+
+func (n *sseNormalizer) Read(p []byte) (int, error) {
+	for len(n.buf) == 0 {
+		if n.err != nil {
+			return 0, n.err
+		}
+		line, err := n.r.ReadSlice('\n')
+		if err == bufio.ErrBufferFull {
+			// A line longer than the buffer: pass it through whole.
+			rest, err2 := n.r.ReadBytes('\n')
+			line = append(append([]byte(nil), line...), rest...)
+			err = err2
+		}
+		n.err = err
+		if keepSSELine(line) {
+			n.buf = append(n.buf[:0], line...)
+			if n.info != nil && isDoneLine(line) {
+				n.info.sawDone = true
+			}
+		}
+	}
+	c := copy(p, n.buf)
+	n.buf = n.buf[c:]
+	return c, nil
+}
+
+func keepSSELine(line []byte) bool {
+	t := bytes.TrimLeft(line, " \t")
+	if len(bytes.TrimSpace(t)) == 0 {
+		return len(line) > 0 // a blank line separates events
+	}
+	if t[0] == ':' {
+		return false
+	}
+	return bytes.HasPrefix(t, []byte("data:"))
+}
+
+func (n *sseNormalizer) Close() error { return n.body.Close() }
+
+func isDoneLine(line []byte) bool {
+	t := bytes.TrimSpace(line)
+	return bytes.HasPrefix(t, []byte("data:")) && bytes.Equal(bytes.TrimSpace(t[len("data:"):]), []byte("[DONE]"))
+}

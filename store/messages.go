@@ -1,0 +1,255 @@
+package store
+
+import (
+	"bytes"
+	"encoding/binary"
+	"encoding/json"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+)
+
+// Role says who wrote a message.
+type Role string
+
+// Roles.
+const (
+	RoleSystem    Role = "system"
+	RoleUser      Role = "user"
+	RoleAssistant Role = "assistant"
+)
+
+// State is the life-cycle state of a message. User and system messages are
+// always StateDone.
+type State string
+
+// Message states.
+const (
+	StateStreaming   State = "streaming"   // being written by a live stream
+	StateDone        State = "done"        // complete
+	StateStopped     State = "stopped"     // the user stopped it; text is partial
+	StateFailed      State = "failed"      // the provider failed; text is what arrived
+	StateInterrupted State = "interrupted" // the app died while streaming
+)
+
+// Message is one message of a conversation. Seq orders messages within their
+// conversation; (ConversationID, Seq) identifies it.
+type Message struct {
+	V              int       `json:"v"`
+	ConversationID string    `json:"conversation_id"`
+	Seq            uint64    `json:"seq"`
+	Role           Role      `json:"role"`
+	Content        string    `json:"content"`
+	Reasoning      string    `json:"reasoning,omitempty"`
+	State          State     `json:"state"`
+	Provider       string    `json:"provider,omitempty"`
+	Model          string    `json:"model,omitempty"`
+	Finish         string    `json:"finish,omitempty"`
+	Error          string    `json:"error,omitempty"` // the sentence shown for a failed answer
+	PromptTokens   int       `json:"prompt_tokens,omitempty"`
+	OutputTokens   int       `json:"output_tokens,omitempty"`
+	CreatedAt      time.Time `json:"created_at"`
+	UpdatedAt      time.Time `json:"updated_at"`
+}
+
+// ID is the message's identifier as shown to users: "<conversation>-<seq>".
+func (m Message) ID() string { return m.ConversationID + "-" + strconv.FormatUint(m.Seq, 10) }
+
+// ParseMessageID splits an identifier made by Message.ID.
+func ParseMessageID(id string) (conversationID string, seq uint64, err error) {
+	i := strings.LastIndexByte(id, '-')
+	if i <= 0 {
+		return "", 0, fmt.Errorf("message id %q: %w", id, ErrNotFound)
+	}
+	seq, err = strconv.ParseUint(id[i+1:], 10, 64)
+	if err != nil {
+		return "", 0, fmt.Errorf("message id %q: %w", id, ErrNotFound)
+	}
+	return id[:i], seq, nil
+}
+
+var bucketOpenStreams = []byte("open_streams") // key: conversation id + seq, for crash recovery
+
+// AppendMessage stores m as the next message of its conversation and returns
+// it with Seq and timestamps set. A message with StateStreaming is tracked so
+// that a crash leaves it marked StateInterrupted on the next Open.
+func (s *Store) AppendMessage(m Message) (Message, error) {
+	now := s.now().UTC()
+	m.V = recordVersion
+	m.CreatedAt, m.UpdatedAt = now, now
+	if m.State == "" {
+		m.State = StateDone
+	}
+	err := s.db.Update(func(tx *bolt.Tx) error {
+		c, err := getConversation(tx, m.ConversationID)
+		if err != nil {
+			return err
+		}
+		b := tx.Bucket(bucketMessages).Bucket([]byte(m.ConversationID))
+		if b == nil {
+			return fmt.Errorf("messages of %s: %w", m.ConversationID, ErrNotFound)
+		}
+		b.FillPercent = 1.0 // append-only keys: pack pages full
+		if m.Seq, err = b.NextSequence(); err != nil {
+			return err
+		}
+		if err := putJSON(b, seqKey(m.Seq), m); err != nil {
+			return err
+		}
+		if m.State == StateStreaming {
+			if err := tx.Bucket(bucketOpenStreams).Put(openStreamKey(m.ConversationID, m.Seq), nil); err != nil {
+				return err
+			}
+		}
+		c.UpdatedAt = now
+		return putJSON(tx.Bucket(bucketConversations), []byte(c.ID), c)
+	})
+	if err != nil {
+		return Message{}, wrap("append message", err)
+	}
+	return m, nil
+}
+
+// PutMessage overwrites an existing message (matched by ConversationID and
+// Seq), e.g. to flush streamed text or to record its final state.
+func (s *Store) PutMessage(m Message) error {
+	m.V = recordVersion
+	m.UpdatedAt = s.now().UTC()
+	err := s.db.Update(func(tx *bolt.Tx) error {
+		b := tx.Bucket(bucketMessages).Bucket([]byte(m.ConversationID))
+		if b == nil || b.Get(seqKey(m.Seq)) == nil {
+			return fmt.Errorf("message %s: %w", m.ID(), ErrNotFound)
+		}
+		if err := putJSON(b, seqKey(m.Seq), m); err != nil {
+			return err
+		}
+		if m.State != StateStreaming {
+			return tx.Bucket(bucketOpenStreams).Delete(openStreamKey(m.ConversationID, m.Seq))
+		}
+		return nil
+	})
+	return wrap("put message", err)
+}
+
+// Message returns one message.
+func (s *Store) Message(conversationID string, seq uint64) (Message, error) {
+	var m Message
+	err := s.db.View(func(tx *bolt.Tx) error {
+		b := tx.Bucket(bucketMessages).Bucket([]byte(conversationID))
+		var v []byte
+		if b != nil {
+			v = b.Get(seqKey(seq))
+		}
+		if v == nil {
+			return fmt.Errorf("message %s-%d: %w", conversationID, seq, ErrNotFound)
+		}
+		return json.Unmarshal(v, &m)
+	})
+	return m, wrap("get message", err)
+}
+
+// Messages returns the messages of a conversation in order.
+func (s *Store) Messages(conversationID string) ([]Message, error) {
+	var out []Message
+	err := s.db.View(func(tx *bolt.Tx) error {
+		b := tx.Bucket(bucketMessages).Bucket([]byte(conversationID))
+		if b == nil {
+			return fmt.Errorf("conversation %s: %w", conversationID, ErrNotFound)
+		}
+		out = make([]Message, 0, b.Stats().KeyN)
+		return b.ForEach(func(_, v []byte) error {
+			var m Message
+			if err := json.Unmarshal(v, &m); err != nil {
+				return err
+			}
+			out = append(out, m)
+			return nil
+		})
+	})
+	if err != nil {
+		return nil, wrap("list messages", err)
+	}
+	return out, nil
+}
+
+// DeleteMessage removes one message.
+func (s *Store) DeleteMessage(conversationID string, seq uint64) error {
+	err := s.db.Update(func(tx *bolt.Tx) error {
+		b := tx.Bucket(bucketMessages).Bucket([]byte(conversationID))
+		if b == nil || b.Get(seqKey(seq)) == nil {
+			return fmt.Errorf("message %s-%d: %w", conversationID, seq, ErrNotFound)
+		}
+		if err := b.Delete(seqKey(seq)); err != nil {
+			return err
+		}
+		return tx.Bucket(bucketOpenStreams).Delete(openStreamKey(conversationID, seq))
+	})
+	return wrap("delete message", err)
+}
+
+func openStreamKey(conversationID string, seq uint64) []byte {
+	return append([]byte(conversationID+"\x00"), seqKey(seq)...)
+}
+
+func deleteOpenStreams(tx *bolt.Tx, conversationID string) error {
+	c := tx.Bucket(bucketOpenStreams).Cursor()
+	prefix := []byte(conversationID + "\x00")
+	for k, _ := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, _ = c.Seek(prefix) {
+		if err := c.Delete(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// recoverStreaming marks every message left in StateStreaming by a previous
+// process as StateInterrupted. Only the tracked open streams are visited, so
+// Open does not scan the history.
+func (s *Store) recoverStreaming() error {
+	err := s.db.Update(func(tx *bolt.Tx) error {
+		open := tx.Bucket(bucketOpenStreams)
+		var keys [][]byte
+		if err := open.ForEach(func(k, _ []byte) error {
+			keys = append(keys, append([]byte(nil), k...))
+			return nil
+		}); err != nil {
+			return err
+		}
+		for _, k := range keys {
+			i := bytes.IndexByte(k, 0)
+			if i < 0 || len(k) != i+9 {
+				if err := open.Delete(k); err != nil {
+					return err
+				}
+				continue
+			}
+			b := tx.Bucket(bucketMessages).Bucket(k[:i])
+			seq := binary.BigEndian.Uint64(k[i+1:])
+			if b != nil {
+				if v := b.Get(seqKey(seq)); v != nil {
+					var m Message
+					if err := json.Unmarshal(v, &m); err != nil {
+						return err
+					}
+					if m.State == StateStreaming {
+						m.State = StateInterrupted
+						if err := putJSON(b, seqKey(seq), m); err != nil {
+							return err
+						}
+					}
+				}
+			}
+			if err := open.Delete(k); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return &Error{Op: "recover", Msg: "The history file could not be checked after the last run.", Err: err}
+	}
+	return nil
+}

@@ -1,0 +1,137 @@
+package store
+
+import (
+	"encoding/json"
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+)
+
+// Provider kinds.
+const (
+	KindOpenAI     = "openai"     // api.openai.com
+	KindCompatible = "compatible" // any OpenAI-compatible base URL
+	KindAzure      = "azure"      // Azure OpenAI; Model is the deployment name
+	KindSimulator  = "simulator"  // built-in, no network
+)
+
+// Provider is a configured LLM endpoint. It never holds an API key: KeyEnv
+// names the environment variable the key is read from.
+type Provider struct {
+	V          int       `json:"v"`
+	Name       string    `json:"name"`
+	Kind       string    `json:"kind"`
+	BaseURL    string    `json:"base_url,omitempty"`
+	Model      string    `json:"model,omitempty"`  // default model
+	Models     []string  `json:"models,omitempty"` // known models, for pickers
+	KeyEnv     string    `json:"key_env,omitempty"`
+	APIVersion string    `json:"api_version,omitempty"` // Azure only
+	CreatedAt  time.Time `json:"created_at"`
+}
+
+// PutProvider creates or replaces the provider named p.Name.
+func (s *Store) PutProvider(p Provider) error {
+	p.Name = strings.TrimSpace(p.Name)
+	if p.Name == "" {
+		return &Error{Op: "put provider", Msg: "A provider needs a name.", Err: ErrNotFound}
+	}
+	p.V = recordVersion
+	err := s.db.Update(func(tx *bolt.Tx) error {
+		b := tx.Bucket(bucketProviders)
+		if old := b.Get([]byte(p.Name)); old != nil {
+			var prev Provider
+			if err := json.Unmarshal(old, &prev); err == nil {
+				p.CreatedAt = prev.CreatedAt
+			}
+		}
+		if p.CreatedAt.IsZero() {
+			p.CreatedAt = s.now().UTC()
+		}
+		return putJSON(b, []byte(p.Name), p)
+	})
+	return wrap("put provider", err)
+}
+
+// Provider returns the provider called name.
+func (s *Store) Provider(name string) (Provider, error) {
+	var p Provider
+	err := s.db.View(func(tx *bolt.Tx) error {
+		v := tx.Bucket(bucketProviders).Get([]byte(name))
+		if v == nil {
+			return fmt.Errorf("provider %q: %w", name, ErrNotFound)
+		}
+		return json.Unmarshal(v, &p)
+	})
+	if err != nil {
+		return Provider{}, &Error{Op: "get provider", Msg: fmt.Sprintf("There is no provider called %q.", name), Err: err}
+	}
+	return p, nil
+}
+
+// Providers returns all providers sorted by name.
+func (s *Store) Providers() ([]Provider, error) {
+	var out []Provider
+	err := s.db.View(func(tx *bolt.Tx) error {
+		return tx.Bucket(bucketProviders).ForEach(func(_, v []byte) error {
+			var p Provider
+			if err := json.Unmarshal(v, &p); err != nil {
+				return err
+			}
+			out = append(out, p)
+			return nil
+		})
+	})
+	if err != nil {
+		return nil, wrap("list providers", err)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out, nil
+}
+
+// DeleteProvider removes the provider called name.
+func (s *Store) DeleteProvider(name string) error {
+	err := s.db.Update(func(tx *bolt.Tx) error {
+		b := tx.Bucket(bucketProviders)
+		if b.Get([]byte(name)) == nil {
+			return fmt.Errorf("provider %q: %w", name, ErrNotFound)
+		}
+		return b.Delete([]byte(name))
+	})
+	if err != nil {
+		return &Error{Op: "delete provider", Msg: fmt.Sprintf("There is no provider called %q.", name), Err: err}
+	}
+	return nil
+}
+
+// Setting keys.
+const (
+	SettingDefaultProvider = "default_provider"
+	SettingDefaultModel    = "default_model"
+	SettingSimulatorRate   = "simulator_tokens_per_second"
+	SettingFirstRunDone    = "first_run_done"
+)
+
+// Setting returns the value stored under key, or "" when unset.
+func (s *Store) Setting(key string) (string, error) {
+	var v string
+	err := s.db.View(func(tx *bolt.Tx) error {
+		v = string(tx.Bucket(bucketSettings).Get([]byte(key)))
+		return nil
+	})
+	return v, wrap("get setting", err)
+}
+
+// SetSetting stores value under key; an empty value deletes it.
+func (s *Store) SetSetting(key, value string) error {
+	err := s.db.Update(func(tx *bolt.Tx) error {
+		b := tx.Bucket(bucketSettings)
+		if value == "" {
+			return b.Delete([]byte(key))
+		}
+		return b.Put([]byte(key), []byte(value))
+	})
+	return wrap("set setting", err)
+}

@@ -1,0 +1,53 @@
+# deskchat build infrastructure. Targets assume Debian/Ubuntu for system deps.
+SHELL := bash
+.SHELLFLAGS := -eu -o pipefail -c
+
+GO ?= go
+# fyne.Do is used for every update from a goroutine (FyneApp.toml [Migrations] fyneDo = true);
+# `fyne build` sets this tag from that file, plain `go build` needs it spelled out.
+export GOFLAGS := $(strip $(GOFLAGS) -tags=migrated_fynedo)
+BIN ?= deskchat
+ARGS ?=
+
+BUILD_PKGS := gcc libc6-dev pkg-config libgl1-mesa-dev libx11-dev libxcursor-dev \
+	libxrandr-dev libxinerama-dev libxi-dev libxxf86vm-dev
+TEST_PKGS := xvfb xauth imagemagick xdotool x11-utils libgl1-mesa-dri
+
+.PHONY: all deps-build deps-test build run test vet smoke bench icon clean
+
+all: build
+
+deps-build:
+	bash scripts/apt-ensure.sh $(BUILD_PKGS)
+
+deps-test:
+	bash scripts/apt-ensure.sh $(BUILD_PKGS) $(TEST_PKGS)
+
+build: deps-build
+	$(GO) build -o $(BIN) .
+
+run: build
+	./$(BIN) $(ARGS)
+
+vet:
+	$(GO) vet ./...
+
+test: deps-test
+	$(GO) mod download
+	$(GO) vet ./...
+	$(GO) test -race -count=1 ./...
+	$(MAKE) smoke
+
+smoke: build
+	DESKCHAT_BIN=./$(BIN) bash scripts/smoke.sh
+
+bench:
+	bash scripts/bench.sh
+
+# Regenerate assets/icon.png (checked in; only needed when the design changes).
+icon:
+	$(GO) run ./scripts/genicon -o assets/icon.png
+
+clean:
+	rm -f $(BIN) bench.out *.test
+	rm -rf screenshots dist

@@ -1,0 +1,173 @@
+#!/usr/bin/env bash
+# smoke.sh — start the real deskchat binary under Xvfb, wait for its window
+# to paint, and save a screenshot. Fails if the window never appears, the app
+# exits early, or the screenshot is (nearly) a single colour.
+#
+# Environment:
+#   DESKCHAT_BIN         binary to run (default ./deskchat, relative to the caller's cwd)
+#   SMOKE_ARGS           extra arguments for deskchat (word-split)
+#   SMOKE_OUT            screenshot path (default screenshots/smoke.png, relative to repo root)
+#   SMOKE_WINDOW_NAME    xdotool --name regex for the main window (default deskchat)
+#   SMOKE_MIN_COLORS     minimum unique colours for a non-blank screenshot (default 50)
+#   SMOKE_WINDOW_TIMEOUT seconds to wait for the window (default 60)
+#   SMOKE_PAINT_TIMEOUT  seconds to wait for a painted, stable frame (default 20)
+#   SMOKE_LANGUAGE       LANGUAGE for the app (default en_US)
+#
+# Requires: Xvfb xdpyinfo (x11-utils) xdotool import/identify (imagemagick)
+# and Mesa software GL (libgl1-mesa-dri); `make deps-test` installs them.
+set -euo pipefail
+
+die() {
+	echo "smoke: FAIL: $*" >&2
+	exit 1
+}
+
+bin=${DESKCHAT_BIN:-./deskchat}
+[ -x "$bin" ] || die "binary '$bin' not found or not executable (run 'make build' or set DESKCHAT_BIN)"
+bin=$(cd "$(dirname "$bin")" && pwd)/$(basename "$bin")
+
+repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$repo"
+
+out=${SMOKE_OUT:-screenshots/smoke.png}
+name=${SMOKE_WINDOW_NAME:-deskchat}
+min_colors=${SMOKE_MIN_COLORS:-50}
+window_timeout=${SMOKE_WINDOW_TIMEOUT:-60}
+paint_timeout=${SMOKE_PAINT_TIMEOUT:-20}
+extra=()
+if [ -n "${SMOKE_ARGS:-}" ]; then
+	read -r -a extra <<<"$SMOKE_ARGS"
+fi
+
+for tool in Xvfb xdpyinfo xdotool import identify timeout; do
+	command -v "$tool" >/dev/null 2>&1 || die "'$tool' not installed (run 'make deps-test')"
+done
+
+# Children get SIGTERM if this script dies without running its traps
+# (e.g. SIGKILL), so Xvfb/deskchat never outlive it. setpriv is util-linux.
+guard=()
+if command -v setpriv >/dev/null 2>&1 && setpriv --pdeathsig TERM true 2>/dev/null; then
+	guard=(setpriv --pdeathsig TERM)
+fi
+
+work=$(mktemp -d "${TMPDIR:-/tmp}/deskchat-smoke.XXXXXX")
+xvfb_pid=""
+app_pid=""
+
+# stop PID: TERM, wait up to ~3 s, then KILL.
+stop() {
+	local pid=$1 i
+	[ -n "$pid" ] || return 0
+	kill -TERM "$pid" 2>/dev/null || return 0
+	for i in $(seq 30); do
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 0.1
+	done
+	kill -KILL "$pid" 2>/dev/null || true
+	wait "$pid" 2>/dev/null || true
+}
+
+cleanup() {
+	local rc=$?
+	stop "$app_pid"
+	stop "$xvfb_pid"
+	if [ "$rc" -ne 0 ]; then
+		for log in "$work/deskchat.log" "$work/xvfb.log"; do
+			if [ -s "$log" ]; then
+				echo "---- last lines of $(basename "$log") ----" >&2
+				tail -n 40 "$log" >&2
+			fi
+		done
+	fi
+	rm -rf "$work"
+	exit "$rc"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+# --- Xvfb: take the first free display from :99 upward. ---
+display=""
+for n in $(seq 99 130); do
+	if [ -e "/tmp/.X11-unix/X$n" ] || [ -e "/tmp/.X$n-lock" ]; then
+		continue
+	fi
+	${guard[@]+"${guard[@]}"} Xvfb ":$n" -screen 0 1280x800x24 -nolisten tcp >"$work/xvfb.log" 2>&1 &
+	xvfb_pid=$!
+	# Poll until the server answers (bounded: ~10 s).
+	for _ in $(seq 100); do
+		if xdpyinfo -display ":$n" >/dev/null 2>&1; then
+			display=":$n"
+			break
+		fi
+		kill -0 "$xvfb_pid" 2>/dev/null || break # lost a race for :$n; try next
+		sleep 0.1
+	done
+	[ -n "$display" ] && break
+	stop "$xvfb_pid"
+	xvfb_pid=""
+done
+[ -n "$display" ] || die "could not start Xvfb on any display :99-:130"
+echo "smoke: Xvfb ready on $display"
+
+# --- Start deskchat with a throw-away data dir and config dir. ---
+# LIBGL_ALWAYS_SOFTWARE: Mesa llvmpipe (Xvfb has no GPU). LANGUAGE: stable UI
+# language (Fyne logs "Error parsing user locale C" under LANG=C.UTF-8).
+mkdir -p "$work/data" "$work/config"
+DISPLAY=$display LIBGL_ALWAYS_SOFTWARE=1 XDG_CONFIG_HOME="$work/config" \
+	LANGUAGE="${SMOKE_LANGUAGE:-en_US}" \
+	${guard[@]+"${guard[@]}"} "$bin" --data-dir "$work/data" ${extra[@]+"${extra[@]}"} >"$work/deskchat.log" 2>&1 &
+app_pid=$!
+echo "smoke: started $bin (pid $app_pid)"
+
+# --- Wait for a visible window; fail fast if the app exits. ---
+wid=""
+deadline=$((SECONDS + window_timeout))
+while [ "$SECONDS" -lt "$deadline" ]; do
+	kill -0 "$app_pid" 2>/dev/null || die "deskchat exited before showing a window"
+	if wid=$(DISPLAY=$display timeout 2 xdotool search --sync --onlyvisible --name "$name" 2>/dev/null | head -n 1) && [ -n "$wid" ]; then
+		break
+	fi
+	wid=""
+done
+[ -n "$wid" ] || die "no visible window matching '$name' within ${window_timeout}s"
+echo "smoke: window $wid: $(DISPLAY=$display xdotool getwindowname "$wid" 2>/dev/null || true)"
+
+# --- Wait for first paint: enough colours and two identical frames in a row. ---
+shot="$work/shot.png"
+colors=0
+prev_sig=""
+ok=""
+deadline=$((SECONDS + paint_timeout))
+while [ "$SECONDS" -lt "$deadline" ]; do
+	kill -0 "$app_pid" 2>/dev/null || die "deskchat exited while waiting for first paint"
+	if DISPLAY=$display timeout 10 import -window root "$shot" 2>/dev/null; then
+		read -r colors sig < <(identify -format '%k %#\n' "$shot" 2>/dev/null || echo "0 -")
+		if [ "$colors" -gt "$min_colors" ]; then
+			if [ "$sig" = "$prev_sig" ]; then
+				ok=1
+				break
+			fi
+			ok=partial
+		fi
+		prev_sig=$sig
+	fi
+	sleep 0.5
+done
+[ -s "$shot" ] || die "could not take a screenshot of $display"
+kill -0 "$app_pid" 2>/dev/null || die "deskchat exited while waiting for first paint"
+
+mkdir -p "$(dirname "$out")"
+cp "$shot" "$out"
+case "$ok" in
+1) ;;
+partial) echo "smoke: warning: frame not stable after ${paint_timeout}s; keeping last frame" >&2 ;;
+*) die "screenshot looks blank ($colors unique colours, need > $min_colors): $out" ;;
+esac
+
+if grep -qE 'Fyne error|Error in Fyne call thread|panic:|WARNING: DATA RACE' "$work/deskchat.log"; then
+	echo "smoke: warning: deskchat logged errors:" >&2
+	grep -E -A2 'Fyne error|Error in Fyne call thread|panic:|WARNING: DATA RACE' "$work/deskchat.log" | head -n 30 >&2
+fi
+echo "smoke: OK ($colors unique colours)"
+echo "smoke: screenshot: $repo/${out#./}"

@@ -238,6 +238,9 @@ func (e *Engine) provider(cfg store.Provider) (Provider, error) {
 	return NewOpenAI(cfg, key, hc), nil
 }
 
+// maxBatch bounds how many waiting chunks one Delta event merges.
+const maxBatch = 64
+
 // run streams one answer and persists it; it owns out and closes it.
 func (e *Engine) run(ctx context.Context, prov Provider, provName string, req Request, user store.Message, out chan<- Event) {
 	defer close(out)
@@ -308,18 +311,42 @@ loop:
 			if !ok {
 				break loop
 			}
-			if c.Text != "" || c.Reasoning != "" {
-				text.WriteString(c.Text)
-				reasoning.WriteString(c.Reasoning)
+			// Take what else is already waiting (up to a bound), so a fast
+			// stream costs one event per batch rather than one per chunk.
+			var d Delta
+			var usage *Usage
+			closed := false
+			for n, more := 0, true; more; n++ {
+				d.Text += c.Text
+				d.Reasoning += c.Reasoning
+				if c.Usage != nil {
+					usage = c.Usage
+				}
+				if c.Finish != "" {
+					ans.Finish = c.Finish
+				}
+				if n == maxBatch {
+					break
+				}
+				select {
+				case c, more = <-chunks:
+					closed = !more
+				default:
+					more = false
+				}
+			}
+			if d.Text != "" || d.Reasoning != "" {
+				text.WriteString(d.Text)
+				reasoning.WriteString(d.Reasoning)
 				dirty = true
-				e.emit(ctx, out, Delta{Text: c.Text, Reasoning: c.Reasoning})
+				e.emit(ctx, out, d)
 			}
-			if c.Usage != nil {
-				ans.PromptTokens, ans.OutputTokens = c.Usage.PromptTokens, c.Usage.CompletionTokens
-				e.emit(ctx, out, UsageEvent{Usage: *c.Usage})
+			if usage != nil {
+				ans.PromptTokens, ans.OutputTokens = usage.PromptTokens, usage.CompletionTokens
+				e.emit(ctx, out, UsageEvent{Usage: *usage})
 			}
-			if c.Finish != "" {
-				ans.Finish = c.Finish
+			if closed {
+				break loop
 			}
 		case <-ticker.C:
 			if dirty {

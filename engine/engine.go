@@ -40,11 +40,32 @@ type Engine struct {
 	sim     Simulator
 
 	afterFlush func(store.Message) // test hook: called after each flush of streamed text
+	// timer starts a timer; tests replace it to record waits without waiting.
+	timer  func(time.Duration) (<-chan time.Time, func() bool)
+	jitter func() float64
+}
+
+func realTimer(d time.Duration) (<-chan time.Time, func() bool) {
+	t := time.NewTimer(d)
+	return t.C, t.Stop
+}
+
+// wait blocks for d or until ctx is done.
+func (e *Engine) wait(ctx context.Context, d time.Duration) error {
+	c, stop := e.timer(d)
+	defer stop()
+	select {
+	case <-c:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
 }
 
 // New returns an Engine that persists to st.
 func New(st *store.Store, opts Options) *Engine {
-	e := &Engine{st: st, flush: opts.FlushInterval, getenv: opts.Getenv, clients: map[string]*http.Client{}, sim: opts.Simulator}
+	e := &Engine{st: st, flush: opts.FlushInterval, getenv: opts.Getenv, clients: map[string]*http.Client{}, sim: opts.Simulator,
+		timer: realTimer, jitter: jitter}
 	if e.flush <= 0 {
 		e.flush = DefaultFlushInterval
 	}
@@ -120,7 +141,11 @@ func (e *Engine) Send(ctx context.Context, conversationID, text string, opts Sen
 	}
 	req := Request{Model: model, Messages: buildMessages(system, history), Temperature: opts.Temperature, MaxTokens: opts.MaxTokens}
 	out := make(chan Event, 64)
-	go e.run(ctx, prov, cfg.Name, req, user, out)
+	retries := DefaultMaxRetries
+	if cfg.MaxRetries != nil {
+		retries = max(*cfg.MaxRetries, 0)
+	}
+	go e.run(ctx, prov, cfg.Name, req, user, retries, out)
 	return out, nil
 }
 
@@ -242,12 +267,12 @@ func (e *Engine) provider(cfg store.Provider) (Provider, error) {
 const maxBatch = 64
 
 // run streams one answer and persists it; it owns out and closes it.
-func (e *Engine) run(ctx context.Context, prov Provider, provName string, req Request, user store.Message, out chan<- Event) {
+func (e *Engine) run(ctx context.Context, prov Provider, provName string, req Request, user store.Message, retries int, out chan<- Event) {
 	defer close(out)
 	start := time.Now()
 	ans := store.Message{ConversationID: user.ConversationID, Role: store.RoleAssistant, Provider: provName, Model: req.Model}
 
-	stream, err := prov.Stream(ctx, req)
+	stream, err := e.open(ctx, prov, req, retries, out)
 	if err != nil {
 		if ctx.Err() != nil {
 			// Stopped before the provider answered: there is no answer to keep.
@@ -376,6 +401,54 @@ loop:
 		final = Failed{Sentence: store.UserMessage(flushErr), Err: flushErr}
 	}
 	out <- final
+}
+
+// open starts the provider's stream, retrying failures that happen before
+// the first token as openai-python does: at most retries times, only for
+// 408, 409, 429, 5xx and connection errors, after the server's requested
+// delay (up to MaxServerDelay) or else an exponential backoff with jitter.
+func (e *Engine) open(ctx context.Context, prov Provider, req Request, retries int, out chan<- Event) (Stream, error) {
+	for attempt := 0; ; attempt++ {
+		s, err := prov.Stream(ctx, req)
+		if err == nil {
+			return s, nil
+		}
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		pe := classify(err, prov.Name(), req.Model, "")
+		if !retryable(pe) {
+			return nil, pe
+		}
+		if pe.RetryAfter > MaxServerDelay {
+			pe.Sentence = fmt.Sprintf("%s asks to wait %s before the next request. Try again after %s.",
+				prov.Name(), pe.RetryAfter.Round(time.Second), time.Now().Add(pe.RetryAfter).Format("15:04"))
+			return nil, pe
+		}
+		if attempt >= retries {
+			return nil, pe
+		}
+		wait := backoff(attempt, e.jitter())
+		if pe.RetryAfter > 0 {
+			wait = pe.RetryAfter
+		}
+		e.emit(ctx, out, Retrying{Attempt: attempt + 1, After: wait, Reason: retryReason(pe)})
+		if err := e.wait(ctx, wait); err != nil {
+			return nil, err
+		}
+	}
+}
+
+func retryReason(pe *ProviderError) string {
+	switch {
+	case pe.Status == http.StatusTooManyRequests:
+		return "429 rate limited"
+	case pe.Status >= 500:
+		return fmt.Sprintf("server error %d", pe.Status)
+	case pe.Status != 0:
+		return fmt.Sprintf("HTTP %d", pe.Status)
+	}
+	return "connection failed"
 }
 
 // emit sends a progress event unless the caller has gone away.

@@ -457,7 +457,7 @@ func TestBadInputGivesOneSentenceAndKeepsTheStoreConsistent(t *testing.T) {
 				url = srv.URL
 			}
 			st := openStore(t)
-			e := New(st, Options{})
+			e, _ := fakeClockEngine(st) // retryable failures retry without waiting
 			conv := newConversation(t, st)
 			events, err := e.Send(context.Background(), conv, "question", SendOptions{Endpoint: endpoint(url)})
 			if err != nil {

@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"strings"
 	"syscall"
+	"time"
 
 	openai "github.com/sashabaranov/go-openai"
 )
@@ -39,6 +40,9 @@ type ProviderError struct {
 	Provider string
 	Sentence string
 	Err      error
+	// RetryAfter is the wait the server asked for (Retry-After and
+	// x-ratelimit-reset headers), 0 when it gave none.
+	RetryAfter time.Duration
 }
 
 func (e *ProviderError) Error() string {

@@ -87,7 +87,9 @@ func (p *OpenAI) Stream(ctx context.Context, req Request) (Stream, error) {
 	ctx = context.WithValue(ctx, streamInfoKey{}, info)
 	s, err := p.client.CreateChatCompletionStream(ctx, creq)
 	if err != nil {
-		return nil, classify(err, p.cfg.Name, req.Model, p.baseURL())
+		pe := classify(err, p.cfg.Name, req.Model, p.baseURL())
+		pe.RetryAfter = serverDelay(info.header, time.Now())
+		return nil, pe
 	}
 	return &openAIStream{s: s, info: info, provider: p.cfg.Name, model: req.Model, baseURL: p.baseURL()}, nil
 }

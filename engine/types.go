@@ -101,6 +101,14 @@ type Done struct {
 	Duration time.Duration
 }
 
+// Retrying: the request failed before the first token and will be sent
+// again After from now. Attempt counts retries from 1.
+type Retrying struct {
+	Attempt int
+	After   time.Duration
+	Reason  string // e.g. "429 rate limited", "server error 503"
+}
+
 // Stopped: the caller cancelled; the partial text is kept.
 type Stopped struct{}
 
@@ -116,4 +124,5 @@ func (Delta) event()      {}
 func (UsageEvent) event() {}
 func (Done) event()       {}
 func (Stopped) event()    {}
+func (Retrying) event()   {}
 func (Failed) event()     {}

@@ -21,14 +21,17 @@ const (
 // Provider is a configured LLM endpoint. It never holds an API key: KeyEnv
 // names the environment variable the key is read from.
 type Provider struct {
-	V          int       `json:"v"`
-	Name       string    `json:"name"`
-	Kind       string    `json:"kind"`
-	BaseURL    string    `json:"base_url,omitempty"`
-	Model      string    `json:"model,omitempty"`  // default model
-	Models     []string  `json:"models,omitempty"` // known models, for pickers
-	KeyEnv     string    `json:"key_env,omitempty"`
-	APIVersion string    `json:"api_version,omitempty"` // Azure only
+	V          int      `json:"v"`
+	Name       string   `json:"name"`
+	Kind       string   `json:"kind"`
+	BaseURL    string   `json:"base_url,omitempty"`
+	Model      string   `json:"model,omitempty"`  // default model
+	Models     []string `json:"models,omitempty"` // known models, for pickers
+	KeyEnv     string   `json:"key_env,omitempty"`
+	APIVersion string   `json:"api_version,omitempty"` // Azure only
+	// MaxRetries is how often a request that failed before its first token is
+	// sent again; nil means the engine's default (2).
+	MaxRetries *int      `json:"max_retries,omitempty"`
 	CreatedAt  time.Time `json:"created_at"`
 }
 

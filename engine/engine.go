@@ -2,10 +2,10 @@ package engine
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net/http"
 	"os"
+	"sort"
 	"strings"
 	"sync"
 	"time"
@@ -27,7 +27,14 @@ type Options struct {
 	Getenv func(string) string
 	// Simulator configures the built-in Simulator provider.
 	Simulator Simulator
+	// IdleTimeout fails a stream that sends nothing for this long;
+	// 0 means DefaultIdleTimeout.
+	IdleTimeout time.Duration
 }
+
+// DefaultIdleTimeout is how long a stream may stay silent before the answer
+// fails as stalled.
+const DefaultIdleTimeout = 60 * time.Second
 
 // Engine sends requests to providers and persists answers. Build it with New.
 type Engine struct {
@@ -35,8 +42,12 @@ type Engine struct {
 	flush  time.Duration
 	getenv func(string) string
 
+	idle time.Duration
+	now  func() time.Time
+
 	mu      sync.Mutex
 	clients map[string]*http.Client // one per provider, reused
+	gates   map[string]*gate        // one per provider: queue, limits, breaker, metrics
 	sim     Simulator
 
 	afterFlush func(store.Message) // test hook: called after each flush of streamed text
@@ -64,8 +75,12 @@ func (e *Engine) wait(ctx context.Context, d time.Duration) error {
 
 // New returns an Engine that persists to st.
 func New(st *store.Store, opts Options) *Engine {
-	e := &Engine{st: st, flush: opts.FlushInterval, getenv: opts.Getenv, clients: map[string]*http.Client{}, sim: opts.Simulator,
+	e := &Engine{st: st, flush: opts.FlushInterval, getenv: opts.Getenv, idle: opts.IdleTimeout, now: time.Now,
+		clients: map[string]*http.Client{}, gates: map[string]*gate{}, sim: opts.Simulator,
 		timer: realTimer, jitter: jitter}
+	if e.idle <= 0 {
+		e.idle = DefaultIdleTimeout
+	}
 	if e.flush <= 0 {
 		e.flush = DefaultFlushInterval
 	}
@@ -94,14 +109,17 @@ type SendOptions struct {
 	System      string          // system prompt for this request; else the conversation's
 	Temperature *float32
 	MaxTokens   int
+	Background  bool          // queue in the background lane (titles, summaries)
+	IdleTimeout time.Duration // overrides Options.IdleTimeout for this request
 }
 
 // Send appends text as a user message to the conversation and streams the
 // answer. Errors that prevent sending (unknown conversation, no provider set
 // up, no key, a store failure) are returned at once and store nothing. Once
 // Send returns a channel, the user message is stored and the channel receives
-// Started (if the provider accepted), Delta and UsageEvent events, then
-// exactly one of Done, Stopped or Failed, and is closed. Callers must drain it.
+// progress events (Queued, RateLimited, Retrying, FellBack), Started when a
+// provider accepted, Delta and UsageEvent events, then exactly one of Done,
+// Stopped or Failed, and is closed. Callers must drain it.
 func (e *Engine) Send(ctx context.Context, conversationID, text string, opts SendOptions) (<-chan Event, error) {
 	conv, err := e.st.Conversation(conversationID)
 	if err != nil {
@@ -111,6 +129,7 @@ func (e *Engine) Send(ctx context.Context, conversationID, text string, opts Sen
 	if err != nil {
 		return nil, err
 	}
+	plan := append([]candidate{{cfg: cfg, prov: prov, model: model}}, e.fallbacks(cfg)...)
 	if opts.Endpoint == nil && (conv.Provider != cfg.Name || conv.Model != model || conv.Title == "") {
 		conv, err = e.st.UpdateConversation(conv.ID, func(c *store.Conversation) {
 			c.Provider, c.Model = cfg.Name, model
@@ -141,11 +160,115 @@ func (e *Engine) Send(ctx context.Context, conversationID, text string, opts Sen
 	}
 	req := Request{Model: model, Messages: buildMessages(system, history), Temperature: opts.Temperature, MaxTokens: opts.MaxTokens}
 	out := make(chan Event, 64)
-	retries := DefaultMaxRetries
-	if cfg.MaxRetries != nil {
-		retries = max(*cfg.MaxRetries, 0)
+	lane := LaneInteractive
+	if opts.Background {
+		lane = LaneBackground
 	}
-	go e.run(ctx, prov, cfg.Name, req, user, retries, out)
+	idle := opts.IdleTimeout
+	if idle <= 0 {
+		idle = e.idle
+	}
+	go e.run(ctx, plan, req, user, lane, idle, out)
+	return out, nil
+}
+
+// candidate is one provider that may answer a request: the chosen one, then
+// its fallback chain.
+type candidate struct {
+	cfg   store.Provider
+	prov  Provider
+	model string
+}
+
+func (c candidate) retries() int {
+	if c.cfg.MaxRetries != nil {
+		return max(*c.cfg.MaxRetries, 0)
+	}
+	return DefaultMaxRetries
+}
+
+// maxFallbacks bounds the fallback chain.
+const maxFallbacks = 3
+
+// fallbacks follows cfg's fallback chain, skipping providers that cannot be
+// used (deleted, no key) and stopping at a loop.
+func (e *Engine) fallbacks(cfg store.Provider) []candidate {
+	var out []candidate
+	seen := map[string]bool{cfg.Name: true}
+	for name := cfg.Fallback; name != "" && !seen[name] && len(out) < maxFallbacks; {
+		seen[name] = true
+		var fb store.Provider
+		if name == SimulatorName {
+			fb = SimulatorConfig()
+		} else {
+			p, err := e.st.Provider(name)
+			if err != nil {
+				break
+			}
+			fb = p
+		}
+		if prov, err := e.provider(fb); err == nil && fb.Model != "" {
+			out = append(out, candidate{cfg: fb, prov: prov, model: fb.Model})
+		}
+		name = fb.Fallback
+	}
+	return out
+}
+
+// gate returns the provider's queue, limits, breaker and metrics, creating
+// them on first use and applying the provider's current limits.
+func (e *Engine) gate(cfg store.Provider) *gate {
+	e.mu.Lock()
+	g := e.gates[cfg.Name]
+	created := g == nil
+	if created {
+		g = newGate(cfg)
+		e.gates[cfg.Name] = g
+	}
+	e.mu.Unlock()
+	if created {
+		if stats, err := e.st.Stats(); err == nil {
+			if data, ok := stats[statKey(cfg.Name)]; ok {
+				g.loadCounters(data)
+			}
+		}
+	} else {
+		g.configure(cfg)
+	}
+	return g
+}
+
+func statKey(provider string) string { return "provider:" + provider }
+
+// Metrics returns per-provider metrics: live gauges of this process and
+// counters accumulated by every deskchat process on this store.
+func (e *Engine) Metrics() ([]Metrics, error) {
+	stats, err := e.st.Stats()
+	if err != nil {
+		return nil, err
+	}
+	e.mu.Lock()
+	names := map[string]bool{}
+	for n := range e.gates {
+		names[n] = true
+	}
+	e.mu.Unlock()
+	for k := range stats {
+		if name, ok := strings.CutPrefix(k, "provider:"); ok {
+			names[name] = true
+		}
+	}
+	out := make([]Metrics, 0, len(names))
+	for name := range names {
+		e.mu.Lock()
+		g := e.gates[name]
+		e.mu.Unlock()
+		if g == nil { // used by another process only: its persisted counters
+			g = e.gate(store.Provider{Name: name})
+		}
+		out = append(out, g.metrics())
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Provider < out[j].Provider })
 	return out, nil
 }
 
@@ -261,200 +384,4 @@ func (e *Engine) provider(cfg store.Provider) (Provider, error) {
 	}
 	e.mu.Unlock()
 	return NewOpenAI(cfg, key, hc), nil
-}
-
-// maxBatch bounds how many waiting chunks one Delta event merges.
-const maxBatch = 64
-
-// run streams one answer and persists it; it owns out and closes it.
-func (e *Engine) run(ctx context.Context, prov Provider, provName string, req Request, user store.Message, retries int, out chan<- Event) {
-	defer close(out)
-	start := time.Now()
-	ans := store.Message{ConversationID: user.ConversationID, Role: store.RoleAssistant, Provider: provName, Model: req.Model}
-
-	stream, err := e.open(ctx, prov, req, retries, out)
-	if err != nil {
-		if ctx.Err() != nil {
-			// Stopped before the provider answered: there is no answer to keep.
-			out <- Stopped{}
-			return
-		}
-		pe := classify(err, provName, req.Model, "")
-		ans.State, ans.Error = store.StateFailed, pe.Sentence
-		if _, serr := e.st.AppendMessage(ans); serr != nil {
-			out <- Failed{Sentence: pe.Sentence + " " + store.UserMessage(serr), Err: errors.Join(pe, serr)}
-			return
-		}
-		out <- Failed{Sentence: pe.Sentence, Err: pe}
-		return
-	}
-	defer stream.Close()
-
-	ans.State = store.StateStreaming
-	ans, err = e.st.AppendMessage(ans)
-	if err != nil {
-		out <- Failed{Sentence: store.UserMessage(err), Err: err}
-		return
-	}
-	e.emit(ctx, out, Started{ConversationID: ans.ConversationID, UserSeq: user.Seq, AssistantSeq: ans.Seq, Provider: provName, Model: req.Model})
-
-	// A pump goroutine pulls chunks so that the loop below can flush on a
-	// timer while the provider is silent.
-	chunks := make(chan Chunk, 16)
-	pumpDone := make(chan struct{})
-	go func() {
-		defer close(chunks)
-		for stream.Next() {
-			select {
-			case chunks <- stream.Current():
-			case <-pumpDone:
-				return
-			}
-		}
-	}()
-	defer close(pumpDone)
-
-	ticker := time.NewTicker(e.flush)
-	defer ticker.Stop()
-	var text, reasoning strings.Builder
-	dirty := false
-	var flushErr error
-	flush := func() {
-		ans.Content, ans.Reasoning = text.String(), reasoning.String()
-		if err := e.st.PutMessage(ans); err != nil && flushErr == nil {
-			flushErr = err
-		}
-		dirty = false
-		if e.afterFlush != nil {
-			e.afterFlush(ans)
-		}
-	}
-loop:
-	for {
-		select {
-		case c, ok := <-chunks:
-			if !ok {
-				break loop
-			}
-			// Take what else is already waiting (up to a bound), so a fast
-			// stream costs one event per batch rather than one per chunk.
-			var d Delta
-			var usage *Usage
-			closed := false
-			for n, more := 0, true; more; n++ {
-				d.Text += c.Text
-				d.Reasoning += c.Reasoning
-				if c.Usage != nil {
-					usage = c.Usage
-				}
-				if c.Finish != "" {
-					ans.Finish = c.Finish
-				}
-				if n == maxBatch {
-					break
-				}
-				select {
-				case c, more = <-chunks:
-					closed = !more
-				default:
-					more = false
-				}
-			}
-			if d.Text != "" || d.Reasoning != "" {
-				text.WriteString(d.Text)
-				reasoning.WriteString(d.Reasoning)
-				dirty = true
-				e.emit(ctx, out, d)
-			}
-			if usage != nil {
-				ans.PromptTokens, ans.OutputTokens = usage.PromptTokens, usage.CompletionTokens
-				e.emit(ctx, out, UsageEvent{Usage: *usage})
-			}
-			if closed {
-				break loop
-			}
-		case <-ticker.C:
-			if dirty {
-				flush()
-			}
-		case <-ctx.Done():
-			stream.Close()
-			break loop
-		}
-	}
-
-	var final Event
-	switch {
-	case ctx.Err() != nil:
-		ans.State = store.StateStopped
-		final = Stopped{}
-	case stream.Err() != nil:
-		pe := classify(stream.Err(), provName, req.Model, "")
-		ans.State, ans.Error = store.StateFailed, pe.Sentence
-		final = Failed{Sentence: pe.Sentence, Err: pe}
-	default:
-		ans.State = store.StateDone
-		final = Done{Finish: ans.Finish, Duration: time.Since(start)}
-	}
-	flush()
-	if flushErr != nil {
-		final = Failed{Sentence: store.UserMessage(flushErr), Err: flushErr}
-	}
-	out <- final
-}
-
-// open starts the provider's stream, retrying failures that happen before
-// the first token as openai-python does: at most retries times, only for
-// 408, 409, 429, 5xx and connection errors, after the server's requested
-// delay (up to MaxServerDelay) or else an exponential backoff with jitter.
-func (e *Engine) open(ctx context.Context, prov Provider, req Request, retries int, out chan<- Event) (Stream, error) {
-	for attempt := 0; ; attempt++ {
-		s, err := prov.Stream(ctx, req)
-		if err == nil {
-			return s, nil
-		}
-		if ctx.Err() != nil {
-			return nil, ctx.Err()
-		}
-		pe := classify(err, prov.Name(), req.Model, "")
-		if !retryable(pe) {
-			return nil, pe
-		}
-		if pe.RetryAfter > MaxServerDelay {
-			pe.Sentence = fmt.Sprintf("%s asks to wait %s before the next request. Try again after %s.",
-				prov.Name(), pe.RetryAfter.Round(time.Second), time.Now().Add(pe.RetryAfter).Format("15:04"))
-			return nil, pe
-		}
-		if attempt >= retries {
-			return nil, pe
-		}
-		wait := backoff(attempt, e.jitter())
-		if pe.RetryAfter > 0 {
-			wait = pe.RetryAfter
-		}
-		e.emit(ctx, out, Retrying{Attempt: attempt + 1, After: wait, Reason: retryReason(pe)})
-		if err := e.wait(ctx, wait); err != nil {
-			return nil, err
-		}
-	}
-}
-
-func retryReason(pe *ProviderError) string {
-	switch {
-	case pe.Status == http.StatusTooManyRequests:
-		return "429 rate limited"
-	case pe.Status >= 500:
-		return fmt.Sprintf("server error %d", pe.Status)
-	case pe.Status != 0:
-		return fmt.Sprintf("HTTP %d", pe.Status)
-	}
-	return "connection failed"
-}
-
-// emit sends a progress event unless the caller has gone away.
-func (e *Engine) emit(ctx context.Context, out chan<- Event, ev Event) {
-	select {
-	case out <- ev:
-	case <-ctx.Done():
-	}
 }

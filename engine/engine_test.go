@@ -579,6 +579,7 @@ func TestSimulatorStopsOnCancel(t *testing.T) {
 	e := New(st, Options{Simulator: Simulator{TokensPerSecond: 1000, Tokens: 100000}})
 	conv := newConversation(t, st)
 	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
 	events, err := e.Send(ctx, conv, "long", SendOptions{Provider: SimulatorName})
 	if err != nil {
 		t.Fatal(err)

@@ -30,6 +30,9 @@ const (
 	KindStreamError   ErrorKind = "stream_error"   // the provider sent an error inside the stream
 	KindIncomplete    ErrorKind = "incomplete"     // the stream ended before the answer finished
 	KindConfig        ErrorKind = "config"         // deskchat is not set up for this request
+	KindQueueFull     ErrorKind = "queue_full"     // too many requests waiting for the provider
+	KindStalled       ErrorKind = "stalled"        // no bytes for the idle timeout
+	KindBreakerOpen   ErrorKind = "breaker_open"   // the provider failed repeatedly; paused
 )
 
 // ProviderError is a classified failure. Sentence is what the user reads;

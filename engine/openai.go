@@ -208,6 +208,9 @@ func (s *openAIStream) streamErr(err error) error {
 	return classify(err, s.provider, s.model, s.baseURL)
 }
 
+// lastActivity implements activityReporter.
+func (s *openAIStream) lastActivity() time.Time { return time.Unix(0, s.info.lastRead.Load()) }
+
 func (s *openAIStream) Current() Chunk { return s.cur }
 func (s *openAIStream) Err() error     { return s.err }
 func (s *openAIStream) Close() error   { return s.s.Close() }

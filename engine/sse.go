@@ -6,6 +6,8 @@ import (
 	"io"
 	"net/http"
 	"strings"
+	"sync/atomic"
+	"time"
 )
 
 // transport is the RoundTripper behind every provider's http.Client. It
@@ -40,6 +42,9 @@ func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 type streamInfo struct {
 	header  http.Header
 	sawDone bool
+	// lastRead is when the last line arrived (unix nanoseconds), comment
+	// lines included: a provider that sends keep-alives is not stalled.
+	lastRead atomic.Int64
 }
 
 type streamInfoKey struct{}
@@ -77,6 +82,9 @@ func (n *sseNormalizer) Read(p []byte) (int, error) {
 			err = err2
 		}
 		n.err = err
+		if n.info != nil {
+			n.info.lastRead.Store(time.Now().UnixNano())
+		}
 		if keepSSELine(line) {
 			n.buf = append(n.buf[:0], line...)
 			if n.info != nil && isDoneLine(line) {

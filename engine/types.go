@@ -109,6 +109,27 @@ type Retrying struct {
 	Reason  string // e.g. "429 rate limited", "server error 503"
 }
 
+// Queued: the request waits for a free stream slot of its provider;
+// Position counts from 1 and is sent again whenever it changes.
+type Queued struct {
+	Provider string
+	Position int
+}
+
+// RateLimited: the provider's rate limit (or a pause it asked for with a
+// 429) holds the request until Until.
+type RateLimited struct {
+	Provider string
+	Until    time.Time
+}
+
+// FellBack: From failed before answering (or its circuit breaker is open)
+// and To answers instead.
+type FellBack struct {
+	From, To string
+	Reason   string // the sentence of From's failure
+}
+
 // Stopped: the caller cancelled; the partial text is kept.
 type Stopped struct{}
 
@@ -119,10 +140,13 @@ type Failed struct {
 	Err      error
 }
 
-func (Started) event()    {}
-func (Delta) event()      {}
-func (UsageEvent) event() {}
-func (Done) event()       {}
-func (Stopped) event()    {}
-func (Retrying) event()   {}
-func (Failed) event()     {}
+func (Started) event()     {}
+func (Delta) event()       {}
+func (UsageEvent) event()  {}
+func (Done) event()        {}
+func (Stopped) event()     {}
+func (Retrying) event()    {}
+func (Queued) event()      {}
+func (RateLimited) event() {}
+func (FellBack) event()    {}
+func (Failed) event()      {}

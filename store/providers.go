@@ -31,8 +31,17 @@ type Provider struct {
 	APIVersion string   `json:"api_version,omitempty"` // Azure only
 	// MaxRetries is how often a request that failed before its first token is
 	// sent again; nil means the engine's default (2).
-	MaxRetries *int      `json:"max_retries,omitempty"`
-	CreatedAt  time.Time `json:"created_at"`
+	MaxRetries *int `json:"max_retries,omitempty"`
+	// Traffic limits; 0 means the default (4 concurrent streams, 64 waiting)
+	// or, for the per-minute limits, unlimited.
+	MaxConcurrent     int `json:"max_concurrent,omitempty"`
+	MaxQueued         int `json:"max_queued,omitempty"`
+	RequestsPerMinute int `json:"requests_per_minute,omitempty"`
+	TokensPerMinute   int `json:"tokens_per_minute,omitempty"`
+	// Fallback names the provider that answers when this one fails before
+	// its first token or its circuit breaker is open.
+	Fallback  string    `json:"fallback,omitempty"`
+	CreatedAt time.Time `json:"created_at"`
 }
 
 // PutProvider creates or replaces the provider named p.Name.
@@ -137,4 +146,26 @@ func (s *Store) SetSetting(key, value string) error {
 		return b.Put([]byte(key), []byte(value))
 	})
 	return wrap("set setting", err)
+}
+
+var bucketStats = []byte("stats")
+
+// PutStat stores an opaque record (e.g. a provider's cumulative metrics).
+func (s *Store) PutStat(key string, value []byte) error {
+	err := s.db.Update(func(tx *bolt.Tx) error {
+		return tx.Bucket(bucketStats).Put([]byte(key), value)
+	})
+	return wrap("put stat", err)
+}
+
+// Stats returns every record stored with PutStat.
+func (s *Store) Stats() (map[string][]byte, error) {
+	out := map[string][]byte{}
+	err := s.db.View(func(tx *bolt.Tx) error {
+		return tx.Bucket(bucketStats).ForEach(func(k, v []byte) error {
+			out[string(k)] = append([]byte(nil), v...)
+			return nil
+		})
+	})
+	return out, wrap("list stats", err)
 }

@@ -1,0 +1,167 @@
+package engine
+
+import (
+	"container/list"
+	"context"
+	"fmt"
+	"sync"
+)
+
+// Lane orders waiting requests: every interactive request is served before
+// any background one (titles, summaries); FIFO within a lane.
+type Lane int
+
+// Lanes.
+const (
+	LaneInteractive Lane = iota
+	LaneBackground
+)
+
+// Queue defaults.
+const (
+	DefaultMaxConcurrent = 4
+	DefaultMaxQueued     = 64
+)
+
+// queue limits how many streams run at once on one provider and keeps the
+// rest waiting in two FIFO lanes. Safe for concurrent use.
+type queue struct {
+	name       string
+	mu         sync.Mutex
+	limit      int
+	maxWaiting int
+	inflight   int
+	lanes      [2]list.List // of *waiter
+}
+
+type waiter struct {
+	ready   chan struct{} // closed when granted a slot
+	pos     chan int      // latest position, capacity 1
+	elem    *list.Element
+	lane    Lane
+	granted bool
+}
+
+func newQueue(name string, limit, maxWaiting int) *queue {
+	q := &queue{name: name}
+	q.setLimits(limit, maxWaiting)
+	return q
+}
+
+// setLimits changes the limits; more room lets waiters in at once.
+func (q *queue) setLimits(limit, maxWaiting int) {
+	if limit <= 0 {
+		limit = DefaultMaxConcurrent
+	}
+	if maxWaiting <= 0 {
+		maxWaiting = DefaultMaxQueued
+	}
+	q.mu.Lock()
+	q.limit, q.maxWaiting = limit, maxWaiting
+	q.grantLocked()
+	q.mu.Unlock()
+}
+
+func (q *queue) waitingLocked() int { return q.lanes[0].Len() + q.lanes[1].Len() }
+
+// acquire waits for a slot. onPos is called (from this goroutine) with the
+// request's 1-based position each time it changes while it waits.
+// Cancelling ctx removes the request from the queue at once. The returned
+// release must be called exactly once when the stream ends.
+func (q *queue) acquire(ctx context.Context, lane Lane, onPos func(int)) (release func(), err error) {
+	q.mu.Lock()
+	if q.inflight < q.limit && q.waitingLocked() == 0 {
+		q.inflight++
+		q.mu.Unlock()
+		return q.releaseOnce(), nil
+	}
+	if q.waitingLocked() >= q.maxWaiting {
+		q.mu.Unlock()
+		return nil, &ProviderError{Kind: KindQueueFull, Provider: q.name,
+			Sentence: fmt.Sprintf("Too many requests are waiting for %s; try again when some have finished.", q.name)}
+	}
+	w := &waiter{ready: make(chan struct{}), pos: make(chan int, 1), lane: lane}
+	w.elem = q.lanes[lane].PushBack(w)
+	q.positionsLocked()
+	q.mu.Unlock()
+
+	for {
+		select {
+		case <-w.ready:
+			return q.releaseOnce(), nil
+		case p := <-w.pos:
+			if onPos != nil {
+				onPos(p)
+			}
+		case <-ctx.Done():
+			q.mu.Lock()
+			if w.granted { // granted as we gave up: hand the slot on
+				q.mu.Unlock()
+				q.release()
+				return nil, ctx.Err()
+			}
+			q.lanes[w.lane].Remove(w.elem)
+			q.positionsLocked()
+			q.mu.Unlock()
+			return nil, ctx.Err()
+		}
+	}
+}
+
+func (q *queue) releaseOnce() func() {
+	var once sync.Once
+	return func() { once.Do(q.release) }
+}
+
+func (q *queue) release() {
+	q.mu.Lock()
+	q.inflight--
+	q.grantLocked()
+	q.mu.Unlock()
+}
+
+// grantLocked lets waiters in while there is room, interactive lane first.
+func (q *queue) grantLocked() {
+	changed := false
+	for q.inflight < q.limit {
+		l := &q.lanes[LaneInteractive]
+		if l.Len() == 0 {
+			l = &q.lanes[LaneBackground]
+		}
+		front := l.Front()
+		if front == nil {
+			break
+		}
+		w := l.Remove(front).(*waiter)
+		w.granted = true
+		q.inflight++
+		close(w.ready)
+		changed = true
+	}
+	if changed {
+		q.positionsLocked()
+	}
+}
+
+// positionsLocked tells every waiter its current position.
+func (q *queue) positionsLocked() {
+	pos := 0
+	for lane := range q.lanes {
+		for e := q.lanes[lane].Front(); e != nil; e = e.Next() {
+			pos++
+			w := e.Value.(*waiter)
+			select { // keep only the latest position
+			case <-w.pos:
+			default:
+			}
+			w.pos <- pos
+		}
+	}
+}
+
+// stats returns the number of running and waiting requests.
+func (q *queue) stats() (inflight, waiting int) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	return q.inflight, q.waitingLocked()
+}

@@ -1,0 +1,333 @@
+package engine
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+	"time"
+
+	"deskchat/store"
+)
+
+// maxBatch bounds how many waiting chunks one Delta event merges.
+const maxBatch = 64
+
+// defaultOutputEstimate is the output budget counted against a tokens-per-
+// minute limit when a request does not set MaxTokens.
+const defaultOutputEstimate = 1024
+
+// activityReporter is implemented by streams that can tell when bytes last
+// arrived, keep-alive comments included.
+type activityReporter interface {
+	lastActivity() time.Time
+}
+
+// run answers one request and persists the answer; it owns out and closes
+// it. It tries the plan's providers in order: each waits for a queue slot
+// and its rate limits, and is retried before its first token; a provider
+// that still fails, or whose breaker is open, hands over to the next.
+func (e *Engine) run(ctx context.Context, plan []candidate, req Request, user store.Message, lane Lane, idle time.Duration, out chan<- Event) {
+	defer close(out)
+	start := e.now()
+	tokens := estimateTokens(req)
+
+	var (
+		stream   Stream
+		served   candidate
+		g        *gate
+		release  func()
+		retries  int
+		failures []*ProviderError
+	)
+	for i, c := range plan {
+		if i > 0 {
+			e.emit(ctx, out, FellBack{From: plan[i-1].cfg.Name, To: c.cfg.Name, Reason: failures[len(failures)-1].Sentence})
+		}
+		cg := e.gate(c.cfg)
+		if !cg.allow(e.now()) {
+			failures = append(failures, &ProviderError{Kind: KindBreakerOpen, Provider: c.cfg.Name,
+				Sentence: fmt.Sprintf("%s failed several times in a row; deskchat is giving it a rest until %s.", c.cfg.Name, cg.reopensAt().Local().Format("15:04:05"))})
+			continue
+		}
+		rel, err := cg.q.acquire(ctx, lane, func(pos int) { e.emit(ctx, out, Queued{Provider: c.cfg.Name, Position: pos}) })
+		if err == nil {
+			err = e.waitAdmission(ctx, cg, tokens, out)
+			if err != nil {
+				rel()
+			}
+		}
+		if err == nil {
+			req.Model = c.model
+			var s Stream
+			var n int
+			s, n, err = e.open(ctx, c.prov, cg, req, c.retries(), out)
+			retries = n
+			if err == nil {
+				stream, served, g, release = s, c, cg, rel
+				break
+			}
+			rel()
+		}
+		if ctx.Err() != nil {
+			out <- Stopped{} // stopped before any provider answered: nothing to keep
+			return
+		}
+		pe := classify(err, c.cfg.Name, c.model, c.cfg.BaseURL)
+		if pe.Kind != KindQueueFull {
+			cg.failed(e.now())
+		}
+		cg.record(outcome{retries: retries, errKind: pe.Kind})
+		e.persistMetrics(cg)
+		failures = append(failures, pe)
+	}
+
+	ans := store.Message{ConversationID: user.ConversationID, Role: store.RoleAssistant, Provider: plan[0].cfg.Name, Model: plan[0].model}
+	if stream == nil {
+		sentence := failures[0].Sentence
+		if len(failures) > 1 {
+			last := failures[len(failures)-1]
+			sentence += fmt.Sprintf(" The fallback %s failed too: %s", last.Provider, last.Sentence)
+		}
+		ans.State, ans.Error = store.StateFailed, sentence
+		if _, serr := e.st.AppendMessage(ans); serr != nil {
+			out <- Failed{Sentence: sentence + " " + store.UserMessage(serr), Err: errors.Join(failures[0], serr)}
+			return
+		}
+		out <- Failed{Sentence: sentence, Err: failures[len(failures)-1]}
+		return
+	}
+	defer release()
+	defer stream.Close()
+	e.stream(ctx, stream, served, g, req, user, ans, start, retries, idle, out)
+}
+
+// stream receives an opened stream, persisting it as it arrives.
+func (e *Engine) stream(ctx context.Context, stream Stream, served candidate, g *gate, req Request, user store.Message, ans store.Message, start time.Time, retries int, idle time.Duration, out chan<- Event) {
+	ans.Provider, ans.Model, ans.State = served.cfg.Name, served.model, store.StateStreaming
+	ans, err := e.st.AppendMessage(ans)
+	if err != nil {
+		out <- Failed{Sentence: store.UserMessage(err), Err: err}
+		return
+	}
+	e.emit(ctx, out, Started{ConversationID: ans.ConversationID, UserSeq: user.Seq, AssistantSeq: ans.Seq, Provider: served.cfg.Name, Model: served.model})
+
+	// A pump goroutine pulls chunks so that the loop below can flush on a
+	// timer and notice a stall while the provider is silent.
+	chunks := make(chan Chunk, 16)
+	pumpDone := make(chan struct{})
+	go func() {
+		defer close(chunks)
+		for stream.Next() {
+			select {
+			case chunks <- stream.Current():
+			case <-pumpDone:
+				return
+			}
+		}
+	}()
+	defer close(pumpDone)
+
+	ticker := time.NewTicker(e.flush)
+	defer ticker.Stop()
+	idleTimer := time.NewTimer(idle)
+	defer idleTimer.Stop()
+	var text, reasoning strings.Builder
+	var firstToken time.Time
+	dirty, stalled := false, false
+	var flushErr error
+	flush := func() {
+		ans.Content, ans.Reasoning = text.String(), reasoning.String()
+		if err := e.st.PutMessage(ans); err != nil && flushErr == nil {
+			flushErr = err
+		}
+		dirty = false
+		if e.afterFlush != nil {
+			e.afterFlush(ans)
+		}
+	}
+loop:
+	for {
+		select {
+		case c, ok := <-chunks:
+			if !ok {
+				break loop
+			}
+			idleTimer.Reset(idle)
+			// Take what else is already waiting (up to a bound), so a fast
+			// stream costs one event per batch rather than one per chunk.
+			var d Delta
+			var usage *Usage
+			closed := false
+			for n, more := 0, true; more; n++ {
+				d.Text += c.Text
+				d.Reasoning += c.Reasoning
+				if c.Usage != nil {
+					usage = c.Usage
+				}
+				if c.Finish != "" {
+					ans.Finish = c.Finish
+				}
+				if n == maxBatch {
+					break
+				}
+				select {
+				case c, more = <-chunks:
+					closed = !more
+				default:
+					more = false
+				}
+			}
+			if d.Text != "" || d.Reasoning != "" {
+				if firstToken.IsZero() {
+					firstToken = e.now()
+				}
+				text.WriteString(d.Text)
+				reasoning.WriteString(d.Reasoning)
+				dirty = true
+				e.emit(ctx, out, d)
+			}
+			if usage != nil {
+				ans.PromptTokens, ans.OutputTokens = usage.PromptTokens, usage.CompletionTokens
+				e.emit(ctx, out, UsageEvent{Usage: *usage})
+			}
+			if closed {
+				break loop
+			}
+		case <-ticker.C:
+			if dirty {
+				flush()
+			}
+		case <-idleTimer.C:
+			if ar, ok := stream.(activityReporter); ok {
+				if quiet := time.Since(ar.lastActivity()); quiet < idle {
+					idleTimer.Reset(idle - quiet) // keep-alives arrived
+					continue
+				}
+			}
+			stalled = true
+			stream.Close()
+			break loop
+		case <-ctx.Done():
+			stream.Close()
+			break loop
+		}
+	}
+
+	var final Event
+	o := outcome{retries: retries, tokensIn: ans.PromptTokens, tout: ans.OutputTokens}
+	if !firstToken.IsZero() {
+		o.ttft = firstToken.Sub(start)
+		o.streamed = e.now().Sub(firstToken)
+	}
+	switch {
+	case ctx.Err() != nil:
+		ans.State = store.StateStopped
+		final = Stopped{}
+	case stalled:
+		pe := &ProviderError{Kind: KindStalled, Provider: served.cfg.Name, Err: fmt.Errorf("no bytes for %v", idle),
+			Sentence: fmt.Sprintf("%s stopped responding (nothing arrived for %s); the answer stops here.", served.cfg.Name, idle.Round(time.Second))}
+		ans.State, ans.Error, o.errKind = store.StateFailed, pe.Sentence, pe.Kind
+		final = Failed{Sentence: pe.Sentence, Err: pe}
+		g.failed(e.now())
+	case stream.Err() != nil:
+		pe := classify(stream.Err(), served.cfg.Name, served.model, served.cfg.BaseURL)
+		ans.State, ans.Error, o.errKind = store.StateFailed, pe.Sentence, pe.Kind
+		final = Failed{Sentence: pe.Sentence, Err: pe}
+		if pe.Kind == KindConnection || pe.Kind == KindIncomplete {
+			g.failed(e.now())
+		}
+	default:
+		ans.State = store.StateDone
+		final = Done{Finish: ans.Finish, Duration: e.now().Sub(start)}
+		g.succeeded()
+	}
+	flush()
+	if flushErr != nil {
+		final = Failed{Sentence: store.UserMessage(flushErr), Err: flushErr}
+	}
+	g.record(o)
+	e.persistMetrics(g)
+	out <- final
+}
+
+func (e *Engine) persistMetrics(g *gate) {
+	if data, err := g.marshalCounters(); err == nil {
+		e.st.PutStat(statKey(g.name), data) // metrics are best effort
+	}
+}
+
+// estimateTokens is the request's cost against a tokens-per-minute limit:
+// prompt (about four characters a token) plus the output budget.
+func estimateTokens(req Request) int {
+	n := 0
+	for _, m := range req.Messages {
+		n += len(m.Content)/4 + 4
+	}
+	if req.MaxTokens > 0 {
+		return n + req.MaxTokens
+	}
+	return n + defaultOutputEstimate
+}
+
+// open starts the provider's stream, retrying failures that happen before
+// the first token as openai-python does: at most retries times, only for
+// 408, 409, 429, 5xx and connection errors, after the server's requested
+// delay (up to MaxServerDelay) or else an exponential backoff with jitter.
+// A 429 with a delay also pauses the provider for everyone. It returns the
+// number of retries made.
+func (e *Engine) open(ctx context.Context, prov Provider, g *gate, req Request, retries int, out chan<- Event) (Stream, int, error) {
+	for attempt := 0; ; attempt++ {
+		s, err := prov.Stream(ctx, req)
+		if err == nil {
+			return s, attempt, nil
+		}
+		if ctx.Err() != nil {
+			return nil, attempt, ctx.Err()
+		}
+		pe := classify(err, prov.Name(), req.Model, "")
+		if !retryable(pe) {
+			return nil, attempt, pe
+		}
+		if pe.RetryAfter > MaxServerDelay {
+			pe.Sentence = fmt.Sprintf("%s asks to wait %s before the next request. Try again after %s.",
+				prov.Name(), pe.RetryAfter.Round(time.Second), e.now().Add(pe.RetryAfter).Local().Format("15:04"))
+			return nil, attempt, pe
+		}
+		if attempt >= retries {
+			return nil, attempt, pe
+		}
+		wait := backoff(attempt, e.jitter())
+		if pe.RetryAfter > 0 {
+			wait = pe.RetryAfter
+			if pe.Status == http.StatusTooManyRequests {
+				g.pause(e.now().Add(wait))
+			}
+		}
+		e.emit(ctx, out, Retrying{Attempt: attempt + 1, After: wait, Reason: retryReason(pe)})
+		if err := e.wait(ctx, wait); err != nil {
+			return nil, attempt, err
+		}
+	}
+}
+
+func retryReason(pe *ProviderError) string {
+	switch {
+	case pe.Status == http.StatusTooManyRequests:
+		return "429 rate limited"
+	case pe.Status >= 500:
+		return fmt.Sprintf("server error %d", pe.Status)
+	case pe.Status != 0:
+		return fmt.Sprintf("HTTP %d", pe.Status)
+	}
+	return "connection failed"
+}
+
+// emit sends a progress event unless the caller has gone away.
+func (e *Engine) emit(ctx context.Context, out chan<- Event, ev Event) {
+	select {
+	case out <- ev:
+	case <-ctx.Done():
+	}
+}

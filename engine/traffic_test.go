@@ -1,0 +1,453 @@
+package engine
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"math"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"deskchat/store"
+)
+
+func putProvider(t *testing.T, st *store.Store, p store.Provider) {
+	t.Helper()
+	if p.Kind == "" {
+		p.Kind = store.KindCompatible
+	}
+	if p.Model == "" {
+		p.Model = "m"
+	}
+	if err := st.PutProvider(p); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestQueuedEventsThroughSend(t *testing.T) {
+	srv, hangup := blockingServer(t, "first")
+	st := openStore(t)
+	putProvider(t, st, store.Provider{Name: "one", BaseURL: srv.URL, MaxConcurrent: 1})
+	e := New(st, Options{})
+	ctx1, cancel1 := context.WithCancel(context.Background())
+	defer cancel1()
+	ev1, err := e.Send(ctx1, newConversation(t, st), "a", SendOptions{Provider: "one"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for ev := range ev1 { // the first holds the only slot
+		if _, ok := ev.(Delta); ok {
+			break
+		}
+	}
+	conv2 := newConversation(t, st)
+	ctx2, cancel2 := context.WithCancel(context.Background())
+	defer cancel2()
+	ev2, err := e.Send(ctx2, conv2, "b", SendOptions{Provider: "one"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if q, ok := (<-ev2).(Queued); !ok || q.Position != 1 || q.Provider != "one" {
+		t.Fatalf("second request: %#v, want Queued #1", q)
+	}
+	if m, _ := e.Metrics(); len(m) != 1 || m[0].InFlight != 1 || m[0].Queued != 1 {
+		t.Errorf("metrics while queued: %+v", m)
+	}
+	cancel1() // frees the slot
+	<-hangup
+	drain(t, ev1)
+	started := false
+	for ev := range ev2 {
+		if _, ok := ev.(Started); ok {
+			started = true
+			break
+		}
+	}
+	if !started {
+		t.Fatal("queued request never started")
+	}
+	cancel2()
+	if r := drain(t, ev2); r.final == nil {
+		t.Fatal("second request never ended")
+	}
+}
+
+func TestFallbackWhenThePrimaryFails(t *testing.T) {
+	bad, badN := scriptServer(t, status(503))
+	good, goodN := scriptServer(t, answer("from the fallback"))
+	st := openStore(t)
+	zero := 0
+	putProvider(t, st, store.Provider{Name: "primary", BaseURL: bad.URL, Model: "big", MaxRetries: &zero, Fallback: "backup"})
+	putProvider(t, st, store.Provider{Name: "backup", BaseURL: good.URL, Model: "small", Fallback: "primary"}) // a loop is cut
+	e, _ := fakeClockEngine(st)
+	conv := newConversation(t, st)
+
+	for i := 0; i < 4; i++ {
+		events, err := e.Send(context.Background(), conv, fmt.Sprint("q", i), SendOptions{Provider: "primary"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var fell []FellBack
+		relay := make(chan Event, 64)
+		go func() {
+			defer close(relay)
+			for ev := range events {
+				if f, ok := ev.(FellBack); ok {
+					fell = append(fell, f)
+				}
+				relay <- ev
+			}
+		}()
+		r := drain(t, relay)
+		if _, ok := r.final.(Done); !ok || r.text != "from the fallback" {
+			t.Fatalf("request %d: %#v %q", i, r.final, r.text)
+		}
+		if len(fell) != 1 || fell[0].From != "primary" || fell[0].To != "backup" {
+			t.Fatalf("request %d fell back %+v", i, fell)
+		}
+		if r.started.Provider != "backup" || r.started.Model != "small" {
+			t.Errorf("started %+v", r.started)
+		}
+	}
+	// The breaker opened after three failures: the fourth request did not
+	// touch the primary at all.
+	if badN.Load() != 3 || goodN.Load() != 4 {
+		t.Errorf("primary got %d requests (want 3: breaker open for the 4th), backup %d", badN.Load(), goodN.Load())
+	}
+	msgs, _ := st.Messages(conv)
+	last := msgs[len(msgs)-1]
+	if last.Provider != "backup" || last.Model != "small" || last.Content != "from the fallback" {
+		t.Errorf("stored answer records %s/%s", last.Provider, last.Model)
+	}
+	conv2, _ := st.Conversation(conv)
+	if conv2.Provider != "primary" {
+		t.Errorf("the conversation's own choice changed to %s", conv2.Provider)
+	}
+}
+
+func TestBreakerHalfOpenProbe(t *testing.T) {
+	g := newGate(store.Provider{Name: "p"})
+	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	for i := 0; i < breakerThreshold; i++ {
+		if !g.allow(now) {
+			t.Fatalf("breaker open after %d failures", i)
+		}
+		g.failed(now)
+	}
+	if g.allow(now.Add(breakerCooldown - time.Second)) {
+		t.Fatal("breaker closed during the cool-down")
+	}
+	probeAt := now.Add(breakerCooldown)
+	if !g.allow(probeAt) {
+		t.Fatal("no half-open probe after the cool-down")
+	}
+	if g.allow(probeAt) {
+		t.Fatal("a second request went through while the probe was out")
+	}
+	g.failed(probeAt) // the probe failed: open again for a full cool-down
+	if g.allow(probeAt.Add(breakerCooldown - time.Second)) {
+		t.Fatal("breaker closed after a failed probe")
+	}
+	if !g.allow(probeAt.Add(breakerCooldown)) {
+		t.Fatal("no second probe")
+	}
+	g.succeeded()
+	if !g.allow(probeAt.Add(breakerCooldown)) || !g.allow(probeAt.Add(breakerCooldown)) {
+		t.Fatal("breaker not closed after a successful probe")
+	}
+}
+
+func TestBreakerOpenWithoutFallbackSaysSo(t *testing.T) {
+	bad, n := scriptServer(t, status(500))
+	st := openStore(t)
+	zero := 0
+	putProvider(t, st, store.Provider{Name: "flaky", BaseURL: bad.URL, MaxRetries: &zero})
+	e, _ := fakeClockEngine(st)
+	var last result
+	for i := 0; i < breakerThreshold+1; i++ {
+		events, err := e.Send(context.Background(), newConversation(t, st), "q", SendOptions{Provider: "flaky"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		last = drain(t, events)
+	}
+	f, ok := last.final.(Failed)
+	if !ok || !strings.Contains(f.Sentence, "flaky failed several times in a row") {
+		t.Fatalf("%#v", last.final)
+	}
+	if n.Load() != breakerThreshold {
+		t.Errorf("%d requests reached the provider, want %d", n.Load(), breakerThreshold)
+	}
+}
+
+func TestRateLimitWaitsAndSays(t *testing.T) {
+	srv, _ := scriptServer(t, answer("ok"))
+	st := openStore(t)
+	putProvider(t, st, store.Provider{Name: "slow", BaseURL: srv.URL, RequestsPerMinute: 6})
+	e, ft := fakeClockEngine(st)
+	base := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	e.now = func() time.Time { return base } // the clock does not move: the bucket does not refill
+	var limited []RateLimited
+	for i := 0; i < 3; i++ {
+		events, err := e.Send(context.Background(), newConversation(t, st), "q", SendOptions{Provider: "slow"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for ev := range events {
+			if r, ok := ev.(RateLimited); ok {
+				limited = append(limited, r)
+			}
+		}
+	}
+	// 6 a minute with burst 1: the 2nd waits 10 s, the 3rd 20 s.
+	if len(limited) != 2 || !limited[0].Until.Equal(base.Add(10*time.Second)) || !limited[1].Until.Equal(base.Add(20*time.Second)) {
+		t.Fatalf("rate limited events %+v", limited)
+	}
+	if w := ft.recorded(); len(w) != 2 || w[0] != 10*time.Second || w[1] != 20*time.Second {
+		t.Errorf("waits %v", w)
+	}
+}
+
+func TestA429PausesTheProviderForOtherRequests(t *testing.T) {
+	srv, _ := scriptServer(t, status(429, "Retry-After", "5"), answer("ok"))
+	st := openStore(t)
+	putProvider(t, st, store.Provider{Name: "p", BaseURL: srv.URL})
+	e, _ := fakeClockEngine(st)
+	base := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	e.now = func() time.Time { return base }
+	events, _ := e.Send(context.Background(), newConversation(t, st), "q", SendOptions{Provider: "p"})
+	drain(t, events)
+	events, _ = e.Send(context.Background(), newConversation(t, st), "q2", SendOptions{Provider: "p"})
+	var rl *RateLimited
+	for ev := range events {
+		if r, ok := ev.(RateLimited); ok {
+			rl = &r
+		}
+	}
+	if rl == nil || !rl.Until.Equal(base.Add(5*time.Second)) {
+		t.Fatalf("second request not paused until the 429's Retry-After: %+v", rl)
+	}
+}
+
+func TestTokensPerMinuteLimit(t *testing.T) {
+	g := newGate(store.Provider{Name: "p", TokensPerMinute: 6000})
+	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	if d, _ := g.reserve(now, 5000); d != 0 {
+		t.Fatalf("first request waited %v", d)
+	}
+	// 100 tokens a second refill: 4,000 more need 30 s after the bucket's 1,000 left.
+	if d, _ := g.reserve(now, 4000); d != 30*time.Second {
+		t.Fatalf("second request waits %v, want 30s", d)
+	}
+	// A request larger than the whole bucket is clamped, never refused.
+	if d, undo := g.reserve(now, 1e6); d <= 0 {
+		t.Fatalf("oversized request: %v", d)
+	} else {
+		undo()
+	}
+}
+
+// TestLimiterSchedule checks a 600 requests/min limit over 1,000 requests on
+// a fake clock against the ideal schedule (one every 100 ms).
+func TestLimiterSchedule(t *testing.T) {
+	if dev := limiterDeviation(1000, 600); dev > 0.01 {
+		t.Fatalf("deviation %.4f from the ideal schedule", dev)
+	}
+}
+
+// limiterDeviation sends n requests through an rpm limit as fast as the
+// limiter allows on a fake clock and returns the largest relative deviation of
+// the elapsed time from the ideal n/rpm minutes.
+func limiterDeviation(n, rpm int) float64 {
+	g := newGate(store.Provider{Name: "p", RequestsPerMinute: rpm})
+	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	start := now
+	worst := 0.0
+	for i := 0; i < n; i++ {
+		d, _ := g.reserve(now, 0)
+		now = now.Add(d)
+		ideal := time.Duration(i) * time.Minute / time.Duration(rpm)
+		if i > 0 {
+			worst = math.Max(worst, math.Abs(float64(now.Sub(start)-ideal))/float64(ideal))
+		}
+	}
+	return worst
+}
+
+func TestStalledStreamFails(t *testing.T) {
+	srv, _ := blockingServer(t, "so far")
+	st := openStore(t)
+	e := New(st, Options{IdleTimeout: 50 * time.Millisecond})
+	conv := newConversation(t, st)
+	events, err := e.Send(context.Background(), conv, "q", SendOptions{Endpoint: endpoint(srv.URL)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := drain(t, events)
+	f, ok := r.final.(Failed)
+	if !ok || !strings.Contains(f.Sentence, "test stopped responding") {
+		t.Fatalf("%#v", r.final)
+	}
+	msgs, _ := st.Messages(conv)
+	if msgs[1].State != store.StateFailed || msgs[1].Content != "so far" {
+		t.Errorf("stored %+v", msgs[1])
+	}
+}
+
+func TestKeepAlivesAreNotAStall(t *testing.T) {
+	release := make(chan struct{})
+	ticks := make(chan struct{})
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/event-stream")
+		fmt.Fprint(w, "data: {\"choices\":[{\"delta\":{\"content\":\"a\"}}]}\n\n")
+		w.(http.Flusher).Flush()
+		for {
+			select {
+			case <-release:
+				fmt.Fprint(w, "data: {\"choices\":[{\"delta\":{\"content\":\"b\"},\"finish_reason\":\"stop\"}]}\n\ndata: [DONE]\n\n")
+				return
+			case <-ticks:
+				fmt.Fprint(w, ": OPENROUTER PROCESSING\n\n")
+				w.(http.Flusher).Flush()
+			}
+		}
+	}))
+	defer srv.Close()
+	st := openStore(t)
+	idle := 300 * time.Millisecond
+	e := New(st, Options{IdleTimeout: idle})
+	events, err := e.Send(context.Background(), newConversation(t, st), "q", SendOptions{Endpoint: endpoint(srv.URL)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Keep-alives every 100 ms for three idle timeouts, then the rest.
+	tk := time.NewTicker(idle / 3)
+	defer tk.Stop()
+	deadline := time.After(3 * idle)
+	for waiting := true; waiting; {
+		select {
+		case <-tk.C:
+			ticks <- struct{}{}
+		case <-deadline:
+			waiting = false
+		}
+	}
+	close(release)
+	r := drain(t, events)
+	if _, ok := r.final.(Done); !ok || r.text != "ab" {
+		t.Fatalf("%#v %q", r.final, r.text)
+	}
+}
+
+// TestNoCrossTalk streams 200 conversations at once through one provider,
+// each with its own content; every conversation ends with exactly its text.
+func TestNoCrossTalk(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var body struct {
+			Messages []struct{ Content string } `json:"messages"`
+		}
+		if err := jsonDecode(r, &body); err != nil || len(body.Messages) == 0 {
+			w.WriteHeader(400)
+			return
+		}
+		w.Header().Set("Content-Type", "text/event-stream")
+		prompt := body.Messages[len(body.Messages)-1].Content
+		for i := 0; i < 20; i++ {
+			fmt.Fprintf(w, "data: {\"choices\":[{\"delta\":{\"content\":\"%s/%d \"}}]}\n\n", prompt, i)
+			w.(http.Flusher).Flush()
+		}
+		fmt.Fprint(w, "data: {\"choices\":[{\"delta\":{},\"finish_reason\":\"stop\"}]}\n\ndata: [DONE]\n\n")
+	}))
+	defer srv.Close()
+	st := openStore(t)
+	putProvider(t, st, store.Provider{Name: "p", BaseURL: srv.URL, MaxConcurrent: 50, MaxQueued: 200})
+	e := New(st, Options{})
+	const n = 200
+	convs := make([]string, n)
+	for i := range convs {
+		convs[i] = newConversation(t, st)
+	}
+	var wg sync.WaitGroup
+	errs := make(chan error, n)
+	for i := 0; i < n; i++ {
+		wg.Add(1)
+		go func(i int) {
+			defer wg.Done()
+			events, err := e.Send(context.Background(), convs[i], fmt.Sprintf("c%03d", i), SendOptions{Provider: "p"})
+			if err != nil {
+				errs <- err
+				return
+			}
+			text := ""
+			var final Event
+			for ev := range events {
+				switch ev := ev.(type) {
+				case Delta:
+					text += ev.Text
+				case Done, Failed, Stopped:
+					final = ev
+				}
+			}
+			if _, ok := final.(Done); !ok {
+				errs <- fmt.Errorf("conversation %d ended %#v", i, final)
+			} else if text != expectedCrossTalk(i) {
+				errs <- fmt.Errorf("conversation %d streamed %q", i, text)
+			}
+		}(i)
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+	for i, id := range convs {
+		msgs, err := st.Messages(id)
+		if err != nil || len(msgs) != 2 || msgs[1].Content != expectedCrossTalk(i) || msgs[1].State != store.StateDone {
+			t.Fatalf("conversation %d stored %+v", i, msgs)
+		}
+	}
+	m, _ := e.Metrics()
+	if len(m) != 1 || m[0].Requests != n || m[0].InFlight != 0 || m[0].Queued != 0 {
+		t.Errorf("metrics %+v", m)
+	}
+}
+
+func expectedCrossTalk(i int) string {
+	var b strings.Builder
+	for k := 0; k < 20; k++ {
+		fmt.Fprintf(&b, "c%03d/%d ", i, k)
+	}
+	return b.String()
+}
+
+func TestMetricsArePersistedAcrossEngines(t *testing.T) {
+	srv, _ := scriptServer(t, status(500), answer("ok"))
+	dir := t.TempDir()
+	st, err := store.Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	putProvider(t, st, store.Provider{Name: "p", BaseURL: srv.URL})
+	e, _ := fakeClockEngine(st)
+	for i := 0; i < 2; i++ {
+		events, _ := e.Send(context.Background(), newConversation(t, st), "q", SendOptions{Provider: "p"})
+		drain(t, events)
+	}
+	st.Close()
+
+	st, _ = store.Open(dir)
+	defer st.Close()
+	m, err := New(st, Options{}).Metrics()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(m) != 1 || m[0].Provider != "p" || m[0].Requests != 2 || m[0].Retries != 1 || m[0].Errors[KindServer] != 0 {
+		t.Fatalf("metrics %+v", m)
+	}
+}
+
+func jsonDecode(r *http.Request, v any) error { return json.NewDecoder(r.Body).Decode(v) }

@@ -1,0 +1,73 @@
+// Package ui is deskchat's window: a sidebar of conversations, the chat pane
+// and the composer. It is the only package that imports Fyne. Work that
+// touches the disk or the network runs on goroutines started by the bridge
+// (bridge.go); widgets are only touched on the UI goroutine.
+package ui
+
+import (
+	"errors"
+	"time"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/layout"
+	"fyne.io/fyne/v2/widget"
+
+	"deskchat/assets"
+	"deskchat/engine"
+	"deskchat/store"
+)
+
+// Deps is what the window works with. main.go builds them.
+type Deps struct {
+	Engine  *engine.Engine
+	Store   *store.Store
+	DataDir string
+}
+
+// appTitle is the window title; the smoke test finds the window by it.
+const appTitle = "deskchat"
+
+// Icon is the application icon.
+var Icon = fyne.NewStaticResource("icon.png", assets.IconPNG)
+
+// Run opens the main window and returns when it is closed. Answers still
+// streaming are stopped and given up to two seconds to save their text.
+func Run(a fyne.App, d Deps) {
+	a.SetIcon(Icon)
+	w := newWindow(a, d, newBridge())
+	w.win.ShowAndRun()
+	w.shutdown(2 * time.Second)
+}
+
+// ShowStartupError shows a window with one sentence explaining why deskchat
+// cannot start (the data file is held by another deskchat, say) and returns
+// when it is closed.
+func ShowStartupError(a fyne.App, sentence string) {
+	a.SetIcon(Icon)
+	w := a.NewWindow(appTitle)
+	w.SetContent(startupErrorContent(sentence, w.Close))
+	w.Resize(fyne.NewSize(460, 160))
+	w.CenterOnScreen()
+	w.ShowAndRun()
+}
+
+func startupErrorContent(sentence string, quit func()) fyne.CanvasObject {
+	msg := widget.NewLabel(sentence)
+	msg.Wrapping = fyne.TextWrapWord
+	title := widget.NewLabelWithStyle("deskchat cannot start", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+	return container.NewPadded(container.NewBorder(title, container.NewHBox(layout.NewSpacer(), widget.NewButton("Quit", quit)), nil, nil, msg))
+}
+
+// sentence is what a user reads for err: never a Go error dump.
+func sentence(err error) string {
+	var pe *engine.ProviderError
+	if errors.As(err, &pe) {
+		return pe.Sentence
+	}
+	var se *store.Error
+	if errors.As(err, &se) {
+		return store.UserMessage(err)
+	}
+	return engine.UserMessage(err)
+}

@@ -1,0 +1,188 @@
+package ui
+
+import (
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"fyne.io/fyne/v2"
+
+	"deskchat/engine"
+)
+
+// frameInterval bounds how often a streaming answer is redrawn: at most 60
+// times a second, however fast tokens arrive (ARCHITECTURE.md, UI rendering).
+const frameInterval = time.Second / 60
+
+// bridge is the only place in ui/ that starts goroutines. Work that touches
+// the disk or the network runs on a goroutine; its result is handed back to
+// the UI goroutine with post (fyne.Do in the app). Widgets never block.
+type bridge struct {
+	// post runs f on the UI goroutine.
+	post func(f func())
+	// frame returns a channel that fires one frame from now; streamed text
+	// waiting for it is drawn in one go.
+	frame func() <-chan time.Time
+
+	busy    atomic.Int64   // goroutines whose result is not yet posted
+	streams sync.WaitGroup // answers whose event channel is still open
+	// idle, if set, is called (on the worker goroutine) each time a piece of
+	// work has posted its result; tests use it to know when to look.
+	idle func()
+}
+
+func newBridge() *bridge {
+	return &bridge{
+		post:  fyne.Do,
+		frame: func() <-chan time.Time { return time.After(frameInterval) },
+	}
+}
+
+func (b *bridge) start() { b.busy.Add(1) }
+
+func (b *bridge) finish() {
+	b.busy.Add(-1)
+	if b.idle != nil {
+		b.idle()
+	}
+}
+
+// run calls work on a new goroutine and then done with its results on the UI
+// goroutine.
+func run[T any](b *bridge, work func() (T, error), done func(T, error)) {
+	b.start()
+	go func() {
+		defer b.finish()
+		v, err := work()
+		b.post(func() { done(v, err) })
+	}()
+}
+
+// answerUpdate is what happened to an answer since the last redraw.
+type answerUpdate struct {
+	Text      string // text appended since the last update
+	Reasoning string // reasoning appended since the last update
+	Status    string // the engine's latest state in words; "" when none
+	Started   *engine.Started
+	Usage     *engine.Usage
+	FellBack  *engine.FellBack
+	Final     engine.Event // Done, Stopped or Failed; nil while the answer streams
+}
+
+// follow reads an answer's events on a goroutine and hands them to apply on
+// the UI goroutine, at most once per frame: everything that arrived in
+// between is merged into one update. The final event is handed over at once.
+func (b *bridge) follow(events <-chan engine.Event, apply func(answerUpdate)) {
+	b.start()
+	b.streams.Add(1)
+	go func() {
+		defer b.finish()
+		var (
+			pend  answerUpdate
+			dirty bool
+			tick  <-chan time.Time
+		)
+		flush := func() {
+			u := pend
+			b.post(func() { apply(u) })
+			pend, dirty, tick = answerUpdate{}, false, nil
+		}
+		for {
+			select {
+			case ev, ok := <-events:
+				if !ok {
+					b.streams.Done()
+					if dirty {
+						flush()
+					}
+					return
+				}
+				mergeEvent(&pend, ev)
+				dirty = true
+				if pend.Final != nil {
+					continue // the channel closes next
+				}
+				if tick == nil {
+					tick = b.frame()
+				}
+			case <-tick:
+				if dirty {
+					flush()
+				}
+				tick = nil
+			}
+		}
+	}()
+}
+
+// waitStreams waits up to d for every followed answer to end; it reports
+// whether they all did.
+func (b *bridge) waitStreams(d time.Duration) bool {
+	done := make(chan struct{})
+	go func() {
+		b.streams.Wait()
+		close(done)
+	}()
+	select {
+	case <-done:
+		return true
+	case <-time.After(d):
+		return false
+	}
+}
+
+func mergeEvent(u *answerUpdate, ev engine.Event) {
+	switch ev := ev.(type) {
+	case engine.Delta:
+		u.Text += ev.Text
+		u.Reasoning += ev.Reasoning
+	case engine.Started:
+		s := ev
+		u.Started = &s
+		u.Status = statusClear
+	case engine.FellBack:
+		f := ev
+		u.FellBack = &f
+		u.Status = statusText(ev)
+	case engine.UsageEvent:
+		us := ev.Usage
+		u.Usage = &us
+	case engine.Done, engine.Stopped, engine.Failed:
+		u.Final = ev
+	default:
+		if s := statusText(ev); s != "" {
+			u.Status = s
+		}
+	}
+}
+
+// statusClear is the Status of an update that clears the status line.
+const statusClear = "\x00"
+
+// statusText says what the engine is doing, as the user reads it.
+func statusText(ev engine.Event) string {
+	switch ev := ev.(type) {
+	case engine.Queued:
+		return fmt.Sprintf("Queued #%d for %s", ev.Position, ev.Provider)
+	case engine.RateLimited:
+		return fmt.Sprintf("Waiting for %s's rate limit until %s", ev.Provider, ev.Until.Local().Format("15:04:05"))
+	case engine.Retrying:
+		return fmt.Sprintf("Retrying in %s (%s), attempt %d", roundWait(ev.After), ev.Reason, ev.Attempt)
+	case engine.FellBack:
+		return fmt.Sprintf("%s did not answer; asking %s instead", ev.From, ev.To)
+	}
+	return ""
+}
+
+// roundWait formats a wait for people: "8 s", "450 ms", "2 min".
+func roundWait(d time.Duration) string {
+	switch {
+	case d < time.Second:
+		return fmt.Sprintf("%d ms", d.Milliseconds())
+	case d < 2*time.Minute:
+		return fmt.Sprintf("%.0f s", d.Seconds())
+	default:
+		return fmt.Sprintf("%.0f min", d.Minutes())
+	}
+}

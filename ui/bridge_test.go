@@ -1,0 +1,111 @@
+package ui
+
+import (
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"deskchat/engine"
+)
+
+// followWithFakeFrames follows events with a frame clock the test drives and
+// returns the channel of updates handed to the UI goroutine.
+func followWithFakeFrames(t *testing.T, events <-chan engine.Event) (updates chan answerUpdate, frames chan time.Time, frameAsked chan struct{}) {
+	t.Helper()
+	updates = make(chan answerUpdate, 1000)
+	frames = make(chan time.Time)
+	frameAsked = make(chan struct{}, 1000)
+	b := newBridge()
+	b.post = func(f func()) { f() }
+	b.frame = func() <-chan time.Time {
+		frameAsked <- struct{}{}
+		return frames
+	}
+	b.follow(events, func(u answerUpdate) { updates <- u })
+	return updates, frames, frameAsked
+}
+
+func TestStreamedTextIsDrawnAtMostOncePerFrame(t *testing.T) {
+	events := make(chan engine.Event)
+	updates, frames, frameAsked := followWithFakeFrames(t, events)
+
+	events <- engine.Started{Provider: "p", Model: "m"}
+	<-frameAsked // the first event asks for a frame
+	for i := 0; i < 500; i++ {
+		events <- engine.Delta{Text: "tok "}
+	}
+	events <- engine.Delta{Reasoning: "hmm"}
+	if len(updates) != 0 {
+		t.Fatalf("%d updates before the frame fired, want 0", len(updates))
+	}
+	if len(frameAsked) != 0 {
+		t.Fatalf("%d more frames requested while one was pending", len(frameAsked))
+	}
+	frames <- time.Now()
+	u := <-updates
+	if u.Started == nil || u.Text != strings.Repeat("tok ", 500) || u.Reasoning != "hmm" || u.Status != statusClear {
+		t.Fatalf("merged update: started=%v text=%d bytes reasoning=%q status=%q", u.Started, len(u.Text), u.Reasoning, u.Status)
+	}
+
+	// No events, no frames: an idle stream costs nothing.
+	events <- engine.Delta{Text: "more"}
+	<-frameAsked
+	events <- engine.UsageEvent{Usage: engine.Usage{PromptTokens: 3, CompletionTokens: 501}}
+	events <- engine.Done{Finish: "stop"}
+	close(events)
+	// The end is handed over at once, without waiting for the frame.
+	u = <-updates
+	if u.Text != "more" || u.Usage == nil || u.Usage.CompletionTokens != 501 {
+		t.Errorf("final update %+v", u)
+	}
+	if d, ok := u.Final.(engine.Done); !ok || d.Finish != "stop" {
+		t.Errorf("final event %#v", u.Final)
+	}
+	select {
+	case extra := <-updates:
+		t.Errorf("update after the end: %+v", extra)
+	default:
+	}
+}
+
+func TestEngineStatesBecomeSentences(t *testing.T) {
+	events := make(chan engine.Event)
+	updates, frames, frameAsked := followWithFakeFrames(t, events)
+	until := time.Date(2026, 1, 2, 15, 4, 5, 0, time.Local)
+	steps := []struct {
+		ev   engine.Event
+		want string
+	}{
+		{engine.Queued{Provider: "Groq", Position: 2}, "Queued #2 for Groq"},
+		{engine.RateLimited{Provider: "Groq", Until: until}, "Waiting for Groq's rate limit until 15:04:05"},
+		{engine.Retrying{Attempt: 1, After: 8 * time.Second, Reason: "429 rate limited"}, "Retrying in 8 s (429 rate limited), attempt 1"},
+		{engine.FellBack{From: "Groq", To: "Local"}, "Groq did not answer; asking Local instead"},
+	}
+	for _, s := range steps {
+		events <- s.ev
+		<-frameAsked
+		frames <- time.Now()
+		if u := <-updates; u.Status != s.want {
+			t.Errorf("%T: status %q, want %q", s.ev, u.Status, s.want)
+		}
+	}
+	events <- engine.Failed{Sentence: "Local stopped responding.", Err: errors.New("idle")}
+	close(events)
+	if u := <-updates; u.Final == nil {
+		t.Error("no final event")
+	}
+}
+
+func TestRoundWait(t *testing.T) {
+	for d, want := range map[time.Duration]string{
+		450 * time.Millisecond: "450 ms",
+		8 * time.Second:        "8 s",
+		90 * time.Second:       "90 s",
+		5 * time.Minute:        "5 min",
+	} {
+		if got := roundWait(d); got != want {
+			t.Errorf("roundWait(%v) = %q, want %q", d, got, want)
+		}
+	}
+}

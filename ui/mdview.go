@@ -1,0 +1,249 @@
+package ui
+
+import (
+	"strings"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/canvas"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/layout"
+	"fyne.io/fyne/v2/theme"
+	"fyne.io/fyne/v2/widget"
+)
+
+// mdView shows markdown that may still be growing, one widget per block.
+//
+// Re-parsing one RichText per token is quadratic (ARCHITECTURE.md, UI
+// rendering); here only the last block is re-parsed when text is appended.
+// Blocks before it are final and never touched again. When a new block
+// starts, the previous one is parsed one last time and a new widget is
+// appended. An mdView belongs to the UI goroutine.
+type mdView struct {
+	box    *fyne.Container // VBox of the blocks' objects
+	blocks []*mdBlock
+	nFinal int             // blocks[:nFinal] are final
+	buf    strings.Builder // all text so far
+	tail   int             // offset in buf where the open block's text begins
+	done   bool
+}
+
+func newMDView() *mdView {
+	return &mdView{box: container.NewVBox()}
+}
+
+// newMDViewText shows complete text at once.
+func newMDViewText(text string) *mdView {
+	v := newMDView()
+	v.buf.WriteString(text)
+	v.update(true)
+	return v
+}
+
+// Text returns all text shown so far.
+func (v *mdView) Text() string { return v.buf.String() }
+
+// append adds streamed text and re-renders only what changed. It reports
+// whether blocks were added or replaced (the column's layout changed).
+func (v *mdView) append(s string) bool {
+	if s == "" || v.done {
+		return false
+	}
+	v.buf.WriteString(s)
+	return v.update(false)
+}
+
+// finish marks the text complete: the last block is parsed one final time.
+func (v *mdView) finish() bool {
+	if v.done {
+		return false
+	}
+	changed := v.update(true)
+	v.done = true
+	return changed
+}
+
+func (v *mdView) update(final bool) bool {
+	text := v.buf.String()[v.tail:]
+	spans := splitBlocks(text, final)
+	changed := false
+	for i, sp := range spans {
+		src := text[sp.start:sp.end]
+		last := i == len(spans)-1
+		isFinal := final || !last
+		kind := classify(src, isFinal)
+		if i == 0 && len(v.blocks) > v.nFinal {
+			b := v.blocks[v.nFinal]
+			if b.set(src, kind) {
+				v.box.Objects[v.nFinal] = b.obj
+				changed = true
+			}
+		} else {
+			b := newMDBlock(src, kind)
+			v.blocks = append(v.blocks, b)
+			v.box.Objects = append(v.box.Objects, b.obj)
+			changed = true
+		}
+		if isFinal {
+			v.nFinal = len(v.blocks)
+		}
+	}
+	if len(spans) > 1 {
+		v.tail += spans[len(spans)-1].start
+	}
+	if final && len(spans) > 0 {
+		v.tail += spans[len(spans)-1].end
+	}
+	if changed {
+		// Lay the column out again without refreshing every block (which
+		// Container.Refresh would do): only new or replaced objects need it.
+		v.box.Layout.Layout(v.box.Objects, v.box.Size())
+		if c := fyne.CurrentApp().Driver().CanvasForObject(v.box); c != nil {
+			c.Refresh(v.box)
+		}
+	}
+	return changed
+}
+
+// mdBlock is one markdown block's widget.
+type mdBlock struct {
+	kind   blockKind
+	src    string
+	obj    fyne.CanvasObject // what sits in the column
+	rt     *widget.RichText  // text and code blocks
+	table  *tableView        // tables
+	parses int               // how often the block's markdown was parsed
+}
+
+func newMDBlock(src string, kind blockKind) *mdBlock {
+	b := &mdBlock{kind: kind}
+	b.build()
+	b.render(src)
+	return b
+}
+
+// set re-renders the block with src; it reports true when the block's object
+// was replaced because its kind changed.
+func (b *mdBlock) set(src string, kind blockKind) bool {
+	if kind != b.kind {
+		b.kind = kind
+		b.build()
+		b.render(src)
+		return true
+	}
+	if src != b.src {
+		b.render(src)
+	}
+	return false
+}
+
+func (b *mdBlock) build() {
+	b.rt, b.table = nil, nil
+	switch b.kind {
+	case kindTable:
+		b.table = newTableView()
+		b.obj = b.table.obj
+	case kindCode:
+		b.rt = newRichText()
+		bg := canvas.NewRectangle(theme.Color(theme.ColorNameInputBackground))
+		bg.CornerRadius = theme.InputRadiusSize()
+		b.obj = container.NewStack(bg, container.New(layout.NewCustomPaddedLayout(2, 2, 6, 6), b.rt))
+	default:
+		b.rt = newRichText()
+		b.obj = b.rt
+	}
+}
+
+func (b *mdBlock) render(src string) {
+	b.src = src
+	b.parses++
+	if b.table != nil {
+		b.table.set(parseTable(src))
+		return
+	}
+	b.rt.ParseMarkdown(src)
+}
+
+func newRichText() *widget.RichText {
+	rt := widget.NewRichText()
+	rt.Wrapping = fyne.TextWrapWord
+	return rt
+}
+
+// tableView renders a pipe table as a grid of cells, each a RichText parsed
+// from the cell's markdown. Only cells whose text changed are re-parsed.
+type tableView struct {
+	obj   fyne.CanvasObject
+	box   *fyne.Container // header row, separator, body rows
+	cols  int
+	cells [][]*widget.RichText
+	text  [][]string
+}
+
+func newTableView() *tableView {
+	t := &tableView{box: container.NewVBox()}
+	border := canvas.NewRectangle(theme.Color(theme.ColorNameBackground))
+	border.StrokeColor = theme.Color(theme.ColorNameSeparator)
+	border.StrokeWidth = 1
+	border.CornerRadius = theme.InputRadiusSize()
+	t.obj = container.NewStack(border, container.New(layout.NewCustomPaddedLayout(2, 2, 6, 6), t.box))
+	return t
+}
+
+func (t *tableView) set(header []string, rows [][]string) {
+	cols := len(header)
+	if cols == 0 {
+		cols = 1
+	}
+	if cols != t.cols {
+		t.cols, t.cells, t.text = cols, nil, nil
+		t.box.Objects = nil
+	}
+	all := append([][]string{header}, rows...)
+	for i, row := range all {
+		if i >= len(t.cells) {
+			t.addRow(i == 0)
+		}
+		for c := 0; c < cols; c++ {
+			s := ""
+			if c < len(row) {
+				s = row[c]
+			}
+			if t.text[i][c] == s {
+				continue
+			}
+			t.text[i][c] = s
+			rt := t.cells[i][c]
+			rt.ParseMarkdown(s)
+			if i == 0 {
+				boldSegments(rt.Segments)
+				rt.Refresh()
+			}
+		}
+	}
+}
+
+func (t *tableView) addRow(header bool) {
+	cells := make([]*widget.RichText, t.cols)
+	objs := make([]fyne.CanvasObject, t.cols)
+	for c := range cells {
+		cells[c] = newRichText()
+		objs[c] = cells[c]
+	}
+	t.cells = append(t.cells, cells)
+	t.text = append(t.text, make([]string, t.cols))
+	t.box.Add(container.NewGridWithColumns(t.cols, objs...))
+	if header {
+		t.box.Add(widget.NewSeparator())
+	}
+}
+
+func boldSegments(segs []widget.RichTextSegment) {
+	for _, s := range segs {
+		switch s := s.(type) {
+		case *widget.TextSegment:
+			s.Style.TextStyle.Bold = true
+		case *widget.ParagraphSegment:
+			boldSegments(s.Texts)
+		}
+	}
+}

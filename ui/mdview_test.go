@@ -1,0 +1,129 @@
+package ui
+
+import (
+	"strings"
+	"testing"
+
+	"fyne.io/fyne/v2/test"
+	"fyne.io/fyne/v2/widget"
+
+	"deskchat/engine"
+	"deskchat/store"
+)
+
+// tokens cuts text into pieces of a few bytes, the way answers arrive.
+func tokens(text string) []string {
+	var out []string
+	for len(text) > 0 {
+		n := 4
+		if n > len(text) {
+			n = len(text)
+		}
+		out = append(out, text[:n])
+		text = text[n:]
+	}
+	return out
+}
+
+func blockText(b *mdBlock) string {
+	if b.rt != nil {
+		return b.rt.String()
+	}
+	var sb strings.Builder
+	for _, row := range b.table.cells {
+		for _, c := range row {
+			sb.WriteString(c.String() + "|")
+		}
+	}
+	return sb.String()
+}
+
+func TestStreamingReparsesOnlyTheLastBlock(t *testing.T) {
+	test.NewTempApp(t)
+	text := engine.SimulatedMarkdown("blocks", 600)
+	v := newMDView()
+	toks := tokens(text)
+	var frozen []*mdBlock
+	for i, tok := range toks {
+		v.append(tok)
+		// Every block but the last is final: same widget, parsed for the last
+		// time when the next block began.
+		for j, b := range frozen {
+			if v.blocks[j] != b {
+				t.Fatalf("token %d: final block %d was replaced", i, j)
+			}
+		}
+		if n := v.nFinal; n > len(frozen) {
+			frozen = append(frozen, v.blocks[len(frozen):n]...)
+		}
+	}
+	v.finish()
+	var parses int
+	for _, b := range v.blocks {
+		parses += b.parses
+	}
+	if parses > len(toks)+2*len(v.blocks) {
+		t.Errorf("%d parses for %d tokens in %d blocks: earlier blocks were re-parsed", parses, len(toks), len(v.blocks))
+	}
+	// The streamed view ends up the same as rendering the whole text at once.
+	whole := newMDViewText(text)
+	if len(whole.blocks) != len(v.blocks) {
+		t.Fatalf("%d blocks streamed, %d at once", len(v.blocks), len(whole.blocks))
+	}
+	for i := range whole.blocks {
+		if whole.blocks[i].kind != v.blocks[i].kind || blockText(whole.blocks[i]) != blockText(v.blocks[i]) {
+			t.Errorf("block %d differs: %s %q vs %s %q", i, v.blocks[i].kind, blockText(v.blocks[i]), whole.blocks[i].kind, blockText(whole.blocks[i]))
+		}
+	}
+	if v.Text() != text {
+		t.Error("text lost while streaming")
+	}
+}
+
+func TestAnswerStatusLine(t *testing.T) {
+	test.NewTempApp(t)
+	v := newMessageView(store.Message{Role: store.RoleAssistant, State: store.StateStreaming})
+	v.pending("Sending…")
+	v.apply(answerUpdate{Status: "Queued #2 for Groq"})
+	if v.status.Text != "Queued #2 for Groq" || !v.status.Visible() {
+		t.Fatalf("status %q", v.status.Text)
+	}
+	v.apply(answerUpdate{FellBack: &engine.FellBack{From: "Groq", To: "Local"}, Status: "Groq did not answer; asking Local instead"})
+	v.apply(answerUpdate{Started: &engine.Started{Provider: "Local", Model: "qwen"}, Status: statusClear, Text: "Hello", Reasoning: "think"})
+	if v.status.Visible() {
+		t.Errorf("status %q still shown while text streams", v.status.Text)
+	}
+	if v.header.Text != "qwen · Local" || !v.thinking.Visible() || v.reasoning.Text() != "think" {
+		t.Errorf("header %q, reasoning shown %v %q", v.header.Text, v.thinking.Visible(), v.reasoning.Text())
+	}
+	v.apply(answerUpdate{Usage: &engine.Usage{PromptTokens: 5, CompletionTokens: 42}, Final: engine.Done{Finish: "length"}})
+	want := "served by fallback Local (Groq failed) · 42 tokens · cut off: the answer reached its length limit"
+	if v.status.Text != want || v.status.Importance != widget.LowImportance {
+		t.Errorf("status %q, want %q", v.status.Text, want)
+	}
+}
+
+func TestStoredMessagesShowTheirState(t *testing.T) {
+	test.NewTempApp(t)
+	for _, tc := range []struct {
+		m    store.Message
+		want string
+	}{
+		{store.Message{Role: store.RoleAssistant, State: store.StateInterrupted, Content: "part"}, "Interrupted: deskchat closed while this answer was arriving"},
+		{store.Message{Role: store.RoleAssistant, State: store.StateFailed, Error: "Groq rejected the API key."}, "Groq rejected the API key."},
+		{store.Message{Role: store.RoleAssistant, State: store.StateStopped, OutputTokens: 7}, "Stopped · 7 tokens"},
+		{store.Message{Role: store.RoleUser, State: store.StateDone, Content: "hi"}, ""},
+	} {
+		v := newMessageView(tc.m)
+		got := ""
+		if v.status.Visible() {
+			got = v.status.Text
+		}
+		if got != tc.want {
+			t.Errorf("%s: status %q, want %q", tc.m.State, got, tc.want)
+		}
+		if v.md.Text() != tc.m.Content {
+			t.Errorf("%s: text %q", tc.m.State, v.md.Text())
+		}
+	}
+}

@@ -1,0 +1,65 @@
+package ui
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/test"
+	"fyne.io/fyne/v2/widget"
+
+	"deskchat/engine"
+)
+
+// renderTokens is the answer length of the render benchmark, in tokens.
+const renderTokens = 4000
+
+// BenchmarkRenderTokens streams a 4,000-token markdown answer into the chat
+// view on Fyne's test canvas, one token per update (the worst case: the
+// bridge coalesces to at most 60 updates a second), and reports the mean cost
+// of one update over the first and the last 200 tokens. Flat is the goal: the
+// last 200 cost about what the first 200 do. As the floor to beat it also
+// times the naive way, one RichText re-parsing all the text, over the same
+// last 200 tokens.
+func BenchmarkRenderTokens(b *testing.B) {
+	a := test.NewTempApp(b)
+	_ = a
+	text := engine.SimulatedMarkdown("render benchmark", renderTokens)
+	toks := tokens(text)
+	var first, last, naive time.Duration
+	for i := 0; i < b.N; i++ {
+		v := newMDView()
+		w := test.NewTempWindow(b, container.NewVScroll(v.box))
+		w.Resize(fyne.NewSize(800, 600))
+		for j, tok := range toks {
+			t0 := time.Now()
+			v.append(tok)
+			d := time.Since(t0)
+			switch {
+			case j < 200:
+				first += d
+			case j >= len(toks)-200:
+				last += d
+			}
+		}
+		v.finish()
+
+		rt := widget.NewRichText()
+		rt.Wrapping = fyne.TextWrapWord
+		test.NewTempWindow(b, container.NewVScroll(rt)).Resize(fyne.NewSize(800, 600))
+		prefix := strings.Join(toks[:len(toks)-200], "")
+		for _, tok := range toks[len(toks)-200:] {
+			prefix += tok
+			t0 := time.Now()
+			rt.ParseMarkdown(prefix)
+			naive += time.Since(t0)
+		}
+	}
+	per := func(d time.Duration) float64 { return float64(d.Microseconds()) / float64(200*b.N) }
+	b.ReportMetric(per(first), "render_token_us_first200@us")
+	b.ReportMetric(per(last), "render_token_us_last200@us")
+	b.ReportMetric(per(naive), "render_token_us_last200_naive@us")
+	b.ReportMetric(float64(len(toks)), "render_tokens@tokens")
+}

@@ -1,0 +1,501 @@
+package ui
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/dialog"
+	"fyne.io/fyne/v2/driver/desktop"
+	"fyne.io/fyne/v2/layout"
+	"fyne.io/fyne/v2/theme"
+	"fyne.io/fyne/v2/widget"
+
+	"deskchat/engine"
+	"deskchat/store"
+)
+
+// window is the main window: sidebar, chat pane, composer.
+type window struct {
+	app fyne.App
+	win fyne.Window
+	eng *engine.Engine
+	st  *store.Store
+	b   *bridge
+
+	// Sidebar.
+	convs []store.Conversation
+	list  *widget.List
+
+	// Chat pane. chats holds the shown conversation's view and those of
+	// conversations whose answer is still streaming.
+	selected string
+	chats    map[string]*chatView
+	pane     *fyne.Container // the shown chatView, or the empty state
+	empty    fyne.CanvasObject
+
+	title       *widget.Label
+	providerSel *widget.Select
+	modelSel    *widget.SelectEntry
+	renameBtn   *widget.Button
+	deleteBtn   *widget.Button
+	composer    *composer
+	sendBtn     *widget.Button
+
+	providers   []store.Provider // stored ones; the Simulator is added in pickers
+	defaultProv string
+
+	settings *settingsDialog // the settings dialog last opened
+	welcome  dialog.Dialog   // the first-run dialog, when shown
+}
+
+// chatView is one conversation's column of messages.
+type chatView struct {
+	id     string
+	col    *fyne.Container
+	scroll *container.Scroll
+	live   *liveAnswer // the answer streaming now, if any
+}
+
+// liveAnswer is an answer being streamed into a chatView.
+type liveAnswer struct {
+	cancel context.CancelFunc
+	view   *messageView
+	onEnd  []func() // run on the UI goroutine once the answer has ended
+}
+
+func newWindow(a fyne.App, d Deps, b *bridge) *window {
+	w := &window{app: a, eng: d.Engine, st: d.Store, b: b, chats: map[string]*chatView{}}
+	w.win = a.NewWindow(appTitle)
+	w.win.SetContent(w.build())
+	w.win.Resize(fyne.NewSize(1100, 720))
+	w.win.Canvas().AddShortcut(&desktop.CustomShortcut{KeyName: fyne.KeyN, Modifier: fyne.KeyModifierShortcutDefault}, func(fyne.Shortcut) { w.newConversation() })
+	w.win.Canvas().Focus(w.composer)
+	w.loadProviders(w.firstRunIfNeeded)
+	w.loadConversations("")
+	return w
+}
+
+func (w *window) build() fyne.CanvasObject {
+	// Sidebar.
+	w.list = widget.NewList(
+		func() int { return len(w.convs) },
+		func() fyne.CanvasObject {
+			l := widget.NewLabel("conversation title")
+			l.Truncation = fyne.TextTruncateEllipsis
+			return l
+		},
+		func(i widget.ListItemID, o fyne.CanvasObject) {
+			c := w.convs[i]
+			t := c.Title
+			if t == "" {
+				t = "New conversation"
+			}
+			if cv := w.chats[c.ID]; cv != nil && cv.live != nil {
+				t = "● " + t
+			}
+			o.(*widget.Label).SetText(t)
+		})
+	w.list.OnSelected = func(i widget.ListItemID) {
+		if i < len(w.convs) && w.convs[i].ID != w.selected {
+			w.show(w.convs[i].ID)
+		}
+	}
+	newBtn := widget.NewButtonWithIcon("New chat", theme.ContentAddIcon(), w.newConversation)
+	newBtn.Importance = widget.HighImportance
+	settingsBtn := widget.NewButtonWithIcon("", theme.SettingsIcon(), w.showSettings)
+	sidebar := container.NewBorder(container.NewPadded(container.NewBorder(nil, nil, nil, settingsBtn, newBtn)), nil, nil, nil, w.list)
+
+	// Chat header.
+	w.title = widget.NewLabelWithStyle("", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+	w.title.Truncation = fyne.TextTruncateEllipsis
+	w.providerSel = widget.NewSelect(nil, w.pickProvider)
+	w.providerSel.PlaceHolder = "Provider"
+	w.modelSel = widget.NewSelectEntry(nil)
+	w.modelSel.PlaceHolder = "Model"
+	w.renameBtn = widget.NewButtonWithIcon("", theme.DocumentCreateIcon(), w.askRename)
+	w.deleteBtn = widget.NewButtonWithIcon("", theme.DeleteIcon(), w.askDelete)
+	model := container.NewGridWrap(fyne.NewSize(220, w.modelSel.MinSize().Height), w.modelSel)
+	header := container.NewBorder(nil, widget.NewSeparator(), nil,
+		container.NewHBox(w.providerSel, model, w.renameBtn, w.deleteBtn), w.title)
+
+	// Composer.
+	w.composer = newComposer(w.send)
+	w.sendBtn = widget.NewButtonWithIcon("Send", theme.MailSendIcon(), w.sendOrStop)
+	w.sendBtn.Importance = widget.HighImportance
+	bottom := container.NewBorder(widget.NewSeparator(), nil, nil, container.NewVBox(layout.NewSpacer(), w.sendBtn), w.composer)
+
+	// Empty state.
+	hint := widget.NewLabelWithStyle("Start a new chat, or pick one on the left.", fyne.TextAlignCenter, fyne.TextStyle{})
+	w.empty = container.NewCenter(container.NewVBox(hint, container.NewCenter(widget.NewButtonWithIcon("New chat", theme.ContentAddIcon(), w.newConversation))))
+	w.pane = container.NewStack(w.empty)
+
+	chat := container.NewBorder(container.NewPadded(header), container.NewPadded(bottom), nil, nil, w.pane)
+	split := container.NewHSplit(sidebar, chat)
+	split.Offset = 0.24
+	w.updateHeader()
+	return split
+}
+
+// current returns the shown conversation's record, if any.
+func (w *window) current() (store.Conversation, bool) {
+	for _, c := range w.convs {
+		if c.ID == w.selected {
+			return c, true
+		}
+	}
+	return store.Conversation{}, false
+}
+
+// loadConversations reloads the sidebar and then shows selectID ("" keeps
+// the current choice, or picks the most recent conversation).
+func (w *window) loadConversations(selectID string) {
+	run(w.b, w.st.Conversations, func(convs []store.Conversation, err error) {
+		if err != nil {
+			w.showError("Could not read your conversations", err)
+			return
+		}
+		w.convs = convs
+		w.list.Refresh()
+		id := selectID
+		if id == "" {
+			id = w.selected
+		}
+		if id == "" && len(convs) > 0 {
+			id = convs[0].ID
+		}
+		if _, ok := w.indexOf(id); !ok {
+			id = ""
+			if len(convs) > 0 {
+				id = convs[0].ID
+			}
+		}
+		w.show(id)
+	})
+}
+
+func (w *window) indexOf(id string) (int, bool) {
+	for i, c := range w.convs {
+		if c.ID == id {
+			return i, true
+		}
+	}
+	return 0, false
+}
+
+// show puts conversation id in the chat pane ("" shows the empty state).
+func (w *window) show(id string) {
+	if old := w.chats[w.selected]; old != nil && old.live == nil && w.selected != id {
+		delete(w.chats, w.selected) // a finished view is rebuilt from the store when needed
+	}
+	w.selected = id
+	if i, ok := w.indexOf(id); ok {
+		w.list.Select(i)
+	} else {
+		w.list.UnselectAll()
+	}
+	w.updateHeader()
+	if id == "" {
+		w.pane.Objects = []fyne.CanvasObject{w.empty}
+		w.pane.Refresh()
+		return
+	}
+	cv := w.chats[id]
+	if cv == nil {
+		cv = &chatView{id: id, col: container.NewVBox()}
+		cv.scroll = container.NewVScroll(container.NewPadded(cv.col))
+		w.chats[id] = cv
+		run(w.b, func() ([]store.Message, error) { return w.st.Messages(id) }, func(msgs []store.Message, err error) {
+			if err != nil {
+				w.showError("Could not read this conversation", err)
+				return
+			}
+			for _, m := range msgs {
+				cv.col.Add(newMessageView(m).obj)
+			}
+			scrollToEnd(cv.scroll)
+		})
+	}
+	w.pane.Objects = []fyne.CanvasObject{cv.scroll}
+	w.pane.Refresh()
+	w.updateSendButton()
+	w.win.Canvas().Focus(w.composer)
+}
+
+// updateHeader shows the current conversation's title and provider.
+func (w *window) updateHeader() {
+	c, ok := w.current()
+	for _, o := range []fyne.Disableable{w.providerSel, w.modelSel, w.renameBtn, w.deleteBtn} {
+		if ok {
+			o.Enable()
+		} else {
+			o.Disable()
+		}
+	}
+	if !ok {
+		w.title.SetText("")
+		w.win.SetTitle(appTitle)
+		w.updateSendButton()
+		return
+	}
+	title := c.Title
+	if title == "" {
+		title = "New conversation"
+	}
+	w.title.SetText(title)
+	w.win.SetTitle(appTitle + " — " + title)
+	w.providerSel.Options = w.providerNames()
+	prov := c.Provider
+	if prov == "" {
+		prov = w.defaultProv
+	}
+	w.providerSel.SetSelectedIndex(-1)
+	if prov != "" {
+		w.providerSel.Selected = prov
+	}
+	w.providerSel.Refresh()
+	model := c.Model
+	if model == "" || c.Provider != prov {
+		model = w.defaultModel(prov)
+	}
+	w.modelSel.SetOptions(w.modelsOf(prov))
+	w.modelSel.SetText(model)
+	w.updateSendButton()
+}
+
+// updateSendButton turns Send into Stop while the shown answer streams.
+func (w *window) updateSendButton() {
+	if cv := w.chats[w.selected]; cv != nil && cv.live != nil {
+		w.sendBtn.SetText("Stop")
+		w.sendBtn.SetIcon(theme.MediaStopIcon())
+		w.sendBtn.Importance = widget.DangerImportance
+	} else {
+		w.sendBtn.SetText("Send")
+		w.sendBtn.SetIcon(theme.MailSendIcon())
+		w.sendBtn.Importance = widget.HighImportance
+	}
+	w.sendBtn.Refresh()
+}
+
+func (w *window) newConversation() {
+	run(w.b, func() (store.Conversation, error) {
+		return w.st.CreateConversation(store.Conversation{})
+	}, func(c store.Conversation, err error) {
+		if err != nil {
+			w.showError("Could not start a new chat", err)
+			return
+		}
+		w.loadConversations(c.ID)
+	})
+}
+
+func (w *window) sendOrStop() {
+	if cv := w.chats[w.selected]; cv != nil && cv.live != nil {
+		w.stop()
+		return
+	}
+	w.send(w.composer.Text)
+}
+
+// stop stops the shown conversation's answer; its partial text is kept.
+func (w *window) stop() {
+	if cv := w.chats[w.selected]; cv != nil && cv.live != nil {
+		cv.live.cancel()
+	}
+}
+
+// send sends text in the shown conversation, starting one if none is shown.
+func (w *window) send(text string) {
+	if strings.TrimSpace(text) == "" {
+		return
+	}
+	if w.selected == "" {
+		run(w.b, func() (store.Conversation, error) {
+			return w.st.CreateConversation(store.Conversation{})
+		}, func(c store.Conversation, err error) {
+			if err != nil {
+				w.showError("Could not start a new chat", err)
+				return
+			}
+			w.convs = append([]store.Conversation{c}, w.convs...)
+			w.list.Refresh()
+			w.show(c.ID)
+			w.send(text)
+		})
+		return
+	}
+	cv := w.chats[w.selected]
+	if cv == nil || cv.live != nil {
+		return // an answer is streaming here: the button is Stop
+	}
+	opts := engine.SendOptions{Provider: w.providerSel.Selected, Model: strings.TrimSpace(w.modelSel.Text)}
+	user := newMessageView(store.Message{Role: store.RoleUser, Content: text, State: store.StateDone})
+	answer := newMessageView(store.Message{Role: store.RoleAssistant, State: store.StateStreaming, Provider: opts.Provider, Model: opts.Model})
+	answer.pending("Sending…")
+	cv.col.Add(user.obj)
+	cv.col.Add(answer.obj)
+	scrollToEnd(cv.scroll)
+	w.composer.SetText("")
+
+	ctx, cancel := context.WithCancel(context.Background())
+	cv.live = &liveAnswer{cancel: cancel, view: answer}
+	w.updateSendButton()
+	w.list.Refresh()
+	id := cv.id
+	run(w.b, func() (<-chan engine.Event, error) {
+		return w.eng.Send(ctx, id, text, opts)
+	}, func(events <-chan engine.Event, err error) {
+		if err != nil {
+			// Nothing was stored: take the bubbles back and give the text back.
+			cancel()
+			cv.col.Remove(user.obj)
+			cv.col.Remove(answer.obj)
+			w.endLive(cv)
+			if w.composer.Text == "" {
+				w.composer.SetText(text)
+			}
+			w.showError("Could not send", err)
+			return
+		}
+		w.loadConversations("") // the title and order may have changed
+		w.b.follow(events, func(u answerUpdate) {
+			atBottom := isAtBottom(cv.scroll)
+			answer.apply(u)
+			// Lay the column out for its new height (layout only: no widget
+			// is refreshed) and follow the answer if the user was following.
+			cv.scroll.Refresh()
+			if atBottom {
+				cv.scroll.ScrollToBottom()
+			}
+			if u.Final != nil {
+				cancel()
+				w.endLive(cv)
+				w.loadConversations("")
+			}
+		})
+	})
+}
+
+// endLive marks cv's answer as ended.
+func (w *window) endLive(cv *chatView) {
+	live := cv.live
+	cv.live = nil
+	if cv.id != w.selected {
+		delete(w.chats, cv.id)
+	}
+	w.updateSendButton()
+	w.list.Refresh()
+	if live != nil {
+		for _, f := range live.onEnd {
+			f()
+		}
+	}
+}
+
+// scrollToEnd lays out content just added and shows its end.
+func scrollToEnd(s *container.Scroll) {
+	s.Refresh()
+	s.ScrollToBottom()
+}
+
+func isAtBottom(s *container.Scroll) bool {
+	return s.Offset.Y+s.Size().Height >= s.Content.MinSize().Height-2*theme.Padding()-24
+}
+
+func (w *window) askRename() {
+	c, ok := w.current()
+	if !ok {
+		return
+	}
+	entry := widget.NewEntry()
+	entry.SetText(c.Title)
+	entry.Validator = func(s string) error {
+		if strings.TrimSpace(s) == "" {
+			return fmt.Errorf("a title cannot be empty")
+		}
+		return nil
+	}
+	d := dialog.NewForm("Rename chat", "Rename", "Cancel", []*widget.FormItem{widget.NewFormItem("Title", entry)}, func(ok bool) {
+		if ok {
+			w.rename(c.ID, strings.TrimSpace(entry.Text))
+		}
+	}, w.win)
+	d.Resize(fyne.NewSize(420, d.MinSize().Height))
+	d.Show()
+	w.win.Canvas().Focus(entry)
+}
+
+func (w *window) rename(id, title string) {
+	run(w.b, func() (store.Conversation, error) {
+		return w.st.UpdateConversation(id, func(c *store.Conversation) { c.Title = title })
+	}, func(_ store.Conversation, err error) {
+		if err != nil {
+			w.showError("Could not rename the chat", err)
+			return
+		}
+		w.loadConversations("")
+	})
+}
+
+func (w *window) askDelete() {
+	c, ok := w.current()
+	if !ok {
+		return
+	}
+	title := c.Title
+	if title == "" {
+		title = "this chat"
+	} else {
+		title = "“" + title + "”"
+	}
+	dialog.ShowConfirm("Delete chat?", fmt.Sprintf("Delete %s and all its messages from this computer? This cannot be undone.", title), func(ok bool) {
+		if ok {
+			w.delete(c.ID)
+		}
+	}, w.win)
+}
+
+// delete removes a conversation; a streaming answer is stopped first.
+func (w *window) delete(id string) {
+	if cv := w.chats[id]; cv != nil && cv.live != nil {
+		cv.live.onEnd = append(cv.live.onEnd, func() { w.delete(id) })
+		cv.live.cancel()
+		return
+	}
+	run(w.b, func() (struct{}, error) {
+		return struct{}{}, w.st.DeleteConversation(id)
+	}, func(_ struct{}, err error) {
+		if err != nil {
+			w.showError("Could not delete the chat", err)
+			return
+		}
+		delete(w.chats, id)
+		if w.selected == id {
+			w.selected = ""
+		}
+		w.loadConversations("")
+	})
+}
+
+// showError tells the user what failed in a sentence they can act on.
+func (w *window) showError(what string, err error) {
+	msg := widget.NewLabel(sentence(err))
+	msg.Wrapping = fyne.TextWrapWord
+	d := dialog.NewCustom(what, "OK", msg, w.win)
+	d.Resize(fyne.NewSize(440, 0))
+	d.Show()
+}
+
+// shutdown stops every streaming answer and waits up to d for their text to
+// be saved.
+func (w *window) shutdown(d time.Duration) {
+	for _, cv := range w.chats {
+		if cv.live != nil {
+			cv.live.cancel()
+		}
+	}
+	w.b.waitStreams(d)
+}

@@ -1,0 +1,531 @@
+package ui
+
+import (
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/driver/desktop"
+	"fyne.io/fyne/v2/test"
+	"fyne.io/fyne/v2/widget"
+
+	"deskchat/engine"
+	_ "deskchat/internal/localefix" // quiet Fyne under LANG=C.UTF-8
+	"deskchat/store"
+)
+
+// harness is a main window on Fyne's headless test driver. The test
+// goroutine plays the UI goroutine: what the bridge posts is queued and run
+// by settle, so widgets are only ever touched by the test goroutine.
+type harness struct {
+	t    *testing.T
+	w    *window
+	st   *store.Store
+	eng  *engine.Engine
+	q    chan func()
+	wake chan struct{}
+}
+
+func newHarness(t *testing.T, setup func(st *store.Store)) *harness {
+	t.Helper()
+	a := test.NewTempApp(t)
+	st, err := store.Open(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	if setup != nil {
+		setup(st)
+	}
+	eng := engine.New(st, engine.Options{})
+	eng.SetSimulatorRate(0) // as fast as it goes
+	h := &harness{t: t, st: st, eng: eng, q: make(chan func(), 1<<16), wake: make(chan struct{}, 1)}
+	b := newBridge()
+	b.post = func(f func()) { h.q <- f }
+	b.idle = func() {
+		select {
+		case h.wake <- struct{}{}:
+		default:
+		}
+	}
+	h.w = newWindow(a, Deps{Engine: eng, Store: st}, b)
+	h.w.win.Resize(fyne.NewSize(1000, 700))
+	t.Cleanup(func() { h.w.shutdown(5 * time.Second) })
+	h.settle()
+	return h
+}
+
+// settleUntil runs posted UI work until cond holds.
+func (h *harness) settleUntil(what string, cond func() bool) {
+	h.t.Helper()
+	deadline := time.After(20 * time.Second)
+	for !cond() {
+		select {
+		case f := <-h.q:
+			f()
+		case <-h.wake:
+		case <-deadline:
+			h.t.Fatalf("timed out waiting for %s", what)
+		}
+	}
+}
+
+// settle runs posted UI work until no background work is left.
+func (h *harness) settle() {
+	h.t.Helper()
+	h.settleUntil("background work to finish", func() bool {
+		for {
+			select {
+			case f := <-h.q:
+				f()
+				continue
+			default:
+			}
+			return h.w.b.busy.Load() == 0 && len(h.q) == 0
+		}
+	})
+}
+
+func useSimulator(st *store.Store) {
+	if err := st.SetSetting(store.SettingDefaultProvider, engine.SimulatorName); err != nil {
+		panic(err)
+	}
+}
+
+// topDialog returns the objects of the dialog shown on top of the window.
+func (h *harness) topDialog() []fyne.CanvasObject {
+	h.t.Helper()
+	top := h.w.win.Canvas().Overlays().Top()
+	if top == nil {
+		h.t.Fatal("no dialog is shown")
+	}
+	return test.LaidOutObjects(top)
+}
+
+func findButton(objs []fyne.CanvasObject, text string) *widget.Button {
+	for _, o := range objs {
+		if b, ok := o.(*widget.Button); ok && b.Text == text {
+			return b
+		}
+	}
+	return nil
+}
+
+func (h *harness) tapDialogButton(text string) {
+	h.t.Helper()
+	b := findButton(h.topDialog(), text)
+	if b == nil {
+		h.t.Fatalf("the dialog has no %q button", text)
+	}
+	test.Tap(b)
+}
+
+func dialogText(objs []fyne.CanvasObject) string {
+	var sb strings.Builder
+	for _, o := range objs {
+		switch o := o.(type) {
+		case *widget.Label:
+			sb.WriteString(o.Text + "\n")
+		case *widget.RichText:
+			sb.WriteString(o.String() + "\n")
+		}
+	}
+	return sb.String()
+}
+
+func (h *harness) messages(convID string) []store.Message {
+	h.t.Helper()
+	msgs, err := h.st.Messages(convID)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	return msgs
+}
+
+func (h *harness) shown() *chatView {
+	h.t.Helper()
+	cv := h.w.chats[h.w.selected]
+	if cv == nil {
+		h.t.Fatal("no conversation is shown")
+	}
+	return cv
+}
+
+func pressEnter(c *composer) { c.TypedKey(&fyne.KeyEvent{Name: fyne.KeyReturn}) }
+
+func TestEnterSendsAndTheAnswerStreamsIntoOneWidgetPerBlock(t *testing.T) {
+	h := newHarness(t, useSimulator)
+	if h.w.welcome != nil {
+		t.Fatal("the first-run dialog was shown although a default provider is set")
+	}
+	test.Type(h.w.composer, "Explain channels")
+	pressEnter(h.w.composer)
+	var answer *messageView
+	h.settleUntil("the answer to start", func() bool {
+		if cv := h.w.chats[h.w.selected]; cv != nil && cv.live != nil {
+			answer = cv.live.view
+		}
+		return answer != nil
+	})
+	if h.w.composer.Text != "" {
+		t.Errorf("composer still holds %q once sent", h.w.composer.Text)
+	}
+	h.settle()
+
+	if len(h.w.convs) != 1 {
+		t.Fatalf("%d conversations in the sidebar, want 1", len(h.w.convs))
+	}
+	conv := h.w.convs[0]
+	if conv.Title != "Explain channels" || h.w.title.Text != "Explain channels" {
+		t.Errorf("title %q / header %q", conv.Title, h.w.title.Text)
+	}
+	msgs := h.messages(conv.ID)
+	if len(msgs) != 2 || msgs[0].Content != "Explain channels" || msgs[1].State != store.StateDone {
+		t.Fatalf("stored messages: %+v", msgs)
+	}
+	if want := engine.SimulatedMarkdown("Explain channels", 300); msgs[1].Content != want {
+		t.Errorf("stored answer differs from the Simulator's text")
+	}
+	cv := h.shown()
+	if len(cv.col.Objects) != 2 {
+		t.Fatalf("%d message views, want 2", len(cv.col.Objects))
+	}
+	if cv.live != nil || h.w.sendBtn.Text != "Send" {
+		t.Errorf("answer still live after Done (button %q)", h.w.sendBtn.Text)
+	}
+	// The live view rendered exactly the stored text, one widget per block.
+	if answer.md.Text() != msgs[1].Content {
+		t.Errorf("shown text differs from stored text")
+	}
+	if want := len(splitBlocks(msgs[1].Content, true)); len(answer.md.box.Objects) != want || want < 5 {
+		t.Errorf("%d block widgets for %d blocks", len(answer.md.box.Objects), want)
+	}
+	if answer.header.Text != engine.SimulatorModel+" · "+engine.SimulatorName {
+		t.Errorf("answer header %q", answer.header.Text)
+	}
+}
+
+func TestShiftEnterAddsALineAndDoesNotSend(t *testing.T) {
+	h := newHarness(t, useSimulator)
+	c := h.w.composer
+	test.Type(c, "line one")
+	c.KeyDown(&fyne.KeyEvent{Name: desktop.KeyShiftLeft})
+	c.TypedKey(&fyne.KeyEvent{Name: fyne.KeyReturn})
+	c.KeyUp(&fyne.KeyEvent{Name: desktop.KeyShiftLeft})
+	test.Type(c, "line two")
+	h.settle()
+	if c.Text != "line one\nline two" {
+		t.Fatalf("composer text %q", c.Text)
+	}
+	if len(h.w.convs) != 0 {
+		t.Fatalf("Shift+Enter sent the message")
+	}
+	pressEnter(c)
+	h.settle()
+	if len(h.w.convs) != 1 {
+		t.Fatal("Enter did not send")
+	}
+	if msgs := h.messages(h.w.convs[0].ID); msgs[0].Content != "line one\nline two" {
+		t.Errorf("sent %q", msgs[0].Content)
+	}
+	// Blank input is not sent.
+	test.Type(c, "  ")
+	pressEnter(c)
+	h.settle()
+	if n := len(h.messages(h.w.convs[0].ID)); n != 2 {
+		t.Errorf("%d messages after sending blanks, want 2", n)
+	}
+}
+
+func TestStopKeepsThePartialAnswer(t *testing.T) {
+	h := newHarness(t, useSimulator)
+	h.eng.SetSimulatorRate(100) // 300 tokens take 3 s: time to press Stop
+	test.Type(h.w.composer, "tell me a long story")
+	test.Tap(h.w.sendBtn)
+	h.settleUntil("the first words", func() bool {
+		cv := h.w.chats[h.w.selected]
+		return cv != nil && cv.live != nil && cv.live.view.md.Text() != ""
+	})
+	cv := h.shown()
+	if h.w.sendBtn.Text != "Stop" {
+		t.Fatalf("button says %q while the answer streams", h.w.sendBtn.Text)
+	}
+	view := cv.live.view
+	test.Tap(h.w.sendBtn)
+	h.settle()
+	if cv.live != nil || h.w.sendBtn.Text != "Send" {
+		t.Fatalf("still live after Stop (button %q)", h.w.sendBtn.Text)
+	}
+	msgs := h.messages(cv.id)
+	got := msgs[len(msgs)-1]
+	full := engine.SimulatedMarkdown("tell me a long story", 300)
+	if got.State != store.StateStopped || got.Content == "" || len(got.Content) >= len(full) || !strings.HasPrefix(full, got.Content) {
+		t.Fatalf("stored answer: state %s, %d of %d bytes", got.State, len(got.Content), len(full))
+	}
+	if view.md.Text() != got.Content {
+		t.Errorf("shown %d bytes, stored %d", len(view.md.Text()), len(got.Content))
+	}
+	if !view.status.Visible() || !strings.HasPrefix(view.status.Text, "Stopped") {
+		t.Errorf("status line %q", view.status.Text)
+	}
+}
+
+func TestRenameAndDeleteWithConfirmation(t *testing.T) {
+	h := newHarness(t, useSimulator)
+	test.Tap(findButton(test.LaidOutObjects(h.w.win.Content()), "New chat"))
+	h.settle()
+	test.Type(h.w.composer, "first")
+	pressEnter(h.w.composer)
+	h.settle()
+	first := h.w.selected
+
+	test.Tap(h.w.renameBtn)
+	objs := h.topDialog()
+	var entry *widget.Entry
+	for _, o := range objs {
+		if e, ok := o.(*widget.Entry); ok {
+			entry = e
+		}
+	}
+	if entry == nil || entry.Text != "first" {
+		t.Fatalf("rename dialog entry: %+v", entry)
+	}
+	entry.SetText("Renamed chat")
+	h.tapDialogButton("Rename")
+	h.settle()
+	if c, _ := h.st.Conversation(first); c.Title != "Renamed chat" {
+		t.Errorf("stored title %q", c.Title)
+	}
+	if h.w.title.Text != "Renamed chat" || h.w.convs[0].Title != "Renamed chat" {
+		t.Errorf("header %q, sidebar %q", h.w.title.Text, h.w.convs[0].Title)
+	}
+
+	// A second conversation; then delete the first from the sidebar.
+	h.w.newConversation()
+	h.settle()
+	if len(h.w.convs) != 2 || h.w.selected == first {
+		t.Fatalf("new chat not selected: %d convs", len(h.w.convs))
+	}
+	i, _ := h.w.indexOf(first)
+	h.w.list.Select(i)
+	if h.w.selected != first {
+		t.Fatal("selecting in the sidebar did not show the chat")
+	}
+	h.settle()
+	if n := len(h.shown().col.Objects); n != 2 {
+		t.Fatalf("reloaded chat shows %d messages, want 2", n)
+	}
+
+	test.Tap(h.w.deleteBtn)
+	if txt := dialogText(h.topDialog()); !strings.Contains(txt, "“Renamed chat”") {
+		t.Errorf("confirmation text %q does not name the chat", txt)
+	}
+	h.tapDialogButton("No") // keeps it
+	h.settle()
+	if _, err := h.st.Conversation(first); err != nil {
+		t.Fatalf("declining deleted the chat: %v", err)
+	}
+	test.Tap(h.w.deleteBtn)
+	h.tapDialogButton("Yes")
+	h.settle()
+	if _, err := h.st.Conversation(first); err == nil {
+		t.Fatal("chat still stored after Delete")
+	}
+	if len(h.w.convs) != 1 || h.w.selected == first || h.w.selected == "" {
+		t.Errorf("after delete: %d convs, selected %q", len(h.w.convs), h.w.selected)
+	}
+}
+
+func TestSettingsAddAProviderAndPickItForTheChat(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/event-stream")
+		fmt.Fprint(w, "data: {\"choices\":[{\"delta\":{\"content\":\"Hi from **local**.\"}}]}\n\n")
+		fmt.Fprint(w, "data: {\"choices\":[{\"delta\":{},\"finish_reason\":\"stop\"}]}\n\ndata: [DONE]\n\n")
+	}))
+	defer srv.Close()
+	h := newHarness(t, useSimulator)
+	h.w.newConversation()
+	h.settle()
+
+	h.w.showSettings()
+	f := h.w.settings.form
+	f.name.SetText("Local")
+	f.baseURL.SetText("localhost:1234") // no scheme: refused with a sentence
+	f.model.SetText("qwen")
+	test.Tap(h.w.settings.add)
+	h.settle()
+	if !h.w.settings.problem.Visible() || !strings.Contains(h.w.settings.problem.Text, "http://") {
+		t.Fatalf("bad URL not explained: %q", h.w.settings.problem.Text)
+	}
+	if ps, _ := h.st.Providers(); len(ps) != 0 {
+		t.Fatal("an invalid provider was saved")
+	}
+	f.baseURL.SetText(srv.URL + "/v1/")
+	test.Tap(h.w.settings.add)
+	h.settle()
+	p, err := h.st.Provider("Local")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.BaseURL != srv.URL+"/v1" || p.Model != "qwen" || p.Kind != store.KindCompatible || p.KeyEnv != "" {
+		t.Errorf("stored provider %+v", p)
+	}
+	if f.name.Text != "" || !strings.Contains(dialogText(test.LaidOutObjects(h.w.settings.list)), "Local — qwen") {
+		t.Errorf("the dialog did not list the new provider")
+	}
+	if !contains(h.w.providerSel.Options, "Local") {
+		t.Fatalf("picker options %v", h.w.providerSel.Options)
+	}
+
+	h.w.providerSel.SetSelected("Local")
+	h.settle()
+	if c, _ := h.st.Conversation(h.w.selected); c.Provider != "Local" || c.Model != "qwen" {
+		t.Errorf("conversation provider %q model %q", c.Provider, c.Model)
+	}
+	if h.w.modelSel.Text != "qwen" {
+		t.Errorf("model picker %q", h.w.modelSel.Text)
+	}
+	test.Type(h.w.composer, "hello")
+	pressEnter(h.w.composer)
+	h.settle()
+	msgs := h.messages(h.w.selected)
+	if last := msgs[len(msgs)-1]; last.Content != "Hi from **local**." || last.Provider != "Local" {
+		t.Errorf("answer %q from %q", last.Content, last.Provider)
+	}
+}
+
+func TestFirstRunOffersTheSimulator(t *testing.T) {
+	t.Setenv("OPENAI_API_KEY", "")
+	h := newHarness(t, nil)
+	if h.w.welcome == nil {
+		t.Fatal("no first-run dialog on an empty store")
+	}
+	objs := h.topDialog()
+	if b := findButton(objs, "Use OpenAI with OPENAI_API_KEY (not set)"); b == nil || !b.Disabled() {
+		t.Error("the OPENAI_API_KEY choice is not disabled without the variable")
+	}
+	h.tapDialogButton("Try the Simulator (no network)")
+	h.settle()
+	if def, _ := h.st.Setting(store.SettingDefaultProvider); def != engine.SimulatorName {
+		t.Fatalf("default provider %q", def)
+	}
+	test.Type(h.w.composer, "hi")
+	pressEnter(h.w.composer)
+	h.settle()
+	msgs := h.messages(h.w.selected)
+	if len(msgs) != 2 || msgs[1].Provider != engine.SimulatorName || msgs[1].State != store.StateDone {
+		t.Errorf("messages %+v", msgs)
+	}
+}
+
+func TestSendThatCannotStartKeepsTheTextAndStoresNothing(t *testing.T) {
+	t.Setenv("DESKCHAT_TEST_ABSENT_KEY", "")
+	h := newHarness(t, func(st *store.Store) {
+		if err := st.PutProvider(store.Provider{Name: "Cloud", Kind: store.KindOpenAI, Model: "gpt-4o", KeyEnv: "DESKCHAT_TEST_ABSENT_KEY"}); err != nil {
+			t.Fatal(err)
+		}
+		if err := st.SetSetting(store.SettingDefaultProvider, "Cloud"); err != nil {
+			t.Fatal(err)
+		}
+	})
+	test.Type(h.w.composer, "important words")
+	pressEnter(h.w.composer)
+	h.settle()
+	txt := dialogText(h.topDialog())
+	if !strings.Contains(txt, "Cloud needs an API key: set DESKCHAT_TEST_ABSENT_KEY") {
+		t.Errorf("error dialog says %q", txt)
+	}
+	if strings.Contains(txt, "engine:") || strings.Contains(txt, "store:") {
+		t.Errorf("a Go error reached the user: %q", txt)
+	}
+	if h.w.composer.Text != "important words" {
+		t.Errorf("composer %q: the text was lost", h.w.composer.Text)
+	}
+	if msgs := h.messages(h.w.selected); len(msgs) != 0 {
+		t.Errorf("%d messages stored for a send that never started", len(msgs))
+	}
+	if n := len(h.shown().col.Objects); n != 0 {
+		t.Errorf("%d message views left behind", n)
+	}
+}
+
+func TestFailedAnswerShowsTheProvidersSentence(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusUnauthorized)
+		fmt.Fprint(w, `{"error":{"message":"Incorrect API key provided","type":"invalid_request_error","code":"invalid_api_key"}}`)
+	}))
+	defer srv.Close()
+	h := newHarness(t, func(st *store.Store) {
+		if err := st.PutProvider(store.Provider{Name: "Local", Kind: store.KindCompatible, BaseURL: srv.URL, Model: "m"}); err != nil {
+			t.Fatal(err)
+		}
+		if err := st.SetSetting(store.SettingDefaultProvider, "Local"); err != nil {
+			t.Fatal(err)
+		}
+	})
+	test.Type(h.w.composer, "hello")
+	pressEnter(h.w.composer)
+	var view *messageView
+	h.settleUntil("the answer to start", func() bool {
+		if cv := h.w.chats[h.w.selected]; cv != nil && cv.live != nil {
+			view = cv.live.view
+		}
+		return view != nil
+	})
+	h.settle()
+	msgs := h.messages(h.w.selected)
+	last := msgs[len(msgs)-1]
+	if last.State != store.StateFailed || !strings.Contains(last.Error, "Local") {
+		t.Fatalf("stored answer %+v", last)
+	}
+	if view.status.Text != last.Error || view.status.Importance != widget.DangerImportance {
+		t.Errorf("status %q (importance %v), want %q", view.status.Text, view.status.Importance, last.Error)
+	}
+}
+
+func TestAnAnswerKeepsStreamingWhileAnotherChatIsShown(t *testing.T) {
+	h := newHarness(t, useSimulator)
+	h.eng.SetSimulatorRate(300)
+	test.Type(h.w.composer, "first chat")
+	pressEnter(h.w.composer)
+	h.settleUntil("the first words", func() bool {
+		cv := h.w.chats[h.w.selected]
+		return cv != nil && cv.live != nil && cv.live.view.md.Text() != ""
+	})
+	first := h.w.selected
+	live := h.w.chats[first].live.view
+	h.w.newConversation()
+	h.settleUntil("the new chat", func() bool { return h.w.selected != first && h.w.selected != "" })
+	if h.w.sendBtn.Text != "Send" {
+		t.Errorf("the new chat's button says %q", h.w.sendBtn.Text)
+	}
+	h.settle() // the first answer finishes in the background
+	msgs := h.messages(first)
+	if last := msgs[len(msgs)-1]; last.State != store.StateDone || live.md.Text() != last.Content {
+		t.Fatalf("background answer: state %s, shown %d of %d bytes", last.State, len(live.md.Text()), len(last.Content))
+	}
+	if _, kept := h.w.chats[first]; kept {
+		t.Error("the finished background view was not released")
+	}
+}
+
+func TestStartupErrorSaysWhyAndQuits(t *testing.T) {
+	quit := make(chan struct{}, 1)
+	obj := startupErrorContent("deskchat is already running with this data file.", func() { quit <- struct{}{} })
+	w := test.NewTempWindow(t, obj)
+	objs := test.LaidOutObjects(w.Content())
+	if !strings.Contains(dialogText(objs), "already running") {
+		t.Errorf("text %q", dialogText(objs))
+	}
+	test.Tap(findButton(objs, "Quit"))
+	select {
+	case <-quit:
+	default:
+		t.Fatal("Quit did nothing")
+	}
+}

@@ -38,8 +38,12 @@ test: deps-test
 	$(GO) test -race -count=1 ./...
 	$(MAKE) smoke
 
+# Two real windows under Xvfb: the first run (welcome dialog), and a chat
+# seeded through the CLI (markdown blocks, code, table).
 smoke: build
-	DESKCHAT_BIN=./$(BIN) bash scripts/smoke.sh
+	DESKCHAT_BIN=./$(BIN) SMOKE_OUT=screenshots/smoke.png bash scripts/smoke.sh
+	DESKCHAT_BIN=./$(BIN) SMOKE_OUT=screenshots/smoke-chat.png \
+		SMOKE_SEED="How do Go channels work?" bash scripts/smoke.sh
 
 bench:
 	bash scripts/bench.sh

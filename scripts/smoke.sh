@@ -12,6 +12,9 @@
 #   SMOKE_WINDOW_TIMEOUT seconds to wait for the window (default 60)
 #   SMOKE_PAINT_TIMEOUT  seconds to wait for a painted, stable frame (default 20)
 #   SMOKE_LANGUAGE       LANGUAGE for the app (default en_US)
+#   SMOKE_SEED           if set, a prompt: before the window opens, the data dir
+#                        gets the Simulator as default provider and one chat
+#                        answering that prompt (through the real CLI)
 #
 # Requires: Xvfb xdpyinfo (x11-utils) xdotool import/identify (imagemagick)
 # and Mesa software GL (libgl1-mesa-dri); `make deps-test` installs them.
@@ -114,6 +117,12 @@ echo "smoke: Xvfb ready on $display"
 # LIBGL_ALWAYS_SOFTWARE: Mesa llvmpipe (Xvfb has no GPU). LANGUAGE: stable UI
 # language (Fyne logs "Error parsing user locale C" under LANG=C.UTF-8).
 mkdir -p "$work/data" "$work/config"
+if [ -n "${SMOKE_SEED:-}" ]; then
+	"$bin" --data-dir "$work/data" providers default Simulator >/dev/null ||
+		die "could not make the Simulator the default provider"
+	"$bin" ask --data-dir "$work/data" --provider Simulator "$SMOKE_SEED" >/dev/null ||
+		die "could not seed a chat with 'deskchat ask'"
+fi
 DISPLAY=$display LIBGL_ALWAYS_SOFTWARE=1 XDG_CONFIG_HOME="$work/config" \
 	LANGUAGE="${SMOKE_LANGUAGE:-en_US}" \
 	${guard[@]+"${guard[@]}"} "$bin" --data-dir "$work/data" ${extra[@]+"${extra[@]}"} >"$work/deskchat.log" 2>&1 &

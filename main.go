@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"strconv"
 	"syscall"
 
 	"fyne.io/fyne/v2/app"
@@ -29,6 +30,19 @@ func main() {
 	os.Exit(code)
 }
 
+// simulatorRate is the Simulator's pace in the window, in tokens per second:
+// $DESKCHAT_SIMULATOR_RATE, else 120, a pace people can watch. 0 sends the
+// whole answer at once.
+func simulatorRate() float64 {
+	if v := os.Getenv("DESKCHAT_SIMULATOR_RATE"); v != "" {
+		if r, err := strconv.ParseFloat(v, 64); err == nil && r >= 0 {
+			return r
+		}
+		fmt.Fprintf(os.Stderr, "deskchat: DESKCHAT_SIMULATOR_RATE=%q is not a number of tokens per second; using 120.\n", v)
+	}
+	return 120
+}
+
 // runGUI opens the store and the window; it returns when the window closes.
 func runGUI(dataDir string) int {
 	st, err := store.Open(dataDir)
@@ -39,8 +53,7 @@ func runGUI(dataDir string) int {
 		return cli.ExitFailure
 	}
 	defer st.Close()
-	// In the window the Simulator streams at a pace people can watch.
-	eng := engine.New(st, engine.Options{Simulator: engine.Simulator{TokensPerSecond: 120}})
+	eng := engine.New(st, engine.Options{Simulator: engine.Simulator{TokensPerSecond: simulatorRate()}})
 	ui.Run(app.NewWithID(AppID), ui.Deps{Engine: eng, Store: st, DataDir: dataDir})
 	return cli.ExitOK
 }

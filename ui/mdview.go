@@ -19,7 +19,8 @@ import (
 // starts, the previous one is parsed one last time and a new widget is
 // appended. An mdView belongs to the UI goroutine.
 type mdView struct {
-	box    *fyne.Container // VBox of the blocks' objects
+	box    *fyne.Container // the blocks' objects, laid out by col
+	col    *columnLayout
 	blocks []*mdBlock
 	nFinal int             // blocks[:nFinal] are final
 	buf    strings.Builder // all text so far
@@ -28,7 +29,10 @@ type mdView struct {
 }
 
 func newMDView() *mdView {
-	return &mdView{box: container.NewVBox()}
+	v := &mdView{}
+	v.col = &columnLayout{final: func() int { return v.nFinal }}
+	v.box = container.New(v.col)
+	return v
 }
 
 // newMDViewText shows complete text at once.
@@ -95,7 +99,8 @@ func (v *mdView) update(final bool) bool {
 	}
 	if changed {
 		// Lay the column out again without refreshing every block (which
-		// Container.Refresh would do): only new or replaced objects need it.
+		// Container.Refresh would do): only new or replaced objects need it,
+		// and columnLayout only visits blocks after the last final one.
 		v.box.Layout.Layout(v.box.Objects, v.box.Size())
 		if c := fyne.CurrentApp().Driver().CanvasForObject(v.box); c != nil {
 			c.Refresh(v.box)
@@ -246,4 +251,67 @@ func boldSegments(segs []widget.RichTextSegment) {
 			boldSegments(s.Texts)
 		}
 	}
+}
+
+// columnLayout stacks blocks like a VBox, but remembers the place of final
+// blocks: their height cannot change until the width does, so laying the
+// column out after a token costs the same at the end of a long answer as at
+// its start (a VBox asks every block for its MinSize each time).
+type columnLayout struct {
+	final func() int // objects[:final()] will not change any more
+
+	width  float32   // the width the cache is valid for
+	bottom []float32 // bottom[i]: y just below object i, for cached objects
+	minW   []float32 // minW[i]: the widest MinSize of objects[:i+1]
+	cached int       // objects[:cached] are placed and measured
+}
+
+func (l *columnLayout) Layout(objs []fyne.CanvasObject, size fyne.Size) {
+	if size.Width != l.width {
+		l.width, l.cached = size.Width, 0
+	}
+	l.measure(objs, true, size.Width)
+}
+
+func (l *columnLayout) MinSize(objs []fyne.CanvasObject) fyne.Size {
+	return l.measure(objs, false, l.width)
+}
+
+// measure walks the objects not cached yet, placing them when place is set,
+// and returns the column's minimum size.
+func (l *columnLayout) measure(objs []fyne.CanvasObject, place bool, width float32) fyne.Size {
+	if l.cached > len(objs) {
+		l.cached = 0
+	}
+	pad := theme.Padding()
+	var y, w float32
+	if l.cached > 0 {
+		y, w = l.bottom[l.cached-1]+pad, l.minW[l.cached-1]
+	}
+	final := l.final()
+	l.bottom, l.minW = l.bottom[:l.cached], l.minW[:l.cached]
+	for i := l.cached; i < len(objs); i++ {
+		o := objs[i]
+		if place && o.Size().Width != width {
+			// A wrapped text's height depends on its width: give it the
+			// width first, then ask.
+			o.Resize(fyne.NewSize(width, o.Size().Height))
+		}
+		min := o.MinSize()
+		if place {
+			o.Move(fyne.NewPos(0, y))
+			o.Resize(fyne.NewSize(width, min.Height))
+		}
+		y += min.Height
+		w = fyne.Max(w, min.Width)
+		if place && i < final && i == len(l.bottom) {
+			l.bottom, l.minW = append(l.bottom, y), append(l.minW, w)
+			l.cached = i + 1
+		}
+		y += pad
+	}
+	if len(objs) > 0 {
+		y -= pad
+	}
+	return fyne.NewSize(w, y)
 }

@@ -4,6 +4,8 @@ import (
 	"strings"
 	"testing"
 
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/test"
 	"fyne.io/fyne/v2/widget"
 
@@ -124,6 +126,59 @@ func TestStoredMessagesShowTheirState(t *testing.T) {
 		}
 		if v.md.Text() != tc.m.Content {
 			t.Errorf("%s: text %q", tc.m.State, v.md.Text())
+		}
+	}
+}
+
+// assertStacked checks that the column's blocks do not overlap and that each
+// is as tall as its text needs at the column's width.
+func assertStacked(t *testing.T, v *mdView) {
+	t.Helper()
+	objs := v.box.Objects
+	for i, o := range objs {
+		if o.Size().Width != v.box.Size().Width {
+			t.Fatalf("block %d is %v wide in a %v column", i, o.Size().Width, v.box.Size().Width)
+		}
+		if min := o.MinSize().Height; o.Size().Height < min {
+			t.Fatalf("block %d is %v tall but needs %v", i, o.Size().Height, min)
+		}
+		if i > 0 {
+			prev := objs[i-1]
+			if o.Position().Y < prev.Position().Y+prev.Size().Height {
+				t.Fatalf("block %d (y %v) overlaps block %d (y %v, h %v)", i, o.Position().Y, i-1, prev.Position().Y, prev.Size().Height)
+			}
+		}
+	}
+}
+
+func TestColumnLayoutStacksBlocksAtAnyWidth(t *testing.T) {
+	test.NewTempApp(t)
+	text := engine.SimulatedMarkdown("layout", 800)
+	for _, streamed := range []bool{false, true} {
+		var v *mdView
+		if streamed {
+			v = newMDView()
+		} else {
+			v = newMDViewText(text)
+		}
+		w := test.NewTempWindow(t, container.NewVScroll(v.box))
+		w.Resize(fyne.NewSize(700, 500))
+		if streamed {
+			for _, tok := range tokens(text) {
+				v.append(tok)
+				v.box.Resize(fyne.NewSize(v.box.Size().Width, v.box.MinSize().Height))
+			}
+			v.finish()
+		}
+		v.box.Resize(fyne.NewSize(v.box.Size().Width, v.box.MinSize().Height))
+		assertStacked(t, v)
+		tall := v.box.MinSize().Height
+		// Narrower: text wraps into more lines, blocks grow and move down.
+		w.Resize(fyne.NewSize(350, 500))
+		v.box.Resize(fyne.NewSize(v.box.Size().Width, v.box.MinSize().Height))
+		assertStacked(t, v)
+		if v.box.MinSize().Height <= tall {
+			t.Errorf("streamed=%v: the column did not grow when narrowed (%v then %v)", streamed, tall, v.box.MinSize().Height)
 		}
 	}
 }

@@ -281,6 +281,11 @@ func (w *window) updateSendButton() {
 }
 
 func (w *window) newConversation() {
+	w.createConversation(func(c store.Conversation) { w.loadConversations(c.ID) })
+}
+
+// createConversation stores a new, empty conversation, then calls then.
+func (w *window) createConversation(then func(store.Conversation)) {
 	run(w.b, func() (store.Conversation, error) {
 		return w.st.CreateConversation(store.Conversation{})
 	}, func(c store.Conversation, err error) {
@@ -288,7 +293,7 @@ func (w *window) newConversation() {
 			w.showError("Could not start a new chat", err)
 			return
 		}
-		w.loadConversations(c.ID)
+		then(c)
 	})
 }
 
@@ -313,13 +318,7 @@ func (w *window) send(text string) {
 		return
 	}
 	if w.selected == "" {
-		run(w.b, func() (store.Conversation, error) {
-			return w.st.CreateConversation(store.Conversation{})
-		}, func(c store.Conversation, err error) {
-			if err != nil {
-				w.showError("Could not start a new chat", err)
-				return
-			}
+		w.createConversation(func(c store.Conversation) {
 			w.convs = append([]store.Conversation{c}, w.convs...)
 			w.list.Refresh()
 			w.show(c.ID)

@@ -90,6 +90,23 @@ func (h *harness) settle() {
 	})
 }
 
+// liveAnswer runs posted UI work until the shown chat has a streaming
+// answer for which ready (if set) holds, and returns it.
+func (h *harness) liveAnswer(ready func(*messageView) bool) *messageView {
+	h.t.Helper()
+	var v *messageView
+	h.settleUntil("a streaming answer", func() bool {
+		v = nil
+		if cv := h.w.chats[h.w.selected]; cv != nil && cv.live != nil {
+			v = cv.live.view
+		}
+		return v != nil && (ready == nil || ready(v))
+	})
+	return v
+}
+
+func hasText(v *messageView) bool { return v.md.Text() != "" }
+
 func useSimulator(st *store.Store) {
 	if err := st.SetSetting(store.SettingDefaultProvider, engine.SimulatorName); err != nil {
 		panic(err)
@@ -164,13 +181,7 @@ func TestEnterSendsAndTheAnswerStreamsIntoOneWidgetPerBlock(t *testing.T) {
 	}
 	test.Type(h.w.composer, "Explain channels")
 	pressEnter(h.w.composer)
-	var answer *messageView
-	h.settleUntil("the answer to start", func() bool {
-		if cv := h.w.chats[h.w.selected]; cv != nil && cv.live != nil {
-			answer = cv.live.view
-		}
-		return answer != nil
-	})
+	answer := h.liveAnswer(nil)
 	if h.w.composer.Text != "" {
 		t.Errorf("composer still holds %q once sent", h.w.composer.Text)
 	}
@@ -246,10 +257,7 @@ func TestStopKeepsThePartialAnswer(t *testing.T) {
 	h.eng.SetSimulatorRate(100) // 300 tokens take 3 s: time to press Stop
 	test.Type(h.w.composer, "tell me a long story")
 	test.Tap(h.w.sendBtn)
-	h.settleUntil("the first words", func() bool {
-		cv := h.w.chats[h.w.selected]
-		return cv != nil && cv.live != nil && cv.live.view.md.Text() != ""
-	})
+	h.liveAnswer(hasText)
 	cv := h.shown()
 	if h.w.sendBtn.Text != "Stop" {
 		t.Fatalf("button says %q while the answer streams", h.w.sendBtn.Text)
@@ -470,13 +478,7 @@ func TestFailedAnswerShowsTheProvidersSentence(t *testing.T) {
 	})
 	test.Type(h.w.composer, "hello")
 	pressEnter(h.w.composer)
-	var view *messageView
-	h.settleUntil("the answer to start", func() bool {
-		if cv := h.w.chats[h.w.selected]; cv != nil && cv.live != nil {
-			view = cv.live.view
-		}
-		return view != nil
-	})
+	view := h.liveAnswer(nil)
 	h.settle()
 	msgs := h.messages(h.w.selected)
 	last := msgs[len(msgs)-1]
@@ -493,10 +495,7 @@ func TestAnAnswerKeepsStreamingWhileAnotherChatIsShown(t *testing.T) {
 	h.eng.SetSimulatorRate(300)
 	test.Type(h.w.composer, "first chat")
 	pressEnter(h.w.composer)
-	h.settleUntil("the first words", func() bool {
-		cv := h.w.chats[h.w.selected]
-		return cv != nil && cv.live != nil && cv.live.view.md.Text() != ""
-	})
+	h.liveAnswer(hasText)
 	first := h.w.selected
 	live := h.w.chats[first].live.view
 	h.w.newConversation()

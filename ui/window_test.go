@@ -528,3 +528,24 @@ func TestStartupErrorSaysWhyAndQuits(t *testing.T) {
 		t.Fatal("Quit did nothing")
 	}
 }
+
+func TestDeletingAChatWhileItsAnswerStreams(t *testing.T) {
+	h := newHarness(t, useSimulator)
+	h.eng.SetSimulatorRate(100)
+	test.Type(h.w.composer, "doomed")
+	pressEnter(h.w.composer)
+	h.liveAnswer(hasText)
+	id := h.w.selected
+	test.Tap(h.w.deleteBtn)
+	h.tapDialogButton("Yes")
+	h.settle()
+	if _, err := h.st.Conversation(id); err == nil {
+		t.Fatal("the chat is still stored")
+	}
+	if top := h.w.win.Canvas().Overlays().Top(); top != nil {
+		t.Errorf("a dialog is open after deleting: %q", dialogText(test.LaidOutObjects(top)))
+	}
+	if len(h.w.convs) != 0 || h.w.selected != "" || len(h.w.chats) != 0 {
+		t.Errorf("left behind: %d convs, selected %q, %d views", len(h.w.convs), h.w.selected, len(h.w.chats))
+	}
+}

@@ -1,0 +1,81 @@
+package tokens
+
+import (
+	"reflect"
+	"strings"
+	"testing"
+)
+
+func TestEncodingFor(t *testing.T) {
+	for model, want := range map[string]struct {
+		enc   string
+		exact bool
+	}{
+		"gpt-4o":                    {O200k, true},
+		"gpt-4o-mini-2024-07-18":    {O200k, true},
+		"gpt-4.1-nano":              {O200k, true},
+		"gpt-5":                     {O200k, true},
+		"o3-mini":                   {O200k, true},
+		"openai/o4-mini":            {O200k, true},
+		"gpt-4-turbo":               {CL100k, true},
+		"gpt-3.5-turbo":             {CL100k, true},
+		"llama-3.3-70b-versatile":   {O200k, false},
+		"deepseek-chat":             {O200k, false},
+		"anthropic/claude-sonnet-4": {O200k, false},
+	} {
+		enc, exact := EncodingFor(model)
+		if enc != want.enc || exact != want.exact {
+			t.Errorf("EncodingFor(%q) = %s %v, want %s %v", model, enc, exact, want.enc, want.exact)
+		}
+	}
+}
+
+// The token ids below are the ones OpenAI's cookbook ("How to count tokens
+// with tiktoken") prints for "tiktoken is great!".
+func TestCountMatchesOpenAIsTokenizer(t *testing.T) {
+	enc, err := get(CL100k)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := enc.EncodeOrdinary("tiktoken is great!"); !reflect.DeepEqual(got, []int{83, 1609, 5963, 374, 2294, 0}) {
+		t.Errorf("cl100k ids %v", got)
+	}
+	if n, est := Count("gpt-4", "tiktoken is great!"); n != 6 || est {
+		t.Errorf("Count(gpt-4) = %d %v", n, est)
+	}
+	o, _ := Count("gpt-4o", strings.Repeat("hello world ", 100))
+	e, est := Count("llama3.2", strings.Repeat("hello world ", 100))
+	if !est || e != o+(o+9)/10 {
+		t.Errorf("estimate %d (flag %v) for an o200k count of %d, want +10%%", e, est, o)
+	}
+	if n, _ := Count("gpt-4o", ""); n != 0 {
+		t.Errorf("empty text counts %d", n)
+	}
+}
+
+// mixedText is English prose, Chinese and Go code, as chats mix them.
+func mixedText() string {
+	en := "The quick brown fox jumps over the lazy dog while the engine streams tokens to the window. "
+	zh := "这是一个用于测试分词速度的中文句子，包含常见的汉字和标点符号。"
+	code := "func add(a, b int) int {\n\treturn a + b // sum\n}\n"
+	var sb strings.Builder
+	for sb.Len() < 64<<10 {
+		sb.WriteString(en)
+		sb.WriteString(zh)
+		sb.WriteString(code)
+	}
+	return sb.String()
+}
+
+// BenchmarkCountTokens counts 64 KB of mixed English, Chinese and code with
+// o200k_base and reports tokens per second.
+func BenchmarkCountTokens(b *testing.B) {
+	text := mixedText()
+	n, _ := Count("gpt-4o", text) // builds the encoder outside the timing
+	b.SetBytes(int64(len(text)))
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		Count("gpt-4o", text)
+	}
+	b.ReportMetric(float64(n)*float64(b.N)/b.Elapsed().Seconds(), "count_tokens_per_sec@tokens/s")
+}

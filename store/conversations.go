@@ -15,14 +15,17 @@ const recordVersion = 1
 
 // Conversation is one chat thread.
 type Conversation struct {
-	V            int       `json:"v"`
-	ID           string    `json:"id"`
-	Title        string    `json:"title"`
-	Provider     string    `json:"provider,omitempty"`
-	Model        string    `json:"model,omitempty"`
-	SystemPrompt string    `json:"system_prompt,omitempty"`
-	CreatedAt    time.Time `json:"created_at"`
-	UpdatedAt    time.Time `json:"updated_at"`
+	V            int    `json:"v"`
+	ID           string `json:"id"`
+	Title        string `json:"title"`
+	Provider     string `json:"provider,omitempty"`
+	Model        string `json:"model,omitempty"`
+	SystemPrompt string `json:"system_prompt,omitempty"`
+	// CompressionOff sends the whole history, even when it does not fit
+	// the model's context window (the provider then says so).
+	CompressionOff bool      `json:"compression_off,omitempty"`
+	CreatedAt      time.Time `json:"created_at"`
+	UpdatedAt      time.Time `json:"updated_at"`
 }
 
 // CreateConversation stores c under a new id and returns it with the id and
@@ -124,6 +127,9 @@ func (s *Store) DeleteConversation(id string) error {
 			if err := tx.Bucket(bucketMessages).DeleteBucket([]byte(id)); err != nil {
 				return err
 			}
+		}
+		if err := tx.Bucket(bucketSummaries).Delete([]byte(id)); err != nil {
+			return err
 		}
 		return deleteOpenStreams(tx, id)
 	})

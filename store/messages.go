@@ -48,7 +48,8 @@ type Message struct {
 	Provider       string    `json:"provider,omitempty"`
 	Model          string    `json:"model,omitempty"`
 	Finish         string    `json:"finish,omitempty"`
-	Error          string    `json:"error,omitempty"` // the sentence shown for a failed answer
+	Error          string    `json:"error,omitempty"`  // the sentence shown for a failed answer
+	Pinned         bool      `json:"pinned,omitempty"` // always sent, never summarised away
 	PromptTokens   int       `json:"prompt_tokens,omitempty"`
 	OutputTokens   int       `json:"output_tokens,omitempty"`
 	CreatedAt      time.Time `json:"created_at"`

@@ -40,8 +40,20 @@ type Provider struct {
 	TokensPerMinute   int `json:"tokens_per_minute,omitempty"`
 	// Fallback names the provider that answers when this one fails before
 	// its first token or its circuit breaker is open.
-	Fallback  string    `json:"fallback,omitempty"`
-	CreatedAt time.Time `json:"created_at"`
+	Fallback string `json:"fallback,omitempty"`
+	// ModelLimits overrides the built-in context window and longest answer
+	// per model name.
+	ModelLimits map[string]ModelLimits `json:"model_limits,omitempty"`
+	// SummaryModel writes the summaries of long conversations; empty: the
+	// conversation's own model.
+	SummaryModel string    `json:"summary_model,omitempty"`
+	CreatedAt    time.Time `json:"created_at"`
+}
+
+// ModelLimits are a model's context window and longest answer, in tokens.
+type ModelLimits struct {
+	Context   int `json:"context"`
+	MaxOutput int `json:"max_output,omitempty"`
 }
 
 // PutProvider creates or replaces the provider named p.Name.
@@ -124,6 +136,9 @@ const (
 	SettingDefaultModel    = "default_model"
 	SettingSimulatorRate   = "simulator_tokens_per_second"
 	SettingFirstRunDone    = "first_run_done"
+	// SettingPrices is the user's price table: JSON, model name or prefix →
+	// {"input": $, "output": $} per million tokens.
+	SettingPrices = "prices"
 )
 
 // Setting returns the value stored under key, or "" when unset.

@@ -123,7 +123,8 @@ func (s *Store) DB() *bolt.DB { return s.db }
 
 func (s *Store) initialize() error {
 	err := s.db.Update(func(tx *bolt.Tx) error {
-		for _, b := range [][]byte{bucketMeta, bucketConversations, bucketMessages, bucketOpenStreams, bucketProviders, bucketSettings, bucketStats} {
+		for _, b := range [][]byte{bucketMeta, bucketConversations, bucketMessages, bucketOpenStreams, bucketProviders, bucketSettings, bucketStats,
+			bucketCache, bucketCacheUsed, bucketUsage, bucketSummaries} {
 			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
 				return err
 			}

@@ -1,0 +1,229 @@
+package store
+
+import (
+	"encoding/binary"
+	"encoding/json"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+)
+
+// The response cache: complete answers keyed by a hash of the request that
+// produced them. The engine keeps an in-memory LRU in front of it and decides
+// what may be cached; the store enforces expiry and the size bound on disk.
+var (
+	bucketCache     = []byte("cache")      // key (32 bytes) → CacheEntry JSON
+	bucketCacheUsed = []byte("cache_used") // used_at (8) + key → nil: eviction order
+)
+
+// CacheEntry is one cached answer.
+type CacheEntry struct {
+	V                int       `json:"v"`
+	Provider         string    `json:"provider"`
+	Model            string    `json:"model"`
+	Content          string    `json:"content"`
+	Reasoning        string    `json:"reasoning,omitempty"`
+	Finish           string    `json:"finish"`
+	PromptTokens     int       `json:"prompt_tokens,omitempty"`
+	CompletionTokens int       `json:"completion_tokens,omitempty"`
+	CreatedAt        time.Time `json:"created_at"`
+	ExpiresAt        time.Time `json:"expires_at"`
+	UsedAt           time.Time `json:"used_at"`
+}
+
+// Size is what an entry counts against the cache's size bound.
+func (e CacheEntry) Size() int64 {
+	return int64(len(e.Content) + len(e.Reasoning) + len(e.Provider) + len(e.Model) + 128)
+}
+
+// usedValue is what the eviction index keeps of an entry, so that eviction
+// never decodes the answers themselves.
+func usedValue(e CacheEntry) []byte {
+	v := make([]byte, 16)
+	binary.BigEndian.PutUint64(v, uint64(e.Size()))
+	binary.BigEndian.PutUint64(v[8:], uint64(e.ExpiresAt.UnixNano()))
+	return v
+}
+
+func usedKey(t time.Time, key []byte) []byte {
+	k := make([]byte, 8, 8+len(key))
+	binary.BigEndian.PutUint64(k, uint64(t.UnixNano()))
+	return append(k, key...)
+}
+
+// CacheGet returns the entry stored under key. An entry that has expired at
+// now, or that cannot be decoded, is removed and reported as absent. Reading
+// writes nothing; the caller records a use with CacheTouch when it wants the
+// entry kept longer in the eviction order.
+func (s *Store) CacheGet(key []byte, now time.Time) (CacheEntry, bool, error) {
+	var (
+		e     CacheEntry
+		stale bool
+	)
+	err := s.db.View(func(tx *bolt.Tx) error {
+		v := tx.Bucket(bucketCache).Get(key)
+		if v == nil {
+			return nil
+		}
+		if json.Unmarshal(v, &e) != nil || !now.Before(e.ExpiresAt) {
+			stale = true
+		}
+		return nil
+	})
+	if err != nil {
+		return CacheEntry{}, false, wrap("read cache", err)
+	}
+	if stale {
+		return CacheEntry{}, false, s.CacheDelete(key)
+	}
+	return e, e.ExpiresAt.After(now), nil
+}
+
+// CacheTouch records now as the last use of the entry under key.
+func (s *Store) CacheTouch(key []byte, now time.Time) error {
+	err := s.db.Update(func(tx *bolt.Tx) error {
+		b, used := tx.Bucket(bucketCache), tx.Bucket(bucketCacheUsed)
+		var e CacheEntry
+		v := b.Get(key)
+		if v == nil || json.Unmarshal(v, &e) != nil {
+			return nil
+		}
+		if err := used.Delete(usedKey(e.UsedAt, key)); err != nil {
+			return err
+		}
+		e.UsedAt = now.UTC()
+		if err := used.Put(usedKey(e.UsedAt, key), usedValue(e)); err != nil {
+			return err
+		}
+		return putJSON(b, key, e)
+	})
+	return wrap("touch cache", err)
+}
+
+// CacheDelete removes the entry under key, decodable or not.
+func (s *Store) CacheDelete(key []byte) error {
+	err := s.db.Update(func(tx *bolt.Tx) error {
+		b, used := tx.Bucket(bucketCache), tx.Bucket(bucketCacheUsed)
+		if v := b.Get(key); v != nil {
+			var e CacheEntry
+			if json.Unmarshal(v, &e) == nil {
+				if err := used.Delete(usedKey(e.UsedAt, key)); err != nil {
+					return err
+				}
+			}
+		}
+		return b.Delete(key)
+	})
+	return wrap("delete cache entry", err)
+}
+
+// CachePut stores e under key, then removes expired entries and, while the
+// cache holds more than maxBytes, the least recently used ones. It returns
+// how many entries were evicted.
+func (s *Store) CachePut(key []byte, e CacheEntry, now time.Time, maxBytes int64) (evicted int, err error) {
+	e.V = recordVersion
+	e.UsedAt = now.UTC()
+	err = s.db.Update(func(tx *bolt.Tx) error {
+		b, used := tx.Bucket(bucketCache), tx.Bucket(bucketCacheUsed)
+		if v := b.Get(key); v != nil {
+			var old CacheEntry
+			if json.Unmarshal(v, &old) == nil {
+				if err := used.Delete(usedKey(old.UsedAt, key)); err != nil {
+					return err
+				}
+			}
+		}
+		if err := putJSON(b, key, e); err != nil {
+			return err
+		}
+		if err := used.Put(usedKey(e.UsedAt, key), usedValue(e)); err != nil {
+			return err
+		}
+		evicted, err = evict(tx, now, maxBytes)
+		return err
+	})
+	return evicted, wrap("write cache", err)
+}
+
+// evict removes expired entries, then the least recently used ones until the
+// cache's entries add up to at most maxBytes. It reads only the eviction
+// index.
+func evict(tx *bolt.Tx, now time.Time, maxBytes int64) (int, error) {
+	b, used := tx.Bucket(bucketCache), tx.Bucket(bucketCacheUsed)
+	type item struct {
+		usedKey, key []byte
+		size         int64
+		expired      bool
+	}
+	var (
+		items []item
+		total int64
+	)
+	err := used.ForEach(func(uk, v []byte) error {
+		it := item{usedKey: append([]byte(nil), uk...), key: append([]byte(nil), uk[8:]...), expired: true}
+		if len(v) == 16 && now.UnixNano() < int64(binary.BigEndian.Uint64(v[8:])) {
+			it.expired, it.size = false, int64(binary.BigEndian.Uint64(v))
+		}
+		total += it.size
+		items = append(items, it)
+		return nil
+	})
+	if err != nil {
+		return 0, err
+	}
+	n := 0
+	for _, it := range items { // oldest use first
+		if !it.expired && total <= maxBytes {
+			continue
+		}
+		if err := used.Delete(it.usedKey); err != nil {
+			return n, err
+		}
+		if err := b.Delete(it.key); err != nil {
+			return n, err
+		}
+		total -= it.size
+		n++
+	}
+	return n, nil
+}
+
+// CacheClear removes every cached answer and returns how many there were.
+func (s *Store) CacheClear() (int, error) {
+	n := 0
+	err := s.db.Update(func(tx *bolt.Tx) error {
+		n = tx.Bucket(bucketCache).Stats().KeyN
+		for _, name := range [][]byte{bucketCache, bucketCacheUsed} {
+			if err := tx.DeleteBucket(name); err != nil {
+				return err
+			}
+			if _, err := tx.CreateBucket(name); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	return n, wrap("clear cache", err)
+}
+
+// CacheStats is the size of the response cache on disk.
+type CacheStats struct {
+	Entries int   `json:"entries"`
+	Bytes   int64 `json:"bytes"`
+}
+
+// CacheStats returns the number of cached answers and their size.
+func (s *Store) CacheStats() (CacheStats, error) {
+	var st CacheStats
+	err := s.db.View(func(tx *bolt.Tx) error {
+		return tx.Bucket(bucketCache).ForEach(func(_, v []byte) error {
+			var e CacheEntry
+			if json.Unmarshal(v, &e) == nil {
+				st.Entries++
+				st.Bytes += e.Size()
+			}
+			return nil
+		})
+	})
+	return st, wrap("cache stats", err)
+}

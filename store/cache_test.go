@@ -1,0 +1,186 @@
+package store
+
+import (
+	"crypto/sha256"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+)
+
+func cacheKey(s string) []byte {
+	k := sha256.Sum256([]byte(s))
+	return k[:]
+}
+
+func entry(content string, now time.Time, ttl time.Duration) CacheEntry {
+	return CacheEntry{Provider: "p", Model: "m", Content: content, Finish: "stop", CreatedAt: now, ExpiresAt: now.Add(ttl)}
+}
+
+func TestCacheHitExpiryAndCorruptEntries(t *testing.T) {
+	s := open(t, t.TempDir())
+	defer s.Close()
+	t0 := time.Date(2026, 1, 1, 12, 0, 0, 0, time.UTC)
+	week := 7 * 24 * time.Hour
+	if _, err := s.CachePut(cacheKey("a"), entry("answer A", t0, week), t0, 1<<20); err != nil {
+		t.Fatal(err)
+	}
+	e, ok, err := s.CacheGet(cacheKey("a"), t0.Add(week-time.Second))
+	if err != nil || !ok || e.Content != "answer A" || e.Finish != "stop" {
+		t.Fatalf("hit: %+v %v %v", e, ok, err)
+	}
+	if _, ok, _ := s.CacheGet(cacheKey("b"), t0); ok {
+		t.Fatal("a key never stored was a hit")
+	}
+	// At the TTL the entry is gone, from the index too.
+	if _, ok, err := s.CacheGet(cacheKey("a"), t0.Add(week)); ok || err != nil {
+		t.Fatalf("expired entry: hit=%v err=%v", ok, err)
+	}
+	if st, _ := s.CacheStats(); st.Entries != 0 {
+		t.Errorf("expired entry still stored: %+v", st)
+	}
+	assertIndexMatches(t, s)
+
+	// An entry that no longer decodes is a miss and is removed.
+	if _, err := s.CachePut(cacheKey("c"), entry("answer C", t0, week), t0, 1<<20); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.db.Update(func(tx *bolt.Tx) error { return tx.Bucket(bucketCache).Put(cacheKey("c"), []byte("{not json")) }); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok, err := s.CacheGet(cacheKey("c"), t0); ok || err != nil {
+		t.Fatalf("corrupt entry: hit=%v err=%v", ok, err)
+	}
+	if v := s.rawCache(t, cacheKey("c")); v != nil {
+		t.Errorf("corrupt entry kept: %q", v)
+	}
+}
+
+func (s *Store) rawCache(t *testing.T, key []byte) []byte {
+	t.Helper()
+	var out []byte
+	if err := s.db.View(func(tx *bolt.Tx) error {
+		if v := tx.Bucket(bucketCache).Get(key); v != nil {
+			out = append([]byte(nil), v...)
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+// assertIndexMatches checks that the eviction index and the entries agree.
+func assertIndexMatches(t *testing.T, s *Store) {
+	t.Helper()
+	err := s.db.View(func(tx *bolt.Tx) error {
+		n := 0
+		err := tx.Bucket(bucketCacheUsed).ForEach(func(k, _ []byte) error {
+			n++
+			if tx.Bucket(bucketCache).Get(k[8:]) == nil {
+				return errors.New("index entry without a cached answer")
+			}
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		if m := tx.Bucket(bucketCache).Stats().KeyN; m != n {
+			return errors.New("cached answers without an index entry")
+		}
+		return nil
+	})
+	if err != nil {
+		t.Error(err)
+	}
+}
+
+func TestCacheEvictsLeastRecentlyUsedPastTheSizeBound(t *testing.T) {
+	s := open(t, t.TempDir())
+	defer s.Close()
+	t0 := time.Date(2026, 1, 1, 12, 0, 0, 0, time.UTC)
+	body := strings.Repeat("x", 1000)
+	size := entry(body, t0, time.Hour).Size()
+	max := 3 * size // room for three
+	for i, k := range []string{"a", "b", "c"} {
+		now := t0.Add(time.Duration(i) * time.Minute)
+		if n, err := s.CachePut(cacheKey(k), entry(body, now, 24*time.Hour), now, max); err != nil || n != 0 {
+			t.Fatalf("put %s: evicted %d, %v", k, n, err)
+		}
+	}
+	// Using a makes b the least recently used.
+	if err := s.CacheTouch(cacheKey("a"), t0.Add(10*time.Minute)); err != nil {
+		t.Fatal(err)
+	}
+	now := t0.Add(11 * time.Minute)
+	if n, err := s.CachePut(cacheKey("d"), entry(body, now, 24*time.Hour), now, max); err != nil || n != 1 {
+		t.Fatalf("put d: evicted %d, %v", n, err)
+	}
+	for k, want := range map[string]bool{"a": true, "b": false, "c": true, "d": true} {
+		if _, ok, _ := s.CacheGet(cacheKey(k), now); ok != want {
+			t.Errorf("%s cached = %v, want %v", k, ok, want)
+		}
+	}
+	assertIndexMatches(t, s)
+	if st, _ := s.CacheStats(); st.Entries != 3 || st.Bytes != 3*size {
+		t.Errorf("stats %+v", st)
+	}
+	if n, err := s.CacheClear(); err != nil || n != 3 {
+		t.Fatalf("clear: %d %v", n, err)
+	}
+	if st, _ := s.CacheStats(); st.Entries != 0 {
+		t.Errorf("after clear: %+v", st)
+	}
+	assertIndexMatches(t, s)
+}
+
+func TestUsageLedgerIsTimeOrdered(t *testing.T) {
+	s := open(t, t.TempDir())
+	defer s.Close()
+	day := time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)
+	cost := 0.0065
+	for i, h := range []int{30, 1, 25, 12} { // not in time order
+		if err := s.AddUsage(UsageRecord{Time: day.Add(time.Duration(h) * time.Hour), Provider: "p", Model: "gpt-4o", PromptTokens: i, Cost: &cost, Outcome: "done"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	all, err := s.Usage(time.Time{}, time.Time{})
+	if err != nil || len(all) != 4 {
+		t.Fatalf("%d records, %v", len(all), err)
+	}
+	for i := 1; i < len(all); i++ {
+		if all[i].Time.Before(all[i-1].Time) {
+			t.Fatal("ledger out of time order")
+		}
+	}
+	first, _ := s.Usage(day, day.Add(24*time.Hour))
+	if len(first) != 2 || first[0].PromptTokens != 1 || first[1].PromptTokens != 3 || *first[1].Cost != cost {
+		t.Errorf("first day: %+v", first)
+	}
+}
+
+func TestSummaryBelongsToItsConversation(t *testing.T) {
+	s := open(t, t.TempDir())
+	defer s.Close()
+	c, _ := s.CreateConversation(Conversation{})
+	if _, err := s.Summary(c.ID); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("new conversation has a summary: %v", err)
+	}
+	if err := s.PutSummary(Summary{ConversationID: "nope", Text: "x"}); !errors.Is(err, ErrNotFound) {
+		t.Errorf("summary for a missing conversation: %v", err)
+	}
+	if err := s.PutSummary(Summary{ConversationID: c.ID, Through: 40, Text: "They discussed Go channels."}); err != nil {
+		t.Fatal(err)
+	}
+	if sum, err := s.Summary(c.ID); err != nil || sum.Through != 40 || sum.Text != "They discussed Go channels." {
+		t.Errorf("summary %+v %v", sum, err)
+	}
+	if err := s.DeleteConversation(c.ID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Summary(c.ID); !errors.Is(err, ErrNotFound) {
+		t.Errorf("summary outlived its conversation: %v", err)
+	}
+}

@@ -1,0 +1,82 @@
+package store
+
+import (
+	"encoding/binary"
+	"encoding/json"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+)
+
+// bucketUsage is the usage ledger: one record per request, keyed by time so
+// that a cursor walks it in order and a period is one seek.
+var bucketUsage = []byte("usage") // time (8, unix ns) + sequence (8) → UsageRecord JSON
+
+// UsageRecord is what one request used and cost.
+type UsageRecord struct {
+	V                int       `json:"v"`
+	Time             time.Time `json:"time"`
+	ConversationID   string    `json:"conversation_id,omitempty"`
+	Provider         string    `json:"provider"`
+	Model            string    `json:"model"`
+	PromptTokens     int       `json:"prompt_tokens"`
+	CompletionTokens int       `json:"completion_tokens"`
+	// Estimated: the provider sent no usable usage; the tokens were counted
+	// by deskchat.
+	Estimated  bool  `json:"estimated,omitempty"`
+	Cached     bool  `json:"cached,omitempty"`
+	Background bool  `json:"background,omitempty"` // titles, summaries
+	TTFTMillis int64 `json:"ttft_ms,omitempty"`
+	DurationMs int64 `json:"duration_ms"`
+	// Cost in US dollars; nil when the model's price is unknown.
+	Cost *float64 `json:"cost,omitempty"`
+	// Outcome: "done", "stopped", "failed".
+	Outcome string `json:"outcome"`
+}
+
+// AddUsage appends r to the ledger.
+func (s *Store) AddUsage(r UsageRecord) error {
+	r.V = recordVersion
+	if r.Time.IsZero() {
+		r.Time = s.now()
+	}
+	r.Time = r.Time.UTC()
+	err := s.db.Update(func(tx *bolt.Tx) error {
+		b := tx.Bucket(bucketUsage)
+		b.FillPercent = 1.0 // keys grow with time
+		seq, err := b.NextSequence()
+		if err != nil {
+			return err
+		}
+		k := make([]byte, 16)
+		binary.BigEndian.PutUint64(k, uint64(r.Time.UnixNano()))
+		binary.BigEndian.PutUint64(k[8:], seq)
+		return putJSON(b, k, r)
+	})
+	return wrap("record usage", err)
+}
+
+// Usage returns the ledger's records with from <= Time < to, oldest first.
+// A zero to means no upper bound.
+func (s *Store) Usage(from, to time.Time) ([]UsageRecord, error) {
+	var out []UsageRecord
+	err := s.db.View(func(tx *bolt.Tx) error {
+		c := tx.Bucket(bucketUsage).Cursor()
+		start := make([]byte, 8)
+		if !from.IsZero() {
+			binary.BigEndian.PutUint64(start, uint64(from.UnixNano()))
+		}
+		for k, v := c.Seek(start); k != nil; k, v = c.Next() {
+			if !to.IsZero() && int64(binary.BigEndian.Uint64(k)) >= to.UnixNano() {
+				break
+			}
+			var r UsageRecord
+			if json.Unmarshal(v, &r) != nil {
+				continue // a damaged record costs its own line, not the report
+			}
+			out = append(out, r)
+		}
+		return nil
+	})
+	return out, wrap("read usage", err)
+}

@@ -54,6 +54,8 @@ const usageText = `Usage:
   deskchat providers add NAME --kind openai|azure|compatible --base-url URL --model M [--key-env VAR]
   deskchat providers remove NAME
   deskchat providers default NAME                provider for new conversations
+  deskchat usage [--days N] [--json]             tokens and cost per provider, day and conversation
+  deskchat cache stats [--json] | clear          the response cache
 Every command takes --data-dir DIR (else $DESKCHAT_DATA_DIR, else ~/.local/share/deskchat).
 Run "deskchat COMMAND --help" for a command's flags.
 `
@@ -111,6 +113,8 @@ func Main(args []string, env Env) int {
 		"list":      cmdList,
 		"show":      cmdShow,
 		"providers": cmdProviders,
+		"usage":     cmdUsage,
+		"cache":     cmdCache,
 	}
 	run, ok := cmds[rest[0]]
 	if !ok {

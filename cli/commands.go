@@ -21,7 +21,7 @@ func cmdAsk(c *cmdEnv, args []string) error {
 	convID := fs.String("conversation", "", "continue the conversation with this id")
 	fs.Bool("new", true, "start a new conversation (the default)")
 	system := fs.String("system", "", "system prompt")
-	fs.Bool("no-cache", false, "do not answer from the response cache")
+	noCache := fs.Bool("no-cache", false, "neither answer from the response cache nor store the answer in it")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -41,7 +41,7 @@ func cmdAsk(c *cmdEnv, args []string) error {
 	}
 
 	var opts engine.SendOptions
-	opts.Provider, opts.Model, opts.System = *provider, *model, *system
+	opts.Provider, opts.Model, opts.System, opts.NoCache = *provider, *model, *system, *noCache
 	if *baseURL != "" {
 		if err := checkURL(*baseURL); err != nil {
 			return err

@@ -39,7 +39,8 @@ type historyPlan struct {
 	// among them the stored summary does not cover yet.
 	Folded      []store.Message
 	ToSummarise []store.Message
-	// Tokens is the prompt's size as counted.
+	// Tokens is the prompt's size as counted; -1 when it obviously fits
+	// and was not counted.
 	Tokens int
 	Budget int
 }
@@ -92,6 +93,15 @@ func (c *countCache) count(model string, m store.Message) int {
 	return n
 }
 
+// promptTokens counts a request's messages as the chat format frames them.
+func promptTokens(model string, msgs []ChatMessage) int {
+	n := tokens.PerRequest
+	for _, m := range msgs {
+		n += countText(model, m.Content)
+	}
+	return n
+}
+
 func countText(model, text string) int {
 	n, _ := tokens.Count(model, text)
 	return n + tokens.PerMessage
@@ -119,6 +129,18 @@ func planHistory(model, system string, history []store.Message, sum *store.Summa
 		used += countText(model, system)
 	}
 	keep := make([]bool, len(history))
+	// Every token covers at least one byte: when the bytes fit, the tokens
+	// do, and nothing needs counting (nor the tokenizer building).
+	bytes := len(system) + tokens.PerRequest
+	for _, i := range sendableIdx {
+		bytes += len(history[i].Content) + tokens.PerMessage
+	}
+	if bytes <= p.Budget {
+		for _, i := range sendableIdx {
+			keep[i] = true
+		}
+		return p.finish(system, history, keep, nil, -1)
+	}
 	if off {
 		for _, i := range sendableIdx {
 			keep[i] = true

@@ -28,11 +28,7 @@ func longHistory(conv string, n, words int) []store.Message {
 
 func planTokens(t *testing.T, model string, msgs []ChatMessage) int {
 	t.Helper()
-	n := tokens.PerRequest
-	for _, m := range msgs {
-		n += countText(model, m.Content)
-	}
-	return n
+	return promptTokens(model, msgs)
 }
 
 func TestPlanSendsEverythingThatFits(t *testing.T) {
@@ -40,6 +36,9 @@ func TestPlanSendsEverythingThatFits(t *testing.T) {
 	p := planHistory("gpt-4o", "Be brief.", h, nil, tokens.Limits{Context: 128000, MaxOutput: 16384}, false, newCountCache(100))
 	if len(p.Kept) != 6 || len(p.Folded) != 0 || len(p.Messages) != 7 || p.Messages[0].Content != "Be brief." {
 		t.Fatalf("kept %d folded %d messages %d", len(p.Kept), len(p.Folded), len(p.Messages))
+	}
+	if p.Tokens != -1 {
+		t.Errorf("a history that obviously fits was counted (%d tokens)", p.Tokens)
 	}
 }
 

@@ -30,6 +30,10 @@ type Options struct {
 	// IdleTimeout fails a stream that sends nothing for this long;
 	// 0 means DefaultIdleTimeout.
 	IdleTimeout time.Duration
+	// CacheTTL and CacheMaxBytes bound the response cache; 0 means
+	// DefaultCacheTTL and DefaultCacheMaxBytes.
+	CacheTTL      time.Duration
+	CacheMaxBytes int64
 }
 
 // DefaultIdleTimeout is how long a stream may stay silent before the answer
@@ -49,6 +53,9 @@ type Engine struct {
 	clients map[string]*http.Client // one per provider, reused
 	gates   map[string]*gate        // one per provider: queue, limits, breaker, metrics
 	sim     Simulator
+
+	cache  *responseCache
+	counts *countCache // token counts of stored messages
 
 	afterFlush func(store.Message) // test hook: called after each flush of streamed text
 	// timer starts a timer; tests replace it to record waits without waiting.
@@ -87,6 +94,8 @@ func New(st *store.Store, opts Options) *Engine {
 	if e.getenv == nil {
 		e.getenv = os.Getenv
 	}
+	e.counts = newCountCache(200_000)
+	e.cache = newResponseCache(st, opts.CacheTTL, opts.CacheMaxBytes, func() time.Time { return e.now() })
 	return e
 }
 
@@ -110,6 +119,7 @@ type SendOptions struct {
 	Temperature *float32
 	MaxTokens   int
 	Background  bool          // queue in the background lane (titles, summaries)
+	NoCache     bool          // neither answer from the response cache nor store in it (regenerate, ask --no-cache)
 	IdleTimeout time.Duration // overrides Options.IdleTimeout for this request
 }
 
@@ -117,9 +127,10 @@ type SendOptions struct {
 // answer. Errors that prevent sending (unknown conversation, no provider set
 // up, no key, a store failure) are returned at once and store nothing. Once
 // Send returns a channel, the user message is stored and the channel receives
-// progress events (Queued, RateLimited, Retrying, FellBack), Started when a
-// provider accepted, Delta and UsageEvent events, then exactly one of Done,
-// Stopped or Failed, and is closed. Callers must drain it.
+// progress events (Compressed, Cached, Queued, RateLimited, Retrying,
+// FellBack), Started when a provider accepted (or the cache answered), Delta
+// and UsageEvent events, then exactly one of Done, Stopped or Failed, and is
+// closed. Callers must drain it.
 func (e *Engine) Send(ctx context.Context, conversationID, text string, opts SendOptions) (<-chan Event, error) {
 	conv, err := e.st.Conversation(conversationID)
 	if err != nil {
@@ -158,17 +169,17 @@ func (e *Engine) Send(ctx context.Context, conversationID, text string, opts Sen
 	if system == "" {
 		system = conv.SystemPrompt
 	}
-	req := Request{Model: model, Messages: buildMessages(system, history), Temperature: opts.Temperature, MaxTokens: opts.MaxTokens}
-	out := make(chan Event, 64)
-	lane := LaneInteractive
+	j := job{conv: conv, user: user, history: history, system: system, plan: plan,
+		req:  Request{Model: model, Temperature: opts.Temperature, MaxTokens: opts.MaxTokens},
+		lane: LaneInteractive, idle: opts.IdleTimeout, noCache: opts.NoCache}
 	if opts.Background {
-		lane = LaneBackground
+		j.lane = LaneBackground
 	}
-	idle := opts.IdleTimeout
-	if idle <= 0 {
-		idle = e.idle
+	if j.idle <= 0 {
+		j.idle = e.idle
 	}
-	go e.run(ctx, plan, req, user, lane, idle, out)
+	out := make(chan Event, 64)
+	go e.answer(ctx, j, out)
 	return out, nil
 }
 
@@ -282,23 +293,6 @@ func TitleFrom(text string) string {
 		t = "New conversation"
 	}
 	return t
-}
-
-// buildMessages turns the stored history into the request's messages:
-// system prompt first, then every user message and every assistant answer
-// that has text.
-func buildMessages(system string, history []store.Message) []ChatMessage {
-	msgs := make([]ChatMessage, 0, len(history)+1)
-	if strings.TrimSpace(system) != "" {
-		msgs = append(msgs, ChatMessage{Role: RoleSystem, Content: system})
-	}
-	for _, m := range history {
-		if m.Content == "" {
-			continue
-		}
-		msgs = append(msgs, ChatMessage{Role: Role(m.Role), Content: m.Content})
-	}
-	return msgs
 }
 
 // resolve picks the provider adapter and model for a request.

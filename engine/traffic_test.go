@@ -193,7 +193,7 @@ func TestRateLimitWaitsAndSays(t *testing.T) {
 	e.now = func() time.Time { return base } // the clock does not move: the bucket does not refill
 	var limited []RateLimited
 	for i := 0; i < 3; i++ {
-		events, err := e.Send(context.Background(), newConversation(t, st), "q", SendOptions{Provider: "slow"})
+		events, err := e.Send(context.Background(), newConversation(t, st), "q", SendOptions{Provider: "slow", NoCache: true})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -434,7 +434,7 @@ func TestMetricsArePersistedAcrossEngines(t *testing.T) {
 	putProvider(t, st, store.Provider{Name: "p", BaseURL: srv.URL})
 	e, _ := fakeClockEngine(st)
 	for i := 0; i < 2; i++ {
-		events, _ := e.Send(context.Background(), newConversation(t, st), "q", SendOptions{Provider: "p"})
+		events, _ := e.Send(context.Background(), newConversation(t, st), "q", SendOptions{Provider: "p", NoCache: true})
 		drain(t, events)
 	}
 	st.Close()

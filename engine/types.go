@@ -130,6 +130,20 @@ type FellBack struct {
 	Reason   string // the sentence of From's failure
 }
 
+// Cached: the answer comes from the response cache; nothing was sent
+// upstream.
+type Cached struct{}
+
+// Compressed: the history did not fit the model's context window. Folded
+// older messages were left out of the request: Summarised of them are
+// represented by the conversation's summary (a system message), Dropped are
+// not represented at all because summarising failed (Note says why). Kept
+// messages were sent as they are.
+type Compressed struct {
+	Folded, Summarised, Dropped, Kept int
+	Note                              string
+}
+
 // Stopped: the caller cancelled; the partial text is kept.
 type Stopped struct{}
 
@@ -150,3 +164,5 @@ func (Queued) event()      {}
 func (RateLimited) event() {}
 func (FellBack) event()    {}
 func (Failed) event()      {}
+func (Cached) event()      {}
+func (Compressed) event()  {}

@@ -112,12 +112,17 @@ func (e *Engine) prices() map[string]tokens.Price {
 // for one request is treated as having reported nothing.
 const maxSaneTokens = 10_000_000
 
+// believable reports whether a provider's usage can be billed as it is.
+func believable(u *Usage) bool {
+	return u != nil && u.PromptTokens >= 0 && u.CompletionTokens >= 0 &&
+		u.PromptTokens <= maxSaneTokens && u.CompletionTokens <= maxSaneTokens &&
+		(u.PromptTokens > 0 || u.CompletionTokens > 0)
+}
+
 // ledgerTokens decides the tokens a request is billed: the provider's own
 // usage when it sent a believable one, else deskchat's count, flagged.
 func ledgerTokens(reported *Usage, model string, prompt int, answer string) (in, out int, estimated bool) {
-	if reported != nil && reported.PromptTokens >= 0 && reported.CompletionTokens >= 0 &&
-		reported.PromptTokens <= maxSaneTokens && reported.CompletionTokens <= maxSaneTokens &&
-		(reported.PromptTokens > 0 || reported.CompletionTokens > 0) {
+	if believable(reported) {
 		return reported.PromptTokens, reported.CompletionTokens, false
 	}
 	n, _ := tokens.Count(model, answer)

@@ -1,0 +1,304 @@
+package engine
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"deskchat/engine/tokens"
+	"deskchat/store"
+)
+
+// job is one request being answered: what Send decided, carried to the
+// goroutine that answers it.
+type job struct {
+	conv    store.Conversation
+	user    store.Message
+	history []store.Message // stored messages, the new user message last
+	system  string
+	plan    []candidate // the provider, then its fallbacks
+	req     Request     // sampling; Messages are filled in by compress
+	lane    Lane
+	idle    time.Duration
+	noCache bool
+}
+
+// answer compresses the history, answers from the cache when it can, else
+// runs the request upstream; it records the request in the usage ledger and
+// caches a complete answer. It owns out and closes it.
+func (e *Engine) answer(ctx context.Context, j job, out chan<- Event) {
+	primary := j.plan[0]
+	hp := e.compress(ctx, j, out)
+	j.req.Messages, j.req.Model = hp.Messages, primary.model
+	start := e.now()
+
+	var key []byte
+	if !j.noCache && e.cache != nil {
+		key = cacheKey(primary.cfg, j.req)
+		if hit, ok := e.cache.get(key); ok {
+			e.replay(ctx, j, hit, start, out)
+			return
+		}
+	}
+
+	defer close(out)
+	// Watch the answer go by: what it says is cached and billed.
+	mid := make(chan Event, cap(out))
+	go e.run(ctx, j.plan, j.req, j.user, j.lane, j.idle, mid)
+	var (
+		served     *Started
+		text, rsn  strings.Builder
+		usage      *Usage
+		firstToken time.Time
+		final      Event
+	)
+	for ev := range mid {
+		switch ev := ev.(type) {
+		case Started:
+			s := ev
+			served = &s
+		case Delta:
+			if firstToken.IsZero() {
+				firstToken = e.now()
+			}
+			text.WriteString(ev.Text)
+			rsn.WriteString(ev.Reasoning)
+		case UsageEvent:
+			u := ev.Usage
+			usage = &u
+		case Done, Stopped, Failed:
+			final = ev
+		}
+		out <- ev
+	}
+	if served == nil {
+		// No provider answered: nothing was generated, nothing is billed.
+		e.addUsage(store.UsageRecord{Time: e.now(), ConversationID: j.conv.ID, Provider: primary.cfg.Name, Model: primary.model,
+			Background: j.lane == LaneBackground, DurationMs: e.now().Sub(start).Milliseconds(), Outcome: outcomeOf(final)})
+		return
+	}
+	var ttft time.Duration
+	if !firstToken.IsZero() {
+		ttft = firstToken.Sub(start)
+	}
+	prompt := hp.Tokens
+	if prompt < 0 && !believable(usage) {
+		prompt = promptTokens(served.Model, j.req.Messages)
+	}
+	rec := e.usageRecord(j.conv.ID, served.Provider, served.Model, usage, prompt, text.String(), false, j.lane == LaneBackground, ttft, e.now().Sub(start), outcomeOf(final))
+	e.addUsage(rec)
+	if done, ok := final.(Done); ok && key != nil && cacheable(done.Finish) && served.Provider == primary.cfg.Name {
+		entry := store.CacheEntry{Provider: served.Provider, Model: served.Model, Content: text.String(), Reasoning: rsn.String(), Finish: done.Finish}
+		if usage != nil {
+			entry.PromptTokens, entry.CompletionTokens = rec.PromptTokens, rec.CompletionTokens
+		}
+		e.cache.put(key, entry)
+	}
+}
+
+func outcomeOf(ev Event) string {
+	switch ev.(type) {
+	case Done:
+		return "done"
+	case Stopped:
+		return "stopped"
+	}
+	return "failed"
+}
+
+// addUsage records a ledger line; the ledger is best effort and never fails
+// an answer.
+func (e *Engine) addUsage(r store.UsageRecord) { e.st.AddUsage(r) }
+
+// replay answers from the cache: the answer is stored at once, complete, and
+// streamed to the caller after a Cached event. Nothing goes upstream.
+func (e *Engine) replay(ctx context.Context, j job, hit store.CacheEntry, start time.Time, out chan<- Event) {
+	defer close(out)
+	ans := store.Message{ConversationID: j.conv.ID, Role: store.RoleAssistant, Provider: hit.Provider, Model: hit.Model,
+		Content: hit.Content, Reasoning: hit.Reasoning, Finish: hit.Finish, State: store.StateDone,
+		PromptTokens: hit.PromptTokens, OutputTokens: hit.CompletionTokens}
+	ans, err := e.st.AppendMessage(ans)
+	if err != nil {
+		out <- Failed{Sentence: store.UserMessage(err), Err: err}
+		return
+	}
+	e.emit(ctx, out, Cached{})
+	e.emit(ctx, out, Started{ConversationID: j.conv.ID, UserSeq: j.user.Seq, AssistantSeq: ans.Seq, Provider: hit.Provider, Model: hit.Model})
+	s := newReplayStream(hit)
+	var usage *Usage
+	for s.Next() {
+		c := s.Current()
+		if c.Text != "" || c.Reasoning != "" {
+			e.emit(ctx, out, Delta{Text: c.Text, Reasoning: c.Reasoning})
+		}
+		if c.Usage != nil {
+			usage = c.Usage
+			e.emit(ctx, out, UsageEvent{Usage: *c.Usage})
+		}
+	}
+	dur := e.now().Sub(start)
+	e.addUsage(e.usageRecord(j.conv.ID, hit.Provider, hit.Model, usage, 0, hit.Content, true, j.lane == LaneBackground, dur, dur, "done"))
+	out <- Done{Finish: hit.Finish, Duration: dur}
+}
+
+// ClearCache empties the response cache and returns how many answers it
+// held.
+func (e *Engine) ClearCache() (int, error) {
+	if e.cache == nil {
+		return e.st.CacheClear()
+	}
+	return e.cache.clear()
+}
+
+// CacheCounters returns the response cache's hits and misses since the
+// engine started.
+func (e *Engine) CacheCounters() (hits, misses uint64) {
+	if e.cache == nil {
+		return 0, 0
+	}
+	return e.cache.hits.Load(), e.cache.misses.Load()
+}
+
+// limits returns the context window and longest answer for model on cfg.
+func limitsFor(cfg store.Provider, model string) tokens.Limits {
+	var override *tokens.Limits
+	if ml, ok := cfg.ModelLimits[model]; ok {
+		override = &tokens.Limits{Context: ml.Context, MaxOutput: ml.MaxOutput}
+	}
+	l, _ := tokens.LimitsFor(model, override)
+	return l
+}
+
+// compress fits the history into the model's context window, bringing the
+// conversation's summary up to date first when older messages no longer
+// fit. It emits a Compressed event when anything was left out.
+func (e *Engine) compress(ctx context.Context, j job, out chan<- Event) historyPlan {
+	primary := j.plan[0]
+	limits := limitsFor(primary.cfg, primary.model)
+	var sum *store.Summary
+	if s, err := e.st.Summary(j.conv.ID); err == nil {
+		sum = &s
+	}
+	hp := planHistory(primary.model, j.system, j.history, sum, limits, j.conv.CompressionOff, e.counts)
+	if len(hp.Folded) == 0 {
+		return hp
+	}
+	ev := Compressed{Folded: len(hp.Folded), Kept: len(hp.Kept)}
+	if len(hp.ToSummarise) > 0 {
+		updated, err := e.summarise(ctx, j, primary, limits, sum, hp.ToSummarise)
+		if err == nil {
+			sum = &updated
+			hp = planHistory(primary.model, j.system, j.history, sum, limits, false, e.counts)
+			ev.Summarised = len(hp.Folded)
+		} else {
+			ev.Dropped = len(hp.ToSummarise)
+			ev.Note = fmt.Sprintf("Could not summarise the older messages (%s); the %d oldest not yet summarised were left out of this request.", UserMessage(err), ev.Dropped)
+		}
+	} else {
+		ev.Summarised = len(hp.Folded)
+	}
+	e.emit(ctx, out, ev)
+	return hp
+}
+
+// summaryMaxOutput bounds a summary's length, in tokens.
+const summaryMaxOutput = 1024
+
+// summarisePrompt asks for a summary that a later request can stand on.
+const summarisePrompt = `You maintain the running summary of a long chat between a user and an assistant. ` +
+	`Rewrite the summary so that it also covers the new messages. Keep facts, names, numbers, decisions, ` +
+	`open questions and code identifiers; drop pleasantries. Write plain prose or short bullet points, ` +
+	`at most a few hundred words. Reply with the summary only.`
+
+// summarise folds msgs into the conversation's summary, in batches that fit
+// the summarising model, in the background lane. The stored summary is
+// updated after each batch, so work done survives a later failure.
+func (e *Engine) summarise(ctx context.Context, j job, c candidate, limits tokens.Limits, prev *store.Summary, msgs []store.Message) (store.Summary, error) {
+	model := c.model
+	if c.cfg.SummaryModel != "" {
+		model = c.cfg.SummaryModel
+		limits = limitsFor(c.cfg, model)
+	}
+	cur := store.Summary{ConversationID: j.conv.ID}
+	if prev != nil {
+		cur = *prev
+	}
+	room := limits.Context - min(summaryMaxOutput, limits.MaxOutput) - compressMargin(limits.Context)
+	for len(msgs) > 0 {
+		used := countText(model, summarisePrompt) + countText(model, cur.Text)
+		n := 0
+		var transcript strings.Builder
+		for n < len(msgs) {
+			line := fmt.Sprintf("%s: %s\n\n", msgs[n].Role, msgs[n].Content)
+			k := e.counts.count(model, msgs[n])
+			if n > 0 && used+k > room {
+				break
+			}
+			used += k
+			transcript.WriteString(line)
+			n++
+		}
+		user := "New messages:\n\n" + transcript.String()
+		if cur.Text != "" {
+			user = "Summary so far:\n\n" + cur.Text + "\n\n" + user
+		}
+		text, err := e.complete(ctx, c, Request{Model: model, Messages: []ChatMessage{{RoleSystem, summarisePrompt}, {RoleUser, user}}, MaxTokens: min(summaryMaxOutput, limits.MaxOutput)}, j.conv.ID)
+		if err != nil {
+			return cur, err
+		}
+		if strings.TrimSpace(text) == "" {
+			return cur, &ProviderError{Kind: KindMalformed, Provider: c.cfg.Name, Sentence: fmt.Sprintf("%s returned an empty summary", c.cfg.Name)}
+		}
+		cur.Text, cur.Through, cur.Model = strings.TrimSpace(text), msgs[n-1].Seq, model
+		cur.Tokens = countText(model, cur.Text)
+		if err := e.st.PutSummary(cur); err != nil {
+			return cur, err
+		}
+		msgs = msgs[n:]
+	}
+	return cur, nil
+}
+
+// complete sends a request that is not part of the chat (a summary) in the
+// background lane and returns the whole answer's text.
+func (e *Engine) complete(ctx context.Context, c candidate, req Request, convID string) (string, error) {
+	g := e.gate(c.cfg)
+	if !g.allow(e.now()) {
+		return "", &ProviderError{Kind: KindBreakerOpen, Provider: c.cfg.Name, Sentence: fmt.Sprintf("%s is resting after several failures", c.cfg.Name)}
+	}
+	release, err := g.q.acquire(ctx, LaneBackground, nil)
+	if err != nil {
+		return "", err
+	}
+	defer release()
+	start := e.now()
+	discard := make(chan Event, 16)
+	go func() {
+		for range discard {
+		}
+	}()
+	defer close(discard)
+	s, _, err := e.open(ctx, c.prov, g, req, c.retries(), discard)
+	if err != nil {
+		return "", classify(err, c.cfg.Name, req.Model, c.cfg.BaseURL)
+	}
+	defer s.Close()
+	var text strings.Builder
+	var usage *Usage
+	for s.Next() {
+		ch := s.Current()
+		text.WriteString(ch.Text)
+		if ch.Usage != nil {
+			usage = ch.Usage
+		}
+	}
+	outcome := "done"
+	if err := s.Err(); err != nil {
+		outcome = "failed"
+		e.addUsage(e.usageRecord(convID, c.cfg.Name, req.Model, usage, 0, text.String(), false, true, 0, e.now().Sub(start), outcome))
+		return "", classify(err, c.cfg.Name, req.Model, c.cfg.BaseURL)
+	}
+	e.addUsage(e.usageRecord(convID, c.cfg.Name, req.Model, usage, promptTokens(req.Model, req.Messages), text.String(), false, true, 0, e.now().Sub(start), outcome))
+	return text.String(), nil
+}

@@ -184,3 +184,22 @@ func TestSummaryBelongsToItsConversation(t *testing.T) {
 		t.Errorf("summary outlived its conversation: %v", err)
 	}
 }
+
+func TestSetPinned(t *testing.T) {
+	s := open(t, t.TempDir())
+	defer s.Close()
+	c, _ := s.CreateConversation(Conversation{})
+	m, _ := s.AppendMessage(Message{ConversationID: c.ID, Role: RoleUser, Content: "keep me", State: StateDone})
+	if got, err := s.SetPinned(c.ID, m.Seq, true); err != nil || !got.Pinned || got.Content != "keep me" {
+		t.Fatalf("pin: %+v %v", got, err)
+	}
+	if got, _ := s.Message(c.ID, m.Seq); !got.Pinned {
+		t.Error("pin not stored")
+	}
+	if got, _ := s.SetPinned(c.ID, m.Seq, false); got.Pinned {
+		t.Error("unpin not applied")
+	}
+	if _, err := s.SetPinned(c.ID, 99, true); !errors.Is(err, ErrNotFound) {
+		t.Errorf("pinning a missing message: %v", err)
+	}
+}

@@ -254,3 +254,25 @@ func (s *Store) recoverStreaming() error {
 	}
 	return nil
 }
+
+// SetPinned pins or unpins a message: a pinned message is sent with every
+// request, however long the conversation grows.
+func (s *Store) SetPinned(conversationID string, seq uint64, pinned bool) (Message, error) {
+	var m Message
+	err := s.db.Update(func(tx *bolt.Tx) error {
+		b := tx.Bucket(bucketMessages).Bucket([]byte(conversationID))
+		var v []byte
+		if b != nil {
+			v = b.Get(seqKey(seq))
+		}
+		if v == nil {
+			return fmt.Errorf("message %s-%d: %w", conversationID, seq, ErrNotFound)
+		}
+		if err := json.Unmarshal(v, &m); err != nil {
+			return err
+		}
+		m.Pinned = pinned
+		return putJSON(b, seqKey(seq), m)
+	})
+	return m, wrap("pin message", err)
+}

@@ -61,13 +61,15 @@ func run[T any](b *bridge, work func() (T, error), done func(T, error)) {
 
 // answerUpdate is what happened to an answer since the last redraw.
 type answerUpdate struct {
-	Text      string // text appended since the last update
-	Reasoning string // reasoning appended since the last update
-	Status    string // the engine's latest state in words; "" when none
-	Started   *engine.Started
-	Usage     *engine.Usage
-	FellBack  *engine.FellBack
-	Final     engine.Event // Done, Stopped or Failed; nil while the answer streams
+	Text       string // text appended since the last update
+	Reasoning  string // reasoning appended since the last update
+	Status     string // the engine's latest state in words; "" when none
+	Started    *engine.Started
+	Usage      *engine.Usage
+	FellBack   *engine.FellBack
+	Compressed *engine.Compressed
+	Cached     bool
+	Final      engine.Event // Done, Stopped or Failed; nil while the answer streams
 }
 
 // follow reads an answer's events on a goroutine and hands them to apply on
@@ -145,6 +147,12 @@ func mergeEvent(u *answerUpdate, ev engine.Event) {
 		f := ev
 		u.FellBack = &f
 		u.Status = statusText(ev)
+	case engine.Compressed:
+		c := ev
+		u.Compressed = &c
+		u.Status = statusText(ev)
+	case engine.Cached:
+		u.Cached = true
 	case engine.UsageEvent:
 		us := ev.Usage
 		u.Usage = &us
@@ -171,8 +179,18 @@ func statusText(ev engine.Event) string {
 		return fmt.Sprintf("Retrying in %s (%s), attempt %d", roundWait(ev.After), ev.Reason, ev.Attempt)
 	case engine.FellBack:
 		return fmt.Sprintf("%s did not answer; asking %s instead", ev.From, ev.To)
+	case engine.Compressed:
+		return compressedText(ev)
 	}
 	return ""
+}
+
+// compressedText says how the history was fitted into the context window.
+func compressedText(c engine.Compressed) string {
+	if c.Dropped > 0 {
+		return c.Note
+	}
+	return fmt.Sprintf("%d older messages sent as a summary to fit the model's context", c.Summarised)
 }
 
 // roundWait formats a wait for people: "8 s", "450 ms", "2 min".

@@ -27,16 +27,25 @@ type messageView struct {
 	reasoning *mdView
 	thinking  *widget.Accordion
 	status    *widget.Label
+	pin       *widget.Button
+
+	conv   string
+	seq    uint64 // 0 until the message is stored
+	pinned bool
+	// onPin asks for the message to be pinned or unpinned; set by the chat.
+	onPin func(v *messageView, pinned bool)
 
 	provider, model string // who is answering
 	fellBack        *engine.FellBack
+	compressed      *engine.Compressed
+	cached          bool
 	usage           *engine.Usage
 	took            time.Duration
 	state           store.State
 }
 
 func newMessageView(m store.Message) *messageView {
-	v := &messageView{role: m.Role, state: m.State, provider: m.Provider, model: m.Model}
+	v := &messageView{role: m.Role, state: m.State, provider: m.Provider, model: m.Model, conv: m.ConversationID, seq: m.Seq, pinned: m.Pinned}
 	v.header = widget.NewLabel("")
 	v.header.TextStyle = fyne.TextStyle{Bold: true}
 	v.header.Importance = widget.LowImportance
@@ -58,7 +67,14 @@ func newMessageView(m store.Message) *messageView {
 		v.usage = &engine.Usage{PromptTokens: m.PromptTokens, CompletionTokens: m.OutputTokens}
 	}
 
-	body := container.NewVBox(v.header, v.thinking, v.md.box, v.status)
+	v.pin = widget.NewButton("Pin", func() {
+		if v.onPin != nil {
+			v.onPin(v, !v.pinned)
+		}
+	})
+	v.pin.Importance = widget.LowImportance
+	v.updatePin()
+	body := container.NewVBox(container.NewBorder(nil, nil, nil, v.pin, v.header), v.thinking, v.md.box, v.status)
 	var bg *canvas.Rectangle
 	if m.Role == store.RoleUser {
 		bg = canvas.NewRectangle(theme.Color(theme.ColorNameInputBackground))
@@ -72,10 +88,36 @@ func newMessageView(m store.Message) *messageView {
 	return v
 }
 
+// setPinned shows the message as pinned or not.
+func (v *messageView) setPinned(pinned bool) {
+	v.pinned = pinned
+	v.refreshHeader()
+	v.updatePin()
+}
+
+// updatePin offers pinning for stored user and assistant messages that are
+// no longer streaming.
+func (v *messageView) updatePin() {
+	if v.seq == 0 || v.state == store.StateStreaming || v.role == store.RoleSystem {
+		v.pin.Hide()
+		return
+	}
+	if v.pinned {
+		v.pin.SetText("Unpin")
+	} else {
+		v.pin.SetText("Pin")
+	}
+	v.pin.Show()
+}
+
 func (v *messageView) refreshHeader() {
+	pinned := ""
+	if v.pinned {
+		pinned = " · pinned: always sent"
+	}
 	switch v.role {
 	case store.RoleUser:
-		v.header.SetText("You")
+		v.header.SetText("You" + pinned)
 	case store.RoleSystem:
 		v.header.SetText("System")
 	default:
@@ -86,7 +128,7 @@ func (v *messageView) refreshHeader() {
 				h += " · " + v.provider
 			}
 		}
-		v.header.SetText(h)
+		v.header.SetText(h + pinned)
 	}
 }
 
@@ -107,8 +149,14 @@ func (v *messageView) showState(errSentence string) {
 	case store.StateStreaming:
 		return
 	}
+	if v.cached {
+		parts = append(parts, "answered from the cache")
+	}
 	if v.fellBack != nil {
 		parts = append(parts, fmt.Sprintf("served by fallback %s (%s failed)", v.fellBack.To, v.fellBack.From))
+	}
+	if v.compressed != nil {
+		parts = append(parts, compressedText(*v.compressed))
 	}
 	if v.role == store.RoleAssistant && v.usage != nil && v.usage.CompletionTokens > 0 {
 		parts = append(parts, fmt.Sprintf("%d tokens", v.usage.CompletionTokens))
@@ -138,10 +186,17 @@ func (v *messageView) apply(u answerUpdate) {
 	if u.Started != nil {
 		v.state = store.StateStreaming
 		v.provider, v.model = u.Started.Provider, u.Started.Model
+		v.conv, v.seq = u.Started.ConversationID, u.Started.AssistantSeq
 		v.refreshHeader()
 	}
 	if u.FellBack != nil {
 		v.fellBack = u.FellBack
+	}
+	if u.Compressed != nil {
+		v.compressed = u.Compressed
+	}
+	if u.Cached {
+		v.cached = true
 	}
 	if u.Usage != nil {
 		v.usage = u.Usage
@@ -183,6 +238,7 @@ func (v *messageView) finish(errSentence string) {
 	v.md.finish()
 	v.reasoning.finish()
 	v.showState(errSentence)
+	v.updatePin()
 }
 
 func joinStatus(l *widget.Label, s string) string {

@@ -42,6 +42,7 @@ type window struct {
 	modelSel    *widget.SelectEntry
 	renameBtn   *widget.Button
 	deleteBtn   *widget.Button
+	moreBtn     *widget.Button
 	composer    *composer
 	sendBtn     *widget.Button
 
@@ -55,9 +56,26 @@ type window struct {
 // chatView is one conversation's column of messages.
 type chatView struct {
 	id     string
+	views  []*messageView // the messages shown, in col's order
 	col    *fyne.Container
 	scroll *container.Scroll
 	live   *liveAnswer // the answer streaming now, if any
+}
+
+func (cv *chatView) add(v *messageView, onPin func(*messageView, bool)) {
+	v.onPin = onPin
+	cv.views = append(cv.views, v)
+	cv.col.Add(v.obj)
+}
+
+func (cv *chatView) remove(v *messageView) {
+	for i, x := range cv.views {
+		if x == v {
+			cv.views = append(cv.views[:i], cv.views[i+1:]...)
+			break
+		}
+	}
+	cv.col.Remove(v.obj)
 }
 
 // liveAnswer is an answer being streamed into a chatView.
@@ -117,10 +135,11 @@ func (w *window) build() fyne.CanvasObject {
 	w.modelSel = widget.NewSelectEntry(nil)
 	w.modelSel.PlaceHolder = "Model"
 	w.renameBtn = widget.NewButtonWithIcon("", theme.DocumentCreateIcon(), w.askRename)
+	w.moreBtn = widget.NewButtonWithIcon("", theme.MoreVerticalIcon(), w.showMore)
 	w.deleteBtn = widget.NewButtonWithIcon("", theme.DeleteIcon(), w.askDelete)
 	model := container.NewGridWrap(fyne.NewSize(220, w.modelSel.MinSize().Height), w.modelSel)
 	header := container.NewBorder(nil, widget.NewSeparator(), nil,
-		container.NewHBox(w.providerSel, model, w.renameBtn, w.deleteBtn), w.title)
+		container.NewHBox(w.providerSel, model, w.renameBtn, w.deleteBtn, w.moreBtn), w.title)
 
 	// Composer.
 	w.composer = newComposer(w.send)
@@ -214,7 +233,7 @@ func (w *window) show(id string) {
 				return
 			}
 			for _, m := range msgs {
-				cv.col.Add(newMessageView(m).obj)
+				cv.add(newMessageView(m), w.pin)
 			}
 			scrollToEnd(cv.scroll)
 		})
@@ -228,7 +247,7 @@ func (w *window) show(id string) {
 // updateHeader shows the current conversation's title and provider.
 func (w *window) updateHeader() {
 	c, ok := w.current()
-	for _, o := range []fyne.Disableable{w.providerSel, w.modelSel, w.renameBtn, w.deleteBtn} {
+	for _, o := range []fyne.Disableable{w.providerSel, w.modelSel, w.renameBtn, w.deleteBtn, w.moreBtn} {
 		if ok {
 			o.Enable()
 		} else {
@@ -334,8 +353,8 @@ func (w *window) send(text string) {
 	user := newMessageView(store.Message{Role: store.RoleUser, Content: text, State: store.StateDone})
 	answer := newMessageView(store.Message{Role: store.RoleAssistant, State: store.StateStreaming, Provider: opts.Provider, Model: opts.Model})
 	answer.pending("Sending…")
-	cv.col.Add(user.obj)
-	cv.col.Add(answer.obj)
+	cv.add(user, w.pin)
+	cv.add(answer, w.pin)
 	scrollToEnd(cv.scroll)
 	w.composer.SetText("")
 
@@ -350,8 +369,8 @@ func (w *window) send(text string) {
 		if err != nil {
 			// Nothing was stored: take the bubbles back and give the text back.
 			cancel()
-			cv.col.Remove(user.obj)
-			cv.col.Remove(answer.obj)
+			cv.remove(user)
+			cv.remove(answer)
 			w.endLive(cv)
 			if w.composer.Text == "" {
 				w.composer.SetText(text)
@@ -362,6 +381,10 @@ func (w *window) send(text string) {
 		w.loadConversations("") // the title and order may have changed
 		w.b.follow(events, func(u answerUpdate) {
 			atBottom := isAtBottom(cv.scroll)
+			if u.Started != nil {
+				user.conv, user.seq = u.Started.ConversationID, u.Started.UserSeq
+				user.updatePin()
+			}
 			answer.apply(u)
 			// Lay the column out for its new height (layout only: no widget
 			// is refreshed) and follow the answer if the user was following.
@@ -476,6 +499,54 @@ func (w *window) delete(id string) {
 			w.selected = ""
 		}
 		w.loadConversations("")
+	})
+}
+
+// pin pins or unpins a stored message.
+func (w *window) pin(v *messageView, pinned bool) {
+	conv, seq := v.conv, v.seq
+	run(w.b, func() (store.Message, error) {
+		return w.st.SetPinned(conv, seq, pinned)
+	}, func(m store.Message, err error) {
+		if err != nil {
+			w.showError("Could not pin the message", err)
+			return
+		}
+		v.setPinned(m.Pinned)
+	})
+}
+
+// moreMenu is the chat's menu of less used actions.
+func (w *window) moreMenu() *fyne.Menu {
+	c, _ := w.current()
+	compress := fyne.NewMenuItem("Summarise old messages when the chat is too long", func() {
+		w.setCompression(c.ID, !c.CompressionOff)
+	})
+	compress.Checked = !c.CompressionOff
+	return fyne.NewMenu("", compress)
+}
+
+func (w *window) showMore() {
+	if _, ok := w.current(); !ok {
+		return
+	}
+	pos := fyne.CurrentApp().Driver().AbsolutePositionForObject(w.moreBtn)
+	widget.ShowPopUpMenuAtPosition(w.moreMenu(), w.win.Canvas(), pos.Add(fyne.NewPos(0, w.moreBtn.Size().Height)))
+}
+
+// setCompression turns history compression off (off = true) or on for a
+// conversation.
+func (w *window) setCompression(id string, off bool) {
+	run(w.b, func() (store.Conversation, error) {
+		return w.st.UpdateConversation(id, func(c *store.Conversation) { c.CompressionOff = off })
+	}, func(c store.Conversation, err error) {
+		if err != nil {
+			w.showError("Could not change the setting", err)
+			return
+		}
+		if i, ok := w.indexOf(c.ID); ok {
+			w.convs[i] = c
+		}
 	})
 }
 

@@ -549,3 +549,60 @@ func TestDeletingAChatWhileItsAnswerStreams(t *testing.T) {
 		t.Errorf("left behind: %d convs, selected %q, %d views", len(h.w.convs), h.w.selected, len(h.w.chats))
 	}
 }
+
+func TestPinAMessageAndTurnCompressionOff(t *testing.T) {
+	h := newHarness(t, useSimulator)
+	test.Type(h.w.composer, "remember this")
+	pressEnter(h.w.composer)
+	h.settle()
+	cv := h.shown()
+	user := cv.views[0]
+	if !user.pin.Visible() || user.pin.Text != "Pin" {
+		t.Fatalf("pin button: visible %v %q", user.pin.Visible(), user.pin.Text)
+	}
+	test.Tap(user.pin)
+	h.settle()
+	if m, _ := h.st.Message(cv.id, user.seq); !m.Pinned || m.Content != "remember this" {
+		t.Fatalf("stored %+v", m)
+	}
+	if user.pin.Text != "Unpin" || !strings.Contains(user.header.Text, "pinned") {
+		t.Errorf("after pinning: button %q, header %q", user.pin.Text, user.header.Text)
+	}
+	// Reloaded from the store, it is still pinned.
+	h.w.newConversation()
+	h.settle()
+	i, _ := h.w.indexOf(cv.id)
+	h.w.list.Select(i)
+	h.settle()
+	if v := h.shown().views[0]; !v.pinned || v.pin.Text != "Unpin" {
+		t.Errorf("reloaded view: pinned %v, button %q", v.pinned, v.pin.Text)
+	}
+
+	menu := h.w.moreMenu()
+	if len(menu.Items) != 1 || !menu.Items[0].Checked {
+		t.Fatalf("menu %+v: compression should be on", menu.Items)
+	}
+	menu.Items[0].Action()
+	h.settle()
+	if c, _ := h.st.Conversation(cv.id); !c.CompressionOff {
+		t.Error("compression still on in the store")
+	}
+	if h.w.moreMenu().Items[0].Checked {
+		t.Error("the menu still shows compression on")
+	}
+}
+
+func TestACachedAnswerSaysSo(t *testing.T) {
+	h := newHarness(t, useSimulator)
+	for i := 0; i < 2; i++ {
+		h.w.newConversation()
+		h.settle()
+		test.Type(h.w.composer, "same question")
+		pressEnter(h.w.composer)
+		h.settle()
+	}
+	answer := h.shown().views[1]
+	if !strings.Contains(answer.status.Text, "answered from the cache") {
+		t.Errorf("status %q", answer.status.Text)
+	}
+}

@@ -27,8 +27,9 @@ type window struct {
 	b   *bridge
 
 	// Sidebar.
-	convs []store.Conversation
-	list  *widget.List
+	convs    []store.Conversation
+	convsGen int // loads started; only the latest one's result is shown
+	list     *widget.List
 
 	// Chat pane. chats holds the shown conversation's view and those of
 	// conversations whose answer is still streaming.
@@ -172,7 +173,12 @@ func (w *window) current() (store.Conversation, bool) {
 // loadConversations reloads the sidebar and then shows selectID ("" keeps
 // the current choice, or picks the most recent conversation).
 func (w *window) loadConversations(selectID string) {
+	w.convsGen++
+	gen := w.convsGen
 	run(w.b, w.st.Conversations, func(convs []store.Conversation, err error) {
+		if gen != w.convsGen {
+			return // a newer load is on its way: this list may be stale
+		}
 		if err != nil {
 			w.showError("Could not read your conversations", err)
 			return

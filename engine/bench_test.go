@@ -48,10 +48,6 @@ func BenchmarkStreamChunk(b *testing.B) {
 	}
 	defer st.Close()
 	e := New(st, Options{})
-	conv, err := st.CreateConversation(store.Conversation{})
-	if err != nil {
-		b.Fatal(err)
-	}
 	cfg := openai.DefaultConfig("")
 	cfg.BaseURL = srv.URL
 	raw := openai.NewClientWithConfig(cfg)
@@ -69,8 +65,14 @@ func BenchmarkStreamChunk(b *testing.B) {
 				b.Fatalf("raw: %d chunks, %v", n, err)
 			}
 
+			// A new conversation each round, as the raw client sends one
+			// message; no cache, so that every round streams.
+			conv, err := st.CreateConversation(store.Conversation{})
+			if err != nil {
+				b.Fatal(err)
+			}
 			t0 = time.Now()
-			events, err := e.Send(ctx, conv.ID, "bench", SendOptions{Endpoint: endpoint(srv.URL)})
+			events, err := e.Send(ctx, conv.ID, "bench", SendOptions{Endpoint: endpoint(srv.URL), NoCache: true})
 			if err != nil {
 				b.Fatal(err)
 			}

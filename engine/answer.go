@@ -160,14 +160,14 @@ func (e *Engine) CacheCounters() (hits, misses uint64) {
 	return e.cache.hits.Load(), e.cache.misses.Load()
 }
 
-// limits returns the context window and longest answer for model on cfg.
-func limitsFor(cfg store.Provider, model string) tokens.Limits {
+// limitsFor returns the context window and longest answer for model on
+// cfg, and whether they are known (else they are tokens.DefaultLimits).
+func limitsFor(cfg store.Provider, model string) (tokens.Limits, bool) {
 	var override *tokens.Limits
 	if ml, ok := cfg.ModelLimits[model]; ok {
 		override = &tokens.Limits{Context: ml.Context, MaxOutput: ml.MaxOutput}
 	}
-	l, _ := tokens.LimitsFor(model, override)
-	return l
+	return tokens.LimitsFor(model, override)
 }
 
 // compress fits the history into the model's context window, bringing the
@@ -175,7 +175,7 @@ func limitsFor(cfg store.Provider, model string) tokens.Limits {
 // fit. It emits a Compressed event when anything was left out.
 func (e *Engine) compress(ctx context.Context, j job, out chan<- Event) historyPlan {
 	primary := j.plan[0]
-	limits := limitsFor(primary.cfg, primary.model)
+	limits, known := limitsFor(primary.cfg, primary.model)
 	var sum *store.Summary
 	if s, err := e.st.Summary(j.conv.ID); err == nil {
 		sum = &s
@@ -198,6 +198,10 @@ func (e *Engine) compress(ctx context.Context, j job, out chan<- Event) historyP
 	} else {
 		ev.Summarised = len(hp.Folded)
 	}
+	if !known {
+		ev.Note = strings.TrimSpace(ev.Note + fmt.Sprintf(" deskchat does not know %s's context window and assumed %d tokens; set it in %s's settings if the model takes more.",
+			primary.model, limits.Context, primary.cfg.Name))
+	}
 	e.emit(ctx, out, ev)
 	return hp
 }
@@ -218,7 +222,7 @@ func (e *Engine) summarise(ctx context.Context, j job, c candidate, limits token
 	model := c.model
 	if c.cfg.SummaryModel != "" {
 		model = c.cfg.SummaryModel
-		limits = limitsFor(c.cfg, model)
+		limits, _ = limitsFor(c.cfg, model)
 	}
 	cur := store.Summary{ConversationID: j.conv.ID}
 	if prev != nil {

@@ -32,6 +32,7 @@ type chatJournal struct {
 	summaries     atomic.Int32
 	chats         atomic.Int32
 	summaryStatus int
+	emptySummary  bool
 	usage         string
 }
 
@@ -54,6 +55,9 @@ func newChatJournal(t *testing.T) *chatJournal {
 				return
 			}
 			text = fmt.Sprintf("SUMMARY-%d", n)
+			if j.emptySummary {
+				text = " "
+			}
 		} else {
 			j.chats.Add(1)
 		}
@@ -206,8 +210,13 @@ func TestLongConversationIsSummarisedIncrementallyAndFitsTheBudget(t *testing.T)
 }
 
 func TestFailedSummaryDropsTheOldestAndStillAnswers(t *testing.T) {
+	t.Run("error", func(t *testing.T) { testFailedSummary(t, func(j *chatJournal) { j.summaryStatus = 400 }) })
+	t.Run("empty", func(t *testing.T) { testFailedSummary(t, func(j *chatJournal) { j.emptySummary = true }) })
+}
+
+func testFailedSummary(t *testing.T, breakIt func(*chatJournal)) {
 	srv := newChatJournal(t)
-	srv.summaryStatus = 400
+	breakIt(srv)
 	st := openStore(t)
 	putProvider(t, st, store.Provider{Name: "p", BaseURL: srv.URL, Model: "m",
 		ModelLimits: map[string]store.ModelLimits{"m": {Context: 3000, MaxOutput: 300}}})
@@ -338,3 +347,19 @@ func TestNonsenseUsageIsCountedAndFlagged(t *testing.T) {
 }
 
 var timeZero time.Time
+
+func TestAnUnknownModelsWindowIsAssumedAndSaid(t *testing.T) {
+	srv := newChatJournal(t)
+	st := openStore(t)
+	putProvider(t, st, store.Provider{Name: "local", BaseURL: srv.URL, Model: "mystery-model"})
+	conv := newConversation(t, st)
+	seed(t, st, conv, 200) // far more than 8k tokens
+	events, _ := New(st, Options{}).Send(context.Background(), conv, "q", SendOptions{Provider: "local"})
+	r, comp, _ := collect(t, events)
+	if r.text != "reply" || len(comp) != 1 {
+		t.Fatalf("answer %q, events %+v", r.text, comp)
+	}
+	if !strings.Contains(comp[0].Note, "does not know mystery-model's context window and assumed 8192 tokens") {
+		t.Errorf("note %q", comp[0].Note)
+	}
+}

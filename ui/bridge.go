@@ -190,7 +190,11 @@ func compressedText(c engine.Compressed) string {
 	if c.Dropped > 0 {
 		return c.Note
 	}
-	return fmt.Sprintf("%d older messages sent as a summary to fit the model's context", c.Summarised)
+	s := fmt.Sprintf("%d older messages sent as a summary to fit the model's context", c.Summarised)
+	if c.Note != "" {
+		s += ". " + c.Note
+	}
+	return s
 }
 
 // roundWait formats a wait for people: "8 s", "450 ms", "2 min".

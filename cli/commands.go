@@ -318,6 +318,9 @@ func providersAdd(c *cmdEnv, args []string) error {
 	model := fs.String("model", "", "default model (Azure: the deployment name)")
 	keyEnv := fs.String("key-env", "", "environment variable that holds the API key")
 	apiVersion := fs.String("api-version", "", "Azure API version (default "+engine.DefaultAzureAPIVersion+")")
+	contextWindow := fs.Int("context", 0, "the model's context window in tokens (default: deskchat's table, else 8192)")
+	maxOutput := fs.Int("max-output", 0, "the longest answer in tokens (with --context)")
+	summaryModel := fs.String("summary-model", "", "a cheaper model to summarise long chats (default: the chat's model)")
 	if err := parse(fs, reorderAdd(args)); err != nil {
 		return err
 	}
@@ -345,6 +348,9 @@ func providersAdd(c *cmdEnv, args []string) error {
 	if *model == "" {
 		return usagef("providers add needs --model")
 	}
+	if *contextWindow < 0 || *maxOutput < 0 || (*maxOutput > 0 && *contextWindow == 0) || (*contextWindow > 0 && *maxOutput >= *contextWindow) {
+		return usagef("--context takes the window in tokens, and --max-output (with --context) a smaller number")
+	}
 	if strings.HasPrefix(*keyEnv, "sk-") || strings.ContainsAny(*keyEnv, " =") {
 		return usagef("--key-env takes the NAME of an environment variable (like OPENAI_API_KEY), not the key itself")
 	}
@@ -352,7 +358,10 @@ func providersAdd(c *cmdEnv, args []string) error {
 	if err != nil {
 		return err
 	}
-	p := store.Provider{Name: name, Kind: *kind, BaseURL: *baseURL, Model: *model, Models: []string{*model}, KeyEnv: *keyEnv, APIVersion: *apiVersion}
+	p := store.Provider{Name: name, Kind: *kind, BaseURL: *baseURL, Model: *model, Models: []string{*model}, KeyEnv: *keyEnv, APIVersion: *apiVersion, SummaryModel: *summaryModel}
+	if *contextWindow > 0 {
+		p.ModelLimits = map[string]store.ModelLimits{*model: {Context: *contextWindow, MaxOutput: *maxOutput}}
+	}
 	if err := st.PutProvider(p); err != nil {
 		return err
 	}

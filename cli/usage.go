@@ -1,11 +1,16 @@
 package cli
 
 import (
+	"encoding/json"
 	"fmt"
+	"sort"
+	"strconv"
 	"text/tabwriter"
 	"time"
 
 	"deskchat/engine"
+	"deskchat/engine/tokens"
+	"deskchat/store"
 )
 
 // cmdUsage prints what requests used and cost, per conversation, day and
@@ -121,4 +126,73 @@ func cmdCache(c *cmdEnv, args []string) error {
 		return nil
 	}
 	return usagef("unknown cache command %q: use stats or clear", fs.Arg(0))
+}
+
+// cmdPrices shows and edits the user's price table (US dollars per million
+// tokens), which takes precedence over the built-in one.
+func cmdPrices(c *cmdEnv, args []string) error {
+	fs := c.flags("list [--json] | set MODEL INPUT OUTPUT | remove MODEL")
+	asJSON := fs.Bool("json", false, "print JSON")
+	if err := parse(fs, reorder(args)); err != nil {
+		return err
+	}
+	st, err := c.store()
+	if err != nil {
+		return err
+	}
+	table := map[string]tokens.Price{}
+	if raw, err := st.Setting(store.SettingPrices); err != nil {
+		return err
+	} else if raw != "" {
+		if err := json.Unmarshal([]byte(raw), &table); err != nil {
+			table = map[string]tokens.Price{} // a damaged table is replaced by the next edit
+			fmt.Fprintln(c.Stderr, "The stored price table could not be read; it is treated as empty.")
+		}
+	}
+	save := func() error {
+		b, err := json.Marshal(table)
+		if err != nil {
+			return err
+		}
+		return st.SetSetting(store.SettingPrices, string(b))
+	}
+	a := fs.Args()
+	if len(a) == 0 {
+		a = []string{"list"}
+	}
+	switch {
+	case a[0] == "list" && len(a) == 1:
+		if *asJSON {
+			return writeJSON(c.Stdout, table)
+		}
+		models := make([]string, 0, len(table))
+		for m := range table {
+			models = append(models, m)
+		}
+		sort.Strings(models)
+		tw := tabwriter.NewWriter(c.Stdout, 0, 4, 2, ' ', 0)
+		fmt.Fprintln(tw, "MODEL\tINPUT $/M\tOUTPUT $/M")
+		for _, m := range models {
+			fmt.Fprintf(tw, "%s\t%g\t%g\n", m, table[m].Input, table[m].Output)
+		}
+		if len(models) == 0 {
+			fmt.Fprintln(tw, "(none: built-in prices apply)\t\t")
+		}
+		return tw.Flush()
+	case a[0] == "set" && len(a) == 4:
+		in, err1 := strconv.ParseFloat(a[2], 64)
+		out, err2 := strconv.ParseFloat(a[3], 64)
+		if err1 != nil || err2 != nil || in < 0 || out < 0 {
+			return usagef("prices are US dollars per million tokens, like 2.5 10")
+		}
+		table[a[1]] = tokens.Price{Input: in, Output: out}
+		return save()
+	case a[0] == "remove" && len(a) == 2:
+		if _, ok := table[a[1]]; !ok {
+			return usagef("%q has no price of yours (built-in prices cannot be removed)", a[1])
+		}
+		delete(table, a[1])
+		return save()
+	}
+	return usagef("use: prices list | set MODEL INPUT OUTPUT | remove MODEL")
 }

@@ -64,3 +64,51 @@ func TestUsageAndCacheCommands(t *testing.T) {
 		t.Errorf("cache burn: exit %d", r.code)
 	}
 }
+
+func TestPricesFeedTheLedger(t *testing.T) {
+	srv := newChatServer(t, "hello")
+	defer srv.Close()
+	dir := t.TempDir()
+	if r := run(t, nil, "", "prices", "set", "my-model", "1", "2", "--data-dir", dir); r.code != 0 {
+		t.Fatalf("prices set: %d %s", r.code, r.stderr)
+	}
+	if r := run(t, nil, "", "prices", "set", "x", "cheap", "2", "--data-dir", dir); r.code != ExitUsage {
+		t.Errorf("a price that is not a number: exit %d", r.code)
+	}
+	if r := run(t, nil, "", "prices", "--data-dir", dir); r.code != 0 || !strings.Contains(r.stdout, "my-model  1") {
+		t.Errorf("prices list:\n%s", r.stdout)
+	}
+	if r := run(t, nil, "", "providers", "add", "local", "--base-url", srv.URL, "--model", "my-model", "--context", "4096", "--max-output", "512", "--data-dir", dir); r.code != 0 {
+		t.Fatalf("providers add: %d %s", r.code, r.stderr)
+	}
+	if r := run(t, nil, "", "providers", "add", "bad", "--base-url", srv.URL, "--model", "m", "--context", "100", "--max-output", "200", "--data-dir", dir); r.code != ExitUsage {
+		t.Errorf("max output above the window: exit %d", r.code)
+	}
+	if r := run(t, nil, "", "ask", "--data-dir", dir, "--provider", "local", "hi"); r.code != 0 {
+		t.Fatalf("ask: %d %s", r.code, r.stderr)
+	}
+	r := run(t, nil, "", "usage", "--json", "--data-dir", dir)
+	var rep usageJSON
+	if err := json.Unmarshal([]byte(r.stdout), &rep); err != nil {
+		t.Fatal(err)
+	}
+	// The server reports 5 prompt and 7 completion tokens: 5×$1 + 7×$2 per million.
+	if rep.Total.Requests != 1 || rep.Total.Unpriced != 0 || rep.Total.Cost != 19e-6 {
+		t.Errorf("total %+v, want cost 0.000019", rep.Total)
+	}
+	if r := run(t, nil, "", "prices", "remove", "my-model", "--data-dir", dir); r.code != 0 {
+		t.Errorf("remove: %d %s", r.code, r.stderr)
+	}
+	if r := run(t, nil, "", "prices", "list", "--json", "--data-dir", dir); strings.TrimSpace(r.stdout) != "{}" {
+		t.Errorf("after remove: %q", r.stdout)
+	}
+	st, err := store.Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	p, _ := st.Provider("local")
+	if l := p.ModelLimits["my-model"]; l.Context != 4096 || l.MaxOutput != 512 {
+		t.Errorf("limits %+v", p.ModelLimits)
+	}
+}

@@ -67,6 +67,13 @@ func cmdUsage(c *cmdEnv, args []string) error {
 	return nil
 }
 
+type cacheStatsJSON struct {
+	Entries int    `json:"entries"`
+	Bytes   int64  `json:"bytes"`
+	Hits    uint64 `json:"hits"`
+	Misses  uint64 `json:"misses"`
+}
+
 type usageJSON struct {
 	Total          engine.UsageTotal   `json:"total"`
 	ByConversation []engine.UsageTotal `json:"by_conversation"`
@@ -119,10 +126,14 @@ func cmdCache(c *cmdEnv, args []string) error {
 		if err != nil {
 			return err
 		}
-		if *asJSON {
-			return writeJSON(c.Stdout, s)
+		hits, misses, err := engine.CacheCounters(st)
+		if err != nil {
+			return err
 		}
-		fmt.Fprintf(c.Stdout, "%d cached answers, %.1f MB\n", s.Entries, float64(s.Bytes)/(1<<20))
+		if *asJSON {
+			return writeJSON(c.Stdout, cacheStatsJSON{s.Entries, s.Bytes, hits, misses})
+		}
+		fmt.Fprintf(c.Stdout, "%d cached answers, %.1f MB; %d hits, %d misses\n", s.Entries, float64(s.Bytes)/(1<<20), hits, misses)
 		return nil
 	}
 	return usagef("unknown cache command %q: use stats or clear", fs.Arg(0))

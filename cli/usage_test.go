@@ -96,6 +96,15 @@ func TestPricesFeedTheLedger(t *testing.T) {
 	if rep.Total.Requests != 1 || rep.Total.Unpriced != 0 || rep.Total.Cost != 19e-6 {
 		t.Errorf("total %+v, want cost 0.000019", rep.Total)
 	}
+	// The same question again is answered from the cache, and counted.
+	if r := run(t, nil, "", "ask", "--data-dir", dir, "--provider", "local", "hi"); r.code != 0 || r.stdout != "hello\n" {
+		t.Fatalf("ask again: %d %q %s", r.code, r.stdout, r.stderr)
+	}
+	var cs cacheStatsJSON
+	r = run(t, nil, "", "cache", "stats", "--json", "--data-dir", dir)
+	if err := json.Unmarshal([]byte(r.stdout), &cs); err != nil || cs.Hits != 1 || cs.Misses != 1 || cs.Entries != 1 {
+		t.Errorf("cache stats %+v %v", cs, err)
+	}
 	if r := run(t, nil, "", "prices", "remove", "my-model", "--data-dir", dir); r.code != 0 {
 		t.Errorf("remove: %d %s", r.code, r.stderr)
 	}

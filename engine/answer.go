@@ -36,7 +36,9 @@ func (e *Engine) answer(ctx context.Context, j job, out chan<- Event) {
 	var key []byte
 	if !j.noCache && e.cache != nil {
 		key = cacheKey(primary.cfg, j.req)
-		if hit, ok := e.cache.get(key); ok {
+		hit, ok := e.cache.get(key)
+		e.cache.saveCounters()
+		if ok {
 			e.replay(ctx, j, hit, start, out)
 			return
 		}
@@ -151,8 +153,8 @@ func (e *Engine) ClearCache() (int, error) {
 	return e.cache.clear()
 }
 
-// CacheCounters returns the response cache's hits and misses since the
-// engine started.
+// CacheCounters returns the response cache's hits and misses, counted over
+// the store's life.
 func (e *Engine) CacheCounters() (hits, misses uint64) {
 	if e.cache == nil {
 		return 0, 0

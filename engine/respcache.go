@@ -65,7 +65,48 @@ type responseCache struct {
 	bytes int64
 	limit int64 // in-memory bound
 
-	hits, misses atomic.Uint64
+	hits, misses atomic.Uint64 // since the store was created (persisted)
+}
+
+// cacheStatKey is where the cache's counters are persisted (store stats).
+const cacheStatKey = "cache"
+
+type cacheCounters struct {
+	Hits   uint64 `json:"hits"`
+	Misses uint64 `json:"misses"`
+}
+
+// loadCounters starts the counters from what earlier runs persisted.
+func (c *responseCache) loadCounters() {
+	stats, err := c.st.Stats()
+	if err != nil {
+		return
+	}
+	var cc cacheCounters
+	if json.Unmarshal(stats[cacheStatKey], &cc) == nil {
+		c.hits.Store(cc.Hits)
+		c.misses.Store(cc.Misses)
+	}
+}
+
+// saveCounters persists the counters; best effort.
+func (c *responseCache) saveCounters() {
+	b, _ := json.Marshal(cacheCounters{c.hits.Load(), c.misses.Load()})
+	c.st.PutStat(cacheStatKey, b)
+}
+
+// CacheCounters reads the persisted hit and miss counters of the store's
+// response cache.
+func CacheCounters(st *store.Store) (hits, misses uint64, err error) {
+	stats, err := st.Stats()
+	if err != nil {
+		return 0, 0, err
+	}
+	var cc cacheCounters
+	if v := stats[cacheStatKey]; v != nil {
+		json.Unmarshal(v, &cc)
+	}
+	return cc.Hits, cc.Misses, nil
 }
 
 type memEntry struct {
@@ -82,6 +123,7 @@ func newResponseCache(st *store.Store, ttl time.Duration, maxBytes int64, now fu
 	}
 	c := &responseCache{st: st, ttl: ttl, maxBytes: maxBytes, now: now, ll: list.New(), items: map[string]*list.Element{}, limit: min(memCacheMaxBytes, maxBytes)}
 	c.touch = func(key []byte, at time.Time) { go st.CacheTouch(key, at) }
+	c.loadCounters()
 	return c
 }
 

@@ -148,14 +148,11 @@ var errStopped = errors.New("stopped")
 // sentence is the one line a user reads for err.
 func sentence(err error) string {
 	var pe *engine.ProviderError
-	if errors.As(err, &pe) {
-		return pe.Sentence
-	}
 	var se *store.Error
-	if errors.As(err, &se) {
-		return store.UserMessage(err)
+	if errors.As(err, &pe) || errors.As(err, &se) {
+		return engine.UserMessage(err)
 	}
-	return err.Error()
+	return err.Error() // the CLI's own errors are written as sentences
 }
 
 // cmdEnv carries one command's environment and its lazily opened store.

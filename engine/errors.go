@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"deskchat/store"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -62,6 +63,10 @@ func UserMessage(err error) string {
 	var pe *ProviderError
 	if errors.As(err, &pe) {
 		return pe.Sentence
+	}
+	var se *store.Error
+	if errors.As(err, &se) || errors.Is(err, store.ErrNotFound) || errors.Is(err, store.ErrLocked) {
+		return store.UserMessage(err)
 	}
 	if errors.Is(err, context.Canceled) {
 		return "Stopped."

@@ -5,7 +5,6 @@
 package ui
 
 import (
-	"errors"
 	"time"
 
 	"fyne.io/fyne/v2"
@@ -60,14 +59,4 @@ func startupErrorContent(sentence string, quit func()) fyne.CanvasObject {
 }
 
 // sentence is what a user reads for err: never a Go error dump.
-func sentence(err error) string {
-	var pe *engine.ProviderError
-	if errors.As(err, &pe) {
-		return pe.Sentence
-	}
-	var se *store.Error
-	if errors.As(err, &se) {
-		return store.UserMessage(err)
-	}
-	return engine.UserMessage(err)
-}
+func sentence(err error) string { return engine.UserMessage(err) }

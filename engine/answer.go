@@ -24,6 +24,60 @@ type job struct {
 	noCache bool
 }
 
+// start answers user, the last message of history, on a new goroutine.
+func (e *Engine) start(ctx context.Context, conv store.Conversation, plan []candidate, user store.Message, history []store.Message, opts SendOptions) <-chan Event {
+	system := opts.System
+	if system == "" {
+		system = conv.SystemPrompt
+	}
+	j := job{conv: conv, user: user, history: history, system: system, plan: plan,
+		req:  Request{Model: plan[0].model, Temperature: opts.Temperature, MaxTokens: opts.MaxTokens},
+		lane: LaneInteractive, idle: opts.IdleTimeout, noCache: opts.NoCache}
+	if opts.Background {
+		j.lane = LaneBackground
+	}
+	if j.idle <= 0 {
+		j.idle = e.idle
+	}
+	out := make(chan Event, 64)
+	go e.answer(ctx, j, out)
+	return out
+}
+
+// Regenerate answers the conversation's last question again, never from
+// the response cache. The answers it had stay stored, marked superseded:
+// they are no longer sent with later requests. Events are as for Send.
+func (e *Engine) Regenerate(ctx context.Context, conversationID string, opts SendOptions) (<-chan Event, error) {
+	conv, err := e.st.Conversation(conversationID)
+	if err != nil {
+		return nil, err
+	}
+	prov, cfg, model, err := e.resolve(conv, opts)
+	if err != nil {
+		return nil, err
+	}
+	plan := append([]candidate{{cfg: cfg, prov: prov, model: model}}, e.fallbacks(cfg)...)
+	msgs, err := e.st.Messages(conv.ID)
+	if err != nil {
+		return nil, err
+	}
+	u := -1
+	for i := len(msgs) - 1; i >= 0; i-- {
+		if msgs[i].Role == store.RoleUser && !msgs[i].Superseded {
+			u = i
+			break
+		}
+	}
+	if u < 0 {
+		return nil, &ProviderError{Kind: KindConfig, Sentence: "This chat has no question to answer again."}
+	}
+	if err := e.st.Supersede(conv.ID, msgs[u].Seq); err != nil {
+		return nil, err
+	}
+	opts.NoCache = true
+	return e.start(ctx, conv, plan, msgs[u], msgs[:u+1], opts), nil
+}
+
 // answer compresses the history, answers from the cache when it can, else
 // runs the request upstream; it records the request in the usage ledger and
 // caches a complete answer. It owns out and closes it.

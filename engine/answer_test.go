@@ -363,3 +363,44 @@ func TestAnUnknownModelsWindowIsAssumedAndSaid(t *testing.T) {
 		t.Errorf("note %q", comp[0].Note)
 	}
 }
+
+func TestRegenerateAnswersAgainWithoutTheCacheAndKeepsTheOldAnswer(t *testing.T) {
+	srv := newChatJournal(t)
+	st := openStore(t)
+	putProvider(t, st, store.Provider{Name: "p", BaseURL: srv.URL, Model: "m"})
+	e := New(st, Options{})
+	conv := newConversation(t, st)
+	events, _ := e.Send(context.Background(), conv, "question", SendOptions{Provider: "p"})
+	collect(t, events)
+
+	events, err := e.Regenerate(context.Background(), conv, SendOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, _, cached := collect(t, events)
+	if cached || r.text != "reply" || srv.chats.Load() != 2 {
+		t.Fatalf("regenerated: cached=%v text=%q upstream=%d", cached, r.text, srv.chats.Load())
+	}
+	if r.started == nil || r.started.UserSeq != 1 {
+		t.Errorf("started %+v: the answer belongs to the question", r.started)
+	}
+	// The second request is the question alone: the old answer is not sent.
+	if req := srv.request(1); len(req) != 1 || req[0].Content != "question" {
+		t.Errorf("regenerate sent %+v", req)
+	}
+	msgs, _ := st.Messages(conv)
+	if len(msgs) != 3 || !msgs[1].Superseded || msgs[1].Content != "reply" || msgs[2].Superseded {
+		t.Fatalf("stored %+v", msgs)
+	}
+	// A follow-up sends the question and the new answer only.
+	events, _ = e.Send(context.Background(), conv, "follow-up", SendOptions{Provider: "p"})
+	collect(t, events)
+	if req := srv.request(2); len(req) != 3 || req[1].Role != "assistant" || req[2].Content != "follow-up" {
+		t.Errorf("follow-up sent %+v", req)
+	}
+
+	empty := newConversation(t, st)
+	if _, err := e.Regenerate(context.Background(), empty, SendOptions{Provider: "p"}); err == nil || UserMessage(err) != "This chat has no question to answer again." {
+		t.Errorf("regenerate in an empty chat: %v", err)
+	}
+}

@@ -109,7 +109,7 @@ func countText(model, text string) int {
 
 // sendable reports whether a stored message goes into requests at all.
 func sendable(m store.Message) bool {
-	return m.Content != "" && (m.Role == store.RoleUser || m.Role == store.RoleAssistant || m.Role == store.RoleSystem)
+	return m.Content != "" && !m.Superseded && (m.Role == store.RoleUser || m.Role == store.RoleAssistant || m.Role == store.RoleSystem)
 }
 
 // planHistory fits history (oldest first; its last message is the new user

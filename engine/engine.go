@@ -165,22 +165,7 @@ func (e *Engine) Send(ctx context.Context, conversationID, text string, opts Sen
 	if err != nil {
 		return nil, err
 	}
-	system := opts.System
-	if system == "" {
-		system = conv.SystemPrompt
-	}
-	j := job{conv: conv, user: user, history: history, system: system, plan: plan,
-		req:  Request{Model: model, Temperature: opts.Temperature, MaxTokens: opts.MaxTokens},
-		lane: LaneInteractive, idle: opts.IdleTimeout, noCache: opts.NoCache}
-	if opts.Background {
-		j.lane = LaneBackground
-	}
-	if j.idle <= 0 {
-		j.idle = e.idle
-	}
-	out := make(chan Event, 64)
-	go e.answer(ctx, j, out)
-	return out, nil
+	return e.start(ctx, conv, plan, user, history, opts), nil
 }
 
 // candidate is one provider that may answer a request: the chosen one, then

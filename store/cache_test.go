@@ -203,3 +203,29 @@ func TestSetPinned(t *testing.T) {
 		t.Errorf("pinning a missing message: %v", err)
 	}
 }
+
+func TestSupersedeIsAllOrNothing(t *testing.T) {
+	s := open(t, t.TempDir())
+	defer s.Close()
+	c, _ := s.CreateConversation(Conversation{})
+	q, _ := s.AppendMessage(Message{ConversationID: c.ID, Role: RoleUser, Content: "q", State: StateDone})
+	a, _ := s.AppendMessage(Message{ConversationID: c.ID, Role: RoleAssistant, Content: "a", State: StateDone})
+	live, _ := s.AppendMessage(Message{ConversationID: c.ID, Role: RoleAssistant, Content: "b", State: StateStreaming})
+	if err := s.Supersede(c.ID, q.Seq); !errors.Is(err, ErrStreaming) {
+		t.Fatalf("with a live answer: %v", err)
+	}
+	if m, _ := s.Message(c.ID, a.Seq); m.Superseded {
+		t.Fatal("a failed supersede changed a message")
+	}
+	live.State = StateDone
+	if err := s.PutMessage(live); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Supersede(c.ID, q.Seq); err != nil {
+		t.Fatal(err)
+	}
+	msgs, _ := s.Messages(c.ID)
+	if msgs[0].Superseded || !msgs[1].Superseded || !msgs[2].Superseded {
+		t.Errorf("superseded flags: %v %v %v", msgs[0].Superseded, msgs[1].Superseded, msgs[2].Superseded)
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -48,8 +49,9 @@ type Message struct {
 	Provider       string    `json:"provider,omitempty"`
 	Model          string    `json:"model,omitempty"`
 	Finish         string    `json:"finish,omitempty"`
-	Error          string    `json:"error,omitempty"`  // the sentence shown for a failed answer
-	Pinned         bool      `json:"pinned,omitempty"` // always sent, never summarised away
+	Error          string    `json:"error,omitempty"`      // the sentence shown for a failed answer
+	Pinned         bool      `json:"pinned,omitempty"`     // always sent, never summarised away
+	Superseded     bool      `json:"superseded,omitempty"` // replaced by a regenerated answer; kept, not sent
 	PromptTokens   int       `json:"prompt_tokens,omitempty"`
 	OutputTokens   int       `json:"output_tokens,omitempty"`
 	CreatedAt      time.Time `json:"created_at"`
@@ -275,4 +277,42 @@ func (s *Store) SetPinned(conversationID string, seq uint64, pinned bool) (Messa
 		return putJSON(b, seqKey(seq), m)
 	})
 	return m, wrap("pin message", err)
+}
+
+// ErrStreaming is returned when an operation needs a conversation's answer
+// to have finished.
+var ErrStreaming = errors.New("an answer is still streaming")
+
+// Supersede marks every answer after the message afterSeq as superseded, in
+// one transaction. It fails with ErrStreaming, changing nothing, while one of
+// them is still streaming.
+func (s *Store) Supersede(conversationID string, afterSeq uint64) error {
+	err := s.db.Update(func(tx *bolt.Tx) error {
+		b := tx.Bucket(bucketMessages).Bucket([]byte(conversationID))
+		if b == nil {
+			return fmt.Errorf("conversation %s: %w", conversationID, ErrNotFound)
+		}
+		var later []Message
+		c := b.Cursor()
+		for k, v := c.Seek(seqKey(afterSeq + 1)); k != nil; k, v = c.Next() {
+			var m Message
+			if err := json.Unmarshal(v, &m); err != nil {
+				return err
+			}
+			if m.State == StateStreaming {
+				return ErrStreaming
+			}
+			if m.Role == RoleAssistant && !m.Superseded {
+				later = append(later, m)
+			}
+		}
+		for _, m := range later {
+			m.Superseded = true
+			if err := putJSON(b, seqKey(m.Seq), m); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	return wrap("supersede answers", err)
 }

@@ -191,5 +191,8 @@ func wrap(op string, err error) error {
 	if errors.Is(err, ErrNotFound) {
 		return &Error{Op: op, Msg: "That conversation or message no longer exists.", Err: err}
 	}
+	if errors.Is(err, ErrStreaming) {
+		return &Error{Op: op, Msg: "An answer is still arriving in this chat: stop it or wait for it first.", Err: err}
+	}
 	return &Error{Op: op, Msg: "The history file could not be written; nothing was changed.", Err: err}
 }

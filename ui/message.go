@@ -28,10 +28,15 @@ type messageView struct {
 	thinking  *widget.Accordion
 	status    *widget.Label
 	pin       *widget.Button
+	regen     *widget.Button
 
-	conv   string
-	seq    uint64 // 0 until the message is stored
-	pinned bool
+	conv       string
+	seq        uint64 // 0 until the message is stored
+	pinned     bool
+	superseded bool // replaced by a regenerated answer
+	last       bool // the chat's last message
+	// onRegenerate asks for the last question to be answered again.
+	onRegenerate func()
 	// onPin asks for the message to be pinned or unpinned; set by the chat.
 	onPin func(v *messageView, pinned bool)
 
@@ -45,7 +50,7 @@ type messageView struct {
 }
 
 func newMessageView(m store.Message) *messageView {
-	v := &messageView{role: m.Role, state: m.State, provider: m.Provider, model: m.Model, conv: m.ConversationID, seq: m.Seq, pinned: m.Pinned}
+	v := &messageView{role: m.Role, state: m.State, provider: m.Provider, model: m.Model, conv: m.ConversationID, seq: m.Seq, pinned: m.Pinned, superseded: m.Superseded}
 	v.header = widget.NewLabel("")
 	v.header.TextStyle = fyne.TextStyle{Bold: true}
 	v.header.Importance = widget.LowImportance
@@ -73,8 +78,16 @@ func newMessageView(m store.Message) *messageView {
 		}
 	})
 	v.pin.Importance = widget.LowImportance
+	v.regen = widget.NewButtonWithIcon("Regenerate", theme.ViewRefreshIcon(), func() {
+		if v.onRegenerate != nil {
+			v.onRegenerate()
+		}
+	})
+	v.regen.Importance = widget.LowImportance
 	v.updatePin()
-	body := container.NewVBox(container.NewBorder(nil, nil, nil, v.pin, v.header), v.thinking, v.md.box, v.status)
+	// Pin sits by the header; Regenerate under the answer, where reading ends.
+	body := container.NewVBox(container.NewBorder(nil, nil, nil, v.pin, v.header), v.thinking, v.md.box,
+		container.NewBorder(nil, nil, nil, v.regen, v.status))
 	var bg *canvas.Rectangle
 	if m.Role == store.RoleUser {
 		bg = canvas.NewRectangle(theme.Color(theme.ColorNameInputBackground))
@@ -95,10 +108,29 @@ func (v *messageView) setPinned(pinned bool) {
 	v.updatePin()
 }
 
+// setLast says whether this is the chat's last message (which offers
+// Regenerate when it is an answer).
+func (v *messageView) setLast(last bool) {
+	v.last = last
+	v.updatePin()
+}
+
+// setSuperseded shows the answer as replaced by a regenerated one.
+func (v *messageView) setSuperseded(superseded bool) {
+	v.superseded = superseded
+	v.refreshHeader()
+	v.updatePin()
+}
+
 // updatePin offers pinning for stored user and assistant messages that are
 // no longer streaming.
 func (v *messageView) updatePin() {
-	if v.seq == 0 || v.state == store.StateStreaming || v.role == store.RoleSystem {
+	if v.last && v.role == store.RoleAssistant && !v.superseded && v.state != store.StateStreaming {
+		v.regen.Show()
+	} else {
+		v.regen.Hide()
+	}
+	if v.seq == 0 || v.state == store.StateStreaming || v.role == store.RoleSystem || v.superseded {
 		v.pin.Hide()
 		return
 	}
@@ -112,7 +144,10 @@ func (v *messageView) updatePin() {
 
 func (v *messageView) refreshHeader() {
 	pinned := ""
-	if v.pinned {
+	switch {
+	case v.superseded:
+		pinned = " · replaced by a newer answer, no longer sent"
+	case v.pinned:
 		pinned = " · pinned: always sent"
 	}
 	switch v.role {

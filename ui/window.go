@@ -65,6 +65,10 @@ type chatView struct {
 
 func (cv *chatView) add(v *messageView, onPin func(*messageView, bool)) {
 	v.onPin = onPin
+	if len(cv.views) > 0 {
+		cv.views[len(cv.views)-1].setLast(false)
+	}
+	v.setLast(true)
 	cv.views = append(cv.views, v)
 	cv.col.Add(v.obj)
 }
@@ -239,7 +243,9 @@ func (w *window) show(id string) {
 				return
 			}
 			for _, m := range msgs {
-				cv.add(newMessageView(m), w.pin)
+				v := newMessageView(m)
+				v.onRegenerate = w.regenerate
+				cv.add(v, w.pin)
 			}
 			scrollToEnd(cv.scroll)
 		})
@@ -355,39 +361,83 @@ func (w *window) send(text string) {
 	if cv == nil || cv.live != nil {
 		return // an answer is streaming here: the button is Stop
 	}
-	opts := engine.SendOptions{Provider: w.providerSel.Selected, Model: strings.TrimSpace(w.modelSel.Text)}
+	opts := w.sendOptions()
 	user := newMessageView(store.Message{Role: store.RoleUser, Content: text, State: store.StateDone})
-	answer := newMessageView(store.Message{Role: store.RoleAssistant, State: store.StateStreaming, Provider: opts.Provider, Model: opts.Model})
-	answer.pending("Sending…")
 	cv.add(user, w.pin)
+	w.composer.SetText("")
+	w.ask(cv, user, "Sending…", opts, func(ctx context.Context) (<-chan engine.Event, error) {
+		return w.eng.Send(ctx, cv.id, text, opts)
+	}, func(err error) {
+		// Nothing was stored: take the bubble back and give the text back.
+		cv.remove(user)
+		if w.composer.Text == "" {
+			w.composer.SetText(text)
+		}
+		w.showError("Could not send", err)
+	})
+}
+
+// sendOptions are the provider and model picked in the header.
+func (w *window) sendOptions() engine.SendOptions {
+	return engine.SendOptions{Provider: w.providerSel.Selected, Model: strings.TrimSpace(w.modelSel.Text)}
+}
+
+// regenerate asks the shown chat's last question again; the answer it
+// replaces stays, marked as replaced.
+func (w *window) regenerate() {
+	cv := w.chats[w.selected]
+	if cv == nil || cv.live != nil {
+		return
+	}
+	var old *messageView
+	for i := len(cv.views) - 1; i >= 0; i-- {
+		if v := cv.views[i]; v.role == store.RoleAssistant && !v.superseded {
+			old = v
+			break
+		}
+	}
+	opts := w.sendOptions()
+	w.ask(cv, nil, "Asking again…", opts, func(ctx context.Context) (<-chan engine.Event, error) {
+		return w.eng.Regenerate(ctx, cv.id, opts)
+	}, func(err error) {
+		if old != nil {
+			old.setSuperseded(false)
+		}
+		w.showError("Could not ask again", err)
+	})
+	if old != nil {
+		old.setSuperseded(true)
+	}
+}
+
+// ask adds an answer view to cv and streams into it what start returns.
+// user, if set, is the question's view (its pin button appears once it is
+// stored). failed runs when start fails (nothing was stored).
+func (w *window) ask(cv *chatView, user *messageView, pending string, opts engine.SendOptions, start func(context.Context) (<-chan engine.Event, error), failed func(error)) {
+	answer := newMessageView(store.Message{Role: store.RoleAssistant, State: store.StateStreaming, Provider: opts.Provider, Model: opts.Model})
+	answer.pending(pending)
+	answer.onRegenerate = w.regenerate
 	cv.add(answer, w.pin)
 	scrollToEnd(cv.scroll)
-	w.composer.SetText("")
 
 	ctx, cancel := context.WithCancel(context.Background())
 	cv.live = &liveAnswer{cancel: cancel, view: answer}
 	w.updateSendButton()
 	w.list.Refresh()
-	id := cv.id
 	run(w.b, func() (<-chan engine.Event, error) {
-		return w.eng.Send(ctx, id, text, opts)
+		return start(ctx)
 	}, func(events <-chan engine.Event, err error) {
 		if err != nil {
-			// Nothing was stored: take the bubbles back and give the text back.
 			cancel()
-			cv.remove(user)
 			cv.remove(answer)
 			w.endLive(cv)
-			if w.composer.Text == "" {
-				w.composer.SetText(text)
-			}
-			w.showError("Could not send", err)
+			failed(err)
 			return
 		}
 		w.loadConversations("") // the title and order may have changed
 		w.b.follow(events, func(u answerUpdate) {
 			atBottom := isAtBottom(cv.scroll)
-			if u.Started != nil {
+			if u.Started != nil && user != nil {
 				user.conv, user.seq = u.Started.ConversationID, u.Started.UserSeq
 				user.updatePin()
 			}

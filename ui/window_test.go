@@ -606,3 +606,34 @@ func TestACachedAnswerSaysSo(t *testing.T) {
 		t.Errorf("status %q", answer.status.Text)
 	}
 }
+
+func TestRegenerateAsksAgainAndKeepsTheOldAnswer(t *testing.T) {
+	h := newHarness(t, useSimulator)
+	test.Type(h.w.composer, "roll again")
+	pressEnter(h.w.composer)
+	h.settle()
+	cv := h.shown()
+	first := cv.views[1]
+	if !first.regen.Visible() || cv.views[0].regen.Visible() {
+		t.Fatalf("Regenerate offered on: answer %v, question %v", first.regen.Visible(), cv.views[0].regen.Visible())
+	}
+	test.Tap(first.regen)
+	h.settle()
+	if len(cv.views) != 3 {
+		t.Fatalf("%d views, want question, old answer, new answer", len(cv.views))
+	}
+	second := cv.views[2]
+	if !first.superseded || first.regen.Visible() || !strings.Contains(first.header.Text, "replaced") {
+		t.Errorf("old answer: superseded %v, regen %v, header %q", first.superseded, first.regen.Visible(), first.header.Text)
+	}
+	if !second.regen.Visible() || second.md.Text() != first.md.Text() || second.state != store.StateDone {
+		t.Errorf("new answer: regen %v, state %s", second.regen.Visible(), second.state)
+	}
+	if strings.Contains(second.status.Text, "cache") {
+		t.Errorf("a regenerated answer came from the cache: %q", second.status.Text)
+	}
+	msgs := h.messages(cv.id)
+	if len(msgs) != 3 || !msgs[1].Superseded || msgs[2].Superseded {
+		t.Fatalf("stored: %+v", msgs)
+	}
+}

@@ -56,6 +56,7 @@ const usageText = `Usage:
   deskchat providers default NAME                provider for new conversations
   deskchat usage [--days N] [--json]             tokens and cost per provider, day and conversation
   deskchat cache stats [--json] | clear          the response cache
+  deskchat stats [--json]                        per provider: requests, retries, errors, time to first token, tokens
   deskchat prices [list | set MODEL IN OUT | remove MODEL]   your prices, $ per million tokens
 Every command takes --data-dir DIR (else $DESKCHAT_DATA_DIR, else ~/.local/share/deskchat).
 Run "deskchat COMMAND --help" for a command's flags.
@@ -117,6 +118,7 @@ func Main(args []string, env Env) int {
 		"usage":     cmdUsage,
 		"cache":     cmdCache,
 		"prices":    cmdPrices,
+		"stats":     cmdStats,
 	}
 	run, ok := cmds[rest[0]]
 	if !ok {

@@ -22,6 +22,8 @@ func cmdAsk(c *cmdEnv, args []string) error {
 	fs.Bool("new", true, "start a new conversation (the default)")
 	system := fs.String("system", "", "system prompt")
 	noCache := fs.Bool("no-cache", false, "neither answer from the response cache nor store the answer in it")
+	idle := fs.Duration("idle-timeout", engine.DefaultIdleTimeout, "fail when the provider sends nothing for this long")
+	quiet := fs.Bool("quiet", false, "do not report the engine's state (queued, retrying, ...) on stderr")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -41,7 +43,10 @@ func cmdAsk(c *cmdEnv, args []string) error {
 	}
 
 	var opts engine.SendOptions
-	opts.Provider, opts.Model, opts.System, opts.NoCache = *provider, *model, *system, *noCache
+	if *idle <= 0 {
+		return usagef("--idle-timeout must be positive, like 30s or 2m")
+	}
+	opts.Provider, opts.Model, opts.System, opts.NoCache, opts.IdleTimeout = *provider, *model, *system, *noCache, *idle
 	if *baseURL != "" {
 		if err := checkURL(*baseURL); err != nil {
 			return err
@@ -80,6 +85,9 @@ func cmdAsk(c *cmdEnv, args []string) error {
 	}
 	endsWithNewline := true
 	for ev := range events {
+		if line := stateLine(ev); line != "" && !*quiet {
+			fmt.Fprintln(c.Stderr, line)
+		}
 		switch ev := ev.(type) {
 		case engine.Delta:
 			if ev.Text != "" {
@@ -104,6 +112,32 @@ func cmdAsk(c *cmdEnv, args []string) error {
 		}
 	}
 	return nil
+}
+
+// stateLine is the stderr line for an engine state event, "" for others.
+func stateLine(ev engine.Event) string {
+	switch ev := ev.(type) {
+	case engine.Queued:
+		return fmt.Sprintf("queued #%d for %s", ev.Position, ev.Provider)
+	case engine.RateLimited:
+		return fmt.Sprintf("rate limited by %s until %s", ev.Provider, ev.Until.Local().Format("15:04:05"))
+	case engine.Retrying:
+		return fmt.Sprintf("retrying in %s (%s), attempt %d", ev.After.Round(time.Millisecond), ev.Reason, ev.Attempt)
+	case engine.FellBack:
+		return fmt.Sprintf("served by %s (%s failed: %s)", ev.To, ev.From, ev.Reason)
+	case engine.Cached:
+		return "answered from the cache"
+	case engine.Compressed:
+		if ev.Dropped > 0 {
+			return "compressed: " + ev.Note
+		}
+		line := fmt.Sprintf("compressed: %d older messages sent as a summary", ev.Summarised)
+		if ev.Note != "" {
+			line += "; " + ev.Note
+		}
+		return line
+	}
+	return ""
 }
 
 func checkURL(raw string) error {
@@ -321,6 +355,12 @@ func providersAdd(c *cmdEnv, args []string) error {
 	contextWindow := fs.Int("context", 0, "the model's context window in tokens (default: deskchat's table, else 8192)")
 	maxOutput := fs.Int("max-output", 0, "the longest answer in tokens (with --context)")
 	summaryModel := fs.String("summary-model", "", "a cheaper model to summarise long chats (default: the chat's model)")
+	fallback := fs.String("fallback", "", "provider that answers when this one fails or rests after failures")
+	maxConcurrent := fs.Int("max-concurrent", 0, "streams at once (default 4)")
+	maxQueued := fs.Int("max-queued", 0, "requests waiting for a stream slot (default 64)")
+	rpm := fs.Int("rpm", 0, "requests per minute (default unlimited)")
+	tpm := fs.Int("tpm", 0, "tokens per minute, prompt plus longest answer (default unlimited)")
+	maxRetries := fs.Int("max-retries", -1, "retries before the first token (default 2)")
 	if err := parse(fs, reorderAdd(args)); err != nil {
 		return err
 	}
@@ -348,6 +388,12 @@ func providersAdd(c *cmdEnv, args []string) error {
 	if *model == "" {
 		return usagef("providers add needs --model")
 	}
+	if *maxConcurrent < 0 || *maxQueued < 0 || *rpm < 0 || *tpm < 0 || *maxRetries < -1 {
+		return usagef("limits are whole numbers, 0 or more")
+	}
+	if *fallback == name {
+		return usagef("a provider cannot be its own fallback")
+	}
 	if *contextWindow < 0 || *maxOutput < 0 || (*maxOutput > 0 && *contextWindow == 0) || (*contextWindow > 0 && *maxOutput >= *contextWindow) {
 		return usagef("--context takes the window in tokens, and --max-output (with --context) a smaller number")
 	}
@@ -359,6 +405,10 @@ func providersAdd(c *cmdEnv, args []string) error {
 		return err
 	}
 	p := store.Provider{Name: name, Kind: *kind, BaseURL: *baseURL, Model: *model, Models: []string{*model}, KeyEnv: *keyEnv, APIVersion: *apiVersion, SummaryModel: *summaryModel}
+	p.Fallback, p.MaxConcurrent, p.MaxQueued, p.RequestsPerMinute, p.TokensPerMinute = *fallback, *maxConcurrent, *maxQueued, *rpm, *tpm
+	if *maxRetries >= 0 {
+		p.MaxRetries = maxRetries
+	}
 	if *contextWindow > 0 {
 		p.ModelLimits = map[string]store.ModelLimits{*model: {Context: *contextWindow, MaxOutput: *maxOutput}}
 	}

@@ -38,8 +38,9 @@ func benchServer(b *testing.B) *httptest.Server {
 
 // BenchmarkStreamChunk streams the same 2,000-chunk answer from the same local
 // server through bare go-openai (the floor) and through Engine.Send (which
-// also stores the user message, creates and flushes the answer, and delivers
-// events), alternating, and reports the cost per chunk of each.
+// also stores the user message, creates and flushes the answer, records the
+// usage and delivers events), alternating, and reports the cost per chunk of
+// each and the engine's throughput as a fraction of go-openai's.
 func BenchmarkStreamChunk(b *testing.B) {
 	srv := benchServer(b)
 	st, err := store.Open(b.TempDir())
@@ -97,6 +98,8 @@ func BenchmarkStreamChunk(b *testing.B) {
 	}
 	b.ReportMetric(perChunk(rawTotal), "stream_chunk_us_raw@us")
 	b.ReportMetric(perChunk(engTotal), "stream_chunk_us@us")
+	// Throughput is answers per second: the ratio of the times, inverted.
+	b.ReportMetric(float64(rawTotal)/float64(engTotal), "engine_overhead_ratio@x")
 }
 
 func rawStream(ctx context.Context, c *openai.Client) (int, error) {

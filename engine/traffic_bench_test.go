@@ -1,0 +1,96 @@
+package engine
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"sort"
+	"testing"
+	"time"
+
+	openai "github.com/sashabaranov/go-openai"
+
+	"deskchat/store"
+)
+
+// BenchmarkLimiterSchedule runs 1,000 requests through a 600 requests/min
+// limit on a fake clock and reports the largest deviation from the ideal
+// schedule (one every 100 ms), in percent.
+func BenchmarkLimiterSchedule(b *testing.B) {
+	var dev float64
+	for i := 0; i < b.N; i++ {
+		dev = limiterDeviation(1000, 600)
+	}
+	b.ReportMetric(dev*100, "limiter_error_pct@%")
+}
+
+// BenchmarkEngineAddedLatency sends a short answer (20 chunks) through bare
+// go-openai and through Engine.Send, alternating, against the same local
+// server, and reports the 99th percentile of the time the engine adds per
+// request: queue, limiter, bookkeeping and persistence; the network and the
+// server cost both the same.
+func BenchmarkEngineAddedLatency(b *testing.B) {
+	var body string
+	for i := 0; i < 20; i++ {
+		body += fmt.Sprintf("data: {\"choices\":[{\"index\":0,\"delta\":{\"content\":\" w%d\"}}]}\n\n", i)
+	}
+	body += "data: {\"choices\":[{\"index\":0,\"delta\":{},\"finish_reason\":\"stop\"}],\"usage\":{\"prompt_tokens\":3,\"completion_tokens\":20}}\n\ndata: [DONE]\n\n"
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.Copy(io.Discard, r.Body)
+		w.Header().Set("Content-Type", "text/event-stream")
+		io.WriteString(w, body)
+	}))
+	defer srv.Close()
+	st, err := store.Open(b.TempDir())
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer st.Close()
+	if os.Getenv("BENCH_NOSYNC") != "" {
+		st.DB().NoSync = true
+	}
+	e := New(st, Options{})
+	cfg := openai.DefaultConfig("")
+	cfg.BaseURL = srv.URL
+	raw := openai.NewClientWithConfig(cfg)
+	ctx := context.Background()
+	const rounds = 200
+	var added []time.Duration
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		for r := 0; r < rounds; r++ {
+			conv, err := st.CreateConversation(store.Conversation{})
+			if err != nil {
+				b.Fatal(err)
+			}
+			t0 := time.Now()
+			if n, err := rawStream(ctx, raw); err != nil || n != 20 {
+				b.Fatalf("raw: %d chunks, %v", n, err)
+			}
+			rawD := time.Since(t0)
+			t0 = time.Now()
+			events, err := e.Send(ctx, conv.ID, "bench", SendOptions{Endpoint: endpoint(srv.URL), NoCache: true})
+			if err != nil {
+				b.Fatal(err)
+			}
+			var final Event
+			for ev := range events {
+				switch ev.(type) {
+				case Done, Failed, Stopped:
+					final = ev
+				}
+			}
+			if _, ok := final.(Done); !ok {
+				b.Fatalf("engine: %#v", final)
+			}
+			added = append(added, time.Since(t0)-rawD)
+		}
+	}
+	sort.Slice(added, func(i, j int) bool { return added[i] < added[j] })
+	p := func(q float64) float64 { return float64(added[int(q*float64(len(added)-1))].Microseconds()) / 1000 }
+	b.ReportMetric(p(0.50), "engine_added_ms_p50@ms")
+	b.ReportMetric(p(0.99), "engine_added_ms_p99@ms")
+}

@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -98,35 +99,112 @@ func (e *Engine) answer(ctx context.Context, j job, out chan<- Event) {
 		}
 	}
 
-	defer close(out)
-	// Watch the answer go by: what it says is cached and billed.
+	// An identical request already in flight answers this one too.
+	var f *flight
+	runCtx, leaderDone := ctx, ctx.Done()
+	if key != nil {
+		fl, leader, fctx := e.flightFor(key)
+		if !leader {
+			e.follow(ctx, j, fl, out)
+			return
+		}
+		f, runCtx = fl, fctx
+	} else {
+		leaderDone = nil // run stops on ctx itself
+	}
+	closed := false
+	finish := func(ev Event) {
+		if !closed {
+			if ev != nil {
+				out <- ev
+			}
+			close(out)
+			closed = true
+		}
+	}
+	var pending Event
+	defer func() { finish(pending) }()
+
+	// Watch the answer go by: what it says is cached, billed and shared.
 	mid := make(chan Event, cap(out))
-	go e.run(ctx, j.plan, j.req, j.user, j.lane, j.idle, mid)
+	go e.run(runCtx, j.plan, j.req, j.user, j.lane, j.idle, mid)
 	var (
 		served     *Started
 		text, rsn  strings.Builder
 		usage      *Usage
 		firstToken time.Time
 		final      Event
+		flightErr  error
+		left       bool // the leader's caller stopped while others read on
+		cut        store.Message
 	)
-	for ev := range mid {
+loop:
+	for {
+		var ev Event
+		select {
+		case e2, ok := <-mid:
+			if !ok {
+				break loop
+			}
+			ev = e2
+		case <-leaderDone:
+			leaderDone = nil
+			if !f.leave() {
+				continue // no one else reads: the upstream stops, as without sharing
+			}
+			// This caller stops at once; the upstream goes on for the others.
+			left = true
+			cut.Content, cut.Reasoning = text.String(), rsn.String()
+			finish(Stopped{})
+			continue
+		}
+		var ch *Chunk
 		switch ev := ev.(type) {
 		case Started:
 			s := ev
 			served = &s
+			if f != nil {
+				f.publish(func(f *flight) { f.served = &s })
+			}
 		case Delta:
 			if firstToken.IsZero() {
 				firstToken = e.now()
 			}
 			text.WriteString(ev.Text)
 			rsn.WriteString(ev.Reasoning)
+			ch = &Chunk{Text: ev.Text, Reasoning: ev.Reasoning}
 		case UsageEvent:
 			u := ev.Usage
 			usage = &u
-		case Done, Stopped, Failed:
+			ch = &Chunk{Usage: &u}
+		case Done:
 			final = ev
+			ch = &Chunk{Finish: ev.Finish}
+		case Failed:
+			final, flightErr = ev, ev.Err
+			if flightErr == nil {
+				flightErr = errors.New(ev.Sentence)
+			}
+		case Stopped:
+			final, flightErr = ev, context.Canceled
 		}
-		out <- ev
+		if f != nil && ch != nil {
+			c := *ch
+			f.publish(func(f *flight) { f.chunks = append(f.chunks, c) })
+		}
+		if !left {
+			if isFinal(ev) {
+				pending = ev // sent once the ledger and the cache are written
+			} else {
+				out <- ev
+			}
+		}
+	}
+	if left && served != nil {
+		e.cutBack(j.conv.ID, served.AssistantSeq, cut)
+	}
+	if f != nil {
+		e.land(key, f, flightErr) // after the cut: a follower's end implies it
 	}
 	if served == nil {
 		// No provider answered: nothing was generated, nothing is billed.
@@ -151,6 +229,30 @@ func (e *Engine) answer(ctx context.Context, j job, out chan<- Event) {
 		}
 		e.cache.put(key, entry)
 	}
+}
+
+func isFinal(ev Event) bool {
+	switch ev.(type) {
+	case Done, Stopped, Failed:
+		return true
+	}
+	return false
+}
+
+// cutBack stores a stopped leader's answer as what it had received when it
+// stopped (the shared upstream went on for others); an answer that had
+// nothing yet is removed, as a request stopped before any text keeps none.
+func (e *Engine) cutBack(convID string, seq uint64, cut store.Message) {
+	m, err := e.st.Message(convID, seq)
+	if err != nil {
+		return
+	}
+	if cut.Content == "" && cut.Reasoning == "" {
+		e.st.DeleteMessage(convID, seq)
+		return
+	}
+	m.Content, m.Reasoning, m.State, m.Finish = cut.Content, cut.Reasoning, store.StateStopped, ""
+	e.st.PutMessage(m)
 }
 
 func outcomeOf(ev Event) string {

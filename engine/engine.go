@@ -54,10 +54,12 @@ type Engine struct {
 	gates   map[string]*gate        // one per provider: queue, limits, breaker, metrics
 	sim     Simulator
 
-	cache  *responseCache
-	counts *countCache // token counts of stored messages
+	cache   *responseCache
+	counts  *countCache        // token counts of stored messages
+	flights map[string]*flight // identical requests in the air, by cache key
 
 	afterFlush func(store.Message) // test hook: called after each flush of streamed text
+	onJoin     func()              // test hook: a request joined an identical one in flight
 	// timer starts a timer; tests replace it to record waits without waiting.
 	timer  func(time.Duration) (<-chan time.Time, func() bool)
 	jitter func() float64

@@ -120,13 +120,22 @@ func (g *gate) allow(now time.Time) bool {
 	return true
 }
 
+// A nil gate stands for no provider of our own (a coalesced answer riding on
+// another request's stream): it records nothing.
+
 func (g *gate) succeeded() {
+	if g == nil {
+		return
+	}
 	g.mu.Lock()
 	g.br = breaker{}
 	g.mu.Unlock()
 }
 
 func (g *gate) failed(now time.Time) {
+	if g == nil {
+		return
+	}
 	g.mu.Lock()
 	b := &g.br
 	b.failures++
@@ -210,6 +219,9 @@ type outcome struct {
 }
 
 func (g *gate) record(o outcome) {
+	if g == nil {
+		return
+	}
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	g.m.Requests++

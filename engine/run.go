@@ -253,6 +253,9 @@ loop:
 }
 
 func (e *Engine) persistMetrics(g *gate) {
+	if g == nil {
+		return
+	}
 	if data, err := g.marshalCounters(); err == nil {
 		e.st.PutStat(statKey(g.name), data) // metrics are best effort
 	}

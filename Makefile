@@ -13,7 +13,7 @@ BUILD_PKGS := gcc libc6-dev pkg-config libgl1-mesa-dev libx11-dev libxcursor-dev
 	libxrandr-dev libxinerama-dev libxi-dev libxxf86vm-dev
 TEST_PKGS := xvfb xauth imagemagick xdotool x11-utils libgl1-mesa-dri
 
-.PHONY: all deps-build deps-test build run test vet smoke bench icon clean
+.PHONY: all deps-build deps-test e2e-deps build run test vet smoke bench icon clean
 
 all: build
 
@@ -32,11 +32,17 @@ run: build
 vet:
 	$(GO) vet ./...
 
-test: deps-test
+test: deps-test e2e-deps
 	$(GO) mod download
 	$(GO) vet ./...
-	$(GO) test -race -count=1 ./...
+	DESKCHAT_E2E=1 $(GO) test -race -count=1 ./...
 	$(MAKE) smoke
+
+# The independent OpenAI-compatible server of the end-to-end tests
+# (@copilotkit/aimock, version pinned in e2e/package-lock.json).
+e2e-deps:
+	command -v npm >/dev/null 2>&1 || bash scripts/apt-ensure.sh nodejs npm
+	npm ci --prefix e2e --no-audit --no-fund
 
 # Two real windows under Xvfb: the first run (welcome dialog), and a chat
 # seeded through the CLI (markdown blocks, code, table).

@@ -141,7 +141,7 @@ func classifyStatus(out *ProviderError, status int, msg, code, model string) {
 		out.Sentence = fmt.Sprintf("%s refused the request (HTTP %d).", p, status)
 	}
 	if msg != "" && out.Kind != KindAuth {
-		out.Sentence += " It said: " + clip(msg, 300)
+		out.Sentence += " It said: " + asSentence(clip(msg, 300))
 	}
 }
 
@@ -201,4 +201,14 @@ func clip(s string, n int) string {
 		return s
 	}
 	return s[:n] + "…"
+}
+
+// asSentence ends a provider's message with a full stop unless it ends with
+// punctuation already.
+func asSentence(s string) string {
+	s = strings.TrimSpace(s)
+	if s == "" || strings.ContainsAny(s[len(s)-1:], ".!?…") {
+		return s
+	}
+	return s + "."
 }

@@ -11,6 +11,10 @@ import (
 	"deskchat/store"
 )
 
+// MaxAnswerBytes bounds one answer's text and reasoning: a provider that
+// streams without end is stopped there.
+const MaxAnswerBytes = 8 << 20
+
 // maxBatch bounds how many waiting chunks one Delta event merges.
 const maxBatch = 64
 
@@ -135,7 +139,7 @@ func (e *Engine) stream(ctx context.Context, stream Stream, served candidate, g 
 	defer idleTimer.Stop()
 	var text, reasoning strings.Builder
 	var firstToken time.Time
-	dirty, stalled := false, false
+	dirty, stalled, tooLong := false, false, false
 	var flushErr error
 	flush := func() {
 		ans.Content, ans.Reasoning = text.String(), reasoning.String()
@@ -187,6 +191,11 @@ loop:
 				reasoning.WriteString(d.Reasoning)
 				dirty = true
 				e.emit(ctx, out, d)
+				if text.Len()+reasoning.Len() > MaxAnswerBytes {
+					tooLong = true
+					stream.Close()
+					break loop
+				}
 			}
 			if usage != nil {
 				ans.PromptTokens, ans.OutputTokens = usage.PromptTokens, usage.CompletionTokens
@@ -225,6 +234,11 @@ loop:
 	case ctx.Err() != nil:
 		ans.State = store.StateStopped
 		final = Stopped{}
+	case tooLong:
+		pe := &ProviderError{Kind: KindMalformed, Provider: served.cfg.Name, Err: fmt.Errorf("answer over %d bytes", MaxAnswerBytes),
+			Sentence: fmt.Sprintf("%s sent more than %d MB for one answer; deskchat stopped it there and kept what arrived.", served.cfg.Name, MaxAnswerBytes>>20)}
+		ans.State, ans.Error, o.errKind = store.StateFailed, pe.Sentence, pe.Kind
+		final = Failed{Sentence: pe.Sentence, Err: pe}
 	case stalled:
 		pe := &ProviderError{Kind: KindStalled, Provider: served.cfg.Name, Err: fmt.Errorf("no bytes for %v", idle),
 			Sentence: fmt.Sprintf("%s stopped responding (nothing arrived for %s); the answer stops here.", served.cfg.Name, idle.Round(time.Second))}

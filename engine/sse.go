@@ -76,10 +76,12 @@ func (n *sseNormalizer) Read(p []byte) (int, error) {
 		}
 		line, err := n.r.ReadSlice('\n')
 		if err == bufio.ErrBufferFull {
-			// A line longer than the buffer: pass it through whole.
+			// A line longer than the buffer: pass it through whole. The
+			// slice points into the reader's buffer, which the next read
+			// overwrites: copy it first.
+			head := append([]byte(nil), line...)
 			rest, err2 := n.r.ReadBytes('\n')
-			line = append(append([]byte(nil), line...), rest...)
-			err = err2
+			line, err = append(head, rest...), err2
 		}
 		n.err = err
 		if n.info != nil {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"math"
 	"net/http"
 	"net/http/httptest"
@@ -451,3 +452,42 @@ func TestMetricsArePersistedAcrossEngines(t *testing.T) {
 }
 
 func jsonDecode(r *http.Request, v any) error { return json.NewDecoder(r.Body).Decode(v) }
+
+func TestEndlessAndHugeStreamsAreCutWithASentence(t *testing.T) {
+	big := strings.Repeat("x", 10<<20)
+	for name, handler := range map[string]http.HandlerFunc{
+		"a 10 MB chunk": func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Content-Type", "text/event-stream")
+			fmt.Fprintf(w, "data: {\"choices\":[{\"delta\":{\"content\":%q}}]}\n\ndata: [DONE]\n\n", big)
+		},
+		"a stream that never ends": func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Content-Type", "text/event-stream")
+			chunk := fmt.Sprintf("data: {\"choices\":[{\"delta\":{\"content\":%q}}]}\n\n", strings.Repeat("y", 4096))
+			for r.Context().Err() == nil {
+				if _, err := io.WriteString(w, chunk); err != nil {
+					return
+				}
+			}
+		},
+	} {
+		t.Run(name, func(t *testing.T) {
+			srv := httptest.NewServer(handler)
+			defer srv.Close()
+			st := openStore(t)
+			conv := newConversation(t, st)
+			events, err := New(st, Options{}).Send(context.Background(), conv, "q", SendOptions{Endpoint: endpoint(srv.URL)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			r := drain(t, events)
+			f, ok := r.final.(Failed)
+			if !ok || !strings.Contains(f.Sentence, "sent more than 8 MB for one answer") {
+				t.Fatalf("final %#v", r.final)
+			}
+			msgs, _ := st.Messages(conv)
+			if len(msgs) != 2 || msgs[0].Content != "q" || msgs[1].State != store.StateFailed || len(msgs[1].Content) <= MaxAnswerBytes-8192 {
+				t.Errorf("stored %d messages; answer %s with %d bytes", len(msgs), msgs[len(msgs)-1].State, len(msgs[len(msgs)-1].Content))
+			}
+		})
+	}
+}

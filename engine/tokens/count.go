@@ -92,6 +92,16 @@ func Count(model, text string) (n int, estimated bool) {
 	return n, !exact
 }
 
+// maxRun is the longest run of non-space bytes counted exactly. BPE is
+// quadratic in the length of one such run; runs this long are not prose
+// (base64, minified code, a provider gone wrong) and are estimated at four
+// bytes a token.
+const maxRun = 1024
+
+// pieceSize bounds the text handed to the tokenizer at once; pieces end at
+// white space, where the tokenizer's own pre-split would cut anyway.
+const pieceSize = 16 << 10
+
 func countWith(name, text string) int {
 	if text == "" {
 		return 0
@@ -102,5 +112,58 @@ func countWith(name, text string) int {
 		// build; fall back to the usual four characters per token.
 		return (len(text) + 3) / 4
 	}
-	return len(enc.EncodeOrdinary(text))
+	n := 0
+	for len(text) > 0 {
+		// Estimate a leading over-long run, then cut a piece before the
+		// next one (or at white space near pieceSize).
+		if r := runLen(text); r > maxRun {
+			n += (r + 3) / 4
+			text = text[r:]
+			continue
+		}
+		end := pieceEnd(text)
+		n += len(enc.EncodeOrdinary(text[:end]))
+		text = text[end:]
+	}
+	return n
 }
+
+// runLen is the length of text's leading run of non-space bytes.
+func runLen(s string) int {
+	i := 0
+	for i < len(s) && !isSpace(s[i]) {
+		i++
+	}
+	return i
+}
+
+// pieceEnd returns where the next exactly counted piece of s ends: before
+// an over-long run, else at the last white space before pieceSize, else at
+// the end.
+func pieceEnd(s string) int {
+	run := 0
+	lastSpace := -1
+	for i := 0; i < len(s); i++ {
+		if isSpace(s[i]) {
+			if run > maxRun {
+				return i - run
+			}
+			run = 0
+			lastSpace = i
+			if i >= pieceSize {
+				return i
+			}
+			continue
+		}
+		run++
+	}
+	if run > maxRun {
+		return len(s) - run
+	}
+	if len(s) > pieceSize && lastSpace > 0 {
+		return lastSpace
+	}
+	return len(s)
+}
+
+func isSpace(b byte) bool { return b == ' ' || b == '\n' || b == '\t' || b == '\r' }

@@ -79,3 +79,19 @@ func BenchmarkCountTokens(b *testing.B) {
 	}
 	b.ReportMetric(float64(n)*float64(b.N)/b.Elapsed().Seconds(), "count_tokens_per_sec@tokens/s")
 }
+
+func TestHugeRunsAreEstimatedAndPiecesAddUp(t *testing.T) {
+	// Prose split into pieces counts what the tokenizer counts for it whole,
+	// give or take a token at each cut.
+	prose := strings.Repeat("The engine streams tokens to the window while the user reads. ", 2000)
+	whole, _ := get(O200k)
+	exact := len(whole.EncodeOrdinary(prose))
+	if n, _ := Count("gpt-4o", prose); n < exact || n > exact+len(prose)/pieceSize+2 {
+		t.Errorf("pieces count %d, whole %d", n, exact)
+	}
+	// A 10 MB run without spaces is estimated at four bytes a token, fast.
+	run := strings.Repeat("x", 10<<20)
+	if n, _ := Count("gpt-4o", "before "+run+" after"); n != (len(run)+3)/4+3 && n != (len(run)+3)/4+2 {
+		t.Errorf("run counted %d, want about %d", n, len(run)/4)
+	}
+}

@@ -92,7 +92,6 @@ func (e *Engine) answer(ctx context.Context, j job, out chan<- Event) {
 	if !j.noCache && e.cache != nil {
 		key = cacheKey(primary.cfg, j.req)
 		hit, ok := e.cache.get(key)
-		e.cache.saveCounters()
 		if ok {
 			e.replay(ctx, j, hit, start, out)
 			return
@@ -265,9 +264,24 @@ func outcomeOf(ev Event) string {
 	return "failed"
 }
 
-// addUsage records a ledger line; the ledger is best effort and never fails
-// an answer.
-func (e *Engine) addUsage(r store.UsageRecord) { e.st.AddUsage(r) }
+// addUsage records a request in the ledger together with the counters it
+// changed (its provider's metrics, the cache's hits and misses), in one
+// write. It is best effort and never fails an answer.
+func (e *Engine) addUsage(r store.UsageRecord) {
+	stats := map[string][]byte{}
+	e.mu.Lock()
+	g := e.gates[r.Provider]
+	e.mu.Unlock()
+	if g != nil {
+		if data, err := g.marshalCounters(); err == nil {
+			stats[statKey(g.name)] = data
+		}
+	}
+	if e.cache != nil {
+		stats[cacheStatKey] = e.cache.marshalCounters()
+	}
+	e.st.RecordRequest(&r, stats)
+}
 
 // replay answers from the cache: the answer is stored at once, complete, and
 // streamed to the caller after a Cached event. Nothing goes upstream.

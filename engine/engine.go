@@ -143,26 +143,21 @@ func (e *Engine) Send(ctx context.Context, conversationID, text string, opts Sen
 		return nil, err
 	}
 	plan := append([]candidate{{cfg: cfg, prov: prov, model: model}}, e.fallbacks(cfg)...)
-	if opts.Endpoint == nil && (conv.Provider != cfg.Name || conv.Model != model || conv.Title == "") {
-		conv, err = e.st.UpdateConversation(conv.ID, func(c *store.Conversation) {
+	// The question and what it changes in the conversation (its title, the
+	// provider and model it uses now) are stored in one transaction.
+	update := func(c *store.Conversation) {
+		if opts.Endpoint == nil {
 			c.Provider, c.Model = cfg.Name, model
-			if c.Title == "" {
-				c.Title = TitleFrom(text)
-			}
-		})
-		if err != nil {
-			return nil, err
+		}
+		if c.Title == "" {
+			c.Title = TitleFrom(text)
 		}
 	}
-	if opts.Endpoint != nil && conv.Title == "" {
-		if conv, err = e.st.UpdateConversation(conv.ID, func(c *store.Conversation) { c.Title = TitleFrom(text) }); err != nil {
-			return nil, err
-		}
-	}
-	user, err := e.st.AppendMessage(store.Message{ConversationID: conv.ID, Role: store.RoleUser, Content: text, State: store.StateDone})
+	user, err := e.st.AppendMessage(store.Message{ConversationID: conv.ID, Role: store.RoleUser, Content: text, State: store.StateDone}, update)
 	if err != nil {
 		return nil, err
 	}
+	update(&conv)
 	history, err := e.st.Messages(conv.ID)
 	if err != nil {
 		return nil, err

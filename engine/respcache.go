@@ -89,10 +89,10 @@ func (c *responseCache) loadCounters() {
 	}
 }
 
-// saveCounters persists the counters; best effort.
-func (c *responseCache) saveCounters() {
+// marshalCounters encodes the counters for the store's stats.
+func (c *responseCache) marshalCounters() []byte {
 	b, _ := json.Marshal(cacheCounters{c.hits.Load(), c.misses.Load()})
-	c.st.PutStat(cacheStatKey, b)
+	return b
 }
 
 // CacheCounters reads the persisted hit and miss counters of the store's

@@ -261,8 +261,7 @@ loop:
 	if flushErr != nil {
 		final = Failed{Sentence: store.UserMessage(flushErr), Err: flushErr}
 	}
-	g.record(o)
-	e.persistMetrics(g)
+	g.record(o) // persisted with the request's ledger line (Engine.addUsage)
 	out <- final
 }
 

@@ -79,7 +79,10 @@ var bucketOpenStreams = []byte("open_streams") // key: conversation id + seq, fo
 // AppendMessage stores m as the next message of its conversation and returns
 // it with Seq and timestamps set. A message with StateStreaming is tracked so
 // that a crash leaves it marked StateInterrupted on the next Open.
-func (s *Store) AppendMessage(m Message) (Message, error) {
+//
+// update, when given, also changes the conversation in the same transaction
+// (e.g. its title and model when the first question is asked).
+func (s *Store) AppendMessage(m Message, update ...func(*Conversation)) (Message, error) {
 	now := s.now().UTC()
 	m.V = recordVersion
 	m.CreatedAt, m.UpdatedAt = now, now
@@ -107,7 +110,10 @@ func (s *Store) AppendMessage(m Message) (Message, error) {
 				return err
 			}
 		}
-		c.UpdatedAt = now
+		for _, u := range update {
+			u(&c)
+		}
+		c.ID, c.UpdatedAt = m.ConversationID, now
 		return putJSON(tx.Bucket(bucketConversations), []byte(c.ID), c)
 	})
 	if err != nil {

@@ -35,26 +35,7 @@ type UsageRecord struct {
 }
 
 // AddUsage appends r to the ledger.
-func (s *Store) AddUsage(r UsageRecord) error {
-	r.V = recordVersion
-	if r.Time.IsZero() {
-		r.Time = s.now()
-	}
-	r.Time = r.Time.UTC()
-	err := s.db.Update(func(tx *bolt.Tx) error {
-		b := tx.Bucket(bucketUsage)
-		b.FillPercent = 1.0 // keys grow with time
-		seq, err := b.NextSequence()
-		if err != nil {
-			return err
-		}
-		k := make([]byte, 16)
-		binary.BigEndian.PutUint64(k, uint64(r.Time.UnixNano()))
-		binary.BigEndian.PutUint64(k[8:], seq)
-		return putJSON(b, k, r)
-	})
-	return wrap("record usage", err)
-}
+func (s *Store) AddUsage(r UsageRecord) error { return s.RecordRequest(&r, nil) }
 
 // Usage returns the ledger's records with from <= Time < to, oldest first.
 // A zero to means no upper bound.
@@ -79,4 +60,46 @@ func (s *Store) Usage(from, to time.Time) ([]UsageRecord, error) {
 		return nil
 	})
 	return out, wrap("read usage", err)
+}
+
+// RecordRequest appends r to the ledger (when r is not nil) and stores the
+// given stat records (see PutStat), in one transaction: what one request
+// leaves behind besides its messages.
+func (s *Store) RecordRequest(r *UsageRecord, stats map[string][]byte) error {
+	var rec UsageRecord
+	if r != nil {
+		rec = *r
+		rec.V = recordVersion
+		if rec.Time.IsZero() {
+			rec.Time = s.now()
+		}
+		rec.Time = rec.Time.UTC()
+	}
+	err := s.db.Update(func(tx *bolt.Tx) error {
+		if r != nil {
+			b := tx.Bucket(bucketUsage)
+			b.FillPercent = 1.0
+			seq, err := b.NextSequence()
+			if err != nil {
+				return err
+			}
+			if err := putJSON(b, usageKey(rec.Time, seq), rec); err != nil {
+				return err
+			}
+		}
+		for k, v := range stats {
+			if err := tx.Bucket(bucketStats).Put([]byte(k), v); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	return wrap("record request", err)
+}
+
+func usageKey(t time.Time, seq uint64) []byte {
+	k := make([]byte, 16)
+	binary.BigEndian.PutUint64(k, uint64(t.UnixNano()))
+	binary.BigEndian.PutUint64(k[8:], seq)
+	return k
 }

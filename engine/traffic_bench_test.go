@@ -8,6 +8,8 @@ import (
 	"net/http/httptest"
 	"os"
 	"sort"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -93,4 +95,86 @@ func BenchmarkEngineAddedLatency(b *testing.B) {
 	p := func(q float64) float64 { return float64(added[int(q*float64(len(added)-1))].Microseconds()) / 1000 }
 	b.ReportMetric(p(0.50), "engine_added_ms_p50@ms")
 	b.ReportMetric(p(0.99), "engine_added_ms_p99@ms")
+}
+
+// BenchmarkConcurrencyHeld sends 5,000 requests at once to a provider
+// limited to 1,000 concurrent streams, against a local server that takes
+// about a second per answer, and reports the average number of streams in
+// flight at the server divided by the limit.
+func BenchmarkConcurrencyHeld(b *testing.B) {
+	const limit, requests = 1000, 5000
+	var (
+		mu          sync.Mutex
+		inflight    int
+		area        float64 // stream-seconds
+		first, last time.Time
+	)
+	change := func(d int) {
+		mu.Lock()
+		defer mu.Unlock()
+		now := time.Now()
+		if first.IsZero() {
+			first = now
+		} else {
+			area += float64(inflight) * now.Sub(last).Seconds()
+		}
+		inflight += d
+		last = now
+	}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.Copy(io.Discard, r.Body)
+		change(+1)
+		defer change(-1)
+		w.Header().Set("Content-Type", "text/event-stream")
+		w.(http.Flusher).Flush()
+		time.Sleep(time.Second) // the provider thinking
+		io.WriteString(w, "data: {\"choices\":[{\"delta\":{\"content\":\"done\"},\"finish_reason\":\"stop\"}]}\n\ndata: [DONE]\n\n")
+	}))
+	defer srv.Close()
+	st, err := store.Open(b.TempDir())
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer st.Close()
+	if err := st.PutProvider(store.Provider{Name: "local", Kind: store.KindCompatible, BaseURL: srv.URL, Model: "m",
+		MaxConcurrent: limit, MaxQueued: requests}); err != nil {
+		b.Fatal(err)
+	}
+	convs := make([]string, requests)
+	for i := range convs {
+		c, err := st.CreateConversation(store.Conversation{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		convs[i] = c.ID
+	}
+	e := New(st, Options{})
+	b.ResetTimer()
+	var wg sync.WaitGroup
+	var failed atomic.Int32
+	for i := 0; i < requests; i++ {
+		wg.Add(1)
+		go func(i int) {
+			defer wg.Done()
+			events, err := e.Send(context.Background(), convs[i], fmt.Sprint("question ", i), SendOptions{Provider: "local", NoCache: true})
+			if err != nil {
+				failed.Add(1)
+				return
+			}
+			for ev := range events {
+				if _, ok := ev.(Failed); ok {
+					failed.Add(1)
+				}
+			}
+		}(i)
+	}
+	wg.Wait()
+	b.StopTimer()
+	if n := failed.Load(); n > 0 {
+		b.Fatalf("%d requests failed", n)
+	}
+	mu.Lock()
+	avg := area / last.Sub(first).Seconds()
+	mu.Unlock()
+	b.ReportMetric(avg/limit, "concurrency_held_ratio@x")
 }

@@ -89,7 +89,7 @@ func (s *Store) AppendMessage(m Message, update ...func(*Conversation)) (Message
 	if m.State == "" {
 		m.State = StateDone
 	}
-	err := s.db.Update(func(tx *bolt.Tx) error {
+	err := s.write(func(tx *bolt.Tx) error {
 		c, err := getConversation(tx, m.ConversationID)
 		if err != nil {
 			return err
@@ -127,7 +127,7 @@ func (s *Store) AppendMessage(m Message, update ...func(*Conversation)) (Message
 func (s *Store) PutMessage(m Message) error {
 	m.V = recordVersion
 	m.UpdatedAt = s.now().UTC()
-	err := s.db.Update(func(tx *bolt.Tx) error {
+	err := s.write(func(tx *bolt.Tx) error {
 		b := tx.Bucket(bucketMessages).Bucket([]byte(m.ConversationID))
 		if b == nil || b.Get(seqKey(m.Seq)) == nil {
 			return fmt.Errorf("message %s: %w", m.ID(), ErrNotFound)

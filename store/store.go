@@ -18,6 +18,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"sync/atomic"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -52,9 +53,27 @@ const LockTimeout = 1500 * time.Millisecond
 
 // Store is an open deskchat database.
 type Store struct {
-	db   *bolt.DB
-	path string
-	now  func() time.Time
+	db      *bolt.DB
+	path    string
+	now     func() time.Time
+	writers atomic.Int32 // write transactions wanted or running
+}
+
+// maxBatchDelay bounds how long a write waits to share its commit (one
+// fsync) with others when many answers stream at once.
+const maxBatchDelay = 2 * time.Millisecond
+
+// write runs fn in a read-write transaction. A lone writer commits at once;
+// while another write is in progress, writes are gathered with db.Batch and
+// committed together, so hundreds of streams cost a few fsyncs, not hundreds.
+// fn may run more than once (Batch retries a batch's survivors alone when
+// one of them fails), so it must only depend on the transaction.
+func (s *Store) write(fn func(*bolt.Tx) error) error {
+	defer s.writers.Add(-1)
+	if s.writers.Add(1) > 1 {
+		return s.db.Batch(fn)
+	}
+	return s.db.Update(fn)
 }
 
 // DefaultDir returns the data dir to use: flagValue when set, else
@@ -96,6 +115,7 @@ func Open(dir string) (*Store, error) {
 		db.Close()
 		return nil, &Error{Op: "open", Msg: fmt.Sprintf("Cannot protect the history file %s.", path), Err: err}
 	}
+	db.MaxBatchDelay = maxBatchDelay
 	s := &Store{db: db, path: path, now: time.Now}
 	if err := s.initialize(); err != nil {
 		db.Close()

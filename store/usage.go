@@ -75,7 +75,7 @@ func (s *Store) RecordRequest(r *UsageRecord, stats map[string][]byte) error {
 		}
 		rec.Time = rec.Time.UTC()
 	}
-	err := s.db.Update(func(tx *bolt.Tx) error {
+	err := s.write(func(tx *bolt.Tx) error {
 		if r != nil {
 			b := tx.Bucket(bucketUsage)
 			b.FillPercent = 1.0

@@ -129,7 +129,11 @@ func BenchmarkConcurrencyHeld(b *testing.B) {
 		defer change(-1)
 		w.Header().Set("Content-Type", "text/event-stream")
 		w.(http.Flusher).Flush()
-		time.Sleep(time.Second) // the provider thinking
+		select { // the provider thinking for a second
+		case <-time.After(time.Second):
+		case <-r.Context().Done():
+			return
+		}
 		io.WriteString(w, "data: {\"choices\":[{\"delta\":{\"content\":\"done\"},\"finish_reason\":\"stop\"}]}\n\ndata: [DONE]\n\n")
 	}))
 	defer srv.Close()

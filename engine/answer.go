@@ -159,6 +159,10 @@ loop:
 		}
 		var ch *Chunk
 		switch ev := ev.(type) {
+		case Queued, RateLimited, Retrying, FellBack:
+			if f != nil {
+				f.publish(func(f *flight) { f.progress = append(f.progress, ev) })
+			}
 		case Started:
 			s := ev
 			served = &s
@@ -202,10 +206,13 @@ loop:
 	if left && served != nil {
 		e.cutBack(j.conv.ID, served.AssistantSeq, cut)
 	}
-	if f != nil {
-		e.land(key, f, flightErr) // after the cut: a follower's end implies it
-	}
+	// Landing ends the followers' answers too: it comes after the cut (a
+	// follower's end implies it) and after the answer is in the cache, so
+	// that an identical request always finds the flight or the cache.
 	if served == nil {
+		if f != nil {
+			e.land(key, f, flightErr)
+		}
 		// No provider answered: nothing was generated, nothing is billed.
 		e.addUsage(store.UsageRecord{Time: e.now(), ConversationID: j.conv.ID, Provider: primary.cfg.Name, Model: primary.model,
 			Background: j.lane == LaneBackground, DurationMs: e.now().Sub(start).Milliseconds(), Outcome: outcomeOf(final)})
@@ -220,14 +227,19 @@ loop:
 		prompt = promptTokens(served.Model, j.req.Messages)
 	}
 	rec := e.usageRecord(j.conv.ID, served.Provider, served.Model, usage, prompt, text.String(), false, j.lane == LaneBackground, ttft, e.now().Sub(start), outcomeOf(final))
-	e.addUsage(rec)
+	persist := func() {}
 	if done, ok := final.(Done); ok && key != nil && cacheable(done.Finish) && served.Provider == primary.cfg.Name {
 		entry := store.CacheEntry{Provider: served.Provider, Model: served.Model, Content: text.String(), Reasoning: rsn.String(), Finish: done.Finish}
 		if usage != nil {
 			entry.PromptTokens, entry.CompletionTokens = rec.PromptTokens, rec.CompletionTokens
 		}
-		e.cache.put(key, entry)
+		persist = e.cache.putLater(key, entry)
 	}
+	if f != nil {
+		e.land(key, f, flightErr)
+	}
+	persist()
+	e.addUsage(rec)
 }
 
 func isFinal(ev Event) bool {

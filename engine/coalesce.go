@@ -24,12 +24,15 @@ import (
 type flight struct {
 	mu     sync.Mutex
 	chunks []Chunk
-	served *Started // who answers, once known
-	done   bool
-	err    error         // why the upstream ended badly; nil on success
-	wake   chan struct{} // closed (and replaced) whenever something changes
-	refs   int           // callers still reading
-	cancel context.CancelFunc
+	// progress are the leader's states before a provider answered
+	// (Queued, RateLimited, Retrying, FellBack), for followers to report.
+	progress []Event
+	served   *Started // who answers, once known
+	done     bool
+	err      error         // why the upstream ended badly; nil on success
+	wake     chan struct{} // closed (and replaced) whenever something changes
+	refs     int           // callers still reading
+	cancel   context.CancelFunc
 }
 
 func newFlight(cancel context.CancelFunc) *flight {
@@ -45,11 +48,12 @@ func (f *flight) publish(update func(f *flight)) {
 	f.mu.Unlock()
 }
 
-// join adds a reader; it fails when the flight has already ended.
+// join adds a reader; it fails when the flight has already ended, or when
+// every reader has left and its upstream is being cancelled.
 func (f *flight) join() bool {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	if f.done {
+	if f.done || f.refs == 0 {
 		return false
 	}
 	f.refs++
@@ -70,12 +74,19 @@ func (f *flight) leave() (others bool) {
 	return others
 }
 
-// waitStart blocks until the upstream started or ended, or ctx is done.
-func (f *flight) waitStart(ctx context.Context) (*Started, error) {
+// waitStart blocks until the upstream started or ended, or ctx is done,
+// passing the leader's progress events to report as they happen.
+func (f *flight) waitStart(ctx context.Context, report func(Event)) (*Started, error) {
+	seen := 0
 	for {
 		f.mu.Lock()
 		served, done, err, wake := f.served, f.done, f.err, f.wake
+		progress := f.progress[seen:]
+		seen = len(f.progress)
 		f.mu.Unlock()
+		for _, ev := range progress {
+			report(ev)
+		}
 		switch {
 		case served != nil:
 			return served, nil
@@ -141,7 +152,7 @@ func (s *flightStream) lastActivity() time.Time { return time.Now() }
 // follow answers j from a flight another request leads.
 func (e *Engine) follow(ctx context.Context, j job, f *flight, out chan<- Event) {
 	defer close(out)
-	served, err := f.waitStart(ctx)
+	served, err := f.waitStart(ctx, func(ev Event) { e.emit(ctx, out, ev) })
 	if err != nil {
 		f.leave()
 		if ctx.Err() != nil {

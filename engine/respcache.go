@@ -157,10 +157,17 @@ func (c *responseCache) get(key []byte) (store.CacheEntry, bool) {
 // put caches a complete answer. Errors are ignored: a cache that cannot
 // write only costs a later request its shortcut.
 func (c *responseCache) put(key []byte, e store.CacheEntry) {
+	c.putLater(key, e)()
+}
+
+// putLater makes e a hit in memory at once and returns the write that
+// stores it on disk, for a caller that has something more urgent to do
+// between the two.
+func (c *responseCache) putLater(key []byte, e store.CacheEntry) (persist func()) {
 	now := c.now()
 	e.CreatedAt, e.ExpiresAt = now.UTC(), now.Add(c.ttl).UTC()
 	c.remember(key, e)
-	c.st.CachePut(key, e, now, c.maxBytes)
+	return func() { c.st.CachePut(key, e, now, c.maxBytes) }
 }
 
 func (c *responseCache) remember(key []byte, e store.CacheEntry) {

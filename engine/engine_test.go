@@ -26,7 +26,8 @@ import (
 //   openai_stream_include_usage.sse            sse/openai/ (langchaingo)
 //   azure_stream_prompt_filter_results.DERIVED.sse  sse/azure/
 //   deepseek_reasoner_stream_reasoning_content.sse  sse/deepseek/ (pydantic-ai)
-//   and the other *.sse files from the same folders.
+//   and the other *.sse files from the same folders;
+//   errors/*: ../shared/fixtures/errors/ (bodies and recorded headers).
 
 func openStore(t *testing.T) *store.Store {
 	t.Helper()
@@ -195,6 +196,10 @@ func TestFixtureStreams(t *testing.T) {
 		{file: "openrouter_stream_processing_comment_usage_cost.sse", wantText: "test response", wantUsage: &Usage{586, 3}, wantFinish: "stop"},
 		{file: "gemini_openai_compat_stream.sse", wantText: "Hello there! How can I help you today?\n", wantUsage: &Usage{3, 11}, wantFinish: "stop"},
 		{file: "ollama_v1_stream_include_usage.sse", wantFinish: "stop"},
+		{file: "openai_stream_gpt4o_usage_obfuscation.sse", wantText: "Hello! How can I assist you today?", wantUsage: &Usage{10, 9}, wantFinish: "stop"},
+		// A tool call (deskchat sends no tools): no text, the finish reason
+		// and usage still arrive, the arguments do not leak into the text.
+		{file: "openai_stream_tool_calls_usage.sse", wantUsage: &Usage{53, 15}, wantFinish: "tool_calls"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.file, func(t *testing.T) {
@@ -426,6 +431,23 @@ func TestBadInputGivesOneSentenceAndKeepsTheStoreConsistent(t *testing.T) {
 			w.WriteHeader(404)
 			w.Write(notFound)
 		}, wantInMsg: `no model called "m"`, wantKind: KindNotFound},
+		{name: "403", handler: func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(403)
+			w.Write([]byte(`{"error":{"message":"Project proj_x does not have access to model m","type":"invalid_request_error","code":"model_not_found"}}`))
+		}, wantInMsg: "The API key for test was rejected", wantKind: KindAuth},
+		{name: "context length", handler: func(w http.ResponseWriter, r *http.Request) {
+			// OpenAI's wording of this error (not a recording).
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(400)
+			w.Write([]byte(`{"error":{"message":"This model's maximum context length is 8192 tokens. However, your messages resulted in 9012 tokens. Please reduce the length of the messages.","type":"invalid_request_error","param":"messages","code":"context_length_exceeded"}}`))
+		}, wantInMsg: "The conversation is too long for m's context window.", wantKind: KindContextLength},
+		{name: "recorded 400 unsupported value", handler: recorded("openai_400_unsupported_value", 400),
+			wantInMsg: "test refused the request (HTTP 400). It said: Unsupported value: 'messages[0].role' does not support 'system' with this model.", wantKind: KindBadRequest},
+		{name: "recorded 400 unsupported parameter", handler: recorded("openai_400_unsupported_parameter_max_tokens", 400),
+			wantInMsg: "It said: Unsupported parameter: 'max_tokens' is not supported with this model. Use 'max_completion_tokens' instead.", wantKind: KindBadRequest},
+		{name: "recorded openrouter 429 from upstream", handler: recorded("openrouter_429_provider_returned_error", 429),
+			wantInMsg: "test is limiting requests (429). Wait a moment and try again. It said: Provider returned error: google/gemini-2.0-flash-exp:free is temporarily rate-limited upstream.", wantKind: KindRateLimited},
 		{name: "html instead of json", handler: func(w http.ResponseWriter, r *http.Request) {
 			w.Header().Set("Content-Type", "text/html")
 			w.WriteHeader(502)
@@ -489,6 +511,58 @@ func TestBadInputGivesOneSentenceAndKeepsTheStoreConsistent(t *testing.T) {
 				t.Errorf("stored answer state=%s error=%q content=%q", a.State, a.Error, a.Content)
 			}
 		})
+	}
+}
+
+// recorded replays a recorded error response from testdata/errors (copies of
+// ../shared/fixtures/errors): its body, and its headers when they were
+// recorded.
+func recorded(name string, status int) http.HandlerFunc {
+	body, err := os.ReadFile(filepath.Join("testdata", "errors", name+".json"))
+	if err != nil {
+		panic(err)
+	}
+	header := http.Header{}
+	if raw, err := os.ReadFile(filepath.Join("testdata", "errors", name+".headers.txt")); err == nil {
+		lines := strings.Split(string(raw), "\n")
+		for _, l := range lines[1:] { // the first line is the status line
+			k, v, ok := strings.Cut(l, ":")
+			switch k = strings.TrimSpace(k); {
+			case !ok, strings.EqualFold(k, "Content-Length"), strings.EqualFold(k, "Transfer-Encoding"), strings.EqualFold(k, "Connection"):
+				continue
+			}
+			header.Add(k, strings.TrimSpace(v))
+		}
+	}
+	return func(w http.ResponseWriter, r *http.Request) {
+		for k, v := range header {
+			w.Header()[k] = v
+		}
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(status)
+		w.Write(body)
+	}
+}
+
+func TestARecorded429IsWaitedOutAsItsHeadersSay(t *testing.T) {
+	// OpenRouter's X-Ratelimit-Reset is epoch milliseconds, 26 s after the
+	// recording's Date header: the wait is measured on the server's clock.
+	srv, n := scriptServer(t, recorded("openrouter_429_ratelimit_headers", 429), answer("ok"))
+	st := openStore(t)
+	e, ft := fakeClockEngine(st)
+	events, err := e.Send(context.Background(), newConversation(t, st), "q", SendOptions{Endpoint: endpoint(srv.URL)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	retries, r := collectRetries(t, events)
+	if _, ok := r.final.(Done); !ok || r.text != "ok" || n.Load() != 2 {
+		t.Fatalf("%#v %q after %d requests", r.final, r.text, n.Load())
+	}
+	if len(retries) != 1 || retries[0].After != 26*time.Second || retries[0].Reason != "429 rate limited" {
+		t.Errorf("retries %+v", retries)
+	}
+	if w := ft.recorded(); len(w) != 1 || w[0] != 26*time.Second {
+		t.Errorf("waited %v", w)
 	}
 }
 

@@ -182,9 +182,15 @@ func extractErrorMessage(body []byte) string {
 	}
 	if len(v.Error) > 0 {
 		var obj struct {
-			Message string `json:"message"`
+			Message  string `json:"message"`
+			Metadata struct {
+				Raw any `json:"raw"` // OpenRouter: the upstream provider's own words
+			} `json:"metadata"`
 		}
 		if json.Unmarshal(v.Error, &obj) == nil && obj.Message != "" {
+			if raw, ok := obj.Metadata.Raw.(string); ok && strings.TrimSpace(raw) != "" && !strings.Contains(obj.Message, raw) {
+				return strings.TrimRight(strings.TrimSpace(obj.Message), ".:") + ": " + strings.TrimSpace(raw)
+			}
 			return obj.Message
 		}
 		var s string

@@ -88,10 +88,32 @@ func (p *OpenAI) Stream(ctx context.Context, req Request) (Stream, error) {
 	s, err := p.client.CreateChatCompletionStream(ctx, creq)
 	if err != nil {
 		pe := classify(err, p.cfg.Name, req.Model, p.baseURL())
-		pe.RetryAfter = serverDelay(info.header, time.Now())
+		if msg := extractErrorMessage(info.errBody); msg != "" && pe.Status >= 400 {
+			code := ""
+			var apiErr *openai.APIError
+			if errors.As(err, &apiErr) {
+				code = fmt.Sprint(apiErr.Code)
+			}
+			classifyStatus(pe, pe.Status, msg, code, req.Model) // the whole message, details included
+		}
+		pe.RetryAfter = serverDelay(info.header, serverNow(info.header, time.Now()))
 		return nil, pe
 	}
 	return &openAIStream{s: s, info: info, provider: p.cfg.Name, model: req.Model, baseURL: p.baseURL()}, nil
+}
+
+// serverNow is the time a response was sent by the server's own clock (its
+// Date header), else local: absolute reset times (an HTTP date, epoch
+// milliseconds) are measured against the clock that set them, so a skewed
+// local clock neither shortens nor stretches the wait.
+func serverNow(h http.Header, local time.Time) time.Time {
+	if h == nil {
+		return local
+	}
+	if t, err := http.ParseTime(h.Get("Date")); err == nil {
+		return t
+	}
+	return local
 }
 
 func (p *OpenAI) baseURL() string {

@@ -25,6 +25,15 @@ func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	info, _ := req.Context().Value(streamInfoKey{}).(*streamInfo)
 	if info != nil {
 		info.header = resp.Header.Clone()
+		if resp.StatusCode >= 400 {
+			// Keep the error body for the user's sentence: go-openai keeps
+			// only error.message, not details such as OpenRouter's
+			// metadata.raw. Bounded: an error page may be huge.
+			body, rerr := io.ReadAll(io.LimitReader(resp.Body, maxErrorBody))
+			resp.Body.Close()
+			info.errBody = body
+			resp.Body = io.NopCloser(io.MultiReader(bytes.NewReader(body), errReader{rerr}))
+		}
 	}
 	if resp.StatusCode == http.StatusOK && strings.HasPrefix(resp.Header.Get("Content-Type"), "text/event-stream") {
 		n := newSSENormalizer(resp.Body)
@@ -41,6 +50,7 @@ func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 // goroutine after the read returns.
 type streamInfo struct {
 	header  http.Header
+	errBody []byte // the body of an error response (status 400 and up), bounded
 	sawDone bool
 	// lastRead is when the last line arrived (unix nanoseconds), comment
 	// lines included: a provider that sends keep-alives is not stalled.
@@ -48,6 +58,19 @@ type streamInfo struct {
 }
 
 type streamInfoKey struct{}
+
+// maxErrorBody bounds how much of an error response is read.
+const maxErrorBody = 64 << 10
+
+// errReader returns err, or io.EOF when err is nil.
+type errReader struct{ err error }
+
+func (r errReader) Read([]byte) (int, error) {
+	if r.err != nil {
+		return 0, r.err
+	}
+	return 0, io.EOF
+}
 
 // sseNormalizer passes data lines and blank lines of an SSE stream through
 // and drops comment lines (": OPENROUTER PROCESSING") and field lines other

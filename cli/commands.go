@@ -83,31 +83,39 @@ func cmdAsk(c *cmdEnv, args []string) error {
 		}
 		return err
 	}
+	return printAnswer(events, c.Stdout, c.Stderr, *quiet)
+}
+
+// printAnswer writes the answer's text to stdout as it streams and the
+// engine's states (queued, rate limited, retrying, fallback, cache,
+// compression) to stderr as they happen, unless quiet; stdout carries the
+// answer only. It returns when the answer ends: nil when done, errStopped,
+// or the failure.
+func printAnswer(events <-chan engine.Event, stdout, stderr io.Writer, quiet bool) error {
 	endsWithNewline := true
+	endLine := func() {
+		if !endsWithNewline {
+			io.WriteString(stdout, "\n")
+		}
+	}
 	for ev := range events {
-		if line := stateLine(ev); line != "" && !*quiet {
-			fmt.Fprintln(c.Stderr, line)
+		if line := stateLine(ev); line != "" && !quiet {
+			fmt.Fprintln(stderr, line)
 		}
 		switch ev := ev.(type) {
 		case engine.Delta:
 			if ev.Text != "" {
-				io.WriteString(c.Stdout, ev.Text)
+				io.WriteString(stdout, ev.Text)
 				endsWithNewline = strings.HasSuffix(ev.Text, "\n")
 			}
 		case engine.Done:
-			if !endsWithNewline {
-				io.WriteString(c.Stdout, "\n")
-			}
+			endLine()
 			return nil
 		case engine.Stopped:
-			if !endsWithNewline {
-				io.WriteString(c.Stdout, "\n")
-			}
+			endLine()
 			return errStopped
 		case engine.Failed:
-			if !endsWithNewline {
-				io.WriteString(c.Stdout, "\n")
-			}
+			endLine()
 			return ev.Err
 		}
 	}

@@ -33,9 +33,9 @@ func cmdStats(c *cmdEnv, args []string) error {
 		return writeJSON(c.Stdout, m)
 	}
 	tw := tabwriter.NewWriter(c.Stdout, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "PROVIDER\tREQUESTS\tRETRIES\tERRORS\tTTFT P50\tTTFT P95\tTOK/S\tTOKENS IN\tTOKENS OUT")
+	fmt.Fprintln(tw, "PROVIDER\tIN FLIGHT\tQUEUED\tREQUESTS\tRETRIES\tERRORS\tTTFT P50\tTTFT P95\tTOK/S\tTOKENS IN\tTOKENS OUT")
 	for _, p := range m {
-		fmt.Fprintf(tw, "%s\t%d\t%d\t%s\t%d ms\t%d ms\t%.1f\t%d\t%d\n", p.Provider, p.Requests, p.Retries, errorsText(p.Errors),
+		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%d\t%s\t%d ms\t%d ms\t%.1f\t%d\t%d\n", p.Provider, p.InFlight, p.Queued, p.Requests, p.Retries, errorsText(p.Errors),
 			p.TTFTP50Millis, p.TTFTP95Millis, p.TokensPerSecond, p.TokensIn, p.TokensOut)
 	}
 	if len(m) == 0 {

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -8,6 +9,7 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"deskchat/engine"
 )
@@ -69,6 +71,15 @@ func TestAskReportsStatesOnStderrAndStatsCountThem(t *testing.T) {
 	if err := json.Unmarshal([]byte(r.stdout), &m); err != nil {
 		t.Fatalf("stats --json: %v\n%s", err, r.stdout)
 	}
+	var raw []map[string]any
+	json.Unmarshal([]byte(r.stdout), &raw)
+	for _, key := range []string{"provider", "in_flight", "queued", "requests", "errors", "retries", "ttft_p50_ms", "ttft_p95_ms", "tokens_per_second", "tokens_in", "tokens_out"} {
+		for _, p := range raw {
+			if _, ok := p[key]; !ok {
+				t.Errorf("stats --json: %q missing in %v", key, p)
+			}
+		}
+	}
 	by := map[string]engine.Metrics{}
 	for _, p := range m {
 		by[p.Provider] = p
@@ -83,7 +94,59 @@ func TestAskReportsStatesOnStderrAndStatsCountThem(t *testing.T) {
 		t.Errorf("backup %+v", b)
 	}
 	r = run(t, nil, "", "stats", "--data-dir", dir)
-	if r.code != 0 || !strings.Contains(r.stdout, "server 1") || !strings.Contains(r.stdout, "PROVIDER") {
+	if r.code != 0 || !strings.Contains(r.stdout, "server 1") || !strings.Contains(r.stdout, "PROVIDER  IN FLIGHT  QUEUED") {
 		t.Errorf("stats table:\n%s", r.stdout)
+	}
+}
+
+func TestAskPrintsTheAnswerOnStdoutAndEngineStatesOnStderr(t *testing.T) {
+	until := time.Date(2026, 3, 1, 14, 5, 9, 0, time.Local)
+	events := make(chan engine.Event, 16)
+	for _, ev := range []engine.Event{
+		engine.Queued{Provider: "p", Position: 2},
+		engine.Queued{Provider: "p", Position: 1},
+		engine.RateLimited{Provider: "p", Until: until},
+		engine.Retrying{Attempt: 1, After: 8 * time.Second, Reason: "429 rate limited"},
+		engine.FellBack{From: "p", To: "backup", Reason: "p had a server error (HTTP 500). Try again in a moment."},
+		engine.Started{Provider: "backup", Model: "b"},
+		engine.Delta{Text: "Hello", Reasoning: "thinking, not shown"},
+		engine.UsageEvent{Usage: engine.Usage{PromptTokens: 3, CompletionTokens: 2}},
+		engine.Delta{Text: ", world"},
+		engine.Done{Finish: "stop"},
+	} {
+		events <- ev
+	}
+	close(events)
+	var stdout, stderr bytes.Buffer
+	if err := printAnswer(events, &stdout, &stderr, false); err != nil {
+		t.Fatal(err)
+	}
+	if stdout.String() != "Hello, world\n" {
+		t.Errorf("stdout %q: only the answer belongs there", stdout.String())
+	}
+	want := "queued #2 for p\n" +
+		"queued #1 for p\n" +
+		"rate limited by p until 14:05:09\n" +
+		"retrying in 8s (429 rate limited), attempt 1\n" +
+		"served by backup (p failed: p had a server error (HTTP 500). Try again in a moment.)\n"
+	if stderr.String() != want {
+		t.Errorf("stderr\n got %q\nwant %q", stderr.String(), want)
+	}
+
+	// --quiet: the states are not reported; a failure is returned for the
+	// one sentence Main prints.
+	events = make(chan engine.Event, 4)
+	events <- engine.Queued{Provider: "p", Position: 1}
+	events <- engine.Delta{Text: "Par"}
+	failure := &engine.ProviderError{Kind: engine.KindStalled, Sentence: "p stopped responding."}
+	events <- engine.Failed{Sentence: failure.Sentence, Err: failure}
+	close(events)
+	stdout.Reset()
+	stderr.Reset()
+	if err := printAnswer(events, &stdout, &stderr, true); err != failure {
+		t.Errorf("returned %v", err)
+	}
+	if stdout.String() != "Par\n" || stderr.String() != "" {
+		t.Errorf("quiet: stdout %q stderr %q", stdout.String(), stderr.String())
 	}
 }

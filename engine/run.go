@@ -139,6 +139,7 @@ func (e *Engine) stream(ctx context.Context, stream Stream, served candidate, g 
 	defer idleTimer.Stop()
 	var text, reasoning strings.Builder
 	var firstToken time.Time
+	var reported *Usage
 	dirty, stalled, tooLong := false, false, false
 	var flushErr error
 	flush := func() {
@@ -198,6 +199,7 @@ loop:
 				}
 			}
 			if usage != nil {
+				reported = usage
 				ans.PromptTokens, ans.OutputTokens = usage.PromptTokens, usage.CompletionTokens
 				e.emit(ctx, out, UsageEvent{Usage: *usage})
 			}
@@ -229,6 +231,11 @@ loop:
 	if !firstToken.IsZero() {
 		o.ttft = firstToken.Sub(start)
 		o.streamed = e.now().Sub(firstToken)
+	}
+	if g != nil && !believable(reported) {
+		// No usage from the provider (Ollama, Anthropic compat): the
+		// metrics count deskchat's own estimate, as the ledger does.
+		o.tokensIn, o.tout, _ = ledgerTokens(nil, served.model, promptTokens(served.model, req.Messages), text.String())
 	}
 	switch {
 	case ctx.Err() != nil:

@@ -10,9 +10,11 @@ import (
 	"net/http/httptest"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
+	"deskchat/engine/tokens"
 	"deskchat/store"
 )
 
@@ -489,5 +491,88 @@ func TestEndlessAndHugeStreamsAreCutWithASentence(t *testing.T) {
 				t.Errorf("stored %d messages; answer %s with %d bytes", len(msgs), msgs[len(msgs)-1].State, len(msgs[len(msgs)-1].Content))
 			}
 		})
+	}
+}
+
+// handClock is a clock the test moves by hand, safe for concurrent use.
+type handClock struct{ ns atomic.Int64 }
+
+func newHandClock() *handClock {
+	c := &handClock{}
+	c.ns.Store(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC).UnixNano())
+	return c
+}
+func (c *handClock) now() time.Time      { return time.Unix(0, c.ns.Load()) }
+func (c *handClock) add(d time.Duration) { c.ns.Add(int64(d)) }
+
+func TestMetricsMeasureFirstTokenSpeedAndTokens(t *testing.T) {
+	clock := newHandClock()
+	var firstDelay atomic.Int64
+	next := make(chan struct{})
+	usage := `,"usage":{"prompt_tokens":5,"completion_tokens":20}`
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		withUsage := r.URL.Path != "/silent/chat/completions"
+		w.Header().Set("Content-Type", "text/event-stream")
+		clock.add(time.Duration(firstDelay.Load())) // the provider thinking
+		fmt.Fprint(w, "data: {\"choices\":[{\"delta\":{\"content\":\"one two three\"}}]}\n\n")
+		w.(http.Flusher).Flush()
+		<-next // the test moves the clock while the answer streams
+		u := ""
+		if withUsage {
+			u = usage
+		}
+		fmt.Fprintf(w, "data: {\"choices\":[{\"delta\":{\"content\":\" four five\"},\"finish_reason\":\"stop\"}]%s}\n\ndata: [DONE]\n\n", u)
+	}))
+	t.Cleanup(srv.Close)
+	st := openStore(t)
+	putProvider(t, st, store.Provider{Name: "p", BaseURL: srv.URL})
+	putProvider(t, st, store.Provider{Name: "silent", BaseURL: srv.URL + "/silent"}) // sends no usage
+	e := New(st, Options{})
+	e.now = clock.now
+
+	ask := func(provider string, ttft time.Duration) {
+		t.Helper()
+		firstDelay.Store(int64(ttft))
+		events, err := e.Send(context.Background(), newConversation(t, st), "q", SendOptions{Provider: provider, NoCache: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for ev := range events {
+			if _, ok := ev.(Delta); ok {
+				break // the first token has been timed
+			}
+		}
+		clock.add(2 * time.Second)
+		close(next)
+		if r := drain(t, events); r.final == nil {
+			t.Fatal("no final event")
+		} else if _, ok := r.final.(Done); !ok {
+			t.Fatalf("%#v", r.final)
+		}
+		next = make(chan struct{})
+	}
+	for i := 1; i <= 10; i++ {
+		ask("p", time.Duration(i)*100*time.Millisecond)
+	}
+	ask("silent", 50*time.Millisecond)
+
+	m, err := e.Metrics()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(m) != 2 {
+		t.Fatalf("metrics %+v", m)
+	}
+	p, silent := m[0], m[1]
+	if p.Requests != 10 || p.TTFTP50Millis != 500 || p.TTFTP95Millis != 1000 || p.TokensIn != 50 || p.TokensOut != 200 || p.TokensPerSecond != 10 {
+		t.Errorf("p: %+v; want 10 requests, TTFT p50 500 ms, p95 1000 ms, 50 tokens in, 200 out, 10 tokens/s", p)
+	}
+	// Without usage from the provider, deskchat's own count, as in the
+	// ledger.
+	out, _ := tokens.Count("m", "one two three four five")
+	in := promptTokens("m", []ChatMessage{{RoleUser, "q"}})
+	if silent.Requests != 1 || silent.TTFTP50Millis != 50 || silent.TokensOut != int64(out) || silent.TokensIn != int64(in) ||
+		silent.TokensPerSecond != float64(out)/2 {
+		t.Errorf("silent: %+v; want %d tokens in, %d out, %g tokens/s", silent, in, out, float64(out)/2)
 	}
 }

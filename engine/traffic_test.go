@@ -8,6 +8,7 @@ import (
 	"math"
 	"net/http"
 	"net/http/httptest"
+	"sort"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -574,5 +575,147 @@ func TestMetricsMeasureFirstTokenSpeedAndTokens(t *testing.T) {
 	if silent.Requests != 1 || silent.TTFTP50Millis != 50 || silent.TokensOut != int64(out) || silent.TokensIn != int64(in) ||
 		silent.TokensPerSecond != float64(out)/2 {
 		t.Errorf("silent: %+v; want %d tokens in, %d out, %g tokens/s", silent, in, out, float64(out)/2)
+	}
+}
+
+// stepTimers are engine timers on a handClock that fire only when the driver
+// moves the clock to their deadline.
+type stepTimers struct {
+	clock *handClock
+	mu    sync.Mutex
+	wake  chan struct{} // signalled on every new timer
+	heap  []stepTimer
+}
+
+type stepTimer struct {
+	at time.Time
+	c  chan time.Time
+}
+
+func (s *stepTimers) timer(d time.Duration) (<-chan time.Time, func() bool) {
+	c := make(chan time.Time, 1)
+	s.mu.Lock()
+	s.heap = append(s.heap, stepTimer{s.clock.now().Add(d), c})
+	s.mu.Unlock()
+	s.wake <- struct{}{}
+	return c, func() bool { return true }
+}
+
+// fireEarliest moves the clock to the earliest deadline and fires that timer.
+func (s *stepTimers) fireEarliest() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if len(s.heap) == 0 {
+		return false
+	}
+	sort.Slice(s.heap, func(i, j int) bool { return s.heap[i].at.Before(s.heap[j].at) })
+	t := s.heap[0]
+	s.heap = s.heap[1:]
+	if d := t.at.Sub(s.clock.now()); d > 0 {
+		s.clock.add(d)
+	}
+	t.c <- t.at
+	return true
+}
+
+// engineLimiterSchedule sends n requests at once through Engine.Send to a
+// provider limited to rpm requests a minute, on a fake clock, and measures
+// when each reaches the server. It returns the largest relative deviation
+// of an arrival from the ideal schedule (one every minute/rpm) and the
+// relative error of the observed rate against rpm.
+func engineLimiterSchedule(tb testing.TB, n, rpm int) (worst, rateErr float64) {
+	tb.Helper()
+	clock := newHandClock()
+	arrivals := make(chan time.Time, n)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		arrivals <- clock.now()
+		w.Header().Set("Content-Type", "text/event-stream")
+		io.WriteString(w, "data: {\"choices\":[{\"delta\":{\"content\":\"ok\"},\"finish_reason\":\"stop\"}]}\n\ndata: [DONE]\n\n")
+	}))
+	defer srv.Close()
+	st, err := store.Open(tb.TempDir())
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer st.Close()
+	if err := st.PutProvider(store.Provider{Name: "p", Kind: store.KindCompatible, BaseURL: srv.URL, Model: "m",
+		RequestsPerMinute: rpm, MaxConcurrent: n, MaxQueued: n}); err != nil {
+		tb.Fatal(err)
+	}
+	e := New(st, Options{})
+	st2 := &stepTimers{clock: clock, wake: make(chan struct{}, n)}
+	e.now, e.timer = clock.now, st2.timer
+	convs := make([]string, n)
+	for i := range convs {
+		c, err := st.CreateConversation(store.Conversation{})
+		if err != nil {
+			tb.Fatal(err)
+		}
+		convs[i] = c.ID
+	}
+	var wg sync.WaitGroup
+	failed := make(chan Event, n)
+	for i := 0; i < n; i++ {
+		events, err := e.Send(context.Background(), convs[i], fmt.Sprint("question ", i), SendOptions{Provider: "p", NoCache: true})
+		if err != nil {
+			tb.Fatal(err)
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for ev := range events {
+				if _, ok := ev.(Done); !ok && isFinal(ev) {
+					failed <- ev
+				}
+			}
+		}()
+	}
+	// Every request either went straight through or waits on a timer;
+	// then the clock moves from deadline to deadline, each time once the
+	// request it released has reached the server.
+	var at []time.Time
+	timeout := time.After(60 * time.Second)
+	for settled := 0; settled < n; {
+		select {
+		case <-st2.wake:
+		case a := <-arrivals:
+			at = append(at, a)
+		case <-timeout:
+			tb.Fatalf("%d of %d requests settled", settled, n)
+		}
+		settled++
+	}
+	for st2.fireEarliest() {
+		select {
+		case a := <-arrivals:
+			at = append(at, a)
+		case <-timeout:
+			tb.Fatalf("%d of %d requests arrived", len(at), n)
+		}
+	}
+	wg.Wait()
+	close(failed)
+	for ev := range failed {
+		tb.Fatalf("a request ended %#v", ev)
+	}
+	if len(at) != n {
+		tb.Fatalf("%d arrivals, want %d", len(at), n)
+	}
+	sort.Slice(at, func(i, j int) bool { return at[i].Before(at[j]) })
+	step := time.Minute / time.Duration(rpm)
+	for i := 1; i < n; i++ {
+		ideal := time.Duration(i) * step
+		worst = math.Max(worst, math.Abs(float64(at[i].Sub(at[0])-ideal))/float64(ideal))
+	}
+	observed := float64(n-1) / at[n-1].Sub(at[0]).Minutes()
+	return worst, math.Abs(observed-float64(rpm)) / float64(rpm)
+}
+
+// TestLimiterScheduleThroughTheEngine sends 120 requests at once through a
+// 600 requests/min limit: they reach the server one every 100 ms.
+func TestLimiterScheduleThroughTheEngine(t *testing.T) {
+	worst, rateErr := engineLimiterSchedule(t, 120, 600)
+	if worst > 0.01 || rateErr > 0.01 {
+		t.Fatalf("deviation %.4f from the ideal schedule, rate error %.4f", worst, rateErr)
 	}
 }

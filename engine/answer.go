@@ -227,6 +227,14 @@ loop:
 		prompt = promptTokens(served.Model, j.req.Messages)
 	}
 	rec := e.usageRecord(j.conv.ID, served.Provider, served.Model, usage, prompt, text.String(), false, j.lane == LaneBackground, ttft, e.now().Sub(start), outcomeOf(final))
+	if rec.Estimated {
+		// The provider reported no usage: its metrics count the ledger's
+		// estimate, persisted with the ledger line below.
+		e.mu.Lock()
+		g := e.gates[served.Provider]
+		e.mu.Unlock()
+		g.addTokens(rec.PromptTokens, rec.CompletionTokens)
+	}
 	persist := func() {}
 	if done, ok := final.(Done); ok && key != nil && cacheable(done.Finish) && served.Provider == primary.cfg.Name {
 		entry := store.CacheEntry{Provider: served.Provider, Model: served.Model, Content: text.String(), Reasoning: rsn.String(), Finish: done.Finish}

@@ -240,6 +240,17 @@ func (g *gate) record(o outcome) {
 	g.m.TokensOut += int64(o.tout)
 }
 
+// addTokens counts tokens of a request already recorded.
+func (g *gate) addTokens(in, out int) {
+	if g == nil {
+		return
+	}
+	g.mu.Lock()
+	g.m.TokensIn += int64(in)
+	g.m.TokensOut += int64(out)
+	g.mu.Unlock()
+}
+
 func (g *gate) marshalCounters() ([]byte, error) {
 	g.mu.Lock()
 	defer g.mu.Unlock()

@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"sync"
+	"time"
 )
 
 // Lane orders waiting requests: every interactive request is served before
@@ -32,7 +33,17 @@ type queue struct {
 	maxWaiting int
 	inflight   int
 	lanes      [2]list.List // of *waiter
+	// tellPending: a position update of a long queue is scheduled.
+	tellPending bool
 }
+
+// Position updates: a short queue tells every waiter its new position at
+// once; a long one at most every positionInterval, as telling thousands of
+// waiters on every change costs quadratic time and floods the callers.
+const (
+	shortQueue       = 32
+	positionInterval = 100 * time.Millisecond
+)
 
 type waiter struct {
 	ready   chan struct{} // closed when granted a slot
@@ -40,6 +51,7 @@ type waiter struct {
 	elem    *list.Element
 	lane    Lane
 	granted bool
+	told    int // the last position sent
 }
 
 func newQueue(name string, limit, maxWaiting int) *queue {
@@ -82,7 +94,15 @@ func (q *queue) acquire(ctx context.Context, lane Lane, onPos func(int)) (releas
 	}
 	w := &waiter{ready: make(chan struct{}), pos: make(chan int, 1), lane: lane}
 	w.elem = q.lanes[lane].PushBack(w)
-	q.positionsLocked()
+	pos := q.lanes[LaneInteractive].Len()
+	if lane == LaneBackground {
+		pos += q.lanes[LaneBackground].Len()
+	}
+	w.told = pos
+	w.pos <- pos // its own position at once
+	if lane == LaneInteractive && q.lanes[LaneBackground].Len() > 0 {
+		q.changedLocked() // background waiters moved back
+	}
 	q.mu.Unlock()
 
 	for {
@@ -101,7 +121,7 @@ func (q *queue) acquire(ctx context.Context, lane Lane, onPos func(int)) (releas
 				return nil, ctx.Err()
 			}
 			q.lanes[w.lane].Remove(w.elem)
-			q.positionsLocked()
+			q.changedLocked()
 			q.mu.Unlock()
 			return nil, ctx.Err()
 		}
@@ -139,8 +159,27 @@ func (q *queue) grantLocked() {
 		changed = true
 	}
 	if changed {
-		q.positionsLocked()
+		q.changedLocked()
 	}
+}
+
+// changedLocked has the waiters told their positions: at once in a short
+// queue, else soon.
+func (q *queue) changedLocked() {
+	if q.waitingLocked() <= shortQueue {
+		q.positionsLocked()
+		return
+	}
+	if q.tellPending {
+		return
+	}
+	q.tellPending = true
+	time.AfterFunc(positionInterval, func() {
+		q.mu.Lock()
+		q.tellPending = false
+		q.positionsLocked()
+		q.mu.Unlock()
+	})
 }
 
 // positionsLocked tells every waiter its current position.
@@ -150,6 +189,10 @@ func (q *queue) positionsLocked() {
 		for e := q.lanes[lane].Front(); e != nil; e = e.Next() {
 			pos++
 			w := e.Value.(*waiter)
+			if w.told == pos {
+				continue
+			}
+			w.told = pos
 			select { // keep only the latest position
 			case <-w.pos:
 			default:

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
+	"sync"
 	"time"
 
 	"deskchat/store"
@@ -102,13 +103,22 @@ func (e *Engine) run(ctx context.Context, plan []candidate, req Request, user st
 		out <- Failed{Sentence: sentence, Err: failures[len(failures)-1]}
 		return
 	}
-	defer release()
-	defer stream.Close()
-	e.stream(ctx, stream, served, g, req, user, ans, start, retries, idle, out)
+	// The stream slot is given back as soon as the upstream is done with,
+	// before the answer's last write: the limit is on upstream streams.
+	var once sync.Once
+	done := func() {
+		once.Do(func() {
+			stream.Close()
+			release()
+		})
+	}
+	defer done()
+	e.stream(ctx, stream, served, g, req, user, ans, start, retries, idle, out, done)
 }
 
-// stream receives an opened stream, persisting it as it arrives.
-func (e *Engine) stream(ctx context.Context, stream Stream, served candidate, g *gate, req Request, user store.Message, ans store.Message, start time.Time, retries int, idle time.Duration, out chan<- Event) {
+// stream receives an opened stream, persisting it as it arrives. It calls
+// upstreamDone (when not nil) once it reads the stream no more.
+func (e *Engine) stream(ctx context.Context, stream Stream, served candidate, g *gate, req Request, user store.Message, ans store.Message, start time.Time, retries int, idle time.Duration, out chan<- Event, upstreamDone func()) {
 	ans.Provider, ans.Model, ans.State = served.cfg.Name, served.model, store.StateStreaming
 	ans, err := e.st.AppendMessage(ans)
 	if err != nil {
@@ -139,7 +149,7 @@ func (e *Engine) stream(ctx context.Context, stream Stream, served candidate, g 
 	defer idleTimer.Stop()
 	var text, reasoning strings.Builder
 	var firstToken time.Time
-	var reported *Usage
+	var reported *Usage // the provider's last usage report
 	dirty, stalled, tooLong := false, false, false
 	var flushErr error
 	flush := func() {
@@ -226,16 +236,19 @@ loop:
 		}
 	}
 
+	if upstreamDone != nil {
+		upstreamDone()
+	}
 	var final Event
 	o := outcome{retries: retries, tokensIn: ans.PromptTokens, tout: ans.OutputTokens}
 	if !firstToken.IsZero() {
 		o.ttft = firstToken.Sub(start)
 		o.streamed = e.now().Sub(firstToken)
 	}
-	if g != nil && !believable(reported) {
+	if !believable(reported) {
 		// No usage from the provider (Ollama, Anthropic compat): the
-		// metrics count deskchat's own estimate, as the ledger does.
-		o.tokensIn, o.tout, _ = ledgerTokens(nil, served.model, promptTokens(served.model, req.Messages), text.String())
+		// ledger's estimate is added to the metrics (Engine.answer).
+		o.tokensIn, o.tout = 0, 0
 	}
 	switch {
 	case ctx.Err() != nil:

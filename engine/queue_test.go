@@ -5,6 +5,7 @@ import (
 	"errors"
 	"strings"
 	"testing"
+	"time"
 )
 
 // queued starts acquire in a goroutine and reports its positions and result.
@@ -40,6 +41,8 @@ func (r *queued) waitPos(t *testing.T, want int) {
 			}
 		case <-r.granted:
 			t.Fatalf("granted while waiting for position %d", want)
+		case <-time.After(10 * time.Second):
+			t.Fatalf("never told position %d", want)
 		}
 	}
 }
@@ -124,5 +127,28 @@ func TestQueueFIFOWithinALane(t *testing.T) {
 			}
 		}
 	}
+	rel()
+}
+
+func TestALongQueueStillTellsPositions(t *testing.T) {
+	q := newQueue("p", 1, 200)
+	rel, _ := q.acquire(context.Background(), LaneInteractive, nil)
+	n := shortQueue + 20
+	var waiters []*queued
+	for i := 0; i < n; i++ {
+		w := enqueue(q, LaneInteractive)
+		w.waitPos(t, i+1) // a newcomer learns its place at once
+		waiters = append(waiters, w)
+	}
+	for i := 0; i < 5; i++ { // five go through
+		rel()
+		rel = <-waiters[i].granted
+	}
+	waiters[n-1].waitPos(t, n-5) // told, if not at once
+	waiters[5].waitPos(t, 1)
+	bg := enqueue(q, LaneBackground)
+	bg.waitPos(t, n-5+1)
+	waiters[n-1].cancel()
+	bg.waitPos(t, n-5) // moved up when the one ahead left
 	rel()
 }

@@ -136,6 +136,7 @@ func (e *Engine) answer(ctx context.Context, j job, out chan<- Event) {
 		flightErr  error
 		left       bool // the leader's caller stopped while others read on
 		cut        store.Message
+		settled    *store.Message // the answer's last state, not yet written
 	)
 loop:
 	for {
@@ -156,6 +157,10 @@ loop:
 			cut.Content, cut.Reasoning = text.String(), rsn.String()
 			finish(Stopped{})
 			continue
+		}
+		if s, ok := ev.(settleEvent); ok {
+			m := s.ans
+			settled, ev = &m, s.final
 		}
 		var ch *Chunk
 		switch ev := ev.(type) {
@@ -204,7 +209,10 @@ loop:
 		}
 	}
 	if left && served != nil {
+		// The stored answer is what this caller had when it stopped,
+		// written before the flight lands.
 		e.cutBack(j.conv.ID, served.AssistantSeq, cut)
+		settled = nil
 	}
 	// Landing ends the followers' answers too: it comes after the cut (a
 	// follower's end implies it) and after the answer is in the cache, so
@@ -247,7 +255,14 @@ loop:
 		e.land(key, f, flightErr)
 	}
 	persist()
-	e.addUsage(rec)
+	if settled == nil {
+		e.addUsage(rec)
+		return
+	}
+	// The answer's last state and its ledger line: one commit.
+	if err := e.st.FinishAnswer(*settled, &rec, e.usageStats(rec.Provider)); err != nil {
+		pending = Failed{Sentence: store.UserMessage(err), Err: err}
+	}
 }
 
 func isFinal(ev Event) bool {
@@ -288,9 +303,15 @@ func outcomeOf(ev Event) string {
 // changed (its provider's metrics, the cache's hits and misses), in one
 // write. It is best effort and never fails an answer.
 func (e *Engine) addUsage(r store.UsageRecord) {
+	e.st.RecordRequest(&r, e.usageStats(r.Provider))
+}
+
+// usageStats are the counters a request of provider changes: its metrics
+// and the cache's hits and misses.
+func (e *Engine) usageStats(provider string) map[string][]byte {
 	stats := map[string][]byte{}
 	e.mu.Lock()
-	g := e.gates[r.Provider]
+	g := e.gates[provider]
 	e.mu.Unlock()
 	if g != nil {
 		if data, err := g.marshalCounters(); err == nil {
@@ -300,7 +321,7 @@ func (e *Engine) addUsage(r store.UsageRecord) {
 	if e.cache != nil {
 		stats[cacheStatKey] = e.cache.marshalCounters()
 	}
-	e.st.RecordRequest(&r, stats)
+	return stats
 }
 
 // replay answers from the cache: the answer is stored at once, complete, and

@@ -177,7 +177,7 @@ func (e *Engine) follow(ctx context.Context, j job, f *flight, out chan<- Event)
 	s := &flightStream{f: f, ctx: ctx}
 	defer s.Close()
 	ans := store.Message{ConversationID: j.conv.ID, Role: store.RoleAssistant}
-	e.stream(ctx, s, c, nil, j.req, j.user, ans, e.now(), 0, j.idle, out)
+	e.stream(ctx, s, c, nil, j.req, j.user, ans, e.now(), 0, j.idle, out, nil, false)
 }
 
 // flightFor returns the flight for key: joined (leader false) when one is in

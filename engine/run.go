@@ -113,12 +113,24 @@ func (e *Engine) run(ctx context.Context, plan []candidate, req Request, user st
 		})
 	}
 	defer done()
-	e.stream(ctx, stream, served, g, req, user, ans, start, retries, idle, out, done)
+	e.stream(ctx, stream, served, g, req, user, ans, start, retries, idle, out, done, true)
 }
 
+// settleEvent ends a stream whose answer's last write is left to the
+// receiver (Engine.answer), which stores it with the request's ledger line
+// in one commit and then passes final on.
+type settleEvent struct {
+	final Event
+	ans   store.Message
+}
+
+func (settleEvent) event() {}
+
 // stream receives an opened stream, persisting it as it arrives. It calls
-// upstreamDone (when not nil) once it reads the stream no more.
-func (e *Engine) stream(ctx context.Context, stream Stream, served candidate, g *gate, req Request, user store.Message, ans store.Message, start time.Time, retries int, idle time.Duration, out chan<- Event, upstreamDone func()) {
+// upstreamDone (when not nil) once it reads the stream no more. With settle,
+// the answer's last write is left to the receiver of out: the final event
+// comes wrapped in a settleEvent with the message to store.
+func (e *Engine) stream(ctx context.Context, stream Stream, served candidate, g *gate, req Request, user store.Message, ans store.Message, start time.Time, retries int, idle time.Duration, out chan<- Event, upstreamDone func(), settle bool) {
 	ans.Provider, ans.Model, ans.State = served.cfg.Name, served.model, store.StateStreaming
 	ans, err := e.st.AppendMessage(ans)
 	if err != nil {
@@ -276,6 +288,12 @@ loop:
 		ans.State = store.StateDone
 		final = Done{Finish: ans.Finish, Duration: e.now().Sub(start)}
 		g.succeeded()
+	}
+	if settle && flushErr == nil {
+		ans.Content, ans.Reasoning = text.String(), reasoning.String()
+		g.record(o)
+		out <- settleEvent{final: final, ans: ans}
+		return
 	}
 	flush()
 	if flushErr != nil {

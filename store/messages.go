@@ -127,20 +127,38 @@ func (s *Store) AppendMessage(m Message, update ...func(*Conversation)) (Message
 func (s *Store) PutMessage(m Message) error {
 	m.V = recordVersion
 	m.UpdatedAt = s.now().UTC()
+	err := s.write(func(tx *bolt.Tx) error { return putMessage(tx, m) })
+	return wrap("put message", err)
+}
+
+func putMessage(tx *bolt.Tx, m Message) error {
+	b := tx.Bucket(bucketMessages).Bucket([]byte(m.ConversationID))
+	if b == nil || b.Get(seqKey(m.Seq)) == nil {
+		return fmt.Errorf("message %s: %w", m.ID(), ErrNotFound)
+	}
+	if err := putJSON(b, seqKey(m.Seq), m); err != nil {
+		return err
+	}
+	if m.State != StateStreaming {
+		return tx.Bucket(bucketOpenStreams).Delete(openStreamKey(m.ConversationID, m.Seq))
+	}
+	return nil
+}
+
+// FinishAnswer stores an answer's last state (as PutMessage) together with
+// its request's usage record and changed counters (as RecordRequest), in one
+// write: an answer ends with one commit rather than two.
+func (s *Store) FinishAnswer(m Message, r *UsageRecord, stats map[string][]byte) error {
+	m.V = recordVersion
+	m.UpdatedAt = s.now().UTC()
+	rec := s.usageRecord(r)
 	err := s.write(func(tx *bolt.Tx) error {
-		b := tx.Bucket(bucketMessages).Bucket([]byte(m.ConversationID))
-		if b == nil || b.Get(seqKey(m.Seq)) == nil {
-			return fmt.Errorf("message %s: %w", m.ID(), ErrNotFound)
-		}
-		if err := putJSON(b, seqKey(m.Seq), m); err != nil {
+		if err := putMessage(tx, m); err != nil {
 			return err
 		}
-		if m.State != StateStreaming {
-			return tx.Bucket(bucketOpenStreams).Delete(openStreamKey(m.ConversationID, m.Seq))
-		}
-		return nil
+		return recordRequest(tx, rec, stats)
 	})
-	return wrap("put message", err)
+	return wrap("finish answer", err)
 }
 
 // Message returns one message.

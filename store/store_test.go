@@ -332,3 +332,49 @@ func TestParseMessageID(t *testing.T) {
 		}
 	}
 }
+
+func TestFinishAnswerWritesTheMessageAndItsLedgerLineTogether(t *testing.T) {
+	dir := t.TempDir()
+	s := open(t, dir)
+	conv, err := s.CreateConversation(Conversation{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := s.AppendMessage(Message{ConversationID: conv.ID, Role: RoleAssistant, State: StateStreaming})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m.Content, m.State = "the whole answer", StateDone
+	rec := UsageRecord{ConversationID: conv.ID, Provider: "p", Model: "m", PromptTokens: 3, CompletionTokens: 4, Outcome: "done"}
+	if err := s.FinishAnswer(m, &rec, map[string][]byte{"provider:p": []byte(`{"requests":1}`)}); err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.Message(conv.ID, m.Seq)
+	if err != nil || got.Content != "the whole answer" || got.State != StateDone {
+		t.Fatalf("message %+v, %v", got, err)
+	}
+	usage, _ := s.Usage(time.Time{}, time.Now().Add(time.Hour))
+	stats, _ := s.Stats()
+	if len(usage) != 1 || usage[0].CompletionTokens != 4 || string(stats["provider:p"]) != `{"requests":1}` {
+		t.Fatalf("usage %+v stats %q", usage, stats)
+	}
+
+	// A message that does not exist: nothing is written, not even the
+	// ledger line.
+	m.Seq = 99
+	if err := s.FinishAnswer(m, &rec, nil); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("missing message: %v", err)
+	}
+	if usage, _ := s.Usage(time.Time{}, time.Now().Add(time.Hour)); len(usage) != 1 {
+		t.Fatalf("%d ledger lines after a failed finish", len(usage))
+	}
+
+	// Finished answers are no longer open streams: nothing becomes
+	// interrupted on the next open.
+	s.Close()
+	s = open(t, dir)
+	defer s.Close()
+	if got, _ := s.Message(conv.ID, 1); got.State != StateDone {
+		t.Fatalf("after reopen: %s", got.State)
+	}
+}

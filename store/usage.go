@@ -66,35 +66,43 @@ func (s *Store) Usage(from, to time.Time) ([]UsageRecord, error) {
 // given stat records (see PutStat), in one transaction: what one request
 // leaves behind besides its messages.
 func (s *Store) RecordRequest(r *UsageRecord, stats map[string][]byte) error {
-	var rec UsageRecord
-	if r != nil {
-		rec = *r
-		rec.V = recordVersion
-		if rec.Time.IsZero() {
-			rec.Time = s.now()
-		}
-		rec.Time = rec.Time.UTC()
-	}
-	err := s.write(func(tx *bolt.Tx) error {
-		if r != nil {
-			b := tx.Bucket(bucketUsage)
-			b.FillPercent = 1.0
-			seq, err := b.NextSequence()
-			if err != nil {
-				return err
-			}
-			if err := putJSON(b, usageKey(rec.Time, seq), rec); err != nil {
-				return err
-			}
-		}
-		for k, v := range stats {
-			if err := tx.Bucket(bucketStats).Put([]byte(k), v); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
+	rec := s.usageRecord(r)
+	err := s.write(func(tx *bolt.Tx) error { return recordRequest(tx, rec, stats) })
 	return wrap("record request", err)
+}
+
+// usageRecord readies r for storing; nil stays nil.
+func (s *Store) usageRecord(r *UsageRecord) *UsageRecord {
+	if r == nil {
+		return nil
+	}
+	rec := *r
+	rec.V = recordVersion
+	if rec.Time.IsZero() {
+		rec.Time = s.now()
+	}
+	rec.Time = rec.Time.UTC()
+	return &rec
+}
+
+func recordRequest(tx *bolt.Tx, rec *UsageRecord, stats map[string][]byte) error {
+	if rec != nil {
+		b := tx.Bucket(bucketUsage)
+		b.FillPercent = 1.0
+		seq, err := b.NextSequence()
+		if err != nil {
+			return err
+		}
+		if err := putJSON(b, usageKey(rec.Time, seq), *rec); err != nil {
+			return err
+		}
+	}
+	for k, v := range stats {
+		if err := tx.Bucket(bucketStats).Put([]byte(k), v); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 func usageKey(t time.Time, seq uint64) []byte {

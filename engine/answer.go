@@ -49,15 +49,10 @@ func (e *Engine) start(ctx context.Context, conv store.Conversation, plan []cand
 // the response cache. The answers it had stay stored, marked superseded:
 // they are no longer sent with later requests. Events are as for Send.
 func (e *Engine) Regenerate(ctx context.Context, conversationID string, opts SendOptions) (<-chan Event, error) {
-	conv, err := e.st.Conversation(conversationID)
+	conv, plan, err := e.prepare(conversationID, opts)
 	if err != nil {
 		return nil, err
 	}
-	prov, cfg, model, err := e.resolve(conv, opts)
-	if err != nil {
-		return nil, err
-	}
-	plan := append([]candidate{{cfg: cfg, prov: prov, model: model}}, e.fallbacks(cfg)...)
 	msgs, err := e.st.Messages(conv.ID)
 	if err != nil {
 		return nil, err

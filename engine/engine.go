@@ -134,15 +134,11 @@ type SendOptions struct {
 // and UsageEvent events, then exactly one of Done, Stopped or Failed, and is
 // closed. Callers must drain it.
 func (e *Engine) Send(ctx context.Context, conversationID, text string, opts SendOptions) (<-chan Event, error) {
-	conv, err := e.st.Conversation(conversationID)
+	conv, plan, err := e.prepare(conversationID, opts)
 	if err != nil {
 		return nil, err
 	}
-	prov, cfg, model, err := e.resolve(conv, opts)
-	if err != nil {
-		return nil, err
-	}
-	plan := append([]candidate{{cfg: cfg, prov: prov, model: model}}, e.fallbacks(cfg)...)
+	cfg, model := plan[0].cfg, plan[0].model
 	// The question and what it changes in the conversation (its title, the
 	// provider and model it uses now) are stored in one transaction.
 	update := func(c *store.Conversation) {
@@ -163,6 +159,20 @@ func (e *Engine) Send(ctx context.Context, conversationID, text string, opts Sen
 		return nil, err
 	}
 	return e.start(ctx, conv, plan, user, history, opts), nil
+}
+
+// prepare reads the conversation and plans who answers it: the chosen
+// provider, then its fallback chain.
+func (e *Engine) prepare(conversationID string, opts SendOptions) (store.Conversation, []candidate, error) {
+	conv, err := e.st.Conversation(conversationID)
+	if err != nil {
+		return conv, nil, err
+	}
+	prov, cfg, model, err := e.resolve(conv, opts)
+	if err != nil {
+		return conv, nil, err
+	}
+	return conv, append([]candidate{{cfg: cfg, prov: prov, model: model}}, e.fallbacks(cfg)...), nil
 }
 
 // candidate is one provider that may answer a request: the chosen one, then

@@ -164,18 +164,26 @@ func (s *Store) FinishAnswer(m Message, r *UsageRecord, stats map[string][]byte)
 // Message returns one message.
 func (s *Store) Message(conversationID string, seq uint64) (Message, error) {
 	var m Message
-	err := s.db.View(func(tx *bolt.Tx) error {
-		b := tx.Bucket(bucketMessages).Bucket([]byte(conversationID))
-		var v []byte
-		if b != nil {
-			v = b.Get(seqKey(seq))
-		}
-		if v == nil {
-			return fmt.Errorf("message %s-%d: %w", conversationID, seq, ErrNotFound)
-		}
-		return json.Unmarshal(v, &m)
+	err := s.db.View(func(tx *bolt.Tx) (err error) {
+		m, _, err = getMessage(tx, conversationID, seq)
+		return err
 	})
 	return m, wrap("get message", err)
+}
+
+// getMessage reads one message and returns it with its conversation's
+// message bucket.
+func getMessage(tx *bolt.Tx, conversationID string, seq uint64) (Message, *bolt.Bucket, error) {
+	var m Message
+	b := tx.Bucket(bucketMessages).Bucket([]byte(conversationID))
+	var v []byte
+	if b != nil {
+		v = b.Get(seqKey(seq))
+	}
+	if v == nil {
+		return m, b, fmt.Errorf("message %s-%d: %w", conversationID, seq, ErrNotFound)
+	}
+	return m, b, json.Unmarshal(v, &m)
 }
 
 // Messages returns the messages of a conversation in order.
@@ -286,15 +294,9 @@ func (s *Store) recoverStreaming() error {
 func (s *Store) SetPinned(conversationID string, seq uint64, pinned bool) (Message, error) {
 	var m Message
 	err := s.db.Update(func(tx *bolt.Tx) error {
-		b := tx.Bucket(bucketMessages).Bucket([]byte(conversationID))
-		var v []byte
-		if b != nil {
-			v = b.Get(seqKey(seq))
-		}
-		if v == nil {
-			return fmt.Errorf("message %s-%d: %w", conversationID, seq, ErrNotFound)
-		}
-		if err := json.Unmarshal(v, &m); err != nil {
+		var b *bolt.Bucket
+		var err error
+		if m, b, err = getMessage(tx, conversationID, seq); err != nil {
 			return err
 		}
 		m.Pinned = pinned

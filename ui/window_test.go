@@ -172,6 +172,12 @@ func (h *harness) shown() *chatView {
 	return cv
 }
 
+// ask types text into the composer and presses Enter.
+func (h *harness) ask(text string) {
+	test.Type(h.w.composer, text)
+	pressEnter(h.w.composer)
+}
+
 func pressEnter(c *composer) { c.TypedKey(&fyne.KeyEvent{Name: fyne.KeyReturn}) }
 
 func TestEnterSendsAndTheAnswerStreamsIntoOneWidgetPerBlock(t *testing.T) {
@@ -179,8 +185,7 @@ func TestEnterSendsAndTheAnswerStreamsIntoOneWidgetPerBlock(t *testing.T) {
 	if h.w.welcome != nil {
 		t.Fatal("the first-run dialog was shown although a default provider is set")
 	}
-	test.Type(h.w.composer, "Explain channels")
-	pressEnter(h.w.composer)
+	h.ask("Explain channels")
 	answer := h.liveAnswer(nil)
 	if h.w.composer.Text != "" {
 		t.Errorf("composer still holds %q once sent", h.w.composer.Text)
@@ -286,8 +291,7 @@ func TestRenameAndDeleteWithConfirmation(t *testing.T) {
 	h := newHarness(t, useSimulator)
 	test.Tap(findButton(test.LaidOutObjects(h.w.win.Content()), "New chat"))
 	h.settle()
-	test.Type(h.w.composer, "first")
-	pressEnter(h.w.composer)
+	h.ask("first")
 	h.settle()
 	first := h.w.selected
 
@@ -397,8 +401,7 @@ func TestSettingsAddAProviderAndPickItForTheChat(t *testing.T) {
 	if h.w.modelSel.Text != "qwen" {
 		t.Errorf("model picker %q", h.w.modelSel.Text)
 	}
-	test.Type(h.w.composer, "hello")
-	pressEnter(h.w.composer)
+	h.ask("hello")
 	h.settle()
 	msgs := h.messages(h.w.selected)
 	if last := msgs[len(msgs)-1]; last.Content != "Hi from **local**." || last.Provider != "Local" {
@@ -421,8 +424,7 @@ func TestFirstRunOffersTheSimulator(t *testing.T) {
 	if def, _ := h.st.Setting(store.SettingDefaultProvider); def != engine.SimulatorName {
 		t.Fatalf("default provider %q", def)
 	}
-	test.Type(h.w.composer, "hi")
-	pressEnter(h.w.composer)
+	h.ask("hi")
 	h.settle()
 	msgs := h.messages(h.w.selected)
 	if len(msgs) != 2 || msgs[1].Provider != engine.SimulatorName || msgs[1].State != store.StateDone {
@@ -440,8 +442,7 @@ func TestSendThatCannotStartKeepsTheTextAndStoresNothing(t *testing.T) {
 			t.Fatal(err)
 		}
 	})
-	test.Type(h.w.composer, "important words")
-	pressEnter(h.w.composer)
+	h.ask("important words")
 	h.settle()
 	txt := dialogText(h.topDialog())
 	if !strings.Contains(txt, "Cloud needs an API key: set DESKCHAT_TEST_ABSENT_KEY") {
@@ -476,8 +477,7 @@ func TestFailedAnswerShowsTheProvidersSentence(t *testing.T) {
 			t.Fatal(err)
 		}
 	})
-	test.Type(h.w.composer, "hello")
-	pressEnter(h.w.composer)
+	h.ask("hello")
 	view := h.liveAnswer(nil)
 	h.settle()
 	msgs := h.messages(h.w.selected)
@@ -493,8 +493,7 @@ func TestFailedAnswerShowsTheProvidersSentence(t *testing.T) {
 func TestAnAnswerKeepsStreamingWhileAnotherChatIsShown(t *testing.T) {
 	h := newHarness(t, useSimulator)
 	h.eng.SetSimulatorRate(300)
-	test.Type(h.w.composer, "first chat")
-	pressEnter(h.w.composer)
+	h.ask("first chat")
 	h.liveAnswer(hasText)
 	first := h.w.selected
 	live := h.w.chats[first].live.view
@@ -532,8 +531,7 @@ func TestStartupErrorSaysWhyAndQuits(t *testing.T) {
 func TestDeletingAChatWhileItsAnswerStreams(t *testing.T) {
 	h := newHarness(t, useSimulator)
 	h.eng.SetSimulatorRate(100)
-	test.Type(h.w.composer, "doomed")
-	pressEnter(h.w.composer)
+	h.ask("doomed")
 	h.liveAnswer(hasText)
 	id := h.w.selected
 	test.Tap(h.w.deleteBtn)
@@ -552,8 +550,7 @@ func TestDeletingAChatWhileItsAnswerStreams(t *testing.T) {
 
 func TestPinAMessageAndTurnCompressionOff(t *testing.T) {
 	h := newHarness(t, useSimulator)
-	test.Type(h.w.composer, "remember this")
-	pressEnter(h.w.composer)
+	h.ask("remember this")
 	h.settle()
 	cv := h.shown()
 	user := cv.views[0]
@@ -597,8 +594,7 @@ func TestACachedAnswerSaysSo(t *testing.T) {
 	for i := 0; i < 2; i++ {
 		h.w.newConversation()
 		h.settle()
-		test.Type(h.w.composer, "same question")
-		pressEnter(h.w.composer)
+		h.ask("same question")
 		h.settle()
 	}
 	answer := h.shown().views[1]
@@ -609,8 +605,7 @@ func TestACachedAnswerSaysSo(t *testing.T) {
 
 func TestRegenerateAsksAgainAndKeepsTheOldAnswer(t *testing.T) {
 	h := newHarness(t, useSimulator)
-	test.Type(h.w.composer, "roll again")
-	pressEnter(h.w.composer)
+	h.ask("roll again")
 	h.settle()
 	cv := h.shown()
 	first := cv.views[1]

@@ -84,42 +84,69 @@ var bucketOpenStreams = []byte("open_streams") // key: conversation id + seq, fo
 // (e.g. its title and model when the first question is asked).
 func (s *Store) AppendMessage(m Message, update ...func(*Conversation)) (Message, error) {
 	now := s.now().UTC()
-	m.V = recordVersion
-	m.CreatedAt, m.UpdatedAt = now, now
-	if m.State == "" {
-		m.State = StateDone
-	}
-	err := s.write(func(tx *bolt.Tx) error {
-		c, err := getConversation(tx, m.ConversationID)
-		if err != nil {
-			return err
-		}
-		b := tx.Bucket(bucketMessages).Bucket([]byte(m.ConversationID))
-		if b == nil {
-			return fmt.Errorf("messages of %s: %w", m.ConversationID, ErrNotFound)
-		}
-		b.FillPercent = 1.0 // append-only keys: pack pages full
-		if m.Seq, err = b.NextSequence(); err != nil {
-			return err
-		}
-		if err := putJSON(b, seqKey(m.Seq), m); err != nil {
-			return err
-		}
-		if m.State == StateStreaming {
-			if err := tx.Bucket(bucketOpenStreams).Put(openStreamKey(m.ConversationID, m.Seq), nil); err != nil {
-				return err
-			}
-		}
-		for _, u := range update {
-			u(&c)
-		}
-		c.ID, c.UpdatedAt = m.ConversationID, now
-		return putJSON(tx.Bucket(bucketConversations), []byte(c.ID), c)
+	err := s.write(func(tx *bolt.Tx) (err error) {
+		m, err = appendMessage(tx, m, now, update...)
+		return err
 	})
 	if err != nil {
 		return Message{}, wrap("append message", err)
 	}
 	return m, nil
+}
+
+// AppendExchange stores a question and the (empty, StateStreaming) answer
+// that will be streamed to it, in one transaction: the answer exists, and
+// is recovered as StateInterrupted after a crash, from the moment the
+// question is stored. update is applied as for AppendMessage.
+func (s *Store) AppendExchange(question, answer Message, update ...func(*Conversation)) (Message, Message, error) {
+	now := s.now().UTC()
+	err := s.write(func(tx *bolt.Tx) (err error) {
+		if question, err = appendMessage(tx, question, now, update...); err != nil {
+			return err
+		}
+		answer, err = appendMessage(tx, answer, now)
+		return err
+	})
+	if err != nil {
+		return Message{}, Message{}, wrap("append message", err)
+	}
+	return question, answer, nil
+}
+
+// appendMessage stores m as the next message of its conversation in tx.
+// It may run more than once for one call (see Store.write): it returns a
+// modified copy and leaves the caller's m alone.
+func appendMessage(tx *bolt.Tx, m Message, now time.Time, update ...func(*Conversation)) (Message, error) {
+	m.V = recordVersion
+	m.CreatedAt, m.UpdatedAt = now, now
+	if m.State == "" {
+		m.State = StateDone
+	}
+	c, err := getConversation(tx, m.ConversationID)
+	if err != nil {
+		return m, err
+	}
+	b := tx.Bucket(bucketMessages).Bucket([]byte(m.ConversationID))
+	if b == nil {
+		return m, fmt.Errorf("messages of %s: %w", m.ConversationID, ErrNotFound)
+	}
+	b.FillPercent = 1.0 // append-only keys: pack pages full
+	if m.Seq, err = b.NextSequence(); err != nil {
+		return m, err
+	}
+	if err := putJSON(b, seqKey(m.Seq), m); err != nil {
+		return m, err
+	}
+	if m.State == StateStreaming {
+		if err := tx.Bucket(bucketOpenStreams).Put(openStreamKey(m.ConversationID, m.Seq), nil); err != nil {
+			return m, err
+		}
+	}
+	for _, u := range update {
+		u(&c)
+	}
+	c.ID, c.UpdatedAt = m.ConversationID, now
+	return m, putJSON(tx.Bucket(bucketConversations), []byte(c.ID), c)
 }
 
 // PutMessage overwrites an existing message (matched by ConversationID and

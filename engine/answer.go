@@ -16,6 +16,7 @@ import (
 type job struct {
 	conv    store.Conversation
 	user    store.Message
+	ans     store.Message   // the stored answer: empty, state streaming
 	history []store.Message // stored messages, the new user message last
 	system  string
 	plan    []candidate // the provider, then its fallbacks
@@ -26,12 +27,12 @@ type job struct {
 }
 
 // start answers user, the last message of history, on a new goroutine.
-func (e *Engine) start(ctx context.Context, conv store.Conversation, plan []candidate, user store.Message, history []store.Message, opts SendOptions) <-chan Event {
+func (e *Engine) start(ctx context.Context, conv store.Conversation, plan []candidate, user, ans store.Message, history []store.Message, opts SendOptions) <-chan Event {
 	system := opts.System
 	if system == "" {
 		system = conv.SystemPrompt
 	}
-	j := job{conv: conv, user: user, history: history, system: system, plan: plan,
+	j := job{conv: conv, user: user, ans: ans, history: history, system: system, plan: plan,
 		req:  Request{Model: plan[0].model, Temperature: opts.Temperature, MaxTokens: opts.MaxTokens},
 		lane: LaneInteractive, idle: opts.IdleTimeout, noCache: opts.NoCache}
 	if opts.Background {
@@ -70,8 +71,13 @@ func (e *Engine) Regenerate(ctx context.Context, conversationID string, opts Sen
 	if err := e.st.Supersede(conv.ID, msgs[u].Seq); err != nil {
 		return nil, err
 	}
+	ans, err := e.st.AppendMessage(store.Message{ConversationID: conv.ID, Role: store.RoleAssistant,
+		Provider: plan[0].cfg.Name, Model: plan[0].model, State: store.StateStreaming})
+	if err != nil {
+		return nil, err
+	}
 	opts.NoCache = true
-	return e.start(ctx, conv, plan, msgs[u], msgs[:u+1], opts), nil
+	return e.start(ctx, conv, plan, msgs[u], ans, msgs[:u+1], opts), nil
 }
 
 // answer compresses the history, answers from the cache when it can, else
@@ -121,7 +127,7 @@ func (e *Engine) answer(ctx context.Context, j job, out chan<- Event) {
 
 	// Watch the answer go by: what it says is cached, billed and shared.
 	mid := make(chan Event, cap(out))
-	go e.run(runCtx, j.plan, j.req, j.user, j.lane, j.idle, mid)
+	go e.run(runCtx, j.plan, j.req, j.user, j.ans, j.lane, j.idle, mid)
 	var (
 		served     *Started
 		text, rsn  strings.Builder
@@ -323,11 +329,10 @@ func (e *Engine) usageStats(provider string) map[string][]byte {
 // streamed to the caller after a Cached event. Nothing goes upstream.
 func (e *Engine) replay(ctx context.Context, j job, hit store.CacheEntry, start time.Time, out chan<- Event) {
 	defer close(out)
-	ans := store.Message{ConversationID: j.conv.ID, Role: store.RoleAssistant, Provider: hit.Provider, Model: hit.Model,
-		Content: hit.Content, Reasoning: hit.Reasoning, Finish: hit.Finish, State: store.StateDone,
-		PromptTokens: hit.PromptTokens, OutputTokens: hit.CompletionTokens}
-	ans, err := e.st.AppendMessage(ans)
-	if err != nil {
+	ans := j.ans
+	ans.Provider, ans.Model, ans.Content, ans.Reasoning, ans.Finish, ans.State = hit.Provider, hit.Model, hit.Content, hit.Reasoning, hit.Finish, store.StateDone
+	ans.PromptTokens, ans.OutputTokens = hit.PromptTokens, hit.CompletionTokens
+	if err := e.st.PutMessage(ans); err != nil {
 		out <- Failed{Sentence: store.UserMessage(err), Err: err}
 		return
 	}

@@ -7,7 +7,9 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -48,6 +50,9 @@ func BenchmarkStreamChunk(b *testing.B) {
 		b.Fatal(err)
 	}
 	defer st.Close()
+	if os.Getenv("BENCH_NOSYNC") != "" { // to see the engine's own cost apart from fsync
+		st.DB().NoSync = true
+	}
 	e := New(st, Options{})
 	cfg := openai.DefaultConfig("")
 	cfg.BaseURL = srv.URL
@@ -98,7 +103,102 @@ func BenchmarkStreamChunk(b *testing.B) {
 	}
 	b.ReportMetric(perChunk(rawTotal), "stream_chunk_us_raw@us")
 	b.ReportMetric(perChunk(engTotal), "stream_chunk_us@us")
-	// Throughput is answers per second: the ratio of the times, inverted.
+	// One answer at a time: the ratio of the times, inverted. Each engine
+	// answer also waits for two durable commits (the question with its
+	// empty answer, then the answer's end), which no concurrency hides here.
+	b.ReportMetric(float64(rawTotal)/float64(engTotal), "engine_overhead_ratio_serial@x")
+}
+
+// BenchmarkStreamThroughput streams the same 2,000-chunk answer from the
+// same local server through bare go-openai (the floor) and through
+// Engine.Send, each with streamConcurrency answers streaming at once (as a
+// chat app with several conversations, or a compare view, does), in
+// alternating rounds, and reports the engine's throughput (answers per
+// second) as a fraction of go-openai's.
+func BenchmarkStreamThroughput(b *testing.B) {
+	const streamConcurrency, perStream, rounds = 8, 4, 5
+	srv := benchServer(b)
+	st, err := store.Open(b.TempDir())
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer st.Close()
+	e := New(st, Options{})
+	cfg := openai.DefaultConfig("")
+	cfg.BaseURL = srv.URL
+	cfg.HTTPClient = &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: streamConcurrency}}
+	raw := openai.NewClientWithConfig(cfg)
+	ctx := context.Background()
+	convs := make([]string, streamConcurrency*perStream*rounds*b.N)
+	for i := range convs {
+		c, err := st.CreateConversation(store.Conversation{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		convs[i] = c.ID
+	}
+	ep := endpoint(srv.URL)
+	// phase runs streamConcurrency workers, each streaming perStream
+	// answers one after another, and returns how long all took.
+	phase := func(one func(i int) error) time.Duration {
+		var wg sync.WaitGroup
+		errs := make(chan error, streamConcurrency)
+		t0 := time.Now()
+		for w := 0; w < streamConcurrency; w++ {
+			wg.Add(1)
+			go func(w int) {
+				defer wg.Done()
+				for k := 0; k < perStream; k++ {
+					if err := one(w*perStream + k); err != nil {
+						errs <- err
+						return
+					}
+				}
+			}(w)
+		}
+		wg.Wait()
+		d := time.Since(t0)
+		close(errs)
+		if err := <-errs; err != nil {
+			b.Fatal(err)
+		}
+		return d
+	}
+	var rawTotal, engTotal time.Duration
+	next := 0
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		for r := 0; r < rounds; r++ {
+			rawTotal += phase(func(int) error {
+				if n, err := rawStream(ctx, raw); err != nil || n != benchChunks {
+					return fmt.Errorf("raw: %d chunks, %v", n, err)
+				}
+				return nil
+			})
+			base := next
+			next += streamConcurrency * perStream
+			engTotal += phase(func(k int) error {
+				events, err := e.Send(ctx, convs[base+k], "bench", SendOptions{Endpoint: ep, NoCache: true})
+				if err != nil {
+					return err
+				}
+				n := 0
+				var final Event
+				for ev := range events {
+					switch ev := ev.(type) {
+					case Delta:
+						n += strings.Count(ev.Text, " tok")
+					case Done, Failed, Stopped:
+						final = ev
+					}
+				}
+				if _, ok := final.(Done); !ok || n != benchChunks {
+					return fmt.Errorf("engine: %d chunks, final %#v", n, final)
+				}
+				return nil
+			})
+		}
+	}
 	b.ReportMetric(float64(rawTotal)/float64(engTotal), "engine_overhead_ratio@x")
 }
 

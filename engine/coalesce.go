@@ -156,12 +156,14 @@ func (e *Engine) follow(ctx context.Context, j job, f *flight, out chan<- Event)
 	if err != nil {
 		f.leave()
 		if ctx.Err() != nil {
+			e.st.DeleteMessage(j.ans.ConversationID, j.ans.Seq) // nothing to keep
 			out <- Stopped{}
 			return
 		}
 		sentence := UserMessage(err)
-		ans := store.Message{ConversationID: j.conv.ID, Role: store.RoleAssistant, Provider: j.plan[0].cfg.Name, Model: j.plan[0].model, State: store.StateFailed, Error: sentence}
-		if _, serr := e.st.AppendMessage(ans); serr != nil {
+		ans := j.ans
+		ans.State, ans.Error = store.StateFailed, sentence
+		if serr := e.st.PutMessage(ans); serr != nil {
 			sentence += " " + store.UserMessage(serr)
 		}
 		out <- Failed{Sentence: sentence, Err: err}
@@ -176,8 +178,7 @@ func (e *Engine) follow(ctx context.Context, j job, f *flight, out chan<- Event)
 	c.model = served.Model
 	s := &flightStream{f: f, ctx: ctx}
 	defer s.Close()
-	ans := store.Message{ConversationID: j.conv.ID, Role: store.RoleAssistant}
-	e.stream(ctx, s, c, nil, j.req, j.user, ans, e.now(), 0, j.idle, out, nil, false)
+	e.stream(ctx, s, c, nil, j.req, j.user, j.ans, e.now(), 0, j.idle, out, nil, false)
 }
 
 // flightFor returns the flight for key: joined (leader false) when one is in

@@ -11,6 +11,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"deskchat/engine/tokens"
 	"deskchat/store"
 )
 
@@ -96,6 +97,7 @@ func New(st *store.Store, opts Options) *Engine {
 	if e.getenv == nil {
 		e.getenv = os.Getenv
 	}
+	go tokens.Preload() // the first request need not wait for the encodings
 	e.counts = newCountCache(200_000)
 	e.cache = newResponseCache(st, opts.CacheTTL, opts.CacheMaxBytes, func() time.Time { return e.now() })
 	return e
@@ -128,7 +130,8 @@ type SendOptions struct {
 // Send appends text as a user message to the conversation and streams the
 // answer. Errors that prevent sending (unknown conversation, no provider set
 // up, no key, a store failure) are returned at once and store nothing. Once
-// Send returns a channel, the user message is stored and the channel receives
+// Send returns a channel, the user message and its answer (empty, in state
+// streaming) are stored, in one commit, and the channel receives
 // progress events (Compressed, Cached, Queued, RateLimited, Retrying,
 // FellBack), Started when a provider accepted (or the cache answered), Delta
 // and UsageEvent events, then exactly one of Done, Stopped or Failed, and is
@@ -149,16 +152,32 @@ func (e *Engine) Send(ctx context.Context, conversationID, text string, opts Sen
 			c.Title = TitleFrom(text)
 		}
 	}
-	user, err := e.st.AppendMessage(store.Message{ConversationID: conv.ID, Role: store.RoleUser, Content: text, State: store.StateDone}, update)
+	// The answer exists (empty, streaming) from the same commit: it shows
+	// while queued and is recovered as interrupted after a crash.
+	user, ans, err := e.st.AppendExchange(
+		store.Message{ConversationID: conv.ID, Role: store.RoleUser, Content: text, State: store.StateDone},
+		store.Message{ConversationID: conv.ID, Role: store.RoleAssistant, Provider: cfg.Name, Model: model, State: store.StateStreaming},
+		update)
 	if err != nil {
 		return nil, err
 	}
 	update(&conv)
 	history, err := e.st.Messages(conv.ID)
 	if err != nil {
+		e.st.DeleteMessage(conv.ID, ans.Seq)
 		return nil, err
 	}
-	return e.start(ctx, conv, plan, user, history, opts), nil
+	return e.start(ctx, conv, plan, user, ans, upTo(history, user.Seq), opts), nil
+}
+
+// upTo returns the messages up to and including seq.
+func upTo(msgs []store.Message, seq uint64) []store.Message {
+	for i, m := range msgs {
+		if m.Seq > seq {
+			return msgs[:i]
+		}
+	}
+	return msgs
 }
 
 // prepare reads the conversation and plans who answers it: the chosen
@@ -365,7 +384,7 @@ func (e *Engine) provider(cfg store.Provider) (Provider, error) {
 	e.mu.Lock()
 	hc := e.clients[cfg.Name+"\x00"+cfg.BaseURL]
 	if hc == nil {
-		hc = NewHTTPClient()
+		hc = NewHTTPClient(cfg.MaxConcurrent)
 		e.clients[cfg.Name+"\x00"+cfg.BaseURL] = hc
 	}
 	e.mu.Unlock()

@@ -30,12 +30,16 @@ var _ Provider = (*OpenAI)(nil)
 
 // NewHTTPClient returns the http.Client a provider reuses for all its
 // requests. It has no overall timeout (answers stream for minutes); the
-// connection and header phases are bounded instead.
-func NewHTTPClient() *http.Client {
+// connection and header phases are bounded instead. It keeps up to
+// maxStreams idle connections (at least 16), so that a provider allowed
+// that many streams at once does not dial (and handshake TLS) again for
+// each request.
+func NewHTTPClient(maxStreams int) *http.Client {
 	base := http.DefaultTransport.(*http.Transport).Clone()
 	base.DialContext = (&net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second}).DialContext
 	base.ResponseHeaderTimeout = 2 * time.Minute
-	base.MaxIdleConnsPerHost = 16
+	base.MaxIdleConnsPerHost = max(16, maxStreams)
+	base.MaxIdleConns = max(base.MaxIdleConns, base.MaxIdleConnsPerHost)
 	return &http.Client{Transport: &transport{base: base}}
 }
 

@@ -16,9 +16,6 @@ import (
 // streams without end is stopped there.
 const MaxAnswerBytes = 8 << 20
 
-// maxBatch bounds how many waiting chunks one Delta event merges.
-const maxBatch = 64
-
 // defaultOutputEstimate is the output budget counted against a tokens-per-
 // minute limit when a request does not set MaxTokens.
 const defaultOutputEstimate = 1024
@@ -33,7 +30,7 @@ type activityReporter interface {
 // it. It tries the plan's providers in order: each waits for a queue slot
 // and its rate limits, and is retried before its first token; a provider
 // that still fails, or whose breaker is open, hands over to the next.
-func (e *Engine) run(ctx context.Context, plan []candidate, req Request, user store.Message, lane Lane, idle time.Duration, out chan<- Event) {
+func (e *Engine) run(ctx context.Context, plan []candidate, req Request, user, ans store.Message, lane Lane, idle time.Duration, out chan<- Event) {
 	defer close(out)
 	start := e.now()
 	tokens := estimateTokens(req)
@@ -76,7 +73,9 @@ func (e *Engine) run(ctx context.Context, plan []candidate, req Request, user st
 			rel()
 		}
 		if ctx.Err() != nil {
-			out <- Stopped{} // stopped before any provider answered: nothing to keep
+			// Stopped before any provider answered: nothing to keep.
+			e.st.DeleteMessage(ans.ConversationID, ans.Seq)
+			out <- Stopped{}
 			return
 		}
 		pe := classify(err, c.cfg.Name, c.model, c.cfg.BaseURL)
@@ -88,7 +87,6 @@ func (e *Engine) run(ctx context.Context, plan []candidate, req Request, user st
 		failures = append(failures, pe)
 	}
 
-	ans := store.Message{ConversationID: user.ConversationID, Role: store.RoleAssistant, Provider: plan[0].cfg.Name, Model: plan[0].model}
 	if stream == nil {
 		sentence := failures[0].Sentence
 		if len(failures) > 1 {
@@ -96,7 +94,7 @@ func (e *Engine) run(ctx context.Context, plan []candidate, req Request, user st
 			sentence += fmt.Sprintf(" The fallback %s failed too: %s", last.Provider, last.Sentence)
 		}
 		ans.State, ans.Error = store.StateFailed, sentence
-		if _, serr := e.st.AppendMessage(ans); serr != nil {
+		if serr := e.st.PutMessage(ans); serr != nil {
 			out <- Failed{Sentence: sentence + " " + store.UserMessage(serr), Err: errors.Join(failures[0], serr)}
 			return
 		}
@@ -131,24 +129,19 @@ func (settleEvent) event() {}
 // the answer's last write is left to the receiver of out: the final event
 // comes wrapped in a settleEvent with the message to store.
 func (e *Engine) stream(ctx context.Context, stream Stream, served candidate, g *gate, req Request, user store.Message, ans store.Message, start time.Time, retries int, idle time.Duration, out chan<- Event, upstreamDone func(), settle bool) {
+	// ans is stored already (empty, streaming): its first flush records
+	// who serves it.
 	ans.Provider, ans.Model, ans.State = served.cfg.Name, served.model, store.StateStreaming
-	ans, err := e.st.AppendMessage(ans)
-	if err != nil {
-		out <- Failed{Sentence: store.UserMessage(err), Err: err}
-		return
-	}
 	e.emit(ctx, out, Started{ConversationID: ans.ConversationID, UserSeq: user.Seq, AssistantSeq: ans.Seq, Provider: served.cfg.Name, Model: served.model})
 
 	// A pump goroutine pulls chunks so that the loop below can flush on a
 	// timer and notice a stall while the provider is silent.
-	chunks := make(chan Chunk, 16)
+	q := newChunkQueue()
 	pumpDone := make(chan struct{})
 	go func() {
-		defer close(chunks)
+		defer q.close()
 		for stream.Next() {
-			select {
-			case chunks <- stream.Current():
-			case <-pumpDone:
+			if !q.put(stream.Current(), pumpDone) {
 				return
 			}
 		}
@@ -174,38 +167,33 @@ func (e *Engine) stream(ctx context.Context, stream Stream, served candidate, g 
 			e.afterFlush(ans)
 		}
 	}
+	var batch []Chunk
+	var dText, dReasoning strings.Builder
 loop:
 	for {
 		select {
-		case c, ok := <-chunks:
-			if !ok {
-				break loop
+		case <-q.ready:
+			// Everything waiting is one batch: a fast stream costs one
+			// event per batch rather than one per chunk.
+			var closed bool
+			batch, closed = q.take(batch)
+			if len(batch) > 0 {
+				idleTimer.Reset(idle)
 			}
-			idleTimer.Reset(idle)
-			// Take what else is already waiting (up to a bound), so a fast
-			// stream costs one event per batch rather than one per chunk.
-			var d Delta
 			var usage *Usage
-			closed := false
-			for n, more := 0, true; more; n++ {
-				d.Text += c.Text
-				d.Reasoning += c.Reasoning
+			dText.Reset()
+			dReasoning.Reset()
+			for _, c := range batch {
+				dText.WriteString(c.Text)
+				dReasoning.WriteString(c.Reasoning)
 				if c.Usage != nil {
 					usage = c.Usage
 				}
 				if c.Finish != "" {
 					ans.Finish = c.Finish
 				}
-				if n == maxBatch {
-					break
-				}
-				select {
-				case c, more = <-chunks:
-					closed = !more
-				default:
-					more = false
-				}
 			}
+			d := Delta{Text: dText.String(), Reasoning: dReasoning.String()}
 			if d.Text != "" || d.Reasoning != "" {
 				if firstToken.IsZero() {
 					firstToken = e.now()

@@ -88,14 +88,35 @@ type sseNormalizer struct {
 	info *streamInfo // may be nil
 }
 
+// sseBufferSize is the normalizer's read buffer: room for many ordinary
+// lines; a longer line is passed through whole all the same.
+const sseBufferSize = 16 << 10
+
 func newSSENormalizer(body io.ReadCloser) *sseNormalizer {
-	return &sseNormalizer{body: body, r: bufio.NewReaderSize(body, 64<<10)}
+	return &sseNormalizer{body: body, r: bufio.NewReaderSize(body, sseBufferSize)}
 }
 
+// Read fills p with as many kept lines as are already buffered, so that a
+// fast stream costs one Read per buffer rather than one per line; it never
+// waits for more once it has something to return.
 func (n *sseNormalizer) Read(p []byte) (int, error) {
-	for len(n.buf) == 0 {
+	written := 0
+	for {
+		if len(n.buf) > 0 {
+			c := copy(p[written:], n.buf)
+			n.buf, written = n.buf[c:], written+c
+			if len(n.buf) > 0 {
+				return written, nil // p is full
+			}
+		}
 		if n.err != nil {
+			if written > 0 {
+				return written, nil
+			}
 			return 0, n.err
+		}
+		if written > 0 && (written == len(p) || !n.lineBuffered()) {
+			return written, nil
 		}
 		line, err := n.r.ReadSlice('\n')
 		if err == bufio.ErrBufferFull {
@@ -111,15 +132,23 @@ func (n *sseNormalizer) Read(p []byte) (int, error) {
 			n.info.lastRead.Store(time.Now().UnixNano())
 		}
 		if keepSSELine(line) {
-			n.buf = append(n.buf[:0], line...)
 			if n.info != nil && isDoneLine(line) {
 				n.info.sawDone = true
 			}
+			c := copy(p[written:], line)
+			written += c
+			if c < len(line) {
+				n.buf = append(n.buf[:0], line[c:]...)
+			}
 		}
 	}
-	c := copy(p, n.buf)
-	n.buf = n.buf[c:]
-	return c, nil
+}
+
+// lineBuffered says whether a whole line is waiting in the read buffer, so
+// that reading it cannot block.
+func (n *sseNormalizer) lineBuffered() bool {
+	b, _ := n.r.Peek(n.r.Buffered())
+	return bytes.IndexByte(b, '\n') >= 0
 }
 
 func keepSSELine(line []byte) bool {

@@ -718,3 +718,55 @@ func TestLimiterScheduleThroughTheEngine(t *testing.T) {
 		t.Fatalf("deviation %.4f from the ideal schedule, rate error %.4f", worst, rateErr)
 	}
 }
+
+// The answer exists in the store from the moment Send returns, while the
+// request still waits for a slot: it shows as streaming and would be
+// recovered as interrupted after a crash. Stopped before any provider
+// answered, it is removed again.
+func TestAQueuedAnswerIsStoredAndRemovedWhenStoppedBeforeItStarts(t *testing.T) {
+	srv, hangup := blockingServer(t, "first")
+	st := openStore(t)
+	putProvider(t, st, store.Provider{Name: "one", BaseURL: srv.URL, Model: "m1", MaxConcurrent: 1})
+	e := New(st, Options{})
+	ctx1, cancel1 := context.WithCancel(context.Background())
+	defer cancel1()
+	ev1, err := e.Send(ctx1, newConversation(t, st), "a", SendOptions{Provider: "one"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for ev := range ev1 { // the first holds the only slot
+		if _, ok := ev.(Delta); ok {
+			break
+		}
+	}
+	conv2 := newConversation(t, st)
+	ctx2, cancel2 := context.WithCancel(context.Background())
+	ev2, err := e.Send(ctx2, conv2, "b", SendOptions{Provider: "one"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	msgs, err := st.Messages(conv2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(msgs) != 2 || msgs[0].Role != store.RoleUser || msgs[1].Role != store.RoleAssistant ||
+		msgs[1].State != store.StateStreaming || msgs[1].Content != "" || msgs[1].Provider != "one" || msgs[1].Model != "m1" {
+		t.Fatalf("stored right after Send: %+v", msgs)
+	}
+	if q, ok := (<-ev2).(Queued); !ok || q.Position != 1 {
+		t.Fatalf("second request: %#v, want Queued #1", q)
+	}
+	cancel2()
+	if r := drain(t, ev2); r.final == nil {
+		t.Fatal("no final event")
+	} else if _, ok := r.final.(Stopped); !ok {
+		t.Fatalf("final %#v, want Stopped", r.final)
+	}
+	msgs, _ = st.Messages(conv2)
+	if len(msgs) != 1 || msgs[0].Role != store.RoleUser {
+		t.Fatalf("after stopping while queued: %+v; want the question alone", msgs)
+	}
+	cancel1()
+	<-hangup
+	drain(t, ev1)
+}

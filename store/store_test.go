@@ -187,6 +187,37 @@ func TestStreamingMessagesBecomeInterruptedAfterACrash(t *testing.T) {
 	}
 }
 
+// A question and its empty answer are one commit; after a crash before
+// any text arrived, the answer is there, interrupted, to be continued.
+func TestAppendExchangeStoresBothAndTheAnswerRecovers(t *testing.T) {
+	dir := t.TempDir()
+	s := open(t, dir)
+	c, _ := s.CreateConversation(Conversation{})
+	q, a, err := s.AppendExchange(Message{ConversationID: c.ID, Role: RoleUser, Content: "q"},
+		Message{ConversationID: c.ID, Role: RoleAssistant, State: StateStreaming, Model: "m"},
+		func(c *Conversation) { c.Title = "titled" })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if q.Seq != 1 || a.Seq != 2 || q.State != StateDone || a.State != StateStreaming {
+		t.Fatalf("appended %+v and %+v", q, a)
+	}
+	if _, _, err := s.AppendExchange(Message{ConversationID: "missing", Role: RoleUser}, Message{ConversationID: "missing"}); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("exchange in a missing conversation: %v", err)
+	}
+	s.Close()
+
+	s = open(t, dir)
+	defer s.Close()
+	msgs, _ := s.Messages(c.ID)
+	if len(msgs) != 2 || msgs[0].Content != "q" || msgs[1].State != StateInterrupted || msgs[1].Model != "m" {
+		t.Fatalf("after crash: %+v", msgs)
+	}
+	if conv, _ := s.Conversation(c.ID); conv.Title != "titled" {
+		t.Errorf("title %q: the update was not applied", conv.Title)
+	}
+}
+
 func TestMigrationsAreRecordedInOrder(t *testing.T) {
 	dir := t.TempDir()
 	s := open(t, dir)

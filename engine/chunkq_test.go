@@ -1,0 +1,102 @@
+package engine
+
+import (
+	"bufio"
+	"io"
+	"strings"
+	"testing"
+)
+
+func TestChunkQueueBatchesAndBoundsReadAhead(t *testing.T) {
+	q := newChunkQueue()
+	stop := make(chan struct{})
+	for i := 0; i < maxPending; i++ {
+		if !q.put(Chunk{Text: "x"}, stop) {
+			t.Fatal("put refused below the bound")
+		}
+	}
+	// The next put waits for room: it must not return before take.
+	done := make(chan bool)
+	go func() { done <- q.put(Chunk{Text: "last"}, stop) }()
+	select {
+	case <-done:
+		t.Fatal("put past maxPending did not wait")
+	default:
+	}
+	<-q.ready
+	batch, closed := q.take(nil)
+	if len(batch) != maxPending || closed {
+		t.Fatalf("first batch: %d chunks, closed %v; want %d, false", len(batch), closed, maxPending)
+	}
+	if ok := <-done; !ok {
+		t.Fatal("waiting put was dropped after take made room")
+	}
+	q.close()
+	<-q.ready
+	batch, closed = q.take(batch)
+	if len(batch) != 1 || batch[0].Text != "last" || !closed {
+		t.Fatalf("last batch: %+v closed %v", batch, closed)
+	}
+}
+
+func TestChunkQueuePutGivesUpOnStop(t *testing.T) {
+	q := newChunkQueue()
+	stop := make(chan struct{})
+	for i := 0; i < maxPending; i++ {
+		q.put(Chunk{}, stop)
+	}
+	close(stop)
+	if q.put(Chunk{}, stop) {
+		t.Fatal("put on a full queue returned true after stop")
+	}
+}
+
+// blockingBody yields its lines, then blocks until closed, like a provider
+// that has sent part of an answer and is thinking.
+type blockingBody struct {
+	r       io.Reader
+	release chan struct{}
+}
+
+func (b *blockingBody) Read(p []byte) (int, error) {
+	n, err := b.r.Read(p)
+	if err == io.EOF {
+		<-b.release
+	}
+	return n, err
+}
+func (b *blockingBody) Close() error { return nil }
+
+func TestSSENormalizerReturnsWhatIsBufferedWithoutWaiting(t *testing.T) {
+	in := ": keep-alive\n\ndata: {\"a\":1}\n\nevent: ping\ndata: {\"b\":2}\n\n"
+	body := &blockingBody{r: strings.NewReader(in), release: make(chan struct{})}
+	defer close(body.release)
+	n := newSSENormalizer(body)
+	br := bufio.NewReader(n)
+	// Both events are buffered: reading them must not block on the body,
+	// which has nothing more to give.
+	var got []string
+	for len(got) < 4 {
+		line, err := br.ReadString('\n')
+		if err != nil {
+			t.Fatalf("after %q: %v", got, err)
+		}
+		got = append(got, line)
+	}
+	want := []string{"\n", "data: {\"a\":1}\n", "\n", "data: {\"b\":2}\n"}
+	if strings.Join(got, "|") != strings.Join(want, "|") {
+		t.Fatalf("lines %q, want %q", got, want)
+	}
+}
+
+func TestSSENormalizerSplitsALineLongerThanTheCallersBuffer(t *testing.T) {
+	long := "data: " + strings.Repeat("z", 3*sseBufferSize) + "\n\n"
+	n := newSSENormalizer(io.NopCloser(strings.NewReader(": c\n" + long + "data: [DONE]\n\n")))
+	out, err := io.ReadAll(io.LimitReader(struct{ io.Reader }{n}, int64(len(long)+len("data: [DONE]\n\n"))))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(out) != long+"data: [DONE]\n\n" {
+		t.Fatalf("got %d bytes, want the long line and [DONE] intact", len(out))
+	}
+}

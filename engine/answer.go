@@ -18,6 +18,7 @@ type job struct {
 	user    store.Message
 	ans     store.Message   // the stored answer: empty, state streaming
 	history []store.Message // stored messages, the new user message last
+	summary *store.Summary  // the conversation's, when it has one
 	system  string
 	plan    []candidate // the provider, then its fallbacks
 	req     Request     // sampling; Messages are filled in by compress
@@ -27,12 +28,12 @@ type job struct {
 }
 
 // start answers user, the last message of history, on a new goroutine.
-func (e *Engine) start(ctx context.Context, conv store.Conversation, plan []candidate, user, ans store.Message, history []store.Message, opts SendOptions) <-chan Event {
+func (e *Engine) start(ctx context.Context, conv store.Conversation, plan []candidate, user, ans store.Message, history []store.Message, summary *store.Summary, opts SendOptions) <-chan Event {
 	system := opts.System
 	if system == "" {
 		system = conv.SystemPrompt
 	}
-	j := job{conv: conv, user: user, ans: ans, history: history, system: system, plan: plan,
+	j := job{conv: conv, user: user, ans: ans, history: history, summary: summary, system: system, plan: plan,
 		req:  Request{Model: plan[0].model, Temperature: opts.Temperature, MaxTokens: opts.MaxTokens},
 		lane: LaneInteractive, idle: opts.IdleTimeout, noCache: opts.NoCache}
 	if opts.Background {
@@ -50,14 +51,11 @@ func (e *Engine) start(ctx context.Context, conv store.Conversation, plan []cand
 // the response cache. The answers it had stay stored, marked superseded:
 // they are no longer sent with later requests. Events are as for Send.
 func (e *Engine) Regenerate(ctx context.Context, conversationID string, opts SendOptions) (<-chan Event, error) {
-	conv, plan, err := e.prepare(conversationID, opts)
+	snap, plan, err := e.prepare(conversationID, opts)
 	if err != nil {
 		return nil, err
 	}
-	msgs, err := e.st.Messages(conv.ID)
-	if err != nil {
-		return nil, err
-	}
+	conv, msgs := snap.Conversation, snap.Messages
 	u := -1
 	for i := len(msgs) - 1; i >= 0; i-- {
 		if msgs[i].Role == store.RoleUser && !msgs[i].Superseded {
@@ -77,7 +75,7 @@ func (e *Engine) Regenerate(ctx context.Context, conversationID string, opts Sen
 		return nil, err
 	}
 	opts.NoCache = true
-	return e.start(ctx, conv, plan, msgs[u], ans, msgs[:u+1], opts), nil
+	return e.start(ctx, conv, plan, msgs[u], ans, msgs[:u+1], snap.Summary, opts), nil
 }
 
 // answer compresses the history, answers from the cache when it can, else
@@ -389,10 +387,7 @@ func limitsFor(cfg store.Provider, model string) (tokens.Limits, bool) {
 func (e *Engine) compress(ctx context.Context, j job, out chan<- Event) historyPlan {
 	primary := j.plan[0]
 	limits, known := limitsFor(primary.cfg, primary.model)
-	var sum *store.Summary
-	if s, err := e.st.Summary(j.conv.ID); err == nil {
-		sum = &s
-	}
+	sum := j.summary
 	hp := planHistory(primary.model, j.system, j.history, sum, limits, j.conv.CompressionOff, e.counts)
 	if len(hp.Folded) == 0 {
 		return hp

@@ -137,10 +137,11 @@ type SendOptions struct {
 // and UsageEvent events, then exactly one of Done, Stopped or Failed, and is
 // closed. Callers must drain it.
 func (e *Engine) Send(ctx context.Context, conversationID, text string, opts SendOptions) (<-chan Event, error) {
-	conv, plan, err := e.prepare(conversationID, opts)
+	snap, plan, err := e.prepare(conversationID, opts)
 	if err != nil {
 		return nil, err
 	}
+	conv := snap.Conversation
 	cfg, model := plan[0].cfg, plan[0].model
 	// The question and what it changes in the conversation (its title, the
 	// provider and model it uses now) are stored in one transaction.
@@ -162,12 +163,17 @@ func (e *Engine) Send(ctx context.Context, conversationID, text string, opts Sen
 		return nil, err
 	}
 	update(&conv)
-	history, err := e.st.Messages(conv.ID)
-	if err != nil {
-		e.st.DeleteMessage(conv.ID, ans.Seq)
-		return nil, err
+	history := append(snap.Messages, user)
+	if user.Seq != snap.LastSeq()+1 {
+		// Something else was added since the snapshot: read it again.
+		msgs, err := e.st.Messages(conv.ID)
+		if err != nil {
+			e.st.DeleteMessage(conv.ID, ans.Seq)
+			return nil, err
+		}
+		history = upTo(msgs, user.Seq)
 	}
-	return e.start(ctx, conv, plan, user, ans, upTo(history, user.Seq), opts), nil
+	return e.start(ctx, conv, plan, user, ans, history, snap.Summary, opts), nil
 }
 
 // upTo returns the messages up to and including seq.
@@ -182,16 +188,16 @@ func upTo(msgs []store.Message, seq uint64) []store.Message {
 
 // prepare reads the conversation and plans who answers it: the chosen
 // provider, then its fallback chain.
-func (e *Engine) prepare(conversationID string, opts SendOptions) (store.Conversation, []candidate, error) {
-	conv, err := e.st.Conversation(conversationID)
+func (e *Engine) prepare(conversationID string, opts SendOptions) (store.Snapshot, []candidate, error) {
+	snap, err := e.st.Snapshot(conversationID)
 	if err != nil {
-		return conv, nil, err
+		return snap, nil, err
 	}
-	prov, cfg, model, err := e.resolve(conv, opts)
+	prov, cfg, model, err := e.resolve(snap, opts)
 	if err != nil {
-		return conv, nil, err
+		return snap, nil, err
 	}
-	return conv, append([]candidate{{cfg: cfg, prov: prov, model: model}}, e.fallbacks(cfg)...), nil
+	return snap, append([]candidate{{cfg: cfg, prov: prov, model: model}}, e.fallbacks(snap, cfg)...), nil
 }
 
 // candidate is one provider that may answer a request: the chosen one, then
@@ -214,7 +220,7 @@ const maxFallbacks = 3
 
 // fallbacks follows cfg's fallback chain, skipping providers that cannot be
 // used (deleted, no key) and stopping at a loop.
-func (e *Engine) fallbacks(cfg store.Provider) []candidate {
+func (e *Engine) fallbacks(snap store.Snapshot, cfg store.Provider) []candidate {
 	var out []candidate
 	seen := map[string]bool{cfg.Name: true}
 	for name := cfg.Fallback; name != "" && !seen[name] && len(out) < maxFallbacks; {
@@ -223,7 +229,7 @@ func (e *Engine) fallbacks(cfg store.Provider) []candidate {
 		if name == SimulatorName {
 			fb = SimulatorConfig()
 		} else {
-			p, err := e.st.Provider(name)
+			p, err := snap.Provider(name)
 			if err != nil {
 				break
 			}
@@ -307,7 +313,8 @@ func TitleFrom(text string) string {
 }
 
 // resolve picks the provider adapter and model for a request.
-func (e *Engine) resolve(conv store.Conversation, opts SendOptions) (Provider, store.Provider, string, error) {
+func (e *Engine) resolve(snap store.Snapshot, opts SendOptions) (Provider, store.Provider, string, error) {
+	conv := snap.Conversation
 	var cfg store.Provider
 	switch {
 	case opts.Endpoint != nil:
@@ -318,11 +325,7 @@ func (e *Engine) resolve(conv store.Conversation, opts SendOptions) (Provider, s
 			name = conv.Provider
 		}
 		if name == "" {
-			def, err := e.st.Setting(store.SettingDefaultProvider)
-			if err != nil {
-				return nil, cfg, "", err
-			}
-			name = def
+			name = snap.DefaultProvider
 		}
 		if name == "" {
 			return nil, cfg, "", &ProviderError{Kind: KindConfig, Sentence: "No provider is set up. Add one in Settings, or choose the Simulator to try deskchat without a key."}
@@ -330,7 +333,7 @@ func (e *Engine) resolve(conv store.Conversation, opts SendOptions) (Provider, s
 		if name == SimulatorName {
 			cfg = SimulatorConfig()
 		} else {
-			p, err := e.st.Provider(name)
+			p, err := snap.Provider(name)
 			if err != nil {
 				return nil, cfg, "", err
 			}

@@ -84,14 +84,12 @@ var bucketOpenStreams = []byte("open_streams") // key: conversation id + seq, fo
 // (e.g. its title and model when the first question is asked).
 func (s *Store) AppendMessage(m Message, update ...func(*Conversation)) (Message, error) {
 	now := s.now().UTC()
-	err := s.write(func(tx *bolt.Tx) (err error) {
-		m, err = appendMessage(tx, m, now, update...)
-		return err
-	})
+	var out [1]Message
+	err := s.write(func(tx *bolt.Tx) error { return appendMessages(tx, now, update, out[:], m) })
 	if err != nil {
 		return Message{}, wrap("append message", err)
 	}
-	return m, nil
+	return out[0], nil
 }
 
 // AppendExchange stores a question and the (empty, StateStreaming) answer
@@ -100,53 +98,56 @@ func (s *Store) AppendMessage(m Message, update ...func(*Conversation)) (Message
 // question is stored. update is applied as for AppendMessage.
 func (s *Store) AppendExchange(question, answer Message, update ...func(*Conversation)) (Message, Message, error) {
 	now := s.now().UTC()
-	err := s.write(func(tx *bolt.Tx) (err error) {
-		if question, err = appendMessage(tx, question, now, update...); err != nil {
-			return err
-		}
-		answer, err = appendMessage(tx, answer, now)
-		return err
-	})
+	var out [2]Message
+	err := s.write(func(tx *bolt.Tx) error { return appendMessages(tx, now, update, out[:], question, answer) })
 	if err != nil {
 		return Message{}, Message{}, wrap("append message", err)
 	}
-	return question, answer, nil
+	return out[0], out[1], nil
 }
 
-// appendMessage stores m as the next message of its conversation in tx.
-// It may run more than once for one call (see Store.write): it returns a
-// modified copy and leaves the caller's m alone.
-func appendMessage(tx *bolt.Tx, m Message, now time.Time, update ...func(*Conversation)) (Message, error) {
-	m.V = recordVersion
-	m.CreatedAt, m.UpdatedAt = now, now
-	if m.State == "" {
-		m.State = StateDone
-	}
-	c, err := getConversation(tx, m.ConversationID)
+// appendMessages stores ms, in order, as the next messages of their
+// conversation (that of the first) in tx, applies update to the
+// conversation, and writes the stored messages into out. It may run more
+// than once for one call (see Store.write), so it leaves ms alone.
+func appendMessages(tx *bolt.Tx, now time.Time, update []func(*Conversation), out []Message, ms ...Message) error {
+	convID := ms[0].ConversationID
+	c, err := getConversation(tx, convID)
 	if err != nil {
-		return m, err
+		return err
 	}
-	b := tx.Bucket(bucketMessages).Bucket([]byte(m.ConversationID))
+	b := tx.Bucket(bucketMessages).Bucket([]byte(convID))
 	if b == nil {
-		return m, fmt.Errorf("messages of %s: %w", m.ConversationID, ErrNotFound)
+		return fmt.Errorf("messages of %s: %w", convID, ErrNotFound)
 	}
 	b.FillPercent = 1.0 // append-only keys: pack pages full
-	if m.Seq, err = b.NextSequence(); err != nil {
-		return m, err
-	}
-	if err := putJSON(b, seqKey(m.Seq), m); err != nil {
-		return m, err
-	}
-	if m.State == StateStreaming {
-		if err := tx.Bucket(bucketOpenStreams).Put(openStreamKey(m.ConversationID, m.Seq), nil); err != nil {
-			return m, err
+	for i, m := range ms {
+		if m.ConversationID != convID {
+			return fmt.Errorf("append message: %s and %s in one write: %w", convID, m.ConversationID, ErrNotFound)
 		}
+		m.V = recordVersion
+		m.CreatedAt, m.UpdatedAt = now, now
+		if m.State == "" {
+			m.State = StateDone
+		}
+		if m.Seq, err = b.NextSequence(); err != nil {
+			return err
+		}
+		if err := putJSON(b, seqKey(m.Seq), m); err != nil {
+			return err
+		}
+		if m.State == StateStreaming {
+			if err := tx.Bucket(bucketOpenStreams).Put(openStreamKey(m.ConversationID, m.Seq), nil); err != nil {
+				return err
+			}
+		}
+		out[i] = m
 	}
 	for _, u := range update {
 		u(&c)
 	}
-	c.ID, c.UpdatedAt = m.ConversationID, now
-	return m, putJSON(tx.Bucket(bucketConversations), []byte(c.ID), c)
+	c.ID, c.UpdatedAt = convID, now
+	return putJSON(tx.Bucket(bucketConversations), []byte(c.ID), c)
 }
 
 // PutMessage overwrites an existing message (matched by ConversationID and

@@ -1,0 +1,90 @@
+package store
+
+import (
+	"encoding/json"
+	"fmt"
+
+	bolt "go.etcd.io/bbolt"
+)
+
+// Snapshot is what answering a conversation needs to read, as one read
+// transaction sees it: many small reads would cost a transaction each, and
+// with hundreds of requests at once bbolt's transaction bookkeeping, not
+// the reading, becomes the cost.
+type Snapshot struct {
+	Conversation Conversation
+	Messages     []Message  // in order
+	Summary      *Summary   // nil when the conversation has none
+	Providers    []Provider // all of them, any order
+	// DefaultProvider is the setting SettingDefaultProvider ("" when unset).
+	DefaultProvider string
+}
+
+// Provider returns the provider called name, with the error Store.Provider
+// gives when there is none.
+func (s Snapshot) Provider(name string) (Provider, error) {
+	for _, p := range s.Providers {
+		if p.Name == name {
+			return p, nil
+		}
+	}
+	return Provider{}, &Error{Op: "get provider", Msg: fmt.Sprintf("There is no provider called %q.", name),
+		Err: fmt.Errorf("provider %q: %w", name, ErrNotFound)}
+}
+
+// LastSeq is the sequence of the conversation's last message (0 if none).
+func (s Snapshot) LastSeq() uint64 {
+	if len(s.Messages) == 0 {
+		return 0
+	}
+	return s.Messages[len(s.Messages)-1].Seq
+}
+
+// Snapshot reads a conversation, its messages and summary, and the
+// providers, in one read transaction.
+func (s *Store) Snapshot(conversationID string) (Snapshot, error) {
+	var snap Snapshot
+	err := s.db.View(func(tx *bolt.Tx) (err error) {
+		if snap.Conversation, err = getConversation(tx, conversationID); err != nil {
+			return err
+		}
+		b := tx.Bucket(bucketMessages).Bucket([]byte(conversationID))
+		if b == nil {
+			return fmt.Errorf("conversation %s: %w", conversationID, ErrNotFound)
+		}
+		snap.Messages = make([]Message, 0, b.Stats().KeyN)
+		if err := b.ForEach(func(_, v []byte) error {
+			var m Message
+			if err := json.Unmarshal(v, &m); err != nil {
+				return err
+			}
+			snap.Messages = append(snap.Messages, m)
+			return nil
+		}); err != nil {
+			return err
+		}
+		if v := tx.Bucket(bucketSummaries).Get([]byte(conversationID)); v != nil {
+			var sum Summary
+			if err := json.Unmarshal(v, &sum); err != nil {
+				return err
+			}
+			snap.Summary = &sum
+		}
+		if err := tx.Bucket(bucketProviders).ForEach(func(_, v []byte) error {
+			var p Provider
+			if err := json.Unmarshal(v, &p); err != nil {
+				return err
+			}
+			snap.Providers = append(snap.Providers, p)
+			return nil
+		}); err != nil {
+			return err
+		}
+		snap.DefaultProvider = string(tx.Bucket(bucketSettings).Get([]byte(SettingDefaultProvider)))
+		return nil
+	})
+	if err != nil {
+		return Snapshot{}, wrap("read conversation", err)
+	}
+	return snap, nil
+}

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"sort"
 	"strings"
 	"sync"
 	"testing"
@@ -116,7 +117,7 @@ func BenchmarkStreamChunk(b *testing.B) {
 // alternating rounds, and reports the engine's throughput (answers per
 // second) as a fraction of go-openai's.
 func BenchmarkStreamThroughput(b *testing.B) {
-	const streamConcurrency, perStream, rounds = 8, 4, 5
+	const streamConcurrency, perStream, rounds = 8, 4, 9
 	srv := benchServer(b)
 	st, err := store.Open(b.TempDir())
 	if err != nil {
@@ -164,12 +165,12 @@ func BenchmarkStreamThroughput(b *testing.B) {
 		}
 		return d
 	}
-	var rawTotal, engTotal time.Duration
+	var ratios []float64
 	next := 0
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		for r := 0; r < rounds; r++ {
-			rawTotal += phase(func(int) error {
+			rawD := phase(func(int) error {
 				if n, err := rawStream(ctx, raw); err != nil || n != benchChunks {
 					return fmt.Errorf("raw: %d chunks, %v", n, err)
 				}
@@ -177,7 +178,7 @@ func BenchmarkStreamThroughput(b *testing.B) {
 			})
 			base := next
 			next += streamConcurrency * perStream
-			engTotal += phase(func(k int) error {
+			engD := phase(func(k int) error {
 				events, err := e.Send(ctx, convs[base+k], "bench", SendOptions{Endpoint: ep, NoCache: true})
 				if err != nil {
 					return err
@@ -197,9 +198,13 @@ func BenchmarkStreamThroughput(b *testing.B) {
 				}
 				return nil
 			})
+			ratios = append(ratios, float64(rawD)/float64(engD))
 		}
 	}
-	b.ReportMetric(float64(rawTotal)/float64(engTotal), "engine_overhead_ratio@x")
+	// The median round: a burst of other work on this machine during one
+	// phase moves the mean, not the median.
+	sort.Float64s(ratios)
+	b.ReportMetric(ratios[len(ratios)/2], "engine_overhead_ratio@x")
 }
 
 func rawStream(ctx context.Context, c *openai.Client) (int, error) {

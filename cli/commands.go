@@ -24,18 +24,23 @@ func cmdAsk(c *cmdEnv, args []string) error {
 	noCache := fs.Bool("no-cache", false, "neither answer from the response cache nor store the answer in it")
 	idle := fs.Duration("idle-timeout", engine.DefaultIdleTimeout, "fail when the provider sends nothing for this long")
 	quiet := fs.Bool("quiet", false, "do not report the engine's state (queued, retrying, ...) on stderr")
+	cont := fs.String("continue", "", "go on with this unfinished (interrupted, stopped or failed) answer, by message id as \"show\" prints it; prints the new text")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
 	prompt := strings.Join(fs.Args(), " ")
-	if prompt == "" {
+	if *cont != "" {
+		if prompt != "" || *convID != "" {
+			return usagef("--continue takes no prompt and no --conversation: the message id names both")
+		}
+	} else if prompt == "" {
 		b, err := io.ReadAll(c.Stdin)
 		if err != nil {
 			return fmt.Errorf("read the prompt from stdin: %w", err)
 		}
 		prompt = string(b)
 	}
-	if strings.TrimSpace(prompt) == "" {
+	if strings.TrimSpace(prompt) == "" && *cont == "" {
 		return usagef("no prompt: give it as arguments or on stdin")
 	}
 	if *baseURL != "" && *provider != "" {
@@ -66,6 +71,17 @@ func cmdAsk(c *cmdEnv, args []string) error {
 	st, err := c.store()
 	if err != nil {
 		return err
+	}
+	if *cont != "" {
+		conv, seq, err := store.ParseMessageID(*cont)
+		if err != nil {
+			return usagef("--continue %q is not a message id (like 3f2a9c0b1d4e-7, as \"deskchat show --json\" prints them)", *cont)
+		}
+		events, err := engine.New(st, c.EngineOptions).Continue(c.Context, conv, seq, opts)
+		if err != nil {
+			return err
+		}
+		return printAnswer(events, c.Stdout, c.Stderr, *quiet)
 	}
 	id := *convID
 	if id == "" {
@@ -243,7 +259,7 @@ func cmdShow(c *cmdEnv, args []string) error {
 		return writeJSON(c.Stdout, out)
 	}
 	fmt.Fprintf(c.Stdout, "# %s\n", conv.Title)
-	for _, m := range msgs {
+	for i, m := range msgs {
 		head := string(m.Role)
 		if m.Model != "" {
 			head += " · " + m.Model
@@ -254,6 +270,9 @@ func cmdShow(c *cmdEnv, args []string) error {
 		fmt.Fprintf(c.Stdout, "\n## %s (%s)\n\n%s\n", head, m.CreatedAt.Local().Format("2006-01-02 15:04"), m.Content)
 		if m.Error != "" {
 			fmt.Fprintf(c.Stdout, "\n[%s]\n", m.Error)
+		}
+		if i == len(msgs)-1 && store.Continuable(m) {
+			fmt.Fprintf(c.Stdout, "\n[unfinished: continue it with \"deskchat ask --continue %s\"]\n", m.ID())
 		}
 	}
 	return nil

@@ -78,6 +78,53 @@ func (e *Engine) Regenerate(ctx context.Context, conversationID string, opts Sen
 	return e.start(ctx, conv, plan, msgs[u], ans, msgs[:u+1], snap.Summary, opts), nil
 }
 
+// ContinuePrompt is the instruction sent (not stored) after an unfinished
+// answer when it is continued.
+const ContinuePrompt = "Your previous answer was cut off. Continue it exactly where it stops, without repeating anything and without any preamble."
+
+// Continue asks the model to go on with an unfinished answer (interrupted,
+// stopped or failed; the conversation's last message) and appends what it
+// writes to the stored text. The request carries the history up to the
+// answer's question, the answer so far and ContinuePrompt; an answer with
+// no text yet is simply answered again. Never from the response cache.
+// Events are as for Send; Delta events carry the new text only.
+func (e *Engine) Continue(ctx context.Context, conversationID string, seq uint64, opts SendOptions) (<-chan Event, error) {
+	snap, plan, err := e.prepare(conversationID, opts)
+	if err != nil {
+		return nil, err
+	}
+	conv, msgs := snap.Conversation, snap.Messages
+	a := -1
+	for i, m := range msgs {
+		if m.Seq == seq {
+			a = i
+		}
+	}
+	if a < 0 {
+		return nil, &ProviderError{Kind: KindConfig, Sentence: "That answer no longer exists."}
+	}
+	u := -1
+	for i := a - 1; i >= 0; i-- {
+		if msgs[i].Role == store.RoleUser && !msgs[i].Superseded {
+			u = i
+			break
+		}
+	}
+	if u < 0 {
+		return nil, &ProviderError{Kind: KindConfig, Sentence: "This answer has no question to continue from."}
+	}
+	ans, err := e.st.ReopenAnswer(conv.ID, seq)
+	if err != nil {
+		return nil, err
+	}
+	history := append([]store.Message(nil), msgs[:u+1]...)
+	if ans.Content != "" {
+		history = append(history, ans, store.Message{Role: store.RoleUser, Content: ContinuePrompt, State: store.StateDone})
+	}
+	opts.NoCache = true
+	return e.start(ctx, conv, plan, msgs[u], ans, history, snap.Summary, opts), nil
+}
+
 // answer compresses the history, answers from the cache when it can, else
 // runs the request upstream; it records the request in the usage ledger and
 // caches a complete answer. It owns out and closes it.

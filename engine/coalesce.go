@@ -156,7 +156,7 @@ func (e *Engine) follow(ctx context.Context, j job, f *flight, out chan<- Event)
 	if err != nil {
 		f.leave()
 		if ctx.Err() != nil {
-			e.st.DeleteMessage(j.ans.ConversationID, j.ans.Seq) // nothing to keep
+			e.dropUnstarted(j.ans)
 			out <- Stopped{}
 			return
 		}

@@ -73,8 +73,7 @@ func (e *Engine) run(ctx context.Context, plan []candidate, req Request, user, a
 			rel()
 		}
 		if ctx.Err() != nil {
-			// Stopped before any provider answered: nothing to keep.
-			e.st.DeleteMessage(ans.ConversationID, ans.Seq)
+			e.dropUnstarted(ans)
 			out <- Stopped{}
 			return
 		}
@@ -112,6 +111,18 @@ func (e *Engine) run(ctx context.Context, plan []candidate, req Request, user, a
 	}
 	defer done()
 	e.stream(ctx, stream, served, g, req, user, ans, start, retries, idle, out, done, true)
+}
+
+// dropUnstarted ends an answer stopped before any provider answered: a new
+// one has nothing to keep and is removed; a continued one keeps its text,
+// as stopped.
+func (e *Engine) dropUnstarted(ans store.Message) {
+	if ans.Content == "" && ans.Reasoning == "" {
+		e.st.DeleteMessage(ans.ConversationID, ans.Seq)
+		return
+	}
+	ans.State = store.StateStopped
+	e.st.PutMessage(ans)
 }
 
 // settleEvent ends a stream whose answer's last write is left to the
@@ -152,7 +163,10 @@ func (e *Engine) stream(ctx context.Context, stream Stream, served candidate, g 
 	defer ticker.Stop()
 	idleTimer := time.NewTimer(idle)
 	defer idleTimer.Stop()
+	// A continued answer goes on from its stored text.
 	var text, reasoning strings.Builder
+	text.WriteString(ans.Content)
+	reasoning.WriteString(ans.Reasoning)
 	var firstToken time.Time
 	var reported *Usage // the provider's last usage report
 	dirty, stalled, tooLong := false, false, false

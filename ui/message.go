@@ -29,6 +29,8 @@ type messageView struct {
 	status    *widget.Label
 	pin       *widget.Button
 	regen     *widget.Button
+	cont      *widget.Button
+	body      *fyne.Container
 
 	conv       string
 	seq        uint64 // 0 until the message is stored
@@ -37,6 +39,8 @@ type messageView struct {
 	last       bool // the chat's last message
 	// onRegenerate asks for the last question to be answered again.
 	onRegenerate func()
+	// onContinue asks for this unfinished answer to be continued.
+	onContinue func(v *messageView)
 	// onPin asks for the message to be pinned or unpinned; set by the chat.
 	onPin func(v *messageView, pinned bool)
 
@@ -84,10 +88,18 @@ func newMessageView(m store.Message) *messageView {
 		}
 	})
 	v.regen.Importance = widget.LowImportance
+	v.cont = widget.NewButtonWithIcon("Continue", theme.MediaPlayIcon(), func() {
+		if v.onContinue != nil {
+			v.onContinue(v)
+		}
+	})
+	v.cont.Importance = widget.LowImportance
 	v.updatePin()
-	// Pin sits by the header; Regenerate under the answer, where reading ends.
+	// Pin sits by the header; Continue and Regenerate under the answer,
+	// where reading ends.
 	body := container.NewVBox(container.NewBorder(nil, nil, nil, v.pin, v.header), v.thinking, v.md.box,
-		container.NewBorder(nil, nil, nil, v.regen, v.status))
+		container.NewBorder(nil, nil, nil, container.NewHBox(v.cont, v.regen), v.status))
+	v.body = body
 	var bg *canvas.Rectangle
 	if m.Role == store.RoleUser {
 		bg = canvas.NewRectangle(theme.Color(theme.ColorNameInputBackground))
@@ -101,7 +113,31 @@ func newMessageView(m store.Message) *messageView {
 	return v
 }
 
-// setPinned shows the message as pinned or not.
+// reopen makes an unfinished answer stream again (Continue): its text
+// stays and what arrives is appended to it.
+func (v *messageView) reopen() {
+	for _, md := range []**mdView{&v.md, &v.reasoning} {
+		old := *md
+		next := newMDView()
+		next.append(old.Text())
+		for i, o := range v.body.Objects {
+			if o == old.box {
+				v.body.Objects[i] = next.box
+			}
+		}
+		if old.box == v.thinking.Items[0].Detail {
+			v.thinking.Items[0].Detail = next.box
+		}
+		*md = next
+	}
+	v.body.Refresh()
+	v.thinking.Refresh()
+	v.state = store.StateStreaming
+	v.setStatus("", false)
+	v.updatePin()
+}
+
+// setPinned shows the message as pinned or not.// setPinned shows the message as pinned or not.
 func (v *messageView) setPinned(pinned bool) {
 	v.pinned = pinned
 	v.refreshHeader()
@@ -129,6 +165,11 @@ func (v *messageView) updatePin() {
 		v.regen.Show()
 	} else {
 		v.regen.Hide()
+	}
+	if v.last && v.seq != 0 && store.Continuable(store.Message{Role: v.role, State: v.state, Superseded: v.superseded}) {
+		v.cont.Show()
+	} else {
+		v.cont.Hide()
 	}
 	if v.seq == 0 || v.state == store.StateStreaming || v.role == store.RoleSystem || v.superseded {
 		v.pin.Hide()

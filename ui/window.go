@@ -244,7 +244,7 @@ func (w *window) show(id string) {
 			}
 			for _, m := range msgs {
 				v := newMessageView(m)
-				v.onRegenerate = w.regenerate
+				v.onRegenerate, v.onContinue = w.regenerate, w.continueAnswer
 				cv.add(v, w.pin)
 			}
 			scrollToEnd(cv.scroll)
@@ -416,10 +416,39 @@ func (w *window) regenerate() {
 func (w *window) ask(cv *chatView, user *messageView, pending string, opts engine.SendOptions, start func(context.Context) (<-chan engine.Event, error), failed func(error)) {
 	answer := newMessageView(store.Message{Role: store.RoleAssistant, State: store.StateStreaming, Provider: opts.Provider, Model: opts.Model})
 	answer.pending(pending)
-	answer.onRegenerate = w.regenerate
+	answer.onRegenerate, answer.onContinue = w.regenerate, w.continueAnswer
 	cv.add(answer, w.pin)
 	scrollToEnd(cv.scroll)
+	w.stream(cv, user, answer, start, func(err error) {
+		cv.remove(answer)
+		failed(err)
+	})
+}
 
+// continueAnswer goes on with the shown chat's unfinished last answer; what
+// arrives is appended to its text.
+func (w *window) continueAnswer(v *messageView) {
+	cv := w.chats[w.selected]
+	if cv == nil || cv.live != nil || v.seq == 0 {
+		return
+	}
+	prev := v.state
+	v.reopen()
+	v.pending("Continuing…")
+	opts := w.sendOptions()
+	w.stream(cv, nil, v, func(ctx context.Context) (<-chan engine.Event, error) {
+		return w.eng.Continue(ctx, cv.id, v.seq, opts)
+	}, func(err error) {
+		v.state = prev // nothing changed in the store
+		v.finish("")
+		w.showError("Could not continue", err)
+	})
+}
+
+// stream streams into answer what start returns. user, if set, is the
+// question's view (its pin button appears once it is stored). failed runs
+// when start fails (nothing was stored).
+func (w *window) stream(cv *chatView, user, answer *messageView, start func(context.Context) (<-chan engine.Event, error), failed func(error)) {
 	ctx, cancel := context.WithCancel(context.Background())
 	cv.live = &liveAnswer{cancel: cancel, view: answer}
 	w.updateSendButton()
@@ -429,7 +458,6 @@ func (w *window) ask(cv *chatView, user *messageView, pending string, opts engin
 	}, func(events <-chan engine.Event, err error) {
 		if err != nil {
 			cancel()
-			cv.remove(answer)
 			w.endLive(cv)
 			failed(err)
 			return

@@ -632,3 +632,42 @@ func TestRegenerateAsksAgainAndKeepsTheOldAnswer(t *testing.T) {
 		t.Fatalf("stored: %+v", msgs)
 	}
 }
+
+func TestContinueAnInterruptedAnswer(t *testing.T) {
+	var conv string
+	h := newHarness(t, func(st *store.Store) {
+		useSimulator(st)
+		c, _ := st.CreateConversation(store.Conversation{Title: "cut short", Provider: engine.SimulatorName, Model: engine.SimulatorModel})
+		conv = c.ID
+		st.AppendMessage(store.Message{ConversationID: c.ID, Role: store.RoleUser, Content: "Tell me everything."})
+		// As a crash leaves it (store tests cover the recovery itself).
+		st.AppendMessage(store.Message{ConversationID: c.ID, Role: store.RoleAssistant, Content: "Half of it", State: store.StateInterrupted})
+	})
+	h.w.show(conv)
+	h.settle()
+
+	cv := h.shown()
+	if len(cv.views) != 2 {
+		t.Fatalf("%d views", len(cv.views))
+	}
+	answer := cv.views[1]
+	if answer.state != store.StateInterrupted || !answer.cont.Visible() || cv.views[0].cont.Visible() {
+		t.Fatalf("interrupted answer: state %s, Continue shown %v (on the question %v)", answer.state, answer.cont.Visible(), cv.views[0].cont.Visible())
+	}
+	if !strings.Contains(answer.status.Text, "Interrupted") {
+		t.Errorf("status %q", answer.status.Text)
+	}
+	test.Tap(answer.cont)
+	h.settle()
+	if len(cv.views) != 2 {
+		t.Fatalf("%d views after Continue; the answer should grow in place", len(cv.views))
+	}
+	text := answer.md.Text()
+	if !strings.HasPrefix(text, "Half of it") || len(text) <= len("Half of it") || answer.state != store.StateDone || answer.cont.Visible() {
+		t.Fatalf("after Continue: state %s, Continue shown %v, text %q", answer.state, answer.cont.Visible(), text)
+	}
+	msgs := h.messages(conv)
+	if len(msgs) != 2 || msgs[1].Content != text || msgs[1].State != store.StateDone {
+		t.Fatalf("stored %+v", msgs)
+	}
+}

@@ -15,9 +15,9 @@ import (
 // goroutine that answers it.
 type job struct {
 	conv    store.Conversation
-	user    store.Message
-	ans     store.Message   // the stored answer: empty, state streaming
-	history []store.Message // stored messages, the new user message last
+	x       *exchange       // the question and its answer (empty, state streaming), stored
+	cancel  func()          // ends the job's context; called when the job ends
+	history []store.Message // the messages to send, the new user message last
 	summary *store.Summary  // the conversation's, when it has one
 	system  string
 	plan    []candidate // the provider, then its fallbacks
@@ -27,13 +27,15 @@ type job struct {
 	noCache bool
 }
 
-// start answers user, the last message of history, on a new goroutine.
-func (e *Engine) start(ctx context.Context, conv store.Conversation, plan []candidate, user, ans store.Message, history []store.Message, summary *store.Summary, opts SendOptions) <-chan Event {
+// start answers the last message of history on a new goroutine; x is (or
+// will be) the stored question and answer.
+func (e *Engine) start(ctx context.Context, conv store.Conversation, plan []candidate, x *exchange, history []store.Message, summary *store.Summary, opts SendOptions) <-chan Event {
+	ctx, cancel := context.WithCancel(ctx)
 	system := opts.System
 	if system == "" {
 		system = conv.SystemPrompt
 	}
-	j := job{conv: conv, user: user, ans: ans, history: history, summary: summary, system: system, plan: plan,
+	j := job{conv: conv, x: x, cancel: cancel, history: history, summary: summary, system: system, plan: plan,
 		req:  Request{Model: plan[0].model, Temperature: opts.Temperature, MaxTokens: opts.MaxTokens},
 		lane: LaneInteractive, idle: opts.IdleTimeout, noCache: opts.NoCache}
 	if opts.Background {
@@ -43,6 +45,11 @@ func (e *Engine) start(ctx context.Context, conv store.Conversation, plan []cand
 		j.idle = e.idle
 	}
 	out := make(chan Event, 64)
+	go func() {
+		if x.wait() != nil {
+			cancel() // Send failed: the job stops, storing nothing
+		}
+	}()
 	go e.answer(ctx, j, out)
 	return out
 }
@@ -75,7 +82,7 @@ func (e *Engine) Regenerate(ctx context.Context, conversationID string, opts Sen
 		return nil, err
 	}
 	opts.NoCache = true
-	return e.start(ctx, conv, plan, msgs[u], ans, msgs[:u+1], snap.Summary, opts), nil
+	return e.start(ctx, conv, plan, stored(msgs[u], ans), msgs[:u+1], snap.Summary, opts), nil
 }
 
 // ContinuePrompt is the instruction sent (not stored) after an unfinished
@@ -122,13 +129,14 @@ func (e *Engine) Continue(ctx context.Context, conversationID string, seq uint64
 		history = append(history, ans, store.Message{Role: store.RoleUser, Content: ContinuePrompt, State: store.StateDone})
 	}
 	opts.NoCache = true
-	return e.start(ctx, conv, plan, msgs[u], ans, history, snap.Summary, opts), nil
+	return e.start(ctx, conv, plan, stored(msgs[u], ans), history, snap.Summary, opts), nil
 }
 
 // answer compresses the history, answers from the cache when it can, else
 // runs the request upstream; it records the request in the usage ledger and
 // caches a complete answer. It owns out and closes it.
 func (e *Engine) answer(ctx context.Context, j job, out chan<- Event) {
+	defer j.cancel()
 	primary := j.plan[0]
 	hp := e.compress(ctx, j, out)
 	j.req.Messages, j.req.Model = hp.Messages, primary.model
@@ -160,7 +168,7 @@ func (e *Engine) answer(ctx context.Context, j job, out chan<- Event) {
 	closed := false
 	finish := func(ev Event) {
 		if !closed {
-			if ev != nil {
+			if ev != nil && !j.x.failed() {
 				out <- ev
 			}
 			close(out)
@@ -172,7 +180,7 @@ func (e *Engine) answer(ctx context.Context, j job, out chan<- Event) {
 
 	// Watch the answer go by: what it says is cached, billed and shared.
 	mid := make(chan Event, cap(out))
-	go e.run(runCtx, j.plan, j.req, j.user, j.ans, j.lane, j.idle, mid)
+	go e.run(runCtx, j.plan, j.req, j.x, j.lane, j.idle, mid)
 	var (
 		served     *Started
 		text, rsn  strings.Builder
@@ -246,13 +254,20 @@ loop:
 			c := *ch
 			f.publish(func(f *flight) { f.chunks = append(f.chunks, c) })
 		}
-		if !left {
+		if !left && !j.x.failed() { // a failed Send has no reader
 			if isFinal(ev) {
 				pending = ev // sent once the ledger and the cache are written
 			} else {
 				out <- ev
 			}
 		}
+	}
+	if j.x.wait() != nil {
+		// Send could not store the question: nothing is kept or billed.
+		if f != nil {
+			e.land(key, f, j.x.err)
+		}
+		return
 	}
 	if left && served != nil {
 		// The stored answer is what this caller had when it stopped,
@@ -374,7 +389,10 @@ func (e *Engine) usageStats(provider string) map[string][]byte {
 // streamed to the caller after a Cached event. Nothing goes upstream.
 func (e *Engine) replay(ctx context.Context, j job, hit store.CacheEntry, start time.Time, out chan<- Event) {
 	defer close(out)
-	ans := j.ans
+	if j.x.wait() != nil {
+		return
+	}
+	ans := j.x.ans
 	ans.Provider, ans.Model, ans.Content, ans.Reasoning, ans.Finish, ans.State = hit.Provider, hit.Model, hit.Content, hit.Reasoning, hit.Finish, store.StateDone
 	ans.PromptTokens, ans.OutputTokens = hit.PromptTokens, hit.CompletionTokens
 	if err := e.st.PutMessage(ans); err != nil {
@@ -382,7 +400,7 @@ func (e *Engine) replay(ctx context.Context, j job, hit store.CacheEntry, start 
 		return
 	}
 	e.emit(ctx, out, Cached{})
-	e.emit(ctx, out, Started{ConversationID: j.conv.ID, UserSeq: j.user.Seq, AssistantSeq: ans.Seq, Provider: hit.Provider, Model: hit.Model})
+	e.emit(ctx, out, Started{ConversationID: j.conv.ID, UserSeq: j.x.user.Seq, AssistantSeq: ans.Seq, Provider: hit.Provider, Model: hit.Model})
 	s := newReplayStream(hit)
 	var usage *Usage
 	for s.Next() {

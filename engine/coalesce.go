@@ -155,13 +155,16 @@ func (e *Engine) follow(ctx context.Context, j job, f *flight, out chan<- Event)
 	served, err := f.waitStart(ctx, func(ev Event) { e.emit(ctx, out, ev) })
 	if err != nil {
 		f.leave()
+		if j.x.wait() != nil {
+			return // Send could not store the question: no one reads
+		}
 		if ctx.Err() != nil {
-			e.dropUnstarted(j.ans)
+			e.dropUnstarted(j.x.ans)
 			out <- Stopped{}
 			return
 		}
 		sentence := UserMessage(err)
-		ans := j.ans
+		ans := j.x.ans
 		ans.State, ans.Error = store.StateFailed, sentence
 		if serr := e.st.PutMessage(ans); serr != nil {
 			sentence += " " + store.UserMessage(serr)
@@ -178,7 +181,10 @@ func (e *Engine) follow(ctx context.Context, j job, f *flight, out chan<- Event)
 	c.model = served.Model
 	s := &flightStream{f: f, ctx: ctx}
 	defer s.Close()
-	e.stream(ctx, s, c, nil, j.req, j.user, j.ans, e.now(), 0, j.idle, out, nil, false)
+	if j.x.wait() != nil {
+		return
+	}
+	e.stream(ctx, s, c, nil, j.req, j.x, e.now(), 0, j.idle, out, nil, false)
 }
 
 // flightFor returns the flight for key: joined (leader false) when one is in

@@ -66,6 +66,10 @@ func newCountCache(max int) *countCache {
 
 // count returns the tokens of m's text for model, framing included.
 func (c *countCache) count(model string, m store.Message) int {
+	if m.Seq == 0 { // not stored (yet): no key to remember it by
+		n, _ := tokens.Count(model, m.Content)
+		return n + tokens.PerMessage
+	}
 	enc, exact := tokens.EncodingFor(model)
 	key := m.ConversationID + "-" + strconv.FormatUint(m.Seq, 10) + "/" + enc + "/" + strconv.FormatBool(exact) + "/" + strconv.Itoa(len(m.Content))
 	c.mu.Lock()

@@ -2,7 +2,14 @@ package engine
 
 import (
 	"context"
+	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
+	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	"deskchat/store"
 )
@@ -140,4 +147,62 @@ func TestContinueStoppedBeforeItStartsKeepsTheText(t *testing.T) {
 func isStopped(ev Event) bool {
 	_, ok := ev.(Stopped)
 	return ok
+}
+
+// Send stores the question while the job already runs; when that commit
+// fails, Send returns the store's sentence, the upstream request (if it got
+// that far) is cancelled, and nothing is stored or billed.
+func TestSendWhoseQuestionCannotBeStoredStopsTheJob(t *testing.T) {
+	srv, hangup := blockingServer(t, "never shown")
+	st := openStore(t)
+	e := New(st, Options{})
+	conv := newConversation(t, st)
+	arrived := make(chan struct{})
+	e.beforeSave = func() {
+		// The job runs: wait until its request reaches the provider, then
+		// make the commit fail.
+		select {
+		case <-arrived:
+		case <-time.After(5 * time.Second):
+			t.Error("the request did not go out while the question was being stored")
+		}
+		if err := st.DeleteConversation(conv); err != nil {
+			t.Error(err)
+		}
+	}
+	wrapped := httptestProxy(t, srv.URL, arrived)
+	events, err := e.Send(context.Background(), conv, "q", SendOptions{Endpoint: endpoint(wrapped)})
+	if err == nil || events != nil {
+		t.Fatalf("Send: %v, %v; want an error and no channel", events, err)
+	}
+	if s := UserMessage(err); !strings.Contains(s, "no longer exists") {
+		t.Errorf("sentence %q", s)
+	}
+	select {
+	case <-hangup:
+	case <-time.After(5 * time.Second):
+		t.Fatal("the upstream request was not cancelled")
+	}
+	if recs, _ := st.Usage(time.Time{}, time.Now().Add(time.Hour)); len(recs) != 0 {
+		t.Errorf("billed: %+v", recs)
+	}
+	if convs, _ := st.Conversations(); len(convs) != 0 {
+		t.Errorf("stored: %+v", convs)
+	}
+}
+
+// httptestProxy forwards to target and closes arrived when the first
+// request comes in.
+func httptestProxy(t *testing.T, target string, arrived chan struct{}) string {
+	t.Helper()
+	var once sync.Once
+	u, _ := url.Parse(target)
+	p := httputil.NewSingleHostReverseProxy(u)
+	p.FlushInterval = -1
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		once.Do(func() { close(arrived) })
+		p.ServeHTTP(w, r)
+	}))
+	t.Cleanup(srv.Close)
+	return srv.URL
 }

@@ -61,6 +61,7 @@ type Engine struct {
 
 	afterFlush func(store.Message) // test hook: called after each flush of streamed text
 	onJoin     func()              // test hook: a request joined an identical one in flight
+	beforeSave func()              // test hook: Send has started the job and is about to store the question
 	// timer starts a timer; tests replace it to record waits without waiting.
 	timer  func(time.Duration) (<-chan time.Time, func() bool)
 	jitter func() float64
@@ -153,27 +154,27 @@ func (e *Engine) Send(ctx context.Context, conversationID, text string, opts Sen
 			c.Title = TitleFrom(text)
 		}
 	}
+	update(&conv)
+	// The question goes out while it is stored (see exchange): the job
+	// starts with it unsaved (Seq 0) and waits for the commit before it
+	// shows or stores anything; if the commit fails, it is cancelled.
+	history := append(snap.Messages, store.Message{ConversationID: conv.ID, Role: store.RoleUser, Content: text, State: store.StateDone})
+	x := newExchange()
+	events := e.start(ctx, conv, plan, x, history, snap.Summary, opts)
+	if e.beforeSave != nil {
+		e.beforeSave()
+	}
 	// The answer exists (empty, streaming) from the same commit: it shows
 	// while queued and is recovered as interrupted after a crash.
 	user, ans, err := e.st.AppendExchange(
 		store.Message{ConversationID: conv.ID, Role: store.RoleUser, Content: text, State: store.StateDone},
 		store.Message{ConversationID: conv.ID, Role: store.RoleAssistant, Provider: cfg.Name, Model: model, State: store.StateStreaming},
 		update)
+	x.resolve(user, ans, err)
 	if err != nil {
 		return nil, err
 	}
-	update(&conv)
-	history := append(snap.Messages, user)
-	if user.Seq != snap.LastSeq()+1 {
-		// Something else was added since the snapshot: read it again.
-		msgs, err := e.st.Messages(conv.ID)
-		if err != nil {
-			e.st.DeleteMessage(conv.ID, ans.Seq)
-			return nil, err
-		}
-		history = upTo(msgs, user.Seq)
-	}
-	return e.start(ctx, conv, plan, user, ans, history, snap.Summary, opts), nil
+	return events, nil
 }
 
 // upTo returns the messages up to and including seq.

@@ -91,6 +91,7 @@ type result struct {
 func drain(t *testing.T, events <-chan Event) result {
 	t.Helper()
 	var r result
+	var text, reasoning strings.Builder // many deltas of a huge answer: no quadratic +=
 	timeout := time.After(20 * time.Second)
 	for {
 		select {
@@ -99,6 +100,7 @@ func drain(t *testing.T, events <-chan Event) result {
 				if r.final == nil {
 					t.Fatal("event channel closed without a final event")
 				}
+				r.text, r.reasoning = text.String(), reasoning.String()
 				return r
 			}
 			r.events++
@@ -106,8 +108,8 @@ func drain(t *testing.T, events <-chan Event) result {
 			case Started:
 				r.started = &ev
 			case Delta:
-				r.text += ev.Text
-				r.reasoning += ev.Reasoning
+				text.WriteString(ev.Text)
+				reasoning.WriteString(ev.Reasoning)
 			case UsageEvent:
 				u := ev.Usage
 				r.usage = &u

@@ -30,7 +30,7 @@ type activityReporter interface {
 // it. It tries the plan's providers in order: each waits for a queue slot
 // and its rate limits, and is retried before its first token; a provider
 // that still fails, or whose breaker is open, hands over to the next.
-func (e *Engine) run(ctx context.Context, plan []candidate, req Request, user, ans store.Message, lane Lane, idle time.Duration, out chan<- Event) {
+func (e *Engine) run(ctx context.Context, plan []candidate, req Request, x *exchange, lane Lane, idle time.Duration, out chan<- Event) {
 	defer close(out)
 	start := e.now()
 	tokens := estimateTokens(req)
@@ -73,7 +73,9 @@ func (e *Engine) run(ctx context.Context, plan []candidate, req Request, user, a
 			rel()
 		}
 		if ctx.Err() != nil {
-			e.dropUnstarted(ans)
+			if x.wait() == nil {
+				e.dropUnstarted(x.ans)
+			}
 			out <- Stopped{}
 			return
 		}
@@ -87,6 +89,11 @@ func (e *Engine) run(ctx context.Context, plan []candidate, req Request, user, a
 	}
 
 	if stream == nil {
+		if err := x.wait(); err != nil {
+			out <- Failed{Sentence: store.UserMessage(err), Err: err}
+			return
+		}
+		ans := x.ans
 		sentence := failures[0].Sentence
 		if len(failures) > 1 {
 			last := failures[len(failures)-1]
@@ -110,7 +117,7 @@ func (e *Engine) run(ctx context.Context, plan []candidate, req Request, user, a
 		})
 	}
 	defer done()
-	e.stream(ctx, stream, served, g, req, user, ans, start, retries, idle, out, done, true)
+	e.stream(ctx, stream, served, g, req, x, start, retries, idle, out, done, true)
 }
 
 // dropUnstarted ends an answer stopped before any provider answered: a new
@@ -139,7 +146,13 @@ func (settleEvent) event() {}
 // upstreamDone (when not nil) once it reads the stream no more. With settle,
 // the answer's last write is left to the receiver of out: the final event
 // comes wrapped in a settleEvent with the message to store.
-func (e *Engine) stream(ctx context.Context, stream Stream, served candidate, g *gate, req Request, user store.Message, ans store.Message, start time.Time, retries int, idle time.Duration, out chan<- Event, upstreamDone func(), settle bool) {
+func (e *Engine) stream(ctx context.Context, stream Stream, served candidate, g *gate, req Request, x *exchange, start time.Time, retries int, idle time.Duration, out chan<- Event, upstreamDone func(), settle bool) {
+	if err := x.wait(); err != nil {
+		// Send could not store the question (and cancels the job).
+		out <- Failed{Sentence: store.UserMessage(err), Err: err}
+		return
+	}
+	user, ans := x.user, x.ans
 	// ans is stored already (empty, streaming): its first flush records
 	// who serves it.
 	ans.Provider, ans.Model, ans.State = served.cfg.Name, served.model, store.StateStreaming

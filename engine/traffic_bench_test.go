@@ -175,6 +175,9 @@ func BenchmarkConcurrencyHeld(b *testing.B) {
 		b.Fatal(err)
 	}
 	defer st.Close()
+	if os.Getenv("BENCH_NOSYNC") != "" {
+		st.DB().NoSync = true
+	}
 	if err := st.PutProvider(store.Provider{Name: "local", Kind: store.KindCompatible, BaseURL: srv.URL, Model: "m",
 		MaxConcurrent: limit, MaxQueued: requests}); err != nil {
 		b.Fatal(err)

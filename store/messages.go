@@ -141,12 +141,18 @@ func appendMessages(tx *bolt.Tx, now time.Time, update []func(*Conversation), ou
 				return err
 			}
 		}
+		if err := indexMessage(tx, m); err != nil {
+			return err
+		}
 		out[i] = m
 	}
 	for _, u := range update {
 		u(&c)
 	}
 	c.ID, c.UpdatedAt = convID, now
+	if err := indexTitle(tx, c); err != nil {
+		return err
+	}
 	return putJSON(tx.Bucket(bucketConversations), []byte(c.ID), c)
 }
 
@@ -165,6 +171,9 @@ func putMessage(tx *bolt.Tx, m Message) error {
 		return fmt.Errorf("message %s: %w", m.ID(), ErrNotFound)
 	}
 	if err := putJSON(b, seqKey(m.Seq), m); err != nil {
+		return err
+	}
+	if err := indexMessage(tx, m); err != nil {
 		return err
 	}
 	if m.State != StateStreaming {
@@ -248,6 +257,9 @@ func (s *Store) DeleteMessage(conversationID string, seq uint64) error {
 		if err := b.Delete(seqKey(seq)); err != nil {
 			return err
 		}
+		if err := unindexMessage(tx, conversationID, seq); err != nil {
+			return err
+		}
 		return tx.Bucket(bucketOpenStreams).Delete(openStreamKey(conversationID, seq))
 	})
 	return wrap("delete message", err)
@@ -300,6 +312,9 @@ func (s *Store) recoverStreaming() error {
 					if m.State == StateStreaming {
 						m.State = StateInterrupted
 						if err := putJSON(b, seqKey(seq), m); err != nil {
+							return err
+						}
+						if err := indexMessage(tx, m); err != nil {
 							return err
 						}
 					}

@@ -18,6 +18,7 @@ type migration struct {
 // migrations in the order they apply. Append only; never reorder or rename.
 var migrations = []migration{
 	{name: "0001_initial", up: func(tx *bolt.Tx) error { return nil }},
+	{name: "0002_search_index", up: buildSearchIndex},
 }
 
 // SchemaVersion is the schema version a fully migrated store has.

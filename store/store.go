@@ -103,7 +103,7 @@ func Open(dir string) (*Store, error) {
 		return nil, &Error{Op: "open", Msg: fmt.Sprintf("Cannot create the data folder %s.", dir), Err: err}
 	}
 	path := filepath.Join(dir, FileName)
-	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: LockTimeout})
+	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: LockTimeout, FreelistType: bolt.FreelistMapType})
 	if err != nil {
 		if errors.Is(err, bolterrors.ErrTimeout) {
 			return nil, &Error{Op: "open", Msg: fmt.Sprintf("The history file %s is in use by another deskchat. Close that window (or wait for the other command to finish) and try again.", path), Err: ErrLocked}
@@ -129,11 +129,16 @@ func Open(dir string) (*Store, error) {
 		db.Close()
 		return nil, err
 	}
+	s.startSearchMerger()
 	return s, nil
 }
 
-// Close closes the database file.
-func (s *Store) Close() error { return s.db.Close() }
+// Close stops the search index's background merge and closes the database
+// file.
+func (s *Store) Close() error {
+	s.stopSearchMerger()
+	return s.db.Close()
+}
 
 // Path returns the database file path.
 func (s *Store) Path() string { return s.path }
@@ -144,7 +149,8 @@ func (s *Store) DB() *bolt.DB { return s.db }
 func (s *Store) initialize() error {
 	err := s.db.Update(func(tx *bolt.Tx) error {
 		for _, b := range [][]byte{bucketMeta, bucketConversations, bucketMessages, bucketOpenStreams, bucketProviders, bucketSettings, bucketStats,
-			bucketCache, bucketCacheUsed, bucketUsage, bucketSummaries} {
+			bucketCache, bucketCacheUsed, bucketUsage, bucketSummaries,
+			bucketSearchDocs, bucketSearchRefs, bucketSearchRecent, bucketSearchPostings, bucketSearchDead, bucketSearchMeta} {
 			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
 				return err
 			}

@@ -240,7 +240,11 @@ func TestMigrationsAreRecordedInOrder(t *testing.T) {
 		names, version, _ = s.Migrations()
 		s.Close()
 	}
-	if ran != 1 || version != 2 || strings.Join(names, ",") != "0001_initial,0002_test" {
+	var want []string // the real migrations, then the test's
+	for _, m := range migrations {
+		want = append(want, m.name)
+	}
+	if ran != 1 || version != len(want) || strings.Join(names, ",") != strings.Join(want, ",") || want[len(want)-1] != "0002_test" {
 		t.Fatalf("ran %d times; names %v version %d", ran, names, version)
 	}
 }

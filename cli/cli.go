@@ -50,6 +50,7 @@ const usageText = `Usage:
   deskchat ask [flags] [PROMPT...]               ask; prompt from args, else stdin
   deskchat list [--json]                         conversations, newest first
   deskchat show ID [--json]                      one conversation's messages
+  deskchat search QUERY [--json] [--limit N] [--by newest|relevance]   messages and titles that match
   deskchat providers list [--json]
   deskchat providers add NAME --kind openai|azure|compatible --base-url URL --model M [--key-env VAR]
   deskchat providers remove NAME
@@ -58,6 +59,8 @@ const usageText = `Usage:
   deskchat cache stats [--json] | clear          the response cache
   deskchat stats [--json]                        per provider: requests, retries, errors, time to first token, tokens
   deskchat prices [list | set MODEL IN OUT | remove MODEL]   your prices, $ per million tokens
+  deskchat export [--format md|json|html] [--conversation ID]... [--out PATH]   default: all, json, stdout
+  deskchat import [--from auto|chatgpt|claude|deskchat] FILE   a deskchat, ChatGPT or Claude export
 Every command takes --data-dir DIR (else $DESKCHAT_DATA_DIR, else ~/.local/share/deskchat).
 Run "deskchat COMMAND --help" for a command's flags.
 `
@@ -119,6 +122,9 @@ func Main(args []string, env Env) int {
 		"cache":     cmdCache,
 		"prices":    cmdPrices,
 		"stats":     cmdStats,
+		"export":    cmdExport,
+		"import":    cmdImport,
+		"search":    cmdSearch,
 	}
 	run, ok := cmds[rest[0]]
 	if !ok {

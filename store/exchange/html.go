@@ -1,0 +1,151 @@
+package exchange
+
+import (
+	"html"
+	"strings"
+	"time"
+
+	"deskchat/store"
+)
+
+// htmlDoc writes one self-contained page: inline CSS, light and dark
+// following the system (prefers-color-scheme), no scripts, nothing fetched.
+// Every piece of text from the store (titles, messages, models, ids) goes
+// through html.EscapeString, so a message holding <script> shows it as
+// text. Markdown is not rendered; line breaks are kept (white-space:
+// pre-wrap) and fenced code blocks become <pre><code>.
+type htmlDoc struct {
+	o     *out
+	at    time.Time
+	count int
+}
+
+// htmlStyle contains no '>' so that tests can tell markup from text simply.
+const htmlStyle = `:root{color-scheme:light dark;--bg:#ffffff;--fg:#1f2328;--muted:#59636e;--line:#d1d9e0;--user:#eef6ff;--answer:#f6f8fa;--code:#f0f2f4;--err:#cf222e;--link:#0969da}
+@media (prefers-color-scheme: dark){:root{--bg:#0d1117;--fg:#e6edf3;--muted:#9198a1;--line:#3d444d;--user:#0f2a44;--answer:#161b22;--code:#010409;--err:#ff7b72;--link:#4493f8}}
+*{box-sizing:border-box}
+body{margin:0 auto;max-width:54rem;padding:2rem 1.25rem 4rem;background:var(--bg);color:var(--fg);font:16px/1.55 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif}
+a{color:var(--link)}
+h1{font-size:1.6rem;margin:0 0 .25rem}
+h2{font-size:1.3rem;margin:2.5rem 0 .25rem;padding-top:1rem;border-top:1px solid var(--line)}
+.meta,.head{color:var(--muted);font-size:.85rem}
+nav ul{padding-left:1.25rem}
+.msg{margin:1rem 0;padding:.75rem 1rem;border:1px solid var(--line);border-radius:.6rem;background:var(--answer)}
+.msg.user{background:var(--user)}
+.msg.superseded{opacity:.6}
+.head{margin-bottom:.4rem}
+.role{font-weight:600;color:var(--fg)}
+.text{white-space:pre-wrap;overflow-wrap:anywhere}
+pre{margin:.5rem 0;padding:.75rem;background:var(--code);border:1px solid var(--line);border-radius:.4rem;overflow-x:auto;white-space:pre}
+code,pre{font:.88em/1.45 ui-monospace,SFMono-Regular,Menlo,Consolas,monospace}
+details{margin:.5rem 0;color:var(--muted)}
+details pre{white-space:pre-wrap}
+.error{color:var(--err)}
+@media print{.msg{break-inside:avoid}}
+`
+
+const htmlTime = "2006-01-02 15:04 UTC"
+
+func esc(s string) string { return html.EscapeString(s) }
+
+func (h *htmlDoc) stamp(t time.Time) string {
+	t = t.UTC()
+	return `<time datetime="` + t.Format(time.RFC3339) + `">` + t.Format(htmlTime) + `</time>`
+}
+
+func (h *htmlDoc) begin(list []store.Conversation) {
+	page := "deskchat export"
+	if len(list) == 1 {
+		page = title(list[0])
+	}
+	h.o.WriteString("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n")
+	h.o.WriteString("<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n")
+	h.o.WriteString("<meta name=\"generator\" content=\"deskchat\">\n")
+	h.o.WriteString("<title>" + esc(page) + "</title>\n<style>\n" + htmlStyle + "</style>\n</head>\n<body>\n")
+	h.o.WriteString("<header>\n<h1>" + esc(page) + "</h1>\n<p class=\"meta\">" + plural(len(list), "conversation", "conversations") +
+		", exported from deskchat on " + h.stamp(h.at) + "</p>\n")
+	if len(list) > 1 {
+		h.o.WriteString("<nav>\n<ul>\n")
+		for _, c := range list {
+			h.o.WriteString(`<li><a href="#c-` + esc(c.ID) + `">` + esc(title(c)) + "</a></li>\n")
+		}
+		h.o.WriteString("</ul>\n</nav>\n")
+	}
+	h.o.WriteString("</header>\n")
+}
+
+func (h *htmlDoc) conversation(d store.Dump) {
+	c := d.Conversation
+	h.count++
+	h.o.WriteString(`<article id="c-` + esc(c.ID) + "\">\n<h2>" + esc(title(c)) + "</h2>\n")
+	h.o.WriteString(`<p class="meta">` + plural(len(d.Messages), "message", "messages") + " · started " + h.stamp(c.CreatedAt) +
+		" · last updated " + h.stamp(c.UpdatedAt))
+	if model := oneLine(strings.Trim(c.Provider+" · "+c.Model, " ·")); model != "" {
+		h.o.WriteString(" · " + esc(model))
+	}
+	h.o.WriteString("</p>\n")
+	if c.SystemPrompt != "" {
+		h.o.WriteString("<details><summary>System prompt</summary><pre>" + esc(c.SystemPrompt) + "</pre></details>\n")
+	}
+	for _, m := range d.Messages {
+		class := "msg " + roleClass(m.Role)
+		if m.Superseded {
+			class += " superseded"
+		}
+		h.o.WriteString(`<section class="` + class + "\">\n<div class=\"head\"><span class=\"role\">" + esc(roleName(m.Role)) + "</span>")
+		if model := oneLine(m.Model); model != "" {
+			h.o.WriteString(" · " + esc(model))
+		}
+		h.o.WriteString(" · " + h.stamp(m.CreatedAt))
+		if m.State != "" && m.State != store.StateDone {
+			h.o.WriteString(" · " + esc(string(m.State)))
+		}
+		if m.Superseded {
+			h.o.WriteString(" · superseded")
+		}
+		if m.Pinned {
+			h.o.WriteString(" · pinned")
+		}
+		h.o.WriteString("</div>\n")
+		if m.Reasoning != "" {
+			h.o.WriteString("<details><summary>Reasoning</summary><pre>" + esc(m.Reasoning) + "</pre></details>\n")
+		}
+		for _, s := range segments(newlines.Replace(m.Content)) {
+			if s.code {
+				h.o.WriteString("<pre><code")
+				if lang, _, _ := strings.Cut(s.info, " "); lang != "" {
+					h.o.WriteString(` class="language-` + esc(lang) + `"`)
+				}
+				h.o.WriteString(">" + esc(s.text) + "</code></pre>\n")
+				continue
+			}
+			if t := strings.Trim(s.text, "\n"); t != "" {
+				h.o.WriteString(`<div class="text">` + esc(t) + "</div>\n")
+			}
+		}
+		if m.Error != "" {
+			h.o.WriteString(`<p class="error">` + esc(m.Error) + "</p>\n")
+		}
+		h.o.WriteString("</section>\n")
+	}
+	h.o.WriteString("</article>\n")
+}
+
+// roleClass is the CSS class of a role: one of a fixed few, never text from
+// the file.
+func roleClass(r store.Role) string {
+	switch r {
+	case store.RoleUser:
+		return "user"
+	case store.RoleSystem:
+		return "system"
+	}
+	return "assistant"
+}
+
+func (h *htmlDoc) end() {
+	if h.count == 0 {
+		h.o.WriteString("<p class=\"meta\">No conversations.</p>\n")
+	}
+	h.o.WriteString("</body>\n</html>\n")
+}

@@ -1,0 +1,466 @@
+package exchange
+
+import (
+	"errors"
+	"fmt"
+	"io"
+)
+
+// The import's first pass. It reads the whole file once, at several hundred
+// MB/s and in a fixed 64 KB of memory, to check that it is well-formed JSON
+// before anything is stored (a truncated download imports nothing), and to
+// learn its shape: which format, how many conversations, which of them are
+// too large to decode in memory. encoding/json's Decoder would buffer each
+// conversation whole just to skip it, and its Token API is several times
+// slower, so this is a small scanner of its own; a fuzz test holds it to
+// json.Valid.
+
+// maxDepth bounds nesting. Real exports nest about ten levels; a file
+// nested deeper is refused as damaged, before the decoder (whose own limit
+// is 10,000) ever sees it.
+const maxDepth = 512
+
+// maxKeys bounds the keys remembered for detection.
+const maxKeys = 64
+
+// maxCapture bounds the bytes of a string or number kept by the scanner.
+const maxCapture = 64
+
+// Token kinds.
+const (
+	tokEOF    byte = 0
+	tokString byte = '"'
+	tokNumber byte = '0'
+	tokWord   byte = 't' // true, false, null
+)
+
+// shape is what the first pass learns about a file.
+type shape struct {
+	top       byte     // kind of the top-level value: '[', '{', or another token kind
+	keys      []string // keys of a top-level object, in order
+	format    string   // a top-level "format" string
+	version   string   // a top-level "version" number, as written
+	listKind  byte     // kind of a top-level "conversations" value
+	first     []string // keys of the list's first element
+	firstKind byte     // kind of the list's first element
+	elems     int      // elements in the list of conversations
+	// big holds the index and size of the elements larger than the limit.
+	big  map[int]int64
+	size int64 // bytes read
+}
+
+// syntaxError is a place where the file stops being JSON.
+type syntaxError struct {
+	Line int   // 1-based
+	Off  int64 // byte offset
+	Msg  string
+}
+
+func (e *syntaxError) Error() string {
+	return fmt.Sprintf("line %d (byte %d): %s", e.Line, e.Off, e.Msg)
+}
+
+type scanner struct {
+	r        io.Reader
+	buf      []byte
+	pos, end int
+	off      int64 // offset of buf[0] in the stream
+	line     int
+	eof      bool
+	rerr     error
+	progress func(read int64)
+	val      []byte // the current string's or number's first bytes
+}
+
+func (s *scanner) offset() int64 { return s.off + int64(s.pos) }
+
+func (s *scanner) errorf(format string, a ...any) error {
+	return &syntaxError{Line: s.line + 1, Off: s.offset(), Msg: fmt.Sprintf(format, a...)}
+}
+
+// fill reads the next chunk; false at the end of the input or on an error.
+func (s *scanner) fill() bool {
+	if s.eof || s.rerr != nil {
+		return false
+	}
+	s.off += int64(s.end)
+	s.pos, s.end = 0, 0
+	for tries := 0; s.end == 0; tries++ {
+		n, err := s.r.Read(s.buf)
+		s.end = n
+		if err == io.EOF {
+			s.eof = true
+			break
+		}
+		if err != nil {
+			s.rerr = err
+			break
+		}
+		if tries > 100 {
+			s.rerr = io.ErrNoProgress
+			break
+		}
+	}
+	if s.off == 0 && s.end >= 3 && s.buf[0] == 0xEF && s.buf[1] == 0xBB && s.buf[2] == 0xBF {
+		s.pos = 3 // a UTF-8 byte order mark, as some Windows tools write
+	}
+	if s.progress != nil {
+		s.progress(s.off + int64(s.end))
+	}
+	return s.end > s.pos
+}
+
+// ended is the error for input that stops where more is needed.
+func (s *scanner) ended(what string) error {
+	if s.rerr != nil {
+		return s.rerr
+	}
+	return s.errorf("the file ends in the middle of %s", what)
+}
+
+func (s *scanner) keep(b []byte) {
+	if room := maxCapture + 1 - len(s.val); room > 0 {
+		s.val = append(s.val, b[:min(room, len(b))]...)
+	}
+}
+
+// next returns the next token's kind and starting offset; tokEOF at the
+// end of the input.
+func (s *scanner) next() (byte, int64, error) {
+	for {
+		if s.pos == s.end && !s.fill() {
+			if s.rerr != nil {
+				return 0, 0, s.rerr
+			}
+			return tokEOF, s.offset(), nil
+		}
+		c := s.buf[s.pos]
+		if c == '\n' {
+			s.line++
+		} else if c != ' ' && c != '\t' && c != '\r' {
+			break
+		}
+		s.pos++
+	}
+	start := s.offset()
+	c := s.buf[s.pos]
+	switch {
+	case c == '{' || c == '}' || c == '[' || c == ']' || c == ':' || c == ',':
+		s.pos++
+		return c, start, nil
+	case c == '"':
+		s.pos++
+		return tokString, start, s.str()
+	case c == '-' || (c >= '0' && c <= '9'):
+		return tokNumber, start, s.number()
+	case c == 't':
+		return tokWord, start, s.word("true")
+	case c == 'f':
+		return tokWord, start, s.word("false")
+	case c == 'n':
+		return tokWord, start, s.word("null")
+	}
+	if c < 0x20 || c >= 0x7f {
+		return 0, start, s.errorf("unexpected byte 0x%02x", c)
+	}
+	return 0, start, s.errorf("unexpected character %q", c)
+}
+
+func (s *scanner) str() error {
+	s.val = s.val[:0]
+	for {
+		if s.pos == s.end && !s.fill() {
+			return s.ended("a string")
+		}
+		chunk := s.buf[s.pos:s.end]
+		i := 0
+		for i < len(chunk) && chunk[i] != '"' && chunk[i] != '\\' && chunk[i] >= 0x20 {
+			i++
+		}
+		s.keep(chunk[:i])
+		s.pos += i
+		if i == len(chunk) {
+			continue
+		}
+		c := chunk[i]
+		if c < 0x20 {
+			return s.errorf("a control character (0x%02x) inside a string", c)
+		}
+		s.pos++
+		if c == '"' {
+			return nil
+		}
+		e, ok := s.byte()
+		if !ok {
+			return s.ended("a string")
+		}
+		switch e {
+		case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
+			s.keep([]byte{'\\', e})
+		case 'u':
+			for range 4 {
+				h, ok := s.byte()
+				if !ok {
+					return s.ended("a string")
+				}
+				if !isHex(h) {
+					return s.errorf("a bad \\u escape inside a string")
+				}
+			}
+			s.keep([]byte(`\u`))
+		default:
+			return s.errorf("a bad escape \\%c inside a string", e)
+		}
+	}
+}
+
+func isHex(c byte) bool { return c >= '0' && c <= '9' || c >= 'a' && c <= 'f' || c >= 'A' && c <= 'F' }
+
+// byte reads one byte.
+func (s *scanner) byte() (byte, bool) {
+	if s.pos == s.end && !s.fill() {
+		return 0, false
+	}
+	c := s.buf[s.pos]
+	s.pos++
+	return c, true
+}
+
+// peek returns the next byte without reading it; false at the end.
+func (s *scanner) peek() (byte, bool) {
+	if s.pos == s.end && !s.fill() {
+		return 0, false
+	}
+	return s.buf[s.pos], true
+}
+
+func (s *scanner) digits() int {
+	n := 0
+	for {
+		c, ok := s.peek()
+		if !ok || c < '0' || c > '9' {
+			return n
+		}
+		s.keep([]byte{c})
+		s.pos++
+		n++
+	}
+}
+
+func (s *scanner) number() error {
+	s.val = s.val[:0]
+	if c, _ := s.peek(); c == '-' {
+		s.keep([]byte{c})
+		s.pos++
+	}
+	c, ok := s.peek()
+	switch {
+	case !ok && s.rerr != nil:
+		return s.rerr
+	case !ok || c < '0' || c > '9':
+		return s.errorf("a number without digits")
+	case c == '0':
+		s.keep([]byte{c})
+		s.pos++
+	default:
+		s.digits()
+	}
+	if c, ok := s.peek(); ok && c == '.' {
+		s.keep([]byte{c})
+		s.pos++
+		if s.digits() == 0 {
+			return s.errorf("a number without digits after its decimal point")
+		}
+	}
+	if c, ok := s.peek(); ok && (c == 'e' || c == 'E') {
+		s.keep([]byte{c})
+		s.pos++
+		if c, ok := s.peek(); ok && (c == '+' || c == '-') {
+			s.keep([]byte{c})
+			s.pos++
+		}
+		if s.digits() == 0 {
+			return s.errorf("a number without digits in its exponent")
+		}
+	}
+	if s.rerr != nil {
+		return s.rerr
+	}
+	return nil
+}
+
+func (s *scanner) word(w string) error {
+	for i := 0; i < len(w); i++ {
+		c, ok := s.byte()
+		if !ok {
+			return s.ended("a value")
+		}
+		if c != w[i] {
+			return s.errorf("unexpected characters (expected %q)", w)
+		}
+	}
+	return nil
+}
+
+// Parser states.
+const (
+	stValue      = iota // a value must come
+	stValueOrEnd        // after '[': a value or ']'
+	stKeyOrEnd          // after '{': a key or '}'
+	stKey               // after ',' in an object
+	stColon
+	stCommaOrEnd
+	stDone // the top-level value is complete
+)
+
+var (
+	errTooDeep = errors.New("nested too deeply")
+	errEmpty   = errors.New("the file is empty")
+)
+
+// scanShape reads r to its end and returns its shape, or the first reason
+// it is not well-formed JSON (a *syntaxError) or a read error. Elements of
+// the list of conversations larger than limit bytes are noted in big.
+// progress, when set, is called after each chunk read with the bytes read
+// so far.
+func scanShape(r io.Reader, limit int64, progress func(int64)) (shape, error) {
+	s := &scanner{r: r, buf: make([]byte, 64<<10), progress: progress, val: make([]byte, 0, maxCapture+8)}
+	sh := shape{big: map[int]int64{}}
+	var (
+		st        = stValue
+		stack     = make([]byte, 0, 16) // '{' or '['
+		elemDepth = -1                  // depth of the list of conversations
+		elemStart int64
+		lastKey   string // the last key of the top-level object
+	)
+	done := func() { // a value just ended at depth len(stack)
+		if len(stack) == elemDepth {
+			if size := s.offset() - elemStart; size > limit {
+				sh.big[sh.elems] = size
+			}
+			sh.elems++
+		}
+		if len(stack) == 0 {
+			st = stDone
+		} else {
+			st = stCommaOrEnd
+		}
+	}
+	for {
+		tok, start, err := s.next()
+		if err != nil {
+			return sh, err
+		}
+		if st == stDone {
+			if tok != tokEOF {
+				return sh, &syntaxError{Line: s.line + 1, Off: start, Msg: "more data after the end of the export"}
+			}
+			sh.size = s.offset()
+			return sh, nil
+		}
+		if tok == tokEOF {
+			if st == stValue && len(stack) == 0 {
+				return sh, errEmpty
+			}
+			return sh, s.ended("the export")
+		}
+		switch st {
+		case stKeyOrEnd, stKey:
+			if tok == '}' && st == stKeyOrEnd {
+				stack = stack[:len(stack)-1]
+				done()
+				continue
+			}
+			if tok != tokString {
+				return sh, &syntaxError{Line: s.line + 1, Off: start, Msg: "expected a name in quotes"}
+			}
+			key := string(s.val)
+			if len(s.val) > maxCapture {
+				key = ""
+			}
+			if len(stack) == 1 {
+				lastKey = key
+				if len(sh.keys) < maxKeys {
+					sh.keys = append(sh.keys, key)
+				}
+			} else if len(stack) == elemDepth+1 && sh.elems == 0 && len(sh.first) < maxKeys {
+				sh.first = append(sh.first, key)
+			}
+			st = stColon
+		case stColon:
+			if tok != ':' {
+				return sh, &syntaxError{Line: s.line + 1, Off: start, Msg: "expected ':' after a name"}
+			}
+			st = stValue
+		case stCommaOrEnd:
+			top := stack[len(stack)-1]
+			switch {
+			case tok == ',' && top == '{':
+				st = stKey
+			case tok == ',':
+				st = stValue
+			case tok == '}' && top == '{', tok == ']' && top == '[':
+				stack = stack[:len(stack)-1]
+				done()
+			default:
+				want := "]"
+				if top == '{' {
+					want = "}"
+				}
+				return sh, &syntaxError{Line: s.line + 1, Off: start, Msg: "expected ',' or '" + want + "'"}
+			}
+		case stValue, stValueOrEnd:
+			if tok == ']' && st == stValueOrEnd {
+				stack = stack[:len(stack)-1]
+				done()
+				continue
+			}
+			depth := len(stack)
+			if depth == elemDepth {
+				elemStart = start
+				if sh.elems == 0 {
+					sh.firstKind = tok
+				}
+			}
+			if depth == 0 {
+				sh.top = tok
+			}
+			if depth == 1 && sh.top == '{' {
+				switch lastKey {
+				case "format":
+					if tok == tokString {
+						sh.format = string(s.val)
+					}
+				case "version":
+					if tok == tokNumber {
+						sh.version = string(s.val)
+					}
+				case "conversations":
+					sh.listKind = tok
+					if tok == '[' {
+						elemDepth = 2
+					}
+				}
+			}
+			switch tok {
+			case '{', '[':
+				if depth >= maxDepth {
+					return sh, &syntaxError{Line: s.line + 1, Off: start, Msg: fmt.Sprintf("%v (more than %d levels)", errTooDeep, maxDepth)}
+				}
+				if depth == 0 && tok == '[' {
+					elemDepth = 1
+				}
+				stack = append(stack, tok)
+				if tok == '{' {
+					st = stKeyOrEnd
+				} else {
+					st = stValueOrEnd
+				}
+			case tokString, tokNumber, tokWord:
+				done()
+			default:
+				return sh, &syntaxError{Line: s.line + 1, Off: start, Msg: fmt.Sprintf("unexpected '%c'", tok)}
+			}
+		}
+	}
+}

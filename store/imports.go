@@ -1,0 +1,244 @@
+package store
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+
+	bolt "go.etcd.io/bbolt"
+)
+
+// bucketImports remembers where imported conversations came from, so that
+// importing the same file twice adds nothing the second time. It is created
+// by the first import (CreateBucketIfNotExists), not at Open.
+var bucketImports = []byte("imports") // "source:<format>:<id>" → conversation id
+
+// maxIDLen bounds a kept conversation id (ours are 12 hex digits).
+const maxIDLen = 64
+
+// Dump is everything stored about one conversation: what an export writes
+// and an import reads back.
+type Dump struct {
+	Conversation Conversation
+	Summary      *Summary // nil when the conversation has none
+	Messages     []Message
+}
+
+// Dump returns the conversation id with its summary and all its messages,
+// read in one transaction, or an error wrapping ErrNotFound.
+func (s *Store) Dump(id string) (Dump, error) {
+	var d Dump
+	err := s.db.View(func(tx *bolt.Tx) (err error) {
+		if d.Conversation, err = getConversation(tx, id); err != nil {
+			return err
+		}
+		if v := tx.Bucket(bucketSummaries).Get([]byte(id)); v != nil {
+			d.Summary = new(Summary)
+			if err := json.Unmarshal(v, d.Summary); err != nil {
+				return err
+			}
+		}
+		b := tx.Bucket(bucketMessages).Bucket([]byte(id))
+		if b == nil {
+			return nil
+		}
+		d.Messages = make([]Message, 0, b.Stats().KeyN)
+		return b.ForEach(func(_, v []byte) error {
+			var m Message
+			if err := json.Unmarshal(v, &m); err != nil {
+				return err
+			}
+			d.Messages = append(d.Messages, m)
+			return nil
+		})
+	})
+	if err != nil {
+		return Dump{}, wrap("read conversation", err)
+	}
+	return d, nil
+}
+
+// Import is one conversation for ImportConversations.
+type Import struct {
+	// Source names the conversation in the file it comes from, as
+	// "<format>:<id>" (e.g. "chatgpt:6f1c…"). A conversation whose source was
+	// imported before, and still exists, is not imported again. Empty: no
+	// such check.
+	Source string
+	// Dump is what to store. Conversation.ID is kept when set (a deskchat
+	// export), else a new id is made. Message sequences are kept when set
+	// (they must increase), else messages are numbered from 1. Timestamps,
+	// states and every other field are stored as given, except that a
+	// message still StateStreaming becomes StateInterrupted: nothing streams
+	// into an imported conversation.
+	Dump
+}
+
+// ImportResult says what became of one Import.
+type ImportResult struct {
+	ID      string // the conversation's id in the store
+	Existed bool   // it had been imported before (or has the same id): nothing was written
+}
+
+// Check reports why im cannot be stored, or nil. Its error reads as the
+// reason a conversation was skipped ("message 3 has the unknown role …").
+func (im Import) Check() error {
+	if id := im.Conversation.ID; id != "" && !validID(id) {
+		return fmt.Errorf("its id %q is not a deskchat id (letters, digits, - and _, at most %d)", truncate(id, 80), maxIDLen)
+	}
+	if len(im.Source) > bolt.MaxKeySize-len("source:") {
+		return errors.New("its id in the file is too long")
+	}
+	numbered := len(im.Messages) > 0 && im.Messages[0].Seq != 0
+	var last uint64
+	for i, m := range im.Messages {
+		switch m.Role {
+		case RoleSystem, RoleUser, RoleAssistant:
+		default:
+			return fmt.Errorf("message %d has the unknown role %q", i+1, truncate(string(m.Role), 40))
+		}
+		switch m.State {
+		case "", StateStreaming, StateDone, StateStopped, StateFailed, StateInterrupted:
+		default:
+			return fmt.Errorf("message %d has the unknown state %q", i+1, truncate(string(m.State), 40))
+		}
+		if numbered != (m.Seq != 0) || (numbered && m.Seq <= last) {
+			return fmt.Errorf("message %d is out of order (its number %d follows %d)", i+1, m.Seq, last)
+		}
+		last = m.Seq
+	}
+	return nil
+}
+
+func validID(id string) bool {
+	if id == "" || len(id) > maxIDLen {
+		return false
+	}
+	for _, r := range id {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-' || r == '_') {
+			return false
+		}
+	}
+	return true
+}
+
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n] + "…"
+}
+
+// ImportConversations stores convs in one transaction and returns what
+// became of each, in order. Each is checked (Import.Check) first; one that
+// fails makes the whole call fail and store nothing, so callers check
+// beforehand and leave the bad ones out.
+func (s *Store) ImportConversations(convs []Import) ([]ImportResult, error) {
+	for i := range convs {
+		if err := convs[i].Check(); err != nil {
+			return nil, &Error{Op: "import", Msg: "A conversation could not be imported: " + err.Error() + ".", Err: err}
+		}
+	}
+	var out []ImportResult
+	err := s.write(func(tx *bolt.Tx) error {
+		out = out[:0] // write may run fn again
+		imports, err := tx.CreateBucketIfNotExists(bucketImports)
+		if err != nil {
+			return err
+		}
+		for _, im := range convs {
+			r, err := importConversation(tx, imports, im)
+			if err != nil {
+				return err
+			}
+			out = append(out, r)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, wrap("import", err)
+	}
+	return out, nil
+}
+
+// importConversation stores one checked Import in tx. It only reads im.
+func importConversation(tx *bolt.Tx, imports *bolt.Bucket, im Import) (ImportResult, error) {
+	convs := tx.Bucket(bucketConversations)
+	var source []byte
+	if im.Source != "" {
+		source = []byte("source:" + im.Source)
+		if id := imports.Get(source); id != nil && convs.Get(id) != nil {
+			return ImportResult{ID: string(id), Existed: true}, nil
+		}
+	}
+	c := im.Conversation
+	if c.ID == "" {
+		for c.ID = newID(); convs.Get([]byte(c.ID)) != nil; c.ID = newID() {
+		}
+	} else if convs.Get([]byte(c.ID)) != nil {
+		// The same conversation, e.g. exported from this very store.
+		if source != nil {
+			if err := imports.Put(source, []byte(c.ID)); err != nil {
+				return ImportResult{}, err
+			}
+		}
+		return ImportResult{ID: c.ID, Existed: true}, nil
+	}
+	id := []byte(c.ID)
+	c.V = recordVersion
+
+	all := tx.Bucket(bucketMessages)
+	if all.Bucket(id) != nil { // left without its conversation record
+		if err := all.DeleteBucket(id); err != nil {
+			return ImportResult{}, err
+		}
+	}
+	b, err := all.CreateBucket(id)
+	if err != nil {
+		return ImportResult{}, err
+	}
+	b.FillPercent = 1.0 // keys arrive in order
+
+	if err := putJSON(convs, id, c); err != nil {
+		return ImportResult{}, err
+	}
+	if err := indexTitle(tx, c); err != nil {
+		return ImportResult{}, err
+	}
+	var seq uint64
+	for i, m := range im.Messages {
+		m.V, m.ConversationID = recordVersion, c.ID
+		if m.Seq == 0 {
+			m.Seq = uint64(i + 1)
+		}
+		switch m.State {
+		case "":
+			m.State = StateDone
+		case StateStreaming:
+			m.State = StateInterrupted
+		}
+		if err := putJSON(b, seqKey(m.Seq), m); err != nil {
+			return ImportResult{}, err
+		}
+		if err := indexMessage(tx, m); err != nil {
+			return ImportResult{}, err
+		}
+		seq = m.Seq
+	}
+	if err := b.SetSequence(seq); err != nil { // the next AppendMessage follows on
+		return ImportResult{}, err
+	}
+	if im.Summary != nil {
+		sum := *im.Summary
+		sum.V, sum.ConversationID = recordVersion, c.ID
+		if err := putJSON(tx.Bucket(bucketSummaries), id, sum); err != nil {
+			return ImportResult{}, err
+		}
+	}
+	if source != nil {
+		if err := imports.Put(source, id); err != nil {
+			return ImportResult{}, err
+		}
+	}
+	return ImportResult{ID: c.ID}, nil
+}

@@ -1,0 +1,184 @@
+package store
+
+import (
+	"errors"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+)
+
+func importedDump(id string, seqs ...uint64) Dump {
+	at := time.Date(2024, 5, 1, 17, 37, 11, 150442000, time.UTC)
+	d := Dump{Conversation: Conversation{ID: id, Title: "imported " + id, Provider: "p", Model: "m", SystemPrompt: "be brief",
+		CompressionOff: true, CreatedAt: at, UpdatedAt: at.Add(time.Hour)}}
+	for i, seq := range seqs {
+		role := RoleUser
+		if i%2 == 1 {
+			role = RoleAssistant
+		}
+		d.Messages = append(d.Messages, Message{Seq: seq, Role: role, Content: "text " + string(rune('a'+i)), State: StateDone,
+			Model: "m", PromptTokens: 3, OutputTokens: 4, CreatedAt: at.Add(time.Duration(i) * time.Second), UpdatedAt: at.Add(time.Minute)})
+	}
+	return d
+}
+
+func TestImportConversationsKeepsEverythingAndContinuesNumbering(t *testing.T) {
+	s := open(t, t.TempDir())
+	defer s.Close()
+	d := importedDump("abc123", 2, 5, 9)
+	d.Messages[1].Pinned, d.Messages[2].Superseded = true, true
+	d.Messages[2].State = StateStreaming // nothing streams into an import
+	d.Summary = &Summary{Through: 5, Text: "so far", Model: "m", Tokens: 7, UpdatedAt: d.Conversation.UpdatedAt}
+
+	res, err := s.ImportConversations([]Import{{Source: "deskchat:abc123", Dump: d}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res) != 1 || res[0].ID != "abc123" || res[0].Existed {
+		t.Fatalf("results %+v", res)
+	}
+	got, err := s.Dump("abc123")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := d
+	want.Conversation.V = recordVersion
+	sum := *d.Summary
+	sum.V, sum.ConversationID = recordVersion, "abc123"
+	want.Summary = &sum
+	want.Messages = append([]Message(nil), d.Messages...)
+	for i := range want.Messages {
+		want.Messages[i].V, want.Messages[i].ConversationID = recordVersion, "abc123"
+	}
+	want.Messages[2].State = StateInterrupted
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("dump after import:\n got %+v\nwant %+v", got, want)
+	}
+
+	m, err := s.AppendMessage(Message{ConversationID: "abc123", Role: RoleUser, Content: "more"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.Seq != 10 {
+		t.Errorf("next message after imported seq 9 got seq %d", m.Seq)
+	}
+}
+
+func TestImportConversationsIsIdempotentBySource(t *testing.T) {
+	s := open(t, t.TempDir())
+	defer s.Close()
+	fresh := importedDump("", 0, 0, 0)
+	res, err := s.ImportConversations([]Import{{Source: "chatgpt:x1", Dump: fresh}, {Source: "chatgpt:x1", Dump: fresh}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res[0].Existed || !res[1].Existed || res[0].ID != res[1].ID || len(res[0].ID) != 12 {
+		t.Fatalf("same source twice in one batch: %+v", res)
+	}
+	msgs, err := s.Messages(res[0].ID)
+	if err != nil || len(msgs) != 3 || msgs[0].Seq != 1 || msgs[2].Seq != 3 {
+		t.Fatalf("numbered messages: %+v %v", msgs, err)
+	}
+
+	again, err := s.ImportConversations([]Import{{Source: "chatgpt:x1", Dump: fresh}})
+	if err != nil || !again[0].Existed || again[0].ID != res[0].ID {
+		t.Fatalf("second import: %+v %v", again, err)
+	}
+
+	// Deleted since: importing it again brings it back.
+	if err := s.DeleteConversation(res[0].ID); err != nil {
+		t.Fatal(err)
+	}
+	back, err := s.ImportConversations([]Import{{Source: "chatgpt:x1", Dump: fresh}})
+	if err != nil || back[0].Existed || back[0].ID == res[0].ID {
+		t.Fatalf("import after delete: %+v %v", back, err)
+	}
+
+	// A kept id that is already in the store is the same conversation.
+	own, err := s.CreateConversation(Conversation{Title: "mine"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	dup := importedDump(own.ID, 1)
+	r, err := s.ImportConversations([]Import{{Source: "deskchat:" + own.ID, Dump: dup}})
+	if err != nil || !r[0].Existed {
+		t.Fatalf("kept id already present: %+v %v", r, err)
+	}
+	if c, _ := s.Conversation(own.ID); c.Title != "mine" {
+		t.Errorf("existing conversation overwritten: %+v", c)
+	}
+	convs, _ := s.Conversations()
+	if len(convs) != 2 {
+		t.Errorf("%d conversations, want 2", len(convs))
+	}
+}
+
+func TestImportCheck(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		im   Import
+		want string // "" = valid
+	}{
+		{"fresh", Import{Dump: importedDump("", 0, 0)}, ""},
+		{"kept", Import{Dump: importedDump("a-B_9", 1, 3)}, ""},
+		{"bad id", Import{Dump: importedDump("a/b", 1)}, "not a deskchat id"},
+		{"long id", Import{Dump: importedDump(strings.Repeat("a", 65), 1)}, "not a deskchat id"},
+		{"nul id", Import{Dump: importedDump("a\x00b", 1)}, "not a deskchat id"},
+		{"seq order", Import{Dump: importedDump("a", 2, 2)}, "out of order"},
+		{"seq mixed", Import{Dump: importedDump("a", 1, 0)}, "out of order"},
+		{"seq mixed other way", Import{Dump: importedDump("a", 0, 1)}, "out of order"},
+		{"role", Import{Dump: func() Dump { d := importedDump("a", 1); d.Messages[0].Role = "tool"; return d }()}, `unknown role "tool"`},
+		{"state", Import{Dump: func() Dump { d := importedDump("a", 1); d.Messages[0].State = "odd"; return d }()}, `unknown state "odd"`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			err := tc.im.Check()
+			if (tc.want == "") != (err == nil) || (err != nil && !strings.Contains(err.Error(), tc.want)) {
+				t.Fatalf("Check() = %v, want %q", err, tc.want)
+			}
+		})
+	}
+}
+
+func TestImportConversationsStoresNothingWhenOneIsBad(t *testing.T) {
+	s := open(t, t.TempDir())
+	defer s.Close()
+	bad := importedDump("b", 3, 1)
+	_, err := s.ImportConversations([]Import{{Dump: importedDump("good", 1)}, {Dump: bad}})
+	var se *Error
+	if !errors.As(err, &se) || !strings.Contains(se.Msg, "out of order") {
+		t.Fatalf("err %v", err)
+	}
+	if convs, _ := s.Conversations(); len(convs) != 0 {
+		t.Fatalf("stored %d conversations", len(convs))
+	}
+}
+
+func TestDumpMissingConversation(t *testing.T) {
+	s := open(t, t.TempDir())
+	defer s.Close()
+	if _, err := s.Dump("nope"); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("err %v", err)
+	}
+}
+
+// Imported messages and titles are searchable at once, like written ones.
+func TestImportedConversationsAreSearchable(t *testing.T) {
+	s := open(t, t.TempDir())
+	defer s.Close()
+	d := importedDump("searchme", 1, 2)
+	d.Conversation.Title = "Quarterly zeppelin report"
+	d.Messages[1].Content = "東京都に住んでいます"
+	if _, err := s.ImportConversations([]Import{{Source: "deskchat:searchme", Dump: d}}); err != nil {
+		t.Fatal(err)
+	}
+	for query, want := range map[string]string{"zeppelin": "", "京都": "searchme-2"} {
+		res, err := s.Search(query, SearchOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(res) != 1 || res[0].ConversationID != "searchme" || res[0].MessageID != want {
+			t.Errorf("search %q: %+v", query, res)
+		}
+	}
+}

@@ -13,7 +13,7 @@ BUILD_PKGS := gcc libc6-dev pkg-config libgl1-mesa-dev libx11-dev libxcursor-dev
 	libxrandr-dev libxinerama-dev libxi-dev libxxf86vm-dev
 TEST_PKGS := xvfb xauth imagemagick xdotool x11-utils libgl1-mesa-dri
 
-.PHONY: all deps-build deps-test e2e-deps build run test vet smoke bench icon clean
+.PHONY: all deps-build deps-test e2e-deps build run test vet smoke bench fuzz stress icon clean
 
 all: build
 
@@ -53,6 +53,19 @@ smoke: build
 
 bench:
 	bash scripts/bench.sh
+
+# Every fuzz target for FUZZTIME each (make test runs their seed corpora).
+FUZZTIME ?= 30s
+FUZZ_TARGETS := FuzzImportChatGPT FuzzImportClaude FuzzImportDeskchat FuzzExportHTML FuzzExportMarkdown FuzzScan
+fuzz:
+	for f in $(FUZZ_TARGETS); do \
+		$(GO) test -run '^$$' -fuzz "^$$f\$$" -fuzztime $(FUZZTIME) ./store/exchange || exit 1; \
+	done
+
+# The crash test at length: deskchat killed with SIGKILL mid-answer 500 times
+# (make test does it 50 times).
+stress:
+	DESKCHAT_CRASH_ITERATIONS=500 $(GO) test -count=1 -timeout 60m -v -run . ./internal/crashtest/
 
 # Regenerate assets/icon.png (checked in; only needed when the design changes).
 icon:

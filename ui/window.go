@@ -61,6 +61,15 @@ type chatView struct {
 	col    *fyne.Container
 	scroll *container.Scroll
 	live   *liveAnswer // the answer streaming now, if any
+	// loading: the stored messages are being read; nothing may be sent
+	// until they are shown (they would race the new ones).
+	loading bool
+}
+
+func newChatView(id string) *chatView {
+	cv := &chatView{id: id, col: container.NewVBox()}
+	cv.scroll = container.NewVScroll(container.NewPadded(cv.col))
+	return cv
 }
 
 func (cv *chatView) add(v *messageView, onPin func(*messageView, bool)) {
@@ -234,10 +243,12 @@ func (w *window) show(id string) {
 	}
 	cv := w.chats[id]
 	if cv == nil {
-		cv = &chatView{id: id, col: container.NewVBox()}
-		cv.scroll = container.NewVScroll(container.NewPadded(cv.col))
+		cv = newChatView(id)
+		cv.loading = true
 		w.chats[id] = cv
 		run(w.b, func() ([]store.Message, error) { return w.st.Messages(id) }, func(msgs []store.Message, err error) {
+			cv.loading = false
+			w.updateSendButton()
 			if err != nil {
 				w.showError("Could not read this conversation", err)
 				return
@@ -312,7 +323,10 @@ func (w *window) updateSendButton() {
 }
 
 func (w *window) newConversation() {
-	w.createConversation(func(c store.Conversation) { w.loadConversations(c.ID) })
+	w.createConversation(func(c store.Conversation) {
+		w.chats[c.ID] = newChatView(c.ID) // new: nothing to read
+		w.loadConversations(c.ID)
+	})
 }
 
 // createConversation stores a new, empty conversation, then calls then.
@@ -352,14 +366,15 @@ func (w *window) send(text string) {
 		w.createConversation(func(c store.Conversation) {
 			w.convs = append([]store.Conversation{c}, w.convs...)
 			w.list.Refresh()
+			w.chats[c.ID] = newChatView(c.ID) // new: nothing to read
 			w.show(c.ID)
 			w.send(text)
 		})
 		return
 	}
 	cv := w.chats[w.selected]
-	if cv == nil || cv.live != nil {
-		return // an answer is streaming here: the button is Stop
+	if cv == nil || cv.live != nil || cv.loading {
+		return // an answer is streaming here (the button is Stop), or the chat is not shown yet
 	}
 	opts := w.sendOptions()
 	user := newMessageView(store.Message{Role: store.RoleUser, Content: text, State: store.StateDone})
@@ -386,7 +401,7 @@ func (w *window) sendOptions() engine.SendOptions {
 // replaces stays, marked as replaced.
 func (w *window) regenerate() {
 	cv := w.chats[w.selected]
-	if cv == nil || cv.live != nil {
+	if cv == nil || cv.live != nil || cv.loading {
 		return
 	}
 	var old *messageView
@@ -429,7 +444,7 @@ func (w *window) ask(cv *chatView, user *messageView, pending string, opts engin
 // arrives is appended to its text.
 func (w *window) continueAnswer(v *messageView) {
 	cv := w.chats[w.selected]
-	if cv == nil || cv.live != nil || v.seq == 0 {
+	if cv == nil || cv.live != nil || cv.loading || v.seq == 0 {
 		return
 	}
 	prev := v.state

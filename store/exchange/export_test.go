@@ -478,17 +478,28 @@ func TestExportFileIsAtomic(t *testing.T) {
 			t.Fatal(err)
 		}
 		t.Cleanup(func() { os.Chmod(ro, 0o700) })
-		if f, err := os.CreateTemp(ro, "probe"); err == nil { // root ignores modes
+		if f, err := os.CreateTemp(ro, "probe"); err == nil {
+			// Root ignores modes; sysfs refuses new files to everyone.
 			f.Close()
 			os.Remove(f.Name())
-			t.Skip("this user can write in a read-only folder (root)")
+			ro = "/sys"
+			if f, err := os.CreateTemp(ro, "probe"); err == nil {
+				f.Close()
+				os.Remove(f.Name())
+				t.Skip("no folder here refuses this user")
+			}
 		}
-		_, err := exportFile(ctx, st, filepath.Join(ro, "x.md"), ExportOptions{Format: Markdown}, nil)
-		if want := "Cannot write in the folder " + ro + ": permission denied; nothing was exported."; store.UserMessage(err) != want {
-			t.Fatalf("err %v: %q", err, store.UserMessage(err))
+		name := "deskchat-export-test.md"
+		_, err := exportFile(ctx, st, filepath.Join(ro, name), ExportOptions{Format: Markdown}, nil)
+		msg := store.UserMessage(err)
+		if !strings.HasPrefix(msg, "Cannot write in the folder "+ro+": ") || !strings.HasSuffix(msg, "; nothing was exported.") {
+			t.Fatalf("err %v: %q", err, msg)
 		}
-		if entries, _ := os.ReadDir(ro); len(entries) != 0 {
-			t.Fatalf("left behind %v", entries)
+		if ro != "/sys" && !strings.Contains(msg, "permission denied") {
+			t.Errorf("sentence %q does not say why", msg)
+		}
+		if left, _ := filepath.Glob(filepath.Join(ro, "*"+name+"*")); len(left) != 0 {
+			t.Fatalf("left behind %v", left)
 		}
 	})
 }

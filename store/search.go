@@ -365,18 +365,20 @@ type tokenCount struct {
 // countTokens returns the distinct tokens of f, sorted, with their counts,
 // and the number of tokens in all.
 func countTokens(f string) ([]tokenCount, int) {
-	var all []string
-	eachToken(f, func(t string) { all = append(all, t) })
-	slices.Sort(all)
-	var out []tokenCount
-	for _, t := range all {
-		if n := len(out); n > 0 && out[n-1].tok == t {
-			out[n-1].tf++
-			continue
-		}
-		out = append(out, tokenCount{t, 1})
+	// Counted in a map, then only the distinct tokens sorted: this runs in
+	// the write transaction of every finished answer.
+	counts := make(map[string]int, len(f)/8)
+	n := 0
+	eachToken(f, func(t string) {
+		counts[t]++
+		n++
+	})
+	out := make([]tokenCount, 0, len(counts))
+	for t, tf := range counts {
+		out = append(out, tokenCount{t, tf})
 	}
-	return out, len(all)
+	slices.SortFunc(out, func(a, b tokenCount) int { return strings.Compare(a.tok, b.tok) })
+	return out, n
 }
 
 // ---------------------------------------------------------------------------

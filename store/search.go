@@ -75,6 +75,12 @@ const DefaultSearchLimit = 50
 const (
 	searchMergeThreshold = 2048 // recent docs that start a background merge
 	searchMergeBatch     = 8192 // most recent docs merged per transaction
+	// A merge holds the write lock for tens of milliseconds: it waits for
+	// the store's writes to pause this long (streaming answers flush every
+	// 150 ms and have promised to lose at most 250 ms in a crash), unless
+	// searchMergeForce docs are waiting.
+	searchMergeQuiet = time.Second
+	searchMergeForce = 16 * searchMergeThreshold
 	maxTokenLen          = 40   // bytes; longer words are indexed by their first 40
 	maxBlockBytes        = 1000 // encoded postings per block
 	snippetRunes         = 160
@@ -599,7 +605,7 @@ func indexDoc(tx *bolt.Tx, kind byte, convID string, seq uint64, created time.Ti
 	}
 	if m := mergerOf(tx.DB()); m != nil {
 		pending := counter - getU64(tx.Bucket(bucketSearchMeta), keySearchMerged)
-		if t := uint64(m.threshold.Load()); pending >= t && (pending-t)%256 == 0 {
+		if t := uint64(m.threshold.Load()); pending >= t && (pending-t)%256 == 0 || pending == m.force {
 			tx.OnCommit(m.kick)
 		}
 	}
@@ -972,6 +978,9 @@ func cmpOp(a, b postOp) int {
 type merger struct {
 	threshold atomic.Int64
 	batch     int
+	quiet     time.Duration // merge once no write happened for this long,
+	force     uint64        // or at once when this many docs wait
+	lastWrite *atomic.Int64 // the store's last write (UnixNano)
 	kickc     chan struct{}
 	stop      chan struct{}
 	done      chan struct{}
@@ -1003,7 +1012,8 @@ func (m *merger) kick() {
 
 // startSearchMerger starts s's merger; stopSearchMerger stops it.
 func (s *Store) startSearchMerger() {
-	m := &merger{batch: searchMergeBatch, kickc: make(chan struct{}, 1), stop: make(chan struct{}), done: make(chan struct{})}
+	m := &merger{batch: searchMergeBatch, quiet: searchMergeQuiet, force: searchMergeForce, lastWrite: &s.lastWrite,
+		kickc: make(chan struct{}, 1), stop: make(chan struct{}), done: make(chan struct{})}
 	m.threshold.Store(searchMergeThreshold)
 	if configureMerger != nil {
 		configureMerger(m)
@@ -1028,6 +1038,34 @@ func (s *Store) stopSearchMerger() {
 	}
 }
 
+// waitQuiet waits until the store's writes have paused for m.quiet, or
+// m.force docs wait to be merged. It returns false when the merger stops.
+func (m *merger) waitQuiet(db *bolt.DB) bool {
+	for {
+		idle := time.Since(time.Unix(0, m.lastWrite.Load()))
+		if idle >= m.quiet {
+			return true
+		}
+		var pending uint64
+		_ = db.View(func(tx *bolt.Tx) error {
+			pending = tx.Bucket(bucketSearchRecent).Sequence() - getU64(tx.Bucket(bucketSearchMeta), keySearchMerged)
+			return nil
+		})
+		if pending >= m.force {
+			return true
+		}
+		t := time.NewTimer(m.quiet - idle)
+		select {
+		case <-m.stop:
+			t.Stop()
+			return false
+		case <-m.kickc: // more docs wait: look again
+			t.Stop()
+		case <-t.C:
+		}
+	}
+}
+
 func (m *merger) run(db *bolt.DB) {
 	defer close(m.done)
 	for {
@@ -1035,6 +1073,9 @@ func (m *merger) run(db *bolt.DB) {
 		case <-m.stop:
 			return
 		case <-m.kickc:
+		}
+		if !m.waitQuiet(db) {
+			return
 		}
 		for more := true; more; {
 			select {

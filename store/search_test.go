@@ -1020,3 +1020,47 @@ func TestContinuedAnswerIsReindexedWhenItEnds(t *testing.T) {
 		}
 	}
 }
+
+// A merge holds the write lock for tens of milliseconds, so the merger
+// waits while writes go on (a streaming answer flushes every 150 ms), and
+// merges once they pause, or at once when too many docs wait.
+func TestTheMergerWaitsForWritesToPause(t *testing.T) {
+	merged := make(chan bool, 16)
+	var m *merger
+	withMerger(t, func(mm *merger) {
+		mm.threshold.Store(4)
+		mm.quiet = time.Hour // writes never pause long enough in this test
+		mm.force = 12
+		mm.merged = merged
+		m = mm
+	})
+	s := open(t, t.TempDir())
+	defer s.Close()
+	c, _ := s.CreateConversation(Conversation{})
+	add := func(n int) {
+		for i := 0; i < n; i++ {
+			if _, err := s.AppendMessage(Message{ConversationID: c.ID, Role: RoleUser, Content: fmt.Sprintf("busy word%d", i)}); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	add(8) // past the threshold, below force: kicked, but writes are recent
+	m.kick()
+	select {
+	case <-merged:
+		t.Fatal("merged while writes were going on")
+	default:
+	}
+	if st := indexState(t, s); st.recent < 8 {
+		t.Fatalf("recent %d before force", st.recent)
+	}
+	add(8) // past force: merges although writes go on
+	select {
+	case <-merged:
+	case <-time.After(time.Minute): // a guard, not a wait
+		t.Fatal("no merge past the force limit")
+	}
+	if res, _ := s.Search("word3", SearchOptions{}); len(res) != 2 {
+		t.Fatalf("search after a forced merge: %d results", len(res))
+	}
+}

@@ -57,6 +57,9 @@ type Store struct {
 	path    string
 	now     func() time.Time
 	writers atomic.Int32 // write transactions wanted or running
+	// lastWrite is when the last write ended (UnixNano): the search
+	// index's merger waits for the writes to pause.
+	lastWrite atomic.Int64
 }
 
 // maxBatchDelay bounds how long a write waits to share its commit (one
@@ -69,6 +72,7 @@ const maxBatchDelay = 2 * time.Millisecond
 // fn may run more than once (Batch retries a batch's survivors alone when
 // one of them fails), so it must only depend on the transaction.
 func (s *Store) write(fn func(*bolt.Tx) error) error {
+	defer s.lastWrite.Store(time.Now().UnixNano())
 	defer s.writers.Add(-1)
 	if s.writers.Add(1) > 1 {
 		return s.db.Batch(fn)

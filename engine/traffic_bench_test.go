@@ -61,6 +61,7 @@ func BenchmarkEngineAddedLatency(b *testing.B) {
 		st.DB().NoSync = true
 	}
 	e := New(st, Options{})
+	tokens.Preload() // New loads the encodings on a goroutine; not this figure's cost
 	cfg := openai.DefaultConfig("")
 	cfg.BaseURL = srv.URL
 	raw := openai.NewClientWithConfig(cfg)

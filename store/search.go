@@ -81,11 +81,11 @@ const (
 	// searchMergeForce docs are waiting.
 	searchMergeQuiet = time.Second
 	searchMergeForce = 16 * searchMergeThreshold
-	maxTokenLen          = 40   // bytes; longer words are indexed by their first 40
-	maxBlockBytes        = 1000 // encoded postings per block
-	snippetRunes         = 160
-	maxVerify            = 20000 // candidates checked against their text, at most, per search
-	maxRangesPerTerm     = 64
+	maxTokenLen      = 40   // bytes; longer words are indexed by their first 40
+	maxBlockBytes    = 1000 // encoded postings per block
+	snippetRunes     = 160
+	maxVerify        = 20000 // candidates checked against their text, at most, per search
+	maxRangesPerTerm = 64
 )
 
 // searchIndexOff disables indexing: benchmarks set it to measure writes

@@ -106,20 +106,9 @@ func TestContinueRefusesWhatIsNotAnUnfinishedLastAnswer(t *testing.T) {
 
 // Stopped before any provider answered, a continued answer keeps its text.
 func TestContinueStoppedBeforeItStartsKeepsTheText(t *testing.T) {
-	srv, hangup := blockingServer(t, "first")
 	st := openStore(t)
-	putProvider(t, st, store.Provider{Name: "one", BaseURL: srv.URL, Model: "m", MaxConcurrent: 1})
 	e := New(st, Options{})
-	ctx1, cancel1 := context.WithCancel(context.Background())
-	ev1, err := e.Send(ctx1, newConversation(t, st), "a", SendOptions{Provider: "one"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	for ev := range ev1 { // holds the only slot
-		if _, ok := ev.(Delta); ok {
-			break
-		}
-	}
+	holdOnlySlot(t, st, e)
 	conv, seq := unfinished(t, st, store.StateInterrupted, "half")
 	ctx2, cancel2 := context.WithCancel(context.Background())
 	ev2, err := e.Continue(ctx2, conv, seq, SendOptions{Provider: "one"})
@@ -139,9 +128,6 @@ func TestContinueStoppedBeforeItStartsKeepsTheText(t *testing.T) {
 	if m, err := st.Message(conv, seq); err != nil || m.Content != "half" || m.State != store.StateStopped {
 		t.Fatalf("after stop: %+v, %v", m, err)
 	}
-	cancel1()
-	<-hangup
-	drain(t, ev1)
 }
 
 func isStopped(ev Event) bool {

@@ -32,22 +32,39 @@ func putProvider(t *testing.T, st *store.Store, p store.Provider) {
 	}
 }
 
-func TestQueuedEventsThroughSend(t *testing.T) {
+// holdOnlySlot stores provider "one" (model m1, one stream at a time) at a
+// server that sends a word and then holds the stream, and starts an answer
+// that takes the slot. release ends that answer and waits until it is done.
+func holdOnlySlot(t *testing.T, st *store.Store, e *Engine) (release func()) {
+	t.Helper()
 	srv, hangup := blockingServer(t, "first")
-	st := openStore(t)
-	putProvider(t, st, store.Provider{Name: "one", BaseURL: srv.URL, MaxConcurrent: 1})
-	e := New(st, Options{})
-	ctx1, cancel1 := context.WithCancel(context.Background())
-	defer cancel1()
-	ev1, err := e.Send(ctx1, newConversation(t, st), "a", SendOptions{Provider: "one"})
+	putProvider(t, st, store.Provider{Name: "one", BaseURL: srv.URL, Model: "m1", MaxConcurrent: 1})
+	ctx, cancel := context.WithCancel(context.Background())
+	events, err := e.Send(ctx, newConversation(t, st), "a", SendOptions{Provider: "one"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	for ev := range ev1 { // the first holds the only slot
+	for ev := range events {
 		if _, ok := ev.(Delta); ok {
 			break
 		}
 	}
+	var once sync.Once
+	release = func() {
+		once.Do(func() {
+			cancel()
+			<-hangup
+			drain(t, events)
+		})
+	}
+	t.Cleanup(release)
+	return release
+}
+
+func TestQueuedEventsThroughSend(t *testing.T) {
+	st := openStore(t)
+	e := New(st, Options{})
+	release := holdOnlySlot(t, st, e)
 	conv2 := newConversation(t, st)
 	ctx2, cancel2 := context.WithCancel(context.Background())
 	defer cancel2()
@@ -61,9 +78,7 @@ func TestQueuedEventsThroughSend(t *testing.T) {
 	if m, _ := e.Metrics(); len(m) != 1 || m[0].InFlight != 1 || m[0].Queued != 1 {
 		t.Errorf("metrics while queued: %+v", m)
 	}
-	cancel1() // frees the slot
-	<-hangup
-	drain(t, ev1)
+	release() // frees the slot
 	started := false
 	for ev := range ev2 {
 		if _, ok := ev.(Started); ok {
@@ -724,21 +739,9 @@ func TestLimiterScheduleThroughTheEngine(t *testing.T) {
 // recovered as interrupted after a crash. Stopped before any provider
 // answered, it is removed again.
 func TestAQueuedAnswerIsStoredAndRemovedWhenStoppedBeforeItStarts(t *testing.T) {
-	srv, hangup := blockingServer(t, "first")
 	st := openStore(t)
-	putProvider(t, st, store.Provider{Name: "one", BaseURL: srv.URL, Model: "m1", MaxConcurrent: 1})
 	e := New(st, Options{})
-	ctx1, cancel1 := context.WithCancel(context.Background())
-	defer cancel1()
-	ev1, err := e.Send(ctx1, newConversation(t, st), "a", SendOptions{Provider: "one"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	for ev := range ev1 { // the first holds the only slot
-		if _, ok := ev.(Delta); ok {
-			break
-		}
-	}
+	holdOnlySlot(t, st, e)
 	conv2 := newConversation(t, st)
 	ctx2, cancel2 := context.WithCancel(context.Background())
 	ev2, err := e.Send(ctx2, conv2, "b", SendOptions{Provider: "one"})
@@ -766,7 +769,4 @@ func TestAQueuedAnswerIsStoredAndRemovedWhenStoppedBeforeItStarts(t *testing.T) 
 	if len(msgs) != 1 || msgs[0].Role != store.RoleUser {
 		t.Fatalf("after stopping while queued: %+v; want the question alone", msgs)
 	}
-	cancel1()
-	<-hangup
-	drain(t, ev1)
 }

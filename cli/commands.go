@@ -280,26 +280,7 @@ func cmdShow(c *cmdEnv, args []string) error {
 
 // reorder moves flags before positional arguments so "show ID --json" works
 // like "show --json ID".
-func reorder(args []string) []string {
-	var flags, pos []string
-	for i := 0; i < len(args); i++ {
-		a := args[i]
-		switch {
-		case a == "--":
-			pos = append(pos, args[i+1:]...)
-			i = len(args)
-		case strings.HasPrefix(a, "-"):
-			flags = append(flags, a)
-			if (a == "--data-dir" || a == "-data-dir") && i+1 < len(args) {
-				flags = append(flags, args[i+1])
-				i++
-			}
-		default:
-			pos = append(pos, a)
-		}
-	}
-	return append(flags, pos...)
-}
+func reorder(args []string) []string { return reorderFlags(args, "data-dir") }
 
 type providerJSON struct {
 	Name       string `json:"name"`

@@ -179,16 +179,6 @@ func (e *Engine) Send(ctx context.Context, conversationID, text string, opts Sen
 	return events, nil
 }
 
-// upTo returns the messages up to and including seq.
-func upTo(msgs []store.Message, seq uint64) []store.Message {
-	for i, m := range msgs {
-		if m.Seq > seq {
-			return msgs[:i]
-		}
-	}
-	return msgs
-}
-
 // prepare reads the conversation and plans who answers it: the chosen
 // provider, then its fallback chain.
 func (e *Engine) prepare(conversationID string, opts SendOptions) (store.Snapshot, []candidate, error) {

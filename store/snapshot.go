@@ -32,14 +32,6 @@ func (s Snapshot) Provider(name string) (Provider, error) {
 		Err: fmt.Errorf("provider %q: %w", name, ErrNotFound)}
 }
 
-// LastSeq is the sequence of the conversation's last message (0 if none).
-func (s Snapshot) LastSeq() uint64 {
-	if len(s.Messages) == 0 {
-		return 0
-	}
-	return s.Messages[len(s.Messages)-1].Seq
-}
-
 // Snapshot reads a conversation, its messages and summary, and the
 // providers, in one read transaction.
 func (s *Store) Snapshot(conversationID string) (Snapshot, error) {

@@ -22,7 +22,7 @@ func TestSnapshotReadsWhatARequestNeeds(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if snap.Conversation.Title != "t" || len(snap.Messages) != 2 || snap.Messages[1].Content != "two" || snap.LastSeq() != 2 {
+	if snap.Conversation.Title != "t" || len(snap.Messages) != 2 || snap.Messages[1].Content != "two" || snap.Messages[1].Seq != 2 {
 		t.Fatalf("conversation %+v, messages %+v", snap.Conversation, snap.Messages)
 	}
 	if snap.Summary == nil || snap.Summary.Text != "earlier" {
@@ -43,7 +43,7 @@ func TestSnapshotReadsWhatARequestNeeds(t *testing.T) {
 		t.Fatalf("missing conversation: %v", err)
 	}
 	empty, _ := s.CreateConversation(Conversation{})
-	if snap, err := s.Snapshot(empty.ID); err != nil || snap.Summary != nil || snap.LastSeq() != 0 {
+	if snap, err := s.Snapshot(empty.ID); err != nil || snap.Summary != nil || len(snap.Messages) != 0 {
 		t.Fatalf("empty conversation: %+v, %v", snap, err)
 	}
 }

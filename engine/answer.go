@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"time"
 
 	"deskchat/engine/tokens"
@@ -45,11 +46,7 @@ func (e *Engine) start(ctx context.Context, conv store.Conversation, plan []cand
 		j.idle = e.idle
 	}
 	out := make(chan Event, 64)
-	go func() {
-		if x.wait() != nil {
-			cancel() // Send failed: the job stops, storing nothing
-		}
-	}()
+	x.abort = cancel // Send failed: the job stops, storing nothing
 	go e.answer(ctx, j, out)
 	return out
 }
@@ -154,7 +151,7 @@ func (e *Engine) answer(ctx context.Context, j job, out chan<- Event) {
 
 	// An identical request already in flight answers this one too.
 	var f *flight
-	runCtx, leaderDone := ctx, ctx.Done()
+	runCtx := ctx
 	if key != nil {
 		fl, leader, fctx := e.flightFor(key)
 		if !leader {
@@ -162,26 +159,14 @@ func (e *Engine) answer(ctx context.Context, j job, out chan<- Event) {
 			return
 		}
 		f, runCtx = fl, fctx
-	} else {
-		leaderDone = nil // run stops on ctx itself
 	}
-	closed := false
-	finish := func(ev Event) {
-		if !closed {
-			if ev != nil && !j.x.failed() {
-				out <- ev
-			}
-			close(out)
-			closed = true
-		}
-	}
-	var pending Event
-	defer func() { finish(pending) }()
-
-	// Watch the answer go by: what it says is cached, billed and shared.
-	mid := make(chan Event, cap(out))
-	go e.run(runCtx, j.plan, j.req, j.x, j.lane, j.idle, mid)
+	// The request runs on this goroutine and hands its events to watch,
+	// below; mu serialises watch with the leader's caller leaving.
 	var (
+		mu         sync.Mutex
+		closed     bool
+		ran        bool // run has returned
+		pending    Event
 		served     *Started
 		text, rsn  strings.Builder
 		usage      *Usage
@@ -192,26 +177,40 @@ func (e *Engine) answer(ctx context.Context, j job, out chan<- Event) {
 		cut        store.Message
 		settled    *store.Message // the answer's last state, not yet written
 	)
-loop:
-	for {
-		var ev Event
-		select {
-		case e2, ok := <-mid:
-			if !ok {
-				break loop
+	finish := func(ev Event) { // with mu held
+		if !closed {
+			if ev != nil && !j.x.failed() {
+				out <- ev
 			}
-			ev = e2
-		case <-leaderDone:
-			leaderDone = nil
-			if !f.leave() {
-				continue // no one else reads: the upstream stops, as without sharing
+			close(out)
+			closed = true
+		}
+	}
+	defer func() {
+		mu.Lock()
+		finish(pending)
+		mu.Unlock()
+	}()
+	if f != nil {
+		// The leader's caller may stop while others read the flight.
+		stop := context.AfterFunc(ctx, func() {
+			mu.Lock()
+			defer mu.Unlock()
+			if ran || !f.leave() {
+				return // no one else reads: the upstream stops, as without sharing
 			}
 			// This caller stops at once; the upstream goes on for the others.
 			left = true
 			cut.Content, cut.Reasoning = text.String(), rsn.String()
 			finish(Stopped{})
-			continue
-		}
+		})
+		defer stop()
+	}
+
+	// Watch the answer go by: what it says is cached, billed and shared.
+	watch := func(ev Event) {
+		mu.Lock()
+		defer mu.Unlock()
 		if s, ok := ev.(settleEvent); ok {
 			m := s.ans
 			settled, ev = &m, s.final
@@ -254,14 +253,22 @@ loop:
 			c := *ch
 			f.publish(func(f *flight) { f.chunks = append(f.chunks, c) })
 		}
-		if !left && !j.x.failed() { // a failed Send has no reader
-			if isFinal(ev) {
-				pending = ev // sent once the ledger and the cache are written
-			} else {
-				out <- ev
-			}
+		if left || j.x.failed() { // a failed Send has no reader
+			return
+		}
+		if isFinal(ev) {
+			pending = ev // sent once the ledger and the cache are written
+			return
+		}
+		select {
+		case out <- ev:
+		case <-ctx.Done(): // the caller is leaving: progress no longer matters
 		}
 	}
+	e.run(runCtx, j.plan, j.req, j.x, j.lane, j.idle, watch)
+	mu.Lock()
+	ran = true
+	mu.Unlock()
 	if j.x.wait() != nil {
 		// Send could not store the question: nothing is kept or billed.
 		if f != nil {
@@ -550,13 +557,7 @@ func (e *Engine) complete(ctx context.Context, c candidate, req Request, convID 
 	}
 	defer release()
 	start := e.now()
-	discard := make(chan Event, 16)
-	go func() {
-		for range discard {
-		}
-	}()
-	defer close(discard)
-	s, _, err := e.open(ctx, c.prov, g, req, c.retries(), discard)
+	s, _, err := e.open(ctx, c.prov, g, req, c.retries(), func(Event) {})
 	if err != nil {
 		return "", classify(err, c.cfg.Name, req.Model, c.cfg.BaseURL)
 	}

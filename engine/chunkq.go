@@ -1,10 +1,22 @@
 package engine
 
-import "sync"
+import (
+	"sync"
+	"time"
+)
 
 // maxPending bounds how many chunks the pump may read ahead of the loop
 // that persists and delivers them.
 const maxPending = 1024
+
+// deliverEvery is the shortest time between two batches the loop takes
+// from a stream while chunks keep arriving: a chunk that finds the loop
+// idle is taken at once (the first token is never held back), the chunks
+// of a burst are gathered for up to this long and delivered as one Delta.
+// Each batch wakes the loop, the answer's observer and the caller; a
+// wake-up per chunk cost more than parsing the chunk. The end of a stream
+// is never held back (chunkQueue.end).
+const deliverEvery = time.Millisecond
 
 // chunkQueue hands chunks from the goroutine that reads a stream (the pump)
 // to the loop that persists and delivers them. A fast stream costs a mutex
@@ -19,10 +31,11 @@ type chunkQueue struct {
 	closed bool
 	ready  chan struct{} // holds a token while buf is not empty or the queue is closed
 	space  chan struct{} // holds a token after take emptied a full queue
+	end    chan struct{} // closed by close
 }
 
 func newChunkQueue() *chunkQueue {
-	return &chunkQueue{ready: make(chan struct{}, 1), space: make(chan struct{}, 1)}
+	return &chunkQueue{ready: make(chan struct{}, 1), space: make(chan struct{}, 1), end: make(chan struct{})}
 }
 
 // put adds c, waiting while maxPending chunks are waiting already. It
@@ -50,6 +63,7 @@ func (q *chunkQueue) close() {
 	q.mu.Lock()
 	q.closed = true
 	q.mu.Unlock()
+	close(q.end)
 	q.signal()
 }
 
@@ -60,14 +74,16 @@ func (q *chunkQueue) signal() {
 	}
 }
 
-// take moves what is waiting into dst (reusing its storage) and says
+// take returns what is waiting, giving the queue dst's storage for what
+// comes next (dst must not be used after), and says
 // whether the queue is closed and drained. Call it after receiving from
 // ready.
 func (q *chunkQueue) take(dst []Chunk) (batch []Chunk, closed bool) {
 	q.mu.Lock()
 	full := len(q.buf) >= maxPending
-	batch = append(dst[:0], q.buf...)
-	q.buf = q.buf[:0]
+	// The two slices trade places: nothing is copied, and once both have
+	// grown to a burst's size nothing is allocated.
+	batch, q.buf = q.buf, dst[:0]
 	closed = q.closed
 	q.mu.Unlock()
 	if full {

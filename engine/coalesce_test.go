@@ -107,10 +107,13 @@ func TestIdenticalRequestsShareOneUpstreamStream(t *testing.T) {
 
 func TestCallersWhoStopLeaveTheOthersTheirAnswer(t *testing.T) {
 	_, st, srv, convs, evs, cancels := sharedAsk(t, 3)
+	// Each caller that stops has "first" when it stops.
+	untilDelta(t, evs[1])
 	cancels[1]() // a follower stops
-	if r := drain(t, evs[1]); r.text != "first" {
-		t.Errorf("stopped follower got %q, %#v", r.text, r.final)
+	if r := drain(t, evs[1]); r.text != "" {
+		t.Errorf("stopped follower got %q more, %#v", r.text, r.final)
 	}
+	untilDelta(t, evs[0])
 	cancels[0]() // the leader stops: Stopped at once, the upstream goes on
 	if r := drain(t, evs[0]); r.final == nil {
 		t.Fatal("leader not stopped")
@@ -144,6 +147,35 @@ func TestTheUpstreamClosesWhenEveryCallerHasLeft(t *testing.T) {
 	cancels[0]()
 	drain(t, evs[0])
 	within(t, srv.hungUp) // the server saw the client go
+}
+
+// untilDelta reads events up to the first Delta, which must be "first".
+func untilDelta(t *testing.T, events <-chan Event) {
+	t.Helper()
+	for {
+		ev, ok := within2(t, events)
+		if !ok {
+			t.Fatal("events ended before the first text")
+		}
+		if d, ok := ev.(Delta); ok {
+			if d.Text != "first" {
+				t.Fatalf("first text %q", d.Text)
+			}
+			return
+		}
+	}
+}
+
+// within2 receives from ch, failing the test after 10 s rather than hanging.
+func within2[T any](t *testing.T, ch <-chan T) (T, bool) {
+	t.Helper()
+	select {
+	case v, ok := <-ch:
+		return v, ok
+	case <-time.After(10 * time.Second):
+		t.Fatal("timed out waiting")
+		panic("unreachable")
+	}
 }
 
 // within waits for ch, failing the test after 10 s rather than hanging.

@@ -13,6 +13,7 @@ type exchange struct {
 	done      chan struct{}
 	user, ans store.Message
 	err       error
+	abort     func() // called by resolve when the commit failed; set before
 }
 
 func newExchange() *exchange { return &exchange{done: make(chan struct{})} }
@@ -27,6 +28,9 @@ func stored(user, ans store.Message) *exchange {
 // resolve records the commit's outcome; it is called once.
 func (x *exchange) resolve(user, ans store.Message, err error) {
 	x.user, x.ans, x.err = user, ans, err
+	if err != nil && x.abort != nil {
+		x.abort()
+	}
 	close(x.done)
 }
 

@@ -282,13 +282,13 @@ func (g *gate) loadCounters(data []byte) {
 
 // waitAdmission waits for the provider's pause and rate limits, telling the
 // caller when it has to wait.
-func (e *Engine) waitAdmission(ctx context.Context, g *gate, tokens int, out chan<- Event) error {
+func (e *Engine) waitAdmission(ctx context.Context, g *gate, tokens int, emit sink) error {
 	now := e.now()
 	delay, undo := g.reserve(now, tokens)
 	if delay <= 0 {
 		return nil
 	}
-	e.emit(ctx, out, RateLimited{Provider: g.name, Until: now.Add(delay)})
+	emit(RateLimited{Provider: g.name, Until: now.Add(delay)})
 	if err := e.wait(ctx, delay); err != nil {
 		undo()
 		return err

@@ -26,12 +26,30 @@ type activityReporter interface {
 	lastActivity() time.Time
 }
 
-// run answers one request and persists the answer; it owns out and closes
-// it. It tries the plan's providers in order: each waits for a queue slot
+// sink receives a request's events as they happen, on the goroutine that
+// runs the request.
+type sink func(Event)
+
+// chanSink delivers events to out: a progress event is dropped once ctx is
+// done (its reader is leaving), a final one always waits to be read.
+func chanSink(ctx context.Context, out chan<- Event) sink {
+	return func(ev Event) {
+		if _, ok := ev.(settleEvent); ok || isFinal(ev) {
+			out <- ev
+			return
+		}
+		select {
+		case out <- ev:
+		case <-ctx.Done():
+		}
+	}
+}
+
+// run answers one request and persists the answer, passing its events to
+// emit, the last one final. It tries the plan's providers in order: each waits for a queue slot
 // and its rate limits, and is retried before its first token; a provider
 // that still fails, or whose breaker is open, hands over to the next.
-func (e *Engine) run(ctx context.Context, plan []candidate, req Request, x *exchange, lane Lane, idle time.Duration, out chan<- Event) {
-	defer close(out)
+func (e *Engine) run(ctx context.Context, plan []candidate, req Request, x *exchange, lane Lane, idle time.Duration, emit sink) {
 	start := e.now()
 	tokens := estimateTokens(req)
 
@@ -45,7 +63,7 @@ func (e *Engine) run(ctx context.Context, plan []candidate, req Request, x *exch
 	)
 	for i, c := range plan {
 		if i > 0 {
-			e.emit(ctx, out, FellBack{From: plan[i-1].cfg.Name, To: c.cfg.Name, Reason: failures[len(failures)-1].Sentence})
+			emit(FellBack{From: plan[i-1].cfg.Name, To: c.cfg.Name, Reason: failures[len(failures)-1].Sentence})
 		}
 		cg := e.gate(c.cfg)
 		if !cg.allow(e.now()) {
@@ -53,9 +71,9 @@ func (e *Engine) run(ctx context.Context, plan []candidate, req Request, x *exch
 				Sentence: fmt.Sprintf("%s failed several times in a row; deskchat is giving it a rest until %s.", c.cfg.Name, cg.reopensAt().Local().Format("15:04:05"))})
 			continue
 		}
-		rel, err := cg.q.acquire(ctx, lane, func(pos int) { e.emit(ctx, out, Queued{Provider: c.cfg.Name, Position: pos}) })
+		rel, err := cg.q.acquire(ctx, lane, func(pos int) { emit(Queued{Provider: c.cfg.Name, Position: pos}) })
 		if err == nil {
-			err = e.waitAdmission(ctx, cg, tokens, out)
+			err = e.waitAdmission(ctx, cg, tokens, emit)
 			if err != nil {
 				rel()
 			}
@@ -64,7 +82,7 @@ func (e *Engine) run(ctx context.Context, plan []candidate, req Request, x *exch
 			req.Model = c.model
 			var s Stream
 			var n int
-			s, n, err = e.open(ctx, c.prov, cg, req, c.retries(), out)
+			s, n, err = e.open(ctx, c.prov, cg, req, c.retries(), emit)
 			retries = n
 			if err == nil {
 				stream, served, g, release = s, c, cg, rel
@@ -76,7 +94,7 @@ func (e *Engine) run(ctx context.Context, plan []candidate, req Request, x *exch
 			if x.wait() == nil {
 				e.dropUnstarted(x.ans)
 			}
-			out <- Stopped{}
+			emit(Stopped{})
 			return
 		}
 		pe := classify(err, c.cfg.Name, c.model, c.cfg.BaseURL)
@@ -90,7 +108,7 @@ func (e *Engine) run(ctx context.Context, plan []candidate, req Request, x *exch
 
 	if stream == nil {
 		if err := x.wait(); err != nil {
-			out <- Failed{Sentence: store.UserMessage(err), Err: err}
+			emit(Failed{Sentence: store.UserMessage(err), Err: err})
 			return
 		}
 		ans := x.ans
@@ -101,10 +119,10 @@ func (e *Engine) run(ctx context.Context, plan []candidate, req Request, x *exch
 		}
 		ans.State, ans.Error = store.StateFailed, sentence
 		if serr := e.st.PutMessage(ans); serr != nil {
-			out <- Failed{Sentence: sentence + " " + store.UserMessage(serr), Err: errors.Join(failures[0], serr)}
+			emit(Failed{Sentence: sentence + " " + store.UserMessage(serr), Err: errors.Join(failures[0], serr)})
 			return
 		}
-		out <- Failed{Sentence: sentence, Err: failures[len(failures)-1]}
+		emit(Failed{Sentence: sentence, Err: failures[len(failures)-1]})
 		return
 	}
 	// The stream slot is given back as soon as the upstream is done with,
@@ -117,7 +135,7 @@ func (e *Engine) run(ctx context.Context, plan []candidate, req Request, x *exch
 		})
 	}
 	defer done()
-	e.stream(ctx, stream, served, g, req, x, start, retries, idle, out, done, true)
+	e.stream(ctx, stream, served, g, req, x, start, retries, idle, emit, done, true)
 }
 
 // dropUnstarted ends an answer stopped before any provider answered: a new
@@ -144,19 +162,19 @@ func (settleEvent) event() {}
 
 // stream receives an opened stream, persisting it as it arrives. It calls
 // upstreamDone (when not nil) once it reads the stream no more. With settle,
-// the answer's last write is left to the receiver of out: the final event
-// comes wrapped in a settleEvent with the message to store.
-func (e *Engine) stream(ctx context.Context, stream Stream, served candidate, g *gate, req Request, x *exchange, start time.Time, retries int, idle time.Duration, out chan<- Event, upstreamDone func(), settle bool) {
+// the answer's last write is left to emit: the final event comes wrapped in
+// a settleEvent with the message to store.
+func (e *Engine) stream(ctx context.Context, stream Stream, served candidate, g *gate, req Request, x *exchange, start time.Time, retries int, idle time.Duration, emit sink, upstreamDone func(), settle bool) {
 	if err := x.wait(); err != nil {
 		// Send could not store the question (and cancels the job).
-		out <- Failed{Sentence: store.UserMessage(err), Err: err}
+		emit(Failed{Sentence: store.UserMessage(err), Err: err})
 		return
 	}
 	user, ans := x.user, x.ans
 	// ans is stored already (empty, streaming): its first flush records
 	// who serves it.
 	ans.Provider, ans.Model, ans.State = served.cfg.Name, served.model, store.StateStreaming
-	e.emit(ctx, out, Started{ConversationID: ans.ConversationID, UserSeq: user.Seq, AssistantSeq: ans.Seq, Provider: served.cfg.Name, Model: served.model})
+	emit(Started{ConversationID: ans.ConversationID, UserSeq: user.Seq, AssistantSeq: ans.Seq, Provider: served.cfg.Name, Model: served.model})
 
 	// A pump goroutine pulls chunks so that the loop below can flush on a
 	// timer and notice a stall while the provider is silent.
@@ -172,24 +190,33 @@ func (e *Engine) stream(ctx context.Context, stream Stream, served candidate, g 
 	}()
 	defer close(pumpDone)
 
-	ticker := time.NewTicker(e.flush)
-	defer ticker.Stop()
+	// The answer is written when text has waited e.flush, not on a
+	// ticker: a thousand quiet streams wake nobody.
+	flushT := time.NewTimer(e.flush)
+	flushT.Stop()
+	var flushC <-chan time.Time // set while unwritten text waits for flushT
 	idleTimer := time.NewTimer(idle)
 	defer idleTimer.Stop()
+	// After a batch the loop rests for deliverEvery before it takes the
+	// next, so that a burst is delivered in a few batches, not chunk by
+	// chunk; the end of the stream cuts the rest short.
+	rest := time.NewTimer(deliverEvery)
+	rest.Stop()
+	var restC <-chan time.Time
+	readyC, endC := q.ready, (<-chan struct{})(nil)
 	// A continued answer goes on from its stored text.
 	var text, reasoning strings.Builder
 	text.WriteString(ans.Content)
 	reasoning.WriteString(ans.Reasoning)
 	var firstToken time.Time
 	var reported *Usage // the provider's last usage report
-	dirty, stalled, tooLong := false, false, false
+	stalled, tooLong := false, false
 	var flushErr error
 	flush := func() {
 		ans.Content, ans.Reasoning = text.String(), reasoning.String()
 		if err := e.st.PutMessage(ans); err != nil && flushErr == nil {
 			flushErr = err
 		}
-		dirty = false
 		if e.afterFlush != nil {
 			e.afterFlush(ans)
 		}
@@ -199,9 +226,8 @@ func (e *Engine) stream(ctx context.Context, stream Stream, served candidate, g 
 loop:
 	for {
 		select {
-		case <-q.ready:
-			// Everything waiting is one batch: a fast stream costs one
-			// event per batch rather than one per chunk.
+		case <-readyC:
+			// Everything waiting is one batch.
 			var closed bool
 			batch, closed = q.take(batch)
 			if len(batch) > 0 {
@@ -227,8 +253,11 @@ loop:
 				}
 				text.WriteString(d.Text)
 				reasoning.WriteString(d.Reasoning)
-				dirty = true
-				e.emit(ctx, out, d)
+				if flushC == nil {
+					flushT.Reset(e.flush)
+					flushC = flushT.C
+				}
+				emit(d)
 				if text.Len()+reasoning.Len() > MaxAnswerBytes {
 					tooLong = true
 					stream.Close()
@@ -238,15 +267,21 @@ loop:
 			if usage != nil {
 				reported = usage
 				ans.PromptTokens, ans.OutputTokens = usage.PromptTokens, usage.CompletionTokens
-				e.emit(ctx, out, UsageEvent{Usage: *usage})
+				emit(UsageEvent{Usage: *usage})
 			}
 			if closed {
 				break loop
 			}
-		case <-ticker.C:
-			if dirty {
-				flush()
-			}
+			rest.Reset(deliverEvery)
+			readyC, restC, endC = nil, rest.C, q.end
+		case <-restC:
+			readyC, restC, endC = q.ready, nil, nil
+		case <-endC: // the stream ended while resting: take the rest now
+			rest.Stop()
+			readyC, restC, endC = q.ready, nil, nil
+		case <-flushC:
+			flushC = nil
+			flush()
 		case <-idleTimer.C:
 			if ar, ok := stream.(activityReporter); ok {
 				if quiet := time.Since(ar.lastActivity()); quiet < idle {
@@ -262,6 +297,8 @@ loop:
 			break loop
 		}
 	}
+	flushT.Stop()
+	rest.Stop()
 
 	if upstreamDone != nil {
 		upstreamDone()
@@ -307,7 +344,7 @@ loop:
 	if settle && flushErr == nil {
 		ans.Content, ans.Reasoning = text.String(), reasoning.String()
 		g.record(o)
-		out <- settleEvent{final: final, ans: ans}
+		emit(settleEvent{final: final, ans: ans})
 		return
 	}
 	flush()
@@ -315,7 +352,7 @@ loop:
 		final = Failed{Sentence: store.UserMessage(flushErr), Err: flushErr}
 	}
 	g.record(o) // persisted with the request's ledger line (Engine.addUsage)
-	out <- final
+	emit(final)
 }
 
 func (e *Engine) persistMetrics(g *gate) {
@@ -346,7 +383,7 @@ func estimateTokens(req Request) int {
 // delay (up to MaxServerDelay) or else an exponential backoff with jitter.
 // A 429 with a delay also pauses the provider for everyone. It returns the
 // number of retries made.
-func (e *Engine) open(ctx context.Context, prov Provider, g *gate, req Request, retries int, out chan<- Event) (Stream, int, error) {
+func (e *Engine) open(ctx context.Context, prov Provider, g *gate, req Request, retries int, emit sink) (Stream, int, error) {
 	for attempt := 0; ; attempt++ {
 		s, err := prov.Stream(ctx, req)
 		if err == nil {
@@ -374,7 +411,7 @@ func (e *Engine) open(ctx context.Context, prov Provider, g *gate, req Request, 
 				g.pause(e.now().Add(wait))
 			}
 		}
-		e.emit(ctx, out, Retrying{Attempt: attempt + 1, After: wait, Reason: retryReason(pe)})
+		emit(Retrying{Attempt: attempt + 1, After: wait, Reason: retryReason(pe)})
 		if err := e.wait(ctx, wait); err != nil {
 			return nil, attempt, err
 		}

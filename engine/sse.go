@@ -128,7 +128,9 @@ func (n *sseNormalizer) Read(p []byte) (int, error) {
 			line, err = append(head, rest...), err2
 		}
 		n.err = err
-		if n.info != nil {
+		if n.info != nil && written == 0 {
+			// The lines after the first of a Read were buffered already:
+			// they arrived with it.
 			n.info.lastRead.Store(time.Now().UnixNano())
 		}
 		if keepSSELine(line) {

@@ -379,11 +379,17 @@ func countTokens(f string) ([]tokenCount, int) {
 		counts[t]++
 		n++
 	})
-	out := make([]tokenCount, 0, len(counts))
-	for t, tf := range counts {
-		out = append(out, tokenCount{t, tf})
+	// Sorted as plain strings (slices.Sort compares inline; a comparison
+	// function costs a call per comparison), then paired with the counts.
+	toks := make([]string, 0, len(counts))
+	for t := range counts {
+		toks = append(toks, t)
 	}
-	slices.SortFunc(out, func(a, b tokenCount) int { return strings.Compare(a.tok, b.tok) })
+	slices.Sort(toks)
+	out := make([]tokenCount, len(toks))
+	for i, t := range toks {
+		out[i] = tokenCount{t, counts[t]}
+	}
 	return out, n
 }
 

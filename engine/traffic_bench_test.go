@@ -11,6 +11,7 @@ import (
 	"sort"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -204,6 +205,7 @@ func BenchmarkConcurrencyHeld(b *testing.B) {
 	raw := openai.NewClientWithConfig(cfg)
 	sem := make(chan struct{}, limit)
 	var rawWG sync.WaitGroup
+	cpu0 := processCPU()
 	for i := 0; i < requests; i++ {
 		rawWG.Add(1)
 		go func() {
@@ -216,12 +218,14 @@ func BenchmarkConcurrencyHeld(b *testing.B) {
 		}()
 	}
 	rawWG.Wait()
+	rawCPU := processCPU() - cpu0
 	mu.Lock()
 	rawAvg := area / last.Sub(first).Seconds()
 	inflight, peak, area, first, last, arrivals = 0, 0, 0, time.Time{}, time.Time{}, nil
 	mu.Unlock()
 
 	b.ResetTimer()
+	cpu0 = processCPU()
 	var wg sync.WaitGroup
 	var failed atomic.Int32
 	for i := 0; i < requests; i++ {
@@ -242,6 +246,7 @@ func BenchmarkConcurrencyHeld(b *testing.B) {
 	}
 	wg.Wait()
 	b.StopTimer()
+	engCPU := processCPU() - cpu0
 	if n := failed.Load(); n > 0 {
 		b.Fatalf("%d requests failed", n)
 	}
@@ -250,6 +255,9 @@ func BenchmarkConcurrencyHeld(b *testing.B) {
 	mu.Unlock()
 	b.ReportMetric(avg/limit, "concurrency_held_ratio@x")
 	b.ReportMetric(rawAvg/limit, "concurrency_held_ratio_raw@x")
+	// CPU per request, the server's included, in each run.
+	b.ReportMetric(float64(engCPU.Microseconds())/requests, "concurrency_cpu_us_per_request@us")
+	b.ReportMetric(float64(rawCPU.Microseconds())/requests, "concurrency_cpu_us_per_request_raw@us")
 	// How long the first limit's worth of streams took to arrive, and how
 	// late the last one arrived (ideally 4 s: five waves of a second).
 	b.ReportMetric(float64(arrivals[limit-1].Sub(first).Milliseconds()), "concurrency_rampup_ms@ms")
@@ -260,4 +268,13 @@ func BenchmarkConcurrencyHeld(b *testing.B) {
 	if peak > limit {
 		b.Errorf("%d streams at once, limit %d", peak, limit)
 	}
+}
+
+// processCPU is the CPU time (user and system) this process has used.
+func processCPU() time.Duration {
+	var ru syscall.Rusage
+	if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }

@@ -220,7 +220,10 @@ func getMessage(tx *bolt.Tx, conversationID string, seq uint64) (Message, *bolt.
 	if v == nil {
 		return m, b, fmt.Errorf("message %s-%d: %w", conversationID, seq, ErrNotFound)
 	}
-	return m, b, json.Unmarshal(v, &m)
+	// Two statements: in one, m could be read before Unmarshal fills it
+	// (the spec leaves that order open).
+	err := json.Unmarshal(v, &m)
+	return m, b, err
 }
 
 // Messages returns the messages of a conversation in order.

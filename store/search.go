@@ -193,6 +193,10 @@ func foldText(s string, mapped bool) folded {
 		end := i + norm.NFKC.QuickSpanString(s[i:])
 		for i < end {
 			if c := s[i]; c < utf8.RuneSelf {
+				if !mapped {
+					i = f.asciiRun(s, i, end)
+					continue
+				}
 				f.ascii(c, i, i+1)
 				i++
 				continue
@@ -254,6 +258,32 @@ func (f *folder) ascii(c byte, from, to int) {
 	}
 }
 
+// asciiRun folds the ASCII bytes of s from i up to end or the first other
+// byte, as ascii does when unmapped, and returns where it stopped.
+func (f *folder) asciiRun(s string, i, end int) int {
+	out, space := f.out, f.space
+	for ; i < end; i++ {
+		c := s[i]
+		switch {
+		case c >= utf8.RuneSelf:
+			f.out, f.space = out, space
+			return i
+		case c <= ' ' || c == 0x7f:
+			if !space {
+				out = append(out, ' ')
+				space = true
+			}
+			continue
+		case 'A' <= c && c <= 'Z':
+			c += 'a' - 'A'
+		}
+		out = append(out, c)
+		space = false
+	}
+	f.out, f.space = out, space
+	return i
+}
+
 func (f *folder) rune(r rune, from, to int) {
 	if r < utf8.RuneSelf {
 		f.ascii(byte(r), from, to)
@@ -307,6 +337,33 @@ func isWordRune(r rune) bool {
 	return !isCJK(r) && (unicode.IsLetter(r) || unicode.IsNumber(r) || unicode.IsMark(r))
 }
 
+// asciiWord[c] is isWordRune(c) for the ASCII bytes.
+var asciiWord = func() (t [utf8.RuneSelf]bool) {
+	for c := range t {
+		t[c] = isWordRune(rune(c))
+	}
+	return t
+}()
+
+// wordEnd returns the end of the word of f that continues at j.
+func wordEnd(f string, j int) int {
+	for j < len(f) {
+		if c := f[j]; c < utf8.RuneSelf {
+			if !asciiWord[c] {
+				break
+			}
+			j++
+			continue
+		}
+		r, n := utf8.DecodeRuneInString(f[j:])
+		if !isWordRune(r) {
+			break
+		}
+		j += n
+	}
+	return j
+}
+
 func decodeRune(s string) (rune, int) {
 	if c := s[0]; c < utf8.RuneSelf {
 		return rune(c), 1
@@ -332,6 +389,16 @@ const cjkEnd = "\x01"
 // bigrams of CJK runs followed by their last character + cjkEnd.
 func eachToken(f string, emit func(string)) {
 	for i := 0; i < len(f); {
+		if c := f[i]; c < utf8.RuneSelf { // most text: no rune to decode
+			if !asciiWord[c] {
+				i++
+				continue
+			}
+			j := wordEnd(f, i+1)
+			emit(truncToken(f[i:j]))
+			i = j
+			continue
+		}
 		r, n := decodeRune(f[i:])
 		switch {
 		case isCJK(r):
@@ -347,14 +414,7 @@ func eachToken(f string, emit func(string)) {
 			emit(f[prev:j] + cjkEnd)
 			i = j
 		case isWordRune(r):
-			j := i + n
-			for j < len(f) {
-				r2, n2 := decodeRune(f[j:])
-				if !isWordRune(r2) {
-					break
-				}
-				j += n2
-			}
+			j := wordEnd(f, i+n)
 			emit(truncToken(f[i:j]))
 			i = j
 		default:
@@ -368,28 +428,60 @@ type tokenCount struct {
 	tf  int
 }
 
-// countTokens returns the distinct tokens of f, sorted, with their counts,
-// and the number of tokens in all.
-func countTokens(f string) ([]tokenCount, int) {
-	// Counted in a map, then only the distinct tokens sorted: this runs in
-	// the write transaction of every finished answer.
-	counts := make(map[string]int, len(f)/8)
+// tokenCounter counts the tokens of texts. Indexing runs in the write
+// transaction of every finished answer, so counters are pooled: their map
+// and slices are allocated once, not per text.
+type tokenCounter struct {
+	counts map[string]int
+	toks   []string
+	out    []tokenCount
+}
+
+// maxPooledTokens bounds the distinct tokens a counter keeps room for: a
+// map grown for a very long text would be slow to clear.
+const maxPooledTokens = 4096
+
+var tokenCounters = sync.Pool{New: func() any { return &tokenCounter{counts: map[string]int{}} }}
+
+func getTokenCounter() *tokenCounter { return tokenCounters.Get().(*tokenCounter) }
+
+// free returns tc for reuse; what count returned is then invalid.
+func (tc *tokenCounter) free() {
+	if cap(tc.out) > maxPooledTokens {
+		return
+	}
+	clear(tc.toks) // keep no text alive
+	clear(tc.out)
+	tokenCounters.Put(tc)
+}
+
+// count returns the distinct tokens of f, sorted, with their counts, and
+// the number of tokens in all. The result is valid until the next count or
+// free.
+func (tc *tokenCounter) count(f string) ([]tokenCount, int) {
+	// Counted in a map, then only the distinct tokens sorted.
 	n := 0
 	eachToken(f, func(t string) {
-		counts[t]++
+		tc.counts[t]++
 		n++
 	})
 	// Sorted as plain strings (slices.Sort compares inline; a comparison
 	// function costs a call per comparison), then paired with the counts.
-	toks := make([]string, 0, len(counts))
-	for t := range counts {
+	toks := tc.toks[:0]
+	for t := range tc.counts {
 		toks = append(toks, t)
 	}
 	slices.Sort(toks)
-	out := make([]tokenCount, len(toks))
-	for i, t := range toks {
-		out[i] = tokenCount{t, counts[t]}
+	out := tc.out[:0]
+	for _, t := range toks {
+		out = append(out, tokenCount{t, tc.counts[t]})
 	}
+	if len(toks) > maxPooledTokens {
+		tc.counts = map[string]int{}
+	} else {
+		clear(tc.counts)
+	}
+	tc.toks, tc.out = toks, out
 	return out, n
 }
 
@@ -597,7 +689,9 @@ func indexDoc(tx *bolt.Tx, kind byte, convID string, seq uint64, created time.Ti
 			return err
 		}
 	}
-	toks, n := countTokens(foldText(text, false).text)
+	tc := getTokenCounter()
+	defer tc.free()
+	toks, n := tc.count(foldText(text, false).text)
 	if len(toks) == 0 {
 		return nil
 	}
@@ -641,8 +735,10 @@ func buildSearchIndex(tx *bolt.Tx) error {
 	searchBuilds.Add(1)
 	mg := newMerging(tx)
 	var counter uint64
+	tc := getTokenCounter()
+	defer tc.free()
 	add := func(kind byte, convID string, seq uint64, created time.Time, text string) error {
-		toks, n := countTokens(foldText(text, false).text)
+		toks, n := tc.count(foldText(text, false).text)
 		if len(toks) == 0 {
 			return nil
 		}

@@ -3,9 +3,11 @@ package engine
 import (
 	"bufio"
 	"bytes"
+	"errors"
 	"io"
 	"net/http"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 )
@@ -82,24 +84,66 @@ func (r errReader) Read([]byte) (int, error) {
 // the provider's message. Dropping those lines keeps the error intact.
 type sseNormalizer struct {
 	body io.ReadCloser
-	r    *bufio.Reader
-	buf  []byte // pending output
+	r    *bufio.Reader // nil once released
+	buf  []byte        // pending output
 	err  error
 	info *streamInfo // may be nil
+
+	// r goes back to sseReaders when the stream is done with: when a Read
+	// meets the body's end, or at Close, but never while a Read (which
+	// Close may interrupt from another goroutine) uses it.
+	mu      sync.Mutex
+	reading bool
+	closed  bool
 }
 
 // sseBufferSize is the normalizer's read buffer: room for many ordinary
 // lines; a longer line is passed through whole all the same.
 const sseBufferSize = 16 << 10
 
+// sseReaders holds the read buffers of finished streams: a request would
+// otherwise allocate sseBufferSize, mostly to throw it away.
+var sseReaders = sync.Pool{New: func() any { return bufio.NewReaderSize(nil, sseBufferSize) }}
+
 func newSSENormalizer(body io.ReadCloser) *sseNormalizer {
-	return &sseNormalizer{body: body, r: bufio.NewReaderSize(body, sseBufferSize)}
+	r := sseReaders.Get().(*bufio.Reader)
+	r.Reset(body)
+	return &sseNormalizer{body: body, r: r}
 }
+
+// release gives the read buffer back; with mu held, no Read running.
+func (n *sseNormalizer) release() {
+	if n.r == nil {
+		return
+	}
+	n.r.Reset(nil)
+	sseReaders.Put(n.r)
+	n.r = nil
+}
+
+var errReadAfterClose = errors.New("read on a closed event stream")
 
 // Read fills p with as many kept lines as are already buffered, so that a
 // fast stream costs one Read per buffer rather than one per line; it never
 // waits for more once it has something to return.
 func (n *sseNormalizer) Read(p []byte) (int, error) {
+	n.mu.Lock()
+	if n.closed && n.err == nil {
+		n.err = errReadAfterClose
+	}
+	n.reading = true
+	n.mu.Unlock()
+	written, err := n.read(p)
+	n.mu.Lock()
+	n.reading = false
+	if n.err != nil || n.closed {
+		n.release() // nothing in it is needed any more
+	}
+	n.mu.Unlock()
+	return written, err
+}
+
+func (n *sseNormalizer) read(p []byte) (int, error) {
 	written := 0
 	for {
 		if len(n.buf) > 0 {
@@ -164,7 +208,16 @@ func keepSSELine(line []byte) bool {
 	return bytes.HasPrefix(t, []byte("data:"))
 }
 
-func (n *sseNormalizer) Close() error { return n.body.Close() }
+func (n *sseNormalizer) Close() error {
+	err := n.body.Close()
+	n.mu.Lock()
+	n.closed = true
+	if !n.reading {
+		n.release()
+	}
+	n.mu.Unlock()
+	return err
+}
 
 func isDoneLine(line []byte) bool {
 	t := bytes.TrimSpace(line)

@@ -168,7 +168,7 @@ func (e *Engine) answer(ctx context.Context, j job, out chan<- Event) {
 		ran        bool // run has returned
 		pending    Event
 		served     *Started
-		text, rsn  strings.Builder
+		text, rsn  strings.Builder // a shared flight's, so far
 		usage      *Usage
 		firstToken time.Time
 		final      Event
@@ -231,8 +231,10 @@ func (e *Engine) answer(ctx context.Context, j job, out chan<- Event) {
 			if firstToken.IsZero() {
 				firstToken = e.now()
 			}
-			text.WriteString(ev.Text)
-			rsn.WriteString(ev.Reasoning)
+			if f != nil { // else the settled answer has it
+				text.WriteString(ev.Text)
+				rsn.WriteString(ev.Reasoning)
+			}
 			ch = &Chunk{Text: ev.Text, Reasoning: ev.Reasoning}
 		case UsageEvent:
 			u := ev.Usage
@@ -294,6 +296,15 @@ func (e *Engine) answer(ctx context.Context, j job, out chan<- Event) {
 			Background: j.lane == LaneBackground, DurationMs: e.now().Sub(start).Milliseconds(), Outcome: outcomeOf(final)})
 		return
 	}
+	// What this request generated: a shared flight's text was gathered
+	// above; else it is the settled answer's, past what a continued answer
+	// had (none when the answer could not be stored: its ledger line then
+	// estimates no output).
+	generated, reasoning := text.String(), rsn.String()
+	if f == nil && settled != nil {
+		generated = strings.TrimPrefix(settled.Content, j.x.ans.Content)
+		reasoning = strings.TrimPrefix(settled.Reasoning, j.x.ans.Reasoning)
+	}
 	var ttft time.Duration
 	if !firstToken.IsZero() {
 		ttft = firstToken.Sub(start)
@@ -302,7 +313,7 @@ func (e *Engine) answer(ctx context.Context, j job, out chan<- Event) {
 	if prompt < 0 && !believable(usage) {
 		prompt = promptTokens(served.Model, j.req.Messages)
 	}
-	rec := e.usageRecord(j.conv.ID, served.Provider, served.Model, usage, prompt, text.String(), false, j.lane == LaneBackground, ttft, e.now().Sub(start), outcomeOf(final))
+	rec := e.usageRecord(j.conv.ID, served.Provider, served.Model, usage, prompt, generated, false, j.lane == LaneBackground, ttft, e.now().Sub(start), outcomeOf(final))
 	if rec.Estimated {
 		// The provider reported no usage: its metrics count the ledger's
 		// estimate, persisted with the ledger line below.
@@ -313,7 +324,7 @@ func (e *Engine) answer(ctx context.Context, j job, out chan<- Event) {
 	}
 	persist := func() {}
 	if done, ok := final.(Done); ok && key != nil && cacheable(done.Finish) && served.Provider == primary.cfg.Name {
-		entry := store.CacheEntry{Provider: served.Provider, Model: served.Model, Content: text.String(), Reasoning: rsn.String(), Finish: done.Finish}
+		entry := store.CacheEntry{Provider: served.Provider, Model: served.Model, Content: generated, Reasoning: reasoning, Finish: done.Finish}
 		if usage != nil {
 			entry.PromptTokens, entry.CompletionTokens = rec.PromptTokens, rec.CompletionTokens
 		}

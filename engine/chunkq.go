@@ -35,7 +35,33 @@ type chunkQueue struct {
 }
 
 func newChunkQueue() *chunkQueue {
-	return &chunkQueue{ready: make(chan struct{}, 1), space: make(chan struct{}, 1), end: make(chan struct{})}
+	return &chunkQueue{buf: chunkBuf(), ready: make(chan struct{}, 1), space: make(chan struct{}, 1), end: make(chan struct{})}
+}
+
+// chunkBufs keeps the storage of finished streams' batches (a burst grows
+// one to hundreds of chunks) for the next streams.
+var chunkBufs sync.Pool // of *[]Chunk
+
+// chunkBuf returns an empty slice, with room when a stream left some.
+func chunkBuf() []Chunk {
+	if p, ok := chunkBufs.Get().(*[]Chunk); ok {
+		return (*p)[:0]
+	}
+	return nil
+}
+
+// recycle gives the queue's storage and the taker's last batch to later
+// streams. Call it once take has said the queue is closed, when neither
+// side uses them any more.
+func (q *chunkQueue) recycle(batch []Chunk) {
+	for _, b := range [][]Chunk{q.buf, batch} {
+		if c := cap(b); c > 0 && c <= 2*maxPending {
+			b = b[:c]
+			clear(b) // keep no text alive
+			chunkBufs.Put(&b)
+		}
+	}
+	q.buf = nil
 }
 
 // put adds c, waiting while maxPending chunks are waiting already. It

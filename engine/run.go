@@ -221,7 +221,8 @@ func (e *Engine) stream(ctx context.Context, stream Stream, served candidate, g 
 			e.afterFlush(ans)
 		}
 	}
-	var batch []Chunk
+	batch := chunkBuf()
+	drained := false // the queue closed and taken empty: its storage is free
 	var dText, dReasoning strings.Builder
 loop:
 	for {
@@ -270,6 +271,7 @@ loop:
 				emit(UsageEvent{Usage: *usage})
 			}
 			if closed {
+				drained = true
 				break loop
 			}
 			rest.Reset(deliverEvery)
@@ -299,6 +301,9 @@ loop:
 	}
 	flushT.Stop()
 	rest.Stop()
+	if drained {
+		q.recycle(batch)
+	}
 
 	if upstreamDone != nil {
 		upstreamDone()

@@ -262,10 +262,7 @@ func (e *Engine) answer(ctx context.Context, j job, out chan<- Event) {
 			pending = ev // sent once the ledger and the cache are written
 			return
 		}
-		select {
-		case out <- ev:
-		case <-ctx.Done(): // the caller is leaving: progress no longer matters
-		}
+		deliver(ctx, out, ev)
 	}
 	e.run(runCtx, j.plan, j.req, j.x, j.lane, j.idle, watch)
 	mu.Lock()

@@ -12,6 +12,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -674,5 +675,46 @@ func TestSimulatorStopsOnCancel(t *testing.T) {
 	full := SimulatedMarkdown("long", 100000)
 	if msgs[1].State != store.StateStopped || msgs[1].Content == "" || !strings.HasPrefix(full, msgs[1].Content) || len(msgs[1].Content) >= len(full) {
 		t.Fatalf("stopped answer %q (%s)", msgs[1].Content, msgs[1].State)
+	}
+}
+
+// A caller that stops is shown exactly the text that is stored: no Delta
+// taken from the stream is dropped on the way because the caller left.
+func TestAStoppedCallerWasShownWhatIsStored(t *testing.T) {
+	// An answer that never ends, a chunk per write.
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/event-stream")
+		for i := 0; r.Context().Err() == nil; i++ {
+			if _, err := fmt.Fprintf(w, "data: {\"choices\":[{\"delta\":{\"content\":\" w%d\"}}]}\n\n", i); err != nil {
+				return
+			}
+			w.(http.Flusher).Flush()
+		}
+	}))
+	defer srv.Close()
+	st := openStore(t)
+	e := New(st, Options{})
+	for round := 0; round < 5; round++ { // each catches a dropped Delta half the time
+		conv := newConversation(t, st)
+		ctx, cancel := context.WithCancel(context.Background())
+		events, err := e.Send(ctx, conv, fmt.Sprint("go on ", round), SendOptions{Endpoint: endpoint(srv.URL), NoCache: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		// The caller falls behind until its events fill the channel (the
+		// engine then waits with text in hand), and stops.
+		for len(events) < cap(events) {
+			runtime.Gosched()
+		}
+		cancel()
+		r := drain(t, events)
+		shown := r.text
+		if _, ok := r.final.(Stopped); !ok {
+			t.Fatalf("round %d: final %#v", round, r.final)
+		}
+		msgs, _ := st.Messages(conv)
+		if got := msgs[len(msgs)-1].Content; got != shown {
+			t.Fatalf("round %d: stored %d bytes, shown %d", round, len(got), len(shown))
+		}
 	}
 }

@@ -30,18 +30,29 @@ type activityReporter interface {
 // runs the request.
 type sink func(Event)
 
-// chanSink delivers events to out: a progress event is dropped once ctx is
-// done (its reader is leaving), a final one always waits to be read.
+// chanSink delivers events to out (see deliver).
 func chanSink(ctx context.Context, out chan<- Event) sink {
-	return func(ev Event) {
-		if _, ok := ev.(settleEvent); ok || isFinal(ev) {
-			out <- ev
-			return
-		}
+	return func(ev Event) { deliver(ctx, out, ev) }
+}
+
+// deliver passes ev to out. A progress report (queued, rate limited,
+// retrying, fell back, compressed) is dropped when ctx is done and out is
+// full: its reader is leaving. Everything else waits to be read: the text a
+// caller was shown is the text stored, also when it stops.
+func deliver(ctx context.Context, out chan<- Event, ev Event) {
+	select {
+	case out <- ev:
+		return
+	default:
+	}
+	switch ev.(type) {
+	case Queued, RateLimited, Retrying, FellBack, Compressed:
 		select {
 		case out <- ev:
 		case <-ctx.Done():
 		}
+	default:
+		out <- ev
 	}
 }
 

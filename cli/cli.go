@@ -145,6 +145,11 @@ func Main(args []string, env Env) int {
 	case errors.Is(err, errStopped):
 		fmt.Fprintln(env.Stderr, "Stopped; the partial answer is saved.")
 		return ExitStopped
+	case errors.Is(err, context.Canceled) && env.Context.Err() != nil:
+		// Interrupted (export, import): the command's own sentence says
+		// what was kept.
+		fmt.Fprintln(env.Stderr, sentence(err))
+		return ExitStopped
 	default:
 		fmt.Fprintln(env.Stderr, sentence(err))
 		return ExitFailure

@@ -1,6 +1,8 @@
 package cli
 
 import (
+	"bytes"
+	"context"
 	"encoding/json"
 	"os"
 	"path/filepath"
@@ -197,5 +199,40 @@ func TestImportCommand(t *testing.T) {
 	r := run(t, nil, "", "list", "--json", "--data-dir", dir)
 	if err := json.Unmarshal([]byte(r.stdout), &list); err != nil || len(list) != 3 {
 		t.Fatalf("after the imports: %v %s", err, r.stdout)
+	}
+}
+
+// An export or import stopped by the user (Ctrl-C) exits 130 with its own
+// sentence, having written or imported nothing.
+func TestStoppedExportAndImportExit130(t *testing.T) {
+	dir := t.TempDir()
+	seedHistory(t, dir)
+	exported := filepath.Join(t.TempDir(), "all.json")
+	if r := run(t, nil, "", "export", "--data-dir", dir, "--out", exported); r.code != ExitOK {
+		t.Fatalf("export: %d %q", r.code, r.stderr)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	stopped := func(args ...string) runResult {
+		var out, errb bytes.Buffer
+		code := Main(args, Env{Stdin: strings.NewReader(""), Stdout: &out, Stderr: &errb, Context: ctx,
+			Getenv: func(string) string { return "" }})
+		return runResult{code, out.String(), errb.String()}
+	}
+	out := filepath.Join(t.TempDir(), "stopped.json")
+	r := stopped("export", "--data-dir", dir, "--out", out)
+	if r.code != ExitStopped || !strings.HasPrefix(r.stderr, "Stopped") {
+		t.Errorf("stopped export: %d %q", r.code, r.stderr)
+	}
+	if _, err := os.Stat(out); !os.IsNotExist(err) {
+		t.Errorf("a stopped export left %s (%v)", out, err)
+	}
+	empty := t.TempDir()
+	r = stopped("import", "--data-dir", empty, exported)
+	if r.code != ExitStopped || r.stderr != "Stopped; nothing was imported.\n" {
+		t.Errorf("stopped import: %d %q", r.code, r.stderr)
+	}
+	if r := run(t, nil, "", "list", "--data-dir", empty); r.code != ExitOK || strings.Count(r.stdout, "\n") != 1 { // the header only
+		t.Errorf("after a stopped import, list: %d %q", r.code, r.stdout)
 	}
 }

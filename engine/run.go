@@ -176,19 +176,10 @@ func (settleEvent) event() {}
 // the answer's last write is left to emit: the final event comes wrapped in
 // a settleEvent with the message to store.
 func (e *Engine) stream(ctx context.Context, stream Stream, served candidate, g *gate, req Request, x *exchange, start time.Time, retries int, idle time.Duration, emit sink, upstreamDone func(), settle bool) {
-	if err := x.wait(); err != nil {
-		// Send could not store the question (and cancels the job).
-		emit(Failed{Sentence: store.UserMessage(err), Err: err})
-		return
-	}
-	user, ans := x.user, x.ans
-	// ans is stored already (empty, streaming): its first flush records
-	// who serves it.
-	ans.Provider, ans.Model, ans.State = served.cfg.Name, served.model, store.StateStreaming
-	emit(Started{ConversationID: ans.ConversationID, UserSeq: user.Seq, AssistantSeq: ans.Seq, Provider: served.cfg.Name, Model: served.model})
-
 	// A pump goroutine pulls chunks so that the loop below can flush on a
-	// timer and notice a stall while the provider is silent.
+	// timer and notice a stall while the provider is silent. It starts
+	// before the question's commit is done (see exchange): what arrives
+	// meanwhile waits in the queue, and the loop takes it at once.
 	q := newChunkQueue()
 	pumpDone := make(chan struct{})
 	go func() {
@@ -200,6 +191,17 @@ func (e *Engine) stream(ctx context.Context, stream Stream, served candidate, g 
 		}
 	}()
 	defer close(pumpDone)
+
+	if err := x.wait(); err != nil {
+		// Send could not store the question (and cancels the job).
+		emit(Failed{Sentence: store.UserMessage(err), Err: err})
+		return
+	}
+	user, ans := x.user, x.ans
+	// ans is stored already (empty, streaming): its first flush records
+	// who serves it.
+	ans.Provider, ans.Model, ans.State = served.cfg.Name, served.model, store.StateStreaming
+	emit(Started{ConversationID: ans.ConversationID, UserSeq: user.Seq, AssistantSeq: ans.Seq, Provider: served.cfg.Name, Model: served.model})
 
 	// The answer is written when text has waited e.flush, not on a
 	// ticker: a thousand quiet streams wake nobody.

@@ -56,7 +56,7 @@ func BenchmarkStreamChunk(b *testing.B) {
 		st.DB().NoSync = true
 	}
 	e := New(st, Options{})
-	tokens.Preload() // New loads the encodings on a goroutine; not this figure's cost
+	tokens.Preload() // New loads the encoding on a goroutine; not this figure's cost
 	cfg := openai.DefaultConfig("")
 	cfg.BaseURL = srv.URL
 	raw := openai.NewClientWithConfig(cfg)
@@ -127,7 +127,7 @@ func BenchmarkStreamThroughput(b *testing.B) {
 	}
 	defer st.Close()
 	e := New(st, Options{})
-	tokens.Preload() // New loads the encodings on a goroutine; not this figure's cost
+	tokens.Preload() // New loads the encoding on a goroutine; not this figure's cost
 	cfg := openai.DefaultConfig("")
 	cfg.BaseURL = srv.URL
 	cfg.HTTPClient = &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: streamConcurrency}}

@@ -100,7 +100,7 @@ func New(st *store.Store, opts Options) *Engine {
 	if e.getenv == nil {
 		e.getenv = os.Getenv
 	}
-	go tokens.Preload() // the first request need not wait for the encodings
+	go tokens.Preload() // the first request need not wait for the encoding
 	e.counts = newCountCache(200_000)
 	e.cache = newResponseCache(st, opts.CacheTTL, opts.CacheMaxBytes, func() time.Time { return e.now() })
 	return e

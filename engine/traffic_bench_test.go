@@ -62,7 +62,7 @@ func BenchmarkEngineAddedLatency(b *testing.B) {
 		st.DB().NoSync = true
 	}
 	e := New(st, Options{})
-	tokens.Preload() // New loads the encodings on a goroutine; not this figure's cost
+	tokens.Preload() // New loads the encoding on a goroutine; not this figure's cost
 	cfg := openai.DefaultConfig("")
 	cfg.BaseURL = srv.URL
 	raw := openai.NewClientWithConfig(cfg)
@@ -194,7 +194,7 @@ func BenchmarkConcurrencyHeld(b *testing.B) {
 		convs[i] = c.ID
 	}
 	e := New(st, Options{})
-	// The encodings load once per process (New starts that on a goroutine;
+	// The encoding loads once per process (New starts that on a goroutine;
 	// the app has long finished it when someone sends): not this figure's.
 	tokens.Preload()
 	// The floor: bare go-openai clients held to the same limit by a

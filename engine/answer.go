@@ -414,18 +414,18 @@ func (e *Engine) replay(ctx context.Context, j job, hit store.CacheEntry, start 
 		out <- Failed{Sentence: store.UserMessage(err), Err: err}
 		return
 	}
-	e.emit(ctx, out, Cached{})
-	e.emit(ctx, out, Started{ConversationID: j.conv.ID, UserSeq: j.x.user.Seq, AssistantSeq: ans.Seq, Provider: hit.Provider, Model: hit.Model})
+	deliver(ctx, out, Cached{})
+	deliver(ctx, out, Started{ConversationID: j.conv.ID, UserSeq: j.x.user.Seq, AssistantSeq: ans.Seq, Provider: hit.Provider, Model: hit.Model})
 	s := newReplayStream(hit)
 	var usage *Usage
 	for s.Next() {
 		c := s.Current()
 		if c.Text != "" || c.Reasoning != "" {
-			e.emit(ctx, out, Delta{Text: c.Text, Reasoning: c.Reasoning})
+			deliver(ctx, out, Delta{Text: c.Text, Reasoning: c.Reasoning})
 		}
 		if c.Usage != nil {
 			usage = c.Usage
-			e.emit(ctx, out, UsageEvent{Usage: *c.Usage})
+			deliver(ctx, out, UsageEvent{Usage: *c.Usage})
 		}
 	}
 	dur := e.now().Sub(start)
@@ -490,7 +490,7 @@ func (e *Engine) compress(ctx context.Context, j job, out chan<- Event) historyP
 		ev.Note = strings.TrimSpace(ev.Note + fmt.Sprintf(" deskchat does not know %s's context window and assumed %d tokens; set it in %s's settings if the model takes more.",
 			primary.model, limits.Context, primary.cfg.Name))
 	}
-	e.emit(ctx, out, ev)
+	deliver(ctx, out, ev)
 	return hp
 }
 

@@ -152,7 +152,7 @@ func (s *flightStream) lastActivity() time.Time { return time.Now() }
 // follow answers j from a flight another request leads.
 func (e *Engine) follow(ctx context.Context, j job, f *flight, out chan<- Event) {
 	defer close(out)
-	served, err := f.waitStart(ctx, func(ev Event) { e.emit(ctx, out, ev) })
+	served, err := f.waitStart(ctx, func(ev Event) { deliver(ctx, out, ev) })
 	if err != nil {
 		f.leave()
 		if j.x.wait() != nil {

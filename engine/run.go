@@ -57,9 +57,10 @@ func deliver(ctx context.Context, out chan<- Event, ev Event) {
 }
 
 // run answers one request and persists the answer, passing its events to
-// emit, the last one final. It tries the plan's providers in order: each waits for a queue slot
-// and its rate limits, and is retried before its first token; a provider
-// that still fails, or whose breaker is open, hands over to the next.
+// emit, the last one final. It tries the plan's providers in order: each
+// waits for a queue slot and its rate limits, and is retried before its
+// first token; a provider that still fails, or whose breaker is open, hands
+// over to the next.
 func (e *Engine) run(ctx context.Context, plan []candidate, req Request, x *exchange, lane Lane, idle time.Duration, emit sink) {
 	start := e.now()
 	tokens := estimateTokens(req)
@@ -446,12 +447,4 @@ func retryReason(pe *ProviderError) string {
 		return fmt.Sprintf("HTTP %d", pe.Status)
 	}
 	return "connection failed"
-}
-
-// emit sends a progress event unless the caller has gone away.
-func (e *Engine) emit(ctx context.Context, out chan<- Event, ev Event) {
-	select {
-	case out <- ev:
-	case <-ctx.Done():
-	}
 }

@@ -382,22 +382,25 @@ func (e *Engine) addUsage(r store.UsageRecord) {
 	e.st.RecordRequest(&r, e.usageStats(r.Provider))
 }
 
-// usageStats are the counters a request of provider changes: its metrics
-// and the cache's hits and misses.
-func (e *Engine) usageStats(provider string) map[string][]byte {
-	stats := map[string][]byte{}
+// usageStats are the counters a request of provider changes: the cache's
+// hits and misses, and its provider's metrics when they are due (see
+// gate.persistDue). They are read in the request's write transaction.
+func (e *Engine) usageStats(provider string) store.Stats {
 	e.mu.Lock()
 	g := e.gates[provider]
 	e.mu.Unlock()
-	if g != nil {
-		if data, err := g.marshalCounters(); err == nil {
-			stats[statKey(g.name)] = data
+	return func() map[string][]byte {
+		stats := map[string][]byte{}
+		if g != nil && g.persistDue(e.now()) {
+			if data, err := g.marshalCounters(); err == nil {
+				stats[statKey(g.name)] = data
+			}
 		}
+		if e.cache != nil {
+			stats[cacheStatKey] = e.cache.marshalCounters()
+		}
+		return stats
 	}
-	if e.cache != nil {
-		stats[cacheStatKey] = e.cache.marshalCounters()
-	}
-	return stats
 }
 
 // replay answers from the cache: the answer is stored at once, complete, and

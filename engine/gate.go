@@ -31,6 +31,28 @@ type gate struct {
 	pausedUntil time.Time
 	br          breaker
 	m           counters
+	persisted   time.Time // when the counters last went into a commit
+}
+
+// metricsEvery is how often a busy provider's metrics are written with its
+// requests: they are some 3 KB of JSON (the recent time-to-first-token
+// samples), which a burst of a thousand answers need not write a thousand
+// times.
+const metricsEvery = 250 * time.Millisecond
+
+// persistDue says whether a request ending now should store the counters:
+// when metricsEvery has passed since they were last stored, or when no
+// other request of the provider runs or waits (so that the last of a burst,
+// and a lone request such as ask's, always does).
+func (g *gate) persistDue(now time.Time) bool {
+	in, waiting := g.q.stats()
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if in+waiting > 0 && now.Sub(g.persisted) < metricsEvery {
+		return false
+	}
+	g.persisted = now
+	return true
 }
 
 func newGate(cfg store.Provider) *gate {

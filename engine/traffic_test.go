@@ -770,3 +770,41 @@ func TestAQueuedAnswerIsStoredAndRemovedWhenStoppedBeforeItStarts(t *testing.T) 
 		t.Fatalf("after stopping while queued: %+v; want the question alone", msgs)
 	}
 }
+
+// A burst writes its provider's metrics rarely (at most every
+// metricsEvery), but its last request always does: the store ends with
+// every request counted.
+func TestABurstEndsWithItsMetricsStored(t *testing.T) {
+	srv, _ := sseServer(t, []byte("data: {\"choices\":[{\"delta\":{\"content\":\"ok\"},\"finish_reason\":\"stop\"}]}\n\ndata: [DONE]\n\n"))
+	dir := t.TempDir()
+	st, err := store.Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	putProvider(t, st, store.Provider{Name: "p", BaseURL: srv.URL, MaxConcurrent: 2})
+	e, _ := fakeClockEngine(st) // the clock stands still: only the last request is due
+	const n = 12
+	var all []<-chan Event
+	for i := 0; i < n; i++ {
+		events, err := e.Send(context.Background(), newConversation(t, st), fmt.Sprint("q", i), SendOptions{Provider: "p", NoCache: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		all = append(all, events)
+	}
+	for _, events := range all {
+		if r := drain(t, events); r.text != "ok" {
+			t.Fatalf("%q %#v", r.text, r.final)
+		}
+	}
+	st.Close()
+	st, _ = store.Open(dir)
+	defer st.Close()
+	m, err := New(st, Options{}).Metrics()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(m) != 1 || m[0].Requests != n {
+		t.Fatalf("metrics %+v, want %d requests", m, n)
+	}
+}

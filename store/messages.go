@@ -185,7 +185,7 @@ func putMessage(tx *bolt.Tx, m Message) error {
 // FinishAnswer stores an answer's last state (as PutMessage) together with
 // its request's usage record and changed counters (as RecordRequest), in one
 // write: an answer ends with one commit rather than two.
-func (s *Store) FinishAnswer(m Message, r *UsageRecord, stats map[string][]byte) error {
+func (s *Store) FinishAnswer(m Message, r *UsageRecord, stats Stats) error {
 	m.V = recordVersion
 	m.UpdatedAt = s.now().UTC()
 	rec := s.usageRecord(r)

@@ -381,7 +381,7 @@ func TestFinishAnswerWritesTheMessageAndItsLedgerLineTogether(t *testing.T) {
 	}
 	m.Content, m.State = "the whole answer", StateDone
 	rec := UsageRecord{ConversationID: conv.ID, Provider: "p", Model: "m", PromptTokens: 3, CompletionTokens: 4, Outcome: "done"}
-	if err := s.FinishAnswer(m, &rec, map[string][]byte{"provider:p": []byte(`{"requests":1}`)}); err != nil {
+	if err := s.FinishAnswer(m, &rec, StatsOf(map[string][]byte{"provider:p": []byte(`{"requests":1}`)})); err != nil {
 		t.Fatal(err)
 	}
 	got, err := s.Message(conv.ID, m.Seq)

@@ -62,10 +62,19 @@ func (s *Store) Usage(from, to time.Time) ([]UsageRecord, error) {
 	return out, wrap("read usage", err)
 }
 
+// Stats returns stat records (see PutStat) to store. It is called inside
+// the write transaction, so that of two writes the one committed last also
+// read the counters last; it may be called more than once (see Store.write)
+// and may be nil.
+type Stats func() map[string][]byte
+
+// StatsOf returns Stats that are m.
+func StatsOf(m map[string][]byte) Stats { return func() map[string][]byte { return m } }
+
 // RecordRequest appends r to the ledger (when r is not nil) and stores the
 // given stat records (see PutStat), in one transaction: what one request
 // leaves behind besides its messages.
-func (s *Store) RecordRequest(r *UsageRecord, stats map[string][]byte) error {
+func (s *Store) RecordRequest(r *UsageRecord, stats Stats) error {
 	rec := s.usageRecord(r)
 	err := s.write(func(tx *bolt.Tx) error { return recordRequest(tx, rec, stats) })
 	return wrap("record request", err)
@@ -85,7 +94,7 @@ func (s *Store) usageRecord(r *UsageRecord) *UsageRecord {
 	return &rec
 }
 
-func recordRequest(tx *bolt.Tx, rec *UsageRecord, stats map[string][]byte) error {
+func recordRequest(tx *bolt.Tx, rec *UsageRecord, stats Stats) error {
 	if rec != nil {
 		b := tx.Bucket(bucketUsage)
 		b.FillPercent = 1.0
@@ -97,7 +106,10 @@ func recordRequest(tx *bolt.Tx, rec *UsageRecord, stats map[string][]byte) error
 			return err
 		}
 	}
-	for k, v := range stats {
+	if stats == nil {
+		return nil
+	}
+	for k, v := range stats() {
 		if err := tx.Bucket(bucketStats).Put([]byte(k), v); err != nil {
 			return err
 		}

@@ -21,8 +21,10 @@
 package tokens
 
 import (
+	"runtime"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	tiktoken "github.com/pkoukk/tiktoken-go"
 	loader "github.com/pkoukk/tiktoken-go-loader"
@@ -120,6 +122,7 @@ func countWith(name, text string) int {
 		return (len(text) + 3) / 4
 	}
 	n := 0
+	var pieces []string
 	for len(text) > 0 {
 		// Estimate a leading over-long run, then cut a piece before the
 		// next one (or at white space near pieceSize).
@@ -129,10 +132,36 @@ func countWith(name, text string) int {
 			continue
 		}
 		end := pieceEnd(text)
-		n += len(enc.EncodeOrdinary(text[:end]))
+		pieces = append(pieces, text[:end])
 		text = text[end:]
 	}
-	return n
+	return n + countPieces(enc, pieces)
+}
+
+// countPieces encodes the pieces, a long text's on every core: an encoding
+// is safe for concurrent use, and a pasted document need not wait for one.
+func countPieces(enc *tiktoken.Tiktoken, pieces []string) int {
+	workers := min(runtime.GOMAXPROCS(0), len(pieces))
+	if workers <= 1 {
+		n := 0
+		for _, p := range pieces {
+			n += len(enc.EncodeOrdinary(p))
+		}
+		return n
+	}
+	var next, total atomic.Int64
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := int(next.Add(1)) - 1; i < len(pieces); i = int(next.Add(1)) - 1 {
+				total.Add(int64(len(enc.EncodeOrdinary(pieces[i]))))
+			}
+		}()
+	}
+	wg.Wait()
+	return int(total.Load())
 }
 
 // runLen is the length of text's leading run of non-space bytes.

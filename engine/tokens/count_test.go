@@ -106,3 +106,27 @@ func TestHugeRunsAreEstimatedAndPiecesAddUp(t *testing.T) {
 		t.Errorf("run counted %d, want about %d", n, len(run)/4)
 	}
 }
+
+// A long text's pieces are counted on every core; the sum is the one of
+// counting them one after another.
+func TestPiecesCountedInParallelAddUpAsInSequence(t *testing.T) {
+	enc, err := get(O200k)
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := mixedText() + mixedText()
+	var pieces []string
+	want := 0
+	for len(text) > 0 {
+		end := pieceEnd(text)
+		pieces = append(pieces, text[:end])
+		want += len(enc.EncodeOrdinary(text[:end]))
+		text = text[end:]
+	}
+	if len(pieces) < 4 {
+		t.Fatalf("%d pieces: the text is too short to test this", len(pieces))
+	}
+	if got := countPieces(enc, pieces); got != want {
+		t.Fatalf("parallel %d, sequential %d", got, want)
+	}
+}

@@ -37,6 +37,7 @@ package store
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/binary"
 	"encoding/json"
 	"errors"
@@ -433,8 +434,23 @@ type tokenCount struct {
 // and slices are allocated once, not per text.
 type tokenCounter struct {
 	counts map[string]int
-	toks   []string
+	keyed  []keyedToken
 	out    []tokenCount
+}
+
+// keyedToken is a distinct token with its count and its first eight bytes
+// as a number (big-endian, zero-padded): most comparisons of a sort end on
+// the number, and (prefix, token) order is the tokens' byte order.
+type keyedToken struct {
+	prefix uint64
+	tok    string
+	tf     int
+}
+
+func tokenPrefix(t string) uint64 {
+	var b [8]byte
+	copy(b[:], t)
+	return binary.BigEndian.Uint64(b[:])
 }
 
 // maxPooledTokens bounds the distinct tokens a counter keeps room for: a
@@ -450,7 +466,7 @@ func (tc *tokenCounter) free() {
 	if cap(tc.out) > maxPooledTokens {
 		return
 	}
-	clear(tc.toks) // keep no text alive
+	clear(tc.keyed) // keep no text alive
 	clear(tc.out)
 	tokenCounters.Put(tc)
 }
@@ -465,23 +481,26 @@ func (tc *tokenCounter) count(f string) ([]tokenCount, int) {
 		tc.counts[t]++
 		n++
 	})
-	// Sorted as plain strings (slices.Sort compares inline; a comparison
-	// function costs a call per comparison), then paired with the counts.
-	toks := tc.toks[:0]
-	for t := range tc.counts {
-		toks = append(toks, t)
+	keyed := tc.keyed[:0]
+	for t, tf := range tc.counts {
+		keyed = append(keyed, keyedToken{tokenPrefix(t), t, tf})
 	}
-	slices.Sort(toks)
+	slices.SortFunc(keyed, func(a, b keyedToken) int {
+		if a.prefix != b.prefix {
+			return cmp.Compare(a.prefix, b.prefix)
+		}
+		return strings.Compare(a.tok, b.tok)
+	})
 	out := tc.out[:0]
-	for _, t := range toks {
-		out = append(out, tokenCount{t, tc.counts[t]})
+	for _, k := range keyed {
+		out = append(out, tokenCount{k.tok, k.tf})
 	}
-	if len(toks) > maxPooledTokens {
+	if len(keyed) > maxPooledTokens {
 		tc.counts = map[string]int{}
 	} else {
 		clear(tc.counts)
 	}
-	tc.toks, tc.out = toks, out
+	tc.keyed, tc.out = keyed, out
 	return out, n
 }
 

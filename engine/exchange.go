@@ -13,7 +13,7 @@ type exchange struct {
 	done      chan struct{}
 	user, ans store.Message
 	err       error
-	abort     func() // called by resolve when the commit failed; set before
+	abort     func() // called by resolve when the commit failed; set before resolve
 }
 
 func newExchange() *exchange { return &exchange{done: make(chan struct{})} }

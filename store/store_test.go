@@ -381,7 +381,7 @@ func TestFinishAnswerWritesTheMessageAndItsLedgerLineTogether(t *testing.T) {
 	}
 	m.Content, m.State = "the whole answer", StateDone
 	rec := UsageRecord{ConversationID: conv.ID, Provider: "p", Model: "m", PromptTokens: 3, CompletionTokens: 4, Outcome: "done"}
-	if err := s.FinishAnswer(m, &rec, StatsOf(map[string][]byte{"provider:p": []byte(`{"requests":1}`)})); err != nil {
+	if err := s.FinishAnswer(m, &rec, statsOf(map[string][]byte{"provider:p": []byte(`{"requests":1}`)})); err != nil {
 		t.Fatal(err)
 	}
 	got, err := s.Message(conv.ID, m.Seq)
@@ -413,3 +413,6 @@ func TestFinishAnswerWritesTheMessageAndItsLedgerLineTogether(t *testing.T) {
 		t.Fatalf("after reopen: %s", got.State)
 	}
 }
+
+// statsOf returns Stats that are m.
+func statsOf(m map[string][]byte) Stats { return func() map[string][]byte { return m } }

@@ -68,9 +68,6 @@ func (s *Store) Usage(from, to time.Time) ([]UsageRecord, error) {
 // and may be nil.
 type Stats func() map[string][]byte
 
-// StatsOf returns Stats that are m.
-func StatsOf(m map[string][]byte) Stats { return func() map[string][]byte { return m } }
-
 // RecordRequest appends r to the ledger (when r is not nil) and stores the
 // given stat records (see PutStat), in one transaction: what one request
 // leaves behind besides its messages.

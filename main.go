@@ -16,6 +16,7 @@ import (
 	"deskchat/cli"
 	"deskchat/engine"
 	_ "deskchat/internal/localefix" // before Fyne's package initialisation
+	"deskchat/internal/secrets"
 	"deskchat/store"
 	"deskchat/ui"
 )
@@ -53,7 +54,11 @@ func runGUI(dataDir string) int {
 		return cli.ExitFailure
 	}
 	defer st.Close()
-	eng := engine.New(st, engine.Options{Simulator: engine.Simulator{TokensPerSecond: simulatorRate()}})
-	ui.Run(app.NewWithID(AppID), ui.Deps{Engine: eng, Store: st, DataDir: dataDir})
+	kr := secrets.System()
+	eng := engine.New(st, engine.Options{
+		Simulator: engine.Simulator{TokensPerSecond: simulatorRate()},
+		Keys:      &secrets.Resolver{Keyring: kr},
+	})
+	ui.Run(app.NewWithID(AppID), ui.Deps{Engine: eng, Store: st, DataDir: dataDir, Keyring: kr})
 	return cli.ExitOK
 }

@@ -52,7 +52,9 @@ const usageText = `Usage:
   deskchat show ID [--json]                      one conversation's messages
   deskchat search QUERY [--json] [--limit N] [--by newest|relevance]   messages and titles that match
   deskchat providers list [--json]
-  deskchat providers add NAME --kind openai|azure|compatible --base-url URL --model M [--key-env VAR]
+  deskchat providers add NAME --kind openai|azure|compatible --base-url URL --model M
+                    [--key-source keychain|env|command] [--key-env VAR] [--key-command CMD]
+  deskchat providers set-key NAME                the key from stdin, into the OS keychain
   deskchat providers remove NAME
   deskchat providers default NAME                provider for new conversations
   deskchat usage [--days N] [--json]             tokens and cost per provider, day and conversation

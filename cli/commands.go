@@ -1,14 +1,18 @@
 package cli
 
 import (
+	"bufio"
+	"errors"
 	"fmt"
 	"io"
 	"net/url"
+	"os"
 	"strings"
 	"text/tabwriter"
 	"time"
 
 	"deskchat/engine"
+	"deskchat/internal/secrets"
 	"deskchat/store"
 )
 
@@ -290,11 +294,46 @@ type providerJSON struct {
 	KeyEnv     string `json:"key_env,omitempty"`
 	APIVersion string `json:"api_version,omitempty"`
 	Default    bool   `json:"default"`
+	// KeySource is the stored source (keychain, env, command or empty);
+	// KeyFrom says where the key is read: "keychain", "$VAR", "command"
+	// or empty for none. Neither is ever the key.
+	KeySource string `json:"key_source,omitempty"`
+	KeyFrom   string `json:"key_from,omitempty"`
+}
+
+// keyFrom says where p's key is read from, for providers list: "keychain",
+// "$VAR", "command", or "" for no key.
+func keyFrom(p store.Provider) string {
+	switch p.KeySource {
+	case store.KeyFromKeychain, store.KeyFromCommand:
+		return p.KeySource
+	case store.KeyFromEnv:
+		return "$" + p.KeyEnv
+	case "":
+		switch {
+		case p.KeyEnv != "":
+			return "$" + p.KeyEnv
+		case p.Kind == store.KindOpenAI:
+			return "$OPENAI_API_KEY"
+		}
+		return ""
+	}
+	return p.KeySource + "?"
+}
+
+// keyring is where the CLI keeps keys: the keyring of the engine options'
+// resolver when one is set (tests), else the OS keychain (go-keyring's mock
+// after keyring.MockInit).
+func (c *cmdEnv) keyring() secrets.Keyring {
+	if k := c.EngineOptions.Keys; k != nil && k.Keyring != nil {
+		return k.Keyring
+	}
+	return secrets.System()
 }
 
 func cmdProviders(c *cmdEnv, args []string) error {
 	if len(args) == 0 {
-		return usagef("providers needs list, add, remove or default")
+		return usagef("providers needs list, add, set-key, remove or default")
 	}
 	sub, args := args[0], args[1:]
 	c.name = "providers " + sub
@@ -303,12 +342,14 @@ func cmdProviders(c *cmdEnv, args []string) error {
 		return providersList(c, args)
 	case "add":
 		return providersAdd(c, args)
+	case "set-key":
+		return providersSetKey(c, args)
 	case "remove":
 		return providersRemove(c, args)
 	case "default":
 		return providersDefault(c, args)
 	}
-	return usagef("unknown providers command %q: use list, add, remove or default", sub)
+	return usagef("unknown providers command %q: use list, add, set-key, remove or default", sub)
 }
 
 func providersList(c *cmdEnv, args []string) error {
@@ -332,7 +373,7 @@ func providersList(c *cmdEnv, args []string) error {
 	if *asJSON {
 		out := make([]providerJSON, 0, len(ps))
 		for _, p := range ps {
-			out = append(out, providerJSON{p.Name, p.Kind, p.BaseURL, p.Model, p.KeyEnv, p.APIVersion, p.Name == def})
+			out = append(out, providerJSON{p.Name, p.Kind, p.BaseURL, p.Model, p.KeyEnv, p.APIVersion, p.Name == def, p.KeySource, keyFrom(p)})
 		}
 		return writeJSON(c.Stdout, out)
 	}
@@ -343,9 +384,9 @@ func providersList(c *cmdEnv, args []string) error {
 		if p.Name == def {
 			name += " (default)"
 		}
-		key := "-"
-		if p.KeyEnv != "" {
-			key = "$" + p.KeyEnv
+		key := keyFrom(p)
+		if key == "" {
+			key = "-"
 		}
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", name, p.Kind, p.BaseURL, p.Model, key)
 	}
@@ -354,11 +395,13 @@ func providersList(c *cmdEnv, args []string) error {
 }
 
 func providersAdd(c *cmdEnv, args []string) error {
-	fs := c.flags("NAME --kind openai|azure|compatible --base-url URL --model M [--key-env VAR] [--api-version V]")
+	fs := c.flags("NAME --kind openai|azure|compatible --base-url URL --model M [--key-source keychain|env|command] [--key-env VAR] [--key-command CMD] [--api-version V]")
 	kind := fs.String("kind", store.KindCompatible, "openai, azure or compatible")
 	baseURL := fs.String("base-url", "", "base URL, e.g. http://localhost:11434/v1 (Azure: https://RESOURCE.openai.azure.com)")
 	model := fs.String("model", "", "default model (Azure: the deployment name)")
-	keyEnv := fs.String("key-env", "", "environment variable that holds the API key")
+	keyEnv := fs.String("key-env", "", "environment variable that holds the API key (implies --key-source env)")
+	keySource := fs.String("key-source", "", "where the API key is read: keychain (store it with \"providers set-key NAME\"), env (--key-env) or command (--key-command); default: none (openai: $OPENAI_API_KEY)")
+	keyCommand := fs.String("key-command", "", "shell command that prints the API key on its first line, e.g. \"pass show groq\" (implies --key-source command)")
 	apiVersion := fs.String("api-version", "", "Azure API version (default "+engine.DefaultAzureAPIVersion+")")
 	contextWindow := fs.Int("context", 0, "the model's context window in tokens (default: deskchat's table, else 8192)")
 	maxOutput := fs.Int("max-output", 0, "the longest answer in tokens (with --context)")
@@ -408,11 +451,21 @@ func providersAdd(c *cmdEnv, args []string) error {
 	if strings.HasPrefix(*keyEnv, "sk-") || strings.ContainsAny(*keyEnv, " =") {
 		return usagef("--key-env takes the NAME of an environment variable (like OPENAI_API_KEY), not the key itself")
 	}
+	source, err := keySourceFlags(*keySource, *keyEnv, *keyCommand)
+	if err != nil {
+		return err
+	}
+	if source == store.KeyFromKeychain {
+		if err := secrets.Probe(c.keyring()); err != nil {
+			return usageError{err.Error()}
+		}
+	}
 	st, err := c.store()
 	if err != nil {
 		return err
 	}
 	p := store.Provider{Name: name, Kind: *kind, BaseURL: *baseURL, Model: *model, Models: []string{*model}, KeyEnv: *keyEnv, APIVersion: *apiVersion, SummaryModel: *summaryModel}
+	p.KeySource, p.KeyCommand = source, strings.TrimSpace(*keyCommand)
 	p.Fallback, p.MaxConcurrent, p.MaxQueued, p.RequestsPerMinute, p.TokensPerMinute = *fallback, *maxConcurrent, *maxQueued, *rpm, *tpm
 	if *maxRetries >= 0 {
 		p.MaxRetries = maxRetries
@@ -429,7 +482,136 @@ func providersAdd(c *cmdEnv, args []string) error {
 		}
 	}
 	fmt.Fprintf(c.Stderr, "Added provider %s.\n", name)
+	if source == store.KeyFromKeychain {
+		fmt.Fprintf(c.Stderr, "Store its API key in the keychain with: deskchat providers set-key %s   (reads the key from stdin)\n", name)
+	}
 	return nil
+}
+
+// keySourceFlags checks providers add's key flags and returns the key
+// source to store.
+func keySourceFlags(source, keyEnv, keyCommand string) (string, error) {
+	keyCommand = strings.TrimSpace(keyCommand)
+	if source == "" {
+		switch {
+		case keyCommand != "" && keyEnv != "":
+			return "", usagef("use either --key-env or --key-command, not both")
+		case keyCommand != "":
+			source = store.KeyFromCommand
+		case keyEnv != "":
+			source = store.KeyFromEnv
+		}
+	}
+	switch source {
+	case "":
+	case store.KeyFromKeychain:
+		if keyEnv != "" || keyCommand != "" {
+			return "", usagef("--key-source keychain takes neither --key-env nor --key-command")
+		}
+	case store.KeyFromEnv:
+		if keyEnv == "" {
+			return "", usagef("--key-source env needs --key-env VAR")
+		}
+		if keyCommand != "" {
+			return "", usagef("--key-source env takes no --key-command")
+		}
+	case store.KeyFromCommand:
+		if keyCommand == "" {
+			return "", usagef("--key-source command needs --key-command CMD")
+		}
+		if keyEnv != "" {
+			return "", usagef("--key-source command takes no --key-env")
+		}
+		if strings.HasPrefix(keyCommand, "sk-") && !strings.ContainsAny(keyCommand, " \t") {
+			return "", usagef("--key-command takes a command that prints the key (like \"pass show groq\"), not the key itself")
+		}
+	default:
+		return "", usagef("--key-source must be keychain, env or command, not %q", source)
+	}
+	return source, nil
+}
+
+// maxKeyLine bounds what set-key reads from stdin.
+const maxKeyLine = 64 << 10
+
+// providersSetKey reads a key from stdin (never from the arguments, which
+// other users and the shell's history can see) and stores it in the
+// keychain; the provider then reads its key from there.
+func providersSetKey(c *cmdEnv, args []string) error {
+	fs := c.flags("NAME   (reads the key from stdin, e.g. pass show groq | deskchat providers set-key groq)")
+	if err := parse(fs, reorder(args)); err != nil {
+		return err
+	}
+	if fs.NArg() != 1 {
+		return usagef("providers set-key takes one NAME and reads the key from stdin, never from the command line")
+	}
+	name := fs.Arg(0)
+	if name == engine.SimulatorName {
+		return usagef("the Simulator needs no key")
+	}
+	st, err := c.store()
+	if err != nil {
+		return err
+	}
+	p, err := st.Provider(name)
+	if err != nil {
+		return err
+	}
+	kr := c.keyring()
+	if err := secrets.Probe(kr); err != nil {
+		return err
+	}
+	if isTerminal(c.Stdin) {
+		fmt.Fprintf(c.Stderr, "API key for %s (shown as you type; Enter to finish): ", name)
+	}
+	key, err := readKey(c.Stdin)
+	if err != nil {
+		return errors.New("The key could not be read from stdin.")
+	}
+	if key == "" {
+		return usagef("no key on stdin: pipe it in, e.g. pass show %s | deskchat providers set-key %s", name, name)
+	}
+	if err := secrets.Save(kr, name, key); err != nil {
+		return err
+	}
+	if p.KeySource != store.KeyFromKeychain {
+		p.KeySource = store.KeyFromKeychain
+		if err := st.PutProvider(p); err != nil {
+			return err
+		}
+		fmt.Fprintf(c.Stderr, "Stored the key for %s in the keychain; %s now reads its key from there.\n", name, name)
+		return nil
+	}
+	fmt.Fprintf(c.Stderr, "Stored the key for %s in the keychain.\n", name)
+	return nil
+}
+
+// readKey returns the first non-empty line of r, trimmed ("" at EOF). It
+// stops at that line, so a terminal needs no Ctrl-D.
+func readKey(r io.Reader) (string, error) {
+	br := bufio.NewReader(io.LimitReader(r, maxKeyLine))
+	for {
+		line, err := br.ReadString('\n')
+		if k := strings.TrimSpace(line); k != "" {
+			return k, nil
+		}
+		if errors.Is(err, io.EOF) {
+			return "", nil
+		}
+		if err != nil {
+			return "", err
+		}
+	}
+}
+
+// isTerminal reports whether r is a terminal (set-key then prompts).
+func isTerminal(r io.Reader) bool {
+	f, ok := r.(*os.File)
+	if !ok {
+		return false
+	}
+	fi, err := f.Stat()
+	return err == nil && fi.Mode()&os.ModeCharDevice != 0
 }
 
 // reorderAdd lets NAME come before the flags ("providers add NAME --kind ...").
@@ -453,6 +635,7 @@ func providersRemove(c *cmdEnv, args []string) error {
 		return err
 	}
 	name := fs.Arg(0)
+	p, _ := st.Provider(name) // a missing provider fails just below
 	if err := st.DeleteProvider(name); err != nil {
 		return err
 	}
@@ -462,6 +645,11 @@ func providersRemove(c *cmdEnv, args []string) error {
 		}
 	}
 	fmt.Fprintf(c.Stderr, "Removed provider %s.\n", name)
+	if p.KeySource == store.KeyFromKeychain {
+		if err := secrets.Delete(c.keyring(), name); err != nil {
+			fmt.Fprintf(c.Stderr, "Its key is still in the keychain. %s\n", err)
+		}
+	}
 	return nil
 }
 

@@ -2,9 +2,9 @@ package engine
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
-	"os"
 	"sort"
 	"strings"
 	"sync"
@@ -12,6 +12,7 @@ import (
 	"unicode/utf8"
 
 	"deskchat/engine/tokens"
+	"deskchat/internal/secrets"
 	"deskchat/store"
 )
 
@@ -27,7 +28,11 @@ type Options struct {
 	// 0 means DefaultFlushInterval.
 	FlushInterval time.Duration
 	// Getenv reads API keys from the environment; nil means os.Getenv.
+	// Used only when Keys is nil.
 	Getenv func(string) string
+	// Keys finds providers' API keys (keychain, environment, key command);
+	// nil means &secrets.Resolver{Getenv: Getenv}.
+	Keys *secrets.Resolver
 	// Simulator configures the built-in Simulator provider.
 	Simulator Simulator
 	// IdleTimeout fails a stream that sends nothing for this long;
@@ -45,9 +50,9 @@ const DefaultIdleTimeout = 60 * time.Second
 
 // Engine sends requests to providers and persists answers. Build it with New.
 type Engine struct {
-	st     *store.Store
-	flush  time.Duration
-	getenv func(string) string
+	st    *store.Store
+	flush time.Duration
+	keys  *secrets.Resolver
 
 	idle time.Duration
 	now  func() time.Time
@@ -88,7 +93,7 @@ func (e *Engine) wait(ctx context.Context, d time.Duration) error {
 
 // New returns an Engine that persists to st.
 func New(st *store.Store, opts Options) *Engine {
-	e := &Engine{st: st, flush: opts.FlushInterval, getenv: opts.Getenv, idle: opts.IdleTimeout, now: time.Now,
+	e := &Engine{st: st, flush: opts.FlushInterval, keys: opts.Keys, idle: opts.IdleTimeout, now: time.Now,
 		clients: map[string]*http.Client{}, gates: map[string]*gate{}, sim: opts.Simulator,
 		timer: realTimer, jitter: jitter}
 	if e.idle <= 0 {
@@ -97,8 +102,8 @@ func New(st *store.Store, opts Options) *Engine {
 	if e.flush <= 0 {
 		e.flush = DefaultFlushInterval
 	}
-	if e.getenv == nil {
-		e.getenv = os.Getenv
+	if e.keys == nil {
+		e.keys = &secrets.Resolver{Getenv: opts.Getenv}
 	}
 	go tokens.Preload() // the first request need not wait for the encoding
 	e.counts = newCountCache(200_000)
@@ -352,6 +357,46 @@ func SimulatorConfig() store.Provider {
 	return store.Provider{Name: SimulatorName, Kind: store.KindSimulator, Model: SimulatorModel, Models: []string{SimulatorModel}}
 }
 
+// APIKey returns cfg's API key as a request to cfg would use it ("" for a
+// provider without a key, like a local server or the Simulator). An
+// OpenAI or Azure provider without a key, and a key that cannot be found
+// (not in the keychain, variable unset, key command failed), are
+// *ProviderErrors of KindConfig whose sentence says what to do; no error
+// contains the key. Keychain and command keys are remembered until
+// ForgetKey.
+func (e *Engine) APIKey(ctx context.Context, cfg store.Provider) (string, error) {
+	if cfg.Kind == store.KindSimulator {
+		return "", nil
+	}
+	key, err := e.keys.Key(ctx, cfg)
+	if err != nil {
+		if errors.Is(err, context.Canceled) && ctx.Err() != nil {
+			return "", ctx.Err()
+		}
+		var se *secrets.Error
+		if errors.As(err, &se) {
+			return "", &ProviderError{Kind: KindConfig, Provider: cfg.Name, Sentence: se.Sentence, Err: err}
+		}
+		return "", &ProviderError{Kind: KindConfig, Provider: cfg.Name, Sentence: fmt.Sprintf("The API key for %s could not be read.", cfg.Name), Err: err}
+	}
+	if key == "" && (cfg.Kind == store.KindOpenAI || cfg.Kind == store.KindAzure) {
+		keyEnv := cfg.KeyEnv
+		if keyEnv == "" && cfg.Kind == store.KindOpenAI {
+			keyEnv = "OPENAI_API_KEY"
+		}
+		if keyEnv == "" {
+			keyEnv = "a variable"
+		}
+		return "", &ProviderError{Kind: KindConfig, Provider: cfg.Name, Sentence: fmt.Sprintf("%s needs an API key: set %s in the environment, or keep the key in the keychain (Settings → Providers).", cfg.Name, keyEnv)}
+	}
+	return key, nil
+}
+
+// ForgetKey drops the key remembered for the provider called name, so the
+// next request reads the keychain or runs the key command again. Call it
+// after the provider's key or key source changed.
+func (e *Engine) ForgetKey(name string) { e.keys.Forget(name) }
+
 // provider returns the adapter for cfg, reusing the provider's http.Client.
 func (e *Engine) provider(cfg store.Provider) (Provider, error) {
 	if cfg.Kind == store.KindSimulator {
@@ -360,22 +405,14 @@ func (e *Engine) provider(cfg store.Provider) (Provider, error) {
 		e.mu.Unlock()
 		return &sim, nil
 	}
-	key := ""
-	keyEnv := cfg.KeyEnv
-	if keyEnv == "" && cfg.Kind == store.KindOpenAI {
-		keyEnv = "OPENAI_API_KEY"
-	}
-	if keyEnv != "" {
-		key = strings.TrimSpace(e.getenv(keyEnv))
-	}
-	if key == "" && (cfg.Kind == store.KindOpenAI || cfg.Kind == store.KindAzure) {
-		if keyEnv == "" {
-			keyEnv = "a variable"
-		}
-		return nil, &ProviderError{Kind: KindConfig, Provider: cfg.Name, Sentence: fmt.Sprintf("%s needs an API key: set %s in the environment, or name the variable that holds the key in the provider's settings.", cfg.Name, keyEnv)}
-	}
 	if cfg.BaseURL == "" && cfg.Kind != store.KindOpenAI {
 		return nil, &ProviderError{Kind: KindConfig, Provider: cfg.Name, Sentence: fmt.Sprintf("%s has no base URL. Set one in the provider's settings.", cfg.Name)}
+	}
+	// Requests carry no context this far; the resolver bounds itself
+	// (a key command 5 s, the keychain 30 s).
+	key, err := e.APIKey(context.Background(), cfg)
+	if err != nil {
+		return nil, err
 	}
 	e.mu.Lock()
 	hc := e.clients[cfg.Name+"\x00"+cfg.BaseURL]

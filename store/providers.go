@@ -18,17 +18,30 @@ const (
 	KindSimulator  = "simulator"  // built-in, no network
 )
 
-// Provider is a configured LLM endpoint. It never holds an API key: KeyEnv
-// names the environment variable the key is read from.
+// Key sources (Provider.KeySource).
+const (
+	KeyFromKeychain = "keychain"
+	KeyFromEnv      = "env"
+	KeyFromCommand  = "command"
+)
+
+// Provider is a configured LLM endpoint. It never holds an API key, only
+// where to find it (KeySource).
 type Provider struct {
-	V          int      `json:"v"`
-	Name       string   `json:"name"`
-	Kind       string   `json:"kind"`
-	BaseURL    string   `json:"base_url,omitempty"`
-	Model      string   `json:"model,omitempty"`  // default model
-	Models     []string `json:"models,omitempty"` // known models, for pickers
-	KeyEnv     string   `json:"key_env,omitempty"`
-	APIVersion string   `json:"api_version,omitempty"` // Azure only
+	V       int      `json:"v"`
+	Name    string   `json:"name"`
+	Kind    string   `json:"kind"`
+	BaseURL string   `json:"base_url,omitempty"`
+	Model   string   `json:"model,omitempty"`  // default model
+	Models  []string `json:"models,omitempty"` // known models, for pickers
+	KeyEnv  string   `json:"key_env,omitempty"`
+	// KeySource says where the API key is read from: KeyFromKeychain (the
+	// OS keychain, under the provider's name), KeyFromEnv (the variable
+	// KeyEnv), KeyFromCommand (the output of KeyCommand) or "" (no key;
+	// for records written before key sources existed, KeyEnv when set).
+	KeySource  string `json:"key_source,omitempty"`
+	KeyCommand string `json:"key_command,omitempty"`
+	APIVersion string `json:"api_version,omitempty"` // Azure only
 	// MaxRetries is how often a request that failed before its first token is
 	// sent again; nil means the engine's default (2).
 	MaxRetries *int `json:"max_retries,omitempty"`

@@ -84,7 +84,9 @@ func classify(err error, provider, model, baseURL string) *ProviderError {
 	var apiErr *openai.APIError
 	var reqErr *openai.RequestError
 	switch {
-	case errors.As(err, &apiErr):
+	// go-openai wraps a body like {"error":"text"} in a RequestError around
+	// an APIError without a status: the RequestError has it.
+	case errors.As(err, &apiErr) && apiErr.HTTPStatusCode != 0:
 		out.Status = apiErr.HTTPStatusCode
 		classifyStatus(out, apiErr.HTTPStatusCode, apiErr.Message, fmt.Sprint(apiErr.Code), model)
 	case errors.As(err, &reqErr):

@@ -1,0 +1,29 @@
+package engine
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"deskchat/store"
+)
+
+// An error body whose "error" is a plain string (some OpenAI-compatible
+// servers answer so) keeps its HTTP status and its text.
+func TestAnErrorBodyWithAStringErrorKeepsItsStatus(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusBadRequest)
+		fmt.Fprint(w, `{"error":"model 'nope' is not loaded"}`)
+	}))
+	defer srv.Close()
+	p := store.Provider{Name: "Local", Kind: store.KindCompatible, BaseURL: srv.URL + "/v1", Model: "nope"}
+	_, err := NewOpenAI(p, "", srv.Client()).Stream(context.Background(), Request{Model: "nope", Messages: []ChatMessage{{Role: RoleUser, Content: "hi"}}})
+	pe := classify(err, "Local", "nope", p.BaseURL)
+	if pe.Status != http.StatusBadRequest || !strings.Contains(pe.Sentence, "is not loaded") {
+		t.Fatalf("status %d, sentence %q", pe.Status, pe.Sentence)
+	}
+}

@@ -21,6 +21,9 @@ type Conversation struct {
 	Provider     string `json:"provider,omitempty"`
 	Model        string `json:"model,omitempty"`
 	SystemPrompt string `json:"system_prompt,omitempty"`
+	// TitleEdited: the user named the chat; a generated title never
+	// replaces theirs.
+	TitleEdited bool `json:"title_edited,omitempty"`
 	// CompressionOff sends the whole history, even when it does not fit
 	// the model's context window (the provider then says so).
 	CompressionOff bool      `json:"compression_off,omitempty"`

@@ -36,6 +36,7 @@ type fileConversation struct {
 	Model          string        `json:"model,omitempty"`
 	SystemPrompt   string        `json:"system_prompt,omitempty"`
 	CompressionOff bool          `json:"compression_off,omitempty"`
+	TitleEdited    bool          `json:"title_edited,omitempty"`
 	CreatedAt      time.Time     `json:"created_at"`
 	UpdatedAt      time.Time     `json:"updated_at"`
 	Summary        *fileSummary  `json:"summary,omitempty"`
@@ -70,7 +71,7 @@ type fileMessage struct {
 
 func toFileConversation(c store.Conversation, sum *store.Summary) fileConversation {
 	fc := fileConversation{ID: c.ID, Title: c.Title, Provider: c.Provider, Model: c.Model, SystemPrompt: c.SystemPrompt,
-		CompressionOff: c.CompressionOff, CreatedAt: c.CreatedAt, UpdatedAt: c.UpdatedAt}
+		CompressionOff: c.CompressionOff, TitleEdited: c.TitleEdited, CreatedAt: c.CreatedAt, UpdatedAt: c.UpdatedAt}
 	if sum != nil {
 		fc.Summary = &fileSummary{Through: sum.Through, Text: sum.Text, Model: sum.Model, Tokens: sum.Tokens, UpdatedAt: sum.UpdatedAt}
 	}
@@ -87,7 +88,7 @@ func toFileMessage(m store.Message) fileMessage {
 func fromDeskchat(fc *fileConversation) (store.Import, error) {
 	im := store.Import{Source: "deskchat:" + fc.ID}
 	im.Conversation = store.Conversation{ID: fc.ID, Title: fc.Title, Provider: fc.Provider, Model: fc.Model,
-		SystemPrompt: fc.SystemPrompt, CompressionOff: fc.CompressionOff, CreatedAt: fc.CreatedAt, UpdatedAt: fc.UpdatedAt}
+		SystemPrompt: fc.SystemPrompt, CompressionOff: fc.CompressionOff, TitleEdited: fc.TitleEdited, CreatedAt: fc.CreatedAt, UpdatedAt: fc.UpdatedAt}
 	if s := fc.Summary; s != nil {
 		im.Summary = &store.Summary{Through: s.Through, Text: s.Text, Model: s.Model, Tokens: s.Tokens, UpdatedAt: s.UpdatedAt}
 	}

@@ -1,0 +1,79 @@
+package engine
+
+import (
+	"context"
+	"strings"
+
+	"deskchat/engine/tokens"
+	"deskchat/store"
+)
+
+// Resend replaces the user message seq and every message after it with text
+// (edit and resend): the later messages are deleted, the edited question is
+// stored and answered, never from the cache. The request carries the
+// messages before seq and the edited question. Errors that prevent sending
+// (seq is not a question of the chat, an answer is still streaming, no
+// provider set up, no key) are returned at once and change nothing; the
+// store's refusals carry their sentence (store.UserMessage). Events are as
+// for Send.
+func (e *Engine) Resend(ctx context.Context, conversationID string, seq uint64, text string, opts SendOptions) (<-chan Event, error) {
+	snap, plan, err := e.prepare(conversationID, opts)
+	if err != nil {
+		return nil, err
+	}
+	conv, msgs := snap.Conversation, snap.Messages
+	u := -1
+	for i, m := range msgs {
+		if m.Seq == seq {
+			u = i
+			break
+		}
+	}
+	if u < 0 || msgs[u].Role != store.RoleUser {
+		return nil, &ProviderError{Kind: KindConfig, Sentence: "Only a question of this chat can be edited and sent again."}
+	}
+	if strings.TrimSpace(text) == "" {
+		return nil, &ProviderError{Kind: KindConfig, Sentence: "The edited question is empty."}
+	}
+	first := true // the chat's first question: its title may come from it
+	for _, m := range msgs[:u] {
+		if m.Role == store.RoleUser {
+			first = false
+			break
+		}
+	}
+	cfg, model := plan[0].cfg, plan[0].model
+	old := msgs[u].Content
+	// As for Send: the conversation now uses this provider and model, and
+	// a title made from the old first question follows the edit.
+	update := func(c *store.Conversation) {
+		if opts.Endpoint == nil {
+			c.Provider, c.Model = cfg.Name, model
+		}
+		if first && !c.TitleEdited && (c.Title == "" || c.Title == TitleFrom(old)) {
+			c.Title = TitleFrom(text)
+		}
+	}
+	update(&conv)
+	q, ans, err := e.st.ReplaceFrom(conv.ID, seq,
+		store.Message{ConversationID: conv.ID, Role: store.RoleUser, Content: text, State: store.StateDone, Pinned: msgs[u].Pinned},
+		store.Message{ConversationID: conv.ID, Role: store.RoleAssistant, Provider: cfg.Name, Model: model, State: store.StateStreaming},
+		update)
+	if err != nil {
+		return nil, err
+	}
+	history := append(append([]store.Message(nil), msgs[:u]...), q)
+	// A summary of the deleted messages was dropped with them.
+	summary := snap.Summary
+	if summary != nil && summary.Through >= seq {
+		summary = nil
+	}
+	opts.NoCache = true
+	return e.start(ctx, conv, plan, stored(q, ans), history, summary, opts), nil
+}
+
+// Cost is what an answer with usage u cost with model, in US dollars, from
+// the built-in or user-set prices; ok is false when the price is unknown.
+func (e *Engine) Cost(model string, u Usage) (cost float64, ok bool) {
+	return tokens.Cost(model, e.prices(), u.PromptTokens, u.CompletionTokens)
+}

@@ -1,0 +1,115 @@
+package ui
+
+import (
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+
+	"deskchat/engine"
+	"deskchat/store"
+)
+
+// prefs are the defaults set in the settings dialog, as loaded from the
+// store (loadProviders reads them with the providers).
+type prefs struct {
+	Provider, Model string   // for new conversations
+	SystemPrompt    string   // for new conversations
+	Temperature     *float32 // nil: the provider's default
+	MaxTokens       int      // 0: the model's default
+	Theme           string   // "", "light" or "dark"
+}
+
+// prefsFrom reads the defaults out of the stored settings. A value that does
+// not parse (written by hand, say) counts as unset.
+func prefsFrom(kv map[string]string) prefs {
+	p := prefs{
+		Provider:     kv[store.SettingDefaultProvider],
+		Model:        kv[store.SettingDefaultModel],
+		SystemPrompt: kv[store.SettingSystemPrompt],
+	}
+	if t, err := parseTemperature(kv[store.SettingTemperature]); err == nil {
+		p.Temperature = t
+	}
+	if n, err := parseWhole(kv[store.SettingMaxTokens]); err == nil {
+		p.MaxTokens = n
+	}
+	if th := kv[store.SettingTheme]; th == themeLight || th == themeDark {
+		p.Theme = th
+	}
+	return p
+}
+
+// settings returns p as the settings to store; empty values delete.
+func (p prefs) settings() map[string]string {
+	kv := map[string]string{
+		store.SettingDefaultProvider: p.Provider,
+		store.SettingDefaultModel:    p.Model,
+		store.SettingSystemPrompt:    p.SystemPrompt,
+		store.SettingTemperature:     "",
+		store.SettingMaxTokens:       "",
+		store.SettingTheme:           p.Theme,
+	}
+	if p.Temperature != nil {
+		kv[store.SettingTemperature] = strconv.FormatFloat(float64(*p.Temperature), 'f', -1, 32)
+	}
+	if p.MaxTokens > 0 {
+		kv[store.SettingMaxTokens] = strconv.Itoa(p.MaxTokens)
+	}
+	return kv
+}
+
+// parseTemperature reads a temperature as typed: "" is unset; a decimal
+// comma is accepted.
+func parseTemperature(s string) (*float32, error) {
+	s = strings.ReplaceAll(strings.TrimSpace(s), ",", ".")
+	if s == "" {
+		return nil, nil
+	}
+	f, err := strconv.ParseFloat(s, 32)
+	if err != nil || f < 0 || f > 2 {
+		return nil, errors.New("The temperature is a number from 0 to 2, for example 0.7 (empty: the provider's default).")
+	}
+	t := float32(f)
+	return &t, nil
+}
+
+// parseWhole reads a whole number of 0 or more as typed; "" is 0.
+func parseWhole(s string) (int, error) {
+	s = strings.TrimSpace(s)
+	if s == "" {
+		return 0, nil
+	}
+	n, err := strconv.Atoi(s)
+	if err != nil || n < 0 {
+		return 0, fmt.Errorf("%q is not a whole number of 0 or more", s)
+	}
+	return n, nil
+}
+
+// newConversationRecord is a new conversation as the defaults make it: the
+// default provider and model, and the default system prompt.
+//
+// Hook: window.createConversation stores this instead of store.Conversation{}.
+func (w *window) newConversationRecord() store.Conversation {
+	c := store.Conversation{SystemPrompt: w.prefs.SystemPrompt}
+	if w.prefs.Provider != "" {
+		c.Provider, c.Model = w.prefs.Provider, w.prefs.Model
+	}
+	return c
+}
+
+// withPrefs fills in the default temperature and longest answer where opts
+// leaves them unset.
+//
+// Hook: window.sendOptions returns w.withPrefs(engine.SendOptions{…}).
+func (w *window) withPrefs(opts engine.SendOptions) engine.SendOptions {
+	if opts.Temperature == nil && w.prefs.Temperature != nil {
+		t := *w.prefs.Temperature
+		opts.Temperature = &t
+	}
+	if opts.MaxTokens == 0 {
+		opts.MaxTokens = w.prefs.MaxTokens
+	}
+	return opts
+}

@@ -1,0 +1,885 @@
+package ui
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"os"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/canvas"
+	"fyne.io/fyne/v2/test"
+	"fyne.io/fyne/v2/theme"
+	"fyne.io/fyne/v2/widget"
+	"github.com/zalando/go-keyring"
+	bolt "go.etcd.io/bbolt"
+
+	"deskchat/engine"
+	"deskchat/internal/secrets"
+	"deskchat/store"
+)
+
+// providerServer is an OpenAI-compatible server for the settings tests: GET
+// /v1/models answers models (or status and body when set), and a chat
+// request streams one short answer. It records the Authorization headers it
+// got.
+type providerServer struct {
+	*httptest.Server
+	mu     sync.Mutex
+	auths  []string
+	status int    // /v1/models answers this status with body, when set
+	body   string // ... and this body, with contentType
+	ctype  string
+	models []string
+	keys   []string // when set, /v1/models refuses other keys with 401
+}
+
+func newProviderServer(t *testing.T, models ...string) *providerServer {
+	t.Helper()
+	s := &providerServer{models: models}
+	s.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s.mu.Lock()
+		s.auths = append(s.auths, r.Header.Get("Authorization"))
+		status, body, ctype, models, keys := s.status, s.body, s.ctype, s.models, s.keys
+		s.mu.Unlock()
+		switch {
+		case r.Method == http.MethodGet && r.URL.Path == "/v1/models":
+			if keys != nil && !contains(keys, strings.TrimPrefix(r.Header.Get("Authorization"), "Bearer ")) {
+				status, ctype = http.StatusUnauthorized, "application/json"
+				body = `{"error":{"message":"Incorrect API key provided","type":"invalid_request_error","code":"invalid_api_key"}}`
+			}
+			if status != 0 {
+				w.Header().Set("Content-Type", ctype)
+				w.WriteHeader(status)
+				fmt.Fprint(w, body)
+				return
+			}
+			w.Header().Set("Content-Type", "application/json")
+			var items []string
+			for _, m := range models {
+				items = append(items, fmt.Sprintf(`{"id":%q,"object":"model","owned_by":"test"}`, m))
+			}
+			fmt.Fprintf(w, `{"object":"list","data":[%s]}`, strings.Join(items, ","))
+		case r.URL.Path == "/v1/chat/completions":
+			w.Header().Set("Content-Type", "text/event-stream")
+			fmt.Fprint(w, "data: {\"choices\":[{\"delta\":{\"content\":\"Hi from the settings test.\"}}]}\n\n")
+			fmt.Fprint(w, "data: {\"choices\":[{\"delta\":{},\"finish_reason\":\"stop\"}]}\n\ndata: [DONE]\n\n")
+		default:
+			http.NotFound(w, r)
+		}
+	}))
+	t.Cleanup(s.Close)
+	return s
+}
+
+func (s *providerServer) set(f func(s *providerServer)) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	f(s)
+}
+
+func (s *providerServer) lastAuth() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if len(s.auths) == 0 {
+		return ""
+	}
+	return s.auths[len(s.auths)-1]
+}
+
+// openSettings opens the settings dialog and waits for the keychain probe.
+func (h *harness) openSettings() *settingsDialog {
+	h.t.Helper()
+	h.w.showSettings()
+	h.settle()
+	if h.w.settings == nil || !h.w.settings.open {
+		h.t.Fatal("the settings dialog did not open")
+	}
+	return h.w.settings
+}
+
+// addFromPreset taps Add provider, picks preset and returns the new form.
+func (h *harness) addFromPreset(preset string) *providerForm {
+	h.t.Helper()
+	s := h.w.settings
+	test.Tap(s.add)
+	if s.presetSel == nil || !contains(s.presetSel.Options, preset) {
+		h.t.Fatalf("the preset question offers %v, not %q", s.presetSel.Options, preset)
+	}
+	s.presetSel.SetSelected(preset)
+	if s.form == nil || s.form.orig.Name != "" || s.form.preset.Name != preset {
+		h.t.Fatalf("no new %s form", preset)
+	}
+	return s.form
+}
+
+// errText is the sentence shown next to field ("" when none is shown).
+func errText(f *providerForm, field string) string {
+	l := f.errs[field]
+	if !l.Visible() {
+		return ""
+	}
+	return l.Text
+}
+
+func shownText(l *widget.Label) string {
+	if !l.Visible() {
+		return ""
+	}
+	return l.Text
+}
+
+func storedProviders(t *testing.T, st *store.Store) []string {
+	t.Helper()
+	ps, err := st.Providers()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, p := range ps {
+		names = append(names, p.Name)
+	}
+	return names
+}
+
+// everyText is every text shown in objs, password entries excepted.
+func everyText(objs []fyne.CanvasObject) string {
+	var sb strings.Builder
+	for _, o := range objs {
+		switch o := o.(type) {
+		case *widget.Label:
+			sb.WriteString(o.Text + "\n")
+		case *widget.RichText:
+			sb.WriteString(o.String() + "\n")
+		case *widget.Entry:
+			if !o.Password {
+				sb.WriteString(o.Text + "\n" + o.PlaceHolder + "\n")
+			}
+		case *widget.Select:
+			sb.WriteString(o.Selected + "\n")
+		case *widget.Button:
+			sb.WriteString(o.Text + "\n")
+		case *canvas.Text: // a form's labels
+			sb.WriteString(o.Text + "\n")
+		}
+	}
+	return sb.String()
+}
+
+// dbContains reports whether any key or value of any bucket (nested ones
+// included) of st contains s.
+func dbContains(t *testing.T, st *store.Store, s string) bool {
+	t.Helper()
+	found := false
+	var walk func(b *bolt.Bucket)
+	walk = func(b *bolt.Bucket) {
+		b.ForEach(func(k, v []byte) error {
+			if bytes.Contains(k, []byte(s)) || bytes.Contains(v, []byte(s)) {
+				found = true
+			}
+			if v == nil {
+				if nb := b.Bucket(k); nb != nil {
+					walk(nb)
+				}
+			}
+			return nil
+		})
+	}
+	err := st.DB().View(func(tx *bolt.Tx) error {
+		return tx.ForEach(func(name []byte, b *bolt.Bucket) error {
+			walk(b)
+			return nil
+		})
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return found
+}
+
+func TestSettingsAddAnOllamaProviderTestItAndChatWithIt(t *testing.T) {
+	keyring.MockInit()
+	srv := newProviderServer(t, "llama3.2", "qwen3")
+	h := newHarness(t, useSimulator)
+	h.w.newConversation()
+	h.settle()
+	h.openSettings()
+
+	f := h.addFromPreset("Ollama")
+	if f.name.Text != "Ollama" || f.baseURL.Text != "http://localhost:11434/v1" || f.kind != store.KindCompatible {
+		t.Errorf("preset filled in name %q, base URL %q, kind %q", f.name.Text, f.baseURL.Text, f.kind)
+	}
+	if f.keySource.Selected != srcNone || f.presetName.Text != "Ollama" || f.remove.Visible() {
+		t.Errorf("key source %q, preset %q, Remove shown %v", f.keySource.Selected, f.presetName.Text, f.remove.Visible())
+	}
+	if f.makeDefault.Checked {
+		t.Error("a new provider is made the default although the Simulator is")
+	}
+	f.baseURL.SetText(srv.URL + "/v1/")
+	test.Tap(f.test)
+	if !f.test.Disabled() {
+		t.Error("Test connection stays enabled while it runs")
+	}
+	h.settle()
+	if got := shownText(f.result); got != "OK, 2 models" {
+		t.Fatalf("Test connection says %q", got)
+	}
+	if !contains(f.modelOptions(), "llama3.2") || !contains(f.modelOptions(), "qwen3") {
+		t.Errorf("model picker offers %v", f.modelOptions())
+	}
+	f.model.SetText("qwen3")
+	if ps, _ := h.st.Providers(); len(ps) != 0 {
+		t.Fatal("Test connection stored the provider")
+	}
+
+	test.Tap(f.save)
+	h.settle()
+	p, err := h.st.Provider("Ollama")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.BaseURL != srv.URL+"/v1" || p.Model != "qwen3" || p.Kind != store.KindCompatible || p.KeySource != "" || !contains(p.Models, "llama3.2") {
+		t.Errorf("stored %+v", p)
+	}
+	s := h.w.settings
+	if s.form == nil || s.form.orig.Name != "Ollama" || shownText(s.form.result) != "Saved." {
+		t.Fatalf("after Save the form shows %+v", s.form)
+	}
+	if s.form.presetName.Text != "Ollama" || !s.form.remove.Visible() {
+		t.Errorf("stored provider's form: preset %q, Remove shown %v", s.form.presetName.Text, s.form.remove.Visible())
+	}
+	if !strings.Contains(dialogText(test.LaidOutObjects(s.list)), "Ollama") {
+		t.Errorf("the list does not show the new provider")
+	}
+	if !contains(h.w.providerSel.Options, "Ollama") {
+		t.Fatalf("the header's picker offers %v", h.w.providerSel.Options)
+	}
+
+	// The new provider answers in the chat.
+	h.w.providerSel.SetSelected("Ollama")
+	h.settle()
+	if h.w.modelSel.Text != "qwen3" {
+		t.Errorf("model picker %q", h.w.modelSel.Text)
+	}
+	h.ask("hello")
+	h.settle()
+	msgs := h.messages(h.w.selected)
+	if last := msgs[len(msgs)-1]; last.Content != "Hi from the settings test." || last.Provider != "Ollama" || last.Model != "qwen3" {
+		t.Errorf("answer %q from %s/%s", last.Content, last.Provider, last.Model)
+	}
+}
+
+func TestSettingsKeepTheKeyInTheKeychainOnly(t *testing.T) {
+	keyring.MockInit()
+	const key = "sk-test-SECRET-4242"
+	srv := newProviderServer(t, "gpt-4o-mini")
+	h := newHarness(t, useSimulator)
+	h.openSettings()
+	f := h.addFromPreset("OpenAI")
+	if f.keySource.Selected != srcKeychain || f.key.Hidden || !f.key.Password {
+		t.Fatalf("OpenAI's key: source %q, masked entry shown %v", f.keySource.Selected, !f.key.Hidden && f.key.Password)
+	}
+	f.baseURL.SetText(srv.URL + "/v1")
+
+	// No key typed: refused next to the key field.
+	test.Tap(f.save)
+	h.settle()
+	if got := errText(f, fieldKey); !strings.Contains(got, "Enter the API key") {
+		t.Fatalf("an empty key is explained as %q", got)
+	}
+	test.Type(f.key, key)
+	if errText(f, fieldKey) != "" {
+		t.Error("typing the key did not take the sentence away")
+	}
+	test.Tap(f.save)
+	h.settle()
+	if got, err := keyring.Get(secrets.Service, "OpenAI"); err != nil || got != key {
+		t.Fatalf("keychain holds %q, %v", got, err)
+	}
+	p, err := h.st.Provider("OpenAI")
+	if err != nil || p.KeySource != store.KeyFromKeychain {
+		t.Fatalf("stored %+v, %v", p, err)
+	}
+	if dbContains(t, h.st, key) {
+		t.Error("the key is in the database")
+	}
+	if data, err := os.ReadFile(h.st.Path()); err != nil || bytes.Contains(data, []byte(key)) {
+		t.Errorf("the key is in the database file (read error %v)", err)
+	}
+
+	// The stored key is never shown back, and the test uses it.
+	f = h.w.settings.form
+	if f.orig.Name != "OpenAI" || f.key.Text != "" || f.key.PlaceHolder != keyPlaceholderStored {
+		t.Fatalf("stored key's field: %q, placeholder %q", f.key.Text, f.key.PlaceHolder)
+	}
+	srv.set(func(s *providerServer) { s.keys = []string{"sk-another"} }) // the server now refuses it
+	test.Tap(f.test)
+	h.settle()
+	if got := shownText(f.result); !strings.Contains(got, "rejected the API key (401)") {
+		t.Fatalf("a refused key is explained as %q", got)
+	}
+	if srv.lastAuth() != "Bearer "+key {
+		t.Errorf("Test connection sent %q", srv.lastAuth())
+	}
+	all := everyText(h.topDialog()) + everyText(test.LaidOutObjects(h.w.win.Content()))
+	if strings.Contains(all, key) {
+		t.Error("the key is shown in the window")
+	}
+
+	// The engine reads the stored key; replacing it makes it read the new one.
+	ctx := context.Background()
+	if k, err := h.eng.APIKey(ctx, p); err != nil || k != key {
+		t.Fatalf("engine key %q, %v", k, err)
+	}
+	test.Type(f.key, "sk-another")
+	test.Tap(f.test)
+	h.settle()
+	if got := shownText(f.result); got != "OK, 1 model" {
+		t.Fatalf("with the typed key Test connection says %q", got)
+	}
+	test.Tap(h.w.settings.form.save)
+	h.settle()
+	if k, _ := h.eng.APIKey(ctx, p); k != "sk-another" {
+		t.Errorf("the engine still uses the old key after Save")
+	}
+	if got, _ := keyring.Get(secrets.Service, "OpenAI"); got != "sk-another" {
+		t.Errorf("keychain holds %q", got)
+	}
+}
+
+func TestSettingsWithoutAKeychainOfferTheOtherSources(t *testing.T) {
+	keyring.MockInitWithError(errors.New("The name org.freedesktop.secrets was not provided by any .service files"))
+	t.Setenv("DESKCHAT_TEST_KEY", "sk-env-1")
+	srv := newProviderServer(t, "gpt-4o-mini")
+	srv.keys = []string{"sk-env-1", "sk-cmd-2"}
+	h := newHarness(t, useSimulator)
+	h.w.showSettings()
+	f := h.addFromPreset("OpenAI") // opened before the probe answers
+	h.settle()
+
+	want := secrets.Probe(secrets.System())
+	if want == nil {
+		t.Fatal("the mock keychain works")
+	}
+	if got := shownText(f.keyNote); got != want.Error() || !strings.Contains(got, "No keychain is available") {
+		t.Errorf("the form says %q about the keychain", got)
+	}
+	if contains(f.keySource.Options, srcKeychain) || f.keySource.Selected != srcEnv || f.keyEnv.Text != "OPENAI_API_KEY" {
+		t.Fatalf("key sources %v, chosen %q (%q)", f.keySource.Options, f.keySource.Selected, f.keyEnv.Text)
+	}
+	f.baseURL.SetText(srv.URL + "/v1")
+
+	f.keyEnv.SetText("DESKCHAT_TEST_KEY")
+	if got := shownText(f.keyHint); got != "DESKCHAT_TEST_KEY is set." {
+		t.Errorf("env hint %q", got)
+	}
+	test.Tap(f.test)
+	h.settle()
+	if got := shownText(f.result); got != "OK, 1 model" || srv.lastAuth() != "Bearer sk-env-1" {
+		t.Fatalf("environment key: %q, sent %q", got, srv.lastAuth())
+	}
+
+	f.keySource.SetSelected(srcCommand)
+	f.keyCmd.SetText("printf 'sk-cmd-2\\n'")
+	test.Tap(f.test)
+	h.settle()
+	if got := shownText(f.result); got != "OK, 1 model" || srv.lastAuth() != "Bearer sk-cmd-2" {
+		t.Fatalf("command key: %q, sent %q", got, srv.lastAuth())
+	}
+	test.Tap(f.save)
+	h.settle()
+	p, err := h.st.Provider("OpenAI")
+	if err != nil || p.KeySource != store.KeyFromCommand || p.KeyCommand != "printf 'sk-cmd-2\\n'" || p.KeyEnv != "" {
+		t.Fatalf("stored %+v, %v", p, err)
+	}
+	if dbContains(t, h.st, "sk-cmd-2\"") || dbContains(t, h.st, "sk-env-1") {
+		t.Error("a key is in the database")
+	}
+}
+
+func TestSettingsARefusingKeychainStoresNothing(t *testing.T) {
+	keyring.MockInit()
+	h := newHarness(t, useSimulator)
+	h.openSettings()
+	f := h.addFromPreset("DeepSeek")
+	if f.keySource.Selected != srcKeychain {
+		t.Fatalf("key source %q", f.keySource.Selected)
+	}
+	test.Type(f.key, "sk-refused")
+	keyring.MockInitWithError(errors.New("the collection is locked"))
+	test.Tap(f.save)
+	h.settle()
+	if got := errText(f, fieldKey); !strings.Contains(got, "The keychain refused to store the key for DeepSeek") || strings.Contains(got, "sk-refused") {
+		t.Fatalf("next to the key: %q", got)
+	}
+	if got := shownText(f.problem); got != "Not saved: see above." {
+		t.Errorf("problem line %q", got)
+	}
+	if names := storedProviders(t, h.st); len(names) != 0 {
+		t.Errorf("stored %v although the key was refused", names)
+	}
+}
+
+func TestSettingsBadInputIsExplainedNextToTheField(t *testing.T) {
+	keyring.MockInit()
+	srv := newProviderServer(t)
+	srv.status, srv.ctype, srv.body = http.StatusOK, "text/html", "<html><body>Welcome to my router</body></html>"
+	h := newHarness(t, func(st *store.Store) {
+		useSimulator(st)
+		if err := st.PutProvider(store.Provider{Name: "Existing", Kind: store.KindCompatible, BaseURL: "http://localhost:9/v1", Model: "m"}); err != nil {
+			t.Fatal(err)
+		}
+	})
+	h.openSettings()
+	f := h.addFromPreset("Custom")
+	if f.name.Text != "Custom" || f.baseURL.Text != "" {
+		t.Errorf("Custom preset: %q %q", f.name.Text, f.baseURL.Text)
+	}
+
+	f.name.SetText("existing")
+	f.baseURL.SetText("not a url")
+	f.model.SetText("m")
+	f.rpm.SetText("-1")
+	f.tpm.SetText("abc")
+	f.concurrent.SetText("2")
+	test.Tap(f.save)
+	h.settle()
+	for field, want := range map[string]string{
+		fieldName:    "There is already a provider called “Existing”",
+		fieldBaseURL: "“not a url” is not a web address: it should start with http:// or https://",
+		fieldLimits:  "check requests per minute and tokens per minute",
+	} {
+		if got := errText(f, field); !strings.Contains(got, want) {
+			t.Errorf("next to %s: %q, want %q", field, got, want)
+		}
+	}
+	if errText(f, fieldModel) != "" || errText(f, fieldKey) != "" {
+		t.Errorf("sentences next to good fields: %q %q", errText(f, fieldModel), errText(f, fieldKey))
+	}
+	if got := shownText(f.problem); got != "Not saved: fix what is marked in red." {
+		t.Errorf("problem line %q", got)
+	}
+	// Test connection explains the address too, and asks nothing.
+	test.Tap(f.test)
+	h.settle()
+	if got := shownText(f.result); got != "Fix what is marked in red first." {
+		t.Errorf("Test connection with a bad URL says %q", got)
+	}
+
+	// A model list endpoint that returns a web page.
+	f.baseURL.SetText(srv.URL + "/v1")
+	if errText(f, fieldBaseURL) != "" {
+		t.Error("editing the base URL did not take its sentence away")
+	}
+	test.Tap(f.fetch)
+	h.settle()
+	if got := shownText(f.modelsInfo); !strings.Contains(got, "answered, but not with a model list: check the base URL") {
+		t.Errorf("garbage model list, next to the models: %q", got)
+	}
+	test.Tap(f.test)
+	h.settle()
+	if got := shownText(f.result); !strings.Contains(got, "not with a model list") {
+		t.Errorf("garbage model list, Test connection: %q", got)
+	}
+
+	// A key command that fails.
+	f.keySource.SetSelected(srcCommand)
+	f.keyCmd.SetText("echo vault is sealed >&2; exit 3")
+	test.Tap(f.test)
+	h.settle()
+	if got := errText(f, fieldKey); got != "The key command failed (exit status 3): vault is sealed." {
+		t.Errorf("failing key command: %q", got)
+	}
+	// An environment variable name that is not one.
+	f.keySource.SetSelected(srcEnv)
+	f.keyEnv.SetText("MY KEY")
+	test.Tap(f.save)
+	h.settle()
+	if got := errText(f, fieldKey); !strings.Contains(got, "“MY KEY” is not an environment variable name") {
+		t.Errorf("bad variable name: %q", got)
+	}
+
+	// A provider cannot fall back to itself.
+	f.keySource.SetSelected(srcNone)
+	f.name.SetText("Local")
+	f.rpm.SetText("60")
+	f.tpm.SetText("")
+	f.fallback.SetSelected("Existing")
+	f.fallback.Selected = "Local" // as if it were offered
+	test.Tap(f.save)
+	h.settle()
+	if got := errText(f, fieldFallback); !strings.Contains(got, "cannot fall back to itself") {
+		t.Errorf("self fallback: %q", got)
+	}
+	if names := storedProviders(t, h.st); len(names) != 1 {
+		t.Fatalf("stored %v after refused saves", names)
+	}
+
+	// Fixed, it saves, and no sentence is left.
+	f.fallback.SetSelected("Existing")
+	test.Tap(f.save)
+	h.settle()
+	p, err := h.st.Provider("Local")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.RequestsPerMinute != 60 || p.TokensPerMinute != 0 || p.MaxConcurrent != 2 || p.Fallback != "Existing" {
+		t.Errorf("stored %+v", p)
+	}
+	for field := range f.errs {
+		if got := errText(f, field); got != "" {
+			t.Errorf("%s still says %q", field, got)
+		}
+	}
+	// Its form does not offer itself as a fallback.
+	if f := h.w.settings.form; f.orig.Name != "Local" || contains(f.fallback.Options, "Local") || f.fallback.Selected != "Existing" {
+		t.Errorf("fallback options %v, chosen %q", f.fallback.Options, f.fallback.Selected)
+	}
+}
+
+func TestSettingsRenameMovesTheKeyAndAFailedSavePutsTheKeychainBack(t *testing.T) {
+	keyring.MockInit()
+	keyring.Set(secrets.Service, "Cloud", "sk-cloud")
+	h := newHarness(t, func(st *store.Store) {
+		if err := st.PutProvider(store.Provider{Name: "Cloud", Kind: store.KindOpenAI, Model: "gpt-4o", KeySource: store.KeyFromKeychain}); err != nil {
+			t.Fatal(err)
+		}
+		st.SetSetting(store.SettingDefaultProvider, "Cloud")
+		st.CreateConversation(store.Conversation{Title: "with Cloud", Provider: "Cloud", Model: "gpt-4o"})
+	})
+	s := h.openSettings()
+	f := s.form
+	if f == nil || f.orig.Name != "Cloud" {
+		t.Fatal("the default provider is not shown when the settings open")
+	}
+	if !f.makeDefault.Checked || !strings.Contains(dialogText(test.LaidOutObjects(s.list)), "default") {
+		t.Error("the default provider is not marked")
+	}
+	f.name.SetText("Work")
+	test.Tap(f.save)
+	h.settle()
+	if got, err := keyring.Get(secrets.Service, "Work"); err != nil || got != "sk-cloud" {
+		t.Errorf("the key under the new name: %q, %v", got, err)
+	}
+	if _, err := keyring.Get(secrets.Service, "Cloud"); !errors.Is(err, keyring.ErrNotFound) {
+		t.Errorf("the key under the old name: %v", err)
+	}
+	if names := storedProviders(t, h.st); len(names) != 1 || names[0] != "Work" {
+		t.Errorf("stored %v", names)
+	}
+	if h.w.defaultProv != "Work" || s.defaults.provider.Selected != "Work" {
+		t.Errorf("default provider %q (Defaults tab %q) after the rename", h.w.defaultProv, s.defaults.provider.Selected)
+	}
+	if c, _ := h.w.current(); c.Provider != "Work" || h.w.providerSel.Selected != "Work" {
+		t.Errorf("the chat that used Cloud now uses %q (picker %q)", c.Provider, h.w.providerSel.Selected)
+	}
+
+	// A provider stored behind the dialog's back makes the record fail
+	// after the key went into the keychain: the keychain is put back.
+	for _, c := range []struct{ name, before string }{{"Racer", "sk-old"}, {"Racer2", ""}} {
+		if err := h.st.PutProvider(store.Provider{Name: c.name, Kind: store.KindCompatible, BaseURL: "http://x/v1", Model: "m"}); err != nil {
+			t.Fatal(err)
+		}
+		if c.before != "" {
+			keyring.Set(secrets.Service, c.name, c.before)
+		}
+		f := h.addFromPreset("OpenRouter")
+		f.name.SetText(c.name)
+		test.Type(f.key, "sk-new")
+		test.Tap(f.save)
+		h.settle()
+		if got := errText(f, fieldName); got != fmt.Sprintf("There is already a provider called %q.", c.name) {
+			t.Errorf("%s: next to the name: %q", c.name, got)
+		}
+		got, err := keyring.Get(secrets.Service, c.name)
+		if c.before != "" && got != c.before {
+			t.Errorf("%s: keychain holds %q, want the previous key back", c.name, got)
+		}
+		if c.before == "" && !errors.Is(err, keyring.ErrNotFound) {
+			t.Errorf("%s: keychain holds %q, want no key", c.name, got)
+		}
+		if p, _ := h.st.Provider(c.name); p.Kind != store.KindCompatible || p.KeySource != "" {
+			t.Errorf("%s was overwritten: %+v", c.name, p)
+		}
+	}
+}
+
+func TestSettingsRemoveAProviderDeletesItsKey(t *testing.T) {
+	keyring.MockInit()
+	keyring.Set(secrets.Service, "Cloud", "sk-remove-me")
+	var conv string
+	h := newHarness(t, func(st *store.Store) {
+		st.PutProvider(store.Provider{Name: "Cloud", Kind: store.KindOpenAI, Model: "gpt-4o", KeySource: store.KeyFromKeychain})
+		st.PutProvider(store.Provider{Name: "Backup", Kind: store.KindCompatible, BaseURL: "http://x/v1", Model: "m", Fallback: "Cloud"})
+		st.SetSetting(store.SettingDefaultProvider, "Cloud")
+		c, _ := st.CreateConversation(store.Conversation{Title: "kept", Provider: "Cloud", Model: "gpt-4o"})
+		conv = c.ID
+		st.AppendMessage(store.Message{ConversationID: c.ID, Role: store.RoleUser, Content: "still here"})
+	})
+	s := h.openSettings()
+	f := s.form
+	if f == nil || f.orig.Name != "Cloud" {
+		t.Fatal("Cloud's form is not shown")
+	}
+	test.Tap(f.remove)
+	if txt := dialogText(h.topDialog()); !strings.Contains(txt, "delete its API key from the keychain") || !strings.Contains(txt, "keep their messages") {
+		t.Errorf("confirmation says %q", txt)
+	}
+	h.tapDialogButton("No")
+	h.settle()
+	if _, err := h.st.Provider("Cloud"); err != nil {
+		t.Fatal("declining removed the provider")
+	}
+	test.Tap(f.remove)
+	h.tapDialogButton("Yes")
+	h.settle()
+	if _, err := h.st.Provider("Cloud"); err == nil {
+		t.Fatal("Cloud is still stored")
+	}
+	if _, err := keyring.Get(secrets.Service, "Cloud"); !errors.Is(err, keyring.ErrNotFound) {
+		t.Errorf("Cloud's key is still in the keychain (%v)", err)
+	}
+	if b, _ := h.st.Provider("Backup"); b.Fallback != "" {
+		t.Errorf("Backup still falls back to %q", b.Fallback)
+	}
+	if msgs := h.messages(conv); len(msgs) != 1 || msgs[0].Content != "still here" {
+		t.Errorf("the chat that used Cloud has %+v", msgs)
+	}
+	if c, _ := h.st.Conversation(conv); c.Provider != "" {
+		t.Errorf("the chat still names the removed provider %q", c.Provider)
+	}
+	if s.form != nil || len(s.listed) != 1 || h.w.defaultProv != "" {
+		t.Errorf("after removing: form %v, listed %d, default %q", s.form != nil, len(s.listed), h.w.defaultProv)
+	}
+}
+
+func TestSettingsDefaultsPersistAndApplyAtOnce(t *testing.T) {
+	keyring.MockInit()
+	h := newHarness(t, func(st *store.Store) {
+		useSimulator(st)
+		st.PutProvider(store.Provider{Name: "Local", Kind: store.KindCompatible, BaseURL: "http://x/v1", Model: "m1", Models: []string{"m1", "m2"}})
+	})
+	base := h.w.app.Settings().Theme()
+	s := h.openSettings()
+	d := s.defaults
+	if d.provider.Selected != engine.SimulatorName || !contains(d.provider.Options, "Local") {
+		t.Fatalf("provider picker %q of %v", d.provider.Selected, d.provider.Options)
+	}
+	d.provider.SetSelected("Local")
+	if d.model.Text != "m1" || !contains(d.models, "m2") {
+		t.Errorf("model picker %q of %v", d.model.Text, d.models)
+	}
+	d.model.SetText("m2")
+	d.system.SetText("Answer in French.")
+	d.maxTokens.SetText("512")
+
+	// The theme switches at once, before anything else is saved.
+	d.theme.SetSelected("Dark")
+	vt, ok := h.w.app.Settings().Theme().(*variantTheme)
+	if !ok || vt.Variant() != theme.VariantDark {
+		t.Fatalf("app theme %T after choosing Dark", h.w.app.Settings().Theme())
+	}
+	if theme.Color(theme.ColorNameBackground) != base.Color(theme.ColorNameBackground, theme.VariantDark) {
+		t.Error("the background is not the dark one")
+	}
+	h.settle()
+	if v, _ := h.st.Setting(store.SettingTheme); v != themeDark {
+		t.Errorf("stored theme %q", v)
+	}
+
+	d.temperature.SetText("3")
+	test.Tap(d.save)
+	h.settle()
+	if got := shownText(d.tempErr); !strings.Contains(got, "from 0 to 2") {
+		t.Errorf("temperature 3: %q", got)
+	}
+	if v, _ := h.st.Setting(store.SettingDefaultProvider); v != engine.SimulatorName {
+		t.Fatalf("a refused save stored the provider %q", v)
+	}
+	d.temperature.SetText("0,4")
+	d.maxTokens.SetText("many")
+	test.Tap(d.save)
+	h.settle()
+	if got := shownText(d.maxErr); !strings.Contains(got, "whole number") {
+		t.Errorf("max tokens \"many\": %q", got)
+	}
+	d.maxTokens.SetText("512")
+	test.Tap(d.save)
+	h.settle()
+	if got := shownText(d.result); !strings.HasPrefix(got, "Saved") {
+		t.Errorf("result %q", got)
+	}
+	kv, err := h.st.Settings()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for k, want := range map[string]string{
+		store.SettingDefaultProvider: "Local", store.SettingDefaultModel: "m2", store.SettingSystemPrompt: "Answer in French.",
+		store.SettingTemperature: "0.4", store.SettingMaxTokens: "512", store.SettingTheme: themeDark,
+	} {
+		if kv[k] != want {
+			t.Errorf("stored %s = %q, want %q", k, kv[k], want)
+		}
+	}
+	// Applied: the window's defaults, new chats and requests use them.
+	p := h.w.prefs
+	if p.Provider != "Local" || p.Model != "m2" || p.SystemPrompt != "Answer in French." || p.Temperature == nil || *p.Temperature != 0.4 || p.MaxTokens != 512 {
+		t.Errorf("window prefs %+v", p)
+	}
+	if c := h.w.newConversationRecord(); c.Provider != "Local" || c.Model != "m2" || c.SystemPrompt != "Answer in French." {
+		t.Errorf("a new chat would start as %+v", c)
+	}
+	if o := h.w.withPrefs(engine.SendOptions{Provider: "Local"}); o.Temperature == nil || *o.Temperature != 0.4 || o.MaxTokens != 512 {
+		t.Errorf("send options %+v", o)
+	}
+	if h.w.defaultProv != "Local" || !strings.Contains(dialogText(test.LaidOutObjects(s.list)), "default") {
+		t.Errorf("the default provider is %q", h.w.defaultProv)
+	}
+
+	// The data folder is shown and opens in the file manager.
+	var opened *url.URL
+	s.openURL = func(u *url.URL) error { opened = u; return nil }
+	dir := h.w.dataFolder()
+	if d.dataDir.Text != dir {
+		t.Errorf("data folder shows %q, want %q", d.dataDir.Text, dir)
+	}
+	test.Tap(d.openDir)
+	if opened == nil || opened.Scheme != "file" || opened.Path != dir {
+		t.Errorf("opened %v", opened)
+	}
+
+	// A new window on the same store starts with them, in the dark.
+	applyTheme(h.w.app, "")
+	w2 := newWindow(h.w.app, Deps{Engine: h.eng, Store: h.st}, h.w.b)
+	t.Cleanup(func() { w2.shutdown(time.Second) })
+	h.settle()
+	if w2.prefs.Provider != "Local" || w2.prefs.Model != "m2" || w2.prefs.MaxTokens != 512 || w2.prefs.Temperature == nil || w2.prefs.Theme != themeDark {
+		t.Errorf("new window's prefs %+v", w2.prefs)
+	}
+	if vt, ok := h.w.app.Settings().Theme().(*variantTheme); !ok || vt.Variant() != theme.VariantDark {
+		t.Errorf("the new window did not apply the dark theme")
+	}
+
+	// Follow system gives the app its own theme back.
+	d.theme.SetSelected("Follow system")
+	h.settle()
+	if _, forced := h.w.app.Settings().Theme().(*variantTheme); forced {
+		t.Error("Follow system still forces a variant")
+	}
+	if v, _ := h.st.Setting(store.SettingTheme); v != "" {
+		t.Errorf("stored theme %q", v)
+	}
+}
+
+func TestFirstRunAddAProviderOpensTheSettings(t *testing.T) {
+	keyring.MockInit()
+	h := newHarness(t, nil)
+	if h.w.welcome == nil {
+		t.Fatal("no first-run dialog")
+	}
+	h.tapDialogButton("Add a provider…")
+	h.settle()
+	s := h.w.settings
+	if s == nil || !s.open || s.presetSel == nil {
+		t.Fatal("Add a provider did not open the settings at the preset question")
+	}
+	if txt := dialogText(h.topDialog()); !strings.Contains(txt, "Which service do you want to add?") {
+		t.Errorf("top dialog says %q", txt)
+	}
+	want := []string{"OpenAI", "Azure OpenAI", "Ollama", "LM Studio", "OpenRouter", "DeepSeek", "Groq", "Gemini", "Anthropic", "Custom"}
+	if strings.Join(s.presetSel.Options, ",") != strings.Join(want, ",") {
+		t.Errorf("presets %v", s.presetSel.Options)
+	}
+	s.presetSel.SetSelected("Azure OpenAI")
+	f := s.form
+	if f == nil || f.kind != store.KindAzure || f.apiVersion.Text == "" || !strings.Contains(f.hint.Text, "deployment") {
+		t.Fatalf("Azure form %+v", f)
+	}
+	if !strings.Contains(everyText(test.LaidOutObjects(s.detail)), "Deployment") {
+		t.Error("the Azure form does not call the model a deployment")
+	}
+	// The preset's placeholder address is not saved.
+	f.keySource.SetSelected(srcEnv)
+	test.Tap(f.save)
+	h.settle()
+	if got := errText(f, fieldBaseURL); !strings.Contains(got, "in place of YOUR-RESOURCE") {
+		t.Errorf("placeholder base URL: %q", got)
+	}
+	if names := storedProviders(t, h.st); len(names) != 0 {
+		t.Errorf("stored %v", names)
+	}
+}
+
+func TestThemeWrapperForcesTheVariant(t *testing.T) {
+	base := theme.DefaultTheme()
+	dark := &variantTheme{Theme: base, variant: theme.VariantDark}
+	light := &variantTheme{Theme: base, variant: theme.VariantLight}
+	bg := theme.ColorNameBackground
+	if dark.Color(bg, theme.VariantLight) != base.Color(bg, theme.VariantDark) {
+		t.Error("the dark wrapper draws a light background")
+	}
+	if light.Color(bg, theme.VariantDark) != base.Color(bg, theme.VariantLight) {
+		t.Error("the light wrapper draws a dark background")
+	}
+	if dark.Color(bg, 0) == light.Color(bg, 0) {
+		t.Error("light and dark backgrounds are the same")
+	}
+	for _, c := range []string{"", themeLight, themeDark} {
+		if themeChoice(themeLabel(c)) != c {
+			t.Errorf("theme %q does not round-trip through its label", c)
+		}
+	}
+}
+
+func TestPrefsRoundTripThroughSettings(t *testing.T) {
+	temp := float32(0.7)
+	p := prefs{Provider: "Local", Model: "m", SystemPrompt: "Be brief.", Temperature: &temp, MaxTokens: 100, Theme: themeLight}
+	got := prefsFrom(p.settings())
+	if got.Provider != p.Provider || got.Model != p.Model || got.SystemPrompt != p.SystemPrompt || got.Temperature == nil || *got.Temperature != temp || got.MaxTokens != 100 || got.Theme != themeLight {
+		t.Errorf("round trip %+v", got)
+	}
+	if kv := (prefs{}).settings(); kv[store.SettingTemperature] != "" || kv[store.SettingMaxTokens] != "" || len(kv) != 6 {
+		t.Errorf("empty prefs as settings: %v (every key must be there, empty, to delete it)", kv)
+	}
+	bad := prefsFrom(map[string]string{store.SettingTemperature: "hot", store.SettingMaxTokens: "-3", store.SettingTheme: "purple"})
+	if bad.Temperature != nil || bad.MaxTokens != 0 || bad.Theme != "" {
+		t.Errorf("unparseable settings gave %+v", bad)
+	}
+}
+
+func TestSettingsAHangingKeyCommandIsStopped(t *testing.T) {
+	if testing.Short() {
+		t.Skip("waits for the key command's 5 s bound")
+	}
+	keyring.MockInit()
+	srv := newProviderServer(t, "m")
+	h := newHarness(t, useSimulator)
+	h.openSettings()
+	f := h.addFromPreset("Groq")
+	f.baseURL.SetText(srv.URL + "/v1")
+	f.keySource.SetSelected(srcCommand)
+	f.keyCmd.SetText("sleep 60")
+	start := time.Now()
+	test.Tap(f.test)
+	h.settle()
+	if got := errText(f, fieldKey); got != "The key command did not finish within 5 s and was stopped." {
+		t.Errorf("hanging key command: %q", got)
+	}
+	if d := time.Since(start); d > 15*time.Second {
+		t.Errorf("Test connection took %s", d)
+	}
+	if got := shownText(f.result); got != "Could not get the key: see above." {
+		t.Errorf("result %q", got)
+	}
+	if srv.lastAuth() != "" {
+		t.Error("the provider was asked without a key")
+	}
+}

@@ -1,0 +1,75 @@
+package ui
+
+import (
+	"image/color"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/theme"
+)
+
+// Theme choices as stored (store.SettingTheme); "" follows the system.
+const (
+	themeLight = "light"
+	themeDark  = "dark"
+)
+
+// variantTheme is a theme drawn in one variant whatever the system prefers:
+// the settings' Light and Dark choices.
+type variantTheme struct {
+	fyne.Theme
+	variant fyne.ThemeVariant
+}
+
+var _ fyne.Theme = (*variantTheme)(nil)
+
+func (t *variantTheme) Color(n fyne.ThemeColorName, _ fyne.ThemeVariant) color.Color {
+	return t.Theme.Color(n, t.variant)
+}
+
+// Variant is the variant the theme forces.
+func (t *variantTheme) Variant() fyne.ThemeVariant { return t.variant }
+
+// applyTheme makes a's theme follow choice ("", themeLight or themeDark) at
+// once. The theme a had before the first call (the default, or the one
+// main.go set) is the one drawn in the forced variant.
+func applyTheme(a fyne.App, choice string) {
+	base := a.Settings().Theme()
+	if vt, ok := base.(*variantTheme); ok {
+		base = vt.Theme
+	}
+	if base == nil {
+		base = theme.DefaultTheme()
+	}
+	switch choice {
+	case themeLight:
+		a.Settings().SetTheme(&variantTheme{Theme: base, variant: theme.VariantLight})
+	case themeDark:
+		a.Settings().SetTheme(&variantTheme{Theme: base, variant: theme.VariantDark})
+	default:
+		a.Settings().SetTheme(base)
+	}
+}
+
+// themeLabel and themeChoice convert between the stored choice and the
+// words the settings show.
+var themeLabels = []string{"Follow system", "Light", "Dark"}
+
+func themeLabel(choice string) string {
+	switch choice {
+	case themeLight:
+		return "Light"
+	case themeDark:
+		return "Dark"
+	}
+	return "Follow system"
+}
+
+func themeChoice(label string) string {
+	switch label {
+	case "Light":
+		return themeLight
+	case "Dark":
+		return themeDark
+	}
+	return ""
+}

@@ -13,7 +13,7 @@ BUILD_PKGS := gcc libc6-dev pkg-config libgl1-mesa-dev libx11-dev libxcursor-dev
 	libxrandr-dev libxinerama-dev libxi-dev libxxf86vm-dev
 TEST_PKGS := xvfb xauth imagemagick xdotool x11-utils libgl1-mesa-dri
 
-.PHONY: all deps-build deps-test e2e-deps build run test vet smoke bench fuzz stress icon clean
+.PHONY: all deps-build deps-test e2e-deps build run test vet smoke docs-shots bench fuzz stress icon clean
 
 all: build
 
@@ -44,12 +44,35 @@ e2e-deps:
 	command -v npm >/dev/null 2>&1 || bash scripts/apt-ensure.sh nodejs npm
 	npm ci --prefix e2e --no-audit --no-fund
 
-# Two real windows under Xvfb: the first run (welcome dialog), and a chat
-# seeded through the CLI (markdown blocks, code, table).
+# Real windows under Xvfb, saved in screenshots/: the first run (welcome
+# dialog); a chat seeded through the CLI (markdown blocks, code, table) in
+# the light and the dark theme; and, from a build with the screenshots tag
+# (ui/scene.go), the settings dialog, a message in each engine state (light
+# and dark) and the keyboard shortcuts.
+SHOTS_BIN ?= deskchat-shots
+SHOT_PROVIDERS := providers add OpenAI --kind openai --base-url https://api.openai.com/v1 --model gpt-4o-mini --key-source env --key-env OPENAI_API_KEY; \
+	providers add Ollama --kind compatible --base-url http://localhost:11434/v1 --model llama3.2; providers default OpenAI
 smoke: build
+	$(GO) build -tags migrated_fynedo,screenshots -o $(SHOTS_BIN) .
 	DESKCHAT_BIN=./$(BIN) SMOKE_OUT=screenshots/smoke.png bash scripts/smoke.sh
-	DESKCHAT_BIN=./$(BIN) SMOKE_OUT=screenshots/smoke-chat.png \
+	DESKCHAT_BIN=./$(BIN) SMOKE_OUT=screenshots/smoke-chat.png FYNE_THEME=light \
 		SMOKE_SEED="How do Go channels work?" bash scripts/smoke.sh
+	DESKCHAT_BIN=./$(BIN) SMOKE_OUT=screenshots/smoke-chat-dark.png FYNE_THEME=dark \
+		SMOKE_SEED="How do Go channels work?" bash scripts/smoke.sh
+	DESKCHAT_BIN=./$(SHOTS_BIN) SMOKE_OUT=screenshots/settings.png FYNE_THEME=light DESKCHAT_SCENE=settings \
+		SMOKE_SETUP="$(SHOT_PROVIDERS)" bash scripts/smoke.sh
+	DESKCHAT_BIN=./$(SHOTS_BIN) SMOKE_OUT=screenshots/states.png FYNE_THEME=light DESKCHAT_SCENE=states \
+		SMOKE_SETUP="$(SHOT_PROVIDERS)" bash scripts/smoke.sh
+	DESKCHAT_BIN=./$(SHOTS_BIN) SMOKE_OUT=screenshots/states-dark.png FYNE_THEME=dark DESKCHAT_SCENE=states-end \
+		SMOKE_SETUP="$(SHOT_PROVIDERS)" bash scripts/smoke.sh
+	DESKCHAT_BIN=./$(SHOTS_BIN) SMOKE_OUT=screenshots/shortcuts.png FYNE_THEME=dark DESKCHAT_SCENE=shortcuts \
+		SMOKE_SETUP="providers default Simulator" bash scripts/smoke.sh
+
+# The screenshots the README shows, refreshed from a smoke run.
+DOC_SHOTS := smoke-chat.png states.png settings.png
+docs-shots: smoke
+	mkdir -p docs/screenshots
+	for f in $(DOC_SHOTS); do cp screenshots/$$f docs/screenshots/$$f; done
 
 bench:
 	bash scripts/bench.sh

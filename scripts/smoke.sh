@@ -15,6 +15,10 @@
 #   SMOKE_SEED           if set, a prompt: before the window opens, the data dir
 #                        gets the Simulator as default provider and one chat
 #                        answering that prompt (through the real CLI)
+#   SMOKE_SETUP          if set, deskchat CLI arguments run before the window
+#                        opens, one command per ';' (e.g. "providers default Simulator")
+#   DESKCHAT_SCENE, FYNE_THEME are passed to the app (a binary built with the
+#                        screenshots tag stages the scene: ui/scene.go)
 #
 # Requires: Xvfb xdpyinfo (x11-utils) xdotool import/identify (imagemagick)
 # and Mesa software GL (libgl1-mesa-dri); `make deps-test` installs them.
@@ -117,6 +121,14 @@ echo "smoke: Xvfb ready on $display"
 # LIBGL_ALWAYS_SOFTWARE: Mesa llvmpipe (Xvfb has no GPU). LANGUAGE: stable UI
 # language (Fyne logs "Error parsing user locale C" under LANG=C.UTF-8).
 mkdir -p "$work/data" "$work/config"
+if [ -n "${SMOKE_SETUP:-}" ]; then
+	IFS=';' read -r -a setup_cmds <<<"$SMOKE_SETUP"
+	for c in "${setup_cmds[@]}"; do
+		read -r -a args <<<"$c"
+		[ "${#args[@]}" -gt 0 ] || continue
+		"$bin" --data-dir "$work/data" "${args[@]}" >/dev/null || die "setup command failed: deskchat $c"
+	done
+fi
 if [ -n "${SMOKE_SEED:-}" ]; then
 	"$bin" --data-dir "$work/data" providers default Simulator >/dev/null ||
 		die "could not make the Simulator the default provider"

@@ -14,6 +14,7 @@ import (
 
 	"deskchat/assets"
 	"deskchat/engine"
+	"deskchat/internal/secrets"
 	"deskchat/store"
 )
 
@@ -22,6 +23,9 @@ type Deps struct {
 	Engine  *engine.Engine
 	Store   *store.Store
 	DataDir string
+	// Keyring holds the providers' API keys (the OS keychain; its mock in
+	// tests). nil: secrets.System().
+	Keyring secrets.Keyring
 }
 
 // appTitle is the window title; the smoke test finds the window by it.
@@ -35,6 +39,7 @@ var Icon = fyne.NewStaticResource("icon.png", assets.IconPNG)
 func Run(a fyne.App, d Deps) {
 	a.SetIcon(Icon)
 	w := newWindow(a, d, newBridge())
+	playScene(w)
 	w.win.ShowAndRun()
 	w.shutdown(2 * time.Second)
 }

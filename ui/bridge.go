@@ -59,11 +59,37 @@ func run[T any](b *bridge, work func() (T, error), done func(T, error)) {
 	}()
 }
 
+// every calls f on the UI goroutine every d until f returns false or stop
+// is called. It is not work the bridge waits for.
+func (b *bridge) every(d time.Duration, f func() bool) (stop func()) {
+	done := make(chan struct{})
+	var once sync.Once
+	stop = func() { once.Do(func() { close(done) }) }
+	go func() {
+		t := time.NewTicker(d)
+		defer t.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-t.C:
+				b.post(func() {
+					if !f() {
+						stop()
+					}
+				})
+			}
+		}
+	}()
+	return stop
+}
+
 // answerUpdate is what happened to an answer since the last redraw.
 type answerUpdate struct {
-	Text       string // text appended since the last update
-	Reasoning  string // reasoning appended since the last update
-	Status     string // the engine's latest state in words; "" when none
+	Text       string       // text appended since the last update
+	Reasoning  string       // reasoning appended since the last update
+	Status     string       // the engine's latest state in words; "" when none
+	Wait       engine.Event // the latest RateLimited or Retrying, when it is the latest state
 	Started    *engine.Started
 	Usage      *engine.Usage
 	FellBack   *engine.FellBack
@@ -142,15 +168,15 @@ func mergeEvent(u *answerUpdate, ev engine.Event) {
 	case engine.Started:
 		s := ev
 		u.Started = &s
-		u.Status = statusClear
+		u.Status, u.Wait = statusClear, nil
 	case engine.FellBack:
 		f := ev
 		u.FellBack = &f
-		u.Status = statusText(ev)
+		u.Status, u.Wait = statusText(ev), nil
 	case engine.Compressed:
 		c := ev
 		u.Compressed = &c
-		u.Status = statusText(ev)
+		u.Status, u.Wait = statusText(ev), nil
 	case engine.Cached:
 		u.Cached = true
 	case engine.UsageEvent:
@@ -158,9 +184,11 @@ func mergeEvent(u *answerUpdate, ev engine.Event) {
 		u.Usage = &us
 	case engine.Done, engine.Stopped, engine.Failed:
 		u.Final = ev
+	case engine.RateLimited, engine.Retrying:
+		u.Wait, u.Status = ev, ""
 	default:
 		if s := statusText(ev); s != "" {
-			u.Status = s
+			u.Status, u.Wait = s, nil
 		}
 	}
 }

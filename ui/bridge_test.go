@@ -78,16 +78,20 @@ func TestEngineStatesBecomeSentences(t *testing.T) {
 		want string
 	}{
 		{engine.Queued{Provider: "Groq", Position: 2}, "Queued #2 for Groq"},
-		{engine.RateLimited{Provider: "Groq", Until: until}, "Waiting for Groq's rate limit until 15:04:05"},
-		{engine.Retrying{Attempt: 1, After: 8 * time.Second, Reason: "429 rate limited"}, "Retrying in 8 s (429 rate limited), attempt 1"},
+		{engine.RateLimited{Provider: "Groq", Until: until}, ""}, // a countdown: Wait
+		{engine.Retrying{Attempt: 1, After: 8 * time.Second, Reason: "429 rate limited"}, ""},
 		{engine.FellBack{From: "Groq", To: "Local"}, "Groq did not answer; asking Local instead"},
 	}
 	for _, s := range steps {
 		events <- s.ev
 		<-frameAsked
 		frames <- time.Now()
-		if u := <-updates; u.Status != s.want {
+		u := <-updates
+		if u.Status != s.want {
 			t.Errorf("%T: status %q, want %q", s.ev, u.Status, s.want)
+		}
+		if wait := s.want == ""; wait != (u.Wait == s.ev) {
+			t.Errorf("%T: wait %#v", s.ev, u.Wait)
 		}
 	}
 	events <- engine.Failed{Sentence: "Local stopped responding.", Err: errors.New("idle")}

@@ -15,6 +15,11 @@ type composer struct {
 	widget.Entry
 	shift  bool
 	onSend func(text string)
+	// onShortcut sees the window's shortcuts first (Fyne hands a shortcut
+	// to the focused widget only); it reports whether it took one.
+	onShortcut func(fyne.Shortcut) bool
+	// onEscape runs on Esc.
+	onEscape func()
 }
 
 func newComposer(onSend func(string)) *composer {
@@ -43,8 +48,21 @@ func (c *composer) KeyUp(k *fyne.KeyEvent) {
 	c.Entry.KeyUp(k)
 }
 
-// TypedKey sends on Enter unless Shift is held.
+// TypedShortcut implements fyne.Shortcutable: the window's shortcuts
+// first, then the entry's own (copy, paste, undo, …).
+func (c *composer) TypedShortcut(s fyne.Shortcut) {
+	if c.onShortcut != nil && c.onShortcut(s) {
+		return
+	}
+	c.Entry.TypedShortcut(s)
+}
+
+// TypedKey sends on Enter unless Shift is held; Esc goes to onEscape.
 func (c *composer) TypedKey(k *fyne.KeyEvent) {
+	if k.Name == fyne.KeyEscape && c.onEscape != nil {
+		c.onEscape()
+		return
+	}
 	if (k.Name == fyne.KeyReturn || k.Name == fyne.KeyEnter) && !c.shift {
 		if c.onSend != nil {
 			c.onSend(c.Text)

@@ -111,12 +111,14 @@ func (v *mdView) update(final bool) bool {
 
 // mdBlock is one markdown block's widget.
 type mdBlock struct {
-	kind   blockKind
-	src    string
-	obj    fyne.CanvasObject // what sits in the column
-	rt     *widget.RichText  // text and code blocks
-	table  *tableView        // tables
-	parses int               // how often the block's markdown was parsed
+	kind    blockKind
+	src     string
+	obj     fyne.CanvasObject // what sits in the column
+	rt      *widget.RichText  // text and code blocks
+	lang    *widget.Label     // a code block's language
+	copyBtn *widget.Button    // copies a code block's code
+	table   *tableView        // tables
+	parses  int               // how often the block's markdown was parsed
 }
 
 func newMDBlock(src string, kind blockKind) *mdBlock {
@@ -151,7 +153,14 @@ func (b *mdBlock) build() {
 		b.rt = newRichText()
 		bg := canvas.NewRectangle(theme.Color(theme.ColorNameInputBackground))
 		bg.CornerRadius = theme.InputRadiusSize()
-		b.obj = container.NewStack(bg, container.New(layout.NewCustomPaddedLayout(2, 2, 6, 6), b.rt))
+		b.lang = widget.NewLabelWithStyle("", fyne.TextAlignLeading, fyne.TextStyle{Monospace: true})
+		b.lang.Importance, b.lang.SizeName = hintStyle(widget.LowImportance)
+		b.copyBtn = widget.NewButtonWithIcon("Copy", theme.ContentCopyIcon(), func() {
+			fyne.CurrentApp().Clipboard().SetContent(codeOf(b.src))
+		})
+		b.copyBtn.Importance = widget.LowImportance
+		bar := container.NewBorder(nil, nil, b.lang, b.copyBtn)
+		b.obj = container.NewStack(bg, container.New(layout.NewCustomPaddedLayout(0, 2, 6, 6), container.NewBorder(bar, nil, nil, nil, b.rt)))
 	default:
 		b.rt = newRichText()
 		b.obj = b.rt
@@ -166,6 +175,47 @@ func (b *mdBlock) render(src string) {
 		return
 	}
 	b.rt.ParseMarkdown(src)
+	if b.lang != nil {
+		if l := codeLang(src); l != b.lang.Text {
+			b.lang.SetText(l)
+		}
+	}
+}
+
+// codeLang is a fenced code block's language ("" when it names none).
+func codeLang(src string) string {
+	first, _, _ := strings.Cut(src, "\n")
+	first = strings.TrimSpace(first)
+	info := strings.TrimLeft(first, "`~")
+	if len(info) == len(first) {
+		return "" // an indented block
+	}
+	lang, _, _ := strings.Cut(strings.TrimSpace(info), " ")
+	return lang
+}
+
+// codeOf is a code block's code: without its fences (or, for an indented
+// block, its indentation).
+func codeOf(src string) string {
+	lines := strings.Split(strings.TrimRight(src, "\n"), "\n")
+	if len(lines) == 0 {
+		return ""
+	}
+	if ch, n, ok := fenceOpen(lines[0]); ok {
+		lines = lines[1:]
+		if k := len(lines) - 1; k >= 0 && isFenceClose(lines[k], ch, n) {
+			lines = lines[:k]
+		}
+		return strings.Join(lines, "\n")
+	}
+	for i, l := range lines {
+		if strings.HasPrefix(l, "\t") {
+			lines[i] = l[1:]
+		} else {
+			lines[i] = strings.TrimPrefix(l, "    ")
+		}
+	}
+	return strings.Join(lines, "\n")
 }
 
 func newRichText() *widget.RichText {

@@ -99,8 +99,8 @@ func TestAnswerStatusLine(t *testing.T) {
 		t.Errorf("header %q, reasoning shown %v %q", v.header.Text, v.thinking.Visible(), v.reasoning.Text())
 	}
 	v.apply(answerUpdate{Usage: &engine.Usage{PromptTokens: 5, CompletionTokens: 42}, Final: engine.Done{Finish: "length"}})
-	want := "served by fallback Local (Groq failed) · 42 tokens · cut off: the answer reached its length limit"
-	if v.status.Text != want || v.status.Importance != widget.LowImportance {
+	want := "served by Local (Groq failed) · 42 tokens · cut off: the answer reached its length limit"
+	if v.status.Text != want || v.status.Importance != widget.MediumImportance {
 		t.Errorf("status %q, want %q", v.status.Text, want)
 	}
 }

@@ -27,9 +27,14 @@ type messageView struct {
 	reasoning *mdView
 	thinking  *widget.Accordion
 	status    *widget.Label
+	badge     *fyne.Container // "cached", shown on an answer from the response cache
 	pin       *widget.Button
 	regen     *widget.Button
 	cont      *widget.Button
+	retry     *widget.Button
+	copyBtn   *widget.Button
+	editBtn   *widget.Button
+	delBtn    *widget.Button
 	body      *fyne.Container
 
 	conv       string
@@ -37,12 +42,24 @@ type messageView struct {
 	pinned     bool
 	superseded bool // replaced by a regenerated answer
 	last       bool // the chat's last message
+	busy       bool // an answer streams in the chat
 	// onRegenerate asks for the last question to be answered again.
 	onRegenerate func()
 	// onContinue asks for this unfinished answer to be continued.
 	onContinue func(v *messageView)
 	// onPin asks for the message to be pinned or unpinned; set by the chat.
 	onPin func(v *messageView, pinned bool)
+	// onCopy, onEdit and onDelete are the message's actions; nil hides them.
+	onCopy, onEdit, onDelete func(v *messageView)
+	// costOf prices an answer (engine.Cost); nil: no cost shown.
+	costOf func(model string, u engine.Usage) (float64, bool)
+	// now is the clock countdowns are read with.
+	now func() time.Time
+	// wait is what the answer waits for, with a deadline, while it streams:
+	// the status line counts down to it.
+	wait *waitState
+	// errSentence is a failed answer's sentence.
+	errSentence string
 
 	provider, model string // who is answering
 	fellBack        *engine.FellBack
@@ -54,10 +71,10 @@ type messageView struct {
 }
 
 func newMessageView(m store.Message) *messageView {
-	v := &messageView{role: m.Role, state: m.State, provider: m.Provider, model: m.Model, conv: m.ConversationID, seq: m.Seq, pinned: m.Pinned, superseded: m.Superseded}
+	v := &messageView{role: m.Role, state: m.State, provider: m.Provider, model: m.Model, conv: m.ConversationID, seq: m.Seq, pinned: m.Pinned, superseded: m.Superseded, now: time.Now}
 	v.header = widget.NewLabel("")
 	v.header.TextStyle = fyne.TextStyle{Bold: true}
-	v.header.Importance = widget.LowImportance
+	v.header.SizeName = theme.SizeNameCaptionText
 	v.md = newMDViewText(m.Content)
 	if m.State == store.StateStreaming {
 		v.md = newMDView()
@@ -70,7 +87,7 @@ func newMessageView(m store.Message) *messageView {
 	}
 	v.status = widget.NewLabel("")
 	v.status.Wrapping = fyne.TextWrapWord
-	v.status.Importance = widget.LowImportance
+	v.status.SizeName = theme.SizeNameCaptionText
 	v.status.Hide()
 	if m.PromptTokens > 0 || m.OutputTokens > 0 {
 		v.usage = &engine.Usage{PromptTokens: m.PromptTokens, CompletionTokens: m.OutputTokens}
@@ -94,11 +111,23 @@ func newMessageView(m store.Message) *messageView {
 		}
 	})
 	v.cont.Importance = widget.LowImportance
+	v.retry = widget.NewButtonWithIcon("Retry", theme.ViewRefreshIcon(), func() {
+		if v.onContinue != nil {
+			v.onContinue(v)
+		}
+	})
+	v.retry.Importance = widget.LowImportance
+	v.copyBtn = actionButton(theme.ContentCopyIcon(), func() { v.act(v.onCopy) })
+	v.editBtn = actionButton(theme.DocumentCreateIcon(), func() { v.act(v.onEdit) })
+	v.delBtn = actionButton(theme.DeleteIcon(), func() { v.act(v.onDelete) })
+	v.badge = newBadge("cached")
+	v.badge.Hide()
 	v.updatePin()
-	// Pin sits by the header; Continue and Regenerate under the answer,
-	// where reading ends.
+	// Pin sits by the header; the actions under the message, where
+	// reading ends.
+	actions := container.NewHBox(v.cont, v.retry, v.regen, v.copyBtn, v.editBtn, v.delBtn)
 	body := container.NewVBox(container.NewBorder(nil, nil, nil, v.pin, v.header), v.thinking, v.md.box,
-		container.NewBorder(nil, nil, nil, container.NewHBox(v.cont, v.regen), v.status))
+		container.NewBorder(nil, nil, container.NewCenter(v.badge), actions, v.status))
 	v.body = body
 	var bg *canvas.Rectangle
 	if m.Role == store.RoleUser {
@@ -158,20 +187,20 @@ func (v *messageView) setSuperseded(superseded bool) {
 	v.updatePin()
 }
 
-// updatePin offers pinning for stored user and assistant messages that are
-// no longer streaming.
+// updatePin shows the actions that fit the message's state: pinning for
+// stored messages that are no longer streaming, Regenerate, Continue or
+// Retry on the chat's last answer, copy, edit (questions) and delete.
 func (v *messageView) updatePin() {
-	if v.last && v.role == store.RoleAssistant && !v.superseded && v.state != store.StateStreaming {
-		v.regen.Show()
-	} else {
-		v.regen.Hide()
-	}
-	if v.last && v.seq != 0 && store.Continuable(store.Message{Role: v.role, State: v.state, Superseded: v.superseded}) {
-		v.cont.Show()
-	} else {
-		v.cont.Hide()
-	}
-	if v.seq == 0 || v.state == store.StateStreaming || v.role == store.RoleSystem || v.superseded {
+	streaming := v.state == store.StateStreaming
+	lastAnswer := v.last && v.role == store.RoleAssistant && !v.superseded && !streaming
+	show(v.regen, lastAnswer && v.state != store.StateFailed && !v.busy)
+	continuable := v.last && v.seq != 0 && !v.busy && store.Continuable(store.Message{Role: v.role, State: v.state, Superseded: v.superseded})
+	show(v.cont, continuable && v.state != store.StateFailed)
+	show(v.retry, continuable && v.state == store.StateFailed)
+	show(v.copyBtn, v.onCopy != nil && !streaming && v.md.Text() != "")
+	show(v.editBtn, v.onEdit != nil && v.role == store.RoleUser && v.seq != 0 && !v.busy)
+	show(v.delBtn, v.onDelete != nil && v.seq != 0 && !streaming && !v.busy)
+	if v.seq == 0 || streaming || v.role == store.RoleSystem || v.superseded {
 		v.pin.Hide()
 		return
 	}
@@ -181,6 +210,47 @@ func (v *messageView) updatePin() {
 		v.pin.SetText("Pin")
 	}
 	v.pin.Show()
+}
+
+// setBusy says whether an answer streams in the message's chat: editing,
+// deleting and asking again wait until it has ended.
+func (v *messageView) setBusy(busy bool) {
+	if v.busy != busy {
+		v.busy = busy
+		v.updatePin()
+	}
+}
+
+func show(o fyne.CanvasObject, visible bool) {
+	if visible {
+		o.Show()
+	} else {
+		o.Hide()
+	}
+}
+
+// act runs a message action if one is set.
+func (v *messageView) act(f func(*messageView)) {
+	if f != nil {
+		f(v)
+	}
+}
+
+// actionButton is a small icon button under a message.
+func actionButton(icon fyne.Resource, tapped func()) *widget.Button {
+	b := widget.NewButtonWithIcon("", icon, tapped)
+	b.Importance = widget.LowImportance
+	return b
+}
+
+// newBadge is a small rounded label, such as "cached".
+func newBadge(text string) *fyne.Container {
+	bg := canvas.NewRectangle(theme.Color(theme.ColorNameSuccess))
+	bg.CornerRadius = theme.InputRadiusSize() * 2
+	t := canvas.NewText(text, theme.Color(theme.ColorNameForegroundOnSuccess))
+	t.TextSize = theme.CaptionTextSize()
+	t.TextStyle = fyne.TextStyle{Bold: true}
+	return container.NewStack(bg, container.New(layout.NewCustomPaddedLayout(1, 1, 6, 6), t))
 }
 
 func (v *messageView) refreshHeader() {
@@ -211,6 +281,7 @@ func (v *messageView) refreshHeader() {
 // showState writes the status line for a message that is no longer
 // streaming (or for one just loaded from the store).
 func (v *messageView) showState(errSentence string) {
+	v.errSentence = errSentence
 	var parts []string
 	switch v.state {
 	case store.StateStopped:
@@ -225,17 +296,15 @@ func (v *messageView) showState(errSentence string) {
 	case store.StateStreaming:
 		return
 	}
-	if v.cached {
-		parts = append(parts, "answered from the cache")
-	}
+	show(v.badge, v.cached)
 	if v.fellBack != nil {
-		parts = append(parts, fmt.Sprintf("served by fallback %s (%s failed)", v.fellBack.To, v.fellBack.From))
+		parts = append(parts, fmt.Sprintf("served by %s (%s failed)", v.fellBack.To, v.fellBack.From))
 	}
 	if v.compressed != nil {
 		parts = append(parts, compressedText(*v.compressed))
 	}
 	if v.role == store.RoleAssistant && v.usage != nil && v.usage.CompletionTokens > 0 {
-		parts = append(parts, fmt.Sprintf("%d tokens", v.usage.CompletionTokens))
+		parts = append(parts, v.usageText())
 	}
 	if v.took >= 100*time.Millisecond {
 		parts = append(parts, elapsed(v.took))
@@ -243,15 +312,92 @@ func (v *messageView) showState(errSentence string) {
 	v.setStatus(strings.Join(parts, " · "), v.state == store.StateFailed)
 }
 
+// usageText is an answer's tokens and, when its price is known, its cost.
+func (v *messageView) usageText() string {
+	s := fmt.Sprintf("%d tokens", v.usage.CompletionTokens)
+	if v.costOf == nil || v.cached {
+		return s
+	}
+	if c, ok := v.costOf(v.model, *v.usage); ok {
+		s += " · " + costText(c)
+	}
+	return s
+}
+
+// costText formats US dollars: "$0.0004", "$0.012", "$1.25".
+func costText(c float64) string {
+	switch {
+	case c == 0:
+		return "free"
+	case c < 0.01:
+		return fmt.Sprintf("$%.4f", c)
+	case c < 1:
+		return fmt.Sprintf("$%.3f", c)
+	default:
+		return fmt.Sprintf("$%.2f", c)
+	}
+}
+
+// waitState is a wait with a deadline (a rate limit, a retry's backoff),
+// counted down on the status line while the answer streams.
+type waitState struct {
+	until time.Time
+	text  func(left string) string // the line, given "12 s"
+}
+
+// waitFor returns the countdown for a RateLimited or Retrying event
+// received at now, or nil.
+func waitFor(ev engine.Event, now time.Time) *waitState {
+	switch ev := ev.(type) {
+	case engine.RateLimited:
+		return &waitState{until: ev.Until, text: func(left string) string {
+			return fmt.Sprintf("Rate limited by %s — resumes in %s", ev.Provider, left)
+		}}
+	case engine.Retrying:
+		return &waitState{until: now.Add(ev.After), text: func(left string) string {
+			s := fmt.Sprintf("Retrying in %s (%s)", left, ev.Reason)
+			if ev.Attempt > 1 {
+				s += fmt.Sprintf(", attempt %d", ev.Attempt)
+			}
+			return s
+		}}
+	}
+	return nil
+}
+
+// countdown writes the wait's line for now; it reports whether the wait
+// is still running.
+func (v *messageView) countdown() bool {
+	if v.wait == nil {
+		return false
+	}
+	left := v.wait.until.Sub(v.now())
+	// Whole seconds, rounded up: "resumes in 1 s" until it does.
+	secs := int64((left + time.Second - 1) / time.Second)
+	text := "a moment"
+	if secs > 0 {
+		text = fmt.Sprintf("%d s", secs)
+	}
+	if secs >= 120 {
+		text = fmt.Sprintf("%d min", (secs+59)/60)
+	}
+	v.setStatus(v.wait.text(text), false)
+	return left > 0
+}
+
 func (v *messageView) setStatus(s string, isError bool) {
 	if s == "" {
 		v.status.Hide()
 		return
 	}
-	v.status.Importance = widget.LowImportance
+	imp := widget.MediumImportance
 	if isError {
-		v.status.Importance = widget.DangerImportance
+		imp = widget.DangerImportance
 	}
+	if s == v.status.Text && imp == v.status.Importance && v.status.Visible() {
+		return // a countdown's tick that did not change the text
+	}
+	v.status.Importance = imp
 	v.status.SetText(s)
 	v.status.Show()
 }
@@ -273,6 +419,7 @@ func (v *messageView) apply(u answerUpdate) {
 	}
 	if u.Cached {
 		v.cached = true
+		v.badge.Show()
 	}
 	if u.Usage != nil {
 		v.usage = u.Usage
@@ -289,9 +436,15 @@ func (v *messageView) apply(u answerUpdate) {
 	switch u.Status {
 	case "":
 	case statusClear:
+		v.wait = nil
 		v.setStatus("", false)
 	default:
+		v.wait = nil
 		v.setStatus(u.Status, false)
+	}
+	if u.Wait != nil {
+		v.wait = waitFor(u.Wait, v.now())
+		v.countdown()
 	}
 	switch ev := u.Final.(type) {
 	case engine.Done:
@@ -311,6 +464,7 @@ func (v *messageView) apply(u answerUpdate) {
 }
 
 func (v *messageView) finish(errSentence string) {
+	v.wait = nil
 	v.md.finish()
 	v.reasoning.finish()
 	v.showState(errSentence)

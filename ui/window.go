@@ -9,12 +9,12 @@ import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/dialog"
-	"fyne.io/fyne/v2/driver/desktop"
 	"fyne.io/fyne/v2/layout"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
 	"deskchat/engine"
+	"deskchat/internal/secrets"
 	"deskchat/store"
 )
 
@@ -25,6 +25,9 @@ type window struct {
 	eng *engine.Engine
 	st  *store.Store
 	b   *bridge
+
+	dataDir string
+	keyring secrets.Keyring // nil: secrets.System()
 
 	// Sidebar.
 	convs    []store.Conversation
@@ -45,12 +48,21 @@ type window struct {
 	deleteBtn   *widget.Button
 	moreBtn     *widget.Button
 	composer    *composer
+	editBar     *editBar
+	editing     *messageView // the question being edited in the composer
+	draft       string       // the composer's text before editing began
+	countdown   func()       // stops the countdown ticker; nil when none runs
+	now         func() time.Time
 	sendBtn     *widget.Button
 
 	providers   []store.Provider // stored ones; the Simulator is added in pickers
 	defaultProv string
 
+	prefs prefs // the defaults set in the settings (prefs.go)
+
 	settings *settingsDialog // the settings dialog last opened
+	search   *searchDialog   // the search dialog last opened
+	help     dialog.Dialog   // the shortcuts dialog last opened
 	welcome  dialog.Dialog   // the first-run dialog, when shown
 }
 
@@ -64,6 +76,7 @@ type chatView struct {
 	// loading: the stored messages are being read; nothing may be sent
 	// until they are shown (they would race the new ones).
 	loading bool
+	onLoad  []func() // run once the stored messages are shown
 }
 
 func newChatView(id string) *chatView {
@@ -90,6 +103,16 @@ func (cv *chatView) remove(v *messageView) {
 		}
 	}
 	cv.col.Remove(v.obj)
+	if v.last && len(cv.views) > 0 {
+		cv.views[len(cv.views)-1].setLast(true)
+	}
+}
+
+// setBusy tells the chat's messages whether an answer streams in it.
+func (cv *chatView) setBusy(busy bool) {
+	for _, v := range cv.views {
+		v.setBusy(busy)
+	}
 }
 
 // liveAnswer is an answer being streamed into a chatView.
@@ -100,11 +123,11 @@ type liveAnswer struct {
 }
 
 func newWindow(a fyne.App, d Deps, b *bridge) *window {
-	w := &window{app: a, eng: d.Engine, st: d.Store, b: b, chats: map[string]*chatView{}}
+	w := &window{app: a, eng: d.Engine, st: d.Store, b: b, chats: map[string]*chatView{}, now: time.Now, dataDir: d.DataDir, keyring: d.Keyring}
 	w.win = a.NewWindow(appTitle)
 	w.win.SetContent(w.build())
 	w.win.Resize(fyne.NewSize(1100, 720))
-	w.win.Canvas().AddShortcut(&desktop.CustomShortcut{KeyName: fyne.KeyN, Modifier: fyne.KeyModifierShortcutDefault}, func(fyne.Shortcut) { w.newConversation() })
+	w.addShortcuts()
 	w.win.Canvas().Focus(w.composer)
 	w.loadProviders(w.firstRunIfNeeded)
 	w.loadConversations("")
@@ -156,10 +179,12 @@ func (w *window) build() fyne.CanvasObject {
 		container.NewHBox(w.providerSel, model, w.renameBtn, w.deleteBtn, w.moreBtn), w.title)
 
 	// Composer.
-	w.composer = newComposer(w.send)
+	w.composer = newComposer(w.submit)
+	w.composer.onShortcut, w.composer.onEscape = w.shortcut, w.escape
+	w.editBar = newEditBar(w.cancelEdit)
 	w.sendBtn = widget.NewButtonWithIcon("Send", theme.MailSendIcon(), w.sendOrStop)
 	w.sendBtn.Importance = widget.HighImportance
-	bottom := container.NewBorder(widget.NewSeparator(), nil, nil, container.NewVBox(layout.NewSpacer(), w.sendBtn), w.composer)
+	bottom := container.NewBorder(container.NewVBox(widget.NewSeparator(), w.editBar.obj), nil, nil, container.NewVBox(layout.NewSpacer(), w.sendBtn), w.composer)
 
 	// Empty state.
 	hint := widget.NewLabelWithStyle("Start a new chat, or pick one on the left.", fyne.TextAlignCenter, fyne.TextStyle{})
@@ -254,11 +279,14 @@ func (w *window) show(id string) {
 				return
 			}
 			for _, m := range msgs {
-				v := newMessageView(m)
-				v.onRegenerate, v.onContinue = w.regenerate, w.continueAnswer
-				cv.add(v, w.pin)
+				cv.add(w.newView(m), w.pin)
 			}
+			cv.setBusy(cv.live != nil)
 			scrollToEnd(cv.scroll)
+			for _, f := range cv.onLoad {
+				f()
+			}
+			cv.onLoad = nil
 		})
 	}
 	w.pane.Objects = []fyne.CanvasObject{cv.scroll}
@@ -331,8 +359,9 @@ func (w *window) newConversation() {
 
 // createConversation stores a new, empty conversation, then calls then.
 func (w *window) createConversation(then func(store.Conversation)) {
+	rec := w.newConversationRecord() // the default provider, model and system prompt
 	run(w.b, func() (store.Conversation, error) {
-		return w.st.CreateConversation(store.Conversation{})
+		return w.st.CreateConversation(rec)
 	}, func(c store.Conversation, err error) {
 		if err != nil {
 			w.showError("Could not start a new chat", err)
@@ -347,7 +376,7 @@ func (w *window) sendOrStop() {
 		w.stop()
 		return
 	}
-	w.send(w.composer.Text)
+	w.submit(w.composer.Text)
 }
 
 // stop stops the shown conversation's answer; its partial text is kept.
@@ -377,7 +406,7 @@ func (w *window) send(text string) {
 		return // an answer is streaming here (the button is Stop), or the chat is not shown yet
 	}
 	opts := w.sendOptions()
-	user := newMessageView(store.Message{Role: store.RoleUser, Content: text, State: store.StateDone})
+	user := w.newView(store.Message{Role: store.RoleUser, Content: text, State: store.StateDone})
 	cv.add(user, w.pin)
 	w.composer.SetText("")
 	w.ask(cv, user, "Sending…", opts, func(ctx context.Context) (<-chan engine.Event, error) {
@@ -394,7 +423,7 @@ func (w *window) send(text string) {
 
 // sendOptions are the provider and model picked in the header.
 func (w *window) sendOptions() engine.SendOptions {
-	return engine.SendOptions{Provider: w.providerSel.Selected, Model: strings.TrimSpace(w.modelSel.Text)}
+	return w.withPrefs(engine.SendOptions{Provider: w.providerSel.Selected, Model: strings.TrimSpace(w.modelSel.Text)})
 }
 
 // regenerate asks the shown chat's last question again; the answer it
@@ -429,9 +458,8 @@ func (w *window) regenerate() {
 // user, if set, is the question's view (its pin button appears once it is
 // stored). failed runs when start fails (nothing was stored).
 func (w *window) ask(cv *chatView, user *messageView, pending string, opts engine.SendOptions, start func(context.Context) (<-chan engine.Event, error), failed func(error)) {
-	answer := newMessageView(store.Message{Role: store.RoleAssistant, State: store.StateStreaming, Provider: opts.Provider, Model: opts.Model})
+	answer := w.newView(store.Message{Role: store.RoleAssistant, State: store.StateStreaming, Provider: opts.Provider, Model: opts.Model})
 	answer.pending(pending)
-	answer.onRegenerate, answer.onContinue = w.regenerate, w.continueAnswer
 	cv.add(answer, w.pin)
 	scrollToEnd(cv.scroll)
 	w.stream(cv, user, answer, start, func(err error) {
@@ -466,6 +494,7 @@ func (w *window) continueAnswer(v *messageView) {
 func (w *window) stream(cv *chatView, user, answer *messageView, start func(context.Context) (<-chan engine.Event, error), failed func(error)) {
 	ctx, cancel := context.WithCancel(context.Background())
 	cv.live = &liveAnswer{cancel: cancel, view: answer}
+	cv.setBusy(true)
 	w.updateSendButton()
 	w.list.Refresh()
 	run(w.b, func() (<-chan engine.Event, error) {
@@ -485,6 +514,9 @@ func (w *window) stream(cv *chatView, user, answer *messageView, start func(cont
 				user.updatePin()
 			}
 			answer.apply(u)
+			if answer.wait != nil {
+				w.watchCountdowns()
+			}
 			// Lay the column out for its new height (layout only: no widget
 			// is refreshed) and follow the answer if the user was following.
 			cv.scroll.Refresh()
@@ -495,8 +527,35 @@ func (w *window) stream(cv *chatView, user, answer *messageView, start func(cont
 				cancel()
 				w.endLive(cv)
 				w.loadConversations("")
+				if _, done := u.Final.(engine.Done); done {
+					w.suggestTitle(cv)
+				}
+				if answer.seq == 0 {
+					w.findStored(cv.id, user, answer)
+				}
 			}
 		})
+	})
+}
+
+// findStored learns the seqs of an answer that failed before the engine
+// said where it is stored (Started), so that it can be retried, deleted and
+// pinned.
+func (w *window) findStored(convID string, user, answer *messageView) {
+	run(w.b, func() ([]store.Message, error) { return w.st.Messages(convID) }, func(msgs []store.Message, err error) {
+		if err != nil || len(msgs) == 0 || answer.seq != 0 {
+			return
+		}
+		last := msgs[len(msgs)-1]
+		if last.Role != store.RoleAssistant || last.State == store.StateStreaming {
+			return
+		}
+		answer.conv, answer.seq = last.ConversationID, last.Seq
+		answer.updatePin()
+		if user != nil && len(msgs) > 1 && msgs[len(msgs)-2].Role == store.RoleUser {
+			user.conv, user.seq = convID, msgs[len(msgs)-2].Seq
+			user.updatePin()
+		}
 	})
 }
 
@@ -504,6 +563,7 @@ func (w *window) stream(cv *chatView, user, answer *messageView, start func(cont
 func (w *window) endLive(cv *chatView) {
 	live := cv.live
 	cv.live = nil
+	cv.setBusy(false)
 	if cv.id != w.selected {
 		delete(w.chats, cv.id)
 	}
@@ -551,7 +611,7 @@ func (w *window) askRename() {
 
 func (w *window) rename(id, title string) {
 	run(w.b, func() (store.Conversation, error) {
-		return w.st.UpdateConversation(id, func(c *store.Conversation) { c.Title = title })
+		return w.st.UpdateConversation(id, func(c *store.Conversation) { c.Title, c.TitleEdited = title, true })
 	}, func(_ store.Conversation, err error) {
 		if err != nil {
 			w.showError("Could not rename the chat", err)
@@ -622,7 +682,9 @@ func (w *window) moreMenu() *fyne.Menu {
 		w.setCompression(c.ID, !c.CompressionOff)
 	})
 	compress.Checked = !c.CompressionOff
-	return fyne.NewMenu("", compress)
+	system := fyne.NewMenuItem("System prompt…", w.askSystemPrompt)
+	keys := fyne.NewMenuItem("Keyboard shortcuts", w.showShortcuts)
+	return fyne.NewMenu("", system, compress, fyne.NewMenuItemSeparator(), keys)
 }
 
 func (w *window) showMore() {
@@ -661,6 +723,9 @@ func (w *window) showError(what string, err error) {
 // shutdown stops every streaming answer and waits up to d for their text to
 // be saved.
 func (w *window) shutdown(d time.Duration) {
+	if w.countdown != nil {
+		w.countdown()
+	}
 	for _, cv := range w.chats {
 		if cv.live != nil {
 			cv.live.cancel()

@@ -1,0 +1,271 @@
+package ui
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/dialog"
+	"fyne.io/fyne/v2/theme"
+	"fyne.io/fyne/v2/widget"
+
+	"deskchat/engine"
+	"deskchat/store"
+)
+
+// newView builds a message's view with the window's actions attached.
+func (w *window) newView(m store.Message) *messageView {
+	v := newMessageView(m)
+	v.onRegenerate, v.onContinue = w.regenerate, w.continueAnswer
+	v.onCopy, v.onEdit, v.onDelete = w.copyMessage, w.startEdit, w.askDeleteMessage
+	v.costOf, v.now = w.eng.Cost, w.now
+	v.showState(m.Error) // the status line with the cost, now that it can be priced
+	v.updatePin()
+	return v
+}
+
+// copyMessage puts a message's text (its markdown source) on the clipboard.
+func (w *window) copyMessage(v *messageView) {
+	w.app.Clipboard().SetContent(v.md.Text())
+}
+
+// askDeleteMessage deletes one message after asking.
+func (w *window) askDeleteMessage(v *messageView) {
+	cv := w.chats[w.selected]
+	if cv == nil || cv.live != nil || v.seq == 0 {
+		return
+	}
+	what := "your message"
+	if v.role == store.RoleAssistant {
+		what = "this answer"
+	}
+	dialog.ShowConfirm("Delete message?", fmt.Sprintf("Delete %s from this computer? The rest of the chat stays. This cannot be undone.", what), func(ok bool) {
+		if !ok {
+			return
+		}
+		conv, seq := v.conv, v.seq
+		run(w.b, func() (struct{}, error) {
+			return struct{}{}, w.st.DeleteMessage(conv, seq)
+		}, func(_ struct{}, err error) {
+			if err != nil {
+				w.showError("Could not delete the message", err)
+				return
+			}
+			cv.remove(v)
+			cv.scroll.Refresh()
+		})
+	}, w.win)
+}
+
+// editBar is the strip above the composer while a question is edited.
+type editBar struct {
+	obj  *fyne.Container
+	text *widget.Label
+}
+
+func newEditBar(cancel func()) *editBar {
+	b := &editBar{text: widget.NewLabel("")}
+	b.text.Wrapping = fyne.TextWrapWord
+	b.text.Importance = widget.WarningImportance
+	cancelBtn := widget.NewButtonWithIcon("Cancel", theme.CancelIcon(), cancel)
+	cancelBtn.Importance = widget.LowImportance
+	b.obj = container.NewBorder(nil, nil, widget.NewIcon(theme.DocumentCreateIcon()), cancelBtn, b.text)
+	b.obj.Hide()
+	return b
+}
+
+// laterThan counts the messages shown after v.
+func (cv *chatView) laterThan(v *messageView) int {
+	for i, x := range cv.views {
+		if x == v {
+			return len(cv.views) - i - 1
+		}
+	}
+	return 0
+}
+
+// startEdit puts a stored question in the composer to be changed and sent
+// again; the messages after it are replaced (and the bar says so).
+func (w *window) startEdit(v *messageView) {
+	cv := w.chats[w.selected]
+	if cv == nil || cv.live != nil || v.seq == 0 || v.role != store.RoleUser {
+		return
+	}
+	if w.editing == nil {
+		w.draft = w.composer.Text
+	}
+	w.editing = v
+	later := cv.laterThan(v)
+	msg := "Editing your message: Enter sends it again, Esc cancels."
+	switch later {
+	case 0:
+	case 1:
+		msg = "Editing your message: Enter sends it again and deletes the answer after it. Esc cancels."
+	default:
+		msg = fmt.Sprintf("Editing your message: Enter sends it again and deletes the %d messages after it. Esc cancels.", later)
+	}
+	w.editBar.text.SetText(msg)
+	w.editBar.obj.Show()
+	w.composer.SetText(v.md.Text())
+	w.composer.CursorRow = len(strings.Split(w.composer.Text, "\n")) - 1
+	w.win.Canvas().Focus(w.composer)
+}
+
+// cancelEdit leaves editing and gives the composer its draft back.
+func (w *window) cancelEdit() {
+	if w.editing == nil {
+		return
+	}
+	w.editing = nil
+	w.editBar.obj.Hide()
+	w.composer.SetText(w.draft)
+	w.draft = ""
+}
+
+// submit is the composer's Enter: a new message, or the edited one.
+func (w *window) submit(text string) {
+	if w.editing != nil {
+		w.resend(w.editing, text)
+		return
+	}
+	w.send(text)
+}
+
+// resend sends an edited question again: it and every message after it are
+// replaced by the new question and its answer.
+func (w *window) resend(v *messageView, text string) {
+	cv := w.chats[w.selected]
+	if strings.TrimSpace(text) == "" || cv == nil || cv.live != nil || cv.loading {
+		return
+	}
+	var old []*messageView
+	for i, x := range cv.views {
+		if x == v {
+			old = append(old, cv.views[i:]...)
+			break
+		}
+	}
+	if len(old) == 0 {
+		w.cancelEdit()
+		return
+	}
+	seq := v.seq
+	for _, x := range old {
+		cv.remove(x)
+	}
+	draft := w.draft
+	w.editing, w.draft = nil, ""
+	w.editBar.obj.Hide()
+	w.composer.SetText(draft)
+	opts := w.sendOptions()
+	user := w.newView(store.Message{Role: store.RoleUser, Content: text, State: store.StateDone})
+	cv.add(user, w.pin)
+	w.ask(cv, user, "Sending…", opts, func(ctx context.Context) (<-chan engine.Event, error) {
+		return w.eng.Resend(ctx, cv.id, seq, text, opts)
+	}, func(err error) {
+		// Nothing changed in the store: put the old messages back and the
+		// edit in the composer.
+		cv.remove(user)
+		for _, x := range old {
+			cv.add(x, w.pin)
+		}
+		w.startEdit(v)
+		w.composer.SetText(text)
+		w.showError("Could not send the edited message", err)
+	})
+}
+
+// watchCountdowns ticks the live answers' countdowns once a second while
+// any runs.
+func (w *window) watchCountdowns() {
+	if w.countdown != nil {
+		return
+	}
+	w.countdown = w.b.every(time.Second, func() bool {
+		if w.tickCountdowns() {
+			return true
+		}
+		w.countdown = nil
+		return false
+	})
+}
+
+// tickCountdowns redraws every live answer's countdown; it reports whether
+// one still runs. Only the status label's text changes.
+func (w *window) tickCountdowns() bool {
+	running := false
+	for _, cv := range w.chats {
+		if cv.live != nil && cv.live.view.countdown() {
+			running = true
+		}
+	}
+	return running
+}
+
+// suggestTitle has the model name a chat after its first answer, in the
+// background lane; a chat the user named keeps its name.
+func (w *window) suggestTitle(cv *chatView) {
+	answers := 0
+	for _, v := range cv.views {
+		if v.role == store.RoleAssistant {
+			answers++
+		}
+	}
+	if answers != 1 {
+		return
+	}
+	if i, ok := w.indexOf(cv.id); ok && w.convs[i].TitleEdited {
+		return
+	}
+	id := cv.id
+	run(w.b, func() (string, error) {
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+		defer cancel()
+		return w.eng.SuggestTitle(ctx, id)
+	}, func(title string, err error) {
+		if err == nil && title != "" {
+			w.loadConversations("")
+		}
+		// A title that could not be made is no news: the chat keeps the
+		// one taken from its first question.
+	})
+}
+
+// askSystemPrompt edits the shown chat's own system prompt.
+func (w *window) askSystemPrompt() {
+	c, ok := w.current()
+	if !ok {
+		return
+	}
+	entry := widget.NewMultiLineEntry()
+	entry.Wrapping = fyne.TextWrapWord
+	entry.SetMinRowsVisible(6)
+	entry.SetText(c.SystemPrompt)
+	entry.SetPlaceHolder("You are a concise assistant…")
+	hint := widget.NewLabel("Sent first with every request of this chat. Empty: the default from Settings.")
+	hint.Wrapping = fyne.TextWrapWord
+	hint.Importance, hint.SizeName = hintStyle(widget.LowImportance)
+	d := dialog.NewCustomConfirm("System prompt for this chat", "Save", "Cancel", container.NewBorder(nil, hint, nil, nil, entry), func(ok bool) {
+		if !ok {
+			return
+		}
+		text := strings.TrimSpace(entry.Text)
+		run(w.b, func() (store.Conversation, error) {
+			return w.st.UpdateConversation(c.ID, func(c *store.Conversation) { c.SystemPrompt = text })
+		}, func(updated store.Conversation, err error) {
+			if err != nil {
+				w.showError("Could not save the system prompt", err)
+				return
+			}
+			if i, ok := w.indexOf(updated.ID); ok {
+				w.convs[i] = updated
+			}
+		})
+	}, w.win)
+	d.Resize(fyne.NewSize(520, 320))
+	d.Show()
+	w.win.Canvas().Focus(entry)
+}

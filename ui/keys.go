@@ -1,0 +1,124 @@
+package ui
+
+import (
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/dialog"
+	"fyne.io/fyne/v2/driver/desktop"
+	"fyne.io/fyne/v2/widget"
+
+	"deskchat/store"
+)
+
+// keyBinding is one of the window's keyboard shortcuts.
+type keyBinding struct {
+	key  fyne.KeyName
+	mod  fyne.KeyModifier
+	keys string // as the help lists it
+	what string
+	do   func(w *window)
+}
+
+// bindings are the window's shortcuts (Enter, Shift+Enter and Esc are keys
+// of the composer and are listed by the help as well).
+var bindings []keyBinding
+
+func init() {
+	bindings = []keyBinding{
+		{fyne.KeyN, fyne.KeyModifierShortcutDefault, "Ctrl+N", "New conversation", (*window).newConversation},
+		{fyne.KeyF, fyne.KeyModifierShortcutDefault, "Ctrl+F", "Search all conversations", (*window).showSearch},
+		{fyne.KeyComma, fyne.KeyModifierShortcutDefault, "Ctrl+,", "Settings", (*window).showSettings},
+		{fyne.KeyC, fyne.KeyModifierShortcutDefault | fyne.KeyModifierShift, "Ctrl+Shift+C", "Copy the last answer", (*window).copyLastAnswer},
+		{fyne.KeyUp, fyne.KeyModifierShortcutDefault, "Ctrl+↑", "Edit your last message", (*window).editLastQuestion},
+		{fyne.KeySlash, fyne.KeyModifierShortcutDefault, "Ctrl+/ or F1", "Keyboard shortcuts", (*window).showShortcuts},
+	}
+}
+
+// addShortcuts registers the shortcuts with the window's canvas (used when
+// the composer does not have the focus; when it does, it asks shortcut).
+func (w *window) addShortcuts() {
+	for _, b := range bindings {
+		b := b
+		w.win.Canvas().AddShortcut(&desktop.CustomShortcut{KeyName: b.key, Modifier: b.mod}, func(fyne.Shortcut) { b.do(w) })
+	}
+	w.win.Canvas().SetOnTypedKey(func(k *fyne.KeyEvent) {
+		switch k.Name {
+		case fyne.KeyEscape:
+			w.escape()
+		case fyne.KeyF1:
+			w.showShortcuts()
+		}
+	})
+}
+
+// shortcut runs the window's shortcut s, if it is one.
+func (w *window) shortcut(s fyne.Shortcut) bool {
+	cs, ok := s.(*desktop.CustomShortcut)
+	if !ok {
+		return false
+	}
+	for _, b := range bindings {
+		if cs.KeyName == b.key && cs.Modifier == b.mod {
+			b.do(w)
+			return true
+		}
+	}
+	return false
+}
+
+// escape cancels an edit, else stops the shown answer.
+func (w *window) escape() {
+	if w.editing != nil {
+		w.cancelEdit()
+		return
+	}
+	w.stop()
+}
+
+// copyLastAnswer copies the shown chat's last answer.
+func (w *window) copyLastAnswer() {
+	cv := w.chats[w.selected]
+	if cv == nil {
+		return
+	}
+	for i := len(cv.views) - 1; i >= 0; i-- {
+		if v := cv.views[i]; v.role == store.RoleAssistant && !v.superseded && v.md.Text() != "" {
+			w.copyMessage(v)
+			return
+		}
+	}
+}
+
+// editLastQuestion starts editing the shown chat's last question.
+func (w *window) editLastQuestion() {
+	cv := w.chats[w.selected]
+	if cv == nil {
+		return
+	}
+	for i := len(cv.views) - 1; i >= 0; i-- {
+		if v := cv.views[i]; v.role == store.RoleUser && v.seq != 0 {
+			w.startEdit(v)
+			return
+		}
+	}
+}
+
+// showShortcuts lists the keyboard shortcuts.
+func (w *window) showShortcuts() {
+	rows := [][2]string{
+		{"Enter", "Send"},
+		{"Shift+Enter", "New line"},
+		{"Esc", "Stop the answer (or cancel an edit)"},
+	}
+	for _, b := range bindings {
+		rows = append(rows, [2]string{b.keys, b.what})
+	}
+	grid := container.NewGridWithColumns(2)
+	for _, r := range rows {
+		grid.Add(widget.NewLabelWithStyle(r[0], fyne.TextAlignLeading, fyne.TextStyle{Bold: true}))
+		grid.Add(widget.NewLabel(r[1]))
+	}
+	d := dialog.NewCustom("Keyboard shortcuts", "Close", grid, w.win)
+	d.Show()
+	w.help = d
+}

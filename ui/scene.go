@@ -1,0 +1,93 @@
+//go:build screenshots
+
+package ui
+
+import (
+	"os"
+
+	"fyne.io/fyne/v2"
+	"time"
+
+	"deskchat/engine"
+	"deskchat/store"
+)
+
+// playScene stages what DESKCHAT_SCENE names, for the Xvfb screenshots
+// (make smoke builds deskchat with the screenshots tag):
+//
+//	settings  the settings dialog on its first provider
+//	states    a chat whose answers show each engine state (states-end:
+//	          scrolled to its end)
+//	shortcuts the keyboard shortcuts dialog
+//
+// Anything else leaves the window as it starts.
+func playScene(w *window) {
+	switch os.Getenv("DESKCHAT_SCENE") {
+	case "settings":
+		w.loadProviders(func() { w.showSettings() })
+	case "shortcuts":
+		w.showShortcuts()
+	case "states", "states-end":
+		end := os.Getenv("DESKCHAT_SCENE") == "states-end"
+		w.loadProviders(func() { w.createConversation(func(c store.Conversation) { w.stageStates(c, end) }) })
+	}
+}
+
+// stageStates fills a new chat with answers in each state the engine
+// reports, fed the events the engine sends; none of them is stored.
+func (w *window) stageStates(c store.Conversation, end bool) {
+	c.Title = "Engine states"
+	w.convs = append([]store.Conversation{c}, w.convs...)
+	w.list.Refresh()
+	cv := newChatView(c.ID)
+	w.chats[c.ID] = cv
+	w.show(c.ID)
+	now := w.now()
+	answer := func(question string, events ...engine.Event) *messageView {
+		if question != "" {
+			cv.add(w.newView(store.Message{Role: store.RoleUser, Content: question, State: store.StateDone, Seq: 1}), w.pin)
+		}
+		v := w.newView(store.Message{Role: store.RoleAssistant, State: store.StateStreaming, Provider: "OpenAI", Model: "gpt-4o-mini"})
+		cv.add(v, w.pin)
+		for _, ev := range events {
+			u := answerUpdate{}
+			mergeEvent(&u, ev)
+			v.apply(u)
+		}
+		return v
+	}
+	answer("", engine.Queued{Provider: "OpenAI", Position: 2})
+	answer("", engine.RateLimited{Provider: "OpenAI", Until: now.Add(12 * time.Second)})
+	answer("", engine.Retrying{Attempt: 1, After: 4 * time.Second, Reason: "server error 503"})
+	answer("",
+		engine.FellBack{From: "OpenAI", To: "Ollama", Reason: "OpenAI is not answering"},
+		engine.Started{Provider: "Ollama", Model: "llama3.2", AssistantSeq: 2},
+		engine.Delta{Text: "Then **Ollama** answers instead, and the answer says so."},
+		engine.UsageEvent{Usage: engine.Usage{PromptTokens: 40, CompletionTokens: 14}},
+		engine.Done{Finish: "stop", Duration: 1800 * time.Millisecond})
+	answer("",
+		engine.Cached{},
+		engine.Started{Provider: "OpenAI", Model: "gpt-4o-mini", AssistantSeq: 2},
+		engine.Delta{Text: "The second time the answer comes from the cache: nothing is sent, nothing is paid."},
+		engine.UsageEvent{Usage: engine.Usage{PromptTokens: 30, CompletionTokens: 18}},
+		engine.Done{Finish: "stop", Duration: 12 * time.Millisecond})
+	answer("",
+		engine.Failed{Sentence: "OpenAI rejected the API key (401): check the key in the provider's settings."})
+	answer("",
+		engine.Started{Provider: "OpenAI", Model: "gpt-4o-mini", AssistantSeq: 2},
+		engine.Delta{Text: "Tokens and cost are shown under every answer."},
+		engine.UsageEvent{Usage: engine.Usage{PromptTokens: 1200, CompletionTokens: 350}},
+		engine.Done{Finish: "stop", Duration: 2400 * time.Millisecond})
+	for _, v := range cv.views {
+		if v.state == store.StateFailed {
+			v.seq, v.last = 2, true // show Retry as on a chat's last answer
+			v.updatePin()
+		}
+	}
+	w.watchCountdowns()
+	w.win.Resize(fyne.NewSize(1180, 780))
+	cv.scroll.Refresh()
+	if end {
+		cv.scroll.ScrollToBottom()
+	}
+}

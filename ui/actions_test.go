@@ -208,6 +208,16 @@ func TestEditAndResendReplacesTheLaterMessages(t *testing.T) {
 	if h.w.editing != nil || h.w.composer.Text != "draft" || h.w.editBar.obj.Visible() {
 		t.Fatalf("after Esc: editing %v, composer %q", h.w.editing, h.w.composer.Text)
 	}
+	// Leaving the chat leaves the edit too.
+	h.w.editLastQuestion()
+	h.w.newConversation()
+	h.settle()
+	if h.w.editing != nil || h.w.composer.Text != "draft" {
+		t.Fatalf("after switching chats: editing %v, composer %q", h.w.editing, h.w.composer.Text)
+	}
+	h.w.openAt(cv.id, 0)
+	h.settle()
+	cv = h.shown()
 
 	// The first question's edit button: the bar says three messages go.
 	test.Tap(cv.views[0].editBtn)
@@ -338,8 +348,8 @@ func TestDeleteAMessage(t *testing.T) {
 	h.settle()
 	cv := h.shown()
 	test.Tap(cv.views[1].delBtn)
-	if !strings.Contains(dialogText(h.topDialog()), "Delete this answer") {
-		t.Fatalf("dialog says %q", dialogText(h.topDialog()))
+	if !strings.Contains(everyText(h.topDialog()), "Delete this answer") {
+		t.Fatalf("dialog says %q", everyText(h.topDialog()))
 	}
 	h.tapDialogButton("Yes")
 	h.settle()
@@ -470,7 +480,7 @@ func TestShortcutsOpenSearchHelpAndNewChats(t *testing.T) {
 	}
 
 	h.w.composer.TypedShortcut(ctrl(fyne.KeySlash))
-	if h.w.help == nil || !strings.Contains(dialogText(h.topDialog()), "Copy the last answer") {
+	if h.w.help == nil || !strings.Contains(everyText(h.topDialog()), "Copy the last answer") {
 		t.Error("Ctrl+/ showed no shortcut list")
 	}
 	// The entry's own shortcuts still work.

@@ -59,6 +59,12 @@ func run[T any](b *bridge, work func() (T, error), done func(T, error)) {
 	}()
 }
 
+// after calls f on the UI goroutine d from now, unless the timer it
+// returns is stopped first.
+func (b *bridge) after(d time.Duration, f func()) *time.Timer {
+	return time.AfterFunc(d, func() { b.post(f) })
+}
+
 // every calls f on the UI goroutine every d until f returns false or stop
 // is called. It is not work the bridge waits for.
 func (b *bridge) every(d time.Duration, f func() bool) (stop func()) {

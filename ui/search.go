@@ -68,9 +68,7 @@ func (w *window) showSearch() {
 		}
 		s.gen++
 		gen := s.gen
-		s.timer = time.AfterFunc(searchDelay, func() {
-			w.b.post(func() { w.runSearch(s, gen, q) })
-		})
+		s.timer = w.b.after(searchDelay, func() { w.runSearch(s, gen, q) })
 	}
 	s.entry.OnSubmitted = func(string) {
 		if len(s.results) > 0 {

@@ -256,7 +256,7 @@ func TestSettingsAddAnOllamaProviderTestItAndChatWithIt(t *testing.T) {
 	if s.form.presetName.Text != "Ollama" || !s.form.remove.Visible() {
 		t.Errorf("stored provider's form: preset %q, Remove shown %v", s.form.presetName.Text, s.form.remove.Visible())
 	}
-	if !strings.Contains(dialogText(test.LaidOutObjects(s.list)), "Ollama") {
+	if !strings.Contains(everyText(test.LaidOutObjects(s.list)), "Ollama") {
 		t.Errorf("the list does not show the new provider")
 	}
 	if !contains(h.w.providerSel.Options, "Ollama") {
@@ -560,7 +560,7 @@ func TestSettingsRenameMovesTheKeyAndAFailedSavePutsTheKeychainBack(t *testing.T
 	if f == nil || f.orig.Name != "Cloud" {
 		t.Fatal("the default provider is not shown when the settings open")
 	}
-	if !f.makeDefault.Checked || !strings.Contains(dialogText(test.LaidOutObjects(s.list)), "default") {
+	if !f.makeDefault.Checked || !strings.Contains(everyText(test.LaidOutObjects(s.list)), "default") {
 		t.Error("the default provider is not marked")
 	}
 	f.name.SetText("Work")
@@ -630,7 +630,7 @@ func TestSettingsRemoveAProviderDeletesItsKey(t *testing.T) {
 		t.Fatal("Cloud's form is not shown")
 	}
 	test.Tap(f.remove)
-	if txt := dialogText(h.topDialog()); !strings.Contains(txt, "delete its API key from the keychain") || !strings.Contains(txt, "keep their messages") {
+	if txt := everyText(h.topDialog()); !strings.Contains(txt, "delete its API key from the keychain") || !strings.Contains(txt, "keep their messages") {
 		t.Errorf("confirmation says %q", txt)
 	}
 	h.tapDialogButton("No")
@@ -740,7 +740,7 @@ func TestSettingsDefaultsPersistAndApplyAtOnce(t *testing.T) {
 	if o := h.w.withPrefs(engine.SendOptions{Provider: "Local"}); o.Temperature == nil || *o.Temperature != 0.4 || o.MaxTokens != 512 {
 		t.Errorf("send options %+v", o)
 	}
-	if h.w.defaultProv != "Local" || !strings.Contains(dialogText(test.LaidOutObjects(s.list)), "default") {
+	if h.w.defaultProv != "Local" || !strings.Contains(everyText(test.LaidOutObjects(s.list)), "default") {
 		t.Errorf("the default provider is %q", h.w.defaultProv)
 	}
 
@@ -791,7 +791,7 @@ func TestFirstRunAddAProviderOpensTheSettings(t *testing.T) {
 	if s == nil || !s.open || s.presetSel == nil {
 		t.Fatal("Add a provider did not open the settings at the preset question")
 	}
-	if txt := dialogText(h.topDialog()); !strings.Contains(txt, "Which service do you want to add?") {
+	if txt := everyText(h.topDialog()); !strings.Contains(txt, "Which service do you want to add?") {
 		t.Errorf("top dialog says %q", txt)
 	}
 	want := []string{"OpenAI", "Azure OpenAI", "Ollama", "LM Studio", "OpenRouter", "DeepSeek", "Groq", "Gemini", "Anthropic", "Custom"}

@@ -254,6 +254,9 @@ func (w *window) show(id string) {
 	if old := w.chats[w.selected]; old != nil && old.live == nil && w.selected != id {
 		delete(w.chats, w.selected) // a finished view is rebuilt from the store when needed
 	}
+	if w.editing != nil && w.selected != id {
+		w.cancelEdit() // the edit belongs to the chat being left
+	}
 	w.selected = id
 	if i, ok := w.indexOf(id); ok {
 		w.list.Select(i)

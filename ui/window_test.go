@@ -141,19 +141,6 @@ func (h *harness) tapDialogButton(text string) {
 	test.Tap(b)
 }
 
-func dialogText(objs []fyne.CanvasObject) string {
-	var sb strings.Builder
-	for _, o := range objs {
-		switch o := o.(type) {
-		case *widget.Label:
-			sb.WriteString(o.Text + "\n")
-		case *widget.RichText:
-			sb.WriteString(o.String() + "\n")
-		}
-	}
-	return sb.String()
-}
-
 func (h *harness) messages(convID string) []store.Message {
 	h.t.Helper()
 	msgs, err := h.st.Messages(convID)
@@ -333,7 +320,7 @@ func TestRenameAndDeleteWithConfirmation(t *testing.T) {
 	}
 
 	test.Tap(h.w.deleteBtn)
-	if txt := dialogText(h.topDialog()); !strings.Contains(txt, "“Renamed chat”") {
+	if txt := everyText(h.topDialog()); !strings.Contains(txt, "“Renamed chat”") {
 		t.Errorf("confirmation text %q does not name the chat", txt)
 	}
 	h.tapDialogButton("No") // keeps it
@@ -387,7 +374,7 @@ func TestSendThatCannotStartKeepsTheTextAndStoresNothing(t *testing.T) {
 	})
 	h.ask("important words")
 	h.settle()
-	txt := dialogText(h.topDialog())
+	txt := everyText(h.topDialog())
 	if !strings.Contains(txt, "Cloud needs an API key: set DESKCHAT_TEST_ABSENT_KEY") {
 		t.Errorf("error dialog says %q", txt)
 	}
@@ -460,8 +447,8 @@ func TestStartupErrorSaysWhyAndQuits(t *testing.T) {
 	obj := startupErrorContent("deskchat is already running with this data file.", func() { quit <- struct{}{} })
 	w := test.NewTempWindow(t, obj)
 	objs := test.LaidOutObjects(w.Content())
-	if !strings.Contains(dialogText(objs), "already running") {
-		t.Errorf("text %q", dialogText(objs))
+	if !strings.Contains(everyText(objs), "already running") {
+		t.Errorf("text %q", everyText(objs))
 	}
 	test.Tap(findButton(objs, "Quit"))
 	select {
@@ -484,7 +471,7 @@ func TestDeletingAChatWhileItsAnswerStreams(t *testing.T) {
 		t.Fatal("the chat is still stored")
 	}
 	if top := h.w.win.Canvas().Overlays().Top(); top != nil {
-		t.Errorf("a dialog is open after deleting: %q", dialogText(test.LaidOutObjects(top)))
+		t.Errorf("a dialog is open after deleting: %q", everyText(test.LaidOutObjects(top)))
 	}
 	if len(h.w.convs) != 0 || h.w.selected != "" || len(h.w.chats) != 0 {
 		t.Errorf("left behind: %d convs, selected %q, %d views", len(h.w.convs), h.w.selected, len(h.w.chats))

@@ -108,6 +108,17 @@ func (cv *chatView) remove(v *messageView) {
 	}
 }
 
+// addRow appends an object that is not a message (a comparison of answers)
+// to the chat's column.
+func (cv *chatView) addRow(obj fyne.CanvasObject) {
+	cv.col.Add(obj)
+}
+
+// removeRow takes back what addRow added.
+func (cv *chatView) removeRow(obj fyne.CanvasObject) {
+	cv.col.Remove(obj)
+}
+
 // setBusy tells the chat's messages whether an answer streams in it.
 func (cv *chatView) setBusy(busy bool) {
 	for _, v := range cv.views {

@@ -1,0 +1,81 @@
+package store
+
+import (
+	"encoding/json"
+	"fmt"
+
+	bolt "go.etcd.io/bbolt"
+)
+
+// MessagesBefore returns up to limit messages of the conversation whose Seq
+// is below before (0: from the conversation's end), in order, and whether
+// earlier ones exist. A long conversation is shown a page at a time.
+func (s *Store) MessagesBefore(conversationID string, before uint64, limit int) ([]Message, bool, error) {
+	var out []Message
+	more := false
+	err := s.db.View(func(tx *bolt.Tx) error {
+		c, err := messageCursor(tx, conversationID)
+		if err != nil {
+			return err
+		}
+		var k, v []byte
+		if before == 0 {
+			k, v = c.Last()
+		} else if k, v = c.Seek(seqKey(before)); k == nil {
+			k, v = c.Last()
+		} else {
+			k, v = c.Prev()
+		}
+		for ; k != nil && len(out) < limit; k, v = c.Prev() {
+			var m Message
+			if err := json.Unmarshal(v, &m); err != nil {
+				return err
+			}
+			out = append(out, m)
+		}
+		more = k != nil
+		return nil
+	})
+	if err != nil {
+		return nil, false, wrap("list messages", err)
+	}
+	for i, j := 0, len(out)-1; i < j; i, j = i+1, j-1 {
+		out[i], out[j] = out[j], out[i]
+	}
+	return out, more, nil
+}
+
+// MessagesFrom returns up to limit messages of the conversation whose Seq
+// is from or more, in order, and whether later ones exist.
+func (s *Store) MessagesFrom(conversationID string, from uint64, limit int) ([]Message, bool, error) {
+	var out []Message
+	more := false
+	err := s.db.View(func(tx *bolt.Tx) error {
+		c, err := messageCursor(tx, conversationID)
+		if err != nil {
+			return err
+		}
+		k, v := c.Seek(seqKey(from))
+		for ; k != nil && len(out) < limit; k, v = c.Next() {
+			var m Message
+			if err := json.Unmarshal(v, &m); err != nil {
+				return err
+			}
+			out = append(out, m)
+		}
+		more = k != nil
+		return nil
+	})
+	if err != nil {
+		return nil, false, wrap("list messages", err)
+	}
+	return out, more, nil
+}
+
+func messageCursor(tx *bolt.Tx, conversationID string) (*bolt.Cursor, error) {
+	b := tx.Bucket(bucketMessages).Bucket([]byte(conversationID))
+	if b == nil {
+		return nil, fmt.Errorf("conversation %s: %w", conversationID, ErrNotFound)
+	}
+	return b.Cursor(), nil
+}

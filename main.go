@@ -10,6 +10,7 @@ import (
 	"os/signal"
 	"strconv"
 	"syscall"
+	"time"
 
 	"fyne.io/fyne/v2/app"
 
@@ -59,6 +60,22 @@ func runGUI(dataDir string) int {
 		Simulator: engine.Simulator{TokensPerSecond: simulatorRate()},
 		Keys:      &secrets.Resolver{Keyring: kr},
 	})
-	ui.Run(app.NewWithID(AppID), ui.Deps{Engine: eng, Store: st, DataDir: dataDir, Keyring: kr})
+	ui.Run(app.NewWithID(AppID), ui.Deps{Engine: eng, Store: st, DataDir: dataDir, Keyring: kr,
+		Open: os.Getenv("DESKCHAT_OPEN"), Ready: readyFile(os.Getenv("DESKCHAT_READY_FILE"))})
 	return cli.ExitOK
+}
+
+// readyFile returns what writes "ready <unix nanoseconds>" to path when the
+// window is ready for typing (scripts/bench-window.sh measures start-up
+// with it); nil when path is empty.
+func readyFile(path string) func() {
+	if path == "" {
+		return nil
+	}
+	return func() {
+		line := fmt.Sprintf("ready %d\n", time.Now().UnixNano())
+		if err := os.WriteFile(path, []byte(line), 0o600); err != nil {
+			fmt.Fprintf(os.Stderr, "deskchat: DESKCHAT_READY_FILE: %v\n", err)
+		}
+	}
 }

@@ -77,14 +77,15 @@ func newEditBar(cancel func()) *editBar {
 	return b
 }
 
-// laterThan counts the messages shown after v.
-func (cv *chatView) laterThan(v *messageView) int {
+// laterThan counts the messages after v; exact is false when the window
+// does not reach the chat's end (there are more than it counts).
+func (cv *chatView) laterThan(v *messageView) (n int, exact bool) {
 	for i, x := range cv.views {
 		if x == v {
-			return len(cv.views) - i - 1
+			return len(cv.views) - i - 1, cv.atEnd
 		}
 	}
-	return 0
+	return 0, cv.atEnd
 }
 
 // startEdit puts a stored question in the composer to be changed and sent
@@ -98,11 +99,13 @@ func (w *window) startEdit(v *messageView) {
 		w.draft = w.composer.Text
 	}
 	w.editing = v
-	later := cv.laterThan(v)
+	later, exact := cv.laterThan(v)
 	msg := "Editing your message: Enter sends it again, Esc cancels."
-	switch later {
-	case 0:
-	case 1:
+	switch {
+	case !exact:
+		msg = "Editing your message: Enter sends it again and deletes every message after it. Esc cancels."
+	case later == 0:
+	case later == 1:
 		msg = "Editing your message: Enter sends it again and deletes the answer after it. Esc cancels."
 	default:
 		msg = fmt.Sprintf("Editing your message: Enter sends it again and deletes the %d messages after it. Esc cancels.", later)
@@ -153,9 +156,11 @@ func (w *window) resend(v *messageView, text string) {
 		return
 	}
 	seq := v.seq
+	wasAtEnd := cv.atEnd
 	for _, x := range old {
 		cv.remove(x)
 	}
+	cv.atEnd = true // the store keeps nothing after the edited question
 	draft := w.draft
 	w.editing, w.draft = nil, ""
 	w.editBar.obj.Hide()
@@ -171,6 +176,9 @@ func (w *window) resend(v *messageView, text string) {
 		cv.remove(user)
 		for _, x := range old {
 			cv.add(x, w.pin)
+		}
+		if cv.atEnd = wasAtEnd; !wasAtEnd {
+			old[len(old)-1].setLast(false)
 		}
 		w.startEdit(v)
 		w.composer.SetText(text)

@@ -23,6 +23,11 @@ type Deps struct {
 	Engine  *engine.Engine
 	Store   *store.Store
 	DataDir string
+	// Open is the conversation to show first; "": the newest.
+	Open string
+	// Ready, if set, is called on the UI goroutine once the window shows
+	// its first chat with the composer focused (start-up measurements).
+	Ready func()
 	// Keyring holds the providers' API keys (the OS keychain; its mock in
 	// tests). nil: secrets.System().
 	Keyring secrets.Keyring
@@ -39,6 +44,9 @@ var Icon = fyne.NewStaticResource("icon.png", assets.IconPNG)
 func Run(a fyne.App, d Deps) {
 	a.SetIcon(Icon)
 	w := newWindow(a, d, newBridge())
+	if d.Ready != nil {
+		w.ready = d.Ready
+	}
 	playScene(w)
 	w.win.ShowAndRun()
 	w.shutdown(2 * time.Second)

@@ -155,7 +155,7 @@ func (b *mdBlock) build() {
 		bg.CornerRadius = theme.InputRadiusSize()
 		b.lang = widget.NewLabelWithStyle("", fyne.TextAlignLeading, fyne.TextStyle{Monospace: true})
 		b.lang.Importance, b.lang.SizeName = hintStyle(widget.LowImportance)
-		b.copyBtn = widget.NewButtonWithIcon("Copy", theme.ContentCopyIcon(), func() {
+		b.copyBtn = widget.NewButton("Copy", func() {
 			fyne.CurrentApp().Clipboard().SetContent(codeOf(b.src))
 		})
 		b.copyBtn.Importance = widget.LowImportance

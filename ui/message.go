@@ -25,17 +25,21 @@ type messageView struct {
 	header    *widget.Label
 	md        *mdView
 	reasoning *mdView
-	thinking  *widget.Accordion
-	status    *widget.Label
-	badge     *fyne.Container // "cached", shown on an answer from the response cache
-	pin       *widget.Button
-	regen     *widget.Button
-	cont      *widget.Button
-	retry     *widget.Button
-	copyBtn   *widget.Button
-	editBtn   *widget.Button
-	delBtn    *widget.Button
-	body      *fyne.Container
+	thinking  *widget.Accordion // nil until the message has reasoning
+	// thinkingSlot holds thinking above the answer.
+	thinkingSlot *fyne.Container
+	status       *widget.Label
+	badge        *fyne.Container // "cached", shown on an answer from the response cache
+	pin          *widget.Button
+	regen        *widget.Button
+	cont         *widget.Button
+	retry        *widget.Button
+	copyBtn      *widget.Button
+	editBtn      *widget.Button
+	delBtn       *widget.Button
+	body         *fyne.Container
+	bg           *canvas.Rectangle // the bubble
+	bgColor      color.Color       // its colour when not highlighted
 
 	conv       string
 	seq        uint64 // 0 until the message is stored
@@ -81,10 +85,7 @@ func newMessageView(m store.Message) *messageView {
 		v.md.append(m.Content)
 	}
 	v.reasoning = newMDViewText(m.Reasoning)
-	v.thinking = widget.NewAccordion(widget.NewAccordionItem("Reasoning", v.reasoning.box))
-	if m.Reasoning == "" {
-		v.thinking.Hide()
-	}
+	v.thinkingSlot = container.NewStack()
 	v.status = widget.NewLabel("")
 	v.status.Wrapping = fyne.TextWrapWord
 	v.status.SizeName = theme.SizeNameCaptionText
@@ -117,16 +118,16 @@ func newMessageView(m store.Message) *messageView {
 		}
 	})
 	v.retry.Importance = widget.LowImportance
-	v.copyBtn = actionButton(theme.ContentCopyIcon(), func() { v.act(v.onCopy) })
-	v.editBtn = actionButton(theme.DocumentCreateIcon(), func() { v.act(v.onEdit) })
-	v.delBtn = actionButton(theme.DeleteIcon(), func() { v.act(v.onDelete) })
+	v.copyBtn = actionButton("Copy", func() { v.act(v.onCopy) })
+	v.editBtn = actionButton("Edit", func() { v.act(v.onEdit) })
+	v.delBtn = actionButton("Delete", func() { v.act(v.onDelete) })
 	v.badge = newBadge("cached")
 	v.badge.Hide()
 	v.updatePin()
 	// Pin sits by the header; the actions under the message, where
 	// reading ends.
 	actions := container.NewHBox(v.cont, v.retry, v.regen, v.copyBtn, v.editBtn, v.delBtn)
-	body := container.NewVBox(container.NewBorder(nil, nil, nil, v.pin, v.header), v.thinking, v.md.box,
+	body := container.NewVBox(container.NewBorder(nil, nil, nil, v.pin, v.header), v.thinkingSlot, v.md.box,
 		container.NewBorder(nil, nil, container.NewCenter(v.badge), actions, v.status))
 	v.body = body
 	var bg *canvas.Rectangle
@@ -136,10 +137,25 @@ func newMessageView(m store.Message) *messageView {
 		bg = canvas.NewRectangle(color.Transparent)
 	}
 	bg.CornerRadius = theme.InputRadiusSize() * 2
+	v.bg, v.bgColor = bg, bg.FillColor
 	v.obj = container.NewStack(bg, container.New(layout.NewCustomPaddedLayout(4, 4, 8, 8), body))
+	if m.Reasoning != "" {
+		v.showThinking()
+	}
 	v.refreshHeader()
 	v.showState(m.Error)
 	return v
+}
+
+// showThinking puts the folded reasoning above the answer; a message without
+// reasoning never builds it.
+func (v *messageView) showThinking() {
+	if v.thinking != nil {
+		return
+	}
+	v.thinking = widget.NewAccordion(widget.NewAccordionItem("Reasoning", v.reasoning.box))
+	v.thinkingSlot.Objects = []fyne.CanvasObject{v.thinking}
+	v.thinkingSlot.Refresh()
 }
 
 // reopen makes an unfinished answer stream again (Continue): its text
@@ -154,13 +170,15 @@ func (v *messageView) reopen() {
 				v.body.Objects[i] = next.box
 			}
 		}
-		if old.box == v.thinking.Items[0].Detail {
+		if v.thinking != nil && old.box == v.thinking.Items[0].Detail {
 			v.thinking.Items[0].Detail = next.box
 		}
 		*md = next
 	}
 	v.body.Refresh()
-	v.thinking.Refresh()
+	if v.thinking != nil {
+		v.thinking.Refresh()
+	}
 	v.state = store.StateStreaming
 	v.setStatus("", false)
 	v.updatePin()
@@ -212,6 +230,18 @@ func (v *messageView) updatePin() {
 	v.pin.Show()
 }
 
+// highlight marks the message (one found by search) or takes the mark off.
+func (v *messageView) highlight(on bool) {
+	c := v.bgColor
+	if on {
+		c = theme.Color(theme.ColorNameSelection)
+	}
+	if v.bg.FillColor != c {
+		v.bg.FillColor = c
+		v.bg.Refresh()
+	}
+}
+
 // setBusy says whether an answer streams in the message's chat: editing,
 // deleting and asking again wait until it has ended.
 func (v *messageView) setBusy(busy bool) {
@@ -236,9 +266,12 @@ func (v *messageView) act(f func(*messageView)) {
 	}
 }
 
-// actionButton is a small icon button under a message.
-func actionButton(icon fyne.Resource, tapped func()) *widget.Button {
-	b := widget.NewButtonWithIcon("", icon, tapped)
+// actionButton is a small text button under a message. Words, not icons:
+// every message has these, and an icon is an SVG document that each button
+// parses and colours when it is first drawn (a long chat's first screen
+// spent 40 % of its time on them).
+func actionButton(text string, tapped func()) *widget.Button {
+	b := widget.NewButton(text, tapped)
 	b.Importance = widget.LowImportance
 	return b
 }
@@ -425,9 +458,7 @@ func (v *messageView) apply(u answerUpdate) {
 		v.usage = u.Usage
 	}
 	if u.Reasoning != "" {
-		if !v.thinking.Visible() {
-			v.thinking.Show()
-		}
+		v.showThinking()
 		v.reasoning.append(u.Reasoning)
 	}
 	if u.Text != "" {

@@ -156,19 +156,9 @@ func (w *window) openAt(id string, seq uint64) {
 	if cv == nil {
 		return
 	}
-	reveal := func() {
-		for _, v := range cv.views {
-			if v.seq == seq {
-				cv.scroll.Refresh()
-				cv.scroll.Offset = fyne.NewPos(0, v.obj.Position().Y)
-				cv.scroll.Refresh()
-				return
-			}
-		}
-	}
 	if cv.loading {
-		cv.onLoad = append(cv.onLoad, reveal)
+		cv.onLoad = append(cv.onLoad, func() { w.reveal(cv, seq) })
 		return
 	}
-	reveal()
+	w.reveal(cv, seq)
 }

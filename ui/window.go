@@ -47,6 +47,7 @@ type window struct {
 	renameBtn   *widget.Button
 	deleteBtn   *widget.Button
 	moreBtn     *widget.Button
+	appMenuBtn  *widget.Button
 	composer    *composer
 	editBar     *editBar
 	editing     *messageView // the question being edited in the composer
@@ -59,6 +60,10 @@ type window struct {
 	defaultProv string
 
 	prefs prefs // the defaults set in the settings (prefs.go)
+
+	// ready, if set, is called once the window shows its first chat (or
+	// the empty state) with the composer focused; then it is cleared.
+	ready func()
 
 	settings *settingsDialog // the settings dialog last opened
 	search   *searchDialog   // the search dialog last opened
@@ -77,10 +82,14 @@ type chatView struct {
 	// until they are shown (they would race the new ones).
 	loading bool
 	onLoad  []func() // run once the stored messages are shown
+	// The shown messages are a window onto the chat (paging.go): atStart
+	// and atEnd say whether it holds the chat's first and last message;
+	// paging, that a page is being read.
+	atStart, atEnd, paging bool
 }
 
 func newChatView(id string) *chatView {
-	cv := &chatView{id: id, col: container.NewVBox()}
+	cv := &chatView{id: id, col: container.NewVBox(), atStart: true, atEnd: true}
 	cv.scroll = container.NewVScroll(container.NewPadded(cv.col))
 	return cv
 }
@@ -141,7 +150,7 @@ func newWindow(a fyne.App, d Deps, b *bridge) *window {
 	w.addShortcuts()
 	w.win.Canvas().Focus(w.composer)
 	w.loadProviders(w.firstRunIfNeeded)
-	w.loadConversations("")
+	w.loadConversations(d.Open)
 	return w
 }
 
@@ -173,7 +182,8 @@ func (w *window) build() fyne.CanvasObject {
 	newBtn := widget.NewButtonWithIcon("New chat", theme.ContentAddIcon(), w.newConversation)
 	newBtn.Importance = widget.HighImportance
 	settingsBtn := widget.NewButtonWithIcon("", theme.SettingsIcon(), w.showSettings)
-	sidebar := container.NewBorder(container.NewPadded(container.NewBorder(nil, nil, nil, settingsBtn, newBtn)), nil, nil, nil, w.list)
+	w.appMenuBtn = widget.NewButtonWithIcon("", theme.MenuIcon(), w.showAppMenu)
+	sidebar := container.NewBorder(container.NewPadded(container.NewBorder(nil, nil, nil, container.NewHBox(w.appMenuBtn, settingsBtn), newBtn)), nil, nil, nil, w.list)
 
 	// Chat header.
 	w.title = widget.NewLabelWithStyle("", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
@@ -278,25 +288,28 @@ func (w *window) show(id string) {
 	if id == "" {
 		w.pane.Objects = []fyne.CanvasObject{w.empty}
 		w.pane.Refresh()
+		w.isReady()
 		return
 	}
 	cv := w.chats[id]
 	if cv == nil {
 		cv = newChatView(id)
 		cv.loading = true
+		w.watchScroll(cv)
 		w.chats[id] = cv
-		run(w.b, func() ([]store.Message, error) { return w.st.Messages(id) }, func(msgs []store.Message, err error) {
+		run(w.b, func() (page, error) {
+			ms, more, err := w.st.MessagesBefore(id, 0, pageSize)
+			return page{ms, more}, err
+		}, func(p page, err error) {
 			cv.loading = false
 			w.updateSendButton()
 			if err != nil {
 				w.showError("Could not read this conversation", err)
 				return
 			}
-			for _, m := range msgs {
-				cv.add(w.newView(m), w.pin)
-			}
-			cv.setBusy(cv.live != nil)
+			w.fill(cv, p.msgs, !p.more, true)
 			scrollToEnd(cv.scroll)
+			w.isReady()
 			for _, f := range cv.onLoad {
 				f()
 			}
@@ -307,6 +320,14 @@ func (w *window) show(id string) {
 	w.pane.Refresh()
 	w.updateSendButton()
 	w.win.Canvas().Focus(w.composer)
+}
+
+// isReady calls ready the first time the window is ready for typing.
+func (w *window) isReady() {
+	if f := w.ready; f != nil {
+		w.ready = nil
+		f()
+	}
 }
 
 // updateHeader shows the current conversation's title and provider.
@@ -416,8 +437,12 @@ func (w *window) send(text string) {
 		return
 	}
 	cv := w.chats[w.selected]
-	if cv == nil || cv.live != nil || cv.loading {
+	if cv == nil || cv.live != nil || cv.loading || cv.paging {
 		return // an answer is streaming here (the button is Stop), or the chat is not shown yet
+	}
+	if !cv.atEnd {
+		w.toEnd(cv, func() { w.send(text) })
+		return
 	}
 	opts := w.sendOptions()
 	user := w.newView(store.Message{Role: store.RoleUser, Content: text, State: store.StateDone})
@@ -444,7 +469,11 @@ func (w *window) sendOptions() engine.SendOptions {
 // replaces stays, marked as replaced.
 func (w *window) regenerate() {
 	cv := w.chats[w.selected]
-	if cv == nil || cv.live != nil || cv.loading {
+	if cv == nil || cv.live != nil || cv.loading || cv.paging {
+		return
+	}
+	if !cv.atEnd {
+		w.toEnd(cv, w.regenerate)
 		return
 	}
 	var old *messageView
@@ -697,8 +726,27 @@ func (w *window) moreMenu() *fyne.Menu {
 	})
 	compress.Checked = !c.CompressionOff
 	system := fyne.NewMenuItem("System prompt…", w.askSystemPrompt)
+	export := fyne.NewMenuItem("Export chats…", w.showExport)
 	keys := fyne.NewMenuItem("Keyboard shortcuts", w.showShortcuts)
-	return fyne.NewMenu("", system, compress, fyne.NewMenuItemSeparator(), keys)
+	return fyne.NewMenu("", system, compress, fyne.NewMenuItemSeparator(), export, keys)
+}
+
+// appMenu is what the sidebar's menu button offers: the whole app's
+// actions, each also on a shortcut.
+func (w *window) appMenu() *fyne.Menu {
+	return fyne.NewMenu("",
+		fyne.NewMenuItem("Search… (Ctrl+F)", w.showSearch),
+		fyne.NewMenuItem("Export chats… (Ctrl+E)", w.showExport),
+		fyne.NewMenuItem("Import chats… (Ctrl+O)", w.showImport),
+		fyne.NewMenuItemSeparator(),
+		fyne.NewMenuItem("Settings (Ctrl+,)", w.showSettings),
+		fyne.NewMenuItem("Keyboard shortcuts (F1)", w.showShortcuts),
+	)
+}
+
+func (w *window) showAppMenu() {
+	pos := fyne.CurrentApp().Driver().AbsolutePositionForObject(w.appMenuBtn)
+	widget.ShowPopUpMenuAtPosition(w.appMenu(), w.win.Canvas(), pos.Add(fyne.NewPos(0, w.appMenuBtn.Size().Height)))
 }
 
 func (w *window) showMore() {

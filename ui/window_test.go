@@ -22,7 +22,7 @@ import (
 // goroutine plays the UI goroutine: what the bridge posts is queued and run
 // by settle, so widgets are only ever touched by the test goroutine.
 type harness struct {
-	t    *testing.T
+	t    testing.TB
 	w    *window
 	st   *store.Store
 	eng  *engine.Engine
@@ -30,7 +30,7 @@ type harness struct {
 	wake chan struct{}
 }
 
-func newHarness(t *testing.T, setup func(st *store.Store)) *harness {
+func newHarness(t testing.TB, setup func(st *store.Store)) *harness {
 	t.Helper()
 	a := test.NewTempApp(t)
 	st, err := store.Open(t.TempDir())

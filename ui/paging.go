@@ -1,0 +1,221 @@
+package ui
+
+import (
+	"time"
+
+	"fyne.io/fyne/v2"
+
+	"deskchat/store"
+)
+
+// A long chat is shown a window of pages at a time: the last page when it
+// opens, earlier or later pages read from the store as the user scrolls
+// near an edge, and pages far from the screen dropped again, so the widgets
+// that exist are a few screens' worth whatever the chat's length.
+const (
+	pageSize  = 40  // messages read at a time
+	maxWindow = 160 // messages shown at most; beyond, pages far away are dropped
+)
+
+// highlightFor is how long a message found by search stays highlighted.
+const highlightFor = 3 * time.Second
+
+// watchScroll reads pages as the user scrolls near the window's edges.
+func (w *window) watchScroll(cv *chatView) {
+	cv.scroll.OnScrolled = func(fyne.Position) { w.pageIfNeeded(cv) }
+}
+
+// pageIfNeeded reads the page beyond the edge the user scrolled near.
+func (w *window) pageIfNeeded(cv *chatView) {
+	if cv.loading || cv.paging || len(cv.views) == 0 {
+		return
+	}
+	screen := cv.scroll.Size().Height
+	top := cv.scroll.Offset.Y
+	bottom := cv.scroll.Content.MinSize().Height - top - screen
+	switch {
+	case top < screen && !cv.atStart:
+		w.loadEarlier(cv)
+	case bottom < screen && !cv.atEnd:
+		w.loadLater(cv)
+	}
+}
+
+// loadEarlier puts the page before the window above it, keeping what the
+// user looks at in place.
+func (w *window) loadEarlier(cv *chatView) {
+	first := cv.views[0].seq
+	cv.paging = true
+	run(w.b, func() (page, error) {
+		ms, more, err := w.st.MessagesBefore(cv.id, first, pageSize)
+		return page{ms, more}, err
+	}, func(p page, err error) {
+		cv.paging = false
+		if err != nil {
+			w.showError("Could not read this conversation", err)
+			return
+		}
+		before := cv.scroll.Content.MinSize().Height
+		views, objs := w.pageViews(cv, p.msgs)
+		cv.views = append(views, cv.views...)
+		cv.col.Objects = append(objs, cv.col.Objects...)
+		cv.atStart = !p.more
+		// Lay the page out at the chat's width, then move the view down by
+		// its height; then drop pages far below (which moves nothing).
+		cv.scroll.Refresh()
+		cv.scroll.ScrollToOffset(fyne.NewPos(0, cv.scroll.Offset.Y+cv.scroll.Content.MinSize().Height-before))
+		if w.trim(cv, false) {
+			cv.scroll.Refresh()
+		}
+	})
+}
+
+// loadLater puts the page after the window below it.
+func (w *window) loadLater(cv *chatView) {
+	last := cv.views[len(cv.views)-1].seq
+	cv.paging = true
+	run(w.b, func() (page, error) {
+		ms, more, err := w.st.MessagesFrom(cv.id, last+1, pageSize)
+		return page{ms, more}, err
+	}, func(p page, err error) {
+		cv.paging = false
+		if err != nil {
+			w.showError("Could not read this conversation", err)
+			return
+		}
+		cv.atEnd = !p.more
+		views, objs := w.pageViews(cv, p.msgs)
+		cv.views = append(cv.views, views...)
+		cv.col.Objects = append(cv.col.Objects, objs...)
+		if cv.atEnd && len(cv.views) > 0 {
+			cv.views[len(cv.views)-1].setLast(true)
+		}
+		cv.scroll.Refresh()
+		before := cv.scroll.Content.MinSize().Height
+		if w.trim(cv, true) {
+			// Pages dropped above: move the view up by their height.
+			cv.scroll.Refresh()
+			cv.scroll.ScrollToOffset(fyne.NewPos(0, cv.scroll.Offset.Y-(before-cv.scroll.Content.MinSize().Height)))
+		}
+	})
+}
+
+// page is one read of a chat's messages.
+type page struct {
+	msgs []store.Message
+	more bool // there are more beyond them
+}
+
+// trim drops messages beyond maxWindow: from the top (fromTop) or from the
+// bottom. A streaming answer is never dropped. It reports whether it
+// dropped any.
+func (w *window) trim(cv *chatView, fromTop bool) bool {
+	n := len(cv.views) - maxWindow
+	if n <= 0 {
+		return false
+	}
+	if fromTop {
+		cv.views = append([]*messageView(nil), cv.views[n:]...)
+		cv.col.Objects = append([]fyne.CanvasObject(nil), cv.col.Objects[n:]...)
+		cv.atStart = false
+		return true
+	}
+	if cv.live != nil {
+		return false
+	}
+	cv.views = cv.views[:maxWindow:maxWindow]
+	cv.col.Objects = cv.col.Objects[:maxWindow:maxWindow]
+	cv.views[len(cv.views)-1].setLast(false)
+	cv.atEnd = false
+	return true
+}
+
+// fill replaces the window with msgs, laid out once.
+func (w *window) fill(cv *chatView, msgs []store.Message, atStart, atEnd bool) {
+	cv.views, cv.col.Objects = w.pageViews(cv, msgs)
+	cv.atStart, cv.atEnd = atStart, atEnd
+	if atEnd && len(cv.views) > 0 {
+		cv.views[len(cv.views)-1].setLast(true)
+	}
+	cv.col.Refresh()
+}
+
+// pageViews builds the views of a page of cv's messages (none of them the
+// chat's last: the caller says).
+func (w *window) pageViews(cv *chatView, msgs []store.Message) ([]*messageView, []fyne.CanvasObject) {
+	views := make([]*messageView, len(msgs))
+	objs := make([]fyne.CanvasObject, len(msgs))
+	for i, m := range msgs {
+		v := w.newView(m)
+		v.onPin = w.pin
+		if cv.live != nil {
+			v.setBusy(true)
+		}
+		views[i], objs[i] = v, v.obj
+	}
+	return views, objs
+}
+
+// toEnd makes sure the window holds the chat's end (where new messages go
+// and the last answer is), then calls then.
+func (w *window) toEnd(cv *chatView, then func()) {
+	if cv.atEnd {
+		then()
+		return
+	}
+	cv.paging = true
+	run(w.b, func() (page, error) {
+		ms, more, err := w.st.MessagesBefore(cv.id, 0, pageSize)
+		return page{ms, more}, err
+	}, func(p page, err error) {
+		cv.paging = false
+		if err != nil {
+			w.showError("Could not read this conversation", err)
+			return
+		}
+		w.fill(cv, p.msgs, !p.more, true)
+		scrollToEnd(cv.scroll)
+		then()
+	})
+}
+
+// reveal scrolls cv to message seq, reading the pages around it when it is
+// not shown, and highlights it for a moment.
+func (w *window) reveal(cv *chatView, seq uint64) {
+	for _, v := range cv.views {
+		if v.seq == seq {
+			cv.scroll.Refresh()
+			cv.scroll.ScrollToOffset(fyne.NewPos(0, v.obj.Position().Y))
+			v.highlight(true)
+			w.b.after(highlightFor, func() { v.highlight(false) })
+			return
+		}
+	}
+	cv.paging = true
+	type around struct {
+		msgs           []store.Message
+		earlier, later bool
+	}
+	run(w.b, func() (around, error) {
+		before, earlier, err := w.st.MessagesBefore(cv.id, seq, pageSize/2)
+		if err != nil {
+			return around{}, err
+		}
+		after, later, err := w.st.MessagesFrom(cv.id, seq, pageSize/2)
+		return around{append(before, after...), earlier, later}, err
+	}, func(p around, err error) {
+		cv.paging = false
+		if err != nil {
+			w.showError("Could not read this conversation", err)
+			return
+		}
+		w.fill(cv, p.msgs, !p.earlier, !p.later)
+		found := false
+		for _, v := range cv.views {
+			found = found || v.seq == seq
+		}
+		if found {
+			w.reveal(cv, seq)
+		}
+	})
+}

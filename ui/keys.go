@@ -28,6 +28,8 @@ func init() {
 		{fyne.KeyN, fyne.KeyModifierShortcutDefault, "Ctrl+N", "New conversation", (*window).newConversation},
 		{fyne.KeyF, fyne.KeyModifierShortcutDefault, "Ctrl+F", "Search all conversations", (*window).showSearch},
 		{fyne.KeyComma, fyne.KeyModifierShortcutDefault, "Ctrl+,", "Settings", (*window).showSettings},
+		{fyne.KeyE, fyne.KeyModifierShortcutDefault, "Ctrl+E", "Export chats", (*window).showExport},
+		{fyne.KeyO, fyne.KeyModifierShortcutDefault, "Ctrl+O", "Import chats", (*window).showImport},
 		{fyne.KeyC, fyne.KeyModifierShortcutDefault | fyne.KeyModifierShift, "Ctrl+Shift+C", "Copy the last answer", (*window).copyLastAnswer},
 		{fyne.KeyUp, fyne.KeyModifierShortcutDefault, "Ctrl+↑", "Edit your last message", (*window).editLastQuestion},
 		{fyne.KeySlash, fyne.KeyModifierShortcutDefault, "Ctrl+/ or F1", "Keyboard shortcuts", (*window).showShortcuts},
@@ -78,7 +80,11 @@ func (w *window) escape() {
 // copyLastAnswer copies the shown chat's last answer.
 func (w *window) copyLastAnswer() {
 	cv := w.chats[w.selected]
-	if cv == nil {
+	if cv == nil || cv.loading || cv.paging {
+		return
+	}
+	if !cv.atEnd {
+		w.toEnd(cv, w.copyLastAnswer)
 		return
 	}
 	for i := len(cv.views) - 1; i >= 0; i-- {
@@ -92,7 +98,11 @@ func (w *window) copyLastAnswer() {
 // editLastQuestion starts editing the shown chat's last question.
 func (w *window) editLastQuestion() {
 	cv := w.chats[w.selected]
-	if cv == nil {
+	if cv == nil || cv.loading || cv.paging {
+		return
+	}
+	if !cv.atEnd {
+		w.toEnd(cv, w.editLastQuestion)
 		return
 	}
 	for i := len(cv.views) - 1; i >= 0; i-- {

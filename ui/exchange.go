@@ -1,0 +1,844 @@
+package ui
+
+// The export and import dialogs. store/exchange does the work: ExportFile
+// writes a temporary file beside the destination and renames it when
+// complete (a failed or cancelled export leaves nothing behind and an older
+// file at the destination untouched); Import checks the whole file before it
+// stores anything and then stores conversations in batches, each batch one
+// transaction (a cancelled import keeps the batches stored so far and says
+// how many). Both run on a bridge goroutine; their progress reaches the
+// dialog through progressFeed, at most one hand-off pending at a time.
+//
+// The destination of an export is a path in an Entry, filled by a folder
+// chooser: Fyne's save dialog creates (or truncates) the chosen file before
+// it returns, which would leave an empty file behind a failed export and
+// destroy the file it was meant to replace.
+
+import (
+	"archive/zip"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"net/url"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/dialog"
+	"fyne.io/fyne/v2/storage"
+	"fyne.io/fyne/v2/theme"
+	"fyne.io/fyne/v2/widget"
+
+	"deskchat/store"
+	"deskchat/store/exchange"
+)
+
+// exportFormat is a format the export dialog offers.
+type exportFormat struct {
+	label  string
+	format exchange.Format
+	ext    string
+}
+
+// exportFormats are the formats the export dialog offers.
+var exportFormats = []exportFormat{
+	{"JSON — deskchat, lossless", exchange.JSON, ".json"},
+	{"Markdown", exchange.Markdown, ".md"},
+	{"HTML", exchange.HTML, ".html"},
+}
+
+// The export dialog's choices of conversations.
+const (
+	exportThis   = "This chat"
+	exportChosen = "Chosen chats…"
+	exportAll    = "All chats"
+)
+
+// importSources are the formats the import dialog offers.
+var importSources = []struct {
+	label  string
+	source exchange.Source
+}{
+	{"Detect automatically", exchange.Auto},
+	{"ChatGPT", exchange.ChatGPT},
+	{"Claude", exchange.Claude},
+	{"deskchat", exchange.Deskchat},
+}
+
+// progressFeed hands a worker's progress to the UI goroutine: the latest
+// numbers win and at most one hand-off waits at a time, however often the
+// worker reports.
+type progressFeed struct {
+	mu          sync.Mutex
+	done, total int
+	pending     bool
+}
+
+// report is called on the worker goroutine.
+func (p *progressFeed) report(b *bridge, done, total int, show func(done, total int)) {
+	p.mu.Lock()
+	p.done, p.total = done, total
+	if p.pending {
+		p.mu.Unlock()
+		return
+	}
+	p.pending = true
+	p.mu.Unlock()
+	b.post(func() {
+		p.mu.Lock()
+		d, t := p.done, p.total
+		p.pending = false
+		p.mu.Unlock()
+		show(d, t)
+	})
+}
+
+// exchangeStage is one screen of a dialog that goes form → progress → summary.
+type exchangeStage struct {
+	dialog *dialog.CustomDialog
+	body   *fyne.Container
+}
+
+func newExchangeStage(title string, w *window) exchangeStage {
+	body := container.NewStack()
+	d := dialog.NewCustomWithoutButtons(title, body, w.win)
+	d.Resize(fyne.NewSize(620, 540))
+	return exchangeStage{dialog: d, body: body}
+}
+
+func (s exchangeStage) show(content fyne.CanvasObject, buttons ...fyne.CanvasObject) {
+	s.body.Objects = []fyne.CanvasObject{content}
+	s.body.Refresh()
+	s.dialog.SetButtons(buttons)
+}
+
+// progressView is the progress stage: a bar, what is happening, Cancel.
+type progressView struct {
+	bar       *widget.ProgressBar
+	status    *widget.Label
+	cancelBtn *widget.Button
+	content   fyne.CanvasObject
+	feed      progressFeed
+}
+
+func newProgressView(status string, cancel func()) *progressView {
+	p := &progressView{bar: widget.NewProgressBar(), status: widget.NewLabel(status)}
+	p.cancelBtn = widget.NewButtonWithIcon("Cancel", theme.CancelIcon(), func() {
+		p.cancelBtn.Disable()
+		p.status.SetText("Cancelling…")
+		cancel()
+	})
+	p.content = container.NewVBox(p.status, p.bar)
+	return p
+}
+
+// exportDialog is the open export dialog.
+type exportDialog struct {
+	w *window
+	exchangeStage
+
+	format  *widget.Select
+	which   *widget.RadioGroup
+	picker  *fyne.Container // the checklist of chats, shown for exportChosen
+	list    *widget.List
+	convs   []store.Conversation // listed in the checklist
+	chosen  map[string]bool
+	count   *widget.Label
+	path    *widget.Entry // the destination file; "Choose folder…" fills it
+	problem *widget.Label // why the export did not run, in a sentence
+	form    fyne.CanvasObject
+
+	prog   *progressView
+	cancel context.CancelFunc // stops the running export; nil when none runs
+
+	heading, detail *widget.Label // the summary
+
+	// openURL opens the destination's folder (the app's OpenURL).
+	openURL func(*url.URL) error
+	// onProgress, when set (tests), is called on the exporting goroutine
+	// each time the export reports progress, after it is handed to the UI.
+	onProgress func(done, total int)
+}
+
+// showExport opens the export dialog: format, which chats, destination.
+func (w *window) showExport() { w.openExport() }
+
+func (w *window) openExport() *exportDialog {
+	d := &exportDialog{w: w, exchangeStage: newExchangeStage("Export chats", w), chosen: map[string]bool{}, openURL: w.app.OpenURL}
+	d.convs = append([]store.Conversation(nil), w.convs...)
+
+	labels := make([]string, len(exportFormats))
+	for i, f := range exportFormats {
+		labels[i] = f.label
+	}
+	d.format = widget.NewSelect(labels, func(string) { d.fixExtension() })
+	d.format.SetSelectedIndex(0)
+
+	d.path = widget.NewEntry()
+	d.path.SetText(filepath.Join(userHome(), "deskchat-"+w.now().Format("2006-01-02")+exportFormats[0].ext))
+	folderBtn := widget.NewButtonWithIcon("Choose folder…", theme.FolderOpenIcon(), d.chooseFolder)
+
+	d.count = widget.NewLabel("")
+	d.list = widget.NewList(
+		func() int { return len(d.convs) },
+		func() fyne.CanvasObject { return widget.NewCheck("conversation title · 1 Jan 2006", nil) },
+		func(i widget.ListItemID, o fyne.CanvasObject) {
+			c := d.convs[i]
+			ch := o.(*widget.Check)
+			ch.OnChanged = nil
+			ch.SetText(sidebarTitle(c) + " · " + c.UpdatedAt.Local().Format("2 Jan 2006"))
+			ch.SetChecked(d.chosen[c.ID])
+			ch.OnChanged = func(on bool) { d.choose(c.ID, on) }
+		})
+	all := widget.NewButton("Select all", func() { d.chooseAll(true) })
+	none := widget.NewButton("Select none", func() { d.chooseAll(false) })
+	d.picker = container.NewBorder(container.NewBorder(nil, nil, nil, container.NewHBox(all, none), d.count), nil, nil, nil, d.list)
+	d.picker.Hide()
+
+	options := []string{exportThis, exportChosen, exportAll}
+	d.which = widget.NewRadioGroup(options, func(s string) {
+		if s == exportChosen {
+			d.picker.Show()
+		} else {
+			d.picker.Hide()
+		}
+		d.updateCount()
+	})
+	d.which.Required = true
+	d.which.Horizontal = true
+	if _, ok := w.current(); ok {
+		d.which.SetSelected(exportThis)
+	} else {
+		d.which.SetSelected(exportAll)
+	}
+	if len(d.convs) == 0 {
+		d.which.Disable() // nothing to choose from; Export says there is nothing to export
+	}
+
+	d.problem = wrapped("", widget.DangerImportance)
+	form := widget.NewForm(
+		widget.NewFormItem("Format", d.format),
+		widget.NewFormItem("Chats", d.which),
+		widget.NewFormItem("Save to", container.NewBorder(nil, nil, nil, folderBtn, d.path)),
+	)
+	d.form = container.NewBorder(form, d.problem, nil, nil, d.picker)
+	d.showForm()
+	d.dialog.SetOnClosed(func() {
+		if d.cancel != nil {
+			d.cancel() // closed while exporting: the export is abandoned, and leaves nothing
+		}
+	})
+	d.dialog.Show()
+	return d
+}
+
+func (d *exportDialog) showForm() {
+	exportBtn := widget.NewButtonWithIcon("Export", theme.DocumentSaveIcon(), d.start)
+	exportBtn.Importance = widget.HighImportance
+	d.show(d.form, widget.NewButton("Cancel", d.dialog.Hide), exportBtn)
+}
+
+// chooseFolder lets the user pick the destination's folder; the file name
+// stays.
+func (d *exportDialog) chooseFolder() {
+	fd := dialog.NewFolderOpen(func(dir fyne.ListableURI, err error) {
+		if err != nil || dir == nil {
+			return
+		}
+		name := filepath.Base(d.path.Text)
+		if strings.TrimSpace(d.path.Text) == "" || name == "." || name == string(filepath.Separator) {
+			name = "deskchat-" + d.w.now().Format("2006-01-02") + d.selectedFormat().ext
+		}
+		d.path.SetText(filepath.Join(dir.Path(), name))
+	}, d.w.win)
+	fd.Resize(fyne.NewSize(760, 520))
+	fd.Show()
+}
+
+func (d *exportDialog) selectedFormat() exportFormat {
+	i := d.format.SelectedIndex()
+	if i < 0 {
+		i = 0
+	}
+	return exportFormats[i]
+}
+
+// fixExtension gives the destination the chosen format's extension, when it
+// has one of the export extensions now.
+func (d *exportDialog) fixExtension() {
+	if d.path == nil {
+		return
+	}
+	p := d.path.Text
+	ext := filepath.Ext(p)
+	for _, f := range exportFormats {
+		if strings.EqualFold(ext, f.ext) {
+			d.path.SetText(strings.TrimSuffix(p, ext) + d.selectedFormat().ext)
+			return
+		}
+	}
+}
+
+func (d *exportDialog) choose(id string, on bool) {
+	if on {
+		d.chosen[id] = true
+	} else {
+		delete(d.chosen, id)
+	}
+	d.updateCount()
+}
+
+func (d *exportDialog) chooseAll(on bool) {
+	clear(d.chosen)
+	if on {
+		for _, c := range d.convs {
+			d.chosen[c.ID] = true
+		}
+	}
+	d.list.Refresh()
+	d.updateCount()
+}
+
+func (d *exportDialog) updateCount() {
+	if d.count == nil {
+		return
+	}
+	d.count.SetText(fmt.Sprintf("%d of %s chosen", len(d.chosen), countOf(len(d.convs), "chat", "chats")))
+}
+
+// selection returns the ids to export (nil: all), or why there is nothing
+// to export.
+func (d *exportDialog) selection() ([]string, string) {
+	switch d.which.Selected {
+	case exportThis:
+		if _, ok := d.w.current(); !ok {
+			return nil, "No chat is open; choose the chats to export."
+		}
+		return []string{d.w.selected}, ""
+	case exportChosen:
+		var ids []string
+		for _, c := range d.convs { // in the list's order, newest first
+			if d.chosen[c.ID] {
+				ids = append(ids, c.ID)
+			}
+		}
+		if len(ids) == 0 {
+			return nil, "Choose at least one chat to export."
+		}
+		return ids, ""
+	}
+	if len(d.convs) == 0 {
+		return nil, "There are no chats to export yet."
+	}
+	return nil, ""
+}
+
+// start checks the form, asks before replacing a file, then exports.
+func (d *exportDialog) start() {
+	setLabel(d.problem, "", widget.DangerImportance)
+	ids, why := d.selection()
+	if why != "" {
+		setLabel(d.problem, why, widget.DangerImportance)
+		return
+	}
+	path, why := exportDestination(d.path.Text)
+	if why != "" {
+		setLabel(d.problem, why, widget.DangerImportance)
+		return
+	}
+	opts := exchange.ExportOptions{Format: d.selectedFormat().format, Conversations: ids}
+	run(d.w.b, func() (bool, error) {
+		fi, err := os.Stat(path)
+		return err == nil && fi.Mode().IsRegular(), nil
+	}, func(exists bool, _ error) {
+		if !exists {
+			d.run(path, opts)
+			return
+		}
+		dialog.ShowConfirm("Replace the file?", fmt.Sprintf("%s already exists. Replace it with this export?", path), func(ok bool) {
+			if ok {
+				d.run(path, opts)
+			}
+		}, d.w.win)
+	})
+}
+
+// exportOutcome is what an export did.
+type exportOutcome struct {
+	res  exchange.ExportResult
+	size int64
+}
+
+// run exports to path, showing the progress, then the summary.
+func (d *exportDialog) run(path string, opts exchange.ExportOptions) {
+	ctx, cancel := context.WithCancel(context.Background())
+	d.cancel = cancel
+	d.prog = newProgressView("Exporting…", cancel)
+	p, hook := d.prog, d.onProgress
+	d.show(p.content, p.cancelBtn)
+	opts.Progress = func(done, total int) {
+		p.feed.report(d.w.b, done, total, func(done, total int) { d.showProgress(p, done, total) })
+		if hook != nil {
+			hook(done, total)
+		}
+	}
+	run(d.w.b, func() (exportOutcome, error) {
+		res, err := exchange.ExportFile(ctx, d.w.st, path, opts)
+		if err != nil {
+			return exportOutcome{res: res}, err
+		}
+		var size int64
+		if fi, err := os.Stat(path); err == nil {
+			size = fi.Size()
+		}
+		return exportOutcome{res, size}, nil
+	}, func(out exportOutcome, err error) {
+		d.cancel = nil
+		cancel()
+		d.finish(path, out, err)
+	})
+}
+
+func (d *exportDialog) showProgress(p *progressView, done, total int) {
+	if p != d.prog || d.cancel == nil {
+		return // an old export's, or the export has ended
+	}
+	p.bar.Max, p.bar.Value = float64(max(total, 1)), float64(done)
+	text := fmt.Sprintf("%s of %s", digitGroups(done), countOf(total, "chat", "chats"))
+	p.bar.TextFormatter = func() string { return text }
+	p.bar.Refresh()
+	if p.cancelBtn.Disabled() {
+		return // "Cancelling…" stays
+	}
+	p.status.SetText("Exporting…")
+}
+
+func (d *exportDialog) finish(path string, out exportOutcome, err error) {
+	switch {
+	case err == nil:
+		d.heading = widget.NewLabelWithStyle("Export complete", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+		d.detail = wrapped(fmt.Sprintf("Exported %s, %s (%s) to %s.",
+			countOf(out.res.Conversations, "chat", "chats"), countOf(out.res.Messages, "message", "messages"), fileSize(out.size), path), widget.MediumImportance)
+		open := widget.NewButtonWithIcon("Open folder", theme.FolderOpenIcon(), func() {
+			const failed = " The folder could not be opened."
+			if err := d.openURL(folderURL(filepath.Dir(path))); err != nil && !strings.HasSuffix(d.detail.Text, failed) {
+				setLabel(d.detail, d.detail.Text+failed, widget.MediumImportance)
+			}
+		})
+		closeBtn := widget.NewButton("Close", d.dialog.Hide)
+		closeBtn.Importance = widget.HighImportance
+		d.show(container.NewVBox(d.heading, d.detail), open, closeBtn)
+	case errors.Is(err, context.Canceled):
+		d.heading = widget.NewLabelWithStyle("Export cancelled", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+		d.detail = wrapped(sentence(err), widget.MediumImportance)
+		closeBtn := widget.NewButton("Close", d.dialog.Hide)
+		d.show(container.NewVBox(d.heading, d.detail), widget.NewButton("Back", d.showForm), closeBtn)
+	default:
+		// Back to the form, with the sentence: the destination is what
+		// usually needs changing.
+		setLabel(d.problem, sentence(err), widget.DangerImportance)
+		d.showForm()
+	}
+}
+
+// importDialog is the open import dialog.
+type importDialog struct {
+	w *window
+	exchangeStage
+
+	path    *widget.Entry // the file to import; "Choose file…" fills it
+	from    *widget.Select
+	problem *widget.Label
+	form    fyne.CanvasObject
+
+	prog   *progressView
+	cancel context.CancelFunc // stops the running import; nil when none runs
+
+	heading, detail *widget.Label // the summary
+	skipped         []exchange.Skip
+	skipList        *widget.List
+
+	// onProgress, when set (tests), is called on the importing goroutine
+	// each time the import reports progress, after it is handed to the UI.
+	onProgress func(done, total int)
+}
+
+// showImport opens the import dialog: a file, its format, then progress and
+// a summary.
+func (w *window) showImport() { w.openImport() }
+
+func (w *window) openImport() *importDialog {
+	d := &importDialog{w: w, exchangeStage: newExchangeStage("Import chats", w)}
+	d.path = widget.NewEntry()
+	d.path.SetPlaceHolder("conversations.json, or the .zip file ChatGPT or Claude sent")
+	fileBtn := widget.NewButtonWithIcon("Choose file…", theme.FolderOpenIcon(), d.chooseFile)
+	labels := make([]string, len(importSources))
+	for i, s := range importSources {
+		labels[i] = s.label
+	}
+	d.from = widget.NewSelect(labels, nil)
+	d.from.SetSelectedIndex(0)
+	d.problem = wrapped("", widget.DangerImportance)
+	hint := wrapped("Exports of ChatGPT and Claude.ai (conversations.json, or the .zip they come in) and deskchat's own JSON exports. Chats imported before are not imported again.", widget.LowImportance)
+	form := widget.NewForm(
+		widget.NewFormItem("File", container.NewBorder(nil, nil, nil, fileBtn, d.path)),
+		widget.NewFormItem("Format", d.from),
+	)
+	d.form = container.NewVBox(form, hint, d.problem)
+	d.showForm()
+	d.dialog.SetOnClosed(func() {
+		if d.cancel != nil {
+			d.cancel() // closed while importing: stop; what is stored stays
+		}
+	})
+	d.dialog.Show()
+	return d
+}
+
+func (d *importDialog) showForm() {
+	importBtn := widget.NewButtonWithIcon("Import", theme.DownloadIcon(), d.start)
+	importBtn.Importance = widget.HighImportance
+	d.show(d.form, widget.NewButton("Cancel", d.dialog.Hide), importBtn)
+}
+
+func (d *importDialog) chooseFile() {
+	fd := dialog.NewFileOpen(func(r fyne.URIReadCloser, err error) {
+		if err != nil || r == nil {
+			return
+		}
+		d.path.SetText(r.URI().Path())
+		r.Close()
+	}, d.w.win)
+	fd.SetFilter(storage.NewExtensionFileFilter([]string{".json", ".zip"}))
+	fd.Resize(fyne.NewSize(760, 520))
+	fd.Show()
+}
+
+func (d *importDialog) source() exchange.Source {
+	if i := d.from.SelectedIndex(); i > 0 {
+		return importSources[i].source
+	}
+	return exchange.Auto
+}
+
+// importOutcome is what an import did.
+type importOutcome struct {
+	rep exchange.Report
+}
+
+func (d *importDialog) start() {
+	setLabel(d.problem, "", widget.DangerImportance)
+	path, why := importSourceFile(d.path.Text)
+	if why != "" {
+		setLabel(d.problem, why, widget.DangerImportance)
+		return
+	}
+	from := d.source()
+	ctx, cancel := context.WithCancel(context.Background())
+	d.cancel = cancel
+	d.prog = newProgressView("Checking the file…", cancel)
+	p, hook := d.prog, d.onProgress
+	d.show(p.content, p.cancelBtn)
+	opts := exchange.ImportOptions{From: from, Progress: func(done, total int) {
+		p.feed.report(d.w.b, done, total, func(done, total int) { d.showProgress(p, done, total) })
+		if hook != nil {
+			hook(done, total)
+		}
+	}}
+	run(d.w.b, func() (importOutcome, error) {
+		rep, err := importPath(ctx, d.w.st, path, opts)
+		return importOutcome{rep}, err
+	}, func(out importOutcome, err error) {
+		d.cancel = nil
+		cancel()
+		d.w.loadConversations("") // the sidebar shows what was stored, also before a cancel or a failure
+		d.finish(from, out.rep, err)
+	})
+}
+
+func (d *importDialog) showProgress(p *progressView, done, total int) {
+	if p != d.prog || d.cancel == nil {
+		return
+	}
+	p.bar.Max, p.bar.Value = float64(max(total, 1)), float64(done)
+	p.bar.Refresh()
+	if p.cancelBtn.Disabled() {
+		return
+	}
+	// The file is read twice: checked, then imported (ImportOptions.Progress).
+	if done < total/2 {
+		p.status.SetText("Checking the file…")
+	} else {
+		p.status.SetText("Importing…")
+	}
+}
+
+func (d *importDialog) finish(from exchange.Source, rep exchange.Report, err error) {
+	stored := rep.Conversations > 0 || rep.Already > 0
+	var heading string
+	var lines []string
+	switch {
+	case err == nil:
+		heading = "Import complete"
+		if l := readAsLine(rep.Format, from); l != "" {
+			lines = append(lines, l)
+		}
+		lines = append(lines, importReportLines(rep)...)
+	case errors.Is(err, context.Canceled):
+		heading = "Import cancelled"
+		lines = append(lines, sentence(err))
+		if rep.Conversations > 0 {
+			lines = append(lines, fmt.Sprintf("The %s imported before you cancelled %s kept, with %s; the rest of the file was not imported.",
+				countOf(rep.Conversations, "chat", "chats"), isAre(rep.Conversations), countOf(rep.Messages, "message", "messages")))
+		}
+		if rep.Already > 0 {
+			lines = append(lines, alreadyHereLine(rep.Already))
+		}
+	case !stored:
+		// Nothing changed: back to the form, where another file can be chosen.
+		setLabel(d.problem, sentence(err), widget.DangerImportance)
+		d.showForm()
+		return
+	default:
+		heading = "Import stopped"
+		lines = append(lines, sentence(err))
+		lines = append(lines, fmt.Sprintf("Before that, %s (%s) %s imported.",
+			countOf(rep.Conversations, "chat", "chats"), countOf(rep.Messages, "message", "messages"), wasWere(rep.Conversations)))
+		if rep.Already > 0 {
+			lines = append(lines, alreadyHereLine(rep.Already))
+		}
+	}
+	d.heading = widget.NewLabelWithStyle(heading, fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+	d.detail = wrapped(strings.Join(lines, "\n"), widget.MediumImportance)
+	top := container.NewVBox(d.heading, d.detail)
+	var content fyne.CanvasObject = top
+	d.skipped = rep.Skipped
+	if rep.SkippedCount > 0 {
+		head := fmt.Sprintf("Skipped %s:", countOf(rep.SkippedCount, "chat", "chats"))
+		if more := rep.SkippedCount - len(rep.Skipped); more > 0 {
+			head = fmt.Sprintf("Skipped %s (the first %d are listed):", countOf(rep.SkippedCount, "chat", "chats"), len(rep.Skipped))
+		}
+		top.Add(widget.NewLabelWithStyle(head, fyne.TextAlignLeading, fyne.TextStyle{Bold: true}))
+		d.skipList = widget.NewList(
+			func() int { return len(d.skipped) },
+			func() fyne.CanvasObject {
+				l := widget.NewLabel("title — reason")
+				l.Truncation = fyne.TextTruncateEllipsis
+				return l
+			},
+			func(i widget.ListItemID, o fyne.CanvasObject) {
+				s := d.skipped[i]
+				o.(*widget.Label).SetText(fmt.Sprintf("“%s” — %s", s.Title, s.Reason))
+			})
+		content = container.NewBorder(top, nil, nil, nil, d.skipList)
+	}
+	closeBtn := widget.NewButton("Close", d.dialog.Hide)
+	closeBtn.Importance = widget.HighImportance
+	d.show(content, closeBtn)
+}
+
+// readAsLine says which format the file was read as ("" when none was found:
+// an empty list).
+func readAsLine(found, asked exchange.Source) string {
+	if sourceArticle(found) == "" {
+		return ""
+	}
+	if asked == exchange.Auto || asked == "" {
+		return fmt.Sprintf("Read as %s export (detected automatically).", sourceArticle(found))
+	}
+	return fmt.Sprintf("Read as %s export.", sourceArticle(found))
+}
+
+func sourceArticle(s exchange.Source) string {
+	switch s {
+	case exchange.ChatGPT:
+		return "a ChatGPT"
+	case exchange.Claude:
+		return "a Claude"
+	case exchange.Deskchat:
+		return "a deskchat"
+	}
+	return ""
+}
+
+// importReportLines are a finished import's counts, one sentence a line.
+func importReportLines(rep exchange.Report) []string {
+	var lines []string
+	switch {
+	case rep.Conversations > 0:
+		lines = append(lines, fmt.Sprintf("Imported %s, %s.", countOf(rep.Conversations, "chat", "chats"), countOf(rep.Messages, "message", "messages")))
+	case rep.Already == 0 && rep.SkippedCount == 0:
+		lines = append(lines, "The file holds no chats; nothing was imported.")
+	default:
+		lines = append(lines, "No new chats were imported.")
+	}
+	if rep.Already > 0 {
+		lines = append(lines, alreadyHereLine(rep.Already))
+	}
+	return lines
+}
+
+func alreadyHereLine(n int) string {
+	if n == 1 {
+		return "1 chat was already here (imported before) and was left as it was."
+	}
+	return fmt.Sprintf("%s chats were already here (imported before) and were left as they were.", digitGroups(n))
+}
+
+func isAre(n int) string {
+	if n == 1 {
+		return "is"
+	}
+	return "are"
+}
+
+func wasWere(n int) string {
+	if n == 1 {
+		return "was"
+	}
+	return "were"
+}
+
+// importPath imports the file at path: a conversations.json, or a .zip
+// archive holding one (as ChatGPT and Claude.ai send their exports).
+func importPath(ctx context.Context, st *store.Store, path string, opts exchange.ImportOptions) (exchange.Report, error) {
+	if !strings.EqualFold(filepath.Ext(path), ".zip") {
+		return exchange.ImportFile(ctx, st, path, opts)
+	}
+	rep := exchange.Report{Format: opts.From}
+	fail := func(msg string, err error) (exchange.Report, error) {
+		return rep, &store.Error{Op: "import", Msg: msg, Err: err}
+	}
+	zr, err := zip.OpenReader(path)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return fail(fmt.Sprintf("There is no file %s.", path), err)
+	case errors.Is(err, fs.ErrPermission):
+		return fail(fmt.Sprintf("Cannot read %s: permission denied.", path), err)
+	case err != nil:
+		return fail(fmt.Sprintf("%s is not a zip archive deskchat can read (it may be damaged); nothing was imported.", filepath.Base(path)), err)
+	}
+	defer zr.Close()
+	var found []*zip.File
+	for _, f := range zr.File {
+		if strings.EqualFold(filepath.Base(filepath.FromSlash(f.Name)), "conversations.json") && !f.FileInfo().IsDir() {
+			found = append(found, f)
+		}
+	}
+	if len(found) == 0 {
+		return fail(fmt.Sprintf("%s holds no conversations.json; nothing was imported.", filepath.Base(path)), exchange.ErrNotExport)
+	}
+	sort.Slice(found, func(i, j int) bool { return len(found[i].Name) < len(found[j].Name) }) // the one nearest the top
+	rc, err := found[0].Open()
+	if err != nil {
+		return fail(fmt.Sprintf("%s cannot be read from the archive (it may be damaged); nothing was imported.", found[0].Name), err)
+	}
+	defer rc.Close()
+	// Not seekable: Import keeps a copy in a temporary file to read it twice.
+	return exchange.Import(ctx, st, struct{ io.Reader }{rc}, opts)
+}
+
+// exportDestination is the export path the user typed, made absolute (a relative
+// one is taken from the home folder), or why it cannot be used.
+func exportDestination(typed string) (string, string) {
+	p := strings.TrimSpace(typed)
+	if p == "" {
+		return "", "Give the file to export to."
+	}
+	p = expandUserPath(p)
+	if strings.HasSuffix(typed, string(filepath.Separator)) || strings.HasSuffix(typed, "/") {
+		return "", fmt.Sprintf("%s is a folder; give the export a file name.", p)
+	}
+	return p, ""
+}
+
+// importSourceFile is the import path the user typed, made absolute, or why it
+// cannot be used.
+func importSourceFile(typed string) (string, string) {
+	p := strings.TrimSpace(typed)
+	if p == "" {
+		return "", "Choose the file to import."
+	}
+	return expandUserPath(p), ""
+}
+
+func expandUserPath(p string) string {
+	if p == "~" || strings.HasPrefix(p, "~/") || strings.HasPrefix(p, "~"+string(filepath.Separator)) {
+		p = filepath.Join(userHome(), p[1:])
+	}
+	if !filepath.IsAbs(p) {
+		p = filepath.Join(userHome(), p)
+	}
+	return filepath.Clean(p)
+}
+
+// userHome is the user's home folder (the current folder if there is none).
+func userHome() string {
+	if h, err := os.UserHomeDir(); err == nil {
+		return h
+	}
+	return "."
+}
+
+// folderURL is a file:// URL of dir, for OpenURL.
+func folderURL(dir string) *url.URL {
+	u, err := url.Parse(storage.NewFileURI(dir).String())
+	if err != nil {
+		return &url.URL{Scheme: "file", Path: filepath.ToSlash(dir)}
+	}
+	return u
+}
+
+// sidebarTitle is a conversation's title as the sidebar shows it.
+func sidebarTitle(c store.Conversation) string {
+	if c.Title == "" {
+		return "New conversation"
+	}
+	return c.Title
+}
+
+// countOf is "1 chat", "1,234 chats".
+func countOf(n int, one, many string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return digitGroups(n) + " " + many
+}
+
+// digitGroups writes n with thousands separators: 1,234.
+func digitGroups(n int) string {
+	s := strconv.Itoa(n)
+	neg := strings.HasPrefix(s, "-")
+	s = strings.TrimPrefix(s, "-")
+	var b strings.Builder
+	for i, r := range s {
+		if i > 0 && (len(s)-i)%3 == 0 {
+			b.WriteByte(',')
+		}
+		b.WriteRune(r)
+	}
+	if neg {
+		return "-" + b.String()
+	}
+	return b.String()
+}
+
+// fileSize is a file size for people: 512 bytes, 14 KB, 2.1 MB.
+func fileSize(n int64) string {
+	switch {
+	case n < 1000:
+		return countOf(int(n), "byte", "bytes")
+	case n < 1000*1000:
+		return fmt.Sprintf("%.0f KB", float64(n)/1000)
+	case n < 1000*1000*1000:
+		return fmt.Sprintf("%.1f MB", float64(n)/(1000*1000))
+	}
+	return fmt.Sprintf("%.1f GB", float64(n)/(1000*1000*1000))
+}

@@ -3,6 +3,7 @@
 package ui
 
 import (
+	"fmt"
 	"os"
 
 	"fyne.io/fyne/v2"
@@ -19,6 +20,9 @@ import (
 //	states    a chat whose answers show each engine state (states-end:
 //	          scrolled to its end)
 //	shortcuts the keyboard shortcuts dialog
+//	usage     the usage and cost view on a made-up month (scene_usage.go)
+//	long      a chat of 10,000 messages, opened at its end
+//	search    search results for a word of that chat
 //
 // Anything else leaves the window as it starts.
 func playScene(w *window) {
@@ -27,6 +31,11 @@ func playScene(w *window) {
 		w.loadProviders(func() { w.showSettings() })
 	case "shortcuts":
 		w.showShortcuts()
+	case "usage":
+		w.stageUsage()
+	case "long", "search":
+		search := os.Getenv("DESKCHAT_SCENE") == "search"
+		w.loadProviders(func() { w.stageLongChat(search) })
 	case "states", "states-end":
 		end := os.Getenv("DESKCHAT_SCENE") == "states-end"
 		w.loadProviders(func() { w.createConversation(func(c store.Conversation) { w.stageStates(c, end) }) })
@@ -90,4 +99,33 @@ func (w *window) stageStates(c store.Conversation, end bool) {
 	if end {
 		cv.scroll.ScrollToBottom()
 	}
+}
+
+// stageLongChat stores a chat of 10,000 messages and shows it, at its end;
+// with search, the search dialog shows what "kubernetes" finds in it.
+func (w *window) stageLongChat(search bool) {
+	t0 := w.now().Add(-30 * 24 * time.Hour)
+	d := store.Dump{Conversation: store.Conversation{Title: "Ten thousand messages", Provider: engine.SimulatorName, Model: engine.SimulatorModel, CreatedAt: t0, UpdatedAt: t0}}
+	for i := 1; i <= 10_000; i++ {
+		at := t0.Add(time.Duration(i) * time.Minute)
+		m := store.Message{Role: store.RoleUser, Content: fmt.Sprintf("Question %d: how do kubernetes pods restart?", i), State: store.StateDone, CreatedAt: at, UpdatedAt: at}
+		if i%2 == 0 {
+			m.Role, m.Provider, m.Model = store.RoleAssistant, engine.SimulatorName, engine.SimulatorModel
+			m.Content = engine.SimulatedMarkdown(fmt.Sprint("answer ", i), 60)
+		}
+		d.Messages = append(d.Messages, m)
+	}
+	run(w.b, func() ([]store.ImportResult, error) {
+		return w.st.ImportConversations([]store.Import{{Dump: d}})
+	}, func(res []store.ImportResult, err error) {
+		if err != nil {
+			w.showError("Could not stage the scene", err)
+			return
+		}
+		w.loadConversations(res[0].ID)
+		if search {
+			w.showSearch()
+			w.search.entry.SetText("kubernetes restart")
+		}
+	})
 }

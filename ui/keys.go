@@ -30,6 +30,8 @@ func init() {
 		{fyne.KeyComma, fyne.KeyModifierShortcutDefault, "Ctrl+,", "Settings", (*window).showSettings},
 		{fyne.KeyE, fyne.KeyModifierShortcutDefault, "Ctrl+E", "Export chats", (*window).showExport},
 		{fyne.KeyO, fyne.KeyModifierShortcutDefault, "Ctrl+O", "Import chats", (*window).showImport},
+		{fyne.KeyD, fyne.KeyModifierShortcutDefault | fyne.KeyModifierShift, "Ctrl+Shift+D", "Usage and cost", (*window).showUsage},
+		{fyne.KeyK, fyne.KeyModifierShortcutDefault, "Ctrl+K", "Compare answers of several models", (*window).askCompare},
 		{fyne.KeyC, fyne.KeyModifierShortcutDefault | fyne.KeyModifierShift, "Ctrl+Shift+C", "Copy the last answer", (*window).copyLastAnswer},
 		{fyne.KeyUp, fyne.KeyModifierShortcutDefault, "Ctrl+↑", "Edit your last message", (*window).editLastQuestion},
 		{fyne.KeySlash, fyne.KeyModifierShortcutDefault, "Ctrl+/ or F1", "Keyboard shortcuts", (*window).showShortcuts},

@@ -290,7 +290,7 @@ func (v *messageView) refreshHeader() {
 	pinned := ""
 	switch {
 	case v.superseded:
-		pinned = " · replaced by a newer answer, no longer sent"
+		pinned = " · replaced by another answer (regenerated or compared), not sent"
 	case v.pinned:
 		pinned = " · pinned: always sent"
 	}

@@ -48,6 +48,7 @@ type window struct {
 	deleteBtn   *widget.Button
 	moreBtn     *widget.Button
 	appMenuBtn  *widget.Button
+	compareBtn  *widget.Button
 	composer    *composer
 	editBar     *editBar
 	editing     *messageView // the question being edited in the composer
@@ -195,9 +196,10 @@ func (w *window) build() fyne.CanvasObject {
 	w.renameBtn = widget.NewButtonWithIcon("", theme.DocumentCreateIcon(), w.askRename)
 	w.moreBtn = widget.NewButtonWithIcon("", theme.MoreVerticalIcon(), w.showMore)
 	w.deleteBtn = widget.NewButtonWithIcon("", theme.DeleteIcon(), w.askDelete)
+	w.compareBtn = widget.NewButtonWithIcon("Compare", theme.ViewRestoreIcon(), w.askCompare)
 	model := container.NewGridWrap(fyne.NewSize(220, w.modelSel.MinSize().Height), w.modelSel)
 	header := container.NewBorder(nil, widget.NewSeparator(), nil,
-		container.NewHBox(w.providerSel, model, w.renameBtn, w.deleteBtn, w.moreBtn), w.title)
+		container.NewHBox(w.providerSel, model, w.compareBtn, w.renameBtn, w.deleteBtn, w.moreBtn), w.title)
 
 	// Composer.
 	w.composer = newComposer(w.submit)
@@ -333,7 +335,7 @@ func (w *window) isReady() {
 // updateHeader shows the current conversation's title and provider.
 func (w *window) updateHeader() {
 	c, ok := w.current()
-	for _, o := range []fyne.Disableable{w.providerSel, w.modelSel, w.renameBtn, w.deleteBtn, w.moreBtn} {
+	for _, o := range []fyne.Disableable{w.providerSel, w.modelSel, w.compareBtn, w.renameBtn, w.deleteBtn, w.moreBtn} {
 		if ok {
 			o.Enable()
 		} else {
@@ -738,6 +740,7 @@ func (w *window) appMenu() *fyne.Menu {
 		fyne.NewMenuItem("Search… (Ctrl+F)", w.showSearch),
 		fyne.NewMenuItem("Export chats… (Ctrl+E)", w.showExport),
 		fyne.NewMenuItem("Import chats… (Ctrl+O)", w.showImport),
+		fyne.NewMenuItem("Usage and cost (Ctrl+Shift+D)", w.showUsage),
 		fyne.NewMenuItemSeparator(),
 		fyne.NewMenuItem("Settings (Ctrl+,)", w.showSettings),
 		fyne.NewMenuItem("Keyboard shortcuts (F1)", w.showShortcuts),
@@ -788,6 +791,7 @@ func (w *window) shutdown(d time.Duration) {
 	if w.countdown != nil {
 		w.countdown()
 	}
+	w.closeUsage()
 	for _, cv := range w.chats {
 		if cv.live != nil {
 			cv.live.cancel()

@@ -50,29 +50,12 @@ for tool in Xvfb xdpyinfo xdotool import identify timeout; do
 	command -v "$tool" >/dev/null 2>&1 || die "'$tool' not installed (run 'make deps-test')"
 done
 
-# Children get SIGTERM if this script dies without running its traps
-# (e.g. SIGKILL), so Xvfb/deskchat never outlive it. setpriv is util-linux.
-guard=()
-if command -v setpriv >/dev/null 2>&1 && setpriv --pdeathsig TERM true 2>/dev/null; then
-	guard=(setpriv --pdeathsig TERM)
-fi
+# guard (children die with this script), stop PID, xvfb_start LOG.
+# shellcheck source=scripts/xvfb-lib.sh
+. "$repo/scripts/xvfb-lib.sh"
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/deskchat-smoke.XXXXXX")
-xvfb_pid=""
 app_pid=""
-
-# stop PID: TERM, wait up to ~3 s, then KILL.
-stop() {
-	local pid=$1 i
-	[ -n "$pid" ] || return 0
-	kill -TERM "$pid" 2>/dev/null || return 0
-	for i in $(seq 30); do
-		kill -0 "$pid" 2>/dev/null || break
-		sleep 0.1
-	done
-	kill -KILL "$pid" 2>/dev/null || true
-	wait "$pid" 2>/dev/null || true
-}
 
 cleanup() {
 	local rc=$?
@@ -94,27 +77,7 @@ trap 'exit 130' INT
 trap 'exit 143' TERM
 
 # --- Xvfb: take the first free display from :99 upward. ---
-display=""
-for n in $(seq 99 130); do
-	if [ -e "/tmp/.X11-unix/X$n" ] || [ -e "/tmp/.X$n-lock" ]; then
-		continue
-	fi
-	${guard[@]+"${guard[@]}"} Xvfb ":$n" -screen 0 1280x800x24 -nolisten tcp >"$work/xvfb.log" 2>&1 &
-	xvfb_pid=$!
-	# Poll until the server answers (bounded: ~10 s).
-	for _ in $(seq 100); do
-		if xdpyinfo -display ":$n" >/dev/null 2>&1; then
-			display=":$n"
-			break
-		fi
-		kill -0 "$xvfb_pid" 2>/dev/null || break # lost a race for :$n; try next
-		sleep 0.1
-	done
-	[ -n "$display" ] && break
-	stop "$xvfb_pid"
-	xvfb_pid=""
-done
-[ -n "$display" ] || die "could not start Xvfb on any display :99-:130"
+xvfb_start "$work/xvfb.log" || die "could not start Xvfb on any display :99-:130"
 echo "smoke: Xvfb ready on $display"
 
 # --- Start deskchat with a throw-away data dir and config dir. ---

@@ -192,3 +192,33 @@ func BenchmarkOpen10k(b *testing.B) {
 	b.ReportMetric(float64(total.Microseconds())/1000/float64(b.N), "open_10k_ms@ms")
 	b.ReportMetric(float64(paint.Microseconds())/1000/float64(b.N), "open_10k_software_paint_ms@ms")
 }
+
+// BenchmarkStreamIntoALongChat streams a Simulator answer at 200 tokens a
+// second into a chat whose window holds a page of earlier messages, and
+// reports what the UI goroutine does per update (applying the text and
+// laying the chat out): p50 and p99 as stream_long_chat_frame_ms_p50/p99.
+func BenchmarkStreamIntoALongChat(b *testing.B) {
+	h := newHarness(b, func(st *store.Store) {
+		useSimulator(st)
+		longChat(b, st, 2000)
+	})
+	h.settle()
+	h.eng.SetSimulatorRate(200)
+	var took []time.Duration
+	post := h.w.b.post
+	h.w.b.post = func(f func()) {
+		post(func() {
+			t0 := time.Now()
+			f()
+			took = append(took, time.Since(t0))
+		})
+	}
+	for i := 0; i < b.N; i++ {
+		h.ask(fmt.Sprint("a long answer please ", i))
+		h.settle()
+	}
+	sort.Slice(took, func(i, j int) bool { return took[i] < took[j] })
+	at := func(p float64) float64 { return float64(took[int(p*float64(len(took)-1))].Microseconds()) / 1000 }
+	b.ReportMetric(at(0.5), "stream_long_chat_frame_ms_p50@ms")
+	b.ReportMetric(at(0.99), "stream_long_chat_frame_ms_p99@ms")
+}

@@ -3,6 +3,7 @@ package ui
 import (
 	"context"
 	"fmt"
+	"runtime/debug"
 	"strings"
 	"time"
 
@@ -64,7 +65,8 @@ type window struct {
 
 	// ready, if set, is called once the window shows its first chat (or
 	// the empty state) with the composer focused; then it is cleared.
-	ready func()
+	ready   func()
+	started bool // the window has been ready once
 
 	settings *settingsDialog // the settings dialog last opened
 	search   *searchDialog   // the search dialog last opened
@@ -204,6 +206,7 @@ func (w *window) build() fyne.CanvasObject {
 	// Composer.
 	w.composer = newComposer(w.submit)
 	w.composer.onShortcut, w.composer.onEscape = w.shortcut, w.escape
+	w.composer.OnChanged = func(string) { w.eng.Warm() } // typing: the first request will need the tokenizer
 	w.editBar = newEditBar(w.cancelEdit)
 	w.sendBtn = widget.NewButtonWithIcon("Send", theme.MailSendIcon(), w.sendOrStop)
 	w.sendBtn.Importance = widget.HighImportance
@@ -324,12 +327,23 @@ func (w *window) show(id string) {
 	w.win.Canvas().Focus(w.composer)
 }
 
-// isReady calls ready the first time the window is ready for typing.
+// isReady runs the first time the window is ready for typing: it calls
+// ready, then gives the memory start-up used and no longer needs (the
+// conversation list's and the first page's decoding, font parsing) back to
+// the system, off the UI goroutine.
 func (w *window) isReady() {
+	if w.started {
+		return
+	}
+	w.started = true
 	if f := w.ready; f != nil {
 		w.ready = nil
 		f()
 	}
+	run(w.b, func() (struct{}, error) {
+		debug.FreeOSMemory()
+		return struct{}{}, nil
+	}, func(struct{}, error) {})
 }
 
 // updateHeader shows the current conversation's title and provider.
@@ -562,9 +576,9 @@ func (w *window) stream(cv *chatView, user, answer *messageView, start func(cont
 			if answer.wait != nil {
 				w.watchCountdowns()
 			}
-			// Lay the column out for its new height (layout only: no widget
-			// is refreshed) and follow the answer if the user was following.
-			cv.scroll.Refresh()
+			// Lay the chat out for the answer's new height and follow the
+			// answer if the user was following.
+			w.layoutLive(cv, answer)
 			if atBottom {
 				cv.scroll.ScrollToBottom()
 			}
@@ -602,6 +616,18 @@ func (w *window) findStored(convID string, user, answer *messageView) {
 			user.updatePin()
 		}
 	})
+}
+
+// layoutLive lays cv out for its answer's new height without refreshing
+// any widget (Scroll.Refresh would refresh every message of the chat, and
+// every RichText re-measures its text): the scroll resizes its content if
+// it grew, then the containers from the content down to the answer, and the
+// answer's own, are laid out again.
+func (w *window) layoutLive(cv *chatView, answer *messageView) {
+	cv.scroll.Base.Refresh()
+	if !layoutPath(cv.scroll.Content, answer.obj, nil) {
+		cv.scroll.Refresh()
+	}
 }
 
 // endLive marks cv's answer as ended.

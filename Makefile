@@ -52,7 +52,8 @@ e2e-deps:
 # dialog); a chat seeded through the CLI (markdown blocks, code, table) in
 # the light and the dark theme; and, from a build with the screenshots tag
 # (ui/scene.go), the settings dialog, a message in each engine state (light
-# and dark) and the keyboard shortcuts.
+# and dark), the keyboard shortcuts, three answers compared side by side, the
+# usage window, a 10,000-message chat and search results.
 SHOTS_BIN ?= deskchat-shots
 SHOT_PROVIDERS := providers add OpenAI --kind openai --base-url https://api.openai.com/v1 --model gpt-4o-mini --key-source env --key-env OPENAI_API_KEY; \
 	providers add Ollama --kind compatible --base-url http://localhost:11434/v1 --model llama3.2; providers default OpenAI
@@ -71,9 +72,13 @@ smoke: build
 		SMOKE_SETUP="$(SHOT_PROVIDERS)" bash scripts/smoke.sh
 	DESKCHAT_BIN=./$(SHOTS_BIN) SMOKE_OUT=screenshots/shortcuts.png FYNE_THEME=dark DESKCHAT_SCENE=shortcuts \
 		SMOKE_SETUP="providers default Simulator" bash scripts/smoke.sh
+	for scene in compare usage long search; do \
+		DESKCHAT_BIN=./$(SHOTS_BIN) SMOKE_OUT=screenshots/$$scene.png FYNE_THEME=light DESKCHAT_SCENE=$$scene \
+			SMOKE_SETUP="providers default Simulator" bash scripts/smoke.sh || exit 1; \
+	done
 
 # The screenshots the README shows, refreshed from a smoke run.
-DOC_SHOTS := smoke-chat.png states.png settings.png
+DOC_SHOTS := smoke-chat.png states.png settings.png compare.png usage.png search.png
 docs-shots: smoke
 	mkdir -p docs/screenshots
 	for f in $(DOC_SHOTS); do cp screenshots/$$f docs/screenshots/$$f; done

@@ -21,6 +21,7 @@ import (
 //	          scrolled to its end)
 //	shortcuts the keyboard shortcuts dialog
 //	usage     the usage and cost view on a made-up month (scene_usage.go)
+//	compare   one question answered by three models side by side
 //	long      a chat of 10,000 messages, opened at its end
 //	search    search results for a word of that chat
 //
@@ -32,7 +33,22 @@ func playScene(w *window) {
 	case "shortcuts":
 		w.showShortcuts()
 	case "usage":
-		w.stageUsage()
+		// Once the main window is up, so that the usage window is on top.
+		w.b.after(time.Second, w.stageUsage)
+	case "compare":
+		w.loadProviders(func() {
+			w.createConversation(func(c store.Conversation) {
+				w.chats[c.ID] = newChatView(c.ID)
+				w.loadConversations(c.ID)
+				w.b.after(300*time.Millisecond, func() {
+					w.compare("Explain Go channels in two sentences.", []engine.Target{
+						{Provider: engine.SimulatorName, Model: engine.SimulatorModel},
+						{Provider: engine.SimulatorName, Model: "simulated-fast"},
+						{Provider: engine.SimulatorName, Model: "simulated-careful"},
+					})
+				})
+			})
+		})
 	case "long", "search":
 		search := os.Getenv("DESKCHAT_SCENE") == "search"
 		w.loadProviders(func() { w.stageLongChat(search) })

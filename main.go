@@ -82,6 +82,11 @@ func readyFile(path string) func() {
 		if err := os.WriteFile(path, []byte(line), 0o600); err != nil {
 			fmt.Fprintf(os.Stderr, "deskchat: DESKCHAT_READY_FILE: %v\n", err)
 		}
+		if prof := os.Getenv("DESKCHAT_CPUPROFILE"); prof != "" {
+			// Ten seconds of the idle window, from two seconds after
+			// start-up (bench-window.sh's idle figure).
+			time.AfterFunc(2*time.Second, func() { writeCPUProfile(prof, 10*time.Second) })
+		}
 		if prof := os.Getenv("DESKCHAT_MEMPROFILE"); prof != "" {
 			// The heap two seconds after start-up, for bench-window.sh's
 			// memory figure.
@@ -90,10 +95,30 @@ func readyFile(path string) func() {
 	}
 }
 
+func writeCPUProfile(path string, d time.Duration) {
+	f, err := os.Create(path)
+	if err == nil {
+		if err = pprof.StartCPUProfile(f); err == nil {
+			time.Sleep(d) // a profile of what happens meanwhile: nothing to wait for
+			pprof.StopCPUProfile()
+		}
+		if cerr := f.Close(); err == nil {
+			err = cerr
+		}
+	}
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "deskchat: DESKCHAT_CPUPROFILE: %v\n", err)
+	}
+}
+
 func writeHeapProfile(path string) {
 	f, err := os.Create(path)
 	if err == nil {
 		runtime.GC()
+		var ms runtime.MemStats
+		runtime.ReadMemStats(&ms)
+		fmt.Fprintf(os.Stderr, "deskchat: heap in use %d MB, held %d MB (%d MB returned), stacks %d MB, other runtime %d MB\n",
+			ms.HeapInuse>>20, (ms.HeapSys-ms.HeapReleased)>>20, ms.HeapReleased>>20, ms.StackSys>>20, (ms.Sys-ms.HeapSys-ms.StackSys)>>20)
 		err = pprof.WriteHeapProfile(f)
 		if cerr := f.Close(); err == nil {
 			err = cerr

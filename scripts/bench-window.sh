@@ -10,6 +10,12 @@
 #                       BENCH_SETTLE seconds after ready. Goal ≤ 40 MB.
 #   idle_cpu_pct        CPU (utime+stime) over BENCH_IDLE seconds with the long
 #                       chat open and nothing happening. Goal ≤ 1 %.
+#   idle_cpu_pct_fyne_floor   the same for the smallest Fyne window with a
+#                       focused text box (scripts/fyne-floor): the toolkit's
+#                       event loop wakes 60 times a second whatever the app does.
+#   rss_growth_mb_one_chat    rss_growth_mb_100k's reading for a history of one
+#                       short chat: what showing any chat costs (fonts, text
+#                       textures), apart from the history's size.
 #
 # "Ready" is what deskchat writes, as one line "ready <unix-nanos>", to the
 # file named by $DESKCHAT_READY_FILE; $DESKCHAT_OPEN=<conversation id> makes it
@@ -108,14 +114,17 @@ mkdir -p "$work/config"
 ready="$work/ready"
 
 # launch DATA_DIR [OPEN_ID]: start deskchat, wait for its ready line; sets
-# app_pid, and launch_ms (start to ready).
+# app_pid, and launch_ms (start to ready). DATA_DIR "floor" starts the
+# smallest Fyne window instead (scripts/fyne-floor).
 launch() {
-	local dir=$1 open=${2:-} start line="" deadline
+	local dir=$1 open=${2:-} start line="" deadline cmd
+	cmd=("$bin" --data-dir "$dir")
+	[ "$dir" = floor ] && cmd=("$work/fyne-floor")
 	rm -f "$ready"
 	start=$(date +%s%N)
 	DISPLAY=$display LIBGL_ALWAYS_SOFTWARE=1 XDG_CONFIG_HOME="$work/config" \
 		LANGUAGE="${BENCH_LANGUAGE:-en_US}" DESKCHAT_READY_FILE="$ready" DESKCHAT_OPEN="$open" \
-		${guard[@]+"${guard[@]}"} "$bin" --data-dir "$dir" >"$work/deskchat.log" 2>&1 &
+		${guard[@]+"${guard[@]}"} "${cmd[@]}" >"$work/deskchat.log" 2>&1 &
 	app_pid=$!
 	deadline=$((SECONDS + ready_timeout))
 	while :; do
@@ -207,6 +216,33 @@ say "idle: $((c1 - c0)) ticks of CPU (${clk_tck}/s) in $(((w1 - w0) / 1000000)) 
 rss_growth=$(awk -v a="$rss_big" -v b="$rss_empty" 'BEGIN { printf "%.1f", (a - b) / 1024 }')
 idle_cpu=$(awk -v c="$((c1 - c0))" -v hz="$clk_tck" -v ns="$((w1 - w0))" 'BEGIN { printf "%.2f", 100 * (c / hz) / (ns / 1e9) }')
 
+# --- Beside them: a history of one short chat (what showing any chat costs,
+# whatever the history's size), and the floor the toolkit sets: the smallest
+# Fyne window with a focused text box, idle for as long. ---
+if ! "$bin" --data-dir "$work/small" providers default Simulator >/dev/null ||
+	! "$bin" ask --data-dir "$work/small" --provider Simulator "How do Go channels work?" >/dev/null; then
+	die "could not write the one-chat history with deskchat ask"
+fi
+launch "$work/small"
+pause "$settle"
+rss_small=$(rss_kb "$app_pid")
+stop "$app_pid" 5
+app_pid=""
+rss_one_chat=$(awk -v a="$rss_small" -v b="$rss_empty" 'BEGIN { printf "%.1f", (a - b) / 1024 }')
+
+GOFLAGS='' "${GO:-go}" build -tags "${TAGS:-migrated_fynedo,no_animations}" -o "$work/fyne-floor" ./scripts/fyne-floor ||
+	die "could not build scripts/fyne-floor"
+launch floor
+pause "$settle"
+c0=$(cpu_ticks "$app_pid")
+w0=$(date +%s%N)
+pause "$idle"
+c1=$(cpu_ticks "$app_pid")
+w1=$(date +%s%N)
+stop "$app_pid" 5
+app_pid=""
+idle_floor=$(awk -v c="$((c1 - c0))" -v hz="$clk_tck" -v ns="$((w1 - w0))" 'BEGIN { printf "%.2f", 100 * (c / hz) / (ns / 1e9) }')
+
 over() { awk -v v="$1" -v g="$2" 'BEGIN { exit !(v > g) }'; }
 over "$startup" 500 && say "startup_ms_100k $startup ms is over the goal of 500 ms"
 over "$rss_growth" 40 && say "rss_growth_mb_100k $rss_growth MB is over the goal of 40 MB"
@@ -215,3 +251,5 @@ over "$idle_cpu" 1 && say "idle_cpu_pct $idle_cpu % is over the goal of 1 %"
 echo "BENCH startup_ms_100k $startup ms"
 echo "BENCH rss_growth_mb_100k $rss_growth MB"
 echo "BENCH idle_cpu_pct $idle_cpu %"
+echo "BENCH idle_cpu_pct_fyne_floor $idle_floor %"
+echo "BENCH rss_growth_mb_one_chat $rss_one_chat MB"

@@ -13,8 +13,8 @@ import (
 // near an edge, and pages far from the screen dropped again, so the widgets
 // that exist are a few screens' worth whatever the chat's length.
 const (
-	pageSize  = 40  // messages read at a time
-	maxWindow = 160 // messages shown at most; beyond, pages far away are dropped
+	pageSize  = 20 // messages read at a time
+	maxWindow = 80 // messages shown at most; beyond, pages far away are dropped
 )
 
 // highlightFor is how long a message found by search stays highlighted.

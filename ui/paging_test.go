@@ -222,3 +222,28 @@ func BenchmarkStreamIntoALongChat(b *testing.B) {
 	b.ReportMetric(at(0.5), "stream_long_chat_frame_ms_p50@ms")
 	b.ReportMetric(at(0.99), "stream_long_chat_frame_ms_p99@ms")
 }
+
+func TestAPageOfShortMessagesThatDoesNotFillTheScreenReadsMore(t *testing.T) {
+	var id string
+	h := newHarness(t, func(st *store.Store) {
+		useSimulator(st)
+		t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+		d := store.Dump{Conversation: store.Conversation{Title: "short", CreatedAt: t0, UpdatedAt: t0}}
+		for i := 1; i <= 200; i++ {
+			d.Messages = append(d.Messages, store.Message{Role: store.RoleUser, Content: "ok", State: store.StateDone, CreatedAt: t0, UpdatedAt: t0})
+		}
+		res, err := st.ImportConversations([]store.Import{{Dump: d}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		id = res[0].ID
+	})
+	h.w.win.Resize(fyne.NewSize(1000, 4000)) // a screen taller than a page of one-word messages
+	h.w.show("")
+	h.w.openAt(id, 0)
+	h.settle()
+	cv := h.shown()
+	if len(cv.views) <= pageSize || !contiguous(seqsOf(cv)) || cv.views[len(cv.views)-1].seq != 200 {
+		t.Errorf("%d messages shown (a page is %d), window %v", len(cv.views), pageSize, seqsOf(cv))
+	}
+}

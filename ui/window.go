@@ -66,7 +66,8 @@ type window struct {
 	// ready, if set, is called once the window shows its first chat (or
 	// the empty state) with the composer focused; then it is cleared.
 	ready   func()
-	started bool // the window has been ready once
+	started bool        // the window has been ready once
+	trimmer *time.Timer // gives memory back after a burst (trimSoon)
 
 	settings *settingsDialog // the settings dialog last opened
 	search   *searchDialog   // the search dialog last opened
@@ -314,7 +315,9 @@ func (w *window) show(id string) {
 			}
 			w.fill(cv, p.msgs, !p.more, true)
 			scrollToEnd(cv.scroll)
+			w.pageIfNeeded(cv) // short messages: the page may not fill the screen
 			w.isReady()
+			w.trimSoon()
 			for _, f := range cv.onLoad {
 				f()
 			}
@@ -340,10 +343,28 @@ func (w *window) isReady() {
 		w.ready = nil
 		f()
 	}
-	run(w.b, func() (struct{}, error) {
-		debug.FreeOSMemory()
-		return struct{}{}, nil
-	}, func(struct{}, error) {})
+	w.trimSoon()
+}
+
+// trimDelay is how long after a burst of work (start-up, opening a chat, an
+// answer) the memory it used is given back.
+const trimDelay = time.Second
+
+// trimSoon gives the memory the last burst of work used and no longer
+// needs back to the system, trimDelay from now (later calls move it on):
+// Go keeps up to twice the live heap otherwise, and a chat client spends
+// most of its life idle. The collection runs off the UI goroutine.
+func (w *window) trimSoon() {
+	if w.trimmer != nil {
+		w.trimmer.Stop()
+	}
+	w.trimmer = w.b.after(trimDelay, func() {
+		w.trimmer = nil
+		run(w.b, func() (struct{}, error) {
+			debug.FreeOSMemory()
+			return struct{}{}, nil
+		}, func(struct{}, error) {})
+	})
 }
 
 // updateHeader shows the current conversation's title and provider.
@@ -585,6 +606,7 @@ func (w *window) stream(cv *chatView, user, answer *messageView, start func(cont
 			if u.Final != nil {
 				cancel()
 				w.endLive(cv)
+				w.trimSoon()
 				w.loadConversations("")
 				if _, done := u.Final.(engine.Done); done {
 					w.suggestTitle(cv)

@@ -78,24 +78,7 @@ clk_tck=$(getconf CLK_TCK)
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/deskchat-bench.XXXXXX")
 app_pid=""
-cleanup() {
-	local rc=$?
-	stop "$app_pid" 5
-	stop "$xvfb_pid"
-	if [ "$rc" -ne 0 ]; then
-		for log in "$work/deskchat.log" "$work/xvfb.log"; do
-			if [ -s "$log" ]; then
-				echo "---- last lines of $(basename "$log") ----" >&2
-				tail -n 40 "$log" >&2
-			fi
-		done
-	fi
-	rm -rf "$work"
-	exit "$rc"
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
+clean_up_on_exit 5
 
 # --- The histories: a big one from gen-history, an empty one. Both have the
 # Simulator as default provider, so no first-run dialog opens. ---

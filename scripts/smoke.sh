@@ -57,24 +57,7 @@ done
 work=$(mktemp -d "${TMPDIR:-/tmp}/deskchat-smoke.XXXXXX")
 app_pid=""
 
-cleanup() {
-	local rc=$?
-	stop "$app_pid"
-	stop "$xvfb_pid"
-	if [ "$rc" -ne 0 ]; then
-		for log in "$work/deskchat.log" "$work/xvfb.log"; do
-			if [ -s "$log" ]; then
-				echo "---- last lines of $(basename "$log") ----" >&2
-				tail -n 40 "$log" >&2
-			fi
-		done
-	fi
-	rm -rf "$work"
-	exit "$rc"
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
+clean_up_on_exit 30
 
 # --- Xvfb: take the first free display from :99 upward. ---
 xvfb_start "$work/xvfb.log" || die "could not start Xvfb on any display :99-:130"

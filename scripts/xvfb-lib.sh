@@ -10,7 +10,12 @@
 #                  and xvfb_pid, writes the server's output to LOG. Returns 1
 #                  when no display could be started; the caller says so.
 #
-# The caller stops the server with: stop "$xvfb_pid".
+#   clean_up_on_exit [N]  on exit, stop the app ($app_pid, waiting N tenths)
+#                  and the server, show the end of $work/deskchat.log and
+#                  $work/xvfb.log when the script failed, and remove $work;
+#                  INT and TERM exit 130 and 143.
+#
+# Or the caller stops the server itself with: stop "$xvfb_pid".
 # Requires: Xvfb and xdpyinfo (x11-utils).
 # shellcheck shell=bash
 
@@ -61,4 +66,29 @@ xvfb_start() {
 		xvfb_pid=""
 	done
 	[ -n "$display" ]
+}
+
+# clean_up_on_exit [TENTHS]: the traps both scripts want (see the top).
+clean_up_on_exit() {
+	app_stop_tenths=${1:-30}
+	trap _clean_up EXIT
+	trap 'exit 130' INT
+	trap 'exit 143' TERM
+}
+
+# shellcheck disable=SC2154 # work and app_pid are the calling script's
+_clean_up() {
+	local rc=$?
+	stop "${app_pid:-}" "$app_stop_tenths"
+	stop "$xvfb_pid"
+	if [ "$rc" -ne 0 ]; then
+		for log in "$work/deskchat.log" "$work/xvfb.log"; do
+			if [ -s "$log" ]; then
+				echo "---- last lines of $(basename "$log") ----" >&2
+				tail -n 40 "$log" >&2
+			fi
+		done
+	fi
+	rm -rf "$work"
+	exit "$rc"
 }

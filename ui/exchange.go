@@ -25,7 +25,6 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
-	"strconv"
 	"strings"
 	"sync"
 
@@ -411,7 +410,7 @@ func (d *exportDialog) showProgress(p *progressView, done, total int) {
 		return // an old export's, or the export has ended
 	}
 	p.bar.Max, p.bar.Value = float64(max(total, 1)), float64(done)
-	text := fmt.Sprintf("%s of %s", digitGroups(done), countOf(total, "chat", "chats"))
+	text := fmt.Sprintf("%s of %s", groupDigits(int64(done)), countOf(total, "chat", "chats"))
 	p.bar.TextFormatter = func() string { return text }
 	p.bar.Refresh()
 	if p.cancelBtn.Disabled() {
@@ -689,7 +688,7 @@ func alreadyHereLine(n int) string {
 	if n == 1 {
 		return "1 chat was already here (imported before) and was left as it was."
 	}
-	return fmt.Sprintf("%s chats were already here (imported before) and were left as they were.", digitGroups(n))
+	return fmt.Sprintf("%s chats were already here (imported before) and were left as they were.", groupDigits(int64(n)))
 }
 
 func isAre(n int) string {
@@ -809,25 +808,7 @@ func countOf(n int, one, many string) string {
 	if n == 1 {
 		return "1 " + one
 	}
-	return digitGroups(n) + " " + many
-}
-
-// digitGroups writes n with thousands separators: 1,234.
-func digitGroups(n int) string {
-	s := strconv.Itoa(n)
-	neg := strings.HasPrefix(s, "-")
-	s = strings.TrimPrefix(s, "-")
-	var b strings.Builder
-	for i, r := range s {
-		if i > 0 && (len(s)-i)%3 == 0 {
-			b.WriteByte(',')
-		}
-		b.WriteRune(r)
-	}
-	if neg {
-		return "-" + b.String()
-	}
-	return b.String()
+	return groupDigits(int64(n)) + " " + many
 }
 
 // fileSize is a file size for people: 512 bytes, 14 KB, 2.1 MB.

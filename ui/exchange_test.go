@@ -673,7 +673,7 @@ func TestCancelAnImportMidway(t *testing.T) {
 	d.path.SetText(file)
 	h.runImport(d)
 	text = everyText(h.topDialog())
-	if want := fmt.Sprintf("Imported %d chats, %s messages.", 30-n, digitGroups((30-n)*100)); !strings.Contains(text, want) || !strings.Contains(text, fmt.Sprintf("%d chats were already here", n)) {
+	if want := fmt.Sprintf("Imported %d chats, %s messages.", 30-n, groupDigits(int64((30-n)*100))); !strings.Contains(text, want) || !strings.Contains(text, fmt.Sprintf("%d chats were already here", n)) {
 		t.Errorf("second import, want %q:\n%s", want, text)
 	}
 	if len(h.w.convs) != 30 {
@@ -683,7 +683,7 @@ func TestCancelAnImportMidway(t *testing.T) {
 
 func TestExportImportWordsForPeople(t *testing.T) {
 	for n, want := range map[int]string{0: "0", 7: "7", 999: "999", 1000: "1,000", 1234567: "1,234,567", -4321: "-4,321"} {
-		if got := digitGroups(n); got != want {
+		if got := groupDigits(int64(n)); got != want {
 			t.Errorf("thousands(%d) = %q, want %q", n, got, want)
 		}
 	}

@@ -262,8 +262,8 @@ func (u *usageView) build() fyne.CanvasObject {
 			c := u.convs[i]
 			objs := o.(*fyne.Container).Objects
 			objs[0].(*widget.Label).SetText(c.title)
-			objs[1].(*widget.Label).SetText(usageInt(int64(c.total.Requests)))
-			objs[2].(*widget.Label).SetText(usageInt(int64(c.total.PromptTokens + c.total.CompletionTokens)))
+			objs[1].(*widget.Label).SetText(groupDigits(int64(c.total.Requests)))
+			objs[2].(*widget.Label).SetText(groupDigits(int64(c.total.PromptTokens + c.total.CompletionTokens)))
 			objs[3].(*widget.Label).SetText(usageCostText(c.total))
 		})
 	u.convList.OnSelected = func(i widget.ListItemID) {
@@ -375,9 +375,9 @@ func (u *usageView) apply(d usageData) {
 	u.requests.SetSubTitle(sub)
 	rate, rateText := usageCacheRate(d.hits, d.misses)
 	u.cache.SetTitle(rateText + " cache hits")
-	u.cache.SetSubTitle(fmt.Sprintf("%s of %s lookups, all time", usageInt(int64(d.hits)), usageInt(int64(d.hits+d.misses))))
+	u.cache.SetSubTitle(fmt.Sprintf("%s of %s lookups, all time", groupDigits(int64(d.hits)), groupDigits(int64(d.hits+d.misses))))
 	u.ring.Set(rate, rateText)
-	note := fmt.Sprintf("%s hits and %s misses since the data file was created.", usageInt(int64(d.hits)), usageInt(int64(d.misses)))
+	note := fmt.Sprintf("%s hits and %s misses since the data file was created.", groupDigits(int64(d.hits)), groupDigits(int64(d.misses)))
 	if t.Cached > 0 {
 		note += fmt.Sprintf(" In the last %d days %s came from the cache: %s tokens not sent, nothing paid.",
 			usageDays, usagePlural(t.Cached, "answer", "answers"), usageCompact(int64(r.CachedTokens)))
@@ -494,7 +494,7 @@ func (u *usageView) amount(t engine.UsageTotal) string {
 	if u.mode == usageModeCost {
 		return usageCostText(t)
 	}
-	return usageInt(int64(t.PromptTokens+t.CompletionTokens)) + " tokens"
+	return groupDigits(int64(t.PromptTokens+t.CompletionTokens)) + " tokens"
 }
 
 // tick reads the live metrics; it says whether to go on ticking.
@@ -563,8 +563,8 @@ func (u *usageView) applyLive(states []engine.ProviderState) {
 		r.name.SetItems([]barSeries{{Name: s.Provider, Color: u.colorOf(s.Provider)}})
 		r.inFlight.SetText(strconv.Itoa(s.InFlight))
 		r.queued.SetText(strconv.Itoa(s.Queued))
-		r.requests.SetText(usageInt(s.Requests))
-		r.retries.SetText(usageInt(s.Retries))
+		r.requests.SetText(groupDigits(s.Requests))
+		r.retries.SetText(groupDigits(s.Retries))
 		r.errors.SetText(usageErrors(s.Errors))
 		text, imp := usageBreaker(s)
 		r.breaker.Importance = imp
@@ -644,24 +644,6 @@ func usageDollars(c float64) string {
 	return "$" + strconv.FormatFloat(c, 'f', 4, 64)
 }
 
-// usageInt writes n with thousands separators: 12,345.
-func usageInt(n int64) string {
-	s := strconv.FormatInt(n, 10)
-	neg := strings.HasPrefix(s, "-")
-	s = strings.TrimPrefix(s, "-")
-	var b strings.Builder
-	for i, r := range s {
-		if i > 0 && (len(s)-i)%3 == 0 {
-			b.WriteByte(',')
-		}
-		b.WriteRune(r)
-	}
-	if neg {
-		return "-" + b.String()
-	}
-	return b.String()
-}
-
 // usageCompact writes n shortly once it is large: 9,876, 12.3k, 4.5M.
 func usageCompact(n int64) string {
 	f := float64(n)
@@ -673,7 +655,7 @@ func usageCompact(n int64) string {
 	case f >= 1e4:
 		return usageOneDecimal(f/1e3) + "k"
 	}
-	return usageInt(n)
+	return groupDigits(n)
 }
 
 func usageOneDecimal(v float64) string {
@@ -684,7 +666,7 @@ func usagePlural(n int, one, many string) string {
 	if n == 1 {
 		return "1 " + one
 	}
-	return usageInt(int64(n)) + " " + many
+	return groupDigits(int64(n)) + " " + many
 }
 
 // usageDay writes a ledger day (2006-01-02) in layout.

@@ -14,6 +14,7 @@ import (
 	"syscall"
 	"time"
 
+	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/app"
 
 	"deskchat/cli"
@@ -29,7 +30,7 @@ const AppID = "io.deskchat.app"
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	code := cli.Main(os.Args[1:], cli.Env{Context: ctx, GUI: runGUI})
+	code := cli.Main(os.Args[1:], cli.Env{Context: ctx, GUI: func(dataDir string) int { return runGUI(ctx, dataDir) }})
 	stop()
 	os.Exit(code)
 }
@@ -47,8 +48,10 @@ func simulatorRate() float64 {
 	return 120
 }
 
-// runGUI opens the store and the window; it returns when the window closes.
-func runGUI(dataDir string) int {
+// runGUI opens the store and the window; it returns when the window closes,
+// or when ctx ends (SIGINT, SIGTERM: the window closes as if the user had
+// closed it, and streaming answers are saved).
+func runGUI(ctx context.Context, dataDir string) int {
 	st, err := store.Open(dataDir)
 	if err != nil {
 		msg := store.UserMessage(err)
@@ -65,7 +68,9 @@ func runGUI(dataDir string) int {
 		// starts up.
 		LazyTokenizer: true,
 	})
-	ui.Run(app.NewWithID(AppID), ui.Deps{Engine: eng, Store: st, DataDir: dataDir, Keyring: kr,
+	a := app.NewWithID(AppID)
+	context.AfterFunc(ctx, func() { fyne.Do(a.Quit) })
+	ui.Run(a, ui.Deps{Engine: eng, Store: st, DataDir: dataDir, Keyring: kr,
 		Open: os.Getenv("DESKCHAT_OPEN"), Ready: readyFile(os.Getenv("DESKCHAT_READY_FILE"))})
 	return cli.ExitOK
 }

@@ -11,6 +11,8 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"golang.org/x/term"
+
 	"deskchat/engine"
 	"deskchat/internal/secrets"
 	"deskchat/store"
@@ -561,10 +563,16 @@ func providersSetKey(c *cmdEnv, args []string) error {
 	if err := secrets.Probe(kr); err != nil {
 		return err
 	}
-	if isTerminal(c.Stdin) {
-		fmt.Fprintf(c.Stderr, "API key for %s (shown as you type; Enter to finish): ", name)
+	var key string
+	if f, ok := c.Stdin.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
+		// Typed at a terminal: not echoed.
+		fmt.Fprintf(c.Stderr, "API key for %s (not shown as you type; Enter to finish): ", name)
+		b, rerr := term.ReadPassword(int(f.Fd()))
+		fmt.Fprintln(c.Stderr)
+		key, err = strings.TrimSpace(string(b)), rerr
+	} else {
+		key, err = readKey(c.Stdin)
 	}
-	key, err := readKey(c.Stdin)
 	if err != nil {
 		return errors.New("The key could not be read from stdin.")
 	}
@@ -602,16 +610,6 @@ func readKey(r io.Reader) (string, error) {
 			return "", err
 		}
 	}
-}
-
-// isTerminal reports whether r is a terminal (set-key then prompts).
-func isTerminal(r io.Reader) bool {
-	f, ok := r.(*os.File)
-	if !ok {
-		return false
-	}
-	fi, err := f.Stat()
-	return err == nil && fi.Mode()&os.ModeCharDevice != 0
 }
 
 // reorderAdd lets NAME come before the flags ("providers add NAME --kind ...").

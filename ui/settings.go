@@ -232,9 +232,9 @@ func (w *window) showSettings() {
 		if f := s.form; f != nil && f.orig.Name == p.Name {
 			return
 		}
-		w.openProviderForm(p, presetOf(p))
+		w.leaveForm(func() { w.openProviderForm(p, presetOf(p)) })
 	}
-	s.add = widget.NewButtonWithIcon("Add provider", theme.ContentAddIcon(), w.askPreset)
+	s.add = widget.NewButtonWithIcon("Add provider", theme.ContentAddIcon(), func() { w.leaveForm(w.askPreset) })
 	s.add.Importance = widget.HighImportance
 	left := container.NewBorder(nil, container.NewPadded(s.add), nil, nil, s.list)
 	s.detail = container.NewStack()
@@ -410,6 +410,7 @@ type providerForm struct {
 	preset engine.Preset
 	kind   string
 	models []string // what the model picker offers
+	edited bool     // the user changed a field since the form opened
 
 	content fyne.CanvasObject
 
@@ -470,6 +471,37 @@ func setLabel(l *widget.Label, text string, imp widget.Importance) {
 
 // openProviderForm shows the form for orig (a stored provider), or for a
 // new one made from preset when orig has no name.
+// leaveForm calls then once the open provider form may go: at once when
+// nothing was changed in it, else after the user chose to discard the
+// changes (keeping them selects the form's provider in the list again).
+func (w *window) leaveForm(then func()) {
+	s := w.settingsState()
+	f := s.form
+	if f == nil || !f.edited {
+		then()
+		return
+	}
+	what := "the new provider"
+	if f.orig.Name != "" {
+		what = f.orig.Name
+	}
+	d := dialog.NewConfirm("Discard changes?", fmt.Sprintf("Your changes to %s are not saved. Discard them?", what), func(discard bool) {
+		if discard {
+			then()
+			return
+		}
+		s.list.UnselectAll()
+		for i, p := range s.listed {
+			if p.Name == f.orig.Name {
+				s.list.Select(i)
+			}
+		}
+	}, w.win)
+	d.SetConfirmText("Discard")
+	d.SetDismissText("Keep editing")
+	d.Show()
+}
+
 func (w *window) openProviderForm(orig store.Provider, preset engine.Preset) {
 	s := w.settingsState()
 	f := w.newProviderForm(orig, preset)
@@ -585,13 +617,14 @@ func (w *window) newProviderForm(orig store.Provider, preset engine.Preset) *pro
 	f.keySource.SetSelected(src)
 
 	// Editing a field takes its sentence away.
-	clear := func(field string) func(string) { return func(string) { f.setErr(field, "") } }
+	clear := func(field string) func(string) { return func(string) { f.edited = true; f.setErr(field, "") } }
 	f.name.OnChanged = clear(fieldName)
 	f.baseURL.OnChanged = clear(fieldBaseURL)
 	f.apiVersion.OnChanged = clear(fieldAPIVersion)
 	f.key.OnChanged = clear(fieldKey)
 	f.keyCmd.OnChanged = clear(fieldKey)
-	f.keyEnv.OnChanged = func(string) { f.setErr(fieldKey, ""); f.showSource() }
+	f.keyEnv.OnChanged = func(string) { f.edited = true; f.setErr(fieldKey, ""); f.showSource() }
+	f.keySource.OnChanged = func(string) { f.edited = true; f.showSource() }
 	f.model.OnChanged = clear(fieldModel)
 	for _, e := range []*widget.Entry{f.rpm, f.tpm, f.concurrent} {
 		e.OnChanged = clear(fieldLimits)

@@ -883,3 +883,47 @@ func TestSettingsAHangingKeyCommandIsStopped(t *testing.T) {
 		t.Error("the provider was asked without a key")
 	}
 }
+
+func TestSettingsAskBeforeDroppingUnsavedChanges(t *testing.T) {
+	keyring.MockInit()
+	h := newHarness(t, func(st *store.Store) {
+		for _, name := range []string{"Alpha", "Beta"} {
+			if err := st.PutProvider(store.Provider{Name: name, Kind: store.KindCompatible, BaseURL: "http://localhost:11434/v1", Model: "m"}); err != nil {
+				t.Fatal(err)
+			}
+		}
+	})
+	s := h.openSettings()
+	s.list.Select(0)
+	h.settle()
+	if s.form == nil || s.form.orig.Name != "Alpha" {
+		t.Fatal("Alpha's form is not open")
+	}
+	// Unchanged: choosing another provider just opens it.
+	s.list.Select(1)
+	h.settle()
+	if s.form.orig.Name != "Beta" {
+		t.Fatalf("form of %q, want Beta", s.form.orig.Name)
+	}
+	s.form.baseURL.SetText("http://localhost:1234/v1")
+	s.list.Select(0)
+	h.settle()
+	if !strings.Contains(everyText(h.topDialog()), "Your changes to Beta are not saved") {
+		t.Fatalf("no question before dropping the changes: %q", everyText(h.topDialog()))
+	}
+	h.tapDialogButton("Keep editing")
+	h.settle()
+	if s.form.orig.Name != "Beta" || s.form.baseURL.Text != "http://localhost:1234/v1" {
+		t.Fatalf("after Keep editing: form of %q with %q", s.form.orig.Name, s.form.baseURL.Text)
+	}
+	s.list.Select(0)
+	h.settle()
+	h.tapDialogButton("Discard")
+	h.settle()
+	if s.form.orig.Name != "Alpha" {
+		t.Errorf("after Discard: form of %q, want Alpha", s.form.orig.Name)
+	}
+	if p, _ := h.st.Provider("Beta"); p.BaseURL != "http://localhost:11434/v1" {
+		t.Errorf("Beta was changed in the store: %q", p.BaseURL)
+	}
+}

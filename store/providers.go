@@ -41,6 +41,9 @@ type Provider struct {
 	// for records written before key sources existed, KeyEnv when set).
 	KeySource  string `json:"key_source,omitempty"`
 	KeyCommand string `json:"key_command,omitempty"`
+	// Preset names the preset the provider was made from ("Ollama",
+	// "Custom"); empty for providers made before presets were recorded.
+	Preset     string `json:"preset,omitempty"`
 	APIVersion string `json:"api_version,omitempty"` // Azure only
 	// MaxRetries is how often a request that failed before its first token is
 	// sent again; nil means the engine's default (2).

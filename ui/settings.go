@@ -349,8 +349,12 @@ func (w *window) askPreset() {
 	s.presetSel, s.presetDialog = sel, d
 }
 
-// presetOf is the preset a stored provider was most likely made from.
+// presetOf is the preset a stored provider was made from: the one it
+// records, else (providers made before presets were recorded) the likeliest.
 func presetOf(p store.Provider) engine.Preset {
+	if pr, ok := engine.PresetFor(p.Preset); ok {
+		return pr // recorded when it was made
+	}
 	base := strings.TrimRight(strings.ToLower(p.BaseURL), "/")
 	for _, pr := range engine.Presets() {
 		if pr.BaseURL != "" && pr.Kind == p.Kind && strings.TrimRight(strings.ToLower(pr.BaseURL), "/") == base {
@@ -849,6 +853,7 @@ func (f *providerForm) draft(others []store.Provider) (store.Provider, string, m
 	p := f.orig
 	p.Name = strings.TrimSpace(f.name.Text)
 	p.Kind = f.kind
+	p.Preset = f.preset.Name
 	p.BaseURL = strings.TrimRight(strings.TrimSpace(f.baseURL.Text), "/")
 	p.APIVersion = ""
 	if p.Kind == store.KindAzure {

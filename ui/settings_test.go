@@ -927,3 +927,24 @@ func TestSettingsAskBeforeDroppingUnsavedChanges(t *testing.T) {
 		t.Errorf("Beta was changed in the store: %q", p.BaseURL)
 	}
 }
+
+func TestSettingsRememberThePresetAProviderWasMadeFrom(t *testing.T) {
+	keyring.MockInit()
+	h := newHarness(t, nil)
+	s := h.openSettings()
+	f := h.addFromPreset("Ollama")
+	f.name.SetText("Box under the desk") // neither the preset's name nor its address
+	f.baseURL.SetText("http://192.168.1.20:8080/v1")
+	f.model.SetText("llama3.2")
+	test.Tap(f.save)
+	h.settle()
+	p, err := h.st.Provider("Box under the desk")
+	if err != nil || p.Preset != "Ollama" {
+		t.Fatalf("stored %+v, %v", p, err)
+	}
+	s.list.UnselectAll()
+	h.w.openProviderForm(p, presetOf(p))
+	if got := s.form.presetName.Text; got != "Ollama" {
+		t.Errorf("the form says it was made from %q", got)
+	}
+}

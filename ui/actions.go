@@ -20,7 +20,7 @@ import (
 func (w *window) newView(m store.Message) *messageView {
 	v := newMessageView(m)
 	v.onRegenerate, v.onContinue = w.regenerate, w.continueAnswer
-	v.onCopy, v.onEdit, v.onDelete = w.copyMessage, w.startEdit, w.askDeleteMessage
+	v.onCopy, v.onEdit, v.onDelete, v.onUse = w.copyMessage, w.startEdit, w.askDeleteMessage, w.useAnswer
 	v.costOf, v.now = w.eng.Cost, w.now
 	v.showState(m.Error) // the status line with the cost, now that it can be priced
 	v.updatePin()
@@ -276,4 +276,66 @@ func (w *window) askSystemPrompt() {
 	d.Resize(fyne.NewSize(520, 320))
 	d.Show()
 	w.win.Canvas().Focus(entry)
+}
+
+// useAnswer makes an answer that was replaced (regenerated, or an
+// alternative of a comparison) the chat's answer to its question again;
+// the one it replaces stays as an alternative. The chat is shown again from
+// the store.
+func (w *window) useAnswer(v *messageView) {
+	cv := w.chats[w.selected]
+	if cv == nil || cv.live != nil || v.seq == 0 || !v.superseded {
+		return
+	}
+	conv, seq := v.conv, v.seq
+	run(w.b, func() (struct{}, error) {
+		others, err := w.siblingAnswers(conv, seq)
+		if err != nil {
+			return struct{}{}, err
+		}
+		return struct{}{}, w.eng.KeepAnswer(conv, seq, others, false)
+	}, func(_ struct{}, err error) {
+		if err != nil {
+			w.showError("Could not use this answer", err)
+			return
+		}
+		delete(w.chats, conv)
+		w.show(conv)
+		w.loadConversations("") // the chat's provider and model may have changed
+	})
+}
+
+// siblingAnswers returns the seqs of the other answers to the question that
+// answer seq answers.
+func (w *window) siblingAnswers(conv string, seq uint64) ([]uint64, error) {
+	before, _, err := w.st.MessagesBefore(conv, seq, 64)
+	if err != nil {
+		return nil, err
+	}
+	question := uint64(0)
+	var others []uint64
+	for i := len(before) - 1; i >= 0; i-- {
+		m := before[i]
+		if m.Role == store.RoleUser {
+			question = m.Seq
+			break
+		}
+		if m.Role == store.RoleAssistant {
+			others = append(others, m.Seq)
+		}
+	}
+	if question == 0 {
+		return nil, &engine.ProviderError{Kind: engine.KindConfig, Sentence: "This answer's question is no longer in the chat."}
+	}
+	after, _, err := w.st.MessagesFrom(conv, seq+1, 64)
+	if err != nil {
+		return nil, err
+	}
+	for _, m := range after {
+		if m.Role != store.RoleAssistant {
+			break
+		}
+		others = append(others, m.Seq)
+	}
+	return others, nil
 }

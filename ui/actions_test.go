@@ -516,3 +516,48 @@ func TestAChatsOwnSystemPrompt(t *testing.T) {
 		t.Fatalf("request messages %+v", reqs[0].Messages)
 	}
 }
+
+func TestUseAnEarlierAnswerAgain(t *testing.T) {
+	var n int
+	var mu sync.Mutex
+	srv := newChatServer(t, func(r openai.ChatCompletionRequest) (int, string) {
+		if isTitleRequest(r) {
+			return http.StatusOK, "Title"
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		n++
+		return http.StatusOK, fmt.Sprintf("answer %d", n)
+	})
+	h := newHarness(t, useServer(t, srv))
+	h.ask("question")
+	h.settle()
+	h.w.regenerate()
+	h.settle()
+	cv := h.shown()
+	first := cv.views[1]
+	if !first.superseded || !first.useBtn.Visible() || cv.views[2].useBtn.Visible() {
+		t.Fatalf("after Regenerate: first superseded %v, its Use button %v", first.superseded, first.useBtn.Visible())
+	}
+	test.Tap(first.useBtn)
+	h.settle()
+	msgs := h.messages(cv.id)
+	if msgs[1].Superseded || !msgs[2].Superseded {
+		t.Fatalf("stored: answer 1 superseded %v, answer 2 superseded %v", msgs[1].Superseded, msgs[2].Superseded)
+	}
+	cv = h.shown()
+	if cv.views[1].superseded || !cv.views[2].superseded || !cv.views[2].useBtn.Visible() {
+		t.Error("the chat was not shown again with answer 1 as its answer")
+	}
+	h.ask("and then?")
+	h.settle()
+	reqs := srv.requests()
+	last := reqs[len(reqs)-1]
+	var sent []string
+	for _, m := range last.Messages {
+		sent = append(sent, m.Content)
+	}
+	if len(sent) != 3 || sent[1] != "answer 1" {
+		t.Errorf("the next request carried %q, want answer 1 as the answer", sent)
+	}
+}

@@ -34,6 +34,7 @@ type messageView struct {
 	regen        *widget.Button
 	cont         *widget.Button
 	retry        *widget.Button
+	useBtn       *widget.Button // an alternative answer becomes the chat's answer
 	copyBtn      *widget.Button
 	editBtn      *widget.Button
 	delBtn       *widget.Button
@@ -53,8 +54,9 @@ type messageView struct {
 	onContinue func(v *messageView)
 	// onPin asks for the message to be pinned or unpinned; set by the chat.
 	onPin func(v *messageView, pinned bool)
-	// onCopy, onEdit and onDelete are the message's actions; nil hides them.
-	onCopy, onEdit, onDelete func(v *messageView)
+	// onCopy, onEdit, onDelete and onUse are the message's actions; nil
+	// hides them.
+	onCopy, onEdit, onDelete, onUse func(v *messageView)
 	// costOf prices an answer (engine.Cost); nil: no cost shown.
 	costOf func(model string, u engine.Usage) (float64, bool)
 	// now is the clock countdowns are read with.
@@ -118,6 +120,7 @@ func newMessageView(m store.Message) *messageView {
 		}
 	})
 	v.retry.Importance = widget.LowImportance
+	v.useBtn = actionButton("Use this answer", func() { v.act(v.onUse) })
 	v.copyBtn = actionButton("Copy", func() { v.act(v.onCopy) })
 	v.editBtn = actionButton("Edit", func() { v.act(v.onEdit) })
 	v.delBtn = actionButton("Delete", func() { v.act(v.onDelete) })
@@ -126,7 +129,7 @@ func newMessageView(m store.Message) *messageView {
 	v.updatePin()
 	// Pin sits by the header; the actions under the message, where
 	// reading ends.
-	actions := container.NewHBox(v.cont, v.retry, v.regen, v.copyBtn, v.editBtn, v.delBtn)
+	actions := container.NewHBox(v.cont, v.retry, v.regen, v.useBtn, v.copyBtn, v.editBtn, v.delBtn)
 	body := container.NewVBox(container.NewBorder(nil, nil, nil, v.pin, v.header), v.thinkingSlot, v.md.box,
 		container.NewBorder(nil, nil, container.NewCenter(v.badge), actions, v.status))
 	v.body = body
@@ -215,6 +218,7 @@ func (v *messageView) updatePin() {
 	continuable := v.last && v.seq != 0 && !v.busy && store.Continuable(store.Message{Role: v.role, State: v.state, Superseded: v.superseded})
 	show(v.cont, continuable && v.state != store.StateFailed)
 	show(v.retry, continuable && v.state == store.StateFailed)
+	show(v.useBtn, v.onUse != nil && v.superseded && v.role == store.RoleAssistant && v.seq != 0 && !streaming && !v.busy)
 	show(v.copyBtn, v.onCopy != nil && !streaming && v.md.Text() != "")
 	show(v.editBtn, v.onEdit != nil && v.role == store.RoleUser && v.seq != 0 && !v.busy)
 	show(v.delBtn, v.onDelete != nil && v.seq != 0 && !streaming && !v.busy)

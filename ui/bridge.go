@@ -152,10 +152,13 @@ func (b *bridge) follow(events <-chan engine.Event, apply func(answerUpdate)) {
 
 // waitStreams waits up to d for every followed answer to end; it reports
 // whether they all did.
-func (b *bridge) waitStreams(d time.Duration) bool {
+func (b *bridge) waitStreams(d time.Duration) bool { return waitGroup(&b.streams, d) }
+
+// waitGroup waits up to d for wg; it reports whether wg was done.
+func waitGroup(wg *sync.WaitGroup, d time.Duration) bool {
 	done := make(chan struct{})
 	go func() {
-		b.streams.Wait()
+		wg.Wait()
 		close(done)
 	}()
 	select {

@@ -377,7 +377,7 @@ type exportOutcome struct {
 
 // run exports to path, showing the progress, then the summary.
 func (d *exportDialog) run(path string, opts exchange.ExportOptions) {
-	ctx, cancel := context.WithCancel(context.Background())
+	ctx, cancel := context.WithCancel(d.w.quit) // quitting stops it too
 	d.cancel = cancel
 	d.prog = newProgressView("Exporting…", cancel)
 	p, hook := d.prog, d.onProgress
@@ -388,7 +388,9 @@ func (d *exportDialog) run(path string, opts exchange.ExportOptions) {
 			hook(done, total)
 		}
 	}
+	d.w.jobs.Add(1)
 	run(d.w.b, func() (exportOutcome, error) {
+		defer d.w.jobs.Done()
 		res, err := exchange.ExportFile(ctx, d.w.st, path, opts)
 		if err != nil {
 			return exportOutcome{res: res}, err
@@ -540,7 +542,7 @@ func (d *importDialog) start() {
 		return
 	}
 	from := d.source()
-	ctx, cancel := context.WithCancel(context.Background())
+	ctx, cancel := context.WithCancel(d.w.quit) // quitting stops it too
 	d.cancel = cancel
 	d.prog = newProgressView("Checking the file…", cancel)
 	p, hook := d.prog, d.onProgress
@@ -551,7 +553,9 @@ func (d *importDialog) start() {
 			hook(done, total)
 		}
 	}}
+	d.w.jobs.Add(1)
 	run(d.w.b, func() (importOutcome, error) {
+		defer d.w.jobs.Done()
 		rep, err := importPath(ctx, d.w.st, path, opts)
 		return importOutcome{rep}, err
 	}, func(out importOutcome, err error) {

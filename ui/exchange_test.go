@@ -702,3 +702,25 @@ func TestExportImportWordsForPeople(t *testing.T) {
 		t.Error("an empty destination was accepted")
 	}
 }
+
+// Closing the window while an export runs stops it, and shutdown waits for
+// it to take its unfinished file back.
+func TestQuittingDuringAnExportLeavesNoFile(t *testing.T) {
+	h := newHarness(t, seedChats(exchangeChats()))
+	dir := t.TempDir()
+	d := h.w.openExport()
+	d.which.SetSelected(exportAll)
+	d.path.SetText(filepath.Join(dir, "quit.json"))
+	g := holdExport(t, d)
+	h.tapDialogButton("Export")
+	h.settleUntil("1 of 3 chats exported", func() bool { return d.prog != nil && d.prog.bar.Value == 1 })
+	// The export goes on only once shutdown has told it to stop.
+	go func() {
+		<-h.w.quit.Done()
+		g.open()
+	}()
+	h.w.shutdown(10 * time.Second)
+	if names := folderNames(t, dir); len(names) != 0 {
+		t.Errorf("quitting during the export left %q", names)
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"runtime/debug"
 	"strings"
+	"sync"
 	"time"
 
 	"fyne.io/fyne/v2"
@@ -29,6 +30,12 @@ type window struct {
 
 	dataDir string
 	keyring secrets.Keyring // nil: secrets.System()
+
+	// quit ends when the window closes: exports and imports derive their
+	// context from it, and shutdown waits for them (jobs) to stop.
+	quit    context.Context
+	quitNow context.CancelFunc
+	jobs    sync.WaitGroup
 
 	// Sidebar.
 	convs    []store.Conversation
@@ -148,6 +155,7 @@ type liveAnswer struct {
 
 func newWindow(a fyne.App, d Deps, b *bridge) *window {
 	w := &window{app: a, eng: d.Engine, st: d.Store, b: b, chats: map[string]*chatView{}, now: time.Now, dataDir: d.DataDir, keyring: d.Keyring}
+	w.quit, w.quitNow = context.WithCancel(context.Background())
 	w.win = a.NewWindow(appTitle)
 	w.win.SetContent(w.build())
 	w.win.Resize(fyne.NewSize(1100, 720))
@@ -833,9 +841,12 @@ func (w *window) showError(what string, err error) {
 	d.Show()
 }
 
-// shutdown stops every streaming answer and waits up to d for their text to
-// be saved.
+// shutdown stops every streaming answer, export and import, and waits up to
+// d for answers' text to be saved and for exports to take back their
+// unfinished files.
 func (w *window) shutdown(d time.Duration) {
+	w.quitNow()
+	defer waitGroup(&w.jobs, d)
 	if w.countdown != nil {
 		w.countdown()
 	}

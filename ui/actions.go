@@ -213,22 +213,27 @@ func (w *window) tickCountdowns() bool {
 	return running
 }
 
-// suggestTitle has the model name a chat after its first answer, in the
-// background lane; a chat the user named keeps its name.
+// suggestTitle has the model name a chat after the answer to its first
+// question (also one kept from a comparison), in the background lane; a
+// chat the user named keeps its name.
 func (w *window) suggestTitle(cv *chatView) {
-	answers := 0
+	questions := 0
 	for _, v := range cv.views {
-		if v.role == store.RoleAssistant {
-			answers++
+		if v.role == store.RoleUser {
+			questions++
 		}
 	}
-	if answers != 1 {
+	if questions != 1 || !cv.atStart {
+		return // not the chat's first exchange
+	}
+	w.nameChat(cv.id)
+}
+
+// nameChat asks the model for the chat's title, unless the user named it.
+func (w *window) nameChat(id string) {
+	if i, ok := w.indexOf(id); ok && w.convs[i].TitleEdited {
 		return
 	}
-	if i, ok := w.indexOf(cv.id); ok && w.convs[i].TitleEdited {
-		return
-	}
-	id := cv.id
 	run(w.b, func() (string, error) {
 		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 		defer cancel()

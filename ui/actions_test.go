@@ -561,3 +561,22 @@ func TestUseAnEarlierAnswerAgain(t *testing.T) {
 		t.Errorf("the next request carried %q, want answer 1 as the answer", sent)
 	}
 }
+
+func TestNewChatTwiceMakesOneChat(t *testing.T) {
+	h := newHarness(t, useSimulator)
+	h.w.newConversation()
+	h.settle()
+	first := h.w.selected
+	h.w.composer.TypedShortcut(ctrl(fyne.KeyN))
+	h.settle()
+	if convs, _ := h.st.Conversations(); len(convs) != 1 || h.w.selected != first {
+		t.Fatalf("%d chats stored, shown %q (first %q)", len(convs), h.w.selected, first)
+	}
+	h.ask("hello")
+	h.settle()
+	h.w.newConversation()
+	h.settle()
+	if convs, _ := h.st.Conversations(); len(convs) != 2 || h.w.selected == first {
+		t.Errorf("after a message, New chat made %d chats", len(convs))
+	}
+}

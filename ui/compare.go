@@ -464,6 +464,9 @@ func (w *window) keepCompared(cv *chatView, cmp *compareView, i int) {
 		cmp.kept = true
 		cmp.update()
 		cmp.hint.SetText("Kept the answer of " + cmp.cols[i].title.Text + ".")
+		if len(cv.views) == 0 && cv.atStart {
+			w.nameChat(cv.id) // the chat's first exchange (the question is in the comparison's row)
+		}
 		// The chat as stored: the kept answer in place, the others as
 		// replaced answers or gone. A view not shown is rebuilt anyway
 		// when it is shown again.

@@ -110,6 +110,10 @@ func TestCompareTwoModelsSideBySideAndKeepTheSecond(t *testing.T) {
 	if c, _ := h.st.Conversation(cv.id); c.Model != "m2" || h.w.modelSel.Text != "m2" {
 		t.Errorf("the chat goes on with %q (header %q), want m2", c.Model, h.w.modelSel.Text)
 	}
+	// The kept answer is the first one: the model names the chat.
+	if c, _ := h.st.Conversation(cv.id); c.Title != "Colours" {
+		t.Errorf("title %q after the comparison, want the model's", c.Title)
+	}
 	// The next question carries the kept answer only.
 	h.ask("and another?")
 	h.settle()

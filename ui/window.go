@@ -430,7 +430,13 @@ func (w *window) updateSendButton() {
 	w.sendBtn.Refresh()
 }
 
+// newConversation starts a new chat, unless the chat shown is still empty:
+// then that one is the new chat (pressing Ctrl+N twice makes one, not two).
 func (w *window) newConversation() {
+	if cv := w.chats[w.selected]; cv != nil && len(cv.views) == 0 && cv.live == nil && !cv.loading && cv.atStart {
+		w.win.Canvas().Focus(w.composer)
+		return
+	}
 	w.createConversation(func(c store.Conversation) {
 		w.chats[c.ID] = newChatView(c.ID) // new: nothing to read
 		w.loadConversations(c.ID)

@@ -26,15 +26,8 @@ func (s *Store) MessagesBefore(conversationID string, before uint64, limit int) 
 		} else {
 			k, v = c.Prev()
 		}
-		for ; k != nil && len(out) < limit; k, v = c.Prev() {
-			var m Message
-			if err := json.Unmarshal(v, &m); err != nil {
-				return err
-			}
-			out = append(out, m)
-		}
-		more = k != nil
-		return nil
+		out, more, err = readRun(k, v, c.Prev, limit)
+		return err
 	})
 	if err != nil {
 		return nil, false, wrap("list messages", err)
@@ -56,20 +49,26 @@ func (s *Store) MessagesFrom(conversationID string, from uint64, limit int) ([]M
 			return err
 		}
 		k, v := c.Seek(seqKey(from))
-		for ; k != nil && len(out) < limit; k, v = c.Next() {
-			var m Message
-			if err := json.Unmarshal(v, &m); err != nil {
-				return err
-			}
-			out = append(out, m)
-		}
-		more = k != nil
-		return nil
+		out, more, err = readRun(k, v, c.Next, limit)
+		return err
 	})
 	if err != nil {
 		return nil, false, wrap("list messages", err)
 	}
 	return out, more, nil
+}
+
+// readRun decodes up to limit messages from k, v on, moving with next; more
+// says whether the run went on beyond them.
+func readRun(k, v []byte, next func() ([]byte, []byte), limit int) (out []Message, more bool, err error) {
+	for ; k != nil && len(out) < limit; k, v = next() {
+		var m Message
+		if err := json.Unmarshal(v, &m); err != nil {
+			return nil, false, err
+		}
+		out = append(out, m)
+	}
+	return out, k != nil, nil
 }
 
 func messageCursor(tx *bolt.Tx, conversationID string) (*bolt.Cursor, error) {

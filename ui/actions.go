@@ -22,8 +22,10 @@ func (w *window) newView(m store.Message) *messageView {
 	v.onRegenerate, v.onContinue = w.regenerate, w.continueAnswer
 	v.onCopy, v.onEdit, v.onDelete, v.onUse = w.copyMessage, w.startEdit, w.askDeleteMessage, w.useAnswer
 	v.costOf, v.now = w.eng.Cost, w.now
-	v.showState(m.Error) // the status line with the cost, now that it can be priced
-	v.updatePin()
+	if v.usage != nil {
+		v.showState(m.Error) // the status line with the cost, now that it can be priced
+	}
+	v.updatePin() // the actions, now that they are set
 	return v
 }
 

@@ -6,6 +6,8 @@ package main
 import (
 	"context"
 	"fmt"
+	"io"
+	"log"
 	"os"
 	"os/signal"
 	"runtime"
@@ -16,6 +18,7 @@ import (
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/app"
+	"github.com/go-gl/glfw/v3.3/glfw"
 
 	"deskchat/cli"
 	"deskchat/engine"
@@ -52,6 +55,20 @@ func simulatorRate() float64 {
 // or when ctx ends (SIGINT, SIGTERM: the window closes as if the user had
 // closed it, and streaming answers are saved).
 func runGUI(ctx context.Context, dataDir string) int {
+	if !displayReady() {
+		fmt.Fprintln(os.Stderr, noDisplay)
+		return cli.ExitFailure
+	}
+	// A window whose UI goroutine is busy cannot run the quit below; the
+	// promise is that SIGINT/SIGTERM end deskchat within quitGrace anyway.
+	// Answers still streaming then keep what their last flush saved (at
+	// most 250 ms old), as after a crash.
+	context.AfterFunc(ctx, func() {
+		time.AfterFunc(quitGrace, func() {
+			fmt.Fprintln(os.Stderr, "deskchat: the window did not close in time; exiting (streaming answers keep what was saved).")
+			os.Exit(cli.ExitFailure)
+		})
+	})
 	st, err := store.Open(dataDir)
 	if err != nil {
 		msg := store.UserMessage(err)
@@ -73,6 +90,33 @@ func runGUI(ctx context.Context, dataDir string) int {
 	ui.Run(a, ui.Deps{Engine: eng, Store: st, DataDir: dataDir, Keyring: kr,
 		Open: os.Getenv("DESKCHAT_OPEN"), Ready: readyFile(os.Getenv("DESKCHAT_READY_FILE"))})
 	return cli.ExitOK
+}
+
+// quitGrace bounds how long deskchat takes to exit after SIGINT or SIGTERM.
+const quitGrace = 2 * time.Second
+
+const noDisplay = "deskchat needs a graphical session; for the command line see `deskchat --help`."
+
+// displayReady reports whether a window can be opened. Without a display,
+// GLFW's Init logs the failure and returns no error (go-gl/glfw treats a
+// platform error as a log line) and Fyne panics at its first window; so
+// initialise GLFW here, on the main thread Fyne has locked, silencing that
+// log line, and ask it for a monitor, which panics with NotInitialized when
+// Init failed. Fyne's own Init later is then a no-op.
+func displayReady() (ok bool) {
+	out := log.Writer()
+	log.SetOutput(io.Discard)
+	defer log.SetOutput(out)
+	defer func() {
+		if recover() != nil {
+			ok = false
+		}
+	}()
+	if err := glfw.Init(); err != nil {
+		return false
+	}
+	glfw.GetPrimaryMonitor()
+	return true
 }
 
 // readyFile returns what writes "ready <unix nanoseconds>" to path when the

@@ -59,6 +59,13 @@ app_pid=""
 
 clean_up_on_exit 30
 
+# --- No display: one sentence, exit 1 (never a GLFW panic). ---
+nd_rc=0
+env -u DISPLAY -u WAYLAND_DISPLAY "$bin" --data-dir "$work/nodisplay" >"$work/nodisplay.out" 2>&1 || nd_rc=$?
+[ "$nd_rc" -eq 1 ] || die "without a display deskchat exited $nd_rc, want 1: $(head -c 300 "$work/nodisplay.out")"
+nd_want='deskchat needs a graphical session; for the command line see `deskchat --help`.'
+[ "$(cat "$work/nodisplay.out")" = "$nd_want" ] || die "without a display deskchat said: $(head -c 300 "$work/nodisplay.out")"
+
 # --- Xvfb: take the first free display from :99 upward. ---
 xvfb_start "$work/xvfb.log" || die "could not start Xvfb on any display :99-:130"
 echo "smoke: Xvfb ready on $display"
@@ -136,5 +143,17 @@ if grep -qE 'Fyne error|Error in Fyne call thread|panic:|WARNING: DATA RACE' "$w
 	echo "smoke: warning: deskchat logged errors:" >&2
 	grep -E -A2 'Fyne error|Error in Fyne call thread|panic:|WARNING: DATA RACE' "$work/deskchat.log" | head -n 30 >&2
 fi
+# --- SIGTERM ends deskchat within 2 s (main.go's quitGrace), busy or not. ---
+term_start=$(date +%s%N)
+kill -TERM "$app_pid" 2>/dev/null || die "deskchat was gone before SIGTERM"
+for _ in $(seq 40); do
+	kill -0 "$app_pid" 2>/dev/null || break
+	sleep 0.05
+done
+kill -0 "$app_pid" 2>/dev/null && die "deskchat still runs 2 s after SIGTERM"
+wait "$app_pid" 2>/dev/null || true
+echo "smoke: exited $(( ($(date +%s%N) - term_start) / 1000000 )) ms after SIGTERM"
+app_pid=""
+
 echo "smoke: OK ($colors unique colours)"
 echo "smoke: screenshot: $repo/${out#./}"

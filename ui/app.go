@@ -5,6 +5,8 @@
 package ui
 
 import (
+	"fmt"
+	"sync/atomic"
 	"time"
 
 	"golang.org/x/text/language"
@@ -51,8 +53,28 @@ func Run(a fyne.App, d Deps) {
 		w.ready = d.Ready
 	}
 	playScene(w)
-	w.win.ShowAndRun()
+	showAndRun(w.win)
 	w.shutdown(2 * time.Second)
+}
+
+// showAndRun shows win and runs the app until it quits. Fyne 2.7's event
+// loop can poll events once more after a window has started to close, and a
+// pointer event then dereferences the closed window's handle
+// (fyne-io/fyne#5981: a nil pointer in processMouseMoved). Once win is
+// closing, such a panic is the end of the run, not a crash: the caller still
+// saves the answers that were streaming. Before that, a panic stays a panic.
+func showAndRun(win fyne.Window) {
+	var closing atomic.Bool
+	win.SetOnClosed(func() { closing.Store(true) })
+	defer func() {
+		if r := recover(); r != nil {
+			if !closing.Load() {
+				panic(r)
+			}
+			fyne.LogError("the window's event loop failed while closing", fmt.Errorf("%v", r))
+		}
+	}()
+	win.ShowAndRun()
 }
 
 // ShowStartupError shows a window with one sentence explaining why deskchat

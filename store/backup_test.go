@@ -180,7 +180,9 @@ func TestBackupsOffAtZero(t *testing.T) {
 }
 
 func TestBackupDueFromTheNewestBackup(t *testing.T) {
-	at := func(d time.Duration) []Backup { return []Backup{{CreatedAt: backupT0.Add(d)}, {CreatedAt: backupT0.Add(-100 * time.Hour)}} }
+	at := func(d time.Duration) []Backup {
+		return []Backup{{CreatedAt: backupT0.Add(d)}, {CreatedAt: backupT0.Add(-100 * time.Hour)}}
+	}
 	for _, c := range []struct {
 		list []Backup
 		want bool
@@ -188,7 +190,7 @@ func TestBackupDueFromTheNewestBackup(t *testing.T) {
 		{nil, true},
 		{at(-23 * time.Hour), false},
 		{at(-24 * time.Hour), true},
-		{at(30 * time.Minute), false},    // a little clock skew
+		{at(30 * time.Minute), false},   // a little clock skew
 		{at(10 * 24 * time.Hour), true}, // a clock that was far ahead
 	} {
 		if got := BackupDue(c.list, backupT0); got != c.want {

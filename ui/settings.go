@@ -1228,19 +1228,21 @@ func (w *window) removeProvider(f *providerForm) {
 // defaultsForm is the Defaults tab: what new conversations start with, the
 // look, and where the data is.
 type defaultsForm struct {
-	content                fyne.CanvasObject
-	provider               *widget.Select
-	model                  *widget.SelectEntry
-	models                 []string // what model offers
-	system                 *widget.Entry
-	temperature, maxTokens *widget.Entry
-	tempErr, maxErr        *widget.Label
-	theme                  *widget.RadioGroup
-	dataDir                *widget.Label
-	openDir                *widget.Button
-	save                   *widget.Button
-	result                 *widget.Label
-	shown                  prefs // the defaults the form was filled with
+	content                 fyne.CanvasObject
+	provider                *widget.Select
+	model                   *widget.SelectEntry
+	models                  []string // what model offers
+	system                  *widget.Entry
+	temperature, maxTokens  *widget.Entry
+	tempErr, maxErr         *widget.Label
+	theme                   *widget.RadioGroup
+	backupsKeep             *widget.Entry
+	backupsErr, backupsNote *widget.Label
+	dataDir                 *widget.Label
+	openDir                 *widget.Button
+	save                    *widget.Button
+	result                  *widget.Label
+	shown                   prefs // the defaults the form was filled with
 }
 
 func (w *window) newDefaultsForm() *defaultsForm {
@@ -1304,6 +1306,7 @@ func (w *window) newDefaultsForm() *defaultsForm {
 		widget.NewFormItem("Temperature", container.NewVBox(d.temperature, d.tempErr)),
 		widget.NewFormItem("Max output tokens", container.NewVBox(d.maxTokens, d.maxErr)),
 		widget.NewFormItem("Theme", d.theme),
+		w.backupsField(d),
 		widget.NewFormItem("Data folder", container.NewVBox(d.dataDir, container.NewHBox(d.openDir))),
 	)
 	d.content = container.NewBorder(nil, container.NewVBox(widget.NewSeparator(), d.result, container.NewHBox(layout.NewSpacer(), d.save)), nil, nil,
@@ -1331,13 +1334,18 @@ func (w *window) saveDefaults() {
 	d := w.settingsState().defaults
 	t, terr := parseTemperature(d.temperature.Text)
 	n, nerr := parseWhole(d.maxTokens.Text)
+	keep, kerr := parseWhole(d.backupsKeep.Text)
+	if kerr != nil || strings.TrimSpace(d.backupsKeep.Text) == "" {
+		kerr = errors.New("Backups to keep is a whole number of 0 or more (0 turns backups off).")
+		setLabel(d.backupsErr, kerr.Error(), widget.DangerImportance)
+	}
 	if terr != nil {
 		setLabel(d.tempErr, terr.Error(), widget.DangerImportance)
 	}
 	if nerr != nil {
 		setLabel(d.maxErr, "Max output tokens is a whole number of 0 or more (empty or 0: the model's default).", widget.DangerImportance)
 	}
-	if terr != nil || nerr != nil {
+	if terr != nil || nerr != nil || kerr != nil {
 		setLabel(d.result, "Not saved: fix what is marked in red.", widget.DangerImportance)
 		return
 	}
@@ -1347,6 +1355,7 @@ func (w *window) saveDefaults() {
 		Temperature:  t,
 		MaxTokens:    n,
 		Theme:        themeChoice(d.theme.Selected),
+		BackupsKeep:  keep,
 	}
 	if p.Provider != "" {
 		p.Model = strings.TrimSpace(d.model.Text)

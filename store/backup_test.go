@@ -354,6 +354,15 @@ func TestRestoreKeepsTheCurrentHistoryAside(t *testing.T) {
 	if left, _ := filepath.Glob(filepath.Join(dir, ".*")); len(left) != 0 {
 		t.Errorf("temporary files left: %v", left)
 	}
+
+	// No history at all (deleted): the backup becomes it, nothing to keep.
+	os.Remove(filepath.Join(dir, FileName))
+	if aside, err := RestoreBackup(dir, b.Name, backupT0.Add(2*time.Hour)); err != nil || aside != "" {
+		t.Fatalf("restore without a history: %q %v", aside, err)
+	}
+	if got := strings.Join(titlesIn(t, filepath.Join(dir, FileName)), ","); got != "beta,alpha" {
+		t.Errorf("restored into an empty folder: %q", got)
+	}
 }
 
 func TestRestoreRefusesWhatIsNotABackup(t *testing.T) {

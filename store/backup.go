@@ -227,19 +227,25 @@ func (w *syncingWriter) Write(p []byte) (int, error) {
 	return n, err
 }
 
-// initialMmapSize is the memory map Open asks bbolt for: 1 GB on 64-bit
-// systems other than Windows (where bbolt would grow the file to it), so
-// that the file grows up to 1 GB without mapping it again. A remap takes
+// initialMmapSize is the memory map Open asks bbolt for the history at
+// path: 1 GB once the file has reached bbolt's 16 MB allocation step, on
+// 64-bit systems other than Windows (where bbolt would grow the file to
+// it), so that it grows up to 1 GB without mapping it again. A remap takes
 // bbolt's mmap lock exclusively and so waits for every read transaction: a
 // commit that had to grow the map during a backup's snapshot waited for the
 // whole snapshot (300 ms to 1 s for the 100,000-message history; measured,
 // backup_write_remap_stall_ms), and every read after it waited too. The map
-// costs address space only; the pages are read as before.
-func initialMmapSize() int {
-	if strconv.IntSize == 64 && runtime.GOOS != "windows" {
-		return 1 << 30
+// costs address space only. Below 16 MB the default map is kept: bbolt
+// grows a file to its map size while that is under 16 MB, and a 1 GB map
+// would make every small history a 16 MB (sparse) file; such a history's
+// snapshot takes milliseconds, so a remap has little to wait for.
+func initialMmapSize(path string) int {
+	const boltAllocStep = 16 << 20 // bbolt's DefaultAllocSize (internal)
+	info, err := os.Stat(path)
+	if err != nil || info.Size() < boltAllocStep || strconv.IntSize != 64 || runtime.GOOS == "windows" {
+		return 0
 	}
-	return 0
+	return 1 << 30
 }
 
 // freeBackupName returns the name for a backup made at now, with a counter

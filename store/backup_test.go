@@ -397,3 +397,28 @@ func TestRestoreRefusesWhatIsNotABackup(t *testing.T) {
 		t.Errorf("a refused restore kept a file aside: %v", left)
 	}
 }
+
+// A small history stays small on disk; a large one is mapped 1 GB up front
+// so that a commit growing it does not wait for a running snapshot.
+func TestMapSizeFollowsTheHistory(t *testing.T) {
+	s, dir := chatStore(t, "alpha", "beta")
+	path := filepath.Join(dir, FileName)
+	if info, _ := os.Stat(path); info.Size() >= 1<<20 {
+		t.Errorf("a two-chat history is a %d-byte file", info.Size())
+	}
+	if got := initialMmapSize(path); got != 0 {
+		t.Errorf("map of a small history: %d, want bbolt's default", got)
+	}
+	s.Close()
+	if err := os.Truncate(path, 32<<20); err != nil { // as a grown history
+		t.Fatal(err)
+	}
+	if got := initialMmapSize(path); got != 1<<30 {
+		t.Errorf("map of a 32 MB history: %d, want 1 GB", got)
+	}
+	s2 := open(t, dir)
+	defer s2.Close()
+	if cs, err := s2.Conversations(); err != nil || len(cs) != 2 {
+		t.Errorf("reopened with the large map: %v %v", cs, err)
+	}
+}

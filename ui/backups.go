@@ -1,9 +1,11 @@
 package ui
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"os"
+	"strings"
 	"sync"
 	"time"
 
@@ -99,7 +101,7 @@ func (w *window) backupDone(b *store.Backup, err error) {
 		return
 	}
 	if s := w.settings; s != nil && s.defaults != nil {
-		showBackupNote(s.defaults.backupsNote, w.backup)
+		showBackupNote(s.defaults.backupsMsg, w.backup)
 	}
 }
 
@@ -124,10 +126,20 @@ func (w *window) backupsField(d *defaultsForm) *widget.FormItem {
 	d.backupsKeep.SetText(fmt.Sprint(w.prefs.BackupsKeep))
 	d.backupsErr = wrapped("", widget.DangerImportance)
 	d.backupsKeep.OnChanged = func(string) { setLabel(d.backupsErr, "", widget.DangerImportance) }
-	d.backupsNote = wrapped("", widget.LowImportance)
-	showBackupNote(d.backupsNote, w.backup)
+	d.backupsMsg = wrapped("", widget.LowImportance)
+	showBackupNote(d.backupsMsg, w.backup)
 	hint := wrapped("A copy of the history is made once a day in the data folder's backups/; 0 turns them off.", widget.LowImportance)
-	return widget.NewFormItem("Backups to keep", container.NewVBox(container.NewGridWrap(fyne.NewSize(120, d.backupsKeep.MinSize().Height), d.backupsKeep), d.backupsErr, hint, d.backupsNote))
+	return widget.NewFormItem("Backups to keep", container.NewVBox(container.NewGridWrap(fyne.NewSize(120, d.backupsKeep.MinSize().Height), d.backupsKeep), d.backupsErr, hint, d.backupsMsg))
+}
+
+// backupsToKeep reads the "Backups to keep" field; a wrong value is marked.
+func (d *defaultsForm) backupsToKeep() (int, error) {
+	n, err := parseWhole(d.backupsKeep.Text)
+	if err != nil || strings.TrimSpace(d.backupsKeep.Text) == "" {
+		err = errors.New("Backups to keep is a whole number of 0 or more (0 turns backups off).")
+		setLabel(d.backupsErr, err.Error(), widget.DangerImportance)
+	}
+	return n, err
 }
 
 func showBackupNote(l *widget.Label, s backupState) {

@@ -88,7 +88,7 @@ func TestWindowBackupsDailyRotatedAndQuietWhenTheyFail(t *testing.T) {
 		t.Fatalf("a chat after a failed backup: %+v", msgs)
 	}
 	s := h.openSettings()
-	if got := shownText(s.defaults.backupsNote); !strings.Contains(got, "failed") {
+	if got := shownText(s.defaults.backupsMsg); !strings.Contains(got, "failed") {
 		t.Errorf("the Defaults tab shows %q", got)
 	}
 	if kept, _ := os.ReadDir(aside); len(kept) != 2 {
@@ -104,8 +104,8 @@ func TestWindowBackupsDailyRotatedAndQuietWhenTheyFail(t *testing.T) {
 	if len(list) != 3 || !list[0].CreatedAt.Equal(clock) {
 		t.Fatalf("after the exit: %v", list)
 	}
-	if !strings.Contains(shownText(s.defaults.backupsNote), "Last backup") {
-		t.Errorf("the Defaults tab shows %q after the exit backup", shownText(s.defaults.backupsNote))
+	if !strings.Contains(shownText(s.defaults.backupsMsg), "Last backup") {
+		t.Errorf("the Defaults tab shows %q after the exit backup", shownText(s.defaults.backupsMsg))
 	}
 	restored := t.TempDir()
 	data, _ := os.ReadFile(filepath.Join(dir, list[0].Name))

@@ -1228,21 +1228,21 @@ func (w *window) removeProvider(f *providerForm) {
 // defaultsForm is the Defaults tab: what new conversations start with, the
 // look, and where the data is.
 type defaultsForm struct {
-	content                 fyne.CanvasObject
-	provider                *widget.Select
-	model                   *widget.SelectEntry
-	models                  []string // what model offers
-	system                  *widget.Entry
-	temperature, maxTokens  *widget.Entry
-	tempErr, maxErr         *widget.Label
-	theme                   *widget.RadioGroup
-	backupsKeep             *widget.Entry
-	backupsErr, backupsNote *widget.Label
-	dataDir                 *widget.Label
-	openDir                 *widget.Button
-	save                    *widget.Button
-	result                  *widget.Label
-	shown                   prefs // the defaults the form was filled with
+	content                fyne.CanvasObject
+	provider               *widget.Select
+	model                  *widget.SelectEntry
+	models                 []string // what model offers
+	system                 *widget.Entry
+	temperature, maxTokens *widget.Entry
+	tempErr, maxErr        *widget.Label
+	theme                  *widget.RadioGroup
+	backupsKeep            *widget.Entry
+	backupsErr, backupsMsg *widget.Label
+	dataDir                *widget.Label
+	openDir                *widget.Button
+	save                   *widget.Button
+	result                 *widget.Label
+	shown                  prefs // the defaults the form was filled with
 }
 
 func (w *window) newDefaultsForm() *defaultsForm {
@@ -1334,11 +1334,7 @@ func (w *window) saveDefaults() {
 	d := w.settingsState().defaults
 	t, terr := parseTemperature(d.temperature.Text)
 	n, nerr := parseWhole(d.maxTokens.Text)
-	keep, kerr := parseWhole(d.backupsKeep.Text)
-	if kerr != nil || strings.TrimSpace(d.backupsKeep.Text) == "" {
-		kerr = errors.New("Backups to keep is a whole number of 0 or more (0 turns backups off).")
-		setLabel(d.backupsErr, kerr.Error(), widget.DangerImportance)
-	}
+	keep, kerr := d.backupsToKeep()
 	if terr != nil {
 		setLabel(d.tempErr, terr.Error(), widget.DangerImportance)
 	}

@@ -63,6 +63,7 @@ const usageText = `Usage:
   deskchat prices [list | set MODEL IN OUT | remove MODEL]   your prices, $ per million tokens
   deskchat export [--format md|json|html] [--conversation ID]... [--out PATH]   default: all, json, stdout
   deskchat import [--from auto|chatgpt|claude|deskchat] FILE   a deskchat, ChatGPT or Claude export
+  deskchat backups list [--json] | restore NAME | now   the daily snapshots of the history (in DIR/backups)
 Every command takes --data-dir DIR (else $DESKCHAT_DATA_DIR, else ~/.local/share/deskchat).
 Run "deskchat COMMAND --help" for a command's flags.
 `
@@ -127,6 +128,7 @@ func Main(args []string, env Env) int {
 		"export":    cmdExport,
 		"import":    cmdImport,
 		"search":    cmdSearch,
+		"backups":   cmdBackups,
 	}
 	run, ok := cmds[rest[0]]
 	if !ok {

@@ -107,7 +107,7 @@ func Open(dir string) (*Store, error) {
 		return nil, &Error{Op: "open", Msg: fmt.Sprintf("Cannot create the data folder %s.", dir), Err: err}
 	}
 	path := filepath.Join(dir, FileName)
-	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: LockTimeout, FreelistType: bolt.FreelistMapType})
+	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: LockTimeout, FreelistType: bolt.FreelistMapType, InitialMmapSize: initialMmapSize(path)})
 	if err != nil {
 		if errors.Is(err, bolterrors.ErrTimeout) {
 			return nil, &Error{Op: "open", Msg: fmt.Sprintf("The history file %s is in use by another deskchat. Close that window (or wait for the other command to finish) and try again.", path), Err: ErrLocked}

@@ -45,7 +45,8 @@ const appTitle = "deskchat"
 var Icon = fyne.NewStaticResource("icon.png", assets.IconPNG)
 
 // Run opens the main window and returns when it is closed. Answers still
-// streaming are stopped and given up to two seconds to save their text.
+// streaming are stopped and given up to two seconds to save their text;
+// then the backup due, if any, is made (backups.go).
 func Run(a fyne.App, d Deps) {
 	a.SetIcon(Icon)
 	w := newWindow(a, d, newBridge())
@@ -53,8 +54,10 @@ func Run(a fyne.App, d Deps) {
 		w.ready = d.Ready
 	}
 	playScene(w)
+	w.startBackups(backupFirstCheck, backupCheckEvery)
 	showAndRun(w.win)
 	w.shutdown(2 * time.Second)
+	w.backupAtExit()
 }
 
 // showAndRun shows win and runs the app until it quits. Fyne 2.7's event

@@ -18,6 +18,7 @@ type prefs struct {
 	Temperature     *float32 // nil: the provider's default
 	MaxTokens       int      // 0: the model's default
 	Theme           string   // "", "light" or "dark"
+	BackupsKeep     int      // automatic backups kept; 0: off
 }
 
 // prefsFrom reads the defaults out of the stored settings. A value that does
@@ -27,6 +28,7 @@ func prefsFrom(kv map[string]string) prefs {
 		Provider:     kv[store.SettingDefaultProvider],
 		Model:        kv[store.SettingDefaultModel],
 		SystemPrompt: kv[store.SettingSystemPrompt],
+		BackupsKeep:  store.BackupsKeep(kv),
 	}
 	if t, err := parseTemperature(kv[store.SettingTemperature]); err == nil {
 		p.Temperature = t
@@ -49,6 +51,7 @@ func (p prefs) settings() map[string]string {
 		store.SettingTemperature:     "",
 		store.SettingMaxTokens:       "",
 		store.SettingTheme:           p.Theme,
+		store.SettingBackupsKeep:     strconv.Itoa(p.BackupsKeep),
 	}
 	if p.Temperature != nil {
 		kv[store.SettingTemperature] = strconv.FormatFloat(float64(*p.Temperature), 'f', -1, 32)

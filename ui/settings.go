@@ -1236,6 +1236,8 @@ type defaultsForm struct {
 	temperature, maxTokens *widget.Entry
 	tempErr, maxErr        *widget.Label
 	theme                  *widget.RadioGroup
+	backupsKeep            *widget.Entry
+	backupsErr, backupsMsg *widget.Label
 	dataDir                *widget.Label
 	openDir                *widget.Button
 	save                   *widget.Button
@@ -1304,6 +1306,7 @@ func (w *window) newDefaultsForm() *defaultsForm {
 		widget.NewFormItem("Temperature", container.NewVBox(d.temperature, d.tempErr)),
 		widget.NewFormItem("Max output tokens", container.NewVBox(d.maxTokens, d.maxErr)),
 		widget.NewFormItem("Theme", d.theme),
+		w.backupsField(d),
 		widget.NewFormItem("Data folder", container.NewVBox(d.dataDir, container.NewHBox(d.openDir))),
 	)
 	d.content = container.NewBorder(nil, container.NewVBox(widget.NewSeparator(), d.result, container.NewHBox(layout.NewSpacer(), d.save)), nil, nil,
@@ -1331,13 +1334,14 @@ func (w *window) saveDefaults() {
 	d := w.settingsState().defaults
 	t, terr := parseTemperature(d.temperature.Text)
 	n, nerr := parseWhole(d.maxTokens.Text)
+	keep, kerr := d.backupsToKeep()
 	if terr != nil {
 		setLabel(d.tempErr, terr.Error(), widget.DangerImportance)
 	}
 	if nerr != nil {
 		setLabel(d.maxErr, "Max output tokens is a whole number of 0 or more (empty or 0: the model's default).", widget.DangerImportance)
 	}
-	if terr != nil || nerr != nil {
+	if terr != nil || nerr != nil || kerr != nil {
 		setLabel(d.result, "Not saved: fix what is marked in red.", widget.DangerImportance)
 		return
 	}
@@ -1347,6 +1351,7 @@ func (w *window) saveDefaults() {
 		Temperature:  t,
 		MaxTokens:    n,
 		Theme:        themeChoice(d.theme.Selected),
+		BackupsKeep:  keep,
 	}
 	if p.Provider != "" {
 		p.Model = strings.TrimSpace(d.model.Text)

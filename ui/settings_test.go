@@ -846,7 +846,7 @@ func TestPrefsRoundTripThroughSettings(t *testing.T) {
 	if got.Provider != p.Provider || got.Model != p.Model || got.SystemPrompt != p.SystemPrompt || got.Temperature == nil || *got.Temperature != temp || got.MaxTokens != 100 || got.Theme != themeLight {
 		t.Errorf("round trip %+v", got)
 	}
-	if kv := (prefs{}).settings(); kv[store.SettingTemperature] != "" || kv[store.SettingMaxTokens] != "" || len(kv) != 6 {
+	if kv := (prefs{}).settings(); kv[store.SettingTemperature] != "" || kv[store.SettingMaxTokens] != "" || len(kv) != 7 {
 		t.Errorf("empty prefs as settings: %v (every key must be there, empty, to delete it)", kv)
 	}
 	bad := prefsFrom(map[string]string{store.SettingTemperature: "hot", store.SettingMaxTokens: "-3", store.SettingTheme: "purple"})

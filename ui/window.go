@@ -70,6 +70,8 @@ type window struct {
 
 	prefs prefs // the defaults set in the settings (prefs.go)
 
+	backup backupState // the automatic backups (backups.go)
+
 	// ready, if set, is called once the window shows its first chat (or
 	// the empty state) with the composer focused; then it is cleared.
 	ready   func()
@@ -154,7 +156,8 @@ type liveAnswer struct {
 }
 
 func newWindow(a fyne.App, d Deps, b *bridge) *window {
-	w := &window{app: a, eng: d.Engine, st: d.Store, b: b, chats: map[string]*chatView{}, now: time.Now, dataDir: d.DataDir, keyring: d.Keyring}
+	w := &window{app: a, eng: d.Engine, st: d.Store, b: b, chats: map[string]*chatView{}, now: time.Now, dataDir: d.DataDir, keyring: d.Keyring,
+		prefs: prefs{BackupsKeep: store.DefaultBackupsKeep}}
 	w.quit, w.quitNow = context.WithCancel(context.Background())
 	w.win = a.NewWindow(appTitle)
 	w.win.SetContent(w.build())

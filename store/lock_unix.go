@@ -1,0 +1,41 @@
+//go:build unix
+
+package store
+
+import (
+	"errors"
+	"os"
+	"syscall"
+	"time"
+
+	bolterrors "go.etcd.io/bbolt/errors"
+)
+
+// lockFile takes the exclusive advisory lock bbolt takes on a database
+// file (flock), retrying until timeout; it fails with bolterrors.ErrTimeout
+// while another process holds it. unlock releases it and closes the file.
+func lockFile(path string, timeout time.Duration) (unlock func(), err error) {
+	f, err := os.OpenFile(path, os.O_RDONLY, 0)
+	if err != nil {
+		return nil, err
+	}
+	deadline := time.Now().Add(timeout)
+	for {
+		err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB)
+		if err == nil {
+			return func() {
+				syscall.Flock(int(f.Fd()), syscall.LOCK_UN)
+				f.Close()
+			}, nil
+		}
+		if !errors.Is(err, syscall.EWOULDBLOCK) {
+			f.Close()
+			return nil, err
+		}
+		if time.Now().After(deadline) {
+			f.Close()
+			return nil, bolterrors.ErrTimeout
+		}
+		<-time.After(50 * time.Millisecond)
+	}
+}

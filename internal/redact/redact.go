@@ -4,7 +4,7 @@
 // logged or exported.
 //
 // String replaces, with Mark:
-//   - each given secret (the key that was sent), also URL-encoded, in
+//   - each given secret (the key that was sent), in any case, URL-encoded, in
 //     base64 (whole, or inside a longer base64 text such as a Basic
 //     credential "user:key") and JSON-escaped;
 //   - the value of a Bearer, Basic or Token credential;
@@ -65,7 +65,7 @@ func String(s string, secrets ...string) string {
 		return s
 	}
 	for _, v := range variants(secrets) {
-		s = strings.ReplaceAll(s, v, Mark)
+		s = replaceFold(s, v)
 	}
 	s = replaceGroup(s, schemeRE, looksSecret)
 	s = replaceGroup(s, labelRE, func(v string) bool {
@@ -156,6 +156,38 @@ func base64Forms(s string) []string {
 		out = append(out, piece, strings.NewReplacer("+", "-", "/", "_").Replace(piece))
 	}
 	return out
+}
+
+// replaceFold replaces every occurrence of v in s with Mark, ignoring ASCII
+// case (a proxy may change a header's case). It works on bytes: s and v
+// need not be valid UTF-8.
+func replaceFold(s, v string) string {
+	ls, lv := asciiLower(s), asciiLower(v)
+	i := strings.Index(ls, lv)
+	if i < 0 {
+		return s
+	}
+	var b strings.Builder
+	last := 0
+	for i >= 0 {
+		b.WriteString(s[last : last+i])
+		b.WriteString(Mark)
+		last += i + len(v)
+		i = strings.Index(ls[last:], lv)
+	}
+	b.WriteString(s[last:])
+	return b.String()
+}
+
+// asciiLower lowers ASCII letters only, so that byte offsets stay those of s.
+func asciiLower(s string) string {
+	b := []byte(s)
+	for i, c := range b {
+		if 'A' <= c && c <= 'Z' {
+			b[i] = c + 'a' - 'A'
+		}
+	}
+	return string(b)
 }
 
 // replaceGroup replaces the first submatch of every match of re in s with

@@ -57,6 +57,8 @@ func TestString(t *testing.T) {
 			nil, []string{"Bearer authentication failed: basic plan limits; token limit reached"}},
 		{"ordinary error stays", "model 'gpt-4o' is not loaded; max_tokens must be ≤ 4096", nil,
 			nil, []string{"model 'gpt-4o' is not loaded; max_tokens must be ≤ 4096"}},
+		{"key of no known shape, case changed by a proxy", "key vh7tq2lm9xw4rz8kp3nb6yc1 refused", []string{"Vh7Tq2Lm9Xw4Rz8Kp3Nb6Yc1"},
+			[]string{"vh7tq2lm9xw4rz8kp3nb6yc1"}, []string{"key " + Mark + " refused"}},
 		{"a short secret is not hunted", "the key none was ignored", []string{"none"},
 			nil, []string{"the key none was ignored"}},
 	}

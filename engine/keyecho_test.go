@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -222,4 +223,30 @@ func TestAModelListErrorNeverShowsTheKey(t *testing.T) {
 			})
 		}
 	}
+}
+
+// A model list's error page of many megabytes is read only as far as an
+// error body is (maxErrorBody): the error's text, scrubbed, stays small.
+func TestAHugeModelListErrorPageIsBounded(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html")
+		w.WriteHeader(http.StatusBadRequest)
+		fmt.Fprintf(w, "<html>%s", sentCredential(r))
+		page := strings.Repeat("<p>filler</p>", 1<<10)
+		for range 1 << 10 { // 13 MB
+			if _, err := io.WriteString(w, page); err != nil {
+				return
+			}
+		}
+	}))
+	defer srv.Close()
+	_, err := ListModels(context.Background(), store.Provider{Name: "echo", Kind: store.KindCompatible, BaseURL: srv.URL + "/v1"}, echoKey)
+	var pe *ProviderError
+	if !errors.As(err, &pe) || pe.Status != http.StatusBadRequest {
+		t.Fatalf("err %v, want a 400 *ProviderError", err)
+	}
+	if n := len(err.Error()); n > 2*maxErrorBody {
+		t.Errorf("the error's text is %d bytes, want at most about %d", n, maxErrorBody)
+	}
+	assertNoKey(t, "the error's text", err.Error(), echoKey)
 }

@@ -288,6 +288,14 @@ func (t *bodyTap) RoundTrip(req *http.Request) (*http.Response, error) {
 	t.status = resp.StatusCode
 	t.body.Reset()
 	t.truncated = false
+	if resp.StatusCode >= 400 {
+		// go-openai keeps a whole error page in its error's text, which is
+		// then scrubbed: bound it as a chat's error body is.
+		resp.Body = struct {
+			io.Reader
+			io.Closer
+		}{io.LimitReader(resp.Body, maxErrorBody), resp.Body}
+	}
 	resp.Body = &tappedBody{ReadCloser: resp.Body, t: t}
 	return resp, nil
 }

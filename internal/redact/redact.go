@@ -64,18 +64,44 @@ func String(s string, secrets ...string) string {
 	if s == "" {
 		return s
 	}
+	low := asciiLower(s)
 	for _, v := range variants(secrets) {
-		s = replaceFold(s, v)
+		if lv := asciiLower(v); strings.Contains(low, lv) {
+			s = replaceFold(s, low, lv)
+			low = asciiLower(s)
+		}
 	}
-	s = replaceGroup(s, schemeRE, looksSecret)
-	s = replaceGroup(s, labelRE, func(v string) bool {
-		// "Authorization: Bearer …" is left to schemeRE, which keeps the
-		// scheme's name.
-		l := strings.ToLower(v)
-		return l != "bearer" && l != "basic" && l != "token" && (looksSecret(v) || len(v) >= 20)
-	})
-	s = replaceGroup(s, queryRE, func(string) bool { return true })
-	return shapeRE.ReplaceAllLiteralString(s, Mark)
+	// Each pattern runs only when a word it needs is there: a regexp scan
+	// costs far more than a substring search.
+	has := func(words ...string) bool {
+		for _, w := range words {
+			if strings.Contains(low, w) {
+				return true
+			}
+		}
+		return false
+	}
+	if has("bearer", "basic", "token") {
+		s = replaceGroup(s, schemeRE, looksSecret)
+	}
+	if has("authorization", "key", "token", "secret", "password") {
+		s = replaceGroup(s, labelRE, labelValue)
+	}
+	if has("key=", "token=") {
+		s = replaceGroup(s, queryRE, func(string) bool { return true })
+	}
+	if has("sk-", "gsk_", "aiza", "xai-", "pplx-", "hf_", "nvapi-", "eyj") {
+		s = shapeRE.ReplaceAllLiteralString(s, Mark)
+	}
+	return s
+}
+
+// labelValue says whether v, found after a label, is a credential.
+// "Authorization: Bearer …" is left to schemeRE, which keeps the scheme's
+// name.
+func labelValue(v string) bool {
+	l := strings.ToLower(v)
+	return l != "bearer" && l != "basic" && l != "token" && (looksSecret(v) || len(v) >= 20)
 }
 
 // Strict is String that also replaces every word of 20 characters or more
@@ -158,11 +184,11 @@ func base64Forms(s string) []string {
 	return out
 }
 
-// replaceFold replaces every occurrence of v in s with Mark, ignoring ASCII
-// case (a proxy may change a header's case). It works on bytes: s and v
-// need not be valid UTF-8.
-func replaceFold(s, v string) string {
-	ls, lv := asciiLower(s), asciiLower(v)
+// replaceFold replaces every occurrence of lv (lowered by asciiLower) in s,
+// whose asciiLower is ls, with Mark: a match that ignores ASCII case (a
+// proxy may change a header's case). It works on bytes: s and lv need not
+// be valid UTF-8.
+func replaceFold(s, ls, lv string) string {
 	i := strings.Index(ls, lv)
 	if i < 0 {
 		return s
@@ -172,7 +198,7 @@ func replaceFold(s, v string) string {
 	for i >= 0 {
 		b.WriteString(s[last : last+i])
 		b.WriteString(Mark)
-		last += i + len(v)
+		last += i + len(lv)
 		i = strings.Index(ls[last:], lv)
 	}
 	b.WriteString(s[last:])

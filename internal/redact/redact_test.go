@@ -151,3 +151,18 @@ func FuzzString(f *testing.F) {
 		}
 	})
 }
+
+// BenchmarkString: a sentence, and a whole 64 KB error body (the most a
+// provider's error body is read).
+func BenchmarkString(b *testing.B) {
+	sentence := `P refused the request (HTTP 400). It said: Invalid header Authorization: Bearer ` + key + `.`
+	body := strings.Repeat(`{"error":{"message":"model not found","type":"invalid_request_error"}} `, 64<<10/72)
+	for _, c := range []struct{ name, s string }{{"sentence", sentence}, {"64KB", body}} {
+		b.Run(c.name, func(b *testing.B) {
+			b.SetBytes(int64(len(c.s)))
+			for b.Loop() {
+				String(c.s, key)
+			}
+		})
+	}
+}

@@ -13,6 +13,8 @@ import (
 	"time"
 
 	openai "github.com/sashabaranov/go-openai"
+
+	"deskchat/internal/redact"
 )
 
 // ErrorKind classifies a provider failure.
@@ -58,6 +60,16 @@ func (e *ProviderError) Error() string {
 
 func (e *ProviderError) Unwrap() error { return e.Err }
 
+// scrub removes secrets (the key sent) and anything shaped like a
+// credential from e's sentence and error text (see package redact): a
+// provider or proxy may echo the Authorization or api-key header it got.
+// It returns e.
+func (e *ProviderError) scrub(secrets ...string) *ProviderError {
+	e.Sentence = redact.String(e.Sentence, secrets...)
+	e.Err = redact.Error(e.Err, secrets...)
+	return e
+}
+
 // UserMessage returns the sentence to show the user for err.
 func UserMessage(err error) string {
 	var pe *ProviderError
@@ -74,8 +86,12 @@ func UserMessage(err error) string {
 	return "Something went wrong while getting the answer."
 }
 
-// classify turns any error from a provider call into a *ProviderError.
-func classify(err error, provider, model, baseURL string) *ProviderError {
+// classify turns any error from a provider call into a *ProviderError. A
+// new one is scrubbed of secrets (the key the request sent, when the caller
+// knows it) and of anything shaped like a credential, before the
+// provider's words are cut to length; a *ProviderError already in err is
+// returned as it is (its maker scrubbed it).
+func classify(err error, provider, model, baseURL string, secrets ...string) *ProviderError {
 	var pe *ProviderError
 	if errors.As(err, &pe) {
 		return pe
@@ -88,13 +104,13 @@ func classify(err error, provider, model, baseURL string) *ProviderError {
 	// an APIError without a status: the RequestError has it.
 	case errors.As(err, &apiErr) && apiErr.HTTPStatusCode != 0:
 		out.Status = apiErr.HTTPStatusCode
-		classifyStatus(out, apiErr.HTTPStatusCode, apiErr.Message, fmt.Sprint(apiErr.Code), model)
+		classifyStatus(out, apiErr.HTTPStatusCode, redact.String(apiErr.Message, secrets...), fmt.Sprint(apiErr.Code), model)
 	case errors.As(err, &reqErr):
 		out.Status = reqErr.HTTPStatusCode
 		if reqErr.HTTPStatusCode != 0 {
 			msg := ""
 			if len(reqErr.Body) > 0 && json.Valid(reqErr.Body) {
-				msg = extractErrorMessage(reqErr.Body)
+				msg = redact.String(extractErrorMessage(reqErr.Body), secrets...)
 			}
 			classifyStatus(out, reqErr.HTTPStatusCode, msg, "", model)
 			if msg == "" && out.Kind != KindAuth && out.Kind != KindNotFound {
@@ -116,9 +132,12 @@ func classify(err error, provider, model, baseURL string) *ProviderError {
 		}
 		classifyNet(out, err, provider, baseURL)
 	}
-	return out
+	return out.scrub(secrets...)
 }
 
+// classifyStatus sets out's kind and sentence for an HTTP status and the
+// provider's message, which must be scrubbed already (see redact): cut to
+// length here, a key could be cut in two and no longer be found.
 func classifyStatus(out *ProviderError, status int, msg, code, model string) {
 	p := out.Provider
 	lower := strings.ToLower(msg + " " + code)

@@ -19,6 +19,7 @@ import (
 
 	openai "github.com/sashabaranov/go-openai"
 
+	"deskchat/internal/redact"
 	"deskchat/store"
 )
 
@@ -79,7 +80,7 @@ func listModels(ctx context.Context, cfg store.Provider, key string, timeout tim
 		if ids, ok := bareModelArray(err, tap); ok {
 			return ids, nil
 		}
-		return nil, redactKey(modelsError(err, ctx.Err() != nil, cfg, key != "", base, limit, tap), key)
+		return nil, modelsError(err, ctx.Err() != nil, cfg, key, base, limit, tap).scrub(key)
 	}
 	if !tap.truncated && !hasDataField(tap.body.Bytes()) {
 		return nil, notModelList(providerLabel(cfg, base), base, errors.New(`list models: no "data" in the response`))
@@ -135,9 +136,10 @@ func providerLabel(cfg store.Provider, base string) string {
 }
 
 // modelsError turns a failed model list request into a *ProviderError.
-// timedOut says the request's context ran out; hasKey that a key was sent;
+// timedOut says the request's context ran out; key is the key sent ("" for
+// none), scrubbed from the provider's message before it is cut to length;
 // tap holds the response, when there was one.
-func modelsError(err error, timedOut bool, cfg store.Provider, hasKey bool, base string, limit time.Duration, tap *bodyTap) *ProviderError {
+func modelsError(err error, timedOut bool, cfg store.Provider, key string, base string, limit time.Duration, tap *bodyTap) *ProviderError {
 	name := providerLabel(cfg, base)
 	host := base
 	if u, perr := url.Parse(base); perr == nil && u.Host != "" {
@@ -166,7 +168,7 @@ func modelsError(err error, timedOut bool, cfg store.Provider, hasKey bool, base
 	switch {
 	case status == 401 || status == 403:
 		pe.Kind = KindAuth
-		if hasKey {
+		if key != "" {
 			pe.Sentence = fmt.Sprintf("%s rejected the API key (%d): check the key in the provider's settings.", name, status)
 		} else {
 			pe.Sentence = fmt.Sprintf("%s needs an API key (%d): enter it in the provider's settings.", name, status)
@@ -177,7 +179,7 @@ func modelsError(err error, timedOut bool, cfg store.Provider, hasKey bool, base
 	case status >= 400:
 		// As Stream does: the whole message from the body (any shape), with
 		// the status.
-		msg := extractErrorMessage(tap.body.Bytes())
+		msg := redact.String(extractErrorMessage(tap.body.Bytes()), key)
 		classifyStatus(pe, status, msg, code, "")
 		if msg == "" && status < 500 && status != http.StatusTooManyRequests {
 			pe.Sentence = fmt.Sprintf("%s answered with HTTP %d and a page deskchat cannot read: check the base URL.", base, status)
@@ -269,30 +271,6 @@ func roughDuration(d time.Duration) string {
 	return fmt.Sprintf("%d s", d.Round(time.Second)/time.Second)
 }
 
-// redactKey replaces key in pe's sentence and error text: a server may echo
-// the key it rejected.
-func redactKey(pe *ProviderError, key string) *ProviderError {
-	key = strings.TrimSpace(key)
-	if len(key) < 4 {
-		return pe // too short to tell apart from ordinary text
-	}
-	pe.Sentence = strings.ReplaceAll(pe.Sentence, key, "[key]")
-	if pe.Err != nil && strings.Contains(pe.Err.Error(), key) {
-		pe.Err = &redactedError{msg: strings.ReplaceAll(pe.Err.Error(), key, "[key]"), err: pe.Err}
-	}
-	return pe
-}
-
-// redactedError shows msg in place of err's text; errors.As still finds err's
-// chain.
-type redactedError struct {
-	msg string
-	err error
-}
-
-func (e *redactedError) Error() string { return e.msg }
-func (e *redactedError) Unwrap() error { return e.err }
-
 // bodyTap keeps the status and (the first maxModelListBody bytes of) the body
 // of the last response, as go-openai reads it. One request at a time.
 type bodyTap struct {
@@ -310,6 +288,14 @@ func (t *bodyTap) RoundTrip(req *http.Request) (*http.Response, error) {
 	t.status = resp.StatusCode
 	t.body.Reset()
 	t.truncated = false
+	if resp.StatusCode >= 400 {
+		// go-openai keeps a whole error page in its error's text, which is
+		// then scrubbed: bound it as a chat's error body is.
+		resp.Body = struct {
+			io.Reader
+			io.Closer
+		}{io.LimitReader(resp.Body, maxErrorBody), resp.Body}
+	}
 	resp.Body = &tappedBody{ReadCloser: resp.Body, t: t}
 	return resp, nil
 }

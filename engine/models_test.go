@@ -236,7 +236,7 @@ func TestListModelsHTTPErrors(t *testing.T) {
 		{
 			name: "500 message echoing the key", status: 500, contentType: "application/json", key: key,
 			body:     `{"error":{"message":"upstream refused key ` + key + `"}}`,
-			wantKind: KindServer, want: []string{"HTTP 500", "upstream refused key [key]"},
+			wantKind: KindServer, want: []string{"HTTP 500", "upstream refused key [redacted]"},
 		},
 		{
 			name: "502 html", status: 502, contentType: "text/html", key: key, body: "<html><body>Bad Gateway</body></html>",
@@ -426,7 +426,7 @@ func TestListModelsNetErrorSentences(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			pe := modelsError(tt.err, false, store.Provider{Name: "P", Kind: store.KindCompatible, BaseURL: base}, true, base, ListModelsTimeout, &bodyTap{})
+			pe := modelsError(tt.err, false, store.Provider{Name: "P", Kind: store.KindCompatible, BaseURL: base}, "k", base, ListModelsTimeout, &bodyTap{})
 			if pe.Sentence != tt.want {
 				t.Errorf("sentence = %q, want %q", pe.Sentence, tt.want)
 			}

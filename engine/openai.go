@@ -13,6 +13,7 @@ import (
 
 	openai "github.com/sashabaranov/go-openai"
 
+	"deskchat/internal/redact"
 	"deskchat/store"
 )
 
@@ -24,6 +25,7 @@ const DefaultAzureAPIVersion = "2024-10-21"
 type OpenAI struct {
 	cfg    store.Provider
 	client *openai.Client
+	key    string // scrubbed from every error (a server may echo it)
 }
 
 var _ Provider = (*OpenAI)(nil)
@@ -63,7 +65,7 @@ func NewOpenAI(cfg store.Provider, key string, hc *http.Client) *OpenAI {
 	}
 	oc.HTTPClient = hc
 	oc.EmptyMessagesLimit = 100000 // comment lines are dropped by sseNormalizer; blank separators still count
-	return &OpenAI{cfg: cfg, client: openai.NewClientWithConfig(oc)}
+	return &OpenAI{cfg: cfg, client: openai.NewClientWithConfig(oc), key: key}
 }
 
 // Name implements Provider.
@@ -91,8 +93,8 @@ func (p *OpenAI) Stream(ctx context.Context, req Request) (Stream, error) {
 	ctx = context.WithValue(ctx, streamInfoKey{}, info)
 	s, err := p.client.CreateChatCompletionStream(ctx, creq)
 	if err != nil {
-		pe := classify(err, p.cfg.Name, req.Model, p.baseURL())
-		if msg := extractErrorMessage(info.errBody); msg != "" && pe.Status >= 400 {
+		pe := classify(err, p.cfg.Name, req.Model, p.baseURL(), p.key)
+		if msg := redact.String(extractErrorMessage(info.errBody), p.key); msg != "" && pe.Status >= 400 {
 			code := ""
 			var apiErr *openai.APIError
 			if errors.As(err, &apiErr) {
@@ -103,7 +105,7 @@ func (p *OpenAI) Stream(ctx context.Context, req Request) (Stream, error) {
 		pe.RetryAfter = serverDelay(info.header, serverNow(info.header, time.Now()))
 		return nil, pe
 	}
-	return &openAIStream{s: s, info: info, provider: p.cfg.Name, model: req.Model, baseURL: p.baseURL()}, nil
+	return &openAIStream{s: s, info: info, provider: p.cfg.Name, model: req.Model, baseURL: p.baseURL(), key: p.key}, nil
 }
 
 // serverNow is the time a response was sent by the server's own clock (its
@@ -140,6 +142,7 @@ type openAIStream struct {
 	provider string
 	model    string
 	baseURL  string
+	key      string
 
 	cur      Chunk
 	err      error
@@ -189,7 +192,7 @@ func (s *openAIStream) Next() bool {
 		return false
 	}
 	if len(w.Error) > 0 && string(w.Error) != "null" {
-		msg := extractErrorMessage(append(append([]byte(`{"error":`), w.Error...), '}'))
+		msg := redact.String(extractErrorMessage(append(append([]byte(`{"error":`), w.Error...), '}')), s.key)
 		if msg == "" {
 			msg = "no details given"
 		}
@@ -224,14 +227,14 @@ func (s *openAIStream) streamErr(err error) error {
 	var apiErr *openai.APIError
 	if errors.As(err, &apiErr) && apiErr.HTTPStatusCode == 0 {
 		// `data: {"error": ...}` inside a 200 stream.
-		msg := apiErr.Message
+		msg := redact.String(apiErr.Message, s.key)
 		if msg == "" {
 			msg = "no details given"
 		}
-		return &ProviderError{Kind: KindStreamError, Provider: s.provider, Err: err,
+		return &ProviderError{Kind: KindStreamError, Provider: s.provider, Err: redact.Error(err, s.key),
 			Sentence: fmt.Sprintf("%s reported an error: %s", s.provider, clip(msg, 300))}
 	}
-	return classify(err, s.provider, s.model, s.baseURL)
+	return classify(err, s.provider, s.model, s.baseURL, s.key)
 }
 
 // lastActivity implements activityReporter.

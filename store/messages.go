@@ -11,6 +11,8 @@ import (
 	"time"
 
 	bolt "go.etcd.io/bbolt"
+
+	"deskchat/internal/redact"
 )
 
 // Role says who wrote a message.
@@ -170,6 +172,10 @@ func putMessage(tx *bolt.Tx, m Message) error {
 	if b == nil || b.Get(seqKey(m.Seq)) == nil {
 		return fmt.Errorf("message %s: %w", m.ID(), ErrNotFound)
 	}
+	// The engine scrubs provider text already; this second pass costs
+	// nothing on the streaming path (no error) and keeps a key some other
+	// writer let through out of the file.
+	m.Error = redact.String(m.Error)
 	if err := putJSON(b, seqKey(m.Seq), m); err != nil {
 		return err
 	}

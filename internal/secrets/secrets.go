@@ -26,6 +26,7 @@ import (
 
 	"github.com/zalando/go-keyring"
 
+	"deskchat/internal/redact"
 	"deskchat/store"
 )
 
@@ -148,15 +149,14 @@ func keychainReason(err error, key string) string {
 }
 
 // shortReason is the first line of msg, at most 120 characters, with key
-// (when not empty) blanked out.
+// (when not empty) and anything that may be a key blanked out (see
+// redact.Strict: a keychain backend or a key command may print one).
 func shortReason(msg, key string) string {
-	if key != "" {
-		msg = strings.ReplaceAll(msg, key, "[key]")
-	}
 	msg = strings.TrimSpace(msg)
 	if i := strings.IndexByte(msg, '\n'); i >= 0 {
 		msg = strings.TrimSpace(msg[:i])
 	}
+	msg = redact.Strict(msg, key) // before the cut, which could halve a key
 	if r := []rune(msg); len(r) > 120 {
 		msg = string(r[:119]) + "…"
 	}
@@ -180,10 +180,10 @@ func Save(kr Keyring, provider, key string) error {
 	})
 	if err != nil {
 		cause := err
-		if strings.Contains(err.Error(), key) {
+		if clean := redact.Strict(err.Error(), key); clean != err.Error() {
 			// The backend repeated the key: keep only its words without it,
 			// not the error itself, which a log might print.
-			cause = errors.New(strings.ReplaceAll(err.Error(), key, "[key]"))
+			cause = errors.New(clean)
 		}
 		return &Error{Sentence: fmt.Sprintf("The keychain refused to store the key for %s: %s.", provider, keychainReason(err, key)), Err: cause}
 	}
@@ -255,9 +255,11 @@ func runCommand(ctx context.Context, command string, timeout time.Duration) (str
 	var exitErr *exec.ExitError
 	switch {
 	case errors.As(err, &exitErr):
+		// Its stderr may hold the key (a helper that prints it and then
+		// fails), as may what it printed before failing.
 		reason := firstLine(stderr.String())
 		if reason != "" {
-			reason = ": " + shortReason(reason, "")
+			reason = ": " + shortReason(reason, firstLine(stdout.String()))
 		}
 		if ws, ok := exitErr.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
 			return "", &Error{Sentence: fmt.Sprintf("The key command was stopped by a signal (%s)%s", ws.Signal(), end(reason)), Err: err}

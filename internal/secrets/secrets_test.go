@@ -235,6 +235,36 @@ func TestRunCommand(t *testing.T) {
 	}
 }
 
+// A key command that prints the key on stderr and fails (a helper tracing
+// what it does, a wrapper echoing its arguments) shows its stderr without
+// the key: the exact key it printed on stdout, a known key shape, a
+// labelled value, or a long word of unknown shape.
+func TestAFailingKeyCommandsStderrNeverShowsAKey(t *testing.T) {
+	const echoed = "sk-test-ECHO-0123456789abcdefABCDEF"
+	const plain = "hunter2hunter2hunter2ABCDEF" // no known shape
+	cases := []struct {
+		name, command, secret, keep string
+	}{
+		{"the key on stderr", `echo "using ` + echoed + `" >&2; exit 1`, echoed, "using [redacted]"},
+		{"the key on both", `echo ` + plain + `; echo "rejected ` + plain + `" >&2; exit 2`, plain, "rejected [redacted]"},
+		{"a labelled key", `echo "vault: api_key=` + plain + ` expired" >&2; exit 3`, plain, "expired"},
+		{"a key of unknown shape alone", `echo "` + plain + `" >&2; exit 4`, plain, "(exit status 4)"},
+		{"a bearer header", `echo "curl: Authorization: Bearer ` + plain + `" >&2; exit 5`, plain, "Authorization: Bearer [redacted]"},
+		{"the key cut at 120 characters", `echo "` + strings.Repeat("x ", 55) + echoed + `" >&2; exit 6`, "sk-test-ECHO", "(exit status 6)"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			r := Resolver{}
+			_, err := r.Key(context.Background(), store.Provider{Name: "p", KeySource: store.KeyFromCommand, KeyCommand: c.command})
+			s := sentence(t, err)
+			if !strings.Contains(s, c.keep) {
+				t.Errorf("sentence %q lacks %q", s, c.keep)
+			}
+			noSecret(t, err, c.secret)
+		})
+	}
+}
+
 func TestAKeyCommandThatHangsIsStoppedAtTheBound(t *testing.T) {
 	start := time.Now()
 	key, err := runCommand(context.Background(), "echo sk-partial; sleep 100", 300*time.Millisecond)

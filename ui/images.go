@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"container/list"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/base64"
 	"errors"
 	"fmt"
@@ -16,6 +18,7 @@ import (
 	"net/url"
 	"strings"
 	"time"
+	"weak"
 
 	"github.com/yuin/goldmark"
 	"github.com/yuin/goldmark/ast"
@@ -82,10 +85,11 @@ func hasImage(segs []widget.RichTextSegment) bool {
 }
 
 // replaceImages swaps every ImageSegment in segs (and in the paragraphs and
-// lists inside them) for an imageSegment. refs maps the URI Fyne made of a
-// destination to the destination as written: Fyne's URI loses it (a data:
-// URL becomes "data://…", a relative path a file under the working folder).
-func replaceImages(segs []widget.RichTextSegment, refs map[string]imageRef, host *imageHost) {
+// lists inside them) for an imageSegment. refs holds, for each URI Fyne
+// makes of a destination, the images written with it in order: Fyne's URI
+// loses the destination (a data: URL becomes "data://…", a relative path a
+// file under the working folder) and the alt text.
+func replaceImages(segs []widget.RichTextSegment, refs map[string][]imageRef, host *imageHost) {
 	for i, s := range segs {
 		switch s := s.(type) {
 		case *widget.ImageSegment:
@@ -93,8 +97,10 @@ func replaceImages(segs []widget.RichTextSegment, refs map[string]imageRef, host
 			if s.Source != nil {
 				key = s.Source.String()
 			}
-			ref, ok := refs[key]
-			if !ok {
+			var ref imageRef
+			if q := refs[key]; len(q) > 0 {
+				ref, refs[key] = q[0], q[1:]
+			} else {
 				ref = newImageRef(key, s.Title)
 			}
 			segs[i] = &imageSegment{ref: ref, host: host}
@@ -106,26 +112,32 @@ func replaceImages(segs []widget.RichTextSegment, refs map[string]imageRef, host
 	}
 }
 
-// imageRefs reads the images of src as goldmark sees them, keyed the way
-// Fyne's markdown (widget/markdown_image_notweb.go) turns a destination into
-// an ImageSegment's Source.
-func imageRefs(src string) map[string]imageRef {
+// imageRefs reads the images of src that Fyne's markdown shows (those not
+// inside a link, heading or emphasis, which it flattens to text), keyed the
+// way it turns a destination into an ImageSegment's Source
+// (widget/markdown_image_notweb.go).
+func imageRefs(src string) map[string][]imageRef {
 	source := []byte(src)
 	doc := goldmark.New().Parser().Parse(text.NewReader(source))
-	refs := map[string]imageRef{}
+	refs := map[string][]imageRef{}
 	_ = ast.Walk(doc, func(n ast.Node, entering bool) (ast.WalkStatus, error) {
-		img, ok := n.(*ast.Image)
-		if !entering || !ok {
+		if !entering {
 			return ast.WalkContinue, nil
 		}
+		switch n.(type) {
+		case *ast.Document, *ast.Paragraph, *ast.List, *ast.ListItem, *ast.TextBlock, *ast.Blockquote:
+			return ast.WalkContinue, nil
+		case *ast.Image:
+		default:
+			return ast.WalkSkipChildren, nil
+		}
+		img := n.(*ast.Image)
 		dest := string(img.Destination)
 		u, err := storage.ParseURI(dest)
 		if err != nil {
 			u = storage.NewFileURI(dest)
 		}
-		if _, seen := refs[u.String()]; !seen {
-			refs[u.String()] = newImageRef(dest, altText(source, img))
-		}
+		refs[u.String()] = append(refs[u.String()], newImageRef(dest, altText(source, img)))
 		return ast.WalkSkipChildren, nil
 	})
 	return refs
@@ -154,9 +166,12 @@ const (
 // imageRef is one image as written in a message.
 type imageRef struct {
 	url  string // the destination as written
+	key  string // what the loader knows the image by: url, or its hash when long
 	alt  string
 	kind imageKind
 	host string // remote: the host name shown in the placeholder
+	// local: the address names a file on this computer (file: or a path).
+	local bool
 	// never says why an image is not loaded (imageNever, or a data: image
 	// that is too big or malformed).
 	never string
@@ -165,7 +180,11 @@ type imageRef struct {
 
 func newImageRef(dest, alt string) imageRef {
 	dest = strings.TrimSpace(dest)
-	r := imageRef{url: dest, alt: shorten(strings.TrimSpace(alt), 60)}
+	r := imageRef{url: dest, key: dest, alt: shorten(strings.TrimSpace(alt), 60)}
+	if len(dest) > 256 { // a data: URL of up to ~2.7 MB: kept once per image, hashed
+		sum := sha256.Sum256([]byte(dest))
+		r.key = "sha256:" + hex.EncodeToString(sum[:])
+	}
 	if len(dest) >= 5 && strings.EqualFold(dest[:5], "data:") {
 		r.kind = imageData
 		r.data, r.never = dataURL(dest)
@@ -174,9 +193,11 @@ func newImageRef(dest, alt string) imageRef {
 	u, err := url.Parse(dest)
 	r.kind = imageNever
 	switch {
-	case err != nil || u.Scheme == "":
+	case err != nil || (u.Scheme == "" && u.Host != ""):
 		r.never = "Not loaded: the address is not a full web address."
-	case strings.EqualFold(u.Scheme, "file"):
+	case strings.EqualFold(u.Scheme, "file") || u.Scheme == "":
+		// A path: Fyne would read it, relative to the working folder.
+		r.local = true
 		r.never = "Not loaded: deskchat never opens files on this computer from a message."
 	case (strings.EqualFold(u.Scheme, "http") || strings.EqualFold(u.Scheme, "https")) && u.Hostname() != "":
 		r.kind, r.host = imageRemote, u.Hostname()
@@ -309,7 +330,7 @@ type imageView struct {
 	widget.BaseWidget
 	ref     imageRef
 	host    *imageHost
-	waiting bool            // registered for a fetch under way
+	watched bool            // known to the loader, which syncs it when its image lands
 	built   bool            // shown once: later changes lay the chat out again
 	box     *fyne.Container // what is shown
 	shown   string          // a key of what box shows, so sync rebuilds only on change
@@ -341,8 +362,12 @@ func (v *imageView) sync() {
 	var e *imageEntry
 	loading := false
 	if l != nil {
-		e = l.cache.get(v.ref.url)
-		_, loading = l.loading[v.ref.url]
+		if !v.watched && v.ref.kind != imageNever {
+			v.watched = true
+			l.watch(v)
+		}
+		e = l.cache.get(v.ref.key)
+		loading = l.loading[v.ref.key]
 	}
 	switch {
 	case e != nil && e.img != nil:
@@ -352,10 +377,6 @@ func (v *imageView) sync() {
 	case v.ref.never != "":
 		v.showNote("never", v.headline(), v.ref.never, nil)
 	case loading:
-		if !v.waiting {
-			v.waiting = true
-			l.loading[v.ref.url] = append(l.loading[v.ref.url], v)
-		}
 		if v.ref.kind == imageData {
 			v.showNote("data", v.headline(), "", nil)
 			break
@@ -395,7 +416,7 @@ func (v *imageView) headline() string {
 	switch {
 	case v.ref.kind == imageRemote:
 		return what + " from " + v.ref.host
-	case strings.HasPrefix(strings.ToLower(v.ref.url), "file:"):
+	case v.ref.local:
 		return what + " from a file on this computer"
 	}
 	return what
@@ -406,7 +427,7 @@ func (v *imageView) headline() string {
 func (v *imageView) showNote(key, headline, sentence string, btn *widget.Button) {
 	key += "\x00" + headline + "\x00" + sentence
 	if btn != nil {
-		key += "\x00" + btn.Text
+		key += fmt.Sprintf("\x00%s\x00%v", btn.Text, btn.Disabled())
 	}
 	if key == v.shown {
 		return
@@ -513,7 +534,10 @@ type imageLoader struct {
 	// (imageTimeout); tests fire it themselves.
 	timeout func() <-chan time.Time
 	cache   *imageCache
-	loading map[string][]*imageView // URLs under way, and the views showing them
+	loading map[string]bool // URLs under way
+	// views are the views of each URL not yet collected: a streaming block
+	// makes new ones every frame, so the loader must not keep them alive.
+	views map[string][]weak.Pointer[imageView]
 	started int                     // fetches and decodes started (tests read it)
 	// changed lays the chats out again; changedSoon calls it at most once a
 	// frame.
@@ -533,7 +557,8 @@ func newImageLoader(b *bridge, ctx context.Context) *imageLoader {
 		}},
 		timeout: func() <-chan time.Time { return time.After(imageTimeout) },
 		cache:   newImageCache(imageCacheSize),
-		loading: map[string][]*imageView{},
+		loading: map[string]bool{},
+		views:   map[string][]weak.Pointer[imageView]{},
 	}
 }
 
@@ -541,15 +566,15 @@ func newImageLoader(b *bridge, ctx context.Context) *imageLoader {
 // way already.
 func (l *imageLoader) load(v *imageView) {
 	ref := v.ref
-	if ref.kind == imageNever || l.cache.get(ref.url) != nil {
+	if ref.kind == imageNever || l.cache.get(ref.key) != nil {
 		v.sync()
 		return
 	}
-	if _, ok := l.loading[ref.url]; ok {
+	if l.loading[ref.key] {
 		v.sync()
 		return
 	}
-	l.loading[ref.url] = nil
+	l.loading[ref.key] = true
 	l.started++
 	runWithin(l.b, l.ctx, l.timeout(), func(ctx context.Context) imageEntry {
 		if ref.kind == imageData {
@@ -557,15 +582,32 @@ func (l *imageLoader) load(v *imageView) {
 		}
 		return fetchImage(ctx, l.client, ref)
 	}, func(e imageEntry) {
-		views := l.loading[ref.url]
-		delete(l.loading, ref.url)
-		l.cache.put(ref.url, e)
-		for _, w := range views {
-			w.waiting = false
-			w.sync()
+		delete(l.loading, ref.key)
+		l.cache.put(ref.key, e)
+		for _, p := range l.views[ref.key] {
+			if w := p.Value(); w != nil {
+				w.sync()
+			}
 		}
 	})
 	v.sync()
+}
+
+// watch remembers v, weakly, among the views of its URL; collected views
+// are dropped whenever the list has doubled.
+func (l *imageLoader) watch(v *imageView) {
+	ps := l.views[v.ref.key]
+	if len(ps) >= 8 && len(ps) == cap(ps) {
+		live := ps[:0]
+		for _, p := range ps {
+			if p.Value() != nil {
+				live = append(live, p)
+			}
+		}
+		clear(ps[len(live):])
+		ps = live
+	}
+	l.views[v.ref.key] = append(ps, weak.Make(v))
 }
 
 func (l *imageLoader) changedSoon() {

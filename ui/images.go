@@ -60,7 +60,7 @@ const (
 func setMarkdown(rt *widget.RichText, src string, host *imageHost) {
 	segs := widget.NewRichTextFromMarkdown(src).Segments // builds no visuals
 	if hasImage(segs) {
-		replaceImages(segs, imageRefs(src), host)
+		segs = replaceImages(segs, imageRefs(src), host)
 	}
 	rt.Segments = segs
 	rt.Refresh()
@@ -84,13 +84,14 @@ func hasImage(segs []widget.RichTextSegment) bool {
 	return false
 }
 
-// replaceImages swaps every ImageSegment in segs (and in the paragraphs and
-// lists inside them) for an imageSegment. refs holds, for each URI Fyne
-// makes of a destination, the images written with it in order: Fyne's URI
-// loses the destination (a data: URL becomes "data://…", a relative path a
-// file under the working folder) and the alt text.
-func replaceImages(segs []widget.RichTextSegment, refs map[string][]imageRef, host *imageHost) {
-	for i, s := range segs {
+// replaceImages returns segs with every ImageSegment (also in the
+// paragraphs and lists inside them) swapped for an imageSegment. refs holds,
+// for each URI Fyne makes of a destination, the images written with it in
+// order: Fyne's URI loses the destination (a data: URL becomes "data://…",
+// a relative path a file under the working folder) and the alt text.
+func replaceImages(segs []widget.RichTextSegment, refs map[string][]imageRef, host *imageHost) []widget.RichTextSegment {
+	out := segs[:0:0]
+	for _, s := range segs {
 		switch s := s.(type) {
 		case *widget.ImageSegment:
 			key := ""
@@ -103,13 +104,21 @@ func replaceImages(segs []widget.RichTextSegment, refs map[string][]imageRef, ho
 			} else {
 				ref = newImageRef(key, s.Title)
 			}
-			segs[i] = &imageSegment{ref: ref, host: host}
+			if n := len(out); n > 0 && out[n-1].Inline() {
+				// End the text's row first: RichText places a block after
+				// text on the text's row, at the full width, past the edge.
+				out = append(out, &widget.TextSegment{Style: widget.RichTextStyleParagraph})
+			}
+			out = append(out, &imageSegment{ref: ref, host: host})
+			continue
 		case *widget.ParagraphSegment:
-			replaceImages(s.Texts, refs, host)
+			s.Texts = replaceImages(s.Texts, refs, host)
 		case *widget.ListSegment:
-			replaceImages(s.Items, refs, host)
+			s.Items = replaceImages(s.Items, refs, host)
 		}
+		out = append(out, s)
 	}
+	return out
 }
 
 // imageRefs reads the images of src that Fyne's markdown shows (those not
@@ -433,13 +442,15 @@ func (v *imageView) showNote(key, headline, sentence string, btn *widget.Button)
 		return
 	}
 	v.shown = key
-	bg := canvas.NewRectangle(theme.Color(theme.ColorNameInputBackground))
-	bg.StrokeColor = theme.Color(theme.ColorNameSeparator)
+	// Outlined like a table (mdview.go): a frame where the image would be.
+	bg := canvas.NewRectangle(theme.Color(theme.ColorNameBackground))
+	bg.StrokeColor = theme.Color(theme.ColorNameInputBorder)
 	bg.StrokeWidth = 1
 	bg.CornerRadius = theme.InputRadiusSize()
 	title := widget.NewLabel(headline)
 	title.Truncation = fyne.TextTruncateEllipsis
-	lines := container.NewVBox(title)
+	// The two lines sit closer than labels do on their own.
+	lines := container.New(layout.NewCustomPaddedVBoxLayout(-theme.InnerPadding()), title)
 	if sentence != "" {
 		why := widget.NewLabel(sentence)
 		why.Truncation = fyne.TextTruncateEllipsis

@@ -313,6 +313,11 @@ func TestImagesAreNeverFetchedWhileAChatStreamsOpensAndScrolls(t *testing.T) {
 	if shown != 2 {
 		t.Errorf("%d of the 2 leak placeholders show the image after one click", shown)
 	}
+	// The 40×30 image is laid out at its size in the (wider) message.
+	h.w.imagesChanged()
+	if s := leak.Size(); s.Height != 30 || s.Width < 40 {
+		t.Errorf("the loaded image's view is %v, want 30 tall", s)
+	}
 
 	// A second render of the chat shows the image without fetching again.
 	h.w.show("")

@@ -5,8 +5,8 @@ import (
 	"container/list"
 	"context"
 	"crypto/sha256"
-	"encoding/hex"
 	"encoding/base64"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"image"
@@ -548,8 +548,8 @@ type imageLoader struct {
 	loading map[string]bool // URLs under way
 	// views are the views of each URL not yet collected: a streaming block
 	// makes new ones every frame, so the loader must not keep them alive.
-	views map[string][]weak.Pointer[imageView]
-	started int                     // fetches and decodes started (tests read it)
+	views   map[string][]weak.Pointer[imageView]
+	started int // fetches and decodes started (tests read it)
 	// changed lays the chats out again; changedSoon calls it at most once a
 	// frame.
 	changed func()

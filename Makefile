@@ -50,7 +50,8 @@ e2e-deps:
 
 # Real windows under Xvfb, saved in screenshots/: the first run (welcome
 # dialog); a chat seeded through the CLI (markdown blocks, code, table) in
-# the light and the dark theme; and, from a build with the screenshots tag
+# the light and the dark theme; a chat full of remote images, scrolled, whose
+# image host must count 0 requests (scripts/images-window.sh); and, from a build with the screenshots tag
 # (ui/scene.go), the settings dialog, a message in each engine state (light
 # and dark), the keyboard shortcuts, three answers compared side by side, the
 # usage window, a 10,000-message chat and search results.
@@ -72,6 +73,7 @@ smoke: build
 		SMOKE_SETUP="$(SHOT_PROVIDERS)" bash scripts/smoke.sh
 	DESKCHAT_BIN=./$(SHOTS_BIN) SMOKE_OUT=screenshots/shortcuts.png FYNE_THEME=dark DESKCHAT_SCENE=shortcuts \
 		SMOKE_SETUP="providers default Simulator" bash scripts/smoke.sh
+	DESKCHAT_BIN=./$(BIN) IMAGES_OUT=screenshots/images.png FYNE_THEME=light bash scripts/images-window.sh
 	for scene in compare usage long search; do \
 		DESKCHAT_BIN=./$(SHOTS_BIN) SMOKE_OUT=screenshots/$$scene.png FYNE_THEME=light DESKCHAT_SCENE=$$scene \
 			SMOKE_SETUP="providers default Simulator" bash scripts/smoke.sh || exit 1; \

@@ -1,6 +1,8 @@
 package ui
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"sync"
 	"sync/atomic"
@@ -56,6 +58,33 @@ func run[T any](b *bridge, work func() (T, error), done func(T, error)) {
 		defer b.finish()
 		v, err := work()
 		b.post(func() { done(v, err) })
+	}()
+}
+
+// errTimedOut is the cause of a runWithin context whose stop fired.
+var errTimedOut = errors.New("timed out")
+
+// runWithin calls work on a new goroutine with a context that ends when
+// parent does or when stop fires (its cause is then errTimedOut), and then
+// done with the result on the UI goroutine. stop is a channel, not a
+// duration, so that tests fire it themselves.
+func runWithin[T any](b *bridge, parent context.Context, stop <-chan time.Time, work func(context.Context) T, done func(T)) {
+	b.start()
+	go func() {
+		defer b.finish()
+		ctx, cancel := context.WithCancelCause(parent)
+		defer cancel(nil)
+		over := make(chan struct{})
+		go func() {
+			select {
+			case <-stop:
+				cancel(errTimedOut)
+			case <-over:
+			}
+		}()
+		v := work(ctx)
+		close(over)
+		b.post(func() { done(v) })
 	}()
 }
 

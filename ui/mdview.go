@@ -26,6 +26,7 @@ type mdView struct {
 	buf    strings.Builder // all text so far
 	tail   int             // offset in buf where the open block's text begins
 	done   bool
+	images *imageHost // how the text's images are shown (images.go)
 }
 
 func newMDView() *mdView {
@@ -82,7 +83,7 @@ func (v *mdView) update(final bool) bool {
 				changed = true
 			}
 		} else {
-			b := newMDBlock(src, kind)
+			b := newMDBlock(src, kind, v.imageHost())
 			v.blocks = append(v.blocks, b)
 			v.box.Objects = append(v.box.Objects, b.obj)
 			changed = true
@@ -119,10 +120,11 @@ type mdBlock struct {
 	copyBtn *widget.Button    // copies a code block's code
 	table   *tableView        // tables
 	parses  int               // how often the block's markdown was parsed
+	images  *imageHost
 }
 
-func newMDBlock(src string, kind blockKind) *mdBlock {
-	b := &mdBlock{kind: kind}
+func newMDBlock(src string, kind blockKind, images *imageHost) *mdBlock {
+	b := &mdBlock{kind: kind, images: images}
 	b.build()
 	b.render(src)
 	return b
@@ -148,6 +150,7 @@ func (b *mdBlock) build() {
 	switch b.kind {
 	case kindTable:
 		b.table = newTableView()
+		b.table.images = b.images
 		b.obj = b.table.obj
 	case kindCode:
 		b.rt = newRichText()
@@ -174,7 +177,7 @@ func (b *mdBlock) render(src string) {
 		b.table.set(parseTable(src))
 		return
 	}
-	b.rt.ParseMarkdown(src)
+	setMarkdown(b.rt, src, b.images)
 	if b.lang != nil {
 		if l := codeLang(src); l != b.lang.Text {
 			b.lang.SetText(l)
@@ -232,6 +235,8 @@ type tableView struct {
 	cols  int
 	cells [][]*widget.RichText
 	text  [][]string
+
+	images *imageHost
 }
 
 func newTableView() *tableView {
@@ -268,7 +273,7 @@ func (t *tableView) set(header []string, rows [][]string) {
 			}
 			t.text[i][c] = s
 			rt := t.cells[i][c]
-			rt.ParseMarkdown(s)
+			setMarkdown(rt, s, t.images)
 			if i == 0 {
 				boldSegments(rt.Segments)
 				rt.Refresh()

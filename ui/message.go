@@ -167,6 +167,7 @@ func (v *messageView) reopen() {
 	for _, md := range []**mdView{&v.md, &v.reasoning} {
 		old := *md
 		next := newMDView()
+		next.images = old.images // before the text: its images are found again
 		next.append(old.Text())
 		for i, o := range v.body.Objects {
 			if o == old.box {

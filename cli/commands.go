@@ -196,7 +196,11 @@ func cmdList(c *cmdEnv, args []string) error {
 	if fs.NArg() > 0 {
 		return usagef("unexpected argument %q", fs.Arg(0))
 	}
+	c.readOnly = true
 	st, err := c.store()
+	if errors.Is(err, store.ErrNoHistory) && *asJSON {
+		fmt.Fprintln(c.Stdout, "[]") // no history yet: no conversations
+	}
 	if err != nil {
 		return err
 	}
@@ -244,6 +248,7 @@ func cmdShow(c *cmdEnv, args []string) error {
 	if fs.NArg() != 1 {
 		return usagef("show needs one conversation id (see \"deskchat list\")")
 	}
+	c.readOnly = true
 	st, err := c.store()
 	if err != nil {
 		return err
@@ -360,6 +365,7 @@ func providersList(c *cmdEnv, args []string) error {
 	if err := parse(fs, args); err != nil {
 		return err
 	}
+	c.readOnly = true
 	st, err := c.store()
 	if err != nil {
 		return err

@@ -198,11 +198,12 @@ func cmdList(c *cmdEnv, args []string) error {
 	}
 	c.readOnly = true
 	st, err := c.store()
-	if errors.Is(err, store.ErrNoHistory) && *asJSON {
-		fmt.Fprintln(c.Stdout, "[]") // no history yet: no conversations
-	}
 	if err != nil {
 		return err
+	}
+	if st.Empty() && !*asJSON {
+		dir, _ := store.DefaultDir(c.dataDir)
+		fmt.Fprintf(c.Stderr, "There is no history in %s yet; the first question (deskchat ask, or the window) starts it.\n", dir)
 	}
 	convs, err := st.Conversations()
 	if err != nil {

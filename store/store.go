@@ -63,6 +63,7 @@ type Store struct {
 	lastWrite atomic.Int64
 	readOnly  bool        // OpenReadOnly: every write fails
 	damaged   atomic.Bool // a transaction met damage: writes are refused
+	empty     func()      // openEmpty: removes the stand-in's folder
 }
 
 // maxBatchDelay bounds how long a write waits to share its commit (one
@@ -148,13 +149,14 @@ func openPath(path string) (*Store, error) {
 // OpenReadOnly opens the history in dir for reading only: the file is
 // opened read-only (it may be on read-only media) and nothing is written,
 // neither upgrades nor repairs. Writes fail with ErrReadOnly. A missing file
-// is ErrNoHistory; a history from an older deskchat that needs an upgrade
-// is ErrNeedsUpgrade (a writing open upgrades it).
+// gives an empty store (Empty reports it) that writes nothing in dir; a
+// history from an older deskchat that needs an upgrade is ErrNeedsUpgrade
+// (a writing open upgrades it).
 func OpenReadOnly(dir string) (*Store, error) {
 	path := filepath.Join(dir, FileName)
 	if _, err := probeFile("open", path); err != nil {
 		if errors.Is(err, os.ErrNotExist) {
-			return nil, &Error{Op: "open", Msg: fmt.Sprintf("There is no history in %s yet; the first question (deskchat ask, or the window) starts it.", dir), Err: ErrNoHistory}
+			return openEmpty(dir)
 		}
 		return nil, err
 	}
@@ -169,6 +171,29 @@ func OpenReadOnly(dir string) (*Store, error) {
 	}
 	return s, nil
 }
+
+// openEmpty stands in for a history not made yet: an empty store in a
+// temporary folder, read-only, removed at Close, so that reading commands
+// show what a new history holds without writing in dir. Its Empty is true.
+func openEmpty(dir string) (*Store, error) {
+	noHistory := &Error{Op: "open", Msg: fmt.Sprintf("There is no history in %s yet; the first question (deskchat ask, or the window) starts it.", dir), Err: ErrNoHistory}
+	tmp, err := os.MkdirTemp("", "deskchat-empty-")
+	if err != nil {
+		return nil, noHistory
+	}
+	s, err := Open(tmp)
+	if err != nil {
+		os.RemoveAll(tmp)
+		return nil, noHistory
+	}
+	s.stopSearchMerger()
+	s.readOnly, s.empty = true, func() { os.RemoveAll(tmp) }
+	return s, nil
+}
+
+// Empty reports whether s stands in for a history not made yet
+// (OpenReadOnly on a folder without one).
+func (s *Store) Empty() bool { return s.empty != nil }
 
 // checkReadable makes sure a read-only store has every bucket and
 // migration, since it cannot make them.
@@ -226,7 +251,11 @@ func openBolt(path string, opts *bolt.Options) (db *bolt.DB, err error) {
 // file.
 func (s *Store) Close() error {
 	s.stopSearchMerger()
-	return s.guard(s.db.Close)
+	err := s.guard(s.db.Close)
+	if s.empty != nil {
+		s.empty()
+	}
+	return err
 }
 
 // ReadOnly reports whether s was opened with OpenReadOnly.

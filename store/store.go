@@ -136,7 +136,16 @@ func openPath(path string) (*Store, error) {
 	}
 	db.MaxBatchDelay = maxBatchDelay
 	s := &Store{db: db, path: path, now: time.Now}
-	for _, step := range []func() error{s.initialize, s.migrate, s.recoverStreaming} {
+	// A history that needs nothing is not written at all: a no-op
+	// update still commits (a meta page and an fsync).
+	steps := []func() error{s.initialize, s.migrate, s.recoverStreaming}
+	if ready, err := s.ready(); err != nil {
+		s.guard(db.Close)
+		return nil, err
+	} else if ready {
+		steps = nil
+	}
+	for _, step := range steps {
 		if err := step(); err != nil {
 			s.guard(db.Close)
 			return nil, err
@@ -195,6 +204,46 @@ func openEmpty(dir string) (*Store, error) {
 // (OpenReadOnly on a folder without one).
 func (s *Store) Empty() bool { return s.empty != nil }
 
+// ready reports whether the history has every bucket and migration and
+// no answer left streaming, so that opening it needs no write.
+func (s *Store) ready() (bool, error) {
+	ready := true
+	err := s.view(func(tx *bolt.Tx) error {
+		for _, b := range allBuckets {
+			if tx.Bucket(b) == nil {
+				ready = false
+				return nil
+			}
+		}
+		if !migrated(tx) {
+			ready = false
+			return nil
+		}
+		k, _ := tx.Bucket(bucketOpenStreams).Cursor().First()
+		ready = k == nil
+		return nil
+	})
+	return ready, err
+}
+
+// migrated reports whether every migration is recorded as applied.
+func migrated(tx *bolt.Tx) bool {
+	applied, err := appliedMigrations(tx.Bucket(bucketMeta))
+	if err != nil {
+		return false
+	}
+	done := make(map[string]bool, len(applied))
+	for _, name := range applied {
+		done[name] = true
+	}
+	for _, m := range migrations {
+		if !done[m.name] {
+			return false
+		}
+	}
+	return true
+}
+
 // checkReadable makes sure a read-only store has every bucket and
 // migration, since it cannot make them.
 func (s *Store) checkReadable() error {
@@ -205,8 +254,7 @@ func (s *Store) checkReadable() error {
 				return upgrade
 			}
 		}
-		applied, err := appliedMigrations(tx.Bucket(bucketMeta))
-		if err != nil || len(applied) < len(migrations) {
+		if !migrated(tx) {
 			return upgrade
 		}
 		return nil

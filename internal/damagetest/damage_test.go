@@ -363,5 +363,3 @@ func TestExportSkipsTheDamagedChat(t *testing.T) {
 		t.Fatalf("export to stdout: exit %d, %d chats written", r.code, strings.Count(r.stdout, "\n# "))
 	}
 }
-
-

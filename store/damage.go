@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"runtime/debug"
+	"syscall"
 
 	bolt "go.etcd.io/bbolt"
 )
@@ -282,6 +283,8 @@ func readMetas(f io.ReaderAt, size int64) (meta, string) {
 // osReason is the short phrase for an OS error.
 func osReason(err error) string {
 	switch {
+	case errors.Is(err, syscall.EROFS):
+		return "the disk is read-only"
 	case errors.Is(err, os.ErrPermission):
 		return "permission denied"
 	case errors.Is(err, os.ErrNotExist):

@@ -363,3 +363,56 @@ func TestExportSkipsTheDamagedChat(t *testing.T) {
 		t.Fatalf("export to stdout: exit %d, %d chats written", r.code, strings.Count(r.stdout, "\n# "))
 	}
 }
+
+// TestReadCommandsWorkOnReadOnlyMedia: every reading command works on a
+// history on a read-only file system (a tmpfs remounted read-only) and
+// leaves the file's bytes and time as they were; where mounting is not
+// allowed, the folder is made read-only instead (which root ignores, so
+// the unchanged bytes and time are the proof).
+func TestReadCommandsWorkOnReadOnlyMedia(t *testing.T) {
+	file := healthy(t)
+	dir := t.TempDir()
+	mounted := exec.Command("mount", "-t", "tmpfs", "-o", "size=64m", "tmpfs", dir).Run() == nil
+	if mounted {
+		t.Cleanup(func() { exec.Command("umount", dir).Run() })
+	}
+	path := filepath.Join(dir, store.FileName)
+	if err := os.WriteFile(path, file, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if mounted {
+		if out, err := exec.Command("mount", "-o", "remount,ro", dir).CombinedOutput(); err != nil {
+			t.Fatalf("remount read-only: %v %s", err, out)
+		}
+		if err := os.WriteFile(filepath.Join(dir, "probe"), nil, 0o600); err == nil {
+			t.Fatal("the read-only mount accepts writes")
+		}
+	} else {
+		t.Log("mount not permitted: the folder is made read-only and the file's bytes and time are compared")
+		os.Chmod(path, 0o400)
+		os.Chmod(dir, 0o500)
+		t.Cleanup(func() { os.Chmod(dir, 0o700) })
+	}
+	fi, _ := os.Stat(path)
+	mtime := fi.ModTime()
+	for _, args := range [][]string{{"list"}, {"show", firstID}, {"search", "harbour"}, {"export", "--format", "md"}, {"check"},
+		{"usage"}, {"stats"}, {"cache", "stats"}, {"providers", "list"}, {"prices", "list"}} {
+		r := deskchat(t, dir, args...)
+		sane(t, args[0], r)
+		if r.code != 0 {
+			t.Errorf("%v on read-only media: exit %d, %q", args, r.code, r.stderr)
+		}
+	}
+	if r := deskchat(t, dir, "list", "--json"); !strings.Contains(r.stdout, firstID) {
+		t.Errorf("list --json does not list %s", firstID)
+	}
+	got, _ := os.ReadFile(path)
+	fi, _ = os.Stat(path)
+	if !bytes.Equal(got, file) || !fi.ModTime().Equal(mtime) {
+		t.Fatal("a reading command changed the history file")
+	}
+	// A writing command says why it cannot write.
+	if r := deskchat(t, dir, "ask", "--provider", "Simulator", "hi"); r.code != 1 || strings.Contains(r.stderr, "panic") {
+		t.Errorf("ask on read-only media: exit %d, %q", r.code, r.stderr)
+	}
+}

@@ -33,8 +33,14 @@ func (r CheckReport) Sentence() string {
 	case r.Healthy:
 		return fmt.Sprintf("The history file %s is healthy: %s, %s.", r.Path, plural(r.Conversations, "conversation"), plural(r.Messages, "message"))
 	}
-	return fmt.Sprintf("The history file %s is damaged: %d conversations cannot be read and %d only in part; %s (%s) can be read. Run `deskchat recover` to save them into a new history file.",
-		r.Path, len(r.Lost), len(r.Partial), plural(r.Conversations, "conversation"), plural(r.Messages, "message"))
+	readable := fmt.Sprintf("%s (%s) can be read", plural(r.Conversations, "conversation"), plural(r.Messages, "message"))
+	if len(r.Lost) > 0 {
+		readable += fmt.Sprintf(", %d cannot", len(r.Lost))
+	}
+	if len(r.Partial) > 0 {
+		readable += fmt.Sprintf(", %d only in part", len(r.Partial))
+	}
+	return fmt.Sprintf("The history file %s is damaged: %s. Run `deskchat recover` to save what can be read into a new history file.", r.Path, readable)
 }
 
 func plural(n int, what string) string {

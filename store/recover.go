@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -29,12 +30,25 @@ type RecoverReport struct {
 
 // Sentence is the report for a user.
 func (r RecoverReport) Sentence() string {
-	lost := fmt.Sprintf("lost %s and %s", plural(r.Lost, "conversation"), plural(r.MessagesLost, "unreadable message"))
-	if r.PagesLost > 0 {
-		lost += fmt.Sprintf(", plus what %s held", plural(r.PagesLost, "unreadable page"))
+	saved := fmt.Sprintf("saved %s and %s", plural(r.Saved, "conversation"), plural(r.MessagesSaved, "message"))
+	if r.Partial > 0 {
+		saved = fmt.Sprintf("saved %s (%d of them in part) and %s", plural(r.Saved, "conversation"), r.Partial, plural(r.MessagesSaved, "message"))
 	}
-	return fmt.Sprintf("Recovered %s: saved %s (%d of them in part) and %s; %s. The damaged file is kept as %s.",
-		r.Path, plural(r.Saved, "conversation"), r.Partial, plural(r.MessagesSaved, "message"), lost, filepath.Base(r.KeptAs))
+	var lost []string
+	if r.Lost > 0 {
+		lost = append(lost, plural(r.Lost, "conversation"))
+	}
+	if r.MessagesLost > 0 {
+		lost = append(lost, plural(r.MessagesLost, "unreadable message"))
+	}
+	if r.PagesLost > 0 {
+		lost = append(lost, fmt.Sprintf("what %s held", plural(r.PagesLost, "unreadable page")))
+	}
+	lostText := "nothing was lost"
+	if len(lost) > 0 {
+		lostText = "lost " + strings.Join(lost, ", ")
+	}
+	return fmt.Sprintf("Recovered %s: %s; %s. The damaged file is kept as %s.", r.Path, saved, lostText, filepath.Base(r.KeptAs))
 }
 
 // recoverBatch bounds the conversations written per transaction.

@@ -270,7 +270,7 @@ func FuzzDamage(f *testing.F) {
 		if cut > 0 && int(cut) < len(b) {
 			b = b[:cut]
 		}
-		dir := t.TempDir()
+		dir := fuzzDir(t)
 		if err := os.WriteFile(filepath.Join(dir, FileName), b, 0o600); err != nil {
 			t.Fatal(err)
 		}
@@ -295,4 +295,15 @@ func FuzzDamage(f *testing.F) {
 		}
 		s.Close()
 	})
+}
+
+// fuzzDir is a folder in memory when the system has one (/dev/shm):
+// recover's fsyncs there cost nothing, and fuzzing runs ten times faster.
+func fuzzDir(t *testing.T) string {
+	dir, err := os.MkdirTemp("/dev/shm", "deskchat-fuzz-")
+	if err != nil {
+		return t.TempDir()
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	return dir
 }

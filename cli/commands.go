@@ -187,7 +187,7 @@ type conversationJSON struct {
 	UpdatedAt time.Time `json:"updated_at"`
 }
 
-func cmdList(c *cmdEnv, args []string) error {
+func cmdList(c *cmdEnv, args []string) (err error) {
 	fs := c.flags("[--json]")
 	asJSON := fs.Bool("json", false, "print JSON")
 	if err := parse(fs, args); err != nil {
@@ -206,9 +206,21 @@ func cmdList(c *cmdEnv, args []string) error {
 		fmt.Fprintf(c.Stderr, "There is no history in %s yet; the first question (deskchat ask, or the window) starts it.\n", dir)
 	}
 	convs, err := st.Conversations()
+	var damaged error
+	if store.IsDamaged(err) {
+		// Show what can still be read, then say the file is damaged
+		// (exit 1).
+		damaged = err
+		convs, err = st.ReadableConversations()
+	}
 	if err != nil {
 		return err
 	}
+	defer func() {
+		if damaged != nil && err == nil {
+			err = damaged
+		}
+	}()
 	if *asJSON {
 		out := make([]conversationJSON, 0, len(convs))
 		for _, cv := range convs {
@@ -256,6 +268,9 @@ func cmdShow(c *cmdEnv, args []string) error {
 	}
 	id := fs.Arg(0)
 	conv, err := st.Conversation(id)
+	if store.IsDamaged(err) {
+		return err
+	}
 	if err != nil {
 		return fmt.Errorf("there is no conversation %q; \"deskchat list\" shows the ids", id)
 	}

@@ -90,13 +90,18 @@ func (s *Store) Conversations() ([]Conversation, error) {
 	if err != nil {
 		return nil, wrap("list conversations", err)
 	}
+	sortNewestFirst(out)
+	return out, nil
+}
+
+// sortNewestFirst orders conversations most recently updated first.
+func sortNewestFirst(out []Conversation) {
 	sort.SliceStable(out, func(i, j int) bool {
 		if !out[i].UpdatedAt.Equal(out[j].UpdatedAt) {
 			return out[i].UpdatedAt.After(out[j].UpdatedAt)
 		}
 		return out[i].CreatedAt.After(out[j].CreatedAt)
 	})
-	return out, nil
 }
 
 // UpdateConversation applies fn to the stored conversation and saves it. The

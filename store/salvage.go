@@ -2,8 +2,10 @@ package store
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
+	"os"
 	"sort"
 	"strings"
 )
@@ -219,4 +221,32 @@ func part(where string) string {
 		return "the summaries of long chats"
 	}
 	return "the bucket " + where
+}
+
+// ReadableConversations lists the conversations whose records can still be
+// read, most recently updated first, by reading s's file page by page: for
+// when Conversations fails because the file is damaged where the list is
+// stored. It is slower than Conversations (it reads the file's structure).
+func (s *Store) ReadableConversations() ([]Conversation, error) {
+	f, err := os.Open(s.path)
+	if err != nil {
+		return nil, &Error{Op: "list conversations", Msg: fmt.Sprintf("Cannot read the history file %s: %s.", s.path, osReason(err)), Err: err}
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return nil, &Error{Op: "list conversations", Msg: fmt.Sprintf("Cannot read the history file %s: %s.", s.path, osReason(err)), Err: err}
+	}
+	sv, ok := readSalvage(f, fi.Size())
+	if !ok {
+		return nil, damagedError("list conversations", s.path, errors.New("no valid meta page"))
+	}
+	out := make([]Conversation, 0, len(sv.convs))
+	for _, id := range sv.order {
+		if c, ok := sv.convs[id]; ok {
+			out = append(out, *c)
+		}
+	}
+	sortNewestFirst(out)
+	return out, nil
 }

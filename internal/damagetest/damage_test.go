@@ -8,6 +8,7 @@ package damagetest
 import (
 	"bytes"
 	"context"
+	"encoding/binary"
 	"encoding/json"
 	"fmt"
 	"math/rand"
@@ -18,6 +19,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	bolt "go.etcd.io/bbolt"
 
 	"deskchat/cli"
 	"deskchat/store"
@@ -415,4 +418,65 @@ func TestReadCommandsWorkOnReadOnlyMedia(t *testing.T) {
 	if r := deskchat(t, dir, "ask", "--provider", "Simulator", "hi"); r.code != 1 || strings.Contains(r.stderr, "panic") {
 		t.Errorf("ask on read-only media: exit %d, %q", r.code, r.stderr)
 	}
+}
+
+// TestDamagedConversationList: with a page of the list of conversations
+// overwritten, list shows every conversation it can still read and says
+// the file is damaged (exit 1); export writes those conversations.
+func TestDamagedConversationList(t *testing.T) {
+	file := bytes.Clone(healthy(t))
+	page := conversationListPage(t, file)
+	rand.New(rand.NewSource(5)).Read(file[page*4096 : (page+1)*4096])
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, store.FileName), file, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	r := deskchat(t, dir, "list", "--json")
+	sane(t, "list", r)
+	var convs []map[string]any
+	if err := json.Unmarshal([]byte(r.stdout), &convs); err != nil {
+		t.Fatalf("list --json: %v\n%s", err, firstLines(r.stdout, 5))
+	}
+	if r.code != 1 || !strings.Contains(r.stderr, "is damaged") || len(convs) == 0 || len(convs) >= conversations {
+		t.Fatalf("list: exit %d, %d conversations, stderr %q; want exit 1, the readable ones, and the damage said", r.code, len(convs), r.stderr)
+	}
+	out := filepath.Join(t.TempDir(), "e.json")
+	r = deskchat(t, dir, "export", "--out", out)
+	sane(t, "export", r)
+	b, err := os.ReadFile(out)
+	var doc struct {
+		Conversations []struct{ ID string } `json:"conversations"`
+	}
+	if err != nil || json.Unmarshal(b, &doc) != nil || len(doc.Conversations) != len(convs) {
+		t.Fatalf("export: exit %d %q; %d conversations exported, list showed %d", r.code, r.stderr, len(doc.Conversations), len(convs))
+	}
+}
+
+// conversationListPage returns a leaf page of the conversations bucket.
+func conversationListPage(t *testing.T, file []byte) int {
+	t.Helper()
+	dir := t.TempDir()
+	path := filepath.Join(dir, store.FileName)
+	if err := os.WriteFile(path, file, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	db, err := bolt.Open(path, 0o600, &bolt.Options{ReadOnly: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	var page int
+	db.View(func(tx *bolt.Tx) error {
+		page = int(tx.Bucket([]byte("conversations")).RootPage())
+		return nil
+	})
+	// Down the first branch to a leaf (flags at byte 8: 1 branch, 2 leaf).
+	for file[page*4096+8] == 1 {
+		e := page*4096 + 16
+		page = int(binary.LittleEndian.Uint64(file[e+8:]))
+	}
+	if page == 0 || file[page*4096+8] != 2 {
+		t.Fatalf("no leaf page for the conversations (page %d)", page)
+	}
+	return page
 }

@@ -208,7 +208,13 @@ func reason(err error) string {
 // asked for exists before anything is written.
 func selection(st *store.Store, ids []string) ([]store.Conversation, error) {
 	if len(ids) == 0 {
-		return st.Conversations()
+		list, err := st.Conversations()
+		if store.IsDamaged(err) {
+			// The list itself is damaged: export what the page walk
+			// can still read (Dump skips what it cannot).
+			return st.ReadableConversations()
+		}
+		return list, err
 	}
 	seen := make(map[string]bool, len(ids))
 	list := make([]store.Conversation, 0, len(ids))

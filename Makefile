@@ -105,11 +105,14 @@ package: deps-build
 	bash scripts/package.sh
 
 # Every fuzz target for FUZZTIME each (make test runs their seed corpora).
+# Each entry is PACKAGE:TARGET.
 FUZZTIME ?= 30s
-FUZZ_TARGETS := FuzzImportChatGPT FuzzImportClaude FuzzImportDeskchat FuzzExportHTML FuzzExportMarkdown FuzzScan
+FUZZ_TARGETS := $(addprefix ./store/exchange:,FuzzImportChatGPT FuzzImportClaude FuzzImportDeskchat FuzzExportHTML FuzzExportMarkdown FuzzScan) \
+	./store:FuzzDamage
 fuzz:
-	for f in $(FUZZ_TARGETS); do \
-		$(GO) test -run '^$$' -fuzz "^$$f\$$" -fuzztime $(FUZZTIME) ./store/exchange || exit 1; \
+	for t in $(FUZZ_TARGETS); do \
+		pkg=$${t%%:*}; f=$${t##*:}; \
+		$(GO) test -run '^$$' -fuzz "^$$f\$$" -fuzztime $(FUZZTIME) $$pkg || exit 1; \
 	done
 
 # The crash test at length: deskchat killed with SIGKILL mid-answer 500 times

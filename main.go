@@ -53,7 +53,8 @@ func simulatorRate() float64 {
 
 // runGUI opens the store and the window; it returns when the window closes,
 // or when ctx ends (SIGINT, SIGTERM: the window closes as if the user had
-// closed it, and streaming answers are saved).
+// closed it, and streaming answers are saved). A damaged history file gets
+// a window that offers to recover it (ui/damaged.go).
 func runGUI(ctx context.Context, dataDir string) int {
 	if !displayReady() {
 		fmt.Fprintln(os.Stderr, noDisplay)
@@ -70,6 +71,9 @@ func runGUI(ctx context.Context, dataDir string) int {
 		})
 	})
 	st, err := store.Open(dataDir)
+	if store.IsDamaged(err) {
+		return runDamaged(ctx, dataDir, store.UserMessage(err))
+	}
 	if err != nil {
 		msg := store.UserMessage(err)
 		fmt.Fprintln(os.Stderr, msg)
@@ -77,6 +81,14 @@ func runGUI(ctx context.Context, dataDir string) int {
 		return cli.ExitFailure
 	}
 	defer st.Close()
+	a := app.NewWithID(AppID)
+	context.AfterFunc(ctx, func() { fyne.Do(a.Quit) })
+	ui.Run(a, windowDeps(st, dataDir))
+	return cli.ExitOK
+}
+
+// windowDeps builds the engine and what the window needs around st.
+func windowDeps(st *store.Store, dataDir string) ui.Deps {
 	kr := secrets.System()
 	eng := engine.New(st, engine.Options{
 		Simulator: engine.Simulator{TokensPerSecond: simulatorRate()},
@@ -85,10 +97,43 @@ func runGUI(ctx context.Context, dataDir string) int {
 		// starts up.
 		LazyTokenizer: true,
 	})
+	return ui.Deps{Engine: eng, Store: st, DataDir: dataDir, Keyring: kr,
+		Open: os.Getenv("DESKCHAT_OPEN"), Ready: readyFile(os.Getenv("DESKCHAT_READY_FILE"))}
+}
+
+// runDamaged shows what is wrong with the history file and offers to
+// recover it (the code of `deskchat recover`); once recovered, the window
+// opens on the new history.
+func runDamaged(ctx context.Context, dataDir, sentence string) int {
+	fmt.Fprintln(os.Stderr, sentence)
 	a := app.NewWithID(AppID)
 	context.AfterFunc(ctx, func() { fyne.Do(a.Quit) })
-	ui.Run(a, ui.Deps{Engine: eng, Store: st, DataDir: dataDir, Keyring: kr,
-		Open: os.Getenv("DESKCHAT_OPEN"), Ready: readyFile(os.Getenv("DESKCHAT_READY_FILE"))})
+	var opened *store.Store
+	recovered := ui.RunDamaged(a, ui.Damaged{
+		Sentence: sentence,
+		Recover: func() (string, error) {
+			rep, err := store.Recover(dataDir, time.Now())
+			if err != nil {
+				return "", err
+			}
+			fmt.Fprintln(os.Stderr, rep.Sentence())
+			return rep.Sentence(), nil
+		},
+		Open: func() (ui.Deps, error) {
+			st, err := store.Open(dataDir)
+			if err != nil {
+				return ui.Deps{}, err
+			}
+			opened = st
+			return windowDeps(st, dataDir), nil
+		},
+	})
+	if opened != nil {
+		opened.Close()
+	}
+	if !recovered {
+		return cli.ExitFailure
+	}
 	return cli.ExitOK
 }
 

@@ -63,6 +63,9 @@ const usageText = `Usage:
   deskchat prices [list | set MODEL IN OUT | remove MODEL]   your prices, $ per million tokens
   deskchat export [--format md|json|html] [--conversation ID]... [--out PATH]   default: all, json, stdout
   deskchat import [--from auto|chatgpt|claude|deskchat] FILE   a deskchat, ChatGPT or Claude export
+  deskchat check                                 find damage in the history file (exit 1 when damaged)
+  deskchat recover                               save every readable conversation into a new history
+                                                 file; the damaged one is kept as deskchat.db.damaged-TIME
   deskchat backups list [--json] | restore NAME | now   the daily snapshots of the history (in DIR/backups)
 Every command takes --data-dir DIR (else $DESKCHAT_DATA_DIR, else ~/.local/share/deskchat).
 Run "deskchat COMMAND --help" for a command's flags.
@@ -129,6 +132,8 @@ func Main(args []string, env Env) int {
 		"import":    cmdImport,
 		"search":    cmdSearch,
 		"backups":   cmdBackups,
+		"check":     cmdCheck,
+		"recover":   cmdRecover,
 	}
 	run, ok := cmds[rest[0]]
 	if !ok {
@@ -149,6 +154,11 @@ func Main(args []string, env Env) int {
 	case errors.Is(err, errStopped):
 		fmt.Fprintln(env.Stderr, "Stopped; the partial answer is saved.")
 		return ExitStopped
+	case errors.Is(err, store.ErrNoHistory) && rest[0] != "show":
+		// A read before the first question: nothing to show, not a
+		// failure.
+		fmt.Fprintln(env.Stderr, sentence(err))
+		return ExitOK
 	case errors.Is(err, context.Canceled) && env.Context.Err() != nil:
 		// Interrupted (export, import): the command's own sentence says
 		// what was kept.
@@ -178,6 +188,9 @@ type cmdEnv struct {
 	dataDir string
 	name    string
 	st      *store.Store
+	// readOnly: the command only reads, so store opens the history
+	// read-only (it works on read-only media and never writes).
+	readOnly bool
 }
 
 // flags returns a FlagSet for the command with --data-dir already defined.
@@ -210,7 +223,11 @@ func (c *cmdEnv) store() (*store.Store, error) {
 	if err != nil {
 		return nil, err
 	}
-	st, err := store.Open(dir)
+	open := store.Open
+	if c.readOnly {
+		open = store.OpenReadOnly
+	}
+	st, err := open(dir)
 	if err != nil {
 		return nil, err
 	}

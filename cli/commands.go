@@ -187,7 +187,7 @@ type conversationJSON struct {
 	UpdatedAt time.Time `json:"updated_at"`
 }
 
-func cmdList(c *cmdEnv, args []string) error {
+func cmdList(c *cmdEnv, args []string) (err error) {
 	fs := c.flags("[--json]")
 	asJSON := fs.Bool("json", false, "print JSON")
 	if err := parse(fs, args); err != nil {
@@ -196,14 +196,31 @@ func cmdList(c *cmdEnv, args []string) error {
 	if fs.NArg() > 0 {
 		return usagef("unexpected argument %q", fs.Arg(0))
 	}
+	c.readOnly = true
 	st, err := c.store()
 	if err != nil {
 		return err
 	}
+	if st.Empty() && !*asJSON {
+		dir, _ := store.DefaultDir(c.dataDir)
+		fmt.Fprintf(c.Stderr, "There is no history in %s yet; the first question (deskchat ask, or the window) starts it.\n", dir)
+	}
 	convs, err := st.Conversations()
+	var damaged error
+	if store.IsDamaged(err) {
+		// Show what can still be read, then say the file is damaged
+		// (exit 1).
+		damaged = err
+		convs, err = st.ReadableConversations()
+	}
 	if err != nil {
 		return err
 	}
+	defer func() {
+		if damaged != nil && err == nil {
+			err = damaged
+		}
+	}()
 	if *asJSON {
 		out := make([]conversationJSON, 0, len(convs))
 		for _, cv := range convs {
@@ -244,12 +261,16 @@ func cmdShow(c *cmdEnv, args []string) error {
 	if fs.NArg() != 1 {
 		return usagef("show needs one conversation id (see \"deskchat list\")")
 	}
+	c.readOnly = true
 	st, err := c.store()
 	if err != nil {
 		return err
 	}
 	id := fs.Arg(0)
 	conv, err := st.Conversation(id)
+	if store.IsDamaged(err) {
+		return err
+	}
 	if err != nil {
 		return fmt.Errorf("there is no conversation %q; \"deskchat list\" shows the ids", id)
 	}
@@ -360,6 +381,7 @@ func providersList(c *cmdEnv, args []string) error {
 	if err := parse(fs, args); err != nil {
 		return err
 	}
+	c.readOnly = true
 	st, err := c.store()
 	if err != nil {
 		return err

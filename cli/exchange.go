@@ -30,6 +30,7 @@ func cmdExport(c *cmdEnv, args []string) error {
 	if !ok {
 		return usagef("--format must be json, md or html, not %q", *format)
 	}
+	c.readOnly = true
 	st, err := c.store()
 	if err != nil {
 		return err
@@ -37,17 +38,30 @@ func cmdExport(c *cmdEnv, args []string) error {
 	opts := exchange.ExportOptions{Format: f, Conversations: ids}
 	if *outPath == "" {
 		w := bufio.NewWriter(c.Stdout)
-		_, err := exchange.Export(c.Context, st, w, opts)
+		res, err := exchange.Export(c.Context, st, w, opts)
 		if ferr := w.Flush(); err == nil && ferr != nil {
 			err = &store.Error{Op: "export", Msg: "The export could not be written to the output.", Err: ferr}
 		}
-		return err
+		if err != nil {
+			return err
+		}
+		return skipped(res)
 	}
 	res, err := exchange.ExportFile(c.Context, st, *outPath, opts)
 	if err != nil {
 		return err
 	}
 	fmt.Fprintf(c.Stderr, "Exported %s (%s) to %s.\n", count(res.Conversations, "conversation"), count(res.Messages, "message"), *outPath)
+	return skipped(res)
+}
+
+// skipped is the error of an export that left out conversations it could
+// not read: the rest is written, and exit code 1 tells scripts that the
+// export is incomplete.
+func skipped(res exchange.ExportResult) error {
+	if s := res.SkippedSentence(); s != "" {
+		return errors.New(s)
+	}
 	return nil
 }
 

@@ -41,6 +41,7 @@ func cmdSearch(c *cmdEnv, args []string) error {
 	if order != store.ByNewest && order != store.ByRelevance {
 		return usagef("--by must be newest or relevance, not %q", *by)
 	}
+	c.readOnly = true
 	st, err := c.store()
 	if err != nil {
 		return err

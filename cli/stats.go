@@ -21,6 +21,7 @@ func cmdStats(c *cmdEnv, args []string) error {
 	if fs.NArg() > 0 {
 		return usagef("unexpected argument %q", fs.Arg(0))
 	}
+	c.readOnly = true
 	st, err := c.store()
 	if err != nil {
 		return err

@@ -28,6 +28,7 @@ func cmdUsage(c *cmdEnv, args []string) error {
 	if *days < 0 {
 		return usagef("--days must be 0 or more")
 	}
+	c.readOnly = true
 	st, err := c.store()
 	if err != nil {
 		return err
@@ -109,6 +110,7 @@ func cmdCache(c *cmdEnv, args []string) error {
 	if fs.NArg() != 1 {
 		return usagef("say what to do: stats or clear")
 	}
+	c.readOnly = fs.Arg(0) == "stats"
 	st, err := c.store()
 	if err != nil {
 		return err
@@ -147,6 +149,7 @@ func cmdPrices(c *cmdEnv, args []string) error {
 	if err := parse(fs, reorder(args)); err != nil {
 		return err
 	}
+	c.readOnly = fs.NArg() == 0 || fs.Arg(0) == "list"
 	st, err := c.store()
 	if err != nil {
 		return err

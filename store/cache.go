@@ -60,7 +60,7 @@ func (s *Store) CacheGet(key []byte, now time.Time) (CacheEntry, bool, error) {
 		e     CacheEntry
 		stale bool
 	)
-	err := s.db.View(func(tx *bolt.Tx) error {
+	err := s.view(func(tx *bolt.Tx) error {
 		v := tx.Bucket(bucketCache).Get(key)
 		if v == nil {
 			return nil
@@ -81,7 +81,7 @@ func (s *Store) CacheGet(key []byte, now time.Time) (CacheEntry, bool, error) {
 
 // CacheTouch records now as the last use of the entry under key.
 func (s *Store) CacheTouch(key []byte, now time.Time) error {
-	err := s.db.Update(func(tx *bolt.Tx) error {
+	err := s.update(func(tx *bolt.Tx) error {
 		b, used := tx.Bucket(bucketCache), tx.Bucket(bucketCacheUsed)
 		var e CacheEntry
 		v := b.Get(key)
@@ -102,7 +102,7 @@ func (s *Store) CacheTouch(key []byte, now time.Time) error {
 
 // CacheDelete removes the entry under key, decodable or not.
 func (s *Store) CacheDelete(key []byte) error {
-	err := s.db.Update(func(tx *bolt.Tx) error {
+	err := s.update(func(tx *bolt.Tx) error {
 		b, used := tx.Bucket(bucketCache), tx.Bucket(bucketCacheUsed)
 		if v := b.Get(key); v != nil {
 			var e CacheEntry
@@ -123,7 +123,7 @@ func (s *Store) CacheDelete(key []byte) error {
 func (s *Store) CachePut(key []byte, e CacheEntry, now time.Time, maxBytes int64) (evicted int, err error) {
 	e.V = recordVersion
 	e.UsedAt = now.UTC()
-	err = s.db.Update(func(tx *bolt.Tx) error {
+	err = s.update(func(tx *bolt.Tx) error {
 		b, used := tx.Bucket(bucketCache), tx.Bucket(bucketCacheUsed)
 		if v := b.Get(key); v != nil {
 			var old CacheEntry
@@ -191,7 +191,7 @@ func evict(tx *bolt.Tx, now time.Time, maxBytes int64) (int, error) {
 // CacheClear removes every cached answer and returns how many there were.
 func (s *Store) CacheClear() (int, error) {
 	n := 0
-	err := s.db.Update(func(tx *bolt.Tx) error {
+	err := s.update(func(tx *bolt.Tx) error {
 		n = tx.Bucket(bucketCache).Stats().KeyN
 		for _, name := range [][]byte{bucketCache, bucketCacheUsed} {
 			if err := tx.DeleteBucket(name); err != nil {
@@ -215,7 +215,7 @@ type CacheStats struct {
 // CacheStats returns the number of cached answers and their size.
 func (s *Store) CacheStats() (CacheStats, error) {
 	var st CacheStats
-	err := s.db.View(func(tx *bolt.Tx) error {
+	err := s.view(func(tx *bolt.Tx) error {
 		return tx.Bucket(bucketCache).ForEach(func(_, v []byte) error {
 			var e CacheEntry
 			if json.Unmarshal(v, &e) == nil {

@@ -38,7 +38,7 @@ func (s *Store) CreateConversation(c Conversation) (Conversation, error) {
 	c.V = recordVersion
 	c.ID = newID()
 	c.CreatedAt, c.UpdatedAt = now, now
-	err := s.db.Update(func(tx *bolt.Tx) error {
+	err := s.update(func(tx *bolt.Tx) error {
 		if _, err := tx.Bucket(bucketMessages).CreateBucket([]byte(c.ID)); err != nil {
 			return err
 		}
@@ -57,7 +57,7 @@ func (s *Store) CreateConversation(c Conversation) (Conversation, error) {
 // ErrNotFound.
 func (s *Store) Conversation(id string) (Conversation, error) {
 	var c Conversation
-	err := s.db.View(func(tx *bolt.Tx) (err error) {
+	err := s.view(func(tx *bolt.Tx) (err error) {
 		c, err = getConversation(tx, id)
 		return err
 	})
@@ -77,7 +77,7 @@ func getConversation(tx *bolt.Tx, id string) (Conversation, error) {
 // Conversations returns all conversations, most recently updated first.
 func (s *Store) Conversations() ([]Conversation, error) {
 	var out []Conversation
-	err := s.db.View(func(tx *bolt.Tx) error {
+	err := s.view(func(tx *bolt.Tx) error {
 		return tx.Bucket(bucketConversations).ForEach(func(_, v []byte) error {
 			var c Conversation
 			if err := json.Unmarshal(v, &c); err != nil {
@@ -90,20 +90,25 @@ func (s *Store) Conversations() ([]Conversation, error) {
 	if err != nil {
 		return nil, wrap("list conversations", err)
 	}
+	sortNewestFirst(out)
+	return out, nil
+}
+
+// sortNewestFirst orders conversations most recently updated first.
+func sortNewestFirst(out []Conversation) {
 	sort.SliceStable(out, func(i, j int) bool {
 		if !out[i].UpdatedAt.Equal(out[j].UpdatedAt) {
 			return out[i].UpdatedAt.After(out[j].UpdatedAt)
 		}
 		return out[i].CreatedAt.After(out[j].CreatedAt)
 	})
-	return out, nil
 }
 
 // UpdateConversation applies fn to the stored conversation and saves it. The
 // id and creation time cannot be changed.
 func (s *Store) UpdateConversation(id string, fn func(*Conversation)) (Conversation, error) {
 	var c Conversation
-	err := s.db.Update(func(tx *bolt.Tx) (err error) {
+	err := s.update(func(tx *bolt.Tx) (err error) {
 		c, err = getConversation(tx, id)
 		if err != nil {
 			return err
@@ -125,7 +130,7 @@ func (s *Store) UpdateConversation(id string, fn func(*Conversation)) (Conversat
 
 // DeleteConversation removes the conversation and all its messages.
 func (s *Store) DeleteConversation(id string) error {
-	err := s.db.Update(func(tx *bolt.Tx) error {
+	err := s.update(func(tx *bolt.Tx) error {
 		if tx.Bucket(bucketConversations).Get([]byte(id)) == nil {
 			return fmt.Errorf("conversation %s: %w", id, ErrNotFound)
 		}

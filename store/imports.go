@@ -28,7 +28,7 @@ type Dump struct {
 // read in one transaction, or an error wrapping ErrNotFound.
 func (s *Store) Dump(id string) (Dump, error) {
 	var d Dump
-	err := s.db.View(func(tx *bolt.Tx) (err error) {
+	err := s.view(func(tx *bolt.Tx) (err error) {
 		if d.Conversation, err = getConversation(tx, id); err != nil {
 			return err
 		}

@@ -207,7 +207,7 @@ func (s *Store) FinishAnswer(m Message, r *UsageRecord, stats Stats) error {
 // Message returns one message.
 func (s *Store) Message(conversationID string, seq uint64) (Message, error) {
 	var m Message
-	err := s.db.View(func(tx *bolt.Tx) (err error) {
+	err := s.view(func(tx *bolt.Tx) (err error) {
 		m, _, err = getMessage(tx, conversationID, seq)
 		return err
 	})
@@ -235,7 +235,7 @@ func getMessage(tx *bolt.Tx, conversationID string, seq uint64) (Message, *bolt.
 // Messages returns the messages of a conversation in order.
 func (s *Store) Messages(conversationID string) ([]Message, error) {
 	var out []Message
-	err := s.db.View(func(tx *bolt.Tx) error {
+	err := s.view(func(tx *bolt.Tx) error {
 		b := tx.Bucket(bucketMessages).Bucket([]byte(conversationID))
 		if b == nil {
 			return fmt.Errorf("conversation %s: %w", conversationID, ErrNotFound)
@@ -258,7 +258,7 @@ func (s *Store) Messages(conversationID string) ([]Message, error) {
 
 // DeleteMessage removes one message.
 func (s *Store) DeleteMessage(conversationID string, seq uint64) error {
-	err := s.db.Update(func(tx *bolt.Tx) error {
+	err := s.update(func(tx *bolt.Tx) error {
 		b := tx.Bucket(bucketMessages).Bucket([]byte(conversationID))
 		if b == nil || b.Get(seqKey(seq)) == nil {
 			return fmt.Errorf("message %s-%d: %w", conversationID, seq, ErrNotFound)
@@ -293,7 +293,7 @@ func deleteOpenStreams(tx *bolt.Tx, conversationID string) error {
 // process as StateInterrupted. Only the tracked open streams are visited, so
 // Open does not scan the history.
 func (s *Store) recoverStreaming() error {
-	err := s.db.Update(func(tx *bolt.Tx) error {
+	err := s.update(func(tx *bolt.Tx) error {
 		open := tx.Bucket(bucketOpenStreams)
 		var keys [][]byte
 		if err := open.ForEach(func(k, _ []byte) error {
@@ -335,6 +335,9 @@ func (s *Store) recoverStreaming() error {
 		}
 		return nil
 	})
+	if IsDamaged(err) {
+		return err
+	}
 	if err != nil {
 		return &Error{Op: "recover", Msg: "The history file could not be checked after the last run.", Err: err}
 	}
@@ -345,7 +348,7 @@ func (s *Store) recoverStreaming() error {
 // request, however long the conversation grows.
 func (s *Store) SetPinned(conversationID string, seq uint64, pinned bool) (Message, error) {
 	var m Message
-	err := s.db.Update(func(tx *bolt.Tx) error {
+	err := s.update(func(tx *bolt.Tx) error {
 		var b *bolt.Bucket
 		var err error
 		if m, b, err = getMessage(tx, conversationID, seq); err != nil {
@@ -365,7 +368,7 @@ var ErrStreaming = errors.New("an answer is still streaming")
 // one transaction. It fails with ErrStreaming, changing nothing, while one of
 // them is still streaming.
 func (s *Store) Supersede(conversationID string, afterSeq uint64) error {
-	err := s.db.Update(func(tx *bolt.Tx) error {
+	err := s.update(func(tx *bolt.Tx) error {
 		b := tx.Bucket(bucketMessages).Bucket([]byte(conversationID))
 		if b == nil {
 			return fmt.Errorf("conversation %s: %w", conversationID, ErrNotFound)

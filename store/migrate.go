@@ -26,7 +26,7 @@ func SchemaVersion() int { return len(migrations) }
 
 func (s *Store) migrate() error {
 	for _, m := range migrations {
-		err := s.db.Update(func(tx *bolt.Tx) error {
+		err := s.update(func(tx *bolt.Tx) error {
 			meta := tx.Bucket(bucketMeta)
 			applied, err := appliedMigrations(meta)
 			if err != nil {
@@ -46,6 +46,9 @@ func (s *Store) migrate() error {
 			}
 			return meta.Put(keySchemaVersion, []byte(strconv.Itoa(len(applied))))
 		})
+		if IsDamaged(err) {
+			return err
+		}
 		if err != nil {
 			return &Error{Op: "migrate", Msg: "The history file could not be upgraded; it was left as it was.", Err: err}
 		}
@@ -66,7 +69,7 @@ func appliedMigrations(meta *bolt.Bucket) ([]string, error) {
 // Migrations returns the names of the applied migrations in order and the
 // recorded schema version.
 func (s *Store) Migrations() (names []string, version int, err error) {
-	err = s.db.View(func(tx *bolt.Tx) error {
+	err = s.view(func(tx *bolt.Tx) error {
 		meta := tx.Bucket(bucketMeta)
 		names, err = appliedMigrations(meta)
 		if err != nil {

@@ -13,7 +13,7 @@ import (
 func (s *Store) MessagesBefore(conversationID string, before uint64, limit int) ([]Message, bool, error) {
 	var out []Message
 	more := false
-	err := s.db.View(func(tx *bolt.Tx) error {
+	err := s.view(func(tx *bolt.Tx) error {
 		c, err := messageCursor(tx, conversationID)
 		if err != nil {
 			return err
@@ -43,7 +43,7 @@ func (s *Store) MessagesBefore(conversationID string, before uint64, limit int) 
 func (s *Store) MessagesFrom(conversationID string, from uint64, limit int) ([]Message, bool, error) {
 	var out []Message
 	more := false
-	err := s.db.View(func(tx *bolt.Tx) error {
+	err := s.view(func(tx *bolt.Tx) error {
 		c, err := messageCursor(tx, conversationID)
 		if err != nil {
 			return err

@@ -79,7 +79,7 @@ func (s *Store) PutProvider(p Provider) error {
 		return &Error{Op: "put provider", Msg: "A provider needs a name.", Err: ErrNotFound}
 	}
 	p.V = recordVersion
-	err := s.db.Update(func(tx *bolt.Tx) error {
+	err := s.update(func(tx *bolt.Tx) error {
 		b := tx.Bucket(bucketProviders)
 		if old := b.Get([]byte(p.Name)); old != nil {
 			var prev Provider
@@ -98,7 +98,7 @@ func (s *Store) PutProvider(p Provider) error {
 // Provider returns the provider called name.
 func (s *Store) Provider(name string) (Provider, error) {
 	var p Provider
-	err := s.db.View(func(tx *bolt.Tx) error {
+	err := s.view(func(tx *bolt.Tx) error {
 		v := tx.Bucket(bucketProviders).Get([]byte(name))
 		if v == nil {
 			return fmt.Errorf("provider %q: %w", name, ErrNotFound)
@@ -114,7 +114,7 @@ func (s *Store) Provider(name string) (Provider, error) {
 // Providers returns all providers sorted by name.
 func (s *Store) Providers() ([]Provider, error) {
 	var out []Provider
-	err := s.db.View(func(tx *bolt.Tx) error {
+	err := s.view(func(tx *bolt.Tx) error {
 		return tx.Bucket(bucketProviders).ForEach(func(_, v []byte) error {
 			var p Provider
 			if err := json.Unmarshal(v, &p); err != nil {
@@ -133,7 +133,7 @@ func (s *Store) Providers() ([]Provider, error) {
 
 // DeleteProvider removes the provider called name.
 func (s *Store) DeleteProvider(name string) error {
-	err := s.db.Update(func(tx *bolt.Tx) error {
+	err := s.update(func(tx *bolt.Tx) error {
 		b := tx.Bucket(bucketProviders)
 		if b.Get([]byte(name)) == nil {
 			return fmt.Errorf("provider %q: %w", name, ErrNotFound)
@@ -160,7 +160,7 @@ const (
 // Setting returns the value stored under key, or "" when unset.
 func (s *Store) Setting(key string) (string, error) {
 	var v string
-	err := s.db.View(func(tx *bolt.Tx) error {
+	err := s.view(func(tx *bolt.Tx) error {
 		v = string(tx.Bucket(bucketSettings).Get([]byte(key)))
 		return nil
 	})
@@ -169,7 +169,7 @@ func (s *Store) Setting(key string) (string, error) {
 
 // SetSetting stores value under key; an empty value deletes it.
 func (s *Store) SetSetting(key, value string) error {
-	err := s.db.Update(func(tx *bolt.Tx) error {
+	err := s.update(func(tx *bolt.Tx) error {
 		b := tx.Bucket(bucketSettings)
 		if value == "" {
 			return b.Delete([]byte(key))
@@ -183,7 +183,7 @@ var bucketStats = []byte("stats")
 
 // PutStat stores an opaque record (e.g. a provider's cumulative metrics).
 func (s *Store) PutStat(key string, value []byte) error {
-	err := s.db.Update(func(tx *bolt.Tx) error {
+	err := s.update(func(tx *bolt.Tx) error {
 		return tx.Bucket(bucketStats).Put([]byte(key), value)
 	})
 	return wrap("put stat", err)
@@ -192,7 +192,7 @@ func (s *Store) PutStat(key string, value []byte) error {
 // Stats returns every record stored with PutStat.
 func (s *Store) Stats() (map[string][]byte, error) {
 	out := map[string][]byte{}
-	err := s.db.View(func(tx *bolt.Tx) error {
+	err := s.view(func(tx *bolt.Tx) error {
 		return tx.Bucket(bucketStats).ForEach(func(k, v []byte) error {
 			out[string(k)] = append([]byte(nil), v...)
 			return nil

@@ -156,7 +156,7 @@ func (s *Store) Search(query string, opts SearchOptions) ([]SearchResult, error)
 		opts.Limit = DefaultSearchLimit
 	}
 	var out []SearchResult
-	err := s.db.View(func(tx *bolt.Tx) (err error) {
+	err := s.view(func(tx *bolt.Tx) (err error) {
 		out, err = search(tx, q, opts)
 		return err
 	})
@@ -1141,7 +1141,7 @@ func (s *Store) startSearchMerger() {
 	}
 	searchMergers.Store(s.db, m)
 	var pending uint64
-	_ = s.db.View(func(tx *bolt.Tx) error {
+	_ = s.view(func(tx *bolt.Tx) error {
 		pending = tx.Bucket(bucketSearchRecent).Sequence() - getU64(tx.Bucket(bucketSearchMeta), keySearchMerged)
 		return nil
 	})
@@ -1168,9 +1168,11 @@ func (m *merger) waitQuiet(db *bolt.DB) bool {
 			return true
 		}
 		var pending uint64
-		_ = db.View(func(tx *bolt.Tx) error {
-			pending = tx.Bucket(bucketSearchRecent).Sequence() - getU64(tx.Bucket(bucketSearchMeta), keySearchMerged)
-			return nil
+		_ = runGuarded(func() error {
+			return db.View(func(tx *bolt.Tx) error {
+				pending = tx.Bucket(bucketSearchRecent).Sequence() - getU64(tx.Bucket(bucketSearchMeta), keySearchMerged)
+				return nil
+			})
 		})
 		if pending >= m.force {
 			return true
@@ -1204,11 +1206,15 @@ func (m *merger) run(db *bolt.DB) {
 				return
 			default:
 			}
-			err := db.Update(func(tx *bolt.Tx) (err error) {
-				if more, err = mergeSearch(tx, m.batch); err == nil && m.hook != nil {
-					err = m.hook(tx)
-				}
-				return err
+			// Guarded: a damaged page met while merging must not end
+			// the process (the merge is retried at the next kick).
+			err := runGuarded(func() error {
+				return db.Update(func(tx *bolt.Tx) (err error) {
+					if more, err = mergeSearch(tx, m.batch); err == nil && m.hook != nil {
+						err = m.hook(tx)
+					}
+					return err
+				})
 			})
 			if err != nil {
 				m.lastErr.Store(&err)

@@ -20,7 +20,7 @@ const (
 // SetSettings stores every key's value in one transaction; an empty value
 // deletes the key. Either all of them are written or none.
 func (s *Store) SetSettings(kv map[string]string) error {
-	err := s.db.Update(func(tx *bolt.Tx) error {
+	err := s.update(func(tx *bolt.Tx) error {
 		b := tx.Bucket(bucketSettings)
 		for k, v := range kv {
 			if k == "" {
@@ -44,7 +44,7 @@ func (s *Store) SetSettings(kv map[string]string) error {
 // Settings returns every stored setting, read in one transaction.
 func (s *Store) Settings() (map[string]string, error) {
 	out := map[string]string{}
-	err := s.db.View(func(tx *bolt.Tx) error {
+	err := s.view(func(tx *bolt.Tx) error {
 		return tx.Bucket(bucketSettings).ForEach(func(k, v []byte) error {
 			out[string(k)] = string(v)
 			return nil
@@ -75,7 +75,7 @@ func (s *Store) ReplaceProvider(old string, p Provider, isDefault bool) error {
 		old = p.Name
 	}
 	p.V = recordVersion
-	err := s.db.Update(func(tx *bolt.Tx) error {
+	err := s.update(func(tx *bolt.Tx) error {
 		b := tx.Bucket(bucketProviders)
 		if !create {
 			v := b.Get([]byte(old))
@@ -134,7 +134,7 @@ func (s *Store) ReplaceProvider(old string, p Provider, isDefault bool) error {
 // provider (and its model) when it named it. Conversations that used it keep
 // their messages and go on with the default provider.
 func (s *Store) RemoveProvider(name string) error {
-	err := s.db.Update(func(tx *bolt.Tx) error {
+	err := s.update(func(tx *bolt.Tx) error {
 		b := tx.Bucket(bucketProviders)
 		if b.Get([]byte(name)) == nil {
 			return &Error{Op: "remove provider", Msg: fmt.Sprintf("There is no provider called %q.", name), Err: fmt.Errorf("provider %q: %w", name, ErrNotFound)}

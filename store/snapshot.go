@@ -36,7 +36,7 @@ func (s Snapshot) Provider(name string) (Provider, error) {
 // providers, in one read transaction.
 func (s *Store) Snapshot(conversationID string) (Snapshot, error) {
 	var snap Snapshot
-	err := s.db.View(func(tx *bolt.Tx) (err error) {
+	err := s.view(func(tx *bolt.Tx) (err error) {
 		if snap.Conversation, err = getConversation(tx, conversationID); err != nil {
 			return err
 		}

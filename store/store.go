@@ -18,6 +18,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"sync/atomic"
 	"time"
 
@@ -60,6 +61,9 @@ type Store struct {
 	// lastWrite is when the last write ended (UnixNano): the search
 	// index's merger waits for the writes to pause.
 	lastWrite atomic.Int64
+	readOnly  bool        // OpenReadOnly: every write fails
+	damaged   atomic.Bool // a transaction met damage: writes are refused
+	empty     func()      // openEmpty: removes the stand-in's folder
 }
 
 // maxBatchDelay bounds how long a write waits to share its commit (one
@@ -72,12 +76,15 @@ const maxBatchDelay = 2 * time.Millisecond
 // fn may run more than once (Batch retries a batch's survivors alone when
 // one of them fails), so it must only depend on the transaction.
 func (s *Store) write(fn func(*bolt.Tx) error) error {
+	if err := s.writable(); err != nil {
+		return err
+	}
 	defer s.lastWrite.Store(time.Now().UnixNano())
 	defer s.writers.Add(-1)
 	if s.writers.Add(1) > 1 {
-		return s.db.Batch(fn)
+		return s.guard(func() error { return s.db.Batch(guardTx(s.path, fn)) })
 	}
-	return s.db.Update(fn)
+	return s.guard(func() error { return s.db.Update(guardTx(s.path, fn)) })
 }
 
 // DefaultDir returns the data dir to use: flagValue when set, else
@@ -100,19 +107,27 @@ func DefaultDir(flagValue string) (string, error) {
 	return filepath.Join(home, ".local", "share", "deskchat"), nil
 }
 
-// Open opens (creating when missing) the database in dir. It fails with an
-// error wrapping ErrLocked when another process holds the file.
+// Open opens (creating when missing) the database in dir for reading and
+// writing, upgrading it and recovering answers left streaming. It fails
+// with an error wrapping ErrLocked when another process holds the file,
+// ErrDamaged when the file is damaged and ErrNotHistory when it is no
+// history file (empty, or something else): such a file is never replaced.
 func Open(dir string) (*Store, error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, &Error{Op: "open", Msg: fmt.Sprintf("Cannot create the data folder %s.", dir), Err: err}
 	}
-	path := filepath.Join(dir, FileName)
-	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: LockTimeout, FreelistType: bolt.FreelistMapType, InitialMmapSize: initialMmapSize(path)})
+	return openPath(filepath.Join(dir, FileName))
+}
+
+// openPath is Open on the file at path (recover builds a new history under
+// a temporary name).
+func openPath(path string) (*Store, error) {
+	if _, err := probeFile("open", path); err != nil && !errors.Is(err, os.ErrNotExist) {
+		return nil, err
+	}
+	db, err := openBolt(path, &bolt.Options{Timeout: LockTimeout, FreelistType: bolt.FreelistMapType, InitialMmapSize: initialMmapSize(path)})
 	if err != nil {
-		if errors.Is(err, bolterrors.ErrTimeout) {
-			return nil, &Error{Op: "open", Msg: fmt.Sprintf("The history file %s is in use by another deskchat. Close that window (or wait for the other command to finish) and try again.", path), Err: ErrLocked}
-		}
-		return nil, &Error{Op: "open", Msg: fmt.Sprintf("Cannot open the history file %s.", path), Err: err}
+		return nil, err
 	}
 	// bbolt keeps the mode of an existing file; make sure it is private.
 	if err := os.Chmod(path, 0o600); err != nil {
@@ -121,28 +136,178 @@ func Open(dir string) (*Store, error) {
 	}
 	db.MaxBatchDelay = maxBatchDelay
 	s := &Store{db: db, path: path, now: time.Now}
-	if err := s.initialize(); err != nil {
-		db.Close()
+	// A history that needs nothing is not written at all: a no-op
+	// update still commits (a meta page and an fsync).
+	steps := []func() error{s.initialize, s.migrate, s.recoverStreaming}
+	if ready, err := s.ready(); err != nil {
+		s.guard(db.Close)
 		return nil, err
+	} else if ready {
+		steps = nil
 	}
-	if err := s.migrate(); err != nil {
-		db.Close()
-		return nil, err
-	}
-	if err := s.recoverStreaming(); err != nil {
-		db.Close()
-		return nil, err
+	for _, step := range steps {
+		if err := step(); err != nil {
+			s.guard(db.Close)
+			return nil, err
+		}
 	}
 	s.startSearchMerger()
 	return s, nil
+}
+
+// OpenReadOnly opens the history in dir for reading only: the file is
+// opened read-only (it may be on read-only media) and nothing is written,
+// neither upgrades nor repairs. Writes fail with ErrReadOnly. A missing file
+// gives an empty store (Empty reports it) that writes nothing in dir; a
+// history from an older deskchat that needs an upgrade is ErrNeedsUpgrade
+// (a writing open upgrades it).
+func OpenReadOnly(dir string) (*Store, error) {
+	path := filepath.Join(dir, FileName)
+	if _, err := probeFile("open", path); err != nil {
+		if errors.Is(err, os.ErrNotExist) {
+			return openEmpty(dir)
+		}
+		return nil, err
+	}
+	db, err := openBolt(path, &bolt.Options{Timeout: LockTimeout, ReadOnly: true})
+	if err != nil {
+		return nil, err
+	}
+	s := &Store{db: db, path: path, now: time.Now, readOnly: true}
+	if err := s.checkReadable(); err != nil {
+		s.guard(db.Close)
+		return nil, err
+	}
+	return s, nil
+}
+
+// openEmpty stands in for a history not made yet: an empty store in a
+// temporary folder, read-only, removed at Close, so that reading commands
+// show what a new history holds without writing in dir. Its Empty is true.
+func openEmpty(dir string) (*Store, error) {
+	noHistory := &Error{Op: "open", Msg: fmt.Sprintf("There is no history in %s yet; the first question (deskchat ask, or the window) starts it.", dir), Err: ErrNoHistory}
+	tmp, err := os.MkdirTemp("", "deskchat-empty-")
+	if err != nil {
+		return nil, noHistory
+	}
+	s, err := Open(tmp)
+	if err != nil {
+		os.RemoveAll(tmp)
+		return nil, noHistory
+	}
+	s.stopSearchMerger()
+	s.readOnly, s.empty = true, func() { os.RemoveAll(tmp) }
+	return s, nil
+}
+
+// Empty reports whether s stands in for a history not made yet
+// (OpenReadOnly on a folder without one).
+func (s *Store) Empty() bool { return s.empty != nil }
+
+// ready reports whether the history has every bucket and migration and
+// no answer left streaming, so that opening it needs no write.
+func (s *Store) ready() (bool, error) {
+	ready := true
+	err := s.view(func(tx *bolt.Tx) error {
+		for _, b := range allBuckets {
+			if tx.Bucket(b) == nil {
+				ready = false
+				return nil
+			}
+		}
+		if !migrated(tx) {
+			ready = false
+			return nil
+		}
+		k, _ := tx.Bucket(bucketOpenStreams).Cursor().First()
+		ready = k == nil
+		return nil
+	})
+	return ready, err
+}
+
+// migrated reports whether every migration is recorded as applied.
+func migrated(tx *bolt.Tx) bool {
+	applied, err := appliedMigrations(tx.Bucket(bucketMeta))
+	if err != nil {
+		return false
+	}
+	done := make(map[string]bool, len(applied))
+	for _, name := range applied {
+		done[name] = true
+	}
+	for _, m := range migrations {
+		if !done[m.name] {
+			return false
+		}
+	}
+	return true
+}
+
+// checkReadable makes sure a read-only store has every bucket and
+// migration, since it cannot make them.
+func (s *Store) checkReadable() error {
+	upgrade := &Error{Op: "open", Msg: fmt.Sprintf("The history file %s was written by an older deskchat; open it once with the window or a command that writes (like deskchat ask) to upgrade it, then try again.", s.path), Err: ErrNeedsUpgrade}
+	return s.view(func(tx *bolt.Tx) error {
+		for _, b := range allBuckets {
+			if tx.Bucket(b) == nil {
+				return upgrade
+			}
+		}
+		if !migrated(tx) {
+			return upgrade
+		}
+		return nil
+	})
+}
+
+// openBolt opens the bbolt file, guarded: a damaged file that makes bbolt
+// panic while opening gives ErrDamaged, and the file it opened is closed
+// again (its lock released).
+func openBolt(path string, opts *bolt.Options) (db *bolt.DB, err error) {
+	var file *os.File
+	opts.OpenFile = func(name string, flag int, mode os.FileMode) (*os.File, error) {
+		f, err := os.OpenFile(name, flag, mode)
+		file = f
+		return f, err
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			if file != nil {
+				file.Close()
+			}
+			db, err = nil, damagedError("open", path, fmt.Errorf("panic: %v", r))
+		}
+	}()
+	old := debug.SetPanicOnFault(true)
+	defer debug.SetPanicOnFault(old)
+	db, err = bolt.Open(path, 0o600, opts)
+	switch {
+	case err == nil:
+		return db, nil
+	case errors.Is(err, bolterrors.ErrTimeout):
+		return nil, &Error{Op: "open", Msg: fmt.Sprintf("The history file %s is in use by another deskchat. Close that window (or wait for the other command to finish) and try again.", path), Err: ErrLocked}
+	case errors.Is(err, bolterrors.ErrInvalid), errors.Is(err, bolterrors.ErrVersionMismatch):
+		return nil, notHistoryError("open", path, "it is not a database file")
+	case errors.Is(err, bolterrors.ErrChecksum):
+		return nil, damagedError("open", path, err)
+	}
+	return nil, &Error{Op: "open", Msg: fmt.Sprintf("Cannot open the history file %s: %s.", path, osReason(err)), Err: err}
 }
 
 // Close stops the search index's background merge and closes the database
 // file.
 func (s *Store) Close() error {
 	s.stopSearchMerger()
-	return s.db.Close()
+	err := s.guard(s.db.Close)
+	if s.empty != nil {
+		s.empty()
+	}
+	return err
 }
+
+// ReadOnly reports whether s was opened with OpenReadOnly.
+func (s *Store) ReadOnly() bool { return s.readOnly }
 
 // Path returns the database file path.
 func (s *Store) Path() string { return s.path }
@@ -150,11 +315,14 @@ func (s *Store) Path() string { return s.path }
 // DB exposes the bbolt handle for consistency checks in tests and tools.
 func (s *Store) DB() *bolt.DB { return s.db }
 
+// allBuckets are the buckets Open creates.
+var allBuckets = [][]byte{bucketMeta, bucketConversations, bucketMessages, bucketOpenStreams, bucketProviders, bucketSettings, bucketStats,
+	bucketCache, bucketCacheUsed, bucketUsage, bucketSummaries,
+	bucketSearchDocs, bucketSearchRefs, bucketSearchRecent, bucketSearchPostings, bucketSearchDead, bucketSearchMeta}
+
 func (s *Store) initialize() error {
-	err := s.db.Update(func(tx *bolt.Tx) error {
-		for _, b := range [][]byte{bucketMeta, bucketConversations, bucketMessages, bucketOpenStreams, bucketProviders, bucketSettings, bucketStats,
-			bucketCache, bucketCacheUsed, bucketUsage, bucketSummaries,
-			bucketSearchDocs, bucketSearchRefs, bucketSearchRecent, bucketSearchPostings, bucketSearchDead, bucketSearchMeta} {
+	err := s.update(func(tx *bolt.Tx) error {
+		for _, b := range allBuckets {
 			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
 				return err
 			}
@@ -162,6 +330,10 @@ func (s *Store) initialize() error {
 		return nil
 	})
 	if err != nil {
+		var se *Error
+		if errors.As(err, &se) {
+			return err
+		}
 		return &Error{Op: "initialize", Msg: "Cannot prepare the history file.", Err: err}
 	}
 	return nil

@@ -30,7 +30,7 @@ type Summary struct {
 // ErrNotFound when it has none.
 func (s *Store) Summary(conversationID string) (Summary, error) {
 	var sum Summary
-	err := s.db.View(func(tx *bolt.Tx) error {
+	err := s.view(func(tx *bolt.Tx) error {
 		v := tx.Bucket(bucketSummaries).Get([]byte(conversationID))
 		if v == nil {
 			return fmt.Errorf("summary of %s: %w", conversationID, ErrNotFound)
@@ -44,7 +44,7 @@ func (s *Store) Summary(conversationID string) (Summary, error) {
 func (s *Store) PutSummary(sum Summary) error {
 	sum.V = recordVersion
 	sum.UpdatedAt = s.now().UTC()
-	err := s.db.Update(func(tx *bolt.Tx) error {
+	err := s.update(func(tx *bolt.Tx) error {
 		if tx.Bucket(bucketConversations).Get([]byte(sum.ConversationID)) == nil {
 			return fmt.Errorf("conversation %s: %w", sum.ConversationID, ErrNotFound)
 		}

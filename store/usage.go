@@ -41,7 +41,7 @@ func (s *Store) AddUsage(r UsageRecord) error { return s.RecordRequest(&r, nil) 
 // A zero to means no upper bound.
 func (s *Store) Usage(from, to time.Time) ([]UsageRecord, error) {
 	var out []UsageRecord
-	err := s.db.View(func(tx *bolt.Tx) error {
+	err := s.view(func(tx *bolt.Tx) error {
 		c := tx.Bucket(bucketUsage).Cursor()
 		start := make([]byte, 8)
 		if !from.IsZero() {

@@ -425,8 +425,12 @@ func (d *exportDialog) finish(path string, out exportOutcome, err error) {
 	switch {
 	case err == nil:
 		d.heading = widget.NewLabelWithStyle("Export complete", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
-		d.detail = wrapped(fmt.Sprintf("Exported %s, %s (%s) to %s.",
-			countOf(out.res.Conversations, "chat", "chats"), countOf(out.res.Messages, "message", "messages"), fileSize(out.size), path), widget.MediumImportance)
+		summary := fmt.Sprintf("Exported %s, %s (%s) to %s.",
+			countOf(out.res.Conversations, "chat", "chats"), countOf(out.res.Messages, "message", "messages"), fileSize(out.size), path)
+		if skipped := out.res.SkippedSentence(); skipped != "" {
+			summary += " " + skipped // damaged chats are named; the rest is saved
+		}
+		d.detail = wrapped(summary, widget.MediumImportance)
 		open := widget.NewButtonWithIcon("Open folder", theme.FolderOpenIcon(), func() {
 			const failed = " The folder could not be opened."
 			if err := d.openURL(folderURL(filepath.Dir(path))); err != nil && !strings.HasSuffix(d.detail.Text, failed) {

@@ -9,6 +9,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"time"
 
@@ -33,6 +34,38 @@ type ExportOptions struct {
 // ExportResult counts what an export wrote.
 type ExportResult struct {
 	Conversations, Messages int
+	// Skipped are the conversations left out because the history file
+	// is damaged where they are stored; the rest is exported.
+	Skipped []Skipped
+}
+
+// Skipped names a conversation an export could not read.
+type Skipped struct{ ID, Title string }
+
+// SkippedSentence says which conversations an export left out, or "" when
+// none was.
+func (r ExportResult) SkippedSentence() string {
+	if len(r.Skipped) == 0 {
+		return ""
+	}
+	names := make([]string, 0, min(len(r.Skipped), 10))
+	for i, s := range r.Skipped {
+		if i == 10 {
+			names = append(names, fmt.Sprintf("and %d more", len(r.Skipped)-10))
+			break
+		}
+		if s.Title != "" {
+			names = append(names, fmt.Sprintf("%s %q", s.ID, s.Title))
+		} else {
+			names = append(names, s.ID)
+		}
+	}
+	what := "1 conversation"
+	if len(r.Skipped) > 1 {
+		what = fmt.Sprintf("%d conversations", len(r.Skipped))
+	}
+	return fmt.Sprintf("The history file is damaged: %s could not be read and %s left out of the export (%s); run `deskchat check` and `deskchat recover`.",
+		what, map[bool]string{true: "was", false: "were"}[len(r.Skipped) == 1], strings.Join(names, ", "))
 }
 
 // Export writes the conversations to w as it reads them. When it fails or
@@ -175,7 +208,13 @@ func reason(err error) string {
 // asked for exists before anything is written.
 func selection(st *store.Store, ids []string) ([]store.Conversation, error) {
 	if len(ids) == 0 {
-		return st.Conversations()
+		list, err := st.Conversations()
+		if store.IsDamaged(err) {
+			// The list itself is damaged: export what the page walk
+			// can still read (Dump skips what it cannot).
+			return st.ReadableConversations()
+		}
+		return list, err
 	}
 	seen := make(map[string]bool, len(ids))
 	list := make([]store.Conversation, 0, len(ids))
@@ -271,6 +310,12 @@ func export(ctx context.Context, st *store.Store, w io.Writer, opts ExportOption
 		d, err := st.Dump(c.ID)
 		if errors.Is(err, store.ErrNotFound) {
 			continue // deleted since the list was read
+		}
+		if store.IsDamaged(err) {
+			// One damaged conversation must not cost the others.
+			res.Skipped = append(res.Skipped, Skipped{ID: c.ID, Title: c.Title})
+			progress(i+1, len(list))
+			continue
 		}
 		if err != nil {
 			return res, err

@@ -1,0 +1,309 @@
+package store
+
+import (
+	"bytes"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+)
+
+// smallHistory writes a small real history into dir: n chats of 4 messages,
+// a provider and a setting.
+func smallHistory(t testing.TB, dir string, n int) {
+	t.Helper()
+	s, err := Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	for i := range n {
+		c, err := s.CreateConversation(Conversation{Title: fmt.Sprintf("chat %d", i)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for j := range 4 {
+			role := RoleUser
+			if j%2 == 1 {
+				role = RoleAssistant
+			}
+			if _, err := s.AppendMessage(Message{ConversationID: c.ID, Role: role, State: StateDone, Content: strings.Repeat(fmt.Sprintf("word%d ", j), 200)}); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	if err := s.PutProvider(Provider{Name: "local", Kind: KindCompatible, BaseURL: "http://localhost:1/v1", Model: "m"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.SetSetting(SettingTheme, "dark"); err != nil {
+		t.Fatal(err)
+	}
+}
+
+type fileStamp struct {
+	data  []byte
+	mtime time.Time
+}
+
+func stamp(t *testing.T, path string) fileStamp {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fi, _ := os.Stat(path)
+	return fileStamp{b, fi.ModTime()}
+}
+
+// TestOpenReadOnlyWritesNothing: every read works on a read-only store, a
+// write fails with ErrReadOnly, and the file's bytes and time are as
+// before.
+func TestOpenReadOnlyWritesNothing(t *testing.T) {
+	dir := t.TempDir()
+	smallHistory(t, dir, 3)
+	path := filepath.Join(dir, FileName)
+	before := stamp(t, path)
+	s, err := OpenReadOnly(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	convs, err := s.Conversations()
+	if err != nil || len(convs) != 3 {
+		t.Fatalf("conversations: %d, %v", len(convs), err)
+	}
+	if d, err := s.Dump(convs[0].ID); err != nil || len(d.Messages) != 4 {
+		t.Fatalf("dump: %d messages, %v", len(d.Messages), err)
+	}
+	if res, err := s.Search("word1", SearchOptions{}); err != nil || len(res) == 0 {
+		t.Fatalf("search: %d results, %v", len(res), err)
+	}
+	if _, err := s.Providers(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.CreateConversation(Conversation{}); !errors.Is(err, ErrReadOnly) {
+		t.Fatalf("a write on a read-only store: %v, want ErrReadOnly", err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if after := stamp(t, path); !bytes.Equal(after.data, before.data) || !after.mtime.Equal(before.mtime) {
+		t.Fatal("a read-only open changed the history file")
+	}
+}
+
+// TestOpenOfAReadyHistoryWritesNothing: a writing open of a history that
+// needs no upgrade and has no answer left streaming commits nothing.
+func TestOpenOfAReadyHistoryWritesNothing(t *testing.T) {
+	dir := t.TempDir()
+	smallHistory(t, dir, 2)
+	path := filepath.Join(dir, FileName)
+	before := stamp(t, path)
+	s := open(t, dir)
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if after := stamp(t, path); !bytes.Equal(after.data, before.data) {
+		t.Fatal("opening a ready history wrote to it")
+	}
+}
+
+// TestOpenReadOnlyAsksForAnUpgrade: a history missing a migration is not
+// upgraded by a read-only open, which says what to do; a writing open
+// upgrades it, and then the read-only open reads it.
+func TestOpenReadOnlyAsksForAnUpgrade(t *testing.T) {
+	dir := t.TempDir()
+	smallHistory(t, dir, 1)
+	db, err := bolt.Open(filepath.Join(dir, FileName), 0o600, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Update(func(tx *bolt.Tx) error {
+		return tx.Bucket(bucketMeta).Put(keyMigrations, []byte(`["0001_initial"]`))
+	}); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	_, err = OpenReadOnly(dir)
+	if !errors.Is(err, ErrNeedsUpgrade) || !strings.Contains(UserMessage(err), "open it once") {
+		t.Fatalf("read-only open of an old history: %v (%q)", err, UserMessage(err))
+	}
+	open(t, dir).Close()
+	s, err := OpenReadOnly(dir)
+	if err != nil {
+		t.Fatalf("after the upgrade: %v", err)
+	}
+	defer s.Close()
+	if convs, err := s.Conversations(); err != nil || len(convs) != 1 {
+		t.Fatalf("conversations: %d, %v", len(convs), err)
+	}
+}
+
+// TestNoHistoryFileIsReplaced: an empty or foreign file is reported by
+// every kind of open and left as it was.
+func TestNoHistoryFileIsReplaced(t *testing.T) {
+	for name, content := range map[string][]byte{"empty": nil, "text": []byte(strings.Repeat("not a database\n", 500))} {
+		t.Run(name, func(t *testing.T) {
+			dir := t.TempDir()
+			path := filepath.Join(dir, FileName)
+			if err := os.WriteFile(path, content, 0o600); err != nil {
+				t.Fatal(err)
+			}
+			for what, openIt := range map[string]func(string) (*Store, error){"Open": Open, "OpenReadOnly": OpenReadOnly} {
+				if s, err := openIt(dir); !errors.Is(err, ErrNotHistory) || !strings.Contains(UserMessage(err), "is not a deskchat history file") {
+					if s != nil {
+						s.Close()
+					}
+					t.Fatalf("%s: %v", what, err)
+				}
+			}
+			if got, _ := os.ReadFile(path); !bytes.Equal(got, content) {
+				t.Fatal("the file was changed")
+			}
+		})
+	}
+}
+
+// TestDamageMetDuringReadsStopsWrites: a guarded read that meets a damaged
+// page returns ErrDamaged (no panic) and the store refuses writes from
+// then on, so nothing is built on the broken page.
+func TestDamageMetDuringReadsStopsWrites(t *testing.T) {
+	dir := t.TempDir()
+	smallHistory(t, dir, 40)
+	path := filepath.Join(dir, FileName)
+	rep, err := Check(dir)
+	if err != nil || !rep.Healthy {
+		t.Fatalf("fresh history: %+v, %v", rep, err)
+	}
+	// Overwrite the leaf page holding the first chat's messages.
+	s := open(t, dir)
+	convs, _ := s.Conversations()
+	var leaf uint64
+	s.db.View(func(tx *bolt.Tx) error {
+		leaf = uint64(tx.Bucket(bucketMessages).Bucket([]byte(convs[0].ID)).RootPage())
+		return nil
+	})
+	s.Close()
+	if leaf == 0 {
+		t.Fatal("the chat's messages are inline; make them longer")
+	}
+	b, _ := os.ReadFile(path)
+	ps := int(binary.LittleEndian.Uint32(b[pageHeaderSize+8:]))
+	for i := int(leaf) * ps; i < int(leaf+1)*ps; i++ {
+		b[i] = 0xAB
+	}
+	os.WriteFile(path, b, 0o600)
+	s = open(t, dir)
+	defer s.Close()
+	if _, err := s.Messages(convs[0].ID); !errors.Is(err, ErrDamaged) || !strings.Contains(UserMessage(err), "deskchat recover") {
+		t.Fatalf("reading the damaged chat: %v", err)
+	}
+	if _, err := s.Messages(convs[1].ID); err != nil {
+		t.Fatalf("another chat: %v", err)
+	}
+	if _, err := s.CreateConversation(Conversation{}); !errors.Is(err, ErrDamaged) {
+		t.Fatalf("a write after damage: %v, want ErrDamaged", err)
+	}
+}
+
+// TestRecoverKeepsEverythingReadable: recover of a healthy history keeps
+// every chat, message, provider and setting, and searching works in the
+// new file.
+func TestRecoverKeepsEverythingReadable(t *testing.T) {
+	dir := t.TempDir()
+	smallHistory(t, dir, 5)
+	rep, err := Recover(dir, time.Date(2026, 12, 6, 20, 15, 0, 0, time.UTC))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Saved != 5 || rep.MessagesSaved != 20 || rep.Lost != 0 || !strings.HasSuffix(rep.KeptAs, "deskchat.db.damaged-20261206-201500") {
+		t.Fatalf("report %+v", rep)
+	}
+	s := open(t, dir)
+	defer s.Close()
+	if p, err := s.Provider("local"); err != nil || p.Model != "m" {
+		t.Fatalf("provider: %+v, %v", p, err)
+	}
+	if v, _ := s.Setting(SettingTheme); v != "dark" {
+		t.Fatalf("setting theme = %q", v)
+	}
+	if res, err := s.Search("word3", SearchOptions{}); err != nil || len(res) == 0 {
+		t.Fatalf("search after recover: %d, %v", len(res), err)
+	}
+}
+
+var (
+	fuzzOnce sync.Once
+	fuzzFile []byte
+)
+
+// FuzzDamage writes bytes over a real history (at an offset, optionally
+// cutting it) and runs check, recover and the guarded reads on it: none may
+// panic or hang, and recover must leave a history that opens.
+func FuzzDamage(f *testing.F) {
+	fuzzOnce.Do(func() {
+		dir := f.TempDir()
+		smallHistory(f, dir, 30)
+		b, err := os.ReadFile(filepath.Join(dir, FileName))
+		if err != nil {
+			f.Fatal(err)
+		}
+		fuzzFile = b
+	})
+	f.Add(uint32(0), uint32(0), []byte{0xff})
+	f.Add(uint32(4096), uint32(0), bytes.Repeat([]byte{0}, 64))
+	f.Add(uint32(8192+16), uint32(0), []byte{1, 0, 0, 0, 0, 0, 0, 0})
+	f.Add(uint32(5*4096), uint32(32768), []byte("garbage"))
+	f.Add(uint32(len(fuzzFile)/2), uint32(0), bytes.Repeat([]byte{0x5a}, 4096))
+	f.Add(uint32(len(fuzzFile)/3+8), uint32(0), []byte{2, 0, 0xff, 0xff})
+	f.Fuzz(func(t *testing.T, off, cut uint32, data []byte) {
+		b := bytes.Clone(fuzzFile)
+		if int(off) < len(b) {
+			copy(b[off:], data)
+		}
+		if cut > 0 && int(cut) < len(b) {
+			b = b[:cut]
+		}
+		dir := fuzzDir(t)
+		if err := os.WriteFile(filepath.Join(dir, FileName), b, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := Check(dir); err != nil && !IsDamaged(err) {
+			t.Fatalf("check: %v", err)
+		}
+		if s, err := OpenReadOnly(dir); err == nil {
+			if convs, err := s.Conversations(); err == nil {
+				for _, c := range convs {
+					s.Dump(c.ID)
+				}
+			}
+			s.Search("word1", SearchOptions{})
+			s.Close()
+		}
+		if _, err := Recover(dir, time.Now()); err != nil {
+			t.Fatalf("recover: %v", err)
+		}
+		s, err := Open(dir)
+		if err != nil {
+			t.Fatalf("the recovered history does not open: %v", err)
+		}
+		s.Close()
+	})
+}
+
+// fuzzDir is a folder in memory when the system has one (/dev/shm):
+// recover's fsyncs there cost nothing, and fuzzing runs ten times faster.
+func fuzzDir(t *testing.T) string {
+	dir, err := os.MkdirTemp("/dev/shm", "deskchat-fuzz-")
+	if err != nil {
+		return t.TempDir()
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	return dir
+}

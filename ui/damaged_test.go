@@ -1,0 +1,95 @@
+package ui
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"fyne.io/fyne/v2/test"
+
+	"deskchat/engine"
+	"deskchat/store"
+)
+
+// TestDamagedHistoryOffersRecover: with a history file that is no history
+// (garbage), the screen shows the store's sentence; Recover runs the real
+// recover off the UI goroutine, keeps the file aside and hands a working
+// store to the main window with the result sentence. A failing recover
+// shows its sentence and lets the user try again.
+func TestDamagedHistoryOffersRecover(t *testing.T) {
+	test.NewTempApp(t)
+	dir := t.TempDir()
+	garbage := []byte(strings.Repeat("this is not a database ", 400))
+	if err := os.WriteFile(filepath.Join(dir, store.FileName), garbage, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	_, err := store.Open(dir)
+	if !store.IsDamaged(err) {
+		t.Fatalf("open of a garbage file: %v", err)
+	}
+	q := make(chan func(), 16)
+	b := newBridge()
+	b.post = func(f func()) { q <- f }
+	var st *store.Store
+	fail := true
+	d := Damaged{
+		Sentence: store.UserMessage(err),
+		Recover: func() (string, error) {
+			if fail {
+				return "", &store.Error{Op: "recover", Msg: "Cannot keep the damaged file aside (the disk is full); nothing was changed.", Err: os.ErrPermission}
+			}
+			rep, err := store.Recover(dir, time.Now())
+			return rep.Sentence(), err
+		},
+		Open: func() (Deps, error) {
+			var err error
+			st, err = store.Open(dir)
+			if err != nil {
+				return Deps{}, err
+			}
+			return Deps{Store: st, Engine: engine.New(st, engine.Options{})}, nil
+		},
+	}
+	var gotDeps Deps
+	var gotResult string
+	quit := false
+	s := newDamagedScreen(d, b, func(deps Deps, result string) { gotDeps, gotResult = deps, result }, func() { quit = true })
+	w := test.NewWindow(s.content)
+	defer w.Close()
+	if !strings.Contains(s.message.Text, "is not a deskchat history file") {
+		t.Fatalf("the screen says %q", s.message.Text)
+	}
+
+	test.Tap(s.recoverB)
+	if !s.recoverB.Disabled() {
+		t.Fatal("Recover can be tapped again while it runs")
+	}
+	(<-q)()
+	if !strings.Contains(s.message.Text, "disk is full") || s.recoverB.Disabled() || gotDeps.Store != nil {
+		t.Fatalf("after a failed recover: %q, disabled %v", s.message.Text, s.recoverB.Disabled())
+	}
+
+	fail = false
+	test.Tap(s.recoverB)
+	(<-q)()
+	if gotDeps.Store == nil || !strings.HasPrefix(gotResult, "Recovered ") {
+		t.Fatalf("after recover: deps %+v, result %q", gotDeps, gotResult)
+	}
+	defer st.Close()
+	if convs, err := st.Conversations(); err != nil || len(convs) != 0 {
+		t.Fatalf("the recovered history: %d chats, %v", len(convs), err)
+	}
+	kept, _ := filepath.Glob(filepath.Join(dir, store.FileName+".damaged-*"))
+	if len(kept) != 1 {
+		t.Fatalf("kept %v", kept)
+	}
+	if b, _ := os.ReadFile(kept[0]); string(b) != string(garbage) {
+		t.Fatal("the kept file is not the damaged one")
+	}
+	test.Tap(s.quitB)
+	if !quit {
+		t.Fatal("Quit does nothing")
+	}
+}

@@ -62,7 +62,7 @@ const usageText = `Usage:
   deskchat stats [--json]                        per provider: requests, retries, errors, time to first token, tokens
   deskchat prices [list | set MODEL IN OUT | remove MODEL]   your prices, $ per million tokens
   deskchat export [--format md|json|html] [--conversation ID]... [--out PATH]   default: all, json, stdout
-  deskchat import [--from auto|chatgpt|claude|deskchat] FILE   a deskchat, ChatGPT or Claude export
+  deskchat import [--from auto|chatgpt|claude|deskchat] FILE   a deskchat, ChatGPT or Claude export (.json or .zip)
 Every command takes --data-dir DIR (else $DESKCHAT_DATA_DIR, else ~/.local/share/deskchat).
 Run "deskchat COMMAND --help" for a command's flags.
 `

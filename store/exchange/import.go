@@ -9,6 +9,7 @@ import (
 	"io"
 	"io/fs"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
@@ -101,7 +102,8 @@ const (
 
 // ImportFile imports the conversations in the file at path (see Import): a
 // conversations.json, or a zip archive holding one (as ChatGPT and Claude.ai
-// send their exports; see ImportZip), told apart by the file's first bytes.
+// send their exports; see ImportZip), told apart by the file's first bytes
+// or its name.
 func ImportFile(ctx context.Context, st *store.Store, path string, opts ImportOptions) (Report, error) {
 	f, err := os.Open(path)
 	if err != nil {
@@ -111,7 +113,7 @@ func ImportFile(ctx context.Context, st *store.Store, path string, opts ImportOp
 	if fi, err := f.Stat(); err == nil && fi.IsDir() {
 		return Report{Format: opts.From}, &store.Error{Op: "import", Msg: fmt.Sprintf("%s is a folder; give the export file itself (conversations.json).", path), Err: fs.ErrInvalid}
 	}
-	if isZip(f) {
+	if isZip(f) || strings.EqualFold(filepath.Ext(path), ".zip") {
 		return importZip(ctx, st, f, path, opts)
 	}
 	return Import(ctx, st, f, opts)

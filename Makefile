@@ -104,7 +104,7 @@ package: deps-build
 
 # Every fuzz target for FUZZTIME each (make test runs their seed corpora).
 FUZZTIME ?= 30s
-FUZZ_TARGETS := FuzzImportChatGPT FuzzImportClaude FuzzImportDeskchat FuzzExportHTML FuzzExportMarkdown FuzzScan
+FUZZ_TARGETS := FuzzImportChatGPT FuzzImportClaude FuzzImportDeskchat FuzzExportHTML FuzzExportMarkdown FuzzScan FuzzCompact
 fuzz:
 	for f in $(FUZZ_TARGETS); do \
 		$(GO) test -run '^$$' -fuzz "^$$f\$$" -fuzztime $(FUZZTIME) ./store/exchange || exit 1; \

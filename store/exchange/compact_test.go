@@ -88,6 +88,19 @@ func TestScanSpans(t *testing.T) {
 	if len(sh.big) != 0 || sh.whole.size != int64(len(env)-2*len(pad)) {
 		t.Fatalf("big %v, whole %+v", sh.big, sh.whole)
 	}
+
+	// What follows the list of conversations holds none.
+	junk := `{"x":[` + big + `]}`
+	env = `{"format":"deskchat","version":1,"conversations":[` + small + `],"junk":` + junk + `}`
+	sh, err = scanShape(strings.NewReader(env), 100, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	i = int64(strings.Index(env, junk))
+	equal(t, "after the list", sh.blank, []span{{start: i, end: i + int64(len(junk)), size: int64(len(junk))}})
+	if sh.elems != 1 || len(sh.big) != 0 {
+		t.Fatalf("%d conversations, big %v", sh.elems, sh.big)
+	}
 }
 
 // FuzzCompact holds the compact reader to encoding/json: valid JSON stays

@@ -426,6 +426,7 @@ type importer struct {
 	dec      *json.Decoder
 	now      time.Time
 	progress func()
+	elems    int // conversations read so far
 
 	batch         []store.Import
 	batchMessages int
@@ -476,10 +477,11 @@ func (im *importer) list() error {
 	if err := im.delim('['); err != nil {
 		return err
 	}
-	for i := 0; im.dec.More(); i++ {
-		if err := im.element(i); err != nil {
+	for im.dec.More() {
+		if err := im.element(im.elems); err != nil {
 			return err
 		}
+		im.elems++ // counted across lists, as the first pass counts them
 	}
 	return im.delim(']')
 }

@@ -357,10 +357,12 @@ func scanShape(r io.Reader, limit int64, progress func(int64)) (shape, error) {
 				sh.blank = append(sh.blank, v)
 			}
 			sh.elems++
-		} else if len(stack) == 1 && sh.top == '{' && elemDepth != 1 {
-			// A value of the top-level object other than the list of
-			// conversations (whose elements are weighed one by one).
-			if v := ended(member); v.size > limit && !(lastKey == "conversations" && elemDepth == 2) {
+		} else if len(stack) == 1 && sh.top == '{' {
+			// A value of the top-level object: the list of conversations
+			// (whose elements were weighed one by one), or another.
+			if lastKey == "conversations" && elemDepth == 2 {
+				elemDepth = -1 // what follows the list is no conversation
+			} else if v := ended(member); v.size > limit {
 				sh.blank = append(sh.blank, v)
 			}
 		}

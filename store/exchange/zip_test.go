@@ -4,6 +4,7 @@ import (
 	"archive/zip"
 	"bytes"
 	"compress/flate"
+	"context"
 	"hash/crc32"
 	"io"
 	"os"
@@ -12,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"deskchat/store"
 	"deskchat/store/exchange"
 )
 
@@ -154,5 +156,26 @@ func TestImportZipBombs(t *testing.T) {
 				t.Errorf("%d conversations stored", h.convs)
 			}
 		})
+	}
+}
+
+// TestImportZipFromAPipe: an archive piped in (deskchat import - < x.zip)
+// cannot be read in place; the sentence says to give its path.
+func TestImportZipFromAPipe(t *testing.T) {
+	dir := t.TempDir()
+	archive := filepath.Join(dir, "export.zip")
+	writeZip(t, archive, "conversations.json", []piece{{[]byte("[]"), 1}}, 0)
+	b, err := os.ReadFile(archive)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := store.Open(filepath.Join(dir, "data"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	_, err = exchange.Import(context.Background(), st, struct{ io.Reader }{bytes.NewReader(b)}, exchange.ImportOptions{})
+	if want := "This is a zip archive: give its path (deskchat import FILE.zip) rather than its content."; store.UserMessage(err) != want {
+		t.Fatalf("got %q (%v), want %q", store.UserMessage(err), err, want)
 	}
 }

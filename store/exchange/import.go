@@ -22,7 +22,7 @@ type ImportOptions struct {
 	From Source
 	// Progress, when set, is called as the import advances with done and
 	// total in bytes of work: the file is read twice (checked, then
-	// imported), so total is twice its size. It runs on the importing
+	// imported), so total is twice its size (unpacked, for a zip). It runs on the importing
 	// goroutine.
 	Progress func(done, total int)
 }

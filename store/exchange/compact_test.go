@@ -114,6 +114,9 @@ func FuzzCompact(f *testing.F) {
 			return
 		}
 		got := compacted(t, string(data), nil, false)
+		if slow := compacted(t, string(data), nil, true); slow != got {
+			t.Fatalf("%q: %q read at once, %q a byte at a time", data, got, slow)
+		}
 		var a, b bytes.Buffer
 		if err := json.Compact(&a, data); err != nil {
 			t.Fatal(err)

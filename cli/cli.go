@@ -62,7 +62,7 @@ const usageText = `Usage:
   deskchat stats [--json]                        per provider: requests, retries, errors, time to first token, tokens
   deskchat prices [list | set MODEL IN OUT | remove MODEL]   your prices, $ per million tokens
   deskchat export [--format md|json|html] [--conversation ID]... [--out PATH]   default: all, json, stdout
-  deskchat import [--from auto|chatgpt|claude|deskchat] FILE   a deskchat, ChatGPT or Claude export
+  deskchat import [--from auto|chatgpt|claude|deskchat] FILE   a deskchat, ChatGPT or Claude export (.json or .zip)
   deskchat check                                 find damage in the history file (exit 1 when damaged)
   deskchat recover                               save every readable conversation into a new history
                                                  file; the damaged one is kept as deskchat.db.damaged-TIME

@@ -66,9 +66,10 @@ func skipped(res exchange.ExportResult) error {
 }
 
 // cmdImport adds the conversations of a deskchat, ChatGPT or Claude export
-// and prints what it did.
+// (a zip archive's conversations.json is read from the archive, see
+// exchange.ImportZip) and prints what it did.
 func cmdImport(c *cmdEnv, args []string) error {
-	fs := c.flags("[--from auto|chatgpt|claude|deskchat] FILE   (a deskchat export, or conversations.json from ChatGPT or Claude; - reads stdin)")
+	fs := c.flags("[--from auto|chatgpt|claude|deskchat] FILE   (a deskchat export, conversations.json from ChatGPT or Claude, or the .zip it came in; - reads stdin)")
 	from := fs.String("from", "auto", "the file's format: auto (detect), deskchat, chatgpt or claude")
 	pos, err := parseAnywhere(fs, args)
 	if err != nil {

@@ -132,26 +132,44 @@ func truncate(s string, n int) string {
 // ImportConversations stores convs in one transaction and returns what
 // became of each, in order. Each is checked (Import.Check) first; one that
 // fails makes the whole call fail and store nothing, so callers check
-// beforehand and leave the bad ones out.
+// beforehand and leave the bad ones out. Which of them are here already is
+// looked up in a read transaction first: when all are, nothing is written
+// (not even an empty commit), so importing a file again leaves the history
+// file as it was.
 func (s *Store) ImportConversations(convs []Import) ([]ImportResult, error) {
 	for i := range convs {
 		if err := convs[i].Check(); err != nil {
 			return nil, &Error{Op: "import", Msg: "A conversation could not be imported: " + err.Error() + ".", Err: err}
 		}
 	}
-	var out []ImportResult
-	err := s.write(func(tx *bolt.Tx) error {
-		out = out[:0] // write may run fn again
+	out := make([]ImportResult, len(convs))
+	var todo []int // indexes of the conversations to write
+	err := s.db.View(func(tx *bolt.Tx) error {
+		todo = todo[:0]
+		for i, im := range convs {
+			if id, ok := imported(tx, im); ok {
+				out[i] = ImportResult{ID: id, Existed: true}
+				continue
+			}
+			todo = append(todo, i)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, wrap("import", err)
+	}
+	if len(todo) == 0 {
+		return out, nil
+	}
+	err = s.write(func(tx *bolt.Tx) error {
 		imports, err := tx.CreateBucketIfNotExists(bucketImports)
 		if err != nil {
 			return err
 		}
-		for _, im := range convs {
-			r, err := importConversation(tx, imports, im)
-			if err != nil {
+		for _, i := range todo { // write may run fn again: each result is set anew
+			if out[i], err = importConversation(tx, imports, convs[i]); err != nil {
 				return err
 			}
-			out = append(out, r)
 		}
 		return nil
 	})
@@ -159,6 +177,27 @@ func (s *Store) ImportConversations(convs []Import) ([]ImportResult, error) {
 		return nil, wrap("import", err)
 	}
 	return out, nil
+}
+
+// imported reports whether im is here already, with nothing to record: its
+// source was imported before and the conversation still exists, or (no
+// source to record) a conversation with its id exists.
+func imported(tx *bolt.Tx, im Import) (string, bool) {
+	convs := tx.Bucket(bucketConversations)
+	if im.Source != "" {
+		var id []byte
+		if b := tx.Bucket(bucketImports); b != nil {
+			id = b.Get([]byte("source:" + im.Source))
+		}
+		if id != nil && convs.Get(id) != nil {
+			return string(id), true
+		}
+		return "", false
+	}
+	if id := im.Conversation.ID; id != "" && convs.Get([]byte(id)) != nil {
+		return id, true
+	}
+	return "", false
 }
 
 // importConversation stores one checked Import in tx. It only reads im.

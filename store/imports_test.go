@@ -182,3 +182,45 @@ func TestImportedConversationsAreSearchable(t *testing.T) {
 		}
 	}
 }
+
+// TestImportConversationsAlreadyHereWritesNothing: conversations imported
+// before are found in a read transaction, so importing them again commits
+// no transaction at all (the history file's last transaction id stays),
+// while a batch that holds one new conversation writes just that one.
+func TestImportConversationsAlreadyHereWritesNothing(t *testing.T) {
+	s := open(t, t.TempDir())
+	defer s.Close()
+	batch := []Import{{Source: "chatgpt:one", Dump: importedDump("", 1, 2)}, {Dump: importedDump("owned12", 1, 2)}}
+	if _, err := s.ImportConversations(batch); err != nil {
+		t.Fatal(err)
+	}
+	txid := func() int {
+		tx, err := s.db.Begin(false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer tx.Rollback()
+		return tx.ID()
+	}
+	before := txid()
+	res, err := s.ImportConversations(batch)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !res[0].Existed || !res[1].Existed || res[1].ID != "owned12" || res[0].ID == "" {
+		t.Fatalf("results %+v", res)
+	}
+	if after := txid(); after != before {
+		t.Fatalf("importing again committed %d transactions", after-before)
+	}
+	res, err = s.ImportConversations(append(batch, Import{Source: "chatgpt:two", Dump: importedDump("", 1)}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res[2].Existed || !res[0].Existed || txid() != before+1 {
+		t.Fatalf("results %+v, %d transactions", res, txid()-before)
+	}
+	if convs, _ := s.Conversations(); len(convs) != 3 {
+		t.Fatalf("%d conversations", len(convs))
+	}
+}

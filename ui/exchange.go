@@ -15,16 +15,12 @@ package ui
 // destroy the file it was meant to replace.
 
 import (
-	"archive/zip"
 	"context"
 	"errors"
 	"fmt"
-	"io"
-	"io/fs"
 	"net/url"
 	"os"
 	"path/filepath"
-	"sort"
 	"strings"
 	"sync"
 
@@ -560,7 +556,7 @@ func (d *importDialog) start() {
 	d.w.jobs.Add(1)
 	run(d.w.b, func() (importOutcome, error) {
 		defer d.w.jobs.Done()
-		rep, err := importPath(ctx, d.w.st, path, opts)
+		rep, err := exchange.ImportFile(ctx, d.w.st, path, opts) // a conversations.json, or the .zip it came in
 		return importOutcome{rep}, err
 	}, func(out importOutcome, err error) {
 		d.cancel = nil
@@ -711,45 +707,6 @@ func wasWere(n int) string {
 		return "was"
 	}
 	return "were"
-}
-
-// importPath imports the file at path: a conversations.json, or a .zip
-// archive holding one (as ChatGPT and Claude.ai send their exports).
-func importPath(ctx context.Context, st *store.Store, path string, opts exchange.ImportOptions) (exchange.Report, error) {
-	if !strings.EqualFold(filepath.Ext(path), ".zip") {
-		return exchange.ImportFile(ctx, st, path, opts)
-	}
-	rep := exchange.Report{Format: opts.From}
-	fail := func(msg string, err error) (exchange.Report, error) {
-		return rep, &store.Error{Op: "import", Msg: msg, Err: err}
-	}
-	zr, err := zip.OpenReader(path)
-	switch {
-	case errors.Is(err, fs.ErrNotExist):
-		return fail(fmt.Sprintf("There is no file %s.", path), err)
-	case errors.Is(err, fs.ErrPermission):
-		return fail(fmt.Sprintf("Cannot read %s: permission denied.", path), err)
-	case err != nil:
-		return fail(fmt.Sprintf("%s is not a zip archive deskchat can read (it may be damaged); nothing was imported.", filepath.Base(path)), err)
-	}
-	defer zr.Close()
-	var found []*zip.File
-	for _, f := range zr.File {
-		if strings.EqualFold(filepath.Base(filepath.FromSlash(f.Name)), "conversations.json") && !f.FileInfo().IsDir() {
-			found = append(found, f)
-		}
-	}
-	if len(found) == 0 {
-		return fail(fmt.Sprintf("%s holds no conversations.json; nothing was imported.", filepath.Base(path)), exchange.ErrNotExport)
-	}
-	sort.Slice(found, func(i, j int) bool { return len(found[i].Name) < len(found[j].Name) }) // the one nearest the top
-	rc, err := found[0].Open()
-	if err != nil {
-		return fail(fmt.Sprintf("%s cannot be read from the archive (it may be damaged); nothing was imported.", found[0].Name), err)
-	}
-	defer rc.Close()
-	// Not seekable: Import keeps a copy in a temporary file to read it twice.
-	return exchange.Import(ctx, st, struct{ io.Reader }{rc}, opts)
 }
 
 // exportDestination is the export path the user typed, made absolute (a relative

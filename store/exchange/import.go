@@ -9,6 +9,7 @@ import (
 	"io"
 	"io/fs"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
@@ -21,7 +22,7 @@ type ImportOptions struct {
 	From Source
 	// Progress, when set, is called as the import advances with done and
 	// total in bytes of work: the file is read twice (checked, then
-	// imported), so total is twice its size. It runs on the importing
+	// imported), so total is twice its size (unpacked, for a zip). It runs on the importing
 	// goroutine.
 	Progress func(done, total int)
 }
@@ -99,21 +100,32 @@ const (
 	batchBytes         = 1 << 20
 )
 
-// ImportFile imports the conversations in the file at path (see Import).
+// ImportFile imports the conversations in the file at path (see Import): a
+// conversations.json, or a zip archive holding one (as ChatGPT and Claude.ai
+// send their exports; see ImportZip), told apart by the file's first bytes
+// or its name.
 func ImportFile(ctx context.Context, st *store.Store, path string, opts ImportOptions) (Report, error) {
 	f, err := os.Open(path)
 	if err != nil {
-		msg := fmt.Sprintf("Cannot read %s: %s.", path, reason(err))
-		if errors.Is(err, fs.ErrNotExist) {
-			msg = fmt.Sprintf("There is no file %s.", path)
-		}
-		return Report{Format: opts.From}, &store.Error{Op: "import", Msg: msg, Err: err}
+		return Report{Format: opts.From}, openError(path, err)
 	}
 	defer f.Close()
 	if fi, err := f.Stat(); err == nil && fi.IsDir() {
 		return Report{Format: opts.From}, &store.Error{Op: "import", Msg: fmt.Sprintf("%s is a folder; give the export file itself (conversations.json).", path), Err: fs.ErrInvalid}
 	}
+	if isZip(f) || strings.EqualFold(filepath.Ext(path), ".zip") {
+		return importZip(ctx, st, f, path, opts)
+	}
 	return Import(ctx, st, f, opts)
+}
+
+// openError is the error for a file that cannot be opened.
+func openError(path string, err error) error {
+	msg := fmt.Sprintf("Cannot read %s: %s.", path, reason(err))
+	if errors.Is(err, fs.ErrNotExist) {
+		msg = fmt.Sprintf("There is no file %s.", path)
+	}
+	return &store.Error{Op: "import", Msg: msg, Err: err}
 }
 
 // Import adds the conversations in r to st: deskchat's own JSON export, a
@@ -123,19 +135,16 @@ func ImportFile(ctx context.Context, st *store.Store, path string, opts ImportOp
 // copied to a temporary file). The first pass checks the whole file: one that is not
 // JSON, is cut short, or is not an export imports nothing, and the error's
 // sentence says why. The second decodes one conversation at a time and
-// stores them in batches: memory stays bounded whatever the file's size. A
+// stores them in batches: memory is bounded by the largest conversation,
+// whatever the file's size or its whitespace. A
 // conversation that cannot be imported (wrong shape, no messages, larger
 // than 64 MB) is skipped and listed in the Report; a conversation imported
 // before (same source id) is counted as already imported and left alone,
-// so importing a file twice adds nothing. When ctx is cancelled the batches
+// so importing a file twice adds nothing (and writes nothing). When ctx is cancelled the batches
 // stored so far stay; importing the file again adds the rest.
 func Import(ctx context.Context, st *store.Store, file io.Reader, opts ImportOptions) (Report, error) {
-	rep := Report{Format: opts.From}
-	if rep.Format == "" {
-		rep.Format = Auto
-	}
 	fail := func(msg string, err error) (Report, error) {
-		return rep, &store.Error{Op: "import", Msg: msg, Err: err}
+		return Report{Format: opts.From}, &store.Error{Op: "import", Msg: msg, Err: err}
 	}
 	r, ok := file.(io.ReadSeeker)
 	start, err := int64(0), errors.ErrUnsupported
@@ -158,16 +167,40 @@ func Import(ctx context.Context, st *store.Store, file io.Reader, opts ImportOpt
 	}
 	var end int64
 	if err == nil {
-		end, err = r.Seek(0, io.SeekEnd)
-	}
-	if err == nil {
-		_, err = r.Seek(start, io.SeekStart)
+		end, err = r.Seek(0, io.SeekEnd) // each pass seeks back to start
 	}
 	if err != nil {
 		return fail("Cannot read the file.", err)
 	}
-	size := end - start
-	total := int(2 * size)
+	if ra, ok := r.(io.ReaderAt); ok && isZipAt(ra, start) {
+		return fail("This is a zip archive: give its path (deskchat import FILE.zip) rather than its content.", ErrNotExport)
+	}
+	in := input{size: end - start, open: func() (io.ReadCloser, error) {
+		_, err := r.Seek(start, io.SeekStart)
+		return io.NopCloser(r), err
+	}}
+	return importInput(ctx, st, in, opts)
+}
+
+// input is what an import reads, twice.
+type input struct {
+	open func() (io.ReadCloser, error) // the content from its start
+	size int64
+	// unreadable, when set, is the sentence for content that cannot be
+	// read (a damaged zip entry).
+	unreadable func(err error) string
+}
+
+// importInput is Import's two passes over in.
+func importInput(ctx context.Context, st *store.Store, in input, opts ImportOptions) (Report, error) {
+	rep := Report{Format: opts.From}
+	if rep.Format == "" {
+		rep.Format = Auto
+	}
+	fail := func(msg string, err error) (Report, error) {
+		return rep, &store.Error{Op: "import", Msg: msg, Err: err}
+	}
+	total := int(2 * in.size)
 	progress := func(done int64) {
 		if opts.Progress != nil {
 			opts.Progress(min(int(done), total), total)
@@ -175,7 +208,15 @@ func Import(ctx context.Context, st *store.Store, file io.Reader, opts ImportOpt
 	}
 
 	// Pass 1: check, and learn the shape.
+	r, err := in.open()
+	if err != nil && in.unreadable != nil { // an unknown compression method, say
+		return fail(in.unreadable(err), fmt.Errorf("%w: %w", ErrDamaged, err))
+	}
+	if err != nil {
+		return fail("Cannot read the file.", err)
+	}
 	sh, err := scanShape(ctxReader{ctx, r}, maxConversationBytes, progress)
+	r.Close()
 	var se *syntaxError
 	switch {
 	case ctx.Err() != nil:
@@ -184,6 +225,8 @@ func Import(ctx context.Context, st *store.Store, file io.Reader, opts ImportOpt
 		return fail("The file is empty; nothing was imported.", fmt.Errorf("%w: %w", ErrDamaged, err))
 	case errors.As(err, &se):
 		return fail(fmt.Sprintf("This file is damaged or incomplete (%s at line %d); nothing was imported.", se.Msg, se.Line), fmt.Errorf("%w: %w", ErrDamaged, err))
+	case err != nil && in.unreadable != nil:
+		return fail(in.unreadable(err), fmt.Errorf("%w: %w", ErrDamaged, err))
 	case err != nil:
 		return fail(fmt.Sprintf("Cannot read the file: %s; nothing was imported.", reason(err)), err)
 	}
@@ -192,24 +235,32 @@ func Import(ctx context.Context, st *store.Store, file io.Reader, opts ImportOpt
 		return rep, err
 	}
 	rep.Format = src
+	if lay == layoutSingle && sh.whole.size > maxConversationBytes {
+		sh.big[0] = sh.whole.size
+		sh.blank = append(sh.blank, sh.whole)
+	}
 
 	// Pass 2: decode and store.
-	if _, err := r.Seek(start, io.SeekStart); err != nil {
+	if r, err = in.open(); err != nil {
 		return fail("Cannot read the file again.", err)
 	}
+	defer r.Close()
 	br := bufio.NewReaderSize(ctxReader{ctx, r}, 64<<10)
+	var bom int64
 	if b, err := br.Peek(3); err == nil && string(b) == "\xEF\xBB\xBF" {
 		br.Discard(3)
+		bom = 3
 	}
-	imp := &importer{ctx: ctx, st: st, rep: &rep, shape: &sh, src: src, dec: json.NewDecoder(br), now: time.Now().UTC()}
-	imp.progress = func() { progress(size + imp.dec.InputOffset()) }
+	cr := newCompactReader(br, bom, sh.blank)
+	imp := &importer{ctx: ctx, st: st, rep: &rep, shape: &sh, src: src, dec: json.NewDecoder(cr), now: time.Now().UTC()}
+	imp.progress = func() { progress(in.size + cr.Offset()) }
 	err = imp.run(lay)
 	if err == nil {
 		err = imp.flush()
 	}
 	switch {
 	case err == nil:
-		progress(2 * size)
+		progress(2 * in.size)
 		return rep, nil
 	case ctx.Err() != nil:
 		if rep.Conversations+rep.Already == 0 {
@@ -314,9 +365,6 @@ func detect(sh shape, from Source) (Source, layout, error) {
 			break
 		}
 		found, lay = detectKeys(sh.keys), layoutSingle
-		if sh.size > maxConversationBytes {
-			sh.big[0] = sh.size
-		}
 	default:
 		return notExport("not an array or an object")
 	}
@@ -378,6 +426,7 @@ type importer struct {
 	dec      *json.Decoder
 	now      time.Time
 	progress func()
+	elems    int // conversations read so far
 
 	batch         []store.Import
 	batchMessages int
@@ -428,10 +477,11 @@ func (im *importer) list() error {
 	if err := im.delim('['); err != nil {
 		return err
 	}
-	for i := 0; im.dec.More(); i++ {
-		if err := im.element(i); err != nil {
+	for im.dec.More() {
+		if err := im.element(im.elems); err != nil {
 			return err
 		}
+		im.elems++ // counted across lists, as the first pass counts them
 	}
 	return im.delim(']')
 }

@@ -45,8 +45,19 @@ type shape struct {
 	firstKind byte     // kind of the list's first element
 	elems     int      // elements in the list of conversations
 	// big holds the index and size of the elements larger than the limit.
-	big  map[int]int64
-	size int64 // bytes read
+	big map[int]int64
+	// blank holds where the values too large to decode are in the file:
+	// the big elements and the big values of a top-level object. The
+	// second pass reads null in their place (see compactReader).
+	blank []span
+	whole span  // where the top-level value is
+	size  int64 // bytes read
+}
+
+// span is a value's place in the file: bytes [start, end), of which size
+// count (whitespace outside strings does not: the second pass drops it).
+type span struct {
+	start, end, size int64
 }
 
 // syntaxError is a place where the file stops being JSON.
@@ -70,6 +81,7 @@ type scanner struct {
 	rerr     error
 	progress func(read int64)
 	val      []byte // the current string's or number's first bytes
+	spaces   int64  // whitespace bytes outside strings skipped so far
 }
 
 func (s *scanner) offset() int64 { return s.off + int64(s.pos) }
@@ -141,6 +153,7 @@ func (s *scanner) next() (byte, int64, error) {
 			break
 		}
 		s.pos++
+		s.spaces++
 	}
 	start := s.offset()
 	c := s.buf[s.pos]
@@ -330,15 +343,31 @@ func scanShape(r io.Reader, limit int64, progress func(int64)) (shape, error) {
 		st        = stValue
 		stack     = make([]byte, 0, 16) // '{' or '['
 		elemDepth = -1                  // depth of the list of conversations
-		elemStart int64
-		lastKey   string // the last key of the top-level object
+		elemStart span                  // where the current element started (start, and spaces before it in size)
+		member    span                  // where the current value of the top-level object started, likewise
+		lastKey   string                // the last key of the top-level object
 	)
+	ended := func(from span) span { // from a value's start to here
+		return span{start: from.start, end: s.offset(), size: s.offset() - from.start - (s.spaces - from.size)}
+	}
 	done := func() { // a value just ended at depth len(stack)
 		if len(stack) == elemDepth {
-			if size := s.offset() - elemStart; size > limit {
-				sh.big[sh.elems] = size
+			if v := ended(elemStart); v.size > limit {
+				sh.big[sh.elems] = v.size
+				sh.blank = append(sh.blank, v)
 			}
 			sh.elems++
+		} else if len(stack) == 1 && sh.top == '{' {
+			// A value of the top-level object: the list of conversations
+			// (whose elements were weighed one by one), or another.
+			if lastKey == "conversations" && elemDepth == 2 {
+				elemDepth = -1 // what follows the list is no conversation
+			} else if v := ended(member); v.size > limit {
+				sh.blank = append(sh.blank, v)
+			}
+		}
+		if len(stack) == 0 {
+			sh.whole = ended(sh.whole)
 		}
 		if len(stack) == 0 {
 			st = stDone
@@ -417,13 +446,17 @@ func scanShape(r io.Reader, limit int64, progress func(int64)) (shape, error) {
 			}
 			depth := len(stack)
 			if depth == elemDepth {
-				elemStart = start
+				elemStart = span{start: start, size: s.spaces}
 				if sh.elems == 0 {
 					sh.firstKind = tok
 				}
 			}
 			if depth == 0 {
 				sh.top = tok
+				sh.whole = span{start: start, size: s.spaces}
+			}
+			if depth == 1 {
+				member = span{start: start, size: s.spaces}
 			}
 			if depth == 1 && sh.top == '{' {
 				switch lastKey {

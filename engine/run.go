@@ -8,13 +8,27 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"deskchat/store"
 )
 
-// MaxAnswerBytes bounds one answer's text and reasoning: a provider that
-// streams without end is stopped there.
+// MaxAnswerBytes bounds one answer's text and reasoning together: a provider
+// that streams without end is stopped there, and what is stored and shown
+// is its first MaxAnswerBytes (cut on a character boundary).
 const MaxAnswerBytes = 8 << 20
+
+// cutUTF8 returns s cut to at most n bytes, on a character boundary.
+func cutUTF8(s string, n int) string {
+	if n >= len(s) {
+		return s
+	}
+	n = max(n, 0)
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n]
+}
 
 // defaultOutputEstimate is the output budget counted against a tokens-per-
 // minute limit when a request does not set MaxTokens.
@@ -185,8 +199,14 @@ func (e *Engine) stream(ctx context.Context, stream Stream, served candidate, g 
 	pumpDone := make(chan struct{})
 	go func() {
 		defer q.close()
-		for stream.Next() {
-			if !q.put(stream.Current(), pumpDone) {
+		// Reading stops once the chunks hold more than the cap: the loop
+		// below cuts the answer there, and a provider that streams without
+		// end is not read into the queue meanwhile.
+		read := 0
+		for read <= MaxAnswerBytes && stream.Next() {
+			c := stream.Current()
+			read += len(c.Text) + len(c.Reasoning)
+			if !q.put(c, pumpDone) {
 				return
 			}
 		}
@@ -252,8 +272,19 @@ loop:
 			dText.Reset()
 			dReasoning.Reset()
 			for _, c := range batch {
+				// The cap holds exactly: text past it is cut (on a
+				// character boundary) before it is shown or stored.
+				room := MaxAnswerBytes - text.Len() - reasoning.Len() - dText.Len() - dReasoning.Len()
+				if len(c.Reasoning)+len(c.Text) > room {
+					c.Reasoning = cutUTF8(c.Reasoning, room)
+					c.Text = cutUTF8(c.Text, room-len(c.Reasoning))
+					tooLong = true
+				}
 				dText.WriteString(c.Text)
 				dReasoning.WriteString(c.Reasoning)
+				if tooLong {
+					break
+				}
 				if c.Usage != nil {
 					usage = c.Usage
 				}
@@ -273,11 +304,10 @@ loop:
 					flushC = flushT.C
 				}
 				emit(d)
-				if text.Len()+reasoning.Len() > MaxAnswerBytes {
-					tooLong = true
-					stream.Close()
-					break loop
-				}
+			}
+			if tooLong {
+				stream.Close()
+				break loop
 			}
 			if usage != nil {
 				reported = usage
@@ -339,7 +369,7 @@ loop:
 		final = Stopped{}
 	case tooLong:
 		pe := &ProviderError{Kind: KindMalformed, Provider: served.cfg.Name, Err: fmt.Errorf("answer over %d bytes", MaxAnswerBytes),
-			Sentence: fmt.Sprintf("%s sent more than %d MB for one answer; deskchat stopped it there and kept what arrived.", served.cfg.Name, MaxAnswerBytes>>20)}
+			Sentence: fmt.Sprintf("%s sent more than %d MB for one answer; deskchat stopped it at %[2]d MB and kept the answer up to there.", served.cfg.Name, MaxAnswerBytes>>20)}
 		ans.State, ans.Error, o.errKind = store.StateFailed, pe.Sentence, pe.Kind
 		final = Failed{Sentence: pe.Sentence, Err: pe}
 	case stalled:

@@ -101,7 +101,12 @@ func cmdAsk(c *cmdEnv, args []string) error {
 	events, err := eng.Send(c.Context, id, prompt, opts)
 	if err != nil {
 		if *convID == "" {
-			st.DeleteConversation(id) // nothing was sent: leave no empty conversation behind
+			// Nothing was sent: leave no empty conversation behind, or say
+			// that one is left (a full disk may refuse the delete too).
+			if derr := st.DeleteConversation(id); derr != nil && errors.As(err, new(*store.Error)) {
+				msg := store.WriteProblem(err) + ": the question was not saved, but the new chat made for it is left empty in the history."
+				return &store.Error{Op: "ask", Msg: msg, Err: errors.Join(err, derr)}
+			}
 		}
 		return err
 	}

@@ -2,7 +2,6 @@ package engine
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net/http"
 	"strings"
@@ -145,7 +144,8 @@ func (e *Engine) run(ctx context.Context, plan []candidate, req Request, x *exch
 		}
 		ans.State, ans.Error = store.StateFailed, sentence
 		if serr := e.st.PutMessage(ans); serr != nil {
-			emit(Failed{Sentence: sentence + " " + store.UserMessage(serr), Err: errors.Join(failures[0], serr)})
+			f := unsaved(serr, x.ans)
+			emit(Failed{Sentence: sentence + " " + f.Sentence, Err: f.Err})
 			return
 		}
 		emit(Failed{Sentence: sentence, Err: failures[len(failures)-1]})
@@ -182,6 +182,7 @@ func (e *Engine) dropUnstarted(ans store.Message) {
 type settleEvent struct {
 	final Event
 	ans   store.Message
+	kept  store.Message // the answer as stored now, should that write fail
 }
 
 func (settleEvent) event() {}
@@ -245,11 +246,14 @@ func (e *Engine) stream(ctx context.Context, stream Stream, served candidate, g 
 	var firstToken time.Time
 	var reported *Usage // the provider's last usage report
 	stalled, tooLong := false, false
-	var flushErr error
+	// writeErr is the last write's error: when the last write failed, the
+	// store holds the answer as kept (its last successful write).
+	var writeErr error
+	kept := ans
 	flush := func() {
 		ans.Content, ans.Reasoning = text.String(), reasoning.String()
-		if err := e.st.PutMessage(ans); err != nil && flushErr == nil {
-			flushErr = err
+		if writeErr = e.st.PutMessage(ans); writeErr == nil {
+			kept = ans
 		}
 		if e.afterFlush != nil {
 			e.afterFlush(ans)
@@ -390,15 +394,15 @@ loop:
 		final = Done{Finish: ans.Finish, Duration: e.now().Sub(start)}
 		g.succeeded()
 	}
-	if settle && flushErr == nil {
+	if settle && writeErr == nil {
 		ans.Content, ans.Reasoning = text.String(), reasoning.String()
 		g.record(o)
-		emit(settleEvent{final: final, ans: ans})
+		emit(settleEvent{final: final, ans: ans, kept: kept})
 		return
 	}
 	flush()
-	if flushErr != nil {
-		final = Failed{Sentence: store.UserMessage(flushErr), Err: flushErr}
+	if writeErr != nil {
+		final = unsaved(writeErr, kept)
 	}
 	g.record(o) // persisted with the request's ledger line (Engine.addUsage)
 	emit(final)

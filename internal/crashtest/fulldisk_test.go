@@ -171,63 +171,117 @@ func TestFullDiskBeforeTheQuestion(t *testing.T) {
 	listChild(t, dir)
 }
 
-var keptRE = regexp.MustCompile(`^The disk holding the history file is full: the question and the first (\d+) characters of its answer are saved; the rest of the answer is not\.\n$`)
 
 // The disk fills while the answer streams: the sentence says exactly what
 // was kept (the question, and the answer up to its last successful write),
 // and the history opens and lists afterwards.
 func TestFullDiskMidAnswer(t *testing.T) {
-	first := strings.Repeat("saved ", 2<<10) // 12 KB: written by the first flush
-	rest := hostileText(3 << 20)
 	for _, tc := range []struct {
 		name  string
 		first string
+		room  int64 // free bytes on the disk
 	}{
-		{"after a flush", first},
-		{"before any flush", ""},
+		{"after a flush", keptFirst, 256 << 10},
+		// The question still fits in the file's free pages; no flush does.
+		{"before any flush", "", 0},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			dir := smallDisk(t, 4<<20)
 			before := seedHistory(t, dir)
-			free := fillDisk(t, dir, 256<<10)
-			srv := pacedServer(t, tc.first, time.Second, rest)
-			res := askChild(t, dir, srv.URL, "new question")
+			free := fillDisk(t, dir, tc.room)
+			res := askChild(t, dir, pacedServer(t, tc.first, time.Second, keptRest).URL, "new question")
 			free()
-			after := readHistory(t, dir)
-			listChild(t, dir)
-			t.Logf("stderr %q", res.stderr)
-			if res.code != 1 {
-				t.Fatalf("exit %d, stderr %q", res.code, res.stderr)
-			}
-			var added []store.Message
-			for id, msgs := range after {
-				if _, ok := before[id]; !ok {
-					added = msgs
-				}
-			}
-			if len(after) != len(before)+1 || len(added) != 2 || added[0].Content != "new question" {
-				t.Fatalf("%d chats before, %d after; new chat %+v; stderr %q", len(before), len(after), added, res.stderr)
-			}
-			ans := added[1]
-			sent := tc.first + rest
-			if !strings.HasPrefix(sent, ans.Content) {
-				t.Fatalf("the stored answer (%d bytes) is not what was sent", len(ans.Content))
-			}
-			if tc.first == "" {
-				want := "The disk holding the history file is full: the question is saved, its answer is not.\n"
-				if res.stderr != want || ans.Content != "" {
-					t.Fatalf("stderr %q with %d bytes stored; want %q and none", res.stderr, len(ans.Content), want)
-				}
-				return
-			}
-			m := keptRE.FindStringSubmatch(res.stderr)
-			if m == nil {
-				t.Fatalf("stderr %q; want what was kept", res.stderr)
-			}
-			if n, _ := strconv.Atoi(m[1]); n != utf8.RuneCountInString(ans.Content) || n < len(first) {
-				t.Fatalf("the sentence says %s characters were kept; %d are stored (the first flush wrote %d)", m[1], utf8.RuneCountInString(ans.Content), len(first))
-			}
+			checkKept(t, dir, before, res, tc.first, "The disk holding the history file is full")
 		})
+	}
+}
+
+// envFileLimit is the file size limit (bytes) of TestHelperLimitedChild.
+const envFileLimit = "DESKCHAT_CRASH_FILE_LIMIT"
+
+// TestHelperLimitedChild is TestHelperChild in a process that cannot make a
+// file larger than DESKCHAT_CRASH_FILE_LIMIT bytes (RLIMIT_FSIZE): writes
+// past it fail (EFBIG; Go ignores SIGXFSZ), as on a full disk. It does
+// nothing when DESKCHAT_CRASH_CHILD is unset.
+func TestHelperLimitedChild(t *testing.T) {
+	limit, err := strconv.ParseUint(os.Getenv(envFileLimit), 10, 64)
+	if os.Getenv(envChild) != "1" || err != nil {
+		return
+	}
+	if err := syscall.Setrlimit(syscall.RLIMIT_FSIZE, &syscall.Rlimit{Cur: limit, Max: limit}); err != nil {
+		t.Fatal(err)
+	}
+	TestHelperChild(t)
+}
+
+// The same without a mount: the history file cannot grow past a limit, so
+// its writes fail mid-answer as on a full disk, and the sentence still says
+// exactly what was kept.
+func TestFailingWritesMidAnswer(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		first string
+		room  int64 // bytes the history file may grow
+	}{
+		{"after a flush", keptFirst, 256 << 10},
+		{"before any flush", "", 0},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			before := seedHistory(t, dir)
+			fi, err := os.Stat(filepath.Join(dir, store.FileName))
+			if err != nil {
+				t.Fatal(err)
+			}
+			res := askChild(t, dir, pacedServer(t, tc.first, time.Second, keptRest).URL, "new question", fi.Size()+tc.room)
+			checkKept(t, dir, before, res, tc.first, "The history file could not be written")
+		})
+	}
+}
+
+var (
+	keptFirst = strings.Repeat("saved ", 2<<10) // 12 KB: written by the first flush
+	keptRest  = hostileText(3 << 20)            // more than the disk takes
+	keptRE    = regexp.MustCompile(`^(.*): the question and the first (\d+) characters of its answer are saved; the rest of the answer is not\.\n$`)
+)
+
+// checkKept checks what an ask that could not write its whole answer said
+// and left: the history opens and lists, it holds the new question and the
+// answer as far as the sentence (naming problem) says, a prefix of what was
+// sent (first, then keptRest), and when first was sent, at least first.
+func checkKept(t *testing.T, dir string, before history, res askResult, first, problem string) {
+	t.Helper()
+	after := readHistory(t, dir)
+	listChild(t, dir)
+	if res.code != 1 {
+		t.Fatalf("exit %d, stderr %q", res.code, res.stderr)
+	}
+	var added []store.Message
+	for id, msgs := range after {
+		if _, ok := before[id]; !ok {
+			added = msgs
+		}
+	}
+	if len(after) != len(before)+1 || len(added) != 2 || added[0].Content != "new question" {
+		t.Fatalf("%d chats before, %d after; new chat %+v; stderr %q", len(before), len(after), added, res.stderr)
+	}
+	ans := added[1]
+	if !strings.HasPrefix(first+keptRest, ans.Content) {
+		t.Fatalf("the stored answer (%d bytes) is not what was sent", len(ans.Content))
+	}
+	if first == "" {
+		want := problem + ": the question is saved, its answer is not.\n"
+		if res.stderr != want || ans.Content != "" {
+			t.Fatalf("stderr %q with %d bytes stored; want %q and none", res.stderr, len(ans.Content), want)
+		}
+		return
+	}
+	m := keptRE.FindStringSubmatch(res.stderr)
+	if m == nil || m[1] != problem {
+		t.Fatalf("stderr %q; want %q and what was kept", res.stderr, problem)
+	}
+	if n, _ := strconv.Atoi(m[2]); n != utf8.RuneCountInString(ans.Content) || n < len(first) {
+		t.Fatalf("the sentence says %s characters were kept; %d are stored (the first flush wrote %d)", m[2], utf8.RuneCountInString(ans.Content), len(first))
 	}
 }
 

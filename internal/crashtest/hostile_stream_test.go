@@ -9,6 +9,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"os/exec"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -96,8 +97,9 @@ type askResult struct {
 }
 
 // askChild runs "deskchat ask" against url in a child process with dir as
-// its data folder and waits for it.
-func askChild(t testing.TB, dir, url, question string) askResult {
+// its data folder and waits for it. With a file size limit (bytes, > 0) the
+// child cannot make a file larger (see TestHelperLimitedChild).
+func askChild(t testing.TB, dir, url, question string, fileLimit ...int64) askResult {
 	t.Helper()
 	args := []string{"ask", "--data-dir", dir, "--base-url", url, "--model", "m", "--quiet", question}
 	js, err := json.Marshal(args)
@@ -106,6 +108,10 @@ func askChild(t testing.TB, dir, url, question string) askResult {
 	}
 	cmd := exec.Command(os.Args[0], "-test.run=^TestHelperChild$", "-test.count=1")
 	cmd.Env = append(os.Environ(), envChild+"=1", envChildArgs+"="+string(js))
+	if len(fileLimit) > 0 {
+		cmd.Args[1] = "-test.run=^TestHelperLimitedChild$"
+		cmd.Env = append(cmd.Env, envFileLimit+"="+strconv.FormatInt(fileLimit[0], 10))
+	}
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	err = cmd.Run()

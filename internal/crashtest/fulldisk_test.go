@@ -171,7 +171,6 @@ func TestFullDiskBeforeTheQuestion(t *testing.T) {
 	listChild(t, dir)
 }
 
-
 // The disk fills while the answer streams: the sentence says exactly what
 // was kept (the question, and the answer up to its last successful write),
 // and the history opens and lists afterwards.

@@ -427,11 +427,14 @@ func (n *sseNormalizer) longLine(head []byte) ([]byte, error) {
 		}
 	}
 	n.split = &lineSplitter{}
-	if !keepSSELine(line) {
-		n.split.drop = true // a long comment or other field: dropped as a short one is
+	t := bytes.TrimLeft(line, " \t")
+	if !keepSSELine(line) || !bytes.HasPrefix(t, []byte("data:")) {
+		// A long comment or other field is dropped as a short one is; so
+		// is a long blank line, which separates nothing more than a short
+		// one would.
+		n.split.drop = true
 		return nil, nil
 	}
-	t := bytes.TrimLeft(line, " \t")
 	n.buf = n.split.feed(n.buf[:0], t[len("data:"):])
 	return nil, nil
 }

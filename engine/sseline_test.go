@@ -149,6 +149,7 @@ func TestLongLinesThatAreNotText(t *testing.T) {
 	}{
 		{"a comment", ": " + pad + "\n" + short + done, "ok", "", ""},
 		{"an event field", "event: " + pad + "\n" + short + done, "ok", "", ""},
+		{"a blank line", strings.Repeat(" ", 2*longLineBytes) + "\n" + short + done, "ok", "", ""},
 		{"an error object", short + `data: {"error":{"message":"quota gone","metadata":{"raw":"` + pad + `"}}}` + "\n\n", "ok", KindStreamError, "quota gone"},
 		{"a null error", `data: {"error":null,"x":"` + pad + `","choices":[{"delta":{"content":"fine"}}]}` + "\n\n" + done, "fine", "", ""},
 		{"not an object", short + `data: ["` + pad + `"]` + "\n\n" + done, "ok", KindMalformed, "malformed"},

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"testing"
 	"unicode/utf16"
+	"unicode/utf8"
 
 	"deskchat/store"
 )
@@ -172,4 +173,35 @@ func TestLongLinesThatAreNotText(t *testing.T) {
 			}
 		})
 	}
+}
+
+// Whatever a long line holds, and wherever the reads cut it, the splitter
+// never panics and passes on only lines the adapter can read: chunks in
+// valid JSON with valid UTF-8 text (or the one malformed marker). That the
+// text is the line's is TestALongDataLineArrivesInPieces's part.
+func FuzzLineSplitter(f *testing.F) {
+	f.Add([]byte(`{"model":"m","choices":[{"delta":{"content":"a\u00e9\ud83d\ude00\n","reasoning":"r"},"finish_reason":"stop"}]}`), 7)
+	f.Add([]byte(`{"error":{"message":"x\"y"}}`), 3)
+	f.Add([]byte(`{"choices":[{"delta":{"content":"\ud800 lone \udc00"}}], "x":[1,{"y":[true,null,"\\"]}]}`), 20)
+	f.Add([]byte(`{"choices":[{"delta":{"content":"cut`), 5)
+	f.Add([]byte("{\"choices\":[{\"delta\":{\"content\":\"\xff\xfe raw \xe6\x97\"}}]}"), 30)
+	f.Fuzz(func(t *testing.T, line []byte, cut int) {
+		cut = min(max(cut, 0), len(line))
+		var s lineSplitter
+		out := s.end(s.feed(s.feed(nil, line[:cut]), line[cut:]))
+		for _, l := range strings.Split(strings.TrimSuffix(string(out), "\n\n"), "\n\n") {
+			if l == "" || l == "data: {" {
+				continue
+			}
+			var w wireChunk
+			if !strings.HasPrefix(l, "data: ") || json.Unmarshal([]byte(l[len("data: "):]), &w) != nil {
+				t.Fatalf("line %q is not a data line with a chunk", l)
+			}
+			for _, c := range w.Choices {
+				if c.Delta.Content != nil && (!utf8.ValidString(*c.Delta.Content) || len(*c.Delta.Content) > pieceBytes) {
+					t.Fatalf("text %q: not valid UTF-8 or longer than a piece", *c.Delta.Content)
+				}
+			}
+		}
+	})
 }

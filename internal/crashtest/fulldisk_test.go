@@ -160,7 +160,7 @@ func TestFullDiskBeforeTheQuestion(t *testing.T) {
 	srv := pacedServer(t, "", 0, "an answer")
 	// bbolt reuses the file's free pages, so a short question may still
 	// fit on a full disk; this one needs new pages.
-	res := askChild(t, dir, srv.URL, strings.Repeat("a long question ", 6<<10))
+	res := askChild(t, childBinary(t), dir, srv.URL, strings.Repeat("a long question ", 6<<10))
 	free()
 	if res.code != 1 || !strings.HasPrefix(res.stderr, "The disk holding the history file is full") || !strings.Contains(res.stderr, "nothing was changed") {
 		t.Fatalf("exit %d, stderr %q; want 1 and that the disk is full and nothing was changed", res.code, res.stderr)
@@ -175,6 +175,7 @@ func TestFullDiskBeforeTheQuestion(t *testing.T) {
 // was kept (the question, and the answer up to its last successful write),
 // and the history opens and lists afterwards.
 func TestFullDiskMidAnswer(t *testing.T) {
+	bin := childBinary(t)
 	for _, tc := range []struct {
 		name  string
 		first string
@@ -188,7 +189,7 @@ func TestFullDiskMidAnswer(t *testing.T) {
 			dir := smallDisk(t, 4<<20)
 			before := seedHistory(t, dir)
 			free := fillDisk(t, dir, tc.room)
-			res := askChild(t, dir, pacedServer(t, tc.first, time.Second, keptRest).URL, "new question")
+			res := askChild(t, bin, dir, pacedServer(t, tc.first, time.Second, keptRest).URL, "new question")
 			free()
 			checkKept(t, dir, before, res, tc.first, "The disk holding the history file is full")
 		})
@@ -217,6 +218,7 @@ func TestHelperLimitedChild(t *testing.T) {
 // its writes fail mid-answer as on a full disk, and the sentence still says
 // exactly what was kept.
 func TestFailingWritesMidAnswer(t *testing.T) {
+	bin := childBinary(t)
 	for _, tc := range []struct {
 		name  string
 		first string
@@ -232,7 +234,7 @@ func TestFailingWritesMidAnswer(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			res := askChild(t, dir, pacedServer(t, tc.first, time.Second, keptRest).URL, "new question", fi.Size()+tc.room)
+			res := askChild(t, bin, dir, pacedServer(t, tc.first, time.Second, keptRest).URL, "new question", fi.Size()+tc.room)
 			checkKept(t, dir, before, res, tc.first, "The history file could not be written")
 		})
 	}
@@ -240,7 +242,7 @@ func TestFailingWritesMidAnswer(t *testing.T) {
 
 var (
 	keptFirst = strings.Repeat("saved ", 2<<10) // 12 KB: written by the first flush
-	keptRest  = hostileText(3 << 20)            // more than the disk takes
+	keptRest  = hostileText(1 << 20)            // more than the disk takes
 	keptRE    = regexp.MustCompile(`^(.*): the question and the first (\d+) characters of its answer are saved; the rest of the answer is not\.\n$`)
 )
 

@@ -9,6 +9,8 @@ import (
 	"net/http/httptest"
 	"os"
 	"os/exec"
+	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
 	"syscall"
@@ -96,17 +98,39 @@ type askResult struct {
 	peakRSSMB float64 // the child's peak resident set (its rusage's maxrss)
 }
 
-// askChild runs "deskchat ask" against url in a child process with dir as
-// its data folder and waits for it. With a file size limit (bytes, > 0) the
-// child cannot make a file larger (see TestHelperLimitedChild).
-func askChild(t testing.TB, dir, url, question string, fileLimit ...int64) askResult {
+// childBinary is the test binary that askChild runs: this one, unless it
+// was built with the race detector (make test), whose children took four
+// minutes and over 600 MB for a 24 MB line; the figures under test are the
+// product's. The package is then built again without it (the build cache
+// makes that a link).
+func childBinary(t testing.TB) string {
+	t.Helper()
+	if !raceBuild {
+		return os.Args[0]
+	}
+	path := filepath.Join(t.TempDir(), "crashtest.test")
+	goCmd := filepath.Join(runtime.GOROOT(), "bin", "go") // the go that runs this test, also when not on PATH
+	if _, err := os.Stat(goCmd); err != nil {
+		goCmd = "go"
+	}
+	if out, err := exec.Command(goCmd, "test", "-c", "-race=false", "-o", path, ".").CombinedOutput(); err != nil {
+		t.Fatalf("build the test binary without the race detector: %v: %s", err, out)
+	}
+	return path
+}
+
+// askChild runs "deskchat ask" against url in a child process (the test
+// binary bin) with dir as its data folder and waits for it. With a file
+// size limit (bytes) the child cannot make a file larger (see
+// TestHelperLimitedChild).
+func askChild(t testing.TB, bin, dir, url, question string, fileLimit ...int64) askResult {
 	t.Helper()
 	args := []string{"ask", "--data-dir", dir, "--base-url", url, "--model", "m", "--quiet", question}
 	js, err := json.Marshal(args)
 	if err != nil {
 		t.Fatal(err)
 	}
-	cmd := exec.Command(os.Args[0], "-test.run=^TestHelperChild$", "-test.count=1")
+	cmd := exec.Command(bin, "-test.run=^TestHelperChild$", "-test.count=1")
 	cmd.Env = append(os.Environ(), envChild+"=1", envChildArgs+"="+string(js))
 	if len(fileLimit) > 0 {
 		cmd.Args[1] = "-test.run=^TestHelperLimitedChild$"
@@ -155,6 +179,7 @@ func TestHostileStreamIsCappedExactly(t *testing.T) {
 	if len(want) >= engine.MaxAnswerBytes || len(want) < engine.MaxAnswerBytes-3 {
 		t.Fatalf("test text: cap cut at %d", len(want))
 	}
+	bin := childBinary(t)
 	for _, tc := range []struct {
 		name   string
 		pieces func(func(string) bool)
@@ -165,7 +190,7 @@ func TestHostileStreamIsCappedExactly(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			dir := t.TempDir()
 			srv := hostileServer(t, tc.pieces)
-			res := askChild(t, dir, srv.URL, "hostile")
+			res := askChild(t, bin, dir, srv.URL, "hostile")
 			t.Logf("peak RSS %.1f MB", res.peakRSSMB)
 			sentence := srv.URL + " sent more than 8 MB for one answer; deskchat stopped it at 8 MB and kept the answer up to there."
 			if res.code != 1 || strings.TrimSpace(res.stderr) != sentence {
@@ -197,10 +222,11 @@ func TestHostileStreamIsCappedExactly(t *testing.T) {
 func BenchmarkHugeSSELinePeakRSS(b *testing.B) {
 	huge := hostileServer(b, oneLine(hostileText(hugeLineBytes)))
 	tiny := hostileServer(b, oneLine("a short answer"))
+	bin := childBinary(b)
 	var peak, floor float64
 	for range b.N {
-		peak = max(peak, askChild(b, b.TempDir(), huge.URL, "hostile").peakRSSMB)
-		floor = max(floor, askChild(b, b.TempDir(), tiny.URL, "tiny").peakRSSMB)
+		peak = max(peak, askChild(b, bin, b.TempDir(), huge.URL, "hostile").peakRSSMB)
+		floor = max(floor, askChild(b, bin, b.TempDir(), tiny.URL, "tiny").peakRSSMB)
 	}
 	b.ReportMetric(peak, "sse_24mb_line_peak_rss_mb@MB")
 	b.ReportMetric(floor, "sse_tiny_answer_peak_rss_mb@MB")

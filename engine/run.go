@@ -144,8 +144,11 @@ func (e *Engine) run(ctx context.Context, plan []candidate, req Request, x *exch
 		}
 		ans.State, ans.Error = store.StateFailed, sentence
 		if serr := e.st.PutMessage(ans); serr != nil {
-			f := unsaved(serr, x.ans)
-			emit(Failed{Sentence: sentence + " " + f.Sentence, Err: f.Err})
+			// Both sentences, as one store error: its sentence is the
+			// one shown (a provider error in its chain would be shown
+			// instead).
+			s := sentence + " " + unsaved(serr, x.ans).Sentence
+			emit(Failed{Sentence: s, Err: &store.Error{Op: "save answer", Msg: s, Err: serr}})
 			return
 		}
 		emit(Failed{Sentence: sentence, Err: failures[len(failures)-1]})

@@ -85,9 +85,8 @@ func cmdAsk(c *cmdEnv, args []string) error {
 	if os.Getenv("GOMEMLIMIT") == "" {
 		// A long answer is rewritten whole at each flush (every 150 ms):
 		// without a limit the collector let a slow 8 MB answer hold twice
-		// its live heap and more (220 MB peak, 491 MB once on a loaded
-		// machine); with it, about 170 MB. Soft: a larger history still
-		// fits, at the cost of more collections.
+		// its live heap (210-225 MB peak); with it, about 175 MB. Soft: a
+		// larger history still fits, at the cost of more collections.
 		debug.SetMemoryLimit(askMemoryLimit)
 	}
 	if *cont != "" {

@@ -196,24 +196,6 @@ func TestFullDiskMidAnswer(t *testing.T) {
 	}
 }
 
-// envFileLimit is the file size limit (bytes) of TestHelperLimitedChild.
-const envFileLimit = "DESKCHAT_CRASH_FILE_LIMIT"
-
-// TestHelperLimitedChild is TestHelperChild in a process that cannot make a
-// file larger than DESKCHAT_CRASH_FILE_LIMIT bytes (RLIMIT_FSIZE): writes
-// past it fail (EFBIG; Go ignores SIGXFSZ), as on a full disk. It does
-// nothing when DESKCHAT_CRASH_CHILD is unset.
-func TestHelperLimitedChild(t *testing.T) {
-	limit, err := strconv.ParseUint(os.Getenv(envFileLimit), 10, 64)
-	if os.Getenv(envChild) != "1" || err != nil {
-		return
-	}
-	if err := syscall.Setrlimit(syscall.RLIMIT_FSIZE, &syscall.Rlimit{Cur: limit, Max: limit}); err != nil {
-		t.Fatal(err)
-	}
-	TestHelperChild(t)
-}
-
 // The same without a mount: the history file cannot grow past a limit, so
 // its writes fail mid-answer as on a full disk, and the sentence still says
 // exactly what was kept.

@@ -17,6 +17,7 @@ import (
 	"testing"
 	"unicode/utf8"
 
+	"deskchat/cli"
 	"deskchat/engine"
 	"deskchat/store"
 )
@@ -95,7 +96,7 @@ func inChunks(text string, size int) func(func(string) bool) {
 type askResult struct {
 	code      int
 	stderr    string
-	peakRSSMB float64 // the child's peak resident set (its rusage's maxrss)
+	peakRSSMB float64 // the child's peak resident set (VmHWM)
 }
 
 // childBinary is the test binary that askChild runs: this one, unless it
@@ -119,10 +120,59 @@ func childBinary(t testing.TB) string {
 	return path
 }
 
+const (
+	envFileLimit = "DESKCHAT_CRASH_FILE_LIMIT" // the measured child's file size limit (bytes), if any
+	envPeakFile  = "DESKCHAT_CRASH_PEAK_FILE"  // where the measured child writes its peak RSS
+)
+
+// TestHelperMeasuredChild is TestHelperChild that writes its peak resident
+// set (VmHWM, kB) to DESKCHAT_CRASH_PEAK_FILE when deskchat returns. The
+// parent cannot take it from the child's rusage: Linux counts there the
+// parent's own peak too (Go starts a child with vfork, and exec records the
+// peak of the memory it leaves), and the test process held the 24 MB line.
+// With DESKCHAT_CRASH_FILE_LIMIT it cannot make a file larger than that
+// (RLIMIT_FSIZE): writes past it fail (EFBIG; Go ignores SIGXFSZ), as on a
+// full disk. It does nothing when DESKCHAT_CRASH_CHILD is unset.
+func TestHelperMeasuredChild(t *testing.T) {
+	if os.Getenv(envChild) != "1" {
+		return
+	}
+	if limit, err := strconv.ParseUint(os.Getenv(envFileLimit), 10, 64); err == nil {
+		if err := syscall.Setrlimit(syscall.RLIMIT_FSIZE, &syscall.Rlimit{Cur: limit, Max: limit}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var args []string
+	if err := json.Unmarshal([]byte(os.Getenv(envChildArgs)), &args); err != nil {
+		t.Fatal(err)
+	}
+	getenv := func(k string) string {
+		if k == "OPENAI_API_KEY" {
+			return "" // never send a real key to the test server
+		}
+		return os.Getenv(k)
+	}
+	code := cli.Main(args, cli.Env{Stdin: strings.NewReader(""), Stdout: io.Discard, Stderr: os.Stderr, Getenv: getenv})
+	status, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, line := range strings.Split(string(status), "\n") {
+		if f := strings.Fields(line); len(f) >= 2 && f[0] == "VmHWM:" {
+			if err := os.WriteFile(os.Getenv(envPeakFile), []byte(f[1]), 0o600); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	if code != 0 {
+		os.Exit(code)
+	}
+}
+
 // askChild runs "deskchat ask" against url in a child process (the test
 // binary bin) with dir as its data folder and waits for it. With a file
 // size limit (bytes) the child cannot make a file larger (see
-// TestHelperLimitedChild).
+// TestHelperMeasuredChild).
 func askChild(t testing.TB, bin, dir, url, question string, fileLimit ...int64) askResult {
 	t.Helper()
 	args := []string{"ask", "--data-dir", dir, "--base-url", url, "--model", "m", "--quiet", question}
@@ -130,10 +180,10 @@ func askChild(t testing.TB, bin, dir, url, question string, fileLimit ...int64) 
 	if err != nil {
 		t.Fatal(err)
 	}
-	cmd := exec.Command(bin, "-test.run=^TestHelperChild$", "-test.count=1")
-	cmd.Env = append(os.Environ(), envChild+"=1", envChildArgs+"="+string(js))
+	peakFile := filepath.Join(t.TempDir(), "peak")
+	cmd := exec.Command(bin, "-test.run=^TestHelperMeasuredChild$", "-test.count=1")
+	cmd.Env = append(os.Environ(), envChild+"=1", envChildArgs+"="+string(js), envPeakFile+"="+peakFile)
 	if len(fileLimit) > 0 {
-		cmd.Args[1] = "-test.run=^TestHelperLimitedChild$"
 		cmd.Env = append(cmd.Env, envFileLimit+"="+strconv.FormatInt(fileLimit[0], 10))
 	}
 	var stderr bytes.Buffer
@@ -142,11 +192,15 @@ func askChild(t testing.TB, bin, dir, url, question string, fileLimit ...int64) 
 	if _, ok := err.(*exec.ExitError); err != nil && !ok {
 		t.Fatal(err)
 	}
-	ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage)
-	if !ok {
-		t.Fatal("no rusage for the child")
+	peak, err := os.ReadFile(peakFile)
+	if err != nil {
+		t.Fatalf("the child (exit %d, %s) wrote no peak RSS: %v", cmd.ProcessState.ExitCode(), stderr.String(), err)
 	}
-	return askResult{code: cmd.ProcessState.ExitCode(), stderr: stderr.String(), peakRSSMB: float64(ru.Maxrss) / 1024} // Maxrss is in KiB on Linux
+	kb, err := strconv.Atoi(string(peak))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return askResult{code: cmd.ProcessState.ExitCode(), stderr: stderr.String(), peakRSSMB: float64(kb) / 1024}
 }
 
 // onlyAnswer opens the history in dir and returns its one conversation's

@@ -29,6 +29,32 @@ func cutUTF8(s string, n int) string {
 	return s[:n]
 }
 
+// gatherBatch writes a batch's text and reasoning into dText and
+// dReasoning (emptied first), at most room bytes of them: the cap holds
+// exactly, text past it is cut (on a character boundary) before it is shown
+// or stored. It returns the batch's last usage report and finish reason,
+// and whether it cut (the chunks after the cut are dropped).
+func gatherBatch(batch []Chunk, room int, dText, dReasoning *strings.Builder) (usage *Usage, finish string, cut bool) {
+	dText.Reset()
+	dReasoning.Reset()
+	for _, c := range batch {
+		if left := room - dText.Len() - dReasoning.Len(); len(c.Reasoning)+len(c.Text) > left {
+			dReasoning.WriteString(cutUTF8(c.Reasoning, left))
+			dText.WriteString(cutUTF8(c.Text, room-dText.Len()-dReasoning.Len()))
+			return usage, finish, true
+		}
+		dText.WriteString(c.Text)
+		dReasoning.WriteString(c.Reasoning)
+		if c.Usage != nil {
+			usage = c.Usage
+		}
+		if c.Finish != "" {
+			finish = c.Finish
+		}
+	}
+	return usage, finish, false
+}
+
 // defaultOutputEstimate is the output budget counted against a tokens-per-
 // minute limit when a request does not set MaxTokens.
 const defaultOutputEstimate = 1024
@@ -275,29 +301,10 @@ loop:
 			if len(batch) > 0 {
 				idleTimer.Reset(idle)
 			}
-			var usage *Usage
-			dText.Reset()
-			dReasoning.Reset()
-			for _, c := range batch {
-				// The cap holds exactly: text past it is cut (on a
-				// character boundary) before it is shown or stored.
-				room := MaxAnswerBytes - text.Len() - reasoning.Len() - dText.Len() - dReasoning.Len()
-				if len(c.Reasoning)+len(c.Text) > room {
-					c.Reasoning = cutUTF8(c.Reasoning, room)
-					c.Text = cutUTF8(c.Text, room-len(c.Reasoning))
-					tooLong = true
-				}
-				dText.WriteString(c.Text)
-				dReasoning.WriteString(c.Reasoning)
-				if tooLong {
-					break
-				}
-				if c.Usage != nil {
-					usage = c.Usage
-				}
-				if c.Finish != "" {
-					ans.Finish = c.Finish
-				}
+			usage, finish, cut := gatherBatch(batch, MaxAnswerBytes-text.Len()-reasoning.Len(), &dText, &dReasoning)
+			tooLong = cut
+			if finish != "" {
+				ans.Finish = finish
 			}
 			d := Delta{Text: dText.String(), Reasoning: dReasoning.String()}
 			if d.Text != "" || d.Reasoning != "" {

@@ -176,6 +176,7 @@ func (e *Engine) answer(ctx context.Context, j job, out chan<- Event) {
 		left       bool // the leader's caller stopped while others read on
 		cut        store.Message
 		settled    *store.Message // the answer's last state, not yet written
+		kept       store.Message  // the answer as stored before that write
 	)
 	finish := func(ev Event) { // with mu held
 		if !closed {
@@ -213,7 +214,7 @@ func (e *Engine) answer(ctx context.Context, j job, out chan<- Event) {
 		defer mu.Unlock()
 		if s, ok := ev.(settleEvent); ok {
 			m := s.ans
-			settled, ev = &m, s.final
+			settled, kept, ev = &m, s.kept, s.final
 		}
 		var ch *Chunk
 		switch ev := ev.(type) {
@@ -337,7 +338,7 @@ func (e *Engine) answer(ctx context.Context, j job, out chan<- Event) {
 	}
 	// The answer's last state and its ledger line: one commit.
 	if err := e.st.FinishAnswer(*settled, &rec, e.usageStats(rec.Provider)); err != nil {
-		pending = Failed{Sentence: store.UserMessage(err), Err: err}
+		pending = unsaved(err, kept)
 	}
 }
 
@@ -414,7 +415,7 @@ func (e *Engine) replay(ctx context.Context, j job, hit store.CacheEntry, start 
 	ans.Provider, ans.Model, ans.Content, ans.Reasoning, ans.Finish, ans.State = hit.Provider, hit.Model, hit.Content, hit.Reasoning, hit.Finish, store.StateDone
 	ans.PromptTokens, ans.OutputTokens = hit.PromptTokens, hit.CompletionTokens
 	if err := e.st.PutMessage(ans); err != nil {
-		out <- Failed{Sentence: store.UserMessage(err), Err: err}
+		out <- unsaved(err, j.x.ans)
 		return
 	}
 	deliver(ctx, out, Cached{})

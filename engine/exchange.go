@@ -1,6 +1,11 @@
 package engine
 
-import "deskchat/store"
+import (
+	"fmt"
+	"unicode/utf8"
+
+	"deskchat/store"
+)
 
 // exchange is a request's question and its empty answer as stored by
 // Send. Send starts the job first and stores them while the job compresses
@@ -49,4 +54,18 @@ func (x *exchange) failed() bool {
 	default:
 		return false
 	}
+}
+
+// unsaved is the failure of an answer whose last write failed (the store
+// says why: a full disk, read-only media). The question is stored, and the
+// answer as kept, its last successful write: the sentence says so, where
+// the store's own ("nothing was changed") speaks of the failed write alone.
+func unsaved(err error, kept store.Message) Failed {
+	var s string
+	if n := utf8.RuneCountInString(kept.Content) + utf8.RuneCountInString(kept.Reasoning); n == 0 {
+		s = store.WriteProblem(err) + ": the question is saved, its answer is not."
+	} else {
+		s = fmt.Sprintf("%s: the question and the first %d characters of its answer are saved; the rest of the answer is not.", store.WriteProblem(err), n)
+	}
+	return Failed{Sentence: s, Err: &store.Error{Op: "save answer", Msg: s, Err: err}}
 }

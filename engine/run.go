@@ -2,19 +2,58 @@ package engine
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net/http"
 	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"deskchat/store"
 )
 
-// MaxAnswerBytes bounds one answer's text and reasoning: a provider that
-// streams without end is stopped there.
+// MaxAnswerBytes bounds one answer's text and reasoning together: a provider
+// that streams without end is stopped there, and what is stored and shown
+// is its first MaxAnswerBytes (cut on a character boundary).
 const MaxAnswerBytes = 8 << 20
+
+// cutUTF8 returns s cut to at most n bytes, on a character boundary.
+func cutUTF8(s string, n int) string {
+	if n >= len(s) {
+		return s
+	}
+	n = max(n, 0)
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n]
+}
+
+// gatherBatch writes a batch's text and reasoning into dText and
+// dReasoning (emptied first), at most room bytes of them: the cap holds
+// exactly, text past it is cut (on a character boundary) before it is shown
+// or stored. It returns the batch's last usage report and finish reason,
+// and whether it cut (the chunks after the cut are dropped).
+func gatherBatch(batch []Chunk, room int, dText, dReasoning *strings.Builder) (usage *Usage, finish string, cut bool) {
+	dText.Reset()
+	dReasoning.Reset()
+	for _, c := range batch {
+		if left := room - dText.Len() - dReasoning.Len(); len(c.Reasoning)+len(c.Text) > left {
+			dReasoning.WriteString(cutUTF8(c.Reasoning, left))
+			dText.WriteString(cutUTF8(c.Text, room-dText.Len()-dReasoning.Len()))
+			return usage, finish, true
+		}
+		dText.WriteString(c.Text)
+		dReasoning.WriteString(c.Reasoning)
+		if c.Usage != nil {
+			usage = c.Usage
+		}
+		if c.Finish != "" {
+			finish = c.Finish
+		}
+	}
+	return usage, finish, false
+}
 
 // defaultOutputEstimate is the output budget counted against a tokens-per-
 // minute limit when a request does not set MaxTokens.
@@ -131,7 +170,11 @@ func (e *Engine) run(ctx context.Context, plan []candidate, req Request, x *exch
 		}
 		ans.State, ans.Error = store.StateFailed, sentence
 		if serr := e.st.PutMessage(ans); serr != nil {
-			emit(Failed{Sentence: sentence + " " + store.UserMessage(serr), Err: errors.Join(failures[0], serr)})
+			// Both sentences, as one store error: its sentence is the
+			// one shown (a provider error in its chain would be shown
+			// instead).
+			s := sentence + " " + unsaved(serr, x.ans).Sentence
+			emit(Failed{Sentence: s, Err: &store.Error{Op: "save answer", Msg: s, Err: serr}})
 			return
 		}
 		emit(Failed{Sentence: sentence, Err: failures[len(failures)-1]})
@@ -168,6 +211,7 @@ func (e *Engine) dropUnstarted(ans store.Message) {
 type settleEvent struct {
 	final Event
 	ans   store.Message
+	kept  store.Message // the answer as stored now, should that write fail
 }
 
 func (settleEvent) event() {}
@@ -185,8 +229,14 @@ func (e *Engine) stream(ctx context.Context, stream Stream, served candidate, g 
 	pumpDone := make(chan struct{})
 	go func() {
 		defer q.close()
-		for stream.Next() {
-			if !q.put(stream.Current(), pumpDone) {
+		// Reading stops once the chunks hold more than the cap: the loop
+		// below cuts the answer there, and a provider that streams without
+		// end is not read into the queue meanwhile.
+		read := 0
+		for read <= MaxAnswerBytes && stream.Next() {
+			c := stream.Current()
+			read += len(c.Text) + len(c.Reasoning)
+			if !q.put(c, pumpDone) {
 				return
 			}
 		}
@@ -225,11 +275,14 @@ func (e *Engine) stream(ctx context.Context, stream Stream, served candidate, g 
 	var firstToken time.Time
 	var reported *Usage // the provider's last usage report
 	stalled, tooLong := false, false
-	var flushErr error
+	// writeErr is the last write's error: when the last write failed, the
+	// store holds the answer as kept (its last successful write).
+	var writeErr error
+	kept := ans
 	flush := func() {
 		ans.Content, ans.Reasoning = text.String(), reasoning.String()
-		if err := e.st.PutMessage(ans); err != nil && flushErr == nil {
-			flushErr = err
+		if writeErr = e.st.PutMessage(ans); writeErr == nil {
+			kept = ans
 		}
 		if e.afterFlush != nil {
 			e.afterFlush(ans)
@@ -248,18 +301,10 @@ loop:
 			if len(batch) > 0 {
 				idleTimer.Reset(idle)
 			}
-			var usage *Usage
-			dText.Reset()
-			dReasoning.Reset()
-			for _, c := range batch {
-				dText.WriteString(c.Text)
-				dReasoning.WriteString(c.Reasoning)
-				if c.Usage != nil {
-					usage = c.Usage
-				}
-				if c.Finish != "" {
-					ans.Finish = c.Finish
-				}
+			usage, finish, cut := gatherBatch(batch, MaxAnswerBytes-text.Len()-reasoning.Len(), &dText, &dReasoning)
+			tooLong = cut
+			if finish != "" {
+				ans.Finish = finish
 			}
 			d := Delta{Text: dText.String(), Reasoning: dReasoning.String()}
 			if d.Text != "" || d.Reasoning != "" {
@@ -273,11 +318,10 @@ loop:
 					flushC = flushT.C
 				}
 				emit(d)
-				if text.Len()+reasoning.Len() > MaxAnswerBytes {
-					tooLong = true
-					stream.Close()
-					break loop
-				}
+			}
+			if tooLong {
+				stream.Close()
+				break loop
 			}
 			if usage != nil {
 				reported = usage
@@ -339,7 +383,7 @@ loop:
 		final = Stopped{}
 	case tooLong:
 		pe := &ProviderError{Kind: KindMalformed, Provider: served.cfg.Name, Err: fmt.Errorf("answer over %d bytes", MaxAnswerBytes),
-			Sentence: fmt.Sprintf("%s sent more than %d MB for one answer; deskchat stopped it there and kept what arrived.", served.cfg.Name, MaxAnswerBytes>>20)}
+			Sentence: fmt.Sprintf("%s sent more than %d MB for one answer; deskchat stopped it at %[2]d MB and kept the answer up to there.", served.cfg.Name, MaxAnswerBytes>>20)}
 		ans.State, ans.Error, o.errKind = store.StateFailed, pe.Sentence, pe.Kind
 		final = Failed{Sentence: pe.Sentence, Err: pe}
 	case stalled:
@@ -360,15 +404,15 @@ loop:
 		final = Done{Finish: ans.Finish, Duration: e.now().Sub(start)}
 		g.succeeded()
 	}
-	if settle && flushErr == nil {
+	if settle && writeErr == nil {
 		ans.Content, ans.Reasoning = text.String(), reasoning.String()
 		g.record(o)
-		emit(settleEvent{final: final, ans: ans})
+		emit(settleEvent{final: final, ans: ans, kept: kept})
 		return
 	}
 	flush()
-	if flushErr != nil {
-		final = Failed{Sentence: store.UserMessage(flushErr), Err: flushErr}
+	if writeErr != nil {
+		final = unsaved(writeErr, kept)
 	}
 	g.record(o) // persisted with the request's ledger line (Engine.addUsage)
 	emit(final)

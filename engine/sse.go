@@ -88,6 +88,8 @@ type sseNormalizer struct {
 	buf  []byte        // pending output
 	err  error
 	info *streamInfo // may be nil
+	// split reads a data line too long to pass on whole (see sseline.go).
+	split *lineSplitter
 
 	// r goes back to sseReaders when the stream is done with: when a Read
 	// meets the body's end, or at Close, but never while a Read (which
@@ -98,7 +100,8 @@ type sseNormalizer struct {
 }
 
 // sseBufferSize is the normalizer's read buffer: room for many ordinary
-// lines; a longer line is passed through whole all the same.
+// lines; a longer line is passed through whole up to longLineBytes, and in
+// pieces beyond.
 const sseBufferSize = 16 << 10
 
 // sseReaders holds the read buffers of finished streams: a request would
@@ -162,14 +165,16 @@ func (n *sseNormalizer) read(p []byte) (int, error) {
 		if written > 0 && (written == len(p) || !n.lineBuffered()) {
 			return written, nil
 		}
+		if n.split != nil {
+			n.splitMore()
+			continue
+		}
 		line, err := n.r.ReadSlice('\n')
 		if err == bufio.ErrBufferFull {
-			// A line longer than the buffer: pass it through whole. The
-			// slice points into the reader's buffer, which the next read
-			// overwrites: copy it first.
-			head := append([]byte(nil), line...)
-			rest, err2 := n.r.ReadBytes('\n')
-			line, err = append(head, rest...), err2
+			// A line longer than the buffer (see longLine).
+			if line, err = n.longLine(line); line == nil && err == nil {
+				continue
+			}
 		}
 		n.err = err
 		if n.info != nil && written == 0 {

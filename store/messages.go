@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -156,6 +157,18 @@ func appendMessages(tx *bolt.Tx, now time.Time, update []func(*Conversation), ou
 		return err
 	}
 	return putJSON(tx.Bucket(bucketConversations), []byte(c.ID), c)
+}
+
+// WriteProblem says why a write failed, as the start of a sentence: a full
+// disk and read-only media are named, as the user can act on them.
+func WriteProblem(err error) string {
+	switch {
+	case errors.Is(err, syscall.ENOSPC), errors.Is(err, syscall.EDQUOT):
+		return "The disk holding the history file is full"
+	case errors.Is(err, syscall.EROFS):
+		return "The history file is on read-only media"
+	}
+	return "The history file could not be written"
 }
 
 // PutMessage overwrites an existing message (matched by ConversationID and

@@ -396,5 +396,5 @@ func wrap(op string, err error) error {
 	if errors.Is(err, ErrStreaming) {
 		return &Error{Op: op, Msg: "An answer is still arriving in this chat: stop it or wait for it first.", Err: err}
 	}
-	return &Error{Op: op, Msg: "The history file could not be written; nothing was changed.", Err: err}
+	return &Error{Op: op, Msg: WriteProblem(err) + "; nothing was changed.", Err: err}
 }

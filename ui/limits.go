@@ -31,7 +31,7 @@ import (
 // page or a few (cutBlock), as does a message (mdView.limit).
 const (
 	longRunes  = 1024     // a text segment longer than this is given to Fyne in pieces
-	pieceRunes = 256      // of about this many runes
+	pieceRunes = 64       // of at most this many runes: one row at a usual width, measured once
 	codeWrap   = 160      // a longer code line is broken for display
 	codeGroup  = 50       // code lines per segment
 	linkRunes  = 256      // a link's text is cut here (Fyne draws it as one widget)
@@ -103,7 +103,7 @@ func codeSegments(code string) []widget.RichTextSegment {
 	for _, l := range lines {
 		ps := []string{l}
 		if len(l) > codeWrap {
-			ps = pieces(l, codeWrap/2)
+			ps = pieces(l, codeWrap)
 		}
 		for _, p := range ps {
 			group = append(group, p)
@@ -116,24 +116,20 @@ func codeSegments(code string) []widget.RichTextSegment {
 	return out
 }
 
-// pieces cuts s into pieces of n to 2n runes, each ending after a space or
-// a newline found past half a piece when there is one.
+// pieces cuts s into pieces of at most n runes, each ending after the last
+// space or newline past half a piece when there is one.
 func pieces(s string, n int) []string {
 	var out []string
 	start, count, brk := 0, 0, -1
 	for i, r := range s {
 		if count >= n {
-			cut := -1
+			cut := i
 			if brk > start {
 				cut = brk
-			} else if count >= 2*n {
-				cut = i
 			}
-			if cut > 0 {
-				out = append(out, s[start:cut])
-				count = utf8.RuneCountInString(s[cut:i])
-				start, brk = cut, -1
-			}
+			out = append(out, s[start:cut])
+			count = utf8.RuneCountInString(s[cut:i])
+			start, brk = cut, -1
 		}
 		count++
 		if (r == ' ' || r == '\n') && count >= n/2 {

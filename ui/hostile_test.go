@@ -354,3 +354,28 @@ func BenchmarkHostileChats(b *testing.B) {
 	b.ReportMetric(ms(frameMax), "hostile_frame_ms_max@ms")
 	b.ReportMetric(ms(wallMax), "hostile_frame_wall_ms_max@ms")
 }
+
+func TestShowMoreInAChatLaysTheAnswerOutTaller(t *testing.T) {
+	var id string
+	h := newHarness(t, func(st *store.Store) {
+		useSimulator(st)
+		id = hostileChat(t, st, hostile.Case{Name: "fence", Text: hostile.Fence(5_000)})
+	})
+	h.w.show(id)
+	h.settle()
+	cv := h.shown()
+	answer := cv.views[len(cv.views)-1]
+	fence := answer.md.blocks[len(answer.md.blocks)-1]
+	before, content := answer.obj.Size().Height, cv.scroll.Content.MinSize().Height
+	test.Tap(fence.more.btn)
+	h.settle()
+	if got := answer.obj.Size().Height; got <= before {
+		t.Errorf("the answer is %v tall after Show more, was %v", got, before)
+	}
+	if got := cv.scroll.Content.MinSize().Height; got <= content {
+		t.Errorf("the chat is %v tall after Show more, was %v", got, content)
+	}
+	if !strings.HasPrefix(fence.more.label.Text, "Showing 400 of 5,000 lines") {
+		t.Errorf("the line says %q", fence.more.label.Text)
+	}
+}

@@ -124,7 +124,7 @@ func measureBuilt(o fyne.CanvasObject) built {
 const (
 	maxBuiltChars = msgBytes + tableBytes + 4<<10 // a message's page, the block crossing it, labels
 	maxSegment    = codeGroup * (codeWrap + 1)    // the longest segment handed to Fyne
-	maxRichTexts  = tableRows*tableCols + tableCols + 64
+	maxRichTexts  = tableCellsPage + 2*tableCols + 64
 )
 
 func checkBuilt(t *testing.T, name string, b built, wantNote string) {
@@ -377,5 +377,30 @@ func TestShowMoreInAChatLaysTheAnswerOutTaller(t *testing.T) {
 	}
 	if !strings.HasPrefix(fence.more.label.Text, "Showing 400 of 5,000 lines") {
 		t.Errorf("the line says %q", fence.more.label.Text)
+	}
+}
+
+func TestTablesWithLongCellsOrManyRowsStayBounded(t *testing.T) {
+	test.NewTempApp(t)
+	long := "| a | b |\n|---|---|\n| " + strings.Repeat("x", 50_000) + " | y |\n"
+	v := newMDViewText(long)
+	b := v.blocks[0]
+	if b.table != nil || b.lang == nil || b.lang.Text != "table with long cells, shown as text" {
+		t.Fatalf("a table with a 50,000-byte cell is not shown as text (table %v)", b.table != nil)
+	}
+	if got := measureBuilt(v.box); got.longest > maxSegment || got.chars > tableBytes+1<<10 {
+		t.Errorf("long cell: %+v", got)
+	}
+
+	rows := hostile.Table(3, 5_000)
+	g := newMDViewText(rows).blocks[1]
+	if g.table == nil {
+		t.Fatal("a 3-column table is not a grid")
+	}
+	if n := len(g.table.cells) - 1; n != tableCellsPage/3 {
+		t.Errorf("%d rows built of a 3-column table, want a page of %d", n, tableCellsPage/3)
+	}
+	if want := fmt.Sprintf("Showing %d of 5,000 rows", tableCellsPage/3); !strings.HasPrefix(g.more.label.Text, want) {
+		t.Errorf("the line says %q, want %q", g.more.label.Text, want)
 	}
 }

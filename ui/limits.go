@@ -30,21 +30,21 @@ import (
 // pieces that flow on as inline segments), and every block shows at most a
 // page or a few (cutBlock), as does a message (mdView.limit).
 const (
-	longRunes  = 1024     // a text segment longer than this is given to Fyne in pieces
-	pieceRunes = 64       // of at most this many runes: one row at a usual width, measured once
-	codeWrap   = 160      // a longer code line is broken for display
-	codeGroup  = 50       // code lines per segment
-	linkRunes  = 256      // a link's text is cut here (Fyne draws it as one widget)
-	textBytes  = 16 << 10 // a text block's page
-	codeLines  = 200      // a code block's page: lines
-	codeBytes  = 20 << 10 // and bytes
-	tableCols  = 12       // a wider table is shown as text
-	tableRows  = 100      // a table's page: rows
-	tableBytes = 24 << 10 // and bytes
-	cellRunes  = 300      // a table cell's text is cut here
-	wideRunes  = 200      // a line of a table shown as text is cut here
-	msgBytes   = 64 << 10 // one message's page: blocks beyond it are not built
-	maxPages   = 4        // "Show more" adds pages up to this many; the rest is for Copy
+	longRunes      = 1024     // a text segment longer than this is given to Fyne in pieces
+	pieceRunes     = 64       // of at most this many runes: one row at a usual width, measured once
+	codeWrap       = 160      // a longer code line is broken for display
+	codeGroup      = 50       // code lines per segment
+	linkRunes      = 256      // a link's text is cut here (Fyne draws it as one widget)
+	textBytes      = 16 << 10 // a text block's page
+	codeLines      = 200      // a code block's page: lines
+	codeBytes      = 20 << 10 // and bytes
+	tableCols      = 12       // a wider table is shown as text
+	tableCellsPage = 600      // a table's page: rows of this many cells in all (a RichText each)
+	tableBytes     = 24 << 10 // and bytes
+	cellRunes      = 300      // a table with a longer cell is shown as text
+	wideRunes      = 200      // a line of a table shown as text is cut here
+	msgBytes       = 64 << 10 // one message's page: blocks beyond it are not built
+	maxPages       = 4        // "Show more" adds pages up to this many; the rest is for Copy
 )
 
 // splitLong replaces every text segment longer than longRunes with pieces
@@ -184,7 +184,9 @@ func headLines(s string, n, max int) (string, bool) {
 type blockCut struct {
 	shown string // the block's source as shown
 	note  string // "Showing 200 of 50,000 lines", or "" when shown whole
-	wide  int    // a table's columns, when it is too wide to be a grid
+	// asText says why a table is shown as text (too many columns, or
+	// cells too long for a grid); "" for a grid.
+	asText string
 }
 
 // cutBlock returns the part of a block's source shown with pages pages.
@@ -197,14 +199,18 @@ func cutBlock(src string, kind blockKind, pages int) blockCut {
 		}
 		return blockCut{shown: head, note: cutNote(head, src, "lines", 1)}
 	case kindTable:
-		head, cut := headLines(src, tableRows*pages+2, tableBytes*pages)
+		first, _ := headLines(src, 1, tableBytes)
+		cols := max(1, len(tableCells(first)))
+		head, cut := headLines(src, max(1, tableCellsPage/cols)*pages+2, tableBytes*pages)
 		c := blockCut{shown: head}
 		if cut {
 			c.note = cutNote(head, src, "rows", 2)
 		}
-		first, _, _ := strings.Cut(head, "\n")
-		if n := len(tableCells(first)); n > tableCols {
-			c.wide = n
+		switch {
+		case cols > tableCols:
+			c.asText = fmt.Sprintf("table of %d columns, shown as text", cols)
+		case longestCell(head) > cellRunes:
+			c.asText = "table with long cells, shown as text"
 		}
 		return c
 	}
@@ -230,6 +236,17 @@ func cutNote(head, src, unit string, extra int) string {
 		return "Showing " + sizeText(len(head)) + " of " + sizeText(len(src))
 	}
 	return fmt.Sprintf("Showing %s of %s %s", thousands(shown), thousands(total), unit)
+}
+
+// longestCell is the length in bytes of a table's longest cell.
+func longestCell(table string) int {
+	n := 0
+	for _, l := range strings.Split(table, "\n") {
+		for _, c := range tableCells(l) {
+			n = max(n, len(c))
+		}
+	}
+	return n
 }
 
 // wideTable is a table too wide for a grid as text to show as code, each

@@ -1,7 +1,6 @@
 package ui
 
 import (
-	"fmt"
 	"strings"
 
 	"fyne.io/fyne/v2"
@@ -185,7 +184,7 @@ type mdBlock struct {
 	shape   blockKind // the widget built: kind, or code for a table too wide for a grid
 	src     string
 	shown   string            // the part of src rendered
-	wide    int               // src is a table of this many columns, shown as text
+	asText  string            // why src, a table, is shown as text, or ""
 	pages   int               // pages shown
 	obj     fyne.CanvasObject // what sits in the column: body, or body and more
 	body    fyne.CanvasObject
@@ -249,7 +248,7 @@ func (b *mdBlock) render(src string) bool {
 	b.src = src
 	c := cutBlock(src, b.kind, b.pages)
 	shape := b.kind
-	if c.wide > 0 {
+	if c.asText != "" {
 		shape = kindCode
 	}
 	replaced := false
@@ -266,17 +265,17 @@ func (b *mdBlock) render(src string) bool {
 	if b.more != nil {
 		b.more.set(c.note, b.pages)
 	}
-	if c.shown == b.shown && c.wide == b.wide && b.parses > 0 {
+	if c.shown == b.shown && c.asText == b.asText && b.parses > 0 {
 		return replaced
 	}
-	b.shown, b.wide = c.shown, c.wide
+	b.shown, b.asText = c.shown, c.asText
 	b.parses++
 	if b.table != nil {
 		b.table.set(parseTable(c.shown))
 		return replaced
 	}
 	switch {
-	case c.wide > 0:
+	case c.asText != "":
 		b.rt.Segments = codeSegments(wideTable(c.shown))
 	case b.shape == kindCode:
 		b.rt.Segments = codeSegments(codeOf(c.shown))
@@ -288,8 +287,8 @@ func (b *mdBlock) render(src string) bool {
 	b.rt.Refresh()
 	if b.lang != nil {
 		l := codeLang(src)
-		if c.wide > 0 {
-			l = fmt.Sprintf("table of %d columns, shown as text", c.wide)
+		if c.asText != "" {
+			l = c.asText
 		}
 		if l != b.lang.Text {
 			b.lang.SetText(l)
@@ -396,7 +395,7 @@ func (t *tableView) set(header []string, rows [][]string) {
 			}
 			t.text[i][c] = s
 			rt := t.cells[i][c]
-			segs := widget.NewRichTextFromMarkdown(cutRunes(s, cellRunes)).Segments
+			segs := widget.NewRichTextFromMarkdown(s).Segments
 			if i == 0 {
 				boldSegments(segs)
 			}

@@ -27,8 +27,8 @@ import (
 //     lines².
 //
 // So no segment given to Fyne is long (splitLong cuts long ones into
-// pieces that flow on as inline segments), and every block shows at most a
-// page or a few (cutBlock), as does a message (mdView.limit).
+// pieces, codeSegments sets code in groups of short lines), and every block
+// shows at most a page or a few (cutBlock), as does a message (mdView.limit).
 const (
 	longRunes      = 1024     // a text segment longer than this is given to Fyne in pieces
 	pieceRunes     = 64       // of at most this many runes: one row at a usual width, measured once
@@ -42,7 +42,9 @@ const (
 	tableCellsPage = 600      // a table's page: rows of this many cells in all (a RichText each)
 	tableBytes     = 24 << 10 // and bytes
 	cellRunes      = 300      // a table with a longer cell is shown as text
-	wideRunes      = 200      // a line of a table shown as text is cut here
+	wideRunes      = 120      // a line of a table shown as text is cut here
+	textTableRows  = 100      // a table shown as text: rows per page
+	textTableBytes = 1 << 20  // and bytes read for them
 	msgBytes       = 64 << 10 // one message's page: blocks beyond it are not built
 	maxPages       = 4        // "Show more" adds pages up to this many; the rest is for Copy
 )
@@ -201,16 +203,23 @@ func cutBlock(src string, kind blockKind, pages int) blockCut {
 	case kindTable:
 		first, _ := headLines(src, 1, tableBytes)
 		cols := max(1, len(tableCells(first)))
-		head, cut := headLines(src, max(1, tableCellsPage/cols)*pages+2, tableBytes*pages)
-		c := blockCut{shown: head}
+		rows := max(1, tableCellsPage/cols) // a grid's page
+		asText := ""
+		// A table shown as text shows each row's first wideRunes only: its
+		// page may hold more bytes, read but not shown.
+		if cols > tableCols {
+			asText, rows = fmt.Sprintf("table of %d columns, shown as text", cols), textTableRows
+		}
+		head, cut := headLines(src, rows*pages+2, tableBytes*pages)
+		if asText == "" && longestCell(head) > cellRunes {
+			asText, rows = "table with long cells, shown as text", textTableRows
+		}
+		if asText != "" {
+			head, cut = headLines(src, rows*pages+2, textTableBytes*pages)
+		}
+		c := blockCut{shown: head, asText: asText}
 		if cut {
 			c.note = cutNote(head, src, "rows", 2)
-		}
-		switch {
-		case cols > tableCols:
-			c.asText = fmt.Sprintf("table of %d columns, shown as text", cols)
-		case longestCell(head) > cellRunes:
-			c.asText = "table with long cells, shown as text"
 		}
 		return c
 	}

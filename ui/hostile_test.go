@@ -258,6 +258,17 @@ func TestShowMoreAddsPagesUpToAHardCap(t *testing.T) {
 	if m.Text() != many {
 		t.Error("the text changed")
 	}
+
+	// Many small blocks: a page holds msgBlocks of them.
+	small := strings.Repeat("- one item\n\nA line.\n\n", 5_000)
+	s := newMDViewText(small)
+	if len(s.blocks) != msgBlocks || !strings.HasPrefix(s.more.label.Text, "Showing ") {
+		t.Errorf("%d blocks built of 10,000, want %d and a line (%q)", len(s.blocks), msgBlocks, s.more.label.Text)
+	}
+	test.Tap(s.more.btn)
+	if len(s.blocks) != 2*msgBlocks {
+		t.Errorf("Show more: %d blocks, want %d", len(s.blocks), 2*msgBlocks)
+	}
 }
 
 // TestStreamingHostileAnswersKeepsTheWholeTextAndBoundsWhatIsBuilt streams

@@ -46,6 +46,7 @@ const (
 	textTableRows  = 100      // a table shown as text: rows per page
 	textTableBytes = 1 << 20  // and bytes read for them
 	msgBytes       = 64 << 10 // one message's page: blocks beyond it are not built
+	msgBlocks      = 150      // nor beyond this many blocks (a widget each)
 	maxPages       = 4        // "Show more" adds pages up to this many; the rest is for Copy
 )
 

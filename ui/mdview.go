@@ -26,9 +26,9 @@ type mdView struct {
 	buf    strings.Builder // all text so far
 	tail   int             // offset in buf where the open block's text begins
 	done   bool
-	// limit: blocks starting at or past this offset in buf are not built
-	// (one message shows a few pages at most, limits.go); hidden is where
-	// the first such block starts, or -1.
+	// limit: blocks starting at or past this offset in buf, or past
+	// pages*msgBlocks blocks, are not built (one message shows a few pages
+	// at most, limits.go); hidden is where the first such block starts, or -1.
 	limit, hidden int
 	pages         int
 	more          *moreBar // under the blocks once some are hidden
@@ -83,7 +83,8 @@ func (v *mdView) update(final bool) bool {
 	spans := splitBlocks(text, final)
 	hide := -1
 	for k, sp := range spans {
-		if v.tail+sp.start >= v.limit {
+		// spans[k] is block v.nFinal+k (the first may be the open one).
+		if v.tail+sp.start >= v.limit || v.nFinal+k >= v.pages*msgBlocks {
 			hide, spans = v.tail+sp.start, spans[:k]
 			break
 		}

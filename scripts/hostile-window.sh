@@ -9,6 +9,9 @@
 #                                 bench-window.sh's startup_ms_100k)
 #   hostile_open_ms_window_floor  the same for a chat with one ordinary
 #                                 answer, measured in the same run
+#   hostile_open_ms_window_over_floor  the first minus the second: what the
+#                                 hostile chat adds (on a busy machine the
+#                                 start itself takes seconds)
 #   hostile_quit_ms_window        the slowest exit after SIGTERM with a
 #                                 hostile chat open
 #
@@ -109,4 +112,5 @@ done <"$work/ids"
 [ $((worst - floor)) -gt 300 ] && say "hostile_open_ms_window $worst ms is more than 300 ms over the floor ($floor ms)"
 echo "BENCH hostile_open_ms_window $worst ms"
 echo "BENCH hostile_open_ms_window_floor $floor ms"
+echo "BENCH hostile_open_ms_window_over_floor $((worst - floor)) ms"
 echo "BENCH hostile_quit_ms_window $worst_quit ms"

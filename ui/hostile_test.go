@@ -323,9 +323,11 @@ func TestStreamingHostileAnswersKeepsTheWholeTextAndBoundsWhatIsBuilt(t *testing
 // the slowest as hostile_open_ms (from selecting it to its screen built and
 // laid out; hostile_open_cpu_ms is the CPU time the process spent meanwhile,
 // reading the store included, which other jobs on the machine do not
-// inflate); then streams each into a new chat of the same window from an
-// OpenAI-compatible server in 512-byte deltas through the follow path and reports the longest piece of
-// UI work (one posted function: applying what arrived within a frame and
+// inflate); hostile_show_more_ms_max is the CPU time of the slowest "Show
+// more" tap on the 50,000-line fence, up to its last page. Then it streams
+// each into a new chat of the same window from an OpenAI-compatible server
+// in 512-byte deltas through the follow path and reports the longest piece
+// of UI work (one posted function: applying what arrived within a frame and
 // laying the chat out) as hostile_frame_ms_max: the CPU time of the thread
 // running it, as wall time on a shared machine counts other jobs' turns
 // too (that is hostile_frame_wall_ms_max, beside it).
@@ -364,9 +366,23 @@ func BenchmarkHostileChats(b *testing.B) {
 	b.ReportMetric(ms(openMax), "hostile_open_ms@ms")
 	b.ReportMetric(ms(openCPUMax), "hostile_open_cpu_ms@ms")
 
+	// Show more on the fence, up to its last page: each tap's UI work.
+	lockThread(b)
+	h.w.show(ids["fence50k"])
+	h.settle()
+	cv := h.shown()
+	fence := cv.views[len(cv.views)-1].md.blocks
+	var moreMax time.Duration
+	for fb := fence[len(fence)-1]; fb.more.btn.Visible(); {
+		c0 := threadCPU(b)
+		test.Tap(fb.more.btn)
+		h.settle()
+		moreMax = max(moreMax, threadCPU(b)-c0)
+	}
+	b.ReportMetric(ms(moreMax), "hostile_show_more_ms_max@ms")
+
 	// The same window streams them: its fonts are loaded, as the app's
 	// are after its first screen.
-	lockThread(b)
 	var frameMax, wallMax time.Duration
 	sh := h
 	post := sh.w.b.post

@@ -47,7 +47,7 @@ const (
 	textTableBytes = 1 << 20  // and bytes read for them
 	msgBytes       = 64 << 10 // one message's page: blocks beyond it are not built
 	msgBlocks      = 150      // nor beyond this many blocks (a widget each)
-	maxPages       = 4        // "Show more" adds pages up to this many; the rest is for Copy
+	maxPages       = 3        // "Show more" adds pages up to this many (a tap re-lays them all); the rest is for Copy
 )
 
 // splitLong replaces every text segment longer than longRunes with pieces

@@ -51,7 +51,8 @@ e2e-deps:
 # Real windows under Xvfb, saved in screenshots/: the first run (welcome
 # dialog); a chat seeded through the CLI (markdown blocks, code, table) in
 # the light and the dark theme; a chat full of remote images, scrolled, whose
-# image host must count 0 requests (scripts/images-window.sh); and, from a build with the screenshots tag
+# image host must count 0 requests (scripts/images-window.sh); a chat holding a
+# 50,000-line unclosed code fence (scripts/gen-hostile, shown in part); and, from a build with the screenshots tag
 # (ui/scene.go), the settings dialog, a message in each engine state (light
 # and dark), the keyboard shortcuts, three answers compared side by side, the
 # usage window, a 10,000-message chat and search results.
@@ -74,6 +75,8 @@ smoke: build
 	DESKCHAT_BIN=./$(SHOTS_BIN) SMOKE_OUT=screenshots/shortcuts.png FYNE_THEME=dark DESKCHAT_SCENE=shortcuts \
 		SMOKE_SETUP="providers default Simulator" bash scripts/smoke.sh
 	DESKCHAT_BIN=./$(BIN) IMAGES_OUT=screenshots/images.png FYNE_THEME=light bash scripts/images-window.sh
+	DESKCHAT_BIN=./$(BIN) SMOKE_OUT=screenshots/hostile.png FYNE_THEME=light \
+		SMOKE_PREPARE='$(GO) run ./scripts/gen-hostile -dir "$$SMOKE_DATA_DIR" -only fence50k' bash scripts/smoke.sh
 	for scene in compare usage long search; do \
 		DESKCHAT_BIN=./$(SHOTS_BIN) SMOKE_OUT=screenshots/$$scene.png FYNE_THEME=light DESKCHAT_SCENE=$$scene \
 			SMOKE_SETUP="providers default Simulator" bash scripts/smoke.sh || exit 1; \
@@ -95,6 +98,7 @@ bench:
 # rss_growth_mb_100k, idle_cpu_pct (scripts/bench-window.sh).
 bench-window: deps-test build
 	DESKCHAT_BIN=./$(BIN) bash scripts/bench-window.sh
+	DESKCHAT_BIN=./$(BIN) bash scripts/hostile-window.sh
 
 # dist/deskchat (stripped) and dist/deskchat.tar.xz (`fyne package -os linux`:
 # binary, .desktop file, icon, Makefile with install and user-install),

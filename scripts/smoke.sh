@@ -17,6 +17,9 @@
 #                        answering that prompt (through the real CLI)
 #   SMOKE_SETUP          if set, deskchat CLI arguments run before the window
 #                        opens, one command per ';' (e.g. "providers default Simulator")
+#   SMOKE_PREPARE        if set, a shell command run before the window opens with
+#                        SMOKE_DATA_DIR set to the app's data dir (e.g. a history
+#                        generator)
 #   DESKCHAT_SCENE, FYNE_THEME are passed to the app (a binary built with the
 #                        screenshots tag stages the scene: ui/scene.go)
 #
@@ -81,6 +84,9 @@ if [ -n "${SMOKE_SETUP:-}" ]; then
 		[ "${#args[@]}" -gt 0 ] || continue
 		"$bin" --data-dir "$work/data" "${args[@]}" >/dev/null || die "setup command failed: deskchat $c"
 	done
+fi
+if [ -n "${SMOKE_PREPARE:-}" ]; then
+	SMOKE_DATA_DIR="$work/data" bash -c "$SMOKE_PREPARE" >/dev/null || die "SMOKE_PREPARE failed: $SMOKE_PREPARE"
 fi
 if [ -n "${SMOKE_SEED:-}" ]; then
 	"$bin" --data-dir "$work/data" providers default Simulator >/dev/null ||

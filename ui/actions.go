@@ -23,6 +23,11 @@ func (w *window) newView(m store.Message) *messageView {
 	v.onRegenerate, v.onContinue = w.regenerate, w.continueAnswer
 	v.onCopy, v.onEdit, v.onDelete, v.onUse = w.copyMessage, w.startEdit, w.askDeleteMessage, w.useAnswer
 	v.costOf, v.now = w.eng.Cost, w.now
+	v.onGrow = func(v *messageView) {
+		if cv := w.chats[w.selected]; cv != nil {
+			w.layoutLive(cv, v) // Show more is tapped in the chat shown
+		}
+	}
 	if v.usage != nil {
 		v.showState(m.Error) // the status line with the cost, now that it can be priced
 	}

@@ -58,12 +58,18 @@ const (
 // above). rt.ParseMarkdown must never be used for message text: it refreshes
 // the RichText with the ImageSegments still in it.
 func setMarkdown(rt *widget.RichText, src string, host *imageHost) {
+	rt.Segments = markdownSegments(src, host)
+	rt.Refresh()
+}
+
+// markdownSegments is src parsed as Fyne's markdown, its images replaced by
+// placeholders; nothing is built or fetched.
+func markdownSegments(src string, host *imageHost) []widget.RichTextSegment {
 	segs := widget.NewRichTextFromMarkdown(src).Segments // builds no visuals
 	if hasImage(segs) {
 		segs = replaceImages(segs, imageRefs(src), host)
 	}
-	rt.Segments = segs
-	rt.Refresh()
+	return segs
 }
 
 func hasImage(segs []widget.RichTextSegment) bool {

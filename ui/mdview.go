@@ -27,10 +27,18 @@ type mdView struct {
 	tail   int             // offset in buf where the open block's text begins
 	done   bool
 	images *imageHost // how the text's images are shown (images.go)
+	// limit: blocks starting at or past this offset in buf, or past
+	// pages*msgBlocks blocks, are not built (one message shows a few pages
+	// at most, limits.go); hidden is where the first such block starts, or -1.
+	limit, hidden int
+	pages         int
+	more          *moreBar // under the blocks once some are hidden
+	// onGrow is called after "Show more" made the view taller.
+	onGrow func()
 }
 
 func newMDView() *mdView {
-	v := &mdView{}
+	v := &mdView{limit: msgBytes, hidden: -1, pages: 1}
 	v.col = &columnLayout{final: func() int { return v.nFinal }}
 	v.box = container.New(v.col)
 	return v
@@ -68,13 +76,25 @@ func (v *mdView) finish() bool {
 }
 
 func (v *mdView) update(final bool) bool {
+	if v.hidden >= 0 {
+		v.more.set(v.hiddenNote(), v.pages)
+		return false
+	}
 	text := v.buf.String()[v.tail:]
 	spans := splitBlocks(text, final)
+	hide := -1
+	for k, sp := range spans {
+		// spans[k] is block v.nFinal+k (the first may be the open one).
+		if v.tail+sp.start >= v.limit || v.nFinal+k >= v.pages*msgBlocks {
+			hide, spans = v.tail+sp.start, spans[:k]
+			break
+		}
+	}
 	changed := false
 	for i, sp := range spans {
 		src := text[sp.start:sp.end]
 		last := i == len(spans)-1
-		isFinal := final || !last
+		isFinal := final || !last || hide >= 0
 		kind := classify(src, isFinal)
 		if i == 0 && len(v.blocks) > v.nFinal {
 			b := v.blocks[v.nFinal]
@@ -84,6 +104,8 @@ func (v *mdView) update(final bool) bool {
 			}
 		} else {
 			b := newMDBlock(src, kind, v.imageHost())
+			idx := len(v.blocks)
+			b.grown = func() { v.grow(idx) }
 			v.blocks = append(v.blocks, b)
 			v.box.Objects = append(v.box.Objects, b.obj)
 			changed = true
@@ -92,11 +114,18 @@ func (v *mdView) update(final bool) bool {
 			v.nFinal = len(v.blocks)
 		}
 	}
-	if len(spans) > 1 {
-		v.tail += spans[len(spans)-1].start
+	if n := len(spans); n > 0 {
+		// The open block's text begins at its span; once every block
+		// built is final, the next begins after the last.
+		if final || hide >= 0 {
+			v.tail += spans[n-1].end
+		} else {
+			v.tail += spans[n-1].start
+		}
 	}
-	if final && len(spans) > 0 {
-		v.tail += spans[len(spans)-1].end
+	if hide >= 0 {
+		v.hide(hide)
+		changed = true
 	}
 	if changed {
 		// Lay the column out again without refreshing every block (which
@@ -110,48 +139,91 @@ func (v *mdView) update(final bool) bool {
 	return changed
 }
 
-// mdBlock is one markdown block's widget.
+// hide stops building blocks at offset at, and says so under the blocks.
+func (v *mdView) hide(at int) {
+	v.hidden = at
+	if v.more == nil {
+		v.more = newMoreBar(v.showMore)
+	}
+	v.more.set(v.hiddenNote(), v.pages)
+	v.box.Objects = append(v.box.Objects, v.more.obj)
+}
+
+func (v *mdView) hiddenNote() string {
+	return "Showing " + sizeText(v.hidden) + " of " + sizeText(v.buf.Len())
+}
+
+// showMore builds the blocks of one more page.
+func (v *mdView) showMore() {
+	if v.hidden < 0 || v.pages >= maxPages {
+		return
+	}
+	v.pages++
+	v.limit += msgBytes
+	v.hidden = -1
+	v.box.Objects = v.box.Objects[:len(v.blocks)] // the bar goes; hide puts it back if needed
+	v.update(v.done)
+	v.grow(len(v.blocks))
+}
+
+// grow lays the view out again after blocks from the i-th on changed
+// height, and tells the parent.
+func (v *mdView) grow(i int) {
+	v.col.cached = min(v.col.cached, i)
+	v.box.Layout.Layout(v.box.Objects, v.box.Size())
+	if v.onGrow != nil {
+		v.onGrow()
+	} else {
+		v.box.Refresh()
+	}
+}
+
+// mdBlock is one markdown block's widget. It shows the block's first pages
+// (cutBlock) and, when that is not all of it, a line saying so with "Show
+// more" (limits.go).
 type mdBlock struct {
 	kind    blockKind
+	shape   blockKind // the widget built: kind, or code for a table too wide for a grid
 	src     string
-	obj     fyne.CanvasObject // what sits in the column
-	rt      *widget.RichText  // text and code blocks
-	lang    *widget.Label     // a code block's language
-	copyBtn *widget.Button    // copies a code block's code
-	table   *tableView        // tables
-	parses  int               // how often the block's markdown was parsed
-	images  *imageHost
+	shown   string            // the part of src rendered
+	asText  string            // why src, a table, is shown as text, or ""
+	pages   int               // pages shown
+	obj     fyne.CanvasObject // what sits in the column: body, or body and more
+	body    fyne.CanvasObject
+	rt      *widget.RichText // text and code blocks
+	lang    *widget.Label    // a code block's language
+	copyBtn *widget.Button   // copies a code block's code
+	table   *tableView       // tables
+	more    *moreBar         // nil until the block is shown in part
+	parses  int              // how often the block's markdown was parsed
+	// grown is called after "Show more" made the block taller.
+	grown  func()
+	images *imageHost
 }
 
 func newMDBlock(src string, kind blockKind, images *imageHost) *mdBlock {
-	b := &mdBlock{kind: kind, images: images}
-	b.build()
+	b := &mdBlock{kind: kind, pages: 1, images: images}
 	b.render(src)
 	return b
 }
 
 // set re-renders the block with src; it reports true when the block's object
-// was replaced because its kind changed.
+// was replaced.
 func (b *mdBlock) set(src string, kind blockKind) bool {
-	if kind != b.kind {
-		b.kind = kind
-		b.build()
-		b.render(src)
-		return true
+	if kind == b.kind && src == b.src {
+		return false
 	}
-	if src != b.src {
-		b.render(src)
-	}
-	return false
+	b.kind = kind
+	return b.render(src)
 }
 
 func (b *mdBlock) build() {
-	b.rt, b.table = nil, nil
-	switch b.kind {
+	b.rt, b.table, b.lang = nil, nil, nil
+	switch b.shape {
 	case kindTable:
 		b.table = newTableView()
 		b.table.images = b.images
-		b.obj = b.table.obj
+		b.body = b.table.obj
 	case kindCode:
 		b.rt = newRichText()
 		bg := canvas.NewRectangle(theme.Color(theme.ColorNameInputBackground))
@@ -163,25 +235,81 @@ func (b *mdBlock) build() {
 		})
 		b.copyBtn.Importance = widget.LowImportance
 		bar := container.NewBorder(nil, nil, b.lang, b.copyBtn)
-		b.obj = container.NewStack(bg, container.New(layout.NewCustomPaddedLayout(0, 2, 6, 6), container.NewBorder(bar, nil, nil, nil, b.rt)))
+		b.body = container.NewStack(bg, container.New(layout.NewCustomPaddedLayout(0, 2, 6, 6), container.NewBorder(bar, nil, nil, nil, b.rt)))
 	default:
 		b.rt = newRichText()
-		b.obj = b.rt
+		b.body = b.rt
+	}
+	b.obj = b.body
+	if b.more != nil {
+		b.obj = container.NewVBox(b.body, b.more.obj)
 	}
 }
 
-func (b *mdBlock) render(src string) {
+// render shows src's first pages; it reports true when b.obj was replaced.
+// Text past the pages shown costs nothing to render while it streams in.
+func (b *mdBlock) render(src string) bool {
 	b.src = src
+	c := cutBlock(src, b.kind, b.pages)
+	shape := b.kind
+	if c.asText != "" {
+		shape = kindCode
+	}
+	replaced := false
+	if b.obj == nil || shape != b.shape {
+		b.shape, b.shown = shape, ""
+		b.build()
+		replaced = true
+	}
+	if c.note != "" && b.more == nil {
+		b.more = newMoreBar(b.showMore)
+		b.obj = container.NewVBox(b.body, b.more.obj)
+		replaced = true
+	}
+	if b.more != nil {
+		b.more.set(c.note, b.pages)
+	}
+	if c.shown == b.shown && c.asText == b.asText && b.parses > 0 {
+		return replaced
+	}
+	b.shown, b.asText = c.shown, c.asText
 	b.parses++
 	if b.table != nil {
-		b.table.set(parseTable(src))
-		return
+		b.table.set(parseTable(c.shown))
+		return replaced
 	}
-	setMarkdown(b.rt, src, b.images)
+	switch {
+	case c.asText != "":
+		b.rt.Segments = codeSegments(wideTable(c.shown))
+	case b.shape == kindCode:
+		b.rt.Segments = codeSegments(codeOf(c.shown))
+	default:
+		// Parsed apart from the widget: ParseMarkdown would lay the long
+		// segments out once before splitLong cuts them.
+		b.rt.Segments = splitLong(markdownSegments(c.shown, b.images))
+	}
+	b.rt.Refresh()
 	if b.lang != nil {
-		if l := codeLang(src); l != b.lang.Text {
+		l := codeLang(src)
+		if c.asText != "" {
+			l = c.asText
+		}
+		if l != b.lang.Text {
 			b.lang.SetText(l)
 		}
+	}
+	return replaced
+}
+
+// showMore shows one more page of the block.
+func (b *mdBlock) showMore() {
+	if b.pages >= maxPages {
+		return
+	}
+	b.pages++
+	b.render(b.src)
+	if b.grown != nil {
+		b.grown()
 	}
 }
 
@@ -273,11 +401,12 @@ func (t *tableView) set(header []string, rows [][]string) {
 			}
 			t.text[i][c] = s
 			rt := t.cells[i][c]
-			setMarkdown(rt, s, t.images)
+			segs := markdownSegments(s, t.images)
 			if i == 0 {
-				boldSegments(rt.Segments)
-				rt.Refresh()
+				boldSegments(segs)
 			}
+			rt.Segments = splitLong(segs)
+			rt.Refresh()
 		}
 	}
 }

@@ -54,6 +54,9 @@ type messageView struct {
 	onContinue func(v *messageView)
 	// onPin asks for the message to be pinned or unpinned; set by the chat.
 	onPin func(v *messageView, pinned bool)
+	// onGrow is called after "Show more" made the message taller
+	// (limits.go), for the chat to lay it out again.
+	onGrow func(v *messageView)
 	// onCopy, onEdit, onDelete and onUse are the message's actions; nil
 	// hides them.
 	onCopy, onEdit, onDelete, onUse func(v *messageView)
@@ -87,6 +90,7 @@ func newMessageView(m store.Message) *messageView {
 		v.md.append(m.Content)
 	}
 	v.reasoning = newMDViewText(m.Reasoning)
+	v.md.onGrow, v.reasoning.onGrow = v.grown, v.grown
 	v.thinkingSlot = container.NewStack()
 	v.status = widget.NewLabel("")
 	v.status.Wrapping = fyne.TextWrapWord
@@ -161,6 +165,15 @@ func (v *messageView) showThinking() {
 	v.thinkingSlot.Refresh()
 }
 
+// grown tells the chat that the message grew.
+func (v *messageView) grown() {
+	if v.onGrow != nil {
+		v.onGrow(v)
+	} else {
+		v.obj.Refresh()
+	}
+}
+
 // reopen makes an unfinished answer stream again (Continue): its text
 // stays and what arrives is appended to it.
 func (v *messageView) reopen() {
@@ -168,6 +181,7 @@ func (v *messageView) reopen() {
 		old := *md
 		next := newMDView()
 		next.images = old.images // before the text: its images are found again
+		next.onGrow = v.grown
 		next.append(old.Text())
 		for i, o := range v.body.Objects {
 			if o == old.box {
@@ -188,7 +202,7 @@ func (v *messageView) reopen() {
 	v.updatePin()
 }
 
-// setPinned shows the message as pinned or not.// setPinned shows the message as pinned or not.
+// setPinned shows the message as pinned or not.
 func (v *messageView) setPinned(pinned bool) {
 	v.pinned = pinned
 	v.refreshHeader()

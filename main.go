@@ -71,7 +71,7 @@ func runGUI(ctx context.Context, dataDir string) int {
 	a := app.NewWithID(AppID)
 	context.AfterFunc(ctx, func() { fyne.Do(a.Quit) })
 	ui.Run(a, ui.Deps{Engine: eng, Store: st, DataDir: dataDir, Keyring: kr,
-		Open: os.Getenv("DESKCHAT_OPEN"), Ready: readyFile(os.Getenv("DESKCHAT_READY_FILE"))})
+		Open: os.Getenv("DESKCHAT_OPEN"), Ready: readyFile(os.Getenv("DESKCHAT_READY_FILE")), Soak: soakFromEnv()})
 	return cli.ExitOK
 }
 

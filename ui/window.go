@@ -75,6 +75,7 @@ type window struct {
 	ready   func()
 	started bool        // the window has been ready once
 	trimmer *time.Timer // gives memory back after a burst (trimSoon)
+	soaking *Soak       // questions to ask once ready (soak.go); nil: none
 
 	settings *settingsDialog // the settings dialog last opened
 	search   *searchDialog   // the search dialog last opened
@@ -350,6 +351,9 @@ func (w *window) isReady() {
 	if f := w.ready; f != nil {
 		w.ready = nil
 		f()
+	}
+	if w.soaking != nil {
+		w.soak(w.soaking)
 	}
 	w.trimSoon()
 }
@@ -673,6 +677,8 @@ func (w *window) endLive(cv *chatView) {
 	cv.setBusy(false)
 	if cv.id != w.selected {
 		delete(w.chats, cv.id)
+	} else {
+		w.dropOldest(cv)
 	}
 	w.updateSendButton()
 	w.list.Refresh()

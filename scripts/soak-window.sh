@@ -18,8 +18,10 @@
 #   DESKCHAT_BIN        binary to measure (default ./deskchat)
 #   SOAK_QUESTIONS      questions (default 300; at least 100)
 #   SOAK_PACE_MS        least time between two questions (default 700)
-#   SOAK_SETTLE         seconds at rest before a reading (default 5)
-#   SOAK_STALL          seconds without progress before giving up (default 60)
+#   SOAK_SETTLE         seconds at rest before a reading (default 95: the window
+#                       lets Fyne sweep its widget cache 75 s after a burst of work
+#                       and returns the memory 11 s later; ui/window.go trimSoon)
+#   SOAK_STALL          seconds without progress before giving up (default 120)
 #   SOAK_MEMPROFILE     if set, heap profiles at the two readings: $SOAK_MEMPROFILE.1 and .2
 #
 # Requires: Xvfb xdpyinfo (x11-utils), Mesa software GL (libgl1-mesa-dri).
@@ -39,8 +41,8 @@ cd "$repo"
 
 n=${SOAK_QUESTIONS:-300}
 pace=${SOAK_PACE_MS:-700}
-settle=${SOAK_SETTLE:-5}
-stall=${SOAK_STALL:-60}
+settle=${SOAK_SETTLE:-95}
+stall=${SOAK_STALL:-120}
 for v in SOAK_QUESTIONS SOAK_PACE_MS SOAK_SETTLE SOAK_STALL; do
 	if [ -n "${!v:-}" ] && ! [[ ${!v} =~ ^[1-9][0-9]*$ ]]; then
 		die "$v must be a whole number above 0, not '${!v}'"
@@ -98,7 +100,10 @@ wait_for() {
 		grep -q 'could not be sent' "$log" && die "$(grep -m1 'could not be sent' "$log")"
 		now=$(stat -c %s "$log")
 		[ "$now" = "$size" ] || deadline=$((SECONDS + stall)) size=$now
-		[ "$SECONDS" -lt "$deadline" ] || die "no $what: nothing happened for ${stall}s"
+		if [ "$SECONDS" -ge "$deadline" ]; then
+			kill -QUIT "$app_pid" 2>/dev/null && pause 1 # its goroutines' stacks, into the log
+			die "no $what: nothing happened for ${stall}s"
+		fi
 		sleep 0.05
 	done
 }

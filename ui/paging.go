@@ -15,6 +15,10 @@ import (
 const (
 	pageSize  = 20 // messages read at a time
 	maxWindow = 80 // messages shown at most; beyond, pages far away are dropped
+	// sessionWindow is what a chat growing by exchanges keeps (dropOldest):
+	// two pages, several screens, so that a long session costs what a
+	// short one does; scrolling up reads more as it does in any chat.
+	sessionWindow = 2 * pageSize
 )
 
 // highlightFor is how long a message found by search stays highlighted.
@@ -220,16 +224,16 @@ func (w *window) reveal(cv *chatView, seq uint64) {
 	})
 }
 
-// dropOldest keeps a chat that grows by exchanges within maxWindow rows, as
-// paging keeps a chat being scrolled: once an answer ends, the oldest rows
-// beyond maxWindow that lie wholly above the screen are dropped, and what the
+// dropOldest keeps a chat that grows by exchanges within sessionWindow rows,
+// as paging keeps a chat being scrolled: once an answer ends, the oldest rows
+// beyond sessionWindow that lie wholly above the screen are dropped, and what the
 // user looks at does not move. Scrolling up reads them back from the store
 // (atStart is false). Without it every message a long session showed kept
 // its widgets, their renderers and text for the life of the chat view (about
 // 1 MB of heap per exchange in the window, and each frame laid them all out).
 // It reports whether it dropped any.
 func (w *window) dropOldest(cv *chatView) bool {
-	excess := len(cv.col.Objects) - maxWindow
+	excess := len(cv.col.Objects) - sessionWindow
 	top := cv.scroll.Offset.Y - cv.col.Position().Y
 	n := 0
 	for n < excess {
@@ -239,7 +243,20 @@ func (w *window) dropOldest(cv *chatView) bool {
 		}
 		n++
 	}
-	if n == 0 {
+	isView := make(map[fyne.CanvasObject]bool, len(cv.views))
+	for _, v := range cv.views {
+		isView[v.obj] = true
+	}
+	// The window must start with a message: reading back above a row that
+	// is not one (a comparison) would show its messages a second time.
+	for n > 0 && n < len(cv.col.Objects) && !isView[cv.col.Objects[n]] {
+		if o := cv.col.Objects[n]; o.Position().Y+o.Size().Height > top {
+			n = 0 // it is on the screen: drop nothing for now
+			break
+		}
+		n++
+	}
+	if n == 0 || n == len(cv.col.Objects) {
 		return false
 	}
 	gone := make(map[fyne.CanvasObject]bool, n)

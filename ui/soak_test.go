@@ -62,8 +62,8 @@ func TestALongSessionKeepsAWindowOfMessages(t *testing.T) {
 			t.Fatalf("%s: the window claims to hold the chat's start", when)
 		}
 	}
-	if got := cv.views[0].seq; got != 208-maxWindow+1 {
-		t.Errorf("the window starts at message %d, want %d", got, 208-maxWindow+1)
+	if got := cv.views[0].seq; got != 208-sessionWindow+1 || len(cv.views) != sessionWindow {
+		t.Errorf("the window holds %d messages from %d, want %d from %d", len(cv.views), got, sessionWindow, 208-sessionWindow+1)
 	}
 
 	// The dropped messages come back when the user scrolls up to them.
@@ -81,12 +81,12 @@ func TestALongSessionKeepsAWindowOfMessages(t *testing.T) {
 }
 
 // What the user reads is never dropped: with the oldest rows on the screen
-// when an answer ends, the window grows past maxWindow for now and nothing
+// when an answer ends, the window grows past sessionWindow for now and nothing
 // moves; once the user is back at the end, the next answer trims it.
 func TestMessagesOnTheScreenAreNotDropped(t *testing.T) {
 	h := newHarness(t, func(st *store.Store) {
 		useSimulator(st)
-		longChat(t, st, maxWindow-2)
+		longChat(t, st, sessionWindow-2)
 	})
 	cv := h.shown()
 	for !cv.atStart {
@@ -101,14 +101,14 @@ func TestMessagesOnTheScreenAreNotDropped(t *testing.T) {
 		scrollBy(cv, cv.scroll.Content.MinSize().Height) // up to the chat's first message
 		h.settle()
 	}
-	if len(cv.views) != maxWindow+2 || cv.views[0].seq != 1 || !cv.atStart || cv.scroll.Offset.Y != 0 {
+	if len(cv.views) != sessionWindow+2 || cv.views[0].seq != 1 || !cv.atStart || cv.scroll.Offset.Y != 0 {
 		t.Fatalf("reading the start: %d views from message %d (atStart %v), scrolled to %v", len(cv.views), cv.views[0].seq, cv.atStart, cv.scroll.Offset.Y)
 	}
 	scrollBy(cv, -cv.scroll.Content.MinSize().Height)
 	h.ask("Back at the end")
 	h.settle()
 	windowIsConsistent(t, cv, "back at the end")
-	if len(cv.views) != maxWindow || cv.atStart || !isAtBottom(cv.scroll) {
+	if len(cv.views) != sessionWindow || cv.atStart || !isAtBottom(cv.scroll) {
 		t.Errorf("back at the end: %d views (atStart %v, at bottom %v)", len(cv.views), cv.atStart, isAtBottom(cv.scroll))
 	}
 }

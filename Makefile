@@ -99,10 +99,13 @@ bench:
 
 # The window's figures on the real binary under Xvfb, with a generated
 # 100,000-message history (scripts/gen-history): startup_ms_100k,
-# rss_growth_mb_100k, idle_cpu_pct (scripts/bench-window.sh).
+# rss_growth_mb_100k, idle_cpu_pct (scripts/bench-window.sh); then a long
+# session, 300 questions in one chat: soak_rss_growth_mb_300,
+# soak_heap_growth_mb_300, soak_cpu_s_per_50_first/last (scripts/soak-window.sh).
 bench-window: deps-test build
 	DESKCHAT_BIN=./$(BIN) bash scripts/bench-window.sh
 	DESKCHAT_BIN=./$(BIN) bash scripts/hostile-window.sh
+	DESKCHAT_BIN=./$(BIN) bash scripts/soak-window.sh
 
 # dist/deskchat (stripped) and dist/deskchat.tar.xz (`fyne package -os linux`:
 # binary, .desktop file, icon, Makefile with install and user-install),

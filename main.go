@@ -98,7 +98,7 @@ func windowDeps(st *store.Store, dataDir string) ui.Deps {
 		LazyTokenizer: true,
 	})
 	return ui.Deps{Engine: eng, Store: st, DataDir: dataDir, Keyring: kr,
-		Open: os.Getenv("DESKCHAT_OPEN"), Ready: readyFile(os.Getenv("DESKCHAT_READY_FILE"))}
+		Open: os.Getenv("DESKCHAT_OPEN"), Ready: readyFile(os.Getenv("DESKCHAT_READY_FILE")), Soak: soakFromEnv()}
 }
 
 // runDamaged shows what is wrong with the history file and offers to

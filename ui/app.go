@@ -36,6 +36,9 @@ type Deps struct {
 	// Keyring holds the providers' API keys (the OS keychain; its mock in
 	// tests). nil: secrets.System().
 	Keyring secrets.Keyring
+	// Soak, if set, makes the window ask questions by itself once it is
+	// ready (scripts/soak-window.sh).
+	Soak *Soak
 }
 
 // appTitle is the window title; the smoke test finds the window by it.
@@ -53,6 +56,7 @@ func Run(a fyne.App, d Deps) {
 	if d.Ready != nil {
 		w.ready = d.Ready
 	}
+	w.soaking = d.Soak
 	playScene(w)
 	w.startBackups(backupFirstCheck, backupCheckEvery)
 	showAndRun(w.win)

@@ -15,6 +15,10 @@ import (
 const (
 	pageSize  = 20 // messages read at a time
 	maxWindow = 80 // messages shown at most; beyond, pages far away are dropped
+	// sessionWindow is what a chat growing by exchanges keeps (dropOldest):
+	// two pages, several screens, so that a long session costs what a
+	// short one does; scrolling up reads more as it does in any chat.
+	sessionWindow = 2 * pageSize
 )
 
 // highlightFor is how long a message found by search stays highlighted.
@@ -218,4 +222,62 @@ func (w *window) reveal(cv *chatView, seq uint64) {
 			w.reveal(cv, seq)
 		}
 	})
+}
+
+// dropOldest keeps a chat that grows by exchanges within sessionWindow rows,
+// as paging keeps a chat being scrolled: once an answer ends, the oldest rows
+// beyond sessionWindow that lie wholly above the screen are dropped, and what the
+// user looks at does not move. Scrolling up reads them back from the store
+// (atStart is false). Without it every message a long session showed kept
+// its widgets, their renderers and text for the life of the chat view (about
+// 1 MB of heap per exchange in the window, and each frame laid them all out).
+// It reports whether it dropped any.
+func (w *window) dropOldest(cv *chatView) bool {
+	excess := len(cv.col.Objects) - sessionWindow
+	top := cv.scroll.Offset.Y - cv.col.Position().Y
+	n := 0
+	for n < excess {
+		o := cv.col.Objects[n]
+		if o.Position().Y+o.Size().Height > top {
+			break // on the screen or below it
+		}
+		n++
+	}
+	isView := make(map[fyne.CanvasObject]bool, len(cv.views))
+	for _, v := range cv.views {
+		isView[v.obj] = true
+	}
+	// The window must start with a message: reading back above a row that
+	// is not one (a comparison) would show its messages a second time.
+	for n > 0 && n < len(cv.col.Objects) && !isView[cv.col.Objects[n]] {
+		if o := cv.col.Objects[n]; o.Position().Y+o.Size().Height > top {
+			n = 0 // it is on the screen: drop nothing for now
+			break
+		}
+		n++
+	}
+	if n == 0 || n == len(cv.col.Objects) {
+		return false
+	}
+	gone := make(map[fyne.CanvasObject]bool, n)
+	for _, o := range cv.col.Objects[:n] {
+		gone[o] = true
+	}
+	kept := make([]*messageView, 0, len(cv.views))
+	for _, v := range cv.views {
+		if !gone[v.obj] {
+			kept = append(kept, v)
+		}
+	}
+	before := cv.scroll.Content.MinSize().Height
+	// New slices: the old backing arrays would keep the dropped rows.
+	cv.views = kept
+	cv.col.Objects = append([]fyne.CanvasObject(nil), cv.col.Objects[n:]...)
+	cv.atStart = false
+	// Lay the column out again without refreshing every message (the scroll
+	// takes the content's new height), then move the view up by what went.
+	cv.scroll.Base.Refresh()
+	cv.col.Layout.Layout(cv.col.Objects, cv.col.Size())
+	cv.scroll.ScrollToOffset(fyne.NewPos(0, cv.scroll.Offset.Y-(before-cv.scroll.Content.MinSize().Height)))
+	return true
 }

@@ -79,6 +79,8 @@ type window struct {
 	ready   func()
 	started bool        // the window has been ready once
 	trimmer *time.Timer // gives memory back after a burst (trimSoon)
+	sweeper *time.Timer // lets Fyne sweep its cache a minute after a burst (trimSoon)
+	soaking *Soak       // questions to ask once ready (soak.go); nil: none
 
 	settings *settingsDialog // the settings dialog last opened
 	search   *searchDialog   // the search dialog last opened
@@ -358,6 +360,9 @@ func (w *window) isReady() {
 		w.ready = nil
 		f()
 	}
+	if w.soaking != nil {
+		w.soak(w.soaking)
+	}
 	w.trimSoon()
 }
 
@@ -373,13 +378,37 @@ func (w *window) trimSoon() {
 	if w.trimmer != nil {
 		w.trimmer.Stop()
 	}
-	w.trimmer = w.b.after(trimDelay, func() {
-		w.trimmer = nil
-		run(w.b, func() (struct{}, error) {
-			debug.FreeOSMemory()
-			return struct{}{}, nil
-		}, func(struct{}, error) {})
+	w.trimmer = w.b.after(trimDelay, w.freeMemory)
+	if w.sweeper != nil {
+		w.sweeper.Stop()
+	}
+	w.sweeper = w.b.after(sweepDelay, func() {
+		w.sweeper = nil
+		w.title.Refresh() // one frame, so that Fyne sweeps its cache
+		w.trimmer = w.b.after(sweepPaint, w.freeMemory)
 	})
+}
+
+// Fyne keeps a widget's renderer, and through it the widget, for a minute
+// after it was last drawn or laid out (its cache's ValidDuration), and
+// destroys the expired ones only after a frame was painted, at most every
+// 10 s. Messages dropped from a chat (dropOldest, trim) leave the tree, not
+// that cache; and a window at rest paints nothing, so they stayed until the
+// next frame, whenever that came. sweepDelay after a burst of work, the
+// window paints one frame (the title), and sweepPaint later gives back what
+// the sweep freed.
+const (
+	sweepDelay = 75 * time.Second
+	sweepPaint = 11 * time.Second
+)
+
+// freeMemory returns the free heap to the system, off the UI goroutine.
+func (w *window) freeMemory() {
+	w.trimmer = nil
+	run(w.b, func() (struct{}, error) {
+		debug.FreeOSMemory()
+		return struct{}{}, nil
+	}, func(struct{}, error) {})
 }
 
 // updateHeader shows the current conversation's title and provider.
@@ -680,6 +709,8 @@ func (w *window) endLive(cv *chatView) {
 	cv.setBusy(false)
 	if cv.id != w.selected {
 		delete(w.chats, cv.id)
+	} else {
+		w.dropOldest(cv)
 	}
 	w.updateSendButton()
 	w.list.Refresh()

@@ -1,0 +1,75 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"os/signal"
+	"runtime"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"deskchat/ui"
+)
+
+// soakFromEnv is scripts/soak-window.sh's hook: $DESKCHAT_SOAK=N makes the
+// window ask N questions by itself once ready, $DESKCHAT_SOAK_PACE_MS apart
+// at least (default 700), resting after answer n for d where
+// $DESKCHAT_SOAK_REST lists "n:d" (comma-separated, d a Go duration), and print "deskchat: soak: N answered" on stderr
+// after each answer. While it is set, SIGUSR1 prints the live heap after a
+// collection ("deskchat: live heap N bytes") and, with $DESKCHAT_MEMPROFILE,
+// writes a heap profile to that path plus ".1", ".2", ... nil when unset.
+func soakFromEnv() *ui.Soak {
+	v := os.Getenv("DESKCHAT_SOAK")
+	if v == "" {
+		return nil
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n <= 0 {
+		fmt.Fprintf(os.Stderr, "deskchat: DESKCHAT_SOAK=%q is not a number of questions; no soak.\n", v)
+		return nil
+	}
+	pace := 700 * time.Millisecond
+	if v := os.Getenv("DESKCHAT_SOAK_PACE_MS"); v != "" {
+		if ms, err := strconv.Atoi(v); err == nil && ms > 0 {
+			pace = time.Duration(ms) * time.Millisecond
+		}
+	}
+	rests := map[int]time.Duration{}
+	for _, r := range strings.Split(os.Getenv("DESKCHAT_SOAK_REST"), ",") {
+		at, d, ok := strings.Cut(r, ":")
+		n, err1 := strconv.Atoi(at)
+		dur, err2 := time.ParseDuration(d)
+		if ok && err1 == nil && err2 == nil {
+			rests[n] = dur
+		} else if r != "" {
+			fmt.Fprintf(os.Stderr, "deskchat: DESKCHAT_SOAK_REST: %q is not n:duration; ignored.\n", r)
+		}
+	}
+	go heapOnSignal(os.Getenv("DESKCHAT_MEMPROFILE"))
+	return &ui.Soak{Questions: n, Pace: pace, Rests: rests, Answered: func(n int, failed bool) {
+		if failed {
+			fmt.Fprintf(os.Stderr, "deskchat: soak: question %d could not be sent\n", n+1)
+			return
+		}
+		fmt.Fprintf(os.Stderr, "deskchat: soak: %d answered\n", n)
+	}}
+}
+
+// heapOnSignal prints the live heap (and writes a profile when prof is set)
+// each time SIGUSR1 arrives.
+func heapOnSignal(prof string) {
+	sig := make(chan os.Signal, 1)
+	signal.Notify(sig, syscall.SIGUSR1)
+	for i := 1; ; i++ {
+		<-sig
+		runtime.GC()
+		var ms runtime.MemStats
+		runtime.ReadMemStats(&ms)
+		fmt.Fprintf(os.Stderr, "deskchat: live heap %d bytes\n", ms.HeapAlloc)
+		if prof != "" {
+			writeHeapProfile(fmt.Sprintf("%s.%d", prof, i))
+		}
+	}
+}

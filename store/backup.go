@@ -171,7 +171,7 @@ func (s *Store) writeBackup(now time.Time, create createTempFunc) (Backup, error
 	}
 	// One read transaction: the snapshot is the history as it was when it
 	// began, whatever is written meanwhile.
-	err = s.db.View(func(tx *bolt.Tx) error {
+	err = s.view(func(tx *bolt.Tx) error {
 		_, err := tx.WriteTo(&syncingWriter{f: f, every: backupSyncEvery})
 		return err
 	})
@@ -322,7 +322,7 @@ func (s *Store) BackupIfDue(now time.Time) (made *Backup, err error) {
 }
 
 // CheckBackup opens the bbolt file at path read-only and checks it: every
-// page reachable and consistent (bbolt's Tx.Check), and a deskchat history
+// page sound (the page walk of `deskchat check`), and a deskchat history
 // (it has the meta bucket with a schema version). It never writes to path.
 func CheckBackup(path string) (err error) {
 	bad := func(why string, cause error) error {
@@ -335,31 +335,28 @@ func CheckBackup(path string) (err error) {
 	if !info.Mode().IsRegular() || info.Size() == 0 {
 		return bad("it is empty or not a file", errors.New("empty or not a regular file"))
 	}
-	// bbolt panics on some damaged pages; a bad backup is a sentence.
-	defer func() {
-		if r := recover(); r != nil {
-			err = bad("it is damaged", fmt.Errorf("panic: %v", r))
-		}
-	}()
-	db, err := bolt.Open(path, 0o400, &bolt.Options{ReadOnly: true, Timeout: LockTimeout})
+	// The page walk of `deskchat check` first: bbolt trusts a file's pages
+	// and faults on a damaged one.
+	rep, err := checkFile(path, "")
+	if err != nil {
+		return bad(UserMessage(err), err)
+	}
+	if !rep.Healthy {
+		return bad("it is damaged", errors.New(strings.Join(rep.Problems, "; ")))
+	}
+	db, err := openBolt(path, &bolt.Options{ReadOnly: true, Timeout: LockTimeout})
 	if err != nil {
 		return bad("it is not a bbolt database", err)
 	}
-	defer db.Close()
-	return db.View(func(tx *bolt.Tx) error {
-		for cerr := range tx.Check() {
-			if err == nil {
-				err = bad("it is damaged", cerr)
+	defer runGuarded(db.Close)
+	return runGuarded(func() error {
+		return db.View(func(tx *bolt.Tx) error {
+			meta := tx.Bucket(bucketMeta)
+			if meta == nil || meta.Get(keySchemaVersion) == nil || tx.Bucket(bucketConversations) == nil {
+				return bad("it holds no deskchat conversations", errors.New("no meta bucket or schema version"))
 			}
-		}
-		if err != nil {
-			return err
-		}
-		meta := tx.Bucket(bucketMeta)
-		if meta == nil || meta.Get(keySchemaVersion) == nil || tx.Bucket(bucketConversations) == nil {
-			return bad("it holds no deskchat conversations", errors.New("no meta bucket or schema version"))
-		}
-		return nil
+			return nil
+		})
 	})
 }
 

@@ -144,7 +144,7 @@ func (s *Store) ImportConversations(convs []Import) ([]ImportResult, error) {
 	}
 	out := make([]ImportResult, len(convs))
 	var todo []int // indexes of the conversations to write
-	err := s.db.View(func(tx *bolt.Tx) error {
+	err := s.view(func(tx *bolt.Tx) error {
 		todo = todo[:0]
 		for i, im := range convs {
 			if id, ok := imported(tx, im); ok {

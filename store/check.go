@@ -88,12 +88,12 @@ func checkFile(path, missing string) (CheckReport, error) {
 	defer release()
 	f, err := os.Open(path)
 	if err != nil {
-		return rep, &Error{Op: "check", Msg: fmt.Sprintf("Cannot open the history file %s: %s.", path, osReason(err)), Err: err}
+		return rep, &Error{Op: "check", Msg: fmt.Sprintf("Cannot open the history file %s: %s.", path, reason(err)), Err: err}
 	}
 	defer f.Close()
 	fi, err := f.Stat()
 	if err != nil {
-		return rep, &Error{Op: "check", Msg: fmt.Sprintf("Cannot open the history file %s: %s.", path, osReason(err)), Err: err}
+		return rep, &Error{Op: "check", Msg: fmt.Sprintf("Cannot open the history file %s: %s.", path, reason(err)), Err: err}
 	}
 	sv, ok := readSalvage(f, fi.Size())
 	if !ok {

@@ -8,7 +8,6 @@ import (
 	"io"
 	"os"
 	"runtime/debug"
-	"syscall"
 
 	bolt "go.etcd.io/bbolt"
 )
@@ -197,12 +196,12 @@ func probeFile(op, path string) (fileState, error) {
 		if errors.Is(err, os.ErrNotExist) {
 			return fileState{}, err
 		}
-		return fileState{}, &Error{Op: op, Msg: fmt.Sprintf("Cannot open the history file %s: %s.", path, osReason(err)), Err: err}
+		return fileState{}, &Error{Op: op, Msg: fmt.Sprintf("Cannot open the history file %s: %s.", path, reason(err)), Err: err}
 	}
 	defer f.Close()
 	fi, err := f.Stat()
 	if err != nil {
-		return fileState{}, &Error{Op: op, Msg: fmt.Sprintf("Cannot open the history file %s: %s.", path, osReason(err)), Err: err}
+		return fileState{}, &Error{Op: op, Msg: fmt.Sprintf("Cannot open the history file %s: %s.", path, reason(err)), Err: err}
 	}
 	st := fileState{size: fi.Size()}
 	if fi.IsDir() {
@@ -278,17 +277,4 @@ func readMetas(f io.ReaderAt, size int64) (meta, string) {
 		return meta{}, fmt.Sprintf("%d bytes, not a database", size)
 	}
 	return meta{}, "it is not a database file"
-}
-
-// osReason is the short phrase for an OS error.
-func osReason(err error) string {
-	switch {
-	case errors.Is(err, syscall.EROFS):
-		return "the disk is read-only"
-	case errors.Is(err, os.ErrPermission):
-		return "permission denied"
-	case errors.Is(err, os.ErrNotExist):
-		return "it does not exist"
-	}
-	return "the system refused"
 }

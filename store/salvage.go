@@ -230,12 +230,12 @@ func part(where string) string {
 func (s *Store) ReadableConversations() ([]Conversation, error) {
 	f, err := os.Open(s.path)
 	if err != nil {
-		return nil, &Error{Op: "list conversations", Msg: fmt.Sprintf("Cannot read the history file %s: %s.", s.path, osReason(err)), Err: err}
+		return nil, &Error{Op: "list conversations", Msg: fmt.Sprintf("Cannot read the history file %s: %s.", s.path, reason(err)), Err: err}
 	}
 	defer f.Close()
 	fi, err := f.Stat()
 	if err != nil {
-		return nil, &Error{Op: "list conversations", Msg: fmt.Sprintf("Cannot read the history file %s: %s.", s.path, osReason(err)), Err: err}
+		return nil, &Error{Op: "list conversations", Msg: fmt.Sprintf("Cannot read the history file %s: %s.", s.path, reason(err)), Err: err}
 	}
 	sv, ok := readSalvage(f, fi.Size())
 	if !ok {

@@ -292,7 +292,7 @@ func openBolt(path string, opts *bolt.Options) (db *bolt.DB, err error) {
 	case errors.Is(err, bolterrors.ErrChecksum):
 		return nil, damagedError("open", path, err)
 	}
-	return nil, &Error{Op: "open", Msg: fmt.Sprintf("Cannot open the history file %s: %s.", path, osReason(err)), Err: err}
+	return nil, &Error{Op: "open", Msg: fmt.Sprintf("Cannot open the history file %s: %s.", path, reason(err)), Err: err}
 }
 
 // Close stops the search index's background merge and closes the database

@@ -44,11 +44,13 @@ const (
 	sweepPaint = 11 * time.Second
 )
 
-// freeMemory returns the free heap to the system, off the UI goroutine.
+// freeMemory returns the free heap, Go's and C's, to the system, off the
+// UI goroutine.
 func (w *window) freeMemory() {
 	w.trimmer = nil
 	run(w.b, func() (struct{}, error) {
 		debug.FreeOSMemory()
+		trimCHeap()
 		return struct{}{}, nil
 	}, func(struct{}, error) {})
 }

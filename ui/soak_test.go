@@ -2,8 +2,13 @@ package ui
 
 import (
 	"fmt"
+	"image/color"
 	"testing"
 	"time"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/canvas"
+	"fyne.io/fyne/v2/widget"
 
 	"deskchat/store"
 )
@@ -140,5 +145,46 @@ func TestSoakAsksOneQuestionAfterTheOther(t *testing.T) {
 		if i%2 == 1 && (m.Role != store.RoleAssistant || m.State != store.StateDone) {
 			t.Errorf("message %d: %s in state %s", i+3, m.Role, m.State)
 		}
+	}
+}
+
+// refreshCounter is a widget that counts the times it is refreshed.
+type refreshCounter struct {
+	widget.BaseWidget
+	n int
+}
+
+func (r *refreshCounter) Refresh() { r.n++; r.BaseWidget.Refresh() }
+
+func (r *refreshCounter) CreateRenderer() fyne.WidgetRenderer {
+	return widget.NewSimpleRenderer(canvas.NewRectangle(color.Transparent))
+}
+
+// After every answer the conversation list is read again and the shown chat
+// shown again; that refreshed every message of the chat (a container's
+// Refresh refreshes all it holds), a cost that grew with the chat's window
+// of messages for each answer of a long session.
+func TestAnAnswerDoesNotRefreshTheMessagesAboveIt(t *testing.T) {
+	h := newHarness(t, useSimulator)
+	h.ask("First question")
+	h.liveAnswer(nil)
+	h.settle()
+	cv := h.shown()
+	probe := &refreshCounter{}
+	probe.ExtendBaseWidget(probe)
+	cv.col.Objects = append([]fyne.CanvasObject{probe}, cv.col.Objects...)
+	before := probe.n
+
+	h.ask("Second question")
+	h.liveAnswer(nil)
+	h.settle()
+	if n := len(h.messages(h.w.selected)); n != 4 {
+		t.Fatalf("%d messages stored, want 4", n)
+	}
+	if probe.n != before {
+		t.Errorf("the chat's rows were refreshed %d times by the second answer, want 0", probe.n-before)
+	}
+	if h.w.pane.Objects[0] != cv.scroll {
+		t.Errorf("the pane no longer shows the chat")
 	}
 }

@@ -340,8 +340,14 @@ func (w *window) show(id string) {
 			cv.onLoad = nil
 		})
 	}
-	w.pane.Objects = []fyne.CanvasObject{cv.scroll}
-	w.pane.Refresh()
+	if len(w.pane.Objects) != 1 || w.pane.Objects[0] != cv.scroll {
+		// Only when the chat shown changes: a container's Refresh refreshes
+		// every widget in it, and the conversation list is read again (and
+		// the shown chat shown again) after every answer: that was a full
+		// refresh of up to 40 messages per answer.
+		w.pane.Objects = []fyne.CanvasObject{cv.scroll}
+		w.pane.Refresh()
+	}
 	w.updateSendButton()
 	w.win.Canvas().Focus(w.composer)
 }
@@ -675,9 +681,12 @@ func (w *window) endLive(cv *chatView) {
 	}
 }
 
-// scrollToEnd lays out content just added and shows its end.
+// scrollToEnd lays out content just added and shows its end. Layout only:
+// Scroll.Refresh refreshes its content, every message of the chat, and a
+// question was sent that way each time (a cost that grew with the chat's
+// window of messages, for every answer of a long session).
 func scrollToEnd(s *container.Scroll) {
-	s.Refresh()
+	s.Base.Refresh()
 	s.ScrollToBottom()
 }
 

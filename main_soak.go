@@ -5,6 +5,7 @@ import (
 	"os"
 	"os/signal"
 	"runtime"
+	"runtime/pprof"
 	"strconv"
 	"strings"
 	"syscall"
@@ -19,7 +20,9 @@ import (
 // $DESKCHAT_SOAK_REST lists "n:d" (comma-separated, d a Go duration), and print "deskchat: soak: N answered" on stderr
 // after each answer. While it is set, SIGUSR1 prints the live heap after a
 // collection ("deskchat: live heap N bytes") and, with $DESKCHAT_MEMPROFILE,
-// writes a heap profile to that path plus ".1", ".2", ... nil when unset.
+// writes a heap profile to that path plus ".1", ".2", ... With
+// $DESKCHAT_CPUPROFILE, SIGUSR2 starts a CPU profile into that path plus
+// ".1", ".2", ... and the next SIGUSR2 ends it. nil when unset.
 func soakFromEnv() *ui.Soak {
 	v := os.Getenv("DESKCHAT_SOAK")
 	if v == "" {
@@ -48,6 +51,9 @@ func soakFromEnv() *ui.Soak {
 		}
 	}
 	go heapOnSignal(os.Getenv("DESKCHAT_MEMPROFILE"))
+	if prof := os.Getenv("DESKCHAT_CPUPROFILE"); prof != "" {
+		go cpuOnSignal(prof)
+	}
 	return &ui.Soak{Questions: n, Pace: pace, Rests: rests, Answered: func(n int, failed bool) {
 		if failed {
 			fmt.Fprintf(os.Stderr, "deskchat: soak: question %d could not be sent\n", n+1)
@@ -67,9 +73,33 @@ func heapOnSignal(prof string) {
 		runtime.GC()
 		var ms runtime.MemStats
 		runtime.ReadMemStats(&ms)
-		fmt.Fprintf(os.Stderr, "deskchat: live heap %d bytes\n", ms.HeapAlloc)
+		fmt.Fprintf(os.Stderr, "deskchat: live heap %d bytes (Go holds %d MB of heap, %d MB in use; %d MB of runtime)\n",
+			ms.HeapAlloc, (ms.HeapSys-ms.HeapReleased)>>20, ms.HeapInuse>>20, (ms.Sys-ms.HeapSys)>>20)
 		if prof != "" {
 			writeHeapProfile(fmt.Sprintf("%s.%d", prof, i))
 		}
+	}
+}
+
+// cpuOnSignal starts a CPU profile at one SIGUSR2 and ends it at the next,
+// so that the first and the last answers of a soak can be compared.
+func cpuOnSignal(prof string) {
+	sig := make(chan os.Signal, 1)
+	signal.Notify(sig, syscall.SIGUSR2)
+	for i := 1; ; i++ {
+		<-sig
+		f, err := os.Create(fmt.Sprintf("%s.%d", prof, i))
+		if err == nil {
+			err = pprof.StartCPUProfile(f)
+		}
+		if err != nil {
+			fmt.Fprintf(os.Stderr, "deskchat: DESKCHAT_CPUPROFILE: %v\n", err)
+			continue
+		}
+		fmt.Fprintf(os.Stderr, "deskchat: cpu profile %d started\n", i)
+		<-sig
+		pprof.StopCPUProfile()
+		f.Close()
+		fmt.Fprintf(os.Stderr, "deskchat: cpu profile %d written\n", i)
 	}
 }

@@ -10,7 +10,10 @@
 #                           the window at rest. Goal ≤ 40 MB.
 #   soak_heap_growth_mb_N   the Go live heap after a collection (SIGUSR1 makes
 #                           deskchat print it), same points. Goal ≤ 10 MB.
-#   soak_cpu_s_per_50_first CPU (utime+stime) of answers 1-50 (from ready).
+#   soak_cpu_s_per_50_first CPU (utime+stime) of answers 1-50 (from ready),
+#                           without the rest after answer 20 for its reading.
+#   soak_cpu_s_per_50_second CPU of answers 51-100: the window of messages
+#                           the chat keeps built (40) is full from answer 20 on.
 #   soak_cpu_s_per_50_last  CPU of the last 50 answers. Goal: the same as the
 #                           first 50 (a long chat costs no more per answer).
 #
@@ -23,6 +26,8 @@
 #                       and returns the memory 11 s later; ui/window.go trimSoon)
 #   SOAK_STALL          seconds without progress before giving up (default 120)
 #   SOAK_MEMPROFILE     if set, heap profiles at the two readings: $SOAK_MEMPROFILE.1 and .2
+#   SOAK_CPUPROFILE     if set, CPU profiles of the first 50 answers ($SOAK_CPUPROFILE.1)
+#                       and of the last 50 ($SOAK_CPUPROFILE.2)
 #
 # Requires: Xvfb xdpyinfo (x11-utils), Mesa software GL (libgl1-mesa-dri).
 set -euo pipefail
@@ -115,9 +120,26 @@ reading() {
 	pause "$settle"
 	rss=$(rss_kb "$app_pid")
 	kill -USR1 "$app_pid"
-	wait_for "the live heap after answer $1" '^deskchat: live heap [0-9]+ bytes$' "$2"
-	heap=$(grep -E '^deskchat: live heap [0-9]+ bytes$' "$log" | sed -n "$2p" | awk '{ print $4 }')
-	say "after answer $1, at rest: VmRSS $((rss / 1024)) MB, live heap $((heap / 1048576)) MB"
+	wait_for "the live heap after answer $1" '^deskchat: live heap [0-9]+ bytes' "$2"
+	line=$(grep -E '^deskchat: live heap [0-9]+ bytes' "$log" | sed -n "$2p")
+	heap=$(awk '{ print $4 }' <<<"$line")
+	say "after answer $1, at rest: VmRSS $((rss / 1024)) MB, live heap $((heap / 1048576)) MB ${line#* bytes }; $(rss_parts "$app_pid")"
+}
+
+# rss_parts PID: where the resident memory is, from /proc/PID/smaps: the C
+# heap (glibc's main arena), other anonymous memory (the Go heap, thread
+# arenas, the GL driver's buffers) and mapped files (code, fonts, the
+# history file).
+rss_parts() {
+	awk '/^[0-9a-f]+-[0-9a-f]+ / { name = $6 }
+		$1 == "Rss:" {
+			if (name == "[heap]") c += $2
+			else if (name == "" || name ~ /^\[anon/) a += $2
+			else if (name ~ /^\//) f += $2
+			else o += $2
+		}
+		END { printf "C heap %d MB, other anonymous %d MB, files %d MB, rest %d MB", c/1024, a/1024, f/1024, o/1024 }' "/proc/$1/smaps" 2>/dev/null ||
+		echo "no /proc/$1/smaps"
 }
 
 ready="$work/ready"
@@ -126,7 +148,7 @@ rest=$((settle + 5))s
 DISPLAY=$display LIBGL_ALWAYS_SOFTWARE=1 XDG_CONFIG_HOME="$work/config" LANGUAGE=en_US \
 	DESKCHAT_READY_FILE="$ready" DESKCHAT_SIMULATOR_RATE=2000 \
 	DESKCHAT_SOAK="$n" DESKCHAT_SOAK_PACE_MS="$pace" DESKCHAT_SOAK_REST="20:$rest,$n:$rest" \
-	DESKCHAT_MEMPROFILE="${SOAK_MEMPROFILE:-}" \
+	DESKCHAT_MEMPROFILE="${SOAK_MEMPROFILE:-}" DESKCHAT_CPUPROFILE="${SOAK_CPUPROFILE:-}" \
 	${guard[@]+"${guard[@]}"} "$bin" --data-dir "$work/data" >"$log" 2>&1 &
 app_pid=$!
 deadline=$((SECONDS + stall))
@@ -137,21 +159,29 @@ until [ -s "$ready" ]; do
 done
 t0=$SECONDS
 c0=$(cpu_ticks "$app_pid")
+cpu_profile() { [ -z "${SOAK_CPUPROFILE:-}" ] || kill -USR2 "$app_pid"; }
+cpu_profile
 say "ready: VmRSS $(($(rss_kb "$app_pid") / 1024)) MB; asking $n questions"
 
 answered 20
+c20=$(cpu_ticks "$app_pid")
 reading 20 1
+c20r=$(cpu_ticks "$app_pid") # the reading's rest is not an answer's work
 rss20=$rss heap20=$heap
 answered 50
 c50=$(cpu_ticks "$app_pid")
+cpu_profile
 for k in $(seq 100 50 $((n - 50))); do
 	answered "$k"
+	[ "$k" != 100 ] || c100=$(cpu_ticks "$app_pid")
 	say "after answer $k: VmRSS $(($(rss_kb "$app_pid") / 1024)) MB, $((SECONDS - t0)) s"
 done
 answered $((n - 50))
 cl0=$(cpu_ticks "$app_pid")
+cpu_profile
 answered "$n"
 cl1=$(cpu_ticks "$app_pid")
+cpu_profile
 reading "$n" 2
 stop "$app_pid" 5
 app_pid=""
@@ -159,7 +189,8 @@ app_pid=""
 mb() { awk -v a="$1" -v b="$2" -v d="$3" 'BEGIN { printf "%.1f", (a - b) / d }'; }
 rss_growth=$(mb "$rss" "$rss20" 1024)
 heap_growth=$(mb "$heap" "$heap20" 1048576)
-cpu_first=$(awk -v c="$((c50 - c0))" -v hz="$clk_tck" 'BEGIN { printf "%.2f", c / hz }')
+cpu_first=$(awk -v c="$((c20 - c0 + c50 - c20r))" -v hz="$clk_tck" 'BEGIN { printf "%.2f", c / hz }')
+cpu_second=$(awk -v c="$((c100 - c50))" -v hz="$clk_tck" 'BEGIN { printf "%.2f", c / hz }')
 cpu_last=$(awk -v c="$((cl1 - cl0))" -v hz="$clk_tck" 'BEGIN { printf "%.2f", c / hz }')
 over() { awk -v v="$1" -v g="$2" 'BEGIN { exit !(v > g) }'; }
 over "$rss_growth" 40 && say "soak_rss_growth_mb_$n $rss_growth MB is over the goal of 40 MB"
@@ -167,4 +198,5 @@ over "$heap_growth" 10 && say "soak_heap_growth_mb_$n $heap_growth MB is over th
 echo "BENCH soak_rss_growth_mb_$n $rss_growth MB"
 echo "BENCH soak_heap_growth_mb_$n $heap_growth MB"
 echo "BENCH soak_cpu_s_per_50_first $cpu_first s"
+echo "BENCH soak_cpu_s_per_50_second $cpu_second s"
 echo "BENCH soak_cpu_s_per_50_last $cpu_last s"

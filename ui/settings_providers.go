@@ -1,0 +1,324 @@
+package ui
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"time"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/dialog"
+	"fyne.io/fyne/v2/theme"
+	"fyne.io/fyne/v2/widget"
+
+	"deskchat/engine"
+	"deskchat/internal/secrets"
+	"deskchat/store"
+)
+
+// testTimeout bounds Test connection and Fetch models (the key command
+// has its own 5 s bound inside).
+const testTimeout = 30 * time.Second
+
+// testProvider asks the provider for its models with the key as the form
+// describes it: "OK, 42 models" or the sentence saying what is wrong.
+// fetchOnly (Fetch models) reports next to the model picker.
+func (w *window) testProvider(f *providerForm, fetchOnly bool) {
+	p, key, errs := f.draft(w.providers)
+	for k := range errs {
+		if k != fieldBaseURL && k != fieldAPIVersion && k != fieldKey {
+			delete(errs, k) // not needed to connect
+		}
+	}
+	for _, k := range []string{fieldBaseURL, fieldAPIVersion, fieldKey} {
+		f.setErr(k, errs[k])
+	}
+	out := f.result
+	if fetchOnly {
+		out = f.modelsInfo
+	}
+	setLabel(f.problem, "", widget.DangerImportance)
+	if len(errs) > 0 {
+		setLabel(out, "Fix what is marked in red first.", widget.DangerImportance)
+		return
+	}
+	if p.Name == "" {
+		p.Name = f.preset.Name
+	}
+	// A key already in the keychain is read under the name it is stored by.
+	lookup := p
+	if f.orig.Name != "" {
+		lookup.Name = f.orig.Name
+	}
+	kr := w.keys()
+	setLabel(out, "Connecting…", widget.LowImportance)
+	f.busy(true)
+	run(w.b, func() ([]string, error) {
+		ctx, cancel := context.WithTimeout(context.Background(), testTimeout)
+		defer cancel()
+		k := key
+		if k == "" && p.KeySource != "" {
+			var err error
+			k, err = (&secrets.Resolver{Keyring: kr}).Key(ctx, lookup)
+			if err != nil {
+				return nil, &fieldError{fieldKey, err}
+			}
+		}
+		return engine.ListModels(ctx, p, k)
+	}, func(models []string, err error) {
+		f.busy(false)
+		var fe *fieldError
+		switch {
+		case errors.As(err, &fe):
+			f.setErr(fe.field, settingsSentence(fe.err))
+			setLabel(out, "Could not get the key: see above.", widget.DangerImportance)
+		case err != nil:
+			setLabel(out, settingsSentence(err), widget.DangerImportance)
+		default:
+			f.offerModels(models)
+			if fetchOnly {
+				setLabel(out, fmt.Sprintf("%s offers %s: pick one or type a name.", p.Name, countModels(len(models))), widget.LowImportance)
+			} else {
+				setLabel(out, "OK, "+countModels(len(models)), widget.SuccessImportance)
+			}
+		}
+	})
+}
+
+func countModels(n int) string {
+	if n == 1 {
+		return "1 model"
+	}
+	return fmt.Sprintf("%d models", n)
+}
+
+// saveProvider checks the form and stores the provider: its key in the
+// keychain first, then the record; if the record cannot be stored, the
+// keychain is put back as it was.
+func (w *window) saveProvider(f *providerForm) {
+	p, key, errs := f.draft(w.providers)
+	f.showErrs(errs)
+	setLabel(f.result, "", widget.MediumImportance)
+	if len(errs) > 0 {
+		setLabel(f.problem, "Not saved: fix what is marked in red.", widget.DangerImportance)
+		return
+	}
+	setLabel(f.problem, "", widget.DangerImportance)
+	orig, isDefault, kr, eng := f.orig, f.makeDefault.Checked, w.keys(), w.eng
+	f.busy(true)
+	run(w.b, func() (string, error) {
+		note, err := commitProvider(w.st, kr, orig, p, key, isDefault)
+		if err == nil && eng != nil {
+			eng.ForgetKey(orig.Name)
+			eng.ForgetKey(p.Name)
+		}
+		return note, err
+	}, func(note string, err error) {
+		f.busy(false)
+		if err != nil {
+			var fe *fieldError
+			if errors.As(err, &fe) {
+				f.setErr(fe.field, settingsSentence(fe.err))
+				setLabel(f.problem, "Not saved: see above.", widget.DangerImportance)
+			} else {
+				setLabel(f.problem, "Not saved: "+settingsSentence(err), widget.DangerImportance)
+			}
+			return
+		}
+		f.key.SetText("")
+		if orig.Name != "" && orig.Name != p.Name {
+			w.loadConversations("") // the chats that used it follow the new name
+		}
+		s := w.settingsState()
+		w.loadProviders(func() {
+			if !s.open {
+				return
+			}
+			if i := s.indexOf(p.Name); i >= 0 {
+				s.form = nil
+				s.list.Select(i)
+				if s.form == nil { // it was selected already
+					w.openProviderForm(s.listed[i], presetOf(s.listed[i]))
+				}
+			}
+			if s.form != nil {
+				msg := "Saved."
+				if note != "" {
+					msg += " " + note
+				}
+				setLabel(s.form.result, msg, widget.SuccessImportance)
+			}
+		})
+	})
+}
+
+// commitProvider stores p in place of orig (a new provider when orig has
+// no name), key (when set) in the keychain first. Renaming moves the
+// keychain key; leaving the keychain deletes it. When the record cannot be
+// stored the keychain is put back as it was. note says what could not be
+// tidied up after the record was stored.
+func commitProvider(st *store.Store, kr secrets.Keyring, orig, p store.Provider, key string, isDefault bool) (note string, err error) {
+	renamed := orig.Name != "" && orig.Name != p.Name
+	hadKeychain := orig.Name != "" && orig.KeySource == store.KeyFromKeychain
+	var undo func()
+	if p.KeySource == store.KeyFromKeychain {
+		if key == "" && renamed && hadKeychain {
+			old, gerr := kr.Get(secrets.Service, orig.Name)
+			if gerr != nil {
+				return "", &fieldError{fieldKey, &secrets.Error{Sentence: fmt.Sprintf("The key of %s could not be read from the keychain to move it: type it again.", orig.Name), Err: gerr}}
+			}
+			key = old
+		}
+		if key != "" {
+			prev, perr := kr.Get(secrets.Service, p.Name)
+			if err := secrets.Save(kr, p.Name, key); err != nil {
+				return "", &fieldError{fieldKey, err}
+			}
+			undo = func() {
+				if perr == nil {
+					secrets.Save(kr, p.Name, prev)
+				} else {
+					secrets.Delete(kr, p.Name)
+				}
+			}
+		}
+	}
+	old := orig.Name
+	if err := st.ReplaceProvider(old, p, isDefault); err != nil {
+		if undo != nil {
+			undo()
+		}
+		if errors.Is(err, store.ErrExists) {
+			return "", &fieldError{fieldName, err}
+		}
+		return "", err
+	}
+	if hadKeychain && (renamed || p.KeySource != store.KeyFromKeychain) {
+		if err := secrets.Delete(kr, orig.Name); err != nil {
+			return settingsSentence(err), nil
+		}
+	}
+	return "", nil
+}
+
+// askRemoveProvider removes the form's provider once the user agrees.
+func (w *window) askRemoveProvider(f *providerForm) {
+	name := f.orig.Name
+	if name == "" {
+		return
+	}
+	msg := fmt.Sprintf("Remove %s? Chats that used it keep their messages.", name)
+	if f.orig.KeySource == store.KeyFromKeychain {
+		msg = fmt.Sprintf("Remove %s and delete its API key from the keychain? Chats that used it keep their messages.", name)
+	}
+	text := widget.NewLabel(msg)
+	text.Wrapping = fyne.TextWrapWord
+	d := dialog.NewCustomConfirm("Remove provider?", "Yes", "No", text, func(ok bool) {
+		if ok {
+			w.removeProvider(f)
+		}
+	}, w.win)
+	d.Resize(fyne.NewSize(420, 0))
+	d.Show()
+}
+
+// removeProvider deletes the record, then its keychain key.
+func (w *window) removeProvider(f *providerForm) {
+	orig, kr, eng := f.orig, w.keys(), w.eng
+	f.busy(true)
+	run(w.b, func() (string, error) {
+		if _, err := w.st.RemoveProvider(orig.Name); err != nil {
+			return "", err
+		}
+		note := ""
+		if orig.KeySource == store.KeyFromKeychain {
+			if err := secrets.Delete(kr, orig.Name); err != nil {
+				note = settingsSentence(err)
+			}
+		}
+		if eng != nil {
+			eng.ForgetKey(orig.Name)
+		}
+		return note, nil
+	}, func(note string, err error) {
+		f.busy(false)
+		if err != nil {
+			setLabel(f.problem, "Not removed: "+settingsSentence(err), widget.DangerImportance)
+			return
+		}
+		s := w.settingsState()
+		if s.form == f {
+			s.form, s.problem = nil, nil
+			s.list.UnselectAll()
+		}
+		w.loadConversations("") // the chats that used it now use the default provider
+		w.loadProviders(func() {
+			if note != "" {
+				w.showError("The provider was removed, but not its key", errors.New(note))
+			}
+		})
+	})
+}
+
+// addProvider stores a new provider (the first-run choice), then reloads
+// the providers and calls done.
+func (w *window) addProvider(p store.Provider, makeDefault bool, done func()) {
+	run(w.b, func() (struct{}, error) {
+		return struct{}{}, w.st.ReplaceProvider("", p, makeDefault)
+	}, func(_ struct{}, err error) {
+		if err != nil {
+			w.showError("Could not save the provider", err)
+			return
+		}
+		w.loadProviders(done)
+	})
+}
+
+// firstRunIfNeeded welcomes a user who has no provider yet and offers three
+// ways to start.
+func (w *window) firstRunIfNeeded() {
+	if len(w.providers) > 0 || w.defaultProv != "" {
+		return
+	}
+	var d dialog.Dialog
+	text := widget.NewLabel("deskchat talks to OpenAI and any OpenAI-compatible server (Ollama, LM Studio, OpenRouter, Groq, vLLM, …). How do you want to start?")
+	text.Wrapping = fyne.TextWrapWord
+	add := widget.NewButtonWithIcon("Add a provider…", theme.ContentAddIcon(), func() {
+		d.Hide()
+		w.showSettings()
+		w.askPreset()
+	})
+	add.Importance = widget.HighImportance
+	useEnv := widget.NewButton("Use OpenAI with OPENAI_API_KEY", func() {
+		d.Hide()
+		w.addProvider(store.Provider{Name: "OpenAI", Kind: store.KindOpenAI, BaseURL: "https://api.openai.com/v1", Model: "gpt-4o-mini",
+			Models: []string{"gpt-4o-mini", "gpt-4o", "gpt-4.1"}, KeySource: store.KeyFromEnv, KeyEnv: "OPENAI_API_KEY"}, true, nil)
+	})
+	if os.Getenv("OPENAI_API_KEY") == "" {
+		useEnv.Disable()
+		useEnv.SetText("Use OpenAI with OPENAI_API_KEY (not set)")
+	}
+	sim := widget.NewButton("Try the Simulator (no network)", func() {
+		d.Hide()
+		w.setDefaultProvider(engine.SimulatorName)
+	})
+	content := container.NewVBox(text, add, useEnv, sim)
+	d = dialog.NewCustomWithoutButtons("Welcome to deskchat", content, w.win)
+	d.Resize(fyne.NewSize(480, content.MinSize().Height+80))
+	d.Show()
+	w.welcome = d
+}
+
+func (w *window) setDefaultProvider(name string) {
+	run(w.b, func() (struct{}, error) {
+		return struct{}{}, w.st.SetSettings(map[string]string{store.SettingDefaultProvider: name, store.SettingDefaultModel: ""})
+	}, func(_ struct{}, err error) {
+		if err != nil {
+			w.showError("Could not save your choice", err)
+			return
+		}
+		w.loadProviders(nil)
+	})
+}

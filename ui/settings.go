@@ -157,6 +157,7 @@ type settingsDialog struct {
 	presetDialog dialog.Dialog
 	detail       *fyne.Container
 	form         *providerForm // the form shown; nil when none
+	notice       string        // said once in the empty state: what a removal did
 	problem      *widget.Label // the form's problem line (form.problem)
 	// keychainErr is secrets.Probe's answer (probed: it arrived): nil
 	// means keys can be kept in the keychain.
@@ -308,6 +309,9 @@ func (s *settingsDialog) showEmpty(w *window) {
 	text := "Pick a provider on the left, or add one."
 	if len(s.listed) == 0 {
 		text = "No providers yet. Add one to chat with OpenAI, a local Ollama or any OpenAI-compatible service. The built-in Simulator works without one."
+	}
+	if s.notice != "" {
+		text, s.notice = s.notice+"\n\n"+text, ""
 	}
 	msg := widget.NewLabel(text)
 	msg.Wrapping = fyne.TextWrapWord

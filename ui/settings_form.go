@@ -3,7 +3,6 @@ package ui
 import (
 	"errors"
 	"fmt"
-	"net/url"
 	"os"
 	"regexp"
 	"strings"
@@ -17,6 +16,7 @@ import (
 
 	"deskchat/engine"
 	"deskchat/internal/secrets"
+	"deskchat/providers"
 	"deskchat/store"
 )
 
@@ -30,13 +30,13 @@ const (
 
 // Fields of the provider form that can carry a sentence.
 const (
-	fieldName       = "name"
-	fieldBaseURL    = "baseURL"
-	fieldAPIVersion = "apiVersion"
-	fieldKey        = "key"
-	fieldModel      = "model"
-	fieldLimits     = "limits"
-	fieldFallback   = "fallback"
+	fieldName       = string(providers.FieldName)
+	fieldBaseURL    = string(providers.FieldBaseURL)
+	fieldAPIVersion = string(providers.FieldAPIVersion)
+	fieldKey        = string(providers.FieldKey)
+	fieldModel      = string(providers.FieldModel)
+	fieldLimits     = string(providers.FieldLimits)
+	fieldFallback   = string(providers.FieldFallback)
 )
 
 // keyPlaceholderStored is what the key field shows when a key is stored:
@@ -220,7 +220,9 @@ func (w *window) newProviderForm(orig store.Provider, preset engine.Preset) *pro
 			f.model.SetText(f.models[0])
 		}
 		f.fallback.SetSelected(noFallback)
-		f.makeDefault.SetChecked(w.defaultProv == "")
+		// The first real provider takes over from the Simulator (or from
+		// none): someone who adds one means to use it.
+		f.makeDefault.SetChecked(w.defaultProv == "" || (w.defaultProv == engine.SimulatorName && len(w.providers) == 0))
 	} else {
 		f.name.SetText(orig.Name)
 		f.baseURL.SetText(orig.BaseURL)
@@ -481,79 +483,31 @@ func (f *providerForm) busy(on bool) {
 	}
 }
 
-// draft reads the form: the provider it describes, the key typed for the
-// keychain, and the sentence for each field to fix. others are the other
-// stored providers.
-func (f *providerForm) draft(others []store.Provider) (store.Provider, string, map[string]string) {
-	errs := map[string]string{}
+// draft reads the form: the provider it describes (as providers.Check
+// tidies it up), the key typed for the keychain, and the sentence for each
+// field to fix. stored are the providers stored now. The checks are the
+// command line's (providers.Check); only reading numbers out of the text
+// fields is the form's own.
+func (f *providerForm) draft(stored []store.Provider) (store.Provider, string, map[string]string) {
 	p := f.orig
-	p.Name = strings.TrimSpace(f.name.Text)
+	p.Name = f.name.Text
 	p.Kind = f.kind
 	p.Preset = f.preset.Name
-	p.BaseURL = strings.TrimRight(strings.TrimSpace(f.baseURL.Text), "/")
-	p.APIVersion = ""
-	if p.Kind == store.KindAzure {
-		p.APIVersion = strings.TrimSpace(f.apiVersion.Text)
-	}
-	p.Model = strings.TrimSpace(f.model.Text)
+	p.BaseURL = f.baseURL.Text
+	p.APIVersion = f.apiVersion.Text
+	p.Model = f.model.Text
 	p.Models = f.modelOptions()
 	p.KeySource, p.KeyEnv, p.KeyCommand = "", "", ""
 	key := ""
-
-	switch {
-	case p.Name == "":
-		errs[fieldName] = "Give the provider a name."
-	case strings.EqualFold(p.Name, engine.SimulatorName):
-		errs[fieldName] = fmt.Sprintf("“%s” is the built-in provider's name: choose another.", p.Name)
-	default:
-		for _, o := range others {
-			if o.Name != f.orig.Name && strings.EqualFold(o.Name, p.Name) {
-				errs[fieldName] = fmt.Sprintf("There is already a provider called “%s”: choose another name.", o.Name)
-			}
-		}
-	}
-
-	if p.BaseURL == "" {
-		if p.Kind != store.KindOpenAI {
-			errs[fieldBaseURL] = "Enter the base URL, for example http://localhost:11434/v1."
-		}
-	} else if u, err := url.Parse(p.BaseURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		errs[fieldBaseURL] = fmt.Sprintf("“%s” is not a web address: it should start with http:// or https://, for example http://localhost:11434/v1.", p.BaseURL)
-	} else if strings.Contains(strings.ToUpper(u.Host), "YOUR-RESOURCE") {
-		errs[fieldBaseURL] = "Put your Azure resource's name in place of YOUR-RESOURCE: the endpoint is shown in the Azure portal under Keys and Endpoint."
-	}
-	if p.Kind == store.KindAzure && p.APIVersion == "" {
-		errs[fieldAPIVersion] = "Enter the API version, for example " + engine.DefaultAzureAPIVersion + "."
-	}
-
 	switch f.keySource.Selected {
 	case srcKeychain:
 		p.KeySource = store.KeyFromKeychain
 		key = strings.TrimSpace(f.key.Text)
-		if key == "" && f.orig.KeySource != store.KeyFromKeychain {
-			errs[fieldKey] = "Enter the API key. It is kept in the system keychain, never in deskchat's files."
-		}
 	case srcEnv:
-		p.KeySource = store.KeyFromEnv
-		p.KeyEnv = strings.TrimSpace(f.keyEnv.Text)
-		switch {
-		case p.KeyEnv == "":
-			errs[fieldKey] = "Enter the name of the environment variable that holds the key, for example " + firstNonEmpty(f.preset.KeyEnv, "OPENAI_API_KEY") + "."
-		case !envName.MatchString(p.KeyEnv):
-			errs[fieldKey] = fmt.Sprintf("“%s” is not an environment variable name: use letters, digits and _.", p.KeyEnv)
-		}
+		p.KeySource, p.KeyEnv = store.KeyFromEnv, f.keyEnv.Text
 	case srcCommand:
-		p.KeySource = store.KeyFromCommand
-		p.KeyCommand = strings.TrimSpace(f.keyCmd.Text)
-		if p.KeyCommand == "" {
-			errs[fieldKey] = "Enter the command that prints the key, for example: pass show openai/api-key."
-		}
+		p.KeySource, p.KeyCommand = store.KeyFromCommand, f.keyCmd.Text
 	}
-
-	if p.Model == "" {
-		errs[fieldModel] = "Pick or type the model new chats use, for example " + firstNonEmpty(firstOf(f.models), "llama3.2") + ". Fetch models lists what the provider offers."
-	}
-
 	var bad []string
 	for _, l := range []struct {
 		what string
@@ -567,32 +521,23 @@ func (f *providerForm) draft(others []store.Provider) (store.Provider, string, m
 		}
 		*l.to = n
 	}
-	if len(bad) > 0 {
-		errs[fieldLimits] = fmt.Sprintf("Limits are whole numbers of 0 or more (empty or 0: no limit); check %s.", strings.Join(bad, " and "))
-	}
-
 	p.Fallback = f.fallback.Selected
 	if p.Fallback == noFallback {
 		p.Fallback = ""
 	}
-	if p.Fallback != "" && (strings.EqualFold(p.Fallback, p.Name) || p.Fallback == f.orig.Name) {
-		errs[fieldFallback] = "A provider cannot fall back to itself: choose another provider, or None."
+
+	p, probs := providers.Check(providers.Draft{Provider: p, Key: key}, stored, f.orig.Name)
+	errs := map[string]string{}
+	for field, text := range probs {
+		errs[string(field)] = text
+	}
+	if len(bad) > 0 {
+		errs[fieldLimits] = fmt.Sprintf("Limits are whole numbers of 0 or more (empty or 0: no limit); check %s.", strings.Join(bad, " and "))
+	}
+	if errs[fieldModel] != "" {
+		errs[fieldModel] += " Fetch models lists what the provider offers."
 	}
 	return p, key, errs
-}
-
-func firstNonEmpty(a, b string) string {
-	if a != "" {
-		return a
-	}
-	return b
-}
-
-func firstOf(list []string) string {
-	if len(list) > 0 {
-		return list[0]
-	}
-	return ""
 }
 
 // fieldError is an error that belongs next to one of the form's fields.

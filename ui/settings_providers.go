@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"strings"
 	"time"
 
 	"fyne.io/fyne/v2"
@@ -15,6 +16,7 @@ import (
 
 	"deskchat/engine"
 	"deskchat/internal/secrets"
+	"deskchat/providers"
 	"deskchat/store"
 )
 
@@ -94,9 +96,9 @@ func countModels(n int) string {
 	return fmt.Sprintf("%d models", n)
 }
 
-// saveProvider checks the form and stores the provider: its key in the
-// keychain first, then the record; if the record cannot be stored, the
-// keychain is put back as it was.
+// saveProvider checks the form and stores the provider through
+// providers.Admin.Save: its key in the keychain first, then the record; if
+// the record cannot be stored, the keychain is put back as it was.
 func (w *window) saveProvider(f *providerForm) {
 	p, key, errs := f.draft(w.providers)
 	f.showErrs(errs)
@@ -106,21 +108,23 @@ func (w *window) saveProvider(f *providerForm) {
 		return
 	}
 	setLabel(f.problem, "", widget.DangerImportance)
-	orig, isDefault, kr, eng := f.orig, f.makeDefault.Checked, w.keys(), w.eng
+	orig, adm := f.orig, w.admin()
+	d := providers.Draft{Provider: p, Key: key, Default: providers.DefaultNo}
+	if f.makeDefault.Checked {
+		d.Default = providers.DefaultYes
+	}
+	wasDefault := w.defaultProv
 	f.busy(true)
-	run(w.b, func() (string, error) {
-		note, err := commitProvider(w.st, kr, orig, p, key, isDefault)
-		if err == nil && eng != nil {
-			eng.ForgetKey(orig.Name)
-			eng.ForgetKey(p.Name)
-		}
-		return note, err
-	}, func(note string, err error) {
+	run(w.b, func() (providers.Saved, error) {
+		return adm.Save(orig.Name, d)
+	}, func(saved providers.Saved, err error) {
 		f.busy(false)
 		if err != nil {
-			var fe *fieldError
-			if errors.As(err, &fe) {
-				f.setErr(fe.field, settingsSentence(fe.err))
+			var probs providers.Problems
+			if errors.As(err, &probs) {
+				for field, text := range probs {
+					f.setErr(string(field), text)
+				}
 				setLabel(f.problem, "Not saved: see above.", widget.DangerImportance)
 			} else {
 				setLabel(f.problem, "Not saved: "+settingsSentence(err), widget.DangerImportance)
@@ -130,6 +134,13 @@ func (w *window) saveProvider(f *providerForm) {
 		f.key.SetText("")
 		if orig.Name != "" && orig.Name != p.Name {
 			w.loadConversations("") // the chats that used it follow the new name
+		}
+		msg := "Saved."
+		if saved.BecameDefault {
+			msg += " " + becameDefault(saved.Provider.Name, wasDefault)
+		}
+		if saved.Note != "" {
+			msg += " " + saved.Note
 		}
 		s := w.settingsState()
 		w.loadProviders(func() {
@@ -144,63 +155,32 @@ func (w *window) saveProvider(f *providerForm) {
 				}
 			}
 			if s.form != nil {
-				msg := "Saved."
-				if note != "" {
-					msg += " " + note
-				}
 				setLabel(s.form.result, msg, widget.SuccessImportance)
 			}
 		})
 	})
 }
 
-// commitProvider stores p in place of orig (a new provider when orig has
-// no name), key (when set) in the keychain first. Renaming moves the
-// keychain key; leaving the keychain deletes it. When the record cannot be
-// stored the keychain is put back as it was. note says what could not be
-// tidied up after the record was stored.
-func commitProvider(st *store.Store, kr secrets.Keyring, orig, p store.Provider, key string, isDefault bool) (note string, err error) {
-	renamed := orig.Name != "" && orig.Name != p.Name
-	hadKeychain := orig.Name != "" && orig.KeySource == store.KeyFromKeychain
-	var undo func()
-	if p.KeySource == store.KeyFromKeychain {
-		if key == "" && renamed && hadKeychain {
-			old, gerr := kr.Get(secrets.Service, orig.Name)
-			if gerr != nil {
-				return "", &fieldError{fieldKey, &secrets.Error{Sentence: fmt.Sprintf("The key of %s could not be read from the keychain to move it: type it again.", orig.Name), Err: gerr}}
-			}
-			key = old
-		}
-		if key != "" {
-			prev, perr := kr.Get(secrets.Service, p.Name)
-			if err := secrets.Save(kr, p.Name, key); err != nil {
-				return "", &fieldError{fieldKey, err}
-			}
-			undo = func() {
-				if perr == nil {
-					secrets.Save(kr, p.Name, prev)
-				} else {
-					secrets.Delete(kr, p.Name)
-				}
-			}
-		}
+// becameDefault is the line saying that name is the default provider now,
+// instead of was.
+func becameDefault(name, was string) string {
+	switch was {
+	case "":
+		return fmt.Sprintf("New chats use %s now.", name)
+	case engine.SimulatorName:
+		return fmt.Sprintf("New chats use %s now, no longer the Simulator.", name)
 	}
-	old := orig.Name
-	if err := st.ReplaceProvider(old, p, isDefault); err != nil {
-		if undo != nil {
-			undo()
-		}
-		if errors.Is(err, store.ErrExists) {
-			return "", &fieldError{fieldName, err}
-		}
-		return "", err
+	return fmt.Sprintf("New chats use %s now, no longer %s.", name, was)
+}
+
+// admin is the provider administration the settings share with the
+// command line, on this window's store, keychain and engine.
+func (w *window) admin() *providers.Admin {
+	a := providers.New(w.st, w.keys())
+	if eng := w.eng; eng != nil {
+		a.Forget = eng.ForgetKey
 	}
-	if hadKeychain && (renamed || p.KeySource != store.KeyFromKeychain) {
-		if err := secrets.Delete(kr, orig.Name); err != nil {
-			return settingsSentence(err), nil
-		}
-	}
-	return "", nil
+	return a
 }
 
 // askRemoveProvider removes the form's provider once the user agrees.
@@ -224,39 +204,30 @@ func (w *window) askRemoveProvider(f *providerForm) {
 	d.Show()
 }
 
-// removeProvider deletes the record, then its keychain key.
+// removeProvider removes the provider through providers.Admin.Remove: the
+// record, the fallbacks to it and (when it was the default) the default
+// handed on, in one transaction, then its keychain key.
 func (w *window) removeProvider(f *providerForm) {
-	orig, kr, eng := f.orig, w.keys(), w.eng
+	orig, adm := f.orig, w.admin()
 	f.busy(true)
-	run(w.b, func() (string, error) {
-		if _, err := w.st.RemoveProvider(orig.Name); err != nil {
-			return "", err
-		}
-		note := ""
-		if orig.KeySource == store.KeyFromKeychain {
-			if err := secrets.Delete(kr, orig.Name); err != nil {
-				note = settingsSentence(err)
-			}
-		}
-		if eng != nil {
-			eng.ForgetKey(orig.Name)
-		}
-		return note, nil
-	}, func(note string, err error) {
+	run(w.b, func() (providers.Removed, error) {
+		return adm.Remove(orig.Name)
+	}, func(r providers.Removed, err error) {
 		f.busy(false)
 		if err != nil {
 			setLabel(f.problem, "Not removed: "+settingsSentence(err), widget.DangerImportance)
 			return
 		}
 		s := w.settingsState()
+		s.notice = strings.TrimSpace(fmt.Sprintf("Removed %s. %s", orig.Name, r.DefaultSentence()))
 		if s.form == f {
 			s.form, s.problem = nil, nil
 			s.list.UnselectAll()
 		}
 		w.loadConversations("") // the chats that used it now use the default provider
 		w.loadProviders(func() {
-			if note != "" {
-				w.showError("The provider was removed, but not its key", errors.New(note))
+			if r.Note != "" {
+				w.showError("The provider was removed, but not its key", errors.New(r.Note))
 			}
 		})
 	})
@@ -265,9 +236,13 @@ func (w *window) removeProvider(f *providerForm) {
 // addProvider stores a new provider (the first-run choice), then reloads
 // the providers and calls done.
 func (w *window) addProvider(p store.Provider, makeDefault bool, done func()) {
-	run(w.b, func() (struct{}, error) {
-		return struct{}{}, w.st.ReplaceProvider("", p, makeDefault)
-	}, func(_ struct{}, err error) {
+	adm, d := w.admin(), providers.Draft{Provider: p, Default: providers.DefaultNo}
+	if makeDefault {
+		d.Default = providers.DefaultYes
+	}
+	run(w.b, func() (providers.Saved, error) {
+		return adm.Save("", d)
+	}, func(_ providers.Saved, err error) {
 		if err != nil {
 			w.showError("Could not save the provider", err)
 			return
@@ -312,8 +287,9 @@ func (w *window) firstRunIfNeeded() {
 }
 
 func (w *window) setDefaultProvider(name string) {
+	adm := w.admin()
 	run(w.b, func() (struct{}, error) {
-		return struct{}{}, w.st.SetSettings(map[string]string{store.SettingDefaultProvider: name, store.SettingDefaultModel: ""})
+		return struct{}{}, adm.SetDefault(name)
 	}, func(_ struct{}, err error) {
 		if err != nil {
 			w.showError("Could not save your choice", err)

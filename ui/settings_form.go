@@ -69,9 +69,11 @@ type providerForm struct {
 	rpm, tpm, concurrent      *widget.Entry
 	fallback                  *widget.Select
 	makeDefault               *widget.Check
+	scroll                    *container.Scroll // the form, scrolled by the wheel also over its fields
 	test, save, remove        *widget.Button
 	result                    *widget.Label // Test connection's answer, "Saved."
 	problem                   *widget.Label // what went wrong that no field explains
+	pointsAtFields            bool          // problem says to fix the fields marked in red
 	errs                      map[string]*widget.Label
 }
 
@@ -266,7 +268,7 @@ func (w *window) newProviderForm(orig store.Provider, preset engine.Preset) *pro
 	f.key.OnChanged = clear(fieldKey)
 	f.keyCmd.OnChanged = clear(fieldKey)
 	f.keyEnv.OnChanged = func(string) { f.edited = true; f.setErr(fieldKey, ""); f.showSource() }
-	f.keySource.OnChanged = func(string) { f.edited = true; f.showSource() }
+	f.keySource.OnChanged = func(string) { f.edited = true; f.setErr(fieldKey, ""); f.showSource() }
 	f.model.OnChanged = clear(fieldModel)
 	for _, e := range []*widget.Entry{f.rpm, f.tpm, f.concurrent} {
 		e.OnChanged = clear(fieldLimits)
@@ -283,6 +285,8 @@ func (w *window) newProviderForm(orig store.Provider, preset engine.Preset) *pro
 		f.remove.Hide()
 	}
 
+	// The wheel scrolls the form also over the text fields (see wheelRelay).
+	wheel := func(o fyne.CanvasObject) fyne.CanvasObject { return wheelThrough(o, &f.scroll) }
 	field := func(o fyne.CanvasObject, key string, extra ...fyne.CanvasObject) fyne.CanvasObject {
 		objs := append([]fyne.CanvasObject{o}, extra...)
 		return container.NewVBox(append(objs, f.errs[key])...)
@@ -291,15 +295,15 @@ func (w *window) newProviderForm(orig store.Provider, preset engine.Preset) *pro
 		l := widget.NewLabel(label)
 		l.Importance, l.SizeName = hintStyle(widget.LowImportance)
 		l.Truncation = fyne.TextTruncateEllipsis
-		return container.NewVBox(l, e)
+		return container.NewVBox(l, wheel(e))
 	}
 	items := []*widget.FormItem{
 		widget.NewFormItem("Preset", container.NewVBox(f.presetName, f.hint)),
-		widget.NewFormItem("Name", field(f.name, fieldName)),
-		widget.NewFormItem("Base URL", field(f.baseURL, fieldBaseURL)),
+		widget.NewFormItem("Name", field(wheel(f.name), fieldName)),
+		widget.NewFormItem("Base URL", field(wheel(f.baseURL), fieldBaseURL)),
 	}
 	if f.kind == store.KindAzure {
-		items = append(items, widget.NewFormItem("API version", field(f.apiVersion, fieldAPIVersion)))
+		items = append(items, widget.NewFormItem("API version", field(wheel(f.apiVersion), fieldAPIVersion)))
 	}
 	modelLabel := "Model"
 	if f.kind == store.KindAzure {
@@ -308,17 +312,18 @@ func (w *window) newProviderForm(orig store.Provider, preset engine.Preset) *pro
 	items = append(items,
 		widget.NewFormItem("API key", field(container.NewBorder(nil, nil,
 			container.NewGridWrap(fyne.NewSize(200, f.keySource.MinSize().Height), f.keySource), nil,
-			container.NewStack(f.key, f.keyEnv, f.keyCmd)), fieldKey, f.keyHint, f.keyNote)),
-		widget.NewFormItem(modelLabel, field(container.NewBorder(nil, nil, nil, f.fetch, f.model), fieldModel, f.modelsInfo)),
+			wheel(container.NewStack(f.key, f.keyEnv, f.keyCmd))), fieldKey, f.keyHint, f.keyNote)),
+		widget.NewFormItem(modelLabel, field(container.NewBorder(nil, nil, nil, f.fetch, wheel(f.model)), fieldModel, f.modelsInfo)),
 		widget.NewFormItem("Limits", field(container.NewGridWithColumns(3,
 			limit("Requests / min", f.rpm), limit("Tokens / min", f.tpm), limit("Streams at once", f.concurrent)), fieldLimits)),
 		widget.NewFormItem("Fallback", field(f.fallback, fieldFallback, wrapped("Answers when this provider fails before its first word.", widget.LowImportance))),
-		widget.NewFormItem("", f.makeDefault),
 	)
 	form := widget.NewForm(items...)
 	buttons := container.NewHBox(f.test, layout.NewSpacer(), f.remove, f.save)
-	f.content = container.NewBorder(nil, container.NewVBox(widget.NewSeparator(), f.result, f.problem, buttons), nil, nil,
-		container.NewVScroll(container.NewPadded(form)))
+	// "Use for new chats" sits by Save, outside the scroll: at the end of
+	// the form it was below the fold of the dialog's default size.
+	f.scroll = container.NewVScroll(container.NewPadded(form))
+	f.content = container.NewBorder(nil, container.NewVBox(widget.NewSeparator(), f.makeDefault, f.result, f.problem, buttons), nil, nil, f.scroll)
 	return f
 }
 
@@ -465,6 +470,25 @@ func (f *providerForm) setErr(field, text string) {
 	if l := f.errs[field]; l != nil && (l.Text != text || l.Visible() != (text != "")) {
 		setLabel(l, text, widget.DangerImportance)
 	}
+	if text != "" || !f.pointsAtFields {
+		return
+	}
+	for _, l := range f.errs {
+		if l.Visible() {
+			return
+		}
+	}
+	// The last red sentence went: "fix what is marked in red" has
+	// nothing left to point at.
+	f.pointsAtFields = false
+	setLabel(f.problem, "", widget.DangerImportance)
+}
+
+// notSaved says why the form was not saved: text, which points at the red
+// sentences next to the fields when fields is set.
+func (f *providerForm) notSaved(text string, fields bool) {
+	setLabel(f.problem, text, widget.DangerImportance)
+	f.pointsAtFields = fields && text != ""
 }
 
 func (f *providerForm) showErrs(errs map[string]string) {

@@ -33,6 +33,7 @@ type defaultsForm struct {
 	save                   *widget.Button
 	result                 *widget.Label
 	shown                  prefs // the defaults the form was filled with
+	scroll                 *container.Scroll
 }
 
 func (w *window) newDefaultsForm() *defaultsForm {
@@ -91,16 +92,17 @@ func (w *window) newDefaultsForm() *defaultsForm {
 	hint := func(text string) *widget.Label { return wrapped(text, widget.LowImportance) }
 	form := widget.NewForm(
 		widget.NewFormItem("Provider", container.NewVBox(d.provider, hint("New chats use this provider and model; each chat can switch in its header."))),
-		widget.NewFormItem("Model", d.model),
+		widget.NewFormItem("Model", wheelThrough(d.model, &d.scroll)),
 		widget.NewFormItem("System prompt", d.system),
-		widget.NewFormItem("Temperature", container.NewVBox(d.temperature, d.tempErr)),
-		widget.NewFormItem("Max output tokens", container.NewVBox(d.maxTokens, d.maxErr)),
+		widget.NewFormItem("Temperature", container.NewVBox(wheelThrough(d.temperature, &d.scroll), d.tempErr)),
+		widget.NewFormItem("Max output tokens", container.NewVBox(wheelThrough(d.maxTokens, &d.scroll), d.maxErr)),
 		widget.NewFormItem("Theme", d.theme),
 		w.backupsField(d),
 		widget.NewFormItem("Data folder", container.NewVBox(d.dataDir, container.NewHBox(d.openDir))),
 	)
-	d.content = container.NewBorder(nil, container.NewVBox(widget.NewSeparator(), d.result, container.NewHBox(layout.NewSpacer(), d.save)), nil, nil,
-		container.NewVScroll(container.NewPadded(form)))
+	// The system prompt keeps the wheel: its own text scrolls.
+	d.scroll = container.NewVScroll(container.NewPadded(form))
+	d.content = container.NewBorder(nil, container.NewVBox(widget.NewSeparator(), d.result, container.NewHBox(layout.NewSpacer(), d.save)), nil, nil, d.scroll)
 	return d
 }
 

@@ -41,7 +41,7 @@ func (w *window) testProvider(f *providerForm, fetchOnly bool) {
 	if fetchOnly {
 		out = f.modelsInfo
 	}
-	setLabel(f.problem, "", widget.DangerImportance)
+	f.notSaved("", false)
 	if len(errs) > 0 {
 		setLabel(out, "Fix what is marked in red first.", widget.DangerImportance)
 		return
@@ -104,10 +104,10 @@ func (w *window) saveProvider(f *providerForm) {
 	f.showErrs(errs)
 	setLabel(f.result, "", widget.MediumImportance)
 	if len(errs) > 0 {
-		setLabel(f.problem, "Not saved: fix what is marked in red.", widget.DangerImportance)
+		f.notSaved("Not saved: fix what is marked in red.", true)
 		return
 	}
-	setLabel(f.problem, "", widget.DangerImportance)
+	f.notSaved("", false)
 	orig, adm := f.orig, w.admin()
 	d := providers.Draft{Provider: p, Key: key, Default: providers.DefaultNo}
 	if f.makeDefault.Checked {
@@ -125,9 +125,9 @@ func (w *window) saveProvider(f *providerForm) {
 				for field, text := range probs {
 					f.setErr(string(field), text)
 				}
-				setLabel(f.problem, "Not saved: see above.", widget.DangerImportance)
+				f.notSaved("Not saved: see above.", true)
 			} else {
-				setLabel(f.problem, "Not saved: "+settingsSentence(err), widget.DangerImportance)
+				f.notSaved("Not saved: "+settingsSentence(err), false)
 			}
 			return
 		}
@@ -215,7 +215,7 @@ func (w *window) removeProvider(f *providerForm) {
 	}, func(r providers.Removed, err error) {
 		f.busy(false)
 		if err != nil {
-			setLabel(f.problem, "Not removed: "+settingsSentence(err), widget.DangerImportance)
+			f.notSaved("Not removed: "+settingsSentence(err), false)
 			return
 		}
 		s := w.settingsState()

@@ -485,6 +485,9 @@ func TestSettingsRemoveAProviderDeletesItsKey(t *testing.T) {
 	if s.form != nil || len(s.listed) != 1 || h.w.defaultProv != "Backup" {
 		t.Errorf("after removing: form %v, listed %d, default %q (want Backup)", s.form != nil, len(s.listed), h.w.defaultProv)
 	}
+	if txt := everyText(test.LaidOutObjects(s.detail)); !strings.Contains(txt, "Removed Cloud. Backup is the default provider for new chats now.") {
+		t.Errorf("after removing, the settings say %q", txt)
+	}
 }
 
 func TestSettingsDefaultsPersistAndApplyAtOnce(t *testing.T) {

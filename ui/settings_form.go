@@ -207,9 +207,52 @@ func (w *window) newProviderForm(orig store.Provider, preset engine.Preset) *pro
 	f.result = wrapped("", widget.MediumImportance)
 	f.problem = wrapped("", widget.DangerImportance)
 
-	// Fill in.
-	src := srcNone
+	src := f.fill(w)
+	if orig.KeySource == store.KeyFromKeychain {
+		f.key.SetPlaceHolder(keyPlaceholderStored)
+	} else {
+		f.key.SetPlaceHolder("paste the API key")
+	}
+	f.model.SetOptions(f.modelOptions())
+	f.keySource.Options = f.sourceOptions(true)
+	f.keySource.OnChanged = func(string) { f.showSource() }
+	f.keySource.SetSelected(src)
+
+	// Editing a field takes its sentence away.
+	clear := func(field string) func(string) { return func(string) { f.edited = true; f.setErr(field, "") } }
+	f.name.OnChanged = clear(fieldName)
+	f.baseURL.OnChanged = clear(fieldBaseURL)
+	f.apiVersion.OnChanged = clear(fieldAPIVersion)
+	f.key.OnChanged = clear(fieldKey)
+	f.keyCmd.OnChanged = clear(fieldKey)
+	f.keyEnv.OnChanged = func(string) { f.edited = true; f.setErr(fieldKey, ""); f.showSource() }
+	f.keySource.OnChanged = func(string) { f.edited = true; f.setErr(fieldKey, ""); f.showSource() }
+	f.model.OnChanged = clear(fieldModel)
+	for _, e := range []*widget.Entry{f.rpm, f.tpm, f.concurrent} {
+		e.OnChanged = clear(fieldLimits)
+	}
+	f.fallback.OnChanged = clear(fieldFallback)
+
+	f.fetch = widget.NewButtonWithIcon("Fetch models", theme.ViewRefreshIcon(), func() { w.testProvider(f, true) })
+	f.test = widget.NewButtonWithIcon("Test connection", theme.MediaPlayIcon(), func() { w.testProvider(f, false) })
+	f.save = widget.NewButtonWithIcon("Save", theme.DocumentSaveIcon(), func() { w.saveProvider(f) })
+	f.save.Importance = widget.HighImportance
+	f.remove = widget.NewButtonWithIcon("Remove", theme.DeleteIcon(), func() { w.askRemoveProvider(f) })
+	f.remove.Importance = widget.DangerImportance
 	if isNew {
+		f.remove.Hide()
+	}
+
+	f.layOut()
+	return f
+}
+
+// fill puts the stored provider (or, for a new one, its preset) into the
+// fields and returns the key source to choose.
+func (f *providerForm) fill(w *window) string {
+	src := srcNone
+	orig, preset := f.orig, f.preset
+	if orig.Name == "" {
 		f.name.SetText(w.freeName(preset.Name))
 		f.baseURL.SetText(preset.BaseURL)
 		f.apiVersion.SetText(preset.APIVersion)
@@ -250,41 +293,12 @@ func (w *window) newProviderForm(orig store.Provider, preset engine.Preset) *pro
 		}
 		f.makeDefault.SetChecked(orig.Name == w.defaultProv)
 	}
-	if orig.KeySource == store.KeyFromKeychain {
-		f.key.SetPlaceHolder(keyPlaceholderStored)
-	} else {
-		f.key.SetPlaceHolder("paste the API key")
-	}
-	f.model.SetOptions(f.modelOptions())
-	f.keySource.Options = f.sourceOptions(true)
-	f.keySource.OnChanged = func(string) { f.showSource() }
-	f.keySource.SetSelected(src)
+	return src
+}
 
-	// Editing a field takes its sentence away.
-	clear := func(field string) func(string) { return func(string) { f.edited = true; f.setErr(field, "") } }
-	f.name.OnChanged = clear(fieldName)
-	f.baseURL.OnChanged = clear(fieldBaseURL)
-	f.apiVersion.OnChanged = clear(fieldAPIVersion)
-	f.key.OnChanged = clear(fieldKey)
-	f.keyCmd.OnChanged = clear(fieldKey)
-	f.keyEnv.OnChanged = func(string) { f.edited = true; f.setErr(fieldKey, ""); f.showSource() }
-	f.keySource.OnChanged = func(string) { f.edited = true; f.setErr(fieldKey, ""); f.showSource() }
-	f.model.OnChanged = clear(fieldModel)
-	for _, e := range []*widget.Entry{f.rpm, f.tpm, f.concurrent} {
-		e.OnChanged = clear(fieldLimits)
-	}
-	f.fallback.OnChanged = clear(fieldFallback)
-
-	f.fetch = widget.NewButtonWithIcon("Fetch models", theme.ViewRefreshIcon(), func() { w.testProvider(f, true) })
-	f.test = widget.NewButtonWithIcon("Test connection", theme.MediaPlayIcon(), func() { w.testProvider(f, false) })
-	f.save = widget.NewButtonWithIcon("Save", theme.DocumentSaveIcon(), func() { w.saveProvider(f) })
-	f.save.Importance = widget.HighImportance
-	f.remove = widget.NewButtonWithIcon("Remove", theme.DeleteIcon(), func() { w.askRemoveProvider(f) })
-	f.remove.Importance = widget.DangerImportance
-	if isNew {
-		f.remove.Hide()
-	}
-
+// layOut arranges the form's widgets: the fields in a scroll, the default
+// box, the result lines and the buttons below it.
+func (f *providerForm) layOut() {
 	// The wheel scrolls the form also over the text fields (see wheelRelay).
 	wheel := func(o fyne.CanvasObject) fyne.CanvasObject { return wheelThrough(o, &f.scroll) }
 	field := func(o fyne.CanvasObject, key string, extra ...fyne.CanvasObject) fyne.CanvasObject {
@@ -324,7 +338,6 @@ func (w *window) newProviderForm(orig store.Provider, preset engine.Preset) *pro
 	// the form it was below the fold of the dialog's default size.
 	f.scroll = container.NewVScroll(container.NewPadded(form))
 	f.content = container.NewBorder(nil, container.NewVBox(widget.NewSeparator(), f.makeDefault, f.result, f.problem, buttons), nil, nil, f.scroll)
-	return f
 }
 
 func itoaBlank(n int) string {

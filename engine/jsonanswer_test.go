@@ -78,7 +78,7 @@ func TestAJSONAnswerIsTheAnswer(t *testing.T) {
 	}{
 		// Recorded bodies, pretty-printed as the servers sent them.
 		{name: "openai recorded", body: fixture(t, "openai_nonstream_completion.json"),
-			text: `The image is inside a hexagon shape. It features a red silhouette of a baseball player swinging a bat, with a red baseball nearby. The text "htr2" is written in white above the player.`,
+			text:  `The image is inside a hexagon shape. It features a red silhouette of a baseball player swinging a bat, with a red baseball nearby. The text "htr2" is written in white above the player.`,
 			usage: &Usage{207, 43}, finish: "stop"},
 		{name: "azure recorded", body: fixture(t, "azure_nonstream_content_filter_results.json"),
 			text: "The capital of France is **Paris**.", usage: &Usage{14, 9}, finish: "stop"},

@@ -144,8 +144,8 @@ type openAIStream struct {
 	baseURL  string
 	key      string
 
-	cur      Chunk
-	err      error
+	cur       Chunk
+	err       error
 	finished  bool // a finish_reason was seen
 	sawChoice bool // a chunk had a choices list (a JSON answer without one holds none)
 }

@@ -103,42 +103,54 @@ func (h *htmlDoc) conversation(d store.Dump) {
 	if c.SystemPrompt != "" {
 		h.o.WriteString("<details><summary>System prompt</summary><pre>" + esc(c.SystemPrompt) + "</pre></details>\n")
 	}
-	for _, m := range d.Messages {
-		class := "msg " + roleClass(m.Role)
-		if m.Superseded {
-			class += " superseded"
+	// The Markdown of a few messages at a time is rendered on all cores
+	// (highlighting code is most of an export's work), then written in
+	// order: the export still holds one conversation, and of its HTML only
+	// the window being written.
+	for start := 0; start < len(d.Messages); start += renderWindow {
+		batch := d.Messages[start:min(start+renderWindow, len(d.Messages))]
+		for i, r := range renderMessages(batch) {
+			h.message(batch[i], r)
 		}
-		h.o.WriteString(`<section class="` + class + "\">\n<div class=\"head\"><span class=\"role\">" + esc(roleName(m.Role)) + "</span>")
-		if model := oneLine(m.Model); model != "" {
-			h.o.WriteString(" · " + esc(model))
-		}
-		h.o.WriteString(" · " + h.stamp(m.CreatedAt))
-		if m.State != "" && m.State != store.StateDone {
-			h.o.WriteString(" · " + esc(string(m.State)))
-		}
-		if m.Superseded {
-			h.o.WriteString(" · superseded")
-		}
-		if m.Pinned {
-			h.o.WriteString(" · pinned")
-		}
-		h.o.WriteString("</div>\n")
-		if m.Reasoning != "" {
-			h.o.WriteString("<details><summary>Reasoning</summary><div class=\"text\">\n")
-			markdownHTML(h.o, newlines.Replace(m.Reasoning))
-			h.o.WriteString("</div></details>\n")
-		}
-		if text := newlines.Replace(m.Content); strings.TrimSpace(text) != "" {
-			h.o.WriteString("<div class=\"text\">\n")
-			markdownHTML(h.o, text)
-			h.o.WriteString("</div>\n")
-		}
-		if m.Error != "" {
-			h.o.WriteString(`<p class="error">` + esc(m.Error) + "</p>\n")
-		}
-		h.o.WriteString("</section>\n")
 	}
 	h.o.WriteString("</article>\n")
+}
+
+// message writes one message, its Markdown rendered already (r).
+func (h *htmlDoc) message(m store.Message, r rendered) {
+	class := "msg " + roleClass(m.Role)
+	if m.Superseded {
+		class += " superseded"
+	}
+	h.o.WriteString(`<section class="` + class + "\">\n<div class=\"head\"><span class=\"role\">" + esc(roleName(m.Role)) + "</span>")
+	if model := oneLine(m.Model); model != "" {
+		h.o.WriteString(" · " + esc(model))
+	}
+	h.o.WriteString(" · " + h.stamp(m.CreatedAt))
+	if m.State != "" && m.State != store.StateDone {
+		h.o.WriteString(" · " + esc(string(m.State)))
+	}
+	if m.Superseded {
+		h.o.WriteString(" · superseded")
+	}
+	if m.Pinned {
+		h.o.WriteString(" · pinned")
+	}
+	h.o.WriteString("</div>\n")
+	if r.reasoning != nil {
+		h.o.WriteString("<details><summary>Reasoning</summary><div class=\"text\">\n")
+		h.o.Write(r.reasoning)
+		h.o.WriteString("</div></details>\n")
+	}
+	if r.content != nil {
+		h.o.WriteString("<div class=\"text\">\n")
+		h.o.Write(r.content)
+		h.o.WriteString("</div>\n")
+	}
+	if m.Error != "" {
+		h.o.WriteString(`<p class="error">` + esc(m.Error) + "</p>\n")
+	}
+	h.o.WriteString("</section>\n")
 }
 
 // roleClass is the CSS class of a role: one of a fixed few, never text from

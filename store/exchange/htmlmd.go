@@ -1,11 +1,12 @@
 package exchange
 
 import (
-	"bufio"
 	"bytes"
 	"html"
+	"runtime"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/alecthomas/chroma/v2"
@@ -18,6 +19,8 @@ import (
 	"github.com/yuin/goldmark/renderer"
 	gmhtml "github.com/yuin/goldmark/renderer/html"
 	"github.com/yuin/goldmark/util"
+
+	"deskchat/store"
 )
 
 // The HTML export renders each message's Markdown with goldmark: GFM
@@ -77,50 +80,45 @@ var codeStyle = sync.OnceValue(func() string {
 	return b.String()
 })
 
-// markdownHTML writes text, a message's Markdown, as HTML to o.
-func markdownHTML(o *out, text string) {
-	if o.err != nil {
-		return
+// renderWindow is how many messages are rendered at once (see
+// htmlDoc.conversation).
+const renderWindow = 16
+
+// rendered is one message's Markdown as HTML: nil where it has none.
+type rendered struct{ reasoning, content []byte }
+
+// renderMessages renders the reasoning and text of msgs, on as many
+// goroutines as there are cores.
+func renderMessages(msgs []store.Message) []rendered {
+	out := make([]rendered, len(msgs))
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range min(runtime.GOMAXPROCS(0), len(msgs)) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := int(next.Add(1) - 1); i < len(msgs); i = int(next.Add(1) - 1) {
+				m := msgs[i]
+				if m.Reasoning != "" {
+					out[i].reasoning = markdownHTML(newlines.Replace(m.Reasoning))
+				}
+				if text := newlines.Replace(m.Content); strings.TrimSpace(text) != "" {
+					out[i].content = markdownHTML(text)
+				}
+			}
+		}()
 	}
-	if err := messageMarkdown.Convert([]byte(text), outWriter{o}); err != nil && o.err == nil {
-		o.err = err
-	}
+	wg.Wait()
+	return out
 }
 
-// outWriter gives goldmark o's buffer as the buffered writer it wants, so
-// that it does not add a buffer of its own per message, and keeps the
-// first write error in o. Flush does nothing: the export flushes at its end.
-type outWriter struct{ o *out }
-
-func (w outWriter) b() *bufio.Writer { return w.o.w }
-
-func (w outWriter) keep(err error) error {
-	if err != nil && w.o.err == nil {
-		w.o.err = err
-	}
-	return w.o.err
+// markdownHTML renders text, a message's Markdown, as HTML.
+func markdownHTML(text string) []byte {
+	var b bytes.Buffer
+	b.Grow(len(text) + len(text)/2)
+	messageMarkdown.Convert([]byte(text), &b) // a bytes.Buffer cannot fail
+	return b.Bytes()
 }
-
-func (w outWriter) Write(p []byte) (int, error) {
-	n, err := w.b().Write(p)
-	return n, w.keep(err)
-}
-
-func (w outWriter) WriteString(s string) (int, error) {
-	n, err := w.b().WriteString(s)
-	return n, w.keep(err)
-}
-
-func (w outWriter) WriteByte(c byte) error { return w.keep(w.b().WriteByte(c)) }
-
-func (w outWriter) WriteRune(r rune) (int, error) {
-	n, err := w.b().WriteRune(r)
-	return n, w.keep(err)
-}
-
-func (w outWriter) Available() int { return w.b().Available() }
-func (w outWriter) Buffered() int  { return w.b().Buffered() }
-func (w outWriter) Flush() error   { return w.o.err }
 
 // safeNodes renders the nodes whose goldmark rendering would run raw HTML,
 // fetch an image or lose text (see the top of this file).
@@ -316,6 +314,34 @@ func renderCode(w util.BufWriter, source []byte, node ast.Node, entering bool) (
 	return ast.WalkSkipChildren, nil
 }
 
+// lexerFor is chroma's lexer for a fence's language, or nil. The answers
+// are kept: for a name it does not know, lexers.Get tries every lexer's
+// file patterns, and an export asks again for each block.
+func lexerFor(lang string) chroma.Lexer {
+	lang = strings.ToLower(lang)
+	lexerMu.Lock()
+	defer lexerMu.Unlock()
+	if l, ok := lexerMemo[lang]; ok {
+		return l
+	}
+	var l chroma.Lexer
+	if len(lexerMemo) < 256 { // a hostile history's made-up names are not all kept
+		l = lexers.Get(lang)
+		if l != nil {
+			l = chroma.Coalesce(l)
+		}
+		lexerMemo[lang] = l
+	} else if l = lexers.Get(lang); l != nil {
+		l = chroma.Coalesce(l)
+	}
+	return l
+}
+
+var (
+	lexerMu   sync.Mutex
+	lexerMemo = map[string]chroma.Lexer{}
+)
+
 // highlight writes code coloured by chroma's lexer for lang, and says
 // whether it did: not for an unknown language, a block too long, or one
 // whose lexing fails or runs past highlightBudget.
@@ -323,21 +349,35 @@ func highlight(w util.BufWriter, lang, code string) bool {
 	if lang == "" || len(code) > maxHighlightBytes {
 		return false
 	}
-	lexer := lexers.Get(lang)
+	lexer := lexerFor(lang)
 	if lexer == nil {
 		return false
 	}
-	it, err := chroma.Coalesce(lexer).Tokenise(nil, code)
-	if err != nil {
+	tokens := tokenise(lexer, code)
+	if tokens == nil {
 		return false
 	}
+	return chromaFormatter.Format(w, chromaLight, chroma.Literator(tokens...)) == nil
+}
+
+// tokenise lexes code, or returns nil when lexing fails, panics (a lexer's
+// bug must not cost the export) or runs past highlightBudget.
+func tokenise(lexer chroma.Lexer, code string) (tokens []chroma.Token) {
+	defer func() {
+		if recover() != nil {
+			tokens = nil
+		}
+	}()
+	it, err := lexer.Tokenise(nil, code)
+	if err != nil {
+		return nil
+	}
 	start := time.Now()
-	var tokens []chroma.Token
 	for t := it(); t != chroma.EOF; t = it() {
 		tokens = append(tokens, t)
 		if len(tokens)%256 == 0 && time.Since(start) > highlightBudget {
-			return false
+			return nil
 		}
 	}
-	return chromaFormatter.Format(w, chromaLight, chroma.Literator(tokens...)) == nil
+	return tokens
 }

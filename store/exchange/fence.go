@@ -5,9 +5,9 @@ import "strings"
 // Fenced code blocks, as CommonMark reads them at the top level of a
 // document: a line of at most three spaces' indent and three or more ` or ~
 // opens a block, which ends at a line of the same character, at least as
-// many, and nothing else but spaces. Both exports need this: Markdown to
+// many, and nothing else but spaces. The Markdown export needs this to
 // close a block a stopped answer left open (or it would swallow the rest of
-// the file), HTML to put code in <pre>.
+// the file).
 
 type fence struct {
 	ch byte // '`' or '~'

@@ -150,12 +150,13 @@ func TestABadJSONAnswerIsOneSentence(t *testing.T) {
 }
 
 // A JSON answer longer than the answer cap is cut where a stream's is, with
-// the same sentence, and read piece by piece rather than whole: the body is
-// 24 MB with 12 MB of three-byte text, and the stored answer is its first
-// 8 MiB, on a character boundary.
+// the same sentence, and read piece by piece rather than whole (through
+// lineSplitter): the body is 9 MB, of which 8.5 MB are text with three-byte
+// characters after 512 KB of other things, and the stored answer is the
+// text's first 8 MiB, on a character boundary.
 func TestAHugeJSONAnswerIsCappedAsAStreamIs(t *testing.T) {
-	text := strings.Repeat("語x", (12<<20)/4)
-	body := `{"id":"` + strings.Repeat("i", 12<<20) + `","choices":[{"index":0,"message":{"content":"` + text + `"},"finish_reason":"stop"}]}`
+	text := strings.Repeat("語x", (17<<20)/8)
+	body := `{"id":"` + strings.Repeat("i", 512<<10) + `","choices":[{"index":0,"message":{"content":"` + text + `"},"finish_reason":"stop"}]}`
 	r, a := ask(t, jsonServer(t, body, false))
 	f, ok := r.final.(Failed)
 	if !ok || !strings.Contains(f.Sentence, "sent more than 8 MB for one answer; deskchat stopped it at 8 MB and kept the answer up to there") {

@@ -107,8 +107,9 @@ func (h *htmlDoc) conversation(d store.Dump) {
 	// (highlighting code is most of an export's work), then written in
 	// order: the export still holds one conversation, and of its HTML only
 	// the window being written.
-	for start := 0; start < len(d.Messages); start += renderWindow {
-		batch := d.Messages[start:min(start+renderWindow, len(d.Messages))]
+	for rest := d.Messages; len(rest) > 0; {
+		batch := rest[:renderWindow(rest)]
+		rest = rest[len(batch):]
 		for i, r := range renderMessages(batch) {
 			h.message(batch[i], r)
 		}

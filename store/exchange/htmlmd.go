@@ -80,9 +80,20 @@ var codeStyle = sync.OnceValue(func() string {
 	return b.String()
 })
 
-// renderWindow is how many messages are rendered at once (see
-// htmlDoc.conversation).
-const renderWindow = 16
+// renderWindow is how many of msgs to render at once (see
+// htmlDoc.conversation): up to 16, fewer when they hold over 1 MB of text,
+// so that the window's HTML stays small beside the conversation (one
+// message however long).
+func renderWindow(msgs []store.Message) int {
+	size := 0
+	for i, m := range msgs {
+		if i == 16 || i > 0 && size >= 1<<20 {
+			return i
+		}
+		size += len(m.Content) + len(m.Reasoning)
+	}
+	return len(msgs)
+}
 
 // rendered is one message's Markdown as HTML: nil where it has none.
 type rendered struct{ reasoning, content []byte }

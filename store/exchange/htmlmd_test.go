@@ -232,6 +232,30 @@ func TestExportHTMLHostileMessages(t *testing.T) {
 	}
 }
 
+func TestRenderWindow(t *testing.T) {
+	msgs := func(sizes ...int) []store.Message {
+		var out []store.Message
+		for _, n := range sizes {
+			out = append(out, store.Message{Content: strings.Repeat("x", n)})
+		}
+		return out
+	}
+	for _, tc := range []struct {
+		msgs []store.Message
+		want int
+	}{
+		{msgs(1, 2, 3), 3},
+		{make([]store.Message, 40), 16},
+		{msgs(8<<20, 1, 1), 1},            // one huge message alone
+		{msgs(600<<10, 600<<10, 1, 1), 2}, // past 1 MB after the second
+		{msgs(1, 1, 1<<20, 1), 3},         // the window ends after the message that fills it
+	} {
+		if got := renderWindow(tc.msgs); got != tc.want {
+			t.Errorf("renderWindow of %d messages = %d, want %d", len(tc.msgs), got, tc.want)
+		}
+	}
+}
+
 // The bench's conversation rendered, for a look at the output size.
 func TestExportHTMLGeneratedIsInert(t *testing.T) {
 	st := openStore(t)

@@ -39,6 +39,7 @@ nav ul{padding-left:1.25rem}
 .role{font-weight:600;color:var(--fg)}
 .text{overflow-wrap:anywhere}
 .text>:first-child{margin-top:0}.text>:last-child{margin-bottom:0}
+.plain{white-space:pre-wrap}
 .raw{white-space:pre-wrap;font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;font-size:.88em}
 pre{margin:.5rem 0;padding:.75rem;background:var(--code);border:1px solid var(--line);border-radius:.4rem;overflow-x:auto;white-space:pre}
 code,pre{font:.88em/1.45 ui-monospace,SFMono-Regular,Menlo,Consolas,monospace}

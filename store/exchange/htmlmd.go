@@ -48,7 +48,7 @@ import (
 // maxHighlightBytes bounds the code chroma lexes in one block: its lexers
 // are regular expressions (each match may take up to 250 ms before chroma
 // gives up on it), and a huge block gains little from colour.
-const maxHighlightBytes = 64 << 10
+const maxHighlightBytes = 32 << 10
 
 // highlightBudget bounds the time spent lexing one block; past it the block
 // is shown plain.
@@ -123,8 +123,68 @@ func renderMessages(msgs []store.Message) []rendered {
 	return out
 }
 
-// markdownHTML renders text, a message's Markdown, as HTML.
+// Markdown parsers, goldmark 1.7.8 among them, take time beyond all
+// proportion on some text a message can hold: a 200 KB message of nested
+// "- - - …" took 90 s, of "*a*a…" 11 s, and a table with 5,000 columns
+// and 5,000 rows, 35 KB of text, became 250 MB of cells. Such a message is
+// shown as written, as plain text, rather than rendered: one longer than
+// maxMarkdownBytes (emphasis and brackets still cost up to about a second
+// at that size on a loaded machine), nested deeper than maxMarkdownNesting,
+// or with a table that could have more than maxTableCells cells.
+const (
+	maxMarkdownBytes   = 64 << 10
+	maxMarkdownNesting = 16
+	maxTableCells      = 100_000
+)
+
+// renderable says whether text is fit for the Markdown parser (see above).
+func renderable(text string) bool {
+	if len(text) > maxMarkdownBytes {
+		return false
+	}
+	lines, columns := 0, 0
+	for line := range strings.Lines(text) {
+		lines++
+		if nesting(line) > maxMarkdownNesting {
+			return false
+		}
+		if t := strings.Trim(line, " \t\r\n"); strings.Contains(t, "-") && strings.Trim(t, "|-: \t") == "" {
+			columns = max(columns, strings.Count(t, "|")+1) // a table's delimiter row
+		}
+	}
+	return columns*lines <= maxTableCells
+}
+
+// nesting counts the block quote and list markers that open line.
+func nesting(line string) int {
+	n := 0
+	for {
+		line = strings.TrimLeft(line, " \t")
+		switch {
+		case strings.HasPrefix(line, ">"):
+			line = line[1:]
+		case len(line) >= 2 && strings.IndexByte("-*+", line[0]) >= 0 && (line[1] == ' ' || line[1] == '\t'):
+			line = line[2:]
+		default:
+			i := 0
+			for i < len(line) && i < 9 && '0' <= line[i] && line[i] <= '9' {
+				i++
+			}
+			if i == 0 || i+1 >= len(line) || (line[i] != '.' && line[i] != ')') || (line[i+1] != ' ' && line[i+1] != '\t') {
+				return n
+			}
+			line = line[i+2:]
+		}
+		n++
+	}
+}
+
+// markdownHTML renders text, a message's Markdown, as HTML; text unfit for
+// the parser (see renderable) is escaped and kept as written.
 func markdownHTML(text string) []byte {
+	if !renderable(text) {
+		return []byte(`<p class="plain">` + html.EscapeString(text) + "</p>\n")
+	}
 	var b bytes.Buffer
 	b.Grow(len(text) + len(text)/2)
 	messageMarkdown.Convert([]byte(text), &b) // a bytes.Buffer cannot fail

@@ -184,7 +184,7 @@ func hasAttr(tok xhtml.Token, key string) bool {
 // A code block lexing would take long on is shown plain, and so is one over
 // maxHighlightBytes.
 func TestExportHTMLLongCodeIsPlain(t *testing.T) {
-	big := strings.Repeat("x := 1 // <b>\n", maxHighlightBytes/13+1)
+	big := strings.Repeat("x := 1 // <b>\n", maxHighlightBytes/13+1) // under maxMarkdownBytes
 	d := richDump("https://example.com/c.png")
 	d.Messages[1].Content = "```go\n" + big + "```"
 	page := renderOne(t, d)
@@ -230,6 +230,38 @@ func TestExportHTMLHostileMessages(t *testing.T) {
 			t.Errorf("%q: page holds a script", m)
 		}
 	}
+}
+
+// Text that would take a Markdown parser seconds or hours (see renderable)
+// is kept as written, escaped, and what is fit is still rendered.
+func TestExportHTMLPathologicalMarkdownIsPlain(t *testing.T) {
+	for _, tc := range []struct {
+		name, text string
+		plain      bool
+	}{
+		{"nested lists", strings.Repeat("- ", 20_000) + "<x>", true},
+		{"nested quotes", strings.Repeat("> ", 17) + "x", true},
+		{"ordered lists", strings.Repeat("1. ", 17) + "x", true},
+		{"a wide, long table", "|" + strings.Repeat("a|", 2000) + "\n|" + strings.Repeat("-|", 2000) + "\n" + strings.Repeat("|x\n", 2000), true},
+		{"over 64 KB", strings.Repeat("*a", maxMarkdownBytes/2+1), true},
+		{"8 MB", strings.Repeat("[a](<b>", (8<<20)/7), true},
+		{"quotes 16 deep", strings.Repeat("> ", 16) + "x", false},
+		{"a table of 300 by 300", "|" + strings.Repeat("a|", 300) + "\n|" + strings.Repeat("-|", 300) + "\n" + strings.Repeat("|x\n", 300), false},
+		{"64 KB of prose", strings.Repeat("word ", maxMarkdownBytes/5), false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got := string(markdownHTML(tc.text))
+			if plain := strings.HasPrefix(got, `<p class="plain">`); plain != tc.plain {
+				t.Fatalf("plain %v, want %v: %.200q", plain, tc.plain, got)
+			}
+			if tc.plain && got != `<p class="plain">`+esc(tc.text)+"</p>\n" {
+				t.Errorf("not kept as written: %.200q", got)
+			}
+		})
+	}
+	d := richDump("https://example.com/c.png")
+	d.Messages[1].Content = strings.Repeat("- ", 20_000) + "<script>alert(1)</script>"
+	checkInert(t, renderOne(t, d))
 }
 
 func TestRenderWindow(t *testing.T) {

@@ -15,7 +15,7 @@ ARGS ?=
 
 BUILD_PKGS := gcc libc6-dev pkg-config libgl1-mesa-dev libx11-dev libxcursor-dev \
 	libxrandr-dev libxinerama-dev libxi-dev libxxf86vm-dev
-TEST_PKGS := xvfb xauth imagemagick xdotool x11-utils libgl1-mesa-dri
+TEST_PKGS := xvfb xauth imagemagick xdotool x11-utils libgl1-mesa-dri chromium
 
 .PHONY: all deps-build deps-test e2e-deps build run test vet smoke docs-shots bench bench-window package fuzz stress icon clean
 

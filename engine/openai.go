@@ -144,29 +144,47 @@ type openAIStream struct {
 	baseURL  string
 	key      string
 
-	cur      Chunk
-	err      error
-	finished bool // a finish_reason was seen
+	cur       Chunk
+	err       error
+	finished  bool // a finish_reason was seen
+	sawChoice bool // a chunk had a choices list (a JSON answer without one holds none)
 }
 
 // wireChunk is a chat.completion.chunk in every dialect we know: reasoning as
 // reasoning_content (DeepSeek) or reasoning (OpenRouter, Groq), usage on any
-// chunk, and an error object inside a 200 stream (OpenRouter).
+// chunk, and an error object inside a 200 stream (OpenRouter). It reads a
+// whole chat.completion too (a server that ignored "stream": true, see
+// jsonAsSSE): its choices hold a message where a chunk's hold a delta.
 type wireChunk struct {
 	Model   string `json:"model"`
 	Choices []struct {
-		Delta struct {
-			Content          *string `json:"content"`
-			ReasoningContent *string `json:"reasoning_content"`
-			Reasoning        *string `json:"reasoning"`
-		} `json:"delta"`
-		FinishReason *string `json:"finish_reason"`
+		Delta        wireDelta `json:"delta"`
+		Message      wireDelta `json:"message"`
+		FinishReason *string   `json:"finish_reason"`
 	} `json:"choices"`
 	Usage *struct {
 		PromptTokens     int `json:"prompt_tokens"`
 		CompletionTokens int `json:"completion_tokens"`
 	} `json:"usage"`
 	Error json.RawMessage `json:"error"`
+}
+
+type wireDelta struct {
+	Content          *string `json:"content"`
+	ReasoningContent *string `json:"reasoning_content"`
+	Reasoning        *string `json:"reasoning"`
+}
+
+// add appends d's text and reasoning to c.
+func (d wireDelta) add(c *Chunk) {
+	if d.Content != nil {
+		c.Text += *d.Content
+	}
+	if d.ReasoningContent != nil {
+		c.Reasoning += *d.ReasoningContent
+	} else if d.Reasoning != nil {
+		c.Reasoning += *d.Reasoning
+	}
 }
 
 func (s *openAIStream) Next() bool {
@@ -176,6 +194,11 @@ func (s *openAIStream) Next() bool {
 	raw, err := s.s.RecvRaw()
 	if err != nil {
 		if errors.Is(err, io.EOF) {
+			if s.info.json && !s.sawChoice {
+				s.err = &ProviderError{Kind: KindMalformed, Provider: s.provider, Err: errors.New("JSON answer without choices"),
+					Sentence: fmt.Sprintf("%s answered with JSON that holds no answer (no choices, no error).", s.provider)}
+				return false
+			}
 			if !s.info.sawDone && !s.finished {
 				s.err = &ProviderError{Kind: KindIncomplete, Provider: s.provider, Err: io.ErrUnexpectedEOF,
 					Sentence: fmt.Sprintf("%s closed the connection before the answer was complete.", s.provider)}
@@ -187,8 +210,11 @@ func (s *openAIStream) Next() bool {
 	}
 	var w wireChunk
 	if err := json.Unmarshal(raw, &w); err != nil {
-		s.err = &ProviderError{Kind: KindMalformed, Provider: s.provider, Err: fmt.Errorf("decode chunk: %w", err),
-			Sentence: fmt.Sprintf("%s sent a malformed response; the answer stops here.", s.provider)}
+		sentence := fmt.Sprintf("%s sent a malformed response; the answer stops here.", s.provider)
+		if s.info.json {
+			sentence = fmt.Sprintf("%s answered with one JSON body instead of a stream, and it is not valid JSON; the answer stops here.", s.provider)
+		}
+		s.err = &ProviderError{Kind: KindMalformed, Provider: s.provider, Err: fmt.Errorf("decode chunk: %w", err), Sentence: sentence}
 		return false
 	}
 	if len(w.Error) > 0 && string(w.Error) != "null" {
@@ -201,15 +227,12 @@ func (s *openAIStream) Next() bool {
 		return false
 	}
 	c := Chunk{Model: w.Model}
+	if w.Choices != nil {
+		s.sawChoice = true
+	}
 	for _, ch := range w.Choices {
-		if ch.Delta.Content != nil {
-			c.Text += *ch.Delta.Content
-		}
-		if ch.Delta.ReasoningContent != nil {
-			c.Reasoning += *ch.Delta.ReasoningContent
-		} else if ch.Delta.Reasoning != nil {
-			c.Reasoning += *ch.Delta.Reasoning
-		}
+		ch.Delta.add(&c)
+		ch.Message.add(&c)
 		if ch.FinishReason != nil && *ch.FinishReason != "" {
 			c.Finish = *ch.FinishReason
 			s.finished = true
@@ -224,6 +247,10 @@ func (s *openAIStream) Next() bool {
 
 // streamErr classifies an error met while reading the stream body.
 func (s *openAIStream) streamErr(err error) error {
+	if errors.Is(err, errJSONTooBig) {
+		return &ProviderError{Kind: KindMalformed, Provider: s.provider, Err: err,
+			Sentence: fmt.Sprintf("%s answered with a JSON body over %d MB; deskchat stopped reading it and kept the answer up to there.", s.provider, maxJSONBody>>20)}
+	}
 	var apiErr *openai.APIError
 	if errors.As(err, &apiErr) && apiErr.HTTPStatusCode == 0 {
 		// `data: {"error": ...}` inside a 200 stream.

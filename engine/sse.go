@@ -37,13 +37,107 @@ func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 			resp.Body = io.NopCloser(io.MultiReader(bytes.NewReader(body), errReader{rerr}))
 		}
 	}
-	if resp.StatusCode == http.StatusOK && strings.HasPrefix(resp.Header.Get("Content-Type"), "text/event-stream") {
+	switch {
+	case resp.StatusCode != http.StatusOK:
+	case strings.HasPrefix(resp.Header.Get("Content-Type"), "text/event-stream"):
 		n := newSSENormalizer(resp.Body)
+		n.info = info
+		resp.Body = n
+	case info != nil && isJSONType(resp.Header.Get("Content-Type")):
+		// A server that ignored "stream": true (some proxies and local
+		// servers) answers with one chat.completion object.
+		info.json = true
+		n := newSSENormalizer(&jsonAsSSE{body: resp.Body})
 		n.info = info
 		resp.Body = n
 	}
 	return resp, nil
 }
+
+// isJSONType says whether a Content-Type is JSON: application/json, or a
+// +json type such as application/vnd.api+json.
+func isJSONType(ct string) bool {
+	mt, _, _ := strings.Cut(ct, ";")
+	mt = strings.ToLower(strings.TrimSpace(mt))
+	return mt == "application/json" || strings.HasSuffix(mt, "+json")
+}
+
+// maxJSONBody bounds how much of a JSON answer (see jsonAsSSE) is read. The
+// answer in it is capped at MaxAnswerBytes as a stream's is; this bounds the
+// rest: 8x the cap leaves room for the longest escaping of a full answer
+// (\u0041 is six bytes for one), so only a body mostly of other things
+// reaches it.
+const maxJSONBody = 8 * MaxAnswerBytes
+
+// errJSONTooBig ends a JSON answer longer than maxJSONBody.
+var errJSONTooBig = errors.New("JSON answer over the size limit")
+
+// jsonAsSSE presents a chat.completion JSON body as the event stream the
+// adapter reads: "data: " and the body as one line, then "data: [DONE]".
+// A line break in valid JSON can only stand between tokens, so making each
+// one a space changes nothing it says. As one data line the body goes the
+// way of a stream's lines: read whole up to longLineBytes, and beyond that
+// through a lineSplitter (it knows a completion's "message" as it knows a
+// chunk's "delta"), so a huge body is never held in memory and its answer
+// is capped at MaxAnswerBytes like a stream's.
+type jsonAsSSE struct {
+	body    io.ReadCloser
+	stage   uint8 // 0: before the body, 1: in it, 2: after it, 3: done
+	pending []byte
+	read    int64
+	opened  bool // the body's first character was passed on
+}
+
+func (j *jsonAsSSE) Read(p []byte) (int, error) {
+	for {
+		if len(j.pending) > 0 {
+			n := copy(p, j.pending)
+			j.pending = j.pending[n:]
+			return n, nil
+		}
+		switch j.stage {
+		case 0:
+			j.pending, j.stage = []byte("data: "), 1
+		case 1:
+			if j.read >= maxJSONBody {
+				return 0, errJSONTooBig
+			}
+			if int64(len(p)) > maxJSONBody-j.read {
+				p = p[:maxJSONBody-j.read]
+			}
+			n, err := j.body.Read(p)
+			j.read += int64(n)
+			for i, c := range p[:n] {
+				if c == '\n' || c == '\r' {
+					p[i] = ' '
+				}
+			}
+			if err == io.EOF {
+				j.stage, err = 2, nil
+			}
+			if i := bytes.IndexFunc(p[:n], func(r rune) bool { return r != ' ' && r != '\t' }); !j.opened && i >= 0 {
+				// go-openai takes a line starting `{"error":` aside and
+				// reads only some shapes of error from it ({"error":"text"}
+				// came back as nothing): after "{ " the line reaches the
+				// adapter, which reads them all.
+				j.opened = true
+				if p[i] == '{' {
+					j.pending = append([]byte{' '}, p[i+1:n]...)
+					return i + 1, err
+				}
+			}
+			if n > 0 || err != nil {
+				return n, err
+			}
+		case 2:
+			j.pending, j.stage = []byte("\n\ndata: [DONE]\n\n"), 3
+		default:
+			return 0, io.EOF
+		}
+	}
+}
+
+func (j *jsonAsSSE) Close() error { return j.body.Close() }
 
 // streamInfo collects what go-openai does not expose about one request: the
 // response headers and whether the stream ended with "data: [DONE]". The
@@ -54,6 +148,9 @@ type streamInfo struct {
 	header  http.Header
 	errBody []byte // the body of an error response (status 400 and up), bounded
 	sawDone bool
+	// json is set when the server answered with one JSON body instead of
+	// a stream (see jsonAsSSE).
+	json bool
 	// lastRead is when the last line arrived (unix nanoseconds), comment
 	// lines included: a provider that sends keep-alives is not stalled.
 	lastRead atomic.Int64

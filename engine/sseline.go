@@ -191,10 +191,13 @@ func (s *lineSplitter) pop() {
 func (s *lineSplitter) valueField() splitField {
 	key := func(i int, k string) bool { return !s.stack[i].array && s.stack[i].key == k }
 	choice := len(s.stack) >= 3 && key(0, "choices") && s.stack[1].array
+	// A chunk's text is in a choice's "delta"; a whole completion's (a
+	// server that does not stream, see jsonAsSSE) in its "message".
+	delta := len(s.stack) == 4 && choice && (key(2, "delta") || key(2, "message"))
 	switch {
-	case len(s.stack) == 4 && choice && key(2, "delta") && key(3, "content"):
+	case delta && key(3, "content"):
 		return fieldText
-	case len(s.stack) == 4 && choice && key(2, "delta") && (key(3, "reasoning_content") || key(3, "reasoning")):
+	case delta && (key(3, "reasoning_content") || key(3, "reasoning")):
 		return fieldReasoning
 	case len(s.stack) == 3 && choice && key(2, "finish_reason"):
 		return fieldFinish

@@ -11,7 +11,6 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
-	"regexp"
 	"strings"
 	"syscall"
 	"testing"
@@ -239,36 +238,25 @@ func TestExportMarkdownKeepsHeadingsOutOfCode(t *testing.T) {
 	}
 }
 
-// htmlTag matches the markup htmlDoc writes itself; with it and the style
-// sheet removed, no '<' or '>' may remain: all else was text, escaped.
-var htmlTag = regexp.MustCompile(`<!DOCTYPE html>|</?(html|head|meta|title|body|header|h1|h2|p|nav|ul|li|a|article|section|div|span|time|pre|code|details|summary)(\s+[a-z-]+="[^"<>]*")*>`)
-
-func htmlLeftovers(page string) string {
-	if i, j := strings.Index(page, "<style>"), strings.Index(page, "</style>"); i >= 0 && j > i {
-		page = page[:i] + page[j+len("</style>"):]
-	}
-	return htmlTag.ReplaceAllString(page, "")
-}
-
 func TestExportHTMLEscapesAndStyles(t *testing.T) {
 	st := openStore(t)
 	seed(t, st, sample())
 	page := exportString(t, st, ExportOptions{Format: HTML})
-	if rest := htmlLeftovers(page); strings.ContainsAny(rest, "<>") {
-		t.Errorf("raw markup outside deskchat's own tags:\n%s", rest)
-	}
+	checkInert(t, page)
 	for _, s := range []string{
 		"<h2>Go &lt;script&gt;alert(1)&lt;/script&gt; &amp; friends</h2>",
-		"<pre><code class=\"language-go\">fmt.Println(&#34;&lt;b&gt;hi&lt;/b&gt;&#34;)</code></pre>",
-		"<div class=\"text\">Print &lt;b&gt;hi&lt;/b&gt; in Go\nplease</div>", // line break kept (pre-wrap)
+		`<span class="nx">fmt</span><span class="p">.</span><span class="nf">Println</span><span class="p">(</span><span class="s">&#34;&lt;b&gt;hi&lt;/b&gt;&#34;</span>`,
+		"<p>Print &lt;b&gt;hi&lt;/b&gt; in Go<br>\nplease</p>", // line break kept
 		"@media (prefers-color-scheme: dark)",
-		"<details><summary>Reasoning</summary><pre>Use ```` and ``` carefully</pre></details>",
+		"<details><summary>Reasoning</summary><div class=\"text\">\n<p>Use ```` and ``` carefully</p>",
+		"<details><summary>System prompt</summary><pre>Answer with ```code``` when useful.</pre></details>",
+		`<span class="s1">&#39;stopped mid-block&#39;</span><span class="p">)</span>` + "\n</span></span></code></pre>\n</div>\n</section>", // a block left open ends with its message
 	} {
 		if !strings.Contains(page, s) {
 			t.Errorf("page lacks %q", s)
 		}
 	}
-	for _, s := range []string{"<script", "<b>", "src=", "http://", "https://"} {
+	for _, s := range []string{"<script", "<b>", "http://", "https://"} {
 		if strings.Contains(page, s) {
 			t.Errorf("page contains %q (it must be inert and self-contained)", s)
 		}

@@ -5,9 +5,9 @@ import "strings"
 // Fenced code blocks, as CommonMark reads them at the top level of a
 // document: a line of at most three spaces' indent and three or more ` or ~
 // opens a block, which ends at a line of the same character, at least as
-// many, and nothing else but spaces. Both exports need this: Markdown to
+// many, and nothing else but spaces. The Markdown export needs this to
 // close a block a stopped answer left open (or it would swallow the rest of
-// the file), HTML to put code in <pre>.
+// the file).
 
 type fence struct {
 	ch byte // '`' or '~'
@@ -60,66 +60,6 @@ func (f fence) closes(line string) bool {
 	}
 	g, rest := fenceRun(s)
 	return g.ch == f.ch && g.n >= f.n && strings.Trim(rest, " \t\r") == ""
-}
-
-// segment is a run of a message's text: prose, or the inside of a fenced
-// code block.
-type segment struct {
-	code bool
-	info string // code: the fence's info string
-	text string
-}
-
-// segments splits Markdown text into prose and fenced code. A block left
-// open runs to the end of the text, as CommonMark has it.
-func segments(s string) []segment {
-	var (
-		out    []segment
-		cur    strings.Builder
-		open   fence
-		info   string
-		inside bool
-	)
-	flush := func(code bool) {
-		if cur.Len() > 0 || code {
-			out = append(out, segment{code: code, info: info, text: cur.String()})
-		}
-		cur.Reset()
-	}
-	for len(s) > 0 {
-		line, rest, found := strings.Cut(s, "\n")
-		s = rest
-		nl := ""
-		if found {
-			nl = "\n"
-		}
-		switch {
-		case !inside:
-			if f, in, ok := openingFence(line); ok {
-				flush(false)
-				open, info, inside = f, in, true
-				continue
-			}
-			cur.WriteString(line + nl)
-		case open.closes(line):
-			text := cur.String()
-			cur.Reset()
-			cur.WriteString(strings.TrimSuffix(text, "\n"))
-			flush(true)
-			inside, info = false, ""
-		default:
-			cur.WriteString(line + nl)
-		}
-	}
-	if inside {
-		text := strings.TrimSuffix(cur.String(), "\n")
-		cur.Reset()
-		cur.WriteString(text)
-		flush(true)
-	} else {
-		flush(false)
-	}
-	return out
 }
 
 // blockCloser returns the line that ends a block still open at the end of

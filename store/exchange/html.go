@@ -9,11 +9,13 @@ import (
 )
 
 // htmlDoc writes one self-contained page: inline CSS, light and dark
-// following the system (prefers-color-scheme), no scripts, nothing fetched.
-// Every piece of text from the store (titles, messages, models, ids) goes
-// through html.EscapeString, so a message holding <script> shows it as
-// text. Markdown is not rendered; line breaks are kept (white-space:
-// pre-wrap) and fenced code blocks become <pre><code>.
+// following the system (prefers-color-scheme), no scripts, nothing fetched:
+// its Content-Security-Policy allows inline style and data: images only, so
+// a browser that opens it makes no request. Messages and reasoning are
+// rendered from Markdown (see htmlmd.go: raw HTML shown as text, code
+// highlighted, images outside the file become links); every other piece of
+// text from the store (titles, models, ids, the system prompt) goes through
+// html.EscapeString.
 type htmlDoc struct {
 	o     *out
 	at    time.Time
@@ -35,14 +37,28 @@ nav ul{padding-left:1.25rem}
 .msg.superseded{opacity:.6}
 .head{margin-bottom:.4rem}
 .role{font-weight:600;color:var(--fg)}
-.text{white-space:pre-wrap;overflow-wrap:anywhere}
+.text{overflow-wrap:anywhere}
+.text>:first-child{margin-top:0}.text>:last-child{margin-bottom:0}
+.plain{white-space:pre-wrap}
+.raw{white-space:pre-wrap;font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;font-size:.88em}
 pre{margin:.5rem 0;padding:.75rem;background:var(--code);border:1px solid var(--line);border-radius:.4rem;overflow-x:auto;white-space:pre}
 code,pre{font:.88em/1.45 ui-monospace,SFMono-Regular,Menlo,Consolas,monospace}
+:not(pre)>code{padding:.1em .3em;background:var(--code);border-radius:.3em}
+pre code{font-size:1em}
+table{border-collapse:collapse;margin:.5rem 0;display:block;overflow-x:auto}
+th,td{border:1px solid var(--line);padding:.3rem .6rem;text-align:left}
+th{background:var(--code)}
+blockquote{margin:.5rem 0;padding:0 1rem;border-left:.25rem solid var(--line);color:var(--muted)}
+img{max-width:100%}
 details{margin:.5rem 0;color:var(--muted)}
 details pre{white-space:pre-wrap}
 .error{color:var(--err)}
 @media print{.msg{break-inside:avoid}}
 `
+
+// htmlCSP is the page's Content-Security-Policy: nothing may load but its
+// own inline style and data: images; no script runs, whatever the page holds.
+const htmlCSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:"
 
 const htmlTime = "2006-01-02 15:04 UTC"
 
@@ -59,9 +75,10 @@ func (h *htmlDoc) begin(list []store.Conversation) {
 		page = title(list[0])
 	}
 	h.o.WriteString("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n")
+	h.o.WriteString("<meta http-equiv=\"Content-Security-Policy\" content=\"" + htmlCSP + "\">\n")
 	h.o.WriteString("<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n")
 	h.o.WriteString("<meta name=\"generator\" content=\"deskchat\">\n")
-	h.o.WriteString("<title>" + esc(page) + "</title>\n<style>\n" + htmlStyle + "</style>\n</head>\n<body>\n")
+	h.o.WriteString("<title>" + esc(page) + "</title>\n<style>\n" + htmlStyle + codeStyle() + "</style>\n</head>\n<body>\n")
 	h.o.WriteString("<header>\n<h1>" + esc(page) + "</h1>\n<p class=\"meta\">" + plural(len(list), "conversation", "conversations") +
 		", exported from deskchat on " + h.stamp(h.at) + "</p>\n")
 	if len(list) > 1 {
@@ -87,48 +104,55 @@ func (h *htmlDoc) conversation(d store.Dump) {
 	if c.SystemPrompt != "" {
 		h.o.WriteString("<details><summary>System prompt</summary><pre>" + esc(c.SystemPrompt) + "</pre></details>\n")
 	}
-	for _, m := range d.Messages {
-		class := "msg " + roleClass(m.Role)
-		if m.Superseded {
-			class += " superseded"
+	// The Markdown of a few messages at a time is rendered on all cores
+	// (highlighting code is most of an export's work), then written in
+	// order: the export still holds one conversation, and of its HTML only
+	// the window being written.
+	for rest := d.Messages; len(rest) > 0; {
+		batch := rest[:renderWindow(rest)]
+		rest = rest[len(batch):]
+		for i, r := range renderMessages(batch) {
+			h.message(batch[i], r)
 		}
-		h.o.WriteString(`<section class="` + class + "\">\n<div class=\"head\"><span class=\"role\">" + esc(roleName(m.Role)) + "</span>")
-		if model := oneLine(m.Model); model != "" {
-			h.o.WriteString(" · " + esc(model))
-		}
-		h.o.WriteString(" · " + h.stamp(m.CreatedAt))
-		if m.State != "" && m.State != store.StateDone {
-			h.o.WriteString(" · " + esc(string(m.State)))
-		}
-		if m.Superseded {
-			h.o.WriteString(" · superseded")
-		}
-		if m.Pinned {
-			h.o.WriteString(" · pinned")
-		}
-		h.o.WriteString("</div>\n")
-		if m.Reasoning != "" {
-			h.o.WriteString("<details><summary>Reasoning</summary><pre>" + esc(m.Reasoning) + "</pre></details>\n")
-		}
-		for _, s := range segments(newlines.Replace(m.Content)) {
-			if s.code {
-				h.o.WriteString("<pre><code")
-				if lang, _, _ := strings.Cut(s.info, " "); lang != "" {
-					h.o.WriteString(` class="language-` + esc(lang) + `"`)
-				}
-				h.o.WriteString(">" + esc(s.text) + "</code></pre>\n")
-				continue
-			}
-			if t := strings.Trim(s.text, "\n"); t != "" {
-				h.o.WriteString(`<div class="text">` + esc(t) + "</div>\n")
-			}
-		}
-		if m.Error != "" {
-			h.o.WriteString(`<p class="error">` + esc(m.Error) + "</p>\n")
-		}
-		h.o.WriteString("</section>\n")
 	}
 	h.o.WriteString("</article>\n")
+}
+
+// message writes one message, its Markdown rendered already (r).
+func (h *htmlDoc) message(m store.Message, r rendered) {
+	class := "msg " + roleClass(m.Role)
+	if m.Superseded {
+		class += " superseded"
+	}
+	h.o.WriteString(`<section class="` + class + "\">\n<div class=\"head\"><span class=\"role\">" + esc(roleName(m.Role)) + "</span>")
+	if model := oneLine(m.Model); model != "" {
+		h.o.WriteString(" · " + esc(model))
+	}
+	h.o.WriteString(" · " + h.stamp(m.CreatedAt))
+	if m.State != "" && m.State != store.StateDone {
+		h.o.WriteString(" · " + esc(string(m.State)))
+	}
+	if m.Superseded {
+		h.o.WriteString(" · superseded")
+	}
+	if m.Pinned {
+		h.o.WriteString(" · pinned")
+	}
+	h.o.WriteString("</div>\n")
+	if r.reasoning != nil {
+		h.o.WriteString("<details><summary>Reasoning</summary><div class=\"text\">\n")
+		h.o.Write(r.reasoning)
+		h.o.WriteString("</div></details>\n")
+	}
+	if r.content != nil {
+		h.o.WriteString("<div class=\"text\">\n")
+		h.o.Write(r.content)
+		h.o.WriteString("</div>\n")
+	}
+	if m.Error != "" {
+		h.o.WriteString(`<p class="error">` + esc(m.Error) + "</p>\n")
+	}
+	h.o.WriteString("</section>\n")
 }
 
 // roleClass is the CSS class of a role: one of a fixed few, never text from

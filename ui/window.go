@@ -175,35 +175,7 @@ func newWindow(a fyne.App, d Deps, b *bridge) *window {
 }
 
 func (w *window) build() fyne.CanvasObject {
-	// Sidebar.
-	w.list = widget.NewList(
-		func() int { return len(w.convs) },
-		func() fyne.CanvasObject {
-			l := widget.NewLabel("conversation title")
-			l.Truncation = fyne.TextTruncateEllipsis
-			return l
-		},
-		func(i widget.ListItemID, o fyne.CanvasObject) {
-			c := w.convs[i]
-			t := c.Title
-			if t == "" {
-				t = "New conversation"
-			}
-			if cv := w.chats[c.ID]; cv != nil && cv.live != nil {
-				t = "● " + t
-			}
-			o.(*widget.Label).SetText(t)
-		})
-	w.list.OnSelected = func(i widget.ListItemID) {
-		if i < len(w.convs) && w.convs[i].ID != w.selected {
-			w.show(w.convs[i].ID)
-		}
-	}
-	newBtn := widget.NewButtonWithIcon("New chat", theme.ContentAddIcon(), w.newConversation)
-	newBtn.Importance = widget.HighImportance
-	settingsBtn := widget.NewButtonWithIcon("", theme.SettingsIcon(), w.showSettings)
-	w.appMenuBtn = widget.NewButtonWithIcon("", theme.MenuIcon(), w.showAppMenu)
-	sidebar := container.NewBorder(container.NewPadded(container.NewBorder(nil, nil, nil, container.NewHBox(w.appMenuBtn, settingsBtn), newBtn)), nil, nil, nil, w.list)
+	sidebar := w.buildSidebar()
 
 	// Chat header.
 	w.title = widget.NewLabelWithStyle("", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
@@ -229,9 +201,7 @@ func (w *window) build() fyne.CanvasObject {
 	w.sendBtn.Importance = widget.HighImportance
 	bottom := container.NewBorder(container.NewVBox(widget.NewSeparator(), w.editBar.obj), nil, nil, container.NewVBox(layout.NewSpacer(), w.sendBtn), w.composer)
 
-	// Empty state.
-	hint := widget.NewLabelWithStyle("Start a new chat, or pick one on the left.", fyne.TextAlignCenter, fyne.TextStyle{})
-	w.empty = container.NewCenter(container.NewVBox(hint, container.NewCenter(widget.NewButtonWithIcon("New chat", theme.ContentAddIcon(), w.newConversation))))
+	w.empty = w.buildEmptyPane()
 	w.pane = container.NewStack(w.empty)
 
 	chat := container.NewBorder(container.NewPadded(header), container.NewPadded(bottom), nil, nil, w.pane)

@@ -42,6 +42,7 @@ type window struct {
 	convs    []store.Conversation
 	convsGen int // loads started; only the latest one's result is shown
 	list     *widget.List
+	names    sideNames // the names the sidebar shows (sidebar.go)
 
 	// Chat pane. chats holds the shown conversation's view and those of
 	// conversations whose answer is still streaming.

@@ -103,6 +103,7 @@ type chatView struct {
 	// and atEnd say whether it holds the chat's first and last message;
 	// paging, that a page is being read.
 	atStart, atEnd, paging bool
+	intro                  fyne.CanvasObject // what an empty chat offers (emptypane.go)
 }
 
 func newChatView(id string) *chatView {
@@ -112,6 +113,7 @@ func newChatView(id string) *chatView {
 }
 
 func (cv *chatView) add(v *messageView, onPin func(*messageView, bool)) {
+	cv.dropIntro()
 	v.onPin = onPin
 	if len(cv.views) > 0 {
 		cv.views[len(cv.views)-1].setLast(false)
@@ -137,6 +139,7 @@ func (cv *chatView) remove(v *messageView) {
 // addRow appends an object that is not a message (a comparison of answers)
 // to the chat's column.
 func (cv *chatView) addRow(obj fyne.CanvasObject) {
+	cv.dropIntro()
 	cv.col.Add(obj)
 }
 
@@ -279,6 +282,7 @@ func (w *window) show(id string) {
 	}
 	w.updateHeader()
 	if id == "" {
+		w.empty = w.buildEmptyPane() // with the recent questions as they are now
 		w.pane.Objects = []fyne.CanvasObject{w.empty}
 		w.pane.Refresh()
 		w.isReady()
@@ -301,6 +305,7 @@ func (w *window) show(id string) {
 				return
 			}
 			w.fill(cv, p.msgs, !p.more, true)
+			w.offerIntro(cv)
 			scrollToEnd(cv.scroll)
 			w.pageIfNeeded(cv) // short messages: the page may not fill the screen
 			w.isReady()
@@ -311,6 +316,7 @@ func (w *window) show(id string) {
 			cv.onLoad = nil
 		})
 	}
+	w.offerIntro(cv)
 	w.pane.Objects = []fyne.CanvasObject{cv.scroll}
 	w.pane.Refresh()
 	w.updateSendButton()

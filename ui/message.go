@@ -293,29 +293,32 @@ func (v *messageView) action(text string, icon fyne.Resource, tapped func()) *ho
 
 // build lays the message out. A question is a tinted bubble on the right,
 // as wide as its text up to a cap; an answer takes the chat's whole width
-// with no bubble, as in the chat apps people know. Under each, a row for
-// the actions keeps its height whether they show or not, so that pointing
-// at a message never moves the chat.
+// with no bubble, as in the chat apps people know. The row of the actions
+// keeps its height whether they show or not, so that pointing at a message
+// does not move the chat.
 func (v *messageView) build() {
-	footer := container.NewBorder(nil, nil, container.NewCenter(v.badge), nil, v.status)
-	v.body = container.NewVBox(v.header, v.thinkingSlot, v.md.box, footer)
 	reserve := canvas.NewRectangle(color.Transparent)
 	reserve.SetMinSize(fyne.NewSize(0, v.copyBtn.MinSize().Height))
-	var main, row fyne.CanvasObject
+	var main fyne.CanvasObject
 	if v.role == store.RoleUser {
+		footer := container.NewBorder(nil, nil, container.NewCenter(v.badge), nil, v.status)
+		v.body = container.NewVBox(v.header, v.thinkingSlot, v.md.box, footer)
 		v.bg = canvas.NewRectangle(bubbleColor())
 		v.bg.CornerRadius = theme.InputRadiusSize() * 3
 		bubble := container.NewStack(v.bg, container.New(layout.NewCustomPaddedLayout(6, 6, 12, 12), v.body))
-		main = container.New(&bubbleLayout{natural: v.naturalWidth}, bubble)
-		row = container.NewStack(reserve, container.NewHBox(layout.NewSpacer(), v.actions))
+		// The actions under the bubble, on its side.
+		row := container.NewStack(reserve, container.NewHBox(layout.NewSpacer(), v.actions))
+		main = container.NewVBox(container.New(&bubbleLayout{natural: v.naturalWidth}, bubble), row)
 	} else {
+		// The actions where reading ends, beside the status line.
+		footer := container.NewStack(reserve, container.NewBorder(nil, nil, container.NewCenter(v.badge), v.actions, v.status))
+		v.body = container.NewVBox(v.header, v.thinkingSlot, v.md.box, footer)
 		v.bg = canvas.NewRectangle(color.Transparent)
 		v.bg.CornerRadius = theme.InputRadiusSize() * 2
 		main = container.NewStack(v.bg, container.New(layout.NewCustomPaddedLayout(4, 4, 8, 8), v.body))
-		row = container.NewStack(reserve, container.NewHBox(v.actions, layout.NewSpacer()))
 	}
 	v.bgColor = v.bg.FillColor
-	v.hover = newHoverBox(container.NewVBox(main, row), v.setHovered)
+	v.hover = newHoverBox(main, v.setHovered)
 	v.hover.onRefresh = v.recolour
 	v.obj = v.hover
 	v.updateActions()

@@ -16,6 +16,11 @@ type hoverBox struct {
 	widget.BaseWidget
 	content fyne.CanvasObject
 	onHover func(in bool)
+	// onLeftInside, if set, runs instead of onHover(false) when the pointer
+	// was last seen well inside the box: it went onto a hoverable object in
+	// the message (a link, a code block's Copy), not out of it.
+	onLeftInside func()
+	at           fyne.Position // where the pointer was last seen
 	// onRefresh runs when the box is refreshed (a change of theme among
 	// others): the message's own colours are worked out again.
 	onRefresh func()
@@ -33,9 +38,36 @@ func (h *hoverBox) CreateRenderer() fyne.WidgetRenderer {
 	return &hoverRenderer{h: h, WidgetRenderer: widget.NewSimpleRenderer(h.content)}
 }
 
-func (h *hoverBox) MouseIn(*desktop.MouseEvent)    { h.onHover(true) }
-func (h *hoverBox) MouseMoved(*desktop.MouseEvent) {}
-func (h *hoverBox) MouseOut()                      { h.onHover(false) }
+func (h *hoverBox) MouseIn(e *desktop.MouseEvent) {
+	h.at = e.Position
+	h.onHover(true)
+}
+
+func (h *hoverBox) MouseMoved(e *desktop.MouseEvent) { h.at = e.Position }
+
+func (h *hoverBox) MouseOut() {
+	if h.onLeftInside != nil && inside(h.at, h.Size(), hoverEdge) {
+		h.onLeftInside()
+		return
+	}
+	h.onHover(false)
+}
+
+// hoverEdge: a pointer last seen this far inside a message did not leave it
+// (Fyne reports moves every few pixels).
+const hoverEdge = 6
+
+// inside says whether p lies in a box of size s, at least edge from its sides.
+func inside(p fyne.Position, s fyne.Size, edge float32) bool {
+	return p.X > edge && p.Y > edge && p.X < s.Width-edge && p.Y < s.Height-edge
+}
+
+// hoverGroup is a chat's messages as to the pointer: the one that keeps its
+// actions while the pointer is on a hoverable object inside it, until
+// another message is pointed at.
+type hoverGroup struct {
+	sticky *messageView
+}
 
 type hoverRenderer struct {
 	fyne.WidgetRenderer

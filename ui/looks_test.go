@@ -75,6 +75,38 @@ func TestHoverShowsAMessagesActionsAndUnhoverHidesThem(t *testing.T) {
 	}
 }
 
+// TestPointingAtALinkInsideKeepsTheActions: Fyne hovers only the innermost
+// hoverable object, so a pointer on a link or a code block's Copy leaves
+// the message as far as Fyne says; its actions stay until another message
+// is pointed at.
+func TestPointingAtALinkInsideKeepsTheActions(t *testing.T) {
+	h := newHarness(t, useSimulator)
+	h.ask("one")
+	h.settle()
+	h.ask("two")
+	h.settle()
+	cv := h.shown()
+	a := cv.views[1] // an earlier answer: its actions show only when pointed at
+	mid := fyne.NewPos(a.hover.Size().Width/2, a.hover.Size().Height/2)
+	a.hover.MouseIn(&desktop.MouseEvent{PointEvent: fyne.PointEvent{Position: fyne.NewPos(1, 1)}})
+	a.hover.MouseMoved(&desktop.MouseEvent{PointEvent: fyne.PointEvent{Position: mid}})
+	a.hover.MouseOut() // onto a link in the middle of the answer
+	if !a.actions.Visible() {
+		t.Fatal("the actions vanished when the pointer went onto something inside the answer")
+	}
+	cv.views[2].hover.MouseIn(&desktop.MouseEvent{})
+	if a.actions.Visible() || !cv.views[2].actions.Visible() {
+		t.Fatalf("after pointing at the next question: answer %v, question %v", a.actions.Visible(), cv.views[2].actions.Visible())
+	}
+	// Out by its edge: gone at once.
+	q := cv.views[2]
+	q.hover.MouseMoved(&desktop.MouseEvent{PointEvent: fyne.PointEvent{Position: fyne.NewPos(q.hover.Size().Width/2, 2)}})
+	q.hover.MouseOut()
+	if q.actions.Visible() {
+		t.Error("the actions stay after the pointer left the question by its top edge")
+	}
+}
+
 func TestQuestionsAreBubblesOnTheRightAndAnswersTakeTheWidth(t *testing.T) {
 	h := newHarness(t, useSimulator)
 	h.ask("short question")

@@ -44,6 +44,7 @@ type messageView struct {
 	actions *fyne.Container
 	hover   *hoverBox
 	hovered bool
+	group   *hoverGroup // the window's messages; nil: on its own
 	body    *fyne.Container
 	bg      *canvas.Rectangle // the user's bubble; behind an answer, clear
 	bgColor color.Color       // its colour when not highlighted
@@ -319,6 +320,7 @@ func (v *messageView) build() {
 	}
 	v.bgColor = v.bg.FillColor
 	v.hover = newHoverBox(main, v.setHovered)
+	v.hover.onLeftInside = v.leftInside
 	v.hover.onRefresh = v.recolour
 	v.obj = v.hover
 	v.updateActions()
@@ -352,10 +354,29 @@ func (v *messageView) recolour() {
 // setHovered says whether the pointer is on the message (or one of its
 // actions).
 func (v *messageView) setHovered(in bool) {
+	if g := v.group; g != nil && in && g.sticky != v {
+		if old := g.sticky; old != nil {
+			g.sticky = nil
+			old.setHovered(false) // the pointer moved on from an object inside old
+		}
+	} else if g != nil && g.sticky == v {
+		g.sticky = nil
+	}
 	if v.hovered != in {
 		v.hovered = in
 		v.updateActions()
 	}
+}
+
+// leftInside: the pointer went onto a hoverable object inside the message
+// (a link, a code block's Copy). The actions stay until another message is
+// pointed at; alone, with no group to tell it so, the message lets them go.
+func (v *messageView) leftInside() {
+	if v.group == nil {
+		v.setHovered(false)
+		return
+	}
+	v.group.sticky = v
 }
 
 // updateActions shows the action row while the message is pointed at and

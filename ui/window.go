@@ -62,6 +62,7 @@ type window struct {
 	composer    *composer
 	editBar     *editBar
 	editing     *messageView // the question being edited in the composer
+	hovers      hoverGroup   // the messages as to the pointer (looks.go)
 	draft       string       // the composer's text before editing began
 	countdown   func()       // stops the countdown ticker; nil when none runs
 	now         func() time.Time

@@ -111,8 +111,8 @@ func (w *window) stageStates(c store.Conversation, end bool) {
 		engine.Done{Finish: "stop", Duration: 2400 * time.Millisecond})
 	for _, v := range cv.views {
 		if v.state == store.StateFailed {
-			v.seq, v.last = 2, true // show Retry as on a chat's last answer
-			v.updatePin()
+			v.seq = 2
+			v.setLast(true) // show Retry as on a chat's last answer
 		}
 	}
 	w.watchCountdowns()

@@ -197,9 +197,11 @@ func TestMutedTextIsReadable(t *testing.T) {
 			{"the status line in the question's bubble", fg, bubble},
 			{"the status line on the page", fg, bg},
 		} {
-			if r := contrastRatio(tc.text, tc.on); r < 4.5 {
+			r := contrastRatio(tc.text, tc.on)
+			if r < 4.5 {
 				t.Errorf("variant %d: %s: %.2f:1, want at least 4.5:1", v, tc.what, r)
 			}
+			t.Logf("variant %d: %s: %.2f:1", v, tc.what, r)
 		}
 		if r := contrastRatio(bubble, bg); r < 1.1 {
 			t.Errorf("variant %d: the bubble is %.2f:1 against the page: not told apart at a glance", v, r)

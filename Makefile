@@ -59,7 +59,10 @@ e2e-deps:
 # 50,000-line unclosed code fence (scripts/gen-hostile, shown in part); and, from a build with the screenshots tag
 # (ui/scene.go), the settings dialog, a message in each engine state (light
 # and dark), the keyboard shortcuts, three answers compared side by side, the
-# usage window, a 10,000-message chat and search results.
+# usage window, a 10,000-message chat and search results; a few chats of the
+# last days, one open with a question pointed at (chats-light, chats-dark),
+# and a new chat offering recent and example prompts (newchat-light,
+# newchat-dark).
 SHOTS_BIN ?= deskchat-shots
 SHOT_PROVIDERS := providers add OpenAI --kind openai --base-url https://api.openai.com/v1 --model gpt-4o-mini --key-source env --key-env OPENAI_API_KEY; \
 	providers add Ollama --kind compatible --base-url http://localhost:11434/v1 --model llama3.2; providers default OpenAI
@@ -81,13 +84,22 @@ smoke: build
 	DESKCHAT_BIN=./$(BIN) IMAGES_OUT=screenshots/images.png FYNE_THEME=light bash scripts/images-window.sh
 	DESKCHAT_BIN=./$(BIN) SMOKE_OUT=screenshots/hostile.png FYNE_THEME=light \
 		SMOKE_PREPARE='$(GO) run ./scripts/gen-hostile -dir "$$SMOKE_DATA_DIR" -only fence50k' bash scripts/smoke.sh
-	for scene in compare usage long search; do \
+	for scene in compare long search; do \
 		DESKCHAT_BIN=./$(SHOTS_BIN) SMOKE_OUT=screenshots/$$scene.png FYNE_THEME=light DESKCHAT_SCENE=$$scene \
+			SMOKE_SETUP="providers default Simulator" bash scripts/smoke.sh || exit 1; \
+	done
+	# The usage window opens a second after the main one: wait for it by name.
+	DESKCHAT_BIN=./$(SHOTS_BIN) SMOKE_OUT=screenshots/usage.png FYNE_THEME=light DESKCHAT_SCENE=usage \
+		SMOKE_WINDOW_NAME='^Usage' SMOKE_SETUP="providers default Simulator" bash scripts/smoke.sh
+	for theme in light dark; do \
+		DESKCHAT_BIN=./$(SHOTS_BIN) SMOKE_OUT=screenshots/chats-$$theme.png FYNE_THEME=$$theme DESKCHAT_SCENE=chats \
+			SMOKE_SETUP="providers default Simulator" bash scripts/smoke.sh || exit 1; \
+		DESKCHAT_BIN=./$(SHOTS_BIN) SMOKE_OUT=screenshots/newchat-$$theme.png FYNE_THEME=$$theme DESKCHAT_SCENE=newchat \
 			SMOKE_SETUP="providers default Simulator" bash scripts/smoke.sh || exit 1; \
 	done
 
 # The screenshots the README shows, refreshed from a smoke run.
-DOC_SHOTS := smoke-chat.png states.png settings.png compare.png usage.png search.png
+DOC_SHOTS := chats-light.png chats-dark.png newchat-light.png states.png settings.png compare.png usage.png search.png
 docs-shots: smoke
 	mkdir -p docs/screenshots
 	for f in $(DOC_SHOTS); do cp screenshots/$$f docs/screenshots/$$f; done

@@ -19,6 +19,7 @@ import (
 // newView builds a message's view with the window's actions attached.
 func (w *window) newView(m store.Message) *messageView {
 	v := newMessageView(m)
+	v.group = &w.hovers
 	v.useImages(w.images)
 	v.onRegenerate, v.onContinue = w.regenerate, w.continueAnswer
 	v.onCopy, v.onEdit, v.onDelete, v.onUse = w.copyMessage, w.startEdit, w.askDeleteMessage, w.useAnswer

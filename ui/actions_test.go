@@ -220,7 +220,7 @@ func TestEditAndResendReplacesTheLaterMessages(t *testing.T) {
 	cv = h.shown()
 
 	// The first question's edit button: the bar says three messages go.
-	test.Tap(cv.views[0].editBtn)
+	tapAction(t, cv.views[0], cv.views[0].editBtn)
 	if !strings.Contains(h.w.editBar.text.Text, "deletes the 3 messages after it") {
 		t.Errorf("edit bar %q", h.w.editBar.text.Text)
 	}
@@ -301,7 +301,7 @@ func TestCopyAMessageACodeBlockAndTheLastAnswer(t *testing.T) {
 	cv := h.shown()
 	clip := h.w.app.Clipboard()
 
-	test.Tap(cv.views[0].copyBtn)
+	tapAction(t, cv.views[0], cv.views[0].copyBtn)
 	if clip.Content() != "show code" {
 		t.Errorf("copied %q", clip.Content())
 	}
@@ -347,7 +347,7 @@ func TestDeleteAMessage(t *testing.T) {
 	h.ask("two")
 	h.settle()
 	cv := h.shown()
-	test.Tap(cv.views[1].delBtn)
+	tapAction(t, cv.views[1], cv.views[1].delBtn)
 	if !strings.Contains(everyText(h.topDialog()), "Delete this answer") {
 		t.Fatalf("dialog says %q", everyText(h.topDialog()))
 	}
@@ -539,7 +539,7 @@ func TestUseAnEarlierAnswerAgain(t *testing.T) {
 	if !first.superseded || !first.useBtn.Visible() || cv.views[2].useBtn.Visible() {
 		t.Fatalf("after Regenerate: first superseded %v, its Use button %v", first.superseded, first.useBtn.Visible())
 	}
-	test.Tap(first.useBtn)
+	tapAction(t, first, first.useBtn)
 	h.settle()
 	msgs := h.messages(cv.id)
 	if msgs[1].Superseded || !msgs[2].Superseded {

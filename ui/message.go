@@ -30,17 +30,26 @@ type messageView struct {
 	thinkingSlot *fyne.Container
 	status       *widget.Label
 	badge        *fyne.Container // "cached", shown on an answer from the response cache
-	pin          *widget.Button
-	regen        *widget.Button
-	cont         *widget.Button
-	retry        *widget.Button
-	useBtn       *widget.Button // an alternative answer becomes the chat's answer
-	copyBtn      *widget.Button
-	editBtn      *widget.Button
-	delBtn       *widget.Button
-	body         *fyne.Container
-	bg           *canvas.Rectangle // the bubble
-	bgColor      color.Color       // its colour when not highlighted
+	pin          *hoverButton
+	regen        *hoverButton
+	cont         *hoverButton
+	retry        *hoverButton
+	useBtn       *hoverButton // an alternative answer becomes the chat's answer
+	copyBtn      *hoverButton
+	editBtn      *hoverButton
+	delBtn       *hoverButton
+	// actions holds the buttons above; it shows while the pointer is on
+	// the message, and always on the chat's last message (so that the
+	// keyboard reaches them too).
+	actions *fyne.Container
+	hover   *hoverBox
+	hovered bool
+	group   *hoverGroup // the window's messages; nil: on its own
+	body    *fyne.Container
+	bg      *canvas.Rectangle // the user's bubble; behind an answer, clear
+	bgColor color.Color       // its colour when not highlighted
+	lit     bool              // highlighted (a search result)
+	natural float32           // the text's unwrapped width; 0: not measured yet
 
 	conv       string
 	seq        uint64 // 0 until the message is stored
@@ -100,52 +109,35 @@ func newMessageView(m store.Message) *messageView {
 		v.usage = &engine.Usage{PromptTokens: m.PromptTokens, CompletionTokens: m.OutputTokens}
 	}
 
-	v.pin = widget.NewButton("Pin", func() {
+	v.pin = v.action("Pin", nil, func() {
 		if v.onPin != nil {
 			v.onPin(v, !v.pinned)
 		}
 	})
-	v.pin.Importance = widget.LowImportance
-	v.regen = widget.NewButtonWithIcon("Regenerate", theme.ViewRefreshIcon(), func() {
+	v.regen = v.action("Regenerate", theme.ViewRefreshIcon(), func() {
 		if v.onRegenerate != nil {
 			v.onRegenerate()
 		}
 	})
-	v.regen.Importance = widget.LowImportance
-	v.cont = widget.NewButtonWithIcon("Continue", theme.MediaPlayIcon(), func() {
+	v.cont = v.action("Continue", theme.MediaPlayIcon(), func() {
 		if v.onContinue != nil {
 			v.onContinue(v)
 		}
 	})
-	v.cont.Importance = widget.LowImportance
-	v.retry = widget.NewButtonWithIcon("Retry", theme.ViewRefreshIcon(), func() {
+	v.retry = v.action("Retry", theme.ViewRefreshIcon(), func() {
 		if v.onContinue != nil {
 			v.onContinue(v)
 		}
 	})
-	v.retry.Importance = widget.LowImportance
-	v.useBtn = actionButton("Use this answer", func() { v.act(v.onUse) })
-	v.copyBtn = actionButton("Copy", func() { v.act(v.onCopy) })
-	v.editBtn = actionButton("Edit", func() { v.act(v.onEdit) })
-	v.delBtn = actionButton("Delete", func() { v.act(v.onDelete) })
+	v.useBtn = v.action("Use this answer", nil, func() { v.act(v.onUse) })
+	v.copyBtn = v.action("Copy", nil, func() { v.act(v.onCopy) })
+	v.editBtn = v.action("Edit", nil, func() { v.act(v.onEdit) })
+	v.delBtn = v.action("Delete", nil, func() { v.act(v.onDelete) })
 	v.badge = newBadge("cached")
 	v.badge.Hide()
+	v.actions = container.NewHBox(v.cont, v.retry, v.regen, v.useBtn, v.copyBtn, v.editBtn, v.pin, v.delBtn)
 	v.updatePin()
-	// Pin sits by the header; the actions under the message, where
-	// reading ends.
-	actions := container.NewHBox(v.cont, v.retry, v.regen, v.useBtn, v.copyBtn, v.editBtn, v.delBtn)
-	body := container.NewVBox(container.NewBorder(nil, nil, nil, v.pin, v.header), v.thinkingSlot, v.md.box,
-		container.NewBorder(nil, nil, container.NewCenter(v.badge), actions, v.status))
-	v.body = body
-	var bg *canvas.Rectangle
-	if m.Role == store.RoleUser {
-		bg = canvas.NewRectangle(theme.Color(theme.ColorNameInputBackground))
-	} else {
-		bg = canvas.NewRectangle(color.Transparent)
-	}
-	bg.CornerRadius = theme.InputRadiusSize() * 2
-	v.bg, v.bgColor = bg, bg.FillColor
-	v.obj = container.NewStack(bg, container.New(layout.NewCustomPaddedLayout(4, 4, 8, 8), body))
+	v.build()
 	if m.Reasoning != "" {
 		v.showThinking()
 	}
@@ -214,6 +206,7 @@ func (v *messageView) setPinned(pinned bool) {
 func (v *messageView) setLast(last bool) {
 	v.last = last
 	v.updatePin()
+	v.updateActions()
 }
 
 // setSuperseded shows the answer as replaced by a regenerated one.
@@ -251,6 +244,7 @@ func (v *messageView) updatePin() {
 
 // highlight marks the message (one found by search) or takes the mark off.
 func (v *messageView) highlight(on bool) {
+	v.lit = on
 	c := v.bgColor
 	if on {
 		c = theme.Color(theme.ColorNameSelection)
@@ -285,14 +279,112 @@ func (v *messageView) act(f func(*messageView)) {
 	}
 }
 
-// actionButton is a small text button under a message. Words, not icons:
-// every message has these, and an icon is an SVG document that each button
-// parses and colours when it is first drawn (a long chat's first screen
-// spent 40 % of its time on them).
+// actionButton is a small text button in a message ("Show more"). Words,
+// not icons: see newHoverButton.
 func actionButton(text string, tapped func()) *widget.Button {
 	b := widget.NewButton(text, tapped)
 	b.Importance = widget.LowImportance
 	return b
+}
+
+// action is one of the message's hover actions.
+func (v *messageView) action(text string, icon fyne.Resource, tapped func()) *hoverButton {
+	return newHoverButton(text, icon, tapped, v.setHovered)
+}
+
+// build lays the message out. A question is a tinted bubble on the right,
+// as wide as its text up to a cap; an answer takes the chat's whole width
+// with no bubble, as in the chat apps people know. The row of the actions
+// keeps its height whether they show or not, so that pointing at a message
+// does not move the chat.
+func (v *messageView) build() {
+	reserve := canvas.NewRectangle(color.Transparent)
+	reserve.SetMinSize(fyne.NewSize(0, v.copyBtn.MinSize().Height))
+	var main fyne.CanvasObject
+	if v.role == store.RoleUser {
+		footer := container.NewBorder(nil, nil, container.NewCenter(v.badge), nil, v.status)
+		v.body = container.NewVBox(v.header, v.thinkingSlot, v.md.box, footer)
+		v.bg = canvas.NewRectangle(bubbleColor())
+		v.bg.CornerRadius = theme.InputRadiusSize() * 3
+		bubble := container.NewStack(v.bg, container.New(layout.NewCustomPaddedLayout(6, 6, 12, 12), v.body))
+		// The actions under the bubble, on its side.
+		row := container.NewStack(reserve, container.NewHBox(layout.NewSpacer(), v.actions))
+		main = container.NewVBox(container.New(&bubbleLayout{natural: v.naturalWidth}, bubble), row)
+	} else {
+		// The actions where reading ends, beside the status line.
+		footer := container.NewStack(reserve, container.NewBorder(nil, nil, container.NewCenter(v.badge), v.actions, v.status))
+		v.body = container.NewVBox(v.header, v.thinkingSlot, v.md.box, footer)
+		v.bg = canvas.NewRectangle(color.Transparent)
+		v.bg.CornerRadius = theme.InputRadiusSize() * 2
+		main = container.NewStack(v.bg, container.New(layout.NewCustomPaddedLayout(4, 4, 8, 8), v.body))
+	}
+	v.bgColor = v.bg.FillColor
+	v.hover = newHoverBox(main, v.setHovered)
+	v.hover.onLeftInside = v.leftInside
+	v.hover.onRefresh = v.recolour
+	v.obj = v.hover
+	v.updateActions()
+}
+
+// naturalWidth is the width the question's bubble would take unwrapped.
+func (v *messageView) naturalWidth() float32 {
+	if v.natural == 0 {
+		pad := float32(24) + 2*theme.InnerPadding() // the bubble's and the text's padding
+		v.natural = textWidth(v.md.Text(), bubbleMax) + pad
+		if v.header.Visible() {
+			v.natural = max(v.natural, v.header.MinSize().Width+pad)
+		}
+	}
+	return v.natural
+}
+
+// recolour works the bubble's colour out again (the theme may have
+// changed).
+func (v *messageView) recolour() {
+	if v.role != store.RoleUser {
+		return
+	}
+	v.bgColor = bubbleColor()
+	if !v.lit && v.bg.FillColor != v.bgColor {
+		v.bg.FillColor = v.bgColor
+		v.bg.Refresh()
+	}
+}
+
+// setHovered says whether the pointer is on the message (or one of its
+// actions).
+func (v *messageView) setHovered(in bool) {
+	if g := v.group; g != nil && in && g.sticky != v {
+		if old := g.sticky; old != nil {
+			g.sticky = nil
+			old.setHovered(false) // the pointer moved on from an object inside old
+		}
+	} else if g != nil && g.sticky == v {
+		g.sticky = nil
+	}
+	if v.hovered != in {
+		v.hovered = in
+		v.updateActions()
+	}
+}
+
+// leftInside: the pointer went onto a hoverable object inside the message
+// (a link, a code block's Copy). The actions stay until another message is
+// pointed at; alone, with no group to tell it so, the message lets them go.
+func (v *messageView) leftInside() {
+	if v.group == nil {
+		v.setHovered(false)
+		return
+	}
+	v.group.sticky = v
+}
+
+// updateActions shows the action row while the message is pointed at and
+// on the chat's last message.
+func (v *messageView) updateActions() {
+	if v.actions != nil {
+		show(v.actions, v.hovered || v.last)
+	}
 }
 
 // newBadge is a small rounded label, such as "cached".
@@ -315,7 +407,10 @@ func (v *messageView) refreshHeader() {
 	}
 	switch v.role {
 	case store.RoleUser:
+		// The bubble says who wrote it; the line shows only to say more.
 		v.header.SetText("You" + pinned)
+		show(v.header, pinned != "")
+		v.natural = 0
 	case store.RoleSystem:
 		v.header.SetText("System")
 	default:

@@ -24,6 +24,9 @@ import (
 //	compare   one question answered by three models side by side
 //	long      a chat of 10,000 messages, opened at its end
 //	search    search results for a word of that chat
+//	chats     a few chats of the last days, two titles twice, the latest
+//	          open at its start with a question pointed at (scene_chats.go)
+//	newchat   those chats, and a new chat offering their questions
 //
 // Anything else leaves the window as it starts.
 func playScene(w *window) {
@@ -49,6 +52,9 @@ func playScene(w *window) {
 				})
 			})
 		})
+	case "chats", "newchat":
+		newChat := os.Getenv("DESKCHAT_SCENE") == "newchat"
+		w.loadProviders(func() { w.stageChats(newChat) })
 	case "long", "search":
 		search := os.Getenv("DESKCHAT_SCENE") == "search"
 		w.loadProviders(func() { w.stageLongChat(search) })
@@ -105,8 +111,8 @@ func (w *window) stageStates(c store.Conversation, end bool) {
 		engine.Done{Finish: "stop", Duration: 2400 * time.Millisecond})
 	for _, v := range cv.views {
 		if v.state == store.StateFailed {
-			v.seq, v.last = 2, true // show Retry as on a chat's last answer
-			v.updatePin()
+			v.seq = 2
+			v.setLast(true) // show Retry as on a chat's last answer
 		}
 	}
 	w.watchCountdowns()

@@ -42,6 +42,7 @@ type window struct {
 	convs    []store.Conversation
 	convsGen int // loads started; only the latest one's result is shown
 	list     *widget.List
+	names    sideNames // the names the sidebar shows (sidebar.go)
 
 	// Chat pane. chats holds the shown conversation's view and those of
 	// conversations whose answer is still streaming.
@@ -61,6 +62,7 @@ type window struct {
 	composer    *composer
 	editBar     *editBar
 	editing     *messageView // the question being edited in the composer
+	hovers      hoverGroup   // the messages as to the pointer (looks.go)
 	draft       string       // the composer's text before editing began
 	countdown   func()       // stops the countdown ticker; nil when none runs
 	now         func() time.Time
@@ -102,6 +104,7 @@ type chatView struct {
 	// and atEnd say whether it holds the chat's first and last message;
 	// paging, that a page is being read.
 	atStart, atEnd, paging bool
+	intro                  fyne.CanvasObject // what an empty chat offers (emptypane.go)
 }
 
 func newChatView(id string) *chatView {
@@ -111,6 +114,7 @@ func newChatView(id string) *chatView {
 }
 
 func (cv *chatView) add(v *messageView, onPin func(*messageView, bool)) {
+	cv.dropIntro()
 	v.onPin = onPin
 	if len(cv.views) > 0 {
 		cv.views[len(cv.views)-1].setLast(false)
@@ -136,6 +140,7 @@ func (cv *chatView) remove(v *messageView) {
 // addRow appends an object that is not a message (a comparison of answers)
 // to the chat's column.
 func (cv *chatView) addRow(obj fyne.CanvasObject) {
+	cv.dropIntro()
 	cv.col.Add(obj)
 }
 
@@ -175,35 +180,7 @@ func newWindow(a fyne.App, d Deps, b *bridge) *window {
 }
 
 func (w *window) build() fyne.CanvasObject {
-	// Sidebar.
-	w.list = widget.NewList(
-		func() int { return len(w.convs) },
-		func() fyne.CanvasObject {
-			l := widget.NewLabel("conversation title")
-			l.Truncation = fyne.TextTruncateEllipsis
-			return l
-		},
-		func(i widget.ListItemID, o fyne.CanvasObject) {
-			c := w.convs[i]
-			t := c.Title
-			if t == "" {
-				t = "New conversation"
-			}
-			if cv := w.chats[c.ID]; cv != nil && cv.live != nil {
-				t = "● " + t
-			}
-			o.(*widget.Label).SetText(t)
-		})
-	w.list.OnSelected = func(i widget.ListItemID) {
-		if i < len(w.convs) && w.convs[i].ID != w.selected {
-			w.show(w.convs[i].ID)
-		}
-	}
-	newBtn := widget.NewButtonWithIcon("New chat", theme.ContentAddIcon(), w.newConversation)
-	newBtn.Importance = widget.HighImportance
-	settingsBtn := widget.NewButtonWithIcon("", theme.SettingsIcon(), w.showSettings)
-	w.appMenuBtn = widget.NewButtonWithIcon("", theme.MenuIcon(), w.showAppMenu)
-	sidebar := container.NewBorder(container.NewPadded(container.NewBorder(nil, nil, nil, container.NewHBox(w.appMenuBtn, settingsBtn), newBtn)), nil, nil, nil, w.list)
+	sidebar := w.buildSidebar()
 
 	// Chat header.
 	w.title = widget.NewLabelWithStyle("", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
@@ -229,9 +206,7 @@ func (w *window) build() fyne.CanvasObject {
 	w.sendBtn.Importance = widget.HighImportance
 	bottom := container.NewBorder(container.NewVBox(widget.NewSeparator(), w.editBar.obj), nil, nil, container.NewVBox(layout.NewSpacer(), w.sendBtn), w.composer)
 
-	// Empty state.
-	hint := widget.NewLabelWithStyle("Start a new chat, or pick one on the left.", fyne.TextAlignCenter, fyne.TextStyle{})
-	w.empty = container.NewCenter(container.NewVBox(hint, container.NewCenter(widget.NewButtonWithIcon("New chat", theme.ContentAddIcon(), w.newConversation))))
+	w.empty = w.buildEmptyPane()
 	w.pane = container.NewStack(w.empty)
 
 	chat := container.NewBorder(container.NewPadded(header), container.NewPadded(bottom), nil, nil, w.pane)
@@ -308,6 +283,7 @@ func (w *window) show(id string) {
 	}
 	w.updateHeader()
 	if id == "" {
+		w.empty = w.buildEmptyPane() // with the recent questions as they are now
 		w.pane.Objects = []fyne.CanvasObject{w.empty}
 		w.pane.Refresh()
 		w.isReady()
@@ -330,6 +306,7 @@ func (w *window) show(id string) {
 				return
 			}
 			w.fill(cv, p.msgs, !p.more, true)
+			w.offerIntro(cv)
 			scrollToEnd(cv.scroll)
 			w.pageIfNeeded(cv) // short messages: the page may not fill the screen
 			w.isReady()
@@ -340,8 +317,10 @@ func (w *window) show(id string) {
 			cv.onLoad = nil
 		})
 	}
-	if len(w.pane.Objects) != 1 || w.pane.Objects[0] != cv.scroll {
-		// Only when the chat shown changes: a container's Refresh refreshes
+	hadIntro := cv.intro != nil
+	w.offerIntro(cv)
+	if len(w.pane.Objects) != 1 || w.pane.Objects[0] != cv.scroll || (cv.intro != nil) != hadIntro {
+		// Only when what is shown changes: a container's Refresh refreshes
 		// every widget in it, and the conversation list is read again (and
 		// the shown chat shown again) after every answer: that was a full
 		// refresh of up to 40 messages per answer.

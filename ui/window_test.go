@@ -487,7 +487,7 @@ func TestPinAMessageAndTurnCompressionOff(t *testing.T) {
 	if !user.pin.Visible() || user.pin.Text != "Pin" {
 		t.Fatalf("pin button: visible %v %q", user.pin.Visible(), user.pin.Text)
 	}
-	test.Tap(user.pin)
+	tapAction(t, user, user.pin)
 	h.settle()
 	if m, _ := h.st.Message(cv.id, user.seq); !m.Pinned || m.Content != "remember this" {
 		t.Fatalf("stored %+v", m)

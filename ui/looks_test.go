@@ -1,0 +1,227 @@
+package ui
+
+import (
+	"image/color"
+	"strings"
+	"testing"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/driver/desktop"
+	"fyne.io/fyne/v2/test"
+	"fyne.io/fyne/v2/theme"
+
+	"deskchat/store"
+)
+
+// tapAction points at message v, as a person does before its actions show,
+// checks that they did, and taps b.
+func tapAction(t *testing.T, v *messageView, b fyne.Tappable) {
+	t.Helper()
+	v.hover.MouseIn(&desktop.MouseEvent{})
+	if !v.actions.Visible() {
+		t.Fatal("pointing at the message did not show its actions")
+	}
+	test.Tap(b)
+}
+
+func TestHoverShowsAMessagesActionsAndUnhoverHidesThem(t *testing.T) {
+	h := newHarness(t, useSimulator)
+	h.ask("one")
+	h.settle()
+	h.ask("two")
+	h.settle()
+	cv := h.shown()
+	q, last := cv.views[0], cv.views[3]
+	// The last message shows its actions without the pointer: the keyboard
+	// reaches them (Tab), and the chat's end is where they are wanted.
+	if !last.actions.Visible() || !last.regen.Visible() || !last.copyBtn.Visible() {
+		t.Fatalf("last answer: actions %v, Regenerate %v, Copy %v", last.actions.Visible(), last.regen.Visible(), last.copyBtn.Visible())
+	}
+	if q.actions.Visible() {
+		t.Fatal("an earlier question shows its actions without being pointed at")
+	}
+	height := q.obj.MinSize().Height
+	q.hover.MouseIn(&desktop.MouseEvent{})
+	if !q.actions.Visible() || !q.copyBtn.Visible() || !q.editBtn.Visible() || q.regen.Visible() {
+		t.Fatalf("hovered question: actions %v, Copy %v, Edit %v, Regenerate %v", q.actions.Visible(), q.copyBtn.Visible(), q.editBtn.Visible(), q.regen.Visible())
+	}
+	if got := q.obj.MinSize().Height; got != height {
+		t.Errorf("pointing at a message changed its height %v → %v: the chat would jump", height, got)
+	}
+	// The pointer moves from the message onto its Copy button: Fyne says
+	// the message is left, then the button entered, in one event.
+	q.hover.MouseOut()
+	q.copyBtn.MouseIn(&desktop.MouseEvent{})
+	if !q.actions.Visible() {
+		t.Fatal("the actions vanished under the pointer on its way to Copy")
+	}
+	q.copyBtn.MouseOut()
+	if q.actions.Visible() {
+		t.Fatal("the actions stay after the pointer left the message")
+	}
+	// Another message pointed at: only its actions show.
+	q.hover.MouseIn(&desktop.MouseEvent{})
+	q.hover.MouseOut()
+	cv.views[1].hover.MouseIn(&desktop.MouseEvent{})
+	if q.actions.Visible() || !cv.views[1].actions.Visible() {
+		t.Errorf("question shows %v, first answer shows %v", q.actions.Visible(), cv.views[1].actions.Visible())
+	}
+	// A new exchange: the old last answer hides its actions, the new one shows them.
+	cv.views[1].hover.MouseOut()
+	h.ask("three")
+	h.settle()
+	if last.actions.Visible() || !cv.views[5].actions.Visible() {
+		t.Errorf("after a new answer: old last %v, new last %v", last.actions.Visible(), cv.views[5].actions.Visible())
+	}
+}
+
+// TestPointingAtALinkInsideKeepsTheActions: Fyne hovers only the innermost
+// hoverable object, so a pointer on a link or a code block's Copy leaves
+// the message as far as Fyne says; its actions stay until another message
+// is pointed at.
+func TestPointingAtALinkInsideKeepsTheActions(t *testing.T) {
+	h := newHarness(t, useSimulator)
+	h.ask("one")
+	h.settle()
+	h.ask("two")
+	h.settle()
+	cv := h.shown()
+	a := cv.views[1] // an earlier answer: its actions show only when pointed at
+	mid := fyne.NewPos(a.hover.Size().Width/2, a.hover.Size().Height/2)
+	a.hover.MouseIn(&desktop.MouseEvent{PointEvent: fyne.PointEvent{Position: fyne.NewPos(1, 1)}})
+	a.hover.MouseMoved(&desktop.MouseEvent{PointEvent: fyne.PointEvent{Position: mid}})
+	a.hover.MouseOut() // onto a link in the middle of the answer
+	if !a.actions.Visible() {
+		t.Fatal("the actions vanished when the pointer went onto something inside the answer")
+	}
+	cv.views[2].hover.MouseIn(&desktop.MouseEvent{})
+	if a.actions.Visible() || !cv.views[2].actions.Visible() {
+		t.Fatalf("after pointing at the next question: answer %v, question %v", a.actions.Visible(), cv.views[2].actions.Visible())
+	}
+	// Out by its edge: gone at once.
+	q := cv.views[2]
+	q.hover.MouseMoved(&desktop.MouseEvent{PointEvent: fyne.PointEvent{Position: fyne.NewPos(q.hover.Size().Width/2, 2)}})
+	q.hover.MouseOut()
+	if q.actions.Visible() {
+		t.Error("the actions stay after the pointer left the question by its top edge")
+	}
+}
+
+func TestQuestionsAreBubblesOnTheRightAndAnswersTakeTheWidth(t *testing.T) {
+	h := newHarness(t, useSimulator)
+	h.ask("short question")
+	h.settle()
+	cv := h.shown()
+	cv.scroll.Refresh()
+	q, a := cv.views[0], cv.views[1]
+	d := fyne.CurrentApp().Driver()
+	qPos, qBox := d.AbsolutePositionForObject(q.bg), d.AbsolutePositionForObject(q.obj)
+	if q.bg.Size().Width >= q.obj.Size().Width/2 {
+		t.Errorf("a short question's bubble is %v wide in a %v wide chat", q.bg.Size().Width, q.obj.Size().Width)
+	}
+	if right, want := qPos.X+q.bg.Size().Width, qBox.X+q.obj.Size().Width; right < want-1 || right > want+1 {
+		t.Errorf("the bubble ends at %v, the chat at %v: not on the right", right, want)
+	}
+	if c := q.bg.FillColor; c == color.Transparent || contrastRatio(c, theme.Color(theme.ColorNameBackground)) < 1.05 {
+		t.Errorf("the question's bubble %v is not told from the page", c)
+	}
+	if a.bg.FillColor != color.Transparent {
+		t.Errorf("an answer has a bubble of %v", a.bg.FillColor)
+	}
+	if a.bg.Size().Width < a.obj.Size().Width-1 {
+		t.Errorf("the answer is %v wide in a %v wide chat", a.bg.Size().Width, a.obj.Size().Width)
+	}
+}
+
+func TestBubbleWidthIsCapped(t *testing.T) {
+	for _, tc := range []struct{ avail, natural, want float32 }{
+		{1000, 120, 120},  // short: as wide as its text
+		{1000, 5000, 680}, // long: the cap
+		{600, 5000, 450},  // 75 % of a narrow chat
+		{280, 5000, 240},  // very narrow: not under 240
+		{200, 5000, 200},  // narrower still: the whole width
+	} {
+		if got := bubbleWidth(tc.avail, tc.natural); got != tc.want {
+			t.Errorf("bubbleWidth(%v, %v) = %v, want %v", tc.avail, tc.natural, got, tc.want)
+		}
+	}
+	test.NewTempApp(t)
+	// Hostile: a 1 MB line is not measured, a table or code counts as wide.
+	huge := strings.Repeat("x", 1<<20)
+	if got := textWidth(huge, 680); got != 680 {
+		t.Errorf("a 1 MB line measures %v", got)
+	}
+	if got := textWidth("| a | b |\n|---|---|", 680); got != 680 {
+		t.Errorf("a table measures %v", got)
+	}
+	if a, b := textWidth("hi", 680), textWidth("hello there, friend", 680); !(a > 0 && a < b && b < 680) {
+		t.Errorf("widths %v, %v", a, b)
+	}
+}
+
+func TestContrastRatio(t *testing.T) {
+	white, black := color.White, color.Black
+	for _, tc := range []struct {
+		a, b color.Color
+		want float64
+	}{
+		{white, black, 21},
+		{white, white, 1},
+		{color.NRGBA{0x88, 0x88, 0x88, 0xff}, white, 3.54}, // Fyne's placeholder grey: too faint for small text
+		{color.NRGBA{0x56, 0x56, 0x56, 0xff}, white, 7.34},
+	} {
+		if got := contrastRatio(tc.a, tc.b); got < tc.want-0.01 || got > tc.want+0.01 {
+			t.Errorf("contrastRatio(%v, %v) = %.2f, want %.2f", tc.a, tc.b, got, tc.want)
+		}
+	}
+}
+
+// TestMutedTextIsReadable measures the small grey text against everything
+// it is drawn on, in the light and the dark theme: WCAG 2 AA asks 4.5:1.
+func TestMutedTextIsReadable(t *testing.T) {
+	th := theme.DefaultTheme()
+	for _, v := range []fyne.ThemeVariant{theme.VariantLight, theme.VariantDark} {
+		bg := th.Color(theme.ColorNameBackground, v)
+		fg := th.Color(theme.ColorNameForeground, v)
+		muted, bubble := mutedColorOf(th, v), bubbleColorOf(th, v)
+		selected := over(th.Color(theme.ColorNameSelection, v), bg) // a chosen row in the sidebar
+		hovered := over(th.Color(theme.ColorNameHover, v), bg)
+		for _, tc := range []struct {
+			what     string
+			text, on color.Color
+		}{
+			{"muted text on the page", muted, bg},
+			{"muted text on a chosen sidebar row", muted, selected},
+			{"muted text on a pointed sidebar row", muted, hovered},
+			{"muted text in the question's bubble", muted, bubble},
+			{"the status line in the question's bubble", fg, bubble},
+			{"the status line on the page", fg, bg},
+		} {
+			r := contrastRatio(tc.text, tc.on)
+			if r < 4.5 {
+				t.Errorf("variant %d: %s: %.2f:1, want at least 4.5:1", v, tc.what, r)
+			}
+			t.Logf("variant %d: %s: %.2f:1", v, tc.what, r)
+		}
+		if r := contrastRatio(bubble, bg); r < 1.1 {
+			t.Errorf("variant %d: the bubble is %.2f:1 against the page: not told apart at a glance", v, r)
+		}
+	}
+}
+
+// TestTheBubbleFollowsTheTheme: a question drawn in the light theme takes
+// the dark theme's bubble once the theme changes.
+func TestTheBubbleFollowsTheTheme(t *testing.T) {
+	a := test.NewTempApp(t)
+	a.Settings().SetTheme(theme.DefaultTheme()) // the test theme has one variant
+	applyTheme(a, themeLight)
+	v := newMessageView(store.Message{Role: store.RoleUser, Content: "hi", State: store.StateDone})
+	w := test.NewTempWindow(t, v.obj)
+	light := v.bg.FillColor
+	applyTheme(a, themeDark)
+	v.obj.Refresh()
+	w.Canvas().Refresh(v.obj)
+	if v.bg.FillColor == light || luminance(v.bg.FillColor) > 0.2 {
+		t.Errorf("after the dark theme the bubble is %v (light: %v)", v.bg.FillColor, light)
+	}
+}

@@ -105,7 +105,10 @@ docs-shots: smoke
 	for f in $(DOC_SHOTS); do cp screenshots/$$f docs/screenshots/$$f; done
 
 # The Go benchmarks, then the window's figures under Xvfb.
-bench:
+# Like make test, it installs what it needs first, so that it works on a
+# fresh machine.
+bench: deps-test e2e-deps
+	$(GO) mod download
 	bash scripts/bench.sh
 	$(MAKE) bench-window
 

@@ -274,6 +274,7 @@ func (b *mdBlock) render(src string) bool {
 	}
 	b.shown, b.asText = c.shown, c.asText
 	b.parses++
+	shownCJK.Load().shown(c.shown)
 	if b.table != nil {
 		b.table.set(parseTable(c.shown))
 		return replaced

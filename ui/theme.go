@@ -73,3 +73,28 @@ func themeChoice(label string) string {
 	}
 	return ""
 }
+
+// fontTheme is a theme whose text fonts put the system's CJK font first
+// (fonts.go): Chinese, Japanese and Korean keep bold and headings.
+type fontTheme struct {
+	fyne.Theme
+	cjk *cjkFonts
+}
+
+func (t *fontTheme) Font(s fyne.TextStyle) fyne.Resource {
+	if r := t.cjk.font(s); r != nil {
+		return r
+	}
+	return t.Theme.Font(s)
+}
+
+// withCJK returns base with the CJK font found (none: base itself).
+func withCJK(base fyne.Theme, cjk *cjkFonts) fyne.Theme {
+	if cjk == nil {
+		return base
+	}
+	if base == nil {
+		base = theme.DefaultTheme()
+	}
+	return &fontTheme{Theme: base, cjk: cjk}
+}

@@ -55,13 +55,13 @@ type cjkFamily struct {
 
 // knownCJK in order of preference.
 var knownCJK = []cjkFamily{
-	{"NotoSansCJK-Regular.ttc", "NotoSansCJK-Bold.ttc"},       // Debian, Ubuntu, Fedora, Arch
-	{"NotoSansCJKsc-Regular.otf", "NotoSansCJKsc-Bold.otf"},   // Noto's separate-file release
-	{"SourceHanSans-Regular.ttc", "SourceHanSans-Bold.ttc"},   // Arch adobe-source-han-sans
-	{"NotoSansCJK-VF.ttc", ""},                                // Fedora's variable font
-	{"wqy-microhei.ttc", ""},                                  // fonts-wqy-microhei
-	{"wqy-zenhei.ttc", ""},                                    // fonts-wqy-zenhei
-	{"DroidSansFallbackFull.ttf", ""},                         // fonts-droid-fallback
+	{"NotoSansCJK-Regular.ttc", "NotoSansCJK-Bold.ttc"},     // Debian, Ubuntu, Fedora, Arch
+	{"NotoSansCJKsc-Regular.otf", "NotoSansCJKsc-Bold.otf"}, // Noto's separate-file release
+	{"SourceHanSans-Regular.ttc", "SourceHanSans-Bold.ttc"}, // Arch adobe-source-han-sans
+	{"NotoSansCJK-VF.ttc", ""},                              // Fedora's variable font
+	{"wqy-microhei.ttc", ""},                                // fonts-wqy-microhei
+	{"wqy-zenhei.ttc", ""},                                  // fonts-wqy-zenhei
+	{"DroidSansFallbackFull.ttf", ""},                       // fonts-droid-fallback
 }
 
 // cjkFiles is the CJK font found: its regular and bold files ("" when

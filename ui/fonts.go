@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"bytes"
 	"cmp"
 	"errors"
 	"io/fs"
@@ -128,7 +129,15 @@ func cjkRegion(locale string) string {
 // cjkFont builds, from a font file, the font the theme gives Fyne: the face
 // of the collection for region (monospaced or not), its character map cut
 // to the runes keep accepts.
-func cjkFont(path, region string, mono bool, keep func(rune) bool) ([]byte, error) {
+//
+// The cut font keeps the space characters too: go-text's shaper keeps a
+// space in the run of the text before it (shaping/input.go,
+// ignoreFaceChange: "we assume that all fonts have the ASCII space"), so a
+// space after CJK text is drawn with this font. Fyne takes a row's height
+// from the font that has the space, now this one: its line metrics (and,
+// for tab stops, its space's advance) are made those of latin, the Latin
+// font the style draws with otherwise, so that rows keep their height.
+func cjkFont(path, region string, mono bool, keep func(rune) bool, latin []byte) ([]byte, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, err
@@ -140,17 +149,23 @@ func cjkFont(path, region string, mono bool, keep func(rune) bool) ([]byte, erro
 	}
 	ld := pickFace(lds, region, mono)
 	var out []ot.Table
+	var space uint32 // the space's glyph
 	for _, tag := range ld.Tables() {
 		raw, err := ld.RawTable(tag)
 		if err != nil {
 			return nil, err
 		}
 		if tag == ot.MustNewTag("cmap") {
-			if raw, err = cutCmap(raw, keep); err != nil {
+			if raw, space, err = cutCmap(raw, keep); err != nil {
 				return nil, err
 			}
 		}
 		out = append(out, ot.Table{Tag: tag, Content: raw})
+	}
+	if latin != nil {
+		if err := matchMetrics(out, latin, space); err != nil {
+			return nil, err
+		}
 	}
 	slices.SortFunc(out, func(a, b ot.Table) int { return cmp.Compare(a.Tag, b.Tag) })
 	return ot.WriteTTF(out), nil
@@ -196,14 +211,15 @@ func faceFamily(ld *ot.Loader) string {
 
 // cutCmap returns a 'cmap' table mapping only the runes of raw's keep
 // accepts, as one format 12 subtable (Unicode, full repertoire).
-func cutCmap(raw []byte, keep func(rune) bool) ([]byte, error) {
+// It also returns the glyph of the space.
+func cutCmap(raw []byte, keep func(rune) bool) ([]byte, uint32, error) {
 	parsed, _, err := tables.ParseCmap(raw)
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	cm, _, err := font.ProcessCmap(parsed, 0)
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	type group struct{ start, end, gid uint32 }
 	var runes []rune
@@ -216,7 +232,7 @@ func cutCmap(raw []byte, keep func(rune) bool) ([]byte, error) {
 		}
 	}
 	if len(runes) == 0 {
-		return nil, errors.New("the font has no CJK characters")
+		return nil, 0, errors.New("the font has no CJK characters")
 	}
 	slices.Sort(runes)
 	var groups []group
@@ -239,8 +255,60 @@ func cutCmap(raw []byte, keep func(rune) bool) ([]byte, error) {
 	for _, g := range groups {
 		b = be32(b, g.start, g.end, g.gid)
 	}
-	return b, nil
+	return b, gids[' '], nil
 }
+
+// matchMetrics gives the font of tabs (sorted by tag) the line metrics of
+// the font latin ('hhea' and 'OS/2' ascender, descender and line gap) and
+// latin's space advance for its glyph space, scaled to its units per em.
+func matchMetrics(tabs []ot.Table, latin []byte, space uint32) error {
+	ld, err := ot.NewLoader(bytes.NewReader(latin))
+	if err != nil {
+		return err
+	}
+	get := func(tag string) []byte {
+		i := slices.IndexFunc(tabs, func(t ot.Table) bool { return t.Tag == ot.MustNewTag(tag) })
+		if i < 0 {
+			return nil
+		}
+		return tabs[i].Content
+	}
+	lHead, _ := ld.RawTable(ot.MustNewTag("head"))
+	lHhea, _ := ld.RawTable(ot.MustNewTag("hhea"))
+	lOS2, _ := ld.RawTable(ot.MustNewTag("OS/2"))
+	head, hhea, os2, hmtx := get("head"), get("hhea"), get("OS/2"), get("hmtx")
+	if len(lHead) < 20 || len(head) < 20 || len(lHhea) < 36 || len(hhea) < 36 {
+		return errors.New("a font has no usable head or hhea table")
+	}
+	scale := func(v int16) int16 {
+		return int16(int32(v) * int32(u16(head, 18)) / max(1, int32(u16(lHead, 18))))
+	}
+	for _, off := range []int{4, 6, 8} { // ascender, descender, lineGap
+		put16(hhea, off, uint16(scale(int16(u16(lHhea, off)))))
+	}
+	if len(lOS2) >= 78 && len(os2) >= 78 {
+		// sTypoAscender, sTypoDescender, sTypoLineGap, usWinAscent, usWinDescent
+		for _, off := range []int{68, 70, 72, 74, 76} {
+			put16(os2, off, uint16(scale(int16(u16(lOS2, off)))))
+		}
+		const useTypo = 1 << 7 // fsSelection: USE_TYPO_METRICS
+		put16(os2, 62, u16(os2, 62)&^useTypo|u16(lOS2, 62)&useTypo)
+	}
+	// The space's advance: Fyne sets tab stops by it in monospaced text.
+	if lf, err := font.ParseTTF(bytes.NewReader(latin)); err == nil {
+		if g, ok := lf.NominalGlyph(' '); ok {
+			adv := scale(int16(lf.HorizontalAdvance(g)))
+			if n := int(u16(hhea, 34)); space != 0 && int(space) < n && len(hmtx) >= 4*n {
+				put16(hmtx, 4*int(space), uint16(adv))
+			}
+		}
+	}
+	return nil
+}
+
+func u16(b []byte, off int) uint16 { return uint16(b[off])<<8 | uint16(b[off+1]) }
+
+func put16(b []byte, off int, v uint16) { b[off], b[off+1] = byte(v>>8), byte(v) }
 
 func be16(b []byte, vs ...uint16) []byte {
 	for _, v := range vs {
@@ -268,6 +336,10 @@ func isCJK(r rune) bool {
 	}
 	return unicode.In(r, unicode.Han, unicode.Hiragana, unicode.Katakana, unicode.Hangul, unicode.Bopomofo)
 }
+
+// keepCJK is what the theme's CJK font maps: CJK, and the spaces (see
+// cjkFont).
+func keepCJK(r rune) bool { return isCJK(r) || unicode.Is(unicode.Zs, r) }
 
 // cjkFonts gives the theme the CJK font found, once text with CJK has been
 // shown (active): a parsed CJK face takes about 16 MB for each text style
@@ -323,6 +395,9 @@ func (c *cjkFonts) font(style fyne.TextStyle) fyne.Resource {
 	if style.Bold {
 		r.path, r.fallback = c.files.bold, theme.DefaultTextBoldFont()
 	}
+	if style.Monospace {
+		r.fallback = theme.DefaultTextMonospaceFont()
+	}
 	r.name = strings.TrimSuffix(filepath.Base(r.path), filepath.Ext(r.path)) + "-" + c.region
 	if r.mono {
 		r.name += "-mono"
@@ -344,7 +419,7 @@ type cjkResource struct {
 func (r *cjkResource) Name() string { return r.name + "-cjk.otf" }
 
 func (r *cjkResource) Content() []byte {
-	data, err := cjkFont(r.path, r.region, r.mono, isCJK)
+	data, err := cjkFont(r.path, r.region, r.mono, keepCJK, r.fallback.Content())
 	if err != nil {
 		fyne.LogError("could not use the CJK font "+r.path, err)
 		return r.fallback.Content()

@@ -96,7 +96,7 @@ func latinFont(t *testing.T, res fyne.Resource) string {
 func TestTheCutFontMapsOnlyTheRunesKept(t *testing.T) {
 	path := latinFont(t, theme.DefaultTextBoldFont())
 	upper := func(r rune) bool { return r >= 'A' && r <= 'Z' }
-	data, err := cjkFont(path, "SC", false, upper)
+	data, err := cjkFont(path, "SC", false, upper, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -124,7 +124,7 @@ func TestTheCutFontMapsOnlyTheRunesKept(t *testing.T) {
 		t.Error("the cut font lost its weight")
 	}
 	// Nothing kept: an error, not an empty font.
-	if _, err := cjkFont(path, "SC", false, func(rune) bool { return false }); err == nil {
+	if _, err := cjkFont(path, "SC", false, func(rune) bool { return false }, nil); err == nil {
 		t.Error("a font without CJK was cut to nothing without an error")
 	}
 }
@@ -133,7 +133,7 @@ func TestADamagedOrMissingCJKFontFallsBackToFynes(t *testing.T) {
 	junk := filepath.Join(t.TempDir(), "NotoSansCJK-Regular.ttc")
 	os.WriteFile(junk, bytes.Repeat([]byte("ttcf garbage "), 1000), 0o644)
 	for _, p := range []string{junk, filepath.Join(t.TempDir(), "gone.ttc")} {
-		if _, err := cjkFont(p, "SC", false, isCJK); err == nil {
+		if _, err := cjkFont(p, "SC", false, keepCJK, nil); err == nil {
 			t.Errorf("%s: no error", p)
 		}
 		r := &cjkResource{name: "x", path: p, fallback: theme.DefaultTextFont()}
@@ -201,10 +201,14 @@ func TestTheSystemCJKFontKeepsItsWeights(t *testing.T) {
 	if !files.found() {
 		t.Fatalf("no CJK font in %v: install %s (make deps-test)", fontDirs(), cjkPackage)
 	}
+	latin, err := font.ParseTTF(bytes.NewReader(theme.DefaultTextFont().Content()))
+	if err != nil {
+		t.Fatal(err)
+	}
 	var weights []float32
 	for _, path := range []string{files.regular, files.bold} {
 		t0 := time.Now()
-		data, err := cjkFont(path, "SC", false, isCJK)
+		data, err := cjkFont(path, "SC", false, keepCJK, theme.DefaultTextFont().Content())
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -221,10 +225,33 @@ func TestTheSystemCJKFontKeepsItsWeights(t *testing.T) {
 		if _, ok := f.NominalGlyph('A'); ok {
 			t.Errorf("%s still maps Latin letters", path)
 		}
+		// Rows keep the height of Latin text.
+		got, _ := f.FontHExtents()
+		want, _ := latin.FontHExtents()
+		if got.Ascender/float32(f.Upem()) != want.Ascender/float32(latin.Upem()) || got.Descender/float32(f.Upem()) != want.Descender/float32(latin.Upem()) {
+			t.Errorf("%s: line extents %+v, want Latin's %+v", path, got, want)
+		}
 		weights = append(weights, float32(f.Describe().Aspect.Weight))
 	}
 	if files.bold != files.regular && weights[1] <= weights[0] {
 		t.Errorf("weights %v: bold is not bolder", weights)
+	}
+	// Monospaced: the space as wide as Fyne's monospaced one (tab stops).
+	mono := theme.DefaultTextMonospaceFont().Content()
+	data, err := cjkFont(files.regular, "SC", true, keepCJK, mono)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, _ := font.ParseTTF(bytes.NewReader(data))
+	lm, _ := font.ParseTTF(bytes.NewReader(mono))
+	g, _ := f.NominalGlyph(' ')
+	lg, _ := lm.NominalGlyph(' ')
+	em, lem := f.HorizontalAdvance(g)/float32(f.Upem()), lm.HorizontalAdvance(lg)/float32(lm.Upem())
+	if em-lem > 0.002 || lem-em > 0.002 {
+		t.Errorf("monospaced space: %.3f em wide, want %.3f", em, lem)
+	}
+	if !strings.Contains(f.Describe().Family, "Mono") {
+		t.Errorf("monospaced text gets %q", f.Describe().Family)
 	}
 }
 

@@ -52,10 +52,7 @@ var Icon = fyne.NewStaticResource("icon.png", assets.IconPNG)
 // then the backup due, if any, is made (backups.go).
 func Run(a fyne.App, d Deps) {
 	a.SetIcon(Icon)
-	var cjk cjkFiles
-	if lookForCJK {
-		cjk = installCJK(a, fontDirs())
-	}
+	cjk := installTheme(a, fontDirs())
 	w := newWindow(a, d, newBridge())
 	if lookForCJK {
 		w.addCJKHint(cjk)

@@ -21,10 +21,10 @@ const cjkHintText = "Chinese, Japanese and Korean text shows as boxes: no CJK fo
 // be shown (mdview.go); nil when none was found or the app did not look.
 var shownCJK atomic.Pointer[cjkFonts]
 
-// installCJK looks for a CJK font in dirs and, if there is one, makes a's
-// theme use it for CJK text once some is shown (fonts.go). It returns what
-// it found.
-func installCJK(a fyne.App, dirs []string) cjkFiles {
+// installTheme gives a the app's theme (appTheme): code colours, and the
+// CJK font found in dirs, if any, for CJK text once some is shown
+// (fonts.go). It returns the CJK font found.
+func installTheme(a fyne.App, dirs []string) cjkFiles {
 	files := findCJK(dirs)
 	c := newCJKFonts(files, func() {
 		// Setting the theme again clears Fyne's font cache: the text
@@ -32,9 +32,7 @@ func installCJK(a fyne.App, dirs []string) cjkFiles {
 		fyne.Do(func() { a.Settings().SetTheme(a.Settings().Theme()) })
 	})
 	shownCJK.Store(c)
-	if c != nil {
-		a.Settings().SetTheme(withCJK(a.Settings().Theme(), c))
-	}
+	a.Settings().SetTheme(newAppTheme(a.Settings().Theme(), c))
 	return files
 }
 

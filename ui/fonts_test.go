@@ -176,10 +176,10 @@ func TestCJKFontsStartWithTheFirstCJKText(t *testing.T) {
 	if c.font(fyne.TextStyle{Symbol: true}) != nil {
 		t.Error("the symbol font was replaced")
 	}
-	if newCJKFonts(cjkFiles{}, nil) != nil {
+	if newCJKFonts(cjkFiles{}, nil) != nil || newAppTheme(nil, nil).Font(fyne.TextStyle{Bold: true}) != theme.DefaultTheme().Font(fyne.TextStyle{Bold: true}) {
 		t.Error("CJK fonts without a CJK font")
 	}
-	th := withCJK(theme.DefaultTheme(), c)
+	th := newAppTheme(theme.DefaultTheme(), c)
 	if th.Font(fyne.TextStyle{Bold: true}).Name() != "NotoSansCJK-Bold-SC-cjk.otf" || th.Font(fyne.TextStyle{Symbol: true}) != theme.DefaultTheme().Font(fyne.TextStyle{Symbol: true}) {
 		t.Error("the theme does not give the CJK fonts")
 	}

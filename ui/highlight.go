@@ -52,8 +52,8 @@ func codeLexer(lang string) chroma.Lexer {
 	return chroma.Coalesce(l)
 }
 
-// highlightSegments shows code highlighted for lang: a row of inline
-// segments per line, lines longer than codeWrap runes broken (as
+// highlightSegments shows code highlighted for lang: inline segments, a
+// token colour each, lines longer than codeWrap runes broken (as
 // codeSegments does). An unknown language, or a lexer that fails, gives
 // codeSegments' plain code.
 func highlightSegments(code, lang string) []widget.RichTextSegment {
@@ -76,18 +76,21 @@ func highlightSegments(code, lang string) []widget.RichTextSegment {
 		}
 	}
 	if done < len(code) {
-		r.add(code[min(done, len(code)):], theme.ColorNameForeground)
+		r.add(code[done:], theme.ColorNameForeground)
 	}
 	return r.finish()
 }
 
-// codeRows lays tokens out in rows: inline segments, the last of each row
-// not inline (RichText then starts a new row), adjacent tokens of one
-// colour merged.
+// codeRows lays tokens out as segments: adjacent tokens of one colour
+// merged, lines ended by a newline inside the segments. (A segment that is
+// not inline would end the row too, but RichText puts a line spacing after
+// it: code would be set looser than plain code.) A segment spans at most
+// codeGroup lines, for the reason codeSegments gives.
 type codeRows struct {
-	out  []widget.RichTextSegment
-	cur  *widget.TextSegment // the open segment of the row
-	runs int                 // runes in the row
+	out   []widget.RichTextSegment
+	cur   *widget.TextSegment // the segment tokens are added to
+	lines int                 // newlines in cur
+	runs  int                 // runes in the row so far
 }
 
 func (r *codeRows) add(text string, name fyne.ThemeColorName) {
@@ -101,24 +104,22 @@ func (r *codeRows) add(text string, name fyne.ThemeColorName) {
 				break
 			}
 			// Break the row at codeWrap runes.
-			cut := len(line)
-			if i, n := 0, codeWrap-r.runs; n >= 0 {
-				for p := range line {
-					if i == n {
-						cut = p
-						break
-					}
-					i++
+			cut, i := len(line), 0
+			for p := range line {
+				if i == codeWrap-r.runs {
+					cut = p
+					break
 				}
+				i++
 			}
 			r.put(line[:cut], name)
-			r.endRow()
+			r.newline()
 			line = line[cut:]
 		}
 		if !nl {
 			return
 		}
-		r.endRow()
+		r.newline()
 		text = rest
 	}
 }
@@ -132,28 +133,35 @@ func (r *codeRows) put(text string, name fyne.ThemeColorName) {
 		return
 	}
 	if r.cur != nil && strings.TrimSpace(r.cur.Text) == "" {
-		// White space before: it takes this token's colour.
+		// Only white space so far: it takes this token's colour.
 		r.cur.Text += text
 		r.cur.Style.ColorName = name
 		return
 	}
+	r.open(text, name)
+}
+
+func (r *codeRows) open(text string, name fyne.ThemeColorName) {
 	st := widget.RichTextStyleCodeInline
 	st.ColorName = name
-	r.cur = &widget.TextSegment{Text: text, Style: st}
+	r.cur, r.lines = &widget.TextSegment{Text: text, Style: st}, 0
 	r.out = append(r.out, r.cur)
 }
 
-func (r *codeRows) endRow() {
+func (r *codeRows) newline() {
 	if r.cur == nil {
-		r.put(" ", theme.ColorNameForeground) // an empty line keeps its height
+		r.open("", theme.ColorNameForeground)
 	}
-	r.cur.Style.Inline = false
-	r.cur, r.runs = nil, 0
+	r.cur.Text += "\n"
+	r.runs = 0
+	if r.lines++; r.lines >= codeGroup {
+		r.cur = nil
+	}
 }
 
 func (r *codeRows) finish() []widget.RichTextSegment {
-	if r.cur != nil {
-		r.cur.Style.Inline = false
+	if n := len(r.out); n > 0 {
+		r.out[n-1].(*widget.TextSegment).Style.Inline = false
 	}
 	return r.out
 }

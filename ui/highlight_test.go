@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"fmt"
 	"image/color"
 	"strconv"
 	"strings"
@@ -11,6 +12,7 @@ import (
 	"github.com/alecthomas/chroma/v2"
 
 	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/test"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
@@ -32,22 +34,13 @@ func tokenOf(n fyne.ThemeColorName) chroma.TokenType {
 	return chroma.TokenType(k)
 }
 
-// rowsOf joins segments back into the lines they show.
+// rowsOf splits segments back into the rows they show.
 func rowsOf(segs []widget.RichTextSegment) []string {
-	var rows []string
 	var b strings.Builder
 	for _, s := range segs {
-		ts := s.(*widget.TextSegment)
-		b.WriteString(ts.Text)
-		if !ts.Style.Inline {
-			rows = append(rows, b.String())
-			b.Reset()
-		}
+		b.WriteString(s.(*widget.TextSegment).Text)
 	}
-	if b.Len() > 0 {
-		rows = append(rows, b.String())
-	}
-	return rows
+	return strings.Split(b.String(), "\n")
 }
 
 // codeApp is a test app drawing with the app's theme.
@@ -145,7 +138,7 @@ func TestHighlightedRowsKeepTheCodeAndBreakLongLines(t *testing.T) {
 	codeApp(t)
 	segs := highlightSegments(code, "go")
 	rows := rowsOf(segs)
-	if strings.Join(rows, "") != "package main"+" "+long+"// 中文注释 ok" {
+	if strings.Join(rows, "") != strings.ReplaceAll(code, "\n", "") {
 		t.Error("the rows do not hold the code")
 	}
 	if len(rows) < 8 {
@@ -156,8 +149,29 @@ func TestHighlightedRowsKeepTheCodeAndBreakLongLines(t *testing.T) {
 			t.Errorf("a row of %d runes (max %d)", n, codeWrap)
 		}
 	}
-	if rows[1] != " " {
+	if rows[1] != "" {
 		t.Errorf("an empty line shows as %q", rows[1])
+	}
+	for _, s := range segs {
+		if n := strings.Count(s.(*widget.TextSegment).Text, "\n"); n > codeGroup {
+			t.Errorf("a segment of %d lines", n)
+		}
+	}
+
+	// Set as tightly as plain code (which adds a line spacing after each
+	// group of codeGroup lines): no taller, and not by a row shorter.
+	var many strings.Builder
+	for i := range 120 {
+		fmt.Fprintf(&many, "x%d := f(%d) // %d\n\n", i, i, i)
+	}
+	plain, lit := newRichText(), newRichText()
+	plain.Segments, lit.Segments = codeSegments(many.String()), highlightSegments(many.String(), "go")
+	test.NewTempWindow(t, container.NewVBox(plain, lit)).Resize(fyne.NewSize(700, 4000))
+	if len(colored(lit.Segments)) == 0 {
+		t.Fatal("not highlighted")
+	}
+	if p, l := plain.MinSize().Height, lit.MinSize().Height; l > p || p-l > 5*theme.LineSpacing() {
+		t.Errorf("highlighted code is %.0f high, plain %.0f", l, p)
 	}
 }
 

@@ -366,3 +366,36 @@ func BenchmarkFindCJK(b *testing.B) {
 	}
 	b.ReportMetric(float64(d.Microseconds())/float64(b.N), "cjk_font_lookup_us@us")
 }
+
+// TestADamagedCJKFontStillDrawsTheWindow: the app's theme with a CJK "font"
+// that is an empty file; the first CJK text activates it, and the window
+// draws with Fyne's fonts instead of failing.
+func TestADamagedCJKFontStillDrawsTheWindow(t *testing.T) {
+	a := test.NewTempApp(t)
+	t.Cleanup(func() { shownCJK.Store(nil) })
+	files := installTheme(a, []string{fontDir(t, "NotoSansCJK-Regular.ttc", "NotoSansCJK-Bold.ttc")})
+	if !files.found() {
+		t.Fatal("the font was not found")
+	}
+	th, ok := a.Settings().Theme().(*appTheme)
+	if !ok || th.cjk == nil {
+		t.Fatalf("the app's theme is %T", a.Settings().Theme())
+	}
+	v := newMDViewText("Latin first, **bold**.")
+	w := test.NewTempWindow(t, v.box)
+	if th.cjk.active.Load() {
+		t.Fatal("Latin text activated the CJK font")
+	}
+	v = newMDViewText("通过**杠杆原理**和滑轮组")
+	if !th.cjk.active.Load() {
+		t.Fatal("CJK text did not activate the CJK font")
+	}
+	w.SetContent(v.box)
+	w.Resize(fyne.NewSize(400, 200))
+	if img := w.Canvas().Capture(); img.Bounds().Dx() == 0 {
+		t.Error("nothing drawn")
+	}
+	if r := th.Font(fyne.TextStyle{Bold: true}); r == nil || len(r.Content()) == 0 {
+		t.Error("no font for bold text")
+	}
+}

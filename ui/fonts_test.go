@@ -147,11 +147,11 @@ func TestCJKFontsStartWithTheFirstCJKText(t *testing.T) {
 	files := cjkFiles{regular: "/f/NotoSansCJK-Regular.ttc", bold: "/f/NotoSansCJK-Bold.ttc"}
 	calls := 0
 	c := newCJKFonts(files, func() { calls++ })
-	if c.font(fyne.TextStyle{}) != nil {
+	if c.font(fyne.TextStyle{Bold: true}) != nil {
 		t.Fatal("a CJK font before any CJK text was shown")
 	}
 	c.shown("only Latin text, **bold**")
-	if calls != 0 || c.font(fyne.TextStyle{}) != nil {
+	if calls != 0 || c.font(fyne.TextStyle{Bold: true}) != nil {
 		t.Fatal("Latin text activated the CJK fonts")
 	}
 	c.shown("通过**杠杆原理**和滑轮组")
@@ -163,18 +163,25 @@ func TestCJKFontsStartWithTheFirstCJKText(t *testing.T) {
 		style fyne.TextStyle
 		name  string
 	}{
-		{fyne.TextStyle{}, "NotoSansCJK-Regular-SC-cjk.otf"},
-		{fyne.TextStyle{Italic: true}, "NotoSansCJK-Regular-SC-cjk.otf"},
 		{fyne.TextStyle{Bold: true}, "NotoSansCJK-Bold-SC-cjk.otf"},
 		{fyne.TextStyle{Bold: true, Italic: true}, "NotoSansCJK-Bold-SC-cjk.otf"},
-		{fyne.TextStyle{Monospace: true}, "NotoSansCJK-Regular-SC-mono-cjk.otf"},
+		{fyne.TextStyle{Bold: true, Monospace: true}, "NotoSansCJK-Bold-SC-mono-cjk.otf"},
 	} {
 		if r := c.font(tc.style); r == nil || r.Name() != tc.name {
 			t.Errorf("%+v: %v, want %s", tc.style, r, tc.name)
 		}
 	}
-	if c.font(fyne.TextStyle{Symbol: true}) != nil {
-		t.Error("the symbol font was replaced")
+	// Regular weights are left to Fyne's own fallback, which has them.
+	for _, st := range []fyne.TextStyle{{}, {Italic: true}, {Monospace: true}, {Symbol: true}} {
+		if r := c.font(st); r != nil {
+			t.Errorf("%+v: %s, want Fyne's own", st, r.Name())
+		}
+	}
+	// A family without a bold file: nothing to add.
+	one := newCJKFonts(cjkFiles{regular: "/f/wqy-microhei.ttc", bold: "/f/wqy-microhei.ttc"}, nil)
+	one.shown("中")
+	if r := one.font(fyne.TextStyle{Bold: true}); r != nil {
+		t.Errorf("bold from a one-weight family: %s", r.Name())
 	}
 	if newCJKFonts(cjkFiles{}, nil) != nil || newAppTheme(nil, nil).Font(fyne.TextStyle{Bold: true}) != theme.DefaultTheme().Font(fyne.TextStyle{Bold: true}) {
 		t.Error("CJK fonts without a CJK font")

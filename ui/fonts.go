@@ -31,11 +31,11 @@ import (
 // (lookupRuneFont passes an empty font.Aspect). So CJK text showed where a
 // CJK font is installed, but bold and headings came out regular.
 //
-// The theme's bold font (appTheme) is therefore the system's bold CJK
-// font, with its character map cut down to the CJK blocks (keepCJK): Fyne
-// tries it first, finds no Latin letter in it and takes those from its own
-// Noto Sans Bold as before, so Latin text looks as it did and CJK text
-// keeps its weight.
+// The theme's font (appTheme) is therefore the system's CJK font in the
+// style's weight, with its character map cut down to the CJK blocks
+// (keepCJK): Fyne tries it first, finds no Latin letter in it and takes
+// those from its own Noto Sans as before, so Latin text looks as it did
+// and CJK text keeps its weight.
 //
 // The font is found by file name in the standard font folders (fontDirs),
 // not by running fc-match: fontconfig's tools are not installed everywhere
@@ -128,17 +128,17 @@ func cjkRegion(locale string) string {
 }
 
 // cjkFont builds, from a font file, the font the theme gives Fyne: the face
-// of the collection for region (monospaced or not), its character map cut
-// to the runes keep accepts.
+// of the collection for region, its character map cut to the runes keep
+// accepts.
 //
 // The cut font keeps the space characters too: go-text's shaper keeps a
 // space in the run of the text before it (shaping/input.go,
 // ignoreFaceChange: "we assume that all fonts have the ASCII space"), so a
 // space after CJK text is drawn with this font. Fyne takes a row's height
-// from the font that has the space, now this one: its line metrics (and,
-// for tab stops, its space's advance) are made those of latin, the Latin
+// from the font that has the space, now this one: its line metrics (and
+// its space's advance) are made those of latin, the Latin
 // font the style draws with otherwise, so that rows keep their height.
-func cjkFont(path, region string, mono bool, keep func(rune) bool, latin []byte) ([]byte, error) {
+func cjkFont(path, region string, keep func(rune) bool, latin []byte) ([]byte, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, err
@@ -148,7 +148,7 @@ func cjkFont(path, region string, mono bool, keep func(rune) bool, latin []byte)
 	if err != nil {
 		return nil, err
 	}
-	ld := pickFace(lds, region, mono)
+	ld := pickFace(lds, region)
 	var out []ot.Table
 	var space uint32 // the space's glyph
 	for _, tag := range ld.Tables() {
@@ -173,13 +173,13 @@ func cjkFont(path, region string, mono bool, keep func(rune) bool, latin []byte)
 }
 
 // pickFace is the face of a collection whose family names region ("Noto
-// Sans CJK SC", "Noto Sans Mono CJK JP"), and is monospaced when mono is;
-// else the first face that matches mono, else the first.
-func pickFace(lds []*ot.Loader, region string, mono bool) *ot.Loader {
+// Sans CJK SC"), not a monospaced one ("Noto Sans Mono CJK SC"); else the
+// first face not monospaced, else the first.
+func pickFace(lds []*ot.Loader, region string) *ot.Loader {
 	var first *ot.Loader
 	for _, ld := range lds {
 		fam := faceFamily(ld)
-		if strings.Contains(fam, "Mono") != mono {
+		if strings.Contains(fam, "Mono") {
 			continue
 		}
 		if strings.HasSuffix(fam, " "+region) {
@@ -295,7 +295,7 @@ func matchMetrics(tabs []ot.Table, latin []byte, space uint32) error {
 		const useTypo = 1 << 7 // fsSelection: USE_TYPO_METRICS
 		put16(os2, 62, u16(os2, 62)&^useTypo|u16(lOS2, 62)&useTypo)
 	}
-	// The space's advance: Fyne sets tab stops by it in monospaced text.
+	// The space's advance, for spaces after CJK text.
 	if lf, err := font.ParseTTF(bytes.NewReader(latin)); err == nil {
 		if g, ok := lf.NominalGlyph(' '); ok {
 			adv := scale(int16(lf.HorizontalAdvance(g)))
@@ -387,24 +387,26 @@ func hasCJK(s string) bool {
 	return false
 }
 
-// font is the resource for style, or nil: only bold styles get one.
-// Regular and italic CJK text is drawn by Fyne's own fallback (fontscan),
-// which finds the same fonts in the regular weight and shares one parsed
-// face among all styles; a face of ours for them too took another 16 MB
-// each (measured: a window showing CJK text +73 MB RSS, against +11 MB for
-// Fyne's fallback alone).
+// font is the resource for style, or nil: regular and bold text get one,
+// italic and monospaced text are left to Fyne's own fallback (fontscan),
+// which finds the same fonts in the regular weight (the only one CJK fonts
+// have for them) and shares one parsed face among styles. A face of ours
+// costs 16 MB for each style it is given to (measured: a window showing
+// CJK text +73 MB RSS with faces for regular, italic, bold and monospaced
+// text, against +11 MB for Fyne's fallback alone; +48 MB as it is, for a
+// chat with regular, bold and italic CJK). Regular text needs
+// ours all the same: Fyne sets a text's baseline by the font of its first
+// run, and the fallback's CJK font sits 1-2 px lower than Noto Sans, so
+// bold CJK (ours, with Latin metrics) stood above the plain CJK around it.
 func (c *cjkFonts) font(style fyne.TextStyle) fyne.Resource {
-	if c == nil || !style.Bold || style.Symbol || c.files.bold == c.files.regular || !c.active.Load() {
+	if c == nil || style.Symbol || style.Monospace || style.Italic && !style.Bold || !c.active.Load() {
 		return nil
 	}
-	r := &cjkResource{path: c.files.bold, region: c.region, mono: style.Monospace, fallback: theme.DefaultTextBoldFont()}
-	if style.Monospace {
-		r.fallback = theme.DefaultTextMonospaceFont()
+	r := &cjkResource{path: c.files.regular, region: c.region, fallback: theme.DefaultTextFont()}
+	if style.Bold {
+		r.path, r.fallback = c.files.bold, theme.DefaultTextBoldFont()
 	}
 	r.name = strings.TrimSuffix(filepath.Base(r.path), filepath.Ext(r.path)) + "-" + c.region
-	if r.mono {
-		r.name += "-mono"
-	}
 	return r
 }
 
@@ -413,7 +415,6 @@ func (c *cjkFonts) font(style fyne.TextStyle) fyne.Resource {
 // the parsed face): kept, it would hold 17 MB per style besides the face.
 type cjkResource struct {
 	name, path, region string
-	mono               bool
 	// fallback is given when the font cannot be built (removed since it
 	// was found, say): Fyne must be given a font it can parse.
 	fallback fyne.Resource
@@ -422,7 +423,7 @@ type cjkResource struct {
 func (r *cjkResource) Name() string { return r.name + "-cjk.otf" }
 
 func (r *cjkResource) Content() []byte {
-	data, err := cjkFont(r.path, r.region, r.mono, keepCJK, r.fallback.Content())
+	data, err := cjkFont(r.path, r.region, keepCJK, r.fallback.Content())
 	if err != nil {
 		fyne.LogError("could not use the CJK font "+r.path, err)
 		return r.fallback.Content()

@@ -96,7 +96,7 @@ func latinFont(t *testing.T, res fyne.Resource) string {
 func TestTheCutFontMapsOnlyTheRunesKept(t *testing.T) {
 	path := latinFont(t, theme.DefaultTextBoldFont())
 	upper := func(r rune) bool { return r >= 'A' && r <= 'Z' }
-	data, err := cjkFont(path, "SC", false, upper, nil)
+	data, err := cjkFont(path, "SC", upper, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -124,7 +124,7 @@ func TestTheCutFontMapsOnlyTheRunesKept(t *testing.T) {
 		t.Error("the cut font lost its weight")
 	}
 	// Nothing kept: an error, not an empty font.
-	if _, err := cjkFont(path, "SC", false, func(rune) bool { return false }, nil); err == nil {
+	if _, err := cjkFont(path, "SC", func(rune) bool { return false }, nil); err == nil {
 		t.Error("a font without CJK was cut to nothing without an error")
 	}
 }
@@ -133,7 +133,7 @@ func TestADamagedOrMissingCJKFontFallsBackToFynes(t *testing.T) {
 	junk := filepath.Join(t.TempDir(), "NotoSansCJK-Regular.ttc")
 	os.WriteFile(junk, bytes.Repeat([]byte("ttcf garbage "), 1000), 0o644)
 	for _, p := range []string{junk, filepath.Join(t.TempDir(), "gone.ttc")} {
-		if _, err := cjkFont(p, "SC", false, keepCJK, nil); err == nil {
+		if _, err := cjkFont(p, "SC", keepCJK, nil); err == nil {
 			t.Errorf("%s: no error", p)
 		}
 		r := &cjkResource{name: "x", path: p, fallback: theme.DefaultTextFont()}
@@ -163,28 +163,25 @@ func TestCJKFontsStartWithTheFirstCJKText(t *testing.T) {
 		style fyne.TextStyle
 		name  string
 	}{
+		{fyne.TextStyle{}, "NotoSansCJK-Regular-SC-cjk.otf"},
 		{fyne.TextStyle{Bold: true}, "NotoSansCJK-Bold-SC-cjk.otf"},
 		{fyne.TextStyle{Bold: true, Italic: true}, "NotoSansCJK-Bold-SC-cjk.otf"},
-		{fyne.TextStyle{Bold: true, Monospace: true}, "NotoSansCJK-Bold-SC-mono-cjk.otf"},
 	} {
 		if r := c.font(tc.style); r == nil || r.Name() != tc.name {
 			t.Errorf("%+v: %v, want %s", tc.style, r, tc.name)
 		}
 	}
-	// Regular weights are left to Fyne's own fallback, which has them.
-	for _, st := range []fyne.TextStyle{{}, {Italic: true}, {Monospace: true}, {Symbol: true}} {
+	// Italic and monospaced text are left to Fyne's own fallback.
+	for _, st := range []fyne.TextStyle{{Italic: true}, {Monospace: true}, {Monospace: true, Bold: true}, {Symbol: true}} {
 		if r := c.font(st); r != nil {
 			t.Errorf("%+v: %s, want Fyne's own", st, r.Name())
 		}
 	}
-	// A family without a bold file: nothing to add.
+	// A family without a bold file: its one file for both.
 	one := newCJKFonts(cjkFiles{regular: "/f/wqy-microhei.ttc", bold: "/f/wqy-microhei.ttc"}, nil)
 	one.shown("中")
-	if r := one.font(fyne.TextStyle{Bold: true}); r != nil {
-		t.Errorf("bold from a one-weight family: %s", r.Name())
-	}
-	if newCJKFonts(cjkFiles{}, nil) != nil || newAppTheme(nil, nil).Font(fyne.TextStyle{Bold: true}) != theme.DefaultTheme().Font(fyne.TextStyle{Bold: true}) {
-		t.Error("CJK fonts without a CJK font")
+	if r := one.font(fyne.TextStyle{Bold: true}); r == nil || r.Name() != "wqy-microhei-SC-cjk.otf" {
+		t.Errorf("bold from a one-weight family: %v", r)
 	}
 	th := newAppTheme(theme.DefaultTheme(), c)
 	if th.Font(fyne.TextStyle{Bold: true}).Name() != "NotoSansCJK-Bold-SC-cjk.otf" || th.Font(fyne.TextStyle{Symbol: true}) != theme.DefaultTheme().Font(fyne.TextStyle{Symbol: true}) {
@@ -215,7 +212,7 @@ func TestTheSystemCJKFontKeepsItsWeights(t *testing.T) {
 	var weights []float32
 	for _, path := range []string{files.regular, files.bold} {
 		t0 := time.Now()
-		data, err := cjkFont(path, "SC", false, keepCJK, theme.DefaultTextFont().Content())
+		data, err := cjkFont(path, "SC", keepCJK, theme.DefaultTextFont().Content())
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -238,27 +235,16 @@ func TestTheSystemCJKFontKeepsItsWeights(t *testing.T) {
 		if got.Ascender/float32(f.Upem()) != want.Ascender/float32(latin.Upem()) || got.Descender/float32(f.Upem()) != want.Descender/float32(latin.Upem()) {
 			t.Errorf("%s: line extents %+v, want Latin's %+v", path, got, want)
 		}
+		g, ok := f.NominalGlyph(' ')
+		lg, _ := latin.NominalGlyph(' ')
+		em, lem := f.HorizontalAdvance(g)/float32(f.Upem()), latin.HorizontalAdvance(lg)/float32(latin.Upem())
+		if !ok || em-lem > 0.002 || lem-em > 0.002 {
+			t.Errorf("%s: the space is %.3f em wide (mapped: %v), want Latin's %.3f", path, em, ok, lem)
+		}
 		weights = append(weights, float32(f.Describe().Aspect.Weight))
 	}
 	if files.bold != files.regular && weights[1] <= weights[0] {
 		t.Errorf("weights %v: bold is not bolder", weights)
-	}
-	// Monospaced: the space as wide as Fyne's monospaced one (tab stops).
-	mono := theme.DefaultTextMonospaceFont().Content()
-	data, err := cjkFont(files.regular, "SC", true, keepCJK, mono)
-	if err != nil {
-		t.Fatal(err)
-	}
-	f, _ := font.ParseTTF(bytes.NewReader(data))
-	lm, _ := font.ParseTTF(bytes.NewReader(mono))
-	g, _ := f.NominalGlyph(' ')
-	lg, _ := lm.NominalGlyph(' ')
-	em, lem := f.HorizontalAdvance(g)/float32(f.Upem()), lm.HorizontalAdvance(lg)/float32(lm.Upem())
-	if em-lem > 0.002 || lem-em > 0.002 {
-		t.Errorf("monospaced space: %.3f em wide, want %.3f", em, lem)
-	}
-	if !strings.Contains(f.Describe().Family, "Mono") {
-		t.Errorf("monospaced text gets %q", f.Describe().Family)
 	}
 }
 

@@ -15,7 +15,9 @@ ARGS ?=
 
 BUILD_PKGS := gcc libc6-dev pkg-config libgl1-mesa-dev libx11-dev libxcursor-dev \
 	libxrandr-dev libxinerama-dev libxi-dev libxxf86vm-dev
-TEST_PKGS := xvfb xauth imagemagick xdotool x11-utils libgl1-mesa-dri chromium
+# fonts-noto-cjk: the CJK screenshots and TestTheSystemCJKFontKeepsItsWeights need a CJK font;
+# chromium: TestChromiumOpensAnExportWithoutARequest opens an HTML export.
+TEST_PKGS := xvfb xauth imagemagick xdotool x11-utils libgl1-mesa-dri fonts-noto-cjk chromium
 
 .PHONY: all deps-build deps-test e2e-deps build run test vet smoke docs-shots bench bench-window package fuzz stress icon clean
 
@@ -56,7 +58,9 @@ e2e-deps:
 # dialog); a chat seeded through the CLI (markdown blocks, code, table) in
 # the light and the dark theme; a chat full of remote images, scrolled, whose
 # image host must count 0 requests (scripts/images-window.sh); a chat holding a
-# 50,000-line unclosed code fence (scripts/gen-hostile, shown in part); and, from a build with the screenshots tag
+# 50,000-line unclosed code fence (scripts/gen-hostile, shown in part); Chinese, Japanese and
+# Korean markdown (light) and a table with highlighted code (dark) (scripts/cjk-window.sh);
+# and, from a build with the screenshots tag
 # (ui/scene.go), the settings dialog, a message in each engine state (light
 # and dark), the keyboard shortcuts, three answers compared side by side, the
 # usage window, a 10,000-message chat and search results; a few chats of the
@@ -84,6 +88,7 @@ smoke: build
 	DESKCHAT_BIN=./$(BIN) IMAGES_OUT=screenshots/images.png FYNE_THEME=light bash scripts/images-window.sh
 	DESKCHAT_BIN=./$(BIN) SMOKE_OUT=screenshots/hostile.png FYNE_THEME=light \
 		SMOKE_PREPARE='$(GO) run ./scripts/gen-hostile -dir "$$SMOKE_DATA_DIR" -only fence50k' bash scripts/smoke.sh
+	DESKCHAT_BIN=./$(BIN) CJK_SHOTS="text:light code:dark" bash scripts/cjk-window.sh
 	for scene in compare long search; do \
 		DESKCHAT_BIN=./$(SHOTS_BIN) SMOKE_OUT=screenshots/$$scene.png FYNE_THEME=light DESKCHAT_SCENE=$$scene \
 			SMOKE_SETUP="providers default Simulator" bash scripts/smoke.sh || exit 1; \

@@ -52,7 +52,11 @@ var Icon = fyne.NewStaticResource("icon.png", assets.IconPNG)
 // then the backup due, if any, is made (backups.go).
 func Run(a fyne.App, d Deps) {
 	a.SetIcon(Icon)
+	cjk := installTheme(a, fontDirs())
 	w := newWindow(a, d, newBridge())
+	if lookForCJK {
+		w.addCJKHint(cjk)
+	}
 	if d.Ready != nil {
 		w.ready = d.Ready
 	}

@@ -66,6 +66,7 @@ func setMarkdown(rt *widget.RichText, src string, host *imageHost) {
 // placeholders; nothing is built or fetched.
 func markdownSegments(src string, host *imageHost) []widget.RichTextSegment {
 	segs := widget.NewRichTextFromMarkdown(src).Segments // builds no visuals
+	dropAddedSpaces(segs, src)
 	if hasImage(segs) {
 		segs = replaceImages(segs, imageRefs(src), host)
 	}

@@ -7,6 +7,7 @@ import (
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 )
 
@@ -33,7 +34,7 @@ const (
 	longRunes      = 1024     // a text segment longer than this is given to Fyne in pieces
 	pieceRunes     = 64       // of at most this many runes: one row at a usual width, measured once
 	codeWrap       = 160      // a longer code line is broken for display
-	codeGroup      = 50       // code lines per segment
+	codeGroup      = 10       // code lines per segment: a streaming block is laid out again per token, a segment's runes per row
 	linkRunes      = 256      // a link's text is cut here (Fyne draws it as one widget)
 	textBytes      = 16 << 10 // a text block's page
 	codeLines      = 200      // a code block's page: lines
@@ -92,31 +93,13 @@ func splitLong(segs []widget.RichTextSegment) []widget.RichTextSegment {
 // codeSegments shows code as monospace segments of at most codeGroup lines
 // (Fyne converts a segment's whole text to runes for each of its rows),
 // lines longer than codeWrap runes broken (wrapping measures a line's whole
-// rest for each of its rows).
+// rest for each of its rows). It is laid out as highlighted code is
+// (codeRows, highlight.go), so a block does not move when it is
+// highlighted.
 func codeSegments(code string) []widget.RichTextSegment {
-	lines := strings.Split(code, "\n")
-	var out []widget.RichTextSegment
-	var group []string
-	flush := func() {
-		if len(group) > 0 {
-			out = append(out, &widget.TextSegment{Text: strings.Join(group, "\n"), Style: widget.RichTextStyleCodeBlock})
-			group = group[:0]
-		}
-	}
-	for _, l := range lines {
-		ps := []string{l}
-		if len(l) > codeWrap {
-			ps = pieces(l, codeWrap)
-		}
-		for _, p := range ps {
-			group = append(group, p)
-			if len(group) == codeGroup {
-				flush()
-			}
-		}
-	}
-	flush()
-	return out
+	var r codeRows
+	r.add(code, theme.ColorNameForeground)
+	return r.finish()
 }
 
 // pieces cuts s into pieces of at most n runes, each ending after the last

@@ -98,12 +98,12 @@ func (v *mdView) update(final bool) bool {
 		kind := classify(src, isFinal)
 		if i == 0 && len(v.blocks) > v.nFinal {
 			b := v.blocks[v.nFinal]
-			if b.set(src, kind) {
+			if b.set(src, kind, isFinal) {
 				v.box.Objects[v.nFinal] = b.obj
 				changed = true
 			}
 		} else {
-			b := newMDBlock(src, kind, v.imageHost())
+			b := newMDBlock(src, kind, isFinal, v.imageHost())
 			idx := len(v.blocks)
 			b.grown = func() { v.grow(idx) }
 			v.blocks = append(v.blocks, b)
@@ -196,24 +196,26 @@ type mdBlock struct {
 	table   *tableView       // tables
 	more    *moreBar         // nil until the block is shown in part
 	parses  int              // how often the block's markdown was parsed
+	final   bool             // the block will not grow: its code is highlighted
+	lit     bool             // the code shown is highlighted
 	// grown is called after "Show more" made the block taller.
 	grown  func()
 	images *imageHost
 }
 
-func newMDBlock(src string, kind blockKind, images *imageHost) *mdBlock {
-	b := &mdBlock{kind: kind, pages: 1, images: images}
+func newMDBlock(src string, kind blockKind, final bool, images *imageHost) *mdBlock {
+	b := &mdBlock{kind: kind, pages: 1, images: images, final: final}
 	b.render(src)
 	return b
 }
 
-// set re-renders the block with src; it reports true when the block's object
-// was replaced.
-func (b *mdBlock) set(src string, kind blockKind) bool {
-	if kind == b.kind && src == b.src {
+// set re-renders the block with src (final: src is all of it); it reports
+// true when the block's object was replaced.
+func (b *mdBlock) set(src string, kind blockKind, final bool) bool {
+	if kind == b.kind && src == b.src && final == b.final {
 		return false
 	}
-	b.kind = kind
+	b.kind, b.final = kind, final
 	return b.render(src)
 }
 
@@ -269,11 +271,14 @@ func (b *mdBlock) render(src string) bool {
 	if b.more != nil {
 		b.more.set(c.note, b.pages)
 	}
-	if c.shown == b.shown && c.asText == b.asText && b.parses > 0 {
+	lit := b.final && b.shape == kindCode && c.asText == ""
+	if c.shown == b.shown && c.asText == b.asText && lit == b.lit && b.parses > 0 {
 		return replaced
 	}
+	b.lit = lit
 	b.shown, b.asText = c.shown, c.asText
 	b.parses++
+	shownCJK.Load().shown(c.shown)
 	if b.table != nil {
 		b.table.set(parseTable(c.shown))
 		return replaced
@@ -281,6 +286,8 @@ func (b *mdBlock) render(src string) bool {
 	switch {
 	case c.asText != "":
 		b.rt.Segments = codeSegments(wideTable(c.shown))
+	case lit:
+		b.rt.Segments = highlightSegments(codeOf(c.shown), codeLang(src))
 	case b.shape == kindCode:
 		b.rt.Segments = codeSegments(codeOf(c.shown))
 	default:

@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"fmt"
 	"runtime"
 	"strings"
 	"testing"
@@ -86,4 +87,72 @@ func BenchmarkRenderTokens(b *testing.B) {
 	b.ReportMetric(per(last), "render_token_us_last200@us")
 	b.ReportMetric(per(naive), "render_token_us_last200_naive@us")
 	b.ReportMetric(float64(len(toks)), "render_tokens@tokens")
+}
+
+// codeAnswer is a code-heavy answer of about n tokens (of tokens()): short
+// paragraphs, each followed by a Go or Python block of 20 to 40 lines.
+func codeAnswer(n int) []string {
+	var b strings.Builder
+	for i := 0; len(b.String())/4 < n; i++ {
+		fmt.Fprintf(&b, "Step %d: the function below handles **case %d**.\n\n", i, i)
+		if i%2 == 0 {
+			b.WriteString("```go\n")
+			for l := range 20 + i%21 {
+				fmt.Fprintf(&b, "\tif v%d := compute(%d, \"s%d\"); v%d > limit { // check %d\n\t\treturn v%d\n\t}\n", l, l, i, l, l, l)
+			}
+		} else {
+			b.WriteString("```python\n")
+			for l := range 20 + i%21 {
+				fmt.Fprintf(&b, "def f%d(x):\n    return x * %d  # step %d\n", l, l, i)
+			}
+		}
+		b.WriteString("```\n\n")
+	}
+	return tokens(b.String())[:n]
+}
+
+// BenchmarkRenderCodeTokens streams a 4,000-token code-heavy answer into
+// the chat view, one token per update, with the app's theme (code is
+// highlighted once a block is finished), and reports the mean cost of one
+// update over the first and the last 200 tokens.
+func BenchmarkRenderCodeTokens(b *testing.B) {
+	test.NewTempApp(b).Settings().SetTheme(newAppTheme(nil, nil))
+	toks := codeAnswer(renderTokens)
+	warm := newMDView() // lexers compiled, glyph caches filled
+	test.NewTempWindow(b, warm.box)
+	for _, tok := range toks {
+		warm.append(tok)
+	}
+	warm.finish()
+	defer runtime.KeepAlive(warm)
+	var first, last time.Duration
+	lit := 0
+	for i := 0; i < b.N; i++ {
+		v := newMDView()
+		w := test.NewTempWindow(b, container.NewVScroll(v.box))
+		w.Resize(fyne.NewSize(800, 600))
+		for j, tok := range toks {
+			t0 := time.Now()
+			v.append(tok)
+			d := time.Since(t0)
+			switch {
+			case j < 200:
+				first += d
+			case j >= len(toks)-200:
+				last += d
+			}
+		}
+		v.finish()
+		for _, bl := range v.blocks {
+			if bl.lit {
+				lit++
+			}
+		}
+	}
+	if lit == 0 {
+		b.Fatal("no code block was highlighted")
+	}
+	per := func(d time.Duration) float64 { return float64(d.Microseconds()) / float64(200*b.N) }
+	b.ReportMetric(per(first), "render_code_token_us_first200@us")
+	b.ReportMetric(per(last), "render_code_token_us_last200@us")
 }

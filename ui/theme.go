@@ -2,6 +2,7 @@ package ui
 
 import (
 	"image/color"
+	"strings"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/theme"
@@ -72,4 +73,37 @@ func themeChoice(label string) string {
 		return themeDark
 	}
 	return ""
+}
+
+// appTheme is the theme the app draws with: base, with the system's CJK
+// font first for CJK text (fonts.go) and the colours of highlighted code
+// (highlight.go).
+type appTheme struct {
+	fyne.Theme
+	cjk *cjkFonts // nil: none found
+}
+
+func (t *appTheme) Font(s fyne.TextStyle) fyne.Resource {
+	if r := t.cjk.font(s); r != nil {
+		return r
+	}
+	return t.Theme.Font(s)
+}
+
+func (t *appTheme) Color(n fyne.ThemeColorName, v fyne.ThemeVariant) color.Color {
+	if c := codeColor(n, v); c != nil {
+		return c
+	}
+	if strings.HasPrefix(string(n), codeColorPrefix) {
+		return t.Theme.Color(theme.ColorNameForeground, v) // a token the style leaves plain
+	}
+	return t.Theme.Color(n, v)
+}
+
+// newAppTheme returns base (nil: Fyne's default) as the app draws it.
+func newAppTheme(base fyne.Theme, cjk *cjkFonts) fyne.Theme {
+	if base == nil {
+		base = theme.DefaultTheme()
+	}
+	return &appTheme{Theme: base, cjk: cjk}
 }

@@ -1,0 +1,70 @@
+package ui
+
+import (
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
+)
+
+// chatView is one conversation's column of messages.
+type chatView struct {
+	id     string
+	views  []*messageView // the messages shown, in col's order
+	col    *fyne.Container
+	scroll *container.Scroll
+	live   *liveAnswer // the answer streaming now, if any
+	// loading: the stored messages are being read; nothing may be sent
+	// until they are shown (they would race the new ones).
+	loading bool
+	onLoad  []func() // run once the stored messages are shown
+	// The shown messages are a window onto the chat (paging.go): atStart
+	// and atEnd say whether it holds the chat's first and last message;
+	// paging, that a page is being read.
+	atStart, atEnd, paging bool
+}
+
+func newChatView(id string) *chatView {
+	cv := &chatView{id: id, col: container.NewVBox(), atStart: true, atEnd: true}
+	cv.scroll = container.NewVScroll(container.NewPadded(cv.col))
+	return cv
+}
+
+func (cv *chatView) add(v *messageView, onPin func(*messageView, bool)) {
+	v.onPin = onPin
+	if len(cv.views) > 0 {
+		cv.views[len(cv.views)-1].setLast(false)
+	}
+	v.setLast(true)
+	cv.views = append(cv.views, v)
+	cv.col.Add(v.obj)
+}
+
+func (cv *chatView) remove(v *messageView) {
+	for i, x := range cv.views {
+		if x == v {
+			cv.views = append(cv.views[:i], cv.views[i+1:]...)
+			break
+		}
+	}
+	cv.col.Remove(v.obj)
+	if v.last && len(cv.views) > 0 {
+		cv.views[len(cv.views)-1].setLast(true)
+	}
+}
+
+// addRow appends an object that is not a message (a comparison of answers)
+// to the chat's column.
+func (cv *chatView) addRow(obj fyne.CanvasObject) {
+	cv.col.Add(obj)
+}
+
+// removeRow takes back what addRow added.
+func (cv *chatView) removeRow(obj fyne.CanvasObject) {
+	cv.col.Remove(obj)
+}
+
+// setBusy tells the chat's messages whether an answer streams in it.
+func (cv *chatView) setBusy(busy bool) {
+	for _, v := range cv.views {
+		v.setBusy(busy)
+	}
+}

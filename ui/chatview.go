@@ -20,11 +20,15 @@ type chatView struct {
 	// and atEnd say whether it holds the chat's first and last message;
 	// paging, that a page is being read.
 	atStart, atEnd, paging bool
+	// wide are the rows that take the column's whole width (comparisons:
+	// answers side by side); messages stop at the reading width (resize.go).
+	wide map[fyne.CanvasObject]bool
 }
 
 func newChatView(id string) *chatView {
-	cv := &chatView{id: id, col: container.NewVBox(), atStart: true, atEnd: true}
-	cv.scroll = container.NewVScroll(container.NewPadded(cv.col))
+	cv := &chatView{id: id, atStart: true, atEnd: true, wide: map[fyne.CanvasObject]bool{}}
+	cv.col = container.New(&readingColumn{wide: cv.wide})
+	cv.scroll = container.NewVScroll(container.New(chatContent{}, newWheel(cv), cv.col))
 	return cv
 }
 
@@ -34,6 +38,7 @@ func (cv *chatView) add(v *messageView, onPin func(*messageView, bool)) {
 		cv.views[len(cv.views)-1].setLast(false)
 	}
 	v.setLast(true)
+	cv.watchLazy(v)
 	cv.views = append(cv.views, v)
 	cv.col.Add(v.obj)
 }
@@ -54,11 +59,13 @@ func (cv *chatView) remove(v *messageView) {
 // addRow appends an object that is not a message (a comparison of answers)
 // to the chat's column.
 func (cv *chatView) addRow(obj fyne.CanvasObject) {
+	cv.wide[obj] = true
 	cv.col.Add(obj)
 }
 
 // removeRow takes back what addRow added.
 func (cv *chatView) removeRow(obj fyne.CanvasObject) {
+	delete(cv.wide, obj)
 	cv.col.Remove(obj)
 }
 
@@ -66,5 +73,16 @@ func (cv *chatView) removeRow(obj fyne.CanvasObject) {
 func (cv *chatView) setBusy(busy bool) {
 	for _, v := range cv.views {
 		v.setBusy(busy)
+	}
+}
+
+// fitContent gives the scroll's content its height again when laying out a
+// part of it changed that height (a text re-wrapped at the column's width
+// grew while the containers above it were laid out): else the content
+// stays shorter than its rows and the last of them cannot be scrolled to.
+func fitContent(cv *chatView) {
+	c := cv.scroll.Content
+	if min, size := c.MinSize().Height, c.Size().Height; min != size && (min > size || size > cv.scroll.Size().Height) {
+		cv.scroll.Base.Refresh()
 	}
 }

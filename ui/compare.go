@@ -504,6 +504,7 @@ func (w *window) layoutCompare(cv *chatView, cmp *compareView, follow bool) {
 	// containers of the comparison whose size did not change are laid out
 	// after it.
 	cv.scroll.Base.Refresh()
+	defer fitContent(cv)
 	skip := cmp.selfLaid
 	for _, col := range cmp.cols {
 		skip[col.obj] = !col.dirty // unchanged: laid out when its size changes

@@ -168,7 +168,7 @@ func (w *window) build() fyne.CanvasObject {
 	// Empty state.
 	hint := widget.NewLabelWithStyle("Start a new chat, or pick one on the left.", fyne.TextAlignCenter, fyne.TextStyle{})
 	w.empty = container.NewCenter(container.NewVBox(hint, container.NewCenter(widget.NewButtonWithIcon("New chat", theme.ContentAddIcon(), w.newConversation))))
-	w.pane = container.NewStack(w.empty)
+	w.pane = container.New(&paneLayout{w: w}, w.empty) // keeps the place read across a resize (resize.go)
 
 	chat := container.NewBorder(container.NewPadded(header), container.NewPadded(bottom), nil, nil, w.pane)
 	split := container.NewHSplit(sidebar, chat)
@@ -587,6 +587,7 @@ func (w *window) findStored(convID string, user, answer *messageView) {
 // answer's own, are laid out again.
 func (w *window) layoutLive(cv *chatView, answer *messageView) {
 	cv.scroll.Base.Refresh()
+	defer fitContent(cv)
 	if !layoutPath(cv.scroll.Content, answer.obj, nil) {
 		cv.scroll.Refresh()
 	}

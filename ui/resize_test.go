@@ -1,0 +1,88 @@
+package ui
+
+import (
+	"testing"
+
+	"fyne.io/fyne/v2"
+
+	"deskchat/store"
+)
+
+// onScreen reports whether o, at y..y+h in the scroll's content, shows.
+func onScreen(cv *chatView, y, h float32) bool {
+	return y+h > cv.scroll.Offset.Y && y < cv.scroll.Offset.Y+cv.scroll.Size().Height
+}
+
+// checkNearBlocks fails when a block of v's text on the screen is not laid
+// out at the text's width.
+func checkNearBlocks(t *testing.T, cv *chatView, v *messageView) {
+	t.Helper()
+	base, _ := cv.rowY(anchor{obj: v.md.box, v: v})
+	for i, b := range v.md.box.Objects {
+		if onScreen(cv, base+b.Position().Y, b.Size().Height) && b.Size().Width != v.md.box.Size().Width {
+			t.Errorf("block %d is on the screen at width %v, the text is %v wide", i, b.Size().Width, v.md.box.Size().Width)
+		}
+	}
+}
+
+func TestAResizeKeepsTheBlockReadAtTheTopAndRewrapsOnlyNearTheScreen(t *testing.T) {
+	var id string
+	h := newHarness(t, func(st *store.Store) {
+		useSimulator(st)
+		id = chatWithAnswer(t, st, longAnswer(30000))
+	})
+	h.w.show(id)
+	h.settle()
+	h.w.win.Resize(fyne.NewSize(780, 700))
+	cv := h.shown()
+	answer := cv.views[1]
+	scrollBy(cv, 1e6) // to the top
+	scrollBy(cv, -9000)
+	a, ok := cv.anchorAt()
+	if !ok || a.obj == answer.obj {
+		t.Fatalf("no block of the answer at the top of the screen (offset %v)", cv.scroll.Offset.Y)
+	}
+	for _, width := range []float32{700, 640, 900, 760} {
+		h.w.win.Resize(fyne.NewSize(width, 700))
+		b, _ := cv.anchorAt()
+		if b.obj != a.obj {
+			t.Fatalf("at %v px the block at the top changed", width)
+		}
+		checkNearBlocks(t, cv, answer)
+	}
+	stale := 0
+	for _, b := range answer.md.box.Objects {
+		if b.Size().Width != answer.md.box.Size().Width {
+			stale++
+		}
+	}
+	if stale == 0 {
+		t.Error("every block of the answer was re-wrapped: a resize costs the whole text")
+	}
+	// Scrolling lays out the blocks it brings near, wherever the user goes.
+	for _, dy := range []float32{2000, 1e6, -1e6} {
+		scrollBy(cv, dy)
+		checkNearBlocks(t, cv, answer)
+	}
+}
+
+func TestAResizeAtTheEndStaysAtTheEnd(t *testing.T) {
+	var id string
+	h := newHarness(t, func(st *store.Store) {
+		useSimulator(st)
+		id = chatWithAnswer(t, st, longAnswer(3000))
+	})
+	h.w.show(id)
+	h.settle()
+	cv := h.shown()
+	if !isAtBottom(cv.scroll) {
+		t.Fatal("the chat did not open at its end")
+	}
+	for _, width := range []float32{700, 1400, 760} {
+		h.w.win.Resize(fyne.NewSize(width, 600))
+		if !isAtBottom(cv.scroll) {
+			t.Errorf("at %v px the end is no longer shown", width)
+		}
+		checkNearBlocks(t, cv, cv.views[1])
+	}
+}

@@ -47,7 +47,7 @@ type compareDialog struct {
 	rows    []*targetRow
 	list    *fyne.Container // the rows
 	addBtn  *widget.Button
-	prompt  *widget.Entry
+	prompt  *escEntry
 	problem *widget.Label // why Compare cannot go yet
 	goBtn   *widget.Button
 	// started is the comparison the dialog started, once it has.
@@ -82,8 +82,7 @@ func (w *window) newCompareDialog() *compareDialog {
 		cd.resize()
 	})
 	cd.addBtn.Importance = widget.LowImportance
-	cd.prompt = widget.NewMultiLineEntry()
-	cd.prompt.Wrapping = fyne.TextWrapWord
+	cd.prompt = newEscEntry(w, true) // Esc closes the dialog
 	cd.prompt.SetMinRowsVisible(4)
 	cd.prompt.SetPlaceHolder("The question every model answers")
 	cd.prompt.SetText(w.composer.Text)
@@ -105,7 +104,7 @@ func (w *window) newCompareDialog() *compareDialog {
 }
 
 func (cd *compareDialog) show() {
-	cd.d.Show()
+	cd.w.showDialog(cd.d)
 	cd.resize()
 	cd.w.win.Canvas().Focus(cd.prompt)
 }

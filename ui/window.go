@@ -85,6 +85,9 @@ type window struct {
 	search   *searchDialog   // the search dialog last opened
 	help     dialog.Dialog   // the shortcuts dialog last opened
 	welcome  dialog.Dialog   // the first-run dialog, when shown
+	// dialogs are the dialogs shown, by their overlay, for Esc (overlays.go).
+	dialogs map[fyne.CanvasObject]dialog.Dialog
+	menu    *widget.PopUpMenu // the menu last opened by a button
 }
 
 // liveAnswer is an answer being streamed into a chatView.
@@ -137,7 +140,7 @@ func (w *window) build() fyne.CanvasObject {
 	}
 	newBtn := widget.NewButtonWithIcon("New chat", theme.ContentAddIcon(), w.newConversation)
 	newBtn.Importance = widget.HighImportance
-	settingsBtn := widget.NewButtonWithIcon("", theme.SettingsIcon(), w.showSettings)
+	settingsBtn := widget.NewButtonWithIcon("", theme.SettingsIcon(), w.openSettings)
 	w.appMenuBtn = widget.NewButtonWithIcon("", theme.MenuIcon(), w.showAppMenu)
 	sidebar := container.NewBorder(container.NewPadded(container.NewBorder(nil, nil, nil, container.NewHBox(w.appMenuBtn, settingsBtn), newBtn)), nil, nil, nil, w.list)
 
@@ -158,7 +161,7 @@ func (w *window) build() fyne.CanvasObject {
 
 	// Composer.
 	w.composer = newComposer(w.submit)
-	w.composer.onShortcut, w.composer.onEscape = w.shortcut, w.escape
+	w.composer.onShortcut, w.composer.onEscape, w.composer.onKey = w.shortcut, w.escape, w.typedKey
 	w.composer.OnChanged = func(string) { w.eng.Warm() } // typing: the first request will need the tokenizer
 	w.editBar = newEditBar(w.cancelEdit)
 	w.sendBtn = widget.NewButtonWithIcon("Send", theme.MailSendIcon(), w.sendOrStop)
@@ -627,7 +630,7 @@ func (w *window) askRename() {
 	if !ok {
 		return
 	}
-	entry := widget.NewEntry()
+	entry := newEscEntry(w, false) // Esc closes the dialog
 	entry.SetText(c.Title)
 	entry.Validator = func(s string) error {
 		if strings.TrimSpace(s) == "" {
@@ -641,7 +644,7 @@ func (w *window) askRename() {
 		}
 	}, w.win)
 	d.Resize(fyne.NewSize(420, d.MinSize().Height))
-	d.Show()
+	w.showDialog(d)
 	w.win.Canvas().Focus(entry)
 }
 
@@ -668,11 +671,11 @@ func (w *window) askDelete() {
 	} else {
 		title = "“" + title + "”"
 	}
-	dialog.ShowConfirm("Delete chat?", fmt.Sprintf("Delete %s and all its messages from this computer? This cannot be undone.", title), func(ok bool) {
+	w.showDialog(dialog.NewConfirm("Delete chat?", fmt.Sprintf("Delete %s and all its messages from this computer? This cannot be undone.", title), func(ok bool) {
 		if ok {
 			w.delete(c.ID)
 		}
-	}, w.win)
+	}, w.win))
 }
 
 // delete removes a conversation; a streaming answer is stopped first.
@@ -733,22 +736,20 @@ func (w *window) appMenu() *fyne.Menu {
 		fyne.NewMenuItem("Import chats… (Ctrl+O)", w.showImport),
 		fyne.NewMenuItem("Usage and cost (Ctrl+Shift+D)", w.showUsage),
 		fyne.NewMenuItemSeparator(),
-		fyne.NewMenuItem("Settings (Ctrl+,)", w.showSettings),
+		fyne.NewMenuItem("Settings (Ctrl+,)", w.openSettings),
 		fyne.NewMenuItem("Keyboard shortcuts (F1)", w.showShortcuts),
 	)
 }
 
 func (w *window) showAppMenu() {
-	pos := fyne.CurrentApp().Driver().AbsolutePositionForObject(w.appMenuBtn)
-	widget.ShowPopUpMenuAtPosition(w.appMenu(), w.win.Canvas(), pos.Add(fyne.NewPos(0, w.appMenuBtn.Size().Height)))
+	w.showMenu(w.appMenu(), w.appMenuBtn)
 }
 
 func (w *window) showMore() {
 	if _, ok := w.current(); !ok {
 		return
 	}
-	pos := fyne.CurrentApp().Driver().AbsolutePositionForObject(w.moreBtn)
-	widget.ShowPopUpMenuAtPosition(w.moreMenu(), w.win.Canvas(), pos.Add(fyne.NewPos(0, w.moreBtn.Size().Height)))
+	w.showMenu(w.moreMenu(), w.moreBtn)
 }
 
 // setCompression turns history compression off (off = true) or on for a
@@ -773,7 +774,7 @@ func (w *window) showError(what string, err error) {
 	msg.Wrapping = fyne.TextWrapWord
 	d := dialog.NewCustom(what, "OK", msg, w.win)
 	d.Resize(fyne.NewSize(440, 0))
-	d.Show()
+	w.showDialog(d)
 }
 
 // shutdown stops every streaming answer, export and import, and waits up to

@@ -124,8 +124,12 @@ func (l *paneLayout) Layout(objs []fyne.CanvasObject, size fyne.Size) {
 	l.w.unstale(cv)
 }
 
+// paneMinHeight is the chat pane's least height, which makes the window's
+// minimum: a few lines of a message stay readable above the composer.
+const paneMinHeight = 200
+
 func (l *paneLayout) MinSize(objs []fyne.CanvasObject) fyne.Size {
-	var min fyne.Size
+	min := fyne.NewSize(0, paneMinHeight)
 	for _, o := range objs {
 		min = min.Max(o.MinSize())
 	}

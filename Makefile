@@ -92,7 +92,9 @@ docs-shots: smoke
 	mkdir -p docs/screenshots
 	for f in $(DOC_SHOTS); do cp screenshots/$$f docs/screenshots/$$f; done
 
-# The Go benchmarks, then the window's figures under Xvfb.
+# The Go benchmarks (among them resize_long_answer_ms beside its floor
+# resize_short_answer_ms, ui/resize_bench_test.go), then the window's figures
+# under Xvfb.
 bench:
 	bash scripts/bench.sh
 	$(MAKE) bench-window

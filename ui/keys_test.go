@@ -219,3 +219,32 @@ func TestAWheelNotchAndPageDownMoveInProportionToTheView(t *testing.T) {
 		t.Errorf("Page Down moved %v px of a %v px view", moved, view)
 	}
 }
+
+func TestEscClosesADialogBeforeItStopsTheAnswerAndClosesTheUsageWindow(t *testing.T) {
+	h := newHarness(t, useSimulator)
+	h.eng.SetSimulatorRate(100)
+	h.ask("tell me a long story")
+	h.liveAnswer(hasText)
+	cv := h.shown()
+	h.w.showShortcuts()
+	h.press(fyne.KeyEscape)
+	if h.w.win.Canvas().Overlays().Top() != nil {
+		t.Fatal("Esc left the shortcut list open")
+	}
+	if cv.live == nil {
+		t.Fatal("Esc that closed a dialog also stopped the answer")
+	}
+	h.press(fyne.KeyEscape) // nothing open now: it stops the answer
+	h.settle()
+	if msgs := h.messages(cv.id); cv.live != nil || msgs[len(msgs)-1].State != store.StateStopped {
+		t.Fatalf("the second Esc: live %v, stored state %s", cv.live != nil, msgs[len(msgs)-1].State)
+	}
+
+	u := h.w.openUsage((&fakeTicker{}).every)
+	h.settle()
+	u.win.Canvas().OnTypedKey()(&fyne.KeyEvent{Name: fyne.KeyEscape})
+	h.settle()
+	if usageViews[h.w] != nil {
+		t.Error("Esc left the usage window open")
+	}
+}

@@ -86,3 +86,51 @@ func TestAResizeAtTheEndStaysAtTheEnd(t *testing.T) {
 		checkNearBlocks(t, cv, cv.views[1])
 	}
 }
+
+// screenRows is where each block of v's text near the screen is, relative
+// to the top of the screen.
+func screenRows(cv *chatView, v *messageView) map[fyne.CanvasObject]float32 {
+	base, _ := cv.rowY(anchor{obj: v.md.box, v: v})
+	out := map[fyne.CanvasObject]float32{}
+	for _, b := range v.md.box.Objects {
+		if y := base + b.Position().Y; onScreen(cv, y, b.Size().Height) {
+			out[b] = y - cv.scroll.Offset.Y
+		}
+	}
+	return out
+}
+
+func TestResizingBackAndForthLaysOutAsAFullRefreshWould(t *testing.T) {
+	var id string
+	h := newHarness(t, func(st *store.Store) {
+		useSimulator(st)
+		id = chatWithAnswer(t, st, longAnswer(30000))
+	})
+	h.w.show(id)
+	h.settle()
+	cv := h.shown()
+	answer := cv.views[1]
+	scrollBy(cv, 1e6)
+	scrollBy(cv, -12000)
+	for i, width := range []float32{700, 1300, 640, 2560, 796, 1000, 720} {
+		h.w.win.Resize(fyne.NewSize(width, 500+float32(i)*60))
+		if i%2 == 1 {
+			scrollBy(cv, -700) // and the user scrolls between resizes
+		}
+		checkNearBlocks(t, cv, answer)
+		got := screenRows(cv, answer)
+		if len(got) == 0 {
+			t.Fatalf("at %v px no block of the answer is on the screen", width)
+		}
+		content := cv.scroll.Content.Size().Height
+		if min := cv.scroll.Content.MinSize().Height; content != min && content > cv.scroll.Size().Height {
+			t.Errorf("at %v px the content is %v px tall, its rows %v", width, content, min)
+		}
+		cv.scroll.Refresh() // everything measured again, as Fyne would on a theme change
+		for b, y := range screenRows(cv, answer) {
+			if was, ok := got[b]; !ok || was-y > 0.5 || y-was > 0.5 {
+				t.Fatalf("at %v px a full refresh moved a block on the screen from %v to %v: the resize left it misplaced", width, was, y)
+			}
+		}
+	}
+}

@@ -124,6 +124,28 @@ func (l *paneLayout) Layout(objs []fyne.CanvasObject, size fyne.Size) {
 	l.w.unstale(cv)
 }
 
+// titleMinWidth is the least the chat's title gets in the header: at the
+// window's minimum width a few words of it still show.
+const titleMinWidth = 110
+
+// minWidth lays its objects out as a Stack does, at least as wide as it says.
+type minWidth float32
+
+func (m minWidth) Layout(objs []fyne.CanvasObject, size fyne.Size) {
+	for _, o := range objs {
+		o.Move(fyne.NewPos(0, 0))
+		o.Resize(size)
+	}
+}
+
+func (m minWidth) MinSize(objs []fyne.CanvasObject) fyne.Size {
+	min := fyne.NewSize(float32(m), 0)
+	for _, o := range objs {
+		min = min.Max(o.MinSize())
+	}
+	return min
+}
+
 // paneMinHeight is the chat pane's least height, which makes the window's
 // minimum: a few lines of a message stay readable above the composer.
 const paneMinHeight = 200

@@ -157,7 +157,7 @@ func (w *window) build() fyne.CanvasObject {
 	w.compareBtn = widget.NewButtonWithIcon("Compare", theme.ViewRestoreIcon(), w.askCompare)
 	model := container.NewGridWrap(fyne.NewSize(220, w.modelSel.MinSize().Height), w.modelSel)
 	header := container.NewBorder(nil, widget.NewSeparator(), nil,
-		container.NewHBox(w.providerSel, model, w.compareBtn, w.renameBtn, w.deleteBtn, w.moreBtn), w.title)
+		container.NewHBox(w.providerSel, model, w.compareBtn, w.renameBtn, w.deleteBtn, w.moreBtn), container.New(minWidth(titleMinWidth), w.title))
 
 	// Composer.
 	w.composer = newComposer(w.submit)

@@ -48,6 +48,9 @@ func (w *window) addShortcuts() {
 		w.win.Canvas().AddShortcut(&desktop.CustomShortcut{KeyName: b.key, Modifier: b.mod}, func(fyne.Shortcut) { b.do(w) })
 	}
 	w.win.Canvas().SetOnTypedKey(func(k *fyne.KeyEvent) {
+		if k.Name != fyne.KeyEscape && w.win.Canvas().Overlays().Top() != nil {
+			return // a dialog is open: the chat behind it does not move
+		}
 		switch k.Name {
 		case fyne.KeyEscape:
 			w.escape()

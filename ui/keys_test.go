@@ -182,6 +182,17 @@ func TestHomeAndEndGoToTheFirstAndLastMessageOfALongChat(t *testing.T) {
 			t.Fatalf("round %d: End shows up to seq %d, at the bottom: %v", round, last, isAtBottom(cv.scroll))
 		}
 	}
+	// With a dialog open the keys do not move the chat behind it.
+	h.w.showShortcuts()
+	at := cv.scroll.Offset.Y
+	for _, k := range []fyne.KeyName{fyne.KeyHome, fyne.KeyPageUp} {
+		h.press(k)
+		h.settle()
+	}
+	if cv.scroll.Offset.Y != at || cv.views[0].seq == 1 {
+		t.Errorf("Home and Page Up with the shortcut list open moved the chat from %v to %v", at, cv.scroll.Offset.Y)
+	}
+	h.press(fyne.KeyEscape)
 }
 
 func TestAWheelNotchAndPageDownMoveInProportionToTheView(t *testing.T) {

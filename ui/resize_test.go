@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"strings"
 	"testing"
 
 	"fyne.io/fyne/v2"
@@ -131,6 +132,50 @@ func TestResizingBackAndForthLaysOutAsAFullRefreshWould(t *testing.T) {
 			if was, ok := got[b]; !ok || was-y > 0.5 || y-was > 0.5 {
 				t.Fatalf("at %v px a full refresh moved a block on the screen from %v to %v: the resize left it misplaced", width, was, y)
 			}
+		}
+	}
+}
+
+func TestResizingWhileAnAnswerStreamsUnderALongOne(t *testing.T) {
+	var id string
+	h := newHarness(t, func(st *store.Store) {
+		useSimulator(st)
+		id = chatWithAnswer(t, st, longAnswer(30000))
+	})
+	h.w.show(id)
+	h.settle()
+	h.eng.SetSimulatorRate(300)
+	h.ask("and now a second answer, streaming")
+	live := h.liveAnswer(hasText)
+	cv := h.shown()
+	long := cv.views[1]
+	streaming := 0
+	for i, width := range []float32{760, 1200, 700, 2000, 820} {
+		if cv.live != nil {
+			streaming++
+		}
+		if i == 2 {
+			scrollBy(cv, 1e6) // up to the long answer's start while the new one streams
+		}
+		h.w.win.Resize(fyne.NewSize(width, 650))
+		for j := 0; j < 20 && len(h.q) > 0; j++ { // let some of the stream in
+			(<-h.q)()
+		}
+		checkNearBlocks(t, cv, long)
+		checkNearBlocks(t, cv, live)
+	}
+	if streaming < 2 {
+		t.Errorf("only %d resizes came while the answer streamed", streaming)
+	}
+	h.settle()
+	if cv.live != nil || !strings.Contains(h.messages(cv.id)[3].Content, live.md.Text()[:20]) {
+		t.Fatal("the answer did not end whole")
+	}
+	got := screenRows(cv, long)
+	cv.scroll.Refresh()
+	for b, y := range screenRows(cv, long) {
+		if was, ok := got[b]; !ok || was-y > 0.5 || y-was > 0.5 {
+			t.Fatalf("a full refresh moved a block on the screen from %v to %v", was, y)
 		}
 	}
 }

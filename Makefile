@@ -109,9 +109,10 @@ docs-shots: smoke
 	mkdir -p docs/screenshots
 	for f in $(DOC_SHOTS); do cp screenshots/$$f docs/screenshots/$$f; done
 
-# The Go benchmarks, then the window's figures under Xvfb.
-# Like make test, it installs what it needs first, so that it works on a
-# fresh machine.
+# The Go benchmarks (among them resize_long_answer_ms beside its floor
+# resize_short_answer_ms, ui/resize_bench_test.go), then the window's figures
+# under Xvfb. Like make test, it installs what it needs first, so that it
+# works on a fresh machine.
 bench: deps-test e2e-deps
 	$(GO) mod download
 	bash scripts/bench.sh

@@ -51,7 +51,7 @@ func (w *window) askDeleteMessage(v *messageView) {
 	if v.role == store.RoleAssistant {
 		what = "this answer"
 	}
-	dialog.ShowConfirm("Delete message?", fmt.Sprintf("Delete %s from this computer? The rest of the chat stays. This cannot be undone.", what), func(ok bool) {
+	w.showDialog(dialog.NewConfirm("Delete message?", fmt.Sprintf("Delete %s from this computer? The rest of the chat stays. This cannot be undone.", what), func(ok bool) {
 		if !ok {
 			return
 		}
@@ -66,7 +66,7 @@ func (w *window) askDeleteMessage(v *messageView) {
 			cv.remove(v)
 			cv.scroll.Refresh()
 		})
-	}, w.win)
+	}, w.win))
 }
 
 // editBar is the strip above the composer while a question is edited.
@@ -262,8 +262,7 @@ func (w *window) askSystemPrompt() {
 	if !ok {
 		return
 	}
-	entry := widget.NewMultiLineEntry()
-	entry.Wrapping = fyne.TextWrapWord
+	entry := newEscEntry(w, true) // Esc closes the dialog
 	entry.SetMinRowsVisible(6)
 	entry.SetText(c.SystemPrompt)
 	entry.SetPlaceHolder("You are a concise assistant…")
@@ -288,7 +287,7 @@ func (w *window) askSystemPrompt() {
 		})
 	}, w.win)
 	d.Resize(fyne.NewSize(520, 320))
-	d.Show()
+	w.showDialog(d)
 	w.win.Canvas().Focus(entry)
 }
 

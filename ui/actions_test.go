@@ -497,9 +497,9 @@ func TestAChatsOwnSystemPrompt(t *testing.T) {
 	h.w.newConversation()
 	h.settle()
 	h.w.askSystemPrompt()
-	var entry *widget.Entry
+	var entry *escEntry
 	for _, o := range h.topDialog() {
-		if e, ok := o.(*widget.Entry); ok {
+		if e, ok := o.(*escEntry); ok {
 			entry = e
 		}
 	}

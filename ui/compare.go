@@ -47,7 +47,7 @@ type compareDialog struct {
 	rows    []*targetRow
 	list    *fyne.Container // the rows
 	addBtn  *widget.Button
-	prompt  *widget.Entry
+	prompt  *escEntry
 	problem *widget.Label // why Compare cannot go yet
 	goBtn   *widget.Button
 	// started is the comparison the dialog started, once it has.
@@ -82,8 +82,7 @@ func (w *window) newCompareDialog() *compareDialog {
 		cd.resize()
 	})
 	cd.addBtn.Importance = widget.LowImportance
-	cd.prompt = widget.NewMultiLineEntry()
-	cd.prompt.Wrapping = fyne.TextWrapWord
+	cd.prompt = newEscEntry(w, true) // Esc closes the dialog
 	cd.prompt.SetMinRowsVisible(4)
 	cd.prompt.SetPlaceHolder("The question every model answers")
 	cd.prompt.SetText(w.composer.Text)
@@ -105,7 +104,7 @@ func (w *window) newCompareDialog() *compareDialog {
 }
 
 func (cd *compareDialog) show() {
-	cd.d.Show()
+	cd.w.showDialog(cd.d)
 	cd.resize()
 	cd.w.win.Canvas().Focus(cd.prompt)
 }
@@ -504,6 +503,7 @@ func (w *window) layoutCompare(cv *chatView, cmp *compareView, follow bool) {
 	// containers of the comparison whose size did not change are laid out
 	// after it.
 	cv.scroll.Base.Refresh()
+	defer fitContent(cv)
 	skip := cmp.selfLaid
 	for _, col := range cmp.cols {
 		skip[col.obj] = !col.dirty // unchanged: laid out when its size changes

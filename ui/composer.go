@@ -20,6 +20,9 @@ type composer struct {
 	onShortcut func(fyne.Shortcut) bool
 	// onEscape runs on Esc.
 	onEscape func()
+	// onKey sees the keys the window takes (F1, Page Up, …) first; it
+	// reports whether it took one.
+	onKey func(*fyne.KeyEvent) bool
 }
 
 func newComposer(onSend func(string)) *composer {
@@ -61,6 +64,9 @@ func (c *composer) TypedShortcut(s fyne.Shortcut) {
 func (c *composer) TypedKey(k *fyne.KeyEvent) {
 	if k.Name == fyne.KeyEscape && c.onEscape != nil {
 		c.onEscape()
+		return
+	}
+	if c.onKey != nil && c.onKey(k) {
 		return
 	}
 	if (k.Name == fyne.KeyReturn || k.Name == fyne.KeyEnter) && !c.shift {

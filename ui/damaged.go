@@ -38,7 +38,7 @@ func RunDamaged(a fyne.App, d Damaged) bool {
 		main = newWindow(a, deps, newBridge())
 		main.win.Show()
 		main.win.SetMaster()
-		dialog.ShowInformation("History recovered", result, main.win)
+		main.showDialog(dialog.NewInformation("History recovered", result, main.win))
 		win.Close()
 	}, win.Close)
 	win.SetContent(s.content)

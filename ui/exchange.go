@@ -230,7 +230,7 @@ func (w *window) openExport() *exportDialog {
 			d.cancel() // closed while exporting: the export is abandoned, and leaves nothing
 		}
 	})
-	d.dialog.Show()
+	w.showDialog(d.dialog)
 	return d
 }
 
@@ -254,7 +254,7 @@ func (d *exportDialog) chooseFolder() {
 		d.path.SetText(filepath.Join(dir.Path(), name))
 	}, d.w.win)
 	fd.Resize(fyne.NewSize(760, 520))
-	fd.Show()
+	d.w.showDialog(fd)
 }
 
 func (d *exportDialog) selectedFormat() exportFormat {
@@ -357,11 +357,11 @@ func (d *exportDialog) start() {
 			d.run(path, opts)
 			return
 		}
-		dialog.ShowConfirm("Replace the file?", fmt.Sprintf("%s already exists. Replace it with this export?", path), func(ok bool) {
+		d.w.showDialog(dialog.NewConfirm("Replace the file?", fmt.Sprintf("%s already exists. Replace it with this export?", path), func(ok bool) {
 			if ok {
 				d.run(path, opts)
 			}
-		}, d.w.win)
+		}, d.w.win))
 	})
 }
 
@@ -499,7 +499,7 @@ func (w *window) openImport() *importDialog {
 			d.cancel() // closed while importing: stop; what is stored stays
 		}
 	})
-	d.dialog.Show()
+	w.showDialog(d.dialog)
 	return d
 }
 
@@ -519,7 +519,7 @@ func (d *importDialog) chooseFile() {
 	}, d.w.win)
 	fd.SetFilter(storage.NewExtensionFileFilter([]string{".json", ".zip"}))
 	fd.Resize(fyne.NewSize(760, 520))
-	fd.Show()
+	d.w.showDialog(fd)
 }
 
 func (d *importDialog) source() exchange.Source {

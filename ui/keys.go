@@ -27,13 +27,15 @@ func init() {
 	bindings = []keyBinding{
 		{fyne.KeyN, fyne.KeyModifierShortcutDefault, "Ctrl+N", "New conversation", (*window).newConversation},
 		{fyne.KeyF, fyne.KeyModifierShortcutDefault, "Ctrl+F", "Search all conversations", (*window).showSearch},
-		{fyne.KeyComma, fyne.KeyModifierShortcutDefault, "Ctrl+,", "Settings", (*window).showSettings},
+		{fyne.KeyComma, fyne.KeyModifierShortcutDefault, "Ctrl+,", "Settings", (*window).openSettings},
 		{fyne.KeyE, fyne.KeyModifierShortcutDefault, "Ctrl+E", "Export chats", (*window).showExport},
 		{fyne.KeyO, fyne.KeyModifierShortcutDefault, "Ctrl+O", "Import chats", (*window).showImport},
 		{fyne.KeyD, fyne.KeyModifierShortcutDefault | fyne.KeyModifierShift, "Ctrl+Shift+D", "Usage and cost", (*window).showUsage},
 		{fyne.KeyK, fyne.KeyModifierShortcutDefault, "Ctrl+K", "Compare answers of several models", (*window).askCompare},
 		{fyne.KeyC, fyne.KeyModifierShortcutDefault | fyne.KeyModifierShift, "Ctrl+Shift+C", "Copy the last answer", (*window).copyLastAnswer},
 		{fyne.KeyUp, fyne.KeyModifierShortcutDefault, "Ctrl+↑", "Edit your last message", (*window).editLastQuestion},
+		{fyne.KeyHome, fyne.KeyModifierShortcutDefault, "Ctrl+Home (Home)", "Go to the chat's first message", (*window).chatStart},
+		{fyne.KeyEnd, fyne.KeyModifierShortcutDefault, "Ctrl+End (End)", "Go to the chat's last message", (*window).chatEnd},
 		{fyne.KeySlash, fyne.KeyModifierShortcutDefault, "Ctrl+/ or F1", "Keyboard shortcuts", (*window).showShortcuts},
 	}
 }
@@ -46,13 +48,37 @@ func (w *window) addShortcuts() {
 		w.win.Canvas().AddShortcut(&desktop.CustomShortcut{KeyName: b.key, Modifier: b.mod}, func(fyne.Shortcut) { b.do(w) })
 	}
 	w.win.Canvas().SetOnTypedKey(func(k *fyne.KeyEvent) {
+		if k.Name != fyne.KeyEscape && w.win.Canvas().Overlays().Top() != nil {
+			return // a dialog is open: the chat behind it does not move
+		}
 		switch k.Name {
 		case fyne.KeyEscape:
 			w.escape()
-		case fyne.KeyF1:
-			w.showShortcuts()
+		case fyne.KeyHome:
+			w.chatStart()
+		case fyne.KeyEnd:
+			w.chatEnd()
+		default:
+			w.typedKey(k)
 		}
 	})
+}
+
+// typedKey runs the keys the window takes whoever has the focus (the
+// composer hands them on: in three rows of text they would do little): F1,
+// Page Up and Page Down. It reports whether it took k.
+func (w *window) typedKey(k *fyne.KeyEvent) bool {
+	switch k.Name {
+	case fyne.KeyF1:
+		w.showShortcuts()
+	case fyne.KeyPageUp:
+		w.pageChat(-1)
+	case fyne.KeyPageDown:
+		w.pageChat(1)
+	default:
+		return false
+	}
+	return true
 }
 
 // shortcut runs the window's shortcut s, if it is one.
@@ -70,8 +96,12 @@ func (w *window) shortcut(s fyne.Shortcut) bool {
 	return false
 }
 
-// escape cancels an edit, else stops the shown answer.
+// escape closes the dialog or menu on top, else cancels an edit, else
+// stops the shown answer.
 func (w *window) escape() {
+	if w.closeTop() {
+		return
+	}
 	if w.editing != nil {
 		w.cancelEdit()
 		return
@@ -120,7 +150,8 @@ func (w *window) showShortcuts() {
 	rows := [][2]string{
 		{"Enter", "Send"},
 		{"Shift+Enter", "New line"},
-		{"Esc", "Stop the answer (or cancel an edit)"},
+		{"Esc", "Close a dialog or menu, else stop the answer (or cancel an edit)"},
+		{"Page Up / Page Down", "Scroll the chat by a screen"},
 	}
 	for _, b := range bindings {
 		rows = append(rows, [2]string{b.keys, b.what})
@@ -130,7 +161,8 @@ func (w *window) showShortcuts() {
 		grid.Add(widget.NewLabelWithStyle(r[0], fyne.TextAlignLeading, fyne.TextStyle{Bold: true}))
 		grid.Add(widget.NewLabel(r[1]))
 	}
-	d := dialog.NewCustom("Keyboard shortcuts", "Close", grid, w.win)
-	d.Show()
+	d := dialog.NewCustom("Keyboard shortcuts", "Close", container.NewVScroll(grid), w.win)
+	d.Resize(fyne.NewSize(560, fyne.Min(grid.MinSize().Height+120, w.win.Canvas().Size().Height-40)))
+	w.showDialog(d)
 	w.help = d
 }

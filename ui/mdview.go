@@ -169,7 +169,7 @@ func (v *mdView) showMore() {
 // grow lays the view out again after blocks from the i-th on changed
 // height, and tells the parent.
 func (v *mdView) grow(i int) {
-	v.col.cached = min(v.col.cached, i)
+	v.col.forget(i)
 	v.box.Layout.Layout(v.box.Objects, v.box.Size())
 	if v.onGrow != nil {
 		v.onGrow()
@@ -455,12 +455,14 @@ type columnLayout struct {
 	bottom []float32 // bottom[i]: y just below object i, for cached objects
 	minW   []float32 // minW[i]: the widest MinSize of objects[:i+1]
 	cached int       // objects[:cached] are placed and measured
+	lazy             // objects far from the screen keep their width (lazy.go)
 }
 
 func (l *columnLayout) Layout(objs []fyne.CanvasObject, size fyne.Size) {
 	if size.Width != l.width {
 		l.width, l.cached = size.Width, 0
 	}
+	l.begin()
 	l.measure(objs, true, size.Width)
 }
 
@@ -483,19 +485,22 @@ func (l *columnLayout) measure(objs []fyne.CanvasObject, place bool, width float
 	l.bottom, l.minW = l.bottom[:l.cached], l.minW[:l.cached]
 	for i := l.cached; i < len(objs); i++ {
 		o := objs[i]
-		if place && o.Size().Width != width {
+		stale := place && o.Size().Width != width && l.far(o, y)
+		if place && o.Size().Width != width && !stale {
 			// A wrapped text's height depends on its width: give it the
 			// width first, then ask.
 			o.Resize(fyne.NewSize(width, o.Size().Height))
 		}
-		min := o.MinSize()
+		min := l.minSize(i, o, i < final)
 		if place {
 			o.Move(fyne.NewPos(0, y))
-			o.Resize(fyne.NewSize(width, min.Height))
+			if !stale {
+				o.Resize(fyne.NewSize(width, min.Height))
+			}
 		}
 		y += min.Height
 		w = fyne.Max(w, min.Width)
-		if place && i < final && i == len(l.bottom) {
+		if place && i < final && i == len(l.bottom) && !stale {
 			l.bottom, l.minW = append(l.bottom, y), append(l.minW, w)
 			l.cached = i + 1
 		}

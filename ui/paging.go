@@ -26,7 +26,10 @@ const highlightFor = 3 * time.Second
 
 // watchScroll reads pages as the user scrolls near the window's edges.
 func (w *window) watchScroll(cv *chatView) {
-	cv.scroll.OnScrolled = func(fyne.Position) { w.pageIfNeeded(cv) }
+	cv.scroll.OnScrolled = func(fyne.Position) {
+		w.unstale(cv) // blocks a resize left at an old width (lazy.go)
+		w.pageIfNeeded(cv)
+	}
 }
 
 // pageIfNeeded reads the page beyond the edge the user scrolled near.
@@ -152,6 +155,7 @@ func (w *window) pageViews(cv *chatView, msgs []store.Message) ([]*messageView, 
 	for i, m := range msgs {
 		v := w.newView(m)
 		v.onPin = w.pin
+		cv.watchLazy(v)
 		if cv.live != nil {
 			v.setBusy(true)
 		}

@@ -18,7 +18,7 @@ const searchDelay = 150 * time.Millisecond
 
 // searchDialog is the open search dialog, kept for tests.
 type searchDialog struct {
-	entry   *widget.Entry
+	entry   *escEntry
 	list    *widget.List
 	info    *widget.Label
 	results []store.SearchResult
@@ -30,7 +30,7 @@ type searchDialog struct {
 // showSearch opens the search over every conversation (Ctrl+F): results
 // as you type; choosing one opens its conversation at that message.
 func (w *window) showSearch() {
-	s := &searchDialog{entry: widget.NewEntry(), info: widget.NewLabel("Type to search every conversation.")}
+	s := &searchDialog{entry: newEscEntry(w, false), info: widget.NewLabel("Type to search every conversation.")}
 	s.entry.SetPlaceHolder("Search messages and titles")
 	s.info.Importance, s.info.SizeName = hintStyle(widget.LowImportance)
 	s.list = widget.NewList(
@@ -78,7 +78,7 @@ func (w *window) showSearch() {
 	content := container.NewBorder(container.NewVBox(s.entry, s.info), nil, nil, nil, s.list)
 	s.dialog = dialog.NewCustom("Search", "Close", content, w.win)
 	s.dialog.Resize(fyne.NewSize(640, 480))
-	s.dialog.Show()
+	w.showDialog(s.dialog)
 	w.win.Canvas().Focus(s.entry)
 	w.search = s
 }

@@ -87,73 +87,9 @@ type window struct {
 	search   *searchDialog   // the search dialog last opened
 	help     dialog.Dialog   // the shortcuts dialog last opened
 	welcome  dialog.Dialog   // the first-run dialog, when shown
-}
-
-// chatView is one conversation's column of messages.
-type chatView struct {
-	id     string
-	views  []*messageView // the messages shown, in col's order
-	col    *fyne.Container
-	scroll *container.Scroll
-	live   *liveAnswer // the answer streaming now, if any
-	// loading: the stored messages are being read; nothing may be sent
-	// until they are shown (they would race the new ones).
-	loading bool
-	onLoad  []func() // run once the stored messages are shown
-	// The shown messages are a window onto the chat (paging.go): atStart
-	// and atEnd say whether it holds the chat's first and last message;
-	// paging, that a page is being read.
-	atStart, atEnd, paging bool
-	intro                  fyne.CanvasObject // what an empty chat offers (emptypane.go)
-}
-
-func newChatView(id string) *chatView {
-	cv := &chatView{id: id, col: container.NewVBox(), atStart: true, atEnd: true}
-	cv.scroll = container.NewVScroll(container.NewPadded(cv.col))
-	return cv
-}
-
-func (cv *chatView) add(v *messageView, onPin func(*messageView, bool)) {
-	cv.dropIntro()
-	v.onPin = onPin
-	if len(cv.views) > 0 {
-		cv.views[len(cv.views)-1].setLast(false)
-	}
-	v.setLast(true)
-	cv.views = append(cv.views, v)
-	cv.col.Add(v.obj)
-}
-
-func (cv *chatView) remove(v *messageView) {
-	for i, x := range cv.views {
-		if x == v {
-			cv.views = append(cv.views[:i], cv.views[i+1:]...)
-			break
-		}
-	}
-	cv.col.Remove(v.obj)
-	if v.last && len(cv.views) > 0 {
-		cv.views[len(cv.views)-1].setLast(true)
-	}
-}
-
-// addRow appends an object that is not a message (a comparison of answers)
-// to the chat's column.
-func (cv *chatView) addRow(obj fyne.CanvasObject) {
-	cv.dropIntro()
-	cv.col.Add(obj)
-}
-
-// removeRow takes back what addRow added.
-func (cv *chatView) removeRow(obj fyne.CanvasObject) {
-	cv.col.Remove(obj)
-}
-
-// setBusy tells the chat's messages whether an answer streams in it.
-func (cv *chatView) setBusy(busy bool) {
-	for _, v := range cv.views {
-		v.setBusy(busy)
-	}
+	// dialogs are the dialogs shown, by their overlay, for Esc (overlays.go).
+	dialogs map[fyne.CanvasObject]dialog.Dialog
+	menu    *widget.PopUpMenu // the menu last opened by a button
 }
 
 // liveAnswer is an answer being streamed into a chatView.
@@ -195,11 +131,11 @@ func (w *window) build() fyne.CanvasObject {
 	w.compareBtn = widget.NewButtonWithIcon("Compare", theme.ViewRestoreIcon(), w.askCompare)
 	model := container.NewGridWrap(fyne.NewSize(220, w.modelSel.MinSize().Height), w.modelSel)
 	header := container.NewBorder(nil, widget.NewSeparator(), nil,
-		container.NewHBox(w.providerSel, model, w.compareBtn, w.renameBtn, w.deleteBtn, w.moreBtn), w.title)
+		container.NewHBox(w.providerSel, model, w.compareBtn, w.renameBtn, w.deleteBtn, w.moreBtn), container.New(minWidth(titleMinWidth), w.title))
 
 	// Composer.
 	w.composer = newComposer(w.submit)
-	w.composer.onShortcut, w.composer.onEscape = w.shortcut, w.escape
+	w.composer.onShortcut, w.composer.onEscape, w.composer.onKey = w.shortcut, w.escape, w.typedKey
 	w.composer.OnChanged = func(string) { w.eng.Warm() } // typing: the first request will need the tokenizer
 	w.editBar = newEditBar(w.cancelEdit)
 	w.sendBtn = widget.NewButtonWithIcon("Send", theme.MailSendIcon(), w.sendOrStop)
@@ -207,7 +143,7 @@ func (w *window) build() fyne.CanvasObject {
 	bottom := container.NewBorder(container.NewVBox(widget.NewSeparator(), w.editBar.obj), nil, nil, container.NewVBox(layout.NewSpacer(), w.sendBtn), w.composer)
 
 	w.empty = w.buildEmptyPane()
-	w.pane = container.NewStack(w.empty)
+	w.pane = container.New(&paneLayout{w: w}, w.empty) // keeps the place read across a resize (resize.go)
 
 	chat := container.NewBorder(container.NewPadded(header), container.NewPadded(bottom), nil, nil, w.pane)
 	split := container.NewHSplit(sidebar, chat)
@@ -636,6 +572,7 @@ func (w *window) findStored(convID string, user, answer *messageView) {
 // answer's own, are laid out again.
 func (w *window) layoutLive(cv *chatView, answer *messageView) {
 	cv.scroll.Base.Refresh()
+	defer fitContent(cv)
 	if !layoutPath(cv.scroll.Content, answer.obj, nil) {
 		cv.scroll.Refresh()
 	}
@@ -678,7 +615,7 @@ func (w *window) askRename() {
 	if !ok {
 		return
 	}
-	entry := widget.NewEntry()
+	entry := newEscEntry(w, false) // Esc closes the dialog
 	entry.SetText(c.Title)
 	entry.Validator = func(s string) error {
 		if strings.TrimSpace(s) == "" {
@@ -692,7 +629,7 @@ func (w *window) askRename() {
 		}
 	}, w.win)
 	d.Resize(fyne.NewSize(420, d.MinSize().Height))
-	d.Show()
+	w.showDialog(d)
 	w.win.Canvas().Focus(entry)
 }
 
@@ -719,11 +656,11 @@ func (w *window) askDelete() {
 	} else {
 		title = "“" + title + "”"
 	}
-	dialog.ShowConfirm("Delete chat?", fmt.Sprintf("Delete %s and all its messages from this computer? This cannot be undone.", title), func(ok bool) {
+	w.showDialog(dialog.NewConfirm("Delete chat?", fmt.Sprintf("Delete %s and all its messages from this computer? This cannot be undone.", title), func(ok bool) {
 		if ok {
 			w.delete(c.ID)
 		}
-	}, w.win)
+	}, w.win))
 }
 
 // delete removes a conversation; a streaming answer is stopped first.
@@ -784,22 +721,20 @@ func (w *window) appMenu() *fyne.Menu {
 		fyne.NewMenuItem("Import chats… (Ctrl+O)", w.showImport),
 		fyne.NewMenuItem("Usage and cost (Ctrl+Shift+D)", w.showUsage),
 		fyne.NewMenuItemSeparator(),
-		fyne.NewMenuItem("Settings (Ctrl+,)", w.showSettings),
+		fyne.NewMenuItem("Settings (Ctrl+,)", w.openSettings),
 		fyne.NewMenuItem("Keyboard shortcuts (F1)", w.showShortcuts),
 	)
 }
 
 func (w *window) showAppMenu() {
-	pos := fyne.CurrentApp().Driver().AbsolutePositionForObject(w.appMenuBtn)
-	widget.ShowPopUpMenuAtPosition(w.appMenu(), w.win.Canvas(), pos.Add(fyne.NewPos(0, w.appMenuBtn.Size().Height)))
+	w.showMenu(w.appMenu(), w.appMenuBtn)
 }
 
 func (w *window) showMore() {
 	if _, ok := w.current(); !ok {
 		return
 	}
-	pos := fyne.CurrentApp().Driver().AbsolutePositionForObject(w.moreBtn)
-	widget.ShowPopUpMenuAtPosition(w.moreMenu(), w.win.Canvas(), pos.Add(fyne.NewPos(0, w.moreBtn.Size().Height)))
+	w.showMenu(w.moreMenu(), w.moreBtn)
 }
 
 // setCompression turns history compression off (off = true) or on for a
@@ -824,7 +759,7 @@ func (w *window) showError(what string, err error) {
 	msg.Wrapping = fyne.TextWrapWord
 	d := dialog.NewCustom(what, "OK", msg, w.win)
 	d.Resize(fyne.NewSize(440, 0))
-	d.Show()
+	w.showDialog(d)
 }
 
 // shutdown stops every streaming answer, export and import, and waits up to

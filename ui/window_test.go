@@ -284,9 +284,9 @@ func TestRenameAndDeleteWithConfirmation(t *testing.T) {
 
 	test.Tap(h.w.renameBtn)
 	objs := h.topDialog()
-	var entry *widget.Entry
+	var entry *escEntry
 	for _, o := range objs {
-		if e, ok := o.(*widget.Entry); ok {
+		if e, ok := o.(*escEntry); ok {
 			entry = e
 		}
 	}

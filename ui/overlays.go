@@ -1,0 +1,110 @@
+package ui
+
+import (
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/dialog"
+	"fyne.io/fyne/v2/widget"
+)
+
+// showDialog shows d and lets Esc close it (closeTop).
+func (w *window) showDialog(d dialog.Dialog) {
+	d.Show()
+	w.track(d)
+}
+
+// track notes that d, just shown, is the window's top overlay: Esc then
+// hides it as its Cancel or Close button does (Dialog.Hide answers "no" to
+// its callback, and runs what was set with SetOnClosed).
+func (w *window) track(d dialog.Dialog) {
+	top := w.win.Canvas().Overlays().Top()
+	if top == nil {
+		return
+	}
+	if w.dialogs == nil {
+		w.dialogs = map[fyne.CanvasObject]dialog.Dialog{}
+	}
+	shown := map[fyne.CanvasObject]bool{}
+	for _, o := range w.win.Canvas().Overlays().List() {
+		shown[o] = true
+	}
+	for o := range w.dialogs {
+		if !shown[o] {
+			delete(w.dialogs, o) // closed by its buttons
+		}
+	}
+	w.dialogs[top] = d
+}
+
+// closeTop closes what is shown on top of the window, a dialog or a menu;
+// it reports whether there was one.
+func (w *window) closeTop() bool {
+	c := w.win.Canvas()
+	top := c.Overlays().Top()
+	if top == nil {
+		return false
+	}
+	if d, ok := w.dialogs[top]; ok {
+		delete(w.dialogs, top)
+		d.Hide()
+		return true
+	}
+	// Something the window did not track (a Select's list, a dialog the
+	// settings open on top of theirs): it goes, as a tap outside a menu
+	// makes it go.
+	top.Hide()
+	c.Overlays().Remove(top)
+	return true
+}
+
+// openSettings shows the settings (settings.go) so that Esc closes them.
+func (w *window) openSettings() {
+	w.showSettings()
+	if w.settings != nil && w.settings.dialog != nil && w.settings.open {
+		w.track(w.settings.dialog)
+	}
+}
+
+// showMenu shows menu under the button that opens it, moved left or up as
+// far as it takes to be wholly inside the window.
+func (w *window) showMenu(menu *fyne.Menu, under fyne.CanvasObject) {
+	c := w.win.Canvas()
+	pos := fyne.CurrentApp().Driver().AbsolutePositionForObject(under).Add(fyne.NewPos(0, under.Size().Height))
+	m := widget.NewPopUpMenu(menu, c)
+	m.Resize(m.MinSize())
+	m.ShowAtPosition(clampInto(pos, m.Size(), c.Size()))
+	w.menu = m
+}
+
+// clampInto is the position nearest pos at which size fits in area.
+func clampInto(pos fyne.Position, size, area fyne.Size) fyne.Position {
+	pos.X = fyne.Max(0, fyne.Min(pos.X, area.Width-size.Width))
+	pos.Y = fyne.Max(0, fyne.Min(pos.Y, area.Height-size.Height))
+	return pos
+}
+
+// escEntry is a dialog's text field that hands Esc to the window: Fyne's
+// Entry takes every key it has the focus for and does nothing with Esc, so
+// Esc typed in a dialog's field would not close the dialog.
+type escEntry struct {
+	widget.Entry
+	onEsc func()
+}
+
+func newEscEntry(w *window, multiLine bool) *escEntry {
+	e := &escEntry{onEsc: w.escape}
+	e.MultiLine = multiLine
+	if multiLine {
+		e.Wrapping = fyne.TextWrapWord
+	}
+	e.ExtendBaseWidget(e)
+	return e
+}
+
+// TypedKey implements fyne.Focusable: Esc goes to the window.
+func (e *escEntry) TypedKey(k *fyne.KeyEvent) {
+	if k.Name == fyne.KeyEscape && e.onEsc != nil {
+		e.onEsc()
+		return
+	}
+	e.Entry.TypedKey(k)
+}

@@ -213,10 +213,15 @@ func (cv *chatView) restore(a anchor) {
 	cv.scroll.ScrollToOffset(fyne.NewPos(0, fyne.Max(0, y+dy)))
 }
 
-// posIn is where target is inside root, when it is in root's containers.
+// posIn is where target is inside root, when it is in root's containers
+// (or a message's hover wrapper).
 func posIn(root, target fyne.CanvasObject) (fyne.Position, bool) {
 	if root == target {
 		return fyne.Position{}, true
+	}
+	if h, ok := root.(*hoverBox); ok { // a message's wrapper (looks.go)
+		p, ok := posIn(h.content, target)
+		return h.content.Position().Add(p), ok
 	}
 	c, ok := root.(*fyne.Container)
 	if !ok {

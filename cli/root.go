@@ -114,12 +114,17 @@ func flagError(cmd *cobra.Command, err error) error {
 		invalid  *pflag.InvalidValueError
 		syntax   *pflag.InvalidSyntaxError
 	)
+	if args := cmd.Flags().Args(); !cmd.HasParent() && len(args) > 0 {
+		// "deskchat lsit --json": the mistake is the command, which pflag
+		// had passed over (as an argument) before the flag it did not know.
+		return usageError{msg: fmt.Sprintf("unknown command %q.", args[0]), withUsage: true}
+	}
 	msg := err.Error()
 	switch {
 	case errors.As(err, &notExist):
 		name := "--" + notExist.GetSpecifiedName()
-		if notExist.GetSpecifiedName() == "" {
-			name = "-" + notExist.GetSpecifiedShortnames()
+		if short := notExist.GetSpecifiedShortnames(); short != "" {
+			name = "-" + short
 		}
 		msg = fmt.Sprintf("unknown flag %s.", name)
 		if cmd.Name() == "ask" || cmd.Name() == "search" {

@@ -36,7 +36,7 @@ func run(t *testing.T, env map[string]string, stdin string, args ...string) runR
 // records the Authorization headers it saw.
 type chatServer struct {
 	*httptest.Server
-	mu    sync.Mutex
+	mu     sync.Mutex
 	auths  []string
 	msgs   [][]any
 	models []string

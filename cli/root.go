@@ -94,6 +94,12 @@ func newRoot(c *cmdEnv) *cobra.Command {
 	root.AddCommand(askCmd(c), listCmd(c), showCmd(c), searchCmd(c), providersCmd(c),
 		usageCmd(c), cacheCmd(c), pricesCmd(c), statsCmd(c), exportCmd(c), importCmd(c),
 		checkCmd(c), recoverCmd(c), backupsCmd(c))
+	// The completion command cobra adds, made now so that an unknown shell
+	// gets a sentence and exit 2 like any unknown command.
+	root.InitDefaultCompletionCmd()
+	if comp, _, err := root.Find([]string{"completion"}); err == nil && comp != root {
+		comp.Args, comp.RunE = cobra.ArbitraryArgs, group("completion", "bash, zsh, fish or powershell")
+	}
 	return root
 }
 

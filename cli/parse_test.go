@@ -194,6 +194,8 @@ func TestUnknownCommandsAndFlagsExitTwoWithOneSentenceAndTheUsage(t *testing.T) 
 		{[]string{"--bogus", "list"}, "deskchat: unknown flag --bogus.", "Run \"deskchat COMMAND --help\""},
 		{[]string{"ask", "--bogus", "hi", "--data-dir", dir}, "deskchat ask: unknown flag --bogus; to send text that starts with -, put -- before it (deskchat ask -- --bogus).", "--idle-timeout"},
 		{[]string{"list", "--data-dir", dir, "-x"}, "deskchat list: unknown flag -x.", "--json"},
+		{[]string{"list", "-json", "--data-dir", dir}, "deskchat list: unknown flag -json; did you mean --json?", "--json"},
+		{[]string{"ask", "-model", "m", "hi", "--data-dir", dir}, "deskchat ask: unknown flag -model; did you mean --model?", "--model"},
 		{[]string{"search", "q", "--limit", "ten", "--data-dir", dir}, `deskchat search: --limit takes a whole number, not "ten".`, "--by"},
 		{[]string{"ask", "--idle-timeout", "soon", "hi", "--data-dir", dir}, `deskchat ask: --idle-timeout takes a duration like 30s or 2m, not "soon".`, "--model"},
 		{[]string{"ask", "hi", "--data-dir", dir, "--model"}, "deskchat ask: --model needs a value.", "--provider"},

@@ -133,7 +133,11 @@ func flagError(cmd *cobra.Command, err error) error {
 			name = "-" + short
 		}
 		msg = fmt.Sprintf("unknown flag %s.", name)
-		if cmd.Name() == "ask" || cmd.Name() == "search" {
+		if short := notExist.GetSpecifiedShortnames(); len(short) > 1 && cmd.Flags().Lookup(short) != nil {
+			// Go's flag package, which deskchat used before, took -json
+			// for --json; pflag reads it as -j -s -o -n.
+			msg = fmt.Sprintf("unknown flag -%s; did you mean --%s?", short, short)
+		} else if cmd.Name() == "ask" || cmd.Name() == "search" {
 			msg = fmt.Sprintf("unknown flag %s; to send text that starts with -, put -- before it (deskchat %s -- %s).", name, cmd.Name(), name)
 		}
 	case errors.As(err, &noValue):

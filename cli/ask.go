@@ -49,6 +49,8 @@ Exit 0 answered, 1 provider or engine failure, 2 usage error, 130 stopped (Ctrl-
 	fs.BoolVar(&f.noCache, "no-cache", false, "neither answer from the response cache nor store the answer in it")
 	fs.DurationVar(&f.idle, "idle-timeout", engine.DefaultIdleTimeout, "fail when the provider sends nothing for this long")
 	fs.BoolVar(&f.quiet, "quiet", false, "do not report the engine's state (queued, retrying, ...) on stderr")
+	cmd.RegisterFlagCompletionFunc("conversation", c.conversationWords)
+	cmd.RegisterFlagCompletionFunc("provider", c.providerWords(true))
 	fs.StringVar(&f.cont, "continue", "", "go on with this unfinished (interrupted, stopped or failed) answer, by message id as \"show\" prints it; prints the new text")
 	return cmd
 }

@@ -91,8 +91,9 @@ type messageJSON struct {
 func showCmd(c *cmdEnv) *cobra.Command {
 	var asJSON bool
 	cmd := &cobra.Command{
-		Use:   "show ID [flags]",
-		Short: "one conversation's messages in order",
+		Use:               "show ID [flags]",
+		Short:             "one conversation's messages in order",
+		ValidArgsFunction: firstArg(c.conversationWords),
 		RunE: func(_ *cobra.Command, args []string) error {
 			if len(args) != 1 {
 				return usagef("show needs one conversation id (see \"deskchat list\")")

@@ -1,12 +1,15 @@
 package cli
 
 import (
+	"bytes"
 	"encoding/json"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"deskchat/store"
 )
 
 // TestCompletionScripts: bash, zsh and fish scripts are printed, name the
@@ -116,5 +119,60 @@ func init() {
 			os.Setenv(envCLIChild, string(js))
 			break
 		}
+	}
+}
+
+// TestCompletionOffersConversationsAndProviders: ids with their titles and
+// provider names, from the history read-only; a missing folder completes
+// nothing and is not made.
+func TestCompletionOffersConversationsAndProviders(t *testing.T) {
+	dir := t.TempDir()
+	ids := seedHistory(t, dir)
+	if r := run(t, nil, "", "providers", "add", "groq", "--base-url", "http://localhost:1", "--model", "llama", "--data-dir", dir); r.code != ExitOK {
+		t.Fatal(r.stderr)
+	}
+	before := mustRead(t, filepath.Join(dir, store.FileName))
+	for _, c := range []struct {
+		args, want, not []string
+	}{
+		{[]string{"show", ""}, []string{ids[0] + "\tGo <b>files</b>", ids[1] + "\tFailed"}, nil},
+		{[]string{"show", ids[0], ""}, nil, []string{ids[1]}},
+		{[]string{"ask", "--conversation", ""}, []string{ids[0] + "\tGo <b>files</b>"}, nil},
+		{[]string{"export", "--conversation", ""}, []string{ids[1] + "\tFailed"}, nil},
+		{[]string{"ask", "--provider", ""}, []string{"Simulator", "groq\tcompatible llama"}, nil},
+		{[]string{"providers", "default", ""}, []string{"Simulator", "groq\tcompatible llama"}, nil},
+		{[]string{"providers", "remove", ""}, []string{"groq\tcompatible llama"}, []string{"Simulator"}},
+	} {
+		r := run(t, nil, "", append([]string{"__complete", "--data-dir", dir}, c.args...)...)
+		lines := strings.Split(r.stdout, "\n")
+		has := func(w string) bool {
+			for _, l := range lines {
+				if l == w {
+					return true
+				}
+			}
+			return false
+		}
+		for _, w := range c.want {
+			if !has(w) {
+				t.Errorf("completing %q: no %q in %q", c.args, w, r.stdout)
+			}
+		}
+		for _, w := range c.not {
+			if strings.Contains(r.stdout, w) {
+				t.Errorf("completing %q offered %q: %q", c.args, w, r.stdout)
+			}
+		}
+	}
+	if !bytes.Equal(before, mustRead(t, filepath.Join(dir, store.FileName))) {
+		t.Error("completion changed the history file")
+	}
+	missing := filepath.Join(t.TempDir(), "missing")
+	r := run(t, nil, "", "__complete", "--data-dir", missing, "show", "")
+	if r.code != ExitOK || strings.Contains(r.stdout, "There is no history") || !strings.HasPrefix(r.stdout, ":") {
+		t.Errorf("completing in a missing folder: %d %q %q", r.code, r.stdout, r.stderr)
+	}
+	if _, err := os.Stat(missing); !os.IsNotExist(err) {
+		t.Errorf("completion made %s", missing)
 	}
 }

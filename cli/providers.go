@@ -284,8 +284,9 @@ const maxKeyLine = 64 << 10
 // keychain; the provider then reads its key from there.
 func providersSetKeyCmd(c *cmdEnv) *cobra.Command {
 	return &cobra.Command{
-		Use:   "set-key NAME",
-		Short: "store a provider's key in the OS keychain, read from stdin (e.g. pass show groq | deskchat providers set-key groq)",
+		Use:               "set-key NAME",
+		ValidArgsFunction: firstArg(c.providerWords(false)),
+		Short:             "store a provider's key in the OS keychain, read from stdin (e.g. pass show groq | deskchat providers set-key groq)",
 		RunE: func(_ *cobra.Command, args []string) error {
 			if len(args) != 1 {
 				return usagef("providers set-key takes one NAME and reads the key from stdin, never from the command line")
@@ -365,8 +366,9 @@ func readKey(r io.Reader) (string, error) {
 
 func providersRemoveCmd(c *cmdEnv) *cobra.Command {
 	return &cobra.Command{
-		Use:   "remove NAME",
-		Short: "remove a stored provider (and its key in the keychain)",
+		Use:               "remove NAME",
+		ValidArgsFunction: firstArg(c.providerWords(false)),
+		Short:             "remove a stored provider (and its key in the keychain)",
 		RunE: func(_ *cobra.Command, args []string) error {
 			if len(args) != 1 {
 				return usagef("providers remove needs one NAME")
@@ -404,8 +406,9 @@ func providersRemove(c *cmdEnv, name string) error {
 
 func providersDefaultCmd(c *cmdEnv) *cobra.Command {
 	return &cobra.Command{
-		Use:   "default NAME",
-		Short: "the provider of new conversations (\"" + engine.SimulatorName + "\" for the built-in Simulator)",
+		Use:               "default NAME",
+		ValidArgsFunction: firstArg(c.providerWords(true)),
+		Short:             "the provider of new conversations (\"" + engine.SimulatorName + "\" for the built-in Simulator)",
 		RunE: func(_ *cobra.Command, args []string) error {
 			if len(args) != 1 {
 				return usagef("providers default needs one NAME")

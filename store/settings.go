@@ -129,15 +129,33 @@ func (s *Store) ReplaceProvider(old string, p Provider, isDefault bool) error {
 	return wrap("replace provider", err)
 }
 
+// Removal is what RemoveProvider did.
+type Removal struct {
+	Provider Provider // the record removed
+	// WasDefault: it was the default provider. Default is the default
+	// provider now: unchanged when it was not; else the removed one's
+	// fallback when that is a stored provider, else the first remaining
+	// provider by name, else "" (none is left).
+	WasDefault bool
+	Default    string
+}
+
 // RemoveProvider deletes the provider called name in one transaction: the
-// other providers' fallbacks to it are cleared, and so is the default
-// provider (and its model) when it named it. Conversations that used it keep
-// their messages and go on with the default provider.
-func (s *Store) RemoveProvider(name string) error {
+// other providers' fallbacks to it are cleared, and when it was the default
+// provider another one becomes the default (see Removal), with its own
+// model. Conversations that used it keep their messages and go on with the
+// default provider.
+func (s *Store) RemoveProvider(name string) (Removal, error) {
+	var r Removal
 	err := s.update(func(tx *bolt.Tx) error {
+		r = Removal{}
 		b := tx.Bucket(bucketProviders)
-		if b.Get([]byte(name)) == nil {
+		v := b.Get([]byte(name))
+		if v == nil {
 			return &Error{Op: "remove provider", Msg: fmt.Sprintf("There is no provider called %q.", name), Err: fmt.Errorf("provider %q: %w", name, ErrNotFound)}
+		}
+		if err := json.Unmarshal(v, &r.Provider); err != nil {
+			return err
 		}
 		if err := b.Delete([]byte(name)); err != nil {
 			return err
@@ -149,15 +167,38 @@ func (s *Store) RemoveProvider(name string) error {
 			return err
 		}
 		settings := tx.Bucket(bucketSettings)
-		if string(settings.Get([]byte(SettingDefaultProvider))) == name {
-			if err := settings.Delete([]byte(SettingDefaultProvider)); err != nil {
-				return err
-			}
-			return settings.Delete([]byte(SettingDefaultModel))
+		r.Default = string(settings.Get([]byte(SettingDefaultProvider)))
+		if r.Default != name {
+			return nil
 		}
-		return nil
+		r.WasDefault = true
+		r.Default = successor(b, r.Provider.Fallback)
+		if err := settings.Delete([]byte(SettingDefaultModel)); err != nil {
+			return err
+		}
+		if r.Default == "" {
+			return settings.Delete([]byte(SettingDefaultProvider))
+		}
+		return settings.Put([]byte(SettingDefaultProvider), []byte(r.Default))
 	})
-	return wrap("remove provider", err)
+	if err != nil {
+		return Removal{}, wrap("remove provider", err)
+	}
+	return r, nil
+}
+
+// successor is the provider in b that becomes the default when the default
+// goes: fallback when it is stored (it answered for the removed one
+// already), else the first by name (bbolt keeps keys in byte order, the
+// order Providers sorts by), else "".
+func successor(b *bolt.Bucket, fallback string) string {
+	if fallback != "" && b.Get([]byte(fallback)) != nil {
+		return fallback
+	}
+	if k, _ := b.Cursor().First(); k != nil {
+		return string(k)
+	}
+	return ""
 }
 
 // repointFallbacks makes the providers in b that fall back to from fall back

@@ -143,8 +143,12 @@ func TestRemoveProviderClearsReferences(t *testing.T) {
 	s.SetSettings(map[string]string{SettingDefaultProvider: "A", SettingDefaultModel: "m"})
 	c, _ := s.CreateConversation(Conversation{Title: "uses A", Provider: "A", Model: "m"})
 	s.AppendMessage(Message{ConversationID: c.ID, Role: RoleUser, Content: "kept"})
-	if err := s.RemoveProvider("A"); err != nil {
+	r, err := s.RemoveProvider("A")
+	if err != nil {
 		t.Fatal(err)
+	}
+	if r.Provider.Name != "A" || !r.WasDefault || r.Default != "B" {
+		t.Errorf("removal %+v: want A's record, and B the default now", r)
 	}
 	if got, _ := s.Conversation(c.ID); got.Provider != "" || got.Model != "" {
 		t.Errorf("conversation still uses the removed provider: %+v", got)
@@ -156,10 +160,45 @@ func TestRemoveProviderClearsReferences(t *testing.T) {
 	if len(ps) != 1 || ps[0].Name != "B" || ps[0].Fallback != "" {
 		t.Errorf("providers %+v", ps)
 	}
-	if set, _ := s.Settings(); len(set) != 0 {
-		t.Errorf("settings %v", set)
+	if set, _ := s.Settings(); len(set) != 1 || set[SettingDefaultProvider] != "B" {
+		t.Errorf("settings %v: want B the default, without A's model", set)
 	}
-	if err := s.RemoveProvider("A"); !errors.Is(err, ErrNotFound) {
+	if _, err := s.RemoveProvider("A"); !errors.Is(err, ErrNotFound) {
 		t.Errorf("removing twice: %v", err)
+	}
+}
+
+func TestRemovingTheDefaultProviderChoosesTheNextOne(t *testing.T) {
+	s := open(t, t.TempDir())
+	defer s.Close()
+	for _, p := range []Provider{{Name: "A"}, {Name: "M"}, {Name: "Z", Fallback: "M"}} {
+		p.Kind, p.BaseURL, p.Model = KindCompatible, "http://x", "m"
+		if err := s.PutProvider(p); err != nil {
+			t.Fatal(err)
+		}
+	}
+	s.SetSettings(map[string]string{SettingDefaultProvider: "Z", SettingDefaultModel: "z-model"})
+	// Z's fallback answered for it already: it takes over, not the first by name.
+	if r, err := s.RemoveProvider("Z"); err != nil || !r.WasDefault || r.Default != "M" {
+		t.Fatalf("removing Z: %+v, %v", r, err)
+	}
+	if set, _ := s.Settings(); set[SettingDefaultProvider] != "M" || set[SettingDefaultModel] != "" {
+		t.Errorf("settings after Z: %v", set)
+	}
+	// Without a fallback, the first by name.
+	if r, _ := s.RemoveProvider("M"); r.Default != "A" {
+		t.Errorf("removing M: %+v", r)
+	}
+	// Removing another than the default leaves the default alone.
+	s.PutProvider(Provider{Name: "B", Kind: KindCompatible, BaseURL: "http://x", Model: "m"})
+	if r, _ := s.RemoveProvider("B"); r.WasDefault || r.Default != "A" {
+		t.Errorf("removing B: %+v", r)
+	}
+	// The last one: none is left.
+	if r, _ := s.RemoveProvider("A"); !r.WasDefault || r.Default != "" {
+		t.Errorf("removing the last: %+v", r)
+	}
+	if set, _ := s.Settings(); set[SettingDefaultProvider] != "" {
+		t.Errorf("default after the last: %v", set)
 	}
 }

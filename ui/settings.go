@@ -1192,7 +1192,7 @@ func (w *window) removeProvider(f *providerForm) {
 	orig, kr, eng := f.orig, w.keys(), w.eng
 	f.busy(true)
 	run(w.b, func() (string, error) {
-		if err := w.st.RemoveProvider(orig.Name); err != nil {
+		if _, err := w.st.RemoveProvider(orig.Name); err != nil {
 			return "", err
 		}
 		note := ""

@@ -361,3 +361,27 @@ func TestAMistypedDataDirIsSaidAndNotMade(t *testing.T) {
 		t.Errorf("list of an existing empty folder: %d %q", r.code, r.stderr)
 	}
 }
+
+// TestNoCommandOpensTheWindow: "deskchat" and "deskchat --data-dir DIR"
+// open the window on that folder, with its exit code; without a window
+// (Env.GUI nil) they are a usage error.
+func TestNoCommandOpensTheWindow(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "data")
+	for _, args := range [][]string{{"--data-dir", dir}, {"--data-dir=" + dir}, nil} {
+		var opened []string
+		code := Main(args, Env{Stdout: &strings.Builder{}, Stderr: &strings.Builder{}, GUI: func(d string) int {
+			opened = append(opened, d)
+			return 7
+		}})
+		want := dir
+		if args == nil {
+			want, _ = store.DefaultDir("")
+		}
+		if code != 7 || len(opened) != 1 || opened[0] != want {
+			t.Errorf("%q: exit %d, opened %q, want %q", args, code, opened, want)
+		}
+	}
+	if r := run(t, nil, "", "--data-dir", dir); r.code != ExitUsage || !strings.Contains(r.stderr, "Usage:") {
+		t.Errorf("no window: %d %q", r.code, r.stderr)
+	}
+}

@@ -30,7 +30,6 @@ func backupsCmd(c *cmdEnv) *cobra.Command {
 			return listBackups(c, dir, asJSON)
 		},
 	}
-	list.Flags().BoolVar(&asJSON, "json", false, "print JSON")
 	restore := &cobra.Command{
 		Use:   "restore NAME",
 		Short: "make a backup the history; the history it replaces is kept beside it",
@@ -52,6 +51,8 @@ func backupsCmd(c *cmdEnv) *cobra.Command {
 		Short: "the daily snapshots of the history (in DIR/backups)",
 		RunE:  group("backups", "list, restore NAME or now"),
 	}
+	// --json on the group, as before cobra: "backups --json list" works too.
+	cmd.PersistentFlags().BoolVar(&asJSON, "json", false, "print JSON (list)")
 	cmd.AddCommand(list, restore, now)
 	return cmd
 }

@@ -23,7 +23,6 @@ func cacheCmd(c *cmdEnv) *cobra.Command {
 		Args:  noArgs,
 		RunE:  func(_ *cobra.Command, _ []string) error { return cacheStats(c, asJSON) },
 	}
-	stats.Flags().BoolVar(&asJSON, "json", false, "print JSON")
 	clear := &cobra.Command{
 		Use:   "clear",
 		Short: "remove every cached answer",
@@ -46,6 +45,8 @@ func cacheCmd(c *cmdEnv) *cobra.Command {
 		Short: "the response cache",
 		RunE:  group("cache", "stats or clear"),
 	}
+	// --json on the group, as before cobra: "cache --json stats" works too.
+	cmd.PersistentFlags().BoolVar(&asJSON, "json", false, "print JSON (stats)")
 	cmd.AddCommand(stats, clear)
 	return cmd
 }
@@ -87,9 +88,9 @@ func pricesCmd(c *cmdEnv) *cobra.Command {
 		Short: "your prices, US dollars per million tokens (before the built-in ones)",
 		RunE:  list,
 	}
-	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
+	// --json on the group, as before cobra: "prices --json list" works too.
+	cmd.PersistentFlags().BoolVar(&asJSON, "json", false, "print JSON (list)")
 	listCmd := &cobra.Command{Use: "list [flags]", Short: "your prices", RunE: list}
-	listCmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
 	set := &cobra.Command{
 		Use:   "set MODEL INPUT OUTPUT",
 		Short: "set a model's prices, $ per million input and output tokens",

@@ -31,8 +31,9 @@ func backupsCmd(c *cmdEnv) *cobra.Command {
 		},
 	}
 	restore := &cobra.Command{
-		Use:   "restore NAME",
-		Short: "make a backup the history; the history it replaces is kept beside it",
+		Use:               "restore NAME",
+		ValidArgsFunction: c.backupWords,
+		Short:             "make a backup the history; the history it replaces is kept beside it",
 		RunE: func(_ *cobra.Command, args []string) error {
 			if len(args) != 1 {
 				return usagef("name one backup to restore (\"deskchat backups list\" shows them)")

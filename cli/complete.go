@@ -71,3 +71,52 @@ func firstArg(f cobra.CompletionFunc) cobra.CompletionFunc {
 		return f(cmd, args, toComplete)
 	}
 }
+
+// fixedWords are the values Tab offers for flags that take one of a few
+// words, by command path.
+var fixedWords = map[string]map[string][]cobra.Completion{
+	"deskchat export":        {"format": {"json", "md", "html"}},
+	"deskchat import":        {"from": {"auto", "deskchat", "chatgpt", "claude"}},
+	"deskchat search":        {"by": {"newest", "relevance"}},
+	"deskchat providers add": {"kind": {store.KindOpenAI, store.KindAzure, store.KindCompatible}, "key-source": {store.KeyFromKeychain, store.KeyFromEnv, store.KeyFromCommand}},
+}
+
+// completeWords sets what Tab offers across the tree: --data-dir a folder,
+// the few-word flags their words, and no file names where a command takes
+// none (cobra's default for arguments is files; only import takes one).
+func completeWords(root *cobra.Command) {
+	root.MarkPersistentFlagDirname("data-dir")
+	var walk func(*cobra.Command)
+	walk = func(cmd *cobra.Command) {
+		for flag, words := range fixedWords[cmd.CommandPath()] {
+			cmd.RegisterFlagCompletionFunc(flag, cobra.FixedCompletions(words, cobra.ShellCompDirectiveNoFileComp))
+		}
+		if cmd.ValidArgsFunction == nil && len(cmd.ValidArgs) == 0 && cmd.CommandPath() != "deskchat import" {
+			cmd.ValidArgsFunction = cobra.NoFileCompletions
+		}
+		for _, sub := range cmd.Commands() {
+			walk(sub)
+		}
+	}
+	walk(root)
+}
+
+// backupWords completes the names of the backups in the data folder.
+func (c *cmdEnv) backupWords(_ *cobra.Command, args []string, _ string) ([]cobra.Completion, cobra.ShellCompDirective) {
+	if len(args) > 0 || c.requireDir() != nil {
+		return nil, cobra.ShellCompDirectiveNoFileComp
+	}
+	dir, err := store.DefaultDir(c.dataDir)
+	if err != nil {
+		return nil, cobra.ShellCompDirectiveNoFileComp
+	}
+	list, err := store.ListBackups(dir)
+	if err != nil {
+		return nil, cobra.ShellCompDirectiveNoFileComp
+	}
+	words := make([]cobra.Completion, 0, len(list))
+	for _, b := range list {
+		words = append(words, cobra.CompletionWithDesc(b.Name, b.CreatedAt.Local().Format("2006-01-02 15:04")+", "+sizeText(b.Size)))
+	}
+	return words, cobra.ShellCompDirectiveNoFileComp
+}

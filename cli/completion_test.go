@@ -49,8 +49,16 @@ func TestCompletionNamesTheCommandsAndFlags(t *testing.T) {
 		{[]string{"backups", ""}, []string{"list", "restore", "now"}},
 		{[]string{"ask", "--"}, []string{"--model", "--provider", "--base-url", "--conversation", "--data-dir"}},
 		{[]string{"export", "--f"}, []string{"--format"}},
+		{[]string{"export", "--format", ""}, []string{"json", "md", "html"}},
+		{[]string{"import", "--from", ""}, []string{"auto", "deskchat", "chatgpt", "claude"}},
+		{[]string{"search", "q", "--by", ""}, []string{"newest", "relevance"}},
+		{[]string{"providers", "add", "x", "--kind", ""}, []string{"openai", "azure", "compatible"}},
+		{[]string{"providers", "add", "x", "--key-source", ""}, []string{"keychain", "env", "command"}},
 	} {
 		r := run(t, nil, "", append([]string{"__complete"}, c.args...)...)
+		if strings.Contains(r.stdout, ":0\n") && c.args[0] != "import" {
+			t.Errorf("completing %q offers file names: %q", c.args, r.stdout)
+		}
 		words := map[string]bool{}
 		for _, line := range strings.Split(r.stdout, "\n") {
 			word, _, _ := strings.Cut(line, "\t")
@@ -166,6 +174,29 @@ func TestCompletionOffersConversationsAndProviders(t *testing.T) {
 	}
 	if !bytes.Equal(before, mustRead(t, filepath.Join(dir, store.FileName))) {
 		t.Error("completion changed the history file")
+	}
+	// Backups by name, for restore.
+	if r := run(t, nil, "", "backups", "now", "--data-dir", dir); r.code != ExitOK {
+		t.Fatalf("backups now: %d %q", r.code, r.stderr)
+	}
+	backups, err := store.ListBackups(dir)
+	if err != nil || len(backups) != 1 {
+		t.Fatalf("backups: %v %v", backups, err)
+	}
+	if r := run(t, nil, "", "__complete", "--data-dir", dir, "backups", "restore", ""); !strings.HasPrefix(r.stdout, backups[0].Name+"\t") {
+		t.Errorf("completing backups restore: %q, want %s first", r.stdout, backups[0].Name)
+	}
+	// Commands that take no file offer none.
+	for _, args := range [][]string{{"list", ""}, {"check", ""}, {"ask", ""}, {"cache", "stats", ""}} {
+		if r := run(t, nil, "", append([]string{"__complete", "--data-dir", dir}, args...)...); !strings.HasSuffix(r.stdout, ":4\n") {
+			t.Errorf("completing %q: %q, want no files (:4)", args, r.stdout)
+		}
+	}
+	if r := run(t, nil, "", "__complete", "import", ""); !strings.HasSuffix(r.stdout, ":0\n") {
+		t.Errorf("completing import's FILE: %q, want files (:0)", r.stdout)
+	}
+	if r := run(t, nil, "", "__complete", "list", "--data-dir", ""); !strings.HasSuffix(r.stdout, ":16\n") {
+		t.Errorf("completing --data-dir: %q, want folders (:16)", r.stdout)
 	}
 	missing := filepath.Join(t.TempDir(), "missing")
 	r := run(t, nil, "", "__complete", "--data-dir", missing, "show", "")

@@ -100,6 +100,7 @@ func newRoot(c *cmdEnv) *cobra.Command {
 	if comp, _, err := root.Find([]string{"completion"}); err == nil && comp != root {
 		comp.Args, comp.RunE = cobra.ArbitraryArgs, group("completion", "bash, zsh, fish or powershell")
 	}
+	completeWords(root)
 	return root
 }
 

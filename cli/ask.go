@@ -16,7 +16,7 @@ import (
 	"deskchat/store"
 )
 
-// askMemoryLimit is the soft memory limit of "deskchat ask" (see cmdAsk).
+// askMemoryLimit is the soft memory limit of "deskchat ask" (see runAsk).
 const askMemoryLimit = 160 << 20
 
 // askFlags are the flags of "deskchat ask".
@@ -49,9 +49,9 @@ Exit 0 answered, 1 provider or engine failure, 2 usage error, 130 stopped (Ctrl-
 	fs.BoolVar(&f.noCache, "no-cache", false, "neither answer from the response cache nor store the answer in it")
 	fs.DurationVar(&f.idle, "idle-timeout", engine.DefaultIdleTimeout, "fail when the provider sends nothing for this long")
 	fs.BoolVar(&f.quiet, "quiet", false, "do not report the engine's state (queued, retrying, ...) on stderr")
+	fs.StringVar(&f.cont, "continue", "", "go on with this unfinished (interrupted, stopped or failed) answer, by message id as \"show\" prints it; prints the new text")
 	cmd.RegisterFlagCompletionFunc("conversation", c.conversationWords)
 	cmd.RegisterFlagCompletionFunc("provider", c.providerWords(true))
-	fs.StringVar(&f.cont, "continue", "", "go on with this unfinished (interrupted, stopped or failed) answer, by message id as \"show\" prints it; prints the new text")
 	return cmd
 }
 

@@ -75,8 +75,8 @@ func (a *Admin) forget(names ...string) {
 type Default int
 
 const (
-	// DefaultAuto: a new provider becomes the default when the default is
-	// none or the Simulator and no other provider is stored (the first
+	// DefaultAuto: a new provider becomes the default when there is none,
+	// or when the Simulator is and no other provider is stored (the first
 	// real provider); a changed one stays the default when it was.
 	DefaultAuto Default = iota
 	// DefaultYes makes the provider the default.
@@ -135,7 +135,7 @@ func (a *Admin) Save(old string, d Draft) (Saved, error) {
 	isDefault := d.Default == DefaultYes
 	if d.Default == DefaultAuto {
 		if old == "" {
-			isDefault = (def == "" || def == engine.SimulatorName) && len(stored) == 0
+			isDefault = def == "" || (def == engine.SimulatorName && len(stored) == 0)
 		} else {
 			isDefault = def == old
 		}

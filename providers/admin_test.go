@@ -198,6 +198,17 @@ func TestTheFirstRealProviderTakesOverFromTheSimulator(t *testing.T) {
 		t.Errorf("default %q after DefaultNo", def)
 	}
 
+	// With no default at all, a new one takes the place, as the command
+	// line's add always did.
+	if s := mustSave(t, a, "", local("Third")); !s.BecameDefault {
+		t.Errorf("added with no default: %+v", s)
+	}
+	// The Simulator chosen while providers exist: a new one leaves it.
+	a.SetDefault(engine.SimulatorName)
+	if s := mustSave(t, a, "", local("Fourth")); s.Default {
+		t.Errorf("added while the Simulator was chosen over others: %+v", s)
+	}
+
 	// Declined while the Simulator is the default: it stays.
 	b, _ := newAdmin(t)
 	b.SetDefault(engine.SimulatorName)

@@ -129,7 +129,7 @@ func (w *window) backupsField(d *defaultsForm) *widget.FormItem {
 	d.backupsMsg = wrapped("", widget.LowImportance)
 	showBackupNote(d.backupsMsg, w.backup)
 	hint := wrapped("A copy of the history is made once a day in the data folder's backups/; 0 turns them off.", widget.LowImportance)
-	return widget.NewFormItem("Backups to keep", container.NewVBox(container.NewGridWrap(fyne.NewSize(120, d.backupsKeep.MinSize().Height), d.backupsKeep), d.backupsErr, hint, d.backupsMsg))
+	return widget.NewFormItem("Backups to keep", container.NewVBox(container.NewGridWrap(fyne.NewSize(120, d.backupsKeep.MinSize().Height), wheelThrough(d.backupsKeep, &d.scroll)), d.backupsErr, hint, d.backupsMsg))
 }
 
 // backupsToKeep reads the "Backups to keep" field; a wrong value is marked.

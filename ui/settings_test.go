@@ -6,204 +6,20 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"os"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
-	"fyne.io/fyne/v2"
-	"fyne.io/fyne/v2/canvas"
 	"fyne.io/fyne/v2/test"
 	"fyne.io/fyne/v2/theme"
-	"fyne.io/fyne/v2/widget"
 	"github.com/zalando/go-keyring"
-	bolt "go.etcd.io/bbolt"
 
 	"deskchat/engine"
 	"deskchat/internal/secrets"
 	"deskchat/store"
 )
-
-// providerServer is an OpenAI-compatible server for the settings tests: GET
-// /v1/models answers models (or status and body when set), and a chat
-// request streams one short answer. It records the Authorization headers it
-// got.
-type providerServer struct {
-	*httptest.Server
-	mu     sync.Mutex
-	auths  []string
-	status int    // /v1/models answers this status with body, when set
-	body   string // ... and this body, with contentType
-	ctype  string
-	models []string
-	keys   []string // when set, /v1/models refuses other keys with 401
-}
-
-func newProviderServer(t *testing.T, models ...string) *providerServer {
-	t.Helper()
-	s := &providerServer{models: models}
-	s.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		s.mu.Lock()
-		s.auths = append(s.auths, r.Header.Get("Authorization"))
-		status, body, ctype, models, keys := s.status, s.body, s.ctype, s.models, s.keys
-		s.mu.Unlock()
-		switch {
-		case r.Method == http.MethodGet && r.URL.Path == "/v1/models":
-			if keys != nil && !contains(keys, strings.TrimPrefix(r.Header.Get("Authorization"), "Bearer ")) {
-				status, ctype = http.StatusUnauthorized, "application/json"
-				body = `{"error":{"message":"Incorrect API key provided","type":"invalid_request_error","code":"invalid_api_key"}}`
-			}
-			if status != 0 {
-				w.Header().Set("Content-Type", ctype)
-				w.WriteHeader(status)
-				fmt.Fprint(w, body)
-				return
-			}
-			w.Header().Set("Content-Type", "application/json")
-			var items []string
-			for _, m := range models {
-				items = append(items, fmt.Sprintf(`{"id":%q,"object":"model","owned_by":"test"}`, m))
-			}
-			fmt.Fprintf(w, `{"object":"list","data":[%s]}`, strings.Join(items, ","))
-		case r.URL.Path == "/v1/chat/completions":
-			w.Header().Set("Content-Type", "text/event-stream")
-			fmt.Fprint(w, "data: {\"choices\":[{\"delta\":{\"content\":\"Hi from the settings test.\"}}]}\n\n")
-			fmt.Fprint(w, "data: {\"choices\":[{\"delta\":{},\"finish_reason\":\"stop\"}]}\n\ndata: [DONE]\n\n")
-		default:
-			http.NotFound(w, r)
-		}
-	}))
-	t.Cleanup(s.Close)
-	return s
-}
-
-func (s *providerServer) set(f func(s *providerServer)) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	f(s)
-}
-
-func (s *providerServer) lastAuth() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if len(s.auths) == 0 {
-		return ""
-	}
-	return s.auths[len(s.auths)-1]
-}
-
-// openSettings opens the settings dialog and waits for the keychain probe.
-func (h *harness) openSettings() *settingsDialog {
-	h.t.Helper()
-	h.w.showSettings()
-	h.settle()
-	if h.w.settings == nil || !h.w.settings.open {
-		h.t.Fatal("the settings dialog did not open")
-	}
-	return h.w.settings
-}
-
-// addFromPreset taps Add provider, picks preset and returns the new form.
-func (h *harness) addFromPreset(preset string) *providerForm {
-	h.t.Helper()
-	s := h.w.settings
-	test.Tap(s.add)
-	if s.presetSel == nil || !contains(s.presetSel.Options, preset) {
-		h.t.Fatalf("the preset question offers %v, not %q", s.presetSel.Options, preset)
-	}
-	s.presetSel.SetSelected(preset)
-	if s.form == nil || s.form.orig.Name != "" || s.form.preset.Name != preset {
-		h.t.Fatalf("no new %s form", preset)
-	}
-	return s.form
-}
-
-// errText is the sentence shown next to field ("" when none is shown).
-func errText(f *providerForm, field string) string {
-	l := f.errs[field]
-	if !l.Visible() {
-		return ""
-	}
-	return l.Text
-}
-
-func shownText(l *widget.Label) string {
-	if !l.Visible() {
-		return ""
-	}
-	return l.Text
-}
-
-func storedProviders(t *testing.T, st *store.Store) []string {
-	t.Helper()
-	ps, err := st.Providers()
-	if err != nil {
-		t.Fatal(err)
-	}
-	var names []string
-	for _, p := range ps {
-		names = append(names, p.Name)
-	}
-	return names
-}
-
-// everyText is every text shown in objs, password entries excepted.
-func everyText(objs []fyne.CanvasObject) string {
-	var sb strings.Builder
-	for _, o := range objs {
-		switch o := o.(type) {
-		case *widget.Label:
-			sb.WriteString(o.Text + "\n")
-		case *widget.RichText:
-			sb.WriteString(o.String() + "\n")
-		case *widget.Entry:
-			if !o.Password {
-				sb.WriteString(o.Text + "\n" + o.PlaceHolder + "\n")
-			}
-		case *widget.Select:
-			sb.WriteString(o.Selected + "\n")
-		case *widget.Button:
-			sb.WriteString(o.Text + "\n")
-		case *canvas.Text: // a form's labels
-			sb.WriteString(o.Text + "\n")
-		}
-	}
-	return sb.String()
-}
-
-// dbContains reports whether any key or value of any bucket (nested ones
-// included) of st contains s.
-func dbContains(t *testing.T, st *store.Store, s string) bool {
-	t.Helper()
-	found := false
-	var walk func(b *bolt.Bucket)
-	walk = func(b *bolt.Bucket) {
-		b.ForEach(func(k, v []byte) error {
-			if bytes.Contains(k, []byte(s)) || bytes.Contains(v, []byte(s)) {
-				found = true
-			}
-			if v == nil {
-				if nb := b.Bucket(k); nb != nil {
-					walk(nb)
-				}
-			}
-			return nil
-		})
-	}
-	err := st.DB().View(func(tx *bolt.Tx) error {
-		return tx.ForEach(func(name []byte, b *bolt.Bucket) error {
-			walk(b)
-			return nil
-		})
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return found
-}
 
 func TestSettingsAddAnOllamaProviderTestItAndChatWithIt(t *testing.T) {
 	keyring.MockInit()
@@ -220,8 +36,9 @@ func TestSettingsAddAnOllamaProviderTestItAndChatWithIt(t *testing.T) {
 	if f.keySource.Selected != srcNone || f.presetName.Text != "Ollama" || f.remove.Visible() {
 		t.Errorf("key source %q, preset %q, Remove shown %v", f.keySource.Selected, f.presetName.Text, f.remove.Visible())
 	}
-	if f.makeDefault.Checked {
-		t.Error("a new provider is made the default although the Simulator is")
+	// The first real provider takes over from the Simulator.
+	if !f.makeDefault.Checked {
+		t.Error("the first real provider is not offered as the default while the Simulator is")
 	}
 	f.baseURL.SetText(srv.URL + "/v1/")
 	test.Tap(f.test)
@@ -250,8 +67,14 @@ func TestSettingsAddAnOllamaProviderTestItAndChatWithIt(t *testing.T) {
 		t.Errorf("stored %+v", p)
 	}
 	s := h.w.settings
-	if s.form == nil || s.form.orig.Name != "Ollama" || shownText(s.form.result) != "Saved." {
+	if s.form == nil || s.form.orig.Name != "Ollama" {
 		t.Fatalf("after Save the form shows %+v", s.form)
+	}
+	if got := shownText(s.form.result); got != "Saved. New chats use Ollama now, no longer the Simulator." {
+		t.Errorf("after Save the form says %q", got)
+	}
+	if h.w.defaultProv != "Ollama" || !s.form.makeDefault.Checked || s.defaults.provider.Selected != "Ollama" {
+		t.Errorf("default %q (Defaults tab %q)", h.w.defaultProv, s.defaults.provider.Selected)
 	}
 	if s.form.presetName.Text != "Ollama" || !s.form.remove.Visible() {
 		t.Errorf("stored provider's form: preset %q, Remove shown %v", s.form.presetName.Text, s.form.remove.Visible())
@@ -582,8 +405,10 @@ func TestSettingsRenameMovesTheKeyAndAFailedSavePutsTheKeychainBack(t *testing.T
 		t.Errorf("the chat that used Cloud now uses %q (picker %q)", c.Provider, h.w.providerSel.Selected)
 	}
 
-	// A provider stored behind the dialog's back makes the record fail
-	// after the key went into the keychain: the keychain is put back.
+	// A provider stored behind the dialog's back: the save reads the
+	// providers afresh and refuses the name before the keychain is touched
+	// (the rollback after a failed record is providers' test
+	// TestAFailedStoreWritePutsTheKeychainBack).
 	for _, c := range []struct{ name, before string }{{"Racer", "sk-old"}, {"Racer2", ""}} {
 		if err := h.st.PutProvider(store.Provider{Name: c.name, Kind: store.KindCompatible, BaseURL: "http://x/v1", Model: "m"}); err != nil {
 			t.Fatal(err)
@@ -596,7 +421,7 @@ func TestSettingsRenameMovesTheKeyAndAFailedSavePutsTheKeychainBack(t *testing.T
 		test.Type(f.key, "sk-new")
 		test.Tap(f.save)
 		h.settle()
-		if got := errText(f, fieldName); got != fmt.Sprintf("There is already a provider called %q.", c.name) {
+		if got := errText(f, fieldName); got != fmt.Sprintf("There is already a provider called “%s”: choose another name.", c.name) {
 			t.Errorf("%s: next to the name: %q", c.name, got)
 		}
 		got, err := keyring.Get(secrets.Service, c.name)
@@ -656,8 +481,12 @@ func TestSettingsRemoveAProviderDeletesItsKey(t *testing.T) {
 	if c, _ := h.st.Conversation(conv); c.Provider != "" {
 		t.Errorf("the chat still names the removed provider %q", c.Provider)
 	}
-	if s.form != nil || len(s.listed) != 1 || h.w.defaultProv != "" {
-		t.Errorf("after removing: form %v, listed %d, default %q", s.form != nil, len(s.listed), h.w.defaultProv)
+	// Cloud was the default: the one left takes over.
+	if s.form != nil || len(s.listed) != 1 || h.w.defaultProv != "Backup" {
+		t.Errorf("after removing: form %v, listed %d, default %q (want Backup)", s.form != nil, len(s.listed), h.w.defaultProv)
+	}
+	if txt := everyText(test.LaidOutObjects(s.detail)); !strings.Contains(txt, "Removed Cloud. Backup is the default provider for new chats now.") {
+		t.Errorf("after removing, the settings say %q", txt)
 	}
 }
 

@@ -16,6 +16,9 @@ import (
 type addFlags struct {
 	kind, baseURL, model, keyEnv, keySource, keyCommand, apiVersion, summaryModel, fallback string
 	contextWindow, maxOutput, maxConcurrent, maxQueued, rpm, tpm, maxRetries                int
+	// retriesSet: --max-retries was given; else the provider keeps the
+	// engine's default, whatever it becomes.
+	retriesSet bool
 }
 
 func providersAddCmd(c *cmdEnv) *cobra.Command {
@@ -23,7 +26,10 @@ func providersAddCmd(c *cmdEnv) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "add NAME --kind openai|azure|compatible --base-url URL --model M [flags]",
 		Short: "store a provider, or replace the one of that name (the first one added becomes the default)",
-		RunE:  func(_ *cobra.Command, args []string) error { return providersAdd(c, f, args) },
+		RunE: func(cmd *cobra.Command, args []string) error {
+			f.retriesSet = cmd.Flags().Changed("max-retries")
+			return providersAdd(c, f, args)
+		},
 	}
 	fs := cmd.Flags()
 	fs.StringVar(&f.kind, "kind", store.KindCompatible, "openai, azure or compatible")
@@ -41,7 +47,7 @@ func providersAddCmd(c *cmdEnv) *cobra.Command {
 	fs.IntVar(&f.maxQueued, "max-queued", 0, "requests waiting for a stream slot (default 64)")
 	fs.IntVar(&f.rpm, "rpm", 0, "requests per minute (default unlimited)")
 	fs.IntVar(&f.tpm, "tpm", 0, "tokens per minute, prompt plus longest answer (default unlimited)")
-	fs.IntVar(&f.maxRetries, "max-retries", -1, "retries before the first token (default 2)")
+	fs.IntVar(&f.maxRetries, "max-retries", engine.DefaultMaxRetries, "retries before the first token")
 	cmd.RegisterFlagCompletionFunc("fallback", c.providerWords(true))
 	return cmd
 }
@@ -56,9 +62,6 @@ func providersAdd(c *cmdEnv, f addFlags, args []string) error {
 	if f.maxOutput > 0 && f.contextWindow == 0 {
 		return usagef("--max-output goes with --context (the window it must fit in)")
 	}
-	if f.maxRetries < -1 {
-		return usagef("--max-retries is a whole number, 0 or more")
-	}
 	source, err := keySourceFlags(f.keySource, f.keyEnv, f.keyCommand)
 	if err != nil {
 		return err
@@ -70,8 +73,8 @@ func providersAdd(c *cmdEnv, f addFlags, args []string) error {
 	p := store.Provider{Name: args[0], Kind: f.kind, BaseURL: f.baseURL, Model: f.model, KeyEnv: f.keyEnv, KeyCommand: f.keyCommand,
 		KeySource: source, APIVersion: f.apiVersion, SummaryModel: f.summaryModel, Fallback: f.fallback,
 		MaxConcurrent: f.maxConcurrent, MaxQueued: f.maxQueued, RequestsPerMinute: f.rpm, TokensPerMinute: f.tpm}
-	if f.maxRetries >= 0 {
-		p.MaxRetries = &f.maxRetries
+	if f.retriesSet {
+		p.MaxRetries = &f.maxRetries // a negative one is the package's to refuse
 	}
 	if f.contextWindow != 0 {
 		p.ModelLimits = map[string]store.ModelLimits{strings.TrimSpace(f.model): {Context: f.contextWindow, MaxOutput: f.maxOutput}}

@@ -45,6 +45,7 @@ func TestProvidersGoThroughTheOneAdministration(t *testing.T) {
 		{[]string{"third", "--base-url", "http://h", "--model", "m", "--fallback", "third"}, "A provider cannot fall back to itself"},
 		{[]string{"Simulator", "--base-url", "http://h", "--model", "m"}, "built-in provider's name"},
 		{[]string{"third", "--kind", "compatible", "--model", "m"}, "Enter the base URL"},
+		{[]string{"third", "--base-url", "http://h", "--model", "m", "--max-retries", "-1"}, "Limits are whole numbers of 0 or more"},
 	} {
 		if r := add(c.args...); r.code != ExitUsage || !strings.Contains(r.stderr, c.want) || strings.Count(r.stderr, "\n") != 1 {
 			t.Errorf("add %q: %d %q, want %q", c.args, r.code, r.stderr, c.want)
@@ -68,7 +69,7 @@ func TestProvidersGoThroughTheOneAdministration(t *testing.T) {
 		t.Fatalf("providers list --json: %v %s", err, r.stdout)
 	}
 	b, m := list[0], list[1]
-	if b.Name != "backup" || b.Fallback != "main" || b.KeySource != "env" || b.KeyFrom != "$BACKUP_KEY" || b.Limits.TokensPerMinute != 9000 || b.Default {
+	if b.Name != "backup" || b.Fallback != "main" || b.KeySource != "env" || b.KeyFrom != "$BACKUP_KEY" || b.Limits.TokensPerMinute != 9000 || b.Default || b.Limits.MaxRetries != nil {
 		t.Errorf("backup listed as %+v", b)
 	}
 	if m.Name != "main" || m.KeySource != "keychain" || !m.Default || m.Limits.RequestsPerMinute != 30 || m.Limits.MaxRetries == nil || *m.Limits.MaxRetries != 1 {

@@ -44,7 +44,7 @@ Exit 0 answered, 1 provider or engine failure, 2 usage error, 130 stopped (Ctrl-
 	fs.StringVar(&f.model, "model", "", "model name (default: the provider's model)")
 	fs.StringVar(&f.keyEnv, "api-key-env", "", "environment variable holding the API key (default: the provider's, else OPENAI_API_KEY)")
 	fs.StringVar(&f.convID, "conversation", "", "continue the conversation with this id")
-	fs.BoolVar(&f.isNew, "new", true, "start a new conversation (the default)")
+	fs.BoolVar(&f.isNew, "new", true, "start a new conversation (without --conversation, always)")
 	fs.StringVar(&f.system, "system", "", "system prompt")
 	fs.BoolVar(&f.noCache, "no-cache", false, "neither answer from the response cache nor store the answer in it")
 	fs.DurationVar(&f.idle, "idle-timeout", engine.DefaultIdleTimeout, "fail when the provider sends nothing for this long")

@@ -29,8 +29,13 @@ deps-build:
 deps-test:
 	bash scripts/apt-ensure.sh $(BUILD_PKGS) $(TEST_PKGS)
 
+# deskchat --version: what git says of the tree (tag, commits since, -dirty)
+# and the full commit; outside a git checkout both stay empty and deskchat
+# reads Go's build information instead (cli/version.go).
+VERSION := $(shell git describe --always --dirty 2>/dev/null)
+COMMIT := $(shell git rev-parse HEAD 2>/dev/null)
 build: deps-build
-	$(GO) build -o $(BIN) .
+	$(GO) build -ldflags "-X main.version=$(VERSION) -X main.commit=$(COMMIT)" -o $(BIN) .
 
 run: build
 	./$(BIN) $(ARGS)

@@ -31,9 +31,15 @@ import (
 // AppID matches FyneApp.toml.
 const AppID = "io.deskchat.app"
 
+// version and commit are stamped by `make build` (-ldflags -X
+// main.version=... -X main.commit=..., from git describe and git rev-parse);
+// left empty, `deskchat --version` reads the Go build information.
+var version, commit string
+
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	code := cli.Main(os.Args[1:], cli.Env{Context: ctx, GUI: func(dataDir string) int { return runGUI(ctx, dataDir) }})
+	code := cli.Main(os.Args[1:], cli.Env{Context: ctx, Version: version, Commit: commit,
+		GUI: func(dataDir string) int { return runGUI(ctx, dataDir) }})
 	stop()
 	os.Exit(code)
 }

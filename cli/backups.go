@@ -5,60 +5,97 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/spf13/cobra"
+
 	"deskchat/store"
 )
 
 // cmdBackups lists, restores and makes backups of the history (the
 // snapshots the window makes once a day in <data dir>/backups). list reads
 // the backups folder only: the history file is not opened.
-func cmdBackups(c *cmdEnv, args []string) error {
-	fs := c.flags("list [--json] | restore NAME | now")
-	asJSON := fs.Bool("json", false, "print JSON (list)")
-	if err := parse(fs, reorder(args)); err != nil {
-		return err
+func backupsCmd(c *cmdEnv) *cobra.Command {
+	var asJSON bool
+	list := &cobra.Command{
+		Use:   "list [flags]",
+		Short: "the backups, newest first (reads the backups folder only)",
+		Args:  noArgs,
+		RunE: func(_ *cobra.Command, _ []string) error {
+			if err := c.requireDir(); err != nil {
+				return err
+			}
+			dir, err := store.DefaultDir(c.dataDir)
+			if err != nil {
+				return err
+			}
+			return listBackups(c, dir, asJSON)
+		},
 	}
-	if fs.NArg() == 0 {
-		return usagef("say what to do: list, restore NAME or now")
+	restore := &cobra.Command{
+		Use:               "restore NAME",
+		ValidArgsFunction: c.backupWords,
+		Short:             "make a backup the history; the history it replaces is kept beside it",
+		RunE: func(_ *cobra.Command, args []string) error {
+			if len(args) != 1 {
+				return usagef("name one backup to restore (\"deskchat backups list\" shows them)")
+			}
+			return restoreBackup(c, args[0])
+		},
 	}
+	now := &cobra.Command{
+		Use:   "now",
+		Short: "back the history up now",
+		Args:  noArgs,
+		RunE:  func(_ *cobra.Command, _ []string) error { return backupNow(c) },
+	}
+	cmd := &cobra.Command{
+		Use:   "backups",
+		Short: "the daily snapshots of the history (in DIR/backups)",
+		RunE:  group("backups", "list, restore NAME or now"),
+	}
+	// --json on the group, as before cobra: "backups --json list" works too.
+	cmd.PersistentFlags().BoolVar(&asJSON, "json", false, "print JSON (list)")
+	cmd.AddCommand(list, restore, now)
+	return cmd
+}
+
+func restoreBackup(c *cmdEnv, name string) error {
 	dir, err := store.DefaultDir(c.dataDir)
 	if err != nil {
 		return err
 	}
-	switch sub := fs.Arg(0); {
-	case sub == "list" && fs.NArg() == 1:
-		return listBackups(c, dir, *asJSON)
-	case sub == "restore" && fs.NArg() == 2:
-		aside, err := store.RestoreBackup(dir, fs.Arg(1), time.Now())
-		if err != nil {
-			return err
-		}
-		fmt.Fprintf(c.Stdout, "Restored %s.\n", fs.Arg(1))
-		if aside != "" {
-			fmt.Fprintf(c.Stdout, "The history it replaced is kept as %s.\n", aside)
-		}
-		return nil
-	case sub == "restore":
-		return usagef("name one backup to restore (\"deskchat backups list\" shows them)")
-	case sub == "now" && fs.NArg() == 1:
-		st, err := c.store()
-		if err != nil {
-			return err
-		}
-		b, err := st.WriteBackup(time.Now())
-		if err != nil {
-			return err
-		}
-		settings, err := st.Settings()
-		if err != nil {
-			return err
-		}
-		if err := store.RotateBackups(dir, store.BackupsKeep(settings), time.Now()); err != nil {
-			return err
-		}
-		fmt.Fprintf(c.Stdout, "Backed up to %s (%s).\n", filepath.Join(store.BackupsDir(dir), b.Name), sizeText(b.Size))
-		return nil
+	aside, err := store.RestoreBackup(dir, name, time.Now())
+	if err != nil {
+		return err
 	}
-	return usagef("unknown backups command %q: use list [--json], restore NAME or now", fs.Arg(0))
+	fmt.Fprintf(c.Stdout, "Restored %s.\n", name)
+	if aside != "" {
+		fmt.Fprintf(c.Stdout, "The history it replaced is kept as %s.\n", aside)
+	}
+	return nil
+}
+
+func backupNow(c *cmdEnv) error {
+	dir, err := store.DefaultDir(c.dataDir)
+	if err != nil {
+		return err
+	}
+	st, err := c.store()
+	if err != nil {
+		return err
+	}
+	b, err := st.WriteBackup(time.Now())
+	if err != nil {
+		return err
+	}
+	settings, err := st.Settings()
+	if err != nil {
+		return err
+	}
+	if err := store.RotateBackups(dir, store.BackupsKeep(settings), time.Now()); err != nil {
+		return err
+	}
+	fmt.Fprintf(c.Stdout, "Backed up to %s (%s).\n", filepath.Join(store.BackupsDir(dir), b.Name), sizeText(b.Size))
+	return nil
 }
 
 func listBackups(c *cmdEnv, dir string, asJSON bool) error {

@@ -5,19 +5,26 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/spf13/cobra"
+
 	"deskchat/store"
 )
 
 // cmdCheck reads the whole history file, read-only, and says whether it is
 // healthy (exit 0) or what is damaged (exit 1: the sentence on stderr, the
 // list on stdout).
-func cmdCheck(c *cmdEnv, args []string) error {
-	fs := c.flags("   (reads the whole history file and reports damage; writes nothing)")
-	if err := parse(fs, args); err != nil {
-		return err
+func checkCmd(c *cmdEnv) *cobra.Command {
+	return &cobra.Command{
+		Use:   "check",
+		Short: "read the whole history file and report damage (exit 1 when damaged); writes nothing",
+		Args:  noArgs,
+		RunE:  func(_ *cobra.Command, _ []string) error { return runCheck(c) },
 	}
-	if fs.NArg() > 0 {
-		return usagef("unexpected argument %q", fs.Arg(0))
+}
+
+func runCheck(c *cmdEnv) error {
+	if err := c.requireDir(); err != nil {
+		return err
 	}
 	dir, err := store.DefaultDir(c.dataDir)
 	if err != nil {
@@ -39,14 +46,16 @@ func cmdCheck(c *cmdEnv, args []string) error {
 
 // cmdRecover saves every readable conversation into a new history file and
 // keeps the old one beside it.
-func cmdRecover(c *cmdEnv, args []string) error {
-	fs := c.flags("   (saves what can be read into a new history file; the old one is kept as deskchat.db.damaged-TIME)")
-	if err := parse(fs, args); err != nil {
-		return err
+func recoverCmd(c *cmdEnv) *cobra.Command {
+	return &cobra.Command{
+		Use:   "recover",
+		Short: "save what can be read into a new history file; the old one is kept as deskchat.db.damaged-TIME",
+		Args:  noArgs,
+		RunE:  func(_ *cobra.Command, _ []string) error { return runRecover(c) },
 	}
-	if fs.NArg() > 0 {
-		return usagef("unexpected argument %q", fs.Arg(0))
-	}
+}
+
+func runRecover(c *cmdEnv) error {
 	dir, err := store.DefaultDir(c.dataDir)
 	if err != nil {
 		return err

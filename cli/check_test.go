@@ -11,8 +11,9 @@ import (
 
 // TestReadingBeforeTheFirstQuestion: reading commands on a folder without
 // a history say so and make no file; list --json prints an empty array.
+// (A folder that does not exist at all: TestAMistypedDataDirIsSaidAndNotMade.)
 func TestReadingBeforeTheFirstQuestion(t *testing.T) {
-	dir := filepath.Join(t.TempDir(), "data")
+	dir := t.TempDir()
 	r := run(t, nil, "", "--data-dir", dir, "list")
 	if r.code != ExitOK || !strings.Contains(r.stderr, "There is no history in") {
 		t.Fatalf("list: %d %q", r.code, r.stderr)
@@ -23,8 +24,8 @@ func TestReadingBeforeTheFirstQuestion(t *testing.T) {
 	if r := run(t, nil, "", "--data-dir", dir, "check"); r.code != ExitOK || !strings.Contains(r.stderr, "nothing to check") {
 		t.Fatalf("check: %d %q", r.code, r.stderr)
 	}
-	if _, err := os.Stat(dir); !os.IsNotExist(err) {
-		t.Fatalf("reading commands made the data folder: %v", err)
+	if names, err := os.ReadDir(dir); err != nil || len(names) != 0 {
+		t.Fatalf("reading commands wrote in the data folder: %v %v", names, err)
 	}
 }
 

@@ -7,7 +7,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -36,40 +35,23 @@ type Env struct {
 	GUI func(dataDir string) int
 	// Engine options, for tests (e.g. a fast Simulator).
 	EngineOptions engine.Options
+	// Version and Commit are what the build stamped into the binary
+	// (main's -ldflags -X, see the Makefile); empty: read from the Go
+	// build information (see version.go).
+	Version, Commit string
 }
 
 // usageError is a command-line mistake: exit code 2.
-type usageError struct{ msg string }
+type usageError struct {
+	msg string
+	// withUsage: the command's usage follows the sentence (an unknown
+	// command or flag, where the usage shows what there is).
+	withUsage bool
+}
 
 func (e usageError) Error() string { return e.msg }
 
-func usagef(format string, a ...any) error { return usageError{fmt.Sprintf(format, a...)} }
-
-const usageText = `Usage:
-  deskchat [--data-dir DIR]                      open the window
-  deskchat ask [flags] [PROMPT...]               ask; prompt from args, else stdin
-  deskchat list [--json]                         conversations, newest first
-  deskchat show ID [--json]                      one conversation's messages
-  deskchat search QUERY [--json] [--limit N] [--by newest|relevance]   messages and titles that match
-  deskchat providers list [--json]
-  deskchat providers add NAME --kind openai|azure|compatible --base-url URL --model M
-                    [--key-source keychain|env|command] [--key-env VAR] [--key-command CMD]
-  deskchat providers set-key NAME                the key from stdin, into the OS keychain
-  deskchat providers remove NAME
-  deskchat providers default NAME                provider for new conversations
-  deskchat usage [--days N] [--json]             tokens and cost per provider, day and conversation
-  deskchat cache stats [--json] | clear          the response cache
-  deskchat stats [--json]                        per provider: requests, retries, errors, time to first token, tokens
-  deskchat prices [list | set MODEL IN OUT | remove MODEL]   your prices, $ per million tokens
-  deskchat export [--format md|json|html] [--conversation ID]... [--out PATH]   default: all, json, stdout
-  deskchat import [--from auto|chatgpt|claude|deskchat] FILE   a deskchat, ChatGPT or Claude export (.json or .zip)
-  deskchat check                                 find damage in the history file (exit 1 when damaged)
-  deskchat recover                               save every readable conversation into a new history
-                                                 file; the damaged one is kept as deskchat.db.damaged-TIME
-  deskchat backups list [--json] | restore NAME | now   the daily snapshots of the history (in DIR/backups)
-Every command takes --data-dir DIR (else $DESKCHAT_DATA_DIR, else ~/.local/share/deskchat).
-Run "deskchat COMMAND --help" for a command's flags.
-`
+func usagef(format string, a ...any) error { return usageError{msg: fmt.Sprintf(format, a...)} }
 
 // Main runs deskchat with args (without the program name) and returns the
 // exit code.
@@ -92,69 +74,34 @@ func Main(args []string, env Env) int {
 	if env.EngineOptions.Getenv == nil {
 		env.EngineOptions.Getenv = env.Getenv
 	}
-
-	global := flag.NewFlagSet("deskchat", flag.ContinueOnError)
-	global.SetOutput(io.Discard)
-	dataDir := global.String("data-dir", "", "")
-	help := global.Bool("help", false, "")
-	if err := global.Parse(args); err != nil {
-		fmt.Fprintf(env.Stderr, "deskchat: %v\n%s", err, usageText)
-		return ExitUsage
-	}
-	if *help {
-		fmt.Fprint(env.Stdout, usageText)
-		return ExitOK
-	}
-	rest := global.Args()
-	if len(rest) == 0 {
-		if env.GUI == nil {
-			fmt.Fprint(env.Stderr, usageText)
-			return ExitUsage
-		}
-		dir, err := store.DefaultDir(*dataDir)
-		if err != nil {
-			fmt.Fprintln(env.Stderr, "deskchat: cannot find a folder for the history; use --data-dir.")
-			return ExitFailure
-		}
-		return env.GUI(dir)
+	if args == nil {
+		args = []string{} // nil makes cobra read os.Args
 	}
 
-	cmds := map[string]func(*cmdEnv, []string) error{
-		"ask":       cmdAsk,
-		"list":      cmdList,
-		"show":      cmdShow,
-		"providers": cmdProviders,
-		"usage":     cmdUsage,
-		"cache":     cmdCache,
-		"prices":    cmdPrices,
-		"stats":     cmdStats,
-		"export":    cmdExport,
-		"import":    cmdImport,
-		"search":    cmdSearch,
-		"backups":   cmdBackups,
-		"check":     cmdCheck,
-		"recover":   cmdRecover,
-	}
-	run, ok := cmds[rest[0]]
-	if !ok {
-		fmt.Fprintf(env.Stderr, "deskchat: unknown command %q\n%s", rest[0], usageText)
-		return ExitUsage
-	}
-	ce := &cmdEnv{Env: env, dataDir: *dataDir, name: rest[0]}
+	ce := &cmdEnv{Env: env}
 	defer ce.close()
-	err := run(ce, rest[1:])
+	root := newRoot(ce)
+	root.SetArgs(args)
+	cmd, err := root.ExecuteContextC(env.Context)
+	if err == nil {
+		return ce.exit
+	}
+	name := "deskchat"
+	if cmd != nil {
+		name = cmd.CommandPath()
+	}
+	var ue usageError
 	switch {
-	case err == nil:
-		return ExitOK
-	case errors.Is(err, flag.ErrHelp):
-		return ExitOK
-	case errors.As(err, new(usageError)):
-		fmt.Fprintf(env.Stderr, "deskchat %s: %v\n", rest[0], err)
+	case errors.As(err, &ue):
+		fmt.Fprintf(env.Stderr, "%s: %v\n", name, ue.msg)
+		if ue.withUsage && cmd != nil {
+			fmt.Fprint(env.Stderr, usageOf(cmd))
+		}
 		return ExitUsage
 	case errors.Is(err, errStopped):
 		fmt.Fprintln(env.Stderr, "Stopped; the partial answer is saved.")
 		return ExitStopped
-	case errors.Is(err, store.ErrNoHistory) && rest[0] != "show":
+	case errors.Is(err, store.ErrNoHistory) && (cmd == nil || cmd.Name() != "show"):
 		// A read before the first question: nothing to show, not a
 		// failure.
 		fmt.Fprintln(env.Stderr, sentence(err))
@@ -185,34 +132,14 @@ func sentence(err error) string {
 // cmdEnv carries one command's environment and its lazily opened store.
 type cmdEnv struct {
 	Env
+	// dataDir is the --data-dir flag ("" when not given).
 	dataDir string
-	name    string
-	st      *store.Store
+	// exit is the code of a command that ends without an error (the GUI's).
+	exit int
+	st   *store.Store
 	// readOnly: the command only reads, so store opens the history
 	// read-only (it works on read-only media and never writes).
 	readOnly bool
-}
-
-// flags returns a FlagSet for the command with --data-dir already defined.
-func (c *cmdEnv) flags(usage string) *flag.FlagSet {
-	fs := flag.NewFlagSet("deskchat "+c.name, flag.ContinueOnError)
-	fs.SetOutput(c.Stderr)
-	fs.StringVar(&c.dataDir, "data-dir", c.dataDir, "folder of the history file")
-	fs.Usage = func() {
-		fmt.Fprintf(c.Stderr, "Usage: deskchat %s %s\n", c.name, usage)
-		fs.PrintDefaults()
-	}
-	return fs
-}
-
-func parse(fs *flag.FlagSet, args []string) error {
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return err
-		}
-		return usageError{err.Error()}
-	}
-	return nil
 }
 
 func (c *cmdEnv) store() (*store.Store, error) {
@@ -224,12 +151,22 @@ func (c *cmdEnv) store() (*store.Store, error) {
 		return nil, err
 	}
 	open := store.Open
+	created := false
 	if c.readOnly {
+		if err := c.requireDir(); err != nil {
+			return nil, err
+		}
 		open = store.OpenReadOnly
+	} else {
+		_, serr := os.Stat(dir)
+		created = errors.Is(serr, os.ErrNotExist)
 	}
 	st, err := open(dir)
 	if err != nil {
 		return nil, err
+	}
+	if created {
+		fmt.Fprintf(c.Stderr, "Created %s for the history.\n", dir)
 	}
 	c.st = st
 	return st, nil

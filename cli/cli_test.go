@@ -36,9 +36,10 @@ func run(t *testing.T, env map[string]string, stdin string, args ...string) runR
 // records the Authorization headers it saw.
 type chatServer struct {
 	*httptest.Server
-	mu    sync.Mutex
-	auths []string
-	msgs  [][]any
+	mu     sync.Mutex
+	auths  []string
+	msgs   [][]any
+	models []string
 }
 
 func newChatServer(t *testing.T, answer string) *chatServer {
@@ -46,12 +47,14 @@ func newChatServer(t *testing.T, answer string) *chatServer {
 	cs := &chatServer{}
 	cs.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		var body struct {
-			Messages []any `json:"messages"`
+			Messages []any  `json:"messages"`
+			Model    string `json:"model"`
 		}
 		json.NewDecoder(r.Body).Decode(&body)
 		cs.mu.Lock()
 		cs.auths = append(cs.auths, r.Header.Get("Authorization"))
 		cs.msgs = append(cs.msgs, body.Messages)
+		cs.models = append(cs.models, body.Model)
 		cs.mu.Unlock()
 		w.Header().Set("Content-Type", "text/event-stream")
 		for _, tok := range engine.Tokenize(answer) {

@@ -3,9 +3,10 @@ package cli
 import (
 	"bufio"
 	"errors"
-	"flag"
 	"fmt"
 	"strings"
+
+	"github.com/spf13/cobra"
 
 	"deskchat/store"
 	"deskchat/store/exchange"
@@ -13,22 +14,36 @@ import (
 
 // cmdExport writes conversations as JSON (re-importable), Markdown or HTML:
 // to stdout, or atomically to --out.
-func cmdExport(c *cmdEnv, args []string) error {
-	fs := c.flags("[--format md|json|html] [--conversation ID]... [--out PATH]   (default: all conversations, json, stdout)")
-	format := fs.String("format", "json", "json (re-importable), md or html")
-	var ids listFlag
-	fs.Var(&ids, "conversation", "export this conversation (repeat for several; default: all)")
-	outPath := fs.String("out", "", "write to this file, replacing it only once the export is complete (default: stdout)")
-	pos, err := parseAnywhere(fs, args)
-	if err != nil {
-		return err
+func exportCmd(c *cmdEnv) *cobra.Command {
+	var format, outPath string
+	var ids []string
+	cmd := &cobra.Command{
+		Use:   "export [flags]",
+		Short: "conversations as JSON (re-importable), Markdown or HTML (default: all, json, stdout)",
+		RunE: func(_ *cobra.Command, args []string) error {
+			if len(args) > 0 {
+				return usagef("unexpected argument %q (export takes flags only; see --help)", args[0])
+			}
+			return runExport(c, format, ids, outPath)
+		},
 	}
-	if len(pos) > 0 {
-		return usagef("unexpected argument %q (export takes flags only; see --help)", pos[0])
+	cmd.Flags().StringVar(&format, "format", "json", "json (re-importable), md or html")
+	// StringArray, not StringSlice: an id is taken whole, commas and all.
+	cmd.Flags().StringArrayVar(&ids, "conversation", nil, "export this conversation (repeat for several; default: all)")
+	cmd.RegisterFlagCompletionFunc("conversation", c.conversationWords)
+	cmd.Flags().StringVar(&outPath, "out", "", "write to this file, replacing it only once the export is complete (default: stdout)")
+	return cmd
+}
+
+func runExport(c *cmdEnv, format string, ids []string, outPath string) error {
+	for _, id := range ids {
+		if strings.TrimSpace(id) == "" {
+			return usagef("--conversation needs a conversation id")
+		}
 	}
-	f, ok := exchange.ParseFormat(*format)
+	f, ok := exchange.ParseFormat(format)
 	if !ok {
-		return usagef("--format must be json, md or html, not %q", *format)
+		return usagef("--format must be json, md or html, not %q", format)
 	}
 	c.readOnly = true
 	st, err := c.store()
@@ -36,7 +51,7 @@ func cmdExport(c *cmdEnv, args []string) error {
 		return err
 	}
 	opts := exchange.ExportOptions{Format: f, Conversations: ids}
-	if *outPath == "" {
+	if outPath == "" {
 		w := bufio.NewWriter(c.Stdout)
 		res, err := exchange.Export(c.Context, st, w, opts)
 		if ferr := w.Flush(); err == nil && ferr != nil {
@@ -47,11 +62,11 @@ func cmdExport(c *cmdEnv, args []string) error {
 		}
 		return skipped(res)
 	}
-	res, err := exchange.ExportFile(c.Context, st, *outPath, opts)
+	res, err := exchange.ExportFile(c.Context, st, outPath, opts)
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(c.Stderr, "Exported %s (%s) to %s.\n", count(res.Conversations, "conversation"), count(res.Messages, "message"), *outPath)
+	fmt.Fprintf(c.Stderr, "Exported %s (%s) to %s.\n", count(res.Conversations, "conversation"), count(res.Messages, "message"), outPath)
 	return skipped(res)
 }
 
@@ -68,19 +83,24 @@ func skipped(res exchange.ExportResult) error {
 // cmdImport adds the conversations of a deskchat, ChatGPT or Claude export
 // (a zip archive's conversations.json is read from the archive, see
 // exchange.ImportZip) and prints what it did.
-func cmdImport(c *cmdEnv, args []string) error {
-	fs := c.flags("[--from auto|chatgpt|claude|deskchat] FILE   (a deskchat export, conversations.json from ChatGPT or Claude, or the .zip it came in; - reads stdin)")
-	from := fs.String("from", "auto", "the file's format: auto (detect), deskchat, chatgpt or claude")
-	pos, err := parseAnywhere(fs, args)
-	if err != nil {
-		return err
+func importCmd(c *cmdEnv) *cobra.Command {
+	var from string
+	cmd := &cobra.Command{
+		Use:   "import FILE [flags]",
+		Short: "add the conversations of a deskchat export, conversations.json from ChatGPT or Claude, or the .zip it came in (- reads stdin)",
+		RunE:  func(_ *cobra.Command, args []string) error { return runImport(c, from, args) },
 	}
+	cmd.Flags().StringVar(&from, "from", "auto", "the file's format: auto (detect), deskchat, chatgpt or claude")
+	return cmd
+}
+
+func runImport(c *cmdEnv, from string, pos []string) error {
 	if len(pos) != 1 {
 		return usagef("import needs one FILE: a deskchat export, or conversations.json from ChatGPT or Claude")
 	}
-	src, ok := exchange.ParseSource(*from)
+	src, ok := exchange.ParseSource(from)
 	if !ok {
-		return usagef("--from must be auto, deskchat, chatgpt or claude, not %q", *from)
+		return usagef("--from must be auto, deskchat, chatgpt or claude, not %q", from)
 	}
 	st, err := c.store()
 	if err != nil {
@@ -105,37 +125,4 @@ func count(n int, what string) string {
 		return "1 " + what
 	}
 	return fmt.Sprintf("%d %ss", n, what)
-}
-
-// listFlag collects a repeated flag.
-type listFlag []string
-
-func (l *listFlag) String() string { return strings.Join(*l, ",") }
-
-func (l *listFlag) Set(v string) error {
-	if strings.TrimSpace(v) == "" {
-		return errors.New("needs a conversation id")
-	}
-	*l = append(*l, v)
-	return nil
-}
-
-// parseAnywhere parses flags that may come before, between or after the
-// positional arguments ("import FILE --from chatgpt"), which flag.Parse
-// alone stops at, and returns the positional ones.
-func parseAnywhere(fs *flag.FlagSet, args []string) ([]string, error) {
-	var pos []string
-	for {
-		if err := parse(fs, args); err != nil {
-			return nil, err
-		}
-		if fs.NArg() == 0 {
-			return pos, nil
-		}
-		rest := fs.Args()
-		if len(args) > len(rest) && args[len(args)-len(rest)-1] == "--" {
-			return append(pos, rest...), nil // everything after "--" is positional
-		}
-		pos, args = append(pos, rest[0]), rest[1:]
-	}
 }

@@ -5,6 +5,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/spf13/cobra"
+
 	"deskchat/store"
 )
 
@@ -23,34 +25,42 @@ type searchResultJSON struct {
 }
 
 // cmdSearch prints the messages and titles matching a query.
-func cmdSearch(c *cmdEnv, args []string) error {
-	fs := c.flags("QUERY [--json] [--limit N] [--by newest|relevance]")
-	asJSON := fs.Bool("json", false, "print JSON")
-	limit := fs.Int("limit", store.DefaultSearchLimit, "most results to print")
-	by := fs.String("by", string(store.ByNewest), "order: newest or relevance")
-	if err := parse(fs, reorderFlags(args, "limit", "by", "data-dir")); err != nil {
-		return err
+func searchCmd(c *cmdEnv) *cobra.Command {
+	var asJSON bool
+	var limit int
+	var by string
+	cmd := &cobra.Command{
+		Use:   "search [flags] [--] QUERY...",
+		Short: "messages and titles that match, with their conversation ids",
+		RunE:  func(_ *cobra.Command, args []string) error { return runSearch(c, args, asJSON, limit, by) },
 	}
-	if fs.NArg() == 0 {
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
+	cmd.Flags().IntVar(&limit, "limit", store.DefaultSearchLimit, "most results to print")
+	cmd.Flags().StringVar(&by, "by", string(store.ByNewest), "order: newest or relevance")
+	return cmd
+}
+
+func runSearch(c *cmdEnv, args []string, asJSON bool, limit int, by string) error {
+	if len(args) == 0 {
 		return usagef("search needs a query, e.g. deskchat search \"error budget\"")
 	}
-	if *limit < 1 {
+	if limit < 1 {
 		return usagef("--limit must be at least 1")
 	}
-	order := store.SearchOrder(*by)
+	order := store.SearchOrder(by)
 	if order != store.ByNewest && order != store.ByRelevance {
-		return usagef("--by must be newest or relevance, not %q", *by)
+		return usagef("--by must be newest or relevance, not %q", by)
 	}
 	c.readOnly = true
 	st, err := c.store()
 	if err != nil {
 		return err
 	}
-	results, err := st.Search(strings.Join(fs.Args(), " "), store.SearchOptions{Limit: *limit, By: order})
+	results, err := st.Search(strings.Join(args, " "), store.SearchOptions{Limit: limit, By: order})
 	if err != nil {
 		return err
 	}
-	if *asJSON {
+	if asJSON {
 		out := make([]searchResultJSON, 0, len(results))
 		for _, r := range results {
 			hs := make([][2]int, 0, len(r.Highlights))
@@ -95,31 +105,4 @@ func markMatches(snippet string, hs []store.Range) string {
 	}
 	b.WriteString(snippet[at:])
 	return b.String()
-}
-
-// reorderFlags moves flags before positional arguments, so that
-// "search QUERY --json" works like "search --json QUERY"; valued names the
-// flags that take a separate value. After "--" everything is positional.
-func reorderFlags(args []string, valued ...string) []string {
-	var flags, pos []string
-	for i := 0; i < len(args); i++ {
-		a := args[i]
-		switch {
-		case a == "--":
-			pos = append(pos, args[i+1:]...)
-			i = len(args)
-		case strings.HasPrefix(a, "-") && a != "-":
-			flags = append(flags, a)
-			name := strings.TrimLeft(a, "-")
-			for _, v := range valued {
-				if name == v && i+1 < len(args) {
-					flags = append(flags, args[i+1])
-					i++
-				}
-			}
-		default:
-			pos = append(pos, a)
-		}
-	}
-	return append(append(flags, "--"), pos...)
 }

@@ -6,21 +6,27 @@ import (
 	"strings"
 	"text/tabwriter"
 
+	"github.com/spf13/cobra"
+
 	"deskchat/engine"
 )
 
 // cmdStats prints the engine's metrics per provider: what is in flight and
 // waiting (in this process: a CLI run sees none), and the counters persisted
 // by every run.
-func cmdStats(c *cmdEnv, args []string) error {
-	fs := c.flags("[--json]")
-	asJSON := fs.Bool("json", false, "print JSON")
-	if err := parse(fs, args); err != nil {
-		return err
+func statsCmd(c *cmdEnv) *cobra.Command {
+	var asJSON bool
+	cmd := &cobra.Command{
+		Use:   "stats [flags]",
+		Short: "per provider: requests, retries, errors, time to first token, tokens",
+		Args:  noArgs,
+		RunE:  func(_ *cobra.Command, _ []string) error { return runStats(c, asJSON) },
 	}
-	if fs.NArg() > 0 {
-		return usagef("unexpected argument %q", fs.Arg(0))
-	}
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
+	return cmd
+}
+
+func runStats(c *cmdEnv, asJSON bool) error {
 	c.readOnly = true
 	st, err := c.store()
 	if err != nil {
@@ -30,7 +36,7 @@ func cmdStats(c *cmdEnv, args []string) error {
 	if err != nil {
 		return err
 	}
-	if *asJSON {
+	if asJSON {
 		return writeJSON(c.Stdout, m)
 	}
 	tw := tabwriter.NewWriter(c.Stdout, 0, 4, 2, ' ', 0)

@@ -1,0 +1,233 @@
+package cli
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"net/url"
+	"os"
+	"runtime/debug"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"deskchat/engine"
+	"deskchat/store"
+)
+
+// askMemoryLimit is the soft memory limit of "deskchat ask" (see runAsk).
+const askMemoryLimit = 160 << 20
+
+// askFlags are the flags of "deskchat ask".
+type askFlags struct {
+	provider, baseURL, model, keyEnv, convID, system, cont string
+	noCache, quiet, isNew                                  bool
+	idle                                                   time.Duration
+}
+
+func askCmd(c *cmdEnv) *cobra.Command {
+	var f askFlags
+	cmd := &cobra.Command{
+		Use:   "ask [flags] [--] [PROMPT...]",
+		Short: "ask a question; the answer streams to stdout",
+		Long: `Ask a question. The prompt is the arguments, else stdin; with both, the
+prompt, a blank line, then the text piped in (cat notes.txt | deskchat ask "summarise this").
+Stdin is read beside a prompt only when it is a pipe or a file, up to 8 MB.
+The answer streams to stdout; states (queued, retrying, cached, fallback) go to stderr.
+Exit 0 answered, 1 provider or engine failure, 2 usage error, 130 stopped (Ctrl-C).`,
+		RunE: func(_ *cobra.Command, args []string) error { return runAsk(c, f, args) },
+	}
+	fs := cmd.Flags()
+	fs.StringVar(&f.provider, "provider", "", "name of a stored provider (or \""+engine.SimulatorName+"\")")
+	fs.StringVar(&f.baseURL, "base-url", "", "OpenAI-compatible base URL to use without a stored provider")
+	fs.StringVar(&f.model, "model", "", "model name (default: the provider's model)")
+	fs.StringVar(&f.keyEnv, "api-key-env", "", "environment variable holding the API key (default: the provider's, else OPENAI_API_KEY)")
+	fs.StringVar(&f.convID, "conversation", "", "continue the conversation with this id")
+	fs.BoolVar(&f.isNew, "new", true, "start a new conversation (without --conversation, always)")
+	fs.StringVar(&f.system, "system", "", "system prompt")
+	fs.BoolVar(&f.noCache, "no-cache", false, "neither answer from the response cache nor store the answer in it")
+	fs.DurationVar(&f.idle, "idle-timeout", engine.DefaultIdleTimeout, "fail when the provider sends nothing for this long")
+	fs.BoolVar(&f.quiet, "quiet", false, "do not report the engine's state (queued, retrying, ...) on stderr")
+	fs.StringVar(&f.cont, "continue", "", "go on with this unfinished (interrupted, stopped or failed) answer, by message id as \"show\" prints it; prints the new text")
+	cmd.RegisterFlagCompletionFunc("conversation", c.conversationWords)
+	cmd.RegisterFlagCompletionFunc("provider", c.providerWords(true))
+	return cmd
+}
+
+// askPrompt is the prompt of an ask: the arguments, else stdin; with both,
+// the arguments, a blank line and the text piped in.
+func askPrompt(c *cmdEnv, f askFlags, args []string) (string, error) {
+	prompt := strings.Join(args, " ")
+	if f.cont != "" {
+		if prompt != "" || f.convID != "" {
+			return "", usagef("--continue takes no prompt and no --conversation: the message id names both")
+		}
+		return "", nil
+	}
+	if prompt == "" {
+		text, err := readStdin(c.Stdin)
+		if err != nil {
+			return "", err
+		}
+		prompt = text
+	} else if piped(c.Stdin) {
+		text, err := readStdin(c.Stdin)
+		if err != nil {
+			return "", err
+		}
+		if strings.TrimSpace(text) != "" {
+			prompt += "\n\n" + text
+		}
+	}
+	if strings.TrimSpace(prompt) == "" {
+		return "", usagef("no prompt: give it as arguments or on stdin")
+	}
+	return prompt, nil
+}
+
+func runAsk(c *cmdEnv, f askFlags, args []string) error {
+	// The flags are checked before stdin is read: a mistake costs no wait.
+	if f.baseURL != "" && f.provider != "" {
+		return usagef("use either --provider or --base-url, not both")
+	}
+	if f.idle <= 0 {
+		return usagef("--idle-timeout must be positive, like 30s or 2m")
+	}
+	var opts engine.SendOptions
+	opts.Provider, opts.Model, opts.System, opts.NoCache, opts.IdleTimeout = f.provider, f.model, f.system, f.noCache, f.idle
+	if f.baseURL != "" {
+		if err := checkURL(f.baseURL); err != nil {
+			return err
+		}
+		if f.model == "" {
+			return usagef("--base-url needs --model")
+		}
+		env := f.keyEnv
+		if env == "" {
+			env = "OPENAI_API_KEY"
+		}
+		opts.Endpoint = &store.Provider{Name: f.baseURL, Kind: store.KindCompatible, BaseURL: f.baseURL, Model: f.model, KeyEnv: env}
+	} else if f.keyEnv != "" {
+		return usagef("--api-key-env goes with --base-url; a stored provider names its key variable with \"providers add --key-env\"")
+	}
+
+	prompt, err := askPrompt(c, f, args)
+	if err != nil {
+		return err
+	}
+	st, err := c.store()
+	if err != nil {
+		return err
+	}
+	if os.Getenv("GOMEMLIMIT") == "" {
+		// A long answer is rewritten whole at each flush (every 150 ms):
+		// without a limit the collector let a slow 8 MB answer hold twice
+		// its live heap (210-225 MB peak); with it, about 175 MB. Soft: a
+		// larger history still fits, at the cost of more collections.
+		debug.SetMemoryLimit(askMemoryLimit)
+	}
+	if f.cont != "" {
+		conv, seq, err := store.ParseMessageID(f.cont)
+		if err != nil {
+			return usagef("--continue %q is not a message id (like 3f2a9c0b1d4e-7, as \"deskchat show --json\" prints them)", f.cont)
+		}
+		events, err := engine.New(st, c.EngineOptions).Continue(c.Context, conv, seq, opts)
+		if err != nil {
+			return err
+		}
+		return printAnswer(events, c.Stdout, c.Stderr, f.quiet)
+	}
+	id := f.convID
+	if id == "" {
+		conv, err := st.CreateConversation(store.Conversation{SystemPrompt: f.system})
+		if err != nil {
+			return err
+		}
+		id = conv.ID
+	}
+	eng := engine.New(st, c.EngineOptions)
+	events, err := eng.Send(c.Context, id, prompt, opts)
+	if err != nil {
+		if f.convID == "" {
+			// Nothing was sent: leave no empty conversation behind, or say
+			// that one is left (a full disk may refuse the delete too).
+			if derr := st.DeleteConversation(id); derr != nil && errors.As(err, new(*store.Error)) {
+				msg := store.WriteProblem(err) + ": the question was not saved, but the new chat made for it is left empty in the history."
+				return &store.Error{Op: "ask", Msg: msg, Err: errors.Join(err, derr)}
+			}
+		}
+		return err
+	}
+	return printAnswer(events, c.Stdout, c.Stderr, f.quiet)
+}
+
+// printAnswer writes the answer's text to stdout as it streams and the
+// engine's states (queued, rate limited, retrying, fallback, cache,
+// compression) to stderr as they happen, unless quiet; stdout carries the
+// answer only. It returns when the answer ends: nil when done, errStopped,
+// or the failure.
+func printAnswer(events <-chan engine.Event, stdout, stderr io.Writer, quiet bool) error {
+	endsWithNewline := true
+	endLine := func() {
+		if !endsWithNewline {
+			io.WriteString(stdout, "\n")
+		}
+	}
+	for ev := range events {
+		if line := stateLine(ev); line != "" && !quiet {
+			fmt.Fprintln(stderr, line)
+		}
+		switch ev := ev.(type) {
+		case engine.Delta:
+			if ev.Text != "" {
+				io.WriteString(stdout, ev.Text)
+				endsWithNewline = strings.HasSuffix(ev.Text, "\n")
+			}
+		case engine.Done:
+			endLine()
+			return nil
+		case engine.Stopped:
+			endLine()
+			return errStopped
+		case engine.Failed:
+			endLine()
+			return ev.Err
+		}
+	}
+	return nil
+}
+
+// stateLine is the stderr line for an engine state event, "" for others.
+func stateLine(ev engine.Event) string {
+	switch ev := ev.(type) {
+	case engine.Queued:
+		return fmt.Sprintf("queued #%d for %s", ev.Position, ev.Provider)
+	case engine.RateLimited:
+		return fmt.Sprintf("rate limited by %s until %s", ev.Provider, ev.Until.Local().Format("15:04:05"))
+	case engine.Retrying:
+		return fmt.Sprintf("retrying in %s (%s), attempt %d", ev.After.Round(time.Millisecond), ev.Reason, ev.Attempt)
+	case engine.FellBack:
+		return fmt.Sprintf("served by %s (%s failed: %s)", ev.To, ev.From, ev.Reason)
+	case engine.Cached:
+		return "answered from the cache"
+	case engine.Compressed:
+		if ev.Dropped > 0 {
+			return "compressed: " + ev.Note
+		}
+		line := fmt.Sprintf("compressed: %d older messages sent as a summary", ev.Summarised)
+		if ev.Note != "" {
+			line += "; " + ev.Note
+		}
+		return line
+	}
+	return ""
+}
+
+func checkURL(raw string) error {
+	u, err := url.Parse(raw)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return usagef("%q is not a base URL; it should look like http://localhost:11434/v1", raw)
+	}
+	return nil
+}

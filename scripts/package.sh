@@ -73,7 +73,11 @@ fi
 # --- The stripped binary. ---
 say "building $out/$name (stripped)"
 rm -f "$out/$name" "$out/$name.tar.xz"
-"$go_cmd" build -trimpath -tags "${TAGS:-migrated_fynedo,no_animations}" -ldflags "-s -w" -o "$out/$name" . || die "go build failed"
+# The version and commit `deskchat --version` prints, as make build stamps them.
+version=$(git describe --always --dirty 2>/dev/null || true)
+commit=$(git rev-parse HEAD 2>/dev/null || true)
+"$go_cmd" build -trimpath -tags "${TAGS:-migrated_fynedo,no_animations}" \
+	-ldflags "-s -w -X main.version=$version -X main.commit=$commit" -o "$out/$name" . || die "go build failed"
 if "$go_cmd" tool nm "$out/$name" >/dev/null 2>&1; then
 	die "$out/$name still has its symbol table (not stripped)"
 fi

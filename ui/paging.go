@@ -171,9 +171,22 @@ func (w *window) toEnd(cv *chatView, then func()) {
 		then()
 		return
 	}
+	w.readEnd(cv, false, func() {
+		scrollToEnd(cv.scroll)
+		then()
+	})
+}
+
+// readEnd reads the chat's first page (start) or its last, off the UI
+// goroutine, makes it the window of messages and calls then.
+func (w *window) readEnd(cv *chatView, start bool, then func()) {
 	cv.paging = true
 	run(w.b, func() (page, error) {
-		ms, more, err := w.st.MessagesBefore(cv.id, 0, pageSize)
+		read := w.st.MessagesBefore
+		if start {
+			read = w.st.MessagesFrom
+		}
+		ms, more, err := read(cv.id, 0, pageSize)
 		return page{ms, more}, err
 	}, func(p page, err error) {
 		cv.paging = false
@@ -181,8 +194,7 @@ func (w *window) toEnd(cv *chatView, then func()) {
 			w.showError("Could not read this conversation", err)
 			return
 		}
-		w.fill(cv, p.msgs, !p.more, true)
-		scrollToEnd(cv.scroll)
+		w.fill(cv, p.msgs, start || !p.more, !start || !p.more)
 		then()
 	})
 }

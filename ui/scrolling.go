@@ -70,18 +70,8 @@ func (w *window) chatStart() {
 		w.scrollChatTo(cv, 0)
 		return
 	}
-	cv.paging = true
-	run(w.b, func() (page, error) {
-		ms, more, err := w.st.MessagesFrom(cv.id, 0, pageSize)
-		return page{ms, more}, err
-	}, func(p page, err error) {
-		cv.paging = false
-		if err != nil {
-			w.showError("Could not read this conversation", err)
-			return
-		}
-		w.fill(cv, p.msgs, true, !p.more)
-		cv.scroll.Refresh()
+	w.readEnd(cv, true, func() {
+		cv.scroll.Base.Refresh() // layout only: fill refreshed the rows
 		w.scrollChatTo(cv, 0)
 	})
 }

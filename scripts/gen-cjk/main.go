@@ -12,34 +12,29 @@
 package main
 
 import (
-	"errors"
 	"flag"
 	"fmt"
 	"os"
-	"time"
 
-	"deskchat/engine"
-	"deskchat/store"
+	"deskchat/internal/seed"
 )
 
 // answers are the chats written: CJK prose ("通过**杠杆原理**和滑轮组" must
 // show without a gap), and a table with highlighted code.
-var answers = []struct{ name, title, question, answer string }{
-	{"text", "杠杆原理 · てこ · 지레", "用中文、日本語와 한국어 explain **levers**",
-		"# 简单机械\n\n" +
-			"古人通过**杠杆原理**和滑轮组搬运巨石，*省力*但费距离。\n\n" +
-			"- 杠杆：**支点**、动力臂、阻力臂\n" +
-			"- 滑轮：定滑轮与**动滑轮**\n\n" +
-			"## 日本語\n\n" +
-			"てこの原理は**アルキメデス**が説明しました。カタカナとひらがなも表示されます。\n\n" +
-			"1. **支点**：てこを支える点\n" +
-			"2. *力点*と作用点\n\n" +
-			"### 한국어\n\n" +
-			"지레의 원리는 **힘**을 줄여 줍니다. 한글도 잘 보여야 합니다.\n"},
-	{"code", "表格与代码 · 表とコード · 표와 코드", "Show a table and code, 请",
-		"| 语言 | 例子 | **粗体** |\n|---|---|---|\n| 中文 | 你好 | **世界** |\n| 日本語 | こんにちは | **世界** |\n| 한국어 | 안녕하세요 | **세계** |\n\n" +
-			"```go\n// Moment 计算力矩 (N·m)\nfunc Moment(force, arm float64) float64 {\n\tif arm < 0 {\n\t\treturn 0 // 无效\n\t}\n\treturn force * arm\n}\n```\n\n" +
-			"```python\ndef lever(f: float, a: float) -> float:\n    \"\"\"てこ\"\"\"\n    return f * a  # 힘 × 팔\n```\n"},
+var answers = []seed.Chat{
+	{Name: "text", Title: "杠杆原理 · てこ · 지레", Question: "用中文、日本語와 한국어 explain **levers**", Answer: "# 简单机械\n\n" +
+		"古人通过**杠杆原理**和滑轮组搬运巨石，*省力*但费距离。\n\n" +
+		"- 杠杆：**支点**、动力臂、阻力臂\n" +
+		"- 滑轮：定滑轮与**动滑轮**\n\n" +
+		"## 日本語\n\n" +
+		"てこの原理は**アルキメデス**が説明しました。カタカナとひらがなも表示されます。\n\n" +
+		"1. **支点**：てこを支える点\n" +
+		"2. *力点*と作用点\n\n" +
+		"### 한국어\n\n" +
+		"지레의 원리는 **힘**을 줄여 줍니다. 한글도 잘 보여야 합니다.\n"},
+	{Name: "code", Title: "表格与代码 · 表とコード · 표와 코드", Question: "Show a table and code, 请", Answer: "| 语言 | 例子 | **粗体** |\n|---|---|---|\n| 中文 | 你好 | **世界** |\n| 日本語 | こんにちは | **世界** |\n| 한국어 | 안녕하세요 | **세계** |\n\n" +
+		"```go\n// Moment 计算力矩 (N·m)\nfunc Moment(force, arm float64) float64 {\n\tif arm < 0 {\n\t\treturn 0 // 无效\n\t}\n\treturn force * arm\n}\n```\n\n" +
+		"```python\ndef lever(f: float, a: float) -> float:\n    \"\"\"てこ\"\"\"\n    return f * a  # 힘 × 팔\n```\n"},
 }
 
 func main() {
@@ -57,35 +52,5 @@ func main() {
 }
 
 func run(dir, only string) error {
-	st, err := store.Open(dir)
-	if err != nil {
-		return errors.New(store.UserMessage(err))
-	}
-	defer st.Close()
-	if err := st.SetSettings(map[string]string{store.SettingDefaultProvider: engine.SimulatorName}); err != nil {
-		return err
-	}
-	t := time.Date(2026, 1, 1, 9, 0, 0, 0, time.UTC)
-	wrote := 0
-	for _, a := range answers {
-		if only != "" && a.name != only {
-			continue
-		}
-		t = t.Add(time.Minute)
-		d := store.Dump{Conversation: store.Conversation{Title: a.title, Provider: engine.SimulatorName, Model: "simulated-markdown", CreatedAt: t, UpdatedAt: t}}
-		d.Messages = []store.Message{
-			{Role: store.RoleUser, Content: a.question, State: store.StateDone, CreatedAt: t, UpdatedAt: t},
-			{Role: store.RoleAssistant, Content: a.answer, State: store.StateDone, Provider: engine.SimulatorName, Model: "simulated-markdown", CreatedAt: t, UpdatedAt: t},
-		}
-		rs, err := st.ImportConversations([]store.Import{{Dump: d}})
-		if err != nil {
-			return err
-		}
-		fmt.Println(a.name, rs[0].ID)
-		wrote++
-	}
-	if wrote == 0 {
-		return fmt.Errorf("no chat is called %q", only)
-	}
-	return nil
+	return seed.Write(dir, answers, only, os.Stdout)
 }

@@ -13,15 +13,12 @@
 package main
 
 import (
-	"errors"
 	"flag"
 	"fmt"
 	"os"
-	"time"
 
-	"deskchat/engine"
 	"deskchat/internal/hostile"
-	"deskchat/store"
+	"deskchat/internal/seed"
 )
 
 func main() {
@@ -39,35 +36,9 @@ func main() {
 }
 
 func run(dir, only string) error {
-	st, err := store.Open(dir)
-	if err != nil {
-		return errors.New(store.UserMessage(err))
-	}
-	defer st.Close()
-	if err := st.SetSettings(map[string]string{store.SettingDefaultProvider: engine.SimulatorName}); err != nil {
-		return err
-	}
-	t := time.Date(2026, 1, 1, 9, 0, 0, 0, time.UTC)
-	wrote := 0
+	var chats []seed.Chat
 	for _, c := range hostile.Cases() {
-		if only != "" && c.Name != only {
-			continue
-		}
-		t = t.Add(time.Minute)
-		d := store.Dump{Conversation: store.Conversation{Title: "Hostile answer: " + c.Name, Provider: engine.SimulatorName, Model: "simulated-markdown", CreatedAt: t, UpdatedAt: t}}
-		d.Messages = []store.Message{
-			{Role: store.RoleUser, Content: "Show me " + c.Name, State: store.StateDone, CreatedAt: t, UpdatedAt: t},
-			{Role: store.RoleAssistant, Content: c.Text, State: store.StateDone, Provider: engine.SimulatorName, Model: "simulated-markdown", CreatedAt: t, UpdatedAt: t},
-		}
-		rs, err := st.ImportConversations([]store.Import{{Dump: d}})
-		if err != nil {
-			return err
-		}
-		fmt.Println(c.Name, rs[0].ID)
-		wrote++
+		chats = append(chats, seed.Chat{Name: c.Name, Title: "Hostile answer: " + c.Name, Question: "Show me " + c.Name, Answer: c.Text})
 	}
-	if wrote == 0 {
-		return fmt.Errorf("no case is called %q", only)
-	}
-	return nil
+	return seed.Write(dir, chats, only, os.Stdout)
 }

@@ -132,8 +132,12 @@ if [ "${PACKAGE_CHECK_INSTALL:-1}" != 0 ]; then
 	done
 	grep -qx "Exec=$home/.local/bin/$name" "$home/.local/share/applications/$app_id.desktop" ||
 		die "after make user-install the .desktop file does not run ~/.local/bin/$name"
+	# An empty history folder: reading commands refuse one that does not exist.
+	mkdir -p "$work/data"
 	HOME=$home "$home/.local/bin/$name" --data-dir "$work/data" list >/dev/null ||
 		die "the installed $name does not run ('$name list' failed)"
+	HOME=$home "$home/.local/bin/$name" --version | grep -q "^commit [0-9a-f]" ||
+		die "the installed $name does not say its commit ('$name --version')"
 	submake user-uninstall HOME="$home"
 	[ -z "$(find "$home/.local" -type f)" ] || die "make user-uninstall left: $(find "$home/.local" -type f)"
 

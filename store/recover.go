@@ -1,6 +1,7 @@
 package store
 
 import (
+	"deskchat/store/search"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -113,7 +114,7 @@ func rescue(path, tmp string, rep *RecoverReport) error {
 		return &Error{Op: "recover", Msg: fmt.Sprintf("Cannot read the history file %s: %s.", path, reason(err)), Err: err}
 	}
 	os.Remove(tmp) // left by a recover that was killed
-	dst, err := openPath(tmp)
+	dst, err := openPath(tmp, search.Config{})
 	if err != nil {
 		return err
 	}

@@ -1,6 +1,7 @@
 package store
 
 import (
+	"deskchat/store/search"
 	"fmt"
 	"io"
 	"math/rand/v2"
@@ -145,7 +146,6 @@ func BenchmarkHistory100k(b *testing.B) {
 
 	b.Run("commit_cost", func(b *testing.B) {
 		s := openBench(b, copyDB(b, dir))
-		defer func() { searchIndexOff = false }()
 		r := rand.New(rand.NewPCG(8, 8))
 		type sample struct {
 			append, request []time.Duration
@@ -154,7 +154,7 @@ func BenchmarkHistory100k(b *testing.B) {
 		var runs [2]sample // with, without the index
 		for i := 0; i < 600; i++ {
 			off := i%2 == 1 // interleaved, so that both see the same disk
-			searchIndexOff = off
+			s.search.SetOff(off)
 			smp := &runs[btoi(off)]
 			conv := gen.convs[r.IntN(len(gen.convs))]
 			st0 := s.db.Stats()
@@ -192,16 +192,15 @@ func BenchmarkHistory100k(b *testing.B) {
 	})
 
 	b.Run("merge", func(b *testing.B) {
-		withMergerB(b, func(m *merger) { m.threshold.Store(1 << 40) }) // merge by hand
 		r := rand.New(rand.NewPCG(9, 9))
 		// The recent segment already holds 1,000 docs: fill it to the
 		// threshold.
 		// One merge transaction of the whole recent segment, then the same
 		// in transactions of 512 docs, between which writers get the lock.
-		for _, batch := range []int{searchMergeThreshold, 512} {
+		for _, batch := range []int{search.MergeThreshold, 512} {
 			d := copyDB(b, dir)
-			s := openBench(b, d)
-			for i := 0; i < searchMergeThreshold-1000; i++ {
+			s := openBenchTuned(b, d, search.Config{Threshold: 1 << 40}) // merge by hand
+			for i := 0; i < search.MergeThreshold-1000; i++ {
 				m := Message{ConversationID: gen.convs[r.IntN(len(gen.convs))], Role: RoleAssistant, Content: gen.text(r, RoleAssistant)}
 				if _, err := s.AppendMessage(m); err != nil {
 					b.Fatal(err)
@@ -211,7 +210,7 @@ func BenchmarkHistory100k(b *testing.B) {
 			for more := true; more; {
 				t0 := time.Now()
 				err := s.db.Update(func(tx *bolt.Tx) (err error) {
-					more, err = mergeSearch(tx, batch)
+					more, err = search.Merge(tx, batch)
 					return err
 				})
 				if err != nil {
@@ -227,11 +226,6 @@ func BenchmarkHistory100k(b *testing.B) {
 			b.ReportMetric(ms(total), fmt.Sprintf("merge_%d_total_ms@ms", batch))
 		}
 	})
-}
-
-func withMergerB(b *testing.B, fn func(*merger)) {
-	configureMerger = fn
-	b.Cleanup(func() { configureMerger = nil })
 }
 
 func btoi(v bool) int {
@@ -253,7 +247,12 @@ func pct(ds []time.Duration, p float64) time.Duration {
 
 func openBench(b *testing.B, dir string) *Store {
 	b.Helper()
-	s, err := Open(dir)
+	return openBenchTuned(b, dir, search.Config{})
+}
+
+func openBenchTuned(b *testing.B, dir string, sc search.Config) *Store {
+	b.Helper()
+	s, err := openPath(filepath.Join(dir, FileName), sc)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -344,7 +343,7 @@ func genHistory(tb testing.TB, dir string, n, unmerged int) *history {
 						}
 					})
 				}
-				if err := appendMessages(tx, now, update, out, Message{ConversationID: convID, Role: role, Content: text, Model: "gpt-4o-mini"}); err != nil {
+				if err := s.appendMessages(tx, now, update, out, Message{ConversationID: convID, Role: role, Content: text, Model: "gpt-4o-mini"}); err != nil {
 					return err
 				}
 				h.messages++
@@ -360,13 +359,13 @@ func genHistory(tb testing.TB, dir string, n, unmerged int) *history {
 	}
 	// The history as an older deskchat wrote it, then the migration that
 	// indexes it, then what the app wrote since its last merge.
-	searchIndexOff = true
+	s.search.SetOff(true)
 	for done := 0; done < n-unmerged; done += 5000 {
 		write(min(5000, n-unmerged-done))
 	}
-	searchIndexOff = false
+	s.search.SetOff(false)
 	t0 := time.Now()
-	if err := s.db.Update(buildSearchIndex); err != nil {
+	if err := s.db.Update(s.buildSearchIndex); err != nil {
 		tb.Fatal(err)
 	}
 	h.buildTime = time.Since(t0)

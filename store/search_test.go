@@ -1,9 +1,12 @@
 package store
 
 import (
+	"deskchat/store/search"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -25,7 +28,7 @@ var searchModes = []struct {
 func mergeNow(t *testing.T, s *Store) {
 	t.Helper()
 	err := s.db.Update(func(tx *bolt.Tx) error {
-		_, err := mergeSearch(tx, 0)
+		_, err := search.Merge(tx, 0)
 		return err
 	})
 	if err != nil {
@@ -235,7 +238,7 @@ func recentSequence(t *testing.T, s *Store) uint64 {
 	t.Helper()
 	var n uint64
 	s.db.View(func(tx *bolt.Tx) error {
-		n = tx.Bucket(bucketSearchRecent).Sequence()
+		n = search.Inspect(tx).Added
 		return nil
 	})
 	return n
@@ -312,16 +315,11 @@ type searchState struct {
 
 func indexState(t *testing.T, s *Store) searchState {
 	t.Helper()
-	st := searchState{tokens: map[string]bool{}}
+	var st searchState
 	err := s.db.View(func(tx *bolt.Tx) error {
-		st.docs = tx.Bucket(bucketSearchDocs).Stats().KeyN
-		st.refs = tx.Bucket(bucketSearchRefs).Stats().KeyN
-		st.recent = tx.Bucket(bucketSearchRecent).Stats().KeyN
-		st.dead = tx.Bucket(bucketSearchDead).Stats().KeyN
-		return tx.Bucket(bucketSearchPostings).ForEach(func(k, _ []byte) error {
-			st.tokens[string(k[:len(k)-9])] = true
-			return nil
-		})
+		is := search.Inspect(tx)
+		st = searchState{docs: is.Docs, refs: is.Refs, recent: is.Recent, dead: is.Dead, tokens: is.Tokens}
+		return nil
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -349,7 +347,7 @@ func TestTitlesAreSearchable(t *testing.T) {
 			}
 			rs := mustSearch(t, s, "budget", SearchOptions{})
 			if len(rs) != 1 || !rs[0].InTitle || rs[0].ConversationID != c.ID || rs[0].Seq != 0 || rs[0].MessageID != "" ||
-				rs[0].Title != c.Title || rs[0].Snippet != c.Title || rs[0].Highlights[0] != (Range{10, 16}) {
+				rs[0].Title != c.Title || rs[0].Snippet != c.Title || rs[0].Highlights[0] != (Range{Start: 10, End: 16}) {
 				t.Fatalf("title match: %+v", rs)
 			}
 			if rs := mustSearch(t, s, "sourdough", SearchOptions{}); len(rs) != 1 || rs[0].ConversationID != later.ID {
@@ -390,7 +388,7 @@ func TestResultsAreNewestFirstOrByRelevance(t *testing.T) {
 			// An import adds an old message last: it still sorts by its time.
 			old := time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)
 			err := s.db.Update(func(tx *bolt.Tx) error {
-				return appendMessages(tx, old, nil, make([]Message, 1), Message{ConversationID: c.ID, Role: RoleUser, Content: "old kubernetes note"})
+				return s.appendMessages(tx, old, nil, make([]Message, 1), Message{ConversationID: c.ID, Role: RoleUser, Content: "old kubernetes note"})
 			})
 			if err != nil {
 				t.Fatal(err)
@@ -430,7 +428,7 @@ func TestDefaultLimitAndConversationFilter(t *testing.T) {
 			if i%3 == 0 {
 				id = b.ID
 			}
-			if err := appendMessages(tx, time.Now(), nil, make([]Message, 1), Message{ConversationID: id, Role: RoleUser, Content: "same words " + strconv.Itoa(i)}); err != nil {
+			if err := s.appendMessages(tx, time.Now(), nil, make([]Message, 1), Message{ConversationID: id, Role: RoleUser, Content: "same words " + strconv.Itoa(i)}); err != nil {
 				return err
 			}
 		}
@@ -481,7 +479,7 @@ func TestSnippetsHighlightExactUTF8SafeRanges(t *testing.T) {
 
 	t.Run("exact ranges", func(t *testing.T) {
 		r := find(t, "Go is fun. I like GO, and go.", "go")
-		if r.Snippet != "Go is fun. I like GO, and go." || !slices.Equal(r.Highlights, []Range{{0, 2}, {18, 20}, {26, 28}}) {
+		if r.Snippet != "Go is fun. I like GO, and go." || !slices.Equal(r.Highlights, []Range{{Start: 0, End: 2}, {Start: 18, End: 20}, {Start: 26, End: 28}}) {
 			t.Fatalf("%q %v", r.Snippet, r.Highlights)
 		}
 	})
@@ -499,7 +497,7 @@ func TestSnippetsHighlightExactUTF8SafeRanges(t *testing.T) {
 	})
 	t.Run("CJK", func(t *testing.T) {
 		r := find(t, "私は東京都に住んでいます。京都にも行きました。", "京都")
-		if got := marked(r); !slices.Equal(got, []string{"京都", "京都"}) || r.Highlights[0] != (Range{9, 15}) {
+		if got := marked(r); !slices.Equal(got, []string{"京都", "京都"}) || r.Highlights[0] != (Range{Start: 9, End: 15}) {
 			t.Fatalf("%q %v", got, r.Highlights)
 		}
 	})
@@ -518,7 +516,7 @@ func TestSnippetsHighlightExactUTF8SafeRanges(t *testing.T) {
 			if !utf8.ValidString(r.Snippet) {
 				t.Fatalf("k=%d: snippet not UTF-8: %q", k, r.Snippet)
 			}
-			if n := utf8.RuneCountInString(r.Snippet); n > snippetRunes+2 || n < 40 {
+			if n := utf8.RuneCountInString(r.Snippet); n > 160+2 || n < 40 {
 				t.Fatalf("k=%d: snippet of %d characters: %q", k, n, r.Snippet)
 			}
 			if got := marked(r); len(got) != 1 || got[0] != "Needle" {
@@ -566,7 +564,7 @@ func TestIndexFunctionsReplaceEarlierEntries(t *testing.T) {
 			if err := putJSON(tx.Bucket(bucketMessages).Bucket([]byte(c.ID)), seqKey(m.Seq), m); err != nil {
 				return err
 			}
-			if err := indexMessage(tx, m); err != nil {
+			if err := s.indexMessage(tx, m); err != nil {
 				return err
 			}
 		}
@@ -574,10 +572,10 @@ func TestIndexFunctionsReplaceEarlierEntries(t *testing.T) {
 		if err := putJSON(tx.Bucket(bucketConversations), []byte(c.ID), c); err != nil {
 			return err
 		}
-		if err := indexTitle(tx, c); err != nil {
+		if err := s.indexTitle(tx, c); err != nil {
 			return err
 		}
-		return indexTitle(tx, c)
+		return s.indexTitle(tx, c)
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -615,7 +613,7 @@ func TestMigrationBuildsTheIndexOnceForAnOldDatabase(t *testing.T) {
 		t.Fatal(err)
 	}
 	err = db.Update(func(tx *bolt.Tx) error {
-		for _, b := range [][]byte{bucketSearchDocs, bucketSearchRefs, bucketSearchRecent, bucketSearchPostings, bucketSearchDead, bucketSearchMeta} {
+		for _, b := range search.Buckets() {
 			if err := tx.DeleteBucket(b); err != nil {
 				return err
 			}
@@ -631,9 +629,8 @@ func TestMigrationBuildsTheIndexOnceForAnOldDatabase(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	builds := searchBuilds.Load()
 	s = open(t, dir)
-	if got := searchBuilds.Load() - builds; got != 1 {
+	if got := s.search.Builds(); got != 1 {
 		t.Fatalf("%d builds at the upgrade", got)
 	}
 	if names, _, _ := s.Migrations(); !slices.Contains(names, "0002_search_index") {
@@ -659,7 +656,7 @@ func TestMigrationBuildsTheIndexOnceForAnOldDatabase(t *testing.T) {
 
 	s = open(t, dir)
 	defer s.Close()
-	if got := searchBuilds.Load() - builds; got != 1 {
+	if got := s.search.Builds(); got != 0 {
 		t.Fatalf("the index was built again at a reopen (%d builds)", got)
 	}
 	check()
@@ -674,10 +671,9 @@ func TestIndexSurvivesReopenWithoutRebuild(t *testing.T) {
 	s.AppendMessage(Message{ConversationID: c.ID, Role: RoleUser, Content: "recent words: okapi"})
 	s.Close()
 
-	builds := searchBuilds.Load()
 	s = open(t, dir)
 	defer s.Close()
-	if searchBuilds.Load() != builds {
+	if s.search.Builds() != 0 {
 		t.Fatal("reopen rebuilt the index")
 	}
 	for _, q := range []string{"aardvark", "okapi", "persisted", "words"} {
@@ -690,24 +686,29 @@ func TestIndexSurvivesReopenWithoutRebuild(t *testing.T) {
 	}
 }
 
-// withMerger configures the mergers of stores opened until the test ends.
-func withMerger(t *testing.T, fn func(*merger)) {
+// openTuned opens the store in dir with its search index tuned by sc.
+func openTuned(t *testing.T, dir string, sc search.Config) *Store {
 	t.Helper()
-	configureMerger = fn
-	t.Cleanup(func() { configureMerger = nil })
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	s, err := openPath(filepath.Join(dir, FileName), sc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
 }
 
 // waitMerged kicks s's merger until the recent segment is empty.
 func waitMerged(t *testing.T, s *Store, merged <-chan bool) {
 	t.Helper()
-	m := mergerOf(s.db)
 	timeout := time.After(time.Minute) // a guard, not a wait
 	for {
-		m.kick()
+		s.search.Kick()
 		select {
 		case <-merged:
 		case <-timeout:
-			t.Fatalf("merge did not finish: %v", m.lastErr.Load())
+			t.Fatalf("merge did not finish: %v", s.search.MergeErr())
 		}
 		if indexState(t, s).recent == 0 {
 			return
@@ -721,7 +722,7 @@ func TestBackgroundMergeLosesNothing(t *testing.T) {
 		t.Helper()
 		err := s.db.Update(func(tx *bolt.Tx) error { // one commit: the merge starts after it
 			for i := 0; i < n; i++ {
-				if err := appendMessages(tx, time.Now(), nil, make([]Message, 1), Message{ConversationID: convID, Role: RoleUser, Content: fmt.Sprintf("common word%d", i)}); err != nil {
+				if err := s.appendMessages(tx, time.Now(), nil, make([]Message, 1), Message{ConversationID: convID, Role: RoleUser, Content: fmt.Sprintf("common word%d", i)}); err != nil {
 					return err
 				}
 			}
@@ -749,22 +750,17 @@ func TestBackgroundMergeLosesNothing(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			dir := t.TempDir()
 			entered := make(chan struct{}, 1)
-			withMerger(t, func(m *merger) {
-				m.threshold.Store(10)
-				m.batch = 16
-				m.hook = func(*bolt.Tx) error {
-					select {
-					case entered <- struct{}{}:
-					default:
-					}
-					<-m.stop // Close has been called
-					if !tc.commit {
-						return errors.New("killed")
-					}
-					return nil
+			s := openTuned(t, dir, search.Config{Threshold: 10, Batch: 16, Hook: func(_ *bolt.Tx, stop <-chan struct{}) error {
+				select {
+				case entered <- struct{}{}:
+				default:
 				}
-			})
-			s := open(t, dir)
+				<-stop // Close has been called
+				if !tc.commit {
+					return errors.New("killed")
+				}
+				return nil
+			}})
 			c, _ := s.CreateConversation(Conversation{})
 			write(t, s, c.ID)
 			<-entered
@@ -773,12 +769,7 @@ func TestBackgroundMergeLosesNothing(t *testing.T) {
 			}
 
 			merged := make(chan bool, 100)
-			withMerger(t, func(m *merger) {
-				m.threshold.Store(10)
-				m.batch = 16
-				m.merged = merged
-			})
-			s = open(t, dir) // pending docs: the merger starts at once
+			s = openTuned(t, dir, search.Config{Threshold: 10, Batch: 16, Merged: merged}) // pending docs: the merger starts at once
 			defer s.Close()
 			waitMerged(t, s, merged)
 			checkAll(t, s)
@@ -789,12 +780,7 @@ func TestBackgroundMergeLosesNothing(t *testing.T) {
 	}
 	t.Run("kicked by writes", func(t *testing.T) {
 		merged := make(chan bool, 100)
-		withMerger(t, func(m *merger) {
-			m.threshold.Store(10)
-			m.batch = 7
-			m.merged = merged
-		})
-		s := open(t, t.TempDir())
+		s := openTuned(t, t.TempDir(), search.Config{Threshold: 10, Batch: 7, Merged: merged})
 		defer s.Close()
 		c, _ := s.CreateConversation(Conversation{})
 		for i := 0; i < n; i++ {
@@ -812,12 +798,7 @@ func TestBackgroundMergeLosesNothing(t *testing.T) {
 
 func TestConcurrentWritesSearchesAndMerges(t *testing.T) {
 	merged := make(chan bool, 1000)
-	withMerger(t, func(m *merger) {
-		m.threshold.Store(16)
-		m.batch = 8
-		m.merged = merged
-	})
-	s := open(t, t.TempDir())
+	s := openTuned(t, t.TempDir(), search.Config{Threshold: 16, Batch: 8, Merged: merged})
 	defer s.Close()
 	const writers, each = 4, 40
 	var convs []Conversation
@@ -889,98 +870,12 @@ func TestConcurrentWritesSearchesAndMerges(t *testing.T) {
 	}
 }
 
-func TestPostingBlocksSplitAndMergeOutOfOrder(t *testing.T) {
-	// Ids arriving in any order (imports of old messages) land in the right
-	// blocks; long lists split into blocks of bounded size.
-	s := open(t, t.TempDir())
-	defer s.Close()
-	var ids []uint64
-	for i := 0; i < 3000; i++ {
-		ids = append(ids, uint64(i*7919%3001+1)<<12)
-	}
-	err := s.db.Update(func(tx *bolt.Tx) error {
-		b := tx.Bucket(bucketSearchPostings)
-		for start := 0; start < len(ids); start += 500 {
-			chunk := slices.Clone(ids[start : start+500])
-			slices.Sort(chunk)
-			var ops []postOp
-			for _, id := range chunk {
-				ops = append(ops, postOp{id: id, norm: 0x11})
-			}
-			if err := applyPostings(b, "tok", ops); err != nil {
-				return err
-			}
-		}
-		// Remove every third.
-		var ops []postOp
-		sorted := slices.Clone(ids)
-		slices.Sort(sorted)
-		for i, id := range sorted {
-			if i%3 == 0 {
-				ops = append(ops, postOp{id: id, del: true})
-			}
-		}
-		if err := applyPostings(b, "tok", ops); err != nil {
-			return err
-		}
-		got := readPostings(b, "tok", false)
-		if len(got) != 2000 {
-			return fmt.Errorf("%d postings, want 2000", len(got))
-		}
-		for i, p := range got {
-			if i > 0 && p.id <= got[i-1].id {
-				return fmt.Errorf("postings out of order at %d", i)
-			}
-			if want := sorted[i/2*3+i%2+1]; p.id != want {
-				return fmt.Errorf("posting %d: %d, want %d", i, p.id, want)
-			}
-		}
-		blocks := 0
-		return b.ForEach(func(k, v []byte) error {
-			blocks++
-			if len(v) > maxBlockBytes {
-				return fmt.Errorf("block of %d bytes", len(v))
-			}
-			if blocks > 100 {
-				return fmt.Errorf("too many blocks")
-			}
-			return nil
-		})
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-}
-
 func TestSearchResultJSONIsStable(t *testing.T) {
-	r := SearchResult{ConversationID: "c", Title: "t", Seq: 2, MessageID: "c-2", Role: RoleUser, Snippet: "s", Highlights: []Range{{0, 1}}}
+	r := SearchResult{ConversationID: "c", Title: "t", Seq: 2, MessageID: "c-2", Role: RoleUser, Snippet: "s", Highlights: []Range{{Start: 0, End: 1}}}
 	b, _ := json.Marshal(r)
 	for _, key := range []string{`"conversation_id"`, `"title"`, `"seq"`, `"message_id"`, `"role"`, `"created_at"`, `"snippet"`, `"highlights":[{"start":0,"end":1}]`} {
 		if !strings.Contains(string(b), key) {
 			t.Errorf("%s missing in %s", key, b)
-		}
-	}
-}
-
-func TestTopByScoreMatchesAFullSort(t *testing.T) {
-	for _, n := range []int{0, 1, 2, 7, 100, 1000} {
-		for _, k := range []int{1, 3, 50, 264, 2000} {
-			t.Run(fmt.Sprintf("%d of %d", k, n), func(t *testing.T) {
-				cands := make([]candidate, n)
-				for i := range cands {
-					// Few distinct scores: many ties, broken by id.
-					cands[i] = candidate{id: uint64(i*7919%1009 + 1), score: float64(i * 31 % 13)}
-				}
-				want := slices.Clone(cands)
-				slices.SortFunc(want, byScore)
-				got := topByScore(cands, k)
-				if m := min(k, n); !slices.Equal(got[:m], want[:m]) {
-					t.Fatalf("top %d differ", m)
-				}
-				if len(got) != n {
-					t.Fatalf("%d candidates left of %d", len(got), n)
-				}
-			})
 		}
 	}
 }
@@ -1026,15 +921,8 @@ func TestContinuedAnswerIsReindexedWhenItEnds(t *testing.T) {
 // merges once they pause, or at once when too many docs wait.
 func TestTheMergerWaitsForWritesToPause(t *testing.T) {
 	merged := make(chan bool, 16)
-	var m *merger
-	withMerger(t, func(mm *merger) {
-		mm.threshold.Store(4)
-		mm.quiet = time.Hour // writes never pause long enough in this test
-		mm.force = 12
-		mm.merged = merged
-		m = mm
-	})
-	s := open(t, t.TempDir())
+	// Writes never pause long enough (Quiet) in this test.
+	s := openTuned(t, t.TempDir(), search.Config{Threshold: 4, Quiet: time.Hour, Force: 12, Merged: merged})
 	defer s.Close()
 	c, _ := s.CreateConversation(Conversation{})
 	add := func(n int) {
@@ -1045,7 +933,7 @@ func TestTheMergerWaitsForWritesToPause(t *testing.T) {
 		}
 	}
 	add(8) // past the threshold, below force: kicked, but writes are recent
-	m.kick()
+	s.search.Kick()
 	select {
 	case <-merged:
 		t.Fatal("merged while writes were going on")

@@ -96,7 +96,6 @@ func TestPostingBlocksSplitAndMergeOutOfOrder(t *testing.T) {
 	}
 }
 
-
 func TestTopByScoreMatchesAFullSort(t *testing.T) {
 	for _, n := range []int{0, 1, 2, 7, 100, 1000} {
 		for _, k := range []int{1, 3, 50, 264, 2000} {
@@ -119,4 +118,3 @@ func TestTopByScoreMatchesAFullSort(t *testing.T) {
 		}
 	}
 }
-

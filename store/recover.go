@@ -1,7 +1,6 @@
 package store
 
 import (
-	"deskchat/store/search"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -9,6 +8,8 @@ import (
 	"path/filepath"
 	"strings"
 	"time"
+
+	"deskchat/store/search"
 
 	bolt "go.etcd.io/bbolt"
 )

@@ -1,7 +1,6 @@
 package store
 
 import (
-	"deskchat/store/search"
 	"fmt"
 	"math/rand/v2"
 	"strings"
@@ -10,6 +9,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"deskchat/store/search"
 
 	bolt "go.etcd.io/bbolt"
 )

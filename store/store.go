@@ -11,7 +11,6 @@ package store
 
 import (
 	"crypto/rand"
-	"deskchat/store/search"
 	"encoding/binary"
 	"encoding/hex"
 	"encoding/json"
@@ -23,6 +22,8 @@ import (
 	"slices"
 	"sync/atomic"
 	"time"
+
+	"deskchat/store/search"
 
 	bolt "go.etcd.io/bbolt"
 	bolterrors "go.etcd.io/bbolt/errors"

@@ -26,9 +26,11 @@
 // bucket: a few pages per commit, never one page per token (measured on a
 // 100k-message store: 48 KB written per AppendMessage commit instead of 36,
 // +0.07 ms p50; the first design, which also wrote a ref and the record into
-// the big trees, wrote 76 KB). A search reads the
-// postings and scans search_recent. A goroutine started by Open merges
-// search_recent into the other buckets, in its own write transactions, once
-// it holds searchMergeThreshold docs, and takes the postings of deleted docs
-// out (until then they point to missing docs and are skipped). Each merge is
+// the big trees, wrote 76 KB). A search reads the postings and scans
+// search_recent. A goroutine (Index.Start, called by the store's Open)
+// merges search_recent into the other buckets, in its own write
+// transactions, once it holds MergeThreshold docs, and takes the postings
+// of deleted docs out (until then they point to missing docs and are
+// skipped). Each merge is one transaction: closing or crashing in the
+// middle of one loses nothing.
 package search

@@ -53,7 +53,7 @@ type Config struct {
 	Threshold int64         // recent docs that start a merge (0: 2048)
 	Batch     int           // most docs merged per transaction (0: 8192)
 	Quiet     time.Duration // merge once writes paused this long (0: 1s)
-	Force     uint64        // or at once when this many docs wait (0: 16 × Threshold)
+	Force     uint64        // or at once when this many docs wait (0: 32,768)
 	// Hook runs inside each merge transaction (an error rolls it back);
 	// stop is closed once Stop was called.
 	Hook func(tx *bolt.Tx, stop <-chan struct{}) error
@@ -84,7 +84,7 @@ func New(cfg Config) *Index {
 		cfg.Quiet = mergeQuiet
 	}
 	if cfg.Force == 0 {
-		cfg.Force = 16 * uint64(cfg.Threshold)
+		cfg.Force = mergeForce
 	}
 	ix := &Index{cfg: cfg}
 	ix.counters.New = func() any { return &tokenCounter{counts: map[string]int{}} }

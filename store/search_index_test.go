@@ -372,3 +372,47 @@ func TestTheMergerWaitsForWritesToPause(t *testing.T) {
 		t.Fatalf("search after a forced merge: %d results", len(res))
 	}
 }
+
+// TestTwoStoresShareNoSearchState: each store's index is its own, as the
+// old package-level switch and merger map were not: one store's indexing
+// switch, merger and tuning leave another store alone.
+func TestTwoStoresShareNoSearchState(t *testing.T) {
+	merged := make(chan bool, 100)
+	a := openTuned(t, t.TempDir(), search.Config{Threshold: 4, Batch: 4, Merged: merged})
+	defer a.Close()
+	b := open(t, t.TempDir())
+	defer b.Close()
+	ca, _ := a.CreateConversation(Conversation{})
+	cb, _ := b.CreateConversation(Conversation{})
+	b.search.SetOff(true) // b indexes nothing from here on; a still does
+	for i := 0; i < 8; i++ {
+		if _, err := a.AppendMessage(Message{ConversationID: ca.ID, Role: RoleUser, Content: fmt.Sprintf("shared word%d", i)}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := b.AppendMessage(Message{ConversationID: cb.ID, Role: RoleUser, Content: fmt.Sprintf("shared word%d", i)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	waitMerged(t, a, merged)
+	if rs := mustSearch(t, a, "shared", SearchOptions{Limit: 100}); len(rs) != 8 {
+		t.Fatalf("a: %d results, want 8", len(rs))
+	}
+	if rs := mustSearch(t, b, "shared", SearchOptions{Limit: 100}); len(rs) != 0 {
+		t.Fatalf("b indexed with its index off: %d results", len(rs))
+	}
+	if st := indexState(t, b); st.recent != 0 || st.docs != 0 {
+		t.Fatalf("b's index: %+v", st)
+	}
+	b.search.SetOff(false)
+	if _, err := b.AppendMessage(Message{ConversationID: cb.ID, Role: RoleUser, Content: "shared again"}); err != nil {
+		t.Fatal(err)
+	}
+	// a's tuning (threshold 4) is not b's: b's one doc waits in its recent
+	// segment.
+	if st := indexState(t, b); st.recent != 1 || st.docs != 0 {
+		t.Fatalf("b after indexing again: %+v", st)
+	}
+	if a.search == b.search {
+		t.Fatal("two stores share one index")
+	}
+}

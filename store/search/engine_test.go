@@ -4,10 +4,12 @@ package search
 // top-k selection. What Store.Search promises is tested in package store.
 
 import (
+	"errors"
 	"fmt"
 	"path/filepath"
 	"slices"
 	"testing"
+	"time"
 
 	bolt "go.etcd.io/bbolt"
 )
@@ -116,5 +118,59 @@ func TestTopByScoreMatchesAFullSort(t *testing.T) {
 				}
 			})
 		}
+	}
+}
+
+// TestFindWithoutAStore uses the package on its own: docs put in, found
+// through a Lookup, a doc the lookup calls gone skipped, and a lookup's
+// error returned as is.
+func TestFindWithoutAStore(t *testing.T) {
+	db := openDB(t)
+	ix := New(Config{})
+	texts := map[uint64]string{0: "Zebra notes", 1: "a zebra crossing", 2: "zebras everywhere", 3: "no match here"}
+	created := time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
+	err := db.Update(func(tx *bolt.Tx) error {
+		for seq := uint64(0); seq < 4; seq++ {
+			if err := ix.Put(tx, Doc{ConversationID: "c", Seq: seq, Created: created.Add(time.Duration(seq) * time.Minute), Text: texts[seq]}); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	gone := map[uint64]bool{2: true}
+	lookup := func(convID string, seq uint64) (string, uint64, bool, error) {
+		if gone[seq] {
+			return "", 0, false, nil
+		}
+		return texts[seq], seq, true, nil
+	}
+	find := func(q string, l Lookup[uint64]) ([]uint64, error) {
+		var seqs []uint64
+		err := db.View(func(tx *bolt.Tx) error {
+			hits, err := Find(tx, Parse(q), Options{}, l)
+			for _, h := range hits {
+				if h.Snippet == "" || len(h.Highlights) == 0 {
+					return fmt.Errorf("hit %d without snippet or highlights: %+v", h.Item, h)
+				}
+				seqs = append(seqs, h.Item)
+			}
+			return err
+		})
+		return seqs, err
+	}
+	// "zebra" is a prefix too: "zebras" would match, but its doc is gone.
+	if got, err := find("zebra", lookup); err != nil || !slices.Equal(got, []uint64{1, 0}) {
+		t.Fatalf("zebra: %v %v, want [1 0] newest first", got, err)
+	}
+	boom := errors.New("disk on fire")
+	failing := func(string, uint64) (string, uint64, bool, error) { return "", 0, false, boom }
+	if _, err := find("zebra", failing); !errors.Is(err, boom) {
+		t.Fatalf("lookup error: %v", err)
+	}
+	if got, err := find("   ", lookup); err != nil || got != nil {
+		t.Fatalf("empty query: %v %v", got, err)
 	}
 }

@@ -25,7 +25,7 @@ func (s *Store) AppendAnswers(question Message, answers []Message, update ...fun
 	now := s.now().UTC()
 	ms := append([]Message{question}, answers...)
 	out := make([]Message, len(ms))
-	err := s.write(func(tx *bolt.Tx) error { return appendMessages(tx, now, update, out, ms...) })
+	err := s.write(func(tx *bolt.Tx) error { return s.appendMessages(tx, now, update, out, ms...) })
 	if err != nil {
 		return Message{}, nil, wrap("append answers", err)
 	}
@@ -98,7 +98,7 @@ func (s *Store) KeepAnswer(conversationID string, keep uint64, others []uint64, 
 				if err := b.Delete(seqKey(m.Seq)); err != nil {
 					return err
 				}
-				if err := unindexMessage(tx, conversationID, m.Seq); err != nil {
+				if err := s.search.Remove(tx, conversationID, m.Seq); err != nil {
 					return err
 				}
 				if err := tx.Bucket(bucketOpenStreams).Delete(openStreamKey(conversationID, m.Seq)); err != nil {
@@ -122,7 +122,7 @@ func (s *Store) KeepAnswer(conversationID string, keep uint64, others []uint64, 
 			created := conv.CreatedAt
 			update(&conv, k)
 			conv.ID, conv.CreatedAt, conv.V = conversationID, created, recordVersion
-			if err := indexTitle(tx, conv); err != nil {
+			if err := s.indexTitle(tx, conv); err != nil {
 				return err
 			}
 			if err := putJSON(tx.Bucket(bucketConversations), []byte(conversationID), conv); err != nil {

@@ -42,7 +42,7 @@ func (s *Store) CreateConversation(c Conversation) (Conversation, error) {
 		if _, err := tx.Bucket(bucketMessages).CreateBucket([]byte(c.ID)); err != nil {
 			return err
 		}
-		if err := indexTitle(tx, c); err != nil {
+		if err := s.indexTitle(tx, c); err != nil {
 			return err
 		}
 		return putJSON(tx.Bucket(bucketConversations), []byte(c.ID), c)
@@ -117,7 +117,7 @@ func (s *Store) UpdateConversation(id string, fn func(*Conversation)) (Conversat
 		fn(&c)
 		c.ID, c.CreatedAt, c.V = id, created, recordVersion
 		c.UpdatedAt = s.now().UTC()
-		if err := indexTitle(tx, c); err != nil {
+		if err := s.indexTitle(tx, c); err != nil {
 			return err
 		}
 		return putJSON(tx.Bucket(bucketConversations), []byte(id), c)
@@ -145,7 +145,7 @@ func (s *Store) DeleteConversation(id string) error {
 		if err := tx.Bucket(bucketSummaries).Delete([]byte(id)); err != nil {
 			return err
 		}
-		if err := unindexConversation(tx, id); err != nil {
+		if err := s.search.RemoveConversation(tx, id); err != nil {
 			return err
 		}
 		return deleteOpenStreams(tx, id)

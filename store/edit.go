@@ -49,7 +49,7 @@ func (s *Store) ReplaceFrom(conversationID string, seq uint64, question, answer 
 			if err := b.Delete(seqKey(sq)); err != nil {
 				return err
 			}
-			if err := unindexMessage(tx, conversationID, sq); err != nil {
+			if err := s.search.Remove(tx, conversationID, sq); err != nil {
 				return err
 			}
 			if err := tx.Bucket(bucketOpenStreams).Delete(openStreamKey(conversationID, sq)); err != nil {
@@ -59,7 +59,7 @@ func (s *Store) ReplaceFrom(conversationID string, seq uint64, question, answer 
 		if err := dropSummaryFrom(tx, conversationID, seq); err != nil {
 			return err
 		}
-		return appendMessages(tx, now, update, out[:], question, answer)
+		return s.appendMessages(tx, now, update, out[:], question, answer)
 	})
 	if err != nil {
 		return Message{}, Message{}, wrap("replace messages", err)

@@ -18,7 +18,7 @@ func dumpDB(t *testing.T, s *Store) map[string]string {
 	out := map[string]string{}
 	var walk func(path string, b *bolt.Bucket) error
 	walk = func(path string, b *bolt.Bucket) error {
-		out[path+"#seq"] = string(u64(b.Sequence()))
+		out[path+"#seq"] = string(seqKey(b.Sequence()))
 		return b.ForEach(func(k, v []byte) error {
 			if v == nil {
 				return walk(path+"/"+string(k), b.Bucket(k))

@@ -167,7 +167,7 @@ func (s *Store) ImportConversations(convs []Import) ([]ImportResult, error) {
 			return err
 		}
 		for _, i := range todo { // write may run fn again: each result is set anew
-			if out[i], err = importConversation(tx, imports, convs[i]); err != nil {
+			if out[i], err = s.importConversation(tx, imports, convs[i]); err != nil {
 				return err
 			}
 		}
@@ -201,7 +201,7 @@ func imported(tx *bolt.Tx, im Import) (string, bool) {
 }
 
 // importConversation stores one checked Import in tx. It only reads im.
-func importConversation(tx *bolt.Tx, imports *bolt.Bucket, im Import) (ImportResult, error) {
+func (s *Store) importConversation(tx *bolt.Tx, imports *bolt.Bucket, im Import) (ImportResult, error) {
 	convs := tx.Bucket(bucketConversations)
 	var source []byte
 	if im.Source != "" {
@@ -241,7 +241,7 @@ func importConversation(tx *bolt.Tx, imports *bolt.Bucket, im Import) (ImportRes
 	if err := putJSON(convs, id, c); err != nil {
 		return ImportResult{}, err
 	}
-	if err := indexTitle(tx, c); err != nil {
+	if err := s.indexTitle(tx, c); err != nil {
 		return ImportResult{}, err
 	}
 	var seq uint64
@@ -259,7 +259,7 @@ func importConversation(tx *bolt.Tx, imports *bolt.Bucket, im Import) (ImportRes
 		if err := putJSON(b, seqKey(m.Seq), m); err != nil {
 			return ImportResult{}, err
 		}
-		if err := indexMessage(tx, m); err != nil {
+		if err := s.indexMessage(tx, m); err != nil {
 			return ImportResult{}, err
 		}
 		seq = m.Seq

@@ -88,7 +88,7 @@ var bucketOpenStreams = []byte("open_streams") // key: conversation id + seq, fo
 func (s *Store) AppendMessage(m Message, update ...func(*Conversation)) (Message, error) {
 	now := s.now().UTC()
 	var out [1]Message
-	err := s.write(func(tx *bolt.Tx) error { return appendMessages(tx, now, update, out[:], m) })
+	err := s.write(func(tx *bolt.Tx) error { return s.appendMessages(tx, now, update, out[:], m) })
 	if err != nil {
 		return Message{}, wrap("append message", err)
 	}
@@ -102,7 +102,7 @@ func (s *Store) AppendMessage(m Message, update ...func(*Conversation)) (Message
 func (s *Store) AppendExchange(question, answer Message, update ...func(*Conversation)) (Message, Message, error) {
 	now := s.now().UTC()
 	var out [2]Message
-	err := s.write(func(tx *bolt.Tx) error { return appendMessages(tx, now, update, out[:], question, answer) })
+	err := s.write(func(tx *bolt.Tx) error { return s.appendMessages(tx, now, update, out[:], question, answer) })
 	if err != nil {
 		return Message{}, Message{}, wrap("append message", err)
 	}
@@ -113,7 +113,7 @@ func (s *Store) AppendExchange(question, answer Message, update ...func(*Convers
 // conversation (that of the first) in tx, applies update to the
 // conversation, and writes the stored messages into out. It may run more
 // than once for one call (see Store.write), so it leaves ms alone.
-func appendMessages(tx *bolt.Tx, now time.Time, update []func(*Conversation), out []Message, ms ...Message) error {
+func (s *Store) appendMessages(tx *bolt.Tx, now time.Time, update []func(*Conversation), out []Message, ms ...Message) error {
 	convID := ms[0].ConversationID
 	c, err := getConversation(tx, convID)
 	if err != nil {
@@ -144,7 +144,7 @@ func appendMessages(tx *bolt.Tx, now time.Time, update []func(*Conversation), ou
 				return err
 			}
 		}
-		if err := indexMessage(tx, m); err != nil {
+		if err := s.indexMessage(tx, m); err != nil {
 			return err
 		}
 		out[i] = m
@@ -153,7 +153,7 @@ func appendMessages(tx *bolt.Tx, now time.Time, update []func(*Conversation), ou
 		u(&c)
 	}
 	c.ID, c.UpdatedAt = convID, now
-	if err := indexTitle(tx, c); err != nil {
+	if err := s.indexTitle(tx, c); err != nil {
 		return err
 	}
 	return putJSON(tx.Bucket(bucketConversations), []byte(c.ID), c)
@@ -176,11 +176,11 @@ func WriteProblem(err error) string {
 func (s *Store) PutMessage(m Message) error {
 	m.V = recordVersion
 	m.UpdatedAt = s.now().UTC()
-	err := s.write(func(tx *bolt.Tx) error { return putMessage(tx, m) })
+	err := s.write(func(tx *bolt.Tx) error { return s.putMessage(tx, m) })
 	return wrap("put message", err)
 }
 
-func putMessage(tx *bolt.Tx, m Message) error {
+func (s *Store) putMessage(tx *bolt.Tx, m Message) error {
 	b := tx.Bucket(bucketMessages).Bucket([]byte(m.ConversationID))
 	if b == nil || b.Get(seqKey(m.Seq)) == nil {
 		return fmt.Errorf("message %s: %w", m.ID(), ErrNotFound)
@@ -192,7 +192,7 @@ func putMessage(tx *bolt.Tx, m Message) error {
 	if err := putJSON(b, seqKey(m.Seq), m); err != nil {
 		return err
 	}
-	if err := indexMessage(tx, m); err != nil {
+	if err := s.indexMessage(tx, m); err != nil {
 		return err
 	}
 	if m.State != StateStreaming {
@@ -209,7 +209,7 @@ func (s *Store) FinishAnswer(m Message, r *UsageRecord, stats Stats) error {
 	m.UpdatedAt = s.now().UTC()
 	rec := s.usageRecord(r)
 	err := s.write(func(tx *bolt.Tx) error {
-		if err := putMessage(tx, m); err != nil {
+		if err := s.putMessage(tx, m); err != nil {
 			return err
 		}
 		return recordRequest(tx, rec, stats)
@@ -279,7 +279,7 @@ func (s *Store) DeleteMessage(conversationID string, seq uint64) error {
 		if err := b.Delete(seqKey(seq)); err != nil {
 			return err
 		}
-		if err := unindexMessage(tx, conversationID, seq); err != nil {
+		if err := s.search.Remove(tx, conversationID, seq); err != nil {
 			return err
 		}
 		return tx.Bucket(bucketOpenStreams).Delete(openStreamKey(conversationID, seq))
@@ -336,7 +336,7 @@ func (s *Store) recoverStreaming() error {
 						if err := putJSON(b, seqKey(seq), m); err != nil {
 							return err
 						}
-						if err := indexMessage(tx, m); err != nil {
+						if err := s.indexMessage(tx, m); err != nil {
 							return err
 						}
 					}

@@ -12,13 +12,13 @@ import (
 // is recorded in the meta bucket when it finishes.
 type migration struct {
 	name string
-	up   func(tx *bolt.Tx) error
+	up   func(s *Store, tx *bolt.Tx) error
 }
 
 // migrations in the order they apply. Append only; never reorder or rename.
 var migrations = []migration{
-	{name: "0001_initial", up: func(tx *bolt.Tx) error { return nil }},
-	{name: "0002_search_index", up: buildSearchIndex},
+	{name: "0001_initial", up: func(*Store, *bolt.Tx) error { return nil }},
+	{name: "0002_search_index", up: (*Store).buildSearchIndex},
 }
 
 // SchemaVersion is the schema version a fully migrated store has.
@@ -37,7 +37,7 @@ func (s *Store) migrate() error {
 					return nil
 				}
 			}
-			if err := m.up(tx); err != nil {
+			if err := m.up(s, tx); err != nil {
 				return fmt.Errorf("%s: %w", m.name, err)
 			}
 			applied = append(applied, m.name)

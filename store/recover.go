@@ -9,6 +9,8 @@ import (
 	"strings"
 	"time"
 
+	"deskchat/store/search"
+
 	bolt "go.etcd.io/bbolt"
 )
 
@@ -113,7 +115,7 @@ func rescue(path, tmp string, rep *RecoverReport) error {
 		return &Error{Op: "recover", Msg: fmt.Sprintf("Cannot read the history file %s: %s.", path, reason(err)), Err: err}
 	}
 	os.Remove(tmp) // left by a recover that was killed
-	dst, err := openPath(tmp)
+	dst, err := openPath(tmp, search.Config{})
 	if err != nil {
 		return err
 	}

@@ -13,6 +13,8 @@ import (
 	"testing"
 	"time"
 
+	"deskchat/store/search"
+
 	bolt "go.etcd.io/bbolt"
 )
 
@@ -33,205 +35,227 @@ func BenchmarkHistory100k(b *testing.B) {
 	fi, _ := os.Stat(filepath.Join(dir, FileName))
 	b.Logf("generated %d messages in %d conversations (%d MB of text, %d MB file) in %v",
 		gen.messages, len(gen.convs), gen.textBytes>>20, fi.Size()>>20, genTime.Round(time.Millisecond))
-	queries := benchQueries(gen)
+	e := &benchEnv{dir: dir, gen: gen, queries: benchQueries(gen), genTime: genTime}
 
-	b.Run("open", func(b *testing.B) {
-		d := copyDB(b, dir)
-		var open, ready []time.Duration
-		for i := 0; i < 7; i++ {
-			t0 := time.Now()
-			s, err := Open(d)
-			if err != nil {
-				b.Fatal(err)
-			}
-			t1 := time.Now()
-			if _, err := s.Conversations(); err != nil {
-				b.Fatal(err)
-			}
-			if _, err := s.Search("kubernetes", SearchOptions{}); err != nil {
-				b.Fatal(err)
-			}
-			open, ready = append(open, t1.Sub(t0)), append(ready, time.Since(t0))
-			s.Close()
-		}
-		b.ReportMetric(ms(pct(open, 50)), "open_db_ms_100k@ms")
-		b.ReportMetric(ms(pct(ready, 50)), "open_list_search_ms_100k@ms")
-		b.ReportMetric(genTime.Seconds(), "gen_100k_s@s")
-		b.ReportMetric(gen.buildTime.Seconds(), "migrate_index_100k_s@s")
-	})
+	b.Run("open", func(b *testing.B) { benchOpen(b, e) })
 
-	b.Run("search", func(b *testing.B) {
-		s := openBench(b, copyDB(b, dir))
-		for _, q := range queries { // warm the page cache as a running app has it
-			s.Search(q, SearchOptions{})
-		}
-		for _, by := range []SearchOrder{ByNewest, ByRelevance} {
-			var lat []time.Duration
-			found := 0
-			for _, q := range queries {
-				t0 := time.Now()
-				rs, err := s.Search(q, SearchOptions{By: by})
-				lat = append(lat, time.Since(t0))
-				if err != nil {
-					b.Fatal(err)
-				}
-				if len(rs) > 0 {
-					found++
-				}
-			}
-			if by == ByNewest {
-				b.ReportMetric(ms(pct(lat, 95)), "search_100k_p95_ms@ms")
-				b.ReportMetric(ms(pct(lat, 50)), "search_100k_p50_ms@ms")
-				b.ReportMetric(ms(pct(lat, 100)), "search_100k_max_ms@ms")
-				b.ReportMetric(float64(found), "search_100k_queries_with_results@n")
-			} else {
-				b.ReportMetric(ms(pct(lat, 95)), "search_100k_relevance_p95_ms@ms")
-			}
-			slowest := slices.Clone(queries)
-			idx := make([]int, len(lat))
-			for i := range idx {
-				idx[i] = i
-			}
-			slices.SortFunc(idx, func(a, c int) int { return int(lat[c] - lat[a]) })
-			for _, i := range idx[:3] {
-				b.Logf("%s: slow query %q %v", by, slowest[i], lat[i].Round(10*time.Microsecond))
-			}
-		}
-	})
+	b.Run("search", func(b *testing.B) { benchSearch(b, e) })
 
-	b.Run("append_during_search", func(b *testing.B) {
-		s := openBench(b, copyDB(b, dir))
-		r := rand.New(rand.NewPCG(7, 7))
-		appendN := func(n int, lat []time.Duration) []time.Duration {
-			for i := 0; i < n; i++ {
-				m := Message{ConversationID: gen.convs[r.IntN(len(gen.convs))], Role: RoleUser, Content: gen.text(r, RoleUser)}
-				t0 := time.Now()
-				if _, err := s.AppendMessage(m); err != nil {
-					b.Fatal(err)
-				}
-				lat = append(lat, time.Since(t0))
-			}
-			return lat
-		}
-		// A control without searches before and after, as the disk is
-		// shared with whatever else runs.
-		control := appendN(150, nil)
-		stop := make(chan struct{})
-		var searches atomic.Int64
-		var wg sync.WaitGroup
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := 0; ; i++ {
-				select {
-				case <-stop:
-					return
-				default:
-				}
-				s.Search(queries[i%len(queries)], SearchOptions{})
-				searches.Add(1)
-			}
-		}()
-		lat := appendN(300, nil)
-		close(stop)
-		wg.Wait()
-		control = appendN(150, control)
-		b.ReportMetric(ms(pct(lat, 99)), "append_message_ms_p99@ms")
-		b.ReportMetric(ms(pct(lat, 50)), "append_message_ms_p50@ms")
-		b.ReportMetric(ms(pct(control, 99)), "append_message_ms_p99_nosearch@ms")
-		b.ReportMetric(ms(pct(control, 50)), "append_message_ms_p50_nosearch@ms")
-		b.ReportMetric(float64(searches.Load()), "append_concurrent_searches@n")
-	})
+	b.Run("append_during_search", func(b *testing.B) { benchAppendDuringSearch(b, e) })
 
-	b.Run("commit_cost", func(b *testing.B) {
-		s := openBench(b, copyDB(b, dir))
-		defer func() { searchIndexOff = false }()
-		r := rand.New(rand.NewPCG(8, 8))
-		type sample struct {
-			append, request []time.Duration
-			bytes, commits  int64
-		}
-		var runs [2]sample // with, without the index
-		for i := 0; i < 600; i++ {
-			off := i%2 == 1 // interleaved, so that both see the same disk
-			searchIndexOff = off
-			smp := &runs[btoi(off)]
-			conv := gen.convs[r.IntN(len(gen.convs))]
-			st0 := s.db.Stats()
-			before := st0.TxStats.GetPageAlloc()
-			t0 := time.Now()
-			if _, err := s.AppendMessage(Message{ConversationID: conv, Role: RoleUser, Content: gen.text(r, RoleUser)}); err != nil {
-				b.Fatal(err)
-			}
-			smp.append = append(smp.append, time.Since(t0))
-			st1 := s.db.Stats()
-			smp.bytes += st1.TxStats.GetPageAlloc() - before
-			smp.commits++
+	b.Run("commit_cost", func(b *testing.B) { benchCommitCost(b, e) })
 
-			// A request as the engine writes it: the question with its empty
-			// answer, then the answer's final state.
-			t0 = time.Now()
-			_, a, err := s.AppendExchange(Message{ConversationID: conv, Role: RoleUser, Content: gen.text(r, RoleUser)},
-				Message{ConversationID: conv, Role: RoleAssistant, State: StateStreaming})
-			if err != nil {
-				b.Fatal(err)
-			}
-			a.Content, a.State = gen.text(r, RoleAssistant), StateDone
-			if err := s.FinishAnswer(a, &UsageRecord{Provider: "p", Model: "m", Outcome: "done"}, nil); err != nil {
-				b.Fatal(err)
-			}
-			smp.request = append(smp.request, time.Since(t0))
-		}
-		for i, name := range []string{"index", "noindex"} {
-			b.ReportMetric(ms(pct(runs[i].append, 50)), "append_commit_ms_p50_"+name+"@ms")
-			b.ReportMetric(ms(pct(runs[i].append, 99)), "append_commit_ms_p99_"+name+"@ms")
-			b.ReportMetric(ms(pct(runs[i].request, 50)), "request_commits_ms_p50_"+name+"@ms")
-			b.ReportMetric(ms(pct(runs[i].request, 99)), "request_commits_ms_p99_"+name+"@ms")
-			b.ReportMetric(float64(runs[i].bytes/runs[i].commits)/1024, "append_commit_kb_"+name+"@KB")
-		}
-	})
-
-	b.Run("merge", func(b *testing.B) {
-		withMergerB(b, func(m *merger) { m.threshold.Store(1 << 40) }) // merge by hand
-		r := rand.New(rand.NewPCG(9, 9))
-		// The recent segment already holds 1,000 docs: fill it to the
-		// threshold.
-		// One merge transaction of the whole recent segment, then the same
-		// in transactions of 512 docs, between which writers get the lock.
-		for _, batch := range []int{searchMergeThreshold, 512} {
-			d := copyDB(b, dir)
-			s := openBench(b, d)
-			for i := 0; i < searchMergeThreshold-1000; i++ {
-				m := Message{ConversationID: gen.convs[r.IntN(len(gen.convs))], Role: RoleAssistant, Content: gen.text(r, RoleAssistant)}
-				if _, err := s.AppendMessage(m); err != nil {
-					b.Fatal(err)
-				}
-			}
-			var lat []time.Duration
-			for more := true; more; {
-				t0 := time.Now()
-				err := s.db.Update(func(tx *bolt.Tx) (err error) {
-					more, err = mergeSearch(tx, batch)
-					return err
-				})
-				if err != nil {
-					b.Fatal(err)
-				}
-				lat = append(lat, time.Since(t0))
-			}
-			var total time.Duration
-			for _, l := range lat {
-				total += l
-			}
-			b.ReportMetric(ms(pct(lat, 100)), fmt.Sprintf("merge_%d_max_tx_ms@ms", batch))
-			b.ReportMetric(ms(total), fmt.Sprintf("merge_%d_total_ms@ms", batch))
-		}
-	})
+	b.Run("merge", func(b *testing.B) { benchMerge(b, e) })
 }
 
-func withMergerB(b *testing.B, fn func(*merger)) {
-	configureMerger = fn
-	b.Cleanup(func() { configureMerger = nil })
+// benchEnv is what BenchmarkHistory100k's parts share: the generated
+// history (copied for each part) and the queries.
+type benchEnv struct {
+	dir     string
+	gen     *history
+	queries []string
+	genTime time.Duration
+}
+
+// benchOpen is the open part of BenchmarkHistory100k.
+func benchOpen(b *testing.B, e *benchEnv) {
+	dir, gen, genTime := e.dir, e.gen, e.genTime
+	d := copyDB(b, dir)
+	var open, ready []time.Duration
+	for i := 0; i < 7; i++ {
+		t0 := time.Now()
+		s, err := Open(d)
+		if err != nil {
+			b.Fatal(err)
+		}
+		t1 := time.Now()
+		if _, err := s.Conversations(); err != nil {
+			b.Fatal(err)
+		}
+		if _, err := s.Search("kubernetes", SearchOptions{}); err != nil {
+			b.Fatal(err)
+		}
+		open, ready = append(open, t1.Sub(t0)), append(ready, time.Since(t0))
+		s.Close()
+	}
+	b.ReportMetric(ms(pct(open, 50)), "open_db_ms_100k@ms")
+	b.ReportMetric(ms(pct(ready, 50)), "open_list_search_ms_100k@ms")
+	b.ReportMetric(genTime.Seconds(), "gen_100k_s@s")
+	b.ReportMetric(gen.buildTime.Seconds(), "migrate_index_100k_s@s")
+}
+
+// benchSearch is the search part of BenchmarkHistory100k.
+func benchSearch(b *testing.B, e *benchEnv) {
+	dir, queries := e.dir, e.queries
+	s := openBench(b, copyDB(b, dir))
+	for _, q := range queries { // warm the page cache as a running app has it
+		s.Search(q, SearchOptions{})
+	}
+	for _, by := range []SearchOrder{ByNewest, ByRelevance} {
+		var lat []time.Duration
+		found := 0
+		for _, q := range queries {
+			t0 := time.Now()
+			rs, err := s.Search(q, SearchOptions{By: by})
+			lat = append(lat, time.Since(t0))
+			if err != nil {
+				b.Fatal(err)
+			}
+			if len(rs) > 0 {
+				found++
+			}
+		}
+		if by == ByNewest {
+			b.ReportMetric(ms(pct(lat, 95)), "search_100k_p95_ms@ms")
+			b.ReportMetric(ms(pct(lat, 50)), "search_100k_p50_ms@ms")
+			b.ReportMetric(ms(pct(lat, 100)), "search_100k_max_ms@ms")
+			b.ReportMetric(float64(found), "search_100k_queries_with_results@n")
+		} else {
+			b.ReportMetric(ms(pct(lat, 95)), "search_100k_relevance_p95_ms@ms")
+		}
+		slowest := slices.Clone(queries)
+		idx := make([]int, len(lat))
+		for i := range idx {
+			idx[i] = i
+		}
+		slices.SortFunc(idx, func(a, c int) int { return int(lat[c] - lat[a]) })
+		for _, i := range idx[:3] {
+			b.Logf("%s: slow query %q %v", by, slowest[i], lat[i].Round(10*time.Microsecond))
+		}
+	}
+}
+
+// benchAppendDuringSearch is the append_during_search part of BenchmarkHistory100k.
+func benchAppendDuringSearch(b *testing.B, e *benchEnv) {
+	dir, gen, queries := e.dir, e.gen, e.queries
+	s := openBench(b, copyDB(b, dir))
+	r := rand.New(rand.NewPCG(7, 7))
+	appendN := func(n int, lat []time.Duration) []time.Duration {
+		for i := 0; i < n; i++ {
+			m := Message{ConversationID: gen.convs[r.IntN(len(gen.convs))], Role: RoleUser, Content: gen.text(r, RoleUser)}
+			t0 := time.Now()
+			if _, err := s.AppendMessage(m); err != nil {
+				b.Fatal(err)
+			}
+			lat = append(lat, time.Since(t0))
+		}
+		return lat
+	}
+	// A control without searches before and after, as the disk is
+	// shared with whatever else runs.
+	control := appendN(150, nil)
+	stop := make(chan struct{})
+	var searches atomic.Int64
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		for i := 0; ; i++ {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			s.Search(queries[i%len(queries)], SearchOptions{})
+			searches.Add(1)
+		}
+	}()
+	lat := appendN(300, nil)
+	close(stop)
+	wg.Wait()
+	control = appendN(150, control)
+	b.ReportMetric(ms(pct(lat, 99)), "append_message_ms_p99@ms")
+	b.ReportMetric(ms(pct(lat, 50)), "append_message_ms_p50@ms")
+	b.ReportMetric(ms(pct(control, 99)), "append_message_ms_p99_nosearch@ms")
+	b.ReportMetric(ms(pct(control, 50)), "append_message_ms_p50_nosearch@ms")
+	b.ReportMetric(float64(searches.Load()), "append_concurrent_searches@n")
+}
+
+// benchCommitCost is the commit_cost part of BenchmarkHistory100k.
+func benchCommitCost(b *testing.B, e *benchEnv) {
+	dir, gen := e.dir, e.gen
+	s := openBench(b, copyDB(b, dir))
+	r := rand.New(rand.NewPCG(8, 8))
+	type sample struct {
+		append, request []time.Duration
+		bytes, commits  int64
+	}
+	var runs [2]sample // with, without the index
+	for i := 0; i < 600; i++ {
+		off := i%2 == 1 // interleaved, so that both see the same disk
+		s.search.SetOff(off)
+		smp := &runs[btoi(off)]
+		conv := gen.convs[r.IntN(len(gen.convs))]
+		st0 := s.db.Stats()
+		before := st0.TxStats.GetPageAlloc()
+		t0 := time.Now()
+		if _, err := s.AppendMessage(Message{ConversationID: conv, Role: RoleUser, Content: gen.text(r, RoleUser)}); err != nil {
+			b.Fatal(err)
+		}
+		smp.append = append(smp.append, time.Since(t0))
+		st1 := s.db.Stats()
+		smp.bytes += st1.TxStats.GetPageAlloc() - before
+		smp.commits++
+
+		// A request as the engine writes it: the question with its empty
+		// answer, then the answer's final state.
+		t0 = time.Now()
+		_, a, err := s.AppendExchange(Message{ConversationID: conv, Role: RoleUser, Content: gen.text(r, RoleUser)},
+			Message{ConversationID: conv, Role: RoleAssistant, State: StateStreaming})
+		if err != nil {
+			b.Fatal(err)
+		}
+		a.Content, a.State = gen.text(r, RoleAssistant), StateDone
+		if err := s.FinishAnswer(a, &UsageRecord{Provider: "p", Model: "m", Outcome: "done"}, nil); err != nil {
+			b.Fatal(err)
+		}
+		smp.request = append(smp.request, time.Since(t0))
+	}
+	for i, name := range []string{"index", "noindex"} {
+		b.ReportMetric(ms(pct(runs[i].append, 50)), "append_commit_ms_p50_"+name+"@ms")
+		b.ReportMetric(ms(pct(runs[i].append, 99)), "append_commit_ms_p99_"+name+"@ms")
+		b.ReportMetric(ms(pct(runs[i].request, 50)), "request_commits_ms_p50_"+name+"@ms")
+		b.ReportMetric(ms(pct(runs[i].request, 99)), "request_commits_ms_p99_"+name+"@ms")
+		b.ReportMetric(float64(runs[i].bytes/runs[i].commits)/1024, "append_commit_kb_"+name+"@KB")
+	}
+}
+
+// benchMerge is the merge part of BenchmarkHistory100k.
+func benchMerge(b *testing.B, e *benchEnv) {
+	dir, gen := e.dir, e.gen
+	r := rand.New(rand.NewPCG(9, 9))
+	// The recent segment already holds 1,000 docs: fill it to the
+	// threshold.
+	// One merge transaction of the whole recent segment, then the same
+	// in transactions of 512 docs, between which writers get the lock.
+	for _, batch := range []int{search.MergeThreshold, 512} {
+		d := copyDB(b, dir)
+		s := openBenchTuned(b, d, search.Config{Threshold: 1 << 40}) // merge by hand
+		for i := 0; i < search.MergeThreshold-1000; i++ {
+			m := Message{ConversationID: gen.convs[r.IntN(len(gen.convs))], Role: RoleAssistant, Content: gen.text(r, RoleAssistant)}
+			if _, err := s.AppendMessage(m); err != nil {
+				b.Fatal(err)
+			}
+		}
+		var lat []time.Duration
+		for more := true; more; {
+			t0 := time.Now()
+			err := s.db.Update(func(tx *bolt.Tx) (err error) {
+				more, err = search.Merge(tx, batch)
+				return err
+			})
+			if err != nil {
+				b.Fatal(err)
+			}
+			lat = append(lat, time.Since(t0))
+		}
+		var total time.Duration
+		for _, l := range lat {
+			total += l
+		}
+		b.ReportMetric(ms(pct(lat, 100)), fmt.Sprintf("merge_%d_max_tx_ms@ms", batch))
+		b.ReportMetric(ms(total), fmt.Sprintf("merge_%d_total_ms@ms", batch))
+	}
 }
 
 func btoi(v bool) int {
@@ -253,7 +277,12 @@ func pct(ds []time.Duration, p float64) time.Duration {
 
 func openBench(b *testing.B, dir string) *Store {
 	b.Helper()
-	s, err := Open(dir)
+	return openBenchTuned(b, dir, search.Config{})
+}
+
+func openBenchTuned(b *testing.B, dir string, sc search.Config) *Store {
+	b.Helper()
+	s, err := openPath(filepath.Join(dir, FileName), sc)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -344,7 +373,7 @@ func genHistory(tb testing.TB, dir string, n, unmerged int) *history {
 						}
 					})
 				}
-				if err := appendMessages(tx, now, update, out, Message{ConversationID: convID, Role: role, Content: text, Model: "gpt-4o-mini"}); err != nil {
+				if err := s.appendMessages(tx, now, update, out, Message{ConversationID: convID, Role: role, Content: text, Model: "gpt-4o-mini"}); err != nil {
 					return err
 				}
 				h.messages++
@@ -360,13 +389,13 @@ func genHistory(tb testing.TB, dir string, n, unmerged int) *history {
 	}
 	// The history as an older deskchat wrote it, then the migration that
 	// indexes it, then what the app wrote since its last merge.
-	searchIndexOff = true
+	s.search.SetOff(true)
 	for done := 0; done < n-unmerged; done += 5000 {
 		write(min(5000, n-unmerged-done))
 	}
-	searchIndexOff = false
+	s.search.SetOff(false)
 	t0 := time.Now()
-	if err := s.db.Update(buildSearchIndex); err != nil {
+	if err := s.db.Update(s.buildSearchIndex); err != nil {
 		tb.Fatal(err)
 	}
 	h.buildTime = time.Since(t0)

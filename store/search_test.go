@@ -2,7 +2,6 @@ package store
 
 import (
 	"encoding/json"
-	"errors"
 	"fmt"
 	"slices"
 	"strconv"
@@ -11,6 +10,8 @@ import (
 	"testing"
 	"time"
 	"unicode/utf8"
+
+	"deskchat/store/search"
 
 	bolt "go.etcd.io/bbolt"
 )
@@ -25,7 +26,7 @@ var searchModes = []struct {
 func mergeNow(t *testing.T, s *Store) {
 	t.Helper()
 	err := s.db.Update(func(tx *bolt.Tx) error {
-		_, err := mergeSearch(tx, 0)
+		_, err := search.Merge(tx, 0)
 		return err
 	})
 	if err != nil {
@@ -235,7 +236,7 @@ func recentSequence(t *testing.T, s *Store) uint64 {
 	t.Helper()
 	var n uint64
 	s.db.View(func(tx *bolt.Tx) error {
-		n = tx.Bucket(bucketSearchRecent).Sequence()
+		n = search.Inspect(tx).Added
 		return nil
 	})
 	return n
@@ -312,16 +313,11 @@ type searchState struct {
 
 func indexState(t *testing.T, s *Store) searchState {
 	t.Helper()
-	st := searchState{tokens: map[string]bool{}}
+	var st searchState
 	err := s.db.View(func(tx *bolt.Tx) error {
-		st.docs = tx.Bucket(bucketSearchDocs).Stats().KeyN
-		st.refs = tx.Bucket(bucketSearchRefs).Stats().KeyN
-		st.recent = tx.Bucket(bucketSearchRecent).Stats().KeyN
-		st.dead = tx.Bucket(bucketSearchDead).Stats().KeyN
-		return tx.Bucket(bucketSearchPostings).ForEach(func(k, _ []byte) error {
-			st.tokens[string(k[:len(k)-9])] = true
-			return nil
-		})
+		is := search.Inspect(tx)
+		st = searchState{docs: is.Docs, refs: is.Refs, recent: is.Recent, dead: is.Dead, tokens: is.Tokens}
+		return nil
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -349,7 +345,7 @@ func TestTitlesAreSearchable(t *testing.T) {
 			}
 			rs := mustSearch(t, s, "budget", SearchOptions{})
 			if len(rs) != 1 || !rs[0].InTitle || rs[0].ConversationID != c.ID || rs[0].Seq != 0 || rs[0].MessageID != "" ||
-				rs[0].Title != c.Title || rs[0].Snippet != c.Title || rs[0].Highlights[0] != (Range{10, 16}) {
+				rs[0].Title != c.Title || rs[0].Snippet != c.Title || rs[0].Highlights[0] != (Range{Start: 10, End: 16}) {
 				t.Fatalf("title match: %+v", rs)
 			}
 			if rs := mustSearch(t, s, "sourdough", SearchOptions{}); len(rs) != 1 || rs[0].ConversationID != later.ID {
@@ -390,7 +386,7 @@ func TestResultsAreNewestFirstOrByRelevance(t *testing.T) {
 			// An import adds an old message last: it still sorts by its time.
 			old := time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)
 			err := s.db.Update(func(tx *bolt.Tx) error {
-				return appendMessages(tx, old, nil, make([]Message, 1), Message{ConversationID: c.ID, Role: RoleUser, Content: "old kubernetes note"})
+				return s.appendMessages(tx, old, nil, make([]Message, 1), Message{ConversationID: c.ID, Role: RoleUser, Content: "old kubernetes note"})
 			})
 			if err != nil {
 				t.Fatal(err)
@@ -430,7 +426,7 @@ func TestDefaultLimitAndConversationFilter(t *testing.T) {
 			if i%3 == 0 {
 				id = b.ID
 			}
-			if err := appendMessages(tx, time.Now(), nil, make([]Message, 1), Message{ConversationID: id, Role: RoleUser, Content: "same words " + strconv.Itoa(i)}); err != nil {
+			if err := s.appendMessages(tx, time.Now(), nil, make([]Message, 1), Message{ConversationID: id, Role: RoleUser, Content: "same words " + strconv.Itoa(i)}); err != nil {
 				return err
 			}
 		}
@@ -481,7 +477,7 @@ func TestSnippetsHighlightExactUTF8SafeRanges(t *testing.T) {
 
 	t.Run("exact ranges", func(t *testing.T) {
 		r := find(t, "Go is fun. I like GO, and go.", "go")
-		if r.Snippet != "Go is fun. I like GO, and go." || !slices.Equal(r.Highlights, []Range{{0, 2}, {18, 20}, {26, 28}}) {
+		if r.Snippet != "Go is fun. I like GO, and go." || !slices.Equal(r.Highlights, []Range{{Start: 0, End: 2}, {Start: 18, End: 20}, {Start: 26, End: 28}}) {
 			t.Fatalf("%q %v", r.Snippet, r.Highlights)
 		}
 	})
@@ -499,7 +495,7 @@ func TestSnippetsHighlightExactUTF8SafeRanges(t *testing.T) {
 	})
 	t.Run("CJK", func(t *testing.T) {
 		r := find(t, "私は東京都に住んでいます。京都にも行きました。", "京都")
-		if got := marked(r); !slices.Equal(got, []string{"京都", "京都"}) || r.Highlights[0] != (Range{9, 15}) {
+		if got := marked(r); !slices.Equal(got, []string{"京都", "京都"}) || r.Highlights[0] != (Range{Start: 9, End: 15}) {
 			t.Fatalf("%q %v", got, r.Highlights)
 		}
 	})
@@ -518,7 +514,7 @@ func TestSnippetsHighlightExactUTF8SafeRanges(t *testing.T) {
 			if !utf8.ValidString(r.Snippet) {
 				t.Fatalf("k=%d: snippet not UTF-8: %q", k, r.Snippet)
 			}
-			if n := utf8.RuneCountInString(r.Snippet); n > snippetRunes+2 || n < 40 {
+			if n := utf8.RuneCountInString(r.Snippet); n > 160+2 || n < 40 {
 				t.Fatalf("k=%d: snippet of %d characters: %q", k, n, r.Snippet)
 			}
 			if got := marked(r); len(got) != 1 || got[0] != "Needle" {
@@ -554,433 +550,12 @@ func TestInterruptedAnswerIsSearchableAfterACrash(t *testing.T) {
 	}
 }
 
-func TestIndexFunctionsReplaceEarlierEntries(t *testing.T) {
-	// The import calls indexMessage and indexTitle for what it writes.
-	s := open(t, t.TempDir())
-	defer s.Close()
-	c, _ := s.CreateConversation(Conversation{})
-	m, _ := s.AppendMessage(Message{ConversationID: c.ID, Role: RoleUser, Content: "first text"})
-	err := s.db.Update(func(tx *bolt.Tx) error {
-		for _, text := range []string{"second text", "third text", "third text"} {
-			m.Content = text
-			if err := putJSON(tx.Bucket(bucketMessages).Bucket([]byte(c.ID)), seqKey(m.Seq), m); err != nil {
-				return err
-			}
-			if err := indexMessage(tx, m); err != nil {
-				return err
-			}
-		}
-		c.Title = "imported title"
-		if err := putJSON(tx.Bucket(bucketConversations), []byte(c.ID), c); err != nil {
-			return err
-		}
-		if err := indexTitle(tx, c); err != nil {
-			return err
-		}
-		return indexTitle(tx, c)
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if got := texts(t, s, mustSearch(t, s, "text", SearchOptions{})); !slices.Equal(got, []string{"third text"}) {
-		t.Errorf("re-indexed message: %q", got)
-	}
-	if st := indexState(t, s); st.recent != 2 {
-		t.Errorf("%+v: want one doc per message and title", st)
-	}
-	mergeNow(t, s)
-	if st := indexState(t, s); st.recent != 0 || st.docs != 2 || st.refs != 2 {
-		t.Errorf("%+v: want one doc and ref per message and title", st)
-	}
-	if rs := mustSearch(t, s, "imported", SearchOptions{}); len(rs) != 1 || !rs[0].InTitle {
-		t.Errorf("title: %+v", rs)
-	}
-}
-
-func TestMigrationBuildsTheIndexOnceForAnOldDatabase(t *testing.T) {
-	dir := t.TempDir()
-	s := open(t, dir)
-	clock(s)
-	c, _ := s.CreateConversation(Conversation{Title: "Old times"})
-	for i := 0; i < 30; i++ {
-		s.AppendMessage(Message{ConversationID: c.ID, Role: RoleUser, Content: fmt.Sprintf("message %d about 東京都 and Bücher", i)})
-	}
-	_, a, _ := s.AppendExchange(Message{ConversationID: c.ID, Role: RoleUser, Content: "last question"},
-		Message{ConversationID: c.ID, Role: RoleAssistant, State: StateStreaming, Content: "cut short by the crash"})
-	s.Close()
-
-	// Make it a database from before the index.
-	db, err := bolt.Open(s.Path(), 0o600, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	err = db.Update(func(tx *bolt.Tx) error {
-		for _, b := range [][]byte{bucketSearchDocs, bucketSearchRefs, bucketSearchRecent, bucketSearchPostings, bucketSearchDead, bucketSearchMeta} {
-			if err := tx.DeleteBucket(b); err != nil {
-				return err
-			}
-		}
-		meta := tx.Bucket(bucketMeta)
-		if err := putJSON(meta, keyMigrations, []string{"0001_initial"}); err != nil {
-			return err
-		}
-		return meta.Put(keySchemaVersion, []byte("1"))
-	})
-	db.Close()
-	if err != nil {
-		t.Fatal(err)
-	}
-
-	builds := searchBuilds.Load()
-	s = open(t, dir)
-	if got := searchBuilds.Load() - builds; got != 1 {
-		t.Fatalf("%d builds at the upgrade", got)
-	}
-	if names, _, _ := s.Migrations(); !slices.Contains(names, "0002_search_index") {
-		t.Fatalf("migrations %v", names)
-	}
-	check := func() {
-		t.Helper()
-		if rs := mustSearch(t, s, "bücher 京都", SearchOptions{Limit: 100}); len(rs) != 30 {
-			t.Errorf("%d old messages found, want 30", len(rs))
-		}
-		if rs := mustSearch(t, s, "old times", SearchOptions{}); len(rs) != 1 || !rs[0].InTitle {
-			t.Errorf("old title: %+v", rs)
-		}
-		if rs := mustSearch(t, s, "crash", SearchOptions{}); len(rs) != 1 || rs[0].Seq != a.Seq {
-			t.Errorf("interrupted answer: %+v", rs)
-		}
-	}
-	check()
-	if st := indexState(t, s); st.recent != 1 || !st.tokens["bucher"] && !st.tokens["bücher"] {
-		t.Errorf("the build fills the postings directly: %+v", st)
-	}
-	s.Close()
-
-	s = open(t, dir)
-	defer s.Close()
-	if got := searchBuilds.Load() - builds; got != 1 {
-		t.Fatalf("the index was built again at a reopen (%d builds)", got)
-	}
-	check()
-}
-
-func TestIndexSurvivesReopenWithoutRebuild(t *testing.T) {
-	dir := t.TempDir()
-	s := open(t, dir)
-	c, _ := s.CreateConversation(Conversation{Title: "Persisted"})
-	s.AppendMessage(Message{ConversationID: c.ID, Role: RoleUser, Content: "merged words: aardvark"})
-	mergeNow(t, s)
-	s.AppendMessage(Message{ConversationID: c.ID, Role: RoleUser, Content: "recent words: okapi"})
-	s.Close()
-
-	builds := searchBuilds.Load()
-	s = open(t, dir)
-	defer s.Close()
-	if searchBuilds.Load() != builds {
-		t.Fatal("reopen rebuilt the index")
-	}
-	for _, q := range []string{"aardvark", "okapi", "persisted", "words"} {
-		if len(mustSearch(t, s, q, SearchOptions{})) == 0 {
-			t.Errorf("%q lost at reopen", q)
-		}
-	}
-	if st := indexState(t, s); st.recent != 1 || !st.tokens["aardvark"] {
-		t.Errorf("state after reopen: %+v", st)
-	}
-}
-
-// withMerger configures the mergers of stores opened until the test ends.
-func withMerger(t *testing.T, fn func(*merger)) {
-	t.Helper()
-	configureMerger = fn
-	t.Cleanup(func() { configureMerger = nil })
-}
-
-// waitMerged kicks s's merger until the recent segment is empty.
-func waitMerged(t *testing.T, s *Store, merged <-chan bool) {
-	t.Helper()
-	m := mergerOf(s.db)
-	timeout := time.After(time.Minute) // a guard, not a wait
-	for {
-		m.kick()
-		select {
-		case <-merged:
-		case <-timeout:
-			t.Fatalf("merge did not finish: %v", m.lastErr.Load())
-		}
-		if indexState(t, s).recent == 0 {
-			return
-		}
-	}
-}
-
-func TestBackgroundMergeLosesNothing(t *testing.T) {
-	const n = 40
-	write := func(t *testing.T, s *Store, convID string) {
-		t.Helper()
-		err := s.db.Update(func(tx *bolt.Tx) error { // one commit: the merge starts after it
-			for i := 0; i < n; i++ {
-				if err := appendMessages(tx, time.Now(), nil, make([]Message, 1), Message{ConversationID: convID, Role: RoleUser, Content: fmt.Sprintf("common word%d", i)}); err != nil {
-					return err
-				}
-			}
-			return nil
-		})
-		if err != nil {
-			t.Fatal(err)
-		}
-	}
-	checkAll := func(t *testing.T, s *Store) {
-		t.Helper()
-		if rs := mustSearch(t, s, "common", SearchOptions{Limit: 1000}); len(rs) != n {
-			t.Fatalf("%d results for the common word, want %d", len(rs), n)
-		}
-		for i := 0; i < n; i++ {
-			if rs := mustSearch(t, s, fmt.Sprintf("word%d ", i), SearchOptions{}); len(rs) != 1 {
-				t.Fatalf("word%d: %d results", i, len(rs))
-			}
-		}
-	}
-	for _, tc := range []struct {
-		name   string
-		commit bool // the merge under way when Close is called commits, or dies
-	}{{"merge dies mid-way", false}, {"merge finishes during Close", true}} {
-		t.Run(tc.name, func(t *testing.T) {
-			dir := t.TempDir()
-			entered := make(chan struct{}, 1)
-			withMerger(t, func(m *merger) {
-				m.threshold.Store(10)
-				m.batch = 16
-				m.hook = func(*bolt.Tx) error {
-					select {
-					case entered <- struct{}{}:
-					default:
-					}
-					<-m.stop // Close has been called
-					if !tc.commit {
-						return errors.New("killed")
-					}
-					return nil
-				}
-			})
-			s := open(t, dir)
-			c, _ := s.CreateConversation(Conversation{})
-			write(t, s, c.ID)
-			<-entered
-			if err := s.Close(); err != nil {
-				t.Fatal(err)
-			}
-
-			merged := make(chan bool, 100)
-			withMerger(t, func(m *merger) {
-				m.threshold.Store(10)
-				m.batch = 16
-				m.merged = merged
-			})
-			s = open(t, dir) // pending docs: the merger starts at once
-			defer s.Close()
-			waitMerged(t, s, merged)
-			checkAll(t, s)
-			if st := indexState(t, s); st.docs != n || st.recent != 0 {
-				t.Fatalf("after the merges: %+v", st)
-			}
-		})
-	}
-	t.Run("kicked by writes", func(t *testing.T) {
-		merged := make(chan bool, 100)
-		withMerger(t, func(m *merger) {
-			m.threshold.Store(10)
-			m.batch = 7
-			m.merged = merged
-		})
-		s := open(t, t.TempDir())
-		defer s.Close()
-		c, _ := s.CreateConversation(Conversation{})
-		for i := 0; i < n; i++ {
-			if _, err := s.AppendMessage(Message{ConversationID: c.ID, Role: RoleUser, Content: fmt.Sprintf("common word%d", i)}); err != nil {
-				t.Fatal(err)
-			}
-		}
-		if len(merged) == 0 {
-			<-merged // at least one merge started by the writes themselves
-		}
-		waitMerged(t, s, merged)
-		checkAll(t, s)
-	})
-}
-
-func TestConcurrentWritesSearchesAndMerges(t *testing.T) {
-	merged := make(chan bool, 1000)
-	withMerger(t, func(m *merger) {
-		m.threshold.Store(16)
-		m.batch = 8
-		m.merged = merged
-	})
-	s := open(t, t.TempDir())
-	defer s.Close()
-	const writers, each = 4, 40
-	var convs []Conversation
-	for i := 0; i < writers; i++ {
-		c, _ := s.CreateConversation(Conversation{Title: fmt.Sprintf("thread %d", i)})
-		convs = append(convs, c)
-	}
-	var wg, searchers sync.WaitGroup
-	done := make(chan struct{})
-	errs := make(chan error, writers+2)
-	for i := 0; i < 2; i++ {
-		searchers.Add(1)
-		go func() {
-			defer searchers.Done()
-			for {
-				select {
-				case <-done:
-					return
-				default:
-				}
-				for _, q := range []string{"payload", "w1x3", "東京", "thread"} {
-					if _, err := s.Search(q, SearchOptions{By: ByRelevance}); err != nil {
-						errs <- err
-						return
-					}
-				}
-			}
-		}()
-	}
-	for w := 0; w < writers; w++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := 0; i < each; i++ {
-				m, err := s.AppendMessage(Message{ConversationID: convs[w].ID, Role: RoleUser, Content: fmt.Sprintf("payload w%dx%d 東京", w, i)})
-				if err == nil && i%10 == 0 {
-					m.Content += " edited"
-					err = s.PutMessage(m)
-				}
-				if err != nil {
-					errs <- err
-					return
-				}
-			}
-		}()
-	}
-	wg.Wait()
-	close(done)
-	searchers.Wait()
-	close(errs)
-	for err := range errs {
-		t.Fatal(err)
-	}
-	waitMerged(t, s, merged)
-	if rs := mustSearch(t, s, "payload 東京", SearchOptions{Limit: 1000}); len(rs) != writers*each {
-		t.Fatalf("%d results, want %d", len(rs), writers*each)
-	}
-	if rs := mustSearch(t, s, "edited", SearchOptions{Limit: 1000}); len(rs) != writers*each/10 {
-		t.Fatalf("%d edited, want %d", len(rs), writers*each/10)
-	}
-	err := s.db.Update(func(tx *bolt.Tx) error { // a write: no merge runs meanwhile
-		for err := range tx.Check() {
-			t.Errorf("consistency: %v", err)
-		}
-		return nil
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-}
-
-func TestPostingBlocksSplitAndMergeOutOfOrder(t *testing.T) {
-	// Ids arriving in any order (imports of old messages) land in the right
-	// blocks; long lists split into blocks of bounded size.
-	s := open(t, t.TempDir())
-	defer s.Close()
-	var ids []uint64
-	for i := 0; i < 3000; i++ {
-		ids = append(ids, uint64(i*7919%3001+1)<<12)
-	}
-	err := s.db.Update(func(tx *bolt.Tx) error {
-		b := tx.Bucket(bucketSearchPostings)
-		for start := 0; start < len(ids); start += 500 {
-			chunk := slices.Clone(ids[start : start+500])
-			slices.Sort(chunk)
-			var ops []postOp
-			for _, id := range chunk {
-				ops = append(ops, postOp{id: id, norm: 0x11})
-			}
-			if err := applyPostings(b, "tok", ops); err != nil {
-				return err
-			}
-		}
-		// Remove every third.
-		var ops []postOp
-		sorted := slices.Clone(ids)
-		slices.Sort(sorted)
-		for i, id := range sorted {
-			if i%3 == 0 {
-				ops = append(ops, postOp{id: id, del: true})
-			}
-		}
-		if err := applyPostings(b, "tok", ops); err != nil {
-			return err
-		}
-		got := readPostings(b, "tok", false)
-		if len(got) != 2000 {
-			return fmt.Errorf("%d postings, want 2000", len(got))
-		}
-		for i, p := range got {
-			if i > 0 && p.id <= got[i-1].id {
-				return fmt.Errorf("postings out of order at %d", i)
-			}
-			if want := sorted[i/2*3+i%2+1]; p.id != want {
-				return fmt.Errorf("posting %d: %d, want %d", i, p.id, want)
-			}
-		}
-		blocks := 0
-		return b.ForEach(func(k, v []byte) error {
-			blocks++
-			if len(v) > maxBlockBytes {
-				return fmt.Errorf("block of %d bytes", len(v))
-			}
-			if blocks > 100 {
-				return fmt.Errorf("too many blocks")
-			}
-			return nil
-		})
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-}
-
 func TestSearchResultJSONIsStable(t *testing.T) {
-	r := SearchResult{ConversationID: "c", Title: "t", Seq: 2, MessageID: "c-2", Role: RoleUser, Snippet: "s", Highlights: []Range{{0, 1}}}
+	r := SearchResult{ConversationID: "c", Title: "t", Seq: 2, MessageID: "c-2", Role: RoleUser, Snippet: "s", Highlights: []Range{{Start: 0, End: 1}}}
 	b, _ := json.Marshal(r)
 	for _, key := range []string{`"conversation_id"`, `"title"`, `"seq"`, `"message_id"`, `"role"`, `"created_at"`, `"snippet"`, `"highlights":[{"start":0,"end":1}]`} {
 		if !strings.Contains(string(b), key) {
 			t.Errorf("%s missing in %s", key, b)
-		}
-	}
-}
-
-func TestTopByScoreMatchesAFullSort(t *testing.T) {
-	for _, n := range []int{0, 1, 2, 7, 100, 1000} {
-		for _, k := range []int{1, 3, 50, 264, 2000} {
-			t.Run(fmt.Sprintf("%d of %d", k, n), func(t *testing.T) {
-				cands := make([]candidate, n)
-				for i := range cands {
-					// Few distinct scores: many ties, broken by id.
-					cands[i] = candidate{id: uint64(i*7919%1009 + 1), score: float64(i * 31 % 13)}
-				}
-				want := slices.Clone(cands)
-				slices.SortFunc(want, byScore)
-				got := topByScore(cands, k)
-				if m := min(k, n); !slices.Equal(got[:m], want[:m]) {
-					t.Fatalf("top %d differ", m)
-				}
-				if len(got) != n {
-					t.Fatalf("%d candidates left of %d", len(got), n)
-				}
-			})
 		}
 	}
 }
@@ -1018,49 +593,5 @@ func TestContinuedAnswerIsReindexedWhenItEnds(t *testing.T) {
 		if rs := mustSearch(t, s, q, SearchOptions{}); len(rs) != 1 || rs[0].Seq != a.Seq {
 			t.Errorf("%q after the continuation: %+v", q, rs)
 		}
-	}
-}
-
-// A merge holds the write lock for tens of milliseconds, so the merger
-// waits while writes go on (a streaming answer flushes every 150 ms), and
-// merges once they pause, or at once when too many docs wait.
-func TestTheMergerWaitsForWritesToPause(t *testing.T) {
-	merged := make(chan bool, 16)
-	var m *merger
-	withMerger(t, func(mm *merger) {
-		mm.threshold.Store(4)
-		mm.quiet = time.Hour // writes never pause long enough in this test
-		mm.force = 12
-		mm.merged = merged
-		m = mm
-	})
-	s := open(t, t.TempDir())
-	defer s.Close()
-	c, _ := s.CreateConversation(Conversation{})
-	add := func(n int) {
-		for i := 0; i < n; i++ {
-			if _, err := s.AppendMessage(Message{ConversationID: c.ID, Role: RoleUser, Content: fmt.Sprintf("busy word%d", i)}); err != nil {
-				t.Fatal(err)
-			}
-		}
-	}
-	add(8) // past the threshold, below force: kicked, but writes are recent
-	m.kick()
-	select {
-	case <-merged:
-		t.Fatal("merged while writes were going on")
-	default:
-	}
-	if st := indexState(t, s); st.recent < 8 {
-		t.Fatalf("recent %d before force", st.recent)
-	}
-	add(8) // past force: merges although writes go on
-	select {
-	case <-merged:
-	case <-time.After(time.Minute): // a guard, not a wait
-		t.Fatal("no merge past the force limit")
-	}
-	if res, _ := s.Search("word3", SearchOptions{}); len(res) != 2 {
-		t.Fatalf("search after a forced merge: %d results", len(res))
 	}
 }

@@ -19,8 +19,11 @@ import (
 	"os"
 	"path/filepath"
 	"runtime/debug"
+	"slices"
 	"sync/atomic"
 	"time"
+
+	"deskchat/store/search"
 
 	bolt "go.etcd.io/bbolt"
 	bolterrors "go.etcd.io/bbolt/errors"
@@ -61,9 +64,10 @@ type Store struct {
 	// lastWrite is when the last write ended (UnixNano): the search
 	// index's merger waits for the writes to pause.
 	lastWrite atomic.Int64
-	readOnly  bool        // OpenReadOnly: every write fails
-	damaged   atomic.Bool // a transaction met damage: writes are refused
-	empty     func()      // openEmpty: removes the stand-in's folder
+	search    *search.Index // the full-text index's state: its merger, buffers
+	readOnly  bool          // OpenReadOnly: every write fails
+	damaged   atomic.Bool   // a transaction met damage: writes are refused
+	empty     func()        // openEmpty: removes the stand-in's folder
 }
 
 // maxBatchDelay bounds how long a write waits to share its commit (one
@@ -116,12 +120,12 @@ func Open(dir string) (*Store, error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, &Error{Op: "open", Msg: fmt.Sprintf("Cannot create the data folder %s.", dir), Err: err}
 	}
-	return openPath(filepath.Join(dir, FileName))
+	return openPath(filepath.Join(dir, FileName), search.Config{})
 }
 
 // openPath is Open on the file at path (recover builds a new history under
-// a temporary name).
-func openPath(path string) (*Store, error) {
+// a temporary name), its search index tuned by sc (tests).
+func openPath(path string, sc search.Config) (*Store, error) {
 	if _, err := probeFile("open", path); err != nil && !errors.Is(err, os.ErrNotExist) {
 		return nil, err
 	}
@@ -135,7 +139,7 @@ func openPath(path string) (*Store, error) {
 		return nil, &Error{Op: "open", Msg: fmt.Sprintf("Cannot protect the history file %s.", path), Err: err}
 	}
 	db.MaxBatchDelay = maxBatchDelay
-	s := &Store{db: db, path: path, now: time.Now}
+	s := &Store{db: db, path: path, now: time.Now, search: search.New(sc)}
 	// A history that needs nothing is not written at all: a no-op
 	// update still commits (a meta page and an fsync).
 	steps := []func() error{s.initialize, s.migrate, s.recoverStreaming}
@@ -151,7 +155,7 @@ func openPath(path string) (*Store, error) {
 			return nil, err
 		}
 	}
-	s.startSearchMerger()
+	s.search.Start(db, &s.lastWrite, runGuarded)
 	return s, nil
 }
 
@@ -173,7 +177,7 @@ func OpenReadOnly(dir string) (*Store, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Store{db: db, path: path, now: time.Now, readOnly: true}
+	s := &Store{db: db, path: path, now: time.Now, readOnly: true, search: search.New(search.Config{})}
 	if err := s.checkReadable(); err != nil {
 		s.guard(db.Close)
 		return nil, err
@@ -195,7 +199,7 @@ func openEmpty(dir string) (*Store, error) {
 		os.RemoveAll(tmp)
 		return nil, noHistory
 	}
-	s.stopSearchMerger()
+	s.search.Stop()
 	s.readOnly, s.empty = true, func() { os.RemoveAll(tmp) }
 	return s, nil
 }
@@ -209,7 +213,7 @@ func (s *Store) Empty() bool { return s.empty != nil }
 func (s *Store) ready() (bool, error) {
 	ready := true
 	err := s.view(func(tx *bolt.Tx) error {
-		for _, b := range allBuckets {
+		for _, b := range allBuckets() {
 			if tx.Bucket(b) == nil {
 				ready = false
 				return nil
@@ -249,7 +253,7 @@ func migrated(tx *bolt.Tx) bool {
 func (s *Store) checkReadable() error {
 	upgrade := &Error{Op: "open", Msg: fmt.Sprintf("The history file %s was written by an older deskchat; open it once with the window or a command that writes (like deskchat ask) to upgrade it, then try again.", s.path), Err: ErrNeedsUpgrade}
 	return s.view(func(tx *bolt.Tx) error {
-		for _, b := range allBuckets {
+		for _, b := range allBuckets() {
 			if tx.Bucket(b) == nil {
 				return upgrade
 			}
@@ -298,7 +302,7 @@ func openBolt(path string, opts *bolt.Options) (db *bolt.DB, err error) {
 // Close stops the search index's background merge and closes the database
 // file.
 func (s *Store) Close() error {
-	s.stopSearchMerger()
+	s.search.Stop()
 	err := s.guard(s.db.Close)
 	if s.empty != nil {
 		s.empty()
@@ -315,14 +319,17 @@ func (s *Store) Path() string { return s.path }
 // DB exposes the bbolt handle for consistency checks in tests and tools.
 func (s *Store) DB() *bolt.DB { return s.db }
 
-// allBuckets are the buckets Open creates.
-var allBuckets = [][]byte{bucketMeta, bucketConversations, bucketMessages, bucketOpenStreams, bucketProviders, bucketSettings, bucketStats,
-	bucketCache, bucketCacheUsed, bucketUsage, bucketSummaries,
-	bucketSearchDocs, bucketSearchRefs, bucketSearchRecent, bucketSearchPostings, bucketSearchDead, bucketSearchMeta}
+// storeBuckets are the store's own buckets.
+var storeBuckets = [][]byte{bucketMeta, bucketConversations, bucketMessages, bucketOpenStreams, bucketProviders, bucketSettings, bucketStats,
+	bucketCache, bucketCacheUsed, bucketUsage, bucketSummaries}
+
+// allBuckets are the buckets Open creates: the store's and the search
+// index's.
+func allBuckets() [][]byte { return append(slices.Clone(storeBuckets), search.Buckets()...) }
 
 func (s *Store) initialize() error {
 	err := s.update(func(tx *bolt.Tx) error {
-		for _, b := range allBuckets {
+		for _, b := range allBuckets() {
 			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
 				return err
 			}

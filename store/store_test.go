@@ -234,7 +234,7 @@ func TestMigrationsAreRecordedInOrder(t *testing.T) {
 	ran := 0
 	orig := migrations
 	t.Cleanup(func() { migrations = orig })
-	migrations = append(orig[:len(orig):len(orig)], migration{name: "0002_test", up: func(tx *bolt.Tx) error { ran++; return nil }})
+	migrations = append(orig[:len(orig):len(orig)], migration{name: "0002_test", up: func(*Store, *bolt.Tx) error { ran++; return nil }})
 	for i := 0; i < 2; i++ {
 		s = open(t, dir)
 		names, version, _ = s.Migrations()
@@ -255,7 +255,7 @@ func TestFailedMigrationLeavesTheStoreAsItWas(t *testing.T) {
 	s.Close()
 	orig := migrations
 	t.Cleanup(func() { migrations = orig })
-	migrations = append(orig[:len(orig):len(orig)], migration{name: "0002_broken", up: func(tx *bolt.Tx) error {
+	migrations = append(orig[:len(orig):len(orig)], migration{name: "0002_broken", up: func(_ *Store, tx *bolt.Tx) error {
 		tx.Bucket(bucketSettings).Put([]byte("half"), []byte("done"))
 		return errors.New("boom")
 	}})

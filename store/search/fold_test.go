@@ -1,4 +1,4 @@
-package store
+package search
 
 import (
 	"math/rand/v2"
@@ -77,11 +77,12 @@ func TestFoldAndTokenShortcutsChangeNothing(t *testing.T) {
 					counts = append(counts, tokenCount{tok, 1})
 				}
 			}
-			tc := getTokenCounter()
+			ix := New(Config{})
+			tc := ix.getTokenCounter()
 			if got, n := tc.count(text); !slices.Equal(got, counts) || n != len(want) {
 				t.Fatalf("count %q: %v %d, want %v %d", text, got, n, counts, len(want))
 			}
-			tc.free()
+			ix.freeTokenCounter(tc)
 		}
 	}
 }

@@ -49,7 +49,7 @@ vet:
 # Known findings waiting for other work: scripts/lint-known.txt and
 # scripts/limits/allow.txt, each entry with its reason.
 lint:
-	bash scripts/lint.sh
+	SHOTS_TAGS=$(TAGS),screenshots bash scripts/lint.sh
 
 test: deps-test e2e-deps
 	$(GO) mod download

@@ -20,6 +20,9 @@
 # Environment:
 #   GO                   go command (default go)
 #   STATICCHECK_VERSION  honnef.co/go/tools version (default v0.8.2, staticcheck 2026.2.2)
+#   SHOTS_TAGS           build tags of the screenshots build (make lint passes
+#                        them); when set, ui/ and main are checked with them too,
+#                        so that the scenes behind the screenshots tag are judged
 set -euo pipefail
 
 die() {
@@ -42,10 +45,16 @@ if ! [ -x "$staticcheck" ] || ! "$staticcheck" -version 2>/dev/null | grep -qF "
 fi
 
 "$go_cmd" vet ./... || die "go vet found problems (above)"
+if [ -n "${SHOTS_TAGS:-}" ]; then
+	"$go_cmd" vet -tags "$SHOTS_TAGS" ./ui/ . || die "go vet found problems in the screenshots build (above)"
+fi
 
 # Findings look like "path:line:col: message (CODE)"; one is known when its
 # path and code are listed in lint-known.txt ("path CODE # reason").
 found=$("$staticcheck" ./... 2>&1) || true
+if [ -n "${SHOTS_TAGS:-}" ]; then
+	found+=$'\n'$("$staticcheck" -tags "$SHOTS_TAGS" ./ui/ . 2>&1) || true
+fi
 known=scripts/lint-known.txt
 problems=$(awk -v known="$known" '
 	BEGIN {

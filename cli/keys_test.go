@@ -13,9 +13,9 @@ import (
 	"deskchat/internal/secrets"
 )
 
-// noService is what go-keyring reports on a Linux session without a Secret
+// errNoService is what go-keyring reports on a Linux session without a Secret
 // Service.
-var noService = errors.New("The name org.freedesktop.secrets was not provided by any .service files")
+var errNoService = errors.New("The name org.freedesktop.secrets was not provided by any .service files")
 
 // providersJSON runs providers list --json.
 func providersJSON(t *testing.T, dir string) []map[string]any {
@@ -154,7 +154,7 @@ func TestSetKeyMovesAProviderToTheKeychain(t *testing.T) {
 }
 
 func TestNoKeychainIsSaidPlainly(t *testing.T) {
-	keyring.MockInitWithError(noService)
+	keyring.MockInitWithError(errNoService)
 	defer keyring.MockInit()
 	dir := t.TempDir()
 	want := "No keychain is available in this session (no Secret Service is running), so keys cannot be stored there. Use an environment variable or a key command instead."

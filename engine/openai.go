@@ -83,6 +83,7 @@ func (p *OpenAI) Stream(ctx context.Context, req Request) (Stream, error) {
 		if p.cfg.Kind == store.KindOpenAI || p.cfg.Kind == store.KindAzure {
 			creq.MaxCompletionTokens = req.MaxTokens // newer OpenAI models reject max_tokens
 		} else {
+			//lint:ignore SA1019 OpenAI-compatible servers (Ollama, llama.cpp, vLLM) read max_tokens, not its successor
 			creq.MaxTokens = req.MaxTokens
 		}
 	}

@@ -21,7 +21,7 @@ func (s *Store) MessagesBefore(conversationID string, before uint64, limit int) 
 		var k, v []byte
 		if before == 0 {
 			k, v = c.Last()
-		} else if k, v = c.Seek(seqKey(before)); k == nil {
+		} else if k, _ = c.Seek(seqKey(before)); k == nil { // only the key: the run starts at the message before it
 			k, v = c.Last()
 		} else {
 			k, v = c.Prev()

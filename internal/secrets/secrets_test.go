@@ -39,9 +39,9 @@ func sentence(t *testing.T, err error) string {
 	return se.Sentence
 }
 
-// noService is what go-keyring reports on a Linux session without a Secret
+// errNoService is what go-keyring reports on a Linux session without a Secret
 // Service.
-var noService = errors.New("The name org.freedesktop.secrets was not provided by any .service files")
+var errNoService = errors.New("The name org.freedesktop.secrets was not provided by any .service files")
 
 // hangingKeyring never answers until release is closed, like a stuck D-Bus.
 type hangingKeyring struct{ release chan struct{} }
@@ -78,8 +78,8 @@ func TestSystemFollowsGoKeyringsMock(t *testing.T) {
 	if v, err := keyring.Get(Service, "groq"); err != nil || v != "gsk-1" {
 		t.Fatalf("keyring.Get after System().Set: %q %v", v, err)
 	}
-	keyring.MockInitWithError(noService)
-	if _, err := kr.Get(Service, "groq"); !errors.Is(err, noService) {
+	keyring.MockInitWithError(errNoService)
+	if _, err := kr.Get(Service, "groq"); !errors.Is(err, errNoService) {
 		t.Fatalf("System() kept the old backend after MockInitWithError: %v", err)
 	}
 }
@@ -96,7 +96,7 @@ func TestProbe(t *testing.T) {
 		t.Errorf("a keychain holding the probe account: %v", err)
 	}
 
-	keyring.MockInitWithError(noService)
+	keyring.MockInitWithError(errNoService)
 	s := sentence(t, Probe(System()))
 	want := "No keychain is available in this session (no Secret Service is running), so keys cannot be stored there. Use an environment variable or a key command instead."
 	if s != want {
@@ -138,12 +138,12 @@ func TestSave(t *testing.T) {
 		t.Errorf("stored %q, want the trimmed key", v)
 	}
 
-	keyring.MockInitWithError(noService)
+	keyring.MockInitWithError(errNoService)
 	err := Save(System(), "groq", "gsk-secret-2")
 	if s := sentence(t, err); s != "The keychain refused to store the key for groq: no Secret Service is running." {
 		t.Errorf("refused: %q", s)
 	}
-	if !errors.Is(err, noService) {
+	if !errors.Is(err, errNoService) {
 		t.Errorf("the cause is lost: %v", err)
 	}
 	noSecret(t, err, "gsk-secret-2")
@@ -385,7 +385,7 @@ func TestResolverSources(t *testing.T) {
 }
 
 func TestResolverWhenTheKeychainRefuses(t *testing.T) {
-	keyring.MockInitWithError(noService)
+	keyring.MockInitWithError(errNoService)
 	r := &Resolver{}
 	_, err := r.Key(context.Background(), store.Provider{Name: "groq", KeySource: store.KeyFromKeychain})
 	want := "No keychain is available in this session (no Secret Service is running), so the key for groq cannot be read from it. Use an environment variable or a key command instead."

@@ -337,163 +337,224 @@ var (
 // progress, when set, is called after each chunk read with the bytes read
 // so far.
 func scanShape(r io.Reader, limit int64, progress func(int64)) (shape, error) {
-	s := &scanner{r: r, buf: make([]byte, 64<<10), progress: progress, val: make([]byte, 0, maxCapture+8)}
-	sh := shape{big: map[int]int64{}}
-	var (
-		st        = stValue
-		stack     = make([]byte, 0, 16) // '{' or '['
-		elemDepth = -1                  // depth of the list of conversations
-		elemStart span                  // where the current element started (start, and spaces before it in size)
-		member    span                  // where the current value of the top-level object started, likewise
-		lastKey   string                // the last key of the top-level object
-	)
-	ended := func(from span) span { // from a value's start to here
-		return span{start: from.start, end: s.offset(), size: s.offset() - from.start - (s.spaces - from.size)}
-	}
-	done := func() { // a value just ended at depth len(stack)
-		if len(stack) == elemDepth {
-			if v := ended(elemStart); v.size > limit {
-				sh.big[sh.elems] = v.size
-				sh.blank = append(sh.blank, v)
-			}
-			sh.elems++
-		} else if len(stack) == 1 && sh.top == '{' {
-			// A value of the top-level object: the list of conversations
-			// (whose elements were weighed one by one), or another.
-			if lastKey == "conversations" && elemDepth == 2 {
-				elemDepth = -1 // what follows the list is no conversation
-			} else if v := ended(member); v.size > limit {
-				sh.blank = append(sh.blank, v)
-			}
-		}
-		if len(stack) == 0 {
-			sh.whole = ended(sh.whole)
-		}
-		if len(stack) == 0 {
-			st = stDone
-		} else {
-			st = stCommaOrEnd
-		}
+	p := &shapeScan{
+		s:         &scanner{r: r, buf: make([]byte, 64<<10), progress: progress, val: make([]byte, 0, maxCapture+8)},
+		sh:        shape{big: map[int]int64{}},
+		limit:     limit,
+		st:        stValue,
+		stack:     make([]byte, 0, 16),
+		elemDepth: -1,
 	}
 	for {
-		tok, start, err := s.next()
+		tok, start, err := p.s.next()
 		if err != nil {
-			return sh, err
+			return p.sh, err
 		}
-		if st == stDone {
+		if p.st == stDone {
 			if tok != tokEOF {
-				return sh, &syntaxError{Line: s.line + 1, Off: start, Msg: "more data after the end of the export"}
+				return p.sh, p.syntax(start, "more data after the end of the export")
 			}
-			sh.size = s.offset()
-			return sh, nil
+			p.sh.size = p.s.offset()
+			return p.sh, nil
 		}
 		if tok == tokEOF {
-			if st == stValue && len(stack) == 0 {
-				return sh, errEmpty
+			if p.st == stValue && len(p.stack) == 0 {
+				return p.sh, errEmpty
 			}
-			return sh, s.ended("the export")
+			return p.sh, p.s.ended("the export")
 		}
-		switch st {
-		case stKeyOrEnd, stKey:
-			if tok == '}' && st == stKeyOrEnd {
-				stack = stack[:len(stack)-1]
-				done()
-				continue
-			}
-			if tok != tokString {
-				return sh, &syntaxError{Line: s.line + 1, Off: start, Msg: "expected a name in quotes"}
-			}
-			key := string(s.val)
-			if len(s.val) > maxCapture {
-				key = ""
-			}
-			if len(stack) == 1 {
-				lastKey = key
-				if len(sh.keys) < maxKeys {
-					sh.keys = append(sh.keys, key)
-				}
-			} else if len(stack) == elemDepth+1 && sh.elems == 0 && len(sh.first) < maxKeys {
-				sh.first = append(sh.first, key)
-			}
-			st = stColon
-		case stColon:
-			if tok != ':' {
-				return sh, &syntaxError{Line: s.line + 1, Off: start, Msg: "expected ':' after a name"}
-			}
-			st = stValue
-		case stCommaOrEnd:
-			top := stack[len(stack)-1]
-			switch {
-			case tok == ',' && top == '{':
-				st = stKey
-			case tok == ',':
-				st = stValue
-			case tok == '}' && top == '{', tok == ']' && top == '[':
-				stack = stack[:len(stack)-1]
-				done()
-			default:
-				want := "]"
-				if top == '{' {
-					want = "}"
-				}
-				return sh, &syntaxError{Line: s.line + 1, Off: start, Msg: "expected ',' or '" + want + "'"}
-			}
-		case stValue, stValueOrEnd:
-			if tok == ']' && st == stValueOrEnd {
-				stack = stack[:len(stack)-1]
-				done()
-				continue
-			}
-			depth := len(stack)
-			if depth == elemDepth {
-				elemStart = span{start: start, size: s.spaces}
-				if sh.elems == 0 {
-					sh.firstKind = tok
-				}
-			}
-			if depth == 0 {
-				sh.top = tok
-				sh.whole = span{start: start, size: s.spaces}
-			}
-			if depth == 1 {
-				member = span{start: start, size: s.spaces}
-			}
-			if depth == 1 && sh.top == '{' {
-				switch lastKey {
-				case "format":
-					if tok == tokString {
-						sh.format = string(s.val)
-					}
-				case "version":
-					if tok == tokNumber {
-						sh.version = string(s.val)
-					}
-				case "conversations":
-					sh.listKind = tok
-					if tok == '[' {
-						elemDepth = 2
-					}
-				}
-			}
-			switch tok {
-			case '{', '[':
-				if depth >= maxDepth {
-					return sh, &syntaxError{Line: s.line + 1, Off: start, Msg: fmt.Sprintf("%v (more than %d levels)", errTooDeep, maxDepth)}
-				}
-				if depth == 0 && tok == '[' {
-					elemDepth = 1
-				}
-				stack = append(stack, tok)
-				if tok == '{' {
-					st = stKeyOrEnd
-				} else {
-					st = stValueOrEnd
-				}
-			case tokString, tokNumber, tokWord:
-				done()
-			default:
-				return sh, &syntaxError{Line: s.line + 1, Off: start, Msg: fmt.Sprintf("unexpected '%c'", tok)}
-			}
+		if err := p.step(tok, start); err != nil {
+			return p.sh, err
+		}
+	}
+}
+
+// shapeScan is scanShape's state between tokens: a state machine over the
+// scanner's tokens, one method for each kind of state.
+type shapeScan struct {
+	s     *scanner
+	sh    shape
+	limit int64
+
+	st        int
+	stack     []byte // '{' or '['
+	elemDepth int    // depth of the list of conversations
+	elemStart span   // where the current element started (start, and spaces before it in size)
+	member    span   // where the current value of the top-level object started, likewise
+	lastKey   string // the last key of the top-level object
+}
+
+func (p *shapeScan) syntax(start int64, msg string) error {
+	return &syntaxError{Line: p.s.line + 1, Off: start, Msg: msg}
+}
+
+// step takes one token (not the end of the input) in the current state.
+func (p *shapeScan) step(tok byte, start int64) error {
+	switch p.st {
+	case stKeyOrEnd, stKey:
+		return p.key(tok, start)
+	case stColon:
+		if tok != ':' {
+			return p.syntax(start, "expected ':' after a name")
+		}
+		p.st = stValue
+	case stCommaOrEnd:
+		return p.commaOrEnd(tok, start)
+	case stValue, stValueOrEnd:
+		return p.value(tok, start)
+	}
+	return nil
+}
+
+// ended is the span from a value's start to here.
+func (p *shapeScan) ended(from span) span {
+	return span{start: from.start, end: p.s.offset(), size: p.s.offset() - from.start - (p.s.spaces - from.size)}
+}
+
+// done notes that a value just ended at depth len(stack).
+func (p *shapeScan) done() {
+	sh := &p.sh
+	if len(p.stack) == p.elemDepth {
+		if v := p.ended(p.elemStart); v.size > p.limit {
+			sh.big[sh.elems] = v.size
+			sh.blank = append(sh.blank, v)
+		}
+		sh.elems++
+	} else if len(p.stack) == 1 && sh.top == '{' {
+		// A value of the top-level object: the list of conversations
+		// (whose elements were weighed one by one), or another.
+		if p.lastKey == "conversations" && p.elemDepth == 2 {
+			p.elemDepth = -1 // what follows the list is no conversation
+		} else if v := p.ended(p.member); v.size > p.limit {
+			sh.blank = append(sh.blank, v)
+		}
+	}
+	if len(p.stack) == 0 {
+		sh.whole = p.ended(sh.whole)
+		p.st = stDone
+	} else {
+		p.st = stCommaOrEnd
+	}
+}
+
+// pop closes the innermost object or list.
+func (p *shapeScan) pop() {
+	p.stack = p.stack[:len(p.stack)-1]
+	p.done()
+}
+
+// key takes a token where an object's key (or, after '{', its end) must come.
+func (p *shapeScan) key(tok byte, start int64) error {
+	if tok == '}' && p.st == stKeyOrEnd {
+		p.pop()
+		return nil
+	}
+	if tok != tokString {
+		return p.syntax(start, "expected a name in quotes")
+	}
+	key := string(p.s.val)
+	if len(p.s.val) > maxCapture {
+		key = ""
+	}
+	sh := &p.sh
+	if len(p.stack) == 1 {
+		p.lastKey = key
+		if len(sh.keys) < maxKeys {
+			sh.keys = append(sh.keys, key)
+		}
+	} else if len(p.stack) == p.elemDepth+1 && sh.elems == 0 && len(sh.first) < maxKeys {
+		sh.first = append(sh.first, key)
+	}
+	p.st = stColon
+	return nil
+}
+
+// commaOrEnd takes a token after a value inside an object or a list.
+func (p *shapeScan) commaOrEnd(tok byte, start int64) error {
+	top := p.stack[len(p.stack)-1]
+	switch {
+	case tok == ',' && top == '{':
+		p.st = stKey
+	case tok == ',':
+		p.st = stValue
+	case tok == '}' && top == '{', tok == ']' && top == '[':
+		p.pop()
+	default:
+		want := "]"
+		if top == '{' {
+			want = "}"
+		}
+		return p.syntax(start, "expected ',' or '"+want+"'")
+	}
+	return nil
+}
+
+// value takes a token where a value (or, after '[', the list's end) must
+// come.
+func (p *shapeScan) value(tok byte, start int64) error {
+	if tok == ']' && p.st == stValueOrEnd {
+		p.pop()
+		return nil
+	}
+	depth := len(p.stack)
+	p.mark(tok, start, depth)
+	switch tok {
+	case '{', '[':
+		if depth >= maxDepth {
+			return p.syntax(start, fmt.Sprintf("%v (more than %d levels)", errTooDeep, maxDepth))
+		}
+		if depth == 0 && tok == '[' {
+			p.elemDepth = 1
+		}
+		p.stack = append(p.stack, tok)
+		if tok == '{' {
+			p.st = stKeyOrEnd
+		} else {
+			p.st = stValueOrEnd
+		}
+	case tokString, tokNumber, tokWord:
+		p.done()
+	default:
+		return p.syntax(start, fmt.Sprintf("unexpected '%c'", tok))
+	}
+	return nil
+}
+
+// mark notes where a value starting at depth begins (an element of the
+// list of conversations, the whole export, a member of the top-level
+// object) and what the top-level object's format, version and
+// conversations say.
+func (p *shapeScan) mark(tok byte, start int64, depth int) {
+	sh := &p.sh
+	if depth == p.elemDepth {
+		p.elemStart = span{start: start, size: p.s.spaces}
+		if sh.elems == 0 {
+			sh.firstKind = tok
+		}
+	}
+	if depth == 0 {
+		sh.top = tok
+		sh.whole = span{start: start, size: p.s.spaces}
+	}
+	if depth == 1 {
+		p.member = span{start: start, size: p.s.spaces}
+	}
+	if depth != 1 || sh.top != '{' {
+		return
+	}
+	switch p.lastKey {
+	case "format":
+		if tok == tokString {
+			sh.format = string(p.s.val)
+		}
+	case "version":
+		if tok == tokNumber {
+			sh.version = string(p.s.val)
+		}
+	case "conversations":
+		sh.listKind = tok
+		if tok == '[' {
+			p.elemDepth = 2
 		}
 	}
 }

@@ -54,7 +54,9 @@ lint:
 test: deps-test e2e-deps
 	$(GO) mod download
 	$(MAKE) lint
-	DESKCHAT_E2E=1 $(GO) test -race -count=1 $$($(GO) list ./... | grep -v '/internal/crashtest$$')
+	# -timeout 30m: ui's race tests take about 3 minutes alone, near 10 (go test's
+	# default) on a machine busy with other builds.
+	DESKCHAT_E2E=1 $(GO) test -race -count=1 -timeout 30m $$($(GO) list ./... | grep -v '/internal/crashtest$$')
 	# The crash test checks a real-time promise (a kill loses at most the
 	# last 250 ms of an answer): run alone, not beside packages whose tests
 	# fill the disk and delay its fsyncs.

@@ -573,20 +573,14 @@ func (h *history) text(r *rand.Rand, role Role) string {
 func benchQueries(h *history) []string {
 	r := rand.New(rand.NewPCG(5, 6))
 	var qs []string
-	for _, w := range []string{"database", "error", "function", "server", "the", "cache", "Kubernetes", "password", "recipe", "timeout",
-		"you can", "coffee", "deadline", "GraphQL", "goroutine"} {
-		qs = append(qs, w)
-	}
-	for _, q := range []string{"database query", "fix the error", "Kubernetes cluster", "how do I", "common mistake",
-		"secure password", "fast cache", "deploy the container", "restart the server", "spicy recipe"} {
-		qs = append(qs, q)
-	}
+	qs = append(qs, []string{"database", "error", "function", "server", "the", "cache", "Kubernetes", "password", "recipe", "timeout",
+		"you can", "coffee", "deadline", "GraphQL", "goroutine"}...)
+	qs = append(qs, []string{"database query", "fix the error", "Kubernetes cluster", "how do I", "common mistake",
+		"secure password", "fast cache", "deploy the container", "restart the server", "spicy recipe"}...)
 	for i := 0; i < 15; i++ {
 		qs = append(qs, h.rare[200+r.IntN(len(h.rare)-200)]) // from the rare tail
 	}
-	for _, p := range []string{"datab", "kuber", "config", "transl", "sched", "prom", "concurr", "goro", "bench", "mig"} {
-		qs = append(qs, p)
-	}
+	qs = append(qs, []string{"datab", "kuber", "config", "transl", "sched", "prom", "concurr", "goro", "bench", "mig"}...)
 	cjk := func(l []string) string {
 		s := []rune(strings.TrimRight(h.pick(r, l), "。？"))
 		n := 2 + r.IntN(3)
@@ -596,14 +590,10 @@ func benchQueries(h *history) []string {
 	for i := 0; i < 10; i++ {
 		qs = append(qs, cjk(benchChinese), cjk(benchJapanese))
 	}
-	for _, q := range []string{"fmt.Println", "err != nil", "context.Context", "kubectl get pods", "SELECT count", "return nil",
-		"print(item", "console.log", `"GROUP BY"`, "def"} {
-		qs = append(qs, q)
-	}
-	for _, q := range []string{"xylophone", "量子纠缠态", "zzzqqq", "東京 database", "Go 服务器", "北京大学 参观", "京都", "住ん", "缓存 cache", "紅葉",
-		"東京都に住ん", "京都の紅葉はとても", "我们需要在周五", "会議", `"common mistake"`, "meeting schedule", "explain", "quick", "Python pandas", "the old legacy"} {
-		qs = append(qs, q)
-	}
+	qs = append(qs, []string{"fmt.Println", "err != nil", "context.Context", "kubectl get pods", "SELECT count", "return nil",
+		"print(item", "console.log", `"GROUP BY"`, "def"}...)
+	qs = append(qs, []string{"xylophone", "量子纠缠态", "zzzqqq", "東京 database", "Go 服务器", "北京大学 参观", "京都", "住ん", "缓存 cache", "紅葉",
+		"東京都に住ん", "京都の紅葉はとても", "我们需要在周五", "会議", `"common mistake"`, "meeting schedule", "explain", "quick", "Python pandas", "the old legacy"}...)
 	if len(qs) != 100 {
 		panic(fmt.Sprintf("%d bench queries", len(qs)))
 	}

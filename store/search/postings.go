@@ -72,7 +72,9 @@ func applyPostings(b *bolt.Bucket, tok string, ops []postOp) error {
 		// The block for ops[0]: the last one starting at or before it, else
 		// the token's first.
 		var key, val []byte
-		k, v := c.Seek(blockKey(prefix, ops[0].id+1))
+		// Seek's value is not needed: the block wanted is the one before.
+		k, _ := c.Seek(blockKey(prefix, ops[0].id+1))
+		var v []byte
 		if k == nil {
 			k, v = c.Last()
 		} else {

@@ -209,13 +209,17 @@ func (e *Engine) answer(ctx context.Context, j job, out chan<- Event) {
 	}
 
 	// Watch the answer go by: what it says is cached, billed and shared.
-	watch := func(ev Event) {
+	var watch func(ev Event)
+	settle := func(s settlement) {
+		mu.Lock()
+		m := s.ans
+		settled, kept = &m, s.kept
+		mu.Unlock()
+		watch(s.final)
+	}
+	watch = func(ev Event) {
 		mu.Lock()
 		defer mu.Unlock()
-		if s, ok := ev.(settleEvent); ok {
-			m := s.ans
-			settled, kept, ev = &m, s.kept, s.final
-		}
 		var ch *Chunk
 		switch ev := ev.(type) {
 		case Queued, RateLimited, Retrying, FellBack:
@@ -265,7 +269,7 @@ func (e *Engine) answer(ctx context.Context, j job, out chan<- Event) {
 		}
 		deliver(ctx, out, ev)
 	}
-	e.run(runCtx, j.plan, j.req, j.x, j.lane, j.idle, watch)
+	e.run(runCtx, j.plan, j.req, j.x, j.lane, j.idle, watch, settle)
 	mu.Lock()
 	ran = true
 	mu.Unlock()

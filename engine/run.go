@@ -96,11 +96,12 @@ func deliver(ctx context.Context, out chan<- Event, ev Event) {
 }
 
 // run answers one request and persists the answer, passing its events to
-// emit, the last one final. It tries the plan's providers in order: each
+// emit, the last one final (or, once a provider streams, to settle: see
+// streamRequest). It tries the plan's providers in order: each
 // waits for a queue slot and its rate limits, and is retried before its
 // first token; a provider that still fails, or whose breaker is open, hands
 // over to the next.
-func (e *Engine) run(ctx context.Context, plan []candidate, req Request, x *exchange, lane Lane, idle time.Duration, emit sink) {
+func (e *Engine) run(ctx context.Context, plan []candidate, req Request, x *exchange, lane Lane, idle time.Duration, emit sink, settle func(settlement)) {
 	start := e.now()
 	tokens := estimateTokens(req)
 
@@ -190,7 +191,8 @@ func (e *Engine) run(ctx context.Context, plan []candidate, req Request, x *exch
 		})
 	}
 	defer done()
-	e.stream(ctx, stream, served, g, req, x, start, retries, idle, emit, done, true)
+	e.stream(ctx, streamRequest{stream: stream, served: served, gate: g, x: x, start: start, retries: retries,
+		idle: idle, emit: emit, upstreamDone: done, settle: settle})
 }
 
 // dropUnstarted ends an answer stopped before any provider answered: a new
@@ -205,22 +207,40 @@ func (e *Engine) dropUnstarted(ans store.Message) {
 	e.st.PutMessage(ans)
 }
 
-// settleEvent ends a stream whose answer's last write is left to the
+// settlement ends a stream whose answer's last write is left to its
 // receiver (Engine.answer), which stores it with the request's ledger line
-// in one commit and then passes final on.
-type settleEvent struct {
+// in one commit and then passes final on. It travels by
+// streamRequest.settle, never as an Event: callers of the public API never
+// see it.
+type settlement struct {
 	final Event
-	ans   store.Message
+	ans   store.Message // the answer's last state, not yet written
 	kept  store.Message // the answer as stored now, should that write fail
 }
 
-func (settleEvent) event() {}
+// streamRequest is what stream needs to receive one opened stream.
+type streamRequest struct {
+	stream  Stream        // the opened upstream (or a flight's replay), read to its end
+	served  candidate     // the provider and model that serve it
+	gate    *gate         // served's breaker and metrics; nil for a follower (it made no request)
+	x       *exchange     // the stored question and answer; stream waits for its commit
+	start   time.Time     // when the request began: time to first token and Done's Duration count from it
+	retries int           // retries made before the stream opened, for the metrics
+	idle    time.Duration // silence after which the stream counts as stalled
+	emit    sink          // receives the request's events, the final one last
 
-// stream receives an opened stream, persisting it as it arrives. It calls
-// upstreamDone (when not nil) once it reads the stream no more. With settle,
-// the answer's last write is left to emit: the final event comes wrapped in
-// a settleEvent with the message to store.
-func (e *Engine) stream(ctx context.Context, stream Stream, served candidate, g *gate, req Request, x *exchange, start time.Time, retries int, idle time.Duration, emit sink, upstreamDone func(), settle bool) {
+	// upstreamDone, when not nil, is called once the stream is read no
+	// more, before the answer's last write: it gives the stream slot back.
+	upstreamDone func()
+	// settle, when not nil, is given the answer's last write instead of
+	// stream doing it (see settlement); the final event then goes only
+	// to settle, not to emit.
+	settle func(settlement)
+}
+
+// stream receives an opened stream, persisting it as it arrives.
+func (e *Engine) stream(ctx context.Context, r streamRequest) {
+	stream, served, g, x, start, retries, idle, emit := r.stream, r.served, r.gate, r.x, r.start, r.retries, r.idle, r.emit
 	// A pump goroutine pulls chunks so that the loop below can flush on a
 	// timer and notice a stall while the provider is silent. It starts
 	// before the question's commit is done (see exchange): what arrives
@@ -363,8 +383,8 @@ loop:
 		q.recycle(batch)
 	}
 
-	if upstreamDone != nil {
-		upstreamDone()
+	if r.upstreamDone != nil {
+		r.upstreamDone()
 	}
 	var final Event
 	o := outcome{retries: retries, tokensIn: ans.PromptTokens, tout: ans.OutputTokens}
@@ -404,10 +424,10 @@ loop:
 		final = Done{Finish: ans.Finish, Duration: e.now().Sub(start)}
 		g.succeeded()
 	}
-	if settle && writeErr == nil {
+	if r.settle != nil && writeErr == nil {
 		ans.Content, ans.Reasoning = text.String(), reasoning.String()
 		g.record(o)
-		emit(settleEvent{final: final, ans: ans, kept: kept})
+		r.settle(settlement{final: final, ans: ans, kept: kept})
 		return
 	}
 	flush()

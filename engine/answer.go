@@ -2,10 +2,8 @@ package engine
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"strings"
-	"sync"
 	"time"
 
 	"deskchat/engine/tokens"
@@ -130,216 +128,28 @@ func (e *Engine) Continue(ctx context.Context, conversationID string, seq uint64
 }
 
 // answer compresses the history, answers from the cache when it can, else
-// runs the request upstream; it records the request in the usage ledger and
-// caches a complete answer. It owns out and closes it.
+// runs the request upstream (shared with identical requests in flight); it
+// records the request in the usage ledger and caches a complete answer. It
+// owns out and closes it.
 func (e *Engine) answer(ctx context.Context, j job, out chan<- Event) {
 	defer j.cancel()
-	primary := j.plan[0]
 	hp := e.compress(ctx, j, out)
-	j.req.Messages, j.req.Model = hp.Messages, primary.model
-	start := e.now()
-
-	var key []byte
-	if !j.noCache && e.cache != nil {
-		key = cacheKey(primary.cfg, j.req)
-		hit, ok := e.cache.get(key)
-		if ok {
-			e.replay(ctx, j, hit, start, out)
-			return
-		}
+	j.req.Messages, j.req.Model = hp.Messages, j.plan[0].model
+	a := &answering{e: e, ctx: ctx, j: j, out: out, historyTokens: hp.Tokens, start: e.now()}
+	if a.fromCache() {
+		return
 	}
-
-	// An identical request already in flight answers this one too.
-	var f *flight
-	runCtx := ctx
-	if key != nil {
-		fl, leader, fctx := e.flightFor(key)
-		if !leader {
-			e.follow(ctx, j, fl, out)
-			return
-		}
-		f, runCtx = fl, fctx
+	runCtx, followed := a.joinFlight()
+	if followed {
+		return
 	}
-	// The request runs on this goroutine and hands its events to watch,
-	// below; mu serialises watch with the leader's caller leaving.
-	var (
-		mu         sync.Mutex
-		closed     bool
-		ran        bool // run has returned
-		pending    Event
-		served     *Started
-		text, rsn  strings.Builder // a shared flight's, so far
-		usage      *Usage
-		firstToken time.Time
-		final      Event
-		flightErr  error
-		left       bool // the leader's caller stopped while others read on
-		cut        store.Message
-		settled    *store.Message // the answer's last state, not yet written
-		kept       store.Message  // the answer as stored before that write
-	)
-	finish := func(ev Event) { // with mu held
-		if !closed {
-			if ev != nil && !j.x.failed() {
-				out <- ev
-			}
-			close(out)
-			closed = true
-		}
-	}
-	defer func() {
-		mu.Lock()
-		finish(pending)
-		mu.Unlock()
-	}()
-	if f != nil {
+	defer a.close()
+	if a.f != nil {
 		// The leader's caller may stop while others read the flight.
-		stop := context.AfterFunc(ctx, func() {
-			mu.Lock()
-			defer mu.Unlock()
-			if ran || !f.leave() {
-				return // no one else reads: the upstream stops, as without sharing
-			}
-			// This caller stops at once; the upstream goes on for the others.
-			left = true
-			cut.Content, cut.Reasoning = text.String(), rsn.String()
-			finish(Stopped{})
-		})
-		defer stop()
+		defer context.AfterFunc(ctx, a.leave)()
 	}
-
-	// Watch the answer go by: what it says is cached, billed and shared.
-	watch := func(ev Event) {
-		mu.Lock()
-		defer mu.Unlock()
-		if s, ok := ev.(settleEvent); ok {
-			m := s.ans
-			settled, kept, ev = &m, s.kept, s.final
-		}
-		var ch *Chunk
-		switch ev := ev.(type) {
-		case Queued, RateLimited, Retrying, FellBack:
-			if f != nil {
-				f.publish(func(f *flight) { f.progress = append(f.progress, ev) })
-			}
-		case Started:
-			s := ev
-			served = &s
-			if f != nil {
-				f.publish(func(f *flight) { f.served = &s })
-			}
-		case Delta:
-			if firstToken.IsZero() {
-				firstToken = e.now()
-			}
-			if f != nil { // else the settled answer has it
-				text.WriteString(ev.Text)
-				rsn.WriteString(ev.Reasoning)
-			}
-			ch = &Chunk{Text: ev.Text, Reasoning: ev.Reasoning}
-		case UsageEvent:
-			u := ev.Usage
-			usage = &u
-			ch = &Chunk{Usage: &u}
-		case Done:
-			final = ev
-			ch = &Chunk{Finish: ev.Finish}
-		case Failed:
-			final, flightErr = ev, ev.Err
-			if flightErr == nil {
-				flightErr = errors.New(ev.Sentence)
-			}
-		case Stopped:
-			final, flightErr = ev, context.Canceled
-		}
-		if f != nil && ch != nil {
-			c := *ch
-			f.publish(func(f *flight) { f.chunks = append(f.chunks, c) })
-		}
-		if left || j.x.failed() { // a failed Send has no reader
-			return
-		}
-		if isFinal(ev) {
-			pending = ev // sent once the ledger and the cache are written
-			return
-		}
-		deliver(ctx, out, ev)
-	}
-	e.run(runCtx, j.plan, j.req, j.x, j.lane, j.idle, watch)
-	mu.Lock()
-	ran = true
-	mu.Unlock()
-	if j.x.wait() != nil {
-		// Send could not store the question: nothing is kept or billed.
-		if f != nil {
-			e.land(key, f, j.x.err)
-		}
-		return
-	}
-	if left && served != nil {
-		// The stored answer is what this caller had when it stopped,
-		// written before the flight lands.
-		e.cutBack(j.conv.ID, served.AssistantSeq, cut)
-		settled = nil
-	}
-	// Landing ends the followers' answers too: it comes after the cut (a
-	// follower's end implies it) and after the answer is in the cache, so
-	// that an identical request always finds the flight or the cache.
-	if served == nil {
-		if f != nil {
-			e.land(key, f, flightErr)
-		}
-		// No provider answered: nothing was generated, nothing is billed.
-		e.addUsage(store.UsageRecord{Time: e.now(), ConversationID: j.conv.ID, Provider: primary.cfg.Name, Model: primary.model,
-			Background: j.lane == LaneBackground, DurationMs: e.now().Sub(start).Milliseconds(), Outcome: outcomeOf(final)})
-		return
-	}
-	// What this request generated: a shared flight's text was gathered
-	// above; else it is the settled answer's, past what a continued answer
-	// had (none when the answer could not be stored: its ledger line then
-	// estimates no output).
-	generated, reasoning := text.String(), rsn.String()
-	if f == nil && settled != nil {
-		generated = strings.TrimPrefix(settled.Content, j.x.ans.Content)
-		reasoning = strings.TrimPrefix(settled.Reasoning, j.x.ans.Reasoning)
-	}
-	var ttft time.Duration
-	if !firstToken.IsZero() {
-		ttft = firstToken.Sub(start)
-	}
-	prompt := hp.Tokens
-	if prompt < 0 && !believable(usage) {
-		prompt = promptTokens(served.Model, j.req.Messages)
-	}
-	rec := e.usageRecord(j.conv.ID, served.Provider, served.Model, usage, prompt, generated, false, j.lane == LaneBackground, ttft, e.now().Sub(start), outcomeOf(final))
-	if rec.Estimated {
-		// The provider reported no usage: its metrics count the ledger's
-		// estimate, persisted with the ledger line below.
-		e.mu.Lock()
-		g := e.gates[served.Provider]
-		e.mu.Unlock()
-		g.addTokens(rec.PromptTokens, rec.CompletionTokens)
-	}
-	persist := func() {}
-	if done, ok := final.(Done); ok && key != nil && cacheable(done.Finish) && served.Provider == primary.cfg.Name {
-		entry := store.CacheEntry{Provider: served.Provider, Model: served.Model, Content: generated, Reasoning: reasoning, Finish: done.Finish}
-		if usage != nil {
-			entry.PromptTokens, entry.CompletionTokens = rec.PromptTokens, rec.CompletionTokens
-		}
-		persist = e.cache.putLater(key, entry)
-	}
-	if f != nil {
-		e.land(key, f, flightErr)
-	}
-	persist()
-	if settled == nil {
-		e.addUsage(rec)
-		return
-	}
-	// The answer's last state and its ledger line: one commit.
-	if err := e.st.FinishAnswer(*settled, &rec, e.usageStats(rec.Provider)); err != nil {
-		pending = unsaved(err, kept)
-	}
+	e.run(runCtx, j.plan, j.req, j.x, j.lane, j.idle, a.watch, a.settle)
+	a.finishRun()
 }
 
 func isFinal(ev Event) bool {

@@ -184,7 +184,7 @@ func (e *Engine) follow(ctx context.Context, j job, f *flight, out chan<- Event)
 	if j.x.wait() != nil {
 		return
 	}
-	e.stream(ctx, s, c, nil, j.req, j.x, e.now(), 0, j.idle, chanSink(ctx, out), nil, false)
+	e.stream(ctx, streamRequest{stream: s, served: c, x: j.x, start: e.now(), idle: j.idle, emit: chanSink(ctx, out)})
 }
 
 // flightFor returns the flight for key: joined (leader false) when one is in

@@ -96,11 +96,12 @@ func deliver(ctx context.Context, out chan<- Event, ev Event) {
 }
 
 // run answers one request and persists the answer, passing its events to
-// emit, the last one final. It tries the plan's providers in order: each
+// emit, the last one final (or, once a provider streams, to settle: see
+// streamRequest). It tries the plan's providers in order: each
 // waits for a queue slot and its rate limits, and is retried before its
 // first token; a provider that still fails, or whose breaker is open, hands
 // over to the next.
-func (e *Engine) run(ctx context.Context, plan []candidate, req Request, x *exchange, lane Lane, idle time.Duration, emit sink) {
+func (e *Engine) run(ctx context.Context, plan []candidate, req Request, x *exchange, lane Lane, idle time.Duration, emit sink, settle func(settlement)) {
 	start := e.now()
 	tokens := estimateTokens(req)
 
@@ -190,7 +191,8 @@ func (e *Engine) run(ctx context.Context, plan []candidate, req Request, x *exch
 		})
 	}
 	defer done()
-	e.stream(ctx, stream, served, g, req, x, start, retries, idle, emit, done, true)
+	e.stream(ctx, streamRequest{stream: stream, served: served, gate: g, x: x, start: start, retries: retries,
+		idle: idle, emit: emit, upstreamDone: done, settle: settle})
 }
 
 // dropUnstarted ends an answer stopped before any provider answered: a new
@@ -203,219 +205,6 @@ func (e *Engine) dropUnstarted(ans store.Message) {
 	}
 	ans.State = store.StateStopped
 	e.st.PutMessage(ans)
-}
-
-// settleEvent ends a stream whose answer's last write is left to the
-// receiver (Engine.answer), which stores it with the request's ledger line
-// in one commit and then passes final on.
-type settleEvent struct {
-	final Event
-	ans   store.Message
-	kept  store.Message // the answer as stored now, should that write fail
-}
-
-func (settleEvent) event() {}
-
-// stream receives an opened stream, persisting it as it arrives. It calls
-// upstreamDone (when not nil) once it reads the stream no more. With settle,
-// the answer's last write is left to emit: the final event comes wrapped in
-// a settleEvent with the message to store.
-func (e *Engine) stream(ctx context.Context, stream Stream, served candidate, g *gate, req Request, x *exchange, start time.Time, retries int, idle time.Duration, emit sink, upstreamDone func(), settle bool) {
-	// A pump goroutine pulls chunks so that the loop below can flush on a
-	// timer and notice a stall while the provider is silent. It starts
-	// before the question's commit is done (see exchange): what arrives
-	// meanwhile waits in the queue, and the loop takes it at once.
-	q := newChunkQueue()
-	pumpDone := make(chan struct{})
-	go func() {
-		defer q.close()
-		// Reading stops once the chunks hold more than the cap: the loop
-		// below cuts the answer there, and a provider that streams without
-		// end is not read into the queue meanwhile.
-		read := 0
-		for read <= MaxAnswerBytes && stream.Next() {
-			c := stream.Current()
-			read += len(c.Text) + len(c.Reasoning)
-			if !q.put(c, pumpDone) {
-				return
-			}
-		}
-	}()
-	defer close(pumpDone)
-
-	if err := x.wait(); err != nil {
-		// Send could not store the question (and cancels the job).
-		emit(Failed{Sentence: store.UserMessage(err), Err: err})
-		return
-	}
-	user, ans := x.user, x.ans
-	// ans is stored already (empty, streaming): its first flush records
-	// who serves it.
-	ans.Provider, ans.Model, ans.State = served.cfg.Name, served.model, store.StateStreaming
-	emit(Started{ConversationID: ans.ConversationID, UserSeq: user.Seq, AssistantSeq: ans.Seq, Provider: served.cfg.Name, Model: served.model})
-
-	// The answer is written when text has waited e.flush, not on a
-	// ticker: a thousand quiet streams wake nobody.
-	flushT := time.NewTimer(e.flush)
-	flushT.Stop()
-	var flushC <-chan time.Time // set while unwritten text waits for flushT
-	idleTimer := time.NewTimer(idle)
-	defer idleTimer.Stop()
-	// After a batch the loop rests for deliverEvery before it takes the
-	// next, so that a burst is delivered in a few batches, not chunk by
-	// chunk; the end of the stream cuts the rest short.
-	rest := time.NewTimer(deliverEvery)
-	rest.Stop()
-	var restC <-chan time.Time
-	readyC, endC := q.ready, (<-chan struct{})(nil)
-	// A continued answer goes on from its stored text.
-	var text, reasoning strings.Builder
-	text.WriteString(ans.Content)
-	reasoning.WriteString(ans.Reasoning)
-	var firstToken time.Time
-	var reported *Usage // the provider's last usage report
-	stalled, tooLong := false, false
-	// writeErr is the last write's error: when the last write failed, the
-	// store holds the answer as kept (its last successful write).
-	var writeErr error
-	kept := ans
-	flush := func() {
-		ans.Content, ans.Reasoning = text.String(), reasoning.String()
-		if writeErr = e.st.PutMessage(ans); writeErr == nil {
-			kept = ans
-		}
-		if e.afterFlush != nil {
-			e.afterFlush(ans)
-		}
-	}
-	batch := chunkBuf()
-	drained := false // the queue closed and taken empty: its storage is free
-	var dText, dReasoning strings.Builder
-loop:
-	for {
-		select {
-		case <-readyC:
-			// Everything waiting is one batch.
-			var closed bool
-			batch, closed = q.take(batch)
-			if len(batch) > 0 {
-				idleTimer.Reset(idle)
-			}
-			usage, finish, cut := gatherBatch(batch, MaxAnswerBytes-text.Len()-reasoning.Len(), &dText, &dReasoning)
-			tooLong = cut
-			if finish != "" {
-				ans.Finish = finish
-			}
-			d := Delta{Text: dText.String(), Reasoning: dReasoning.String()}
-			if d.Text != "" || d.Reasoning != "" {
-				if firstToken.IsZero() {
-					firstToken = e.now()
-				}
-				text.WriteString(d.Text)
-				reasoning.WriteString(d.Reasoning)
-				if flushC == nil {
-					flushT.Reset(e.flush)
-					flushC = flushT.C
-				}
-				emit(d)
-			}
-			if tooLong {
-				stream.Close()
-				break loop
-			}
-			if usage != nil {
-				reported = usage
-				ans.PromptTokens, ans.OutputTokens = usage.PromptTokens, usage.CompletionTokens
-				emit(UsageEvent{Usage: *usage})
-			}
-			if closed {
-				drained = true
-				break loop
-			}
-			rest.Reset(deliverEvery)
-			readyC, restC, endC = nil, rest.C, q.end
-		case <-restC:
-			readyC, restC, endC = q.ready, nil, nil
-		case <-endC: // the stream ended while resting: take the rest now
-			rest.Stop()
-			readyC, restC, endC = q.ready, nil, nil
-		case <-flushC:
-			flushC = nil
-			flush()
-		case <-idleTimer.C:
-			if ar, ok := stream.(activityReporter); ok {
-				if quiet := time.Since(ar.lastActivity()); quiet < idle {
-					idleTimer.Reset(idle - quiet) // keep-alives arrived
-					continue
-				}
-			}
-			stalled = true
-			stream.Close()
-			break loop
-		case <-ctx.Done():
-			stream.Close()
-			break loop
-		}
-	}
-	flushT.Stop()
-	rest.Stop()
-	if drained {
-		q.recycle(batch)
-	}
-
-	if upstreamDone != nil {
-		upstreamDone()
-	}
-	var final Event
-	o := outcome{retries: retries, tokensIn: ans.PromptTokens, tout: ans.OutputTokens}
-	if !firstToken.IsZero() {
-		o.ttft = firstToken.Sub(start)
-		o.streamed = e.now().Sub(firstToken)
-	}
-	if !believable(reported) {
-		// No usage from the provider (Ollama, Anthropic compat): the
-		// ledger's estimate is added to the metrics (Engine.answer).
-		o.tokensIn, o.tout = 0, 0
-	}
-	switch {
-	case ctx.Err() != nil:
-		ans.State = store.StateStopped
-		final = Stopped{}
-	case tooLong:
-		pe := &ProviderError{Kind: KindMalformed, Provider: served.cfg.Name, Err: fmt.Errorf("answer over %d bytes", MaxAnswerBytes),
-			Sentence: fmt.Sprintf("%s sent more than %d MB for one answer; deskchat stopped it at %[2]d MB and kept the answer up to there.", served.cfg.Name, MaxAnswerBytes>>20)}
-		ans.State, ans.Error, o.errKind = store.StateFailed, pe.Sentence, pe.Kind
-		final = Failed{Sentence: pe.Sentence, Err: pe}
-	case stalled:
-		pe := &ProviderError{Kind: KindStalled, Provider: served.cfg.Name, Err: fmt.Errorf("no bytes for %v", idle),
-			Sentence: fmt.Sprintf("%s stopped responding (nothing arrived for %s); the answer stops here.", served.cfg.Name, idle.Round(time.Second))}
-		ans.State, ans.Error, o.errKind = store.StateFailed, pe.Sentence, pe.Kind
-		final = Failed{Sentence: pe.Sentence, Err: pe}
-		g.failed(e.now())
-	case stream.Err() != nil:
-		pe := classify(stream.Err(), served.cfg.Name, served.model, served.cfg.BaseURL)
-		ans.State, ans.Error, o.errKind = store.StateFailed, pe.Sentence, pe.Kind
-		final = Failed{Sentence: pe.Sentence, Err: pe}
-		if pe.Kind == KindConnection || pe.Kind == KindIncomplete {
-			g.failed(e.now())
-		}
-	default:
-		ans.State = store.StateDone
-		final = Done{Finish: ans.Finish, Duration: e.now().Sub(start)}
-		g.succeeded()
-	}
-	if settle && writeErr == nil {
-		ans.Content, ans.Reasoning = text.String(), reasoning.String()
-		g.record(o)
-		emit(settleEvent{final: final, ans: ans, kept: kept})
-		return
-	}
-	flush()
-	if writeErr != nil {
-		final = unsaved(writeErr, kept)
-	}
-	g.record(o) // persisted with the request's ledger line (Engine.addUsage)
-	emit(final)
 }
 
 func (e *Engine) persistMetrics(g *gate) {

@@ -14,8 +14,12 @@
 #                           without the rest after answer 20 for its reading.
 #   soak_cpu_s_per_50_second CPU of answers 51-100: the window of messages
 #                           the chat keeps built (40) is full from answer 20 on.
-#   soak_cpu_s_per_50_last  CPU of the last 50 answers. Goal: the same as the
-#                           first 50 (a long chat costs no more per answer).
+#   soak_cpu_s_per_50_last  CPU of the last 50 answers.
+#   soak_ref_ms_*           a fixed awk loop's CPU time at the window's two ends
+#                           (the machine's speed just then), and
+#   soak_cpu_last_over_*_at_ref  the last window's CPU over the first's (or the
+#                           second's), each over its reference: 1.00 is flat.
+#                           Goal: flat (a long chat costs no more per answer).
 #
 # Environment:
 #   DESKCHAT_BIN        binary to measure (default ./deskchat)
@@ -95,6 +99,22 @@ pause() {
 	wait $! || true
 }
 
+# ref_ms: the CPU time of a fixed piece of work (an awk loop), the least of
+# three runs, in ms: how fast a CPU second is just now. On this kind of VM it
+# moved by a quarter between two quiet runs of make bench, and CPU seconds of
+# the window with it; each window's CPU is also given over the mean of the
+# reference at its two ends, so that the windows compare at one speed.
+ref_ms() {
+	local best=999999 t _
+	for _ in 1 2 3; do
+		t=$({ TIMEFORMAT=%3U; time awk 'BEGIN { for (i = 0; i < 1e7; i++) s += i * i }'; } 2>&1)
+		t=${t/./}
+		t=$((10#$t))
+		[ "$t" -ge "$best" ] || best=$t
+	done
+	echo "$best"
+}
+
 # wait_for WHAT PATTERN COUNT: until the log holds COUNT lines matching
 # PATTERN; gives up when deskchat exits, says a question could not be sent,
 # or SOAK_STALL seconds pass.
@@ -159,6 +179,7 @@ until [ -s "$ready" ]; do
 done
 t0=$SECONDS
 c0=$(cpu_ticks "$app_pid")
+r0=$(ref_ms)
 cpu_profile() { [ -z "${SOAK_CPUPROFILE:-}" ] || kill -USR2 "$app_pid"; }
 cpu_profile
 say "ready: VmRSS $(($(rss_kb "$app_pid") / 1024)) MB; asking $n questions"
@@ -170,17 +191,23 @@ c20r=$(cpu_ticks "$app_pid") # the reading's rest is not an answer's work
 rss20=$rss heap20=$heap
 answered 50
 c50=$(cpu_ticks "$app_pid")
+r50=$(ref_ms)
 cpu_profile
 for k in $(seq 100 50 $((n - 50))); do
 	answered "$k"
-	[ "$k" != 100 ] || c100=$(cpu_ticks "$app_pid")
+	if [ "$k" = 100 ]; then
+		c100=$(cpu_ticks "$app_pid")
+		r100=$(ref_ms)
+	fi
 	say "after answer $k: VmRSS $(($(rss_kb "$app_pid") / 1024)) MB, $((SECONDS - t0)) s"
 done
 answered $((n - 50))
 cl0=$(cpu_ticks "$app_pid")
+rl0=$(ref_ms)
 cpu_profile
 answered "$n"
 cl1=$(cpu_ticks "$app_pid")
+rl1=$(ref_ms)
 cpu_profile
 reading "$n" 2
 stop "$app_pid" 5
@@ -197,6 +224,18 @@ over "$rss_growth" 40 && say "soak_rss_growth_mb_$n $rss_growth MB is over the g
 over "$heap_growth" 10 && say "soak_heap_growth_mb_$n $heap_growth MB is over the goal of 10 MB"
 echo "BENCH soak_rss_growth_mb_$n $rss_growth MB"
 echo "BENCH soak_heap_growth_mb_$n $heap_growth MB"
+# Each window's CPU over its reference (mean of its two ends), the last
+# window's over the first's and the second's: 1.00 is flat.
+norm() { awk -v c="$1" -v a="$2" -v b="$3" 'BEGIN { printf "%.4f", c / ((a + b) / 2) }'; }
+n_first=$(norm "$cpu_first" "$r0" "$r50")
+n_second=$(norm "$cpu_second" "$r50" "$r100")
+n_last=$(norm "$cpu_last" "$rl0" "$rl1")
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", a / b }'; }
+echo "BENCH soak_ref_ms_first $(((r0 + r50) / 2)) ms"
+echo "BENCH soak_ref_ms_second $(((r50 + r100) / 2)) ms"
+echo "BENCH soak_ref_ms_last $(((rl0 + rl1) / 2)) ms"
+echo "BENCH soak_cpu_last_over_first_at_ref $(ratio "$n_last" "$n_first") x"
+echo "BENCH soak_cpu_last_over_second_at_ref $(ratio "$n_last" "$n_second") x"
 echo "BENCH soak_cpu_s_per_50_first $cpu_first s"
 echo "BENCH soak_cpu_s_per_50_second $cpu_second s"
 echo "BENCH soak_cpu_s_per_50_last $cpu_last s"

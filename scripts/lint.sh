@@ -2,6 +2,7 @@
 # lint.sh — make lint: go vet, staticcheck and the size limits, each failing
 # the run.
 #
+#   gofmt -l            every tracked Go file as gofmt writes it
 #   go vet ./...        the compiler's own checks
 #   staticcheck ./...   the checks staticcheck.conf chooses (why each one off
 #                       is off is written there)
@@ -44,6 +45,8 @@ if ! [ -x "$staticcheck" ] || ! "$staticcheck" -version 2>/dev/null | grep -qF "
 		die "could not install honnef.co/go/tools/cmd/staticcheck@$version"
 fi
 
+unformatted=$(git ls-files -z '*.go' | xargs -0 "$("$go_cmd" env GOROOT)/bin/gofmt" -l)
+[ -z "$unformatted" ] || die "gofmt would change: $unformatted (run gofmt -w on them)"
 "$go_cmd" vet ./... || die "go vet found problems (above)"
 if [ -n "${SHOTS_TAGS:-}" ]; then
 	"$go_cmd" vet -tags "$SHOTS_TAGS" ./ui/ . || die "go vet found problems in the screenshots build (above)"

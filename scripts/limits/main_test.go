@@ -45,7 +45,7 @@ func TestCheckFindsWhatIsOverTheLimits(t *testing.T) {
 	goFile(t, dir, "a/ok.go", "func fits()", 120, 0)
 	goFile(t, dir, "a/long.go", "func long()", 121, 0)
 	goFile(t, dir, "a/method.go", "func (s *Thing[T]) Run()", 130, 0)
-	goFile(t, dir, "b/big.go", "func small()", 3, 900-5)  // 900 lines in all
+	goFile(t, dir, "b/big.go", "func small()", 3, 900-5)    // 900 lines in all
 	goFile(t, dir, "b/bigger.go", "func small()", 3, 901-5) // 901
 	goFile(t, dir, "a/long_test.go", "func longTest()", 500, 1000)
 	goFile(t, dir, "testdata/x.go", "func x()", 500, 1000)

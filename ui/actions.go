@@ -14,6 +14,7 @@ import (
 
 	"deskchat/engine"
 	"deskchat/store"
+	"deskchat/ui/internal/bridge"
 )
 
 // newView builds a message's view with the window's actions attached.
@@ -56,7 +57,7 @@ func (w *window) askDeleteMessage(v *messageView) {
 			return
 		}
 		conv, seq := v.conv, v.seq
-		run(w.b, func() (struct{}, error) {
+		bridge.Run(w.b, func() (struct{}, error) {
 			return struct{}{}, w.st.DeleteMessage(conv, seq)
 		}, func(_ struct{}, err error) {
 			if err != nil {
@@ -201,7 +202,7 @@ func (w *window) watchCountdowns() {
 	if w.countdown != nil {
 		return
 	}
-	w.countdown = w.b.every(time.Second, func() bool {
+	w.countdown = w.b.Every(time.Second, func() bool {
 		if w.tickCountdowns() {
 			return true
 		}
@@ -243,7 +244,7 @@ func (w *window) nameChat(id string) {
 	if i, ok := w.indexOf(id); ok && w.convs[i].TitleEdited {
 		return
 	}
-	run(w.b, func() (string, error) {
+	bridge.Run(w.b, func() (string, error) {
 		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 		defer cancel()
 		return w.eng.SuggestTitle(ctx, id)
@@ -274,7 +275,7 @@ func (w *window) askSystemPrompt() {
 			return
 		}
 		text := strings.TrimSpace(entry.Text)
-		run(w.b, func() (store.Conversation, error) {
+		bridge.Run(w.b, func() (store.Conversation, error) {
 			return w.st.UpdateConversation(c.ID, func(c *store.Conversation) { c.SystemPrompt = text })
 		}, func(updated store.Conversation, err error) {
 			if err != nil {
@@ -301,7 +302,7 @@ func (w *window) useAnswer(v *messageView) {
 		return
 	}
 	conv, seq := v.conv, v.seq
-	run(w.b, func() (struct{}, error) {
+	bridge.Run(w.b, func() (struct{}, error) {
 		others, err := w.siblingAnswers(conv, seq)
 		if err != nil {
 			return struct{}{}, err

@@ -21,6 +21,7 @@ import (
 	"deskchat/engine"
 	"deskchat/internal/secrets"
 	"deskchat/store"
+	"deskchat/ui/internal/bridge"
 )
 
 // Deps is what the window works with. main.go builds them.
@@ -53,7 +54,7 @@ var Icon = fyne.NewStaticResource("icon.png", assets.IconPNG)
 func Run(a fyne.App, d Deps) {
 	a.SetIcon(Icon)
 	cjk := installTheme(a, fontDirs())
-	w := newWindow(a, d, newBridge())
+	w := newWindow(a, d, bridge.New())
 	if lookForCJK {
 		w.addCJKHint(cjk)
 	}

@@ -14,6 +14,7 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"deskchat/store"
+	"deskchat/ui/internal/bridge"
 )
 
 // Automatic backups while the window runs: a check backupFirstCheck after
@@ -60,8 +61,8 @@ type backupState struct {
 // startBackups starts the checks: the first after first, then every every.
 // Run calls it for the real window; tests call checkBackups themselves.
 func (w *window) startBackups(first, every time.Duration) {
-	timer := w.b.after(first, w.checkBackups)
-	stopEvery := w.b.every(every, func() bool { w.checkBackups(); return true })
+	timer := w.b.After(first, w.checkBackups)
+	stopEvery := w.b.Every(every, func() bool { w.checkBackups(); return true })
 	w.backup.stop = func() { timer.Stop(); stopEvery() }
 }
 
@@ -71,7 +72,7 @@ func (w *window) checkBackups() {
 		return
 	}
 	w.backup.running = true
-	run(w.b, w.backupScheduler().check, func(b *store.Backup, err error) {
+	bridge.Run(w.b, w.backupScheduler().check, func(b *store.Backup, err error) {
 		w.backup.running = false
 		w.backupDone(b, err)
 	})

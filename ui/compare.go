@@ -16,6 +16,7 @@ import (
 
 	"deskchat/engine"
 	"deskchat/store"
+	"deskchat/ui/internal/bridge"
 )
 
 // Compare: one prompt is sent to 2–4 providers or models at once
@@ -295,7 +296,7 @@ func targetText(provider, model string) string {
 }
 
 // apply shows an update of column i; now is when it is shown.
-func (cmp *compareView) apply(i int, u answerUpdate, now time.Time) {
+func (cmp *compareView) apply(i int, u bridge.Update, now time.Time) {
 	col := cmp.cols[i]
 	col.dirty = true
 	if !col.first && (u.Text != "" || u.Reasoning != "") {
@@ -386,7 +387,7 @@ func (w *window) compare(text string, targets []engine.Target) *compareView {
 	w.updateSendButton()
 	w.list.Refresh()
 	w.layoutChat(cv, true)
-	run(w.b, func() (*engine.Comparison, error) {
+	bridge.Run(w.b, func() (*engine.Comparison, error) {
 		return w.eng.Compare(ctx, cv.id, text, targets, opts)
 	}, func(c *engine.Comparison, err error) {
 		if err != nil {
@@ -409,10 +410,10 @@ func (w *window) compare(text string, targets []engine.Target) *compareView {
 		}
 		w.loadConversations("") // the title and order may have changed
 		for i, events := range c.Events {
-			w.b.follow(events, func(u answerUpdate) {
+			w.b.Follow(events, func(u bridge.Update) {
 				w.changeCompare(cv, cmp, func() { cmp.apply(i, u, w.now()) })
 				if cmp.cols[i].view.wait != nil && cmp.stopTick == nil {
-					cmp.stopTick = w.b.every(time.Second, func() bool {
+					cmp.stopTick = w.b.Every(time.Second, func() bool {
 						if cmp.countdowns() {
 							return true
 						}
@@ -451,7 +452,7 @@ func (w *window) keepCompared(cv *chatView, cmp *compareView, i int) {
 	discard := cmp.choice.Selected == discardOthers
 	cmp.keeping = true
 	cmp.update()
-	run(w.b, func() (struct{}, error) {
+	bridge.Run(w.b, func() (struct{}, error) {
 		return struct{}{}, w.eng.KeepAnswer(cv.id, keep, others, discard)
 	}, func(_ struct{}, err error) {
 		cmp.keeping = false
@@ -484,7 +485,7 @@ func (w *window) changeCompare(cv *chatView, cmp *compareView, change func()) {
 	if !cmp.layoutDue {
 		cmp.layoutDue = true
 		follow := isAtBottom(cv.scroll) // before the change: it grows the content
-		w.b.post(func() {
+		w.b.Post(func() {
 			cmp.layoutDue = false
 			w.layoutCompare(cv, cmp, follow)
 		})

@@ -12,6 +12,7 @@ import (
 	"deskchat/engine"
 	enginetokens "deskchat/engine/tokens"
 	"deskchat/store"
+	"deskchat/ui/internal/bridge"
 )
 
 // BenchmarkCompareFourStreams compares one prompt across four Simulator
@@ -43,9 +44,9 @@ func BenchmarkCompareFourStreams(b *testing.B) {
 
 	q := make(chan func(), 1<<16)
 	wake := make(chan struct{}, 1)
-	br := newBridge()
-	br.post = func(f func()) { q <- f }
-	br.idle = func() {
+	br := bridge.New()
+	br.Post = func(f func()) { q <- f }
+	br.Idle = func() {
 		select {
 		case wake <- struct{}{}:
 		default:
@@ -86,7 +87,7 @@ func BenchmarkCompareFourStreams(b *testing.B) {
 					continue
 				default:
 				}
-				return br.busy.Load() == 0 && len(q) == 0
+				return br.Busy.Load() == 0 && len(q) == 0
 			}
 		})
 	}
@@ -137,7 +138,7 @@ func BenchmarkCompareFourStreams(b *testing.B) {
 	if len(at) > 0 {
 		byFrame := map[int64]time.Duration{}
 		for k, t := range at {
-			byFrame[int64(t.Sub(at[0])/frameInterval)] += took[k]
+			byFrame[int64(t.Sub(at[0])/bridge.FrameInterval)] += took[k]
 		}
 		for _, d := range byFrame {
 			frames = append(frames, d)

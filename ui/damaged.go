@@ -10,6 +10,7 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"deskchat/engine"
+	"deskchat/ui/internal/bridge"
 )
 
 // Damaged is what the window needs when the history file is damaged (or is
@@ -34,8 +35,8 @@ func RunDamaged(a fyne.App, d Damaged) bool {
 	a.SetIcon(Icon)
 	win := a.NewWindow(appTitle)
 	var main *window
-	s := newDamagedScreen(d, newBridge(), func(deps Deps, result string) {
-		main = newWindow(a, deps, newBridge())
+	s := newDamagedScreen(d, bridge.New(), func(deps Deps, result string) {
+		main = newWindow(a, deps, bridge.New())
 		main.win.Show()
 		main.win.SetMaster()
 		main.showDialog(dialog.NewInformation("History recovered", result, main.win))
@@ -60,7 +61,7 @@ type damagedScreen struct {
 	quitB    *widget.Button
 }
 
-func newDamagedScreen(d Damaged, b *bridge, opened func(Deps, string), quit func()) *damagedScreen {
+func newDamagedScreen(d Damaged, b *bridge.Bridge, opened func(Deps, string), quit func()) *damagedScreen {
 	s := &damagedScreen{message: widget.NewLabel(d.Sentence)}
 	s.message.Wrapping = fyne.TextWrapWord
 	title := widget.NewLabelWithStyle("The history file is damaged", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
@@ -72,7 +73,7 @@ func newDamagedScreen(d Damaged, b *bridge, opened func(Deps, string), quit func
 			deps   Deps
 			result string
 		}
-		run(b, func() (outcome, error) {
+		bridge.Run(b, func() (outcome, error) {
 			result, err := d.Recover()
 			if err != nil {
 				return outcome{}, err

@@ -11,6 +11,7 @@ import (
 
 	"deskchat/engine"
 	"deskchat/store"
+	"deskchat/ui/internal/bridge"
 )
 
 // TestDamagedHistoryOffersRecover: with a history file that is no history
@@ -30,8 +31,8 @@ func TestDamagedHistoryOffersRecover(t *testing.T) {
 		t.Fatalf("open of a garbage file: %v", err)
 	}
 	q := make(chan func(), 16)
-	b := newBridge()
-	b.post = func(f func()) { q <- f }
+	b := bridge.New()
+	b.Post = func(f func()) { q <- f }
 	var st *store.Store
 	fail := true
 	d := Damaged{

@@ -10,6 +10,7 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"deskchat/store"
+	"deskchat/ui/internal/bridge"
 )
 
 // examplePrompts start a chat for someone who does not know what to ask
@@ -32,7 +33,7 @@ const (
 // buildEmptyPane makes what the chat pane shows when no chat is chosen:
 // the intro, with a New chat button.
 func (w *window) buildEmptyPane() fyne.CanvasObject {
-	newBtn := widget.NewButtonWithIcon("New chat", theme.ContentAddIcon(), w.newConversation)
+	newBtn := widget.NewButtonWithIcon("bridge.New chat", theme.ContentAddIcon(), w.newConversation)
 	return container.NewVScroll(container.NewPadded(w.buildIntro(container.NewCenter(newBtn))))
 }
 
@@ -83,7 +84,7 @@ func (w *window) readRecentPrompts(in *intro) {
 	for i, c := range convs {
 		ids[i] = c.ID
 	}
-	run(w.b, func() ([]string, error) { return w.recentPrompts(ids) }, func(prompts []string, err error) {
+	bridge.Run(w.b, func() ([]string, error) { return w.recentPrompts(ids) }, func(prompts []string, err error) {
 		if err != nil || len(prompts) == 0 {
 			return // the examples are still there; a read error is told where the chat is opened
 		}

@@ -33,6 +33,7 @@ import (
 
 	"deskchat/store"
 	"deskchat/store/exchange"
+	"deskchat/ui/internal/bridge"
 )
 
 // exportFormat is a format the export dialog offers.
@@ -77,7 +78,7 @@ type progressFeed struct {
 }
 
 // report is called on the worker goroutine.
-func (p *progressFeed) report(b *bridge, done, total int, show func(done, total int)) {
+func (p *progressFeed) report(b *bridge.Bridge, done, total int, show func(done, total int)) {
 	p.mu.Lock()
 	p.done, p.total = done, total
 	if p.pending {
@@ -86,7 +87,7 @@ func (p *progressFeed) report(b *bridge, done, total int, show func(done, total 
 	}
 	p.pending = true
 	p.mu.Unlock()
-	b.post(func() {
+	b.Post(func() {
 		p.mu.Lock()
 		d, t := p.done, p.total
 		p.pending = false
@@ -349,7 +350,7 @@ func (d *exportDialog) start() {
 		return
 	}
 	opts := exchange.ExportOptions{Format: d.selectedFormat().format, Conversations: ids}
-	run(d.w.b, func() (bool, error) {
+	bridge.Run(d.w.b, func() (bool, error) {
 		fi, err := os.Stat(path)
 		return err == nil && fi.Mode().IsRegular(), nil
 	}, func(exists bool, _ error) {
@@ -385,7 +386,7 @@ func (d *exportDialog) run(path string, opts exchange.ExportOptions) {
 		}
 	}
 	d.w.jobs.Add(1)
-	run(d.w.b, func() (exportOutcome, error) {
+	bridge.Run(d.w.b, func() (exportOutcome, error) {
 		defer d.w.jobs.Done()
 		res, err := exchange.ExportFile(ctx, d.w.st, path, opts)
 		if err != nil {
@@ -554,7 +555,7 @@ func (d *importDialog) start() {
 		}
 	}}
 	d.w.jobs.Add(1)
-	run(d.w.b, func() (importOutcome, error) {
+	bridge.Run(d.w.b, func() (importOutcome, error) {
 		defer d.w.jobs.Done()
 		rep, err := exchange.ImportFile(ctx, d.w.st, path, opts) // a conversations.json, or the .zip it came in
 		return importOutcome{rep}, err
@@ -763,7 +764,7 @@ func folderURL(dir string) *url.URL {
 // sidebarTitle is a conversation's title as the sidebar shows it.
 func sidebarTitle(c store.Conversation) string {
 	if c.Title == "" {
-		return "New conversation"
+		return "bridge.New conversation"
 	}
 	return c.Title
 }

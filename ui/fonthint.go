@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"deskchat/ui/internal/bridge"
 	"sync/atomic"
 
 	"fyne.io/fyne/v2"
@@ -52,7 +53,7 @@ func (w *window) addCJKHint(files cjkFiles) *cjkHint {
 	h.label.Wrapping = fyne.TextWrapWord
 	h.close = widget.NewButtonWithIcon("", theme.CancelIcon(), func() {
 		h.obj.Hide()
-		run(w.b, func() (struct{}, error) {
+		bridge.Run(w.b, func() (struct{}, error) {
 			return struct{}{}, w.st.SetSetting(settingCJKHintDismissed, "1")
 		}, func(_ struct{}, err error) {
 			if err != nil {
@@ -68,7 +69,7 @@ func (w *window) addCJKHint(files cjkFiles) *cjkHint {
 	if files.found() {
 		return h
 	}
-	run(w.b, func() (string, error) {
+	bridge.Run(w.b, func() (string, error) {
 		return w.st.Setting(settingCJKHintDismissed)
 	}, func(v string, err error) {
 		// A setting that cannot be read counts as not closed: the bar

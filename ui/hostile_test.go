@@ -385,13 +385,13 @@ func BenchmarkHostileChats(b *testing.B) {
 	// are after its first screen.
 	var frameMax, wallMax time.Duration
 	sh := h
-	post := sh.w.b.post
+	post := sh.w.b.Post
 	var worst time.Duration
 	for _, c := range cases {
 		sh.w.newConversation()
 		sh.settle()
 		worst = 0
-		sh.w.b.post = func(f func()) {
+		sh.w.b.Post = func(f func()) {
 			post(func() {
 				t0, c0 := time.Now(), threadCPU(b)
 				f()
@@ -405,7 +405,7 @@ func BenchmarkHostileChats(b *testing.B) {
 			return cv != nil && len(cv.views) >= 2 && cv.views[len(cv.views)-1].state == store.StateDone
 		})
 		sh.settle()
-		sh.w.b.post = post
+		sh.w.b.Post = post
 		if cv := sh.w.chats[sh.w.selected]; cv.views[len(cv.views)-1].md.Text() != c.Text {
 			b.Fatalf("%s: the answer streamed is not the hostile text", c.Name)
 		}

@@ -5,6 +5,7 @@ import (
 	"container/list"
 	"context"
 	"crypto/sha256"
+	"deskchat/ui/internal/bridge"
 	"encoding/base64"
 	"encoding/hex"
 	"errors"
@@ -545,7 +546,7 @@ type imageEntry struct {
 // most once per URL while the entry is cached. It belongs to the UI
 // goroutine; the work runs on the bridge.
 type imageLoader struct {
-	b      *bridge
+	b      *bridge.Bridge
 	ctx    context.Context // the window's: closing it stops fetches
 	client *http.Client
 	// timeout returns a channel that fires when a fetch has taken too long
@@ -563,7 +564,7 @@ type imageLoader struct {
 	pending *time.Timer
 }
 
-func newImageLoader(b *bridge, ctx context.Context) *imageLoader {
+func newImageLoader(b *bridge.Bridge, ctx context.Context) *imageLoader {
 	return &imageLoader{
 		b:   b,
 		ctx: ctx,
@@ -594,7 +595,7 @@ func (l *imageLoader) load(v *imageView) {
 	}
 	l.loading[ref.key] = true
 	l.started++
-	runWithin(l.b, l.ctx, l.timeout(), func(ctx context.Context) imageEntry {
+	bridge.RunWithin(l.b, l.ctx, l.timeout(), func(ctx context.Context) imageEntry {
 		if ref.kind == imageData {
 			return decodeImage(ref.data)
 		}
@@ -632,7 +633,7 @@ func (l *imageLoader) changedSoon() {
 	if l.changed == nil || l.pending != nil {
 		return
 	}
-	l.pending = l.b.after(frameInterval, func() {
+	l.pending = l.b.After(bridge.FrameInterval, func() {
 		l.pending = nil
 		l.changed()
 	})
@@ -671,8 +672,8 @@ const tooBigFetch = "Not shown: the image is larger than 10 MB."
 
 func fetchFailed(ctx context.Context, ref imageRef) string {
 	switch {
-	case errors.Is(context.Cause(ctx), errTimedOut):
-		return fmt.Sprintf("Not loaded: the image did not arrive within %s.", roundWait(imageTimeout))
+	case errors.Is(context.Cause(ctx), bridge.ErrTimedOut):
+		return fmt.Sprintf("Not loaded: the image did not arrive within %s.", bridge.RoundWait(imageTimeout))
 	case ctx.Err() != nil:
 		return "Not loaded: loading was stopped."
 	}

@@ -27,6 +27,7 @@ import (
 	"fyne.io/fyne/v2/test"
 
 	"deskchat/store"
+	"deskchat/ui/internal/bridge"
 )
 
 // imageServer is an image host that counts every request it gets.
@@ -398,8 +399,8 @@ type loaderRig struct {
 func newLoaderRig(t *testing.T) *loaderRig {
 	test.NewTempApp(t)
 	r := &loaderRig{t: t, q: make(chan func(), 1024)}
-	b := newBridge()
-	b.post = func(f func()) { r.q <- f }
+	b := bridge.New()
+	b.Post = func(f func()) { r.q <- f }
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)
 	r.l = newImageLoader(b, ctx)

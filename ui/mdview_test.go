@@ -11,6 +11,7 @@ import (
 
 	"deskchat/engine"
 	"deskchat/store"
+	"deskchat/ui/internal/bridge"
 )
 
 // tokens cuts text into pieces of a few bytes, the way answers arrive.
@@ -86,19 +87,19 @@ func TestAnswerStatusLine(t *testing.T) {
 	test.NewTempApp(t)
 	v := newMessageView(store.Message{Role: store.RoleAssistant, State: store.StateStreaming})
 	v.pending("Sending…")
-	v.apply(answerUpdate{Status: "Queued #2 for Groq"})
+	v.apply(bridge.Update{Status: "Queued #2 for Groq"})
 	if v.status.Text != "Queued #2 for Groq" || !v.status.Visible() {
 		t.Fatalf("status %q", v.status.Text)
 	}
-	v.apply(answerUpdate{FellBack: &engine.FellBack{From: "Groq", To: "Local"}, Status: "Groq did not answer; asking Local instead"})
-	v.apply(answerUpdate{Started: &engine.Started{Provider: "Local", Model: "qwen"}, Status: statusClear, Text: "Hello", Reasoning: "think"})
+	v.apply(bridge.Update{FellBack: &engine.FellBack{From: "Groq", To: "Local"}, Status: "Groq did not answer; asking Local instead"})
+	v.apply(bridge.Update{Started: &engine.Started{Provider: "Local", Model: "qwen"}, Status: bridge.StatusClear, Text: "Hello", Reasoning: "think"})
 	if v.status.Visible() {
 		t.Errorf("status %q still shown while text streams", v.status.Text)
 	}
 	if v.header.Text != "qwen · Local" || !v.thinking.Visible() || v.reasoning.Text() != "think" {
 		t.Errorf("header %q, reasoning shown %v %q", v.header.Text, v.thinking.Visible(), v.reasoning.Text())
 	}
-	v.apply(answerUpdate{Usage: &engine.Usage{PromptTokens: 5, CompletionTokens: 42}, Final: engine.Done{Finish: "length"}})
+	v.apply(bridge.Update{Usage: &engine.Usage{PromptTokens: 5, CompletionTokens: 42}, Final: engine.Done{Finish: "length"}})
 	want := "served by Local (Groq failed) · 42 tokens · cut off: the answer reached its length limit"
 	if v.status.Text != want || v.status.Importance != widget.MediumImportance {
 		t.Errorf("status %q, want %q", v.status.Text, want)

@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"deskchat/ui/internal/bridge"
 	"runtime/debug"
 	"time"
 )
@@ -20,14 +21,14 @@ func (w *window) trimSoon() {
 	if w.trimmer != nil {
 		w.trimmer.Stop()
 	}
-	w.trimmer = w.b.after(trimDelay, w.freeMemory)
+	w.trimmer = w.b.After(trimDelay, w.freeMemory)
 	if w.sweeper != nil {
 		w.sweeper.Stop()
 	}
-	w.sweeper = w.b.after(sweepDelay, func() {
+	w.sweeper = w.b.After(sweepDelay, func() {
 		w.sweeper = nil
 		w.title.Refresh() // one frame, so that Fyne sweeps its cache
-		w.trimmer = w.b.after(sweepPaint, w.freeMemory)
+		w.trimmer = w.b.After(sweepPaint, w.freeMemory)
 	})
 }
 
@@ -48,7 +49,7 @@ const (
 // UI goroutine.
 func (w *window) freeMemory() {
 	w.trimmer = nil
-	run(w.b, func() (struct{}, error) {
+	bridge.Run(w.b, func() (struct{}, error) {
 		debug.FreeOSMemory()
 		trimCHeap()
 		return struct{}{}, nil

@@ -15,6 +15,7 @@ import (
 
 	"deskchat/engine"
 	"deskchat/store"
+	"deskchat/ui/internal/bridge"
 )
 
 // messageView shows one message: who wrote it, the reasoning (folded away),
@@ -448,7 +449,7 @@ func (v *messageView) showState(errSentence string) {
 		parts = append(parts, fmt.Sprintf("served by %s (%s failed)", v.fellBack.To, v.fellBack.From))
 	}
 	if v.compressed != nil {
-		parts = append(parts, compressedText(*v.compressed))
+		parts = append(parts, bridge.CompressedText(*v.compressed))
 	}
 	if v.role == store.RoleAssistant && v.usage != nil && v.usage.CompletionTokens > 0 {
 		parts = append(parts, v.usageText())
@@ -551,7 +552,7 @@ func (v *messageView) setStatus(s string, isError bool) {
 
 // apply shows what an answer's events brought. It reports whether the
 // column's height may have changed.
-func (v *messageView) apply(u answerUpdate) {
+func (v *messageView) apply(u bridge.Update) {
 	if u.Started != nil {
 		v.state = store.StateStreaming
 		v.provider, v.model = u.Started.Provider, u.Started.Model
@@ -580,7 +581,7 @@ func (v *messageView) apply(u answerUpdate) {
 	}
 	switch u.Status {
 	case "":
-	case statusClear:
+	case bridge.StatusClear:
 		v.wait = nil
 		v.setStatus("", false)
 	default:

@@ -6,6 +6,7 @@ import (
 	"fyne.io/fyne/v2"
 
 	"deskchat/store"
+	"deskchat/ui/internal/bridge"
 )
 
 // A long chat is shown a window of pages at a time: the last page when it
@@ -53,7 +54,7 @@ func (w *window) pageIfNeeded(cv *chatView) {
 func (w *window) loadEarlier(cv *chatView) {
 	first := cv.views[0].seq
 	cv.paging = true
-	run(w.b, func() (page, error) {
+	bridge.Run(w.b, func() (page, error) {
 		ms, more, err := w.st.MessagesBefore(cv.id, first, pageSize)
 		return page{ms, more}, err
 	}, func(p page, err error) {
@@ -81,7 +82,7 @@ func (w *window) loadEarlier(cv *chatView) {
 func (w *window) loadLater(cv *chatView) {
 	last := cv.views[len(cv.views)-1].seq
 	cv.paging = true
-	run(w.b, func() (page, error) {
+	bridge.Run(w.b, func() (page, error) {
 		ms, more, err := w.st.MessagesFrom(cv.id, last+1, pageSize)
 		return page{ms, more}, err
 	}, func(p page, err error) {
@@ -181,7 +182,7 @@ func (w *window) toEnd(cv *chatView, then func()) {
 // goroutine, makes it the window of messages and calls then.
 func (w *window) readEnd(cv *chatView, start bool, then func()) {
 	cv.paging = true
-	run(w.b, func() (page, error) {
+	bridge.Run(w.b, func() (page, error) {
 		read := w.st.MessagesBefore
 		if start {
 			read = w.st.MessagesFrom
@@ -207,7 +208,7 @@ func (w *window) reveal(cv *chatView, seq uint64) {
 			cv.scroll.Refresh()
 			cv.scroll.ScrollToOffset(fyne.NewPos(0, v.obj.Position().Y))
 			v.highlight(true)
-			w.b.after(highlightFor, func() { v.highlight(false) })
+			w.b.After(highlightFor, func() { v.highlight(false) })
 			return
 		}
 	}
@@ -216,7 +217,7 @@ func (w *window) reveal(cv *chatView, seq uint64) {
 		msgs           []store.Message
 		earlier, later bool
 	}
-	run(w.b, func() (around, error) {
+	bridge.Run(w.b, func() (around, error) {
 		before, earlier, err := w.st.MessagesBefore(cv.id, seq, pageSize/2)
 		if err != nil {
 			return around{}, err

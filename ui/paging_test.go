@@ -205,8 +205,8 @@ func BenchmarkStreamIntoALongChat(b *testing.B) {
 	h.settle()
 	h.eng.SetSimulatorRate(200)
 	var took []time.Duration
-	post := h.w.b.post
-	h.w.b.post = func(f func()) {
+	post := h.w.b.Post
+	h.w.b.Post = func(f func()) {
 		post(func() {
 			t0 := time.Now()
 			f()

@@ -6,11 +6,13 @@ import (
 	"fmt"
 	"os"
 
-	"fyne.io/fyne/v2"
 	"time"
+
+	"fyne.io/fyne/v2"
 
 	"deskchat/engine"
 	"deskchat/store"
+	"deskchat/ui/internal/bridge"
 )
 
 // playScene stages what DESKCHAT_SCENE names, for the Xvfb screenshots
@@ -37,13 +39,13 @@ func playScene(w *window) {
 		w.showShortcuts()
 	case "usage":
 		// Once the main window is up, so that the usage window is on top.
-		w.b.after(time.Second, w.stageUsage)
+		w.b.After(time.Second, w.stageUsage)
 	case "compare":
 		w.loadProviders(func() {
 			w.createConversation(func(c store.Conversation) {
 				w.chats[c.ID] = newChatView(c.ID)
 				w.loadConversations(c.ID)
-				w.b.after(300*time.Millisecond, func() {
+				w.b.After(300*time.Millisecond, func() {
 					w.compare("Explain Go channels in two sentences.", []engine.Target{
 						{Provider: engine.SimulatorName, Model: engine.SimulatorModel},
 						{Provider: engine.SimulatorName, Model: "simulated-fast"},
@@ -81,8 +83,8 @@ func (w *window) stageStates(c store.Conversation, end bool) {
 		v := w.newView(store.Message{Role: store.RoleAssistant, State: store.StateStreaming, Provider: "OpenAI", Model: "gpt-4o-mini"})
 		cv.add(v, w.pin)
 		for _, ev := range events {
-			u := answerUpdate{}
-			mergeEvent(&u, ev)
+			u := bridge.Update{}
+			bridge.MergeEvent(&u, ev)
 			v.apply(u)
 		}
 		return v
@@ -137,7 +139,7 @@ func (w *window) stageLongChat(search bool) {
 		}
 		d.Messages = append(d.Messages, m)
 	}
-	run(w.b, func() ([]store.ImportResult, error) {
+	bridge.Run(w.b, func() ([]store.ImportResult, error) {
 		return w.st.ImportConversations([]store.Import{{Dump: d}})
 	}, func(res []store.ImportResult, err error) {
 		if err != nil {

@@ -9,6 +9,7 @@ import (
 
 	"deskchat/engine"
 	"deskchat/store"
+	"deskchat/ui/internal/bridge"
 )
 
 // sceneChat is one chat of the "chats" scene: its title, how long ago it
@@ -56,7 +57,7 @@ func (w *window) stageChats(newChat bool) {
 		}
 		imports = append(imports, store.Import{Dump: d})
 	}
-	run(w.b, func() ([]store.ImportResult, error) {
+	bridge.Run(w.b, func() ([]store.ImportResult, error) {
 		return w.st.ImportConversations(imports)
 	}, func(res []store.ImportResult, err error) {
 		if err != nil {
@@ -66,12 +67,12 @@ func (w *window) stageChats(newChat bool) {
 		w.win.Resize(fyne.NewSize(1180, 780))
 		if newChat {
 			w.loadConversations(res[len(res)-1].ID)
-			w.b.after(300*time.Millisecond, w.newConversation)
+			w.b.After(300*time.Millisecond, w.newConversation)
 			return
 		}
 		id := res[len(res)-1].ID
 		w.loadConversations(id)
-		w.b.after(500*time.Millisecond, func() {
+		w.b.After(500*time.Millisecond, func() {
 			if cv := w.chats[id]; cv != nil && len(cv.views) > 0 {
 				cv.views[0].setHovered(true) // the question, pointed at: its actions show
 				cv.scroll.ScrollToTop()

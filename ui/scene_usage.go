@@ -22,7 +22,7 @@ func (w *window) stageUsage() {
 		return usageData{recent: engine.SummariseRecent(recs, usageDays, now), titles: titles, hits: 412, misses: 1210}, nil
 	}
 	u.states = func() ([]engine.ProviderState, error) { return sceneStates(now), nil }
-	u.open(w.b.every)
+	u.open(w.b.Every)
 }
 
 // sceneLedger is a month of ledger lines: busy weekdays, quiet weekends, a

@@ -11,6 +11,7 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"deskchat/store"
+	"deskchat/ui/internal/bridge"
 )
 
 // searchDelay is how long typing must pause before the search runs.
@@ -47,7 +48,7 @@ func (w *window) showSearch() {
 			box := o.(*fyne.Container)
 			title := r.Title
 			if title == "" {
-				title = "New conversation"
+				title = "bridge.New conversation"
 			}
 			if !r.InTitle {
 				title += " · " + r.CreatedAt.Local().Format("2 Jan 15:04")
@@ -68,7 +69,7 @@ func (w *window) showSearch() {
 		}
 		s.gen++
 		gen := s.gen
-		s.timer = w.b.after(searchDelay, func() { w.runSearch(s, gen, q) })
+		s.timer = w.b.After(searchDelay, func() { w.runSearch(s, gen, q) })
 	}
 	s.entry.OnSubmitted = func(string) {
 		if len(s.results) > 0 {
@@ -94,7 +95,7 @@ func (w *window) runSearch(s *searchDialog, gen int, q string) {
 		s.list.Refresh()
 		return
 	}
-	run(w.b, func() ([]store.SearchResult, error) {
+	bridge.Run(w.b, func() ([]store.SearchResult, error) {
 		return w.st.Search(q, store.SearchOptions{Limit: 50, By: store.ByRelevance})
 	}, func(rs []store.SearchResult, err error) {
 		if gen != s.gen {

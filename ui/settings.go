@@ -15,6 +15,7 @@ import (
 	"deskchat/engine"
 	"deskchat/internal/secrets"
 	"deskchat/store"
+	"deskchat/ui/internal/bridge"
 )
 
 // providerState is the providers and the settings, as read from the store.
@@ -27,7 +28,7 @@ type providerState struct {
 // then refreshes the pickers (and the settings dialog, when open), applies
 // the defaults (prefs, theme) and calls then (if set).
 func (w *window) loadProviders(then func()) {
-	run(w.b, func() (providerState, error) {
+	bridge.Run(w.b, func() (providerState, error) {
 		ps, err := w.st.Providers()
 		if err != nil {
 			return providerState{}, err
@@ -122,7 +123,7 @@ func (w *window) pickProvider(name string) {
 	w.modelSel.SetOptions(w.modelsOf(name))
 	w.modelSel.SetText(model)
 	id := c.ID
-	run(w.b, func() (store.Conversation, error) {
+	bridge.Run(w.b, func() (store.Conversation, error) {
 		return w.st.UpdateConversation(id, func(c *store.Conversation) { c.Provider, c.Model = name, model })
 	}, func(updated store.Conversation, err error) {
 		if err != nil {
@@ -267,7 +268,7 @@ func (w *window) showSettings() {
 	}
 
 	kr := w.keys()
-	run(w.b, func() (error, error) { return secrets.Probe(kr), nil }, func(perr, _ error) {
+	bridge.Run(w.b, func() (error, error) { return secrets.Probe(kr), nil }, func(perr, _ error) {
 		if w.settings != s || s.dialog != d {
 			return
 		}

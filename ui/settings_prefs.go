@@ -13,6 +13,7 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"deskchat/store"
+	"deskchat/ui/internal/bridge"
 )
 
 // defaultsForm is the Defaults tab: what new conversations start with, the
@@ -91,7 +92,7 @@ func (w *window) newDefaultsForm() *defaultsForm {
 
 	hint := func(text string) *widget.Label { return wrapped(text, widget.LowImportance) }
 	form := widget.NewForm(
-		widget.NewFormItem("Provider", container.NewVBox(d.provider, hint("New chats use this provider and model; each chat can switch in its header."))),
+		widget.NewFormItem("Provider", container.NewVBox(d.provider, hint("bridge.New chats use this provider and model; each chat can switch in its header."))),
 		widget.NewFormItem("Model", wheelThrough(d.model, &d.scroll)),
 		widget.NewFormItem("System prompt", d.system),
 		widget.NewFormItem("Temperature", container.NewVBox(wheelThrough(d.temperature, &d.scroll), d.tempErr)),
@@ -149,7 +150,7 @@ func (w *window) saveDefaults() {
 		p.Model = strings.TrimSpace(d.model.Text)
 	}
 	d.save.Disable()
-	run(w.b, func() (struct{}, error) {
+	bridge.Run(w.b, func() (struct{}, error) {
 		return struct{}{}, w.st.SetSettings(p.settings())
 	}, func(_ struct{}, err error) {
 		d.save.Enable()
@@ -169,7 +170,7 @@ func (w *window) setTheme(choice string) {
 	p := w.prefs
 	p.Theme = choice
 	w.setPrefs(p)
-	run(w.b, func() (struct{}, error) {
+	bridge.Run(w.b, func() (struct{}, error) {
 		return struct{}{}, w.st.SetSettings(map[string]string{store.SettingTheme: choice})
 	}, func(_ struct{}, err error) {
 		if err != nil {

@@ -18,6 +18,7 @@ import (
 	"deskchat/internal/secrets"
 	"deskchat/providers"
 	"deskchat/store"
+	"deskchat/ui/internal/bridge"
 )
 
 // testTimeout bounds Test connection and Fetch models (the key command
@@ -57,7 +58,7 @@ func (w *window) testProvider(f *providerForm, fetchOnly bool) {
 	kr := w.keys()
 	setLabel(out, "Connecting…", widget.LowImportance)
 	f.busy(true)
-	run(w.b, func() ([]string, error) {
+	bridge.Run(w.b, func() ([]string, error) {
 		ctx, cancel := context.WithTimeout(context.Background(), testTimeout)
 		defer cancel()
 		k := key
@@ -115,7 +116,7 @@ func (w *window) saveProvider(f *providerForm) {
 	}
 	wasDefault := w.defaultProv
 	f.busy(true)
-	run(w.b, func() (providers.Saved, error) {
+	bridge.Run(w.b, func() (providers.Saved, error) {
 		return adm.Save(orig.Name, d)
 	}, func(saved providers.Saved, err error) {
 		f.busy(false)
@@ -166,11 +167,11 @@ func (w *window) saveProvider(f *providerForm) {
 func becameDefault(name, was string) string {
 	switch was {
 	case "":
-		return fmt.Sprintf("New chats use %s now.", name)
+		return fmt.Sprintf("bridge.New chats use %s now.", name)
 	case engine.SimulatorName:
-		return fmt.Sprintf("New chats use %s now, no longer the Simulator.", name)
+		return fmt.Sprintf("bridge.New chats use %s now, no longer the Simulator.", name)
 	}
-	return fmt.Sprintf("New chats use %s now, no longer %s.", name, was)
+	return fmt.Sprintf("bridge.New chats use %s now, no longer %s.", name, was)
 }
 
 // admin is the provider administration the settings share with the
@@ -210,7 +211,7 @@ func (w *window) askRemoveProvider(f *providerForm) {
 func (w *window) removeProvider(f *providerForm) {
 	orig, adm := f.orig, w.admin()
 	f.busy(true)
-	run(w.b, func() (providers.Removed, error) {
+	bridge.Run(w.b, func() (providers.Removed, error) {
 		return adm.Remove(orig.Name)
 	}, func(r providers.Removed, err error) {
 		f.busy(false)
@@ -240,7 +241,7 @@ func (w *window) addProvider(p store.Provider, makeDefault bool, done func()) {
 	if makeDefault {
 		d.Default = providers.DefaultYes
 	}
-	run(w.b, func() (providers.Saved, error) {
+	bridge.Run(w.b, func() (providers.Saved, error) {
 		return adm.Save("", d)
 	}, func(_ providers.Saved, err error) {
 		if err != nil {
@@ -288,7 +289,7 @@ func (w *window) firstRunIfNeeded() {
 
 func (w *window) setDefaultProvider(name string) {
 	adm := w.admin()
-	run(w.b, func() (struct{}, error) {
+	bridge.Run(w.b, func() (struct{}, error) {
 		return struct{}{}, adm.SetDefault(name)
 	}, func(_ struct{}, err error) {
 		if err != nil {

@@ -26,7 +26,7 @@ type Soak struct {
 func (w *window) soak(s *Soak) {
 	asked, ended := 0, 0
 	var restUntil time.Time
-	w.b.every(s.Pace, func() bool {
+	w.b.Every(s.Pace, func() bool {
 		cv := w.chats[w.selected]
 		if cv == nil || cv.live != nil || cv.loading || cv.paging || asked > ended || w.now().Before(restUntil) {
 			return true

@@ -17,6 +17,7 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"deskchat/engine"
+	"deskchat/ui/internal/bridge"
 )
 
 // The Usage window: what the last 30 days of requests used and cost (the
@@ -102,7 +103,7 @@ type usageView struct {
 var usageViews = map[*window]*usageView{}
 
 // showUsage opens the Usage window, or brings it forward when it is open.
-func (w *window) showUsage() { w.openUsage(w.b.every) }
+func (w *window) showUsage() { w.openUsage(w.b.Every) }
 
 // openUsage opens the Usage window with every as its ticker (the bridge's,
 // or a test's) and returns it.
@@ -317,7 +318,7 @@ func (u *usageView) load() {
 	if u.loads == 0 {
 		u.status.SetText("Reading the usage ledger…")
 	}
-	run(u.w.b, u.loadData, func(d usageData, err error) {
+	bridge.Run(u.w.b, u.loadData, func(d usageData, err error) {
 		if gen != u.loadGen || u.closed {
 			return
 		}
@@ -403,7 +404,7 @@ func (u *usageView) apply(d usageData) {
 		case !ok:
 			title = "Deleted chat"
 		case title == "":
-			title = "New conversation"
+			title = "bridge.New conversation"
 		}
 		u.convs = append(u.convs, usageConv{id: c.Key, title: title, total: c})
 	}
@@ -506,7 +507,7 @@ func (u *usageView) tick() bool {
 		return true // the last read has not come back: skip this one
 	}
 	u.liveBusy = true
-	run(u.w.b, u.states, func(states []engine.ProviderState, err error) {
+	bridge.Run(u.w.b, u.states, func(states []engine.ProviderState, err error) {
 		u.liveBusy = false
 		if u.closed {
 			return

@@ -211,7 +211,7 @@ func TestUsageLiveMetricsRefreshOnATickAndStopWhenClosed(t *testing.T) {
 	if ft.tick() {
 		t.Error("a tick after closing asked to go on")
 	}
-	if n := h.w.b.busy.Load(); n != 0 {
+	if n := h.w.b.Busy.Load(); n != 0 {
 		t.Errorf("a tick after closing started %d reads", n)
 	}
 	// Opening it again makes a new window with its own ticker.

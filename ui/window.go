@@ -17,6 +17,7 @@ import (
 	"deskchat/engine"
 	"deskchat/internal/secrets"
 	"deskchat/store"
+	"deskchat/ui/internal/bridge"
 )
 
 // window is the main window: sidebar, chat pane, composer.
@@ -25,7 +26,7 @@ type window struct {
 	win fyne.Window
 	eng *engine.Engine
 	st  *store.Store
-	b   *bridge
+	b   *bridge.Bridge
 	// images fetches the images of messages when asked to (images.go).
 	images *imageLoader
 
@@ -99,7 +100,7 @@ type liveAnswer struct {
 	onEnd  []func() // run on the UI goroutine once the answer has ended
 }
 
-func newWindow(a fyne.App, d Deps, b *bridge) *window {
+func newWindow(a fyne.App, d Deps, b *bridge.Bridge) *window {
 	w := &window{app: a, eng: d.Engine, st: d.Store, b: b, chats: map[string]*chatView{}, now: time.Now, dataDir: d.DataDir, keyring: d.Keyring,
 		prefs: prefs{BackupsKeep: store.DefaultBackupsKeep}}
 	w.quit, w.quitNow = context.WithCancel(context.Background())
@@ -167,7 +168,7 @@ func (w *window) current() (store.Conversation, bool) {
 func (w *window) loadConversations(selectID string) {
 	w.convsGen++
 	gen := w.convsGen
-	run(w.b, w.st.Conversations, func(convs []store.Conversation, err error) {
+	bridge.Run(w.b, w.st.Conversations, func(convs []store.Conversation, err error) {
 		if gen != w.convsGen {
 			return // a newer load is on its way: this list may be stale
 		}
@@ -231,7 +232,7 @@ func (w *window) show(id string) {
 		cv.loading = true
 		w.watchScroll(cv)
 		w.chats[id] = cv
-		run(w.b, func() (page, error) {
+		bridge.Run(w.b, func() (page, error) {
 			ms, more, err := w.st.MessagesBefore(id, 0, pageSize)
 			return page{ms, more}, err
 		}, func(p page, err error) {
@@ -304,7 +305,7 @@ func (w *window) updateHeader() {
 	}
 	title := c.Title
 	if title == "" {
-		title = "New conversation"
+		title = "bridge.New conversation"
 	}
 	w.title.SetText(title)
 	w.win.SetTitle(appTitle + " — " + title)
@@ -357,7 +358,7 @@ func (w *window) newConversation() {
 // createConversation stores a new, empty conversation, then calls then.
 func (w *window) createConversation(then func(store.Conversation)) {
 	rec := w.newConversationRecord() // the default provider, model and system prompt
-	run(w.b, func() (store.Conversation, error) {
+	bridge.Run(w.b, func() (store.Conversation, error) {
 		return w.st.CreateConversation(rec)
 	}, func(c store.Conversation, err error) {
 		if err != nil {
@@ -502,7 +503,7 @@ func (w *window) stream(cv *chatView, user, answer *messageView, start func(cont
 	cv.setBusy(true)
 	w.updateSendButton()
 	w.list.Refresh()
-	run(w.b, func() (<-chan engine.Event, error) {
+	bridge.Run(w.b, func() (<-chan engine.Event, error) {
 		return start(ctx)
 	}, func(events <-chan engine.Event, err error) {
 		if err != nil {
@@ -512,7 +513,7 @@ func (w *window) stream(cv *chatView, user, answer *messageView, start func(cont
 			return
 		}
 		w.loadConversations("") // the title and order may have changed
-		w.b.follow(events, func(u answerUpdate) {
+		w.b.Follow(events, func(u bridge.Update) {
 			atBottom := isAtBottom(cv.scroll)
 			if u.Started != nil && user != nil {
 				user.conv, user.seq = u.Started.ConversationID, u.Started.UserSeq
@@ -548,7 +549,7 @@ func (w *window) stream(cv *chatView, user, answer *messageView, start func(cont
 // said where it is stored (Started), so that it can be retried, deleted and
 // pinned.
 func (w *window) findStored(convID string, user, answer *messageView) {
-	run(w.b, func() ([]store.Message, error) { return w.st.Messages(convID) }, func(msgs []store.Message, err error) {
+	bridge.Run(w.b, func() ([]store.Message, error) { return w.st.Messages(convID) }, func(msgs []store.Message, err error) {
 		if err != nil || len(msgs) == 0 || answer.seq != 0 {
 			return
 		}
@@ -634,7 +635,7 @@ func (w *window) askRename() {
 }
 
 func (w *window) rename(id, title string) {
-	run(w.b, func() (store.Conversation, error) {
+	bridge.Run(w.b, func() (store.Conversation, error) {
 		return w.st.UpdateConversation(id, func(c *store.Conversation) { c.Title, c.TitleEdited = title, true })
 	}, func(_ store.Conversation, err error) {
 		if err != nil {
@@ -670,7 +671,7 @@ func (w *window) delete(id string) {
 		cv.live.cancel()
 		return
 	}
-	run(w.b, func() (struct{}, error) {
+	bridge.Run(w.b, func() (struct{}, error) {
 		return struct{}{}, w.st.DeleteConversation(id)
 	}, func(_ struct{}, err error) {
 		if err != nil {
@@ -688,7 +689,7 @@ func (w *window) delete(id string) {
 // pin pins or unpins a stored message.
 func (w *window) pin(v *messageView, pinned bool) {
 	conv, seq := v.conv, v.seq
-	run(w.b, func() (store.Message, error) {
+	bridge.Run(w.b, func() (store.Message, error) {
 		return w.st.SetPinned(conv, seq, pinned)
 	}, func(m store.Message, err error) {
 		if err != nil {
@@ -740,7 +741,7 @@ func (w *window) showMore() {
 // setCompression turns history compression off (off = true) or on for a
 // conversation.
 func (w *window) setCompression(id string, off bool) {
-	run(w.b, func() (store.Conversation, error) {
+	bridge.Run(w.b, func() (store.Conversation, error) {
 		return w.st.UpdateConversation(id, func(c *store.Conversation) { c.CompressionOff = off })
 	}, func(c store.Conversation, err error) {
 		if err != nil {
@@ -767,7 +768,7 @@ func (w *window) showError(what string, err error) {
 // unfinished files.
 func (w *window) shutdown(d time.Duration) {
 	w.quitNow()
-	defer waitGroup(&w.jobs, d)
+	defer bridge.WaitFor(&w.jobs, d)
 	if w.countdown != nil {
 		w.countdown()
 	}
@@ -777,5 +778,5 @@ func (w *window) shutdown(d time.Duration) {
 			cv.live.cancel()
 		}
 	}
-	w.b.waitStreams(d)
+	w.b.WaitStreams(d)
 }

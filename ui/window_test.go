@@ -16,6 +16,7 @@ import (
 	"deskchat/engine"
 	_ "deskchat/internal/localefix" // quiet Fyne under LANG=C.UTF-8
 	"deskchat/store"
+	"deskchat/ui/internal/bridge"
 )
 
 // harness is a main window on Fyne's headless test driver. The test
@@ -44,9 +45,9 @@ func newHarness(t testing.TB, setup func(st *store.Store)) *harness {
 	eng := engine.New(st, engine.Options{})
 	eng.SetSimulatorRate(0) // as fast as it goes
 	h := &harness{t: t, st: st, eng: eng, q: make(chan func(), 1<<16), wake: make(chan struct{}, 1)}
-	b := newBridge()
-	b.post = func(f func()) { h.q <- f }
-	b.idle = func() {
+	b := bridge.New()
+	b.Post = func(f func()) { h.q <- f }
+	b.Idle = func() {
 		select {
 		case h.wake <- struct{}{}:
 		default:
@@ -85,7 +86,7 @@ func (h *harness) settle() {
 				continue
 			default:
 			}
-			return h.w.b.busy.Load() == 0 && len(h.q) == 0
+			return h.w.b.Busy.Load() == 0 && len(h.q) == 0
 		}
 	})
 }
@@ -276,7 +277,7 @@ func TestStopKeepsThePartialAnswer(t *testing.T) {
 
 func TestRenameAndDeleteWithConfirmation(t *testing.T) {
 	h := newHarness(t, useSimulator)
-	test.Tap(findButton(test.LaidOutObjects(h.w.win.Content()), "New chat"))
+	test.Tap(findButton(test.LaidOutObjects(h.w.win.Content()), "bridge.New chat"))
 	h.settle()
 	h.ask("first")
 	h.settle()

@@ -1,4 +1,4 @@
-package ui
+package bridge
 
 import (
 	"errors"
@@ -11,18 +11,18 @@ import (
 
 // followWithFakeFrames follows events with a frame clock the test drives and
 // returns the channel of updates handed to the UI goroutine.
-func followWithFakeFrames(t *testing.T, events <-chan engine.Event) (updates chan answerUpdate, frames chan time.Time, frameAsked chan struct{}) {
+func followWithFakeFrames(t *testing.T, events <-chan engine.Event) (updates chan Update, frames chan time.Time, frameAsked chan struct{}) {
 	t.Helper()
-	updates = make(chan answerUpdate, 1000)
+	updates = make(chan Update, 1000)
 	frames = make(chan time.Time)
 	frameAsked = make(chan struct{}, 1000)
-	b := newBridge()
-	b.post = func(f func()) { f() }
-	b.frame = func() <-chan time.Time {
+	b := New()
+	b.Post = func(f func()) { f() }
+	b.Frame = func() <-chan time.Time {
 		frameAsked <- struct{}{}
 		return frames
 	}
-	b.follow(events, func(u answerUpdate) { updates <- u })
+	b.Follow(events, func(u Update) { updates <- u })
 	return updates, frames, frameAsked
 }
 
@@ -44,7 +44,7 @@ func TestStreamedTextIsDrawnAtMostOncePerFrame(t *testing.T) {
 	}
 	frames <- time.Now()
 	u := <-updates
-	if u.Started == nil || u.Text != strings.Repeat("tok ", 500) || u.Reasoning != "hmm" || u.Status != statusClear {
+	if u.Started == nil || u.Text != strings.Repeat("tok ", 500) || u.Reasoning != "hmm" || u.Status != StatusClear {
 		t.Fatalf("merged update: started=%v text=%d bytes reasoning=%q status=%q", u.Started, len(u.Text), u.Reasoning, u.Status)
 	}
 
@@ -108,7 +108,7 @@ func TestRoundWait(t *testing.T) {
 		90 * time.Second:       "90 s",
 		5 * time.Minute:        "5 min",
 	} {
-		if got := roundWait(d); got != want {
+		if got := RoundWait(d); got != want {
 			t.Errorf("roundWait(%v) = %q, want %q", d, got, want)
 		}
 	}

@@ -1,4 +1,4 @@
-package ui
+package bridge
 
 import (
 	"context"
@@ -13,62 +13,62 @@ import (
 	"deskchat/engine"
 )
 
-// frameInterval bounds how often a streaming answer is redrawn: at most 60
+// FrameInterval bounds how often a streaming answer is redrawn: at most 60
 // times a second, however fast tokens arrive (ARCHITECTURE.md, UI rendering).
-const frameInterval = time.Second / 60
+const FrameInterval = time.Second / 60
 
-// bridge is the only place in ui/ that starts goroutines. Work that touches
+// Bridge is the only place in ui/ that starts goroutines. Work that touches
 // the disk or the network runs on a goroutine; its result is handed back to
 // the UI goroutine with post (fyne.Do in the app). Widgets never block.
-type bridge struct {
-	// post runs f on the UI goroutine.
-	post func(f func())
-	// frame returns a channel that fires one frame from now; streamed text
+type Bridge struct {
+	// Post runs f on the UI goroutine.
+	Post func(f func())
+	// Frame returns a channel that fires one Frame from now; streamed text
 	// waiting for it is drawn in one go.
-	frame func() <-chan time.Time
+	Frame func() <-chan time.Time
 
-	busy    atomic.Int64   // goroutines whose result is not yet posted
+	Busy    atomic.Int64   // goroutines whose result is not yet posted
 	streams sync.WaitGroup // answers whose event channel is still open
-	// idle, if set, is called (on the worker goroutine) each time a piece of
+	// Idle, if set, is called (on the worker goroutine) each time a piece of
 	// work has posted its result; tests use it to know when to look.
-	idle func()
+	Idle func()
 }
 
-func newBridge() *bridge {
-	return &bridge{
-		post:  fyne.Do,
-		frame: func() <-chan time.Time { return time.After(frameInterval) },
+func New() *Bridge {
+	return &Bridge{
+		Post:  fyne.Do,
+		Frame: func() <-chan time.Time { return time.After(FrameInterval) },
 	}
 }
 
-func (b *bridge) start() { b.busy.Add(1) }
+func (b *Bridge) start() { b.Busy.Add(1) }
 
-func (b *bridge) finish() {
-	b.busy.Add(-1)
-	if b.idle != nil {
-		b.idle()
+func (b *Bridge) finish() {
+	b.Busy.Add(-1)
+	if b.Idle != nil {
+		b.Idle()
 	}
 }
 
-// run calls work on a new goroutine and then done with its results on the UI
+// Run calls work on a new goroutine and then done with its results on the UI
 // goroutine.
-func run[T any](b *bridge, work func() (T, error), done func(T, error)) {
+func Run[T any](b *Bridge, work func() (T, error), done func(T, error)) {
 	b.start()
 	go func() {
 		defer b.finish()
 		v, err := work()
-		b.post(func() { done(v, err) })
+		b.Post(func() { done(v, err) })
 	}()
 }
 
-// errTimedOut is the cause of a runWithin context whose stop fired.
-var errTimedOut = errors.New("timed out")
+// ErrTimedOut is the cause of a runWithin context whose stop fired.
+var ErrTimedOut = errors.New("timed out")
 
-// runWithin calls work on a new goroutine with a context that ends when
+// RunWithin calls work on a new goroutine with a context that ends when
 // parent does or when stop fires (its cause is then errTimedOut), and then
 // done with the result on the UI goroutine. stop is a channel, not a
 // duration, so that tests fire it themselves.
-func runWithin[T any](b *bridge, parent context.Context, stop <-chan time.Time, work func(context.Context) T, done func(T)) {
+func RunWithin[T any](b *Bridge, parent context.Context, stop <-chan time.Time, work func(context.Context) T, done func(T)) {
 	b.start()
 	go func() {
 		defer b.finish()
@@ -78,25 +78,25 @@ func runWithin[T any](b *bridge, parent context.Context, stop <-chan time.Time, 
 		go func() {
 			select {
 			case <-stop:
-				cancel(errTimedOut)
+				cancel(ErrTimedOut)
 			case <-over:
 			}
 		}()
 		v := work(ctx)
 		close(over)
-		b.post(func() { done(v) })
+		b.Post(func() { done(v) })
 	}()
 }
 
-// after calls f on the UI goroutine d from now, unless the timer it
+// After calls f on the UI goroutine d from now, unless the timer it
 // returns is stopped first.
-func (b *bridge) after(d time.Duration, f func()) *time.Timer {
-	return time.AfterFunc(d, func() { b.post(f) })
+func (b *Bridge) After(d time.Duration, f func()) *time.Timer {
+	return time.AfterFunc(d, func() { b.Post(f) })
 }
 
-// every calls f on the UI goroutine every d until f returns false or stop
+// Every calls f on the UI goroutine Every d until f returns false or stop
 // is called. It is not work the bridge waits for.
-func (b *bridge) every(d time.Duration, f func() bool) (stop func()) {
+func (b *Bridge) Every(d time.Duration, f func() bool) (stop func()) {
 	done := make(chan struct{})
 	var once sync.Once
 	stop = func() { once.Do(func() { close(done) }) }
@@ -108,7 +108,7 @@ func (b *bridge) every(d time.Duration, f func() bool) (stop func()) {
 			case <-done:
 				return
 			case <-t.C:
-				b.post(func() {
+				b.Post(func() {
 					if !f() {
 						stop()
 					}
@@ -119,8 +119,8 @@ func (b *bridge) every(d time.Duration, f func() bool) (stop func()) {
 	return stop
 }
 
-// answerUpdate is what happened to an answer since the last redraw.
-type answerUpdate struct {
+// Update is what happened to an answer since the last redraw.
+type Update struct {
 	Text       string       // text appended since the last update
 	Reasoning  string       // reasoning appended since the last update
 	Status     string       // the engine's latest state in words; "" when none
@@ -133,23 +133,23 @@ type answerUpdate struct {
 	Final      engine.Event // Done, Stopped or Failed; nil while the answer streams
 }
 
-// follow reads an answer's events on a goroutine and hands them to apply on
+// Follow reads an answer's events on a goroutine and hands them to apply on
 // the UI goroutine, at most once per frame: everything that arrived in
 // between is merged into one update. The final event is handed over at once.
-func (b *bridge) follow(events <-chan engine.Event, apply func(answerUpdate)) {
+func (b *Bridge) Follow(events <-chan engine.Event, apply func(Update)) {
 	b.start()
 	b.streams.Add(1)
 	go func() {
 		defer b.finish()
 		var (
-			pend  answerUpdate
+			pend  Update
 			dirty bool
 			tick  <-chan time.Time
 		)
 		flush := func() {
 			u := pend
-			b.post(func() { apply(u) })
-			pend, dirty, tick = answerUpdate{}, false, nil
+			b.Post(func() { apply(u) })
+			pend, dirty, tick = Update{}, false, nil
 		}
 		for {
 			select {
@@ -161,13 +161,13 @@ func (b *bridge) follow(events <-chan engine.Event, apply func(answerUpdate)) {
 					}
 					return
 				}
-				mergeEvent(&pend, ev)
+				MergeEvent(&pend, ev)
 				dirty = true
 				if pend.Final != nil {
 					continue // the channel closes next
 				}
 				if tick == nil {
-					tick = b.frame()
+					tick = b.Frame()
 				}
 			case <-tick:
 				if dirty {
@@ -179,12 +179,12 @@ func (b *bridge) follow(events <-chan engine.Event, apply func(answerUpdate)) {
 	}()
 }
 
-// waitStreams waits up to d for every followed answer to end; it reports
+// WaitStreams waits up to d for every followed answer to end; it reports
 // whether they all did.
-func (b *bridge) waitStreams(d time.Duration) bool { return waitGroup(&b.streams, d) }
+func (b *Bridge) WaitStreams(d time.Duration) bool { return WaitFor(&b.streams, d) }
 
-// waitGroup waits up to d for wg; it reports whether wg was done.
-func waitGroup(wg *sync.WaitGroup, d time.Duration) bool {
+// WaitFor waits up to d for wg; it reports whether wg was done.
+func WaitFor(wg *sync.WaitGroup, d time.Duration) bool {
 	done := make(chan struct{})
 	go func() {
 		wg.Wait()
@@ -198,7 +198,7 @@ func waitGroup(wg *sync.WaitGroup, d time.Duration) bool {
 	}
 }
 
-func mergeEvent(u *answerUpdate, ev engine.Event) {
+func MergeEvent(u *Update, ev engine.Event) {
 	switch ev := ev.(type) {
 	case engine.Delta:
 		u.Text += ev.Text
@@ -206,7 +206,7 @@ func mergeEvent(u *answerUpdate, ev engine.Event) {
 	case engine.Started:
 		s := ev
 		u.Started = &s
-		u.Status, u.Wait = statusClear, nil
+		u.Status, u.Wait = StatusClear, nil
 	case engine.FellBack:
 		f := ev
 		u.FellBack = &f
@@ -231,8 +231,8 @@ func mergeEvent(u *answerUpdate, ev engine.Event) {
 	}
 }
 
-// statusClear is the Status of an update that clears the status line.
-const statusClear = "\x00"
+// StatusClear is the Status of an update that clears the status line.
+const StatusClear = "\x00"
 
 // statusText says what the engine is doing, as the user reads it.
 func statusText(ev engine.Event) string {
@@ -242,17 +242,17 @@ func statusText(ev engine.Event) string {
 	case engine.RateLimited:
 		return fmt.Sprintf("Waiting for %s's rate limit until %s", ev.Provider, ev.Until.Local().Format("15:04:05"))
 	case engine.Retrying:
-		return fmt.Sprintf("Retrying in %s (%s), attempt %d", roundWait(ev.After), ev.Reason, ev.Attempt)
+		return fmt.Sprintf("Retrying in %s (%s), attempt %d", RoundWait(ev.After), ev.Reason, ev.Attempt)
 	case engine.FellBack:
 		return fmt.Sprintf("%s did not answer; asking %s instead", ev.From, ev.To)
 	case engine.Compressed:
-		return compressedText(ev)
+		return CompressedText(ev)
 	}
 	return ""
 }
 
-// compressedText says how the history was fitted into the context window.
-func compressedText(c engine.Compressed) string {
+// CompressedText says how the history was fitted into the context window.
+func CompressedText(c engine.Compressed) string {
 	if c.Dropped > 0 {
 		return c.Note
 	}
@@ -263,8 +263,8 @@ func compressedText(c engine.Compressed) string {
 	return s
 }
 
-// roundWait formats a wait for people: "8 s", "450 ms", "2 min".
-func roundWait(d time.Duration) string {
+// RoundWait formats a wait for people: "8 s", "450 ms", "2 min".
+func RoundWait(d time.Duration) string {
 	switch {
 	case d < time.Second:
 		return fmt.Sprintf("%d ms", d.Milliseconds())

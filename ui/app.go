@@ -22,6 +22,7 @@ import (
 	"deskchat/internal/secrets"
 	"deskchat/store"
 	"deskchat/ui/internal/bridge"
+	"deskchat/ui/internal/look"
 )
 
 // Deps is what the window works with. main.go builds them.
@@ -53,9 +54,9 @@ var Icon = fyne.NewStaticResource("icon.png", assets.IconPNG)
 // then the backup due, if any, is made (backups.go).
 func Run(a fyne.App, d Deps) {
 	a.SetIcon(Icon)
-	cjk := installTheme(a, fontDirs())
+	cjk := installTheme(a, look.FontDirs())
 	w := newWindow(a, d, bridge.New())
-	if lookForCJK {
+	if look.LookForCJK {
 		w.addCJKHint(cjk)
 	}
 	if d.Ready != nil {

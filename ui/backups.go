@@ -15,6 +15,7 @@ import (
 
 	"deskchat/store"
 	"deskchat/ui/internal/bridge"
+	"deskchat/ui/internal/look"
 )
 
 // Automatic backups while the window runs: a check backupFirstCheck after
@@ -130,7 +131,7 @@ func (w *window) backupsField(d *defaultsForm) *widget.FormItem {
 	d.backupsMsg = wrapped("", widget.LowImportance)
 	showBackupNote(d.backupsMsg, w.backup)
 	hint := wrapped("A copy of the history is made once a day in the data folder's backups/; 0 turns them off.", widget.LowImportance)
-	return widget.NewFormItem("Backups to keep", container.NewVBox(container.NewGridWrap(fyne.NewSize(120, d.backupsKeep.MinSize().Height), wheelThrough(d.backupsKeep, &d.scroll)), d.backupsErr, hint, d.backupsMsg))
+	return widget.NewFormItem("Backups to keep", container.NewVBox(container.NewGridWrap(fyne.NewSize(120, d.backupsKeep.MinSize().Height), look.WheelThrough(d.backupsKeep, &d.scroll)), d.backupsErr, hint, d.backupsMsg))
 }
 
 // backupsToKeep reads the "Backups to keep" field; a wrong value is marked.

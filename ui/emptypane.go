@@ -11,6 +11,7 @@ import (
 
 	"deskchat/store"
 	"deskchat/ui/internal/bridge"
+	"deskchat/ui/internal/look"
 )
 
 // examplePrompts start a chat for someone who does not know what to ask
@@ -58,7 +59,7 @@ func (w *window) newIntro(extra fyne.CanvasObject) *intro {
 	heading.SizeName = theme.SizeNameSubHeadingText
 	in := &intro{recent: container.NewVBox(), example: container.NewVBox()}
 	in.recent.Hide()
-	in.example.Add(newMutedText("Try"))
+	in.example.Add(look.NewMutedText("Try"))
 	for _, p := range examplePrompts {
 		in.example.Add(w.promptButton(p, theme.QuestionIcon()))
 	}
@@ -88,7 +89,7 @@ func (w *window) readRecentPrompts(in *intro) {
 		if err != nil || len(prompts) == 0 {
 			return // the examples are still there; a read error is told where the chat is opened
 		}
-		in.recent.Objects = []fyne.CanvasObject{newMutedText("Recent")}
+		in.recent.Objects = []fyne.CanvasObject{look.NewMutedText("Recent")}
 		for _, p := range prompts {
 			in.recent.Add(w.promptButton(p, theme.HistoryIcon()))
 		}

@@ -2,6 +2,7 @@ package ui
 
 import (
 	"deskchat/ui/internal/bridge"
+	"deskchat/ui/internal/look"
 	"sync/atomic"
 
 	"fyne.io/fyne/v2"
@@ -16,24 +17,24 @@ const settingCJKHintDismissed = "cjk_font_hint_dismissed"
 
 // cjkHintText is the bar's sentence.
 const cjkHintText = "Chinese, Japanese and Korean text shows as boxes: no CJK font is installed. " +
-	"Install the package " + cjkPackage + " (sudo apt install " + cjkPackage + ") and restart deskchat."
+	"Install the package " + look.CJKPackage + " (sudo apt install " + look.CJKPackage + ") and restart deskchat."
 
 // shownCJK is the CJK fonts of the app's theme, told about markdown about to
 // be shown (mdview.go); nil when none was found or the app did not look.
-var shownCJK atomic.Pointer[cjkFonts]
+var shownCJK atomic.Pointer[look.CJKFonts]
 
 // installTheme gives a the app's theme (appTheme): code colours, and the
 // CJK font found in dirs, if any, for CJK text once some is shown
 // (fonts.go). It returns the CJK font found.
-func installTheme(a fyne.App, dirs []string) cjkFiles {
-	files := findCJK(dirs)
-	c := newCJKFonts(files, func() {
+func installTheme(a fyne.App, dirs []string) look.CJKFiles {
+	files := look.FindCJK(dirs)
+	c := look.NewCJKFonts(files, func() {
 		// Setting the theme again clears Fyne's font cache: the text
 		// shown so far is drawn again with the CJK font.
 		fyne.Do(func() { a.Settings().SetTheme(a.Settings().Theme()) })
 	})
 	shownCJK.Store(c)
-	a.Settings().SetTheme(newAppTheme(a.Settings().Theme(), c))
+	a.Settings().SetTheme(look.NewAppTheme(a.Settings().Theme(), c))
 	return files
 }
 
@@ -48,7 +49,7 @@ type cjkHint struct {
 
 // addCJKHint puts the bar over the window's content, shown when files is
 // empty and the bar was not closed before (read from the store first).
-func (w *window) addCJKHint(files cjkFiles) *cjkHint {
+func (w *window) addCJKHint(files look.CJKFiles) *cjkHint {
 	h := &cjkHint{label: widget.NewLabel(cjkHintText)}
 	h.label.Wrapping = fyne.TextWrapWord
 	h.close = widget.NewButtonWithIcon("", theme.CancelIcon(), func() {
@@ -66,7 +67,7 @@ func (w *window) addCJKHint(files cjkFiles) *cjkHint {
 	h.obj = container.NewBorder(nil, widget.NewSeparator(), icon, h.close, h.label)
 	h.obj.Hide()
 	w.win.SetContent(container.NewBorder(h.obj, nil, nil, nil, w.win.Content()))
-	if files.found() {
+	if files.Found() {
 		return h
 	}
 	bridge.Run(w.b, func() (string, error) {

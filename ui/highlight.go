@@ -1,16 +1,13 @@
 package ui
 
 import (
-	"image/color"
-	"strconv"
+	"deskchat/ui/internal/look"
 	"strings"
-	"sync"
 	"time"
 	"unicode/utf8"
 
 	"github.com/alecthomas/chroma/v2"
 	"github.com/alecthomas/chroma/v2/lexers"
-	"github.com/alecthomas/chroma/v2/styles"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/theme"
@@ -23,7 +20,7 @@ import (
 // the block shows (cutBlock) is tokenized.
 //
 // A RichText segment has a theme colour name, not a colour: each token's
-// segment is named after its chroma token type (codeColorName), and the
+// segment is named after its chroma token type (look.CodeColorName), and the
 // app's theme (appTheme) gives that name the colour of a light or a dark
 // chroma style by the variant it draws. Switching between light and dark
 // recolours the code without tokenizing it again.
@@ -34,9 +31,6 @@ const (
 	// out after 250 ms each, so a hostile block costs at most about this
 	// plus 250 ms.
 	highlightBudget = 100 * time.Millisecond
-	lightStyle      = "github"
-	darkStyle       = "github-dark"
-	codeColorPrefix = "deskchat-code-"
 )
 
 // codeLexer is chroma's lexer for a fenced block's language, or nil when
@@ -58,7 +52,7 @@ func codeLexer(lang string) chroma.Lexer {
 // codeSegments' plain code.
 func highlightSegments(code, lang string) []widget.RichTextSegment {
 	lexer := codeLexer(lang)
-	if lexer == nil || !drawsCodeColors() {
+	if lexer == nil || !look.DrawsCodeColors() {
 		return codeSegments(code)
 	}
 	it, err := lexer.Tokenise(nil, code)
@@ -69,7 +63,7 @@ func highlightSegments(code, lang string) []widget.RichTextSegment {
 	start, n := time.Now(), 0
 	done := 0 // bytes of code laid out
 	for tok := it(); tok != chroma.EOF; tok = it() {
-		r.add(tok.Value, codeColorName(tok.Type))
+		r.add(tok.Value, look.CodeColorName(tok.Type))
 		done += len(tok.Value)
 		if n++; n%64 == 0 && time.Since(start) > highlightBudget {
 			break
@@ -164,51 +158,4 @@ func (r *codeRows) finish() []widget.RichTextSegment {
 		r.out[n-1].(*widget.TextSegment).Style.Inline = false
 	}
 	return r.out
-}
-
-// drawsCodeColors reports whether the app's theme is appTheme, which knows
-// the code colours (Fyne's test theme, say, does not: it would log an error
-// for every token).
-func drawsCodeColors() bool {
-	th := fyne.CurrentApp().Settings().Theme()
-	if vt, ok := th.(*variantTheme); ok {
-		th = vt.Theme
-	}
-	_, ok := th.(*appTheme)
-	return ok
-}
-
-// codeColorName names the colour of a token type.
-func codeColorName(t chroma.TokenType) fyne.ThemeColorName {
-	return fyne.ThemeColorName(codeColorPrefix + strconv.Itoa(int(t)))
-}
-
-// codeColors maps a colour name of codeColorName to its colour in the
-// light or dark style, nil for names of other kinds.
-var codeColors struct {
-	once        sync.Once
-	light, dark *chroma.Style
-}
-
-func codeColor(n fyne.ThemeColorName, v fyne.ThemeVariant) color.Color {
-	s, ok := strings.CutPrefix(string(n), codeColorPrefix)
-	if !ok {
-		return nil
-	}
-	t, err := strconv.Atoi(s)
-	if err != nil {
-		return nil
-	}
-	codeColors.once.Do(func() {
-		codeColors.light, codeColors.dark = styles.Get(lightStyle), styles.Get(darkStyle)
-	})
-	st := codeColors.light
-	if v == theme.VariantDark {
-		st = codeColors.dark
-	}
-	c := st.Get(chroma.TokenType(t)).Colour
-	if !c.IsSet() {
-		return nil
-	}
-	return color.NRGBA{R: c.Red(), G: c.Green(), B: c.Blue(), A: 0xff}
 }

@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"deskchat/ui/internal/look"
 	"fmt"
 	"image/color"
 	"strconv"
@@ -22,7 +23,7 @@ import (
 func colored(segs []widget.RichTextSegment) map[string]fyne.ThemeColorName {
 	out := map[string]fyne.ThemeColorName{}
 	for _, s := range segs {
-		if ts, ok := s.(*widget.TextSegment); ok && strings.HasPrefix(string(ts.Style.ColorName), codeColorPrefix) {
+		if ts, ok := s.(*widget.TextSegment); ok && strings.HasPrefix(string(ts.Style.ColorName), look.CodeColorPrefix) {
 			out[strings.TrimSpace(ts.Text)] = ts.Style.ColorName
 		}
 	}
@@ -30,7 +31,7 @@ func colored(segs []widget.RichTextSegment) map[string]fyne.ThemeColorName {
 }
 
 func tokenOf(n fyne.ThemeColorName) chroma.TokenType {
-	k, _ := strconv.Atoi(strings.TrimPrefix(string(n), codeColorPrefix))
+	k, _ := strconv.Atoi(strings.TrimPrefix(string(n), look.CodeColorPrefix))
 	return chroma.TokenType(k)
 }
 
@@ -45,7 +46,7 @@ func rowsOf(segs []widget.RichTextSegment) []string {
 
 // codeApp is a test app drawing with the app's theme.
 func codeApp(t *testing.T) {
-	test.NewTempApp(t).Settings().SetTheme(newAppTheme(nil, nil))
+	test.NewTempApp(t).Settings().SetTheme(look.NewAppTheme(nil, nil))
 }
 
 func codeBlock(t *testing.T, v *mdView) *mdBlock {
@@ -110,8 +111,8 @@ func TestUnknownLanguagesAndTablesAsTextStayPlain(t *testing.T) {
 }
 
 func TestCodeColoursFollowTheThemeVariant(t *testing.T) {
-	th := newAppTheme(theme.DefaultTheme(), nil)
-	kw := codeColorName(chroma.Keyword)
+	th := look.NewAppTheme(theme.DefaultTheme(), nil)
+	kw := look.CodeColorName(chroma.Keyword)
 	light, dark := th.Color(kw, theme.VariantLight), th.Color(kw, theme.VariantDark)
 	if light == dark {
 		t.Errorf("keywords are %v in both variants", light)
@@ -122,11 +123,11 @@ func TestCodeColoursFollowTheThemeVariant(t *testing.T) {
 		}
 	}
 	// A token the style does not colour is drawn as text is.
-	if th.Color(codeColorPrefix+"x", theme.VariantDark) != th.Color(theme.ColorNameForeground, theme.VariantDark) {
+	if th.Color(look.CodeColorPrefix+"x", theme.VariantDark) != th.Color(theme.ColorNameForeground, theme.VariantDark) {
 		t.Error("a colour name of no token is not the foreground colour")
 	}
 	// The forced variants (Light, Dark in the settings) give their colours.
-	forced := &variantTheme{Theme: th, variant: theme.VariantDark}
+	forced := look.Forced(th, theme.VariantDark)
 	if forced.Color(kw, theme.VariantLight) != dark {
 		t.Error("the Dark setting does not give dark code colours")
 	}

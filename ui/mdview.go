@@ -278,7 +278,7 @@ func (b *mdBlock) render(src string) bool {
 	b.lit = lit
 	b.shown, b.asText = c.shown, c.asText
 	b.parses++
-	shownCJK.Load().shown(c.shown)
+	shownCJK.Load().Shown(c.shown)
 	if b.table != nil {
 		b.table.set(parseTable(c.shown))
 		return replaced

@@ -16,6 +16,7 @@ import (
 	"deskchat/engine"
 	"deskchat/store"
 	"deskchat/ui/internal/bridge"
+	"deskchat/ui/internal/look"
 )
 
 // messageView shows one message: who wrote it, the reasoning (folded away),
@@ -31,19 +32,19 @@ type messageView struct {
 	thinkingSlot *fyne.Container
 	status       *widget.Label
 	badge        *fyne.Container // "cached", shown on an answer from the response cache
-	pin          *hoverButton
-	regen        *hoverButton
-	cont         *hoverButton
-	retry        *hoverButton
-	useBtn       *hoverButton // an alternative answer becomes the chat's answer
-	copyBtn      *hoverButton
-	editBtn      *hoverButton
-	delBtn       *hoverButton
+	pin          *look.HoverButton
+	regen        *look.HoverButton
+	cont         *look.HoverButton
+	retry        *look.HoverButton
+	useBtn       *look.HoverButton // an alternative answer becomes the chat's answer
+	copyBtn      *look.HoverButton
+	editBtn      *look.HoverButton
+	delBtn       *look.HoverButton
 	// actions holds the buttons above; it shows while the pointer is on
 	// the message, and always on the chat's last message (so that the
 	// keyboard reaches them too).
 	actions *fyne.Container
-	hover   *hoverBox
+	hover   *look.HoverBox
 	hovered bool
 	group   *hoverGroup // the window's messages; nil: on its own
 	body    *fyne.Container
@@ -289,8 +290,8 @@ func actionButton(text string, tapped func()) *widget.Button {
 }
 
 // action is one of the message's hover actions.
-func (v *messageView) action(text string, icon fyne.Resource, tapped func()) *hoverButton {
-	return newHoverButton(text, icon, tapped, v.setHovered)
+func (v *messageView) action(text string, icon fyne.Resource, tapped func()) *look.HoverButton {
+	return look.NewHoverButton(text, icon, tapped, v.setHovered)
 }
 
 // build lays the message out. A question is a tinted bubble on the right,
@@ -305,12 +306,12 @@ func (v *messageView) build() {
 	if v.role == store.RoleUser {
 		footer := container.NewBorder(nil, nil, container.NewCenter(v.badge), nil, v.status)
 		v.body = container.NewVBox(v.header, v.thinkingSlot, v.md.box, footer)
-		v.bg = canvas.NewRectangle(bubbleColor())
+		v.bg = canvas.NewRectangle(look.BubbleColor())
 		v.bg.CornerRadius = theme.InputRadiusSize() * 3
 		bubble := container.NewStack(v.bg, container.New(layout.NewCustomPaddedLayout(6, 6, 12, 12), v.body))
 		// The actions under the bubble, on its side.
 		row := container.NewStack(reserve, container.NewHBox(layout.NewSpacer(), v.actions))
-		main = container.NewVBox(container.New(&bubbleLayout{natural: v.naturalWidth}, bubble), row)
+		main = container.NewVBox(container.New(&look.BubbleLayout{Natural: v.naturalWidth}, bubble), row)
 	} else {
 		// The actions where reading ends, beside the status line.
 		footer := container.NewStack(reserve, container.NewBorder(nil, nil, container.NewCenter(v.badge), v.actions, v.status))
@@ -320,9 +321,9 @@ func (v *messageView) build() {
 		main = container.NewStack(v.bg, container.New(layout.NewCustomPaddedLayout(4, 4, 8, 8), v.body))
 	}
 	v.bgColor = v.bg.FillColor
-	v.hover = newHoverBox(main, v.setHovered)
-	v.hover.onLeftInside = v.leftInside
-	v.hover.onRefresh = v.recolour
+	v.hover = look.NewHoverBox(main, v.setHovered)
+	v.hover.OnLeftInside = v.leftInside
+	v.hover.OnRefresh = v.recolour
 	v.obj = v.hover
 	v.updateActions()
 }
@@ -331,7 +332,7 @@ func (v *messageView) build() {
 func (v *messageView) naturalWidth() float32 {
 	if v.natural == 0 {
 		pad := float32(24) + 2*theme.InnerPadding() // the bubble's and the text's padding
-		v.natural = textWidth(v.md.Text(), bubbleMax) + pad
+		v.natural = look.TextWidth(v.md.Text(), look.BubbleMax) + pad
 		if v.header.Visible() {
 			v.natural = max(v.natural, v.header.MinSize().Width+pad)
 		}
@@ -345,7 +346,7 @@ func (v *messageView) recolour() {
 	if v.role != store.RoleUser {
 		return
 	}
-	v.bgColor = bubbleColor()
+	v.bgColor = look.BubbleColor()
 	if !v.lit && v.bg.FillColor != v.bgColor {
 		v.bg.FillColor = v.bgColor
 		v.bg.Refresh()
@@ -633,4 +634,11 @@ func (v *messageView) pending(s string) {
 // elapsed formats a duration for a status line.
 func elapsed(d time.Duration) string {
 	return fmt.Sprintf("%.1f s", d.Seconds())
+}
+
+// hoverGroup is a chat's messages as to the pointer: the one that keeps its
+// actions while the pointer is on a hoverable object inside it, until
+// another message is pointed at.
+type hoverGroup struct {
+	sticky *messageView
 }

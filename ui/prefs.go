@@ -8,6 +8,7 @@ import (
 
 	"deskchat/engine"
 	"deskchat/store"
+	"deskchat/ui/internal/look"
 )
 
 // prefs are the defaults set in the settings dialog, as loaded from the
@@ -36,7 +37,7 @@ func prefsFrom(kv map[string]string) prefs {
 	if n, err := parseWhole(kv[store.SettingMaxTokens]); err == nil {
 		p.MaxTokens = n
 	}
-	if th := kv[store.SettingTheme]; th == themeLight || th == themeDark {
+	if th := kv[store.SettingTheme]; th == look.ThemeLight || th == look.ThemeDark {
 		p.Theme = th
 	}
 	return p

@@ -13,6 +13,7 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"deskchat/engine"
+	"deskchat/ui/internal/look"
 )
 
 // renderTokens is the answer length of the render benchmark, in tokens.
@@ -116,7 +117,7 @@ func codeAnswer(n int) []string {
 // highlighted once a block is finished), and reports the mean cost of one
 // update over the first and the last 200 tokens.
 func BenchmarkRenderCodeTokens(b *testing.B) {
-	test.NewTempApp(b).Settings().SetTheme(newAppTheme(nil, nil))
+	test.NewTempApp(b).Settings().SetTheme(look.NewAppTheme(nil, nil))
 	toks := codeAnswer(renderTokens)
 	warm := newMDView() // lexers compiled, glyph caches filled
 	test.NewTempWindow(b, warm.box)

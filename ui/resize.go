@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"deskchat/ui/internal/look"
 	"strings"
 
 	"fyne.io/fyne/v2"
@@ -219,9 +220,9 @@ func posIn(root, target fyne.CanvasObject) (fyne.Position, bool) {
 	if root == target {
 		return fyne.Position{}, true
 	}
-	if h, ok := root.(*hoverBox); ok { // a message's wrapper (looks.go)
-		p, ok := posIn(h.content, target)
-		return h.content.Position().Add(p), ok
+	if h, ok := root.(*look.HoverBox); ok { // a message's wrapper (looks.go)
+		p, ok := posIn(h.Content, target)
+		return h.Content.Position().Add(p), ok
 	}
 	c, ok := root.(*fyne.Container)
 	if !ok {

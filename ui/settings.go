@@ -16,6 +16,7 @@ import (
 	"deskchat/internal/secrets"
 	"deskchat/store"
 	"deskchat/ui/internal/bridge"
+	"deskchat/ui/internal/look"
 )
 
 // providerState is the providers and the settings, as read from the store.
@@ -60,7 +61,7 @@ func (w *window) setPrefs(p prefs) {
 		return
 	}
 	if s.themeSet || p.Theme != "" { // the first time, "follow the system" leaves main's theme alone
-		applyTheme(w.app, p.Theme)
+		look.ApplyTheme(w.app, p.Theme)
 	}
 	s.theme, s.themeSet = p.Theme, true
 }

@@ -18,6 +18,7 @@ import (
 	"deskchat/internal/secrets"
 	"deskchat/providers"
 	"deskchat/store"
+	"deskchat/ui/internal/look"
 )
 
 // Key sources as the form names them.
@@ -300,7 +301,7 @@ func (f *providerForm) fill(w *window) string {
 // box, the result lines and the buttons below it.
 func (f *providerForm) layOut() {
 	// The wheel scrolls the form also over the text fields (see wheelRelay).
-	wheel := func(o fyne.CanvasObject) fyne.CanvasObject { return wheelThrough(o, &f.scroll) }
+	wheel := func(o fyne.CanvasObject) fyne.CanvasObject { return look.WheelThrough(o, &f.scroll) }
 	field := func(o fyne.CanvasObject, key string, extra ...fyne.CanvasObject) fyne.CanvasObject {
 		objs := append([]fyne.CanvasObject{o}, extra...)
 		return container.NewVBox(append(objs, f.errs[key])...)

@@ -14,6 +14,7 @@ import (
 
 	"deskchat/store"
 	"deskchat/ui/internal/bridge"
+	"deskchat/ui/internal/look"
 )
 
 // defaultsForm is the Defaults tab: what new conversations start with, the
@@ -79,11 +80,11 @@ func (w *window) newDefaultsForm() *defaultsForm {
 	}
 	d.maxTokens.SetPlaceHolder("the model's default")
 	d.maxTokens.OnChanged = func(string) { setLabel(d.maxErr, "", widget.DangerImportance) }
-	d.theme = widget.NewRadioGroup(themeLabels, nil)
+	d.theme = widget.NewRadioGroup(look.ThemeLabels, nil)
 	d.theme.Horizontal = true
 	d.theme.Required = true
-	d.theme.SetSelected(themeLabel(p.Theme))
-	d.theme.OnChanged = func(label string) { w.setTheme(themeChoice(label)) }
+	d.theme.SetSelected(look.ThemeLabel(p.Theme))
+	d.theme.OnChanged = func(label string) { w.setTheme(look.ThemeChoice(label)) }
 	d.dataDir.Wrapping = fyne.TextWrapBreak
 	d.dataDir.TextStyle.Monospace = true
 	d.openDir = widget.NewButtonWithIcon("Open folder", theme.FolderOpenIcon(), w.openDataDir)
@@ -93,10 +94,10 @@ func (w *window) newDefaultsForm() *defaultsForm {
 	hint := func(text string) *widget.Label { return wrapped(text, widget.LowImportance) }
 	form := widget.NewForm(
 		widget.NewFormItem("Provider", container.NewVBox(d.provider, hint("bridge.New chats use this provider and model; each chat can switch in its header."))),
-		widget.NewFormItem("Model", wheelThrough(d.model, &d.scroll)),
+		widget.NewFormItem("Model", look.WheelThrough(d.model, &d.scroll)),
 		widget.NewFormItem("System prompt", d.system),
-		widget.NewFormItem("Temperature", container.NewVBox(wheelThrough(d.temperature, &d.scroll), d.tempErr)),
-		widget.NewFormItem("Max output tokens", container.NewVBox(wheelThrough(d.maxTokens, &d.scroll), d.maxErr)),
+		widget.NewFormItem("Temperature", container.NewVBox(look.WheelThrough(d.temperature, &d.scroll), d.tempErr)),
+		widget.NewFormItem("Max output tokens", container.NewVBox(look.WheelThrough(d.maxTokens, &d.scroll), d.maxErr)),
 		widget.NewFormItem("Theme", d.theme),
 		w.backupsField(d),
 		widget.NewFormItem("Data folder", container.NewVBox(d.dataDir, container.NewHBox(d.openDir))),
@@ -143,7 +144,7 @@ func (w *window) saveDefaults() {
 		SystemPrompt: strings.TrimSpace(d.system.Text),
 		Temperature:  t,
 		MaxTokens:    n,
-		Theme:        themeChoice(d.theme.Selected),
+		Theme:        look.ThemeChoice(d.theme.Selected),
 		BackupsKeep:  keep,
 	}
 	if p.Provider != "" {

@@ -19,6 +19,7 @@ import (
 	"deskchat/engine"
 	"deskchat/internal/secrets"
 	"deskchat/store"
+	"deskchat/ui/internal/look"
 )
 
 func TestSettingsAddAnOllamaProviderTestItAndChatWithIt(t *testing.T) {
@@ -512,7 +513,7 @@ func TestSettingsDefaultsPersistAndApplyAtOnce(t *testing.T) {
 
 	// The theme switches at once, before anything else is saved.
 	d.theme.SetSelected("Dark")
-	vt, ok := h.w.app.Settings().Theme().(*variantTheme)
+	vt, ok := h.w.app.Settings().Theme().(*look.VariantTheme)
 	if !ok || vt.Variant() != theme.VariantDark {
 		t.Fatalf("app theme %T after choosing Dark", h.w.app.Settings().Theme())
 	}
@@ -520,7 +521,7 @@ func TestSettingsDefaultsPersistAndApplyAtOnce(t *testing.T) {
 		t.Error("the background is not the dark one")
 	}
 	h.settle()
-	if v, _ := h.st.Setting(store.SettingTheme); v != themeDark {
+	if v, _ := h.st.Setting(store.SettingTheme); v != look.ThemeDark {
 		t.Errorf("stored theme %q", v)
 	}
 
@@ -552,7 +553,7 @@ func TestSettingsDefaultsPersistAndApplyAtOnce(t *testing.T) {
 	}
 	for k, want := range map[string]string{
 		store.SettingDefaultProvider: "Local", store.SettingDefaultModel: "m2", store.SettingSystemPrompt: "Answer in French.",
-		store.SettingTemperature: "0.4", store.SettingMaxTokens: "512", store.SettingTheme: themeDark,
+		store.SettingTemperature: "0.4", store.SettingMaxTokens: "512", store.SettingTheme: look.ThemeDark,
 	} {
 		if kv[k] != want {
 			t.Errorf("stored %s = %q, want %q", k, kv[k], want)
@@ -586,21 +587,21 @@ func TestSettingsDefaultsPersistAndApplyAtOnce(t *testing.T) {
 	}
 
 	// A new window on the same store starts with them, in the dark.
-	applyTheme(h.w.app, "")
+	look.ApplyTheme(h.w.app, "")
 	w2 := newWindow(h.w.app, Deps{Engine: h.eng, Store: h.st}, h.w.b)
 	t.Cleanup(func() { w2.shutdown(time.Second) })
 	h.settle()
-	if w2.prefs.Provider != "Local" || w2.prefs.Model != "m2" || w2.prefs.MaxTokens != 512 || w2.prefs.Temperature == nil || w2.prefs.Theme != themeDark {
+	if w2.prefs.Provider != "Local" || w2.prefs.Model != "m2" || w2.prefs.MaxTokens != 512 || w2.prefs.Temperature == nil || w2.prefs.Theme != look.ThemeDark {
 		t.Errorf("new window's prefs %+v", w2.prefs)
 	}
-	if vt, ok := h.w.app.Settings().Theme().(*variantTheme); !ok || vt.Variant() != theme.VariantDark {
+	if vt, ok := h.w.app.Settings().Theme().(*look.VariantTheme); !ok || vt.Variant() != theme.VariantDark {
 		t.Errorf("the new window did not apply the dark theme")
 	}
 
 	// Follow system gives the app its own theme back.
 	d.theme.SetSelected("Follow system")
 	h.settle()
-	if _, forced := h.w.app.Settings().Theme().(*variantTheme); forced {
+	if _, forced := h.w.app.Settings().Theme().(*look.VariantTheme); forced {
 		t.Error("Follow system still forces a variant")
 	}
 	if v, _ := h.st.Setting(store.SettingTheme); v != "" {
@@ -649,8 +650,8 @@ func TestFirstRunAddAProviderOpensTheSettings(t *testing.T) {
 
 func TestThemeWrapperForcesTheVariant(t *testing.T) {
 	base := theme.DefaultTheme()
-	dark := &variantTheme{Theme: base, variant: theme.VariantDark}
-	light := &variantTheme{Theme: base, variant: theme.VariantLight}
+	dark := look.Forced(base, theme.VariantDark)
+	light := look.Forced(base, theme.VariantLight)
 	bg := theme.ColorNameBackground
 	if dark.Color(bg, theme.VariantLight) != base.Color(bg, theme.VariantDark) {
 		t.Error("the dark wrapper draws a light background")
@@ -661,8 +662,8 @@ func TestThemeWrapperForcesTheVariant(t *testing.T) {
 	if dark.Color(bg, 0) == light.Color(bg, 0) {
 		t.Error("light and dark backgrounds are the same")
 	}
-	for _, c := range []string{"", themeLight, themeDark} {
-		if themeChoice(themeLabel(c)) != c {
+	for _, c := range []string{"", look.ThemeLight, look.ThemeDark} {
+		if look.ThemeChoice(look.ThemeLabel(c)) != c {
 			t.Errorf("theme %q does not round-trip through its label", c)
 		}
 	}
@@ -670,9 +671,9 @@ func TestThemeWrapperForcesTheVariant(t *testing.T) {
 
 func TestPrefsRoundTripThroughSettings(t *testing.T) {
 	temp := float32(0.7)
-	p := prefs{Provider: "Local", Model: "m", SystemPrompt: "Be brief.", Temperature: &temp, MaxTokens: 100, Theme: themeLight}
+	p := prefs{Provider: "Local", Model: "m", SystemPrompt: "Be brief.", Temperature: &temp, MaxTokens: 100, Theme: look.ThemeLight}
 	got := prefsFrom(p.settings())
-	if got.Provider != p.Provider || got.Model != p.Model || got.SystemPrompt != p.SystemPrompt || got.Temperature == nil || *got.Temperature != temp || got.MaxTokens != 100 || got.Theme != themeLight {
+	if got.Provider != p.Provider || got.Model != p.Model || got.SystemPrompt != p.SystemPrompt || got.Temperature == nil || *got.Temperature != temp || got.MaxTokens != 100 || got.Theme != look.ThemeLight {
 		t.Errorf("round trip %+v", got)
 	}
 	if kv := (prefs{}).settings(); kv[store.SettingTemperature] != "" || kv[store.SettingMaxTokens] != "" || len(kv) != 7 {

@@ -12,6 +12,7 @@ import (
 
 	"deskchat/engine"
 	"deskchat/store"
+	"deskchat/ui/internal/look"
 )
 
 func TestSettingsTheFirstRealProviderTakesOverFromTheSimulator(t *testing.T) {
@@ -126,7 +127,7 @@ func TestSettingsTheWheelScrollsTheFormOverItsFields(t *testing.T) {
 	// The relay takes the wheel only: the driver finds taps, presses,
 	// drags, hovers and the text cursor by these interfaces, so they
 	// still reach the field below it.
-	var relay fyne.CanvasObject = newWheelRelay(&f.scroll)
+	var relay fyne.CanvasObject = look.NewWheelRelay(&f.scroll)
 	for what, is := range map[string]bool{
 		"Tappable":          implements[fyne.Tappable](relay),
 		"SecondaryTappable": implements[fyne.SecondaryTappable](relay),

@@ -12,6 +12,7 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"deskchat/store"
+	"deskchat/ui/internal/look"
 )
 
 // buildSidebar makes the left column: New chat, the app's menu and
@@ -22,7 +23,7 @@ func (w *window) buildSidebar() fyne.CanvasObject {
 		func() fyne.CanvasObject {
 			l := widget.NewLabel("conversation title")
 			l.Truncation = fyne.TextTruncateEllipsis
-			date := newMutedText("Yesterday")
+			date := look.NewMutedText("Yesterday")
 			date.Alignment = fyne.TextAlignTrailing
 			return container.NewBorder(nil, nil, nil, date, l)
 		},
@@ -37,7 +38,7 @@ func (w *window) buildSidebar() fyne.CanvasObject {
 			}
 			row := o.(*fyne.Container)
 			row.Objects[0].(*widget.Label).SetText(t)
-			row.Objects[1].(*mutedText).SetText(chatDate(c.UpdatedAt, w.now()))
+			row.Objects[1].(*look.MutedText).SetText(chatDate(c.UpdatedAt, w.now()))
 		})
 	w.list.OnSelected = func(i widget.ListItemID) {
 		if i < len(w.convs) && w.convs[i].ID != w.selected {

@@ -8,6 +8,7 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"deskchat/store"
+	"deskchat/ui/internal/look"
 )
 
 func TestChatDates(t *testing.T) {
@@ -42,7 +43,7 @@ func sidebarRow(h *harness, i int) (title, date string) {
 	o := h.w.list.CreateItem()
 	h.w.list.UpdateItem(i, o)
 	row := o.(*fyne.Container)
-	return row.Objects[0].(*widget.Label).Text, row.Objects[1].(*mutedText).Text
+	return row.Objects[0].(*widget.Label).Text, row.Objects[1].(*look.MutedText).Text
 }
 
 func TestTheSidebarShowsDatesAndTellsSameTitlesApart(t *testing.T) {

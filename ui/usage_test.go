@@ -20,6 +20,7 @@ import (
 
 	"deskchat/engine"
 	"deskchat/store"
+	"deskchat/ui/internal/look"
 )
 
 // fakeTicker stands in for the bridge's every: the test calls the tick
@@ -254,14 +255,14 @@ func TestUsageWithNoRequestsSaysSo(t *testing.T) {
 // set, else to a temporary directory.
 func TestUsageWindowRenders(t *testing.T) {
 	dir := pngDir(t)
-	for _, variant := range []string{themeLight, themeDark} {
+	for _, variant := range []string{look.ThemeLight, look.ThemeDark} {
 		t.Run(variant, func(t *testing.T) {
 			h := newHarness(t, func(st *store.Store) {
 				useSimulator(st)
 				writeMonth(t, st)
 			})
 			h.w.app.Settings().SetTheme(theme.DefaultTheme()) // the test driver's own theme is neither
-			applyTheme(h.w.app, variant)
+			look.ApplyTheme(h.w.app, variant)
 			u := newUsageView(h.w)
 			u.states = func() ([]engine.ProviderState, error) { return liveSample(time.Now()), nil }
 			load := u.loadData

@@ -1,4 +1,4 @@
-package ui
+package look
 
 import (
 	"os"
@@ -7,9 +7,9 @@ import (
 	"strings"
 )
 
-// fontDirs are the folders fontconfig reads by default on Linux
+// FontDirs are the folders fontconfig reads by default on Linux
 // (/etc/fonts/fonts.conf): the XDG data folders' fonts and ~/.fonts.
-func fontDirs() []string {
+func FontDirs() []string {
 	var dirs []string
 	home, _ := os.UserHomeDir()
 	data := os.Getenv("XDG_DATA_HOME")
@@ -41,5 +41,5 @@ func fontDirs() []string {
 	return out
 }
 
-// lookForCJK: on Linux a CJK font is often missing, so the window looks.
-const lookForCJK = true
+// LookForCJK: on Linux a CJK font is often missing, so the window looks.
+const LookForCJK = true

@@ -1,4 +1,4 @@
-package ui
+package look
 
 import (
 	"image/color"
@@ -27,33 +27,33 @@ const (
 	bubbleTintDark  = 0.26
 )
 
-// isDark says whether a theme variant's background is dark. The
+// IsDark says whether a theme variant's background is dark. The
 // background is measured rather than the variant asked for: a forced
 // variant (variantTheme) and the system's one may differ.
-func isDark(th fyne.Theme, v fyne.ThemeVariant) bool {
-	return luminance(th.Color(theme.ColorNameBackground, v)) < 0.5
+func IsDark(th fyne.Theme, v fyne.ThemeVariant) bool {
+	return Luminance(th.Color(theme.ColorNameBackground, v)) < 0.5
 }
 
-// mutedColorOf is the muted text colour for a theme variant.
-func mutedColorOf(th fyne.Theme, v fyne.ThemeVariant) color.Color {
-	if isDark(th, v) {
+// MutedColorOf is the muted text colour for a theme variant.
+func MutedColorOf(th fyne.Theme, v fyne.ThemeVariant) color.Color {
+	if IsDark(th, v) {
 		return mutedDark
 	}
 	return mutedLight
 }
 
-// bubbleColorOf is the user's bubble: the accent mixed into the
+// BubbleColorOf is the user's bubble: the accent mixed into the
 // background.
-func bubbleColorOf(th fyne.Theme, v fyne.ThemeVariant) color.Color {
+func BubbleColorOf(th fyne.Theme, v fyne.ThemeVariant) color.Color {
 	tint := bubbleTintLight
-	if isDark(th, v) {
+	if IsDark(th, v) {
 		tint = bubbleTintDark
 	}
-	return mix(th.Color(theme.ColorNamePrimary, v), th.Color(theme.ColorNameBackground, v), tint)
+	return Mix(th.Color(theme.ColorNamePrimary, v), th.Color(theme.ColorNameBackground, v), tint)
 }
 
-// currentTheme is the app's theme and variant now.
-func currentTheme() (fyne.Theme, fyne.ThemeVariant) {
+// CurrentTheme is the app's theme and variant now.
+func CurrentTheme() (fyne.Theme, fyne.ThemeVariant) {
 	app := fyne.CurrentApp()
 	if app == nil {
 		return theme.DefaultTheme(), theme.VariantLight
@@ -65,25 +65,25 @@ func currentTheme() (fyne.Theme, fyne.ThemeVariant) {
 	return th, app.Settings().ThemeVariant()
 }
 
-func mutedColor() color.Color { return mutedColorOf(currentTheme()) }
+func MutedColor() color.Color { return MutedColorOf(CurrentTheme()) }
 
-func bubbleColor() color.Color { return bubbleColorOf(currentTheme()) }
+func BubbleColor() color.Color { return BubbleColorOf(CurrentTheme()) }
 
-// mix is a share t of colour a laid over b, opaque.
-func mix(a, b color.Color, t float64) color.Color {
+// Mix is a share t of colour a laid over b, opaque.
+func Mix(a, b color.Color, t float64) color.Color {
 	ar, ag, ab := rgb(a)
 	br, bg, bb := rgb(b)
 	f := func(x, y float64) uint8 { return uint8(math.Round((x*t + y*(1-t)) * 255)) }
 	return color.NRGBA{R: f(ar, br), G: f(ag, bg), B: f(ab, bb), A: 0xff}
 }
 
-// over lays a colour that may be translucent (Fyne's selection) over an
+// Over lays a colour that may be translucent (Fyne's selection) Over an
 // opaque background: what the eye sees.
-func over(top, bottom color.Color) color.Color {
+func Over(top, bottom color.Color) color.Color {
 	n := color.NRGBAModel.Convert(top).(color.NRGBA)
 	opaque := n
 	opaque.A = 0xff
-	return mix(opaque, bottom, float64(n.A)/255)
+	return Mix(opaque, bottom, float64(n.A)/255)
 }
 
 // rgb is a colour's channels, 0..1, without alpha.
@@ -92,8 +92,8 @@ func rgb(c color.Color) (r, g, b float64) {
 	return float64(n.R) / 255, float64(n.G) / 255, float64(n.B) / 255
 }
 
-// luminance is the relative luminance of WCAG 2.
-func luminance(c color.Color) float64 {
+// Luminance is the relative Luminance of WCAG 2.
+func Luminance(c color.Color) float64 {
 	lin := func(v float64) float64 {
 		if v <= 0.03928 {
 			return v / 12.92
@@ -104,9 +104,9 @@ func luminance(c color.Color) float64 {
 	return 0.2126*lin(r) + 0.7152*lin(g) + 0.0722*lin(b)
 }
 
-// contrastRatio is WCAG 2's contrast ratio of two opaque colours, 1 to 21.
-func contrastRatio(a, b color.Color) float64 {
-	la, lb := luminance(a), luminance(b)
+// ContrastRatio is WCAG 2's contrast ratio of two opaque colours, 1 to 21.
+func ContrastRatio(a, b color.Color) float64 {
+	la, lb := Luminance(a), Luminance(b)
 	if la < lb {
 		la, lb = lb, la
 	}

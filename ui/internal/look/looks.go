@@ -1,4 +1,4 @@
-package ui
+package look
 
 import (
 	"strings"
@@ -10,137 +10,130 @@ import (
 	"fyne.io/fyne/v2/widget"
 )
 
-// hoverBox holds a message and tells it when the pointer comes and goes,
+// HoverBox holds a message and tells it when the pointer comes and goes,
 // so that its actions show only then (and on the chat's last message).
-type hoverBox struct {
+type HoverBox struct {
 	widget.BaseWidget
-	content fyne.CanvasObject
+	Content fyne.CanvasObject
 	onHover func(in bool)
-	// onLeftInside, if set, runs instead of onHover(false) when the pointer
+	// OnLeftInside, if set, runs instead of onHover(false) when the pointer
 	// was last seen well inside the box: it went onto a hoverable object in
 	// the message (a link, a code block's Copy), not out of it.
-	onLeftInside func()
+	OnLeftInside func()
 	at           fyne.Position // where the pointer was last seen
-	// onRefresh runs when the box is refreshed (a change of theme among
+	// OnRefresh runs when the box is refreshed (a change of theme among
 	// others): the message's own colours are worked out again.
-	onRefresh func()
+	OnRefresh func()
 }
 
-var _ desktop.Hoverable = (*hoverBox)(nil)
+var _ desktop.Hoverable = (*HoverBox)(nil)
 
-func newHoverBox(content fyne.CanvasObject, onHover func(bool)) *hoverBox {
-	h := &hoverBox{content: content, onHover: onHover}
+func NewHoverBox(Content fyne.CanvasObject, onHover func(bool)) *HoverBox {
+	h := &HoverBox{Content: Content, onHover: onHover}
 	h.ExtendBaseWidget(h)
 	return h
 }
 
-func (h *hoverBox) CreateRenderer() fyne.WidgetRenderer {
-	return &hoverRenderer{h: h, WidgetRenderer: widget.NewSimpleRenderer(h.content)}
+func (h *HoverBox) CreateRenderer() fyne.WidgetRenderer {
+	return &hoverRenderer{h: h, WidgetRenderer: widget.NewSimpleRenderer(h.Content)}
 }
 
-func (h *hoverBox) MouseIn(e *desktop.MouseEvent) {
+func (h *HoverBox) MouseIn(e *desktop.MouseEvent) {
 	h.at = e.Position
 	h.onHover(true)
 }
 
-func (h *hoverBox) MouseMoved(e *desktop.MouseEvent) { h.at = e.Position }
+func (h *HoverBox) MouseMoved(e *desktop.MouseEvent) { h.at = e.Position }
 
-func (h *hoverBox) MouseOut() {
-	if h.onLeftInside != nil && inside(h.at, h.Size(), hoverEdge) {
-		h.onLeftInside()
+func (h *HoverBox) MouseOut() {
+	if h.OnLeftInside != nil && Inside(h.at, h.Size(), HoverEdge) {
+		h.OnLeftInside()
 		return
 	}
 	h.onHover(false)
 }
 
-// hoverEdge: a pointer last seen this far inside a message did not leave it
+// HoverEdge: a pointer last seen this far inside a message did not leave it
 // (Fyne reports moves every few pixels).
-const hoverEdge = 6
+const HoverEdge = 6
 
-// inside says whether p lies in a box of size s, at least edge from its sides.
-func inside(p fyne.Position, s fyne.Size, edge float32) bool {
+// Inside says whether p lies in a box of size s, at least edge from its sides.
+func Inside(p fyne.Position, s fyne.Size, edge float32) bool {
 	return p.X > edge && p.Y > edge && p.X < s.Width-edge && p.Y < s.Height-edge
-}
-
-// hoverGroup is a chat's messages as to the pointer: the one that keeps its
-// actions while the pointer is on a hoverable object inside it, until
-// another message is pointed at.
-type hoverGroup struct {
-	sticky *messageView
 }
 
 type hoverRenderer struct {
 	fyne.WidgetRenderer
-	h *hoverBox
+	h *HoverBox
 }
 
 func (r *hoverRenderer) Refresh() {
-	if r.h.onRefresh != nil {
-		r.h.onRefresh()
+	if r.h.OnRefresh != nil {
+		r.h.OnRefresh()
 	}
 	r.WidgetRenderer.Refresh()
 }
 
-// hoverButton is a message's action. The pointer on it is still on the
+// HoverButton is a message's action. The pointer on it is still on the
 // message: Fyne hovers the innermost hoverable object only, so the button
 // passes its hover on, and the message's actions do not vanish under the
 // pointer that is about to tap one.
-type hoverButton struct {
+type HoverButton struct {
 	widget.Button
 	onHover func(in bool)
 }
 
-// newHoverButton is a small text button. Words, not icons, for most: every
+// NewHoverButton is a small text button. Words, not icons, for most: every
 // message has these, and an icon is an SVG document that each button
 // parses and colours when it is first drawn (a long chat's first screen
 // spent 40 % of its time on them).
-func newHoverButton(text string, icon fyne.Resource, tapped func(), onHover func(bool)) *hoverButton {
-	b := &hoverButton{onHover: onHover}
+func NewHoverButton(text string, icon fyne.Resource, tapped func(), onHover func(bool)) *HoverButton {
+	b := &HoverButton{onHover: onHover}
 	b.Text, b.Icon, b.OnTapped = text, icon, tapped
 	b.Importance = widget.LowImportance
 	b.ExtendBaseWidget(b)
 	return b
 }
 
-func (b *hoverButton) MouseIn(e *desktop.MouseEvent) {
+func (b *HoverButton) MouseIn(e *desktop.MouseEvent) {
 	b.Button.MouseIn(e)
 	b.onHover(true)
 }
 
-func (b *hoverButton) MouseOut() {
+func (b *HoverButton) MouseOut() {
 	b.Button.MouseOut()
 	b.onHover(false)
 }
 
-// mutedText is one line of small text in the muted colour (colors.go),
+// MutedText is one line of small text in the muted colour (colors.go),
 // worked out again at each refresh so that it follows the theme.
-type mutedText struct {
+type MutedText struct {
 	widget.BaseWidget
 	Text      string
 	Alignment fyne.TextAlign
 }
 
-func newMutedText(s string) *mutedText {
-	m := &mutedText{Text: s}
+func NewMutedText(s string) *MutedText {
+	m := &MutedText{Text: s}
 	m.ExtendBaseWidget(m)
 	return m
 }
 
-func (m *mutedText) SetText(s string) {
+func (m *MutedText) SetText(s string) {
 	if m.Text != s {
 		m.Text = s
 		m.Refresh()
 	}
 }
 
-func (m *mutedText) CreateRenderer() fyne.WidgetRenderer {
+func (m *MutedText) CreateRenderer() fyne.WidgetRenderer {
 	r := &mutedRenderer{m: m, t: canvas.NewText("", nil)}
 	r.Refresh()
 	return r
 }
 
 type mutedRenderer struct {
-	m *mutedText
+	m *MutedText
 	t *canvas.Text
 }
 
@@ -158,25 +151,25 @@ func (r *mutedRenderer) MinSize() fyne.Size {
 
 func (r *mutedRenderer) Refresh() {
 	r.t.Text, r.t.Alignment = r.m.Text, r.m.Alignment
-	r.t.Color, r.t.TextSize = mutedColor(), theme.CaptionTextSize()
+	r.t.Color, r.t.TextSize = MutedColor(), theme.CaptionTextSize()
 	r.t.Refresh()
 }
 
 func (r *mutedRenderer) Objects() []fyne.CanvasObject { return []fyne.CanvasObject{r.t} }
 func (r *mutedRenderer) Destroy()                     {}
 
-// bubbleLayout puts the user's bubble on the right, as wide as its text
+// BubbleLayout puts the user's bubble on the right, as wide as its text
 // needs and no wider than bubbleWidth allows.
-type bubbleLayout struct {
-	natural func() float32 // the width the text would take on one line per line
+type BubbleLayout struct {
+	Natural func() float32 // the width the text would take on one line per line
 }
 
-func (l *bubbleLayout) MinSize(objs []fyne.CanvasObject) fyne.Size {
+func (l *BubbleLayout) MinSize(objs []fyne.CanvasObject) fyne.Size {
 	return objs[0].MinSize()
 }
 
-func (l *bubbleLayout) Layout(objs []fyne.CanvasObject, size fyne.Size) {
-	w := bubbleWidth(size.Width, l.natural())
+func (l *BubbleLayout) Layout(objs []fyne.CanvasObject, size fyne.Size) {
+	w := BubbleWidth(size.Width, l.Natural())
 	objs[0].Resize(fyne.NewSize(w, size.Height))
 	objs[0].Move(fyne.NewPos(size.Width-w, 0))
 }
@@ -185,28 +178,28 @@ func (l *bubbleLayout) Layout(objs []fyne.CanvasObject, size fyne.Size) {
 // and never wider than a comfortable line of text.
 const (
 	bubbleShare = 0.75
-	bubbleMax   = 680
+	BubbleMax   = 680
 	bubbleMin   = 240 // on a narrow chat the share may go past 75 % to keep this
 )
 
-// bubbleWidth is the bubble's width in a chat avail wide, for text that
-// would take natural on unwrapped lines.
-func bubbleWidth(avail, natural float32) float32 {
+// BubbleWidth is the bubble's width in a chat avail wide, for text that
+// would take Natural on unwrapped lines.
+func BubbleWidth(avail, Natural float32) float32 {
 	capW := avail * bubbleShare
-	if capW > bubbleMax {
-		capW = bubbleMax
+	if capW > BubbleMax {
+		capW = BubbleMax
 	}
 	if floor := min(avail, bubbleMin); capW < floor {
 		capW = floor
 	}
-	return min(natural, capW)
+	return min(Natural, capW)
 }
 
-// textWidth is the width text takes on its longest line at the theme's
+// TextWidth is the width text takes on its longest line at the theme's
 // text size; past limit it stops measuring (the bubble is capped anyway).
 // Markdown that lays out wider than its source (a table, code, an image)
 // counts as limit.
-func textWidth(text string, limit float32) float32 {
+func TextWidth(text string, limit float32) float32 {
 	if strings.Contains(text, "```") || strings.Contains(text, "|") || strings.Contains(text, "![") {
 		return limit
 	}

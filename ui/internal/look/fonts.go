@@ -1,4 +1,4 @@
-package ui
+package look
 
 import (
 	"bytes"
@@ -45,8 +45,8 @@ import (
 // with fonts-noto-cjk and DejaVu: 0.15 to 0.25 ms (BenchmarkFindCJK,
 // cjk_font_lookup_us).
 
-// cjkPackage is what to install when no CJK font is found.
-const cjkPackage = "fonts-noto-cjk"
+// CJKPackage is what to install when no CJK font is found.
+const CJKPackage = "fonts-noto-cjk"
 
 // cjkFamily is one known pan-CJK font: its files for the regular and the
 // bold weight, as distributions name them. A collection (.ttc) holds a face
@@ -66,17 +66,17 @@ var knownCJK = []cjkFamily{
 	{"DroidSansFallbackFull.ttf", ""},                       // fonts-droid-fallback
 }
 
-// cjkFiles is the CJK font found: its regular and bold files ("" when
+// CJKFiles is the CJK font found: its regular and bold files ("" when
 // none; bold is regular's when the family has no bold file).
-type cjkFiles struct {
+type CJKFiles struct {
 	regular, bold string
 }
 
-func (f cjkFiles) found() bool { return f.regular != "" }
+func (f CJKFiles) Found() bool { return f.regular != "" }
 
-// findCJK looks for a known CJK font in dirs and their subfolders; it opens
+// FindCJK looks for a known CJK font in dirs and their subfolders; it opens
 // no file. Folders that do not exist or cannot be read are passed over.
-func findCJK(dirs []string) cjkFiles {
+func FindCJK(dirs []string) CJKFiles {
 	seen := map[string]string{} // lower-case file name → path (the first found)
 	for _, d := range dirs {
 		_ = filepath.WalkDir(d, func(path string, e fs.DirEntry, err error) error {
@@ -104,15 +104,15 @@ func findCJK(dirs []string) cjkFiles {
 		if f.bold == "" || b == "" {
 			b = r
 		}
-		return cjkFiles{regular: r, bold: b}
+		return CJKFiles{regular: r, bold: b}
 	}
-	return cjkFiles{}
+	return CJKFiles{}
 }
 
-// cjkRegion is the region whose glyph forms a collection's face is chosen
+// CJKRegion is the region whose glyph forms a collection's face is chosen
 // for (the same character is drawn differently in China, Japan, Korea,
 // Taiwan): the user's locale's, simplified Chinese otherwise.
-func cjkRegion(locale string) string {
+func CJKRegion(locale string) string {
 	l := strings.ToLower(strings.ReplaceAll(locale, "_", "-"))
 	switch {
 	case strings.HasPrefix(l, "ja"):
@@ -127,7 +127,7 @@ func cjkRegion(locale string) string {
 	return "SC"
 }
 
-// cjkFont builds, from a font file, the font the theme gives Fyne: the face
+// CJKFont builds, from a font file, the font the theme gives Fyne: the face
 // of the collection for region, its character map cut to the runes keep
 // accepts.
 //
@@ -138,7 +138,7 @@ func cjkRegion(locale string) string {
 // from the font that has the space, now this one: its line metrics (and
 // its space's advance) are made those of latin, the Latin
 // font the style draws with otherwise, so that rows keep their height.
-func cjkFont(path, region string, keep func(rune) bool, latin []byte) ([]byte, error) {
+func CJKFont(path, region string, keep func(rune) bool, latin []byte) ([]byte, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, err
@@ -325,9 +325,9 @@ func be32(b []byte, vs ...uint32) []byte {
 	return b
 }
 
-// isCJK is a rune of the blocks a CJK font is for: ideographs, kana,
+// IsCJK is a rune of the blocks a CJK font is for: ideographs, kana,
 // hangul, bopomofo, and CJK and full-width punctuation.
-func isCJK(r rune) bool {
+func IsCJK(r rune) bool {
 	switch {
 	case r >= 0x3000 && r <= 0x303F, // CJK symbols and punctuation
 		r >= 0x3200 && r <= 0x33FF, // enclosed CJK letters, compatibility
@@ -338,15 +338,15 @@ func isCJK(r rune) bool {
 	return unicode.In(r, unicode.Han, unicode.Hiragana, unicode.Katakana, unicode.Hangul, unicode.Bopomofo)
 }
 
-// keepCJK is what the theme's CJK font maps: CJK, and the spaces (see
+// KeepCJK is what the theme's CJK font maps: CJK, and the spaces (see
 // cjkFont).
-func keepCJK(r rune) bool { return isCJK(r) || unicode.Is(unicode.Zs, r) }
+func KeepCJK(r rune) bool { return IsCJK(r) || unicode.Is(unicode.Zs, r) }
 
-// cjkFonts gives the theme the CJK font found, once text with CJK has been
+// CJKFonts gives the theme the CJK font found, once text with CJK has been
 // shown (active): a parsed CJK face takes about 16 MB for each text style
 // Fyne draws, which a window showing no CJK should not pay.
-type cjkFonts struct {
-	files  cjkFiles
+type CJKFonts struct {
+	files  CJKFiles
 	region string
 	active atomic.Bool
 	// activate is called once, when text with CJK is first shown: it makes
@@ -354,17 +354,17 @@ type cjkFonts struct {
 	activate func()
 }
 
-func newCJKFonts(files cjkFiles, activate func()) *cjkFonts {
-	if !files.found() {
+func NewCJKFonts(files CJKFiles, activate func()) *CJKFonts {
+	if !files.Found() {
 		return nil
 	}
-	return &cjkFonts{files: files, region: cjkRegion(lang.SystemLocale().String()), activate: activate}
+	return &CJKFonts{files: files, region: CJKRegion(lang.SystemLocale().String()), activate: activate}
 }
 
 // shown is told text about to be shown; the first text with a CJK rune
 // activates the fonts.
-func (c *cjkFonts) shown(text string) {
-	if c == nil || c.active.Load() || !hasCJK(text) {
+func (c *CJKFonts) Shown(text string) {
+	if c == nil || c.active.Load() || !HasCJK(text) {
 		return
 	}
 	if c.active.CompareAndSwap(false, true) && c.activate != nil {
@@ -372,15 +372,15 @@ func (c *cjkFonts) shown(text string) {
 	}
 }
 
-// hasCJK reports whether s holds a CJK rune; it decodes only past a byte
+// HasCJK reports whether s holds a CJK rune; it decodes only past a byte
 // that can start one (all CJK runes take three or four bytes in UTF-8).
-func hasCJK(s string) bool {
+func HasCJK(s string) bool {
 	for i := 0; i < len(s); i++ {
 		if s[i] < 0xE1 {
 			continue
 		}
 		r, _ := utf8.DecodeRuneInString(s[i:])
-		if isCJK(r) {
+		if IsCJK(r) {
 			return true
 		}
 	}
@@ -398,11 +398,11 @@ func hasCJK(s string) bool {
 // ours all the same: Fyne sets a text's baseline by the font of its first
 // run, and the fallback's CJK font sits 1-2 px lower than Noto Sans, so
 // bold CJK (ours, with Latin metrics) stood above the plain CJK around it.
-func (c *cjkFonts) font(style fyne.TextStyle) fyne.Resource {
+func (c *CJKFonts) font(style fyne.TextStyle) fyne.Resource {
 	if c == nil || style.Symbol || style.Monospace || style.Italic && !style.Bold || !c.active.Load() {
 		return nil
 	}
-	r := &cjkResource{path: c.files.regular, region: c.region, fallback: theme.DefaultTextFont()}
+	r := &CJKResource{path: c.files.regular, region: c.region, fallback: theme.DefaultTextFont()}
 	if style.Bold {
 		r.path, r.fallback = c.files.bold, theme.DefaultTextBoldFont()
 	}
@@ -410,23 +410,26 @@ func (c *cjkFonts) font(style fyne.TextStyle) fyne.Resource {
 	return r
 }
 
-// cjkResource is a CJK font as the theme gives it to Fyne. Its content is
+// CJKResource is a CJK font as the theme gives it to Fyne. Its Content is
 // built each time Fyne asks (once per text style, after which Fyne keeps
 // the parsed face): kept, it would hold 17 MB per style besides the face.
-type cjkResource struct {
+type CJKResource struct {
 	name, path, region string
 	// fallback is given when the font cannot be built (removed since it
 	// was found, say): Fyne must be given a font it can parse.
 	fallback fyne.Resource
 }
 
-func (r *cjkResource) Name() string { return r.name + "-cjk.otf" }
+func (r *CJKResource) Name() string { return r.name + "-cjk.otf" }
 
-func (r *cjkResource) Content() []byte {
-	data, err := cjkFont(r.path, r.region, keepCJK, r.fallback.Content())
+func (r *CJKResource) Content() []byte {
+	data, err := CJKFont(r.path, r.region, KeepCJK, r.fallback.Content())
 	if err != nil {
 		fyne.LogError("could not use the CJK font "+r.path, err)
 		return r.fallback.Content()
 	}
 	return data
 }
+
+// Active reports whether CJK text has been shown, so that the fonts are in use.
+func (c *CJKFonts) Active() bool { return c.active.Load() }

@@ -577,6 +577,6 @@ func TestNewChatTwiceMakesOneChat(t *testing.T) {
 	h.w.newConversation()
 	h.settle()
 	if convs, _ := h.st.Conversations(); len(convs) != 2 || h.w.selected == first {
-		t.Errorf("after a message, bridge.New chat made %d chats", len(convs))
+		t.Errorf("after a message, New chat made %d chats", len(convs))
 	}
 }

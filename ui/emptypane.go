@@ -34,7 +34,7 @@ const (
 // buildEmptyPane makes what the chat pane shows when no chat is chosen:
 // the intro, with a New chat button.
 func (w *window) buildEmptyPane() fyne.CanvasObject {
-	newBtn := widget.NewButtonWithIcon("bridge.New chat", theme.ContentAddIcon(), w.newConversation)
+	newBtn := widget.NewButtonWithIcon("New chat", theme.ContentAddIcon(), w.newConversation)
 	return container.NewVScroll(container.NewPadded(w.buildIntro(container.NewCenter(newBtn))))
 }
 

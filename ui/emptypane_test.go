@@ -55,7 +55,7 @@ func TestTheNoChatPaneOffersPromptsToo(t *testing.T) {
 	}
 	objs := test.LaidOutObjects(h.w.empty)
 	b := findButton(objs, strings.TrimSpace(examplePrompts[1]))
-	if b == nil || findButton(objs, "bridge.New chat") == nil {
+	if b == nil || findButton(objs, "New chat") == nil {
 		t.Fatalf("the empty pane shows %q", everyText(objs))
 	}
 	test.Tap(b)

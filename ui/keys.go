@@ -25,7 +25,7 @@ var bindings []keyBinding
 
 func init() {
 	bindings = []keyBinding{
-		{fyne.KeyN, fyne.KeyModifierShortcutDefault, "Ctrl+N", "bridge.New conversation", (*window).newConversation},
+		{fyne.KeyN, fyne.KeyModifierShortcutDefault, "Ctrl+N", "New conversation", (*window).newConversation},
 		{fyne.KeyF, fyne.KeyModifierShortcutDefault, "Ctrl+F", "Search all conversations", (*window).showSearch},
 		{fyne.KeyComma, fyne.KeyModifierShortcutDefault, "Ctrl+,", "Settings", (*window).openSettings},
 		{fyne.KeyE, fyne.KeyModifierShortcutDefault, "Ctrl+E", "Export chats", (*window).showExport},
@@ -149,7 +149,7 @@ func (w *window) editLastQuestion() {
 func (w *window) showShortcuts() {
 	rows := [][2]string{
 		{"Enter", "Send"},
-		{"Shift+Enter", "bridge.New line"},
+		{"Shift+Enter", "New line"},
 		{"Esc", "Close a dialog or menu, else stop the answer (or cancel an edit)"},
 		{"Page Up / Page Down", "Scroll the chat by a screen"},
 	}

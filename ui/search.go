@@ -48,7 +48,7 @@ func (w *window) showSearch() {
 			box := o.(*fyne.Container)
 			title := r.Title
 			if title == "" {
-				title = "bridge.New conversation"
+				title = "New conversation"
 			}
 			if !r.InTitle {
 				title += " · " + r.CreatedAt.Local().Format("2 Jan 15:04")

@@ -45,7 +45,7 @@ func (w *window) buildSidebar() fyne.CanvasObject {
 			w.show(w.convs[i].ID)
 		}
 	}
-	newBtn := widget.NewButtonWithIcon("bridge.New chat", theme.ContentAddIcon(), w.newConversation)
+	newBtn := widget.NewButtonWithIcon("New chat", theme.ContentAddIcon(), w.newConversation)
 	newBtn.Importance = widget.HighImportance
 	settingsBtn := widget.NewButtonWithIcon("", theme.SettingsIcon(), w.showSettings)
 	w.appMenuBtn = widget.NewButtonWithIcon("", theme.MenuIcon(), w.showAppMenu)
@@ -126,7 +126,7 @@ func sidebarNames(convs []store.Conversation) map[string]string {
 // displayTitle is a chat's title, or what an untitled chat is called.
 func displayTitle(c store.Conversation) string {
 	if strings.TrimSpace(c.Title) == "" {
-		return "bridge.New conversation"
+		return "New conversation"
 	}
 	return c.Title
 }

@@ -72,7 +72,7 @@ func TestTheSidebarShowsDatesAndTellsSameTitlesApart(t *testing.T) {
 			t.Errorf("row %d (%q) dated %q, want Yesterday", i, title, date)
 		}
 	}
-	want := []string{"Trip to Lisbon", "Other", "trip to lisbon  · 2", "Trip to Lisbon · 3", "bridge.New conversation", "bridge.New conversation · 2"}
+	want := []string{"Trip to Lisbon", "Other", "trip to lisbon  · 2", "Trip to Lisbon · 3", "New conversation", "New conversation · 2"}
 	for i, id := range ids {
 		if got[id] != want[i] {
 			t.Errorf("chat %d shown as %q, want %q", i, got[id], want[i])

@@ -404,7 +404,7 @@ func (u *usageView) apply(d usageData) {
 		case !ok:
 			title = "Deleted chat"
 		case title == "":
-			title = "bridge.New conversation"
+			title = "New conversation"
 		}
 		u.convs = append(u.convs, usageConv{id: c.Key, title: title, total: c})
 	}

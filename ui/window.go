@@ -305,7 +305,7 @@ func (w *window) updateHeader() {
 	}
 	title := c.Title
 	if title == "" {
-		title = "bridge.New conversation"
+		title = "New conversation"
 	}
 	w.title.SetText(title)
 	w.win.SetTitle(appTitle + " — " + title)

@@ -277,7 +277,7 @@ func TestStopKeepsThePartialAnswer(t *testing.T) {
 
 func TestRenameAndDeleteWithConfirmation(t *testing.T) {
 	h := newHarness(t, useSimulator)
-	test.Tap(findButton(test.LaidOutObjects(h.w.win.Content()), "bridge.New chat"))
+	test.Tap(findButton(test.LaidOutObjects(h.w.win.Content()), "New chat"))
 	h.settle()
 	h.ask("first")
 	h.settle()

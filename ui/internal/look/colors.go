@@ -77,7 +77,7 @@ func Mix(a, b color.Color, t float64) color.Color {
 	return color.NRGBA{R: f(ar, br), G: f(ag, bg), B: f(ab, bb), A: 0xff}
 }
 
-// Over lays a colour that may be translucent (Fyne's selection) Over an
+// Over lays a colour that may be translucent (Fyne's selection) over an
 // opaque background: what the eye sees.
 func Over(top, bottom color.Color) color.Color {
 	n := color.NRGBAModel.Convert(top).(color.NRGBA)
@@ -92,7 +92,7 @@ func rgb(c color.Color) (r, g, b float64) {
 	return float64(n.R) / 255, float64(n.G) / 255, float64(n.B) / 255
 }
 
-// Luminance is the relative Luminance of WCAG 2.
+// Luminance is the relative luminance of WCAG 2.
 func Luminance(c color.Color) float64 {
 	lin := func(v float64) float64 {
 		if v <= 0.03928 {

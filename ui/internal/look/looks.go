@@ -28,8 +28,8 @@ type HoverBox struct {
 
 var _ desktop.Hoverable = (*HoverBox)(nil)
 
-func NewHoverBox(Content fyne.CanvasObject, onHover func(bool)) *HoverBox {
-	h := &HoverBox{Content: Content, onHover: onHover}
+func NewHoverBox(content fyne.CanvasObject, onHover func(bool)) *HoverBox {
+	h := &HoverBox{Content: content, onHover: onHover}
 	h.ExtendBaseWidget(h)
 	return h
 }
@@ -183,8 +183,8 @@ const (
 )
 
 // BubbleWidth is the bubble's width in a chat avail wide, for text that
-// would take Natural on unwrapped lines.
-func BubbleWidth(avail, Natural float32) float32 {
+// would take natural on unwrapped lines.
+func BubbleWidth(avail, natural float32) float32 {
 	capW := avail * bubbleShare
 	if capW > BubbleMax {
 		capW = BubbleMax
@@ -192,7 +192,7 @@ func BubbleWidth(avail, Natural float32) float32 {
 	if floor := min(avail, bubbleMin); capW < floor {
 		capW = floor
 	}
-	return min(Natural, capW)
+	return min(natural, capW)
 }
 
 // TextWidth is the width text takes on its longest line at the theme's

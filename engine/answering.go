@@ -7,6 +7,7 @@ import (
 	"sync"
 	"time"
 
+	"deskchat/engine/llm"
 	"deskchat/store"
 )
 
@@ -134,7 +135,7 @@ func (a *answering) watch(ev Event) {
 // pending. mu is held.
 func (a *answering) see(ev Event) {
 	f := a.f
-	var ch *Chunk
+	var ch *llm.Chunk
 	switch ev := ev.(type) {
 	case Queued, RateLimited, Retrying, FellBack:
 		if f != nil {
@@ -154,14 +155,14 @@ func (a *answering) see(ev Event) {
 			a.text.WriteString(ev.Text)
 			a.rsn.WriteString(ev.Reasoning)
 		}
-		ch = &Chunk{Text: ev.Text, Reasoning: ev.Reasoning}
+		ch = &llm.Chunk{Text: ev.Text, Reasoning: ev.Reasoning}
 	case UsageEvent:
 		u := ev.Usage
 		a.usage = &u
-		ch = &Chunk{Usage: &u}
+		ch = &llm.Chunk{Usage: &u}
 	case Done:
 		a.final = ev
-		ch = &Chunk{Finish: ev.Finish}
+		ch = &llm.Chunk{Finish: ev.Finish}
 	case Failed:
 		a.final, a.flightErr = ev, ev.Err
 		if a.flightErr == nil {

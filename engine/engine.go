@@ -11,6 +11,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"deskchat/engine/llm"
 	"deskchat/engine/tokens"
 	"deskchat/internal/secrets"
 	"deskchat/store"
@@ -215,7 +216,7 @@ func (e *Engine) prepare(conversationID string, opts SendOptions) (store.Snapsho
 // its fallback chain.
 type candidate struct {
 	cfg   store.Provider
-	prov  Provider
+	prov  llm.Adapter
 	model string
 }
 
@@ -324,7 +325,7 @@ func TitleFrom(text string) string {
 }
 
 // resolve picks the provider adapter and model for a request.
-func (e *Engine) resolve(snap store.Snapshot, opts SendOptions) (Provider, store.Provider, string, error) {
+func (e *Engine) resolve(snap store.Snapshot, opts SendOptions) (llm.Adapter, store.Provider, string, error) {
 	conv := snap.Conversation
 	var cfg store.Provider
 	switch {
@@ -339,7 +340,7 @@ func (e *Engine) resolve(snap store.Snapshot, opts SendOptions) (Provider, store
 			name = snap.DefaultProvider
 		}
 		if name == "" {
-			return nil, cfg, "", &ProviderError{Kind: KindConfig, Sentence: "No provider is set up. Add one in Settings, or choose the Simulator to try deskchat without a key."}
+			return nil, cfg, "", &ProviderError{Kind: llm.KindConfig, Sentence: "No provider is set up. Add one in Settings, or choose the Simulator to try deskchat without a key."}
 		}
 		if name == SimulatorName {
 			cfg = SimulatorConfig()
@@ -359,22 +360,17 @@ func (e *Engine) resolve(snap store.Snapshot, opts SendOptions) (Provider, store
 		model = cfg.Model
 	}
 	if model == "" {
-		return nil, cfg, "", &ProviderError{Kind: KindConfig, Provider: cfg.Name, Sentence: fmt.Sprintf("Choose a model for %s first.", cfg.Name)}
+		return nil, cfg, "", &ProviderError{Kind: llm.KindConfig, Provider: cfg.Name, Sentence: fmt.Sprintf("Choose a model for %s first.", cfg.Name)}
 	}
 	prov, err := e.provider(cfg)
 	return prov, cfg, model, err
-}
-
-// SimulatorConfig describes the built-in Simulator as a provider record.
-func SimulatorConfig() store.Provider {
-	return store.Provider{Name: SimulatorName, Kind: store.KindSimulator, Model: SimulatorModel, Models: []string{SimulatorModel}}
 }
 
 // APIKey returns cfg's API key as a request to cfg would use it ("" for a
 // provider without a key, like a local server or the Simulator). An
 // OpenAI or Azure provider without a key, and a key that cannot be found
 // (not in the keychain, variable unset, key command failed), are
-// *ProviderErrors of KindConfig whose sentence says what to do; no error
+// *ProviderErrors of llm.KindConfig whose sentence says what to do; no error
 // contains the key. Keychain and command keys are remembered until
 // ForgetKey.
 func (e *Engine) APIKey(ctx context.Context, cfg store.Provider) (string, error) {
@@ -388,9 +384,9 @@ func (e *Engine) APIKey(ctx context.Context, cfg store.Provider) (string, error)
 		}
 		var se *secrets.Error
 		if errors.As(err, &se) {
-			return "", &ProviderError{Kind: KindConfig, Provider: cfg.Name, Sentence: se.Sentence, Err: err}
+			return "", &ProviderError{Kind: llm.KindConfig, Provider: cfg.Name, Sentence: se.Sentence, Err: err}
 		}
-		return "", &ProviderError{Kind: KindConfig, Provider: cfg.Name, Sentence: fmt.Sprintf("The API key for %s could not be read.", cfg.Name), Err: err}
+		return "", &ProviderError{Kind: llm.KindConfig, Provider: cfg.Name, Sentence: fmt.Sprintf("The API key for %s could not be read.", cfg.Name), Err: err}
 	}
 	if key == "" && (cfg.Kind == store.KindOpenAI || cfg.Kind == store.KindAzure) {
 		keyEnv := cfg.KeyEnv
@@ -400,7 +396,7 @@ func (e *Engine) APIKey(ctx context.Context, cfg store.Provider) (string, error)
 		if keyEnv == "" {
 			keyEnv = "a variable"
 		}
-		return "", &ProviderError{Kind: KindConfig, Provider: cfg.Name, Sentence: fmt.Sprintf("%s needs an API key: set %s in the environment, or keep the key in the keychain (Settings → Providers).", cfg.Name, keyEnv)}
+		return "", &ProviderError{Kind: llm.KindConfig, Provider: cfg.Name, Sentence: fmt.Sprintf("%s needs an API key: set %s in the environment, or keep the key in the keychain (Settings → Providers).", cfg.Name, keyEnv)}
 	}
 	return key, nil
 }
@@ -409,30 +405,3 @@ func (e *Engine) APIKey(ctx context.Context, cfg store.Provider) (string, error)
 // next request reads the keychain or runs the key command again. Call it
 // after the provider's key or key source changed.
 func (e *Engine) ForgetKey(name string) { e.keys.Forget(name) }
-
-// provider returns the adapter for cfg, reusing the provider's http.Client.
-func (e *Engine) provider(cfg store.Provider) (Provider, error) {
-	if cfg.Kind == store.KindSimulator {
-		e.mu.Lock()
-		sim := e.sim
-		e.mu.Unlock()
-		return &sim, nil
-	}
-	if cfg.BaseURL == "" && cfg.Kind != store.KindOpenAI {
-		return nil, &ProviderError{Kind: KindConfig, Provider: cfg.Name, Sentence: fmt.Sprintf("%s has no base URL. Set one in the provider's settings.", cfg.Name)}
-	}
-	// Requests carry no context this far; the resolver bounds itself
-	// (a key command 5 s, the keychain 30 s).
-	key, err := e.APIKey(context.Background(), cfg)
-	if err != nil {
-		return nil, err
-	}
-	e.mu.Lock()
-	hc := e.clients[cfg.Name+"\x00"+cfg.BaseURL]
-	if hc == nil {
-		hc = NewHTTPClient(cfg.MaxConcurrent)
-		e.clients[cfg.Name+"\x00"+cfg.BaseURL] = hc
-	}
-	e.mu.Unlock()
-	return NewOpenAI(cfg, key, hc), nil
-}

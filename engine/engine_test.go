@@ -19,6 +19,7 @@ import (
 	"testing"
 	"time"
 
+	"deskchat/engine/llm"
 	"deskchat/store"
 )
 
@@ -191,18 +192,18 @@ func TestFixtureStreams(t *testing.T) {
 		wantUsage     *Usage
 		wantFinish    string
 	}{
-		{file: "openai_stream_include_usage.sse", wantText: "1, 2, 3, 4, 5", wantUsage: &Usage{14, 13}, wantFinish: "stop"},
-		{file: "azure_stream_prompt_filter_results.DERIVED.sse", wantText: "Capital of Denmark.", wantUsage: &Usage{15, 78}, wantFinish: "stop"},
-		{file: "deepseek_reasoner_stream_reasoning_content.sse", wantText: "Hello there! 😊 How can I help you today?", wantReasonPfx: "Hmm, the user just said \"Hello\".", wantUsage: &Usage{6, 212}, wantFinish: "stop"},
-		{file: "deepseek_chat_finish_length.DERIVED.sse", wantUsage: &Usage{13, 400}, wantFinish: "length"},
-		{file: "openai_stream_long_text.sse", wantUsage: &Usage{19, 82}, wantFinish: "stop"},
-		{file: "openrouter_stream_processing_comment_usage_cost.sse", wantText: "test response", wantUsage: &Usage{586, 3}, wantFinish: "stop"},
-		{file: "gemini_openai_compat_stream.sse", wantText: "Hello there! How can I help you today?\n", wantUsage: &Usage{3, 11}, wantFinish: "stop"},
+		{file: "openai_stream_include_usage.sse", wantText: "1, 2, 3, 4, 5", wantUsage: &Usage{PromptTokens: 14, CompletionTokens: 13}, wantFinish: "stop"},
+		{file: "azure_stream_prompt_filter_results.DERIVED.sse", wantText: "Capital of Denmark.", wantUsage: &Usage{PromptTokens: 15, CompletionTokens: 78}, wantFinish: "stop"},
+		{file: "deepseek_reasoner_stream_reasoning_content.sse", wantText: "Hello there! 😊 How can I help you today?", wantReasonPfx: "Hmm, the user just said \"Hello\".", wantUsage: &Usage{PromptTokens: 6, CompletionTokens: 212}, wantFinish: "stop"},
+		{file: "deepseek_chat_finish_length.DERIVED.sse", wantUsage: &Usage{PromptTokens: 13, CompletionTokens: 400}, wantFinish: "length"},
+		{file: "openai_stream_long_text.sse", wantUsage: &Usage{PromptTokens: 19, CompletionTokens: 82}, wantFinish: "stop"},
+		{file: "openrouter_stream_processing_comment_usage_cost.sse", wantText: "test response", wantUsage: &Usage{PromptTokens: 586, CompletionTokens: 3}, wantFinish: "stop"},
+		{file: "gemini_openai_compat_stream.sse", wantText: "Hello there! How can I help you today?\n", wantUsage: &Usage{PromptTokens: 3, CompletionTokens: 11}, wantFinish: "stop"},
 		{file: "ollama_v1_stream_include_usage.sse", wantFinish: "stop"},
-		{file: "openai_stream_gpt4o_usage_obfuscation.sse", wantText: "Hello! How can I assist you today?", wantUsage: &Usage{10, 9}, wantFinish: "stop"},
+		{file: "openai_stream_gpt4o_usage_obfuscation.sse", wantText: "Hello! How can I assist you today?", wantUsage: &Usage{PromptTokens: 10, CompletionTokens: 9}, wantFinish: "stop"},
 		// A tool call (deskchat sends no tools): no text, the finish reason
 		// and usage still arrive, the arguments do not leak into the text.
-		{file: "openai_stream_tool_calls_usage.sse", wantUsage: &Usage{53, 15}, wantFinish: "tool_calls"},
+		{file: "openai_stream_tool_calls_usage.sse", wantUsage: &Usage{PromptTokens: 53, CompletionTokens: 15}, wantFinish: "tool_calls"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.file, func(t *testing.T) {
@@ -423,55 +424,55 @@ func TestBadInputGivesOneSentenceAndKeepsTheStoreConsistent(t *testing.T) {
 		wantKind    ErrorKind
 		wantPartial string
 	}{
-		{name: "unreachable", url: deadURL, wantInMsg: "Nothing is listening at 127.0.0.1", wantKind: KindConnection},
+		{name: "unreachable", url: deadURL, wantInMsg: "Nothing is listening at 127.0.0.1", wantKind: llm.KindConnection},
 		{name: "401", handler: func(w http.ResponseWriter, r *http.Request) {
 			w.Header().Set("Content-Type", "application/json")
 			w.WriteHeader(401)
 			w.Write([]byte(`{"error":{"message":"Incorrect API key provided: sk-abc***","type":"invalid_request_error","code":"invalid_api_key"}}`))
-		}, wantInMsg: "The API key for test was rejected", wantKind: KindAuth},
+		}, wantInMsg: "The API key for test was rejected", wantKind: llm.KindAuth},
 		{name: "404 model", handler: func(w http.ResponseWriter, r *http.Request) {
 			w.Header().Set("Content-Type", "application/json")
 			w.WriteHeader(404)
 			w.Write(notFound)
-		}, wantInMsg: `no model called "m"`, wantKind: KindNotFound},
+		}, wantInMsg: `no model called "m"`, wantKind: llm.KindNotFound},
 		{name: "403", handler: func(w http.ResponseWriter, r *http.Request) {
 			w.Header().Set("Content-Type", "application/json")
 			w.WriteHeader(403)
 			w.Write([]byte(`{"error":{"message":"Project proj_x does not have access to model m","type":"invalid_request_error","code":"model_not_found"}}`))
-		}, wantInMsg: "The API key for test was rejected", wantKind: KindAuth},
+		}, wantInMsg: "The API key for test was rejected", wantKind: llm.KindAuth},
 		{name: "context length", handler: func(w http.ResponseWriter, r *http.Request) {
 			// OpenAI's wording of this error (not a recording).
 			w.Header().Set("Content-Type", "application/json")
 			w.WriteHeader(400)
 			w.Write([]byte(`{"error":{"message":"This model's maximum context length is 8192 tokens. However, your messages resulted in 9012 tokens. Please reduce the length of the messages.","type":"invalid_request_error","param":"messages","code":"context_length_exceeded"}}`))
-		}, wantInMsg: "The conversation is too long for m's context window.", wantKind: KindContextLength},
+		}, wantInMsg: "The conversation is too long for m's context window.", wantKind: llm.KindContextLength},
 		{name: "recorded 400 unsupported value", handler: recorded("openai_400_unsupported_value", 400),
-			wantInMsg: "test refused the request (HTTP 400). It said: Unsupported value: 'messages[0].role' does not support 'system' with this model.", wantKind: KindBadRequest},
+			wantInMsg: "test refused the request (HTTP 400). It said: Unsupported value: 'messages[0].role' does not support 'system' with this model.", wantKind: llm.KindBadRequest},
 		{name: "recorded 400 unsupported parameter", handler: recorded("openai_400_unsupported_parameter_max_tokens", 400),
-			wantInMsg: "It said: Unsupported parameter: 'max_tokens' is not supported with this model. Use 'max_completion_tokens' instead.", wantKind: KindBadRequest},
+			wantInMsg: "It said: Unsupported parameter: 'max_tokens' is not supported with this model. Use 'max_completion_tokens' instead.", wantKind: llm.KindBadRequest},
 		{name: "recorded openrouter 429 from upstream", handler: recorded("openrouter_429_provider_returned_error", 429),
-			wantInMsg: "test is limiting requests (429). Wait a moment and try again. It said: Provider returned error: google/gemini-2.0-flash-exp:free is temporarily rate-limited upstream.", wantKind: KindRateLimited},
+			wantInMsg: "test is limiting requests (429). Wait a moment and try again. It said: Provider returned error: google/gemini-2.0-flash-exp:free is temporarily rate-limited upstream.", wantKind: llm.KindRateLimited},
 		{name: "html instead of json", handler: func(w http.ResponseWriter, r *http.Request) {
 			w.Header().Set("Content-Type", "text/html")
 			w.WriteHeader(502)
 			w.Write([]byte("<html><body>Bad gateway</body></html>"))
-		}, wantInMsg: "HTTP 502", wantKind: KindServer},
+		}, wantInMsg: "HTTP 502", wantKind: llm.KindServer},
 		{name: "malformed chunk", handler: func(w http.ResponseWriter, r *http.Request) {
 			w.Header().Set("Content-Type", "text/event-stream")
 			fmt.Fprint(w, "data: {\"choices\":[{\"delta\":{\"content\":\"Half an\"}}]}\n\ndata: {\"choices\":[{\"delta\":{\"cont\n\ndata: [DONE]\n\n")
-		}, wantInMsg: "malformed", wantKind: KindMalformed, wantPartial: "Half an"},
+		}, wantInMsg: "malformed", wantKind: llm.KindMalformed, wantPartial: "Half an"},
 		{name: "stream cut without DONE", handler: func(w http.ResponseWriter, r *http.Request) {
 			w.Header().Set("Content-Type", "text/event-stream")
 			fmt.Fprint(w, "data: {\"choices\":[{\"delta\":{\"content\":\"Cut off\"}}]}\n\n")
-		}, wantInMsg: "closed the connection before the answer was complete", wantKind: KindIncomplete, wantPartial: "Cut off"},
+		}, wantInMsg: "closed the connection before the answer was complete", wantKind: llm.KindIncomplete, wantPartial: "Cut off"},
 		{name: "groq event error", handler: func(w http.ResponseWriter, r *http.Request) {
 			w.Header().Set("Content-Type", "text/event-stream")
 			fmt.Fprint(w, "data: {\"choices\":[{\"delta\":{\"content\":\"Par\"}}]}\n\nevent: error\ndata: {\"error\":{\"message\":\"Service Unavailable\",\"type\":\"internal_server_error\"}}\n\n")
-		}, wantInMsg: "test reported an error: Service Unavailable", wantKind: KindStreamError, wantPartial: "Par"},
+		}, wantInMsg: "test reported an error: Service Unavailable", wantKind: llm.KindStreamError, wantPartial: "Par"},
 		{name: "openrouter error chunk", handler: func(w http.ResponseWriter, r *http.Request) {
 			w.Header().Set("Content-Type", "text/event-stream")
 			fmt.Fprint(w, ": OPENROUTER PROCESSING\n\ndata: {\"choices\":[{\"delta\":{\"content\":\"Ok\"},\"finish_reason\":\"error\"}],\"error\":{\"code\":502,\"message\":\"Provider disconnected\"}}\n\ndata: [DONE]\n\n")
-		}, wantInMsg: "test reported an error: Provider disconnected", wantKind: KindStreamError},
+		}, wantInMsg: "test reported an error: Provider disconnected", wantKind: llm.KindStreamError},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"sync"
 	"time"
+
+	"deskchat/engine/llm"
 )
 
 // Lane orders waiting requests: every interactive request is served before
@@ -89,7 +91,7 @@ func (q *queue) acquire(ctx context.Context, lane Lane, onPos func(int)) (releas
 	}
 	if q.waitingLocked() >= q.maxWaiting {
 		q.mu.Unlock()
-		return nil, &ProviderError{Kind: KindQueueFull, Provider: q.name,
+		return nil, &ProviderError{Kind: llm.KindQueueFull, Provider: q.name,
 			Sentence: fmt.Sprintf("Too many requests are waiting for %s; try again when some have finished.", q.name)}
 	}
 	w := &waiter{ready: make(chan struct{}), pos: make(chan int, 1), lane: lane}

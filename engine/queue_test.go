@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"deskchat/engine/llm"
 )
 
 // queued starts acquire in a goroutine and reports its positions and result.
@@ -70,7 +72,7 @@ func TestQueueLanesPositionsAndCancel(t *testing.T) {
 		t.Fatal("queue bound not enforced")
 	} else {
 		var pe *ProviderError
-		if !errors.As(err, &pe) || pe.Kind != KindQueueFull || !strings.Contains(pe.Sentence, "Too many requests are waiting for local") {
+		if !errors.As(err, &pe) || pe.Kind != llm.KindQueueFull || !strings.Contains(pe.Sentence, "Too many requests are waiting for local") {
 			t.Fatalf("%v", err)
 		}
 	}

@@ -6,6 +6,7 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"deskchat/engine/llm"
 	"deskchat/store"
 )
 
@@ -51,10 +52,10 @@ func (e *Engine) SuggestTitle(ctx context.Context, conversationID string) (strin
 	if cfg.Kind == store.KindSimulator {
 		return "", nil // its answers are random text
 	}
-	req := Request{Model: model, Messages: []ChatMessage{
-		{RoleUser, truncateRunes(q.Content, titleContextRunes)},
-		{RoleAssistant, truncateRunes(a.Content, titleContextRunes)},
-		{RoleUser, TitlePrompt},
+	req := llm.Request{Model: model, Messages: []llm.ChatMessage{
+		{Role: llm.RoleUser, Content: truncateRunes(q.Content, titleContextRunes)},
+		{Role: llm.RoleAssistant, Content: truncateRunes(a.Content, titleContextRunes)},
+		{Role: llm.RoleUser, Content: TitlePrompt},
 	}}
 	text, err := e.complete(ctx, candidate{cfg: cfg, prov: prov, model: model}, req, conv.ID)
 	if err != nil {

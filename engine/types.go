@@ -10,68 +10,8 @@
 package engine
 
 import (
-	"context"
 	"time"
 )
-
-// Role of a chat message sent to a provider.
-type Role string
-
-// Roles.
-const (
-	RoleSystem    Role = "system"
-	RoleUser      Role = "user"
-	RoleAssistant Role = "assistant"
-)
-
-// ChatMessage is one message of a request, independent of any SDK.
-type ChatMessage struct {
-	Role    Role
-	Content string
-}
-
-// Request is what the engine asks of a provider.
-type Request struct {
-	Model       string
-	Messages    []ChatMessage
-	Temperature *float32 // nil: provider default
-	MaxTokens   int      // 0: provider default
-}
-
-// Usage is the token count a provider reports for one answer.
-type Usage struct {
-	PromptTokens     int
-	CompletionTokens int
-}
-
-// Chunk is one piece of a streamed answer. Any field may be empty.
-type Chunk struct {
-	Text      string
-	Reasoning string
-	Usage     *Usage
-	Finish    string // "stop", "length", ... when the provider says so
-	Model     string // model the provider reports serving the answer
-}
-
-// Stream is a provider's answer being received. Next blocks until the next
-// chunk is available and returns false at the end or on error; Err then tells
-// which (nil at a normal end). Close releases the connection and may be called
-// at any time, also concurrently with Next.
-type Stream interface {
-	Next() bool
-	Current() Chunk
-	Err() error
-	Close() error
-}
-
-// Provider is one LLM endpoint.
-type Provider interface {
-	// Name is the provider's name as the user knows it.
-	Name() string
-	// Stream starts an answer for req. Errors before the first byte of the
-	// answer (refused connection, HTTP error status) are returned here.
-	Stream(ctx context.Context, req Request) (Stream, error)
-}
 
 // Event is something that happened to an answer; see the concrete types.
 type Event interface{ event() }

@@ -57,11 +57,10 @@ func SimulatorConfig() store.Provider {
 	return store.Provider{Name: SimulatorName, Kind: store.KindSimulator, Model: SimulatorModel, Models: []string{SimulatorModel}}
 }
 
-// The built-in Simulator (package simulator), as the window and the CLI
-// name it.
+// The built-in Simulator's provider and model (package simulator), as the
+// window and the CLI name them.
 const (
 	SimulatorName  = simulator.Name
-	SimulatorLabel = simulator.Label
 	SimulatorModel = simulator.Model
 )
 
@@ -71,9 +70,6 @@ type Simulator = simulator.Simulator
 // SimulatedMarkdown returns about n tokens of the Simulator's markdown for
 // prompt; see simulator.Markdown.
 func SimulatedMarkdown(prompt string, n int) string { return simulator.Markdown(prompt, n) }
-
-// Tokenize splits text as the Simulator streams it; see simulator.Tokenize.
-func Tokenize(text string) []string { return simulator.Tokenize(text) }
 
 // DefaultAzureAPIVersion is used for Azure providers that do not set one.
 const DefaultAzureAPIVersion = openai.DefaultAzureAPIVersion

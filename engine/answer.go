@@ -22,7 +22,7 @@ type job struct {
 	system  string
 	plan    []candidate // the provider, then its fallbacks
 	req     llm.Request // sampling; Messages are filled in by compress
-	lane    Lane
+	lane    queueLane
 	idle    time.Duration
 	noCache bool
 }
@@ -37,9 +37,9 @@ func (e *Engine) start(ctx context.Context, conv store.Conversation, plan []cand
 	}
 	j := job{conv: conv, x: x, cancel: cancel, history: history, summary: summary, system: system, plan: plan,
 		req:  llm.Request{Model: plan[0].model, Temperature: opts.Temperature, MaxTokens: opts.MaxTokens},
-		lane: LaneInteractive, idle: opts.IdleTimeout, noCache: opts.NoCache}
+		lane: laneInteractive, idle: opts.IdleTimeout, noCache: opts.NoCache}
 	if opts.Background {
-		j.lane = LaneBackground
+		j.lane = laneBackground
 	}
 	if j.idle <= 0 {
 		j.idle = e.idle
@@ -81,14 +81,14 @@ func (e *Engine) Regenerate(ctx context.Context, conversationID string, opts Sen
 	return e.start(ctx, conv, plan, stored(msgs[u], ans), msgs[:u+1], snap.Summary, opts), nil
 }
 
-// ContinuePrompt is the instruction sent (not stored) after an unfinished
+// continuePrompt is the instruction sent (not stored) after an unfinished
 // answer when it is continued.
-const ContinuePrompt = "Your previous answer was cut off. Continue it exactly where it stops, without repeating anything and without any preamble."
+const continuePrompt = "Your previous answer was cut off. Continue it exactly where it stops, without repeating anything and without any preamble."
 
 // Continue asks the model to go on with an unfinished answer (interrupted,
 // stopped or failed; the conversation's last message) and appends what it
 // writes to the stored text. The request carries the history up to the
-// answer's question, the answer so far and ContinuePrompt; an answer with
+// answer's question, the answer so far and continuePrompt; an answer with
 // no text yet is simply answered again. Never from the response cache.
 // Events are as for Send; Delta events carry the new text only.
 func (e *Engine) Continue(ctx context.Context, conversationID string, seq uint64, opts SendOptions) (<-chan Event, error) {
@@ -122,7 +122,7 @@ func (e *Engine) Continue(ctx context.Context, conversationID string, seq uint64
 	}
 	history := append([]store.Message(nil), msgs[:u+1]...)
 	if ans.Content != "" {
-		history = append(history, ans, store.Message{Role: store.RoleUser, Content: ContinuePrompt, State: store.StateDone})
+		history = append(history, ans, store.Message{Role: store.RoleUser, Content: continuePrompt, State: store.StateDone})
 	}
 	opts.NoCache = true
 	return e.start(ctx, conv, plan, stored(msgs[u], ans), history, snap.Summary, opts), nil
@@ -244,13 +244,13 @@ func (e *Engine) replay(ctx context.Context, j job, hit store.CacheEntry, start 
 		}
 	}
 	dur := e.now().Sub(start)
-	e.addUsage(e.usageRecord(j.conv.ID, hit.Provider, hit.Model, usage, 0, hit.Content, true, j.lane == LaneBackground, dur, dur, "done"))
+	e.addUsage(e.usageRecord(j.conv.ID, hit.Provider, hit.Model, usage, 0, hit.Content, true, j.lane == laneBackground, dur, dur, "done"))
 	out <- Done{Finish: hit.Finish, Duration: dur}
 }
 
-// ClearCache empties the response cache and returns how many answers it
+// clearCache empties the response cache and returns how many answers it
 // held.
-func (e *Engine) ClearCache() (int, error) {
+func (e *Engine) clearCache() (int, error) {
 	if e.cache == nil {
 		return e.st.CacheClear()
 	}
@@ -374,7 +374,7 @@ func (e *Engine) complete(ctx context.Context, c candidate, req llm.Request, con
 	if !g.allow(e.now()) {
 		return "", &ProviderError{Kind: llm.KindBreakerOpen, Provider: c.cfg.Name, Sentence: fmt.Sprintf("%s is resting after several failures", c.cfg.Name)}
 	}
-	release, err := g.q.acquire(ctx, LaneBackground, nil)
+	release, err := g.q.acquire(ctx, laneBackground, nil)
 	if err != nil {
 		return "", err
 	}

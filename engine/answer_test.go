@@ -288,7 +288,7 @@ func TestACacheHitSendsNothingUpstream(t *testing.T) {
 	if rep.Total.Requests != 3 || rep.Total.Cached != 1 || rep.Total.PromptTokens != 33 || rep.Total.Estimated != 0 {
 		t.Errorf("ledger %+v", rep.Total)
 	}
-	if n, err := e.ClearCache(); err != nil || n != 1 {
+	if n, err := e.clearCache(); err != nil || n != 1 {
 		t.Errorf("clear: %d %v", n, err)
 	}
 	if _, cached, _ := ask(SendOptions{}); cached {

@@ -211,7 +211,7 @@ func (a *answering) finishRun() {
 		// No provider answered: nothing was generated, nothing is billed.
 		primary := j.plan[0]
 		e.addUsage(store.UsageRecord{Time: e.now(), ConversationID: j.conv.ID, Provider: primary.cfg.Name, Model: primary.model,
-			Background: j.lane == LaneBackground, DurationMs: e.now().Sub(a.start).Milliseconds(), Outcome: outcomeOf(a.final)})
+			Background: j.lane == laneBackground, DurationMs: e.now().Sub(a.start).Milliseconds(), Outcome: outcomeOf(a.final)})
 		return
 	}
 	generated, reasoning := a.generated()
@@ -262,7 +262,7 @@ func (a *answering) ledgerLine(generated string) store.UsageRecord {
 	if prompt < 0 && !believable(a.usage) {
 		prompt = promptTokens(served.Model, j.req.Messages)
 	}
-	rec := e.usageRecord(j.conv.ID, served.Provider, served.Model, a.usage, prompt, generated, false, j.lane == LaneBackground, ttft, e.now().Sub(a.start), outcomeOf(a.final))
+	rec := e.usageRecord(j.conv.ID, served.Provider, served.Model, a.usage, prompt, generated, false, j.lane == laneBackground, ttft, e.now().Sub(a.start), outcomeOf(a.final))
 	if rec.Estimated {
 		e.mu.Lock()
 		g := e.gates[served.Provider]

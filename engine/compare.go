@@ -76,7 +76,7 @@ func (e *Engine) Compare(ctx context.Context, conversationID, text string, targe
 	update := func(c *store.Conversation) {
 		c.Provider, c.Model = plans[0].cfg.Name, plans[0].model
 		if c.Title == "" {
-			c.Title = TitleFrom(text)
+			c.Title = titleFrom(text)
 		}
 	}
 	update(&conv)

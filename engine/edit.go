@@ -51,8 +51,8 @@ func (e *Engine) Resend(ctx context.Context, conversationID string, seq uint64, 
 		if opts.Endpoint == nil {
 			c.Provider, c.Model = cfg.Name, model
 		}
-		if first && !c.TitleEdited && (c.Title == "" || c.Title == TitleFrom(old)) {
-			c.Title = TitleFrom(text)
+		if first && !c.TitleEdited && (c.Title == "" || c.Title == titleFrom(old)) {
+			c.Title = titleFrom(text)
 		}
 	}
 	update(&conv)

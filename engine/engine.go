@@ -25,9 +25,9 @@ const DefaultFlushInterval = 150 * time.Millisecond
 
 // Options configure an Engine. The zero value is usable.
 type Options struct {
-	// FlushInterval bounds how long streamed text stays only in memory;
+	// flushInterval bounds how long streamed text stays only in memory;
 	// 0 means DefaultFlushInterval.
-	FlushInterval time.Duration
+	flushInterval time.Duration
 	// Getenv reads API keys from the environment; nil means os.Getenv.
 	// Used only when Keys is nil.
 	Getenv func(string) string
@@ -39,10 +39,10 @@ type Options struct {
 	// IdleTimeout fails a stream that sends nothing for this long;
 	// 0 means DefaultIdleTimeout.
 	IdleTimeout time.Duration
-	// CacheTTL and CacheMaxBytes bound the response cache; 0 means
-	// DefaultCacheTTL and DefaultCacheMaxBytes.
-	CacheTTL      time.Duration
-	CacheMaxBytes int64
+	// cacheTTL and cacheMaxBytes bound the response cache; 0 means
+	// defaultCacheTTL and defaultCacheMaxBytes.
+	cacheTTL      time.Duration
+	cacheMaxBytes int64
 	// LazyTokenizer: New does not build the token encoding (0.3 s of CPU,
 	// 22 MB) at once; the first count does, or Warm. The window sets it, so
 	// that starting up does not compete with it, and warms the engine when
@@ -100,7 +100,7 @@ func (e *Engine) wait(ctx context.Context, d time.Duration) error {
 
 // New returns an Engine that persists to st.
 func New(st *store.Store, opts Options) *Engine {
-	e := &Engine{st: st, flush: opts.FlushInterval, keys: opts.Keys, idle: opts.IdleTimeout, now: time.Now,
+	e := &Engine{st: st, flush: opts.flushInterval, keys: opts.Keys, idle: opts.IdleTimeout, now: time.Now,
 		clients: map[string]*http.Client{}, gates: map[string]*gate{}, sim: opts.Simulator,
 		timer: realTimer, jitter: jitter}
 	if e.idle <= 0 {
@@ -116,7 +116,7 @@ func New(st *store.Store, opts Options) *Engine {
 		go tokens.Preload() // the first request need not wait for the encoding
 	}
 	e.counts = newCountCache(200_000)
-	e.cache = newResponseCache(st, opts.CacheTTL, opts.CacheMaxBytes, func() time.Time { return e.now() })
+	e.cache = newResponseCache(st, opts.cacheTTL, opts.cacheMaxBytes, func() time.Time { return e.now() })
 	return e
 }
 
@@ -172,7 +172,7 @@ func (e *Engine) Send(ctx context.Context, conversationID, text string, opts Sen
 			c.Provider, c.Model = cfg.Name, model
 		}
 		if c.Title == "" {
-			c.Title = TitleFrom(text)
+			c.Title = titleFrom(text)
 		}
 	}
 	update(&conv)
@@ -312,8 +312,8 @@ func (e *Engine) Metrics() ([]Metrics, error) {
 	return out, nil
 }
 
-// TitleFrom makes a conversation title from the first user message.
-func TitleFrom(text string) string {
+// titleFrom makes a conversation title from the first user message.
+func titleFrom(text string) string {
 	t := strings.Join(strings.Fields(text), " ")
 	if utf8.RuneCountInString(t) > 60 {
 		t = string([]rune(t)[:60]) + "…"

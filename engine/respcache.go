@@ -19,8 +19,8 @@ import (
 
 // Cache defaults.
 const (
-	DefaultCacheTTL      = 7 * 24 * time.Hour
-	DefaultCacheMaxBytes = 100 << 20
+	defaultCacheTTL      = 7 * 24 * time.Hour
+	defaultCacheMaxBytes = 100 << 20
 	memCacheMaxBytes     = 8 << 20
 )
 
@@ -117,10 +117,10 @@ type memEntry struct {
 
 func newResponseCache(st *store.Store, ttl time.Duration, maxBytes int64, now func() time.Time) *responseCache {
 	if ttl <= 0 {
-		ttl = DefaultCacheTTL
+		ttl = defaultCacheTTL
 	}
 	if maxBytes <= 0 {
-		maxBytes = DefaultCacheMaxBytes
+		maxBytes = defaultCacheMaxBytes
 	}
 	c := &responseCache{st: st, ttl: ttl, maxBytes: maxBytes, now: now, ll: list.New(), items: map[string]*list.Element{}, limit: min(memCacheMaxBytes, maxBytes)}
 	c.touch = func(key []byte, at time.Time) { go st.CacheTouch(key, at) }

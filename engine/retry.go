@@ -14,9 +14,9 @@ const (
 	DefaultMaxRetries = 2
 	initialBackoff    = 500 * time.Millisecond
 	maxBackoff        = 8 * time.Second
-	// MaxServerDelay is the longest server-requested wait that is honoured;
+	// maxServerDelay is the longest server-requested wait that is honoured;
 	// a longer one fails the request and says when to try again.
-	MaxServerDelay = 60 * time.Second
+	maxServerDelay = 60 * time.Second
 )
 
 // backoff returns the wait before retry number attempt (0-based):

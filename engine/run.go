@@ -96,7 +96,7 @@ func deliver(ctx context.Context, out chan<- Event, ev Event) {
 // waits for a queue slot and its rate limits, and is retried before its
 // first token; a provider that still fails, or whose breaker is open, hands
 // over to the next.
-func (e *Engine) run(ctx context.Context, plan []candidate, req llm.Request, x *exchange, lane Lane, idle time.Duration, emit sink, settle func(settlement)) {
+func (e *Engine) run(ctx context.Context, plan []candidate, req llm.Request, x *exchange, lane queueLane, idle time.Duration, emit sink, settle func(settlement)) {
 	start := e.now()
 	tokens := estimateTokens(req)
 
@@ -227,7 +227,7 @@ func estimateTokens(req llm.Request) int {
 // open starts the provider's stream, retrying failures that happen before
 // the first token as openai-python does: at most retries times, only for
 // 408, 409, 429, 5xx and connection errors, after the server's requested
-// delay (up to MaxServerDelay) or else an exponential backoff with jitter.
+// delay (up to maxServerDelay) or else an exponential backoff with jitter.
 // A 429 with a delay also pauses the provider for everyone. It returns the
 // number of retries made.
 func (e *Engine) open(ctx context.Context, prov llm.Adapter, g *gate, req llm.Request, retries int, emit sink) (llm.Stream, int, error) {
@@ -243,7 +243,7 @@ func (e *Engine) open(ctx context.Context, prov llm.Adapter, g *gate, req llm.Re
 		if !retryable(pe) {
 			return nil, attempt, pe
 		}
-		if pe.RetryAfter > MaxServerDelay {
+		if pe.RetryAfter > maxServerDelay {
 			pe.Sentence = fmt.Sprintf("%s asks to wait %s before the next request. Try again after %s.",
 				prov.Name(), pe.RetryAfter.Round(time.Second), e.now().Add(pe.RetryAfter).Local().Format("15:04"))
 			return nil, attempt, pe

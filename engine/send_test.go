@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"deskchat/engine/llm"
+	"deskchat/engine/simulator"
 	"deskchat/store"
 )
 
@@ -337,7 +338,7 @@ func TestStreamedTextIsFlushedWhileProviderIsSilent(t *testing.T) {
 	srv, _ := blockingServer(t, "partial answer")
 	st := openStore(t)
 	flushed := make(chan store.Message, 16)
-	e := New(st, Options{FlushInterval: 20 * time.Millisecond})
+	e := New(st, Options{flushInterval: 20 * time.Millisecond})
 	e.afterFlush = func(m store.Message) { flushed <- m }
 	conv := newConversation(t, st)
 	ctx, cancel := context.WithCancel(context.Background())
@@ -640,10 +641,10 @@ func TestSimulatorStreamsItsMarkdown(t *testing.T) {
 			t.Errorf("simulated markdown lacks %q", part)
 		}
 	}
-	if n := len(Tokenize(want)); n < 500 || n > 700 {
+	if n := len(simulator.Tokenize(want)); n < 500 || n > 700 {
 		t.Errorf("%d tokens, want about 500", n)
 	}
-	if strings.Join(Tokenize(want), "") != want {
+	if strings.Join(simulator.Tokenize(want), "") != want {
 		t.Error("Tokenize loses text")
 	}
 	conv2, _ := st.Conversation(conv)

@@ -24,8 +24,8 @@ import (
 	"deskchat/store"
 )
 
-// ListModelsTimeout bounds ListModels when the caller's context allows longer.
-const ListModelsTimeout = 10 * time.Second
+// listModelsTimeout bounds ListModels when the caller's context allows longer.
+const listModelsTimeout = 10 * time.Second
 
 // maxModelListBody bounds how much of a response ListModels keeps to check
 // its shape (OpenRouter's list, descriptions included, is about 1 MB).
@@ -35,7 +35,7 @@ const maxModelListBody = 16 << 20
 // <endpoint>/openai/models?api-version=… for Azure) with key, which may be
 // empty for local servers, and returns their ids sorted and without
 // duplicates. A response that is a model list without models gives an empty
-// list and no error. The call is bounded to ListModelsTimeout or ctx's
+// list and no error. The call is bounded to listModelsTimeout or ctx's
 // deadline, whichever comes first.
 //
 // Its errors are *llm.ProviderError whose Sentence says what to do ("… rejected
@@ -46,7 +46,7 @@ const maxModelListBody = 16 << 20
 // Each call uses its own connections and closes them before it returns; it is
 // safe to call from several goroutines at once.
 func ListModels(ctx context.Context, cfg store.Provider, key string) ([]string, error) {
-	return listModels(ctx, cfg, key, ListModelsTimeout)
+	return listModels(ctx, cfg, key, listModelsTimeout)
 }
 
 // listModels is ListModels bounded to timeout.

@@ -335,7 +335,7 @@ func TestListModelsTLSMismatch(t *testing.T) {
 }
 
 // TestListModelsTimeout: a server that never answers gives the timeout
-// sentence as soon as ctx's deadline passes, not after ListModelsTimeout.
+// sentence as soon as ctx's deadline passes, not after listModelsTimeout.
 func TestListModelsTimeout(t *testing.T) {
 	base := silentServer(t).URL + "/v1"
 	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
@@ -357,7 +357,7 @@ func TestListModelsTimeout(t *testing.T) {
 }
 
 // TestListModelsOwnBound: without a deadline in ctx, ListModels' own bound
-// (ListModelsTimeout, shortened here) stops the wait and is named in the
+// (listModelsTimeout, shortened here) stops the wait and is named in the
 // sentence.
 func TestListModelsOwnBound(t *testing.T) {
 	base := silentServer(t).URL + "/v1"
@@ -421,7 +421,7 @@ func TestListModelsNetErrorSentences(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			pe := modelsError(tt.err, false, store.Provider{Name: "P", Kind: store.KindCompatible, BaseURL: base}, "k", base, ListModelsTimeout, &bodyTap{})
+			pe := modelsError(tt.err, false, store.Provider{Name: "P", Kind: store.KindCompatible, BaseURL: base}, "k", base, listModelsTimeout, &bodyTap{})
 			if pe.Sentence != tt.want {
 				t.Errorf("sentence = %q, want %q", pe.Sentence, tt.want)
 			}

@@ -6,7 +6,9 @@
 // closed when the answer ends. Cancelling the context passed to Send stops the
 // answer: the HTTP stream is closed and the partial text is kept as
 // store.StateStopped. An Engine is safe for concurrent use by many goroutines;
-// build one with New. The engine knows nothing of the GUI.
+// build one with New. The engine knows nothing of the GUI, and of the
+// providers' protocols only what package llm says: the adapters (engine/openai,
+// engine/simulator) are chosen in adapters.go and used as llm.Adapter.
 package engine
 
 import (

@@ -105,7 +105,7 @@ func (f *flight) waitStart(ctx context.Context, report func(Event)) (*Started, e
 	}
 }
 
-// flightStream reads a flight from its start, as a llm.Stream.
+// flightStream reads a flight from its start, as an llm.Stream.
 type flightStream struct {
 	f      *flight
 	ctx    context.Context

@@ -25,9 +25,6 @@ const DefaultFlushInterval = 150 * time.Millisecond
 
 // Options configure an Engine. The zero value is usable.
 type Options struct {
-	// flushInterval bounds how long streamed text stays only in memory;
-	// 0 means DefaultFlushInterval.
-	flushInterval time.Duration
 	// Getenv reads API keys from the environment; nil means os.Getenv.
 	// Used only when Keys is nil.
 	Getenv func(string) string
@@ -39,15 +36,19 @@ type Options struct {
 	// IdleTimeout fails a stream that sends nothing for this long;
 	// 0 means DefaultIdleTimeout.
 	IdleTimeout time.Duration
-	// cacheTTL and cacheMaxBytes bound the response cache; 0 means
-	// defaultCacheTTL and defaultCacheMaxBytes.
-	cacheTTL      time.Duration
-	cacheMaxBytes int64
 	// LazyTokenizer: New does not build the token encoding (0.3 s of CPU,
 	// 22 MB) at once; the first count does, or Warm. The window sets it, so
 	// that starting up does not compete with it, and warms the engine when
 	// the user starts typing.
 	LazyTokenizer bool
+
+	// Set by the package's tests only. flushInterval bounds how long
+	// streamed text stays only in memory (0: DefaultFlushInterval);
+	// cacheTTL and cacheMaxBytes bound the response cache (0:
+	// defaultCacheTTL and defaultCacheMaxBytes).
+	flushInterval time.Duration
+	cacheTTL      time.Duration
+	cacheMaxBytes int64
 }
 
 // DefaultIdleTimeout is how long a stream may stay silent before the answer
@@ -370,7 +371,7 @@ func (e *Engine) resolve(snap store.Snapshot, opts SendOptions) (llm.Adapter, st
 // provider without a key, like a local server or the Simulator). An
 // OpenAI or Azure provider without a key, and a key that cannot be found
 // (not in the keychain, variable unset, key command failed), are
-// *ProviderErrors of llm.KindConfig whose sentence says what to do; no error
+// *ProviderErrors of KindConfig whose sentence says what to do; no error
 // contains the key. Keychain and command keys are remembered until
 // ForgetKey.
 func (e *Engine) APIKey(ctx context.Context, cfg store.Provider) (string, error) {

@@ -97,7 +97,7 @@ func listModels(ctx context.Context, cfg store.Provider, key string, timeout tim
 }
 
 // modelsBaseURL is the base URL ListModels talks to, as the user wrote it
-// (without a trailing slash), or a llm.KindConfig error when there is none.
+// (without a trailing slash), or an llm.KindConfig error when there is none.
 func modelsBaseURL(cfg store.Provider) (string, *llm.ProviderError) {
 	raw := strings.TrimRight(strings.TrimSpace(cfg.BaseURL), "/")
 	if raw == "" {

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"deskchat/engine"
+	"deskchat/engine/simulator"
 	"deskchat/store"
 )
 
@@ -57,7 +58,7 @@ func newChatServer(t *testing.T, answer string) *chatServer {
 		cs.models = append(cs.models, body.Model)
 		cs.mu.Unlock()
 		w.Header().Set("Content-Type", "text/event-stream")
-		for _, tok := range engine.Tokenize(answer) {
+		for _, tok := range simulator.Tokenize(answer) {
 			fmt.Fprintf(w, "data: {\"choices\":[{\"delta\":{\"content\":%q}}]}\n\n", tok)
 		}
 		fmt.Fprint(w, "data: {\"choices\":[{\"delta\":{},\"finish_reason\":\"stop\"}],\"usage\":{\"prompt_tokens\":5,\"completion_tokens\":7}}\n\ndata: [DONE]\n\n")
@@ -192,7 +193,7 @@ func TestAskWithStoredProvidersAndSimulator(t *testing.T) {
 	if len(ps) != 1 || ps[0]["name"] != "local" || ps[0]["key_env"] != "LOCAL_KEY" || ps[0]["default"] != true {
 		t.Fatalf("providers list: %v", ps)
 	}
-	if r := run(t, nil, "", "providers", "list", "--data-dir", dir); !strings.Contains(r.stdout, engine.SimulatorLabel) || strings.Contains(r.stdout, "k\n") {
+	if r := run(t, nil, "", "providers", "list", "--data-dir", dir); !strings.Contains(r.stdout, simulator.Label) || strings.Contains(r.stdout, "k\n") {
 		t.Errorf("providers list text: %q", r.stdout)
 	}
 	if r := run(t, nil, "", "providers", "remove", "local", "--data-dir", dir); r.code != 0 {

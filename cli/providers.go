@@ -13,6 +13,7 @@ import (
 	"golang.org/x/term"
 
 	"deskchat/engine"
+	"deskchat/engine/simulator"
 	"deskchat/internal/secrets"
 	"deskchat/providers"
 	"deskchat/store"
@@ -74,7 +75,7 @@ func providersList(c *cmdEnv, asJSON bool) error {
 		}
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", name, p.Kind, p.BaseURL, p.Model, dash(p.KeyFrom), dash(p.Fallback))
 	}
-	fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", engine.SimulatorLabel, store.KindSimulator, "-", engine.SimulatorModel, "-", "-")
+	fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", simulator.Label, store.KindSimulator, "-", engine.SimulatorModel, "-", "-")
 	return tw.Flush()
 }
 

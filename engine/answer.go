@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"deskchat/engine/llm"
 	"deskchat/engine/tokens"
 	"deskchat/store"
 )
@@ -20,8 +21,8 @@ type job struct {
 	summary *store.Summary  // the conversation's, when it has one
 	system  string
 	plan    []candidate // the provider, then its fallbacks
-	req     Request     // sampling; Messages are filled in by compress
-	lane    Lane
+	req     llm.Request // sampling; Messages are filled in by compress
+	lane    queueLane
 	idle    time.Duration
 	noCache bool
 }
@@ -35,10 +36,10 @@ func (e *Engine) start(ctx context.Context, conv store.Conversation, plan []cand
 		system = conv.SystemPrompt
 	}
 	j := job{conv: conv, x: x, cancel: cancel, history: history, summary: summary, system: system, plan: plan,
-		req:  Request{Model: plan[0].model, Temperature: opts.Temperature, MaxTokens: opts.MaxTokens},
-		lane: LaneInteractive, idle: opts.IdleTimeout, noCache: opts.NoCache}
+		req:  llm.Request{Model: plan[0].model, Temperature: opts.Temperature, MaxTokens: opts.MaxTokens},
+		lane: laneInteractive, idle: opts.IdleTimeout, noCache: opts.NoCache}
 	if opts.Background {
-		j.lane = LaneBackground
+		j.lane = laneBackground
 	}
 	if j.idle <= 0 {
 		j.idle = e.idle
@@ -66,7 +67,7 @@ func (e *Engine) Regenerate(ctx context.Context, conversationID string, opts Sen
 		}
 	}
 	if u < 0 {
-		return nil, &ProviderError{Kind: KindConfig, Sentence: "This chat has no question to answer again."}
+		return nil, &ProviderError{Kind: llm.KindConfig, Sentence: "This chat has no question to answer again."}
 	}
 	if err := e.st.Supersede(conv.ID, msgs[u].Seq); err != nil {
 		return nil, err
@@ -80,14 +81,14 @@ func (e *Engine) Regenerate(ctx context.Context, conversationID string, opts Sen
 	return e.start(ctx, conv, plan, stored(msgs[u], ans), msgs[:u+1], snap.Summary, opts), nil
 }
 
-// ContinuePrompt is the instruction sent (not stored) after an unfinished
+// continuePrompt is the instruction sent (not stored) after an unfinished
 // answer when it is continued.
-const ContinuePrompt = "Your previous answer was cut off. Continue it exactly where it stops, without repeating anything and without any preamble."
+const continuePrompt = "Your previous answer was cut off. Continue it exactly where it stops, without repeating anything and without any preamble."
 
 // Continue asks the model to go on with an unfinished answer (interrupted,
 // stopped or failed; the conversation's last message) and appends what it
 // writes to the stored text. The request carries the history up to the
-// answer's question, the answer so far and ContinuePrompt; an answer with
+// answer's question, the answer so far and continuePrompt; an answer with
 // no text yet is simply answered again. Never from the response cache.
 // Events are as for Send; Delta events carry the new text only.
 func (e *Engine) Continue(ctx context.Context, conversationID string, seq uint64, opts SendOptions) (<-chan Event, error) {
@@ -103,7 +104,7 @@ func (e *Engine) Continue(ctx context.Context, conversationID string, seq uint64
 		}
 	}
 	if a < 0 {
-		return nil, &ProviderError{Kind: KindConfig, Sentence: "That answer no longer exists."}
+		return nil, &ProviderError{Kind: llm.KindConfig, Sentence: "That answer no longer exists."}
 	}
 	u := -1
 	for i := a - 1; i >= 0; i-- {
@@ -113,7 +114,7 @@ func (e *Engine) Continue(ctx context.Context, conversationID string, seq uint64
 		}
 	}
 	if u < 0 {
-		return nil, &ProviderError{Kind: KindConfig, Sentence: "This answer has no question to continue from."}
+		return nil, &ProviderError{Kind: llm.KindConfig, Sentence: "This answer has no question to continue from."}
 	}
 	ans, err := e.st.ReopenAnswer(conv.ID, seq)
 	if err != nil {
@@ -121,7 +122,7 @@ func (e *Engine) Continue(ctx context.Context, conversationID string, seq uint64
 	}
 	history := append([]store.Message(nil), msgs[:u+1]...)
 	if ans.Content != "" {
-		history = append(history, ans, store.Message{Role: store.RoleUser, Content: ContinuePrompt, State: store.StateDone})
+		history = append(history, ans, store.Message{Role: store.RoleUser, Content: continuePrompt, State: store.StateDone})
 	}
 	opts.NoCache = true
 	return e.start(ctx, conv, plan, stored(msgs[u], ans), history, snap.Summary, opts), nil
@@ -243,13 +244,13 @@ func (e *Engine) replay(ctx context.Context, j job, hit store.CacheEntry, start 
 		}
 	}
 	dur := e.now().Sub(start)
-	e.addUsage(e.usageRecord(j.conv.ID, hit.Provider, hit.Model, usage, 0, hit.Content, true, j.lane == LaneBackground, dur, dur, "done"))
+	e.addUsage(e.usageRecord(j.conv.ID, hit.Provider, hit.Model, usage, 0, hit.Content, true, j.lane == laneBackground, dur, dur, "done"))
 	out <- Done{Finish: hit.Finish, Duration: dur}
 }
 
-// ClearCache empties the response cache and returns how many answers it
+// clearCache empties the response cache and returns how many answers it
 // held.
-func (e *Engine) ClearCache() (int, error) {
+func (e *Engine) clearCache() (int, error) {
 	if e.cache == nil {
 		return e.st.CacheClear()
 	}
@@ -349,12 +350,12 @@ func (e *Engine) summarise(ctx context.Context, j job, c candidate, limits token
 		if cur.Text != "" {
 			user = "Summary so far:\n\n" + cur.Text + "\n\n" + user
 		}
-		text, err := e.complete(ctx, c, Request{Model: model, Messages: []ChatMessage{{RoleSystem, summarisePrompt}, {RoleUser, user}}, MaxTokens: min(summaryMaxOutput, limits.MaxOutput)}, j.conv.ID)
+		text, err := e.complete(ctx, c, llm.Request{Model: model, Messages: []llm.ChatMessage{{Role: llm.RoleSystem, Content: summarisePrompt}, {Role: llm.RoleUser, Content: user}}, MaxTokens: min(summaryMaxOutput, limits.MaxOutput)}, j.conv.ID)
 		if err != nil {
 			return cur, err
 		}
 		if strings.TrimSpace(text) == "" {
-			return cur, &ProviderError{Kind: KindMalformed, Provider: c.cfg.Name, Sentence: fmt.Sprintf("%s returned an empty summary", c.cfg.Name)}
+			return cur, &ProviderError{Kind: llm.KindMalformed, Provider: c.cfg.Name, Sentence: fmt.Sprintf("%s returned an empty summary", c.cfg.Name)}
 		}
 		cur.Text, cur.Through, cur.Model = strings.TrimSpace(text), msgs[n-1].Seq, model
 		cur.Tokens = countText(model, cur.Text)
@@ -368,12 +369,12 @@ func (e *Engine) summarise(ctx context.Context, j job, c candidate, limits token
 
 // complete sends a request that is not part of the chat (a summary) in the
 // background lane and returns the whole answer's text.
-func (e *Engine) complete(ctx context.Context, c candidate, req Request, convID string) (string, error) {
+func (e *Engine) complete(ctx context.Context, c candidate, req llm.Request, convID string) (string, error) {
 	g := e.gate(c.cfg)
 	if !g.allow(e.now()) {
-		return "", &ProviderError{Kind: KindBreakerOpen, Provider: c.cfg.Name, Sentence: fmt.Sprintf("%s is resting after several failures", c.cfg.Name)}
+		return "", &ProviderError{Kind: llm.KindBreakerOpen, Provider: c.cfg.Name, Sentence: fmt.Sprintf("%s is resting after several failures", c.cfg.Name)}
 	}
-	release, err := g.q.acquire(ctx, LaneBackground, nil)
+	release, err := g.q.acquire(ctx, laneBackground, nil)
 	if err != nil {
 		return "", err
 	}
@@ -381,7 +382,7 @@ func (e *Engine) complete(ctx context.Context, c candidate, req Request, convID 
 	start := e.now()
 	s, _, err := e.open(ctx, c.prov, g, req, c.retries(), func(Event) {})
 	if err != nil {
-		return "", classify(err, c.cfg.Name, req.Model, c.cfg.BaseURL)
+		return "", llm.Classify(err, c.cfg.Name, c.cfg.BaseURL)
 	}
 	defer s.Close()
 	var text strings.Builder
@@ -397,7 +398,7 @@ func (e *Engine) complete(ctx context.Context, c candidate, req Request, convID 
 	if err := s.Err(); err != nil {
 		outcome = "failed"
 		e.addUsage(e.usageRecord(convID, c.cfg.Name, req.Model, usage, 0, text.String(), false, true, 0, e.now().Sub(start), outcome))
-		return "", classify(err, c.cfg.Name, req.Model, c.cfg.BaseURL)
+		return "", llm.Classify(err, c.cfg.Name, c.cfg.BaseURL)
 	}
 	e.addUsage(e.usageRecord(convID, c.cfg.Name, req.Model, usage, promptTokens(req.Model, req.Messages), text.String(), false, true, 0, e.now().Sub(start), outcome))
 	return text.String(), nil

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"deskchat/engine/llm"
 	"deskchat/store"
 )
 
@@ -162,10 +163,10 @@ func TestLongConversationIsSummarisedIncrementallyAndFitsTheBudget(t *testing.T)
 	if last := chat[len(chat)-1]; last.Role != "user" || last.Content != "latest question" {
 		t.Errorf("last message %+v, want the new question intact", last)
 	}
-	var sent []ChatMessage
+	var sent []llm.ChatMessage
 	hasPinned := false
 	for _, m := range chat {
-		sent = append(sent, ChatMessage{Role(m.Role), m.Content})
+		sent = append(sent, llm.ChatMessage{Role: llm.Role(m.Role), Content: m.Content})
 		hasPinned = hasPinned || m.Content == pinned.Content
 	}
 	if !hasPinned {
@@ -287,7 +288,7 @@ func TestACacheHitSendsNothingUpstream(t *testing.T) {
 	if rep.Total.Requests != 3 || rep.Total.Cached != 1 || rep.Total.PromptTokens != 33 || rep.Total.Estimated != 0 {
 		t.Errorf("ledger %+v", rep.Total)
 	}
-	if n, err := e.ClearCache(); err != nil || n != 1 {
+	if n, err := e.clearCache(); err != nil || n != 1 {
 		t.Errorf("clear: %d %v", n, err)
 	}
 	if _, cached, _ := ask(SendOptions{}); cached {
@@ -340,7 +341,7 @@ func TestNonsenseUsageIsCountedAndFlagged(t *testing.T) {
 	}
 	rep, _ := e.Usage(timeZero, timeZero)
 	// "reply" is one token; the prompt is the framed user message.
-	want := promptTokens("gpt-4o", []ChatMessage{{RoleUser, "hello there"}})
+	want := promptTokens("gpt-4o", []llm.ChatMessage{{Role: llm.RoleUser, Content: "hello there"}})
 	if tot := rep.Total; tot.Estimated != 1 || tot.CompletionTokens != 1 || tot.PromptTokens != want {
 		t.Errorf("ledger %+v, want estimated 1, out 1, in %d", tot, want)
 	}

@@ -7,6 +7,7 @@ import (
 	"sync"
 	"time"
 
+	"deskchat/engine/llm"
 	"deskchat/store"
 )
 
@@ -134,7 +135,7 @@ func (a *answering) watch(ev Event) {
 // pending. mu is held.
 func (a *answering) see(ev Event) {
 	f := a.f
-	var ch *Chunk
+	var ch *llm.Chunk
 	switch ev := ev.(type) {
 	case Queued, RateLimited, Retrying, FellBack:
 		if f != nil {
@@ -154,14 +155,14 @@ func (a *answering) see(ev Event) {
 			a.text.WriteString(ev.Text)
 			a.rsn.WriteString(ev.Reasoning)
 		}
-		ch = &Chunk{Text: ev.Text, Reasoning: ev.Reasoning}
+		ch = &llm.Chunk{Text: ev.Text, Reasoning: ev.Reasoning}
 	case UsageEvent:
 		u := ev.Usage
 		a.usage = &u
-		ch = &Chunk{Usage: &u}
+		ch = &llm.Chunk{Usage: &u}
 	case Done:
 		a.final = ev
-		ch = &Chunk{Finish: ev.Finish}
+		ch = &llm.Chunk{Finish: ev.Finish}
 	case Failed:
 		a.final, a.flightErr = ev, ev.Err
 		if a.flightErr == nil {
@@ -210,7 +211,7 @@ func (a *answering) finishRun() {
 		// No provider answered: nothing was generated, nothing is billed.
 		primary := j.plan[0]
 		e.addUsage(store.UsageRecord{Time: e.now(), ConversationID: j.conv.ID, Provider: primary.cfg.Name, Model: primary.model,
-			Background: j.lane == LaneBackground, DurationMs: e.now().Sub(a.start).Milliseconds(), Outcome: outcomeOf(a.final)})
+			Background: j.lane == laneBackground, DurationMs: e.now().Sub(a.start).Milliseconds(), Outcome: outcomeOf(a.final)})
 		return
 	}
 	generated, reasoning := a.generated()
@@ -261,7 +262,7 @@ func (a *answering) ledgerLine(generated string) store.UsageRecord {
 	if prompt < 0 && !believable(a.usage) {
 		prompt = promptTokens(served.Model, j.req.Messages)
 	}
-	rec := e.usageRecord(j.conv.ID, served.Provider, served.Model, a.usage, prompt, generated, false, j.lane == LaneBackground, ttft, e.now().Sub(a.start), outcomeOf(a.final))
+	rec := e.usageRecord(j.conv.ID, served.Provider, served.Model, a.usage, prompt, generated, false, j.lane == laneBackground, ttft, e.now().Sub(a.start), outcomeOf(a.final))
 	if rec.Estimated {
 		e.mu.Lock()
 		g := e.gates[served.Provider]

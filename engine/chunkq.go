@@ -3,6 +3,8 @@ package engine
 import (
 	"sync"
 	"time"
+
+	"deskchat/engine/llm"
 )
 
 // maxPending bounds how many chunks the pump may read ahead of the loop
@@ -27,7 +29,7 @@ const deliverEvery = time.Millisecond
 // newChunkQueue.
 type chunkQueue struct {
 	mu     sync.Mutex
-	buf    []Chunk
+	buf    []llm.Chunk
 	closed bool
 	ready  chan struct{} // holds a token while buf is not empty or the queue is closed
 	space  chan struct{} // holds a token after take emptied a full queue
@@ -40,11 +42,11 @@ func newChunkQueue() *chunkQueue {
 
 // chunkBufs keeps the storage of finished streams' batches (a burst grows
 // one to hundreds of chunks) for the next streams.
-var chunkBufs sync.Pool // of *[]Chunk
+var chunkBufs sync.Pool // of *[]llm.Chunk
 
 // chunkBuf returns an empty slice, with room when a stream left some.
-func chunkBuf() []Chunk {
-	if p, ok := chunkBufs.Get().(*[]Chunk); ok {
+func chunkBuf() []llm.Chunk {
+	if p, ok := chunkBufs.Get().(*[]llm.Chunk); ok {
 		return (*p)[:0]
 	}
 	return nil
@@ -53,8 +55,8 @@ func chunkBuf() []Chunk {
 // recycle gives the queue's storage and the taker's last batch to later
 // streams. Call it once take has said the queue is closed, when neither
 // side uses them any more.
-func (q *chunkQueue) recycle(batch []Chunk) {
-	for _, b := range [][]Chunk{q.buf, batch} {
+func (q *chunkQueue) recycle(batch []llm.Chunk) {
+	for _, b := range [][]llm.Chunk{q.buf, batch} {
 		if c := cap(b); c > 0 && c <= 2*maxPending {
 			b = b[:c]
 			clear(b) // keep no text alive
@@ -66,7 +68,7 @@ func (q *chunkQueue) recycle(batch []Chunk) {
 
 // put adds c, waiting while maxPending chunks are waiting already. It
 // returns false, dropping c, when stop closes first.
-func (q *chunkQueue) put(c Chunk, stop <-chan struct{}) bool {
+func (q *chunkQueue) put(c llm.Chunk, stop <-chan struct{}) bool {
 	for {
 		q.mu.Lock()
 		if len(q.buf) < maxPending {
@@ -104,7 +106,7 @@ func (q *chunkQueue) signal() {
 // comes next (dst must not be used after), and says
 // whether the queue is closed and drained. Call it after receiving from
 // ready.
-func (q *chunkQueue) take(dst []Chunk) (batch []Chunk, closed bool) {
+func (q *chunkQueue) take(dst []llm.Chunk) (batch []llm.Chunk, closed bool) {
 	q.mu.Lock()
 	full := len(q.buf) >= maxPending
 	// The two slices trade places: nothing is copied, and once both have

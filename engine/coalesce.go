@@ -6,6 +6,7 @@ import (
 	"sync"
 	"time"
 
+	"deskchat/engine/llm"
 	"deskchat/store"
 )
 
@@ -23,7 +24,7 @@ import (
 // flight is one upstream answer shared by identical requests.
 type flight struct {
 	mu     sync.Mutex
-	chunks []Chunk
+	chunks []llm.Chunk
 	// progress are the leader's states before a provider answered
 	// (Queued, RateLimited, Retrying, FellBack), for followers to report.
 	progress []Event
@@ -104,12 +105,12 @@ func (f *flight) waitStart(ctx context.Context, report func(Event)) (*Started, e
 	}
 }
 
-// flightStream reads a flight from its start, as a Stream.
+// flightStream reads a flight from its start, as an llm.Stream.
 type flightStream struct {
 	f      *flight
 	ctx    context.Context
 	i      int
-	cur    Chunk
+	cur    llm.Chunk
 	err    error
 	closed sync.Once
 }
@@ -138,16 +139,16 @@ func (s *flightStream) Next() bool {
 	}
 }
 
-func (s *flightStream) Current() Chunk { return s.cur }
-func (s *flightStream) Err() error     { return s.err }
+func (s *flightStream) Current() llm.Chunk { return s.cur }
+func (s *flightStream) Err() error         { return s.err }
 func (s *flightStream) Close() error {
 	s.closed.Do(func() { s.f.leave() })
 	return nil
 }
 
-// lastActivity tells the stall detector that a shared stream is as alive as
+// LastActivity tells the stall detector that a shared stream is as alive as
 // its upstream, which has its own detector.
-func (s *flightStream) lastActivity() time.Time { return time.Now() }
+func (s *flightStream) LastActivity() time.Time { return time.Now() }
 
 // follow answers j from a flight another request leads.
 func (e *Engine) follow(ctx context.Context, j job, f *flight, out chan<- Event) {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 
+	"deskchat/engine/llm"
 	"deskchat/store"
 )
 
@@ -50,10 +51,10 @@ type Comparison struct {
 // target.
 func (e *Engine) Compare(ctx context.Context, conversationID, text string, targets []Target, opts SendOptions) (*Comparison, error) {
 	if len(targets) < MinCompare || len(targets) > MaxCompare {
-		return nil, &ProviderError{Kind: KindConfig, Sentence: fmt.Sprintf("Compare asks %d to %d providers or models at once, not %d.", MinCompare, MaxCompare, len(targets))}
+		return nil, &ProviderError{Kind: llm.KindConfig, Sentence: fmt.Sprintf("Compare asks %d to %d providers or models at once, not %d.", MinCompare, MaxCompare, len(targets))}
 	}
 	if strings.TrimSpace(text) == "" {
-		return nil, &ProviderError{Kind: KindConfig, Sentence: "Write the question to compare the answers to first."}
+		return nil, &ProviderError{Kind: llm.KindConfig, Sentence: "Write the question to compare the answers to first."}
 	}
 	snap, err := e.st.Snapshot(conversationID)
 	if err != nil {
@@ -75,7 +76,7 @@ func (e *Engine) Compare(ctx context.Context, conversationID, text string, targe
 	update := func(c *store.Conversation) {
 		c.Provider, c.Model = plans[0].cfg.Name, plans[0].model
 		if c.Title == "" {
-			c.Title = TitleFrom(text)
+			c.Title = titleFrom(text)
 		}
 	}
 	update(&conv)

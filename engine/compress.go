@@ -6,6 +6,7 @@ import (
 	"strings"
 	"sync"
 
+	"deskchat/engine/llm"
 	"deskchat/engine/tokens"
 	"deskchat/store"
 )
@@ -32,7 +33,7 @@ const summaryShare = 4 // a quarter
 
 // historyPlan is what to send for one request.
 type historyPlan struct {
-	Messages []ChatMessage
+	Messages []llm.ChatMessage
 	// Kept are the history messages sent as they are, in order.
 	Kept []store.Message
 	// Folded are the messages the summary stands for; ToSummarise are those
@@ -98,7 +99,7 @@ func (c *countCache) count(model string, m store.Message) int {
 }
 
 // promptTokens counts a request's messages as the chat format frames them.
-func promptTokens(model string, msgs []ChatMessage) int {
+func promptTokens(model string, msgs []llm.ChatMessage) int {
 	n := tokens.PerRequest
 	for _, m := range msgs {
 		n += countText(model, m.Content)
@@ -222,17 +223,17 @@ func planHistory(model, system string, history []store.Message, sum *store.Summa
 const summaryPreamble = "Summary of the earlier part of this conversation (older messages are not repeated):\n\n"
 
 func (p historyPlan) finish(system string, history []store.Message, keep []bool, sumText *string, used int) historyPlan {
-	p.Messages = make([]ChatMessage, 0, len(history)+2)
+	p.Messages = make([]llm.ChatMessage, 0, len(history)+2)
 	if strings.TrimSpace(system) != "" {
-		p.Messages = append(p.Messages, ChatMessage{Role: RoleSystem, Content: system})
+		p.Messages = append(p.Messages, llm.ChatMessage{Role: llm.RoleSystem, Content: system})
 	}
 	if sumText != nil && *sumText != "" {
-		p.Messages = append(p.Messages, ChatMessage{Role: RoleSystem, Content: summaryPreamble + *sumText})
+		p.Messages = append(p.Messages, llm.ChatMessage{Role: llm.RoleSystem, Content: summaryPreamble + *sumText})
 	}
 	for i, m := range history {
 		if keep[i] {
 			p.Kept = append(p.Kept, m)
-			p.Messages = append(p.Messages, ChatMessage{Role: Role(m.Role), Content: m.Content})
+			p.Messages = append(p.Messages, llm.ChatMessage{Role: llm.Role(m.Role), Content: m.Content})
 		}
 	}
 	p.Tokens = used

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"deskchat/engine/llm"
 	"deskchat/engine/tokens"
 	"deskchat/store"
 )
@@ -26,7 +27,7 @@ func longHistory(conv string, n, words int) []store.Message {
 	return h
 }
 
-func planTokens(t *testing.T, model string, msgs []ChatMessage) int {
+func planTokens(t *testing.T, model string, msgs []llm.ChatMessage) int {
 	t.Helper()
 	return promptTokens(model, msgs)
 }
@@ -57,7 +58,7 @@ func TestPlanKeepsSystemPinnedAndLatestAndFoldsTheRest(t *testing.T) {
 	if p.Budget != 4000-500-256 {
 		t.Errorf("budget %d", p.Budget)
 	}
-	if p.Messages[0].Content != "You are terse." || !strings.Contains(p.Messages[1].Content, sum.Text) || p.Messages[1].Role != RoleSystem {
+	if p.Messages[0].Content != "You are terse." || !strings.Contains(p.Messages[1].Content, sum.Text) || p.Messages[1].Role != llm.RoleSystem {
 		t.Errorf("first messages: %q / %q", p.Messages[0].Content, p.Messages[1].Content)
 	}
 	last := p.Messages[len(p.Messages)-1]

@@ -62,7 +62,7 @@ func TestContinueAppendsToTheSavedText(t *testing.T) {
 				t.Fatalf("sent %v", sent)
 			}
 			last3 := sent[len(sent)-3:]
-			want := []struct{ role, content string }{{"user", "Say hello to the world."}, {"assistant", "Hello, wor"}, {"user", ContinuePrompt}}
+			want := []struct{ role, content string }{{"user", "Say hello to the world."}, {"assistant", "Hello, wor"}, {"user", continuePrompt}}
 			for i, w := range want {
 				m := last3[i].(map[string]any)
 				if m["role"] != w.role || m["content"] != w.content {

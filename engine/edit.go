@@ -4,6 +4,7 @@ import (
 	"context"
 	"strings"
 
+	"deskchat/engine/llm"
 	"deskchat/engine/tokens"
 	"deskchat/store"
 )
@@ -30,10 +31,10 @@ func (e *Engine) Resend(ctx context.Context, conversationID string, seq uint64, 
 		}
 	}
 	if u < 0 || msgs[u].Role != store.RoleUser {
-		return nil, &ProviderError{Kind: KindConfig, Sentence: "Only a question of this chat can be edited and sent again."}
+		return nil, &ProviderError{Kind: llm.KindConfig, Sentence: "Only a question of this chat can be edited and sent again."}
 	}
 	if strings.TrimSpace(text) == "" {
-		return nil, &ProviderError{Kind: KindConfig, Sentence: "The edited question is empty."}
+		return nil, &ProviderError{Kind: llm.KindConfig, Sentence: "The edited question is empty."}
 	}
 	first := true // the chat's first question: its title may come from it
 	for _, m := range msgs[:u] {
@@ -50,8 +51,8 @@ func (e *Engine) Resend(ctx context.Context, conversationID string, seq uint64, 
 		if opts.Endpoint == nil {
 			c.Provider, c.Model = cfg.Name, model
 		}
-		if first && !c.TitleEdited && (c.Title == "" || c.Title == TitleFrom(old)) {
-			c.Title = TitleFrom(text)
+		if first && !c.TitleEdited && (c.Title == "" || c.Title == titleFrom(old)) {
+			c.Title = titleFrom(text)
 		}
 	}
 	update(&conv)

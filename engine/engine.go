@@ -11,6 +11,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"deskchat/engine/llm"
 	"deskchat/engine/tokens"
 	"deskchat/internal/secrets"
 	"deskchat/store"
@@ -24,9 +25,6 @@ const DefaultFlushInterval = 150 * time.Millisecond
 
 // Options configure an Engine. The zero value is usable.
 type Options struct {
-	// FlushInterval bounds how long streamed text stays only in memory;
-	// 0 means DefaultFlushInterval.
-	FlushInterval time.Duration
 	// Getenv reads API keys from the environment; nil means os.Getenv.
 	// Used only when Keys is nil.
 	Getenv func(string) string
@@ -38,15 +36,19 @@ type Options struct {
 	// IdleTimeout fails a stream that sends nothing for this long;
 	// 0 means DefaultIdleTimeout.
 	IdleTimeout time.Duration
-	// CacheTTL and CacheMaxBytes bound the response cache; 0 means
-	// DefaultCacheTTL and DefaultCacheMaxBytes.
-	CacheTTL      time.Duration
-	CacheMaxBytes int64
 	// LazyTokenizer: New does not build the token encoding (0.3 s of CPU,
 	// 22 MB) at once; the first count does, or Warm. The window sets it, so
 	// that starting up does not compete with it, and warms the engine when
 	// the user starts typing.
 	LazyTokenizer bool
+
+	// Set by the package's tests only. flushInterval bounds how long
+	// streamed text stays only in memory (0: DefaultFlushInterval);
+	// cacheTTL and cacheMaxBytes bound the response cache (0:
+	// defaultCacheTTL and defaultCacheMaxBytes).
+	flushInterval time.Duration
+	cacheTTL      time.Duration
+	cacheMaxBytes int64
 }
 
 // DefaultIdleTimeout is how long a stream may stay silent before the answer
@@ -99,7 +101,7 @@ func (e *Engine) wait(ctx context.Context, d time.Duration) error {
 
 // New returns an Engine that persists to st.
 func New(st *store.Store, opts Options) *Engine {
-	e := &Engine{st: st, flush: opts.FlushInterval, keys: opts.Keys, idle: opts.IdleTimeout, now: time.Now,
+	e := &Engine{st: st, flush: opts.flushInterval, keys: opts.Keys, idle: opts.IdleTimeout, now: time.Now,
 		clients: map[string]*http.Client{}, gates: map[string]*gate{}, sim: opts.Simulator,
 		timer: realTimer, jitter: jitter}
 	if e.idle <= 0 {
@@ -115,7 +117,7 @@ func New(st *store.Store, opts Options) *Engine {
 		go tokens.Preload() // the first request need not wait for the encoding
 	}
 	e.counts = newCountCache(200_000)
-	e.cache = newResponseCache(st, opts.CacheTTL, opts.CacheMaxBytes, func() time.Time { return e.now() })
+	e.cache = newResponseCache(st, opts.cacheTTL, opts.cacheMaxBytes, func() time.Time { return e.now() })
 	return e
 }
 
@@ -171,7 +173,7 @@ func (e *Engine) Send(ctx context.Context, conversationID, text string, opts Sen
 			c.Provider, c.Model = cfg.Name, model
 		}
 		if c.Title == "" {
-			c.Title = TitleFrom(text)
+			c.Title = titleFrom(text)
 		}
 	}
 	update(&conv)
@@ -215,7 +217,7 @@ func (e *Engine) prepare(conversationID string, opts SendOptions) (store.Snapsho
 // its fallback chain.
 type candidate struct {
 	cfg   store.Provider
-	prov  Provider
+	prov  llm.Adapter
 	model string
 }
 
@@ -311,8 +313,8 @@ func (e *Engine) Metrics() ([]Metrics, error) {
 	return out, nil
 }
 
-// TitleFrom makes a conversation title from the first user message.
-func TitleFrom(text string) string {
+// titleFrom makes a conversation title from the first user message.
+func titleFrom(text string) string {
 	t := strings.Join(strings.Fields(text), " ")
 	if utf8.RuneCountInString(t) > 60 {
 		t = string([]rune(t)[:60]) + "…"
@@ -324,7 +326,7 @@ func TitleFrom(text string) string {
 }
 
 // resolve picks the provider adapter and model for a request.
-func (e *Engine) resolve(snap store.Snapshot, opts SendOptions) (Provider, store.Provider, string, error) {
+func (e *Engine) resolve(snap store.Snapshot, opts SendOptions) (llm.Adapter, store.Provider, string, error) {
 	conv := snap.Conversation
 	var cfg store.Provider
 	switch {
@@ -339,7 +341,7 @@ func (e *Engine) resolve(snap store.Snapshot, opts SendOptions) (Provider, store
 			name = snap.DefaultProvider
 		}
 		if name == "" {
-			return nil, cfg, "", &ProviderError{Kind: KindConfig, Sentence: "No provider is set up. Add one in Settings, or choose the Simulator to try deskchat without a key."}
+			return nil, cfg, "", &ProviderError{Kind: llm.KindConfig, Sentence: "No provider is set up. Add one in Settings, or choose the Simulator to try deskchat without a key."}
 		}
 		if name == SimulatorName {
 			cfg = SimulatorConfig()
@@ -359,15 +361,10 @@ func (e *Engine) resolve(snap store.Snapshot, opts SendOptions) (Provider, store
 		model = cfg.Model
 	}
 	if model == "" {
-		return nil, cfg, "", &ProviderError{Kind: KindConfig, Provider: cfg.Name, Sentence: fmt.Sprintf("Choose a model for %s first.", cfg.Name)}
+		return nil, cfg, "", &ProviderError{Kind: llm.KindConfig, Provider: cfg.Name, Sentence: fmt.Sprintf("Choose a model for %s first.", cfg.Name)}
 	}
 	prov, err := e.provider(cfg)
 	return prov, cfg, model, err
-}
-
-// SimulatorConfig describes the built-in Simulator as a provider record.
-func SimulatorConfig() store.Provider {
-	return store.Provider{Name: SimulatorName, Kind: store.KindSimulator, Model: SimulatorModel, Models: []string{SimulatorModel}}
 }
 
 // APIKey returns cfg's API key as a request to cfg would use it ("" for a
@@ -388,9 +385,9 @@ func (e *Engine) APIKey(ctx context.Context, cfg store.Provider) (string, error)
 		}
 		var se *secrets.Error
 		if errors.As(err, &se) {
-			return "", &ProviderError{Kind: KindConfig, Provider: cfg.Name, Sentence: se.Sentence, Err: err}
+			return "", &ProviderError{Kind: llm.KindConfig, Provider: cfg.Name, Sentence: se.Sentence, Err: err}
 		}
-		return "", &ProviderError{Kind: KindConfig, Provider: cfg.Name, Sentence: fmt.Sprintf("The API key for %s could not be read.", cfg.Name), Err: err}
+		return "", &ProviderError{Kind: llm.KindConfig, Provider: cfg.Name, Sentence: fmt.Sprintf("The API key for %s could not be read.", cfg.Name), Err: err}
 	}
 	if key == "" && (cfg.Kind == store.KindOpenAI || cfg.Kind == store.KindAzure) {
 		keyEnv := cfg.KeyEnv
@@ -400,7 +397,7 @@ func (e *Engine) APIKey(ctx context.Context, cfg store.Provider) (string, error)
 		if keyEnv == "" {
 			keyEnv = "a variable"
 		}
-		return "", &ProviderError{Kind: KindConfig, Provider: cfg.Name, Sentence: fmt.Sprintf("%s needs an API key: set %s in the environment, or keep the key in the keychain (Settings → Providers).", cfg.Name, keyEnv)}
+		return "", &ProviderError{Kind: llm.KindConfig, Provider: cfg.Name, Sentence: fmt.Sprintf("%s needs an API key: set %s in the environment, or keep the key in the keychain (Settings → Providers).", cfg.Name, keyEnv)}
 	}
 	return key, nil
 }
@@ -409,30 +406,3 @@ func (e *Engine) APIKey(ctx context.Context, cfg store.Provider) (string, error)
 // next request reads the keychain or runs the key command again. Call it
 // after the provider's key or key source changed.
 func (e *Engine) ForgetKey(name string) { e.keys.Forget(name) }
-
-// provider returns the adapter for cfg, reusing the provider's http.Client.
-func (e *Engine) provider(cfg store.Provider) (Provider, error) {
-	if cfg.Kind == store.KindSimulator {
-		e.mu.Lock()
-		sim := e.sim
-		e.mu.Unlock()
-		return &sim, nil
-	}
-	if cfg.BaseURL == "" && cfg.Kind != store.KindOpenAI {
-		return nil, &ProviderError{Kind: KindConfig, Provider: cfg.Name, Sentence: fmt.Sprintf("%s has no base URL. Set one in the provider's settings.", cfg.Name)}
-	}
-	// Requests carry no context this far; the resolver bounds itself
-	// (a key command 5 s, the keychain 30 s).
-	key, err := e.APIKey(context.Background(), cfg)
-	if err != nil {
-		return nil, err
-	}
-	e.mu.Lock()
-	hc := e.clients[cfg.Name+"\x00"+cfg.BaseURL]
-	if hc == nil {
-		hc = NewHTTPClient(cfg.MaxConcurrent)
-		e.clients[cfg.Name+"\x00"+cfg.BaseURL] = hc
-	}
-	e.mu.Unlock()
-	return NewOpenAI(cfg, key, hc), nil
-}

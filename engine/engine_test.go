@@ -1,720 +1,381 @@
-package engine
+package engine_test
 
 import (
-	"bufio"
-	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"net"
+	"io"
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"path/filepath"
-	"runtime"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
-	"time"
 
+	"deskchat/engine"
 	"deskchat/store"
 )
 
-// Fixtures in testdata/ are copies of ../shared/fixtures (recorded from real
-// providers; sources in shared/fixtures/SOURCES.tsv):
-//   openai_stream_include_usage.sse            sse/openai/ (langchaingo)
-//   azure_stream_prompt_filter_results.DERIVED.sse  sse/azure/
-//   deepseek_reasoner_stream_reasoning_content.sse  sse/deepseek/ (pydantic-ai)
-//   and the other *.sse files from the same folders;
-//   errors/*: ../shared/fixtures/errors/ (bodies and recorded headers).
+// These tests use the engine as the window and the CLI do (cli/ask.go,
+// ui/bridge.go): through its exported API only, against a real store and an
+// HTTP server that speaks the OpenAI streaming protocol.
 
-func openStore(t *testing.T) *store.Store {
+// testKey is a key of OpenAI's shape; servers below echo it back.
+const testKey = "sk-" + "proj-EXTERNAL0123456789abcdefABCDEF" // split: a fake key, not one for secret scanners to flag
+
+// chunk is one SSE event of a chat.completion.chunk carrying text.
+func chunk(text string) string {
+	return fmt.Sprintf("data: {\"model\":\"m-served\",\"choices\":[{\"index\":0,\"delta\":{\"content\":%q}}]}\n\n", text)
+}
+
+// finished is the end of a stream: a finish reason, usage, [DONE].
+const finished = "data: {\"choices\":[{\"index\":0,\"delta\":{},\"finish_reason\":\"stop\"}]}\n\n" +
+	"data: {\"choices\":[],\"usage\":{\"prompt_tokens\":11,\"completion_tokens\":3}}\n\n" +
+	"data: [DONE]\n\n"
+
+// streamOf answers a chat request with the chunks of text and a normal end.
+func streamOf(texts ...string) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		io.Copy(io.Discard, r.Body)
+		w.Header().Set("Content-Type", "text/event-stream")
+		for _, t := range texts {
+			io.WriteString(w, chunk(t))
+		}
+		io.WriteString(w, finished)
+	}
+}
+
+// setup is a store in a temporary directory with one conversation, a
+// provider "local" at srv (its key, when it has one, read from
+// TEST_KEY), and an engine on them.
+type setup struct {
+	st   *store.Store
+	eng  *engine.Engine
+	conv string
+}
+
+func newSetup(t *testing.T, srv *httptest.Server, p store.Provider) setup {
 	t.Helper()
 	st, err := store.Open(t.TempDir())
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { st.Close() })
-	return st
-}
-
-// journal records the bodies of the requests a test server received.
-type journal struct {
-	mu   sync.Mutex
-	reqs []map[string]any
-}
-
-func (j *journal) add(r *http.Request) {
-	var body map[string]any
-	json.NewDecoder(r.Body).Decode(&body)
-	j.mu.Lock()
-	j.reqs = append(j.reqs, body)
-	j.mu.Unlock()
-}
-
-func (j *journal) last() map[string]any {
-	j.mu.Lock()
-	defer j.mu.Unlock()
-	if len(j.reqs) == 0 {
-		return nil
-	}
-	return j.reqs[len(j.reqs)-1]
-}
-
-// sseServer replays body as an SSE response to every chat request.
-func sseServer(t *testing.T, body []byte) (*httptest.Server, *journal) {
-	t.Helper()
-	j := &journal{}
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		j.add(r)
-		w.Header().Set("Content-Type", "text/event-stream")
-		w.Write(body)
-	}))
-	t.Cleanup(srv.Close)
-	return srv, j
-}
-
-func endpoint(url string) *store.Provider {
-	return &store.Provider{Name: "test", Kind: store.KindCompatible, BaseURL: url, Model: "m"}
-}
-
-// result is everything a stream delivered.
-type result struct {
-	text, reasoning string
-	usage           *Usage
-	started         *Started
-	final           Event
-	events          int
-}
-
-func drain(t *testing.T, events <-chan Event) result {
-	t.Helper()
-	var r result
-	var text, reasoning strings.Builder // many deltas of a huge answer: no quadratic +=
-	timeout := time.After(20 * time.Second)
-	for {
-		select {
-		case ev, ok := <-events:
-			if !ok {
-				if r.final == nil {
-					t.Fatal("event channel closed without a final event")
-				}
-				r.text, r.reasoning = text.String(), reasoning.String()
-				return r
-			}
-			r.events++
-			switch ev := ev.(type) {
-			case Started:
-				r.started = &ev
-			case Delta:
-				text.WriteString(ev.Text)
-				reasoning.WriteString(ev.Reasoning)
-			case UsageEvent:
-				u := ev.Usage
-				r.usage = &u
-			case Done, Stopped, Failed:
-				if r.final != nil {
-					t.Fatalf("second final event %#v after %#v", ev, r.final)
-				}
-				r.final = ev
-			}
-		case <-timeout:
-			t.Fatal("stream did not end within 20 s")
+	if srv != nil {
+		p.Name, p.Kind, p.BaseURL = "local", store.KindCompatible, srv.URL+"/v1"
+		if p.Model == "" {
+			p.Model = "m"
 		}
-	}
-}
-
-func newConversation(t *testing.T, st *store.Store) string {
-	t.Helper()
-	c, err := st.CreateConversation(store.Conversation{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return c.ID
-}
-
-// oracle computes the expected text, reasoning, usage and finish reason of
-// an SSE fixture independently of the engine's parser.
-func oracle(t *testing.T, body []byte) (text, reasoning string, usage *Usage, finish string) {
-	t.Helper()
-	sc := bufio.NewScanner(bytes.NewReader(body))
-	sc.Buffer(make([]byte, 1<<20), 1<<20)
-	for sc.Scan() {
-		line := strings.TrimSpace(sc.Text())
-		if !strings.HasPrefix(line, "data:") {
-			continue
-		}
-		data := strings.TrimSpace(strings.TrimPrefix(line, "data:"))
-		if data == "[DONE]" {
-			continue
-		}
-		var c struct {
-			Choices []struct {
-				Delta        map[string]any `json:"delta"`
-				FinishReason string         `json:"finish_reason"`
-			} `json:"choices"`
-			Usage *struct {
-				P int `json:"prompt_tokens"`
-				C int `json:"completion_tokens"`
-			} `json:"usage"`
-		}
-		if err := json.Unmarshal([]byte(data), &c); err != nil {
-			t.Fatalf("fixture chunk: %v", err)
-		}
-		for _, ch := range c.Choices {
-			if s, ok := ch.Delta["content"].(string); ok {
-				text += s
-			}
-			if s, ok := ch.Delta["reasoning_content"].(string); ok {
-				reasoning += s
-			} else if s, ok := ch.Delta["reasoning"].(string); ok {
-				reasoning += s
-			}
-			if ch.FinishReason != "" {
-				finish = ch.FinishReason
-			}
-		}
-		if c.Usage != nil {
-			usage = &Usage{PromptTokens: c.Usage.P, CompletionTokens: c.Usage.C}
-		}
-	}
-	return
-}
-
-func TestFixtureStreams(t *testing.T) {
-	tests := []struct {
-		file          string
-		wantText      string // exact, when short enough to state
-		wantReasonPfx string
-		wantUsage     *Usage
-		wantFinish    string
-	}{
-		{file: "openai_stream_include_usage.sse", wantText: "1, 2, 3, 4, 5", wantUsage: &Usage{14, 13}, wantFinish: "stop"},
-		{file: "azure_stream_prompt_filter_results.DERIVED.sse", wantText: "Capital of Denmark.", wantUsage: &Usage{15, 78}, wantFinish: "stop"},
-		{file: "deepseek_reasoner_stream_reasoning_content.sse", wantText: "Hello there! 😊 How can I help you today?", wantReasonPfx: "Hmm, the user just said \"Hello\".", wantUsage: &Usage{6, 212}, wantFinish: "stop"},
-		{file: "deepseek_chat_finish_length.DERIVED.sse", wantUsage: &Usage{13, 400}, wantFinish: "length"},
-		{file: "openai_stream_long_text.sse", wantUsage: &Usage{19, 82}, wantFinish: "stop"},
-		{file: "openrouter_stream_processing_comment_usage_cost.sse", wantText: "test response", wantUsage: &Usage{586, 3}, wantFinish: "stop"},
-		{file: "gemini_openai_compat_stream.sse", wantText: "Hello there! How can I help you today?\n", wantUsage: &Usage{3, 11}, wantFinish: "stop"},
-		{file: "ollama_v1_stream_include_usage.sse", wantFinish: "stop"},
-		{file: "openai_stream_gpt4o_usage_obfuscation.sse", wantText: "Hello! How can I assist you today?", wantUsage: &Usage{10, 9}, wantFinish: "stop"},
-		// A tool call (deskchat sends no tools): no text, the finish reason
-		// and usage still arrive, the arguments do not leak into the text.
-		{file: "openai_stream_tool_calls_usage.sse", wantUsage: &Usage{53, 15}, wantFinish: "tool_calls"},
-	}
-	for _, tt := range tests {
-		t.Run(tt.file, func(t *testing.T) {
-			body, err := os.ReadFile(filepath.Join("testdata", tt.file))
-			if err != nil {
-				t.Fatal(err)
-			}
-			wantText, wantReasoning, oracleUsage, oracleFinish := oracle(t, body)
-			if tt.wantText != "" && wantText != tt.wantText {
-				t.Fatalf("oracle text %q, fixture expectation %q", wantText, tt.wantText)
-			}
-			if !strings.HasPrefix(wantReasoning, tt.wantReasonPfx) {
-				t.Fatalf("oracle reasoning %q", wantReasoning)
-			}
-			if fmt.Sprint(oracleUsage) != fmt.Sprint(tt.wantUsage) || oracleFinish != tt.wantFinish {
-				t.Fatalf("oracle usage %v finish %q", oracleUsage, oracleFinish)
-			}
-
-			srv, j := sseServer(t, body)
-			st := openStore(t)
-			e := New(st, Options{})
-			conv := newConversation(t, st)
-			events, err := e.Send(context.Background(), conv, "Hello", SendOptions{Endpoint: endpoint(srv.URL)})
-			if err != nil {
-				t.Fatal(err)
-			}
-			r := drain(t, events)
-			done, ok := r.final.(Done)
-			if !ok {
-				t.Fatalf("final event %#v, want Done", r.final)
-			}
-			if r.text != wantText {
-				t.Errorf("text\n got %q\nwant %q", r.text, wantText)
-			}
-			if r.reasoning != wantReasoning {
-				t.Errorf("reasoning\n got %q\nwant %q", r.reasoning, wantReasoning)
-			}
-			if fmt.Sprint(r.usage) != fmt.Sprint(tt.wantUsage) {
-				t.Errorf("usage %v, want %v", r.usage, tt.wantUsage)
-			}
-			if done.Finish != tt.wantFinish {
-				t.Errorf("finish %q, want %q", done.Finish, tt.wantFinish)
-			}
-
-			msgs, err := st.Messages(conv)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if len(msgs) != 2 || msgs[0].Role != store.RoleUser || msgs[0].Content != "Hello" {
-				t.Fatalf("stored %+v", msgs)
-			}
-			a := msgs[1]
-			if a.State != store.StateDone || a.Content != wantText || a.Reasoning != wantReasoning || a.Finish != tt.wantFinish {
-				t.Errorf("stored answer state=%s finish=%s content=%q reasoning=%d bytes", a.State, a.Finish, a.Content, len(a.Reasoning))
-			}
-			if tt.wantUsage != nil && (a.PromptTokens != tt.wantUsage.PromptTokens || a.OutputTokens != tt.wantUsage.CompletionTokens) {
-				t.Errorf("stored usage %d/%d", a.PromptTokens, a.OutputTokens)
-			}
-			if a.Provider != "test" || a.Model != "m" {
-				t.Errorf("stored provider %q model %q", a.Provider, a.Model)
-			}
-			req := j.last()
-			if req["model"] != "m" || req["stream"] != true {
-				t.Errorf("request %v", req)
-			}
-			msgsSent, _ := req["messages"].([]any)
-			if len(msgsSent) != 1 {
-				t.Errorf("request messages %v", msgsSent)
-			}
-		})
-	}
-}
-
-// blockingServer sends the given chunks, then holds the stream open until the
-// client goes away, reporting when it noticed.
-func blockingServer(t *testing.T, chunks ...string) (srv *httptest.Server, hangup <-chan time.Time) {
-	t.Helper()
-	gone := make(chan time.Time, 1)
-	srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "text/event-stream")
-		for _, c := range chunks {
-			fmt.Fprintf(w, "data: {\"choices\":[{\"delta\":{\"content\":%q}}]}\n\n", c)
-		}
-		w.(http.Flusher).Flush()
-		<-r.Context().Done()
-		gone <- time.Now()
-	}))
-	t.Cleanup(srv.Close)
-	return srv, gone
-}
-
-func TestCancelMidStreamKeepsPartialText(t *testing.T) {
-	srv, hangup := blockingServer(t, "Hello", ", wor")
-	st := openStore(t)
-	e := New(st, Options{})
-	conv := newConversation(t, st)
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	events, err := e.Send(ctx, conv, "hi", SendOptions{Endpoint: endpoint(srv.URL)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	got := ""
-	for got != "Hello, wor" {
-		ev := <-events
-		if d, ok := ev.(Delta); ok {
-			got += d.Text
-		}
-	}
-	cancelled := time.Now()
-	cancel()
-	select {
-	case at := <-hangup:
-		if d := at.Sub(cancelled); d > 100*time.Millisecond {
-			t.Errorf("server saw the stream closed %v after cancel; want ≤ 100 ms", d)
-		}
-	case <-time.After(5 * time.Second):
-		t.Fatal("the HTTP stream was not closed after cancel")
-	}
-	r := drain(t, events)
-	if _, ok := r.final.(Stopped); !ok {
-		t.Fatalf("final %#v, want Stopped", r.final)
-	}
-	msgs, _ := st.Messages(conv)
-	if len(msgs) != 2 || msgs[1].State != store.StateStopped || msgs[1].Content != "Hello, wor" {
-		t.Fatalf("stored %+v", msgs)
-	}
-}
-
-func TestStreamedTextIsFlushedWhileProviderIsSilent(t *testing.T) {
-	srv, _ := blockingServer(t, "partial answer")
-	st := openStore(t)
-	flushed := make(chan store.Message, 16)
-	e := New(st, Options{FlushInterval: 20 * time.Millisecond})
-	e.afterFlush = func(m store.Message) { flushed <- m }
-	conv := newConversation(t, st)
-	ctx, cancel := context.WithCancel(context.Background())
-	events, err := e.Send(ctx, conv, "hi", SendOptions{Endpoint: endpoint(srv.URL)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	go func() {
-		for range events {
-		}
-	}()
-	// The server sends nothing more, so only the timer can cause this flush.
-	select {
-	case m := <-flushed:
-		if m.Content != "partial answer" {
-			t.Fatalf("flushed %q", m.Content)
-		}
-	case <-time.After(5 * time.Second):
-		t.Fatal("no flush while the provider was silent")
-	}
-	msgs, _ := st.Messages(conv)
-	if msgs[1].State != store.StateStreaming || msgs[1].Content != "partial answer" {
-		t.Fatalf("stored mid-stream %+v", msgs[1])
-	}
-	cancel()
-}
-
-func TestOneHTTPClientPerProviderReusesConnections(t *testing.T) {
-	body, _ := os.ReadFile("testdata/openai_stream_include_usage.sse")
-	var conns atomic.Int32
-	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "text/event-stream")
-		w.Write(body)
-	}))
-	srv.Config.ConnState = func(_ net.Conn, s http.ConnState) {
-		if s == http.StateNew {
-			conns.Add(1)
-		}
-	}
-	srv.Start()
-	defer srv.Close()
-	st := openStore(t)
-	if err := st.PutProvider(store.Provider{Name: "local", Kind: store.KindCompatible, BaseURL: srv.URL, Model: "m"}); err != nil {
-		t.Fatal(err)
-	}
-	e := New(st, Options{})
-	conv := newConversation(t, st)
-	for i := 0; i < 3; i++ {
-		events, err := e.Send(context.Background(), conv, "again", SendOptions{Provider: "local"})
-		if err != nil {
+		if err := st.PutProvider(p); err != nil {
 			t.Fatal(err)
 		}
-		if _, ok := drain(t, events).final.(Done); !ok {
-			t.Fatal("not done")
-		}
 	}
-	if n := conns.Load(); n != 1 {
-		t.Errorf("%d connections for 3 sequential requests; want 1 (client reused)", n)
-	}
-	if len(e.clients) != 1 {
-		t.Errorf("%d http clients, want 1", len(e.clients))
-	}
-	// The whole history goes with each request.
-	msgs, _ := st.Messages(conv)
-	if len(msgs) != 6 {
-		t.Fatalf("%d messages stored, want 6", len(msgs))
-	}
-}
-
-func TestBadInputGivesOneSentenceAndKeepsTheStoreConsistent(t *testing.T) {
-	dead, err := net.Listen("tcp", "127.0.0.1:0")
+	conv, err := st.CreateConversation(store.Conversation{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	deadURL := "http://" + dead.Addr().String() + "/v1"
-	dead.Close()
-
-	notFound, _ := os.ReadFile("testdata/openai_404_model_not_found.json")
-	tests := []struct {
-		name        string
-		handler     http.HandlerFunc
-		url         string
-		wantInMsg   string
-		wantKind    ErrorKind
-		wantPartial string
-	}{
-		{name: "unreachable", url: deadURL, wantInMsg: "Nothing is listening at 127.0.0.1", wantKind: KindConnection},
-		{name: "401", handler: func(w http.ResponseWriter, r *http.Request) {
-			w.Header().Set("Content-Type", "application/json")
-			w.WriteHeader(401)
-			w.Write([]byte(`{"error":{"message":"Incorrect API key provided: sk-abc***","type":"invalid_request_error","code":"invalid_api_key"}}`))
-		}, wantInMsg: "The API key for test was rejected", wantKind: KindAuth},
-		{name: "404 model", handler: func(w http.ResponseWriter, r *http.Request) {
-			w.Header().Set("Content-Type", "application/json")
-			w.WriteHeader(404)
-			w.Write(notFound)
-		}, wantInMsg: `no model called "m"`, wantKind: KindNotFound},
-		{name: "403", handler: func(w http.ResponseWriter, r *http.Request) {
-			w.Header().Set("Content-Type", "application/json")
-			w.WriteHeader(403)
-			w.Write([]byte(`{"error":{"message":"Project proj_x does not have access to model m","type":"invalid_request_error","code":"model_not_found"}}`))
-		}, wantInMsg: "The API key for test was rejected", wantKind: KindAuth},
-		{name: "context length", handler: func(w http.ResponseWriter, r *http.Request) {
-			// OpenAI's wording of this error (not a recording).
-			w.Header().Set("Content-Type", "application/json")
-			w.WriteHeader(400)
-			w.Write([]byte(`{"error":{"message":"This model's maximum context length is 8192 tokens. However, your messages resulted in 9012 tokens. Please reduce the length of the messages.","type":"invalid_request_error","param":"messages","code":"context_length_exceeded"}}`))
-		}, wantInMsg: "The conversation is too long for m's context window.", wantKind: KindContextLength},
-		{name: "recorded 400 unsupported value", handler: recorded("openai_400_unsupported_value", 400),
-			wantInMsg: "test refused the request (HTTP 400). It said: Unsupported value: 'messages[0].role' does not support 'system' with this model.", wantKind: KindBadRequest},
-		{name: "recorded 400 unsupported parameter", handler: recorded("openai_400_unsupported_parameter_max_tokens", 400),
-			wantInMsg: "It said: Unsupported parameter: 'max_tokens' is not supported with this model. Use 'max_completion_tokens' instead.", wantKind: KindBadRequest},
-		{name: "recorded openrouter 429 from upstream", handler: recorded("openrouter_429_provider_returned_error", 429),
-			wantInMsg: "test is limiting requests (429). Wait a moment and try again. It said: Provider returned error: google/gemini-2.0-flash-exp:free is temporarily rate-limited upstream.", wantKind: KindRateLimited},
-		{name: "html instead of json", handler: func(w http.ResponseWriter, r *http.Request) {
-			w.Header().Set("Content-Type", "text/html")
-			w.WriteHeader(502)
-			w.Write([]byte("<html><body>Bad gateway</body></html>"))
-		}, wantInMsg: "HTTP 502", wantKind: KindServer},
-		{name: "malformed chunk", handler: func(w http.ResponseWriter, r *http.Request) {
-			w.Header().Set("Content-Type", "text/event-stream")
-			fmt.Fprint(w, "data: {\"choices\":[{\"delta\":{\"content\":\"Half an\"}}]}\n\ndata: {\"choices\":[{\"delta\":{\"cont\n\ndata: [DONE]\n\n")
-		}, wantInMsg: "malformed", wantKind: KindMalformed, wantPartial: "Half an"},
-		{name: "stream cut without DONE", handler: func(w http.ResponseWriter, r *http.Request) {
-			w.Header().Set("Content-Type", "text/event-stream")
-			fmt.Fprint(w, "data: {\"choices\":[{\"delta\":{\"content\":\"Cut off\"}}]}\n\n")
-		}, wantInMsg: "closed the connection before the answer was complete", wantKind: KindIncomplete, wantPartial: "Cut off"},
-		{name: "groq event error", handler: func(w http.ResponseWriter, r *http.Request) {
-			w.Header().Set("Content-Type", "text/event-stream")
-			fmt.Fprint(w, "data: {\"choices\":[{\"delta\":{\"content\":\"Par\"}}]}\n\nevent: error\ndata: {\"error\":{\"message\":\"Service Unavailable\",\"type\":\"internal_server_error\"}}\n\n")
-		}, wantInMsg: "test reported an error: Service Unavailable", wantKind: KindStreamError, wantPartial: "Par"},
-		{name: "openrouter error chunk", handler: func(w http.ResponseWriter, r *http.Request) {
-			w.Header().Set("Content-Type", "text/event-stream")
-			fmt.Fprint(w, ": OPENROUTER PROCESSING\n\ndata: {\"choices\":[{\"delta\":{\"content\":\"Ok\"},\"finish_reason\":\"error\"}],\"error\":{\"code\":502,\"message\":\"Provider disconnected\"}}\n\ndata: [DONE]\n\n")
-		}, wantInMsg: "test reported an error: Provider disconnected", wantKind: KindStreamError},
+	getenv := func(k string) string {
+		if k == "TEST_KEY" {
+			return testKey
+		}
+		return ""
 	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			url := tt.url
-			if tt.handler != nil {
-				srv := httptest.NewServer(tt.handler)
-				defer srv.Close()
-				url = srv.URL
-			}
-			st := openStore(t)
-			e, _ := fakeClockEngine(st) // retryable failures retry without waiting
-			conv := newConversation(t, st)
-			events, err := e.Send(context.Background(), conv, "question", SendOptions{Endpoint: endpoint(url)})
-			if err != nil {
-				t.Fatal(err)
-			}
-			r := drain(t, events)
-			f, ok := r.final.(Failed)
-			if !ok {
-				t.Fatalf("final %#v, want Failed", r.final)
-			}
-			if !strings.Contains(f.Sentence, tt.wantInMsg) {
-				t.Errorf("sentence %q does not contain %q", f.Sentence, tt.wantInMsg)
-			}
-			if strings.Contains(f.Sentence, "sk-abc") || strings.Contains(f.Sentence, "error, ") || strings.Contains(f.Sentence, "dial tcp") {
-				t.Errorf("sentence leaks internals: %q", f.Sentence)
-			}
-			var pe *ProviderError
-			if !errors.As(f.Err, &pe) || pe.Kind != tt.wantKind {
-				t.Errorf("error %v, want kind %s", f.Err, tt.wantKind)
-			}
-			msgs, err := st.Messages(conv)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if len(msgs) != 2 || msgs[0].Content != "question" {
-				t.Fatalf("stored %+v", msgs)
-			}
-			if a := msgs[1]; a.State != store.StateFailed || a.Error != f.Sentence || a.Content != tt.wantPartial {
-				t.Errorf("stored answer state=%s error=%q content=%q", a.State, a.Error, a.Content)
-			}
-		})
-	}
+	eng := engine.New(st, engine.Options{Getenv: getenv, Simulator: engine.Simulator{Tokens: 40}})
+	return setup{st: st, eng: eng, conv: conv.ID}
 }
 
-// recorded replays a recorded error response from testdata/errors (copies of
-// ../shared/fixtures/errors): its body, and its headers when they were
-// recorded.
-func recorded(name string, status int) http.HandlerFunc {
-	body, err := os.ReadFile(filepath.Join("testdata", "errors", name+".json"))
-	if err != nil {
-		panic(err)
-	}
-	header := http.Header{}
-	if raw, err := os.ReadFile(filepath.Join("testdata", "errors", name+".headers.txt")); err == nil {
-		lines := strings.Split(string(raw), "\n")
-		for _, l := range lines[1:] { // the first line is the status line
-			k, v, ok := strings.Cut(l, ":")
-			switch k = strings.TrimSpace(k); {
-			case !ok, strings.EqualFold(k, "Content-Length"), strings.EqualFold(k, "Transfer-Encoding"), strings.EqualFold(k, "Connection"):
-				continue
-			}
-			header.Add(k, strings.TrimSpace(v))
-		}
-	}
-	return func(w http.ResponseWriter, r *http.Request) {
-		for k, v := range header {
-			w.Header()[k] = v
-		}
-		w.Header().Set("Content-Type", "application/json")
-		w.WriteHeader(status)
-		w.Write(body)
-	}
+// answer is what a caller saw of one answer.
+type answer struct {
+	started  *engine.Started
+	text     string
+	usage    *engine.Usage
+	retrying []engine.Retrying
+	final    engine.Event
+	order    []string // the events' types, in order
 }
 
-func TestARecorded429IsWaitedOutAsItsHeadersSay(t *testing.T) {
-	// OpenRouter's X-Ratelimit-Reset is epoch milliseconds, 26 s after the
-	// recording's Date header: the wait is measured on the server's clock.
-	srv, n := scriptServer(t, recorded("openrouter_429_ratelimit_headers", 429), answer("ok"))
-	st := openStore(t)
-	e, ft := fakeClockEngine(st)
-	events, err := e.Send(context.Background(), newConversation(t, st), "q", SendOptions{Endpoint: endpoint(srv.URL)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	retries, r := collectRetries(t, events)
-	if _, ok := r.final.(Done); !ok || r.text != "ok" || n.Load() != 2 {
-		t.Fatalf("%#v %q after %d requests", r.final, r.text, n.Load())
-	}
-	if len(retries) != 1 || retries[0].After != 26*time.Second || retries[0].Reason != "429 rate limited" {
-		t.Errorf("retries %+v", retries)
-	}
-	if w := ft.recorded(); len(w) != 1 || w[0] != 26*time.Second {
-		t.Errorf("waited %v", w)
-	}
-}
-
-func TestHundredsOfCommentLinesBeforeTheFirstToken(t *testing.T) {
-	var b strings.Builder
-	for i := 0; i < 800; i++ {
-		b.WriteString(": OPENROUTER PROCESSING\n\n")
-	}
-	b.WriteString("data: {\"choices\":[{\"delta\":{\"content\":\"late\"},\"finish_reason\":\"stop\"}]}\n\ndata: [DONE]\n\n")
-	srv, _ := sseServer(t, []byte(b.String()))
-	st := openStore(t)
-	events, err := New(st, Options{}).Send(context.Background(), newConversation(t, st), "x", SendOptions{Endpoint: endpoint(srv.URL)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	r := drain(t, events)
-	if _, ok := r.final.(Done); !ok || r.text != "late" {
-		t.Fatalf("final %#v text %q", r.final, r.text)
-	}
-}
-
-func TestConfigErrorsStoreNothing(t *testing.T) {
-	st := openStore(t)
-	e := New(st, Options{Getenv: func(string) string { return "" }})
-	conv := newConversation(t, st)
-	if err := st.PutProvider(store.Provider{Name: "OpenAI", Kind: store.KindOpenAI, Model: "gpt-4o-mini"}); err != nil {
-		t.Fatal(err)
-	}
-	cases := []struct {
-		opts SendOptions
-		want string
-	}{
-		{SendOptions{}, "No provider is set up"},
-		{SendOptions{Provider: "OpenAI"}, "OpenAI needs an API key: set OPENAI_API_KEY"},
-		{SendOptions{Provider: "nope"}, `There is no provider called "nope"`},
-	}
-	for _, c := range cases {
-		_, err := e.Send(context.Background(), conv, "hello", c.opts)
-		if err == nil {
-			t.Fatalf("%+v: no error", c.opts)
-		}
-		msg := UserMessage(err)
-		var se *store.Error
-		if errors.As(err, &se) {
-			msg = store.UserMessage(err)
-		}
-		if !strings.Contains(msg, c.want) {
-			t.Errorf("%+v: %q, want %q", c.opts, msg, c.want)
-		}
-	}
-	if msgs, _ := st.Messages(conv); len(msgs) != 0 {
-		t.Errorf("config errors stored %d messages", len(msgs))
-	}
-}
-
-func TestSimulatorStreamsItsMarkdown(t *testing.T) {
-	st := openStore(t)
-	e := New(st, Options{Simulator: Simulator{Tokens: 500}})
-	conv := newConversation(t, st)
-	events, err := e.Send(context.Background(), conv, "tables please", SendOptions{Provider: SimulatorName})
-	if err != nil {
-		t.Fatal(err)
-	}
-	r := drain(t, events)
-	want := SimulatedMarkdown("tables please", 500)
-	if r.text != want {
-		t.Fatalf("simulator text differs from SimulatedMarkdown")
-	}
-	for _, part := range []string{"## Part", "```go", "| step |", "- ", "1. "} {
-		if !strings.Contains(want, part) {
-			t.Errorf("simulated markdown lacks %q", part)
-		}
-	}
-	if n := len(Tokenize(want)); n < 500 || n > 700 {
-		t.Errorf("%d tokens, want about 500", n)
-	}
-	if strings.Join(Tokenize(want), "") != want {
-		t.Error("Tokenize loses text")
-	}
-	conv2, _ := st.Conversation(conv)
-	if conv2.Provider != SimulatorName || conv2.Title != "tables please" {
-		t.Errorf("conversation %+v", conv2)
-	}
-}
-
-func TestSimulatorStopsOnCancel(t *testing.T) {
-	st := openStore(t)
-	e := New(st, Options{Simulator: Simulator{TokensPerSecond: 1000, Tokens: 100000}})
-	conv := newConversation(t, st)
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	events, err := e.Send(ctx, conv, "long", SendOptions{Provider: SimulatorName})
-	if err != nil {
-		t.Fatal(err)
-	}
+// read reads events to the end, as printAnswer and the window do; stop, when
+// set, is called after the first text arrived.
+func read(t *testing.T, events <-chan engine.Event, stop func()) answer {
+	t.Helper()
+	var a answer
+	var text strings.Builder
 	for ev := range events {
-		if _, ok := ev.(Delta); ok {
-			cancel()
-			break
+		a.order = append(a.order, fmt.Sprintf("%T", ev))
+		if a.final != nil {
+			t.Fatalf("%T after the final %T", ev, a.final)
+		}
+		switch ev := ev.(type) {
+		case engine.Started:
+			a.started = &ev
+		case engine.Delta:
+			text.WriteString(ev.Text)
+			if stop != nil {
+				stop()
+				stop = nil
+			}
+		case engine.UsageEvent:
+			u := ev.Usage
+			a.usage = &u
+		case engine.Retrying:
+			a.retrying = append(a.retrying, ev)
+		case engine.Done, engine.Stopped, engine.Failed:
+			a.final = ev
 		}
 	}
-	r := drain(t, events)
-	if _, ok := r.final.(Stopped); !ok {
-		t.Fatalf("final %#v", r.final)
+	if a.final == nil {
+		t.Fatalf("the events ended without a final one: %v", a.order)
 	}
-	msgs, _ := st.Messages(conv)
-	full := SimulatedMarkdown("long", 100000)
-	if msgs[1].State != store.StateStopped || msgs[1].Content == "" || !strings.HasPrefix(full, msgs[1].Content) || len(msgs[1].Content) >= len(full) {
-		t.Fatalf("stopped answer %q (%s)", msgs[1].Content, msgs[1].State)
+	a.text = text.String()
+	return a
+}
+
+// stored returns the conversation's messages, which must be n.
+func (s setup) stored(t *testing.T, n int) []store.Message {
+	t.Helper()
+	msgs, err := s.st.Messages(s.conv)
+	if err != nil || len(msgs) != n {
+		t.Fatalf("%d messages stored (%v), want %d: %+v", len(msgs), err, n, msgs)
+	}
+	return msgs
+}
+
+// A question is stored, answered as the events say, and the answer stored
+// as shown, with its usage and finish reason; the conversation takes its
+// title from the question and now uses the provider.
+func TestAQuestionIsAnsweredAndStored(t *testing.T) {
+	srv := httptest.NewServer(streamOf("Hello", ", ", "world."))
+	defer srv.Close()
+	s := newSetup(t, srv, store.Provider{})
+	events, err := s.eng.Send(context.Background(), s.conv, "Say hello to the world", engine.SendOptions{Provider: "local"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := read(t, events, nil)
+	done, ok := a.final.(engine.Done)
+	if !ok || done.Finish != "stop" {
+		t.Fatalf("final %#v (events %v)", a.final, a.order)
+	}
+	if a.text != "Hello, world." || a.usage == nil || *a.usage != (engine.Usage{PromptTokens: 11, CompletionTokens: 3}) {
+		t.Errorf("shown %q, usage %+v", a.text, a.usage)
+	}
+	if a.started == nil || a.order[0] != "engine.Started" || a.started.Provider != "local" || a.started.Model != "m" {
+		t.Fatalf("started %+v (events %v)", a.started, a.order)
+	}
+	msgs := s.stored(t, 2)
+	q, ans := msgs[0], msgs[1]
+	if q.Role != store.RoleUser || q.Content != "Say hello to the world" || q.Seq != a.started.UserSeq {
+		t.Errorf("question stored as %+v", q)
+	}
+	if ans.Seq != a.started.AssistantSeq || ans.State != store.StateDone || ans.Content != a.text ||
+		ans.Finish != "stop" || ans.PromptTokens != 11 || ans.OutputTokens != 3 || ans.Provider != "local" {
+		t.Errorf("answer stored as %+v", ans)
+	}
+	conv, err := s.st.Conversation(s.conv)
+	if err != nil || conv.Title != "Say hello to the world" || conv.Provider != "local" || conv.Model != "m" {
+		t.Errorf("conversation %+v, %v", conv, err)
+	}
+	ms, err := s.eng.Metrics()
+	if err != nil || len(ms) != 1 || ms[0].Provider != "local" || ms[0].Requests != 1 {
+		t.Errorf("metrics %+v, %v", ms, err)
 	}
 }
 
-// A caller that stops is shown exactly the text that is stored: no Delta
-// taken from the stream is dropped on the way because the caller left.
-func TestAStoppedCallerWasShownWhatIsStored(t *testing.T) {
-	// An answer that never ends, a chunk per write.
+// A 429 before the first token is retried after the wait the server asked
+// for, and the answer then arrives whole; the caller is told of the retry.
+func TestA429IsRetriedAndThenAnswered(t *testing.T) {
+	var calls atomic.Int32
+	answerNow := streamOf("after ", "the wait")
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "text/event-stream")
-		for i := 0; r.Context().Err() == nil; i++ {
-			if _, err := fmt.Fprintf(w, "data: {\"choices\":[{\"delta\":{\"content\":\" w%d\"}}]}\n\n", i); err != nil {
-				return
-			}
-			w.(http.Flusher).Flush()
+		if calls.Add(1) == 1 {
+			w.Header().Set("Content-Type", "application/json")
+			w.Header().Set("Retry-After-Ms", "5")
+			w.WriteHeader(http.StatusTooManyRequests)
+			io.WriteString(w, `{"error":{"message":"Rate limit reached","type":"requests"}}`)
+			return
 		}
+		answerNow(w, r)
 	}))
 	defer srv.Close()
-	st := openStore(t)
-	e := New(st, Options{})
-	for round := 0; round < 5; round++ { // each catches a dropped Delta half the time
-		conv := newConversation(t, st)
-		ctx, cancel := context.WithCancel(context.Background())
-		events, err := e.Send(ctx, conv, fmt.Sprint("go on ", round), SendOptions{Endpoint: endpoint(srv.URL), NoCache: true})
-		if err != nil {
-			t.Fatal(err)
-		}
-		// The caller falls behind until its events fill the channel (the
-		// engine then waits with text in hand), and stops.
-		for len(events) < cap(events) {
-			runtime.Gosched()
-		}
-		cancel()
-		r := drain(t, events)
-		shown := r.text
-		if _, ok := r.final.(Stopped); !ok {
-			t.Fatalf("round %d: final %#v", round, r.final)
-		}
-		msgs, _ := st.Messages(conv)
-		if got := msgs[len(msgs)-1].Content; got != shown {
-			t.Fatalf("round %d: stored %d bytes, shown %d", round, len(got), len(shown))
-		}
+	s := newSetup(t, srv, store.Provider{})
+	events, err := s.eng.Send(context.Background(), s.conv, "q", engine.SendOptions{Provider: "local"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := read(t, events, nil)
+	if _, ok := a.final.(engine.Done); !ok || a.text != "after the wait" {
+		t.Fatalf("final %#v, text %q (events %v)", a.final, a.text, a.order)
+	}
+	if len(a.retrying) != 1 || a.retrying[0].Attempt != 1 || a.retrying[0].Reason != "429 rate limited" || a.retrying[0].After <= 0 {
+		t.Errorf("retrying %+v", a.retrying)
+	}
+	if n := calls.Load(); n != 2 {
+		t.Errorf("%d requests, want 2", n)
+	}
+	if ans := s.stored(t, 2)[1]; ans.State != store.StateDone || ans.Content != "after the wait" || ans.Error != "" {
+		t.Errorf("answer stored as %+v", ans)
+	}
+}
+
+// Cancelling the context passed to Send stops the answer: the caller gets
+// Stopped, the connection is closed, and the text shown so far is the text
+// stored, as stopped.
+func TestCancelMidStreamKeepsThePartialAnswer(t *testing.T) {
+	hungUp := make(chan struct{})
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.Copy(io.Discard, r.Body)
+		w.Header().Set("Content-Type", "text/event-stream")
+		io.WriteString(w, chunk("The first half"))
+		io.WriteString(w, chunk(" and a bit"))
+		w.(http.Flusher).Flush()
+		<-r.Context().Done() // the rest never comes: only the client's hang-up ends this
+		close(hungUp)
+	}))
+	defer srv.Close()
+	s := newSetup(t, srv, store.Provider{})
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	events, err := s.eng.Send(ctx, s.conv, "q", engine.SendOptions{Provider: "local"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := read(t, events, cancel)
+	if _, ok := a.final.(engine.Stopped); !ok {
+		t.Fatalf("final %#v (events %v)", a.final, a.order)
+	}
+	<-hungUp
+	if !strings.HasPrefix(a.text, "The first half") {
+		t.Errorf("shown %q", a.text)
+	}
+	if ans := s.stored(t, 2)[1]; ans.State != store.StateStopped || ans.Content != a.text || ans.Error != "" {
+		t.Errorf("answer stored as %+v; shown %q", ans, a.text)
+	}
+}
+
+// A provider that echoes the key it got, in an error body or inside the
+// stream, never gets it shown or stored: not in the Failed event's
+// sentence, not in its error's text, not in the stored answer's error.
+func TestAnEchoedKeyIsNeitherShownNorStored(t *testing.T) {
+	cases := map[string]http.HandlerFunc{
+		"401 body": func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(http.StatusUnauthorized)
+			fmt.Fprintf(w, `{"error":{"message":"Incorrect API key provided: %s"}}`, r.Header.Get("Authorization"))
+		},
+		"400 body": func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(http.StatusBadRequest)
+			fmt.Fprintf(w, `{"error":"the header was %s"}`, r.Header.Get("Authorization"))
+		},
+		"error in the stream": func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Content-Type", "text/event-stream")
+			io.WriteString(w, chunk("Par"))
+			fmt.Fprintf(w, "data: {\"error\":{\"message\":\"upstream refused %s\"}}\n\n", r.Header.Get("Authorization"))
+		},
+	}
+	for name, h := range cases {
+		t.Run(name, func(t *testing.T) {
+			var sent atomic.Value
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				sent.Store(r.Header.Get("Authorization"))
+				h(w, r)
+			}))
+			defer srv.Close()
+			s := newSetup(t, srv, store.Provider{KeyEnv: "TEST_KEY"})
+			events, err := s.eng.Send(context.Background(), s.conv, "q", engine.SendOptions{Provider: "local"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			a := read(t, events, nil)
+			f, ok := a.final.(engine.Failed)
+			if !ok || f.Sentence == "" || f.Err == nil {
+				t.Fatalf("final %#v", a.final)
+			}
+			if got, _ := sent.Load().(string); got != "Bearer "+testKey {
+				t.Fatalf("the request carried %q, not the key: nothing to echo", got)
+			}
+			ans := s.stored(t, 2)[1]
+			if ans.State != store.StateFailed || ans.Error != f.Sentence {
+				t.Errorf("answer stored as %+v; sentence %q", ans, f.Sentence)
+			}
+			secret := testKey[len("sk-proj-"):] // the key's body, with or without its prefix
+			for what, text := range map[string]string{"sentence": f.Sentence, "error": f.Err.Error(), "stored error": ans.Error, "UserMessage": engine.UserMessage(f.Err)} {
+				if strings.Contains(text, secret[:12]) || strings.Contains(text, secret[12:24]) {
+					t.Errorf("the %s holds the key: %q", what, text)
+				}
+			}
+		})
+	}
+}
+
+// A server error with no retries left fails the answer with one sentence
+// that names the status; the caller can tell the kind of failure apart.
+func TestAServerErrorFailsWithASentence(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusBadGateway)
+		io.WriteString(w, `{"error":{"message":"upstream down"}}`)
+	}))
+	defer srv.Close()
+	noRetries := 0
+	s := newSetup(t, srv, store.Provider{MaxRetries: &noRetries})
+	events, err := s.eng.Send(context.Background(), s.conv, "q", engine.SendOptions{Provider: "local"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := read(t, events, nil)
+	f, ok := a.final.(engine.Failed)
+	var pe *engine.ProviderError
+	if !ok || !errors.As(f.Err, &pe) || pe.Kind != engine.KindServer || !strings.Contains(f.Sentence, "HTTP 502") || !strings.Contains(f.Sentence, "upstream down") {
+		t.Fatalf("final %#v", a.final)
+	}
+	if len(a.retrying) != 0 {
+		t.Errorf("retried %d times with MaxRetries 0", len(a.retrying))
+	}
+	if ans := s.stored(t, 2)[1]; ans.State != store.StateFailed || ans.Error != f.Sentence {
+		t.Errorf("answer stored as %+v", ans)
+	}
+}
+
+// What prevents sending is an error from Send, with a sentence to show,
+// and nothing is stored.
+func TestWhatPreventsSendingStoresNothing(t *testing.T) {
+	s := newSetup(t, nil, store.Provider{})
+	_, err := s.eng.Send(context.Background(), s.conv, "q", engine.SendOptions{})
+	var pe *engine.ProviderError
+	if !errors.As(err, &pe) || pe.Kind != engine.KindConfig || !strings.Contains(engine.UserMessage(err), "No provider is set up") {
+		t.Errorf("no provider: %v", err)
+	}
+	if _, err := s.eng.Send(context.Background(), "no-such-chat", "q", engine.SendOptions{Provider: engine.SimulatorName}); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("unknown conversation: %v", err)
+	}
+	s.stored(t, 0)
+}
+
+// The built-in Simulator answers without network, with its markdown for
+// the question, and a second ask of the same question (Regenerate) keeps
+// the first answer as superseded.
+func TestTheSimulatorAnswersAndRegenerates(t *testing.T) {
+	s := newSetup(t, nil, store.Provider{})
+	events, err := s.eng.Send(context.Background(), s.conv, "tables", engine.SendOptions{Provider: engine.SimulatorName})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := read(t, events, nil)
+	if _, ok := a.final.(engine.Done); !ok || a.text != engine.SimulatedMarkdown("tables", 40) {
+		t.Fatalf("final %#v, text %q", a.final, a.text)
+	}
+	if a.started.Provider != engine.SimulatorName || a.started.Model != engine.SimulatorModel {
+		t.Errorf("started %+v", a.started)
+	}
+	events, err = s.eng.Regenerate(context.Background(), s.conv, engine.SendOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b := read(t, events, nil); b.text != a.text {
+		t.Errorf("regenerated %q, want the same markdown", b.text)
+	}
+	msgs := s.stored(t, 3)
+	if !msgs[1].Superseded || msgs[2].Superseded || msgs[2].Content != a.text || msgs[2].State != store.StateDone {
+		t.Errorf("answers stored as %+v and %+v", msgs[1], msgs[2])
 	}
 }

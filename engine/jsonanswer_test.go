@@ -79,11 +79,11 @@ func TestAJSONAnswerIsTheAnswer(t *testing.T) {
 		// Recorded bodies, pretty-printed as the servers sent them.
 		{name: "openai recorded", body: fixture(t, "openai_nonstream_completion.json"),
 			text:  `The image is inside a hexagon shape. It features a red silhouette of a baseball player swinging a bat, with a red baseball nearby. The text "htr2" is written in white above the player.`,
-			usage: &Usage{207, 43}, finish: "stop"},
+			usage: &Usage{PromptTokens: 207, CompletionTokens: 43}, finish: "stop"},
 		{name: "azure recorded", body: fixture(t, "azure_nonstream_content_filter_results.json"),
-			text: "The capital of France is **Paris**.", usage: &Usage{14, 9}, finish: "stop"},
+			text: "The capital of France is **Paris**.", usage: &Usage{PromptTokens: 14, CompletionTokens: 9}, finish: "stop"},
 		{name: "gzip'd", body: fixture(t, "azure_nonstream_content_filter_results.json"), gz: true,
-			text: "The capital of France is **Paris**.", usage: &Usage{14, 9}, finish: "stop"},
+			text: "The capital of France is **Paris**.", usage: &Usage{PromptTokens: 14, CompletionTokens: 9}, finish: "stop"},
 		{name: "no usage, reasoning, cut at the length limit",
 			body: `{"object":"chat.completion","choices":[{"index":0,"message":{"role":"assistant","reasoning_content":"Think\n\"hard\"","content":"Line 1\nLine 2 \u00e9 語"},"finish_reason":"length"}]}`,
 			text: "Line 1\nLine 2 é 語", reasoning: "Think\n\"hard\"", finish: "length"},
@@ -170,6 +170,10 @@ func TestAHugeJSONAnswerIsCappedAsAStreamIs(t *testing.T) {
 		t.Errorf("stored %d bytes, shown %d; want the first %d", len(a.Content), len(r.text), n)
 	}
 }
+
+// maxJSONBody is how much of a JSON answer the openai adapter reads (8x the
+// answer cap, see engine/openai/sse.go).
+const maxJSONBody = 8 * MaxAnswerBytes
 
 // A JSON body of little answer and much else is read up to maxJSONBody and
 // no further; what answer came before is kept.

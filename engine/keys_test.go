@@ -14,6 +14,7 @@ import (
 
 	"github.com/zalando/go-keyring"
 
+	"deskchat/engine/llm"
 	"deskchat/internal/secrets"
 	"deskchat/store"
 )
@@ -106,7 +107,7 @@ func TestAMissingKeychainKeyIsASentenceAndStoresNothing(t *testing.T) {
 	conv := newConversation(t, st)
 	_, err := New(st, Options{}).Send(context.Background(), conv, "hello", SendOptions{Provider: "vault"})
 	var pe *ProviderError
-	if !errors.As(err, &pe) || pe.Kind != KindConfig {
+	if !errors.As(err, &pe) || pe.Kind != llm.KindConfig {
 		t.Fatalf("got %v, want a config error", err)
 	}
 	if msg := UserMessage(err); msg != "No API key for vault is in the keychain: enter it in Settings → Providers." {
@@ -212,7 +213,7 @@ func TestAPIKey(t *testing.T) {
 				return
 			}
 			var pe *ProviderError
-			if !errors.As(err, &pe) || pe.Kind != KindConfig || pe.Provider != c.p.Name {
+			if !errors.As(err, &pe) || pe.Kind != llm.KindConfig || pe.Provider != c.p.Name {
 				t.Fatalf("got %#v, want a config error of %s", err, c.p.Name)
 			}
 			if msg := UserMessage(err); msg != c.sentence {

@@ -6,22 +6,24 @@ import (
 	"fmt"
 	"sync"
 	"time"
+
+	"deskchat/engine/llm"
 )
 
-// Lane orders waiting requests: every interactive request is served before
+// queueLane orders waiting requests: every interactive request is served before
 // any background one (titles, summaries); FIFO within a lane.
-type Lane int
+type queueLane int
 
 // Lanes.
 const (
-	LaneInteractive Lane = iota
-	LaneBackground
+	laneInteractive queueLane = iota
+	laneBackground
 )
 
 // Queue defaults.
 const (
-	DefaultMaxConcurrent = 4
-	DefaultMaxQueued     = 64
+	defaultMaxConcurrent = 4
+	defaultMaxQueued     = 64
 )
 
 // queue limits how many streams run at once on one provider and keeps the
@@ -49,7 +51,7 @@ type waiter struct {
 	ready   chan struct{} // closed when granted a slot
 	pos     chan int      // latest position, capacity 1
 	elem    *list.Element
-	lane    Lane
+	lane    queueLane
 	granted bool
 	told    int // the last position sent
 }
@@ -63,10 +65,10 @@ func newQueue(name string, limit, maxWaiting int) *queue {
 // setLimits changes the limits; more room lets waiters in at once.
 func (q *queue) setLimits(limit, maxWaiting int) {
 	if limit <= 0 {
-		limit = DefaultMaxConcurrent
+		limit = defaultMaxConcurrent
 	}
 	if maxWaiting <= 0 {
-		maxWaiting = DefaultMaxQueued
+		maxWaiting = defaultMaxQueued
 	}
 	q.mu.Lock()
 	q.limit, q.maxWaiting = limit, maxWaiting
@@ -80,7 +82,7 @@ func (q *queue) waitingLocked() int { return q.lanes[0].Len() + q.lanes[1].Len()
 // request's 1-based position each time it changes while it waits.
 // Cancelling ctx removes the request from the queue at once. The returned
 // release must be called exactly once when the stream ends.
-func (q *queue) acquire(ctx context.Context, lane Lane, onPos func(int)) (release func(), err error) {
+func (q *queue) acquire(ctx context.Context, lane queueLane, onPos func(int)) (release func(), err error) {
 	q.mu.Lock()
 	if q.inflight < q.limit && q.waitingLocked() == 0 {
 		q.inflight++
@@ -89,18 +91,18 @@ func (q *queue) acquire(ctx context.Context, lane Lane, onPos func(int)) (releas
 	}
 	if q.waitingLocked() >= q.maxWaiting {
 		q.mu.Unlock()
-		return nil, &ProviderError{Kind: KindQueueFull, Provider: q.name,
+		return nil, &ProviderError{Kind: llm.KindQueueFull, Provider: q.name,
 			Sentence: fmt.Sprintf("Too many requests are waiting for %s; try again when some have finished.", q.name)}
 	}
 	w := &waiter{ready: make(chan struct{}), pos: make(chan int, 1), lane: lane}
 	w.elem = q.lanes[lane].PushBack(w)
-	pos := q.lanes[LaneInteractive].Len()
-	if lane == LaneBackground {
-		pos += q.lanes[LaneBackground].Len()
+	pos := q.lanes[laneInteractive].Len()
+	if lane == laneBackground {
+		pos += q.lanes[laneBackground].Len()
 	}
 	w.told = pos
 	w.pos <- pos // its own position at once
-	if lane == LaneInteractive && q.lanes[LaneBackground].Len() > 0 {
+	if lane == laneInteractive && q.lanes[laneBackground].Len() > 0 {
 		q.changedLocked() // background waiters moved back
 	}
 	q.mu.Unlock()
@@ -144,9 +146,9 @@ func (q *queue) release() {
 func (q *queue) grantLocked() {
 	changed := false
 	for q.inflight < q.limit {
-		l := &q.lanes[LaneInteractive]
+		l := &q.lanes[laneInteractive]
 		if l.Len() == 0 {
-			l = &q.lanes[LaneBackground]
+			l = &q.lanes[laneBackground]
 		}
 		front := l.Front()
 		if front == nil {

@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"deskchat/engine/llm"
 )
 
 // queued starts acquire in a goroutine and reports its positions and result.
@@ -16,7 +18,7 @@ type queued struct {
 	cancel  context.CancelFunc
 }
 
-func enqueue(q *queue, lane Lane) *queued {
+func enqueue(q *queue, lane queueLane) *queued {
 	ctx, cancel := context.WithCancel(context.Background())
 	r := &queued{pos: make(chan int, 64), granted: make(chan func(), 1), err: make(chan error, 1), cancel: cancel}
 	go func() {
@@ -50,27 +52,27 @@ func (r *queued) waitPos(t *testing.T, want int) {
 func TestQueueLanesPositionsAndCancel(t *testing.T) {
 	q := newQueue("local", 2, 3)
 	ctx := context.Background()
-	rel1, err := q.acquire(ctx, LaneInteractive, nil)
+	rel1, err := q.acquire(ctx, laneInteractive, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	rel2, _ := q.acquire(ctx, LaneBackground, nil)
+	rel2, _ := q.acquire(ctx, laneBackground, nil)
 
-	bg := enqueue(q, LaneBackground)
+	bg := enqueue(q, laneBackground)
 	bg.waitPos(t, 1)
-	i1 := enqueue(q, LaneInteractive)
+	i1 := enqueue(q, laneInteractive)
 	i1.waitPos(t, 1)
 	bg.waitPos(t, 2) // the interactive request went ahead of it
-	i2 := enqueue(q, LaneInteractive)
+	i2 := enqueue(q, laneInteractive)
 	i2.waitPos(t, 2)
 	bg.waitPos(t, 3)
 
 	// A fourth waiter is over the bound.
-	if _, err := q.acquire(ctx, LaneInteractive, nil); err == nil {
+	if _, err := q.acquire(ctx, laneInteractive, nil); err == nil {
 		t.Fatal("queue bound not enforced")
 	} else {
 		var pe *ProviderError
-		if !errors.As(err, &pe) || pe.Kind != KindQueueFull || !strings.Contains(pe.Sentence, "Too many requests are waiting for local") {
+		if !errors.As(err, &pe) || pe.Kind != llm.KindQueueFull || !strings.Contains(pe.Sentence, "Too many requests are waiting for local") {
 			t.Fatalf("%v", err)
 		}
 	}
@@ -105,10 +107,10 @@ func TestQueueLanesPositionsAndCancel(t *testing.T) {
 
 func TestQueueFIFOWithinALane(t *testing.T) {
 	q := newQueue("p", 1, 64)
-	rel, _ := q.acquire(context.Background(), LaneInteractive, nil)
+	rel, _ := q.acquire(context.Background(), laneInteractive, nil)
 	var waiters []*queued
 	for i := 0; i < 10; i++ {
-		w := enqueue(q, LaneInteractive)
+		w := enqueue(q, laneInteractive)
 		w.waitPos(t, i+1)
 		waiters = append(waiters, w)
 	}
@@ -132,11 +134,11 @@ func TestQueueFIFOWithinALane(t *testing.T) {
 
 func TestALongQueueStillTellsPositions(t *testing.T) {
 	q := newQueue("p", 1, 200)
-	rel, _ := q.acquire(context.Background(), LaneInteractive, nil)
+	rel, _ := q.acquire(context.Background(), laneInteractive, nil)
 	n := shortQueue + 20
 	var waiters []*queued
 	for i := 0; i < n; i++ {
-		w := enqueue(q, LaneInteractive)
+		w := enqueue(q, laneInteractive)
 		w.waitPos(t, i+1) // a newcomer learns its place at once
 		waiters = append(waiters, w)
 	}
@@ -146,7 +148,7 @@ func TestALongQueueStillTellsPositions(t *testing.T) {
 	}
 	waiters[n-1].waitPos(t, n-5) // told, if not at once
 	waiters[5].waitPos(t, 1)
-	bg := enqueue(q, LaneBackground)
+	bg := enqueue(q, laneBackground)
 	bg.waitPos(t, n-5+1)
 	waiters[n-1].cancel()
 	bg.waitPos(t, n-5) // moved up when the one ahead left

@@ -8,6 +8,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"deskchat/engine/llm"
 	"deskchat/store"
 )
 
@@ -18,15 +19,15 @@ import (
 
 // Cache defaults.
 const (
-	DefaultCacheTTL      = 7 * 24 * time.Hour
-	DefaultCacheMaxBytes = 100 << 20
+	defaultCacheTTL      = 7 * 24 * time.Hour
+	defaultCacheMaxBytes = 100 << 20
 	memCacheMaxBytes     = 8 << 20
 )
 
 // cacheKey is the SHA-256 of a canonical encoding of everything that decides
 // an answer: the endpoint, the model, the sampling parameters and the final
 // message list after compression.
-func cacheKey(cfg store.Provider, req Request) []byte {
+func cacheKey(cfg store.Provider, req llm.Request) []byte {
 	type msg struct {
 		R string `json:"r"`
 		C string `json:"c"`
@@ -116,10 +117,10 @@ type memEntry struct {
 
 func newResponseCache(st *store.Store, ttl time.Duration, maxBytes int64, now func() time.Time) *responseCache {
 	if ttl <= 0 {
-		ttl = DefaultCacheTTL
+		ttl = defaultCacheTTL
 	}
 	if maxBytes <= 0 {
-		maxBytes = DefaultCacheMaxBytes
+		maxBytes = defaultCacheMaxBytes
 	}
 	c := &responseCache{st: st, ttl: ttl, maxBytes: maxBytes, now: now, ll: list.New(), items: map[string]*list.Element{}, limit: min(memCacheMaxBytes, maxBytes)}
 	c.touch = func(key []byte, at time.Time) { go st.CacheTouch(key, at) }
@@ -206,7 +207,7 @@ func (c *responseCache) clear() (int, error) {
 // replayStream plays a cached answer back as a Stream: the text in pieces,
 // then the usage and the finish reason.
 type replayStream struct {
-	chunks []Chunk
+	chunks []llm.Chunk
 	i      int
 }
 
@@ -214,20 +215,20 @@ type replayStream struct {
 const replayPiece = 2048
 
 func newReplayStream(e store.CacheEntry) *replayStream {
-	var chunks []Chunk
+	var chunks []llm.Chunk
 	for r := e.Reasoning; r != ""; {
 		n := min(len(r), replayPiece)
 		n = runeBoundary(r, n)
-		chunks = append(chunks, Chunk{Reasoning: r[:n], Model: e.Model})
+		chunks = append(chunks, llm.Chunk{Reasoning: r[:n], Model: e.Model})
 		r = r[n:]
 	}
 	for t := e.Content; t != ""; {
 		n := min(len(t), replayPiece)
 		n = runeBoundary(t, n)
-		chunks = append(chunks, Chunk{Text: t[:n], Model: e.Model})
+		chunks = append(chunks, llm.Chunk{Text: t[:n], Model: e.Model})
 		t = t[n:]
 	}
-	last := Chunk{Finish: e.Finish, Model: e.Model}
+	last := llm.Chunk{Finish: e.Finish, Model: e.Model}
 	if e.PromptTokens > 0 || e.CompletionTokens > 0 {
 		last.Usage = &Usage{PromptTokens: e.PromptTokens, CompletionTokens: e.CompletionTokens}
 	}
@@ -246,6 +247,6 @@ func (s *replayStream) Next() bool {
 	s.i++
 	return s.i < len(s.chunks)
 }
-func (s *replayStream) Current() Chunk { return s.chunks[s.i] }
-func (s *replayStream) Err() error     { return nil }
-func (s *replayStream) Close() error   { return nil }
+func (s *replayStream) Current() llm.Chunk { return s.chunks[s.i] }
+func (s *replayStream) Err() error         { return nil }
+func (s *replayStream) Close() error       { return nil }

@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"deskchat/engine/llm"
 	"deskchat/store"
 )
 
@@ -14,26 +15,32 @@ func (f *fakeNow) now() time.Time { return f.t }
 
 func TestCacheKeyCoversWhatDecidesTheAnswer(t *testing.T) {
 	cfg := store.Provider{Kind: store.KindCompatible, BaseURL: "http://a/v1"}
-	req := Request{Model: "m", Messages: []ChatMessage{{RoleUser, "hi"}}}
+	req := llm.Request{Model: "m", Messages: []llm.ChatMessage{{Role: llm.RoleUser, Content: "hi"}}}
 	base := string(cacheKey(cfg, req))
 	temp := float32(0.2)
-	for name, change := range map[string]func(*store.Provider, *Request){
-		"endpoint":    func(c *store.Provider, _ *Request) { c.BaseURL = "http://b/v1" },
-		"model":       func(_ *store.Provider, r *Request) { r.Model = "n" },
-		"temperature": func(_ *store.Provider, r *Request) { r.Temperature = &temp },
-		"max tokens":  func(_ *store.Provider, r *Request) { r.MaxTokens = 5 },
-		"text":        func(_ *store.Provider, r *Request) { r.Messages = []ChatMessage{{RoleUser, "hi!"}} },
-		"role":        func(_ *store.Provider, r *Request) { r.Messages = []ChatMessage{{RoleSystem, "hi"}} },
-		"one more":    func(_ *store.Provider, r *Request) { r.Messages = append(r.Messages, ChatMessage{RoleUser, ""}) },
+	for name, change := range map[string]func(*store.Provider, *llm.Request){
+		"endpoint":    func(c *store.Provider, _ *llm.Request) { c.BaseURL = "http://b/v1" },
+		"model":       func(_ *store.Provider, r *llm.Request) { r.Model = "n" },
+		"temperature": func(_ *store.Provider, r *llm.Request) { r.Temperature = &temp },
+		"max tokens":  func(_ *store.Provider, r *llm.Request) { r.MaxTokens = 5 },
+		"text": func(_ *store.Provider, r *llm.Request) {
+			r.Messages = []llm.ChatMessage{{Role: llm.RoleUser, Content: "hi!"}}
+		},
+		"role": func(_ *store.Provider, r *llm.Request) {
+			r.Messages = []llm.ChatMessage{{Role: llm.RoleSystem, Content: "hi"}}
+		},
+		"one more": func(_ *store.Provider, r *llm.Request) {
+			r.Messages = append(r.Messages, llm.ChatMessage{Role: llm.RoleUser, Content: ""})
+		},
 	} {
 		c, r := cfg, req
-		r.Messages = append([]ChatMessage(nil), req.Messages...)
+		r.Messages = append([]llm.ChatMessage(nil), req.Messages...)
 		change(&c, &r)
 		if string(cacheKey(c, r)) == base {
 			t.Errorf("changing the %s keeps the key", name)
 		}
 	}
-	same := Request{Model: "m", Messages: []ChatMessage{{RoleUser, "hi"}}}
+	same := llm.Request{Model: "m", Messages: []llm.ChatMessage{{Role: llm.RoleUser, Content: "hi"}}}
 	if string(cacheKey(cfg, same)) != base {
 		t.Error("the same request has another key")
 	}
@@ -47,7 +54,7 @@ func TestResponseCacheTTLAndMemoryLRU(t *testing.T) {
 	c.touch = func([]byte, time.Time) { touched++ }
 	c.limit = 3 * store.CacheEntry{Content: strings.Repeat("x", 100)}.Size() // three in memory
 
-	key := func(s string) []byte { return cacheKey(store.Provider{}, Request{Model: s}) }
+	key := func(s string) []byte { return cacheKey(store.Provider{}, llm.Request{Model: s}) }
 	for _, k := range []string{"a", "b", "c"} {
 		c.put(key(k), store.CacheEntry{Content: strings.Repeat("x", 100), Finish: "stop"})
 	}

@@ -9,13 +9,14 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"deskchat/engine/llm"
 	"deskchat/store"
 )
 
 // MaxAnswerBytes bounds one answer's text and reasoning together: a provider
 // that streams without end is stopped there, and what is stored and shown
 // is its first MaxAnswerBytes (cut on a character boundary).
-const MaxAnswerBytes = 8 << 20
+const MaxAnswerBytes = llm.MaxAnswerBytes
 
 // cutUTF8 returns s cut to at most n bytes, on a character boundary.
 func cutUTF8(s string, n int) string {
@@ -34,7 +35,7 @@ func cutUTF8(s string, n int) string {
 // exactly, text past it is cut (on a character boundary) before it is shown
 // or stored. It returns the batch's last usage report and finish reason,
 // and whether it cut (the chunks after the cut are dropped).
-func gatherBatch(batch []Chunk, room int, dText, dReasoning *strings.Builder) (usage *Usage, finish string, cut bool) {
+func gatherBatch(batch []llm.Chunk, room int, dText, dReasoning *strings.Builder) (usage *Usage, finish string, cut bool) {
 	dText.Reset()
 	dReasoning.Reset()
 	for _, c := range batch {
@@ -58,12 +59,6 @@ func gatherBatch(batch []Chunk, room int, dText, dReasoning *strings.Builder) (u
 // defaultOutputEstimate is the output budget counted against a tokens-per-
 // minute limit when a request does not set MaxTokens.
 const defaultOutputEstimate = 1024
-
-// activityReporter is implemented by streams that can tell when bytes last
-// arrived, keep-alive comments included.
-type activityReporter interface {
-	lastActivity() time.Time
-}
 
 // sink receives a request's events as they happen, on the goroutine that
 // runs the request.
@@ -101,12 +96,12 @@ func deliver(ctx context.Context, out chan<- Event, ev Event) {
 // waits for a queue slot and its rate limits, and is retried before its
 // first token; a provider that still fails, or whose breaker is open, hands
 // over to the next.
-func (e *Engine) run(ctx context.Context, plan []candidate, req Request, x *exchange, lane Lane, idle time.Duration, emit sink, settle func(settlement)) {
+func (e *Engine) run(ctx context.Context, plan []candidate, req llm.Request, x *exchange, lane queueLane, idle time.Duration, emit sink, settle func(settlement)) {
 	start := e.now()
 	tokens := estimateTokens(req)
 
 	var (
-		stream   Stream
+		stream   llm.Stream
 		served   candidate
 		g        *gate
 		release  func()
@@ -119,7 +114,7 @@ func (e *Engine) run(ctx context.Context, plan []candidate, req Request, x *exch
 		}
 		cg := e.gate(c.cfg)
 		if !cg.allow(e.now()) {
-			failures = append(failures, &ProviderError{Kind: KindBreakerOpen, Provider: c.cfg.Name,
+			failures = append(failures, &ProviderError{Kind: llm.KindBreakerOpen, Provider: c.cfg.Name,
 				Sentence: fmt.Sprintf("%s failed several times in a row; deskchat is giving it a rest until %s.", c.cfg.Name, cg.reopensAt().Local().Format("15:04:05"))})
 			continue
 		}
@@ -132,7 +127,7 @@ func (e *Engine) run(ctx context.Context, plan []candidate, req Request, x *exch
 		}
 		if err == nil {
 			req.Model = c.model
-			var s Stream
+			var s llm.Stream
 			var n int
 			s, n, err = e.open(ctx, c.prov, cg, req, c.retries(), emit)
 			retries = n
@@ -149,8 +144,8 @@ func (e *Engine) run(ctx context.Context, plan []candidate, req Request, x *exch
 			emit(Stopped{})
 			return
 		}
-		pe := classify(err, c.cfg.Name, c.model, c.cfg.BaseURL)
-		if pe.Kind != KindQueueFull {
+		pe := llm.Classify(err, c.cfg.Name, c.cfg.BaseURL)
+		if pe.Kind != llm.KindQueueFull {
 			cg.failed(e.now())
 		}
 		cg.record(outcome{retries: retries, errKind: pe.Kind})
@@ -218,7 +213,7 @@ func (e *Engine) persistMetrics(g *gate) {
 
 // estimateTokens is the request's cost against a tokens-per-minute limit:
 // prompt (about four characters a token) plus the output budget.
-func estimateTokens(req Request) int {
+func estimateTokens(req llm.Request) int {
 	n := 0
 	for _, m := range req.Messages {
 		n += len(m.Content)/4 + 4
@@ -232,10 +227,10 @@ func estimateTokens(req Request) int {
 // open starts the provider's stream, retrying failures that happen before
 // the first token as openai-python does: at most retries times, only for
 // 408, 409, 429, 5xx and connection errors, after the server's requested
-// delay (up to MaxServerDelay) or else an exponential backoff with jitter.
+// delay (up to maxServerDelay) or else an exponential backoff with jitter.
 // A 429 with a delay also pauses the provider for everyone. It returns the
 // number of retries made.
-func (e *Engine) open(ctx context.Context, prov Provider, g *gate, req Request, retries int, emit sink) (Stream, int, error) {
+func (e *Engine) open(ctx context.Context, prov llm.Adapter, g *gate, req llm.Request, retries int, emit sink) (llm.Stream, int, error) {
 	for attempt := 0; ; attempt++ {
 		s, err := prov.Stream(ctx, req)
 		if err == nil {
@@ -244,11 +239,11 @@ func (e *Engine) open(ctx context.Context, prov Provider, g *gate, req Request, 
 		if ctx.Err() != nil {
 			return nil, attempt, ctx.Err()
 		}
-		pe := classify(err, prov.Name(), req.Model, "")
+		pe := llm.Classify(err, prov.Name(), "")
 		if !retryable(pe) {
 			return nil, attempt, pe
 		}
-		if pe.RetryAfter > MaxServerDelay {
+		if pe.RetryAfter > maxServerDelay {
 			pe.Sentence = fmt.Sprintf("%s asks to wait %s before the next request. Try again after %s.",
 				prov.Name(), pe.RetryAfter.Round(time.Second), e.now().Add(pe.RetryAfter).Local().Format("15:04"))
 			return nil, attempt, pe

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"deskchat/engine/llm"
 	"deskchat/store"
 )
 
@@ -22,7 +23,7 @@ type settlement struct {
 
 // streamRequest is what stream needs to receive one opened stream.
 type streamRequest struct {
-	stream  Stream        // the opened upstream (or a flight's replay), read to its end
+	stream  llm.Stream    // the opened upstream (or a flight's replay), read to its end
 	served  candidate     // the provider and model that serve it
 	gate    *gate         // served's breaker and metrics; nil for a follower (it made no request)
 	x       *exchange     // the stored question and answer; stream waits for its commit
@@ -71,7 +72,7 @@ func (e *Engine) stream(ctx context.Context, r streamRequest) {
 // stops once the chunks hold more than the cap: the loop cuts the answer
 // there, and a provider that streams without end is not read into the
 // queue meanwhile.
-func pump(stream Stream, q *chunkQueue, done <-chan struct{}) {
+func pump(stream llm.Stream, q *chunkQueue, done <-chan struct{}) {
 	defer q.close()
 	read := 0
 	for read <= MaxAnswerBytes && stream.Next() {
@@ -125,7 +126,7 @@ func (s *streaming) flush() {
 
 // add appends a batch to the answer, up to the cap, and returns its text
 // as one Delta (empty when it had none) and its last usage report.
-func (s *streaming) add(batch []Chunk, dText, dReasoning *strings.Builder) (Delta, *Usage) {
+func (s *streaming) add(batch []llm.Chunk, dText, dReasoning *strings.Builder) (Delta, *Usage) {
 	usage, finish, cut := gatherBatch(batch, MaxAnswerBytes-s.text.Len()-s.reasoning.Len(), dText, dReasoning)
 	s.tooLong = cut
 	if finish != "" {
@@ -206,8 +207,8 @@ func (s *streaming) loop(ctx context.Context, q *chunkQueue) {
 			flushC = nil
 			s.flush()
 		case <-idleTimer.C:
-			if ar, ok := stream.(activityReporter); ok {
-				if quiet := time.Since(ar.lastActivity()); quiet < idle {
+			if ar, ok := stream.(llm.ActivityReporter); ok {
+				if quiet := time.Since(ar.LastActivity()); quiet < idle {
 					idleTimer.Reset(idle - quiet) // keep-alives arrived
 					continue
 				}
@@ -261,18 +262,18 @@ func (s *streaming) outcome(ctx context.Context) (Event, outcome) {
 		s.ans.State = store.StateStopped
 		return Stopped{}, o
 	case s.tooLong:
-		final := s.fail(&ProviderError{Kind: KindMalformed, Provider: served.cfg.Name, Err: fmt.Errorf("answer over %d bytes", MaxAnswerBytes),
+		final := s.fail(&ProviderError{Kind: llm.KindMalformed, Provider: served.cfg.Name, Err: fmt.Errorf("answer over %d bytes", MaxAnswerBytes),
 			Sentence: fmt.Sprintf("%s sent more than %d MB for one answer; deskchat stopped it at %[2]d MB and kept the answer up to there.", served.cfg.Name, MaxAnswerBytes>>20)}, &o)
 		return final, o
 	case s.stalled:
-		final := s.fail(&ProviderError{Kind: KindStalled, Provider: served.cfg.Name, Err: fmt.Errorf("no bytes for %v", s.r.idle),
+		final := s.fail(&ProviderError{Kind: llm.KindStalled, Provider: served.cfg.Name, Err: fmt.Errorf("no bytes for %v", s.r.idle),
 			Sentence: fmt.Sprintf("%s stopped responding (nothing arrived for %s); the answer stops here.", served.cfg.Name, s.r.idle.Round(time.Second))}, &o)
 		g.failed(e.now())
 		return final, o
 	case stream.Err() != nil:
-		pe := classify(stream.Err(), served.cfg.Name, served.model, served.cfg.BaseURL)
+		pe := llm.Classify(stream.Err(), served.cfg.Name, served.cfg.BaseURL)
 		final := s.fail(pe, &o)
-		if pe.Kind == KindConnection || pe.Kind == KindIncomplete {
+		if pe.Kind == llm.KindConnection || pe.Kind == llm.KindIncomplete {
 			g.failed(e.now())
 		}
 		return final, o

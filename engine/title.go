@@ -6,12 +6,13 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"deskchat/engine/llm"
 	"deskchat/store"
 )
 
-// TitlePrompt is the instruction sent after the first exchange to get a
+// titlePrompt is the instruction sent after the first exchange to get a
 // title for the conversation.
-const TitlePrompt = "Write a title of at most six words for this conversation. Answer with the title only, without quotes."
+const titlePrompt = "Write a title of at most six words for this conversation. Answer with the title only, without quotes."
 
 // titleContextRunes bounds how much of the question and of the answer is
 // sent to get a title.
@@ -51,16 +52,16 @@ func (e *Engine) SuggestTitle(ctx context.Context, conversationID string) (strin
 	if cfg.Kind == store.KindSimulator {
 		return "", nil // its answers are random text
 	}
-	req := Request{Model: model, Messages: []ChatMessage{
-		{RoleUser, truncateRunes(q.Content, titleContextRunes)},
-		{RoleAssistant, truncateRunes(a.Content, titleContextRunes)},
-		{RoleUser, TitlePrompt},
+	req := llm.Request{Model: model, Messages: []llm.ChatMessage{
+		{Role: llm.RoleUser, Content: truncateRunes(q.Content, titleContextRunes)},
+		{Role: llm.RoleAssistant, Content: truncateRunes(a.Content, titleContextRunes)},
+		{Role: llm.RoleUser, Content: titlePrompt},
 	}}
 	text, err := e.complete(ctx, candidate{cfg: cfg, prov: prov, model: model}, req, conv.ID)
 	if err != nil {
 		return "", err
 	}
-	title := CleanTitle(text)
+	title := cleanTitle(text)
 	if title == "" {
 		return "", nil
 	}
@@ -99,11 +100,11 @@ func truncateRunes(s string, n int) string {
 	return string([]rune(s)[:n]) + "…"
 }
 
-// CleanTitle turns a model's answer into a title: its first line, without
+// cleanTitle turns a model's answer into a title: its first line, without
 // markdown, quotes, a leading "Title:" or trailing punctuation, white space
 // collapsed, at most 60 characters cut at a word boundary. It is "" when
 // nothing is left.
-func CleanTitle(s string) string {
+func cleanTitle(s string) string {
 	line := ""
 	for _, l := range strings.Split(s, "\n") {
 		if strings.TrimSpace(strings.Trim(l, "*_#`>-=\"' \t\r")) != "" {

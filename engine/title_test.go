@@ -106,7 +106,7 @@ func TestSuggestTitleStoresTheCleanedAnswer(t *testing.T) {
 	}
 	sent := reqs[0]
 	if len(sent) != 3 || sent[0].Content != "How do Go channels work?" || sent[1].Role != "assistant" ||
-		!strings.HasPrefix(sent[1].Content, "Channels connect goroutines.") || sent[2] != (sentMessage{"user", TitlePrompt}) {
+		!strings.HasPrefix(sent[1].Content, "Channels connect goroutines.") || sent[2] != (sentMessage{"user", titlePrompt}) {
 		t.Fatalf("sent %+v", sent)
 	}
 	if n := utf8.RuneCountInString(sent[1].Content); n > titleContextRunes+1 {
@@ -216,11 +216,11 @@ func TestCleanTitle(t *testing.T) {
 		strings.Repeat("word ", 20):           "word word word word word word word word word word word word", // 59 characters
 		strings.Repeat("x", 70):               strings.Repeat("x", 60),
 	} {
-		if got := CleanTitle(in); got != want {
-			t.Errorf("CleanTitle(%q) = %q, want %q", in, got, want)
+		if got := cleanTitle(in); got != want {
+			t.Errorf("cleanTitle(%q) = %q, want %q", in, got, want)
 		}
-		if n := utf8.RuneCountInString(CleanTitle(in)); n > maxTitleRunes {
-			t.Errorf("CleanTitle(%q) has %d characters", in, n)
+		if n := utf8.RuneCountInString(cleanTitle(in)); n > maxTitleRunes {
+			t.Errorf("cleanTitle(%q) has %d characters", in, n)
 		}
 	}
 }

@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"deskchat/engine/llm"
 	"deskchat/engine/tokens"
 	"deskchat/store"
 )
@@ -468,7 +469,7 @@ func TestMetricsArePersistedAcrossEngines(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(m) != 1 || m[0].Provider != "p" || m[0].Requests != 2 || m[0].Retries != 1 || m[0].Errors[KindServer] != 0 {
+	if len(m) != 1 || m[0].Provider != "p" || m[0].Requests != 2 || m[0].Retries != 1 || m[0].Errors[llm.KindServer] != 0 {
 		t.Fatalf("metrics %+v", m)
 	}
 }

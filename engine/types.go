@@ -6,72 +6,14 @@
 // closed when the answer ends. Cancelling the context passed to Send stops the
 // answer: the HTTP stream is closed and the partial text is kept as
 // store.StateStopped. An Engine is safe for concurrent use by many goroutines;
-// build one with New. The engine knows nothing of the GUI.
+// build one with New. The engine knows nothing of the GUI, and of the
+// providers' protocols only what package llm says: the adapters (engine/openai,
+// engine/simulator) are chosen in adapters.go and used as llm.Adapter.
 package engine
 
 import (
-	"context"
 	"time"
 )
-
-// Role of a chat message sent to a provider.
-type Role string
-
-// Roles.
-const (
-	RoleSystem    Role = "system"
-	RoleUser      Role = "user"
-	RoleAssistant Role = "assistant"
-)
-
-// ChatMessage is one message of a request, independent of any SDK.
-type ChatMessage struct {
-	Role    Role
-	Content string
-}
-
-// Request is what the engine asks of a provider.
-type Request struct {
-	Model       string
-	Messages    []ChatMessage
-	Temperature *float32 // nil: provider default
-	MaxTokens   int      // 0: provider default
-}
-
-// Usage is the token count a provider reports for one answer.
-type Usage struct {
-	PromptTokens     int
-	CompletionTokens int
-}
-
-// Chunk is one piece of a streamed answer. Any field may be empty.
-type Chunk struct {
-	Text      string
-	Reasoning string
-	Usage     *Usage
-	Finish    string // "stop", "length", ... when the provider says so
-	Model     string // model the provider reports serving the answer
-}
-
-// Stream is a provider's answer being received. Next blocks until the next
-// chunk is available and returns false at the end or on error; Err then tells
-// which (nil at a normal end). Close releases the connection and may be called
-// at any time, also concurrently with Next.
-type Stream interface {
-	Next() bool
-	Current() Chunk
-	Err() error
-	Close() error
-}
-
-// Provider is one LLM endpoint.
-type Provider interface {
-	// Name is the provider's name as the user knows it.
-	Name() string
-	// Stream starts an answer for req. Errors before the first byte of the
-	// answer (refused connection, HTTP error status) are returned here.
-	Stream(ctx context.Context, req Request) (Stream, error)
-}
 
 // Event is something that happened to an answer; see the concrete types.
 type Event interface{ event() }

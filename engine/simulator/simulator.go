@@ -1,4 +1,8 @@
-package engine
+// Package simulator is the built-in provider: an llm.Adapter that streams
+// locally generated markdown (headings, lists, code blocks, tables) at a
+// fixed token rate, without network or key, for trying the app, for tests
+// and for benchmarks.
+package simulator
 
 import (
 	"context"
@@ -8,16 +12,18 @@ import (
 	"strings"
 	"time"
 	"unicode/utf8"
+
+	"deskchat/engine/llm"
 )
 
-// SimulatorName is the name of the built-in provider that needs no network.
-const SimulatorName = "Simulator"
+// Name is the name of the built-in provider that needs no network.
+const Name = "Simulator"
 
-// SimulatorLabel is how the Simulator is shown wherever providers are listed.
-const SimulatorLabel = "Simulator (built-in, no network)"
+// Label is how the Simulator is shown wherever providers are listed.
+const Label = "Simulator (built-in, no network)"
 
-// SimulatorModel is the Simulator's only model.
-const SimulatorModel = "simulated-markdown"
+// Model is the Simulator's only model.
+const Model = "simulated-markdown"
 
 // Simulator is a built-in provider that streams locally generated markdown
 // (headings, lists, code blocks, tables) at a fixed token rate, for trying the
@@ -30,17 +36,17 @@ type Simulator struct {
 	Tokens int
 }
 
-var _ Provider = (*Simulator)(nil)
+var _ llm.Adapter = (*Simulator)(nil)
 
-// Name implements Provider.
-func (s *Simulator) Name() string { return SimulatorName }
+// Name implements llm.Adapter.
+func (s *Simulator) Name() string { return Name }
 
-// Stream implements Provider. The answer depends only on the last user
+// Stream implements llm.Adapter. The answer depends only on the last user
 // message, so the same prompt gives the same answer.
-func (s *Simulator) Stream(ctx context.Context, req Request) (Stream, error) {
+func (s *Simulator) Stream(ctx context.Context, req llm.Request) (llm.Stream, error) {
 	prompt := ""
 	for i := len(req.Messages) - 1; i >= 0; i-- {
-		if req.Messages[i].Role == RoleUser {
+		if req.Messages[i].Role == llm.RoleUser {
 			prompt = req.Messages[i].Content
 			break
 		}
@@ -49,7 +55,7 @@ func (s *Simulator) Stream(ctx context.Context, req Request) (Stream, error) {
 	if n <= 0 {
 		n = 300
 	}
-	text := SimulatedMarkdown(prompt, n)
+	text := Markdown(prompt, n)
 	toks := Tokenize(text)
 	var interval time.Duration
 	if s.TokensPerSecond > 0 {
@@ -65,7 +71,7 @@ type simStream struct {
 	interval time.Duration
 	timer    *time.Timer
 	prompt   int
-	cur      Chunk
+	cur      llm.Chunk
 	err      error
 }
 
@@ -90,16 +96,16 @@ func (s *simStream) Next() bool {
 		return false
 	}
 	if s.i == len(s.toks) {
-		s.cur = Chunk{Finish: "stop", Model: SimulatorModel, Usage: &Usage{PromptTokens: s.prompt, CompletionTokens: len(s.toks)}}
+		s.cur = llm.Chunk{Finish: "stop", Model: Model, Usage: &llm.Usage{PromptTokens: s.prompt, CompletionTokens: len(s.toks)}}
 	} else {
-		s.cur = Chunk{Text: s.toks[s.i], Model: SimulatorModel}
+		s.cur = llm.Chunk{Text: s.toks[s.i], Model: Model}
 	}
 	s.i++
 	return true
 }
 
-func (s *simStream) Current() Chunk { return s.cur }
-func (s *simStream) Err() error     { return s.err }
+func (s *simStream) Current() llm.Chunk { return s.cur }
+func (s *simStream) Err() error         { return s.err }
 func (s *simStream) Close() error {
 	if s.timer != nil {
 		s.timer.Stop()
@@ -136,9 +142,9 @@ func Tokenize(text string) []string {
 	return toks
 }
 
-// SimulatedMarkdown returns about n tokens of varied markdown that answers
+// Markdown returns about n tokens of varied markdown that answers
 // prompt. The same prompt and n always give the same text.
-func SimulatedMarkdown(prompt string, n int) string {
+func Markdown(prompt string, n int) string {
 	h := fnv.New64a()
 	h.Write([]byte(prompt))
 	rng := rand.New(rand.NewPCG(h.Sum64(), 42))

@@ -1,4 +1,4 @@
-package engine
+package openai
 
 import (
 	"context"
@@ -13,6 +13,7 @@ import (
 	"unicode/utf16"
 	"unicode/utf8"
 
+	"deskchat/engine/llm"
 	"deskchat/store"
 )
 
@@ -52,7 +53,7 @@ func rawJSON(s string) string {
 // streamBody answers every request with body as an event stream and
 // returns what the adapter reads from it: the chunks and the stream's
 // error.
-func streamBody(t *testing.T, body string) ([]Chunk, error) {
+func streamBody(t *testing.T, body string) ([]llm.Chunk, error) {
 	t.Helper()
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/event-stream")
@@ -60,12 +61,12 @@ func streamBody(t *testing.T, body string) ([]Chunk, error) {
 	}))
 	defer srv.Close()
 	p := store.Provider{Name: "P", Kind: store.KindCompatible, BaseURL: srv.URL, Model: "m"}
-	s, err := NewOpenAI(p, "", NewHTTPClient(1)).Stream(context.Background(), Request{Model: "m", Messages: []ChatMessage{{Role: RoleUser, Content: "q"}}})
+	s, err := New(p, "", NewHTTPClient(1)).Stream(context.Background(), llm.Request{Model: "m", Messages: []llm.ChatMessage{{Role: llm.RoleUser, Content: "q"}}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer s.Close()
-	var chunks []Chunk
+	var chunks []llm.Chunk
 	for s.Next() {
 		chunks = append(chunks, s.Current())
 	}
@@ -77,7 +78,7 @@ type gathered struct {
 	longest                        int
 }
 
-func gather(chunks []Chunk) gathered {
+func gather(chunks []llm.Chunk) gathered {
 	var g gathered
 	var text, reasoning strings.Builder
 	for _, c := range chunks {
@@ -145,17 +146,17 @@ func TestLongLinesThatAreNotText(t *testing.T) {
 	cases := []struct {
 		name, body string
 		text       string
-		kind       ErrorKind // "": no error
+		kind       llm.ErrorKind // "": no error
 		says       string
 	}{
 		{"a comment", ": " + pad + "\n" + short + done, "ok", "", ""},
 		{"an event field", "event: " + pad + "\n" + short + done, "ok", "", ""},
 		{"a blank line", strings.Repeat(" ", 2*longLineBytes) + "\n" + short + done, "ok", "", ""},
-		{"an error object", short + `data: {"error":{"message":"quota gone","metadata":{"raw":"` + pad + `"}}}` + "\n\n", "ok", KindStreamError, "quota gone"},
+		{"an error object", short + `data: {"error":{"message":"quota gone","metadata":{"raw":"` + pad + `"}}}` + "\n\n", "ok", llm.KindStreamError, "quota gone"},
 		{"a null error", `data: {"error":null,"x":"` + pad + `","choices":[{"delta":{"content":"fine"}}]}` + "\n\n" + done, "fine", "", ""},
-		{"not an object", short + `data: ["` + pad + `"]` + "\n\n" + done, "ok", KindMalformed, "malformed"},
-		{"bad JSON after text", `data: {"choices":[{"delta":{"content":"` + pad + `"}}]} trailing` + "\n\n" + done, pad, KindMalformed, "malformed"},
-		{"cut off by the server", `data: {"choices":[{"delta":{"content":"` + pad, pad, KindIncomplete, "closed the connection"},
+		{"not an object", short + `data: ["` + pad + `"]` + "\n\n" + done, "ok", llm.KindMalformed, "malformed"},
+		{"bad JSON after text", `data: {"choices":[{"delta":{"content":"` + pad + `"}}]} trailing` + "\n\n" + done, pad, llm.KindMalformed, "malformed"},
+		{"cut off by the server", `data: {"choices":[{"delta":{"content":"` + pad, pad, llm.KindIncomplete, "closed the connection"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -164,7 +165,7 @@ func TestLongLinesThatAreNotText(t *testing.T) {
 			if g.text != tc.text {
 				t.Errorf("text of %d bytes, want %d", len(g.text), len(tc.text))
 			}
-			var pe *ProviderError
+			var pe *llm.ProviderError
 			switch {
 			case tc.kind == "" && err != nil:
 				t.Errorf("error %v", err)

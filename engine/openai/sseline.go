@@ -1,4 +1,4 @@
-package engine
+package openai
 
 import (
 	"bufio"
@@ -14,7 +14,7 @@ import (
 // engine copies its text, so one 20 MB line cost over 300 MB. Such a line
 // is read piece by piece through a lineSplitter, which passes its text on
 // as ordinary chunks of at most pieceBytes each; the answer cap
-// (MaxAnswerBytes) then stops the stream after 8 MB, with at most a piece
+// (llm.MaxAnswerBytes) then stops the stream after 8 MB, with at most a piece
 // of it in memory at a time. Hand-written because encoding/json and its
 // streaming decoders hold a whole string token in memory.
 const (

@@ -1,4 +1,4 @@
-package engine
+package openai
 
 import (
 	"context"
@@ -11,8 +11,9 @@ import (
 	"strings"
 	"time"
 
-	openai "github.com/sashabaranov/go-openai"
+	goopenai "github.com/sashabaranov/go-openai"
 
+	"deskchat/engine/llm"
 	"deskchat/internal/redact"
 	"deskchat/store"
 )
@@ -20,15 +21,15 @@ import (
 // DefaultAzureAPIVersion is used for Azure providers that do not set one.
 const DefaultAzureAPIVersion = "2024-10-21"
 
-// OpenAI is the adapter for OpenAI, Azure OpenAI and every OpenAI-compatible
+// Adapter speaks to OpenAI, Azure OpenAI and every OpenAI-compatible
 // endpoint, built on go-openai. It keeps one http.Client for its lifetime.
-type OpenAI struct {
+type Adapter struct {
 	cfg    store.Provider
-	client *openai.Client
+	client *goopenai.Client
 	key    string // scrubbed from every error (a server may echo it)
 }
 
-var _ Provider = (*OpenAI)(nil)
+var _ llm.Adapter = (*Adapter)(nil)
 
 // NewHTTPClient returns the http.Client a provider reuses for all its
 // requests. It has no overall timeout (answers stream for minutes); the
@@ -45,38 +46,38 @@ func NewHTTPClient(maxStreams int) *http.Client {
 	return &http.Client{Transport: &transport{base: base}}
 }
 
-// NewOpenAI builds the adapter for cfg with the given key (may be empty for
+// New builds the adapter for cfg with the given key (may be empty for
 // local servers) and http.Client.
-func NewOpenAI(cfg store.Provider, key string, hc *http.Client) *OpenAI {
-	var oc openai.ClientConfig
+func New(cfg store.Provider, key string, hc *http.Client) *Adapter {
+	var oc goopenai.ClientConfig
 	switch cfg.Kind {
 	case store.KindAzure:
-		oc = openai.DefaultAzureConfig(key, cfg.BaseURL)
+		oc = goopenai.DefaultAzureConfig(key, cfg.BaseURL)
 		oc.APIVersion = cfg.APIVersion
 		if oc.APIVersion == "" {
 			oc.APIVersion = DefaultAzureAPIVersion
 		}
 		oc.AzureModelMapperFunc = func(model string) string { return model } // model = deployment name
 	default:
-		oc = openai.DefaultConfig(key)
+		oc = goopenai.DefaultConfig(key)
 		if cfg.BaseURL != "" {
 			oc.BaseURL = strings.TrimRight(cfg.BaseURL, "/")
 		}
 	}
 	oc.HTTPClient = hc
 	oc.EmptyMessagesLimit = 100000 // comment lines are dropped by sseNormalizer; blank separators still count
-	return &OpenAI{cfg: cfg, client: openai.NewClientWithConfig(oc), key: key}
+	return &Adapter{cfg: cfg, client: goopenai.NewClientWithConfig(oc), key: key}
 }
 
-// Name implements Provider.
-func (p *OpenAI) Name() string { return p.cfg.Name }
+// Name implements llm.Adapter.
+func (p *Adapter) Name() string { return p.cfg.Name }
 
-// Stream implements Provider.
-func (p *OpenAI) Stream(ctx context.Context, req Request) (Stream, error) {
-	creq := openai.ChatCompletionRequest{
+// Stream implements llm.Adapter.
+func (p *Adapter) Stream(ctx context.Context, req llm.Request) (llm.Stream, error) {
+	creq := goopenai.ChatCompletionRequest{
 		Model:         req.Model,
 		Stream:        true,
-		StreamOptions: &openai.StreamOptions{IncludeUsage: true},
+		StreamOptions: &goopenai.StreamOptions{IncludeUsage: true},
 		Temperature:   derefTemp(req.Temperature),
 	}
 	if req.MaxTokens > 0 {
@@ -88,7 +89,7 @@ func (p *OpenAI) Stream(ctx context.Context, req Request) (Stream, error) {
 		}
 	}
 	for _, m := range req.Messages {
-		creq.Messages = append(creq.Messages, openai.ChatCompletionMessage{Role: string(m.Role), Content: m.Content})
+		creq.Messages = append(creq.Messages, goopenai.ChatCompletionMessage{Role: string(m.Role), Content: m.Content})
 	}
 	info := &streamInfo{}
 	ctx = context.WithValue(ctx, streamInfoKey{}, info)
@@ -97,7 +98,7 @@ func (p *OpenAI) Stream(ctx context.Context, req Request) (Stream, error) {
 		pe := classify(err, p.cfg.Name, req.Model, p.baseURL(), p.key)
 		if msg := redact.String(extractErrorMessage(info.errBody), p.key); msg != "" && pe.Status >= 400 {
 			code := ""
-			var apiErr *openai.APIError
+			var apiErr *goopenai.APIError
 			if errors.As(err, &apiErr) {
 				code = fmt.Sprint(apiErr.Code)
 			}
@@ -123,7 +124,7 @@ func serverNow(h http.Header, local time.Time) time.Time {
 	return local
 }
 
-func (p *OpenAI) baseURL() string {
+func (p *Adapter) baseURL() string {
 	if p.cfg.BaseURL == "" {
 		return "https://api.openai.com/v1"
 	}
@@ -138,14 +139,14 @@ func derefTemp(t *float32) float32 {
 }
 
 type openAIStream struct {
-	s        *openai.ChatCompletionStream
+	s        *goopenai.ChatCompletionStream
 	info     *streamInfo
 	provider string
 	model    string
 	baseURL  string
 	key      string
 
-	cur       Chunk
+	cur       llm.Chunk
 	err       error
 	finished  bool // a finish_reason was seen
 	sawChoice bool // a chunk had a choices list (a JSON answer without one holds none)
@@ -177,7 +178,7 @@ type wireDelta struct {
 }
 
 // add appends d's text and reasoning to c.
-func (d wireDelta) add(c *Chunk) {
+func (d wireDelta) add(c *llm.Chunk) {
 	if d.Content != nil {
 		c.Text += *d.Content
 	}
@@ -196,12 +197,12 @@ func (s *openAIStream) Next() bool {
 	if err != nil {
 		if errors.Is(err, io.EOF) {
 			if s.info.json && !s.sawChoice {
-				s.err = &ProviderError{Kind: KindMalformed, Provider: s.provider, Err: errors.New("JSON answer without choices"),
+				s.err = &llm.ProviderError{Kind: llm.KindMalformed, Provider: s.provider, Err: errors.New("JSON answer without choices"),
 					Sentence: fmt.Sprintf("%s answered with JSON that holds no answer (no choices, no error).", s.provider)}
 				return false
 			}
 			if !s.info.sawDone && !s.finished {
-				s.err = &ProviderError{Kind: KindIncomplete, Provider: s.provider, Err: io.ErrUnexpectedEOF,
+				s.err = &llm.ProviderError{Kind: llm.KindIncomplete, Provider: s.provider, Err: io.ErrUnexpectedEOF,
 					Sentence: fmt.Sprintf("%s closed the connection before the answer was complete.", s.provider)}
 			}
 			return false
@@ -215,7 +216,7 @@ func (s *openAIStream) Next() bool {
 		if s.info.json {
 			sentence = fmt.Sprintf("%s answered with one JSON body instead of a stream, and it is not valid JSON; the answer stops here.", s.provider)
 		}
-		s.err = &ProviderError{Kind: KindMalformed, Provider: s.provider, Err: fmt.Errorf("decode chunk: %w", err), Sentence: sentence}
+		s.err = &llm.ProviderError{Kind: llm.KindMalformed, Provider: s.provider, Err: fmt.Errorf("decode chunk: %w", err), Sentence: sentence}
 		return false
 	}
 	if len(w.Error) > 0 && string(w.Error) != "null" {
@@ -223,11 +224,11 @@ func (s *openAIStream) Next() bool {
 		if msg == "" {
 			msg = "no details given"
 		}
-		s.err = &ProviderError{Kind: KindStreamError, Provider: s.provider, Err: errors.New("error in stream: " + msg),
+		s.err = &llm.ProviderError{Kind: llm.KindStreamError, Provider: s.provider, Err: errors.New("error in stream: " + msg),
 			Sentence: fmt.Sprintf("%s reported an error: %s", s.provider, clip(msg, 300))}
 		return false
 	}
-	c := Chunk{Model: w.Model}
+	c := llm.Chunk{Model: w.Model}
 	if w.Choices != nil {
 		s.sawChoice = true
 	}
@@ -240,7 +241,7 @@ func (s *openAIStream) Next() bool {
 		}
 	}
 	if w.Usage != nil {
-		c.Usage = &Usage{PromptTokens: w.Usage.PromptTokens, CompletionTokens: w.Usage.CompletionTokens}
+		c.Usage = &llm.Usage{PromptTokens: w.Usage.PromptTokens, CompletionTokens: w.Usage.CompletionTokens}
 	}
 	s.cur = c
 	return true
@@ -249,25 +250,25 @@ func (s *openAIStream) Next() bool {
 // streamErr classifies an error met while reading the stream body.
 func (s *openAIStream) streamErr(err error) error {
 	if errors.Is(err, errJSONTooBig) {
-		return &ProviderError{Kind: KindMalformed, Provider: s.provider, Err: err,
+		return &llm.ProviderError{Kind: llm.KindMalformed, Provider: s.provider, Err: err,
 			Sentence: fmt.Sprintf("%s answered with a JSON body over %d MB; deskchat stopped reading it and kept the answer up to there.", s.provider, maxJSONBody>>20)}
 	}
-	var apiErr *openai.APIError
+	var apiErr *goopenai.APIError
 	if errors.As(err, &apiErr) && apiErr.HTTPStatusCode == 0 {
 		// `data: {"error": ...}` inside a 200 stream.
 		msg := redact.String(apiErr.Message, s.key)
 		if msg == "" {
 			msg = "no details given"
 		}
-		return &ProviderError{Kind: KindStreamError, Provider: s.provider, Err: redact.Error(err, s.key),
+		return &llm.ProviderError{Kind: llm.KindStreamError, Provider: s.provider, Err: redact.Error(err, s.key),
 			Sentence: fmt.Sprintf("%s reported an error: %s", s.provider, clip(msg, 300))}
 	}
 	return classify(err, s.provider, s.model, s.baseURL, s.key)
 }
 
-// lastActivity implements activityReporter.
-func (s *openAIStream) lastActivity() time.Time { return time.Unix(0, s.info.lastRead.Load()) }
+// LastActivity implements llm.ActivityReporter.
+func (s *openAIStream) LastActivity() time.Time { return time.Unix(0, s.info.lastRead.Load()) }
 
-func (s *openAIStream) Current() Chunk { return s.cur }
-func (s *openAIStream) Err() error     { return s.err }
-func (s *openAIStream) Close() error   { return s.s.Close() }
+func (s *openAIStream) Current() llm.Chunk { return s.cur }
+func (s *openAIStream) Err() error         { return s.err }
+func (s *openAIStream) Close() error       { return s.s.Close() }

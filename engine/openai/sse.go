@@ -1,4 +1,4 @@
-package engine
+package openai
 
 import (
 	"bufio"
@@ -10,6 +10,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"deskchat/engine/llm"
 )
 
 // transport is the RoundTripper behind every provider's http.Client. It
@@ -63,11 +65,11 @@ func isJSONType(ct string) bool {
 }
 
 // maxJSONBody bounds how much of a JSON answer (see jsonAsSSE) is read. The
-// answer in it is capped at MaxAnswerBytes as a stream's is; this bounds the
+// answer in it is capped at llm.MaxAnswerBytes as a stream's is; this bounds the
 // rest: 8x the cap leaves room for the longest escaping of a full answer
 // (\u0041 is six bytes for one), so only a body mostly of other things
 // reaches it.
-const maxJSONBody = 8 * MaxAnswerBytes
+const maxJSONBody = 8 * llm.MaxAnswerBytes
 
 // errJSONTooBig ends a JSON answer longer than maxJSONBody.
 var errJSONTooBig = errors.New("JSON answer over the size limit")
@@ -79,7 +81,7 @@ var errJSONTooBig = errors.New("JSON answer over the size limit")
 // way of a stream's lines: read whole up to longLineBytes, and beyond that
 // through a lineSplitter (it knows a completion's "message" as it knows a
 // chunk's "delta"), so a huge body is never held in memory and its answer
-// is capped at MaxAnswerBytes like a stream's.
+// is capped at llm.MaxAnswerBytes like a stream's.
 type jsonAsSSE struct {
 	body    io.ReadCloser
 	stage   uint8 // 0: before the body, 1: in it, 2: after it, 3: done

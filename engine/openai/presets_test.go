@@ -1,4 +1,4 @@
-package engine
+package openai
 
 import (
 	"net/url"

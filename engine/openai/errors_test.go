@@ -1,4 +1,4 @@
-package engine
+package openai
 
 import (
 	"context"
@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"deskchat/engine/llm"
 	"deskchat/store"
 )
 
@@ -21,7 +22,7 @@ func TestAnErrorBodyWithAStringErrorKeepsItsStatus(t *testing.T) {
 	}))
 	defer srv.Close()
 	p := store.Provider{Name: "Local", Kind: store.KindCompatible, BaseURL: srv.URL + "/v1", Model: "nope"}
-	_, err := NewOpenAI(p, "", srv.Client()).Stream(context.Background(), Request{Model: "nope", Messages: []ChatMessage{{Role: RoleUser, Content: "hi"}}})
+	_, err := New(p, "", srv.Client()).Stream(context.Background(), llm.Request{Model: "nope", Messages: []llm.ChatMessage{{Role: llm.RoleUser, Content: "hi"}}})
 	pe := classify(err, "Local", "nope", p.BaseURL)
 	if pe.Status != http.StatusBadRequest || !strings.Contains(pe.Sentence, "is not loaded") {
 		t.Fatalf("status %d, sentence %q", pe.Status, pe.Sentence)

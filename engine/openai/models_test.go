@@ -1,4 +1,4 @@
-package engine
+package openai
 
 import (
 	"context"
@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"deskchat/engine/llm"
 	"deskchat/store"
 )
 
@@ -57,13 +58,13 @@ func modelsFixture(t *testing.T, name string) string {
 	return string(b)
 }
 
-// asProviderError fails the test unless err is a *ProviderError without key
+// asProviderError fails the test unless err is a *llm.ProviderError without key
 // anywhere in its text.
-func asProviderError(t *testing.T, err error, key string) *ProviderError {
+func asProviderError(t *testing.T, err error, key string) *llm.ProviderError {
 	t.Helper()
-	var pe *ProviderError
+	var pe *llm.ProviderError
 	if !errors.As(err, &pe) {
-		t.Fatalf("err = %v (%T), want *ProviderError", err, err)
+		t.Fatalf("err = %v (%T), want *llm.ProviderError", err, err)
 	}
 	if key != "" && (strings.Contains(pe.Sentence, key) || strings.Contains(err.Error(), key)) {
 		t.Fatalf("the key leaks: sentence %q, error %q", pe.Sentence, err.Error())
@@ -170,77 +171,77 @@ func TestListModelsHTTPErrors(t *testing.T) {
 		contentType string
 		body        string
 		key         string
-		wantKind    ErrorKind
+		wantKind    llm.ErrorKind
 		want        []string // substrings of the sentence; "BASE" stands for the base URL
 		notWant     []string
 	}{
 		{
 			name: "401 openai body", status: 401, contentType: "application/json", key: key,
 			body:     modelsFixture(t, "openai_401_invalid_api_key.json"),
-			wantKind: KindAuth, want: []string{"Acme rejected the API key (401): check the key in the provider's settings."},
+			wantKind: llm.KindAuth, want: []string{"Acme rejected the API key (401): check the key in the provider's settings."},
 		},
 		{
 			name: "401 echoing the whole key", status: 401, contentType: "application/json", key: key,
 			body:     `{"error":{"message":"Incorrect API key provided: ` + key + `","type":"invalid_request_error","code":"invalid_api_key"}}`,
-			wantKind: KindAuth, want: []string{"rejected the API key (401)"},
+			wantKind: llm.KindAuth, want: []string{"rejected the API key (401)"},
 		},
 		{
 			name: "403 plain text", status: 403, contentType: "text/plain", key: key, body: "Forbidden",
-			wantKind: KindAuth, want: []string{"Acme rejected the API key (403)"},
+			wantKind: llm.KindAuth, want: []string{"Acme rejected the API key (403)"},
 		},
 		{
 			name: "401 without a key", status: 401, contentType: "application/json",
 			body:     `{"error":{"message":"You didn't provide an API key.","type":"invalid_request_error"}}`,
-			wantKind: KindAuth, want: []string{"Acme needs an API key (401): enter it in the provider's settings."},
+			wantKind: llm.KindAuth, want: []string{"Acme needs an API key (401): enter it in the provider's settings."},
 		},
 		{
 			name: "404 text", status: 404, contentType: "text/plain", key: key, body: "404 page not found",
-			wantKind: KindNotFound, want: []string{"BASE has no model list (404): check the base URL; OpenAI-compatible servers usually end in /v1."},
+			wantKind: llm.KindNotFound, want: []string{"BASE has no model list (404): check the base URL; OpenAI-compatible servers usually end in /v1."},
 		},
 		{
 			name: "200 html", status: 200, contentType: "text/html", key: key,
 			body:     "<!doctype html><html><head><title>Router login</title></head><body>Sign in</body></html>",
-			wantKind: KindMalformed, want: []string{"BASE answered, but not with a model list: check the base URL."},
+			wantKind: llm.KindMalformed, want: []string{"BASE answered, but not with a model list: check the base URL."},
 		},
 		{
 			name: "200 data is a string", status: 200, contentType: "application/json", key: key, body: `{"data":"x"}`,
-			wantKind: KindMalformed, want: []string{"BASE answered, but not with a model list"},
+			wantKind: llm.KindMalformed, want: []string{"BASE answered, but not with a model list"},
 		},
 		{
 			name: "200 json without data", status: 200, contentType: "application/json", key: key, body: `{"status":"ok"}`,
-			wantKind: KindMalformed, want: []string{"BASE answered, but not with a model list"},
+			wantKind: llm.KindMalformed, want: []string{"BASE answered, but not with a model list"},
 		},
 		{
 			name: "200 empty body", status: 200, contentType: "application/json", key: key, body: "",
-			wantKind: KindMalformed, want: []string{"BASE answered, but not with a model list"},
+			wantKind: llm.KindMalformed, want: []string{"BASE answered, but not with a model list"},
 		},
 		{
 			name: "200 entries without ids", status: 200, contentType: "application/json", key: key, body: `{"data":[{"name":"x"}]}`,
-			wantKind: KindMalformed, want: []string{"BASE answered, but not with a model list"},
+			wantKind: llm.KindMalformed, want: []string{"BASE answered, but not with a model list"},
 		},
 		{
 			name: "500 openai body", status: 500, contentType: "application/json", key: key,
 			body:     `{"error":{"message":"The server had an error while processing your request. Sorry about that!","type":"server_error","param":null,"code":null}}`,
-			wantKind: KindServer, want: []string{"HTTP 500", "It said: The server had an error while processing your request. Sorry about that!"},
+			wantKind: llm.KindServer, want: []string{"HTTP 500", "It said: The server had an error while processing your request. Sorry about that!"},
 		},
 		{
 			name: "429 with numeric code", status: 429, contentType: "application/json", key: key,
 			body:     `{"error":{"message":"Rate limit exceeded: free-models-per-min","code":429}}`,
-			wantKind: KindRateLimited, want: []string{"(429)", "It said: Rate limit exceeded: free-models-per-min."},
+			wantKind: llm.KindRateLimited, want: []string{"(429)", "It said: Rate limit exceeded: free-models-per-min."},
 		},
 		{
 			name: "400 error as a string", status: 400, contentType: "application/json", key: key,
 			body:     `{"error":"unsupported path"}`,
-			wantKind: KindBadRequest, want: []string{"HTTP 400", "It said: unsupported path."},
+			wantKind: llm.KindBadRequest, want: []string{"HTTP 400", "It said: unsupported path."},
 		},
 		{
 			name: "500 message echoing the key", status: 500, contentType: "application/json", key: key,
 			body:     `{"error":{"message":"upstream refused key ` + key + `"}}`,
-			wantKind: KindServer, want: []string{"HTTP 500", "upstream refused key [redacted]"},
+			wantKind: llm.KindServer, want: []string{"HTTP 500", "upstream refused key [redacted]"},
 		},
 		{
 			name: "502 html", status: 502, contentType: "text/html", key: key, body: "<html><body>Bad Gateway</body></html>",
-			wantKind: KindServer, want: []string{"HTTP 502"}, notWant: []string{"<html>"},
+			wantKind: llm.KindServer, want: []string{"HTTP 502"}, notWant: []string{"<html>"},
 		},
 	}
 	for _, tt := range tests {
@@ -268,9 +269,6 @@ func TestListModelsHTTPErrors(t *testing.T) {
 					t.Errorf("sentence %q contains %q", pe.Sentence, w)
 				}
 			}
-			if UserMessage(err) != pe.Sentence {
-				t.Errorf("UserMessage = %q, want the sentence", UserMessage(err))
-			}
 		})
 	}
 }
@@ -290,8 +288,8 @@ func TestListModelsConnectionRefused(t *testing.T) {
 	if want := "Nothing listens at " + base + ": is the server running?"; pe.Sentence != want {
 		t.Errorf("sentence = %q, want %q", pe.Sentence, want)
 	}
-	if pe.Kind != KindConnection {
-		t.Errorf("Kind = %s, want %s", pe.Kind, KindConnection)
+	if pe.Kind != llm.KindConnection {
+		t.Errorf("Kind = %s, want %s", pe.Kind, llm.KindConnection)
 	}
 }
 
@@ -329,15 +327,15 @@ func TestListModelsTLSMismatch(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			_, err := ListModels(context.Background(), store.Provider{Name: "P", Kind: store.KindCompatible, BaseURL: tt.base}, "")
 			pe := asProviderError(t, err, "")
-			if pe.Sentence != tt.want || pe.Kind != KindConnection {
-				t.Errorf("got %s %q, want %s %q", pe.Kind, pe.Sentence, KindConnection, tt.want)
+			if pe.Sentence != tt.want || pe.Kind != llm.KindConnection {
+				t.Errorf("got %s %q, want %s %q", pe.Kind, pe.Sentence, llm.KindConnection, tt.want)
 			}
 		})
 	}
 }
 
 // TestListModelsTimeout: a server that never answers gives the timeout
-// sentence as soon as ctx's deadline passes, not after ListModelsTimeout.
+// sentence as soon as ctx's deadline passes, not after listModelsTimeout.
 func TestListModelsTimeout(t *testing.T) {
 	base := silentServer(t).URL + "/v1"
 	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
@@ -350,8 +348,8 @@ func TestListModelsTimeout(t *testing.T) {
 	if !strings.HasPrefix(pe.Sentence, base+" did not answer within ") || !strings.HasSuffix(pe.Sentence, " ms.") {
 		t.Errorf("sentence = %q, want %q did not answer within … ms.", pe.Sentence, base)
 	}
-	if pe.Kind != KindConnection {
-		t.Errorf("Kind = %s, want %s", pe.Kind, KindConnection)
+	if pe.Kind != llm.KindConnection {
+		t.Errorf("Kind = %s, want %s", pe.Kind, llm.KindConnection)
 	}
 	if elapsed > 3*time.Second {
 		t.Errorf("returned after %v; the deadline was 300ms", elapsed)
@@ -359,7 +357,7 @@ func TestListModelsTimeout(t *testing.T) {
 }
 
 // TestListModelsOwnBound: without a deadline in ctx, ListModels' own bound
-// (ListModelsTimeout, shortened here) stops the wait and is named in the
+// (listModelsTimeout, shortened here) stops the wait and is named in the
 // sentence.
 func TestListModelsOwnBound(t *testing.T) {
 	base := silentServer(t).URL + "/v1"
@@ -399,12 +397,9 @@ func TestListModelsCanceled(t *testing.T) {
 	if !errors.Is(err, context.Canceled) {
 		t.Fatalf("err = %v, want context.Canceled", err)
 	}
-	var pe *ProviderError
+	var pe *llm.ProviderError
 	if errors.As(err, &pe) {
-		t.Errorf("err is a *ProviderError (%q); cancel should not show a dialog", pe.Sentence)
-	}
-	if UserMessage(err) != "Stopped." {
-		t.Errorf("UserMessage = %q, want Stopped.", UserMessage(err))
+		t.Errorf("err is a *llm.ProviderError (%q); cancel should not show a dialog", pe.Sentence)
 	}
 }
 
@@ -426,19 +421,19 @@ func TestListModelsNetErrorSentences(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			pe := modelsError(tt.err, false, store.Provider{Name: "P", Kind: store.KindCompatible, BaseURL: base}, "k", base, ListModelsTimeout, &bodyTap{})
+			pe := modelsError(tt.err, false, store.Provider{Name: "P", Kind: store.KindCompatible, BaseURL: base}, "k", base, listModelsTimeout, &bodyTap{})
 			if pe.Sentence != tt.want {
 				t.Errorf("sentence = %q, want %q", pe.Sentence, tt.want)
 			}
-			if pe.Kind != KindConnection || !errors.Is(pe, tt.err) {
-				t.Errorf("Kind = %s, cause %v; want %s wrapping the request's error", pe.Kind, pe.Err, KindConnection)
+			if pe.Kind != llm.KindConnection || !errors.Is(pe, tt.err) {
+				t.Errorf("Kind = %s, cause %v; want %s wrapping the request's error", pe.Kind, pe.Err, llm.KindConnection)
 			}
 		})
 	}
 }
 
 // TestListModelsWithoutNetwork: settings that cannot be asked give a config
-// sentence without dialling; the Simulator lists its one model.
+// sentence without dialling.
 func TestListModelsWithoutNetwork(t *testing.T) {
 	tests := []struct {
 		name string
@@ -455,13 +450,9 @@ func TestListModelsWithoutNetwork(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			_, err := ListModels(context.Background(), tt.cfg, "")
 			pe := asProviderError(t, err, "")
-			if pe.Kind != KindConfig || !strings.HasPrefix(pe.Sentence, tt.want) {
-				t.Errorf("got %s %q, want %s %q", pe.Kind, pe.Sentence, KindConfig, tt.want)
+			if pe.Kind != llm.KindConfig || !strings.HasPrefix(pe.Sentence, tt.want) {
+				t.Errorf("got %s %q, want %s %q", pe.Kind, pe.Sentence, llm.KindConfig, tt.want)
 			}
 		})
-	}
-	got, err := ListModels(context.Background(), store.Provider{Name: SimulatorName, Kind: store.KindSimulator}, "")
-	if err != nil || !slices.Equal(got, []string{SimulatorModel}) {
-		t.Errorf("Simulator: %q, %v; want [%s]", got, err, SimulatorModel)
 	}
 }

@@ -1,4 +1,4 @@
-package engine
+package openai
 
 import (
 	"bytes"
@@ -17,14 +17,15 @@ import (
 	"syscall"
 	"time"
 
-	openai "github.com/sashabaranov/go-openai"
+	goopenai "github.com/sashabaranov/go-openai"
 
+	"deskchat/engine/llm"
 	"deskchat/internal/redact"
 	"deskchat/store"
 )
 
-// ListModelsTimeout bounds ListModels when the caller's context allows longer.
-const ListModelsTimeout = 10 * time.Second
+// listModelsTimeout bounds ListModels when the caller's context allows longer.
+const listModelsTimeout = 10 * time.Second
 
 // maxModelListBody bounds how much of a response ListModels keeps to check
 // its shape (OpenRouter's list, descriptions included, is about 1 MB).
@@ -34,10 +35,10 @@ const maxModelListBody = 16 << 20
 // <endpoint>/openai/models?api-version=… for Azure) with key, which may be
 // empty for local servers, and returns their ids sorted and without
 // duplicates. A response that is a model list without models gives an empty
-// list and no error. The call is bounded to ListModelsTimeout or ctx's
+// list and no error. The call is bounded to listModelsTimeout or ctx's
 // deadline, whichever comes first.
 //
-// Its errors are *ProviderError whose Sentence says what to do ("… rejected
+// Its errors are *llm.ProviderError whose Sentence says what to do ("… rejected
 // the API key (401) …", "Nothing listens at …"); neither the sentence nor the
 // error's text contains key. When ctx is cancelled, the error is ctx's
 // (errors.Is(err, context.Canceled)): stopping is not a failure to show.
@@ -45,14 +46,11 @@ const maxModelListBody = 16 << 20
 // Each call uses its own connections and closes them before it returns; it is
 // safe to call from several goroutines at once.
 func ListModels(ctx context.Context, cfg store.Provider, key string) ([]string, error) {
-	return listModels(ctx, cfg, key, ListModelsTimeout)
+	return listModels(ctx, cfg, key, listModelsTimeout)
 }
 
 // listModels is ListModels bounded to timeout.
 func listModels(ctx context.Context, cfg store.Provider, key string, timeout time.Duration) ([]string, error) {
-	if cfg.Kind == store.KindSimulator {
-		return []string{SimulatorModel}, nil
-	}
 	base, perr := modelsBaseURL(cfg)
 	if perr != nil {
 		return nil, perr
@@ -70,7 +68,7 @@ func listModels(ctx context.Context, cfg store.Provider, key string, timeout tim
 	defer tr.CloseIdleConnections()
 	tap := &bodyTap{base: tr}
 	cfg.BaseURL = base
-	client := NewOpenAI(cfg, key, &http.Client{Transport: tap}).client // the same config as a chat
+	client := New(cfg, key, &http.Client{Transport: tap}).client // the same config as a chat
 
 	list, err := client.ListModels(ctx)
 	if err != nil {
@@ -80,7 +78,7 @@ func listModels(ctx context.Context, cfg store.Provider, key string, timeout tim
 		if ids, ok := bareModelArray(err, tap); ok {
 			return ids, nil
 		}
-		return nil, modelsError(err, ctx.Err() != nil, cfg, key, base, limit, tap).scrub(key)
+		return nil, modelsError(err, ctx.Err() != nil, cfg, key, base, limit, tap).Scrub(key)
 	}
 	if !tap.truncated && !hasDataField(tap.body.Bytes()) {
 		return nil, notModelList(providerLabel(cfg, base), base, errors.New(`list models: no "data" in the response`))
@@ -99,18 +97,18 @@ func listModels(ctx context.Context, cfg store.Provider, key string, timeout tim
 }
 
 // modelsBaseURL is the base URL ListModels talks to, as the user wrote it
-// (without a trailing slash), or a KindConfig error when there is none.
-func modelsBaseURL(cfg store.Provider) (string, *ProviderError) {
+// (without a trailing slash), or an llm.KindConfig error when there is none.
+func modelsBaseURL(cfg store.Provider) (string, *llm.ProviderError) {
 	raw := strings.TrimRight(strings.TrimSpace(cfg.BaseURL), "/")
 	if raw == "" {
 		if cfg.Kind == store.KindOpenAI || cfg.Kind == "" {
-			return "https://api.openai.com/v1", nil // go-openai's default, as in NewOpenAI
+			return "https://api.openai.com/v1", nil // go-openai's default, as in New
 		}
 		name := cfg.Name
 		if name == "" {
 			name = "this provider"
 		}
-		return "", &ProviderError{Kind: KindConfig, Provider: cfg.Name, Err: errors.New("list models: no base URL"),
+		return "", &llm.ProviderError{Kind: llm.KindConfig, Provider: cfg.Name, Err: errors.New("list models: no base URL"),
 			Sentence: fmt.Sprintf("Enter the base URL of %s first.", name)}
 	}
 	u, err := url.Parse(raw)
@@ -118,7 +116,7 @@ func modelsBaseURL(cfg store.Provider) (string, *ProviderError) {
 		if err == nil {
 			err = errors.New("not an http(s) URL")
 		}
-		return "", &ProviderError{Kind: KindConfig, Provider: cfg.Name, Err: fmt.Errorf("list models: base URL: %w", err),
+		return "", &llm.ProviderError{Kind: llm.KindConfig, Provider: cfg.Name, Err: fmt.Errorf("list models: base URL: %w", err),
 			Sentence: fmt.Sprintf("%s is not a base URL: it should start with http:// or https://.", clip(raw, 100))}
 	}
 	return raw, nil
@@ -135,24 +133,24 @@ func providerLabel(cfg store.Provider, base string) string {
 	return base
 }
 
-// modelsError turns a failed model list request into a *ProviderError.
+// modelsError turns a failed model list request into a *llm.ProviderError.
 // timedOut says the request's context ran out; key is the key sent ("" for
 // none), scrubbed from the provider's message before it is cut to length;
 // tap holds the response, when there was one.
-func modelsError(err error, timedOut bool, cfg store.Provider, key string, base string, limit time.Duration, tap *bodyTap) *ProviderError {
+func modelsError(err error, timedOut bool, cfg store.Provider, key string, base string, limit time.Duration, tap *bodyTap) *llm.ProviderError {
 	name := providerLabel(cfg, base)
 	host := base
 	if u, perr := url.Parse(base); perr == nil && u.Host != "" {
 		host = u.Hostname()
 	}
-	pe := &ProviderError{Provider: name, Err: fmt.Errorf("list models: %w", err)}
+	pe := &llm.ProviderError{Provider: name, Err: fmt.Errorf("list models: %w", err)}
 
 	// go-openai gives an *APIError for an OpenAI error body, else a
 	// *RequestError, which may wrap an *APIError without a status (for
 	// {"error":"text"}).
 	status, code := 0, ""
-	var apiErr *openai.APIError
-	var reqErr *openai.RequestError
+	var apiErr *goopenai.APIError
+	var reqErr *goopenai.RequestError
 	if errors.As(err, &apiErr) && apiErr.HTTPStatusCode != 0 {
 		status, code = apiErr.HTTPStatusCode, fmt.Sprint(apiErr.Code)
 	} else if errors.As(err, &reqErr) {
@@ -167,14 +165,14 @@ func modelsError(err error, timedOut bool, cfg store.Provider, key string, base 
 	var recErr tls.RecordHeaderError
 	switch {
 	case status == 401 || status == 403:
-		pe.Kind = KindAuth
+		pe.Kind = llm.KindAuth
 		if key != "" {
 			pe.Sentence = fmt.Sprintf("%s rejected the API key (%d): check the key in the provider's settings.", name, status)
 		} else {
 			pe.Sentence = fmt.Sprintf("%s needs an API key (%d): enter it in the provider's settings.", name, status)
 		}
 	case status == 404:
-		pe.Kind = KindNotFound
+		pe.Kind = llm.KindNotFound
 		pe.Sentence = fmt.Sprintf("%s has no model list (404): check the base URL; OpenAI-compatible servers usually end in /v1.", base)
 	case status >= 400:
 		// As Stream does: the whole message from the body (any shape), with
@@ -186,34 +184,34 @@ func modelsError(err error, timedOut bool, cfg store.Provider, key string, base 
 		}
 	case status != 0:
 		// 1xx/3xx that go-openai treats as failures.
-		pe.Kind = KindBadRequest
+		pe.Kind = llm.KindBadRequest
 		pe.Sentence = fmt.Sprintf("%s answered with HTTP %d instead of a model list: check the base URL.", base, status)
-	case timedOut || errors.Is(err, context.DeadlineExceeded) || isTimeout(err):
-		pe.Kind = KindConnection
+	case timedOut || errors.Is(err, context.DeadlineExceeded) || llm.IsTimeout(err):
+		pe.Kind = llm.KindConnection
 		pe.Sentence = fmt.Sprintf("%s did not answer within %s.", base, roughDuration(limit))
 	case errors.As(err, &dnsErr):
-		pe.Kind = KindConnection
+		pe.Kind = llm.KindConnection
 		pe.Sentence = fmt.Sprintf("%s could not be found: check the base URL.", host)
 	case errors.Is(err, syscall.ECONNREFUSED):
-		pe.Kind = KindConnection
+		pe.Kind = llm.KindConnection
 		pe.Sentence = fmt.Sprintf("Nothing listens at %s: is the server running?", base)
 	case errors.As(err, &certErr) || errors.As(err, &authErr) || errors.As(err, &hostErr):
-		pe.Kind = KindConnection
+		pe.Kind = llm.KindConnection
 		pe.Sentence = fmt.Sprintf("%s presented a certificate deskchat does not trust: check the base URL.", host)
 	case errors.Is(err, http.ErrSchemeMismatch) || errors.As(err, &recErr):
-		pe.Kind = KindConnection
+		pe.Kind = llm.KindConnection
 		pe.Sentence = fmt.Sprintf("%s does not speak HTTPS: try http:// instead of https:// in the base URL.", host)
 	case tap.status == http.StatusOK && isBodyShapeError(err):
 		return notModelList(name, base, pe.Err)
 	default:
-		pe.Kind = KindConnection
+		pe.Kind = llm.KindConnection
 		pe.Sentence = fmt.Sprintf("Could not reach %s: check the base URL and your network.", base)
 	}
 	return pe
 }
 
-func notModelList(name, base string, cause error) *ProviderError {
-	return &ProviderError{Kind: KindMalformed, Status: http.StatusOK, Provider: name, Err: cause,
+func notModelList(name, base string, cause error) *llm.ProviderError {
+	return &llm.ProviderError{Kind: llm.KindMalformed, Status: http.StatusOK, Provider: name, Err: cause,
 		Sentence: fmt.Sprintf("%s answered, but not with a model list: check the base URL.", base)}
 }
 

@@ -1,0 +1,86 @@
+// Package llm is the contract between the engine and the adapters that
+// speak to LLM providers: a Request goes in, a Stream of Chunks comes out,
+// and every failure is a classified *ProviderError whose sentence the user
+// can read. An adapter (engine/openai for every OpenAI-compatible endpoint,
+// engine/simulator for the built-in one) imports this package and nothing
+// of the engine; the engine's traffic code (queues, limits, retries,
+// fallbacks, persistence) knows adapters only through Adapter.
+package llm
+
+import (
+	"context"
+	"time"
+)
+
+// MaxAnswerBytes bounds one answer's text and reasoning together: the
+// engine stops a provider that streams without end there, and an adapter
+// need read no more of one answer than about this much.
+const MaxAnswerBytes = 8 << 20
+
+// Role of a chat message sent to a provider.
+type Role string
+
+// Roles.
+const (
+	RoleSystem    Role = "system"
+	RoleUser      Role = "user"
+	RoleAssistant Role = "assistant"
+)
+
+// ChatMessage is one message of a request, independent of any SDK.
+type ChatMessage struct {
+	Role    Role
+	Content string
+}
+
+// Request is what the engine asks of a provider.
+type Request struct {
+	Model       string
+	Messages    []ChatMessage
+	Temperature *float32 // nil: provider default
+	MaxTokens   int      // 0: provider default
+}
+
+// Usage is the token count a provider reports for one answer.
+type Usage struct {
+	PromptTokens     int
+	CompletionTokens int
+}
+
+// Chunk is one piece of a streamed answer. Any field may be empty.
+type Chunk struct {
+	Text      string
+	Reasoning string
+	Usage     *Usage
+	Finish    string // "stop", "length", ... when the provider says so
+	Model     string // model the provider reports serving the answer
+}
+
+// Stream is a provider's answer being received. Next blocks until the next
+// chunk is available and returns false at the end or on error; Err then tells
+// which (nil at a normal end). Close releases the connection and may be called
+// at any time, also concurrently with Next.
+type Stream interface {
+	Next() bool
+	Current() Chunk
+	Err() error
+	Close() error
+}
+
+// Adapter is one LLM endpoint as the engine uses it.
+type Adapter interface {
+	// Name is the provider's name as the user knows it.
+	Name() string
+	// Stream starts an answer for req. Errors before the first byte of the
+	// answer (refused connection, HTTP error status) are returned here,
+	// as *ProviderError with RetryAfter set when the server asked for a
+	// wait; errors while streaming are Stream.Err's, classified too.
+	Stream(ctx context.Context, req Request) (Stream, error)
+}
+
+// ActivityReporter is implemented by streams that can tell when bytes last
+// arrived, keep-alive comments included: the engine's stall detector then
+// does not count a provider that sends keep-alives as silent.
+type ActivityReporter interface {
+	LastActivity() time.Time
+}

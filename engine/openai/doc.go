@@ -1,0 +1,12 @@
+// Package openai is the adapter for OpenAI, Azure OpenAI and every
+// OpenAI-compatible endpoint (Ollama, LM Studio, OpenRouter, DeepSeek, Groq,
+// Gemini's and Anthropic's compatibility endpoints, …), built on go-openai.
+//
+// Adapter implements llm.Adapter. Beneath go-openai, the transport of
+// NewHTTPClient normalises what servers send (comment and event lines of an
+// SSE stream, data lines of many megabytes, a JSON body where a stream was
+// asked for) and keeps what go-openai does not expose (the error body, the
+// headers that say how long to wait). ListModels reads a provider's model
+// list; Presets are the endpoints the settings offer. Every error is a
+// *llm.ProviderError scrubbed of the key sent.
+package openai

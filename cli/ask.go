@@ -13,6 +13,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"deskchat/engine"
+	"deskchat/internal/format"
 	"deskchat/store"
 )
 
@@ -206,7 +207,7 @@ func stateLine(ev engine.Event) string {
 	case engine.RateLimited:
 		return fmt.Sprintf("rate limited by %s until %s", ev.Provider, ev.Until.Local().Format("15:04:05"))
 	case engine.Retrying:
-		return fmt.Sprintf("retrying in %s (%s), attempt %d", ev.After.Round(time.Millisecond), ev.Reason, ev.Attempt)
+		return fmt.Sprintf("retrying in %s (%s), attempt %d", format.Duration(ev.After), ev.Reason, ev.Attempt)
 	case engine.FellBack:
 		return fmt.Sprintf("served by %s (%s failed: %s)", ev.To, ev.From, ev.Reason)
 	case engine.Cached:

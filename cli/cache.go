@@ -11,6 +11,7 @@ import (
 
 	"deskchat/engine"
 	"deskchat/engine/tokens"
+	"deskchat/internal/format"
 	"deskchat/store"
 )
 
@@ -36,7 +37,7 @@ func cacheCmd(c *cmdEnv) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			fmt.Fprintf(c.Stdout, "Removed %d cached answers.\n", n)
+			fmt.Fprintf(c.Stdout, "Removed %s.\n", format.Count(n, "cached answer", "cached answers"))
 			return nil
 		},
 	}
@@ -68,7 +69,8 @@ func cacheStats(c *cmdEnv, asJSON bool) error {
 	if asJSON {
 		return writeJSON(c.Stdout, cacheStatsJSON{s.Entries, s.Bytes, hits, misses})
 	}
-	fmt.Fprintf(c.Stdout, "%d cached answers, %.1f MB; %d hits, %d misses\n", s.Entries, float64(s.Bytes)/(1<<20), hits, misses)
+	fmt.Fprintf(c.Stdout, "%s, %s; %s, %s\n", format.Count(s.Entries, "cached answer", "cached answers"), format.Size(s.Bytes),
+		format.Count(int(hits), "hit", "hits"), format.Count(int(misses), "miss", "misses"))
 	return nil
 }
 

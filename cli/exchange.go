@@ -8,6 +8,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"deskchat/internal/format"
 	"deskchat/store"
 	"deskchat/store/exchange"
 )
@@ -35,15 +36,15 @@ func exportCmd(c *cmdEnv) *cobra.Command {
 	return cmd
 }
 
-func runExport(c *cmdEnv, format string, ids []string, outPath string) error {
+func runExport(c *cmdEnv, name string, ids []string, outPath string) error {
 	for _, id := range ids {
 		if strings.TrimSpace(id) == "" {
 			return usagef("--conversation needs a conversation id")
 		}
 	}
-	f, ok := exchange.ParseFormat(format)
+	f, ok := exchange.ParseFormat(name)
 	if !ok {
-		return usagef("--format must be json, md or html, not %q", format)
+		return usagef("--format must be json, md or html, not %q", name)
 	}
 	c.readOnly = true
 	st, err := c.store()
@@ -66,7 +67,7 @@ func runExport(c *cmdEnv, format string, ids []string, outPath string) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(c.Stderr, "Exported %s (%s) to %s.\n", count(res.Conversations, "conversation"), count(res.Messages, "message"), outPath)
+	fmt.Fprintf(c.Stderr, "Exported %s (%s) to %s.\n", format.Count(res.Conversations, "conversation", "conversations"), format.Count(res.Messages, "message", "messages"), outPath)
 	return skipped(res)
 }
 
@@ -118,11 +119,4 @@ func runImport(c *cmdEnv, from string, pos []string) error {
 	}
 	fmt.Fprintln(c.Stdout, rep.String())
 	return nil
-}
-
-func count(n int, what string) string {
-	if n == 1 {
-		return "1 " + what
-	}
-	return fmt.Sprintf("%d %ss", n, what)
 }

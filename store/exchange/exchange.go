@@ -19,7 +19,6 @@ package exchange
 
 import (
 	"errors"
-	"fmt"
 	"strings"
 )
 
@@ -91,13 +90,6 @@ var (
 	// ErrDamaged: the file is not valid JSON (truncated, corrupt, nested too deeply).
 	ErrDamaged = errors.New("damaged file")
 )
-
-func plural(n int, one, many string) string {
-	if n == 1 {
-		return fmt.Sprintf("%d %s", n, one)
-	}
-	return fmt.Sprintf("%d %s", n, many)
-}
 
 // oneLine folds s onto one line (titles, model names in headings).
 func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }

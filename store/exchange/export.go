@@ -13,6 +13,7 @@ import (
 	"syscall"
 	"time"
 
+	"deskchat/internal/format"
 	"deskchat/store"
 )
 
@@ -60,10 +61,7 @@ func (r ExportResult) SkippedSentence() string {
 			names = append(names, s.ID)
 		}
 	}
-	what := "1 conversation"
-	if len(r.Skipped) > 1 {
-		what = fmt.Sprintf("%d conversations", len(r.Skipped))
-	}
+	what := format.Count(len(r.Skipped), "conversation", "conversations")
 	return fmt.Sprintf("The history file is damaged: %s could not be read and %s left out of the export (%s); run `deskchat check` and `deskchat recover`.",
 		what, map[bool]string{true: "was", false: "were"}[len(r.Skipped) == 1], strings.Join(names, ", "))
 }

@@ -5,6 +5,7 @@ import (
 	"strings"
 	"time"
 
+	"deskchat/internal/format"
 	"deskchat/store"
 )
 
@@ -79,7 +80,7 @@ func (h *htmlDoc) begin(list []store.Conversation) {
 	h.o.WriteString("<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n")
 	h.o.WriteString("<meta name=\"generator\" content=\"deskchat\">\n")
 	h.o.WriteString("<title>" + esc(page) + "</title>\n<style>\n" + htmlStyle + codeStyle() + "</style>\n</head>\n<body>\n")
-	h.o.WriteString("<header>\n<h1>" + esc(page) + "</h1>\n<p class=\"meta\">" + plural(len(list), "conversation", "conversations") +
+	h.o.WriteString("<header>\n<h1>" + esc(page) + "</h1>\n<p class=\"meta\">" + format.Count(len(list), "conversation", "conversations") +
 		", exported from deskchat on " + h.stamp(h.at) + "</p>\n")
 	if len(list) > 1 {
 		h.o.WriteString("<nav>\n<ul>\n")
@@ -95,7 +96,7 @@ func (h *htmlDoc) conversation(d store.Dump) {
 	c := d.Conversation
 	h.count++
 	h.o.WriteString(`<article id="c-` + esc(c.ID) + "\">\n<h2>" + esc(title(c)) + "</h2>\n")
-	h.o.WriteString(`<p class="meta">` + plural(len(d.Messages), "message", "messages") + " · started " + h.stamp(c.CreatedAt) +
+	h.o.WriteString(`<p class="meta">` + format.Count(len(d.Messages), "message", "messages") + " · started " + h.stamp(c.CreatedAt) +
 		" · last updated " + h.stamp(c.UpdatedAt))
 	if model := oneLine(strings.Trim(c.Provider+" · "+c.Model, " ·")); model != "" {
 		h.o.WriteString(" · " + esc(model))

@@ -14,6 +14,7 @@ import (
 	"strings"
 	"time"
 
+	"deskchat/internal/format"
 	"deskchat/store"
 )
 
@@ -53,7 +54,7 @@ func (r Report) String() string {
 		return "Nothing to import: the file holds no conversations."
 	}
 	var b strings.Builder
-	fmt.Fprintf(&b, "Imported %s (%s)", plural(r.Conversations, "conversation", "conversations"), plural(r.Messages, "message", "messages"))
+	fmt.Fprintf(&b, "Imported %s (%s)", format.Count(r.Conversations, "conversation", "conversations"), format.Count(r.Messages, "message", "messages"))
 	if r.SkippedCount > 0 {
 		fmt.Fprintf(&b, "; %d skipped: ", r.SkippedCount)
 		const listed = 10
@@ -266,7 +267,7 @@ func importInput(ctx context.Context, st *store.Store, in input, opts ImportOpti
 		if rep.Conversations+rep.Already == 0 {
 			return fail("Stopped; nothing was imported.", ctx.Err())
 		}
-		return fail(fmt.Sprintf("Stopped after importing %s; import the file again to add the rest.", plural(rep.Conversations, "conversation", "conversations")), ctx.Err())
+		return fail(fmt.Sprintf("Stopped after importing %s; import the file again to add the rest.", format.Count(rep.Conversations, "conversation", "conversations")), ctx.Err())
 	}
 	var storeErr *store.Error
 	if errors.As(err, &storeErr) {

@@ -4,6 +4,7 @@ import (
 	"strings"
 	"time"
 
+	"deskchat/internal/format"
 	"deskchat/store"
 )
 
@@ -85,7 +86,7 @@ func (md *markdownDoc) conversation(d store.Dump) {
 	}
 	md.count++
 	md.o.WriteString("# " + mdEscape(title(c)) + "\n\n")
-	md.o.WriteString("- Conversation `" + c.ID + "`, " + plural(len(d.Messages), "message", "messages") + "\n")
+	md.o.WriteString("- Conversation `" + c.ID + "`, " + format.Count(len(d.Messages), "message", "messages") + "\n")
 	md.o.WriteString("- Started " + mdStamp(c.CreatedAt) + ", last updated " + mdStamp(c.UpdatedAt) + "\n")
 	if model := oneLine(strings.Trim(c.Provider+" · "+c.Model, " ·")); model != "" {
 		md.o.WriteString("- Model: " + model + "\n")

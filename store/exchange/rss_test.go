@@ -16,6 +16,7 @@ import (
 	bolt "go.etcd.io/bbolt"
 
 	"deskchat/cli"
+	"deskchat/internal/format"
 	"deskchat/store"
 	"deskchat/store/exchange"
 )
@@ -244,7 +245,7 @@ func TestImportChatGPTMemoryAndReimport(t *testing.T) {
 	convs, fill := chatGPTFile(mb)
 	size := writeFile(t, file, fill)
 	r := runChild(t, "--data-dir", data, "import", file)
-	if want := fmt.Sprintf("Imported %d conversations (%d messages).", convs, convs*40); r.code != 0 || !strings.HasPrefix(r.stdout, want) {
+	if want := fmt.Sprintf("Imported %s (%s).", format.Count(convs, "conversation", "conversations"), format.Count(convs*40, "message", "messages")); r.code != 0 || !strings.HasPrefix(r.stdout, want) {
 		t.Fatalf("exit %d, %q %q; want %q", r.code, r.stdout, r.stderr, want)
 	}
 	t.Logf("%d MB export, %d conversations: peak %.1f MB", size>>20, convs, r.peakMB)

@@ -31,6 +31,7 @@ import (
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
+	"deskchat/internal/format"
 	"deskchat/store"
 	"deskchat/store/exchange"
 	"deskchat/ui/internal/bridge"
@@ -306,7 +307,7 @@ func (d *exportDialog) updateCount() {
 	if d.count == nil {
 		return
 	}
-	d.count.SetText(fmt.Sprintf("%d of %s chosen", len(d.chosen), countOf(len(d.convs), "chat", "chats")))
+	d.count.SetText(fmt.Sprintf("%d of %s chosen", len(d.chosen), format.Count(len(d.convs), "chat", "chats")))
 }
 
 // selection returns the ids to export (nil: all), or why there is nothing
@@ -409,7 +410,7 @@ func (d *exportDialog) showProgress(p *progressView, done, total int) {
 		return // an old export's, or the export has ended
 	}
 	p.bar.Max, p.bar.Value = float64(max(total, 1)), float64(done)
-	text := fmt.Sprintf("%s of %s", groupDigits(int64(done)), countOf(total, "chat", "chats"))
+	text := fmt.Sprintf("%s of %s", groupDigits(int64(done)), format.Count(total, "chat", "chats"))
 	p.bar.TextFormatter = func() string { return text }
 	p.bar.Refresh()
 	if p.cancelBtn.Disabled() {
@@ -423,7 +424,7 @@ func (d *exportDialog) finish(path string, out exportOutcome, err error) {
 	case err == nil:
 		d.heading = widget.NewLabelWithStyle("Export complete", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
 		summary := fmt.Sprintf("Exported %s, %s (%s) to %s.",
-			countOf(out.res.Conversations, "chat", "chats"), countOf(out.res.Messages, "message", "messages"), fileSize(out.size), path)
+			format.Count(out.res.Conversations, "chat", "chats"), format.Count(out.res.Messages, "message", "messages"), format.Size(out.size), path)
 		if skipped := out.res.SkippedSentence(); skipped != "" {
 			summary += " " + skipped // damaged chats are named; the rest is saved
 		}
@@ -600,7 +601,7 @@ func (d *importDialog) finish(from exchange.Source, rep exchange.Report, err err
 		lines = append(lines, sentence(err))
 		if rep.Conversations > 0 {
 			lines = append(lines, fmt.Sprintf("The %s imported before you cancelled %s kept, with %s; the rest of the file was not imported.",
-				countOf(rep.Conversations, "chat", "chats"), isAre(rep.Conversations), countOf(rep.Messages, "message", "messages")))
+				format.Count(rep.Conversations, "chat", "chats"), isAre(rep.Conversations), format.Count(rep.Messages, "message", "messages")))
 		}
 		if rep.Already > 0 {
 			lines = append(lines, alreadyHereLine(rep.Already))
@@ -614,7 +615,7 @@ func (d *importDialog) finish(from exchange.Source, rep exchange.Report, err err
 		heading = "Import stopped"
 		lines = append(lines, sentence(err))
 		lines = append(lines, fmt.Sprintf("Before that, %s (%s) %s imported.",
-			countOf(rep.Conversations, "chat", "chats"), countOf(rep.Messages, "message", "messages"), wasWere(rep.Conversations)))
+			format.Count(rep.Conversations, "chat", "chats"), format.Count(rep.Messages, "message", "messages"), wasWere(rep.Conversations)))
 		if rep.Already > 0 {
 			lines = append(lines, alreadyHereLine(rep.Already))
 		}
@@ -625,9 +626,9 @@ func (d *importDialog) finish(from exchange.Source, rep exchange.Report, err err
 	var content fyne.CanvasObject = top
 	d.skipped = rep.Skipped
 	if rep.SkippedCount > 0 {
-		head := fmt.Sprintf("Skipped %s:", countOf(rep.SkippedCount, "chat", "chats"))
+		head := fmt.Sprintf("Skipped %s:", format.Count(rep.SkippedCount, "chat", "chats"))
 		if more := rep.SkippedCount - len(rep.Skipped); more > 0 {
-			head = fmt.Sprintf("Skipped %s (the first %d are listed):", countOf(rep.SkippedCount, "chat", "chats"), len(rep.Skipped))
+			head = fmt.Sprintf("Skipped %s (the first %d are listed):", format.Count(rep.SkippedCount, "chat", "chats"), len(rep.Skipped))
 		}
 		top.Add(widget.NewLabelWithStyle(head, fyne.TextAlignLeading, fyne.TextStyle{Bold: true}))
 		d.skipList = widget.NewList(
@@ -677,7 +678,7 @@ func importReportLines(rep exchange.Report) []string {
 	var lines []string
 	switch {
 	case rep.Conversations > 0:
-		lines = append(lines, fmt.Sprintf("Imported %s, %s.", countOf(rep.Conversations, "chat", "chats"), countOf(rep.Messages, "message", "messages")))
+		lines = append(lines, fmt.Sprintf("Imported %s, %s.", format.Count(rep.Conversations, "chat", "chats"), format.Count(rep.Messages, "message", "messages")))
 	case rep.Already == 0 && rep.SkippedCount == 0:
 		lines = append(lines, "The file holds no chats; nothing was imported.")
 	default:
@@ -767,25 +768,4 @@ func sidebarTitle(c store.Conversation) string {
 		return "bridge.New conversation"
 	}
 	return c.Title
-}
-
-// countOf is "1 chat", "1,234 chats".
-func countOf(n int, one, many string) string {
-	if n == 1 {
-		return "1 " + one
-	}
-	return groupDigits(int64(n)) + " " + many
-}
-
-// fileSize is a file size for people: 512 bytes, 14 KB, 2.1 MB.
-func fileSize(n int64) string {
-	switch {
-	case n < 1000:
-		return countOf(int(n), "byte", "bytes")
-	case n < 1000*1000:
-		return fmt.Sprintf("%.0f KB", float64(n)/1000)
-	case n < 1000*1000*1000:
-		return fmt.Sprintf("%.1f MB", float64(n)/(1000*1000))
-	}
-	return fmt.Sprintf("%.1f GB", float64(n)/(1000*1000*1000))
 }

@@ -17,6 +17,7 @@ import (
 	"fyne.io/fyne/v2/test"
 	"fyne.io/fyne/v2/widget"
 
+	"deskchat/internal/format"
 	"deskchat/store"
 	"deskchat/store/exchange"
 )
@@ -687,8 +688,8 @@ func TestExportImportWordsForPeople(t *testing.T) {
 			t.Errorf("thousands(%d) = %q, want %q", n, got, want)
 		}
 	}
-	for n, want := range map[int64]string{1: "1 byte", 512: "512 bytes", 14_200: "14 KB", 2_100_000: "2.1 MB", 3_000_000_000: "3.0 GB"} {
-		if got := fileSize(n); got != want {
+	for n, want := range map[int64]string{1: "1 B", 512: "512 B", 14_200: "14.2 KB", 2_100_000: "2.1 MB", 3_000_000_000: "3.0 GB"} {
+		if got := format.Size(n); got != want {
 			t.Errorf("byteSize(%d) = %q, want %q", n, got, want)
 		}
 	}

@@ -62,7 +62,7 @@ func cacheStats(c *cmdEnv, asJSON bool) error {
 	if err != nil {
 		return err
 	}
-	hits, misses, err := engine.CacheCounters(st)
+	hits, misses, err := engine.StoredCacheCounters(st)
 	if err != nil {
 		return err
 	}

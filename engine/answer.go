@@ -257,7 +257,8 @@ func (e *Engine) ClearCache() (int, error) {
 }
 
 // CacheCounters returns the response cache's hits and misses, counted over
-// the store's life.
+// the store's life, this process's included (StoredCacheCounters reads only
+// what was persisted).
 func (e *Engine) CacheCounters() (hits, misses uint64) {
 	if e.cache == nil {
 		return 0, 0

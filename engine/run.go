@@ -9,6 +9,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"deskchat/internal/format"
 	"deskchat/store"
 )
 
@@ -250,7 +251,7 @@ func (e *Engine) open(ctx context.Context, prov Provider, g *gate, req Request, 
 		}
 		if pe.RetryAfter > MaxServerDelay {
 			pe.Sentence = fmt.Sprintf("%s asks to wait %s before the next request. Try again after %s.",
-				prov.Name(), pe.RetryAfter.Round(time.Second), e.now().Add(pe.RetryAfter).Local().Format("15:04"))
+				prov.Name(), format.Duration(pe.RetryAfter), e.now().Add(pe.RetryAfter).Local().Format("15:04"))
 			return nil, attempt, pe
 		}
 		if attempt >= retries {

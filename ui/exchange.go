@@ -1,6 +1,6 @@
 package ui
 
-// The export and import dialogs. store/exchange does the work: ExportFile
+// The export and import dialogs. store/transfer does the work: ExportFile
 // writes a temporary file beside the destination and renames it when
 // complete (a failed or cancelled export leaves nothing behind and an older
 // file at the destination untouched); Import checks the whole file before it
@@ -33,22 +33,22 @@ import (
 
 	"deskchat/internal/format"
 	"deskchat/store"
-	"deskchat/store/exchange"
+	"deskchat/store/transfer"
 	"deskchat/ui/internal/bridge"
 )
 
 // exportFormat is a format the export dialog offers.
 type exportFormat struct {
 	label  string
-	format exchange.Format
+	format transfer.Format
 	ext    string
 }
 
 // exportFormats are the formats the export dialog offers.
 var exportFormats = []exportFormat{
-	{"JSON — deskchat, lossless", exchange.JSON, ".json"},
-	{"Markdown", exchange.Markdown, ".md"},
-	{"HTML", exchange.HTML, ".html"},
+	{"JSON — deskchat, lossless", transfer.JSON, ".json"},
+	{"Markdown", transfer.Markdown, ".md"},
+	{"HTML", transfer.HTML, ".html"},
 }
 
 // The export dialog's choices of conversations.
@@ -61,12 +61,12 @@ const (
 // importSources are the formats the import dialog offers.
 var importSources = []struct {
 	label  string
-	source exchange.Source
+	source transfer.Source
 }{
-	{"Detect automatically", exchange.Auto},
-	{"ChatGPT", exchange.ChatGPT},
-	{"Claude", exchange.Claude},
-	{"deskchat", exchange.Deskchat},
+	{"Detect automatically", transfer.Auto},
+	{"ChatGPT", transfer.ChatGPT},
+	{"Claude", transfer.Claude},
+	{"deskchat", transfer.Deskchat},
 }
 
 // progressFeed hands a worker's progress to the UI goroutine: the latest
@@ -350,7 +350,7 @@ func (d *exportDialog) start() {
 		setLabel(d.problem, why, widget.DangerImportance)
 		return
 	}
-	opts := exchange.ExportOptions{Format: d.selectedFormat().format, Conversations: ids}
+	opts := transfer.ExportOptions{Format: d.selectedFormat().format, Conversations: ids}
 	bridge.Run(d.w.b, func() (bool, error) {
 		fi, err := os.Stat(path)
 		return err == nil && fi.Mode().IsRegular(), nil
@@ -369,12 +369,12 @@ func (d *exportDialog) start() {
 
 // exportOutcome is what an export did.
 type exportOutcome struct {
-	res  exchange.ExportResult
+	res  transfer.ExportResult
 	size int64
 }
 
 // run exports to path, showing the progress, then the summary.
-func (d *exportDialog) run(path string, opts exchange.ExportOptions) {
+func (d *exportDialog) run(path string, opts transfer.ExportOptions) {
 	ctx, cancel := context.WithCancel(d.w.quit) // quitting stops it too
 	d.cancel = cancel
 	d.prog = newProgressView("Exporting…", cancel)
@@ -389,7 +389,7 @@ func (d *exportDialog) run(path string, opts exchange.ExportOptions) {
 	d.w.jobs.Add(1)
 	bridge.Run(d.w.b, func() (exportOutcome, error) {
 		defer d.w.jobs.Done()
-		res, err := exchange.ExportFile(ctx, d.w.st, path, opts)
+		res, err := transfer.ExportFile(ctx, d.w.st, path, opts)
 		if err != nil {
 			return exportOutcome{res: res}, err
 		}
@@ -465,7 +465,7 @@ type importDialog struct {
 	cancel context.CancelFunc // stops the running import; nil when none runs
 
 	heading, detail *widget.Label // the summary
-	skipped         []exchange.Skip
+	skipped         []transfer.Skip
 	skipList        *widget.List
 
 	// onProgress, when set (tests), is called on the importing goroutine
@@ -524,16 +524,16 @@ func (d *importDialog) chooseFile() {
 	d.w.showDialog(fd)
 }
 
-func (d *importDialog) source() exchange.Source {
+func (d *importDialog) source() transfer.Source {
 	if i := d.from.SelectedIndex(); i > 0 {
 		return importSources[i].source
 	}
-	return exchange.Auto
+	return transfer.Auto
 }
 
 // importOutcome is what an import did.
 type importOutcome struct {
-	rep exchange.Report
+	rep transfer.Report
 }
 
 func (d *importDialog) start() {
@@ -549,7 +549,7 @@ func (d *importDialog) start() {
 	d.prog = newProgressView("Checking the file…", cancel)
 	p, hook := d.prog, d.onProgress
 	d.show(p.content, p.cancelBtn)
-	opts := exchange.ImportOptions{From: from, Progress: func(done, total int) {
+	opts := transfer.ImportOptions{From: from, Progress: func(done, total int) {
 		p.feed.report(d.w.b, done, total, func(done, total int) { d.showProgress(p, done, total) })
 		if hook != nil {
 			hook(done, total)
@@ -558,7 +558,7 @@ func (d *importDialog) start() {
 	d.w.jobs.Add(1)
 	bridge.Run(d.w.b, func() (importOutcome, error) {
 		defer d.w.jobs.Done()
-		rep, err := exchange.ImportFile(ctx, d.w.st, path, opts) // a conversations.json, or the .zip it came in
+		rep, err := transfer.ImportFile(ctx, d.w.st, path, opts) // a conversations.json, or the .zip it came in
 		return importOutcome{rep}, err
 	}, func(out importOutcome, err error) {
 		d.cancel = nil
@@ -585,7 +585,7 @@ func (d *importDialog) showProgress(p *progressView, done, total int) {
 	}
 }
 
-func (d *importDialog) finish(from exchange.Source, rep exchange.Report, err error) {
+func (d *importDialog) finish(from transfer.Source, rep transfer.Report, err error) {
 	stored := rep.Conversations > 0 || rep.Already > 0
 	var heading string
 	var lines []string
@@ -651,30 +651,30 @@ func (d *importDialog) finish(from exchange.Source, rep exchange.Report, err err
 
 // readAsLine says which format the file was read as ("" when none was found:
 // an empty list).
-func readAsLine(found, asked exchange.Source) string {
+func readAsLine(found, asked transfer.Source) string {
 	if sourceArticle(found) == "" {
 		return ""
 	}
-	if asked == exchange.Auto || asked == "" {
+	if asked == transfer.Auto || asked == "" {
 		return fmt.Sprintf("Read as %s export (detected automatically).", sourceArticle(found))
 	}
 	return fmt.Sprintf("Read as %s export.", sourceArticle(found))
 }
 
-func sourceArticle(s exchange.Source) string {
+func sourceArticle(s transfer.Source) string {
 	switch s {
-	case exchange.ChatGPT:
+	case transfer.ChatGPT:
 		return "a ChatGPT"
-	case exchange.Claude:
+	case transfer.Claude:
 		return "a Claude"
-	case exchange.Deskchat:
+	case transfer.Deskchat:
 		return "a deskchat"
 	}
 	return ""
 }
 
 // importReportLines are a finished import's counts, one sentence a line.
-func importReportLines(rep exchange.Report) []string {
+func importReportLines(rep transfer.Report) []string {
 	var lines []string
 	switch {
 	case rep.Conversations > 0:

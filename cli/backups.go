@@ -37,7 +37,7 @@ func backupsCmd(c *cmdEnv) *cobra.Command {
 		Short:             "make a backup the history; the history it replaces is kept beside it",
 		RunE: func(_ *cobra.Command, args []string) error {
 			if len(args) != 1 {
-				return usagef("name one backup to restore (\"deskchat backups list\" shows them)")
+				return cmdLinef("name one backup to restore (\"deskchat backups list\" shows them)")
 			}
 			return restoreBackup(c, args[0])
 		},

@@ -81,7 +81,7 @@ func pricesCmd(c *cmdEnv) *cobra.Command {
 	var asJSON bool
 	list := func(_ *cobra.Command, args []string) error {
 		if len(args) > 0 {
-			return usageError{msg: fmt.Sprintf("unknown prices command %q: use list, set MODEL INPUT OUTPUT or remove MODEL.", args[0]), withUsage: true}
+			return cmdLineError{msg: fmt.Sprintf("unknown prices command %q: use list, set MODEL INPUT OUTPUT or remove MODEL.", args[0]), withSynopsis: true}
 		}
 		return pricesList(c, asJSON)
 	}
@@ -98,12 +98,12 @@ func pricesCmd(c *cmdEnv) *cobra.Command {
 		Short: "set a model's prices, $ per million input and output tokens",
 		RunE: func(_ *cobra.Command, a []string) error {
 			if len(a) != 3 {
-				return usagef("use: prices set MODEL INPUT OUTPUT")
+				return cmdLinef("use: prices set MODEL INPUT OUTPUT")
 			}
 			in, err1 := strconv.ParseFloat(a[1], 64)
 			out, err2 := strconv.ParseFloat(a[2], 64)
 			if err1 != nil || err2 != nil || in < 0 || out < 0 {
-				return usagef("prices are US dollars per million tokens, like 2.5 10")
+				return cmdLinef("prices are US dollars per million tokens, like 2.5 10")
 			}
 			return editPrices(c, func(table map[string]tokens.Price) error {
 				table[a[0]] = tokens.Price{Input: in, Output: out}
@@ -116,11 +116,11 @@ func pricesCmd(c *cmdEnv) *cobra.Command {
 		Short: "remove a price of yours",
 		RunE: func(_ *cobra.Command, a []string) error {
 			if len(a) != 1 {
-				return usagef("use: prices remove MODEL")
+				return cmdLinef("use: prices remove MODEL")
 			}
 			return editPrices(c, func(table map[string]tokens.Price) error {
 				if _, ok := table[a[0]]; !ok {
-					return usagef("%q has no price of yours (built-in prices cannot be removed)", a[0])
+					return cmdLinef("%q has no price of yours (built-in prices cannot be removed)", a[0])
 				}
 				delete(table, a[0])
 				return nil

@@ -23,7 +23,7 @@ func exportCmd(c *cmdEnv) *cobra.Command {
 		Short: "conversations as JSON (re-importable), Markdown or HTML (default: all, json, stdout)",
 		RunE: func(_ *cobra.Command, args []string) error {
 			if len(args) > 0 {
-				return usagef("unexpected argument %q (export takes flags only; see --help)", args[0])
+				return cmdLinef("unexpected argument %q (export takes flags only; see --help)", args[0])
 			}
 			return runExport(c, format, ids, outPath)
 		},
@@ -39,12 +39,12 @@ func exportCmd(c *cmdEnv) *cobra.Command {
 func runExport(c *cmdEnv, name string, ids []string, outPath string) error {
 	for _, id := range ids {
 		if strings.TrimSpace(id) == "" {
-			return usagef("--conversation needs a conversation id")
+			return cmdLinef("--conversation needs a conversation id")
 		}
 	}
 	f, ok := transfer.ParseFormat(name)
 	if !ok {
-		return usagef("--format must be json, md or html, not %q", name)
+		return cmdLinef("--format must be json, md or html, not %q", name)
 	}
 	c.readOnly = true
 	st, err := c.store()
@@ -97,11 +97,11 @@ func importCmd(c *cmdEnv) *cobra.Command {
 
 func runImport(c *cmdEnv, from string, pos []string) error {
 	if len(pos) != 1 {
-		return usagef("import needs one FILE: a deskchat export, or conversations.json from ChatGPT or Claude")
+		return cmdLinef("import needs one FILE: a deskchat export, or conversations.json from ChatGPT or Claude")
 	}
 	src, ok := transfer.ParseSource(from)
 	if !ok {
-		return usagef("--from must be auto, deskchat, chatgpt or claude, not %q", from)
+		return cmdLinef("--from must be auto, deskchat, chatgpt or claude, not %q", from)
 	}
 	st, err := c.store()
 	if err != nil {

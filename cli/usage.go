@@ -29,7 +29,7 @@ func usageCmd(c *cmdEnv) *cobra.Command {
 
 func runUsage(c *cmdEnv, days int, asJSON bool) error {
 	if days < 0 {
-		return usagef("--days must be 0 or more")
+		return cmdLinef("--days must be 0 or more")
 	}
 	c.readOnly = true
 	st, err := c.store()

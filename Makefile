@@ -154,7 +154,7 @@ package: deps-build
 # Every fuzz target for FUZZTIME each (make test runs their seed corpora).
 # Each entry is PACKAGE:TARGET.
 FUZZTIME ?= 30s
-FUZZ_TARGETS := $(addprefix ./store/exchange:,FuzzImportChatGPT FuzzImportClaude FuzzImportDeskchat FuzzExportHTML FuzzExportMarkdown FuzzScan FuzzCompact) \
+FUZZ_TARGETS := $(addprefix ./store/transfer:,FuzzImportChatGPT FuzzImportClaude FuzzImportDeskchat FuzzExportHTML FuzzExportMarkdown FuzzScan FuzzCompact) \
 	./store:FuzzDamage ./internal/redact:FuzzString
 fuzz:
 	for t in $(FUZZ_TARGETS); do \

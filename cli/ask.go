@@ -13,6 +13,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"deskchat/engine"
+	"deskchat/internal/format"
 	"deskchat/store"
 )
 
@@ -61,7 +62,7 @@ func askPrompt(c *cmdEnv, f askFlags, args []string) (string, error) {
 	prompt := strings.Join(args, " ")
 	if f.cont != "" {
 		if prompt != "" || f.convID != "" {
-			return "", usagef("--continue takes no prompt and no --conversation: the message id names both")
+			return "", cmdLinef("--continue takes no prompt and no --conversation: the message id names both")
 		}
 		return "", nil
 	}
@@ -81,7 +82,7 @@ func askPrompt(c *cmdEnv, f askFlags, args []string) (string, error) {
 		}
 	}
 	if strings.TrimSpace(prompt) == "" {
-		return "", usagef("no prompt: give it as arguments or on stdin")
+		return "", cmdLinef("no prompt: give it as arguments or on stdin")
 	}
 	return prompt, nil
 }
@@ -89,10 +90,10 @@ func askPrompt(c *cmdEnv, f askFlags, args []string) (string, error) {
 func runAsk(c *cmdEnv, f askFlags, args []string) error {
 	// The flags are checked before stdin is read: a mistake costs no wait.
 	if f.baseURL != "" && f.provider != "" {
-		return usagef("use either --provider or --base-url, not both")
+		return cmdLinef("use either --provider or --base-url, not both")
 	}
 	if f.idle <= 0 {
-		return usagef("--idle-timeout must be positive, like 30s or 2m")
+		return cmdLinef("--idle-timeout must be positive, like 30s or 2m")
 	}
 	var opts engine.SendOptions
 	opts.Provider, opts.Model, opts.System, opts.NoCache, opts.IdleTimeout = f.provider, f.model, f.system, f.noCache, f.idle
@@ -101,7 +102,7 @@ func runAsk(c *cmdEnv, f askFlags, args []string) error {
 			return err
 		}
 		if f.model == "" {
-			return usagef("--base-url needs --model")
+			return cmdLinef("--base-url needs --model")
 		}
 		env := f.keyEnv
 		if env == "" {
@@ -109,7 +110,7 @@ func runAsk(c *cmdEnv, f askFlags, args []string) error {
 		}
 		opts.Endpoint = &store.Provider{Name: f.baseURL, Kind: store.KindCompatible, BaseURL: f.baseURL, Model: f.model, KeyEnv: env}
 	} else if f.keyEnv != "" {
-		return usagef("--api-key-env goes with --base-url; a stored provider names its key variable with \"providers add --key-env\"")
+		return cmdLinef("--api-key-env goes with --base-url; a stored provider names its key variable with \"providers add --key-env\"")
 	}
 
 	prompt, err := askPrompt(c, f, args)
@@ -130,7 +131,7 @@ func runAsk(c *cmdEnv, f askFlags, args []string) error {
 	if f.cont != "" {
 		conv, seq, err := store.ParseMessageID(f.cont)
 		if err != nil {
-			return usagef("--continue %q is not a message id (like 3f2a9c0b1d4e-7, as \"deskchat show --json\" prints them)", f.cont)
+			return cmdLinef("--continue %q is not a message id (like 3f2a9c0b1d4e-7, as \"deskchat show --json\" prints them)", f.cont)
 		}
 		events, err := engine.New(st, c.EngineOptions).Continue(c.Context, conv, seq, opts)
 		if err != nil {
@@ -206,7 +207,7 @@ func stateLine(ev engine.Event) string {
 	case engine.RateLimited:
 		return fmt.Sprintf("rate limited by %s until %s", ev.Provider, ev.Until.Local().Format("15:04:05"))
 	case engine.Retrying:
-		return fmt.Sprintf("retrying in %s (%s), attempt %d", ev.After.Round(time.Millisecond), ev.Reason, ev.Attempt)
+		return fmt.Sprintf("retrying in %s (%s), attempt %d", format.Duration(ev.After), ev.Reason, ev.Attempt)
 	case engine.FellBack:
 		return fmt.Sprintf("served by %s (%s failed: %s)", ev.To, ev.From, ev.Reason)
 	case engine.Cached:
@@ -227,7 +228,7 @@ func stateLine(ev engine.Event) string {
 func checkURL(raw string) error {
 	u, err := url.Parse(raw)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return usagef("%q is not a base URL; it should look like http://localhost:11434/v1", raw)
+		return cmdLinef("%q is not a base URL; it should look like http://localhost:11434/v1", raw)
 	}
 	return nil
 }

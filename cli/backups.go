@@ -7,6 +7,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"deskchat/internal/format"
 	"deskchat/store"
 )
 
@@ -36,7 +37,7 @@ func backupsCmd(c *cmdEnv) *cobra.Command {
 		Short:             "make a backup the history; the history it replaces is kept beside it",
 		RunE: func(_ *cobra.Command, args []string) error {
 			if len(args) != 1 {
-				return usagef("name one backup to restore (\"deskchat backups list\" shows them)")
+				return cmdLinef("name one backup to restore (\"deskchat backups list\" shows them)")
 			}
 			return restoreBackup(c, args[0])
 		},
@@ -94,7 +95,7 @@ func backupNow(c *cmdEnv) error {
 	if err := store.RotateBackups(dir, store.BackupsKeep(settings), time.Now()); err != nil {
 		return err
 	}
-	fmt.Fprintf(c.Stdout, "Backed up to %s (%s).\n", filepath.Join(store.BackupsDir(dir), b.Name), sizeText(b.Size))
+	fmt.Fprintf(c.Stdout, "Backed up to %s (%s).\n", filepath.Join(store.BackupsDir(dir), b.Name), format.Size(b.Size))
 	return nil
 }
 
@@ -114,19 +115,7 @@ func listBackups(c *cmdEnv, dir string, asJSON bool) error {
 		return nil
 	}
 	for _, b := range list {
-		fmt.Fprintf(c.Stdout, "%s  %s  %s\n", b.Name, b.CreatedAt.Local().Format("2006-01-02 15:04:05"), sizeText(b.Size))
+		fmt.Fprintf(c.Stdout, "%s  %s  %s\n", b.Name, b.CreatedAt.Local().Format("2006-01-02 15:04:05"), format.Size(b.Size))
 	}
 	return nil
-}
-
-// sizeText writes a file size for people: 812 KB, 191.3 MB.
-func sizeText(n int64) string {
-	switch {
-	case n < 1<<20:
-		return fmt.Sprintf("%d KB", (n+1023)>>10)
-	case n < 1<<30:
-		return fmt.Sprintf("%.1f MB", float64(n)/(1<<20))
-	default:
-		return fmt.Sprintf("%.2f GB", float64(n)/(1<<30))
-	}
 }

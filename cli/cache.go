@@ -11,6 +11,7 @@ import (
 
 	"deskchat/engine"
 	"deskchat/engine/tokens"
+	"deskchat/internal/format"
 	"deskchat/store"
 )
 
@@ -36,7 +37,7 @@ func cacheCmd(c *cmdEnv) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			fmt.Fprintf(c.Stdout, "Removed %d cached answers.\n", n)
+			fmt.Fprintf(c.Stdout, "Removed %s.\n", format.Count(n, "cached answer", "cached answers"))
 			return nil
 		},
 	}
@@ -61,14 +62,15 @@ func cacheStats(c *cmdEnv, asJSON bool) error {
 	if err != nil {
 		return err
 	}
-	hits, misses, err := engine.CacheCounters(st)
+	hits, misses, err := engine.StoredCacheCounters(st)
 	if err != nil {
 		return err
 	}
 	if asJSON {
 		return writeJSON(c.Stdout, cacheStatsJSON{s.Entries, s.Bytes, hits, misses})
 	}
-	fmt.Fprintf(c.Stdout, "%d cached answers, %.1f MB; %d hits, %d misses\n", s.Entries, float64(s.Bytes)/(1<<20), hits, misses)
+	fmt.Fprintf(c.Stdout, "%s, %s; %s, %s\n", format.Count(s.Entries, "cached answer", "cached answers"), format.Size(s.Bytes),
+		format.Count(int(hits), "hit", "hits"), format.Count(int(misses), "miss", "misses"))
 	return nil
 }
 
@@ -79,7 +81,7 @@ func pricesCmd(c *cmdEnv) *cobra.Command {
 	var asJSON bool
 	list := func(_ *cobra.Command, args []string) error {
 		if len(args) > 0 {
-			return usageError{msg: fmt.Sprintf("unknown prices command %q: use list, set MODEL INPUT OUTPUT or remove MODEL.", args[0]), withUsage: true}
+			return cmdLineError{msg: fmt.Sprintf("unknown prices command %q: use list, set MODEL INPUT OUTPUT or remove MODEL.", args[0]), withSynopsis: true}
 		}
 		return pricesList(c, asJSON)
 	}
@@ -96,12 +98,12 @@ func pricesCmd(c *cmdEnv) *cobra.Command {
 		Short: "set a model's prices, $ per million input and output tokens",
 		RunE: func(_ *cobra.Command, a []string) error {
 			if len(a) != 3 {
-				return usagef("use: prices set MODEL INPUT OUTPUT")
+				return cmdLinef("use: prices set MODEL INPUT OUTPUT")
 			}
 			in, err1 := strconv.ParseFloat(a[1], 64)
 			out, err2 := strconv.ParseFloat(a[2], 64)
 			if err1 != nil || err2 != nil || in < 0 || out < 0 {
-				return usagef("prices are US dollars per million tokens, like 2.5 10")
+				return cmdLinef("prices are US dollars per million tokens, like 2.5 10")
 			}
 			return editPrices(c, func(table map[string]tokens.Price) error {
 				table[a[0]] = tokens.Price{Input: in, Output: out}
@@ -114,11 +116,11 @@ func pricesCmd(c *cmdEnv) *cobra.Command {
 		Short: "remove a price of yours",
 		RunE: func(_ *cobra.Command, a []string) error {
 			if len(a) != 1 {
-				return usagef("use: prices remove MODEL")
+				return cmdLinef("use: prices remove MODEL")
 			}
 			return editPrices(c, func(table map[string]tokens.Price) error {
 				if _, ok := table[a[0]]; !ok {
-					return usagef("%q has no price of yours (built-in prices cannot be removed)", a[0])
+					return cmdLinef("%q has no price of yours (built-in prices cannot be removed)", a[0])
 				}
 				delete(table, a[0])
 				return nil

@@ -20,7 +20,7 @@ import (
 const (
 	ExitOK      = 0
 	ExitFailure = 1 // provider, engine or store failure
-	ExitUsage   = 2 // bad command line
+	ExitUsage   = 2 // bad command line ("usage error", as the CLI contract and sysexits say)
 	ExitStopped = 130
 )
 
@@ -41,17 +41,18 @@ type Env struct {
 	Version, Commit string
 }
 
-// usageError is a command-line mistake: exit code 2.
-type usageError struct {
+// cmdLineError is a command-line mistake: exit code 2.
+type cmdLineError struct {
 	msg string
-	// withUsage: the command's usage follows the sentence (an unknown
-	// command or flag, where the usage shows what there is).
-	withUsage bool
+	// withSynopsis: the command's synopsis (its "Usage:" lines) follows
+	// the sentence (an unknown command or flag, where the synopsis shows
+	// what there is).
+	withSynopsis bool
 }
 
-func (e usageError) Error() string { return e.msg }
+func (e cmdLineError) Error() string { return e.msg }
 
-func usagef(format string, a ...any) error { return usageError{msg: fmt.Sprintf(format, a...)} }
+func cmdLinef(format string, a ...any) error { return cmdLineError{msg: fmt.Sprintf(format, a...)} }
 
 // Main runs deskchat with args (without the program name) and returns the
 // exit code.
@@ -90,12 +91,12 @@ func Main(args []string, env Env) int {
 	if cmd != nil {
 		name = cmd.CommandPath()
 	}
-	var ue usageError
+	var ue cmdLineError
 	switch {
 	case errors.As(err, &ue):
 		fmt.Fprintf(env.Stderr, "%s: %v\n", name, ue.msg)
-		if ue.withUsage && cmd != nil {
-			fmt.Fprint(env.Stderr, usageOf(cmd))
+		if ue.withSynopsis && cmd != nil {
+			fmt.Fprint(env.Stderr, synopsisOf(cmd))
 		}
 		return ExitUsage
 	case errors.Is(err, errStopped):

@@ -96,7 +96,7 @@ func showCmd(c *cmdEnv) *cobra.Command {
 		ValidArgsFunction: firstArg(c.conversationWords),
 		RunE: func(_ *cobra.Command, args []string) error {
 			if len(args) != 1 {
-				return usagef("show needs one conversation id (see \"deskchat list\")")
+				return cmdLinef("show needs one conversation id (see \"deskchat list\")")
 			}
 			return runShow(c, args[0], asJSON)
 		},
@@ -152,7 +152,7 @@ func runShow(c *cmdEnv, id string, asJSON bool) error {
 // noArgs refuses positional arguments with one sentence.
 func noArgs(_ *cobra.Command, args []string) error {
 	if len(args) > 0 {
-		return usagef("unexpected argument %q", args[0])
+		return cmdLinef("unexpected argument %q", args[0])
 	}
 	return nil
 }

@@ -4,6 +4,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"deskchat/engine"
+	"deskchat/internal/format"
 	"deskchat/store"
 )
 
@@ -116,7 +117,7 @@ func (c *cmdEnv) backupWords(_ *cobra.Command, args []string, _ string) ([]cobra
 	}
 	words := make([]cobra.Completion, 0, len(list))
 	for _, b := range list {
-		words = append(words, cobra.CompletionWithDesc(b.Name, b.CreatedAt.Local().Format("2006-01-02 15:04")+", "+sizeText(b.Size)))
+		words = append(words, cobra.CompletionWithDesc(b.Name, b.CreatedAt.Local().Format("2006-01-02 15:04")+", "+format.Size(b.Size)))
 	}
 	return words, cobra.ShellCompDirectiveNoFileComp
 }

@@ -105,7 +105,7 @@ func providersSetKeyCmd(c *cmdEnv) *cobra.Command {
 		Short:             "store a provider's key in the OS keychain, read from stdin (e.g. pass show groq | deskchat providers set-key groq)",
 		RunE: func(_ *cobra.Command, args []string) error {
 			if len(args) != 1 {
-				return usagef("providers set-key takes one NAME and reads the key from stdin, never from the command line")
+				return cmdLinef("providers set-key takes one NAME and reads the key from stdin, never from the command line")
 			}
 			return providersSetKey(c, args[0])
 		},
@@ -114,7 +114,7 @@ func providersSetKeyCmd(c *cmdEnv) *cobra.Command {
 
 func providersSetKey(c *cmdEnv, name string) error {
 	if name == engine.SimulatorName {
-		return usagef("the Simulator needs no key")
+		return cmdLinef("the Simulator needs no key")
 	}
 	if err := c.requireDir(); err != nil {
 		return err // a provider to give a key to lives in an existing history
@@ -144,7 +144,7 @@ func providersSetKey(c *cmdEnv, name string) error {
 		return errors.New("The key could not be read from stdin.")
 	}
 	if key == "" {
-		return usagef("no key on stdin: pipe it in, e.g. pass show %s | deskchat providers set-key %s", name, name)
+		return cmdLinef("no key on stdin: pipe it in, e.g. pass show %s | deskchat providers set-key %s", name, name)
 	}
 	switched, err := c.admin(st).SetKey(name, key)
 	var probs providers.Problems
@@ -187,7 +187,7 @@ func providersRemoveCmd(c *cmdEnv) *cobra.Command {
 		Short:             "remove a stored provider (and its key in the keychain)",
 		RunE: func(_ *cobra.Command, args []string) error {
 			if len(args) != 1 {
-				return usagef("providers remove needs one NAME")
+				return cmdLinef("providers remove needs one NAME")
 			}
 			return providersRemove(c, args[0])
 		},
@@ -227,7 +227,7 @@ func providersDefaultCmd(c *cmdEnv) *cobra.Command {
 		Short:             "the provider of new conversations (\"" + engine.SimulatorName + "\" for the built-in Simulator)",
 		RunE: func(_ *cobra.Command, args []string) error {
 			if len(args) != 1 {
-				return usagef("providers default needs one NAME")
+				return cmdLinef("providers default needs one NAME")
 			}
 			return providersDefault(c, args[0])
 		},

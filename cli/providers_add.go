@@ -57,10 +57,10 @@ func providersAddCmd(c *cmdEnv) *cobra.Command {
 // too: the same checks of the provider itself, the same record stored.
 func providersAdd(c *cmdEnv, f addFlags, args []string) error {
 	if len(args) != 1 {
-		return usagef("providers add needs one NAME")
+		return cmdLinef("providers add needs one NAME")
 	}
 	if f.maxOutput > 0 && f.contextWindow == 0 {
-		return usagef("--max-output goes with --context (the window it must fit in)")
+		return cmdLinef("--max-output goes with --context (the window it must fit in)")
 	}
 	source, err := keySourceFlags(f.keySource, f.keyEnv, f.keyCommand)
 	if err != nil {
@@ -111,7 +111,7 @@ func providersAdd(c *cmdEnv, f addFlags, args []string) error {
 func badProvider(err error) error {
 	var probs providers.Problems
 	if errors.As(err, &probs) {
-		return usageError{msg: probs.Error()}
+		return cmdLineError{msg: probs.Error()}
 	}
 	return err
 }
@@ -123,7 +123,7 @@ func keySourceFlags(source, keyEnv, keyCommand string) (string, error) {
 	if source == "" {
 		switch {
 		case keyCommand != "" && keyEnv != "":
-			return "", usagef("use either --key-env or --key-command, not both")
+			return "", cmdLinef("use either --key-env or --key-command, not both")
 		case keyCommand != "":
 			source = store.KeyFromCommand
 		case keyEnv != "":
@@ -134,27 +134,27 @@ func keySourceFlags(source, keyEnv, keyCommand string) (string, error) {
 	case "":
 	case store.KeyFromKeychain:
 		if keyEnv != "" || keyCommand != "" {
-			return "", usagef("--key-source keychain takes neither --key-env nor --key-command")
+			return "", cmdLinef("--key-source keychain takes neither --key-env nor --key-command")
 		}
 	case store.KeyFromEnv:
 		if keyEnv == "" {
-			return "", usagef("--key-source env needs --key-env VAR")
+			return "", cmdLinef("--key-source env needs --key-env VAR")
 		}
 		if keyCommand != "" {
-			return "", usagef("--key-source env takes no --key-command")
+			return "", cmdLinef("--key-source env takes no --key-command")
 		}
 	case store.KeyFromCommand:
 		if keyCommand == "" {
-			return "", usagef("--key-source command needs --key-command CMD")
+			return "", cmdLinef("--key-source command needs --key-command CMD")
 		}
 		if keyEnv != "" {
-			return "", usagef("--key-source command takes no --key-env")
+			return "", cmdLinef("--key-source command takes no --key-env")
 		}
 		if strings.HasPrefix(keyCommand, "sk-") && !strings.ContainsAny(keyCommand, " \t") {
-			return "", usagef("--key-command takes a command that prints the key (like \"pass show groq\"), not the key itself")
+			return "", cmdLinef("--key-command takes a command that prints the key (like \"pass show groq\"), not the key itself")
 		}
 	default:
-		return "", usagef("--key-source must be keychain, env or command, not %q", source)
+		return "", cmdLinef("--key-source must be keychain, env or command, not %q", source)
 	}
 	return source, nil
 }

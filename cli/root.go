@@ -20,7 +20,7 @@ import (
 // them at "--"; cobra adds --help on every command and writes bash, zsh and
 // fish completion scripts ("deskchat completion bash").
 
-const usageText = `Usage:
+const synopsis = `Usage:
   deskchat [--data-dir DIR]                      open the window
   deskchat ask [flags] [PROMPT...]               ask; prompt from args, else stdin; with both,
                                                  the prompt, a blank line, then the piped text
@@ -60,13 +60,13 @@ func newRoot(c *cmdEnv) *cobra.Command {
 		SilenceUsage:  true,
 		Args: func(_ *cobra.Command, args []string) error {
 			if len(args) > 0 {
-				return usageError{msg: fmt.Sprintf("unknown command %q.", args[0]), withUsage: true}
+				return cmdLineError{msg: fmt.Sprintf("unknown command %q.", args[0]), withSynopsis: true}
 			}
 			return nil
 		},
 		RunE: func(_ *cobra.Command, _ []string) error {
 			if c.GUI == nil {
-				return usageError{msg: "say what to do.", withUsage: true}
+				return cmdLineError{msg: "say what to do.", withSynopsis: true}
 			}
 			dir, err := store.DefaultDir(c.dataDir)
 			if err != nil {
@@ -86,7 +86,7 @@ func newRoot(c *cmdEnv) *cobra.Command {
 	defaultHelp := root.HelpFunc()
 	root.SetHelpFunc(func(cmd *cobra.Command, args []string) {
 		if cmd == root {
-			fmt.Fprint(cmd.OutOrStdout(), usageText)
+			fmt.Fprint(cmd.OutOrStdout(), synopsis)
 			return
 		}
 		defaultHelp(cmd, args)
@@ -104,16 +104,16 @@ func newRoot(c *cmdEnv) *cobra.Command {
 	return root
 }
 
-// usageOf is what follows the sentence of an unknown command or flag.
-func usageOf(cmd *cobra.Command) string {
+// synopsisOf is what follows the sentence of an unknown command or flag.
+func synopsisOf(cmd *cobra.Command) string {
 	if !cmd.HasParent() {
-		return usageText
+		return synopsis
 	}
 	return cmd.UsageString()
 }
 
 // flagError turns pflag's errors into one sentence each (exit 2, with the
-// command's usage below it).
+// command's synopsis below it).
 func flagError(cmd *cobra.Command, err error) error {
 	var (
 		notExist *pflag.NotExistError
@@ -124,7 +124,7 @@ func flagError(cmd *cobra.Command, err error) error {
 	if args := cmd.Flags().Args(); !cmd.HasParent() && len(args) > 0 {
 		// "deskchat lsit --json": the mistake is the command, which pflag
 		// had passed over (as an argument) before the flag it did not know.
-		return usageError{msg: fmt.Sprintf("unknown command %q.", args[0]), withUsage: true}
+		return cmdLineError{msg: fmt.Sprintf("unknown command %q.", args[0]), withSynopsis: true}
 	}
 	msg := err.Error()
 	switch {
@@ -148,7 +148,7 @@ func flagError(cmd *cobra.Command, err error) error {
 	case errors.As(err, &syntax):
 		msg = fmt.Sprintf("%q is not a flag; to pass it as an argument, put -- before it.", syntax.GetSpecifiedFlag())
 	}
-	return usageError{msg: msg, withUsage: true}
+	return cmdLineError{msg: msg, withSynopsis: true}
 }
 
 // valueKind says in words what a flag of pflag type t takes.
@@ -168,10 +168,10 @@ func valueKind(t string) string {
 // or with one it does not know, it says in one sentence which there are.
 func group(name, subs string) func(*cobra.Command, []string) error {
 	return func(_ *cobra.Command, args []string) error {
-		// The sentence names the subcommands: it is the usage.
+		// The sentence names the subcommands: it is the synopsis.
 		if len(args) == 0 {
-			return usagef("%s needs %s", name, subs)
+			return cmdLinef("%s needs %s", name, subs)
 		}
-		return usagef("unknown %s command %q: use %s", name, args[0], subs)
+		return cmdLinef("unknown %s command %q: use %s", name, args[0], subs)
 	}
 }

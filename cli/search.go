@@ -42,14 +42,14 @@ func searchCmd(c *cmdEnv) *cobra.Command {
 
 func runSearch(c *cmdEnv, args []string, asJSON bool, limit int, by string) error {
 	if len(args) == 0 {
-		return usagef("search needs a query, e.g. deskchat search \"error budget\"")
+		return cmdLinef("search needs a query, e.g. deskchat search \"error budget\"")
 	}
 	if limit < 1 {
-		return usagef("--limit must be at least 1")
+		return cmdLinef("--limit must be at least 1")
 	}
 	order := store.SearchOrder(by)
 	if order != store.ByNewest && order != store.ByRelevance {
-		return usagef("--by must be newest or relevance, not %q", by)
+		return cmdLinef("--by must be newest or relevance, not %q", by)
 	}
 	c.readOnly = true
 	st, err := c.store()

@@ -52,7 +52,7 @@ func TestAskReportsStatesOnStderrAndStatsCountThem(t *testing.T) {
 	}
 
 	r := run(t, nil, "", "ask", "--data-dir", dir, "--provider", "flaky", "one")
-	if r.code != 0 || r.stdout != "ok\n" || !strings.Contains(r.stderr, "retrying in 10ms (429 rate limited), attempt 1") || flakyN.Load() != 2 {
+	if r.code != 0 || r.stdout != "ok\n" || !strings.Contains(r.stderr, "retrying in 10 ms (429 rate limited), attempt 1") || flakyN.Load() != 2 {
 		t.Errorf("429 then ok: %d %q %q (%d requests)", r.code, r.stdout, r.stderr, flakyN.Load())
 	}
 	r = run(t, nil, "", "ask", "--data-dir", dir, "--provider", "dead", "two")
@@ -127,7 +127,7 @@ func TestAskPrintsTheAnswerOnStdoutAndEngineStatesOnStderr(t *testing.T) {
 	want := "queued #2 for p\n" +
 		"queued #1 for p\n" +
 		"rate limited by p until 14:05:09\n" +
-		"retrying in 8s (429 rate limited), attempt 1\n" +
+		"retrying in 8 s (429 rate limited), attempt 1\n" +
 		"served by backup (p failed: p had a server error (HTTP 500). Try again in a moment.)\n"
 	if stderr.String() != want {
 		t.Errorf("stderr\n got %q\nwant %q", stderr.String(), want)

@@ -40,10 +40,10 @@ func readStdin(r io.Reader) (string, error) {
 		return "", fmt.Errorf("The text on stdin could not be read: %s.", osReason(err))
 	}
 	if len(b) > maxStdin {
-		return "", usagef("the text on stdin is over %d MB, the most deskchat sends with a question (about the largest context window of any model); nothing was sent.", maxStdin>>20)
+		return "", cmdLinef("the text on stdin is over %d MB, the most deskchat sends with a question (about the largest context window of any model); nothing was sent.", maxStdin>>20)
 	}
 	if !utf8.Valid(b) || bytes.IndexByte(b, 0) >= 0 {
-		return "", usagef("the text on stdin is not UTF-8 text (a binary file?); nothing was sent.")
+		return "", cmdLinef("the text on stdin is not UTF-8 text (a binary file?); nothing was sent.")
 	}
 	return string(b), nil
 }

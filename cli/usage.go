@@ -8,6 +8,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"deskchat/engine"
+	"deskchat/internal/format"
 )
 
 // cmdUsage prints what requests used and cost, per conversation, day and
@@ -28,7 +29,7 @@ func usageCmd(c *cmdEnv) *cobra.Command {
 
 func runUsage(c *cmdEnv, days int, asJSON bool) error {
 	if days < 0 {
-		return usagef("--days must be 0 or more")
+		return cmdLinef("--days must be 0 or more")
 	}
 	c.readOnly = true
 	st, err := c.store()
@@ -51,7 +52,7 @@ func runUsage(c *cmdEnv, days int, asJSON bool) error {
 	section := func(title string, rows []engine.UsageTotal) {
 		fmt.Fprintf(tw, "%s\tREQUESTS\tCACHED\tTOKENS IN\tTOKENS OUT\tCOST\n", title)
 		for _, r := range rows {
-			fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%d\t%s\n", r.Key, r.Requests, r.Cached, r.PromptTokens, r.CompletionTokens, costText(r))
+			fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%d\t%s\n", r.Key, r.Requests, r.Cached, r.PromptTokens, r.CompletionTokens, format.TotalCost(r.Cost, r.Unpriced, r.Requests))
 		}
 		fmt.Fprintln(tw, "\t\t\t\t\t")
 	}
@@ -89,15 +90,4 @@ func nonNil(t []engine.UsageTotal) []engine.UsageTotal {
 		return []engine.UsageTotal{}
 	}
 	return t
-}
-
-// costText shows a cost, saying so when part of it is unknown.
-func costText(t engine.UsageTotal) string {
-	switch {
-	case t.Unpriced == t.Requests && t.Requests > 0:
-		return "unknown"
-	case t.Unpriced > 0:
-		return fmt.Sprintf("$%.4f + %d unknown", t.Cost, t.Unpriced)
-	}
-	return fmt.Sprintf("$%.4f", t.Cost)
 }

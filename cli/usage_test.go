@@ -51,10 +51,10 @@ func TestUsageAndCacheCommands(t *testing.T) {
 		t.Errorf("--days -1: exit %d", r.code)
 	}
 
-	if r := run(t, nil, "", "cache", "stats", "--data-dir", dir); r.code != 0 || !strings.HasPrefix(r.stdout, "1 cached answers") {
+	if r := run(t, nil, "", "cache", "stats", "--data-dir", dir); r.code != 0 || !strings.HasPrefix(r.stdout, "1 cached answer,") {
 		t.Errorf("cache stats: %d %q %q", r.code, r.stdout, r.stderr)
 	}
-	if r := run(t, nil, "", "cache", "clear", "--data-dir", dir); r.code != 0 || r.stdout != "Removed 1 cached answers.\n" {
+	if r := run(t, nil, "", "cache", "clear", "--data-dir", dir); r.code != 0 || r.stdout != "Removed 1 cached answer.\n" {
 		t.Errorf("cache clear: %d %q %q", r.code, r.stdout, r.stderr)
 	}
 	if r := run(t, nil, "", "cache", "--data-dir", dir, "stats", "--json"); r.code != 0 || !strings.Contains(r.stdout, `"entries": 0`) {

@@ -175,7 +175,7 @@ func TestAgainstAimock(t *testing.T) {
 
 	t.Run("a 429 with Retry-After, then success", func(t *testing.T) {
 		r, _ := ask(t, "flaky")
-		if r.code != 0 || r.stdout != "Recovered after the wait.\n" || !strings.Contains(r.stderr, "retrying in 1s (429 rate limited), attempt 1") {
+		if r.code != 0 || r.stdout != "Recovered after the wait.\n" || !strings.Contains(r.stderr, "retrying in 1 s (429 rate limited), attempt 1") {
 			t.Fatalf("exit %d, stdout %q, stderr %q", r.code, r.stdout, r.stderr)
 		}
 		if n := attempts(t, primary, "flaky"); n != 2 {

@@ -258,7 +258,8 @@ func (e *Engine) clearCache() (int, error) {
 }
 
 // CacheCounters returns the response cache's hits and misses, counted over
-// the store's life.
+// the store's life, this process's included (StoredCacheCounters reads only
+// what was persisted).
 func (e *Engine) CacheCounters() (hits, misses uint64) {
 	if e.cache == nil {
 		return 0, 0

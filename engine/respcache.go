@@ -96,9 +96,11 @@ func (c *responseCache) marshalCounters() []byte {
 	return b
 }
 
-// CacheCounters reads the persisted hit and miss counters of the store's
-// response cache.
-func CacheCounters(st *store.Store) (hits, misses uint64, err error) {
+// StoredCacheCounters reads the response cache's hit and miss counters as
+// the store last persisted them, without an engine (the CLI's `cache
+// stats`). A running engine's (*Engine).CacheCounters also counts what it
+// has not persisted yet.
+func StoredCacheCounters(st *store.Store) (hits, misses uint64, err error) {
 	stats, err := st.Stats()
 	if err != nil {
 		return 0, 0, err

@@ -113,7 +113,7 @@ func TestRetryPolicy(t *testing.T) {
 		{"429 with retry-after-ms", []http.HandlerFunc{status(429, "Retry-After-Ms", "1500", "Retry-After", "2"), answer("ok")}, 2,
 			[]time.Duration{1500 * time.Millisecond}, nil, "done"},
 		{"429 asking for too long", []http.HandlerFunc{status(429, "Retry-After", "120")}, 1,
-			nil, nil, "asks to wait 2m0s before the next request. Try again after"},
+			nil, nil, "asks to wait 2 min before the next request. Try again after"},
 		{"429 with nonsense Retry-After", []http.HandlerFunc{status(429, "Retry-After", "-7"), status(429, "Retry-After", "soon"), answer("ok")}, 3,
 			[]time.Duration{500 * time.Millisecond, time.Second}, nil, "done"},
 		{"408 and 409 retried", []http.HandlerFunc{status(408), status(409), answer("ok")}, 3,

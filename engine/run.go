@@ -10,6 +10,7 @@ import (
 	"unicode/utf8"
 
 	"deskchat/engine/llm"
+	"deskchat/internal/format"
 	"deskchat/store"
 )
 
@@ -245,7 +246,7 @@ func (e *Engine) open(ctx context.Context, prov llm.Adapter, g *gate, req llm.Re
 		}
 		if pe.RetryAfter > maxServerDelay {
 			pe.Sentence = fmt.Sprintf("%s asks to wait %s before the next request. Try again after %s.",
-				prov.Name(), pe.RetryAfter.Round(time.Second), e.now().Add(pe.RetryAfter).Local().Format("15:04"))
+				prov.Name(), format.Duration(pe.RetryAfter), e.now().Add(pe.RetryAfter).Local().Format("15:04"))
 			return nil, attempt, pe
 		}
 		if attempt >= retries {

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"deskchat/engine/llm"
+	"deskchat/internal/format"
 	"deskchat/store"
 )
 
@@ -267,7 +268,7 @@ func (s *streaming) outcome(ctx context.Context) (Event, outcome) {
 		return final, o
 	case s.stalled:
 		final := s.fail(&ProviderError{Kind: llm.KindStalled, Provider: served.cfg.Name, Err: fmt.Errorf("no bytes for %v", s.r.idle),
-			Sentence: fmt.Sprintf("%s stopped responding (nothing arrived for %s); the answer stops here.", served.cfg.Name, s.r.idle.Round(time.Second))}, &o)
+			Sentence: fmt.Sprintf("%s stopped responding (nothing arrived for %s); the answer stops here.", served.cfg.Name, format.Duration(s.r.idle))}, &o)
 		g.failed(e.now())
 		return final, o
 	case stream.Err() != nil:

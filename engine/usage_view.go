@@ -54,7 +54,7 @@ func (e *Engine) RecentUsage(days int) (RecentUsage, error) {
 	if err != nil {
 		return RecentUsage{}, err
 	}
-	return SummariseRecent(recs, days, now), nil
+	return TotalRecent(recs, days, now), nil
 }
 
 // recentPeriod is the local midnight days-1 days before now's day, and the
@@ -65,9 +65,9 @@ func recentPeriod(now time.Time, days int) (from, to time.Time) {
 	return time.Date(y, m, d-days+1, 0, 0, 0, 0, time.Local), time.Date(y, m, d+1, 0, 0, 0, 0, time.Local)
 }
 
-// SummariseRecent sums ledger records as RecentUsage does, for the days
+// TotalRecent sums ledger records as RecentUsage does, for the days
 // days up to now's (local); records outside them are left out.
-func SummariseRecent(recs []store.UsageRecord, days int, now time.Time) RecentUsage {
+func TotalRecent(recs []store.UsageRecord, days int, now time.Time) RecentUsage {
 	days = max(days, 1)
 	from, to := recentPeriod(now, days)
 	in := make([]store.UsageRecord, 0, len(recs))

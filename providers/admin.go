@@ -32,6 +32,7 @@ import (
 	"time"
 
 	"deskchat/engine"
+	"deskchat/internal/format"
 	"deskchat/internal/secrets"
 	"deskchat/store"
 )
@@ -192,7 +193,7 @@ func (a *Admin) keyFirst(kr secrets.Keyring, old string, p store.Provider, key s
 	}
 	prev, perr := get(kr, p.Name)
 	if errors.Is(perr, secrets.ErrTimeout) {
-		return undo, Problems{FieldKey: fmt.Sprintf("The keychain did not answer within %s: nothing was saved.", secrets.KeychainTimeout)}
+		return undo, Problems{FieldKey: fmt.Sprintf("The keychain did not answer within %s: nothing was saved.", format.Duration(secrets.KeychainTimeout))}
 	}
 	if err := secrets.Save(kr, p.Name, key); err != nil {
 		return undo, Problems{FieldKey: sentence(err)}
@@ -242,7 +243,7 @@ func (a *Admin) SetKey(name, key string) (switched bool, err error) {
 	}
 	prev, perr := get(kr, name)
 	if errors.Is(perr, secrets.ErrTimeout) {
-		return false, Problems{FieldKey: fmt.Sprintf("The keychain did not answer within %s: nothing was saved.", secrets.KeychainTimeout)}
+		return false, Problems{FieldKey: fmt.Sprintf("The keychain did not answer within %s: nothing was saved.", format.Duration(secrets.KeychainTimeout))}
 	}
 	if err := secrets.Save(kr, name, key); err != nil {
 		return false, Problems{FieldKey: sentence(err)}

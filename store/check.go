@@ -8,6 +8,8 @@ import (
 	"strings"
 
 	bolt "go.etcd.io/bbolt"
+
+	"deskchat/internal/format"
 )
 
 // CheckReport is what Check found.
@@ -31,9 +33,9 @@ func (r CheckReport) Sentence() string {
 	case r.why != "":
 		return r.why
 	case r.Healthy:
-		return fmt.Sprintf("The history file %s is healthy: %s, %s.", r.Path, plural(r.Conversations, "conversation"), plural(r.Messages, "message"))
+		return fmt.Sprintf("The history file %s is healthy: %s, %s.", r.Path, format.Count(r.Conversations, "conversation", "conversations"), format.Count(r.Messages, "message", "messages"))
 	}
-	readable := fmt.Sprintf("%s (%s) can be read", plural(r.Conversations, "conversation"), plural(r.Messages, "message"))
+	readable := fmt.Sprintf("%s (%s) can be read", format.Count(r.Conversations, "conversation", "conversations"), format.Count(r.Messages, "message", "messages"))
 	if len(r.Lost) > 0 {
 		readable += fmt.Sprintf(", %d cannot", len(r.Lost))
 	}
@@ -41,13 +43,6 @@ func (r CheckReport) Sentence() string {
 		readable += fmt.Sprintf(", %d only in part", len(r.Partial))
 	}
 	return fmt.Sprintf("The history file %s is damaged: %s. Run `deskchat recover` to save what can be read into a new history file.", r.Path, readable)
-}
-
-func plural(n int, what string) string {
-	if n == 1 {
-		return "1 " + what
-	}
-	return fmt.Sprintf("%d %ss", n, what)
 }
 
 // maxProblems bounds the problems a report lists.

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"deskchat/internal/format"
 	"deskchat/store/search"
 
 	bolt "go.etcd.io/bbolt"
@@ -32,19 +33,19 @@ type RecoverReport struct {
 
 // Sentence is the report for a user.
 func (r RecoverReport) Sentence() string {
-	saved := fmt.Sprintf("saved %s and %s", plural(r.Saved, "conversation"), plural(r.MessagesSaved, "message"))
+	saved := fmt.Sprintf("saved %s and %s", format.Count(r.Saved, "conversation", "conversations"), format.Count(r.MessagesSaved, "message", "messages"))
 	if r.Partial > 0 {
-		saved = fmt.Sprintf("saved %s (%d of them in part) and %s", plural(r.Saved, "conversation"), r.Partial, plural(r.MessagesSaved, "message"))
+		saved = fmt.Sprintf("saved %s (%d of them in part) and %s", format.Count(r.Saved, "conversation", "conversations"), r.Partial, format.Count(r.MessagesSaved, "message", "messages"))
 	}
 	var lost []string
 	if r.Lost > 0 {
-		lost = append(lost, plural(r.Lost, "conversation"))
+		lost = append(lost, format.Count(r.Lost, "conversation", "conversations"))
 	}
 	if r.MessagesLost > 0 {
-		lost = append(lost, plural(r.MessagesLost, "unreadable message"))
+		lost = append(lost, format.Count(r.MessagesLost, "unreadable message", "unreadable messages"))
 	}
 	if r.PagesLost > 0 {
-		lost = append(lost, fmt.Sprintf("what %s held", plural(r.PagesLost, "unreadable page")))
+		lost = append(lost, fmt.Sprintf("what %s held", format.Count(r.PagesLost, "unreadable page", "unreadable pages")))
 	}
 	lostText := "nothing was lost"
 	if len(lost) > 0 {

@@ -18,6 +18,7 @@ import (
 	openai "github.com/sashabaranov/go-openai"
 
 	"deskchat/engine"
+	"deskchat/internal/format"
 	"deskchat/store"
 )
 
@@ -443,7 +444,7 @@ func TestAnAnswerShowsItsCost(t *testing.T) {
 	if !ok {
 		t.Fatal("gpt-4o-mini has no price")
 	}
-	if want := "7 tokens · " + costText(cost); !strings.Contains(answer.status.Text, want) {
+	if want := "7 tokens · " + format.Cost(cost); !strings.Contains(answer.status.Text, want) {
 		t.Errorf("status %q, want it to contain %q", answer.status.Text, want)
 	}
 }

@@ -1,6 +1,6 @@
 package ui
 
-// The export and import dialogs. store/exchange does the work: ExportFile
+// The export and import dialogs. store/transfer does the work: ExportFile
 // writes a temporary file beside the destination and renames it when
 // complete (a failed or cancelled export leaves nothing behind and an older
 // file at the destination untouched); Import checks the whole file before it
@@ -31,23 +31,24 @@ import (
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
+	"deskchat/internal/format"
 	"deskchat/store"
-	"deskchat/store/exchange"
+	"deskchat/store/transfer"
 	"deskchat/ui/internal/bridge"
 )
 
 // exportFormat is a format the export dialog offers.
 type exportFormat struct {
 	label  string
-	format exchange.Format
+	format transfer.Format
 	ext    string
 }
 
 // exportFormats are the formats the export dialog offers.
 var exportFormats = []exportFormat{
-	{"JSON — deskchat, lossless", exchange.JSON, ".json"},
-	{"Markdown", exchange.Markdown, ".md"},
-	{"HTML", exchange.HTML, ".html"},
+	{"JSON — deskchat, lossless", transfer.JSON, ".json"},
+	{"Markdown", transfer.Markdown, ".md"},
+	{"HTML", transfer.HTML, ".html"},
 }
 
 // The export dialog's choices of conversations.
@@ -60,12 +61,12 @@ const (
 // importSources are the formats the import dialog offers.
 var importSources = []struct {
 	label  string
-	source exchange.Source
+	source transfer.Source
 }{
-	{"Detect automatically", exchange.Auto},
-	{"ChatGPT", exchange.ChatGPT},
-	{"Claude", exchange.Claude},
-	{"deskchat", exchange.Deskchat},
+	{"Detect automatically", transfer.Auto},
+	{"ChatGPT", transfer.ChatGPT},
+	{"Claude", transfer.Claude},
+	{"deskchat", transfer.Deskchat},
 }
 
 // progressFeed hands a worker's progress to the UI goroutine: the latest
@@ -306,7 +307,7 @@ func (d *exportDialog) updateCount() {
 	if d.count == nil {
 		return
 	}
-	d.count.SetText(fmt.Sprintf("%d of %s chosen", len(d.chosen), countOf(len(d.convs), "chat", "chats")))
+	d.count.SetText(fmt.Sprintf("%d of %s chosen", len(d.chosen), format.Count(len(d.convs), "chat", "chats")))
 }
 
 // selection returns the ids to export (nil: all), or why there is nothing
@@ -349,7 +350,7 @@ func (d *exportDialog) start() {
 		setLabel(d.problem, why, widget.DangerImportance)
 		return
 	}
-	opts := exchange.ExportOptions{Format: d.selectedFormat().format, Conversations: ids}
+	opts := transfer.ExportOptions{Format: d.selectedFormat().format, Conversations: ids}
 	bridge.Run(d.w.b, func() (bool, error) {
 		fi, err := os.Stat(path)
 		return err == nil && fi.Mode().IsRegular(), nil
@@ -368,12 +369,12 @@ func (d *exportDialog) start() {
 
 // exportOutcome is what an export did.
 type exportOutcome struct {
-	res  exchange.ExportResult
+	res  transfer.ExportResult
 	size int64
 }
 
 // run exports to path, showing the progress, then the summary.
-func (d *exportDialog) run(path string, opts exchange.ExportOptions) {
+func (d *exportDialog) run(path string, opts transfer.ExportOptions) {
 	ctx, cancel := context.WithCancel(d.w.quit) // quitting stops it too
 	d.cancel = cancel
 	d.prog = newProgressView("Exporting…", cancel)
@@ -388,7 +389,7 @@ func (d *exportDialog) run(path string, opts exchange.ExportOptions) {
 	d.w.jobs.Add(1)
 	bridge.Run(d.w.b, func() (exportOutcome, error) {
 		defer d.w.jobs.Done()
-		res, err := exchange.ExportFile(ctx, d.w.st, path, opts)
+		res, err := transfer.ExportFile(ctx, d.w.st, path, opts)
 		if err != nil {
 			return exportOutcome{res: res}, err
 		}
@@ -409,7 +410,7 @@ func (d *exportDialog) showProgress(p *progressView, done, total int) {
 		return // an old export's, or the export has ended
 	}
 	p.bar.Max, p.bar.Value = float64(max(total, 1)), float64(done)
-	text := fmt.Sprintf("%s of %s", groupDigits(int64(done)), countOf(total, "chat", "chats"))
+	text := fmt.Sprintf("%s of %s", groupDigits(int64(done)), format.Count(total, "chat", "chats"))
 	p.bar.TextFormatter = func() string { return text }
 	p.bar.Refresh()
 	if p.cancelBtn.Disabled() {
@@ -423,7 +424,7 @@ func (d *exportDialog) finish(path string, out exportOutcome, err error) {
 	case err == nil:
 		d.heading = widget.NewLabelWithStyle("Export complete", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
 		summary := fmt.Sprintf("Exported %s, %s (%s) to %s.",
-			countOf(out.res.Conversations, "chat", "chats"), countOf(out.res.Messages, "message", "messages"), fileSize(out.size), path)
+			format.Count(out.res.Conversations, "chat", "chats"), format.Count(out.res.Messages, "message", "messages"), format.Size(out.size), path)
 		if skipped := out.res.SkippedSentence(); skipped != "" {
 			summary += " " + skipped // damaged chats are named; the rest is saved
 		}
@@ -464,7 +465,7 @@ type importDialog struct {
 	cancel context.CancelFunc // stops the running import; nil when none runs
 
 	heading, detail *widget.Label // the summary
-	skipped         []exchange.Skip
+	skipped         []transfer.Skip
 	skipList        *widget.List
 
 	// onProgress, when set (tests), is called on the importing goroutine
@@ -523,16 +524,16 @@ func (d *importDialog) chooseFile() {
 	d.w.showDialog(fd)
 }
 
-func (d *importDialog) source() exchange.Source {
+func (d *importDialog) source() transfer.Source {
 	if i := d.from.SelectedIndex(); i > 0 {
 		return importSources[i].source
 	}
-	return exchange.Auto
+	return transfer.Auto
 }
 
 // importOutcome is what an import did.
 type importOutcome struct {
-	rep exchange.Report
+	rep transfer.Report
 }
 
 func (d *importDialog) start() {
@@ -548,7 +549,7 @@ func (d *importDialog) start() {
 	d.prog = newProgressView("Checking the file…", cancel)
 	p, hook := d.prog, d.onProgress
 	d.show(p.content, p.cancelBtn)
-	opts := exchange.ImportOptions{From: from, Progress: func(done, total int) {
+	opts := transfer.ImportOptions{From: from, Progress: func(done, total int) {
 		p.feed.report(d.w.b, done, total, func(done, total int) { d.showProgress(p, done, total) })
 		if hook != nil {
 			hook(done, total)
@@ -557,7 +558,7 @@ func (d *importDialog) start() {
 	d.w.jobs.Add(1)
 	bridge.Run(d.w.b, func() (importOutcome, error) {
 		defer d.w.jobs.Done()
-		rep, err := exchange.ImportFile(ctx, d.w.st, path, opts) // a conversations.json, or the .zip it came in
+		rep, err := transfer.ImportFile(ctx, d.w.st, path, opts) // a conversations.json, or the .zip it came in
 		return importOutcome{rep}, err
 	}, func(out importOutcome, err error) {
 		d.cancel = nil
@@ -584,7 +585,7 @@ func (d *importDialog) showProgress(p *progressView, done, total int) {
 	}
 }
 
-func (d *importDialog) finish(from exchange.Source, rep exchange.Report, err error) {
+func (d *importDialog) finish(from transfer.Source, rep transfer.Report, err error) {
 	stored := rep.Conversations > 0 || rep.Already > 0
 	var heading string
 	var lines []string
@@ -600,7 +601,7 @@ func (d *importDialog) finish(from exchange.Source, rep exchange.Report, err err
 		lines = append(lines, sentence(err))
 		if rep.Conversations > 0 {
 			lines = append(lines, fmt.Sprintf("The %s imported before you cancelled %s kept, with %s; the rest of the file was not imported.",
-				countOf(rep.Conversations, "chat", "chats"), isAre(rep.Conversations), countOf(rep.Messages, "message", "messages")))
+				format.Count(rep.Conversations, "chat", "chats"), isAre(rep.Conversations), format.Count(rep.Messages, "message", "messages")))
 		}
 		if rep.Already > 0 {
 			lines = append(lines, alreadyHereLine(rep.Already))
@@ -614,7 +615,7 @@ func (d *importDialog) finish(from exchange.Source, rep exchange.Report, err err
 		heading = "Import stopped"
 		lines = append(lines, sentence(err))
 		lines = append(lines, fmt.Sprintf("Before that, %s (%s) %s imported.",
-			countOf(rep.Conversations, "chat", "chats"), countOf(rep.Messages, "message", "messages"), wasWere(rep.Conversations)))
+			format.Count(rep.Conversations, "chat", "chats"), format.Count(rep.Messages, "message", "messages"), wasWere(rep.Conversations)))
 		if rep.Already > 0 {
 			lines = append(lines, alreadyHereLine(rep.Already))
 		}
@@ -625,9 +626,9 @@ func (d *importDialog) finish(from exchange.Source, rep exchange.Report, err err
 	var content fyne.CanvasObject = top
 	d.skipped = rep.Skipped
 	if rep.SkippedCount > 0 {
-		head := fmt.Sprintf("Skipped %s:", countOf(rep.SkippedCount, "chat", "chats"))
+		head := fmt.Sprintf("Skipped %s:", format.Count(rep.SkippedCount, "chat", "chats"))
 		if more := rep.SkippedCount - len(rep.Skipped); more > 0 {
-			head = fmt.Sprintf("Skipped %s (the first %d are listed):", countOf(rep.SkippedCount, "chat", "chats"), len(rep.Skipped))
+			head = fmt.Sprintf("Skipped %s (the first %d are listed):", format.Count(rep.SkippedCount, "chat", "chats"), len(rep.Skipped))
 		}
 		top.Add(widget.NewLabelWithStyle(head, fyne.TextAlignLeading, fyne.TextStyle{Bold: true}))
 		d.skipList = widget.NewList(
@@ -650,34 +651,34 @@ func (d *importDialog) finish(from exchange.Source, rep exchange.Report, err err
 
 // readAsLine says which format the file was read as ("" when none was found:
 // an empty list).
-func readAsLine(found, asked exchange.Source) string {
+func readAsLine(found, asked transfer.Source) string {
 	if sourceArticle(found) == "" {
 		return ""
 	}
-	if asked == exchange.Auto || asked == "" {
+	if asked == transfer.Auto || asked == "" {
 		return fmt.Sprintf("Read as %s export (detected automatically).", sourceArticle(found))
 	}
 	return fmt.Sprintf("Read as %s export.", sourceArticle(found))
 }
 
-func sourceArticle(s exchange.Source) string {
+func sourceArticle(s transfer.Source) string {
 	switch s {
-	case exchange.ChatGPT:
+	case transfer.ChatGPT:
 		return "a ChatGPT"
-	case exchange.Claude:
+	case transfer.Claude:
 		return "a Claude"
-	case exchange.Deskchat:
+	case transfer.Deskchat:
 		return "a deskchat"
 	}
 	return ""
 }
 
 // importReportLines are a finished import's counts, one sentence a line.
-func importReportLines(rep exchange.Report) []string {
+func importReportLines(rep transfer.Report) []string {
 	var lines []string
 	switch {
 	case rep.Conversations > 0:
-		lines = append(lines, fmt.Sprintf("Imported %s, %s.", countOf(rep.Conversations, "chat", "chats"), countOf(rep.Messages, "message", "messages")))
+		lines = append(lines, fmt.Sprintf("Imported %s, %s.", format.Count(rep.Conversations, "chat", "chats"), format.Count(rep.Messages, "message", "messages")))
 	case rep.Already == 0 && rep.SkippedCount == 0:
 		lines = append(lines, "The file holds no chats; nothing was imported.")
 	default:
@@ -767,25 +768,4 @@ func sidebarTitle(c store.Conversation) string {
 		return "New conversation"
 	}
 	return c.Title
-}
-
-// countOf is "1 chat", "1,234 chats".
-func countOf(n int, one, many string) string {
-	if n == 1 {
-		return "1 " + one
-	}
-	return groupDigits(int64(n)) + " " + many
-}
-
-// fileSize is a file size for people: 512 bytes, 14 KB, 2.1 MB.
-func fileSize(n int64) string {
-	switch {
-	case n < 1000:
-		return countOf(int(n), "byte", "bytes")
-	case n < 1000*1000:
-		return fmt.Sprintf("%.0f KB", float64(n)/1000)
-	case n < 1000*1000*1000:
-		return fmt.Sprintf("%.1f MB", float64(n)/(1000*1000))
-	}
-	return fmt.Sprintf("%.1f GB", float64(n)/(1000*1000*1000))
 }

@@ -17,13 +17,14 @@ import (
 	"fyne.io/fyne/v2/test"
 	"fyne.io/fyne/v2/widget"
 
+	"deskchat/internal/format"
 	"deskchat/store"
-	"deskchat/store/exchange"
+	"deskchat/store/transfer"
 )
 
 // chatgptFixture is a real ChatGPT conversations.json (LibreChat's
-// chatgpt-tree.json; store/exchange/testdata/SOURCES.md).
-const chatgptFixture = "../store/exchange/testdata/chatgpt-tree.json"
+// chatgpt-tree.json; store/transfer/testdata/SOURCES.md).
+const chatgptFixture = "../store/transfer/testdata/chatgpt-tree.json"
 
 // exchangeChats are three small chats: Alpha (updated last, so shown
 // first), Beta and Gamma, each with words of its own.
@@ -167,8 +168,8 @@ func TestExportAllChatsAsJSONRoundTrips(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer st2.Close()
-	rep, err := exchange.ImportFile(context.Background(), st2, dest, exchange.ImportOptions{})
-	if err != nil || rep.Format != exchange.Deskchat || rep.Conversations != 3 || rep.Messages != 7 {
+	rep, err := transfer.ImportFile(context.Background(), st2, dest, transfer.ImportOptions{})
+	if err != nil || rep.Format != transfer.Deskchat || rep.Conversations != 3 || rep.Messages != 7 {
 		t.Fatalf("re-import: %+v, %v", rep, err)
 	}
 	for _, im := range ims {
@@ -402,16 +403,16 @@ func TestCancelAnExportMidway(t *testing.T) {
 	})
 }
 
-// expectedImport is what store/exchange itself makes of path, in a store
+// expectedImport is what store/transfer itself makes of path, in a store
 // of its own.
-func expectedImport(t *testing.T, path string) exchange.Report {
+func expectedImport(t *testing.T, path string) transfer.Report {
 	t.Helper()
 	st, err := store.Open(t.TempDir())
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer st.Close()
-	rep, err := exchange.ImportFile(context.Background(), st, path, exchange.ImportOptions{})
+	rep, err := transfer.ImportFile(context.Background(), st, path, transfer.ImportOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -467,7 +468,7 @@ func TestImportAChatGPTExportTwice(t *testing.T) {
 
 func TestImportFromAZipAndListTheSkippedChats(t *testing.T) {
 	h := newHarness(t, nil)
-	src := absFixture(t, "../store/exchange/testdata/claude-array.json")
+	src := absFixture(t, "../store/transfer/testdata/claude-array.json")
 	want := expectedImport(t, src)
 	if want.SkippedCount != 1 {
 		t.Fatalf("fixture imports as %+v", want)
@@ -577,7 +578,7 @@ func TestImportAnEmptyExport(t *testing.T) {
 }
 
 // bigExport writes a deskchat export of 30 chats of 100 messages each, more
-// than one of store/exchange's import batches.
+// than one of store/transfer's import batches.
 func bigExport(t *testing.T) string {
 	t.Helper()
 	st, err := store.Open(t.TempDir())
@@ -599,7 +600,7 @@ func bigExport(t *testing.T) string {
 		t.Fatal(err)
 	}
 	path := filepath.Join(t.TempDir(), "big.json")
-	if _, err := exchange.ExportFile(context.Background(), st, path, exchange.ExportOptions{}); err != nil {
+	if _, err := transfer.ExportFile(context.Background(), st, path, transfer.ExportOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	return path
@@ -687,8 +688,8 @@ func TestExportImportWordsForPeople(t *testing.T) {
 			t.Errorf("thousands(%d) = %q, want %q", n, got, want)
 		}
 	}
-	for n, want := range map[int64]string{1: "1 byte", 512: "512 bytes", 14_200: "14 KB", 2_100_000: "2.1 MB", 3_000_000_000: "3.0 GB"} {
-		if got := fileSize(n); got != want {
+	for n, want := range map[int64]string{1: "1 B", 512: "512 B", 14_200: "14.2 KB", 2_100_000: "2.1 MB", 3_000_000_000: "3.0 GB"} {
+		if got := format.Size(n); got != want {
 			t.Errorf("byteSize(%d) = %q, want %q", n, got, want)
 		}
 	}

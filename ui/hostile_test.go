@@ -151,9 +151,9 @@ func checkBuilt(t *testing.T, name string, b built, wantNote string) {
 // What each hostile answer's view must say about what it shows.
 var hostileNotes = map[string]string{
 	"table400": "table of 400 columns",
-	"line2mb":  "Showing 16 KB of 2.0 MB",
+	"line2mb":  "Showing 16.4 KB of 2.1 MB",
 	"fence50k": "Showing 200 of 50,000 lines",
-	"base64":   "Showing 16 KB of 100 KB",
+	"base64":   "Showing 16.4 KB of 102.4 KB",
 }
 
 func TestHostileAnswersOpenWithBoundedWorkAndCopyWhole(t *testing.T) {
@@ -280,9 +280,9 @@ func TestStreamingHostileAnswersKeepsTheWholeTextAndBoundsWhatIsBuilt(t *testing
 		note string
 	}{
 		{hostile.Case{Name: "table400", Text: hostile.Table(400, 10)}, "-"},
-		{hostile.Case{Name: "line", Text: hostile.Line(256 << 10)}, "Showing 16 KB of 256 KB"},
+		{hostile.Case{Name: "line", Text: hostile.Line(256 << 10)}, "Showing 16.4 KB of 262.1 KB"},
 		{hostile.Case{Name: "fence", Text: hostile.Fence(5_000)}, "Showing 200 of 5,000 lines"},
-		{hostile.Case{Name: "base64", Text: hostile.Base64(100 << 10)}, "Showing 16 KB of 100 KB"},
+		{hostile.Case{Name: "base64", Text: hostile.Base64(100 << 10)}, "Showing 16.4 KB of 102.4 KB"},
 	}
 	for _, c := range cases {
 		t.Run(c.Name, func(t *testing.T) {

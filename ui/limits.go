@@ -9,6 +9,8 @@ import (
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
+
+	"deskchat/internal/format"
 )
 
 // Display limits. What a provider sends is stored whole (Copy copies it
@@ -217,7 +219,7 @@ func cutBlock(src string, kind blockKind, pages int) blockCut {
 	for end > 0 && !utf8.RuneStart(src[end]) {
 		end--
 	}
-	return blockCut{shown: src[:end], note: "Showing " + sizeText(end) + " of " + sizeText(len(src))}
+	return blockCut{shown: src[:end], note: "Showing " + format.Size(int64(end)) + " of " + format.Size(int64(len(src)))}
 }
 
 // cutNote says how much of src head shows: lines (or rows) when both end
@@ -226,7 +228,7 @@ func cutBlock(src string, kind blockKind, pages int) blockCut {
 func cutNote(head, src, unit string, extra int) string {
 	shown, total := strings.Count(head, "\n")+1-extra, strings.Count(src, "\n")+1-extra
 	if shown < 1 || len(head)+1 < len(src) && src[len(head)] != '\n' {
-		return "Showing " + sizeText(len(head)) + " of " + sizeText(len(src))
+		return "Showing " + format.Size(int64(len(head))) + " of " + format.Size(int64(len(src)))
 	}
 	return fmt.Sprintf("Showing %s of %s %s", thousands(shown), thousands(total), unit)
 }
@@ -250,17 +252,6 @@ func wideTable(head string) string {
 		lines[i] = cutRunes(l, wideRunes)
 	}
 	return strings.Join(lines, "\n")
-}
-
-// sizeText is a size in bytes for people: "812 bytes", "16 KB", "2.0 MB".
-func sizeText(n int) string {
-	switch {
-	case n < 1<<10:
-		return fmt.Sprintf("%d bytes", n)
-	case n < 1<<20:
-		return fmt.Sprintf("%d KB", n>>10)
-	}
-	return fmt.Sprintf("%.1f MB", float64(n)/(1<<20))
 }
 
 // thousands writes n with thousands separators: 50,000.

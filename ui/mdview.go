@@ -9,6 +9,8 @@ import (
 	"fyne.io/fyne/v2/layout"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
+
+	"deskchat/internal/format"
 )
 
 // mdView shows markdown that may still be growing, one widget per block.
@@ -150,7 +152,7 @@ func (v *mdView) hide(at int) {
 }
 
 func (v *mdView) hiddenNote() string {
-	return "Showing " + sizeText(v.hidden) + " of " + sizeText(v.buf.Len())
+	return "Showing " + format.Size(int64(v.hidden)) + " of " + format.Size(int64(v.buf.Len()))
 }
 
 // showMore builds the blocks of one more page.

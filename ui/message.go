@@ -14,6 +14,7 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"deskchat/engine"
+	"deskchat/internal/format"
 	"deskchat/store"
 	"deskchat/ui/internal/bridge"
 	"deskchat/ui/internal/look"
@@ -463,28 +464,14 @@ func (v *messageView) showState(errSentence string) {
 
 // usageText is an answer's tokens and, when its price is known, its cost.
 func (v *messageView) usageText() string {
-	s := fmt.Sprintf("%d tokens", v.usage.CompletionTokens)
+	s := format.Tokens(int64(v.usage.CompletionTokens))
 	if v.costOf == nil || v.cached {
 		return s
 	}
 	if c, ok := v.costOf(v.model, *v.usage); ok {
-		s += " · " + costText(c)
+		s += " · " + format.Cost(c)
 	}
 	return s
-}
-
-// costText formats US dollars: "$0.0004", "$0.012", "$1.25".
-func costText(c float64) string {
-	switch {
-	case c == 0:
-		return "free"
-	case c < 0.01:
-		return fmt.Sprintf("$%.4f", c)
-	case c < 1:
-		return fmt.Sprintf("$%.3f", c)
-	default:
-		return fmt.Sprintf("$%.2f", c)
-	}
 }
 
 // waitState is a wait with a deadline (a rate limit, a retry's backoff),

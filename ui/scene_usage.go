@@ -19,7 +19,7 @@ func (w *window) stageUsage() {
 	recs, titles := sceneLedger(now)
 	u := newUsageView(w)
 	u.loadData = func() (usageData, error) {
-		return usageData{recent: engine.SummariseRecent(recs, usageDays, now), titles: titles, hits: 412, misses: 1210}, nil
+		return usageData{recent: engine.TotalRecent(recs, usageDays, now), titles: titles, hits: 412, misses: 1210}, nil
 	}
 	u.states = func() ([]engine.ProviderState, error) { return sceneStates(now), nil }
 	u.open(w.b.Every)

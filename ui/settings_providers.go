@@ -15,6 +15,7 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"deskchat/engine"
+	"deskchat/internal/format"
 	"deskchat/internal/secrets"
 	"deskchat/providers"
 	"deskchat/store"
@@ -82,19 +83,12 @@ func (w *window) testProvider(f *providerForm, fetchOnly bool) {
 		default:
 			f.offerModels(models)
 			if fetchOnly {
-				setLabel(out, fmt.Sprintf("%s offers %s: pick one or type a name.", p.Name, countModels(len(models))), widget.LowImportance)
+				setLabel(out, fmt.Sprintf("%s offers %s: pick one or type a name.", p.Name, format.Count(len(models), "model", "models")), widget.LowImportance)
 			} else {
-				setLabel(out, "OK, "+countModels(len(models)), widget.SuccessImportance)
+				setLabel(out, "OK, "+format.Count(len(models), "model", "models"), widget.SuccessImportance)
 			}
 		}
 	})
-}
-
-func countModels(n int) string {
-	if n == 1 {
-		return "1 model"
-	}
-	return fmt.Sprintf("%d models", n)
 }
 
 // saveProvider checks the form and stores the provider through

@@ -17,6 +17,7 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"deskchat/engine"
+	"deskchat/internal/format"
 	"deskchat/ui/internal/bridge"
 )
 
@@ -265,7 +266,7 @@ func (u *usageView) build() fyne.CanvasObject {
 			objs[0].(*widget.Label).SetText(c.title)
 			objs[1].(*widget.Label).SetText(groupDigits(int64(c.total.Requests)))
 			objs[2].(*widget.Label).SetText(groupDigits(int64(c.total.PromptTokens + c.total.CompletionTokens)))
-			objs[3].(*widget.Label).SetText(usageCostText(c.total))
+			objs[3].(*widget.Label).SetText(format.TotalCost(c.total.Cost, c.total.Unpriced, c.total.Requests))
 		})
 	u.convList.OnSelected = func(i widget.ListItemID) {
 		u.convList.UnselectAll()
@@ -357,18 +358,24 @@ func (u *usageView) apply(d usageData) {
 
 	// Totals.
 	t := r.Total
-	u.tokens.SetTitle(usageCompact(int64(t.PromptTokens+t.CompletionTokens)) + " tokens")
-	u.tokens.SetSubTitle(usageCompact(int64(t.PromptTokens)) + " in · " + usageCompact(int64(t.CompletionTokens)) + " out")
-	u.cost.SetTitle(usageCostTotal(t))
+	u.tokens.SetTitle(format.Tokens(int64(t.PromptTokens + t.CompletionTokens)))
+	u.tokens.SetSubTitle(format.Compact(int64(t.PromptTokens)) + " in · " + format.Compact(int64(t.CompletionTokens)) + " out")
+	// The subtitle counts the requests of unknown price, so the title
+	// leaves out TotalCost's "+ N unknown".
+	cost := format.Cost(t.Cost)
+	if t.Requests > 0 && t.Unpriced >= t.Requests {
+		cost = "unknown"
+	}
+	u.cost.SetTitle(cost)
 	switch {
 	case t.Unpriced > 0:
-		u.cost.SetSubTitle(usagePlural(t.Unpriced, "request", "requests") + " of unknown price")
+		u.cost.SetSubTitle(format.Count(t.Unpriced, "request", "requests") + " of unknown price")
 	case t.Requests == 0:
 		u.cost.SetSubTitle("nothing spent")
 	default:
 		u.cost.SetSubTitle("spent")
 	}
-	u.requests.SetTitle(usagePlural(t.Requests, "request", "requests"))
+	u.requests.SetTitle(format.Count(t.Requests, "request", "requests"))
 	sub := fmt.Sprintf("%d from the cache", t.Cached)
 	if t.Estimated > 0 {
 		sub += fmt.Sprintf(" · %d counted by deskchat", t.Estimated)
@@ -381,7 +388,7 @@ func (u *usageView) apply(d usageData) {
 	note := fmt.Sprintf("%s hits and %s misses since the data file was created.", groupDigits(int64(d.hits)), groupDigits(int64(d.misses)))
 	if t.Cached > 0 {
 		note += fmt.Sprintf(" In the last %d days %s came from the cache: %s tokens not sent, nothing paid.",
-			usageDays, usagePlural(t.Cached, "answer", "answers"), usageCompact(int64(r.CachedTokens)))
+			usageDays, format.Count(t.Cached, "answer", "answers"), format.Compact(int64(r.CachedTokens)))
 	} else {
 		note += fmt.Sprintf(" No answer came from the cache in the last %d days.", usageDays)
 	}
@@ -482,7 +489,7 @@ func (u *usageView) showDay(i int) {
 	if len(parts) == 0 {
 		text += "no requests"
 	} else {
-		text += strings.Join(parts, " · ") + fmt.Sprintf(" — %s in all, %s", u.amount(day.Total), usagePlural(day.Total.Requests, "request", "requests"))
+		text += strings.Join(parts, " · ") + fmt.Sprintf(" — %s in all, %s", u.amount(day.Total), format.Count(day.Total.Requests, "request", "requests"))
 		if day.Total.Cached > 0 {
 			text += fmt.Sprintf(" (%d from the cache)", day.Total.Cached)
 		}
@@ -493,7 +500,7 @@ func (u *usageView) showDay(i int) {
 // amount is t's tokens or cost, as the chart shows.
 func (u *usageView) amount(t engine.UsageTotal) string {
 	if u.mode == usageModeCost {
-		return usageCostText(t)
+		return format.TotalCost(t.Cost, t.Unpriced, t.Requests)
 	}
 	return groupDigits(int64(t.PromptTokens+t.CompletionTokens)) + " tokens"
 }
@@ -612,62 +619,6 @@ func usageCacheRate(hits, misses uint64) (float64, string) {
 	}
 	r := float64(hits) / float64(hits+misses)
 	return r, strconv.Itoa(int(math.Round(r*100))) + "%"
-}
-
-// usageCostText is a total's cost, saying so when part of it is unknown (as
-// `deskchat usage` does).
-func usageCostText(t engine.UsageTotal) string {
-	switch {
-	case t.Unpriced == t.Requests && t.Requests > 0:
-		return "unknown"
-	case t.Unpriced > 0:
-		return fmt.Sprintf("%s + %d unknown", usageDollars(t.Cost), t.Unpriced)
-	}
-	return usageDollars(t.Cost)
-}
-
-// usageCostTotal is the cost tile's figure.
-func usageCostTotal(t engine.UsageTotal) string {
-	if t.Unpriced == t.Requests && t.Requests > 0 {
-		return "unknown"
-	}
-	return usageDollars(t.Cost)
-}
-
-// usageDollars writes US dollars: $12.40, $0.0075.
-func usageDollars(c float64) string {
-	switch {
-	case c == 0:
-		return "$0"
-	case c >= 1:
-		return "$" + strconv.FormatFloat(c, 'f', 2, 64)
-	}
-	return "$" + strconv.FormatFloat(c, 'f', 4, 64)
-}
-
-// usageCompact writes n shortly once it is large: 9,876, 12.3k, 4.5M.
-func usageCompact(n int64) string {
-	f := float64(n)
-	switch {
-	case f >= 1e9:
-		return usageOneDecimal(f/1e9) + "B"
-	case f >= 1e6:
-		return usageOneDecimal(f/1e6) + "M"
-	case f >= 1e4:
-		return usageOneDecimal(f/1e3) + "k"
-	}
-	return groupDigits(n)
-}
-
-func usageOneDecimal(v float64) string {
-	return strings.TrimSuffix(strconv.FormatFloat(v, 'f', 1, 64), ".0")
-}
-
-func usagePlural(n int, one, many string) string {
-	if n == 1 {
-		return "1 " + one
-	}
-	return groupDigits(int64(n)) + " " + many
 }
 
 // usageDay writes a ledger day (2006-01-02) in layout.

@@ -102,14 +102,14 @@ func TestUsageShowsTotalsPerConversationAndTheCacheHitRate(t *testing.T) {
 		t.Errorf("second row %+v, want Beta: 1 cached request, 19 tokens, $0", b)
 	}
 	shown := everyText(test.LaidOutObjects(u.win.Content()))
-	for _, want := range []string{"Alpha", "Beta", "$0.0780", "57", "19"} {
+	for _, want := range []string{"Alpha", "Beta", "$0.078", "57", "19"} {
 		if !strings.Contains(shown, want) {
 			t.Errorf("the window does not show %q:\n%s", want, shown)
 		}
 	}
 
 	// Totals.
-	if u.tokens.Title != "76 tokens" || u.cost.Title != "$0.0780" || u.requests.Title != "4 requests" || !strings.HasPrefix(u.requests.Subtitle, "1 from the cache") {
+	if u.tokens.Title != "76 tokens" || u.cost.Title != "$0.078" || u.requests.Title != "4 requests" || !strings.HasPrefix(u.requests.Subtitle, "1 from the cache") {
 		t.Errorf("tiles %q %q %q (%q)", u.tokens.Title, u.cost.Title, u.requests.Title, u.requests.Subtitle)
 	}
 	// The cache hit rate is the engine's: 1 hit of 3 lookups (not 1 cached

@@ -26,6 +26,7 @@ import (
 
 	"github.com/zalando/go-keyring"
 
+	"deskchat/internal/format"
 	"deskchat/internal/redact"
 	"deskchat/store"
 )
@@ -248,7 +249,7 @@ func runCommand(ctx context.Context, command string, timeout time.Duration) (str
 	err := cmd.Run()
 	if err != nil && cctx.Err() != nil {
 		if context.Cause(cctx) == ErrTimeout && ctx.Err() == nil {
-			return "", &Error{Sentence: fmt.Sprintf("The key command did not finish within %s and was stopped.", seconds(timeout)), Err: ErrTimeout}
+			return "", &Error{Sentence: fmt.Sprintf("The key command did not finish within %s and was stopped.", format.Duration(timeout)), Err: ErrTimeout}
 		}
 		return "", &Error{Sentence: "The key command was stopped.", Err: ctx.Err()}
 	}
@@ -296,11 +297,6 @@ func firstLine(s string) string {
 		}
 	}
 	return ""
-}
-
-// seconds writes d for a sentence: "5 s", "0.3 s".
-func seconds(d time.Duration) string {
-	return strings.TrimSuffix(fmt.Sprintf("%.1f", d.Seconds()), ".0") + " s"
 }
 
 // Resolver finds providers' keys and remembers them for the process's life

@@ -14,6 +14,7 @@ import (
 
 	"github.com/zalando/go-keyring"
 
+	"deskchat/internal/format"
 	"deskchat/store"
 )
 
@@ -272,7 +273,7 @@ func TestAKeyCommandThatHangsIsStoppedAtTheBound(t *testing.T) {
 	if key != "" || !errors.Is(err, ErrTimeout) {
 		t.Fatalf("got %q, %v; want ErrTimeout", key, err)
 	}
-	if s := sentence(t, err); s != "The key command did not finish within 0.3 s and was stopped." {
+	if s := sentence(t, err); s != "The key command did not finish within 300 ms and was stopped." {
 		t.Errorf("sentence %q", s)
 	}
 	noSecret(t, err, "sk-partial")
@@ -631,10 +632,11 @@ func TestAWaiterWhoseLeaderWasCancelledRunsTheCommandItself(t *testing.T) {
 	}
 }
 
+// TestSeconds: the bounds in the sentences read as format.Duration writes them.
 func TestSeconds(t *testing.T) {
-	for d, want := range map[time.Duration]string{CommandTimeout: "5 s", 300 * time.Millisecond: "0.3 s", 2500 * time.Millisecond: "2.5 s"} {
-		if got := seconds(d); got != want {
-			t.Errorf("seconds(%v) = %q, want %q", d, got, want)
+	for d, want := range map[time.Duration]string{CommandTimeout: "5 s", 300 * time.Millisecond: "300 ms", 2500 * time.Millisecond: "2.5 s"} {
+		if got := format.Duration(d); got != want {
+			t.Errorf("format.Duration(%v) = %q, want %q", d, got, want)
 		}
 	}
 }

@@ -115,7 +115,7 @@ And the same one again ![sales chart](WEB/chart.png?d=secret%20notes)
 An embedded image shows without a click: ![embedded](data:image/png;base64,DOT)`)
 }
 
-// writeChat writes a deskchat export (store/exchange/deskchat.go) holding
+// writeChat writes a deskchat export (store/transfer/deskchat.go) holding
 // one chat of three questions, each answered with answer(web).
 func writeChat(path, web string) error {
 	type msg struct {

@@ -1,5 +1,0 @@
-//go:build !race
-
-package exchange
-
-const raceEnabled = false

@@ -1,7 +1,0 @@
-//go:build race
-
-package exchange
-
-// raceEnabled: the race detector slows byte loops about tenfold, so tests
-// that read large files read smaller ones.
-const raceEnabled = true

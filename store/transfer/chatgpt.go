@@ -1,0 +1,288 @@
+package transfer
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"math"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"deskchat/store"
+)
+
+// ChatGPT's conversations.json (Settings → Data controls → Export): an array
+// of conversations, each a tree of nodes in "mapping" (a regenerated answer
+// or an edited question is a branch), and "current_node", the leaf of the
+// branch the user last saw. Import keeps that branch: from current_node up
+// through "parent" links to the root. It leaves out the empty root, hidden
+// system and context messages, tool calls and tool output (web browsing,
+// code runs), and nodes without text; "thoughts" (o-series reasoning)
+// become the next answer's reasoning; images and other attachments become
+// a placeholder such as "[image]". Times are seconds since 1970 as floats;
+// metadata.model_slug is the answer's model.
+
+type gptConversation struct {
+	ID             string             `json:"id"`
+	ConversationID string             `json:"conversation_id"`
+	Title          string             `json:"title"`
+	CreateTime     *float64           `json:"create_time"`
+	UpdateTime     *float64           `json:"update_time"`
+	Mapping        map[string]gptNode `json:"mapping"`
+	CurrentNode    string             `json:"current_node"`
+	DefaultModel   string             `json:"default_model_slug"`
+}
+
+type gptNode struct {
+	Parent  *string     `json:"parent"`
+	Message *gptMessage `json:"message"`
+}
+
+type gptMessage struct {
+	Author struct {
+		Role string `json:"role"`
+	} `json:"author"`
+	CreateTime *float64 `json:"create_time"`
+	UpdateTime *float64 `json:"update_time"`
+	Content    struct {
+		ContentType string            `json:"content_type"`
+		Parts       []json.RawMessage `json:"parts"`
+		Text        string            `json:"text"`
+		Language    string            `json:"language"`
+		Thoughts    []struct {
+			Summary string `json:"summary"`
+			Content string `json:"content"`
+		} `json:"thoughts"`
+	} `json:"content"`
+	Status    string `json:"status"`
+	Recipient string `json:"recipient"`
+	Metadata  struct {
+		Hidden        bool   `json:"is_visually_hidden_from_conversation"`
+		ModelSlug     string `json:"model_slug"`
+		FinishDetails struct {
+			Type string `json:"type"`
+		} `json:"finish_details"`
+	} `json:"metadata"`
+}
+
+func (g *gptConversation) title() string { return g.Title }
+
+func (g *gptConversation) id() string {
+	if g.ConversationID != "" {
+		return g.ConversationID
+	}
+	return g.ID
+}
+
+// branch returns the messages from the root to the current node.
+func (g *gptConversation) branch() []*gptMessage {
+	leaf := g.CurrentNode
+	if _, ok := g.Mapping[leaf]; !ok {
+		// No usable current node: take the most recent message.
+		best := -1.0
+		for id, n := range g.Mapping {
+			if n.Message != nil && n.Message.CreateTime != nil && *n.Message.CreateTime > best {
+				best, leaf = *n.Message.CreateTime, id
+			}
+		}
+	}
+	var path []*gptMessage
+	seen := make(map[string]bool)
+	for id := leaf; id != "" && !seen[id]; {
+		n, ok := g.Mapping[id]
+		if !ok {
+			break
+		}
+		seen[id] = true
+		if n.Message != nil {
+			path = append(path, n.Message)
+		}
+		if n.Parent == nil {
+			break
+		}
+		id = *n.Parent
+	}
+	for i, j := 0, len(path)-1; i < j; i, j = i+1, j-1 {
+		path[i], path[j] = path[j], path[i]
+	}
+	return path
+}
+
+// gptTime converts seconds since 1970 to a time, to the microsecond.
+func gptTime(f *float64) (time.Time, bool) {
+	if f == nil || *f <= 0 || *f > 1e11 || math.IsNaN(*f) {
+		return time.Time{}, false
+	}
+	return time.UnixMicro(int64(math.Round(*f * 1e6))).UTC(), true
+}
+
+// gptText is a message's text, with placeholders for what is not text.
+func gptText(m *gptMessage) string {
+	c := &m.Content
+	if len(c.Parts) == 0 {
+		if c.ContentType == "code" && strings.TrimSpace(c.Text) != "" {
+			f := literalFence(c.Text)
+			return f + c.Language + "\n" + strings.TrimSuffix(c.Text, "\n") + "\n" + f
+		}
+		return c.Text
+	}
+	var parts []string
+	for _, raw := range c.Parts {
+		if s, ok := plainString(raw); ok {
+			if s != "" {
+				parts = append(parts, s)
+			}
+			continue
+		}
+		var s string
+		if json.Unmarshal(raw, &s) == nil {
+			if s != "" {
+				parts = append(parts, s)
+			}
+			continue
+		}
+		var obj struct {
+			ContentType string `json:"content_type"`
+			Text        string `json:"text"`
+			Name        string `json:"name"`
+		}
+		if json.Unmarshal(raw, &obj) != nil {
+			continue // a number, null: nothing to show
+		}
+		switch t := obj.ContentType; {
+		case t == "audio_transcription" && obj.Text != "":
+			parts = append(parts, obj.Text)
+		case strings.HasPrefix(t, "image"):
+			parts = append(parts, "[image]")
+		case strings.Contains(t, "audio"):
+			parts = append(parts, "[audio]")
+		case strings.Contains(t, "video"):
+			parts = append(parts, "[video]")
+		case obj.Name != "":
+			parts = append(parts, "[attachment: "+oneLine(obj.Name)+"]")
+		default:
+			parts = append(parts, "[attachment]")
+		}
+	}
+	return strings.Join(parts, "\n\n")
+}
+
+// plainString decodes a JSON string without escapes quickly (most parts
+// are); false sends the others through encoding/json.
+func plainString(raw []byte) (string, bool) {
+	if len(raw) < 2 || raw[0] != '"' || raw[len(raw)-1] != '"' {
+		return "", false
+	}
+	body := raw[1 : len(raw)-1]
+	if bytes.IndexByte(body, '\\') >= 0 || !utf8.Valid(body) {
+		return "", false
+	}
+	return string(body), true
+}
+
+var (
+	errNoID       = errors.New("it has no id")
+	errNoSeq      = errors.New("its messages have no numbers (seq)")
+	errNoMessages = errors.New("it has no messages")
+	errNoMapping  = errors.New("it has no messages (no \"mapping\")")
+)
+
+func (g *gptConversation) convert(now time.Time) (store.Import, error) {
+	var im store.Import
+	id := g.id()
+	if id == "" {
+		return im, errNoID
+	}
+	if len(g.Mapping) == 0 {
+		return im, errNoMapping
+	}
+	im.Source = "chatgpt:" + id
+	created, hasCreated := gptTime(g.CreateTime)
+	var reasoning []string
+	for _, m := range g.branch() {
+		role := store.Role(m.Author.Role)
+		switch {
+		case m.Metadata.Hidden:
+			continue
+		case m.Content.ContentType == "thoughts":
+			for _, t := range m.Content.Thoughts {
+				if s := strings.TrimSpace(t.Content); s != "" {
+					reasoning = append(reasoning, s)
+				}
+			}
+			continue
+		case role != store.RoleUser && role != store.RoleAssistant && role != store.RoleSystem:
+			continue // tool output
+		case role == store.RoleAssistant && m.Recipient != "" && m.Recipient != "all":
+			continue // a call to a tool
+		}
+		switch m.Content.ContentType {
+		case "user_editable_context", "model_editable_context", "reasoning_recap", "tether_browsing_display", "tether_quote", "system_error":
+			continue
+		}
+		text := gptText(m)
+		if strings.TrimSpace(text) == "" {
+			continue
+		}
+		msg := store.Message{Role: role, Content: text, State: store.StateDone}
+		msg.CreatedAt, _ = gptTime(m.CreateTime)
+		msg.UpdatedAt, _ = gptTime(m.UpdateTime)
+		if role == store.RoleAssistant {
+			msg.Model = m.Metadata.ModelSlug
+			msg.Reasoning = strings.Join(reasoning, "\n\n")
+			reasoning = nil
+			switch m.Metadata.FinishDetails.Type {
+			case "stop":
+				msg.Finish = "stop"
+			case "max_tokens":
+				msg.Finish = "length"
+			case "interrupted":
+				msg.State = store.StateStopped
+			}
+			if msg.State == store.StateDone && m.Status == "in_progress" {
+				msg.State = store.StateInterrupted
+			}
+			if msg.Model != "" {
+				im.Conversation.Model = msg.Model
+			}
+		}
+		im.Messages = append(im.Messages, msg)
+	}
+	if len(im.Messages) == 0 {
+		return im, errNoMessages
+	}
+	if !hasCreated { // the first message's time, else now
+		created = now
+		for _, m := range im.Messages {
+			if !m.CreatedAt.IsZero() {
+				created = m.CreatedAt
+				break
+			}
+		}
+	}
+	prev := created // an untimed message takes the time of the one before
+	for i := range im.Messages {
+		m := &im.Messages[i]
+		if m.CreatedAt.IsZero() {
+			m.CreatedAt = prev
+		}
+		if m.UpdatedAt.IsZero() {
+			m.UpdatedAt = m.CreatedAt
+		}
+		prev = m.CreatedAt
+	}
+	updated, ok := gptTime(g.UpdateTime)
+	if last := im.Messages[len(im.Messages)-1].UpdatedAt; !ok {
+		updated = created
+		if last.After(updated) {
+			updated = last
+		}
+	}
+	if im.Conversation.Model == "" {
+		im.Conversation.Model = g.DefaultModel
+	}
+	im.Conversation.Title = g.Title
+	im.Conversation.CreatedAt, im.Conversation.UpdatedAt = created, updated
+	return im, nil
+}

@@ -1,0 +1,337 @@
+package transfer
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"time"
+
+	"deskchat/internal/format"
+	"deskchat/store"
+)
+
+// ExportOptions say what to export and how. The zero value exports every
+// conversation as JSON.
+type ExportOptions struct {
+	Format Format
+	// Conversations are the ids to export, in this order; none means all,
+	// most recently updated first.
+	Conversations []string
+	// Progress, when set, is called with the number of conversations
+	// written so far and the number to write: once with done = 0 before
+	// the first, then after each. It runs on the exporting goroutine.
+	Progress func(done, total int)
+	// Time is written as the time of the export; zero means now.
+	Time time.Time
+}
+
+// ExportResult counts what an export wrote.
+type ExportResult struct {
+	Conversations, Messages int
+	// Skipped are the conversations left out because the history file
+	// is damaged where they are stored; the rest is exported.
+	Skipped []Skipped
+}
+
+// Skipped names a conversation an export could not read.
+type Skipped struct{ ID, Title string }
+
+// SkippedSentence says which conversations an export left out, or "" when
+// none was.
+func (r ExportResult) SkippedSentence() string {
+	if len(r.Skipped) == 0 {
+		return ""
+	}
+	names := make([]string, 0, min(len(r.Skipped), 10))
+	for i, s := range r.Skipped {
+		if i == 10 {
+			names = append(names, fmt.Sprintf("and %d more", len(r.Skipped)-10))
+			break
+		}
+		if s.Title != "" {
+			names = append(names, fmt.Sprintf("%s %q", s.ID, s.Title))
+		} else {
+			names = append(names, s.ID)
+		}
+	}
+	what := format.Count(len(r.Skipped), "conversation", "conversations")
+	return fmt.Sprintf("The history file is damaged: %s could not be read and %s left out of the export (%s); run `deskchat check` and `deskchat recover`.",
+		what, map[bool]string{true: "was", false: "were"}[len(r.Skipped) == 1], strings.Join(names, ", "))
+}
+
+// Export writes the conversations to w as it reads them. When it fails or
+// ctx is cancelled, w has received part of the export: use ExportFile to
+// write a file all or nothing.
+func Export(ctx context.Context, st *store.Store, w io.Writer, opts ExportOptions) (ExportResult, error) {
+	if _, err := newDocument(opts.Format, nil, time.Time{}); err != nil {
+		return ExportResult{}, err
+	}
+	list, err := selection(st, opts.Conversations)
+	if err != nil {
+		return ExportResult{}, err
+	}
+	res, err := export(ctx, st, w, opts, list)
+	var we writeError
+	switch {
+	case err == nil:
+		return res, nil
+	case ctx.Err() != nil && errors.Is(err, ctx.Err()):
+		return res, &store.Error{Op: "export", Msg: "Stopped; the export is incomplete.", Err: err}
+	case errors.As(err, &we):
+		return res, &store.Error{Op: "export", Msg: fmt.Sprintf("The export could not be written: %s.", reason(we.err)), Err: we.err}
+	}
+	return res, err
+}
+
+// ExportFile writes the export to path atomically: into a temporary file in
+// the same folder, synced to disk, then renamed over path. When it fails or
+// ctx is cancelled, nothing is left behind and a file already at path is
+// untouched. The file is readable by its owner only (exports are private).
+func ExportFile(ctx context.Context, st *store.Store, path string, opts ExportOptions) (ExportResult, error) {
+	return exportFile(ctx, st, path, opts, nil)
+}
+
+// exportFile is ExportFile; tests pass wrap to put a failing writer (a full
+// disk) between the export and the file.
+func exportFile(ctx context.Context, st *store.Store, path string, opts ExportOptions, wrap func(io.Writer) io.Writer) (ExportResult, error) {
+	if _, err := newDocument(opts.Format, nil, time.Time{}); err != nil {
+		return ExportResult{}, err
+	}
+	list, err := selection(st, opts.Conversations)
+	if err != nil {
+		return ExportResult{}, err
+	}
+	path = filepath.Clean(path)
+	dir := filepath.Dir(path)
+	existed := false
+	if fi, err := os.Stat(path); err == nil {
+		if fi.IsDir() {
+			return ExportResult{}, &store.Error{Op: "export", Msg: fmt.Sprintf("%s is a folder; give the export a file name.", path), Err: fs.ErrExist}
+		}
+		existed = true
+	}
+	fail := func(what string, err error) error {
+		left := "nothing was exported"
+		if existed {
+			left = "the file already there was left as it was"
+		}
+		return &store.Error{Op: "export", Msg: fmt.Sprintf("%s; %s.", what, left), Err: err}
+	}
+	switch fi, err := os.Stat(dir); {
+	case errors.Is(err, fs.ErrNotExist):
+		return ExportResult{}, fail(fmt.Sprintf("The folder %s does not exist", dir), err)
+	case err != nil:
+		return ExportResult{}, fail(fmt.Sprintf("Cannot open the folder %s: %s", dir, reason(err)), err)
+	case !fi.IsDir():
+		return ExportResult{}, fail(fmt.Sprintf("%s is not a folder", dir), syscall.ENOTDIR)
+	}
+
+	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".*.tmp")
+	if err != nil {
+		return ExportResult{}, fail(fmt.Sprintf("Cannot write in the folder %s: %s", dir, reason(err)), err)
+	}
+	tmp, kept := f.Name(), false
+	defer func() {
+		if !kept {
+			f.Close()
+			os.Remove(tmp)
+		}
+	}()
+	var w io.Writer = f
+	if wrap != nil {
+		w = wrap(f)
+	}
+	res, err := export(ctx, st, w, opts, list)
+	if err == nil {
+		err = f.Sync()
+	}
+	if err == nil {
+		err = f.Close()
+	}
+	if err == nil {
+		err = os.Rename(tmp, path)
+	}
+	var we writeError
+	switch {
+	case err == nil:
+		kept = true
+		syncDir(dir)
+		return res, nil
+	case ctx.Err() != nil && errors.Is(err, ctx.Err()):
+		return res, fail("Stopped", err)
+	case errors.As(err, &we):
+		err = we.err
+	}
+	var se *store.Error
+	if errors.As(err, &se) {
+		return res, err
+	}
+	return res, fail(fmt.Sprintf("Cannot write %s: %s", path, reason(err)), err)
+}
+
+// syncDir makes a rename durable. Best effort: not every system can sync a
+// folder, and the export itself is complete either way.
+func syncDir(dir string) {
+	if d, err := os.Open(dir); err == nil {
+		d.Sync()
+		d.Close()
+	}
+}
+
+// reason is the short phrase for an OS error.
+func reason(err error) string {
+	switch {
+	case errors.Is(err, syscall.ENOSPC):
+		return "the disk is full"
+	case errors.Is(err, syscall.EROFS):
+		return "the disk is read-only"
+	case errors.Is(err, fs.ErrPermission):
+		return "permission denied"
+	case errors.Is(err, syscall.EPIPE):
+		return "the output was closed"
+	case errors.Is(err, fs.ErrNotExist):
+		return "it does not exist"
+	}
+	return "the system refused"
+}
+
+// selection returns the conversations to export, checking that every id
+// asked for exists before anything is written.
+func selection(st *store.Store, ids []string) ([]store.Conversation, error) {
+	if len(ids) == 0 {
+		list, err := st.Conversations()
+		if store.IsDamaged(err) {
+			// The list itself is damaged: export what the page walk
+			// can still read (Dump skips what it cannot).
+			return st.ReadableConversations()
+		}
+		return list, err
+	}
+	seen := make(map[string]bool, len(ids))
+	list := make([]store.Conversation, 0, len(ids))
+	for _, id := range ids {
+		if seen[id] {
+			continue
+		}
+		seen[id] = true
+		c, err := st.Conversation(id)
+		if errors.Is(err, store.ErrNotFound) {
+			return nil, &store.Error{Op: "export", Msg: fmt.Sprintf("There is no conversation %q; nothing was exported.", id), Err: err}
+		}
+		if err != nil {
+			return nil, err
+		}
+		list = append(list, c)
+	}
+	return list, nil
+}
+
+// writeError marks a failure of the destination, as opposed to the store.
+type writeError struct{ err error }
+
+func (e writeError) Error() string { return "write export: " + e.err.Error() }
+func (e writeError) Unwrap() error { return e.err }
+
+// out is a buffered writer whose first error sticks, so that document
+// writers can write without checking each call; the export checks err
+// after every conversation.
+type out struct {
+	w   *bufio.Writer
+	err error
+}
+
+func (o *out) WriteString(s string) {
+	if o.err == nil {
+		_, o.err = o.w.WriteString(s)
+	}
+}
+
+func (o *out) Write(p []byte) {
+	if o.err == nil {
+		_, o.err = o.w.Write(p)
+	}
+}
+
+func (o *out) Printf(format string, a ...any) {
+	if o.err == nil {
+		_, o.err = fmt.Fprintf(o.w, format, a...)
+	}
+}
+
+// document is one export format.
+type document interface {
+	begin(list []store.Conversation)
+	conversation(d store.Dump)
+	end()
+}
+
+func newDocument(f Format, o *out, at time.Time) (document, error) {
+	switch f {
+	case "", JSON:
+		return &jsonDoc{o: o, at: at}, nil
+	case Markdown:
+		return &markdownDoc{o: o}, nil
+	case HTML:
+		return &htmlDoc{o: o, at: at}, nil
+	}
+	return nil, &store.Error{Op: "export", Msg: fmt.Sprintf("%q is not an export format; use json, md or html.", f), Err: errors.ErrUnsupported}
+}
+
+func export(ctx context.Context, st *store.Store, w io.Writer, opts ExportOptions, list []store.Conversation) (ExportResult, error) {
+	var res ExportResult
+	at := opts.Time
+	if at.IsZero() {
+		at = time.Now()
+	}
+	o := &out{w: bufio.NewWriterSize(w, 64<<10)}
+	doc, err := newDocument(opts.Format, o, at.UTC())
+	if err != nil {
+		return res, err
+	}
+	progress := opts.Progress
+	if progress == nil {
+		progress = func(int, int) {}
+	}
+	progress(0, len(list))
+	doc.begin(list)
+	for i, c := range list {
+		if err := ctx.Err(); err != nil {
+			return res, err
+		}
+		d, err := st.Dump(c.ID)
+		if errors.Is(err, store.ErrNotFound) {
+			continue // deleted since the list was read
+		}
+		if store.IsDamaged(err) {
+			// One damaged conversation must not cost the others.
+			res.Skipped = append(res.Skipped, Skipped{ID: c.ID, Title: c.Title})
+			progress(i+1, len(list))
+			continue
+		}
+		if err != nil {
+			return res, err
+		}
+		doc.conversation(d)
+		if o.err != nil {
+			return res, writeError{o.err}
+		}
+		res.Conversations++
+		res.Messages += len(d.Messages)
+		progress(i+1, len(list))
+	}
+	doc.end()
+	if o.err == nil {
+		o.err = o.w.Flush()
+	}
+	if o.err != nil {
+		return res, writeError{o.err}
+	}
+	return res, ctx.Err()
+}

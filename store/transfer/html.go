@@ -1,0 +1,176 @@
+package transfer
+
+import (
+	"html"
+	"strings"
+	"time"
+
+	"deskchat/internal/format"
+	"deskchat/store"
+)
+
+// htmlDoc writes one self-contained page: inline CSS, light and dark
+// following the system (prefers-color-scheme), no scripts, nothing fetched:
+// its Content-Security-Policy allows inline style and data: images only, so
+// a browser that opens it makes no request. Messages and reasoning are
+// rendered from Markdown (see htmlmd.go: raw HTML shown as text, code
+// highlighted, images outside the file become links); every other piece of
+// text from the store (titles, models, ids, the system prompt) goes through
+// html.EscapeString.
+type htmlDoc struct {
+	o     *out
+	at    time.Time
+	count int
+}
+
+// htmlStyle contains no '>' so that tests can tell markup from text simply.
+const htmlStyle = `:root{color-scheme:light dark;--bg:#ffffff;--fg:#1f2328;--muted:#59636e;--line:#d1d9e0;--user:#eef6ff;--answer:#f6f8fa;--code:#f0f2f4;--err:#cf222e;--link:#0969da}
+@media (prefers-color-scheme: dark){:root{--bg:#0d1117;--fg:#e6edf3;--muted:#9198a1;--line:#3d444d;--user:#0f2a44;--answer:#161b22;--code:#010409;--err:#ff7b72;--link:#4493f8}}
+*{box-sizing:border-box}
+body{margin:0 auto;max-width:54rem;padding:2rem 1.25rem 4rem;background:var(--bg);color:var(--fg);font:16px/1.55 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif}
+a{color:var(--link)}
+h1{font-size:1.6rem;margin:0 0 .25rem}
+h2{font-size:1.3rem;margin:2.5rem 0 .25rem;padding-top:1rem;border-top:1px solid var(--line)}
+.meta,.head{color:var(--muted);font-size:.85rem}
+nav ul{padding-left:1.25rem}
+.msg{margin:1rem 0;padding:.75rem 1rem;border:1px solid var(--line);border-radius:.6rem;background:var(--answer)}
+.msg.user{background:var(--user)}
+.msg.superseded{opacity:.6}
+.head{margin-bottom:.4rem}
+.role{font-weight:600;color:var(--fg)}
+.text{overflow-wrap:anywhere}
+.text>:first-child{margin-top:0}.text>:last-child{margin-bottom:0}
+.plain{white-space:pre-wrap}
+.raw{white-space:pre-wrap;font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;font-size:.88em}
+pre{margin:.5rem 0;padding:.75rem;background:var(--code);border:1px solid var(--line);border-radius:.4rem;overflow-x:auto;white-space:pre}
+code,pre{font:.88em/1.45 ui-monospace,SFMono-Regular,Menlo,Consolas,monospace}
+:not(pre)>code{padding:.1em .3em;background:var(--code);border-radius:.3em}
+pre code{font-size:1em}
+table{border-collapse:collapse;margin:.5rem 0;display:block;overflow-x:auto}
+th,td{border:1px solid var(--line);padding:.3rem .6rem;text-align:left}
+th{background:var(--code)}
+blockquote{margin:.5rem 0;padding:0 1rem;border-left:.25rem solid var(--line);color:var(--muted)}
+img{max-width:100%}
+details{margin:.5rem 0;color:var(--muted)}
+details pre{white-space:pre-wrap}
+.error{color:var(--err)}
+@media print{.msg{break-inside:avoid}}
+`
+
+// htmlCSP is the page's Content-Security-Policy: nothing may load but its
+// own inline style and data: images; no script runs, whatever the page holds.
+const htmlCSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:"
+
+const htmlTime = "2006-01-02 15:04 UTC"
+
+func esc(s string) string { return html.EscapeString(s) }
+
+func (h *htmlDoc) stamp(t time.Time) string {
+	t = t.UTC()
+	return `<time datetime="` + t.Format(time.RFC3339) + `">` + t.Format(htmlTime) + `</time>`
+}
+
+func (h *htmlDoc) begin(list []store.Conversation) {
+	page := "deskchat export"
+	if len(list) == 1 {
+		page = title(list[0])
+	}
+	h.o.WriteString("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n")
+	h.o.WriteString("<meta http-equiv=\"Content-Security-Policy\" content=\"" + htmlCSP + "\">\n")
+	h.o.WriteString("<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n")
+	h.o.WriteString("<meta name=\"generator\" content=\"deskchat\">\n")
+	h.o.WriteString("<title>" + esc(page) + "</title>\n<style>\n" + htmlStyle + codeStyle() + "</style>\n</head>\n<body>\n")
+	h.o.WriteString("<header>\n<h1>" + esc(page) + "</h1>\n<p class=\"meta\">" + format.Count(len(list), "conversation", "conversations") +
+		", exported from deskchat on " + h.stamp(h.at) + "</p>\n")
+	if len(list) > 1 {
+		h.o.WriteString("<nav>\n<ul>\n")
+		for _, c := range list {
+			h.o.WriteString(`<li><a href="#c-` + esc(c.ID) + `">` + esc(title(c)) + "</a></li>\n")
+		}
+		h.o.WriteString("</ul>\n</nav>\n")
+	}
+	h.o.WriteString("</header>\n")
+}
+
+func (h *htmlDoc) conversation(d store.Dump) {
+	c := d.Conversation
+	h.count++
+	h.o.WriteString(`<article id="c-` + esc(c.ID) + "\">\n<h2>" + esc(title(c)) + "</h2>\n")
+	h.o.WriteString(`<p class="meta">` + format.Count(len(d.Messages), "message", "messages") + " · started " + h.stamp(c.CreatedAt) +
+		" · last updated " + h.stamp(c.UpdatedAt))
+	if model := oneLine(strings.Trim(c.Provider+" · "+c.Model, " ·")); model != "" {
+		h.o.WriteString(" · " + esc(model))
+	}
+	h.o.WriteString("</p>\n")
+	if c.SystemPrompt != "" {
+		h.o.WriteString("<details><summary>System prompt</summary><pre>" + esc(c.SystemPrompt) + "</pre></details>\n")
+	}
+	// The Markdown of a few messages at a time is rendered on all cores
+	// (highlighting code is most of an export's work), then written in
+	// order: the export still holds one conversation, and of its HTML only
+	// the window being written.
+	for rest := d.Messages; len(rest) > 0; {
+		batch := rest[:renderWindow(rest)]
+		rest = rest[len(batch):]
+		for i, r := range renderMessages(batch) {
+			h.message(batch[i], r)
+		}
+	}
+	h.o.WriteString("</article>\n")
+}
+
+// message writes one message, its Markdown rendered already (r).
+func (h *htmlDoc) message(m store.Message, r rendered) {
+	class := "msg " + roleClass(m.Role)
+	if m.Superseded {
+		class += " superseded"
+	}
+	h.o.WriteString(`<section class="` + class + "\">\n<div class=\"head\"><span class=\"role\">" + esc(roleName(m.Role)) + "</span>")
+	if model := oneLine(m.Model); model != "" {
+		h.o.WriteString(" · " + esc(model))
+	}
+	h.o.WriteString(" · " + h.stamp(m.CreatedAt))
+	if m.State != "" && m.State != store.StateDone {
+		h.o.WriteString(" · " + esc(string(m.State)))
+	}
+	if m.Superseded {
+		h.o.WriteString(" · superseded")
+	}
+	if m.Pinned {
+		h.o.WriteString(" · pinned")
+	}
+	h.o.WriteString("</div>\n")
+	if r.reasoning != nil {
+		h.o.WriteString("<details><summary>Reasoning</summary><div class=\"text\">\n")
+		h.o.Write(r.reasoning)
+		h.o.WriteString("</div></details>\n")
+	}
+	if r.content != nil {
+		h.o.WriteString("<div class=\"text\">\n")
+		h.o.Write(r.content)
+		h.o.WriteString("</div>\n")
+	}
+	if m.Error != "" {
+		h.o.WriteString(`<p class="error">` + esc(m.Error) + "</p>\n")
+	}
+	h.o.WriteString("</section>\n")
+}
+
+// roleClass is the CSS class of a role: one of a fixed few, never text from
+// the file.
+func roleClass(r store.Role) string {
+	switch r {
+	case store.RoleUser:
+		return "user"
+	case store.RoleSystem:
+		return "system"
+	}
+	return "assistant"
+}
+
+func (h *htmlDoc) end() {
+	if h.count == 0 {
+		h.o.WriteString("<p class=\"meta\">No conversations.</p>\n")
+	}
+	h.o.WriteString("</body>\n</html>\n")
+}

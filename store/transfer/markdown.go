@@ -1,0 +1,121 @@
+package transfer
+
+import (
+	"strings"
+	"time"
+
+	"deskchat/internal/format"
+	"deskchat/store"
+)
+
+// markdownDoc writes a readable Markdown file: per conversation a "# title"
+// with its details, then per message a "## Role · model · time" heading and
+// the message's own Markdown. A code block a message leaves open (an answer
+// stopped mid-block) is closed, as is an HTML block (<pre>, <!--) that
+// would run on, so neither can swallow the headings that follow; literal text (system prompt, reasoning) goes in a fence longer
+// than any run of backticks inside it.
+type markdownDoc struct {
+	o     *out
+	count int
+}
+
+const mdTime = "2006-01-02 15:04 UTC"
+
+func mdStamp(t time.Time) string { return t.UTC().Format(mdTime) }
+
+func title(c store.Conversation) string {
+	if t := oneLine(c.Title); t != "" {
+		return t
+	}
+	return "Untitled conversation"
+}
+
+func roleName(r store.Role) string {
+	switch r {
+	case store.RoleUser:
+		return "User"
+	case store.RoleAssistant:
+		return "Assistant"
+	case store.RoleSystem:
+		return "System"
+	}
+	return oneLine(string(r))
+}
+
+// messageHeading is "Assistant · gpt-4o · 2024-05-01 17:37 UTC · stopped".
+func messageHeading(m store.Message) string {
+	parts := []string{roleName(m.Role)}
+	if model := oneLine(m.Model); model != "" {
+		parts = append(parts, model)
+	}
+	parts = append(parts, mdStamp(m.CreatedAt))
+	if m.State != "" && m.State != store.StateDone {
+		parts = append(parts, oneLine(string(m.State)))
+	}
+	if m.Superseded {
+		parts = append(parts, "superseded")
+	}
+	if m.Pinned {
+		parts = append(parts, "pinned")
+	}
+	return strings.Join(parts, " · ")
+}
+
+// mdEscape keeps plain text (a title) from being read as Markdown or HTML.
+func mdEscape(s string) string { return mdEscaper.Replace(s) }
+
+var mdEscaper = strings.NewReplacer(`\`, `\\`, "`", "\\`", "*", `\*`, "_", `\_`, "[", `\[`, "]", `\]`, "<", `\<`, ">", `\>`, "&", `\&`)
+
+func (md *markdownDoc) begin([]store.Conversation) {}
+
+func (md *markdownDoc) literal(label, text string) {
+	text = newlines.Replace(text)
+	f := literalFence(text)
+	md.o.WriteString("**" + label + "**\n\n" + f + "text\n")
+	md.o.WriteString(text)
+	if !strings.HasSuffix(text, "\n") {
+		md.o.WriteString("\n")
+	}
+	md.o.WriteString(f + "\n\n")
+}
+
+func (md *markdownDoc) conversation(d store.Dump) {
+	c := d.Conversation
+	if md.count > 0 {
+		md.o.WriteString("\n---\n\n")
+	}
+	md.count++
+	md.o.WriteString("# " + mdEscape(title(c)) + "\n\n")
+	md.o.WriteString("- Conversation `" + c.ID + "`, " + format.Count(len(d.Messages), "message", "messages") + "\n")
+	md.o.WriteString("- Started " + mdStamp(c.CreatedAt) + ", last updated " + mdStamp(c.UpdatedAt) + "\n")
+	if model := oneLine(strings.Trim(c.Provider+" · "+c.Model, " ·")); model != "" {
+		md.o.WriteString("- Model: " + model + "\n")
+	}
+	md.o.WriteString("\n")
+	if c.SystemPrompt != "" {
+		md.literal("System prompt", c.SystemPrompt)
+	}
+	for _, m := range d.Messages {
+		md.o.WriteString("## " + messageHeading(m) + "\n\n")
+		if m.Reasoning != "" {
+			md.literal("Reasoning", m.Reasoning)
+		}
+		text := newlines.Replace(m.Content)
+		if strings.TrimSpace(text) == "" {
+			text = "*(no text)*"
+		}
+		md.o.WriteString(text)
+		if !strings.HasSuffix(text, "\n") {
+			md.o.WriteString("\n")
+		}
+		if end := blockCloser(text); end != "" {
+			md.o.WriteString(end + "\n")
+		}
+		md.o.WriteString("\n")
+		if m.Error != "" {
+			md.o.WriteString("> **Error:** " + oneLine(m.Error) + "\n\n")
+		}
+	}
+}
+
+func (md *markdownDoc) end() {}

@@ -2,6 +2,7 @@ package store
 
 import (
 	"fmt"
+	"strings"
 	"testing"
 )
 
@@ -101,5 +102,44 @@ func TestSnapshotMemoIsBounded(t *testing.T) {
 	}
 	if total != s.memo.bytes || total > memoMaxBytes {
 		t.Fatalf("memo counts %d bytes, holds %d (bound %d)", s.memo.bytes, total, memoMaxBytes)
+	}
+}
+
+// BenchmarkSnapshotAfterAnExchange is a send's read in a chat of 600
+// messages: one exchange was written since the chat's last Snapshot.
+func BenchmarkSnapshotAfterAnExchange(b *testing.B) {
+	s, err := Open(b.TempDir())
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer s.Close()
+	s.DB().NoSync = true
+	c, _ := s.CreateConversation(Conversation{Title: "long"})
+	answer := strings.Repeat("An answer of a few paragraphs, with `code` and a table. ", 25)
+	exchange := func(i int) (Message, Message) {
+		q, a, err := s.AppendExchange(Message{ConversationID: c.ID, Role: RoleUser, Content: fmt.Sprintf("question %d", i)},
+			Message{ConversationID: c.ID, Role: RoleAssistant, Content: answer})
+		if err != nil {
+			b.Fatal(err)
+		}
+		return q, a
+	}
+	for i := 0; i < 299; i++ {
+		exchange(i)
+	}
+	s.Snapshot(c.ID)
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		b.StopTimer()
+		q, a := exchange(300 + i)
+		b.StartTimer()
+		if _, err := s.Snapshot(c.ID); err != nil {
+			b.Fatal(err)
+		}
+		b.StopTimer()
+		// The chat stays 600 messages long whatever b.N is.
+		s.DeleteMessage(c.ID, a.Seq)
+		s.DeleteMessage(c.ID, q.Seq)
+		b.StartTimer()
 	}
 }

@@ -93,7 +93,10 @@ func cpuOnSignal(prof string) {
 			err = pprof.StartCPUProfile(f)
 		}
 		if err != nil {
+			// The next signal still ends this profile, so that each
+			// numbered profile is the span between the same two signals.
 			fmt.Fprintf(os.Stderr, "deskchat: DESKCHAT_CPUPROFILE: %v\n", err)
+			<-sig
 			continue
 		}
 		fmt.Fprintf(os.Stderr, "deskchat: cpu profile %d started\n", i)

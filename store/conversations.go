@@ -150,5 +150,6 @@ func (s *Store) DeleteConversation(id string) error {
 		}
 		return deleteOpenStreams(tx, id)
 	})
+	s.memo.drop(id)
 	return wrap("delete conversation", err)
 }

@@ -33,7 +33,8 @@ func (s Snapshot) Provider(name string) (Provider, error) {
 }
 
 // Snapshot reads a conversation, its messages and summary, and the
-// providers, in one read transaction.
+// providers, in one read transaction. Messages unchanged since the
+// conversation's last Snapshot are not decoded again (memo.go).
 func (s *Store) Snapshot(conversationID string) (Snapshot, error) {
 	var snap Snapshot
 	err := s.view(func(tx *bolt.Tx) (err error) {
@@ -44,10 +45,11 @@ func (s *Store) Snapshot(conversationID string) (Snapshot, error) {
 		if b == nil {
 			return fmt.Errorf("conversation %s: %w", conversationID, ErrNotFound)
 		}
-		snap.Messages = make([]Message, 0, b.Stats().KeyN)
-		if err := b.ForEach(func(_, v []byte) error {
-			var m Message
-			if err := json.Unmarshal(v, &m); err != nil {
+		r := s.memo.reader(conversationID)
+		snap.Messages = make([]Message, 0, cap(r.next))
+		if err := b.ForEach(func(k, v []byte) error {
+			m, err := r.decode(k, v)
+			if err != nil {
 				return err
 			}
 			snap.Messages = append(snap.Messages, m)
@@ -55,6 +57,7 @@ func (s *Store) Snapshot(conversationID string) (Snapshot, error) {
 		}); err != nil {
 			return err
 		}
+		r.done(conversationID)
 		if v := tx.Bucket(bucketSummaries).Get([]byte(conversationID)); v != nil {
 			var sum Summary
 			if err := json.Unmarshal(v, &sum); err != nil {

@@ -68,6 +68,7 @@ type Store struct {
 	readOnly  bool          // OpenReadOnly: every write fails
 	damaged   atomic.Bool   // a transaction met damage: writes are refused
 	empty     func()        // openEmpty: removes the stand-in's folder
+	memo      messageMemo   // the messages Snapshot last decoded (memo.go)
 }
 
 // maxBatchDelay bounds how long a write waits to share its commit (one

@@ -18,6 +18,7 @@ import (
 	"deskchat/internal/secrets"
 	"deskchat/store"
 	"deskchat/ui/internal/bridge"
+	"deskchat/ui/transfer"
 )
 
 // window is the main window: sidebar, chat pane, composer.
@@ -74,7 +75,7 @@ type window struct {
 
 	prefs prefs // the defaults set in the settings (prefs.go)
 
-	backup backupState // the automatic backups (backups.go)
+	backup *transfer.Backups // the automatic backups; backups() makes them
 
 	// ready, if set, is called once the window shows its first chat (or
 	// the empty state) with the composer focused; then it is cleared.

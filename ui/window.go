@@ -18,6 +18,7 @@ import (
 	"deskchat/internal/secrets"
 	"deskchat/store"
 	"deskchat/ui/internal/bridge"
+	"deskchat/ui/search"
 	"deskchat/ui/transfer"
 )
 
@@ -86,7 +87,7 @@ type window struct {
 	soaking *Soak       // questions to ask once ready (soak.go); nil: none
 
 	settings *settingsDialog // the settings dialog last opened
-	search   *searchDialog   // the search dialog last opened
+	search   *search.Dialog  // the search dialog last opened
 	help     dialog.Dialog   // the shortcuts dialog last opened
 	welcome  dialog.Dialog   // the first-run dialog, when shown
 	// dialogs are the dialogs shown, by their overlay, for Esc (overlays.go).

@@ -67,7 +67,7 @@ func Open(h Host) *Dialog {
 			box := o.(*fyne.Container)
 			title := r.Title
 			if title == "" {
-				title = "bridge.New conversation"
+				title = "New conversation"
 			}
 			if !r.InTitle {
 				title += " · " + r.CreatedAt.Local().Format("2 Jan 15:04")

@@ -762,7 +762,7 @@ func folderURL(dir string) *url.URL {
 // sidebarTitle is a conversation's title as the sidebar shows it.
 func sidebarTitle(c store.Conversation) string {
 	if c.Title == "" {
-		return "bridge.New conversation"
+		return "New conversation"
 	}
 	return c.Title
 }

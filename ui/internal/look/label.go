@@ -6,8 +6,8 @@ import (
 	"fyne.io/fyne/v2/widget"
 )
 
-// Wrapped is a word-wrapped label of importance imp, hidden while text is
-// empty: a form's sentence that appears only when there is something to say.
+// Wrapped is a word-wrapped label of text in the style of imp (see
+// HintStyle), hidden while text is empty.
 func Wrapped(text string, imp widget.Importance) *widget.Label {
 	l := widget.NewLabel(text)
 	l.Wrapping = fyne.TextWrapWord
@@ -27,7 +27,8 @@ func HintStyle(imp widget.Importance) (widget.Importance, fyne.ThemeSizeName) {
 	return imp, theme.SizeNameText
 }
 
-// SetLabel shows text in l (hiding l when text is empty).
+// SetLabel shows text in l in the style of imp (hiding l when text is
+// empty).
 func SetLabel(l *widget.Label, text string, imp widget.Importance) {
 	l.Importance, l.SizeName = HintStyle(imp)
 	l.SetText(text)

@@ -20,6 +20,7 @@ import (
 	"deskchat/engine"
 	"deskchat/internal/format"
 	"deskchat/store"
+	"deskchat/ui/search"
 )
 
 // chatServer is an OpenAI-compatible server that records the requests it
@@ -216,7 +217,7 @@ func TestEditAndResendReplacesTheLaterMessages(t *testing.T) {
 	if h.w.editing != nil || h.w.composer.Text != "draft" {
 		t.Fatalf("after switching chats: editing %v, composer %q", h.w.editing, h.w.composer.Text)
 	}
-	h.w.openAt(cv.id, 0)
+	h.w.OpenAt(cv.id, 0)
 	h.settle()
 	cv = h.shown()
 
@@ -466,15 +467,15 @@ func TestShortcutsOpenSearchHelpAndNewChats(t *testing.T) {
 	if s == nil {
 		t.Fatal("Ctrl+F opened no search")
 	}
-	test.Type(s.entry, "kube")
-	h.settleUntil("search results", func() bool { return len(s.results) > 0 })
-	if r := s.results[0]; r.ConversationID != first {
+	test.Type(s.Entry, "kube")
+	h.settleUntil("search results", func() bool { return len(s.Results()) > 0 })
+	if r := s.Results()[0]; r.ConversationID != first {
 		t.Errorf("result %+v", r)
 	}
-	if segs := snippetSegments(s.results[0]); len(segs) == 0 {
+	if segs := search.Snippet(s.Results()[0]); len(segs) == 0 {
 		t.Error("no snippet")
 	}
-	s.list.Select(0)
+	s.List.Select(0)
 	h.settle()
 	if h.w.selected != first {
 		t.Errorf("choosing the result showed %q, want %q", h.w.selected, first)

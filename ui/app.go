@@ -23,6 +23,7 @@ import (
 	"deskchat/store"
 	"deskchat/ui/internal/bridge"
 	"deskchat/ui/internal/look"
+	"deskchat/ui/transfer"
 )
 
 // Deps is what the window works with. main.go builds them.
@@ -51,7 +52,7 @@ var Icon = fyne.NewStaticResource("icon.png", assets.IconPNG)
 
 // Run opens the main window and returns when it is closed. Answers still
 // streaming are stopped and given up to two seconds to save their text;
-// then the backup due, if any, is made (backups.go).
+// then the backup due, if any, is made (ui/transfer).
 func Run(a fyne.App, d Deps) {
 	a.SetIcon(Icon)
 	cjk := installTheme(a, look.FontDirs())
@@ -64,10 +65,10 @@ func Run(a fyne.App, d Deps) {
 	}
 	w.soaking = d.Soak
 	playScene(w)
-	w.startBackups(backupFirstCheck, backupCheckEvery)
+	w.backups().Start(transfer.FirstCheck, transfer.CheckEvery)
 	showAndRun(w.win)
 	w.shutdown(2 * time.Second)
-	w.backupAtExit()
+	w.backups().AtExit()
 }
 
 // showAndRun shows win and runs the app until it quits. Fyne 2.7's event

@@ -31,15 +31,15 @@ func TestWindowBackupsDailyRotatedAndQuietWhenTheyFail(t *testing.T) {
 	clock := time.Date(2026, 12, 6, 20, 15, 0, 0, time.UTC)
 	h.w.now = func() time.Time { return clock }
 	var log bytes.Buffer
-	h.w.backup.log = &log
-	check := func() { h.w.checkBackups(); h.settle() }
+	h.w.backups().Log = &log
+	check := func() { h.w.backups().Check(); h.settle() }
 
 	check()
 	if list := h.backupsOf(); len(list) != 1 || list[0].Name != "deskchat-20261206-201500.db" {
 		t.Fatalf("first check: %v", list)
 	}
-	if !strings.HasPrefix(h.w.backup.note, "Last backup: ") || h.w.backup.failed {
-		t.Errorf("note %q", h.w.backup.note)
+	if note, failed := h.w.backups().Note(); !strings.HasPrefix(note, "Last backup: ") || failed {
+		t.Errorf("note %q", note)
 	}
 	clock = clock.Add(23 * time.Hour)
 	check()
@@ -75,8 +75,8 @@ func TestWindowBackupsDailyRotatedAndQuietWhenTheyFail(t *testing.T) {
 	}
 	os.WriteFile(dir, []byte("in the way"), 0o600)
 	check()
-	if !h.w.backup.failed || !strings.Contains(h.w.backup.note, "The last backup failed") || !strings.Contains(log.String(), "a file is in the way") {
-		t.Errorf("failure note %q, log %q", h.w.backup.note, log.String())
+	if note, failed := h.w.backups().Note(); !failed || !strings.Contains(note, "The last backup failed") || !strings.Contains(log.String(), "a file is in the way") {
+		t.Errorf("failure note %q, log %q", note, log.String())
 	}
 	if h.w.win.Canvas().Overlays().Top() != nil {
 		t.Error("a failed backup opened a dialog")
@@ -98,8 +98,8 @@ func TestWindowBackupsDailyRotatedAndQuietWhenTheyFail(t *testing.T) {
 	// A clean exit makes the backup due, holding the chat.
 	os.Remove(dir)
 	os.Rename(aside, dir)
-	h.w.startBackups(time.Hour, time.Hour) // timers the test never lets fire
-	h.w.backupAtExit()
+	h.w.backups().Start(time.Hour, time.Hour) // timers the test never lets fire
+	h.w.backups().AtExit()
 	list = h.backupsOf()
 	if len(list) != 3 || !list[0].CreatedAt.Equal(clock) {
 		t.Fatalf("after the exit: %v", list)

@@ -4,6 +4,8 @@ import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/dialog"
 	"fyne.io/fyne/v2/widget"
+
+	"deskchat/ui/internal/look"
 )
 
 // showDialog shows d and lets Esc close it (closeTop).
@@ -82,29 +84,8 @@ func clampInto(pos fyne.Position, size, area fyne.Size) fyne.Position {
 	return pos
 }
 
-// escEntry is a dialog's text field that hands Esc to the window: Fyne's
-// Entry takes every key it has the focus for and does nothing with Esc, so
-// Esc typed in a dialog's field would not close the dialog.
-type escEntry struct {
-	widget.Entry
-	onEsc func()
-}
+// escEntry is a dialog's text field that hands Esc to the window
+// (look.EscEntry).
+type escEntry = look.EscEntry
 
-func newEscEntry(w *window, multiLine bool) *escEntry {
-	e := &escEntry{onEsc: w.escape}
-	e.MultiLine = multiLine
-	if multiLine {
-		e.Wrapping = fyne.TextWrapWord
-	}
-	e.ExtendBaseWidget(e)
-	return e
-}
-
-// TypedKey implements fyne.Focusable: Esc goes to the window.
-func (e *escEntry) TypedKey(k *fyne.KeyEvent) {
-	if k.Name == fyne.KeyEscape && e.onEsc != nil {
-		e.onEsc()
-		return
-	}
-	e.Entry.TypedKey(k)
-}
+func newEscEntry(w *window, multiLine bool) *escEntry { return look.NewEscEntry(w.escape, multiLine) }

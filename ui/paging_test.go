@@ -136,7 +136,7 @@ func TestSearchJumpsToAMessageFarUpAndHighlightsIt(t *testing.T) {
 		id = longChat(t, st, 2000)
 	})
 	h.settle()
-	h.w.openAt(id, 701)
+	h.w.OpenAt(id, 701)
 	h.settle()
 	cv := h.shown()
 	var found *messageView
@@ -240,7 +240,7 @@ func TestAPageOfShortMessagesThatDoesNotFillTheScreenReadsMore(t *testing.T) {
 	})
 	h.w.win.Resize(fyne.NewSize(1000, 4000)) // a screen taller than a page of one-word messages
 	h.w.show("")
-	h.w.openAt(id, 0)
+	h.w.OpenAt(id, 0)
 	h.settle()
 	cv := h.shown()
 	if len(cv.views) <= pageSize || !contiguous(seqsOf(cv)) || cv.views[len(cv.views)-1].seq != 200 {

@@ -149,7 +149,7 @@ func (w *window) stageLongChat(search bool) {
 		w.loadConversations(res[0].ID)
 		if search {
 			w.showSearch()
-			w.search.entry.SetText("kubernetes restart")
+			w.search.Entry.SetText("kubernetes restart")
 		}
 	})
 }

@@ -18,6 +18,8 @@ import (
 	"deskchat/internal/secrets"
 	"deskchat/store"
 	"deskchat/ui/internal/bridge"
+	"deskchat/ui/search"
+	"deskchat/ui/transfer"
 )
 
 // window is the main window: sidebar, chat pane, composer.
@@ -74,7 +76,7 @@ type window struct {
 
 	prefs prefs // the defaults set in the settings (prefs.go)
 
-	backup backupState // the automatic backups (backups.go)
+	backup *transfer.Backups // the automatic backups; backups() makes them
 
 	// ready, if set, is called once the window shows its first chat (or
 	// the empty state) with the composer focused; then it is cleared.
@@ -85,7 +87,7 @@ type window struct {
 	soaking *Soak       // questions to ask once ready (soak.go); nil: none
 
 	settings *settingsDialog // the settings dialog last opened
-	search   *searchDialog   // the search dialog last opened
+	search   *search.Dialog  // the search dialog last opened
 	help     dialog.Dialog   // the shortcuts dialog last opened
 	welcome  dialog.Dialog   // the first-run dialog, when shown
 	// dialogs are the dialogs shown, by their overlay, for Esc (overlays.go).

@@ -1,4 +1,4 @@
-package ui
+package transfer
 
 import (
 	"archive/zip"
@@ -19,12 +19,12 @@ import (
 
 	"deskchat/internal/format"
 	"deskchat/store"
-	"deskchat/store/transfer"
+	storetransfer "deskchat/store/transfer"
 )
 
 // chatgptFixture is a real ChatGPT conversations.json (LibreChat's
 // chatgpt-tree.json; store/transfer/testdata/SOURCES.md).
-const chatgptFixture = "../store/transfer/testdata/chatgpt-tree.json"
+const chatgptFixture = "../../store/transfer/testdata/chatgpt-tree.json"
 
 // exchangeChats are three small chats: Alpha (updated last, so shown
 // first), Beta and Gamma, each with words of its own.
@@ -58,7 +58,7 @@ func seedChats(ims []store.Import) func(*store.Store) {
 }
 
 // runExport taps Export and runs posted work until the export has ended.
-func (h *harness) runExport(d *exportDialog) {
+func (h *fakeHost) runExport(d *Export) {
 	h.t.Helper()
 	h.tapDialogButton("Export")
 	h.settleUntil("the export to end", func() bool { return d.prog != nil && d.cancel == nil })
@@ -66,7 +66,7 @@ func (h *harness) runExport(d *exportDialog) {
 }
 
 // runImport taps Import and runs posted work until the import has ended.
-func (h *harness) runImport(d *importDialog) {
+func (h *fakeHost) runImport(d *Import) {
 	h.t.Helper()
 	h.tapDialogButton("Import")
 	h.settleUntil("the import to end", func() bool { return d.prog != nil && d.cancel == nil })
@@ -136,11 +136,11 @@ func (g *holdGate) wait() { <-g.release }
 
 func TestExportAllChatsAsJSONRoundTrips(t *testing.T) {
 	ims := exchangeChats()
-	h := newHarness(t, seedChats(ims))
+	h := newFakeHost(t, seedChats(ims))
 	dir := t.TempDir()
 	dest := filepath.Join(dir, "all.json")
 
-	d := h.w.openExport()
+	d := OpenExport(h)
 	if !strings.HasSuffix(d.path.Text, ".json") || !strings.Contains(d.path.Text, "deskchat-") {
 		t.Errorf("default destination %q", d.path.Text)
 	}
@@ -168,8 +168,8 @@ func TestExportAllChatsAsJSONRoundTrips(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer st2.Close()
-	rep, err := transfer.ImportFile(context.Background(), st2, dest, transfer.ImportOptions{})
-	if err != nil || rep.Format != transfer.Deskchat || rep.Conversations != 3 || rep.Messages != 7 {
+	rep, err := storetransfer.ImportFile(context.Background(), st2, dest, storetransfer.ImportOptions{})
+	if err != nil || rep.Format != storetransfer.Deskchat || rep.Conversations != 3 || rep.Messages != 7 {
 		t.Fatalf("re-import: %+v, %v", rep, err)
 	}
 	for _, im := range ims {
@@ -188,11 +188,11 @@ func TestExportAllChatsAsJSONRoundTrips(t *testing.T) {
 }
 
 func TestExportThisChatAsMarkdownHoldsOnlyIt(t *testing.T) {
-	h := newHarness(t, seedChats(exchangeChats()))
-	if h.w.selected != "aaaaaaaaaaaa" {
-		t.Fatalf("shown chat %q, want Alpha", h.w.selected)
+	h := newFakeHost(t, seedChats(exchangeChats()))
+	if h.selected != "aaaaaaaaaaaa" {
+		t.Fatalf("shown chat %q, want Alpha", h.selected)
 	}
-	d := h.w.openExport()
+	d := OpenExport(h)
 	if d.which.Selected != exportThis {
 		t.Errorf("chats %q by default with a chat open, want %q", d.which.Selected, exportThis)
 	}
@@ -224,9 +224,9 @@ func TestExportThisChatAsMarkdownHoldsOnlyIt(t *testing.T) {
 }
 
 func TestExportChosenChats(t *testing.T) {
-	h := newHarness(t, seedChats(exchangeChats()))
+	h := newFakeHost(t, seedChats(exchangeChats()))
 	dir := t.TempDir()
-	d := h.w.openExport()
+	d := OpenExport(h)
 	d.which.SetSelected(exportChosen)
 	d.format.SetSelected("HTML")
 	dest := filepath.Join(dir, "chosen.html")
@@ -281,7 +281,7 @@ func TestExportChosenChats(t *testing.T) {
 }
 
 func TestExportToAnUnwritableDestinationSaysWhyAndLeavesNoFile(t *testing.T) {
-	h := newHarness(t, seedChats(exchangeChats()))
+	h := newFakeHost(t, seedChats(exchangeChats()))
 	dir := t.TempDir()
 	if err := os.WriteFile(filepath.Join(dir, "plain-file"), []byte("x"), 0o600); err != nil {
 		t.Fatal(err)
@@ -304,7 +304,7 @@ func TestExportToAnUnwritableDestinationSaysWhyAndLeavesNoFile(t *testing.T) {
 			if c.skip {
 				t.Skip("root writes into read-only folders")
 			}
-			d := h.w.openExport()
+			d := OpenExport(h)
 			d.which.SetSelected(exportAll)
 			d.path.SetText(c.dest)
 			h.runExport(d)
@@ -331,9 +331,9 @@ func TestExportToAnUnwritableDestinationSaysWhyAndLeavesNoFile(t *testing.T) {
 
 // holdExport makes d's export wait after its first chat until the gate
 // opens.
-func holdExport(t *testing.T, d *exportDialog) *holdGate {
+func holdExport(t *testing.T, d *Export) *holdGate {
 	g := newHoldGate(t)
-	d.onProgress = func(done, total int) {
+	d.OnProgress = func(done, total int) {
 		if done == 1 {
 			g.wait()
 		}
@@ -343,10 +343,10 @@ func holdExport(t *testing.T, d *exportDialog) *holdGate {
 
 func TestCancelAnExportMidway(t *testing.T) {
 	t.Run("new file", func(t *testing.T) {
-		h := newHarness(t, seedChats(exchangeChats()))
+		h := newFakeHost(t, seedChats(exchangeChats()))
 		dir := t.TempDir()
 		dest := filepath.Join(dir, "cancelled.json")
-		d := h.w.openExport()
+		d := OpenExport(h)
 		d.which.SetSelected(exportAll)
 		d.path.SetText(dest)
 		g := holdExport(t, d)
@@ -371,13 +371,13 @@ func TestCancelAnExportMidway(t *testing.T) {
 		}
 	})
 	t.Run("replacing a file", func(t *testing.T) {
-		h := newHarness(t, seedChats(exchangeChats()))
+		h := newFakeHost(t, seedChats(exchangeChats()))
 		dir := t.TempDir()
 		dest := filepath.Join(dir, "old.json")
 		if err := os.WriteFile(dest, []byte("the older export"), 0o600); err != nil {
 			t.Fatal(err)
 		}
-		d := h.w.openExport()
+		d := OpenExport(h)
 		d.which.SetSelected(exportAll)
 		d.path.SetText(dest)
 		g := holdExport(t, d)
@@ -405,37 +405,37 @@ func TestCancelAnExportMidway(t *testing.T) {
 
 // expectedImport is what store/transfer itself makes of path, in a store
 // of its own.
-func expectedImport(t *testing.T, path string) transfer.Report {
+func expectedImport(t *testing.T, path string) storetransfer.Report {
 	t.Helper()
 	st, err := store.Open(t.TempDir())
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer st.Close()
-	rep, err := transfer.ImportFile(context.Background(), st, path, transfer.ImportOptions{})
+	rep, err := storetransfer.ImportFile(context.Background(), st, path, storetransfer.ImportOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	return rep
 }
 
-func sidebarTitles(w *window) []string {
+func sidebarTitles(h *fakeHost) []string {
 	var ts []string
-	for _, c := range w.convs {
+	for _, c := range h.convs {
 		ts = append(ts, c.Title)
 	}
 	return ts
 }
 
 func TestImportAChatGPTExportTwice(t *testing.T) {
-	h := newHarness(t, seedChats(exchangeChats()))
+	h := newFakeHost(t, seedChats(exchangeChats()))
 	file := absFixture(t, chatgptFixture)
 	want := expectedImport(t, file)
 	if want.Conversations != 1 || want.Messages == 0 {
 		t.Fatalf("fixture imports as %+v", want)
 	}
 
-	d := h.w.openImport()
+	d := OpenImport(h)
 	d.path.SetText(file)
 	h.runImport(d)
 	text := everyText(h.topDialog())
@@ -444,14 +444,14 @@ func TestImportAChatGPTExportTwice(t *testing.T) {
 			t.Errorf("summary lacks %q:\n%s", s, text)
 		}
 	}
-	titles := sidebarTitles(h.w)
+	titles := sidebarTitles(h)
 	if len(titles) != 4 || !strings.Contains(strings.Join(titles, "|"), "Assist user with summary") {
 		t.Fatalf("sidebar after the import: %q", titles)
 	}
 	h.tapDialogButton("Close")
 
 	// Again: nothing new, and the summary says the chat is already here.
-	d = h.w.openImport()
+	d = OpenImport(h)
 	d.path.SetText(file)
 	d.from.SetSelected("ChatGPT")
 	h.runImport(d)
@@ -461,14 +461,14 @@ func TestImportAChatGPTExportTwice(t *testing.T) {
 			t.Errorf("second summary lacks %q:\n%s", s, text)
 		}
 	}
-	if len(h.w.convs) != 4 || len(storedChats(t, h.st)) != 4 {
-		t.Errorf("%d chats in the sidebar after importing again, want 4", len(h.w.convs))
+	if len(h.convs) != 4 || len(storedChats(t, h.st)) != 4 {
+		t.Errorf("%d chats in the sidebar after importing again, want 4", len(h.convs))
 	}
 }
 
 func TestImportFromAZipAndListTheSkippedChats(t *testing.T) {
-	h := newHarness(t, nil)
-	src := absFixture(t, "../store/transfer/testdata/claude-array.json")
+	h := newFakeHost(t, nil)
+	src := absFixture(t, "../../store/transfer/testdata/claude-array.json")
 	want := expectedImport(t, src)
 	if want.SkippedCount != 1 {
 		t.Fatalf("fixture imports as %+v", want)
@@ -491,7 +491,7 @@ func TestImportFromAZipAndListTheSkippedChats(t *testing.T) {
 	}
 	f.Close()
 
-	d := h.w.openImport()
+	d := OpenImport(h)
 	d.path.SetText(archive)
 	h.runImport(d)
 	text := everyText(h.topDialog())
@@ -504,13 +504,13 @@ func TestImportFromAZipAndListTheSkippedChats(t *testing.T) {
 	if !strings.Contains(text, "“"+sk.Title+"” — "+sk.Reason) {
 		t.Errorf("the skipped chat is not listed with its reason (%q — %q):\n%s", sk.Title, sk.Reason, text)
 	}
-	if len(h.w.convs) != want.Conversations {
-		t.Errorf("%d chats in the sidebar, want %d", len(h.w.convs), want.Conversations)
+	if len(h.convs) != want.Conversations {
+		t.Errorf("%d chats in the sidebar, want %d", len(h.convs), want.Conversations)
 	}
 }
 
 func TestImportADamagedFileChangesNothing(t *testing.T) {
-	h := newHarness(t, seedChats(exchangeChats()))
+	h := newFakeHost(t, seedChats(exchangeChats()))
 	before := storedChats(t, h.st)
 	whole := readExported(t, absFixture(t, chatgptFixture))
 	dir := t.TempDir()
@@ -529,7 +529,7 @@ func TestImportADamagedFileChangesNothing(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			d := h.w.openImport()
+			d := OpenImport(h)
 			d.path.SetText(c.path)
 			h.runImport(d)
 			text := everyText(h.topDialog())
@@ -545,18 +545,18 @@ func TestImportADamagedFileChangesNothing(t *testing.T) {
 			d.dialog.Hide()
 		})
 	}
-	if len(h.w.convs) != 3 {
-		t.Errorf("%d chats in the sidebar, want 3", len(h.w.convs))
+	if len(h.convs) != 3 {
+		t.Errorf("%d chats in the sidebar, want 3", len(h.convs))
 	}
 }
 
 func TestImportAnEmptyExport(t *testing.T) {
-	h := newHarness(t, nil)
+	h := newFakeHost(t, nil)
 	empty := filepath.Join(t.TempDir(), "conversations.json")
 	if err := os.WriteFile(empty, []byte("[]"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	d := h.w.openImport()
+	d := OpenImport(h)
 	d.path.SetText(empty)
 	h.runImport(d)
 	text := everyText(h.topDialog())
@@ -565,7 +565,7 @@ func TestImportAnEmptyExport(t *testing.T) {
 	}
 
 	// With no chats, an export has nothing to write and says so.
-	e := h.w.openExport()
+	e := OpenExport(h)
 	if e.which.Selected != exportAll || !e.which.Disabled() {
 		t.Errorf("with no chats: %q chosen, disabled %v", e.which.Selected, e.which.Disabled())
 	}
@@ -600,23 +600,23 @@ func bigExport(t *testing.T) string {
 		t.Fatal(err)
 	}
 	path := filepath.Join(t.TempDir(), "big.json")
-	if _, err := transfer.ExportFile(context.Background(), st, path, transfer.ExportOptions{}); err != nil {
+	if _, err := storetransfer.ExportFile(context.Background(), st, path, storetransfer.ExportOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	return path
 }
 
 func TestCancelAnImportMidway(t *testing.T) {
-	h := newHarness(t, nil)
+	h := newFakeHost(t, nil)
 	file := bigExport(t)
-	d := h.w.openImport()
+	d := OpenImport(h)
 	d.path.SetText(file)
 
 	// Hold the import once its first batch is stored.
 	g := newHoldGate(t)
 	var held sync.Once
 	heldAt := make(chan int, 1)
-	d.onProgress = func(done, total int) {
+	d.OnProgress = func(done, total int) {
 		if done <= total/2 { // still checking the file
 			return
 		}
@@ -664,27 +664,27 @@ func TestCancelAnImportMidway(t *testing.T) {
 	if got := len(storedChats(t, h.st)); got != n {
 		t.Errorf("%d chats stored after the cancel, want the %d the dialog reports", got, n)
 	}
-	if len(h.w.convs) != n {
-		t.Errorf("the sidebar shows %d chats, want %d", len(h.w.convs), n)
+	if len(h.convs) != n {
+		t.Errorf("the sidebar shows %d chats, want %d", len(h.convs), n)
 	}
 	h.tapDialogButton("Close")
 
 	// Importing again adds the rest.
-	d = h.w.openImport()
+	d = OpenImport(h)
 	d.path.SetText(file)
 	h.runImport(d)
 	text = everyText(h.topDialog())
-	if want := fmt.Sprintf("Imported %d chats, %s messages.", 30-n, groupDigits(int64((30-n)*100))); !strings.Contains(text, want) || !strings.Contains(text, fmt.Sprintf("%d chats were already here", n)) {
+	if want := fmt.Sprintf("Imported %d chats, %s messages.", 30-n, format.Number(int64((30-n)*100))); !strings.Contains(text, want) || !strings.Contains(text, fmt.Sprintf("%d chats were already here", n)) {
 		t.Errorf("second import, want %q:\n%s", want, text)
 	}
-	if len(h.w.convs) != 30 {
-		t.Errorf("the sidebar shows %d chats after importing again, want 30", len(h.w.convs))
+	if len(h.convs) != 30 {
+		t.Errorf("the sidebar shows %d chats after importing again, want 30", len(h.convs))
 	}
 }
 
 func TestExportImportWordsForPeople(t *testing.T) {
 	for n, want := range map[int]string{0: "0", 7: "7", 999: "999", 1000: "1,000", 1234567: "1,234,567", -4321: "-4,321"} {
-		if got := groupDigits(int64(n)); got != want {
+		if got := format.Number(int64(n)); got != want {
 			t.Errorf("thousands(%d) = %q, want %q", n, got, want)
 		}
 	}
@@ -701,27 +701,5 @@ func TestExportImportWordsForPeople(t *testing.T) {
 	}
 	if _, why := exportDestination("  "); why == "" {
 		t.Error("an empty destination was accepted")
-	}
-}
-
-// Closing the window while an export runs stops it, and shutdown waits for
-// it to take its unfinished file back.
-func TestQuittingDuringAnExportLeavesNoFile(t *testing.T) {
-	h := newHarness(t, seedChats(exchangeChats()))
-	dir := t.TempDir()
-	d := h.w.openExport()
-	d.which.SetSelected(exportAll)
-	d.path.SetText(filepath.Join(dir, "quit.json"))
-	g := holdExport(t, d)
-	h.tapDialogButton("Export")
-	h.settleUntil("1 of 3 chats exported", func() bool { return d.prog != nil && d.prog.bar.Value == 1 })
-	// The export goes on only once shutdown has told it to stop.
-	go func() {
-		<-h.w.quit.Done()
-		g.open()
-	}()
-	h.w.shutdown(10 * time.Second)
-	if names := folderNames(t, dir); len(names) != 0 {
-		t.Errorf("quitting during the export left %q", names)
 	}
 }

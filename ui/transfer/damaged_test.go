@@ -1,4 +1,4 @@
-package ui
+package transfer
 
 import (
 	"os"
@@ -9,7 +9,7 @@ import (
 
 	"fyne.io/fyne/v2/test"
 
-	"deskchat/engine"
+	_ "deskchat/internal/localefix" // quiet Fyne under LANG=C.UTF-8
 	"deskchat/store"
 	"deskchat/ui/internal/bridge"
 )
@@ -17,7 +17,7 @@ import (
 // TestDamagedHistoryOffersRecover: with a history file that is no history
 // (garbage), the screen shows the store's sentence; Recover runs the real
 // recover off the UI goroutine, keeps the file aside and hands a working
-// store to the main window with the result sentence. A failing recover
+// store to the main window (here: opened) with the result sentence. A failing recover
 // shows its sentence and lets the user try again.
 func TestDamagedHistoryOffersRecover(t *testing.T) {
 	test.NewTempApp(t)
@@ -35,7 +35,7 @@ func TestDamagedHistoryOffersRecover(t *testing.T) {
 	b.Post = func(f func()) { q <- f }
 	var st *store.Store
 	fail := true
-	d := Damaged{
+	d := Recovery[*store.Store]{
 		Sentence: store.UserMessage(err),
 		Recover: func() (string, error) {
 			if fail {
@@ -44,20 +44,17 @@ func TestDamagedHistoryOffersRecover(t *testing.T) {
 			rep, err := store.Recover(dir, time.Now())
 			return rep.Sentence(), err
 		},
-		Open: func() (Deps, error) {
+		Open: func() (*store.Store, error) {
 			var err error
 			st, err = store.Open(dir)
-			if err != nil {
-				return Deps{}, err
-			}
-			return Deps{Store: st, Engine: engine.New(st, engine.Options{})}, nil
+			return st, err
 		},
 	}
-	var gotDeps Deps
+	var gotStore *store.Store
 	var gotResult string
 	quit := false
-	s := newDamagedScreen(d, b, func(deps Deps, result string) { gotDeps, gotResult = deps, result }, func() { quit = true })
-	w := test.NewWindow(s.content)
+	s := NewDamaged(d, b, func(opened *store.Store, result string) { gotStore, gotResult = opened, result }, func() { quit = true })
+	w := test.NewWindow(s.Content)
 	defer w.Close()
 	if !strings.Contains(s.message.Text, "is not a deskchat history file") {
 		t.Fatalf("the screen says %q", s.message.Text)
@@ -68,15 +65,15 @@ func TestDamagedHistoryOffersRecover(t *testing.T) {
 		t.Fatal("Recover can be tapped again while it runs")
 	}
 	(<-q)()
-	if !strings.Contains(s.message.Text, "disk is full") || s.recoverB.Disabled() || gotDeps.Store != nil {
+	if !strings.Contains(s.message.Text, "disk is full") || s.recoverB.Disabled() || gotStore != nil {
 		t.Fatalf("after a failed recover: %q, disabled %v", s.message.Text, s.recoverB.Disabled())
 	}
 
 	fail = false
 	test.Tap(s.recoverB)
 	(<-q)()
-	if gotDeps.Store == nil || !strings.HasPrefix(gotResult, "Recovered ") {
-		t.Fatalf("after recover: deps %+v, result %q", gotDeps, gotResult)
+	if gotStore == nil || gotStore != st || !strings.HasPrefix(gotResult, "Recovered ") {
+		t.Fatalf("after recover: store %v, result %q", gotStore, gotResult)
 	}
 	defer st.Close()
 	if convs, err := st.Conversations(); err != nil || len(convs) != 0 {

@@ -1,4 +1,4 @@
-package ui
+package search
 
 import (
 	"strconv"
@@ -10,17 +10,36 @@ import (
 	"fyne.io/fyne/v2/dialog"
 	"fyne.io/fyne/v2/widget"
 
+	"deskchat/engine"
 	"deskchat/store"
 	"deskchat/ui/internal/bridge"
+	"deskchat/ui/internal/look"
 )
 
-// searchDelay is how long typing must pause before the search runs.
-const searchDelay = 150 * time.Millisecond
+// Host is what the search dialog needs of the app.
+type Host interface {
+	// Window is the window the dialog shows over.
+	Window() fyne.Window
+	// ShowDialog shows d so that Esc closes it.
+	ShowDialog(d dialog.Dialog)
+	Bridge() *bridge.Bridge
+	Store() *store.Store
+	// Escape is the window's Esc, typed in the search field: it closes
+	// the dialog.
+	Escape()
+	// OpenAt shows conversation convID scrolled to its message seq.
+	OpenAt(convID string, seq uint64)
+}
 
-// searchDialog is the open search dialog, kept for tests.
-type searchDialog struct {
-	entry   *escEntry
-	list    *widget.List
+// delay is how long typing must pause before the search runs.
+const delay = 150 * time.Millisecond
+
+// Dialog is the open search dialog.
+type Dialog struct {
+	h Host
+	// Entry is the query; List the results (choosing one opens it).
+	Entry   *look.EscEntry
+	List    *widget.List
 	info    *widget.Label
 	results []store.SearchResult
 	dialog  dialog.Dialog
@@ -28,13 +47,13 @@ type searchDialog struct {
 	timer   *time.Timer // the pending debounced search
 }
 
-// showSearch opens the search over every conversation (Ctrl+F): results
+// Open opens the search over every conversation (Ctrl+F): results
 // as you type; choosing one opens its conversation at that message.
-func (w *window) showSearch() {
-	s := &searchDialog{entry: newEscEntry(w, false), info: widget.NewLabel("Type to search every conversation.")}
-	s.entry.SetPlaceHolder("Search messages and titles")
-	s.info.Importance, s.info.SizeName = hintStyle(widget.LowImportance)
-	s.list = widget.NewList(
+func Open(h Host) *Dialog {
+	s := &Dialog{h: h, Entry: look.NewEscEntry(h.Escape, false), info: widget.NewLabel("Type to search every conversation.")}
+	s.Entry.SetPlaceHolder("Search messages and titles")
+	s.info.Importance, s.info.SizeName = look.HintStyle(widget.LowImportance)
+	s.List = widget.NewList(
 		func() int { return len(s.results) },
 		func() fyne.CanvasObject {
 			title := widget.NewLabelWithStyle("title", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
@@ -55,55 +74,58 @@ func (w *window) showSearch() {
 			}
 			box.Objects[0].(*widget.Label).SetText(title)
 			rt := box.Objects[1].(*widget.RichText)
-			rt.Segments = snippetSegments(r)
+			rt.Segments = Snippet(r)
 			rt.Refresh()
 		})
-	s.list.OnSelected = func(i widget.ListItemID) {
+	s.List.OnSelected = func(i widget.ListItemID) {
 		r := s.results[i]
 		s.dialog.Hide()
-		w.openAt(r.ConversationID, r.Seq)
+		h.OpenAt(r.ConversationID, r.Seq)
 	}
-	s.entry.OnChanged = func(q string) {
+	s.Entry.OnChanged = func(q string) {
 		if s.timer != nil {
 			s.timer.Stop()
 		}
 		s.gen++
 		gen := s.gen
-		s.timer = w.b.After(searchDelay, func() { w.runSearch(s, gen, q) })
+		s.timer = h.Bridge().After(delay, func() { s.run(gen, q) })
 	}
-	s.entry.OnSubmitted = func(string) {
+	s.Entry.OnSubmitted = func(string) {
 		if len(s.results) > 0 {
-			s.list.Select(0)
+			s.List.Select(0)
 		}
 	}
-	content := container.NewBorder(container.NewVBox(s.entry, s.info), nil, nil, nil, s.list)
-	s.dialog = dialog.NewCustom("Search", "Close", content, w.win)
+	content := container.NewBorder(container.NewVBox(s.Entry, s.info), nil, nil, nil, s.List)
+	s.dialog = dialog.NewCustom("Search", "Close", content, h.Window())
 	s.dialog.Resize(fyne.NewSize(640, 480))
-	w.showDialog(s.dialog)
-	w.win.Canvas().Focus(s.entry)
-	w.search = s
+	h.ShowDialog(s.dialog)
+	h.Window().Canvas().Focus(s.Entry)
+	return s
 }
 
-// runSearch searches for q and shows the results if no newer search began.
-func (w *window) runSearch(s *searchDialog, gen int, q string) {
+// Results are the results listed.
+func (s *Dialog) Results() []store.SearchResult { return s.results }
+
+// run searches for q and shows the results if no newer search began.
+func (s *Dialog) run(gen int, q string) {
 	if gen != s.gen {
 		return
 	}
 	if strings.TrimSpace(q) == "" {
 		s.results = nil
 		s.info.SetText("Type to search every conversation.")
-		s.list.Refresh()
+		s.List.Refresh()
 		return
 	}
-	bridge.Run(w.b, func() ([]store.SearchResult, error) {
-		return w.st.Search(q, store.SearchOptions{Limit: 50, By: store.ByRelevance})
+	bridge.Run(s.h.Bridge(), func() ([]store.SearchResult, error) {
+		return s.h.Store().Search(q, store.SearchOptions{Limit: 50, By: store.ByRelevance})
 	}, func(rs []store.SearchResult, err error) {
 		if gen != s.gen {
 			return // typing went on
 		}
 		switch {
 		case err != nil:
-			s.info.SetText(sentence(err))
+			s.info.SetText(engine.UserMessage(err))
 		case len(rs) == 0:
 			s.info.SetText("Nothing matches “" + strings.TrimSpace(q) + "”.")
 		case len(rs) == 1:
@@ -112,13 +134,13 @@ func (w *window) runSearch(s *searchDialog, gen int, q string) {
 			s.info.SetText(strconv.Itoa(len(rs)) + " matches")
 		}
 		s.results = rs
-		s.list.UnselectAll()
-		s.list.Refresh()
+		s.List.UnselectAll()
+		s.List.Refresh()
 	})
 }
 
-// snippetSegments is a result's snippet with its matches in bold.
-func snippetSegments(r store.SearchResult) []widget.RichTextSegment {
+// Snippet is a result's snippet with its matches in bold.
+func Snippet(r store.SearchResult) []widget.RichTextSegment {
 	var segs []widget.RichTextSegment
 	plain := func(t string, bold bool) {
 		if t == "" {
@@ -141,25 +163,4 @@ func snippetSegments(r store.SearchResult) []widget.RichTextSegment {
 	}
 	plain(r.Snippet[at:], false)
 	return segs
-}
-
-// openAt shows conversation id scrolled to message seq (0: its end).
-func (w *window) openAt(id string, seq uint64) {
-	if _, ok := w.indexOf(id); !ok {
-		w.loadConversations(id)
-		return
-	}
-	w.show(id)
-	if seq == 0 {
-		return
-	}
-	cv := w.chats[id]
-	if cv == nil {
-		return
-	}
-	if cv.loading {
-		cv.onLoad = append(cv.onLoad, func() { w.reveal(cv, seq) })
-		return
-	}
-	w.reveal(cv, seq)
 }

@@ -1,4 +1,4 @@
-package ui
+package transfer
 
 // The export and import dialogs. store/transfer does the work: ExportFile
 // writes a temporary file beside the destination and renames it when
@@ -33,22 +33,23 @@ import (
 
 	"deskchat/internal/format"
 	"deskchat/store"
-	"deskchat/store/transfer"
+	storetransfer "deskchat/store/transfer"
 	"deskchat/ui/internal/bridge"
+	"deskchat/ui/internal/look"
 )
 
 // exportFormat is a format the export dialog offers.
 type exportFormat struct {
 	label  string
-	format transfer.Format
+	format storetransfer.Format
 	ext    string
 }
 
 // exportFormats are the formats the export dialog offers.
 var exportFormats = []exportFormat{
-	{"JSON — deskchat, lossless", transfer.JSON, ".json"},
-	{"Markdown", transfer.Markdown, ".md"},
-	{"HTML", transfer.HTML, ".html"},
+	{"JSON — deskchat, lossless", storetransfer.JSON, ".json"},
+	{"Markdown", storetransfer.Markdown, ".md"},
+	{"HTML", storetransfer.HTML, ".html"},
 }
 
 // The export dialog's choices of conversations.
@@ -61,12 +62,12 @@ const (
 // importSources are the formats the import dialog offers.
 var importSources = []struct {
 	label  string
-	source transfer.Source
+	source storetransfer.Source
 }{
-	{"Detect automatically", transfer.Auto},
-	{"ChatGPT", transfer.ChatGPT},
-	{"Claude", transfer.Claude},
-	{"deskchat", transfer.Deskchat},
+	{"Detect automatically", storetransfer.Auto},
+	{"ChatGPT", storetransfer.ChatGPT},
+	{"Claude", storetransfer.Claude},
+	{"deskchat", storetransfer.Deskchat},
 }
 
 // progressFeed hands a worker's progress to the UI goroutine: the latest
@@ -103,9 +104,9 @@ type exchangeStage struct {
 	body   *fyne.Container
 }
 
-func newExchangeStage(title string, w *window) exchangeStage {
+func newExchangeStage(title string, h Host) exchangeStage {
 	body := container.NewStack()
-	d := dialog.NewCustomWithoutButtons(title, body, w.win)
+	d := dialog.NewCustomWithoutButtons(title, body, h.Window())
 	d.Resize(fyne.NewSize(620, 540))
 	return exchangeStage{dialog: d, body: body}
 }
@@ -136,9 +137,9 @@ func newProgressView(status string, cancel func()) *progressView {
 	return p
 }
 
-// exportDialog is the open export dialog.
-type exportDialog struct {
-	w *window
+// Export is the open export dialog.
+type Export struct {
+	h Host
 	exchangeStage
 
 	format  *widget.Select
@@ -159,17 +160,15 @@ type exportDialog struct {
 
 	// openURL opens the destination's folder (the app's OpenURL).
 	openURL func(*url.URL) error
-	// onProgress, when set (tests), is called on the exporting goroutine
+	// OnProgress, when set (tests), is called on the exporting goroutine
 	// each time the export reports progress, after it is handed to the UI.
-	onProgress func(done, total int)
+	OnProgress func(done, total int)
 }
 
-// showExport opens the export dialog: format, which chats, destination.
-func (w *window) showExport() { w.openExport() }
-
-func (w *window) openExport() *exportDialog {
-	d := &exportDialog{w: w, exchangeStage: newExchangeStage("Export chats", w), chosen: map[string]bool{}, openURL: w.app.OpenURL}
-	d.convs = append([]store.Conversation(nil), w.convs...)
+// OpenExport opens the export dialog: format, which chats, destination.
+func OpenExport(h Host) *Export {
+	d := &Export{h: h, exchangeStage: newExchangeStage("Export chats", h), chosen: map[string]bool{}, openURL: h.OpenURL}
+	d.convs = append([]store.Conversation(nil), h.Conversations()...)
 
 	labels := make([]string, len(exportFormats))
 	for i, f := range exportFormats {
@@ -179,7 +178,7 @@ func (w *window) openExport() *exportDialog {
 	d.format.SetSelectedIndex(0)
 
 	d.path = widget.NewEntry()
-	d.path.SetText(filepath.Join(userHome(), "deskchat-"+w.now().Format("2006-01-02")+exportFormats[0].ext))
+	d.path.SetText(filepath.Join(userHome(), "deskchat-"+h.Now().Format("2006-01-02")+exportFormats[0].ext))
 	folderBtn := widget.NewButtonWithIcon("Choose folder…", theme.FolderOpenIcon(), d.chooseFolder)
 
 	d.count = widget.NewLabel("")
@@ -210,7 +209,7 @@ func (w *window) openExport() *exportDialog {
 	})
 	d.which.Required = true
 	d.which.Horizontal = true
-	if _, ok := w.current(); ok {
+	if _, ok := h.Current(); ok {
 		d.which.SetSelected(exportThis)
 	} else {
 		d.which.SetSelected(exportAll)
@@ -219,7 +218,7 @@ func (w *window) openExport() *exportDialog {
 		d.which.Disable() // nothing to choose from; Export says there is nothing to export
 	}
 
-	d.problem = wrapped("", widget.DangerImportance)
+	d.problem = look.Wrapped("", widget.DangerImportance)
 	form := widget.NewForm(
 		widget.NewFormItem("Format", d.format),
 		widget.NewFormItem("Chats", d.which),
@@ -232,11 +231,11 @@ func (w *window) openExport() *exportDialog {
 			d.cancel() // closed while exporting: the export is abandoned, and leaves nothing
 		}
 	})
-	w.showDialog(d.dialog)
+	h.ShowDialog(d.dialog)
 	return d
 }
 
-func (d *exportDialog) showForm() {
+func (d *Export) showForm() {
 	exportBtn := widget.NewButtonWithIcon("Export", theme.DocumentSaveIcon(), d.start)
 	exportBtn.Importance = widget.HighImportance
 	d.show(d.form, widget.NewButton("Cancel", d.dialog.Hide), exportBtn)
@@ -244,22 +243,22 @@ func (d *exportDialog) showForm() {
 
 // chooseFolder lets the user pick the destination's folder; the file name
 // stays.
-func (d *exportDialog) chooseFolder() {
+func (d *Export) chooseFolder() {
 	fd := dialog.NewFolderOpen(func(dir fyne.ListableURI, err error) {
 		if err != nil || dir == nil {
 			return
 		}
 		name := filepath.Base(d.path.Text)
 		if strings.TrimSpace(d.path.Text) == "" || name == "." || name == string(filepath.Separator) {
-			name = "deskchat-" + d.w.now().Format("2006-01-02") + d.selectedFormat().ext
+			name = "deskchat-" + d.h.Now().Format("2006-01-02") + d.selectedFormat().ext
 		}
 		d.path.SetText(filepath.Join(dir.Path(), name))
-	}, d.w.win)
+	}, d.h.Window())
 	fd.Resize(fyne.NewSize(760, 520))
-	d.w.showDialog(fd)
+	d.h.ShowDialog(fd)
 }
 
-func (d *exportDialog) selectedFormat() exportFormat {
+func (d *Export) selectedFormat() exportFormat {
 	i := d.format.SelectedIndex()
 	if i < 0 {
 		i = 0
@@ -269,7 +268,7 @@ func (d *exportDialog) selectedFormat() exportFormat {
 
 // fixExtension gives the destination the chosen format's extension, when it
 // has one of the export extensions now.
-func (d *exportDialog) fixExtension() {
+func (d *Export) fixExtension() {
 	if d.path == nil {
 		return
 	}
@@ -283,7 +282,7 @@ func (d *exportDialog) fixExtension() {
 	}
 }
 
-func (d *exportDialog) choose(id string, on bool) {
+func (d *Export) choose(id string, on bool) {
 	if on {
 		d.chosen[id] = true
 	} else {
@@ -292,7 +291,7 @@ func (d *exportDialog) choose(id string, on bool) {
 	d.updateCount()
 }
 
-func (d *exportDialog) chooseAll(on bool) {
+func (d *Export) chooseAll(on bool) {
 	clear(d.chosen)
 	if on {
 		for _, c := range d.convs {
@@ -303,7 +302,7 @@ func (d *exportDialog) chooseAll(on bool) {
 	d.updateCount()
 }
 
-func (d *exportDialog) updateCount() {
+func (d *Export) updateCount() {
 	if d.count == nil {
 		return
 	}
@@ -312,13 +311,14 @@ func (d *exportDialog) updateCount() {
 
 // selection returns the ids to export (nil: all), or why there is nothing
 // to export.
-func (d *exportDialog) selection() ([]string, string) {
+func (d *Export) selection() ([]string, string) {
 	switch d.which.Selected {
 	case exportThis:
-		if _, ok := d.w.current(); !ok {
+		c, ok := d.h.Current()
+		if !ok {
 			return nil, "No chat is open; choose the chats to export."
 		}
-		return []string{d.w.selected}, ""
+		return []string{c.ID}, ""
 	case exportChosen:
 		var ids []string
 		for _, c := range d.convs { // in the list's order, newest first
@@ -338,20 +338,20 @@ func (d *exportDialog) selection() ([]string, string) {
 }
 
 // start checks the form, asks before replacing a file, then exports.
-func (d *exportDialog) start() {
-	setLabel(d.problem, "", widget.DangerImportance)
+func (d *Export) start() {
+	look.SetLabel(d.problem, "", widget.DangerImportance)
 	ids, why := d.selection()
 	if why != "" {
-		setLabel(d.problem, why, widget.DangerImportance)
+		look.SetLabel(d.problem, why, widget.DangerImportance)
 		return
 	}
 	path, why := exportDestination(d.path.Text)
 	if why != "" {
-		setLabel(d.problem, why, widget.DangerImportance)
+		look.SetLabel(d.problem, why, widget.DangerImportance)
 		return
 	}
-	opts := transfer.ExportOptions{Format: d.selectedFormat().format, Conversations: ids}
-	bridge.Run(d.w.b, func() (bool, error) {
+	opts := storetransfer.ExportOptions{Format: d.selectedFormat().format, Conversations: ids}
+	bridge.Run(d.h.Bridge(), func() (bool, error) {
 		fi, err := os.Stat(path)
 		return err == nil && fi.Mode().IsRegular(), nil
 	}, func(exists bool, _ error) {
@@ -359,37 +359,37 @@ func (d *exportDialog) start() {
 			d.run(path, opts)
 			return
 		}
-		d.w.showDialog(dialog.NewConfirm("Replace the file?", fmt.Sprintf("%s already exists. Replace it with this export?", path), func(ok bool) {
+		d.h.ShowDialog(dialog.NewConfirm("Replace the file?", fmt.Sprintf("%s already exists. Replace it with this export?", path), func(ok bool) {
 			if ok {
 				d.run(path, opts)
 			}
-		}, d.w.win))
+		}, d.h.Window()))
 	})
 }
 
 // exportOutcome is what an export did.
 type exportOutcome struct {
-	res  transfer.ExportResult
+	res  storetransfer.ExportResult
 	size int64
 }
 
 // run exports to path, showing the progress, then the summary.
-func (d *exportDialog) run(path string, opts transfer.ExportOptions) {
-	ctx, cancel := context.WithCancel(d.w.quit) // quitting stops it too
+func (d *Export) run(path string, opts storetransfer.ExportOptions) {
+	ctx, cancel := context.WithCancel(d.h.Quit()) // quitting stops it too
 	d.cancel = cancel
 	d.prog = newProgressView("Exporting…", cancel)
-	p, hook := d.prog, d.onProgress
+	p, hook := d.prog, d.OnProgress
 	d.show(p.content, p.cancelBtn)
 	opts.Progress = func(done, total int) {
-		p.feed.report(d.w.b, done, total, func(done, total int) { d.showProgress(p, done, total) })
+		p.feed.report(d.h.Bridge(), done, total, func(done, total int) { d.showProgress(p, done, total) })
 		if hook != nil {
 			hook(done, total)
 		}
 	}
-	d.w.jobs.Add(1)
-	bridge.Run(d.w.b, func() (exportOutcome, error) {
-		defer d.w.jobs.Done()
-		res, err := transfer.ExportFile(ctx, d.w.st, path, opts)
+	d.h.Jobs().Add(1)
+	bridge.Run(d.h.Bridge(), func() (exportOutcome, error) {
+		defer d.h.Jobs().Done()
+		res, err := storetransfer.ExportFile(ctx, d.h.Store(), path, opts)
 		if err != nil {
 			return exportOutcome{res: res}, err
 		}
@@ -405,12 +405,12 @@ func (d *exportDialog) run(path string, opts transfer.ExportOptions) {
 	})
 }
 
-func (d *exportDialog) showProgress(p *progressView, done, total int) {
+func (d *Export) showProgress(p *progressView, done, total int) {
 	if p != d.prog || d.cancel == nil {
 		return // an old export's, or the export has ended
 	}
 	p.bar.Max, p.bar.Value = float64(max(total, 1)), float64(done)
-	text := fmt.Sprintf("%s of %s", groupDigits(int64(done)), format.Count(total, "chat", "chats"))
+	text := fmt.Sprintf("%s of %s", format.Number(int64(done)), format.Count(total, "chat", "chats"))
 	p.bar.TextFormatter = func() string { return text }
 	p.bar.Refresh()
 	if p.cancelBtn.Disabled() {
@@ -419,7 +419,7 @@ func (d *exportDialog) showProgress(p *progressView, done, total int) {
 	p.status.SetText("Exporting…")
 }
 
-func (d *exportDialog) finish(path string, out exportOutcome, err error) {
+func (d *Export) finish(path string, out exportOutcome, err error) {
 	switch {
 	case err == nil:
 		d.heading = widget.NewLabelWithStyle("Export complete", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
@@ -428,11 +428,11 @@ func (d *exportDialog) finish(path string, out exportOutcome, err error) {
 		if skipped := out.res.SkippedSentence(); skipped != "" {
 			summary += " " + skipped // damaged chats are named; the rest is saved
 		}
-		d.detail = wrapped(summary, widget.MediumImportance)
+		d.detail = look.Wrapped(summary, widget.MediumImportance)
 		open := widget.NewButtonWithIcon("Open folder", theme.FolderOpenIcon(), func() {
 			const failed = " The folder could not be opened."
 			if err := d.openURL(folderURL(filepath.Dir(path))); err != nil && !strings.HasSuffix(d.detail.Text, failed) {
-				setLabel(d.detail, d.detail.Text+failed, widget.MediumImportance)
+				look.SetLabel(d.detail, d.detail.Text+failed, widget.MediumImportance)
 			}
 		})
 		closeBtn := widget.NewButton("Close", d.dialog.Hide)
@@ -440,20 +440,20 @@ func (d *exportDialog) finish(path string, out exportOutcome, err error) {
 		d.show(container.NewVBox(d.heading, d.detail), open, closeBtn)
 	case errors.Is(err, context.Canceled):
 		d.heading = widget.NewLabelWithStyle("Export cancelled", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
-		d.detail = wrapped(sentence(err), widget.MediumImportance)
+		d.detail = look.Wrapped(sentence(err), widget.MediumImportance)
 		closeBtn := widget.NewButton("Close", d.dialog.Hide)
 		d.show(container.NewVBox(d.heading, d.detail), widget.NewButton("Back", d.showForm), closeBtn)
 	default:
 		// Back to the form, with the sentence: the destination is what
 		// usually needs changing.
-		setLabel(d.problem, sentence(err), widget.DangerImportance)
+		look.SetLabel(d.problem, sentence(err), widget.DangerImportance)
 		d.showForm()
 	}
 }
 
-// importDialog is the open import dialog.
-type importDialog struct {
-	w *window
+// Import is the open import dialog.
+type Import struct {
+	h Host
 	exchangeStage
 
 	path    *widget.Entry // the file to import; "Choose file…" fills it
@@ -465,20 +465,18 @@ type importDialog struct {
 	cancel context.CancelFunc // stops the running import; nil when none runs
 
 	heading, detail *widget.Label // the summary
-	skipped         []transfer.Skip
+	skipped         []storetransfer.Skip
 	skipList        *widget.List
 
-	// onProgress, when set (tests), is called on the importing goroutine
+	// OnProgress, when set (tests), is called on the importing goroutine
 	// each time the import reports progress, after it is handed to the UI.
-	onProgress func(done, total int)
+	OnProgress func(done, total int)
 }
 
-// showImport opens the import dialog: a file, its format, then progress and
+// OpenImport opens the import dialog: a file, its format, then progress and
 // a summary.
-func (w *window) showImport() { w.openImport() }
-
-func (w *window) openImport() *importDialog {
-	d := &importDialog{w: w, exchangeStage: newExchangeStage("Import chats", w)}
+func OpenImport(h Host) *Import {
+	d := &Import{h: h, exchangeStage: newExchangeStage("Import chats", h)}
 	d.path = widget.NewEntry()
 	d.path.SetPlaceHolder("conversations.json, or the .zip file ChatGPT or Claude sent")
 	fileBtn := widget.NewButtonWithIcon("Choose file…", theme.FolderOpenIcon(), d.chooseFile)
@@ -488,8 +486,8 @@ func (w *window) openImport() *importDialog {
 	}
 	d.from = widget.NewSelect(labels, nil)
 	d.from.SetSelectedIndex(0)
-	d.problem = wrapped("", widget.DangerImportance)
-	hint := wrapped("Exports of ChatGPT and Claude.ai (conversations.json, or the .zip they come in) and deskchat's own JSON exports. Chats imported before are not imported again.", widget.LowImportance)
+	d.problem = look.Wrapped("", widget.DangerImportance)
+	hint := look.Wrapped("Exports of ChatGPT and Claude.ai (conversations.json, or the .zip they come in) and deskchat's own JSON exports. Chats imported before are not imported again.", widget.LowImportance)
 	form := widget.NewForm(
 		widget.NewFormItem("File", container.NewBorder(nil, nil, nil, fileBtn, d.path)),
 		widget.NewFormItem("Format", d.from),
@@ -501,74 +499,74 @@ func (w *window) openImport() *importDialog {
 			d.cancel() // closed while importing: stop; what is stored stays
 		}
 	})
-	w.showDialog(d.dialog)
+	h.ShowDialog(d.dialog)
 	return d
 }
 
-func (d *importDialog) showForm() {
+func (d *Import) showForm() {
 	importBtn := widget.NewButtonWithIcon("Import", theme.DownloadIcon(), d.start)
 	importBtn.Importance = widget.HighImportance
 	d.show(d.form, widget.NewButton("Cancel", d.dialog.Hide), importBtn)
 }
 
-func (d *importDialog) chooseFile() {
+func (d *Import) chooseFile() {
 	fd := dialog.NewFileOpen(func(r fyne.URIReadCloser, err error) {
 		if err != nil || r == nil {
 			return
 		}
 		d.path.SetText(r.URI().Path())
 		r.Close()
-	}, d.w.win)
+	}, d.h.Window())
 	fd.SetFilter(storage.NewExtensionFileFilter([]string{".json", ".zip"}))
 	fd.Resize(fyne.NewSize(760, 520))
-	d.w.showDialog(fd)
+	d.h.ShowDialog(fd)
 }
 
-func (d *importDialog) source() transfer.Source {
+func (d *Import) source() storetransfer.Source {
 	if i := d.from.SelectedIndex(); i > 0 {
 		return importSources[i].source
 	}
-	return transfer.Auto
+	return storetransfer.Auto
 }
 
 // importOutcome is what an import did.
 type importOutcome struct {
-	rep transfer.Report
+	rep storetransfer.Report
 }
 
-func (d *importDialog) start() {
-	setLabel(d.problem, "", widget.DangerImportance)
+func (d *Import) start() {
+	look.SetLabel(d.problem, "", widget.DangerImportance)
 	path, why := importSourceFile(d.path.Text)
 	if why != "" {
-		setLabel(d.problem, why, widget.DangerImportance)
+		look.SetLabel(d.problem, why, widget.DangerImportance)
 		return
 	}
 	from := d.source()
-	ctx, cancel := context.WithCancel(d.w.quit) // quitting stops it too
+	ctx, cancel := context.WithCancel(d.h.Quit()) // quitting stops it too
 	d.cancel = cancel
 	d.prog = newProgressView("Checking the file…", cancel)
-	p, hook := d.prog, d.onProgress
+	p, hook := d.prog, d.OnProgress
 	d.show(p.content, p.cancelBtn)
-	opts := transfer.ImportOptions{From: from, Progress: func(done, total int) {
-		p.feed.report(d.w.b, done, total, func(done, total int) { d.showProgress(p, done, total) })
+	opts := storetransfer.ImportOptions{From: from, Progress: func(done, total int) {
+		p.feed.report(d.h.Bridge(), done, total, func(done, total int) { d.showProgress(p, done, total) })
 		if hook != nil {
 			hook(done, total)
 		}
 	}}
-	d.w.jobs.Add(1)
-	bridge.Run(d.w.b, func() (importOutcome, error) {
-		defer d.w.jobs.Done()
-		rep, err := transfer.ImportFile(ctx, d.w.st, path, opts) // a conversations.json, or the .zip it came in
+	d.h.Jobs().Add(1)
+	bridge.Run(d.h.Bridge(), func() (importOutcome, error) {
+		defer d.h.Jobs().Done()
+		rep, err := storetransfer.ImportFile(ctx, d.h.Store(), path, opts) // a conversations.json, or the .zip it came in
 		return importOutcome{rep}, err
 	}, func(out importOutcome, err error) {
 		d.cancel = nil
 		cancel()
-		d.w.loadConversations("") // the sidebar shows what was stored, also before a cancel or a failure
+		d.h.ConversationsChanged() // the sidebar shows what was stored, also before a cancel or a failure
 		d.finish(from, out.rep, err)
 	})
 }
 
-func (d *importDialog) showProgress(p *progressView, done, total int) {
+func (d *Import) showProgress(p *progressView, done, total int) {
 	if p != d.prog || d.cancel == nil {
 		return
 	}
@@ -585,7 +583,7 @@ func (d *importDialog) showProgress(p *progressView, done, total int) {
 	}
 }
 
-func (d *importDialog) finish(from transfer.Source, rep transfer.Report, err error) {
+func (d *Import) finish(from storetransfer.Source, rep storetransfer.Report, err error) {
 	stored := rep.Conversations > 0 || rep.Already > 0
 	var heading string
 	var lines []string
@@ -608,7 +606,7 @@ func (d *importDialog) finish(from transfer.Source, rep transfer.Report, err err
 		}
 	case !stored:
 		// Nothing changed: back to the form, where another file can be chosen.
-		setLabel(d.problem, sentence(err), widget.DangerImportance)
+		look.SetLabel(d.problem, sentence(err), widget.DangerImportance)
 		d.showForm()
 		return
 	default:
@@ -621,7 +619,7 @@ func (d *importDialog) finish(from transfer.Source, rep transfer.Report, err err
 		}
 	}
 	d.heading = widget.NewLabelWithStyle(heading, fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
-	d.detail = wrapped(strings.Join(lines, "\n"), widget.MediumImportance)
+	d.detail = look.Wrapped(strings.Join(lines, "\n"), widget.MediumImportance)
 	top := container.NewVBox(d.heading, d.detail)
 	var content fyne.CanvasObject = top
 	d.skipped = rep.Skipped
@@ -651,30 +649,30 @@ func (d *importDialog) finish(from transfer.Source, rep transfer.Report, err err
 
 // readAsLine says which format the file was read as ("" when none was found:
 // an empty list).
-func readAsLine(found, asked transfer.Source) string {
+func readAsLine(found, asked storetransfer.Source) string {
 	if sourceArticle(found) == "" {
 		return ""
 	}
-	if asked == transfer.Auto || asked == "" {
+	if asked == storetransfer.Auto || asked == "" {
 		return fmt.Sprintf("Read as %s export (detected automatically).", sourceArticle(found))
 	}
 	return fmt.Sprintf("Read as %s export.", sourceArticle(found))
 }
 
-func sourceArticle(s transfer.Source) string {
+func sourceArticle(s storetransfer.Source) string {
 	switch s {
-	case transfer.ChatGPT:
+	case storetransfer.ChatGPT:
 		return "a ChatGPT"
-	case transfer.Claude:
+	case storetransfer.Claude:
 		return "a Claude"
-	case transfer.Deskchat:
+	case storetransfer.Deskchat:
 		return "a deskchat"
 	}
 	return ""
 }
 
 // importReportLines are a finished import's counts, one sentence a line.
-func importReportLines(rep transfer.Report) []string {
+func importReportLines(rep storetransfer.Report) []string {
 	var lines []string
 	switch {
 	case rep.Conversations > 0:
@@ -694,7 +692,7 @@ func alreadyHereLine(n int) string {
 	if n == 1 {
 		return "1 chat was already here (imported before) and was left as it was."
 	}
-	return fmt.Sprintf("%s chats were already here (imported before) and were left as they were.", groupDigits(int64(n)))
+	return fmt.Sprintf("%s chats were already here (imported before) and were left as they were.", format.Number(int64(n)))
 }
 
 func isAre(n int) string {

@@ -1,0 +1,36 @@
+package ui
+
+import (
+	"deskchat/ui/search"
+)
+
+// The window is the search dialog's host (ui/search).
+var _ search.Host = (*window)(nil)
+
+// showSearch opens the search over every conversation (Ctrl+F); the dialog
+// is kept for tests.
+func (w *window) showSearch() { w.search = search.Open(w) }
+
+// Escape is the window's Esc (escape), for a dialog's field.
+func (w *window) Escape() { w.escape() }
+
+// OpenAt shows conversation id scrolled to message seq (0: its end).
+func (w *window) OpenAt(id string, seq uint64) {
+	if _, ok := w.indexOf(id); !ok {
+		w.loadConversations(id)
+		return
+	}
+	w.show(id)
+	if seq == 0 {
+		return
+	}
+	cv := w.chats[id]
+	if cv == nil {
+		return
+	}
+	if cv.loading {
+		cv.onLoad = append(cv.onLoad, func() { w.reveal(cv, seq) })
+		return
+	}
+	w.reveal(cv, seq)
+}

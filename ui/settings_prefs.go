@@ -93,7 +93,7 @@ func (w *window) newDefaultsForm() *defaultsForm {
 
 	hint := func(text string) *widget.Label { return wrapped(text, widget.LowImportance) }
 	form := widget.NewForm(
-		widget.NewFormItem("Provider", container.NewVBox(d.provider, hint("bridge.New chats use this provider and model; each chat can switch in its header."))),
+		widget.NewFormItem("Provider", container.NewVBox(d.provider, hint("New chats use this provider and model; each chat can switch in its header."))),
 		widget.NewFormItem("Model", look.WheelThrough(d.model, &d.scroll)),
 		widget.NewFormItem("System prompt", d.system),
 		widget.NewFormItem("Temperature", container.NewVBox(look.WheelThrough(d.temperature, &d.scroll), d.tempErr)),

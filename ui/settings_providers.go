@@ -167,11 +167,11 @@ func (w *window) saveProvider(f *providerForm) {
 func becameDefault(name, was string) string {
 	switch was {
 	case "":
-		return fmt.Sprintf("bridge.New chats use %s now.", name)
+		return fmt.Sprintf("New chats use %s now.", name)
 	case engine.SimulatorName:
-		return fmt.Sprintf("bridge.New chats use %s now, no longer the Simulator.", name)
+		return fmt.Sprintf("New chats use %s now, no longer the Simulator.", name)
 	}
-	return fmt.Sprintf("bridge.New chats use %s now, no longer %s.", name, was)
+	return fmt.Sprintf("New chats use %s now, no longer %s.", name, was)
 }
 
 // admin is the provider administration the settings share with the

@@ -71,7 +71,7 @@ func TestSettingsAddAnOllamaProviderTestItAndChatWithIt(t *testing.T) {
 	if s.form == nil || s.form.orig.Name != "Ollama" {
 		t.Fatalf("after Save the form shows %+v", s.form)
 	}
-	if got := shownText(s.form.result); got != "Saved. bridge.New chats use Ollama now, no longer the Simulator." {
+	if got := shownText(s.form.result); got != "Saved. New chats use Ollama now, no longer the Simulator." {
 		t.Errorf("after Save the form says %q", got)
 	}
 	if h.w.defaultProv != "Ollama" || !s.form.makeDefault.Checked || s.defaults.provider.Selected != "Ollama" {

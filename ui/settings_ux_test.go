@@ -29,7 +29,7 @@ func TestSettingsTheFirstRealProviderTakesOverFromTheSimulator(t *testing.T) {
 	if h.w.defaultProv != "LM Studio" || h.w.prefs.Provider != "LM Studio" {
 		t.Errorf("default %q (prefs %q), want LM Studio", h.w.defaultProv, h.w.prefs.Provider)
 	}
-	if got := shownText(s.form.result); got != "Saved. bridge.New chats use LM Studio now, no longer the Simulator." {
+	if got := shownText(s.form.result); got != "Saved. New chats use LM Studio now, no longer the Simulator." {
 		t.Errorf("the settings say %q", got)
 	}
 	// The second one is not offered: a default is chosen already.

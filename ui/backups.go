@@ -102,8 +102,8 @@ func (w *window) backupDone(b *store.Backup, err error) {
 	default:
 		return
 	}
-	if s := w.settings; s != nil && s.defaults != nil {
-		showBackupNote(s.defaults.backupsMsg, w.backup)
+	if s := w.settings; s != nil && s.Defaults != nil {
+		showBackupNote(s.Defaults.BackupsMsg, w.backup)
 	}
 }
 
@@ -123,23 +123,23 @@ func (w *window) backupAtExit() {
 
 // backupsField is the "Backups to keep" item of the Defaults tab: the
 // number, its error, and the last backup's outcome.
-func (w *window) backupsField(d *defaultsForm) *widget.FormItem {
-	d.backupsKeep = widget.NewEntry()
-	d.backupsKeep.SetText(fmt.Sprint(w.prefs.BackupsKeep))
-	d.backupsErr = wrapped("", widget.DangerImportance)
-	d.backupsKeep.OnChanged = func(string) { setLabel(d.backupsErr, "", widget.DangerImportance) }
-	d.backupsMsg = wrapped("", widget.LowImportance)
-	showBackupNote(d.backupsMsg, w.backup)
+func (w *window) backupsField(d *DefaultsForm) *widget.FormItem {
+	d.BackupsKeep = widget.NewEntry()
+	d.BackupsKeep.SetText(fmt.Sprint(w.prefs.BackupsKeep))
+	d.BackupsErr = wrapped("", widget.DangerImportance)
+	d.BackupsKeep.OnChanged = func(string) { setLabel(d.BackupsErr, "", widget.DangerImportance) }
+	d.BackupsMsg = wrapped("", widget.LowImportance)
+	showBackupNote(d.BackupsMsg, w.backup)
 	hint := wrapped("A copy of the history is made once a day in the data folder's backups/; 0 turns them off.", widget.LowImportance)
-	return widget.NewFormItem("Backups to keep", container.NewVBox(container.NewGridWrap(fyne.NewSize(120, d.backupsKeep.MinSize().Height), look.WheelThrough(d.backupsKeep, &d.scroll)), d.backupsErr, hint, d.backupsMsg))
+	return widget.NewFormItem("Backups to keep", container.NewVBox(container.NewGridWrap(fyne.NewSize(120, d.BackupsKeep.MinSize().Height), look.WheelThrough(d.BackupsKeep, &d.Scroll)), d.BackupsErr, hint, d.BackupsMsg))
 }
 
 // backupsToKeep reads the "Backups to keep" field; a wrong value is marked.
-func (d *defaultsForm) backupsToKeep() (int, error) {
-	n, err := parseWhole(d.backupsKeep.Text)
-	if err != nil || strings.TrimSpace(d.backupsKeep.Text) == "" {
+func (d *DefaultsForm) backupsToKeep() (int, error) {
+	n, err := parseWhole(d.BackupsKeep.Text)
+	if err != nil || strings.TrimSpace(d.BackupsKeep.Text) == "" {
 		err = errors.New("Backups to keep is a whole number of 0 or more (0 turns backups off).")
-		setLabel(d.backupsErr, err.Error(), widget.DangerImportance)
+		setLabel(d.BackupsErr, err.Error(), widget.DangerImportance)
 	}
 	return n, err
 }

@@ -13,7 +13,7 @@ import (
 
 // prefs are the defaults set in the settings dialog, as loaded from the
 // store (loadProviders reads them with the providers).
-type prefs struct {
+type Prefs struct {
 	Provider, Model string   // for new conversations
 	SystemPrompt    string   // for new conversations
 	Temperature     *float32 // nil: the provider's default
@@ -24,8 +24,8 @@ type prefs struct {
 
 // prefsFrom reads the defaults out of the stored settings. A value that does
 // not parse (written by hand, say) counts as unset.
-func prefsFrom(kv map[string]string) prefs {
-	p := prefs{
+func PrefsFrom(kv map[string]string) Prefs {
+	p := Prefs{
 		Provider:     kv[store.SettingDefaultProvider],
 		Model:        kv[store.SettingDefaultModel],
 		SystemPrompt: kv[store.SettingSystemPrompt],
@@ -44,7 +44,7 @@ func prefsFrom(kv map[string]string) prefs {
 }
 
 // settings returns p as the settings to store; empty values delete.
-func (p prefs) settings() map[string]string {
+func (p Prefs) Settings() map[string]string {
 	kv := map[string]string{
 		store.SettingDefaultProvider: p.Provider,
 		store.SettingDefaultModel:    p.Model,

@@ -42,9 +42,9 @@ func (w *window) loadProviders(then func()) {
 			return
 		}
 		w.providers, w.defaultProv = s.providers, s.settings[store.SettingDefaultProvider]
-		w.setPrefs(prefsFrom(s.settings))
+		w.setPrefs(PrefsFrom(s.settings))
 		w.updateHeader()
-		if sd := w.settings; sd != nil && sd.open {
+		if sd := w.settings; sd != nil && sd.Open {
 			sd.providersChanged(w)
 		}
 		if then != nil {
@@ -54,7 +54,7 @@ func (w *window) loadProviders(then func()) {
 }
 
 // setPrefs makes p the defaults in use; a changed theme is applied at once.
-func (w *window) setPrefs(p prefs) {
+func (w *window) setPrefs(p Prefs) {
 	w.prefs = p
 	s := w.settingsState()
 	if s.themeSet && s.theme == p.Theme {
@@ -137,41 +137,41 @@ func (w *window) pickProvider(name string) {
 	})
 }
 
-// settingsDialog is the settings' state (the theme applied) and the
+// Dialog is the settings' state (the theme applied) and the
 // widgets of the settings dialog last opened, kept for tests.
-type settingsDialog struct {
-	openURL func(*url.URL) error // nil: the app's OpenURL; tests replace it
+type Dialog struct {
+	OpenURL func(*url.URL) error // nil: the app's OpenURL; tests replace it
 	// theme is the theme choice applied (themeSet: one was).
 	theme    string
 	themeSet bool
 
 	// The dialog. open: it is shown.
-	dialog dialog.Dialog
-	open   bool
-	tabs   *container.AppTabs
+	Modal dialog.Dialog
+	Open  bool
+	Tabs  *container.AppTabs
 
 	// Providers tab: the list on the left, the form (or the empty state)
 	// on the right.
-	list         *widget.List
-	listed       []store.Provider // what list shows
-	add          *widget.Button   // "Add provider"
-	presetSel    *widget.Select   // the preset question, while asked
+	List         *widget.List
+	Listed       []store.Provider // what list shows
+	Add          *widget.Button   // "Add provider"
+	PresetSel    *widget.Select   // the preset question, while asked
 	presetDialog dialog.Dialog
-	detail       *fyne.Container
-	form         *providerForm // the form shown; nil when none
+	Detail       *fyne.Container
+	Form         *ProviderForm // the form shown; nil when none
 	notice       string        // said once in the empty state: what a removal did
-	problem      *widget.Label // the form's problem line (form.problem)
+	Problem      *widget.Label // the form's problem line (form.problem)
 	// keychainErr is secrets.Probe's answer (probed: it arrived): nil
 	// means keys can be kept in the keychain.
 	keychainErr error
 	probed      bool
 
-	defaults *defaultsForm
+	Defaults *DefaultsForm
 }
 
-func (w *window) settingsState() *settingsDialog {
+func (w *window) settingsState() *Dialog {
 	if w.settings == nil {
-		w.settings = &settingsDialog{}
+		w.settings = &Dialog{}
 	}
 	return w.settings
 }
@@ -198,14 +198,14 @@ func (w *window) dataFolder() string {
 // for new conversations.
 func (w *window) showSettings() {
 	s := w.settingsState()
-	if s.open {
+	if s.Open {
 		return
 	}
-	s.open, s.form, s.problem, s.presetSel, s.presetDialog = true, nil, nil, nil, nil
+	s.Open, s.Form, s.Problem, s.PresetSel, s.presetDialog = true, nil, nil, nil, nil
 	s.probed, s.keychainErr = false, nil
 
-	s.list = widget.NewList(
-		func() int { return len(s.listed) },
+	s.List = widget.NewList(
+		func() int { return len(s.Listed) },
 		func() fyne.CanvasObject {
 			name := widget.NewLabel("provider name")
 			name.Truncation = fyne.TextTruncateEllipsis
@@ -217,39 +217,39 @@ func (w *window) showSettings() {
 		func(i widget.ListItemID, o fyne.CanvasObject) {
 			c := o.(*fyne.Container)
 			name, mark := c.Objects[0].(*widget.Label), c.Objects[1].(*widget.Label)
-			name.SetText(s.listed[i].Name)
-			mark.Hidden = s.listed[i].Name != w.defaultProv
+			name.SetText(s.Listed[i].Name)
+			mark.Hidden = s.Listed[i].Name != w.defaultProv
 			mark.Refresh()
 		})
-	s.list.OnSelected = func(i widget.ListItemID) {
-		if i >= len(s.listed) {
+	s.List.OnSelected = func(i widget.ListItemID) {
+		if i >= len(s.Listed) {
 			return
 		}
-		p := s.listed[i]
-		if f := s.form; f != nil && f.orig.Name == p.Name {
+		p := s.Listed[i]
+		if f := s.Form; f != nil && f.Orig.Name == p.Name {
 			return
 		}
-		w.leaveForm(func() { w.openProviderForm(p, presetOf(p)) })
+		w.leaveForm(func() { w.openProviderForm(p, PresetOf(p)) })
 	}
-	s.add = widget.NewButtonWithIcon("Add provider", theme.ContentAddIcon(), func() { w.leaveForm(w.askPreset) })
-	s.add.Importance = widget.HighImportance
-	left := container.NewBorder(nil, container.NewPadded(s.add), nil, nil, s.list)
-	s.detail = container.NewStack()
-	split := container.NewHSplit(left, s.detail)
+	s.Add = widget.NewButtonWithIcon("Add provider", theme.ContentAddIcon(), func() { w.leaveForm(w.askPreset) })
+	s.Add.Importance = widget.HighImportance
+	left := container.NewBorder(nil, container.NewPadded(s.Add), nil, nil, s.List)
+	s.Detail = container.NewStack()
+	split := container.NewHSplit(left, s.Detail)
 	split.Offset = 0.28
 
-	s.defaults = w.newDefaultsForm()
-	s.tabs = container.NewAppTabs(
+	s.Defaults = w.newDefaultsForm()
+	s.Tabs = container.NewAppTabs(
 		container.NewTabItem("Providers", split),
-		container.NewTabItem("Defaults", s.defaults.content),
+		container.NewTabItem("Defaults", s.Defaults.Content),
 	)
-	d := dialog.NewCustom("Settings", "Close", s.tabs, w.win)
+	d := dialog.NewCustom("Settings", "Close", s.Tabs, w.win)
 	d.SetOnClosed(func() {
-		if w.settings == s && s.dialog == d {
-			s.open = false
+		if w.settings == s && s.Modal == d {
+			s.Open = false
 		}
 	})
-	s.dialog = d
+	s.Modal = d
 	size := fyne.NewSize(800, 640)
 	if cs := w.win.Canvas().Size(); cs.Width > 0 && cs.Height > 0 {
 		size = fyne.NewSize(min(size.Width, cs.Width-24), min(size.Height, cs.Height-24))
@@ -258,47 +258,47 @@ func (w *window) showSettings() {
 	d.Show()
 
 	s.providersChanged(w)
-	if len(s.listed) > 0 {
+	if len(s.Listed) > 0 {
 		i := 0
-		for j, p := range s.listed {
+		for j, p := range s.Listed {
 			if p.Name == w.defaultProv {
 				i = j
 			}
 		}
-		s.list.Select(i)
+		s.List.Select(i)
 	}
 
 	kr := w.keys()
 	bridge.Run(w.b, func() (error, error) { return secrets.Probe(kr), nil }, func(perr, _ error) {
-		if w.settings != s || s.dialog != d {
+		if w.settings != s || s.Modal != d {
 			return
 		}
 		s.keychainErr, s.probed = perr, true
-		if s.form != nil {
-			s.form.setKeychain(perr)
+		if s.Form != nil {
+			s.Form.setKeychain(perr)
 		}
 	})
 }
 
 // providersChanged shows the providers just loaded.
-func (s *settingsDialog) providersChanged(w *window) {
-	s.listed = append([]store.Provider(nil), w.providers...)
-	s.list.Refresh()
-	if s.form != nil && s.form.orig.Name != "" {
-		if i := s.indexOf(s.form.orig.Name); i >= 0 {
-			s.list.Select(i)
+func (s *Dialog) providersChanged(w *window) {
+	s.Listed = append([]store.Provider(nil), w.providers...)
+	s.List.Refresh()
+	if s.Form != nil && s.Form.Orig.Name != "" {
+		if i := s.indexOf(s.Form.Orig.Name); i >= 0 {
+			s.List.Select(i)
 		}
 	}
-	if s.form == nil {
+	if s.Form == nil {
 		s.showEmpty(w)
 	}
-	if s.defaults != nil {
-		s.defaults.providersChanged(w)
+	if s.Defaults != nil {
+		s.Defaults.providersChanged(w)
 	}
 }
 
-func (s *settingsDialog) indexOf(name string) int {
-	for i, p := range s.listed {
+func (s *Dialog) indexOf(name string) int {
+	for i, p := range s.Listed {
 		if p.Name == name {
 			return i
 		}
@@ -307,9 +307,9 @@ func (s *settingsDialog) indexOf(name string) int {
 }
 
 // showEmpty fills the right-hand side when no provider is shown.
-func (s *settingsDialog) showEmpty(w *window) {
+func (s *Dialog) showEmpty(w *window) {
 	text := "Pick a provider on the left, or add one."
-	if len(s.listed) == 0 {
+	if len(s.Listed) == 0 {
 		text = "No providers yet. Add one to chat with OpenAI, a local Ollama or any OpenAI-compatible service. The built-in Simulator works without one."
 	}
 	if s.notice != "" {
@@ -319,14 +319,14 @@ func (s *settingsDialog) showEmpty(w *window) {
 	msg.Wrapping = fyne.TextWrapWord
 	msg.Alignment = fyne.TextAlignCenter
 	add := widget.NewButtonWithIcon("Add provider", theme.ContentAddIcon(), w.askPreset)
-	s.detail.Objects = []fyne.CanvasObject{container.NewPadded(container.NewVBox(layout.NewSpacer(), msg, container.NewCenter(add), layout.NewSpacer()))}
-	s.detail.Refresh()
+	s.Detail.Objects = []fyne.CanvasObject{container.NewPadded(container.NewVBox(layout.NewSpacer(), msg, container.NewCenter(add), layout.NewSpacer()))}
+	s.Detail.Refresh()
 }
 
 // askPreset asks which service to add; choosing one opens its form.
 func (w *window) askPreset() {
 	s := w.settingsState()
-	if !s.open {
+	if !s.Open {
 		w.showSettings()
 	}
 	var names []string
@@ -346,12 +346,12 @@ func (w *window) askPreset() {
 	d = dialog.NewCustom("Add a provider", "Cancel", container.NewVBox(msg, sel), w.win)
 	d.Resize(fyne.NewSize(440, 0))
 	d.Show()
-	s.presetSel, s.presetDialog = sel, d
+	s.PresetSel, s.presetDialog = sel, d
 }
 
 // presetOf is the preset a stored provider was made from: the one it
 // records, else (providers made before presets were recorded) the likeliest.
-func presetOf(p store.Provider) engine.Preset {
+func PresetOf(p store.Provider) engine.Preset {
 	if pr, ok := engine.PresetFor(p.Preset); ok {
 		return pr // recorded when it was made
 	}

@@ -23,59 +23,59 @@ import (
 
 // Key sources as the form names them.
 const (
-	srcKeychain = "Keychain"
-	srcEnv      = "Environment variable"
-	srcCommand  = "Key command"
-	srcNone     = "No key"
+	SrcKeychain = "Keychain"
+	SrcEnv      = "Environment variable"
+	SrcCommand  = "Key command"
+	SrcNone     = "No key"
 )
 
 // Fields of the provider form that can carry a sentence.
 const (
-	fieldName       = string(providers.FieldName)
-	fieldBaseURL    = string(providers.FieldBaseURL)
-	fieldAPIVersion = string(providers.FieldAPIVersion)
-	fieldKey        = string(providers.FieldKey)
-	fieldModel      = string(providers.FieldModel)
-	fieldLimits     = string(providers.FieldLimits)
-	fieldFallback   = string(providers.FieldFallback)
+	FieldName       = string(providers.FieldName)
+	FieldBaseURL    = string(providers.FieldBaseURL)
+	FieldAPIVersion = string(providers.FieldAPIVersion)
+	FieldKey        = string(providers.FieldKey)
+	FieldModel      = string(providers.FieldModel)
+	FieldLimits     = string(providers.FieldLimits)
+	FieldFallback   = string(providers.FieldFallback)
 )
 
 // keyPlaceholderStored is what the key field shows when a key is stored:
 // a stored key is never shown back.
-const keyPlaceholderStored = "stored in the keychain — type to replace"
+const KeyPlaceholderStored = "stored in the keychain — type to replace"
 
 // providerForm is the settings' form for one provider: a stored one
 // (orig.Name set) or a new one made from preset.
-type providerForm struct {
-	orig   store.Provider
-	preset engine.Preset
-	kind   string
-	models []string // what the model picker offers
+type ProviderForm struct {
+	Orig   store.Provider
+	Preset engine.Preset
+	Kind   string
+	Models []string // what the model picker offers
 	edited bool     // the user changed a field since the form opened
 
-	content fyne.CanvasObject
+	Content fyne.CanvasObject
 
-	presetName, hint          *widget.Label
-	name, baseURL, apiVersion *widget.Entry
-	keySource                 *widget.Select
-	keyNote                   *widget.Label // says when the keychain cannot be used
+	PresetName, Hint          *widget.Label
+	Name, BaseURL, APIVersion *widget.Entry
+	KeySource                 *widget.Select
+	KeyNote                   *widget.Label // says when the keychain cannot be used
 	keychainMsg               string        // ... in these words; "": it can
-	key                       *widget.Entry // password entry: the key for the keychain
-	keyEnv                    *widget.Entry
-	keyCmd                    *widget.Entry
-	keyHint                   *widget.Label
-	model                     *widget.SelectEntry
-	fetch                     *widget.Button
-	modelsInfo                *widget.Label
-	rpm, tpm, concurrent      *widget.Entry
-	fallback                  *widget.Select
-	makeDefault               *widget.Check
-	scroll                    *container.Scroll // the form, scrolled by the wheel also over its fields
-	test, save, remove        *widget.Button
-	result                    *widget.Label // Test connection's answer, "Saved."
-	problem                   *widget.Label // what went wrong that no field explains
+	Key                       *widget.Entry // password entry: the key for the keychain
+	KeyEnv                    *widget.Entry
+	KeyCmd                    *widget.Entry
+	KeyHint                   *widget.Label
+	Model                     *widget.SelectEntry
+	Fetch                     *widget.Button
+	ModelsInfo                *widget.Label
+	RPM, TPM, Concurrent      *widget.Entry
+	Fallback                  *widget.Select
+	MakeDefault               *widget.Check
+	Scroll                    *container.Scroll // the form, scrolled by the wheel also over its fields
+	Test, Save, Remove        *widget.Button
+	Result                    *widget.Label // Test connection's answer, "Saved."
+	Problem                   *widget.Label // what went wrong that no field explains
 	pointsAtFields            bool          // problem says to fix the fields marked in red
-	errs                      map[string]*widget.Label
+	Errs                      map[string]*widget.Label
 }
 
 const noFallback = "None"
@@ -119,24 +119,24 @@ func setLabel(l *widget.Label, text string, imp widget.Importance) {
 // changes (keeping them selects the form's provider in the list again).
 func (w *window) leaveForm(then func()) {
 	s := w.settingsState()
-	f := s.form
+	f := s.Form
 	if f == nil || !f.edited {
 		then()
 		return
 	}
 	what := "the new provider"
-	if f.orig.Name != "" {
-		what = f.orig.Name
+	if f.Orig.Name != "" {
+		what = f.Orig.Name
 	}
 	d := dialog.NewConfirm("Discard changes?", fmt.Sprintf("Your changes to %s are not saved. Discard them?", what), func(discard bool) {
 		if discard {
 			then()
 			return
 		}
-		s.list.UnselectAll()
-		for i, p := range s.listed {
-			if p.Name == f.orig.Name {
-				s.list.Select(i)
+		s.List.UnselectAll()
+		for i, p := range s.Listed {
+			if p.Name == f.Orig.Name {
+				s.List.Select(i)
 			}
 		}
 	}, w.win)
@@ -148,100 +148,100 @@ func (w *window) leaveForm(then func()) {
 func (w *window) openProviderForm(orig store.Provider, preset engine.Preset) {
 	s := w.settingsState()
 	f := w.newProviderForm(orig, preset)
-	s.form, s.problem = f, f.problem
+	s.Form, s.Problem = f, f.Problem
 	if orig.Name == "" {
-		s.list.UnselectAll()
+		s.List.UnselectAll()
 	}
-	s.detail.Objects = []fyne.CanvasObject{f.content}
-	s.detail.Refresh()
+	s.Detail.Objects = []fyne.CanvasObject{f.Content}
+	s.Detail.Refresh()
 	if s.probed {
 		f.setKeychain(s.keychainErr)
 	}
 	if orig.Name == "" {
-		w.win.Canvas().Focus(f.name)
+		w.win.Canvas().Focus(f.Name)
 	}
 }
 
-func (w *window) newProviderForm(orig store.Provider, preset engine.Preset) *providerForm {
+func (w *window) newProviderForm(orig store.Provider, preset engine.Preset) *ProviderForm {
 	isNew := orig.Name == ""
-	f := &providerForm{orig: orig, preset: preset, kind: orig.Kind, errs: map[string]*widget.Label{}}
+	f := &ProviderForm{Orig: orig, Preset: preset, Kind: orig.Kind, Errs: map[string]*widget.Label{}}
 	if isNew {
-		f.kind = preset.Kind
+		f.Kind = preset.Kind
 	}
-	for _, k := range []string{fieldName, fieldBaseURL, fieldAPIVersion, fieldKey, fieldModel, fieldLimits, fieldFallback} {
-		f.errs[k] = wrapped("", widget.DangerImportance)
+	for _, k := range []string{FieldName, FieldBaseURL, FieldAPIVersion, FieldKey, FieldModel, FieldLimits, FieldFallback} {
+		f.Errs[k] = wrapped("", widget.DangerImportance)
 	}
 
-	f.presetName = widget.NewLabelWithStyle(preset.Name, fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
-	f.hint = wrapped(preset.Hint, widget.LowImportance)
-	f.name = widget.NewEntry()
-	f.baseURL = widget.NewEntry()
-	f.baseURL.SetPlaceHolder("http://localhost:11434/v1")
-	if f.kind == store.KindOpenAI {
-		f.baseURL.SetPlaceHolder("https://api.openai.com/v1")
+	f.PresetName = widget.NewLabelWithStyle(preset.Name, fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+	f.Hint = wrapped(preset.Hint, widget.LowImportance)
+	f.Name = widget.NewEntry()
+	f.BaseURL = widget.NewEntry()
+	f.BaseURL.SetPlaceHolder("http://localhost:11434/v1")
+	if f.Kind == store.KindOpenAI {
+		f.BaseURL.SetPlaceHolder("https://api.openai.com/v1")
 	}
-	f.apiVersion = widget.NewEntry()
-	f.apiVersion.SetPlaceHolder(engine.DefaultAzureAPIVersion)
-	f.key = widget.NewPasswordEntry()
-	f.keyEnv = widget.NewEntry()
-	f.keyEnv.SetPlaceHolder("OPENAI_API_KEY")
-	f.keyCmd = widget.NewEntry()
-	f.keyCmd.SetPlaceHolder("pass show openai/api-key")
-	f.keyNote = wrapped("", widget.WarningImportance)
-	f.keyHint = wrapped("", widget.LowImportance)
-	f.keySource = widget.NewSelect(nil, nil)
-	f.model = widget.NewSelectEntry(nil)
-	f.model.SetPlaceHolder("pick or type a model")
-	f.modelsInfo = wrapped("", widget.LowImportance)
-	f.rpm, f.tpm, f.concurrent = widget.NewEntry(), widget.NewEntry(), widget.NewEntry()
-	f.rpm.SetPlaceHolder("no limit")
-	f.tpm.SetPlaceHolder("no limit")
-	f.concurrent.SetPlaceHolder("4")
+	f.APIVersion = widget.NewEntry()
+	f.APIVersion.SetPlaceHolder(engine.DefaultAzureAPIVersion)
+	f.Key = widget.NewPasswordEntry()
+	f.KeyEnv = widget.NewEntry()
+	f.KeyEnv.SetPlaceHolder("OPENAI_API_KEY")
+	f.KeyCmd = widget.NewEntry()
+	f.KeyCmd.SetPlaceHolder("pass show openai/api-key")
+	f.KeyNote = wrapped("", widget.WarningImportance)
+	f.KeyHint = wrapped("", widget.LowImportance)
+	f.KeySource = widget.NewSelect(nil, nil)
+	f.Model = widget.NewSelectEntry(nil)
+	f.Model.SetPlaceHolder("pick or type a model")
+	f.ModelsInfo = wrapped("", widget.LowImportance)
+	f.RPM, f.TPM, f.Concurrent = widget.NewEntry(), widget.NewEntry(), widget.NewEntry()
+	f.RPM.SetPlaceHolder("no limit")
+	f.TPM.SetPlaceHolder("no limit")
+	f.Concurrent.SetPlaceHolder("4")
 	var fallbacks []string
 	for _, p := range w.providers {
 		if p.Name != orig.Name {
 			fallbacks = append(fallbacks, p.Name)
 		}
 	}
-	f.fallback = widget.NewSelect(append([]string{noFallback}, fallbacks...), nil)
-	f.makeDefault = widget.NewCheck("Use for new chats", nil)
-	f.result = wrapped("", widget.MediumImportance)
-	f.problem = wrapped("", widget.DangerImportance)
+	f.Fallback = widget.NewSelect(append([]string{noFallback}, fallbacks...), nil)
+	f.MakeDefault = widget.NewCheck("Use for new chats", nil)
+	f.Result = wrapped("", widget.MediumImportance)
+	f.Problem = wrapped("", widget.DangerImportance)
 
 	src := f.fill(w)
 	if orig.KeySource == store.KeyFromKeychain {
-		f.key.SetPlaceHolder(keyPlaceholderStored)
+		f.Key.SetPlaceHolder(KeyPlaceholderStored)
 	} else {
-		f.key.SetPlaceHolder("paste the API key")
+		f.Key.SetPlaceHolder("paste the API key")
 	}
-	f.model.SetOptions(f.modelOptions())
-	f.keySource.Options = f.sourceOptions(true)
-	f.keySource.OnChanged = func(string) { f.showSource() }
-	f.keySource.SetSelected(src)
+	f.Model.SetOptions(f.ModelOptions())
+	f.KeySource.Options = f.sourceOptions(true)
+	f.KeySource.OnChanged = func(string) { f.showSource() }
+	f.KeySource.SetSelected(src)
 
 	// Editing a field takes its sentence away.
 	clear := func(field string) func(string) { return func(string) { f.edited = true; f.setErr(field, "") } }
-	f.name.OnChanged = clear(fieldName)
-	f.baseURL.OnChanged = clear(fieldBaseURL)
-	f.apiVersion.OnChanged = clear(fieldAPIVersion)
-	f.key.OnChanged = clear(fieldKey)
-	f.keyCmd.OnChanged = clear(fieldKey)
-	f.keyEnv.OnChanged = func(string) { f.edited = true; f.setErr(fieldKey, ""); f.showSource() }
-	f.keySource.OnChanged = func(string) { f.edited = true; f.setErr(fieldKey, ""); f.showSource() }
-	f.model.OnChanged = clear(fieldModel)
-	for _, e := range []*widget.Entry{f.rpm, f.tpm, f.concurrent} {
-		e.OnChanged = clear(fieldLimits)
+	f.Name.OnChanged = clear(FieldName)
+	f.BaseURL.OnChanged = clear(FieldBaseURL)
+	f.APIVersion.OnChanged = clear(FieldAPIVersion)
+	f.Key.OnChanged = clear(FieldKey)
+	f.KeyCmd.OnChanged = clear(FieldKey)
+	f.KeyEnv.OnChanged = func(string) { f.edited = true; f.setErr(FieldKey, ""); f.showSource() }
+	f.KeySource.OnChanged = func(string) { f.edited = true; f.setErr(FieldKey, ""); f.showSource() }
+	f.Model.OnChanged = clear(FieldModel)
+	for _, e := range []*widget.Entry{f.RPM, f.TPM, f.Concurrent} {
+		e.OnChanged = clear(FieldLimits)
 	}
-	f.fallback.OnChanged = clear(fieldFallback)
+	f.Fallback.OnChanged = clear(FieldFallback)
 
-	f.fetch = widget.NewButtonWithIcon("Fetch models", theme.ViewRefreshIcon(), func() { w.testProvider(f, true) })
-	f.test = widget.NewButtonWithIcon("Test connection", theme.MediaPlayIcon(), func() { w.testProvider(f, false) })
-	f.save = widget.NewButtonWithIcon("Save", theme.DocumentSaveIcon(), func() { w.saveProvider(f) })
-	f.save.Importance = widget.HighImportance
-	f.remove = widget.NewButtonWithIcon("Remove", theme.DeleteIcon(), func() { w.askRemoveProvider(f) })
-	f.remove.Importance = widget.DangerImportance
+	f.Fetch = widget.NewButtonWithIcon("Fetch models", theme.ViewRefreshIcon(), func() { w.testProvider(f, true) })
+	f.Test = widget.NewButtonWithIcon("Test connection", theme.MediaPlayIcon(), func() { w.testProvider(f, false) })
+	f.Save = widget.NewButtonWithIcon("Save", theme.DocumentSaveIcon(), func() { w.saveProvider(f) })
+	f.Save.Importance = widget.HighImportance
+	f.Remove = widget.NewButtonWithIcon("Remove", theme.DeleteIcon(), func() { w.askRemoveProvider(f) })
+	f.Remove.Importance = widget.DangerImportance
 	if isNew {
-		f.remove.Hide()
+		f.Remove.Hide()
 	}
 
 	f.layOut()
@@ -250,61 +250,61 @@ func (w *window) newProviderForm(orig store.Provider, preset engine.Preset) *pro
 
 // fill puts the stored provider (or, for a new one, its preset) into the
 // fields and returns the key source to choose.
-func (f *providerForm) fill(w *window) string {
-	src := srcNone
-	orig, preset := f.orig, f.preset
+func (f *ProviderForm) fill(w *window) string {
+	src := SrcNone
+	orig, preset := f.Orig, f.Preset
 	if orig.Name == "" {
-		f.name.SetText(w.freeName(preset.Name))
-		f.baseURL.SetText(preset.BaseURL)
-		f.apiVersion.SetText(preset.APIVersion)
-		f.keyEnv.SetText(preset.KeyEnv)
+		f.Name.SetText(w.freeName(preset.Name))
+		f.BaseURL.SetText(preset.BaseURL)
+		f.APIVersion.SetText(preset.APIVersion)
+		f.KeyEnv.SetText(preset.KeyEnv)
 		if preset.NeedsKey {
-			src = srcKeychain
+			src = SrcKeychain
 		}
-		f.models = append([]string(nil), preset.Models...)
-		if len(f.models) > 0 {
-			f.model.SetText(f.models[0])
+		f.Models = append([]string(nil), preset.Models...)
+		if len(f.Models) > 0 {
+			f.Model.SetText(f.Models[0])
 		}
-		f.fallback.SetSelected(noFallback)
+		f.Fallback.SetSelected(noFallback)
 		// The first real provider takes over from the Simulator (or from
 		// none): someone who adds one means to use it.
-		f.makeDefault.SetChecked(w.defaultProv == "" || (w.defaultProv == engine.SimulatorName && len(w.providers) == 0))
+		f.MakeDefault.SetChecked(w.defaultProv == "" || (w.defaultProv == engine.SimulatorName && len(w.providers) == 0))
 	} else {
-		f.name.SetText(orig.Name)
-		f.baseURL.SetText(orig.BaseURL)
-		f.apiVersion.SetText(orig.APIVersion)
-		f.keyEnv.SetText(orig.KeyEnv)
-		f.keyCmd.SetText(orig.KeyCommand)
+		f.Name.SetText(orig.Name)
+		f.BaseURL.SetText(orig.BaseURL)
+		f.APIVersion.SetText(orig.APIVersion)
+		f.KeyEnv.SetText(orig.KeyEnv)
+		f.KeyCmd.SetText(orig.KeyCommand)
 		src = sourceLabel(orig)
-		if src == srcEnv && orig.KeyEnv == "" {
-			f.keyEnv.SetText("OPENAI_API_KEY") // what an OpenAI provider without a source reads
+		if src == SrcEnv && orig.KeyEnv == "" {
+			f.KeyEnv.SetText("OPENAI_API_KEY") // what an OpenAI provider without a source reads
 		}
-		f.models = append([]string(nil), orig.Models...)
-		f.model.SetText(orig.Model)
-		f.rpm.SetText(itoaBlank(orig.RequestsPerMinute))
-		f.tpm.SetText(itoaBlank(orig.TokensPerMinute))
-		f.concurrent.SetText(itoaBlank(orig.MaxConcurrent))
+		f.Models = append([]string(nil), orig.Models...)
+		f.Model.SetText(orig.Model)
+		f.RPM.SetText(itoaBlank(orig.RequestsPerMinute))
+		f.TPM.SetText(itoaBlank(orig.TokensPerMinute))
+		f.Concurrent.SetText(itoaBlank(orig.MaxConcurrent))
 		if orig.Fallback != "" {
-			if !contains(f.fallback.Options, orig.Fallback) {
-				f.fallback.Options = append(f.fallback.Options, orig.Fallback)
+			if !contains(f.Fallback.Options, orig.Fallback) {
+				f.Fallback.Options = append(f.Fallback.Options, orig.Fallback)
 			}
-			f.fallback.SetSelected(orig.Fallback)
+			f.Fallback.SetSelected(orig.Fallback)
 		} else {
-			f.fallback.SetSelected(noFallback)
+			f.Fallback.SetSelected(noFallback)
 		}
-		f.makeDefault.SetChecked(orig.Name == w.defaultProv)
+		f.MakeDefault.SetChecked(orig.Name == w.defaultProv)
 	}
 	return src
 }
 
 // layOut arranges the form's widgets: the fields in a scroll, the default
 // box, the result lines and the buttons below it.
-func (f *providerForm) layOut() {
+func (f *ProviderForm) layOut() {
 	// The wheel scrolls the form also over the text fields (see wheelRelay).
-	wheel := func(o fyne.CanvasObject) fyne.CanvasObject { return look.WheelThrough(o, &f.scroll) }
+	wheel := func(o fyne.CanvasObject) fyne.CanvasObject { return look.WheelThrough(o, &f.Scroll) }
 	field := func(o fyne.CanvasObject, key string, extra ...fyne.CanvasObject) fyne.CanvasObject {
 		objs := append([]fyne.CanvasObject{o}, extra...)
-		return container.NewVBox(append(objs, f.errs[key])...)
+		return container.NewVBox(append(objs, f.Errs[key])...)
 	}
 	limit := func(label string, e *widget.Entry) fyne.CanvasObject {
 		l := widget.NewLabel(label)
@@ -313,32 +313,32 @@ func (f *providerForm) layOut() {
 		return container.NewVBox(l, wheel(e))
 	}
 	items := []*widget.FormItem{
-		widget.NewFormItem("Preset", container.NewVBox(f.presetName, f.hint)),
-		widget.NewFormItem("Name", field(wheel(f.name), fieldName)),
-		widget.NewFormItem("Base URL", field(wheel(f.baseURL), fieldBaseURL)),
+		widget.NewFormItem("Preset", container.NewVBox(f.PresetName, f.Hint)),
+		widget.NewFormItem("Name", field(wheel(f.Name), FieldName)),
+		widget.NewFormItem("Base URL", field(wheel(f.BaseURL), FieldBaseURL)),
 	}
-	if f.kind == store.KindAzure {
-		items = append(items, widget.NewFormItem("API version", field(wheel(f.apiVersion), fieldAPIVersion)))
+	if f.Kind == store.KindAzure {
+		items = append(items, widget.NewFormItem("API version", field(wheel(f.APIVersion), FieldAPIVersion)))
 	}
 	modelLabel := "Model"
-	if f.kind == store.KindAzure {
+	if f.Kind == store.KindAzure {
 		modelLabel = "Deployment"
 	}
 	items = append(items,
 		widget.NewFormItem("API key", field(container.NewBorder(nil, nil,
-			container.NewGridWrap(fyne.NewSize(200, f.keySource.MinSize().Height), f.keySource), nil,
-			wheel(container.NewStack(f.key, f.keyEnv, f.keyCmd))), fieldKey, f.keyHint, f.keyNote)),
-		widget.NewFormItem(modelLabel, field(container.NewBorder(nil, nil, nil, f.fetch, wheel(f.model)), fieldModel, f.modelsInfo)),
+			container.NewGridWrap(fyne.NewSize(200, f.KeySource.MinSize().Height), f.KeySource), nil,
+			wheel(container.NewStack(f.Key, f.KeyEnv, f.KeyCmd))), FieldKey, f.KeyHint, f.KeyNote)),
+		widget.NewFormItem(modelLabel, field(container.NewBorder(nil, nil, nil, f.Fetch, wheel(f.Model)), FieldModel, f.ModelsInfo)),
 		widget.NewFormItem("Limits", field(container.NewGridWithColumns(3,
-			limit("Requests / min", f.rpm), limit("Tokens / min", f.tpm), limit("Streams at once", f.concurrent)), fieldLimits)),
-		widget.NewFormItem("Fallback", field(f.fallback, fieldFallback, wrapped("Answers when this provider fails before its first word.", widget.LowImportance))),
+			limit("Requests / min", f.RPM), limit("Tokens / min", f.TPM), limit("Streams at once", f.Concurrent)), FieldLimits)),
+		widget.NewFormItem("Fallback", field(f.Fallback, FieldFallback, wrapped("Answers when this provider fails before its first word.", widget.LowImportance))),
 	)
 	form := widget.NewForm(items...)
-	buttons := container.NewHBox(f.test, layout.NewSpacer(), f.remove, f.save)
+	buttons := container.NewHBox(f.Test, layout.NewSpacer(), f.Remove, f.Save)
 	// "Use for new chats" sits by Save, outside the scroll: at the end of
 	// the form it was below the fold of the dialog's default size.
-	f.scroll = container.NewVScroll(container.NewPadded(form))
-	f.content = container.NewBorder(nil, container.NewVBox(widget.NewSeparator(), f.makeDefault, f.result, f.problem, buttons), nil, nil, f.scroll)
+	f.Scroll = container.NewVScroll(container.NewPadded(form))
+	f.Content = container.NewBorder(nil, container.NewVBox(widget.NewSeparator(), f.MakeDefault, f.Result, f.Problem, buttons), nil, nil, f.Scroll)
 }
 
 func itoaBlank(n int) string {
@@ -377,69 +377,69 @@ func (w *window) freeName(name string) string {
 func sourceLabel(p store.Provider) string {
 	switch p.KeySource {
 	case store.KeyFromKeychain:
-		return srcKeychain
+		return SrcKeychain
 	case store.KeyFromEnv:
-		return srcEnv
+		return SrcEnv
 	case store.KeyFromCommand:
-		return srcCommand
+		return SrcCommand
 	}
 	if p.KeyEnv != "" || p.Kind == store.KindOpenAI {
-		return srcEnv // records from before key sources: KeyEnv, or OPENAI_API_KEY
+		return SrcEnv // records from before key sources: KeyEnv, or OPENAI_API_KEY
 	}
-	return srcNone
+	return SrcNone
 }
 
 // sourceOptions are the key sources offered; the keychain only when it
 // works, or when this provider's key is already there.
-func (f *providerForm) sourceOptions(keychainOK bool) []string {
-	if keychainOK || f.orig.KeySource == store.KeyFromKeychain {
-		return []string{srcKeychain, srcEnv, srcCommand, srcNone}
+func (f *ProviderForm) sourceOptions(keychainOK bool) []string {
+	if keychainOK || f.Orig.KeySource == store.KeyFromKeychain {
+		return []string{SrcKeychain, SrcEnv, SrcCommand, SrcNone}
 	}
-	return []string{srcEnv, srcCommand, srcNone}
+	return []string{SrcEnv, SrcCommand, SrcNone}
 }
 
 // setKeychain takes secrets.Probe's answer: when the keychain cannot be
 // used, it says so and offers the other sources.
-func (f *providerForm) setKeychain(perr error) {
+func (f *ProviderForm) setKeychain(perr error) {
 	if perr == nil {
 		f.keychainMsg = ""
-		f.keySource.Options = f.sourceOptions(true)
-		f.keySource.Refresh()
+		f.KeySource.Options = f.sourceOptions(true)
+		f.KeySource.Refresh()
 		f.showSource()
 		return
 	}
 	f.keychainMsg = settingsSentence(perr)
-	f.keySource.Options = f.sourceOptions(false)
-	if f.keySource.Selected == srcKeychain && !contains(f.keySource.Options, srcKeychain) {
-		if strings.TrimSpace(f.keyEnv.Text) == "" {
-			f.keyEnv.SetText(f.preset.KeyEnv)
+	f.KeySource.Options = f.sourceOptions(false)
+	if f.KeySource.Selected == SrcKeychain && !contains(f.KeySource.Options, SrcKeychain) {
+		if strings.TrimSpace(f.KeyEnv.Text) == "" {
+			f.KeyEnv.SetText(f.Preset.KeyEnv)
 		}
-		f.keySource.SetSelected(srcEnv)
+		f.KeySource.SetSelected(SrcEnv)
 	}
-	f.keySource.Refresh()
+	f.KeySource.Refresh()
 	f.showSource()
 }
 
 // showSource shows the field for the chosen key source and what to know
 // about it.
-func (f *providerForm) showSource() {
-	src := f.keySource.Selected
-	f.key.Hidden, f.keyEnv.Hidden, f.keyCmd.Hidden = src != srcKeychain, src != srcEnv, src != srcCommand
-	for _, e := range []*widget.Entry{f.key, f.keyEnv, f.keyCmd} {
+func (f *ProviderForm) showSource() {
+	src := f.KeySource.Selected
+	f.Key.Hidden, f.KeyEnv.Hidden, f.KeyCmd.Hidden = src != SrcKeychain, src != SrcEnv, src != SrcCommand
+	for _, e := range []*widget.Entry{f.Key, f.KeyEnv, f.KeyCmd} {
 		e.Refresh()
 	}
 	// Why the keychain is missing matters to whoever needs a key.
 	note := ""
-	if src != srcNone || f.preset.NeedsKey {
+	if src != SrcNone || f.Preset.NeedsKey {
 		note = f.keychainMsg
 	}
-	setLabel(f.keyNote, note, widget.WarningImportance)
+	setLabel(f.KeyNote, note, widget.WarningImportance)
 	hint, imp := "", widget.LowImportance
 	switch src {
-	case srcKeychain:
+	case SrcKeychain:
 		hint = "Kept in the system keychain, never in deskchat's files."
-	case srcEnv:
-		v := strings.TrimSpace(f.keyEnv.Text)
+	case SrcEnv:
+		v := strings.TrimSpace(f.KeyEnv.Text)
 		switch {
 		case v == "":
 		case !envName.MatchString(v):
@@ -448,23 +448,23 @@ func (f *providerForm) showSource() {
 		default:
 			hint = v + " is set."
 		}
-	case srcCommand:
+	case SrcCommand:
 		hint = "deskchat runs this command with sh -c when it first needs the key (for at most 5 s) and keeps what it prints in memory only."
-	case srcNone:
-		if f.preset.NeedsKey {
-			hint, imp = f.preset.Name+" needs an API key: without one, it refuses requests.", widget.WarningImportance
+	case SrcNone:
+		if f.Preset.NeedsKey {
+			hint, imp = f.Preset.Name+" needs an API key: without one, it refuses requests.", widget.WarningImportance
 		} else {
 			hint = "For servers that need no key, like a local Ollama or LM Studio."
 		}
 	}
-	setLabel(f.keyHint, hint, imp)
+	setLabel(f.KeyHint, hint, imp)
 }
 
 // modelOptions is what the model picker offers: the known models and the
 // one typed.
-func (f *providerForm) modelOptions() []string {
-	out := append([]string(nil), f.models...)
-	if m := strings.TrimSpace(f.model.Text); m != "" && !contains(out, m) {
+func (f *ProviderForm) ModelOptions() []string {
+	out := append([]string(nil), f.Models...)
+	if m := strings.TrimSpace(f.Model.Text); m != "" && !contains(out, m) {
 		out = append([]string{m}, out...)
 	}
 	return out
@@ -472,22 +472,22 @@ func (f *providerForm) modelOptions() []string {
 
 // offerModels puts a fetched model list in the picker; an empty model
 // field gets the first one.
-func (f *providerForm) offerModels(models []string) {
-	f.models = models
-	if strings.TrimSpace(f.model.Text) == "" && len(models) > 0 {
-		f.model.SetText(models[0])
+func (f *ProviderForm) offerModels(models []string) {
+	f.Models = models
+	if strings.TrimSpace(f.Model.Text) == "" && len(models) > 0 {
+		f.Model.SetText(models[0])
 	}
-	f.model.SetOptions(f.modelOptions())
+	f.Model.SetOptions(f.ModelOptions())
 }
 
-func (f *providerForm) setErr(field, text string) {
-	if l := f.errs[field]; l != nil && (l.Text != text || l.Visible() != (text != "")) {
+func (f *ProviderForm) setErr(field, text string) {
+	if l := f.Errs[field]; l != nil && (l.Text != text || l.Visible() != (text != "")) {
 		setLabel(l, text, widget.DangerImportance)
 	}
 	if text != "" || !f.pointsAtFields {
 		return
 	}
-	for _, l := range f.errs {
+	for _, l := range f.Errs {
 		if l.Visible() {
 			return
 		}
@@ -495,24 +495,24 @@ func (f *providerForm) setErr(field, text string) {
 	// The last red sentence went: "fix what is marked in red" has
 	// nothing left to point at.
 	f.pointsAtFields = false
-	setLabel(f.problem, "", widget.DangerImportance)
+	setLabel(f.Problem, "", widget.DangerImportance)
 }
 
 // notSaved says why the form was not saved: text, which points at the red
 // sentences next to the fields when fields is set.
-func (f *providerForm) notSaved(text string, fields bool) {
-	setLabel(f.problem, text, widget.DangerImportance)
+func (f *ProviderForm) notSaved(text string, fields bool) {
+	setLabel(f.Problem, text, widget.DangerImportance)
 	f.pointsAtFields = fields && text != ""
 }
 
-func (f *providerForm) showErrs(errs map[string]string) {
-	for k := range f.errs {
+func (f *ProviderForm) showErrs(errs map[string]string) {
+	for k := range f.Errs {
 		f.setErr(k, errs[k])
 	}
 }
 
-func (f *providerForm) busy(on bool) {
-	for _, b := range []*widget.Button{f.test, f.fetch, f.save, f.remove} {
+func (f *ProviderForm) busy(on bool) {
+	for _, b := range []*widget.Button{f.Test, f.Fetch, f.Save, f.Remove} {
 		if on {
 			b.Disable()
 		} else {
@@ -526,32 +526,32 @@ func (f *providerForm) busy(on bool) {
 // field to fix. stored are the providers stored now. The checks are the
 // command line's (providers.Check); only reading numbers out of the text
 // fields is the form's own.
-func (f *providerForm) draft(stored []store.Provider) (store.Provider, string, map[string]string) {
-	p := f.orig
-	p.Name = f.name.Text
-	p.Kind = f.kind
-	p.Preset = f.preset.Name
-	p.BaseURL = f.baseURL.Text
-	p.APIVersion = f.apiVersion.Text
-	p.Model = f.model.Text
-	p.Models = f.modelOptions()
+func (f *ProviderForm) draft(stored []store.Provider) (store.Provider, string, map[string]string) {
+	p := f.Orig
+	p.Name = f.Name.Text
+	p.Kind = f.Kind
+	p.Preset = f.Preset.Name
+	p.BaseURL = f.BaseURL.Text
+	p.APIVersion = f.APIVersion.Text
+	p.Model = f.Model.Text
+	p.Models = f.ModelOptions()
 	p.KeySource, p.KeyEnv, p.KeyCommand = "", "", ""
 	key := ""
-	switch f.keySource.Selected {
-	case srcKeychain:
+	switch f.KeySource.Selected {
+	case SrcKeychain:
 		p.KeySource = store.KeyFromKeychain
-		key = strings.TrimSpace(f.key.Text)
-	case srcEnv:
-		p.KeySource, p.KeyEnv = store.KeyFromEnv, f.keyEnv.Text
-	case srcCommand:
-		p.KeySource, p.KeyCommand = store.KeyFromCommand, f.keyCmd.Text
+		key = strings.TrimSpace(f.Key.Text)
+	case SrcEnv:
+		p.KeySource, p.KeyEnv = store.KeyFromEnv, f.KeyEnv.Text
+	case SrcCommand:
+		p.KeySource, p.KeyCommand = store.KeyFromCommand, f.KeyCmd.Text
 	}
 	var bad []string
 	for _, l := range []struct {
 		what string
 		e    *widget.Entry
 		to   *int
-	}{{"requests per minute", f.rpm, &p.RequestsPerMinute}, {"tokens per minute", f.tpm, &p.TokensPerMinute}, {"streams at once", f.concurrent, &p.MaxConcurrent}} {
+	}{{"requests per minute", f.RPM, &p.RequestsPerMinute}, {"tokens per minute", f.TPM, &p.TokensPerMinute}, {"streams at once", f.Concurrent, &p.MaxConcurrent}} {
 		n, err := parseWhole(l.e.Text)
 		if err != nil {
 			bad = append(bad, l.what)
@@ -559,21 +559,21 @@ func (f *providerForm) draft(stored []store.Provider) (store.Provider, string, m
 		}
 		*l.to = n
 	}
-	p.Fallback = f.fallback.Selected
+	p.Fallback = f.Fallback.Selected
 	if p.Fallback == noFallback {
 		p.Fallback = ""
 	}
 
-	p, probs := providers.Check(providers.Draft{Provider: p, Key: key}, stored, f.orig.Name)
+	p, probs := providers.Check(providers.Draft{Provider: p, Key: key}, stored, f.Orig.Name)
 	errs := map[string]string{}
 	for field, text := range probs {
 		errs[string(field)] = text
 	}
 	if len(bad) > 0 {
-		errs[fieldLimits] = fmt.Sprintf("Limits are whole numbers of 0 or more (empty or 0: no limit); check %s.", strings.Join(bad, " and "))
+		errs[FieldLimits] = fmt.Sprintf("Limits are whole numbers of 0 or more (empty or 0: no limit); check %s.", strings.Join(bad, " and "))
 	}
-	if errs[fieldModel] != "" {
-		errs[fieldModel] += " Fetch models lists what the provider offers."
+	if errs[FieldModel] != "" {
+		errs[FieldModel] += " Fetch models lists what the provider offers."
 	}
 	return p, key, errs
 }

@@ -28,19 +28,19 @@ const testTimeout = 30 * time.Second
 // testProvider asks the provider for its models with the key as the form
 // describes it: "OK, 42 models" or the sentence saying what is wrong.
 // fetchOnly (Fetch models) reports next to the model picker.
-func (w *window) testProvider(f *providerForm, fetchOnly bool) {
+func (w *window) testProvider(f *ProviderForm, fetchOnly bool) {
 	p, key, errs := f.draft(w.providers)
 	for k := range errs {
-		if k != fieldBaseURL && k != fieldAPIVersion && k != fieldKey {
+		if k != FieldBaseURL && k != FieldAPIVersion && k != FieldKey {
 			delete(errs, k) // not needed to connect
 		}
 	}
-	for _, k := range []string{fieldBaseURL, fieldAPIVersion, fieldKey} {
+	for _, k := range []string{FieldBaseURL, FieldAPIVersion, FieldKey} {
 		f.setErr(k, errs[k])
 	}
-	out := f.result
+	out := f.Result
 	if fetchOnly {
-		out = f.modelsInfo
+		out = f.ModelsInfo
 	}
 	f.notSaved("", false)
 	if len(errs) > 0 {
@@ -48,12 +48,12 @@ func (w *window) testProvider(f *providerForm, fetchOnly bool) {
 		return
 	}
 	if p.Name == "" {
-		p.Name = f.preset.Name
+		p.Name = f.Preset.Name
 	}
 	// A key already in the keychain is read under the name it is stored by.
 	lookup := p
-	if f.orig.Name != "" {
-		lookup.Name = f.orig.Name
+	if f.Orig.Name != "" {
+		lookup.Name = f.Orig.Name
 	}
 	kr := w.keys()
 	setLabel(out, "Connecting…", widget.LowImportance)
@@ -66,7 +66,7 @@ func (w *window) testProvider(f *providerForm, fetchOnly bool) {
 			var err error
 			k, err = (&secrets.Resolver{Keyring: kr}).Key(ctx, lookup)
 			if err != nil {
-				return nil, &fieldError{fieldKey, err}
+				return nil, &fieldError{FieldKey, err}
 			}
 		}
 		return engine.ListModels(ctx, p, k)
@@ -100,18 +100,18 @@ func countModels(n int) string {
 // saveProvider checks the form and stores the provider through
 // providers.Admin.Save: its key in the keychain first, then the record; if
 // the record cannot be stored, the keychain is put back as it was.
-func (w *window) saveProvider(f *providerForm) {
+func (w *window) saveProvider(f *ProviderForm) {
 	p, key, errs := f.draft(w.providers)
 	f.showErrs(errs)
-	setLabel(f.result, "", widget.MediumImportance)
+	setLabel(f.Result, "", widget.MediumImportance)
 	if len(errs) > 0 {
 		f.notSaved("Not saved: fix what is marked in red.", true)
 		return
 	}
 	f.notSaved("", false)
-	orig, adm := f.orig, w.admin()
+	orig, adm := f.Orig, w.admin()
 	d := providers.Draft{Provider: p, Key: key, Default: providers.DefaultNo}
-	if f.makeDefault.Checked {
+	if f.MakeDefault.Checked {
 		d.Default = providers.DefaultYes
 	}
 	wasDefault := w.defaultProv
@@ -132,7 +132,7 @@ func (w *window) saveProvider(f *providerForm) {
 			}
 			return
 		}
-		f.key.SetText("")
+		f.Key.SetText("")
 		if orig.Name != "" && orig.Name != p.Name {
 			w.loadConversations("") // the chats that used it follow the new name
 		}
@@ -145,18 +145,18 @@ func (w *window) saveProvider(f *providerForm) {
 		}
 		s := w.settingsState()
 		w.loadProviders(func() {
-			if !s.open {
+			if !s.Open {
 				return
 			}
 			if i := s.indexOf(p.Name); i >= 0 {
-				s.form = nil
-				s.list.Select(i)
-				if s.form == nil { // it was selected already
-					w.openProviderForm(s.listed[i], presetOf(s.listed[i]))
+				s.Form = nil
+				s.List.Select(i)
+				if s.Form == nil { // it was selected already
+					w.openProviderForm(s.Listed[i], PresetOf(s.Listed[i]))
 				}
 			}
-			if s.form != nil {
-				setLabel(s.form.result, msg, widget.SuccessImportance)
+			if s.Form != nil {
+				setLabel(s.Form.Result, msg, widget.SuccessImportance)
 			}
 		})
 	})
@@ -185,13 +185,13 @@ func (w *window) admin() *providers.Admin {
 }
 
 // askRemoveProvider removes the form's provider once the user agrees.
-func (w *window) askRemoveProvider(f *providerForm) {
-	name := f.orig.Name
+func (w *window) askRemoveProvider(f *ProviderForm) {
+	name := f.Orig.Name
 	if name == "" {
 		return
 	}
 	msg := fmt.Sprintf("Remove %s? Chats that used it keep their messages.", name)
-	if f.orig.KeySource == store.KeyFromKeychain {
+	if f.Orig.KeySource == store.KeyFromKeychain {
 		msg = fmt.Sprintf("Remove %s and delete its API key from the keychain? Chats that used it keep their messages.", name)
 	}
 	text := widget.NewLabel(msg)
@@ -208,8 +208,8 @@ func (w *window) askRemoveProvider(f *providerForm) {
 // removeProvider removes the provider through providers.Admin.Remove: the
 // record, the fallbacks to it and (when it was the default) the default
 // handed on, in one transaction, then its keychain key.
-func (w *window) removeProvider(f *providerForm) {
-	orig, adm := f.orig, w.admin()
+func (w *window) removeProvider(f *ProviderForm) {
+	orig, adm := f.Orig, w.admin()
 	f.busy(true)
 	bridge.Run(w.b, func() (providers.Removed, error) {
 		return adm.Remove(orig.Name)
@@ -221,9 +221,9 @@ func (w *window) removeProvider(f *providerForm) {
 		}
 		s := w.settingsState()
 		s.notice = strings.TrimSpace(fmt.Sprintf("Removed %s. %s", orig.Name, r.DefaultSentence()))
-		if s.form == f {
-			s.form, s.problem = nil, nil
-			s.list.UnselectAll()
+		if s.Form == f {
+			s.Form, s.Problem = nil, nil
+			s.List.UnselectAll()
 		}
 		w.loadConversations("") // the chats that used it now use the default provider
 		w.loadProviders(func() {

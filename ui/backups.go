@@ -1,21 +1,14 @@
 package ui
 
 import (
-	"errors"
 	"fmt"
 	"io"
 	"os"
-	"strings"
 	"sync"
 	"time"
 
-	"fyne.io/fyne/v2"
-	"fyne.io/fyne/v2/container"
-	"fyne.io/fyne/v2/widget"
-
 	"deskchat/store"
 	"deskchat/ui/internal/bridge"
-	"deskchat/ui/internal/look"
 )
 
 // Automatic backups while the window runs: a check backupFirstCheck after
@@ -102,8 +95,8 @@ func (w *window) backupDone(b *store.Backup, err error) {
 	default:
 		return
 	}
-	if s := w.settings; s != nil && s.Defaults != nil {
-		showBackupNote(s.Defaults.BackupsMsg, w.backup)
+	if s := w.settings; s != nil {
+		s.ShowBackupNote(w.backup.note, w.backup.failed)
 	}
 }
 
@@ -119,35 +112,4 @@ func (w *window) backupAtExit() {
 	if err != nil || b != nil {
 		w.backupDone(b, err)
 	}
-}
-
-// backupsField is the "Backups to keep" item of the Defaults tab: the
-// number, its error, and the last backup's outcome.
-func (w *window) backupsField(d *DefaultsForm) *widget.FormItem {
-	d.BackupsKeep = widget.NewEntry()
-	d.BackupsKeep.SetText(fmt.Sprint(w.prefs.BackupsKeep))
-	d.BackupsErr = wrapped("", widget.DangerImportance)
-	d.BackupsKeep.OnChanged = func(string) { setLabel(d.BackupsErr, "", widget.DangerImportance) }
-	d.BackupsMsg = wrapped("", widget.LowImportance)
-	showBackupNote(d.BackupsMsg, w.backup)
-	hint := wrapped("A copy of the history is made once a day in the data folder's backups/; 0 turns them off.", widget.LowImportance)
-	return widget.NewFormItem("Backups to keep", container.NewVBox(container.NewGridWrap(fyne.NewSize(120, d.BackupsKeep.MinSize().Height), look.WheelThrough(d.BackupsKeep, &d.Scroll)), d.BackupsErr, hint, d.BackupsMsg))
-}
-
-// backupsToKeep reads the "Backups to keep" field; a wrong value is marked.
-func (d *DefaultsForm) backupsToKeep() (int, error) {
-	n, err := parseWhole(d.BackupsKeep.Text)
-	if err != nil || strings.TrimSpace(d.BackupsKeep.Text) == "" {
-		err = errors.New("Backups to keep is a whole number of 0 or more (0 turns backups off).")
-		setLabel(d.BackupsErr, err.Error(), widget.DangerImportance)
-	}
-	return n, err
-}
-
-func showBackupNote(l *widget.Label, s backupState) {
-	imp := widget.LowImportance
-	if s.failed {
-		imp = widget.WarningImportance
-	}
-	setLabel(l, s.note, imp)
 }

@@ -16,6 +16,7 @@ import (
 	bolt "go.etcd.io/bbolt"
 
 	"deskchat/store"
+	"deskchat/ui/settings"
 )
 
 // providerServer is an OpenAI-compatible server for the settings tests: GET
@@ -87,7 +88,7 @@ func (s *providerServer) lastAuth() string {
 }
 
 // openSettings opens the settings dialog and waits for the keychain probe.
-func (h *harness) openSettings() *Dialog {
+func (h *harness) openSettings() *settings.Dialog {
 	h.t.Helper()
 	h.w.showSettings()
 	h.settle()
@@ -98,7 +99,7 @@ func (h *harness) openSettings() *Dialog {
 }
 
 // addFromPreset taps Add provider, picks preset and returns the new form.
-func (h *harness) addFromPreset(preset string) *ProviderForm {
+func (h *harness) addFromPreset(preset string) *settings.ProviderForm {
 	h.t.Helper()
 	s := h.w.settings
 	test.Tap(s.Add)
@@ -113,7 +114,7 @@ func (h *harness) addFromPreset(preset string) *ProviderForm {
 }
 
 // errText is the sentence shown next to field ("" when none is shown).
-func errText(f *ProviderForm, field string) string {
+func errText(f *settings.ProviderForm, field string) string {
 	l := f.Errs[field]
 	if !l.Visible() {
 		return ""

@@ -20,6 +20,7 @@ import (
 	"deskchat/internal/secrets"
 	"deskchat/store"
 	"deskchat/ui/internal/look"
+	"deskchat/ui/settings"
 )
 
 func TestSettingsAddAnOllamaProviderTestItAndChatWithIt(t *testing.T) {
@@ -34,7 +35,7 @@ func TestSettingsAddAnOllamaProviderTestItAndChatWithIt(t *testing.T) {
 	if f.Name.Text != "Ollama" || f.BaseURL.Text != "http://localhost:11434/v1" || f.Kind != store.KindCompatible {
 		t.Errorf("preset filled in name %q, base URL %q, kind %q", f.Name.Text, f.BaseURL.Text, f.Kind)
 	}
-	if f.KeySource.Selected != SrcNone || f.PresetName.Text != "Ollama" || f.Remove.Visible() {
+	if f.KeySource.Selected != settings.SrcNone || f.PresetName.Text != "Ollama" || f.Remove.Visible() {
 		t.Errorf("key source %q, preset %q, Remove shown %v", f.KeySource.Selected, f.PresetName.Text, f.Remove.Visible())
 	}
 	// The first real provider takes over from the Simulator.
@@ -108,7 +109,7 @@ func TestSettingsKeepTheKeyInTheKeychainOnly(t *testing.T) {
 	h := newHarness(t, useSimulator)
 	h.openSettings()
 	f := h.addFromPreset("OpenAI")
-	if f.KeySource.Selected != SrcKeychain || f.Key.Hidden || !f.Key.Password {
+	if f.KeySource.Selected != settings.SrcKeychain || f.Key.Hidden || !f.Key.Password {
 		t.Fatalf("OpenAI's key: source %q, masked entry shown %v", f.KeySource.Selected, !f.Key.Hidden && f.Key.Password)
 	}
 	f.BaseURL.SetText(srv.URL + "/v1")
@@ -116,11 +117,11 @@ func TestSettingsKeepTheKeyInTheKeychainOnly(t *testing.T) {
 	// No key typed: refused next to the key field.
 	test.Tap(f.Save)
 	h.settle()
-	if got := errText(f, FieldKey); !strings.Contains(got, "Enter the API key") {
+	if got := errText(f, settings.FieldKey); !strings.Contains(got, "Enter the API key") {
 		t.Fatalf("an empty key is explained as %q", got)
 	}
 	test.Type(f.Key, key)
-	if errText(f, FieldKey) != "" {
+	if errText(f, settings.FieldKey) != "" {
 		t.Error("typing the key did not take the sentence away")
 	}
 	test.Tap(f.Save)
@@ -141,7 +142,7 @@ func TestSettingsKeepTheKeyInTheKeychainOnly(t *testing.T) {
 
 	// The stored key is never shown back, and the test uses it.
 	f = h.w.settings.Form
-	if f.Orig.Name != "OpenAI" || f.Key.Text != "" || f.Key.PlaceHolder != KeyPlaceholderStored {
+	if f.Orig.Name != "OpenAI" || f.Key.Text != "" || f.Key.PlaceHolder != settings.KeyPlaceholderStored {
 		t.Fatalf("stored key's field: %q, placeholder %q", f.Key.Text, f.Key.PlaceHolder)
 	}
 	srv.set(func(s *providerServer) { s.keys = []string{"sk-another"} }) // the server now refuses it
@@ -196,7 +197,7 @@ func TestSettingsWithoutAKeychainOfferTheOtherSources(t *testing.T) {
 	if got := shownText(f.KeyNote); got != want.Error() || !strings.Contains(got, "No keychain is available") {
 		t.Errorf("the form says %q about the keychain", got)
 	}
-	if contains(f.KeySource.Options, SrcKeychain) || f.KeySource.Selected != SrcEnv || f.KeyEnv.Text != "OPENAI_API_KEY" {
+	if contains(f.KeySource.Options, settings.SrcKeychain) || f.KeySource.Selected != settings.SrcEnv || f.KeyEnv.Text != "OPENAI_API_KEY" {
 		t.Fatalf("key sources %v, chosen %q (%q)", f.KeySource.Options, f.KeySource.Selected, f.KeyEnv.Text)
 	}
 	f.BaseURL.SetText(srv.URL + "/v1")
@@ -211,7 +212,7 @@ func TestSettingsWithoutAKeychainOfferTheOtherSources(t *testing.T) {
 		t.Fatalf("environment key: %q, sent %q", got, srv.lastAuth())
 	}
 
-	f.KeySource.SetSelected(SrcCommand)
+	f.KeySource.SetSelected(settings.SrcCommand)
 	f.KeyCmd.SetText("printf 'sk-cmd-2\\n'")
 	test.Tap(f.Test)
 	h.settle()
@@ -234,14 +235,14 @@ func TestSettingsARefusingKeychainStoresNothing(t *testing.T) {
 	h := newHarness(t, useSimulator)
 	h.openSettings()
 	f := h.addFromPreset("DeepSeek")
-	if f.KeySource.Selected != SrcKeychain {
+	if f.KeySource.Selected != settings.SrcKeychain {
 		t.Fatalf("key source %q", f.KeySource.Selected)
 	}
 	test.Type(f.Key, "sk-refused")
 	keyring.MockInitWithError(errors.New("the collection is locked"))
 	test.Tap(f.Save)
 	h.settle()
-	if got := errText(f, FieldKey); !strings.Contains(got, "The keychain refused to store the key for DeepSeek") || strings.Contains(got, "sk-refused") {
+	if got := errText(f, settings.FieldKey); !strings.Contains(got, "The keychain refused to store the key for DeepSeek") || strings.Contains(got, "sk-refused") {
 		t.Fatalf("next to the key: %q", got)
 	}
 	if got := shownText(f.Problem); got != "Not saved: see above." {
@@ -277,16 +278,16 @@ func TestSettingsBadInputIsExplainedNextToTheField(t *testing.T) {
 	test.Tap(f.Save)
 	h.settle()
 	for field, want := range map[string]string{
-		FieldName:    "There is already a provider called “Existing”",
-		FieldBaseURL: "“not a url” is not a web address: it should start with http:// or https://",
-		FieldLimits:  "check requests per minute and tokens per minute",
+		settings.FieldName:    "There is already a provider called “Existing”",
+		settings.FieldBaseURL: "“not a url” is not a web address: it should start with http:// or https://",
+		settings.FieldLimits:  "check requests per minute and tokens per minute",
 	} {
 		if got := errText(f, field); !strings.Contains(got, want) {
 			t.Errorf("next to %s: %q, want %q", field, got, want)
 		}
 	}
-	if errText(f, FieldModel) != "" || errText(f, FieldKey) != "" {
-		t.Errorf("sentences next to good fields: %q %q", errText(f, FieldModel), errText(f, FieldKey))
+	if errText(f, settings.FieldModel) != "" || errText(f, settings.FieldKey) != "" {
+		t.Errorf("sentences next to good fields: %q %q", errText(f, settings.FieldModel), errText(f, settings.FieldKey))
 	}
 	if got := shownText(f.Problem); got != "Not saved: fix what is marked in red." {
 		t.Errorf("problem line %q", got)
@@ -300,7 +301,7 @@ func TestSettingsBadInputIsExplainedNextToTheField(t *testing.T) {
 
 	// A model list endpoint that returns a web page.
 	f.BaseURL.SetText(srv.URL + "/v1")
-	if errText(f, FieldBaseURL) != "" {
+	if errText(f, settings.FieldBaseURL) != "" {
 		t.Error("editing the base URL did not take its sentence away")
 	}
 	test.Tap(f.Fetch)
@@ -315,24 +316,24 @@ func TestSettingsBadInputIsExplainedNextToTheField(t *testing.T) {
 	}
 
 	// A key command that fails.
-	f.KeySource.SetSelected(SrcCommand)
+	f.KeySource.SetSelected(settings.SrcCommand)
 	f.KeyCmd.SetText("echo vault is sealed >&2; exit 3")
 	test.Tap(f.Test)
 	h.settle()
-	if got := errText(f, FieldKey); got != "The key command failed (exit status 3): vault is sealed." {
+	if got := errText(f, settings.FieldKey); got != "The key command failed (exit status 3): vault is sealed." {
 		t.Errorf("failing key command: %q", got)
 	}
 	// An environment variable name that is not one.
-	f.KeySource.SetSelected(SrcEnv)
+	f.KeySource.SetSelected(settings.SrcEnv)
 	f.KeyEnv.SetText("MY KEY")
 	test.Tap(f.Save)
 	h.settle()
-	if got := errText(f, FieldKey); !strings.Contains(got, "“MY KEY” is not an environment variable name") {
+	if got := errText(f, settings.FieldKey); !strings.Contains(got, "“MY KEY” is not an environment variable name") {
 		t.Errorf("bad variable name: %q", got)
 	}
 
 	// A provider cannot fall back to itself.
-	f.KeySource.SetSelected(SrcNone)
+	f.KeySource.SetSelected(settings.SrcNone)
 	f.Name.SetText("Local")
 	f.RPM.SetText("60")
 	f.TPM.SetText("")
@@ -340,7 +341,7 @@ func TestSettingsBadInputIsExplainedNextToTheField(t *testing.T) {
 	f.Fallback.Selected = "Local" // as if it were offered
 	test.Tap(f.Save)
 	h.settle()
-	if got := errText(f, FieldFallback); !strings.Contains(got, "cannot fall back to itself") {
+	if got := errText(f, settings.FieldFallback); !strings.Contains(got, "cannot fall back to itself") {
 		t.Errorf("self fallback: %q", got)
 	}
 	if names := storedProviders(t, h.st); len(names) != 1 {
@@ -422,7 +423,7 @@ func TestSettingsRenameMovesTheKeyAndAFailedSavePutsTheKeychainBack(t *testing.T
 		test.Type(f.Key, "sk-new")
 		test.Tap(f.Save)
 		h.settle()
-		if got := errText(f, FieldName); got != fmt.Sprintf("There is already a provider called “%s”: choose another name.", c.name) {
+		if got := errText(f, settings.FieldName); got != fmt.Sprintf("There is already a provider called “%s”: choose another name.", c.name) {
 			t.Errorf("%s: next to the name: %q", c.name, got)
 		}
 		got, err := keyring.Get(secrets.Service, c.name)
@@ -637,51 +638,14 @@ func TestFirstRunAddAProviderOpensTheSettings(t *testing.T) {
 		t.Error("the Azure form does not call the model a deployment")
 	}
 	// The preset's placeholder address is not saved.
-	f.KeySource.SetSelected(SrcEnv)
+	f.KeySource.SetSelected(settings.SrcEnv)
 	test.Tap(f.Save)
 	h.settle()
-	if got := errText(f, FieldBaseURL); !strings.Contains(got, "in place of YOUR-RESOURCE") {
+	if got := errText(f, settings.FieldBaseURL); !strings.Contains(got, "in place of YOUR-RESOURCE") {
 		t.Errorf("placeholder base URL: %q", got)
 	}
 	if names := storedProviders(t, h.st); len(names) != 0 {
 		t.Errorf("stored %v", names)
-	}
-}
-
-func TestThemeWrapperForcesTheVariant(t *testing.T) {
-	base := theme.DefaultTheme()
-	dark := look.Forced(base, theme.VariantDark)
-	light := look.Forced(base, theme.VariantLight)
-	bg := theme.ColorNameBackground
-	if dark.Color(bg, theme.VariantLight) != base.Color(bg, theme.VariantDark) {
-		t.Error("the dark wrapper draws a light background")
-	}
-	if light.Color(bg, theme.VariantDark) != base.Color(bg, theme.VariantLight) {
-		t.Error("the light wrapper draws a dark background")
-	}
-	if dark.Color(bg, 0) == light.Color(bg, 0) {
-		t.Error("light and dark backgrounds are the same")
-	}
-	for _, c := range []string{"", look.ThemeLight, look.ThemeDark} {
-		if look.ThemeChoice(look.ThemeLabel(c)) != c {
-			t.Errorf("theme %q does not round-trip through its label", c)
-		}
-	}
-}
-
-func TestPrefsRoundTripThroughSettings(t *testing.T) {
-	temp := float32(0.7)
-	p := Prefs{Provider: "Local", Model: "m", SystemPrompt: "Be brief.", Temperature: &temp, MaxTokens: 100, Theme: look.ThemeLight}
-	got := PrefsFrom(p.Settings())
-	if got.Provider != p.Provider || got.Model != p.Model || got.SystemPrompt != p.SystemPrompt || got.Temperature == nil || *got.Temperature != temp || got.MaxTokens != 100 || got.Theme != look.ThemeLight {
-		t.Errorf("round trip %+v", got)
-	}
-	if kv := (Prefs{}).Settings(); kv[store.SettingTemperature] != "" || kv[store.SettingMaxTokens] != "" || len(kv) != 7 {
-		t.Errorf("empty prefs as settings: %v (every key must be there, empty, to delete it)", kv)
-	}
-	bad := PrefsFrom(map[string]string{store.SettingTemperature: "hot", store.SettingMaxTokens: "-3", store.SettingTheme: "purple"})
-	if bad.Temperature != nil || bad.MaxTokens != 0 || bad.Theme != "" {
-		t.Errorf("unparseable settings gave %+v", bad)
 	}
 }
 
@@ -695,12 +659,12 @@ func TestSettingsAHangingKeyCommandIsStopped(t *testing.T) {
 	h.openSettings()
 	f := h.addFromPreset("Groq")
 	f.BaseURL.SetText(srv.URL + "/v1")
-	f.KeySource.SetSelected(SrcCommand)
+	f.KeySource.SetSelected(settings.SrcCommand)
 	f.KeyCmd.SetText("sleep 60")
 	start := time.Now()
 	test.Tap(f.Test)
 	h.settle()
-	if got := errText(f, FieldKey); got != "The key command did not finish within 5 s and was stopped." {
+	if got := errText(f, settings.FieldKey); got != "The key command did not finish within 5 s and was stopped." {
 		t.Errorf("hanging key command: %q", got)
 	}
 	if d := time.Since(start); d > 15*time.Second {
@@ -773,7 +737,7 @@ func TestSettingsRememberThePresetAProviderWasMadeFrom(t *testing.T) {
 		t.Fatalf("stored %+v, %v", p, err)
 	}
 	s.List.UnselectAll()
-	h.w.openProviderForm(p, PresetOf(p))
+	h.w.settings.OpenProviderForm(p, settings.PresetOf(p))
 	if got := s.Form.PresetName.Text; got != "Ollama" {
 		t.Errorf("the form says it was made from %q", got)
 	}

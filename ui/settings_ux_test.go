@@ -13,6 +13,7 @@ import (
 	"deskchat/engine"
 	"deskchat/store"
 	"deskchat/ui/internal/look"
+	"deskchat/ui/settings"
 )
 
 func TestSettingsTheFirstRealProviderTakesOverFromTheSimulator(t *testing.T) {
@@ -68,7 +69,7 @@ func TestSettingsARedSentenceGoesAsSoonAsItsFieldChanges(t *testing.T) {
 	f.RPM.SetText("-3")
 	test.Tap(f.Save)
 	h.settle()
-	marked := []string{FieldName, FieldBaseURL, FieldKey, FieldModel, FieldLimits}
+	marked := []string{settings.FieldName, settings.FieldBaseURL, settings.FieldKey, settings.FieldModel, settings.FieldLimits}
 	for _, field := range marked {
 		if errText(f, field) == "" {
 			t.Fatalf("no red sentence next to %s", field)
@@ -78,11 +79,11 @@ func TestSettingsARedSentenceGoesAsSoonAsItsFieldChanges(t *testing.T) {
 		t.Fatalf("problem line %q", shownText(f.Problem))
 	}
 	changes := map[string]func(){
-		FieldName:    func() { test.Type(f.Name, "Work") },
-		FieldBaseURL: func() { test.Type(f.BaseURL, "x") },
-		FieldKey:     func() { f.KeySource.SetSelected(SrcNone) }, // another source, nothing typed
-		FieldModel:   func() { test.Type(f.Model, "g") },
-		FieldLimits:  func() { test.Type(f.RPM, "0") },
+		settings.FieldName:    func() { test.Type(f.Name, "Work") },
+		settings.FieldBaseURL: func() { test.Type(f.BaseURL, "x") },
+		settings.FieldKey:     func() { f.KeySource.SetSelected(settings.SrcNone) }, // another source, nothing typed
+		settings.FieldModel:   func() { test.Type(f.Model, "g") },
+		settings.FieldLimits:  func() { test.Type(f.RPM, "0") },
 	}
 	for i, field := range marked {
 		changes[field]()
@@ -169,7 +170,7 @@ func TestSettingsUseForNewChatsIsInSightAtTheDefaultSize(t *testing.T) {
 		st.PutProvider(store.Provider{Name: "Azure", Kind: store.KindAzure, BaseURL: "https://r.openai.azure.com", Model: "d", APIVersion: "2024-10-21", KeySource: store.KeyFromCommand, KeyCommand: "pass show az"})
 	})
 	s := h.openSettings()
-	check := func(what string, f *ProviderForm) {
+	check := func(what string, f *settings.ProviderForm) {
 		t.Helper()
 		if f == nil {
 			t.Fatalf("%s: no form", what)

@@ -18,6 +18,7 @@ import (
 	"deskchat/internal/secrets"
 	"deskchat/store"
 	"deskchat/ui/internal/bridge"
+	"deskchat/ui/settings"
 )
 
 // window is the main window: sidebar, chat pane, composer.
@@ -72,7 +73,7 @@ type window struct {
 	providers   []store.Provider // stored ones; the Simulator is added in pickers
 	defaultProv string
 
-	prefs Prefs // the defaults set in the settings (prefs.go)
+	prefs settings.Prefs // the defaults set in the settings
 
 	backup backupState // the automatic backups (backups.go)
 
@@ -84,10 +85,10 @@ type window struct {
 	sweeper *time.Timer // lets Fyne sweep its cache a minute after a burst (trimSoon)
 	soaking *Soak       // questions to ask once ready (soak.go); nil: none
 
-	settings *Dialog       // the settings dialog last opened
-	search   *searchDialog // the search dialog last opened
-	help     dialog.Dialog // the shortcuts dialog last opened
-	welcome  dialog.Dialog // the first-run dialog, when shown
+	settings *settings.Dialog // the settings dialog last opened
+	search   *searchDialog    // the search dialog last opened
+	help     dialog.Dialog    // the shortcuts dialog last opened
+	welcome  dialog.Dialog    // the first-run dialog, when shown
 	// dialogs are the dialogs shown, by their overlay, for Esc (overlays.go).
 	dialogs map[fyne.CanvasObject]dialog.Dialog
 	menu    *widget.PopUpMenu // the menu last opened by a button
@@ -102,7 +103,7 @@ type liveAnswer struct {
 
 func newWindow(a fyne.App, d Deps, b *bridge.Bridge) *window {
 	w := &window{app: a, eng: d.Engine, st: d.Store, b: b, chats: map[string]*chatView{}, now: time.Now, dataDir: d.DataDir, keyring: d.Keyring,
-		prefs: Prefs{BackupsKeep: store.DefaultBackupsKeep}}
+		prefs: settings.Prefs{BackupsKeep: store.DefaultBackupsKeep}}
 	w.quit, w.quitNow = context.WithCancel(context.Background())
 	w.images = newImageLoader(b, w.quit)
 	w.images.changed = w.imagesChanged

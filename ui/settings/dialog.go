@@ -1,8 +1,7 @@
-package ui
+package settings
 
 import (
 	"net/url"
-	"path/filepath"
 	"strings"
 
 	"fyne.io/fyne/v2"
@@ -19,128 +18,12 @@ import (
 	"deskchat/ui/internal/look"
 )
 
-// providerState is the providers and the settings, as read from the store.
-type providerState struct {
-	providers []store.Provider
-	settings  map[string]string
-}
-
-// loadProviders reads the providers and the defaults off the UI goroutine,
-// then refreshes the pickers (and the settings dialog, when open), applies
-// the defaults (prefs, theme) and calls then (if set).
-func (w *window) loadProviders(then func()) {
-	bridge.Run(w.b, func() (providerState, error) {
-		ps, err := w.st.Providers()
-		if err != nil {
-			return providerState{}, err
-		}
-		kv, err := w.st.Settings()
-		return providerState{ps, kv}, err
-	}, func(s providerState, err error) {
-		if err != nil {
-			w.showError("Could not read your providers", err)
-			return
-		}
-		w.providers, w.defaultProv = s.providers, s.settings[store.SettingDefaultProvider]
-		w.setPrefs(PrefsFrom(s.settings))
-		w.updateHeader()
-		if sd := w.settings; sd != nil && sd.Open {
-			sd.providersChanged(w)
-		}
-		if then != nil {
-			then()
-		}
-	})
-}
-
-// setPrefs makes p the defaults in use; a changed theme is applied at once.
-func (w *window) setPrefs(p Prefs) {
-	w.prefs = p
-	s := w.settingsState()
-	if s.themeSet && s.theme == p.Theme {
-		return
-	}
-	if s.themeSet || p.Theme != "" { // the first time, "follow the system" leaves main's theme alone
-		look.ApplyTheme(w.app, p.Theme)
-	}
-	s.theme, s.themeSet = p.Theme, true
-}
-
-// providerNames lists what the provider picker offers.
-func (w *window) providerNames() []string {
-	names := make([]string, 0, len(w.providers)+1)
-	for _, p := range w.providers {
-		names = append(names, p.Name)
-	}
-	return append(names, engine.SimulatorName)
-}
-
-func (w *window) providerConfig(name string) (store.Provider, bool) {
-	if name == engine.SimulatorName {
-		return engine.SimulatorConfig(), true
-	}
-	for _, p := range w.providers {
-		if p.Name == name {
-			return p, true
-		}
-	}
-	return store.Provider{}, false
-}
-
-func (w *window) defaultModel(provider string) string {
-	p, _ := w.providerConfig(provider)
-	return p.Model
-}
-
-func (w *window) modelsOf(provider string) []string {
-	p, ok := w.providerConfig(provider)
-	if !ok {
-		return nil
-	}
-	models := append([]string(nil), p.Models...)
-	if p.Model != "" && !contains(models, p.Model) {
-		models = append([]string{p.Model}, models...)
-	}
-	return models
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
-}
-
-// pickProvider is the provider picker's callback: the shown conversation
-// answers with name from now on, with that provider's default model.
-func (w *window) pickProvider(name string) {
-	c, ok := w.current()
-	if !ok || name == "" || c.Provider == name {
-		return
-	}
-	model := w.defaultModel(name)
-	w.modelSel.SetOptions(w.modelsOf(name))
-	w.modelSel.SetText(model)
-	id := c.ID
-	bridge.Run(w.b, func() (store.Conversation, error) {
-		return w.st.UpdateConversation(id, func(c *store.Conversation) { c.Provider, c.Model = name, model })
-	}, func(updated store.Conversation, err error) {
-		if err != nil {
-			w.showError("Could not change the provider", err)
-			return
-		}
-		if i, ok := w.indexOf(updated.ID); ok {
-			w.convs[i] = updated
-		}
-	})
-}
-
 // Dialog is the settings' state (the theme applied) and the
-// widgets of the settings dialog last opened, kept for tests.
+// widgets of the settings dialog last opened, kept for tests. Make it with
+// New.
 type Dialog struct {
-	OpenURL func(*url.URL) error // nil: the app's OpenURL; tests replace it
+	host    Host
+	OpenURL func(*url.URL) error // nil: the host's OpenURL; tests replace it
 	// theme is the theme choice applied (themeSet: one was).
 	theme    string
 	themeSet bool
@@ -169,35 +52,12 @@ type Dialog struct {
 	Defaults *DefaultsForm
 }
 
-func (w *window) settingsState() *Dialog {
-	if w.settings == nil {
-		w.settings = &Dialog{}
-	}
-	return w.settings
-}
+// New is the settings of the app host, with no dialog open.
+func New(host Host) *Dialog { return &Dialog{host: host} }
 
-// keys is where the providers' keys live (Deps.Keyring). It is looked up at
-// each use: keyring.MockInit switches secrets.System() in tests.
-func (w *window) keys() secrets.Keyring {
-	if w.keyring != nil {
-		return w.keyring
-	}
-	return secrets.System()
-}
-
-// dataFolder is the folder the data lives in (Deps.DataDir, else the
-// store's folder).
-func (w *window) dataFolder() string {
-	if w.dataDir != "" {
-		return w.dataDir
-	}
-	return filepath.Dir(w.st.Path())
-}
-
-// showSettings opens the settings dialog: the providers, and the defaults
+// Show opens the settings dialog: the providers, and the defaults
 // for new conversations.
-func (w *window) showSettings() {
-	s := w.settingsState()
+func (s *Dialog) Show() {
 	if s.Open {
 		return
 	}
@@ -210,7 +70,7 @@ func (w *window) showSettings() {
 			name := widget.NewLabel("provider name")
 			name.Truncation = fyne.TextTruncateEllipsis
 			mark := widget.NewLabel("default")
-			mark.Importance, mark.SizeName = hintStyle(widget.LowImportance)
+			mark.Importance, mark.SizeName = look.HintStyle(widget.LowImportance)
 			mark.TextStyle.Italic = true
 			return container.NewBorder(nil, nil, nil, mark, name)
 		},
@@ -218,7 +78,7 @@ func (w *window) showSettings() {
 			c := o.(*fyne.Container)
 			name, mark := c.Objects[0].(*widget.Label), c.Objects[1].(*widget.Label)
 			name.SetText(s.Listed[i].Name)
-			mark.Hidden = s.Listed[i].Name != w.defaultProv
+			mark.Hidden = s.Listed[i].Name != s.host.DefaultProvider()
 			mark.Refresh()
 		})
 	s.List.OnSelected = func(i widget.ListItemID) {
@@ -229,48 +89,48 @@ func (w *window) showSettings() {
 		if f := s.Form; f != nil && f.Orig.Name == p.Name {
 			return
 		}
-		w.leaveForm(func() { w.openProviderForm(p, PresetOf(p)) })
+		s.leaveForm(func() { s.OpenProviderForm(p, PresetOf(p)) })
 	}
-	s.Add = widget.NewButtonWithIcon("Add provider", theme.ContentAddIcon(), func() { w.leaveForm(w.askPreset) })
+	s.Add = widget.NewButtonWithIcon("Add provider", theme.ContentAddIcon(), func() { s.leaveForm(s.AskPreset) })
 	s.Add.Importance = widget.HighImportance
 	left := container.NewBorder(nil, container.NewPadded(s.Add), nil, nil, s.List)
 	s.Detail = container.NewStack()
 	split := container.NewHSplit(left, s.Detail)
 	split.Offset = 0.28
 
-	s.Defaults = w.newDefaultsForm()
+	s.Defaults = s.newDefaultsForm()
 	s.Tabs = container.NewAppTabs(
 		container.NewTabItem("Providers", split),
 		container.NewTabItem("Defaults", s.Defaults.Content),
 	)
-	d := dialog.NewCustom("Settings", "Close", s.Tabs, w.win)
+	d := dialog.NewCustom("Settings", "Close", s.Tabs, s.host.Window())
 	d.SetOnClosed(func() {
-		if w.settings == s && s.Modal == d {
+		if s.Modal == d {
 			s.Open = false
 		}
 	})
 	s.Modal = d
 	size := fyne.NewSize(800, 640)
-	if cs := w.win.Canvas().Size(); cs.Width > 0 && cs.Height > 0 {
+	if cs := s.host.Window().Canvas().Size(); cs.Width > 0 && cs.Height > 0 {
 		size = fyne.NewSize(min(size.Width, cs.Width-24), min(size.Height, cs.Height-24))
 	}
 	d.Resize(size)
 	d.Show()
 
-	s.providersChanged(w)
+	s.ProvidersChanged()
 	if len(s.Listed) > 0 {
 		i := 0
 		for j, p := range s.Listed {
-			if p.Name == w.defaultProv {
+			if p.Name == s.host.DefaultProvider() {
 				i = j
 			}
 		}
 		s.List.Select(i)
 	}
 
-	kr := w.keys()
-	bridge.Run(w.b, func() (error, error) { return secrets.Probe(kr), nil }, func(perr, _ error) {
-		if w.settings != s || s.Modal != d {
+	kr := s.host.Keyring()
+	bridge.Run(s.host.Bridge(), func() (error, error) { return secrets.Probe(kr), nil }, func(perr, _ error) {
+		if s.Modal != d {
 			return
 		}
 		s.keychainErr, s.probed = perr, true
@@ -280,9 +140,10 @@ func (w *window) showSettings() {
 	})
 }
 
-// providersChanged shows the providers just loaded.
-func (s *Dialog) providersChanged(w *window) {
-	s.Listed = append([]store.Provider(nil), w.providers...)
+// ProvidersChanged shows the providers just loaded (Host.ReloadProviders
+// calls it while the dialog is open).
+func (s *Dialog) ProvidersChanged() {
+	s.Listed = append([]store.Provider(nil), s.host.Providers()...)
 	s.List.Refresh()
 	if s.Form != nil && s.Form.Orig.Name != "" {
 		if i := s.indexOf(s.Form.Orig.Name); i >= 0 {
@@ -290,10 +151,10 @@ func (s *Dialog) providersChanged(w *window) {
 		}
 	}
 	if s.Form == nil {
-		s.showEmpty(w)
+		s.showEmpty()
 	}
 	if s.Defaults != nil {
-		s.Defaults.providersChanged(w)
+		s.Defaults.providersChanged(s)
 	}
 }
 
@@ -307,7 +168,7 @@ func (s *Dialog) indexOf(name string) int {
 }
 
 // showEmpty fills the right-hand side when no provider is shown.
-func (s *Dialog) showEmpty(w *window) {
+func (s *Dialog) showEmpty() {
 	text := "Pick a provider on the left, or add one."
 	if len(s.Listed) == 0 {
 		text = "No providers yet. Add one to chat with OpenAI, a local Ollama or any OpenAI-compatible service. The built-in Simulator works without one."
@@ -318,16 +179,15 @@ func (s *Dialog) showEmpty(w *window) {
 	msg := widget.NewLabel(text)
 	msg.Wrapping = fyne.TextWrapWord
 	msg.Alignment = fyne.TextAlignCenter
-	add := widget.NewButtonWithIcon("Add provider", theme.ContentAddIcon(), w.askPreset)
+	add := widget.NewButtonWithIcon("Add provider", theme.ContentAddIcon(), s.AskPreset)
 	s.Detail.Objects = []fyne.CanvasObject{container.NewPadded(container.NewVBox(layout.NewSpacer(), msg, container.NewCenter(add), layout.NewSpacer()))}
 	s.Detail.Refresh()
 }
 
-// askPreset asks which service to add; choosing one opens its form.
-func (w *window) askPreset() {
-	s := w.settingsState()
+// AskPreset asks which service to add; choosing one opens its form.
+func (s *Dialog) AskPreset() {
 	if !s.Open {
-		w.showSettings()
+		s.Show()
 	}
 	var names []string
 	for _, p := range engine.Presets() {
@@ -337,19 +197,19 @@ func (w *window) askPreset() {
 	sel := widget.NewSelect(names, func(name string) {
 		d.Hide()
 		if p, ok := engine.PresetFor(name); ok {
-			w.openProviderForm(store.Provider{}, p)
+			s.OpenProviderForm(store.Provider{}, p)
 		}
 	})
 	sel.PlaceHolder = "Choose a service"
 	msg := widget.NewLabel("Which service do you want to add? Its preset fills in the address and the usual settings; you can change them before saving.")
 	msg.Wrapping = fyne.TextWrapWord
-	d = dialog.NewCustom("Add a provider", "Cancel", container.NewVBox(msg, sel), w.win)
+	d = dialog.NewCustom("Add a provider", "Cancel", container.NewVBox(msg, sel), s.host.Window())
 	d.Resize(fyne.NewSize(440, 0))
 	d.Show()
 	s.PresetSel, s.presetDialog = sel, d
 }
 
-// presetOf is the preset a stored provider was made from: the one it
+// PresetOf is the preset a stored provider was made from: the one it
 // records, else (providers made before presets were recorded) the likeliest.
 func PresetOf(p store.Provider) engine.Preset {
 	if pr, ok := engine.PresetFor(p.Preset); ok {

@@ -1,10 +1,11 @@
-package ui
+package settings
 
 import (
 	"errors"
 	"fmt"
 	"os"
 	"regexp"
+	"slices"
 	"strings"
 
 	"fyne.io/fyne/v2"
@@ -40,11 +41,11 @@ const (
 	FieldFallback   = string(providers.FieldFallback)
 )
 
-// keyPlaceholderStored is what the key field shows when a key is stored:
+// KeyPlaceholderStored is what the key field shows when a key is stored:
 // a stored key is never shown back.
 const KeyPlaceholderStored = "stored in the keychain — type to replace"
 
-// providerForm is the settings' form for one provider: a stored one
+// ProviderForm is the settings' form for one provider: a stored one
 // (orig.Name set) or a new one made from preset.
 type ProviderForm struct {
 	Orig   store.Provider
@@ -82,43 +83,10 @@ const noFallback = "None"
 
 var envName = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
 
-func wrapped(text string, imp widget.Importance) *widget.Label {
-	l := widget.NewLabel(text)
-	l.Wrapping = fyne.TextWrapWord
-	l.Importance, l.SizeName = hintStyle(imp)
-	if text == "" {
-		l.Hide()
-	}
-	return l
-}
-
-// hintStyle draws a hint (LowImportance) in the text colour at caption
-// size: Fyne's low importance is the disabled colour, too faint to read.
-func hintStyle(imp widget.Importance) (widget.Importance, fyne.ThemeSizeName) {
-	if imp == widget.LowImportance {
-		return widget.MediumImportance, theme.SizeNameCaptionText
-	}
-	return imp, theme.SizeNameText
-}
-
-// setLabel shows text in l (hiding l when text is empty).
-func setLabel(l *widget.Label, text string, imp widget.Importance) {
-	l.Importance, l.SizeName = hintStyle(imp)
-	l.SetText(text)
-	if text == "" {
-		l.Hide()
-	} else {
-		l.Show()
-	}
-}
-
-// openProviderForm shows the form for orig (a stored provider), or for a
-// new one made from preset when orig has no name.
 // leaveForm calls then once the open provider form may go: at once when
 // nothing was changed in it, else after the user chose to discard the
 // changes (keeping them selects the form's provider in the list again).
-func (w *window) leaveForm(then func()) {
-	s := w.settingsState()
+func (s *Dialog) leaveForm(then func()) {
 	f := s.Form
 	if f == nil || !f.edited {
 		then()
@@ -139,15 +107,16 @@ func (w *window) leaveForm(then func()) {
 				s.List.Select(i)
 			}
 		}
-	}, w.win)
+	}, s.host.Window())
 	d.SetConfirmText("Discard")
 	d.SetDismissText("Keep editing")
 	d.Show()
 }
 
-func (w *window) openProviderForm(orig store.Provider, preset engine.Preset) {
-	s := w.settingsState()
-	f := w.newProviderForm(orig, preset)
+// OpenProviderForm shows the form for orig (a stored provider), or for a
+// new one made from preset when orig has no name.
+func (s *Dialog) OpenProviderForm(orig store.Provider, preset engine.Preset) {
+	f := s.newProviderForm(orig, preset)
 	s.Form, s.Problem = f, f.Problem
 	if orig.Name == "" {
 		s.List.UnselectAll()
@@ -158,22 +127,22 @@ func (w *window) openProviderForm(orig store.Provider, preset engine.Preset) {
 		f.setKeychain(s.keychainErr)
 	}
 	if orig.Name == "" {
-		w.win.Canvas().Focus(f.Name)
+		s.host.Window().Canvas().Focus(f.Name)
 	}
 }
 
-func (w *window) newProviderForm(orig store.Provider, preset engine.Preset) *ProviderForm {
+func (s *Dialog) newProviderForm(orig store.Provider, preset engine.Preset) *ProviderForm {
 	isNew := orig.Name == ""
 	f := &ProviderForm{Orig: orig, Preset: preset, Kind: orig.Kind, Errs: map[string]*widget.Label{}}
 	if isNew {
 		f.Kind = preset.Kind
 	}
 	for _, k := range []string{FieldName, FieldBaseURL, FieldAPIVersion, FieldKey, FieldModel, FieldLimits, FieldFallback} {
-		f.Errs[k] = wrapped("", widget.DangerImportance)
+		f.Errs[k] = look.Wrapped("", widget.DangerImportance)
 	}
 
 	f.PresetName = widget.NewLabelWithStyle(preset.Name, fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
-	f.Hint = wrapped(preset.Hint, widget.LowImportance)
+	f.Hint = look.Wrapped(preset.Hint, widget.LowImportance)
 	f.Name = widget.NewEntry()
 	f.BaseURL = widget.NewEntry()
 	f.BaseURL.SetPlaceHolder("http://localhost:11434/v1")
@@ -187,28 +156,28 @@ func (w *window) newProviderForm(orig store.Provider, preset engine.Preset) *Pro
 	f.KeyEnv.SetPlaceHolder("OPENAI_API_KEY")
 	f.KeyCmd = widget.NewEntry()
 	f.KeyCmd.SetPlaceHolder("pass show openai/api-key")
-	f.KeyNote = wrapped("", widget.WarningImportance)
-	f.KeyHint = wrapped("", widget.LowImportance)
+	f.KeyNote = look.Wrapped("", widget.WarningImportance)
+	f.KeyHint = look.Wrapped("", widget.LowImportance)
 	f.KeySource = widget.NewSelect(nil, nil)
 	f.Model = widget.NewSelectEntry(nil)
 	f.Model.SetPlaceHolder("pick or type a model")
-	f.ModelsInfo = wrapped("", widget.LowImportance)
+	f.ModelsInfo = look.Wrapped("", widget.LowImportance)
 	f.RPM, f.TPM, f.Concurrent = widget.NewEntry(), widget.NewEntry(), widget.NewEntry()
 	f.RPM.SetPlaceHolder("no limit")
 	f.TPM.SetPlaceHolder("no limit")
 	f.Concurrent.SetPlaceHolder("4")
 	var fallbacks []string
-	for _, p := range w.providers {
+	for _, p := range s.host.Providers() {
 		if p.Name != orig.Name {
 			fallbacks = append(fallbacks, p.Name)
 		}
 	}
 	f.Fallback = widget.NewSelect(append([]string{noFallback}, fallbacks...), nil)
 	f.MakeDefault = widget.NewCheck("Use for new chats", nil)
-	f.Result = wrapped("", widget.MediumImportance)
-	f.Problem = wrapped("", widget.DangerImportance)
+	f.Result = look.Wrapped("", widget.MediumImportance)
+	f.Problem = look.Wrapped("", widget.DangerImportance)
 
-	src := f.fill(w)
+	src := f.fill(s)
 	if orig.KeySource == store.KeyFromKeychain {
 		f.Key.SetPlaceHolder(KeyPlaceholderStored)
 	} else {
@@ -234,11 +203,11 @@ func (w *window) newProviderForm(orig store.Provider, preset engine.Preset) *Pro
 	}
 	f.Fallback.OnChanged = clear(FieldFallback)
 
-	f.Fetch = widget.NewButtonWithIcon("Fetch models", theme.ViewRefreshIcon(), func() { w.testProvider(f, true) })
-	f.Test = widget.NewButtonWithIcon("Test connection", theme.MediaPlayIcon(), func() { w.testProvider(f, false) })
-	f.Save = widget.NewButtonWithIcon("Save", theme.DocumentSaveIcon(), func() { w.saveProvider(f) })
+	f.Fetch = widget.NewButtonWithIcon("Fetch models", theme.ViewRefreshIcon(), func() { s.testProvider(f, true) })
+	f.Test = widget.NewButtonWithIcon("Test connection", theme.MediaPlayIcon(), func() { s.testProvider(f, false) })
+	f.Save = widget.NewButtonWithIcon("Save", theme.DocumentSaveIcon(), func() { s.saveProvider(f) })
 	f.Save.Importance = widget.HighImportance
-	f.Remove = widget.NewButtonWithIcon("Remove", theme.DeleteIcon(), func() { w.askRemoveProvider(f) })
+	f.Remove = widget.NewButtonWithIcon("Remove", theme.DeleteIcon(), func() { s.askRemoveProvider(f) })
 	f.Remove.Importance = widget.DangerImportance
 	if isNew {
 		f.Remove.Hide()
@@ -250,11 +219,11 @@ func (w *window) newProviderForm(orig store.Provider, preset engine.Preset) *Pro
 
 // fill puts the stored provider (or, for a new one, its preset) into the
 // fields and returns the key source to choose.
-func (f *ProviderForm) fill(w *window) string {
+func (f *ProviderForm) fill(s *Dialog) string {
 	src := SrcNone
 	orig, preset := f.Orig, f.Preset
 	if orig.Name == "" {
-		f.Name.SetText(w.freeName(preset.Name))
+		f.Name.SetText(s.freeName(preset.Name))
 		f.BaseURL.SetText(preset.BaseURL)
 		f.APIVersion.SetText(preset.APIVersion)
 		f.KeyEnv.SetText(preset.KeyEnv)
@@ -268,7 +237,7 @@ func (f *ProviderForm) fill(w *window) string {
 		f.Fallback.SetSelected(noFallback)
 		// The first real provider takes over from the Simulator (or from
 		// none): someone who adds one means to use it.
-		f.MakeDefault.SetChecked(w.defaultProv == "" || (w.defaultProv == engine.SimulatorName && len(w.providers) == 0))
+		f.MakeDefault.SetChecked(s.host.DefaultProvider() == "" || (s.host.DefaultProvider() == engine.SimulatorName && len(s.host.Providers()) == 0))
 	} else {
 		f.Name.SetText(orig.Name)
 		f.BaseURL.SetText(orig.BaseURL)
@@ -285,14 +254,14 @@ func (f *ProviderForm) fill(w *window) string {
 		f.TPM.SetText(itoaBlank(orig.TokensPerMinute))
 		f.Concurrent.SetText(itoaBlank(orig.MaxConcurrent))
 		if orig.Fallback != "" {
-			if !contains(f.Fallback.Options, orig.Fallback) {
+			if !slices.Contains(f.Fallback.Options, orig.Fallback) {
 				f.Fallback.Options = append(f.Fallback.Options, orig.Fallback)
 			}
 			f.Fallback.SetSelected(orig.Fallback)
 		} else {
 			f.Fallback.SetSelected(noFallback)
 		}
-		f.MakeDefault.SetChecked(orig.Name == w.defaultProv)
+		f.MakeDefault.SetChecked(orig.Name == s.host.DefaultProvider())
 	}
 	return src
 }
@@ -300,7 +269,7 @@ func (f *ProviderForm) fill(w *window) string {
 // layOut arranges the form's widgets: the fields in a scroll, the default
 // box, the result lines and the buttons below it.
 func (f *ProviderForm) layOut() {
-	// The wheel scrolls the form also over the text fields (see wheelRelay).
+	// The wheel scrolls the form also over the text fields (see look.WheelThrough).
 	wheel := func(o fyne.CanvasObject) fyne.CanvasObject { return look.WheelThrough(o, &f.Scroll) }
 	field := func(o fyne.CanvasObject, key string, extra ...fyne.CanvasObject) fyne.CanvasObject {
 		objs := append([]fyne.CanvasObject{o}, extra...)
@@ -308,7 +277,7 @@ func (f *ProviderForm) layOut() {
 	}
 	limit := func(label string, e *widget.Entry) fyne.CanvasObject {
 		l := widget.NewLabel(label)
-		l.Importance, l.SizeName = hintStyle(widget.LowImportance)
+		l.Importance, l.SizeName = look.HintStyle(widget.LowImportance)
 		l.Truncation = fyne.TextTruncateEllipsis
 		return container.NewVBox(l, wheel(e))
 	}
@@ -331,7 +300,7 @@ func (f *ProviderForm) layOut() {
 		widget.NewFormItem(modelLabel, field(container.NewBorder(nil, nil, nil, f.Fetch, wheel(f.Model)), FieldModel, f.ModelsInfo)),
 		widget.NewFormItem("Limits", field(container.NewGridWithColumns(3,
 			limit("Requests / min", f.RPM), limit("Tokens / min", f.TPM), limit("Streams at once", f.Concurrent)), FieldLimits)),
-		widget.NewFormItem("Fallback", field(f.Fallback, FieldFallback, wrapped("Answers when this provider fails before its first word.", widget.LowImportance))),
+		widget.NewFormItem("Fallback", field(f.Fallback, FieldFallback, look.Wrapped("Answers when this provider fails before its first word.", widget.LowImportance))),
 	)
 	form := widget.NewForm(items...)
 	buttons := container.NewHBox(f.Test, layout.NewSpacer(), f.Remove, f.Save)
@@ -350,12 +319,12 @@ func itoaBlank(n int) string {
 
 // freeName is name, or name followed by the first number that makes it
 // unused.
-func (w *window) freeName(name string) string {
+func (s *Dialog) freeName(name string) string {
 	taken := func(n string) bool {
 		if strings.EqualFold(n, engine.SimulatorName) {
 			return true
 		}
-		for _, p := range w.providers {
+		for _, p := range s.host.Providers() {
 			if strings.EqualFold(p.Name, n) {
 				return true
 			}
@@ -410,7 +379,7 @@ func (f *ProviderForm) setKeychain(perr error) {
 	}
 	f.keychainMsg = settingsSentence(perr)
 	f.KeySource.Options = f.sourceOptions(false)
-	if f.KeySource.Selected == SrcKeychain && !contains(f.KeySource.Options, SrcKeychain) {
+	if f.KeySource.Selected == SrcKeychain && !slices.Contains(f.KeySource.Options, SrcKeychain) {
 		if strings.TrimSpace(f.KeyEnv.Text) == "" {
 			f.KeyEnv.SetText(f.Preset.KeyEnv)
 		}
@@ -433,7 +402,7 @@ func (f *ProviderForm) showSource() {
 	if src != SrcNone || f.Preset.NeedsKey {
 		note = f.keychainMsg
 	}
-	setLabel(f.KeyNote, note, widget.WarningImportance)
+	look.SetLabel(f.KeyNote, note, widget.WarningImportance)
 	hint, imp := "", widget.LowImportance
 	switch src {
 	case SrcKeychain:
@@ -457,14 +426,14 @@ func (f *ProviderForm) showSource() {
 			hint = "For servers that need no key, like a local Ollama or LM Studio."
 		}
 	}
-	setLabel(f.KeyHint, hint, imp)
+	look.SetLabel(f.KeyHint, hint, imp)
 }
 
-// modelOptions is what the model picker offers: the known models and the
+// ModelOptions is what the model picker offers: the known models and the
 // one typed.
 func (f *ProviderForm) ModelOptions() []string {
 	out := append([]string(nil), f.Models...)
-	if m := strings.TrimSpace(f.Model.Text); m != "" && !contains(out, m) {
+	if m := strings.TrimSpace(f.Model.Text); m != "" && !slices.Contains(out, m) {
 		out = append([]string{m}, out...)
 	}
 	return out
@@ -482,7 +451,7 @@ func (f *ProviderForm) offerModels(models []string) {
 
 func (f *ProviderForm) setErr(field, text string) {
 	if l := f.Errs[field]; l != nil && (l.Text != text || l.Visible() != (text != "")) {
-		setLabel(l, text, widget.DangerImportance)
+		look.SetLabel(l, text, widget.DangerImportance)
 	}
 	if text != "" || !f.pointsAtFields {
 		return
@@ -495,13 +464,13 @@ func (f *ProviderForm) setErr(field, text string) {
 	// The last red sentence went: "fix what is marked in red" has
 	// nothing left to point at.
 	f.pointsAtFields = false
-	setLabel(f.Problem, "", widget.DangerImportance)
+	look.SetLabel(f.Problem, "", widget.DangerImportance)
 }
 
 // notSaved says why the form was not saved: text, which points at the red
 // sentences next to the fields when fields is set.
 func (f *ProviderForm) notSaved(text string, fields bool) {
-	setLabel(f.Problem, text, widget.DangerImportance)
+	look.SetLabel(f.Problem, text, widget.DangerImportance)
 	f.pointsAtFields = fields && text != ""
 }
 
@@ -597,5 +566,5 @@ func settingsSentence(err error) string {
 	if errors.As(err, &se) {
 		return se.Sentence
 	}
-	return sentence(err)
+	return engine.UserMessage(err)
 }

@@ -1,15 +1,16 @@
 package ui
 
 import (
+	"net/url"
+	"path/filepath"
+
+	"fyne.io/fyne/v2"
+
 	"deskchat/internal/secrets"
 	"deskchat/providers"
 	"deskchat/store"
 	"deskchat/ui/internal/bridge"
 	"deskchat/ui/settings"
-	"net/url"
-	"path/filepath"
-
-	"fyne.io/fyne/v2"
 )
 
 // settingsHost is the window as the settings see it (settings.Host). It is

@@ -88,7 +88,7 @@ func TestWindowBackupsDailyRotatedAndQuietWhenTheyFail(t *testing.T) {
 		t.Fatalf("a chat after a failed backup: %+v", msgs)
 	}
 	s := h.openSettings()
-	if got := shownText(s.defaults.backupsMsg); !strings.Contains(got, "failed") {
+	if got := shownText(s.Defaults.BackupsMsg); !strings.Contains(got, "failed") {
 		t.Errorf("the Defaults tab shows %q", got)
 	}
 	if kept, _ := os.ReadDir(aside); len(kept) != 2 {
@@ -104,8 +104,8 @@ func TestWindowBackupsDailyRotatedAndQuietWhenTheyFail(t *testing.T) {
 	if len(list) != 3 || !list[0].CreatedAt.Equal(clock) {
 		t.Fatalf("after the exit: %v", list)
 	}
-	if !strings.Contains(shownText(s.defaults.backupsMsg), "Last backup") {
-		t.Errorf("the Defaults tab shows %q after the exit backup", shownText(s.defaults.backupsMsg))
+	if !strings.Contains(shownText(s.Defaults.BackupsMsg), "Last backup") {
+		t.Errorf("the Defaults tab shows %q after the exit backup", shownText(s.Defaults.BackupsMsg))
 	}
 	restored := t.TempDir()
 	data, _ := os.ReadFile(filepath.Join(dir, list[0].Name))
@@ -122,27 +122,27 @@ func TestWindowBackupsDailyRotatedAndQuietWhenTheyFail(t *testing.T) {
 
 func TestSettingsBackupsToKeep(t *testing.T) {
 	h := newHarness(t, useSimulator)
-	d := h.openSettings().defaults
-	if d.backupsKeep.Text != "7" {
-		t.Errorf("Backups to keep shows %q, want the default 7", d.backupsKeep.Text)
+	d := h.openSettings().Defaults
+	if d.BackupsKeep.Text != "7" {
+		t.Errorf("Backups to keep shows %q, want the default 7", d.BackupsKeep.Text)
 	}
-	d.backupsKeep.SetText("some")
-	test.Tap(d.save)
+	d.BackupsKeep.SetText("some")
+	test.Tap(d.Save)
 	h.settle()
-	if got := shownText(d.backupsErr); !strings.Contains(got, "whole number") {
+	if got := shownText(d.BackupsErr); !strings.Contains(got, "whole number") {
 		t.Errorf("\"some\": %q", got)
 	}
 	if v, _ := h.st.Setting(store.SettingBackupsKeep); v != "" {
 		t.Errorf("a refused save stored %q", v)
 	}
-	d.backupsKeep.SetText("3")
-	test.Tap(d.save)
+	d.BackupsKeep.SetText("3")
+	test.Tap(d.Save)
 	h.settle()
 	if v, _ := h.st.Setting(store.SettingBackupsKeep); v != "3" || h.w.prefs.BackupsKeep != 3 {
 		t.Errorf("stored %q, prefs %d", v, h.w.prefs.BackupsKeep)
 	}
-	d.backupsKeep.SetText("0")
-	test.Tap(d.save)
+	d.BackupsKeep.SetText("0")
+	test.Tap(d.Save)
 	h.settle()
 	if v, _ := h.st.Setting(store.SettingBackupsKeep); v != "0" {
 		t.Errorf("off stored as %q", v)

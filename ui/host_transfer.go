@@ -52,7 +52,7 @@ func (w *window) DataFolder() string                  { return w.dataFolder() }
 // BackupNoted shows the last backup's outcome in Settings › Defaults, when
 // they are open.
 func (w *window) BackupNoted() {
-	if s := w.settings; s != nil && s.defaults != nil {
-		showBackupNote(s.defaults.backupsMsg, w.backups())
+	if s := w.settings; s != nil {
+		s.ShowBackupNote(w.backups().Note())
 	}
 }

@@ -61,8 +61,8 @@ func (w *window) closeTop() bool {
 // openSettings shows the settings (settings.go) so that Esc closes them.
 func (w *window) openSettings() {
 	w.showSettings()
-	if w.settings != nil && w.settings.dialog != nil && w.settings.open {
-		w.track(w.settings.dialog)
+	if w.settings != nil && w.settings.Modal != nil && w.settings.Open {
+		w.track(w.settings.Modal)
 	}
 }
 

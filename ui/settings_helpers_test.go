@@ -16,6 +16,7 @@ import (
 	bolt "go.etcd.io/bbolt"
 
 	"deskchat/store"
+	"deskchat/ui/settings"
 )
 
 // providerServer is an OpenAI-compatible server for the settings tests: GET
@@ -87,34 +88,34 @@ func (s *providerServer) lastAuth() string {
 }
 
 // openSettings opens the settings dialog and waits for the keychain probe.
-func (h *harness) openSettings() *settingsDialog {
+func (h *harness) openSettings() *settings.Dialog {
 	h.t.Helper()
 	h.w.showSettings()
 	h.settle()
-	if h.w.settings == nil || !h.w.settings.open {
+	if h.w.settings == nil || !h.w.settings.Open {
 		h.t.Fatal("the settings dialog did not open")
 	}
 	return h.w.settings
 }
 
 // addFromPreset taps Add provider, picks preset and returns the new form.
-func (h *harness) addFromPreset(preset string) *providerForm {
+func (h *harness) addFromPreset(preset string) *settings.ProviderForm {
 	h.t.Helper()
 	s := h.w.settings
-	test.Tap(s.add)
-	if s.presetSel == nil || !contains(s.presetSel.Options, preset) {
-		h.t.Fatalf("the preset question offers %v, not %q", s.presetSel.Options, preset)
+	test.Tap(s.Add)
+	if s.PresetSel == nil || !contains(s.PresetSel.Options, preset) {
+		h.t.Fatalf("the preset question offers %v, not %q", s.PresetSel.Options, preset)
 	}
-	s.presetSel.SetSelected(preset)
-	if s.form == nil || s.form.orig.Name != "" || s.form.preset.Name != preset {
+	s.PresetSel.SetSelected(preset)
+	if s.Form == nil || s.Form.Orig.Name != "" || s.Form.Preset.Name != preset {
 		h.t.Fatalf("no new %s form", preset)
 	}
-	return s.form
+	return s.Form
 }
 
 // errText is the sentence shown next to field ("" when none is shown).
-func errText(f *providerForm, field string) string {
-	l := f.errs[field]
+func errText(f *settings.ProviderForm, field string) string {
+	l := f.Errs[field]
 	if !l.Visible() {
 		return ""
 	}

@@ -20,6 +20,7 @@ import (
 	"deskchat/internal/secrets"
 	"deskchat/store"
 	"deskchat/ui/internal/look"
+	"deskchat/ui/settings"
 )
 
 func TestSettingsAddAnOllamaProviderTestItAndChatWithIt(t *testing.T) {
@@ -31,34 +32,34 @@ func TestSettingsAddAnOllamaProviderTestItAndChatWithIt(t *testing.T) {
 	h.openSettings()
 
 	f := h.addFromPreset("Ollama")
-	if f.name.Text != "Ollama" || f.baseURL.Text != "http://localhost:11434/v1" || f.kind != store.KindCompatible {
-		t.Errorf("preset filled in name %q, base URL %q, kind %q", f.name.Text, f.baseURL.Text, f.kind)
+	if f.Name.Text != "Ollama" || f.BaseURL.Text != "http://localhost:11434/v1" || f.Kind != store.KindCompatible {
+		t.Errorf("preset filled in name %q, base URL %q, kind %q", f.Name.Text, f.BaseURL.Text, f.Kind)
 	}
-	if f.keySource.Selected != srcNone || f.presetName.Text != "Ollama" || f.remove.Visible() {
-		t.Errorf("key source %q, preset %q, Remove shown %v", f.keySource.Selected, f.presetName.Text, f.remove.Visible())
+	if f.KeySource.Selected != settings.SrcNone || f.PresetName.Text != "Ollama" || f.Remove.Visible() {
+		t.Errorf("key source %q, preset %q, Remove shown %v", f.KeySource.Selected, f.PresetName.Text, f.Remove.Visible())
 	}
 	// The first real provider takes over from the Simulator.
-	if !f.makeDefault.Checked {
+	if !f.MakeDefault.Checked {
 		t.Error("the first real provider is not offered as the default while the Simulator is")
 	}
-	f.baseURL.SetText(srv.URL + "/v1/")
-	test.Tap(f.test)
-	if !f.test.Disabled() {
+	f.BaseURL.SetText(srv.URL + "/v1/")
+	test.Tap(f.Test)
+	if !f.Test.Disabled() {
 		t.Error("Test connection stays enabled while it runs")
 	}
 	h.settle()
-	if got := shownText(f.result); got != "OK, 2 models" {
+	if got := shownText(f.Result); got != "OK, 2 models" {
 		t.Fatalf("Test connection says %q", got)
 	}
-	if !contains(f.modelOptions(), "llama3.2") || !contains(f.modelOptions(), "qwen3") {
-		t.Errorf("model picker offers %v", f.modelOptions())
+	if !contains(f.ModelOptions(), "llama3.2") || !contains(f.ModelOptions(), "qwen3") {
+		t.Errorf("model picker offers %v", f.ModelOptions())
 	}
-	f.model.SetText("qwen3")
+	f.Model.SetText("qwen3")
 	if ps, _ := h.st.Providers(); len(ps) != 0 {
 		t.Fatal("Test connection stored the provider")
 	}
 
-	test.Tap(f.save)
+	test.Tap(f.Save)
 	h.settle()
 	p, err := h.st.Provider("Ollama")
 	if err != nil {
@@ -68,19 +69,19 @@ func TestSettingsAddAnOllamaProviderTestItAndChatWithIt(t *testing.T) {
 		t.Errorf("stored %+v", p)
 	}
 	s := h.w.settings
-	if s.form == nil || s.form.orig.Name != "Ollama" {
-		t.Fatalf("after Save the form shows %+v", s.form)
+	if s.Form == nil || s.Form.Orig.Name != "Ollama" {
+		t.Fatalf("after Save the form shows %+v", s.Form)
 	}
-	if got := shownText(s.form.result); got != "Saved. New chats use Ollama now, no longer the Simulator." {
+	if got := shownText(s.Form.Result); got != "Saved. New chats use Ollama now, no longer the Simulator." {
 		t.Errorf("after Save the form says %q", got)
 	}
-	if h.w.defaultProv != "Ollama" || !s.form.makeDefault.Checked || s.defaults.provider.Selected != "Ollama" {
-		t.Errorf("default %q (Defaults tab %q)", h.w.defaultProv, s.defaults.provider.Selected)
+	if h.w.defaultProv != "Ollama" || !s.Form.MakeDefault.Checked || s.Defaults.Provider.Selected != "Ollama" {
+		t.Errorf("default %q (Defaults tab %q)", h.w.defaultProv, s.Defaults.Provider.Selected)
 	}
-	if s.form.presetName.Text != "Ollama" || !s.form.remove.Visible() {
-		t.Errorf("stored provider's form: preset %q, Remove shown %v", s.form.presetName.Text, s.form.remove.Visible())
+	if s.Form.PresetName.Text != "Ollama" || !s.Form.Remove.Visible() {
+		t.Errorf("stored provider's form: preset %q, Remove shown %v", s.Form.PresetName.Text, s.Form.Remove.Visible())
 	}
-	if !strings.Contains(everyText(test.LaidOutObjects(s.list)), "Ollama") {
+	if !strings.Contains(everyText(test.LaidOutObjects(s.List)), "Ollama") {
 		t.Errorf("the list does not show the new provider")
 	}
 	if !contains(h.w.providerSel.Options, "Ollama") {
@@ -108,22 +109,22 @@ func TestSettingsKeepTheKeyInTheKeychainOnly(t *testing.T) {
 	h := newHarness(t, useSimulator)
 	h.openSettings()
 	f := h.addFromPreset("OpenAI")
-	if f.keySource.Selected != srcKeychain || f.key.Hidden || !f.key.Password {
-		t.Fatalf("OpenAI's key: source %q, masked entry shown %v", f.keySource.Selected, !f.key.Hidden && f.key.Password)
+	if f.KeySource.Selected != settings.SrcKeychain || f.Key.Hidden || !f.Key.Password {
+		t.Fatalf("OpenAI's key: source %q, masked entry shown %v", f.KeySource.Selected, !f.Key.Hidden && f.Key.Password)
 	}
-	f.baseURL.SetText(srv.URL + "/v1")
+	f.BaseURL.SetText(srv.URL + "/v1")
 
 	// No key typed: refused next to the key field.
-	test.Tap(f.save)
+	test.Tap(f.Save)
 	h.settle()
-	if got := errText(f, fieldKey); !strings.Contains(got, "Enter the API key") {
+	if got := errText(f, settings.FieldKey); !strings.Contains(got, "Enter the API key") {
 		t.Fatalf("an empty key is explained as %q", got)
 	}
-	test.Type(f.key, key)
-	if errText(f, fieldKey) != "" {
+	test.Type(f.Key, key)
+	if errText(f, settings.FieldKey) != "" {
 		t.Error("typing the key did not take the sentence away")
 	}
-	test.Tap(f.save)
+	test.Tap(f.Save)
 	h.settle()
 	if got, err := keyring.Get(secrets.Service, "OpenAI"); err != nil || got != key {
 		t.Fatalf("keychain holds %q, %v", got, err)
@@ -140,14 +141,14 @@ func TestSettingsKeepTheKeyInTheKeychainOnly(t *testing.T) {
 	}
 
 	// The stored key is never shown back, and the test uses it.
-	f = h.w.settings.form
-	if f.orig.Name != "OpenAI" || f.key.Text != "" || f.key.PlaceHolder != keyPlaceholderStored {
-		t.Fatalf("stored key's field: %q, placeholder %q", f.key.Text, f.key.PlaceHolder)
+	f = h.w.settings.Form
+	if f.Orig.Name != "OpenAI" || f.Key.Text != "" || f.Key.PlaceHolder != settings.KeyPlaceholderStored {
+		t.Fatalf("stored key's field: %q, placeholder %q", f.Key.Text, f.Key.PlaceHolder)
 	}
 	srv.set(func(s *providerServer) { s.keys = []string{"sk-another"} }) // the server now refuses it
-	test.Tap(f.test)
+	test.Tap(f.Test)
 	h.settle()
-	if got := shownText(f.result); !strings.Contains(got, "rejected the API key (401)") {
+	if got := shownText(f.Result); !strings.Contains(got, "rejected the API key (401)") {
 		t.Fatalf("a refused key is explained as %q", got)
 	}
 	if srv.lastAuth() != "Bearer "+key {
@@ -163,13 +164,13 @@ func TestSettingsKeepTheKeyInTheKeychainOnly(t *testing.T) {
 	if k, err := h.eng.APIKey(ctx, p); err != nil || k != key {
 		t.Fatalf("engine key %q, %v", k, err)
 	}
-	test.Type(f.key, "sk-another")
-	test.Tap(f.test)
+	test.Type(f.Key, "sk-another")
+	test.Tap(f.Test)
 	h.settle()
-	if got := shownText(f.result); got != "OK, 1 model" {
+	if got := shownText(f.Result); got != "OK, 1 model" {
 		t.Fatalf("with the typed key Test connection says %q", got)
 	}
-	test.Tap(h.w.settings.form.save)
+	test.Tap(h.w.settings.Form.Save)
 	h.settle()
 	if k, _ := h.eng.APIKey(ctx, p); k != "sk-another" {
 		t.Errorf("the engine still uses the old key after Save")
@@ -193,32 +194,32 @@ func TestSettingsWithoutAKeychainOfferTheOtherSources(t *testing.T) {
 	if want == nil {
 		t.Fatal("the mock keychain works")
 	}
-	if got := shownText(f.keyNote); got != want.Error() || !strings.Contains(got, "No keychain is available") {
+	if got := shownText(f.KeyNote); got != want.Error() || !strings.Contains(got, "No keychain is available") {
 		t.Errorf("the form says %q about the keychain", got)
 	}
-	if contains(f.keySource.Options, srcKeychain) || f.keySource.Selected != srcEnv || f.keyEnv.Text != "OPENAI_API_KEY" {
-		t.Fatalf("key sources %v, chosen %q (%q)", f.keySource.Options, f.keySource.Selected, f.keyEnv.Text)
+	if contains(f.KeySource.Options, settings.SrcKeychain) || f.KeySource.Selected != settings.SrcEnv || f.KeyEnv.Text != "OPENAI_API_KEY" {
+		t.Fatalf("key sources %v, chosen %q (%q)", f.KeySource.Options, f.KeySource.Selected, f.KeyEnv.Text)
 	}
-	f.baseURL.SetText(srv.URL + "/v1")
+	f.BaseURL.SetText(srv.URL + "/v1")
 
-	f.keyEnv.SetText("DESKCHAT_TEST_KEY")
-	if got := shownText(f.keyHint); got != "DESKCHAT_TEST_KEY is set." {
+	f.KeyEnv.SetText("DESKCHAT_TEST_KEY")
+	if got := shownText(f.KeyHint); got != "DESKCHAT_TEST_KEY is set." {
 		t.Errorf("env hint %q", got)
 	}
-	test.Tap(f.test)
+	test.Tap(f.Test)
 	h.settle()
-	if got := shownText(f.result); got != "OK, 1 model" || srv.lastAuth() != "Bearer sk-env-1" {
+	if got := shownText(f.Result); got != "OK, 1 model" || srv.lastAuth() != "Bearer sk-env-1" {
 		t.Fatalf("environment key: %q, sent %q", got, srv.lastAuth())
 	}
 
-	f.keySource.SetSelected(srcCommand)
-	f.keyCmd.SetText("printf 'sk-cmd-2\\n'")
-	test.Tap(f.test)
+	f.KeySource.SetSelected(settings.SrcCommand)
+	f.KeyCmd.SetText("printf 'sk-cmd-2\\n'")
+	test.Tap(f.Test)
 	h.settle()
-	if got := shownText(f.result); got != "OK, 1 model" || srv.lastAuth() != "Bearer sk-cmd-2" {
+	if got := shownText(f.Result); got != "OK, 1 model" || srv.lastAuth() != "Bearer sk-cmd-2" {
 		t.Fatalf("command key: %q, sent %q", got, srv.lastAuth())
 	}
-	test.Tap(f.save)
+	test.Tap(f.Save)
 	h.settle()
 	p, err := h.st.Provider("OpenAI")
 	if err != nil || p.KeySource != store.KeyFromCommand || p.KeyCommand != "printf 'sk-cmd-2\\n'" || p.KeyEnv != "" {
@@ -234,17 +235,17 @@ func TestSettingsARefusingKeychainStoresNothing(t *testing.T) {
 	h := newHarness(t, useSimulator)
 	h.openSettings()
 	f := h.addFromPreset("DeepSeek")
-	if f.keySource.Selected != srcKeychain {
-		t.Fatalf("key source %q", f.keySource.Selected)
+	if f.KeySource.Selected != settings.SrcKeychain {
+		t.Fatalf("key source %q", f.KeySource.Selected)
 	}
-	test.Type(f.key, "sk-refused")
+	test.Type(f.Key, "sk-refused")
 	keyring.MockInitWithError(errors.New("the collection is locked"))
-	test.Tap(f.save)
+	test.Tap(f.Save)
 	h.settle()
-	if got := errText(f, fieldKey); !strings.Contains(got, "The keychain refused to store the key for DeepSeek") || strings.Contains(got, "sk-refused") {
+	if got := errText(f, settings.FieldKey); !strings.Contains(got, "The keychain refused to store the key for DeepSeek") || strings.Contains(got, "sk-refused") {
 		t.Fatalf("next to the key: %q", got)
 	}
-	if got := shownText(f.problem); got != "Not saved: see above." {
+	if got := shownText(f.Problem); got != "Not saved: see above." {
 		t.Errorf("problem line %q", got)
 	}
 	if names := storedProviders(t, h.st); len(names) != 0 {
@@ -264,83 +265,83 @@ func TestSettingsBadInputIsExplainedNextToTheField(t *testing.T) {
 	})
 	h.openSettings()
 	f := h.addFromPreset("Custom")
-	if f.name.Text != "Custom" || f.baseURL.Text != "" {
-		t.Errorf("Custom preset: %q %q", f.name.Text, f.baseURL.Text)
+	if f.Name.Text != "Custom" || f.BaseURL.Text != "" {
+		t.Errorf("Custom preset: %q %q", f.Name.Text, f.BaseURL.Text)
 	}
 
-	f.name.SetText("existing")
-	f.baseURL.SetText("not a url")
-	f.model.SetText("m")
-	f.rpm.SetText("-1")
-	f.tpm.SetText("abc")
-	f.concurrent.SetText("2")
-	test.Tap(f.save)
+	f.Name.SetText("existing")
+	f.BaseURL.SetText("not a url")
+	f.Model.SetText("m")
+	f.RPM.SetText("-1")
+	f.TPM.SetText("abc")
+	f.Concurrent.SetText("2")
+	test.Tap(f.Save)
 	h.settle()
 	for field, want := range map[string]string{
-		fieldName:    "There is already a provider called “Existing”",
-		fieldBaseURL: "“not a url” is not a web address: it should start with http:// or https://",
-		fieldLimits:  "check requests per minute and tokens per minute",
+		settings.FieldName:    "There is already a provider called “Existing”",
+		settings.FieldBaseURL: "“not a url” is not a web address: it should start with http:// or https://",
+		settings.FieldLimits:  "check requests per minute and tokens per minute",
 	} {
 		if got := errText(f, field); !strings.Contains(got, want) {
 			t.Errorf("next to %s: %q, want %q", field, got, want)
 		}
 	}
-	if errText(f, fieldModel) != "" || errText(f, fieldKey) != "" {
-		t.Errorf("sentences next to good fields: %q %q", errText(f, fieldModel), errText(f, fieldKey))
+	if errText(f, settings.FieldModel) != "" || errText(f, settings.FieldKey) != "" {
+		t.Errorf("sentences next to good fields: %q %q", errText(f, settings.FieldModel), errText(f, settings.FieldKey))
 	}
-	if got := shownText(f.problem); got != "Not saved: fix what is marked in red." {
+	if got := shownText(f.Problem); got != "Not saved: fix what is marked in red." {
 		t.Errorf("problem line %q", got)
 	}
 	// Test connection explains the address too, and asks nothing.
-	test.Tap(f.test)
+	test.Tap(f.Test)
 	h.settle()
-	if got := shownText(f.result); got != "Fix what is marked in red first." {
+	if got := shownText(f.Result); got != "Fix what is marked in red first." {
 		t.Errorf("Test connection with a bad URL says %q", got)
 	}
 
 	// A model list endpoint that returns a web page.
-	f.baseURL.SetText(srv.URL + "/v1")
-	if errText(f, fieldBaseURL) != "" {
+	f.BaseURL.SetText(srv.URL + "/v1")
+	if errText(f, settings.FieldBaseURL) != "" {
 		t.Error("editing the base URL did not take its sentence away")
 	}
-	test.Tap(f.fetch)
+	test.Tap(f.Fetch)
 	h.settle()
-	if got := shownText(f.modelsInfo); !strings.Contains(got, "answered, but not with a model list: check the base URL") {
+	if got := shownText(f.ModelsInfo); !strings.Contains(got, "answered, but not with a model list: check the base URL") {
 		t.Errorf("garbage model list, next to the models: %q", got)
 	}
-	test.Tap(f.test)
+	test.Tap(f.Test)
 	h.settle()
-	if got := shownText(f.result); !strings.Contains(got, "not with a model list") {
+	if got := shownText(f.Result); !strings.Contains(got, "not with a model list") {
 		t.Errorf("garbage model list, Test connection: %q", got)
 	}
 
 	// A key command that fails.
-	f.keySource.SetSelected(srcCommand)
-	f.keyCmd.SetText("echo vault is sealed >&2; exit 3")
-	test.Tap(f.test)
+	f.KeySource.SetSelected(settings.SrcCommand)
+	f.KeyCmd.SetText("echo vault is sealed >&2; exit 3")
+	test.Tap(f.Test)
 	h.settle()
-	if got := errText(f, fieldKey); got != "The key command failed (exit status 3): vault is sealed." {
+	if got := errText(f, settings.FieldKey); got != "The key command failed (exit status 3): vault is sealed." {
 		t.Errorf("failing key command: %q", got)
 	}
 	// An environment variable name that is not one.
-	f.keySource.SetSelected(srcEnv)
-	f.keyEnv.SetText("MY KEY")
-	test.Tap(f.save)
+	f.KeySource.SetSelected(settings.SrcEnv)
+	f.KeyEnv.SetText("MY KEY")
+	test.Tap(f.Save)
 	h.settle()
-	if got := errText(f, fieldKey); !strings.Contains(got, "“MY KEY” is not an environment variable name") {
+	if got := errText(f, settings.FieldKey); !strings.Contains(got, "“MY KEY” is not an environment variable name") {
 		t.Errorf("bad variable name: %q", got)
 	}
 
 	// A provider cannot fall back to itself.
-	f.keySource.SetSelected(srcNone)
-	f.name.SetText("Local")
-	f.rpm.SetText("60")
-	f.tpm.SetText("")
-	f.fallback.SetSelected("Existing")
-	f.fallback.Selected = "Local" // as if it were offered
-	test.Tap(f.save)
+	f.KeySource.SetSelected(settings.SrcNone)
+	f.Name.SetText("Local")
+	f.RPM.SetText("60")
+	f.TPM.SetText("")
+	f.Fallback.SetSelected("Existing")
+	f.Fallback.Selected = "Local" // as if it were offered
+	test.Tap(f.Save)
 	h.settle()
-	if got := errText(f, fieldFallback); !strings.Contains(got, "cannot fall back to itself") {
+	if got := errText(f, settings.FieldFallback); !strings.Contains(got, "cannot fall back to itself") {
 		t.Errorf("self fallback: %q", got)
 	}
 	if names := storedProviders(t, h.st); len(names) != 1 {
@@ -348,8 +349,8 @@ func TestSettingsBadInputIsExplainedNextToTheField(t *testing.T) {
 	}
 
 	// Fixed, it saves, and no sentence is left.
-	f.fallback.SetSelected("Existing")
-	test.Tap(f.save)
+	f.Fallback.SetSelected("Existing")
+	test.Tap(f.Save)
 	h.settle()
 	p, err := h.st.Provider("Local")
 	if err != nil {
@@ -358,14 +359,14 @@ func TestSettingsBadInputIsExplainedNextToTheField(t *testing.T) {
 	if p.RequestsPerMinute != 60 || p.TokensPerMinute != 0 || p.MaxConcurrent != 2 || p.Fallback != "Existing" {
 		t.Errorf("stored %+v", p)
 	}
-	for field := range f.errs {
+	for field := range f.Errs {
 		if got := errText(f, field); got != "" {
 			t.Errorf("%s still says %q", field, got)
 		}
 	}
 	// Its form does not offer itself as a fallback.
-	if f := h.w.settings.form; f.orig.Name != "Local" || contains(f.fallback.Options, "Local") || f.fallback.Selected != "Existing" {
-		t.Errorf("fallback options %v, chosen %q", f.fallback.Options, f.fallback.Selected)
+	if f := h.w.settings.Form; f.Orig.Name != "Local" || contains(f.Fallback.Options, "Local") || f.Fallback.Selected != "Existing" {
+		t.Errorf("fallback options %v, chosen %q", f.Fallback.Options, f.Fallback.Selected)
 	}
 }
 
@@ -380,15 +381,15 @@ func TestSettingsRenameMovesTheKeyAndAFailedSavePutsTheKeychainBack(t *testing.T
 		st.CreateConversation(store.Conversation{Title: "with Cloud", Provider: "Cloud", Model: "gpt-4o"})
 	})
 	s := h.openSettings()
-	f := s.form
-	if f == nil || f.orig.Name != "Cloud" {
+	f := s.Form
+	if f == nil || f.Orig.Name != "Cloud" {
 		t.Fatal("the default provider is not shown when the settings open")
 	}
-	if !f.makeDefault.Checked || !strings.Contains(everyText(test.LaidOutObjects(s.list)), "default") {
+	if !f.MakeDefault.Checked || !strings.Contains(everyText(test.LaidOutObjects(s.List)), "default") {
 		t.Error("the default provider is not marked")
 	}
-	f.name.SetText("Work")
-	test.Tap(f.save)
+	f.Name.SetText("Work")
+	test.Tap(f.Save)
 	h.settle()
 	if got, err := keyring.Get(secrets.Service, "Work"); err != nil || got != "sk-cloud" {
 		t.Errorf("the key under the new name: %q, %v", got, err)
@@ -399,8 +400,8 @@ func TestSettingsRenameMovesTheKeyAndAFailedSavePutsTheKeychainBack(t *testing.T
 	if names := storedProviders(t, h.st); len(names) != 1 || names[0] != "Work" {
 		t.Errorf("stored %v", names)
 	}
-	if h.w.defaultProv != "Work" || s.defaults.provider.Selected != "Work" {
-		t.Errorf("default provider %q (Defaults tab %q) after the rename", h.w.defaultProv, s.defaults.provider.Selected)
+	if h.w.defaultProv != "Work" || s.Defaults.Provider.Selected != "Work" {
+		t.Errorf("default provider %q (Defaults tab %q) after the rename", h.w.defaultProv, s.Defaults.Provider.Selected)
 	}
 	if c, _ := h.w.current(); c.Provider != "Work" || h.w.providerSel.Selected != "Work" {
 		t.Errorf("the chat that used Cloud now uses %q (picker %q)", c.Provider, h.w.providerSel.Selected)
@@ -418,11 +419,11 @@ func TestSettingsRenameMovesTheKeyAndAFailedSavePutsTheKeychainBack(t *testing.T
 			keyring.Set(secrets.Service, c.name, c.before)
 		}
 		f := h.addFromPreset("OpenRouter")
-		f.name.SetText(c.name)
-		test.Type(f.key, "sk-new")
-		test.Tap(f.save)
+		f.Name.SetText(c.name)
+		test.Type(f.Key, "sk-new")
+		test.Tap(f.Save)
 		h.settle()
-		if got := errText(f, fieldName); got != fmt.Sprintf("There is already a provider called “%s”: choose another name.", c.name) {
+		if got := errText(f, settings.FieldName); got != fmt.Sprintf("There is already a provider called “%s”: choose another name.", c.name) {
 			t.Errorf("%s: next to the name: %q", c.name, got)
 		}
 		got, err := keyring.Get(secrets.Service, c.name)
@@ -451,11 +452,11 @@ func TestSettingsRemoveAProviderDeletesItsKey(t *testing.T) {
 		st.AppendMessage(store.Message{ConversationID: c.ID, Role: store.RoleUser, Content: "still here"})
 	})
 	s := h.openSettings()
-	f := s.form
-	if f == nil || f.orig.Name != "Cloud" {
+	f := s.Form
+	if f == nil || f.Orig.Name != "Cloud" {
 		t.Fatal("Cloud's form is not shown")
 	}
-	test.Tap(f.remove)
+	test.Tap(f.Remove)
 	if txt := everyText(h.topDialog()); !strings.Contains(txt, "delete its API key from the keychain") || !strings.Contains(txt, "keep their messages") {
 		t.Errorf("confirmation says %q", txt)
 	}
@@ -464,7 +465,7 @@ func TestSettingsRemoveAProviderDeletesItsKey(t *testing.T) {
 	if _, err := h.st.Provider("Cloud"); err != nil {
 		t.Fatal("declining removed the provider")
 	}
-	test.Tap(f.remove)
+	test.Tap(f.Remove)
 	h.tapDialogButton("Yes")
 	h.settle()
 	if _, err := h.st.Provider("Cloud"); err == nil {
@@ -483,10 +484,10 @@ func TestSettingsRemoveAProviderDeletesItsKey(t *testing.T) {
 		t.Errorf("the chat still names the removed provider %q", c.Provider)
 	}
 	// Cloud was the default: the one left takes over.
-	if s.form != nil || len(s.listed) != 1 || h.w.defaultProv != "Backup" {
-		t.Errorf("after removing: form %v, listed %d, default %q (want Backup)", s.form != nil, len(s.listed), h.w.defaultProv)
+	if s.Form != nil || len(s.Listed) != 1 || h.w.defaultProv != "Backup" {
+		t.Errorf("after removing: form %v, listed %d, default %q (want Backup)", s.Form != nil, len(s.Listed), h.w.defaultProv)
 	}
-	if txt := everyText(test.LaidOutObjects(s.detail)); !strings.Contains(txt, "Removed Cloud. Backup is the default provider for new chats now.") {
+	if txt := everyText(test.LaidOutObjects(s.Detail)); !strings.Contains(txt, "Removed Cloud. Backup is the default provider for new chats now.") {
 		t.Errorf("after removing, the settings say %q", txt)
 	}
 }
@@ -499,20 +500,20 @@ func TestSettingsDefaultsPersistAndApplyAtOnce(t *testing.T) {
 	})
 	base := h.w.app.Settings().Theme()
 	s := h.openSettings()
-	d := s.defaults
-	if d.provider.Selected != engine.SimulatorName || !contains(d.provider.Options, "Local") {
-		t.Fatalf("provider picker %q of %v", d.provider.Selected, d.provider.Options)
+	d := s.Defaults
+	if d.Provider.Selected != engine.SimulatorName || !contains(d.Provider.Options, "Local") {
+		t.Fatalf("provider picker %q of %v", d.Provider.Selected, d.Provider.Options)
 	}
-	d.provider.SetSelected("Local")
-	if d.model.Text != "m1" || !contains(d.models, "m2") {
-		t.Errorf("model picker %q of %v", d.model.Text, d.models)
+	d.Provider.SetSelected("Local")
+	if d.Model.Text != "m1" || !contains(d.Models, "m2") {
+		t.Errorf("model picker %q of %v", d.Model.Text, d.Models)
 	}
-	d.model.SetText("m2")
-	d.system.SetText("Answer in French.")
-	d.maxTokens.SetText("512")
+	d.Model.SetText("m2")
+	d.System.SetText("Answer in French.")
+	d.MaxTokens.SetText("512")
 
 	// The theme switches at once, before anything else is saved.
-	d.theme.SetSelected("Dark")
+	d.Theme.SetSelected("Dark")
 	vt, ok := h.w.app.Settings().Theme().(*look.VariantTheme)
 	if !ok || vt.Variant() != theme.VariantDark {
 		t.Fatalf("app theme %T after choosing Dark", h.w.app.Settings().Theme())
@@ -525,26 +526,26 @@ func TestSettingsDefaultsPersistAndApplyAtOnce(t *testing.T) {
 		t.Errorf("stored theme %q", v)
 	}
 
-	d.temperature.SetText("3")
-	test.Tap(d.save)
+	d.Temperature.SetText("3")
+	test.Tap(d.Save)
 	h.settle()
-	if got := shownText(d.tempErr); !strings.Contains(got, "from 0 to 2") {
+	if got := shownText(d.TempErr); !strings.Contains(got, "from 0 to 2") {
 		t.Errorf("temperature 3: %q", got)
 	}
 	if v, _ := h.st.Setting(store.SettingDefaultProvider); v != engine.SimulatorName {
 		t.Fatalf("a refused save stored the provider %q", v)
 	}
-	d.temperature.SetText("0,4")
-	d.maxTokens.SetText("many")
-	test.Tap(d.save)
+	d.Temperature.SetText("0,4")
+	d.MaxTokens.SetText("many")
+	test.Tap(d.Save)
 	h.settle()
-	if got := shownText(d.maxErr); !strings.Contains(got, "whole number") {
+	if got := shownText(d.MaxErr); !strings.Contains(got, "whole number") {
 		t.Errorf("max tokens \"many\": %q", got)
 	}
-	d.maxTokens.SetText("512")
-	test.Tap(d.save)
+	d.MaxTokens.SetText("512")
+	test.Tap(d.Save)
 	h.settle()
-	if got := shownText(d.result); !strings.HasPrefix(got, "Saved") {
+	if got := shownText(d.Result); !strings.HasPrefix(got, "Saved") {
 		t.Errorf("result %q", got)
 	}
 	kv, err := h.st.Settings()
@@ -570,18 +571,18 @@ func TestSettingsDefaultsPersistAndApplyAtOnce(t *testing.T) {
 	if o := h.w.withPrefs(engine.SendOptions{Provider: "Local"}); o.Temperature == nil || *o.Temperature != 0.4 || o.MaxTokens != 512 {
 		t.Errorf("send options %+v", o)
 	}
-	if h.w.defaultProv != "Local" || !strings.Contains(everyText(test.LaidOutObjects(s.list)), "default") {
+	if h.w.defaultProv != "Local" || !strings.Contains(everyText(test.LaidOutObjects(s.List)), "default") {
 		t.Errorf("the default provider is %q", h.w.defaultProv)
 	}
 
 	// The data folder is shown and opens in the file manager.
 	var opened *url.URL
-	s.openURL = func(u *url.URL) error { opened = u; return nil }
+	s.OpenURL = func(u *url.URL) error { opened = u; return nil }
 	dir := h.w.dataFolder()
-	if d.dataDir.Text != dir {
-		t.Errorf("data folder shows %q, want %q", d.dataDir.Text, dir)
+	if d.DataDir.Text != dir {
+		t.Errorf("data folder shows %q, want %q", d.DataDir.Text, dir)
 	}
-	test.Tap(d.openDir)
+	test.Tap(d.OpenDir)
 	if opened == nil || opened.Scheme != "file" || opened.Path != dir {
 		t.Errorf("opened %v", opened)
 	}
@@ -599,7 +600,7 @@ func TestSettingsDefaultsPersistAndApplyAtOnce(t *testing.T) {
 	}
 
 	// Follow system gives the app its own theme back.
-	d.theme.SetSelected("Follow system")
+	d.Theme.SetSelected("Follow system")
 	h.settle()
 	if _, forced := h.w.app.Settings().Theme().(*look.VariantTheme); forced {
 		t.Error("Follow system still forces a variant")
@@ -618,70 +619,33 @@ func TestFirstRunAddAProviderOpensTheSettings(t *testing.T) {
 	h.tapDialogButton("Add a provider…")
 	h.settle()
 	s := h.w.settings
-	if s == nil || !s.open || s.presetSel == nil {
+	if s == nil || !s.Open || s.PresetSel == nil {
 		t.Fatal("Add a provider did not open the settings at the preset question")
 	}
 	if txt := everyText(h.topDialog()); !strings.Contains(txt, "Which service do you want to add?") {
 		t.Errorf("top dialog says %q", txt)
 	}
 	want := []string{"OpenAI", "Azure OpenAI", "Ollama", "LM Studio", "OpenRouter", "DeepSeek", "Groq", "Gemini", "Anthropic", "Custom"}
-	if strings.Join(s.presetSel.Options, ",") != strings.Join(want, ",") {
-		t.Errorf("presets %v", s.presetSel.Options)
+	if strings.Join(s.PresetSel.Options, ",") != strings.Join(want, ",") {
+		t.Errorf("presets %v", s.PresetSel.Options)
 	}
-	s.presetSel.SetSelected("Azure OpenAI")
-	f := s.form
-	if f == nil || f.kind != store.KindAzure || f.apiVersion.Text == "" || !strings.Contains(f.hint.Text, "deployment") {
+	s.PresetSel.SetSelected("Azure OpenAI")
+	f := s.Form
+	if f == nil || f.Kind != store.KindAzure || f.APIVersion.Text == "" || !strings.Contains(f.Hint.Text, "deployment") {
 		t.Fatalf("Azure form %+v", f)
 	}
-	if !strings.Contains(everyText(test.LaidOutObjects(s.detail)), "Deployment") {
+	if !strings.Contains(everyText(test.LaidOutObjects(s.Detail)), "Deployment") {
 		t.Error("the Azure form does not call the model a deployment")
 	}
 	// The preset's placeholder address is not saved.
-	f.keySource.SetSelected(srcEnv)
-	test.Tap(f.save)
+	f.KeySource.SetSelected(settings.SrcEnv)
+	test.Tap(f.Save)
 	h.settle()
-	if got := errText(f, fieldBaseURL); !strings.Contains(got, "in place of YOUR-RESOURCE") {
+	if got := errText(f, settings.FieldBaseURL); !strings.Contains(got, "in place of YOUR-RESOURCE") {
 		t.Errorf("placeholder base URL: %q", got)
 	}
 	if names := storedProviders(t, h.st); len(names) != 0 {
 		t.Errorf("stored %v", names)
-	}
-}
-
-func TestThemeWrapperForcesTheVariant(t *testing.T) {
-	base := theme.DefaultTheme()
-	dark := look.Forced(base, theme.VariantDark)
-	light := look.Forced(base, theme.VariantLight)
-	bg := theme.ColorNameBackground
-	if dark.Color(bg, theme.VariantLight) != base.Color(bg, theme.VariantDark) {
-		t.Error("the dark wrapper draws a light background")
-	}
-	if light.Color(bg, theme.VariantDark) != base.Color(bg, theme.VariantLight) {
-		t.Error("the light wrapper draws a dark background")
-	}
-	if dark.Color(bg, 0) == light.Color(bg, 0) {
-		t.Error("light and dark backgrounds are the same")
-	}
-	for _, c := range []string{"", look.ThemeLight, look.ThemeDark} {
-		if look.ThemeChoice(look.ThemeLabel(c)) != c {
-			t.Errorf("theme %q does not round-trip through its label", c)
-		}
-	}
-}
-
-func TestPrefsRoundTripThroughSettings(t *testing.T) {
-	temp := float32(0.7)
-	p := prefs{Provider: "Local", Model: "m", SystemPrompt: "Be brief.", Temperature: &temp, MaxTokens: 100, Theme: look.ThemeLight}
-	got := prefsFrom(p.settings())
-	if got.Provider != p.Provider || got.Model != p.Model || got.SystemPrompt != p.SystemPrompt || got.Temperature == nil || *got.Temperature != temp || got.MaxTokens != 100 || got.Theme != look.ThemeLight {
-		t.Errorf("round trip %+v", got)
-	}
-	if kv := (prefs{}).settings(); kv[store.SettingTemperature] != "" || kv[store.SettingMaxTokens] != "" || len(kv) != 7 {
-		t.Errorf("empty prefs as settings: %v (every key must be there, empty, to delete it)", kv)
-	}
-	bad := prefsFrom(map[string]string{store.SettingTemperature: "hot", store.SettingMaxTokens: "-3", store.SettingTheme: "purple"})
-	if bad.Temperature != nil || bad.MaxTokens != 0 || bad.Theme != "" {
-		t.Errorf("unparseable settings gave %+v", bad)
 	}
 }
 
@@ -694,19 +658,19 @@ func TestSettingsAHangingKeyCommandIsStopped(t *testing.T) {
 	h := newHarness(t, useSimulator)
 	h.openSettings()
 	f := h.addFromPreset("Groq")
-	f.baseURL.SetText(srv.URL + "/v1")
-	f.keySource.SetSelected(srcCommand)
-	f.keyCmd.SetText("sleep 60")
+	f.BaseURL.SetText(srv.URL + "/v1")
+	f.KeySource.SetSelected(settings.SrcCommand)
+	f.KeyCmd.SetText("sleep 60")
 	start := time.Now()
-	test.Tap(f.test)
+	test.Tap(f.Test)
 	h.settle()
-	if got := errText(f, fieldKey); got != "The key command did not finish within 5 s and was stopped." {
+	if got := errText(f, settings.FieldKey); got != "The key command did not finish within 5 s and was stopped." {
 		t.Errorf("hanging key command: %q", got)
 	}
 	if d := time.Since(start); d > 15*time.Second {
 		t.Errorf("Test connection took %s", d)
 	}
-	if got := shownText(f.result); got != "Could not get the key: see above." {
+	if got := shownText(f.Result); got != "Could not get the key: see above." {
 		t.Errorf("result %q", got)
 	}
 	if srv.lastAuth() != "" {
@@ -724,34 +688,34 @@ func TestSettingsAskBeforeDroppingUnsavedChanges(t *testing.T) {
 		}
 	})
 	s := h.openSettings()
-	s.list.Select(0)
+	s.List.Select(0)
 	h.settle()
-	if s.form == nil || s.form.orig.Name != "Alpha" {
+	if s.Form == nil || s.Form.Orig.Name != "Alpha" {
 		t.Fatal("Alpha's form is not open")
 	}
 	// Unchanged: choosing another provider just opens it.
-	s.list.Select(1)
+	s.List.Select(1)
 	h.settle()
-	if s.form.orig.Name != "Beta" {
-		t.Fatalf("form of %q, want Beta", s.form.orig.Name)
+	if s.Form.Orig.Name != "Beta" {
+		t.Fatalf("form of %q, want Beta", s.Form.Orig.Name)
 	}
-	s.form.baseURL.SetText("http://localhost:1234/v1")
-	s.list.Select(0)
+	s.Form.BaseURL.SetText("http://localhost:1234/v1")
+	s.List.Select(0)
 	h.settle()
 	if !strings.Contains(everyText(h.topDialog()), "Your changes to Beta are not saved") {
 		t.Fatalf("no question before dropping the changes: %q", everyText(h.topDialog()))
 	}
 	h.tapDialogButton("Keep editing")
 	h.settle()
-	if s.form.orig.Name != "Beta" || s.form.baseURL.Text != "http://localhost:1234/v1" {
-		t.Fatalf("after Keep editing: form of %q with %q", s.form.orig.Name, s.form.baseURL.Text)
+	if s.Form.Orig.Name != "Beta" || s.Form.BaseURL.Text != "http://localhost:1234/v1" {
+		t.Fatalf("after Keep editing: form of %q with %q", s.Form.Orig.Name, s.Form.BaseURL.Text)
 	}
-	s.list.Select(0)
+	s.List.Select(0)
 	h.settle()
 	h.tapDialogButton("Discard")
 	h.settle()
-	if s.form.orig.Name != "Alpha" {
-		t.Errorf("after Discard: form of %q, want Alpha", s.form.orig.Name)
+	if s.Form.Orig.Name != "Alpha" {
+		t.Errorf("after Discard: form of %q, want Alpha", s.Form.Orig.Name)
 	}
 	if p, _ := h.st.Provider("Beta"); p.BaseURL != "http://localhost:11434/v1" {
 		t.Errorf("Beta was changed in the store: %q", p.BaseURL)
@@ -763,18 +727,18 @@ func TestSettingsRememberThePresetAProviderWasMadeFrom(t *testing.T) {
 	h := newHarness(t, nil)
 	s := h.openSettings()
 	f := h.addFromPreset("Ollama")
-	f.name.SetText("Box under the desk") // neither the preset's name nor its address
-	f.baseURL.SetText("http://192.168.1.20:8080/v1")
-	f.model.SetText("llama3.2")
-	test.Tap(f.save)
+	f.Name.SetText("Box under the desk") // neither the preset's name nor its address
+	f.BaseURL.SetText("http://192.168.1.20:8080/v1")
+	f.Model.SetText("llama3.2")
+	test.Tap(f.Save)
 	h.settle()
 	p, err := h.st.Provider("Box under the desk")
 	if err != nil || p.Preset != "Ollama" {
 		t.Fatalf("stored %+v, %v", p, err)
 	}
-	s.list.UnselectAll()
-	h.w.openProviderForm(p, presetOf(p))
-	if got := s.form.presetName.Text; got != "Ollama" {
+	s.List.UnselectAll()
+	h.w.settings.OpenProviderForm(p, settings.PresetOf(p))
+	if got := s.Form.PresetName.Text; got != "Ollama" {
 		t.Errorf("the form says it was made from %q", got)
 	}
 }

@@ -13,6 +13,7 @@ import (
 	"deskchat/engine"
 	"deskchat/store"
 	"deskchat/ui/internal/look"
+	"deskchat/ui/settings"
 )
 
 func TestSettingsTheFirstRealProviderTakesOverFromTheSimulator(t *testing.T) {
@@ -20,35 +21,35 @@ func TestSettingsTheFirstRealProviderTakesOverFromTheSimulator(t *testing.T) {
 	h := newHarness(t, useSimulator)
 	s := h.openSettings()
 	f := h.addFromPreset("LM Studio")
-	f.model.SetText("qwen2.5-7b-instruct") // LM Studio's preset names none
-	if !f.makeDefault.Checked {
+	f.Model.SetText("qwen2.5-7b-instruct") // LM Studio's preset names none
+	if !f.MakeDefault.Checked {
 		t.Fatal("the first real provider is not offered as the default while the Simulator is")
 	}
-	test.Tap(f.save)
+	test.Tap(f.Save)
 	h.settle()
 	if h.w.defaultProv != "LM Studio" || h.w.prefs.Provider != "LM Studio" {
 		t.Errorf("default %q (prefs %q), want LM Studio", h.w.defaultProv, h.w.prefs.Provider)
 	}
-	if got := shownText(s.form.result); got != "Saved. New chats use LM Studio now, no longer the Simulator." {
+	if got := shownText(s.Form.Result); got != "Saved. New chats use LM Studio now, no longer the Simulator." {
 		t.Errorf("the settings say %q", got)
 	}
 	// The second one is not offered: a default is chosen already.
 	f = h.addFromPreset("Ollama")
-	if f.makeDefault.Checked {
+	if f.MakeDefault.Checked {
 		t.Error("a second provider is offered as the default")
 	}
-	test.Tap(f.save)
+	test.Tap(f.Save)
 	h.settle()
-	if h.w.defaultProv != "LM Studio" || shownText(s.form.result) != "Saved." {
-		t.Errorf("after the second: default %q, the settings say %q", h.w.defaultProv, shownText(s.form.result))
+	if h.w.defaultProv != "LM Studio" || shownText(s.Form.Result) != "Saved." {
+		t.Errorf("after the second: default %q, the settings say %q", h.w.defaultProv, shownText(s.Form.Result))
 	}
 	// Unticked, the first one leaves the Simulator the default.
 	keyring.MockInit()
 	h2 := newHarness(t, useSimulator)
 	h2.openSettings()
 	f = h2.addFromPreset("Ollama")
-	f.makeDefault.SetChecked(false)
-	test.Tap(f.save)
+	f.MakeDefault.SetChecked(false)
+	test.Tap(f.Save)
 	h2.settle()
 	if h2.w.defaultProv != engine.SimulatorName {
 		t.Errorf("declined, the default is %q", h2.w.defaultProv)
@@ -62,27 +63,27 @@ func TestSettingsARedSentenceGoesAsSoonAsItsFieldChanges(t *testing.T) {
 	})
 	h.openSettings()
 	f := h.addFromPreset("OpenAI")
-	f.name.SetText("")
-	f.baseURL.SetText("not a url")
-	f.model.SetText("")
-	f.rpm.SetText("-3")
-	test.Tap(f.save)
+	f.Name.SetText("")
+	f.BaseURL.SetText("not a url")
+	f.Model.SetText("")
+	f.RPM.SetText("-3")
+	test.Tap(f.Save)
 	h.settle()
-	marked := []string{fieldName, fieldBaseURL, fieldKey, fieldModel, fieldLimits}
+	marked := []string{settings.FieldName, settings.FieldBaseURL, settings.FieldKey, settings.FieldModel, settings.FieldLimits}
 	for _, field := range marked {
 		if errText(f, field) == "" {
 			t.Fatalf("no red sentence next to %s", field)
 		}
 	}
-	if shownText(f.problem) != "Not saved: fix what is marked in red." {
-		t.Fatalf("problem line %q", shownText(f.problem))
+	if shownText(f.Problem) != "Not saved: fix what is marked in red." {
+		t.Fatalf("problem line %q", shownText(f.Problem))
 	}
 	changes := map[string]func(){
-		fieldName:    func() { test.Type(f.name, "Work") },
-		fieldBaseURL: func() { test.Type(f.baseURL, "x") },
-		fieldKey:     func() { f.keySource.SetSelected(srcNone) }, // another source, nothing typed
-		fieldModel:   func() { test.Type(f.model, "g") },
-		fieldLimits:  func() { test.Type(f.rpm, "0") },
+		settings.FieldName:    func() { test.Type(f.Name, "Work") },
+		settings.FieldBaseURL: func() { test.Type(f.BaseURL, "x") },
+		settings.FieldKey:     func() { f.KeySource.SetSelected(settings.SrcNone) }, // another source, nothing typed
+		settings.FieldModel:   func() { test.Type(f.Model, "g") },
+		settings.FieldLimits:  func() { test.Type(f.RPM, "0") },
 	}
 	for i, field := range marked {
 		changes[field]()
@@ -94,8 +95,8 @@ func TestSettingsARedSentenceGoesAsSoonAsItsFieldChanges(t *testing.T) {
 				t.Errorf("changing %s took away the sentence next to %s", field, other)
 			}
 		}
-		if last := i == len(marked)-1; (shownText(f.problem) == "") != last {
-			t.Errorf("after %s the problem line says %q", field, shownText(f.problem))
+		if last := i == len(marked)-1; (shownText(f.Problem) == "") != last {
+			t.Errorf("after %s the problem line says %q", field, shownText(f.Problem))
 		}
 	}
 }
@@ -112,22 +113,22 @@ func TestSettingsTheWheelScrollsTheFormOverItsFields(t *testing.T) {
 		st.PutProvider(store.Provider{Name: "Azure", Kind: store.KindAzure, BaseURL: "https://r.openai.azure.com", Model: "d", APIVersion: "2024-10-21", KeyEnv: "AZ"})
 	})
 	s := h.openSettings()
-	f := s.form
-	if f == nil || f.scroll.Content.MinSize().Height <= f.scroll.Size().Height {
+	f := s.Form
+	if f == nil || f.Scroll.Content.MinSize().Height <= f.Scroll.Size().Height {
 		t.Fatal("the form fits the dialog: nothing to scroll")
 	}
 	c := h.w.win.Canvas()
-	for _, e := range []fyne.CanvasObject{f.name, f.baseURL, f.apiVersion} {
-		f.scroll.ScrollToTop()
+	for _, e := range []fyne.CanvasObject{f.Name, f.BaseURL, f.APIVersion} {
+		f.Scroll.ScrollToTop()
 		test.Scroll(c, at(e), 0, -40)
-		if f.scroll.Offset.Y <= 0 {
+		if f.Scroll.Offset.Y <= 0 {
 			t.Errorf("the wheel over %s did not scroll the form", e.(*widget.Entry).Text)
 		}
 	}
 	// The relay takes the wheel only: the driver finds taps, presses,
 	// drags, hovers and the text cursor by these interfaces, so they
 	// still reach the field below it.
-	var relay fyne.CanvasObject = look.NewWheelRelay(&f.scroll)
+	var relay fyne.CanvasObject = look.NewWheelRelay(&f.Scroll)
 	for what, is := range map[string]bool{
 		"Tappable":          implements[fyne.Tappable](relay),
 		"SecondaryTappable": implements[fyne.SecondaryTappable](relay),
@@ -143,22 +144,22 @@ func TestSettingsTheWheelScrollsTheFormOverItsFields(t *testing.T) {
 		}
 	}
 	// Over a limit, lower down, too.
-	f.scroll.ScrollToBottom()
-	bottom := f.scroll.Offset.Y
-	test.Scroll(c, at(f.rpm), 0, 40)
-	if f.scroll.Offset.Y >= bottom {
-		t.Errorf("the wheel over a limit did not scroll the form up (%v, was %v)", f.scroll.Offset.Y, bottom)
+	f.Scroll.ScrollToBottom()
+	bottom := f.Scroll.Offset.Y
+	test.Scroll(c, at(f.RPM), 0, 40)
+	if f.Scroll.Offset.Y >= bottom {
+		t.Errorf("the wheel over a limit did not scroll the form up (%v, was %v)", f.Scroll.Offset.Y, bottom)
 	}
 
 	// The Defaults tab's fields too.
-	s.tabs.SelectIndex(1)
-	d := s.defaults
-	if d.scroll.Content.MinSize().Height <= d.scroll.Size().Height {
+	s.Tabs.SelectIndex(1)
+	d := s.Defaults
+	if d.Scroll.Content.MinSize().Height <= d.Scroll.Size().Height {
 		t.Fatal("the Defaults tab fits the dialog: nothing to scroll")
 	}
-	d.scroll.ScrollToTop()
-	test.Scroll(c, at(d.temperature), 0, -40)
-	if d.scroll.Offset.Y <= 0 {
+	d.Scroll.ScrollToTop()
+	test.Scroll(c, at(d.Temperature), 0, -40)
+	if d.Scroll.Offset.Y <= 0 {
 		t.Error("the wheel over Temperature did not scroll the Defaults tab")
 	}
 }
@@ -169,26 +170,26 @@ func TestSettingsUseForNewChatsIsInSightAtTheDefaultSize(t *testing.T) {
 		st.PutProvider(store.Provider{Name: "Azure", Kind: store.KindAzure, BaseURL: "https://r.openai.azure.com", Model: "d", APIVersion: "2024-10-21", KeySource: store.KeyFromCommand, KeyCommand: "pass show az"})
 	})
 	s := h.openSettings()
-	check := func(what string, f *providerForm) {
+	check := func(what string, f *settings.ProviderForm) {
 		t.Helper()
 		if f == nil {
 			t.Fatalf("%s: no form", what)
 		}
-		box := f.makeDefault
+		box := f.MakeDefault
 		p := fyne.CurrentApp().Driver().AbsolutePositionForObject(box)
-		sp := fyne.CurrentApp().Driver().AbsolutePositionForObject(f.scroll)
+		sp := fyne.CurrentApp().Driver().AbsolutePositionForObject(f.Scroll)
 		cs := h.w.win.Canvas().Size()
 		if !box.Visible() || box.Size().Height == 0 {
 			t.Errorf("%s: the box is not shown", what)
 		}
-		if p.Y < sp.Y+f.scroll.Size().Height || p.Y+box.Size().Height > cs.Height || p.X+box.Size().Width > cs.Width {
-			t.Errorf("%s: the box at %v (%v) is not below the scrolled form (ends at %v) inside the window %v", what, p, box.Size(), sp.Y+f.scroll.Size().Height, cs)
+		if p.Y < sp.Y+f.Scroll.Size().Height || p.Y+box.Size().Height > cs.Height || p.X+box.Size().Width > cs.Width {
+			t.Errorf("%s: the box at %v (%v) is not below the scrolled form (ends at %v) inside the window %v", what, p, box.Size(), sp.Y+f.Scroll.Size().Height, cs)
 		}
-		if isIn(f.scroll.Content, box) {
+		if isIn(f.Scroll.Content, box) {
 			t.Errorf("%s: the box scrolls with the form", what)
 		}
 	}
-	check("the longest stored form (Azure, key command)", s.form)
+	check("the longest stored form (Azure, key command)", s.Form)
 	check("a new provider's form", h.addFromPreset("Azure OpenAI"))
 }
 

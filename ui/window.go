@@ -19,6 +19,7 @@ import (
 	"deskchat/store"
 	"deskchat/ui/internal/bridge"
 	"deskchat/ui/search"
+	"deskchat/ui/settings"
 	"deskchat/ui/transfer"
 )
 
@@ -74,7 +75,7 @@ type window struct {
 	providers   []store.Provider // stored ones; the Simulator is added in pickers
 	defaultProv string
 
-	prefs prefs // the defaults set in the settings (prefs.go)
+	prefs settings.Prefs // the defaults set in the settings
 
 	backup *transfer.Backups // the automatic backups; backups() makes them
 
@@ -86,10 +87,10 @@ type window struct {
 	sweeper *time.Timer // lets Fyne sweep its cache a minute after a burst (trimSoon)
 	soaking *Soak       // questions to ask once ready (soak.go); nil: none
 
-	settings *settingsDialog // the settings dialog last opened
-	search   *search.Dialog  // the search dialog last opened
-	help     dialog.Dialog   // the shortcuts dialog last opened
-	welcome  dialog.Dialog   // the first-run dialog, when shown
+	settings *settings.Dialog // the settings dialog last opened
+	search   *search.Dialog   // the search dialog last opened
+	help     dialog.Dialog    // the shortcuts dialog last opened
+	welcome  dialog.Dialog    // the first-run dialog, when shown
 	// dialogs are the dialogs shown, by their overlay, for Esc (overlays.go).
 	dialogs map[fyne.CanvasObject]dialog.Dialog
 	menu    *widget.PopUpMenu // the menu last opened by a button
@@ -104,7 +105,7 @@ type liveAnswer struct {
 
 func newWindow(a fyne.App, d Deps, b *bridge.Bridge) *window {
 	w := &window{app: a, eng: d.Engine, st: d.Store, b: b, chats: map[string]*chatView{}, now: time.Now, dataDir: d.DataDir, keyring: d.Keyring,
-		prefs: prefs{BackupsKeep: store.DefaultBackupsKeep}}
+		prefs: settings.Prefs{BackupsKeep: store.DefaultBackupsKeep}}
 	w.quit, w.quitNow = context.WithCancel(context.Background())
 	w.images = newImageLoader(b, w.quit)
 	w.images.changed = w.imagesChanged

@@ -1,4 +1,4 @@
-package ui
+package settings
 
 import (
 	"context"
@@ -20,6 +20,7 @@ import (
 	"deskchat/providers"
 	"deskchat/store"
 	"deskchat/ui/internal/bridge"
+	"deskchat/ui/internal/look"
 )
 
 // testTimeout bounds Test connection and Fetch models (the key command
@@ -29,37 +30,37 @@ const testTimeout = 30 * time.Second
 // testProvider asks the provider for its models with the key as the form
 // describes it: "OK, 42 models" or the sentence saying what is wrong.
 // fetchOnly (Fetch models) reports next to the model picker.
-func (w *window) testProvider(f *providerForm, fetchOnly bool) {
-	p, key, errs := f.draft(w.providers)
+func (s *Dialog) testProvider(f *ProviderForm, fetchOnly bool) {
+	p, key, errs := f.draft(s.host.Providers())
 	for k := range errs {
-		if k != fieldBaseURL && k != fieldAPIVersion && k != fieldKey {
+		if k != FieldBaseURL && k != FieldAPIVersion && k != FieldKey {
 			delete(errs, k) // not needed to connect
 		}
 	}
-	for _, k := range []string{fieldBaseURL, fieldAPIVersion, fieldKey} {
+	for _, k := range []string{FieldBaseURL, FieldAPIVersion, FieldKey} {
 		f.setErr(k, errs[k])
 	}
-	out := f.result
+	out := f.Result
 	if fetchOnly {
-		out = f.modelsInfo
+		out = f.ModelsInfo
 	}
 	f.notSaved("", false)
 	if len(errs) > 0 {
-		setLabel(out, "Fix what is marked in red first.", widget.DangerImportance)
+		look.SetLabel(out, "Fix what is marked in red first.", widget.DangerImportance)
 		return
 	}
 	if p.Name == "" {
-		p.Name = f.preset.Name
+		p.Name = f.Preset.Name
 	}
 	// A key already in the keychain is read under the name it is stored by.
 	lookup := p
-	if f.orig.Name != "" {
-		lookup.Name = f.orig.Name
+	if f.Orig.Name != "" {
+		lookup.Name = f.Orig.Name
 	}
-	kr := w.keys()
-	setLabel(out, "Connecting…", widget.LowImportance)
+	kr := s.host.Keyring()
+	look.SetLabel(out, "Connecting…", widget.LowImportance)
 	f.busy(true)
-	bridge.Run(w.b, func() ([]string, error) {
+	bridge.Run(s.host.Bridge(), func() ([]string, error) {
 		ctx, cancel := context.WithTimeout(context.Background(), testTimeout)
 		defer cancel()
 		k := key
@@ -67,7 +68,7 @@ func (w *window) testProvider(f *providerForm, fetchOnly bool) {
 			var err error
 			k, err = (&secrets.Resolver{Keyring: kr}).Key(ctx, lookup)
 			if err != nil {
-				return nil, &fieldError{fieldKey, err}
+				return nil, &fieldError{FieldKey, err}
 			}
 		}
 		return engine.ListModels(ctx, p, k)
@@ -77,15 +78,15 @@ func (w *window) testProvider(f *providerForm, fetchOnly bool) {
 		switch {
 		case errors.As(err, &fe):
 			f.setErr(fe.field, settingsSentence(fe.err))
-			setLabel(out, "Could not get the key: see above.", widget.DangerImportance)
+			look.SetLabel(out, "Could not get the key: see above.", widget.DangerImportance)
 		case err != nil:
-			setLabel(out, settingsSentence(err), widget.DangerImportance)
+			look.SetLabel(out, settingsSentence(err), widget.DangerImportance)
 		default:
 			f.offerModels(models)
 			if fetchOnly {
-				setLabel(out, fmt.Sprintf("%s offers %s: pick one or type a name.", p.Name, format.Count(len(models), "model", "models")), widget.LowImportance)
+				look.SetLabel(out, fmt.Sprintf("%s offers %s: pick one or type a name.", p.Name, format.Count(len(models), "model", "models")), widget.LowImportance)
 			} else {
-				setLabel(out, "OK, "+format.Count(len(models), "model", "models"), widget.SuccessImportance)
+				look.SetLabel(out, "OK, "+format.Count(len(models), "model", "models"), widget.SuccessImportance)
 			}
 		}
 	})
@@ -94,23 +95,23 @@ func (w *window) testProvider(f *providerForm, fetchOnly bool) {
 // saveProvider checks the form and stores the provider through
 // providers.Admin.Save: its key in the keychain first, then the record; if
 // the record cannot be stored, the keychain is put back as it was.
-func (w *window) saveProvider(f *providerForm) {
-	p, key, errs := f.draft(w.providers)
+func (s *Dialog) saveProvider(f *ProviderForm) {
+	p, key, errs := f.draft(s.host.Providers())
 	f.showErrs(errs)
-	setLabel(f.result, "", widget.MediumImportance)
+	look.SetLabel(f.Result, "", widget.MediumImportance)
 	if len(errs) > 0 {
 		f.notSaved("Not saved: fix what is marked in red.", true)
 		return
 	}
 	f.notSaved("", false)
-	orig, adm := f.orig, w.admin()
+	orig, adm := f.Orig, s.host.Admin()
 	d := providers.Draft{Provider: p, Key: key, Default: providers.DefaultNo}
-	if f.makeDefault.Checked {
+	if f.MakeDefault.Checked {
 		d.Default = providers.DefaultYes
 	}
-	wasDefault := w.defaultProv
+	wasDefault := s.host.DefaultProvider()
 	f.busy(true)
-	bridge.Run(w.b, func() (providers.Saved, error) {
+	bridge.Run(s.host.Bridge(), func() (providers.Saved, error) {
 		return adm.Save(orig.Name, d)
 	}, func(saved providers.Saved, err error) {
 		f.busy(false)
@@ -126,9 +127,9 @@ func (w *window) saveProvider(f *providerForm) {
 			}
 			return
 		}
-		f.key.SetText("")
+		f.Key.SetText("")
 		if orig.Name != "" && orig.Name != p.Name {
-			w.loadConversations("") // the chats that used it follow the new name
+			s.host.ReloadConversations() // the chats that used it follow the new name
 		}
 		msg := "Saved."
 		if saved.BecameDefault {
@@ -137,20 +138,19 @@ func (w *window) saveProvider(f *providerForm) {
 		if saved.Note != "" {
 			msg += " " + saved.Note
 		}
-		s := w.settingsState()
-		w.loadProviders(func() {
-			if !s.open {
+		s.host.ReloadProviders(func() {
+			if !s.Open {
 				return
 			}
 			if i := s.indexOf(p.Name); i >= 0 {
-				s.form = nil
-				s.list.Select(i)
-				if s.form == nil { // it was selected already
-					w.openProviderForm(s.listed[i], presetOf(s.listed[i]))
+				s.Form = nil
+				s.List.Select(i)
+				if s.Form == nil { // it was selected already
+					s.OpenProviderForm(s.Listed[i], PresetOf(s.Listed[i]))
 				}
 			}
-			if s.form != nil {
-				setLabel(s.form.result, msg, widget.SuccessImportance)
+			if s.Form != nil {
+				look.SetLabel(s.Form.Result, msg, widget.SuccessImportance)
 			}
 		})
 	})
@@ -168,33 +168,23 @@ func becameDefault(name, was string) string {
 	return fmt.Sprintf("New chats use %s now, no longer %s.", name, was)
 }
 
-// admin is the provider administration the settings share with the
-// command line, on this window's store, keychain and engine.
-func (w *window) admin() *providers.Admin {
-	a := providers.New(w.st, w.keys())
-	if eng := w.eng; eng != nil {
-		a.Forget = eng.ForgetKey
-	}
-	return a
-}
-
 // askRemoveProvider removes the form's provider once the user agrees.
-func (w *window) askRemoveProvider(f *providerForm) {
-	name := f.orig.Name
+func (s *Dialog) askRemoveProvider(f *ProviderForm) {
+	name := f.Orig.Name
 	if name == "" {
 		return
 	}
 	msg := fmt.Sprintf("Remove %s? Chats that used it keep their messages.", name)
-	if f.orig.KeySource == store.KeyFromKeychain {
+	if f.Orig.KeySource == store.KeyFromKeychain {
 		msg = fmt.Sprintf("Remove %s and delete its API key from the keychain? Chats that used it keep their messages.", name)
 	}
 	text := widget.NewLabel(msg)
 	text.Wrapping = fyne.TextWrapWord
 	d := dialog.NewCustomConfirm("Remove provider?", "Yes", "No", text, func(ok bool) {
 		if ok {
-			w.removeProvider(f)
+			s.removeProvider(f)
 		}
-	}, w.win)
+	}, s.host.Window())
 	d.Resize(fyne.NewSize(420, 0))
 	d.Show()
 }
@@ -202,10 +192,10 @@ func (w *window) askRemoveProvider(f *providerForm) {
 // removeProvider removes the provider through providers.Admin.Remove: the
 // record, the fallbacks to it and (when it was the default) the default
 // handed on, in one transaction, then its keychain key.
-func (w *window) removeProvider(f *providerForm) {
-	orig, adm := f.orig, w.admin()
+func (s *Dialog) removeProvider(f *ProviderForm) {
+	orig, adm := f.Orig, s.host.Admin()
 	f.busy(true)
-	bridge.Run(w.b, func() (providers.Removed, error) {
+	bridge.Run(s.host.Bridge(), func() (providers.Removed, error) {
 		return adm.Remove(orig.Name)
 	}, func(r providers.Removed, err error) {
 		f.busy(false)
@@ -213,16 +203,15 @@ func (w *window) removeProvider(f *providerForm) {
 			f.notSaved("Not removed: "+settingsSentence(err), false)
 			return
 		}
-		s := w.settingsState()
 		s.notice = strings.TrimSpace(fmt.Sprintf("Removed %s. %s", orig.Name, r.DefaultSentence()))
-		if s.form == f {
-			s.form, s.problem = nil, nil
-			s.list.UnselectAll()
+		if s.Form == f {
+			s.Form, s.Problem = nil, nil
+			s.List.UnselectAll()
 		}
-		w.loadConversations("") // the chats that used it now use the default provider
-		w.loadProviders(func() {
+		s.host.ReloadConversations() // the chats that used it now use the default provider
+		s.host.ReloadProviders(func() {
 			if r.Note != "" {
-				w.showError("The provider was removed, but not its key", errors.New(r.Note))
+				s.host.ShowError("The provider was removed, but not its key", errors.New(r.Note))
 			}
 		})
 	})
@@ -230,40 +219,40 @@ func (w *window) removeProvider(f *providerForm) {
 
 // addProvider stores a new provider (the first-run choice), then reloads
 // the providers and calls done.
-func (w *window) addProvider(p store.Provider, makeDefault bool, done func()) {
-	adm, d := w.admin(), providers.Draft{Provider: p, Default: providers.DefaultNo}
+func (s *Dialog) addProvider(p store.Provider, makeDefault bool, done func()) {
+	adm, d := s.host.Admin(), providers.Draft{Provider: p, Default: providers.DefaultNo}
 	if makeDefault {
 		d.Default = providers.DefaultYes
 	}
-	bridge.Run(w.b, func() (providers.Saved, error) {
+	bridge.Run(s.host.Bridge(), func() (providers.Saved, error) {
 		return adm.Save("", d)
 	}, func(_ providers.Saved, err error) {
 		if err != nil {
-			w.showError("Could not save the provider", err)
+			s.host.ShowError("Could not save the provider", err)
 			return
 		}
-		w.loadProviders(done)
+		s.host.ReloadProviders(done)
 	})
 }
 
-// firstRunIfNeeded welcomes a user who has no provider yet and offers three
-// ways to start.
-func (w *window) firstRunIfNeeded() {
-	if len(w.providers) > 0 || w.defaultProv != "" {
-		return
+// FirstRun welcomes a user who has no provider yet and offers three
+// ways to start; it returns the dialog shown (nil: none was needed).
+func (s *Dialog) FirstRun() dialog.Dialog {
+	if len(s.host.Providers()) > 0 || s.host.DefaultProvider() != "" {
+		return nil
 	}
 	var d dialog.Dialog
 	text := widget.NewLabel("deskchat talks to OpenAI and any OpenAI-compatible server (Ollama, LM Studio, OpenRouter, Groq, vLLM, …). How do you want to start?")
 	text.Wrapping = fyne.TextWrapWord
 	add := widget.NewButtonWithIcon("Add a provider…", theme.ContentAddIcon(), func() {
 		d.Hide()
-		w.showSettings()
-		w.askPreset()
+		s.Show()
+		s.AskPreset()
 	})
 	add.Importance = widget.HighImportance
 	useEnv := widget.NewButton("Use OpenAI with OPENAI_API_KEY", func() {
 		d.Hide()
-		w.addProvider(store.Provider{Name: "OpenAI", Kind: store.KindOpenAI, BaseURL: "https://api.openai.com/v1", Model: "gpt-4o-mini",
+		s.addProvider(store.Provider{Name: "OpenAI", Kind: store.KindOpenAI, BaseURL: "https://api.openai.com/v1", Model: "gpt-4o-mini",
 			Models: []string{"gpt-4o-mini", "gpt-4o", "gpt-4.1"}, KeySource: store.KeyFromEnv, KeyEnv: "OPENAI_API_KEY"}, true, nil)
 	})
 	if os.Getenv("OPENAI_API_KEY") == "" {
@@ -272,24 +261,24 @@ func (w *window) firstRunIfNeeded() {
 	}
 	sim := widget.NewButton("Try the Simulator (no network)", func() {
 		d.Hide()
-		w.setDefaultProvider(engine.SimulatorName)
+		s.setDefaultProvider(engine.SimulatorName)
 	})
 	content := container.NewVBox(text, add, useEnv, sim)
-	d = dialog.NewCustomWithoutButtons("Welcome to deskchat", content, w.win)
+	d = dialog.NewCustomWithoutButtons("Welcome to deskchat", content, s.host.Window())
 	d.Resize(fyne.NewSize(480, content.MinSize().Height+80))
 	d.Show()
-	w.welcome = d
+	return d
 }
 
-func (w *window) setDefaultProvider(name string) {
-	adm := w.admin()
-	bridge.Run(w.b, func() (struct{}, error) {
+func (s *Dialog) setDefaultProvider(name string) {
+	adm := s.host.Admin()
+	bridge.Run(s.host.Bridge(), func() (struct{}, error) {
 		return struct{}{}, adm.SetDefault(name)
 	}, func(_ struct{}, err error) {
 		if err != nil {
-			w.showError("Could not save your choice", err)
+			s.host.ShowError("Could not save your choice", err)
 			return
 		}
-		w.loadProviders(nil)
+		s.host.ReloadProviders(nil)
 	})
 }

@@ -1,4 +1,4 @@
-package ui
+package settings
 
 import (
 	"errors"
@@ -11,9 +11,9 @@ import (
 	"deskchat/ui/internal/look"
 )
 
-// prefs are the defaults set in the settings dialog, as loaded from the
-// store (loadProviders reads them with the providers).
-type prefs struct {
+// Prefs are the defaults set in the settings dialog, as loaded from the
+// store (the host reads them with the providers).
+type Prefs struct {
 	Provider, Model string   // for new conversations
 	SystemPrompt    string   // for new conversations
 	Temperature     *float32 // nil: the provider's default
@@ -22,10 +22,10 @@ type prefs struct {
 	BackupsKeep     int      // automatic backups kept; 0: off
 }
 
-// prefsFrom reads the defaults out of the stored settings. A value that does
+// PrefsFrom reads the defaults out of the stored settings. A value that does
 // not parse (written by hand, say) counts as unset.
-func prefsFrom(kv map[string]string) prefs {
-	p := prefs{
+func PrefsFrom(kv map[string]string) Prefs {
+	p := Prefs{
 		Provider:     kv[store.SettingDefaultProvider],
 		Model:        kv[store.SettingDefaultModel],
 		SystemPrompt: kv[store.SettingSystemPrompt],
@@ -43,8 +43,8 @@ func prefsFrom(kv map[string]string) prefs {
 	return p
 }
 
-// settings returns p as the settings to store; empty values delete.
-func (p prefs) settings() map[string]string {
+// Settings returns p as the settings to store; empty values delete.
+func (p Prefs) Settings() map[string]string {
 	kv := map[string]string{
 		store.SettingDefaultProvider: p.Provider,
 		store.SettingDefaultModel:    p.Model,
@@ -91,29 +91,25 @@ func parseWhole(s string) (int, error) {
 	return n, nil
 }
 
-// newConversationRecord is a new conversation as the defaults make it: the
-// default provider and model, and the default system prompt.
-//
-// Hook: window.createConversation stores this instead of store.Conversation{}.
-func (w *window) newConversationRecord() store.Conversation {
-	c := store.Conversation{SystemPrompt: w.prefs.SystemPrompt}
-	if w.prefs.Provider != "" {
-		c.Provider, c.Model = w.prefs.Provider, w.prefs.Model
+// Conversation is a new conversation as the defaults make it: the default
+// provider and model, and the default system prompt.
+func (p Prefs) Conversation() store.Conversation {
+	c := store.Conversation{SystemPrompt: p.SystemPrompt}
+	if p.Provider != "" {
+		c.Provider, c.Model = p.Provider, p.Model
 	}
 	return c
 }
 
-// withPrefs fills in the default temperature and longest answer where opts
+// Apply fills in the default temperature and longest answer where opts
 // leaves them unset.
-//
-// Hook: window.sendOptions returns w.withPrefs(engine.SendOptions{…}).
-func (w *window) withPrefs(opts engine.SendOptions) engine.SendOptions {
-	if opts.Temperature == nil && w.prefs.Temperature != nil {
-		t := *w.prefs.Temperature
+func (p Prefs) Apply(opts engine.SendOptions) engine.SendOptions {
+	if opts.Temperature == nil && p.Temperature != nil {
+		t := *p.Temperature
 		opts.Temperature = &t
 	}
 	if opts.MaxTokens == 0 {
-		opts.MaxTokens = w.prefs.MaxTokens
+		opts.MaxTokens = p.MaxTokens
 	}
 	return opts
 }

@@ -129,16 +129,16 @@ func TestADamagedCJKFontStillDrawsTheWindow(t *testing.T) {
 	if !ok || th.CJK() == nil {
 		t.Fatalf("the app's theme is %T", a.Settings().Theme())
 	}
-	v := newMDViewText("Latin first, **bold**.")
-	w := test.NewTempWindow(t, v.box)
+	v := NewText("Latin first, **bold**.")
+	w := test.NewTempWindow(t, v.Box)
 	if th.CJK().Active() {
 		t.Fatal("Latin text activated the CJK font")
 	}
-	v = newMDViewText("通过**杠杆原理**和滑轮组")
+	v = NewText("通过**杠杆原理**和滑轮组")
 	if !th.CJK().Active() {
 		t.Fatal("CJK text did not activate the CJK font")
 	}
-	w.SetContent(v.box)
+	w.SetContent(v.Box)
 	w.Resize(fyne.NewSize(400, 200))
 	if img := w.Canvas().Capture(); img.Bounds().Dx() == 0 {
 		t.Error("nothing drawn")

@@ -127,9 +127,9 @@ func measureBuilt(o fyne.CanvasObject) built {
 
 // The bounds every hostile answer stays within, whatever its size.
 const (
-	maxBuiltChars = msgBytes + tableBytes + 4<<10 // a message's page, the block crossing it, labels
-	maxSegment    = codeGroup * (codeWrap + 1)    // the longest segment handed to Fyne
-	maxRichTexts  = tableCellsPage + 2*tableCols + 64
+	maxBuiltChars = MsgBytes + TableBytes + 4<<10 // a message's page, the block crossing it, labels
+	maxSegment    = CodeGroup * (CodeWrap + 1)    // the longest segment handed to Fyne
+	maxRichTexts  = TableCellsPage + 2*TableCols + 64
 )
 
 func checkBuilt(t *testing.T, name string, b built, wantNote string) {
@@ -170,7 +170,7 @@ func TestHostileAnswersOpenWithBoundedWorkAndCopyWhole(t *testing.T) {
 		h.settle()
 		cv := h.shown()
 		answer := cv.views[len(cv.views)-1]
-		b := measureBuilt(answer.md.box)
+		b := measureBuilt(answer.md.Box)
 		note := hostileNotes[c.Name]
 		if c.Name == "table400" {
 			// Shown as text, all 40 rows (a page of text rows), so no
@@ -198,8 +198,8 @@ func TestHostileAnswersOpenWithBoundedWorkAndCopyWhole(t *testing.T) {
 func TestHostileLongRunsArePiecesAndCodeIsGrouped(t *testing.T) {
 	test.NewTempApp(t)
 	run := strings.Repeat("QUJD", 5000) // 20,000 runes without a space
-	v := newMDViewText(run)
-	b := measureBuilt(v.box)
+	v := NewText(run)
+	b := measureBuilt(v.Box)
 	if b.longest > pieceRunes*2 {
 		t.Errorf("a run of %d bytes was handed to Fyne with a segment of %d bytes", len(run), b.longest)
 	}
@@ -207,21 +207,21 @@ func TestHostileLongRunsArePiecesAndCodeIsGrouped(t *testing.T) {
 		t.Errorf("%d characters shown, want the first page of %d", b.chars, textBytes)
 	}
 	prose := strings.Repeat("a few words of prose ", 10)
-	if p := newMDViewText(prose); measureBuilt(p.box).segments != 2 {
-		t.Errorf("an ordinary paragraph was cut into pieces: %d segments", measureBuilt(p.box).segments)
+	if p := NewText(prose); measureBuilt(p.Box).segments != 2 {
+		t.Errorf("an ordinary paragraph was cut into pieces: %d segments", measureBuilt(p.Box).segments)
 	}
 	code := "```\n" + strings.Repeat("x := 1\n", 120) + "```"
-	c := measureBuilt(newMDViewText(code).box)
-	if want := (120 + codeGroup - 1) / codeGroup; c.segments != want {
-		t.Errorf("120 lines of code in %d segments, want %d of %d lines", c.segments, want, codeGroup)
+	c := measureBuilt(NewText(code).Box)
+	if want := (120 + CodeGroup - 1) / CodeGroup; c.segments != want {
+		t.Errorf("120 lines of code in %d segments, want %d of %d lines", c.segments, want, CodeGroup)
 	}
 }
 
 func TestShowMoreAddsPagesUpToAHardCap(t *testing.T) {
 	test.NewTempApp(t)
 	text := hostile.Fence(50_000)
-	v := newMDViewText(text)
-	test.NewTempWindow(t, v.box).Resize(fyne.NewSize(900, 700))
+	v := NewText(text)
+	test.NewTempWindow(t, v.Box).Resize(fyne.NewSize(900, 700))
 	fence := v.blocks[len(v.blocks)-1]
 	for page := 1; page <= maxPages; page++ {
 		want := fmt.Sprintf("Showing %s of 50,000 lines", thousands(page*codeLines))
@@ -236,7 +236,7 @@ func TestShowMoreAddsPagesUpToAHardCap(t *testing.T) {
 	if fence.more.btn.Visible() || !strings.Contains(fence.more.label.Text, "Copy copies all of it") {
 		t.Errorf("after %d pages Show more is still offered (%q)", maxPages, fence.more.label.Text)
 	}
-	if b := measureBuilt(v.box); b.chars > maxPages*codeBytes+4<<10 {
+	if b := measureBuilt(v.Box); b.chars > maxPages*codeBytes+4<<10 {
 		t.Errorf("%d characters handed to widgets after every page, more than %d", b.chars, maxPages*codeBytes)
 	}
 	if v.Text() != text {
@@ -246,13 +246,13 @@ func TestShowMoreAddsPagesUpToAHardCap(t *testing.T) {
 	// A message of many blocks shows its first page of blocks, then more.
 	para := strings.Repeat("word ", 200) + "\n\n" // 1 KB blocks
 	many := strings.Repeat(para, 500)
-	m := newMDViewText(many)
+	m := NewText(many)
 	before := len(m.blocks)
-	if before*len(para) > msgBytes+len(para) || m.more == nil || !m.more.obj.Visible() {
+	if before*len(para) > MsgBytes+len(para) || m.more == nil || !m.more.obj.Visible() {
 		t.Fatalf("%d blocks of %d bytes built for a %d-byte message, more bar %v", before, len(para), len(many), m.more != nil)
 	}
 	test.Tap(m.more.btn)
-	if after := len(m.blocks); after <= before || after*len(para) > 2*msgBytes+len(para) {
+	if after := len(m.blocks); after <= before || after*len(para) > 2*MsgBytes+len(para) {
 		t.Errorf("Show more built %d blocks (was %d)", after, before)
 	}
 	if m.Text() != many {
@@ -261,7 +261,7 @@ func TestShowMoreAddsPagesUpToAHardCap(t *testing.T) {
 
 	// Many small blocks: a page holds msgBlocks of them.
 	small := strings.Repeat("- one item\n\nA line.\n\n", 5_000)
-	s := newMDViewText(small)
+	s := NewText(small)
 	if len(s.blocks) != msgBlocks || !strings.HasPrefix(s.more.label.Text, "Showing ") {
 		t.Errorf("%d blocks built of 10,000, want %d and a line (%q)", len(s.blocks), msgBlocks, s.more.label.Text)
 	}
@@ -299,7 +299,7 @@ func TestStreamingHostileAnswersKeepsTheWholeTextAndBoundsWhatIsBuilt(t *testing
 				return answer.state == store.StateDone
 			})
 			h.settle()
-			b := measureBuilt(answer.md.box)
+			b := measureBuilt(answer.md.Box)
 			if c.note == "-" {
 				b.notes = append(b.notes, "-") // 10 rows: no line, but shown as text
 				if lang := answer.md.blocks[len(answer.md.blocks)-1].lang; lang == nil || !strings.Contains(lang.Text, "400 columns") {
@@ -444,24 +444,24 @@ func TestShowMoreInAChatLaysTheAnswerOutTaller(t *testing.T) {
 func TestTablesWithLongCellsOrManyRowsStayBounded(t *testing.T) {
 	test.NewTempApp(t)
 	long := "| a | b |\n|---|---|\n| " + strings.Repeat("x", 50_000) + " | y |\n"
-	v := newMDViewText(long)
+	v := NewText(long)
 	b := v.blocks[0]
 	if b.table != nil || b.lang == nil || b.lang.Text != "table with long cells, shown as text" {
 		t.Fatalf("a table with a 50,000-byte cell is not shown as text (table %v)", b.table != nil)
 	}
-	if got := measureBuilt(v.box); got.longest > maxSegment || got.chars > tableBytes+1<<10 {
+	if got := measureBuilt(v.Box); got.longest > maxSegment || got.chars > TableBytes+1<<10 {
 		t.Errorf("long cell: %+v", got)
 	}
 
 	rows := hostile.Table(3, 5_000)
-	g := newMDViewText(rows).blocks[1]
+	g := NewText(rows).blocks[1]
 	if g.table == nil {
 		t.Fatal("a 3-column table is not a grid")
 	}
-	if n := len(g.table.cells) - 1; n != tableCellsPage/3 {
-		t.Errorf("%d rows built of a 3-column table, want a page of %d", n, tableCellsPage/3)
+	if n := len(g.table.cells) - 1; n != TableCellsPage/3 {
+		t.Errorf("%d rows built of a 3-column table, want a page of %d", n, TableCellsPage/3)
 	}
-	if want := fmt.Sprintf("Showing %d of 5,000 rows", tableCellsPage/3); !strings.HasPrefix(g.more.label.Text, want) {
+	if want := fmt.Sprintf("Showing %d of 5,000 rows", TableCellsPage/3); !strings.HasPrefix(g.more.label.Text, want) {
 		t.Errorf("the line says %q, want %q", g.more.label.Text, want)
 	}
 }

@@ -175,19 +175,19 @@ func hostileImages(web, tls, file string) string {
 }
 
 // imageViewsIn returns the image views under o, laid out.
-func imageViewsIn(o fyne.CanvasObject) []*imageView {
-	var out []*imageView
+func imageViewsIn(o fyne.CanvasObject) []*ImageView {
+	var out []*ImageView
 	for _, c := range test.LaidOutObjects(o) {
-		if v, ok := c.(*imageView); ok {
+		if v, ok := c.(*ImageView); ok {
 			out = append(out, v)
 		}
 	}
 	return out
 }
 
-func viewText(v *imageView) string { return everyText(test.LaidOutObjects(v.box)) }
+func viewText(v *ImageView) string { return everyText(test.LaidOutObjects(v.box)) }
 
-func viewWith(t *testing.T, views []*imageView, s string) *imageView {
+func viewWith(t *testing.T, views []*ImageView, s string) *ImageView {
 	t.Helper()
 	for _, v := range views {
 		if strings.Contains(viewText(v), s) {
@@ -220,7 +220,7 @@ func TestImagesAreNeverFetchedWhileAChatStreamsOpensAndScrolls(t *testing.T) {
 	answer := hostileImages(web.URL, tls.URL, secret)
 	provider := streamServer(t, answer)
 	h := newHarness(t, func(st *store.Store) { localProvider(t, st, provider.URL) })
-	h.w.images.client = tls.Client() // trusts the TLS server; loads nothing by itself either
+	h.w.images.Client = tls.Client() // trusts the TLS server; loads nothing by itself either
 
 	nothingFetched := func(when string) {
 		t.Helper()
@@ -233,8 +233,8 @@ func TestImagesAreNeverFetchedWhileAChatStreamsOpensAndScrolls(t *testing.T) {
 		if opened() {
 			t.Fatalf("%s: the file named by a file: image was opened", when)
 		}
-		if h.w.images.started != 1 { // the data: image, decoded without a click
-			t.Fatalf("%s: %d fetches or decodes started, want 1 (the data: image)", when, h.w.images.started)
+		if h.w.images.Started != 1 { // the data: image, decoded without a click
+			t.Fatalf("%s: %d fetches or decodes started, want 1 (the data: image)", when, h.w.images.Started)
 		}
 	}
 
@@ -352,7 +352,7 @@ func TestASlowImageServerNeverBlocksTheWindowAndTimesOut(t *testing.T) {
 		}
 	})
 	fire := make(chan time.Time, 1)
-	h.w.images.timeout = func() <-chan time.Time { return fire }
+	h.w.images.Timeout = func() <-chan time.Time { return fire }
 	h.settle()
 	v := viewWith(t, imageViewsIn(h.w.win.Content()), "“slow” from 127.0.0.1")
 	// The tap returns while the server holds the request: the fetch is not
@@ -383,8 +383,8 @@ func TestASlowImageServerNeverBlocksTheWindowAndTimesOut(t *testing.T) {
 	if !strings.Contains(viewText(v), "did not arrive within 10 s") || findButton(test.LaidOutObjects(v), "Load image") != nil {
 		t.Errorf("after the timeout the placeholder says %q", viewText(v))
 	}
-	if slow.hits.Load() != 1 || h.w.images.started != 1 {
-		t.Errorf("%d requests, %d fetches started", slow.hits.Load(), h.w.images.started)
+	if slow.hits.Load() != 1 || h.w.images.Started != 1 {
+		t.Errorf("%d requests, %d fetches started", slow.hits.Load(), h.w.images.Started)
 	}
 }
 
@@ -392,7 +392,7 @@ func TestASlowImageServerNeverBlocksTheWindowAndTimesOut(t *testing.T) {
 // shown outside a window.
 type loaderRig struct {
 	t *testing.T
-	l *imageLoader
+	l *Loader
 	q chan func()
 }
 
@@ -403,13 +403,13 @@ func newLoaderRig(t *testing.T) *loaderRig {
 	b.Post = func(f func()) { r.q <- f }
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)
-	r.l = newImageLoader(b, ctx)
+	r.l = NewLoader(b, ctx)
 	return r
 }
 
 // view shows markdown holding one image and returns its view once it no
 // longer waits for the loader.
-func (r *loaderRig) view(md string) *imageView {
+func (r *loaderRig) view(md string) *ImageView {
 	r.t.Helper()
 	host := &imageHost{}
 	host.use(r.l)
@@ -422,7 +422,7 @@ func (r *loaderRig) view(md string) *imageView {
 	return views[0]
 }
 
-func (r *loaderRig) settle(v *imageView) {
+func (r *loaderRig) settle(v *ImageView) {
 	r.t.Helper()
 	deadline := time.After(20 * time.Second)
 	for len(r.l.loading) > 0 {
@@ -496,8 +496,8 @@ func TestDataImagesRenderInlineUpTo2MB(t *testing.T) {
 	if got := viewText(junk); !strings.Contains(got, "not a PNG") {
 		t.Errorf("a data: text shows %q", got)
 	}
-	if r.l.started != 2 { // small and junk; big never started
-		t.Errorf("%d decodes started, want 2", r.l.started)
+	if r.l.Started != 2 { // small and junk; big never started
+		t.Errorf("%d decodes started, want 2", r.l.Started)
 	}
 }
 

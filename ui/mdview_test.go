@@ -44,11 +44,11 @@ func blockText(b *mdBlock) string {
 func TestStreamingReparsesOnlyTheLastBlock(t *testing.T) {
 	test.NewTempApp(t)
 	text := engine.SimulatedMarkdown("blocks", 600)
-	v := newMDView()
+	v := New()
 	toks := tokens(text)
 	var frozen []*mdBlock
 	for i, tok := range toks {
-		v.append(tok)
+		v.Append(tok)
 		// Every block but the last is final: same widget, parsed for the last
 		// time when the next block began.
 		for j, b := range frozen {
@@ -60,7 +60,7 @@ func TestStreamingReparsesOnlyTheLastBlock(t *testing.T) {
 			frozen = append(frozen, v.blocks[len(frozen):n]...)
 		}
 	}
-	v.finish()
+	v.Finish()
 	var parses int
 	for _, b := range v.blocks {
 		parses += b.parses
@@ -69,7 +69,7 @@ func TestStreamingReparsesOnlyTheLastBlock(t *testing.T) {
 		t.Errorf("%d parses for %d tokens in %d blocks: earlier blocks were re-parsed", parses, len(toks), len(v.blocks))
 	}
 	// The streamed view ends up the same as rendering the whole text at once.
-	whole := newMDViewText(text)
+	whole := NewText(text)
 	if len(whole.blocks) != len(v.blocks) {
 		t.Fatalf("%d blocks streamed, %d at once", len(v.blocks), len(whole.blocks))
 	}
@@ -133,12 +133,12 @@ func TestStoredMessagesShowTheirState(t *testing.T) {
 
 // assertStacked checks that the column's blocks do not overlap and that each
 // is as tall as its text needs at the column's width.
-func assertStacked(t *testing.T, v *mdView) {
+func assertStacked(t *testing.T, v *View) {
 	t.Helper()
-	objs := v.box.Objects
+	objs := v.Box.Objects
 	for i, o := range objs {
-		if o.Size().Width != v.box.Size().Width {
-			t.Fatalf("block %d is %v wide in a %v column", i, o.Size().Width, v.box.Size().Width)
+		if o.Size().Width != v.Box.Size().Width {
+			t.Fatalf("block %d is %v wide in a %v column", i, o.Size().Width, v.Box.Size().Width)
 		}
 		if min := o.MinSize().Height; o.Size().Height < min {
 			t.Fatalf("block %d is %v tall but needs %v", i, o.Size().Height, min)
@@ -156,30 +156,30 @@ func TestColumnLayoutStacksBlocksAtAnyWidth(t *testing.T) {
 	test.NewTempApp(t)
 	text := engine.SimulatedMarkdown("layout", 800)
 	for _, streamed := range []bool{false, true} {
-		var v *mdView
+		var v *View
 		if streamed {
-			v = newMDView()
+			v = New()
 		} else {
-			v = newMDViewText(text)
+			v = NewText(text)
 		}
-		w := test.NewTempWindow(t, container.NewVScroll(v.box))
+		w := test.NewTempWindow(t, container.NewVScroll(v.Box))
 		w.Resize(fyne.NewSize(700, 500))
 		if streamed {
 			for _, tok := range tokens(text) {
-				v.append(tok)
-				v.box.Resize(fyne.NewSize(v.box.Size().Width, v.box.MinSize().Height))
+				v.Append(tok)
+				v.Box.Resize(fyne.NewSize(v.Box.Size().Width, v.Box.MinSize().Height))
 			}
-			v.finish()
+			v.Finish()
 		}
-		v.box.Resize(fyne.NewSize(v.box.Size().Width, v.box.MinSize().Height))
+		v.Box.Resize(fyne.NewSize(v.Box.Size().Width, v.Box.MinSize().Height))
 		assertStacked(t, v)
-		tall := v.box.MinSize().Height
+		tall := v.Box.MinSize().Height
 		// Narrower: text wraps into more lines, blocks grow and move down.
 		w.Resize(fyne.NewSize(350, 500))
-		v.box.Resize(fyne.NewSize(v.box.Size().Width, v.box.MinSize().Height))
+		v.Box.Resize(fyne.NewSize(v.Box.Size().Width, v.Box.MinSize().Height))
 		assertStacked(t, v)
-		if v.box.MinSize().Height <= tall {
-			t.Errorf("streamed=%v: the column did not grow when narrowed (%v then %v)", streamed, tall, v.box.MinSize().Height)
+		if v.Box.MinSize().Height <= tall {
+			t.Errorf("streamed=%v: the column did not grow when narrowed (%v then %v)", streamed, tall, v.Box.MinSize().Height)
 		}
 	}
 }

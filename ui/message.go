@@ -25,8 +25,8 @@ type messageView struct {
 	obj       fyne.CanvasObject
 	role      store.Role
 	header    *widget.Label
-	md        *mdView
-	reasoning *mdView
+	md        *View
+	reasoning *View
 	thinking  *widget.Accordion // nil until the message has reasoning
 	// thinkingSlot holds thinking above the answer.
 	thinkingSlot *fyne.Container
@@ -95,13 +95,13 @@ func newMessageView(m store.Message) *messageView {
 	v.header = widget.NewLabel("")
 	v.header.TextStyle = fyne.TextStyle{Bold: true}
 	v.header.SizeName = theme.SizeNameCaptionText
-	v.md = newMDViewText(m.Content)
+	v.md = NewText(m.Content)
 	if m.State == store.StateStreaming {
-		v.md = newMDView()
-		v.md.append(m.Content)
+		v.md = New()
+		v.md.Append(m.Content)
 	}
-	v.reasoning = newMDViewText(m.Reasoning)
-	v.md.onGrow, v.reasoning.onGrow = v.grown, v.grown
+	v.reasoning = NewText(m.Reasoning)
+	v.md.OnGrow, v.reasoning.OnGrow = v.grown, v.grown
 	v.thinkingSlot = container.NewStack()
 	v.status = widget.NewLabel("")
 	v.status.Wrapping = fyne.TextWrapWord
@@ -154,7 +154,7 @@ func (v *messageView) showThinking() {
 	if v.thinking != nil {
 		return
 	}
-	v.thinking = widget.NewAccordion(widget.NewAccordionItem("Reasoning", v.reasoning.box))
+	v.thinking = widget.NewAccordion(widget.NewAccordionItem("Reasoning", v.reasoning.Box))
 	v.thinkingSlot.Objects = []fyne.CanvasObject{v.thinking}
 	v.thinkingSlot.Refresh()
 }
@@ -171,19 +171,19 @@ func (v *messageView) grown() {
 // reopen makes an unfinished answer stream again (Continue): its text
 // stays and what arrives is appended to it.
 func (v *messageView) reopen() {
-	for _, md := range []**mdView{&v.md, &v.reasoning} {
+	for _, md := range []**View{&v.md, &v.reasoning} {
 		old := *md
-		next := newMDView()
+		next := New()
 		next.images = old.images // before the text: its images are found again
-		next.onGrow = v.grown
-		next.append(old.Text())
+		next.OnGrow = v.grown
+		next.Append(old.Text())
 		for i, o := range v.body.Objects {
-			if o == old.box {
-				v.body.Objects[i] = next.box
+			if o == old.Box {
+				v.body.Objects[i] = next.Box
 			}
 		}
-		if v.thinking != nil && old.box == v.thinking.Items[0].Detail {
-			v.thinking.Items[0].Detail = next.box
+		if v.thinking != nil && old.Box == v.thinking.Items[0].Detail {
+			v.thinking.Items[0].Detail = next.Box
 		}
 		*md = next
 	}
@@ -305,7 +305,7 @@ func (v *messageView) build() {
 	var main fyne.CanvasObject
 	if v.role == store.RoleUser {
 		footer := container.NewBorder(nil, nil, container.NewCenter(v.badge), nil, v.status)
-		v.body = container.NewVBox(v.header, v.thinkingSlot, v.md.box, footer)
+		v.body = container.NewVBox(v.header, v.thinkingSlot, v.md.Box, footer)
 		v.bg = canvas.NewRectangle(look.BubbleColor())
 		v.bg.CornerRadius = theme.InputRadiusSize() * 3
 		bubble := container.NewStack(v.bg, container.New(layout.NewCustomPaddedLayout(6, 6, 12, 12), v.body))
@@ -315,7 +315,7 @@ func (v *messageView) build() {
 	} else {
 		// The actions where reading ends, beside the status line.
 		footer := container.NewStack(reserve, container.NewBorder(nil, nil, container.NewCenter(v.badge), v.actions, v.status))
-		v.body = container.NewVBox(v.header, v.thinkingSlot, v.md.box, footer)
+		v.body = container.NewVBox(v.header, v.thinkingSlot, v.md.Box, footer)
 		v.bg = canvas.NewRectangle(color.Transparent)
 		v.bg.CornerRadius = theme.InputRadiusSize() * 2
 		main = container.NewStack(v.bg, container.New(layout.NewCustomPaddedLayout(4, 4, 8, 8), v.body))
@@ -575,10 +575,10 @@ func (v *messageView) apply(u bridge.Update) {
 	}
 	if u.Reasoning != "" {
 		v.showThinking()
-		v.reasoning.append(u.Reasoning)
+		v.reasoning.Append(u.Reasoning)
 	}
 	if u.Text != "" {
-		v.md.append(u.Text)
+		v.md.Append(u.Text)
 	}
 	switch u.Status {
 	case "":
@@ -612,8 +612,8 @@ func (v *messageView) apply(u bridge.Update) {
 
 func (v *messageView) finish(errSentence string) {
 	v.wait = nil
-	v.md.finish()
-	v.reasoning.finish()
+	v.md.Finish()
+	v.reasoning.Finish()
 	v.showState(errSentence)
 	v.updatePin()
 }

@@ -176,8 +176,8 @@ func (cv *chatView) anchorAt() (anchor, bool) {
 			continue
 		}
 		a := anchor{obj: v.obj, v: v, of: v.obj.Size().Height}
-		if p, ok := posIn(v.obj, v.md.box); ok && y+p.Y < top {
-			for _, b := range v.md.box.Objects {
+		if p, ok := posIn(v.obj, v.md.Box); ok && y+p.Y < top {
+			for _, b := range v.md.Box.Objects {
 				if y+p.Y+b.Position().Y+b.Size().Height > top {
 					a.obj, a.of, y = b, b.Size().Height, y+p.Y+b.Position().Y
 					break
@@ -240,7 +240,7 @@ func posIn(root, target fyne.CanvasObject) (fyne.Position, bool) {
 // resize re-wraps only the blocks near it (lazy.go).
 func (cv *chatView) watchLazy(v *messageView) {
 	v.md.col.visible = func() (float32, float32, bool) {
-		p, ok := posIn(v.obj, v.md.box)
+		p, ok := posIn(v.obj, v.md.Box)
 		if !ok {
 			return 0, 0, false
 		}
@@ -266,7 +266,7 @@ func (w *window) unstale(cv *chatView) {
 		a, anchored := cv.anchorAt()
 		before := cv.scroll.Content.MinSize().Height
 		for _, v := range stale {
-			v.md.box.Layout.Layout(v.md.box.Objects, v.md.box.Size())
+			v.md.Box.Layout.Layout(v.md.Box.Objects, v.md.Box.Size())
 		}
 		if cv.scroll.Content.MinSize().Height == before && !anyStale(stale) {
 			return

@@ -28,7 +28,7 @@ type window struct {
 	st  *store.Store
 	b   *bridge.Bridge
 	// images fetches the images of messages when asked to (images.go).
-	images *imageLoader
+	images *Loader
 
 	dataDir string
 	keyring secrets.Keyring // nil: secrets.System()
@@ -104,8 +104,8 @@ func newWindow(a fyne.App, d Deps, b *bridge.Bridge) *window {
 	w := &window{app: a, eng: d.Engine, st: d.Store, b: b, chats: map[string]*chatView{}, now: time.Now, dataDir: d.DataDir, keyring: d.Keyring,
 		prefs: prefs{BackupsKeep: store.DefaultBackupsKeep}}
 	w.quit, w.quitNow = context.WithCancel(context.Background())
-	w.images = newImageLoader(b, w.quit)
-	w.images.changed = w.imagesChanged
+	w.images = NewLoader(b, w.quit)
+	w.images.Changed = w.imagesChanged
 	w.win = a.NewWindow(appTitle)
 	w.win.SetContent(w.build())
 	w.win.Resize(fyne.NewSize(1100, 720))

@@ -205,8 +205,8 @@ func TestEnterSendsAndTheAnswerStreamsIntoOneWidgetPerBlock(t *testing.T) {
 	if answer.md.Text() != msgs[1].Content {
 		t.Errorf("shown text differs from stored text")
 	}
-	if want := len(splitBlocks(msgs[1].Content, true)); len(answer.md.box.Objects) != want || want < 5 {
-		t.Errorf("%d block widgets for %d blocks", len(answer.md.box.Objects), want)
+	if want := len(splitBlocks(msgs[1].Content, true)); len(answer.md.Box.Objects) != want || want < 5 {
+		t.Errorf("%d block widgets for %d blocks", len(answer.md.Box.Objects), want)
 	}
 	if answer.header.Text != engine.SimulatorModel+" · "+engine.SimulatorName {
 		t.Errorf("answer header %q", answer.header.Text)

@@ -17,6 +17,7 @@ import (
 	"deskchat/store"
 	"deskchat/ui/internal/bridge"
 	"deskchat/ui/internal/look"
+	"deskchat/ui/internal/markdown"
 )
 
 // messageView shows one message: who wrote it, the reasoning (folded away),
@@ -25,8 +26,8 @@ type messageView struct {
 	obj       fyne.CanvasObject
 	role      store.Role
 	header    *widget.Label
-	md        *View
-	reasoning *View
+	md        *markdown.View
+	reasoning *markdown.View
 	thinking  *widget.Accordion // nil until the message has reasoning
 	// thinkingSlot holds thinking above the answer.
 	thinkingSlot *fyne.Container
@@ -95,12 +96,12 @@ func newMessageView(m store.Message) *messageView {
 	v.header = widget.NewLabel("")
 	v.header.TextStyle = fyne.TextStyle{Bold: true}
 	v.header.SizeName = theme.SizeNameCaptionText
-	v.md = NewText(m.Content)
+	v.md = markdown.NewText(m.Content)
 	if m.State == store.StateStreaming {
-		v.md = New()
+		v.md = markdown.New()
 		v.md.Append(m.Content)
 	}
-	v.reasoning = NewText(m.Reasoning)
+	v.reasoning = markdown.NewText(m.Reasoning)
 	v.md.OnGrow, v.reasoning.OnGrow = v.grown, v.grown
 	v.thinkingSlot = container.NewStack()
 	v.status = widget.NewLabel("")
@@ -148,6 +149,12 @@ func newMessageView(m store.Message) *messageView {
 	return v
 }
 
+// useImages gives the message's text and reasoning the window's loader.
+func (v *messageView) useImages(l *markdown.Loader) {
+	v.md.UseLoader(l)
+	v.reasoning.UseLoader(l)
+}
+
 // showThinking puts the folded reasoning above the answer; a message without
 // reasoning never builds it.
 func (v *messageView) showThinking() {
@@ -171,12 +178,9 @@ func (v *messageView) grown() {
 // reopen makes an unfinished answer stream again (Continue): its text
 // stays and what arrives is appended to it.
 func (v *messageView) reopen() {
-	for _, md := range []**View{&v.md, &v.reasoning} {
+	for _, md := range []**markdown.View{&v.md, &v.reasoning} {
 		old := *md
-		next := New()
-		next.images = old.images // before the text: its images are found again
-		next.OnGrow = v.grown
-		next.Append(old.Text())
+		next := old.Again()
 		for i, o := range v.body.Objects {
 			if o == old.Box {
 				v.body.Objects[i] = next.Box
@@ -279,14 +283,6 @@ func (v *messageView) act(f func(*messageView)) {
 	if f != nil {
 		f(v)
 	}
-}
-
-// actionButton is a small text button in a message ("Show more"). Words,
-// not icons: see newHoverButton.
-func actionButton(text string, tapped func()) *widget.Button {
-	b := widget.NewButton(text, tapped)
-	b.Importance = widget.LowImportance
-	return b
 }
 
 // action is one of the message's hover actions.

@@ -239,14 +239,14 @@ func posIn(root, target fyne.CanvasObject) (fyne.Position, bool) {
 // watchLazy tells v's text which part of it is on the screen, so that a
 // resize re-wraps only the blocks near it (lazy.go).
 func (cv *chatView) watchLazy(v *messageView) {
-	v.md.col.visible = func() (float32, float32, bool) {
+	v.md.SetVisible(func() (float32, float32, bool) {
 		p, ok := posIn(v.obj, v.md.Box)
 		if !ok {
 			return 0, 0, false
 		}
 		top := cv.scroll.Offset.Y - (cv.col.Position().Y + v.obj.Position().Y + p.Y)
 		return top, top + cv.scroll.Size().Height, true
-	}
+	})
 }
 
 // unstale lays out, at the chat's width, the blocks a resize left at an old
@@ -255,7 +255,7 @@ func (w *window) unstale(cv *chatView) {
 	for round := 0; round < 3; round++ { // a block laid out can bring the next near
 		var stale []*messageView
 		for _, v := range cv.views {
-			if v.md.col.stale {
+			if v.md.Stale() {
 				stale = append(stale, v)
 			}
 		}
@@ -285,7 +285,7 @@ func (w *window) unstale(cv *chatView) {
 
 func anyStale(vs []*messageView) bool {
 	for _, v := range vs {
-		if v.md.col.stale {
+		if v.md.Stale() {
 			return true
 		}
 	}

@@ -18,6 +18,7 @@ import (
 	"deskchat/internal/secrets"
 	"deskchat/store"
 	"deskchat/ui/internal/bridge"
+	"deskchat/ui/internal/markdown"
 )
 
 // window is the main window: sidebar, chat pane, composer.
@@ -28,7 +29,7 @@ type window struct {
 	st  *store.Store
 	b   *bridge.Bridge
 	// images fetches the images of messages when asked to (images.go).
-	images *Loader
+	images *markdown.Loader
 
 	dataDir string
 	keyring secrets.Keyring // nil: secrets.System()
@@ -104,7 +105,7 @@ func newWindow(a fyne.App, d Deps, b *bridge.Bridge) *window {
 	w := &window{app: a, eng: d.Engine, st: d.Store, b: b, chats: map[string]*chatView{}, now: time.Now, dataDir: d.DataDir, keyring: d.Keyring,
 		prefs: prefs{BackupsKeep: store.DefaultBackupsKeep}}
 	w.quit, w.quitNow = context.WithCancel(context.Background())
-	w.images = NewLoader(b, w.quit)
+	w.images = markdown.NewLoader(b, w.quit)
 	w.images.Changed = w.imagesChanged
 	w.win = a.NewWindow(appTitle)
 	w.win.SetContent(w.build())

@@ -155,3 +155,32 @@ func PNG(w, h int) []byte {
 	}
 	return b.Bytes()
 }
+
+// Text is every text shown in objs (labels, rich texts, buttons, entries),
+// a line each.
+func Text(objs []fyne.CanvasObject) string {
+	var sb strings.Builder
+	for _, o := range objs {
+		switch o := o.(type) {
+		case *widget.Label:
+			sb.WriteString(o.Text + "\n")
+		case *widget.RichText:
+			sb.WriteString(o.String() + "\n")
+		case *widget.Entry:
+			sb.WriteString(o.Text + "\n")
+		case *widget.Button:
+			sb.WriteString(o.Text + "\n")
+		}
+	}
+	return sb.String()
+}
+
+// Button is the button of objs that says text, or nil.
+func Button(objs []fyne.CanvasObject, text string) *widget.Button {
+	for _, o := range objs {
+		if b, ok := o.(*widget.Button); ok && b.Text == text {
+			return b
+		}
+	}
+	return nil
+}

@@ -1,7 +1,10 @@
-package ui
+package markdown
 
 import (
 	"strings"
+	"sync/atomic"
+
+	"deskchat/ui/internal/look"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/canvas"
@@ -17,7 +20,7 @@ import (
 // rendering); here only the last block is re-parsed when text is appended.
 // Blocks before it are final and never touched again. When a new block
 // starts, the previous one is parsed one last time and a new widget is
-// appended. An View belongs to the UI goroutine.
+// appended. A View belongs to the UI goroutine.
 type View struct {
 	Box    *fyne.Container // the blocks' objects, laid out by col
 	col    *columnLayout
@@ -51,6 +54,35 @@ func NewText(text string) *View {
 	v.update(true)
 	return v
 }
+
+// cjk is the CJK fonts of the app's theme, told about markdown about to be
+// shown; nil when none was found or the app did not look.
+var cjk atomic.Pointer[look.CJKFonts]
+
+// UseCJK tells every view which CJK fonts the app's theme has (nil: none),
+// so that the fonts are read once CJK text is about to be shown.
+func UseCJK(c *look.CJKFonts) { cjk.Store(c) }
+
+// Again is a new view of v's text that streams again (Continue): what
+// arrives is appended to it. It shares v's images (found again at once)
+// and OnGrow.
+func (v *View) Again() *View {
+	next := New()
+	next.images = v.images // before the text: its images are found again
+	next.OnGrow = v.OnGrow
+	next.Append(v.Text())
+	return next
+}
+
+// SetVisible tells the view which part of it is on the screen, in its own
+// coordinates, so that a resize re-wraps only the blocks near it (lazy.go).
+func (v *View) SetVisible(visible func() (top, bottom float32, ok bool)) {
+	v.col.visible = visible
+}
+
+// Stale reports whether the last layout left blocks at an old width (they
+// were far from the screen).
+func (v *View) Stale() bool { return v.col.stale }
 
 // Text returns all text shown so far.
 func (v *View) Text() string { return v.buf.String() }
@@ -231,7 +263,7 @@ func (b *mdBlock) build() {
 		bg := canvas.NewRectangle(theme.Color(theme.ColorNameInputBackground))
 		bg.CornerRadius = theme.InputRadiusSize()
 		b.lang = widget.NewLabelWithStyle("", fyne.TextAlignLeading, fyne.TextStyle{Monospace: true})
-		b.lang.Importance, b.lang.SizeName = hintStyle(widget.LowImportance)
+		b.lang.Importance, b.lang.SizeName = look.HintStyle(widget.LowImportance)
 		b.copyBtn = widget.NewButton("Copy", func() {
 			fyne.CurrentApp().Clipboard().SetContent(codeOf(b.src))
 		})
@@ -278,7 +310,7 @@ func (b *mdBlock) render(src string) bool {
 	b.lit = lit
 	b.shown, b.asText = c.shown, c.asText
 	b.parses++
-	shownCJK.Load().Shown(c.shown)
+	cjk.Load().Shown(c.shown)
 	if b.table != nil {
 		b.table.set(parseTable(c.shown))
 		return replaced

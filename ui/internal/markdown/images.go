@@ -1,4 +1,4 @@
-package ui
+package markdown
 
 import (
 	"bytes"
@@ -6,6 +6,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"deskchat/ui/internal/bridge"
+	"deskchat/ui/internal/look"
 	"encoding/base64"
 	"encoding/hex"
 	"errors"
@@ -321,12 +322,9 @@ func (h *imageHost) use(l *Loader) {
 	}
 }
 
-// useImages gives the message's text and reasoning the window's loader.
-func (v *messageView) useImages(l *Loader) {
-	for _, md := range []*View{v.md, v.reasoning} {
-		md.imageHost().use(l)
-	}
-}
+// UseLoader gives the view's images the window's loader: a view is built
+// before the window hands it its loader, and its images wait until then.
+func (v *View) UseLoader(l *Loader) { v.imageHost().use(l) }
 
 func (v *View) imageHost() *imageHost {
 	if v.images == nil {
@@ -363,6 +361,12 @@ func newImageView(ref imageRef, host *imageHost) *ImageView {
 	v.built = true
 	return v
 }
+
+// Loaded reports whether the view shows its image (not a placeholder).
+func (v *ImageView) Loaded() bool { return v.shown == "image" }
+
+// Alt is the image's alt text (shortened to 60 runes).
+func (v *ImageView) Alt() string { return v.ref.alt }
 
 func (v *ImageView) CreateRenderer() fyne.WidgetRenderer { return widget.NewSimpleRenderer(v.box) }
 
@@ -462,7 +466,7 @@ func (v *ImageView) showNote(key, headline, sentence string, btn *widget.Button)
 	if sentence != "" {
 		why := widget.NewLabel(sentence)
 		why.Truncation = fyne.TextTruncateEllipsis
-		why.Importance, why.SizeName = hintStyle(widget.MediumImportance)
+		why.Importance, why.SizeName = look.HintStyle(widget.MediumImportance)
 		lines.Add(why)
 		title.Importance = widget.LowImportance
 	}
@@ -761,19 +765,5 @@ func (c *imageCache) put(url string, e imageEntry) {
 		c.order.Remove(el)
 		delete(c.items, it.url)
 		c.size -= it.size
-	}
-}
-
-// imagesChanged lays the shown chat out again after an image appeared or a
-// placeholder changed: the columns forget the heights they measured.
-func (w *window) imagesChanged() {
-	for _, cv := range w.chats {
-		for _, v := range cv.views {
-			v.md.Relayout()
-			v.reasoning.Relayout()
-		}
-	}
-	if cv := w.chats[w.selected]; cv != nil {
-		cv.scroll.Refresh()
 	}
 }

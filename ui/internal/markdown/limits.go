@@ -1,9 +1,11 @@
-package ui
+package markdown
 
 import (
 	"fmt"
 	"strings"
 	"unicode/utf8"
+
+	"deskchat/ui/internal/look"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
@@ -283,7 +285,7 @@ type moreBar struct {
 
 func newMoreBar(tapped func()) *moreBar {
 	m := &moreBar{label: widget.NewLabel("")}
-	m.label.Importance, m.label.SizeName = hintStyle(widget.MediumImportance)
+	m.label.Importance, m.label.SizeName = look.HintStyle(widget.MediumImportance)
 	m.btn = actionButton("Show more", tapped)
 	m.obj = container.NewHBox(m.label, m.btn)
 	return m
@@ -301,6 +303,14 @@ func (m *moreBar) set(note string, pages int) {
 	if note != m.label.Text {
 		m.label.SetText(note)
 	}
-	show(m.btn, pages < maxPages)
+	look.Show(m.btn, pages < maxPages)
 	m.obj.Show()
+}
+
+// actionButton is a small text button under a block ("Show more"). Words,
+// not icons, as the message's own actions (look.NewHoverButton).
+func actionButton(text string, tapped func()) *widget.Button {
+	b := widget.NewButton(text, tapped)
+	b.Importance = widget.LowImportance
+	return b
 }

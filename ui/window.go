@@ -18,6 +18,7 @@ import (
 	"deskchat/internal/secrets"
 	"deskchat/store"
 	"deskchat/ui/internal/bridge"
+	"deskchat/ui/internal/chat"
 	"deskchat/ui/internal/markdown"
 )
 
@@ -61,7 +62,7 @@ type window struct {
 	moreBtn     *widget.Button
 	appMenuBtn  *widget.Button
 	compareBtn  *widget.Button
-	composer    *composer
+	composer    *chat.Composer
 	editBar     *editBar
 	editing     *messageView // the question being edited in the composer
 	hovers      hoverGroup   // the messages as to the pointer (looks.go)
@@ -136,8 +137,8 @@ func (w *window) build() fyne.CanvasObject {
 		container.NewHBox(w.providerSel, model, w.compareBtn, w.renameBtn, w.deleteBtn, w.moreBtn), container.New(minWidth(titleMinWidth), w.title))
 
 	// Composer.
-	w.composer = newComposer(w.submit)
-	w.composer.onShortcut, w.composer.onEscape, w.composer.onKey = w.shortcut, w.escape, w.typedKey
+	w.composer = chat.NewComposer(w.submit)
+	w.composer.OnShortcut, w.composer.OnEscape, w.composer.OnKey = w.shortcut, w.escape, w.typedKey
 	w.composer.OnChanged = func(string) { w.eng.Warm() } // typing: the first request will need the tokenizer
 	w.editBar = newEditBar(w.cancelEdit)
 	w.sendBtn = widget.NewButtonWithIcon("Send", theme.MailSendIcon(), w.sendOrStop)

@@ -17,6 +17,7 @@ import (
 	_ "deskchat/internal/localefix" // quiet Fyne under LANG=C.UTF-8
 	"deskchat/store"
 	"deskchat/ui/internal/bridge"
+	"deskchat/ui/internal/chat"
 	"deskchat/ui/internal/markdown"
 )
 
@@ -167,7 +168,7 @@ func (h *harness) ask(text string) {
 	pressEnter(h.w.composer)
 }
 
-func pressEnter(c *composer) { c.TypedKey(&fyne.KeyEvent{Name: fyne.KeyReturn}) }
+func pressEnter(c *chat.Composer) { c.TypedKey(&fyne.KeyEvent{Name: fyne.KeyReturn}) }
 
 func TestEnterSendsAndTheAnswerStreamsIntoOneWidgetPerBlock(t *testing.T) {
 	h := newHarness(t, useSimulator)

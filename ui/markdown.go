@@ -1,7 +1,5 @@
 package ui
 
-import "fmt"
-
 // imagesChanged lays the shown chat out again after an image appeared or a
 // placeholder changed (markdown.Loader.Changed): the columns forget the
 // heights they measured.
@@ -15,13 +13,4 @@ func (w *window) imagesChanged() {
 	if cv := w.chats[w.selected]; cv != nil {
 		cv.scroll.Refresh()
 	}
-}
-
-// thousands writes n with thousands separators: 50,000.
-func thousands(n int) string {
-	s := fmt.Sprint(n)
-	for i := len(s) - 3; i > 0; i -= 3 {
-		s = s[:i] + "," + s[i:]
-	}
-	return s
 }

@@ -67,7 +67,7 @@ type messageView struct {
 	// onPin asks for the message to be pinned or unpinned; set by the chat.
 	onPin func(v *messageView, pinned bool)
 	// onGrow is called after "Show more" made the message taller
-	// (limits.go), for the chat to lay it out again.
+	// (markdown/limits.go), for the chat to lay it out again.
 	onGrow func(v *messageView)
 	// onCopy, onEdit, onDelete and onUse are the message's actions; nil
 	// hides them.

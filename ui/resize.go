@@ -179,7 +179,7 @@ func posIn(root, target fyne.CanvasObject) (fyne.Position, bool) {
 }
 
 // watchLazy tells v's text which part of it is on the screen, so that a
-// resize re-wraps only the blocks near it (lazy.go).
+// resize re-wraps only the blocks near it (markdown/lazy.go).
 func (cv *chatView) watchLazy(v *messageView) {
 	v.md.SetVisible(func() (float32, float32, bool) {
 		p, ok := posIn(v.obj, v.md.Box)

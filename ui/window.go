@@ -29,7 +29,7 @@ type window struct {
 	eng *engine.Engine
 	st  *store.Store
 	b   *bridge.Bridge
-	// images fetches the images of messages when asked to (images.go).
+	// images fetches the images of messages when asked to (markdown/images.go).
 	images *markdown.Loader
 
 	dataDir string

@@ -15,6 +15,7 @@ import (
 	"deskchat/engine"
 	"deskchat/store"
 	"deskchat/ui/internal/bridge"
+	"deskchat/ui/internal/look"
 )
 
 // newView builds a message's view with the window's actions attached.
@@ -269,7 +270,7 @@ func (w *window) askSystemPrompt() {
 	entry.SetPlaceHolder("You are a concise assistant…")
 	hint := widget.NewLabel("Sent first with every request of this chat. Empty: the default from Settings.")
 	hint.Wrapping = fyne.TextWrapWord
-	hint.Importance, hint.SizeName = hintStyle(widget.LowImportance)
+	hint.Importance, hint.SizeName = look.HintStyle(widget.LowImportance)
 	d := dialog.NewCustomConfirm("System prompt for this chat", "Save", "Cancel", container.NewBorder(nil, hint, nil, nil, entry), func(ok bool) {
 		if !ok {
 			return

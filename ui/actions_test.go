@@ -311,34 +311,14 @@ func TestCopyAMessageACodeBlockAndTheLastAnswer(t *testing.T) {
 	if clip.Content() != "Here:\n\n```go\nfmt.Println(\"hi\")\n```\n\nDone." {
 		t.Errorf("Ctrl+Shift+C copied %q", clip.Content())
 	}
-	var code *mdBlock
-	for _, b := range cv.views[1].md.blocks {
-		if b.kind == kindCode {
-			code = b
-		}
-	}
-	if code == nil || code.lang.Text != "go" {
+	// The code block: its language over it, and its own Copy.
+	code := test.LaidOutObjects(cv.views[1].md.Box)
+	if labelWith(code, "go") != "go" {
 		t.Fatal("no code block with its language shown")
 	}
-	test.Tap(code.copyBtn)
+	test.Tap(findButton(code, "Copy"))
 	if clip.Content() != "fmt.Println(\"hi\")" {
 		t.Errorf("the code block's button copied %q", clip.Content())
-	}
-}
-
-func TestCodeOf(t *testing.T) {
-	for _, tc := range []struct{ src, code, lang string }{
-		{"```go\nx := 1\n```", "x := 1", "go"},
-		{"~~~~ python extra\nprint(1)\n\n~~~~\n", "print(1)\n", "python"},
-		{"```\nunclosed\nstill", "unclosed\nstill", ""},
-		{"    indented\n\tindented too", "indented\nindented too", ""},
-	} {
-		if got := codeOf(tc.src); got != tc.code {
-			t.Errorf("codeOf(%q) = %q, want %q", tc.src, got, tc.code)
-		}
-		if got := codeLang(tc.src); got != tc.lang {
-			t.Errorf("codeLang(%q) = %q, want %q", tc.src, got, tc.lang)
-		}
 	}
 }
 

@@ -1,6 +1,8 @@
 package ui
 
 import (
+	"deskchat/ui/internal/chat"
+
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
 )
@@ -28,7 +30,7 @@ type chatView struct {
 
 func newChatView(id string) *chatView {
 	cv := &chatView{id: id, atStart: true, atEnd: true, wide: map[fyne.CanvasObject]bool{}}
-	cv.col = container.New(&readingColumn{wide: cv.wide})
+	cv.col = container.New(&chat.ReadingColumn{Wide: cv.wide})
 	cv.scroll = container.NewVScroll(container.New(chatContent{}, newWheel(cv), cv.col))
 	return cv
 }

@@ -257,7 +257,7 @@ func newCompareView(question *messageView, targets []engine.Target, sent time.Ti
 		col.ttft.SizeName = theme.SizeNameCaptionText
 		col.ttft.Importance = widget.LowImportance
 		col.view.header.Hide() // the column's title says who answers
-		cmp.selfLaid[col.view.md.box], cmp.selfLaid[col.view.reasoning.box] = true, true
+		cmp.selfLaid[col.view.md.Box], cmp.selfLaid[col.view.reasoning.Box] = true, true
 		col.keep = widget.NewButtonWithIcon("Keep this", theme.ConfirmIcon(), nil)
 		col.keep.Disable()
 		cmp.cols = append(cmp.cols, col)

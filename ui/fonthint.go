@@ -3,7 +3,7 @@ package ui
 import (
 	"deskchat/ui/internal/bridge"
 	"deskchat/ui/internal/look"
-	"sync/atomic"
+	"deskchat/ui/internal/markdown"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
@@ -19,10 +19,6 @@ const settingCJKHintDismissed = "cjk_font_hint_dismissed"
 const cjkHintText = "Chinese, Japanese and Korean text shows as boxes: no CJK font is installed. " +
 	"Install the package " + look.CJKPackage + " (sudo apt install " + look.CJKPackage + ") and restart deskchat."
 
-// shownCJK is the CJK fonts of the app's theme, told about markdown about to
-// be shown (mdview.go); nil when none was found or the app did not look.
-var shownCJK atomic.Pointer[look.CJKFonts]
-
 // installTheme gives a the app's theme (appTheme): code colours, and the
 // CJK font found in dirs, if any, for CJK text once some is shown
 // (fonts.go). It returns the CJK font found.
@@ -33,7 +29,7 @@ func installTheme(a fyne.App, dirs []string) look.CJKFiles {
 		// shown so far is drawn again with the CJK font.
 		fyne.Do(func() { a.Settings().SetTheme(a.Settings().Theme()) })
 	})
-	shownCJK.Store(c)
+	markdown.UseCJK(c)
 	a.Settings().SetTheme(look.NewAppTheme(a.Settings().Theme(), c))
 	return files
 }

@@ -7,12 +7,11 @@ import (
 	"testing"
 
 	"fyne.io/fyne/v2"
-	"fyne.io/fyne/v2/canvas"
 	"fyne.io/fyne/v2/test"
-	"fyne.io/fyne/v2/widget"
 
 	"deskchat/store"
 	"deskchat/ui/internal/look"
+	"deskchat/ui/internal/markdown"
 )
 
 func TestCJKHintShownOnceWithoutACJKFont(t *testing.T) {
@@ -50,77 +49,12 @@ func TestCJKHintShownOnceWithoutACJKFont(t *testing.T) {
 	}
 }
 
-// TestNoGapBetweenStyledCJKRuns: Fyne's markdown put a space after text
-// followed by bold; Chinese has none.
-func TestNoGapBetweenStyledCJKRuns(t *testing.T) {
-	type run struct {
-		text string
-		bold bool
-	}
-	texts := func(segs []widget.RichTextSegment) (out []run) {
-		for _, s := range segs {
-			if ts, ok := s.(*widget.TextSegment); ok && ts.Text != "" {
-				out = append(out, run{ts.Text, ts.Style.TextStyle.Bold})
-			}
-		}
-		return out
-	}
-	got := texts(markdownSegments("通过**杠杆原理**和滑轮组", nil))
-	want := []run{{"通过", false}, {"杠杆原理", true}, {"和滑轮组", false}}
-	if len(got) != len(want) {
-		t.Fatalf("segments %v, want %v", got, want)
-	}
-	for i := range want {
-		if got[i] != want[i] {
-			t.Errorf("segment %d: %v, want %v", i, got[i], want[i])
-		}
-	}
-	// Spaces that are in the source stay, and so does the one standing
-	// for a line break.
-	for src, want := range map[string]string{
-		"a **b** c":          "a b c",
-		"file**s** and more": "files and more",
-		"one\n**two**":       "one two",
-		"日本語の*斜体*と`コード`です": "日本語の斜体とコードです",
-	} {
-		var b strings.Builder
-		for _, r := range texts(markdownSegments(src, nil)) {
-			b.WriteString(r.text)
-		}
-		if b.String() != want {
-			t.Errorf("%q shows %q, want %q", src, b.String(), want)
-		}
-	}
-
-	// Drawn: each run starts where the one before ends.
-	test.NewTempApp(t)
-	rt := newRichText()
-	rt.Segments = markdownSegments("通过**杠杆原理**和滑轮组", nil)
-	w := test.NewTempWindow(t, rt)
-	w.Resize(fyne.NewSize(600, 200))
-	var drawn []*canvas.Text
-	for _, o := range test.TempWidgetRenderer(t, rt).Objects() {
-		if tx, ok := o.(*canvas.Text); ok && tx.Text != "" {
-			drawn = append(drawn, tx)
-		}
-	}
-	if len(drawn) != 3 {
-		t.Fatalf("%d texts drawn, want 3", len(drawn))
-	}
-	for i := 1; i < len(drawn); i++ {
-		end := drawn[i-1].Position().X + drawn[i-1].MinSize().Width
-		if gap := drawn[i].Position().X - end; gap > 0.5 || gap < -0.5 || drawn[i].Position().Y != drawn[0].Position().Y {
-			t.Errorf("%q starts %.1f after %q ends", drawn[i].Text, gap, drawn[i-1].Text)
-		}
-	}
-}
-
 // TestADamagedCJKFontStillDrawsTheWindow: the app's theme with a CJK "font"
 // that is an empty file; the first CJK text activates it, and the window
 // draws with Fyne's fonts instead of failing.
 func TestADamagedCJKFontStillDrawsTheWindow(t *testing.T) {
 	a := test.NewTempApp(t)
-	t.Cleanup(func() { shownCJK.Store(nil) })
+	t.Cleanup(func() { markdown.UseCJK(nil) })
 	files := installTheme(a, []string{fontDir(t, "NotoSansCJK-Regular.ttc", "NotoSansCJK-Bold.ttc")})
 	if !files.Found() {
 		t.Fatal("the font was not found")
@@ -129,16 +63,16 @@ func TestADamagedCJKFontStillDrawsTheWindow(t *testing.T) {
 	if !ok || th.CJK() == nil {
 		t.Fatalf("the app's theme is %T", a.Settings().Theme())
 	}
-	v := newMDViewText("Latin first, **bold**.")
-	w := test.NewTempWindow(t, v.box)
+	v := markdown.NewText("Latin first, **bold**.")
+	w := test.NewTempWindow(t, v.Box)
 	if th.CJK().Active() {
 		t.Fatal("Latin text activated the CJK font")
 	}
-	v = newMDViewText("通过**杠杆原理**和滑轮组")
+	v = markdown.NewText("通过**杠杆原理**和滑轮组")
 	if !th.CJK().Active() {
 		t.Fatal("CJK text did not activate the CJK font")
 	}
-	w.SetContent(v.box)
+	w.SetContent(v.Box)
 	w.Resize(fyne.NewSize(400, 200))
 	if img := w.Canvas().Capture(); img.Bounds().Dx() == 0 {
 		t.Error("nothing drawn")

@@ -16,6 +16,8 @@ import (
 
 	"deskchat/internal/hostile"
 	"deskchat/store"
+	"deskchat/ui/internal/markdown"
+	"deskchat/ui/internal/markdown/mdtest"
 )
 
 // hostileChat stores a chat holding a question and c's answer; it returns
@@ -77,74 +79,26 @@ func useHostileServer(t testing.TB, url string) func(*store.Store) {
 	}
 }
 
-// built is what a view hands Fyne: RichText widgets, their segments, the
-// characters in them and the longest text segment.
-type built struct {
-	richTexts, segments, chars, longest int
-	notes                               []string // what the "Showing …" lines say
-}
-
-func measureBuilt(o fyne.CanvasObject) built {
-	var b built
-	var segs func([]widget.RichTextSegment)
-	segs = func(ss []widget.RichTextSegment) {
-		for _, s := range ss {
-			b.segments++
-			switch s := s.(type) {
-			case *widget.TextSegment:
-				b.chars += len(s.Text)
-				b.longest = max(b.longest, len(s.Text))
-			case *widget.ParagraphSegment:
-				segs(s.Texts)
-			case *widget.ListSegment:
-				segs(s.Items)
-			case *widget.HyperlinkSegment:
-				b.chars += len(s.Text)
-			}
-		}
-	}
-	var walk func(fyne.CanvasObject)
-	walk = func(o fyne.CanvasObject) {
-		switch o := o.(type) {
-		case *widget.RichText:
-			b.richTexts++
-			segs(o.Segments)
-		case *widget.Label:
-			if strings.HasPrefix(o.Text, "Showing ") && o.Visible() {
-				b.notes = append(b.notes, o.Text)
-			}
-		case *fyne.Container:
-			if o.Visible() {
-				for _, c := range o.Objects {
-					walk(c)
-				}
-			}
-		}
-	}
-	walk(o)
-	return b
-}
-
 // The bounds every hostile answer stays within, whatever its size.
 const (
-	maxBuiltChars = msgBytes + tableBytes + 4<<10 // a message's page, the block crossing it, labels
-	maxSegment    = codeGroup * (codeWrap + 1)    // the longest segment handed to Fyne
-	maxRichTexts  = tableCellsPage + 2*tableCols + 64
+	maxBuiltChars = markdown.MsgBytes + markdown.TableBytes + 4<<10 // a message's page, the block crossing it, labels
+	maxSegment    = markdown.CodeGroup * (markdown.CodeWrap + 1)    // the longest segment handed to Fyne
+	maxRichTexts  = markdown.TableCellsPage + 2*markdown.TableCols + 64
 )
 
-func checkBuilt(t *testing.T, name string, b built, wantNote string) {
+func checkBuilt(t *testing.T, name string, b mdtest.Built, wantNote string) {
 	t.Helper()
-	if b.chars > maxBuiltChars {
-		t.Errorf("%s: %d characters handed to widgets, more than %d", name, b.chars, maxBuiltChars)
+	if b.Chars > maxBuiltChars {
+		t.Errorf("%s: %d characters handed to widgets, more than %d", name, b.Chars, maxBuiltChars)
 	}
-	if b.longest > maxSegment {
-		t.Errorf("%s: a segment of %d bytes, more than %d", name, b.longest, maxSegment)
+	if b.Longest > maxSegment {
+		t.Errorf("%s: a segment of %d bytes, more than %d", name, b.Longest, maxSegment)
 	}
-	if b.richTexts > maxRichTexts {
-		t.Errorf("%s: %d RichText widgets, more than %d", name, b.richTexts, maxRichTexts)
+	if b.RichTexts > maxRichTexts {
+		t.Errorf("%s: %d RichText widgets, more than %d", name, b.RichTexts, maxRichTexts)
 	}
-	if !slices.ContainsFunc(b.notes, func(n string) bool { return strings.Contains(n, wantNote) }) {
-		t.Errorf("%s: no line says %q (lines: %q)", name, wantNote, b.notes)
+	if !slices.ContainsFunc(b.Notes, func(n string) bool { return strings.Contains(n, wantNote) }) {
+		t.Errorf("%s: no line says %q (lines: %q)", name, wantNote, b.Notes)
 	}
 }
 
@@ -170,16 +124,16 @@ func TestHostileAnswersOpenWithBoundedWorkAndCopyWhole(t *testing.T) {
 		h.settle()
 		cv := h.shown()
 		answer := cv.views[len(cv.views)-1]
-		b := measureBuilt(answer.md.box)
+		b := mdtest.Measure(answer.md.Box)
 		note := hostileNotes[c.Name]
 		if c.Name == "table400" {
 			// Shown as text, all 40 rows (a page of text rows), so no
 			// "Showing" line: the code panel's label says why.
-			tb := answer.md.blocks[len(answer.md.blocks)-1]
-			if tb.lang == nil || tb.lang.Text != "table of 400 columns, shown as text" || !strings.Contains(tb.rt.String(), "| r40c1 |") {
-				t.Errorf("table400: not shown as text with its 40 rows: %q", tb.rt.String()[:min(200, len(tb.rt.String()))])
+			tb := lastBlock(answer.md)
+			if labelWith(tb, "shown as text") != "table of 400 columns, shown as text" || !strings.Contains(everyText(tb), "| r40c1 |") {
+				t.Errorf("table400: not shown as text with its 40 rows: %q", everyText(tb)[:min(200, len(everyText(tb)))])
 			}
-			note, b.notes = "-", append(b.notes, "-")
+			note, b.Notes = "-", append(b.Notes, "-")
 		}
 		checkBuilt(t, c.Name, b, note)
 		if answer.md.Text() != c.Text {
@@ -192,82 +146,6 @@ func TestHostileAnswersOpenWithBoundedWorkAndCopyWhole(t *testing.T) {
 		if ms := h.messages(ids[c.Name]); ms[len(ms)-1].Content != c.Text {
 			t.Errorf("%s: the stored answer changed", c.Name)
 		}
-	}
-}
-
-func TestHostileLongRunsArePiecesAndCodeIsGrouped(t *testing.T) {
-	test.NewTempApp(t)
-	run := strings.Repeat("QUJD", 5000) // 20,000 runes without a space
-	v := newMDViewText(run)
-	b := measureBuilt(v.box)
-	if b.longest > pieceRunes*2 {
-		t.Errorf("a run of %d bytes was handed to Fyne with a segment of %d bytes", len(run), b.longest)
-	}
-	if b.chars != textBytes {
-		t.Errorf("%d characters shown, want the first page of %d", b.chars, textBytes)
-	}
-	prose := strings.Repeat("a few words of prose ", 10)
-	if p := newMDViewText(prose); measureBuilt(p.box).segments != 2 {
-		t.Errorf("an ordinary paragraph was cut into pieces: %d segments", measureBuilt(p.box).segments)
-	}
-	code := "```\n" + strings.Repeat("x := 1\n", 120) + "```"
-	c := measureBuilt(newMDViewText(code).box)
-	if want := (120 + codeGroup - 1) / codeGroup; c.segments != want {
-		t.Errorf("120 lines of code in %d segments, want %d of %d lines", c.segments, want, codeGroup)
-	}
-}
-
-func TestShowMoreAddsPagesUpToAHardCap(t *testing.T) {
-	test.NewTempApp(t)
-	text := hostile.Fence(50_000)
-	v := newMDViewText(text)
-	test.NewTempWindow(t, v.box).Resize(fyne.NewSize(900, 700))
-	fence := v.blocks[len(v.blocks)-1]
-	for page := 1; page <= maxPages; page++ {
-		want := fmt.Sprintf("Showing %s of 50,000 lines", thousands(page*codeLines))
-		if got := fence.more.label.Text; !strings.HasPrefix(got, want) {
-			t.Fatalf("page %d: the line says %q, want %q", page, got, want)
-		}
-		if page == maxPages {
-			break
-		}
-		test.Tap(fence.more.btn)
-	}
-	if fence.more.btn.Visible() || !strings.Contains(fence.more.label.Text, "Copy copies all of it") {
-		t.Errorf("after %d pages Show more is still offered (%q)", maxPages, fence.more.label.Text)
-	}
-	if b := measureBuilt(v.box); b.chars > maxPages*codeBytes+4<<10 {
-		t.Errorf("%d characters handed to widgets after every page, more than %d", b.chars, maxPages*codeBytes)
-	}
-	if v.Text() != text {
-		t.Error("the text changed")
-	}
-
-	// A message of many blocks shows its first page of blocks, then more.
-	para := strings.Repeat("word ", 200) + "\n\n" // 1 KB blocks
-	many := strings.Repeat(para, 500)
-	m := newMDViewText(many)
-	before := len(m.blocks)
-	if before*len(para) > msgBytes+len(para) || m.more == nil || !m.more.obj.Visible() {
-		t.Fatalf("%d blocks of %d bytes built for a %d-byte message, more bar %v", before, len(para), len(many), m.more != nil)
-	}
-	test.Tap(m.more.btn)
-	if after := len(m.blocks); after <= before || after*len(para) > 2*msgBytes+len(para) {
-		t.Errorf("Show more built %d blocks (was %d)", after, before)
-	}
-	if m.Text() != many {
-		t.Error("the text changed")
-	}
-
-	// Many small blocks: a page holds msgBlocks of them.
-	small := strings.Repeat("- one item\n\nA line.\n\n", 5_000)
-	s := newMDViewText(small)
-	if len(s.blocks) != msgBlocks || !strings.HasPrefix(s.more.label.Text, "Showing ") {
-		t.Errorf("%d blocks built of 10,000, want %d and a line (%q)", len(s.blocks), msgBlocks, s.more.label.Text)
-	}
-	test.Tap(s.more.btn)
-	if len(s.blocks) != 2*msgBlocks {
-		t.Errorf("Show more: %d blocks, want %d", len(s.blocks), 2*msgBlocks)
 	}
 }
 
@@ -299,10 +177,10 @@ func TestStreamingHostileAnswersKeepsTheWholeTextAndBoundsWhatIsBuilt(t *testing
 				return answer.state == store.StateDone
 			})
 			h.settle()
-			b := measureBuilt(answer.md.box)
+			b := mdtest.Measure(answer.md.Box)
 			if c.note == "-" {
-				b.notes = append(b.notes, "-") // 10 rows: no line, but shown as text
-				if lang := answer.md.blocks[len(answer.md.blocks)-1].lang; lang == nil || !strings.Contains(lang.Text, "400 columns") {
+				b.Notes = append(b.Notes, "-") // 10 rows: no line, but shown as text
+				if labelWith(lastBlock(answer.md), "400 columns") == "" {
 					t.Errorf("the table is not shown as text")
 				}
 			}
@@ -371,11 +249,11 @@ func BenchmarkHostileChats(b *testing.B) {
 	h.w.show(ids["fence50k"])
 	h.settle()
 	cv := h.shown()
-	fence := cv.views[len(cv.views)-1].md.blocks
+	more := findButton(lastBlock(cv.views[len(cv.views)-1].md), "Show more")
 	var moreMax time.Duration
-	for fb := fence[len(fence)-1]; fb.more.btn.Visible(); {
+	for more.Visible() {
 		c0 := threadCPU(b)
-		test.Tap(fb.more.btn)
+		test.Tap(more)
 		h.settle()
 		moreMax = max(moreMax, threadCPU(b)-c0)
 	}
@@ -426,9 +304,9 @@ func TestShowMoreInAChatLaysTheAnswerOutTaller(t *testing.T) {
 	h.settle()
 	cv := h.shown()
 	answer := cv.views[len(cv.views)-1]
-	fence := answer.md.blocks[len(answer.md.blocks)-1]
+	fence := lastBlock(answer.md)
 	before, content := answer.obj.Size().Height, cv.scroll.Content.MinSize().Height
-	test.Tap(fence.more.btn)
+	test.Tap(findButton(fence, "Show more"))
 	h.settle()
 	if got := answer.obj.Size().Height; got <= before {
 		t.Errorf("the answer is %v tall after Show more, was %v", got, before)
@@ -436,32 +314,24 @@ func TestShowMoreInAChatLaysTheAnswerOutTaller(t *testing.T) {
 	if got := cv.scroll.Content.MinSize().Height; got <= content {
 		t.Errorf("the chat is %v tall after Show more, was %v", got, content)
 	}
-	if !strings.HasPrefix(fence.more.label.Text, "Showing 400 of 5,000 lines") {
-		t.Errorf("the line says %q", fence.more.label.Text)
+	if note := labelWith(fence, "Showing "); !strings.HasPrefix(note, "Showing 400 of 5,000 lines") {
+		t.Errorf("the line says %q", note)
 	}
 }
 
-func TestTablesWithLongCellsOrManyRowsStayBounded(t *testing.T) {
-	test.NewTempApp(t)
-	long := "| a | b |\n|---|---|\n| " + strings.Repeat("x", 50_000) + " | y |\n"
-	v := newMDViewText(long)
-	b := v.blocks[0]
-	if b.table != nil || b.lang == nil || b.lang.Text != "table with long cells, shown as text" {
-		t.Fatalf("a table with a 50,000-byte cell is not shown as text (table %v)", b.table != nil)
-	}
-	if got := measureBuilt(v.box); got.longest > maxSegment || got.chars > tableBytes+1<<10 {
-		t.Errorf("long cell: %+v", got)
-	}
+// lastBlock is the objects of md's last block, laid out (the block's
+// fields are markdown's own).
+func lastBlock(md *markdown.View) []fyne.CanvasObject {
+	objs := md.Box.Objects
+	return test.LaidOutObjects(objs[len(objs)-1])
+}
 
-	rows := hostile.Table(3, 5_000)
-	g := newMDViewText(rows).blocks[1]
-	if g.table == nil {
-		t.Fatal("a 3-column table is not a grid")
+// labelWith is the text of the first label in objs that holds s, or "".
+func labelWith(objs []fyne.CanvasObject, s string) string {
+	for _, o := range objs {
+		if l, ok := o.(*widget.Label); ok && strings.Contains(l.Text, s) {
+			return l.Text
+		}
 	}
-	if n := len(g.table.cells) - 1; n != tableCellsPage/3 {
-		t.Errorf("%d rows built of a 3-column table, want a page of %d", n, tableCellsPage/3)
-	}
-	if want := fmt.Sprintf("Showing %d of 5,000 rows", tableCellsPage/3); !strings.HasPrefix(g.more.label.Text, want) {
-		t.Errorf("the line says %q, want %q", g.more.label.Text, want)
-	}
+	return ""
 }

@@ -18,6 +18,7 @@ import (
 	"deskchat/store"
 	"deskchat/ui/internal/bridge"
 	"deskchat/ui/internal/look"
+	"deskchat/ui/internal/markdown"
 )
 
 // messageView shows one message: who wrote it, the reasoning (folded away),
@@ -26,8 +27,8 @@ type messageView struct {
 	obj       fyne.CanvasObject
 	role      store.Role
 	header    *widget.Label
-	md        *mdView
-	reasoning *mdView
+	md        *markdown.View
+	reasoning *markdown.View
 	thinking  *widget.Accordion // nil until the message has reasoning
 	// thinkingSlot holds thinking above the answer.
 	thinkingSlot *fyne.Container
@@ -67,7 +68,7 @@ type messageView struct {
 	// onPin asks for the message to be pinned or unpinned; set by the chat.
 	onPin func(v *messageView, pinned bool)
 	// onGrow is called after "Show more" made the message taller
-	// (limits.go), for the chat to lay it out again.
+	// (markdown/limits.go), for the chat to lay it out again.
 	onGrow func(v *messageView)
 	// onCopy, onEdit, onDelete and onUse are the message's actions; nil
 	// hides them.
@@ -96,13 +97,13 @@ func newMessageView(m store.Message) *messageView {
 	v.header = widget.NewLabel("")
 	v.header.TextStyle = fyne.TextStyle{Bold: true}
 	v.header.SizeName = theme.SizeNameCaptionText
-	v.md = newMDViewText(m.Content)
+	v.md = markdown.NewText(m.Content)
 	if m.State == store.StateStreaming {
-		v.md = newMDView()
-		v.md.append(m.Content)
+		v.md = markdown.New()
+		v.md.Append(m.Content)
 	}
-	v.reasoning = newMDViewText(m.Reasoning)
-	v.md.onGrow, v.reasoning.onGrow = v.grown, v.grown
+	v.reasoning = markdown.NewText(m.Reasoning)
+	v.md.OnGrow, v.reasoning.OnGrow = v.grown, v.grown
 	v.thinkingSlot = container.NewStack()
 	v.status = widget.NewLabel("")
 	v.status.Wrapping = fyne.TextWrapWord
@@ -149,13 +150,19 @@ func newMessageView(m store.Message) *messageView {
 	return v
 }
 
+// useImages gives the message's text and reasoning the window's loader.
+func (v *messageView) useImages(l *markdown.Loader) {
+	v.md.UseLoader(l)
+	v.reasoning.UseLoader(l)
+}
+
 // showThinking puts the folded reasoning above the answer; a message without
 // reasoning never builds it.
 func (v *messageView) showThinking() {
 	if v.thinking != nil {
 		return
 	}
-	v.thinking = widget.NewAccordion(widget.NewAccordionItem("Reasoning", v.reasoning.box))
+	v.thinking = widget.NewAccordion(widget.NewAccordionItem("Reasoning", v.reasoning.Box))
 	v.thinkingSlot.Objects = []fyne.CanvasObject{v.thinking}
 	v.thinkingSlot.Refresh()
 }
@@ -172,19 +179,16 @@ func (v *messageView) grown() {
 // reopen makes an unfinished answer stream again (Continue): its text
 // stays and what arrives is appended to it.
 func (v *messageView) reopen() {
-	for _, md := range []**mdView{&v.md, &v.reasoning} {
+	for _, md := range []**markdown.View{&v.md, &v.reasoning} {
 		old := *md
-		next := newMDView()
-		next.images = old.images // before the text: its images are found again
-		next.onGrow = v.grown
-		next.append(old.Text())
+		next := old.Again()
 		for i, o := range v.body.Objects {
-			if o == old.box {
-				v.body.Objects[i] = next.box
+			if o == old.Box {
+				v.body.Objects[i] = next.Box
 			}
 		}
-		if v.thinking != nil && old.box == v.thinking.Items[0].Detail {
-			v.thinking.Items[0].Detail = next.box
+		if v.thinking != nil && old.Box == v.thinking.Items[0].Detail {
+			v.thinking.Items[0].Detail = next.Box
 		}
 		*md = next
 	}
@@ -225,14 +229,14 @@ func (v *messageView) setSuperseded(superseded bool) {
 func (v *messageView) updatePin() {
 	streaming := v.state == store.StateStreaming
 	lastAnswer := v.last && v.role == store.RoleAssistant && !v.superseded && !streaming
-	show(v.regen, lastAnswer && v.state != store.StateFailed && !v.busy)
+	look.Show(v.regen, lastAnswer && v.state != store.StateFailed && !v.busy)
 	continuable := v.last && v.seq != 0 && !v.busy && store.Continuable(store.Message{Role: v.role, State: v.state, Superseded: v.superseded})
-	show(v.cont, continuable && v.state != store.StateFailed)
-	show(v.retry, continuable && v.state == store.StateFailed)
-	show(v.useBtn, v.onUse != nil && v.superseded && v.role == store.RoleAssistant && v.seq != 0 && !streaming && !v.busy)
-	show(v.copyBtn, v.onCopy != nil && !streaming && v.md.Text() != "")
-	show(v.editBtn, v.onEdit != nil && v.role == store.RoleUser && v.seq != 0 && !v.busy)
-	show(v.delBtn, v.onDelete != nil && v.seq != 0 && !streaming && !v.busy)
+	look.Show(v.cont, continuable && v.state != store.StateFailed)
+	look.Show(v.retry, continuable && v.state == store.StateFailed)
+	look.Show(v.useBtn, v.onUse != nil && v.superseded && v.role == store.RoleAssistant && v.seq != 0 && !streaming && !v.busy)
+	look.Show(v.copyBtn, v.onCopy != nil && !streaming && v.md.Text() != "")
+	look.Show(v.editBtn, v.onEdit != nil && v.role == store.RoleUser && v.seq != 0 && !v.busy)
+	look.Show(v.delBtn, v.onDelete != nil && v.seq != 0 && !streaming && !v.busy)
 	if v.seq == 0 || streaming || v.role == store.RoleSystem || v.superseded {
 		v.pin.Hide()
 		return
@@ -267,27 +271,11 @@ func (v *messageView) setBusy(busy bool) {
 	}
 }
 
-func show(o fyne.CanvasObject, visible bool) {
-	if visible {
-		o.Show()
-	} else {
-		o.Hide()
-	}
-}
-
 // act runs a message action if one is set.
 func (v *messageView) act(f func(*messageView)) {
 	if f != nil {
 		f(v)
 	}
-}
-
-// actionButton is a small text button in a message ("Show more"). Words,
-// not icons: see newHoverButton.
-func actionButton(text string, tapped func()) *widget.Button {
-	b := widget.NewButton(text, tapped)
-	b.Importance = widget.LowImportance
-	return b
 }
 
 // action is one of the message's hover actions.
@@ -306,7 +294,7 @@ func (v *messageView) build() {
 	var main fyne.CanvasObject
 	if v.role == store.RoleUser {
 		footer := container.NewBorder(nil, nil, container.NewCenter(v.badge), nil, v.status)
-		v.body = container.NewVBox(v.header, v.thinkingSlot, v.md.box, footer)
+		v.body = container.NewVBox(v.header, v.thinkingSlot, v.md.Box, footer)
 		v.bg = canvas.NewRectangle(look.BubbleColor())
 		v.bg.CornerRadius = theme.InputRadiusSize() * 3
 		bubble := container.NewStack(v.bg, container.New(layout.NewCustomPaddedLayout(6, 6, 12, 12), v.body))
@@ -316,7 +304,7 @@ func (v *messageView) build() {
 	} else {
 		// The actions where reading ends, beside the status line.
 		footer := container.NewStack(reserve, container.NewBorder(nil, nil, container.NewCenter(v.badge), v.actions, v.status))
-		v.body = container.NewVBox(v.header, v.thinkingSlot, v.md.box, footer)
+		v.body = container.NewVBox(v.header, v.thinkingSlot, v.md.Box, footer)
 		v.bg = canvas.NewRectangle(color.Transparent)
 		v.bg.CornerRadius = theme.InputRadiusSize() * 2
 		main = container.NewStack(v.bg, container.New(layout.NewCustomPaddedLayout(4, 4, 8, 8), v.body))
@@ -386,7 +374,7 @@ func (v *messageView) leftInside() {
 // on the chat's last message.
 func (v *messageView) updateActions() {
 	if v.actions != nil {
-		show(v.actions, v.hovered || v.last)
+		look.Show(v.actions, v.hovered || v.last)
 	}
 }
 
@@ -412,7 +400,7 @@ func (v *messageView) refreshHeader() {
 	case store.RoleUser:
 		// The bubble says who wrote it; the line shows only to say more.
 		v.header.SetText("You" + pinned)
-		show(v.header, pinned != "")
+		look.Show(v.header, pinned != "")
 		v.natural = 0
 	case store.RoleSystem:
 		v.header.SetText("System")
@@ -446,7 +434,7 @@ func (v *messageView) showState(errSentence string) {
 	case store.StateStreaming:
 		return
 	}
-	show(v.badge, v.cached)
+	look.Show(v.badge, v.cached)
 	if v.fellBack != nil {
 		parts = append(parts, fmt.Sprintf("served by %s (%s failed)", v.fellBack.To, v.fellBack.From))
 	}
@@ -562,10 +550,10 @@ func (v *messageView) apply(u bridge.Update) {
 	}
 	if u.Reasoning != "" {
 		v.showThinking()
-		v.reasoning.append(u.Reasoning)
+		v.reasoning.Append(u.Reasoning)
 	}
 	if u.Text != "" {
-		v.md.append(u.Text)
+		v.md.Append(u.Text)
 	}
 	switch u.Status {
 	case "":
@@ -599,8 +587,8 @@ func (v *messageView) apply(u bridge.Update) {
 
 func (v *messageView) finish(errSentence string) {
 	v.wait = nil
-	v.md.finish()
-	v.reasoning.finish()
+	v.md.Finish()
+	v.reasoning.Finish()
 	v.showState(errSentence)
 	v.updatePin()
 }

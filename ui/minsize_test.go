@@ -83,7 +83,7 @@ func TestMessagesStopAtAReadingWidthOnAWideWindow(t *testing.T) {
 	cv := h.shown()
 	answer := cv.views[1]
 	avg := fyne.MeasureText(strings.Repeat("the quick brown fox jumps over a lazy dog ", 4), theme.TextSize(), fyne.TextStyle{}).Width / float32(4*len("the quick brown fox jumps over a lazy dog "))
-	text := answer.md.box.Size().Width
+	text := answer.md.Box.Size().Width
 	if chars := text / avg; chars < 70 || chars > 90 {
 		t.Errorf("at 2560 px the answer's text is %v px wide, %.0f characters: want 70–90", text, chars)
 	}

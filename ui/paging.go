@@ -28,7 +28,7 @@ const highlightFor = 3 * time.Second
 // watchScroll reads pages as the user scrolls near the window's edges.
 func (w *window) watchScroll(cv *chatView) {
 	cv.scroll.OnScrolled = func(fyne.Position) {
-		w.unstale(cv) // blocks a resize left at an old width (lazy.go)
+		w.unstale(cv) // blocks a resize left at an old width (markdown/lazy.go)
 		w.pageIfNeeded(cv)
 	}
 }

@@ -2,68 +2,10 @@ package ui
 
 import (
 	"deskchat/ui/internal/look"
-	"strings"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/theme"
 )
-
-// readingChars is the widest a line of text gets, in characters of average
-// width: on a wide window the messages stay in a column of about this width,
-// centred, as in a book; longer lines are hard to follow back to their start.
-const readingChars = 88
-
-// readingWidth is a message's widest: readingChars of body text, plus a
-// message's own padding.
-func readingWidth() float32 {
-	const pangram = "the quick brown fox jumps over a lazy dog; " // letters in about their share of English text
-	sample := strings.Repeat(pangram, readingChars/len(pangram)+1)[:readingChars]
-	text := fyne.MeasureText(sample, theme.TextSize(), fyne.TextStyle{}).Width
-	return text + 2*theme.InnerPadding() + 2*8 // RichText's and the bubble's padding (message.go)
-}
-
-// readingColumn lays the chat's rows out one under the other, as a VBox
-// does; a message is at most readingWidth wide, centred, the wide rows
-// (comparisons) take the whole width.
-type readingColumn struct {
-	wide map[fyne.CanvasObject]bool
-}
-
-func (l *readingColumn) Layout(objs []fyne.CanvasObject, size fyne.Size) {
-	most := readingWidth()
-	var y float32
-	for _, o := range objs {
-		if !o.Visible() {
-			continue
-		}
-		x, w := float32(0), size.Width
-		if !l.wide[o] && w > most {
-			x, w = (w-most)/2, most
-		}
-		h := o.MinSize().Height
-		o.Move(fyne.NewPos(x, y))
-		o.Resize(fyne.NewSize(w, h))
-		y += h + theme.Padding()
-	}
-}
-
-func (l *readingColumn) MinSize(objs []fyne.CanvasObject) fyne.Size {
-	var min fyne.Size
-	n := 0
-	for _, o := range objs {
-		if !o.Visible() {
-			continue
-		}
-		m := o.MinSize()
-		min.Width = fyne.Max(min.Width, m.Width)
-		min.Height += m.Height
-		n++
-	}
-	if n > 1 {
-		min.Height += float32(n-1) * theme.Padding()
-	}
-	return min
-}
 
 // chatContent is what the chat's Scroll scrolls: the column, padded, over
 // the wheel (scrolling.go), which takes the whole area, margins included.
@@ -176,8 +118,8 @@ func (cv *chatView) anchorAt() (anchor, bool) {
 			continue
 		}
 		a := anchor{obj: v.obj, v: v, of: v.obj.Size().Height}
-		if p, ok := posIn(v.obj, v.md.box); ok && y+p.Y < top {
-			for _, b := range v.md.box.Objects {
+		if p, ok := posIn(v.obj, v.md.Box); ok && y+p.Y < top {
+			for _, b := range v.md.Box.Objects {
 				if y+p.Y+b.Position().Y+b.Size().Height > top {
 					a.obj, a.of, y = b, b.Size().Height, y+p.Y+b.Position().Y
 					break
@@ -237,16 +179,16 @@ func posIn(root, target fyne.CanvasObject) (fyne.Position, bool) {
 }
 
 // watchLazy tells v's text which part of it is on the screen, so that a
-// resize re-wraps only the blocks near it (lazy.go).
+// resize re-wraps only the blocks near it (markdown/lazy.go).
 func (cv *chatView) watchLazy(v *messageView) {
-	v.md.col.visible = func() (float32, float32, bool) {
-		p, ok := posIn(v.obj, v.md.box)
+	v.md.SetVisible(func() (float32, float32, bool) {
+		p, ok := posIn(v.obj, v.md.Box)
 		if !ok {
 			return 0, 0, false
 		}
 		top := cv.scroll.Offset.Y - (cv.col.Position().Y + v.obj.Position().Y + p.Y)
 		return top, top + cv.scroll.Size().Height, true
-	}
+	})
 }
 
 // unstale lays out, at the chat's width, the blocks a resize left at an old
@@ -255,7 +197,7 @@ func (w *window) unstale(cv *chatView) {
 	for round := 0; round < 3; round++ { // a block laid out can bring the next near
 		var stale []*messageView
 		for _, v := range cv.views {
-			if v.md.col.stale {
+			if v.md.Stale() {
 				stale = append(stale, v)
 			}
 		}
@@ -266,7 +208,7 @@ func (w *window) unstale(cv *chatView) {
 		a, anchored := cv.anchorAt()
 		before := cv.scroll.Content.MinSize().Height
 		for _, v := range stale {
-			v.md.box.Layout.Layout(v.md.box.Objects, v.md.box.Size())
+			v.md.Box.Layout.Layout(v.md.Box.Objects, v.md.Box.Size())
 		}
 		if cv.scroll.Content.MinSize().Height == before && !anyStale(stale) {
 			return
@@ -285,7 +227,7 @@ func (w *window) unstale(cv *chatView) {
 
 func anyStale(vs []*messageView) bool {
 	for _, v := range vs {
-		if v.md.col.stale {
+		if v.md.Stale() {
 			return true
 		}
 	}

@@ -18,10 +18,10 @@ func onScreen(cv *chatView, y, h float32) bool {
 // out at the text's width.
 func checkNearBlocks(t *testing.T, cv *chatView, v *messageView) {
 	t.Helper()
-	base, _ := cv.rowY(anchor{obj: v.md.box, v: v})
-	for i, b := range v.md.box.Objects {
-		if onScreen(cv, base+b.Position().Y, b.Size().Height) && b.Size().Width != v.md.box.Size().Width {
-			t.Errorf("block %d is on the screen at width %v, the text is %v wide", i, b.Size().Width, v.md.box.Size().Width)
+	base, _ := cv.rowY(anchor{obj: v.md.Box, v: v})
+	for i, b := range v.md.Box.Objects {
+		if onScreen(cv, base+b.Position().Y, b.Size().Height) && b.Size().Width != v.md.Box.Size().Width {
+			t.Errorf("block %d is on the screen at width %v, the text is %v wide", i, b.Size().Width, v.md.Box.Size().Width)
 		}
 	}
 }
@@ -52,8 +52,8 @@ func TestAResizeKeepsTheBlockReadAtTheTopAndRewrapsOnlyNearTheScreen(t *testing.
 		checkNearBlocks(t, cv, answer)
 	}
 	stale := 0
-	for _, b := range answer.md.box.Objects {
-		if b.Size().Width != answer.md.box.Size().Width {
+	for _, b := range answer.md.Box.Objects {
+		if b.Size().Width != answer.md.Box.Size().Width {
 			stale++
 		}
 	}
@@ -91,9 +91,9 @@ func TestAResizeAtTheEndStaysAtTheEnd(t *testing.T) {
 // screenRows is where each block of v's text near the screen is, relative
 // to the top of the screen.
 func screenRows(cv *chatView, v *messageView) map[fyne.CanvasObject]float32 {
-	base, _ := cv.rowY(anchor{obj: v.md.box, v: v})
+	base, _ := cv.rowY(anchor{obj: v.md.Box, v: v})
 	out := map[fyne.CanvasObject]float32{}
-	for _, b := range v.md.box.Objects {
+	for _, b := range v.md.Box.Objects {
 		if y := base + b.Position().Y; onScreen(cv, y, b.Size().Height) {
 			out[b] = y - cv.scroll.Offset.Y
 		}

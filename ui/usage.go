@@ -19,6 +19,7 @@ import (
 	"deskchat/engine"
 	"deskchat/internal/format"
 	"deskchat/ui/internal/bridge"
+	"deskchat/ui/internal/look"
 )
 
 // The Usage window: what the last 30 days of requests used and cost (the
@@ -195,7 +196,7 @@ func usageMinSize(o fyne.CanvasObject, min fyne.Size) fyne.CanvasObject {
 
 func usageHint(text string) *widget.Label {
 	l := widget.NewLabel(text)
-	l.Importance, l.SizeName = hintStyle(widget.LowImportance)
+	l.Importance, l.SizeName = look.HintStyle(widget.LowImportance)
 	l.Wrapping = fyne.TextWrapWord
 	return l
 }
@@ -204,7 +205,7 @@ func (u *usageView) build() fyne.CanvasObject {
 	title := widget.NewLabelWithStyle(fmt.Sprintf("Usage in the last %d days", usageDays), fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
 	title.SizeName = theme.SizeNameSubHeadingText
 	u.status = widget.NewLabel("Reading the usage ledger…")
-	u.status.Importance, u.status.SizeName = hintStyle(widget.LowImportance)
+	u.status.Importance, u.status.SizeName = look.HintStyle(widget.LowImportance)
 	refresh := widget.NewButtonWithIcon("Refresh", theme.ViewRefreshIcon(), u.load)
 	top := container.NewBorder(nil, nil, nil, container.NewHBox(u.status, refresh), title)
 
@@ -324,11 +325,11 @@ func (u *usageView) load() {
 			return
 		}
 		if err != nil {
-			setLabel(u.status, "Could not read the usage: "+sentence(err), widget.DangerImportance)
+			look.SetLabel(u.status, "Could not read the usage: "+sentence(err), widget.DangerImportance)
 			return
 		}
 		u.loads++
-		setLabel(u.status, "Updated "+time.Now().Format("15:04:05"), widget.LowImportance)
+		look.SetLabel(u.status, "Updated "+time.Now().Format("15:04:05"), widget.LowImportance)
 		u.apply(d)
 	})
 }
@@ -520,7 +521,7 @@ func (u *usageView) tick() bool {
 			return
 		}
 		if err != nil {
-			setLabel(u.status, "Could not read the live metrics: "+sentence(err), widget.DangerImportance)
+			look.SetLabel(u.status, "Could not read the live metrics: "+sentence(err), widget.DangerImportance)
 			return
 		}
 		u.applyLive(states)

@@ -18,6 +18,8 @@ import (
 	"deskchat/internal/secrets"
 	"deskchat/store"
 	"deskchat/ui/internal/bridge"
+	"deskchat/ui/internal/chat"
+	"deskchat/ui/internal/markdown"
 	"deskchat/ui/search"
 	"deskchat/ui/settings"
 	"deskchat/ui/transfer"
@@ -30,8 +32,8 @@ type window struct {
 	eng *engine.Engine
 	st  *store.Store
 	b   *bridge.Bridge
-	// images fetches the images of messages when asked to (images.go).
-	images *imageLoader
+	// images fetches the images of messages when asked to (markdown/images.go).
+	images *markdown.Loader
 
 	dataDir string
 	keyring secrets.Keyring // nil: secrets.System()
@@ -63,7 +65,7 @@ type window struct {
 	moreBtn     *widget.Button
 	appMenuBtn  *widget.Button
 	compareBtn  *widget.Button
-	composer    *composer
+	composer    *chat.Composer
 	editBar     *editBar
 	editing     *messageView // the question being edited in the composer
 	hovers      hoverGroup   // the messages as to the pointer (looks.go)
@@ -107,8 +109,8 @@ func newWindow(a fyne.App, d Deps, b *bridge.Bridge) *window {
 	w := &window{app: a, eng: d.Engine, st: d.Store, b: b, chats: map[string]*chatView{}, now: time.Now, dataDir: d.DataDir, keyring: d.Keyring,
 		prefs: settings.Prefs{BackupsKeep: store.DefaultBackupsKeep}}
 	w.quit, w.quitNow = context.WithCancel(context.Background())
-	w.images = newImageLoader(b, w.quit)
-	w.images.changed = w.imagesChanged
+	w.images = markdown.NewLoader(b, w.quit)
+	w.images.Changed = w.imagesChanged
 	w.win = a.NewWindow(appTitle)
 	w.win.SetContent(w.build())
 	w.win.Resize(fyne.NewSize(1100, 720))
@@ -138,8 +140,8 @@ func (w *window) build() fyne.CanvasObject {
 		container.NewHBox(w.providerSel, model, w.compareBtn, w.renameBtn, w.deleteBtn, w.moreBtn), container.New(minWidth(titleMinWidth), w.title))
 
 	// Composer.
-	w.composer = newComposer(w.submit)
-	w.composer.onShortcut, w.composer.onEscape, w.composer.onKey = w.shortcut, w.escape, w.typedKey
+	w.composer = chat.NewComposer(w.submit)
+	w.composer.OnShortcut, w.composer.OnEscape, w.composer.OnKey = w.shortcut, w.escape, w.typedKey
 	w.composer.OnChanged = func(string) { w.eng.Warm() } // typing: the first request will need the tokenizer
 	w.editBar = newEditBar(w.cancelEdit)
 	w.sendBtn = widget.NewButtonWithIcon("Send", theme.MailSendIcon(), w.sendOrStop)

@@ -17,6 +17,8 @@ import (
 	_ "deskchat/internal/localefix" // quiet Fyne under LANG=C.UTF-8
 	"deskchat/store"
 	"deskchat/ui/internal/bridge"
+	"deskchat/ui/internal/chat"
+	"deskchat/ui/internal/markdown"
 )
 
 // harness is a main window on Fyne's headless test driver. The test
@@ -166,7 +168,7 @@ func (h *harness) ask(text string) {
 	pressEnter(h.w.composer)
 }
 
-func pressEnter(c *composer) { c.TypedKey(&fyne.KeyEvent{Name: fyne.KeyReturn}) }
+func pressEnter(c *chat.Composer) { c.TypedKey(&fyne.KeyEvent{Name: fyne.KeyReturn}) }
 
 func TestEnterSendsAndTheAnswerStreamsIntoOneWidgetPerBlock(t *testing.T) {
 	h := newHarness(t, useSimulator)
@@ -205,8 +207,9 @@ func TestEnterSendsAndTheAnswerStreamsIntoOneWidgetPerBlock(t *testing.T) {
 	if answer.md.Text() != msgs[1].Content {
 		t.Errorf("shown text differs from stored text")
 	}
-	if want := len(splitBlocks(msgs[1].Content, true)); len(answer.md.box.Objects) != want || want < 5 {
-		t.Errorf("%d block widgets for %d blocks", len(answer.md.box.Objects), want)
+	// (A view made of the whole text at once has a widget per block.)
+	if want := len(markdown.NewText(msgs[1].Content).Box.Objects); len(answer.md.Box.Objects) != want || want < 5 {
+		t.Errorf("%d block widgets for %d blocks", len(answer.md.Box.Objects), want)
 	}
 	if answer.header.Text != engine.SimulatorModel+" · "+engine.SimulatorName {
 		t.Errorf("answer header %q", answer.header.Text)

@@ -38,3 +38,12 @@ func SetLabel(l *widget.Label, text string, imp widget.Importance) {
 		l.Show()
 	}
 }
+
+// Show shows o when visible is set, else hides it.
+func Show(o fyne.CanvasObject, visible bool) {
+	if visible {
+		o.Show()
+	} else {
+		o.Hide()
+	}
+}

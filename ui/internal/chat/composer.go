@@ -1,4 +1,4 @@
-package ui
+package chat
 
 import (
 	"fyne.io/fyne/v2"
@@ -6,27 +6,29 @@ import (
 	"fyne.io/fyne/v2/widget"
 )
 
-// composer is the message box: Enter sends, Shift+Enter starts a new line.
+// Composer is the message box: Enter sends, Shift+Enter starts a new line.
 //
 // Fyne's multi-line Entry does the opposite when OnSubmitted is set (Shift+
 // Enter submits), so OnSubmitted stays nil and Enter is intercepted here; the
 // Shift key is tracked through KeyDown/KeyUp, which desktop drivers deliver.
-type composer struct {
+type Composer struct {
 	widget.Entry
-	shift  bool
-	onSend func(text string)
-	// onShortcut sees the window's shortcuts first (Fyne hands a shortcut
+	shift bool
+	// OnSend is given the text on Enter.
+	OnSend func(text string)
+	// OnShortcut sees the window's shortcuts first (Fyne hands a shortcut
 	// to the focused widget only); it reports whether it took one.
-	onShortcut func(fyne.Shortcut) bool
-	// onEscape runs on Esc.
-	onEscape func()
-	// onKey sees the keys the window takes (F1, Page Up, …) first; it
+	OnShortcut func(fyne.Shortcut) bool
+	// OnEscape runs on Esc.
+	OnEscape func()
+	// OnKey sees the keys the window takes (F1, Page Up, …) first; it
 	// reports whether it took one.
-	onKey func(*fyne.KeyEvent) bool
+	OnKey func(*fyne.KeyEvent) bool
 }
 
-func newComposer(onSend func(string)) *composer {
-	c := &composer{onSend: onSend}
+// NewComposer is an empty message box that hands its text to onSend.
+func NewComposer(onSend func(string)) *Composer {
+	c := &Composer{OnSend: onSend}
 	c.MultiLine = true
 	c.Wrapping = fyne.TextWrapWord
 	c.SetPlaceHolder("Message — Enter sends, Shift+Enter adds a line")
@@ -36,7 +38,7 @@ func newComposer(onSend func(string)) *composer {
 }
 
 // KeyDown implements desktop.Keyable.
-func (c *composer) KeyDown(k *fyne.KeyEvent) {
+func (c *Composer) KeyDown(k *fyne.KeyEvent) {
 	if k.Name == desktop.KeyShiftLeft || k.Name == desktop.KeyShiftRight {
 		c.shift = true
 	}
@@ -44,7 +46,7 @@ func (c *composer) KeyDown(k *fyne.KeyEvent) {
 }
 
 // KeyUp implements desktop.Keyable.
-func (c *composer) KeyUp(k *fyne.KeyEvent) {
+func (c *Composer) KeyUp(k *fyne.KeyEvent) {
 	if k.Name == desktop.KeyShiftLeft || k.Name == desktop.KeyShiftRight {
 		c.shift = false
 	}
@@ -53,25 +55,25 @@ func (c *composer) KeyUp(k *fyne.KeyEvent) {
 
 // TypedShortcut implements fyne.Shortcutable: the window's shortcuts
 // first, then the entry's own (copy, paste, undo, …).
-func (c *composer) TypedShortcut(s fyne.Shortcut) {
-	if c.onShortcut != nil && c.onShortcut(s) {
+func (c *Composer) TypedShortcut(s fyne.Shortcut) {
+	if c.OnShortcut != nil && c.OnShortcut(s) {
 		return
 	}
 	c.Entry.TypedShortcut(s)
 }
 
-// TypedKey sends on Enter unless Shift is held; Esc goes to onEscape.
-func (c *composer) TypedKey(k *fyne.KeyEvent) {
-	if k.Name == fyne.KeyEscape && c.onEscape != nil {
-		c.onEscape()
+// TypedKey sends on Enter unless Shift is held; Esc goes to OnEscape.
+func (c *Composer) TypedKey(k *fyne.KeyEvent) {
+	if k.Name == fyne.KeyEscape && c.OnEscape != nil {
+		c.OnEscape()
 		return
 	}
-	if c.onKey != nil && c.onKey(k) {
+	if c.OnKey != nil && c.OnKey(k) {
 		return
 	}
 	if (k.Name == fyne.KeyReturn || k.Name == fyne.KeyEnter) && !c.shift {
-		if c.onSend != nil {
-			c.onSend(c.Text)
+		if c.OnSend != nil {
+			c.OnSend(c.Text)
 		}
 		return
 	}
@@ -79,7 +81,7 @@ func (c *composer) TypedKey(k *fyne.KeyEvent) {
 }
 
 // FocusLost forgets a Shift key whose release the entry never saw.
-func (c *composer) FocusLost() {
+func (c *Composer) FocusLost() {
 	c.shift = false
 	c.Entry.FocusLost()
 }

@@ -1,7 +1,10 @@
-package ui
+package markdown
 
 import (
 	"strings"
+	"sync/atomic"
+
+	"deskchat/ui/internal/look"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/canvas"
@@ -13,15 +16,15 @@ import (
 	"deskchat/internal/format"
 )
 
-// mdView shows markdown that may still be growing, one widget per block.
+// View shows markdown that may still be growing, one widget per block.
 //
 // Re-parsing one RichText per token is quadratic (ARCHITECTURE.md, UI
 // rendering); here only the last block is re-parsed when text is appended.
 // Blocks before it are final and never touched again. When a new block
 // starts, the previous one is parsed one last time and a new widget is
-// appended. An mdView belongs to the UI goroutine.
-type mdView struct {
-	box    *fyne.Container // the blocks' objects, laid out by col
+// appended. A View belongs to the UI goroutine.
+type View struct {
+	Box    *fyne.Container // the blocks' objects, laid out by col
 	col    *columnLayout
 	blocks []*mdBlock
 	nFinal int             // blocks[:nFinal] are final
@@ -35,31 +38,60 @@ type mdView struct {
 	limit, hidden int
 	pages         int
 	more          *moreBar // under the blocks once some are hidden
-	// onGrow is called after "Show more" made the view taller.
-	onGrow func()
+	// OnGrow is called after "Show more" made the view taller.
+	OnGrow func()
 }
 
-func newMDView() *mdView {
-	v := &mdView{limit: msgBytes, hidden: -1, pages: 1}
+func New() *View {
+	v := &View{limit: MsgBytes, hidden: -1, pages: 1}
 	v.col = &columnLayout{final: func() int { return v.nFinal }}
-	v.box = container.New(v.col)
+	v.Box = container.New(v.col)
 	return v
 }
 
-// newMDViewText shows complete text at once.
-func newMDViewText(text string) *mdView {
-	v := newMDView()
+// NewText shows complete text at once.
+func NewText(text string) *View {
+	v := New()
 	v.buf.WriteString(text)
 	v.update(true)
 	return v
 }
 
-// Text returns all text shown so far.
-func (v *mdView) Text() string { return v.buf.String() }
+// cjk is the CJK fonts of the app's theme, told about markdown about to be
+// shown; nil when none was found or the app did not look.
+var cjk atomic.Pointer[look.CJKFonts]
 
-// append adds streamed text and re-renders only what changed. It reports
+// UseCJK tells every view which CJK fonts the app's theme has (nil: none),
+// so that the fonts are read once CJK text is about to be shown.
+func UseCJK(c *look.CJKFonts) { cjk.Store(c) }
+
+// Again is a new view of v's text that streams again (Continue): what
+// arrives is appended to it. It shares v's images (found again at once)
+// and OnGrow.
+func (v *View) Again() *View {
+	next := New()
+	next.images = v.images // before the text: its images are found again
+	next.OnGrow = v.OnGrow
+	next.Append(v.Text())
+	return next
+}
+
+// SetVisible tells the view which part of it is on the screen, in its own
+// coordinates, so that a resize re-wraps only the blocks near it (lazy.go).
+func (v *View) SetVisible(visible func() (top, bottom float32, ok bool)) {
+	v.col.visible = visible
+}
+
+// Stale reports whether the last layout left blocks at an old width (they
+// were far from the screen).
+func (v *View) Stale() bool { return v.col.stale }
+
+// Text returns all text shown so far.
+func (v *View) Text() string { return v.buf.String() }
+
+// Append adds streamed text and re-renders only what changed. It reports
 // whether blocks were added or replaced (the column's layout changed).
-func (v *mdView) append(s string) bool {
+func (v *View) Append(s string) bool {
 	if s == "" || v.done {
 		return false
 	}
@@ -67,8 +99,8 @@ func (v *mdView) append(s string) bool {
 	return v.update(false)
 }
 
-// finish marks the text complete: the last block is parsed one final time.
-func (v *mdView) finish() bool {
+// Finish marks the text complete: the last block is parsed one final time.
+func (v *View) Finish() bool {
 	if v.done {
 		return false
 	}
@@ -77,7 +109,7 @@ func (v *mdView) finish() bool {
 	return changed
 }
 
-func (v *mdView) update(final bool) bool {
+func (v *View) update(final bool) bool {
 	if v.hidden >= 0 {
 		v.more.set(v.hiddenNote(), v.pages)
 		return false
@@ -101,7 +133,7 @@ func (v *mdView) update(final bool) bool {
 		if i == 0 && len(v.blocks) > v.nFinal {
 			b := v.blocks[v.nFinal]
 			if b.set(src, kind, isFinal) {
-				v.box.Objects[v.nFinal] = b.obj
+				v.Box.Objects[v.nFinal] = b.obj
 				changed = true
 			}
 		} else {
@@ -109,7 +141,7 @@ func (v *mdView) update(final bool) bool {
 			idx := len(v.blocks)
 			b.grown = func() { v.grow(idx) }
 			v.blocks = append(v.blocks, b)
-			v.box.Objects = append(v.box.Objects, b.obj)
+			v.Box.Objects = append(v.Box.Objects, b.obj)
 			changed = true
 		}
 		if isFinal {
@@ -133,50 +165,50 @@ func (v *mdView) update(final bool) bool {
 		// Lay the column out again without refreshing every block (which
 		// Container.Refresh would do): only new or replaced objects need it,
 		// and columnLayout only visits blocks after the last final one.
-		v.box.Layout.Layout(v.box.Objects, v.box.Size())
-		if c := fyne.CurrentApp().Driver().CanvasForObject(v.box); c != nil {
-			c.Refresh(v.box)
+		v.Box.Layout.Layout(v.Box.Objects, v.Box.Size())
+		if c := fyne.CurrentApp().Driver().CanvasForObject(v.Box); c != nil {
+			c.Refresh(v.Box)
 		}
 	}
 	return changed
 }
 
 // hide stops building blocks at offset at, and says so under the blocks.
-func (v *mdView) hide(at int) {
+func (v *View) hide(at int) {
 	v.hidden = at
 	if v.more == nil {
 		v.more = newMoreBar(v.showMore)
 	}
 	v.more.set(v.hiddenNote(), v.pages)
-	v.box.Objects = append(v.box.Objects, v.more.obj)
+	v.Box.Objects = append(v.Box.Objects, v.more.obj)
 }
 
-func (v *mdView) hiddenNote() string {
+func (v *View) hiddenNote() string {
 	return "Showing " + format.Size(int64(v.hidden)) + " of " + format.Size(int64(v.buf.Len()))
 }
 
 // showMore builds the blocks of one more page.
-func (v *mdView) showMore() {
+func (v *View) showMore() {
 	if v.hidden < 0 || v.pages >= maxPages {
 		return
 	}
 	v.pages++
-	v.limit += msgBytes
+	v.limit += MsgBytes
 	v.hidden = -1
-	v.box.Objects = v.box.Objects[:len(v.blocks)] // the bar goes; hide puts it back if needed
+	v.Box.Objects = v.Box.Objects[:len(v.blocks)] // the bar goes; hide puts it back if needed
 	v.update(v.done)
 	v.grow(len(v.blocks))
 }
 
 // grow lays the view out again after blocks from the i-th on changed
 // height, and tells the parent.
-func (v *mdView) grow(i int) {
+func (v *View) grow(i int) {
 	v.col.forget(i)
-	v.box.Layout.Layout(v.box.Objects, v.box.Size())
-	if v.onGrow != nil {
-		v.onGrow()
+	v.Box.Layout.Layout(v.Box.Objects, v.Box.Size())
+	if v.OnGrow != nil {
+		v.OnGrow()
 	} else {
-		v.box.Refresh()
+		v.Box.Refresh()
 	}
 }
 
@@ -233,7 +265,7 @@ func (b *mdBlock) build() {
 		bg := canvas.NewRectangle(theme.Color(theme.ColorNameInputBackground))
 		bg.CornerRadius = theme.InputRadiusSize()
 		b.lang = widget.NewLabelWithStyle("", fyne.TextAlignLeading, fyne.TextStyle{Monospace: true})
-		b.lang.Importance, b.lang.SizeName = hintStyle(widget.LowImportance)
+		b.lang.Importance, b.lang.SizeName = look.HintStyle(widget.LowImportance)
 		b.copyBtn = widget.NewButton("Copy", func() {
 			fyne.CurrentApp().Clipboard().SetContent(codeOf(b.src))
 		})
@@ -280,7 +312,7 @@ func (b *mdBlock) render(src string) bool {
 	b.lit = lit
 	b.shown, b.asText = c.shown, c.asText
 	b.parses++
-	shownCJK.Load().Shown(c.shown)
+	cjk.Load().Shown(c.shown)
 	if b.table != nil {
 		b.table.set(parseTable(c.shown))
 		return replaced

@@ -1,4 +1,4 @@
-package ui
+package markdown
 
 import (
 	"deskchat/ui/internal/look"
@@ -49,7 +49,7 @@ func codeApp(t *testing.T) {
 	test.NewTempApp(t).Settings().SetTheme(look.NewAppTheme(nil, nil))
 }
 
-func codeBlock(t *testing.T, v *mdView) *mdBlock {
+func codeBlock(t *testing.T, v *View) *mdBlock {
 	t.Helper()
 	for _, b := range v.blocks {
 		if b.shape == kindCode {
@@ -62,16 +62,16 @@ func codeBlock(t *testing.T, v *mdView) *mdBlock {
 
 func TestACodeBlockIsHighlightedOnceFinished(t *testing.T) {
 	codeApp(t)
-	v := newMDView()
-	test.NewTempWindow(t, v.box)
+	v := New()
+	test.NewTempWindow(t, v.Box)
 	for _, tok := range tokens("Look:\n\n```go\nfunc main() {\n\tfmt.Println(\"hi\") // say it\n}\n") {
-		v.append(tok)
+		v.Append(tok)
 	}
 	b := codeBlock(t, v)
 	if len(colored(b.rt.Segments)) != 0 {
 		t.Fatal("the code block is highlighted while it streams")
 	}
-	v.append("```\n\nAnd after.")
+	v.Append("```\n\nAnd after.")
 	c := colored(b.rt.Segments)
 	for text, cat := range map[string]chroma.TokenType{"func": chroma.Keyword, `"hi"`: chroma.LiteralString, "// say it": chroma.Comment} {
 		if !tokenOf(c[text]).InCategory(cat) && !tokenOf(c[text]).InSubCategory(cat) {
@@ -83,12 +83,12 @@ func TestACodeBlockIsHighlightedOnceFinished(t *testing.T) {
 	}
 
 	// An answer ending in a code block: highlighted when it finishes.
-	v = newMDView()
-	v.append("```python\ndef f():\n    return 1\n")
+	v = New()
+	v.Append("```python\ndef f():\n    return 1\n")
 	if len(colored(codeBlock(t, v).rt.Segments)) != 0 {
 		t.Fatal("highlighted while streaming")
 	}
-	v.finish()
+	v.Finish()
 	if c := colored(codeBlock(t, v).rt.Segments); c["def"] == "" {
 		t.Errorf("python after finish: %v", c)
 	}
@@ -100,7 +100,7 @@ func TestUnknownLanguagesAndTablesAsTextStayPlain(t *testing.T) {
 		"```nosuchlanguage\nfunc main() {}\n```",
 		"```\nfunc main() {}\n```",
 	} {
-		v := newMDViewText(src)
+		v := NewText(src)
 		if c := colored(codeBlock(t, v).rt.Segments); len(c) != 0 {
 			t.Errorf("%q: coloured %v", src, c)
 		}
@@ -146,15 +146,15 @@ func TestHighlightedRowsKeepTheCodeAndBreakLongLines(t *testing.T) {
 		t.Errorf("%d rows for %d lines, one of %d runes", len(rows), 4, len(long))
 	}
 	for _, r := range rows {
-		if n := utf8.RuneCountInString(r); n > codeWrap {
-			t.Errorf("a row of %d runes (max %d)", n, codeWrap)
+		if n := utf8.RuneCountInString(r); n > CodeWrap {
+			t.Errorf("a row of %d runes (max %d)", n, CodeWrap)
 		}
 	}
 	if rows[1] != "" {
 		t.Errorf("an empty line shows as %q", rows[1])
 	}
 	for _, s := range segs {
-		if n := strings.Count(s.(*widget.TextSegment).Text, "\n"); n > codeGroup {
+		if n := strings.Count(s.(*widget.TextSegment).Text, "\n"); n > CodeGroup {
 			t.Errorf("a segment of %d lines", n)
 		}
 	}
@@ -191,7 +191,7 @@ func TestHighlightingHostileCodeIsBounded(t *testing.T) {
 		"a 2 MB line":  "```go\nvar s = \"" + strings.Repeat("a\\\"b ", 2<<20/5) + "\"\n```",
 	} {
 		t0 := time.Now()
-		v := newMDViewText(src)
+		v := NewText(src)
 		d := time.Since(t0)
 		b := codeBlock(t, v)
 		if len(colored(b.rt.Segments)) == 0 {

@@ -1,4 +1,4 @@
-package ui
+package markdown
 
 import (
 	"deskchat/ui/internal/look"
@@ -92,7 +92,7 @@ func (r *codeRows) add(text string, name fyne.ThemeColorName) {
 		line, rest, nl := strings.Cut(text, "\n")
 		for line != "" {
 			k := utf8.RuneCountInString(line)
-			if r.runs+k <= codeWrap {
+			if r.runs+k <= CodeWrap {
 				r.put(line, name)
 				r.runs += k
 				break
@@ -100,7 +100,7 @@ func (r *codeRows) add(text string, name fyne.ThemeColorName) {
 			// Break the row at codeWrap runes.
 			cut, i := len(line), 0
 			for p := range line {
-				if i == codeWrap-r.runs {
+				if i == CodeWrap-r.runs {
 					cut = p
 					break
 				}
@@ -148,7 +148,7 @@ func (r *codeRows) newline() {
 	}
 	r.cur.Text += "\n"
 	r.runs = 0
-	if r.lines++; r.lines >= codeGroup {
+	if r.lines++; r.lines >= CodeGroup {
 		r.cur = nil
 	}
 }

@@ -1,4 +1,4 @@
-package ui
+package markdown
 
 import (
 	"fmt"
@@ -47,21 +47,21 @@ func BenchmarkRenderTokens(b *testing.B) {
 	// same size, as it does in the app: the first 200 tokens then pay for
 	// the same heap (the garbage collector's work grows with it) as the
 	// last 200, and start-up costs (fonts, glyph caches) are paid before.
-	earlier := newMDView()
-	test.NewTempWindow(b, earlier.box)
+	earlier := New()
+	test.NewTempWindow(b, earlier.Box)
 	for _, tok := range toks {
-		earlier.append(tok)
+		earlier.Append(tok)
 	}
-	earlier.finish()
+	earlier.Finish()
 	defer runtime.KeepAlive(earlier)
 	var first, last, naive time.Duration
 	for i := 0; i < b.N; i++ {
-		v := newMDView()
-		w := test.NewTempWindow(b, container.NewVScroll(v.box))
+		v := New()
+		w := test.NewTempWindow(b, container.NewVScroll(v.Box))
 		w.Resize(fyne.NewSize(800, 600))
 		for j, tok := range toks {
 			t0 := time.Now()
-			v.append(tok)
+			v.Append(tok)
 			d := time.Since(t0)
 			switch {
 			case j < 200:
@@ -70,7 +70,7 @@ func BenchmarkRenderTokens(b *testing.B) {
 				last += d
 			}
 		}
-		v.finish()
+		v.Finish()
 
 		rt := widget.NewRichText()
 		rt.Wrapping = fyne.TextWrapWord
@@ -119,22 +119,22 @@ func codeAnswer(n int) []string {
 func BenchmarkRenderCodeTokens(b *testing.B) {
 	test.NewTempApp(b).Settings().SetTheme(look.NewAppTheme(nil, nil))
 	toks := codeAnswer(renderTokens)
-	warm := newMDView() // lexers compiled, glyph caches filled
-	test.NewTempWindow(b, warm.box)
+	warm := New() // lexers compiled, glyph caches filled
+	test.NewTempWindow(b, warm.Box)
 	for _, tok := range toks {
-		warm.append(tok)
+		warm.Append(tok)
 	}
-	warm.finish()
+	warm.Finish()
 	defer runtime.KeepAlive(warm)
 	var first, last time.Duration
 	lit := 0
 	for i := 0; i < b.N; i++ {
-		v := newMDView()
-		w := test.NewTempWindow(b, container.NewVScroll(v.box))
+		v := New()
+		w := test.NewTempWindow(b, container.NewVScroll(v.Box))
 		w.Resize(fyne.NewSize(800, 600))
 		for j, tok := range toks {
 			t0 := time.Now()
-			v.append(tok)
+			v.Append(tok)
 			d := time.Since(t0)
 			switch {
 			case j < 200:
@@ -143,7 +143,7 @@ func BenchmarkRenderCodeTokens(b *testing.B) {
 				last += d
 			}
 		}
-		v.finish()
+		v.Finish()
 		for _, bl := range v.blocks {
 			if bl.lit {
 				lit++

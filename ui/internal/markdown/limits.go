@@ -1,9 +1,11 @@
-package ui
+package markdown
 
 import (
 	"fmt"
 	"strings"
 	"unicode/utf8"
+
+	"deskchat/ui/internal/look"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
@@ -35,20 +37,20 @@ import (
 const (
 	longRunes      = 1024     // a text segment longer than this is given to Fyne in pieces
 	pieceRunes     = 64       // of at most this many runes: one row at a usual width, measured once
-	codeWrap       = 160      // a longer code line is broken for display
-	codeGroup      = 10       // code lines per segment: a streaming block is laid out again per token, a segment's runes per row
+	CodeWrap       = 160      // a longer code line is broken for display
+	CodeGroup      = 10       // code lines per segment: a streaming block is laid out again per token, a segment's runes per row
 	linkRunes      = 256      // a link's text is cut here (Fyne draws it as one widget)
 	textBytes      = 16 << 10 // a text block's page
 	codeLines      = 200      // a code block's page: lines
 	codeBytes      = 20 << 10 // and bytes
-	tableCols      = 12       // a wider table is shown as text
-	tableCellsPage = 600      // a table's page: rows of this many cells in all (a RichText each)
-	tableBytes     = 24 << 10 // and bytes
+	TableCols      = 12       // a wider table is shown as text
+	TableCellsPage = 600      // a table's page: rows of this many cells in all (a RichText each)
+	TableBytes     = 24 << 10 // and bytes
 	cellRunes      = 300      // a table with a longer cell is shown as text
 	wideRunes      = 120      // a line of a table shown as text is cut here
 	textTableRows  = 100      // a table shown as text: rows per page
 	textTableBytes = 1 << 20  // and bytes read for them
-	msgBytes       = 64 << 10 // one message's page: blocks beyond it are not built
+	MsgBytes       = 64 << 10 // one message's page: blocks beyond it are not built
 	msgBlocks      = 150      // nor beyond this many blocks (a widget each)
 	maxPages       = 3        // "Show more" adds pages up to this many (a tap re-lays them all); the rest is for Copy
 )
@@ -187,16 +189,16 @@ func cutBlock(src string, kind blockKind, pages int) blockCut {
 		}
 		return blockCut{shown: head, note: cutNote(head, src, "lines", 1)}
 	case kindTable:
-		first, _ := headLines(src, 1, tableBytes)
+		first, _ := headLines(src, 1, TableBytes)
 		cols := max(1, len(tableCells(first)))
-		rows := max(1, tableCellsPage/cols) // a grid's page
+		rows := max(1, TableCellsPage/cols) // a grid's page
 		asText := ""
 		// A table shown as text shows each row's first wideRunes only: its
 		// page may hold more bytes, read but not shown.
-		if cols > tableCols {
+		if cols > TableCols {
 			asText, rows = fmt.Sprintf("table of %d columns, shown as text", cols), textTableRows
 		}
-		head, cut := headLines(src, rows*pages+2, tableBytes*pages)
+		head, cut := headLines(src, rows*pages+2, TableBytes*pages)
 		if asText == "" && longestCell(head) > cellRunes {
 			asText, rows = "table with long cells, shown as text", textTableRows
 		}
@@ -230,7 +232,7 @@ func cutNote(head, src, unit string, extra int) string {
 	if shown < 1 || len(head)+1 < len(src) && src[len(head)] != '\n' {
 		return "Showing " + format.Size(int64(len(head))) + " of " + format.Size(int64(len(src)))
 	}
-	return fmt.Sprintf("Showing %s of %s %s", thousands(shown), thousands(total), unit)
+	return fmt.Sprintf("Showing %s of %s %s", format.Number(int64(shown)), format.Number(int64(total)), unit)
 }
 
 // longestCell is the length in bytes of a table's longest cell.
@@ -254,15 +256,6 @@ func wideTable(head string) string {
 	return strings.Join(lines, "\n")
 }
 
-// thousands writes n with thousands separators: 50,000.
-func thousands(n int) string {
-	s := fmt.Sprint(n)
-	for i := len(s) - 3; i > 0; i -= 3 {
-		s = s[:i] + "," + s[i:]
-	}
-	return s
-}
-
 // moreBar is the line under something shown in part: what is shown and a
 // "Show more" button, which is gone once the last page allowed is shown
 // (the note then says that Copy has the rest).
@@ -274,7 +267,7 @@ type moreBar struct {
 
 func newMoreBar(tapped func()) *moreBar {
 	m := &moreBar{label: widget.NewLabel("")}
-	m.label.Importance, m.label.SizeName = hintStyle(widget.MediumImportance)
+	m.label.Importance, m.label.SizeName = look.HintStyle(widget.MediumImportance)
 	m.btn = actionButton("Show more", tapped)
 	m.obj = container.NewHBox(m.label, m.btn)
 	return m
@@ -292,6 +285,14 @@ func (m *moreBar) set(note string, pages int) {
 	if note != m.label.Text {
 		m.label.SetText(note)
 	}
-	show(m.btn, pages < maxPages)
+	look.Show(m.btn, pages < maxPages)
 	m.obj.Show()
+}
+
+// actionButton is a small text button under a block ("Show more"). Words,
+// not icons, as the message's own actions (look.NewHoverButton).
+func actionButton(text string, tapped func()) *widget.Button {
+	b := widget.NewButton(text, tapped)
+	b.Importance = widget.LowImportance
+	return b
 }

@@ -1,4 +1,4 @@
-package ui
+package markdown
 
 import (
 	"bytes"
@@ -6,6 +6,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"deskchat/ui/internal/bridge"
+	"deskchat/ui/internal/look"
 	"encoding/base64"
 	"encoding/hex"
 	"errors"
@@ -307,12 +308,12 @@ func (s *imageSegment) Unselect()                 {}
 // are built before the window hands them its loader (newMessageView, then
 // window.newView), so views made meanwhile wait in pending.
 type imageHost struct {
-	loader  *imageLoader
-	pending []*imageView
+	loader  *Loader
+	pending []*ImageView
 }
 
 // use attaches the window's loader; waiting views look it up at once.
-func (h *imageHost) use(l *imageLoader) {
+func (h *imageHost) use(l *Loader) {
 	h.loader = l
 	views := h.pending
 	h.pending = nil
@@ -321,29 +322,26 @@ func (h *imageHost) use(l *imageLoader) {
 	}
 }
 
-// useImages gives the message's text and reasoning the window's loader.
-func (v *messageView) useImages(l *imageLoader) {
-	for _, md := range []*mdView{v.md, v.reasoning} {
-		md.imageHost().use(l)
-	}
-}
+// UseLoader gives the view's images the window's loader: a view is built
+// before the window hands it its loader, and its images wait until then.
+func (v *View) UseLoader(l *Loader) { v.imageHost().use(l) }
 
-func (v *mdView) imageHost() *imageHost {
+func (v *View) imageHost() *imageHost {
 	if v.images == nil {
 		v.images = &imageHost{}
 	}
 	return v.images
 }
 
-// relayout forgets the column's measured blocks: an image inside a final
+// Relayout forgets the column's measured blocks: an image inside a final
 // block changed its height.
-func (v *mdView) relayout() { v.col.cached = 0 }
+func (v *View) Relayout() { v.col.cached = 0 }
 
-// imageView shows one image of a message: a placeholder (naming the host,
+// ImageView shows one image of a message: a placeholder (naming the host,
 // with "Load image" for a web image, or saying why it is not loaded), or the
 // image scaled to fit the message's width. Its state is read from the
 // window's loader each time it changes, so every view of one URL agrees.
-type imageView struct {
+type ImageView struct {
 	widget.BaseWidget
 	ref     imageRef
 	host    *imageHost
@@ -353,8 +351,8 @@ type imageView struct {
 	shown   string          // a key of what box shows, so sync rebuilds only on change
 }
 
-func newImageView(ref imageRef, host *imageHost) *imageView {
-	v := &imageView{ref: ref, host: host, box: container.NewStack()}
+func newImageView(ref imageRef, host *imageHost) *ImageView {
+	v := &ImageView{ref: ref, host: host, box: container.NewStack()}
 	v.ExtendBaseWidget(v)
 	if host != nil && host.loader == nil && ref.kind != imageNever {
 		host.pending = append(host.pending, v)
@@ -364,9 +362,15 @@ func newImageView(ref imageRef, host *imageHost) *imageView {
 	return v
 }
 
-func (v *imageView) CreateRenderer() fyne.WidgetRenderer { return widget.NewSimpleRenderer(v.box) }
+// Loaded reports whether the view shows its image (not a placeholder).
+func (v *ImageView) Loaded() bool { return v.shown == "image" }
 
-func (v *imageView) loader() *imageLoader {
+// Alt is the image's alt text (shortened to 60 runes).
+func (v *ImageView) Alt() string { return v.ref.alt }
+
+func (v *ImageView) CreateRenderer() fyne.WidgetRenderer { return widget.NewSimpleRenderer(v.box) }
+
+func (v *ImageView) loader() *Loader {
 	if v.host == nil {
 		return nil
 	}
@@ -374,7 +378,7 @@ func (v *imageView) loader() *imageLoader {
 }
 
 // sync shows what is known of the image now.
-func (v *imageView) sync() {
+func (v *ImageView) sync() {
 	l := v.loader()
 	var e *imageEntry
 	loading := false
@@ -416,13 +420,13 @@ func (v *imageView) sync() {
 }
 
 // load is the "Load image" button.
-func (v *imageView) load() {
+func (v *ImageView) load() {
 	if l := v.loader(); l != nil {
 		l.load(v)
 	}
 }
 
-func (v *imageView) headline() string {
+func (v *ImageView) headline() string {
 	what := "Image"
 	if v.ref.kind == imageData {
 		what = "Embedded image"
@@ -441,7 +445,7 @@ func (v *imageView) headline() string {
 
 // showNote shows the placeholder: an icon, the headline, an optional
 // sentence under it and an optional button.
-func (v *imageView) showNote(key, headline, sentence string, btn *widget.Button) {
+func (v *ImageView) showNote(key, headline, sentence string, btn *widget.Button) {
 	key += "\x00" + headline + "\x00" + sentence
 	if btn != nil {
 		key += fmt.Sprintf("\x00%s\x00%v", btn.Text, btn.Disabled())
@@ -462,7 +466,7 @@ func (v *imageView) showNote(key, headline, sentence string, btn *widget.Button)
 	if sentence != "" {
 		why := widget.NewLabel(sentence)
 		why.Truncation = fyne.TextTruncateEllipsis
-		why.Importance, why.SizeName = hintStyle(widget.MediumImportance)
+		why.Importance, why.SizeName = look.HintStyle(widget.MediumImportance)
 		lines.Add(why)
 		title.Importance = widget.LowImportance
 	}
@@ -476,7 +480,7 @@ func (v *imageView) showNote(key, headline, sentence string, btn *widget.Button)
 	v.changed()
 }
 
-func (v *imageView) showImage(img image.Image) {
+func (v *ImageView) showImage(img image.Image) {
 	if v.shown == "image" {
 		return
 	}
@@ -491,7 +495,7 @@ func (v *imageView) showImage(img image.Image) {
 
 // changed redraws the view; its height may have changed, so the loader
 // has the chat laid out again.
-func (v *imageView) changed() {
+func (v *ImageView) changed() {
 	if !v.built {
 		return
 	}
@@ -505,7 +509,7 @@ func (v *imageView) changed() {
 // imageFit places an image at its natural size, scaled down to the view's
 // width and to imageMaxHeight, keeping its shape.
 type imageFit struct {
-	v    *imageView
+	v    *ImageView
 	w, h float32 // the image's size in pixels
 }
 
@@ -542,48 +546,48 @@ type imageEntry struct {
 	sentence string
 }
 
-// imageLoader fetches and decodes the images of one window's messages, at
+// Loader fetches and decodes the images of one window's messages, at
 // most once per URL while the entry is cached. It belongs to the UI
 // goroutine; the work runs on the bridge.
-type imageLoader struct {
+type Loader struct {
 	b      *bridge.Bridge
 	ctx    context.Context // the window's: closing it stops fetches
-	client *http.Client
-	// timeout returns a channel that fires when a fetch has taken too long
+	Client *http.Client
+	// Timeout returns a channel that fires when a fetch has taken too long
 	// (imageTimeout); tests fire it themselves.
-	timeout func() <-chan time.Time
+	Timeout func() <-chan time.Time
 	cache   *imageCache
 	loading map[string]bool // URLs under way
 	// views are the views of each URL not yet collected: a streaming block
 	// makes new ones every frame, so the loader must not keep them alive.
-	views   map[string][]weak.Pointer[imageView]
-	started int // fetches and decodes started (tests read it)
-	// changed lays the chats out again; changedSoon calls it at most once a
+	views   map[string][]weak.Pointer[ImageView]
+	Started int // fetches and decodes started (tests read it)
+	// Changed lays the chats out again; changedSoon calls it at most once a
 	// frame.
-	changed func()
+	Changed func()
 	pending *time.Timer
 }
 
-func newImageLoader(b *bridge.Bridge, ctx context.Context) *imageLoader {
-	return &imageLoader{
+func NewLoader(b *bridge.Bridge, ctx context.Context) *Loader {
+	return &Loader{
 		b:   b,
 		ctx: ctx,
-		client: &http.Client{CheckRedirect: func(req *http.Request, via []*http.Request) error {
+		Client: &http.Client{CheckRedirect: func(req *http.Request, via []*http.Request) error {
 			if len(via) >= 5 {
 				return errors.New("too many redirects")
 			}
 			return nil
 		}},
-		timeout: func() <-chan time.Time { return time.After(imageTimeout) },
+		Timeout: func() <-chan time.Time { return time.After(imageTimeout) },
 		cache:   newImageCache(imageCacheSize),
 		loading: map[string]bool{},
-		views:   map[string][]weak.Pointer[imageView]{},
+		views:   map[string][]weak.Pointer[ImageView]{},
 	}
 }
 
 // load starts fetching (or decoding) v's image unless it is known or under
 // way already.
-func (l *imageLoader) load(v *imageView) {
+func (l *Loader) load(v *ImageView) {
 	ref := v.ref
 	if ref.kind == imageNever || l.cache.get(ref.key) != nil {
 		v.sync()
@@ -594,12 +598,12 @@ func (l *imageLoader) load(v *imageView) {
 		return
 	}
 	l.loading[ref.key] = true
-	l.started++
-	bridge.RunWithin(l.b, l.ctx, l.timeout(), func(ctx context.Context) imageEntry {
+	l.Started++
+	bridge.RunWithin(l.b, l.ctx, l.Timeout(), func(ctx context.Context) imageEntry {
 		if ref.kind == imageData {
 			return decodeImage(ref.data)
 		}
-		return fetchImage(ctx, l.client, ref)
+		return fetchImage(ctx, l.Client, ref)
 	}, func(e imageEntry) {
 		delete(l.loading, ref.key)
 		l.cache.put(ref.key, e)
@@ -614,7 +618,7 @@ func (l *imageLoader) load(v *imageView) {
 
 // watch remembers v, weakly, among the views of its URL; collected views
 // are dropped whenever the list has doubled.
-func (l *imageLoader) watch(v *imageView) {
+func (l *Loader) watch(v *ImageView) {
 	ps := l.views[v.ref.key]
 	if len(ps) >= 8 && len(ps) == cap(ps) {
 		live := ps[:0]
@@ -629,13 +633,13 @@ func (l *imageLoader) watch(v *imageView) {
 	l.views[v.ref.key] = append(ps, weak.Make(v))
 }
 
-func (l *imageLoader) changedSoon() {
-	if l.changed == nil || l.pending != nil {
+func (l *Loader) changedSoon() {
+	if l.Changed == nil || l.pending != nil {
 		return
 	}
 	l.pending = l.b.After(bridge.FrameInterval, func() {
 		l.pending = nil
-		l.changed()
+		l.Changed()
 	})
 }
 
@@ -761,19 +765,5 @@ func (c *imageCache) put(url string, e imageEntry) {
 		c.order.Remove(el)
 		delete(c.items, it.url)
 		c.size -= it.size
-	}
-}
-
-// imagesChanged lays the shown chat out again after an image appeared or a
-// placeholder changed: the columns forget the heights they measured.
-func (w *window) imagesChanged() {
-	for _, cv := range w.chats {
-		for _, v := range cv.views {
-			v.md.relayout()
-			v.reasoning.relayout()
-		}
-	}
-	if cv := w.chats[w.selected]; cv != nil {
-		cv.scroll.Refresh()
 	}
 }

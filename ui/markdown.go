@@ -1,0 +1,16 @@
+package ui
+
+// imagesChanged lays the shown chat out again after an image appeared or a
+// placeholder changed (markdown.Loader.Changed): the columns forget the
+// heights they measured.
+func (w *window) imagesChanged() {
+	for _, cv := range w.chats {
+		for _, v := range cv.views {
+			v.md.Relayout()
+			v.reasoning.Relayout()
+		}
+	}
+	if cv := w.chats[w.selected]; cv != nil {
+		cv.scroll.Refresh()
+	}
+}

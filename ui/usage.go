@@ -18,6 +18,7 @@ import (
 
 	"deskchat/engine"
 	"deskchat/ui/internal/bridge"
+	"deskchat/ui/internal/chart"
 )
 
 // The Usage window: what the last 30 days of requests used and cost (the
@@ -46,7 +47,7 @@ type usageConv struct {
 
 // usageLiveRow is one provider's line in the live metrics.
 type usageLiveRow struct {
-	name                                        *chartLegend
+	name                                        *chart.Legend
 	inFlight, queued, requests, retries, errors *widget.Label
 	breaker                                     *widget.Label
 	obj                                         fyne.CanvasObject
@@ -71,7 +72,7 @@ type usageView struct {
 	loads    int // loads finished
 	loadGen  int // loads started; only the latest one's result is shown
 	mode     string
-	colors   map[string]int // provider → seriesColor index
+	colors   map[string]int // provider → chart.SeriesColor index
 	convs    []usageConv
 	live     []engine.ProviderState
 	liveRows map[string]*usageLiveRow
@@ -85,12 +86,12 @@ type usageView struct {
 	status                        *widget.Label
 	tokens, cost, requests, cache *widget.Card
 	modeSel                       *widget.RadioGroup
-	bars                          *stackedBars
-	legend                        *chartLegend
+	bars                          *chart.StackedBars
+	legend                        *chart.Legend
 	dayInfo                       *widget.Label
-	ttft                          *percentileBars
+	ttft                          *chart.PercentileBars
 	ttftNote                      *widget.Label
-	ring                          *chartRing
+	ring                          *chart.Ring
 	ringNote                      *widget.Label
 	convList                      *widget.List
 	convEmpty                     *widget.Label
@@ -232,18 +233,18 @@ func (u *usageView) build() fyne.CanvasObject {
 	})
 	u.modeSel.Horizontal = true
 	u.modeSel.Selected = u.mode
-	u.bars = newStackedBars(usageNoRequests)
+	u.bars = chart.NewStackedBars(usageNoRequests)
 	u.bars.OnHover = u.showDay
-	u.legend = newChartLegend(nil)
+	u.legend = chart.NewLegend(nil)
 	u.dayInfo = usageHint(usagePointAtADay)
 	perDay := widget.NewCard("Per day, by provider", "",
 		container.NewBorder(container.NewBorder(nil, nil, nil, u.modeSel, u.legend), u.dayInfo, nil, nil, usageMinHeight(u.bars, 240)))
 
 	// Time to first token and the cache.
-	u.ttft = newPercentileBars(usageNoAnswers)
+	u.ttft = chart.NewPercentileBars(usageNoAnswers)
 	u.ttftNote = usageHint("Solid: half of the answers started sooner (p50). Fainter: 90% and 99% of them did (p90, p99).")
 	ttft := widget.NewCard("Time to first token", "", container.NewBorder(nil, u.ttftNote, nil, nil, u.ttft))
-	u.ring = newChartRing()
+	u.ring = chart.NewRing()
 	u.ringNote = usageHint("")
 	cache := widget.NewCard("Response cache", "", container.NewBorder(nil, nil, usageMinSize(u.ring, fyne.NewSize(120, 120)), nil, u.ringNote))
 	cacheW := usageMinSize(cache, fyne.NewSize(340, 0))
@@ -389,9 +390,9 @@ func (u *usageView) apply(d usageData) {
 
 	u.showBars()
 
-	rows := make([]pctRow, 0, len(r.TTFT))
+	rows := make([]chart.PercentileRow, 0, len(r.TTFT))
 	for _, s := range r.TTFT {
-		rows = append(rows, pctRow{Name: s.Provider, Color: u.colorOf(s.Provider), P50: float64(s.P50Millis), P90: float64(s.P90Millis), P99: float64(s.P99Millis), N: s.Samples})
+		rows = append(rows, chart.PercentileRow{Name: s.Provider, Color: u.colorOf(s.Provider), P50: float64(s.P50Millis), P90: float64(s.P90Millis), P99: float64(s.P99Millis), N: s.Samples})
 	}
 	u.ttft.SetRows(rows, usageNoAnswers)
 	u.ttftNote.Hidden = len(rows) == 0
@@ -404,7 +405,7 @@ func (u *usageView) apply(d usageData) {
 		case !ok:
 			title = "Deleted chat"
 		case title == "":
-			title = "bridge.New conversation"
+			title = "New conversation"
 		}
 		u.convs = append(u.convs, usageConv{id: c.Key, title: title, total: c})
 	}
@@ -425,11 +426,11 @@ func (u *usageView) apply(d usageData) {
 }
 
 // barData is the per-day chart for the mode shown.
-func (u *usageView) barData() (barData, string) {
+func (u *usageView) barData() (chart.BarData, string) {
 	r := u.data.recent
-	d := barData{Money: u.mode == usageModeCost}
+	d := chart.BarData{Money: u.mode == usageModeCost}
 	for _, p := range r.ByProvider {
-		d.Series = append(d.Series, barSeries{Name: p.Key, Color: u.colorOf(p.Key)})
+		d.Series = append(d.Series, chart.Series{Name: p.Key, Color: u.colorOf(p.Key)})
 	}
 	index := map[string]int{}
 	for i, s := range d.Series {
@@ -462,7 +463,7 @@ func (u *usageView) showBars() {
 	u.bars.SetData(d, empty)
 	u.legend.SetItems(d.Series)
 	u.dayInfo.SetText(usagePointAtADay)
-	u.dayInfo.Hidden = !d.drawable()
+	u.dayInfo.Hidden = !d.Drawable()
 	u.dayInfo.Refresh()
 }
 
@@ -550,7 +551,7 @@ func (u *usageView) applyLive(states []engine.ProviderState) {
 		u.liveRows = map[string]*usageLiveRow{}
 		u.liveBox.Objects = nil
 		for _, s := range states {
-			r := &usageLiveRow{name: newChartLegend(nil), inFlight: usageCell("", true), queued: usageCell("", true), requests: usageCell("", true),
+			r := &usageLiveRow{name: chart.NewLegend(nil), inFlight: usageCell("", true), queued: usageCell("", true), requests: usageCell("", true),
 				retries: usageCell("", true), errors: usageCell("", false), breaker: usageCell("", false)}
 			name := container.New(layout.NewCustomPaddedLayout(0, 0, theme.InnerPadding(), 0), r.name) // in line with the labels' text
 			r.obj = usageLiveColumns.row(name, r.inFlight, r.queued, r.requests, r.retries, r.errors, r.breaker)
@@ -561,7 +562,7 @@ func (u *usageView) applyLive(states []engine.ProviderState) {
 	}
 	for _, s := range states {
 		r := u.liveRows[s.Provider]
-		r.name.SetItems([]barSeries{{Name: s.Provider, Color: u.colorOf(s.Provider)}})
+		r.name.SetItems([]chart.Series{{Name: s.Provider, Color: u.colorOf(s.Provider)}})
 		r.inFlight.SetText(strconv.Itoa(s.InFlight))
 		r.queued.SetText(strconv.Itoa(s.Queued))
 		r.requests.SetText(groupDigits(s.Requests))
@@ -693,7 +694,7 @@ func (c usageColumns) Layout(objs []fyne.CanvasObject, size fyne.Size) {
 	for _, w := range c {
 		fixed += w
 	}
-	rest := chartLen(size.Width - fixed - pad*float32(len(c)-1))
+	rest := chart.Len(size.Width - fixed - pad*float32(len(c)-1))
 	var x float32
 	for i, o := range objs {
 		w := rest

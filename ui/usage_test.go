@@ -20,8 +20,25 @@ import (
 
 	"deskchat/engine"
 	"deskchat/store"
+	"deskchat/ui/internal/chart"
 	"deskchat/ui/internal/look"
 )
+
+// fixedMeasure measures text as 7 px a character, 14 px high.
+func fixedMeasure(s string) fyne.Size { return fyne.NewSize(float32(len([]rune(s)))*7, 14) }
+
+func near(a, b, tol float64) bool { return math.Abs(a-b) <= tol }
+
+// texts returns the visible canvas texts among objs.
+func texts(objs []fyne.CanvasObject) []*canvas.Text {
+	var out []*canvas.Text
+	for _, o := range objs {
+		if t, ok := o.(*canvas.Text); ok && t.Visible() {
+			out = append(out, t)
+		}
+	}
+	return out
+}
 
 // fakeTicker stands in for the bridge's every: the test calls the tick
 // itself and sees whether the ticker was stopped.
@@ -115,15 +132,15 @@ func TestUsageShowsTotalsPerConversationAndTheCacheHitRate(t *testing.T) {
 	// The cache hit rate is the engine's: 1 hit of 3 lookups (not 1 cached
 	// answer of 4 requests).
 	_, want := usageCacheRate(hits, misses)
-	if want != "33%" || u.cache.Title != "33% cache hits" || u.ring.text != "33%" || !near(u.ring.frac, 1.0/3, 1e-9) {
-		t.Errorf("cache tile %q, ring %q (%v)", u.cache.Title, u.ring.text, u.ring.frac)
+	if want != "33%" || u.cache.Title != "33% cache hits" || u.ring.Text() != "33%" || !near(u.ring.Frac(), 1.0/3, 1e-9) {
+		t.Errorf("cache tile %q, ring %q (%v)", u.cache.Title, u.ring.Text(), u.ring.Frac())
 	}
 	if !strings.Contains(u.ringNote.Text, "1 answer came from the cache: 19 tokens not sent") {
 		t.Errorf("cache note %q", u.ringNote.Text)
 	}
 
 	// Per day: 30 days, today's bar is Local's 76 tokens.
-	d := u.bars.data
+	d := u.bars.Data()
 	if len(d.Labels) != usageDays || len(d.Series) != 1 || d.Series[0].Name != "Local" || d.Values[usageDays-1][0] != 76 {
 		t.Fatalf("bars %+v", d)
 	}
@@ -137,11 +154,11 @@ func TestUsageShowsTotalsPerConversationAndTheCacheHitRate(t *testing.T) {
 		t.Errorf("today's figures %q", u.dayInfo.Text)
 	}
 	u.modeSel.SetSelected(usageModeCost)
-	if d := u.bars.data; !d.Money || !near(d.Values[usageDays-1][0], 0.078, 1e-9) {
+	if d := u.bars.Data(); !d.Money || !near(d.Values[usageDays-1][0], 0.078, 1e-9) {
 		t.Errorf("cost bars %+v", d.Values[usageDays-1])
 	}
 	// Time to first token: the three answers that went to the server.
-	if rows := u.ttft.rows; len(rows) != 1 || rows[0].Name != "Local" || rows[0].N != 3 || rows[0].P50 < 0 || rows[0].P99 < rows[0].P50 {
+	if rows := u.ttft.Rows(); len(rows) != 1 || rows[0].Name != "Local" || rows[0].N != 3 || rows[0].P50 < 0 || rows[0].P99 < rows[0].P50 {
 		t.Errorf("ttft rows %+v", rows)
 	}
 
@@ -232,8 +249,8 @@ func TestUsageWithNoRequestsSaysSo(t *testing.T) {
 	h := newHarness(t, useSimulator)
 	u := h.w.openUsage((&fakeTicker{}).every)
 	h.settle()
-	if g := layoutBars(u.bars.data, fyne.NewSize(500, 300), fixedMeasure); !g.Empty || u.bars.empty != usageNoRequests {
-		t.Errorf("bars: %q", u.bars.empty)
+	if g := chart.LayoutBars(u.bars.Data(), fyne.NewSize(500, 300), fixedMeasure); !g.Empty || u.bars.EmptyText() != usageNoRequests {
+		t.Errorf("bars: %q", u.bars.EmptyText())
 	}
 	shown := everyText(test.LaidOutObjects(u.win.Content()))
 	for _, want := range []string{usageNoRequests, usageNoAnswers, "No conversation made a request", "No provider has been used yet."} {
@@ -241,8 +258,8 @@ func TestUsageWithNoRequestsSaysSo(t *testing.T) {
 			t.Errorf("the empty window does not say %q", want)
 		}
 	}
-	if u.tokens.Title != "0 tokens" || u.cache.Title != "– cache hits" || !math.IsNaN(u.ring.frac) {
-		t.Errorf("tiles %q, %q, ring %v", u.tokens.Title, u.cache.Title, u.ring.frac)
+	if u.tokens.Title != "0 tokens" || u.cache.Title != "– cache hits" || !math.IsNaN(u.ring.Frac()) {
+		t.Errorf("tiles %q, %q, ring %v", u.tokens.Title, u.cache.Title, u.ring.Frac())
 	}
 	u.win.Resize(fyne.NewSize(1000, 1100))
 	capture(t, u.win, filepath.Join(pngDir(t), "usage-empty.png"))
@@ -273,8 +290,8 @@ func TestUsageWindowRenders(t *testing.T) {
 			}
 			u.open((&fakeTicker{}).every)
 			h.settle()
-			if len(u.convs) != 5 || len(u.bars.data.Series) != 4 || len(u.ttft.rows) != 4 {
-				t.Fatalf("staged %d conversations, %d providers, %d ttft rows", len(u.convs), len(u.bars.data.Series), len(u.ttft.rows))
+			if len(u.convs) != 5 || len(u.bars.Data().Series) != 4 || len(u.ttft.Rows()) != 4 {
+				t.Fatalf("staged %d conversations, %d providers, %d ttft rows", len(u.convs), len(u.bars.Data().Series), len(u.ttft.Rows()))
 			}
 			u.win.Resize(fyne.NewSize(1000, 1500)) // tall enough to show it all
 			for _, w := range []fyne.Widget{u.bars, u.ttft, u.ring} {

@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"fyne.io/fyne/v2"
-	"fyne.io/fyne/v2/canvas"
 	"fyne.io/fyne/v2/test"
 	openai "github.com/sashabaranov/go-openai"
 
@@ -18,17 +17,6 @@ import (
 )
 
 func near(a, b, tol float64) bool { return math.Abs(a-b) <= tol }
-
-// texts returns the visible canvas texts among objs.
-func texts(objs []fyne.CanvasObject) []*canvas.Text {
-	var out []*canvas.Text
-	for _, o := range objs {
-		if t, ok := o.(*canvas.Text); ok && t.Visible() {
-			out = append(out, t)
-		}
-	}
-	return out
-}
 
 // fakeTicker stands in for the bridge's every: the test calls the tick
 // itself and sees whether the ticker was stopped.

@@ -361,7 +361,7 @@ func NewCJKFonts(files CJKFiles, activate func()) *CJKFonts {
 	return &CJKFonts{files: files, region: CJKRegion(lang.SystemLocale().String()), activate: activate}
 }
 
-// shown is told text about to be shown; the first text with a CJK rune
+// Shown is told text about to be shown; the first text with a CJK rune
 // activates the fonts.
 func (c *CJKFonts) Shown(text string) {
 	if c == nil || c.active.Load() || !HasCJK(text) {

@@ -36,9 +36,6 @@ func (w *window) openUsage(every func(time.Duration, func() bool) func()) *usage
 	return usage.Open(usageHost{w}, every)
 }
 
-// openedUsage is the open Usage window, or nil.
-func (w *window) openedUsage() *usage.View { return usage.Of(usageHost{w}) }
-
 // closeUsage closes the Usage window if it is open (for window.shutdown:
 // its ticker stops).
 func (w *window) closeUsage() { usage.Close(usageHost{w}) }

@@ -18,6 +18,9 @@ import (
 
 func near(a, b, tol float64) bool { return math.Abs(a-b) <= tol }
 
+// openedUsage is the open Usage window, or nil.
+func (w *window) openedUsage() *usage.View { return usage.Of(usageHost{w}) }
+
 // fakeTicker stands in for the bridge's every: the test calls the tick
 // itself and sees whether the ticker was stopped.
 type fakeTicker struct {

@@ -253,9 +253,9 @@ func TestEscClosesADialogBeforeItStopsTheAnswerAndClosesTheUsageWindow(t *testin
 
 	u := h.w.openUsage((&fakeTicker{}).every)
 	h.settle()
-	u.win.Canvas().OnTypedKey()(&fyne.KeyEvent{Name: fyne.KeyEscape})
+	u.Window().Canvas().OnTypedKey()(&fyne.KeyEvent{Name: fyne.KeyEscape})
 	h.settle()
-	if usageViews[h.w] != nil {
+	if h.w.openedUsage() != nil {
 		t.Error("Esc left the usage window open")
 	}
 }

@@ -1,4 +1,4 @@
-package ui
+package chart
 
 import (
 	"fmt"
@@ -12,10 +12,15 @@ import (
 	"fyne.io/fyne/v2/driver/desktop"
 	"fyne.io/fyne/v2/test"
 	"fyne.io/fyne/v2/theme"
+
+	"deskchat/ui/internal/look"
 )
 
 // fixedMeasure measures text as 7 px a character, 14 px high.
 func fixedMeasure(s string) fyne.Size { return fyne.NewSize(float32(len([]rune(s)))*7, 14) }
+
+// noRequests is a sentence an empty chart shows.
+const noRequests = "No requests in the last 30 days."
 
 func near(a, b, tol float64) bool { return math.Abs(a-b) <= tol }
 
@@ -36,7 +41,7 @@ func TestChartNiceTicks(t *testing.T) {
 		{3_700_000, true, []float64{0, 1e6, 2e6, 3e6, 4e6}, []string{"0", "1M", "2M", "3M", "4M"}, false},
 		{12.5, false, []float64{0, 5, 10, 15}, []string{"$0", "$5", "$10", "$15"}, true},
 	} {
-		got := chartNiceTicks(tc.max, chartBarTicks, tc.integer)
+		got := NiceTicks(tc.max, barTicks, tc.integer)
 		if len(got) != len(tc.want) {
 			t.Errorf("ticks for %v: %v, want %v", tc.max, got, tc.want)
 			continue
@@ -48,7 +53,7 @@ func TestChartNiceTicks(t *testing.T) {
 			}
 		}
 		if tc.labels != nil {
-			if l := chartTickLabels(got, tc.money); !slices.Equal(l, tc.labels) {
+			if l := TickLabels(got, tc.money); !slices.Equal(l, tc.labels) {
 				t.Errorf("labels for %v: %q, want %q", tc.max, l, tc.labels)
 			}
 		}
@@ -56,29 +61,29 @@ func TestChartNiceTicks(t *testing.T) {
 	// Huge and tiny values: the top tick covers the value, steps are 1, 2
 	// or 5 times a power of ten, and there are a handful of them.
 	for _, v := range []float64{1e-9, 3.3e-5, 0.97, 1, 99, 101, 7.77e8, 4.2e15} {
-		ticks := chartNiceTicks(v, chartBarTicks, false)
+		ticks := NiceTicks(v, barTicks, false)
 		top, step := ticks[len(ticks)-1], ticks[1]-ticks[0]
 		mant := step / math.Pow(10, math.Floor(math.Log10(step)+1e-9))
 		if top < v || len(ticks) < 3 || len(ticks) > 11 || !(near(mant, 1, 1e-6) || near(mant, 2, 1e-6) || near(mant, 5, 1e-6)) {
 			t.Errorf("ticks for %g: %v", v, ticks)
 		}
 	}
-	if l := chartMillisLabels([]float64{0, 500, 1000, 1500}); !slices.Equal(l, []string{"0", "0.5 s", "1 s", "1.5 s"}) {
+	if l := MillisLabels([]float64{0, 500, 1000, 1500}); !slices.Equal(l, []string{"0", "0.5 s", "1 s", "1.5 s"}) {
 		t.Errorf("millisecond labels %q", l)
 	}
 }
 
-func threeDays() barData {
-	return barData{
+func threeDays() BarData {
+	return BarData{
 		Labels: []string{"1 Mar", "2 Mar", "3 Mar"},
-		Series: []barSeries{{Name: "OpenAI", Color: 0}, {Name: "Ollama", Color: 1}},
+		Series: []Series{{Name: "OpenAI", Color: 0}, {Name: "Ollama", Color: 1}},
 		Values: [][]float64{{100, 50}, {0, 0}, {400, 300}},
 	}
 }
 
 func TestChartStackedBarsAreProportionalAndStackInOrder(t *testing.T) {
 	d := threeDays()
-	g := layoutBars(d, fyne.NewSize(400, 200), fixedMeasure)
+	g := LayoutBars(d, fyne.NewSize(400, 200), fixedMeasure)
 	if g.Empty {
 		t.Fatal("data laid out as empty")
 	}
@@ -132,13 +137,13 @@ func TestChartStackedBarsAreProportionalAndStackInOrder(t *testing.T) {
 }
 
 func TestChartDateLabelsThinOutToAboutAWeek(t *testing.T) {
-	d := barData{Series: []barSeries{{Name: "p"}}}
+	d := BarData{Series: []Series{{Name: "p"}}}
 	for i := range 30 {
 		d.Labels = append(d.Labels, fmt.Sprintf("%d Mar", i+1))
 		d.Values = append(d.Values, []float64{float64(i)})
 	}
 	for _, width := range []float32{300, 900, 4000} {
-		g := layoutBars(d, fyne.NewSize(width, 200), fixedMeasure)
+		g := LayoutBars(d, fyne.NewSize(width, 200), fixedMeasure)
 		var shown []int
 		for i, s := range g.LabelShown {
 			if s {
@@ -161,7 +166,7 @@ func TestChartDateLabelsThinOutToAboutAWeek(t *testing.T) {
 }
 
 // finite says whether every part of r is a real, non-negative size.
-func finiteRect(r chartRect) bool {
+func finiteRect(r Rect) bool {
 	for _, v := range []float32{r.X, r.Y, r.W, r.H} {
 		if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) {
 			return false
@@ -171,27 +176,27 @@ func finiteRect(r chartRect) bool {
 }
 
 func TestChartSurvivesEmptyOneDayHugeTinyAndBadValues(t *testing.T) {
-	many := barData{Labels: []string{"1 Mar", "2 Mar"}}
+	many := BarData{Labels: []string{"1 Mar", "2 Mar"}}
 	for i := range 12 {
-		many.Series = append(many.Series, barSeries{Name: fmt.Sprint("p", i), Color: i})
+		many.Series = append(many.Series, Series{Name: fmt.Sprint("p", i), Color: i})
 	}
 	many.Values = [][]float64{make([]float64, 12), make([]float64, 12)}
 	for i := range 12 {
 		many.Values[0][i], many.Values[1][i] = float64(i+1), float64(12-i)
 	}
-	cases := map[string]barData{
+	cases := map[string]BarData{
 		"no days":     {},
-		"all zero":    {Labels: []string{"1 Mar", "2 Mar"}, Series: []barSeries{{Name: "p"}}, Values: [][]float64{{0}, {0}}},
-		"one day":     {Labels: []string{"1 Mar"}, Series: []barSeries{{Name: "p"}}, Values: [][]float64{{42}}},
-		"huge":        {Labels: []string{"1 Mar", "2 Mar"}, Series: []barSeries{{Name: "p"}}, Values: [][]float64{{4.2e15}, {1}}},
-		"tiny":        {Labels: []string{"1 Mar", "2 Mar"}, Series: []barSeries{{Name: "p"}}, Values: [][]float64{{1e-9}, {3e-10}}, Money: true},
-		"bad values":  {Labels: []string{"1 Mar", "2 Mar", "3 Mar"}, Series: []barSeries{{Name: "p"}, {Name: "q"}}, Values: [][]float64{{math.NaN(), 5}, {-3, math.Inf(1)}, {2}}},
-		"ragged rows": {Labels: []string{"1 Mar", "2 Mar"}, Series: []barSeries{{Name: "p"}, {Name: "q"}}, Values: [][]float64{{1}}},
+		"all zero":    {Labels: []string{"1 Mar", "2 Mar"}, Series: []Series{{Name: "p"}}, Values: [][]float64{{0}, {0}}},
+		"one day":     {Labels: []string{"1 Mar"}, Series: []Series{{Name: "p"}}, Values: [][]float64{{42}}},
+		"huge":        {Labels: []string{"1 Mar", "2 Mar"}, Series: []Series{{Name: "p"}}, Values: [][]float64{{4.2e15}, {1}}},
+		"tiny":        {Labels: []string{"1 Mar", "2 Mar"}, Series: []Series{{Name: "p"}}, Values: [][]float64{{1e-9}, {3e-10}}, Money: true},
+		"bad values":  {Labels: []string{"1 Mar", "2 Mar", "3 Mar"}, Series: []Series{{Name: "p"}, {Name: "q"}}, Values: [][]float64{{math.NaN(), 5}, {-3, math.Inf(1)}, {2}}},
+		"ragged rows": {Labels: []string{"1 Mar", "2 Mar"}, Series: []Series{{Name: "p"}, {Name: "q"}}, Values: [][]float64{{1}}},
 		"12 series":   many,
 	}
 	for name, d := range cases {
 		for _, size := range []fyne.Size{{}, {Width: 3, Height: 3}, {Width: -5, Height: 40}, {Width: 800, Height: 260}} {
-			g := layoutBars(d, size, fixedMeasure)
+			g := LayoutBars(d, size, fixedMeasure)
 			wantEmpty := name == "no days" || name == "all zero"
 			if g.Empty != wantEmpty {
 				t.Errorf("%s at %v: empty %v", name, size, g.Empty)
@@ -217,11 +222,11 @@ func TestChartSurvivesEmptyOneDayHugeTinyAndBadValues(t *testing.T) {
 		}
 	}
 	// Percentile bars likewise.
-	for _, rows := range [][]pctRow{nil, {{Name: "p"}}, {{Name: "p", P50: math.NaN(), P90: -1, P99: math.Inf(1)}}, {{Name: "p", P50: 1, P90: 2, P99: 3e9, N: 3}}} {
+	for _, rows := range [][]PercentileRow{nil, {{Name: "p"}}, {{Name: "p", P50: math.NaN(), P90: -1, P99: math.Inf(1)}}, {{Name: "p", P50: 1, P90: 2, P99: 3e9, N: 3}}} {
 		for _, size := range []fyne.Size{{}, {Width: 10, Height: 10}, {Width: 600, Height: 200}} {
 			g := layoutPercentiles(rows, size, fixedMeasure)
 			for i := range g.P50 {
-				for _, r := range []chartRect{g.P50[i], g.P90[i], g.P99[i], g.Names[i], g.Texts[i]} {
+				for _, r := range []Rect{g.P50[i], g.P90[i], g.P99[i], g.Names[i], g.Texts[i]} {
 					if !finiteRect(r) {
 						t.Errorf("%+v at %v: %v", rows, size, r)
 					}
@@ -232,7 +237,7 @@ func TestChartSurvivesEmptyOneDayHugeTinyAndBadValues(t *testing.T) {
 }
 
 func TestChartPercentileBarsShareOneScale(t *testing.T) {
-	rows := []pctRow{{Name: "OpenAI", P50: 400, P90: 900, P99: 1800, N: 40}, {Name: "Ollama", P50: 100, P90: 120, P99: 200, N: 3}}
+	rows := []PercentileRow{{Name: "OpenAI", P50: 400, P90: 900, P99: 1800, N: 40}, {Name: "Ollama", P50: 100, P90: 120, P99: 200, N: 3}}
 	g := layoutPercentiles(rows, fyne.NewSize(700, 120), fixedMeasure)
 	if g.Empty || len(g.P50) != 2 {
 		t.Fatalf("geometry %+v", g)
@@ -240,7 +245,7 @@ func TestChartPercentileBarsShareOneScale(t *testing.T) {
 	perMs := float64(g.P99[0].W) / 1800
 	for i, r := range rows {
 		for _, c := range []struct {
-			b chartRect
+			b Rect
 			v float64
 		}{{g.P50[i], r.P50}, {g.P90[i], r.P90}, {g.P99[i], r.P99}} {
 			if !near(float64(c.b.W), c.v*perMs, 0.01) || c.b.X != g.Track.X {
@@ -258,10 +263,10 @@ func TestChartPercentileBarsShareOneScale(t *testing.T) {
 		t.Error("no rows laid out as a chart")
 	}
 	// Answers all under a millisecond are still shown, on a 0–1 ms axis.
-	if z := layoutPercentiles([]pctRow{{Name: "local", N: 2}}, fyne.NewSize(700, 120), fixedMeasure); z.Empty || !slices.Equal(z.TickLabels, []string{"0", "1 ms"}) || z.P99[0].W != 0 {
+	if z := layoutPercentiles([]PercentileRow{{Name: "local", N: 2}}, fyne.NewSize(700, 120), fixedMeasure); z.Empty || !slices.Equal(z.TickLabels, []string{"0", "1 ms"}) || z.P99[0].W != 0 {
 		t.Errorf("zero times: %+v", z)
 	}
-	if got := (pctRow{P50: 420, P90: 1234, P99: 2000, N: 1}).text(); got != "p50 420 ms · p90 1.2 s · p99 2 s · 1 answer" {
+	if got := (PercentileRow{P50: 420, P90: 1234, P99: 2000, N: 1}).text(); got != "p50 420 ms · p90 1.2 s · p99 2 s · 1 answer" {
 		t.Errorf("figures %q", got)
 	}
 }
@@ -273,8 +278,8 @@ func TestChartColoursStandOutInLightAndDark(t *testing.T) {
 		var prev color.NRGBA
 		seen := map[color.NRGBA]int{}
 		for i := range 16 {
-			c := seriesColor(i, primary, bg)
-			if r := chartContrast(c, bg); r < 3 {
+			c := SeriesColor(i, primary, bg)
+			if r := look.ContrastRatio(c, bg); r < 3 {
 				t.Errorf("variant %v: colour %d %v has contrast %.2f with the background", variant, i, c, r)
 			}
 			if j, dup := seen[c]; dup {
@@ -289,12 +294,12 @@ func TestChartColoursStandOutInLightAndDark(t *testing.T) {
 			}
 			prev = c
 		}
-		if c := seriesColor(0, primary, bg); c != chartNRGBA(primary) {
+		if c := SeriesColor(0, primary, bg); c != nrgba(primary) {
 			t.Errorf("variant %v: the first series is %v, not the theme's primary colour %v", variant, c, primary)
 		}
 	}
 	// A primary colour too close to the background is made to stand out.
-	if c := seriesColor(0, color.NRGBA{R: 0xf0, G: 0xf0, B: 0xff, A: 0xff}, color.White); chartContrast(c, color.White) < 3 {
+	if c := SeriesColor(0, color.NRGBA{R: 0xf0, G: 0xf0, B: 0xff, A: 0xff}, color.White); look.ContrastRatio(c, color.White) < 3 {
 		t.Errorf("pale primary kept: %v", c)
 	}
 }
@@ -304,7 +309,7 @@ func TestChartRingSweep(t *testing.T) {
 		frac float64
 		want float32
 	}{{0, 0}, {0.25, 90}, {1, 360}, {1.7, 360}, {-1, 0}, {math.NaN(), 0}} {
-		if got := chartRingSweep(tc.frac); !near(float64(got), float64(tc.want), 1e-4) {
+		if got := ringSweep(tc.frac); !near(float64(got), float64(tc.want), 1e-4) {
 			t.Errorf("sweep of %v: %v, want %v", tc.frac, got, tc.want)
 		}
 	}
@@ -323,11 +328,11 @@ func texts(objs []fyne.CanvasObject) []*canvas.Text {
 
 func TestChartEmptySaysSoAndFullDrawsBars(t *testing.T) {
 	test.NewTempApp(t)
-	bars := newStackedBars(usageNoRequests)
+	bars := NewStackedBars(noRequests)
 	w := test.NewTempWindow(t, bars)
 	w.Resize(fyne.NewSize(500, 300))
 	objs := test.LaidOutObjects(bars)
-	if ts := texts(objs); len(ts) != 1 || ts[0].Text != usageNoRequests {
+	if ts := texts(objs); len(ts) != 1 || ts[0].Text != noRequests {
 		t.Fatalf("empty chart shows %d texts: %v", len(ts), ts)
 	}
 	msg := texts(objs)[0]
@@ -340,14 +345,14 @@ func TestChartEmptySaysSoAndFullDrawsBars(t *testing.T) {
 		}
 	}
 
-	bars.SetData(threeDays(), usageNoRequests)
+	bars.SetData(threeDays(), noRequests)
 	objs = test.WidgetRenderer(bars).Objects() // the renderer the window draws
 	var rects []*canvas.Rectangle
 	for _, o := range objs {
 		if r, ok := o.(*canvas.Rectangle); ok && r.Visible() && r.Size().Height > 0 {
 			rects = append(rects, r)
 		}
-		if t2, ok := o.(*canvas.Text); ok && t2.Text == usageNoRequests {
+		if t2, ok := o.(*canvas.Text); ok && t2.Text == noRequests {
 			t.Error("the sentence stays once there is data")
 		}
 	}
@@ -361,7 +366,7 @@ func TestChartEmptySaysSoAndFullDrawsBars(t *testing.T) {
 	// Resizing lays the bars out again, for the new size.
 	before := rects[2].Size().Height
 	w.Resize(fyne.NewSize(500, 600))
-	g := layoutBars(bars.data, bars.Size(), bars.measure)
+	g := LayoutBars(bars.data, bars.Size(), bars.measure)
 	if after := rects[2].Size().Height; after <= before || !near(float64(after), float64(g.Bars[2][0].H), 0.01) {
 		t.Errorf("after resizing the bar is %v high (was %v, want %v)", after, before, g.Bars[2][0].H)
 	}

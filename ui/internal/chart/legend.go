@@ -1,4 +1,4 @@
-package ui
+package chart
 
 import (
 	"image/color"
@@ -10,22 +10,22 @@ import (
 	"fyne.io/fyne/v2/widget"
 )
 
-// chartLegend lists series with their colours, wrapping onto more lines when
+// Legend lists series with their colours, wrapping onto more lines when
 // narrow.
-type chartLegend struct {
+type Legend struct {
 	widget.BaseWidget
-	items []barSeries
+	items []Series
 	gen   int // counts SetItems calls
 }
 
-func newChartLegend(items []barSeries) *chartLegend {
-	l := &chartLegend{items: items}
+func NewLegend(items []Series) *Legend {
+	l := &Legend{items: items}
 	l.ExtendBaseWidget(l)
 	return l
 }
 
 // SetItems shows items.
-func (l *chartLegend) SetItems(items []barSeries) {
+func (l *Legend) SetItems(items []Series) {
 	if slices.Equal(items, l.items) {
 		return
 	}
@@ -34,27 +34,27 @@ func (l *chartLegend) SetItems(items []barSeries) {
 	l.Refresh()
 }
 
-func (l *chartLegend) CreateRenderer() fyne.WidgetRenderer {
-	r := &chartLegendRenderer{l: l}
+func (l *Legend) CreateRenderer() fyne.WidgetRenderer {
+	r := &legendRenderer{l: l}
 	r.Refresh()
 	return r
 }
 
-type chartLegendRenderer struct {
-	l      *chartLegend
+type legendRenderer struct {
+	l      *Legend
 	built  int
 	objs   []fyne.CanvasObject
 	swatch []*canvas.Rectangle
 	names  []*canvas.Text
 }
 
-const chartSwatch = 12
+const swatchSize = 12
 
-func (r *chartLegendRenderer) Destroy() {}
+func (r *legendRenderer) Destroy() {}
 
-func (r *chartLegendRenderer) Objects() []fyne.CanvasObject { return r.objs }
+func (r *legendRenderer) Objects() []fyne.CanvasObject { return r.objs }
 
-func (r *chartLegendRenderer) Refresh() {
+func (r *legendRenderer) Refresh() {
 	if r.objs == nil || r.built != r.l.gen {
 		r.built = r.l.gen
 		r.objs, r.swatch, r.names = []fyne.CanvasObject{}, nil, nil
@@ -70,7 +70,7 @@ func (r *chartLegendRenderer) Refresh() {
 	fg := theme.ColorForWidget(theme.ColorNameForeground, r.l)
 	size := theme.SizeForWidget(theme.SizeNameText, r.l)
 	for i, it := range r.l.items {
-		r.swatch[i].FillColor = chartColor(r.l, it.Color)
+		r.swatch[i].FillColor = Color(r.l, it.Color)
 		r.names[i].Color, r.names[i].TextSize = fg, size
 	}
 	r.Layout(r.l.Size())
@@ -78,20 +78,20 @@ func (r *chartLegendRenderer) Refresh() {
 }
 
 // flow places the items in rows of width w and returns the height used.
-func (r *chartLegendRenderer) flow(w float32, place bool) float32 {
+func (r *legendRenderer) flow(w float32, place bool) float32 {
 	var x, y, lineH float32
 	for i, t := range r.names {
 		ms := t.MinSize()
 		lineH = max(lineH, ms.Height)
-		itemW := chartSwatch + chartGap + ms.Width
+		itemW := swatchSize + gap + ms.Width
 		if x > 0 && x+itemW > w {
 			x, y = 0, y+lineH+2
 		}
 		if place {
-			chartRect{x, y + (ms.Height-chartSwatch)/2, chartSwatch, chartSwatch}.place(r.swatch[i])
-			chartRect{x + chartSwatch + chartGap, y, ms.Width, ms.Height}.place(t)
+			Rect{x, y + (ms.Height-swatchSize)/2, swatchSize, swatchSize}.place(r.swatch[i])
+			Rect{x + swatchSize + gap, y, ms.Width, ms.Height}.place(t)
 		}
-		x += itemW + 3*chartGap
+		x += itemW + 3*gap
 	}
 	if len(r.names) == 0 {
 		return 0
@@ -99,7 +99,7 @@ func (r *chartLegendRenderer) flow(w float32, place bool) float32 {
 	return y + lineH
 }
 
-func (r *chartLegendRenderer) Layout(size fyne.Size) {
+func (r *legendRenderer) Layout(size fyne.Size) {
 	h := r.flow(size.Width, false)
 	r.flow(size.Width, true)
 	if dy := (size.Height - h) / 2; dy > 0 { // centred vertically in a taller row
@@ -109,10 +109,10 @@ func (r *chartLegendRenderer) Layout(size fyne.Size) {
 	}
 }
 
-func (r *chartLegendRenderer) MinSize() fyne.Size {
+func (r *legendRenderer) MinSize() fyne.Size {
 	var widest float32
 	for _, t := range r.names {
-		widest = max(widest, chartSwatch+chartGap+t.MinSize().Width)
+		widest = max(widest, swatchSize+gap+t.MinSize().Width)
 	}
 	w := r.l.Size().Width
 	if w < widest {

@@ -1,4 +1,4 @@
-package ui
+package chart
 
 import (
 	"image/color"
@@ -11,31 +11,31 @@ import (
 	"fyne.io/fyne/v2/widget"
 )
 
-// barSeries is one layer of a stacked bar chart.
-type barSeries struct {
+// Series is one layer of a stacked bar chart.
+type Series struct {
 	Name  string
-	Color int // seriesColor index
+	Color int // SeriesColor index
 }
 
-// barData is what a stacked bar chart shows: one bar per category, the
+// BarData is what a stacked bar chart shows: one bar per category, the
 // series stacked in order from the bottom.
-type barData struct {
+type BarData struct {
 	Labels []string    // one per category, written under it (some are skipped when crowded)
-	Series []barSeries // bottom to top
+	Series []Series    // bottom to top
 	Values [][]float64 // [category][series]
 	Money  bool        // values are US dollars
 }
 
-func (d barData) value(c, s int) float64 {
+func (d BarData) value(c, s int) float64 {
 	if c < len(d.Values) && s < len(d.Values[c]) {
-		return chartValue(d.Values[c][s])
+		return Value(d.Values[c][s])
 	}
 	return 0
 }
 
-// drawable says whether d has anything to draw: a category whose values
+// Drawable says whether d has anything to draw: a category whose values
 // add up to more than 0.
-func (d barData) drawable() bool {
+func (d BarData) Drawable() bool {
 	if len(d.Series) == 0 {
 		return false
 	}
@@ -49,31 +49,31 @@ func (d barData) drawable() bool {
 	return false
 }
 
-// barGeom is where a stacked bar chart's parts go.
-type barGeom struct {
+// BarGeom is where a stacked bar chart's parts go.
+type BarGeom struct {
 	Empty      bool // nothing to draw: the chart shows its sentence
-	Plot       chartRect
+	Plot       Rect
 	Ticks      []float64
 	TickLabels []string
-	TickY      []float32     // the y of each tick's grid line
-	Bars       [][]chartRect // [category][series]; zero height for a zero value
-	Slot       float32       // the width each category has
-	LabelX     []float32     // the centre of each category
+	TickY      []float32 // the y of each tick's grid line
+	Bars       [][]Rect  // [category][series]; zero height for a zero value
+	Slot       float32   // the width each category has
+	LabelX     []float32 // the centre of each category
 	LabelShown []bool
 }
 
 const (
-	chartGap      = 6   // between axis labels and the plot
-	chartBarFill  = 0.7 // of a category's width that its bar takes
-	chartBarTicks = 5   // y-axis ticks wanted
+	gap      = 6   // between axis labels and the plot
+	barFill  = 0.7 // of a category's width that its bar takes
+	barTicks = 5   // y-axis ticks wanted
 )
 
-// layoutBars places a stacked bar chart of d in size; measure gives a
+// LayoutBars places a stacked bar chart of d in size; measure gives a
 // label's size.
-func layoutBars(d barData, size fyne.Size, measure func(string) fyne.Size) barGeom {
-	size = fyne.NewSize(chartLen(size.Width), chartLen(size.Height))
+func LayoutBars(d BarData, size fyne.Size, measure func(string) fyne.Size) BarGeom {
+	size = fyne.NewSize(Len(size.Width), Len(size.Height))
 	n := len(d.Labels)
-	var g barGeom
+	var g BarGeom
 	peak := 0.0
 	for c := 0; c < n; c++ {
 		sum := 0.0
@@ -84,31 +84,31 @@ func layoutBars(d barData, size fyne.Size, measure func(string) fyne.Size) barGe
 	}
 	if n == 0 || len(d.Series) == 0 || !(peak > 0) || math.IsInf(peak, 0) {
 		g.Empty = true
-		g.Plot = chartRect{0, 0, size.Width, size.Height}
+		g.Plot = Rect{0, 0, size.Width, size.Height}
 		return g
 	}
-	g.Ticks = chartNiceTicks(peak, chartBarTicks, !d.Money)
-	g.TickLabels = chartTickLabels(g.Ticks, d.Money)
+	g.Ticks = NiceTicks(peak, barTicks, !d.Money)
+	g.TickLabels = TickLabels(g.Ticks, d.Money)
 	var labelW float32
 	for _, l := range g.TickLabels {
 		labelW = max(labelW, measure(l).Width)
 	}
 	lineH := measure("0").Height
-	g.Plot.X = labelW + chartGap
+	g.Plot.X = labelW + gap
 	g.Plot.Y = lineH / 2
-	g.Plot.W = chartLen(size.Width - g.Plot.X - chartGap)
-	g.Plot.H = chartLen(size.Height - g.Plot.Y - lineH - chartGap)
+	g.Plot.W = Len(size.Width - g.Plot.X - gap)
+	g.Plot.H = Len(size.Height - g.Plot.Y - lineH - gap)
 	// Edges fall on whole pixels, so that stacked layers meet and no bar
 	// pokes through the axis when drawn.
 	px := func(v float32) float32 { return float32(math.Round(float64(v))) }
 	bottom := px(g.Plot.Y + g.Plot.H)
-	g.Plot.H = chartLen(bottom - g.Plot.Y)
+	g.Plot.H = Len(bottom - g.Plot.Y)
 	top := g.Ticks[len(g.Ticks)-1]
 	for _, t := range g.Ticks {
 		g.TickY = append(g.TickY, px(bottom-float32(t/top)*g.Plot.H))
 	}
 	g.Slot = g.Plot.W / float32(n)
-	barW := g.Slot * chartBarFill
+	barW := g.Slot * barFill
 	if barW < 1 {
 		barW = min(1, g.Slot)
 	}
@@ -116,16 +116,16 @@ func layoutBars(d barData, size fyne.Size, measure func(string) fyne.Size) barGe
 	for _, l := range d.Labels {
 		widest = max(widest, measure(l).Width)
 	}
-	every := chartLabelEvery(n, g.Slot, widest+chartGap*2)
-	g.Bars = make([][]chartRect, n)
+	every := labelEvery(n, g.Slot, widest+gap*2)
+	g.Bars = make([][]Rect, n)
 	for c := 0; c < n; c++ {
 		x := g.Plot.X + float32(c)*g.Slot
 		y, sum := bottom, 0.0
-		g.Bars[c] = make([]chartRect, len(d.Series))
+		g.Bars[c] = make([]Rect, len(d.Series))
 		for s := range d.Series {
 			sum += d.value(c, s)
 			edge := min(y, px(bottom-float32(sum/top*float64(g.Plot.H))))
-			g.Bars[c][s] = chartRect{x + (g.Slot-barW)/2, edge, barW, y - edge}
+			g.Bars[c][s] = Rect{x + (g.Slot-barW)/2, edge, barW, y - edge}
 			y = edge
 		}
 		g.LabelX = append(g.LabelX, x+g.Slot/2)
@@ -134,10 +134,10 @@ func layoutBars(d barData, size fyne.Size, measure func(string) fyne.Size) barGe
 	return g
 }
 
-// chartLabelEvery says how many categories apart labels go so that they do not
+// labelEvery says how many categories apart labels go so that they do not
 // overlap: every one when few fit, else every 7 (a week of days) or more.
 // The last category is always labelled.
-func chartLabelEvery(n int, slot, labelW float32) int {
+func labelEvery(n int, slot, labelW float32) int {
 	steps := []int{1, 2, 5, 10, 20, 50}
 	if n > 10 {
 		steps = []int{7, 14, 28, 56, 112}
@@ -151,7 +151,7 @@ func chartLabelEvery(n int, slot, labelW float32) int {
 }
 
 // categoryAt is the category under x, or -1.
-func (g barGeom) categoryAt(x float32) int {
+func (g BarGeom) categoryAt(x float32) int {
 	if g.Empty || !(g.Slot > 0) || x < g.Plot.X {
 		return -1
 	}
@@ -162,11 +162,11 @@ func (g barGeom) categoryAt(x float32) int {
 	return c
 }
 
-// stackedBars is a stacked bar chart (tokens per day by provider). Hovering
+// StackedBars is a stacked bar chart (tokens per day by provider). Hovering
 // a bar highlights it and calls OnHover with its category (-1 on leaving).
-type stackedBars struct {
+type StackedBars struct {
 	widget.BaseWidget
-	data    barData
+	data    BarData
 	empty   string // the sentence shown when there is nothing to draw
 	hover   int
 	gen     int // counts SetData calls
@@ -174,38 +174,44 @@ type stackedBars struct {
 }
 
 var (
-	_ fyne.Widget       = (*stackedBars)(nil)
-	_ desktop.Hoverable = (*stackedBars)(nil)
+	_ fyne.Widget       = (*StackedBars)(nil)
+	_ desktop.Hoverable = (*StackedBars)(nil)
 )
 
-func newStackedBars(empty string) *stackedBars {
-	c := &stackedBars{empty: empty, hover: -1}
+func NewStackedBars(empty string) *StackedBars {
+	c := &StackedBars{empty: empty, hover: -1}
 	c.ExtendBaseWidget(c)
 	return c
 }
 
 // SetData shows d, or the sentence empty when d has nothing to draw.
-func (c *stackedBars) SetData(d barData, empty string) {
+func (c *StackedBars) SetData(d BarData, empty string) {
 	c.data, c.empty, c.hover = d, empty, -1
 	c.gen++
 	c.Refresh()
 }
 
-func (c *stackedBars) measure(s string) fyne.Size {
+// Data is what the chart was last given.
+func (c *StackedBars) Data() BarData { return c.data }
+
+// EmptyText is the sentence the chart shows when there is nothing to draw.
+func (c *StackedBars) EmptyText() string { return c.empty }
+
+func (c *StackedBars) measure(s string) fyne.Size {
 	return fyne.MeasureText(s, theme.SizeForWidget(theme.SizeNameCaptionText, c), fyne.TextStyle{})
 }
 
-func (c *stackedBars) geometry() barGeom { return layoutBars(c.data, c.Size(), c.measure) }
+func (c *StackedBars) geometry() BarGeom { return LayoutBars(c.data, c.Size(), c.measure) }
 
-func (c *stackedBars) MouseIn(e *desktop.MouseEvent) { c.MouseMoved(e) }
+func (c *StackedBars) MouseIn(e *desktop.MouseEvent) { c.MouseMoved(e) }
 
-func (c *stackedBars) MouseMoved(e *desktop.MouseEvent) {
+func (c *StackedBars) MouseMoved(e *desktop.MouseEvent) {
 	c.setHover(c.geometry().categoryAt(e.Position.X))
 }
 
-func (c *stackedBars) MouseOut() { c.setHover(-1) }
+func (c *StackedBars) MouseOut() { c.setHover(-1) }
 
-func (c *stackedBars) setHover(i int) {
+func (c *StackedBars) setHover(i int) {
 	if i == c.hover {
 		return
 	}
@@ -216,14 +222,14 @@ func (c *stackedBars) setHover(i int) {
 	}
 }
 
-func (c *stackedBars) CreateRenderer() fyne.WidgetRenderer {
+func (c *StackedBars) CreateRenderer() fyne.WidgetRenderer {
 	r := &barsRenderer{c: c}
 	r.Refresh()
 	return r
 }
 
 type barsRenderer struct {
-	c       *stackedBars
+	c       *StackedBars
 	built   int // the data generation the objects were built for
 	objs    []fyne.CanvasObject
 	grid    []*canvas.Line
@@ -304,19 +310,19 @@ func (r *barsRenderer) paint() {
 	r.message.Color = theme.ColorForWidget(theme.ColorNamePlaceHolder, c)
 	r.message.TextSize = theme.SizeForWidget(theme.SizeNameText, c)
 	r.hover.FillColor = theme.ColorForWidget(theme.ColorNameHover, c)
-	r.axis.StrokeColor = chartAlpha(fg, 0.5)
+	r.axis.StrokeColor = Alpha(fg, 0.5)
 	for _, l := range r.grid {
-		l.StrokeColor = chartAlpha(fg, 0.12)
+		l.StrokeColor = Alpha(fg, 0.12)
 	}
 	for _, ts := range [][]*canvas.Text{r.ticks, r.labels} {
 		for _, t := range ts {
-			t.Color, t.TextSize = chartAlpha(fg, 0.8), textSize
+			t.Color, t.TextSize = Alpha(fg, 0.8), textSize
 		}
 	}
 	for _, row := range r.bars {
 		for s, b := range row {
 			if s < len(c.data.Series) {
-				b.FillColor = chartColor(c, c.data.Series[s].Color)
+				b.FillColor = Color(c, c.data.Series[s].Color)
 			}
 		}
 	}
@@ -324,10 +330,10 @@ func (r *barsRenderer) paint() {
 
 func (r *barsRenderer) Layout(size fyne.Size) {
 	c := r.c
-	g := layoutBars(c.data, size, c.measure)
+	g := LayoutBars(c.data, size, c.measure)
 	if g.Empty || len(r.bars) != len(g.Bars) || len(r.ticks) != len(g.TickLabels) {
 		ms := r.message.MinSize()
-		r.message.Move(fyne.NewPos(chartLen((size.Width-ms.Width)/2), chartLen((size.Height-ms.Height)/2)))
+		r.message.Move(fyne.NewPos(Len((size.Width-ms.Width)/2), Len((size.Height-ms.Height)/2)))
 		r.message.Resize(ms)
 		return
 	}
@@ -336,7 +342,7 @@ func (r *barsRenderer) Layout(size fyne.Size) {
 		r.grid[i].Position2 = fyne.NewPos(g.Plot.X+g.Plot.W, y)
 		t := r.ticks[i]
 		ms := t.MinSize()
-		t.Move(fyne.NewPos(chartLen(g.Plot.X-chartGap-ms.Width), y-ms.Height/2))
+		t.Move(fyne.NewPos(Len(g.Plot.X-gap-ms.Width), y-ms.Height/2))
 		t.Resize(ms)
 	}
 	bottom := g.Plot.Y + g.Plot.H
@@ -349,12 +355,12 @@ func (r *barsRenderer) Layout(size fyne.Size) {
 		t := r.labels[cat]
 		t.Hidden = !g.LabelShown[cat]
 		ms := t.MinSize()
-		x := min(max(g.LabelX[cat]-ms.Width/2, 0), chartLen(size.Width-ms.Width))
-		t.Move(fyne.NewPos(x, bottom+chartGap/2))
+		x := min(max(g.LabelX[cat]-ms.Width/2, 0), Len(size.Width-ms.Width))
+		t.Move(fyne.NewPos(x, bottom+gap/2))
 		t.Resize(ms)
 	}
 	r.hover.Hidden = c.hover < 0 || c.hover >= len(g.Bars)
 	if !r.hover.Hidden {
-		chartRect{g.Plot.X + float32(c.hover)*g.Slot, g.Plot.Y, g.Slot, g.Plot.H}.place(r.hover)
+		Rect{g.Plot.X + float32(c.hover)*g.Slot, g.Plot.Y, g.Slot, g.Plot.H}.place(r.hover)
 	}
 }

@@ -1,4 +1,4 @@
-package ui
+package chart
 
 import (
 	"math"
@@ -8,50 +8,44 @@ import (
 	"fyne.io/fyne/v2"
 )
 
-// Charts drawn with Fyne's canvas: stacked bars, percentile bars, a ring
-// and a legend. Each is a widget whose renderer only places canvas objects;
-// where they go is worked out by plain functions (layoutBars,
-// layoutPercentiles) that the tests check. Colours come from the theme and
-// are looked up again on every Refresh, so a change of theme redraws them.
-//
-// This file holds what they share: boxes, scales and their labels;
-// chart_colors.go the series colours, chart_bars.go, chart_percentiles.go,
-// chart_ring.go and chart_legend.go one widget each.
+// What the charts share: boxes, scales and their labels. colors.go holds
+// the series colours; bars.go, percentiles.go, ring.go and legend.go one
+// widget each.
 
-// chartRect is a box in a widget's coordinates.
-type chartRect struct{ X, Y, W, H float32 }
+// Rect is a box in a widget's coordinates.
+type Rect struct{ X, Y, W, H float32 }
 
-func (r chartRect) place(o fyne.CanvasObject) {
+func (r Rect) place(o fyne.CanvasObject) {
 	o.Move(fyne.NewPos(r.X, r.Y))
 	o.Resize(fyne.NewSize(r.W, r.H))
 }
 
-// chartValue makes a value drawable: NaN, infinities and negatives count as 0.
-func chartValue(v float64) float64 {
+// Value makes a value drawable: NaN, infinities and negatives count as 0.
+func Value(v float64) float64 {
 	if math.IsNaN(v) || math.IsInf(v, 0) || v < 0 {
 		return 0
 	}
 	return v
 }
 
-// chartLen clamps a length to 0 or more (NaN: 0).
-func chartLen(v float32) float32 {
+// Len clamps a length to 0 or more (NaN: 0).
+func Len(v float32) float32 {
 	if !(v > 0) {
 		return 0
 	}
 	return v
 }
 
-// chartNiceTicks returns axis ticks from 0 to at least max in steps of 1, 2 or
+// NiceTicks returns axis ticks from 0 to at least max in steps of 1, 2 or
 // 5 times a power of ten, about n of them. integer keeps steps whole (token
 // counts). A max of 0 (or not a number) gives 0 and 1.
-func chartNiceTicks(max float64, n int, integer bool) []float64 {
+func NiceTicks(max float64, n int, integer bool) []float64 {
 	if !(max > 0) || math.IsInf(max, 0) {
 		return []float64{0, 1}
 	}
 	n = min(10, n) // at most 10 steps, whatever the caller asked
 	n = int(math.Max(float64(n), 2))
-	step := chartNiceNum(chartNiceNum(max, false)/float64(n-1), true)
+	step := niceNum(niceNum(max, false)/float64(n-1), true)
 	if integer {
 		step = math.Max(step, 1)
 	}
@@ -59,14 +53,14 @@ func chartNiceTicks(max float64, n int, integer bool) []float64 {
 	steps := int(math.Round(top / step))
 	ticks := make([]float64, 0, steps+1)
 	for i := 0; i <= steps; i++ {
-		ticks = append(ticks, chartRound(float64(i)*step, step))
+		ticks = append(ticks, roundTo(float64(i)*step, step))
 	}
 	return ticks
 }
 
-// chartNiceNum returns a 1, 2, 5 or 10 times a power of ten near x: the
+// niceNum returns a 1, 2, 5 or 10 times a power of ten near x: the
 // nearest when round, else the next one up.
-func chartNiceNum(x float64, round bool) float64 {
+func niceNum(x float64, round bool) float64 {
 	exp := math.Floor(math.Log10(x))
 	f := x / math.Pow(10, exp)
 	var nf float64
@@ -83,24 +77,24 @@ func chartNiceNum(x float64, round bool) float64 {
 	return nf * math.Pow(10, exp)
 }
 
-// chartRound drops the floating-point noise of v, a multiple of step.
-func chartRound(v, step float64) float64 {
-	d := float64(chartDecimals(step))
+// roundTo drops the floating-point noise of v, a multiple of step.
+func roundTo(v, step float64) float64 {
+	d := float64(decimals(step))
 	p := math.Pow(10, d)
 	return math.Round(v*p) / p
 }
 
-// chartDecimals is how many decimals a multiple of step needs.
-func chartDecimals(step float64) int {
+// decimals is how many decimals a multiple of step needs.
+func decimals(step float64) int {
 	if !(step > 0) || step >= 1 {
 		return 0
 	}
 	return int(math.Ceil(-math.Log10(step) - 1e-9))
 }
 
-// chartTickLabels writes ticks compactly (1.5k, 2M), all in the unit of the
+// TickLabels writes ticks compactly (1.5k, 2M), all in the unit of the
 // largest one; money adds a dollar sign.
-func chartTickLabels(ticks []float64, money bool) []string {
+func TickLabels(ticks []float64, money bool) []string {
 	if len(ticks) == 0 {
 		return nil
 	}
@@ -119,7 +113,7 @@ func chartTickLabels(ticks []float64, money bool) []string {
 			break
 		}
 	}
-	d := chartDecimals(step / div)
+	d := decimals(step / div)
 	out := make([]string, len(ticks))
 	for i, t := range ticks {
 		s := strconv.FormatFloat(t/div, 'f', d, 64)
@@ -137,9 +131,9 @@ func chartTickLabels(ticks []float64, money bool) []string {
 	return out
 }
 
-// chartMillisLabels writes ticks of milliseconds: 250 ms, or 1.5 s once the
+// MillisLabels writes ticks of milliseconds: 250 ms, or 1.5 s once the
 // axis reaches a second.
-func chartMillisLabels(ticks []float64) []string {
+func MillisLabels(ticks []float64) []string {
 	if len(ticks) == 0 {
 		return nil
 	}
@@ -154,21 +148,21 @@ func chartMillisLabels(ticks []float64) []string {
 		case t == 0:
 			out[i] = "0"
 		case top >= 1000:
-			s := strconv.FormatFloat(t/1000, 'f', chartDecimals(step/1000), 64)
+			s := strconv.FormatFloat(t/1000, 'f', decimals(step/1000), 64)
 			if strings.Contains(s, ".") {
 				s = strings.TrimRight(strings.TrimRight(s, "0"), ".")
 			}
 			out[i] = s + " s"
 		default:
-			out[i] = strconv.FormatFloat(t, 'f', chartDecimals(step), 64) + " ms"
+			out[i] = strconv.FormatFloat(t, 'f', decimals(step), 64) + " ms"
 		}
 	}
 	return out
 }
 
-// chartMillis writes a duration in milliseconds for people: 420 ms, 1.2 s.
-func chartMillis(ms float64) string {
-	ms = chartValue(ms)
+// Millis writes a duration in milliseconds for people: 420 ms, 1.2 s.
+func Millis(ms float64) string {
+	ms = Value(ms)
 	if ms < 1000 {
 		return strconv.FormatFloat(math.Round(ms), 'f', 0, 64) + " ms"
 	}

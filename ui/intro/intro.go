@@ -1,4 +1,4 @@
-package ui
+package intro
 
 import (
 	"strings"
@@ -14,54 +14,67 @@ import (
 	"deskchat/ui/internal/look"
 )
 
-// examplePrompts start a chat for someone who does not know what to ask
-// yet; each names the kind of help it is.
-var examplePrompts = []string{
+// Host is what the intro needs of the app.
+type Host interface {
+	Bridge() *bridge.Bridge
+	Store() *store.Store
+	// RecentChats are the ids of the n most recent chats, most recent first.
+	RecentChats(n int) []string
+	// UsePrompt puts prompt in the composer, ready to be finished or sent.
+	UsePrompt(prompt string)
+	// NewConversation starts a new chat.
+	NewConversation()
+}
+
+// Examples start a chat for someone who does not know what to ask yet;
+// each names the kind of help it is.
+var Examples = []string{
 	"Explain this code step by step: ",
 	"Summarise this text in three bullet points: ",
 	"Draft a short, polite reply to this email: ",
 	"Give me five ideas for ",
 }
 
-// How many recent questions the empty pane offers, read from how many of
-// the most recent chats, and how long each may be shown.
+// How many recent questions the intro offers, read from how many of the
+// most recent chats, and how long each may be shown.
 const (
-	recentPrompts     = 4
-	recentChatsRead   = 8
-	promptButtonRunes = 60
+	recentPrompts   = 4
+	recentChatsRead = 8
+	buttonRunes     = 60
 )
 
-// buildEmptyPane makes what the chat pane shows when no chat is chosen:
-// the intro, with a New chat button.
-func (w *window) buildEmptyPane() fyne.CanvasObject {
-	newBtn := widget.NewButtonWithIcon("New chat", theme.ContentAddIcon(), w.newConversation)
-	return container.NewVScroll(container.NewPadded(w.buildIntro(container.NewCenter(newBtn))))
+// Pane makes what the chat pane shows when no chat is chosen: the intro,
+// with a New chat button.
+func Pane(h Host) fyne.CanvasObject {
+	newBtn := widget.NewButtonWithIcon("New chat", theme.ContentAddIcon(), h.NewConversation)
+	return container.NewVScroll(container.NewPadded(New(h, container.NewCenter(newBtn))))
 }
 
 // intro is what an empty chat offers: a heading, the user's recent
 // questions and a few examples. Tapping one puts it in the composer, to be
 // changed or sent.
 type intro struct {
+	host    Host
 	obj     *fyne.Container
 	recent  *fyne.Container // the recent questions, once read
 	example *fyne.Container
 }
 
-// buildIntro makes the intro; extra, if set, goes under the heading.
-func (w *window) buildIntro(extra fyne.CanvasObject) *fyne.Container {
-	in := w.newIntro(extra)
-	w.readRecentPrompts(in)
+// New makes the intro; extra, if set, goes under the heading.
+func New(h Host, extra fyne.CanvasObject) *fyne.Container {
+	in := newIntro(h, extra)
+	in.readRecentPrompts()
 	return in.obj
 }
 
-func (w *window) newIntro(extra fyne.CanvasObject) *intro {
+func newIntro(h Host, extra fyne.CanvasObject) *intro {
 	heading := widget.NewLabelWithStyle("What can I help with?", fyne.TextAlignCenter, fyne.TextStyle{Bold: true})
 	heading.SizeName = theme.SizeNameSubHeadingText
-	in := &intro{recent: container.NewVBox(), example: container.NewVBox()}
+	in := &intro{host: h, recent: container.NewVBox(), example: container.NewVBox()}
 	in.recent.Hide()
 	in.example.Add(look.NewMutedText("Try"))
-	for _, p := range examplePrompts {
-		in.example.Add(w.promptButton(p, theme.QuestionIcon()))
+	for _, p := range Examples {
+		in.example.Add(promptButton(h, p, theme.QuestionIcon()))
 	}
 	top := container.NewVBox(heading)
 	if extra != nil {
@@ -76,35 +89,28 @@ func (w *window) newIntro(extra fyne.CanvasObject) *intro {
 }
 
 // readRecentPrompts fills the intro's recent questions from the store.
-func (w *window) readRecentPrompts(in *intro) {
-	convs := w.convs
-	if len(convs) > recentChatsRead {
-		convs = convs[:recentChatsRead]
-	}
-	ids := make([]string, len(convs))
-	for i, c := range convs {
-		ids[i] = c.ID
-	}
-	bridge.Run(w.b, func() ([]string, error) { return w.recentPrompts(ids) }, func(prompts []string, err error) {
+func (in *intro) readRecentPrompts() {
+	ids, st := in.host.RecentChats(recentChatsRead), in.host.Store()
+	bridge.Run(in.host.Bridge(), func() ([]string, error) { return readPrompts(st, ids) }, func(prompts []string, err error) {
 		if err != nil || len(prompts) == 0 {
 			return // the examples are still there; a read error is told where the chat is opened
 		}
 		in.recent.Objects = []fyne.CanvasObject{look.NewMutedText("Recent")}
 		for _, p := range prompts {
-			in.recent.Add(w.promptButton(p, theme.HistoryIcon()))
+			in.recent.Add(promptButton(in.host, p, theme.HistoryIcon()))
 		}
 		in.recent.Show()
 		in.obj.Refresh()
 	})
 }
 
-// recentPrompts are the last questions of the chats ids (most recent
+// readPrompts reads the last questions of the chats ids (most recent
 // first), without repeats, at most recentPrompts of them.
-func (w *window) recentPrompts(ids []string) ([]string, error) {
+func readPrompts(st *store.Store, ids []string) ([]string, error) {
 	var out []string
 	seen := map[string]bool{}
 	for _, id := range ids {
-		msgs, _, err := w.st.MessagesBefore(id, 0, 2)
+		msgs, _, err := st.MessagesBefore(id, 0, 2)
 		if err != nil {
 			return out, err
 		}
@@ -129,42 +135,15 @@ func (w *window) recentPrompts(ids []string) ([]string, error) {
 
 // promptButton puts prompt in the composer when tapped; it shows the
 // prompt's first line, shortened.
-func (w *window) promptButton(prompt string, icon fyne.Resource) *widget.Button {
+func promptButton(h Host, prompt string, icon fyne.Resource) *widget.Button {
 	label := strings.TrimSpace(strings.SplitN(prompt, "\n", 2)[0])
-	if r := []rune(label); len(r) > promptButtonRunes {
-		label = string(r[:promptButtonRunes-1]) + "…"
+	if r := []rune(label); len(r) > buttonRunes {
+		label = string(r[:buttonRunes-1]) + "…"
 	}
-	b := widget.NewButtonWithIcon(label, icon, func() { w.usePrompt(prompt) })
+	b := widget.NewButtonWithIcon(label, icon, func() { h.UsePrompt(prompt) })
 	b.Alignment = widget.ButtonAlignLeading
 	b.Importance = widget.LowImportance
 	return b
-}
-
-// usePrompt puts prompt in the composer, the cursor at its end, ready to
-// be finished or sent.
-func (w *window) usePrompt(prompt string) {
-	w.composer.SetText(prompt)
-	w.composer.CursorRow = strings.Count(prompt, "\n")
-	w.composer.CursorColumn = len([]rune(prompt[strings.LastIndex(prompt, "\n")+1:]))
-	w.composer.Refresh()
-	w.win.Canvas().Focus(w.composer)
-}
-
-// offerIntro shows the intro in a chat with nothing in it yet.
-func (w *window) offerIntro(cv *chatView) {
-	if cv.intro != nil || cv.loading || cv.live != nil || len(cv.views) > 0 || len(cv.col.Objects) > 0 || !cv.atStart || !cv.atEnd {
-		return
-	}
-	cv.intro = w.buildIntro(nil)
-	cv.col.Add(cv.intro)
-}
-
-// dropIntro takes the intro away once the chat has something in it.
-func (cv *chatView) dropIntro() {
-	if cv.intro != nil {
-		cv.col.Remove(cv.intro)
-		cv.intro = nil
-	}
 }
 
 // capWidth lays its one object out no wider than max.

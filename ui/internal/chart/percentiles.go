@@ -1,4 +1,4 @@
-package ui
+package chart
 
 import (
 	"image/color"
@@ -11,31 +11,31 @@ import (
 	"fyne.io/fyne/v2/widget"
 )
 
-// pctRow is one provider's time to first token.
-type pctRow struct {
+// PercentileRow is one provider's time to first token.
+type PercentileRow struct {
 	Name          string
 	Color         int
 	P50, P90, P99 float64 // milliseconds
 	N             int     // samples
 }
 
-func (p pctRow) text() string {
+func (p PercentileRow) text() string {
 	answers := "answers"
 	if p.N == 1 {
 		answers = "answer"
 	}
-	return "p50 " + chartMillis(p.P50) + " · p90 " + chartMillis(p.P90) + " · p99 " + chartMillis(p.P99) + " · " + strconv.Itoa(p.N) + " " + answers
+	return "p50 " + Millis(p.P50) + " · p90 " + Millis(p.P90) + " · p99 " + Millis(p.P99) + " · " + strconv.Itoa(p.N) + " " + answers
 }
 
 // pctGeom is where a percentile chart's parts go.
 type pctGeom struct {
 	Empty      bool
-	Names      []chartRect // provider names
-	Texts      []chartRect // the figures, right of the bars (zero when they do not fit)
-	P50        []chartRect
-	P90        []chartRect
-	P99        []chartRect
-	Track      chartRect // the x range of the bars, over every row
+	Names      []Rect // provider names
+	Texts      []Rect // the figures, right of the bars (zero when they do not fit)
+	P50        []Rect
+	P90        []Rect
+	P99        []Rect
+	Track      Rect // the x range of the bars, over every row
 	Ticks      []float64
 	TickLabels []string
 	TickX      []float32
@@ -44,19 +44,19 @@ type pctGeom struct {
 
 // layoutPercentiles places rows in size: each row is a bar from 0 to p99,
 // paler past p50 and p90; a shared axis in milliseconds runs underneath.
-func layoutPercentiles(rows []pctRow, size fyne.Size, measure func(string) fyne.Size) pctGeom {
-	size = fyne.NewSize(chartLen(size.Width), chartLen(size.Height))
+func layoutPercentiles(rows []PercentileRow, size fyne.Size, measure func(string) fyne.Size) pctGeom {
+	size = fyne.NewSize(Len(size.Width), Len(size.Height))
 	var g pctGeom
 	peak := 0.0
 	for _, r := range rows {
-		peak = math.Max(peak, math.Max(chartValue(r.P50), math.Max(chartValue(r.P90), chartValue(r.P99))))
+		peak = math.Max(peak, math.Max(Value(r.P50), math.Max(Value(r.P90), Value(r.P99))))
 	}
 	if len(rows) == 0 {
 		g.Empty = true
 		return g
 	}
-	g.Ticks = chartNiceTicks(peak, 5, true)
-	g.TickLabels = chartMillisLabels(g.Ticks)
+	g.Ticks = NiceTicks(peak, 5, true)
+	g.TickLabels = MillisLabels(g.Ticks)
 	lineH := measure("0").Height
 	rowH := lineH + 10
 	var nameW, textW float32
@@ -64,76 +64,79 @@ func layoutPercentiles(rows []pctRow, size fyne.Size, measure func(string) fyne.
 		nameW = max(nameW, measure(r.Name).Width)
 		textW = max(textW, measure(r.text()).Width)
 	}
-	nameW = min(nameW, chartLen(size.Width*0.3))
+	nameW = min(nameW, Len(size.Width*0.3))
 	last := measure(g.TickLabels[len(g.TickLabels)-1]).Width
-	g.Track.X = nameW + chartGap*2
-	g.Track.W = chartLen(size.Width - g.Track.X - textW - chartGap*2)
+	g.Track.X = nameW + gap*2
+	g.Track.W = Len(size.Width - g.Track.X - textW - gap*2)
 	showText := g.Track.W >= 80
 	if !showText {
-		g.Track.W = chartLen(size.Width - g.Track.X - last/2)
+		g.Track.W = Len(size.Width - g.Track.X - last/2)
 	}
 	g.Track.Y = 0
-	g.Track.H = chartLen(min(float32(len(rows))*rowH, size.Height-lineH-chartGap))
+	g.Track.H = Len(min(float32(len(rows))*rowH, size.Height-lineH-gap))
 	rowH = g.Track.H / float32(len(rows))
 	top := g.Ticks[len(g.Ticks)-1]
-	x := func(v float64) float32 { return chartLen(float32(chartValue(v) / top * float64(g.Track.W))) }
+	x := func(v float64) float32 { return Len(float32(Value(v) / top * float64(g.Track.W))) }
 	for i, r := range rows {
 		y := float32(i) * rowH
-		barH := chartLen(min(rowH*0.62, lineH))
+		barH := Len(min(rowH*0.62, lineH))
 		by := y + (rowH-barH)/2
 		nm := measure(r.Name)
-		g.Names = append(g.Names, chartRect{0, y + (rowH-nm.Height)/2, nameW, nm.Height})
-		g.P99 = append(g.P99, chartRect{g.Track.X, by, x(r.P99), barH})
-		g.P90 = append(g.P90, chartRect{g.Track.X, by, x(r.P90), barH})
-		g.P50 = append(g.P50, chartRect{g.Track.X, by, x(r.P50), barH})
+		g.Names = append(g.Names, Rect{0, y + (rowH-nm.Height)/2, nameW, nm.Height})
+		g.P99 = append(g.P99, Rect{g.Track.X, by, x(r.P99), barH})
+		g.P90 = append(g.P90, Rect{g.Track.X, by, x(r.P90), barH})
+		g.P50 = append(g.P50, Rect{g.Track.X, by, x(r.P50), barH})
 		if showText {
 			tm := measure(r.text())
-			g.Texts = append(g.Texts, chartRect{g.Track.X + g.Track.W + chartGap*2, y + (rowH-tm.Height)/2, tm.Width, tm.Height})
+			g.Texts = append(g.Texts, Rect{g.Track.X + g.Track.W + gap*2, y + (rowH-tm.Height)/2, tm.Width, tm.Height})
 		} else {
-			g.Texts = append(g.Texts, chartRect{})
+			g.Texts = append(g.Texts, Rect{})
 		}
 	}
-	g.AxisY = g.Track.H + chartGap/2
+	g.AxisY = g.Track.H + gap/2
 	for _, t := range g.Ticks {
 		g.TickX = append(g.TickX, g.Track.X+x(t))
 	}
 	return g
 }
 
-// percentileBars shows each provider's time to first token as p50, p90 and
+// PercentileBars shows each provider's time to first token as p50, p90 and
 // p99 bars on one scale.
-type percentileBars struct {
+type PercentileBars struct {
 	widget.BaseWidget
-	rows  []pctRow
+	rows  []PercentileRow
 	empty string
 	gen   int // counts SetRows calls
 }
 
-func newPercentileBars(empty string) *percentileBars {
-	c := &percentileBars{empty: empty}
+func NewPercentileBars(empty string) *PercentileBars {
+	c := &PercentileBars{empty: empty}
 	c.ExtendBaseWidget(c)
 	return c
 }
 
 // SetRows shows rows, or the sentence empty when there are none.
-func (c *percentileBars) SetRows(rows []pctRow, empty string) {
+func (c *PercentileBars) SetRows(rows []PercentileRow, empty string) {
 	c.rows, c.empty = rows, empty
 	c.gen++
 	c.Refresh()
 }
 
-func (c *percentileBars) measure(s string) fyne.Size {
+// Rows is what the chart was last given.
+func (c *PercentileBars) Rows() []PercentileRow { return c.rows }
+
+func (c *PercentileBars) measure(s string) fyne.Size {
 	return fyne.MeasureText(s, theme.SizeForWidget(theme.SizeNameCaptionText, c), fyne.TextStyle{})
 }
 
-func (c *percentileBars) CreateRenderer() fyne.WidgetRenderer {
+func (c *PercentileBars) CreateRenderer() fyne.WidgetRenderer {
 	r := &pctRenderer{c: c}
 	r.Refresh()
 	return r
 }
 
 type pctRenderer struct {
-	c                   *percentileBars
+	c                   *PercentileBars
 	built               int
 	objs                []fyne.CanvasObject
 	names, texts, ticks []*canvas.Text
@@ -149,7 +152,7 @@ func (r *pctRenderer) Objects() []fyne.CanvasObject { return r.objs }
 func (r *pctRenderer) MinSize() fyne.Size {
 	h := r.c.measure("0").Height
 	rows := max(len(r.c.rows), 2)
-	return fyne.NewSize(200, float32(rows)*(h+10)+h+chartGap)
+	return fyne.NewSize(200, float32(rows)*(h+10)+h+gap)
 }
 
 // Refresh builds the objects again when the rows changed, then colours
@@ -206,7 +209,7 @@ func (r *pctRenderer) paint() {
 	r.message.Color = theme.ColorForWidget(theme.ColorNamePlaceHolder, c)
 	r.message.TextSize = theme.SizeForWidget(theme.SizeNameText, c)
 	for _, l := range r.grid {
-		l.StrokeColor = chartAlpha(fg, 0.12)
+		l.StrokeColor = Alpha(fg, 0.12)
 	}
 	for _, t := range r.names {
 		t.Color, t.TextSize = fg, textSize
@@ -215,15 +218,15 @@ func (r *pctRenderer) paint() {
 		t.Color, t.TextSize = fg, textSize
 	}
 	for _, t := range r.ticks {
-		t.Color, t.TextSize = chartAlpha(fg, 0.75), textSize
+		t.Color, t.TextSize = Alpha(fg, 0.75), textSize
 	}
 	for i, row := range c.rows {
 		if i >= len(r.p50) {
 			break
 		}
-		col := chartColor(c, row.Color)
-		r.p99[i].FillColor = chartAlpha(col, 0.35)
-		r.p90[i].FillColor = chartAlpha(col, 0.6)
+		col := Color(c, row.Color)
+		r.p99[i].FillColor = Alpha(col, 0.35)
+		r.p90[i].FillColor = Alpha(col, 0.6)
 		r.p50[i].FillColor = col
 	}
 }
@@ -232,7 +235,7 @@ func (r *pctRenderer) Layout(size fyne.Size) {
 	g := layoutPercentiles(r.c.rows, size, r.c.measure)
 	if g.Empty || len(r.names) != len(g.Names) || len(r.ticks) != len(g.Ticks) {
 		ms := r.message.MinSize()
-		r.message.Move(fyne.NewPos(chartLen((size.Width-ms.Width)/2), chartLen((size.Height-ms.Height)/2)))
+		r.message.Move(fyne.NewPos(Len((size.Width-ms.Width)/2), Len((size.Height-ms.Height)/2)))
 		r.message.Resize(ms)
 		return
 	}
@@ -249,7 +252,7 @@ func (r *pctRenderer) Layout(size fyne.Size) {
 		r.grid[i].Position2 = fyne.NewPos(x, g.Track.Y+g.Track.H)
 		t := r.ticks[i]
 		ms := t.MinSize()
-		t.Move(fyne.NewPos(min(max(x-ms.Width/2, 0), chartLen(size.Width-ms.Width)), g.AxisY))
+		t.Move(fyne.NewPos(min(max(x-ms.Width/2, 0), Len(size.Width-ms.Width)), g.AxisY))
 		t.Resize(ms)
 	}
 }

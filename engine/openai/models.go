@@ -20,6 +20,7 @@ import (
 	goopenai "github.com/sashabaranov/go-openai"
 
 	"deskchat/engine/llm"
+	"deskchat/internal/format"
 	"deskchat/internal/redact"
 	"deskchat/store"
 )
@@ -188,7 +189,7 @@ func modelsError(err error, timedOut bool, cfg store.Provider, key string, base 
 		pe.Sentence = fmt.Sprintf("%s answered with HTTP %d instead of a model list: check the base URL.", base, status)
 	case timedOut || errors.Is(err, context.DeadlineExceeded) || llm.IsTimeout(err):
 		pe.Kind = llm.KindConnection
-		pe.Sentence = fmt.Sprintf("%s did not answer within %s.", base, roughDuration(limit))
+		pe.Sentence = fmt.Sprintf("%s did not answer within %s.", base, format.Duration(limit))
 	case errors.As(err, &dnsErr):
 		pe.Kind = llm.KindConnection
 		pe.Sentence = fmt.Sprintf("%s could not be found: check the base URL.", host)
@@ -259,14 +260,6 @@ func bareModelArray(err error, tap *bodyTap) ([]string, bool) {
 	}
 	slices.Sort(ids)
 	return slices.Compact(ids), true
-}
-
-// roughDuration writes d for a sentence: "10 s", "300 ms".
-func roughDuration(d time.Duration) string {
-	if d < time.Second {
-		return fmt.Sprintf("%d ms", max(d.Milliseconds(), 0))
-	}
-	return fmt.Sprintf("%d s", d.Round(time.Second)/time.Second)
 }
 
 // bodyTap keeps the status and (the first maxModelListBody bytes of) the body

@@ -11,6 +11,7 @@ import (
 	"fyne.io/fyne/v2"
 
 	"deskchat/engine"
+	"deskchat/internal/format"
 )
 
 // FrameInterval bounds how often a streaming answer is redrawn: at most 60
@@ -242,7 +243,7 @@ func statusText(ev engine.Event) string {
 	case engine.RateLimited:
 		return fmt.Sprintf("Waiting for %s's rate limit until %s", ev.Provider, ev.Until.Local().Format("15:04:05"))
 	case engine.Retrying:
-		return fmt.Sprintf("Retrying in %s (%s), attempt %d", RoundWait(ev.After), ev.Reason, ev.Attempt)
+		return fmt.Sprintf("Retrying in %s (%s), attempt %d", format.Duration(ev.After), ev.Reason, ev.Attempt)
 	case engine.FellBack:
 		return fmt.Sprintf("%s did not answer; asking %s instead", ev.From, ev.To)
 	case engine.Compressed:
@@ -261,16 +262,4 @@ func CompressedText(c engine.Compressed) string {
 		s += ". " + c.Note
 	}
 	return s
-}
-
-// RoundWait formats a wait for people: "8 s", "450 ms", "2 min".
-func RoundWait(d time.Duration) string {
-	switch {
-	case d < time.Second:
-		return fmt.Sprintf("%d ms", d.Milliseconds())
-	case d < 2*time.Minute:
-		return fmt.Sprintf("%.0f s", d.Seconds())
-	default:
-		return fmt.Sprintf("%.0f min", d.Minutes())
-	}
 }

@@ -101,15 +101,17 @@ func TestEngineStatesBecomeSentences(t *testing.T) {
 	}
 }
 
-func TestRoundWait(t *testing.T) {
+// A wait reads as every duration of the app does (internal/format).
+func TestRetryWaitsReadAsEverywhereElse(t *testing.T) {
 	for d, want := range map[time.Duration]string{
-		450 * time.Millisecond: "450 ms",
-		8 * time.Second:        "8 s",
-		90 * time.Second:       "90 s",
-		5 * time.Minute:        "5 min",
+		450 * time.Millisecond: "Retrying in 450 ms",
+		8 * time.Second:        "Retrying in 8 s",
+		90 * time.Second:       "Retrying in 1 min 30 s",
+		5 * time.Minute:        "Retrying in 5 min",
 	} {
-		if got := RoundWait(d); got != want {
-			t.Errorf("roundWait(%v) = %q, want %q", d, got, want)
+		got := statusText(engine.Retrying{After: d, Reason: "rate limited", Attempt: 2})
+		if !strings.HasPrefix(got, want+" (") {
+			t.Errorf("a wait of %v reads %q, want %q…", d, got, want)
 		}
 	}
 }

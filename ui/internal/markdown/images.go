@@ -5,6 +5,7 @@ import (
 	"container/list"
 	"context"
 	"crypto/sha256"
+	"deskchat/internal/format"
 	"deskchat/ui/internal/bridge"
 	"deskchat/ui/internal/look"
 	"encoding/base64"
@@ -677,7 +678,7 @@ const tooBigFetch = "Not shown: the image is larger than 10 MB."
 func fetchFailed(ctx context.Context, ref imageRef) string {
 	switch {
 	case errors.Is(context.Cause(ctx), bridge.ErrTimedOut):
-		return fmt.Sprintf("Not loaded: the image did not arrive within %s.", bridge.RoundWait(imageTimeout))
+		return fmt.Sprintf("Not loaded: the image did not arrive within %s.", format.Duration(imageTimeout))
 	case ctx.Err() != nil:
 		return "Not loaded: loading was stopped."
 	}

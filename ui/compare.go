@@ -17,6 +17,7 @@ import (
 	"deskchat/engine"
 	"deskchat/store"
 	"deskchat/ui/internal/bridge"
+	"deskchat/ui/internal/chat"
 )
 
 // Compare: one prompt is sent to 2–4 providers or models at once
@@ -218,7 +219,7 @@ func (w *window) nextTarget(used []engine.Target) engine.Target {
 // compareView shows a comparison's answers side by side in the chat.
 type compareView struct {
 	obj      *fyne.Container
-	question *messageView
+	question *chat.Message
 	cols     []*compareColumn
 	choice   *widget.RadioGroup // keepOthers or discardOthers
 	hint     *widget.Label
@@ -238,7 +239,7 @@ type compareColumn struct {
 	obj   fyne.CanvasObject
 	title *widget.Label // provider · model
 	ttft  *widget.Label // "first token 420 ms"
-	view  *messageView
+	view  *chat.Message
 	keep  *widget.Button
 	sent  time.Time // when the prompt was sent
 	first bool      // the first text has arrived
@@ -246,7 +247,7 @@ type compareColumn struct {
 	dirty bool // changed since the comparison was last laid out
 }
 
-func newCompareView(question *messageView, targets []engine.Target, sent time.Time, views []*messageView) *compareView {
+func newCompareView(question *chat.Message, targets []engine.Target, sent time.Time, views []*chat.Message) *compareView {
 	cmp := &compareView{question: question, selfLaid: map[fyne.CanvasObject]bool{}}
 	cols := make([]fyne.CanvasObject, len(targets))
 	for i, t := range targets {
@@ -256,12 +257,12 @@ func newCompareView(question *messageView, targets []engine.Target, sent time.Ti
 		col.ttft = widget.NewLabel("waiting for the first token…")
 		col.ttft.SizeName = theme.SizeNameCaptionText
 		col.ttft.Importance = widget.LowImportance
-		col.view.header.Hide() // the column's title says who answers
-		cmp.selfLaid[col.view.md.Box], cmp.selfLaid[col.view.reasoning.Box] = true, true
+		col.view.Header.Hide() // the column's title says who answers
+		cmp.selfLaid[col.view.Md.Box], cmp.selfLaid[col.view.Reasoning.Box] = true, true
 		col.keep = widget.NewButtonWithIcon("Keep this", theme.ConfirmIcon(), nil)
 		col.keep.Disable()
 		cmp.cols = append(cmp.cols, col)
-		col.obj = container.NewBorder(container.NewVBox(col.title, col.ttft), container.NewHBox(col.keep), nil, nil, col.view.obj)
+		col.obj = container.NewBorder(container.NewVBox(col.title, col.ttft), container.NewHBox(col.keep), nil, nil, col.view.Obj)
 		cols[i] = col.obj
 	}
 	cmp.choice = widget.NewRadioGroup([]string{keepOthers, discardOthers}, nil)
@@ -270,7 +271,7 @@ func newCompareView(question *messageView, targets []engine.Target, sent time.Ti
 	cmp.hint = widget.NewLabel("Keep one answer once all have arrived, or press Stop.")
 	cmp.hint.SizeName = theme.SizeNameCaptionText
 	cmp.hint.Wrapping = fyne.TextWrapWord
-	cmp.obj = container.NewVBox(question.obj,
+	cmp.obj = container.NewVBox(question.Obj,
 		container.NewGridWithColumns(len(cols), cols...),
 		container.NewBorder(nil, nil, nil, cmp.choice, cmp.hint),
 		widget.NewSeparator())
@@ -306,7 +307,7 @@ func (cmp *compareView) apply(i int, u bridge.Update, now time.Time) {
 	if u.Started != nil {
 		col.title.SetText(targetText(u.Started.Provider, u.Started.Model))
 	}
-	col.view.apply(u)
+	col.view.Apply(u)
 	if u.Final != nil {
 		col.ended = true
 		if !col.first {
@@ -326,7 +327,7 @@ func (cmp *compareView) allEnded() bool {
 func (cmp *compareView) update() {
 	all := cmp.allEnded()
 	for _, col := range cmp.cols {
-		enable(col.keep, all && !cmp.keeping && !cmp.kept && col.ended && col.view.seq != 0 && col.view.md.Text() != "")
+		enable(col.keep, all && !cmp.keeping && !cmp.kept && col.ended && col.view.Seq != 0 && col.view.Md.Text() != "")
 	}
 	if all && !cmp.kept {
 		cmp.hint.SetText("Keep one answer in the chat: it is sent with your next questions.")
@@ -337,7 +338,7 @@ func (cmp *compareView) update() {
 func (cmp *compareView) countdowns() bool {
 	running := false
 	for _, col := range cmp.cols {
-		if !col.ended && col.view.countdown() {
+		if !col.ended && col.view.Countdown() {
 			running = true
 		}
 	}
@@ -361,14 +362,14 @@ func (w *window) compare(text string, targets []engine.Target) *compareView {
 	opts := w.sendOptions()
 	sent := w.now()
 	question := w.newView(store.Message{Role: store.RoleUser, Content: text, State: store.StateDone})
-	question.onEdit, question.onDelete, question.onPin = nil, nil, w.pin
-	views := make([]*messageView, len(targets))
+	question.OnEdit, question.OnDelete, question.OnPin = nil, nil, w.pin
+	views := make([]*chat.Message, len(targets))
 	for i, t := range targets {
 		v := w.newView(store.Message{Role: store.RoleAssistant, State: store.StateStreaming, Provider: t.Provider, Model: t.Model})
 		// A column's answer is not the chat's last message: it is kept,
 		// copied or pinned here, not continued, edited or deleted.
-		v.onRegenerate, v.onContinue, v.onEdit, v.onDelete, v.onPin = nil, nil, nil, nil, w.pin
-		v.pending("Sending…")
+		v.OnRegenerate, v.OnContinue, v.OnEdit, v.OnDelete, v.OnPin = nil, nil, nil, nil, w.pin
+		v.Pending("Sending…")
 		views[i] = v
 	}
 	cmp := newCompareView(question, targets, sent, views)
@@ -402,17 +403,17 @@ func (w *window) compare(text string, targets []engine.Target) *compareView {
 			w.showError("Could not compare", err)
 			return
 		}
-		question.conv, question.seq = c.Question.ConversationID, c.Question.Seq
-		question.updatePin()
+		question.Conv, question.Seq = c.Question.ConversationID, c.Question.Seq
+		question.UpdatePin()
 		for i, a := range c.Answers {
-			views[i].conv, views[i].seq = a.ConversationID, a.Seq
+			views[i].Conv, views[i].Seq = a.ConversationID, a.Seq
 			cmp.cols[i].title.SetText(targetText(a.Provider, a.Model))
 		}
 		w.loadConversations("") // the title and order may have changed
 		for i, events := range c.Events {
 			w.b.Follow(events, func(u bridge.Update) {
 				w.changeCompare(cv, cmp, func() { cmp.apply(i, u, w.now()) })
-				if cmp.cols[i].view.wait != nil && cmp.stopTick == nil {
+				if cmp.cols[i].view.Wait != nil && cmp.stopTick == nil {
 					cmp.stopTick = w.b.Every(time.Second, func() bool {
 						if cmp.countdowns() {
 							return true
@@ -439,14 +440,14 @@ func (w *window) compare(text string, targets []engine.Target) *compareView {
 // keepCompared keeps column i's answer as the chat's and the others as
 // alternatives or not at all, then shows the chat as stored.
 func (w *window) keepCompared(cv *chatView, cmp *compareView, i int) {
-	keep := cmp.cols[i].view.seq
+	keep := cmp.cols[i].view.Seq
 	if cv.live != nil || cmp.keeping || keep == 0 {
 		return
 	}
 	var others []uint64
 	for j, col := range cmp.cols {
-		if j != i && col.view.seq != 0 {
-			others = append(others, col.view.seq)
+		if j != i && col.view.Seq != 0 {
+			others = append(others, col.view.Seq)
 		}
 	}
 	discard := cmp.choice.Selected == discardOthers

@@ -114,8 +114,8 @@ func BenchmarkCompareFourStreams(b *testing.B) {
 		timing = false
 		streamed += time.Since(start)
 		for j, col := range cmp.cols {
-			if col.view.state != store.StateDone {
-				b.Fatalf("column %d ended %s", j+1, col.view.state)
+			if col.view.State != store.StateDone {
+				b.Fatalf("column %d ended %s", j+1, col.view.State)
 			}
 		}
 		b.StopTimer()

@@ -77,14 +77,14 @@ func TestCompareTwoModelsSideBySideAndKeepTheSecond(t *testing.T) {
 	}
 	for i, model := range []string{"m1", "m2"} {
 		col := cmp.cols[i]
-		if got := col.view.md.Text(); got != model+" says: pick a colour" {
+		if got := col.view.Md.Text(); got != model+" says: pick a colour" {
 			t.Errorf("column %d shows %q", i+1, got)
 		}
 		if col.title.Text != "Local · "+model || !strings.HasPrefix(col.ttft.Text, "first token ") || !strings.HasSuffix(col.ttft.Text, "ms") {
 			t.Errorf("column %d: title %q, %q", i+1, col.title.Text, col.ttft.Text)
 		}
-		if !col.view.status.Visible() || !strings.Contains(col.view.status.Text, "7 tokens") {
-			t.Errorf("column %d status %q", i+1, col.view.status.Text)
+		if !col.view.Status.Visible() || !strings.Contains(col.view.Status.Text, "7 tokens") {
+			t.Errorf("column %d status %q", i+1, col.view.Status.Text)
 		}
 		if col.keep.Disabled() {
 			t.Errorf("column %d cannot be kept", i+1)
@@ -104,7 +104,7 @@ func TestCompareTwoModelsSideBySideAndKeepTheSecond(t *testing.T) {
 		t.Fatalf("stored after keeping the second: %+v", msgs)
 	}
 	cv = h.shown()
-	if len(cv.views) != 2 || cv.views[0].md.Text() != "pick a colour" || cv.views[1].md.Text() != "m2 says: pick a colour" || cv.views[1].superseded {
+	if len(cv.views) != 2 || cv.views[0].Md.Text() != "pick a colour" || cv.views[1].Md.Text() != "m2 says: pick a colour" || cv.views[1].Superseded {
 		t.Fatalf("the chat shows %d messages", len(cv.views))
 	}
 	if c, _ := h.st.Conversation(cv.id); c.Model != "m2" || h.w.modelSel.Text != "m2" {
@@ -160,8 +160,8 @@ func TestStopDuringACompareStopsEveryAnswer(t *testing.T) {
 		if m.State != store.StateStopped || m.Content == "" || len(m.Content) >= len(full) || !strings.HasPrefix(full, m.Content) {
 			t.Errorf("answer %d stored: state %s, %d of %d bytes", i+1, m.State, len(m.Content), len(full))
 		}
-		if view.md.Text() != m.Content || !strings.HasPrefix(view.status.Text, "Stopped") {
-			t.Errorf("column %d shows %d bytes (stored %d), status %q", i+1, len(view.md.Text()), len(m.Content), view.status.Text)
+		if view.Md.Text() != m.Content || !strings.HasPrefix(view.Status.Text, "Stopped") {
+			t.Errorf("column %d shows %d bytes (stored %d), status %q", i+1, len(view.Md.Text()), len(m.Content), view.Status.Text)
 		}
 		if cmp.cols[i].keep.Disabled() {
 			t.Errorf("stopped column %d cannot be kept", i+1)
@@ -182,11 +182,11 @@ func TestACompareColumnThatFailsShowsItsSentenceAndTheOtherGoesOn(t *testing.T) 
 	h.settleUntil("both answers", cmp.allEnded)
 	h.settle()
 	bad, good := cmp.cols[0], cmp.cols[1]
-	if bad.view.state != store.StateFailed || bad.view.status.Importance != widget.DangerImportance || !strings.Contains(bad.view.status.Text, "m1") {
-		t.Errorf("failed column: state %s, status %q", bad.view.state, bad.view.status.Text)
+	if bad.view.State != store.StateFailed || bad.view.Status.Importance != widget.DangerImportance || !strings.Contains(bad.view.Status.Text, "m1") {
+		t.Errorf("failed column: state %s, status %q", bad.view.State, bad.view.Status.Text)
 	}
-	if good.view.state != store.StateDone || good.view.md.Text() != "m2 says: hello" {
-		t.Errorf("other column: state %s, text %q", good.view.state, good.view.md.Text())
+	if good.view.State != store.StateDone || good.view.Md.Text() != "m2 says: hello" {
+		t.Errorf("other column: state %s, text %q", good.view.State, good.view.Md.Text())
 	}
 	if !bad.keep.Disabled() || good.keep.Disabled() {
 		t.Errorf("keep: failed column enabled %v, other enabled %v", !bad.keep.Disabled(), !good.keep.Disabled())

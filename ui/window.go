@@ -579,7 +579,7 @@ func (w *window) findStored(convID string, user, answer *chat.Message) {
 func (w *window) layoutLive(cv *chatView, answer *chat.Message) {
 	cv.scroll.Base.Refresh()
 	defer fitContent(cv)
-	if !layoutPath(cv.scroll.Content, answer.Obj, nil) {
+	if !chat.LayoutPath(cv.scroll.Content, answer.Obj, nil) {
 		cv.scroll.Refresh()
 	}
 }

@@ -150,13 +150,13 @@ func NewMessage(m store.Message) *Message {
 	return v
 }
 
-// useImages gives the message's text and reasoning the window's loader.
+// UseImages gives the message's text and reasoning the window's loader.
 func (v *Message) UseImages(l *markdown.Loader) {
 	v.Md.UseLoader(l)
 	v.Reasoning.UseLoader(l)
 }
 
-// showThinking puts the folded reasoning above the answer; a message without
+// ShowThinking puts the folded reasoning above the answer; a message without
 // reasoning never builds it.
 func (v *Message) ShowThinking() {
 	if v.Thinking != nil {
@@ -167,7 +167,7 @@ func (v *Message) ShowThinking() {
 	v.ThinkingSlot.Refresh()
 }
 
-// grown tells the chat that the message grew.
+// Grown tells the chat that the message grew.
 func (v *Message) Grown() {
 	if v.OnGrow != nil {
 		v.OnGrow(v)
@@ -176,7 +176,7 @@ func (v *Message) Grown() {
 	}
 }
 
-// reopen makes an unfinished answer stream again (Continue): its text
+// Reopen makes an unfinished answer stream again (Continue): its text
 // stays and what arrives is appended to it.
 func (v *Message) Reopen() {
 	for _, md := range []**markdown.View{&v.Md, &v.Reasoning} {
@@ -201,14 +201,14 @@ func (v *Message) Reopen() {
 	v.UpdatePin()
 }
 
-// setPinned shows the message as pinned or not.
+// SetPinned shows the message as pinned or not.
 func (v *Message) SetPinned(pinned bool) {
 	v.Pinned = pinned
 	v.RefreshHeader()
 	v.UpdatePin()
 }
 
-// setLast says whether this is the chat's last message (which offers
+// SetLast says whether this is the chat's last message (which offers
 // Regenerate when it is an answer).
 func (v *Message) SetLast(last bool) {
 	v.Last = last
@@ -216,14 +216,14 @@ func (v *Message) SetLast(last bool) {
 	v.UpdateActions()
 }
 
-// setSuperseded shows the answer as replaced by a regenerated one.
+// SetSuperseded shows the answer as replaced by a regenerated one.
 func (v *Message) SetSuperseded(superseded bool) {
 	v.Superseded = superseded
 	v.RefreshHeader()
 	v.UpdatePin()
 }
 
-// updatePin shows the actions that fit the message's state: pinning for
+// UpdatePin shows the actions that fit the message's state: pinning for
 // stored messages that are no longer streaming, Regenerate, Continue or
 // Retry on the chat's last answer, copy, edit (questions) and delete.
 func (v *Message) UpdatePin() {
@@ -249,7 +249,7 @@ func (v *Message) UpdatePin() {
 	v.Pin.Show()
 }
 
-// highlight marks the message (one found by search) or takes the mark off.
+// Highlight marks the message (one found by search) or takes the mark off.
 func (v *Message) Highlight(on bool) {
 	v.Lit = on
 	c := v.BgColor
@@ -262,7 +262,7 @@ func (v *Message) Highlight(on bool) {
 	}
 }
 
-// setBusy says whether an answer streams in the message's chat: editing,
+// SetBusy says whether an answer streams in the message's chat: editing,
 // deleting and asking again wait until it has ended.
 func (v *Message) SetBusy(busy bool) {
 	if v.Busy != busy {
@@ -271,19 +271,19 @@ func (v *Message) SetBusy(busy bool) {
 	}
 }
 
-// act runs a message action if one is set.
+// Act runs a message action if one is set.
 func (v *Message) Act(f func(*Message)) {
 	if f != nil {
 		f(v)
 	}
 }
 
-// action is one of the message's hover actions.
+// Action is one of the message's hover actions.
 func (v *Message) Action(text string, icon fyne.Resource, tapped func()) *look.HoverButton {
 	return look.NewHoverButton(text, icon, tapped, v.SetHovered)
 }
 
-// build lays the message out. A question is a tinted bubble on the right,
+// Build lays the message out. A question is a tinted bubble on the right,
 // as wide as its text up to a cap; an answer takes the chat's whole width
 // with no bubble, as in the chat apps people know. The row of the actions
 // keeps its height whether they show or not, so that pointing at a message
@@ -317,7 +317,7 @@ func (v *Message) Build() {
 	v.UpdateActions()
 }
 
-// naturalWidth is the width the question's bubble would take unwrapped.
+// NaturalWidth is the width the question's bubble would take unwrapped.
 func (v *Message) NaturalWidth() float32 {
 	if v.Natural == 0 {
 		pad := float32(24) + 2*theme.InnerPadding() // the bubble's and the text's padding
@@ -329,7 +329,7 @@ func (v *Message) NaturalWidth() float32 {
 	return v.Natural
 }
 
-// recolour works the bubble's colour out again (the theme may have
+// Recolour works the bubble's colour out again (the theme may have
 // changed).
 func (v *Message) Recolour() {
 	if v.Role != store.RoleUser {
@@ -342,7 +342,7 @@ func (v *Message) Recolour() {
 	}
 }
 
-// setHovered says whether the pointer is on the message (or one of its
+// SetHovered says whether the pointer is on the message (or one of its
 // actions).
 func (v *Message) SetHovered(in bool) {
 	if g := v.Group; g != nil && in && g.Sticky != v {
@@ -359,7 +359,7 @@ func (v *Message) SetHovered(in bool) {
 	}
 }
 
-// leftInside: the pointer went onto a hoverable object inside the message
+// LeftInside is called when the pointer went onto a hoverable object inside the message
 // (a link, a code block's Copy). The actions stay until another message is
 // pointed at; alone, with no group to tell it so, the message lets them go.
 func (v *Message) LeftInside() {
@@ -370,7 +370,7 @@ func (v *Message) LeftInside() {
 	v.Group.Sticky = v
 }
 
-// updateActions shows the action row while the message is pointed at and
+// UpdateActions shows the action row while the message is pointed at and
 // on the chat's last message.
 func (v *Message) UpdateActions() {
 	if v.Actions != nil {
@@ -378,7 +378,7 @@ func (v *Message) UpdateActions() {
 	}
 }
 
-// newBadge is a small rounded label, such as "cached".
+// NewBadge is a small rounded label, such as "cached".
 func NewBadge(text string) *fyne.Container {
 	bg := canvas.NewRectangle(theme.Color(theme.ColorNameSuccess))
 	bg.CornerRadius = theme.InputRadiusSize() * 2
@@ -416,7 +416,7 @@ func (v *Message) RefreshHeader() {
 	}
 }
 
-// showState writes the status line for a message that is no longer
+// ShowState writes the status line for a message that is no longer
 // streaming (or for one just loaded from the store).
 func (v *Message) ShowState(errSentence string) {
 	v.ErrSentence = errSentence
@@ -450,7 +450,7 @@ func (v *Message) ShowState(errSentence string) {
 	v.SetStatus(strings.Join(parts, " · "), v.State == store.StateFailed)
 }
 
-// usageText is an answer's tokens and, when its price is known, its cost.
+// UsageText is an answer's tokens and, when its price is known, its cost.
 func (v *Message) UsageText() string {
 	s := format.Tokens(int64(v.Usage.CompletionTokens))
 	if v.CostOf == nil || v.Cached {
@@ -462,14 +462,14 @@ func (v *Message) UsageText() string {
 	return s
 }
 
-// waitState is a wait with a deadline (a rate limit, a retry's backoff),
+// Wait is a wait with a deadline (a rate limit, a retry's backoff),
 // counted down on the status line while the answer streams.
 type Wait struct {
 	until time.Time
 	text  func(left string) string // the line, given "12 s"
 }
 
-// waitFor returns the countdown for a RateLimited or Retrying event
+// WaitFor returns the countdown for a RateLimited or Retrying event
 // received at now, or nil.
 func WaitFor(ev engine.Event, now time.Time) *Wait {
 	switch ev := ev.(type) {
@@ -489,7 +489,7 @@ func WaitFor(ev engine.Event, now time.Time) *Wait {
 	return nil
 }
 
-// countdown writes the wait's line for now; it reports whether the wait
+// Countdown writes the wait's line for now; it reports whether the wait
 // is still running.
 func (v *Message) Countdown() bool {
 	if v.Wait == nil {
@@ -526,7 +526,7 @@ func (v *Message) SetStatus(s string, isError bool) {
 	v.Status.Show()
 }
 
-// apply shows what an answer's events brought. It reports whether the
+// Apply shows what an answer's events brought. It reports whether the
 // column's height may have changed.
 func (v *Message) Apply(u bridge.Update) {
 	if u.Started != nil {
@@ -600,7 +600,7 @@ func joinStatus(l *widget.Label, s string) string {
 	return l.Text + " · " + s
 }
 
-// pending shows a status before the engine has said anything.
+// Pending shows a status before the engine has said anything.
 func (v *Message) Pending(s string) {
 	v.State = store.StateStreaming
 	v.SetStatus(s, false)
@@ -611,7 +611,7 @@ func elapsed(d time.Duration) string {
 	return fmt.Sprintf("%.1f s", d.Seconds())
 }
 
-// hoverGroup is a chat's messages as to the pointer: the one that keeps its
+// HoverGroup is a chat's messages as to the pointer: the one that keeps its
 // actions while the pointer is on a hoverable object inside it, until
 // another message is pointed at.
 type HoverGroup struct {

@@ -9,9 +9,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	"golang.org/x/text/language"
-	"golang.org/x/text/message"
-
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/layout"
@@ -109,12 +106,6 @@ func startupErrorContent(sentence string, quit func()) fyne.CanvasObject {
 	title := widget.NewLabelWithStyle("deskchat cannot start", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
 	return container.NewPadded(container.NewBorder(title, container.NewHBox(layout.NewSpacer(), widget.NewButton("Quit", quit)), nil, nil, msg))
 }
-
-// digits prints numbers the way the window shows them.
-var digits = message.NewPrinter(language.English)
-
-// groupDigits writes n with thousands separators: 12,345.
-func groupDigits(n int64) string { return digits.Sprintf("%d", n) }
 
 // sentence is what a user reads for err: never a Go error dump.
 func sentence(err error) string { return engine.UserMessage(err) }

@@ -15,49 +15,50 @@ import (
 	"deskchat/engine"
 	"deskchat/store"
 	"deskchat/ui/internal/bridge"
+	"deskchat/ui/internal/chat"
 	"deskchat/ui/internal/look"
 )
 
 // newView builds a message's view with the window's actions attached.
-func (w *window) newView(m store.Message) *messageView {
-	v := newMessageView(m)
-	v.group = &w.hovers
-	v.useImages(w.images)
-	v.onRegenerate, v.onContinue = w.regenerate, w.continueAnswer
-	v.onCopy, v.onEdit, v.onDelete, v.onUse = w.copyMessage, w.startEdit, w.askDeleteMessage, w.useAnswer
-	v.costOf, v.now = w.eng.Cost, w.now
-	v.onGrow = func(v *messageView) {
+func (w *window) newView(m store.Message) *chat.Message {
+	v := chat.NewMessage(m)
+	v.Group = &w.hovers
+	v.UseImages(w.images)
+	v.OnRegenerate, v.OnContinue = w.regenerate, w.continueAnswer
+	v.OnCopy, v.OnEdit, v.OnDelete, v.OnUse = w.copyMessage, w.startEdit, w.askDeleteMessage, w.useAnswer
+	v.CostOf, v.Now = w.eng.Cost, w.now
+	v.OnGrow = func(v *chat.Message) {
 		if cv := w.chats[w.selected]; cv != nil {
 			w.layoutLive(cv, v) // Show more is tapped in the chat shown
 		}
 	}
-	if v.usage != nil {
-		v.showState(m.Error) // the status line with the cost, now that it can be priced
+	if v.Usage != nil {
+		v.ShowState(m.Error) // the status line with the cost, now that it can be priced
 	}
-	v.updatePin() // the actions, now that they are set
+	v.UpdatePin() // the actions, now that they are set
 	return v
 }
 
 // copyMessage puts a message's text (its markdown source) on the clipboard.
-func (w *window) copyMessage(v *messageView) {
-	w.app.Clipboard().SetContent(v.md.Text())
+func (w *window) copyMessage(v *chat.Message) {
+	w.app.Clipboard().SetContent(v.Md.Text())
 }
 
 // askDeleteMessage deletes one message after asking.
-func (w *window) askDeleteMessage(v *messageView) {
+func (w *window) askDeleteMessage(v *chat.Message) {
 	cv := w.chats[w.selected]
-	if cv == nil || cv.live != nil || v.seq == 0 {
+	if cv == nil || cv.live != nil || v.Seq == 0 {
 		return
 	}
 	what := "your message"
-	if v.role == store.RoleAssistant {
+	if v.Role == store.RoleAssistant {
 		what = "this answer"
 	}
 	w.showDialog(dialog.NewConfirm("Delete message?", fmt.Sprintf("Delete %s from this computer? The rest of the chat stays. This cannot be undone.", what), func(ok bool) {
 		if !ok {
 			return
 		}
-		conv, seq := v.conv, v.seq
+		conv, seq := v.Conv, v.Seq
 		bridge.Run(w.b, func() (struct{}, error) {
 			return struct{}{}, w.st.DeleteMessage(conv, seq)
 		}, func(_ struct{}, err error) {
@@ -90,7 +91,7 @@ func newEditBar(cancel func()) *editBar {
 
 // laterThan counts the messages after v; exact is false when the window
 // does not reach the chat's end (there are more than it counts).
-func (cv *chatView) laterThan(v *messageView) (n int, exact bool) {
+func (cv *chatView) laterThan(v *chat.Message) (n int, exact bool) {
 	for i, x := range cv.views {
 		if x == v {
 			return len(cv.views) - i - 1, cv.atEnd
@@ -101,9 +102,9 @@ func (cv *chatView) laterThan(v *messageView) (n int, exact bool) {
 
 // startEdit puts a stored question in the composer to be changed and sent
 // again; the messages after it are replaced (and the bar says so).
-func (w *window) startEdit(v *messageView) {
+func (w *window) startEdit(v *chat.Message) {
 	cv := w.chats[w.selected]
-	if cv == nil || cv.live != nil || v.seq == 0 || v.role != store.RoleUser {
+	if cv == nil || cv.live != nil || v.Seq == 0 || v.Role != store.RoleUser {
 		return
 	}
 	if w.editing == nil {
@@ -123,7 +124,7 @@ func (w *window) startEdit(v *messageView) {
 	}
 	w.editBar.text.SetText(msg)
 	w.editBar.obj.Show()
-	w.composer.SetText(v.md.Text())
+	w.composer.SetText(v.Md.Text())
 	w.composer.CursorRow = len(strings.Split(w.composer.Text, "\n")) - 1
 	w.win.Canvas().Focus(w.composer)
 }
@@ -150,12 +151,12 @@ func (w *window) submit(text string) {
 
 // resend sends an edited question again: it and every message after it are
 // replaced by the new question and its answer.
-func (w *window) resend(v *messageView, text string) {
+func (w *window) resend(v *chat.Message, text string) {
 	cv := w.chats[w.selected]
 	if strings.TrimSpace(text) == "" || cv == nil || cv.live != nil || cv.loading {
 		return
 	}
-	var old []*messageView
+	var old []*chat.Message
 	for i, x := range cv.views {
 		if x == v {
 			old = append(old, cv.views[i:]...)
@@ -166,7 +167,7 @@ func (w *window) resend(v *messageView, text string) {
 		w.cancelEdit()
 		return
 	}
-	seq := v.seq
+	seq := v.Seq
 	wasAtEnd := cv.atEnd
 	for _, x := range old {
 		cv.remove(x)
@@ -189,7 +190,7 @@ func (w *window) resend(v *messageView, text string) {
 			cv.add(x, w.pin)
 		}
 		if cv.atEnd = wasAtEnd; !wasAtEnd {
-			old[len(old)-1].setLast(false)
+			old[len(old)-1].SetLast(false)
 		}
 		w.startEdit(v)
 		w.composer.SetText(text)
@@ -217,7 +218,7 @@ func (w *window) watchCountdowns() {
 func (w *window) tickCountdowns() bool {
 	running := false
 	for _, cv := range w.chats {
-		if cv.live != nil && cv.live.view.countdown() {
+		if cv.live != nil && cv.live.view.Countdown() {
 			running = true
 		}
 	}
@@ -230,7 +231,7 @@ func (w *window) tickCountdowns() bool {
 func (w *window) suggestTitle(cv *chatView) {
 	questions := 0
 	for _, v := range cv.views {
-		if v.role == store.RoleUser {
+		if v.Role == store.RoleUser {
 			questions++
 		}
 	}
@@ -297,12 +298,12 @@ func (w *window) askSystemPrompt() {
 // alternative of a comparison) the chat's answer to its question again;
 // the one it replaces stays as an alternative. The chat is shown again from
 // the store.
-func (w *window) useAnswer(v *messageView) {
+func (w *window) useAnswer(v *chat.Message) {
 	cv := w.chats[w.selected]
-	if cv == nil || cv.live != nil || v.seq == 0 || !v.superseded {
+	if cv == nil || cv.live != nil || v.Seq == 0 || !v.Superseded {
 		return
 	}
-	conv, seq := v.conv, v.seq
+	conv, seq := v.Conv, v.Seq
 	bridge.Run(w.b, func() (struct{}, error) {
 		others, err := w.siblingAnswers(conv, seq)
 		if err != nil {

@@ -141,7 +141,7 @@ func TestSwitchTheModelMidConversationAndTheTitleIsWritten(t *testing.T) {
 		t.Errorf("the second request carried %d messages, want the whole history (3)", n)
 	}
 	cv := h.shown()
-	if got := []string{cv.views[1].header.Text, cv.views[3].header.Text}; got[0] != "m1 · Local" || got[1] != "m2 · Local" {
+	if got := []string{cv.views[1].Header.Text, cv.views[3].Header.Text}; got[0] != "m1 · Local" || got[1] != "m2 · Local" {
 		t.Errorf("answer headers %q", got)
 	}
 	msgs := h.messages(cv.id)
@@ -222,7 +222,7 @@ func TestEditAndResendReplacesTheLaterMessages(t *testing.T) {
 	cv = h.shown()
 
 	// The first question's edit button: the bar says three messages go.
-	tapAction(t, cv.views[0], cv.views[0].editBtn)
+	tapAction(t, cv.views[0], cv.views[0].EditBtn)
 	if !strings.Contains(h.w.editBar.text.Text, "deletes the 3 messages after it") {
 		t.Errorf("edit bar %q", h.w.editBar.text.Text)
 	}
@@ -234,7 +234,7 @@ func TestEditAndResendReplacesTheLaterMessages(t *testing.T) {
 	if len(msgs) != 2 || msgs[0].Content != "one, edited" || msgs[1].Content != "You said: one, edited" {
 		t.Fatalf("stored %d messages: %+v", len(msgs), msgs)
 	}
-	if len(cv.views) != 2 || cv.views[0].md.Text() != "one, edited" || cv.views[1].md.Text() != "You said: one, edited" {
+	if len(cv.views) != 2 || cv.views[0].Md.Text() != "one, edited" || cv.views[1].Md.Text() != "You said: one, edited" {
 		t.Errorf("shown %d messages", len(cv.views))
 	}
 	if h.w.composer.Text != "draft" {
@@ -272,21 +272,21 @@ func TestRetryAFailedAnswer(t *testing.T) {
 	h.settle()
 	cv := h.shown()
 	answer := cv.views[1]
-	if answer.state != store.StateFailed || !answer.retry.Visible() || answer.cont.Visible() || answer.regen.Visible() {
-		t.Fatalf("failed answer: state %s, retry %v, continue %v, regenerate %v", answer.state, answer.retry.Visible(), answer.cont.Visible(), answer.regen.Visible())
+	if answer.State != store.StateFailed || !answer.Retry.Visible() || answer.Cont.Visible() || answer.Regen.Visible() {
+		t.Fatalf("failed answer: state %s, retry %v, continue %v, regenerate %v", answer.State, answer.Retry.Visible(), answer.Cont.Visible(), answer.Regen.Visible())
 	}
-	if answer.status.Importance != widget.DangerImportance || !strings.Contains(answer.status.Text, "Local") {
-		t.Errorf("status %q", answer.status.Text)
+	if answer.Status.Importance != widget.DangerImportance || !strings.Contains(answer.Status.Text, "Local") {
+		t.Errorf("status %q", answer.Status.Text)
 	}
 	srv.setReply(echo)
-	test.Tap(answer.retry)
+	test.Tap(answer.Retry)
 	h.settle()
 	msgs := h.messages(cv.id)
 	if len(msgs) != 2 || msgs[1].State != store.StateDone || msgs[1].Content != "You said: hello" {
 		t.Fatalf("after Retry: %+v", msgs)
 	}
-	if len(cv.views) != 2 || answer.md.Text() != "You said: hello" || answer.retry.Visible() {
-		t.Errorf("shown: %d views, %q, retry shown %v", len(cv.views), answer.md.Text(), answer.retry.Visible())
+	if len(cv.views) != 2 || answer.Md.Text() != "You said: hello" || answer.Retry.Visible() {
+		t.Errorf("shown: %d views, %q, retry shown %v", len(cv.views), answer.Md.Text(), answer.Retry.Visible())
 	}
 }
 
@@ -303,7 +303,7 @@ func TestCopyAMessageACodeBlockAndTheLastAnswer(t *testing.T) {
 	cv := h.shown()
 	clip := h.w.app.Clipboard()
 
-	tapAction(t, cv.views[0], cv.views[0].copyBtn)
+	tapAction(t, cv.views[0], cv.views[0].CopyBtn)
 	if clip.Content() != "show code" {
 		t.Errorf("copied %q", clip.Content())
 	}
@@ -312,7 +312,7 @@ func TestCopyAMessageACodeBlockAndTheLastAnswer(t *testing.T) {
 		t.Errorf("Ctrl+Shift+C copied %q", clip.Content())
 	}
 	// The code block: its language over it, and its own Copy.
-	code := test.LaidOutObjects(cv.views[1].md.Box)
+	code := test.LaidOutObjects(cv.views[1].Md.Box)
 	if labelWith(code, "go") != "go" {
 		t.Fatal("no code block with its language shown")
 	}
@@ -329,7 +329,7 @@ func TestDeleteAMessage(t *testing.T) {
 	h.ask("two")
 	h.settle()
 	cv := h.shown()
-	tapAction(t, cv.views[1], cv.views[1].delBtn)
+	tapAction(t, cv.views[1], cv.views[1].DelBtn)
 	if !strings.Contains(everyText(h.topDialog()), "Delete this answer") {
 		t.Fatalf("dialog says %q", everyText(h.topDialog()))
 	}
@@ -339,11 +339,11 @@ func TestDeleteAMessage(t *testing.T) {
 	if len(msgs) != 3 || msgs[1].Content != "two" {
 		t.Fatalf("stored after delete: %d messages", len(msgs))
 	}
-	if len(cv.views) != 3 || cv.views[1].md.Text() != "two" {
+	if len(cv.views) != 3 || cv.views[1].Md.Text() != "two" {
 		t.Errorf("shown %d messages", len(cv.views))
 	}
 	// The last answer's actions stay on the last message.
-	if !cv.views[2].last || !cv.views[2].regen.Visible() {
+	if !cv.views[2].Last || !cv.views[2].Regen.Visible() {
 		t.Error("the last answer lost Regenerate")
 	}
 }
@@ -359,51 +359,51 @@ func TestEngineStatesShowInline(t *testing.T) {
 	cv := h.shown()
 	events := make(chan engine.Event, 16) // the bridge starts reading once the test runs the UI's work
 	answer := h.w.newView(store.Message{Role: store.RoleAssistant, State: store.StateStreaming})
-	answer.pending("Sending…")
+	answer.Pending("Sending…")
 	cv.add(answer, h.w.pin)
 	h.w.stream(cv, nil, answer, func(context.Context) (<-chan engine.Event, error) { return events, nil }, func(err error) { t.Error(err) })
 
 	step := func(ev engine.Event, want string) {
 		t.Helper()
 		events <- ev
-		h.settleUntil(fmt.Sprintf("status %q", want), func() bool { return answer.status.Text == want && answer.status.Visible() })
+		h.settleUntil(fmt.Sprintf("status %q", want), func() bool { return answer.Status.Text == want && answer.Status.Visible() })
 	}
 	step(engine.Queued{Provider: "Groq", Position: 2}, "Queued #2 for Groq")
 	step(engine.Retrying{Attempt: 1, After: 4 * time.Second, Reason: "server error 503"}, "Retrying in 4 s (server error 503)")
 	if h.w.countdown == nil {
 		t.Fatal("no countdown runs")
 	}
-	size := answer.obj.Size()
+	size := answer.Obj.Size()
 	clock = clock.Add(1100 * time.Millisecond)
 	h.w.tickCountdowns()
-	if answer.status.Text != "Retrying in 3 s (server error 503)" {
-		t.Errorf("after 1.1 s: %q", answer.status.Text)
+	if answer.Status.Text != "Retrying in 3 s (server error 503)" {
+		t.Errorf("after 1.1 s: %q", answer.Status.Text)
 	}
-	if answer.obj.Size() != size {
-		t.Errorf("a countdown tick changed the message's size: %v → %v", size, answer.obj.Size())
+	if answer.Obj.Size() != size {
+		t.Errorf("a countdown tick changed the message's size: %v → %v", size, answer.Obj.Size())
 	}
 	step(engine.RateLimited{Provider: "Groq", Until: clock.Add(12 * time.Second)}, "Rate limited by Groq — resumes in 12 s")
 	clock = clock.Add(12 * time.Second)
 	if h.w.tickCountdowns() {
 		t.Error("the countdown still runs after its deadline")
 	}
-	if answer.status.Text != "Rate limited by Groq — resumes in a moment" {
-		t.Errorf("at the deadline: %q", answer.status.Text)
+	if answer.Status.Text != "Rate limited by Groq — resumes in a moment" {
+		t.Errorf("at the deadline: %q", answer.Status.Text)
 	}
 	step(engine.FellBack{From: "Groq", To: "Local", Reason: "Groq is down"}, "Groq did not answer; asking Local instead")
 	events <- engine.Started{Provider: "Local", Model: "qwen", ConversationID: cv.id, AssistantSeq: 2}
 	events <- engine.Cached{}
 	events <- engine.Delta{Text: "Hello."}
-	h.settleUntil("text", func() bool { return answer.md.Text() == "Hello." })
-	if answer.status.Visible() || !answer.badge.Visible() {
-		t.Errorf("while text streams: status %q shown %v, cached badge %v", answer.status.Text, answer.status.Visible(), answer.badge.Visible())
+	h.settleUntil("text", func() bool { return answer.Md.Text() == "Hello." })
+	if answer.Status.Visible() || !answer.Badge.Visible() {
+		t.Errorf("while text streams: status %q shown %v, cached badge %v", answer.Status.Text, answer.Status.Visible(), answer.Badge.Visible())
 	}
 	events <- engine.UsageEvent{Usage: engine.Usage{PromptTokens: 10, CompletionTokens: 3}}
 	events <- engine.Failed{Sentence: "Local stopped responding."}
 	close(events)
 	h.settle()
-	if !strings.HasPrefix(answer.status.Text, "Local stopped responding. · served by Local (Groq failed)") || answer.status.Importance != widget.DangerImportance {
-		t.Errorf("failed: %q", answer.status.Text)
+	if !strings.HasPrefix(answer.Status.Text, "Local stopped responding. · served by Local (Groq failed)") || answer.Status.Importance != widget.DangerImportance {
+		t.Errorf("failed: %q", answer.Status.Text)
 	}
 }
 
@@ -425,8 +425,8 @@ func TestAnAnswerShowsItsCost(t *testing.T) {
 	if !ok {
 		t.Fatal("gpt-4o-mini has no price")
 	}
-	if want := "7 tokens · " + format.Cost(cost); !strings.Contains(answer.status.Text, want) {
-		t.Errorf("status %q, want it to contain %q", answer.status.Text, want)
+	if want := "7 tokens · " + format.Cost(cost); !strings.Contains(answer.Status.Text, want) {
+		t.Errorf("status %q, want it to contain %q", answer.Status.Text, want)
 	}
 }
 
@@ -518,17 +518,17 @@ func TestUseAnEarlierAnswerAgain(t *testing.T) {
 	h.settle()
 	cv := h.shown()
 	first := cv.views[1]
-	if !first.superseded || !first.useBtn.Visible() || cv.views[2].useBtn.Visible() {
-		t.Fatalf("after Regenerate: first superseded %v, its Use button %v", first.superseded, first.useBtn.Visible())
+	if !first.Superseded || !first.Use.Visible() || cv.views[2].Use.Visible() {
+		t.Fatalf("after Regenerate: first superseded %v, its Use button %v", first.Superseded, first.Use.Visible())
 	}
-	tapAction(t, first, first.useBtn)
+	tapAction(t, first, first.Use)
 	h.settle()
 	msgs := h.messages(cv.id)
 	if msgs[1].Superseded || !msgs[2].Superseded {
 		t.Fatalf("stored: answer 1 superseded %v, answer 2 superseded %v", msgs[1].Superseded, msgs[2].Superseded)
 	}
 	cv = h.shown()
-	if cv.views[1].superseded || !cv.views[2].superseded || !cv.views[2].useBtn.Visible() {
+	if cv.views[1].Superseded || !cv.views[2].Superseded || !cv.views[2].Use.Visible() {
 		t.Error("the chat was not shown again with answer 1 as its answer")
 	}
 	h.ask("and then?")

@@ -10,7 +10,7 @@ import (
 // chatView is one conversation's column of messages.
 type chatView struct {
 	id     string
-	views  []*messageView // the messages shown, in col's order
+	views  []*chat.Message // the messages shown, in col's order
 	col    *fyne.Container
 	scroll *container.Scroll
 	live   *liveAnswer // the answer streaming now, if any
@@ -35,28 +35,28 @@ func newChatView(id string) *chatView {
 	return cv
 }
 
-func (cv *chatView) add(v *messageView, onPin func(*messageView, bool)) {
+func (cv *chatView) add(v *chat.Message, onPin func(*chat.Message, bool)) {
 	cv.dropIntro()
-	v.onPin = onPin
+	v.OnPin = onPin
 	if len(cv.views) > 0 {
-		cv.views[len(cv.views)-1].setLast(false)
+		cv.views[len(cv.views)-1].SetLast(false)
 	}
-	v.setLast(true)
+	v.SetLast(true)
 	cv.watchLazy(v)
 	cv.views = append(cv.views, v)
-	cv.col.Add(v.obj)
+	cv.col.Add(v.Obj)
 }
 
-func (cv *chatView) remove(v *messageView) {
+func (cv *chatView) remove(v *chat.Message) {
 	for i, x := range cv.views {
 		if x == v {
 			cv.views = append(cv.views[:i], cv.views[i+1:]...)
 			break
 		}
 	}
-	cv.col.Remove(v.obj)
-	if v.last && len(cv.views) > 0 {
-		cv.views[len(cv.views)-1].setLast(true)
+	cv.col.Remove(v.Obj)
+	if v.Last && len(cv.views) > 0 {
+		cv.views[len(cv.views)-1].SetLast(true)
 	}
 }
 
@@ -77,7 +77,7 @@ func (cv *chatView) removeRow(obj fyne.CanvasObject) {
 // setBusy tells the chat's messages whether an answer streams in it.
 func (cv *chatView) setBusy(busy bool) {
 	for _, v := range cv.views {
-		v.setBusy(busy)
+		v.SetBusy(busy)
 	}
 }
 

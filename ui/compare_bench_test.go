@@ -110,12 +110,12 @@ func BenchmarkCompareFourStreams(b *testing.B) {
 			b.Fatal("the comparison did not start")
 		}
 		timing = true
-		runUntil("the four answers", cmp.allEnded)
+		runUntil("the four answers", cmp.AllEnded)
 		timing = false
 		streamed += time.Since(start)
-		for j, col := range cmp.cols {
-			if col.view.state != store.StateDone {
-				b.Fatalf("column %d ended %s", j+1, col.view.state)
+		for j, col := range cmp.Cols {
+			if col.View.State != store.StateDone {
+				b.Fatalf("column %d ended %s", j+1, col.View.State)
 			}
 		}
 		b.StopTimer()

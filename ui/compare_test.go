@@ -14,6 +14,7 @@ import (
 
 	"deskchat/engine"
 	"deskchat/store"
+	"deskchat/ui/compare"
 )
 
 // byModel answers "<model> says: <question>", and titles with "Colours".
@@ -42,51 +43,51 @@ func TestCompareTwoModelsSideBySideAndKeepTheSecond(t *testing.T) {
 	test.Type(h.w.composer, "pick a colour")
 
 	cd := h.w.newCompareDialog()
-	cd.show()
-	if !slices.Contains(h.topDialog(), fyne.CanvasObject(cd.goBtn)) {
+	cd.Show()
+	if !slices.Contains(h.topDialog(), fyne.CanvasObject(cd.GoBtn)) {
 		t.Fatal("the dialog is not shown")
 	}
 	// Prefilled: the chat's provider and model, then its other model; the
 	// composer's text.
-	if got := cd.targets(); !slices.Equal(got, []engine.Target{{Provider: "Local", Model: "m1"}, {Provider: "Local", Model: "m2"}}) || cd.prompt.Text != "pick a colour" {
-		t.Fatalf("prefilled %v, prompt %q", got, cd.prompt.Text)
+	if got := cd.Targets(); !slices.Equal(got, []engine.Target{{Provider: "Local", Model: "m1"}, {Provider: "Local", Model: "m2"}}) || cd.Prompt.Text != "pick a colour" {
+		t.Fatalf("prefilled %v, prompt %q", got, cd.Prompt.Text)
 	}
-	if !cd.rows[0].remove.Disabled() || cd.addBtn.Disabled() {
-		t.Errorf("two rows: remove enabled %v, add enabled %v", !cd.rows[0].remove.Disabled(), !cd.addBtn.Disabled())
+	if !cd.Rows[0].Remove.Disabled() || cd.AddBtn.Disabled() {
+		t.Errorf("two rows: remove enabled %v, add enabled %v", !cd.Rows[0].Remove.Disabled(), !cd.AddBtn.Disabled())
 	}
-	test.Tap(cd.addBtn)
-	test.Tap(cd.addBtn)
-	if len(cd.rows) != 4 || !cd.addBtn.Disabled() || cd.rows[0].remove.Disabled() {
-		t.Fatalf("four rows: %d rows, add disabled %v", len(cd.rows), cd.addBtn.Disabled())
+	test.Tap(cd.AddBtn)
+	test.Tap(cd.AddBtn)
+	if len(cd.Rows) != 4 || !cd.AddBtn.Disabled() || cd.Rows[0].Remove.Disabled() {
+		t.Fatalf("four rows: %d rows, add disabled %v", len(cd.Rows), cd.AddBtn.Disabled())
 	}
-	test.Tap(cd.rows[3].remove)
-	test.Tap(cd.rows[2].remove)
-	test.Tap(cd.goBtn)
-	cmp := cd.started
-	if cmp == nil || len(cmp.cols) != 2 {
+	test.Tap(cd.Rows[3].Remove)
+	test.Tap(cd.Rows[2].Remove)
+	test.Tap(cd.GoBtn)
+	cmp := cd.Started
+	if cmp == nil || len(cmp.Cols) != 2 {
 		t.Fatalf("comparison %+v", cmp)
 	}
 	if h.w.composer.Text != "" {
 		t.Errorf("the composer kept the sent prompt %q", h.w.composer.Text)
 	}
-	h.settleUntil("both answers", cmp.allEnded)
+	h.settleUntil("both answers", cmp.AllEnded)
 	h.settle()
 
 	if reqs := srv.requests(); len(reqs) != 2 || !slices.Equal(sortedModels(reqs), []string{"m1", "m2"}) || lastUser(reqs[0]) != "pick a colour" {
 		t.Fatalf("requests to models %v", models(reqs))
 	}
 	for i, model := range []string{"m1", "m2"} {
-		col := cmp.cols[i]
-		if got := col.view.md.Text(); got != model+" says: pick a colour" {
+		col := cmp.Cols[i]
+		if got := col.View.Md.Text(); got != model+" says: pick a colour" {
 			t.Errorf("column %d shows %q", i+1, got)
 		}
-		if col.title.Text != "Local · "+model || !strings.HasPrefix(col.ttft.Text, "first token ") || !strings.HasSuffix(col.ttft.Text, "ms") {
-			t.Errorf("column %d: title %q, %q", i+1, col.title.Text, col.ttft.Text)
+		if col.Title.Text != "Local · "+model || !strings.HasPrefix(col.TTFT.Text, "first token ") || !strings.HasSuffix(col.TTFT.Text, "ms") {
+			t.Errorf("column %d: title %q, %q", i+1, col.Title.Text, col.TTFT.Text)
 		}
-		if !col.view.status.Visible() || !strings.Contains(col.view.status.Text, "7 tokens") {
-			t.Errorf("column %d status %q", i+1, col.view.status.Text)
+		if !col.View.Status.Visible() || !strings.Contains(col.View.Status.Text, "7 tokens") {
+			t.Errorf("column %d status %q", i+1, col.View.Status.Text)
 		}
-		if col.keep.Disabled() {
+		if col.Keep.Disabled() {
 			t.Errorf("column %d cannot be kept", i+1)
 		}
 	}
@@ -96,15 +97,15 @@ func TestCompareTwoModelsSideBySideAndKeepTheSecond(t *testing.T) {
 		t.Fatalf("stored before keeping: %+v", msgs)
 	}
 
-	cmp.choice.SetSelected(discardOthers)
-	test.Tap(cmp.cols[1].keep)
+	cmp.Choice.SetSelected(compare.DiscardOthers)
+	test.Tap(cmp.Cols[1].Keep)
 	h.settle()
 	msgs = h.messages(cv.id)
 	if len(msgs) != 2 || msgs[0].Content != "pick a colour" || msgs[1].Content != "m2 says: pick a colour" || msgs[1].Superseded {
 		t.Fatalf("stored after keeping the second: %+v", msgs)
 	}
 	cv = h.shown()
-	if len(cv.views) != 2 || cv.views[0].md.Text() != "pick a colour" || cv.views[1].md.Text() != "m2 says: pick a colour" || cv.views[1].superseded {
+	if len(cv.views) != 2 || cv.views[0].Md.Text() != "pick a colour" || cv.views[1].Md.Text() != "m2 says: pick a colour" || cv.views[1].Superseded {
 		t.Fatalf("the chat shows %d messages", len(cv.views))
 	}
 	if c, _ := h.st.Conversation(cv.id); c.Model != "m2" || h.w.modelSel.Text != "m2" {
@@ -135,19 +136,19 @@ func TestStopDuringACompareStopsEveryAnswer(t *testing.T) {
 	cv := h.newChat()
 	cmp := h.w.compare("tell me a long story", []engine.Target{{Provider: engine.SimulatorName, Model: "sim-a"}, {Provider: engine.SimulatorName, Model: "sim-b"}})
 	h.settleUntil("text in both columns", func() bool {
-		return hasText(cmp.cols[0].view) && hasText(cmp.cols[1].view)
+		return hasText(cmp.Cols[0].View) && hasText(cmp.Cols[1].View)
 	})
 	if h.w.sendBtn.Text != "Stop" || cv.live == nil {
 		t.Fatalf("button says %q while the answers stream", h.w.sendBtn.Text)
 	}
-	for i, col := range cmp.cols {
-		if !col.keep.Disabled() {
+	for i, col := range cmp.Cols {
+		if !col.Keep.Disabled() {
 			t.Errorf("column %d can be kept while it streams", i+1)
 		}
 	}
 	test.Tap(h.w.sendBtn)
 	h.settle()
-	if cv.live != nil || h.w.sendBtn.Text != "Send" || !cmp.allEnded() {
+	if cv.live != nil || h.w.sendBtn.Text != "Send" || !cmp.AllEnded() {
 		t.Fatalf("still live after Stop (button %q)", h.w.sendBtn.Text)
 	}
 	msgs := h.messages(cv.id)
@@ -156,14 +157,14 @@ func TestStopDuringACompareStopsEveryAnswer(t *testing.T) {
 		t.Fatalf("stored %d messages, want the question and 2 answers", len(msgs))
 	}
 	for i, m := range msgs[1:] {
-		view := cmp.cols[i].view
+		view := cmp.Cols[i].View
 		if m.State != store.StateStopped || m.Content == "" || len(m.Content) >= len(full) || !strings.HasPrefix(full, m.Content) {
 			t.Errorf("answer %d stored: state %s, %d of %d bytes", i+1, m.State, len(m.Content), len(full))
 		}
-		if view.md.Text() != m.Content || !strings.HasPrefix(view.status.Text, "Stopped") {
-			t.Errorf("column %d shows %d bytes (stored %d), status %q", i+1, len(view.md.Text()), len(m.Content), view.status.Text)
+		if view.Md.Text() != m.Content || !strings.HasPrefix(view.Status.Text, "Stopped") {
+			t.Errorf("column %d shows %d bytes (stored %d), status %q", i+1, len(view.Md.Text()), len(m.Content), view.Status.Text)
 		}
-		if cmp.cols[i].keep.Disabled() {
+		if cmp.Cols[i].Keep.Disabled() {
 			t.Errorf("stopped column %d cannot be kept", i+1)
 		}
 	}
@@ -179,17 +180,17 @@ func TestACompareColumnThatFailsShowsItsSentenceAndTheOtherGoesOn(t *testing.T) 
 	h := newHarness(t, useServer(t, srv))
 	h.newChat()
 	cmp := h.w.compare("hello", []engine.Target{{Provider: "Local", Model: "m1"}, {Provider: "Local", Model: "m2"}})
-	h.settleUntil("both answers", cmp.allEnded)
+	h.settleUntil("both answers", cmp.AllEnded)
 	h.settle()
-	bad, good := cmp.cols[0], cmp.cols[1]
-	if bad.view.state != store.StateFailed || bad.view.status.Importance != widget.DangerImportance || !strings.Contains(bad.view.status.Text, "m1") {
-		t.Errorf("failed column: state %s, status %q", bad.view.state, bad.view.status.Text)
+	bad, good := cmp.Cols[0], cmp.Cols[1]
+	if bad.View.State != store.StateFailed || bad.View.Status.Importance != widget.DangerImportance || !strings.Contains(bad.View.Status.Text, "m1") {
+		t.Errorf("failed column: state %s, status %q", bad.View.State, bad.View.Status.Text)
 	}
-	if good.view.state != store.StateDone || good.view.md.Text() != "m2 says: hello" {
-		t.Errorf("other column: state %s, text %q", good.view.state, good.view.md.Text())
+	if good.View.State != store.StateDone || good.View.Md.Text() != "m2 says: hello" {
+		t.Errorf("other column: state %s, text %q", good.View.State, good.View.Md.Text())
 	}
-	if !bad.keep.Disabled() || good.keep.Disabled() {
-		t.Errorf("keep: failed column enabled %v, other enabled %v", !bad.keep.Disabled(), !good.keep.Disabled())
+	if !bad.Keep.Disabled() || good.Keep.Disabled() {
+		t.Errorf("keep: failed column enabled %v, other enabled %v", !bad.Keep.Disabled(), !good.Keep.Disabled())
 	}
 }
 
@@ -245,7 +246,7 @@ func TestACompareIsLaidOutAsAFullRefreshWould(t *testing.T) {
 	cmp := h.w.compare("Compare the layout", targets)
 	checks, scrolled := 0, false
 	h.settleUntil("the four answers", func() bool {
-		if cmp.layoutDue || !hasText(cmp.cols[0].view) {
+		if cmp.LayoutDue || !hasText(cmp.Cols[0].View) {
 			return false
 		}
 		// Laid out incrementally; then as Scroll.Refresh lays everything out.
@@ -270,7 +271,7 @@ func TestACompareIsLaidOutAsAFullRefreshWould(t *testing.T) {
 			cv.scroll.ScrollToTop()
 			scrolled, checks = true, 0
 		}
-		return cmp.allEnded()
+		return cmp.AllEnded()
 	})
 	if !scrolled || checks < 3 {
 		t.Errorf("scrolled up %v, then %d checks", scrolled, checks)

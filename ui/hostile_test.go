@@ -16,6 +16,7 @@ import (
 
 	"deskchat/internal/hostile"
 	"deskchat/store"
+	"deskchat/ui/internal/chat"
 	"deskchat/ui/internal/markdown"
 	"deskchat/ui/internal/markdown/mdtest"
 )
@@ -124,20 +125,20 @@ func TestHostileAnswersOpenWithBoundedWorkAndCopyWhole(t *testing.T) {
 		h.settle()
 		cv := h.shown()
 		answer := cv.views[len(cv.views)-1]
-		b := mdtest.Measure(answer.md.Box)
+		b := mdtest.Measure(answer.Md.Box)
 		note := hostileNotes[c.Name]
 		if c.Name == "table400" {
 			// Shown as text, all 40 rows (a page of text rows), so no
 			// "Showing" line: the code panel's label says why.
-			tb := lastBlock(answer.md)
+			tb := lastBlock(answer.Md)
 			if labelWith(tb, "shown as text") != "table of 400 columns, shown as text" || !strings.Contains(everyText(tb), "| r40c1 |") {
 				t.Errorf("table400: not shown as text with its 40 rows: %q", everyText(tb)[:min(200, len(everyText(tb)))])
 			}
 			note, b.Notes = "-", append(b.Notes, "-")
 		}
 		checkBuilt(t, c.Name, b, note)
-		if answer.md.Text() != c.Text {
-			t.Errorf("%s: the view holds %d bytes of the answer, not all %d", c.Name, len(answer.md.Text()), len(c.Text))
+		if answer.Md.Text() != c.Text {
+			t.Errorf("%s: the view holds %d bytes of the answer, not all %d", c.Name, len(answer.Md.Text()), len(c.Text))
 		}
 		h.w.copyMessage(answer)
 		if got := h.w.app.Clipboard().Content(); got != c.Text {
@@ -167,26 +168,26 @@ func TestStreamingHostileAnswersKeepsTheWholeTextAndBoundsWhatIsBuilt(t *testing
 			srv := hostileServer(t, func(string) string { return c.Text }, 16<<10)
 			h := newHarness(t, useHostileServer(t, srv.URL))
 			h.ask("Show me " + c.Name)
-			var answer *messageView
+			var answer *chat.Message
 			h.settleUntil("the answer's end", func() bool {
 				cv := h.w.chats[h.w.selected]
 				if cv == nil || len(cv.views) < 2 {
 					return false
 				}
 				answer = cv.views[len(cv.views)-1]
-				return answer.state == store.StateDone
+				return answer.State == store.StateDone
 			})
 			h.settle()
-			b := mdtest.Measure(answer.md.Box)
+			b := mdtest.Measure(answer.Md.Box)
 			if c.note == "-" {
 				b.Notes = append(b.Notes, "-") // 10 rows: no line, but shown as text
-				if labelWith(lastBlock(answer.md), "400 columns") == "" {
+				if labelWith(lastBlock(answer.Md), "400 columns") == "" {
 					t.Errorf("the table is not shown as text")
 				}
 			}
 			checkBuilt(t, c.Name, b, c.note)
-			if answer.md.Text() != c.Text {
-				t.Errorf("the view holds %d bytes, want %d", len(answer.md.Text()), len(c.Text))
+			if answer.Md.Text() != c.Text {
+				t.Errorf("the view holds %d bytes, want %d", len(answer.Md.Text()), len(c.Text))
 			}
 			ms := h.messages(h.w.selected)
 			if got := ms[len(ms)-1].Content; got != c.Text {
@@ -249,7 +250,7 @@ func BenchmarkHostileChats(b *testing.B) {
 	h.w.show(ids["fence50k"])
 	h.settle()
 	cv := h.shown()
-	more := findButton(lastBlock(cv.views[len(cv.views)-1].md), "Show more")
+	more := findButton(lastBlock(cv.views[len(cv.views)-1].Md), "Show more")
 	var moreMax time.Duration
 	for more.Visible() {
 		c0 := threadCPU(b)
@@ -280,11 +281,11 @@ func BenchmarkHostileChats(b *testing.B) {
 		sh.ask("Show me " + c.Name)
 		sh.settleUntil("the answer's end", func() bool {
 			cv := sh.w.chats[sh.w.selected]
-			return cv != nil && len(cv.views) >= 2 && cv.views[len(cv.views)-1].state == store.StateDone
+			return cv != nil && len(cv.views) >= 2 && cv.views[len(cv.views)-1].State == store.StateDone
 		})
 		sh.settle()
 		sh.w.b.Post = post
-		if cv := sh.w.chats[sh.w.selected]; cv.views[len(cv.views)-1].md.Text() != c.Text {
+		if cv := sh.w.chats[sh.w.selected]; cv.views[len(cv.views)-1].Md.Text() != c.Text {
 			b.Fatalf("%s: the answer streamed is not the hostile text", c.Name)
 		}
 		b.ReportMetric(ms(worst), "hostile_frame_ms_"+c.Name+"@ms")
@@ -304,11 +305,11 @@ func TestShowMoreInAChatLaysTheAnswerOutTaller(t *testing.T) {
 	h.settle()
 	cv := h.shown()
 	answer := cv.views[len(cv.views)-1]
-	fence := lastBlock(answer.md)
-	before, content := answer.obj.Size().Height, cv.scroll.Content.MinSize().Height
+	fence := lastBlock(answer.Md)
+	before, content := answer.Obj.Size().Height, cv.scroll.Content.MinSize().Height
 	test.Tap(findButton(fence, "Show more"))
 	h.settle()
-	if got := answer.obj.Size().Height; got <= before {
+	if got := answer.Obj.Size().Height; got <= before {
 		t.Errorf("the answer is %v tall after Show more, was %v", got, before)
 	}
 	if got := cv.scroll.Content.MinSize().Height; got <= content {

@@ -144,8 +144,8 @@ func TestImagesAreNeverFetchedWhileAChatStreamsOpensAndScrolls(t *testing.T) {
 	h.ask("show me images")
 	live := h.liveAnswer(nil)
 	h.settle()
-	if live.md.Text() != answer {
-		t.Fatalf("the answer did not stream whole: %d of %d bytes", len(live.md.Text()), len(answer))
+	if live.Md.Text() != answer {
+		t.Fatalf("the answer did not stream whole: %d of %d bytes", len(live.Md.Text()), len(answer))
 	}
 	nothingFetched("streamed")
 
@@ -274,7 +274,7 @@ func TestASlowImageServerNeverBlocksTheWindowAndTimesOut(t *testing.T) {
 		return len(cv.views) == 4 && cv.live == nil
 	})
 	msgs := h.messages(h.w.selected)
-	if got := h.shown().views[3].md.Text(); got == "" || got != msgs[3].Content || slow.Hits.Load() != 1 {
+	if got := h.shown().views[3].Md.Text(); got == "" || got != msgs[3].Content || slow.Hits.Load() != 1 {
 		t.Fatalf("while the image server hangs the answer shows %d of %d bytes (%d image requests)", len(got), len(msgs[3].Content), slow.Hits.Load())
 	}
 

@@ -120,7 +120,7 @@ func (w *window) copyLastAnswer() {
 		return
 	}
 	for i := len(cv.views) - 1; i >= 0; i-- {
-		if v := cv.views[i]; v.role == store.RoleAssistant && !v.superseded && v.md.Text() != "" {
+		if v := cv.views[i]; v.Role == store.RoleAssistant && !v.Superseded && v.Md.Text() != "" {
 			w.copyMessage(v)
 			return
 		}
@@ -138,7 +138,7 @@ func (w *window) editLastQuestion() {
 		return
 	}
 	for i := len(cv.views) - 1; i >= 0; i-- {
-		if v := cv.views[i]; v.role == store.RoleUser && v.seq != 0 {
+		if v := cv.views[i]; v.Role == store.RoleUser && v.Seq != 0 {
 			w.startEdit(v)
 			return
 		}

@@ -151,9 +151,9 @@ func TestHomeAndEndGoToTheFirstAndLastMessageOfALongChat(t *testing.T) {
 	c := h.w.win.Canvas()
 	shows := func(seq uint64) bool {
 		for _, v := range cv.views {
-			if v.seq == seq {
-				y, _ := cv.rowY(anchor{obj: v.obj, v: v})
-				return onScreen(cv, y, v.obj.Size().Height)
+			if v.Seq == seq {
+				y, _ := cv.rowY(anchor{obj: v.Obj, v: v})
+				return onScreen(cv, y, v.Obj.Size().Height)
 			}
 		}
 		return false
@@ -168,8 +168,8 @@ func TestHomeAndEndGoToTheFirstAndLastMessageOfALongChat(t *testing.T) {
 			h.w.composer.TypedShortcut(&desktop.CustomShortcut{KeyName: fyne.KeyHome, Modifier: fyne.KeyModifierShortcutDefault})
 		}
 		h.settle()
-		if !cv.atStart || cv.views[0].seq != 1 || cv.scroll.Offset.Y != 0 || !shows(1) {
-			t.Fatalf("round %d: Home shows seqs %d… at offset %v", round, cv.views[0].seq, cv.scroll.Offset.Y)
+		if !cv.atStart || cv.views[0].Seq != 1 || cv.scroll.Offset.Y != 0 || !shows(1) {
+			t.Fatalf("round %d: Home shows seqs %d… at offset %v", round, cv.views[0].Seq, cv.scroll.Offset.Y)
 		}
 		if round == 0 {
 			c.Unfocus()
@@ -178,7 +178,7 @@ func TestHomeAndEndGoToTheFirstAndLastMessageOfALongChat(t *testing.T) {
 			h.w.composer.TypedShortcut(&desktop.CustomShortcut{KeyName: fyne.KeyEnd, Modifier: fyne.KeyModifierShortcutDefault})
 		}
 		h.settle()
-		if last := cv.views[len(cv.views)-1].seq; !cv.atEnd || last != 2000 || !isAtBottom(cv.scroll) || !shows(2000) {
+		if last := cv.views[len(cv.views)-1].Seq; !cv.atEnd || last != 2000 || !isAtBottom(cv.scroll) || !shows(2000) {
 			t.Fatalf("round %d: End shows up to seq %d, at the bottom: %v", round, last, isAtBottom(cv.scroll))
 		}
 	}
@@ -189,7 +189,7 @@ func TestHomeAndEndGoToTheFirstAndLastMessageOfALongChat(t *testing.T) {
 		h.press(k)
 		h.settle()
 	}
-	if cv.scroll.Offset.Y != at || cv.views[0].seq == 1 {
+	if cv.scroll.Offset.Y != at || cv.views[0].Seq == 1 {
 		t.Errorf("Home and Page Up with the shortcut list open moved the chat from %v to %v", at, cv.scroll.Offset.Y)
 	}
 	h.press(fyne.KeyEscape)

@@ -6,8 +6,8 @@ package ui
 func (w *window) imagesChanged() {
 	for _, cv := range w.chats {
 		for _, v := range cv.views {
-			v.md.Relayout()
-			v.reasoning.Relayout()
+			v.Md.Relayout()
+			v.Reasoning.Relayout()
 		}
 	}
 	if cv := w.chats[w.selected]; cv != nil {

@@ -83,18 +83,18 @@ func TestMessagesStopAtAReadingWidthOnAWideWindow(t *testing.T) {
 	cv := h.shown()
 	answer := cv.views[1]
 	avg := fyne.MeasureText(strings.Repeat("the quick brown fox jumps over a lazy dog ", 4), theme.TextSize(), fyne.TextStyle{}).Width / float32(4*len("the quick brown fox jumps over a lazy dog "))
-	text := answer.md.Box.Size().Width
+	text := answer.Md.Box.Size().Width
 	if chars := text / avg; chars < 70 || chars > 90 {
 		t.Errorf("at 2560 px the answer's text is %v px wide, %.0f characters: want 70–90", text, chars)
 	}
 	col := cv.col.Size().Width
-	left := answer.obj.Position().X
-	if right := col - left - answer.obj.Size().Width; left < 100 || left-right > 1 || right-left > 1 {
+	left := answer.Obj.Position().X
+	if right := col - left - answer.Obj.Size().Width; left < 100 || left-right > 1 || right-left > 1 {
 		t.Errorf("the answer is not centred: %v px left of it, %v px right", left, right)
 	}
 	// A window narrower than the reading width: the messages fill it.
 	h.w.win.Resize(fyne.NewSize(760, 700))
-	if w, col := answer.obj.Size().Width, cv.col.Size().Width; w != col {
+	if w, col := answer.Obj.Size().Width, cv.col.Size().Width; w != col {
 		t.Errorf("at 760 px the answer is %v px wide in a %v px column", w, col)
 	}
 }

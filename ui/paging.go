@@ -7,6 +7,7 @@ import (
 
 	"deskchat/store"
 	"deskchat/ui/internal/bridge"
+	"deskchat/ui/internal/chat"
 )
 
 // A long chat is shown a window of pages at a time: the last page when it
@@ -52,7 +53,7 @@ func (w *window) pageIfNeeded(cv *chatView) {
 // loadEarlier puts the page before the window above it, keeping what the
 // user looks at in place.
 func (w *window) loadEarlier(cv *chatView) {
-	first := cv.views[0].seq
+	first := cv.views[0].Seq
 	cv.paging = true
 	bridge.Run(w.b, func() (page, error) {
 		ms, more, err := w.st.MessagesBefore(cv.id, first, pageSize)
@@ -80,7 +81,7 @@ func (w *window) loadEarlier(cv *chatView) {
 
 // loadLater puts the page after the window below it.
 func (w *window) loadLater(cv *chatView) {
-	last := cv.views[len(cv.views)-1].seq
+	last := cv.views[len(cv.views)-1].Seq
 	cv.paging = true
 	bridge.Run(w.b, func() (page, error) {
 		ms, more, err := w.st.MessagesFrom(cv.id, last+1, pageSize)
@@ -96,7 +97,7 @@ func (w *window) loadLater(cv *chatView) {
 		cv.views = append(cv.views, views...)
 		cv.col.Objects = append(cv.col.Objects, objs...)
 		if cv.atEnd && len(cv.views) > 0 {
-			cv.views[len(cv.views)-1].setLast(true)
+			cv.views[len(cv.views)-1].SetLast(true)
 		}
 		cv.scroll.Refresh()
 		before := cv.scroll.Content.MinSize().Height
@@ -123,7 +124,7 @@ func (w *window) trim(cv *chatView, fromTop bool) bool {
 		return false
 	}
 	if fromTop {
-		cv.views = append([]*messageView(nil), cv.views[n:]...)
+		cv.views = append([]*chat.Message(nil), cv.views[n:]...)
 		cv.col.Objects = append([]fyne.CanvasObject(nil), cv.col.Objects[n:]...)
 		cv.atStart = false
 		return true
@@ -133,7 +134,7 @@ func (w *window) trim(cv *chatView, fromTop bool) bool {
 	}
 	cv.views = cv.views[:maxWindow:maxWindow]
 	cv.col.Objects = cv.col.Objects[:maxWindow:maxWindow]
-	cv.views[len(cv.views)-1].setLast(false)
+	cv.views[len(cv.views)-1].SetLast(false)
 	cv.atEnd = false
 	return true
 }
@@ -143,24 +144,24 @@ func (w *window) fill(cv *chatView, msgs []store.Message, atStart, atEnd bool) {
 	cv.views, cv.col.Objects = w.pageViews(cv, msgs)
 	cv.atStart, cv.atEnd = atStart, atEnd
 	if atEnd && len(cv.views) > 0 {
-		cv.views[len(cv.views)-1].setLast(true)
+		cv.views[len(cv.views)-1].SetLast(true)
 	}
 	cv.col.Refresh()
 }
 
 // pageViews builds the views of a page of cv's messages (none of them the
 // chat's last: the caller says).
-func (w *window) pageViews(cv *chatView, msgs []store.Message) ([]*messageView, []fyne.CanvasObject) {
-	views := make([]*messageView, len(msgs))
+func (w *window) pageViews(cv *chatView, msgs []store.Message) ([]*chat.Message, []fyne.CanvasObject) {
+	views := make([]*chat.Message, len(msgs))
 	objs := make([]fyne.CanvasObject, len(msgs))
 	for i, m := range msgs {
 		v := w.newView(m)
-		v.onPin = w.pin
+		v.OnPin = w.pin
 		cv.watchLazy(v)
 		if cv.live != nil {
-			v.setBusy(true)
+			v.SetBusy(true)
 		}
-		views[i], objs[i] = v, v.obj
+		views[i], objs[i] = v, v.Obj
 	}
 	return views, objs
 }
@@ -204,11 +205,11 @@ func (w *window) readEnd(cv *chatView, start bool, then func()) {
 // not shown, and highlights it for a moment.
 func (w *window) reveal(cv *chatView, seq uint64) {
 	for _, v := range cv.views {
-		if v.seq == seq {
+		if v.Seq == seq {
 			cv.scroll.Refresh()
-			cv.scroll.ScrollToOffset(fyne.NewPos(0, v.obj.Position().Y))
-			v.highlight(true)
-			w.b.After(highlightFor, func() { v.highlight(false) })
+			cv.scroll.ScrollToOffset(fyne.NewPos(0, v.Obj.Position().Y))
+			v.Highlight(true)
+			w.b.After(highlightFor, func() { v.Highlight(false) })
 			return
 		}
 	}
@@ -233,7 +234,7 @@ func (w *window) reveal(cv *chatView, seq uint64) {
 		w.fill(cv, p.msgs, !p.earlier, !p.later)
 		found := false
 		for _, v := range cv.views {
-			found = found || v.seq == seq
+			found = found || v.Seq == seq
 		}
 		if found {
 			w.reveal(cv, seq)
@@ -262,7 +263,7 @@ func (w *window) dropOldest(cv *chatView) bool {
 	}
 	isView := make(map[fyne.CanvasObject]bool, len(cv.views))
 	for _, v := range cv.views {
-		isView[v.obj] = true
+		isView[v.Obj] = true
 	}
 	// The window must start with a message: reading back above a row that
 	// is not one (a comparison) would show its messages a second time.
@@ -280,9 +281,9 @@ func (w *window) dropOldest(cv *chatView) bool {
 	for _, o := range cv.col.Objects[:n] {
 		gone[o] = true
 	}
-	kept := make([]*messageView, 0, len(cv.views))
+	kept := make([]*chat.Message, 0, len(cv.views))
 	for _, v := range cv.views {
-		if !gone[v.obj] {
+		if !gone[v.Obj] {
 			kept = append(kept, v)
 		}
 	}

@@ -12,6 +12,7 @@ import (
 	"fyne.io/fyne/v2/theme"
 
 	"deskchat/store"
+	"deskchat/ui/internal/chat"
 )
 
 // longChat stores a conversation of n messages (alternating questions and
@@ -38,7 +39,7 @@ func longChat(t testing.TB, st *store.Store, n int) string {
 func seqsOf(cv *chatView) []uint64 {
 	out := make([]uint64, len(cv.views))
 	for i, v := range cv.views {
-		out[i] = v.seq
+		out[i] = v.Seq
 	}
 	return out
 }
@@ -61,10 +62,10 @@ func TestALongChatOpensOnItsLastPageAndPagesAsItScrolls(t *testing.T) {
 	})
 	h.settle()
 	cv := h.shown()
-	if cv.id != id || len(cv.views) != pageSize || cv.views[len(cv.views)-1].seq != 2000 || cv.atStart || !cv.atEnd {
-		t.Fatalf("opened with %d views ending at %d (atStart %v atEnd %v)", len(cv.views), cv.views[len(cv.views)-1].seq, cv.atStart, cv.atEnd)
+	if cv.id != id || len(cv.views) != pageSize || cv.views[len(cv.views)-1].Seq != 2000 || cv.atStart || !cv.atEnd {
+		t.Fatalf("opened with %d views ending at %d (atStart %v atEnd %v)", len(cv.views), cv.views[len(cv.views)-1].Seq, cv.atStart, cv.atEnd)
 	}
-	if !cv.views[len(cv.views)-1].last || !cv.views[len(cv.views)-1].regen.Visible() {
+	if !cv.views[len(cv.views)-1].Last || !cv.views[len(cv.views)-1].Regen.Visible() {
 		t.Error("the chat's last answer does not offer Regenerate")
 	}
 	if !isAtBottom(cv.scroll) {
@@ -73,12 +74,12 @@ func TestALongChatOpensOnItsLastPageAndPagesAsItScrolls(t *testing.T) {
 
 	// Scrolling up reads the page before; what was on screen stays put.
 	top := cv.views[0]
-	screenY := top.obj.Position().Y - cv.scroll.Offset.Y
+	screenY := top.Obj.Position().Y - cv.scroll.Offset.Y
 	scrollBy(cv, cv.scroll.Content.MinSize().Height) // to the top
 	h.settleUntil("a page above", func() bool { return len(cv.views) == 2*pageSize })
 	h.settle()
 	// It was scrolled to the top of the screen, and stays there.
-	if got := top.obj.Position().Y - cv.scroll.Offset.Y; got < -1 || got > 1 {
+	if got := top.Obj.Position().Y - cv.scroll.Offset.Y; got < -1 || got > 1 {
 		t.Errorf("the message that was at the top moved to %v on screen (was at %v before scrolling)", got, screenY)
 	}
 	if s := seqsOf(cv); !contiguous(s) || s[0] != 2000-2*pageSize+1 {
@@ -87,36 +88,36 @@ func TestALongChatOpensOnItsLastPageAndPagesAsItScrolls(t *testing.T) {
 
 	// Far up, the window keeps its size and no longer holds the end.
 	for i := 0; i < 6; i++ {
-		first := cv.views[0].seq
+		first := cv.views[0].Seq
 		scrollBy(cv, cv.scroll.Content.MinSize().Height)
-		h.settleUntil("another page above", func() bool { return cv.views[0].seq < first })
+		h.settleUntil("another page above", func() bool { return cv.views[0].Seq < first })
 	}
 	h.settle()
 	if len(cv.views) > maxWindow || cv.atEnd || !contiguous(seqsOf(cv)) {
 		t.Fatalf("%d views, atEnd %v", len(cv.views), cv.atEnd)
 	}
-	if v := cv.views[len(cv.views)-1]; v.last || v.regen.Visible() {
+	if v := cv.views[len(cv.views)-1]; v.Last || v.Regen.Visible() {
 		t.Error("a message in the middle offers Regenerate")
 	}
 
 	// Scrolling down reads the pages below again, up to the end.
 	for i := 0; i < 10 && !cv.atEnd; i++ {
-		last := cv.views[len(cv.views)-1].seq
+		last := cv.views[len(cv.views)-1].Seq
 		scrollBy(cv, -cv.scroll.Content.MinSize().Height)
-		h.settleUntil("a page below", func() bool { return cv.views[len(cv.views)-1].seq > last })
+		h.settleUntil("a page below", func() bool { return cv.views[len(cv.views)-1].Seq > last })
 		h.settle()
 		if len(cv.views) > maxWindow || !contiguous(seqsOf(cv)) {
 			t.Fatalf("scrolling down: %d views, contiguous %v", len(cv.views), contiguous(seqsOf(cv)))
 		}
 	}
-	if !cv.atEnd || !cv.views[len(cv.views)-1].regen.Visible() {
+	if !cv.atEnd || !cv.views[len(cv.views)-1].Regen.Visible() {
 		t.Fatalf("scrolled down to the end: atEnd %v", cv.atEnd)
 	}
 	// Back up a few pages, then send.
 	for i := 0; i < 5; i++ {
-		first := cv.views[0].seq
+		first := cv.views[0].Seq
 		scrollBy(cv, cv.scroll.Content.MinSize().Height)
-		h.settleUntil("a page above", func() bool { return cv.views[0].seq < first })
+		h.settleUntil("a page above", func() bool { return cv.views[0].Seq < first })
 	}
 	h.settle()
 
@@ -124,8 +125,8 @@ func TestALongChatOpensOnItsLastPageAndPagesAsItScrolls(t *testing.T) {
 	h.ask("and now?")
 	h.settle()
 	msgs, _, _ := h.st.MessagesBefore(id, 0, 2)
-	if msgs[0].Content != "and now?" || !cv.atEnd || cv.views[len(cv.views)-2].md.Text() != "and now?" || !contiguous(seqsOf(cv)) {
-		t.Errorf("after sending: stored %q, window ends at %d, atEnd %v", msgs[0].Content, cv.views[len(cv.views)-1].seq, cv.atEnd)
+	if msgs[0].Content != "and now?" || !cv.atEnd || cv.views[len(cv.views)-2].Md.Text() != "and now?" || !contiguous(seqsOf(cv)) {
+		t.Errorf("after sending: stored %q, window ends at %d, atEnd %v", msgs[0].Content, cv.views[len(cv.views)-1].Seq, cv.atEnd)
 	}
 }
 
@@ -139,23 +140,23 @@ func TestSearchJumpsToAMessageFarUpAndHighlightsIt(t *testing.T) {
 	h.w.OpenAt(id, 701)
 	h.settle()
 	cv := h.shown()
-	var found *messageView
+	var found *chat.Message
 	for _, v := range cv.views {
-		if v.seq == 701 {
+		if v.Seq == 701 {
 			found = v
 		}
 	}
 	if found == nil || !contiguous(seqsOf(cv)) || cv.atEnd {
 		t.Fatalf("window %v", seqsOf(cv))
 	}
-	if found.bg.FillColor != theme.Color(theme.ColorNameSelection) {
+	if found.Bg.FillColor != theme.Color(theme.ColorNameSelection) {
 		t.Error("the message is not highlighted")
 	}
-	if y := found.obj.Position().Y - cv.scroll.Offset.Y; y < -1 || y > cv.scroll.Size().Height/2 {
+	if y := found.Obj.Position().Y - cv.scroll.Offset.Y; y < -1 || y > cv.scroll.Size().Height/2 {
 		t.Errorf("the message is at %v on screen", y)
 	}
-	if !strings.HasPrefix(found.md.Text(), "Question 701") {
-		t.Errorf("message text %q", found.md.Text())
+	if !strings.HasPrefix(found.Md.Text(), "Question 701") {
+		t.Errorf("message text %q", found.Md.Text())
 	}
 }
 
@@ -185,7 +186,7 @@ func BenchmarkOpen10k(b *testing.B) {
 		h.w.win.Canvas().(test.WindowlessCanvas).Capture()
 		total += laidOut.Sub(start)
 		paint += time.Since(laidOut)
-		if cv := h.shown(); cv.views[len(cv.views)-1].seq != 10_000 || !isAtBottom(cv.scroll) {
+		if cv := h.shown(); cv.views[len(cv.views)-1].Seq != 10_000 || !isAtBottom(cv.scroll) {
 			b.Fatal("the last screen is not shown")
 		}
 	}
@@ -243,7 +244,7 @@ func TestAPageOfShortMessagesThatDoesNotFillTheScreenReadsMore(t *testing.T) {
 	h.w.OpenAt(id, 0)
 	h.settle()
 	cv := h.shown()
-	if len(cv.views) <= pageSize || !contiguous(seqsOf(cv)) || cv.views[len(cv.views)-1].seq != 200 {
+	if len(cv.views) <= pageSize || !contiguous(seqsOf(cv)) || cv.views[len(cv.views)-1].Seq != 200 {
 		t.Errorf("%d messages shown (a page is %d), window %v", len(cv.views), pageSize, seqsOf(cv))
 	}
 }

@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"deskchat/ui/internal/chat"
 	"deskchat/ui/internal/look"
 
 	"fyne.io/fyne/v2"
@@ -105,7 +106,7 @@ func (l *paneLayout) MinSize(objs []fyne.CanvasObject) fyne.Size {
 // and where the top of the screen is in it.
 type anchor struct {
 	obj    fyne.CanvasObject
-	v      *messageView
+	v      *chat.Message
 	dy, of float32 // the screen's top is dy below obj's top; obj is of tall
 }
 
@@ -113,13 +114,13 @@ type anchor struct {
 func (cv *chatView) anchorAt() (anchor, bool) {
 	top := cv.scroll.Offset.Y
 	for _, v := range cv.views {
-		y := cv.col.Position().Y + v.obj.Position().Y
-		if y+v.obj.Size().Height <= top {
+		y := cv.col.Position().Y + v.Obj.Position().Y
+		if y+v.Obj.Size().Height <= top {
 			continue
 		}
-		a := anchor{obj: v.obj, v: v, of: v.obj.Size().Height}
-		if p, ok := posIn(v.obj, v.md.Box); ok && y+p.Y < top {
-			for _, b := range v.md.Box.Objects {
+		a := anchor{obj: v.Obj, v: v, of: v.Obj.Size().Height}
+		if p, ok := posIn(v.Obj, v.Md.Box); ok && y+p.Y < top {
+			for _, b := range v.Md.Box.Objects {
 				if y+p.Y+b.Position().Y+b.Size().Height > top {
 					a.obj, a.of, y = b, b.Size().Height, y+p.Y+b.Position().Y
 					break
@@ -134,11 +135,11 @@ func (cv *chatView) anchorAt() (anchor, bool) {
 
 // rowY is where a's row is in the scroll's content, if it is still there.
 func (cv *chatView) rowY(a anchor) (float32, bool) {
-	y := cv.col.Position().Y + a.v.obj.Position().Y
-	if a.obj == a.v.obj {
+	y := cv.col.Position().Y + a.v.Obj.Position().Y
+	if a.obj == a.v.Obj {
 		return y, true
 	}
-	p, ok := posIn(a.v.obj, a.obj)
+	p, ok := posIn(a.v.Obj, a.obj)
 	return y + p.Y, ok
 }
 
@@ -180,13 +181,13 @@ func posIn(root, target fyne.CanvasObject) (fyne.Position, bool) {
 
 // watchLazy tells v's text which part of it is on the screen, so that a
 // resize re-wraps only the blocks near it (markdown/lazy.go).
-func (cv *chatView) watchLazy(v *messageView) {
-	v.md.SetVisible(func() (float32, float32, bool) {
-		p, ok := posIn(v.obj, v.md.Box)
+func (cv *chatView) watchLazy(v *chat.Message) {
+	v.Md.SetVisible(func() (float32, float32, bool) {
+		p, ok := posIn(v.Obj, v.Md.Box)
 		if !ok {
 			return 0, 0, false
 		}
-		top := cv.scroll.Offset.Y - (cv.col.Position().Y + v.obj.Position().Y + p.Y)
+		top := cv.scroll.Offset.Y - (cv.col.Position().Y + v.Obj.Position().Y + p.Y)
 		return top, top + cv.scroll.Size().Height, true
 	})
 }
@@ -195,9 +196,9 @@ func (cv *chatView) watchLazy(v *messageView) {
 // width that are now near the screen, keeping what the user reads in place.
 func (w *window) unstale(cv *chatView) {
 	for round := 0; round < 3; round++ { // a block laid out can bring the next near
-		var stale []*messageView
+		var stale []*chat.Message
 		for _, v := range cv.views {
-			if v.md.Stale() {
+			if v.Md.Stale() {
 				stale = append(stale, v)
 			}
 		}
@@ -208,7 +209,7 @@ func (w *window) unstale(cv *chatView) {
 		a, anchored := cv.anchorAt()
 		before := cv.scroll.Content.MinSize().Height
 		for _, v := range stale {
-			v.md.Box.Layout.Layout(v.md.Box.Objects, v.md.Box.Size())
+			v.Md.Box.Layout.Layout(v.Md.Box.Objects, v.Md.Box.Size())
 		}
 		if cv.scroll.Content.MinSize().Height == before && !anyStale(stale) {
 			return
@@ -225,9 +226,9 @@ func (w *window) unstale(cv *chatView) {
 	}
 }
 
-func anyStale(vs []*messageView) bool {
+func anyStale(vs []*chat.Message) bool {
 	for _, v := range vs {
-		if v.md.Stale() {
+		if v.Md.Stale() {
 			return true
 		}
 	}

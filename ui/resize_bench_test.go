@@ -75,12 +75,12 @@ func resizeSteps(h *harness, steps int) (cpu, wall time.Duration) {
 		} else {
 			w += step
 		}
-		col := h.shown().views[0].obj.Size().Width
+		col := h.shown().views[0].Obj.Size().Width
 		c0, t0 := threadCPU(h.t), time.Now()
 		h.w.win.Resize(fyne.NewSize(w, 700))
 		wall += time.Since(t0)
 		cpu += threadCPU(h.t) - c0
-		if h.shown().views[0].obj.Size().Width == col {
+		if h.shown().views[0].Obj.Size().Width == col {
 			h.t.Fatalf("a resize to %v px left the messages %v px wide", w, col)
 		}
 	}

@@ -7,6 +7,7 @@ import (
 	"fyne.io/fyne/v2"
 
 	"deskchat/store"
+	"deskchat/ui/internal/chat"
 )
 
 // onScreen reports whether o, at y..y+h in the scroll's content, shows.
@@ -16,12 +17,12 @@ func onScreen(cv *chatView, y, h float32) bool {
 
 // checkNearBlocks fails when a block of v's text on the screen is not laid
 // out at the text's width.
-func checkNearBlocks(t *testing.T, cv *chatView, v *messageView) {
+func checkNearBlocks(t *testing.T, cv *chatView, v *chat.Message) {
 	t.Helper()
-	base, _ := cv.rowY(anchor{obj: v.md.Box, v: v})
-	for i, b := range v.md.Box.Objects {
-		if onScreen(cv, base+b.Position().Y, b.Size().Height) && b.Size().Width != v.md.Box.Size().Width {
-			t.Errorf("block %d is on the screen at width %v, the text is %v wide", i, b.Size().Width, v.md.Box.Size().Width)
+	base, _ := cv.rowY(anchor{obj: v.Md.Box, v: v})
+	for i, b := range v.Md.Box.Objects {
+		if onScreen(cv, base+b.Position().Y, b.Size().Height) && b.Size().Width != v.Md.Box.Size().Width {
+			t.Errorf("block %d is on the screen at width %v, the text is %v wide", i, b.Size().Width, v.Md.Box.Size().Width)
 		}
 	}
 }
@@ -40,7 +41,7 @@ func TestAResizeKeepsTheBlockReadAtTheTopAndRewrapsOnlyNearTheScreen(t *testing.
 	scrollBy(cv, 1e6) // to the top
 	scrollBy(cv, -9000)
 	a, ok := cv.anchorAt()
-	if !ok || a.obj == answer.obj {
+	if !ok || a.obj == answer.Obj {
 		t.Fatalf("no block of the answer at the top of the screen (offset %v)", cv.scroll.Offset.Y)
 	}
 	for _, width := range []float32{700, 640, 900, 760} {
@@ -52,8 +53,8 @@ func TestAResizeKeepsTheBlockReadAtTheTopAndRewrapsOnlyNearTheScreen(t *testing.
 		checkNearBlocks(t, cv, answer)
 	}
 	stale := 0
-	for _, b := range answer.md.Box.Objects {
-		if b.Size().Width != answer.md.Box.Size().Width {
+	for _, b := range answer.Md.Box.Objects {
+		if b.Size().Width != answer.Md.Box.Size().Width {
 			stale++
 		}
 	}
@@ -90,10 +91,10 @@ func TestAResizeAtTheEndStaysAtTheEnd(t *testing.T) {
 
 // screenRows is where each block of v's text near the screen is, relative
 // to the top of the screen.
-func screenRows(cv *chatView, v *messageView) map[fyne.CanvasObject]float32 {
-	base, _ := cv.rowY(anchor{obj: v.md.Box, v: v})
+func screenRows(cv *chatView, v *chat.Message) map[fyne.CanvasObject]float32 {
+	base, _ := cv.rowY(anchor{obj: v.Md.Box, v: v})
 	out := map[fyne.CanvasObject]float32{}
-	for _, b := range v.md.Box.Objects {
+	for _, b := range v.Md.Box.Objects {
 		if y := base + b.Position().Y; onScreen(cv, y, b.Size().Height) {
 			out[b] = y - cv.scroll.Offset.Y
 		}
@@ -168,7 +169,7 @@ func TestResizingWhileAnAnswerStreamsUnderALongOne(t *testing.T) {
 		t.Errorf("only %d resizes came while the answer streamed", streaming)
 	}
 	h.settle()
-	if cv.live != nil || !strings.Contains(h.messages(cv.id)[3].Content, live.md.Text()[:20]) {
+	if cv.live != nil || !strings.Contains(h.messages(cv.id)[3].Content, live.Md.Text()[:20]) {
 		t.Fatal("the answer did not end whole")
 	}
 	got := screenRows(cv, long)

@@ -13,6 +13,7 @@ import (
 	"deskchat/engine"
 	"deskchat/store"
 	"deskchat/ui/internal/bridge"
+	"deskchat/ui/internal/chat"
 )
 
 // playScene stages what DESKCHAT_SCENE names, for the Xvfb screenshots
@@ -76,7 +77,7 @@ func (w *window) stageStates(c store.Conversation, end bool) {
 	w.chats[c.ID] = cv
 	w.show(c.ID)
 	now := w.now()
-	answer := func(question string, events ...engine.Event) *messageView {
+	answer := func(question string, events ...engine.Event) *chat.Message {
 		if question != "" {
 			cv.add(w.newView(store.Message{Role: store.RoleUser, Content: question, State: store.StateDone, Seq: 1}), w.pin)
 		}
@@ -85,7 +86,7 @@ func (w *window) stageStates(c store.Conversation, end bool) {
 		for _, ev := range events {
 			u := bridge.Update{}
 			bridge.MergeEvent(&u, ev)
-			v.apply(u)
+			v.Apply(u)
 		}
 		return v
 	}
@@ -112,9 +113,9 @@ func (w *window) stageStates(c store.Conversation, end bool) {
 		engine.UsageEvent{Usage: engine.Usage{PromptTokens: 1200, CompletionTokens: 350}},
 		engine.Done{Finish: "stop", Duration: 2400 * time.Millisecond})
 	for _, v := range cv.views {
-		if v.state == store.StateFailed {
-			v.seq = 2
-			v.setLast(true) // show Retry as on a chat's last answer
+		if v.State == store.StateFailed {
+			v.Seq = 2
+			v.SetLast(true) // show Retry as on a chat's last answer
 		}
 	}
 	w.watchCountdowns()

@@ -74,7 +74,7 @@ func (w *window) stageChats(newChat bool) {
 		w.loadConversations(id)
 		w.b.After(500*time.Millisecond, func() {
 			if cv := w.chats[id]; cv != nil && len(cv.views) > 0 {
-				cv.views[0].setHovered(true) // the question, pointed at: its actions show
+				cv.views[0].SetHovered(true) // the question, pointed at: its actions show
 				cv.scroll.ScrollToTop()
 			}
 		})

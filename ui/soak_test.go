@@ -21,8 +21,8 @@ func windowIsConsistent(t *testing.T, cv *chatView, when string) {
 		t.Fatalf("%s: %d views and %d rows, want the same number and at most %d", when, len(cv.views), len(cv.col.Objects), maxWindow)
 	}
 	for i, v := range cv.views {
-		if cv.col.Objects[i] != v.obj {
-			t.Fatalf("%s: row %d is not message %d's view", when, i, v.seq)
+		if cv.col.Objects[i] != v.Obj {
+			t.Fatalf("%s: row %d is not message %d's view", when, i, v.Seq)
 		}
 	}
 	if s := seqsOf(cv); !contiguous(s) {
@@ -43,9 +43,9 @@ func TestALongSessionKeepsAWindowOfMessages(t *testing.T) {
 	})
 	cv := h.shown()
 	for len(cv.views) < maxWindow { // the user reads up to a full window
-		first := cv.views[0].seq
+		first := cv.views[0].Seq
 		scrollBy(cv, cv.scroll.Content.MinSize().Height)
-		h.settleUntil("a page above", func() bool { return cv.views[0].seq < first })
+		h.settleUntil("a page above", func() bool { return cv.views[0].Seq < first })
 		h.settle()
 	}
 	scrollBy(cv, -cv.scroll.Content.MinSize().Height) // back to the end
@@ -57,8 +57,8 @@ func TestALongSessionKeepsAWindowOfMessages(t *testing.T) {
 		h.settle()
 		when := fmt.Sprintf("after exchange %d", i)
 		windowIsConsistent(t, cv, when)
-		if last := cv.views[len(cv.views)-1]; last.seq != uint64(200+2*i) || !last.last || cv.live != nil {
-			t.Fatalf("%s: the last view is message %d (last %v)", when, last.seq, last.last)
+		if last := cv.views[len(cv.views)-1]; last.Seq != uint64(200+2*i) || !last.Last || cv.live != nil {
+			t.Fatalf("%s: the last view is message %d (last %v)", when, last.Seq, last.Last)
 		}
 		if !isAtBottom(cv.scroll) {
 			t.Fatalf("%s: the chat no longer shows its end", when)
@@ -67,18 +67,18 @@ func TestALongSessionKeepsAWindowOfMessages(t *testing.T) {
 			t.Fatalf("%s: the window claims to hold the chat's start", when)
 		}
 	}
-	if got := cv.views[0].seq; got != 208-sessionWindow+1 || len(cv.views) != sessionWindow {
+	if got := cv.views[0].Seq; got != 208-sessionWindow+1 || len(cv.views) != sessionWindow {
 		t.Errorf("the window holds %d messages from %d, want %d from %d", len(cv.views), got, sessionWindow, 208-sessionWindow+1)
 	}
 
 	// The dropped messages come back when the user scrolls up to them.
-	first := cv.views[0].seq
+	first := cv.views[0].Seq
 	scrollBy(cv, cv.scroll.Content.MinSize().Height)
-	h.settleUntil("a page above", func() bool { return cv.views[0].seq < first })
+	h.settleUntil("a page above", func() bool { return cv.views[0].Seq < first })
 	h.settle()
 	windowIsConsistent(t, cv, "scrolled up")
-	if cv.views[0].seq != first-pageSize {
-		t.Errorf("scrolling up read back from message %d, want %d", cv.views[0].seq, first-pageSize)
+	if cv.views[0].Seq != first-pageSize {
+		t.Errorf("scrolling up read back from message %d, want %d", cv.views[0].Seq, first-pageSize)
 	}
 	if n := len(h.messages(id)); n != 208 {
 		t.Errorf("%d messages stored, want 208", n)
@@ -95,9 +95,9 @@ func TestMessagesOnTheScreenAreNotDropped(t *testing.T) {
 	})
 	cv := h.shown()
 	for !cv.atStart {
-		first := cv.views[0].seq
+		first := cv.views[0].Seq
 		scrollBy(cv, cv.scroll.Content.MinSize().Height)
-		h.settleUntil("a page above", func() bool { return cv.views[0].seq < first })
+		h.settleUntil("a page above", func() bool { return cv.views[0].Seq < first })
 		h.settle()
 	}
 	for i := 1; i <= 2; i++ {
@@ -106,8 +106,8 @@ func TestMessagesOnTheScreenAreNotDropped(t *testing.T) {
 		scrollBy(cv, cv.scroll.Content.MinSize().Height) // up to the chat's first message
 		h.settle()
 	}
-	if len(cv.views) != sessionWindow+2 || cv.views[0].seq != 1 || !cv.atStart || cv.scroll.Offset.Y != 0 {
-		t.Fatalf("reading the start: %d views from message %d (atStart %v), scrolled to %v", len(cv.views), cv.views[0].seq, cv.atStart, cv.scroll.Offset.Y)
+	if len(cv.views) != sessionWindow+2 || cv.views[0].Seq != 1 || !cv.atStart || cv.scroll.Offset.Y != 0 {
+		t.Fatalf("reading the start: %d views from message %d (atStart %v), scrolled to %v", len(cv.views), cv.views[0].Seq, cv.atStart, cv.scroll.Offset.Y)
 	}
 	scrollBy(cv, -cv.scroll.Content.MinSize().Height)
 	h.ask("Back at the end")

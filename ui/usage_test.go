@@ -70,7 +70,7 @@ func TestUsageShowsTotalsPerConversationAndTheCacheHitRate(t *testing.T) {
 	h.w.regenerate() // never from the cache: no lookup, so the ledger's share of cached answers is not the hit rate
 	h.settle()
 	beta := h.namedChat("Beta", "one") // the same first question: from the cache
-	if !h.shown().views[1].badge.Visible() {
+	if !h.shown().views[1].Badge.Visible() {
 		t.Fatal("Beta's answer did not come from the cache")
 	}
 	if n := len(srv.requests()); n != 3 {

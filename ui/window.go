@@ -67,10 +67,10 @@ type window struct {
 	compareBtn  *widget.Button
 	composer    *chat.Composer
 	editBar     *editBar
-	editing     *messageView // the question being edited in the composer
-	hovers      hoverGroup   // the messages as to the pointer (looks.go)
-	draft       string       // the composer's text before editing began
-	countdown   func()       // stops the countdown ticker; nil when none runs
+	editing     *chat.Message   // the question being edited in the composer
+	hovers      chat.HoverGroup // the messages as to the pointer (looks.go)
+	draft       string          // the composer's text before editing began
+	countdown   func()          // stops the countdown ticker; nil when none runs
 	now         func() time.Time
 	sendBtn     *widget.Button
 
@@ -101,7 +101,7 @@ type window struct {
 // liveAnswer is an answer being streamed into a chatView.
 type liveAnswer struct {
 	cancel context.CancelFunc
-	view   *messageView
+	view   *chat.Message
 	onEnd  []func() // run on the UI goroutine once the answer has ended
 }
 
@@ -444,9 +444,9 @@ func (w *window) regenerate() {
 		w.toEnd(cv, w.regenerate)
 		return
 	}
-	var old *messageView
+	var old *chat.Message
 	for i := len(cv.views) - 1; i >= 0; i-- {
-		if v := cv.views[i]; v.role == store.RoleAssistant && !v.superseded {
+		if v := cv.views[i]; v.Role == store.RoleAssistant && !v.Superseded {
 			old = v
 			break
 		}
@@ -456,21 +456,21 @@ func (w *window) regenerate() {
 		return w.eng.Regenerate(ctx, cv.id, opts)
 	}, func(err error) {
 		if old != nil {
-			old.setSuperseded(false)
+			old.SetSuperseded(false)
 		}
 		w.showError("Could not ask again", err)
 	})
 	if old != nil {
-		old.setSuperseded(true)
+		old.SetSuperseded(true)
 	}
 }
 
 // ask adds an answer view to cv and streams into it what start returns.
 // user, if set, is the question's view (its pin button appears once it is
 // stored). failed runs when start fails (nothing was stored).
-func (w *window) ask(cv *chatView, user *messageView, pending string, opts engine.SendOptions, start func(context.Context) (<-chan engine.Event, error), failed func(error)) {
+func (w *window) ask(cv *chatView, user *chat.Message, pending string, opts engine.SendOptions, start func(context.Context) (<-chan engine.Event, error), failed func(error)) {
 	answer := w.newView(store.Message{Role: store.RoleAssistant, State: store.StateStreaming, Provider: opts.Provider, Model: opts.Model})
-	answer.pending(pending)
+	answer.Pending(pending)
 	cv.add(answer, w.pin)
 	scrollToEnd(cv.scroll)
 	w.stream(cv, user, answer, start, func(err error) {
@@ -481,20 +481,20 @@ func (w *window) ask(cv *chatView, user *messageView, pending string, opts engin
 
 // continueAnswer goes on with the shown chat's unfinished last answer; what
 // arrives is appended to its text.
-func (w *window) continueAnswer(v *messageView) {
+func (w *window) continueAnswer(v *chat.Message) {
 	cv := w.chats[w.selected]
-	if cv == nil || cv.live != nil || cv.loading || v.seq == 0 {
+	if cv == nil || cv.live != nil || cv.loading || v.Seq == 0 {
 		return
 	}
-	prev := v.state
-	v.reopen()
-	v.pending("Continuing…")
+	prev := v.State
+	v.Reopen()
+	v.Pending("Continuing…")
 	opts := w.sendOptions()
 	w.stream(cv, nil, v, func(ctx context.Context) (<-chan engine.Event, error) {
-		return w.eng.Continue(ctx, cv.id, v.seq, opts)
+		return w.eng.Continue(ctx, cv.id, v.Seq, opts)
 	}, func(err error) {
-		v.state = prev // nothing changed in the store
-		v.finish("")
+		v.State = prev // nothing changed in the store
+		v.Finish("")
 		w.showError("Could not continue", err)
 	})
 }
@@ -502,7 +502,7 @@ func (w *window) continueAnswer(v *messageView) {
 // stream streams into answer what start returns. user, if set, is the
 // question's view (its pin button appears once it is stored). failed runs
 // when start fails (nothing was stored).
-func (w *window) stream(cv *chatView, user, answer *messageView, start func(context.Context) (<-chan engine.Event, error), failed func(error)) {
+func (w *window) stream(cv *chatView, user, answer *chat.Message, start func(context.Context) (<-chan engine.Event, error), failed func(error)) {
 	ctx, cancel := context.WithCancel(context.Background())
 	cv.live = &liveAnswer{cancel: cancel, view: answer}
 	cv.setBusy(true)
@@ -521,11 +521,11 @@ func (w *window) stream(cv *chatView, user, answer *messageView, start func(cont
 		w.b.Follow(events, func(u bridge.Update) {
 			atBottom := isAtBottom(cv.scroll)
 			if u.Started != nil && user != nil {
-				user.conv, user.seq = u.Started.ConversationID, u.Started.UserSeq
-				user.updatePin()
+				user.Conv, user.Seq = u.Started.ConversationID, u.Started.UserSeq
+				user.UpdatePin()
 			}
-			answer.apply(u)
-			if answer.wait != nil {
+			answer.Apply(u)
+			if answer.Wait != nil {
 				w.watchCountdowns()
 			}
 			// Lay the chat out for the answer's new height and follow the
@@ -542,7 +542,7 @@ func (w *window) stream(cv *chatView, user, answer *messageView, start func(cont
 				if _, done := u.Final.(engine.Done); done {
 					w.suggestTitle(cv)
 				}
-				if answer.seq == 0 {
+				if answer.Seq == 0 {
 					w.findStored(cv.id, user, answer)
 				}
 			}
@@ -553,20 +553,20 @@ func (w *window) stream(cv *chatView, user, answer *messageView, start func(cont
 // findStored learns the seqs of an answer that failed before the engine
 // said where it is stored (Started), so that it can be retried, deleted and
 // pinned.
-func (w *window) findStored(convID string, user, answer *messageView) {
+func (w *window) findStored(convID string, user, answer *chat.Message) {
 	bridge.Run(w.b, func() ([]store.Message, error) { return w.st.Messages(convID) }, func(msgs []store.Message, err error) {
-		if err != nil || len(msgs) == 0 || answer.seq != 0 {
+		if err != nil || len(msgs) == 0 || answer.Seq != 0 {
 			return
 		}
 		last := msgs[len(msgs)-1]
 		if last.Role != store.RoleAssistant || last.State == store.StateStreaming {
 			return
 		}
-		answer.conv, answer.seq = last.ConversationID, last.Seq
-		answer.updatePin()
+		answer.Conv, answer.Seq = last.ConversationID, last.Seq
+		answer.UpdatePin()
 		if user != nil && len(msgs) > 1 && msgs[len(msgs)-2].Role == store.RoleUser {
-			user.conv, user.seq = convID, msgs[len(msgs)-2].Seq
-			user.updatePin()
+			user.Conv, user.Seq = convID, msgs[len(msgs)-2].Seq
+			user.UpdatePin()
 		}
 	})
 }
@@ -576,10 +576,10 @@ func (w *window) findStored(convID string, user, answer *messageView) {
 // every RichText re-measures its text): the scroll resizes its content if
 // it grew, then the containers from the content down to the answer, and the
 // answer's own, are laid out again.
-func (w *window) layoutLive(cv *chatView, answer *messageView) {
+func (w *window) layoutLive(cv *chatView, answer *chat.Message) {
 	cv.scroll.Base.Refresh()
 	defer fitContent(cv)
-	if !layoutPath(cv.scroll.Content, answer.obj, nil) {
+	if !chat.LayoutPath(cv.scroll.Content, answer.Obj, nil) {
 		cv.scroll.Refresh()
 	}
 }
@@ -692,8 +692,8 @@ func (w *window) delete(id string) {
 }
 
 // pin pins or unpins a stored message.
-func (w *window) pin(v *messageView, pinned bool) {
-	conv, seq := v.conv, v.seq
+func (w *window) pin(v *chat.Message, pinned bool) {
+	conv, seq := v.Conv, v.Seq
 	bridge.Run(w.b, func() (store.Message, error) {
 		return w.st.SetPinned(conv, seq, pinned)
 	}, func(m store.Message, err error) {
@@ -701,7 +701,7 @@ func (w *window) pin(v *messageView, pinned bool) {
 			w.showError("Could not pin the message", err)
 			return
 		}
-		v.setPinned(m.Pinned)
+		v.SetPinned(m.Pinned)
 	})
 }
 

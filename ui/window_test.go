@@ -95,9 +95,9 @@ func (h *harness) settle() {
 
 // liveAnswer runs posted UI work until the shown chat has a streaming
 // answer for which ready (if set) holds, and returns it.
-func (h *harness) liveAnswer(ready func(*messageView) bool) *messageView {
+func (h *harness) liveAnswer(ready func(*chat.Message) bool) *chat.Message {
 	h.t.Helper()
-	var v *messageView
+	var v *chat.Message
 	h.settleUntil("a streaming answer", func() bool {
 		v = nil
 		if cv := h.w.chats[h.w.selected]; cv != nil && cv.live != nil {
@@ -108,7 +108,7 @@ func (h *harness) liveAnswer(ready func(*messageView) bool) *messageView {
 	return v
 }
 
-func hasText(v *messageView) bool { return v.md.Text() != "" }
+func hasText(v *chat.Message) bool { return v.Md.Text() != "" }
 
 func useSimulator(st *store.Store) {
 	if err := st.SetSetting(store.SettingDefaultProvider, engine.SimulatorName); err != nil {
@@ -204,15 +204,15 @@ func TestEnterSendsAndTheAnswerStreamsIntoOneWidgetPerBlock(t *testing.T) {
 		t.Errorf("answer still live after Done (button %q)", h.w.sendBtn.Text)
 	}
 	// The live view rendered exactly the stored text, one widget per block.
-	if answer.md.Text() != msgs[1].Content {
+	if answer.Md.Text() != msgs[1].Content {
 		t.Errorf("shown text differs from stored text")
 	}
 	// (A view made of the whole text at once has a widget per block.)
-	if want := len(markdown.NewText(msgs[1].Content).Box.Objects); len(answer.md.Box.Objects) != want || want < 5 {
-		t.Errorf("%d block widgets for %d blocks", len(answer.md.Box.Objects), want)
+	if want := len(markdown.NewText(msgs[1].Content).Box.Objects); len(answer.Md.Box.Objects) != want || want < 5 {
+		t.Errorf("%d block widgets for %d blocks", len(answer.Md.Box.Objects), want)
 	}
-	if answer.header.Text != engine.SimulatorModel+" · "+engine.SimulatorName {
-		t.Errorf("answer header %q", answer.header.Text)
+	if answer.Header.Text != engine.SimulatorModel+" · "+engine.SimulatorName {
+		t.Errorf("answer header %q", answer.Header.Text)
 	}
 }
 
@@ -270,11 +270,11 @@ func TestStopKeepsThePartialAnswer(t *testing.T) {
 	if got.State != store.StateStopped || got.Content == "" || len(got.Content) >= len(full) || !strings.HasPrefix(full, got.Content) {
 		t.Fatalf("stored answer: state %s, %d of %d bytes", got.State, len(got.Content), len(full))
 	}
-	if view.md.Text() != got.Content {
-		t.Errorf("shown %d bytes, stored %d", len(view.md.Text()), len(got.Content))
+	if view.Md.Text() != got.Content {
+		t.Errorf("shown %d bytes, stored %d", len(view.Md.Text()), len(got.Content))
 	}
-	if !view.status.Visible() || !strings.HasPrefix(view.status.Text, "Stopped") {
-		t.Errorf("status line %q", view.status.Text)
+	if !view.Status.Visible() || !strings.HasPrefix(view.Status.Text, "Stopped") {
+		t.Errorf("status line %q", view.Status.Text)
 	}
 }
 
@@ -419,8 +419,8 @@ func TestFailedAnswerShowsTheProvidersSentence(t *testing.T) {
 	if last.State != store.StateFailed || !strings.Contains(last.Error, "Local") {
 		t.Fatalf("stored answer %+v", last)
 	}
-	if view.status.Text != last.Error || view.status.Importance != widget.DangerImportance {
-		t.Errorf("status %q (importance %v), want %q", view.status.Text, view.status.Importance, last.Error)
+	if view.Status.Text != last.Error || view.Status.Importance != widget.DangerImportance {
+		t.Errorf("status %q (importance %v), want %q", view.Status.Text, view.Status.Importance, last.Error)
 	}
 }
 
@@ -438,8 +438,8 @@ func TestAnAnswerKeepsStreamingWhileAnotherChatIsShown(t *testing.T) {
 	}
 	h.settle() // the first answer finishes in the background
 	msgs := h.messages(first)
-	if last := msgs[len(msgs)-1]; last.State != store.StateDone || live.md.Text() != last.Content {
-		t.Fatalf("background answer: state %s, shown %d of %d bytes", last.State, len(live.md.Text()), len(last.Content))
+	if last := msgs[len(msgs)-1]; last.State != store.StateDone || live.Md.Text() != last.Content {
+		t.Fatalf("background answer: state %s, shown %d of %d bytes", last.State, len(live.Md.Text()), len(last.Content))
 	}
 	if _, kept := h.w.chats[first]; kept {
 		t.Error("the finished background view was not released")
@@ -488,16 +488,16 @@ func TestPinAMessageAndTurnCompressionOff(t *testing.T) {
 	h.settle()
 	cv := h.shown()
 	user := cv.views[0]
-	if !user.pin.Visible() || user.pin.Text != "Pin" {
-		t.Fatalf("pin button: visible %v %q", user.pin.Visible(), user.pin.Text)
+	if !user.Pin.Visible() || user.Pin.Text != "Pin" {
+		t.Fatalf("pin button: visible %v %q", user.Pin.Visible(), user.Pin.Text)
 	}
-	tapAction(t, user, user.pin)
+	tapAction(t, user, user.Pin)
 	h.settle()
-	if m, _ := h.st.Message(cv.id, user.seq); !m.Pinned || m.Content != "remember this" {
+	if m, _ := h.st.Message(cv.id, user.Seq); !m.Pinned || m.Content != "remember this" {
 		t.Fatalf("stored %+v", m)
 	}
-	if user.pin.Text != "Unpin" || !strings.Contains(user.header.Text, "pinned") {
-		t.Errorf("after pinning: button %q, header %q", user.pin.Text, user.header.Text)
+	if user.Pin.Text != "Unpin" || !strings.Contains(user.Header.Text, "pinned") {
+		t.Errorf("after pinning: button %q, header %q", user.Pin.Text, user.Header.Text)
 	}
 	// Reloaded from the store, it is still pinned.
 	h.w.newConversation()
@@ -505,8 +505,8 @@ func TestPinAMessageAndTurnCompressionOff(t *testing.T) {
 	i, _ := h.w.indexOf(cv.id)
 	h.w.list.Select(i)
 	h.settle()
-	if v := h.shown().views[0]; !v.pinned || v.pin.Text != "Unpin" {
-		t.Errorf("reloaded view: pinned %v, button %q", v.pinned, v.pin.Text)
+	if v := h.shown().views[0]; !v.Pinned || v.Pin.Text != "Unpin" {
+		t.Errorf("reloaded view: pinned %v, button %q", v.Pinned, v.Pin.Text)
 	}
 
 	compression := func() *fyne.MenuItem {
@@ -540,8 +540,8 @@ func TestACachedAnswerSaysSo(t *testing.T) {
 		h.settle()
 	}
 	answer := h.shown().views[1]
-	if !answer.badge.Visible() || strings.Contains(answer.status.Text, "$") {
-		t.Errorf("cached badge shown %v, status %q (a cached answer costs nothing)", answer.badge.Visible(), answer.status.Text)
+	if !answer.Badge.Visible() || strings.Contains(answer.Status.Text, "$") {
+		t.Errorf("cached badge shown %v, status %q (a cached answer costs nothing)", answer.Badge.Visible(), answer.Status.Text)
 	}
 }
 
@@ -551,23 +551,23 @@ func TestRegenerateAsksAgainAndKeepsTheOldAnswer(t *testing.T) {
 	h.settle()
 	cv := h.shown()
 	first := cv.views[1]
-	if !first.regen.Visible() || cv.views[0].regen.Visible() {
-		t.Fatalf("Regenerate offered on: answer %v, question %v", first.regen.Visible(), cv.views[0].regen.Visible())
+	if !first.Regen.Visible() || cv.views[0].Regen.Visible() {
+		t.Fatalf("Regenerate offered on: answer %v, question %v", first.Regen.Visible(), cv.views[0].Regen.Visible())
 	}
-	test.Tap(first.regen)
+	test.Tap(first.Regen)
 	h.settle()
 	if len(cv.views) != 3 {
 		t.Fatalf("%d views, want question, old answer, new answer", len(cv.views))
 	}
 	second := cv.views[2]
-	if !first.superseded || first.regen.Visible() || !strings.Contains(first.header.Text, "replaced") {
-		t.Errorf("old answer: superseded %v, regen %v, header %q", first.superseded, first.regen.Visible(), first.header.Text)
+	if !first.Superseded || first.Regen.Visible() || !strings.Contains(first.Header.Text, "replaced") {
+		t.Errorf("old answer: superseded %v, regen %v, header %q", first.Superseded, first.Regen.Visible(), first.Header.Text)
 	}
-	if !second.regen.Visible() || second.md.Text() != first.md.Text() || second.state != store.StateDone {
-		t.Errorf("new answer: regen %v, state %s", second.regen.Visible(), second.state)
+	if !second.Regen.Visible() || second.Md.Text() != first.Md.Text() || second.State != store.StateDone {
+		t.Errorf("new answer: regen %v, state %s", second.Regen.Visible(), second.State)
 	}
-	if strings.Contains(second.status.Text, "cache") {
-		t.Errorf("a regenerated answer came from the cache: %q", second.status.Text)
+	if strings.Contains(second.Status.Text, "cache") {
+		t.Errorf("a regenerated answer came from the cache: %q", second.Status.Text)
 	}
 	msgs := h.messages(cv.id)
 	if len(msgs) != 3 || !msgs[1].Superseded || msgs[2].Superseded {
@@ -593,20 +593,20 @@ func TestContinueAnInterruptedAnswer(t *testing.T) {
 		t.Fatalf("%d views", len(cv.views))
 	}
 	answer := cv.views[1]
-	if answer.state != store.StateInterrupted || !answer.cont.Visible() || cv.views[0].cont.Visible() {
-		t.Fatalf("interrupted answer: state %s, Continue shown %v (on the question %v)", answer.state, answer.cont.Visible(), cv.views[0].cont.Visible())
+	if answer.State != store.StateInterrupted || !answer.Cont.Visible() || cv.views[0].Cont.Visible() {
+		t.Fatalf("interrupted answer: state %s, Continue shown %v (on the question %v)", answer.State, answer.Cont.Visible(), cv.views[0].Cont.Visible())
 	}
-	if !strings.Contains(answer.status.Text, "Interrupted") {
-		t.Errorf("status %q", answer.status.Text)
+	if !strings.Contains(answer.Status.Text, "Interrupted") {
+		t.Errorf("status %q", answer.Status.Text)
 	}
-	test.Tap(answer.cont)
+	test.Tap(answer.Cont)
 	h.settle()
 	if len(cv.views) != 2 {
 		t.Fatalf("%d views after Continue; the answer should grow in place", len(cv.views))
 	}
-	text := answer.md.Text()
-	if !strings.HasPrefix(text, "Half of it") || len(text) <= len("Half of it") || answer.state != store.StateDone || answer.cont.Visible() {
-		t.Fatalf("after Continue: state %s, Continue shown %v, text %q", answer.state, answer.cont.Visible(), text)
+	text := answer.Md.Text()
+	if !strings.HasPrefix(text, "Half of it") || len(text) <= len("Half of it") || answer.State != store.StateDone || answer.Cont.Visible() {
+		t.Fatalf("after Continue: state %s, Continue shown %v, text %q", answer.State, answer.Cont.Visible(), text)
 	}
 	msgs := h.messages(conv)
 	if len(msgs) != 2 || msgs[1].Content != text || msgs[1].State != store.StateDone {

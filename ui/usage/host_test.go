@@ -148,7 +148,7 @@ func TestUsageTalksToTheAppOnlyThroughItsHost(t *testing.T) {
 	if rows := u.Conversations(); len(rows) != 2 || rows[0].ID != dear || rows[0].Title != "Dear" || rows[1].ID != cheap {
 		t.Fatalf("rows %+v, want Dear then Cheap", rows)
 	}
-	if u.Requests.Title != "2 requests" || u.Cost.Title != "$0.5100" {
+	if u.Requests.Title != "2 requests" || u.Cost.Title != "$0.51" {
 		t.Errorf("tiles %q, %q", u.Requests.Title, u.Cost.Title)
 	}
 

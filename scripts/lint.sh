@@ -49,14 +49,14 @@ unformatted=$(git ls-files -z '*.go' | xargs -0 "$("$go_cmd" env GOROOT)/bin/gof
 [ -z "$unformatted" ] || die "gofmt would change: $unformatted (run gofmt -w on them)"
 "$go_cmd" vet ./... || die "go vet found problems (above)"
 if [ -n "${SHOTS_TAGS:-}" ]; then
-	"$go_cmd" vet -tags "$SHOTS_TAGS" ./ui/ . || die "go vet found problems in the screenshots build (above)"
+	"$go_cmd" vet -tags "$SHOTS_TAGS" ./ui/... . || die "go vet found problems in the screenshots build (above)"
 fi
 
 # Findings look like "path:line:col: message (CODE)"; one is known when its
 # path and code are listed in lint-known.txt ("path CODE # reason").
 found=$("$staticcheck" ./... 2>&1) || true
 if [ -n "${SHOTS_TAGS:-}" ]; then
-	found+=$'\n'$("$staticcheck" -tags "$SHOTS_TAGS" ./ui/ . 2>&1) || true
+	found+=$'\n'$("$staticcheck" -tags "$SHOTS_TAGS" ./ui/... . 2>&1) || true
 fi
 known=scripts/lint-known.txt
 problems=$(awk -v known="$known" '

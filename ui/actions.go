@@ -22,13 +22,13 @@ import (
 // newView builds a message's view with the window's actions attached.
 func (w *window) newView(m store.Message) *chat.Message {
 	v := chat.NewMessage(m)
-	v.Group = &w.hovers
+	v.Group = &w.pane.hovers
 	v.UseImages(w.images)
 	v.OnRegenerate, v.OnContinue = w.regenerate, w.continueAnswer
 	v.OnCopy, v.OnEdit, v.OnDelete, v.OnUse = w.copyMessage, w.startEdit, w.askDeleteMessage, w.useAnswer
 	v.CostOf, v.Now = w.eng.Cost, w.now
 	v.OnGrow = func(v *chat.Message) {
-		if cv := w.chats[w.selected]; cv != nil {
+		if cv := w.pane.chats[w.pane.selected]; cv != nil {
 			w.layoutLive(cv, v) // Show more is tapped in the chat shown
 		}
 	}
@@ -46,7 +46,7 @@ func (w *window) copyMessage(v *chat.Message) {
 
 // askDeleteMessage deletes one message after asking.
 func (w *window) askDeleteMessage(v *chat.Message) {
-	cv := w.chats[w.selected]
+	cv := w.pane.chats[w.pane.selected]
 	if cv == nil || cv.live != nil || v.Seq == 0 {
 		return
 	}
@@ -103,14 +103,14 @@ func (cv *chatView) laterThan(v *chat.Message) (n int, exact bool) {
 // startEdit puts a stored question in the composer to be changed and sent
 // again; the messages after it are replaced (and the bar says so).
 func (w *window) startEdit(v *chat.Message) {
-	cv := w.chats[w.selected]
+	cv := w.pane.chats[w.pane.selected]
 	if cv == nil || cv.live != nil || v.Seq == 0 || v.Role != store.RoleUser {
 		return
 	}
-	if w.editing == nil {
-		w.draft = w.composer.Text
+	if w.compose.editing == nil {
+		w.compose.draft = w.compose.composer.Text
 	}
-	w.editing = v
+	w.compose.editing = v
 	later, exact := cv.laterThan(v)
 	msg := "Editing your message: Enter sends it again, Esc cancels."
 	switch {
@@ -122,28 +122,28 @@ func (w *window) startEdit(v *chat.Message) {
 	default:
 		msg = fmt.Sprintf("Editing your message: Enter sends it again and deletes the %d messages after it. Esc cancels.", later)
 	}
-	w.editBar.text.SetText(msg)
-	w.editBar.obj.Show()
-	w.composer.SetText(v.Md.Text())
-	w.composer.CursorRow = len(strings.Split(w.composer.Text, "\n")) - 1
-	w.win.Canvas().Focus(w.composer)
+	w.compose.editBar.text.SetText(msg)
+	w.compose.editBar.obj.Show()
+	w.compose.composer.SetText(v.Md.Text())
+	w.compose.composer.CursorRow = len(strings.Split(w.compose.composer.Text, "\n")) - 1
+	w.win.Canvas().Focus(w.compose.composer)
 }
 
 // cancelEdit leaves editing and gives the composer its draft back.
 func (w *window) cancelEdit() {
-	if w.editing == nil {
+	if w.compose.editing == nil {
 		return
 	}
-	w.editing = nil
-	w.editBar.obj.Hide()
-	w.composer.SetText(w.draft)
-	w.draft = ""
+	w.compose.editing = nil
+	w.compose.editBar.obj.Hide()
+	w.compose.composer.SetText(w.compose.draft)
+	w.compose.draft = ""
 }
 
 // submit is the composer's Enter: a new message, or the edited one.
 func (w *window) submit(text string) {
-	if w.editing != nil {
-		w.resend(w.editing, text)
+	if w.compose.editing != nil {
+		w.resend(w.compose.editing, text)
 		return
 	}
 	w.send(text)
@@ -152,7 +152,7 @@ func (w *window) submit(text string) {
 // resend sends an edited question again: it and every message after it are
 // replaced by the new question and its answer.
 func (w *window) resend(v *chat.Message, text string) {
-	cv := w.chats[w.selected]
+	cv := w.pane.chats[w.pane.selected]
 	if strings.TrimSpace(text) == "" || cv == nil || cv.live != nil || cv.loading {
 		return
 	}
@@ -173,10 +173,10 @@ func (w *window) resend(v *chat.Message, text string) {
 		cv.remove(x)
 	}
 	cv.atEnd = true // the store keeps nothing after the edited question
-	draft := w.draft
-	w.editing, w.draft = nil, ""
-	w.editBar.obj.Hide()
-	w.composer.SetText(draft)
+	draft := w.compose.draft
+	w.compose.editing, w.compose.draft = nil, ""
+	w.compose.editBar.obj.Hide()
+	w.compose.composer.SetText(draft)
 	opts := w.sendOptions()
 	user := w.newView(store.Message{Role: store.RoleUser, Content: text, State: store.StateDone})
 	cv.add(user, w.pin)
@@ -193,7 +193,7 @@ func (w *window) resend(v *chat.Message, text string) {
 			old[len(old)-1].SetLast(false)
 		}
 		w.startEdit(v)
-		w.composer.SetText(text)
+		w.compose.composer.SetText(text)
 		w.showError("Could not send the edited message", err)
 	})
 }
@@ -201,14 +201,14 @@ func (w *window) resend(v *chat.Message, text string) {
 // watchCountdowns ticks the live answers' countdowns once a second while
 // any runs.
 func (w *window) watchCountdowns() {
-	if w.countdown != nil {
+	if w.pane.countdown != nil {
 		return
 	}
-	w.countdown = w.b.Every(time.Second, func() bool {
+	w.pane.countdown = w.b.Every(time.Second, func() bool {
 		if w.tickCountdowns() {
 			return true
 		}
-		w.countdown = nil
+		w.pane.countdown = nil
 		return false
 	})
 }
@@ -217,7 +217,7 @@ func (w *window) watchCountdowns() {
 // one still runs. Only the status label's text changes.
 func (w *window) tickCountdowns() bool {
 	running := false
-	for _, cv := range w.chats {
+	for _, cv := range w.pane.chats {
 		if cv.live != nil && cv.live.view.Countdown() {
 			running = true
 		}
@@ -243,7 +243,7 @@ func (w *window) suggestTitle(cv *chatView) {
 
 // nameChat asks the model for the chat's title, unless the user named it.
 func (w *window) nameChat(id string) {
-	if i, ok := w.indexOf(id); ok && w.convs[i].TitleEdited {
+	if i, ok := w.indexOf(id); ok && w.side.convs[i].TitleEdited {
 		return
 	}
 	bridge.Run(w.b, func() (string, error) {
@@ -285,7 +285,7 @@ func (w *window) askSystemPrompt() {
 				return
 			}
 			if i, ok := w.indexOf(updated.ID); ok {
-				w.convs[i] = updated
+				w.side.convs[i] = updated
 			}
 		})
 	}, w.win)
@@ -299,7 +299,7 @@ func (w *window) askSystemPrompt() {
 // the one it replaces stays as an alternative. The chat is shown again from
 // the store.
 func (w *window) useAnswer(v *chat.Message) {
-	cv := w.chats[w.selected]
+	cv := w.pane.chats[w.pane.selected]
 	if cv == nil || cv.live != nil || v.Seq == 0 || !v.Superseded {
 		return
 	}
@@ -315,7 +315,7 @@ func (w *window) useAnswer(v *chat.Message) {
 			w.showError("Could not use this answer", err)
 			return
 		}
-		delete(w.chats, conv)
+		delete(w.pane.chats, conv)
 		w.show(conv)
 		w.loadConversations("") // the chat's provider and model may have changed
 	})

@@ -129,7 +129,7 @@ func TestSwitchTheModelMidConversationAndTheTitleIsWritten(t *testing.T) {
 	h := newHarness(t, useServer(t, srv))
 	h.ask("first question")
 	h.settle()
-	h.w.modelSel.SetText("m2")
+	h.w.header.modelSel.SetText("m2")
 	h.ask("second question")
 	h.settle()
 
@@ -150,8 +150,8 @@ func TestSwitchTheModelMidConversationAndTheTitleIsWritten(t *testing.T) {
 	}
 	// The title came from the model, in the background, after the first
 	// answer only.
-	if c, _ := h.st.Conversation(cv.id); c.Title != "Echo chamber" || h.w.title.Text != "Echo chamber" {
-		t.Errorf("title %q, header %q", c.Title, h.w.title.Text)
+	if c, _ := h.st.Conversation(cv.id); c.Title != "Echo chamber" || h.w.header.title.Text != "Echo chamber" {
+		t.Errorf("title %q, header %q", c.Title, h.w.header.title.Text)
 	}
 	srv.mu.Lock()
 	total := len(srv.reqs)
@@ -174,11 +174,11 @@ func TestARenamedChatKeepsItsName(t *testing.T) {
 	h := newHarness(t, useServer(t, srv))
 	h.w.newConversation()
 	h.settle()
-	h.w.rename(h.w.selected, "Mine")
+	h.w.rename(h.w.pane.selected, "Mine")
 	h.settle()
 	h.ask("hello")
 	h.settle()
-	if c, _ := h.st.Conversation(h.w.selected); c.Title != "Mine" || !c.TitleEdited {
+	if c, _ := h.st.Conversation(h.w.pane.selected); c.Title != "Mine" || !c.TitleEdited {
 		t.Errorf("title %q edited %v", c.Title, c.TitleEdited)
 	}
 	srv.mu.Lock()
@@ -198,24 +198,24 @@ func TestEditAndResendReplacesTheLaterMessages(t *testing.T) {
 	cv := h.shown()
 
 	// Ctrl+↑ edits the last question; Esc gives the draft back.
-	test.Type(h.w.composer, "draft")
-	h.w.composer.TypedShortcut(ctrl(fyne.KeyUp))
-	if h.w.editing != cv.views[2] || h.w.composer.Text != "two" || !h.w.editBar.obj.Visible() {
-		t.Fatalf("editing %v, composer %q", h.w.editing, h.w.composer.Text)
+	test.Type(h.w.compose.composer, "draft")
+	h.w.compose.composer.TypedShortcut(ctrl(fyne.KeyUp))
+	if h.w.compose.editing != cv.views[2] || h.w.compose.composer.Text != "two" || !h.w.compose.editBar.obj.Visible() {
+		t.Fatalf("editing %v, composer %q", h.w.compose.editing, h.w.compose.composer.Text)
 	}
-	if !strings.Contains(h.w.editBar.text.Text, "deletes the answer after it") {
-		t.Errorf("edit bar %q", h.w.editBar.text.Text)
+	if !strings.Contains(h.w.compose.editBar.text.Text, "deletes the answer after it") {
+		t.Errorf("edit bar %q", h.w.compose.editBar.text.Text)
 	}
-	h.w.composer.TypedKey(&fyne.KeyEvent{Name: fyne.KeyEscape})
-	if h.w.editing != nil || h.w.composer.Text != "draft" || h.w.editBar.obj.Visible() {
-		t.Fatalf("after Esc: editing %v, composer %q", h.w.editing, h.w.composer.Text)
+	h.w.compose.composer.TypedKey(&fyne.KeyEvent{Name: fyne.KeyEscape})
+	if h.w.compose.editing != nil || h.w.compose.composer.Text != "draft" || h.w.compose.editBar.obj.Visible() {
+		t.Fatalf("after Esc: editing %v, composer %q", h.w.compose.editing, h.w.compose.composer.Text)
 	}
 	// Leaving the chat leaves the edit too.
 	h.w.editLastQuestion()
 	h.w.newConversation()
 	h.settle()
-	if h.w.editing != nil || h.w.composer.Text != "draft" {
-		t.Fatalf("after switching chats: editing %v, composer %q", h.w.editing, h.w.composer.Text)
+	if h.w.compose.editing != nil || h.w.compose.composer.Text != "draft" {
+		t.Fatalf("after switching chats: editing %v, composer %q", h.w.compose.editing, h.w.compose.composer.Text)
 	}
 	h.w.OpenAt(cv.id, 0)
 	h.settle()
@@ -223,11 +223,11 @@ func TestEditAndResendReplacesTheLaterMessages(t *testing.T) {
 
 	// The first question's edit button: the bar says three messages go.
 	tapAction(t, cv.views[0], cv.views[0].EditBtn)
-	if !strings.Contains(h.w.editBar.text.Text, "deletes the 3 messages after it") {
-		t.Errorf("edit bar %q", h.w.editBar.text.Text)
+	if !strings.Contains(h.w.compose.editBar.text.Text, "deletes the 3 messages after it") {
+		t.Errorf("edit bar %q", h.w.compose.editBar.text.Text)
 	}
-	h.w.composer.SetText("one, edited")
-	pressEnter(h.w.composer)
+	h.w.compose.composer.SetText("one, edited")
+	pressEnter(h.w.compose.composer)
 	h.settle()
 
 	msgs := h.messages(cv.id)
@@ -237,8 +237,8 @@ func TestEditAndResendReplacesTheLaterMessages(t *testing.T) {
 	if len(cv.views) != 2 || cv.views[0].Md.Text() != "one, edited" || cv.views[1].Md.Text() != "You said: one, edited" {
 		t.Errorf("shown %d messages", len(cv.views))
 	}
-	if h.w.composer.Text != "draft" {
-		t.Errorf("the draft was not given back: %q", h.w.composer.Text)
+	if h.w.compose.composer.Text != "draft" {
+		t.Errorf("the draft was not given back: %q", h.w.compose.composer.Text)
 	}
 	reqs := srv.requests()
 	if last := reqs[len(reqs)-1]; len(last.Messages) != 1 || last.Messages[0].Content != "one, edited" {
@@ -255,7 +255,7 @@ func TestEscStopsTheAnswer(t *testing.T) {
 	h.ask("tell me a long story")
 	h.liveAnswer(hasText)
 	cv := h.shown()
-	h.w.composer.TypedKey(&fyne.KeyEvent{Name: fyne.KeyEscape})
+	h.w.compose.composer.TypedKey(&fyne.KeyEvent{Name: fyne.KeyEscape})
 	h.settle()
 	msgs := h.messages(cv.id)
 	if cv.live != nil || msgs[len(msgs)-1].State != store.StateStopped {
@@ -307,7 +307,7 @@ func TestCopyAMessageACodeBlockAndTheLastAnswer(t *testing.T) {
 	if clip.Content() != "show code" {
 		t.Errorf("copied %q", clip.Content())
 	}
-	h.w.composer.TypedShortcut(&desktop.CustomShortcut{KeyName: fyne.KeyC, Modifier: fyne.KeyModifierShortcutDefault | fyne.KeyModifierShift})
+	h.w.compose.composer.TypedShortcut(&desktop.CustomShortcut{KeyName: fyne.KeyC, Modifier: fyne.KeyModifierShortcutDefault | fyne.KeyModifierShift})
 	if clip.Content() != "Here:\n\n```go\nfmt.Println(\"hi\")\n```\n\nDone." {
 		t.Errorf("Ctrl+Shift+C copied %q", clip.Content())
 	}
@@ -370,7 +370,7 @@ func TestEngineStatesShowInline(t *testing.T) {
 	}
 	step(engine.Queued{Provider: "Groq", Position: 2}, "Queued #2 for Groq")
 	step(engine.Retrying{Attempt: 1, After: 4 * time.Second, Reason: "server error 503"}, "Retrying in 4 s (server error 503)")
-	if h.w.countdown == nil {
+	if h.w.pane.countdown == nil {
 		t.Fatal("no countdown runs")
 	}
 	size := answer.Obj.Size()
@@ -434,16 +434,16 @@ func TestShortcutsOpenSearchHelpAndNewChats(t *testing.T) {
 	h := newHarness(t, useSimulator)
 	h.ask("kubernetes pods explained")
 	h.settle()
-	first := h.w.selected
+	first := h.w.pane.selected
 
-	h.w.composer.TypedShortcut(ctrl(fyne.KeyN))
+	h.w.compose.composer.TypedShortcut(ctrl(fyne.KeyN))
 	h.settle()
-	if h.w.selected == first || len(h.w.convs) != 2 {
-		t.Fatalf("Ctrl+N: %d chats, shown %q", len(h.w.convs), h.w.selected)
+	if h.w.pane.selected == first || len(h.w.side.convs) != 2 {
+		t.Fatalf("Ctrl+N: %d chats, shown %q", len(h.w.side.convs), h.w.pane.selected)
 	}
 
-	h.w.composer.TypedShortcut(ctrl(fyne.KeyF))
-	s := h.w.search
+	h.w.compose.composer.TypedShortcut(ctrl(fyne.KeyF))
+	s := h.w.overlays.search
 	if s == nil {
 		t.Fatal("Ctrl+F opened no search")
 	}
@@ -457,19 +457,19 @@ func TestShortcutsOpenSearchHelpAndNewChats(t *testing.T) {
 	}
 	s.List.Select(0)
 	h.settle()
-	if h.w.selected != first {
-		t.Errorf("choosing the result showed %q, want %q", h.w.selected, first)
+	if h.w.pane.selected != first {
+		t.Errorf("choosing the result showed %q, want %q", h.w.pane.selected, first)
 	}
 
-	h.w.composer.TypedShortcut(ctrl(fyne.KeySlash))
-	if h.w.help == nil || !strings.Contains(everyText(h.topDialog()), "Copy the last answer") {
+	h.w.compose.composer.TypedShortcut(ctrl(fyne.KeySlash))
+	if h.w.overlays.help == nil || !strings.Contains(everyText(h.topDialog()), "Copy the last answer") {
 		t.Error("Ctrl+/ showed no shortcut list")
 	}
 	// The entry's own shortcuts still work.
-	h.w.composer.SetText("abc")
-	h.w.composer.TypedShortcut(&fyne.ShortcutSelectAll{})
-	if h.w.composer.SelectedText() != "abc" {
-		t.Errorf("select all in the composer selected %q", h.w.composer.SelectedText())
+	h.w.compose.composer.SetText("abc")
+	h.w.compose.composer.TypedShortcut(&fyne.ShortcutSelectAll{})
+	if h.w.compose.composer.SelectedText() != "abc" {
+		t.Errorf("select all in the composer selected %q", h.w.compose.composer.SelectedText())
 	}
 }
 
@@ -548,17 +548,17 @@ func TestNewChatTwiceMakesOneChat(t *testing.T) {
 	h := newHarness(t, useSimulator)
 	h.w.newConversation()
 	h.settle()
-	first := h.w.selected
-	h.w.composer.TypedShortcut(ctrl(fyne.KeyN))
+	first := h.w.pane.selected
+	h.w.compose.composer.TypedShortcut(ctrl(fyne.KeyN))
 	h.settle()
-	if convs, _ := h.st.Conversations(); len(convs) != 1 || h.w.selected != first {
-		t.Fatalf("%d chats stored, shown %q (first %q)", len(convs), h.w.selected, first)
+	if convs, _ := h.st.Conversations(); len(convs) != 1 || h.w.pane.selected != first {
+		t.Fatalf("%d chats stored, shown %q (first %q)", len(convs), h.w.pane.selected, first)
 	}
 	h.ask("hello")
 	h.settle()
 	h.w.newConversation()
 	h.settle()
-	if convs, _ := h.st.Conversations(); len(convs) != 2 || h.w.selected == first {
+	if convs, _ := h.st.Conversations(); len(convs) != 2 || h.w.pane.selected == first {
 		t.Errorf("after a message, New chat made %d chats", len(convs))
 	}
 }

@@ -58,9 +58,9 @@ func Run(a fyne.App, d Deps) {
 		w.addCJKHint(cjk)
 	}
 	if d.Ready != nil {
-		w.ready = d.Ready
+		w.start.ready = d.Ready
 	}
-	w.soaking = d.Soak
+	w.start.soaking = d.Soak
 	playScene(w)
 	w.backups().Start(transfer.FirstCheck, transfer.CheckEvery)
 	showAndRun(w.win)

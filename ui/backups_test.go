@@ -83,7 +83,7 @@ func TestWindowBackupsDailyRotatedAndQuietWhenTheyFail(t *testing.T) {
 	}
 	h.ask("Still working?")
 	h.settle()
-	msgs := h.messages(h.w.selected)
+	msgs := h.messages(h.w.pane.selected)
 	if len(msgs) != 2 || msgs[1].State != store.StateDone {
 		t.Fatalf("a chat after a failed backup: %+v", msgs)
 	}
@@ -138,8 +138,8 @@ func TestSettingsBackupsToKeep(t *testing.T) {
 	d.BackupsKeep.SetText("3")
 	test.Tap(d.Save)
 	h.settle()
-	if v, _ := h.st.Setting(store.SettingBackupsKeep); v != "3" || h.w.prefs.BackupsKeep != 3 {
-		t.Errorf("stored %q, prefs %d", v, h.w.prefs.BackupsKeep)
+	if v, _ := h.st.Setting(store.SettingBackupsKeep); v != "3" || h.w.conf.prefs.BackupsKeep != 3 {
+		t.Errorf("stored %q, prefs %d", v, h.w.conf.prefs.BackupsKeep)
 	}
 	d.BackupsKeep.SetText("0")
 	test.Tap(d.Save)

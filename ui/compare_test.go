@@ -40,7 +40,7 @@ func TestCompareTwoModelsSideBySideAndKeepTheSecond(t *testing.T) {
 		t.Fatal("a comparison was offered with no chat shown")
 	}
 	h.newChat()
-	test.Type(h.w.composer, "pick a colour")
+	test.Type(h.w.compose.composer, "pick a colour")
 
 	cd := h.w.newCompareDialog()
 	cd.Show()
@@ -67,8 +67,8 @@ func TestCompareTwoModelsSideBySideAndKeepTheSecond(t *testing.T) {
 	if cmp == nil || len(cmp.Cols) != 2 {
 		t.Fatalf("comparison %+v", cmp)
 	}
-	if h.w.composer.Text != "" {
-		t.Errorf("the composer kept the sent prompt %q", h.w.composer.Text)
+	if h.w.compose.composer.Text != "" {
+		t.Errorf("the composer kept the sent prompt %q", h.w.compose.composer.Text)
 	}
 	h.settleUntil("both answers", cmp.AllEnded)
 	h.settle()
@@ -108,8 +108,8 @@ func TestCompareTwoModelsSideBySideAndKeepTheSecond(t *testing.T) {
 	if len(cv.views) != 2 || cv.views[0].Md.Text() != "pick a colour" || cv.views[1].Md.Text() != "m2 says: pick a colour" || cv.views[1].Superseded {
 		t.Fatalf("the chat shows %d messages", len(cv.views))
 	}
-	if c, _ := h.st.Conversation(cv.id); c.Model != "m2" || h.w.modelSel.Text != "m2" {
-		t.Errorf("the chat goes on with %q (header %q), want m2", c.Model, h.w.modelSel.Text)
+	if c, _ := h.st.Conversation(cv.id); c.Model != "m2" || h.w.header.modelSel.Text != "m2" {
+		t.Errorf("the chat goes on with %q (header %q), want m2", c.Model, h.w.header.modelSel.Text)
 	}
 	// The kept answer is the first one: the model names the chat.
 	if c, _ := h.st.Conversation(cv.id); c.Title != "Colours" {
@@ -138,18 +138,18 @@ func TestStopDuringACompareStopsEveryAnswer(t *testing.T) {
 	h.settleUntil("text in both columns", func() bool {
 		return hasText(cmp.Cols[0].View) && hasText(cmp.Cols[1].View)
 	})
-	if h.w.sendBtn.Text != "Stop" || cv.live == nil {
-		t.Fatalf("button says %q while the answers stream", h.w.sendBtn.Text)
+	if h.w.compose.sendBtn.Text != "Stop" || cv.live == nil {
+		t.Fatalf("button says %q while the answers stream", h.w.compose.sendBtn.Text)
 	}
 	for i, col := range cmp.Cols {
 		if !col.Keep.Disabled() {
 			t.Errorf("column %d can be kept while it streams", i+1)
 		}
 	}
-	test.Tap(h.w.sendBtn)
+	test.Tap(h.w.compose.sendBtn)
 	h.settle()
-	if cv.live != nil || h.w.sendBtn.Text != "Send" || !cmp.AllEnded() {
-		t.Fatalf("still live after Stop (button %q)", h.w.sendBtn.Text)
+	if cv.live != nil || h.w.compose.sendBtn.Text != "Send" || !cmp.AllEnded() {
+		t.Fatalf("still live after Stop (button %q)", h.w.compose.sendBtn.Text)
 	}
 	msgs := h.messages(cv.id)
 	full := engine.SimulatedMarkdown("tell me a long story", 300)
@@ -203,14 +203,14 @@ func TestARefusedCompareStoresNothingAndGivesTheTextBack(t *testing.T) {
 		}
 	})
 	cv := h.newChat()
-	test.Type(h.w.composer, "hello")
+	test.Type(h.w.compose.composer, "hello")
 	cmp := h.w.compare("hello", []engine.Target{{Provider: "Local", Model: "m1"}, {Provider: "Cloud", Model: ""}})
-	if cmp == nil || h.w.composer.Text != "" {
-		t.Fatalf("not started (composer %q)", h.w.composer.Text)
+	if cmp == nil || h.w.compose.composer.Text != "" {
+		t.Fatalf("not started (composer %q)", h.w.compose.composer.Text)
 	}
 	h.settle()
-	if cv.live != nil || h.w.sendBtn.Text != "Send" || h.w.composer.Text != "hello" {
-		t.Fatalf("after the refusal: live %v, button %q, composer %q", cv.live != nil, h.w.sendBtn.Text, h.w.composer.Text)
+	if cv.live != nil || h.w.compose.sendBtn.Text != "Send" || h.w.compose.composer.Text != "hello" {
+		t.Fatalf("after the refusal: live %v, button %q, composer %q", cv.live != nil, h.w.compose.sendBtn.Text, h.w.compose.composer.Text)
 	}
 	if msgs := h.messages(cv.id); len(msgs) != 0 {
 		t.Errorf("stored %+v", msgs)

@@ -25,17 +25,17 @@ func TestTheEmptyChatOffersRecentAndExamplePrompts(t *testing.T) {
 		t.Fatalf("intro buttons: recent %v, example %v in %q", recent != nil, example != nil, everyText(objs))
 	}
 	test.Tap(example)
-	if h.w.composer.Text != intro.Examples[0] || h.w.win.Canvas().Focused() != h.w.composer {
-		t.Fatalf("after the example: composer %q", h.w.composer.Text)
+	if h.w.compose.composer.Text != intro.Examples[0] || h.w.win.Canvas().Focused() != h.w.compose.composer {
+		t.Fatalf("after the example: composer %q", h.w.compose.composer.Text)
 	}
-	if h.w.composer.CursorColumn != len([]rune(intro.Examples[0])) {
-		t.Errorf("cursor at column %d, not at the end", h.w.composer.CursorColumn)
+	if h.w.compose.composer.CursorColumn != len([]rune(intro.Examples[0])) {
+		t.Errorf("cursor at column %d, not at the end", h.w.compose.composer.CursorColumn)
 	}
 	test.Tap(recent)
-	if h.w.composer.Text != "How do Go channels work?" {
-		t.Fatalf("after the recent question: composer %q", h.w.composer.Text)
+	if h.w.compose.composer.Text != "How do Go channels work?" {
+		t.Fatalf("after the recent question: composer %q", h.w.compose.composer.Text)
 	}
-	pressEnter(h.w.composer)
+	pressEnter(h.w.compose.composer)
 	h.settle()
 	if cv.intro != nil || len(cv.views) != 2 {
 		t.Errorf("after sending: intro %v, %d messages", cv.intro != nil, len(cv.views))
@@ -49,16 +49,16 @@ func TestTheEmptyChatOffersRecentAndExamplePrompts(t *testing.T) {
 
 func TestTheNoChatPaneOffersPromptsToo(t *testing.T) {
 	h := newHarness(t, nil)
-	if h.w.selected != "" {
+	if h.w.pane.selected != "" {
 		t.Fatal("a chat is shown in an empty history")
 	}
-	objs := test.LaidOutObjects(h.w.empty)
+	objs := test.LaidOutObjects(h.w.pane.empty)
 	b := findButton(objs, strings.TrimSpace(intro.Examples[1]))
 	if b == nil || findButton(objs, "New chat") == nil {
 		t.Fatalf("the empty pane shows %q", everyText(objs))
 	}
 	test.Tap(b)
-	if h.w.composer.Text != intro.Examples[1] {
-		t.Errorf("composer %q", h.w.composer.Text)
+	if h.w.compose.composer.Text != intro.Examples[1] {
+		t.Errorf("composer %q", h.w.compose.composer.Text)
 	}
 }

@@ -26,8 +26,8 @@ func (h compareHost) ShowError(what string, err error)         { h.w.showError(w
 func (h compareHost) Bridge() *bridge.Bridge                   { return h.w.b }
 func (h compareHost) Engine() *engine.Engine                   { return h.w.eng }
 func (h compareHost) Now() time.Time                           { return h.w.now() }
-func (h compareHost) ComposerText() string                     { return h.w.composer.Text }
-func (h compareHost) SetComposerText(text string)              { h.w.composer.SetText(text) }
+func (h compareHost) ComposerText() string                     { return h.w.compose.composer.Text }
+func (h compareHost) SetComposerText(text string)              { h.w.compose.composer.SetText(text) }
 func (h compareHost) SendOptions() engine.SendOptions          { return h.w.sendOptions() }
 func (h compareHost) ProviderNames() []string                  { return h.w.providerNames() }
 func (h compareHost) ModelsOf(provider string) []string        { return h.w.modelsOf(provider) }
@@ -44,7 +44,7 @@ func (h compareHost) Selected() bool {
 }
 
 func (h compareHost) Shown() compare.Chat {
-	if cv := h.w.chats[h.w.selected]; cv != nil {
+	if cv := h.w.pane.chats[h.w.pane.selected]; cv != nil {
 		return compareChat{h.w, cv}
 	}
 	return nil
@@ -73,12 +73,12 @@ func (c compareChat) StartLive(cancel context.CancelFunc, first *chat.Message) {
 	c.cv.live = &liveAnswer{cancel: cancel, view: first}
 	c.cv.setBusy(true)
 	c.w.updateSendButton()
-	c.w.list.Refresh()
+	c.w.side.list.Refresh()
 }
 
 func (c compareChat) Forget() {
-	if c.w.chats[c.cv.id] == c.cv && c.cv.live == nil {
-		delete(c.w.chats, c.cv.id)
+	if c.w.pane.chats[c.cv.id] == c.cv && c.cv.live == nil {
+		delete(c.w.pane.chats, c.cv.id)
 	}
 }
 

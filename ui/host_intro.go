@@ -20,7 +20,7 @@ func (h introHost) UsePrompt(prompt string) { h.w.usePrompt(prompt) }
 func (h introHost) NewConversation()        { h.w.newConversation() }
 
 func (h introHost) RecentChats(n int) []string {
-	convs := h.w.convs[:min(n, len(h.w.convs))]
+	convs := h.w.side.convs[:min(n, len(h.w.side.convs))]
 	ids := make([]string, len(convs))
 	for i, c := range convs {
 		ids[i] = c.ID
@@ -39,11 +39,11 @@ func (w *window) buildIntro(extra fyne.CanvasObject) *fyne.Container {
 // usePrompt puts prompt in the composer, the cursor at its end, ready to
 // be finished or sent.
 func (w *window) usePrompt(prompt string) {
-	w.composer.SetText(prompt)
-	w.composer.CursorRow = strings.Count(prompt, "\n")
-	w.composer.CursorColumn = len([]rune(prompt[strings.LastIndex(prompt, "\n")+1:]))
-	w.composer.Refresh()
-	w.win.Canvas().Focus(w.composer)
+	w.compose.composer.SetText(prompt)
+	w.compose.composer.CursorRow = strings.Count(prompt, "\n")
+	w.compose.composer.CursorColumn = len([]rune(prompt[strings.LastIndex(prompt, "\n")+1:]))
+	w.compose.composer.Refresh()
+	w.win.Canvas().Focus(w.compose.composer)
 }
 
 // offerIntro shows the intro in a chat with nothing in it yet.

@@ -9,7 +9,7 @@ var _ search.Host = (*window)(nil)
 
 // showSearch opens the search over every conversation (Ctrl+F); the dialog
 // is kept for tests.
-func (w *window) showSearch() { w.search = search.Open(w) }
+func (w *window) showSearch() { w.overlays.search = search.Open(w) }
 
 // Escape is the window's Esc (escape), for a dialog's field.
 func (w *window) Escape() { w.escape() }
@@ -24,7 +24,7 @@ func (w *window) OpenAt(id string, seq uint64) {
 	if seq == 0 {
 		return
 	}
-	cv := w.chats[id]
+	cv := w.pane.chats[id]
 	if cv == nil {
 		return
 	}

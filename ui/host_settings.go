@@ -25,9 +25,9 @@ func (h settingsHost) Bridge() *bridge.Bridge            { return h.w.b }
 func (h settingsHost) Store() *store.Store               { return h.w.st }
 func (h settingsHost) Admin() *providers.Admin           { return h.w.admin() }
 func (h settingsHost) Keyring() secrets.Keyring          { return h.w.keys() }
-func (h settingsHost) Providers() []store.Provider       { return h.w.providers }
-func (h settingsHost) DefaultProvider() string           { return h.w.defaultProv }
-func (h settingsHost) Prefs() settings.Prefs             { return h.w.prefs }
+func (h settingsHost) Providers() []store.Provider       { return h.w.conf.providers }
+func (h settingsHost) DefaultProvider() string           { return h.w.conf.defaultProv }
+func (h settingsHost) Prefs() settings.Prefs             { return h.w.conf.prefs }
 func (h settingsHost) SetPrefs(p settings.Prefs)         { h.w.setPrefs(p) }
 func (h settingsHost) ReloadProviders(then func())       { h.w.loadProviders(then) }
 func (h settingsHost) ReloadConversations()              { h.w.loadConversations("") }
@@ -38,10 +38,10 @@ func (h settingsHost) BackupNote() (string, bool)        { return h.w.backups().
 
 // settingsState is the window's settings (made at first use).
 func (w *window) settingsState() *settings.Dialog {
-	if w.settings == nil {
-		w.settings = settings.New(settingsHost{w})
+	if w.overlays.settings == nil {
+		w.overlays.settings = settings.New(settingsHost{w})
 	}
-	return w.settings
+	return w.overlays.settings
 }
 
 // showSettings opens the settings dialog: the providers, and the defaults
@@ -51,15 +51,15 @@ func (w *window) showSettings() { w.settingsState().Show() }
 // firstRunIfNeeded welcomes a user who has no provider yet (settings.FirstRun).
 func (w *window) firstRunIfNeeded() {
 	if d := w.settingsState().FirstRun(); d != nil {
-		w.welcome = d
+		w.overlays.welcome = d
 	}
 }
 
 // keys is where the providers' keys live (Deps.Keyring). It is looked up at
 // each use: keyring.MockInit switches secrets.System() in tests.
 func (w *window) keys() secrets.Keyring {
-	if w.keyring != nil {
-		return w.keyring
+	if w.conf.keyring != nil {
+		return w.conf.keyring
 	}
 	return secrets.System()
 }
@@ -67,8 +67,8 @@ func (w *window) keys() secrets.Keyring {
 // dataFolder is the folder the data lives in (Deps.DataDir, else the
 // store's folder).
 func (w *window) dataFolder() string {
-	if w.dataDir != "" {
-		return w.dataDir
+	if w.conf.dataDir != "" {
+		return w.conf.dataDir
 	}
 	return filepath.Dir(w.st.Path())
 }

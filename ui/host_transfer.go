@@ -30,10 +30,10 @@ func (w *window) showImport() { transfer.OpenImport(w) }
 
 // backups are the window's automatic backups, made on first use.
 func (w *window) backups() *transfer.Backups {
-	if w.backup == nil {
-		w.backup = transfer.NewBackups(w)
+	if w.life.backup == nil {
+		w.life.backup = transfer.NewBackups(w)
 	}
-	return w.backup
+	return w.life.backup
 }
 
 func (w *window) Window() fyne.Window                 { return w.win }
@@ -41,9 +41,9 @@ func (w *window) ShowDialog(d dialog.Dialog)          { w.showDialog(d) }
 func (w *window) Bridge() *bridge.Bridge              { return w.b }
 func (w *window) Store() *store.Store                 { return w.st }
 func (w *window) Now() time.Time                      { return w.now() }
-func (w *window) Quit() context.Context               { return w.quit }
-func (w *window) Jobs() *sync.WaitGroup               { return &w.jobs }
-func (w *window) Conversations() []store.Conversation { return w.convs }
+func (w *window) Quit() context.Context               { return w.life.quit }
+func (w *window) Jobs() *sync.WaitGroup               { return &w.life.jobs }
+func (w *window) Conversations() []store.Conversation { return w.side.convs }
 func (w *window) Current() (store.Conversation, bool) { return w.current() }
 func (w *window) ConversationsChanged()               { w.loadConversations("") }
 func (w *window) OpenURL(u *url.URL) error            { return w.app.OpenURL(u) }
@@ -52,7 +52,7 @@ func (w *window) DataFolder() string                  { return w.dataFolder() }
 // BackupNoted shows the last backup's outcome in Settings › Defaults, when
 // they are open.
 func (w *window) BackupNoted() {
-	if s := w.settings; s != nil {
+	if s := w.overlays.settings; s != nil {
 		s.ShowBackupNote(w.backups().Note())
 	}
 }

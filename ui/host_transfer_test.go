@@ -68,11 +68,11 @@ func TestQuittingDuringAnExportLeavesNoFile(t *testing.T) {
 	}
 	// The export goes on only once shutdown has told it to stop.
 	go func() {
-		<-h.w.quit.Done()
+		<-h.w.life.quit.Done()
 		// quit's Done closes before its children (the export's context) are
 		// cancelled; a second cancel returns only once the first has
 		// cancelled them all (it waits for the context's lock).
-		h.w.quitNow()
+		h.w.life.quitNow()
 		open()
 	}()
 	h.w.shutdown(10 * time.Second)

@@ -170,7 +170,7 @@ func TestStreamingHostileAnswersKeepsTheWholeTextAndBoundsWhatIsBuilt(t *testing
 			h.ask("Show me " + c.Name)
 			var answer *chat.Message
 			h.settleUntil("the answer's end", func() bool {
-				cv := h.w.chats[h.w.selected]
+				cv := h.w.pane.chats[h.w.pane.selected]
 				if cv == nil || len(cv.views) < 2 {
 					return false
 				}
@@ -189,7 +189,7 @@ func TestStreamingHostileAnswersKeepsTheWholeTextAndBoundsWhatIsBuilt(t *testing
 			if answer.Md.Text() != c.Text {
 				t.Errorf("the view holds %d bytes, want %d", len(answer.Md.Text()), len(c.Text))
 			}
-			ms := h.messages(h.w.selected)
+			ms := h.messages(h.w.pane.selected)
 			if got := ms[len(ms)-1].Content; got != c.Text {
 				t.Errorf("stored %d bytes, want %d", len(got), len(c.Text))
 			}
@@ -226,7 +226,7 @@ func BenchmarkHostileChats(b *testing.B) {
 	})
 	h.w.newConversation()
 	h.settle()
-	other := h.w.selected
+	other := h.w.pane.selected
 	ms := func(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
 	var openMax, openCPUMax time.Duration
 	for i := 0; i < b.N; i++ {
@@ -235,7 +235,7 @@ func BenchmarkHostileChats(b *testing.B) {
 			h.settle()
 			start, cpu0 := time.Now(), processCPU(b)
 			h.w.show(ids[c.Name])
-			h.settleUntil("the chat", func() bool { cv := h.w.chats[ids[c.Name]]; return cv != nil && !cv.loading })
+			h.settleUntil("the chat", func() bool { cv := h.w.pane.chats[ids[c.Name]]; return cv != nil && !cv.loading })
 			d, cpu := time.Since(start), processCPU(b)-cpu0
 			h.settle()
 			openMax, openCPUMax = max(openMax, d), max(openCPUMax, cpu)
@@ -280,12 +280,12 @@ func BenchmarkHostileChats(b *testing.B) {
 		}
 		sh.ask("Show me " + c.Name)
 		sh.settleUntil("the answer's end", func() bool {
-			cv := sh.w.chats[sh.w.selected]
+			cv := sh.w.pane.chats[sh.w.pane.selected]
 			return cv != nil && len(cv.views) >= 2 && cv.views[len(cv.views)-1].State == store.StateDone
 		})
 		sh.settle()
 		sh.w.b.Post = post
-		if cv := sh.w.chats[sh.w.selected]; cv.views[len(cv.views)-1].Md.Text() != c.Text {
+		if cv := sh.w.pane.chats[sh.w.pane.selected]; cv.views[len(cv.views)-1].Md.Text() != c.Text {
 			b.Fatalf("%s: the answer streamed is not the hostile text", c.Name)
 		}
 		b.ReportMetric(ms(worst), "hostile_frame_ms_"+c.Name+"@ms")

@@ -180,7 +180,7 @@ func TestImagesAreNeverFetchedWhileAChatStreamsOpensAndScrolls(t *testing.T) {
 	}
 
 	// Open the chat again, re-render it, resize and scroll it.
-	id := h.w.selected
+	id := h.w.pane.selected
 	h.w.show("")
 	h.settle()
 	h.w.show(id)
@@ -273,7 +273,7 @@ func TestASlowImageServerNeverBlocksTheWindowAndTimesOut(t *testing.T) {
 		cv := h.shown()
 		return len(cv.views) == 4 && cv.live == nil
 	})
-	msgs := h.messages(h.w.selected)
+	msgs := h.messages(h.w.pane.selected)
 	if got := h.shown().views[3].Md.Text(); got == "" || got != msgs[3].Content || slow.Hits.Load() != 1 {
 		t.Fatalf("while the image server hangs the answer shows %d of %d bytes (%d image requests)", len(got), len(msgs[3].Content), slow.Hits.Load())
 	}

@@ -102,7 +102,7 @@ func (w *window) escape() {
 	if w.closeTop() {
 		return
 	}
-	if w.editing != nil {
+	if w.compose.editing != nil {
 		w.cancelEdit()
 		return
 	}
@@ -111,7 +111,7 @@ func (w *window) escape() {
 
 // copyLastAnswer copies the shown chat's last answer.
 func (w *window) copyLastAnswer() {
-	cv := w.chats[w.selected]
+	cv := w.pane.chats[w.pane.selected]
 	if cv == nil || cv.loading || cv.paging {
 		return
 	}
@@ -129,7 +129,7 @@ func (w *window) copyLastAnswer() {
 
 // editLastQuestion starts editing the shown chat's last question.
 func (w *window) editLastQuestion() {
-	cv := w.chats[w.selected]
+	cv := w.pane.chats[w.pane.selected]
 	if cv == nil || cv.loading || cv.paging {
 		return
 	}
@@ -164,5 +164,5 @@ func (w *window) showShortcuts() {
 	d := dialog.NewCustom("Keyboard shortcuts", "Close", container.NewVScroll(grid), w.win)
 	d.Resize(fyne.NewSize(560, fyne.Min(grid.MinSize().Height+120, w.win.Canvas().Size().Height-40)))
 	w.showDialog(d)
-	w.help = d
+	w.overlays.help = d
 }

@@ -28,7 +28,7 @@ func TestEscClosesEveryDialogAndMenu(t *testing.T) {
 	h := newHarness(t, useSimulator)
 	h.ask("a question to have a chat")
 	h.settle()
-	chat := h.w.selected
+	chat := h.w.pane.selected
 	answer := h.shown().views[1]
 	for _, c := range []struct {
 		name string
@@ -75,7 +75,7 @@ func TestEscClosesEveryDialogAndMenu(t *testing.T) {
 	// With no dialog open Esc still stops the answer (TestEscStopsTheAnswer)
 	// and does nothing else here.
 	h.press(fyne.KeyEscape)
-	if h.w.selected != chat {
+	if h.w.pane.selected != chat {
 		t.Error("Esc with nothing open changed the chat shown")
 	}
 }
@@ -83,24 +83,24 @@ func TestEscClosesEveryDialogAndMenu(t *testing.T) {
 func TestF1FromTheComposerOpensTheShortcuts(t *testing.T) {
 	h := newHarness(t, useSimulator)
 	c := h.w.win.Canvas()
-	if c.Focused() != h.w.composer {
+	if c.Focused() != h.w.compose.composer {
 		t.Fatalf("the composer does not have the focus (%T has)", c.Focused())
 	}
-	test.Type(h.w.composer, "half a question")
+	test.Type(h.w.compose.composer, "half a question")
 	h.press(fyne.KeyF1)
-	if h.w.help == nil || c.Overlays().Top() == nil {
+	if h.w.overlays.help == nil || c.Overlays().Top() == nil {
 		t.Fatal("F1 in the composer showed no shortcut list")
 	}
-	if h.w.composer.Text != "half a question" {
-		t.Errorf("F1 changed the composer's text to %q", h.w.composer.Text)
+	if h.w.compose.composer.Text != "half a question" {
+		t.Errorf("F1 changed the composer's text to %q", h.w.compose.composer.Text)
 	}
 	h.press(fyne.KeyEscape)
 	if c.Overlays().Top() != nil {
 		t.Fatal("Esc left the shortcut list open")
 	}
 	// Ctrl+/ too, as the driver hands a shortcut to the focused composer.
-	c.Focus(h.w.composer)
-	h.w.composer.TypedShortcut(&desktop.CustomShortcut{KeyName: fyne.KeySlash, Modifier: fyne.KeyModifierShortcutDefault})
+	c.Focus(h.w.compose.composer)
+	h.w.compose.composer.TypedShortcut(&desktop.CustomShortcut{KeyName: fyne.KeySlash, Modifier: fyne.KeyModifierShortcutDefault})
 	if c.Overlays().Top() == nil {
 		t.Error("Ctrl+/ in the composer showed no shortcut list")
 	}
@@ -114,7 +114,7 @@ func TestMenusOpenedNearTheEdgesStayInsideTheWindow(t *testing.T) {
 		h.w.win.Resize(size)
 		for name, open := range map[string]func(){"chat menu": h.w.showMore, "app menu": h.w.showAppMenu} {
 			open()
-			m := h.w.menu
+			m := h.w.overlays.menu
 			area := h.w.win.Canvas().Size()
 			p, s := m.Position(), m.Size()
 			if p.X < 0 || p.Y < 0 || p.X+s.Width > area.Width || p.Y+s.Height > area.Height {
@@ -164,8 +164,8 @@ func TestHomeAndEndGoToTheFirstAndLastMessageOfALongChat(t *testing.T) {
 			c.Unfocus()
 			h.press(fyne.KeyHome)
 		} else {
-			c.Focus(h.w.composer)
-			h.w.composer.TypedShortcut(&desktop.CustomShortcut{KeyName: fyne.KeyHome, Modifier: fyne.KeyModifierShortcutDefault})
+			c.Focus(h.w.compose.composer)
+			h.w.compose.composer.TypedShortcut(&desktop.CustomShortcut{KeyName: fyne.KeyHome, Modifier: fyne.KeyModifierShortcutDefault})
 		}
 		h.settle()
 		if !cv.atStart || cv.views[0].Seq != 1 || cv.scroll.Offset.Y != 0 || !shows(1) {
@@ -175,7 +175,7 @@ func TestHomeAndEndGoToTheFirstAndLastMessageOfALongChat(t *testing.T) {
 			c.Unfocus()
 			h.press(fyne.KeyEnd)
 		} else {
-			h.w.composer.TypedShortcut(&desktop.CustomShortcut{KeyName: fyne.KeyEnd, Modifier: fyne.KeyModifierShortcutDefault})
+			h.w.compose.composer.TypedShortcut(&desktop.CustomShortcut{KeyName: fyne.KeyEnd, Modifier: fyne.KeyModifierShortcutDefault})
 		}
 		h.settle()
 		if last := cv.views[len(cv.views)-1].Seq; !cv.atEnd || last != 2000 || !isAtBottom(cv.scroll) || !shows(2000) {
@@ -218,7 +218,7 @@ func TestAWheelNotchAndPageDownMoveInProportionToTheView(t *testing.T) {
 	if moved := before - cv.scroll.Offset.Y; moved < view/10 {
 		t.Errorf("a notch in the margin moved %v px", moved)
 	}
-	c.Focus(h.w.composer)
+	c.Focus(h.w.compose.composer)
 	before = cv.scroll.Offset.Y
 	h.press(fyne.KeyPageUp)
 	if moved := before - cv.scroll.Offset.Y; moved < 0.85*view || moved > view {

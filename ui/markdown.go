@@ -4,13 +4,13 @@ package ui
 // placeholder changed (markdown.Loader.Changed): the columns forget the
 // heights they measured.
 func (w *window) imagesChanged() {
-	for _, cv := range w.chats {
+	for _, cv := range w.pane.chats {
 		for _, v := range cv.views {
 			v.Md.Relayout()
 			v.Reasoning.Relayout()
 		}
 	}
-	if cv := w.chats[w.selected]; cv != nil {
+	if cv := w.pane.chats[w.pane.selected]; cv != nil {
 		cv.scroll.Refresh()
 	}
 }

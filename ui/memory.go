@@ -18,17 +18,17 @@ const trimDelay = time.Second
 // Go keeps up to twice the live heap otherwise, and a chat client spends
 // most of its life idle. The collection runs off the UI goroutine.
 func (w *window) trimSoon() {
-	if w.trimmer != nil {
-		w.trimmer.Stop()
+	if w.rest.trimmer != nil {
+		w.rest.trimmer.Stop()
 	}
-	w.trimmer = w.b.After(trimDelay, w.freeMemory)
-	if w.sweeper != nil {
-		w.sweeper.Stop()
+	w.rest.trimmer = w.b.After(trimDelay, w.freeMemory)
+	if w.rest.sweeper != nil {
+		w.rest.sweeper.Stop()
 	}
-	w.sweeper = w.b.After(sweepDelay, func() {
-		w.sweeper = nil
-		w.title.Refresh() // one frame, so that Fyne sweeps its cache
-		w.trimmer = w.b.After(sweepPaint, w.freeMemory)
+	w.rest.sweeper = w.b.After(sweepDelay, func() {
+		w.rest.sweeper = nil
+		w.header.title.Refresh() // one frame, so that Fyne sweeps its cache
+		w.rest.trimmer = w.b.After(sweepPaint, w.freeMemory)
 	})
 }
 
@@ -48,7 +48,7 @@ const (
 // freeMemory returns the free heap, Go's and C's, to the system, off the
 // UI goroutine.
 func (w *window) freeMemory() {
-	w.trimmer = nil
+	w.rest.trimmer = nil
 	bridge.Run(w.b, func() (struct{}, error) {
 		debug.FreeOSMemory()
 		trimCHeap()

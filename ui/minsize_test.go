@@ -42,10 +42,10 @@ func TestAtTheMinimumSizeEveryControlIsInsideAndApart(t *testing.T) {
 	area := h.w.win.Canvas().Size()
 	w := h.w
 	boxes := []box{
-		boxOf("title", w.title), boxOf("provider", w.providerSel), boxOf("model", w.modelSel),
-		boxOf("compare", w.compareBtn), boxOf("rename", w.renameBtn), boxOf("delete", w.deleteBtn),
-		boxOf("more", w.moreBtn), boxOf("composer", w.composer), boxOf("send", w.sendBtn),
-		boxOf("app menu", w.appMenuBtn), boxOf("chats", w.list), boxOf("chat", w.pane),
+		boxOf("title", w.header.title), boxOf("provider", w.header.providerSel), boxOf("model", w.header.modelSel),
+		boxOf("compare", w.header.compareBtn), boxOf("rename", w.header.renameBtn), boxOf("delete", w.header.deleteBtn),
+		boxOf("more", w.header.moreBtn), boxOf("composer", w.compose.composer), boxOf("send", w.compose.sendBtn),
+		boxOf("app menu", w.header.appMenuBtn), boxOf("chats", w.side.list), boxOf("chat", w.pane.box),
 	}
 	for i, b := range boxes {
 		if b.size.Width <= 0 || b.size.Height <= 0 || b.pos.X < 0 || b.pos.Y < 0 ||
@@ -58,13 +58,13 @@ func TestAtTheMinimumSizeEveryControlIsInsideAndApart(t *testing.T) {
 			}
 		}
 	}
-	if tw := w.title.Size().Width; tw < titleMinWidth {
+	if tw := w.header.title.Size().Width; tw < titleMinWidth {
 		t.Errorf("the title is %v px wide at the minimum: it shows no words", tw)
 	}
-	if h := w.pane.Size().Height; h < paneMinHeight {
+	if h := w.pane.box.Size().Height; h < paneMinHeight {
 		t.Errorf("the chat pane is %v px tall at the minimum", h)
 	}
-	for name, o := range map[string]fyne.CanvasObject{"title": w.title, "provider": w.providerSel, "send": w.sendBtn} {
+	for name, o := range map[string]fyne.CanvasObject{"title": w.header.title, "provider": w.header.providerSel, "send": w.compose.sendBtn} {
 		if o.Size().Width < o.MinSize().Width-0.5 {
 			t.Errorf("%s is %v px wide, less than its %v: clipped", name, o.Size().Width, o.MinSize().Width)
 		}

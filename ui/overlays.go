@@ -22,19 +22,19 @@ func (w *window) track(d dialog.Dialog) {
 	if top == nil {
 		return
 	}
-	if w.dialogs == nil {
-		w.dialogs = map[fyne.CanvasObject]dialog.Dialog{}
+	if w.overlays.dialogs == nil {
+		w.overlays.dialogs = map[fyne.CanvasObject]dialog.Dialog{}
 	}
 	shown := map[fyne.CanvasObject]bool{}
 	for _, o := range w.win.Canvas().Overlays().List() {
 		shown[o] = true
 	}
-	for o := range w.dialogs {
+	for o := range w.overlays.dialogs {
 		if !shown[o] {
-			delete(w.dialogs, o) // closed by its buttons
+			delete(w.overlays.dialogs, o) // closed by its buttons
 		}
 	}
-	w.dialogs[top] = d
+	w.overlays.dialogs[top] = d
 }
 
 // closeTop closes what is shown on top of the window, a dialog or a menu;
@@ -45,8 +45,8 @@ func (w *window) closeTop() bool {
 	if top == nil {
 		return false
 	}
-	if d, ok := w.dialogs[top]; ok {
-		delete(w.dialogs, top)
+	if d, ok := w.overlays.dialogs[top]; ok {
+		delete(w.overlays.dialogs, top)
 		d.Hide()
 		return true
 	}
@@ -61,8 +61,8 @@ func (w *window) closeTop() bool {
 // openSettings shows the settings (settings.go) so that Esc closes them.
 func (w *window) openSettings() {
 	w.showSettings()
-	if w.settings != nil && w.settings.Modal != nil && w.settings.Open {
-		w.track(w.settings.Modal)
+	if w.overlays.settings != nil && w.overlays.settings.Modal != nil && w.overlays.settings.Open {
+		w.track(w.overlays.settings.Modal)
 	}
 }
 
@@ -74,7 +74,7 @@ func (w *window) showMenu(menu *fyne.Menu, under fyne.CanvasObject) {
 	m := widget.NewPopUpMenu(menu, c)
 	m.Resize(m.MinSize())
 	m.ShowAtPosition(clampInto(pos, m.Size(), c.Size()))
-	w.menu = m
+	w.overlays.menu = m
 }
 
 // clampInto is the position nearest pos at which size fits in area.

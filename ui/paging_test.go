@@ -174,7 +174,7 @@ func BenchmarkOpen10k(b *testing.B) {
 	h.settle()
 	h.w.newConversation()
 	h.settle()
-	other := h.w.selected
+	other := h.w.pane.selected
 	var total, paint time.Duration
 	for i := 0; i < b.N; i++ {
 		h.w.show(other)

@@ -32,10 +32,10 @@ func (w *window) loadProviders(then func()) {
 			w.showError("Could not read your providers", err)
 			return
 		}
-		w.providers, w.defaultProv = s.providers, s.settings[store.SettingDefaultProvider]
+		w.conf.providers, w.conf.defaultProv = s.providers, s.settings[store.SettingDefaultProvider]
 		w.setPrefs(settings.PrefsFrom(s.settings))
 		w.updateHeader()
-		if sd := w.settings; sd != nil && sd.Open {
+		if sd := w.overlays.settings; sd != nil && sd.Open {
 			sd.ProvidersChanged()
 		}
 		if then != nil {
@@ -46,18 +46,20 @@ func (w *window) loadProviders(then func()) {
 
 // setPrefs makes p the defaults in use; a changed theme is applied at once.
 func (w *window) setPrefs(p settings.Prefs) {
-	w.prefs = p
+	w.conf.prefs = p
 	w.settingsState().ApplyTheme(w.app, p.Theme)
 }
 
 // providerNames lists what the provider picker offers.
-func (w *window) providerNames() []string { return settings.ProviderNames(w.providers) }
+func (w *window) providerNames() []string { return settings.ProviderNames(w.conf.providers) }
 
 func (w *window) defaultModel(provider string) string {
-	return settings.DefaultModel(w.providers, provider)
+	return settings.DefaultModel(w.conf.providers, provider)
 }
 
-func (w *window) modelsOf(provider string) []string { return settings.ModelsOf(w.providers, provider) }
+func (w *window) modelsOf(provider string) []string {
+	return settings.ModelsOf(w.conf.providers, provider)
+}
 
 func contains(list []string, s string) bool {
 	for _, x := range list {
@@ -76,8 +78,8 @@ func (w *window) pickProvider(name string) {
 		return
 	}
 	model := w.defaultModel(name)
-	w.modelSel.SetOptions(w.modelsOf(name))
-	w.modelSel.SetText(model)
+	w.header.modelSel.SetOptions(w.modelsOf(name))
+	w.header.modelSel.SetText(model)
 	id := c.ID
 	bridge.Run(w.b, func() (store.Conversation, error) {
 		return w.st.UpdateConversation(id, func(c *store.Conversation) { c.Provider, c.Model = name, model })
@@ -87,7 +89,7 @@ func (w *window) pickProvider(name string) {
 			return
 		}
 		if i, ok := w.indexOf(updated.ID); ok {
-			w.convs[i] = updated
+			w.side.convs[i] = updated
 		}
 	})
 }
@@ -96,10 +98,12 @@ func (w *window) pickProvider(name string) {
 // (settings.Prefs.Conversation).
 //
 // Hook: window.createConversation stores this instead of store.Conversation{}.
-func (w *window) newConversationRecord() store.Conversation { return w.prefs.Conversation() }
+func (w *window) newConversationRecord() store.Conversation { return w.conf.prefs.Conversation() }
 
 // withPrefs fills in the default temperature and longest answer where opts
 // leaves them unset (settings.Prefs.Apply).
 //
 // Hook: window.sendOptions returns w.withPrefs(engine.SendOptions{…}).
-func (w *window) withPrefs(opts engine.SendOptions) engine.SendOptions { return w.prefs.Apply(opts) }
+func (w *window) withPrefs(opts engine.SendOptions) engine.SendOptions {
+	return w.conf.prefs.Apply(opts)
+}

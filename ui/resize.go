@@ -43,7 +43,7 @@ type paneLayout struct {
 }
 
 func (l *paneLayout) Layout(objs []fyne.CanvasObject, size fyne.Size) {
-	cv := l.w.chats[l.w.selected]
+	cv := l.w.pane.chats[l.w.pane.selected]
 	shown := cv != nil && len(objs) == 1 && objs[0] == cv.scroll
 	var a anchor
 	var anchored, atEnd bool

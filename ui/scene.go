@@ -44,7 +44,7 @@ func playScene(w *window) {
 	case "compare":
 		w.loadProviders(func() {
 			w.createConversation(func(c store.Conversation) {
-				w.chats[c.ID] = newChatView(c.ID)
+				w.pane.chats[c.ID] = newChatView(c.ID)
 				w.loadConversations(c.ID)
 				w.b.After(300*time.Millisecond, func() {
 					w.compare("Explain Go channels in two sentences.", []engine.Target{
@@ -71,10 +71,10 @@ func playScene(w *window) {
 // reports, fed the events the engine sends; none of them is stored.
 func (w *window) stageStates(c store.Conversation, end bool) {
 	c.Title = "Engine states"
-	w.convs = append([]store.Conversation{c}, w.convs...)
-	w.list.Refresh()
+	w.side.convs = append([]store.Conversation{c}, w.side.convs...)
+	w.side.list.Refresh()
 	cv := newChatView(c.ID)
-	w.chats[c.ID] = cv
+	w.pane.chats[c.ID] = cv
 	w.show(c.ID)
 	now := w.now()
 	answer := func(question string, events ...engine.Event) *chat.Message {
@@ -150,7 +150,7 @@ func (w *window) stageLongChat(search bool) {
 		w.loadConversations(res[0].ID)
 		if search {
 			w.showSearch()
-			w.search.Entry.SetText("kubernetes restart")
+			w.overlays.search.Entry.SetText("kubernetes restart")
 		}
 	})
 }

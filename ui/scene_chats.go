@@ -73,7 +73,7 @@ func (w *window) stageChats(newChat bool) {
 		id := res[len(res)-1].ID
 		w.loadConversations(id)
 		w.b.After(500*time.Millisecond, func() {
-			if cv := w.chats[id]; cv != nil && len(cv.views) > 0 {
+			if cv := w.pane.chats[id]; cv != nil && len(cv.views) > 0 {
 				cv.views[0].SetHovered(true) // the question, pointed at: its actions show
 				cv.scroll.ScrollToTop()
 			}

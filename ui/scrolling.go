@@ -50,7 +50,7 @@ func notchStep(h float32) float32 {
 // pageChat scrolls the shown chat by a screen (dir 1: down, -1: up), less a
 // little so that a line stays in view across the jump.
 func (w *window) pageChat(dir float32) {
-	cv := w.chats[w.selected]
+	cv := w.pane.chats[w.pane.selected]
 	if cv == nil {
 		return
 	}
@@ -62,7 +62,7 @@ func (w *window) pageChat(dir float32) {
 // chatStart shows the shown chat's first message, reading its first page
 // when the window of messages does not hold it (paging.go).
 func (w *window) chatStart() {
-	cv := w.chats[w.selected]
+	cv := w.pane.chats[w.pane.selected]
 	if cv == nil || cv.loading || cv.paging {
 		return
 	}
@@ -78,7 +78,7 @@ func (w *window) chatStart() {
 
 // chatEnd shows the shown chat's last message.
 func (w *window) chatEnd() {
-	cv := w.chats[w.selected]
+	cv := w.pane.chats[w.pane.selected]
 	if cv == nil || cv.loading || cv.paging {
 		return
 	}

@@ -92,16 +92,16 @@ func (h *harness) openSettings() *settings.Dialog {
 	h.t.Helper()
 	h.w.showSettings()
 	h.settle()
-	if h.w.settings == nil || !h.w.settings.Open {
+	if h.w.overlays.settings == nil || !h.w.overlays.settings.Open {
 		h.t.Fatal("the settings dialog did not open")
 	}
-	return h.w.settings
+	return h.w.overlays.settings
 }
 
 // addFromPreset taps Add provider, picks preset and returns the new form.
 func (h *harness) addFromPreset(preset string) *settings.ProviderForm {
 	h.t.Helper()
-	s := h.w.settings
+	s := h.w.overlays.settings
 	test.Tap(s.Add)
 	if s.PresetSel == nil || !contains(s.PresetSel.Options, preset) {
 		h.t.Fatalf("the preset question offers %v, not %q", s.PresetSel.Options, preset)

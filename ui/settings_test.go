@@ -68,15 +68,15 @@ func TestSettingsAddAnOllamaProviderTestItAndChatWithIt(t *testing.T) {
 	if p.BaseURL != srv.URL+"/v1" || p.Model != "qwen3" || p.Kind != store.KindCompatible || p.KeySource != "" || !contains(p.Models, "llama3.2") {
 		t.Errorf("stored %+v", p)
 	}
-	s := h.w.settings
+	s := h.w.overlays.settings
 	if s.Form == nil || s.Form.Orig.Name != "Ollama" {
 		t.Fatalf("after Save the form shows %+v", s.Form)
 	}
 	if got := shownText(s.Form.Result); got != "Saved. New chats use Ollama now, no longer the Simulator." {
 		t.Errorf("after Save the form says %q", got)
 	}
-	if h.w.defaultProv != "Ollama" || !s.Form.MakeDefault.Checked || s.Defaults.Provider.Selected != "Ollama" {
-		t.Errorf("default %q (Defaults tab %q)", h.w.defaultProv, s.Defaults.Provider.Selected)
+	if h.w.conf.defaultProv != "Ollama" || !s.Form.MakeDefault.Checked || s.Defaults.Provider.Selected != "Ollama" {
+		t.Errorf("default %q (Defaults tab %q)", h.w.conf.defaultProv, s.Defaults.Provider.Selected)
 	}
 	if s.Form.PresetName.Text != "Ollama" || !s.Form.Remove.Visible() {
 		t.Errorf("stored provider's form: preset %q, Remove shown %v", s.Form.PresetName.Text, s.Form.Remove.Visible())
@@ -84,19 +84,19 @@ func TestSettingsAddAnOllamaProviderTestItAndChatWithIt(t *testing.T) {
 	if !strings.Contains(everyText(test.LaidOutObjects(s.List)), "Ollama") {
 		t.Errorf("the list does not show the new provider")
 	}
-	if !contains(h.w.providerSel.Options, "Ollama") {
-		t.Fatalf("the header's picker offers %v", h.w.providerSel.Options)
+	if !contains(h.w.header.providerSel.Options, "Ollama") {
+		t.Fatalf("the header's picker offers %v", h.w.header.providerSel.Options)
 	}
 
 	// The new provider answers in the chat.
-	h.w.providerSel.SetSelected("Ollama")
+	h.w.header.providerSel.SetSelected("Ollama")
 	h.settle()
-	if h.w.modelSel.Text != "qwen3" {
-		t.Errorf("model picker %q", h.w.modelSel.Text)
+	if h.w.header.modelSel.Text != "qwen3" {
+		t.Errorf("model picker %q", h.w.header.modelSel.Text)
 	}
 	h.ask("hello")
 	h.settle()
-	msgs := h.messages(h.w.selected)
+	msgs := h.messages(h.w.pane.selected)
 	if last := msgs[len(msgs)-1]; last.Content != "Hi from the settings test." || last.Provider != "Ollama" || last.Model != "qwen3" {
 		t.Errorf("answer %q from %s/%s", last.Content, last.Provider, last.Model)
 	}
@@ -141,7 +141,7 @@ func TestSettingsKeepTheKeyInTheKeychainOnly(t *testing.T) {
 	}
 
 	// The stored key is never shown back, and the test uses it.
-	f = h.w.settings.Form
+	f = h.w.overlays.settings.Form
 	if f.Orig.Name != "OpenAI" || f.Key.Text != "" || f.Key.PlaceHolder != settings.KeyPlaceholderStored {
 		t.Fatalf("stored key's field: %q, placeholder %q", f.Key.Text, f.Key.PlaceHolder)
 	}
@@ -170,7 +170,7 @@ func TestSettingsKeepTheKeyInTheKeychainOnly(t *testing.T) {
 	if got := shownText(f.Result); got != "OK, 1 model" {
 		t.Fatalf("with the typed key Test connection says %q", got)
 	}
-	test.Tap(h.w.settings.Form.Save)
+	test.Tap(h.w.overlays.settings.Form.Save)
 	h.settle()
 	if k, _ := h.eng.APIKey(ctx, p); k != "sk-another" {
 		t.Errorf("the engine still uses the old key after Save")
@@ -365,7 +365,7 @@ func TestSettingsBadInputIsExplainedNextToTheField(t *testing.T) {
 		}
 	}
 	// Its form does not offer itself as a fallback.
-	if f := h.w.settings.Form; f.Orig.Name != "Local" || contains(f.Fallback.Options, "Local") || f.Fallback.Selected != "Existing" {
+	if f := h.w.overlays.settings.Form; f.Orig.Name != "Local" || contains(f.Fallback.Options, "Local") || f.Fallback.Selected != "Existing" {
 		t.Errorf("fallback options %v, chosen %q", f.Fallback.Options, f.Fallback.Selected)
 	}
 }
@@ -400,11 +400,11 @@ func TestSettingsRenameMovesTheKeyAndAFailedSavePutsTheKeychainBack(t *testing.T
 	if names := storedProviders(t, h.st); len(names) != 1 || names[0] != "Work" {
 		t.Errorf("stored %v", names)
 	}
-	if h.w.defaultProv != "Work" || s.Defaults.Provider.Selected != "Work" {
-		t.Errorf("default provider %q (Defaults tab %q) after the rename", h.w.defaultProv, s.Defaults.Provider.Selected)
+	if h.w.conf.defaultProv != "Work" || s.Defaults.Provider.Selected != "Work" {
+		t.Errorf("default provider %q (Defaults tab %q) after the rename", h.w.conf.defaultProv, s.Defaults.Provider.Selected)
 	}
-	if c, _ := h.w.current(); c.Provider != "Work" || h.w.providerSel.Selected != "Work" {
-		t.Errorf("the chat that used Cloud now uses %q (picker %q)", c.Provider, h.w.providerSel.Selected)
+	if c, _ := h.w.current(); c.Provider != "Work" || h.w.header.providerSel.Selected != "Work" {
+		t.Errorf("the chat that used Cloud now uses %q (picker %q)", c.Provider, h.w.header.providerSel.Selected)
 	}
 
 	// A provider stored behind the dialog's back: the save reads the
@@ -484,8 +484,8 @@ func TestSettingsRemoveAProviderDeletesItsKey(t *testing.T) {
 		t.Errorf("the chat still names the removed provider %q", c.Provider)
 	}
 	// Cloud was the default: the one left takes over.
-	if s.Form != nil || len(s.Listed) != 1 || h.w.defaultProv != "Backup" {
-		t.Errorf("after removing: form %v, listed %d, default %q (want Backup)", s.Form != nil, len(s.Listed), h.w.defaultProv)
+	if s.Form != nil || len(s.Listed) != 1 || h.w.conf.defaultProv != "Backup" {
+		t.Errorf("after removing: form %v, listed %d, default %q (want Backup)", s.Form != nil, len(s.Listed), h.w.conf.defaultProv)
 	}
 	if txt := everyText(test.LaidOutObjects(s.Detail)); !strings.Contains(txt, "Removed Cloud. Backup is the default provider for new chats now.") {
 		t.Errorf("after removing, the settings say %q", txt)
@@ -561,7 +561,7 @@ func TestSettingsDefaultsPersistAndApplyAtOnce(t *testing.T) {
 		}
 	}
 	// Applied: the window's defaults, new chats and requests use them.
-	p := h.w.prefs
+	p := h.w.conf.prefs
 	if p.Provider != "Local" || p.Model != "m2" || p.SystemPrompt != "Answer in French." || p.Temperature == nil || *p.Temperature != 0.4 || p.MaxTokens != 512 {
 		t.Errorf("window prefs %+v", p)
 	}
@@ -571,8 +571,8 @@ func TestSettingsDefaultsPersistAndApplyAtOnce(t *testing.T) {
 	if o := h.w.withPrefs(engine.SendOptions{Provider: "Local"}); o.Temperature == nil || *o.Temperature != 0.4 || o.MaxTokens != 512 {
 		t.Errorf("send options %+v", o)
 	}
-	if h.w.defaultProv != "Local" || !strings.Contains(everyText(test.LaidOutObjects(s.List)), "default") {
-		t.Errorf("the default provider is %q", h.w.defaultProv)
+	if h.w.conf.defaultProv != "Local" || !strings.Contains(everyText(test.LaidOutObjects(s.List)), "default") {
+		t.Errorf("the default provider is %q", h.w.conf.defaultProv)
 	}
 
 	// The data folder is shown and opens in the file manager.
@@ -592,8 +592,8 @@ func TestSettingsDefaultsPersistAndApplyAtOnce(t *testing.T) {
 	w2 := newWindow(h.w.app, Deps{Engine: h.eng, Store: h.st}, h.w.b)
 	t.Cleanup(func() { w2.shutdown(time.Second) })
 	h.settle()
-	if w2.prefs.Provider != "Local" || w2.prefs.Model != "m2" || w2.prefs.MaxTokens != 512 || w2.prefs.Temperature == nil || w2.prefs.Theme != look.ThemeDark {
-		t.Errorf("new window's prefs %+v", w2.prefs)
+	if w2.conf.prefs.Provider != "Local" || w2.conf.prefs.Model != "m2" || w2.conf.prefs.MaxTokens != 512 || w2.conf.prefs.Temperature == nil || w2.conf.prefs.Theme != look.ThemeDark {
+		t.Errorf("new window's prefs %+v", w2.conf.prefs)
 	}
 	if vt, ok := h.w.app.Settings().Theme().(*look.VariantTheme); !ok || vt.Variant() != theme.VariantDark {
 		t.Errorf("the new window did not apply the dark theme")
@@ -613,12 +613,12 @@ func TestSettingsDefaultsPersistAndApplyAtOnce(t *testing.T) {
 func TestFirstRunAddAProviderOpensTheSettings(t *testing.T) {
 	keyring.MockInit()
 	h := newHarness(t, nil)
-	if h.w.welcome == nil {
+	if h.w.overlays.welcome == nil {
 		t.Fatal("no first-run dialog")
 	}
 	h.tapDialogButton("Add a provider…")
 	h.settle()
-	s := h.w.settings
+	s := h.w.overlays.settings
 	if s == nil || !s.Open || s.PresetSel == nil {
 		t.Fatal("Add a provider did not open the settings at the preset question")
 	}
@@ -737,7 +737,7 @@ func TestSettingsRememberThePresetAProviderWasMadeFrom(t *testing.T) {
 		t.Fatalf("stored %+v, %v", p, err)
 	}
 	s.List.UnselectAll()
-	h.w.settings.OpenProviderForm(p, settings.PresetOf(p))
+	h.w.overlays.settings.OpenProviderForm(p, settings.PresetOf(p))
 	if got := s.Form.PresetName.Text; got != "Ollama" {
 		t.Errorf("the form says it was made from %q", got)
 	}

@@ -27,8 +27,8 @@ func TestSettingsTheFirstRealProviderTakesOverFromTheSimulator(t *testing.T) {
 	}
 	test.Tap(f.Save)
 	h.settle()
-	if h.w.defaultProv != "LM Studio" || h.w.prefs.Provider != "LM Studio" {
-		t.Errorf("default %q (prefs %q), want LM Studio", h.w.defaultProv, h.w.prefs.Provider)
+	if h.w.conf.defaultProv != "LM Studio" || h.w.conf.prefs.Provider != "LM Studio" {
+		t.Errorf("default %q (prefs %q), want LM Studio", h.w.conf.defaultProv, h.w.conf.prefs.Provider)
 	}
 	if got := shownText(s.Form.Result); got != "Saved. New chats use LM Studio now, no longer the Simulator." {
 		t.Errorf("the settings say %q", got)
@@ -40,8 +40,8 @@ func TestSettingsTheFirstRealProviderTakesOverFromTheSimulator(t *testing.T) {
 	}
 	test.Tap(f.Save)
 	h.settle()
-	if h.w.defaultProv != "LM Studio" || shownText(s.Form.Result) != "Saved." {
-		t.Errorf("after the second: default %q, the settings say %q", h.w.defaultProv, shownText(s.Form.Result))
+	if h.w.conf.defaultProv != "LM Studio" || shownText(s.Form.Result) != "Saved." {
+		t.Errorf("after the second: default %q, the settings say %q", h.w.conf.defaultProv, shownText(s.Form.Result))
 	}
 	// Unticked, the first one leaves the Simulator the default.
 	keyring.MockInit()
@@ -51,8 +51,8 @@ func TestSettingsTheFirstRealProviderTakesOverFromTheSimulator(t *testing.T) {
 	f.MakeDefault.SetChecked(false)
 	test.Tap(f.Save)
 	h2.settle()
-	if h2.w.defaultProv != engine.SimulatorName {
-		t.Errorf("declined, the default is %q", h2.w.defaultProv)
+	if h2.w.conf.defaultProv != engine.SimulatorName {
+		t.Errorf("declined, the default is %q", h2.w.conf.defaultProv)
 	}
 }
 

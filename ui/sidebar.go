@@ -18,8 +18,8 @@ import (
 // buildSidebar makes the left column: New chat, the app's menu and
 // settings, and the list of conversations.
 func (w *window) buildSidebar() fyne.CanvasObject {
-	w.list = widget.NewList(
-		func() int { return len(w.convs) },
+	w.side.list = widget.NewList(
+		func() int { return len(w.side.convs) },
 		func() fyne.CanvasObject {
 			l := widget.NewLabel("conversation title")
 			l.Truncation = fyne.TextTruncateEllipsis
@@ -28,28 +28,28 @@ func (w *window) buildSidebar() fyne.CanvasObject {
 			return container.NewBorder(nil, nil, nil, date, l)
 		},
 		func(i widget.ListItemID, o fyne.CanvasObject) {
-			if i >= len(w.convs) {
+			if i >= len(w.side.convs) {
 				return
 			}
-			c := w.convs[i]
-			t := w.names.of(w.convs)[c.ID]
-			if cv := w.chats[c.ID]; cv != nil && cv.live != nil {
+			c := w.side.convs[i]
+			t := w.side.names.of(w.side.convs)[c.ID]
+			if cv := w.pane.chats[c.ID]; cv != nil && cv.live != nil {
 				t = "● " + t
 			}
 			row := o.(*fyne.Container)
 			row.Objects[0].(*widget.Label).SetText(t)
 			row.Objects[1].(*look.MutedText).SetText(chatDate(c.UpdatedAt, w.now()))
 		})
-	w.list.OnSelected = func(i widget.ListItemID) {
-		if i < len(w.convs) && w.convs[i].ID != w.selected {
-			w.show(w.convs[i].ID)
+	w.side.list.OnSelected = func(i widget.ListItemID) {
+		if i < len(w.side.convs) && w.side.convs[i].ID != w.pane.selected {
+			w.show(w.side.convs[i].ID)
 		}
 	}
 	newBtn := widget.NewButtonWithIcon("New chat", theme.ContentAddIcon(), w.newConversation)
 	newBtn.Importance = widget.HighImportance
 	settingsBtn := widget.NewButtonWithIcon("", theme.SettingsIcon(), w.showSettings)
-	w.appMenuBtn = widget.NewButtonWithIcon("", theme.MenuIcon(), w.showAppMenu)
-	return container.NewBorder(container.NewPadded(container.NewBorder(nil, nil, nil, container.NewHBox(w.appMenuBtn, settingsBtn), newBtn)), nil, nil, nil, w.list)
+	w.header.appMenuBtn = widget.NewButtonWithIcon("", theme.MenuIcon(), w.showAppMenu)
+	return container.NewBorder(container.NewPadded(container.NewBorder(nil, nil, nil, container.NewHBox(w.header.appMenuBtn, settingsBtn), newBtn)), nil, nil, nil, w.side.list)
 }
 
 // chatDate is when a chat was last used, as the sidebar says it: the time

@@ -40,8 +40,8 @@ func TestChatDates(t *testing.T) {
 
 // sidebarRow returns the sidebar's row for conversation i as drawn.
 func sidebarRow(h *harness, i int) (title, date string) {
-	o := h.w.list.CreateItem()
-	h.w.list.UpdateItem(i, o)
+	o := h.w.side.list.CreateItem()
+	h.w.side.list.UpdateItem(i, o)
 	row := o.(*fyne.Container)
 	return row.Objects[0].(*widget.Label).Text, row.Objects[1].(*look.MutedText).Text
 }
@@ -65,7 +65,7 @@ func TestTheSidebarShowsDatesAndTellsSameTitlesApart(t *testing.T) {
 	// A fake clock a day after the chats were made.
 	h.w.now = func() time.Time { return byID[ids[0]].UpdatedAt.Add(24 * time.Hour) }
 	got := map[string]string{}
-	for i, c := range h.w.convs {
+	for i, c := range h.w.side.convs {
 		title, date := sidebarRow(h, i)
 		got[c.ID] = title
 		if date != "Yesterday" {
@@ -81,7 +81,7 @@ func TestTheSidebarShowsDatesAndTellsSameTitlesApart(t *testing.T) {
 	// A rename makes the names again.
 	h.w.rename(ids[3], "Lisbon, day two")
 	h.settle()
-	for i, c := range h.w.convs {
+	for i, c := range h.w.side.convs {
 		if title, _ := sidebarRow(h, i); c.ID == ids[3] && title != "Lisbon, day two" {
 			t.Errorf("renamed chat shown as %q", title)
 		}

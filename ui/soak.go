@@ -27,7 +27,7 @@ func (w *window) soak(s *Soak) {
 	asked, ended := 0, 0
 	var restUntil time.Time
 	w.b.Every(s.Pace, func() bool {
-		cv := w.chats[w.selected]
+		cv := w.pane.chats[w.pane.selected]
 		if cv == nil || cv.live != nil || cv.loading || cv.paging || asked > ended || w.now().Before(restUntil) {
 			return true
 		}
@@ -35,8 +35,8 @@ func (w *window) soak(s *Soak) {
 			return false
 		}
 		asked++
-		w.composer.SetText(fmt.Sprintf("Question %d of the soak: how do Go channels work?", asked))
-		w.sendBtn.OnTapped()
+		w.compose.composer.SetText(fmt.Sprintf("Question %d of the soak: how do Go channels work?", asked))
+		w.compose.sendBtn.OnTapped()
 		if cv.live == nil { // nothing was sent (the chat was not shown yet, say)
 			if s.Answered != nil {
 				s.Answered(ended, true)

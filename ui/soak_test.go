@@ -178,13 +178,13 @@ func TestAnAnswerDoesNotRefreshTheMessagesAboveIt(t *testing.T) {
 	h.ask("Second question")
 	h.liveAnswer(nil)
 	h.settle()
-	if n := len(h.messages(h.w.selected)); n != 4 {
+	if n := len(h.messages(h.w.pane.selected)); n != 4 {
 		t.Fatalf("%d messages stored, want 4", n)
 	}
 	if probe.n != before {
 		t.Errorf("the chat's rows were refreshed %d times by the second answer, want 0", probe.n-before)
 	}
-	if h.w.pane.Objects[0] != cv.scroll {
+	if h.w.pane.box.Objects[0] != cv.scroll {
 		t.Errorf("the pane no longer shows the chat")
 	}
 }

@@ -53,7 +53,7 @@ func (h *harness) namedChat(title string, questions ...string) string {
 	h.t.Helper()
 	h.w.newConversation()
 	h.settle()
-	id := h.w.selected
+	id := h.w.pane.selected
 	h.w.rename(id, title)
 	h.settle()
 	for _, q := range questions {
@@ -146,8 +146,8 @@ func TestUsageShowsTotalsPerConversationAndTheCacheHitRate(t *testing.T) {
 	// Choosing a conversation opens it in the main window.
 	u.List.Select(0)
 	h.settle()
-	if h.w.selected != alpha {
-		t.Errorf("choosing Alpha's row shows %q, want %q", h.w.selected, alpha)
+	if h.w.pane.selected != alpha {
+		t.Errorf("choosing Alpha's row shows %q, want %q", h.w.pane.selected, alpha)
 	}
 
 	// Opening it again brings the same window forward.

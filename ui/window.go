@@ -34,29 +34,21 @@ type window struct {
 	b   *bridge.Bridge
 	// images fetches the images of messages when asked to (markdown/images.go).
 	images *markdown.Loader
+	now    func() time.Time
 
-	dataDir string
-	keyring secrets.Keyring // nil: secrets.System()
+	header   headerBar // the chat's title, provider and model, and its buttons
+	side     sidebar   // the list of chats
+	pane     chatPane  // the chat shown
+	compose  composeBar
+	overlays overlayState // the dialogs and menus open
+	conf     config       // where the history is, the keychain, providers, defaults
+	life     lifetime     // what ends when the window closes
+	rest     restTimers   // memory given back after a burst of work
+	start    startup      // the first moments after the window opens
+}
 
-	// quit ends when the window closes: exports and imports derive their
-	// context from it, and shutdown waits for them (jobs) to stop.
-	quit    context.Context
-	quitNow context.CancelFunc
-	jobs    sync.WaitGroup
-
-	// Sidebar.
-	convs    []store.Conversation
-	convsGen int // loads started; only the latest one's result is shown
-	list     *widget.List
-	names    sideNames // the names the sidebar shows (sidebar.go)
-
-	// Chat pane. chats holds the shown conversation's view and those of
-	// conversations whose answer is still streaming.
-	selected string
-	chats    map[string]*chatView
-	pane     *fyne.Container // the shown chatView, or the empty state
-	empty    fyne.CanvasObject
-
+// headerBar is the chat's header: its title and what it is asked with.
+type headerBar struct {
 	title       *widget.Label
 	providerSel *widget.Select
 	modelSel    *widget.SelectEntry
@@ -65,30 +57,38 @@ type window struct {
 	moreBtn     *widget.Button
 	appMenuBtn  *widget.Button
 	compareBtn  *widget.Button
-	composer    *chat.Composer
-	editBar     *editBar
-	editing     *chat.Message   // the question being edited in the composer
-	hovers      chat.HoverGroup // the messages as to the pointer (looks.go)
-	draft       string          // the composer's text before editing began
-	countdown   func()          // stops the countdown ticker; nil when none runs
-	now         func() time.Time
-	sendBtn     *widget.Button
+}
 
-	providers   []store.Provider // stored ones; the Simulator is added in pickers
-	defaultProv string
+// sidebar is the list of chats.
+type sidebar struct {
+	convs    []store.Conversation
+	convsGen int // loads started; only the latest one's result is shown
+	list     *widget.List
+	names    sideNames // the names the sidebar shows (sidebar.go)
+}
 
-	prefs settings.Prefs // the defaults set in the settings
+// chatPane is the chat shown. chats holds the shown conversation's view
+// and those of conversations whose answer is still streaming.
+type chatPane struct {
+	selected  string
+	chats     map[string]*chatView
+	box       *fyne.Container // the shown chatView, or the empty state
+	empty     fyne.CanvasObject
+	hovers    chat.HoverGroup // the messages as to the pointer
+	countdown func()          // stops the countdown ticker; nil when none runs
+}
 
-	backup *transfer.Backups // the automatic backups; backups() makes them
+// composeBar is where a question is written, and edited.
+type composeBar struct {
+	composer *chat.Composer
+	sendBtn  *widget.Button
+	editBar  *editBar
+	editing  *chat.Message // the question being edited in the composer
+	draft    string        // the composer's text before editing began
+}
 
-	// ready, if set, is called once the window shows its first chat (or
-	// the empty state) with the composer focused; then it is cleared.
-	ready   func()
-	started bool        // the window has been ready once
-	trimmer *time.Timer // gives memory back after a burst (trimSoon)
-	sweeper *time.Timer // lets Fyne sweep its cache a minute after a burst (trimSoon)
-	soaking *Soak       // questions to ask once ready (soak.go); nil: none
-
+// overlayState is what is open over the window.
+type overlayState struct {
 	settings *settings.Dialog // the settings dialog last opened
 	search   *search.Dialog   // the search dialog last opened
 	help     dialog.Dialog    // the shortcuts dialog last opened
@@ -96,6 +96,40 @@ type window struct {
 	// dialogs are the dialogs shown, by their overlay, for Esc (overlays.go).
 	dialogs map[fyne.CanvasObject]dialog.Dialog
 	menu    *widget.PopUpMenu // the menu last opened by a button
+}
+
+// config is what the window was started with and what the settings hold.
+type config struct {
+	dataDir     string
+	keyring     secrets.Keyring  // nil: secrets.System()
+	providers   []store.Provider // stored ones; the Simulator is added in pickers
+	defaultProv string
+	prefs       settings.Prefs // the defaults set in the settings
+}
+
+// lifetime is what ends with the window: exports and imports derive their
+// context from quit, and shutdown waits for them (jobs) to stop; the
+// automatic backups (backups() makes them) make one more at a clean exit.
+type lifetime struct {
+	quit    context.Context
+	quitNow context.CancelFunc
+	jobs    sync.WaitGroup
+	backup  *transfer.Backups
+}
+
+// restTimers give memory back after a burst of work (trimSoon).
+type restTimers struct {
+	trimmer *time.Timer // gives memory back after a burst
+	sweeper *time.Timer // lets Fyne sweep its cache a minute after a burst
+}
+
+// startup is the window's first moments.
+type startup struct {
+	// ready, if set, is called once the window shows its first chat (or
+	// the empty state) with the composer focused; then it is cleared.
+	ready   func()
+	started bool  // the window has been ready once
+	soaking *Soak // questions to ask once ready (soak.go); nil: none
 }
 
 // liveAnswer is an answer being streamed into a chatView.
@@ -106,16 +140,17 @@ type liveAnswer struct {
 }
 
 func newWindow(a fyne.App, d Deps, b *bridge.Bridge) *window {
-	w := &window{app: a, eng: d.Engine, st: d.Store, b: b, chats: map[string]*chatView{}, now: time.Now, dataDir: d.DataDir, keyring: d.Keyring,
-		prefs: settings.Prefs{BackupsKeep: store.DefaultBackupsKeep}}
-	w.quit, w.quitNow = context.WithCancel(context.Background())
-	w.images = markdown.NewLoader(b, w.quit)
+	w := &window{app: a, eng: d.Engine, st: d.Store, b: b, now: time.Now,
+		pane: chatPane{chats: map[string]*chatView{}},
+		conf: config{dataDir: d.DataDir, keyring: d.Keyring, prefs: settings.Prefs{BackupsKeep: store.DefaultBackupsKeep}}}
+	w.life.quit, w.life.quitNow = context.WithCancel(context.Background())
+	w.images = markdown.NewLoader(b, w.life.quit)
 	w.images.Changed = w.imagesChanged
 	w.win = a.NewWindow(appTitle)
 	w.win.SetContent(w.build())
 	w.win.Resize(fyne.NewSize(1100, 720))
 	w.addShortcuts()
-	w.win.Canvas().Focus(w.composer)
+	w.win.Canvas().Focus(w.compose.composer)
 	w.loadProviders(w.firstRunIfNeeded)
 	w.loadConversations(d.Open)
 	return w
@@ -125,33 +160,33 @@ func (w *window) build() fyne.CanvasObject {
 	sidebar := w.buildSidebar()
 
 	// Chat header.
-	w.title = widget.NewLabelWithStyle("", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
-	w.title.Truncation = fyne.TextTruncateEllipsis
-	w.providerSel = widget.NewSelect(nil, w.pickProvider)
-	w.providerSel.PlaceHolder = "Provider"
-	w.modelSel = widget.NewSelectEntry(nil)
-	w.modelSel.PlaceHolder = "Model"
-	w.renameBtn = widget.NewButtonWithIcon("", theme.DocumentCreateIcon(), w.askRename)
-	w.moreBtn = widget.NewButtonWithIcon("", theme.MoreVerticalIcon(), w.showMore)
-	w.deleteBtn = widget.NewButtonWithIcon("", theme.DeleteIcon(), w.askDelete)
-	w.compareBtn = widget.NewButtonWithIcon("Compare", theme.ViewRestoreIcon(), w.askCompare)
-	model := container.NewGridWrap(fyne.NewSize(220, w.modelSel.MinSize().Height), w.modelSel)
+	w.header.title = widget.NewLabelWithStyle("", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+	w.header.title.Truncation = fyne.TextTruncateEllipsis
+	w.header.providerSel = widget.NewSelect(nil, w.pickProvider)
+	w.header.providerSel.PlaceHolder = "Provider"
+	w.header.modelSel = widget.NewSelectEntry(nil)
+	w.header.modelSel.PlaceHolder = "Model"
+	w.header.renameBtn = widget.NewButtonWithIcon("", theme.DocumentCreateIcon(), w.askRename)
+	w.header.moreBtn = widget.NewButtonWithIcon("", theme.MoreVerticalIcon(), w.showMore)
+	w.header.deleteBtn = widget.NewButtonWithIcon("", theme.DeleteIcon(), w.askDelete)
+	w.header.compareBtn = widget.NewButtonWithIcon("Compare", theme.ViewRestoreIcon(), w.askCompare)
+	model := container.NewGridWrap(fyne.NewSize(220, w.header.modelSel.MinSize().Height), w.header.modelSel)
 	header := container.NewBorder(nil, widget.NewSeparator(), nil,
-		container.NewHBox(w.providerSel, model, w.compareBtn, w.renameBtn, w.deleteBtn, w.moreBtn), container.New(minWidth(titleMinWidth), w.title))
+		container.NewHBox(w.header.providerSel, model, w.header.compareBtn, w.header.renameBtn, w.header.deleteBtn, w.header.moreBtn), container.New(minWidth(titleMinWidth), w.header.title))
 
 	// Composer.
-	w.composer = chat.NewComposer(w.submit)
-	w.composer.OnShortcut, w.composer.OnEscape, w.composer.OnKey = w.shortcut, w.escape, w.typedKey
-	w.composer.OnChanged = func(string) { w.eng.Warm() } // typing: the first request will need the tokenizer
-	w.editBar = newEditBar(w.cancelEdit)
-	w.sendBtn = widget.NewButtonWithIcon("Send", theme.MailSendIcon(), w.sendOrStop)
-	w.sendBtn.Importance = widget.HighImportance
-	bottom := container.NewBorder(container.NewVBox(widget.NewSeparator(), w.editBar.obj), nil, nil, container.NewVBox(layout.NewSpacer(), w.sendBtn), w.composer)
+	w.compose.composer = chat.NewComposer(w.submit)
+	w.compose.composer.OnShortcut, w.compose.composer.OnEscape, w.compose.composer.OnKey = w.shortcut, w.escape, w.typedKey
+	w.compose.composer.OnChanged = func(string) { w.eng.Warm() } // typing: the first request will need the tokenizer
+	w.compose.editBar = newEditBar(w.cancelEdit)
+	w.compose.sendBtn = widget.NewButtonWithIcon("Send", theme.MailSendIcon(), w.sendOrStop)
+	w.compose.sendBtn.Importance = widget.HighImportance
+	bottom := container.NewBorder(container.NewVBox(widget.NewSeparator(), w.compose.editBar.obj), nil, nil, container.NewVBox(layout.NewSpacer(), w.compose.sendBtn), w.compose.composer)
 
-	w.empty = w.buildEmptyPane()
-	w.pane = container.New(&paneLayout{w: w}, w.empty) // keeps the place read across a resize (resize.go)
+	w.pane.empty = w.buildEmptyPane()
+	w.pane.box = container.New(&paneLayout{w: w}, w.pane.empty) // keeps the place read across a resize (resize.go)
 
-	chat := container.NewBorder(container.NewPadded(header), container.NewPadded(bottom), nil, nil, w.pane)
+	chat := container.NewBorder(container.NewPadded(header), container.NewPadded(bottom), nil, nil, w.pane.box)
 	split := container.NewHSplit(sidebar, chat)
 	split.Offset = 0.24
 	w.updateHeader()
@@ -160,8 +195,8 @@ func (w *window) build() fyne.CanvasObject {
 
 // current returns the shown conversation's record, if any.
 func (w *window) current() (store.Conversation, bool) {
-	for _, c := range w.convs {
-		if c.ID == w.selected {
+	for _, c := range w.side.convs {
+		if c.ID == w.pane.selected {
 			return c, true
 		}
 	}
@@ -171,21 +206,21 @@ func (w *window) current() (store.Conversation, bool) {
 // loadConversations reloads the sidebar and then shows selectID ("" keeps
 // the current choice, or picks the most recent conversation).
 func (w *window) loadConversations(selectID string) {
-	w.convsGen++
-	gen := w.convsGen
+	w.side.convsGen++
+	gen := w.side.convsGen
 	bridge.Run(w.b, w.st.Conversations, func(convs []store.Conversation, err error) {
-		if gen != w.convsGen {
+		if gen != w.side.convsGen {
 			return // a newer load is on its way: this list may be stale
 		}
 		if err != nil {
 			w.showError("Could not read your conversations", err)
 			return
 		}
-		w.convs = convs
-		w.list.Refresh()
+		w.side.convs = convs
+		w.side.list.Refresh()
 		id := selectID
 		if id == "" {
-			id = w.selected
+			id = w.pane.selected
 		}
 		if id == "" && len(convs) > 0 {
 			id = convs[0].ID
@@ -201,7 +236,7 @@ func (w *window) loadConversations(selectID string) {
 }
 
 func (w *window) indexOf(id string) (int, bool) {
-	for i, c := range w.convs {
+	for i, c := range w.side.convs {
 		if c.ID == id {
 			return i, true
 		}
@@ -211,32 +246,32 @@ func (w *window) indexOf(id string) (int, bool) {
 
 // show puts conversation id in the chat pane ("" shows the empty state).
 func (w *window) show(id string) {
-	if old := w.chats[w.selected]; old != nil && old.live == nil && w.selected != id {
-		delete(w.chats, w.selected) // a finished view is rebuilt from the store when needed
+	if old := w.pane.chats[w.pane.selected]; old != nil && old.live == nil && w.pane.selected != id {
+		delete(w.pane.chats, w.pane.selected) // a finished view is rebuilt from the store when needed
 	}
-	if w.editing != nil && w.selected != id {
+	if w.compose.editing != nil && w.pane.selected != id {
 		w.cancelEdit() // the edit belongs to the chat being left
 	}
-	w.selected = id
+	w.pane.selected = id
 	if i, ok := w.indexOf(id); ok {
-		w.list.Select(i)
+		w.side.list.Select(i)
 	} else {
-		w.list.UnselectAll()
+		w.side.list.UnselectAll()
 	}
 	w.updateHeader()
 	if id == "" {
-		w.empty = w.buildEmptyPane() // with the recent questions as they are now
-		w.pane.Objects = []fyne.CanvasObject{w.empty}
-		w.pane.Refresh()
+		w.pane.empty = w.buildEmptyPane() // with the recent questions as they are now
+		w.pane.box.Objects = []fyne.CanvasObject{w.pane.empty}
+		w.pane.box.Refresh()
 		w.isReady()
 		return
 	}
-	cv := w.chats[id]
+	cv := w.pane.chats[id]
 	if cv == nil {
 		cv = newChatView(id)
 		cv.loading = true
 		w.watchScroll(cv)
-		w.chats[id] = cv
+		w.pane.chats[id] = cv
 		bridge.Run(w.b, func() (page, error) {
 			ms, more, err := w.st.MessagesBefore(id, 0, pageSize)
 			return page{ms, more}, err
@@ -261,16 +296,16 @@ func (w *window) show(id string) {
 	}
 	hadIntro := cv.intro != nil
 	w.offerIntro(cv)
-	if len(w.pane.Objects) != 1 || w.pane.Objects[0] != cv.scroll || (cv.intro != nil) != hadIntro {
+	if len(w.pane.box.Objects) != 1 || w.pane.box.Objects[0] != cv.scroll || (cv.intro != nil) != hadIntro {
 		// Only when what is shown changes: a container's Refresh refreshes
 		// every widget in it, and the conversation list is read again (and
 		// the shown chat shown again) after every answer: that was a full
 		// refresh of up to 40 messages per answer.
-		w.pane.Objects = []fyne.CanvasObject{cv.scroll}
-		w.pane.Refresh()
+		w.pane.box.Objects = []fyne.CanvasObject{cv.scroll}
+		w.pane.box.Refresh()
 	}
 	w.updateSendButton()
-	w.win.Canvas().Focus(w.composer)
+	w.win.Canvas().Focus(w.compose.composer)
 }
 
 // isReady runs the first time the window is ready for typing: it calls
@@ -278,16 +313,16 @@ func (w *window) show(id string) {
 // conversation list's and the first page's decoding, font parsing) back to
 // the system, off the UI goroutine.
 func (w *window) isReady() {
-	if w.started {
+	if w.start.started {
 		return
 	}
-	w.started = true
-	if f := w.ready; f != nil {
-		w.ready = nil
+	w.start.started = true
+	if f := w.start.ready; f != nil {
+		w.start.ready = nil
 		f()
 	}
-	if w.soaking != nil {
-		w.soak(w.soaking)
+	if w.start.soaking != nil {
+		w.soak(w.start.soaking)
 	}
 	w.trimSoon()
 }
@@ -295,7 +330,7 @@ func (w *window) isReady() {
 // updateHeader shows the current conversation's title and provider.
 func (w *window) updateHeader() {
 	c, ok := w.current()
-	for _, o := range []fyne.Disableable{w.providerSel, w.modelSel, w.compareBtn, w.renameBtn, w.deleteBtn, w.moreBtn} {
+	for _, o := range []fyne.Disableable{w.header.providerSel, w.header.modelSel, w.header.compareBtn, w.header.renameBtn, w.header.deleteBtn, w.header.moreBtn} {
 		if ok {
 			o.Enable()
 		} else {
@@ -303,7 +338,7 @@ func (w *window) updateHeader() {
 		}
 	}
 	if !ok {
-		w.title.SetText("")
+		w.header.title.SetText("")
 		w.win.SetTitle(appTitle)
 		w.updateSendButton()
 		return
@@ -312,50 +347,50 @@ func (w *window) updateHeader() {
 	if title == "" {
 		title = "New conversation"
 	}
-	w.title.SetText(title)
+	w.header.title.SetText(title)
 	w.win.SetTitle(appTitle + " — " + title)
-	w.providerSel.Options = w.providerNames()
+	w.header.providerSel.Options = w.providerNames()
 	prov := c.Provider
 	if prov == "" {
-		prov = w.defaultProv
+		prov = w.conf.defaultProv
 	}
-	w.providerSel.SetSelectedIndex(-1)
+	w.header.providerSel.SetSelectedIndex(-1)
 	if prov != "" {
-		w.providerSel.Selected = prov
+		w.header.providerSel.Selected = prov
 	}
-	w.providerSel.Refresh()
+	w.header.providerSel.Refresh()
 	model := c.Model
 	if model == "" || c.Provider != prov {
 		model = w.defaultModel(prov)
 	}
-	w.modelSel.SetOptions(w.modelsOf(prov))
-	w.modelSel.SetText(model)
+	w.header.modelSel.SetOptions(w.modelsOf(prov))
+	w.header.modelSel.SetText(model)
 	w.updateSendButton()
 }
 
 // updateSendButton turns Send into Stop while the shown answer streams.
 func (w *window) updateSendButton() {
-	if cv := w.chats[w.selected]; cv != nil && cv.live != nil {
-		w.sendBtn.SetText("Stop")
-		w.sendBtn.SetIcon(theme.MediaStopIcon())
-		w.sendBtn.Importance = widget.DangerImportance
+	if cv := w.pane.chats[w.pane.selected]; cv != nil && cv.live != nil {
+		w.compose.sendBtn.SetText("Stop")
+		w.compose.sendBtn.SetIcon(theme.MediaStopIcon())
+		w.compose.sendBtn.Importance = widget.DangerImportance
 	} else {
-		w.sendBtn.SetText("Send")
-		w.sendBtn.SetIcon(theme.MailSendIcon())
-		w.sendBtn.Importance = widget.HighImportance
+		w.compose.sendBtn.SetText("Send")
+		w.compose.sendBtn.SetIcon(theme.MailSendIcon())
+		w.compose.sendBtn.Importance = widget.HighImportance
 	}
-	w.sendBtn.Refresh()
+	w.compose.sendBtn.Refresh()
 }
 
 // newConversation starts a new chat, unless the chat shown is still empty:
 // then that one is the new chat (pressing Ctrl+N twice makes one, not two).
 func (w *window) newConversation() {
-	if cv := w.chats[w.selected]; cv != nil && len(cv.views) == 0 && cv.live == nil && !cv.loading && cv.atStart {
-		w.win.Canvas().Focus(w.composer)
+	if cv := w.pane.chats[w.pane.selected]; cv != nil && len(cv.views) == 0 && cv.live == nil && !cv.loading && cv.atStart {
+		w.win.Canvas().Focus(w.compose.composer)
 		return
 	}
 	w.createConversation(func(c store.Conversation) {
-		w.chats[c.ID] = newChatView(c.ID) // new: nothing to read
+		w.pane.chats[c.ID] = newChatView(c.ID) // new: nothing to read
 		w.loadConversations(c.ID)
 	})
 }
@@ -375,16 +410,16 @@ func (w *window) createConversation(then func(store.Conversation)) {
 }
 
 func (w *window) sendOrStop() {
-	if cv := w.chats[w.selected]; cv != nil && cv.live != nil {
+	if cv := w.pane.chats[w.pane.selected]; cv != nil && cv.live != nil {
 		w.stop()
 		return
 	}
-	w.submit(w.composer.Text)
+	w.submit(w.compose.composer.Text)
 }
 
 // stop stops the shown conversation's answer; its partial text is kept.
 func (w *window) stop() {
-	if cv := w.chats[w.selected]; cv != nil && cv.live != nil {
+	if cv := w.pane.chats[w.pane.selected]; cv != nil && cv.live != nil {
 		cv.live.cancel()
 	}
 }
@@ -394,17 +429,17 @@ func (w *window) send(text string) {
 	if strings.TrimSpace(text) == "" {
 		return
 	}
-	if w.selected == "" {
+	if w.pane.selected == "" {
 		w.createConversation(func(c store.Conversation) {
-			w.convs = append([]store.Conversation{c}, w.convs...)
-			w.list.Refresh()
-			w.chats[c.ID] = newChatView(c.ID) // new: nothing to read
+			w.side.convs = append([]store.Conversation{c}, w.side.convs...)
+			w.side.list.Refresh()
+			w.pane.chats[c.ID] = newChatView(c.ID) // new: nothing to read
 			w.show(c.ID)
 			w.send(text)
 		})
 		return
 	}
-	cv := w.chats[w.selected]
+	cv := w.pane.chats[w.pane.selected]
 	if cv == nil || cv.live != nil || cv.loading || cv.paging {
 		return // an answer is streaming here (the button is Stop), or the chat is not shown yet
 	}
@@ -415,14 +450,14 @@ func (w *window) send(text string) {
 	opts := w.sendOptions()
 	user := w.newView(store.Message{Role: store.RoleUser, Content: text, State: store.StateDone})
 	cv.add(user, w.pin)
-	w.composer.SetText("")
+	w.compose.composer.SetText("")
 	w.ask(cv, user, "Sending…", opts, func(ctx context.Context) (<-chan engine.Event, error) {
 		return w.eng.Send(ctx, cv.id, text, opts)
 	}, func(err error) {
 		// Nothing was stored: take the bubble back and give the text back.
 		cv.remove(user)
-		if w.composer.Text == "" {
-			w.composer.SetText(text)
+		if w.compose.composer.Text == "" {
+			w.compose.composer.SetText(text)
 		}
 		w.showError("Could not send", err)
 	})
@@ -430,13 +465,13 @@ func (w *window) send(text string) {
 
 // sendOptions are the provider and model picked in the header.
 func (w *window) sendOptions() engine.SendOptions {
-	return w.withPrefs(engine.SendOptions{Provider: w.providerSel.Selected, Model: strings.TrimSpace(w.modelSel.Text)})
+	return w.withPrefs(engine.SendOptions{Provider: w.header.providerSel.Selected, Model: strings.TrimSpace(w.header.modelSel.Text)})
 }
 
 // regenerate asks the shown chat's last question again; the answer it
 // replaces stays, marked as replaced.
 func (w *window) regenerate() {
-	cv := w.chats[w.selected]
+	cv := w.pane.chats[w.pane.selected]
 	if cv == nil || cv.live != nil || cv.loading || cv.paging {
 		return
 	}
@@ -482,7 +517,7 @@ func (w *window) ask(cv *chatView, user *chat.Message, pending string, opts engi
 // continueAnswer goes on with the shown chat's unfinished last answer; what
 // arrives is appended to its text.
 func (w *window) continueAnswer(v *chat.Message) {
-	cv := w.chats[w.selected]
+	cv := w.pane.chats[w.pane.selected]
 	if cv == nil || cv.live != nil || cv.loading || v.Seq == 0 {
 		return
 	}
@@ -507,7 +542,7 @@ func (w *window) stream(cv *chatView, user, answer *chat.Message, start func(con
 	cv.live = &liveAnswer{cancel: cancel, view: answer}
 	cv.setBusy(true)
 	w.updateSendButton()
-	w.list.Refresh()
+	w.side.list.Refresh()
 	bridge.Run(w.b, func() (<-chan engine.Event, error) {
 		return start(ctx)
 	}, func(events <-chan engine.Event, err error) {
@@ -589,13 +624,13 @@ func (w *window) endLive(cv *chatView) {
 	live := cv.live
 	cv.live = nil
 	cv.setBusy(false)
-	if cv.id != w.selected {
-		delete(w.chats, cv.id)
+	if cv.id != w.pane.selected {
+		delete(w.pane.chats, cv.id)
 	} else {
 		w.dropOldest(cv)
 	}
 	w.updateSendButton()
-	w.list.Refresh()
+	w.side.list.Refresh()
 	if live != nil {
 		for _, f := range live.onEnd {
 			f()
@@ -671,7 +706,7 @@ func (w *window) askDelete() {
 
 // delete removes a conversation; a streaming answer is stopped first.
 func (w *window) delete(id string) {
-	if cv := w.chats[id]; cv != nil && cv.live != nil {
+	if cv := w.pane.chats[id]; cv != nil && cv.live != nil {
 		cv.live.onEnd = append(cv.live.onEnd, func() { w.delete(id) })
 		cv.live.cancel()
 		return
@@ -683,9 +718,9 @@ func (w *window) delete(id string) {
 			w.showError("Could not delete the chat", err)
 			return
 		}
-		delete(w.chats, id)
-		if w.selected == id {
-			w.selected = ""
+		delete(w.pane.chats, id)
+		if w.pane.selected == id {
+			w.pane.selected = ""
 		}
 		w.loadConversations("")
 	})
@@ -733,14 +768,14 @@ func (w *window) appMenu() *fyne.Menu {
 }
 
 func (w *window) showAppMenu() {
-	w.showMenu(w.appMenu(), w.appMenuBtn)
+	w.showMenu(w.appMenu(), w.header.appMenuBtn)
 }
 
 func (w *window) showMore() {
 	if _, ok := w.current(); !ok {
 		return
 	}
-	w.showMenu(w.moreMenu(), w.moreBtn)
+	w.showMenu(w.moreMenu(), w.header.moreBtn)
 }
 
 // setCompression turns history compression off (off = true) or on for a
@@ -754,7 +789,7 @@ func (w *window) setCompression(id string, off bool) {
 			return
 		}
 		if i, ok := w.indexOf(c.ID); ok {
-			w.convs[i] = c
+			w.side.convs[i] = c
 		}
 	})
 }
@@ -772,13 +807,13 @@ func (w *window) showError(what string, err error) {
 // d for answers' text to be saved and for exports to take back their
 // unfinished files.
 func (w *window) shutdown(d time.Duration) {
-	w.quitNow()
-	defer bridge.WaitFor(&w.jobs, d)
-	if w.countdown != nil {
-		w.countdown()
+	w.life.quitNow()
+	defer bridge.WaitFor(&w.life.jobs, d)
+	if w.pane.countdown != nil {
+		w.pane.countdown()
 	}
 	w.closeUsage()
-	for _, cv := range w.chats {
+	for _, cv := range w.pane.chats {
 		if cv.live != nil {
 			cv.live.cancel()
 		}

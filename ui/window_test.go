@@ -100,7 +100,7 @@ func (h *harness) liveAnswer(ready func(*chat.Message) bool) *chat.Message {
 	var v *chat.Message
 	h.settleUntil("a streaming answer", func() bool {
 		v = nil
-		if cv := h.w.chats[h.w.selected]; cv != nil && cv.live != nil {
+		if cv := h.w.pane.chats[h.w.pane.selected]; cv != nil && cv.live != nil {
 			v = cv.live.view
 		}
 		return v != nil && (ready == nil || ready(v))
@@ -155,7 +155,7 @@ func (h *harness) messages(convID string) []store.Message {
 
 func (h *harness) shown() *chatView {
 	h.t.Helper()
-	cv := h.w.chats[h.w.selected]
+	cv := h.w.pane.chats[h.w.pane.selected]
 	if cv == nil {
 		h.t.Fatal("no conversation is shown")
 	}
@@ -164,30 +164,30 @@ func (h *harness) shown() *chatView {
 
 // ask types text into the composer and presses Enter.
 func (h *harness) ask(text string) {
-	test.Type(h.w.composer, text)
-	pressEnter(h.w.composer)
+	test.Type(h.w.compose.composer, text)
+	pressEnter(h.w.compose.composer)
 }
 
 func pressEnter(c *chat.Composer) { c.TypedKey(&fyne.KeyEvent{Name: fyne.KeyReturn}) }
 
 func TestEnterSendsAndTheAnswerStreamsIntoOneWidgetPerBlock(t *testing.T) {
 	h := newHarness(t, useSimulator)
-	if h.w.welcome != nil {
+	if h.w.overlays.welcome != nil {
 		t.Fatal("the first-run dialog was shown although a default provider is set")
 	}
 	h.ask("Explain channels")
 	answer := h.liveAnswer(nil)
-	if h.w.composer.Text != "" {
-		t.Errorf("composer still holds %q once sent", h.w.composer.Text)
+	if h.w.compose.composer.Text != "" {
+		t.Errorf("composer still holds %q once sent", h.w.compose.composer.Text)
 	}
 	h.settle()
 
-	if len(h.w.convs) != 1 {
-		t.Fatalf("%d conversations in the sidebar, want 1", len(h.w.convs))
+	if len(h.w.side.convs) != 1 {
+		t.Fatalf("%d conversations in the sidebar, want 1", len(h.w.side.convs))
 	}
-	conv := h.w.convs[0]
-	if conv.Title != "Explain channels" || h.w.title.Text != "Explain channels" {
-		t.Errorf("title %q / header %q", conv.Title, h.w.title.Text)
+	conv := h.w.side.convs[0]
+	if conv.Title != "Explain channels" || h.w.header.title.Text != "Explain channels" {
+		t.Errorf("title %q / header %q", conv.Title, h.w.header.title.Text)
 	}
 	msgs := h.messages(conv.ID)
 	if len(msgs) != 2 || msgs[0].Content != "Explain channels" || msgs[1].State != store.StateDone {
@@ -200,8 +200,8 @@ func TestEnterSendsAndTheAnswerStreamsIntoOneWidgetPerBlock(t *testing.T) {
 	if len(cv.col.Objects) != 2 {
 		t.Fatalf("%d message views, want 2", len(cv.col.Objects))
 	}
-	if cv.live != nil || h.w.sendBtn.Text != "Send" {
-		t.Errorf("answer still live after Done (button %q)", h.w.sendBtn.Text)
+	if cv.live != nil || h.w.compose.sendBtn.Text != "Send" {
+		t.Errorf("answer still live after Done (button %q)", h.w.compose.sendBtn.Text)
 	}
 	// The live view rendered exactly the stored text, one widget per block.
 	if answer.Md.Text() != msgs[1].Content {
@@ -218,7 +218,7 @@ func TestEnterSendsAndTheAnswerStreamsIntoOneWidgetPerBlock(t *testing.T) {
 
 func TestShiftEnterAddsALineAndDoesNotSend(t *testing.T) {
 	h := newHarness(t, useSimulator)
-	c := h.w.composer
+	c := h.w.compose.composer
 	test.Type(c, "line one")
 	c.KeyDown(&fyne.KeyEvent{Name: desktop.KeyShiftLeft})
 	c.TypedKey(&fyne.KeyEvent{Name: fyne.KeyReturn})
@@ -228,22 +228,22 @@ func TestShiftEnterAddsALineAndDoesNotSend(t *testing.T) {
 	if c.Text != "line one\nline two" {
 		t.Fatalf("composer text %q", c.Text)
 	}
-	if len(h.w.convs) != 0 {
+	if len(h.w.side.convs) != 0 {
 		t.Fatalf("Shift+Enter sent the message")
 	}
 	pressEnter(c)
 	h.settle()
-	if len(h.w.convs) != 1 {
+	if len(h.w.side.convs) != 1 {
 		t.Fatal("Enter did not send")
 	}
-	if msgs := h.messages(h.w.convs[0].ID); msgs[0].Content != "line one\nline two" {
+	if msgs := h.messages(h.w.side.convs[0].ID); msgs[0].Content != "line one\nline two" {
 		t.Errorf("sent %q", msgs[0].Content)
 	}
 	// Blank input is not sent.
 	test.Type(c, "  ")
 	pressEnter(c)
 	h.settle()
-	if n := len(h.messages(h.w.convs[0].ID)); n != 2 {
+	if n := len(h.messages(h.w.side.convs[0].ID)); n != 2 {
 		t.Errorf("%d messages after sending blanks, want 2", n)
 	}
 }
@@ -251,18 +251,18 @@ func TestShiftEnterAddsALineAndDoesNotSend(t *testing.T) {
 func TestStopKeepsThePartialAnswer(t *testing.T) {
 	h := newHarness(t, useSimulator)
 	h.eng.SetSimulatorRate(100) // 300 tokens take 3 s: time to press Stop
-	test.Type(h.w.composer, "tell me a long story")
-	test.Tap(h.w.sendBtn)
+	test.Type(h.w.compose.composer, "tell me a long story")
+	test.Tap(h.w.compose.sendBtn)
 	h.liveAnswer(hasText)
 	cv := h.shown()
-	if h.w.sendBtn.Text != "Stop" {
-		t.Fatalf("button says %q while the answer streams", h.w.sendBtn.Text)
+	if h.w.compose.sendBtn.Text != "Stop" {
+		t.Fatalf("button says %q while the answer streams", h.w.compose.sendBtn.Text)
 	}
 	view := cv.live.view
-	test.Tap(h.w.sendBtn)
+	test.Tap(h.w.compose.sendBtn)
 	h.settle()
-	if cv.live != nil || h.w.sendBtn.Text != "Send" {
-		t.Fatalf("still live after Stop (button %q)", h.w.sendBtn.Text)
+	if cv.live != nil || h.w.compose.sendBtn.Text != "Send" {
+		t.Fatalf("still live after Stop (button %q)", h.w.compose.sendBtn.Text)
 	}
 	msgs := h.messages(cv.id)
 	got := msgs[len(msgs)-1]
@@ -284,9 +284,9 @@ func TestRenameAndDeleteWithConfirmation(t *testing.T) {
 	h.settle()
 	h.ask("first")
 	h.settle()
-	first := h.w.selected
+	first := h.w.pane.selected
 
-	test.Tap(h.w.renameBtn)
+	test.Tap(h.w.header.renameBtn)
 	objs := h.topDialog()
 	var entry *escEntry
 	for _, o := range objs {
@@ -303,19 +303,19 @@ func TestRenameAndDeleteWithConfirmation(t *testing.T) {
 	if c, _ := h.st.Conversation(first); c.Title != "Renamed chat" {
 		t.Errorf("stored title %q", c.Title)
 	}
-	if h.w.title.Text != "Renamed chat" || h.w.convs[0].Title != "Renamed chat" {
-		t.Errorf("header %q, sidebar %q", h.w.title.Text, h.w.convs[0].Title)
+	if h.w.header.title.Text != "Renamed chat" || h.w.side.convs[0].Title != "Renamed chat" {
+		t.Errorf("header %q, sidebar %q", h.w.header.title.Text, h.w.side.convs[0].Title)
 	}
 
 	// A second conversation; then delete the first from the sidebar.
 	h.w.newConversation()
 	h.settle()
-	if len(h.w.convs) != 2 || h.w.selected == first {
-		t.Fatalf("new chat not selected: %d convs", len(h.w.convs))
+	if len(h.w.side.convs) != 2 || h.w.pane.selected == first {
+		t.Fatalf("new chat not selected: %d convs", len(h.w.side.convs))
 	}
 	i, _ := h.w.indexOf(first)
-	h.w.list.Select(i)
-	if h.w.selected != first {
+	h.w.side.list.Select(i)
+	if h.w.pane.selected != first {
 		t.Fatal("selecting in the sidebar did not show the chat")
 	}
 	h.settle()
@@ -323,7 +323,7 @@ func TestRenameAndDeleteWithConfirmation(t *testing.T) {
 		t.Fatalf("reloaded chat shows %d messages, want 2", n)
 	}
 
-	test.Tap(h.w.deleteBtn)
+	test.Tap(h.w.header.deleteBtn)
 	if txt := everyText(h.topDialog()); !strings.Contains(txt, "“Renamed chat”") {
 		t.Errorf("confirmation text %q does not name the chat", txt)
 	}
@@ -332,21 +332,21 @@ func TestRenameAndDeleteWithConfirmation(t *testing.T) {
 	if _, err := h.st.Conversation(first); err != nil {
 		t.Fatalf("declining deleted the chat: %v", err)
 	}
-	test.Tap(h.w.deleteBtn)
+	test.Tap(h.w.header.deleteBtn)
 	h.tapDialogButton("Yes")
 	h.settle()
 	if _, err := h.st.Conversation(first); err == nil {
 		t.Fatal("chat still stored after Delete")
 	}
-	if len(h.w.convs) != 1 || h.w.selected == first || h.w.selected == "" {
-		t.Errorf("after delete: %d convs, selected %q", len(h.w.convs), h.w.selected)
+	if len(h.w.side.convs) != 1 || h.w.pane.selected == first || h.w.pane.selected == "" {
+		t.Errorf("after delete: %d convs, selected %q", len(h.w.side.convs), h.w.pane.selected)
 	}
 }
 
 func TestFirstRunOffersTheSimulator(t *testing.T) {
 	t.Setenv("OPENAI_API_KEY", "")
 	h := newHarness(t, nil)
-	if h.w.welcome == nil {
+	if h.w.overlays.welcome == nil {
 		t.Fatal("no first-run dialog on an empty store")
 	}
 	objs := h.topDialog()
@@ -360,7 +360,7 @@ func TestFirstRunOffersTheSimulator(t *testing.T) {
 	}
 	h.ask("hi")
 	h.settle()
-	msgs := h.messages(h.w.selected)
+	msgs := h.messages(h.w.pane.selected)
 	if len(msgs) != 2 || msgs[1].Provider != engine.SimulatorName || msgs[1].State != store.StateDone {
 		t.Errorf("messages %+v", msgs)
 	}
@@ -385,10 +385,10 @@ func TestSendThatCannotStartKeepsTheTextAndStoresNothing(t *testing.T) {
 	if strings.Contains(txt, "engine:") || strings.Contains(txt, "store:") {
 		t.Errorf("a Go error reached the user: %q", txt)
 	}
-	if h.w.composer.Text != "important words" {
-		t.Errorf("composer %q: the text was lost", h.w.composer.Text)
+	if h.w.compose.composer.Text != "important words" {
+		t.Errorf("composer %q: the text was lost", h.w.compose.composer.Text)
 	}
-	if msgs := h.messages(h.w.selected); len(msgs) != 0 {
+	if msgs := h.messages(h.w.pane.selected); len(msgs) != 0 {
 		t.Errorf("%d messages stored for a send that never started", len(msgs))
 	}
 	if n := len(h.shown().col.Objects); n != 0 {
@@ -414,7 +414,7 @@ func TestFailedAnswerShowsTheProvidersSentence(t *testing.T) {
 	h.ask("hello")
 	view := h.liveAnswer(nil)
 	h.settle()
-	msgs := h.messages(h.w.selected)
+	msgs := h.messages(h.w.pane.selected)
 	last := msgs[len(msgs)-1]
 	if last.State != store.StateFailed || !strings.Contains(last.Error, "Local") {
 		t.Fatalf("stored answer %+v", last)
@@ -429,19 +429,19 @@ func TestAnAnswerKeepsStreamingWhileAnotherChatIsShown(t *testing.T) {
 	h.eng.SetSimulatorRate(300)
 	h.ask("first chat")
 	h.liveAnswer(hasText)
-	first := h.w.selected
-	live := h.w.chats[first].live.view
+	first := h.w.pane.selected
+	live := h.w.pane.chats[first].live.view
 	h.w.newConversation()
-	h.settleUntil("the new chat", func() bool { return h.w.selected != first && h.w.selected != "" })
-	if h.w.sendBtn.Text != "Send" {
-		t.Errorf("the new chat's button says %q", h.w.sendBtn.Text)
+	h.settleUntil("the new chat", func() bool { return h.w.pane.selected != first && h.w.pane.selected != "" })
+	if h.w.compose.sendBtn.Text != "Send" {
+		t.Errorf("the new chat's button says %q", h.w.compose.sendBtn.Text)
 	}
 	h.settle() // the first answer finishes in the background
 	msgs := h.messages(first)
 	if last := msgs[len(msgs)-1]; last.State != store.StateDone || live.Md.Text() != last.Content {
 		t.Fatalf("background answer: state %s, shown %d of %d bytes", last.State, len(live.Md.Text()), len(last.Content))
 	}
-	if _, kept := h.w.chats[first]; kept {
+	if _, kept := h.w.pane.chats[first]; kept {
 		t.Error("the finished background view was not released")
 	}
 }
@@ -467,8 +467,8 @@ func TestDeletingAChatWhileItsAnswerStreams(t *testing.T) {
 	h.eng.SetSimulatorRate(100)
 	h.ask("doomed")
 	h.liveAnswer(hasText)
-	id := h.w.selected
-	test.Tap(h.w.deleteBtn)
+	id := h.w.pane.selected
+	test.Tap(h.w.header.deleteBtn)
 	h.tapDialogButton("Yes")
 	h.settle()
 	if _, err := h.st.Conversation(id); err == nil {
@@ -477,8 +477,8 @@ func TestDeletingAChatWhileItsAnswerStreams(t *testing.T) {
 	if top := h.w.win.Canvas().Overlays().Top(); top != nil {
 		t.Errorf("a dialog is open after deleting: %q", everyText(test.LaidOutObjects(top)))
 	}
-	if len(h.w.convs) != 0 || h.w.selected != "" || len(h.w.chats) != 0 {
-		t.Errorf("left behind: %d convs, selected %q, %d views", len(h.w.convs), h.w.selected, len(h.w.chats))
+	if len(h.w.side.convs) != 0 || h.w.pane.selected != "" || len(h.w.pane.chats) != 0 {
+		t.Errorf("left behind: %d convs, selected %q, %d views", len(h.w.side.convs), h.w.pane.selected, len(h.w.pane.chats))
 	}
 }
 
@@ -503,7 +503,7 @@ func TestPinAMessageAndTurnCompressionOff(t *testing.T) {
 	h.w.newConversation()
 	h.settle()
 	i, _ := h.w.indexOf(cv.id)
-	h.w.list.Select(i)
+	h.w.side.list.Select(i)
 	h.settle()
 	if v := h.shown().views[0]; !v.Pinned || v.Pin.Text != "Unpin" {
 		t.Errorf("reloaded view: pinned %v, button %q", v.Pinned, v.Pin.Text)

@@ -278,7 +278,7 @@ func BenchmarkImportPeakMemory(b *testing.B) {
 		fill   func(io.Writer) error
 		stdout string
 	}{
-		{"import_peak_rss_mb_200mb", fill, fmt.Sprintf("Imported %d conversations", convs)},
+		{"import_peak_rss_mb_200mb", fill, "Imported " + format.Count(convs, "conversation", "conversations")},
 		{"import_peak_rss_mb_2gb_whitespace", whitespace(2 << 30), "Nothing to import"},
 	} {
 		file := filepath.Join(dir, "conversations.json")

@@ -15,6 +15,7 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"deskchat/engine"
+	"deskchat/internal/format"
 	"deskchat/store"
 	"deskchat/ui/internal/bridge"
 	"deskchat/ui/internal/chat"
@@ -332,14 +333,6 @@ func NewView(question *chat.Message, targets []engine.Target, sent time.Time, vi
 	return cmp
 }
 
-// ttftText formats a time to first token: "420 ms", "1.3 s".
-func ttftText(d time.Duration) string {
-	if d < time.Second {
-		return fmt.Sprintf("%d ms", d.Milliseconds())
-	}
-	return fmt.Sprintf("%.1f s", d.Seconds())
-}
-
 func targetText(provider, model string) string {
 	switch {
 	case provider == "":
@@ -356,7 +349,7 @@ func (cmp *View) Apply(i int, u bridge.Update, now time.Time) {
 	col.Dirty = true
 	if !col.First && (u.Text != "" || u.Reasoning != "") {
 		col.First = true
-		col.TTFT.SetText("first token " + ttftText(now.Sub(col.Sent)))
+		col.TTFT.SetText("first token " + format.Duration(now.Sub(col.Sent)))
 	}
 	if u.Started != nil {
 		col.Title.SetText(targetText(u.Started.Provider, u.Started.Model))

@@ -445,7 +445,7 @@ func (v *Message) ShowState(errSentence string) {
 		parts = append(parts, v.UsageText())
 	}
 	if v.Took >= 100*time.Millisecond {
-		parts = append(parts, elapsed(v.Took))
+		parts = append(parts, format.Duration(v.Took))
 	}
 	v.SetStatus(strings.Join(parts, " · "), v.State == store.StateFailed)
 }
@@ -604,11 +604,6 @@ func joinStatus(l *widget.Label, s string) string {
 func (v *Message) Pending(s string) {
 	v.State = store.StateStreaming
 	v.SetStatus(s, false)
-}
-
-// elapsed formats a duration for a status line.
-func elapsed(d time.Duration) string {
-	return fmt.Sprintf("%.1f s", d.Seconds())
 }
 
 // HoverGroup is a chat's messages as to the pointer: the one that keeps its

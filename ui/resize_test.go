@@ -159,8 +159,8 @@ func TestResizingWhileAnAnswerStreamsUnderALongOne(t *testing.T) {
 			scrollBy(cv, 1e6) // up to the long answer's start while the new one streams
 		}
 		h.w.win.Resize(fyne.NewSize(width, 650))
-		for j := 0; j < 20 && len(h.q) > 0; j++ { // let some of the stream in
-			(<-h.q)()
+		for j := 0; j < 20 && len(h.bq.Work) > 0; j++ { // let some of the stream in
+			(<-h.bq.Work)()
 		}
 		checkNearBlocks(t, cv, long)
 		checkNearBlocks(t, cv, live)

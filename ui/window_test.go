@@ -16,7 +16,7 @@ import (
 	"deskchat/engine"
 	_ "deskchat/internal/localefix" // quiet Fyne under LANG=C.UTF-8
 	"deskchat/store"
-	"deskchat/ui/internal/bridge"
+	"deskchat/ui/internal/bridge/bridgetest"
 	"deskchat/ui/internal/chat"
 	"deskchat/ui/internal/markdown"
 )
@@ -25,12 +25,11 @@ import (
 // goroutine plays the UI goroutine: what the bridge posts is queued and run
 // by settle, so widgets are only ever touched by the test goroutine.
 type harness struct {
-	t    testing.TB
-	w    *window
-	st   *store.Store
-	eng  *engine.Engine
-	q    chan func()
-	wake chan struct{}
+	t   testing.TB
+	w   *window
+	st  *store.Store
+	eng *engine.Engine
+	bq  *bridgetest.Queue // the bridge's posted work, run by settle
 }
 
 func newHarness(t testing.TB, setup func(st *store.Store)) *harness {
@@ -46,16 +45,9 @@ func newHarness(t testing.TB, setup func(st *store.Store)) *harness {
 	}
 	eng := engine.New(st, engine.Options{})
 	eng.SetSimulatorRate(0) // as fast as it goes
-	h := &harness{t: t, st: st, eng: eng, q: make(chan func(), 1<<16), wake: make(chan struct{}, 1)}
-	b := bridge.New()
-	b.Post = func(f func()) { h.q <- f }
-	b.Idle = func() {
-		select {
-		case h.wake <- struct{}{}:
-		default:
-		}
-	}
-	h.w = newWindow(a, Deps{Engine: eng, Store: st}, b)
+	h := &harness{t: t, st: st, eng: eng}
+	h.bq = bridgetest.New(1 << 16)
+	h.w = newWindow(a, Deps{Engine: eng, Store: st}, h.bq.B)
 	h.w.win.Resize(fyne.NewSize(1000, 700))
 	t.Cleanup(func() { h.w.shutdown(5 * time.Second) })
 	h.settle()
@@ -65,32 +57,13 @@ func newHarness(t testing.TB, setup func(st *store.Store)) *harness {
 // settleUntil runs posted UI work until cond holds.
 func (h *harness) settleUntil(what string, cond func() bool) {
 	h.t.Helper()
-	deadline := time.After(20 * time.Second)
-	for !cond() {
-		select {
-		case f := <-h.q:
-			f()
-		case <-h.wake:
-		case <-deadline:
-			h.t.Fatalf("timed out waiting for %s", what)
-		}
-	}
+	h.bq.SettleUntil(h.t, what, cond)
 }
 
 // settle runs posted UI work until no background work is left.
 func (h *harness) settle() {
 	h.t.Helper()
-	h.settleUntil("background work to finish", func() bool {
-		for {
-			select {
-			case f := <-h.q:
-				f()
-				continue
-			default:
-			}
-			return h.w.b.Busy.Load() == 0 && len(h.q) == 0
-		}
-	})
+	h.bq.Settle(h.t)
 }
 
 // liveAnswer runs posted UI work until the shown chat has a streaming

@@ -3,7 +3,6 @@ package intro
 import (
 	"strings"
 	"testing"
-	"time"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/test"
@@ -11,6 +10,7 @@ import (
 
 	"deskchat/store"
 	"deskchat/ui/internal/bridge"
+	"deskchat/ui/internal/bridge/bridgetest"
 )
 
 // fakeHost is a Host with a real store but no main window: it records the
@@ -20,10 +20,9 @@ type fakeHost struct {
 	t     testing.TB
 	b     *bridge.Bridge
 	st    *store.Store
-	q     chan func()
-	wake  chan struct{}
-	used  []string // UsePrompt's prompts, in order
-	added int      // NewConversation calls
+	bq    *bridgetest.Queue // the bridge's posted work, run by settle
+	used  []string          // UsePrompt's prompts, in order
+	added int               // NewConversation calls
 }
 
 func newFakeHost(t testing.TB, setup func(st *store.Store)) *fakeHost {
@@ -37,15 +36,9 @@ func newFakeHost(t testing.TB, setup func(st *store.Store)) *fakeHost {
 	if setup != nil {
 		setup(st)
 	}
-	h := &fakeHost{t: t, st: st, q: make(chan func(), 64), wake: make(chan struct{}, 1)}
-	h.b = bridge.New()
-	h.b.Post = func(f func()) { h.q <- f }
-	h.b.Idle = func() {
-		select {
-		case h.wake <- struct{}{}:
-		default:
-		}
-	}
+	h := &fakeHost{t: t, st: st}
+	h.bq = bridgetest.New(64)
+	h.b = h.bq.B
 	return h
 }
 
@@ -69,25 +62,7 @@ func (h *fakeHost) RecentChats(n int) []string {
 // settle runs posted UI work until no background work is left.
 func (h *fakeHost) settle() {
 	h.t.Helper()
-	deadline := time.After(20 * time.Second)
-	for {
-		select {
-		case f := <-h.q:
-			f()
-			continue
-		default:
-		}
-		if h.b.Busy.Load() == 0 && len(h.q) == 0 {
-			return
-		}
-		select {
-		case f := <-h.q:
-			f()
-		case <-h.wake:
-		case <-deadline:
-			h.t.Fatal("timed out waiting for background work to finish")
-		}
-	}
+	h.bq.Settle(h.t)
 }
 
 // chatsAsking stores one chat per question, the last one the most recent.

@@ -13,6 +13,7 @@ import (
 	_ "deskchat/internal/localefix" // quiet Fyne under LANG=C.UTF-8
 	"deskchat/store"
 	"deskchat/ui/internal/bridge"
+	"deskchat/ui/internal/bridge/bridgetest"
 )
 
 // fakeHost is the app as the search dialog sees it: a real store, a
@@ -23,7 +24,7 @@ type fakeHost struct {
 	win     fyne.Window
 	st      *store.Store
 	b       *bridge.Bridge
-	q       chan func()
+	bq      *bridgetest.Queue // the bridge's posted work, run by settle
 	escapes int
 	opened  []string // "conversation id/seq", in the order OpenAt was called
 }
@@ -40,15 +41,7 @@ func (h *fakeHost) OpenAt(convID string, seq uint64) {
 // settleUntil runs posted UI work until cond holds.
 func (h *fakeHost) settleUntil(what string, cond func() bool) {
 	h.t.Helper()
-	deadline := time.After(20 * time.Second)
-	for !cond() {
-		select {
-		case f := <-h.q:
-			f()
-		case <-deadline:
-			h.t.Fatalf("timed out waiting for %s", what)
-		}
-	}
+	h.bq.SettleUntil(h.t, what, cond)
 }
 
 func newFakeHost(t *testing.T) *fakeHost {
@@ -71,9 +64,9 @@ func newFakeHost(t *testing.T) *fakeHost {
 	if _, err := st.ImportConversations(ims); err != nil {
 		t.Fatal(err)
 	}
-	h := &fakeHost{t: t, st: st, q: make(chan func(), 64)}
-	h.b = bridge.New()
-	h.b.Post = func(f func()) { h.q <- f }
+	h := &fakeHost{t: t, st: st}
+	h.bq = bridgetest.New(64)
+	h.b = h.bq.B
 	h.win = test.NewWindow(widget.NewLabel("the chats"))
 	h.win.Resize(fyne.NewSize(1000, 700))
 	t.Cleanup(h.win.Close)

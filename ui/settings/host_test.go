@@ -6,7 +6,6 @@ import (
 	"slices"
 	"strings"
 	"testing"
-	"time"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/test"
@@ -18,6 +17,7 @@ import (
 	"deskchat/providers"
 	"deskchat/store"
 	"deskchat/ui/internal/bridge"
+	"deskchat/ui/internal/bridge/bridgetest"
 )
 
 // fakeHost is the least an app can be for the settings: a test window, a
@@ -28,8 +28,7 @@ type fakeHost struct {
 	win    fyne.Window
 	st     *store.Store
 	b      *bridge.Bridge
-	q      chan func()
-	wake   chan struct{}
+	bq     *bridgetest.Queue // the bridge's posted work, run by settle
 	d      *Dialog
 	ps     []store.Provider
 	def    string
@@ -46,15 +45,9 @@ func newFakeHost(t *testing.T) *fakeHost {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { st.Close() })
-	h := &fakeHost{t: t, st: st, q: make(chan func(), 1024), wake: make(chan struct{}, 1)}
-	h.b = bridge.New()
-	h.b.Post = func(f func()) { h.q <- f }
-	h.b.Idle = func() {
-		select {
-		case h.wake <- struct{}{}:
-		default:
-		}
-	}
+	h := &fakeHost{t: t, st: st}
+	h.bq = bridgetest.New(1024)
+	h.b = h.bq.B
 	h.win = a.NewWindow("settings")
 	h.win.Resize(fyne.NewSize(1000, 700))
 	h.d = New(h)
@@ -64,25 +57,7 @@ func newFakeHost(t *testing.T) *fakeHost {
 // settle runs posted UI work until no background work is left.
 func (h *fakeHost) settle() {
 	h.t.Helper()
-	deadline := time.After(20 * time.Second)
-	for {
-		select {
-		case f := <-h.q:
-			f()
-			continue
-		default:
-		}
-		if h.b.Busy.Load() == 0 && len(h.q) == 0 {
-			return
-		}
-		select {
-		case f := <-h.q:
-			f()
-		case <-h.wake:
-		case <-deadline:
-			h.t.Fatal("timed out waiting for background work")
-		}
-	}
+	h.bq.Settle(h.t)
 }
 
 func (h *fakeHost) Window() fyne.Window         { return h.win }

@@ -626,7 +626,7 @@ func TestCancelAnImportMidway(t *testing.T) {
 		}
 		held.Do(func() {
 			heldAt <- len(cs)
-			h.q <- func() {} // wake the test goroutine
+			h.bq.Work <- func() {} // wake the test goroutine
 			g.wait()
 		})
 	}

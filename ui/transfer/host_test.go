@@ -18,6 +18,7 @@ import (
 	_ "deskchat/internal/localefix" // quiet Fyne under LANG=C.UTF-8
 	"deskchat/store"
 	"deskchat/ui/internal/bridge"
+	"deskchat/ui/internal/bridge/bridgetest"
 )
 
 // fakeHost is the app as the transfer screens see it, on Fyne's headless
@@ -28,9 +29,8 @@ type fakeHost struct {
 	win fyne.Window
 	st  *store.Store
 	b   *bridge.Bridge
-	q   chan func()
+	bq  *bridgetest.Queue // the bridge's posted work, run by settle
 	// wake is signalled when the bridge has no work left running.
-	wake chan struct{}
 
 	quit    context.Context
 	quitNow context.CancelFunc
@@ -55,15 +55,9 @@ func newFakeHost(t testing.TB, setup func(st *store.Store)) *fakeHost {
 	if setup != nil {
 		setup(st)
 	}
-	h := &fakeHost{t: t, st: st, q: make(chan func(), 1<<16), wake: make(chan struct{}, 1), now: time.Date(2026, 12, 6, 20, 15, 0, 0, time.UTC)}
-	h.b = bridge.New()
-	h.b.Post = func(f func()) { h.q <- f }
-	h.b.Idle = func() {
-		select {
-		case h.wake <- struct{}{}:
-		default:
-		}
-	}
+	h := &fakeHost{t: t, st: st, now: time.Date(2026, 12, 6, 20, 15, 0, 0, time.UTC)}
+	h.bq = bridgetest.New(1 << 16)
+	h.b = h.bq.B
 	h.quit, h.quitNow = context.WithCancel(context.Background())
 	t.Cleanup(h.shutdown)
 	h.win = test.NewWindow(widget.NewLabel("the chats"))
@@ -117,32 +111,13 @@ func (h *fakeHost) OpenURL(u *url.URL) error { h.opened = append(h.opened, u); r
 // settleUntil runs posted UI work until cond holds.
 func (h *fakeHost) settleUntil(what string, cond func() bool) {
 	h.t.Helper()
-	deadline := time.After(20 * time.Second)
-	for !cond() {
-		select {
-		case f := <-h.q:
-			f()
-		case <-h.wake:
-		case <-deadline:
-			h.t.Fatalf("timed out waiting for %s", what)
-		}
-	}
+	h.bq.SettleUntil(h.t, what, cond)
 }
 
 // settle runs posted UI work until no background work is left.
 func (h *fakeHost) settle() {
 	h.t.Helper()
-	h.settleUntil("background work to finish", func() bool {
-		for {
-			select {
-			case f := <-h.q:
-				f()
-				continue
-			default:
-			}
-			return h.b.Busy.Load() == 0 && len(h.q) == 0
-		}
-	})
+	h.bq.Settle(h.t)
 }
 
 // topDialog returns the objects of the dialog shown on top of the window.

@@ -13,6 +13,7 @@ import (
 	"deskchat/engine"
 	"deskchat/store"
 	"deskchat/ui/internal/bridge"
+	"deskchat/ui/internal/bridge/bridgetest"
 )
 
 // fakeHost is a Host with a real store and engine but no main window: it
@@ -24,9 +25,8 @@ type fakeHost struct {
 	b     *bridge.Bridge
 	eng   *engine.Engine
 	st    *store.Store
-	q     chan func()
-	wake  chan struct{}
-	shown []string // ShowConversation's ids, in order
+	bq    *bridgetest.Queue // the bridge's posted work, run by settle
+	shown []string          // ShowConversation's ids, in order
 }
 
 func newFakeHost(t testing.TB, setup func(st *store.Store)) *fakeHost {
@@ -39,16 +39,9 @@ func newFakeHost(t testing.TB, setup func(st *store.Store)) *fakeHost {
 	if setup != nil {
 		setup(st)
 	}
-	h := &fakeHost{t: t, app: test.NewTempApp(t), st: st, eng: engine.New(st, engine.Options{}),
-		q: make(chan func(), 1<<10), wake: make(chan struct{}, 1)}
-	h.b = bridge.New()
-	h.b.Post = func(f func()) { h.q <- f }
-	h.b.Idle = func() {
-		select {
-		case h.wake <- struct{}{}:
-		default:
-		}
-	}
+	h := &fakeHost{t: t, app: test.NewTempApp(t), st: st, eng: engine.New(st, engine.Options{})}
+	h.bq = bridgetest.New(1 << 10)
+	h.b = h.bq.B
 	t.Cleanup(func() { Close(h) })
 	return h
 }
@@ -62,25 +55,7 @@ func (h *fakeHost) ShowConversation(id string) { h.shown = append(h.shown, id) }
 // settle runs posted UI work until no background work is left.
 func (h *fakeHost) settle() {
 	h.t.Helper()
-	deadline := time.After(20 * time.Second)
-	for {
-		select {
-		case f := <-h.q:
-			f()
-			continue
-		default:
-		}
-		if h.b.Busy.Load() == 0 && len(h.q) == 0 {
-			return
-		}
-		select {
-		case f := <-h.q:
-			f()
-		case <-h.wake:
-		case <-deadline:
-			h.t.Fatal("timed out waiting for background work to finish")
-		}
-	}
+	h.bq.Settle(h.t)
 }
 
 // fakeTicker stands in for the bridge's every: the test calls the tick

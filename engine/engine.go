@@ -148,6 +148,9 @@ type SendOptions struct {
 	Background  bool          // queue in the background lane (titles, summaries)
 	NoCache     bool          // neither answer from the response cache nor store in it (regenerate, ask --no-cache)
 	IdleTimeout time.Duration // overrides Options.IdleTimeout for this request
+	// Attachments go with the question Send stores (attach.Read/Open make
+	// them, Data and Text filled); the store keeps their bytes once.
+	Attachments []store.Attachment
 }
 
 // Send appends text as a user message to the conversation and streams the

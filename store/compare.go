@@ -98,6 +98,9 @@ func (s *Store) KeepAnswer(conversationID string, keep uint64, others []uint64, 
 				if err := b.Delete(seqKey(m.Seq)); err != nil {
 					return err
 				}
+				if err := unrefMessage(tx, conversationID, m.Seq); err != nil {
+					return err
+				}
 				if err := s.search.Remove(tx, conversationID, m.Seq); err != nil {
 					return err
 				}

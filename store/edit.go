@@ -49,6 +49,9 @@ func (s *Store) ReplaceFrom(conversationID string, seq uint64, question, answer 
 			if err := b.Delete(seqKey(sq)); err != nil {
 				return err
 			}
+			if err := unrefMessage(tx, conversationID, sq); err != nil {
+				return err
+			}
 			if err := s.search.Remove(tx, conversationID, sq); err != nil {
 				return err
 			}

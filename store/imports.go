@@ -259,6 +259,9 @@ func (s *Store) importConversation(tx *bolt.Tx, imports *bolt.Bucket, im Import)
 		if err := putJSON(b, seqKey(m.Seq), m); err != nil {
 			return ImportResult{}, err
 		}
+		if err := refAttachments(tx, m); err != nil {
+			return ImportResult{}, err
+		}
 		if err := s.indexMessage(tx, m); err != nil {
 			return ImportResult{}, err
 		}

@@ -42,23 +42,26 @@ const (
 // Message is one message of a conversation. Seq orders messages within their
 // conversation; (ConversationID, Seq) identifies it.
 type Message struct {
-	V              int       `json:"v"`
-	ConversationID string    `json:"conversation_id"`
-	Seq            uint64    `json:"seq"`
-	Role           Role      `json:"role"`
-	Content        string    `json:"content"`
-	Reasoning      string    `json:"reasoning,omitempty"`
-	State          State     `json:"state"`
-	Provider       string    `json:"provider,omitempty"`
-	Model          string    `json:"model,omitempty"`
-	Finish         string    `json:"finish,omitempty"`
-	Error          string    `json:"error,omitempty"`      // the sentence shown for a failed answer
-	Pinned         bool      `json:"pinned,omitempty"`     // always sent, never summarised away
-	Superseded     bool      `json:"superseded,omitempty"` // replaced by a regenerated answer; kept, not sent
-	PromptTokens   int       `json:"prompt_tokens,omitempty"`
-	OutputTokens   int       `json:"output_tokens,omitempty"`
-	CreatedAt      time.Time `json:"created_at"`
-	UpdatedAt      time.Time `json:"updated_at"`
+	V              int    `json:"v"`
+	ConversationID string `json:"conversation_id"`
+	Seq            uint64 `json:"seq"`
+	Role           Role   `json:"role"`
+	Content        string `json:"content"`
+	Reasoning      string `json:"reasoning,omitempty"`
+	State          State  `json:"state"`
+	Provider       string `json:"provider,omitempty"`
+	Model          string `json:"model,omitempty"`
+	Finish         string `json:"finish,omitempty"`
+	Error          string `json:"error,omitempty"`      // the sentence shown for a failed answer
+	Pinned         bool   `json:"pinned,omitempty"`     // always sent, never summarised away
+	Superseded     bool   `json:"superseded,omitempty"` // replaced by a regenerated answer; kept, not sent
+	PromptTokens   int    `json:"prompt_tokens,omitempty"`
+	OutputTokens   int    `json:"output_tokens,omitempty"`
+	// Attachments went with a question (attachments.go). Their bytes are
+	// blobs of their own; a message lists what describes them.
+	Attachments []Attachment `json:"attachments,omitempty"`
+	CreatedAt   time.Time    `json:"created_at"`
+	UpdatedAt   time.Time    `json:"updated_at"`
 }
 
 // ID is the message's identifier as shown to users: "<conversation>-<seq>".
@@ -139,6 +142,9 @@ func (s *Store) appendMessages(tx *bolt.Tx, now time.Time, update []func(*Conver
 		if err := putJSON(b, seqKey(m.Seq), m); err != nil {
 			return err
 		}
+		if err := refAttachments(tx, m); err != nil {
+			return err
+		}
 		if m.State == StateStreaming {
 			if err := tx.Bucket(bucketOpenStreams).Put(openStreamKey(m.ConversationID, m.Seq), nil); err != nil {
 				return err
@@ -147,6 +153,7 @@ func (s *Store) appendMessages(tx *bolt.Tx, now time.Time, update []func(*Conver
 		if err := s.indexMessage(tx, m); err != nil {
 			return err
 		}
+		m.Attachments = described(m.Attachments)
 		out[i] = m
 	}
 	for _, u := range update {
@@ -190,6 +197,9 @@ func (s *Store) putMessage(tx *bolt.Tx, m Message) error {
 	// writer let through out of the file.
 	m.Error = redact.String(m.Error)
 	if err := putJSON(b, seqKey(m.Seq), m); err != nil {
+		return err
+	}
+	if err := setRefs(tx, m); err != nil {
 		return err
 	}
 	if err := s.indexMessage(tx, m); err != nil {
@@ -277,6 +287,9 @@ func (s *Store) DeleteMessage(conversationID string, seq uint64) error {
 			return fmt.Errorf("message %s-%d: %w", conversationID, seq, ErrNotFound)
 		}
 		if err := b.Delete(seqKey(seq)); err != nil {
+			return err
+		}
+		if err := unrefMessage(tx, conversationID, seq); err != nil {
 			return err
 		}
 		if err := s.search.Remove(tx, conversationID, seq); err != nil {

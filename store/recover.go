@@ -239,7 +239,7 @@ func copyRaw(dst *Store, raw map[string][][2][]byte) error {
 				}
 			}
 		}
-		return nil
+		return pruneBlobs(tx)
 	})
 	return wrap("recover", err)
 }

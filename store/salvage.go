@@ -28,7 +28,10 @@ type salvage struct {
 }
 
 // rawBuckets are copied as they are by Recover.
-var rawBuckets = []string{string(bucketProviders), string(bucketSettings), string(bucketUsage), string(bucketImports)}
+// The blobs are copied whole too; those whose messages were lost are pruned
+// afterwards (pruneBlobs).
+var rawBuckets = []string{string(bucketProviders), string(bucketSettings), string(bucketUsage), string(bucketImports),
+	string(bucketBlobs), string(bucketBlobText)}
 
 // readSalvage walks the file's structure: the top-level buckets, the
 // conversation records, the summaries and the raw buckets. Messages are

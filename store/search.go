@@ -137,7 +137,7 @@ func (s *Store) indexMessage(tx *bolt.Tx, m Message) error {
 	if m.State == StateStreaming {
 		return nil
 	}
-	return s.search.Put(tx, search.Doc{ConversationID: m.ConversationID, Seq: m.Seq, Created: m.CreatedAt, Text: m.Content})
+	return s.search.Put(tx, search.Doc{ConversationID: m.ConversationID, Seq: m.Seq, Created: m.CreatedAt, Text: m.Content + attachmentText(tx, m)})
 }
 
 // indexTitle makes c's title searchable, replacing its previous title.
@@ -165,7 +165,7 @@ func (s *Store) buildSearchIndex(tx *bolt.Tx) error {
 				if json.Unmarshal(v, &m) != nil || len(sk) != 8 || m.State == StateStreaming {
 					return nil
 				}
-				add(search.Doc{ConversationID: string(k), Seq: binary.BigEndian.Uint64(sk), Created: m.CreatedAt, Text: m.Content})
+				add(search.Doc{ConversationID: string(k), Seq: binary.BigEndian.Uint64(sk), Created: m.CreatedAt, Text: m.Content + attachmentText(tx, m)})
 				return nil
 			})
 		})

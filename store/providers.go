@@ -62,8 +62,12 @@ type Provider struct {
 	ModelLimits map[string]ModelLimits `json:"model_limits,omitempty"`
 	// SummaryModel writes the summaries of long conversations; empty: the
 	// conversation's own model.
-	SummaryModel string    `json:"summary_model,omitempty"`
-	CreatedAt    time.Time `json:"created_at"`
+	SummaryModel string `json:"summary_model,omitempty"`
+	// Vision overrides, per model name, the built-in table of models that
+	// take images (engine/tokens): true takes them, false does not. A
+	// provider's refusal of an image is remembered here too.
+	Vision    map[string]bool `json:"vision,omitempty"`
+	CreatedAt time.Time       `json:"created_at"`
 }
 
 // ModelLimits are a model's context window and longest answer, in tokens.

@@ -49,9 +49,6 @@ func (s *Store) ReplaceFrom(conversationID string, seq uint64, question, answer 
 			if err := b.Delete(seqKey(sq)); err != nil {
 				return err
 			}
-			if err := unrefMessage(tx, conversationID, sq); err != nil {
-				return err
-			}
 			if err := s.search.Remove(tx, conversationID, sq); err != nil {
 				return err
 			}
@@ -62,7 +59,17 @@ func (s *Store) ReplaceFrom(conversationID string, seq uint64, question, answer 
 		if err := dropSummaryFrom(tx, conversationID, seq); err != nil {
 			return err
 		}
-		return s.appendMessages(tx, now, update, out[:], question, answer)
+		if err := s.appendMessages(tx, now, update, out[:], question, answer); err != nil {
+			return err
+		}
+		// After the new question refers to the attachments it keeps, so
+		// that only those no message uses any more are deleted.
+		for _, sq := range seqs {
+			if err := unrefMessage(tx, conversationID, sq); err != nil {
+				return err
+			}
+		}
+		return nil
 	})
 	if err != nil {
 		return Message{}, Message{}, wrap("replace messages", err)

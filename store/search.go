@@ -125,7 +125,7 @@ func searchLookup(tx *bolt.Tx) search.Lookup[SearchResult] {
 			return "", res, false, err
 		}
 		res.Seq, res.MessageID, res.Role, res.CreatedAt = m.Seq, m.ID(), m.Role, m.CreatedAt
-		return m.Content, res, true, nil
+		return m.Content + attachmentText(tx, m), res, true, nil
 	}
 }
 

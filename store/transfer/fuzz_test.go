@@ -121,7 +121,7 @@ func fuzzDump(title, content, reasoning, model string) store.Dump {
 func render(t *testing.T, f Format, d store.Dump) string {
 	var b bytes.Buffer
 	o := &out{w: bufio.NewWriter(&b)}
-	doc, err := newDocument(f, o, t0)
+	doc, err := newDocument(f, o, t0, nil, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -3,6 +3,7 @@ package transfer
 import (
 	"bufio"
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -90,8 +91,10 @@ func (r *Report) skip(title, reason string) {
 }
 
 // maxConversationBytes is the largest conversation Import decodes; a larger
-// one is skipped (and reported), not held in memory.
-var maxConversationBytes int64 = 64 << 20
+// one is skipped (and reported), not held in memory. A deskchat export
+// embeds the conversation's attachments (base64), so the bound leaves room
+// for a dozen photos; decoding one holds about 1.75 times its size.
+var maxConversationBytes int64 = 256 << 20
 
 // Batches: conversations are stored together, in one transaction, until
 // one of these is reached.
@@ -522,6 +525,9 @@ func (im *importer) element(i int) error {
 	im.batchMessages += len(imp.Messages)
 	for _, m := range imp.Messages {
 		im.batchBytes += len(m.Content) + len(m.Reasoning) + 200
+		for _, a := range m.Attachments {
+			im.batchBytes += len(a.Data) + len(a.Text)
+		}
 	}
 	if len(im.batch) >= batchConversations || im.batchMessages >= batchMessages || im.batchBytes >= batchBytes {
 		return im.flush()
@@ -571,7 +577,10 @@ func fatal(err error) bool {
 func decodeReason(err error) string {
 	var te *json.UnmarshalTypeError
 	var pe *time.ParseError
+	var be base64.CorruptInputError
 	switch {
+	case errors.As(err, &be):
+		return "an attachment in it is damaged (its data is not valid base64)"
 	case errors.As(err, &te) && te.Field == "":
 		return fmt.Sprintf("it is %s, not a conversation", article(te.Value))
 	case errors.As(err, &te):

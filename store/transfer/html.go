@@ -21,7 +21,8 @@ import (
 //
 // Attachments follow their message's text: images (PNG, JPEG, GIF, WebP)
 // inline as data: URLs, other files as data: links that download them
-// under their name, all inside the page.
+// under their name (as application/octet-stream, so that no browser shows
+// one as a page), all inside the page.
 type htmlDoc struct {
 	o     *out
 	at    time.Time
@@ -58,9 +59,9 @@ th{background:var(--code)}
 blockquote{margin:.5rem 0;padding:0 1rem;border-left:.25rem solid var(--line);color:var(--muted)}
 img{max-width:100%}
 .attachments{display:flex;flex-wrap:wrap;gap:.5rem;margin:.5rem 0 0}
-.attachments figure{margin:0}
+.attachments .shot{display:flex;flex-direction:column}
 .attachments img{max-height:24rem;border:1px solid var(--line);border-radius:.4rem}
-.attachments figcaption,.attachments .file{color:var(--muted);font-size:.85rem}
+.attachments .file{margin:0;color:var(--muted);font-size:.85rem}
 details{margin:.5rem 0;color:var(--muted)}
 details pre{white-space:pre-wrap}
 .error{color:var(--err)}
@@ -200,11 +201,13 @@ func (h *htmlDoc) attachments(as []store.Attachment) {
 		case !ok:
 			h.o.WriteString(`<p class="file">` + name + " · " + size + ", not in the history</p>\n")
 		case inlineImage([]byte("data:" + mime + ";")):
-			h.o.WriteString(`<figure><img src="data:` + mime + ";base64,")
+			h.o.WriteString(`<div class="shot"><img src="data:` + mime + ";base64,")
 			h.base64(data)
-			h.o.WriteString(`" alt="` + name + `"><figcaption>` + name + " · " + size + "</figcaption></figure>\n")
+			h.o.WriteString(`" alt="` + name + `"><span class="file">` + name + " · " + size + "</span></div>\n")
 		default:
-			h.o.WriteString(`<p class="file"><a href="data:` + mime + ";base64,")
+			// application/octet-stream whatever the file: the browser
+			// saves it under its name, never shows it as a page.
+			h.o.WriteString(`<p class="file"><a href="data:application/octet-stream;base64,`)
 			h.base64(data)
 			h.o.WriteString(`" download="` + name + `">` + name + "</a> · " + size + "</p>\n")
 		}

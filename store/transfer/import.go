@@ -120,7 +120,21 @@ func ImportFile(ctx context.Context, st *store.Store, path string, opts ImportOp
 	if isZip(f) || strings.EqualFold(filepath.Ext(path), ".zip") {
 		return importZip(ctx, st, f, path, opts)
 	}
-	return Import(ctx, st, f, opts)
+	// An unpacked ChatGPT export keeps its images beside conversations.json.
+	dir := filepath.Dir(path)
+	return importReader(ctx, st, f, opts, lazyAssets(func() *gptAssets { return dirAssets(dir) }))
+}
+
+// lazyAssets indexes an export's files the first time an image asks for
+// them: most imports have none.
+func lazyAssets(index func() *gptAssets) func() *gptAssets {
+	var g *gptAssets
+	return func() *gptAssets {
+		if g == nil {
+			g = index()
+		}
+		return g
+	}
 }
 
 // openError is the error for a file that cannot be opened.
@@ -147,6 +161,11 @@ func openError(path string, err error) error {
 // so importing a file twice adds nothing (and writes nothing). When ctx is cancelled the batches
 // stored so far stay; importing the file again adds the rest.
 func Import(ctx context.Context, st *store.Store, file io.Reader, opts ImportOptions) (Report, error) {
+	return importReader(ctx, st, file, opts, nil)
+}
+
+// importReader is Import; assets, when set, finds a ChatGPT export's images.
+func importReader(ctx context.Context, st *store.Store, file io.Reader, opts ImportOptions, assets func() *gptAssets) (Report, error) {
 	fail := func(msg string, err error) (Report, error) {
 		return Report{Format: opts.From}, &store.Error{Op: "import", Msg: msg, Err: err}
 	}
@@ -179,7 +198,7 @@ func Import(ctx context.Context, st *store.Store, file io.Reader, opts ImportOpt
 	if ra, ok := r.(io.ReaderAt); ok && isZipAt(ra, start) {
 		return fail("This is a zip archive: give its path (deskchat import FILE.zip) rather than its content.", ErrNotExport)
 	}
-	in := input{size: end - start, open: func() (io.ReadCloser, error) {
+	in := input{size: end - start, assets: assets, open: func() (io.ReadCloser, error) {
 		_, err := r.Seek(start, io.SeekStart)
 		return io.NopCloser(r), err
 	}}
@@ -193,6 +212,8 @@ type input struct {
 	// unreadable, when set, is the sentence for content that cannot be
 	// read (a damaged zip entry).
 	unreadable func(err error) string
+	// assets, when set, finds a ChatGPT export's images (gptassets.go).
+	assets func() *gptAssets
 }
 
 // importInput is Import's two passes over in.
@@ -256,7 +277,7 @@ func importInput(ctx context.Context, st *store.Store, in input, opts ImportOpti
 		bom = 3
 	}
 	cr := newCompactReader(br, bom, sh.blank)
-	imp := &importer{ctx: ctx, st: st, rep: &rep, shape: &sh, src: src, dec: json.NewDecoder(cr), now: time.Now().UTC()}
+	imp := &importer{ctx: ctx, st: st, rep: &rep, shape: &sh, src: src, dec: json.NewDecoder(cr), now: time.Now().UTC(), assets: in.assets}
 	imp.progress = func() { progress(in.size + cr.Offset()) }
 	err = imp.run(lay)
 	if err == nil {
@@ -411,10 +432,10 @@ type element interface {
 	convert(now time.Time) (store.Import, error)
 }
 
-func newElement(src Source) element {
-	switch src {
+func (im *importer) newElement() element {
+	switch im.src {
 	case ChatGPT:
-		return new(gptConversation)
+		return &gptConversation{assets: im.assets}
 	case Claude:
 		return new(claudeConversation)
 	}
@@ -430,7 +451,8 @@ type importer struct {
 	dec      *json.Decoder
 	now      time.Time
 	progress func()
-	elems    int // conversations read so far
+	elems    int               // conversations read so far
+	assets   func() *gptAssets // a ChatGPT export's images; nil: none
 
 	batch         []store.Import
 	batchMessages int
@@ -505,7 +527,7 @@ func (im *importer) element(i int) error {
 		im.rep.skip(fmt.Sprintf("conversation %d", i+1), fmt.Sprintf("it is too large to import (%d MB; the limit is %d MB)", size>>20, maxConversationBytes>>20))
 		return nil
 	}
-	el := newElement(im.src)
+	el := im.newElement()
 	if err := im.dec.Decode(el); err != nil {
 		if fatal(err) {
 			return err

@@ -72,7 +72,8 @@ func importZip(ctx context.Context, st *store.Store, f *os.File, name string, op
 	}
 	size := int64(entry.UncompressedSize64)
 	in := input{
-		size: size,
+		size:   size,
+		assets: lazyAssets(func() *gptAssets { return zipAssets(zr) }),
 		open: func() (io.ReadCloser, error) {
 			rc, err := entry.Open()
 			if err != nil {

@@ -20,13 +20,16 @@ import (
 	"deskchat/store"
 )
 
-// pngBytes is a real w×h PNG whose pixels depend on seed.
+// pngBytes is a real w×h PNG of noise (it hardly compresses) made from
+// seed.
 func pngBytes(t testing.TB, w, h int, seed uint8) []byte {
 	t.Helper()
 	img := image.NewNRGBA(image.Rect(0, 0, w, h))
+	r := uint32(seed) + 1
 	for y := range h {
 		for x := range w {
-			img.SetNRGBA(x, y, color.NRGBA{uint8(x) + seed, uint8(y) * seed, seed, 255})
+			r = r*1664525 + 1013904223
+			img.SetNRGBA(x, y, color.NRGBA{uint8(r >> 24), uint8(r >> 16), uint8(r >> 8), 255})
 		}
 	}
 	var b bytes.Buffer
@@ -133,9 +136,9 @@ func TestImportRefusesDamagedAttachments(t *testing.T) {
 	photo := base64.StdEncoding.EncodeToString(files["photo.png"])
 	notesSHA := store.SHA256(files["notes.txt"])
 	flipped := []byte(photo)
-	flipped[100] ^= 'A' ^ 'B'
-	if flipped[100] == photo[100] {
-		flipped[100] = 'C'
+	flipped[100] = 'A' // still base64, other bytes
+	if photo[100] == 'A' {
+		flipped[100] = 'B'
 	}
 	cases := []struct {
 		name, data, reason string
@@ -423,5 +426,35 @@ func TestSafeName(t *testing.T) {
 		if got := safeName(c.name, c.mime); got != c.want {
 			t.Errorf("safeName(%q, %q) = %q, want %q", c.name, c.mime, got, c.want)
 		}
+	}
+}
+
+// TestConversationLimitsCountTextAndAttachmentsApart: the bound on a
+// conversation's size is on its text; its embedded attachments have a
+// larger bound of their own.
+func TestConversationLimitsCountTextAndAttachmentsApart(t *testing.T) {
+	data, files := attachedExport(t)
+	defer func(text, all int64) { maxConversationBytes, maxConversationFileBytes = text, all }(maxConversationBytes, maxConversationFileBytes)
+	photo := int64(len(files["photo.png"]))
+	maxConversationBytes = 4 << 10 // below the photo's base64, above the text
+	if photo*4/3 < maxConversationBytes {
+		t.Fatalf("the photo (%d bytes) is too small for this test", photo)
+	}
+	maxConversationFileBytes = 1 << 20
+	rep := mustImport(t, openStore(t), data, Auto)
+	if rep.Conversations != 1 {
+		t.Fatalf("a conversation whose attachments pass the text's bound was not imported: %+v", rep)
+	}
+	maxConversationFileBytes = photo // its base64 is larger
+	rep = mustImport(t, openStore(t), data, Auto)
+	if rep.SkippedCount != 1 || !strings.Contains(rep.Skipped[0].Reason, "MB with its attachments)") {
+		t.Fatalf("report %+v", rep)
+	}
+	// A long message is text, whatever else the conversation holds.
+	maxConversationFileBytes = 1 << 20
+	long := strings.Replace(data, `"content":"What is in these?"`, `"content":"`+strings.Repeat("x", 5<<10)+`"`, 1)
+	rep = mustImport(t, openStore(t), long, Auto)
+	if rep.SkippedCount != 1 || !strings.Contains(rep.Skipped[0].Reason, "the limit is 0 MB)") {
+		t.Fatalf("report %+v", rep)
 	}
 }

@@ -90,11 +90,16 @@ func (r *Report) skip(title, reason string) {
 	}
 }
 
-// maxConversationBytes is the largest conversation Import decodes; a larger
-// one is skipped (and reported), not held in memory. A deskchat export
-// embeds the conversation's attachments (base64), so the bound leaves room
-// for a dozen photos; decoding one holds about 1.75 times its size.
-var maxConversationBytes int64 = 256 << 20
+// maxConversationBytes is the largest conversation Import decodes, not
+// counting the attachments a deskchat export embeds; a larger one is
+// skipped (and reported), not held in memory.
+var maxConversationBytes int64 = 64 << 20
+
+// maxConversationFileBytes bounds a conversation with its attachments
+// (base64, "data"): room for a few dozen photos. Decoding one holds about
+// 1.75 times the size of its attachments (the JSON and the bytes), far
+// less than the seven times its size a conversation's text costs.
+var maxConversationFileBytes int64 = 256 << 20
 
 // Batches: conversations are stored together, in one transaction, until
 // one of these is reached.
@@ -524,7 +529,11 @@ func (im *importer) element(i int) error {
 		if err := skipValue(im.dec); err != nil {
 			return err
 		}
-		im.rep.skip(fmt.Sprintf("conversation %d", i+1), fmt.Sprintf("it is too large to import (%d MB; the limit is %d MB)", size>>20, maxConversationBytes>>20))
+		limit := fmt.Sprintf("the limit is %d MB", maxConversationBytes>>20)
+		if size > maxConversationFileBytes {
+			limit = fmt.Sprintf("the limit is %d MB with its attachments", maxConversationFileBytes>>20)
+		}
+		im.rep.skip(fmt.Sprintf("conversation %d", i+1), fmt.Sprintf("it is too large to import (%d MB; %s)", size>>20, limit))
 		return nil
 	}
 	el := im.newElement()

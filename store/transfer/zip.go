@@ -36,7 +36,9 @@ func isZipAt(r io.ReaderAt, off int64) bool {
 // (the one nearest the archive's top if there are several), as Import does.
 // An archive that is damaged, holds no conversations.json, or holds one
 // larger than MaxZipEntry unpacked imports nothing, and the error's
-// sentence says why. ImportFile calls it for any file that is a zip.
+// sentence says why. The images a ChatGPT export's conversations show are
+// read from the archive's file-… entries (see gptassets.go). ImportFile
+// calls it for any file that is a zip.
 func ImportZip(ctx context.Context, st *store.Store, path string, opts ImportOptions) (Report, error) {
 	f, err := os.Open(path)
 	if err != nil {

@@ -176,7 +176,7 @@ func (g *gptConversation) image(p gptImagePart, names map[string]string) (store.
 	}
 	f, base, ok := g.assets().find(id)
 	if !ok {
-		return store.Attachment{}, fs404
+		return store.Attachment{}, errAssetMissing
 	}
 	if f.size > maxAttachmentBytes {
 		return store.Attachment{}, fmt.Errorf("%w: %d bytes", ErrTooLarge, f.size)
@@ -227,8 +227,8 @@ func (g *gptConversation) image(p gptImagePart, names map[string]string) (store.
 	return a, nil
 }
 
-// fs404: the export does not hold the file a pointer names.
-var fs404 = errors.New("not in the export")
+// errAssetMissing: the export does not hold the file a pointer names.
+var errAssetMissing = errors.New("not in the export")
 
 // imageTokens is OpenAI's estimate for an image of w×h sent with detail
 // "high": fitted within 2048×2048, then its short side to at most 768,

@@ -103,8 +103,9 @@ func validSHA256(s string) bool {
 }
 
 // blobReader loads attachments' bytes for an export. A blob the history
-// does not hold is written without its bytes; any other failure to read
-// the history stops the export (err, checked after each conversation).
+// does not hold, or holds where the file is damaged, is written without its
+// bytes; any other failure to read the history stops the export (err,
+// checked after each conversation).
 type blobReader struct {
 	st  *store.Store
 	err error
@@ -121,7 +122,8 @@ func (b *blobReader) load(a store.Attachment) (data []byte, text string, ok bool
 		text, err = b.st.BlobText(a.SHA256)
 	}
 	switch {
-	case errors.Is(err, store.ErrBlobMissing):
+	case errors.Is(err, store.ErrBlobMissing), store.IsDamaged(err):
+		// Written as missing: one damaged file must not cost the export.
 		return nil, "", false
 	case err != nil:
 		b.err = err

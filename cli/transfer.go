@@ -32,7 +32,7 @@ func exportCmd(c *cmdEnv) *cobra.Command {
 	// StringArray, not StringSlice: an id is taken whole, commas and all.
 	cmd.Flags().StringArrayVar(&ids, "conversation", nil, "export this conversation (repeat for several; default: all)")
 	cmd.RegisterFlagCompletionFunc("conversation", c.conversationWords)
-	cmd.Flags().StringVar(&outPath, "out", "", "write to this file, replacing it only once the export is complete (default: stdout)")
+	cmd.Flags().StringVar(&outPath, "out", "", "write to this file, replacing it only once the export is complete (default: stdout); md puts the attachments in attachments/ beside it")
 	return cmd
 }
 

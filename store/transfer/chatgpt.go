@@ -19,8 +19,10 @@ import (
 // through "parent" links to the root. It leaves out the empty root, hidden
 // system and context messages, tool calls and tool output (web browsing,
 // code runs), and nodes without text; "thoughts" (o-series reasoning)
-// become the next answer's reasoning; images and other attachments become
-// a placeholder such as "[image]". Times are seconds since 1970 as floats;
+// become the next answer's reasoning; images become attachments when the
+// export's files are at hand (a zip archive, or an unpacked export's
+// folder: see gptassets.go), else, like other attachments, a placeholder
+// such as "[image]". Times are seconds since 1970 as floats;
 // metadata.model_slug is the answer's model.
 
 type gptConversation struct {
@@ -32,6 +34,9 @@ type gptConversation struct {
 	Mapping        map[string]gptNode `json:"mapping"`
 	CurrentNode    string             `json:"current_node"`
 	DefaultModel   string             `json:"default_model_slug"`
+
+	assets func() *gptAssets           // the export's files; nil: none at hand
+	cache  map[string]store.Attachment // images read, by pointer id
 }
 
 type gptNode struct {
@@ -63,6 +68,10 @@ type gptMessage struct {
 		FinishDetails struct {
 			Type string `json:"type"`
 		} `json:"finish_details"`
+		Attachments []struct {
+			ID   string `json:"id"`
+			Name string `json:"name"`
+		} `json:"attachments"`
 	} `json:"metadata"`
 }
 
@@ -118,7 +127,9 @@ func gptTime(f *float64) (time.Time, bool) {
 }
 
 // gptText is a message's text, with placeholders for what is not text.
-func gptText(m *gptMessage) string {
+// image, when set, is offered each image part: true means it became an
+// attachment and needs no placeholder.
+func gptText(m *gptMessage, image func(gptImagePart) bool) string {
 	c := &m.Content
 	if len(c.Parts) == 0 {
 		if c.ContentType == "code" && strings.TrimSpace(c.Text) != "" {
@@ -146,6 +157,7 @@ func gptText(m *gptMessage) string {
 			ContentType string `json:"content_type"`
 			Text        string `json:"text"`
 			Name        string `json:"name"`
+			gptImagePart
 		}
 		if json.Unmarshal(raw, &obj) != nil {
 			continue // a number, null: nothing to show
@@ -153,6 +165,7 @@ func gptText(m *gptMessage) string {
 		switch t := obj.ContentType; {
 		case t == "audio_transcription" && obj.Text != "":
 			parts = append(parts, obj.Text)
+		case strings.HasPrefix(t, "image") && image != nil && obj.AssetPointer != "" && image(obj.gptImagePart):
 		case strings.HasPrefix(t, "image"):
 			parts = append(parts, "[image]")
 		case strings.Contains(t, "audio"):
@@ -221,11 +234,11 @@ func (g *gptConversation) convert(now time.Time) (store.Import, error) {
 		case "user_editable_context", "model_editable_context", "reasoning_recap", "tether_browsing_display", "tether_quote", "system_error":
 			continue
 		}
-		text := gptText(m)
-		if strings.TrimSpace(text) == "" {
+		text, attached := g.content(m)
+		if strings.TrimSpace(text) == "" && len(attached) == 0 {
 			continue
 		}
-		msg := store.Message{Role: role, Content: text, State: store.StateDone}
+		msg := store.Message{Role: role, Content: text, State: store.StateDone, Attachments: attached}
 		msg.CreatedAt, _ = gptTime(m.CreateTime)
 		msg.UpdatedAt, _ = gptTime(m.UpdateTime)
 		if role == store.RoleAssistant {
@@ -285,4 +298,29 @@ func (g *gptConversation) convert(now time.Time) (store.Import, error) {
 	im.Conversation.Title = g.Title
 	im.Conversation.CreatedAt, im.Conversation.UpdatedAt = created, updated
 	return im, nil
+}
+
+// content is a message's text and the images of it found in the export.
+func (g *gptConversation) content(m *gptMessage) (string, []store.Attachment) {
+	if g.assets == nil {
+		return gptText(m, nil), nil
+	}
+	var names map[string]string
+	for _, a := range m.Metadata.Attachments {
+		if a.ID != "" && a.Name != "" {
+			if names == nil {
+				names = make(map[string]string)
+			}
+			names[a.ID] = a.Name
+		}
+	}
+	var attached []store.Attachment
+	text := gptText(m, func(p gptImagePart) bool {
+		a, err := g.image(p, names)
+		if err == nil {
+			attached = append(attached, a)
+		}
+		return err == nil
+	})
+	return text, attached
 }

@@ -21,7 +21,8 @@ import (
 // "format" comes first (Import detects the file by it). Everything a
 // conversation holds is kept: ids, message numbers, states, timestamps,
 // provider and model, tokens, pinned and superseded flags, the running
-// summary. Providers and settings are not exported.
+// summary, attachments (see attachments.go). Providers and settings are not
+// exported.
 
 type fileHeader struct {
 	Format     string    `json:"format"`
@@ -67,6 +68,8 @@ type fileMessage struct {
 	OutputTokens int       `json:"output_tokens,omitempty"`
 	CreatedAt    time.Time `json:"created_at"`
 	UpdatedAt    time.Time `json:"updated_at"`
+
+	Attachments []fileAttachment `json:"attachments,omitempty"`
 }
 
 func toFileConversation(c store.Conversation, sum *store.Summary) fileConversation {
@@ -93,11 +96,16 @@ func fromDeskchat(fc *fileConversation) (store.Import, error) {
 		im.Summary = &store.Summary{Through: s.Through, Text: s.Text, Model: s.Model, Tokens: s.Tokens, UpdatedAt: s.UpdatedAt}
 	}
 	im.Messages = make([]store.Message, 0, len(fc.Messages))
-	for _, m := range fc.Messages {
+	seen := make(map[string]bool)
+	for i, m := range fc.Messages {
+		as, err := attachmentsFrom(i, m.Attachments, seen)
+		if err != nil {
+			return im, err
+		}
 		im.Messages = append(im.Messages, store.Message{Seq: m.Seq, Role: store.Role(m.Role), Content: m.Content,
 			Reasoning: m.Reasoning, State: store.State(m.State), Provider: m.Provider, Model: m.Model, Finish: m.Finish,
 			Error: m.Error, Pinned: m.Pinned, Superseded: m.Superseded, PromptTokens: m.PromptTokens,
-			OutputTokens: m.OutputTokens, CreatedAt: m.CreatedAt, UpdatedAt: m.UpdatedAt})
+			OutputTokens: m.OutputTokens, CreatedAt: m.CreatedAt, UpdatedAt: m.UpdatedAt, Attachments: as})
 	}
 	if fc.ID == "" {
 		return im, errNoID
@@ -111,6 +119,7 @@ func fromDeskchat(fc *fileConversation) (store.Import, error) {
 // jsonDoc writes deskchat's JSON export, one message per line.
 type jsonDoc struct {
 	o     *out
+	blobs *blobReader
 	at    time.Time
 	buf   bytes.Buffer
 	enc   *json.Encoder
@@ -146,17 +155,34 @@ func (j *jsonDoc) conversation(d store.Dump) {
 	j.o.WriteString("\n")
 	j.o.Write(c[:len(c)-1]) // without its closing brace: the messages follow
 	j.o.WriteString(`,"messages":[`)
+	embedded := make(map[string]bool)
 	for i, m := range d.Messages {
 		if i > 0 {
 			j.o.WriteString(",")
 		}
 		j.o.WriteString("\n")
-		j.o.Write(j.encode(toFileMessage(m)))
+		j.o.Write(j.encode(j.message(m, embedded)))
 	}
 	if len(d.Messages) > 0 {
 		j.o.WriteString("\n")
 	}
 	j.o.WriteString("]}")
+}
+
+// message is m as written, its attachments' bytes and text embedded the
+// first time the conversation uses each (embedded).
+func (j *jsonDoc) message(m store.Message, embedded map[string]bool) fileMessage {
+	fm := toFileMessage(m)
+	for _, a := range m.Attachments {
+		fa := toFileAttachment(a)
+		if !embedded[a.SHA256] {
+			data, text, ok := j.blobs.load(a)
+			fa.Data, fa.Text, fa.Missing = data, text, !ok
+			embedded[a.SHA256] = ok
+		}
+		fm.Attachments = append(fm.Attachments, fa)
+	}
+	return fm
 }
 
 func (j *jsonDoc) end() {

@@ -70,14 +70,14 @@ func (r ExportResult) SkippedSentence() string {
 // ctx is cancelled, w has received part of the export: use ExportFile to
 // write a file all or nothing.
 func Export(ctx context.Context, st *store.Store, w io.Writer, opts ExportOptions) (ExportResult, error) {
-	if _, err := newDocument(opts.Format, nil, time.Time{}); err != nil {
+	if _, err := newDocument(opts.Format, nil, time.Time{}, nil, nil); err != nil {
 		return ExportResult{}, err
 	}
 	list, err := selection(st, opts.Conversations)
 	if err != nil {
 		return ExportResult{}, err
 	}
-	res, err := export(ctx, st, w, opts, list)
+	res, err := export(ctx, st, w, opts, list, nil)
 	var we writeError
 	switch {
 	case err == nil:
@@ -94,6 +94,8 @@ func Export(ctx context.Context, st *store.Store, w io.Writer, opts ExportOption
 // the same folder, synced to disk, then renamed over path. When it fails or
 // ctx is cancelled, nothing is left behind and a file already at path is
 // untouched. The file is readable by its owner only (exports are private).
+// Markdown puts the attachments in a folder named attachments beside the
+// file (see attachDir), removed again when the export fails.
 func ExportFile(ctx context.Context, st *store.Store, path string, opts ExportOptions) (ExportResult, error) {
 	return exportFile(ctx, st, path, opts, nil)
 }
@@ -101,7 +103,7 @@ func ExportFile(ctx context.Context, st *store.Store, path string, opts ExportOp
 // exportFile is ExportFile; tests pass wrap to put a failing writer (a full
 // disk) between the export and the file.
 func exportFile(ctx context.Context, st *store.Store, path string, opts ExportOptions, wrap func(io.Writer) io.Writer) (ExportResult, error) {
-	if _, err := newDocument(opts.Format, nil, time.Time{}); err != nil {
+	if _, err := newDocument(opts.Format, nil, time.Time{}, nil, nil); err != nil {
 		return ExportResult{}, err
 	}
 	list, err := selection(st, opts.Conversations)
@@ -138,17 +140,24 @@ func exportFile(ctx context.Context, st *store.Store, path string, opts ExportOp
 		return ExportResult{}, fail(fmt.Sprintf("Cannot write in the folder %s: %s", dir, reason(err)), err)
 	}
 	tmp, kept := f.Name(), false
+	var files *attachDir
+	if opts.Format == Markdown {
+		files = newAttachDir(dir)
+	}
 	defer func() {
 		if !kept {
 			f.Close()
 			os.Remove(tmp)
+		}
+		if files != nil {
+			files.finish(kept)
 		}
 	}()
 	var w io.Writer = f
 	if wrap != nil {
 		w = wrap(f)
 	}
-	res, err := export(ctx, st, w, opts, list)
+	res, err := export(ctx, st, w, opts, list, files)
 	if err == nil {
 		err = f.Sync()
 	}
@@ -159,6 +168,7 @@ func exportFile(ctx context.Context, st *store.Store, path string, opts ExportOp
 		err = os.Rename(tmp, path)
 	}
 	var we writeError
+	var ae attachError
 	switch {
 	case err == nil:
 		kept = true
@@ -168,6 +178,8 @@ func exportFile(ctx context.Context, st *store.Store, path string, opts ExportOp
 		return res, fail("Stopped", err)
 	case errors.As(err, &we):
 		err = we.err
+	case errors.As(err, &ae):
+		return res, fail(ae.what, ae.err)
 	}
 	var se *store.Error
 	if errors.As(err, &se) {
@@ -272,26 +284,30 @@ type document interface {
 	end()
 }
 
-func newDocument(f Format, o *out, at time.Time) (document, error) {
+// newDocument returns the writer of format f. blobs loads attachments;
+// files, for Markdown written to a file, is the attachments/ folder beside
+// it (nil: attachments are named, not written).
+func newDocument(f Format, o *out, at time.Time, blobs *blobReader, files *attachDir) (document, error) {
 	switch f {
 	case "", JSON:
-		return &jsonDoc{o: o, at: at}, nil
+		return &jsonDoc{o: o, at: at, blobs: blobs}, nil
 	case Markdown:
-		return &markdownDoc{o: o}, nil
+		return &markdownDoc{o: o, blobs: blobs, files: files}, nil
 	case HTML:
-		return &htmlDoc{o: o, at: at}, nil
+		return &htmlDoc{o: o, at: at, blobs: blobs}, nil
 	}
 	return nil, &store.Error{Op: "export", Msg: fmt.Sprintf("%q is not an export format; use json, md or html.", f), Err: errors.ErrUnsupported}
 }
 
-func export(ctx context.Context, st *store.Store, w io.Writer, opts ExportOptions, list []store.Conversation) (ExportResult, error) {
+func export(ctx context.Context, st *store.Store, w io.Writer, opts ExportOptions, list []store.Conversation, files *attachDir) (ExportResult, error) {
 	var res ExportResult
 	at := opts.Time
 	if at.IsZero() {
 		at = time.Now()
 	}
 	o := &out{w: bufio.NewWriterSize(w, 64<<10)}
-	doc, err := newDocument(opts.Format, o, at.UTC())
+	blobs := &blobReader{st: st}
+	doc, err := newDocument(opts.Format, o, at.UTC(), blobs, files)
 	if err != nil {
 		return res, err
 	}
@@ -321,6 +337,12 @@ func export(ctx context.Context, st *store.Store, w io.Writer, opts ExportOption
 		doc.conversation(d)
 		if o.err != nil {
 			return res, writeError{o.err}
+		}
+		if blobs.err != nil {
+			return res, blobs.err
+		}
+		if files != nil && files.err != nil {
+			return res, files.err
 		}
 		res.Conversations++
 		res.Messages += len(d.Messages)

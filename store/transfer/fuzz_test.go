@@ -76,6 +76,7 @@ func FuzzImportChatGPT(f *testing.F) {
 		gptConv("f2", "b", `a|b|user|{"content_type":"text","parts":["loop"]}`, `b|a|assistant|{"content_type":"thoughts","thoughts":[{"content":"x"}]}`),
 		`[{"id":"x","mapping":{"m":{"message":{"author":{"role":"user"},"create_time":1e300,"content":{"parts":["t"]}}}},"current_node":"m"}]`,
 		`[]`, `[1,"a",{}]`,
+		gptWithImages("file-service://file-X", "sediment://../x", "file-service://"),
 	)
 }
 
@@ -99,8 +100,18 @@ func FuzzImportDeskchat(f *testing.F) {
 	if _, err := Export(ctx, st, &b, ExportOptions{Time: t0}); err != nil {
 		f.Fatal(err)
 	}
+	im, _ := withAttachments(f)
+	if _, err := st.ImportConversations([]store.Import{im}); err != nil {
+		f.Fatal(err)
+	}
+	var withFiles bytes.Buffer
+	if _, err := Export(ctx, st, &withFiles, ExportOptions{Time: t0, Conversations: []string{im.Conversation.ID}}); err != nil {
+		f.Fatal(err)
+	}
 	st.Close()
-	fuzzImport(f, Deskchat, b.String(),
+	fuzzImport(f, Deskchat, b.String(), withFiles.String(),
+		strings.Replace(withFiles.String(), `"data":"`, `"data":"!`, 1),
+		`{"format":"deskchat","version":1,"conversations":[{"id":"a1","messages":[{"seq":1,"role":"user","attachments":[{"name":"x","sha256":"`+emptySHA256+`"},{"sha256":"`+emptySHA256+`","data":"","missing":true},{}]}]}]}`,
 		`{"format":"deskchat","version":1,"conversations":[{"id":"x y","messages":[]},{"id":"ok","messages":[{"seq":2,"role":"user"},{"seq":1,"role":"user"}]}]}`,
 		`{"format":"deskchat","version":1,"conversations":[{"id":"ok2","created_at":"bad","messages":[{"seq":1,"role":"user","state":"streaming"}]}]}`,
 	)
@@ -111,7 +122,8 @@ func fuzzDump(title, content, reasoning, model string) store.Dump {
 	return store.Dump{
 		Conversation: store.Conversation{ID: "fuzz01", Title: title, Provider: model, Model: model, SystemPrompt: reasoning, CreatedAt: t0, UpdatedAt: t0},
 		Messages: []store.Message{
-			{Seq: 1, Role: store.RoleUser, Content: content, State: store.StateDone, CreatedAt: t0},
+			{Seq: 1, Role: store.RoleUser, Content: content, State: store.StateDone, CreatedAt: t0,
+				Attachments: []store.Attachment{{Name: title, Mime: model, Size: int64(len(content)), SHA256: reasoning}}},
 			{Seq: 2, Role: store.RoleAssistant, Content: content, Reasoning: reasoning, Model: model, State: store.State(model), Error: title, CreatedAt: t0},
 			{Seq: 3, Role: store.Role(title), Content: "after", State: store.StateDone, CreatedAt: t0},
 		},
@@ -121,7 +133,7 @@ func fuzzDump(title, content, reasoning, model string) store.Dump {
 func render(t *testing.T, f Format, d store.Dump) string {
 	var b bytes.Buffer
 	o := &out{w: bufio.NewWriter(&b)}
-	doc, err := newDocument(f, o, t0)
+	doc, err := newDocument(f, o, t0, nil, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

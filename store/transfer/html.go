@@ -1,6 +1,7 @@
 package transfer
 
 import (
+	"encoding/base64"
 	"html"
 	"strings"
 	"time"
@@ -17,9 +18,15 @@ import (
 // highlighted, images outside the file become links); every other piece of
 // text from the store (titles, models, ids, the system prompt) goes through
 // html.EscapeString.
+//
+// Attachments follow their message's text: images (PNG, JPEG, GIF, WebP)
+// inline as data: URLs, other files as data: links that download them
+// under their name (as application/octet-stream, so that no browser shows
+// one as a page), all inside the page.
 type htmlDoc struct {
 	o     *out
 	at    time.Time
+	blobs *blobReader
 	count int
 }
 
@@ -51,6 +58,10 @@ th,td{border:1px solid var(--line);padding:.3rem .6rem;text-align:left}
 th{background:var(--code)}
 blockquote{margin:.5rem 0;padding:0 1rem;border-left:.25rem solid var(--line);color:var(--muted)}
 img{max-width:100%}
+.attachments{display:flex;flex-wrap:wrap;gap:.5rem;margin:.5rem 0 0}
+.attachments .shot{display:flex;flex-direction:column}
+.attachments img{max-height:24rem;border:1px solid var(--line);border-radius:.4rem}
+.attachments .file{margin:0;color:var(--muted);font-size:.85rem}
 details{margin:.5rem 0;color:var(--muted)}
 details pre{white-space:pre-wrap}
 .error{color:var(--err)}
@@ -150,6 +161,7 @@ func (h *htmlDoc) message(m store.Message, r rendered) {
 		h.o.Write(r.content)
 		h.o.WriteString("</div>\n")
 	}
+	h.attachments(m.Attachments)
 	if m.Error != "" {
 		h.o.WriteString(`<p class="error">` + esc(m.Error) + "</p>\n")
 	}
@@ -173,4 +185,73 @@ func (h *htmlDoc) end() {
 		h.o.WriteString("<p class=\"meta\">No conversations.</p>\n")
 	}
 	h.o.WriteString("</body>\n</html>\n")
+}
+
+// attachments writes a message's attachments (see htmlDoc).
+func (h *htmlDoc) attachments(as []store.Attachment) {
+	if len(as) == 0 {
+		return
+	}
+	h.o.WriteString(`<div class="attachments">` + "\n")
+	for _, a := range as {
+		name, size := esc(oneLine(a.Name)), esc(format.Size(a.Size))
+		data, _, ok := h.blobs.load(a)
+		mime := dataMime(a.Mime)
+		switch {
+		case !ok:
+			h.o.WriteString(`<p class="file">` + name + " · " + size + ", not in the history</p>\n")
+		case inlineImage([]byte("data:" + mime + ";")):
+			h.o.WriteString(`<div class="shot"><img src="data:` + mime + ";base64,")
+			h.base64(data)
+			h.o.WriteString(`" alt="` + name + `"><span class="file">` + name + " · " + size + "</span></div>\n")
+		default:
+			// application/octet-stream whatever the file: the browser
+			// saves it under its name, never shows it as a page.
+			h.o.WriteString(`<p class="file"><a href="data:application/octet-stream;base64,`)
+			h.base64(data)
+			h.o.WriteString(`" download="` + name + `">` + name + "</a> · " + size + "</p>\n")
+		}
+	}
+	h.o.WriteString("</div>\n")
+}
+
+// base64 writes data in base64, straight to the page.
+func (h *htmlDoc) base64(data []byte) {
+	enc := base64.NewEncoder(base64.StdEncoding, outWriter{h.o})
+	enc.Write(data)
+	enc.Close()
+}
+
+// outWriter is an out as an io.Writer.
+type outWriter struct{ o *out }
+
+func (w outWriter) Write(p []byte) (int, error) {
+	w.o.Write(p)
+	return len(p), w.o.err
+}
+
+// dataMime is the type a data: URL of an attachment says: its mime type
+// without parameters, when that is a plain type/subtype, else
+// application/octet-stream (nothing from the history reaches the page
+// unchecked).
+func dataMime(mime string) string {
+	mime, _, _ = strings.Cut(mime, ";")
+	mime = strings.ToLower(strings.TrimSpace(mime))
+	typ, sub, ok := strings.Cut(mime, "/")
+	if !ok || !mimeToken(typ) || !mimeToken(sub) {
+		return "application/octet-stream"
+	}
+	return mime
+}
+
+func mimeToken(s string) bool {
+	if s == "" || len(s) > 127 {
+		return false
+	}
+	for _, r := range s {
+		if !('a' <= r && r <= 'z' || '0' <= r && r <= '9' || strings.ContainsRune("!#$&^_.+-", r)) {
+			return false
+		}
+	}
+	return true
 }

@@ -3,6 +3,7 @@ package transfer
 import (
 	"bufio"
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -89,9 +90,16 @@ func (r *Report) skip(title, reason string) {
 	}
 }
 
-// maxConversationBytes is the largest conversation Import decodes; a larger
-// one is skipped (and reported), not held in memory.
+// maxConversationBytes is the largest conversation Import decodes, not
+// counting the attachments a deskchat export embeds; a larger one is
+// skipped (and reported), not held in memory.
 var maxConversationBytes int64 = 64 << 20
+
+// maxConversationFileBytes bounds a conversation with its attachments
+// (base64, "data"): room for a few dozen photos. Decoding one holds about
+// 1.75 times the size of its attachments (the JSON and the bytes), far
+// less than the seven times its size a conversation's text costs.
+var maxConversationFileBytes int64 = 256 << 20
 
 // Batches: conversations are stored together, in one transaction, until
 // one of these is reached.
@@ -117,7 +125,21 @@ func ImportFile(ctx context.Context, st *store.Store, path string, opts ImportOp
 	if isZip(f) || strings.EqualFold(filepath.Ext(path), ".zip") {
 		return importZip(ctx, st, f, path, opts)
 	}
-	return Import(ctx, st, f, opts)
+	// An unpacked ChatGPT export keeps its images beside conversations.json.
+	dir := filepath.Dir(path)
+	return importReader(ctx, st, f, opts, lazyAssets(func() *gptAssets { return dirAssets(dir) }))
+}
+
+// lazyAssets indexes an export's files the first time an image asks for
+// them: most imports have none.
+func lazyAssets(index func() *gptAssets) func() *gptAssets {
+	var g *gptAssets
+	return func() *gptAssets {
+		if g == nil {
+			g = index()
+		}
+		return g
+	}
 }
 
 // openError is the error for a file that cannot be opened.
@@ -144,6 +166,11 @@ func openError(path string, err error) error {
 // so importing a file twice adds nothing (and writes nothing). When ctx is cancelled the batches
 // stored so far stay; importing the file again adds the rest.
 func Import(ctx context.Context, st *store.Store, file io.Reader, opts ImportOptions) (Report, error) {
+	return importReader(ctx, st, file, opts, nil)
+}
+
+// importReader is Import; assets, when set, finds a ChatGPT export's images.
+func importReader(ctx context.Context, st *store.Store, file io.Reader, opts ImportOptions, assets func() *gptAssets) (Report, error) {
 	fail := func(msg string, err error) (Report, error) {
 		return Report{Format: opts.From}, &store.Error{Op: "import", Msg: msg, Err: err}
 	}
@@ -176,7 +203,7 @@ func Import(ctx context.Context, st *store.Store, file io.Reader, opts ImportOpt
 	if ra, ok := r.(io.ReaderAt); ok && isZipAt(ra, start) {
 		return fail("This is a zip archive: give its path (deskchat import FILE.zip) rather than its content.", ErrNotExport)
 	}
-	in := input{size: end - start, open: func() (io.ReadCloser, error) {
+	in := input{size: end - start, assets: assets, open: func() (io.ReadCloser, error) {
 		_, err := r.Seek(start, io.SeekStart)
 		return io.NopCloser(r), err
 	}}
@@ -190,6 +217,8 @@ type input struct {
 	// unreadable, when set, is the sentence for content that cannot be
 	// read (a damaged zip entry).
 	unreadable func(err error) string
+	// assets, when set, finds a ChatGPT export's images (gptassets.go).
+	assets func() *gptAssets
 }
 
 // importInput is Import's two passes over in.
@@ -253,7 +282,7 @@ func importInput(ctx context.Context, st *store.Store, in input, opts ImportOpti
 		bom = 3
 	}
 	cr := newCompactReader(br, bom, sh.blank)
-	imp := &importer{ctx: ctx, st: st, rep: &rep, shape: &sh, src: src, dec: json.NewDecoder(cr), now: time.Now().UTC()}
+	imp := &importer{ctx: ctx, st: st, rep: &rep, shape: &sh, src: src, dec: json.NewDecoder(cr), now: time.Now().UTC(), assets: in.assets}
 	imp.progress = func() { progress(in.size + cr.Offset()) }
 	err = imp.run(lay)
 	if err == nil {
@@ -408,10 +437,10 @@ type element interface {
 	convert(now time.Time) (store.Import, error)
 }
 
-func newElement(src Source) element {
-	switch src {
+func (im *importer) newElement() element {
+	switch im.src {
 	case ChatGPT:
-		return new(gptConversation)
+		return &gptConversation{assets: im.assets}
 	case Claude:
 		return new(claudeConversation)
 	}
@@ -427,7 +456,8 @@ type importer struct {
 	dec      *json.Decoder
 	now      time.Time
 	progress func()
-	elems    int // conversations read so far
+	elems    int               // conversations read so far
+	assets   func() *gptAssets // a ChatGPT export's images; nil: none
 
 	batch         []store.Import
 	batchMessages int
@@ -499,10 +529,14 @@ func (im *importer) element(i int) error {
 		if err := skipValue(im.dec); err != nil {
 			return err
 		}
-		im.rep.skip(fmt.Sprintf("conversation %d", i+1), fmt.Sprintf("it is too large to import (%d MB; the limit is %d MB)", size>>20, maxConversationBytes>>20))
+		limit := fmt.Sprintf("the limit is %d MB", maxConversationBytes>>20)
+		if size > maxConversationFileBytes {
+			limit = fmt.Sprintf("the limit is %d MB with its attachments", maxConversationFileBytes>>20)
+		}
+		im.rep.skip(fmt.Sprintf("conversation %d", i+1), fmt.Sprintf("it is too large to import (%d MB; %s)", size>>20, limit))
 		return nil
 	}
-	el := newElement(im.src)
+	el := im.newElement()
 	if err := im.dec.Decode(el); err != nil {
 		if fatal(err) {
 			return err
@@ -522,6 +556,9 @@ func (im *importer) element(i int) error {
 	im.batchMessages += len(imp.Messages)
 	for _, m := range imp.Messages {
 		im.batchBytes += len(m.Content) + len(m.Reasoning) + 200
+		for _, a := range m.Attachments {
+			im.batchBytes += len(a.Data) + len(a.Text)
+		}
 	}
 	if len(im.batch) >= batchConversations || im.batchMessages >= batchMessages || im.batchBytes >= batchBytes {
 		return im.flush()
@@ -571,7 +608,10 @@ func fatal(err error) bool {
 func decodeReason(err error) string {
 	var te *json.UnmarshalTypeError
 	var pe *time.ParseError
+	var be base64.CorruptInputError
 	switch {
+	case errors.As(err, &be):
+		return "an attachment in it is damaged (its data is not valid base64)"
 	case errors.As(err, &te) && te.Field == "":
 		return fmt.Sprintf("it is %s, not a conversation", article(te.Value))
 	case errors.As(err, &te):

@@ -13,9 +13,13 @@ import (
 // the message's own Markdown. A code block a message leaves open (an answer
 // stopped mid-block) is closed, as is an HTML block (<pre>, <!--) that
 // would run on, so neither can swallow the headings that follow; literal text (system prompt, reasoning) goes in a fence longer
-// than any run of backticks inside it.
+// than any run of backticks inside it. A message's attachments follow its
+// text: written to a file, as images and links into the attachments/ folder
+// beside it (files); written to a stream, named only.
 type markdownDoc struct {
 	o     *out
+	blobs *blobReader
+	files *attachDir
 	count int
 }
 
@@ -112,9 +116,38 @@ func (md *markdownDoc) conversation(d store.Dump) {
 			md.o.WriteString(end + "\n")
 		}
 		md.o.WriteString("\n")
+		md.attachments(m.Attachments)
 		if m.Error != "" {
 			md.o.WriteString("> **Error:** " + oneLine(m.Error) + "\n\n")
 		}
+	}
+}
+
+// attachments writes a message's attachments, one line each.
+func (md *markdownDoc) attachments(as []store.Attachment) {
+	for _, a := range as {
+		label := mdEscape(oneLine(a.Name)) + " (" + format.Size(a.Size) + ")"
+		if md.files == nil {
+			md.o.WriteString("- Attached: " + label + "\n")
+			continue
+		}
+		data, _, ok := md.blobs.load(a)
+		if !ok {
+			md.o.WriteString("- Attached: " + label + ", not in the history\n")
+			continue
+		}
+		name, ok := md.files.put(a, data)
+		switch {
+		case !ok:
+			return // the export stops: files.err
+		case a.IsImage():
+			md.o.WriteString("- ![" + mdEscape(oneLine(a.Name)) + "](" + md.files.link(name) + ")\n")
+		default:
+			md.o.WriteString("- [" + label + "](" + md.files.link(name) + ")\n")
+		}
+	}
+	if len(as) > 0 {
+		md.o.WriteString("\n")
 	}
 }
 

@@ -382,6 +382,8 @@ type shapeScan struct {
 	elemStart span   // where the current element started (start, and spaces before it in size)
 	member    span   // where the current value of the top-level object started, likewise
 	lastKey   string // the last key of the top-level object
+	dataKey   bool   // the last key, at any depth, was "data": an attachment's bytes may follow
+	elemData  int64  // bytes of the current element's "data" strings (attachments, base64)
 }
 
 func (p *shapeScan) syntax(start int64, msg string) error {
@@ -415,7 +417,9 @@ func (p *shapeScan) ended(from span) span {
 func (p *shapeScan) done() {
 	sh := &p.sh
 	if len(p.stack) == p.elemDepth {
-		if v := p.ended(p.elemStart); v.size > p.limit {
+		// The limit is on a conversation's text; its attachments have
+		// their own (see maxConversationFileBytes).
+		if v := p.ended(p.elemStart); v.size-p.elemData > p.limit || v.size > maxConversationFileBytes {
 			sh.big[sh.elems] = v.size
 			sh.blank = append(sh.blank, v)
 		}
@@ -456,6 +460,7 @@ func (p *shapeScan) key(tok byte, start int64) error {
 	if len(p.s.val) > maxCapture {
 		key = ""
 	}
+	p.dataKey = key == "data"
 	sh := &p.sh
 	if len(p.stack) == 1 {
 		p.lastKey = key
@@ -498,6 +503,10 @@ func (p *shapeScan) value(tok byte, start int64) error {
 	}
 	depth := len(p.stack)
 	p.mark(tok, start, depth)
+	if tok == tokString && p.dataKey && p.elemDepth >= 0 && depth > p.elemDepth {
+		p.elemData += p.s.offset() - start
+	}
+	p.dataKey = false
 	switch tok {
 	case '{', '[':
 		if depth >= maxDepth {
@@ -528,6 +537,7 @@ func (p *shapeScan) mark(tok byte, start int64, depth int) {
 	sh := &p.sh
 	if depth == p.elemDepth {
 		p.elemStart = span{start: start, size: p.s.spaces}
+		p.elemData = 0
 		if sh.elems == 0 {
 			sh.firstKind = tok
 		}

@@ -10,6 +10,12 @@
 // temporary file beside the destination, synced, then renamed), and an
 // import first checks the whole file, so a damaged file imports nothing.
 //
+// Attachments travel whole (attachments.go): the JSON export embeds them and
+// an import restores them byte for byte, checked against their sha256; HTML
+// holds them inside the page; Markdown written to a file puts them in an
+// attachments/ folder beside it; a ChatGPT export's images become
+// attachments when its files are at hand (gptassets.go).
+//
 // Errors are *store.Error values: Msg is the sentence for the user, Err the
 // cause. A cancelled ctx stops either direction; the error then also matches
 // context.Canceled. The functions are safe to call concurrently with each

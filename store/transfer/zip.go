@@ -36,7 +36,9 @@ func isZipAt(r io.ReaderAt, off int64) bool {
 // (the one nearest the archive's top if there are several), as Import does.
 // An archive that is damaged, holds no conversations.json, or holds one
 // larger than MaxZipEntry unpacked imports nothing, and the error's
-// sentence says why. ImportFile calls it for any file that is a zip.
+// sentence says why. The images a ChatGPT export's conversations show are
+// read from the archive's file-… entries (see gptassets.go). ImportFile
+// calls it for any file that is a zip.
 func ImportZip(ctx context.Context, st *store.Store, path string, opts ImportOptions) (Report, error) {
 	f, err := os.Open(path)
 	if err != nil {
@@ -72,7 +74,8 @@ func importZip(ctx context.Context, st *store.Store, f *os.File, name string, op
 	}
 	size := int64(entry.UncompressedSize64)
 	in := input{
-		size: size,
+		size:   size,
+		assets: lazyAssets(func() *gptAssets { return zipAssets(zr) }),
 		open: func() (io.ReadCloser, error) {
 			rc, err := entry.Open()
 			if err != nil {

@@ -1,0 +1,301 @@
+package attach
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/ledongthuc/pdf"
+
+	"deskchat/internal/format"
+)
+
+// pdfTimeout bounds reading one PDF's text. A 100-page report takes a few
+// hundred milliseconds; a hostile file (a page tree that loops, a stream
+// that inflates without end) is stopped here.
+const pdfTimeout = 10 * time.Second
+
+// MaxPDFTextBytes bounds the text taken from one PDF: a model could not
+// read more in one question, and a file claiming millions of pages stops
+// here rather than filling the memory with page markers.
+const MaxPDFTextBytes = 4_000_000
+
+// Why a PDF's text could not be read; pdfSentence turns them into what
+// the user reads.
+var (
+	errPDFEncrypted = errors.New("pdf: encrypted")
+	errPDFNoText    = errors.New("pdf: no text layer")
+	errPDFDamaged   = errors.New("pdf: damaged")
+	errPDFSlow      = errors.New("pdf: took too long")
+	errPDFTooBig    = errors.New("pdf: too much text")
+	errPDFStopped   = errors.New("pdf: stopped")
+)
+
+// pdfSentence is the refusal of a PDF whose text could not be read.
+func pdfSentence(name string, err error) *Error {
+	var s string
+	switch {
+	case errors.Is(err, errPDFEncrypted):
+		s = name + " is encrypted with a password; save an unprotected copy (for example by printing it to a PDF) and attach that."
+	case errors.Is(err, errPDFNoText):
+		s = name + " has no text layer (it looks like scanned pages), and only a PDF's text can be attached; attach its pages as images instead."
+	case errors.Is(err, errPDFSlow):
+		s = fmt.Sprintf("%s took more than %d seconds to read and was given up; it may be damaged.", name, int(pdfTimeout/time.Second))
+	case errors.Is(err, errPDFTooBig):
+		s = fmt.Sprintf("%s has more than %s of text; attach the pages you need instead.", name, format.Size(MaxPDFTextBytes))
+	default:
+		s = name + " could not be read as a PDF; it may be damaged or cut short."
+	}
+	return &Error{Name: name, Sentence: s, Err: err}
+}
+
+// guardedPDF is the PDF's bytes as the reader reads them; once stopped,
+// every read fails, so a reader past its time ends at its next read.
+type guardedPDF struct {
+	data    []byte
+	stopped atomic.Bool
+}
+
+func (g *guardedPDF) ReadAt(p []byte, off int64) (int, error) {
+	if g.stopped.Load() {
+		return 0, errPDFStopped
+	}
+	if off < 0 || off >= int64(len(g.data)) {
+		return 0, errors.New("pdf: read past the end")
+	}
+	n := copy(p, g.data[off:])
+	if n < len(p) {
+		return n, errors.New("pdf: read past the end")
+	}
+	return n, nil
+}
+
+// pdfText returns the text of a PDF, each page headed by a marker
+// ("--- page 3 of 12 ---"), and its number of pages. The library panics on
+// some damaged files, so the reading runs in its own goroutine, recovered,
+// and is given up after limit.
+func pdfText(data []byte, limit time.Duration) (string, int, error) {
+	type result struct {
+		text  string
+		pages int
+		err   error
+	}
+	g := &guardedPDF{data: data}
+	done := make(chan result, 1) // buffered: a reader given up still ends
+	go func() {
+		var r result
+		defer func() {
+			if p := recover(); p != nil {
+				r = result{err: fmt.Errorf("%w: %v", errPDFDamaged, p)}
+				if e, ok := p.(error); ok && errors.Is(e, errPDFTooBig) {
+					r.err = errPDFTooBig
+				}
+			}
+			done <- r
+		}()
+		r.text, r.pages, r.err = readPages(g)
+	}()
+	timer := time.NewTimer(limit)
+	defer timer.Stop()
+	select {
+	case r := <-done:
+		return r.text, r.pages, r.err
+	case <-timer.C:
+		g.stopped.Store(true)
+		return "", 0, errPDFSlow
+	}
+}
+
+// readPages reads every page's text; it may panic (the library does on
+// damaged files).
+func readPages(g *guardedPDF) (string, int, error) {
+	r, err := pdf.NewReader(g, int64(len(g.data)))
+	if err != nil {
+		if errors.Is(err, pdf.ErrInvalidPassword) || strings.Contains(err.Error(), "encrypt") {
+			return "", 0, fmt.Errorf("%w: %v", errPDFEncrypted, err)
+		}
+		return "", 0, fmt.Errorf("%w: %v", errPDFDamaged, err)
+	}
+	n := r.NumPage()
+	if n <= 0 {
+		return "", 0, fmt.Errorf("%w: no pages", errPDFDamaged)
+	}
+	var b strings.Builder
+	hasText := false
+	for i := 1; i <= n; i++ {
+		fmt.Fprintf(&b, "--- page %d of %d ---\n", i, n)
+		start := b.Len()
+		pageText(&b, r.Page(i))
+		if strings.TrimSpace(b.String()[start:]) != "" {
+			hasText = true
+			b.WriteByte('\n')
+		}
+		if b.Len() > MaxPDFTextBytes {
+			return "", 0, errPDFTooBig
+		}
+	}
+	if !hasText {
+		return "", n, errPDFNoText
+	}
+	return b.String(), n, nil
+}
+
+// pageText writes the text a page shows, in the order its content stream
+// shows it: a line break where the text moves to another line, a space
+// where it moves along the line or a TJ array leaves a gap of a quarter of
+// an em or more (how most writers set the spaces between words).
+func pageText(b *strings.Builder, p pdf.Page) {
+	if p.V.IsNull() || p.V.Key("Contents").IsNull() {
+		return
+	}
+	fonts := map[string]pdf.TextEncoding{}
+	w := &textWriter{b: b, start: b.Len()}
+	pdf.Interpret(p.V.Key("Contents"), func(stk *pdf.Stack, op string) {
+		args := make([]pdf.Value, stk.Len())
+		for i := len(args) - 1; i >= 0; i-- {
+			args[i] = stk.Pop()
+		}
+		w.do(op, args, func(name string) pdf.TextEncoding { return fontEncoding(p, fonts, name) })
+		if b.Len() > MaxPDFTextBytes {
+			panic(errPDFTooBig)
+		}
+	})
+}
+
+// fontEncoding returns how a page's font maps its codes to text, read once
+// per page (two pages can give one name to different fonts).
+func fontEncoding(p pdf.Page, fonts map[string]pdf.TextEncoding, name string) pdf.TextEncoding {
+	if enc, ok := fonts[name]; ok {
+		return enc
+	}
+	f := p.Font(name)
+	enc := f.Encoder()
+	fonts[name] = enc
+	return enc
+}
+
+// textWriter puts a page's shown strings together, following the text
+// operators' moves (in text space; scaling by cm is left out: only where
+// lines change matters).
+type textWriter struct {
+	b       *strings.Builder
+	start   int
+	enc     pdf.TextEncoding
+	x, y    float64 // the start of the current text line
+	leading float64
+	shown   bool    // a string was shown on the page
+	sx, sy  float64 // the line start when it was
+	sep     string  // a separator asked for before the next string
+}
+
+func (w *textWriter) do(op string, args []pdf.Value, font func(string) pdf.TextEncoding) {
+	switch op {
+	case "BT":
+		w.x, w.y = 0, 0
+	case "Tf":
+		if len(args) == 2 {
+			w.enc = font(args[0].Name())
+		}
+	case "TL":
+		if len(args) == 1 {
+			w.leading = args[0].Float64()
+		}
+	case "Td", "TD":
+		if len(args) == 2 {
+			w.x += args[0].Float64()
+			w.y += args[1].Float64()
+			if op == "TD" {
+				w.leading = -args[1].Float64()
+			}
+		}
+	case "Tm":
+		if len(args) == 6 {
+			w.x, w.y = args[4].Float64(), args[5].Float64()
+		}
+	case "T*":
+		w.nextLine()
+	case "'", "\"":
+		w.nextLine()
+		if len(args) > 0 {
+			w.show(args[len(args)-1])
+		}
+	case "Tj":
+		if len(args) == 1 {
+			w.show(args[0])
+		}
+	case "TJ":
+		if len(args) == 1 {
+			w.showArray(args[0])
+		}
+	}
+}
+
+func (w *textWriter) nextLine() {
+	w.y -= w.leading
+	w.setSep("\n")
+}
+
+// setSep keeps the stronger of two separators: a line break over a space.
+func (w *textWriter) setSep(s string) {
+	if w.sep != "\n" {
+		w.sep = s
+	}
+}
+
+func (w *textWriter) show(v pdf.Value) {
+	s := v.RawString()
+	if s == "" {
+		return
+	}
+	var text string
+	if w.enc != nil {
+		text = w.enc.Decode(s)
+	} else {
+		text = pdfDocText(s)
+	}
+	if w.shown {
+		switch {
+		case math.Abs(w.y-w.sy) > 0.5:
+			w.setSep("\n")
+		case w.x != w.sx:
+			w.setSep(" ")
+		}
+	}
+	w.shown, w.sx, w.sy = true, w.x, w.y
+	if w.sep != "" && w.b.Len() > w.start {
+		last := w.b.String()[w.b.Len()-1]
+		switch {
+		case w.sep == "\n" && last != '\n':
+			w.b.WriteByte('\n')
+		case w.sep == " " && last != ' ' && last != '\n' && !strings.HasPrefix(text, " "):
+			w.b.WriteByte(' ')
+		}
+	}
+	w.sep = ""
+	w.b.WriteString(text)
+}
+
+func (w *textWriter) showArray(v pdf.Value) {
+	for i := range v.Len() {
+		x := v.Index(i)
+		if x.Kind() == pdf.String {
+			w.show(x)
+		} else if x.Float64() <= -250 {
+			w.setSep(" ")
+		}
+	}
+}
+
+// pdfDocText reads the bytes of a string shown in a font without an
+// encoding the library knows as Latin-1, which the common cases (ASCII
+// with the standard fonts) are.
+func pdfDocText(s string) string {
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		b.WriteRune(rune(s[i]))
+	}
+	return b.String()
+}

@@ -243,27 +243,55 @@ func objectKey(key []byte, n int) []byte {
 	h := md5.New()
 	h.Write(key)
 	h.Write([]byte{byte(n), byte(n >> 8), byte(n >> 16), 0, 0})
-	return h.Sum(nil)[:len(key)+5]
+	return h.Sum(nil)[:min(len(key)+5, 16)]
 }
 
 // encryptedPDF is a text PDF encrypted with PDF's standard security
-// handler, revision 2 (40-bit RC4), as the PDF reference's algorithms 3.2
-// to 3.4 make it: with user password "" it opens for anyone (only the
-// owner's rights are protected); with another, it needs that password.
-func encryptedPDF(user, owner string, lines []string) []byte {
+// handler as the PDF reference's algorithms 3.2 to 3.5 make it: revision 2
+// (40-bit RC4) or 3 (128-bit). With user password "" it opens for anyone
+// (only the owner's rights are protected); with another, it needs that
+// password.
+func encryptedPDF(revision int, user, owner string, lines []string) []byte {
 	var perms int32 = -4
 	id := []byte("0123456789abcdef")
+	n := 5
+	if revision == 3 {
+		n = 16
+	}
+	rc4Rounds := func(key, data []byte) []byte {
+		data = rc4Bytes(key, data)
+		for i := 1; revision == 3 && i <= 19; i++ {
+			k := bytes.Clone(key)
+			for j := range k {
+				k[j] ^= byte(i)
+			}
+			data = rc4Bytes(k, data)
+		}
+		return data
+	}
+	md5Rounds := func(h []byte) []byte {
+		for i := 0; revision == 3 && i < 50; i++ {
+			s := md5.Sum(h[:n])
+			h = s[:]
+		}
+		return h[:n]
+	}
 	ok := md5.Sum(padded(owner))
-	o := rc4Bytes(ok[:5], padded(user))
+	o := rc4Rounds(md5Rounds(ok[:]), padded(user))
 	h := md5.New()
 	h.Write(padded(user))
 	h.Write(o)
 	h.Write(binary.LittleEndian.AppendUint32(nil, uint32(perms)))
 	h.Write(id)
-	key := h.Sum(nil)[:5]
-	u := rc4Bytes(key, passwordPad)
+	key := md5Rounds(h.Sum(nil))
+	u := rc4Rounds(key, passwordPad)
+	if revision == 3 {
+		x := md5.Sum(append(bytes.Clone(passwordPad), id...))
+		u = append(rc4Rounds(key, x[:]), make([]byte, 16)...)
+	}
 	p := &testPDF{key: key}
 	writePages(p, [][]string{lines})
-	enc := p.add(fmt.Sprintf("<< /Filter /Standard /V 1 /R 2 /O <%s> /U <%s> /P %d >>", hex.EncodeToString(o), hex.EncodeToString(u), perms))
+	enc := p.add(fmt.Sprintf("<< /Filter /Standard /V %d /R %d /Length %d /O <%s> /U <%s> /P %d >>",
+		revision-1, revision, 8*n, hex.EncodeToString(o), hex.EncodeToString(u), perms))
 	return p.bytes(fmt.Sprintf("/Encrypt %d 0 R /ID [<%s> <%s>]", enc, hex.EncodeToString(id), hex.EncodeToString(id)))
 }

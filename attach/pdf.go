@@ -23,6 +23,11 @@ const pdfTimeout = 10 * time.Second
 // here rather than filling the memory with page markers.
 const MaxPDFTextBytes = 4_000_000
 
+// minPageBytes is less than the smallest page object ("<</Type/Page>>"
+// and its cross-reference entry): a file claiming more pages than its size
+// allows is damaged, however many it says.
+const minPageBytes = 24
+
 // Why a PDF's text could not be read; pdfSentence turns them into what
 // the user reads.
 var (
@@ -39,7 +44,7 @@ func pdfSentence(name string, err error) *Error {
 	var s string
 	switch {
 	case errors.Is(err, errPDFEncrypted):
-		s = name + " is encrypted with a password; save an unprotected copy (for example by printing it to a PDF) and attach that."
+		s = name + " is encrypted and could not be read; save an unprotected copy (for example by printing it to a PDF) and attach that."
 	case errors.Is(err, errPDFNoText):
 		s = name + " has no text layer (it looks like scanned pages), and only a PDF's text can be attached; attach its pages as images instead."
 	case errors.Is(err, errPDFSlow):
@@ -119,16 +124,17 @@ func readPages(g *guardedPDF) (string, int, error) {
 		}
 		return "", 0, fmt.Errorf("%w: %v", errPDFDamaged, err)
 	}
-	n := r.NumPage()
-	if n <= 0 {
-		return "", 0, fmt.Errorf("%w: no pages", errPDFDamaged)
+	pages := pageList(r.Trailer().Key("Root").Key("Pages"), int64(len(g.data))/minPageBytes)
+	if pages == nil {
+		return "", 0, fmt.Errorf("%w: no pages, or a page tree that loops", errPDFDamaged)
 	}
+	n := len(pages)
 	var b strings.Builder
 	hasText := false
 	for i := 1; i <= n; i++ {
 		fmt.Fprintf(&b, "--- page %d of %d ---\n", i, n)
 		start := b.Len()
-		pageText(&b, r.Page(i))
+		pageText(&b, pages[i-1])
 		if strings.TrimSpace(b.String()[start:]) != "" {
 			hasText = true
 			b.WriteByte('\n')
@@ -138,9 +144,51 @@ func readPages(g *guardedPDF) (string, int, error) {
 		}
 	}
 	if !hasText {
+		if !r.Trailer().Key("Encrypt").IsNull() {
+			// Opened without a password, yet no text: the library read it
+			// with a wrong key (it does for 40-bit RC4), not a scan.
+			return "", n, errPDFEncrypted
+		}
 		return "", n, errPDFNoText
 	}
 	return b.String(), n, nil
+}
+
+// maxTreeDepth bounds the page tree's depth: real trees are a few levels
+// deep, and a tree whose kid is an ancestor would be followed for ever.
+const maxTreeDepth = 32
+
+// pageList returns a PDF's pages in order, walking the page tree once
+// (the library's Page(i) walks it from the root for every page), or nil
+// when there are none, more than most, or the tree loops.
+func pageList(root pdf.Value, most int64) []pdf.Page {
+	var pages []pdf.Page
+	visits := int64(0)
+	var walk func(node pdf.Value, depth int) bool
+	walk = func(node pdf.Value, depth int) bool {
+		visits++
+		if depth > maxTreeDepth || visits > 2*most+maxTreeDepth {
+			return false
+		}
+		kids := node.Key("Kids")
+		if kids.Kind() != pdf.Array {
+			if node.Kind() != pdf.Dict {
+				return true // a null kid: skipped, as readers do
+			}
+			pages = append(pages, pdf.Page{V: node})
+			return int64(len(pages)) <= most
+		}
+		for i := range kids.Len() {
+			if !walk(kids.Index(i), depth+1) {
+				return false
+			}
+		}
+		return true
+	}
+	if !walk(root, 0) || len(pages) == 0 {
+		return nil
+	}
+	return pages
 }
 
 // pageText writes the text a page shows, in the order its content stream

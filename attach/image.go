@@ -126,12 +126,12 @@ func opaque(img image.Image) bool {
 
 // scale returns img scaled so that, once turned by orientation o, it is
 // w×h. Scaling comes before turning so that only the small image is turned.
-// A reduction by 2 or more first averages blocks of pixels (fast, and it
-// keeps the detail that a filter with few taps would alias away), to
-// between 1 and 2 times the size wanted; x/image/draw's bilinear kernel
-// then takes it to the exact size (its Catmull-Rom kernel looks no better
-// at such a small reduction and took five times as long: 330 ms for
-// 1333×1000 to 1024×768, measured).
+// A reduction by 2 or more first averages blocks of pixels, to between 1
+// and 2 times the size wanted: every pixel counts, so fine detail does not
+// alias, and it reads the photo once. x/image/draw's ApproxBiLinear then
+// takes it to the exact size, which at such a small reduction looks as
+// good as its kernels: they took 80 ms (BiLinear) and 330 ms (CatmullRom)
+// for 1333×1000 to 1024×768, against about 10, measured on this machine.
 func scale(img image.Image, w, h, o int) *image.RGBA {
 	sw, sh := w, h
 	if o >= 5 {
@@ -150,7 +150,7 @@ func scale(img image.Image, w, h, o int) *image.RGBA {
 		}
 	}
 	dst := image.NewRGBA(image.Rect(0, 0, sw, sh))
-	xdraw.BiLinear.Scale(dst, dst.Bounds(), src, src.Bounds(), xdraw.Src, nil)
+	xdraw.ApproxBiLinear.Scale(dst, dst.Bounds(), src, src.Bounds(), xdraw.Src, nil)
 	return dst
 }
 

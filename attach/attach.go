@@ -10,6 +10,7 @@ package attach
 import (
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 
@@ -65,25 +66,43 @@ func KindOf(a store.Attachment) Kind {
 }
 
 // Open reads the file at path as an attachment. A file over its kind's cap
-// is refused before it is read.
+// is refused before it is read, and so is anything but a plain file (a
+// device or a pipe would be read for ever).
 func Open(path string) (store.Attachment, error) {
 	name := filepath.Base(path)
+	unreadable := func(err error) (store.Attachment, error) {
+		return store.Attachment{}, &Error{Name: name, Sentence: fmt.Sprintf("%s could not be read: %s.", name, why(err)), Err: err}
+	}
 	fi, err := os.Stat(path)
-	if err != nil {
-		return store.Attachment{}, &Error{Name: name, Sentence: fmt.Sprintf("%s could not be read: %s.", name, why(err)), Err: err}
-	}
-	if fi.IsDir() {
+	switch {
+	case err != nil:
+		return unreadable(err)
+	case fi.IsDir():
 		return store.Attachment{}, refuse(name, "%s is a folder; attach the files in it instead.", name)
+	case !fi.Mode().IsRegular():
+		return store.Attachment{}, refuse(name, "%s is not a file that can be attached (it is a device, a pipe or a socket).", name)
+	case fi.Size() > MaxPDFBytes:
+		return store.Attachment{}, tooBig(name, fi.Size())
 	}
-	if fi.Size() > MaxPDFBytes {
-		return store.Attachment{}, refuse(name, "%s is %s; attachments can be at most %s (PDFs), %s (images) or %s (text).",
-			name, format.Size(fi.Size()), format.Size(MaxPDFBytes), format.Size(MaxImageBytes), format.Size(MaxTextBytes))
-	}
-	data, err := os.ReadFile(path)
+	f, err := os.Open(path)
 	if err != nil {
-		return store.Attachment{}, &Error{Name: name, Sentence: fmt.Sprintf("%s could not be read: %s.", name, why(err)), Err: err}
+		return unreadable(err)
+	}
+	defer f.Close()
+	// Read at most one byte over the cap: the file may have grown since.
+	data, err := io.ReadAll(io.LimitReader(f, MaxPDFBytes+1))
+	if err != nil {
+		return unreadable(err)
+	}
+	if len(data) > MaxPDFBytes {
+		return store.Attachment{}, tooBig(name, int64(len(data)))
 	}
 	return Read(name, data)
+}
+
+func tooBig(name string, size int64) *Error {
+	return refuse(name, "%s is %s; attachments can be at most %s (PDFs), %s (images) or %s (text).",
+		name, format.Size(size), format.Size(MaxPDFBytes), format.Size(MaxImageBytes), format.Size(MaxTextBytes))
 }
 
 // CheckCount refuses more than MaxFiles attachments on one question.

@@ -78,11 +78,18 @@ func (g *guardedPDF) ReadAt(p []byte, off int64) (int, error) {
 	return n, nil
 }
 
+// pdfLimits bound reading one PDF: Read's are pdfTimeout and
+// MaxPDFTextBytes.
+type pdfLimits struct {
+	time time.Duration
+	text int // bytes
+}
+
 // pdfText returns the text of a PDF, each page headed by a marker
 // ("--- page 3 of 12 ---"), and its number of pages. The library panics on
 // some damaged files, so the reading runs in its own goroutine, recovered,
-// and is given up after limit.
-func pdfText(data []byte, limit time.Duration) (string, int, error) {
+// and is given up after lim.time.
+func pdfText(data []byte, lim pdfLimits) (string, int, error) {
 	type result struct {
 		text  string
 		pages int
@@ -101,9 +108,9 @@ func pdfText(data []byte, limit time.Duration) (string, int, error) {
 			}
 			done <- r
 		}()
-		r.text, r.pages, r.err = readPages(g)
+		r.text, r.pages, r.err = readPages(g, lim.text)
 	}()
-	timer := time.NewTimer(limit)
+	timer := time.NewTimer(lim.time)
 	defer timer.Stop()
 	select {
 	case r := <-done:
@@ -116,7 +123,7 @@ func pdfText(data []byte, limit time.Duration) (string, int, error) {
 
 // readPages reads every page's text; it may panic (the library does on
 // damaged files).
-func readPages(g *guardedPDF) (string, int, error) {
+func readPages(g *guardedPDF, maxText int) (string, int, error) {
 	r, err := pdf.NewReader(g, int64(len(g.data)))
 	if err != nil {
 		if errors.Is(err, pdf.ErrInvalidPassword) || strings.Contains(err.Error(), "encrypt") {
@@ -134,12 +141,12 @@ func readPages(g *guardedPDF) (string, int, error) {
 	for i := 1; i <= n; i++ {
 		fmt.Fprintf(&b, "--- page %d of %d ---\n", i, n)
 		start := b.Len()
-		pageText(&b, pages[i-1])
+		pageText(&b, pages[i-1], maxText)
 		if strings.TrimSpace(b.String()[start:]) != "" {
 			hasText = true
 			b.WriteByte('\n')
 		}
-		if b.Len() > MaxPDFTextBytes {
+		if b.Len() > maxText {
 			return "", 0, errPDFTooBig
 		}
 	}
@@ -195,7 +202,7 @@ func pageList(root pdf.Value, most int64) []pdf.Page {
 // shows it: a line break where the text moves to another line, a space
 // where it moves along the line or a TJ array leaves a gap of a quarter of
 // an em or more (how most writers set the spaces between words).
-func pageText(b *strings.Builder, p pdf.Page) {
+func pageText(b *strings.Builder, p pdf.Page, maxText int) {
 	if p.V.IsNull() || p.V.Key("Contents").IsNull() {
 		return
 	}
@@ -207,7 +214,7 @@ func pageText(b *strings.Builder, p pdf.Page) {
 			args[i] = stk.Pop()
 		}
 		w.do(op, args, func(name string) pdf.TextEncoding { return fontEncoding(p, fonts, name) })
-		if b.Len() > MaxPDFTextBytes {
+		if b.Len() > maxText {
 			panic(errPDFTooBig)
 		}
 	})

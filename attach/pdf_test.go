@@ -2,6 +2,7 @@ package attach
 
 import (
 	"errors"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -100,10 +101,10 @@ func TestAPDFsPagesAreWhatItsTreeHolds(t *testing.T) {
 
 func TestAPDFPastItsTimeIsGivenUp(t *testing.T) {
 	var pages [][]string
-	for range 300 {
+	for range 100 {
 		pages = append(pages, []string{strings.Repeat("words ", 100)})
 	}
-	if _, _, err := pdfText(textPDF(pages, true), time.Millisecond); !errors.Is(err, errPDFSlow) {
+	if _, _, err := pdfText(textPDF(pages, true), pdfLimits{time: time.Millisecond, text: MaxPDFTextBytes}); !errors.Is(err, errPDFSlow) {
 		t.Fatalf("err %v", err)
 	}
 	if s := pdfSentence("x.pdf", errPDFSlow).Sentence; !strings.Contains(s, "more than 10 seconds") {
@@ -112,17 +113,18 @@ func TestAPDFPastItsTimeIsGivenUp(t *testing.T) {
 }
 
 func TestAPDFWithTooMuchTextIsRefused(t *testing.T) {
-	line := strings.Repeat("All work and no play makes Jack a dull boy. ", 2)
-	var pages [][]string
-	for range 300 {
-		lines := make([]string, 400)
-		for i := range lines {
-			lines[i] = line
+	line := "All work and no play makes Jack a dull boy."
+	// One page over the bound, or many pages that are over it together.
+	for _, pages := range [][][]string{
+		{slices.Repeat([]string{line}, 30)},
+		slices.Repeat([][]string{{line}}, 30),
+	} {
+		_, _, err := pdfText(textPDF(pages, true), pdfLimits{time: pdfTimeout, text: 1000})
+		if !errors.Is(err, errPDFTooBig) {
+			t.Errorf("%d pages: %v", len(pages), err)
 		}
-		pages = append(pages, lines)
 	}
-	_, err := Read("long.pdf", textPDF(pages, true))
-	if err == nil || !strings.Contains(err.Error(), "more than 4.0 MB of text") {
-		t.Errorf("err %v", err)
+	if s := pdfSentence("long.pdf", errPDFTooBig).Sentence; s != "long.pdf has more than 4.0 MB of text; attach the pages you need instead." {
+		t.Errorf("sentence %q", s)
 	}
 }

@@ -82,7 +82,7 @@ func readPDF(a store.Attachment) (store.Attachment, error) {
 	if a.Size > MaxPDFBytes {
 		return a, refuse(a.Name, "%s is %s; a PDF can be at most %s.", a.Name, format.Size(a.Size), format.Size(MaxPDFBytes))
 	}
-	text, pages, err := pdfText(a.Data, pdfTimeout)
+	text, pages, err := pdfText(a.Data, pdfLimits{time: pdfTimeout, text: MaxPDFTextBytes})
 	if err != nil {
 		return a, pdfSentence(a.Name, err)
 	}

@@ -8,6 +8,8 @@ import (
 	"image/draw"
 	"image/jpeg"
 	"image/png"
+	"runtime"
+	"sync"
 
 	xdraw "golang.org/x/image/draw"
 )
@@ -150,7 +152,12 @@ func scale(img image.Image, w, h, o int) *image.RGBA {
 		}
 	}
 	dst := image.NewRGBA(image.Rect(0, 0, sw, sh))
-	xdraw.ApproxBiLinear.Scale(dst, dst.Bounds(), src, src.Bounds(), xdraw.Src, nil)
+	inStripes(sh, func(y0, y1 int) {
+		// Scale writes only inside its destination's bounds, mapping the
+		// whole of sr to the whole of dr: each stripe is exactly its part.
+		stripe := dst.SubImage(image.Rect(0, y0, sw, y1)).(*image.RGBA)
+		xdraw.ApproxBiLinear.Scale(stripe, dst.Bounds(), src, src.Bounds(), xdraw.Src, nil)
+	})
 	return dst
 }
 
@@ -171,8 +178,16 @@ func shrinkRGBA(src *image.RGBA, f int) *image.RGBA {
 	w, h := src.Rect.Dx()/f, src.Rect.Dy()/f
 	dst := image.NewRGBA(image.Rect(0, 0, w, h))
 	n := uint32(f * f)
+	inStripes(h, func(y0, y1 int) {
+		shrinkRGBARows(dst, src, f, n, y0, y1)
+	})
+	return dst
+}
+
+func shrinkRGBARows(dst, src *image.RGBA, f int, n uint32, y0, y1 int) {
+	w := dst.Rect.Dx()
 	sums := make([]uint32, 4*w)
-	for y := range h {
+	for y := y0; y < y1; y++ {
 		clear(sums)
 		for dy := range f {
 			row := src.Pix[(y*f+dy)*src.Stride:]
@@ -192,27 +207,33 @@ func shrinkRGBA(src *image.RGBA, f int) *image.RGBA {
 			out[i] = uint8((s + n/2) / n)
 		}
 	}
-	return dst
 }
 
 // shrinkYCbCr averages f×f blocks of a decoded JPEG into one RGBA pixel
 // each, reading its planes directly: converting the whole photo to RGBA
 // first would cost more than the rest of Encode. A block's chroma is the
-// average of the chroma samples it touches.
+// average of the chroma samples under its pixels, each weighted by how
+// many of them it covers.
 func shrinkYCbCr(src *image.YCbCr, f int) *image.RGBA {
 	b := src.Rect
 	w, h := b.Dx()/f, b.Dy()/f
 	cx, cy := chromaScale(src.SubsampleRatio)
+	cols := chromaSpans(b.Min.X, b.Min.X, w, f, cx)
+	dst := image.NewRGBA(image.Rect(0, 0, w, h))
+	inStripes(h, func(y0, y1 int) {
+		shrinkYCbCrRows(dst, src, f, cy, cols, y0, y1)
+	})
+	return dst
+}
+
+func shrinkYCbCrRows(dst *image.RGBA, src *image.YCbCr, f, cy int, cols [][]span, y0, y1 int) {
+	b := src.Rect
+	w := dst.Rect.Dx()
 	ys := make([]uint32, w)
 	cbs := make([]uint32, w)
 	crs := make([]uint32, w)
-	c0 := make([]int, w+1) // chroma columns of block x: c0[x] to c0[x+1]
-	for x := range w + 1 {
-		c0[x] = (x * f) / cx
-	}
-	dst := image.NewRGBA(image.Rect(0, 0, w, h))
-	ny := uint32(f * f)
-	for y := range h {
+	n := uint32(f * f)
+	for y := y0; y < y1; y++ {
 		clear(ys)
 		clear(cbs)
 		clear(crs)
@@ -226,25 +247,62 @@ func shrinkYCbCr(src *image.YCbCr, f int) *image.RGBA {
 				ys[x] += s
 			}
 		}
-		r0, r1 := (y*f)/cy, max((y*f+f)/cy, (y*f)/cy+1)
-		for r := r0; r < r1; r++ {
-			off := src.COffset(b.Min.X, b.Min.Y+r*cy)
+		for _, r := range chromaSpans(b.Min.Y, b.Min.Y+y*f, 1, f, cy)[0] {
+			off := r.c * src.CStride
 			cb, cr := src.Cb[off:], src.Cr[off:]
-			for x := range w {
-				for c := c0[x]; c < max(c0[x+1], c0[x]+1); c++ {
-					cbs[x] += uint32(cb[c])
-					crs[x] += uint32(cr[c])
+			for x, spans := range cols {
+				for _, c := range spans {
+					k := uint32(r.n * c.n)
+					cbs[x] += k * uint32(cb[c.c])
+					crs[x] += k * uint32(cr[c.c])
 				}
 			}
 		}
 		out := dst.Pix[y*dst.Stride:]
 		for x := range w {
-			nc := uint32((r1 - r0) * max(c0[x+1]-c0[x], 1))
-			r, g, bl := color.YCbCrToRGB(uint8((ys[x]+ny/2)/ny), uint8((cbs[x]+nc/2)/nc), uint8((crs[x]+nc/2)/nc))
+			r, g, bl := color.YCbCrToRGB(uint8((ys[x]+n/2)/n), uint8((cbs[x]+n/2)/n), uint8((crs[x]+n/2)/n))
 			out[4*x], out[4*x+1], out[4*x+2], out[4*x+3] = r, g, bl, 0xFF
 		}
 	}
-	return dst
+}
+
+// inStripes calls fn on stripes of rows [0, h) at once, one per processor
+// Go runs on, and returns when all are done: averaging and scaling a
+// photo are most of Encode's time after decoding it.
+func inStripes(h int, fn func(y0, y1 int)) {
+	n := min(runtime.GOMAXPROCS(0), h/64+1)
+	if n <= 1 {
+		fn(0, h)
+		return
+	}
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Go(func() { fn(i*h/n, (i+1)*h/n) })
+	}
+	wg.Wait()
+}
+
+// span is a chroma sample (its index in the plane's row or column) and
+// how many pixels of a block it is under.
+type span struct{ c, n int }
+
+// chromaSpans returns, for each of count blocks of f pixels from pixel
+// start, the chroma samples under it when one sample covers s pixels,
+// indexed from the plane's first, under pixel base (start and base are
+// absolute, as image.YCbCr's Rect).
+func chromaSpans(base, start, count, f, s int) [][]span {
+	out := make([][]span, count)
+	for i := range out {
+		for p := start + i*f; p < start+(i+1)*f; p++ {
+			c := p/s - base/s
+			if k := len(out[i]); k > 0 && out[i][k-1].c == c {
+				out[i][k-1].n++
+			} else {
+				out[i] = append(out[i], span{c, 1})
+			}
+		}
+	}
+	return out
 }
 
 // chromaScale is how many pixels across and down one chroma sample covers.

@@ -326,3 +326,43 @@ func TestEXIFParserSurvivesHostileSegments(t *testing.T) {
 		t.Errorf("cut IFD: %d", o)
 	}
 }
+
+// shrinkYCbCr reads a JPEG's planes directly; it must agree with
+// converting to RGBA first and averaging, for every subsampling and for a
+// picture that does not start at the origin.
+func TestShrinkYCbCrAgreesWithRGBA(t *testing.T) {
+	ratios := []image.YCbCrSubsampleRatio{
+		image.YCbCrSubsampleRatio444, image.YCbCrSubsampleRatio422, image.YCbCrSubsampleRatio420,
+		image.YCbCrSubsampleRatio440, image.YCbCrSubsampleRatio411, image.YCbCrSubsampleRatio410,
+	}
+	for _, r := range ratios {
+		for _, f := range []int{2, 3, 4} {
+			full := image.NewYCbCr(image.Rect(0, 0, 97, 61), r)
+			for i := range full.Y {
+				// Detail in every pixel, within the range where the
+				// conversion to RGB clips nothing (there, averaging before
+				// or after it is the same).
+				full.Y[i] = uint8(60 + i*7%150)
+			}
+			for i := range full.Cb {
+				// Smooth chroma, as photos have: a block's average then
+				// differs from its neighbours' by little.
+				full.Cb[i] = uint8(100 + i%13)
+				full.Cr[i] = uint8(140 - i%11)
+			}
+			src := full.SubImage(image.Rect(7, 3, 97, 61)).(*image.YCbCr)
+			got := shrinkYCbCr(src, f)
+			want := shrinkRGBA(toRGBA(src), f)
+			if got.Rect != want.Rect {
+				t.Fatalf("%v f=%d: %v, want %v", r, f, got.Rect, want.Rect)
+			}
+			worst := 0
+			for i := range got.Pix {
+				worst = max(worst, int(got.Pix[i])-int(want.Pix[i]), int(want.Pix[i])-int(got.Pix[i]))
+			}
+			if worst > 3 {
+				t.Errorf("%v f=%d: a channel differs by %d", r, f, worst)
+			}
+		}
+	}
+}

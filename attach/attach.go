@@ -1,10 +1,22 @@
 // Package attach turns files a person adds to a question into
-// store.Attachments, and attachments into what a provider reads: images
-// (PNG, JPEG, WebP, GIF's first frame) oriented by their EXIF, fitted to the
-// provider's limits and re-encoded; text and source files decoded to UTF-8;
-// PDFs as their text, pages marked. Everything that is refused is refused
-// with one sentence naming the file and what would work. It knows nothing of
-// windows or providers' wire formats.
+// store.Attachments, and attachments into what a provider reads.
+//
+// Read (or Open, for a path) takes a file's bytes: images (PNG, JPEG, WebP,
+// GIF's first frame) get their size as shown (EXIF orientation applied) and
+// a token estimate; text and source files are decoded to UTF-8 (from UTF-8,
+// UTF-16 or Windows-1252); PDFs become their text, each page marked
+// ("--- page 3 of 12 ---"). ImageURL and Encode make what a provider is
+// sent of an image: turned, fitted (Fit) and re-encoded as JPEG, or PNG
+// when it uses transparency; Prompt what it reads of a text or a PDF.
+// Decode and Thumbnail are for showing images.
+//
+// Everything refused is refused with an *Error whose Error() is one
+// sentence for the user, naming the file and what would work. Sizes are
+// bounded before work starts (the caps below, MaxImagePixels) and a PDF's
+// reading in time and text, so no file can hang or exhaust the app. The
+// functions keep no state: they are safe to call from any goroutine, and
+// slow ones (decoding a photo, reading a long PDF) belong off the UI's.
+// It knows nothing of windows or providers' wire formats.
 package attach
 
 import (

@@ -15,6 +15,8 @@ import (
 	"image/png"
 	"strings"
 	"testing"
+
+	"golang.org/x/text/encoding/charmap"
 )
 
 var (
@@ -171,10 +173,15 @@ func (p *testPDF) bytes(trailer string) []byte {
 	return b.Bytes()
 }
 
-// pdfString escapes s as a PDF literal string.
+// pdfString escapes s as a PDF literal string in WinAnsiEncoding (the
+// test fonts' encoding).
 func pdfString(s string) string {
 	r := strings.NewReplacer(`\`, `\\`, `(`, `\(`, `)`, `\)`)
-	return "(" + r.Replace(s) + ")"
+	ansi, err := charmap.Windows1252.NewEncoder().String(s)
+	if err != nil {
+		panic(err)
+	}
+	return "(" + r.Replace(ansi) + ")"
 }
 
 // textPDF is a PDF whose pages show the given lines in Helvetica, one text

@@ -3,6 +3,7 @@ package attach
 import (
 	"errors"
 	"fmt"
+	"io"
 	"math"
 	"strings"
 	"sync/atomic"
@@ -161,6 +162,35 @@ func readPages(g *guardedPDF, maxText int) (string, int, error) {
 	return b.String(), n, nil
 }
 
+// maxPageContent bounds a page's content stream, inflated, before it is
+// interpreted: the library keeps every operand until the next operator, so
+// a stream of nothing but numbers (a few kilobytes deflated) would fill the
+// memory. Pages of text are tens of kilobytes; a page over this is a
+// drawing, whose text is not worth the risk.
+const maxPageContent = 8_000_000
+
+// contentSize returns the inflated size of a page's content (a stream or
+// an array of streams), counting no further than limit+1.
+func contentSize(content pdf.Value, limit int64) int64 {
+	parts := []pdf.Value{content}
+	if content.Kind() == pdf.Array {
+		parts = parts[:0]
+		for i := range content.Len() {
+			parts = append(parts, content.Index(i))
+		}
+	}
+	var n int64
+	for _, part := range parts {
+		rd := part.Reader()
+		k, _ := io.Copy(io.Discard, io.LimitReader(rd, limit+1-n))
+		rd.Close()
+		if n += k; n > limit {
+			break
+		}
+	}
+	return n
+}
+
 // maxTreeDepth bounds the page tree's depth: real trees are a few levels
 // deep, and a tree whose kid is an ancestor would be followed for ever.
 const maxTreeDepth = 32
@@ -206,6 +236,10 @@ func pageText(b *strings.Builder, p pdf.Page, maxText int) {
 	if p.V.IsNull() || p.V.Key("Contents").IsNull() {
 		return
 	}
+	if n := contentSize(p.V.Key("Contents"), maxPageContent); n > maxPageContent {
+		fmt.Fprintf(b, "[This page was not read: its content is over %s.]", format.Size(maxPageContent))
+		return
+	}
 	fonts := map[string]pdf.TextEncoding{}
 	w := &textWriter{b: b, start: b.Len()}
 	pdf.Interpret(p.V.Key("Contents"), func(stk *pdf.Stack, op string) {
@@ -227,7 +261,11 @@ func fontEncoding(p pdf.Page, fonts map[string]pdf.TextEncoding, name string) pd
 		return enc
 	}
 	f := p.Font(name)
-	enc := f.Encoder()
+	var enc pdf.TextEncoding
+	// A ToUnicode map is interpreted like a page: bounded the same way.
+	if cmap := f.V.Key("ToUnicode"); cmap.IsNull() || contentSize(cmap, maxPageContent) <= maxPageContent {
+		enc = f.Encoder()
+	}
 	fonts[name] = enc
 	return enc
 }

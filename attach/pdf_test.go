@@ -2,6 +2,7 @@ package attach
 
 import (
 	"errors"
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -11,7 +12,7 @@ import (
 func TestPDFTextIsReadPageByPage(t *testing.T) {
 	pages := [][]string{
 		{"Quarterly report", "Revenue grew by 12% (as planned)."},
-		{"Second page", "Hello|world"},
+		{"Second page – café", "Hello|world"},
 		{},
 	}
 	for _, compress := range []bool{false, true} {
@@ -20,7 +21,7 @@ func TestPDFTextIsReadPageByPage(t *testing.T) {
 			t.Fatal(err)
 		}
 		want := "--- page 1 of 3 ---\nQuarterly report\nRevenue grew by 12% (as planned).\n" +
-			"--- page 2 of 3 ---\nSecond page\nHello world\n" +
+			"--- page 2 of 3 ---\nSecond page – café\nHello world\n" +
 			"--- page 3 of 3 ---\n"
 		if a.Text != want {
 			t.Errorf("compress %v: text\n%q\nwant\n%q", compress, a.Text, want)
@@ -126,5 +127,34 @@ func TestAPDFWithTooMuchTextIsRefused(t *testing.T) {
 	}
 	if s := pdfSentence("long.pdf", errPDFTooBig).Sentence; s != "long.pdf has more than 4.0 MB of text; attach the pages you need instead." {
 		t.Errorf("sentence %q", s)
+	}
+}
+
+func TestAPageOfNothingButNumbersIsNotInterpreted(t *testing.T) {
+	// 20 MB of operands and no operator, deflated to a few kilobytes: the
+	// library would keep every one of them on its stack.
+	p := &testPDF{compress: true}
+	writePages(p, [][]string{{"first page"}})
+	bomb := p.stream("", strings.Repeat("0 ", 10_000_000))
+	page := p.add(fmt.Sprintf("<< /Type /Page /Parent 2 0 R /Resources << >> /Contents %d 0 R >>", bomb))
+	p.set(2, fmt.Sprintf("<< /Type /Pages /Kids [5 0 R %d 0 R] /Count 2 >>", page))
+	a, err := Read("bomb.pdf", p.bytes(""))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := "--- page 1 of 2 ---\nfirst page\n--- page 2 of 2 ---\n[This page was not read: its content is over 8.0 MB.]\n"
+	if a.Text != want {
+		t.Errorf("text %q", a.Text)
+	}
+}
+
+func TestAFontWhoseMapIsABombIsNotInterpreted(t *testing.T) {
+	p := &testPDF{compress: true}
+	writePages(p, [][]string{{"plain text"}})
+	bomb := p.stream("", strings.Repeat("0 ", 10_000_000))
+	p.set(3, fmt.Sprintf("<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /ToUnicode %d 0 R >>", bomb))
+	a, err := Read("font.pdf", p.bytes(""))
+	if err != nil || a.Text != "--- page 1 of 1 ---\nplain text\n" {
+		t.Errorf("%q, %v", a.Text, err)
 	}
 }

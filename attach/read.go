@@ -68,7 +68,7 @@ func readText(a store.Attachment) (store.Attachment, error) {
 	text, charset, kind := decodeText(a.Data)
 	switch kind {
 	case isBinary:
-		return a, refuse(a.Name, "%s is not a kind of file that can be attached. %s", a.Name, KindsSentence)
+		return a, notAKind(a.Name)
 	case isUnknown:
 		return a, refuse(a.Name, "%s is text in an encoding that could not be told (not UTF-8, UTF-16 or Windows-1252); save it as UTF-8 and attach it again.", a.Name)
 	}
@@ -90,6 +90,12 @@ func readPDF(a store.Attachment) (store.Attachment, error) {
 	a.Text, a.Pages = text, pages
 	a.Tokens = countTokens(a.Name, a.Text)
 	return a, nil
+}
+
+// notAKind refuses a file of a kind that cannot be attached, in one
+// sentence that names the kinds that can.
+func notAKind(name string) *Error {
+	return refuse(name, "%s cannot be attached; %s", name, strings.ToLower(KindsSentence[:1])+KindsSentence[1:])
 }
 
 // countTokens is what a model reads of a text file or a PDF: Prompt's

@@ -24,8 +24,9 @@ const tokenModel = "gpt-4o"
 // content (not its name), Text for text files and PDFs, Width and Height
 // (as shown, EXIF orientation applied) for images, Pages for PDFs, and an
 // estimate of the tokens it costs. What cannot be attached is refused with
-// an *Error. Read is safe to call from several goroutines; a PDF takes at
-// most a few seconds, whatever it holds.
+// an *Error. Read decodes an image whole (a 12-megapixel photo takes about
+// 200 ms) and reads a PDF's every page (bounded by pdfTimeout): call it off
+// the UI's goroutine. It is safe to call from several at once.
 func Read(name string, data []byte) (store.Attachment, error) {
 	a := store.Attachment{Name: name, Size: int64(len(data)), SHA256: store.SHA256(data), Data: data}
 	if len(data) == 0 {
@@ -53,6 +54,11 @@ func readImage(a store.Attachment, mime string) (store.Attachment, error) {
 	if err := checkPixels(a.Name, cfg.Width, cfg.Height); err != nil {
 		err.Name = a.Name
 		return a, err
+	}
+	// Decoded whole once, so that a file cut short is refused now rather
+	// than when the question is sent (its header alone reads fine).
+	if _, _, err := image.Decode(bytes.NewReader(a.Data)); err != nil {
+		return a, &Error{Name: a.Name, Sentence: a.Name + " looks like an image but could not be read; it may be damaged or cut short.", Err: err}
 	}
 	a.Mime = mime
 	a.Width, a.Height = shownSize(cfg.Width, cfg.Height, orientation(a.Data))

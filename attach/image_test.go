@@ -336,7 +336,7 @@ func TestShrinkYCbCrAgreesWithRGBA(t *testing.T) {
 		image.YCbCrSubsampleRatio440, image.YCbCrSubsampleRatio411, image.YCbCrSubsampleRatio410,
 	}
 	for _, r := range ratios {
-		for _, f := range []int{2, 3, 4} {
+		for _, f := range []int{2, 3, 4, 5} {
 			full := image.NewYCbCr(image.Rect(0, 0, 97, 61), r)
 			for i := range full.Y {
 				// Detail in every pixel, within the range where the

@@ -1,15 +1,28 @@
 // Package attach turns files a person adds to a question into
-// store.Attachments, and attachments into what a provider reads: images
-// (PNG, JPEG, WebP, GIF's first frame) oriented by their EXIF, fitted to the
-// provider's limits and re-encoded; text and source files decoded to UTF-8;
-// PDFs as their text, pages marked. Everything that is refused is refused
-// with one sentence naming the file and what would work. It knows nothing of
-// windows or providers' wire formats.
+// store.Attachments, and attachments into what a provider reads.
+//
+// Read (or Open, for a path) takes a file's bytes: images (PNG, JPEG, WebP,
+// GIF's first frame) get their size as shown (EXIF orientation applied) and
+// a token estimate; text and source files are decoded to UTF-8 (from UTF-8,
+// UTF-16 or Windows-1252); PDFs become their text, each page marked
+// ("--- page 3 of 12 ---"). ImageURL and Encode make what a provider is
+// sent of an image: turned, fitted (Fit) and re-encoded as JPEG, or PNG
+// when it uses transparency; Prompt what it reads of a text or a PDF.
+// Decode and Thumbnail are for showing images.
+//
+// Everything refused is refused with an *Error whose Error() is one
+// sentence for the user, naming the file and what would work. Sizes are
+// bounded before work starts (the caps below, MaxImagePixels) and a PDF's
+// reading in time and text, so no file can hang or exhaust the app. The
+// functions keep no state: they are safe to call from any goroutine, and
+// slow ones (decoding a photo, reading a long PDF) belong off the UI's.
+// It knows nothing of windows or providers' wire formats.
 package attach
 
 import (
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 
@@ -65,25 +78,43 @@ func KindOf(a store.Attachment) Kind {
 }
 
 // Open reads the file at path as an attachment. A file over its kind's cap
-// is refused before it is read.
+// is refused before it is read, and so is anything but a plain file (a
+// device or a pipe would be read for ever).
 func Open(path string) (store.Attachment, error) {
 	name := filepath.Base(path)
+	unreadable := func(err error) (store.Attachment, error) {
+		return store.Attachment{}, &Error{Name: name, Sentence: fmt.Sprintf("%s could not be read: %s.", name, why(err)), Err: err}
+	}
 	fi, err := os.Stat(path)
-	if err != nil {
-		return store.Attachment{}, &Error{Name: name, Sentence: fmt.Sprintf("%s could not be read: %s.", name, why(err)), Err: err}
-	}
-	if fi.IsDir() {
+	switch {
+	case err != nil:
+		return unreadable(err)
+	case fi.IsDir():
 		return store.Attachment{}, refuse(name, "%s is a folder; attach the files in it instead.", name)
+	case !fi.Mode().IsRegular():
+		return store.Attachment{}, refuse(name, "%s is not a file that can be attached (it is a device, a pipe or a socket).", name)
+	case fi.Size() > MaxPDFBytes:
+		return store.Attachment{}, tooBig(name, fi.Size())
 	}
-	if fi.Size() > MaxPDFBytes {
-		return store.Attachment{}, refuse(name, "%s is %s; attachments can be at most %s (PDFs), %s (images) or %s (text).",
-			name, format.Size(fi.Size()), format.Size(MaxPDFBytes), format.Size(MaxImageBytes), format.Size(MaxTextBytes))
-	}
-	data, err := os.ReadFile(path)
+	f, err := os.Open(path)
 	if err != nil {
-		return store.Attachment{}, &Error{Name: name, Sentence: fmt.Sprintf("%s could not be read: %s.", name, why(err)), Err: err}
+		return unreadable(err)
+	}
+	defer f.Close()
+	// Read at most one byte over the cap: the file may have grown since.
+	data, err := io.ReadAll(io.LimitReader(f, MaxPDFBytes+1))
+	if err != nil {
+		return unreadable(err)
+	}
+	if len(data) > MaxPDFBytes {
+		return store.Attachment{}, tooBig(name, int64(len(data)))
 	}
 	return Read(name, data)
+}
+
+func tooBig(name string, size int64) *Error {
+	return refuse(name, "%s is %s; attachments can be at most %s (PDFs), %s (images) or %s (text).",
+		name, format.Size(size), format.Size(MaxPDFBytes), format.Size(MaxImageBytes), format.Size(MaxTextBytes))
 }
 
 // CheckCount refuses more than MaxFiles attachments on one question.

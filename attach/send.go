@@ -1,13 +1,8 @@
 package attach
 
 import (
-	"bytes"
 	"encoding/base64"
-	"image"
-	"image/jpeg"
 	"strings"
-
-	"golang.org/x/image/draw"
 )
 
 // The sizes OpenAI reads an image at with detail "high": within 2048×2048,
@@ -49,46 +44,6 @@ func ImageURL(data []byte) (string, error) {
 		return "", err
 	}
 	return "data:" + mime + ";base64," + base64.StdEncoding.EncodeToString(out), nil
-}
-
-// Encode decodes an image, fits it and encodes it as JPEG.
-func Encode(data []byte) (mime string, out []byte, err error) {
-	img, err := Decode(data)
-	if err != nil {
-		return "", nil, err
-	}
-	b := img.Bounds()
-	w, h := Fit(b.Dx(), b.Dy())
-	if w != b.Dx() || h != b.Dy() {
-		dst := image.NewRGBA(image.Rect(0, 0, w, h))
-		draw.CatmullRom.Scale(dst, dst.Bounds(), img, b, draw.Src, nil)
-		img = dst
-	}
-	var buf bytes.Buffer
-	if err := jpeg.Encode(&buf, img, &jpeg.Options{Quality: 85}); err != nil {
-		return "", nil, err
-	}
-	return "image/jpeg", buf.Bytes(), nil
-}
-
-// Decode decodes an image.
-func Decode(data []byte) (image.Image, error) {
-	img, _, err := image.Decode(bytes.NewReader(data))
-	return img, err
-}
-
-// Thumbnail returns the image scaled to fit within side×side.
-func Thumbnail(data []byte, side int) (image.Image, error) {
-	img, err := Decode(data)
-	if err != nil {
-		return nil, err
-	}
-	b := img.Bounds()
-	scale := min(1, float64(side)/float64(max(b.Dx(), b.Dy())))
-	w, h := max(1, int(float64(b.Dx())*scale)), max(1, int(float64(b.Dy())*scale))
-	dst := image.NewRGBA(image.Rect(0, 0, w, h))
-	draw.ApproxBiLinear.Scale(dst, dst.Bounds(), img, b, draw.Over, nil)
-	return dst, nil
 }
 
 // Prompt is what a model reads of a text file or a PDF: its text in a

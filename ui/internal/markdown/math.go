@@ -105,6 +105,9 @@ func placeMath(segs []widget.RichTextSegment, src string, spans []mathSpan, budg
 				out = splitMath(out, s, src, spans, budget)
 				continue
 			}
+			if s.Text == "" && afterDisplay(out) {
+				continue // the paragraph's end: display math ended the row
+			}
 		}
 		out = append(out, s)
 	}
@@ -164,10 +167,22 @@ func splitMath(out []widget.RichTextSegment, t *widget.TextSegment, src string, 
 		out = append(out, seg)
 		text = after
 	}
+	if text == "" && afterDisplay(out) {
+		return out // display math ended the row already
+	}
 	if text != "" || !t.Style.Inline {
 		out = append(out, &widget.TextSegment{Text: text, Style: t.Style})
 	}
 	return out
+}
+
+// afterDisplay reports whether the last of out is display math.
+func afterDisplay(out []widget.RichTextSegment) bool {
+	if n := len(out); n > 0 {
+		m, ok := out[n-1].(*mathSegment)
+		return ok && m.display
+	}
+	return false
 }
 
 // endRow ends the row the last segment of out is on, if it is inline:

@@ -247,3 +247,12 @@ func TestHostileMath(t *testing.T) {
 		}
 	}
 }
+
+func TestDisplayMathAddsNoEmptyRow(t *testing.T) {
+	test.NewTempApp(t)
+	v := NewText("$$x^2$$")
+	segs := v.blocks[0].rt.Segments
+	if len(segs) != 1 {
+		t.Errorf("%d segments for a display formula alone, want 1 (no empty row after it)", len(segs))
+	}
+}

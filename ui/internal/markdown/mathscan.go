@@ -8,7 +8,10 @@ import "strings"
 // backslash): $…$ is math when the opening $ is not followed by white
 // space and the closing $ is not preceded by white space nor followed by a
 // digit, so "$5 and $10" stays text; $$…$$ and \[…\] are display math,
-// \(…\) inline; \$ is a dollar; nothing inside a code span is math.
+// \(…\) inline; \$ is a dollar; nothing inside a code span is math. One
+// rule is stricter than pandoc's: inline math holds no unescaped $ (the
+// first one after the opening either closes it or it is no math), so that
+// "$5 and $10, then $x$" is not one expression from 5 to x.
 
 // mathSpan is one expression: src[start:end] is it with its delimiters.
 type mathSpan struct {
@@ -92,14 +95,13 @@ func inlineDollar(src string, i int, final bool) (int, bool) {
 				return j, false // a paragraph's end
 			}
 		case '$':
-			if isSpaceByte(src[j-1]) {
-				continue
-			}
-			if j+1 == len(src) && !final {
+			// The first dollar closes the math or nothing: "$5 and $10
+			// a day, $x$" has no math from $5 to x.
+			if j+1 == len(src) && !final && !isSpaceByte(src[j-1]) {
 				return j, false // a digit may follow
 			}
-			if j+1 < len(src) && (src[j+1] >= '0' && src[j+1] <= '9' || src[j+1] == '$') {
-				continue
+			if isSpaceByte(src[j-1]) || j+1 < len(src) && (src[j+1] >= '0' && src[j+1] <= '9' || src[j+1] == '$') {
+				return j, false
 			}
 			return j + 1, true
 		}

@@ -31,8 +31,9 @@ func TestFindMath(t *testing.T) {
 		{`Between $5 and $10 a day`, nil},
 		{`$ 5 and 6 $`, nil},
 		{`from $20,000 to $30,000`, nil},
-		// pandoc's rule reads this as one expression too.
-		{`Pay $5, get $x$ back`, []string{`5, get $x`}},
+		// Stricter than pandoc: inline math holds no $.
+		{`Pay $5, get $x$ back`, []string{`x`}},
+		{`Prices like $5 and $10 stay text, as does $\alpha$.`, []string{`\alpha`}},
 		// Escaped dollars are text.
 		{`\$5 and \$10`, nil},
 		{`\$x$ y$`, nil},

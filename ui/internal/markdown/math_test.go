@@ -256,3 +256,31 @@ func TestDisplayMathAddsNoEmptyRow(t *testing.T) {
 		t.Errorf("%d segments for a display formula alone, want 1 (no empty row after it)", len(segs))
 	}
 }
+
+func TestMathInLinksTablesAndHeadings(t *testing.T) {
+	test.NewTempApp(t)
+	if got := findMath("[see $x$](https://example.com/$y$) and $z$", true); len(got) != 2 || got[0].expr != "x" || got[1].expr != "z" {
+		t.Errorf("math around a link: %q", exprs(got))
+	}
+	v := NewText("# Heading $x^2$\n\nText $x^2$\n\n| a | b |\n|---|---|\n| $\\alpha$ | 2 |")
+	ms := mathOf(v)
+	if len(ms) != 2 {
+		t.Fatalf("%d math segments outside the table, want 2", len(ms))
+	}
+	if ms[0].math.Height <= ms[1].math.Height {
+		t.Errorf("math in a heading is %v tall, in text %v", ms[0].math.Height, ms[1].math.Height)
+	}
+	table := v.blocks[2].table
+	if table == nil {
+		t.Fatal("no table")
+	}
+	found := false
+	for _, s := range table.cells[1][0].Segments {
+		if m, ok := s.(*mathSegment); ok && m.expr == `\alpha` {
+			found = true
+		}
+	}
+	if !found {
+		t.Error("the table cell's math is not drawn")
+	}
+}

@@ -8,10 +8,11 @@ import "strings"
 // backslash): $…$ is math when the opening $ is not followed by white
 // space and the closing $ is not preceded by white space nor followed by a
 // digit, so "$5 and $10" stays text; $$…$$ and \[…\] are display math,
-// \(…\) inline; \$ is a dollar; nothing inside a code span is math. One
-// rule is stricter than pandoc's: inline math holds no unescaped $ (the
-// first one after the opening either closes it or it is no math), so that
-// "$5 and $10, then $x$" is not one expression from 5 to x.
+// \(…\) inline; \$ is a dollar; nothing in a code span or a link's
+// destination is math. One rule is stricter than pandoc's: inline math
+// holds no unescaped $ (the first one after the opening either closes it
+// or it is no math), so that "$5 and $10, then $x$" is not one expression
+// from 5 to x.
 
 // mathSpan is one expression: src[start:end] is it with its delimiters.
 type mathSpan struct {
@@ -48,6 +49,15 @@ func findMath(src string, final bool) []mathSpan {
 			i += 2 // an escape (\$ included) is never a delimiter
 		case '`':
 			i = skipCodeSpan(src, i)
+		case ']':
+			// A link's destination is a URL, never math: [a](http://x/$y$).
+			if i+1 < len(src) && src[i+1] == '(' {
+				if j := strings.IndexAny(src[i+2:], ") \n"); j >= 0 && src[i+2+j] == ')' {
+					i += 2 + j + 1
+					continue
+				}
+			}
+			i++
 		case '$':
 			if i+1 < len(src) && src[i+1] == '$' {
 				j := strings.Index(src[i+2:], "$$")

@@ -104,3 +104,21 @@ func TestFindMathHostile(t *testing.T) {
 		t.Errorf("math after unclosed backticks: %d", len(got))
 	}
 }
+
+func FuzzFindMath(f *testing.F) {
+	for _, s := range []string{`$x$`, `$5 and $10`, "`$x$` $y$", `\(a\) \[b\]`, "$$\nx\n$$", `[a](b$c$)`, `\$x$`} {
+		f.Add(s, true)
+	}
+	f.Fuzz(func(t *testing.T, src string, final bool) {
+		last := 0
+		for _, sp := range findMath(src, final) {
+			if sp.start < last || sp.end <= sp.start || sp.end > len(src) {
+				t.Fatalf("%q: span %d-%d after %d", src, sp.start, sp.end, last)
+			}
+			if !strings.Contains(src[sp.start:sp.end], sp.expr) {
+				t.Fatalf("%q: %q is not in its span", src, sp.expr)
+			}
+			last = sp.end
+		}
+	})
+}

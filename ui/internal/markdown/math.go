@@ -108,6 +108,9 @@ func placeMath(segs []widget.RichTextSegment, src string, spans []mathSpan, budg
 			if s.Text == "" && afterDisplay(out) {
 				continue // the paragraph's end: display math ended the row
 			}
+			if s.Text == "" && afterInline(out) {
+				s.Text = " " // a baseline for the math to sit on (mathView)
+			}
 		}
 		out = append(out, s)
 	}
@@ -170,6 +173,9 @@ func splitMath(out []widget.RichTextSegment, t *widget.TextSegment, src string, 
 	if text == "" && afterDisplay(out) {
 		return out // display math ended the row already
 	}
+	if text == "" && !t.Style.Inline && afterInline(out) {
+		text = " " // a baseline for the math to sit on (mathView)
+	}
 	if text != "" || !t.Style.Inline {
 		out = append(out, &widget.TextSegment{Text: text, Style: t.Style})
 	}
@@ -181,6 +187,16 @@ func afterDisplay(out []widget.RichTextSegment) bool {
 	if n := len(out); n > 0 {
 		m, ok := out[n-1].(*mathSegment)
 		return ok && m.display
+	}
+	return false
+}
+
+// afterInline reports whether the last of out is inline math: a row's end
+// after it must be text that has a baseline (an empty text has none).
+func afterInline(out []widget.RichTextSegment) bool {
+	if n := len(out); n > 0 {
+		m, ok := out[n-1].(*mathSegment)
+		return ok && !m.display
 	}
 	return false
 }
@@ -275,11 +291,18 @@ func (s *mathSegment) Select(_, _ fyne.Position) {}
 func (s *mathSegment) SelectedText() string      { return "" }
 func (s *mathSegment) Unselect()                 {}
 
-// mathView shows a mathSegment's image. Inline, it is as tall as a row of
-// the surrounding text, so that RichText keeps the row's texts where they
-// are (it moves everything in a row whose items differ in height), with
-// the math's baseline on the text's; math taller than the row is scaled
-// down to fit it. Display math is centred in the width it is given.
+// mathView shows a mathSegment's image; display math is centred in the
+// width it is given. Inline math sits on the text's baseline, which takes
+// knowing how RichText lays a row out (fyne v2.7.1, widget/richtext.go,
+// layoutRow): an object alone in its row is given the row's whole width
+// at the row's top; among others, each gets its MinSize at the row's top
+// and, when their heights differ, every object that is not text is moved
+// down to the texts' baseline (it has none of its own) while the texts
+// stay. The view is made a little taller than a row of text so that the
+// second case always holds, and draws its image from its top when alone,
+// else from the baseline (above its own top). The math may reach below
+// the row (the row grows) but not above the text's ascent (the row above
+// is there): taller math is scaled down.
 type mathView struct {
 	widget.BaseWidget
 	seg *mathSegment
@@ -303,8 +326,8 @@ func (v *mathView) row() (height, baseline float32) {
 	return s.Height, base
 }
 
-// fit is the image's size and place in a view of width w.
-func (v *mathView) fit(w float32) (fyne.Size, fyne.Position) {
+// fit is the image's size and place in a view of size w×h.
+func (v *mathView) fit(w, h float32) (fyne.Size, fyne.Position) {
 	m := v.seg.math
 	size := fyne.NewSize(m.Width, m.Height)
 	if v.seg.display {
@@ -313,15 +336,36 @@ func (v *mathView) fit(w float32) (fyne.Size, fyne.Position) {
 		}
 		return size, fyne.NewPos((w-size.Width)/2, mathPad)
 	}
-	h, base := v.row()
-	k := float32(1)
-	if m.Height > h {
-		k = h / m.Height
-	}
+	k := v.shrink()
 	size = fyne.NewSize(m.Width*k, m.Height*k)
-	y := base - m.Ascent*k
-	y = max(0, min(y, h-size.Height)) // within the row
-	return size, fyne.NewPos(0, y)
+	if min := v.minSize(); w > min.Width+0.5 { // alone in its row: at its top
+		_, base := v.row()
+		return size, fyne.NewPos(0, base-m.Ascent*k)
+	}
+	return size, fyne.NewPos(0, -m.Ascent*k) // moved to the baseline
+}
+
+// shrink is the scale inline math is shown at: 1 unless it reaches higher
+// above the baseline than the text does.
+func (v *mathView) shrink() float32 {
+	_, base := v.row()
+	if a := v.seg.math.Ascent; a > base {
+		return base / a
+	}
+	return 1
+}
+
+// rowTaller is how much taller than a row of text inline math is at least.
+const rowTaller = 0.01
+
+func (v *mathView) minSize() fyne.Size {
+	m := v.seg.math
+	if v.seg.display {
+		return fyne.NewSize(m.Width, m.Height+2*mathPad)
+	}
+	k := v.shrink()
+	h, base := v.row()
+	return fyne.NewSize(m.Width*k, max(h+rowTaller, base+(m.Height-m.Ascent)*k))
 }
 
 // mathPad is the room above and below display math.
@@ -336,20 +380,12 @@ func (r *mathRenderer) Layout(size fyne.Size) {
 			r.Refresh()
 		}
 	}
-	s, p := r.v.fit(size.Width)
+	s, p := r.v.fit(size.Width, size.Height)
 	r.v.img.Resize(s)
 	r.v.img.Move(p)
 }
 
-func (r *mathRenderer) MinSize() fyne.Size {
-	m := r.v.seg.math
-	if r.v.seg.display {
-		return fyne.NewSize(m.Width, m.Height+2*mathPad)
-	}
-	s, _ := r.v.fit(0)
-	h, _ := r.v.row()
-	return fyne.NewSize(s.Width, h)
-}
+func (r *mathRenderer) MinSize() fyne.Size { return r.v.minSize() }
 
 func (r *mathRenderer) Refresh() {
 	old := r.v.seg.math

@@ -9,6 +9,7 @@ import (
 	"deskchat/ui/internal/look"
 
 	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/canvas"
 	"fyne.io/fyne/v2/test"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
@@ -124,8 +125,15 @@ func TestAnswerMathIsDrawnInlineAndAsABlock(t *testing.T) {
 			if mv.MinSize().Height < mv.seg.math.Height {
 				t.Errorf("%q: display math %v tall, its image %v", mv.seg.expr, mv.MinSize().Height, mv.seg.math.Height)
 			}
-		} else if mv.MinSize().Height != row.Height {
-			t.Errorf("%q: inline math %v tall, a row %v", mv.seg.expr, mv.MinSize().Height, row.Height)
+			continue
+		}
+		// Inline: just taller than a row, so that RichText moves it to the
+		// baseline (mathView), and drawn from there.
+		if h := mv.MinSize().Height; h <= row.Height || h > 2*row.Height {
+			t.Errorf("%q: inline math %v tall, a row %v", mv.seg.expr, h, row.Height)
+		}
+		if mv.img.Position().Y != -mv.seg.math.Ascent {
+			t.Errorf("%q: the image is at %v, want its baseline at the view's top", mv.seg.expr, mv.img.Position())
 		}
 	}
 }
@@ -282,5 +290,36 @@ func TestMathInLinksTablesAndHeadings(t *testing.T) {
 	}
 	if !found {
 		t.Error("the table cell's math is not drawn")
+	}
+}
+
+// A paragraph of inline math alone ends with a text that has a baseline
+// (Fyne ends a paragraph with an empty text, whose baseline is 0).
+func TestInlineMathAloneInItsRowSitsOnTheBaseline(t *testing.T) {
+	test.NewTempApp(t)
+	v := NewText("$x^2$")
+	w := test.NewTempWindow(t, v.Box)
+	w.Resize(fyne.NewSize(400, 200))
+	_, base := fyne.CurrentApp().Driver().RenderedTextSize("M", theme.TextSize(), fyne.TextStyle{}, nil)
+	var textY float32 = -1
+	for _, o := range test.LaidOutObjects(v.Box) {
+		if txt, ok := o.(*canvas.Text); ok && txt.Text == " " {
+			textY = txt.Position().Y
+		}
+	}
+	if textY < 0 {
+		t.Fatal("the paragraph does not end with a space")
+	}
+	n := 0
+	for _, o := range test.LaidOutObjects(v.Box) {
+		if mv, ok := o.(*mathView); ok {
+			n++
+			if p := mv.Position().Y + mv.img.Position().Y + mv.seg.math.Ascent; p < textY+base-0.5 || p > textY+base+0.5 {
+				t.Errorf("alone in its row the math's baseline is at %v, want the text's %v", p, textY+base)
+			}
+		}
+	}
+	if n != 1 {
+		t.Fatalf("%d math views", n)
 	}
 }

@@ -30,6 +30,7 @@ import (
 //	chats     a few chats of the last days, two titles twice, the latest
 //	          open at its start with a question pointed at (scene_chats.go)
 //	newchat   those chats, and a new chat offering their questions
+//	math      an answer with inline and display math (scene_math.go)
 //
 // Anything else leaves the window as it starts.
 func playScene(w *window) {
@@ -55,6 +56,8 @@ func playScene(w *window) {
 				})
 			})
 		})
+	case "math":
+		w.loadProviders(w.stageMath)
 	case "chats", "newchat":
 		newChat := os.Getenv("DESKCHAT_SCENE") == "newchat"
 		w.loadProviders(func() { w.stageChats(newChat) })

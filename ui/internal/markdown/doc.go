@@ -4,6 +4,8 @@
 // they are finished (highlight.go); images are never fetched on their own
 // (placeholders, a Loader for what the user asks for, images.go); and what a
 // hostile answer can make the window build is bounded (limits.go: pages and
-// "Show more"). A view far from the screen keeps its width on a resize
+// "Show more"). TeX math in answers is drawn by mathtex, inline and as
+// blocks, its source shown when it cannot be (math.go, found by
+// mathscan.go). A view far from the screen keeps its width on a resize
 // (lazy.go). Everything here belongs to the UI goroutine.
 package markdown

@@ -68,10 +68,25 @@ func setMarkdown(rt *widget.RichText, src string, host *imageHost) {
 // markdownSegments is src parsed as Fyne's markdown, its images replaced by
 // placeholders; nothing is built or fetched.
 func markdownSegments(src string, host *imageHost) []widget.RichTextSegment {
-	segs := widget.NewRichTextFromMarkdown(src).Segments // builds no visuals
-	dropAddedSpaces(segs, src)
+	return blockSegments(src, true, host)
+}
+
+// blockSegments is markdownSegments for a block that may still grow (final
+// false): math whose end is not decided yet shows as text (mathscan.go).
+func blockSegments(src string, final bool, host *imageHost) []widget.RichTextSegment {
+	text, spans := withMath(src, final)
+	segs := widget.NewRichTextFromMarkdown(text).Segments // builds no visuals
+	dropAddedSpaces(segs, text)
 	if hasImage(segs) {
-		segs = replaceImages(segs, imageRefs(src), host)
+		segs = replaceImages(segs, imageRefs(text), host)
+	}
+	if len(spans) > 0 {
+		budget := &mathBudget{}
+		if host != nil {
+			budget = &host.math
+		}
+		budget.block = 0
+		segs = placeMath(segs, src, spans, budget)
 	}
 	return segs
 }
@@ -311,6 +326,7 @@ func (s *imageSegment) Unselect()                 {}
 type imageHost struct {
 	loader  *Loader
 	pending []*ImageView
+	math    mathBudget // the view's math (math.go), shared as its images are
 }
 
 // use attaches the window's loader; waiting views look it up at once.

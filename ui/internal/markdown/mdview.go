@@ -232,6 +232,7 @@ type mdBlock struct {
 	parses  int              // how often the block's markdown was parsed
 	final   bool             // the block will not grow: its code is highlighted
 	lit     bool             // the code shown is highlighted
+	closed  bool             // the text shown was parsed as final (its math decided)
 	// grown is called after "Show more" made the block taller.
 	grown  func()
 	images *imageHost
@@ -306,10 +307,11 @@ func (b *mdBlock) render(src string) bool {
 		b.more.set(c.note, b.pages)
 	}
 	lit := b.final && b.shape == kindCode && c.asText == ""
-	if c.shown == b.shown && c.asText == b.asText && lit == b.lit && b.parses > 0 {
+	closed := b.final || b.shape != kindText || !strings.ContainsAny(c.shown, `$\\`)
+	if c.shown == b.shown && c.asText == b.asText && lit == b.lit && closed == b.closed && b.parses > 0 {
 		return replaced
 	}
-	b.lit = lit
+	b.lit, b.closed = lit, closed
 	b.shown, b.asText = c.shown, c.asText
 	b.parses++
 	cjk.Load().Shown(c.shown)
@@ -327,7 +329,7 @@ func (b *mdBlock) render(src string) bool {
 	default:
 		// Parsed apart from the widget: ParseMarkdown would lay the long
 		// segments out once before splitLong cuts them.
-		b.rt.Segments = splitLong(markdownSegments(c.shown, b.images))
+		b.rt.Segments = splitLong(blockSegments(c.shown, b.final, b.images))
 	}
 	b.rt.Refresh()
 	if b.lang != nil {

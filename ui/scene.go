@@ -30,6 +30,8 @@ import (
 //	chats     a few chats of the last days, two titles twice, the latest
 //	          open at its start with a question pointed at (scene_chats.go)
 //	newchat   those chats, and a new chat offering their questions
+//	attach    a question with a photo and a PDF, answered, and two more
+//	          files in the composer's tray (scene_attach.go)
 //
 // Anything else leaves the window as it starts.
 func playScene(w *window) {
@@ -61,6 +63,8 @@ func playScene(w *window) {
 	case "long", "search":
 		search := os.Getenv("DESKCHAT_SCENE") == "search"
 		w.loadProviders(func() { w.stageLongChat(search) })
+	case "attach":
+		w.loadProviders(w.stageAttach)
 	case "states", "states-end":
 		end := os.Getenv("DESKCHAT_SCENE") == "states-end"
 		w.loadProviders(func() { w.createConversation(func(c store.Conversation) { w.stageStates(c, end) }) })

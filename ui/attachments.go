@@ -30,7 +30,7 @@ func (w *window) newFiles() *attachview.Files {
 		App: w.app, Win: w.win, B: w.b,
 		Thumbs: attachview.NewThumbs(w.b, attachview.DefaultThumbs, w.st.Blob),
 		Blob:   w.st.Blob,
-		Failed: func(what, sentence string) { w.showError(what, fmt.Errorf("%s", sentence)) },
+		Failed: func(what, sentence string) { w.showError(what, &attach.Error{Sentence: sentence}) },
 	}
 }
 

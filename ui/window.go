@@ -75,8 +75,8 @@ type chatPane struct {
 	chats     map[string]*chatView
 	box       *fyne.Container // the shown chatView, or the empty state
 	empty     fyne.CanvasObject
-	hovers    chat.HoverGroup // the messages as to the pointer
-	countdown func()          // stops the countdown ticker; nil when none runs
+	hovers    chat.HoverGroup   // the messages as to the pointer
+	countdown func()            // stops the countdown ticker; nil when none runs
 	files     *attachview.Files // shows and opens the questions' attachments
 }
 

@@ -32,21 +32,16 @@ type Message struct {
 	Thinking  *widget.Accordion // nil until the message has reasoning
 	// thinkingSlot holds thinking above the answer.
 	ThinkingSlot *fyne.Container
-	// AttachSlot holds a question's attachments (ShowAttachments) above
-	// its text; Attachments are what it shows.
-	AttachSlot  *fyne.Container
-	Attachments []store.Attachment
-	stripWidth  float32 // the attachments' natural width
-	Status      *widget.Label
-	Badge       *fyne.Container // "cached", shown on an answer from the response cache
-	Pin         *look.HoverButton
-	Regen       *look.HoverButton
-	Cont        *look.HoverButton
-	Retry       *look.HoverButton
-	Use         *look.HoverButton // an alternative answer becomes the chat's answer
-	CopyBtn     *look.HoverButton
-	EditBtn     *look.HoverButton
-	DelBtn      *look.HoverButton
+	Status       *widget.Label
+	Badge        *fyne.Container // "cached", shown on an answer from the response cache
+	Pin          *look.HoverButton
+	Regen        *look.HoverButton
+	Cont         *look.HoverButton
+	Retry        *look.HoverButton
+	Use          *look.HoverButton // an alternative answer becomes the chat's answer
+	CopyBtn      *look.HoverButton
+	EditBtn      *look.HoverButton
+	DelBtn       *look.HoverButton
 	// actions holds the buttons above; it shows while the pointer is on
 	// the message, and always on the chat's last message (so that the
 	// keyboard reaches them too).
@@ -95,6 +90,12 @@ type Message struct {
 	Usage           *engine.Usage
 	Took            time.Duration
 	State           store.State
+
+	// AttachSlot holds a question's attachments (ShowAttachments) above
+	// its text; Attachments are what it shows.
+	AttachSlot  *fyne.Container
+	Attachments []store.Attachment
+	stripWidth  float32 // the attachments' natural width
 }
 
 func NewMessage(m store.Message) *Message {

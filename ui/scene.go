@@ -32,6 +32,7 @@ import (
 //	newchat   those chats, and a new chat offering their questions
 //	attach    a question with a photo and a PDF, answered, and two more
 //	          files in the composer's tray (scene_attach.go)
+//	vision    the settings dialog scrolled to which models take images
 //
 // Anything else leaves the window as it starts.
 func playScene(w *window) {
@@ -65,6 +66,8 @@ func playScene(w *window) {
 		w.loadProviders(func() { w.stageLongChat(search) })
 	case "attach":
 		w.loadProviders(w.stageAttach)
+	case "vision":
+		w.loadProviders(w.stageVision)
 	case "states", "states-end":
 		end := os.Getenv("DESKCHAT_SCENE") == "states-end"
 		w.loadProviders(func() { w.createConversation(func(c store.Conversation) { w.stageStates(c, end) }) })

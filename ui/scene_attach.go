@@ -56,6 +56,24 @@ func (w *window) stageAttach() {
 	})
 }
 
+// stageVision opens the settings on the first provider, sets two of its
+// models as to images, and scrolls to where that is said.
+func (w *window) stageVision() {
+	w.showSettings()
+	w.b.After(500*time.Millisecond, func() {
+		f := w.overlays.settings.Form
+		if f == nil {
+			return
+		}
+		f.Vision.Model.SetText("llava")
+		f.Vision.Choice.SetSelected("Takes images")
+		f.Vision.Model.SetText("gpt-4o-mini")
+		f.Vision.Choice.SetSelected("Text only")
+		f.Scroll.Refresh()
+		f.Scroll.ScrollToBottom()
+	})
+}
+
 // scenePhoto is a made-up sunset over water, as a JPEG attachment.
 func scenePhoto(width, height int) store.Attachment {
 	img := image.NewRGBA(image.Rect(0, 0, width, height))

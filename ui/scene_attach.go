@@ -24,7 +24,34 @@ import (
 // screenshot and a Go file), for the attachments' screenshots.
 func (w *window) stageAttach() {
 	now := w.now()
-	photo := scenePhoto(1600, 1200)
+	type staged struct {
+		id   string
+		tray []store.Attachment
+	}
+	bridge.Run(w.b, func() (staged, error) {
+		res, err := w.st.ImportConversations([]store.Import{{Dump: sceneAttachChat(now)}})
+		if err != nil {
+			return staged{}, err
+		}
+		return staged{res[0].ID, []store.Attachment{sceneScreenshot(), sceneCode()}}, nil
+	}, func(s staged, err error) {
+		if err != nil {
+			w.showError("Could not stage the scene", err)
+			return
+		}
+		w.win.Resize(fyne.NewSize(1180, 780))
+		w.loadConversations(s.id)
+		for _, a := range s.tray {
+			w.compose.tray.Add(a, nil) // the thumbnail is made on the bridge
+		}
+		w.compose.composer.SetText("And this error in the build: what does it mean?")
+	})
+}
+
+// sceneAttachChat is the attach scene's chat, made off the UI goroutine
+// (the photo is drawn pixel by pixel).
+func sceneAttachChat(now time.Time) store.Dump {
+	photo := scenePhoto(1200, 900)
 	guide := store.Attachment{Name: "lisbon-guide.pdf", Mime: "application/pdf", Size: 1_284_311, Pages: 12, Tokens: 5_430,
 		Data: []byte("%PDF-1.4\n% a stand-in for the scene: the store keeps any bytes\n%%EOF\n"),
 		Text: "--- page 1 of 12 ---\nLisbon in three days\n"}
@@ -40,20 +67,7 @@ func (w *window) stageAttach() {
 				"The guide's *Walk 2* (page 4) starts at the Miradouro de Santa Luzia, about five minutes downhill from there: " +
 				"it ends at the castle, which is best before the crowds arrive, around 9 am."},
 	}
-	bridge.Run(w.b, func() ([]store.ImportResult, error) {
-		return w.st.ImportConversations([]store.Import{{Dump: d}})
-	}, func(res []store.ImportResult, err error) {
-		if err != nil {
-			w.showError("Could not stage the scene", err)
-			return
-		}
-		w.win.Resize(fyne.NewSize(1180, 780))
-		w.loadConversations(res[0].ID)
-		shot, code := sceneScreenshot(), sceneCode()
-		w.compose.tray.Add(shot, nil)
-		w.compose.tray.Add(code, nil)
-		w.compose.composer.SetText("And this error in the build: what does it mean?")
-	})
+	return d
 }
 
 // stageVision opens the settings on the first provider, sets two of its

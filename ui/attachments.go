@@ -34,12 +34,21 @@ func (w *window) newFiles() *attachview.Files {
 	}
 }
 
-// showAttachments puts a question's files above its text.
+// showAttachments puts a question's files above its text. The view keeps
+// only what describes them: a question just sent would otherwise hold its
+// files' bytes (up to 20 of 50 MB) for as long as it is shown; they are
+// read back from the store when opened, and the thumbnails made while they
+// were read are in the cache.
 func (w *window) showAttachments(v *chat.Message) {
 	if len(v.Attachments) == 0 || v.Role != store.RoleUser {
 		return
 	}
-	v.ShowAttachments(v.Attachments, w.pane.files.Strip(v.Attachments), attachview.StripWidth(v.Attachments))
+	atts := make([]store.Attachment, len(v.Attachments))
+	for i, a := range v.Attachments {
+		a.Data, a.Text = nil, ""
+		atts[i] = a
+	}
+	v.ShowAttachments(atts, w.pane.files.Strip(atts), attachview.StripWidth(atts))
 }
 
 // pickFile is the paperclip: a file dialog, opened in the folder of the

@@ -104,6 +104,9 @@ func TestDroppedFilesBecomeChipsAndGoWithTheQuestion(t *testing.T) {
 	if len(q.Attachments) != 2 || !q.AttachSlot.Visible() {
 		t.Fatalf("the question shows %d files (slot shown %v)", len(q.Attachments), q.AttachSlot.Visible())
 	}
+	if q.Attachments[0].Data != nil || q.Attachments[1].Text != "" {
+		t.Error("the question's view holds its files' bytes")
+	}
 	if len(tray.Items()) != 0 || tray.Obj.Visible() || h.w.compose.composer.Text != "" {
 		t.Errorf("after sending, the tray holds %q and the composer %q", h.trayNames(), h.w.compose.composer.Text)
 	}
@@ -150,6 +153,23 @@ func TestRefusedFilesAreOneSentence(t *testing.T) {
 	h.settle()
 	if !strings.Contains(tray.Note(), "gone.txt could not be read: there is no such file.") {
 		t.Errorf("a missing file: note %q", tray.Note())
+	}
+	huge := writeFiles(t, [2]string{"huge.pdf", ""}, [2]string{"big.txt", ""})
+	if err := os.Truncate(huge[0], attach.MaxPDFBytes+1); err != nil { // sparse: nothing is written
+		t.Fatal(err)
+	}
+	if err := os.Truncate(huge[1], 3*attach.MaxTextBytes); err != nil {
+		t.Fatal(err)
+	}
+	h.w.dropped(fyne.Position{}, uris(huge[0]))
+	h.settle()
+	if len(tray.Items()) != 0 || !strings.HasPrefix(tray.Note(), "huge.pdf is 50.0 MB; attachments can be at most") {
+		t.Errorf("a file over every cap: note %q", tray.Note())
+	}
+	h.w.dropped(fyne.Position{}, uris(huge[1]))
+	h.settle()
+	if len(tray.Items()) != 0 || !strings.Contains(tray.Note(), "big.txt") {
+		t.Errorf("6 MB of zeros: note %q", tray.Note())
 	}
 	remote, _ := storage.ParseURI("https://example.com/x.png")
 	h.w.dropped(fyne.Position{}, []fyne.URI{remote})

@@ -76,7 +76,7 @@ func newChip(name, detail string, icon fyne.Resource, end fyne.CanvasObject) *ch
 	c.bar.TextFormatter = func() string { return "" }
 	c.bar.Hide()
 	lines := container.New(tightVBox{}, c.name, c.detail, c.bar)
-	var right fyne.CanvasObject = layout.NewSpacer()
+	right := fyne.CanvasObject(layout.NewSpacer())
 	if end != nil {
 		right = container.NewCenter(end)
 	}

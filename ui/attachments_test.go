@@ -21,6 +21,7 @@ import (
 	"deskchat/attach"
 	"deskchat/engine"
 	"deskchat/store"
+	"deskchat/ui/internal/attachview"
 	"deskchat/ui/internal/chat"
 )
 
@@ -94,6 +95,10 @@ func TestDroppedFilesBecomeChipsAndGoWithTheQuestion(t *testing.T) {
 	}
 	if atts := tray.Attachments(); atts[0].Width != 640 || atts[0].Tokens == 0 || atts[1].Text != "meet at nine" {
 		t.Errorf("read as %+v / %+v", atts[0], atts[1])
+	}
+	abs := h.w.app.Driver().AbsolutePositionForObject
+	if size := tray.Obj.Size(); size.Height < attachview.ChipSize.Height || abs(tray.Obj).Y+size.Height > abs(h.w.compose.composer).Y {
+		t.Errorf("the chips were not given room above the composer: %v at %v, composer at %v", size, abs(tray.Obj), abs(h.w.compose.composer))
 	}
 	if h.w.pane.files.Thumbs.Len() != 1 {
 		t.Errorf("the photo's thumbnail was not made while it was read")

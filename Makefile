@@ -80,8 +80,10 @@ e2e-deps:
 # and dark), the keyboard shortcuts, three answers compared side by side, the
 # usage window, a 10,000-message chat and search results; a few chats of the
 # last days, one open with a question pointed at (chats-light, chats-dark),
-# and a new chat offering recent and example prompts (newchat-light,
-# newchat-dark).
+# a new chat offering recent and example prompts (newchat-light,
+# newchat-dark), a question with a photo and a PDF and two files waiting
+# above the composer (attach-light, attach-dark), and which models take
+# images in a provider's settings (vision).
 SHOTS_BIN ?= deskchat-shots
 SHOT_PROVIDERS := providers add OpenAI --kind openai --base-url https://api.openai.com/v1 --model gpt-4o-mini --key-source env --key-env OPENAI_API_KEY; \
 	providers add Ollama --kind compatible --base-url http://localhost:11434/v1 --model llama3.2; providers default OpenAI
@@ -116,7 +118,11 @@ smoke: build
 			SMOKE_SETUP="providers default Simulator" bash scripts/smoke.sh || exit 1; \
 		DESKCHAT_BIN=./$(SHOTS_BIN) SMOKE_OUT=screenshots/newchat-$$theme.png FYNE_THEME=$$theme DESKCHAT_SCENE=newchat \
 			SMOKE_SETUP="providers default Simulator" bash scripts/smoke.sh || exit 1; \
+		DESKCHAT_BIN=./$(SHOTS_BIN) SMOKE_OUT=screenshots/attach-$$theme.png FYNE_THEME=$$theme DESKCHAT_SCENE=attach \
+			SMOKE_SETUP="providers default Simulator" bash scripts/smoke.sh || exit 1; \
 	done
+	DESKCHAT_BIN=./$(SHOTS_BIN) SMOKE_OUT=screenshots/vision.png FYNE_THEME=light DESKCHAT_SCENE=vision \
+		SMOKE_SETUP="$(SHOT_PROVIDERS)" bash scripts/smoke.sh
 
 # The screenshots the README shows, refreshed from a smoke run.
 DOC_SHOTS := chats-light.png chats-dark.png newchat-light.png states.png settings.png compare.png usage.png search.png

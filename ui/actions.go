@@ -35,6 +35,7 @@ func (w *window) newView(m store.Message) *chat.Message {
 	if v.Usage != nil {
 		v.ShowState(m.Error) // the status line with the cost, now that it can be priced
 	}
+	w.showAttachments(v)
 	v.UpdatePin() // the actions, now that they are set
 	return v
 }
@@ -178,7 +179,8 @@ func (w *window) resend(v *chat.Message, text string) {
 	w.compose.editBar.obj.Hide()
 	w.compose.composer.SetText(draft)
 	opts := w.sendOptions()
-	user := w.newView(store.Message{Role: store.RoleUser, Content: text, State: store.StateDone})
+	// The edited question keeps its files (the engine keeps them stored).
+	user := w.newView(store.Message{Role: store.RoleUser, Content: text, State: store.StateDone, Attachments: v.Attachments})
 	cv.add(user, w.pin)
 	w.ask(cv, user, "Sending…", opts, func(ctx context.Context) (<-chan engine.Event, error) {
 		return w.eng.Resend(ctx, cv.id, seq, text, opts)

@@ -5,6 +5,7 @@
 package ui
 
 import (
+	"errors"
 	"fmt"
 	"sync/atomic"
 	"time"
@@ -15,6 +16,7 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"deskchat/assets"
+	"deskchat/attach"
 	"deskchat/engine"
 	"deskchat/internal/secrets"
 	"deskchat/store"
@@ -108,4 +110,10 @@ func startupErrorContent(sentence string, quit func()) fyne.CanvasObject {
 }
 
 // sentence is what a user reads for err: never a Go error dump.
-func sentence(err error) string { return engine.UserMessage(err) }
+func sentence(err error) string {
+	var ae *attach.Error // a file refused or not found: its own sentence
+	if errors.As(err, &ae) {
+		return ae.Sentence
+	}
+	return engine.UserMessage(err)
+}

@@ -83,6 +83,9 @@ func (w *window) typedKey(k *fyne.KeyEvent) bool {
 
 // shortcut runs the window's shortcut s, if it is one.
 func (w *window) shortcut(s fyne.Shortcut) bool {
+	if _, paste := s.(*fyne.ShortcutPaste); paste {
+		return w.pasteFiles() // files named on the clipboard are attached
+	}
 	cs, ok := s.(*desktop.CustomShortcut)
 	if !ok {
 		return false

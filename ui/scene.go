@@ -31,6 +31,9 @@ import (
 //	          open at its start with a question pointed at (scene_chats.go)
 //	newchat   those chats, and a new chat offering their questions
 //	math      an answer with inline and display math (scene_math.go)
+//	attach    a question with a photo and a PDF, answered, and two more
+//	          files in the composer's tray (scene_attach.go)
+//	vision    the settings dialog scrolled to which models take images
 //
 // Anything else leaves the window as it starts.
 func playScene(w *window) {
@@ -64,6 +67,10 @@ func playScene(w *window) {
 	case "long", "search":
 		search := os.Getenv("DESKCHAT_SCENE") == "search"
 		w.loadProviders(func() { w.stageLongChat(search) })
+	case "attach":
+		w.loadProviders(w.stageAttach)
+	case "vision":
+		w.loadProviders(w.stageVision)
 	case "states", "states-end":
 		end := os.Getenv("DESKCHAT_SCENE") == "states-end"
 		w.loadProviders(func() { w.createConversation(func(c store.Conversation) { w.stageStates(c, end) }) })

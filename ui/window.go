@@ -17,6 +17,7 @@ import (
 	"deskchat/engine"
 	"deskchat/internal/secrets"
 	"deskchat/store"
+	"deskchat/ui/internal/attachview"
 	"deskchat/ui/internal/bridge"
 	"deskchat/ui/internal/chat"
 	"deskchat/ui/internal/markdown"
@@ -74,8 +75,9 @@ type chatPane struct {
 	chats     map[string]*chatView
 	box       *fyne.Container // the shown chatView, or the empty state
 	empty     fyne.CanvasObject
-	hovers    chat.HoverGroup // the messages as to the pointer
-	countdown func()          // stops the countdown ticker; nil when none runs
+	hovers    chat.HoverGroup   // the messages as to the pointer
+	countdown func()            // stops the countdown ticker; nil when none runs
+	files     *attachview.Files // shows and opens the questions' attachments
 }
 
 // composeBar is where a question is written, and edited.
@@ -85,6 +87,11 @@ type composeBar struct {
 	editBar  *editBar
 	editing  *chat.Message // the question being edited in the composer
 	draft    string        // the composer's text before editing began
+	// tray holds the files that go with the next question (attachments.go);
+	// attachBtn is the paperclip, lastDir the folder it last picked from.
+	tray      *attachview.Tray
+	attachBtn *widget.Button
+	lastDir   fyne.ListableURI
 }
 
 // overlayState is what is open over the window.
@@ -147,7 +154,9 @@ func newWindow(a fyne.App, d Deps, b *bridge.Bridge) *window {
 	w.images = markdown.NewLoader(b, w.life.quit)
 	w.images.Changed = w.imagesChanged
 	w.win = a.NewWindow(appTitle)
+	w.pane.files = w.newFiles()
 	w.win.SetContent(w.build())
+	w.win.SetOnDropped(w.dropped)
 	w.win.Resize(fyne.NewSize(1100, 720))
 	w.addShortcuts()
 	w.win.Canvas().Focus(w.compose.composer)
@@ -181,16 +190,33 @@ func (w *window) build() fyne.CanvasObject {
 	w.compose.editBar = newEditBar(w.cancelEdit)
 	w.compose.sendBtn = widget.NewButtonWithIcon("Send", theme.MailSendIcon(), w.sendOrStop)
 	w.compose.sendBtn.Importance = widget.HighImportance
-	bottom := container.NewBorder(container.NewVBox(widget.NewSeparator(), w.compose.editBar.obj), nil, nil, container.NewVBox(layout.NewSpacer(), w.compose.sendBtn), w.compose.composer)
+	w.compose.tray = attachview.NewTray(w.pane.files.Thumbs)
+	w.compose.attachBtn = widget.NewButtonWithIcon("", theme.MailAttachmentIcon(), w.pickFile)
+	above := container.NewVBox(widget.NewSeparator(), w.compose.editBar.obj, w.compose.tray.Obj)
+	bottom := container.NewBorder(above, nil,
+		container.NewVBox(layout.NewSpacer(), w.compose.attachBtn), container.NewVBox(layout.NewSpacer(), w.compose.sendBtn), w.compose.composer)
 
 	w.pane.empty = w.buildEmptyPane()
 	w.pane.box = container.New(&paneLayout{w: w}, w.pane.empty) // keeps the place read across a resize (resize.go)
 
-	chat := container.NewBorder(container.NewPadded(header), container.NewPadded(bottom), nil, nil, w.pane.box)
+	padded := container.NewPadded(bottom)
+	chat := container.NewBorder(container.NewPadded(header), padded, nil, nil, w.pane.box)
+	// The chips come and go: the composer's area is laid out again, not
+	// refreshed (that would refresh every message of the chat).
+	w.compose.tray.Changed = func() { relayout(chat, padded, bottom, above) }
 	split := container.NewHSplit(sidebar, chat)
 	split.Offset = 0.24
 	w.updateHeader()
 	return split
+}
+
+// relayout lays containers out again at their size, outermost first.
+func relayout(cs ...*fyne.Container) {
+	for _, c := range cs {
+		if c.Layout != nil {
+			c.Layout.Layout(c.Objects, c.Size())
+		}
+	}
 }
 
 // current returns the shown conversation's record, if any.
@@ -426,7 +452,7 @@ func (w *window) stop() {
 
 // send sends text in the shown conversation, starting one if none is shown.
 func (w *window) send(text string) {
-	if strings.TrimSpace(text) == "" {
+	if isBlank(text, w.compose.tray.Attachments()) {
 		return
 	}
 	if w.pane.selected == "" {
@@ -447,17 +473,27 @@ func (w *window) send(text string) {
 		w.toEnd(cv, func() { w.send(text) })
 		return
 	}
+	atts, ok := w.takeAttachments()
+	if !ok {
+		return
+	}
 	opts := w.sendOptions()
-	user := w.newView(store.Message{Role: store.RoleUser, Content: text, State: store.StateDone})
+	opts.Attachments = atts
+	user := w.newView(store.Message{Role: store.RoleUser, Content: text, State: store.StateDone, Attachments: atts})
 	cv.add(user, w.pin)
 	w.compose.composer.SetText("")
+	w.compose.tray.Clear()
 	w.ask(cv, user, "Sending…", opts, func(ctx context.Context) (<-chan engine.Event, error) {
 		return w.eng.Send(ctx, cv.id, text, opts)
 	}, func(err error) {
-		// Nothing was stored: take the bubble back and give the text back.
+		// Nothing was stored: take the bubble back and give the text and
+		// the files back.
 		cv.remove(user)
 		if w.compose.composer.Text == "" {
 			w.compose.composer.SetText(text)
+		}
+		if len(w.compose.tray.Items()) == 0 {
+			w.compose.tray.Set(atts)
 		}
 		w.showError("Could not send", err)
 	})

@@ -70,6 +70,7 @@ type ProviderForm struct {
 	ModelsInfo                *widget.Label
 	RPM, TPM, Concurrent      *widget.Entry
 	Fallback                  *widget.Select
+	Vision                    *VisionField // which models take images
 	MakeDefault               *widget.Check
 	Scroll                    *container.Scroll // the form, scrolled by the wheel also over its fields
 	Test, Save, Remove        *widget.Button
@@ -202,6 +203,7 @@ func (s *Dialog) newProviderForm(orig store.Provider, preset engine.Preset) *Pro
 		e.OnChanged = clear(FieldLimits)
 	}
 	f.Fallback.OnChanged = clear(FieldFallback)
+	f.Vision = NewVisionField(f.ModelOptions(), orig.Vision, func() { f.edited = true })
 
 	f.Fetch = widget.NewButtonWithIcon("Fetch models", theme.ViewRefreshIcon(), func() { s.testProvider(f, true) })
 	f.Test = widget.NewButtonWithIcon("Test connection", theme.MediaPlayIcon(), func() { s.testProvider(f, false) })
@@ -301,6 +303,7 @@ func (f *ProviderForm) layOut() {
 		widget.NewFormItem("Limits", field(container.NewGridWithColumns(3,
 			limit("Requests / min", f.RPM), limit("Tokens / min", f.TPM), limit("Streams at once", f.Concurrent)), FieldLimits)),
 		widget.NewFormItem("Fallback", field(f.Fallback, FieldFallback, look.Wrapped("Answers when this provider fails before its first word.", widget.LowImportance))),
+		widget.NewFormItem("Images", wheel(f.Vision.Obj)),
 	)
 	form := widget.NewForm(items...)
 	buttons := container.NewHBox(f.Test, layout.NewSpacer(), f.Remove, f.Save)
@@ -447,6 +450,7 @@ func (f *ProviderForm) offerModels(models []string) {
 		f.Model.SetText(models[0])
 	}
 	f.Model.SetOptions(f.ModelOptions())
+	f.Vision.SetModels(f.ModelOptions())
 }
 
 func (f *ProviderForm) setErr(field, text string) {
@@ -532,6 +536,7 @@ func (f *ProviderForm) draft(stored []store.Provider) (store.Provider, string, m
 	if p.Fallback == noFallback {
 		p.Fallback = ""
 	}
+	p.Vision = f.Vision.Vision()
 
 	p, probs := providers.Check(providers.Draft{Provider: p, Key: key}, stored, f.Orig.Name)
 	errs := map[string]string{}

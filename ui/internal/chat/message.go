@@ -90,6 +90,12 @@ type Message struct {
 	Usage           *engine.Usage
 	Took            time.Duration
 	State           store.State
+
+	// AttachSlot holds a question's attachments (ShowAttachments) above
+	// its text; Attachments are what it shows.
+	AttachSlot  *fyne.Container
+	Attachments []store.Attachment
+	stripWidth  float32 // the attachments' natural width
 }
 
 func NewMessage(m store.Message) *Message {
@@ -105,6 +111,9 @@ func NewMessage(m store.Message) *Message {
 	v.Reasoning = markdown.NewText(m.Reasoning)
 	v.Md.OnGrow, v.Reasoning.OnGrow = v.Grown, v.Grown
 	v.ThinkingSlot = container.NewStack()
+	v.AttachSlot = container.NewStack()
+	v.AttachSlot.Hide() // no room taken until there are files
+	v.Attachments = m.Attachments
 	v.Status = widget.NewLabel("")
 	v.Status.Wrapping = fyne.TextWrapWord
 	v.Status.SizeName = theme.SizeNameCaptionText
@@ -154,6 +163,17 @@ func NewMessage(m store.Message) *Message {
 func (v *Message) UseImages(l *markdown.Loader) {
 	v.Md.UseLoader(l)
 	v.Reasoning.UseLoader(l)
+}
+
+// ShowAttachments shows a question's files (strip, made by the window)
+// above its text; width is the strip's width on one row, for the bubble.
+func (v *Message) ShowAttachments(atts []store.Attachment, strip fyne.CanvasObject, width float32) {
+	v.Attachments = atts
+	v.stripWidth = width
+	v.Natural = 0
+	v.AttachSlot.Objects = []fyne.CanvasObject{strip}
+	look.Show(v.AttachSlot, len(atts) > 0)
+	v.AttachSlot.Refresh()
 }
 
 // ShowThinking puts the folded reasoning above the answer; a message without
@@ -294,7 +314,7 @@ func (v *Message) Build() {
 	var main fyne.CanvasObject
 	if v.Role == store.RoleUser {
 		footer := container.NewBorder(nil, nil, container.NewCenter(v.Badge), nil, v.Status)
-		v.Body = container.NewVBox(v.Header, v.ThinkingSlot, v.Md.Box, footer)
+		v.Body = container.NewVBox(v.Header, v.ThinkingSlot, v.AttachSlot, v.Md.Box, footer)
 		v.Bg = canvas.NewRectangle(look.BubbleColor())
 		v.Bg.CornerRadius = theme.InputRadiusSize() * 3
 		bubble := container.NewStack(v.Bg, container.New(layout.NewCustomPaddedLayout(6, 6, 12, 12), v.Body))
@@ -324,6 +344,9 @@ func (v *Message) NaturalWidth() float32 {
 		v.Natural = look.TextWidth(v.Md.Text(), look.BubbleMax) + pad
 		if v.Header.Visible() {
 			v.Natural = max(v.Natural, v.Header.MinSize().Width+pad)
+		}
+		if v.stripWidth > 0 {
+			v.Natural = max(v.Natural, min(v.stripWidth, look.BubbleMax)+pad)
 		}
 	}
 	return v.Natural

@@ -22,13 +22,13 @@ type job struct {
 	// questionIndex): its images are sent or the request fails; earlier
 	// ones may go as their names.
 	question int
-	summary *store.Summary  // the conversation's, when it has one
-	system  string
-	plan    []candidate // the provider, then its fallbacks
-	req     llm.Request // sampling; Messages are filled in by compress
-	lane    queueLane
-	idle    time.Duration
-	noCache bool
+	summary  *store.Summary // the conversation's, when it has one
+	system   string
+	plan     []candidate // the provider, then its fallbacks
+	req      llm.Request // sampling; Messages are filled in by compress
+	lane     queueLane
+	idle     time.Duration
+	noCache  bool
 }
 
 // start answers the last message of history on a new goroutine; x is (or

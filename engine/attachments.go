@@ -212,7 +212,7 @@ func imageError(a store.Attachment, err error) *ProviderError {
 	switch {
 	case errors.Is(err, store.ErrBlobMissing):
 		s = fmt.Sprintf("%s is no longer in the history (its bytes are missing, perhaps after a repair of the history file); attach it again.", a.Name)
-	case errors.As(err, &ae) && ae.Sentence != "":
+	case errors.As(err, &ae) && strings.Contains(ae.Sentence, a.Name):
 		s = ae.Sentence
 	default:
 		s = fmt.Sprintf("%s could not be read as an image; it may be damaged. Attach it again or send the question without it.", a.Name)

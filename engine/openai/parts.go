@@ -52,13 +52,13 @@ func partText(p llm.Part) string {
 	return p.Text
 }
 
-// imageRefusals are what providers say when a model takes no images: OpenAI
-// ("Invalid content type. image_url is only supported by certain models"),
-// Ollama and LM Studio ("does not support images"), vLLM ("is not a
-// multimodal model"), DeepSeek ("unknown variant `image_url`, expected
-// `text`"), Groq ("content must be a string"). A refusal of one image (a
-// format OpenAI does not read, a URL it could not download) says none of
-// them: that image is at fault, not the model.
+// imageRefusals are what providers say when a model takes no images:
+// OpenAI ("Invalid content type. image_url is only supported by certain
+// models"), Ollama and LM Studio ("does not support images"), vLLM ("is not
+// a multimodal model"), DeepSeek ("unknown variant `image_url`, expected
+// `text`"), Groq ("'messages.0.content' : value must be a string"). A
+// refusal of one image (a format OpenAI does not read, a URL it could not
+// download) says none of them: that image is at fault, not the model.
 var imageRefusals = []string{
 	"does not support image",
 	"doesn't support image",
@@ -72,6 +72,7 @@ var imageRefusals = []string{
 	"not a multimodal model",
 	"unknown variant `image_url`",
 	"content must be a string",
+	"content' : value must be a string",
 }
 
 // refusesImages reports whether a provider's error message says that the

@@ -21,6 +21,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"deskchat/attach"
 	"deskchat/engine/llm"
@@ -221,7 +222,7 @@ func TestAQuestionsFilesGoAsPartsInOrder(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if r := drain(t, events); r.text != "I see it." {
+	if r := drainWithin(t, events, 3*time.Minute); r.text != "I see it." {
 		t.Fatalf("answer %q, final %#v", r.text, r.final)
 	}
 	msgs := srv.messages(t, 0)

@@ -196,13 +196,6 @@ func planHistory(model, system string, history []store.Message, sum *store.Summa
 			rest = append(rest, i)
 		}
 	}
-	// olderNamed[k] is what rest[k:] cost with their files named only.
-	olderNamed := make([]int, len(rest)+1)
-	total := used
-	for k := len(rest) - 1; k >= 0; k-- {
-		olderNamed[k] = olderNamed[k+1] + nameOnly(rest[k])
-		total += whole(rest[k])
-	}
 	// Room for the summary, if one may be needed: a stored one's size, or
 	// the most a new one may take.
 	summaryRoom := 0
@@ -210,36 +203,8 @@ func planHistory(model, system string, history []store.Message, sum *store.Summa
 		summaryRoom = countText(model, summaryPreamble+sum.Text)
 	}
 	summaryRoom = max(summaryRoom, p.Budget/summaryShare)
-	fitAll := total <= p.Budget
-	fitNamed := used+olderNamed[0] <= p.Budget // every message fits once older files are named only
-	room := p.Budget
-	if !fitNamed {
-		room -= summaryRoom
-	}
-	// Newest first: whole while they fit (leaving room for the older ones
-	// named, when that makes everything fit), then named only; the first
-	// that does not fit even so ends it.
-	naming := false
-	for k, i := range rest {
-		if !naming {
-			need := whole(i)
-			if !fitAll && fitNamed {
-				need += olderNamed[k+1]
-			}
-			if used+need <= room {
-				keep[i] = true
-				used += whole(i)
-				continue
-			}
-			naming = true
-		}
-		n := nameOnly(i)
-		if used+n > room {
-			break
-		}
-		keep[i], named[i] = true, len(history[i].Attachments) > 0
-		used += n
-	}
+	f := fitting{history: history, keep: keep, named: named, whole: whole, nameOnly: nameOnly}
+	used = f.keepNewest(rest, used, p.Budget, summaryRoom)
 	var covered uint64
 	if sum != nil {
 		covered = sum.Through
@@ -258,6 +223,60 @@ func planHistory(model, system string, history []store.Message, sum *store.Summa
 		used += countText(model, summaryPreamble+sumText)
 	}
 	return p.finish(system, history, keep, named, &sumText, used)
+}
+
+// fitting keeps the history's messages that fit, newest first (see
+// keepNewest).
+type fitting struct {
+	history     []store.Message
+	keep, named []bool // per message of history: kept; kept with its files named only
+	// whole and nameOnly are what message i costs with its files, and
+	// with them named only.
+	whole, nameOnly func(i int) int
+}
+
+// keepNewest keeps messages of rest (indices of history, newest first)
+// while they fit in budget with used tokens spent: whole while they fit
+// (leaving room for the older ones named only, when that makes everything
+// fit), then named only; the first that does not fit even so ends it, and
+// room for a summary is left when not everything fits. It returns the
+// tokens spent.
+func (f fitting) keepNewest(rest []int, used, budget, summaryRoom int) int {
+	// olderNamed[k] is what rest[k:] cost with their files named only.
+	olderNamed := make([]int, len(rest)+1)
+	total := used
+	for k := len(rest) - 1; k >= 0; k-- {
+		olderNamed[k] = olderNamed[k+1] + f.nameOnly(rest[k])
+		total += f.whole(rest[k])
+	}
+	fitAll := total <= budget
+	fitNamed := used+olderNamed[0] <= budget // every message fits once older files are named only
+	room := budget
+	if !fitNamed {
+		room -= summaryRoom
+	}
+	naming := false
+	for k, i := range rest {
+		if !naming {
+			need := f.whole(i)
+			if !fitAll && fitNamed {
+				need += olderNamed[k+1]
+			}
+			if used+need <= room {
+				f.keep[i] = true
+				used += f.whole(i)
+				continue
+			}
+			naming = true
+		}
+		n := f.nameOnly(i)
+		if used+n > room {
+			break
+		}
+		f.keep[i], f.named[i] = true, len(f.history[i].Attachments) > 0
+		used += n
+	}
+	return used
 }
 
 // summaryPreamble introduces the summary to the model.

@@ -796,3 +796,34 @@ func TestAFoldedImageIsSummarisedByName(t *testing.T) {
 		t.Errorf("the summariser read %.200q", in)
 	}
 }
+
+// TestTwentyImagesGoTogether: the most files a question takes, all images,
+// are encoded (several at once) and sent in their order.
+func TestTwentyImagesGoTogether(t *testing.T) {
+	st := openStore(t)
+	e := New(st, Options{})
+	srv := newVisionServer(t, nil)
+	var atts []store.Attachment
+	for i := range attach.MaxFiles {
+		atts = append(atts, attachment(t, fmt.Sprintf("shot-%02d.png", i), pngOf(t, 16+i, 16, color.Gray{uint8(i * 10)})))
+	}
+	events, err := e.Send(context.Background(), newConversation(t, st), "compare them", SendOptions{Endpoint: visionEndpoint(srv.URL, "gpt-4o"), Attachments: atts})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r := drain(t, events); r.text != "I see it." {
+		t.Fatalf("final %#v", r.final)
+	}
+	parts := srv.messages(t, 0)[0].parts()
+	if len(parts) != attach.MaxFiles+1 {
+		t.Fatalf("%d parts", len(parts))
+	}
+	for i, p := range parts[1:] {
+		if p.Type != "image_url" || p.ImageURL == nil {
+			t.Fatalf("part %d: %+v", i+1, p)
+		}
+		if _, w, _ := decodedImage(t, p.ImageURL.URL); w != 16+i {
+			t.Errorf("image %d is %d wide, want %d: out of order", i, w, 16+i)
+		}
+	}
+}

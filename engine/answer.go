@@ -367,7 +367,11 @@ func (e *Engine) summarise(ctx context.Context, j job, c candidate, limits token
 		n := 0
 		var transcript strings.Builder
 		for n < len(msgs) {
-			line := fmt.Sprintf("%s: %s\n\n", msgs[n].Role, strings.TrimSpace(msgs[n].Content+"\n"+notes(msgs[n])))
+			text := msgs[n].Content
+			if len(msgs[n].Attachments) > 0 { // named, never sent to the summariser
+				text = strings.TrimSpace(text + "\n" + notes(msgs[n]))
+			}
+			line := fmt.Sprintf("%s: %s\n\n", msgs[n].Role, text)
 			k := e.counts.count(model, msgs[n])
 			if n > 0 && used+k > room {
 				break

@@ -12,6 +12,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"deskchat/attach"
 	"deskchat/engine"
 	"deskchat/internal/format"
 	"deskchat/store"
@@ -25,6 +26,7 @@ type askFlags struct {
 	provider, baseURL, model, keyEnv, convID, system, cont string
 	noCache, quiet, isNew                                  bool
 	idle                                                   time.Duration
+	attach                                                 []string
 }
 
 func askCmd(c *cmdEnv) *cobra.Command {
@@ -35,6 +37,8 @@ func askCmd(c *cmdEnv) *cobra.Command {
 		Long: `Ask a question. The prompt is the arguments, else stdin; with both, the
 prompt, a blank line, then the text piped in (cat notes.txt | deskchat ask "summarise this").
 Stdin is read beside a prompt only when it is a pipe or a file, up to 8 MB.
+--attach FILE (repeatable) sends images, text or source files and PDFs with the
+question; with files, the prompt may be left out.
 The answer streams to stdout; states (queued, retrying, cached, fallback) go to stderr.
 Exit 0 answered, 1 provider or engine failure, 2 usage error, 130 stopped (Ctrl-C).`,
 		RunE: func(_ *cobra.Command, args []string) error { return runAsk(c, f, args) },
@@ -50,6 +54,7 @@ Exit 0 answered, 1 provider or engine failure, 2 usage error, 130 stopped (Ctrl-
 	fs.BoolVar(&f.noCache, "no-cache", false, "neither answer from the response cache nor store the answer in it")
 	fs.DurationVar(&f.idle, "idle-timeout", engine.DefaultIdleTimeout, "fail when the provider sends nothing for this long")
 	fs.BoolVar(&f.quiet, "quiet", false, "do not report the engine's state (queued, retrying, ...) on stderr")
+	fs.StringArrayVar(&f.attach, "attach", nil, "send this file with the question: an image (PNG, JPEG, WebP, GIF), a text or source file, or a PDF (repeatable)")
 	fs.StringVar(&f.cont, "continue", "", "go on with this unfinished (interrupted, stopped or failed) answer, by message id as \"show\" prints it; prints the new text")
 	cmd.RegisterFlagCompletionFunc("conversation", c.conversationWords)
 	cmd.RegisterFlagCompletionFunc("provider", c.providerWords(true))
@@ -61,10 +66,13 @@ Exit 0 answered, 1 provider or engine failure, 2 usage error, 130 stopped (Ctrl-
 func askPrompt(c *cmdEnv, f askFlags, args []string) (string, error) {
 	prompt := strings.Join(args, " ")
 	if f.cont != "" {
-		if prompt != "" || f.convID != "" {
-			return "", cmdLinef("--continue takes no prompt and no --conversation: the message id names both")
+		if prompt != "" || f.convID != "" || len(f.attach) > 0 {
+			return "", cmdLinef("--continue takes no prompt, no --conversation and no --attach: the message id names the question")
 		}
 		return "", nil
+	}
+	if prompt == "" && len(f.attach) > 0 && !piped(c.Stdin) {
+		return "", nil // the files are the question
 	}
 	if prompt == "" {
 		text, err := readStdin(c.Stdin)
@@ -81,10 +89,49 @@ func askPrompt(c *cmdEnv, f askFlags, args []string) (string, error) {
 			prompt += "\n\n" + text
 		}
 	}
-	if strings.TrimSpace(prompt) == "" {
+	if strings.TrimSpace(prompt) == "" && len(f.attach) == 0 {
 		return "", cmdLinef("no prompt: give it as arguments or on stdin")
 	}
 	return prompt, nil
+}
+
+// askAttachments reads the files of --attach. A file that cannot be
+// attached (missing, too large, of a kind that cannot be sent, damaged) is
+// a usage error whose sentence names it: nothing is sent.
+func askAttachments(paths []string) ([]store.Attachment, error) {
+	if err := attach.CheckCount(len(paths)); err != nil {
+		return nil, cmdLinef("%s", lowerFirst(err.Error()))
+	}
+	out := make([]store.Attachment, 0, len(paths))
+	for _, p := range paths {
+		a, err := attach.Open(p)
+		if err != nil {
+			return nil, cmdLinef("%s Nothing was sent.", attachSentence(p, err))
+		}
+		out = append(out, a)
+	}
+	return out, nil
+}
+
+// attachSentence is the sentence for a refused file: attach's own, which
+// names it, else one that does.
+func attachSentence(path string, err error) string {
+	var ae *attach.Error
+	if errors.As(err, &ae) && ae.Sentence != "" {
+		s := strings.TrimSpace(ae.Sentence)
+		if !strings.HasSuffix(s, ".") {
+			s += "."
+		}
+		return s
+	}
+	return fmt.Sprintf("%s could not be attached.", path)
+}
+
+func lowerFirst(s string) string {
+	if s == "" {
+		return s
+	}
+	return strings.ToLower(s[:1]) + s[1:]
 }
 
 func runAsk(c *cmdEnv, f askFlags, args []string) error {
@@ -113,6 +160,10 @@ func runAsk(c *cmdEnv, f askFlags, args []string) error {
 		return cmdLinef("--api-key-env goes with --base-url; a stored provider names its key variable with \"providers add --key-env\"")
 	}
 
+	var err error
+	if opts.Attachments, err = askAttachments(f.attach); err != nil {
+		return err
+	}
 	prompt, err := askPrompt(c, f, args)
 	if err != nil {
 		return err
@@ -216,7 +267,13 @@ func stateLine(ev engine.Event) string {
 		if ev.Dropped > 0 {
 			return "compressed: " + ev.Note
 		}
+		if ev.Folded == 0 {
+			return fmt.Sprintf("compressed: the files of %d older messages sent as their names only", ev.Attachments)
+		}
 		line := fmt.Sprintf("compressed: %d older messages sent as a summary", ev.Summarised)
+		if ev.Attachments > 0 {
+			line += fmt.Sprintf(", the files of %d more as their names only", ev.Attachments)
+		}
 		if ev.Note != "" {
 			line += "; " + ev.Note
 		}

@@ -7,6 +7,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"deskchat/internal/format"
 	"deskchat/store"
 )
 
@@ -86,6 +87,46 @@ type messageJSON struct {
 	PromptTokens int       `json:"prompt_tokens,omitempty"`
 	OutputTokens int       `json:"output_tokens,omitempty"`
 	CreatedAt    time.Time `json:"created_at"`
+	// Attachments are the files that went with a question (absent when
+	// none did).
+	Attachments []attachmentJSON `json:"attachments,omitempty"`
+}
+
+// attachmentJSON is a file that went with a question, as "show --json"
+// lists it; its bytes stay in the history (export embeds them).
+type attachmentJSON struct {
+	Name   string `json:"name"`
+	Mime   string `json:"mime"`
+	Size   int64  `json:"size"`
+	SHA256 string `json:"sha256"`
+	Width  int    `json:"width,omitempty"`
+	Height int    `json:"height,omitempty"`
+	Pages  int    `json:"pages,omitempty"`
+}
+
+func attachmentsJSON(as []store.Attachment) []attachmentJSON {
+	if len(as) == 0 {
+		return nil
+	}
+	out := make([]attachmentJSON, len(as))
+	for i, a := range as {
+		out[i] = attachmentJSON{a.Name, a.Mime, a.Size, a.SHA256, a.Width, a.Height, a.Pages}
+	}
+	return out
+}
+
+// attachmentLine is how "show" lists a file that went with a question.
+func attachmentLine(a store.Attachment) string {
+	s := "[attached: " + a.Name + ", " + format.Size(a.Size)
+	switch {
+	case a.Width > 0 && a.Height > 0:
+		s += fmt.Sprintf(", %d×%d", a.Width, a.Height)
+	case a.Pages == 1:
+		s += ", 1 page"
+	case a.Pages > 1:
+		s += fmt.Sprintf(", %d pages", a.Pages)
+	}
+	return s + "]"
 }
 
 func showCmd(c *cmdEnv) *cobra.Command {
@@ -125,7 +166,7 @@ func runShow(c *cmdEnv, id string, asJSON bool) error {
 	if asJSON {
 		out := make([]messageJSON, 0, len(msgs))
 		for _, m := range msgs {
-			out = append(out, messageJSON{m.ID(), m.Seq, string(m.Role), m.Content, m.Reasoning, string(m.State), m.Provider, m.Model, m.Finish, m.Error, m.PromptTokens, m.OutputTokens, m.CreatedAt})
+			out = append(out, messageJSON{m.ID(), m.Seq, string(m.Role), m.Content, m.Reasoning, string(m.State), m.Provider, m.Model, m.Finish, m.Error, m.PromptTokens, m.OutputTokens, m.CreatedAt, attachmentsJSON(m.Attachments)})
 		}
 		return writeJSON(c.Stdout, out)
 	}
@@ -139,6 +180,12 @@ func runShow(c *cmdEnv, id string, asJSON bool) error {
 			head += " · " + string(m.State)
 		}
 		fmt.Fprintf(c.Stdout, "\n## %s (%s)\n\n%s\n", head, m.CreatedAt.Local().Format("2006-01-02 15:04"), m.Content)
+		if len(m.Attachments) > 0 {
+			fmt.Fprintln(c.Stdout)
+			for _, a := range m.Attachments {
+				fmt.Fprintln(c.Stdout, attachmentLine(a))
+			}
+		}
 		if m.Error != "" {
 			fmt.Fprintf(c.Stdout, "\n[%s]\n", m.Error)
 		}

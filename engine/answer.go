@@ -18,13 +18,17 @@ type job struct {
 	x       *exchange       // the question and its answer (empty, state streaming), stored
 	cancel  func()          // ends the job's context; called when the job ends
 	history []store.Message // the messages to send, the new user message last
-	summary *store.Summary  // the conversation's, when it has one
-	system  string
-	plan    []candidate // the provider, then its fallbacks
-	req     llm.Request // sampling; Messages are filled in by compress
-	lane    queueLane
-	idle    time.Duration
-	noCache bool
+	// question is the index in history of the question answered (see
+	// questionIndex): its images are sent or the request fails; earlier
+	// ones may go as their names.
+	question int
+	summary  *store.Summary // the conversation's, when it has one
+	system   string
+	plan     []candidate // the provider, then its fallbacks
+	req      llm.Request // sampling; Messages are filled in by compress
+	lane     queueLane
+	idle     time.Duration
+	noCache  bool
 }
 
 // start answers the last message of history on a new goroutine; x is (or
@@ -35,7 +39,7 @@ func (e *Engine) start(ctx context.Context, conv store.Conversation, plan []cand
 	if system == "" {
 		system = conv.SystemPrompt
 	}
-	j := job{conv: conv, x: x, cancel: cancel, history: history, summary: summary, system: system, plan: plan,
+	j := job{conv: conv, x: x, cancel: cancel, history: history, question: questionIndex(history), summary: summary, system: system, plan: plan,
 		req:  llm.Request{Model: plan[0].model, Temperature: opts.Temperature, MaxTokens: opts.MaxTokens},
 		lane: laneInteractive, idle: opts.IdleTimeout, noCache: opts.NoCache}
 	if opts.Background {
@@ -135,7 +139,9 @@ func (e *Engine) Continue(ctx context.Context, conversationID string, seq uint64
 func (e *Engine) answer(ctx context.Context, j job, out chan<- Event) {
 	defer j.cancel()
 	hp := e.compress(ctx, j, out)
-	j.req.Messages, j.req.Model = hp.Messages, j.plan[0].model
+	primary := j.plan[0]
+	pending := e.addParts(j, hp, !e.blindKnown(primary.cfg, primary.model))
+	j.req.Messages, j.req.Model = hp.Messages, primary.model
 	a := &answering{e: e, ctx: ctx, j: j, out: out, historyTokens: hp.Tokens, start: e.now()}
 	if a.fromCache() {
 		return
@@ -149,8 +155,27 @@ func (e *Engine) answer(ctx context.Context, j job, out chan<- Event) {
 		// The leader's caller may stop while others read the flight.
 		defer context.AfterFunc(ctx, a.leave)()
 	}
+	// Images are encoded now, on this goroutine, while Send stores the
+	// question; not at all when no one who could answer takes them.
+	if e.anySees(j.plan) {
+		if err := e.encodeImages(runCtx, j.req.Messages, pending); err != nil {
+			e.unanswered(runCtx, j.x, []*ProviderError{llm.Classify(err, primary.cfg.Name, primary.cfg.BaseURL)}, a.watch)
+			a.finishRun()
+			return
+		}
+	}
 	e.run(runCtx, j.plan, j.req, j.x, j.lane, j.idle, a.watch, a.settle)
 	a.finishRun()
+}
+
+// anySees reports whether any candidate of plan may take images.
+func (e *Engine) anySees(plan []candidate) bool {
+	for _, c := range plan {
+		if !e.blindKnown(c.cfg, c.model) {
+			return true
+		}
+	}
+	return false
 }
 
 func isFinal(ev Event) bool {
@@ -286,6 +311,9 @@ func (e *Engine) compress(ctx context.Context, j job, out chan<- Event) historyP
 	sum := j.summary
 	hp := planHistory(primary.model, j.system, j.history, sum, limits, j.conv.CompressionOff, e.counts)
 	if len(hp.Folded) == 0 {
+		if hp.NamedOnly > 0 {
+			deliver(ctx, out, Compressed{Kept: len(hp.Kept), Attachments: hp.NamedOnly})
+		}
 		return hp
 	}
 	ev := Compressed{Folded: len(hp.Folded), Kept: len(hp.Kept)}
@@ -302,6 +330,7 @@ func (e *Engine) compress(ctx context.Context, j job, out chan<- Event) historyP
 	} else {
 		ev.Summarised = len(hp.Folded)
 	}
+	ev.Attachments = hp.NamedOnly
 	if !known {
 		ev.Note = strings.TrimSpace(ev.Note + fmt.Sprintf(" deskchat does not know %s's context window and assumed %d tokens; set it in %s's settings if the model takes more.",
 			primary.model, limits.Context, primary.cfg.Name))
@@ -338,7 +367,11 @@ func (e *Engine) summarise(ctx context.Context, j job, c candidate, limits token
 		n := 0
 		var transcript strings.Builder
 		for n < len(msgs) {
-			line := fmt.Sprintf("%s: %s\n\n", msgs[n].Role, msgs[n].Content)
+			text := msgs[n].Content
+			if len(msgs[n].Attachments) > 0 { // named, never sent to the summariser
+				text = strings.TrimSpace(text + "\n" + notes(msgs[n]))
+			}
+			line := fmt.Sprintf("%s: %s\n\n", msgs[n].Role, text)
 			k := e.counts.count(model, msgs[n])
 			if n > 0 && used+k > room {
 				break

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 
+	"deskchat/attach"
 	"deskchat/engine/llm"
 	"deskchat/store"
 )
@@ -48,13 +49,16 @@ type Comparison struct {
 // fallback provider (a comparison asks the ones chosen; one that fails
 // shows its sentence while the others go on). Cancelling ctx stops them all.
 // opts.Provider, Model and Endpoint are ignored; the rest apply to every
-// target.
+// target (opts.Attachments go with the question).
 func (e *Engine) Compare(ctx context.Context, conversationID, text string, targets []Target, opts SendOptions) (*Comparison, error) {
 	if len(targets) < MinCompare || len(targets) > MaxCompare {
 		return nil, &ProviderError{Kind: llm.KindConfig, Sentence: fmt.Sprintf("Compare asks %d to %d providers or models at once, not %d.", MinCompare, MaxCompare, len(targets))}
 	}
 	if strings.TrimSpace(text) == "" {
 		return nil, &ProviderError{Kind: llm.KindConfig, Sentence: "Write the question to compare the answers to first."}
+	}
+	if err := attach.CheckCount(len(opts.Attachments)); err != nil {
+		return nil, &ProviderError{Kind: llm.KindAttachment, Sentence: err.Error(), Err: err}
 	}
 	snap, err := e.st.Snapshot(conversationID)
 	if err != nil {
@@ -76,7 +80,7 @@ func (e *Engine) Compare(ctx context.Context, conversationID, text string, targe
 	update := func(c *store.Conversation) {
 		c.Provider, c.Model = plans[0].cfg.Name, plans[0].model
 		if c.Title == "" {
-			c.Title = titleFrom(text)
+			c.Title = titleFrom(text, opts.Attachments)
 		}
 	}
 	update(&conv)
@@ -85,7 +89,7 @@ func (e *Engine) Compare(ctx context.Context, conversationID, text string, targe
 		answers[i] = store.Message{ConversationID: conv.ID, Role: store.RoleAssistant, Provider: p.cfg.Name, Model: p.model,
 			State: store.StateStreaming, Superseded: i > 0}
 	}
-	q, answers, err := e.st.AppendAnswers(store.Message{ConversationID: conv.ID, Role: store.RoleUser, Content: text, State: store.StateDone}, answers, update)
+	q, answers, err := e.st.AppendAnswers(store.Message{ConversationID: conv.ID, Role: store.RoleUser, Content: text, State: store.StateDone, Attachments: opts.Attachments}, answers, update)
 	if err != nil {
 		return nil, err
 	}

@@ -34,8 +34,14 @@ const summaryShare = 4 // a quarter
 // historyPlan is what to send for one request.
 type historyPlan struct {
 	Messages []llm.ChatMessage
-	// Kept are the history messages sent as they are, in order.
-	Kept []store.Message
+	// Kept are the history messages sent, in order; KeptAt are their
+	// indices in the history, and Named says which of them have their
+	// attachments sent as their names only (NamedOnly counts them): the
+	// last Len(Kept) Messages are theirs.
+	Kept      []store.Message
+	KeptAt    []int
+	Named     []bool
+	NamedOnly int
 	// Folded are the messages the summary stands for; ToSummarise are those
 	// among them the stored summary does not cover yet.
 	Folded      []store.Message
@@ -103,6 +109,14 @@ func promptTokens(model string, msgs []llm.ChatMessage) int {
 	n := tokens.PerRequest
 	for _, m := range msgs {
 		n += countText(model, m.Content)
+		for _, p := range m.Parts {
+			if p.Type == llm.PartImage {
+				n += defaultImageTokens
+				continue
+			}
+			c, _ := tokens.Count(model, p.Text)
+			n += c
+		}
 	}
 	return n
 }
@@ -114,12 +128,18 @@ func countText(model, text string) int {
 
 // sendable reports whether a stored message goes into requests at all.
 func sendable(m store.Message) bool {
-	return m.Content != "" && !m.Superseded && (m.Role == store.RoleUser || m.Role == store.RoleAssistant || m.Role == store.RoleSystem)
+	return (m.Content != "" || len(m.Attachments) > 0) && !m.Superseded && (m.Role == store.RoleUser || m.Role == store.RoleAssistant || m.Role == store.RoleSystem)
 }
 
 // planHistory fits history (oldest first; its last message is the new user
 // message) into limits. sum is the stored summary (nil: none). When off is
 // set, everything is sent.
+//
+// Attachments are the first thing left out: when the history does not fit
+// as it is, the older messages' files (an old screenshot costs as much as
+// pages of text) are sent as their names only ("[image: NAME]"), newest
+// kept whole as long as they fit, before any message is folded into the
+// summary. The latest message and pinned ones always keep theirs.
 func planHistory(model, system string, history []store.Message, sum *store.Summary, limits tokens.Limits, off bool, counts *countCache) historyPlan {
 	var p historyPlan
 	p.Budget = limits.Context - limits.MaxOutput - compressMargin(limits.Context)
@@ -134,35 +154,46 @@ func planHistory(model, system string, history []store.Message, sum *store.Summa
 		used += countText(model, system)
 	}
 	keep := make([]bool, len(history))
+	named := make([]bool, len(history))
 	// Every token covers at least one byte: when the bytes fit, the tokens
 	// do, and nothing needs counting (nor the tokenizer building).
+	// Attachments count as their estimated tokens.
 	bytes := len(system) + tokens.PerRequest
 	for _, i := range sendableIdx {
-		bytes += len(history[i].Content) + tokens.PerMessage
+		bytes += len(history[i].Content) + tokens.PerMessage + attachmentTokens(history[i])
 	}
 	if bytes <= p.Budget {
 		for _, i := range sendableIdx {
 			keep[i] = true
 		}
-		return p.finish(system, history, keep, nil, -1)
+		return p.finish(system, history, keep, named, nil, -1)
 	}
+	whole := func(i int) int { return counts.count(model, history[i]) + attachmentTokens(history[i]) }
+	nameOnly := func(i int) int { return counts.count(model, history[i]) + nameTokens(history[i]) }
 	if off {
 		for _, i := range sendableIdx {
 			keep[i] = true
-			used += counts.count(model, history[i])
+			used += whole(i)
 		}
-		return p.finish(system, history, keep, nil, used)
+		return p.finish(system, history, keep, named, nil, used)
 	}
 	// The latest message and pinned ones, whatever they cost.
 	if n := len(sendableIdx); n > 0 {
 		last := sendableIdx[n-1]
 		keep[last] = true
-		used += counts.count(model, history[last])
+		used += whole(last)
 	}
 	for _, i := range sendableIdx {
 		if history[i].Pinned && !keep[i] {
 			keep[i] = true
-			used += counts.count(model, history[i])
+			used += whole(i)
+		}
+	}
+	// The others, newest first.
+	rest := make([]int, 0, len(sendableIdx))
+	for k := len(sendableIdx) - 1; k >= 0; k-- {
+		if i := sendableIdx[k]; !keep[i] {
+			rest = append(rest, i)
 		}
 	}
 	// Room for the summary, if one may be needed: a stored one's size, or
@@ -172,33 +203,8 @@ func planHistory(model, system string, history []store.Message, sum *store.Summa
 		summaryRoom = countText(model, summaryPreamble+sum.Text)
 	}
 	summaryRoom = max(summaryRoom, p.Budget/summaryShare)
-	// Newest first, while they fit; the first that does not fit ends it.
-	fitAll := true
-	total := used
-	for k := len(sendableIdx) - 1; k >= 0; k-- {
-		if i := sendableIdx[k]; !keep[i] {
-			total += counts.count(model, history[i])
-		}
-	}
-	if total > p.Budget {
-		fitAll = false
-	}
-	for k := len(sendableIdx) - 2; k >= 0; k-- {
-		i := sendableIdx[k]
-		if keep[i] {
-			continue
-		}
-		n := counts.count(model, history[i])
-		room := p.Budget
-		if !fitAll {
-			room -= summaryRoom
-		}
-		if used+n > room {
-			break
-		}
-		keep[i] = true
-		used += n
-	}
+	f := fitting{history: history, keep: keep, named: named, whole: whole, nameOnly: nameOnly}
+	used = f.keepNewest(rest, used, p.Budget, summaryRoom)
 	var covered uint64
 	if sum != nil {
 		covered = sum.Through
@@ -216,13 +222,67 @@ func planHistory(model, system string, history []store.Message, sum *store.Summa
 		sumText = sum.Text
 		used += countText(model, summaryPreamble+sumText)
 	}
-	return p.finish(system, history, keep, &sumText, used)
+	return p.finish(system, history, keep, named, &sumText, used)
+}
+
+// fitting keeps the history's messages that fit, newest first (see
+// keepNewest).
+type fitting struct {
+	history     []store.Message
+	keep, named []bool // per message of history: kept; kept with its files named only
+	// whole and nameOnly are what message i costs with its files, and
+	// with them named only.
+	whole, nameOnly func(i int) int
+}
+
+// keepNewest keeps messages of rest (indices of history, newest first)
+// while they fit in budget with used tokens spent: whole while they fit
+// (leaving room for the older ones named only, when that makes everything
+// fit), then named only; the first that does not fit even so ends it, and
+// room for a summary is left when not everything fits. It returns the
+// tokens spent.
+func (f fitting) keepNewest(rest []int, used, budget, summaryRoom int) int {
+	// olderNamed[k] is what rest[k:] cost with their files named only.
+	olderNamed := make([]int, len(rest)+1)
+	total := used
+	for k := len(rest) - 1; k >= 0; k-- {
+		olderNamed[k] = olderNamed[k+1] + f.nameOnly(rest[k])
+		total += f.whole(rest[k])
+	}
+	fitAll := total <= budget
+	fitNamed := used+olderNamed[0] <= budget // every message fits once older files are named only
+	room := budget
+	if !fitNamed {
+		room -= summaryRoom
+	}
+	naming := false
+	for k, i := range rest {
+		if !naming {
+			need := f.whole(i)
+			if !fitAll && fitNamed {
+				need += olderNamed[k+1]
+			}
+			if used+need <= room {
+				f.keep[i] = true
+				used += f.whole(i)
+				continue
+			}
+			naming = true
+		}
+		n := f.nameOnly(i)
+		if used+n > room {
+			break
+		}
+		f.keep[i], f.named[i] = true, len(f.history[i].Attachments) > 0
+		used += n
+	}
+	return used
 }
 
 // summaryPreamble introduces the summary to the model.
 const summaryPreamble = "Summary of the earlier part of this conversation (older messages are not repeated):\n\n"
 
-func (p historyPlan) finish(system string, history []store.Message, keep []bool, sumText *string, used int) historyPlan {
+func (p historyPlan) finish(system string, history []store.Message, keep, named []bool, sumText *string, used int) historyPlan {
 	p.Messages = make([]llm.ChatMessage, 0, len(history)+2)
 	if strings.TrimSpace(system) != "" {
 		p.Messages = append(p.Messages, llm.ChatMessage{Role: llm.RoleSystem, Content: system})
@@ -233,6 +293,11 @@ func (p historyPlan) finish(system string, history []store.Message, keep []bool,
 	for i, m := range history {
 		if keep[i] {
 			p.Kept = append(p.Kept, m)
+			p.KeptAt = append(p.KeptAt, i)
+			p.Named = append(p.Named, named[i])
+			if named[i] {
+				p.NamedOnly++
+			}
 			p.Messages = append(p.Messages, llm.ChatMessage{Role: llm.Role(m.Role), Content: m.Content})
 		}
 	}

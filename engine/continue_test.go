@@ -6,6 +6,7 @@ import (
 	"net/http/httptest"
 	"net/http/httputil"
 	"net/url"
+	"reflect"
 	"strings"
 	"sync"
 	"testing"
@@ -94,7 +95,7 @@ func TestContinueRefusesWhatIsNotAnUnfinishedLastAnswer(t *testing.T) {
 				t.Fatal("no sentence")
 			}
 			after, _ := st.Messages(c.conv)
-			if len(after) != len(before) || after[len(after)-1] != before[len(before)-1] {
+			if len(after) != len(before) || !reflect.DeepEqual(after[len(after)-1], before[len(before)-1]) {
 				t.Fatalf("store changed: %+v → %+v", before, after)
 			}
 		})

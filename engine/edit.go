@@ -4,6 +4,7 @@ import (
 	"context"
 	"strings"
 
+	"deskchat/attach"
 	"deskchat/engine/llm"
 	"deskchat/engine/tokens"
 	"deskchat/store"
@@ -11,7 +12,8 @@ import (
 
 // Resend replaces the user message seq and every message after it with text
 // (edit and resend): the later messages are deleted, the edited question is
-// stored and answered, never from the cache. The request carries the
+// stored and answered, never from the cache. The edited question keeps the
+// old one's attachments, unless opts.Attachments gives others. The request carries the
 // messages before seq and the edited question. Errors that prevent sending
 // (seq is not a question of the chat, an answer is still streaming, no
 // provider set up, no key) are returned at once and change nothing; the
@@ -33,7 +35,7 @@ func (e *Engine) Resend(ctx context.Context, conversationID string, seq uint64, 
 	if u < 0 || msgs[u].Role != store.RoleUser {
 		return nil, &ProviderError{Kind: llm.KindConfig, Sentence: "Only a question of this chat can be edited and sent again."}
 	}
-	if strings.TrimSpace(text) == "" {
+	if strings.TrimSpace(text) == "" && len(msgs[u].Attachments) == 0 && len(opts.Attachments) == 0 {
 		return nil, &ProviderError{Kind: llm.KindConfig, Sentence: "The edited question is empty."}
 	}
 	first := true // the chat's first question: its title may come from it
@@ -45,24 +47,36 @@ func (e *Engine) Resend(ctx context.Context, conversationID string, seq uint64, 
 	}
 	cfg, model := plan[0].cfg, plan[0].model
 	old := msgs[u].Content
+	// The edited question keeps its files, or takes the ones given. They
+	// travel with their bytes: the old question's references go in the
+	// same commit, and a blob no other message used would go with them.
+	atts := opts.Attachments
+	if len(atts) == 0 {
+		if atts, err = e.withBytes(msgs[u].Attachments); err != nil {
+			return nil, err
+		}
+	} else if err := attach.CheckCount(len(atts)); err != nil {
+		return nil, &ProviderError{Kind: llm.KindAttachment, Sentence: err.Error(), Err: err}
+	}
 	// As for Send: the conversation now uses this provider and model, and
 	// a title made from the old first question follows the edit.
 	update := func(c *store.Conversation) {
 		if opts.Endpoint == nil {
 			c.Provider, c.Model = cfg.Name, model
 		}
-		if first && !c.TitleEdited && (c.Title == "" || c.Title == titleFrom(old)) {
-			c.Title = titleFrom(text)
+		if first && !c.TitleEdited && (c.Title == "" || c.Title == titleFrom(old, msgs[u].Attachments)) {
+			c.Title = titleFrom(text, atts)
 		}
 	}
 	update(&conv)
 	q, ans, err := e.st.ReplaceFrom(conv.ID, seq,
-		store.Message{ConversationID: conv.ID, Role: store.RoleUser, Content: text, State: store.StateDone, Pinned: msgs[u].Pinned},
+		store.Message{ConversationID: conv.ID, Role: store.RoleUser, Content: text, State: store.StateDone, Pinned: msgs[u].Pinned, Attachments: atts},
 		store.Message{ConversationID: conv.ID, Role: store.RoleAssistant, Provider: cfg.Name, Model: model, State: store.StateStreaming},
 		update)
 	if err != nil {
 		return nil, err
 	}
+	q.Attachments = atts // with their bytes: the request need not read them back
 	history := append(append([]store.Message(nil), msgs[:u]...), q)
 	// A summary of the deleted messages was dropped with them.
 	summary := snap.Summary

@@ -11,6 +11,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"deskchat/attach"
 	"deskchat/engine/llm"
 	"deskchat/engine/tokens"
 	"deskchat/internal/secrets"
@@ -72,6 +73,8 @@ type Engine struct {
 
 	cache   *responseCache
 	counts  *countCache        // token counts of stored messages
+	images  *imageCache        // images as sent, by their file's sha256
+	blind   map[string]bool    // models that refused images, by visionKey
 	flights map[string]*flight // identical requests in the air, by cache key
 
 	afterFlush func(store.Message) // test hook: called after each flush of streamed text
@@ -103,7 +106,8 @@ func (e *Engine) wait(ctx context.Context, d time.Duration) error {
 func New(st *store.Store, opts Options) *Engine {
 	e := &Engine{st: st, flush: opts.flushInterval, keys: opts.Keys, idle: opts.IdleTimeout, now: time.Now,
 		clients: map[string]*http.Client{}, gates: map[string]*gate{}, sim: opts.Simulator,
-		timer: realTimer, jitter: jitter}
+		timer: realTimer, jitter: jitter, blind: map[string]bool{},
+		images: newImageCache(defaultImageCacheBytes, attach.ImageURL)}
 	if e.idle <= 0 {
 		e.idle = DefaultIdleTimeout
 	}
@@ -163,6 +167,9 @@ type SendOptions struct {
 // and UsageEvent events, then exactly one of Done, Stopped or Failed, and is
 // closed. Callers must drain it.
 func (e *Engine) Send(ctx context.Context, conversationID, text string, opts SendOptions) (<-chan Event, error) {
+	if err := attach.CheckCount(len(opts.Attachments)); err != nil {
+		return nil, &ProviderError{Kind: llm.KindAttachment, Sentence: err.Error(), Err: err}
+	}
 	snap, plan, err := e.prepare(conversationID, opts)
 	if err != nil {
 		return nil, err
@@ -176,14 +183,15 @@ func (e *Engine) Send(ctx context.Context, conversationID, text string, opts Sen
 			c.Provider, c.Model = cfg.Name, model
 		}
 		if c.Title == "" {
-			c.Title = titleFrom(text)
+			c.Title = titleFrom(text, opts.Attachments)
 		}
 	}
 	update(&conv)
 	// The question goes out while it is stored (see exchange): the job
 	// starts with it unsaved (Seq 0) and waits for the commit before it
 	// shows or stores anything; if the commit fails, it is cancelled.
-	history := append(snap.Messages, store.Message{ConversationID: conv.ID, Role: store.RoleUser, Content: text, State: store.StateDone})
+	question := store.Message{ConversationID: conv.ID, Role: store.RoleUser, Content: text, State: store.StateDone, Attachments: opts.Attachments}
+	history := append(snap.Messages, question)
 	x := newExchange()
 	events := e.start(ctx, conv, plan, x, history, snap.Summary, opts)
 	if e.beforeSave != nil {
@@ -191,8 +199,7 @@ func (e *Engine) Send(ctx context.Context, conversationID, text string, opts Sen
 	}
 	// The answer exists (empty, streaming) from the same commit: it shows
 	// while queued and is recovered as interrupted after a crash.
-	user, ans, err := e.st.AppendExchange(
-		store.Message{ConversationID: conv.ID, Role: store.RoleUser, Content: text, State: store.StateDone},
+	user, ans, err := e.st.AppendExchange(question,
 		store.Message{ConversationID: conv.ID, Role: store.RoleAssistant, Provider: cfg.Name, Model: model, State: store.StateStreaming},
 		update)
 	x.resolve(user, ans, err)
@@ -316,9 +323,17 @@ func (e *Engine) Metrics() ([]Metrics, error) {
 	return out, nil
 }
 
-// titleFrom makes a conversation title from the first user message.
-func titleFrom(text string) string {
+// titleFrom makes a conversation title from the first user message: its
+// text, else the names of its attachments.
+func titleFrom(text string, atts []store.Attachment) string {
 	t := strings.Join(strings.Fields(text), " ")
+	if t == "" && len(atts) > 0 {
+		names := make([]string, len(atts))
+		for i, a := range atts {
+			names[i] = a.Name
+		}
+		t = strings.Join(strings.Fields(strings.Join(names, ", ")), " ")
+	}
 	if utf8.RuneCountInString(t) > 60 {
 		t = string([]rune(t)[:60]) + "…"
 	}

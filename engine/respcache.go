@@ -26,11 +26,14 @@ const (
 
 // cacheKey is the SHA-256 of a canonical encoding of everything that decides
 // an answer: the endpoint, the model, the sampling parameters and the final
-// message list after compression.
+// message list after compression. A file sent with a message counts by its
+// hash, not its bytes (nor the data: URL its image becomes), so that the
+// key is made before any image is encoded.
 func cacheKey(cfg store.Provider, req llm.Request) []byte {
 	type msg struct {
-		R string `json:"r"`
-		C string `json:"c"`
+		R string   `json:"r"`
+		C string   `json:"c"`
+		P []string `json:"p,omitempty"` // parts: type and hash, or a note's text
 	}
 	canon := struct {
 		Kind        string   `json:"kind"`
@@ -42,7 +45,14 @@ func cacheKey(cfg store.Provider, req llm.Request) []byte {
 		Messages    []msg    `json:"messages"`
 	}{cfg.Kind, cfg.BaseURL, cfg.APIVersion, req.Model, req.Temperature, req.MaxTokens, make([]msg, len(req.Messages))}
 	for i, m := range req.Messages {
-		canon.Messages[i] = msg{string(m.Role), m.Content}
+		canon.Messages[i] = msg{R: string(m.Role), C: m.Content}
+		for _, p := range m.Parts {
+			id := p.SHA256
+			if id == "" {
+				id = "=" + p.Text
+			}
+			canon.Messages[i].P = append(canon.Messages[i].P, string(p.Type)+":"+id)
+		}
 	}
 	b, _ := json.Marshal(canon) // plain strings and numbers: cannot fail
 	sum := sha256.Sum256(b)

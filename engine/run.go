@@ -113,6 +113,11 @@ func (e *Engine) run(ctx context.Context, plan []candidate, req llm.Request, x *
 		if i > 0 {
 			emit(FellBack{From: plan[i-1].cfg.Name, To: c.cfg.Name, Reason: failures[len(failures)-1].Sentence})
 		}
+		if req.HasImages() && e.blindKnown(c.cfg, c.model) {
+			// Known not to take images: nothing is sent.
+			failures = append(failures, e.blindError(c.cfg, c.model, false, nil))
+			continue
+		}
 		cg := e.gate(c.cfg)
 		if !cg.allow(e.now()) {
 			failures = append(failures, &ProviderError{Kind: llm.KindBreakerOpen, Provider: c.cfg.Name,
@@ -146,6 +151,10 @@ func (e *Engine) run(ctx context.Context, plan []candidate, req llm.Request, x *
 			return
 		}
 		pe := llm.Classify(err, c.cfg.Name, c.cfg.BaseURL)
+		if pe.Kind == llm.KindNoVision {
+			e.rememberBlind(c.cfg, c.model)
+			pe = e.blindError(c.cfg, c.model, true, pe)
+		}
 		if pe.Kind != llm.KindQueueFull {
 			cg.failed(e.now())
 		}
@@ -155,26 +164,7 @@ func (e *Engine) run(ctx context.Context, plan []candidate, req llm.Request, x *
 	}
 
 	if stream == nil {
-		if err := x.wait(); err != nil {
-			emit(Failed{Sentence: store.UserMessage(err), Err: err})
-			return
-		}
-		ans := x.ans
-		sentence := failures[0].Sentence
-		if len(failures) > 1 {
-			last := failures[len(failures)-1]
-			sentence += fmt.Sprintf(" The fallback %s failed too: %s", last.Provider, last.Sentence)
-		}
-		ans.State, ans.Error = store.StateFailed, sentence
-		if serr := e.st.PutMessage(ans); serr != nil {
-			// Both sentences, as one store error: its sentence is the
-			// one shown (a provider error in its chain would be shown
-			// instead).
-			s := sentence + " " + unsaved(serr, x.ans).Sentence
-			emit(Failed{Sentence: s, Err: &store.Error{Op: "save answer", Msg: s, Err: serr}})
-			return
-		}
-		emit(Failed{Sentence: sentence, Err: failures[len(failures)-1]})
+		e.unanswered(ctx, x, failures, emit)
 		return
 	}
 	// The stream slot is given back as soon as the upstream is done with,
@@ -189,6 +179,38 @@ func (e *Engine) run(ctx context.Context, plan []candidate, req llm.Request, x *
 	defer done()
 	e.stream(ctx, streamRequest{stream: stream, served: served, gate: g, x: x, start: start, retries: retries,
 		idle: idle, emit: emit, upstreamDone: done, settle: settle})
+}
+
+// unanswered ends a request that no provider answered: the answer is
+// stored failed with the first failure's sentence (and the last
+// fallback's), or, when ctx is done, it is stopped.
+func (e *Engine) unanswered(ctx context.Context, x *exchange, failures []*ProviderError, emit sink) {
+	if ctx.Err() != nil {
+		if x.wait() == nil {
+			e.dropUnstarted(x.ans)
+		}
+		emit(Stopped{})
+		return
+	}
+	if err := x.wait(); err != nil {
+		emit(Failed{Sentence: store.UserMessage(err), Err: err})
+		return
+	}
+	ans := x.ans
+	sentence := failures[0].Sentence
+	if len(failures) > 1 {
+		last := failures[len(failures)-1]
+		sentence += fmt.Sprintf(" The fallback %s failed too: %s", last.Provider, last.Sentence)
+	}
+	ans.State, ans.Error = store.StateFailed, sentence
+	if serr := e.st.PutMessage(ans); serr != nil {
+		// Both sentences, as one store error: its sentence is the one
+		// shown (a provider error in its chain would be shown instead).
+		s := sentence + " " + unsaved(serr, x.ans).Sentence
+		emit(Failed{Sentence: s, Err: &store.Error{Op: "save answer", Msg: s, Err: serr}})
+		return
+	}
+	emit(Failed{Sentence: sentence, Err: failures[len(failures)-1]})
 }
 
 // dropUnstarted ends an answer stopped before any provider answered: a new
@@ -218,6 +240,13 @@ func estimateTokens(req llm.Request) int {
 	n := 0
 	for _, m := range req.Messages {
 		n += len(m.Content)/4 + 4
+		for _, p := range m.Parts {
+			if p.Type == llm.PartImage {
+				n += defaultImageTokens
+			} else {
+				n += len(p.Text) / 4
+			}
+		}
 	}
 	if req.MaxTokens > 0 {
 		return n + req.MaxTokens

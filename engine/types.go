@@ -76,14 +76,17 @@ type FellBack struct {
 // upstream.
 type Cached struct{}
 
-// Compressed: the history did not fit the model's context window. Folded
-// older messages were left out of the request: Summarised of them are
-// represented by the conversation's summary (a system message), Dropped are
-// not represented at all because summarising failed (Note says why). Kept
-// messages were sent as they are.
+// Compressed: the history did not fit the model's context window. Older
+// messages' attachments were left out first: Attachments counts the kept
+// messages whose files went as their names only ("[image: NAME]"). Then
+// Folded older messages were left out of the request: Summarised of them
+// are represented by the conversation's summary (a system message), Dropped
+// are not represented at all because summarising failed (Note says why).
+// Kept messages were sent (as they are, but for those Attachments counts).
 type Compressed struct {
 	Folded, Summarised, Dropped, Kept int
 	Note                              string
+	Attachments                       int
 }
 
 // Stopped: the caller cancelled; the partial text is kept.

@@ -33,6 +33,8 @@ const (
 	KindQueueFull     ErrorKind = "queue_full"     // too many requests waiting for the provider
 	KindStalled       ErrorKind = "stalled"        // no bytes for the idle timeout
 	KindBreakerOpen   ErrorKind = "breaker_open"   // the provider failed repeatedly; paused
+	KindNoVision      ErrorKind = "no_vision"      // the model does not take images
+	KindAttachment    ErrorKind = "attachment"     // an attached file cannot be sent (missing, damaged)
 )
 
 // ProviderError is a classified failure. Sentence is what the user reads;

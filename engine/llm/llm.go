@@ -28,9 +28,60 @@ const (
 )
 
 // ChatMessage is one message of a request, independent of any SDK.
+// Content is the message's own text; Parts, when there are any, follow it
+// in order: the files that went with a question, as the model reads them.
 type ChatMessage struct {
 	Role    Role
 	Content string
+	Parts   []Part
+}
+
+// HasImages reports whether the message has an image part.
+func (m ChatMessage) HasImages() bool {
+	for _, p := range m.Parts {
+		if p.Type == PartImage {
+			return true
+		}
+	}
+	return false
+}
+
+// PartType says what a Part holds.
+type PartType string
+
+// Part types.
+const (
+	PartText  PartType = "text"  // Text: a file's text (fenced, named) or a note standing for a file
+	PartImage PartType = "image" // ImageURL: a picture as a data: URL
+)
+
+// DetailHigh asks the provider to read an image at its full (fitted) size.
+const DetailHigh = "high"
+
+// Part is one piece of a message's content after its text.
+type Part struct {
+	Type PartType
+	Text string // PartText
+	// ImageURL is a PartImage's picture, a data: URL (base64); Detail is
+	// how closely the provider looks at it ("high"; "" its default).
+	ImageURL string
+	Detail   string
+	// Name and SHA256 say which file the part was made from (SHA256 is
+	// the hex of its bytes; empty for a note): keys like the response
+	// cache's name the file by them, never by its bytes. Adapters need
+	// neither.
+	Name   string
+	SHA256 string
+}
+
+// HasImages reports whether any message of the request has an image part.
+func (r Request) HasImages() bool {
+	for _, m := range r.Messages {
+		if m.HasImages() {
+			return true
+		}
+	}
+	return false
 }
 
 // Request is what the engine asks of a provider.

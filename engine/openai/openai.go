@@ -89,20 +89,27 @@ func (p *Adapter) Stream(ctx context.Context, req llm.Request) (llm.Stream, erro
 		}
 	}
 	for _, m := range req.Messages {
-		creq.Messages = append(creq.Messages, goopenai.ChatCompletionMessage{Role: string(m.Role), Content: m.Content})
+		creq.Messages = append(creq.Messages, wireMessage(m))
 	}
 	info := &streamInfo{}
 	ctx = context.WithValue(ctx, streamInfoKey{}, info)
 	s, err := p.client.CreateChatCompletionStream(ctx, creq)
 	if err != nil {
 		pe := classify(err, p.cfg.Name, req.Model, p.baseURL(), p.key)
-		if msg := redact.String(extractErrorMessage(info.errBody), p.key); msg != "" && pe.Status >= 400 {
+		msg := redact.String(extractErrorMessage(info.errBody), p.key)
+		var apiErr *goopenai.APIError
+		if msg != "" && pe.Status >= 400 {
 			code := ""
-			var apiErr *goopenai.APIError
 			if errors.As(err, &apiErr) {
 				code = fmt.Sprint(apiErr.Code)
 			}
 			classifyStatus(pe, pe.Status, msg, code, req.Model) // the whole message, details included
+		}
+		if req.HasImages() {
+			if msg == "" && errors.As(err, &apiErr) {
+				msg = apiErr.Message
+			}
+			noVision(pe, msg, req.Model)
 		}
 		pe.RetryAfter = serverDelay(info.header, serverNow(info.header, time.Now()))
 		return nil, pe

@@ -257,7 +257,14 @@ func CompressedText(c engine.Compressed) string {
 	if c.Dropped > 0 {
 		return c.Note
 	}
+	files := format.Count(c.Attachments, "older message", "older messages")
+	if c.Folded == 0 {
+		return fmt.Sprintf("The files of %s were sent as their names only, to fit the model's context", files)
+	}
 	s := fmt.Sprintf("%d older messages sent as a summary to fit the model's context", c.Summarised)
+	if c.Attachments > 0 {
+		s += fmt.Sprintf("; the files of %s sent as their names only", files)
+	}
 	if c.Note != "" {
 		s += ". " + c.Note
 	}

@@ -115,3 +115,20 @@ func TestRetryWaitsReadAsEverywhereElse(t *testing.T) {
 		}
 	}
 }
+
+func TestCompressedTextNamesFilesSentAsNames(t *testing.T) {
+	cases := []struct {
+		ev   engine.Compressed
+		want string
+	}{
+		{engine.Compressed{Kept: 4, Attachments: 2}, "The files of 2 older messages were sent as their names only, to fit the model's context"},
+		{engine.Compressed{Kept: 4, Attachments: 1}, "The files of 1 older message were sent as their names only, to fit the model's context"},
+		{engine.Compressed{Folded: 3, Summarised: 3, Kept: 2, Attachments: 1}, "3 older messages sent as a summary to fit the model's context; the files of 1 older message sent as their names only"},
+		{engine.Compressed{Folded: 3, Summarised: 3, Kept: 2}, "3 older messages sent as a summary to fit the model's context"},
+	}
+	for _, c := range cases {
+		if got := CompressedText(c.ev); got != c.want {
+			t.Errorf("CompressedText(%+v) = %q, want %q", c.ev, got, c.want)
+		}
+	}
+}

@@ -8,6 +8,7 @@ import (
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/widget"
 
+	"deskchat/engine/tokens"
 	"deskchat/ui/internal/look"
 )
 
@@ -26,6 +27,9 @@ type VisionField struct {
 	Model  *widget.SelectEntry
 	Choice *widget.Select
 	Set    *widget.Label // the models set either way
+	// BuiltIn says what the built-in list says of the picked model, so
+	// that "As the built-in list says" is not a guess.
+	BuiltIn *widget.Label
 	Obj    fyne.CanvasObject
 	vision map[string]bool
 	// edited runs when a choice changes the provider.
@@ -42,13 +46,14 @@ func NewVisionField(models []string, vision map[string]bool, edited func()) *Vis
 	v.Model.SetPlaceHolder("pick or type a model")
 	v.Choice = widget.NewSelect([]string{VisionBuiltIn, VisionYes, VisionNo}, nil)
 	v.Set = look.Wrapped("", widget.LowImportance)
+	v.BuiltIn = look.Wrapped("", widget.LowImportance)
 	v.SetModels(models)
 	v.Model.OnChanged = func(string) { v.showChoice() }
 	v.Choice.OnChanged = v.choose
 	v.showChoice()
 	v.showSet()
 	hint := look.Wrapped("Photos and screenshots go only to models that take images. A model that refuses one is set to Text only.", widget.LowImportance)
-	v.Obj = container.NewVBox(container.NewGridWithColumns(2, v.Model, v.Choice), v.Set, hint)
+	v.Obj = container.NewVBox(container.NewGridWithColumns(2, v.Model, v.Choice), v.BuiltIn, v.Set, hint)
 	return v
 }
 
@@ -90,6 +95,7 @@ func (v *VisionField) showChoice() {
 			choice = VisionYes
 		}
 	}
+	look.SetLabel(v.BuiltIn, BuiltInVision(strings.TrimSpace(v.Model.Text)), widget.LowImportance)
 	f := v.Choice.OnChanged
 	v.Choice.OnChanged = nil
 	v.Choice.SetSelected(choice)
@@ -138,4 +144,19 @@ func (v *VisionField) showSet() {
 		parts = append(parts, "Every model follows the built-in list.")
 	}
 	look.SetLabel(v.Set, strings.Join(parts, " "), widget.LowImportance)
+}
+
+// BuiltInVision is what the built-in list says of model, as a sentence.
+func BuiltInVision(model string) string {
+	if model == "" {
+		return ""
+	}
+	sees, known := tokens.Vision(model)
+	switch {
+	case !known:
+		return "The built-in list does not know " + model + ": images are sent to it, and a refusal sets it to Text only."
+	case sees:
+		return "The built-in list says " + model + " takes images."
+	}
+	return "The built-in list says " + model + " reads text only."
 }

@@ -61,3 +61,24 @@ func TestAProvidersVisionIsSaved(t *testing.T) {
 		t.Errorf("llava shows %q", f.Vision.Choice.Selected)
 	}
 }
+
+func TestTheBuiltInListIsShownForThePickedModel(t *testing.T) {
+	cases := map[string]string{
+		"gpt-4o":        "The built-in list says gpt-4o takes images.",
+		"gpt-3.5-turbo": "The built-in list says gpt-3.5-turbo reads text only.",
+		"my-own-model":  "The built-in list does not know my-own-model: images are sent to it, and a refusal sets it to Text only.",
+	}
+	for model, want := range cases {
+		if got := BuiltInVision(model); got != want {
+			t.Errorf("BuiltInVision(%q) = %q, want %q", model, got, want)
+		}
+	}
+	v := NewVisionField([]string{"gpt-4o", "gpt-3.5-turbo"}, nil, nil)
+	if v.BuiltIn.Text != cases["gpt-4o"] {
+		t.Errorf("the first model picked shows %q", v.BuiltIn.Text)
+	}
+	v.Model.SetText("gpt-3.5-turbo")
+	if v.BuiltIn.Text != cases["gpt-3.5-turbo"] {
+		t.Errorf("after picking gpt-3.5-turbo: %q", v.BuiltIn.Text)
+	}
+}

@@ -151,7 +151,7 @@ func TestRefusedFilesAreOneSentence(t *testing.T) {
 	h.w.dropped(fyne.Position{}, uris(paths...))
 	h.settle()
 	tray := h.w.compose.tray
-	if len(tray.Items()) != 0 || !strings.Contains(tray.Note(), "tool.bin") || !strings.Contains(tray.Note(), attach.KindsSentence) {
+	if len(tray.Items()) != 0 || !strings.Contains(tray.Note(), "tool.bin") || !strings.Contains(tray.Note(), "cannot be attached") || !strings.Contains(tray.Note(), "PDFs can be attached") {
 		t.Fatalf("a binary file: %q chips, note %q", h.trayNames(), tray.Note())
 	}
 	h.w.dropped(fyne.Position{}, uris(filepath.Join(t.TempDir(), "gone.txt")))

@@ -134,6 +134,9 @@ func Sentence(a store.Attachment, err error) string {
 	}
 	var ae *attach.Error
 	if errors.As(err, &ae) {
+		if ae.Name == "" { // decoding a stored image names no file
+			return fmt.Sprintf("%s could not be read; it may be damaged.", a.Name)
+		}
 		return ae.Sentence
 	}
 	return fmt.Sprintf("%s could not be read: %v.", a.Name, err)

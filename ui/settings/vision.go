@@ -30,8 +30,8 @@ type VisionField struct {
 	// BuiltIn says what the built-in list says of the picked model, so
 	// that "As the built-in list says" is not a guess.
 	BuiltIn *widget.Label
-	Obj    fyne.CanvasObject
-	vision map[string]bool
+	Obj     fyne.CanvasObject
+	vision  map[string]bool
 	// edited runs when a choice changes the provider.
 	edited func()
 }

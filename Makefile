@@ -127,7 +127,7 @@ smoke: build
 		SMOKE_SETUP="$(SHOT_PROVIDERS)" bash scripts/smoke.sh
 
 # The screenshots the README shows, refreshed from a smoke run.
-DOC_SHOTS := chats-light.png chats-dark.png newchat-light.png states.png settings.png compare.png usage.png search.png
+DOC_SHOTS := chats-light.png chats-dark.png newchat-light.png states.png settings.png compare.png usage.png search.png attach-light.png math-light.png
 docs-shots: smoke
 	mkdir -p docs/screenshots
 	for f in $(DOC_SHOTS); do cp screenshots/$$f docs/screenshots/$$f; done

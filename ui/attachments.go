@@ -51,10 +51,38 @@ func (w *window) showAttachments(v *chat.Message) {
 	v.ShowAttachments(atts, w.pane.files.Strip(atts), attachview.StripWidth(atts))
 }
 
-// pickFile is the paperclip: a file dialog, opened in the folder of the
-// last file picked. Fyne's dialog picks one file at a time; several at once
-// come by dropping them on the window or pasting them.
+// pickFile is the paperclip: the desktop's own file chooser, where several
+// files can be picked at once (chooser.go); where the desktop has none,
+// Fyne's dialog, which picks one file at a time (several at once come by
+// dropping them on the window or pasting them).
 func (w *window) pickFile() {
+	choose := w.compose.choose
+	if choose == nil {
+		w.pickOneFile()
+		return
+	}
+	folder := ""
+	if w.compose.lastDir != nil {
+		folder = w.compose.lastDir.Path()
+	}
+	bridge.Run(w.b, func() ([]string, error) { return choose(folder) }, func(paths []string, err error) {
+		if err != nil {
+			w.compose.choose = nil // no chooser answers here: Fyne's from now on
+			w.pickOneFile()
+			return
+		}
+		if len(paths) > 0 {
+			if l, err := storage.ListerForURI(storage.NewFileURI(filepath.Dir(paths[0]))); err == nil {
+				w.compose.lastDir = l
+			}
+		}
+		w.attachPaths(paths)
+	})
+}
+
+// pickOneFile is Fyne's file dialog, opened in the folder of the last
+// file picked.
+func (w *window) pickOneFile() {
 	d := dialog.NewFileOpen(func(rc fyne.URIReadCloser, err error) {
 		if err != nil || rc == nil {
 			return // cancelled

@@ -2,6 +2,7 @@ package ui
 
 import (
 	"bytes"
+	"errors"
 	"image"
 	"image/color"
 	"image/png"
@@ -362,5 +363,55 @@ func TestAMissingBlobIsABrokenImageAndASentence(t *testing.T) {
 	}
 	if !strings.Contains(strings.Join(said, " "), "gone.png is no longer in the history") {
 		t.Fatalf("the dialog says %q", said)
+	}
+}
+
+func TestThePaperclipPicksSeveralFilesThroughTheDesktopsChooser(t *testing.T) {
+	h := newHarness(t, useSimulator)
+	paths := writeFiles(t, [2]string{"a.txt", "first"}, [2]string{"b.go", "package b\n"})
+	var asked []string
+	h.w.compose.choose = func(folder string) ([]string, error) {
+		asked = append(asked, folder)
+		return paths, nil
+	}
+	test.Tap(h.w.compose.attachBtn)
+	h.settle()
+	if got := h.trayNames(); len(got) != 2 || got[0] != "a.txt" || got[1] != "b.go" {
+		t.Fatalf("tray after picking two files: %q", got)
+	}
+	test.Tap(h.w.compose.attachBtn) // the next pick starts where the last one was
+	h.settle()
+	if len(asked) != 2 || asked[0] != "" || asked[1] != filepath.Dir(paths[0]) {
+		t.Fatalf("the chooser was asked to start in %q", asked)
+	}
+}
+
+func TestWithoutADesktopChooserThePaperclipOpensFynesDialog(t *testing.T) {
+	h := newHarness(t, useSimulator)
+	calls := 0
+	h.w.compose.choose = func(string) ([]string, error) {
+		calls++
+		return nil, errors.New("org.freedesktop.portal.Desktop was not provided by any .service files")
+	}
+	test.Tap(h.w.compose.attachBtn)
+	h.settle()
+	if h.w.win.Canvas().Overlays().Top() == nil {
+		t.Fatal("no file dialog after the desktop's chooser failed")
+	}
+	if h.w.compose.choose != nil || calls != 1 {
+		t.Fatalf("the failed chooser is kept (%d calls)", calls)
+	}
+	if len(h.trayNames()) != 0 || h.w.compose.tray.Note() != "" {
+		t.Fatalf("a failed chooser attached %q or said %q", h.trayNames(), h.w.compose.tray.Note())
+	}
+}
+
+func TestCancellingTheDesktopsChooserAttachesNothing(t *testing.T) {
+	h := newHarness(t, useSimulator)
+	h.w.compose.choose = func(string) ([]string, error) { return nil, nil }
+	test.Tap(h.w.compose.attachBtn)
+	h.settle()
+	if len(h.trayNames()) != 0 || h.w.win.Canvas().Overlays().Top() != nil || h.w.compose.choose == nil {
+		t.Fatalf("cancel: tray %q, overlay %v", h.trayNames(), h.w.win.Canvas().Overlays().Top())
 	}
 }

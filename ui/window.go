@@ -88,10 +88,12 @@ type composeBar struct {
 	editing  *chat.Message // the question being edited in the composer
 	draft    string        // the composer's text before editing began
 	// tray holds the files that go with the next question (attachments.go);
-	// attachBtn is the paperclip, lastDir the folder it last picked from.
+	// attachBtn is the paperclip, lastDir the folder it last picked from;
+	// choose is the desktop's file chooser (nil: Fyne's dialog).
 	tray      *attachview.Tray
 	attachBtn *widget.Button
 	lastDir   fyne.ListableURI
+	choose    chooser
 }
 
 // overlayState is what is open over the window.
@@ -191,6 +193,7 @@ func (w *window) build() fyne.CanvasObject {
 	w.compose.sendBtn = widget.NewButtonWithIcon("Send", theme.MailSendIcon(), w.sendOrStop)
 	w.compose.sendBtn.Importance = widget.HighImportance
 	w.compose.tray = attachview.NewTray(w.pane.files.Thumbs)
+	w.compose.choose = desktopChooser()
 	w.compose.attachBtn = widget.NewButtonWithIcon("", theme.MailAttachmentIcon(), w.pickFile)
 	above := container.NewVBox(widget.NewSeparator(), w.compose.editBar.obj, w.compose.tray.Obj)
 	bottom := container.NewBorder(above, nil,

@@ -48,6 +48,7 @@ func newHarness(t testing.TB, setup func(st *store.Store)) *harness {
 	h := &harness{t: t, st: st, eng: eng}
 	h.bq = bridgetest.New(1 << 16)
 	h.w = newWindow(a, Deps{Engine: eng, Store: st}, h.bq.B)
+	h.w.compose.choose = nil // never the desktop's own chooser: a test sets its own
 	h.w.win.Resize(fyne.NewSize(1000, 700))
 	t.Cleanup(func() { h.w.shutdown(5 * time.Second) })
 	h.settle()

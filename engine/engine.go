@@ -42,6 +42,12 @@ type Options struct {
 	// that starting up does not compete with it, and warms the engine when
 	// the user starts typing.
 	LazyTokenizer bool
+	// Toolbox runs MCP servers' tools (package tools); nil: no tools are
+	// offered, whatever SendOptions.Tools says.
+	Toolbox Toolbox
+	// MaxToolRounds bounds how often one answer asks the model again with
+	// tool results; 0 means DefaultMaxToolRounds.
+	MaxToolRounds int
 
 	// Set by the package's tests only. flushInterval bounds how long
 	// streamed text stays only in memory (0: DefaultFlushInterval);
@@ -155,7 +161,16 @@ type SendOptions struct {
 	// Attachments go with the question Send stores (attach.Read/Open make
 	// them, Data and Text filled); the store keeps their bytes once.
 	Attachments []store.Attachment
+	// Tools names the MCP servers whose tools the model may call ("all":
+	// every server); none: no tools. Approve decides each call before it
+	// runs (nil: every call is declined, so nothing runs unasked).
+	Tools   []string
+	Approve func(context.Context, ToolRequest) ToolDecision
 }
+
+// DefaultMaxToolRounds is how many rounds of tool calls one answer may
+// make before it ends with a sentence.
+const DefaultMaxToolRounds = 8
 
 // Send appends text as a user message to the conversation and streams the
 // answer. Errors that prevent sending (unknown conversation, no provider set

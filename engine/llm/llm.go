@@ -9,6 +9,7 @@ package llm
 
 import (
 	"context"
+	"encoding/json"
 	"time"
 )
 
@@ -25,7 +26,28 @@ const (
 	RoleSystem    Role = "system"
 	RoleUser      Role = "user"
 	RoleAssistant Role = "assistant"
+	RoleTool      Role = "tool" // a tool's result, answering ToolCallID
 )
+
+// Tool is a function the model may call: OpenAI's "tools" entry of type
+// "function". Name is what the model calls it by (^[a-zA-Z0-9_-]{1,64}$);
+// Parameters is its arguments' JSON Schema (an MCP tool's inputSchema).
+type Tool struct {
+	Name        string
+	Description string
+	Parameters  json.RawMessage
+}
+
+// ToolCall is one call the model asked for, whole: an adapter assembles the
+// streamed pieces (by index, across chunks, whatever the dialect) before
+// the engine sees it. ID is the provider's, or one the adapter made when the
+// provider sent none (Gemini sends ""); Arguments is the JSON text as the
+// model wrote it, not checked.
+type ToolCall struct {
+	ID        string
+	Name      string
+	Arguments string
+}
 
 // ChatMessage is one message of a request, independent of any SDK.
 // Content is the message's own text; Parts, when there are any, follow it
@@ -34,6 +56,11 @@ type ChatMessage struct {
 	Role    Role
 	Content string
 	Parts   []Part
+	// ToolCalls are the calls an assistant message asked for (sent back
+	// in the history of the next round); ToolCallID names the call a
+	// RoleTool message answers, Content being its result.
+	ToolCalls  []ToolCall
+	ToolCallID string
 }
 
 // HasImages reports whether the message has an image part.
@@ -88,6 +115,7 @@ func (r Request) HasImages() bool {
 type Request struct {
 	Model       string
 	Messages    []ChatMessage
+	Tools       []Tool   // offered to the model; none: no "tools" in the request
 	Temperature *float32 // nil: provider default
 	MaxTokens   int      // 0: provider default
 }
@@ -103,7 +131,11 @@ type Chunk struct {
 	Text      string
 	Reasoning string
 	Usage     *Usage
-	Finish    string // "stop", "length", ... when the provider says so
+	Finish    string // "stop", "length", "tool_calls", ... when the provider says so
+	// ToolCalls are the answer's calls, whole and in the order of their
+	// index, on one chunk at the end of the stream (with Finish, or alone
+	// just before Next returns false).
+	ToolCalls []ToolCall
 	Model     string // model the provider reports serving the answer
 }
 

@@ -322,7 +322,7 @@ func (s *Store) DB() *bolt.DB { return s.db }
 
 // storeBuckets are the store's own buckets.
 var storeBuckets = [][]byte{bucketMeta, bucketConversations, bucketMessages, bucketOpenStreams, bucketProviders, bucketSettings, bucketStats,
-	bucketCache, bucketCacheUsed, bucketUsage, bucketSummaries, bucketBlobs, bucketBlobText, bucketBlobRefs, bucketAttached}
+	bucketCache, bucketCacheUsed, bucketUsage, bucketSummaries, bucketBlobs, bucketBlobText, bucketBlobRefs, bucketAttached, bucketToolServers}
 
 // allBuckets are the buckets Open creates: the store's and the search
 // index's.

@@ -31,7 +31,7 @@ func BenchmarkMCPStdioCall(b *testing.B) {
 			}
 		}
 		sort.Slice(took, func(i, j int) bool { return took[i] < took[j] })
-		b.ReportMetric(float64(took[len(took)/2].Microseconds())/1000, "mcp_stdio_call_ms_p50")
+		b.ReportMetric(float64(took[len(took)/2].Microseconds())/1000, "mcp_stdio_call_ms_p50@ms")
 	}
 }
 
@@ -57,6 +57,6 @@ func BenchmarkStdioPipeRoundTrip(b *testing.B) {
 			took[i] = time.Since(start)
 		}
 		sort.Slice(took, func(i, j int) bool { return took[i] < took[j] })
-		b.ReportMetric(float64(took[len(took)/2].Microseconds())/1000, "stdio_pipe_round_trip_ms_p50")
+		b.ReportMetric(float64(took[len(took)/2].Microseconds())/1000, "stdio_pipe_round_trip_ms_p50@ms")
 	}
 }

@@ -43,6 +43,8 @@ const synopsis = `Usage:
   deskchat recover                               save every readable conversation into a new history
                                                  file; the damaged one is kept as deskchat.db.damaged-TIME
   deskchat backups list [--json] | restore NAME | now   the daily snapshots of the history (in DIR/backups)
+  deskchat tools add NAME --command "CMD ARGS" [--env K=V]... | --url URL [--header K:V]...
+  deskchat tools list [--json] | remove NAME     MCP servers, their state and their tools
   deskchat completion bash|zsh|fish              a shell completion script
   deskchat --version                             version, commit, Go and Fyne versions
 Every command takes --data-dir DIR (else $DESKCHAT_DATA_DIR, else ~/.local/share/deskchat).
@@ -93,7 +95,7 @@ func newRoot(c *cmdEnv) *cobra.Command {
 	})
 	root.AddCommand(askCmd(c), listCmd(c), showCmd(c), searchCmd(c), providersCmd(c),
 		usageCmd(c), cacheCmd(c), pricesCmd(c), statsCmd(c), exportCmd(c), importCmd(c),
-		checkCmd(c), recoverCmd(c), backupsCmd(c))
+		checkCmd(c), recoverCmd(c), backupsCmd(c), toolsCmd(c))
 	// The completion command cobra adds, made now so that an unknown shell
 	// gets a sentence and exit 2 like any unknown command.
 	root.InitDefaultCompletionCmd()

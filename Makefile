@@ -63,8 +63,10 @@ test: deps-test e2e-deps
 	$(GO) test -race -count=1 ./internal/crashtest/
 	$(MAKE) smoke
 
-# The independent OpenAI-compatible server of the end-to-end tests
-# (@copilotkit/aimock, version pinned in e2e/package-lock.json).
+# The independent servers of the end-to-end tests, versions pinned in
+# e2e/package-lock.json: the OpenAI-compatible @copilotkit/aimock and the
+# reference MCP server @modelcontextprotocol/server-everything (over stdio,
+# e2e/tools_test.go).
 e2e-deps:
 	command -v npm >/dev/null 2>&1 || bash scripts/apt-ensure.sh nodejs npm
 	npm ci --prefix e2e --no-audit --no-fund

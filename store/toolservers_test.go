@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestToolServersPutListGetDelete(t *testing.T) {
@@ -67,5 +68,24 @@ func TestToolServersSurviveReopenAndReadOnly(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(dir, FileName)); err != nil {
 		t.Fatal(err)
+	}
+}
+
+func TestRecoverKeepsToolServers(t *testing.T) {
+	dir := t.TempDir()
+	s := open(t, dir)
+	if err := s.PutToolServer(ToolServer{Name: "fs", Command: "mcp-fs", Env: []string{"TOKEN"}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Recover(dir, time.Date(2026, 12, 7, 6, 0, 0, 0, time.UTC)); err != nil {
+		t.Fatal(err)
+	}
+	s = open(t, dir)
+	defer s.Close()
+	if got, err := s.ToolServer("fs"); err != nil || got.Command != "mcp-fs" || got.Env[0] != "TOKEN" {
+		t.Fatalf("after recover: %+v, %v", got, err)
 	}
 }

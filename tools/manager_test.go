@@ -228,6 +228,17 @@ func TestServersThatCannotStartSaySo(t *testing.T) {
 	}
 }
 
+func TestAServerThatHangsAtStartIsGivenUpOn(t *testing.T) {
+	m := manager(t, Options{StartTimeout: 200 * time.Millisecond}, stdio("hangs", "-hang"))
+	res := call(t, m, "hangs", "echo", `{}`)
+	if !res.IsError || !strings.Contains(res.Text, "hangs did not finish MCP's handshake within") {
+		t.Fatalf("call to a hung server = %+v", res)
+	}
+	if st := m.State("hangs"); st.Status != Failed {
+		t.Fatalf("state = %+v", st)
+	}
+}
+
 func TestEnvComesFromTheKeychainAndTheProcess(t *testing.T) {
 	ts := store.ToolServer{Name: "local", Command: serverBin, Env: []string{"MCP_TOKEN"}, EnvFromProcess: []string{"MCP_REGION"}}
 	m := manager(t, Options{

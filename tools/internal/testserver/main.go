@@ -7,7 +7,8 @@
 // (returns the environment variable named by text).
 //
 // With the argument -garbage it writes garbage before any MCP; with -exit
-// it exits at once, saying why on stderr; -hidden adds a tool hidden_tool.
+// it exits at once, saying why on stderr; with -hang it never answers;
+// -hidden adds a tool hidden_tool.
 package main
 
 import (
@@ -45,6 +46,8 @@ func main() {
 		switch a {
 		case "-garbage":
 			fmt.Println("this is not JSON-RPC")
+		case "-hang":
+			select {} // never answers initialize
 		case "-exit":
 			fmt.Fprintln(os.Stderr, "testserver: told to exit")
 			os.Exit(2)

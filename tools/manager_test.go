@@ -278,6 +278,27 @@ func alive(t *testing.T, pgid int) []string {
 	return out
 }
 
+// children counts this process's live children running the test server.
+func children(t *testing.T) int {
+	t.Helper()
+	entries, err := os.ReadDir("/proc")
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, e := range entries {
+		stat, err := os.ReadFile(filepath.Join("/proc", e.Name(), "stat"))
+		if err != nil {
+			continue
+		}
+		f := strings.Fields(string(stat[strings.LastIndexByte(string(stat), ')')+1:]))
+		if exe, _ := os.Readlink(filepath.Join("/proc", e.Name(), "exe")); len(f) > 1 && f[0] != "Z" && f[1] == strconv.Itoa(os.Getpid()) && exe == serverBin {
+			n++
+		}
+	}
+	return n
+}
+
 func pgidOf(t *testing.T, m *Manager, name string) int {
 	t.Helper()
 	s := m.server(name)
@@ -332,5 +353,35 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 		case <-deadline.C:
 			t.Fatalf("timed out waiting for %s", what)
 		}
+	}
+}
+
+func TestParallelCallsShareOneStart(t *testing.T) {
+	m := manager(t, Options{}, stdio("local"))
+	const n = 20
+	type got struct {
+		res engine.ToolResult
+		err error
+	}
+	results := make(chan got, n)
+	for i := range n {
+		go func() {
+			res, err := m.Call(context.Background(), "local", "echo", json.RawMessage(fmt.Sprintf(`{"text":"call %d"}`, i)))
+			results <- got{res, err}
+		}()
+	}
+	seen := map[string]bool{}
+	for range n {
+		g := <-results
+		if g.err != nil || g.res.IsError {
+			t.Fatalf("parallel call: %+v, %v", g.res, g.err)
+		}
+		seen[g.res.Text] = true
+	}
+	if len(seen) != n {
+		t.Fatalf("%d distinct answers; want %d", len(seen), n)
+	}
+	if n := children(t); n != 1 {
+		t.Fatalf("%d server processes; want one started for all the calls", n)
 	}
 }

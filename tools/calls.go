@@ -38,16 +38,17 @@ func (s *server) tools(ctx context.Context) ([]engine.ToolInfo, error) {
 		if err != nil || t.InputSchema == nil {
 			schema = json.RawMessage(`{"type":"object","properties":{}}`)
 		}
-		all = append(all, engine.ToolInfo{Server: s.cfg.Name, Name: t.Name, Description: t.Description, Schema: schema})
+		all = append(all, engine.ToolInfo{Server: s.cfg.Name, Name: t.Name, Description: clip(t.Description, maxDescription), Schema: schema})
 	}
 	s.mu.Lock()
 	if s.conn == c {
 		s.listed = all
 	}
+	disabled := s.disabled
 	s.mu.Unlock()
 	enabled := make([]engine.ToolInfo, 0, len(all))
 	for _, t := range all {
-		if !slices.Contains(s.cfg.Disabled, t.Name) {
+		if !slices.Contains(disabled, t.Name) {
 			enabled = append(enabled, t)
 		}
 	}
@@ -56,7 +57,10 @@ func (s *server) tools(ctx context.Context) ([]engine.ToolInfo, error) {
 
 // call runs tool with args (a JSON object) within the call timeout.
 func (s *server) call(ctx context.Context, tool string, args json.RawMessage) (engine.ToolResult, error) {
-	if slices.Contains(s.cfg.Disabled, tool) {
+	s.mu.Lock()
+	off := slices.Contains(s.disabled, tool)
+	s.mu.Unlock()
+	if off {
 		return failure("The tool %s of %s is turned off.", tool, s.cfg.Name), nil
 	}
 	c, err := s.session(ctx)
@@ -90,6 +94,27 @@ func (s *server) call(ctx context.Context, tool string, args json.RawMessage) (e
 	case <-t.C:
 		return failure("%s failed during the call to %s: %s.", s.cfg.Name, tool, shortError(err)), nil
 	}
+}
+
+// maxDescription bounds a tool's description (a model reads each one with
+// every request that offers the tool).
+const maxDescription = 4 << 10
+
+// clip cuts s at max bytes, with "…".
+func clip(s string, max int) string {
+	if len(s) <= max {
+		return s
+	}
+	return prefix(s, max) + "…"
+}
+
+// prefix is s's first max bytes or fewer, ending on a character boundary.
+func prefix(s string, max int) string {
+	n := max
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n]
 }
 
 // result is what the model reads of res: its text contents, the others
@@ -136,9 +161,5 @@ func cut(s string, max int) string {
 	if len(s) <= max {
 		return s
 	}
-	n := max
-	for n > 0 && !utf8.RuneStart(s[n]) {
-		n--
-	}
-	return s[:n] + fmt.Sprintf("\n[The result was cut here: it was longer than %s.]", format.Size(int64(max)))
+	return prefix(s, max) + fmt.Sprintf("\n[The result was cut here: it was longer than %s.]", format.Size(int64(max)))
 }

@@ -92,6 +92,19 @@ func (m *Manager) Set(ts store.ToolServer) {
 	}
 }
 
+// SetDisabled sets which tools of the server called name are not offered
+// nor run, without restarting it; false when there is no such server.
+func (m *Manager) SetDisabled(name string, tools []string) bool {
+	s := m.server(name)
+	if s == nil {
+		return false
+	}
+	s.mu.Lock()
+	s.disabled = slices.Clone(tools)
+	s.mu.Unlock()
+	return true
+}
+
 // Remove stops the server called name (its whole process group) and
 // forgets it.
 func (m *Manager) Remove(name string) {

@@ -99,6 +99,21 @@ func TestToolsListsEnabledToolsAndLeavesDisabledOut(t *testing.T) {
 	if res := call(t, m, "local", "hidden_tool", `{}`); !res.IsError || !strings.Contains(res.Text, "turned off") {
 		t.Fatalf("disabled tool call = %+v", res)
 	}
+	if !m.SetDisabled("local", []string{"echo"}) || m.SetDisabled("nowhere", nil) {
+		t.Fatal("SetDisabled found the wrong servers")
+	}
+	infos, _ = m.Tools(context.Background(), []string{"local"})
+	for _, ti := range infos {
+		if ti.Name == "echo" {
+			t.Fatal("echo was offered after SetDisabled")
+		}
+	}
+	if res := call(t, m, "local", "hidden_tool", `{}`); res.IsError || res.Text != "should not run" {
+		t.Fatalf("hidden_tool enabled again = %+v", res)
+	}
+	if n := children(t); n != 1 {
+		t.Fatalf("%d servers; SetDisabled must not restart", n)
+	}
 }
 
 func TestCallEchoAndRefusals(t *testing.T) {

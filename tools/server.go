@@ -58,6 +58,7 @@ type server struct {
 	conn     *conn
 	starting chan struct{} // closed when a start in progress ends
 	listed   []engine.ToolInfo
+	disabled []string // the tools not offered (SetDisabled changes it)
 	crashes  int
 	stopped  bool
 }
@@ -72,7 +73,7 @@ type conn struct {
 }
 
 func newServer(ts store.ToolServer, m *Manager) *server {
-	return &server{cfg: ts, m: m, stderr: &tail{}, status: Idle}
+	return &server{cfg: ts, m: m, stderr: &tail{}, status: Idle, disabled: slices.Clone(ts.Disabled)}
 }
 
 func (s *server) state() State {

@@ -134,3 +134,17 @@ func asSentence(s string) string {
 	}
 	return s + "."
 }
+
+// inStreamError is an error object a provider sent inside a 200 stream,
+// msg being its message (scrubbed) and code its code. Groq's
+// tool_use_failed says the model wrote a tool call that does not fit the
+// tool's schema (or is not JSON): the model's slip, not the provider's
+// failure, and asking again may well go through.
+func inStreamError(provider, code, msg string, err error) *llm.ProviderError {
+	if code == "tool_use_failed" {
+		return &llm.ProviderError{Kind: llm.KindToolCall, Provider: provider, Err: err,
+			Sentence: fmt.Sprintf("The model wrote a tool call %s could not accept (tool_use_failed); asking again may work. %s said: %s", provider, provider, asSentence(clip(msg, 300)))}
+	}
+	return &llm.ProviderError{Kind: llm.KindStreamError, Provider: provider, Err: err,
+		Sentence: fmt.Sprintf("%s reported an error: %s", provider, clip(msg, 300))}
+}

@@ -91,7 +91,15 @@ func (p *Adapter) Stream(ctx context.Context, req llm.Request) (llm.Stream, erro
 	for _, m := range req.Messages {
 		creq.Messages = append(creq.Messages, wireMessage(m))
 	}
+	tools, err := wireTools(p.cfg.Name, req.Tools)
+	if err != nil {
+		return nil, err
+	}
+	creq.Tools = tools
 	info := &streamInfo{}
+	if info.edits, err = toolMessageEdits(req, creq.Messages); err != nil {
+		return nil, classify(err, p.cfg.Name, req.Model, p.baseURL(), p.key)
+	}
 	ctx = context.WithValue(ctx, streamInfoKey{}, info)
 	s, err := p.client.CreateChatCompletionStream(ctx, creq)
 	if err != nil {
@@ -157,6 +165,13 @@ type openAIStream struct {
 	err       error
 	finished  bool // a finish_reason was seen
 	sawChoice bool // a chunk had a choices list (a JSON answer without one holds none)
+	ended     bool // Next returned false, or is about to after the calls
+
+	tools toolAssembler
+	// answered counts the bytes of text, reasoning and tool call
+	// arguments so far: arguments reach the engine only at the end, so
+	// the adapter keeps them within llm.MaxAnswerBytes itself.
+	answered int
 }
 
 // wireChunk is a chat.completion.chunk in every dialect we know: reasoning as
@@ -179,9 +194,10 @@ type wireChunk struct {
 }
 
 type wireDelta struct {
-	Content          *string `json:"content"`
-	ReasoningContent *string `json:"reasoning_content"`
-	Reasoning        *string `json:"reasoning"`
+	Content          *string         `json:"content"`
+	ReasoningContent *string         `json:"reasoning_content"`
+	Reasoning        *string         `json:"reasoning"`
+	ToolCalls        []wireToolDelta `json:"tool_calls"`
 }
 
 // add appends d's text and reasoning to c.
@@ -196,7 +212,25 @@ func (d wireDelta) add(c *llm.Chunk) {
 	}
 }
 
+// Next implements llm.Stream. The answer's tool calls go on the chunk
+// that finishes it, or, when none does (the stream ended or broke first),
+// on one more chunk of their own before Next returns false.
 func (s *openAIStream) Next() bool {
+	if s.ended {
+		return false
+	}
+	if s.next() {
+		return true
+	}
+	s.ended = true
+	if calls := s.tools.take(); calls != nil {
+		s.cur = llm.Chunk{ToolCalls: calls}
+		return true
+	}
+	return false
+}
+
+func (s *openAIStream) next() bool {
 	if s.err != nil {
 		return false
 	}
@@ -231,8 +265,11 @@ func (s *openAIStream) Next() bool {
 		if msg == "" {
 			msg = "no details given"
 		}
-		s.err = &llm.ProviderError{Kind: llm.KindStreamError, Provider: s.provider, Err: errors.New("error in stream: " + msg),
-			Sentence: fmt.Sprintf("%s reported an error: %s", s.provider, clip(msg, 300))}
+		var code struct {
+			Code any `json:"code"`
+		}
+		json.Unmarshal(w.Error, &code) // a string error has none
+		s.err = inStreamError(s.provider, fmt.Sprint(code.Code), msg, errors.New("error in stream: "+msg))
 		return false
 	}
 	c := llm.Chunk{Model: w.Model}
@@ -240,11 +277,25 @@ func (s *openAIStream) Next() bool {
 		s.sawChoice = true
 	}
 	for _, ch := range w.Choices {
+		before := len(c.Text) + len(c.Reasoning)
 		ch.Delta.add(&c)
 		ch.Message.add(&c)
+		s.answered += len(c.Text) + len(c.Reasoning) - before
+		for _, calls := range [2][]wireToolDelta{ch.Delta.ToolCalls, ch.Message.ToolCalls} {
+			if len(calls) == 0 {
+				continue
+			}
+			took, err := s.tools.add(s.provider, calls, llm.MaxAnswerBytes-s.answered)
+			s.answered += took
+			if err != nil {
+				s.err = err
+				return false
+			}
+		}
 		if ch.FinishReason != nil && *ch.FinishReason != "" {
 			c.Finish = *ch.FinishReason
 			s.finished = true
+			c.ToolCalls = s.tools.take()
 		}
 	}
 	if w.Usage != nil {
@@ -267,8 +318,7 @@ func (s *openAIStream) streamErr(err error) error {
 		if msg == "" {
 			msg = "no details given"
 		}
-		return &llm.ProviderError{Kind: llm.KindStreamError, Provider: s.provider, Err: redact.Error(err, s.key),
-			Sentence: fmt.Sprintf("%s reported an error: %s", s.provider, clip(msg, 300))}
+		return inStreamError(s.provider, fmt.Sprint(apiErr.Code), msg, redact.Error(err, s.key))
 	}
 	return classify(err, s.provider, s.model, s.baseURL, s.key)
 }

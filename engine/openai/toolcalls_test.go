@@ -1,0 +1,208 @@
+package openai
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+
+	"deskchat/engine/llm"
+	"deskchat/store"
+)
+
+// replay is a provider that answers every request with body (as
+// contentType) and keeps the request bodies it got.
+type replay struct {
+	*httptest.Server
+	bodies chan []byte
+}
+
+func newReplay(t *testing.T, contentType string, body []byte) *replay {
+	t.Helper()
+	r := &replay{bodies: make(chan []byte, 16)}
+	r.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		b, _ := io.ReadAll(req.Body)
+		r.bodies <- b
+		w.Header().Set("Content-Type", contentType)
+		w.Write(body)
+	}))
+	t.Cleanup(r.Close)
+	return r
+}
+
+func replayFile(t *testing.T, name string) *replay {
+	t.Helper()
+	body, err := os.ReadFile(filepath.Join("testdata", "tools", name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ct := "text/event-stream"
+	if strings.HasSuffix(name, ".json") {
+		ct = "application/json"
+	}
+	return newReplay(t, ct, body)
+}
+
+// collected is what a stream gave: its chunks' text, the chunks that
+// carried tool calls, the last finish and usage, and its error.
+type collected struct {
+	text, reasoning string
+	calls           [][]llm.ToolCall
+	finish          string
+	usage           *llm.Usage
+	err             error
+}
+
+func collect(t *testing.T, s llm.Stream) collected {
+	t.Helper()
+	var c collected
+	for s.Next() {
+		ch := s.Current()
+		c.text += ch.Text
+		c.reasoning += ch.Reasoning
+		if ch.ToolCalls != nil {
+			c.calls = append(c.calls, ch.ToolCalls)
+		}
+		if ch.Finish != "" {
+			c.finish = ch.Finish
+		}
+		if ch.Usage != nil {
+			c.usage = ch.Usage
+		}
+	}
+	c.err = s.Err()
+	s.Close()
+	return c
+}
+
+func streamFrom(t *testing.T, r *replay, kind string, req llm.Request) collected {
+	t.Helper()
+	p := store.Provider{Name: "P", Kind: kind, BaseURL: r.URL + "/v1", Model: req.Model}
+	s, err := New(p, "", NewHTTPClient(1)).Stream(context.Background(), req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return collect(t, s)
+}
+
+func ask(q string, tools ...llm.Tool) llm.Request {
+	return llm.Request{Model: "m", Messages: []llm.ChatMessage{{Role: llm.RoleUser, Content: q}}, Tools: tools}
+}
+
+// Every recorded tool-call stream (testdata/tools, copies of
+// ../shared/fixtures/sse/*) gives its calls whole, once, in index order.
+func TestRecordedToolCallStreams(t *testing.T) {
+	weather := func(id, city string) llm.ToolCall {
+		return llm.ToolCall{ID: id, Name: "get_current_weather", Arguments: `{"location": "` + city + `"}`}
+	}
+	for _, c := range []struct {
+		file   string
+		want   []llm.ToolCall
+		finish string
+		usage  *llm.Usage
+		reason bool // the answer reasoned first
+	}{
+		{"openai_stream_parallel_tool_calls.sse", []llm.ToolCall{
+			weather("call_u0T52evs3Y0byXDiUv5Al8dG", "San Francisco"), weather("call_iXfR9wmFaDTHUw5YaVxD1uFH", "Boston")}, "tool_calls", nil, false},
+		{"openai_stream_tool_calls_usage.sse", []llm.ToolCall{
+			{ID: "call_ZR5UUuTt3pf61kjwAJIYdVMj", Name: "get_capital", Arguments: `{"country":"UK"}`}}, "tool_calls", &llm.Usage{PromptTokens: 53, CompletionTokens: 15}, false},
+		{"azure_stream_tool_call.sse", []llm.ToolCall{
+			{ID: "call_A6XpaIHt5uNwiDqVxyvKoXMa", Name: "get_current_temperature", Arguments: `{"city":"San Francisco"}`}}, "tool_calls", &llm.Usage{PromptTokens: 66, CompletionTokens: 17}, false},
+		{"groq_stream_tool_call_one_chunk.sse", []llm.ToolCall{
+			{ID: "fc_bfb39741-3748-4def-9886-a93fc9c64a90", Name: "get_something_by_name", Arguments: `{"name":"example"}`}}, "tool_calls", &llm.Usage{PromptTokens: 304, CompletionTokens: 49}, true},
+		{"deepseek_stream_tool_call.DERIVED.sse", []llm.ToolCall{
+			{ID: "call_00_ioIn7yN9p1ZOMNpDLwd4MgAF", Name: "weather", Arguments: `{"location": "San Francisco"}`}}, "tool_calls", &llm.Usage{PromptTokens: 339, CompletionTokens: 83}, true},
+		{"openrouter_stream_tool_call.DERIVED.sse", []llm.ToolCall{
+			{ID: "call_wdaXwSGMbg8S9J8boDbTxFok", Name: "get_weather", Arguments: `{"city":"New York"}`}}, "tool_calls", &llm.Usage{PromptTokens: 50, CompletionTokens: 16}, false},
+		{"ollama_v1_stream_two_tool_calls.DERIVED.sse", []llm.ToolCall{
+			{ID: "call_809l7n8f", Name: "run_command", Arguments: `{"command":"ls -la"}`},
+			{ID: "call_oqp1e2a1", Name: "run_command", Arguments: `{"command":"ls -la","cwd":"/path/to/directory"}`}}, "tool_calls", nil, false},
+		// Gemini's compatible endpoint, not streaming, an empty id: a
+		// stable one is made.
+		{"gemini_openai_compat_nonstream_tool_call_empty_id.json", []llm.ToolCall{
+			{ID: "call_0", Name: "get_current_time", Arguments: `{}`}}, "tool_calls", &llm.Usage{PromptTokens: 35, CompletionTokens: 12}, false},
+	} {
+		t.Run(c.file, func(t *testing.T) {
+			got := streamFrom(t, replayFile(t, c.file), store.KindCompatible, ask("q"))
+			if got.err != nil {
+				t.Fatalf("error %v", got.err)
+			}
+			if len(got.calls) != 1 || !reflect.DeepEqual(got.calls[0], c.want) {
+				t.Fatalf("calls %+v, want once %+v", got.calls, c.want)
+			}
+			if got.finish != c.finish || !reflect.DeepEqual(got.usage, c.usage) {
+				t.Fatalf("finish %q usage %+v, want %q %+v", got.finish, got.usage, c.finish, c.usage)
+			}
+			if (got.reasoning != "") != c.reason || got.text != "" {
+				t.Fatalf("text %q, reasoning %q", got.text, got.reasoning)
+			}
+		})
+	}
+}
+
+// The calls arrive on the chunk that finishes the answer, with its finish
+// reason: the engine reads them where it reads the finish.
+func TestToolCallsComeWithTheFinish(t *testing.T) {
+	r := replayFile(t, "ollama_v1_stream_two_tool_calls.DERIVED.sse")
+	p := store.Provider{Name: "Ollama", Kind: store.KindCompatible, BaseURL: r.URL + "/v1"}
+	s, err := New(p, "", NewHTTPClient(1)).Stream(context.Background(), ask("q"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	for s.Next() {
+		ch := s.Current()
+		if (ch.ToolCalls != nil) != (ch.Finish == "tool_calls") {
+			t.Fatalf("chunk %+v: calls and finish apart", ch)
+		}
+	}
+}
+
+// Groq's `event: error` with tool_use_failed (a 200 stream that ends in an
+// error object, no [DONE]) is the model's slip, classified apart with
+// Groq's words.
+func TestGroqToolUseFailed(t *testing.T) {
+	got := streamFrom(t, replayFile(t, "groq_stream_error_event_tool_use_failed.sse"), store.KindCompatible, ask("q"))
+	var pe *llm.ProviderError
+	if !errors.As(got.err, &pe) || pe.Kind != llm.KindToolCall {
+		t.Fatalf("error %v, want a %s ProviderError", got.err, llm.KindToolCall)
+	}
+	for _, want := range []string{"tool_use_failed", "did not match schema", "P said"} {
+		if !strings.Contains(pe.Sentence, want) {
+			t.Errorf("sentence %q lacks %q", pe.Sentence, want)
+		}
+	}
+	if got.reasoning == "" || got.calls != nil {
+		t.Fatalf("reasoning %q calls %+v", got.reasoning, got.calls)
+	}
+}
+
+// An error object in a stream with another code still reads as before.
+func TestOtherStreamErrorsUnchanged(t *testing.T) {
+	r := newReplay(t, "text/event-stream", []byte("data: {\"choices\":[{\"delta\":{\"content\":\"a\"}}]}\n\nevent: error\ndata: {\"error\":{\"message\":\"overloaded\",\"code\":\"server_busy\"}}\n\n"))
+	got := streamFrom(t, r, store.KindCompatible, ask("q"))
+	var pe *llm.ProviderError
+	if !errors.As(got.err, &pe) || pe.Kind != llm.KindStreamError || pe.Sentence != "P reported an error: overloaded" {
+		t.Fatalf("error %#v", got.err)
+	}
+}
+
+// jsonEqual compares two JSON texts by value.
+func jsonEqual(t *testing.T, a, b []byte) bool {
+	t.Helper()
+	var x, y any
+	if err := json.Unmarshal(a, &x); err != nil {
+		t.Fatalf("%v in %s", err, a)
+	}
+	if err := json.Unmarshal(b, &y); err != nil {
+		t.Fatalf("%v in %s", err, b)
+	}
+	return reflect.DeepEqual(x, y)
+}

@@ -194,15 +194,144 @@ func TestOtherStreamErrorsUnchanged(t *testing.T) {
 	}
 }
 
-// jsonEqual compares two JSON texts by value.
-func jsonEqual(t *testing.T, a, b []byte) bool {
+// recordedRequest reads a recorded request (testdata/tools) as the
+// llm.Request that should make it, and its messages and tools as JSON
+// values. An empty "description" and "strict" are left out of the values:
+// llm.Tool has no strictness, and an empty description is sent as none.
+func recordedRequest(t *testing.T, name string) (llm.Request, any, any) {
 	t.Helper()
-	var x, y any
-	if err := json.Unmarshal(a, &x); err != nil {
-		t.Fatalf("%v in %s", err, a)
+	b, err := os.ReadFile(filepath.Join("testdata", "tools", name))
+	if err != nil {
+		t.Fatal(err)
 	}
-	if err := json.Unmarshal(b, &y); err != nil {
-		t.Fatalf("%v in %s", err, b)
+	var rec struct {
+		Messages []struct {
+			Role      string `json:"role"`
+			Content   string `json:"content"`
+			ToolCalls []struct {
+				ID       string `json:"id"`
+				Function struct{ Name, Arguments string }
+			} `json:"tool_calls"`
+			ToolCallID string `json:"tool_call_id"`
+		} `json:"messages"`
+		Tools []struct {
+			Function struct {
+				Name        string          `json:"name"`
+				Description string          `json:"description"`
+				Parameters  json.RawMessage `json:"parameters"`
+			} `json:"function"`
+		} `json:"tools"`
 	}
-	return reflect.DeepEqual(x, y)
+	if err := json.Unmarshal(b, &rec); err != nil {
+		t.Fatal(err)
+	}
+	req := llm.Request{Model: "m"}
+	for _, m := range rec.Messages {
+		cm := llm.ChatMessage{Role: llm.Role(m.Role), Content: m.Content, ToolCallID: m.ToolCallID}
+		for _, c := range m.ToolCalls {
+			cm.ToolCalls = append(cm.ToolCalls, llm.ToolCall{ID: c.ID, Name: c.Function.Name, Arguments: c.Function.Arguments})
+		}
+		req.Messages = append(req.Messages, cm)
+	}
+	for _, tl := range rec.Tools {
+		req.Tools = append(req.Tools, llm.Tool{Name: tl.Function.Name, Description: tl.Function.Description, Parameters: tl.Function.Parameters})
+	}
+	var v map[string]any
+	json.Unmarshal(b, &v)
+	for _, tl := range v["tools"].([]any) {
+		fn := tl.(map[string]any)["function"].(map[string]any)
+		delete(fn, "strict")
+		if fn["description"] == "" {
+			delete(fn, "description")
+		}
+	}
+	return req, v["messages"], v["tools"]
+}
+
+// The requests recorded with tools (OpenAI, Azure, Azure's follow-up with
+// three results, Groq's follow-up with a tool's error, Ollama, Gemini) are
+// what the adapter sends for the same conversation: tools of type function
+// with their schema, the assistant's tool_calls with "content": "" when it
+// said nothing, and tool messages naming their call.
+func TestRecordedToolRequests(t *testing.T) {
+	for _, name := range []string{
+		"openai_stream_parallel_tool_calls.request.json",
+		"openai_stream_tool_calls_usage.request.json",
+		"azure_stream_tool_call.request.json",
+		"azure_followup_three_tool_results.request.json",
+		"groq_stream_tool_call_one_chunk.request.DERIVED.json",
+		"ollama_v1_stream_two_tool_calls.request.DERIVED.json",
+		"gemini_openai_compat_nonstream_tool_call_empty_id.request.json",
+	} {
+		t.Run(name, func(t *testing.T) {
+			req, msgs, tools := recordedRequest(t, name)
+			for _, kind := range []string{store.KindCompatible, store.KindAzure} {
+				r := replayFile(t, "openai_stream_tool_calls_usage.sse")
+				if got := streamFrom(t, r, kind, req); got.err != nil {
+					t.Fatal(got.err)
+				}
+				var sent map[string]any
+				if err := json.Unmarshal(<-r.bodies, &sent); err != nil {
+					t.Fatal(err)
+				}
+				if !reflect.DeepEqual(sent["messages"], msgs) {
+					t.Errorf("%s: messages\n got %v\nwant %v", kind, sent["messages"], msgs)
+				}
+				if !reflect.DeepEqual(sent["tools"], tools) {
+					t.Errorf("%s: tools\n got %v\nwant %v", kind, sent["tools"], tools)
+				}
+			}
+		})
+	}
+}
+
+// A request without tools has no "tools" field at all, and its bytes are
+// what they were before tools existed.
+func TestNoToolsNoField(t *testing.T) {
+	r := replayFile(t, "openai_stream_tool_calls_usage.sse")
+	streamFrom(t, r, store.KindCompatible, ask("hi"))
+	if got, want := string(<-r.bodies), `{"model":"m","messages":[{"role":"user","content":"hi"}],"stream":true,"stream_options":{"include_usage":true}}`; got != want {
+		t.Fatalf("body %s\nwant %s", got, want)
+	}
+}
+
+// The edge cases of the tool conversation's wire form: an empty result is
+// still a content, a call without arguments sends "{}", a schema of none
+// is an empty object, and a schema that is not JSON is refused with a
+// sentence before anything is sent.
+func TestToolWireEdges(t *testing.T) {
+	r := replayFile(t, "openai_stream_tool_calls_usage.sse")
+	req := llm.Request{Model: "m", Tools: []llm.Tool{{Name: "now"}}, Messages: []llm.ChatMessage{
+		{Role: llm.RoleUser, Content: `say {"role":"assistant"}`},
+		{Role: llm.RoleAssistant, ToolCalls: []llm.ToolCall{{ID: "a", Name: "now"}}},
+		{Role: llm.RoleTool, ToolCallID: "a"},
+		{Role: llm.RoleAssistant, Content: "again", ToolCalls: []llm.ToolCall{{ID: "b", Name: "now", Arguments: "{}"}}},
+		{Role: llm.RoleTool, ToolCallID: "b", Content: "12:00"},
+	}}
+	if got := streamFrom(t, r, store.KindCompatible, req); got.err != nil {
+		t.Fatal(got.err)
+	}
+	body := <-r.bodies
+	want := `{"model":"m","messages":[{"role":"user","content":"say {\"role\":\"assistant\"}"},` +
+		`{"role":"assistant","content":"","tool_calls":[{"id":"a","type":"function","function":{"name":"now","arguments":"{}"}}]},` +
+		`{"role":"tool","content":"","tool_call_id":"a"},` +
+		`{"role":"assistant","content":"again","tool_calls":[{"id":"b","type":"function","function":{"name":"now","arguments":"{}"}}]},` +
+		`{"role":"tool","content":"12:00","tool_call_id":"b"}],` +
+		`"stream":true,"tools":[{"function":{"name":"now","parameters":{"type":"object","properties":{}}},"type":"function"}],"stream_options":{"include_usage":true}}`
+	if string(body) != want {
+		t.Fatalf("body\n %s\nwant\n %s", body, want)
+	}
+
+	p := store.Provider{Name: "P", Kind: store.KindCompatible, BaseURL: r.URL + "/v1"}
+	_, err := New(p, "", NewHTTPClient(1)).Stream(context.Background(), llm.Request{Model: "m", Messages: req.Messages[:1],
+		Tools: []llm.Tool{{Name: "bad", Parameters: json.RawMessage(`{"type":`)}}})
+	var pe *llm.ProviderError
+	if !errors.As(err, &pe) || pe.Kind != llm.KindConfig || !strings.Contains(pe.Sentence, "The tool bad") {
+		t.Fatalf("error %v", err)
+	}
+	select {
+	case b := <-r.bodies:
+		t.Fatalf("sent %s", b)
+	default:
+	}
 }

@@ -1,6 +1,7 @@
 package openai
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"reflect"
@@ -168,5 +169,42 @@ func TestToolArgumentsOverTheAnswerCap(t *testing.T) {
 	wantKind(t, got.err, llm.KindMalformed, "more than 8 MB for one answer")
 	if len(got.calls) != 1 || len(got.calls[0][0].Arguments)+len(got.text) > llm.MaxAnswerBytes {
 		t.Fatalf("%d deliveries", len(got.calls))
+	}
+}
+
+// A call in a data line too long to pass on whole (see lineSplitter) is
+// read as one in a short line: whole, its fields in any order (Azure sorts
+// them), its arguments in pieces.
+func TestToolCallInALongLine(t *testing.T) {
+	// 700 KB of arguments with escapes and characters of two bytes.
+	want := `{"text":"` + strings.Repeat(`é\n\"x`, 100<<10) + `"}`
+	b, _ := json.Marshal(want)
+	quoted := string(b)
+	for _, c := range []struct{ name, call string }{
+		{"openai order", `{"index":1,"id":"c1","type":"function","function":{"name":"write","arguments":` + quoted + `}}`},
+		{"azure order", `{"function":{"arguments":` + quoted + `,"name":"write"},"id":"c1","index":1,"type":"function"}`},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			got := streamSSE(t, sse(
+				delta(`"index":0,"id":"c0","function":{"name":"read","arguments":"{}"}`),
+				`{"model":"m1","choices":[{"index":0,"delta":{"content":"hi","tool_calls":[`+c.call+`]},"finish_reason":"tool_calls"}]}`,
+				"[DONE]"))
+			if got.err != nil || got.text != "hi" || got.finish != "tool_calls" || len(got.calls) != 1 || len(got.calls[0]) != 2 {
+				t.Fatalf("text %q finish %q calls %d err %v", got.text, got.finish, len(got.calls), got.err)
+			}
+			if c1 := got.calls[0][1]; c1.ID != "c1" || c1.Name != "write" || c1.Arguments != want {
+				t.Fatalf("call %q %q, %d bytes of arguments, want %d", c1.ID, c1.Name, len(c1.Arguments), len(want))
+			}
+		})
+	}
+}
+
+// 20 MB of arguments in one line stop at the answer's cap, with no more
+// than that held.
+func TestTwentyMBArgumentInOneLine(t *testing.T) {
+	got := streamSSE(t, sse(delta(`"index":0,"id":"a","function":{"name":"f","arguments":"`+strings.Repeat("a", 20<<20)+`"}`), finishChunk, "[DONE]"))
+	wantKind(t, got.err, llm.KindMalformed, "more than 8 MB for one answer")
+	if len(got.calls) != 1 || len(got.calls[0][0].Arguments) > llm.MaxAnswerBytes || got.calls[0][0].Name != "f" {
+		t.Fatalf("calls %d", len(got.calls))
 	}
 }

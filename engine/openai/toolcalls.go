@@ -59,7 +59,8 @@ type partCall struct {
 // whole in one chunk; Gemini sends "" for an id and no index at all. A
 // delta without an index starts a new call when it names one (an id or a
 // name), else continues the last; a delta whose index was seen with
-// another id is a new call too (servers that number every call 0). Calls
+// another id is a new call too when it names its function (servers that
+// number every call 0), a piece of the same call when it does not. Calls
 // are handed on in the order of their index, those of one index in the
 // order they began.
 //
@@ -120,7 +121,7 @@ func (a *toolAssembler) callFor(provider string, d wireToolDelta) (*partCall, er
 	case d.Index != nil:
 		idx = *d.Index
 		c := a.byIndex[idx]
-		if c != nil && !(d.ID != nil && *d.ID != "" && c.id != "" && *d.ID != c.id) {
+		if c != nil && !(d.Function.Name != nil && *d.Function.Name != "" && d.ID != nil && *d.ID != "" && c.id != "" && *d.ID != c.id) {
 			return c, nil
 		}
 	case len(a.calls) > 0 && !named:

@@ -82,9 +82,10 @@ func TestToolCallsAllNumberedZero(t *testing.T) {
 	got := streamSSE(t, sse(
 		delta(`"index":0,"id":"x","function":{"name":"a","arguments":"{}"}`),
 		delta(`"index":0,"id":"y","function":{"name":"b","arguments":"{"}`),
-		delta(`"index":0,"function":{"arguments":"}"}`),
+		delta(`"index":0,"function":{"arguments":"\"k\":"}`),
+		delta(`"index":0,"id":"z","function":{"arguments":"1}"}`), // an id but no name: a piece
 		finishChunk, "[DONE]"))
-	want := []llm.ToolCall{{ID: "x", Name: "a", Arguments: "{}"}, {ID: "y", Name: "b", Arguments: "{}"}}
+	want := []llm.ToolCall{{ID: "x", Name: "a", Arguments: "{}"}, {ID: "y", Name: "b", Arguments: `{"k":1}`}}
 	if got.err != nil || len(got.calls) != 1 || !reflect.DeepEqual(got.calls[0], want) {
 		t.Fatalf("calls %+v err %v", got.calls, got.err)
 	}

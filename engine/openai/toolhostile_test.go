@@ -209,3 +209,39 @@ func TestTwentyMBArgumentInOneLine(t *testing.T) {
 		t.Fatalf("calls %d", len(got.calls))
 	}
 }
+
+// Whatever deltas come, in whatever chunks, the assembler never panics,
+// hands on at most MaxToolCalls calls once, each with an id of its own,
+// and takes no more arguments than the budget.
+func FuzzToolAssembler(f *testing.F) {
+	f.Add([]byte(`[{"index":0,"id":"a","function":{"name":"f","arguments":"{"}},{"index":0,"function":{"arguments":"}"}}]`), 1, 100)
+	f.Add([]byte(`[{"id":"","function":{"name":"f"}},{"function":{"arguments":"x"}},{"index":3,"id":"call_0","function":{"name":"g"}}]`), 2, 5)
+	f.Add([]byte(`[{"index":0,"id":"x","function":{"name":"a"}},{"index":0,"id":"y","function":{"name":"b"}},{"index":-1}]`), 0, 0)
+	f.Fuzz(func(t *testing.T, raw []byte, split, budget int) {
+		var deltas []wireToolDelta
+		if json.Unmarshal(raw, &deltas) != nil {
+			return
+		}
+		split = min(max(split, 0), len(deltas))
+		var a toolAssembler
+		took1, err := a.add("P", deltas[:split], budget)
+		took2 := 0
+		if err == nil {
+			took2, _ = a.add("P", deltas[split:], budget-took1)
+		}
+		if took1+took2 > max(budget, 0) {
+			t.Fatalf("took %d+%d of %d", took1, took2, budget)
+		}
+		calls := a.take()
+		if len(calls) > MaxToolCalls || a.take() != nil {
+			t.Fatalf("%d calls, or taken twice", len(calls))
+		}
+		ids := map[string]bool{}
+		for _, c := range calls {
+			if c.ID == "" || ids[c.ID] {
+				t.Fatalf("id %q in %+v", c.ID, calls)
+			}
+			ids[c.ID] = true
+		}
+	})
+}

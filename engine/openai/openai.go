@@ -122,7 +122,7 @@ func (p *Adapter) Stream(ctx context.Context, req llm.Request) (llm.Stream, erro
 		pe.RetryAfter = serverDelay(info.header, serverNow(info.header, time.Now()))
 		return nil, pe
 	}
-	return &openAIStream{s: s, info: info, provider: p.cfg.Name, model: req.Model, baseURL: p.baseURL(), key: p.key}, nil
+	return &openAIStream{s: s, info: info, provider: p.cfg.Name, model: req.Model, baseURL: p.baseURL(), key: p.key, offered: len(req.Tools) > 0}, nil
 }
 
 // serverNow is the time a response was sent by the server's own clock (its
@@ -166,6 +166,7 @@ type openAIStream struct {
 	finished  bool // a finish_reason was seen
 	sawChoice bool // a chunk had a choices list (a JSON answer without one holds none)
 	ended     bool // Next returned false, or is about to after the calls
+	offered   bool // the request offered tools
 
 	tools toolAssembler
 	// answered counts the bytes of text, reasoning and tool call
@@ -197,7 +198,7 @@ type wireDelta struct {
 	Content          *string         `json:"content"`
 	ReasoningContent *string         `json:"reasoning_content"`
 	Reasoning        *string         `json:"reasoning"`
-	ToolCalls        []wireToolDelta `json:"tool_calls"`
+	ToolCalls        json.RawMessage `json:"tool_calls"` // decoded by toolDeltas
 }
 
 // add appends d's text and reasoning to c.
@@ -281,7 +282,12 @@ func (s *openAIStream) next() bool {
 		ch.Delta.add(&c)
 		ch.Message.add(&c)
 		s.answered += len(c.Text) + len(c.Reasoning) - before
-		for _, calls := range [2][]wireToolDelta{ch.Delta.ToolCalls, ch.Message.ToolCalls} {
+		for _, raw := range [2]json.RawMessage{ch.Delta.ToolCalls, ch.Message.ToolCalls} {
+			calls, err := s.toolDeltas(raw)
+			if err != nil {
+				s.err = err
+				return false
+			}
 			if len(calls) == 0 {
 				continue
 			}
@@ -303,6 +309,24 @@ func (s *openAIStream) next() bool {
 	}
 	s.cur = c
 	return true
+}
+
+// toolDeltas decodes a delta's "tool_calls". A stream of a request that
+// offered no tools is read as it was before tools existed: a field it
+// cannot read there is ignored, not an error.
+func (s *openAIStream) toolDeltas(raw json.RawMessage) ([]wireToolDelta, error) {
+	if len(raw) == 0 || string(raw) == "null" {
+		return nil, nil
+	}
+	var calls []wireToolDelta
+	if err := json.Unmarshal(raw, &calls); err != nil {
+		if !s.offered {
+			return nil, nil
+		}
+		return nil, &llm.ProviderError{Kind: llm.KindMalformed, Provider: s.provider, Err: fmt.Errorf("decode tool calls: %w", err),
+			Sentence: fmt.Sprintf("%s sent tool calls deskchat cannot read; the answer stops here.", s.provider)}
+	}
+	return calls, nil
 }
 
 // streamErr classifies an error met while reading the stream body.

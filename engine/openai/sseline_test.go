@@ -205,7 +205,11 @@ func FuzzLineSplitter(f *testing.F) {
 				if c.Delta.Content != nil && (!utf8.ValidString(*c.Delta.Content) || len(*c.Delta.Content) > pieceBytes) {
 					t.Fatalf("text %q: not valid UTF-8 or longer than a piece", *c.Delta.Content)
 				}
-				for _, d := range c.Delta.ToolCalls {
+				var calls []wireToolDelta
+				if len(c.Delta.ToolCalls) > 0 && json.Unmarshal(c.Delta.ToolCalls, &calls) != nil {
+					t.Fatalf("tool calls %s are not a list of calls", c.Delta.ToolCalls)
+				}
+				for _, d := range calls {
 					if a, err := d.arguments(); err != nil || !utf8.ValidString(a) || len(a) > pieceBytes {
 						t.Fatalf("arguments %q: %v, not valid UTF-8 or longer than a piece", a, err)
 					}

@@ -68,6 +68,18 @@ func TestToolCallsWithoutIndexOrID(t *testing.T) {
 	}
 }
 
+// tool_calls that are not a list stop an answer that offered tools; an
+// answer that offered none reads as it did before tools existed.
+func TestUnreadableToolCalls(t *testing.T) {
+	body := sse(`{"choices":[{"index":0,"delta":{"content":"hi","tool_calls":{"x":1}}}]}`, `{"choices":[{"index":0,"delta":{},"finish_reason":"stop"}]}`, "[DONE]")
+	got := streamSSE(t, body)
+	if got.err != nil || got.text != "hi" || got.finish != "stop" {
+		t.Fatalf("no tools: text %q finish %q err %v", got.text, got.finish, got.err)
+	}
+	got = streamFrom(t, newReplay(t, "text/event-stream", body), store.KindCompatible, ask("q", llm.Tool{Name: "f"}))
+	wantKind(t, got.err, llm.KindMalformed, "tool calls deskchat cannot read")
+}
+
 // A server that sends the arguments as an object (not JSON text in a
 // string) is read too.
 func TestToolArgumentsAsAnObject(t *testing.T) {

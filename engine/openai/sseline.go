@@ -66,10 +66,12 @@ type splitFrame struct {
 
 // lineSplitter turns one long `data:` line holding a chat.completion.chunk
 // into a sequence of data lines: the text and reasoning of its choices'
-// deltas in pieces, then (when the line had them) a chunk with its model and
-// finish reason, and an error object with the error's message. Other fields
-// (usage, ids) are dropped. Feed it the JSON after "data:" with feed, then
-// call end.
+// deltas in pieces, each tool call as its object ends (its index, id and
+// name, then its arguments in pieces; arguments sent as an object rather
+// than a string are not read here), then (when the line had them) a chunk
+// with its model and finish reason, and an error object with the error's
+// message. Other fields (usage, the chunk's id) are dropped. Feed it the
+// JSON after "data:" with feed, then call end.
 type lineSplitter struct {
 	state   splitState
 	stack   []splitFrame

@@ -174,13 +174,30 @@ func TestGroqToolUseFailed(t *testing.T) {
 	if !errors.As(got.err, &pe) || pe.Kind != llm.KindToolCall {
 		t.Fatalf("error %v, want a %s ProviderError", got.err, llm.KindToolCall)
 	}
-	for _, want := range []string{"tool_use_failed", "did not match schema", "P said"} {
+	for _, want := range []string{"tool_use_failed", "did not match schema", "It said"} {
 		if !strings.Contains(pe.Sentence, want) {
 			t.Errorf("sentence %q lacks %q", pe.Sentence, want)
 		}
 	}
 	if got.reasoning == "" || got.calls != nil {
 		t.Fatalf("reasoning %q calls %+v", got.reasoning, got.calls)
+	}
+}
+
+// Groq sends tool_use_failed as an HTTP 400 too, when it does not stream
+// (the body is the error object of the recorded stream).
+func TestGroqToolUseFailedAsAStatus(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusBadRequest)
+		io.WriteString(w, `{"error":{"message":"Tool call validation failed: parameters for tool get_something_by_name did not match schema","type":"invalid_request_error","code":"tool_use_failed","failed_generation":"{}"}}`)
+	}))
+	defer srv.Close()
+	p := store.Provider{Name: "Groq", Kind: store.KindCompatible, BaseURL: srv.URL + "/v1"}
+	_, err := New(p, "", NewHTTPClient(1)).Stream(context.Background(), ask("q", llm.Tool{Name: "get_something_by_name"}))
+	var pe *llm.ProviderError
+	if !errors.As(err, &pe) || pe.Kind != llm.KindToolCall || pe.Status != 400 || !strings.Contains(pe.Sentence, "did not match schema") {
+		t.Fatalf("error %#v", err)
 	}
 }
 

@@ -35,6 +35,7 @@ const (
 	KindBreakerOpen   ErrorKind = "breaker_open"   // the provider failed repeatedly; paused
 	KindNoVision      ErrorKind = "no_vision"      // the model does not take images
 	KindAttachment    ErrorKind = "attachment"     // an attached file cannot be sent (missing, damaged)
+	KindToolCall      ErrorKind = "tool_call"      // the provider rejected the model's own tool call (Groq's tool_use_failed)
 )
 
 // ProviderError is a classified failure. Sentence is what the user reads;

@@ -67,6 +67,9 @@ func classifyStatus(out *llm.ProviderError, status int, msg, code, model string)
 	case status == 404:
 		out.Kind = llm.KindNotFound
 		out.Sentence = fmt.Sprintf("%s has no model called %q (or the base URL is wrong). Pick another model or check the provider's settings.", p, model)
+	case code == "tool_use_failed":
+		out.Kind = llm.KindToolCall
+		out.Sentence = toolUseFailed(p)
 	case strings.Contains(lower, "context_length") || strings.Contains(lower, "context length") || strings.Contains(lower, "maximum context") || strings.Contains(lower, "too many tokens"):
 		out.Kind = llm.KindContextLength
 		out.Sentence = fmt.Sprintf("The conversation is too long for %s's context window. Start a new conversation or remove some messages.", model)
@@ -133,4 +136,24 @@ func asSentence(s string) string {
 		return s
 	}
 	return s + "."
+}
+
+// inStreamError is an error object a provider sent inside a 200 stream,
+// msg being its message (scrubbed) and code its code. Groq's
+// tool_use_failed says the model wrote a tool call that does not fit the
+// tool's schema (or is not JSON): the model's slip, not the provider's
+// failure, and asking again may well go through.
+func inStreamError(provider, code, msg string, err error) *llm.ProviderError {
+	if code == "tool_use_failed" {
+		return &llm.ProviderError{Kind: llm.KindToolCall, Provider: provider, Err: err,
+			Sentence: toolUseFailed(provider) + " It said: " + asSentence(clip(msg, 300))}
+	}
+	return &llm.ProviderError{Kind: llm.KindStreamError, Provider: provider, Err: err,
+		Sentence: fmt.Sprintf("%s reported an error: %s", provider, clip(msg, 300))}
+}
+
+// toolUseFailed is the sentence for Groq's tool_use_failed, in a stream or
+// as an HTTP 400.
+func toolUseFailed(provider string) string {
+	return fmt.Sprintf("The model wrote a tool call %s could not accept (tool_use_failed); asking again may work.", provider)
 }

@@ -91,7 +91,15 @@ func (p *Adapter) Stream(ctx context.Context, req llm.Request) (llm.Stream, erro
 	for _, m := range req.Messages {
 		creq.Messages = append(creq.Messages, wireMessage(m))
 	}
+	tools, err := wireTools(p.cfg.Name, req.Tools)
+	if err != nil {
+		return nil, err
+	}
+	creq.Tools = tools
 	info := &streamInfo{}
+	if info.edits, err = toolMessageEdits(req, creq.Messages); err != nil {
+		return nil, classify(err, p.cfg.Name, req.Model, p.baseURL(), p.key)
+	}
 	ctx = context.WithValue(ctx, streamInfoKey{}, info)
 	s, err := p.client.CreateChatCompletionStream(ctx, creq)
 	if err != nil {
@@ -114,7 +122,7 @@ func (p *Adapter) Stream(ctx context.Context, req llm.Request) (llm.Stream, erro
 		pe.RetryAfter = serverDelay(info.header, serverNow(info.header, time.Now()))
 		return nil, pe
 	}
-	return &openAIStream{s: s, info: info, provider: p.cfg.Name, model: req.Model, baseURL: p.baseURL(), key: p.key}, nil
+	return &openAIStream{s: s, info: info, provider: p.cfg.Name, model: req.Model, baseURL: p.baseURL(), key: p.key, offered: len(req.Tools) > 0}, nil
 }
 
 // serverNow is the time a response was sent by the server's own clock (its
@@ -157,6 +165,14 @@ type openAIStream struct {
 	err       error
 	finished  bool // a finish_reason was seen
 	sawChoice bool // a chunk had a choices list (a JSON answer without one holds none)
+	ended     bool // Next returned false, or is about to after the calls
+	offered   bool // the request offered tools
+
+	tools toolAssembler
+	// answered counts the bytes of text, reasoning and tool call
+	// arguments so far: arguments reach the engine only at the end, so
+	// the adapter keeps them within llm.MaxAnswerBytes itself.
+	answered int
 }
 
 // wireChunk is a chat.completion.chunk in every dialect we know: reasoning as
@@ -179,9 +195,10 @@ type wireChunk struct {
 }
 
 type wireDelta struct {
-	Content          *string `json:"content"`
-	ReasoningContent *string `json:"reasoning_content"`
-	Reasoning        *string `json:"reasoning"`
+	Content          *string         `json:"content"`
+	ReasoningContent *string         `json:"reasoning_content"`
+	Reasoning        *string         `json:"reasoning"`
+	ToolCalls        json.RawMessage `json:"tool_calls"` // decoded by toolDeltas
 }
 
 // add appends d's text and reasoning to c.
@@ -196,7 +213,25 @@ func (d wireDelta) add(c *llm.Chunk) {
 	}
 }
 
+// Next implements llm.Stream. The answer's tool calls go on the chunk
+// that finishes it, or, when none does (the stream ended or broke first),
+// on one more chunk of their own before Next returns false.
 func (s *openAIStream) Next() bool {
+	if s.ended {
+		return false
+	}
+	if s.next() {
+		return true
+	}
+	s.ended = true
+	if calls := s.tools.take(); calls != nil {
+		s.cur = llm.Chunk{ToolCalls: calls}
+		return true
+	}
+	return false
+}
+
+func (s *openAIStream) next() bool {
 	if s.err != nil {
 		return false
 	}
@@ -231,8 +266,11 @@ func (s *openAIStream) Next() bool {
 		if msg == "" {
 			msg = "no details given"
 		}
-		s.err = &llm.ProviderError{Kind: llm.KindStreamError, Provider: s.provider, Err: errors.New("error in stream: " + msg),
-			Sentence: fmt.Sprintf("%s reported an error: %s", s.provider, clip(msg, 300))}
+		var code struct {
+			Code any `json:"code"`
+		}
+		json.Unmarshal(w.Error, &code) // a string error has none
+		s.err = inStreamError(s.provider, fmt.Sprint(code.Code), msg, errors.New("error in stream: "+msg))
 		return false
 	}
 	c := llm.Chunk{Model: w.Model}
@@ -240,11 +278,30 @@ func (s *openAIStream) Next() bool {
 		s.sawChoice = true
 	}
 	for _, ch := range w.Choices {
+		before := len(c.Text) + len(c.Reasoning)
 		ch.Delta.add(&c)
 		ch.Message.add(&c)
+		s.answered += len(c.Text) + len(c.Reasoning) - before
+		for _, raw := range [2]json.RawMessage{ch.Delta.ToolCalls, ch.Message.ToolCalls} {
+			calls, err := s.toolDeltas(raw)
+			if err != nil {
+				s.err = err
+				return false
+			}
+			if len(calls) == 0 {
+				continue
+			}
+			took, err := s.tools.add(s.provider, calls, llm.MaxAnswerBytes-s.answered)
+			s.answered += took
+			if err != nil {
+				s.err = err
+				return false
+			}
+		}
 		if ch.FinishReason != nil && *ch.FinishReason != "" {
 			c.Finish = *ch.FinishReason
 			s.finished = true
+			c.ToolCalls = s.tools.take()
 		}
 	}
 	if w.Usage != nil {
@@ -252,6 +309,24 @@ func (s *openAIStream) Next() bool {
 	}
 	s.cur = c
 	return true
+}
+
+// toolDeltas decodes a delta's "tool_calls". A stream of a request that
+// offered no tools is read as it was before tools existed: a field it
+// cannot read there is ignored, not an error.
+func (s *openAIStream) toolDeltas(raw json.RawMessage) ([]wireToolDelta, error) {
+	if len(raw) == 0 || string(raw) == "null" {
+		return nil, nil
+	}
+	var calls []wireToolDelta
+	if err := json.Unmarshal(raw, &calls); err != nil {
+		if !s.offered {
+			return nil, nil
+		}
+		return nil, &llm.ProviderError{Kind: llm.KindMalformed, Provider: s.provider, Err: fmt.Errorf("decode tool calls: %w", err),
+			Sentence: fmt.Sprintf("%s sent tool calls deskchat cannot read; the answer stops here.", s.provider)}
+	}
+	return calls, nil
 }
 
 // streamErr classifies an error met while reading the stream body.
@@ -267,8 +342,7 @@ func (s *openAIStream) streamErr(err error) error {
 		if msg == "" {
 			msg = "no details given"
 		}
-		return &llm.ProviderError{Kind: llm.KindStreamError, Provider: s.provider, Err: redact.Error(err, s.key),
-			Sentence: fmt.Sprintf("%s reported an error: %s", s.provider, clip(msg, 300))}
+		return inStreamError(s.provider, fmt.Sprint(apiErr.Code), msg, redact.Error(err, s.key))
 	}
 	return classify(err, s.provider, s.model, s.baseURL, s.key)
 }

@@ -16,7 +16,7 @@ import (
 // string, its text and its text parts joined by blank lines, which every
 // OpenAI-compatible server reads (many take no content arrays at all).
 func wireMessage(m llm.ChatMessage) goopenai.ChatCompletionMessage {
-	out := goopenai.ChatCompletionMessage{Role: string(m.Role)}
+	out := goopenai.ChatCompletionMessage{Role: string(m.Role), ToolCalls: wireToolCalls(m.ToolCalls), ToolCallID: m.ToolCallID}
 	if !m.HasImages() {
 		texts := make([]string, 0, len(m.Parts)+1)
 		if m.Content != "" {

@@ -22,11 +22,18 @@ type transport struct {
 }
 
 func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
+	info, _ := req.Context().Value(streamInfoKey{}).(*streamInfo)
+	if info != nil && len(info.edits) > 0 && req.Body != nil {
+		edited, err := editBody(req, info.edits)
+		if err != nil {
+			return nil, err
+		}
+		req = edited
+	}
 	resp, err := t.base.RoundTrip(req)
 	if err != nil {
 		return nil, err
 	}
-	info, _ := req.Context().Value(streamInfoKey{}).(*streamInfo)
 	if info != nil {
 		info.header = resp.Header.Clone()
 		if resp.StatusCode >= 400 {
@@ -54,6 +61,23 @@ func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		resp.Body = n
 	}
 	return resp, nil
+}
+
+// editBody returns a copy of req whose body has edits made (see
+// toolMessageEdits): go-openai writes the request, and cannot be told to
+// keep an empty "content".
+func editBody(req *http.Request, edits []bodyEdit) (*http.Request, error) {
+	body, err := io.ReadAll(req.Body)
+	req.Body.Close()
+	if err != nil {
+		return nil, err
+	}
+	body = applyEdits(body, edits)
+	out := req.Clone(req.Context())
+	out.Body = io.NopCloser(bytes.NewReader(body))
+	out.ContentLength = int64(len(body))
+	out.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(body)), nil }
+	return out, nil
 }
 
 // isJSONType says whether a Content-Type is JSON: application/json, or a
@@ -147,6 +171,9 @@ func (j *jsonAsSSE) Close() error { return j.body.Close() }
 // fields are written by the goroutine reading the stream and read by the same
 // goroutine after the read returns.
 type streamInfo struct {
+	// edits are made to the request's body before it is sent; set before
+	// the request starts, only read after.
+	edits   []bodyEdit
 	header  http.Header
 	errBody []byte // the body of an error response (status 400 and up), bounded
 	sawDone bool

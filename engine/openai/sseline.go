@@ -4,9 +4,12 @@ import (
 	"bufio"
 	"bytes"
 	"encoding/json"
+	"strconv"
 	"time"
 	"unicode/utf16"
 	"unicode/utf8"
+
+	"deskchat/engine/llm"
 )
 
 // A data line longer than longLineBytes is not passed on whole: go-openai
@@ -50,6 +53,10 @@ const (
 	fieldFinish
 	fieldModel
 	fieldError
+	fieldToolIndex // a literal: a tool call's "index"
+	fieldToolID
+	fieldToolName
+	fieldToolArgs
 )
 
 type splitFrame struct {
@@ -59,10 +66,12 @@ type splitFrame struct {
 
 // lineSplitter turns one long `data:` line holding a chat.completion.chunk
 // into a sequence of data lines: the text and reasoning of its choices'
-// deltas in pieces, then (when the line had them) a chunk with its model and
-// finish reason, and an error object with the error's message. Other fields
-// (usage, ids) are dropped. Feed it the JSON after "data:" with feed, then
-// call end.
+// deltas in pieces, each tool call as its object ends (its index, id and
+// name, then its arguments in pieces; arguments sent as an object rather
+// than a string are not read here), then (when the line had them) a chunk
+// with its model and finish reason, and an error object with the error's
+// message. Other fields (usage, the chunk's id) are dropped. Feed it the
+// JSON after "data:" with feed, then call end.
 type lineSplitter struct {
 	state   splitState
 	stack   []splitFrame
@@ -78,6 +87,21 @@ type lineSplitter struct {
 	sawErr  bool
 	drop    bool // the line is not a data line: nothing of it is passed on
 	scratch bytes.Buffer
+	// call is the tool call being read (see lineCall), callOpen whether
+	// the line is inside one.
+	call     lineCall
+	callOpen bool
+}
+
+// lineCall is a tool call of a long line: its fields come in any order
+// (Azure sorts them: arguments before index), so it is kept until its
+// object ends and passed on then, as a delta naming it and its arguments
+// in pieces. Its arguments are kept up to llm.MaxAnswerBytes and a byte:
+// the adapter stops an answer over that, so no more is needed to say so.
+type lineCall struct {
+	index, id, name string
+	hasID           bool
+	args            []byte
 }
 
 // feed reads in (any part of the line) and appends the data lines it
@@ -103,7 +127,13 @@ func (s *lineSplitter) feed(dst, in []byte) []byte {
 		if s.state == splitLiteral {
 			if c == ',' || c == '}' || c == ']' || isSpace(c) {
 				s.state = splitAfter
+				if s.field == fieldToolIndex {
+					s.call.index, s.field = string(s.small), fieldNone
+				}
 			} else {
+				if s.field == fieldToolIndex && len(s.small) < 32 {
+					s.small = append(s.small, c)
+				}
 				continue
 			}
 		}
@@ -130,22 +160,28 @@ func (s *lineSplitter) structural(dst []byte, c byte) []byte {
 		case c == '{':
 			s.push(false)
 			s.state = splitKeyOrEnd
+			if len(s.stack) == 6 && s.inCall() {
+				s.call, s.callOpen = lineCall{}, true
+			}
 		case c == '[':
 			s.push(true)
 			s.state = splitValue
 		case c == ']' && s.top().array: // an empty array
-			s.pop()
+			dst = s.pop(dst)
 		case c == '"':
 			s.startString(s.valueField())
 		default:
-			s.state = splitLiteral
+			s.state, s.field = splitLiteral, fieldNone
+			if len(s.stack) == 6 && s.inCall() && s.top().key == "index" {
+				s.field, s.small = fieldToolIndex, append(s.small[:0], c)
+			}
 		}
 	case splitKeyOrEnd, splitKey:
 		switch {
 		case c == '"':
 			s.startString(fieldKey)
 		case c == '}' && s.state == splitKeyOrEnd:
-			s.pop()
+			dst = s.pop(dst)
 		default:
 			s.state = splitBad
 		}
@@ -164,7 +200,7 @@ func (s *lineSplitter) structural(dst []byte, c byte) []byte {
 		case c == ',':
 			s.state = splitKey
 		case c == ']' && s.top().array, c == '}' && !s.top().array:
-			s.pop()
+			dst = s.pop(dst)
 		default:
 			s.state = splitBad
 		}
@@ -178,23 +214,44 @@ func (s *lineSplitter) push(array bool) { s.stack = append(s.stack, splitFrame{a
 
 func (s *lineSplitter) top() *splitFrame { return &s.stack[len(s.stack)-1] }
 
-// pop ends a container, and the line's object when it was the last.
-func (s *lineSplitter) pop() {
+// pop ends a container, and the line's object when it was the last; a
+// tool call's object is passed on as it ends.
+func (s *lineSplitter) pop(dst []byte) []byte {
+	if len(s.stack) == 6 && s.inCall() {
+		dst = s.emitCall(dst)
+	}
 	s.stack = s.stack[:len(s.stack)-1]
 	s.state = splitAfter
 	if len(s.stack) == 0 {
 		s.state = splitEnd
 	}
+	return dst
+}
+
+func (s *lineSplitter) key(i int, k string) bool { return !s.stack[i].array && s.stack[i].key == k }
+
+// inCall says whether the line is inside a tool call's object (at
+// choices[i].delta.tool_calls[j], or .message. in a completion).
+func (s *lineSplitter) inCall() bool {
+	return len(s.stack) >= 6 && s.key(0, "choices") && s.stack[1].array && (s.key(2, "delta") || s.key(2, "message")) &&
+		s.key(3, "tool_calls") && s.stack[4].array && !s.stack[5].array
 }
 
 // valueField says what a string value at the current place is.
 func (s *lineSplitter) valueField() splitField {
-	key := func(i int, k string) bool { return !s.stack[i].array && s.stack[i].key == k }
+	key := s.key
 	choice := len(s.stack) >= 3 && key(0, "choices") && s.stack[1].array
 	// A chunk's text is in a choice's "delta"; a whole completion's (a
 	// server that does not stream, see jsonAsSSE) in its "message".
 	delta := len(s.stack) == 4 && choice && (key(2, "delta") || key(2, "message"))
+	call := s.inCall()
 	switch {
+	case len(s.stack) == 6 && call && key(5, "id"):
+		return fieldToolID
+	case len(s.stack) == 7 && call && key(5, "function") && key(6, "name"):
+		return fieldToolName
+	case len(s.stack) == 7 && call && key(5, "function") && key(6, "arguments"):
+		return fieldToolArgs
 	case delta && key(3, "content"):
 		return fieldText
 	case delta && (key(3, "reasoning_content") || key(3, "reasoning")):
@@ -295,6 +352,8 @@ func (s *lineSplitter) addRun(dst, run []byte) []byte {
 			}
 		}
 	case fieldNone:
+	case fieldToolArgs:
+		s.call.args = append(s.call.args, run[:min(len(run), llm.MaxAnswerBytes+1-len(s.call.args))]...)
 	default:
 		s.small = append(s.small, run[:min(len(run), smallValueMax-len(s.small))]...)
 	}
@@ -354,6 +413,10 @@ func (s *lineSplitter) add(c byte) {
 	case fieldText, fieldReasoning:
 		s.piece = append(s.piece, c)
 	case fieldNone:
+	case fieldToolArgs:
+		if len(s.call.args) <= llm.MaxAnswerBytes {
+			s.call.args = append(s.call.args, c)
+		}
 	default:
 		if len(s.small) < smallValueMax {
 			s.small = append(s.small, c)
@@ -375,6 +438,45 @@ func (s *lineSplitter) endString(dst []byte) []byte {
 		s.finish = string(s.small)
 	case fieldError:
 		s.errMsg = string(s.small)
+	case fieldToolID:
+		s.call.id, s.call.hasID = string(s.small), true
+	case fieldToolName:
+		s.call.name = string(s.small)
+	}
+	return dst
+}
+
+// emitCall passes on the tool call just read: a delta with its index, id
+// and name, then its arguments in pieces of at most pieceBytes, cut on
+// character boundaries, each a delta of the same call.
+func (s *lineSplitter) emitCall(dst []byte) []byte {
+	c := s.call
+	s.call, s.callOpen = lineCall{}, false
+	index := ""
+	if n, err := strconv.Atoi(c.index); err == nil {
+		index = `"index":` + strconv.Itoa(n) + `,`
+	}
+	dst = append(dst, `data: {"choices":[{"index":0,"delta":{"tool_calls":[{`+index...)
+	if c.hasID {
+		dst = append(dst, `"id":`...)
+		dst = s.appendJSON(dst, c.id)
+		dst = append(dst, ',')
+	}
+	dst = append(dst, `"function":{"name":`...)
+	dst = s.appendJSON(dst, c.name)
+	dst = append(dst, "}}]}}]}\n\n"...)
+	for rest := c.args; len(rest) > 0; {
+		n := min(len(rest), pieceBytes)
+		for j := n; j < len(rest) && j > n-utf8.UTFMax && j > 0; j-- {
+			if utf8.RuneStart(rest[j]) {
+				n = j // rest[j:] starts a character: cut before it
+				break
+			}
+		}
+		dst = append(dst, `data: {"choices":[{"index":0,"delta":{"tool_calls":[{`+index+`"function":{"arguments":`...)
+		dst = s.appendJSON(dst, string(rest[:n]))
+		dst = append(dst, "}}]}}]}\n\n"...)
+		rest = rest[n:]
 	}
 	return dst
 }
@@ -426,6 +528,9 @@ func (s *lineSplitter) end(dst []byte) []byte {
 	}
 	if s.state == splitString && (s.field == fieldText || s.field == fieldReasoning) {
 		dst = s.emitPiece(dst, true) // the line was cut off inside the text
+	}
+	if s.callOpen {
+		dst = s.emitCall(dst) // the line was cut off inside a tool call
 	}
 	if s.finish != "" || s.model != "" {
 		dst = append(dst, `data: {"model":`...)

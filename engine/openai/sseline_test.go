@@ -186,6 +186,9 @@ func FuzzLineSplitter(f *testing.F) {
 	f.Add([]byte(`{"choices":[{"delta":{"content":"\ud800 lone \udc00"}}], "x":[1,{"y":[true,null,"\\"]}]}`), 20)
 	f.Add([]byte(`{"choices":[{"delta":{"content":"cut`), 5)
 	f.Add([]byte("{\"choices\":[{\"delta\":{\"content\":\"\xff\xfe raw \xe6\x97\"}}]}"), 30)
+	f.Add([]byte(`{"choices":[{"delta":{"tool_calls":[{"index":0,"id":"a","function":{"name":"f","arguments":"{\"q\":\"\u00e9\"}"}},{"function":{"arguments":"x","name":"g"},"index":-1}]}}]}`), 40)
+	f.Add([]byte(`{"choices":[{"message":{"tool_calls":[{"index":1e3,"id":"","function":{"arguments":{"o":1},"name":"f"}}]}}]}`), 12)
+	f.Add([]byte(`{"choices":[{"delta":{"tool_calls":[{"index":0,"function":{"arguments":"cut`), 50)
 	f.Fuzz(func(t *testing.T, line []byte, cut int) {
 		cut = min(max(cut, 0), len(line))
 		var s lineSplitter
@@ -201,6 +204,15 @@ func FuzzLineSplitter(f *testing.F) {
 			for _, c := range w.Choices {
 				if c.Delta.Content != nil && (!utf8.ValidString(*c.Delta.Content) || len(*c.Delta.Content) > pieceBytes) {
 					t.Fatalf("text %q: not valid UTF-8 or longer than a piece", *c.Delta.Content)
+				}
+				var calls []wireToolDelta
+				if len(c.Delta.ToolCalls) > 0 && json.Unmarshal(c.Delta.ToolCalls, &calls) != nil {
+					t.Fatalf("tool calls %s are not a list of calls", c.Delta.ToolCalls)
+				}
+				for _, d := range calls {
+					if a, err := d.arguments(); err != nil || !utf8.ValidString(a) || len(a) > pieceBytes {
+						t.Fatalf("arguments %q: %v, not valid UTF-8 or longer than a piece", a, err)
+					}
 				}
 			}
 		}

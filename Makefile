@@ -165,7 +165,9 @@ package: deps-build
 # Each entry is PACKAGE:TARGET.
 FUZZTIME ?= 30s
 FUZZ_TARGETS := $(addprefix ./store/transfer:,FuzzImportChatGPT FuzzImportClaude FuzzImportDeskchat FuzzExportHTML FuzzExportMarkdown FuzzScan FuzzCompact) \
-	./store:FuzzDamage ./internal/redact:FuzzString
+	./store:FuzzDamage ./internal/redact:FuzzString ./attach:FuzzRead \
+	./ui/internal/markdown:FuzzFindMath ./ui/internal/mathtex:FuzzRender \
+	./engine/openai:FuzzLineSplitter ./engine/openai:FuzzToolAssembler
 fuzz:
 	for t in $(FUZZ_TARGETS); do \
 		pkg=$${t%%:*}; f=$${t##*:}; \

@@ -65,7 +65,7 @@ type Message struct {
 	// and the tool results from them.
 	Tools     []ToolUse `json:"tools,omitempty"`
 	CreatedAt time.Time `json:"created_at"`
-	UpdatedAt   time.Time    `json:"updated_at"`
+	UpdatedAt time.Time `json:"updated_at"`
 }
 
 // ID is the message's identifier as shown to users: "<conversation>-<seq>".

@@ -141,7 +141,11 @@ func (s *streaming) askedTools(o outcome) bool {
 	tl.round++
 	at := s.text.Len()
 	for _, c := range s.calls {
-		s.ans.Tools = append(s.ans.Tools, store.ToolUse{Round: tl.round, At: at, CallID: c.ID, Name: c.Name, Arguments: c.Arguments, Pending: true})
+		u := store.ToolUse{Round: tl.round, At: at, CallID: c.ID, Name: c.Name, Arguments: c.Arguments, Pending: true}
+		if in, ok := tl.tools.lookup(c.Name); ok {
+			u.Server, u.Tool = in.Server, in.Name
+		}
+		s.ans.Tools = append(s.ans.Tools, u)
 	}
 	s.ans.State = store.StateStreaming
 	s.flush()

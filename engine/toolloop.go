@@ -148,12 +148,9 @@ func (s *streaming) askedTools(o outcome) bool {
 		s.ans.Tools = append(s.ans.Tools, u)
 	}
 	s.ans.State = store.StateStreaming
-	s.flush()
-	if s.writeErr != nil {
-		return false
-	}
-	s.r.gate.record(o)
-	// This round's ledger line; the last round's is the answer's.
+	s.ans.Content, s.ans.Reasoning = s.text.String(), s.reasoning.String()
+	// This round's ledger line goes with the calls, in one commit; the
+	// last round's is the answer's.
 	served := s.r.served
 	prompt := 0
 	if !believable(s.reported) {
@@ -163,7 +160,12 @@ func (s *streaming) askedTools(o outcome) bool {
 	if !s.firstToken.IsZero() {
 		ttft = s.firstToken.Sub(s.r.start)
 	}
-	e.addUsage(e.usageRecord(s.ans.ConversationID, served.cfg.Name, served.model, s.reported, prompt, s.text.String()[s.began:], false, false, ttft, e.now().Sub(s.r.start), "done"))
+	rec := e.usageRecord(s.ans.ConversationID, served.cfg.Name, served.model, s.reported, prompt, s.ans.Content[s.began:], false, false, ttft, e.now().Sub(s.r.start), "done")
+	if s.writeErr = e.st.FinishAnswer(s.ans, &rec, e.usageStats(rec.Provider)); s.writeErr != nil {
+		return false // end records the outcome
+	}
+	s.r.gate.record(o)
+	s.kept = s.ans
 	tl.ans, tl.calls = s.ans, s.calls
 	return true
 }

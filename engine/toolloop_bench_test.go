@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"os"
 	"runtime"
 	"sort"
 	"testing"
@@ -25,6 +26,9 @@ func BenchmarkToolRound(b *testing.B) {
 		b.Fatal(err)
 	}
 	defer st.Close()
+	if os.Getenv("BENCH_NOSYNC") != "" { // the engine's cost without the disk's
+		st.DB().NoSync = true
+	}
 	tb := &fakeToolbox{}
 	e := New(st, Options{Toolbox: tb, LazyTokenizer: true})
 	withTools := &scripted{answers: [][]llm.Chunk{toolAnswer("Looking. ", llm.ToolCall{ID: "c1", Name: "srv__echo", Arguments: `{"n":1}`}), textAnswer("Done.")}}

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"deskchat/engine/llm"
 	"deskchat/store"
@@ -18,6 +19,10 @@ type scripted struct {
 	mu      sync.Mutex
 	answers [][]llm.Chunk
 	reqs    []llm.Request
+	// fail, when set, refuses the request numbered (from 0) by its keys
+	// with its error, the request not counting toward the answers.
+	fail map[int]error
+	seen int
 }
 
 func (s *scripted) Name() string { return "fake" }
@@ -25,6 +30,11 @@ func (s *scripted) Name() string { return "fake" }
 func (s *scripted) Stream(ctx context.Context, req llm.Request) (llm.Stream, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	n := s.seen
+	s.seen++
+	if err := s.fail[n]; err != nil {
+		return nil, err
+	}
 	s.reqs = append(s.reqs, req)
 	i := min(len(s.reqs)-1, len(s.answers)-1)
 	return &sliceStream{ctx: ctx, chunks: s.answers[i]}, nil
@@ -483,4 +493,53 @@ func validToolName(n string) bool {
 		}
 	}
 	return true
+}
+
+// Every round goes through the traffic path: a later round that gets a
+// 429 before its first token is retried.
+func TestALaterRoundIsRetried(t *testing.T) {
+	r := newToolRig(t, 0, toolAnswer("", llm.ToolCall{ID: "c1", Name: "srv__echo", Arguments: `{}`}), textAnswer("Done."))
+	r.ad.fail = map[int]error{1: &ProviderError{Kind: llm.KindRateLimited, Status: 429, Provider: "fake", Sentence: "slow down"}}
+	fire := make(chan time.Time, 1)
+	r.e.timer = func(time.Duration) (<-chan time.Time, func() bool) {
+		fire <- time.Time{}
+		return fire, func() bool { return true }
+	}
+	conv := r.conv(t)
+	evs := r.ask(t, context.Background(), conv, "q", allowOnce)
+	if _, ok := final(evs).(Done); !ok {
+		t.Fatalf("ended with %#v", final(evs))
+	}
+	if n := len(ofType[Retrying](evs)); n != 1 {
+		t.Errorf("%d Retrying events, want 1", n)
+	}
+	if ans := r.answer(t, conv); ans.Content != "Done." || len(ans.Tools) != 1 {
+		t.Errorf("stored %#v", ans)
+	}
+}
+
+// A later round whose provider fails falls back like any request: here to
+// the Simulator, which quotes the result.
+func TestALaterRoundFallsBack(t *testing.T) {
+	r := newToolRig(t, 0, toolAnswer("", llm.ToolCall{ID: "c1", Name: "srv__echo", Arguments: `{"x":1}`}))
+	r.ad.fail = map[int]error{1: &ProviderError{Kind: llm.KindAuth, Status: 401, Provider: "fake", Sentence: "key refused"}}
+	r.e.adapterFor = func(p store.Provider) llm.Adapter {
+		if p.Kind == store.KindSimulator {
+			return nil
+		}
+		return r.ad
+	}
+	r.cfg.Fallback = SimulatorName
+	conv := r.conv(t)
+	evs := r.ask(t, context.Background(), conv, "q", allowOnce)
+	if _, ok := final(evs).(Done); !ok {
+		t.Fatalf("ended with %#v", final(evs))
+	}
+	if fb := ofType[FellBack](evs); len(fb) != 1 || fb[0].To != SimulatorName {
+		t.Errorf("fell back %#v", fb)
+	}
+	ans := r.answer(t, conv)
+	if !strings.Contains(ans.Content, `echo: {"x":1}`) || ans.Provider != SimulatorName || len(ans.Tools) != 1 {
+		t.Errorf("stored %#v", ans)
+	}
 }

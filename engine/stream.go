@@ -20,6 +20,9 @@ type settlement struct {
 	final Event
 	ans   store.Message // the answer's last state, not yet written
 	kept  store.Message // the answer as stored now, should that write fail
+	// began is the text's length when the last round began: an answer
+	// that used tools billed its earlier rounds' text with their rounds.
+	began int
 }
 
 // streamRequest is what stream needs to receive one opened stream.
@@ -262,7 +265,7 @@ func (s *streaming) end(ctx context.Context) {
 	if s.r.settle != nil && s.writeErr == nil {
 		s.ans.Content, s.ans.Reasoning = s.text.String(), s.reasoning.String()
 		g.record(o)
-		s.r.settle(settlement{final: final, ans: s.ans, kept: s.kept})
+		s.r.settle(settlement{final: final, ans: s.ans, kept: s.kept, began: s.began})
 		return
 	}
 	s.flush()

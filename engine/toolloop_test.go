@@ -543,3 +543,44 @@ func TestALaterRoundFallsBack(t *testing.T) {
 		t.Errorf("stored %#v", ans)
 	}
 }
+
+// A huge result is cut at 100 KB with a note the model reads.
+func TestAHugeResultIsCut(t *testing.T) {
+	r := newToolRig(t, 0, toolAnswer("", llm.ToolCall{ID: "c1", Name: "srv__echo", Arguments: `{}`}), textAnswer("OK."))
+	r.tb.call = func(context.Context, string, json.RawMessage) (ToolResult, error) {
+		return ToolResult{Text: strings.Repeat("é", 300<<10)}, nil
+	}
+	conv := r.conv(t)
+	r.ask(t, context.Background(), conv, "q", allowOnce)
+	msgs := r.ad.requests()[1].Messages
+	got := msgs[len(msgs)-1].Content
+	if len(got) > store.MaxToolResultBytes+200 || !strings.Contains(got, "[deskchat cut this result at 100 KB of 600 KB.]") {
+		t.Errorf("the model read %d bytes ending %q", len(got), got[len(got)-60:])
+	}
+	if res := r.answer(t, conv).Tools[0].Result; res != got {
+		t.Errorf("kept %d bytes, sent %d", len(res), len(got))
+	}
+}
+
+// partialToolbox finds one server's tools and names the other that failed.
+type partialToolbox struct{ fakeToolbox }
+
+func (p *partialToolbox) Tools(ctx context.Context, servers []string) ([]ToolInfo, error) {
+	infos, _ := p.fakeToolbox.Tools(ctx, servers)
+	return infos, errors.New("The tool server broken did not start: it exited with status 1.")
+}
+
+// A server that fails to start is named in a sentence; the others' tools
+// are offered. With no tools at all, the answer goes on without them.
+func TestAServerThatFailsIsNamedAndTheOthersServe(t *testing.T) {
+	r := newToolRig(t, 0, textAnswer("OK."))
+	r.e.toolbox = &partialToolbox{}
+	conv := r.conv(t)
+	evs := r.ask(t, context.Background(), conv, "q", allowOnce)
+	if o := ofType[ToolsOffered](evs); len(o) != 1 || len(o[0].Names) != 2 || !strings.Contains(o[0].Note, "broken did not start") {
+		t.Errorf("offered %#v", o)
+	}
+	if reqs := r.ad.requests(); len(reqs[0].Tools) != 2 {
+		t.Errorf("offered %d tools", len(reqs[0].Tools))
+	}
+}

@@ -240,7 +240,11 @@ func (e *Engine) useTools(ctx context.Context, tl *toolLoop, emit sink, settle f
 	if len(runs) < len(calls) {
 		e.st.PutMessage(tl.ans) // best effort: the answer's last write keeps it too
 	}
-	if !stopped {
+	if stopped {
+		for _, r := range runs { // allowed, but the answer stopped before they ran
+			uses[r.i].Pending, uses[r.i].IsError, uses[r.i].Result = false, true, "The answer was stopped before this call ran."
+		}
+	} else {
 		e.runCalls(ctx, tl, uses, runs, emit)
 	}
 	if ctx.Err() == nil {
@@ -310,7 +314,7 @@ func (e *Engine) runCalls(ctx context.Context, tl *toolLoop, uses []store.ToolUs
 		case d.err != nil && ctx.Err() != nil:
 			u.Result, u.IsError = "The call was stopped.", true
 		case d.err != nil:
-			u.Result, u.IsError = fmt.Sprintf("The tool %s failed: %s", u.Tool, UserMessage(d.err)), true
+			u.Result, u.IsError = fmt.Sprintf("The tool %s failed: %v", u.Tool, d.err), true
 		default:
 			u.Result, u.IsError = cutResult(d.res.Text), d.res.IsError
 		}

@@ -584,3 +584,32 @@ func TestAServerThatFailsIsNamedAndTheOthersServe(t *testing.T) {
 		t.Errorf("offered %d tools", len(reqs[0].Tools))
 	}
 }
+
+// Stop while a call waits for the user's decision: nothing runs, the
+// answer stops, and the call is kept as not run (not as declined).
+func TestStopWhileAskingRunsNothing(t *testing.T) {
+	r := newToolRig(t, 0, toolAnswer("", llm.ToolCall{ID: "c1", Name: "srv__echo", Arguments: `{}`}, llm.ToolCall{ID: "c2", Name: "srv__echo", Arguments: `{}`}), textAnswer("never"))
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	conv := r.conv(t)
+	evs := r.ask(t, ctx, conv, "q", func(ctx context.Context, _ ToolRequest) ToolDecision {
+		cancel()
+		<-ctx.Done()
+		return DenyTool
+	})
+	if _, ok := final(evs).(Stopped); !ok {
+		t.Fatalf("ended with %#v", final(evs))
+	}
+	if len(r.tb.called()) != 0 || len(r.ad.requests()) != 1 {
+		t.Errorf("ran %v, %d requests", r.tb.called(), len(r.ad.requests()))
+	}
+	ans := r.answer(t, conv)
+	for _, u := range ans.Tools {
+		if u.Declined || u.Pending || !strings.Contains(u.Result, "stopped before this call ran") {
+			t.Errorf("kept %#v", u)
+		}
+	}
+	if ans.State != store.StateStopped {
+		t.Errorf("state %s", ans.State)
+	}
+}

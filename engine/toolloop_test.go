@@ -481,6 +481,14 @@ func TestToolNamesAreSanitizedAndUnique(t *testing.T) {
 	if in, ok := ts.lookup("my_server__get_weather_2"); !ok || in.Server != "my_server" {
 		t.Errorf("lookup: %#v", in)
 	}
+	// Long names differing at the end stay apart; a character outside
+	// ASCII is one "_".
+	if a, b := ToolName("s", long), ToolName("s", long+"y"); a == b || len(a) != 64 {
+		t.Errorf("%q and %q", a, b)
+	}
+	if n := ToolName("café", "x"); n != "caf___x" {
+		t.Errorf("ToolName(café, x) = %q", n)
+	}
 }
 
 func validToolName(n string) bool {

@@ -1,6 +1,8 @@
 package engine
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"sort"
 	"strconv"
@@ -14,31 +16,33 @@ import (
 const maxToolNameLen = 64
 
 // ToolName is the name the model calls a server's tool by: "server__tool",
-// every character outside [a-zA-Z0-9_-] replaced by "_", cut to 64
-// characters. Two tools may come out alike; a toolSet makes them unique.
+// every character outside [a-zA-Z0-9_-] replaced by "_", and, when longer
+// than 64 characters, cut with a short hash of the whole so that names
+// differing only at the end stay apart (the same as tools.FunctionName).
+// Two tools may still come out alike; a toolSet makes them unique.
 func ToolName(server, tool string) string {
 	n := sanitizeName(server) + "__" + sanitizeName(tool)
-	if len(n) > maxToolNameLen {
-		n = n[:maxToolNameLen]
+	if len(n) <= maxToolNameLen {
+		return n
 	}
-	return n
+	sum := sha256.Sum256([]byte(server + "\x00" + tool))
+	suffix := "_" + hex.EncodeToString(sum[:4])
+	return n[:maxToolNameLen-len(suffix)] + suffix
 }
 
 func sanitizeName(s string) string {
 	if s == "" {
 		return "_"
 	}
-	b := []byte(s)
-	out := make([]byte, 0, len(b))
-	for _, c := range b {
-		switch {
-		case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c >= '0' && c <= '9', c == '_', c == '-':
-			out = append(out, c)
-		default:
-			out = append(out, '_')
+	var b strings.Builder
+	for _, r := range s {
+		if r < 128 && (r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '_' || r == '-') {
+			b.WriteRune(r)
+		} else {
+			b.WriteByte('_')
 		}
 	}
-	return string(out)
+	return b.String()
 }
 
 // toolSet is the tools offered in one answer, by the name the model calls
@@ -53,14 +57,11 @@ type toolSet struct {
 func newToolSet(infos []ToolInfo) *toolSet {
 	ts := &toolSet{byName: make(map[string]ToolInfo, len(infos))}
 	for _, in := range infos {
-		name := ToolName(in.Server, in.Name)
+		base := ToolName(in.Server, in.Name)
+		name := base
 		for k := 2; ts.taken(name); k++ {
 			suffix := "_" + strconv.Itoa(k)
-			base := ToolName(in.Server, in.Name)
-			if len(base)+len(suffix) > maxToolNameLen {
-				base = base[:maxToolNameLen-len(suffix)]
-			}
-			name = base + suffix
+			name = base[:min(len(base), maxToolNameLen-len(suffix))] + suffix
 		}
 		ts.byName[name] = in
 		params := in.Schema

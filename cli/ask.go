@@ -27,6 +27,11 @@ type askFlags struct {
 	noCache, quiet, isNew                                  bool
 	idle                                                   time.Duration
 	attach                                                 []string
+	// tools is --tools as given, servers as parsed; yes lets their
+	// calls run without asking.
+	tools   string
+	servers []string
+	yes     bool
 }
 
 func askCmd(c *cmdEnv) *cobra.Command {
@@ -55,6 +60,8 @@ Exit 0 answered, 1 provider or engine failure, 2 usage error, 130 stopped (Ctrl-
 	fs.DurationVar(&f.idle, "idle-timeout", engine.DefaultIdleTimeout, "fail when the provider sends nothing for this long")
 	fs.BoolVar(&f.quiet, "quiet", false, "do not report the engine's state (queued, retrying, ...) on stderr")
 	fs.StringArrayVar(&f.attach, "attach", nil, "send this file with the question: an image (PNG, JPEG, WebP, GIF), a text or source file, or a PDF (repeatable)")
+	fs.StringVar(&f.tools, "tools", "", "offer the tools of these MCP servers (NAME[,NAME], or all) to the model")
+	fs.BoolVar(&f.yes, "yes", false, "with --tools: run the tools the model calls without asking")
 	fs.StringVar(&f.cont, "continue", "", "go on with this unfinished (interrupted, stopped or failed) answer, by message id as \"show\" prints it; prints the new text")
 	cmd.RegisterFlagCompletionFunc("conversation", c.conversationWords)
 	cmd.RegisterFlagCompletionFunc("provider", c.providerWords(true))
@@ -142,6 +149,16 @@ func runAsk(c *cmdEnv, f askFlags, args []string) error {
 	if f.idle <= 0 {
 		return cmdLinef("--idle-timeout must be positive, like 30s or 2m")
 	}
+	if f.yes && f.tools == "" {
+		return cmdLinef("--yes goes with --tools: it lets the tools run without asking")
+	}
+	if f.tools != "" {
+		servers, err := toolServers(f.tools)
+		if err != nil {
+			return err
+		}
+		f.servers = servers
+	}
 	var opts engine.SendOptions
 	opts.Provider, opts.Model, opts.System, opts.NoCache, opts.IdleTimeout = f.provider, f.model, f.system, f.noCache, f.idle
 	if f.baseURL != "" {
@@ -171,6 +188,13 @@ func runAsk(c *cmdEnv, f askFlags, args []string) error {
 	st, err := c.store()
 	if err != nil {
 		return err
+	}
+	tb, err := askTools(c, f, st, &opts)
+	if err != nil {
+		return err
+	}
+	if tb != nil {
+		defer tb.Close()
 	}
 	if os.Getenv("GOMEMLIMIT") == "" {
 		// A long answer is rewritten whole at each flush (every 150 ms):
@@ -228,6 +252,9 @@ func printAnswer(events <-chan engine.Event, stdout, stderr io.Writer, quiet boo
 	}
 	for ev := range events {
 		if line := stateLine(ev); line != "" && !quiet {
+			fmt.Fprintln(stderr, line)
+		}
+		if line := toolLine(ev); line != "" && !quiet {
 			fmt.Fprintln(stderr, line)
 		}
 		switch ev := ev.(type) {

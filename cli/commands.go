@@ -90,6 +90,9 @@ type messageJSON struct {
 	// Attachments are the files that went with a question (absent when
 	// none did).
 	Attachments []attachmentJSON `json:"attachments,omitempty"`
+	// Tools are the calls an answer made to MCP tools, with their
+	// results (absent when none).
+	Tools []store.ToolUse `json:"tools,omitempty"`
 }
 
 // attachmentJSON is a file that went with a question, as "show --json"
@@ -166,7 +169,7 @@ func runShow(c *cmdEnv, id string, asJSON bool) error {
 	if asJSON {
 		out := make([]messageJSON, 0, len(msgs))
 		for _, m := range msgs {
-			out = append(out, messageJSON{m.ID(), m.Seq, string(m.Role), m.Content, m.Reasoning, string(m.State), m.Provider, m.Model, m.Finish, m.Error, m.PromptTokens, m.OutputTokens, m.CreatedAt, attachmentsJSON(m.Attachments)})
+			out = append(out, messageJSON{m.ID(), m.Seq, string(m.Role), m.Content, m.Reasoning, string(m.State), m.Provider, m.Model, m.Finish, m.Error, m.PromptTokens, m.OutputTokens, m.CreatedAt, attachmentsJSON(m.Attachments), m.Tools})
 		}
 		return writeJSON(c.Stdout, out)
 	}
@@ -184,6 +187,12 @@ func runShow(c *cmdEnv, id string, asJSON bool) error {
 			fmt.Fprintln(c.Stdout)
 			for _, a := range m.Attachments {
 				fmt.Fprintln(c.Stdout, attachmentLine(a))
+			}
+		}
+		if len(m.Tools) > 0 {
+			fmt.Fprintln(c.Stdout)
+			for _, u := range m.Tools {
+				fmt.Fprintln(c.Stdout, toolUseLine(u))
 			}
 		}
 		if m.Error != "" {

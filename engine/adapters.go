@@ -16,6 +16,11 @@ import (
 
 // provider returns the adapter for cfg, reusing the provider's http.Client.
 func (e *Engine) provider(cfg store.Provider) (llm.Adapter, error) {
+	if e.adapterFor != nil { // tests: a scripted adapter
+		if a := e.adapterFor(cfg); a != nil {
+			return a, nil
+		}
+	}
 	if cfg.Kind == store.KindSimulator {
 		e.mu.Lock()
 		sim := e.sim

@@ -29,6 +29,10 @@ type job struct {
 	lane     queueLane
 	idle     time.Duration
 	noCache  bool
+	// toolServers name the servers whose tools are offered (none: no
+	// tools); approve decides each call (nil: declined).
+	toolServers []string
+	approve     func(context.Context, ToolRequest) ToolDecision
 }
 
 // start answers the last message of history on a new goroutine; x is (or
@@ -42,6 +46,11 @@ func (e *Engine) start(ctx context.Context, conv store.Conversation, plan []cand
 	j := job{conv: conv, x: x, cancel: cancel, history: history, question: questionIndex(history), summary: summary, system: system, plan: plan,
 		req:  llm.Request{Model: plan[0].model, Temperature: opts.Temperature, MaxTokens: opts.MaxTokens},
 		lane: laneInteractive, idle: opts.IdleTimeout, noCache: opts.NoCache}
+	if len(opts.Tools) > 0 && e.toolbox != nil {
+		// An answer that may use tools is never cached: a tool's result
+		// is not the same twice.
+		j.toolServers, j.approve, j.noCache = opts.Tools, opts.Approve, true
+	}
 	if opts.Background {
 		j.lane = laneBackground
 	}
@@ -142,6 +151,7 @@ func (e *Engine) answer(ctx context.Context, j job, out chan<- Event) {
 	primary := j.plan[0]
 	pending := e.addParts(j, hp, !e.blindKnown(primary.cfg, primary.model))
 	j.req.Messages, j.req.Model = hp.Messages, primary.model
+	tl := e.offerTools(ctx, j, out)
 	a := &answering{e: e, ctx: ctx, j: j, out: out, historyTokens: hp.Tokens, start: e.now()}
 	if a.fromCache() {
 		return
@@ -159,12 +169,16 @@ func (e *Engine) answer(ctx context.Context, j job, out chan<- Event) {
 	// question; not at all when no one who could answer takes them.
 	if e.anySees(j.plan) {
 		if err := e.encodeImages(runCtx, j.req.Messages, pending); err != nil {
-			e.unanswered(runCtx, j.x, []*ProviderError{llm.Classify(err, primary.cfg.Name, primary.cfg.BaseURL)}, a.watch)
+			e.unanswered(runCtx, j.x, []*ProviderError{llm.Classify(err, primary.cfg.Name, primary.cfg.BaseURL)}, a.watch, nil)
 			a.finishRun()
 			return
 		}
 	}
-	e.run(runCtx, j.plan, j.req, j.x, j.lane, j.idle, a.watch, a.settle)
+	if tl != nil {
+		j.req.Tools = tl.tools.offer
+		tl.base = len(j.req.Messages)
+	}
+	e.run(runCtx, j.plan, j.req, j.x, j.lane, j.idle, a.watch, a.settle, tl)
 	a.finishRun()
 }
 
@@ -370,6 +384,9 @@ func (e *Engine) summarise(ctx context.Context, j job, c candidate, limits token
 			text := msgs[n].Content
 			if len(msgs[n].Attachments) > 0 { // named, never sent to the summariser
 				text = strings.TrimSpace(text + "\n" + notes(msgs[n]))
+			}
+			if len(msgs[n].Tools) > 0 {
+				text = strings.TrimSpace(text + "\n" + toolText(msgs[n]))
 			}
 			line := fmt.Sprintf("%s: %s\n\n", msgs[n].Role, text)
 			k := e.counts.count(model, msgs[n])

@@ -46,6 +46,7 @@ type answering struct {
 	cut       store.Message  // what a leaving leader's caller had seen
 	settled   *store.Message // the answer's last state, not yet written
 	kept      store.Message  // the answer as stored before that write
+	began     int            // the settled answer's text length when its last round began
 }
 
 // fromCache answers from the response cache on a hit, and reports whether
@@ -119,7 +120,7 @@ func (a *answering) settle(s settlement) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	m := s.ans
-	a.settled, a.kept = &m, s.kept
+	a.settled, a.kept, a.began = &m, s.kept, s.began
 	a.see(s.final)
 }
 
@@ -245,6 +246,9 @@ func (a *answering) generated() (text, reasoning string) {
 	if a.f == nil && a.settled != nil {
 		text = strings.TrimPrefix(a.settled.Content, a.j.x.ans.Content)
 		reasoning = strings.TrimPrefix(a.settled.Reasoning, a.j.x.ans.Reasoning)
+		if len(a.settled.Tools) > 0 && a.began <= len(a.settled.Content) {
+			text = a.settled.Content[a.began:] // earlier rounds were billed with their rounds
+		}
 	}
 	return text, reasoning
 }

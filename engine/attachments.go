@@ -107,13 +107,12 @@ func questionIndex(history []store.Message) int {
 // text is not in the history any more.
 func (e *Engine) addParts(j job, hp historyPlan, sees bool) []pendingImage {
 	var pending []pendingImage
-	off := len(hp.Messages) - len(hp.Kept)
 	for k, hi := range hp.KeptAt {
 		m := j.history[hi]
 		if len(m.Attachments) == 0 {
 			continue
 		}
-		msg := &hp.Messages[off+k]
+		msg := &hp.Messages[hp.MsgAt[k]]
 		msg.Parts = make([]llm.Part, 0, len(m.Attachments))
 		question := hi == j.question
 		for _, a := range m.Attachments {
@@ -123,7 +122,7 @@ func (e *Engine) addParts(j job, hp historyPlan, sees bool) []pendingImage {
 				continue
 			}
 			if image {
-				pending = append(pending, pendingImage{msg: off + k, part: len(msg.Parts), a: a, question: question})
+				pending = append(pending, pendingImage{msg: hp.MsgAt[k], part: len(msg.Parts), a: a, question: question})
 				msg.Parts = append(msg.Parts, llm.Part{Type: llm.PartImage, Detail: llm.DetailHigh, Name: a.Name, SHA256: a.SHA256})
 				continue
 			}

@@ -36,10 +36,12 @@ type historyPlan struct {
 	Messages []llm.ChatMessage
 	// Kept are the history messages sent, in order; KeptAt are their
 	// indices in the history, and Named says which of them have their
-	// attachments sent as their names only (NamedOnly counts them): the
-	// last Len(Kept) Messages are theirs.
+	// attachments sent as their names only (NamedOnly counts them).
+	// MsgAt is the index in Messages of each kept message's first (an
+	// answer that used tools is several: see chatMessages).
 	Kept      []store.Message
 	KeptAt    []int
+	MsgAt     []int
 	Named     []bool
 	NamedOnly int
 	// Folded are the messages the summary stands for; ToSummarise are those
@@ -73,12 +75,16 @@ func newCountCache(max int) *countCache {
 
 // count returns the tokens of m's text for model, framing included.
 func (c *countCache) count(model string, m store.Message) int {
+	text := m.Content
+	if len(m.Tools) > 0 { // its calls and results are sent too
+		text += "\n" + toolText(m)
+	}
 	if m.Seq == 0 { // not stored (yet): no key to remember it by
-		n, _ := tokens.Count(model, m.Content)
-		return n + tokens.PerMessage
+		n, _ := tokens.Count(model, text)
+		return n + tokens.PerMessage + toolFrames(m)
 	}
 	enc, exact := tokens.EncodingFor(model)
-	key := m.ConversationID + "-" + strconv.FormatUint(m.Seq, 10) + "/" + enc + "/" + strconv.FormatBool(exact) + "/" + strconv.Itoa(len(m.Content))
+	key := m.ConversationID + "-" + strconv.FormatUint(m.Seq, 10) + "/" + enc + "/" + strconv.FormatBool(exact) + "/" + strconv.Itoa(len(text))
 	c.mu.Lock()
 	if el, ok := c.items[key]; ok {
 		c.ll.MoveToFront(el)
@@ -87,8 +93,8 @@ func (c *countCache) count(model string, m store.Message) int {
 		return n
 	}
 	c.mu.Unlock()
-	n, _ := tokens.Count(model, m.Content)
-	n += tokens.PerMessage
+	n, _ := tokens.Count(model, text)
+	n += tokens.PerMessage + toolFrames(m)
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if el, ok := c.items[key]; ok { // counted meanwhile by another request
@@ -128,7 +134,7 @@ func countText(model, text string) int {
 
 // sendable reports whether a stored message goes into requests at all.
 func sendable(m store.Message) bool {
-	return (m.Content != "" || len(m.Attachments) > 0) && !m.Superseded && (m.Role == store.RoleUser || m.Role == store.RoleAssistant || m.Role == store.RoleSystem)
+	return (m.Content != "" || len(m.Attachments) > 0 || len(m.Tools) > 0) && !m.Superseded && (m.Role == store.RoleUser || m.Role == store.RoleAssistant || m.Role == store.RoleSystem)
 }
 
 // planHistory fits history (oldest first; its last message is the new user
@@ -160,7 +166,7 @@ func planHistory(model, system string, history []store.Message, sum *store.Summa
 	// Attachments count as their estimated tokens.
 	bytes := len(system) + tokens.PerRequest
 	for _, i := range sendableIdx {
-		bytes += len(history[i].Content) + tokens.PerMessage + attachmentTokens(history[i])
+		bytes += len(history[i].Content) + tokens.PerMessage + attachmentTokens(history[i]) + len(toolText(history[i])) + toolFrames(history[i])
 	}
 	if bytes <= p.Budget {
 		for _, i := range sendableIdx {
@@ -298,7 +304,8 @@ func (p historyPlan) finish(system string, history []store.Message, keep, named 
 			if named[i] {
 				p.NamedOnly++
 			}
-			p.Messages = append(p.Messages, llm.ChatMessage{Role: llm.Role(m.Role), Content: m.Content})
+			p.MsgAt = append(p.MsgAt, len(p.Messages))
+			p.Messages = chatMessages(p.Messages, m)
 		}
 	}
 	p.Tokens = used

@@ -83,9 +83,14 @@ type Engine struct {
 	blind   map[string]bool    // models that refused images, by visionKey
 	flights map[string]*flight // identical requests in the air, by cache key
 
-	afterFlush func(store.Message) // test hook: called after each flush of streamed text
-	onJoin     func()              // test hook: a request joined an identical one in flight
-	beforeSave func()              // test hook: Send has started the job and is about to store the question
+	toolbox   Toolbox
+	maxRounds int
+	always    map[string]bool // tools the user always allows, by server and tool (guarded by mu)
+
+	adapterFor func(store.Provider) llm.Adapter // test hook: the adapter for a provider (nil: the real one)
+	afterFlush func(store.Message)              // test hook: called after each flush of streamed text
+	onJoin     func()                           // test hook: a request joined an identical one in flight
+	beforeSave func()                           // test hook: Send has started the job and is about to store the question
 	// timer starts a timer; tests replace it to record waits without waiting.
 	timer  func(time.Duration) (<-chan time.Time, func() bool)
 	jitter func() float64
@@ -113,12 +118,16 @@ func New(st *store.Store, opts Options) *Engine {
 	e := &Engine{st: st, flush: opts.flushInterval, keys: opts.Keys, idle: opts.IdleTimeout, now: time.Now,
 		clients: map[string]*http.Client{}, gates: map[string]*gate{}, sim: opts.Simulator,
 		timer: realTimer, jitter: jitter, blind: map[string]bool{},
+		toolbox: opts.Toolbox, maxRounds: opts.MaxToolRounds, always: map[string]bool{},
 		images: newImageCache(defaultImageCacheBytes, attach.ImageURL)}
 	if e.idle <= 0 {
 		e.idle = DefaultIdleTimeout
 	}
 	if e.flush <= 0 {
 		e.flush = DefaultFlushInterval
+	}
+	if e.maxRounds <= 0 {
+		e.maxRounds = DefaultMaxToolRounds
 	}
 	if e.keys == nil {
 		e.keys = &secrets.Resolver{Getenv: opts.Getenv}

@@ -34,6 +34,8 @@ func cacheKey(cfg store.Provider, req llm.Request) []byte {
 		R string   `json:"r"`
 		C string   `json:"c"`
 		P []string `json:"p,omitempty"` // parts: type and hash, or a note's text
+		T []string `json:"t,omitempty"` // tool calls: id, name, arguments
+		I string   `json:"i,omitempty"` // the call a tool message answers
 	}
 	canon := struct {
 		Kind        string   `json:"kind"`
@@ -45,7 +47,10 @@ func cacheKey(cfg store.Provider, req llm.Request) []byte {
 		Messages    []msg    `json:"messages"`
 	}{cfg.Kind, cfg.BaseURL, cfg.APIVersion, req.Model, req.Temperature, req.MaxTokens, make([]msg, len(req.Messages))}
 	for i, m := range req.Messages {
-		canon.Messages[i] = msg{R: string(m.Role), C: m.Content}
+		canon.Messages[i] = msg{R: string(m.Role), C: m.Content, I: m.ToolCallID}
+		for _, c := range m.ToolCalls {
+			canon.Messages[i].T = append(canon.Messages[i].T, c.ID+"\x00"+c.Name+"\x00"+c.Arguments)
+		}
 		for _, p := range m.Parts {
 			id := p.SHA256
 			if id == "" {

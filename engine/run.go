@@ -97,7 +97,30 @@ func deliver(ctx context.Context, out chan<- Event, ev Event) {
 // waits for a queue slot and its rate limits, and is retried before its
 // first token; a provider that still fails, or whose breaker is open, hands
 // over to the next.
-func (e *Engine) run(ctx context.Context, plan []candidate, req llm.Request, x *exchange, lane queueLane, idle time.Duration, emit sink, settle func(settlement)) {
+//
+// When tl is not nil, tools are offered: a round whose answer asks for tool
+// calls has them decided and run (see useTools) and the model is asked again
+// with their results, each round as a request of its own through the same
+// path, until an answer asks for none or tl's bound is reached.
+func (e *Engine) run(ctx context.Context, plan []candidate, req llm.Request, x *exchange, lane queueLane, idle time.Duration, emit sink, settle func(settlement), tl *toolLoop) {
+	for {
+		if tl != nil {
+			tl.sent = req.Messages
+		}
+		e.runRound(ctx, plan, req, x, lane, idle, emit, settle, tl)
+		if tl == nil || len(tl.calls) == 0 {
+			return
+		}
+		if !e.useTools(ctx, tl, emit, settle) {
+			return
+		}
+		req.Messages = tl.messages(req.Messages)
+	}
+}
+
+// runRound is one request of run: the plan's providers tried in order, the
+// answer received from the first that answers.
+func (e *Engine) runRound(ctx context.Context, plan []candidate, req llm.Request, x *exchange, lane queueLane, idle time.Duration, emit sink, settle func(settlement), tl *toolLoop) {
 	start := e.now()
 	tokens := estimateTokens(req)
 
@@ -145,7 +168,7 @@ func (e *Engine) run(ctx context.Context, plan []candidate, req llm.Request, x *
 		}
 		if ctx.Err() != nil {
 			if x.wait() == nil {
-				e.dropUnstarted(x.ans)
+				e.dropUnstarted(tl.answer(x))
 			}
 			emit(Stopped{})
 			return
@@ -164,7 +187,7 @@ func (e *Engine) run(ctx context.Context, plan []candidate, req llm.Request, x *
 	}
 
 	if stream == nil {
-		e.unanswered(ctx, x, failures, emit)
+		e.unanswered(ctx, x, failures, emit, tl)
 		return
 	}
 	// The stream slot is given back as soon as the upstream is done with,
@@ -178,16 +201,18 @@ func (e *Engine) run(ctx context.Context, plan []candidate, req llm.Request, x *
 	}
 	defer done()
 	e.stream(ctx, streamRequest{stream: stream, served: served, gate: g, x: x, start: start, retries: retries,
-		idle: idle, emit: emit, upstreamDone: done, settle: settle})
+		idle: idle, emit: emit, upstreamDone: done, settle: settle, tools: tl})
 }
 
 // unanswered ends a request that no provider answered: the answer is
 // stored failed with the first failure's sentence (and the last
 // fallback's), or, when ctx is done, it is stopped.
-func (e *Engine) unanswered(ctx context.Context, x *exchange, failures []*ProviderError, emit sink) {
+//
+// tl, when not nil, has the answer as its earlier rounds left it.
+func (e *Engine) unanswered(ctx context.Context, x *exchange, failures []*ProviderError, emit sink, tl *toolLoop) {
 	if ctx.Err() != nil {
 		if x.wait() == nil {
-			e.dropUnstarted(x.ans)
+			e.dropUnstarted(tl.answer(x))
 		}
 		emit(Stopped{})
 		return
@@ -196,7 +221,7 @@ func (e *Engine) unanswered(ctx context.Context, x *exchange, failures []*Provid
 		emit(Failed{Sentence: store.UserMessage(err), Err: err})
 		return
 	}
-	ans := x.ans
+	ans := tl.answer(x)
 	sentence := failures[0].Sentence
 	if len(failures) > 1 {
 		last := failures[len(failures)-1]
@@ -206,7 +231,7 @@ func (e *Engine) unanswered(ctx context.Context, x *exchange, failures []*Provid
 	if serr := e.st.PutMessage(ans); serr != nil {
 		// Both sentences, as one store error: its sentence is the one
 		// shown (a provider error in its chain would be shown instead).
-		s := sentence + " " + unsaved(serr, x.ans).Sentence
+		s := sentence + " " + unsaved(serr, ans).Sentence
 		emit(Failed{Sentence: s, Err: &store.Error{Op: "save answer", Msg: s, Err: serr}})
 		return
 	}
@@ -217,7 +242,7 @@ func (e *Engine) unanswered(ctx context.Context, x *exchange, failures []*Provid
 // one has nothing to keep and is removed; a continued one keeps its text,
 // as stopped.
 func (e *Engine) dropUnstarted(ans store.Message) {
-	if ans.Content == "" && ans.Reasoning == "" {
+	if ans.Content == "" && ans.Reasoning == "" && len(ans.Tools) == 0 {
 		e.st.DeleteMessage(ans.ConversationID, ans.Seq)
 		return
 	}

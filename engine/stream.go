@@ -20,6 +20,9 @@ type settlement struct {
 	final Event
 	ans   store.Message // the answer's last state, not yet written
 	kept  store.Message // the answer as stored now, should that write fail
+	// began is the text's length when the last round began: an answer
+	// that used tools billed its earlier rounds' text with their rounds.
+	began int
 }
 
 // streamRequest is what stream needs to receive one opened stream.
@@ -40,6 +43,9 @@ type streamRequest struct {
 	// stream doing it (see settlement); the final event then goes only
 	// to settle, not to emit.
 	settle func(settlement)
+	// tools, when not nil, offers tools: an answer that asks for calls
+	// ends the round instead of the answer (see askedTools).
+	tools *toolLoop
 }
 
 // stream receives an opened stream, persisting it as it arrives: a pump
@@ -60,6 +66,9 @@ func (e *Engine) stream(ctx context.Context, r streamRequest) {
 		return
 	}
 	s := &streaming{e: e, r: r, ans: r.x.ans}
+	if r.tools != nil {
+		s.ans = r.tools.begin(s.ans)
+	}
 	s.begin()
 	s.loop(ctx, q)
 	if r.upstreamDone != nil {
@@ -101,6 +110,8 @@ type streaming struct {
 	// store holds the answer as kept (its last successful write).
 	writeErr error
 	kept     store.Message
+	calls    []llm.ToolCall // the tool calls the answer asked for
+	began    int            // the text's length when this round began
 }
 
 // begin announces the answer. It is stored already (empty, streaming):
@@ -111,6 +122,10 @@ func (s *streaming) begin() {
 	s.kept = s.ans
 	s.text.WriteString(s.ans.Content)
 	s.reasoning.WriteString(s.ans.Reasoning)
+	s.began = s.text.Len()
+	if s.r.tools != nil && s.r.tools.started {
+		return // a later round of tool calls: the answer has started
+	}
 	s.r.emit(Started{ConversationID: s.ans.ConversationID, UserSeq: s.r.x.user.Seq, AssistantSeq: s.ans.Seq, Provider: served.cfg.Name, Model: served.model})
 }
 
@@ -129,6 +144,9 @@ func (s *streaming) flush() {
 // as one Delta (empty when it had none) and its last usage report.
 func (s *streaming) add(batch []llm.Chunk, dText, dReasoning *strings.Builder) (Delta, *Usage) {
 	usage, finish, cut := gatherBatch(batch, MaxAnswerBytes-s.text.Len()-s.reasoning.Len(), dText, dReasoning)
+	for _, c := range batch {
+		s.calls = append(s.calls, c.ToolCalls...)
+	}
 	s.tooLong = cut
 	if finish != "" {
 		s.ans.Finish = finish
@@ -230,10 +248,24 @@ func (s *streaming) loop(ctx context.Context, q *chunkQueue) {
 func (s *streaming) end(ctx context.Context) {
 	g := s.r.gate
 	final, o := s.outcome(ctx)
+	if tl := s.r.tools; tl != nil {
+		tl.started = true
+		if _, ok := final.(Done); ok && len(s.calls) > 0 {
+			if tl.round-tl.first < tl.max {
+				if s.askedTools(o) {
+					return
+				}
+				final = unsaved(s.writeErr, s.kept)
+			} else {
+				final = s.tooManyRounds()
+			}
+		}
+		tl.ans = s.ans
+	}
 	if s.r.settle != nil && s.writeErr == nil {
 		s.ans.Content, s.ans.Reasoning = s.text.String(), s.reasoning.String()
 		g.record(o)
-		s.r.settle(settlement{final: final, ans: s.ans, kept: s.kept})
+		s.r.settle(settlement{final: final, ans: s.ans, kept: s.kept, began: s.began})
 		return
 	}
 	s.flush()

@@ -68,4 +68,8 @@ type ToolUse struct {
 	IsError      bool
 	Declined     bool
 	Took         time.Duration
+	// Name is what the model called it ("server__tool"); CallID the
+	// call's id; Round the answer's round of tool calls, from 1.
+	Name, CallID string
+	Round        int
 }

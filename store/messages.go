@@ -60,8 +60,12 @@ type Message struct {
 	// Attachments went with a question (attachments.go). Their bytes are
 	// blobs of their own; a message lists what describes them.
 	Attachments []Attachment `json:"attachments,omitempty"`
-	CreatedAt   time.Time    `json:"created_at"`
-	UpdatedAt   time.Time    `json:"updated_at"`
+	// Tools are the calls an answer made to MCP tools, in order (see
+	// ToolUse): the history sent later rebuilds the assistant's tool calls
+	// and the tool results from them.
+	Tools     []ToolUse `json:"tools,omitempty"`
+	CreatedAt time.Time `json:"created_at"`
+	UpdatedAt time.Time `json:"updated_at"`
 }
 
 // ID is the message's identifier as shown to users: "<conversation>-<seq>".

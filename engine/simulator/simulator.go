@@ -51,17 +51,24 @@ func (s *Simulator) Stream(ctx context.Context, req llm.Request) (llm.Stream, er
 			break
 		}
 	}
-	n := s.Tokens
-	if n <= 0 {
-		n = 300
-	}
-	text := Markdown(prompt, n)
-	toks := Tokenize(text)
 	var interval time.Duration
 	if s.TokensPerSecond > 0 {
 		interval = time.Duration(float64(time.Second) / s.TokensPerSecond)
 	}
-	return &simStream{ctx: ctx, toks: toks, interval: interval, prompt: utf8.RuneCountInString(prompt)/4 + 1}, nil
+	st := &simStream{ctx: ctx, interval: interval, prompt: utf8.RuneCountInString(prompt)/4 + 1}
+	if len(req.Tools) > 0 {
+		if text, call, ok := toolTurn(req); ok {
+			st.toks = Tokenize(text)
+			st.calls = call
+			return st, nil
+		}
+	}
+	n := s.Tokens
+	if n <= 0 {
+		n = 300
+	}
+	st.toks = Tokenize(Markdown(prompt, n))
+	return st, nil
 }
 
 type simStream struct {
@@ -71,6 +78,7 @@ type simStream struct {
 	interval time.Duration
 	timer    *time.Timer
 	prompt   int
+	calls    []llm.ToolCall // asked for at the end, when not nil
 	cur      llm.Chunk
 	err      error
 }
@@ -97,6 +105,9 @@ func (s *simStream) Next() bool {
 	}
 	if s.i == len(s.toks) {
 		s.cur = llm.Chunk{Finish: "stop", Model: Model, Usage: &llm.Usage{PromptTokens: s.prompt, CompletionTokens: len(s.toks)}}
+		if s.calls != nil {
+			s.cur.Finish, s.cur.ToolCalls = "tool_calls", s.calls
+		}
 	} else {
 		s.cur = llm.Chunk{Text: s.toks[s.i], Model: Model}
 	}

@@ -82,3 +82,57 @@ func TestAPacedStreamStopsOnCancel(t *testing.T) {
 		t.Fatal("Next did not return after cancel")
 	}
 }
+
+// Offered tools, the Simulator calls the one the question names (or, when
+// it only says "tool", the first), once, then quotes the result.
+func TestTheSimulatorCallsToolsWhenAsked(t *testing.T) {
+	tools := []llm.Tool{{Name: "srv__first"}, {Name: "srv__lookup"}}
+	cases := []struct {
+		q, name, args string
+	}{
+		{`use lookup {"q": "harbor"}`, "srv__lookup", `{"q": "harbor"}`},
+		{"use srv__lookup please", "srv__lookup", "{}"},
+		{"try a tool", "srv__first", "{}"},
+		{"no such thing", "", ""},
+	}
+	for _, c := range cases {
+		s := &Simulator{Tokens: 5}
+		st, err := s.Stream(context.Background(), llm.Request{Tools: tools, Messages: []llm.ChatMessage{{Role: llm.RoleUser, Content: c.q}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var calls []llm.ToolCall
+		var finish string
+		for st.Next() {
+			calls = append(calls, st.Current().ToolCalls...)
+			if f := st.Current().Finish; f != "" {
+				finish = f
+			}
+		}
+		if c.name == "" {
+			if len(calls) != 0 || finish != "stop" {
+				t.Errorf("%q: calls %v, finish %q", c.q, calls, finish)
+			}
+			continue
+		}
+		if len(calls) != 1 || calls[0].Name != c.name || calls[0].Arguments != c.args || calls[0].ID == "" || finish != "tool_calls" {
+			t.Errorf("%q: calls %#v, finish %q", c.q, calls, finish)
+		}
+	}
+	// Given the result, it answers with text quoting it.
+	st, _ := (&Simulator{}).Stream(context.Background(), llm.Request{Tools: tools, Messages: []llm.ChatMessage{
+		{Role: llm.RoleUser, Content: "use lookup"},
+		{Role: llm.RoleAssistant, ToolCalls: []llm.ToolCall{{ID: "c1", Name: "srv__lookup"}}},
+		{Role: llm.RoleTool, ToolCallID: "c1", Content: "42 ships"},
+	}})
+	var text strings.Builder
+	for st.Next() {
+		text.WriteString(st.Current().Text)
+		if len(st.Current().ToolCalls) != 0 {
+			t.Error("called again after the result")
+		}
+	}
+	if !strings.Contains(text.String(), "srv__lookup returned:") || !strings.Contains(text.String(), "> 42 ships") {
+		t.Errorf("answered %q", text.String())
+	}
+}

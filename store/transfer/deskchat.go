@@ -70,6 +70,9 @@ type fileMessage struct {
 	UpdatedAt    time.Time `json:"updated_at"`
 
 	Attachments []fileAttachment `json:"attachments,omitempty"`
+	// Tools are an answer's calls to MCP tools with their results, as
+	// the store keeps them.
+	Tools []store.ToolUse `json:"tools,omitempty"`
 }
 
 func toFileConversation(c store.Conversation, sum *store.Summary) fileConversation {
@@ -84,7 +87,7 @@ func toFileConversation(c store.Conversation, sum *store.Summary) fileConversati
 func toFileMessage(m store.Message) fileMessage {
 	return fileMessage{Seq: m.Seq, Role: string(m.Role), Content: m.Content, Reasoning: m.Reasoning, State: string(m.State),
 		Provider: m.Provider, Model: m.Model, Finish: m.Finish, Error: m.Error, Pinned: m.Pinned, Superseded: m.Superseded,
-		PromptTokens: m.PromptTokens, OutputTokens: m.OutputTokens, CreatedAt: m.CreatedAt, UpdatedAt: m.UpdatedAt}
+		PromptTokens: m.PromptTokens, OutputTokens: m.OutputTokens, CreatedAt: m.CreatedAt, UpdatedAt: m.UpdatedAt, Tools: m.Tools}
 }
 
 // fromDeskchat turns a decoded conversation back into what the store keeps.
@@ -105,7 +108,7 @@ func fromDeskchat(fc *fileConversation) (store.Import, error) {
 		im.Messages = append(im.Messages, store.Message{Seq: m.Seq, Role: store.Role(m.Role), Content: m.Content,
 			Reasoning: m.Reasoning, State: store.State(m.State), Provider: m.Provider, Model: m.Model, Finish: m.Finish,
 			Error: m.Error, Pinned: m.Pinned, Superseded: m.Superseded, PromptTokens: m.PromptTokens,
-			OutputTokens: m.OutputTokens, CreatedAt: m.CreatedAt, UpdatedAt: m.UpdatedAt, Attachments: as})
+			OutputTokens: m.OutputTokens, CreatedAt: m.CreatedAt, UpdatedAt: m.UpdatedAt, Attachments: as, Tools: m.Tools})
 	}
 	if fc.ID == "" {
 		return im, errNoID

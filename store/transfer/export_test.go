@@ -85,6 +85,10 @@ func everyField() store.Dump {
 	d.Messages = make([]store.Message, 1)
 	fill(reflect.ValueOf(&d.Messages[0]).Elem(), 3)
 	d.Messages[0].Role, d.Messages[0].State = store.RoleAssistant, store.StateFailed
+	d.Messages[0].Tools = make([]store.ToolUse, 2)
+	for i := range d.Messages[0].Tools {
+		fill(reflect.ValueOf(&d.Messages[0].Tools[i]).Elem(), 4+i)
+	}
 	return d
 }
 

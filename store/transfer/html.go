@@ -162,6 +162,13 @@ func (h *htmlDoc) message(m store.Message, r rendered) {
 		h.o.WriteString("</div>\n")
 	}
 	h.attachments(m.Attachments)
+	for _, u := range m.Tools {
+		h.o.WriteString(`<details class="tool"><summary>` + esc(toolSummary(u)) + "</summary>\n<p class=\"meta\">Arguments</p><pre>" + esc(u.Arguments) + "</pre>\n")
+		if res := toolResult(u); res != "" {
+			h.o.WriteString(`<p class="meta">Result</p><pre>` + esc(res) + "</pre>\n")
+		}
+		h.o.WriteString("</details>\n")
+	}
 	if m.Error != "" {
 		h.o.WriteString(`<p class="error">` + esc(m.Error) + "</p>\n")
 	}

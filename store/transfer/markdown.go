@@ -1,6 +1,7 @@
 package transfer
 
 import (
+	"html"
 	"strings"
 	"time"
 
@@ -117,6 +118,7 @@ func (md *markdownDoc) conversation(d store.Dump) {
 		}
 		md.o.WriteString("\n")
 		md.attachments(m.Attachments)
+		md.tools(m.Tools)
 		if m.Error != "" {
 			md.o.WriteString("> **Error:** " + oneLine(m.Error) + "\n\n")
 		}
@@ -148,6 +150,20 @@ func (md *markdownDoc) attachments(as []store.Attachment) {
 	}
 	if len(as) > 0 {
 		md.o.WriteString("\n")
+	}
+}
+
+// tools writes an answer's tool uses, each folded (a <details> block, which
+// common Markdown viewers fold) under "Used server/tool · 120 ms", with its
+// arguments and result.
+func (md *markdownDoc) tools(uses []store.ToolUse) {
+	for _, u := range uses {
+		md.o.WriteString("<details><summary>" + html.EscapeString(toolSummary(u)) + "</summary>\n\n")
+		md.literal("Arguments", u.Arguments)
+		if res := toolResult(u); res != "" {
+			md.literal("Result", res)
+		}
+		md.o.WriteString("</details>\n\n")
 	}
 }
 

@@ -14,10 +14,10 @@ import (
 
 	"deskchat/engine"
 	"deskchat/store"
+	"deskchat/tools"
 )
 
-// errNoToolServers is ask --tools when deskchat has no toolbox (Env.Toolbox
-// nil: no tool servers are set up).
+// errNoToolServers is ask --tools when the history names no tool server.
 var errNoToolServers = errors.New(`No tool servers are set up: add one with "deskchat tools add NAME --command CMD" or "--url URL" first.`)
 
 // toolServers parses --tools: server names separated by commas, or "all".
@@ -47,10 +47,11 @@ func askTools(c *cmdEnv, f askFlags, st *store.Store, opts *engine.SendOptions) 
 	if f.tools == "" {
 		return nil, nil
 	}
-	if c.Toolbox == nil {
-		return nil, errNoToolServers
+	toolbox := c.Toolbox
+	if toolbox == nil {
+		toolbox = c.historyToolbox
 	}
-	tb := c.Toolbox(st)
+	tb := toolbox(st)
 	if tb == nil {
 		return nil, errNoToolServers
 	}
@@ -184,4 +185,14 @@ func toolUseLine(u store.ToolUse) string {
 		return fmt.Sprintf("[used %s with %s · %d ms: failed: %s]", name, shortArgs(u.Arguments), u.TookMs, headline(u.Result))
 	}
 	return fmt.Sprintf("[used %s with %s · %d ms: %s]", name, shortArgs(u.Arguments), u.TookMs, headline(u.Result))
+}
+
+// historyToolbox runs the tool servers the history names (deskchat tools
+// add), their secrets read from the keychain; nil when there are none.
+func (c *cmdEnv) historyToolbox(st *store.Store) engine.Toolbox {
+	list, err := st.ToolServers()
+	if err != nil || len(list) == 0 {
+		return nil
+	}
+	return tools.New(list, tools.Options{Secret: tools.Keychain(c.keyring()), Getenv: c.Getenv})
 }

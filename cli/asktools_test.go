@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"io"
+	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -167,5 +168,28 @@ func TestApprover(t *testing.T) {
 	refuse(ctx, req)
 	if d := refuse(ctx, req); d != engine.DenyTool || strings.Count(errb.String(), "did not run") != 1 {
 		t.Errorf("no terminal: %v, %q", d, errb.String())
+	}
+}
+
+// The servers "deskchat tools add" stored are the ones "ask --tools" runs:
+// the in-repo MCP server over stdio, its echo called through MCP, and the
+// answer quoting it; a server not set up is named, and the answer goes on.
+func TestAskToolsRunsTheHistorysMCPServer(t *testing.T) {
+	bin := mcpServer(t)
+	dir := t.TempDir()
+	env := map[string]string{"PATH": os.Getenv("PATH")}
+	if r := run(t, env, "", "tools", "add", "local", "--data-dir", dir, "--command", bin); r.code != 0 {
+		t.Fatalf("tools add: %d %q", r.code, r.stderr)
+	}
+	r := run(t, env, "", "ask", "--data-dir", dir, "--provider", engine.SimulatorName, "--tools", "local", "--yes", `use echo {"text":"harbor master"}`)
+	if r.code != 0 {
+		t.Fatalf("ask --tools: %d %q", r.code, r.stderr)
+	}
+	if !strings.Contains(r.stdout, "harbor master") || !strings.Contains(r.stderr, "used local/echo · ") {
+		t.Fatalf("stdout %q, stderr %q", r.stdout, r.stderr)
+	}
+	r = run(t, env, "", "ask", "--data-dir", dir, "--provider", engine.SimulatorName, "--tools", "nosuch", "--yes", "use echo")
+	if r.code != 0 || !strings.Contains(r.stderr, `There is no tool server called "nosuch".`) {
+		t.Fatalf("an unknown server: %d %q", r.code, r.stderr)
 	}
 }

@@ -36,9 +36,9 @@ type Env struct {
 	// Engine options, for tests (e.g. a fast Simulator).
 	EngineOptions engine.Options
 	// Toolbox gives "ask --tools" the MCP servers' tools of the history
-	// in st (package tools; main sets it). nil: no tool servers are set
-	// up, and ask --tools says so. A toolbox that is an io.Closer is
-	// closed when the answer ends.
+	// in st; nil: package tools runs the servers the history names (tests
+	// set fakes). A toolbox that is an io.Closer is closed when the answer
+	// ends.
 	Toolbox func(st *store.Store) engine.Toolbox
 	// Version and Commit are what the build stamped into the binary
 	// (main's -ldflags -X, see the Makefile); empty: read from the Go

@@ -132,7 +132,7 @@ type Update struct {
 	Compressed *engine.Compressed
 	Cached     bool
 	Tools      []engine.ToolUse // calls that ended since the last update (ToolRan), in order
-	Final      engine.Event // Done, Stopped or Failed; nil while the answer streams
+	Final      engine.Event     // Done, Stopped or Failed; nil while the answer streams
 }
 
 // Follow reads an answer's events on a goroutine and hands them to apply on

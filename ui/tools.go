@@ -58,18 +58,12 @@ func (w *window) updateToolsButton() {
 		b.Hide()
 		return
 	}
-	c, ok := w.current()
 	label := "Tools"
-	if n := countOn(c.Tools, servers); n > 0 {
+	if n := countOn(w.chatTools(), servers); n > 0 {
 		label = fmt.Sprintf("Tools · %d", n)
 	}
 	if b.Text != label {
 		b.SetText(label)
-	}
-	if ok {
-		b.Enable()
-	} else {
-		b.Disable()
 	}
 	b.Show()
 }
@@ -85,18 +79,32 @@ func countOn(chosen, servers []string) int {
 	return n
 }
 
+// chatTools are the servers the shown chat chose; with no chat shown,
+// those chosen for the chat the next question starts.
+func (w *window) chatTools() []string {
+	if c, ok := w.current(); ok {
+		return c.Tools
+	}
+	return w.compose.newTools
+}
+
 // toolsMenu lists the tool servers, checked when the shown chat may use
-// their tools; choosing one turns it on or off for this chat.
+// their tools; choosing one turns it on or off for this chat (with no chat
+// shown: for the one the next question starts).
 func (w *window) toolsMenu() *fyne.Menu {
 	c, ok := w.current()
+	chosen := w.chatTools()
 	var items []*fyne.MenuItem
 	for _, s := range w.toolServers() {
 		item := fyne.NewMenuItem(s, func() {
 			if ok {
-				w.setChatTools(c.ID, toggled(c.Tools, s))
+				w.setChatTools(c.ID, toggled(chosen, s))
+				return
 			}
+			w.compose.newTools = toggled(chosen, s)
+			w.updateToolsButton()
 		})
-		item.Checked = slices.Contains(c.Tools, s)
+		item.Checked = slices.Contains(chosen, s)
 		items = append(items, item)
 	}
 	return fyne.NewMenu("Tools", items...)

@@ -257,3 +257,26 @@ func TestShutdownClosesTheToolServers(t *testing.T) {
 		t.Fatalf("Close called %d times, want 1", closed)
 	}
 }
+
+func TestToolsChosenBeforeAChatBeginsGoWithIt(t *testing.T) {
+	h, tb := newToolHarness(t, nil, nil)
+	h.w.delete(h.w.pane.selected) // the only chat: none is shown now
+	h.settle()
+	if h.w.pane.selected != "" {
+		t.Fatalf("a chat is still shown: %q", h.w.pane.selected)
+	}
+	h.w.toolsMenu().Items[0].Action()
+	if b := h.w.compose.toolsBtn; b.Text != "Tools · 1" || b.Disabled() {
+		t.Fatalf("the Tools button says %q (disabled %v)", b.Text, b.Disabled())
+	}
+	h.ask("use echo")
+	test.Tap(h.card().Once)
+	h.answered(false)
+	c, err := h.st.Conversation(h.w.pane.selected)
+	if err != nil || len(c.Tools) != 1 || c.Tools[0] != "srv" {
+		t.Fatalf("the new chat's tools %v (%v)", c.Tools, err)
+	}
+	if calls, _ := tb.count(); calls != 1 || len(h.w.compose.newTools) != 0 {
+		t.Fatalf("calls %d, left chosen %v", calls, h.w.compose.newTools)
+	}
+}

@@ -93,6 +93,7 @@ type composeBar struct {
 	tray      *attachview.Tray
 	attachBtn *widget.Button
 	toolsBtn  *widget.Button // the chat's tool servers (tools.go)
+	newTools  []string       // those chosen while no chat is shown, for the next one
 	lastDir   fyne.ListableURI
 	choose    chooser
 }

@@ -25,6 +25,7 @@ import (
 	_ "deskchat/internal/localefix" // before Fyne's package initialisation
 	"deskchat/internal/secrets"
 	"deskchat/store"
+	"deskchat/tools"
 	"deskchat/ui"
 )
 
@@ -96,14 +97,19 @@ func runGUI(ctx context.Context, dataDir string) int {
 // windowDeps builds the engine and what the window needs around st.
 func windowDeps(st *store.Store, dataDir string) ui.Deps {
 	kr := secrets.System()
+	// The tool servers the history names; started on first use, stopped
+	// when the window closes (ui.Run).
+	servers, _ := st.ToolServers()
+	toolbox := tools.New(servers, tools.Options{Secret: tools.Keychain(kr)})
 	eng := engine.New(st, engine.Options{
+		Toolbox:   toolbox,
 		Simulator: engine.Simulator{TokensPerSecond: simulatorRate()},
 		Keys:      &secrets.Resolver{Keyring: kr},
 		// Built when the user starts typing (ui), not while the window
 		// starts up.
 		LazyTokenizer: true,
 	})
-	return ui.Deps{Engine: eng, Store: st, DataDir: dataDir, Keyring: kr,
+	return ui.Deps{Engine: eng, Store: st, DataDir: dataDir, Keyring: kr, Tools: toolbox,
 		Open: os.Getenv("DESKCHAT_OPEN"), Ready: readyFile(os.Getenv("DESKCHAT_READY_FILE")), Soak: soakFromEnv()}
 }
 

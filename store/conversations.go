@@ -26,9 +26,12 @@ type Conversation struct {
 	TitleEdited bool `json:"title_edited,omitempty"`
 	// CompressionOff sends the whole history, even when it does not fit
 	// the model's context window (the provider then says so).
-	CompressionOff bool      `json:"compression_off,omitempty"`
-	CreatedAt      time.Time `json:"created_at"`
-	UpdatedAt      time.Time `json:"updated_at"`
+	CompressionOff bool `json:"compression_off,omitempty"`
+	// Tools names the MCP servers whose tools this chat's answers may
+	// call; none (a new chat): no tools.
+	Tools     []string  `json:"tools,omitempty"`
+	CreatedAt time.Time `json:"created_at"`
+	UpdatedAt time.Time `json:"updated_at"`
 }
 
 // CreateConversation stores c under a new id and returns it with the id and

@@ -38,6 +38,9 @@ type Deps struct {
 	// Keyring holds the providers' API keys (the OS keychain; its mock in
 	// tests). nil: secrets.System().
 	Keyring secrets.Keyring
+	// Tools runs the MCP servers' tools (package tools; the engine's
+	// Toolbox); the window closes it on exit. nil: no tool servers.
+	Tools Toolbox
 	// Soak, if set, makes the window ask questions by itself once it is
 	// ready (scripts/soak-window.sh).
 	Soak *Soak

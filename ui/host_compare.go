@@ -28,7 +28,6 @@ func (h compareHost) Engine() *engine.Engine                   { return h.w.eng 
 func (h compareHost) Now() time.Time                           { return h.w.now() }
 func (h compareHost) ComposerText() string                     { return h.w.compose.composer.Text }
 func (h compareHost) SetComposerText(text string)              { h.w.compose.composer.SetText(text) }
-func (h compareHost) SendOptions() engine.SendOptions          { return h.w.sendOptions() }
 func (h compareHost) ProviderNames() []string                  { return h.w.providerNames() }
 func (h compareHost) ModelsOf(provider string) []string        { return h.w.modelsOf(provider) }
 func (h compareHost) DefaultModel(provider string) string      { return h.w.defaultModel(provider) }
@@ -92,4 +91,12 @@ func (w *window) newCompareDialog() *compare.Dialog { return compare.NewDialog(c
 // compare starts a comparison of text in the shown chat (compare.Start).
 func (w *window) compare(text string, targets []engine.Target) *compare.View {
 	return compare.Start(compareHost{w}, text, targets)
+}
+
+// SendOptions: a comparison's answers call no tools (the comparison shows
+// no card to ask the user with).
+func (h compareHost) SendOptions() engine.SendOptions {
+	o := h.w.sendOptions()
+	o.Tools, o.Approve = nil, nil
+	return o
 }

@@ -98,7 +98,11 @@ func (w *window) pickProvider(name string) {
 // (settings.Prefs.Conversation).
 //
 // Hook: window.createConversation stores this instead of store.Conversation{}.
-func (w *window) newConversationRecord() store.Conversation { return w.conf.prefs.Conversation() }
+func (w *window) newConversationRecord() store.Conversation {
+	c := w.conf.prefs.Conversation()
+	c.Tools, w.compose.newTools = w.compose.newTools, nil // chosen before the chat began (tools.go)
+	return c
+}
 
 // withPrefs fills in the default temperature and longest answer where opts
 // leaves them unset (settings.Prefs.Apply).

@@ -34,6 +34,8 @@ import (
 //	attach    a question with a photo and a PDF, answered, and two more
 //	          files in the composer's tray (scene_attach.go)
 //	vision    the settings dialog scrolled to which models take images
+//	tools     a chat whose answer used a tool, and a card asking to run
+//	          another (scene_tools.go)
 //
 // Anything else leaves the window as it starts.
 func playScene(w *window) {
@@ -71,6 +73,8 @@ func playScene(w *window) {
 		w.loadProviders(w.stageAttach)
 	case "vision":
 		w.loadProviders(w.stageVision)
+	case "tools":
+		w.loadProviders(w.stageTools)
 	case "states", "states-end":
 		end := os.Getenv("DESKCHAT_SCENE") == "states-end"
 		w.loadProviders(func() { w.createConversation(func(c store.Conversation) { w.stageStates(c, end) }) })

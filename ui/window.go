@@ -92,6 +92,8 @@ type composeBar struct {
 	// choose is the desktop's file chooser (nil: Fyne's dialog).
 	tray      *attachview.Tray
 	attachBtn *widget.Button
+	toolsBtn  *widget.Button // the chat's tool servers (tools.go)
+	newTools  []string       // those chosen while no chat is shown, for the next one
 	lastDir   fyne.ListableURI
 	choose    chooser
 }
@@ -114,6 +116,7 @@ type config struct {
 	providers   []store.Provider // stored ones; the Simulator is added in pickers
 	defaultProv string
 	prefs       settings.Prefs // the defaults set in the settings
+	tools       Toolbox        // the MCP servers (tools.go); nil: none
 }
 
 // lifetime is what ends with the window: exports and imports derive their
@@ -151,7 +154,7 @@ type liveAnswer struct {
 func newWindow(a fyne.App, d Deps, b *bridge.Bridge) *window {
 	w := &window{app: a, eng: d.Engine, st: d.Store, b: b, now: time.Now,
 		pane: chatPane{chats: map[string]*chatView{}},
-		conf: config{dataDir: d.DataDir, keyring: d.Keyring, prefs: settings.Prefs{BackupsKeep: store.DefaultBackupsKeep}}}
+		conf: config{dataDir: d.DataDir, keyring: d.Keyring, tools: d.Tools, prefs: settings.Prefs{BackupsKeep: store.DefaultBackupsKeep}}}
 	w.life.quit, w.life.quitNow = context.WithCancel(context.Background())
 	w.images = markdown.NewLoader(b, w.life.quit)
 	w.images.Changed = w.imagesChanged
@@ -195,9 +198,10 @@ func (w *window) build() fyne.CanvasObject {
 	w.compose.tray = attachview.NewTray(w.pane.files.Thumbs)
 	w.compose.choose = desktopChooser()
 	w.compose.attachBtn = widget.NewButtonWithIcon("", theme.MailAttachmentIcon(), w.pickFile)
+	w.compose.toolsBtn = w.newToolsButton()
 	above := container.NewVBox(widget.NewSeparator(), w.compose.editBar.obj, w.compose.tray.Obj)
 	bottom := container.NewBorder(above, nil,
-		container.NewVBox(layout.NewSpacer(), w.compose.attachBtn), container.NewVBox(layout.NewSpacer(), w.compose.sendBtn), w.compose.composer)
+		container.NewVBox(layout.NewSpacer(), container.NewHBox(w.compose.attachBtn, w.compose.toolsBtn)), container.NewVBox(layout.NewSpacer(), w.compose.sendBtn), w.compose.composer)
 
 	w.pane.empty = w.buildEmptyPane()
 	w.pane.box = container.New(&paneLayout{w: w}, w.pane.empty) // keeps the place read across a resize (resize.go)
@@ -399,6 +403,7 @@ func (w *window) updateHeader() {
 
 // updateSendButton turns Send into Stop while the shown answer streams.
 func (w *window) updateSendButton() {
+	w.updateToolsButton()
 	if cv := w.pane.chats[w.pane.selected]; cv != nil && cv.live != nil {
 		w.compose.sendBtn.SetText("Stop")
 		w.compose.sendBtn.SetIcon(theme.MediaStopIcon())
@@ -504,7 +509,7 @@ func (w *window) send(text string) {
 
 // sendOptions are the provider and model picked in the header.
 func (w *window) sendOptions() engine.SendOptions {
-	return w.withPrefs(engine.SendOptions{Provider: w.header.providerSel.Selected, Model: strings.TrimSpace(w.header.modelSel.Text)})
+	return w.withTools(w.withPrefs(engine.SendOptions{Provider: w.header.providerSel.Selected, Model: strings.TrimSpace(w.header.modelSel.Text)}))
 }
 
 // regenerate asks the shown chat's last question again; the answer it
@@ -858,4 +863,5 @@ func (w *window) shutdown(d time.Duration) {
 		}
 	}
 	w.b.WaitStreams(d)
+	w.closeTools()
 }

@@ -131,7 +131,8 @@ type Update struct {
 	FellBack   *engine.FellBack
 	Compressed *engine.Compressed
 	Cached     bool
-	Final      engine.Event // Done, Stopped or Failed; nil while the answer streams
+	Tools      []engine.ToolUse // calls that ended since the last update (ToolRan), in order
+	Final      engine.Event     // Done, Stopped or Failed; nil while the answer streams
 }
 
 // Follow reads an answer's events on a goroutine and hands them to apply on
@@ -218,6 +219,8 @@ func MergeEvent(u *Update, ev engine.Event) {
 		u.Status, u.Wait = statusText(ev), nil
 	case engine.Cached:
 		u.Cached = true
+	case engine.ToolRan:
+		u.Tools = append(u.Tools, ev.Use)
 	case engine.UsageEvent:
 		us := ev.Usage
 		u.Usage = &us

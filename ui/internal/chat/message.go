@@ -19,6 +19,7 @@ import (
 	"deskchat/ui/internal/bridge"
 	"deskchat/ui/internal/look"
 	"deskchat/ui/internal/markdown"
+	"deskchat/ui/internal/toolview"
 )
 
 // Message shows one message: who wrote it, the reasoning (folded away),
@@ -95,7 +96,10 @@ type Message struct {
 	// its text; Attachments are what it shows.
 	AttachSlot  *fyne.Container
 	Attachments []store.Attachment
-	stripWidth  float32 // the attachments' natural width
+	// Tools are an answer's calls to MCP tools, folded under its text, and
+	// the cards asking the user about calls waiting to run.
+	Tools      *toolview.List
+	stripWidth float32 // the attachments' natural width
 }
 
 func NewMessage(m store.Message) *Message {
@@ -114,6 +118,10 @@ func NewMessage(m store.Message) *Message {
 	v.AttachSlot = container.NewStack()
 	v.AttachSlot.Hide() // no room taken until there are files
 	v.Attachments = m.Attachments
+	v.Tools = toolview.New()
+	for _, u := range m.Tools {
+		v.Tools.Add(toolview.FromStored(u))
+	}
 	v.Status = widget.NewLabel("")
 	v.Status.Wrapping = fyne.TextWrapWord
 	v.Status.SizeName = theme.SizeNameCaptionText
@@ -324,7 +332,7 @@ func (v *Message) Build() {
 	} else {
 		// The actions where reading ends, beside the status line.
 		footer := container.NewStack(reserve, container.NewBorder(nil, nil, container.NewCenter(v.Badge), v.Actions, v.Status))
-		v.Body = container.NewVBox(v.Header, v.ThinkingSlot, v.Md.Box, footer)
+		v.Body = container.NewVBox(v.Header, v.ThinkingSlot, v.Md.Box, v.Tools.Box, footer)
 		v.Bg = canvas.NewRectangle(color.Transparent)
 		v.Bg.CornerRadius = theme.InputRadiusSize() * 2
 		main = container.NewStack(v.Bg, container.New(layout.NewCustomPaddedLayout(4, 4, 8, 8), v.Body))
@@ -563,6 +571,9 @@ func (v *Message) Apply(u bridge.Update) {
 	}
 	if u.Compressed != nil {
 		v.Compressed = u.Compressed
+	}
+	for _, t := range u.Tools {
+		v.Tools.Add(toolview.FromEngine(t))
 	}
 	if u.Cached {
 		v.Cached = true

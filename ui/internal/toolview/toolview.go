@@ -1,0 +1,197 @@
+// Package toolview shows an answer's calls to MCP tools: each call folded
+// under the answer ("Used server/tool · 120 ms", declined, failed),
+// expandable to its arguments and result, and the card that asks the user
+// whether a call may run.
+package toolview
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/widget"
+
+	"deskchat/engine"
+	"deskchat/store"
+)
+
+// MaxShown bounds the arguments and the result a folded call shows, and
+// the arguments a card shows: a tool may return 100 KB, and a label that
+// long would cost every layout of the chat.
+const MaxShown = 4 << 10
+
+// Use is one call as the window shows it.
+type Use struct {
+	Server, Tool string
+	Arguments    string
+	Result       string
+	IsError      bool
+	Declined     bool
+	Pending      bool // stored before it ran, never finished (a crash)
+	Took         time.Duration
+}
+
+// FromStored is a call kept with a stored answer.
+func FromStored(u store.ToolUse) Use {
+	return Use{Server: u.Server, Tool: u.Tool, Arguments: u.Arguments, Result: u.Result, IsError: u.IsError,
+		Declined: u.Declined, Pending: u.Pending, Took: time.Duration(u.TookMs) * time.Millisecond}
+}
+
+// FromEngine is a call of an answer being streamed (engine.ToolRan).
+func FromEngine(u engine.ToolUse) Use {
+	return Use{Server: u.Server, Tool: u.Tool, Arguments: u.Arguments, Result: u.Result, IsError: u.IsError,
+		Declined: u.Declined, Took: u.Took}
+}
+
+// Title is the folded call's one line.
+func Title(u Use) string {
+	name := u.Server + "/" + u.Tool
+	took := fmt.Sprintf("%d ms", u.Took.Milliseconds())
+	switch {
+	case u.Declined:
+		return "Declined " + name
+	case u.Pending:
+		return name + " did not finish"
+	case u.IsError:
+		return name + " failed · " + took
+	}
+	return "Used " + name + " · " + took
+}
+
+// Detail is what the unfolded call shows: its arguments and its result,
+// each bounded.
+func Detail(u Use) string {
+	var b strings.Builder
+	b.WriteString("Arguments\n")
+	b.WriteString(Pretty(u.Arguments))
+	switch {
+	case u.Declined:
+		b.WriteString("\n\nNot run: the user declined.")
+	case u.Pending:
+		b.WriteString("\n\nNo result: the answer was interrupted while it ran.")
+	default:
+		b.WriteString("\n\nResult\n")
+		b.WriteString(bound(u.Result))
+	}
+	return b.String()
+}
+
+// Pretty indents JSON arguments (as they are when they are not JSON),
+// bounded by MaxShown.
+func Pretty(args string) string {
+	var out bytes.Buffer
+	if json.Indent(&out, []byte(args), "", "  ") == nil {
+		args = out.String()
+	}
+	if strings.TrimSpace(args) == "" {
+		args = "{}"
+	}
+	return bound(args)
+}
+
+// bound cuts s at MaxShown bytes, on a character boundary, saying so.
+func bound(s string) string {
+	if len(s) <= MaxShown {
+		return s
+	}
+	cut := MaxShown
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut] + fmt.Sprintf("\n… (%d more bytes not shown)", len(s)-cut)
+}
+
+// List is an answer's calls, folded, and the cards of the calls waiting
+// for the user. Box is what the answer shows; it is hidden while empty.
+// Use it on the UI goroutine only.
+type List struct {
+	Box   *fyne.Container
+	acc   *widget.Accordion
+	Uses  []Use
+	cards []*Card
+}
+
+// New returns an empty List (Box hidden).
+func New() *List {
+	l := &List{acc: widget.NewAccordion()}
+	l.acc.MultiOpen = true
+	l.Box = container.NewVBox(l.acc)
+	l.Box.Hide()
+	return l
+}
+
+// Add folds one more call under the answer.
+func (l *List) Add(u Use) {
+	l.Uses = append(l.Uses, u)
+	detail := widget.NewLabel(Detail(u))
+	detail.Wrapping = fyne.TextWrapBreak
+	detail.TextStyle = fyne.TextStyle{Monospace: true}
+	l.acc.Append(widget.NewAccordionItem(Title(u), detail))
+	l.Box.Show()
+	l.Box.Refresh()
+}
+
+// Card asks whether a call may run.
+type Card struct {
+	Obj                  fyne.CanvasObject
+	Text                 *widget.Label
+	Args                 *widget.Label
+	Once, Always, Denied *widget.Button
+	answered             bool
+}
+
+// Ask shows a card for req under the answer; answer is called once, with
+// the user's choice, and the card goes. Dismiss (the answer ended) takes
+// the card away without an answer.
+func (l *List) Ask(req engine.ToolRequest, answer func(engine.ToolDecision)) *Card {
+	c := &Card{}
+	c.Text = widget.NewLabelWithStyle(fmt.Sprintf("%s wants to run %s with", req.Server, req.Tool), fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+	c.Text.Wrapping = fyne.TextWrapWord
+	c.Args = widget.NewLabel(Pretty(string(req.Arguments)))
+	c.Args.Wrapping = fyne.TextWrapBreak
+	c.Args.TextStyle = fyne.TextStyle{Monospace: true}
+	choose := func(d engine.ToolDecision) func() {
+		return func() {
+			if c.answered {
+				return
+			}
+			l.Dismiss(c)
+			answer(d)
+		}
+	}
+	c.Once = widget.NewButton("Allow once", choose(engine.AllowToolOnce))
+	c.Once.Importance = widget.HighImportance
+	c.Always = widget.NewButton("Always allow this tool", choose(engine.AllowToolAlways))
+	c.Denied = widget.NewButton("Deny", choose(engine.DenyTool))
+	c.Obj = widget.NewCard("", "", container.NewVBox(c.Text, c.Args, container.NewHBox(c.Once, c.Always, c.Denied)))
+	l.cards = append(l.cards, c)
+	l.Box.Add(c.Obj)
+	l.Box.Show()
+	return c
+}
+
+// Cards are the cards waiting for the user, oldest first.
+func (l *List) Cards() []*Card { return append([]*Card(nil), l.cards...) }
+
+// Dismiss takes c away; it can no longer be answered.
+func (l *List) Dismiss(c *Card) {
+	if c.answered {
+		return
+	}
+	c.answered = true
+	for i, x := range l.cards {
+		if x == c {
+			l.cards = append(l.cards[:i], l.cards[i+1:]...)
+			break
+		}
+	}
+	l.Box.Remove(c.Obj)
+	if len(l.Uses) == 0 && len(l.cards) == 0 {
+		l.Box.Hide()
+	}
+}

@@ -1,0 +1,55 @@
+package toolview
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"fyne.io/fyne/v2/test"
+
+	"deskchat/engine"
+)
+
+func TestTitles(t *testing.T) {
+	for _, c := range []struct {
+		u    Use
+		want string
+	}{
+		{Use{Server: "s", Tool: "t", Took: 120 * time.Millisecond}, "Used s/t · 120 ms"},
+		{Use{Server: "s", Tool: "t", Declined: true}, "Declined s/t"},
+		{Use{Server: "s", Tool: "t", IsError: true, Took: 5 * time.Millisecond}, "s/t failed · 5 ms"},
+		{Use{Server: "s", Tool: "t", Pending: true}, "s/t did not finish"},
+	} {
+		if got := Title(c.u); got != c.want {
+			t.Errorf("Title(%+v) = %q, want %q", c.u, got, c.want)
+		}
+	}
+}
+
+func TestDetailIsBoundedAndPretty(t *testing.T) {
+	d := Detail(Use{Arguments: `{"a":1}`, Result: strings.Repeat("é", MaxShown)})
+	if !strings.Contains(d, "{\n  \"a\": 1\n}") {
+		t.Fatalf("arguments not indented: %q", d[:40])
+	}
+	if len(d) > 2*MaxShown || !strings.Contains(d, "more bytes not shown") {
+		t.Fatalf("result not bounded: %d bytes", len(d))
+	}
+	if Pretty("not json") != "not json" || Pretty("") != "{}" {
+		t.Fatal("Pretty changed text that is not JSON")
+	}
+}
+
+func TestACardAnswersOnceAndGoes(t *testing.T) {
+	test.NewTempApp(t)
+	l := New()
+	var got []engine.ToolDecision
+	c := l.Ask(engine.ToolRequest{Server: "s", Tool: "t", Arguments: []byte(`{}`)}, func(d engine.ToolDecision) { got = append(got, d) })
+	if !l.Box.Visible() || len(l.Cards()) != 1 {
+		t.Fatal("the card is not shown")
+	}
+	test.Tap(c.Always)
+	test.Tap(c.Denied)
+	if len(got) != 1 || got[0] != engine.AllowToolAlways || len(l.Cards()) != 0 || l.Box.Visible() {
+		t.Fatalf("decisions %v, cards %d", got, len(l.Cards()))
+	}
+}

@@ -124,6 +124,8 @@ smoke: build
 			SMOKE_SETUP="providers default Simulator" bash scripts/smoke.sh || exit 1; \
 		DESKCHAT_BIN=./$(SHOTS_BIN) SMOKE_OUT=screenshots/math-$$theme.png FYNE_THEME=$$theme DESKCHAT_SCENE=math \
 			SMOKE_SETUP="providers default Simulator" bash scripts/smoke.sh || exit 1; \
+		DESKCHAT_BIN=./$(SHOTS_BIN) SMOKE_OUT=screenshots/tools-$$theme.png FYNE_THEME=$$theme DESKCHAT_SCENE=tools \
+			SMOKE_SETUP="providers default Simulator" bash scripts/smoke.sh || exit 1; \
 	done
 	DESKCHAT_BIN=./$(SHOTS_BIN) SMOKE_OUT=screenshots/vision.png FYNE_THEME=light DESKCHAT_SCENE=vision \
 		SMOKE_SETUP="$(SHOT_PROVIDERS)" bash scripts/smoke.sh

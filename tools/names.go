@@ -1,10 +1,7 @@
 package tools
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
 	"strconv"
-	"strings"
 
 	"deskchat/engine"
 )
@@ -13,36 +10,10 @@ import (
 // (^[a-zA-Z0-9_-]{1,64}$).
 const maxFunctionName = 64
 
-// FunctionName is the name a model sees for tool on server: "server__tool",
-// every character outside [a-zA-Z0-9_-] replaced by "_", and, when longer
-// than 64 characters, cut with a short hash of the whole so that names
-// differing only at the end stay apart. Names makes them unique.
-func FunctionName(server, tool string) string {
-	name := clean(server) + "__" + clean(tool)
-	if len(name) <= maxFunctionName {
-		return name
-	}
-	sum := sha256.Sum256([]byte(server + "\x00" + tool))
-	suffix := "_" + hex.EncodeToString(sum[:4])
-	return name[:maxFunctionName-len(suffix)] + suffix
-}
-
-// clean replaces what a function name may not hold by "_"; an empty part
-// becomes "_".
-func clean(s string) string {
-	if s == "" {
-		return "_"
-	}
-	var b strings.Builder
-	for _, r := range s {
-		if r < 128 && (r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '_' || r == '-') {
-			b.WriteRune(r)
-		} else {
-			b.WriteByte('_')
-		}
-	}
-	return b.String()
-}
+// FunctionName is the name a model sees for tool on server, the one the
+// engine offers it by (engine.ToolName: "server__tool", sanitized, at most
+// 64 characters). Names makes them unique.
+func FunctionName(server, tool string) string { return engine.ToolName(server, tool) }
 
 // Ref is a tool on a server.
 type Ref struct{ Server, Tool string }

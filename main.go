@@ -20,13 +20,13 @@ import (
 	"fyne.io/fyne/v2/app"
 	"github.com/go-gl/glfw/v3.3/glfw"
 
-	"deskchat/cli"
-	"deskchat/engine"
-	_ "deskchat/internal/localefix" // before Fyne's package initialisation
-	"deskchat/internal/secrets"
-	"deskchat/store"
-	"deskchat/tools"
-	"deskchat/ui"
+	"github.com/deskchat/deskchat/cli"
+	"github.com/deskchat/deskchat/engine"
+	_ "github.com/deskchat/deskchat/internal/localefix" // before Fyne's package initialisation
+	"github.com/deskchat/deskchat/internal/secrets"
+	"github.com/deskchat/deskchat/store"
+	"github.com/deskchat/deskchat/tools"
+	"github.com/deskchat/deskchat/ui"
 )
 
 // AppID matches FyneApp.toml.

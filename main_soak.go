@@ -11,7 +11,7 @@ import (
 	"syscall"
 	"time"
 
-	"deskchat/ui"
+	"github.com/deskchat/deskchat/ui"
 )
 
 // soakFromEnv is scripts/soak-window.sh's hook: $DESKCHAT_SOAK=N makes the

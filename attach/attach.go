@@ -26,8 +26,8 @@ import (
 	"os"
 	"path/filepath"
 
-	"deskchat/internal/format"
-	"deskchat/store"
+	"github.com/deskchat/deskchat/internal/format"
+	"github.com/deskchat/deskchat/store"
 )
 
 // Kind of an attachment.

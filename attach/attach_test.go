@@ -8,7 +8,7 @@ import (
 	"syscall"
 	"testing"
 
-	"deskchat/store"
+	"github.com/deskchat/deskchat/store"
 )
 
 func TestOpen(t *testing.T) {

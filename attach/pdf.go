@@ -11,7 +11,7 @@ import (
 
 	"github.com/ledongthuc/pdf"
 
-	"deskchat/internal/format"
+	"github.com/deskchat/deskchat/internal/format"
 )
 
 // pdfTimeout bounds reading one PDF's text. A 100-page report takes a few

@@ -11,9 +11,9 @@ import (
 
 	_ "golang.org/x/image/webp"
 
-	"deskchat/engine/tokens"
-	"deskchat/internal/format"
-	"deskchat/store"
+	"github.com/deskchat/deskchat/engine/tokens"
+	"github.com/deskchat/deskchat/internal/format"
+	"github.com/deskchat/deskchat/store"
 )
 
 // tokenModel is the model whose tokenizer estimates an attachment's tokens

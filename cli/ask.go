@@ -12,10 +12,10 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"deskchat/attach"
-	"deskchat/engine"
-	"deskchat/internal/format"
-	"deskchat/store"
+	"github.com/deskchat/deskchat/attach"
+	"github.com/deskchat/deskchat/engine"
+	"github.com/deskchat/deskchat/internal/format"
+	"github.com/deskchat/deskchat/store"
 )
 
 // askMemoryLimit is the soft memory limit of "deskchat ask" (see runAsk).

@@ -12,9 +12,9 @@ import (
 
 	"golang.org/x/term"
 
-	"deskchat/engine"
-	"deskchat/store"
-	"deskchat/tools"
+	"github.com/deskchat/deskchat/engine"
+	"github.com/deskchat/deskchat/store"
+	"github.com/deskchat/deskchat/tools"
 )
 
 // errNoToolServers is ask --tools when the history names no tool server.

@@ -10,8 +10,8 @@ import (
 	"sync"
 	"testing"
 
-	"deskchat/engine"
-	"deskchat/store"
+	"github.com/deskchat/deskchat/engine"
+	"github.com/deskchat/deskchat/store"
 )
 
 // echoToolbox is a toolbox with one server "srv" and its tool "echo".

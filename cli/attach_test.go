@@ -13,9 +13,9 @@ import (
 	"strings"
 	"testing"
 
-	"deskchat/attach"
-	"deskchat/internal/format"
-	"deskchat/store"
+	"github.com/deskchat/deskchat/attach"
+	"github.com/deskchat/deskchat/internal/format"
+	"github.com/deskchat/deskchat/store"
 )
 
 // writePNG writes a w×h PNG at path and returns its bytes.

@@ -7,8 +7,8 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"deskchat/internal/format"
-	"deskchat/store"
+	"github.com/deskchat/deskchat/internal/format"
+	"github.com/deskchat/deskchat/store"
 )
 
 // cmdBackups lists, restores and makes backups of the history (the

@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"deskchat/store"
+	"github.com/deskchat/deskchat/store"
 )
 
 const envBackupsChild = "DESKCHAT_BACKUPS_CHILD" // the child's deskchat arguments, as a JSON array

@@ -9,10 +9,10 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"deskchat/engine"
-	"deskchat/engine/tokens"
-	"deskchat/internal/format"
-	"deskchat/store"
+	"github.com/deskchat/deskchat/engine"
+	"github.com/deskchat/deskchat/engine/tokens"
+	"github.com/deskchat/deskchat/internal/format"
+	"github.com/deskchat/deskchat/store"
 )
 
 // cacheCmd shows or clears the response cache.

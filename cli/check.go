@@ -7,7 +7,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"deskchat/store"
+	"github.com/deskchat/deskchat/store"
 )
 
 // cmdCheck reads the whole history file, read-only, and says whether it is

@@ -6,7 +6,7 @@ import (
 	"strings"
 	"testing"
 
-	"deskchat/store"
+	"github.com/deskchat/deskchat/store"
 )
 
 // TestReadingBeforeTheFirstQuestion: reading commands on a folder without

@@ -12,8 +12,8 @@ import (
 	"os"
 	"strings"
 
-	"deskchat/engine"
-	"deskchat/store"
+	"github.com/deskchat/deskchat/engine"
+	"github.com/deskchat/deskchat/store"
 )
 
 // Exit codes.

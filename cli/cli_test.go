@@ -12,9 +12,9 @@ import (
 	"testing"
 	"time"
 
-	"deskchat/engine"
-	"deskchat/engine/simulator"
-	"deskchat/store"
+	"github.com/deskchat/deskchat/engine"
+	"github.com/deskchat/deskchat/engine/simulator"
+	"github.com/deskchat/deskchat/store"
 )
 
 type runResult struct {

@@ -3,9 +3,9 @@ package cli
 import (
 	"github.com/spf13/cobra"
 
-	"deskchat/engine"
-	"deskchat/internal/format"
-	"deskchat/store"
+	"github.com/deskchat/deskchat/engine"
+	"github.com/deskchat/deskchat/internal/format"
+	"github.com/deskchat/deskchat/store"
 )
 
 // Shell completion of the words only the history knows: conversation ids

@@ -9,7 +9,7 @@ import (
 	"strings"
 	"testing"
 
-	"deskchat/store"
+	"github.com/deskchat/deskchat/store"
 )
 
 // TestCompletionScripts: bash, zsh and fish scripts are printed, name the

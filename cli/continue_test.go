@@ -5,7 +5,7 @@ import (
 	"strings"
 	"testing"
 
-	"deskchat/store"
+	"github.com/deskchat/deskchat/store"
 )
 
 func TestAskContinueGoesOnWithAnInterruptedAnswer(t *testing.T) {

@@ -5,7 +5,7 @@ import (
 	"fmt"
 	"os"
 
-	"deskchat/store"
+	"github.com/deskchat/deskchat/store"
 )
 
 // requireDir is the check of the reading commands (list, show, search,

@@ -14,7 +14,7 @@ import (
 	"strings"
 	"testing"
 
-	"deskchat/store"
+	"github.com/deskchat/deskchat/store"
 )
 
 // The end-to-end proof that keys never leave the keychain: a provider (or

@@ -10,7 +10,7 @@ import (
 
 	"github.com/zalando/go-keyring"
 
-	"deskchat/internal/secrets"
+	"github.com/deskchat/deskchat/internal/secrets"
 )
 
 // errNoService is what go-keyring reports on a Linux session without a Secret

@@ -12,7 +12,7 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/zalando/go-keyring"
 
-	"deskchat/store"
+	"github.com/deskchat/deskchat/store"
 )
 
 // lastQuestion is the content of the last message of the last request the

@@ -12,11 +12,11 @@ import (
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
 
-	"deskchat/engine"
-	"deskchat/engine/simulator"
-	"deskchat/internal/secrets"
-	"deskchat/providers"
-	"deskchat/store"
+	"github.com/deskchat/deskchat/engine"
+	"github.com/deskchat/deskchat/engine/simulator"
+	"github.com/deskchat/deskchat/internal/secrets"
+	"github.com/deskchat/deskchat/providers"
+	"github.com/deskchat/deskchat/store"
 )
 
 // keyring is where the CLI keeps keys: the keyring of the engine options'

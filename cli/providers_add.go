@@ -7,9 +7,9 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"deskchat/engine"
-	"deskchat/providers"
-	"deskchat/store"
+	"github.com/deskchat/deskchat/engine"
+	"github.com/deskchat/deskchat/providers"
+	"github.com/deskchat/deskchat/store"
 )
 
 // addFlags are the flags of "deskchat providers add".

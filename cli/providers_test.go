@@ -7,7 +7,7 @@ import (
 
 	"github.com/zalando/go-keyring"
 
-	"deskchat/internal/secrets"
+	"github.com/deskchat/deskchat/internal/secrets"
 )
 
 // TestProvidersGoThroughTheOneAdministration: the command line adds,

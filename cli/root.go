@@ -8,7 +8,7 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
-	"deskchat/store"
+	"github.com/deskchat/deskchat/store"
 )
 
 // The command line is parsed by cobra (github.com/spf13/cobra, flags by

@@ -7,7 +7,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"deskchat/store"
+	"github.com/deskchat/deskchat/store"
 )
 
 // searchResultJSON is one line of "search --json": stable field names.

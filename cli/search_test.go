@@ -6,7 +6,7 @@ import (
 	"testing"
 	"unicode/utf8"
 
-	"deskchat/store"
+	"github.com/deskchat/deskchat/store"
 )
 
 // seedSearch writes two conversations and returns the data dir, the ids and

@@ -8,7 +8,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"deskchat/engine"
+	"github.com/deskchat/deskchat/engine"
 )
 
 // cmdStats prints the engine's metrics per provider: what is in flight and

@@ -11,7 +11,7 @@ import (
 	"testing"
 	"time"
 
-	"deskchat/engine"
+	"github.com/deskchat/deskchat/engine"
 )
 
 // flakyServer answers with the given statuses in turn (200 = a normal

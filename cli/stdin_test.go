@@ -14,7 +14,7 @@ import (
 
 	"github.com/creack/pty"
 
-	"deskchat/store"
+	"github.com/deskchat/deskchat/store"
 )
 
 const envCLIChild = "DESKCHAT_CLI_CHILD" // the child's deskchat arguments, as a JSON array

@@ -13,9 +13,9 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"deskchat/internal/secrets"
-	"deskchat/store"
-	"deskchat/tools"
+	"github.com/deskchat/deskchat/internal/secrets"
+	"github.com/deskchat/deskchat/store"
+	"github.com/deskchat/deskchat/tools"
 )
 
 // The MCP servers whose tools models may use (issue 17). Their secrets

@@ -11,7 +11,7 @@ import (
 
 	"github.com/zalando/go-keyring"
 
-	"deskchat/internal/secrets"
+	"github.com/deskchat/deskchat/internal/secrets"
 )
 
 var (

@@ -8,9 +8,9 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"deskchat/internal/format"
-	"deskchat/store"
-	"deskchat/store/transfer"
+	"github.com/deskchat/deskchat/internal/format"
+	"github.com/deskchat/deskchat/store"
+	"github.com/deskchat/deskchat/store/transfer"
 )
 
 // cmdExport writes conversations as JSON (re-importable), Markdown or HTML:

@@ -6,7 +6,7 @@ import (
 	"path/filepath"
 	"testing"
 
-	"deskchat/store"
+	"github.com/deskchat/deskchat/store"
 )
 
 // TestAttachmentsTravelThroughExportAndImport: through the commands, a

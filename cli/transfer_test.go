@@ -9,7 +9,7 @@ import (
 	"strings"
 	"testing"
 
-	"deskchat/store"
+	"github.com/deskchat/deskchat/store"
 )
 
 // seedHistory writes two conversations through the store's own methods,

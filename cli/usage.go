@@ -7,8 +7,8 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"deskchat/engine"
-	"deskchat/internal/format"
+	"github.com/deskchat/deskchat/engine"
+	"github.com/deskchat/deskchat/internal/format"
 )
 
 // cmdUsage prints what requests used and cost, per conversation, day and

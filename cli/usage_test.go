@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"deskchat/store"
+	"github.com/deskchat/deskchat/store"
 )
 
 func TestUsageAndCacheCommands(t *testing.T) {

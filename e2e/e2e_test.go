@@ -18,8 +18,8 @@ import (
 	"testing"
 	"time"
 
-	"deskchat/cli"
-	"deskchat/store"
+	"github.com/deskchat/deskchat/cli"
+	"github.com/deskchat/deskchat/store"
 )
 
 // aimockCLI is the server's entry point inside e2e/node_modules.

@@ -12,9 +12,9 @@ import (
 	"testing"
 	"time"
 
-	"deskchat/cli"
-	"deskchat/store"
-	"deskchat/tools"
+	"github.com/deskchat/deskchat/cli"
+	"github.com/deskchat/deskchat/store"
+	"github.com/deskchat/deskchat/tools"
 )
 
 // everythingCLI is the reference MCP server, @modelcontextprotocol/server-everything

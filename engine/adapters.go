@@ -4,10 +4,10 @@ import (
 	"context"
 	"fmt"
 
-	"deskchat/engine/llm"
-	"deskchat/engine/openai"
-	"deskchat/engine/simulator"
-	"deskchat/store"
+	"github.com/deskchat/deskchat/engine/llm"
+	"github.com/deskchat/deskchat/engine/openai"
+	"github.com/deskchat/deskchat/engine/simulator"
+	"github.com/deskchat/deskchat/store"
 )
 
 // Which adapter speaks to a provider is decided here, by its kind, and

@@ -6,8 +6,8 @@ import (
 	"slices"
 	"testing"
 
-	"deskchat/engine/llm"
-	"deskchat/store"
+	"github.com/deskchat/deskchat/engine/llm"
+	"github.com/deskchat/deskchat/store"
 )
 
 // ListModels asks the adapter of the provider's kind: the Simulator lists

@@ -6,9 +6,9 @@ import (
 	"strings"
 	"time"
 
-	"deskchat/engine/llm"
-	"deskchat/engine/tokens"
-	"deskchat/store"
+	"github.com/deskchat/deskchat/engine/llm"
+	"github.com/deskchat/deskchat/engine/tokens"
+	"github.com/deskchat/deskchat/store"
 )
 
 // job is one request being answered: what Send decided, carried to the

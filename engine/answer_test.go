@@ -12,8 +12,8 @@ import (
 	"testing"
 	"time"
 
-	"deskchat/engine/llm"
-	"deskchat/store"
+	"github.com/deskchat/deskchat/engine/llm"
+	"github.com/deskchat/deskchat/store"
 )
 
 // sentMessage is one message of a request as the server received it.

@@ -7,8 +7,8 @@ import (
 	"sync"
 	"time"
 
-	"deskchat/engine/llm"
-	"deskchat/store"
+	"github.com/deskchat/deskchat/engine/llm"
+	"github.com/deskchat/deskchat/store"
 )
 
 // answering is one request answered upstream by Engine.answer: run passes

@@ -23,10 +23,10 @@ import (
 	"testing"
 	"time"
 
-	"deskchat/attach"
-	"deskchat/engine/llm"
-	"deskchat/engine/tokens"
-	"deskchat/store"
+	"github.com/deskchat/deskchat/attach"
+	"github.com/deskchat/deskchat/engine/llm"
+	"github.com/deskchat/deskchat/engine/tokens"
+	"github.com/deskchat/deskchat/store"
 )
 
 // Fixtures: testdata/vision/openai_image_data_url.request.json is a copy of

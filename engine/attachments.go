@@ -8,9 +8,9 @@ import (
 	"strings"
 	"sync"
 
-	"deskchat/attach"
-	"deskchat/engine/llm"
-	"deskchat/store"
+	"github.com/deskchat/deskchat/attach"
+	"github.com/deskchat/deskchat/engine/llm"
+	"github.com/deskchat/deskchat/store"
 )
 
 // Attachments in requests. A question's files go after its text as parts

@@ -16,8 +16,8 @@ import (
 
 	openai "github.com/sashabaranov/go-openai"
 
-	"deskchat/engine/tokens"
-	"deskchat/store"
+	"github.com/deskchat/deskchat/engine/tokens"
+	"github.com/deskchat/deskchat/store"
 )
 
 // benchChunks is the length of the answer both clients stream.

@@ -7,8 +7,8 @@ import (
 	"testing"
 	"time"
 
-	"deskchat/engine/tokens"
-	"deskchat/store"
+	"github.com/deskchat/deskchat/engine/tokens"
+	"github.com/deskchat/deskchat/store"
 )
 
 // BenchmarkCacheHit answers a 2,000-token question that was answered

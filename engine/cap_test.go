@@ -9,7 +9,7 @@ import (
 	"testing"
 	"unicode/utf8"
 
-	"deskchat/store"
+	"github.com/deskchat/deskchat/store"
 )
 
 // The cap counts text and reasoning together and cuts in arrival order, on

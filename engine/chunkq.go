@@ -4,7 +4,7 @@ import (
 	"sync"
 	"time"
 
-	"deskchat/engine/llm"
+	"github.com/deskchat/deskchat/engine/llm"
 )
 
 // maxPending bounds how many chunks the pump may read ahead of the loop

@@ -3,7 +3,7 @@ package engine
 import (
 	"testing"
 
-	"deskchat/engine/llm"
+	"github.com/deskchat/deskchat/engine/llm"
 )
 
 func TestChunkQueueBatchesAndBoundsReadAhead(t *testing.T) {

@@ -6,8 +6,8 @@ import (
 	"sync"
 	"time"
 
-	"deskchat/engine/llm"
-	"deskchat/store"
+	"github.com/deskchat/deskchat/engine/llm"
+	"github.com/deskchat/deskchat/store"
 )
 
 // Coalescing: identical requests in flight at the same moment (same cache

@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"deskchat/store"
+	"github.com/deskchat/deskchat/store"
 )
 
 // gatedServer streams "first", then waits for release (or the client to

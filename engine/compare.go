@@ -5,9 +5,9 @@ import (
 	"fmt"
 	"strings"
 
-	"deskchat/attach"
-	"deskchat/engine/llm"
-	"deskchat/store"
+	"github.com/deskchat/deskchat/attach"
+	"github.com/deskchat/deskchat/engine/llm"
+	"github.com/deskchat/deskchat/store"
 )
 
 // How many providers or models one prompt is compared across.

@@ -12,7 +12,7 @@ import (
 	"sync"
 	"testing"
 
-	"deskchat/store"
+	"github.com/deskchat/deskchat/store"
 )
 
 // compareServer is an OpenAI-compatible server that answers every request

@@ -6,9 +6,9 @@ import (
 	"strings"
 	"sync"
 
-	"deskchat/engine/llm"
-	"deskchat/engine/tokens"
-	"deskchat/store"
+	"github.com/deskchat/deskchat/engine/llm"
+	"github.com/deskchat/deskchat/engine/tokens"
+	"github.com/deskchat/deskchat/store"
 )
 
 // History compression. Before each request the conversation's history is

@@ -12,7 +12,7 @@ import (
 	"testing"
 	"time"
 
-	"deskchat/store"
+	"github.com/deskchat/deskchat/store"
 )
 
 // unfinished stores a question and an answer left in state, as a crash

@@ -4,10 +4,10 @@ import (
 	"context"
 	"strings"
 
-	"deskchat/attach"
-	"deskchat/engine/llm"
-	"deskchat/engine/tokens"
-	"deskchat/store"
+	"github.com/deskchat/deskchat/attach"
+	"github.com/deskchat/deskchat/engine/llm"
+	"github.com/deskchat/deskchat/engine/tokens"
+	"github.com/deskchat/deskchat/store"
 )
 
 // Resend replaces the user message seq and every message after it with text

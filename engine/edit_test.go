@@ -7,7 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	"deskchat/store"
+	"github.com/deskchat/deskchat/store"
 )
 
 // resendAsk asks questions one after another through e and waits for each answer.

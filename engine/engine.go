@@ -11,11 +11,11 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"deskchat/attach"
-	"deskchat/engine/llm"
-	"deskchat/engine/tokens"
-	"deskchat/internal/secrets"
-	"deskchat/store"
+	"github.com/deskchat/deskchat/attach"
+	"github.com/deskchat/deskchat/engine/llm"
+	"github.com/deskchat/deskchat/engine/tokens"
+	"github.com/deskchat/deskchat/internal/secrets"
+	"github.com/deskchat/deskchat/store"
 )
 
 // DefaultFlushInterval is how often streaming text is written to the store:

@@ -11,8 +11,8 @@ import (
 	"sync/atomic"
 	"testing"
 
-	"deskchat/engine"
-	"deskchat/store"
+	"github.com/deskchat/deskchat/engine"
+	"github.com/deskchat/deskchat/store"
 )
 
 // These tests use the engine as the window and the CLI do (cli/ask.go,

@@ -4,8 +4,8 @@ import (
 	"context"
 	"errors"
 
-	"deskchat/engine/llm"
-	"deskchat/store"
+	"github.com/deskchat/deskchat/engine/llm"
+	"github.com/deskchat/deskchat/store"
 )
 
 // ProviderError is a classified failure; see llm.ProviderError.

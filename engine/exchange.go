@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"unicode/utf8"
 
-	"deskchat/store"
+	"github.com/deskchat/deskchat/store"
 )
 
 // exchange is a request's question and its empty answer as stored by

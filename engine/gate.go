@@ -10,7 +10,7 @@ import (
 
 	"golang.org/x/time/rate"
 
-	"deskchat/store"
+	"github.com/deskchat/deskchat/store"
 )
 
 // Circuit breaker settings.

@@ -13,8 +13,8 @@ import (
 	"sync/atomic"
 	"testing"
 
-	"deskchat/cli"
-	"deskchat/store"
+	"github.com/deskchat/deskchat/cli"
+	"github.com/deskchat/deskchat/store"
 )
 
 // The real command against a server that ignores "stream": true: the test

@@ -14,7 +14,7 @@ import (
 	"testing"
 	"unicode/utf8"
 
-	"deskchat/store"
+	"github.com/deskchat/deskchat/store"
 )
 
 // A server that ignores "stream": true answers with one chat.completion

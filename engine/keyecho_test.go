@@ -12,9 +12,9 @@ import (
 	"sync/atomic"
 	"testing"
 
-	"deskchat/engine/llm"
-	"deskchat/internal/secrets"
-	"deskchat/store"
+	"github.com/deskchat/deskchat/engine/llm"
+	"github.com/deskchat/deskchat/internal/secrets"
+	"github.com/deskchat/deskchat/store"
 )
 
 // echoKey is a key of OpenAI's shape; echoAzureKey has no known shape, so

@@ -14,9 +14,9 @@ import (
 
 	"github.com/zalando/go-keyring"
 
-	"deskchat/engine/llm"
-	"deskchat/internal/secrets"
-	"deskchat/store"
+	"github.com/deskchat/deskchat/engine/llm"
+	"github.com/deskchat/deskchat/internal/secrets"
+	"github.com/deskchat/deskchat/store"
 )
 
 // authServer answers every chat request with "hi" as SSE and records the

@@ -7,7 +7,7 @@ import (
 	"sync"
 	"time"
 
-	"deskchat/engine/llm"
+	"github.com/deskchat/deskchat/engine/llm"
 )
 
 // queueLane orders waiting requests: every interactive request is served before

@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"deskchat/engine/llm"
+	"github.com/deskchat/deskchat/engine/llm"
 )
 
 // queued starts acquire in a goroutine and reports its positions and result.

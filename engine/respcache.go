@@ -8,8 +8,8 @@ import (
 	"sync/atomic"
 	"time"
 
-	"deskchat/engine/llm"
-	"deskchat/store"
+	"github.com/deskchat/deskchat/engine/llm"
+	"github.com/deskchat/deskchat/store"
 )
 
 // The response cache answers a request that was already answered, without

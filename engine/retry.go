@@ -6,7 +6,7 @@ import (
 	"net/http"
 	"time"
 
-	"deskchat/engine/llm"
+	"github.com/deskchat/deskchat/engine/llm"
 )
 
 // Retry policy, as openai-python applies it.

@@ -11,7 +11,7 @@ import (
 	"testing"
 	"time"
 
-	"deskchat/store"
+	"github.com/deskchat/deskchat/store"
 )
 
 // fakeTimers makes every engine wait fire at once and records the durations

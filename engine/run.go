@@ -9,9 +9,9 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"deskchat/engine/llm"
-	"deskchat/internal/format"
-	"deskchat/store"
+	"github.com/deskchat/deskchat/engine/llm"
+	"github.com/deskchat/deskchat/internal/format"
+	"github.com/deskchat/deskchat/store"
 )
 
 // MaxAnswerBytes bounds one answer's text and reasoning together: a provider

@@ -19,9 +19,9 @@ import (
 	"testing"
 	"time"
 
-	"deskchat/engine/llm"
-	"deskchat/engine/simulator"
-	"deskchat/store"
+	"github.com/deskchat/deskchat/engine/llm"
+	"github.com/deskchat/deskchat/engine/simulator"
+	"github.com/deskchat/deskchat/store"
 )
 
 // Fixtures in testdata/ are copies of ../shared/fixtures (recorded from real

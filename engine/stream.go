@@ -6,9 +6,9 @@ import (
 	"strings"
 	"time"
 
-	"deskchat/engine/llm"
-	"deskchat/internal/format"
-	"deskchat/store"
+	"github.com/deskchat/deskchat/engine/llm"
+	"github.com/deskchat/deskchat/internal/format"
+	"github.com/deskchat/deskchat/store"
 )
 
 // settlement ends a stream whose answer's last write is left to its

@@ -11,7 +11,7 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"deskchat/store"
+	"github.com/deskchat/deskchat/store"
 )
 
 // titleServer answers every request with the SSE body of one content

@@ -3,8 +3,8 @@ package engine
 import (
 	"strings"
 
-	"deskchat/engine/llm"
-	"deskchat/store"
+	"github.com/deskchat/deskchat/engine/llm"
+	"github.com/deskchat/deskchat/store"
 )
 
 // maxToolResult bounds one tool result as the model reads it and the answer

@@ -9,8 +9,8 @@ import (
 	"os/exec"
 	"testing"
 
-	"deskchat/engine/llm"
-	"deskchat/store"
+	"github.com/deskchat/deskchat/engine/llm"
+	"github.com/deskchat/deskchat/store"
 )
 
 const envToolKillDir = "DESKCHAT_TOOLKILL_DIR" // the child's data dir; set only in the child

@@ -8,8 +8,8 @@ import (
 	"strings"
 	"time"
 
-	"deskchat/engine/llm"
-	"deskchat/store"
+	"github.com/deskchat/deskchat/engine/llm"
+	"github.com/deskchat/deskchat/store"
 )
 
 // The tool loop (issue 17). When a request may use tools (SendOptions.Tools

@@ -8,8 +8,8 @@ import (
 	"testing"
 	"time"
 
-	"deskchat/engine/llm"
-	"deskchat/store"
+	"github.com/deskchat/deskchat/engine/llm"
+	"github.com/deskchat/deskchat/store"
 )
 
 // BenchmarkToolRound reports tool_round_overhead_ms: the p99 of what the

@@ -9,8 +9,8 @@ import (
 	"testing"
 	"time"
 
-	"deskchat/engine/llm"
-	"deskchat/store"
+	"github.com/deskchat/deskchat/engine/llm"
+	"github.com/deskchat/deskchat/store"
 )
 
 // scripted is an adapter that answers each request with the next of its

@@ -8,7 +8,7 @@ import (
 	"strconv"
 	"strings"
 
-	"deskchat/engine/llm"
+	"github.com/deskchat/deskchat/engine/llm"
 )
 
 // maxToolNameLen is the longest function name providers accept

@@ -18,8 +18,8 @@ import (
 	openai "github.com/sashabaranov/go-openai"
 	bolt "go.etcd.io/bbolt"
 
-	"deskchat/engine/tokens"
-	"deskchat/store"
+	"github.com/deskchat/deskchat/engine/tokens"
+	"github.com/deskchat/deskchat/store"
 )
 
 // BenchmarkLimiterSchedule sends 1,000 requests at once through Engine.Send

@@ -5,8 +5,8 @@ import (
 	"sort"
 	"time"
 
-	"deskchat/engine/tokens"
-	"deskchat/store"
+	"github.com/deskchat/deskchat/engine/tokens"
+	"github.com/deskchat/deskchat/store"
 )
 
 // The usage ledger: every request the engine makes records what it used and

@@ -5,7 +5,7 @@ import (
 	"testing"
 	"time"
 
-	"deskchat/store"
+	"github.com/deskchat/deskchat/store"
 )
 
 func TestLedgerTrustsOnlyBelievableUsage(t *testing.T) {

@@ -5,7 +5,7 @@ import (
 	"strings"
 	"time"
 
-	"deskchat/store"
+	"github.com/deskchat/deskchat/store"
 )
 
 // What the Usage window draws: the ledger of recent days split by day and

@@ -4,7 +4,7 @@ import (
 	"testing"
 	"time"
 
-	"deskchat/store"
+	"github.com/deskchat/deskchat/store"
 )
 
 func TestRecentUsageSplitsDaysByProviderAndKeepsEmptyDays(t *testing.T) {

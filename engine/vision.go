@@ -5,9 +5,9 @@ import (
 	"maps"
 	"strings"
 
-	"deskchat/engine/llm"
-	"deskchat/engine/tokens"
-	"deskchat/store"
+	"github.com/deskchat/deskchat/engine/llm"
+	"github.com/deskchat/deskchat/engine/tokens"
+	"github.com/deskchat/deskchat/store"
 )
 
 // Which models take images: the provider's own word first

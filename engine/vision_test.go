@@ -10,8 +10,8 @@ import (
 	"strings"
 	"testing"
 
-	"deskchat/engine/llm"
-	"deskchat/store"
+	"github.com/deskchat/deskchat/engine/llm"
+	"github.com/deskchat/deskchat/store"
 )
 
 // Fixtures: testdata/errors/openai_400_invalid_image_*.json are copies of

@@ -31,10 +31,10 @@ import (
 	"strings"
 	"time"
 
-	"deskchat/engine"
-	"deskchat/internal/format"
-	"deskchat/internal/secrets"
-	"deskchat/store"
+	"github.com/deskchat/deskchat/engine"
+	"github.com/deskchat/deskchat/internal/format"
+	"github.com/deskchat/deskchat/internal/secrets"
+	"github.com/deskchat/deskchat/store"
 )
 
 // Admin administers the providers stored in Store, with their keys in

@@ -12,9 +12,9 @@ import (
 
 	"github.com/zalando/go-keyring"
 
-	"deskchat/engine"
-	"deskchat/internal/secrets"
-	"deskchat/store"
+	"github.com/deskchat/deskchat/engine"
+	"github.com/deskchat/deskchat/internal/secrets"
+	"github.com/deskchat/deskchat/store"
 )
 
 // The keys below are made up; split so that secret scanners do not flag

@@ -8,9 +8,9 @@ import (
 	"strings"
 	"unicode"
 
-	"deskchat/engine"
-	"deskchat/internal/redact"
-	"deskchat/store"
+	"github.com/deskchat/deskchat/engine"
+	"github.com/deskchat/deskchat/internal/redact"
+	"github.com/deskchat/deskchat/store"
 )
 
 // Field names the part of a provider a sentence is about: the window shows

@@ -7,8 +7,8 @@ import (
 
 	"github.com/zalando/go-keyring"
 
-	"deskchat/providers"
-	"deskchat/store"
+	"github.com/deskchat/deskchat/providers"
+	"github.com/deskchat/deskchat/store"
 )
 
 // The command line's providers commands, through the Admin.

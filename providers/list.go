@@ -1,6 +1,6 @@
 package providers
 
-import "deskchat/store"
+import "github.com/deskchat/deskchat/store"
 
 // Entry is one provider as "providers list --json" prints it: what it is,
 // its fallback, limits and where its key comes from, never the key (nor the

@@ -9,7 +9,7 @@ import (
 
 	bolt "go.etcd.io/bbolt"
 
-	"deskchat/internal/format"
+	"github.com/deskchat/deskchat/internal/format"
 )
 
 // CheckReport is what Check found.

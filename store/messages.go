@@ -13,7 +13,7 @@ import (
 
 	bolt "go.etcd.io/bbolt"
 
-	"deskchat/internal/redact"
+	"github.com/deskchat/deskchat/internal/redact"
 )
 
 // Role says who wrote a message.

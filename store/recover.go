@@ -9,8 +9,8 @@ import (
 	"strings"
 	"time"
 
-	"deskchat/internal/format"
-	"deskchat/store/search"
+	"github.com/deskchat/deskchat/internal/format"
+	"github.com/deskchat/deskchat/store/search"
 
 	bolt "go.etcd.io/bbolt"
 )

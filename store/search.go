@@ -9,7 +9,7 @@ import (
 	"errors"
 	"time"
 
-	"deskchat/store/search"
+	"github.com/deskchat/deskchat/store/search"
 
 	bolt "go.etcd.io/bbolt"
 )

@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"deskchat/store/search"
+	"github.com/deskchat/deskchat/store/search"
 
 	bolt "go.etcd.io/bbolt"
 )

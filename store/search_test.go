@@ -11,7 +11,7 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"deskchat/store/search"
+	"github.com/deskchat/deskchat/store/search"
 
 	bolt "go.etcd.io/bbolt"
 )

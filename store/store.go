@@ -23,7 +23,7 @@ import (
 	"sync/atomic"
 	"time"
 
-	"deskchat/store/search"
+	"github.com/deskchat/deskchat/store/search"
 
 	bolt "go.etcd.io/bbolt"
 	bolterrors "go.etcd.io/bbolt/errors"

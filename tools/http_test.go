@@ -12,7 +12,7 @@ import (
 	"sync"
 	"testing"
 
-	"deskchat/store"
+	"github.com/deskchat/deskchat/store"
 )
 
 // interaction is one exchange of a recorded MCP session.

@@ -5,7 +5,7 @@ import (
 	"errors"
 	"time"
 
-	"deskchat/internal/secrets"
+	"github.com/deskchat/deskchat/internal/secrets"
 )
 
 // SecretKey is the keychain account (under secrets.Service) holding the

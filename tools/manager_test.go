@@ -14,8 +14,8 @@ import (
 	"testing"
 	"time"
 
-	"deskchat/engine"
-	"deskchat/store"
+	"github.com/deskchat/deskchat/engine"
+	"github.com/deskchat/deskchat/store"
 )
 
 // serverBin is the in-repo MCP server (internal/testserver), built once.

@@ -3,7 +3,7 @@ package tools
 import (
 	"strconv"
 
-	"deskchat/engine"
+	"github.com/deskchat/deskchat/engine"
 )
 
 // maxFunctionName is the longest function name providers accept

@@ -5,7 +5,7 @@ import (
 	"strings"
 	"testing"
 
-	"deskchat/engine"
+	"github.com/deskchat/deskchat/engine"
 )
 
 var validName = regexp.MustCompile(`^[a-zA-Z0-9_-]{1,64}$`)

@@ -17,10 +17,10 @@ import (
 	"fyne.io/fyne/v2/widget"
 	openai "github.com/sashabaranov/go-openai"
 
-	"deskchat/engine"
-	"deskchat/internal/format"
-	"deskchat/store"
-	"deskchat/ui/search"
+	"github.com/deskchat/deskchat/engine"
+	"github.com/deskchat/deskchat/internal/format"
+	"github.com/deskchat/deskchat/store"
+	"github.com/deskchat/deskchat/ui/search"
 )
 
 // chatServer is an OpenAI-compatible server that records the requests it

@@ -15,14 +15,14 @@ import (
 	"fyne.io/fyne/v2/layout"
 	"fyne.io/fyne/v2/widget"
 
-	"deskchat/assets"
-	"deskchat/attach"
-	"deskchat/engine"
-	"deskchat/internal/secrets"
-	"deskchat/store"
-	"deskchat/ui/internal/bridge"
-	"deskchat/ui/internal/look"
-	"deskchat/ui/transfer"
+	"github.com/deskchat/deskchat/assets"
+	"github.com/deskchat/deskchat/attach"
+	"github.com/deskchat/deskchat/engine"
+	"github.com/deskchat/deskchat/internal/secrets"
+	"github.com/deskchat/deskchat/store"
+	"github.com/deskchat/deskchat/ui/internal/bridge"
+	"github.com/deskchat/deskchat/ui/internal/look"
+	"github.com/deskchat/deskchat/ui/transfer"
 )
 
 // Deps is what the window works with. main.go builds them.

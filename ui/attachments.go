@@ -13,11 +13,11 @@ import (
 	"fyne.io/fyne/v2/dialog"
 	"fyne.io/fyne/v2/storage"
 
-	"deskchat/attach"
-	"deskchat/store"
-	"deskchat/ui/internal/attachview"
-	"deskchat/ui/internal/bridge"
-	"deskchat/ui/internal/chat"
+	"github.com/deskchat/deskchat/attach"
+	"github.com/deskchat/deskchat/store"
+	"github.com/deskchat/deskchat/ui/internal/attachview"
+	"github.com/deskchat/deskchat/ui/internal/bridge"
+	"github.com/deskchat/deskchat/ui/internal/chat"
 )
 
 // progressFrom is the size from which a file's chip shows how much of it

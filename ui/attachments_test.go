@@ -19,11 +19,11 @@ import (
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
-	"deskchat/attach"
-	"deskchat/engine"
-	"deskchat/store"
-	"deskchat/ui/internal/attachview"
-	"deskchat/ui/internal/chat"
+	"github.com/deskchat/deskchat/attach"
+	"github.com/deskchat/deskchat/engine"
+	"github.com/deskchat/deskchat/store"
+	"github.com/deskchat/deskchat/ui/internal/attachview"
+	"github.com/deskchat/deskchat/ui/internal/chat"
 )
 
 func testPNG(t testing.TB, w, h int) []byte {

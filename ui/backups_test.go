@@ -10,7 +10,7 @@ import (
 
 	"fyne.io/fyne/v2/test"
 
-	"deskchat/store"
+	"github.com/deskchat/deskchat/store"
 )
 
 // backupsOf lists the backups of the harness's data dir.

@@ -1,7 +1,7 @@
 package ui
 
 import (
-	"deskchat/ui/internal/chat"
+	"github.com/deskchat/deskchat/ui/internal/chat"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"

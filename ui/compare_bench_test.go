@@ -9,10 +9,10 @@ import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/test"
 
-	"deskchat/engine"
-	enginetokens "deskchat/engine/tokens"
-	"deskchat/store"
-	"deskchat/ui/internal/bridge"
+	"github.com/deskchat/deskchat/engine"
+	enginetokens "github.com/deskchat/deskchat/engine/tokens"
+	"github.com/deskchat/deskchat/store"
+	"github.com/deskchat/deskchat/ui/internal/bridge"
 )
 
 // BenchmarkCompareFourStreams compares one prompt across four Simulator

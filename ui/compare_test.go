@@ -12,9 +12,9 @@ import (
 	"fyne.io/fyne/v2/widget"
 	openai "github.com/sashabaranov/go-openai"
 
-	"deskchat/engine"
-	"deskchat/store"
-	"deskchat/ui/compare"
+	"github.com/deskchat/deskchat/engine"
+	"github.com/deskchat/deskchat/store"
+	"github.com/deskchat/deskchat/ui/compare"
 )
 
 // byModel answers "<model> says: <question>", and titles with "Colours".

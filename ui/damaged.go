@@ -6,8 +6,8 @@ import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/dialog"
 
-	"deskchat/ui/internal/bridge"
-	"deskchat/ui/transfer"
+	"github.com/deskchat/deskchat/ui/internal/bridge"
+	"github.com/deskchat/deskchat/ui/transfer"
 )
 
 // Damaged is what the window needs when the history file is damaged (or is

@@ -1,7 +1,7 @@
 package ui
 
 import (
-	"deskchat/ui/intro"
+	"github.com/deskchat/deskchat/ui/intro"
 	"strings"
 	"testing"
 

@@ -1,9 +1,9 @@
 package ui
 
 import (
-	"deskchat/ui/internal/bridge"
-	"deskchat/ui/internal/look"
-	"deskchat/ui/internal/markdown"
+	"github.com/deskchat/deskchat/ui/internal/bridge"
+	"github.com/deskchat/deskchat/ui/internal/look"
+	"github.com/deskchat/deskchat/ui/internal/markdown"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"

@@ -9,9 +9,9 @@ import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/test"
 
-	"deskchat/store"
-	"deskchat/ui/internal/look"
-	"deskchat/ui/internal/markdown"
+	"github.com/deskchat/deskchat/store"
+	"github.com/deskchat/deskchat/ui/internal/look"
+	"github.com/deskchat/deskchat/ui/internal/markdown"
 )
 
 func TestCJKHintShownOnceWithoutACJKFont(t *testing.T) {

@@ -8,12 +8,12 @@ import (
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/dialog"
 
-	"deskchat/engine"
-	"deskchat/store"
-	"deskchat/ui/compare"
-	"deskchat/ui/internal/bridge"
-	"deskchat/ui/internal/chat"
-	"deskchat/ui/internal/look"
+	"github.com/deskchat/deskchat/engine"
+	"github.com/deskchat/deskchat/store"
+	"github.com/deskchat/deskchat/ui/compare"
+	"github.com/deskchat/deskchat/ui/internal/bridge"
+	"github.com/deskchat/deskchat/ui/internal/chat"
+	"github.com/deskchat/deskchat/ui/internal/look"
 )
 
 // compareHost is the main window as a comparison's host (compare.Host).

@@ -5,9 +5,9 @@ import (
 
 	"fyne.io/fyne/v2"
 
-	"deskchat/store"
-	"deskchat/ui/internal/bridge"
-	"deskchat/ui/intro"
+	"github.com/deskchat/deskchat/store"
+	"github.com/deskchat/deskchat/ui/internal/bridge"
+	"github.com/deskchat/deskchat/ui/intro"
 )
 
 // introHost is the main window as the intro's host (intro.Host): the intro

@@ -1,7 +1,7 @@
 package ui
 
 import (
-	"deskchat/ui/search"
+	"github.com/deskchat/deskchat/ui/search"
 )
 
 // The window is the search dialog's host (ui/search).

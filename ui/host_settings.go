@@ -6,11 +6,11 @@ import (
 
 	"fyne.io/fyne/v2"
 
-	"deskchat/internal/secrets"
-	"deskchat/providers"
-	"deskchat/store"
-	"deskchat/ui/internal/bridge"
-	"deskchat/ui/settings"
+	"github.com/deskchat/deskchat/internal/secrets"
+	"github.com/deskchat/deskchat/providers"
+	"github.com/deskchat/deskchat/store"
+	"github.com/deskchat/deskchat/ui/internal/bridge"
+	"github.com/deskchat/deskchat/ui/settings"
 )
 
 // settingsHost is the window as the settings see it (settings.Host). It is

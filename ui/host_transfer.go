@@ -9,9 +9,9 @@ import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/dialog"
 
-	"deskchat/store"
-	"deskchat/ui/internal/bridge"
-	"deskchat/ui/transfer"
+	"github.com/deskchat/deskchat/store"
+	"github.com/deskchat/deskchat/ui/internal/bridge"
+	"github.com/deskchat/deskchat/ui/transfer"
 )
 
 // The window is the host of the transfer screens (ui/transfer): the export

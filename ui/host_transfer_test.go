@@ -10,8 +10,8 @@ import (
 
 	"fyne.io/fyne/v2/widget"
 
-	"deskchat/store"
-	"deskchat/ui/transfer"
+	"github.com/deskchat/deskchat/store"
+	"github.com/deskchat/deskchat/ui/transfer"
 )
 
 // threeChats stores three small chats.

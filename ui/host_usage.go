@@ -5,10 +5,10 @@ import (
 
 	"fyne.io/fyne/v2"
 
-	"deskchat/engine"
-	"deskchat/store"
-	"deskchat/ui/internal/bridge"
-	"deskchat/ui/usage"
+	"github.com/deskchat/deskchat/engine"
+	"github.com/deskchat/deskchat/store"
+	"github.com/deskchat/deskchat/ui/internal/bridge"
+	"github.com/deskchat/deskchat/ui/usage"
 )
 
 // usageHost is the main window as the Usage window's host (usage.Host).

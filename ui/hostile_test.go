@@ -14,11 +14,11 @@ import (
 	"fyne.io/fyne/v2/test"
 	"fyne.io/fyne/v2/widget"
 
-	"deskchat/internal/hostile"
-	"deskchat/store"
-	"deskchat/ui/internal/chat"
-	"deskchat/ui/internal/markdown"
-	"deskchat/ui/internal/markdown/mdtest"
+	"github.com/deskchat/deskchat/internal/hostile"
+	"github.com/deskchat/deskchat/store"
+	"github.com/deskchat/deskchat/ui/internal/chat"
+	"github.com/deskchat/deskchat/ui/internal/markdown"
+	"github.com/deskchat/deskchat/ui/internal/markdown/mdtest"
 )
 
 // hostileChat stores a chat holding a question and c's answer; it returns

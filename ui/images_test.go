@@ -18,9 +18,9 @@ import (
 	"fyne.io/fyne/v2/storage/repository"
 	"fyne.io/fyne/v2/test"
 
-	"deskchat/store"
-	"deskchat/ui/internal/markdown"
-	"deskchat/ui/internal/markdown/mdtest"
+	"github.com/deskchat/deskchat/store"
+	"github.com/deskchat/deskchat/ui/internal/markdown"
+	"github.com/deskchat/deskchat/ui/internal/markdown/mdtest"
 )
 
 // probeRepo is a Fyne storage repository for the probe: scheme that counts

@@ -7,7 +7,7 @@ import (
 	"fyne.io/fyne/v2/driver/desktop"
 	"fyne.io/fyne/v2/widget"
 
-	"deskchat/store"
+	"github.com/deskchat/deskchat/store"
 )
 
 // keyBinding is one of the window's keyboard shortcuts.

@@ -8,7 +8,7 @@ import (
 	"fyne.io/fyne/v2/driver/desktop"
 	"fyne.io/fyne/v2/test"
 
-	"deskchat/store"
+	"github.com/deskchat/deskchat/store"
 )
 
 // press types key k as Fyne's desktop driver delivers it: to the focused

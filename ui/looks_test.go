@@ -9,9 +9,9 @@ import (
 	"fyne.io/fyne/v2/test"
 	"fyne.io/fyne/v2/theme"
 
-	"deskchat/store"
-	"deskchat/ui/internal/chat"
-	"deskchat/ui/internal/look"
+	"github.com/deskchat/deskchat/store"
+	"github.com/deskchat/deskchat/ui/internal/chat"
+	"github.com/deskchat/deskchat/ui/internal/look"
 )
 
 // tapAction points at message v, as a person does before its actions show,

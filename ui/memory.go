@@ -1,7 +1,7 @@
 package ui
 
 import (
-	"deskchat/ui/internal/bridge"
+	"github.com/deskchat/deskchat/ui/internal/bridge"
 	"runtime/debug"
 	"time"
 )

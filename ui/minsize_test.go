@@ -7,7 +7,7 @@ import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/theme"
 
-	"deskchat/store"
+	"github.com/deskchat/deskchat/store"
 )
 
 // box is where a control is in the window.

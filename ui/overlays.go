@@ -5,7 +5,7 @@ import (
 	"fyne.io/fyne/v2/dialog"
 	"fyne.io/fyne/v2/widget"
 
-	"deskchat/ui/internal/look"
+	"github.com/deskchat/deskchat/ui/internal/look"
 )
 
 // showDialog shows d and lets Esc close it (closeTop).

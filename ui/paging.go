@@ -5,9 +5,9 @@ import (
 
 	"fyne.io/fyne/v2"
 
-	"deskchat/store"
-	"deskchat/ui/internal/bridge"
-	"deskchat/ui/internal/chat"
+	"github.com/deskchat/deskchat/store"
+	"github.com/deskchat/deskchat/ui/internal/bridge"
+	"github.com/deskchat/deskchat/ui/internal/chat"
 )
 
 // A long chat is shown a window of pages at a time: the last page when it

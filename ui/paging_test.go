@@ -11,8 +11,8 @@ import (
 	"fyne.io/fyne/v2/test"
 	"fyne.io/fyne/v2/theme"
 
-	"deskchat/store"
-	"deskchat/ui/internal/chat"
+	"github.com/deskchat/deskchat/store"
+	"github.com/deskchat/deskchat/ui/internal/chat"
 )
 
 // longChat stores a conversation of n messages (alternating questions and

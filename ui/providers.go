@@ -1,10 +1,10 @@
 package ui
 
 import (
-	"deskchat/engine"
-	"deskchat/store"
-	"deskchat/ui/internal/bridge"
-	"deskchat/ui/settings"
+	"github.com/deskchat/deskchat/engine"
+	"github.com/deskchat/deskchat/store"
+	"github.com/deskchat/deskchat/ui/internal/bridge"
+	"github.com/deskchat/deskchat/ui/settings"
 )
 
 // The providers and the defaults as loaded, and the header's provider

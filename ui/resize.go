@@ -1,8 +1,8 @@
 package ui
 
 import (
-	"deskchat/ui/internal/chat"
-	"deskchat/ui/internal/look"
+	"github.com/deskchat/deskchat/ui/internal/chat"
+	"github.com/deskchat/deskchat/ui/internal/look"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/theme"

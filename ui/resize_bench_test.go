@@ -8,7 +8,7 @@ import (
 
 	"fyne.io/fyne/v2"
 
-	"deskchat/store"
+	"github.com/deskchat/deskchat/store"
 )
 
 // longAnswer is a normal (not hostile) markdown answer of about words words:

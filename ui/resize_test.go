@@ -6,8 +6,8 @@ import (
 
 	"fyne.io/fyne/v2"
 
-	"deskchat/store"
-	"deskchat/ui/internal/chat"
+	"github.com/deskchat/deskchat/store"
+	"github.com/deskchat/deskchat/ui/internal/chat"
 )
 
 // onScreen reports whether o, at y..y+h in the scroll's content, shows.

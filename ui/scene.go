@@ -10,10 +10,10 @@ import (
 
 	"fyne.io/fyne/v2"
 
-	"deskchat/engine"
-	"deskchat/store"
-	"deskchat/ui/internal/bridge"
-	"deskchat/ui/internal/chat"
+	"github.com/deskchat/deskchat/engine"
+	"github.com/deskchat/deskchat/store"
+	"github.com/deskchat/deskchat/ui/internal/bridge"
+	"github.com/deskchat/deskchat/ui/internal/chat"
 )
 
 // playScene stages what DESKCHAT_SCENE names, for the Xvfb screenshots

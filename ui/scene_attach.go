@@ -13,10 +13,10 @@ import (
 
 	"fyne.io/fyne/v2"
 
-	"deskchat/attach"
-	"deskchat/engine"
-	"deskchat/store"
-	"deskchat/ui/internal/bridge"
+	"github.com/deskchat/deskchat/attach"
+	"github.com/deskchat/deskchat/engine"
+	"github.com/deskchat/deskchat/store"
+	"github.com/deskchat/deskchat/ui/internal/bridge"
 )
 
 // stageAttach stores a chat whose question went with a photo and a PDF,

@@ -7,9 +7,9 @@ import (
 
 	"fyne.io/fyne/v2"
 
-	"deskchat/engine"
-	"deskchat/store"
-	"deskchat/ui/internal/bridge"
+	"github.com/deskchat/deskchat/engine"
+	"github.com/deskchat/deskchat/store"
+	"github.com/deskchat/deskchat/ui/internal/bridge"
 )
 
 // sceneMathAnswer is the "math" scene's answer: inline math in prose and a

@@ -8,9 +8,9 @@ import (
 
 	"fyne.io/fyne/v2"
 
-	"deskchat/engine"
-	"deskchat/store"
-	"deskchat/ui/internal/bridge"
+	"github.com/deskchat/deskchat/engine"
+	"github.com/deskchat/deskchat/store"
+	"github.com/deskchat/deskchat/ui/internal/bridge"
 )
 
 // sceneToolbox stands for the tool servers in the tools scene: the menu

@@ -15,8 +15,8 @@ import (
 	"fyne.io/fyne/v2/widget"
 	bolt "go.etcd.io/bbolt"
 
-	"deskchat/store"
-	"deskchat/ui/settings"
+	"github.com/deskchat/deskchat/store"
+	"github.com/deskchat/deskchat/ui/settings"
 )
 
 // providerServer is an OpenAI-compatible server for the settings tests: GET

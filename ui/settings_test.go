@@ -16,11 +16,11 @@ import (
 	"fyne.io/fyne/v2/theme"
 	"github.com/zalando/go-keyring"
 
-	"deskchat/engine"
-	"deskchat/internal/secrets"
-	"deskchat/store"
-	"deskchat/ui/internal/look"
-	"deskchat/ui/settings"
+	"github.com/deskchat/deskchat/engine"
+	"github.com/deskchat/deskchat/internal/secrets"
+	"github.com/deskchat/deskchat/store"
+	"github.com/deskchat/deskchat/ui/internal/look"
+	"github.com/deskchat/deskchat/ui/settings"
 )
 
 func TestSettingsAddAnOllamaProviderTestItAndChatWithIt(t *testing.T) {

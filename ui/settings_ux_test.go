@@ -10,10 +10,10 @@ import (
 	"fyne.io/fyne/v2/widget"
 	"github.com/zalando/go-keyring"
 
-	"deskchat/engine"
-	"deskchat/store"
-	"deskchat/ui/internal/look"
-	"deskchat/ui/settings"
+	"github.com/deskchat/deskchat/engine"
+	"github.com/deskchat/deskchat/store"
+	"github.com/deskchat/deskchat/ui/internal/look"
+	"github.com/deskchat/deskchat/ui/settings"
 )
 
 func TestSettingsTheFirstRealProviderTakesOverFromTheSimulator(t *testing.T) {

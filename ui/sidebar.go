@@ -11,8 +11,8 @@ import (
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
-	"deskchat/store"
-	"deskchat/ui/internal/look"
+	"github.com/deskchat/deskchat/store"
+	"github.com/deskchat/deskchat/ui/internal/look"
 )
 
 // buildSidebar makes the left column: New chat, the app's menu and

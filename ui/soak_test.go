@@ -10,7 +10,7 @@ import (
 	"fyne.io/fyne/v2/canvas"
 	"fyne.io/fyne/v2/widget"
 
-	"deskchat/store"
+	"github.com/deskchat/deskchat/store"
 )
 
 // windowIsConsistent fails t unless cv's views are its column's rows, in

@@ -8,9 +8,9 @@ import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/widget"
 
-	"deskchat/engine"
-	"deskchat/store"
-	"deskchat/ui/internal/bridge"
+	"github.com/deskchat/deskchat/engine"
+	"github.com/deskchat/deskchat/store"
+	"github.com/deskchat/deskchat/ui/internal/bridge"
 )
 
 // Toolbox is what the window needs of the MCP servers' manager (package

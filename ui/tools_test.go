@@ -12,10 +12,10 @@ import (
 	"fyne.io/fyne/v2/test"
 	"fyne.io/fyne/v2/widget"
 
-	"deskchat/engine"
-	"deskchat/store"
-	"deskchat/ui/internal/bridge/bridgetest"
-	"deskchat/ui/internal/toolview"
+	"github.com/deskchat/deskchat/engine"
+	"github.com/deskchat/deskchat/store"
+	"github.com/deskchat/deskchat/ui/internal/bridge/bridgetest"
+	"github.com/deskchat/deskchat/ui/internal/toolview"
 )
 
 // fakeTools is the window's toolbox in tests: server "srv" offers "echo",

@@ -12,8 +12,8 @@ import (
 	"fyne.io/fyne/v2/test"
 	openai "github.com/sashabaranov/go-openai"
 
-	"deskchat/store"
-	"deskchat/ui/usage"
+	"github.com/deskchat/deskchat/store"
+	"github.com/deskchat/deskchat/ui/usage"
 )
 
 func near(a, b, tol float64) bool { return math.Abs(a-b) <= tol }

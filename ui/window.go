@@ -14,16 +14,16 @@ import (
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
-	"deskchat/engine"
-	"deskchat/internal/secrets"
-	"deskchat/store"
-	"deskchat/ui/internal/attachview"
-	"deskchat/ui/internal/bridge"
-	"deskchat/ui/internal/chat"
-	"deskchat/ui/internal/markdown"
-	"deskchat/ui/search"
-	"deskchat/ui/settings"
-	"deskchat/ui/transfer"
+	"github.com/deskchat/deskchat/engine"
+	"github.com/deskchat/deskchat/internal/secrets"
+	"github.com/deskchat/deskchat/store"
+	"github.com/deskchat/deskchat/ui/internal/attachview"
+	"github.com/deskchat/deskchat/ui/internal/bridge"
+	"github.com/deskchat/deskchat/ui/internal/chat"
+	"github.com/deskchat/deskchat/ui/internal/markdown"
+	"github.com/deskchat/deskchat/ui/search"
+	"github.com/deskchat/deskchat/ui/settings"
+	"github.com/deskchat/deskchat/ui/transfer"
 )
 
 // window is the main window: sidebar, chat pane, composer.

@@ -13,12 +13,12 @@ import (
 	"fyne.io/fyne/v2/test"
 	"fyne.io/fyne/v2/widget"
 
-	"deskchat/engine"
-	_ "deskchat/internal/localefix" // quiet Fyne under LANG=C.UTF-8
-	"deskchat/store"
-	"deskchat/ui/internal/bridge/bridgetest"
-	"deskchat/ui/internal/chat"
-	"deskchat/ui/internal/markdown"
+	"github.com/deskchat/deskchat/engine"
+	_ "github.com/deskchat/deskchat/internal/localefix" // quiet Fyne under LANG=C.UTF-8
+	"github.com/deskchat/deskchat/store"
+	"github.com/deskchat/deskchat/ui/internal/bridge/bridgetest"
+	"github.com/deskchat/deskchat/ui/internal/chat"
+	"github.com/deskchat/deskchat/ui/internal/markdown"
 )
 
 // harness is a main window on Fyne's headless test driver. The test

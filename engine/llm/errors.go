@@ -11,7 +11,7 @@ import (
 	"syscall"
 	"time"
 
-	"deskchat/internal/redact"
+	"github.com/deskchat/deskchat/internal/redact"
 )
 
 // ErrorKind classifies a provider failure.

@@ -8,8 +8,8 @@ import (
 
 	goopenai "github.com/sashabaranov/go-openai"
 
-	"deskchat/engine/llm"
-	"deskchat/internal/redact"
+	"github.com/deskchat/deskchat/engine/llm"
+	"github.com/deskchat/deskchat/internal/redact"
 )
 
 // classify turns any error from go-openai into a *llm.ProviderError. A

@@ -8,8 +8,8 @@ import (
 	"strings"
 	"testing"
 
-	"deskchat/engine/llm"
-	"deskchat/store"
+	"github.com/deskchat/deskchat/engine/llm"
+	"github.com/deskchat/deskchat/store"
 )
 
 // An error body whose "error" is a plain string (some OpenAI-compatible

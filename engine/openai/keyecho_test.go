@@ -11,8 +11,8 @@ import (
 	"strings"
 	"testing"
 
-	"deskchat/engine/llm"
-	"deskchat/store"
+	"github.com/deskchat/deskchat/engine/llm"
+	"github.com/deskchat/deskchat/store"
 )
 
 // The engine's tests check that an answer never shows or stores a key a

@@ -19,10 +19,10 @@ import (
 
 	goopenai "github.com/sashabaranov/go-openai"
 
-	"deskchat/engine/llm"
-	"deskchat/internal/format"
-	"deskchat/internal/redact"
-	"deskchat/store"
+	"github.com/deskchat/deskchat/engine/llm"
+	"github.com/deskchat/deskchat/internal/format"
+	"github.com/deskchat/deskchat/internal/redact"
+	"github.com/deskchat/deskchat/store"
 )
 
 // listModelsTimeout bounds ListModels when the caller's context allows longer.

@@ -15,8 +15,8 @@ import (
 	"testing"
 	"time"
 
-	"deskchat/engine/llm"
-	"deskchat/store"
+	"github.com/deskchat/deskchat/engine/llm"
+	"github.com/deskchat/deskchat/store"
 )
 
 // modelsRequest is what a test server saw of one request.

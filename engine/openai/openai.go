@@ -13,9 +13,9 @@ import (
 
 	goopenai "github.com/sashabaranov/go-openai"
 
-	"deskchat/engine/llm"
-	"deskchat/internal/redact"
-	"deskchat/store"
+	"github.com/deskchat/deskchat/engine/llm"
+	"github.com/deskchat/deskchat/internal/redact"
+	"github.com/deskchat/deskchat/store"
 )
 
 // DefaultAzureAPIVersion is used for Azure providers that do not set one.

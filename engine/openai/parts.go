@@ -6,7 +6,7 @@ import (
 
 	goopenai "github.com/sashabaranov/go-openai"
 
-	"deskchat/engine/llm"
+	"github.com/deskchat/deskchat/engine/llm"
 )
 
 // wireMessage is m as the chat completions API takes it. A message with an

@@ -6,7 +6,7 @@ import (
 	"path/filepath"
 	"testing"
 
-	"deskchat/engine/llm"
+	"github.com/deskchat/deskchat/engine/llm"
 )
 
 func TestWireMessage(t *testing.T) {

@@ -3,7 +3,7 @@ package openai
 import (
 	"strings"
 
-	"deskchat/store"
+	"github.com/deskchat/deskchat/store"
 )
 
 // Preset fills in a new provider's form. Presets and PresetFor return copies:

@@ -6,7 +6,7 @@ import (
 	"strings"
 	"testing"
 
-	"deskchat/store"
+	"github.com/deskchat/deskchat/store"
 )
 
 // TestPresetsTable: the settings dialog offers these providers in this order,

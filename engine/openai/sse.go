@@ -11,7 +11,7 @@ import (
 	"sync/atomic"
 	"time"
 
-	"deskchat/engine/llm"
+	"github.com/deskchat/deskchat/engine/llm"
 )
 
 // transport is the RoundTripper behind every provider's http.Client. It

@@ -9,7 +9,7 @@ import (
 	"unicode/utf16"
 	"unicode/utf8"
 
-	"deskchat/engine/llm"
+	"github.com/deskchat/deskchat/engine/llm"
 )
 
 // A data line longer than longLineBytes is not passed on whole: go-openai

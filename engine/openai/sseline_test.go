@@ -13,8 +13,8 @@ import (
 	"unicode/utf16"
 	"unicode/utf8"
 
-	"deskchat/engine/llm"
-	"deskchat/store"
+	"github.com/deskchat/deskchat/engine/llm"
+	"github.com/deskchat/deskchat/store"
 )
 
 // asciiJSON encodes s as a JSON string with every non-ASCII character

@@ -7,7 +7,7 @@ import (
 	"strconv"
 	"strings"
 
-	"deskchat/engine/llm"
+	"github.com/deskchat/deskchat/engine/llm"
 )
 
 // MaxToolCalls bounds the calls of one answer: a model that asks for more

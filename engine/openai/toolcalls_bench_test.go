@@ -13,8 +13,8 @@ import (
 	"testing"
 	"time"
 
-	"deskchat/engine/llm"
-	"deskchat/store"
+	"github.com/deskchat/deskchat/engine/llm"
+	"github.com/deskchat/deskchat/store"
 )
 
 // bodyRT answers every request with body as an event stream, without a

@@ -13,8 +13,8 @@ import (
 	"strings"
 	"testing"
 
-	"deskchat/engine/llm"
-	"deskchat/store"
+	"github.com/deskchat/deskchat/engine/llm"
+	"github.com/deskchat/deskchat/store"
 )
 
 // replay is a provider that answers every request with body (as

@@ -8,8 +8,8 @@ import (
 	"strings"
 	"testing"
 
-	"deskchat/engine/llm"
-	"deskchat/store"
+	"github.com/deskchat/deskchat/engine/llm"
+	"github.com/deskchat/deskchat/store"
 )
 
 // sse frames chunk payloads as an event stream.

@@ -7,7 +7,7 @@ import (
 
 	goopenai "github.com/sashabaranov/go-openai"
 
-	"deskchat/engine/llm"
+	"github.com/deskchat/deskchat/engine/llm"
 )
 
 // emptySchema is the parameters of a tool that declares none: providers

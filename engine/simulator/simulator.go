@@ -13,7 +13,7 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"deskchat/engine/llm"
+	"github.com/deskchat/deskchat/engine/llm"
 )
 
 // Name is the name of the built-in provider that needs no network.

@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"deskchat/engine/llm"
+	"github.com/deskchat/deskchat/engine/llm"
 )
 
 func read(t *testing.T, s llm.Stream) (text string, last llm.Chunk) {

@@ -5,7 +5,7 @@ import (
 	"fmt"
 	"strings"
 
-	"deskchat/engine/llm"
+	"github.com/deskchat/deskchat/engine/llm"
 )
 
 // toolTurn is the Simulator's answer to a request that offers tools, so

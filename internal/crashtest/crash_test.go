@@ -23,9 +23,9 @@ import (
 
 	bolt "go.etcd.io/bbolt"
 
-	"deskchat/cli"
-	"deskchat/engine"
-	"deskchat/store"
+	"github.com/deskchat/deskchat/cli"
+	"github.com/deskchat/deskchat/engine"
+	"github.com/deskchat/deskchat/store"
 )
 
 const (

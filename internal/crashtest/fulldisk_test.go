@@ -16,7 +16,7 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"deskchat/store"
+	"github.com/deskchat/deskchat/store"
 )
 
 // A full disk tells the truth (issue 13): "deskchat ask" on a small tmpfs

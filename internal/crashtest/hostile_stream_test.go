@@ -17,9 +17,9 @@ import (
 	"testing"
 	"unicode/utf8"
 
-	"deskchat/cli"
-	"deskchat/engine"
-	"deskchat/store"
+	"github.com/deskchat/deskchat/cli"
+	"github.com/deskchat/deskchat/engine"
+	"github.com/deskchat/deskchat/store"
 )
 
 // Hostile streams (issue 13): one huge SSE line, and chunks that go on past

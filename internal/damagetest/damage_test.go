@@ -22,8 +22,8 @@ import (
 
 	bolt "go.etcd.io/bbolt"
 
-	"deskchat/cli"
-	"deskchat/store"
+	"github.com/deskchat/deskchat/cli"
+	"github.com/deskchat/deskchat/store"
 )
 
 const (

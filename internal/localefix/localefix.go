@@ -5,7 +5,7 @@
 // every headless subcommand, prints three "Fyne error: Error parsing user
 // locale C" lines. Fyne reads the locale while packages initialise, so this
 // package must initialise first: Go initialises packages in import-path order
-// once their imports are ready, and "deskchat/…" sorts before "fyne.io/…".
+// once their imports are ready, and "github.com/deskchat/deskchat/…" sorts before "fyne.io/…".
 // It sets LANGUAGE=en (which the lookup prefers to "C.*") and nothing else.
 package localefix
 

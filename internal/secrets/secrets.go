@@ -26,9 +26,9 @@ import (
 
 	"github.com/zalando/go-keyring"
 
-	"deskchat/internal/format"
-	"deskchat/internal/redact"
-	"deskchat/store"
+	"github.com/deskchat/deskchat/internal/format"
+	"github.com/deskchat/deskchat/internal/redact"
+	"github.com/deskchat/deskchat/store"
 )
 
 // Service is the keychain service deskchat's keys are stored under; the

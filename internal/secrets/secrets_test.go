@@ -14,8 +14,8 @@ import (
 
 	"github.com/zalando/go-keyring"
 
-	"deskchat/internal/format"
-	"deskchat/store"
+	"github.com/deskchat/deskchat/internal/format"
+	"github.com/deskchat/deskchat/store"
 )
 
 // noSecret fails when err, or any error it wraps, mentions one of secrets.

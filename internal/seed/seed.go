@@ -9,8 +9,8 @@ import (
 	"io"
 	"time"
 
-	"deskchat/engine"
-	"deskchat/store"
+	"github.com/deskchat/deskchat/engine"
+	"github.com/deskchat/deskchat/store"
 )
 
 // Chat is one chat to write.

@@ -16,7 +16,7 @@ import (
 	"fmt"
 	"os"
 
-	"deskchat/internal/seed"
+	"github.com/deskchat/deskchat/internal/seed"
 )
 
 // answers are the chats written: CJK prose ("通过**杠杆原理**和滑轮组" must

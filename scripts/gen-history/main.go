@@ -31,8 +31,8 @@ import (
 	"strings"
 	"time"
 
-	"deskchat/engine"
-	"deskchat/store"
+	"github.com/deskchat/deskchat/engine"
+	"github.com/deskchat/deskchat/store"
 )
 
 func main() {

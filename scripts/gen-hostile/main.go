@@ -17,8 +17,8 @@ import (
 	"fmt"
 	"os"
 
-	"deskchat/internal/hostile"
-	"deskchat/internal/seed"
+	"github.com/deskchat/deskchat/internal/hostile"
+	"github.com/deskchat/deskchat/internal/seed"
 )
 
 func main() {

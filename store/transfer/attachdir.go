@@ -14,7 +14,7 @@ import (
 	"strings"
 	"unicode/utf8"
 
-	"deskchat/store"
+	"github.com/deskchat/deskchat/store"
 )
 
 // attachDir is the attachments/ folder a Markdown export written to a file

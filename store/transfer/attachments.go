@@ -6,7 +6,7 @@ import (
 	"fmt"
 	"strings"
 
-	"deskchat/store"
+	"github.com/deskchat/deskchat/store"
 )
 
 // Attachments in exports and imports. The JSON export embeds each file's

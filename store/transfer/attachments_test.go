@@ -16,8 +16,8 @@ import (
 	"syscall"
 	"testing"
 
-	"deskchat/internal/format"
-	"deskchat/store"
+	"github.com/deskchat/deskchat/internal/format"
+	"github.com/deskchat/deskchat/store"
 )
 
 // pngBytes is a real w×h PNG of noise (it hardly compresses) made from

@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"deskchat/store"
+	"github.com/deskchat/deskchat/store"
 )
 
 // Benchmarks print NAME@UNIT metrics for scripts/bench.sh:

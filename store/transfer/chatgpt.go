@@ -9,7 +9,7 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"deskchat/store"
+	"github.com/deskchat/deskchat/store"
 )
 
 // ChatGPT's conversations.json (Settings → Data controls → Export): an array

@@ -17,7 +17,7 @@ import (
 	"testing"
 	"time"
 
-	"deskchat/store"
+	"github.com/deskchat/deskchat/store"
 )
 
 // An exported page opened in a real browser: headless Chromium (Debian's

@@ -4,7 +4,7 @@ import (
 	"strings"
 	"time"
 
-	"deskchat/store"
+	"github.com/deskchat/deskchat/store"
 )
 
 // Claude.ai's conversations.json (Settings → Privacy → Export data): an array

@@ -5,7 +5,7 @@ import (
 	"encoding/json"
 	"time"
 
-	"deskchat/store"
+	"github.com/deskchat/deskchat/store"
 )
 
 // deskchat's own JSON export, version 1:

@@ -13,8 +13,8 @@ import (
 	"syscall"
 	"time"
 
-	"deskchat/internal/format"
-	"deskchat/store"
+	"github.com/deskchat/deskchat/internal/format"
+	"github.com/deskchat/deskchat/store"
 )
 
 // ExportOptions say what to export and how. The zero value exports every

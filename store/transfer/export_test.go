@@ -16,7 +16,7 @@ import (
 	"testing"
 	"time"
 
-	"deskchat/store"
+	"github.com/deskchat/deskchat/store"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files under testdata/golden")

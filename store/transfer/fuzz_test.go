@@ -9,7 +9,7 @@ import (
 	"strings"
 	"testing"
 
-	"deskchat/store"
+	"github.com/deskchat/deskchat/store"
 )
 
 // Fuzz targets. `go test` runs their seeds; `go test -fuzz` explores:

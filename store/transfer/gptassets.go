@@ -19,7 +19,7 @@ import (
 
 	_ "golang.org/x/image/webp"
 
-	"deskchat/store"
+	"github.com/deskchat/deskchat/store"
 )
 
 // The images of a ChatGPT export. A question's picture is a part of its

@@ -14,7 +14,7 @@ import (
 	"strings"
 	"testing"
 
-	"deskchat/store"
+	"github.com/deskchat/deskchat/store"
 )
 
 // gptWithImages is a ChatGPT conversations.json whose first question shows

@@ -14,7 +14,7 @@ import (
 	"testing"
 	"time"
 
-	"deskchat/store"
+	"github.com/deskchat/deskchat/store"
 )
 
 // Fixtures (testdata/SOURCES.md): chatgpt-tree.json is LibreChat's

@@ -6,8 +6,8 @@ import (
 	"strings"
 	"time"
 
-	"deskchat/internal/format"
-	"deskchat/store"
+	"github.com/deskchat/deskchat/internal/format"
+	"github.com/deskchat/deskchat/store"
 )
 
 // htmlDoc writes one self-contained page: inline CSS, light and dark

@@ -20,7 +20,7 @@ import (
 	gmhtml "github.com/yuin/goldmark/renderer/html"
 	"github.com/yuin/goldmark/util"
 
-	"deskchat/store"
+	"github.com/deskchat/deskchat/store"
 )
 
 // The HTML export renders each message's Markdown with goldmark: GFM

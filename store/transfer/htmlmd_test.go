@@ -11,7 +11,7 @@ import (
 
 	xhtml "golang.org/x/net/html"
 
-	"deskchat/store"
+	"github.com/deskchat/deskchat/store"
 )
 
 // tinyPNG is a 1x1 PNG as a data: URL: an image kept inside the file.

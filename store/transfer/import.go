@@ -15,8 +15,8 @@ import (
 	"strings"
 	"time"
 
-	"deskchat/internal/format"
-	"deskchat/store"
+	"github.com/deskchat/deskchat/internal/format"
+	"github.com/deskchat/deskchat/store"
 )
 
 // ImportOptions say how to read a file. The zero value detects the format.

@@ -13,7 +13,7 @@ import (
 	"testing/iotest"
 	"time"
 
-	"deskchat/store"
+	"github.com/deskchat/deskchat/store"
 )
 
 type wantMsg struct {

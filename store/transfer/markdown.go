@@ -5,8 +5,8 @@ import (
 	"strings"
 	"time"
 
-	"deskchat/internal/format"
-	"deskchat/store"
+	"github.com/deskchat/deskchat/internal/format"
+	"github.com/deskchat/deskchat/store"
 )
 
 // markdownDoc writes a readable Markdown file: per conversation a "# title"

@@ -15,10 +15,10 @@ import (
 
 	bolt "go.etcd.io/bbolt"
 
-	"deskchat/cli"
-	"deskchat/internal/format"
-	"deskchat/store"
-	"deskchat/store/transfer"
+	"github.com/deskchat/deskchat/cli"
+	"github.com/deskchat/deskchat/internal/format"
+	"github.com/deskchat/deskchat/store"
+	"github.com/deskchat/deskchat/store/transfer"
 )
 
 // Peak memory is measured on the real command: the test binary runs itself

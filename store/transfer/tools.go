@@ -3,7 +3,7 @@ package transfer
 import (
 	"fmt"
 
-	"deskchat/store"
+	"github.com/deskchat/deskchat/store"
 )
 
 // toolSummary is the line a folded tool use shows: "Used srv/tool · 120 ms".

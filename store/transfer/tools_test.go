@@ -5,7 +5,7 @@ import (
 	"testing"
 	"time"
 
-	"deskchat/store"
+	"github.com/deskchat/deskchat/store"
 )
 
 // An answer's tool uses are exported readably: folded under "Used

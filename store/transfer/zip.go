@@ -11,7 +11,7 @@ import (
 	"sort"
 	"strings"
 
-	"deskchat/store"
+	"github.com/deskchat/deskchat/store"
 )
 
 // MaxZipEntry is the largest conversations.json ImportFile unpacks from a

@@ -13,8 +13,8 @@ import (
 	"testing"
 	"time"
 
-	"deskchat/store"
-	"deskchat/store/transfer"
+	"github.com/deskchat/deskchat/store"
+	"github.com/deskchat/deskchat/store/transfer"
 )
 
 // piece is content repeated n times in a zip entry.

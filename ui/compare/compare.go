@@ -14,12 +14,12 @@ import (
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
-	"deskchat/engine"
-	"deskchat/internal/format"
-	"deskchat/store"
-	"deskchat/ui/internal/bridge"
-	"deskchat/ui/internal/chat"
-	"deskchat/ui/internal/look"
+	"github.com/deskchat/deskchat/engine"
+	"github.com/deskchat/deskchat/internal/format"
+	"github.com/deskchat/deskchat/store"
+	"github.com/deskchat/deskchat/ui/internal/bridge"
+	"github.com/deskchat/deskchat/ui/internal/chat"
+	"github.com/deskchat/deskchat/ui/internal/look"
 )
 
 // Host is what a comparison uses of the window.

@@ -8,9 +8,9 @@ import (
 	"fyne.io/fyne/v2/test"
 	"fyne.io/fyne/v2/widget"
 
-	"deskchat/store"
-	"deskchat/ui/internal/bridge"
-	"deskchat/ui/internal/bridge/bridgetest"
+	"github.com/deskchat/deskchat/store"
+	"github.com/deskchat/deskchat/ui/internal/bridge"
+	"github.com/deskchat/deskchat/ui/internal/bridge/bridgetest"
 )
 
 // fakeHost is a Host with a real store but no main window: it records the

@@ -10,10 +10,10 @@ import (
 	"fyne.io/fyne/v2/dialog"
 	"fyne.io/fyne/v2/widget"
 
-	"deskchat/engine"
-	"deskchat/store"
-	"deskchat/ui/internal/bridge"
-	"deskchat/ui/internal/look"
+	"github.com/deskchat/deskchat/engine"
+	"github.com/deskchat/deskchat/store"
+	"github.com/deskchat/deskchat/ui/internal/bridge"
+	"github.com/deskchat/deskchat/ui/internal/look"
 )
 
 // Host is what the search dialog needs of the app.

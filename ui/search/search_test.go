@@ -10,10 +10,10 @@ import (
 	"fyne.io/fyne/v2/test"
 	"fyne.io/fyne/v2/widget"
 
-	_ "deskchat/internal/localefix" // quiet Fyne under LANG=C.UTF-8
-	"deskchat/store"
-	"deskchat/ui/internal/bridge"
-	"deskchat/ui/internal/bridge/bridgetest"
+	_ "github.com/deskchat/deskchat/internal/localefix" // quiet Fyne under LANG=C.UTF-8
+	"github.com/deskchat/deskchat/store"
+	"github.com/deskchat/deskchat/ui/internal/bridge"
+	"github.com/deskchat/deskchat/ui/internal/bridge/bridgetest"
 )
 
 // fakeHost is the app as the search dialog sees it: a real store, a

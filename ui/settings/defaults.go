@@ -13,9 +13,9 @@ import (
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
-	"deskchat/store"
-	"deskchat/ui/internal/bridge"
-	"deskchat/ui/internal/look"
+	"github.com/deskchat/deskchat/store"
+	"github.com/deskchat/deskchat/ui/internal/bridge"
+	"github.com/deskchat/deskchat/ui/internal/look"
 )
 
 // DefaultsForm is the Defaults tab: what new conversations start with, the

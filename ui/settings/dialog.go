@@ -11,11 +11,11 @@ import (
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
-	"deskchat/engine"
-	"deskchat/internal/secrets"
-	"deskchat/store"
-	"deskchat/ui/internal/bridge"
-	"deskchat/ui/internal/look"
+	"github.com/deskchat/deskchat/engine"
+	"github.com/deskchat/deskchat/internal/secrets"
+	"github.com/deskchat/deskchat/store"
+	"github.com/deskchat/deskchat/ui/internal/bridge"
+	"github.com/deskchat/deskchat/ui/internal/look"
 )
 
 // Dialog is the settings' state (the theme applied) and the

@@ -15,11 +15,11 @@ import (
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
-	"deskchat/engine"
-	"deskchat/internal/secrets"
-	"deskchat/providers"
-	"deskchat/store"
-	"deskchat/ui/internal/look"
+	"github.com/deskchat/deskchat/engine"
+	"github.com/deskchat/deskchat/internal/secrets"
+	"github.com/deskchat/deskchat/providers"
+	"github.com/deskchat/deskchat/store"
+	"github.com/deskchat/deskchat/ui/internal/look"
 )
 
 // Key sources as the form names them.

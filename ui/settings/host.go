@@ -5,10 +5,10 @@ import (
 
 	"fyne.io/fyne/v2"
 
-	"deskchat/internal/secrets"
-	"deskchat/providers"
-	"deskchat/store"
-	"deskchat/ui/internal/bridge"
+	"github.com/deskchat/deskchat/internal/secrets"
+	"github.com/deskchat/deskchat/providers"
+	"github.com/deskchat/deskchat/store"
+	"github.com/deskchat/deskchat/ui/internal/bridge"
 )
 
 // Host is what the settings need of the app: the window they open over, the

@@ -6,9 +6,9 @@ import (
 	"strconv"
 	"strings"
 
-	"deskchat/engine"
-	"deskchat/store"
-	"deskchat/ui/internal/look"
+	"github.com/deskchat/deskchat/engine"
+	"github.com/deskchat/deskchat/store"
+	"github.com/deskchat/deskchat/ui/internal/look"
 )
 
 // Prefs are the defaults set in the settings dialog, as loaded from the

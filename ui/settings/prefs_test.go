@@ -1,8 +1,8 @@
 package settings
 
 import (
-	"deskchat/store"
-	"deskchat/ui/internal/look"
+	"github.com/deskchat/deskchat/store"
+	"github.com/deskchat/deskchat/ui/internal/look"
 	"testing"
 
 	"fyne.io/fyne/v2/test"

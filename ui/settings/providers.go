@@ -14,13 +14,13 @@ import (
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
-	"deskchat/engine"
-	"deskchat/internal/format"
-	"deskchat/internal/secrets"
-	"deskchat/providers"
-	"deskchat/store"
-	"deskchat/ui/internal/bridge"
-	"deskchat/ui/internal/look"
+	"github.com/deskchat/deskchat/engine"
+	"github.com/deskchat/deskchat/internal/format"
+	"github.com/deskchat/deskchat/internal/secrets"
+	"github.com/deskchat/deskchat/providers"
+	"github.com/deskchat/deskchat/store"
+	"github.com/deskchat/deskchat/ui/internal/bridge"
+	"github.com/deskchat/deskchat/ui/internal/look"
 )
 
 // testTimeout bounds Test connection and Fetch models (the key command

@@ -8,8 +8,8 @@ import (
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/widget"
 
-	"deskchat/engine/tokens"
-	"deskchat/ui/internal/look"
+	"github.com/deskchat/deskchat/engine/tokens"
+	"github.com/deskchat/deskchat/ui/internal/look"
 )
 
 // What a model is said to do with images (store.Provider.Vision).

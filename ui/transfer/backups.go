@@ -8,8 +8,8 @@ import (
 	"sync"
 	"time"
 
-	"deskchat/store"
-	"deskchat/ui/internal/bridge"
+	"github.com/deskchat/deskchat/store"
+	"github.com/deskchat/deskchat/ui/internal/bridge"
 )
 
 // Automatic backups while the window runs: a check FirstCheck after

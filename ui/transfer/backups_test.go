@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"deskchat/store"
+	"github.com/deskchat/deskchat/store"
 )
 
 // With a fake host: a check makes the backup due, once a day; a failure is

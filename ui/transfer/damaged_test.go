@@ -9,9 +9,9 @@ import (
 
 	"fyne.io/fyne/v2/test"
 
-	_ "deskchat/internal/localefix" // quiet Fyne under LANG=C.UTF-8
-	"deskchat/store"
-	"deskchat/ui/internal/bridge"
+	_ "github.com/deskchat/deskchat/internal/localefix" // quiet Fyne under LANG=C.UTF-8
+	"github.com/deskchat/deskchat/store"
+	"github.com/deskchat/deskchat/ui/internal/bridge"
 )
 
 // TestDamagedHistoryOffersRecover: with a history file that is no history

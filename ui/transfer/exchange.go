@@ -31,11 +31,11 @@ import (
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
-	"deskchat/internal/format"
-	"deskchat/store"
-	storetransfer "deskchat/store/transfer"
-	"deskchat/ui/internal/bridge"
-	"deskchat/ui/internal/look"
+	"github.com/deskchat/deskchat/internal/format"
+	"github.com/deskchat/deskchat/store"
+	storetransfer "github.com/deskchat/deskchat/store/transfer"
+	"github.com/deskchat/deskchat/ui/internal/bridge"
+	"github.com/deskchat/deskchat/ui/internal/look"
 )
 
 // exportFormat is a format the export dialog offers.

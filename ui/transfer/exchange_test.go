@@ -17,9 +17,9 @@ import (
 	"fyne.io/fyne/v2/test"
 	"fyne.io/fyne/v2/widget"
 
-	"deskchat/internal/format"
-	"deskchat/store"
-	storetransfer "deskchat/store/transfer"
+	"github.com/deskchat/deskchat/internal/format"
+	"github.com/deskchat/deskchat/store"
+	storetransfer "github.com/deskchat/deskchat/store/transfer"
 )
 
 // chatgptFixture is a real ChatGPT conversations.json (LibreChat's

@@ -7,8 +7,8 @@ import (
 	"math"
 	"time"
 
-	"deskchat/engine"
-	"deskchat/store"
+	"github.com/deskchat/deskchat/engine"
+	"github.com/deskchat/deskchat/store"
 )
 
 // Stage opens the Usage window on a made-up month of requests to four

@@ -15,10 +15,10 @@ import (
 	"fyne.io/fyne/v2/test"
 	"fyne.io/fyne/v2/theme"
 
-	"deskchat/engine"
-	"deskchat/store"
-	"deskchat/ui/internal/chart"
-	"deskchat/ui/internal/look"
+	"github.com/deskchat/deskchat/engine"
+	"github.com/deskchat/deskchat/store"
+	"github.com/deskchat/deskchat/ui/internal/chart"
+	"github.com/deskchat/deskchat/ui/internal/look"
 )
 
 // fixedMeasure measures text as 7 px a character, 14 px high.

@@ -19,10 +19,10 @@ import (
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
-	"deskchat/attach"
-	_ "deskchat/internal/localefix" // quiet Fyne under LANG=C.UTF-8
-	"deskchat/store"
-	"deskchat/ui/internal/bridge/bridgetest"
+	"github.com/deskchat/deskchat/attach"
+	_ "github.com/deskchat/deskchat/internal/localefix" // quiet Fyne under LANG=C.UTF-8
+	"github.com/deskchat/deskchat/store"
+	"github.com/deskchat/deskchat/ui/internal/bridge/bridgetest"
 )
 
 func pngOf(t testing.TB, w, h int) []byte {

@@ -11,9 +11,9 @@ import (
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
-	"deskchat/attach"
-	"deskchat/internal/format"
-	"deskchat/store"
+	"github.com/deskchat/deskchat/attach"
+	"github.com/deskchat/deskchat/internal/format"
+	"github.com/deskchat/deskchat/store"
 )
 
 // Chip sizes: a chip above the composer, and one in a sent question.

@@ -5,9 +5,9 @@ import (
 	"fmt"
 	"image"
 
-	"deskchat/attach"
-	"deskchat/store"
-	"deskchat/ui/internal/bridge"
+	"github.com/deskchat/deskchat/attach"
+	"github.com/deskchat/deskchat/store"
+	"github.com/deskchat/deskchat/ui/internal/bridge"
 )
 
 // ThumbSide is the longest side of a thumbnail, in pixels: chips draw it at

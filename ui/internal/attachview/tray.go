@@ -9,9 +9,9 @@ import (
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
-	"deskchat/attach"
-	"deskchat/store"
-	"deskchat/ui/internal/look"
+	"github.com/deskchat/deskchat/attach"
+	"github.com/deskchat/deskchat/store"
+	"github.com/deskchat/deskchat/ui/internal/look"
 )
 
 // Tray is the chips above the composer: the files that will go with the

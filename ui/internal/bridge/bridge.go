@@ -10,8 +10,8 @@ import (
 
 	"fyne.io/fyne/v2"
 
-	"deskchat/engine"
-	"deskchat/internal/format"
+	"github.com/deskchat/deskchat/engine"
+	"github.com/deskchat/deskchat/internal/format"
 )
 
 // FrameInterval bounds how often a streaming answer is redrawn: at most 60

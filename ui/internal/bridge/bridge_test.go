@@ -6,7 +6,7 @@ import (
 	"testing"
 	"time"
 
-	"deskchat/engine"
+	"github.com/deskchat/deskchat/engine"
 )
 
 // followWithFakeFrames follows events with a frame clock the test drives and

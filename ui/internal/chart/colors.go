@@ -7,7 +7,7 @@ import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/theme"
 
-	"deskchat/ui/internal/look"
+	"github.com/deskchat/deskchat/ui/internal/look"
 )
 
 // SeriesColor is the colour of series i: the theme's primary colour first,

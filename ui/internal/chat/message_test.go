@@ -1,9 +1,9 @@
 package chat
 
 import (
-	"deskchat/engine"
-	"deskchat/store"
-	"deskchat/ui/internal/bridge"
+	"github.com/deskchat/deskchat/engine"
+	"github.com/deskchat/deskchat/store"
+	"github.com/deskchat/deskchat/ui/internal/bridge"
 	"testing"
 
 	"fyne.io/fyne/v2/test"

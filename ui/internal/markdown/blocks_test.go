@@ -5,7 +5,7 @@ import (
 	"strings"
 	"testing"
 
-	"deskchat/engine"
+	"github.com/deskchat/deskchat/engine"
 )
 
 func blocksOf(s string, final bool) []string {

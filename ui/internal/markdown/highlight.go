@@ -1,7 +1,7 @@
 package markdown
 
 import (
-	"deskchat/ui/internal/look"
+	"github.com/deskchat/deskchat/ui/internal/look"
 	"strings"
 	"time"
 	"unicode/utf8"

@@ -1,8 +1,8 @@
 package markdown
 
 import (
-	"deskchat/ui/internal/look"
 	"fmt"
+	"github.com/deskchat/deskchat/ui/internal/look"
 	"image/color"
 	"strconv"
 	"strings"

@@ -1,10 +1,10 @@
 package markdown
 
 import (
-	"deskchat/internal/format"
-	"deskchat/internal/hostile"
-	"deskchat/ui/internal/markdown/mdtest"
 	"fmt"
+	"github.com/deskchat/deskchat/internal/format"
+	"github.com/deskchat/deskchat/internal/hostile"
+	"github.com/deskchat/deskchat/ui/internal/markdown/mdtest"
 	"strings"
 	"testing"
 

@@ -2,11 +2,11 @@ package markdown
 
 import (
 	"context"
-	"deskchat/ui/internal/bridge"
-	"deskchat/ui/internal/markdown/mdtest"
 	"encoding/base64"
 	"encoding/binary"
 	"fmt"
+	"github.com/deskchat/deskchat/ui/internal/bridge"
+	"github.com/deskchat/deskchat/ui/internal/markdown/mdtest"
 	"hash/crc32"
 	"image"
 	"image/color"

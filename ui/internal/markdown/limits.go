@@ -5,14 +5,14 @@ import (
 	"strings"
 	"unicode/utf8"
 
-	"deskchat/ui/internal/look"
+	"github.com/deskchat/deskchat/ui/internal/look"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
-	"deskchat/internal/format"
+	"github.com/deskchat/deskchat/internal/format"
 )
 
 // Display limits. What a provider sends is stored whole (Copy copies it

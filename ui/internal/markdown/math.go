@@ -6,7 +6,7 @@ import (
 	"strings"
 	"sync/atomic"
 
-	"deskchat/ui/internal/mathtex"
+	"github.com/deskchat/deskchat/ui/internal/mathtex"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/canvas"

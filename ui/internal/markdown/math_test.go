@@ -6,7 +6,7 @@ import (
 	"testing"
 	"time"
 
-	"deskchat/ui/internal/look"
+	"github.com/deskchat/deskchat/ui/internal/look"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/canvas"

@@ -4,7 +4,7 @@ import (
 	"strings"
 	"sync/atomic"
 
-	"deskchat/ui/internal/look"
+	"github.com/deskchat/deskchat/ui/internal/look"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/canvas"
@@ -13,7 +13,7 @@ import (
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
-	"deskchat/internal/format"
+	"github.com/deskchat/deskchat/internal/format"
 )
 
 // View shows markdown that may still be growing, one widget per block.

@@ -8,7 +8,7 @@ import (
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/test"
 
-	"deskchat/engine"
+	"github.com/deskchat/deskchat/engine"
 )
 
 // tokens cuts text into pieces of a few bytes, the way answers arrive.

@@ -16,8 +16,8 @@ import (
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/widget"
 
-	"deskchat/engine"
-	"deskchat/store"
+	"github.com/deskchat/deskchat/engine"
+	"github.com/deskchat/deskchat/store"
 )
 
 // MaxShown bounds the arguments and the result a folded call shows, and

@@ -7,7 +7,7 @@ import (
 
 	"fyne.io/fyne/v2/test"
 
-	"deskchat/engine"
+	"github.com/deskchat/deskchat/engine"
 )
 
 func TestTitles(t *testing.T) {

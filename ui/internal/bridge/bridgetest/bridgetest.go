@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"deskchat/ui/internal/bridge"
+	"github.com/deskchat/deskchat/ui/internal/bridge"
 )
 
 // Queue is a Bridge whose posted work the test runs.

@@ -29,7 +29,10 @@ type Conversation struct {
 	CompressionOff bool `json:"compression_off,omitempty"`
 	// Tools names the MCP servers whose tools this chat's answers may
 	// call; none (a new chat): no tools.
-	Tools     []string  `json:"tools,omitempty"`
+	Tools []string `json:"tools,omitempty"`
+	// Leaf is the Seq of the last message of the active path: the branch
+	// shown and sent, from Leaf up through each Parent; 0 when empty.
+	Leaf      uint64    `json:"leaf,omitempty"`
 	CreatedAt time.Time `json:"created_at"`
 	UpdatedAt time.Time `json:"updated_at"`
 }

@@ -45,6 +45,11 @@ type Message struct {
 	V              int    `json:"v"`
 	ConversationID string `json:"conversation_id"`
 	Seq            uint64 `json:"seq"`
+	// Parent is the Seq of the message this one follows in the tree of the
+	// conversation; 0 for a first message (a conversation may have several:
+	// an edited first question is a sibling of the original). Editing,
+	// regenerating and comparing add siblings instead of deleting.
+	Parent uint64 `json:"parent,omitempty"`
 	Role           Role   `json:"role"`
 	Content        string `json:"content"`
 	Reasoning      string `json:"reasoning,omitempty"`

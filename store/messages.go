@@ -49,19 +49,19 @@ type Message struct {
 	// conversation; 0 for a first message (a conversation may have several:
 	// an edited first question is a sibling of the original). Editing,
 	// regenerating and comparing add siblings instead of deleting.
-	Parent uint64 `json:"parent,omitempty"`
-	Role           Role   `json:"role"`
-	Content        string `json:"content"`
-	Reasoning      string `json:"reasoning,omitempty"`
-	State          State  `json:"state"`
-	Provider       string `json:"provider,omitempty"`
-	Model          string `json:"model,omitempty"`
-	Finish         string `json:"finish,omitempty"`
-	Error          string `json:"error,omitempty"`      // the sentence shown for a failed answer
-	Pinned         bool   `json:"pinned,omitempty"`     // always sent, never summarised away
-	Superseded     bool   `json:"superseded,omitempty"` // replaced by a regenerated answer; kept, not sent
-	PromptTokens   int    `json:"prompt_tokens,omitempty"`
-	OutputTokens   int    `json:"output_tokens,omitempty"`
+	Parent       uint64 `json:"parent,omitempty"`
+	Role         Role   `json:"role"`
+	Content      string `json:"content"`
+	Reasoning    string `json:"reasoning,omitempty"`
+	State        State  `json:"state"`
+	Provider     string `json:"provider,omitempty"`
+	Model        string `json:"model,omitempty"`
+	Finish       string `json:"finish,omitempty"`
+	Error        string `json:"error,omitempty"`      // the sentence shown for a failed answer
+	Pinned       bool   `json:"pinned,omitempty"`     // always sent, never summarised away
+	Superseded   bool   `json:"superseded,omitempty"` // replaced by a regenerated answer; kept, not sent
+	PromptTokens int    `json:"prompt_tokens,omitempty"`
+	OutputTokens int    `json:"output_tokens,omitempty"`
 	// Attachments went with a question (attachments.go). Their bytes are
 	// blobs of their own; a message lists what describes them.
 	Attachments []Attachment `json:"attachments,omitempty"`

@@ -194,5 +194,6 @@ func (c *cmdEnv) historyToolbox(st *store.Store) engine.Toolbox {
 	if err != nil || len(list) == 0 {
 		return nil
 	}
-	return tools.New(list, tools.Options{Secret: tools.Keychain(c.keyring()), Getenv: c.Getenv})
+	return tools.New(list, tools.Options{Secret: tools.Keychain(c.keyring()), Getenv: c.Getenv,
+		Remember: tools.Remembering(st)})
 }

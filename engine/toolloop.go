@@ -221,7 +221,7 @@ func (e *Engine) useTools(ctx context.Context, tl *toolLoop, emit sink, settle f
 			u.Result = fmt.Sprintf("The arguments for %s are not a JSON object, so the tool did not run. Call it again with valid JSON arguments.", c.Name)
 		default:
 			u.Server, u.Tool = info.Server, info.Name
-			allowed, done := e.decide(ctx, tl, c.ID, ToolRequest{Server: info.Server, Tool: info.Name, Arguments: json.RawMessage(args)}, emit)
+			allowed, done := e.decide(ctx, tl, c.ID, info.Allowed, ToolRequest{Server: info.Server, Tool: info.Name, Arguments: json.RawMessage(args)}, emit)
 			if done {
 				stopped = true
 				u.Pending, u.IsError, u.Result = false, true, "The answer was stopped before this call ran."
@@ -261,14 +261,15 @@ func (e *Engine) useTools(ctx context.Context, tl *toolLoop, emit sink, settle f
 }
 
 // decide returns whether the call may run: at once for a tool the user
-// always allows, else as SendOptions.Approve says (nil: declined). done
-// reports that ctx ended while waiting.
-func (e *Engine) decide(ctx context.Context, tl *toolLoop, callID string, req ToolRequest, emit sink) (allowed, done bool) {
+// always allows (remembered by the toolbox, ToolInfo.Allowed, or by this
+// engine), else as SendOptions.Approve says (nil: declined). done reports
+// that ctx ended while waiting.
+func (e *Engine) decide(ctx context.Context, tl *toolLoop, callID string, remembered bool, req ToolRequest, emit sink) (allowed, done bool) {
 	key := req.Server + "\x00" + req.Tool
 	e.mu.Lock()
 	always := e.always[key]
 	e.mu.Unlock()
-	if always {
+	if always || remembered {
 		return true, false
 	}
 	emit(ToolAsked{Round: tl.round, CallID: callID, Request: req})
@@ -284,6 +285,9 @@ func (e *Engine) decide(ctx context.Context, tl *toolLoop, callID string, req To
 		e.mu.Lock()
 		e.always[key] = true
 		e.mu.Unlock()
+		if a, ok := e.toolbox.(ToolAllower); ok {
+			a.AlwaysAllow(req.Server, req.Tool)
+		}
 		return true, false
 	case AllowToolOnce:
 		return true, false

@@ -33,7 +33,10 @@ type ToolServer struct {
 	Header []string `json:"header,omitempty"`
 	// Disabled names the server's tools the user turned off: they are not
 	// offered to models.
-	Disabled  []string  `json:"disabled,omitempty"`
+	Disabled []string `json:"disabled,omitempty"`
+	// Allowed names the tools the user always allows: they run without
+	// asking first.
+	Allowed   []string  `json:"allowed,omitempty"`
 	CreatedAt time.Time `json:"created_at"`
 }
 

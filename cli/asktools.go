@@ -145,6 +145,8 @@ func toolLine(ev engine.Event) string {
 	switch ev := ev.(type) {
 	case engine.ToolsOffered:
 		return ev.Note
+	case engine.ToolRunning:
+		return fmt.Sprintf("running %s/%s…", ev.Server, ev.Tool)
 	case engine.ToolRan:
 		u := ev.Use
 		name := u.Server + "/" + u.Tool

@@ -40,6 +40,14 @@ type ToolAsked struct {
 	Request ToolRequest
 }
 
+// ToolRunning: an allowed call started; ToolRan with the same CallID
+// follows when it ends.
+type ToolRunning struct {
+	Round        int
+	CallID       string
+	Server, Tool string
+}
+
 // ToolRan: a call ended: it ran (Use.Result, Use.IsError), was declined
 // (Use.Declined), or could not run (an unknown tool, arguments that are not
 // JSON: Use.IsError with a sentence the model reads).
@@ -52,6 +60,7 @@ type ToolRan struct {
 func (ToolsOffered) event() {}
 func (ToolAsked) event()    {}
 func (ToolRan) event()      {}
+func (ToolRunning) event()  {}
 
 // ErrToolRounds ends an answer whose model still asked for tools after
 // Options.MaxToolRounds rounds.
@@ -304,6 +313,7 @@ func (e *Engine) runCalls(ctx context.Context, tl *toolLoop, uses []store.ToolUs
 	}
 	done := make(chan toolDone, len(runs))
 	for _, r := range runs {
+		emit(ToolRunning{Round: tl.round, CallID: uses[r.i].CallID, Server: r.server, Tool: r.tool})
 		go func() {
 			start := time.Now()
 			res, err := e.toolbox.Call(ctx, r.server, r.tool, r.args)

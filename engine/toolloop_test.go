@@ -220,6 +220,24 @@ func TestToolCallsRunInParallelAndTheModelIsAskedAgain(t *testing.T) {
 	if n := len(ofType[Started](evs)); n != 1 {
 		t.Errorf("%d Started events, want 1", n)
 	}
+	// Each call is said to run before it is said to have ended.
+	runningAt := map[string]int{}
+	for i, ev := range evs {
+		switch ev := ev.(type) {
+		case ToolRunning:
+			runningAt[ev.CallID] = i
+			if ev.Server != "srv" || ev.Tool != "echo" || ev.Round != 1 {
+				t.Errorf("running %#v", ev)
+			}
+		case ToolRan:
+			if at, ok := runningAt[ev.CallID]; !ok || at > i {
+				t.Errorf("%s ended without a ToolRunning before it", ev.CallID)
+			}
+		}
+	}
+	if len(runningAt) != 2 {
+		t.Errorf("ToolRunning for %v, want call_a and call_b", runningAt)
+	}
 
 	reqs := r.ad.requests()
 	if len(reqs) != 2 {

@@ -173,11 +173,14 @@ func (p *ToolsPage) refreshState(v *ToolServerView) {
 	} else {
 		state = tools.State{Status: tools.Idle}
 	}
-	status := statusSentence(state)
-	v.Status.SetText(status)
+	imp := widget.MediumImportance
+	if state.Status == tools.Failed {
+		imp = widget.DangerImportance
+	}
+	look.SetLabel(v.Status, statusSentence(state), imp)
 	stderr := ""
 	if state.Status == tools.Failed {
-		stderr = strings.TrimSpace(state.Stderr)
+		stderr = lastLines(strings.TrimSpace(state.Stderr), stderrLines)
 	}
 	v.Stderr.SetText(stderr)
 	look.Show(v.Stderr, stderr != "")
@@ -193,6 +196,19 @@ func (p *ToolsPage) refreshState(v *ToolServerView) {
 		v.Listed = state.Tools
 	}
 	v.Tools.Refresh()
+}
+
+// stderrLines is how much of a failed server's stderr the page shows: its
+// last words say why; 4 KB of them would push its tools off the page.
+const stderrLines = 8
+
+// lastLines is the last n lines of s.
+func lastLines(s string, n int) string {
+	lines := strings.Split(s, "\n")
+	if len(lines) > n {
+		lines = lines[len(lines)-n:]
+	}
+	return strings.Join(lines, "\n")
 }
 
 // statusSentence says how a server is doing, as the page shows it.
@@ -222,7 +238,7 @@ func (p *ToolsPage) connect(v *ToolServerView) {
 		return
 	}
 	v.Connect.Disable()
-	v.Status.SetText("Starting…")
+	look.SetLabel(v.Status, "Starting…", widget.MediumImportance)
 	name := v.Server.Name
 	bridge.Run(p.s.host.Bridge(), func() (struct{}, error) {
 		ctx, cancel := context.WithTimeout(context.Background(), connectTimeout)

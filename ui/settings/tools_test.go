@@ -129,12 +129,12 @@ func TestToolsPageAddsAServerAndListsItsTools(t *testing.T) {
 		t.Errorf("manager given %v, changes told %d", h.tools.set, h.toolsChanged)
 	}
 	v := p.Shown
-	if v == nil || v.Server.Name != "notes" || !strings.HasPrefix(v.Status.Text, "Not started") || v.Connect.Disabled() {
+	if v == nil || v.Server.Name != "notes" || !strings.HasPrefix(v.Status.Text, "Not started") || !v.Status.Visible() || v.Connect.Disabled() {
 		t.Fatalf("shown after adding: %+v", v)
 	}
 	test.Tap(v.Connect)
 	h.settle()
-	if v.Status.Text != "Connected · 2 tools" || len(v.Listed) != 2 || v.Connect.Text != "Check again" {
+	if v.Status.Text != "Connected · 2 tools" || !v.Status.Visible() || len(v.Listed) != 2 || v.Connect.Text != "Check again" {
 		t.Fatalf("after Connect: %q, %d tools, %q", v.Status.Text, len(v.Listed), v.Connect.Text)
 	}
 	got := everyLabel(test.LaidOutObjects(v.Tools))

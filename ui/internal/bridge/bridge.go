@@ -135,7 +135,7 @@ type Update struct {
 	// Running are the calls that started since the last update
 	// (ToolRunning), in order; a call that also ended is in Tools too.
 	Running []engine.ToolRunning
-	Final      engine.Event     // Done, Stopped or Failed; nil while the answer streams
+	Final   engine.Event // Done, Stopped or Failed; nil while the answer streams
 }
 
 // Follow reads an answer's events on a goroutine and hands them to apply on

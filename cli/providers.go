@@ -131,7 +131,14 @@ func providersSetKey(c *cmdEnv, name string) error {
 		return err
 	}
 	var key string
-	if f, ok := c.Stdin.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
+	if cs, ok := c.Stdin.(clientStdin); ok && cs.IsTerminal() {
+		// The command line's terminal, through the window: not echoed
+		// there.
+		fmt.Fprintf(c.Stderr, "API key for %s (not shown as you type; Enter to finish): ", name)
+		b, rerr := cs.ReadPassword()
+		fmt.Fprintln(c.Stderr)
+		key, err = strings.TrimSpace(string(b)), rerr
+	} else if f, ok := c.Stdin.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
 		// Typed at a terminal: not echoed.
 		fmt.Fprintf(c.Stderr, "API key for %s (not shown as you type; Enter to finish): ", name)
 		b, rerr := term.ReadPassword(int(f.Fd()))

@@ -1,0 +1,222 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/spf13/cobra"
+	"golang.org/x/term"
+
+	"github.com/deskchat/deskchat/engine"
+	"github.com/deskchat/deskchat/internal/secrets"
+	"github.com/deskchat/deskchat/remote"
+	"github.com/deskchat/deskchat/store"
+)
+
+// While the window is open it holds the history file, so a command line
+// started beside it sends its command to the window (package remote),
+// which runs it with the same code, on its own history and engine: one
+// queue, one set of limits, one cache, one breaker. beforeRun is the
+// command line's side, Handler the window's.
+
+// Shared is what the open window lends the commands it runs for the
+// command line.
+type Shared struct {
+	DataDir string
+	Store   *store.Store
+	Engine  *engine.Engine
+	// Keys is the window's key resolver (its keychain); nil: the
+	// system's keychain.
+	Keys *secrets.Resolver
+	// Tools is the window's tool manager; nil: no tool servers. The
+	// window closes it, never a command.
+	Tools engine.Toolbox
+	// Changed is called after a command that may have changed the
+	// history has ended (the window reloads its list); nil: nothing.
+	Changed func()
+}
+
+// Handler runs the commands the window receives on its socket: Main with
+// the window's history, engine and tools, and the command line's
+// arguments, folder, environment and streams.
+func Handler(sh *Shared) remote.Handler {
+	return func(ctx context.Context, req remote.Request, s remote.Streams) int {
+		getenv := lookupIn(req.Env)
+		env := Env{Stdin: s.Stdin, Stdout: s.Stdout, Stderr: s.Stderr, Getenv: getenv,
+			// API keys named by variables come from the command line's
+			// environment, as when it runs alone.
+			Context: secrets.WithGetenv(ctx, getenv),
+			Shared:  sh, Dir: req.Dir}
+		env.EngineOptions.Keys = sh.Keys
+		env.Toolbox = func(*store.Store) engine.Toolbox {
+			if sh.Tools == nil {
+				return nil
+			}
+			return lentToolbox{sh.Tools}
+		}
+		code, ce := runMain(req.Args, env)
+		if sh.Changed != nil && ce.opened && !ce.readOnly {
+			sh.Changed()
+		}
+		return code
+	}
+}
+
+// lentToolbox is the window's toolbox without its Close: "ask --tools"
+// closes the toolbox it was given when the answer ends.
+type lentToolbox struct{ engine.Toolbox }
+
+// lookupIn returns a Getenv over env ("NAME=value" lines).
+func lookupIn(env []string) func(string) string {
+	m := make(map[string]string, len(env))
+	for _, kv := range env {
+		if k, v, ok := strings.Cut(kv, "="); ok {
+			m[k] = v
+		}
+	}
+	return func(name string) string { return m[name] }
+}
+
+// engine is the engine a command sends with: the window's, else one of
+// its own.
+func (c *cmdEnv) engine(st *store.Store) *engine.Engine {
+	if c.Shared != nil {
+		return c.Shared.Engine
+	}
+	return engine.New(st, c.EngineOptions)
+}
+
+// path resolves a path the user gave in the folder the command was typed
+// in (Env.Dir); "-" (stdin, stdout) stays as it is.
+func (c *cmdEnv) path(p string) string {
+	if c.Dir == "" || p == "" || p == "-" || filepath.IsAbs(p) {
+		return p
+	}
+	return filepath.Join(c.Dir, p)
+}
+
+// errForwarded ends a command the window ran; its exit code is c.exit.
+var errForwarded = errors.New("run by the window")
+
+// beforeRun runs once the command line is parsed, before the command. On
+// the command line, with a window serving the history, it runs the
+// command there (the root command: brings the window forward); in the
+// window, it refuses the commands that need the history file alone.
+func (c *cmdEnv) beforeRun(cmd *cobra.Command) error {
+	if c.Shared != nil {
+		c.dataDir = c.Shared.DataDir // the window's, whatever its environment says
+		if s := alone(cmd); s != "" {
+			return errors.New(s)
+		}
+		return nil
+	}
+	if !c.Forward || runsHere(cmd) || (!cmd.HasParent() && c.GUI == nil) {
+		return nil
+	}
+	dir, err := store.DefaultDir(c.dataDir)
+	if err != nil {
+		return nil // the command says so, if it needs the folder
+	}
+	conn, err := remote.Dial(dir)
+	if errors.Is(err, remote.ErrNoWindow) {
+		return nil
+	}
+	if err != nil {
+		return remoteSentence(err)
+	}
+	if !cmd.HasParent() {
+		// A second "deskchat": the window comes forward.
+		if err := conn.Activate(); err != nil {
+			return remoteSentence(err)
+		}
+		return errForwarded
+	}
+	if s := alone(cmd); s != "" {
+		conn.Close()
+		return errors.New(s)
+	}
+	code, err := conn.Run(c.request(), c.clientIO())
+	if err != nil {
+		return remoteSentence(err)
+	}
+	c.exit = code
+	return errForwarded
+}
+
+// runsHere reports whether cmd never needs the history: help and the
+// completion scripts run in the command line, window or not.
+func runsHere(cmd *cobra.Command) bool {
+	for p := cmd; p != nil; p = p.Parent() {
+		if p.Name() == "completion" || p.Name() == "help" {
+			return true
+		}
+	}
+	return false
+}
+
+// alone is the sentence refusing a command that needs the history file to
+// itself while the window is open, "" for the others.
+func alone(cmd *cobra.Command) string {
+	switch cmd.CommandPath() {
+	case "deskchat recover", "deskchat backups restore", "deskchat check":
+		return fmt.Sprintf("%s needs the history file to itself: close the deskchat window, then run it again.", cmd.CommandPath())
+	}
+	return ""
+}
+
+// remoteSentence is the one line for a failure to run through the window.
+func remoteSentence(err error) error {
+	var re *remote.Error
+	if errors.As(err, &re) {
+		return err
+	}
+	return fmt.Errorf("The open deskchat window could not run the command (%v); close the window to run it alone.", err)
+}
+
+// request is the command as the window receives it.
+func (c *cmdEnv) request() remote.Request {
+	dir := c.Dir
+	if dir == "" {
+		dir, _ = os.Getwd()
+	}
+	return remote.Request{Args: c.args, Dir: dir, Env: os.Environ(),
+		StdinTerminal: isTerminal(c.Stdin), StdinPiped: piped(c.Stdin),
+		StdoutTerminal: writesToTerminal(c.Stdout), StderrTerminal: writesToTerminal(c.Stderr)}
+}
+
+// clientIO relays the command line's streams; Ctrl-C (the context's end)
+// stops the command in the window.
+func (c *cmdEnv) clientIO() remote.IO {
+	cio := remote.IO{Stdin: c.Stdin, Stdout: c.Stdout, Stderr: c.Stderr, Cancel: c.Context.Done()}
+	if f, ok := c.Stdin.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
+		cio.ReadPassword = func() ([]byte, error) { return term.ReadPassword(int(f.Fd())) }
+	}
+	return cio
+}
+
+func writesToTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	return ok && term.IsTerminal(int(f.Fd()))
+}
+
+// clientStdin is the command line's stdin as the window reads it
+// (*remote.Stdin): it says what it is, and reads a line without echo.
+type clientStdin interface {
+	IsTerminal() bool
+	IsPiped() bool
+	ReadPassword() ([]byte, error)
+}
+
+// paths is path of each of ps.
+func (c *cmdEnv) paths(ps []string) []string {
+	out := make([]string, len(ps))
+	for i, p := range ps {
+		out[i] = c.path(p)
+	}
+	return out
+}

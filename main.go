@@ -107,7 +107,10 @@ func windowDeps(st *store.Store, dataDir string) (ui.Deps, *cli.Shared) {
 	// when the window closes (ui.Run).
 	servers, _ := st.ToolServers()
 	toolbox := tools.New(servers, tools.Options{Secret: tools.Keychain(kr)})
-	keys := &secrets.Resolver{Keyring: kr}
+	// Keys named by variables: the window's environment, else that of
+	// the commands it runs for the command line (cli.Shared.Getenv).
+	shared := &cli.Shared{DataDir: dataDir, Store: st, Tools: toolbox}
+	keys := &secrets.Resolver{Keyring: kr, Getenv: shared.Getenv}
 	eng := engine.New(st, engine.Options{
 		Toolbox:   toolbox,
 		Simulator: engine.Simulator{TokensPerSecond: simulatorRate()},
@@ -119,7 +122,8 @@ func windowDeps(st *store.Store, dataDir string) (ui.Deps, *cli.Shared) {
 	rem := &ui.Remote{}
 	deps := ui.Deps{Engine: eng, Store: st, DataDir: dataDir, Keyring: kr, Tools: toolbox, Remote: rem,
 		Open: os.Getenv("DESKCHAT_OPEN"), Ready: readyFile(os.Getenv("DESKCHAT_READY_FILE")), Soak: soakFromEnv()}
-	return deps, &cli.Shared{DataDir: dataDir, Store: st, Engine: eng, Keys: keys, Tools: toolbox, Changed: rem.Changed}
+	shared.Engine, shared.Keys, shared.Changed = eng, keys, rem.Changed
+	return deps, shared
 }
 
 // serveCommandLine runs the commands of the command line in this window

@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
@@ -39,6 +40,49 @@ type Shared struct {
 	// Changed is called after a command that may have changed the
 	// history has ended (the window reloads its list); nil: nothing.
 	Changed func()
+
+	mu sync.Mutex
+	// envs are the environments of the commands running, newest last
+	// (Getenv).
+	envs []*func(string) string
+}
+
+// Getenv is the window's environment, then that of the commands running
+// for the command line, newest first: the window's key resolver reads
+// variables with it, so that "deskchat ask" finds a key set only in the
+// shell it was typed in (the engine reads keys without knowing which
+// command asks). The window's own variables come first: a command line
+// never changes what the window's own requests use.
+func (sh *Shared) Getenv(name string) string {
+	if v, ok := os.LookupEnv(name); ok {
+		return v
+	}
+	sh.mu.Lock()
+	defer sh.mu.Unlock()
+	for i := len(sh.envs) - 1; i >= 0; i-- {
+		if v := (*sh.envs[i])(name); v != "" {
+			return v
+		}
+	}
+	return ""
+}
+
+// lend adds getenv to Getenv's until the returned func is called.
+func (sh *Shared) lend(getenv func(string) string) (end func()) {
+	p := &getenv
+	sh.mu.Lock()
+	sh.envs = append(sh.envs, p)
+	sh.mu.Unlock()
+	return func() {
+		sh.mu.Lock()
+		defer sh.mu.Unlock()
+		for i, q := range sh.envs {
+			if q == p {
+				sh.envs = append(sh.envs[:i], sh.envs[i+1:]...)
+				return
+			}
+		}
+	}
 }
 
 // Handler runs the commands the window receives on its socket: Main with
@@ -47,11 +91,9 @@ type Shared struct {
 func Handler(sh *Shared) remote.Handler {
 	return func(ctx context.Context, req remote.Request, s remote.Streams) int {
 		getenv := lookupIn(req.Env)
+		defer sh.lend(getenv)()
 		env := Env{Stdin: s.Stdin, Stdout: s.Stdout, Stderr: s.Stderr, Getenv: getenv,
-			// API keys named by variables come from the command line's
-			// environment, as when it runs alone.
-			Context: secrets.WithGetenv(ctx, getenv),
-			Shared:  sh, Dir: req.Dir}
+			Context: ctx, Shared: sh, Dir: req.Dir}
 		env.EngineOptions.Keys = sh.Keys
 		env.Toolbox = func(*store.Store) engine.Toolbox {
 			if sh.Tools == nil {

@@ -360,12 +360,12 @@ func (r *Resolver) Key(ctx context.Context, p store.Provider) (string, error) {
 		if v == "" {
 			return "", nil
 		}
-		return strings.TrimSpace(r.getenv(ctx, v)), nil
+		return strings.TrimSpace(r.getenv(v)), nil
 	case store.KeyFromEnv:
 		if p.KeyEnv == "" {
 			return "", &Error{Sentence: fmt.Sprintf("%s reads its key from an environment variable, but none is named: name it in Settings → Providers.", p.Name)}
 		}
-		if k := strings.TrimSpace(r.getenv(ctx, p.KeyEnv)); k != "" {
+		if k := strings.TrimSpace(r.getenv(p.KeyEnv)); k != "" {
 			return k, nil
 		}
 		return "", &Error{Sentence: fmt.Sprintf("%s is not set in deskchat's environment: set it, or keep the key in the keychain (Settings → Providers).", p.KeyEnv)}
@@ -456,10 +456,7 @@ func (r *Resolver) fetch(ctx context.Context, p store.Provider) (string, error) 
 	return "", unavailable(err, fmt.Sprintf("the key for %s cannot be read from it", p.Name))
 }
 
-func (r *Resolver) getenv(ctx context.Context, name string) string {
-	if getenv, ok := ctx.Value(getenvKey{}).(func(string) string); ok {
-		return getenv(name)
-	}
+func (r *Resolver) getenv(name string) string {
 	if r.Getenv != nil {
 		return r.Getenv(name)
 	}

@@ -92,7 +92,7 @@ SHOT_PROVIDERS := providers add OpenAI --kind openai --base-url https://api.open
 smoke: build
 	$(GO) build -tags $(TAGS),screenshots -o $(SHOTS_BIN) .
 	DESKCHAT_BIN=./$(BIN) SMOKE_OUT=screenshots/smoke.png bash scripts/smoke.sh
-	DESKCHAT_BIN=./$(BIN) SMOKE_OUT=screenshots/smoke-chat.png FYNE_THEME=light \
+	DESKCHAT_BIN=./$(BIN) SMOKE_OUT=screenshots/smoke-chat.png FYNE_THEME=light SMOKE_VIA_WINDOW=1 \
 		SMOKE_SEED="How do Go channels work?" bash scripts/smoke.sh
 	DESKCHAT_BIN=./$(BIN) SMOKE_OUT=screenshots/smoke-chat-dark.png FYNE_THEME=dark \
 		SMOKE_SEED="How do Go channels work?" bash scripts/smoke.sh

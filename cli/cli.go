@@ -167,6 +167,8 @@ type cmdEnv struct {
 	readOnly bool
 	// opened: the command asked for the history (store).
 	opened bool
+	// ran is the command's path ("deskchat tools add"), in the window.
+	ran string
 }
 
 func (c *cmdEnv) store() (*store.Store, error) {

@@ -102,10 +102,47 @@ func Handler(sh *Shared) remote.Handler {
 			return lentToolbox{sh.Tools}
 		}
 		code, ce := runMain(req.Args, env)
-		if sh.Changed != nil && ce.opened && !ce.readOnly {
-			sh.Changed()
+		if ce.opened && !ce.readOnly {
+			if strings.HasPrefix(ce.ran, "deskchat tools ") {
+				sh.syncTools()
+			}
+			if sh.Changed != nil {
+				sh.Changed()
+			}
 		}
 		return code
+	}
+}
+
+// toolRegistry is the part of the window's tool manager (tools.Manager)
+// that "tools add" and "tools remove" change.
+type toolRegistry interface {
+	Set(store.ToolServer)
+	Remove(name string)
+	Servers() []string
+}
+
+// syncTools gives the window's tool manager the servers the history names
+// now, after "tools add" or "tools remove" ran for the command line (the
+// servers start again, as they are, on next use).
+func (sh *Shared) syncTools() {
+	m, ok := sh.Tools.(toolRegistry)
+	if !ok {
+		return
+	}
+	list, err := sh.Store.ToolServers()
+	if err != nil {
+		return // the command said what failed; the window keeps what it had
+	}
+	named := map[string]bool{}
+	for _, ts := range list {
+		named[ts.Name] = true
+		m.Set(ts)
+	}
+	for _, n := range m.Servers() {
+		if !named[n] {
+			m.Remove(n)
+		}
 	}
 }
 
@@ -151,6 +188,7 @@ var errForwarded = errors.New("run by the window")
 // window, it refuses the commands that need the history file alone.
 func (c *cmdEnv) beforeRun(cmd *cobra.Command) error {
 	if c.Shared != nil {
+		c.ran = cmd.CommandPath()
 		c.dataDir = c.Shared.DataDir // the window's, whatever its environment says
 		if s := alone(cmd); s != "" {
 			return errors.New(s)

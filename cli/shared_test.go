@@ -217,3 +217,31 @@ func TestSharedGetenvPrefersTheWindowsThenTheNewestCommand(t *testing.T) {
 		t.Fatalf("got %q with no command running", got)
 	}
 }
+
+// TestCommandsRunSideBySideInTheWindow: asks and lists from several
+// command lines at once share the window's engine and history (-race).
+func TestCommandsRunSideBySideInTheWindow(t *testing.T) {
+	w := serveWindow(t)
+	var wg sync.WaitGroup
+	results := make([]runResult, 8)
+	for i := range results {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if i%2 == 0 {
+				results[i] = w.forward(t, "", "", "ask", "--provider", engine.SimulatorName, "--quiet", "question", strings.Repeat("x", i))
+			} else {
+				results[i] = w.forward(t, "", "", "list", "--json")
+			}
+		}()
+	}
+	wg.Wait()
+	for i, r := range results {
+		if r.code != ExitOK {
+			t.Errorf("command %d: %d %q", i, r.code, r.stderr)
+		}
+	}
+	if convs, _ := w.shared.Store.Conversations(); len(convs) != 4 {
+		t.Fatalf("%d conversations, want 4", len(convs))
+	}
+}

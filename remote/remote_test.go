@@ -454,3 +454,22 @@ func TestStoppingTheServerCancelsItsCommands(t *testing.T) {
 		t.Fatalf("the socket is left after Serve: %v", err)
 	}
 }
+
+func TestACommandThatPanicsFailsAlone(t *testing.T) {
+	dir := serve(t, &Server{Handler: func(_ context.Context, req Request, s Streams) int {
+		if len(req.Args) > 0 && req.Args[0] == "boom" {
+			panic("boom")
+		}
+		fmt.Fprint(s.Stdout, "fine")
+		return 0
+	}})
+	var errw bytes.Buffer
+	code, err := dialT(t, dir).Run(Request{Args: []string{"boom"}}, IO{Stdin: failReader{t}, Stdout: io.Discard, Stderr: &errw})
+	if err != nil || code != 1 || !strings.Contains(errw.String(), "failed inside the deskchat window") {
+		t.Fatalf("code %d, err %v, stderr %q", code, err, errw.String())
+	}
+	var out bytes.Buffer
+	if code, err := dialT(t, dir).Run(Request{}, IO{Stdin: failReader{t}, Stdout: &out, Stderr: io.Discard}); err != nil || code != 0 || out.String() != "fine" {
+		t.Fatalf("after the panic: code %d, err %v", code, err)
+	}
+}

@@ -9,6 +9,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"sync"
 	"syscall"
 	"time"
@@ -188,8 +189,22 @@ func (s *Server) serveConn(ctx context.Context, conn *net.UnixConn) {
 	sess := newSession(ctx, conn, req)
 	defer sess.cancel()
 	go sess.readLoop()
-	code := s.Handler(sess.ctx, req, Streams{Stdin: sess.stdin, Stdout: sess.writer(frameStdout), Stderr: sess.writer(frameStderr)})
+	code := s.run(sess, req)
 	sess.send(frameExit, uint32Payload(uint32(int32(code))))
+}
+
+// run runs the handler. A command that panics fails alone: the window it
+// runs in, and the commands beside it, go on.
+func (s *Server) run(sess *session, req Request) (code int) {
+	stderr := sess.writer(frameStderr)
+	defer func() {
+		if r := recover(); r != nil {
+			fmt.Fprintf(os.Stderr, "deskchat: a command from the command line panicked: %v\n%s", r, debug.Stack())
+			fmt.Fprintln(stderr, "The command failed inside the deskchat window (a bug: its details are in the window's log).")
+			code = 1
+		}
+	}()
+	return s.Handler(sess.ctx, req, Streams{Stdin: sess.stdin, Stdout: sess.writer(frameStdout), Stderr: stderr})
 }
 
 // readHello reads the first frame, within wait.

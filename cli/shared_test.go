@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"io"
+	"net"
 	"os"
 	"path/filepath"
 	"strings"
@@ -243,5 +244,23 @@ func TestCommandsRunSideBySideInTheWindow(t *testing.T) {
 	}
 	if convs, _ := w.shared.Store.Conversations(); len(convs) != 4 {
 		t.Fatalf("%d conversations, want 4", len(convs))
+	}
+}
+
+// TestAStaleSocketIsNoWindow: the socket of a killed window is left; the
+// command line opens the history itself.
+func TestAStaleSocketIsNoWindow(t *testing.T) {
+	dir := t.TempDir()
+	ln, err := net.ListenUnix("unix", &net.UnixAddr{Name: filepath.Join(dir, remote.SocketName), Net: "unix"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln.SetUnlinkOnClose(false) // as a killed window leaves it
+	ln.Close()
+	var out, errb bytes.Buffer
+	code := Main([]string{"--data-dir", dir, "ask", "--provider", engine.SimulatorName, "hi"},
+		Env{Stdin: strings.NewReader(""), Stdout: &out, Stderr: &errb, Forward: true})
+	if code != ExitOK || out.Len() == 0 {
+		t.Fatalf("ask beside a stale socket: %d %q", code, errb.String())
 	}
 }

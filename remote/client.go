@@ -42,6 +42,9 @@ func Dial(dataDir string) (*Conn, error) {
 }
 
 func dial(dataDir string, uid int) (*Conn, error) {
+	if !supported {
+		return nil, ErrNoWindow
+	}
 	path := filepath.Join(dataDir, SocketName)
 	fi, err := os.Lstat(path)
 	if errors.Is(err, os.ErrNotExist) {
@@ -53,7 +56,7 @@ func dial(dataDir string, uid int) (*Conn, error) {
 	if fi.Mode()&os.ModeSocket == 0 {
 		return nil, ErrNoWindow // not a window's: the history's lock speaks for whoever holds it
 	}
-	if st, ok := fi.Sys().(*syscall.Stat_t); ok && int(st.Uid) != uid {
+	if owner, ok := ownerUID(fi); !ok || owner != uid {
 		return nil, &Error{Sentence: fmt.Sprintf("%s belongs to another user; deskchat does not send your commands to it. Remove it, or use your own --data-dir.", path)}
 	}
 	c, err := net.DialUnix("unix", nil, &net.UnixAddr{Name: path, Net: "unix"})

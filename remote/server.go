@@ -82,6 +82,9 @@ type Server struct {
 // window that was killed (nothing answers on it) is removed first; a
 // socket that answers belongs to a window still running, and Listen fails.
 func Listen(dataDir string) (*net.UnixListener, error) {
+	if !supported {
+		return nil, errors.New("remote: the window cannot check who connects on this system, so it serves no socket")
+	}
 	path := filepath.Join(dataDir, SocketName)
 	if err := removeStale(path); err != nil {
 		return nil, err

@@ -89,7 +89,11 @@ func dash(s string) string {
 // admin is the provider administration the settings window uses too, on
 // st with the CLI's keyring.
 func (c *cmdEnv) admin(st *store.Store) *providers.Admin {
-	return providers.New(st, c.keyring())
+	a := providers.New(st, c.keyring())
+	if c.Shared != nil {
+		a.Forget = c.Shared.Engine.ForgetKey // the window's engine remembers keys
+	}
+	return a
 }
 
 // maxKeyLine bounds what set-key reads from stdin.

@@ -11,6 +11,8 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/zalando/go-keyring"
+
 	"github.com/deskchat/deskchat/engine"
 	"github.com/deskchat/deskchat/internal/secrets"
 	"github.com/deskchat/deskchat/remote"
@@ -262,5 +264,28 @@ func TestAStaleSocketIsNoWindow(t *testing.T) {
 		Env{Stdin: strings.NewReader(""), Stdout: &out, Stderr: &errb, Forward: true})
 	if code != ExitOK || out.Len() == 0 {
 		t.Fatalf("ask beside a stale socket: %d %q", code, errb.String())
+	}
+}
+
+// TestANewKeyReachesTheWindowsEngine: the window's engine remembers
+// keychain keys; "providers set-key" run through it makes it read the new
+// one.
+func TestANewKeyReachesTheWindowsEngine(t *testing.T) {
+	keyring.MockInit()
+	srv := newChatServer(t, "answered")
+	w := serveWindow(t)
+	if r := w.forward(t, "", "", "providers", "add", "vault", "--base-url", srv.URL, "--model", "m", "--key-source", "keychain"); r.code != ExitOK {
+		t.Fatalf("add: %d %q", r.code, r.stderr)
+	}
+	for _, key := range []string{"sk-first", "sk-second"} {
+		if r := w.forward(t, "", key+"\n", "providers", "set-key", "vault"); r.code != ExitOK {
+			t.Fatalf("set-key: %d %q", r.code, r.stderr)
+		}
+		if r := w.forward(t, "", "", "ask", "--provider", "vault", "--no-cache", "hi"); r.code != ExitOK {
+			t.Fatalf("ask: %d %q", r.code, r.stderr)
+		}
+	}
+	if got := authsSeen(srv); len(got) != 2 || got[1] != "Bearer sk-second" {
+		t.Fatalf("Authorization %q, want the second key last", got)
 	}
 }

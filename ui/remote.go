@@ -51,9 +51,10 @@ func (r *Remote) Activate() {
 	}
 }
 
-// reloadFromStore reads the chat list again and, unless an answer streams
-// into it or a question is being edited, the chat shown.
+// reloadFromStore reads the providers and the chat list again and, unless
+// an answer streams into it or a question is being edited, the chat shown.
 func (w *window) reloadFromStore() {
+	w.loadProviders(nil) // "providers add", "providers default", "prices set"…
 	if cv := w.pane.chats[w.pane.selected]; cv != nil && cv.live == nil && !cv.loading && w.compose.editing == nil {
 		delete(w.pane.chats, w.pane.selected)
 	}

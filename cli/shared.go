@@ -198,7 +198,11 @@ func (c *cmdEnv) beforeRun(cmd *cobra.Command) error {
 	if !c.Forward || runsHere(cmd) || (!cmd.HasParent() && c.GUI == nil) {
 		return nil
 	}
-	dir, err := store.DefaultDir(c.dataDir)
+	named := c.dataDir
+	if cmd.DisableFlagParsing { // cobra's __complete: the words as typed
+		named = dataDirIn(c.args)
+	}
+	dir, err := store.DefaultDir(named)
 	if err != nil {
 		return nil // the command says so, if it needs the folder
 	}
@@ -226,6 +230,22 @@ func (c *cmdEnv) beforeRun(cmd *cobra.Command) error {
 	}
 	c.exit = code
 	return errForwarded
+}
+
+// dataDirIn is the value of --data-dir among args, "" without one.
+func dataDirIn(args []string) string {
+	dir := ""
+	for i, a := range args {
+		if a == "--" {
+			break
+		}
+		if v, ok := strings.CutPrefix(a, "--data-dir="); ok {
+			dir = v
+		} else if a == "--data-dir" && i+1 < len(args) {
+			dir = args[i+1]
+		}
+	}
+	return dir
 }
 
 // runsHere reports whether cmd never needs the history: help and the

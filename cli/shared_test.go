@@ -110,6 +110,10 @@ func TestCommandsRunInTheWindowOnItsHistory(t *testing.T) {
 	if changed, _ := w.counts(); changed != 1 {
 		t.Fatal("list, which only reads, made the window reload")
 	}
+	// Completion of conversation ids reads the history: the window's.
+	if r := w.forward(t, "", "", "__complete", "show", ""); r.code != ExitOK || !strings.Contains(r.stdout, convs[0].ID) {
+		t.Fatalf("__complete show: %d %q %q", r.code, r.stdout, r.stderr)
+	}
 }
 
 func TestRelativePathsAreTheCommandLines(t *testing.T) {

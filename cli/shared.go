@@ -52,7 +52,8 @@ type Shared struct {
 // variables with it, so that "deskchat ask" finds a key set only in the
 // shell it was typed in (the engine reads keys without knowing which
 // command asks). The window's own variables come first: a command line
-// never changes what the window's own requests use.
+// never overrides them (while it runs, it may fill in one the window
+// lacks, for any request: the same user's key either way).
 func (sh *Shared) Getenv(name string) string {
 	if v, ok := os.LookupEnv(name); ok {
 		return v

@@ -33,6 +33,14 @@ var (
 	binErr  error
 )
 
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if binPath != "" {
+		os.RemoveAll(filepath.Dir(binPath))
+	}
+	os.Exit(code)
+}
+
 // deskchatBinary builds the real deskchat once per test binary.
 func deskchatBinary(tb testing.TB) string {
 	tb.Helper()

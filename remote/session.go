@@ -81,8 +81,13 @@ type stdinReply struct {
 	eof  bool
 }
 
-// errClientGone is a read of stdin whose client went away.
-var errClientGone = errors.New("the command line that ran this command has gone")
+// errClientGone is a read of stdin whose client went away; errStopped,
+// one stopped while it waited (Ctrl-C). Commands put them in sentences
+// ("The text on stdin could not be read: the command was stopped.").
+var (
+	errClientGone = errors.New("the command line that ran this command has gone")
+	errStopped    = errors.New("the command was stopped")
+)
 
 // Stdin is the client's stdin, read on demand: each Read asks the client
 // for at most what it can hold. Besides io.Reader it says what the client's
@@ -147,6 +152,6 @@ func (in *Stdin) ask(typ byte, n int) ([]byte, error) {
 		}
 		return r.data, nil
 	case <-in.s.ctx.Done():
-		return nil, in.s.ctx.Err()
+		return nil, errStopped
 	}
 }

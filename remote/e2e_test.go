@@ -20,6 +20,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/creack/pty"
+
 	"github.com/deskchat/deskchat/cli"
 	"github.com/deskchat/deskchat/engine"
 	"github.com/deskchat/deskchat/internal/secrets"
@@ -239,6 +241,29 @@ func TestTheCommandLineRunsInTheWindow(t *testing.T) {
 	}
 	if r = h.run(t, work, "", nil); r.code != 0 || h.activated.Load() != 1 {
 		t.Fatalf("deskchat: exit %d, stderr %q, activated %d", r.code, r.stderr, h.activated.Load())
+	}
+}
+
+// TestATerminalIsNotReadBesideAPrompt: the window knows the command
+// line's stdin is a terminal, so ask with a prompt does not wait for it
+// (a read would wait for ever on the terminal nobody types at).
+func TestATerminalIsNotReadBesideAPrompt(t *testing.T) {
+	h := serveHeadless(t, engine.Options{})
+	ptmx, tty, err := pty.Open()
+	if err != nil {
+		t.Fatalf("no pseudo-terminal: %v", err)
+	}
+	defer ptmx.Close()
+	defer tty.Close()
+	cmd := h.command(t, t.TempDir(), nil, "ask", "--provider", engine.SimulatorName, "summarise this")
+	var out, errw bytes.Buffer
+	cmd.Stdin, cmd.Stdout, cmd.Stderr = tty, &out, &errw
+	if err := cmd.Run(); err != nil || out.Len() == 0 {
+		t.Fatalf("ask on a terminal: %v, stdout %q, stderr %q", err, out.String(), errw.String())
+	}
+	msgs, err := h.st.Messages(h.conversations(t)[0].ID)
+	if err != nil || msgs[0].Content != "summarise this" {
+		t.Fatalf("the question is %q (%v)", msgs[0].Content, err)
 	}
 }
 

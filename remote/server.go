@@ -22,6 +22,9 @@ const SocketName = "deskchat.sock"
 // a client that connects and says nothing does not hold a goroutine.
 const HelloTimeout = 5 * time.Second
 
+// acceptRetry is the pause after a failed accept.
+const acceptRetry = 100 * time.Millisecond
+
 // stopGrace is how long a command cancelled by the server's end may still
 // write to its client.
 const stopGrace = 2 * time.Second
@@ -145,11 +148,17 @@ func (s *Server) Serve(ctx context.Context, ln *net.UnixListener) error {
 			if ctx.Err() != nil {
 				return nil
 			}
-			var ne net.Error
-			if errors.As(err, &ne) && ne.Timeout() {
-				continue
+			if errors.Is(err, net.ErrClosed) {
+				return fmt.Errorf("remote: accept: %w", err)
 			}
-			return fmt.Errorf("remote: accept: %w", err)
+			// Out of file descriptors, say: the window goes on, and so
+			// does serving, once a moment has passed.
+			select {
+			case <-ctx.Done():
+				return nil
+			case <-time.After(acceptRetry):
+			}
+			continue
 		}
 		wg.Add(1)
 		go func() {

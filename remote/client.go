@@ -59,7 +59,12 @@ func dial(dataDir string, uid int) (*Conn, error) {
 	if owner, ok := ownerUID(fi); !ok || owner != uid {
 		return nil, &Error{Sentence: fmt.Sprintf("%s belongs to another user; deskchat does not send your commands to it. Remove it, or use your own --data-dir.", path)}
 	}
-	c, err := net.DialUnix("unix", nil, &net.UnixAddr{Name: path, Net: "unix"})
+	name, release, err := sockName(path)
+	if err != nil {
+		return nil, fmt.Errorf("remote: %w", err)
+	}
+	c, err := net.DialUnix("unix", nil, &net.UnixAddr{Name: name, Net: "unix"})
+	release()
 	if errors.Is(err, syscall.ECONNREFUSED) || errors.Is(err, os.ErrNotExist) {
 		return nil, ErrNoWindow // stale: the next window removes it
 	}

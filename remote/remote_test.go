@@ -473,3 +473,38 @@ func TestACommandThatPanicsFailsAlone(t *testing.T) {
 		t.Fatalf("after the panic: code %d, err %v", code, err)
 	}
 }
+
+// TestALongDataFolderStillServes: a folder whose socket path is over the
+// kernel's 107 bytes.
+func TestALongDataFolderStillServes(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), strings.Repeat("a-very-long-folder-name-", 6))
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if n := len(filepath.Join(dir, SocketName)); n <= 107 {
+		t.Fatalf("the path is %d bytes, not over the limit", n)
+	}
+	ln, err := Listen(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := &Server{Handler: func(_ context.Context, _ Request, s Streams) int { fmt.Fprint(s.Stdout, "long"); return 0 }}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- srv.Serve(ctx, ln) }()
+	var out bytes.Buffer
+	code, err := dialT(t, dir).Run(Request{}, IO{Stdin: failReader{t}, Stdout: &out, Stderr: io.Discard})
+	if err != nil || code != 0 || out.String() != "long" {
+		t.Fatalf("code %d, err %v, stdout %q", code, err, out.String())
+	}
+	if _, err := Listen(dir); !errors.Is(err, ErrServing) {
+		t.Fatalf("a second Listen: %v, want ErrServing", err)
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Lstat(filepath.Join(dir, SocketName)); !errors.Is(err, os.ErrNotExist) {
+		t.Fatalf("the socket is left: %v", err)
+	}
+}

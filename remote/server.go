@@ -84,7 +84,7 @@ type Server struct {
 // Listen serves the socket of dataDir (mode 0600). A socket left by a
 // window that was killed (nothing answers on it) is removed first; a
 // socket that answers belongs to a window still running, and Listen fails.
-func Listen(dataDir string) (*net.UnixListener, error) {
+func Listen(dataDir string) (*Listener, error) {
 	if !supported {
 		return nil, errors.New("remote: the window cannot check who connects on this system, so it serves no socket")
 	}
@@ -92,17 +92,38 @@ func Listen(dataDir string) (*net.UnixListener, error) {
 	if err := removeStale(path); err != nil {
 		return nil, err
 	}
-	ln, err := net.ListenUnix("unix", &net.UnixAddr{Name: path, Net: "unix"})
+	name, release, err := sockName(path)
+	if err != nil {
+		return nil, err
+	}
+	ln, err := net.ListenUnix("unix", &net.UnixAddr{Name: name, Net: "unix"})
+	release()
 	if err != nil {
 		return nil, fmt.Errorf("remote: listen on %s: %w", path, err)
 	}
+	ln.SetUnlinkOnClose(false) // Close removes path, whatever name bound it
+	l := &Listener{UnixListener: ln, path: path}
 	// The folder is the user's own (0700); the mode is for a folder that
 	// is not, and the peer's uid is checked anyway.
 	if err := os.Chmod(path, 0o600); err != nil {
-		ln.Close()
+		l.Close()
 		return nil, fmt.Errorf("remote: %w", err)
 	}
-	return ln, nil
+	return l, nil
+}
+
+// Listener is the window's socket; Close removes its file.
+type Listener struct {
+	*net.UnixListener
+	path string
+	once sync.Once
+}
+
+// Close stops listening and removes the socket file.
+func (l *Listener) Close() error {
+	err := l.UnixListener.Close()
+	l.once.Do(func() { os.Remove(l.path) })
+	return err
 }
 
 // ErrServing is Listen's error when another window serves the folder.
@@ -119,7 +140,12 @@ func removeStale(path string) error {
 	if fi.Mode()&os.ModeSocket == 0 {
 		return fmt.Errorf("remote: %s is not a socket; deskchat leaves it alone", path)
 	}
-	conn, err := net.DialTimeout("unix", path, time.Second)
+	name, release, err := sockName(path)
+	if err != nil {
+		return err
+	}
+	conn, err := net.DialTimeout("unix", name, time.Second)
+	release()
 	if err == nil {
 		conn.Close()
 		return ErrServing
@@ -135,7 +161,7 @@ func removeStale(path string) error {
 
 // Serve accepts connections on ln until ctx ends, then closes ln, cancels
 // the commands running and returns once they have ended.
-func (s *Server) Serve(ctx context.Context, ln *net.UnixListener) error {
+func (s *Server) Serve(ctx context.Context, ln *Listener) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	stop := context.AfterFunc(ctx, func() { ln.Close() })

@@ -166,6 +166,7 @@ func (s *Server) Serve(ctx context.Context, ln *Listener) error {
 	defer cancel()
 	stop := context.AfterFunc(ctx, func() { ln.Close() })
 	defer stop()
+	defer ln.Close() // returns once the socket file is gone, whoever closed first
 	var wg sync.WaitGroup
 	defer wg.Wait()
 	for {

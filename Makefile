@@ -92,7 +92,7 @@ SHOT_PROVIDERS := providers add OpenAI --kind openai --base-url https://api.open
 smoke: build
 	$(GO) build -tags $(TAGS),screenshots -o $(SHOTS_BIN) .
 	DESKCHAT_BIN=./$(BIN) SMOKE_OUT=screenshots/smoke.png bash scripts/smoke.sh
-	DESKCHAT_BIN=./$(BIN) SMOKE_OUT=screenshots/smoke-chat.png FYNE_THEME=light \
+	DESKCHAT_BIN=./$(BIN) SMOKE_OUT=screenshots/smoke-chat.png FYNE_THEME=light SMOKE_VIA_WINDOW=1 \
 		SMOKE_SEED="How do Go channels work?" bash scripts/smoke.sh
 	DESKCHAT_BIN=./$(BIN) SMOKE_OUT=screenshots/smoke-chat-dark.png FYNE_THEME=dark \
 		SMOKE_SEED="How do Go channels work?" bash scripts/smoke.sh
@@ -139,7 +139,9 @@ docs-shots: smoke
 	for f in $(DOC_SHOTS); do cp screenshots/$$f docs/screenshots/$$f; done
 
 # The Go benchmarks (among them resize_long_answer_ms beside its floor
-# resize_short_answer_ms, ui/resize_bench_test.go), then the window's figures
+# resize_short_answer_ms, ui/resize_bench_test.go, and cli_via_window_list_ms_p95
+# beside cli_version_ms_p95 and cli_via_window_ask_added_ms, the real binary's
+# commands through a serving process, remote/e2e_test.go), then the window's figures
 # under Xvfb. Like make test, it installs what it needs first, so that it
 # works on a fresh machine.
 bench: deps-test e2e-deps

@@ -24,6 +24,7 @@ import (
 	"github.com/deskchat/deskchat/engine"
 	_ "github.com/deskchat/deskchat/internal/localefix" // before Fyne's package initialisation
 	"github.com/deskchat/deskchat/internal/secrets"
+	"github.com/deskchat/deskchat/remote"
 	"github.com/deskchat/deskchat/store"
 	"github.com/deskchat/deskchat/tools"
 	"github.com/deskchat/deskchat/ui"
@@ -39,7 +40,8 @@ var version, commit string
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	code := cli.Main(os.Args[1:], cli.Env{Context: ctx, Version: version, Commit: commit,
+	// Forward: while a window is open, commands run in it (package remote).
+	code := cli.Main(os.Args[1:], cli.Env{Context: ctx, Version: version, Commit: commit, Forward: true,
 		GUI: func(dataDir string) int { return runGUI(ctx, dataDir) }})
 	stop()
 	os.Exit(code)
@@ -90,28 +92,74 @@ func runGUI(ctx context.Context, dataDir string) int {
 	defer st.Close()
 	a := app.NewWithID(AppID)
 	context.AfterFunc(ctx, func() { fyne.Do(a.Quit) })
-	ui.Run(a, windowDeps(st, dataDir))
+	deps, shared := windowDeps(st, dataDir)
+	stopServing := serveCommandLine(shared, deps.Remote)
+	ui.Run(a, deps)
+	stopServing()
 	return cli.ExitOK
 }
 
-// windowDeps builds the engine and what the window needs around st.
-func windowDeps(st *store.Store, dataDir string) ui.Deps {
+// windowDeps builds the engine and what the window needs around st, and
+// what it lends the commands of the command line.
+func windowDeps(st *store.Store, dataDir string) (ui.Deps, *cli.Shared) {
 	kr := secrets.System()
 	// The tool servers the history names; started on first use, stopped
 	// when the window closes (ui.Run).
 	servers, _ := st.ToolServers()
 	toolbox := tools.New(servers, tools.Options{Secret: tools.Keychain(kr), Remember: tools.Remembering(st)})
+	// Keys named by variables: the window's environment, else that of
+	// the commands it runs for the command line (cli.Shared.Getenv).
+	shared := &cli.Shared{DataDir: dataDir, Store: st, Tools: toolbox}
+	keys := &secrets.Resolver{Keyring: kr, Getenv: shared.Getenv}
 	eng := engine.New(st, engine.Options{
 		Toolbox:   toolbox,
 		Simulator: engine.Simulator{TokensPerSecond: simulatorRate()},
-		Keys:      &secrets.Resolver{Keyring: kr},
+		Keys:      keys,
 		// Built when the user starts typing (ui), not while the window
 		// starts up.
 		LazyTokenizer: true,
 	})
-	return ui.Deps{Engine: eng, Store: st, DataDir: dataDir, Keyring: kr, Tools: toolbox,
+	rem := &ui.Remote{}
+	deps := ui.Deps{Engine: eng, Store: st, DataDir: dataDir, Keyring: kr, Tools: toolbox, Remote: rem,
 		Open: os.Getenv("DESKCHAT_OPEN"), Ready: readyFile(os.Getenv("DESKCHAT_READY_FILE")), Soak: soakFromEnv()}
+	shared.Engine, shared.Keys, shared.Changed = eng, keys, rem.Changed
+	return deps, shared
 }
+
+// serveCommandLine runs the commands of the command line in this window
+// while it is open (DATA_DIR/deskchat.sock, package remote); the second
+// deskchat without a command raises it. The returned func stops serving:
+// it cancels the commands still running and waits for them, at most
+// serveGrace.
+func serveCommandLine(shared *cli.Shared, rem *ui.Remote) (stop func()) {
+	ln, err := remote.Listen(shared.DataDir)
+	if err != nil {
+		// The window works; the command line then finds the history held.
+		fmt.Fprintf(os.Stderr, "deskchat: commands typed beside this window cannot run in it: %v\n", err)
+		return func() {}
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	srv := &remote.Server{Handler: cli.Handler(shared), Activate: rem.Activate}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		if err := srv.Serve(ctx, ln); err != nil {
+			fmt.Fprintf(os.Stderr, "deskchat: %v\n", err)
+		}
+	}()
+	return func() {
+		cancel()
+		select {
+		case <-done:
+		case <-time.After(serveGrace):
+		}
+	}
+}
+
+// serveGrace bounds how long the closing window waits for the commands it
+// runs for the command line to end once cancelled (an ask saves its
+// partial answer, as when it is stopped).
+const serveGrace = 3 * time.Second
 
 // runDamaged shows what is wrong with the history file and offers to
 // recover it (the code of `deskchat recover`); once recovered, the window
@@ -137,7 +185,8 @@ func runDamaged(ctx context.Context, dataDir, sentence string) int {
 				return ui.Deps{}, err
 			}
 			opened = st
-			return windowDeps(st, dataDir), nil
+			deps, _ := windowDeps(st, dataDir)
+			return deps, nil
 		},
 	})
 	if opened != nil {

@@ -178,7 +178,7 @@ func runAsk(c *cmdEnv, f askFlags, args []string) error {
 	}
 
 	var err error
-	if opts.Attachments, err = askAttachments(f.attach); err != nil {
+	if opts.Attachments, err = askAttachments(c.paths(f.attach)); err != nil {
 		return err
 	}
 	prompt, err := askPrompt(c, f, args)
@@ -196,7 +196,7 @@ func runAsk(c *cmdEnv, f askFlags, args []string) error {
 	if tb != nil {
 		defer tb.Close()
 	}
-	if os.Getenv("GOMEMLIMIT") == "" {
+	if c.Shared == nil && os.Getenv("GOMEMLIMIT") == "" { // not the window's limit
 		// A long answer is rewritten whole at each flush (every 150 ms):
 		// without a limit the collector let a slow 8 MB answer hold twice
 		// its live heap (210-225 MB peak); with it, about 175 MB. Soft: a
@@ -208,7 +208,7 @@ func runAsk(c *cmdEnv, f askFlags, args []string) error {
 		if err != nil {
 			return cmdLinef("--continue %q is not a message id (like 3f2a9c0b1d4e-7, as \"deskchat show --json\" prints them)", f.cont)
 		}
-		events, err := engine.New(st, c.EngineOptions).Continue(c.Context, conv, seq, opts)
+		events, err := c.engine(st).Continue(c.Context, conv, seq, opts)
 		if err != nil {
 			return err
 		}
@@ -222,7 +222,7 @@ func runAsk(c *cmdEnv, f askFlags, args []string) error {
 		}
 		id = conv.ID
 	}
-	eng := engine.New(st, c.EngineOptions)
+	eng := c.engine(st)
 	events, err := eng.Send(c.Context, id, prompt, opts)
 	if err != nil {
 		if f.convID == "" {

@@ -64,6 +64,9 @@ func askTools(c *cmdEnv, f askFlags, st *store.Store, opts *engine.SendOptions) 
 
 // isTerminal reports whether r is a terminal deskchat can ask on.
 func isTerminal(r io.Reader) bool {
+	if cs, ok := r.(clientStdin); ok {
+		return cs.IsTerminal()
+	}
 	f, ok := r.(*os.File)
 	return ok && term.IsTerminal(int(f.Fd()))
 }

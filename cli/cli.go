@@ -44,6 +44,16 @@ type Env struct {
 	// (main's -ldflags -X, see the Makefile); empty: read from the Go
 	// build information (see version.go).
 	Version, Commit string
+	// Forward: before a command opens the history, it looks for a window
+	// serving that history and runs there (package remote; see
+	// shared.go). main sets it; tests of the commands themselves do not.
+	Forward bool
+	// Shared, when set, is the open window's: the command came through
+	// its socket and runs on its history, engine and tools (Handler).
+	Shared *Shared
+	// Dir is the folder relative paths are resolved in (the command
+	// line's, for a command run by the window); "": the process's.
+	Dir string
 }
 
 // cmdLineError is a command-line mistake: exit code 2.
@@ -62,6 +72,13 @@ func cmdLinef(format string, a ...any) error { return cmdLineError{msg: fmt.Spri
 // Main runs deskchat with args (without the program name) and returns the
 // exit code.
 func Main(args []string, env Env) int {
+	code, _ := runMain(args, env)
+	return code
+}
+
+// runMain is Main; it also returns the command's environment, which says
+// whether the command wrote to the history.
+func runMain(args []string, env Env) (int, *cmdEnv) {
 	if env.Stdin == nil {
 		env.Stdin = os.Stdin
 	}
@@ -84,13 +101,13 @@ func Main(args []string, env Env) int {
 		args = []string{} // nil makes cobra read os.Args
 	}
 
-	ce := &cmdEnv{Env: env}
+	ce := &cmdEnv{Env: env, args: args}
 	defer ce.close()
 	root := newRoot(ce)
 	root.SetArgs(args)
 	cmd, err := root.ExecuteContextC(env.Context)
-	if err == nil {
-		return ce.exit
+	if err == nil || errors.Is(err, errForwarded) {
+		return ce.exit, ce
 	}
 	name := "deskchat"
 	if cmd != nil {
@@ -103,23 +120,23 @@ func Main(args []string, env Env) int {
 		if ue.withSynopsis && cmd != nil {
 			fmt.Fprint(env.Stderr, synopsisOf(cmd))
 		}
-		return ExitUsage
+		return ExitUsage, ce
 	case errors.Is(err, errStopped):
 		fmt.Fprintln(env.Stderr, "Stopped; the partial answer is saved.")
-		return ExitStopped
+		return ExitStopped, ce
 	case errors.Is(err, store.ErrNoHistory) && (cmd == nil || cmd.Name() != "show"):
 		// A read before the first question: nothing to show, not a
 		// failure.
 		fmt.Fprintln(env.Stderr, sentence(err))
-		return ExitOK
+		return ExitOK, ce
 	case errors.Is(err, context.Canceled) && env.Context.Err() != nil:
 		// Interrupted (export, import): the command's own sentence says
 		// what was kept.
 		fmt.Fprintln(env.Stderr, sentence(err))
-		return ExitStopped
+		return ExitStopped, ce
 	default:
 		fmt.Fprintln(env.Stderr, sentence(err))
-		return ExitFailure
+		return ExitFailure, ce
 	}
 }
 
@@ -140,15 +157,25 @@ type cmdEnv struct {
 	Env
 	// dataDir is the --data-dir flag ("" when not given).
 	dataDir string
+	// args are the command's arguments as given (sent to the window).
+	args []string
 	// exit is the code of a command that ends without an error (the GUI's).
 	exit int
 	st   *store.Store
 	// readOnly: the command only reads, so store opens the history
 	// read-only (it works on read-only media and never writes).
 	readOnly bool
+	// opened: the command asked for the history (store).
+	opened bool
+	// ran is the command's path ("deskchat tools add"), in the window.
+	ran string
 }
 
 func (c *cmdEnv) store() (*store.Store, error) {
+	c.opened = true
+	if c.Shared != nil {
+		return c.Shared.Store, nil // the window's, which it closes
+	}
 	if c.st != nil {
 		return c.st, nil
 	}

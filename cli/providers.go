@@ -89,7 +89,11 @@ func dash(s string) string {
 // admin is the provider administration the settings window uses too, on
 // st with the CLI's keyring.
 func (c *cmdEnv) admin(st *store.Store) *providers.Admin {
-	return providers.New(st, c.keyring())
+	a := providers.New(st, c.keyring())
+	if c.Shared != nil {
+		a.Forget = c.Shared.Engine.ForgetKey // the window's engine remembers keys
+	}
+	return a
 }
 
 // maxKeyLine bounds what set-key reads from stdin.
@@ -131,7 +135,14 @@ func providersSetKey(c *cmdEnv, name string) error {
 		return err
 	}
 	var key string
-	if f, ok := c.Stdin.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
+	if cs, ok := c.Stdin.(clientStdin); ok && cs.IsTerminal() {
+		// The command line's terminal, through the window: not echoed
+		// there.
+		fmt.Fprintf(c.Stderr, "API key for %s (not shown as you type; Enter to finish): ", name)
+		b, rerr := cs.ReadPassword()
+		fmt.Fprintln(c.Stderr)
+		key, err = strings.TrimSpace(string(b)), rerr
+	} else if f, ok := c.Stdin.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
 		// Typed at a terminal: not echoed.
 		fmt.Fprintf(c.Stderr, "API key for %s (not shown as you type; Enter to finish): ", name)
 		b, rerr := term.ReadPassword(int(f.Fd()))

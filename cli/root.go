@@ -60,6 +60,10 @@ func newRoot(c *cmdEnv) *cobra.Command {
 		Version:       versionText(c.Version, c.Commit),
 		SilenceErrors: true, // Main writes one sentence per error
 		SilenceUsage:  true,
+		// Once the command line is parsed and before the command opens
+		// the history: run it in the open window, if one serves this
+		// history (shared.go).
+		PersistentPreRunE: func(cmd *cobra.Command, _ []string) error { return c.beforeRun(cmd) },
 		Args: func(_ *cobra.Command, args []string) error {
 			if len(args) > 0 {
 				return cmdLineError{msg: fmt.Sprintf("unknown command %q.", args[0]), withSynopsis: true}

@@ -32,7 +32,7 @@ func runStats(c *cmdEnv, asJSON bool) error {
 	if err != nil {
 		return err
 	}
-	m, err := engine.New(st, c.EngineOptions).Metrics()
+	m, err := c.engine(st).Metrics()
 	if err != nil {
 		return err
 	}

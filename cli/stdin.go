@@ -19,8 +19,12 @@ const maxStdin = 8 << 20
 // piped reports whether r is stdin worth reading beside a prompt: not a
 // terminal (a person would have to type and press Ctrl-D) and not another
 // character device (/dev/null holds nothing); a pipe or a file is read.
-// A reader that is no file (tests, an embedding program) is read.
+// A reader that is no file (tests, an embedding program) is read; the
+// command line's stdin, read by the window, is what it says.
 func piped(r io.Reader) bool {
+	if cs, ok := r.(clientStdin); ok {
+		return cs.IsPiped()
+	}
 	f, ok := r.(*os.File)
 	if !ok {
 		return true

@@ -63,7 +63,7 @@ func runExport(c *cmdEnv, name string, ids []string, outPath string) error {
 		}
 		return skipped(res)
 	}
-	res, err := transfer.ExportFile(c.Context, st, outPath, opts)
+	res, err := transfer.ExportFile(c.Context, st, c.path(outPath), opts)
 	if err != nil {
 		return err
 	}
@@ -112,7 +112,7 @@ func runImport(c *cmdEnv, from string, pos []string) error {
 	if pos[0] == "-" {
 		rep, err = transfer.Import(c.Context, st, c.Stdin, opts)
 	} else {
-		rep, err = transfer.ImportFile(c.Context, st, pos[0], opts)
+		rep, err = transfer.ImportFile(c.Context, st, c.path(pos[0]), opts)
 	}
 	if err != nil {
 		return err

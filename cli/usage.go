@@ -41,7 +41,7 @@ func runUsage(c *cmdEnv, days int, asJSON bool) error {
 		y, m, d := time.Now().Date()
 		from = time.Date(y, m, d-days+1, 0, 0, 0, 0, time.Local)
 	}
-	rep, err := engine.New(st, c.EngineOptions).Usage(from, time.Time{})
+	rep, err := c.engine(st).Usage(from, time.Time{})
 	if err != nil {
 		return err
 	}

@@ -20,6 +20,10 @@
 #   SMOKE_PREPARE        if set, a shell command run before the window opens with
 #                        SMOKE_DATA_DIR set to the app's data dir (e.g. a history
 #                        generator)
+#   SMOKE_VIA_WINDOW     if 1, once the window has painted: "deskchat list" and
+#                        "deskchat ask" (Simulator) run beside it, through it
+#                        (without a display of their own), and a second
+#                        "deskchat" raises the window and exits 0
 #   DESKCHAT_SCENE, FYNE_THEME are passed to the app (a binary built with the
 #                        screenshots tag stages the scene: ui/scene.go)
 #
@@ -149,6 +153,21 @@ if grep -qE 'Fyne error|Error in Fyne call thread|panic:|WARNING: DATA RACE' "$w
 	echo "smoke: warning: deskchat logged errors:" >&2
 	grep -E -A2 'Fyne error|Error in Fyne call thread|panic:|WARNING: DATA RACE' "$work/deskchat.log" | head -n 30 >&2
 fi
+# --- The command line beside the open window runs through it (package remote). ---
+if [ "${SMOKE_VIA_WINDOW:-}" = 1 ]; then
+	[ -S "$work/data/deskchat.sock" ] || die "the window serves no socket at $work/data/deskchat.sock"
+	# No display: a command that opened a window or the history itself would fail.
+	cli=(env -u DISPLAY -u WAYLAND_DISPLAY "$bin" --data-dir "$work/data")
+	"${cli[@]}" list >"$work/via-list.out" 2>&1 || die "deskchat list beside the window failed: $(head -c 300 "$work/via-list.out")"
+	"${cli[@]}" ask --provider Simulator "What does the window serve?" >"$work/via-ask.out" 2>"$work/via-ask.err" ||
+		die "deskchat ask beside the window failed: $(head -c 300 "$work/via-ask.err")"
+	[ -s "$work/via-ask.out" ] || die "deskchat ask beside the window printed no answer"
+	"${cli[@]}" list | grep -q "What does the window serve" || die "the chat asked through the window is not listed"
+	"${cli[@]}" >"$work/via-second.out" 2>&1 || die "a second deskchat did not exit 0: $(head -c 300 "$work/via-second.out")"
+	kill -0 "$app_pid" 2>/dev/null || die "the window exited after the commands run through it"
+	echo "smoke: list, ask and a second deskchat ran through the window"
+fi
+
 # --- SIGTERM ends deskchat within 2 s (main.go's quitGrace), busy or not. ---
 term_start=$(date +%s%N)
 kill -TERM "$app_pid" 2>/dev/null || die "deskchat was gone before SIGTERM"
@@ -160,6 +179,9 @@ kill -0 "$app_pid" 2>/dev/null && die "deskchat still runs 2 s after SIGTERM"
 wait "$app_pid" 2>/dev/null || true
 echo "smoke: exited $(( ($(date +%s%N) - term_start) / 1000000 )) ms after SIGTERM"
 app_pid=""
+if [ "${SMOKE_VIA_WINDOW:-}" = 1 ] && [ -e "$work/data/deskchat.sock" ]; then
+	die "the window left its socket behind"
+fi
 
 echo "smoke: OK ($colors unique colours)"
 echo "smoke: screenshot: $repo/${out#./}"

@@ -44,6 +44,9 @@ type Deps struct {
 	// Soak, if set, makes the window ask questions by itself once it is
 	// ready (scripts/soak-window.sh).
 	Soak *Soak
+	// Remote, if set, lets the commands of the command line reload and
+	// raise the window (ui/remote.go).
+	Remote *Remote
 }
 
 // appTitle is the window title; the smoke test finds the window by it.
@@ -68,7 +71,9 @@ func Run(a fyne.App, d Deps) {
 	w.start.soaking = d.Soak
 	playScene(w)
 	w.backups().Start(transfer.FirstCheck, transfer.CheckEvery)
+	d.Remote.attach(w)
 	showAndRun(w.win)
+	d.Remote.attach(nil)
 	w.shutdown(2 * time.Second)
 	w.backups().AtExit()
 }

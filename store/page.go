@@ -3,53 +3,87 @@ package store
 import (
 	"encoding/json"
 	"fmt"
+	"slices"
 
 	bolt "go.etcd.io/bbolt"
 )
 
-// MessagesBefore returns up to limit messages of the conversation whose Seq
-// is below before (0: from the conversation's end), in order, and whether
-// earlier ones exist. A long conversation is shown a page at a time.
+// MessagesBefore returns up to limit messages of the conversation's active
+// path whose Seq is below before (0: from the path's end), in order, and
+// whether earlier ones exist. A long conversation is shown a page at a
+// time: the path is found in the tree's index (no message is decoded but
+// those returned).
 func (s *Store) MessagesBefore(conversationID string, before uint64, limit int) ([]Message, bool, error) {
 	var out []Message
 	more := false
 	err := s.view(func(tx *bolt.Tx) error {
-		c, err := messageCursor(tx, conversationID)
+		c, err := getConversation(tx, conversationID)
 		if err != nil {
 			return err
 		}
-		var k, v []byte
-		if before == 0 {
-			k, v = c.Last()
-		} else if k, _ = c.Seek(seqKey(before)); k == nil { // only the key: the run starts at the message before it
-			k, v = c.Last()
-		} else {
-			k, v = c.Prev()
+		if c.Leaf == 0 { // no tree yet: every message, as a chain
+			return s.legacyBefore(tx, conversationID, before, limit, &out, &more)
 		}
-		out, more, err = readRun(k, v, c.Prev, limit)
+		path := treeOf(tx, conversationID).path(c.Leaf)
+		end := len(path)
+		if before != 0 {
+			end, _ = slices.BinarySearch(path, before)
+		}
+		start := max(0, end-max(limit, 0))
+		more = start > 0
+		out, err = readSeqs(tx, conversationID, path[start:end])
 		return err
 	})
 	if err != nil {
 		return nil, false, wrap("list messages", err)
 	}
-	for i, j := 0, len(out)-1; i < j; i, j = i+1, j-1 {
-		out[i], out[j] = out[j], out[i]
-	}
 	return out, more, nil
 }
 
-// MessagesFrom returns up to limit messages of the conversation whose Seq
-// is from or more, in order, and whether later ones exist.
+func (s *Store) legacyBefore(tx *bolt.Tx, conversationID string, before uint64, limit int, out *[]Message, more *bool) error {
+	c, err := messageCursor(tx, conversationID)
+	if err != nil {
+		return err
+	}
+	var k, v []byte
+	if before == 0 {
+		k, v = c.Last()
+	} else if k, _ = c.Seek(seqKey(before)); k == nil { // only the key: the run starts at the message before it
+		k, v = c.Last()
+	} else {
+		k, v = c.Prev()
+	}
+	if *out, *more, err = readRun(k, v, c.Prev, limit); err != nil {
+		return err
+	}
+	slices.Reverse(*out)
+	return nil
+}
+
+// MessagesFrom returns up to limit messages of the conversation's active
+// path whose Seq is from or more, in order, and whether later ones exist.
 func (s *Store) MessagesFrom(conversationID string, from uint64, limit int) ([]Message, bool, error) {
 	var out []Message
 	more := false
 	err := s.view(func(tx *bolt.Tx) error {
-		c, err := messageCursor(tx, conversationID)
+		conv, err := getConversation(tx, conversationID)
 		if err != nil {
 			return err
 		}
-		k, v := c.Seek(seqKey(from))
-		out, more, err = readRun(k, v, c.Next, limit)
+		if conv.Leaf == 0 { // no tree yet: every message, as a chain
+			c, err := messageCursor(tx, conversationID)
+			if err != nil {
+				return err
+			}
+			k, v := c.Seek(seqKey(from))
+			out, more, err = readRun(k, v, c.Next, limit)
+			return err
+		}
+		path := treeOf(tx, conversationID).path(conv.Leaf)
+		start, _ := slices.BinarySearch(path, from)
+		end := min(len(path), start+max(limit, 0))
+		more = end < len(path)
+		out, err = readSeqs(tx, conversationID, path[start:end])
 		return err
 	})
 	if err != nil {

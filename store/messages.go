@@ -293,7 +293,8 @@ func getMessage(tx *bolt.Tx, conversationID string, seq uint64) (Message, *bolt.
 }
 
 // Messages returns every message of a conversation, each with its Parent,
-// in Seq order: all branches. Path returns the active one.
+// in Seq order: all branches. Path returns the active one. (A conversation
+// with no tree yet reads as a chain: see chain.)
 func (s *Store) Messages(conversationID string) ([]Message, error) {
 	var out []Message
 	err := s.view(func(tx *bolt.Tx) error {
@@ -302,14 +303,20 @@ func (s *Store) Messages(conversationID string) ([]Message, error) {
 			return fmt.Errorf("conversation %s: %w", conversationID, ErrNotFound)
 		}
 		out = make([]Message, 0, b.Stats().KeyN)
-		return b.ForEach(func(_, v []byte) error {
+		if err := b.ForEach(func(_, v []byte) error {
 			var m Message
 			if err := json.Unmarshal(v, &m); err != nil {
 				return err
 			}
 			out = append(out, m)
 			return nil
-		})
+		}); err != nil {
+			return err
+		}
+		if c, err := getConversation(tx, conversationID); err == nil && c.Leaf == 0 {
+			chain(b, out)
+		}
+		return nil
 	})
 	if err != nil {
 		return nil, wrap("list messages", err)

@@ -57,6 +57,7 @@ func (s *Store) legacyBefore(tx *bolt.Tx, conversationID string, before uint64, 
 		return err
 	}
 	slices.Reverse(*out)
+	chain(tx.Bucket(bucketMessages).Bucket([]byte(conversationID)), *out)
 	return nil
 }
 
@@ -76,7 +77,9 @@ func (s *Store) MessagesFrom(conversationID string, from uint64, limit int) ([]M
 				return err
 			}
 			k, v := c.Seek(seqKey(from))
-			out, more, err = readRun(k, v, c.Next, limit)
+			if out, more, err = readRun(k, v, c.Next, limit); err == nil {
+				chain(tx.Bucket(bucketMessages).Bucket([]byte(conversationID)), out)
+			}
 			return err
 		}
 		path := treeOf(tx, conversationID).path(conv.Leaf)

@@ -272,9 +272,16 @@ func cmpU64(a, b uint64) int {
 
 // pathIn picks the path to leaf out of msgs (every message of a
 // conversation, in Seq order). Leaf 0 with messages: a conversation with
-// no tree yet, whose path is every message.
+// no tree yet, whose path is every message, a chain (msgs' parents are set
+// so).
 func pathIn(msgs []Message, leaf uint64) []Message {
 	if leaf == 0 {
+		for i := range msgs {
+			msgs[i].Parent = 0
+			if i > 0 {
+				msgs[i].Parent = msgs[i-1].Seq
+			}
+		}
 		return msgs
 	}
 	find := func(seq uint64) (int, bool) {
@@ -379,6 +386,25 @@ func pathSeqs(tx *bolt.Tx, c Conversation) ([]uint64, error) {
 	return out, err
 }
 
+// chain gives ms, consecutive messages of a conversation with no tree yet
+// (Leaf 0), the parents they read with: each follows the message before it
+// in Seq order, as they will once the conversation becomes a tree.
+func chain(b *bolt.Bucket, ms []Message) {
+	for i := range ms {
+		if i > 0 {
+			ms[i].Parent = ms[i-1].Seq
+			continue
+		}
+		c := b.Cursor()
+		ms[0].Parent = 0
+		if k, _ := c.Seek(seqKey(ms[0].Seq)); k != nil {
+			if k, _ = c.Prev(); k != nil {
+				ms[0].Parent, _ = u64(k)
+			}
+		}
+	}
+}
+
 // readSeqs decodes the messages seqs of the conversation; one that is
 // missing is skipped.
 func readSeqs(tx *bolt.Tx, convID string, seqs []uint64) ([]Message, error) {
@@ -414,7 +440,9 @@ func (s *Store) Path(conversationID string) ([]Message, error) {
 		if err != nil {
 			return err
 		}
-		out, err = readSeqs(tx, conversationID, seqs)
+		if out, err = readSeqs(tx, conversationID, seqs); err == nil && c.Leaf == 0 {
+			chain(tx.Bucket(bucketMessages).Bucket([]byte(conversationID)), out)
+		}
 		return err
 	})
 	if err != nil {
@@ -446,7 +474,9 @@ func (s *Store) PathTo(conversationID string, seq uint64) ([]Message, error) {
 		} else {
 			seqs = treeOf(tx, conversationID).path(seq)
 		}
-		out, err = readSeqs(tx, conversationID, seqs)
+		if out, err = readSeqs(tx, conversationID, seqs); err == nil && c.Leaf == 0 {
+			chain(tx.Bucket(bucketMessages).Bucket([]byte(conversationID)), out)
+		}
 		return err
 	})
 	if err != nil {

@@ -11,8 +11,8 @@ import (
 // MessagesBefore returns up to limit messages of the conversation's active
 // path whose Seq is below before (0: from the path's end), in order, and
 // whether earlier ones exist. A long conversation is shown a page at a
-// time: the path is found in the tree's index (no message is decoded but
-// those returned).
+// time: the path is walked in the tree's index from its end (no message
+// is decoded but those returned).
 func (s *Store) MessagesBefore(conversationID string, before uint64, limit int) ([]Message, bool, error) {
 	var out []Message
 	more := false
@@ -24,14 +24,21 @@ func (s *Store) MessagesBefore(conversationID string, before uint64, limit int) 
 		if c.Leaf == 0 { // no tree yet: every message, as a chain
 			return s.legacyBefore(tx, conversationID, before, limit, &out, &more)
 		}
-		path := treeOf(tx, conversationID).path(c.Leaf)
-		end := len(path)
-		if before != 0 {
-			end, _ = slices.BinarySearch(path, before)
+		// From the leaf up: the messages at or after before are passed
+		// over, then limit more are taken, and one to tell whether there
+		// are more. A page near the end reads a page's worth of the index.
+		var seqs []uint64
+		treeOf(tx, conversationID).up(c.Leaf, func(seq uint64) bool {
+			if before == 0 || seq < before {
+				seqs = append(seqs, seq)
+			}
+			return len(seqs) <= limit
+		})
+		if more = len(seqs) > limit; more {
+			seqs = seqs[:limit]
 		}
-		start := max(0, end-max(limit, 0))
-		more = start > 0
-		out, err = readSeqs(tx, conversationID, path[start:end])
+		slices.Reverse(seqs)
+		out, err = readSeqs(tx, conversationID, seqs)
 		return err
 	})
 	if err != nil {
@@ -82,11 +89,19 @@ func (s *Store) MessagesFrom(conversationID string, from uint64, limit int) ([]M
 			}
 			return err
 		}
-		path := treeOf(tx, conversationID).path(conv.Leaf)
-		start, _ := slices.BinarySearch(path, from)
-		end := min(len(path), start+max(limit, 0))
+		// From the leaf up to from: what follows from on the path.
+		var path []uint64
+		treeOf(tx, conversationID).up(conv.Leaf, func(seq uint64) bool {
+			if seq < from {
+				return false
+			}
+			path = append(path, seq)
+			return true
+		})
+		slices.Reverse(path)
+		end := min(len(path), max(limit, 0))
 		more = end < len(path)
-		out, err = readSeqs(tx, conversationID, path[start:end])
+		out, err = readSeqs(tx, conversationID, path[:end])
 		return err
 	})
 	if err != nil {

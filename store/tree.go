@@ -131,24 +131,37 @@ func (t tree) children(parent uint64) []uint64 {
 	return out
 }
 
-// path returns the seqs from a root down to leaf. A parent that is not in
-// the tree (a missing message) makes its child a root; a parent claiming a
-// Seq not below its child's (a damaged record) is not followed.
+// path returns the seqs from a root down to leaf.
 func (t tree) path(leaf uint64) []uint64 {
-	if leaf == 0 || !t.has(leaf) {
-		return nil
-	}
-	out := []uint64{leaf}
-	for cur := leaf; len(out) < maxTreeWalk; {
-		p, _ := t.parent(cur)
-		if p == 0 || p >= cur || !t.has(p) {
-			break
-		}
-		out = append(out, p)
-		cur = p
-	}
+	var out []uint64
+	t.up(leaf, func(seq uint64) bool {
+		out = append(out, seq)
+		return true
+	})
 	slices.Reverse(out)
 	return out
+}
+
+// up calls fn for leaf and each message above it, up to a root, while fn
+// returns true: one read of the index per message. A parent that is not in
+// the tree (a missing message) makes its child a root; a parent claiming a
+// Seq not below its child's (a damaged record) is not followed, so the
+// walk ends.
+func (t tree) up(leaf uint64, fn func(seq uint64) bool) {
+	p, ok := t.parent(leaf)
+	if leaf == 0 || !ok {
+		return
+	}
+	for cur := leaf; fn(cur); {
+		if p == 0 || p >= cur {
+			return
+		}
+		next, ok := t.parent(p)
+		if !ok {
+			return
+		}
+		cur, p = p, next
+	}
 }
 
 // descend returns the end of the branch through seq: from seq, each

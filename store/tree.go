@@ -541,7 +541,12 @@ func (s *Store) SwitchBranch(conversationID string, seq uint64) (Conversation, e
 		if _, _, err := getMessage(tx, conversationID, seq); err != nil {
 			return err
 		}
+		// The path left is remembered first (an imported tree has no
+		// memory yet): a message on it leads back to its leaf.
 		t := treeOf(tx, conversationID)
+		if err := t.activate(0, c.Leaf); err != nil {
+			return err
+		}
 		leaf := t.descend(seq)
 		if err := t.activate(0, leaf); err != nil {
 			return err

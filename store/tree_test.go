@@ -457,3 +457,20 @@ func BenchmarkPath10k(b *testing.B) {
 	b.ReportMetric(float64(pathT.Microseconds())/1000/float64(b.N), "path_10k_ms@ms")
 	b.ReportMetric(float64(pageT.Microseconds())/1000/float64(b.N), "page_10k_ms@ms")
 }
+
+func TestSwitchBranchInAnImportedTreeKeepsTheActivePathsLeaf(t *testing.T) {
+	s := open(t, t.TempDir())
+	defer s.Close()
+	// 1 → 2 → {3 → 4, 5 → 6}: the leaf is 4, on the older branch; the
+	// import wrote no memory of active branches.
+	id := importTree(t, s, []uint64{0, 1, 2, 3, 2, 5}, 4)
+	if c, err := s.SwitchBranch(id, 2); err != nil || c.Leaf != 4 {
+		t.Fatalf("switch to a message of the active path: leaf %d, %v; want 4 kept", c.Leaf, err)
+	}
+	if c, _ := s.SwitchBranch(id, 5); c.Leaf != 6 {
+		t.Fatalf("switch to 5: leaf %d", c.Leaf)
+	}
+	if c, _ := s.SwitchBranch(id, 3); c.Leaf != 4 {
+		t.Errorf("back to 3: leaf %d", c.Leaf)
+	}
+}

@@ -59,7 +59,7 @@ type Message struct {
 	Finish       string `json:"finish,omitempty"`
 	Error        string `json:"error,omitempty"`      // the sentence shown for a failed answer
 	Pinned       bool   `json:"pinned,omitempty"`     // always sent, never summarised away
-	Superseded   bool   `json:"superseded,omitempty"` // replaced by a regenerated answer; kept, not sent
+	Superseded   bool   `json:"superseded,omitempty"` // legacy (before trees): replaced by a regenerated answer; see Supersede
 	PromptTokens int    `json:"prompt_tokens,omitempty"`
 	OutputTokens int    `json:"output_tokens,omitempty"`
 	// Attachments went with a question (attachments.go). Their bytes are
@@ -435,7 +435,10 @@ func (s *Store) SetPinned(conversationID string, seq uint64, pinned bool) (Messa
 var ErrStreaming = errors.New("an answer is still streaming")
 
 // Supersede marks every answer after the message afterSeq as superseded, in
-// one transaction. It fails with ErrStreaming, changing nothing, while one of
+// one transaction. Legacy: Superseded is how histories before trees kept a
+// replaced answer (the migration 0003_message_tree makes those siblings and
+// clears it); deskchat now adds siblings (AppendAnswerTo) and reads "off the
+// active path" from the tree. Kept for tests that write old-style records. It fails with ErrStreaming, changing nothing, while one of
 // them is still streaming.
 func (s *Store) Supersede(conversationID string, afterSeq uint64) error {
 	err := s.update(func(tx *bolt.Tx) error {

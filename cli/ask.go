@@ -24,6 +24,7 @@ const askMemoryLimit = 160 << 20
 // askFlags are the flags of "deskchat ask".
 type askFlags struct {
 	provider, baseURL, model, keyEnv, convID, system, cont string
+	replyTo                                                string
 	noCache, quiet, isNew                                  bool
 	idle                                                   time.Duration
 	attach                                                 []string
@@ -62,6 +63,7 @@ Exit 0 answered, 1 provider or engine failure, 2 usage error, 130 stopped (Ctrl-
 	fs.StringArrayVar(&f.attach, "attach", nil, "send this file with the question: an image (PNG, JPEG, WebP, GIF), a text or source file, or a PDF (repeatable)")
 	fs.StringVar(&f.tools, "tools", "", "offer the tools of these MCP servers (NAME[,NAME], or all) to the model")
 	fs.BoolVar(&f.yes, "yes", false, "with --tools: run the tools the model calls without asking")
+	fs.StringVar(&f.replyTo, "reply-to", "", "ask from this earlier message (a message id as \"show --json\" prints it): a new branch, nothing deleted; the conversation is the message's")
 	fs.StringVar(&f.cont, "continue", "", "go on with this unfinished (interrupted, stopped or failed) answer, by message id as \"show\" prints it; prints the new text")
 	cmd.RegisterFlagCompletionFunc("conversation", c.conversationWords)
 	cmd.RegisterFlagCompletionFunc("provider", c.providerWords(true))
@@ -73,8 +75,8 @@ Exit 0 answered, 1 provider or engine failure, 2 usage error, 130 stopped (Ctrl-
 func askPrompt(c *cmdEnv, f askFlags, args []string) (string, error) {
 	prompt := strings.Join(args, " ")
 	if f.cont != "" {
-		if prompt != "" || f.convID != "" || len(f.attach) > 0 {
-			return "", cmdLinef("--continue takes no prompt, no --conversation and no --attach: the message id names the question")
+		if prompt != "" || f.convID != "" || len(f.attach) > 0 || f.replyTo != "" {
+			return "", cmdLinef("--continue takes no prompt, no --conversation, no --reply-to and no --attach: the message id names the question")
 		}
 		return "", nil
 	}
@@ -215,7 +217,13 @@ func runAsk(c *cmdEnv, f askFlags, args []string) error {
 		return printAnswer(events, c.Stdout, c.Stderr, f.quiet)
 	}
 	id := f.convID
-	if id == "" {
+	if f.replyTo != "" {
+		if id, opts.ReplyTo, err = replyTarget(st, f); err != nil {
+			return err
+		}
+	}
+	created := id == ""
+	if created {
 		conv, err := st.CreateConversation(store.Conversation{SystemPrompt: f.system})
 		if err != nil {
 			return err
@@ -225,7 +233,7 @@ func runAsk(c *cmdEnv, f askFlags, args []string) error {
 	eng := c.engine(st)
 	events, err := eng.Send(c.Context, id, prompt, opts)
 	if err != nil {
-		if f.convID == "" {
+		if created {
 			// Nothing was sent: leave no empty conversation behind, or say
 			// that one is left (a full disk may refuse the delete too).
 			if derr := st.DeleteConversation(id); derr != nil && errors.As(err, new(*store.Error)) {
@@ -315,4 +323,20 @@ func checkURL(raw string) error {
 		return cmdLinef("%q is not a base URL; it should look like http://localhost:11434/v1", raw)
 	}
 	return nil
+}
+
+// replyTarget is the conversation and message of --reply-to: the message
+// must exist, and be in --conversation when that is given too.
+func replyTarget(st *store.Store, f askFlags) (string, uint64, error) {
+	conv, seq, err := store.ParseMessageID(f.replyTo)
+	if err != nil || seq == 0 {
+		return "", 0, cmdLinef("--reply-to %q is not a message id (like 3f2a9c0b1d4e-7, as \"deskchat show --json\" prints them)", f.replyTo)
+	}
+	if f.convID != "" && f.convID != conv {
+		return "", 0, cmdLinef("message %s is not in conversation %s: --reply-to names a message of the conversation asked", f.replyTo, f.convID)
+	}
+	if err := checkMessage(st, conv, seq, f.replyTo); err != nil {
+		return "", 0, err
+	}
+	return conv, seq, nil
 }

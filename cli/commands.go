@@ -2,6 +2,7 @@ package cli
 
 import (
 	"fmt"
+	"slices"
 	"text/tabwriter"
 	"time"
 
@@ -74,7 +75,10 @@ func runList(c *cmdEnv, asJSON bool) (err error) {
 }
 
 type messageJSON struct {
-	ID           string    `json:"id"`
+	ID string `json:"id"`
+	// ParentID is the id of the message this one follows in the tree of
+	// the conversation; "" for a first message.
+	ParentID     string    `json:"parent_id"`
 	Seq          uint64    `json:"seq"`
 	Role         string    `json:"role"`
 	Content      string    `json:"content"`
@@ -133,23 +137,27 @@ func attachmentLine(a store.Attachment) string {
 }
 
 func showCmd(c *cmdEnv) *cobra.Command {
-	var asJSON bool
+	var asJSON, all bool
 	cmd := &cobra.Command{
-		Use:               "show ID [flags]",
-		Short:             "one conversation's messages in order",
+		Use:   "show ID [flags]",
+		Short: "one conversation's active path (--all: every branch)",
+		Long: `Show a conversation: the messages of its active path (the branch the window
+shows and sends), in order. --all shows every message of every branch, each with
+the message it follows (parent_id in JSON).`,
 		ValidArgsFunction: firstArg(c.conversationWords),
 		RunE: func(_ *cobra.Command, args []string) error {
 			if len(args) != 1 {
 				return cmdLinef("show needs one conversation id (see \"deskchat list\")")
 			}
-			return runShow(c, args[0], asJSON)
+			return runShow(c, args[0], asJSON, all)
 		},
 	}
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
+	cmd.Flags().BoolVar(&all, "all", false, "every message of every branch, not only the active path")
 	return cmd
 }
 
-func runShow(c *cmdEnv, id string, asJSON bool) error {
+func runShow(c *cmdEnv, id string, asJSON, all bool) error {
 	c.readOnly = true
 	st, err := c.store()
 	if err != nil {
@@ -162,16 +170,24 @@ func runShow(c *cmdEnv, id string, asJSON bool) error {
 	if err != nil {
 		return fmt.Errorf("there is no conversation %q; \"deskchat list\" shows the ids", id)
 	}
-	msgs, err := st.Messages(id)
+	read := st.Path
+	if all {
+		read = st.Messages
+	}
+	msgs, err := read(id)
 	if err != nil {
 		return err
 	}
 	if asJSON {
 		out := make([]messageJSON, 0, len(msgs))
 		for _, m := range msgs {
-			out = append(out, messageJSON{m.ID(), m.Seq, string(m.Role), m.Content, m.Reasoning, string(m.State), m.Provider, m.Model, m.Finish, m.Error, m.PromptTokens, m.OutputTokens, m.CreatedAt, attachmentsJSON(m.Attachments), m.Tools})
+			out = append(out, messageJSON{m.ID(), parentID(m), m.Seq, string(m.Role), m.Content, m.Reasoning, string(m.State), m.Provider, m.Model, m.Finish, m.Error, m.PromptTokens, m.OutputTokens, m.CreatedAt, attachmentsJSON(m.Attachments), m.Tools})
 		}
 		return writeJSON(c.Stdout, out)
+	}
+	var b *branches
+	if all {
+		b = newBranches(msgs, conv.Leaf)
 	}
 	fmt.Fprintf(c.Stdout, "# %s\n", conv.Title)
 	for i, m := range msgs {
@@ -182,7 +198,7 @@ func runShow(c *cmdEnv, id string, asJSON bool) error {
 		if m.State != store.StateDone {
 			head += " · " + string(m.State)
 		}
-		fmt.Fprintf(c.Stdout, "\n## %s (%s)\n\n%s\n", head, m.CreatedAt.Local().Format("2006-01-02 15:04"), m.Content)
+		fmt.Fprintf(c.Stdout, "\n## %s (%s)%s\n\n%s\n", head, m.CreatedAt.Local().Format("2006-01-02 15:04"), b.mark(m), m.Content)
 		if len(m.Attachments) > 0 {
 			fmt.Fprintln(c.Stdout)
 			for _, a := range m.Attachments {
@@ -198,11 +214,71 @@ func runShow(c *cmdEnv, id string, asJSON bool) error {
 		if m.Error != "" {
 			fmt.Fprintf(c.Stdout, "\n[%s]\n", m.Error)
 		}
-		if i == len(msgs)-1 && store.Continuable(m) {
+		if !all && i == len(msgs)-1 && store.Continuable(m) {
 			fmt.Fprintf(c.Stdout, "\n[unfinished: continue it with \"deskchat ask --continue %s\"]\n", m.ID())
 		}
 	}
 	return nil
+}
+
+// parentID is the id of the message m follows, "" for a first message.
+func parentID(m store.Message) string {
+	if m.Parent == 0 {
+		return ""
+	}
+	return store.Message{ConversationID: m.ConversationID, Seq: m.Parent}.ID()
+}
+
+// branches says where each message of a conversation stands in its tree,
+// for "show --all": which message it follows, which of its siblings it is,
+// and whether it is on the active path.
+type branches struct {
+	siblings map[uint64][]uint64 // parent → children, in Seq order
+	active   map[uint64]bool
+}
+
+func newBranches(all []store.Message, leaf uint64) *branches {
+	b := &branches{siblings: map[uint64][]uint64{}, active: map[uint64]bool{}}
+	parent := make(map[uint64]uint64, len(all))
+	for _, m := range all {
+		b.siblings[m.Parent] = append(b.siblings[m.Parent], m.Seq)
+		parent[m.Seq] = m.Parent
+	}
+	// Seqs only go down towards the roots, so this ends.
+	for seq := leaf; seq != 0 && !b.active[seq]; {
+		b.active[seq] = true
+		p, ok := parent[seq]
+		if !ok || p >= seq {
+			break
+		}
+		seq = p
+	}
+	if leaf == 0 { // no tree yet: every message is on the path
+		for _, m := range all {
+			b.active[m.Seq] = true
+		}
+	}
+	return b
+}
+
+// mark is what follows a message's heading in "show --all": its id, the
+// message it follows, its place among its siblings, and "off the active
+// path" when it is. Nothing without --all (b nil).
+func (b *branches) mark(m store.Message) string {
+	if b == nil {
+		return ""
+	}
+	s := " [" + m.ID()
+	if m.Parent != 0 {
+		s += ", after " + parentID(m)
+	}
+	if sib := b.siblings[m.Parent]; len(sib) > 1 {
+		s += fmt.Sprintf(", branch %d of %d", slices.Index(sib, m.Seq)+1, len(sib))
+	}
+	if !b.active[m.Seq] {
+		s += ", off the active path"
+	}
+	return s + "]"
 }
 
 // noArgs refuses positional arguments with one sentence.

@@ -25,7 +25,9 @@ const synopsis = `Usage:
   deskchat ask [flags] [PROMPT...]               ask; prompt from args, else stdin; with both,
                                                  the prompt, a blank line, then the piped text
   deskchat list [--json]                         conversations, newest first
-  deskchat show ID [--json]                      one conversation's messages
+  deskchat show ID [--json] [--all]              one conversation's active path; --all: every branch
+  deskchat fork MESSAGE_ID                       a new conversation holding the path up to that
+                                                 message; prints its id
   deskchat search QUERY [--json] [--limit N] [--by newest|relevance]   messages and titles that match
   deskchat providers list [--json]
   deskchat providers add NAME --kind openai|azure|compatible --base-url URL --model M
@@ -99,7 +101,7 @@ func newRoot(c *cmdEnv) *cobra.Command {
 	})
 	root.AddCommand(askCmd(c), listCmd(c), showCmd(c), searchCmd(c), providersCmd(c),
 		usageCmd(c), cacheCmd(c), pricesCmd(c), statsCmd(c), exportCmd(c), importCmd(c),
-		checkCmd(c), recoverCmd(c), backupsCmd(c), toolsCmd(c))
+		checkCmd(c), recoverCmd(c), backupsCmd(c), toolsCmd(c), forkCmd(c))
 	// The completion command cobra adds, made now so that an unknown shell
 	// gets a sentence and exit 2 like any unknown command.
 	root.InitDefaultCompletionCmd()

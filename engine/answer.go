@@ -43,7 +43,7 @@ func (e *Engine) start(ctx context.Context, conv store.Conversation, plan []cand
 	if system == "" {
 		system = conv.SystemPrompt
 	}
-	j := job{conv: conv, x: x, cancel: cancel, history: history, question: questionIndex(history), summary: summary, system: system, plan: plan,
+	j := job{conv: conv, x: x, cancel: cancel, history: history, question: questionIndex(history), summary: onPath(summary, history), system: system, plan: plan,
 		req:  llm.Request{Model: plan[0].model, Temperature: opts.Temperature, MaxTokens: opts.MaxTokens},
 		lane: laneInteractive, idle: opts.IdleTimeout, noCache: opts.NoCache}
 	if len(opts.Tools) > 0 && e.toolbox != nil {
@@ -63,9 +63,10 @@ func (e *Engine) start(ctx context.Context, conv store.Conversation, plan []cand
 	return out
 }
 
-// Regenerate answers the conversation's last question again, never from
-// the response cache. The answers it had stay stored, marked superseded:
-// they are no longer sent with later requests. Events are as for Send.
+// Regenerate answers the last question of the conversation's active path
+// again, never from the response cache. The new answer is a sibling of the
+// answers it had, which stay stored, off the active path: they are no
+// longer sent with later requests. Events are as for Send.
 func (e *Engine) Regenerate(ctx context.Context, conversationID string, opts SendOptions) (<-chan Event, error) {
 	snap, plan, err := e.prepare(conversationID, opts)
 	if err != nil {
@@ -82,10 +83,7 @@ func (e *Engine) Regenerate(ctx context.Context, conversationID string, opts Sen
 	if u < 0 {
 		return nil, &ProviderError{Kind: llm.KindConfig, Sentence: "This chat has no question to answer again."}
 	}
-	if err := e.st.Supersede(conv.ID, msgs[u].Seq); err != nil {
-		return nil, err
-	}
-	ans, err := e.st.AppendMessage(store.Message{ConversationID: conv.ID, Role: store.RoleAssistant,
+	ans, err := e.st.AppendAnswerTo(msgs[u].Seq, store.Message{ConversationID: conv.ID, Role: store.RoleAssistant,
 		Provider: plan[0].cfg.Name, Model: plan[0].model, State: store.StateStreaming})
 	if err != nil {
 		return nil, err
@@ -99,7 +97,7 @@ func (e *Engine) Regenerate(ctx context.Context, conversationID string, opts Sen
 const continuePrompt = "Your previous answer was cut off. Continue it exactly where it stops, without repeating anything and without any preamble."
 
 // Continue asks the model to go on with an unfinished answer (interrupted,
-// stopped or failed; the conversation's last message) and appends what it
+// stopped or failed; the last message of the active path) and appends what it
 // writes to the stored text. The request carries the history up to the
 // answer's question, the answer so far and continuePrompt; an answer with
 // no text yet is simply answered again. Never from the response cache.
@@ -453,4 +451,20 @@ func (e *Engine) complete(ctx context.Context, c candidate, req llm.Request, con
 	}
 	e.addUsage(e.usageRecord(convID, c.cfg.Name, req.Model, usage, promptTokens(req.Model, req.Messages), text.String(), false, true, 0, e.now().Sub(start), outcome))
 	return text.String(), nil
+}
+
+// onPath returns sum when it summarises a part of history, the path sent:
+// the last message it covers is on it. A summary written on another branch
+// (before an edit, or before switching) would bring that branch's text in:
+// it is left out, and the summariser writes one for this path.
+func onPath(sum *store.Summary, history []store.Message) *store.Summary {
+	if sum == nil {
+		return nil
+	}
+	for _, m := range history {
+		if m.Seq == sum.Through {
+			return sum
+		}
+	}
+	return nil
 }

@@ -389,9 +389,14 @@ func TestRegenerateAnswersAgainWithoutTheCacheAndKeepsTheOldAnswer(t *testing.T)
 	if req := srv.request(1); len(req) != 1 || req[0].Content != "question" {
 		t.Errorf("regenerate sent %+v", req)
 	}
+	// The new answer is a sibling of the old one, which stays, off the
+	// active path.
 	msgs, _ := st.Messages(conv)
-	if len(msgs) != 3 || !msgs[1].Superseded || msgs[1].Content != "reply" || msgs[2].Superseded {
+	if len(msgs) != 3 || msgs[1].Content != "reply" || msgs[1].Parent != msgs[0].Seq || msgs[2].Parent != msgs[0].Seq {
 		t.Fatalf("stored %+v", msgs)
+	}
+	if path, _ := st.Path(conv); len(path) != 2 || path[1].Seq != msgs[2].Seq {
+		t.Fatalf("active path %+v", path)
 	}
 	// A follow-up sends the question and the new answer only.
 	events, _ = e.Send(context.Background(), conv, "follow-up", SendOptions{Provider: "p"})

@@ -654,9 +654,12 @@ func TestAnEditedQuestionKeepsItsFiles(t *testing.T) {
 	if r := drain(t, events); r.text != "I see it." {
 		t.Fatalf("final %#v", r.final)
 	}
-	msgs, _ = st.Messages(conv)
+	msgs, _ = st.Path(conv)
 	if len(msgs) != 2 || msgs[0].Content != "explain briefly" || len(msgs[0].Attachments) != 2 {
-		t.Fatalf("stored %+v", msgs)
+		t.Fatalf("active path %+v", msgs)
+	}
+	if all, _ := st.Messages(conv); len(all) != 4 {
+		t.Fatalf("the old question was not kept: %+v", all)
 	}
 	if _, err := st.Blob(img.SHA256); err != nil {
 		t.Errorf("the image's blob: %v", err)

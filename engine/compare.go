@@ -27,9 +27,10 @@ type Target struct{ Provider, Model string }
 type Comparison struct {
 	Question store.Message
 	// Answers are the stored answers, in the order of the targets, as they
-	// were when Compare returned: empty, in state streaming. The first is
-	// the chat's answer; the others are superseded (alternatives: kept, not
-	// sent) until KeepAnswer chooses another.
+	// were when Compare returned: empty, in state streaming. They are
+	// siblings below the question; the first is on the active path (the
+	// chat's answer), the others are alternatives (kept, not sent) until
+	// KeepAnswer chooses another.
 	Answers []store.Message
 	// Events[i] streams Answers[i]; each is as Send's channel, and each
 	// must be drained.
@@ -87,7 +88,7 @@ func (e *Engine) Compare(ctx context.Context, conversationID, text string, targe
 	answers := make([]store.Message, len(plans))
 	for i, p := range plans {
 		answers[i] = store.Message{ConversationID: conv.ID, Role: store.RoleAssistant, Provider: p.cfg.Name, Model: p.model,
-			State: store.StateStreaming, Superseded: i > 0}
+			State: store.StateStreaming}
 	}
 	q, answers, err := e.st.AppendAnswers(store.Message{ConversationID: conv.ID, Role: store.RoleUser, Content: text, State: store.StateDone, Attachments: opts.Attachments}, answers, update)
 	if err != nil {
@@ -105,11 +106,11 @@ func (e *Engine) Compare(ctx context.Context, conversationID, text string, targe
 }
 
 // KeepAnswer chooses the answer keep (a message's Seq) as its question's
-// answer in the chat, e.g. after Compare: it is sent with later requests
-// from now on, and the conversation uses its provider and model. The
-// answers others to the same question are deleted with discard (and leave
-// the search index), else kept as alternatives (superseded: kept, not
-// sent). One store transaction. It refuses with store.ErrStreaming,
+// answer in the chat, e.g. after Compare: the active path goes through it,
+// so it is sent with later requests from now on, and the conversation uses
+// its provider and model. The answers others to the same question (its
+// siblings) are deleted with discard (and leave the search index), else
+// kept as alternatives (off the active path: kept, not sent). One store transaction. It refuses with store.ErrStreaming,
 // changing nothing, while any of them streams; the error carries the
 // sentence to show (store.UserMessage).
 func (e *Engine) KeepAnswer(conversationID string, keep uint64, others []uint64, discard bool) error {

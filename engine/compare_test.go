@@ -153,12 +153,12 @@ func TestCompareStoresEveryAnswerWithTheQuestionAndStreamsEachUpstream(t *testin
 	for i, ans := range answers {
 		want := threeTargets[i]
 		if ans.Role != store.RoleAssistant || ans.State != store.StateStreaming || ans.Content != "" || ans.Seq != q.Seq+uint64(i)+1 ||
-			ans.Provider != want.Provider || ans.Model != want.Model || ans.Superseded != (i > 0) || !reflect.DeepEqual(ans, c.Answers[i]) {
+			ans.Provider != want.Provider || ans.Model != want.Model || ans.Parent != q.Seq || !reflect.DeepEqual(ans, c.Answers[i]) {
 			t.Errorf("answer %d stored as %+v", i+1, ans)
 		}
 	}
-	if conv, _ := st.Conversation(conv); conv.Provider != "a" || conv.Model != "alpha" || conv.Title != "hello" {
-		t.Errorf("conversation %+v: want provider a, model alpha, the first title kept", conv)
+	if conv, _ := st.Conversation(conv); conv.Provider != "a" || conv.Model != "alpha" || conv.Title != "hello" || conv.Leaf != answers[0].Seq {
+		t.Errorf("conversation %+v: want provider a, model alpha, the first title kept, the first answer the leaf", conv)
 	}
 
 	releaseA()
@@ -174,7 +174,7 @@ func TestCompareStoresEveryAnswerWithTheQuestionAndStreamsEachUpstream(t *testin
 	msgs = messagesOf(t, st, conv)
 	for i, ans := range msgs[len(before)+1:] {
 		if want := threeTargets[i].Model + " answers: which is fastest?"; ans.Content != want || ans.State != store.StateDone ||
-			ans.Superseded != (i > 0) || ans.OutputTokens != 4 {
+			ans.Parent != q.Seq || ans.OutputTokens != 4 {
 			t.Errorf("answer %d ended stored as %+v", i+1, ans)
 		}
 	}
@@ -246,10 +246,13 @@ func TestCompareThenKeepAnAnswerAsTheChatsAndTheOthersAsAlternatives(t *testing.
 	if len(msgs) != 4 {
 		t.Fatalf("stored %d messages, want the question and its 3 answers", len(msgs))
 	}
-	for i, want := range []bool{true, false, true} {
-		if m := msgs[i+1]; m.Superseded != want || m.Content != threeTargets[i].Model+" answers: name a colour" {
-			t.Errorf("answer %d: superseded %v, want %v (%q)", i+1, m.Superseded, want, m.Content)
+	for i := range 3 {
+		if m := msgs[i+1]; m.Parent != msgs[0].Seq || m.Content != threeTargets[i].Model+" answers: name a colour" {
+			t.Errorf("answer %d: parent %d (%q), want the question's siblings", i+1, m.Parent, m.Content)
 		}
+	}
+	if path, _ := st.Path(conv); len(path) != 2 || path[1].Seq != ans[1].Seq {
+		t.Errorf("active path %+v, want through the kept answer", path)
 	}
 	if rec, _ := st.Conversation(conv); rec.Provider != "b" || rec.Model != "charlie" {
 		t.Errorf("conversation uses %s/%s, want the kept answer's b/charlie", rec.Provider, rec.Model)

@@ -10,11 +10,13 @@ import (
 	"github.com/deskchat/deskchat/store"
 )
 
-// Resend replaces the user message seq and every message after it with text
-// (edit and resend): the later messages are deleted, the edited question is
-// stored and answered, never from the cache. The edited question keeps the
-// old one's attachments, unless opts.Attachments gives others. The request carries the
-// messages before seq and the edited question. Errors that prevent sending
+// Resend asks the user message seq again as text (edit and resend): the
+// edited question is stored as a sibling of seq (nothing is deleted: the
+// old question and what followed it stay, off the active path) and
+// answered, never from the cache; its branch becomes the active path. The
+// edited question keeps the old one's attachments, unless opts.Attachments
+// gives others. The request carries the path down to seq's parent and the
+// edited question. Errors that prevent sending
 // (seq is not a question of the chat, an answer is still streaming, no
 // provider set up, no key) are returned at once and change nothing; the
 // store's refusals carry their sentence (store.UserMessage). Events are as
@@ -24,14 +26,8 @@ func (e *Engine) Resend(ctx context.Context, conversationID string, seq uint64, 
 	if err != nil {
 		return nil, err
 	}
-	conv, msgs := snap.Conversation, snap.Messages
-	u := -1
-	for i, m := range msgs {
-		if m.Seq == seq {
-			u = i
-			break
-		}
-	}
+	conv, msgs := snap.Conversation, snap.PathTo(seq)
+	u := len(msgs) - 1
 	if u < 0 || msgs[u].Role != store.RoleUser {
 		return nil, &ProviderError{Kind: llm.KindConfig, Sentence: "Only a question of this chat can be edited and sent again."}
 	}
@@ -78,7 +74,8 @@ func (e *Engine) Resend(ctx context.Context, conversationID string, seq uint64, 
 	}
 	q.Attachments = atts // with their bytes: the request need not read them back
 	history := append(append([]store.Message(nil), msgs[:u]...), q)
-	// A summary of the deleted messages was dropped with them.
+	// A summary of the old branch was dropped (and one elsewhere is
+	// left out: see onPath).
 	summary := snap.Summary
 	if summary != nil && summary.Through >= seq {
 		summary = nil

@@ -26,7 +26,7 @@ func resendAsk(t *testing.T, e *Engine, conv string, opts SendOptions, questions
 	}
 }
 
-func TestResendReplacesTheQuestionAndEverythingAfterIt(t *testing.T) {
+func TestResendAsksASiblingOfTheQuestionAndKeepsTheOldBranch(t *testing.T) {
 	srv := newChatJournal(t)
 	st := openStore(t)
 	putProvider(t, st, store.Provider{Name: "p", BaseURL: srv.URL, Model: "m"})
@@ -53,11 +53,17 @@ func TestResendReplacesTheQuestionAndEverythingAfterIt(t *testing.T) {
 	if !reflect.DeepEqual(sent, want) {
 		t.Errorf("sent %+v, want %+v", sent, want)
 	}
-	after, _ := st.Messages(conv)
+	after, _ := st.Path(conv)
 	if len(after) != 4 || !reflect.DeepEqual(after[:2], before[:2]) {
-		t.Fatalf("stored %+v", after)
+		t.Fatalf("active path %+v", after)
+	}
+	if all, _ := st.Messages(conv); len(all) != 8 || !reflect.DeepEqual(all[:6], before) {
+		t.Fatalf("the old branch was not kept: %+v", all)
 	}
 	q, a := after[2], after[3]
+	if q.Parent != before[2].Parent {
+		t.Errorf("the edited question follows %d, want %d (a sibling)", q.Parent, before[2].Parent)
+	}
 	if q.Role != store.RoleUser || q.Content != "about okapis" || q.Seq <= before[5].Seq ||
 		a.Role != store.RoleAssistant || a.Content != "reply" || a.State != store.StateDone || a.Provider != "p" {
 		t.Fatalf("new exchange %+v, %+v", q, a)
@@ -65,8 +71,8 @@ func TestResendReplacesTheQuestionAndEverythingAfterIt(t *testing.T) {
 	if r.started == nil || r.started.UserSeq != q.Seq || r.started.AssistantSeq != a.Seq {
 		t.Errorf("started %+v", r.started)
 	}
-	if hits := searchSnippets(t, st, "wombats"); len(hits) != 0 {
-		t.Errorf("deleted question still found: %q", hits)
+	if hits := searchSnippets(t, st, "wombats"); len(hits) != 1 {
+		t.Errorf("the old branch's question found %q times", hits)
 	}
 	if hits := searchSnippets(t, st, "okapis"); len(hits) != 1 {
 		t.Errorf("edited question found %q times", hits)
@@ -82,8 +88,11 @@ func TestResendReplacesTheQuestionAndEverythingAfterIt(t *testing.T) {
 	if r, _, cached := collect(t, events); cached || srv.chats.Load() != n+1 {
 		t.Fatalf("resent identical question: cached=%v upstream %d→%d, final %#v", cached, n, srv.chats.Load(), r.final)
 	}
-	if after, _ := st.Messages(conv); len(after) != 4 {
-		t.Fatalf("stored %d messages after the second resend", len(after))
+	if after, _ := st.Path(conv); len(after) != 4 {
+		t.Fatalf("%d messages on the active path after the second resend", len(after))
+	}
+	if all, _ := st.Messages(conv); len(all) != 10 {
+		t.Fatalf("stored %d messages after the second resend, want 10", len(all))
 	}
 }
 
@@ -101,7 +110,7 @@ func searchSnippets(t *testing.T, st *store.Store, query string) []string {
 	return out
 }
 
-func TestResendTheFirstQuestionLeavesOneExchange(t *testing.T) {
+func TestResendTheFirstQuestionMakesASecondRoot(t *testing.T) {
 	srv := newChatJournal(t)
 	st := openStore(t)
 	putProvider(t, st, store.Provider{Name: "p", BaseURL: srv.URL, Model: "m"})
@@ -115,9 +124,12 @@ func TestResendTheFirstQuestionLeavesOneExchange(t *testing.T) {
 		t.Fatal(err)
 	}
 	collect(t, events)
-	after, _ := st.Messages(conv)
-	if len(after) != 2 || after[0].Content != "edited first question" || after[1].Content != "reply" || after[1].State != store.StateDone {
-		t.Fatalf("stored %+v", after)
+	after, _ := st.Path(conv)
+	if len(after) != 2 || after[0].Content != "edited first question" || after[0].Parent != 0 || after[1].Content != "reply" || after[1].State != store.StateDone {
+		t.Fatalf("active path %+v", after)
+	}
+	if all, _ := st.Messages(conv); len(all) != 6 {
+		t.Fatalf("stored %d messages, want the old branch kept", len(all))
 	}
 	if sent := srv.request(srv.count() - 1); len(sent) != 1 || sent[0].Content != "edited first question" {
 		t.Errorf("sent %+v", sent)

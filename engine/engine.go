@@ -175,6 +175,10 @@ type SendOptions struct {
 	// runs (nil: every call is declined, so nothing runs unasked).
 	Tools   []string
 	Approve func(context.Context, ToolRequest) ToolDecision
+	// ReplyTo asks from an earlier message (its Seq; 0: from the end of
+	// the active path): the question follows it, a new branch, and the
+	// request carries the path down to it. Send only.
+	ReplyTo uint64
 }
 
 // DefaultMaxToolRounds is how many rounds of tool calls one answer may
@@ -215,7 +219,13 @@ func (e *Engine) Send(ctx context.Context, conversationID, text string, opts Sen
 	// starts with it unsaved (Seq 0) and waits for the commit before it
 	// shows or stores anything; if the commit fails, it is cancelled.
 	question := store.Message{ConversationID: conv.ID, Role: store.RoleUser, Content: text, State: store.StateDone, Attachments: opts.Attachments}
-	history := append(snap.Messages, question)
+	path := snap.Messages
+	if opts.ReplyTo != 0 {
+		if path = snap.PathTo(opts.ReplyTo); path == nil {
+			return nil, &ProviderError{Kind: llm.KindConfig, Sentence: fmt.Sprintf("Message %s-%d is not in this chat: there is nothing to reply to.", conv.ID, opts.ReplyTo)}
+		}
+	}
+	history := append(path[:len(path):len(path)], question)
 	x := newExchange()
 	events := e.start(ctx, conv, plan, x, history, snap.Summary, opts)
 	if e.beforeSave != nil {
@@ -223,9 +233,13 @@ func (e *Engine) Send(ctx context.Context, conversationID, text string, opts Sen
 	}
 	// The answer exists (empty, streaming) from the same commit: it shows
 	// while queued and is recovered as interrupted after a crash.
-	user, ans, err := e.st.AppendExchange(question,
-		store.Message{ConversationID: conv.ID, Role: store.RoleAssistant, Provider: cfg.Name, Model: model, State: store.StateStreaming},
-		update)
+	answer := store.Message{ConversationID: conv.ID, Role: store.RoleAssistant, Provider: cfg.Name, Model: model, State: store.StateStreaming}
+	var user, ans store.Message
+	if opts.ReplyTo != 0 {
+		user, ans, err = e.st.AppendReply(opts.ReplyTo, question, answer, update)
+	} else {
+		user, ans, err = e.st.AppendExchange(question, answer, update)
+	}
 	x.resolve(user, ans, err)
 	if err != nil {
 		return nil, err

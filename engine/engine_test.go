@@ -375,7 +375,7 @@ func TestTheSimulatorAnswersAndRegenerates(t *testing.T) {
 		t.Errorf("regenerated %q, want the same markdown", b.text)
 	}
 	msgs := s.stored(t, 3)
-	if !msgs[1].Superseded || msgs[2].Superseded || msgs[2].Content != a.text || msgs[2].State != store.StateDone {
+	if msgs[1].Parent != msgs[0].Seq || msgs[2].Parent != msgs[0].Seq || msgs[2].Content != a.text || msgs[2].State != store.StateDone {
 		t.Errorf("answers stored as %+v and %+v", msgs[1], msgs[2])
 	}
 }

@@ -158,7 +158,7 @@ func TestKeysEchoedByAProviderAreNeverShownOrStored(t *testing.T) {
 				if err := st.Close(); err != nil {
 					t.Fatal(err)
 				}
-				raw, err := os.ReadFile(st.Path())
+				raw, err := os.ReadFile(st.FilePath())
 				if err != nil {
 					t.Fatal(err)
 				}

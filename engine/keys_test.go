@@ -61,7 +61,7 @@ func askOnce(t *testing.T, e *Engine, st *store.Store, name string) (result, err
 // dbHolds reports whether the store's file contains s anywhere.
 func dbHolds(t *testing.T, st *store.Store, s string) bool {
 	t.Helper()
-	b, err := os.ReadFile(st.Path())
+	b, err := os.ReadFile(st.FilePath())
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -254,7 +254,7 @@ func TestTheKeyGoesIntoTheKeychainOnlyAndMovesOnARename(t *testing.T) {
 // dbHolds reports whether the history file's bytes contain s.
 func dbHolds(t *testing.T, st *store.Store, s string) bool {
 	t.Helper()
-	b, err := os.ReadFile(st.Path())
+	b, err := os.ReadFile(st.FilePath())
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -126,7 +126,7 @@ func assertNoRefs(t *testing.T, s *Store) {
 	}
 }
 
-func TestEditingAQuestionDropsTheAttachmentsOnlyItUsed(t *testing.T) {
+func TestEditingAQuestionKeepsItsAttachmentsUntilItsBranchIsDeleted(t *testing.T) {
 	s := open(t, t.TempDir())
 	defer s.Close()
 	c, _ := s.CreateConversation(Conversation{Title: "edit"})
@@ -138,11 +138,18 @@ func TestEditingAQuestionDropsTheAttachmentsOnlyItUsed(t *testing.T) {
 	if _, _, err := s.ReplaceFrom(c.ID, q.Seq, edited, Message{ConversationID: c.ID, Role: RoleAssistant, State: StateStreaming}); err != nil {
 		t.Fatal(err)
 	}
+	// The old question stays, off the active path, with its files.
+	if got, err := s.Blob(SHA256(old)); err != nil || !bytes.Equal(got, old) {
+		t.Fatalf("old.png after the edit: %d bytes, %v", len(got), err)
+	}
+	if err := s.DeleteBranch(c.ID, q.Seq); err != nil {
+		t.Fatal(err)
+	}
 	if _, err := s.Blob(SHA256(old)); !errors.Is(err, ErrBlobMissing) {
-		t.Fatalf("old.png after the edit: %v, want gone", err)
+		t.Fatalf("old.png after its branch was deleted: %v, want gone", err)
 	}
 	if got, err := s.Blob(SHA256(kept)); err != nil || !bytes.Equal(got, kept) {
-		t.Fatalf("kept.png after the edit: %d bytes, %v", len(got), err)
+		t.Fatalf("kept.png after the old branch went: %d bytes, %v", len(got), err)
 	}
 }
 

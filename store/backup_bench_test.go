@@ -27,7 +27,7 @@ func BenchmarkBackup100k(b *testing.B) {
 	dir := b.TempDir()
 	gen := genHistory(b, dir, 100_000, 1000)
 	s := openBench(b, dir)
-	fi, _ := os.Stat(s.Path())
+	fi, _ := os.Stat(s.FilePath())
 	b.Logf("history of %d messages, %d MB file", gen.messages, fi.Size()>>20)
 	r := rand.New(rand.NewPCG(11, 11))
 	appendOne := func(text string) time.Duration {
@@ -129,7 +129,7 @@ func fillToMapEnd(b *testing.B, s *Store) {
 		s.db.View(func(tx *bolt.Tx) error { n = tx.Size(); return nil })
 		return n
 	}
-	fi, err := os.Stat(s.Path())
+	fi, err := os.Stat(s.FilePath())
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -68,8 +68,8 @@ func TestCompareAppendAnswersStoresTheQuestionAndItsAnswersInOneTransaction(t *t
 }
 
 // compareChat stores a question answered before ("tell me about the
-// aardvark"), then a compared question with three finished answers, the
-// second and third superseded. It returns the messages.
+// aardvark"), then a compared question with three finished answers,
+// siblings, the first on the active path. It returns the messages.
 func compareChat(t *testing.T, s *Store) (Conversation, []Message) {
 	t.Helper()
 	c, _ := s.CreateConversation(Conversation{Title: "Animals", Provider: "a", Model: "alpha"})
@@ -77,10 +77,6 @@ func compareChat(t *testing.T, s *Store) (Conversation, []Message) {
 	for _, m := range []Message{
 		{Role: RoleUser, Content: "tell me about the aardvark"},
 		{Role: RoleAssistant, Content: "the aardvark digs", Provider: "a", Model: "alpha"},
-		{Role: RoleUser, Content: "who is best in water"},
-		{Role: RoleAssistant, Content: "the capybara swims", Provider: "a", Model: "alpha"},
-		{Role: RoleAssistant, Content: "the otter swims", Provider: "b", Model: "bravo", Superseded: true},
-		{Role: RoleAssistant, Content: "the platypus swims", Provider: "a", Model: "charlie", Superseded: true},
 	} {
 		m.ConversationID = c.ID
 		stored, err := s.AppendMessage(m)
@@ -89,7 +85,29 @@ func compareChat(t *testing.T, s *Store) (Conversation, []Message) {
 		}
 		ms = append(ms, stored)
 	}
-	return c, ms
+	q, answers, err := s.AppendAnswers(Message{ConversationID: c.ID, Role: RoleUser, Content: "who is best in water"}, []Message{
+		{ConversationID: c.ID, Role: RoleAssistant, Content: "the capybara swims", Provider: "a", Model: "alpha"},
+		{ConversationID: c.ID, Role: RoleAssistant, Content: "the otter swims", Provider: "b", Model: "bravo"},
+		{ConversationID: c.ID, Role: RoleAssistant, Content: "the platypus swims", Provider: "a", Model: "charlie"},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c, append(append(ms, q), answers...)
+}
+
+// activePath returns the seqs of the conversation's active path.
+func activePath(t *testing.T, s *Store, conv string) []uint64 {
+	t.Helper()
+	path, err := s.Path(conv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []uint64
+	for _, m := range path {
+		out = append(out, m.Seq)
+	}
+	return out
 }
 
 func TestCompareKeepAnswerMakesOneTheChatsAnswer(t *testing.T) {
@@ -117,10 +135,16 @@ func TestCompareKeepAnswerMakesOneTheChatsAnswer(t *testing.T) {
 				t.Errorf("kept %+v", kept)
 			}
 			got := mustMessages(t, s, c.ID)
-			for i, want := range []bool{false, false, false, true, false, true} {
-				if got[i].Superseded != want || got[i].Content != ms[i].Content {
-					t.Errorf("message %d: superseded %v, want %v (%q)", i, got[i].Superseded, want, got[i].Content)
+			for i := range ms {
+				if got[i].Content != ms[i].Content {
+					t.Errorf("message %d: %q", i, got[i].Content)
 				}
+			}
+			if path := activePath(t, s, c.ID); !slices.Equal(path, []uint64{ms[0].Seq, ms[1].Seq, ms[2].Seq, ms[4].Seq}) {
+				t.Errorf("active path %v, want through the otter's answer", path)
+			}
+			if sib, _ := s.Siblings(c.ID, ms[4].Seq); !slices.Equal(sib, []uint64{ms[3].Seq, ms[4].Seq, ms[5].Seq}) {
+				t.Errorf("siblings %v", sib)
 			}
 			if conv, _ := s.Conversation(c.ID); conv.Provider != "b" || conv.Model != "bravo" || conv.Title != "Animals" {
 				t.Errorf("conversation %+v", conv)
@@ -144,6 +168,9 @@ func TestCompareKeepAnswerMakesOneTheChatsAnswer(t *testing.T) {
 			if len(got) != 4 || got[3].Seq != ms[5].Seq || got[3].Superseded || !reflect.DeepEqual(got[:3], ms[:3]) {
 				t.Fatalf("after discarding: %+v", got)
 			}
+			if path := activePath(t, s, c.ID); !slices.Equal(path, []uint64{ms[0].Seq, ms[1].Seq, ms[2].Seq, ms[5].Seq}) {
+				t.Errorf("active path after discarding %v", path)
+			}
 			if conv, _ := s.Conversation(c.ID); conv.Provider != "b" {
 				t.Errorf("a nil update changed the conversation: %+v", conv)
 			}
@@ -162,7 +189,7 @@ func TestCompareKeepAnswerRefusesAndChangesNothing(t *testing.T) {
 	s := open(t, t.TempDir())
 	defer s.Close()
 	c, ms := compareChat(t, s)
-	streaming, err := s.AppendMessage(Message{ConversationID: c.ID, Role: RoleAssistant, State: StateStreaming, Content: "the duck"})
+	streaming, err := s.AppendAnswerTo(ms[2].Seq, Message{ConversationID: c.ID, Role: RoleAssistant, State: StateStreaming, Content: "the duck"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -181,7 +208,7 @@ func TestCompareKeepAnswerRefusesAndChangesNothing(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			before := dumpDB(t, s)
-			file, _ := os.ReadFile(s.Path())
+			file, _ := os.ReadFile(s.FilePath())
 			_, err := s.KeepAnswer(c.ID, tc.keep, tc.others, true, func(c *Conversation, _ Message) { c.Title = "changed" })
 			if !errors.Is(err, tc.want) || UserMessage(err) == "" {
 				t.Fatalf("err %v, want %v with a sentence", err, tc.want)
@@ -193,7 +220,7 @@ func TestCompareKeepAnswerRefusesAndChangesNothing(t *testing.T) {
 			if after := dumpDB(t, s); !reflect.DeepEqual(after, before) {
 				t.Errorf("database contents changed")
 			}
-			if after, _ := os.ReadFile(s.Path()); !bytes.Equal(after, file) {
+			if after, _ := os.ReadFile(s.FilePath()); !bytes.Equal(after, file) {
 				t.Errorf("database file changed")
 			}
 		})

@@ -8,8 +8,8 @@ import (
 )
 
 // ErrNotContinuable is returned when a message cannot be continued: only
-// the last message of a conversation, an answer that did not finish
-// (interrupted, stopped or failed), can.
+// the last message of a conversation's active path (its Leaf), an answer
+// that did not finish (interrupted, stopped or failed), can.
 var ErrNotContinuable = errors.New("not an unfinished last answer")
 
 // Continuable reports whether m is an answer that did not finish.
@@ -28,17 +28,21 @@ func Continuable(m Message) bool {
 // continued: its text stays, its error and finish reason are cleared, and
 // it is tracked again so that a crash leaves it interrupted. It fails with
 // ErrNotContinuable, changing nothing, unless the message is its
-// conversation's last and Continuable.
+// conversation's Leaf and Continuable. Continuing appends to the answer
+// itself: no sibling is made.
 func (s *Store) ReopenAnswer(conversationID string, seq uint64) (Message, error) {
 	var m Message
 	err := s.write(func(tx *bolt.Tx) error {
+		c, err := s.treeConversation(tx, conversationID)
+		if err != nil {
+			return err
+		}
 		var b *bolt.Bucket
-		var err error
 		if m, b, err = getMessage(tx, conversationID, seq); err != nil {
 			return err
 		}
-		if last, _ := b.Cursor().Last(); last == nil || string(last) != string(seqKey(seq)) {
-			return fmt.Errorf("message %s is not the last: %w", m.ID(), ErrNotContinuable)
+		if c.Leaf != seq {
+			return fmt.Errorf("message %s is not the last of the active path: %w", m.ID(), ErrNotContinuable)
 		}
 		if !Continuable(m) {
 			return fmt.Errorf("message %s is %s %s: %w", m.ID(), m.State, m.Role, ErrNotContinuable)

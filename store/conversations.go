@@ -151,6 +151,9 @@ func (s *Store) DeleteConversation(id string) error {
 		if err := tx.Bucket(bucketSummaries).Delete([]byte(id)); err != nil {
 			return err
 		}
+		if err := treeOf(tx, id).drop(); err != nil {
+			return err
+		}
 		if err := unrefConversation(tx, id); err != nil {
 			return err
 		}

@@ -7,14 +7,14 @@ import (
 	bolt "go.etcd.io/bbolt"
 )
 
-// ReplaceFrom replaces the conversation's messages from seq on (the
-// question being edited and everything after it) with question and answer,
-// in one transaction: the old messages are deleted (and leave the search
-// index and the crash-recovery list), the new ones appended with higher
-// sequences, as AppendExchange does, update applied to the conversation.
-// A summary that covers any of the old messages is dropped with them (it
-// would bring their text back into later requests). It fails with
-// ErrStreaming, changing nothing, while one of the old messages is still
+// ReplaceFrom stores an edited question, question, as a sibling of the
+// question seq (the same parent) and the (empty, StateStreaming) answer to
+// be streamed to it below it, in one transaction, as AppendExchange does:
+// the answer becomes the Leaf and nothing is deleted (the old question and
+// what follows it stay, off the active path). update is applied to the
+// conversation. A summary that covers seq or a later message is dropped
+// (it would bring the old branch's text into later requests). It fails
+// with ErrStreaming, changing nothing, while a message from seq on is still
 // streaming, and with ErrNotFound when seq is not a user message of the
 // conversation. It returns the stored question and answer.
 func (s *Store) ReplaceFrom(conversationID string, seq uint64, question, answer Message, update ...func(*Conversation)) (Message, Message, error) {
@@ -24,6 +24,9 @@ func (s *Store) ReplaceFrom(conversationID string, seq uint64, question, answer 
 		if question.ConversationID != conversationID || answer.ConversationID != conversationID {
 			return fmt.Errorf("replace messages of %s with messages of %s and %s: %w", conversationID, question.ConversationID, answer.ConversationID, ErrNotFound)
 		}
+		if _, err := s.treeConversation(tx, conversationID); err != nil {
+			return err
+		}
 		m, b, err := getMessage(tx, conversationID, seq)
 		if err != nil {
 			return err
@@ -31,45 +34,18 @@ func (s *Store) ReplaceFrom(conversationID string, seq uint64, question, answer 
 		if m.Role != RoleUser {
 			return fmt.Errorf("message %s is an %s message, not a question: %w", m.ID(), m.Role, ErrNotFound)
 		}
-		// Read every message to delete before changing anything: a
-		// streaming one refuses the whole edit.
-		var seqs []uint64
-		c := b.Cursor()
-		for k, v := c.Seek(seqKey(seq)); k != nil; k, v = c.Next() {
-			var old Message
-			if err := json.Unmarshal(v, &old); err != nil {
-				return err
-			}
-			if old.State == StateStreaming {
-				return fmt.Errorf("message %s: %w", old.ID(), ErrStreaming)
-			}
-			seqs = append(seqs, old.Seq)
-		}
-		for _, sq := range seqs {
-			if err := b.Delete(seqKey(sq)); err != nil {
-				return err
-			}
-			if err := s.search.Remove(tx, conversationID, sq); err != nil {
-				return err
-			}
-			if err := tx.Bucket(bucketOpenStreams).Delete(openStreamKey(conversationID, sq)); err != nil {
-				return err
-			}
+		if err := refuseStreaming(b, seq); err != nil {
+			return err
 		}
 		if err := dropSummaryFrom(tx, conversationID, seq); err != nil {
 			return err
 		}
-		if err := s.appendMessages(tx, now, update, out[:], question, answer); err != nil {
-			return err
+		t := treeOf(tx, conversationID)
+		parent, _ := t.parent(seq)
+		if !t.has(parent) {
+			parent = 0 // a parent gone missing: the old question was a root
 		}
-		// After the new question refers to the attachments it keeps, so
-		// that only those no message uses any more are deleted.
-		for _, sq := range seqs {
-			if err := unrefMessage(tx, conversationID, sq); err != nil {
-				return err
-			}
-		}
-		return nil
+		return s.appendMessages(tx, now, &parent, update, out[:], question, answer)
 	})
 	if err != nil {
 		return Message{}, Message{}, wrap("replace messages", err)

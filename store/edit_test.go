@@ -48,7 +48,7 @@ func openStreams(t *testing.T, s *Store) [][]byte {
 	return keys
 }
 
-func TestReplaceFromDeletesTheRestAndAppendsTheNewExchange(t *testing.T) {
+func TestReplaceFromAddsASiblingBranchAndDeletesNothing(t *testing.T) {
 	for _, mode := range searchModes {
 		t.Run(mode.name, func(t *testing.T) {
 			s := open(t, t.TempDir())
@@ -90,15 +90,26 @@ func TestReplaceFromDeletesTheRestAndAppendsTheNewExchange(t *testing.T) {
 			if q.Seq <= ms[5].Seq || a.Seq != q.Seq+1 || q.State != StateDone || a.State != StateStreaming || q.CreatedAt.IsZero() {
 				t.Fatalf("stored %+v and %+v after seq %d", q, a, ms[5].Seq)
 			}
+			// The edited question is a sibling of the old one; nothing
+			// was deleted, and the active path is the new branch.
+			if q.Parent != ms[1].Seq || a.Parent != q.Seq {
+				t.Errorf("parents: question %d, answer %d", q.Parent, a.Parent)
+			}
 			got, _ := s.Messages(c.ID)
-			if want := []Message{ms[0], ms[1], q, a}; !reflect.DeepEqual(got, want) {
+			if want := append(slices.Clone(ms), q, a); !reflect.DeepEqual(got, want) {
 				t.Fatalf("messages\n%+v\nwant\n%+v", got, want)
+			}
+			if path, _ := s.Path(c.ID); !reflect.DeepEqual(path, []Message{ms[0], ms[1], q, a}) {
+				t.Fatalf("active path\n%+v", path)
+			}
+			if sib, _ := s.Siblings(c.ID, q.Seq); !slices.Equal(sib, []uint64{ms[2].Seq, q.Seq}) {
+				t.Errorf("siblings %v", sib)
 			}
 			if conv, _ := s.Conversation(c.ID); conv.Model != "m" || conv.Title != "Rodents" {
 				t.Errorf("update not applied: %+v", conv)
 			}
 			if _, err := s.Summary(c.ID); !errors.Is(err, ErrNotFound) {
-				t.Errorf("summary of deleted messages kept: %v", err)
+				t.Errorf("summary of the old branch kept: %v", err)
 			}
 			if sum, err := s.Summary(other.ID); err != nil || sum.Text != "unrelated" {
 				t.Errorf("other summary: %+v, %v", sum, err)
@@ -109,8 +120,8 @@ func TestReplaceFromDeletesTheRestAndAppendsTheNewExchange(t *testing.T) {
 			}
 
 			for query, want := range map[string][]string{
-				"capybara": {kept.Content}, // the other chat's only
-				"wombat":   nil,
+				"capybara": {kept.Content, ms[3].Content, ms[2].Content}, // the old branch stays searchable
+				"wombat":   {ms[5].Content, ms[4].Content},
 				"okapi":    {q.Content},
 				"aardvark": {ms[1].Content, ms[0].Content},
 			} {
@@ -122,14 +133,14 @@ func TestReplaceFromDeletesTheRestAndAppendsTheNewExchange(t *testing.T) {
 			if got := texts(t, s, mustSearch(t, s, "okapi", SearchOptions{})); !slices.Equal(got, []string{q.Content}) {
 				t.Errorf("okapi after merge: %q", got)
 			}
-			if st := indexState(t, s); st.tokens["wombat"] || st.tokens["swims"] || st.dead != 0 {
-				t.Errorf("deleted text still indexed after merge: %+v", st)
+			if st := indexState(t, s); !st.tokens["wombat"] || !st.tokens["swims"] || st.dead != 0 {
+				t.Errorf("the old branch's text after merge: %+v", st)
 			}
 		})
 	}
 }
 
-func TestReplaceFromFirstQuestionLeavesTheNewExchangeOnly(t *testing.T) {
+func TestReplaceFromFirstQuestionMakesASecondRoot(t *testing.T) {
 	dir := t.TempDir()
 	s := open(t, dir)
 	c, _ := s.CreateConversation(Conversation{})
@@ -145,9 +156,12 @@ func TestReplaceFromFirstQuestionLeavesTheNewExchangeOnly(t *testing.T) {
 
 	s = open(t, dir)
 	defer s.Close()
-	got, _ := s.Messages(c.ID)
-	if len(got) != 2 || got[0].Content != "uno" || got[0].Seq != q.Seq || got[1].Seq != a.Seq || got[1].State != StateInterrupted {
+	got, _ := s.Path(c.ID)
+	if len(got) != 2 || got[0].Content != "uno" || got[0].Seq != q.Seq || got[0].Parent != 0 || got[1].Seq != a.Seq || got[1].State != StateInterrupted {
 		t.Fatalf("after reopen: %+v", got)
+	}
+	if all, _ := s.Messages(c.ID); len(all) != 4 || all[0].Content != "one" {
+		t.Fatalf("every message: %+v", all)
 	}
 }
 
@@ -174,7 +188,7 @@ func TestReplaceFromRefusesAndChangesNothing(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			before, beforeMsgs := dumpDB(t, s), mustMessages(t, s, c.ID)
-			file, _ := os.ReadFile(s.Path())
+			file, _ := os.ReadFile(s.FilePath())
 			_, _, err := s.ReplaceFrom(tc.conv, tc.seq,
 				Message{ConversationID: tc.conv, Role: RoleUser, Content: "edited"},
 				Message{ConversationID: tc.conv, Role: RoleAssistant, State: StateStreaming},
@@ -192,7 +206,7 @@ func TestReplaceFromRefusesAndChangesNothing(t *testing.T) {
 			if after := dumpDB(t, s); !reflect.DeepEqual(after, before) {
 				t.Errorf("database contents changed")
 			}
-			if after, _ := os.ReadFile(s.Path()); !bytes.Equal(after, file) {
+			if after, _ := os.ReadFile(s.FilePath()); !bytes.Equal(after, file) {
 				t.Errorf("database file changed")
 			}
 		})

@@ -60,9 +60,13 @@ func TestSnapshotDecodesOnlyWhatChangedAsTheChatGrows(t *testing.T) {
 	if err := s.DeleteMessage(c.ID, 20); err != nil {
 		t.Fatal(err)
 	}
+	// The deleted message's child now follows its parent: rewritten too.
 	n, snap := decodedBy()
-	if n != 2 || len(snap.Messages) != 599 {
-		t.Fatalf("after an edit, a pin and a deletion: %d decoded (want 2), %d messages (want 599)", n, len(snap.Messages))
+	if n != 3 || len(snap.Messages) != 599 {
+		t.Fatalf("after an edit, a pin and a deletion: %d decoded (want 3), %d messages (want 599)", n, len(snap.Messages))
+	}
+	if snap.Messages[19].Parent != 19 {
+		t.Fatalf("message 21 follows %d, want 19", snap.Messages[19].Parent)
 	}
 	if snap.Messages[9].Content != "answer 5, edited" || !snap.Messages[2].Pinned || snap.Messages[19].Seq != 21 {
 		t.Fatalf("stale messages: %+v / %+v / %+v", snap.Messages[9], snap.Messages[2], snap.Messages[19])

@@ -59,7 +59,7 @@ type Message struct {
 	Finish       string `json:"finish,omitempty"`
 	Error        string `json:"error,omitempty"`      // the sentence shown for a failed answer
 	Pinned       bool   `json:"pinned,omitempty"`     // always sent, never summarised away
-	Superseded   bool   `json:"superseded,omitempty"` // replaced by a regenerated answer; kept, not sent
+	Superseded   bool   `json:"superseded,omitempty"` // legacy (before trees): replaced by a regenerated answer; see Supersede
 	PromptTokens int    `json:"prompt_tokens,omitempty"`
 	OutputTokens int    `json:"output_tokens,omitempty"`
 	// Attachments went with a question (attachments.go). Their bytes are
@@ -91,8 +91,9 @@ func ParseMessageID(id string) (conversationID string, seq uint64, err error) {
 
 var bucketOpenStreams = []byte("open_streams") // key: conversation id + seq, for crash recovery
 
-// AppendMessage stores m as the next message of its conversation and returns
-// it with Seq and timestamps set. A message with StateStreaming is tracked so
+// AppendMessage stores m as the next message of its conversation, under
+// the conversation's Leaf (m.Parent is set so), makes it the Leaf and
+// returns it with Seq, Parent and timestamps set. A message with StateStreaming is tracked so
 // that a crash leaves it marked StateInterrupted on the next Open.
 //
 // update, when given, also changes the conversation in the same transaction
@@ -100,7 +101,7 @@ var bucketOpenStreams = []byte("open_streams") // key: conversation id + seq, fo
 func (s *Store) AppendMessage(m Message, update ...func(*Conversation)) (Message, error) {
 	now := s.now().UTC()
 	var out [1]Message
-	err := s.write(func(tx *bolt.Tx) error { return s.appendMessages(tx, now, update, out[:], m) })
+	err := s.write(func(tx *bolt.Tx) error { return s.appendMessages(tx, now, nil, update, out[:], m) })
 	if err != nil {
 		return Message{}, wrap("append message", err)
 	}
@@ -110,11 +111,13 @@ func (s *Store) AppendMessage(m Message, update ...func(*Conversation)) (Message
 // AppendExchange stores a question and the (empty, StateStreaming) answer
 // that will be streamed to it, in one transaction: the answer exists, and
 // is recovered as StateInterrupted after a crash, from the moment the
-// question is stored. update is applied as for AppendMessage.
+// question is stored. The question follows the conversation's Leaf, the
+// answer the question, and the answer becomes the Leaf. update is applied
+// as for AppendMessage.
 func (s *Store) AppendExchange(question, answer Message, update ...func(*Conversation)) (Message, Message, error) {
 	now := s.now().UTC()
 	var out [2]Message
-	err := s.write(func(tx *bolt.Tx) error { return s.appendMessages(tx, now, update, out[:], question, answer) })
+	err := s.write(func(tx *bolt.Tx) error { return s.appendMessages(tx, now, nil, update, out[:], question, answer) })
 	if err != nil {
 		return Message{}, Message{}, wrap("append message", err)
 	}
@@ -123,11 +126,15 @@ func (s *Store) AppendExchange(question, answer Message, update ...func(*Convers
 
 // appendMessages stores ms, in order, as the next messages of their
 // conversation (that of the first) in tx, applies update to the
-// conversation, and writes the stored messages into out. It may run more
-// than once for one call (see Store.write), so it leaves ms alone.
-func (s *Store) appendMessages(tx *bolt.Tx, now time.Time, update []func(*Conversation), out []Message, ms ...Message) error {
+// conversation, and writes the stored messages into out. The first follows
+// under (nil: the conversation's Leaf; 0: a new root), the others the
+// first (a question's answers), and the last the conversation's new Leaf
+// when one message is stored, else the second (a comparison's first
+// answer). It may run more than once for one call (see Store.write), so it
+// leaves ms alone.
+func (s *Store) appendMessages(tx *bolt.Tx, now time.Time, under *uint64, update []func(*Conversation), out []Message, ms ...Message) error {
 	convID := ms[0].ConversationID
-	c, err := getConversation(tx, convID)
+	c, err := s.treeConversation(tx, convID)
 	if err != nil {
 		return err
 	}
@@ -135,8 +142,19 @@ func (s *Store) appendMessages(tx *bolt.Tx, now time.Time, update []func(*Conver
 	if b == nil {
 		return fmt.Errorf("messages of %s: %w", convID, ErrNotFound)
 	}
+	parent := c.Leaf
+	if under != nil {
+		parent = *under
+	}
+	if parent != 0 && b.Get(seqKey(parent)) == nil {
+		return fmt.Errorf("message %s-%d to follow: %w", convID, parent, ErrNotFound)
+	}
 	b.FillPercent = 1.0 // append-only keys: pack pages full
 	for i, m := range ms {
+		m.Parent = parent
+		if i > 0 {
+			m.Parent = out[0].Seq
+		}
 		if m.ConversationID != convID {
 			return fmt.Errorf("append message: %s and %s in one write: %w", convID, m.ConversationID, ErrNotFound)
 		}
@@ -165,6 +183,11 @@ func (s *Store) appendMessages(tx *bolt.Tx, now time.Time, update []func(*Conver
 		m.Attachments = described(m.Attachments)
 		out[i] = m
 	}
+	leaf := out[min(1, len(ms)-1)].Seq
+	if err := treeOf(tx, convID).activate(c.Leaf, leaf); err != nil {
+		return err
+	}
+	c.Leaf = leaf
 	for _, u := range update {
 		u(&c)
 	}
@@ -200,6 +223,11 @@ func (s *Store) putMessage(tx *bolt.Tx, m Message) error {
 	b := tx.Bucket(bucketMessages).Bucket([]byte(m.ConversationID))
 	if b == nil || b.Get(seqKey(m.Seq)) == nil {
 		return fmt.Errorf("message %s: %w", m.ID(), ErrNotFound)
+	}
+	// Where a message stands in the tree is the tree operations' to
+	// change, not a rewrite of its text.
+	if p, ok := treeOf(tx, m.ConversationID).parent(m.Seq); ok {
+		m.Parent = p
 	}
 	// The engine scrubs provider text already; this second pass costs
 	// nothing on the streaming path (no error) and keeps a key some other
@@ -264,7 +292,9 @@ func getMessage(tx *bolt.Tx, conversationID string, seq uint64) (Message, *bolt.
 	return m, b, err
 }
 
-// Messages returns the messages of a conversation in order.
+// Messages returns every message of a conversation, each with its Parent,
+// in Seq order: all branches. Path returns the active one. (A conversation
+// with no tree yet reads as a chain: see chain.)
 func (s *Store) Messages(conversationID string) ([]Message, error) {
 	var out []Message
 	err := s.view(func(tx *bolt.Tx) error {
@@ -273,14 +303,20 @@ func (s *Store) Messages(conversationID string) ([]Message, error) {
 			return fmt.Errorf("conversation %s: %w", conversationID, ErrNotFound)
 		}
 		out = make([]Message, 0, b.Stats().KeyN)
-		return b.ForEach(func(_, v []byte) error {
+		if err := b.ForEach(func(_, v []byte) error {
 			var m Message
 			if err := json.Unmarshal(v, &m); err != nil {
 				return err
 			}
 			out = append(out, m)
 			return nil
-		})
+		}); err != nil {
+			return err
+		}
+		if c, err := getConversation(tx, conversationID); err == nil && c.Leaf == 0 {
+			chain(b, out)
+		}
+		return nil
 	})
 	if err != nil {
 		return nil, wrap("list messages", err)
@@ -288,23 +324,22 @@ func (s *Store) Messages(conversationID string) ([]Message, error) {
 	return out, nil
 }
 
-// DeleteMessage removes one message.
+// DeleteMessage removes one message. Its children follow its parent
+// instead; when it was the Leaf, the Leaf moves as DeleteBranch moves it.
 func (s *Store) DeleteMessage(conversationID string, seq uint64) error {
 	err := s.update(func(tx *bolt.Tx) error {
+		c, err := s.treeConversation(tx, conversationID)
+		if err != nil {
+			return err
+		}
 		b := tx.Bucket(bucketMessages).Bucket([]byte(conversationID))
 		if b == nil || b.Get(seqKey(seq)) == nil {
 			return fmt.Errorf("message %s-%d: %w", conversationID, seq, ErrNotFound)
 		}
-		if err := b.Delete(seqKey(seq)); err != nil {
+		if err := s.unlink(tx, &c, seq); err != nil {
 			return err
 		}
-		if err := unrefMessage(tx, conversationID, seq); err != nil {
-			return err
-		}
-		if err := s.search.Remove(tx, conversationID, seq); err != nil {
-			return err
-		}
-		return tx.Bucket(bucketOpenStreams).Delete(openStreamKey(conversationID, seq))
+		return s.deleteRecord(tx, conversationID, seq)
 	})
 	return wrap("delete message", err)
 }
@@ -400,7 +435,10 @@ func (s *Store) SetPinned(conversationID string, seq uint64, pinned bool) (Messa
 var ErrStreaming = errors.New("an answer is still streaming")
 
 // Supersede marks every answer after the message afterSeq as superseded, in
-// one transaction. It fails with ErrStreaming, changing nothing, while one of
+// one transaction. Legacy: Superseded is how histories before trees kept a
+// replaced answer (the migration 0003_message_tree makes those siblings and
+// clears it); deskchat now adds siblings (AppendAnswerTo) and reads "off the
+// active path" from the tree. Kept for tests that write old-style records. It fails with ErrStreaming, changing nothing, while one of
 // them is still streaming.
 func (s *Store) Supersede(conversationID string, afterSeq uint64) error {
 	err := s.update(func(tx *bolt.Tx) error {

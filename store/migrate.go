@@ -19,6 +19,7 @@ type migration struct {
 var migrations = []migration{
 	{name: "0001_initial", up: func(*Store, *bolt.Tx) error { return nil }},
 	{name: "0002_search_index", up: (*Store).buildSearchIndex},
+	{name: "0003_message_tree", up: (*Store).buildTrees},
 }
 
 // SchemaVersion is the schema version a fully migrated store has.
@@ -79,4 +80,36 @@ func (s *Store) Migrations() (names []string, version int, err error) {
 		return err
 	})
 	return names, version, wrap("migrations", err)
+}
+
+// buildTrees makes every conversation a tree of messages (makeTree): a
+// chain in Seq order, each superseded answer (a regenerated one's
+// predecessor, a comparison's alternative) a sibling of the answer that
+// replaced it, the Leaf the last message not superseded. A conversation
+// whose record cannot be read is left as it is (deskchat check names it):
+// the others are migrated.
+func (s *Store) buildTrees(tx *bolt.Tx) error {
+	var ids [][]byte
+	if err := tx.Bucket(bucketConversations).ForEach(func(k, _ []byte) error {
+		ids = append(ids, append([]byte(nil), k...))
+		return nil
+	}); err != nil {
+		return err
+	}
+	for _, id := range ids {
+		c, err := getConversation(tx, string(id))
+		if err != nil {
+			continue
+		}
+		made, err := s.makeTree(tx, &c)
+		if err != nil {
+			return err
+		}
+		if made {
+			if err := putJSON(tx.Bucket(bucketConversations), id, c); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }

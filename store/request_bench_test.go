@@ -165,7 +165,7 @@ func genRequestTexts(tb testing.TB, dir string, n int) *requestTexts {
 			var out [2]Message
 			q := Message{ConversationID: c.ID, Role: RoleUser, Content: c.Title}
 			a := Message{ConversationID: c.ID, Role: RoleAssistant, Content: texts.answers[(i+1)%len(texts.answers)], Provider: "openai", Model: "gpt-4o-mini"}
-			if err := s.appendMessages(tx, now, nil, out[:], q, a); err != nil {
+			if err := s.appendMessages(tx, now, nil, nil, out[:], q, a); err != nil {
 				return err
 			}
 			now = now.Add(time.Minute)

@@ -133,7 +133,13 @@ func searchLookup(tx *bolt.Tx) search.Lookup[SearchResult] {
 // it before. A message still streaming is left alone: it is indexed once
 // its state is final, and again whenever its text changes afterwards. m
 // must be stored (ConversationID, Seq and CreatedAt set).
+//
+// It also files m in the tree's index (tree.go) under its Parent: every
+// writer of a message record calls it, imports included.
 func (s *Store) indexMessage(tx *bolt.Tx, m Message) error {
+	if err := treeOf(tx, m.ConversationID).setParent(m.Seq, m.Parent); err != nil {
+		return err
+	}
 	if m.State == StateStreaming {
 		return nil
 	}

@@ -373,7 +373,7 @@ func genHistory(tb testing.TB, dir string, n, unmerged int) *history {
 						}
 					})
 				}
-				if err := s.appendMessages(tx, now, update, out, Message{ConversationID: convID, Role: role, Content: text, Model: "gpt-4o-mini"}); err != nil {
+				if err := s.appendMessages(tx, now, nil, update, out, Message{ConversationID: convID, Role: role, Content: text, Model: "gpt-4o-mini"}); err != nil {
 					return err
 				}
 				h.messages++

@@ -74,7 +74,7 @@ func TestMigrationBuildsTheIndexOnceForAnOldDatabase(t *testing.T) {
 	s.Close()
 
 	// Make it a database from before the index.
-	db, err := bolt.Open(s.Path(), 0o600, nil)
+	db, err := bolt.Open(s.FilePath(), 0o600, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -188,7 +188,7 @@ func TestBackgroundMergeLosesNothing(t *testing.T) {
 		t.Helper()
 		err := s.db.Update(func(tx *bolt.Tx) error { // one commit: the merge starts after it
 			for i := 0; i < n; i++ {
-				if err := s.appendMessages(tx, time.Now(), nil, make([]Message, 1), Message{ConversationID: convID, Role: RoleUser, Content: fmt.Sprintf("common word%d", i)}); err != nil {
+				if err := s.appendMessages(tx, time.Now(), nil, nil, make([]Message, 1), Message{ConversationID: convID, Role: RoleUser, Content: fmt.Sprintf("common word%d", i)}); err != nil {
 					return err
 				}
 			}

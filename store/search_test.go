@@ -386,7 +386,7 @@ func TestResultsAreNewestFirstOrByRelevance(t *testing.T) {
 			// An import adds an old message last: it still sorts by its time.
 			old := time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)
 			err := s.db.Update(func(tx *bolt.Tx) error {
-				return s.appendMessages(tx, old, nil, make([]Message, 1), Message{ConversationID: c.ID, Role: RoleUser, Content: "old kubernetes note"})
+				return s.appendMessages(tx, old, nil, nil, make([]Message, 1), Message{ConversationID: c.ID, Role: RoleUser, Content: "old kubernetes note"})
 			})
 			if err != nil {
 				t.Fatal(err)
@@ -426,7 +426,7 @@ func TestDefaultLimitAndConversationFilter(t *testing.T) {
 			if i%3 == 0 {
 				id = b.ID
 			}
-			if err := s.appendMessages(tx, time.Now(), nil, make([]Message, 1), Message{ConversationID: id, Role: RoleUser, Content: "same words " + strconv.Itoa(i)}); err != nil {
+			if err := s.appendMessages(tx, time.Now(), nil, nil, make([]Message, 1), Message{ConversationID: id, Role: RoleUser, Content: "same words " + strconv.Itoa(i)}); err != nil {
 				return err
 			}
 		}

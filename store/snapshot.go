@@ -3,6 +3,7 @@ package store
 import (
 	"encoding/json"
 	"fmt"
+	"slices"
 
 	bolt "go.etcd.io/bbolt"
 )
@@ -13,7 +14,8 @@ import (
 // the reading, becomes the cost.
 type Snapshot struct {
 	Conversation Conversation
-	Messages     []Message  // in order
+	Messages     []Message  // the active path, in order
+	all          []Message  // every message, in Seq order
 	Summary      *Summary   // nil when the conversation has none
 	Providers    []Provider // all of them, any order
 	// DefaultProvider is the setting SettingDefaultProvider ("" when unset).
@@ -32,6 +34,20 @@ func (s Snapshot) Provider(name string) (Provider, error) {
 		Err: fmt.Errorf("provider %q: %w", name, ErrNotFound)}
 }
 
+// PathTo returns the path from a root down to the message seq, in order,
+// as the snapshot saw it; nil when seq is not a message of the
+// conversation.
+func (s Snapshot) PathTo(seq uint64) []Message {
+	if s.Conversation.Leaf == 0 { // no tree yet: a chain
+		i, ok := slices.BinarySearchFunc(s.all, seq, func(m Message, t uint64) int { return cmpU64(m.Seq, t) })
+		if !ok {
+			return nil
+		}
+		return s.all[: i+1 : i+1]
+	}
+	return pathIn(s.all, seq)
+}
+
 // Snapshot reads a conversation, its messages and summary, and the
 // providers, in one read transaction. Messages unchanged since the
 // conversation's last Snapshot are not decoded again (memo.go).
@@ -46,18 +62,19 @@ func (s *Store) Snapshot(conversationID string) (Snapshot, error) {
 			return fmt.Errorf("conversation %s: %w", conversationID, ErrNotFound)
 		}
 		r := s.memo.reader(conversationID)
-		snap.Messages = make([]Message, 0, cap(r.next))
+		snap.all = make([]Message, 0, cap(r.next))
 		if err := b.ForEach(func(k, v []byte) error {
 			m, err := r.decode(k, v)
 			if err != nil {
 				return err
 			}
-			snap.Messages = append(snap.Messages, m)
+			snap.all = append(snap.all, m)
 			return nil
 		}); err != nil {
 			return err
 		}
 		r.done(conversationID)
+		snap.Messages = pathIn(snap.all, snap.Conversation.Leaf)
 		if v := tx.Bucket(bucketSummaries).Get([]byte(conversationID)); v != nil {
 			var sum Summary
 			if err := json.Unmarshal(v, &sum); err != nil {

@@ -314,15 +314,16 @@ func (s *Store) Close() error {
 // ReadOnly reports whether s was opened with OpenReadOnly.
 func (s *Store) ReadOnly() bool { return s.readOnly }
 
-// Path returns the database file path.
-func (s *Store) Path() string { return s.path }
+// FilePath returns the database file's path. (Path is a conversation's
+// active path.)
+func (s *Store) FilePath() string { return s.path }
 
 // DB exposes the bbolt handle for consistency checks in tests and tools.
 func (s *Store) DB() *bolt.DB { return s.db }
 
 // storeBuckets are the store's own buckets.
 var storeBuckets = [][]byte{bucketMeta, bucketConversations, bucketMessages, bucketOpenStreams, bucketProviders, bucketSettings, bucketStats,
-	bucketCache, bucketCacheUsed, bucketUsage, bucketSummaries, bucketBlobs, bucketBlobText, bucketBlobRefs, bucketAttached, bucketToolServers}
+	bucketCache, bucketCacheUsed, bucketUsage, bucketSummaries, bucketBlobs, bucketBlobText, bucketBlobRefs, bucketAttached, bucketToolServers, bucketTree}
 
 // allBuckets are the buckets Open creates: the store's and the search
 // index's.

@@ -3,6 +3,7 @@ package ui
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -102,7 +103,8 @@ func (cv *chatView) laterThan(v *chat.Message) (n int, exact bool) {
 }
 
 // startEdit puts a stored question in the composer to be changed and sent
-// again; the messages after it are replaced (and the bar says so).
+// again, as a new branch: the messages after it stay on the old one (and
+// the bar says so).
 func (w *window) startEdit(v *chat.Message) {
 	cv := w.pane.chats[w.pane.selected]
 	if cv == nil || cv.live != nil || v.Seq == 0 || v.Role != store.RoleUser {
@@ -116,12 +118,12 @@ func (w *window) startEdit(v *chat.Message) {
 	msg := "Editing your message: Enter sends it again, Esc cancels."
 	switch {
 	case !exact:
-		msg = "Editing your message: Enter sends it again and deletes every message after it. Esc cancels."
+		msg = "Editing your message: Enter sends it again as a new branch; the messages after it stay on the old one. Esc cancels."
 	case later == 0:
 	case later == 1:
-		msg = "Editing your message: Enter sends it again and deletes the answer after it. Esc cancels."
+		msg = "Editing your message: Enter sends it again as a new branch; the answer after it stays on the old one. Esc cancels."
 	default:
-		msg = fmt.Sprintf("Editing your message: Enter sends it again and deletes the %d messages after it. Esc cancels.", later)
+		msg = fmt.Sprintf("Editing your message: Enter sends it again as a new branch; the %d messages after it stay on the old one. Esc cancels.", later)
 	}
 	w.compose.editBar.text.SetText(msg)
 	w.compose.editBar.obj.Show()
@@ -324,36 +326,11 @@ func (w *window) useAnswer(v *chat.Message) {
 }
 
 // siblingAnswers returns the seqs of the other answers to the question that
-// answer seq answers.
+// answer seq answers: its siblings in the tree.
 func (w *window) siblingAnswers(conv string, seq uint64) ([]uint64, error) {
-	before, _, err := w.st.MessagesBefore(conv, seq, 64)
+	sib, err := w.st.Siblings(conv, seq)
 	if err != nil {
 		return nil, err
 	}
-	question := uint64(0)
-	var others []uint64
-	for i := len(before) - 1; i >= 0; i-- {
-		m := before[i]
-		if m.Role == store.RoleUser {
-			question = m.Seq
-			break
-		}
-		if m.Role == store.RoleAssistant {
-			others = append(others, m.Seq)
-		}
-	}
-	if question == 0 {
-		return nil, &engine.ProviderError{Kind: engine.KindConfig, Sentence: "This answer's question is no longer in the chat."}
-	}
-	after, _, err := w.st.MessagesFrom(conv, seq+1, 64)
-	if err != nil {
-		return nil, err
-	}
-	for _, m := range after {
-		if m.Role != store.RoleAssistant {
-			break
-		}
-		others = append(others, m.Seq)
-	}
-	return others, nil
+	return slices.DeleteFunc(sib, func(s uint64) bool { return s == seq }), nil
 }

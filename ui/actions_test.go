@@ -188,7 +188,7 @@ func TestARenamedChatKeepsItsName(t *testing.T) {
 	}
 }
 
-func TestEditAndResendReplacesTheLaterMessages(t *testing.T) {
+func TestEditAndResendAsksOnANewBranch(t *testing.T) {
 	srv := newChatServer(t, echo)
 	h := newHarness(t, useServer(t, srv))
 	h.ask("one")
@@ -203,7 +203,7 @@ func TestEditAndResendReplacesTheLaterMessages(t *testing.T) {
 	if h.w.compose.editing != cv.views[2] || h.w.compose.composer.Text != "two" || !h.w.compose.editBar.obj.Visible() {
 		t.Fatalf("editing %v, composer %q", h.w.compose.editing, h.w.compose.composer.Text)
 	}
-	if !strings.Contains(h.w.compose.editBar.text.Text, "deletes the answer after it") {
+	if !strings.Contains(h.w.compose.editBar.text.Text, "the answer after it stays on the old one") {
 		t.Errorf("edit bar %q", h.w.compose.editBar.text.Text)
 	}
 	h.w.compose.composer.TypedKey(&fyne.KeyEvent{Name: fyne.KeyEscape})
@@ -221,18 +221,22 @@ func TestEditAndResendReplacesTheLaterMessages(t *testing.T) {
 	h.settle()
 	cv = h.shown()
 
-	// The first question's edit button: the bar says three messages go.
+	// The first question's edit button: the bar says three messages stay
+	// behind, on the old branch.
 	tapAction(t, cv.views[0], cv.views[0].EditBtn)
-	if !strings.Contains(h.w.compose.editBar.text.Text, "deletes the 3 messages after it") {
+	if !strings.Contains(h.w.compose.editBar.text.Text, "the 3 messages after it stay on the old one") {
 		t.Errorf("edit bar %q", h.w.compose.editBar.text.Text)
 	}
 	h.w.compose.composer.SetText("one, edited")
 	pressEnter(h.w.compose.composer)
 	h.settle()
 
-	msgs := h.messages(cv.id)
+	msgs := h.path(cv.id)
 	if len(msgs) != 2 || msgs[0].Content != "one, edited" || msgs[1].Content != "You said: one, edited" {
-		t.Fatalf("stored %d messages: %+v", len(msgs), msgs)
+		t.Fatalf("active path of %d messages: %+v", len(msgs), msgs)
+	}
+	if all := h.messages(cv.id); len(all) != 6 {
+		t.Fatalf("stored %d messages, want the old branch kept", len(all))
 	}
 	if len(cv.views) != 2 || cv.views[0].Md.Text() != "one, edited" || cv.views[1].Md.Text() != "You said: one, edited" {
 		t.Errorf("shown %d messages", len(cv.views))
@@ -523,12 +527,13 @@ func TestUseAnEarlierAnswerAgain(t *testing.T) {
 	}
 	tapAction(t, first, first.Use)
 	h.settle()
+	// The active path goes through answer 1; answer 2 stays, its sibling.
 	msgs := h.messages(cv.id)
-	if msgs[1].Superseded || !msgs[2].Superseded {
-		t.Fatalf("stored: answer 1 superseded %v, answer 2 superseded %v", msgs[1].Superseded, msgs[2].Superseded)
+	if path := h.path(cv.id); len(msgs) != 3 || len(path) != 2 || path[1].Seq != msgs[1].Seq {
+		t.Fatalf("stored %d messages, active path %+v", len(msgs), path)
 	}
 	cv = h.shown()
-	if cv.views[1].Superseded || !cv.views[2].Superseded || !cv.views[2].Use.Visible() {
+	if len(cv.views) != 2 || cv.views[1].Superseded || cv.views[1].Md.Text() != "answer 1" {
 		t.Error("the chat was not shown again with answer 1 as its answer")
 	}
 	h.ask("and then?")

@@ -16,7 +16,7 @@ import (
 // backupsOf lists the backups of the harness's data dir.
 func (h *harness) backupsOf() []store.Backup {
 	h.t.Helper()
-	list, err := store.ListBackups(filepath.Dir(h.st.Path()))
+	list, err := store.ListBackups(filepath.Dir(h.st.FilePath()))
 	if err != nil {
 		h.t.Fatal(err)
 	}
@@ -68,7 +68,7 @@ func TestWindowBackupsDailyRotatedAndQuietWhenTheyFail(t *testing.T) {
 	// backups/ cannot be written (a file is in its way): a quiet note,
 	// a log line, no dialog; the earlier backups and chats are untouched.
 	h.st.SetSettings(map[string]string{store.SettingBackupsKeep: "7"})
-	dir := store.BackupsDir(filepath.Dir(h.st.Path()))
+	dir := store.BackupsDir(filepath.Dir(h.st.FilePath()))
 	aside := dir + ".aside"
 	if err := os.Rename(dir, aside); err != nil {
 		t.Fatal(err)

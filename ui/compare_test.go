@@ -93,7 +93,7 @@ func TestCompareTwoModelsSideBySideAndKeepTheSecond(t *testing.T) {
 	}
 	cv := h.shown()
 	msgs := h.messages(cv.id)
-	if len(msgs) != 3 || msgs[1].Superseded || !msgs[2].Superseded {
+	if path := h.path(cv.id); len(msgs) != 3 || msgs[1].Parent != msgs[0].Seq || msgs[2].Parent != msgs[0].Seq || len(path) != 2 || path[1].Seq != msgs[1].Seq {
 		t.Fatalf("stored before keeping: %+v", msgs)
 	}
 

@@ -78,7 +78,7 @@ func (w *window) dataFolder() string {
 	if w.conf.dataDir != "" {
 		return w.conf.dataDir
 	}
-	return filepath.Dir(w.st.Path())
+	return filepath.Dir(w.st.FilePath())
 }
 
 // admin is the provider administration the settings share with the

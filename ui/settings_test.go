@@ -136,7 +136,7 @@ func TestSettingsKeepTheKeyInTheKeychainOnly(t *testing.T) {
 	if dbContains(t, h.st, key) {
 		t.Error("the key is in the database")
 	}
-	if data, err := os.ReadFile(h.st.Path()); err != nil || bytes.Contains(data, []byte(key)) {
+	if data, err := os.ReadFile(h.st.FilePath()); err != nil || bytes.Contains(data, []byte(key)) {
 		t.Errorf("the key is in the database file (read error %v)", err)
 	}
 

@@ -633,7 +633,7 @@ func (w *window) stream(cv *chatView, user, answer *chat.Message, start func(con
 // said where it is stored (Started), so that it can be retried, deleted and
 // pinned.
 func (w *window) findStored(convID string, user, answer *chat.Message) {
-	bridge.Run(w.b, func() ([]store.Message, error) { return w.st.Messages(convID) }, func(msgs []store.Message, err error) {
+	bridge.Run(w.b, func() ([]store.Message, error) { return w.st.Path(convID) }, func(msgs []store.Message, err error) {
 		if err != nil || len(msgs) == 0 || answer.Seq != 0 {
 			return
 		}

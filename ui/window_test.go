@@ -118,6 +118,16 @@ func (h *harness) tapDialogButton(text string) {
 	test.Tap(b)
 }
 
+// path returns the conversation's active path, as stored.
+func (h *harness) path(convID string) []store.Message {
+	h.t.Helper()
+	msgs, err := h.st.Path(convID)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	return msgs
+}
+
 func (h *harness) messages(convID string) []store.Message {
 	h.t.Helper()
 	msgs, err := h.st.Messages(convID)
@@ -543,9 +553,13 @@ func TestRegenerateAsksAgainAndKeepsTheOldAnswer(t *testing.T) {
 	if strings.Contains(second.Status.Text, "cache") {
 		t.Errorf("a regenerated answer came from the cache: %q", second.Status.Text)
 	}
+	// Stored: the new answer is a sibling of the old, on the active path.
 	msgs := h.messages(cv.id)
-	if len(msgs) != 3 || !msgs[1].Superseded || msgs[2].Superseded {
+	if len(msgs) != 3 || msgs[1].Parent != msgs[0].Seq || msgs[2].Parent != msgs[0].Seq {
 		t.Fatalf("stored: %+v", msgs)
+	}
+	if path := h.path(cv.id); len(path) != 2 || path[1].Seq != msgs[2].Seq {
+		t.Fatalf("active path: %+v", path)
 	}
 }
 

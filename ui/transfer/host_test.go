@@ -92,7 +92,7 @@ func (h *fakeHost) Now() time.Time                      { return h.now }
 func (h *fakeHost) Quit() context.Context               { return h.quit }
 func (h *fakeHost) Jobs() *sync.WaitGroup               { return &h.jobs }
 func (h *fakeHost) Conversations() []store.Conversation { return h.convs }
-func (h *fakeHost) DataFolder() string                  { return filepath.Dir(h.st.Path()) }
+func (h *fakeHost) DataFolder() string                  { return filepath.Dir(h.st.FilePath()) }
 func (h *fakeHost) BackupNoted()                        { h.noted++ }
 
 func (h *fakeHost) Current() (store.Conversation, bool) {

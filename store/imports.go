@@ -327,7 +327,7 @@ func importTree(ms []Message, seqs []uint64, leaf uint64) (parents []uint64, _ u
 		legacy = legacy && m.Parent == 0
 	}
 	if legacy {
-		return parents, chain(ms, seqs, parents), true
+		return parents, importChain(ms, seqs, parents), true
 	}
 	known := make(map[uint64]bool, len(ms))
 	for i, m := range ms {
@@ -342,9 +342,9 @@ func importTree(ms []Message, seqs []uint64, leaf uint64) (parents []uint64, _ u
 	return parents, leaf, false
 }
 
-// chain sets parents for a list without a tree (see importTree) and
+// importChain sets parents for a list without a tree (see importTree) and
 // returns its leaf.
-func chain(ms []Message, seqs, parents []uint64) uint64 {
+func importChain(ms []Message, seqs, parents []uint64) uint64 {
 	var tip, question uint64 // the last message kept, and the one a run of answers answers
 	inAnswers := false
 	for i, m := range ms {

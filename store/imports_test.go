@@ -227,9 +227,9 @@ func TestImportConversationsAlreadyHereWritesNothing(t *testing.T) {
 	}
 }
 
-// treeOf is each message's "seq<parent" and the conversation's leaf, as
+// importedTree is each message's "seq<parent" and the conversation's leaf, as
 // stored.
-func treeOf(t *testing.T, s *Store, id string) (string, uint64) {
+func importedTree(t *testing.T, s *Store, id string) (string, uint64) {
 	t.Helper()
 	d, err := s.Dump(id)
 	if err != nil {
@@ -278,7 +278,7 @@ func TestImportWithoutATreeIsChained(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if tree, leaf := treeOf(t, s, res[0].ID); tree != tc.tree || leaf != tc.leaf {
+			if tree, leaf := importedTree(t, s, res[0].ID); tree != tc.tree || leaf != tc.leaf {
 				t.Errorf("tree %q leaf %d, want %q leaf %d", tree, leaf, tc.tree, tc.leaf)
 			}
 		})

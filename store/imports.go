@@ -78,7 +78,7 @@ type Import struct {
 	// is not an earlier message of the import makes a root; a Leaf that is
 	// not one of its messages becomes the last message. Messages that all
 	// have Parent 0, with Leaf 0 (an export older than the tree, Claude),
-	// are chained in order as importTree says.
+	// are chained in order as linkImport says.
 	Dump
 }
 
@@ -253,7 +253,7 @@ func (s *Store) importConversation(tx *bolt.Tx, imports *bolt.Bucket, im Import)
 			seqs[i] = uint64(i + 1)
 		}
 	}
-	parents, leaf, legacy := importTree(im.Messages, seqs, c.Leaf)
+	parents, leaf, legacy := linkImport(im.Messages, seqs, c.Leaf)
 	c.Leaf = leaf
 	if err := putJSON(convs, id, c); err != nil {
 		return ImportResult{}, err
@@ -303,7 +303,7 @@ func (s *Store) importConversation(tx *bolt.Tx, imports *bolt.Bucket, im Import)
 	return ImportResult{ID: c.ID}, nil
 }
 
-// importTree returns the parent of each of ms (whose Seqs, as stored, are
+// linkImport returns the parent of each of ms (whose Seqs, as stored, are
 // seqs) and the conversation's leaf, from their Parent fields and leaf as
 // given: a parent that is not an earlier message of the import (missing,
 // or not smaller than the child's Seq, so that a damaged file cannot make
@@ -317,7 +317,7 @@ func (s *Store) importConversation(tx *bolt.Tx, imports *bolt.Bucket, im Import)
 // answer that replaced it, under the same question, off the active path,
 // as the store's migration of old histories does. Leaf is then the last
 // message not superseded.
-func importTree(ms []Message, seqs []uint64, leaf uint64) (parents []uint64, _ uint64, legacy bool) {
+func linkImport(ms []Message, seqs []uint64, leaf uint64) (parents []uint64, _ uint64, legacy bool) {
 	parents = make([]uint64, len(ms))
 	if len(ms) == 0 {
 		return parents, 0, false
@@ -342,7 +342,7 @@ func importTree(ms []Message, seqs []uint64, leaf uint64) (parents []uint64, _ u
 	return parents, leaf, false
 }
 
-// importChain sets parents for a list without a tree (see importTree) and
+// importChain sets parents for a list without a tree (see linkImport) and
 // returns its leaf.
 func importChain(ms []Message, seqs, parents []uint64) uint64 {
 	var tip, question uint64 // the last message kept, and the one a run of answers answers

@@ -1,6 +1,7 @@
 package transfer
 
 import (
+	"encoding/json"
 	"fmt"
 	"strings"
 	"testing"
@@ -271,6 +272,57 @@ func TestImportChatGPTHostileMappings(t *testing.T) {
 		d := only(t, st)
 		if len(d.Messages) != n || d.Conversation.Leaf != n || d.Messages[n-1].Parent != n-1 || len(activePath(d.Messages, n)) != n {
 			t.Errorf("%d messages, leaf %d", len(d.Messages), d.Conversation.Leaf)
+		}
+	})
+}
+
+// FuzzChatGPTTree: whatever the parent links of a mapping (loops, missing
+// or self parents, many roots), convert ends, keeps every message with
+// text, puts each parent before its child and names a leaf among them.
+//
+//	go test -run '^$' -fuzz '^FuzzChatGPTTree$' -fuzztime 30s ./store/transfer
+func FuzzChatGPTTree(f *testing.F) {
+	f.Add([]byte{0, 1, 2, 3}, uint8(3))
+	f.Add([]byte{1, 0, 0, 2, 2, 9}, uint8(5))
+	f.Add([]byte{1, 2, 0, 4, 3, 255, 5}, uint8(0))
+	f.Fuzz(func(t *testing.T, links []byte, current uint8) {
+		if len(links) > 500 {
+			links = links[:500]
+		}
+		g := &gptConversation{ID: "fuzz", Mapping: make(map[string]gptNode, len(links)), CurrentNode: fmt.Sprintf("n%d", current)}
+		kept := 0
+		for i, l := range links {
+			parent := fmt.Sprintf("n%d", l%64) // may be missing, itself, or later
+			m := &gptMessage{Status: "finished_successfully"}
+			m.Author.Role = []string{"user", "assistant", "tool", "system"}[i%4]
+			m.Content.ContentType = "text"
+			if l%5 != 0 { // some nodes are empty
+				m.Content.Parts = []json.RawMessage{json.RawMessage(fmt.Sprintf("%q", fmt.Sprint("text ", i)))}
+				if i%4 != 2 {
+					kept++
+				}
+			}
+			at := float64(1.7e9 + int(l)*7%13)
+			m.CreateTime = &at
+			g.Mapping[fmt.Sprintf("n%d", i)] = gptNode{Parent: &parent, Message: m}
+		}
+		im, err := g.convert(t0)
+		if kept == 0 {
+			if err == nil {
+				t.Fatalf("no message kept, yet no error")
+			}
+			return
+		}
+		if err != nil || len(im.Messages) != kept {
+			t.Fatalf("%d messages, want %d: %v", len(im.Messages), kept, err)
+		}
+		for i, m := range im.Messages {
+			if m.Parent > uint64(i) {
+				t.Fatalf("message %d follows %d", i+1, m.Parent)
+			}
+		}
+		if l := im.Conversation.Leaf; l == 0 || l > uint64(len(im.Messages)) {
+			t.Fatalf("leaf %d of %d", l, len(im.Messages))
 		}
 	})
 }

@@ -170,7 +170,7 @@ package: deps-build
 # Every fuzz target for FUZZTIME each (make test runs their seed corpora).
 # Each entry is PACKAGE:TARGET.
 FUZZTIME ?= 30s
-FUZZ_TARGETS := $(addprefix ./store/transfer:,FuzzImportChatGPT FuzzImportClaude FuzzImportDeskchat FuzzExportHTML FuzzExportMarkdown FuzzScan FuzzCompact) \
+FUZZ_TARGETS := $(addprefix ./store/transfer:,FuzzImportChatGPT FuzzChatGPTTree FuzzImportClaude FuzzImportDeskchat FuzzExportHTML FuzzExportMarkdown FuzzScan FuzzCompact) \
 	./store:FuzzDamage ./internal/redact:FuzzString ./attach:FuzzRead \
 	./ui/internal/markdown:FuzzFindMath ./ui/internal/mathtex:FuzzRender \
 	./engine/openai:FuzzLineSplitter ./engine/openai:FuzzToolAssembler

@@ -13,11 +13,13 @@ import (
 	"github.com/deskchat/deskchat/store/transfer"
 )
 
-// cmdExport writes conversations as JSON (re-importable), Markdown or HTML:
-// to stdout, or atomically to --out.
+// cmdExport writes conversations as JSON (re-importable, every branch),
+// Markdown or HTML (the active path; every branch with --all-branches): to
+// stdout, or atomically to --out.
 func exportCmd(c *cmdEnv) *cobra.Command {
 	var format, outPath string
 	var ids []string
+	var allBranches bool
 	cmd := &cobra.Command{
 		Use:   "export [flags]",
 		Short: "conversations as JSON (re-importable), Markdown or HTML (default: all, json, stdout)",
@@ -25,18 +27,19 @@ func exportCmd(c *cmdEnv) *cobra.Command {
 			if len(args) > 0 {
 				return cmdLinef("unexpected argument %q (export takes flags only; see --help)", args[0])
 			}
-			return runExport(c, format, ids, outPath)
+			return runExport(c, format, ids, outPath, allBranches)
 		},
 	}
 	cmd.Flags().StringVar(&format, "format", "json", "json (re-importable), md or html")
 	// StringArray, not StringSlice: an id is taken whole, commas and all.
 	cmd.Flags().StringArrayVar(&ids, "conversation", nil, "export this conversation (repeat for several; default: all)")
 	cmd.RegisterFlagCompletionFunc("conversation", c.conversationWords)
+	cmd.Flags().BoolVar(&allBranches, "all-branches", false, "md and html: every branch of each conversation after its active path, each headed \"Branch from message N\" (json always holds every branch)")
 	cmd.Flags().StringVar(&outPath, "out", "", "write to this file, replacing it only once the export is complete (default: stdout); md puts the attachments in attachments/ beside it")
 	return cmd
 }
 
-func runExport(c *cmdEnv, name string, ids []string, outPath string) error {
+func runExport(c *cmdEnv, name string, ids []string, outPath string, allBranches bool) error {
 	for _, id := range ids {
 		if strings.TrimSpace(id) == "" {
 			return cmdLinef("--conversation needs a conversation id")
@@ -51,7 +54,7 @@ func runExport(c *cmdEnv, name string, ids []string, outPath string) error {
 	if err != nil {
 		return err
 	}
-	opts := transfer.ExportOptions{Format: f, Conversations: ids}
+	opts := transfer.ExportOptions{Format: f, Conversations: ids, AllBranches: allBranches}
 	if outPath == "" {
 		w := bufio.NewWriter(c.Stdout)
 		res, err := transfer.Export(c.Context, st, w, opts)

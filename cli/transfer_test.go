@@ -174,7 +174,7 @@ func TestImportCommand(t *testing.T) {
 		stderr string
 		stdin  string
 	}{
-		{"chatgpt", []string{chatgpt}, ExitOK, "Imported 1 conversation (6 messages).\n", "", ""},
+		{"chatgpt", []string{chatgpt}, ExitOK, "Imported 1 conversation (11 messages).\n", "", ""}, // every branch
 		{"again, flag after the file", []string{chatgpt, "--from", "chatgpt"}, ExitOK, "Imported 0 conversations (0 messages); 1 already imported.\n", "", ""},
 		{"one skipped", []string{"--from=claude", mixed}, ExitOK, "Imported 1 conversation (1 message); 1 skipped: \"Empty\" — it has no messages.\n", "", ""},
 		{"wrong --from", []string{"--from", "claude", chatgpt}, ExitFailure, "", "This file is a ChatGPT export, not a Claude one; nothing was imported.\n", ""},
@@ -234,5 +234,50 @@ func TestStoppedExportAndImportExit130(t *testing.T) {
 	}
 	if r := run(t, nil, "", "list", "--data-dir", empty); r.code != ExitOK || strings.Count(r.stdout, "\n") != 1 { // the header only
 		t.Errorf("after a stopped import, list: %d %q", r.code, r.stdout)
+	}
+}
+
+// TestExportAllBranches: Markdown shows the active path; --all-branches
+// adds the other branches after it, each headed; JSON carries the tree,
+// which an import keeps.
+func TestExportAllBranches(t *testing.T) {
+	src, dst := t.TempDir(), t.TempDir()
+	st, err := store.Open(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	msg := func(seq, parent uint64, role store.Role, text string) store.Message {
+		return store.Message{Seq: seq, Parent: parent, Role: role, Content: text, State: store.StateDone}
+	}
+	// An answer regenerated: 3 and 4 answer 1; 4 is shown.
+	_, err = st.ImportConversations([]store.Import{{Dump: store.Dump{
+		Conversation: store.Conversation{ID: "branched0001", Title: "Branched", Leaf: 4},
+		Messages:     []store.Message{msg(1, 0, store.RoleUser, "question"), msg(3, 1, store.RoleAssistant, "first answer"), msg(4, 1, store.RoleAssistant, "second answer")},
+	}}})
+	st.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := run(t, nil, "", "export", "--data-dir", src, "--format", "md")
+	if r.code != ExitOK || strings.Contains(r.stdout, "first answer") || !strings.Contains(r.stdout, "second answer") ||
+		!strings.Contains(r.stdout, "2 messages (the active path; 1 more on other branches)") {
+		t.Fatalf("md: %d %q %q", r.code, r.stdout, r.stderr)
+	}
+	r = run(t, nil, "", "export", "--data-dir", src, "--format", "md", "--all-branches")
+	i, j := strings.Index(r.stdout, "second answer"), strings.Index(r.stdout, "## Branch from message 1\n\n## Message 3 · Assistant")
+	if r.code != ExitOK || i < 0 || j < i || !strings.Contains(r.stdout, "first answer") {
+		t.Fatalf("md --all-branches: %d %q %q", r.code, r.stdout, r.stderr)
+	}
+	file := filepath.Join(t.TempDir(), "tree.json")
+	if r := run(t, nil, "", "export", "--data-dir", src, "--out", file, "--all-branches"); r.code != ExitOK {
+		t.Fatalf("json: %d %q", r.code, r.stderr)
+	}
+	if r := run(t, nil, "", "import", "--data-dir", dst, file); r.code != ExitOK || r.stdout != "Imported 1 conversation (3 messages).\n" {
+		t.Fatalf("import: %d %q %q", r.code, r.stdout, r.stderr)
+	}
+	// Markdown holds no export time: the same tree writes the same file.
+	if a, b := run(t, nil, "", "export", "--data-dir", src, "--all-branches", "--format", "md").stdout,
+		run(t, nil, "", "export", "--data-dir", dst, "--all-branches", "--format", "md").stdout; a != b || !strings.Contains(a, "## Branch from message 1") {
+		t.Errorf("Markdown differs after the round trip, or has no branch:\n%s\n%s", a, b)
 	}
 }

@@ -71,6 +71,14 @@ type Import struct {
 	// states and every other field are stored as given, except that a
 	// message still StateStreaming becomes StateInterrupted: nothing streams
 	// into an imported conversation.
+	//
+	// The tree: each Message.Parent and Conversation.Leaf name a message by
+	// its Seq as given, or, for unnumbered messages, by its position counted
+	// from 1 (the Seq it gets), so they stay true as stored. A parent that
+	// is not an earlier message of the import makes a root; a Leaf that is
+	// not one of its messages becomes the last message. Messages that all
+	// have Parent 0, with Leaf 0 (an export older than the tree, Claude),
+	// are chained in order as linkImport says.
 	Dump
 }
 
@@ -238,6 +246,15 @@ func (s *Store) importConversation(tx *bolt.Tx, imports *bolt.Bucket, im Import)
 	}
 	b.FillPercent = 1.0 // keys arrive in order
 
+	seqs := make([]uint64, len(im.Messages))
+	for i, m := range im.Messages {
+		seqs[i] = m.Seq
+		if m.Seq == 0 {
+			seqs[i] = uint64(i + 1)
+		}
+	}
+	parents, leaf, legacy := linkImport(im.Messages, seqs, c.Leaf)
+	c.Leaf = leaf
 	if err := putJSON(convs, id, c); err != nil {
 		return ImportResult{}, err
 	}
@@ -247,8 +264,9 @@ func (s *Store) importConversation(tx *bolt.Tx, imports *bolt.Bucket, im Import)
 	var seq uint64
 	for i, m := range im.Messages {
 		m.V, m.ConversationID = recordVersion, c.ID
-		if m.Seq == 0 {
-			m.Seq = uint64(i + 1)
+		m.Seq, m.Parent = seqs[i], parents[i]
+		if legacy {
+			m.Superseded = false // the tree says it now: off the active path
 		}
 		switch m.State {
 		case "":
@@ -283,4 +301,71 @@ func (s *Store) importConversation(tx *bolt.Tx, imports *bolt.Bucket, im Import)
 		}
 	}
 	return ImportResult{ID: c.ID}, nil
+}
+
+// linkImport returns the parent of each of ms (whose Seqs, as stored, are
+// seqs) and the conversation's leaf, from their Parent fields and leaf as
+// given: a parent that is not an earlier message of the import (missing,
+// or not smaller than the child's Seq, so that a damaged file cannot make
+// a cycle) makes a root, and a leaf that is not one of them becomes the
+// last message.
+//
+// legacy is true when there was no tree to keep (every Parent 0 and leaf
+// 0: an export older than the tree, or Claude's list): then each message
+// follows the one before, except that an answer marked Superseded (a
+// regenerated answer, a comparison's alternative) becomes a sibling of the
+// answer that replaced it, under the same question, off the active path,
+// as the store's migration of old histories does. Leaf is then the last
+// message not superseded.
+func linkImport(ms []Message, seqs []uint64, leaf uint64) (parents []uint64, _ uint64, legacy bool) {
+	parents = make([]uint64, len(ms))
+	if len(ms) == 0 {
+		return parents, 0, false
+	}
+	legacy = leaf == 0
+	for _, m := range ms {
+		legacy = legacy && m.Parent == 0
+	}
+	if legacy {
+		return parents, importChain(ms, seqs, parents), true
+	}
+	known := make(map[uint64]bool, len(ms))
+	for i, m := range ms {
+		if p := m.Parent; p != 0 && p < seqs[i] && known[p] {
+			parents[i] = p
+		}
+		known[seqs[i]] = true
+	}
+	if !known[leaf] {
+		leaf = seqs[len(seqs)-1]
+	}
+	return parents, leaf, false
+}
+
+// importChain sets parents for a list without a tree (see linkImport) and
+// returns its leaf.
+func importChain(ms []Message, seqs, parents []uint64) uint64 {
+	var tip, question uint64 // the last message kept, and the one a run of answers answers
+	inAnswers := false
+	for i, m := range ms {
+		if m.Role != RoleAssistant {
+			parents[i], inAnswers = tip, false
+			if !m.Superseded {
+				tip = seqs[i]
+			}
+			continue
+		}
+		if !inAnswers {
+			question, inAnswers = tip, true
+		}
+		if m.Superseded {
+			parents[i] = question
+			continue
+		}
+		parents[i], tip = tip, seqs[i]
+	}
+	if tip == 0 { // nothing but superseded answers
+		tip = seqs[len(seqs)-1]
+	}
+	return tip
 }

@@ -2,6 +2,7 @@ package store
 
 import (
 	"errors"
+	"fmt"
 	"reflect"
 	"strings"
 	"testing"
@@ -28,7 +29,8 @@ func TestImportConversationsKeepsEverythingAndContinuesNumbering(t *testing.T) {
 	defer s.Close()
 	d := importedDump("abc123", 2, 5, 9)
 	d.Messages[1].Pinned, d.Messages[2].Superseded = true, true
-	d.Messages[2].State = StateStreaming // nothing streams into an import
+	d.Messages[1].Parent, d.Messages[2].Parent, d.Conversation.Leaf = 2, 5, 9 // a tree: kept as given
+	d.Messages[2].State = StateStreaming                                      // nothing streams into an import
 	d.Summary = &Summary{Through: 5, Text: "so far", Model: "m", Tokens: 7, UpdatedAt: d.Conversation.UpdatedAt}
 
 	res, err := s.ImportConversations([]Import{{Source: "deskchat:abc123", Dump: d}})
@@ -222,5 +224,112 @@ func TestImportConversationsAlreadyHereWritesNothing(t *testing.T) {
 	}
 	if convs, _ := s.Conversations(); len(convs) != 3 {
 		t.Fatalf("%d conversations", len(convs))
+	}
+}
+
+// importedTree is each message's "seq<parent" and the conversation's leaf, as
+// stored.
+func importedTree(t *testing.T, s *Store, id string) (string, uint64) {
+	t.Helper()
+	d, err := s.Dump(id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var parts []string
+	for _, m := range d.Messages {
+		if m.Superseded {
+			t.Errorf("message %d still marked superseded: the tree says it now", m.Seq)
+		}
+		parts = append(parts, fmt.Sprintf("%d<%d", m.Seq, m.Parent))
+	}
+	return strings.Join(parts, " "), d.Conversation.Leaf
+}
+
+// An import without a tree (an old deskchat export, Claude) is chained in
+// order, except that superseded answers (a regenerated answer, a
+// comparison's alternatives) become siblings under their question, off the
+// active path, as the migration of an old history makes them.
+func TestImportWithoutATreeIsChained(t *testing.T) {
+	s := open(t, t.TempDir())
+	defer s.Close()
+	for _, tc := range []struct {
+		name  string
+		roles string // u user, a answer, s superseded answer, y system
+		seqs  []uint64
+		tree  string
+		leaf  uint64
+	}{
+		{"plain", "uaua", []uint64{0, 0, 0, 0}, "1<0 2<1 3<2 4<3", 4},
+		{"numbered with gaps", "uau", []uint64{2, 5, 9}, "2<0 5<2 9<5", 9},
+		{"regenerated", "usaua", []uint64{0, 0, 0, 0, 0}, "1<0 2<1 3<1 4<3 5<4", 5},
+		{"compared, the middle kept", "usasua", []uint64{0, 0, 0, 0, 0, 0}, "1<0 2<1 3<1 4<1 5<3 6<5", 6},
+		{"regenerated last", "uaus", []uint64{0, 0, 0, 0}, "1<0 2<1 3<2 4<3", 3},
+		{"answers in a row", "yuaa", []uint64{0, 0, 0, 0}, "1<0 2<1 3<2 4<3", 4},
+		{"only superseded", "ss", []uint64{0, 0}, "1<0 2<0", 2},
+		{"empty", "", nil, "", 0},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			d := importedDump("", tc.seqs...)
+			for i, r := range tc.roles {
+				d.Messages[i].Role = map[rune]Role{'u': RoleUser, 'a': RoleAssistant, 's': RoleAssistant, 'y': RoleSystem}[r]
+				d.Messages[i].Superseded = r == 's'
+			}
+			res, err := s.ImportConversations([]Import{{Dump: d}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if tree, leaf := importedTree(t, s, res[0].ID); tree != tc.tree || leaf != tc.leaf {
+				t.Errorf("tree %q leaf %d, want %q leaf %d", tree, leaf, tc.tree, tc.leaf)
+			}
+		})
+	}
+}
+
+// A tree is kept as given, parents and leaf naming messages by their Seq,
+// or by their position from 1 when unnumbered; a damaged one imports
+// anyway: a parent that is not an earlier message makes a root, a leaf that
+// is not a message becomes the last.
+func TestImportKeepsTheTree(t *testing.T) {
+	s := open(t, t.TempDir())
+	defer s.Close()
+	for _, tc := range []struct {
+		name    string
+		seqs    []uint64
+		parents []uint64
+		leaf    uint64
+		tree    string
+		want    uint64
+	}{
+		{"numbered", []uint64{3, 4, 7, 8, 9}, []uint64{0, 3, 3, 7, 4}, 8, "3<0 4<3 7<3 8<7 9<4", 8},
+		{"unnumbered", []uint64{0, 0, 0, 0}, []uint64{0, 1, 1, 3}, 2, "1<0 2<1 3<1 4<3", 2},
+		{"roots with a leaf", []uint64{1, 2}, []uint64{0, 0}, 1, "1<0 2<0", 1},
+		{"missing parent", []uint64{1, 2, 5}, []uint64{0, 1, 4}, 5, "1<0 2<1 5<0", 5},
+		{"self and later parents", []uint64{1, 2, 3}, []uint64{3, 2, 1}, 3, "1<0 2<0 3<1", 3},
+		{"unknown leaf", []uint64{1, 2, 3}, []uint64{0, 1, 1}, 99, "1<0 2<1 3<1", 3},
+		{"leaf without parents", []uint64{1, 2, 3}, []uint64{0, 1, 1}, 0, "1<0 2<1 3<1", 3},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			d := importedDump("", tc.seqs...)
+			for i, p := range tc.parents {
+				d.Messages[i].Parent = p
+			}
+			d.Messages[0].Superseded = true // a tree's flags are kept as given
+			d.Conversation.Leaf = tc.leaf
+			res, err := s.ImportConversations([]Import{{Dump: d}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, err := s.Dump(res[0].ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var parts []string
+			for _, m := range got.Messages {
+				parts = append(parts, fmt.Sprintf("%d<%d", m.Seq, m.Parent))
+			}
+			if tree := strings.Join(parts, " "); tree != tc.tree || got.Conversation.Leaf != tc.want || !got.Messages[0].Superseded {
+				t.Errorf("tree %q leaf %d, want %q leaf %d", tree, got.Conversation.Leaf, tc.tree, tc.want)
+			}
+		})
 	}
 }

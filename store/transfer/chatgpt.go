@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"math"
+	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -15,10 +16,11 @@ import (
 // ChatGPT's conversations.json (Settings → Data controls → Export): an array
 // of conversations, each a tree of nodes in "mapping" (a regenerated answer
 // or an edited question is a branch), and "current_node", the leaf of the
-// branch the user last saw. Import keeps that branch: from current_node up
-// through "parent" links to the root. It leaves out the empty root, hidden
-// system and context messages, tool calls and tool output (web browsing,
-// code runs), and nodes without text; "thoughts" (o-series reasoning)
+// branch the user last saw. Import keeps every branch (gpttree.go), with
+// current_node's branch as the active path. It leaves out the empty root,
+// hidden system and context messages, tool calls and tool output (web
+// browsing, code runs), and nodes without text, their children following
+// the nearest message kept above them; "thoughts" (o-series reasoning)
 // become the next answer's reasoning; images become attachments when the
 // export's files are at hand (a zip archive, or an unpacked export's
 // folder: see gptassets.go), else, like other attachments, a placeholder
@@ -84,38 +86,20 @@ func (g *gptConversation) id() string {
 	return g.ID
 }
 
-// branch returns the messages from the root to the current node.
-func (g *gptConversation) branch() []*gptMessage {
+// currentNode is the node of the message the user last saw:
+// current_node, or when it is not in the mapping the most recent message.
+func (g *gptConversation) currentNode() string {
 	leaf := g.CurrentNode
-	if _, ok := g.Mapping[leaf]; !ok {
-		// No usable current node: take the most recent message.
-		best := -1.0
-		for id, n := range g.Mapping {
-			if n.Message != nil && n.Message.CreateTime != nil && *n.Message.CreateTime > best {
-				best, leaf = *n.Message.CreateTime, id
-			}
+	if _, ok := g.Mapping[leaf]; ok {
+		return leaf
+	}
+	best := -1.0
+	for id, n := range g.Mapping {
+		if n.Message != nil && n.Message.CreateTime != nil && (*n.Message.CreateTime > best || *n.Message.CreateTime == best && id < leaf) {
+			best, leaf = *n.Message.CreateTime, id
 		}
 	}
-	var path []*gptMessage
-	seen := make(map[string]bool)
-	for id := leaf; id != "" && !seen[id]; {
-		n, ok := g.Mapping[id]
-		if !ok {
-			break
-		}
-		seen[id] = true
-		if n.Message != nil {
-			path = append(path, n.Message)
-		}
-		if n.Parent == nil {
-			break
-		}
-		id = *n.Parent
-	}
-	for i, j := 0, len(path)-1; i < j; i, j = i+1, j-1 {
-		path[i], path[j] = path[j], path[i]
-	}
-	return path
+	return leaf
 }
 
 // gptTime converts seconds since 1970 to a time, to the microsecond.
@@ -201,6 +185,12 @@ var (
 	errNoMapping  = errors.New("it has no messages (no \"mapping\")")
 )
 
+// convert keeps every branch of the mapping: each node with a message
+// worth showing becomes a message whose parent is the nearest such message
+// above it (the empty root, hidden and tool nodes are left out and their
+// children moved up), in gptOrder; the leaf is current_node's message (or
+// the nearest shown above it). Parents and the leaf name messages by their
+// position from 1, as store.Import reads them.
 func (g *gptConversation) convert(now time.Time) (store.Import, error) {
 	var im store.Import
 	id := g.id()
@@ -211,61 +201,105 @@ func (g *gptConversation) convert(now time.Time) (store.Import, error) {
 		return im, errNoMapping
 	}
 	im.Source = "chatgpt:" + id
-	created, hasCreated := gptTime(g.CreateTime)
-	var reasoning []string
-	for _, m := range g.branch() {
-		role := store.Role(m.Author.Role)
-		switch {
-		case m.Metadata.Hidden:
-			continue
-		case m.Content.ContentType == "thoughts":
+	order := g.gptOrder()
+	above := make([]uint64, len(order.ids))     // by node: the nearest kept message at or above it
+	pending := make([][]string, len(order.ids)) // by node: thoughts below it waiting for their answer
+	for i, nid := range order.ids {
+		var parent uint64
+		var reasoning []string
+		if from := order.from[i]; from >= 0 {
+			parent, reasoning = above[from], pending[from]
+		}
+		m := g.Mapping[nid].Message
+		if m != nil && !m.Metadata.Hidden && m.Content.ContentType == "thoughts" {
+			reasoning = slices.Clip(reasoning) // siblings must not share what is appended
 			for _, t := range m.Content.Thoughts {
 				if s := strings.TrimSpace(t.Content); s != "" {
 					reasoning = append(reasoning, s)
 				}
 			}
-			continue
-		case role != store.RoleUser && role != store.RoleAssistant && role != store.RoleSystem:
-			continue // tool output
-		case role == store.RoleAssistant && m.Recipient != "" && m.Recipient != "all":
-			continue // a call to a tool
 		}
-		switch m.Content.ContentType {
-		case "user_editable_context", "model_editable_context", "reasoning_recap", "tether_browsing_display", "tether_quote", "system_error":
-			continue
-		}
-		text, attached := g.content(m)
-		if strings.TrimSpace(text) == "" && len(attached) == 0 {
-			continue
-		}
-		msg := store.Message{Role: role, Content: text, State: store.StateDone, Attachments: attached}
-		msg.CreatedAt, _ = gptTime(m.CreateTime)
-		msg.UpdatedAt, _ = gptTime(m.UpdateTime)
-		if role == store.RoleAssistant {
-			msg.Model = m.Metadata.ModelSlug
-			msg.Reasoning = strings.Join(reasoning, "\n\n")
-			reasoning = nil
-			switch m.Metadata.FinishDetails.Type {
-			case "stop":
-				msg.Finish = "stop"
-			case "max_tokens":
-				msg.Finish = "length"
-			case "interrupted":
-				msg.State = store.StateStopped
+		if msg, ok := g.message(m); ok {
+			msg.Parent = parent
+			if msg.Role == store.RoleAssistant {
+				msg.Reasoning, reasoning = strings.Join(reasoning, "\n\n"), nil
 			}
-			if msg.State == store.StateDone && m.Status == "in_progress" {
-				msg.State = store.StateInterrupted
-			}
-			if msg.Model != "" {
-				im.Conversation.Model = msg.Model
-			}
+			im.Messages = append(im.Messages, msg)
+			parent = uint64(len(im.Messages))
 		}
-		im.Messages = append(im.Messages, msg)
+		above[i], pending[i] = parent, reasoning
 	}
 	if len(im.Messages) == 0 {
 		return im, errNoMessages
 	}
-	if !hasCreated { // the first message's time, else now
+	if leaf := slices.Index(order.ids, g.currentNode()); leaf >= 0 {
+		im.Conversation.Leaf = above[leaf]
+	}
+	if im.Conversation.Leaf == 0 {
+		im.Conversation.Leaf = uint64(len(im.Messages))
+	}
+	g.times(&im, now)
+	im.Conversation.Model = g.DefaultModel
+	for i := im.Conversation.Leaf; i != 0; i = im.Messages[i-1].Parent { // parents come first: this ends
+		if m := im.Messages[i-1]; m.Role == store.RoleAssistant && m.Model != "" {
+			im.Conversation.Model = m.Model
+			break
+		}
+	}
+	im.Conversation.Title = g.Title
+	return im, nil
+}
+
+// message is what m becomes, or false when it is not shown (see the
+// format's description above).
+func (g *gptConversation) message(m *gptMessage) (store.Message, bool) {
+	if m == nil || m.Metadata.Hidden {
+		return store.Message{}, false
+	}
+	role := store.Role(m.Author.Role)
+	switch {
+	case m.Content.ContentType == "thoughts":
+		return store.Message{}, false // the next answer's reasoning
+	case role != store.RoleUser && role != store.RoleAssistant && role != store.RoleSystem:
+		return store.Message{}, false // tool output
+	case role == store.RoleAssistant && m.Recipient != "" && m.Recipient != "all":
+		return store.Message{}, false // a call to a tool
+	}
+	switch m.Content.ContentType {
+	case "user_editable_context", "model_editable_context", "reasoning_recap", "tether_browsing_display", "tether_quote", "system_error":
+		return store.Message{}, false
+	}
+	text, attached := g.content(m)
+	if strings.TrimSpace(text) == "" && len(attached) == 0 {
+		return store.Message{}, false
+	}
+	msg := store.Message{Role: role, Content: text, State: store.StateDone, Attachments: attached}
+	msg.CreatedAt, _ = gptTime(m.CreateTime)
+	msg.UpdatedAt, _ = gptTime(m.UpdateTime)
+	if role == store.RoleAssistant {
+		msg.Model = m.Metadata.ModelSlug
+		switch m.Metadata.FinishDetails.Type {
+		case "stop":
+			msg.Finish = "stop"
+		case "max_tokens":
+			msg.Finish = "length"
+		case "interrupted":
+			msg.State = store.StateStopped
+		}
+		if msg.State == store.StateDone && m.Status == "in_progress" {
+			msg.State = store.StateInterrupted
+		}
+	}
+	return msg, true
+}
+
+// times fills in the times the file leaves out: the conversation's
+// created_at is the first message's time, else now; an untimed message
+// takes its parent's time (the conversation's for a first message); the
+// conversation's updated_at is its latest message's.
+func (g *gptConversation) times(im *store.Import, now time.Time) {
+	created, ok := gptTime(g.CreateTime)
+	if !ok {
 		created = now
 		for _, m := range im.Messages {
 			if !m.CreatedAt.IsZero() {
@@ -274,30 +308,27 @@ func (g *gptConversation) convert(now time.Time) (store.Import, error) {
 			}
 		}
 	}
-	prev := created // an untimed message takes the time of the one before
+	latest := created
 	for i := range im.Messages {
 		m := &im.Messages[i]
 		if m.CreatedAt.IsZero() {
-			m.CreatedAt = prev
+			m.CreatedAt = created
+			if m.Parent != 0 {
+				m.CreatedAt = im.Messages[m.Parent-1].CreatedAt
+			}
 		}
 		if m.UpdatedAt.IsZero() {
 			m.UpdatedAt = m.CreatedAt
 		}
-		prev = m.CreatedAt
-	}
-	updated, ok := gptTime(g.UpdateTime)
-	if last := im.Messages[len(im.Messages)-1].UpdatedAt; !ok {
-		updated = created
-		if last.After(updated) {
-			updated = last
+		if m.UpdatedAt.After(latest) {
+			latest = m.UpdatedAt
 		}
 	}
-	if im.Conversation.Model == "" {
-		im.Conversation.Model = g.DefaultModel
+	updated, ok := gptTime(g.UpdateTime)
+	if !ok {
+		updated = latest
 	}
-	im.Conversation.Title = g.Title
 	im.Conversation.CreatedAt, im.Conversation.UpdatedAt = created, updated
-	return im, nil
 }
 
 // content is a message's text and the images of it found in the export.

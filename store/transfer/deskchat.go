@@ -12,7 +12,7 @@ import (
 //
 //	{"format":"deskchat","version":1,"exported_at":"…","conversations":[
 //	{"id":"…","title":"…",…,"messages":[
-//	{"seq":1,"role":"user","content":"…","state":"done",…},
+//	{"seq":1,"parent":0,"role":"user","content":"…","state":"done",…},
 //	…
 //	]},
 //	…
@@ -21,8 +21,13 @@ import (
 // "format" comes first (Import detects the file by it). Everything a
 // conversation holds is kept: ids, message numbers, states, timestamps,
 // provider and model, tokens, pinned and superseded flags, the running
-// summary, attachments (see attachments.go). Providers and settings are not
-// exported.
+// summary, attachments (see attachments.go), and the tree of messages: each
+// message's "parent" (the seq of the message it follows, 0 for a first
+// one) and the conversation's "leaf" (the seq of the active path's last
+// message). Files written before the tree have neither; they import as a
+// chain (see store.Import), so the version stays 1: a reader that ignores
+// the two fields still reads every message. Providers and settings are
+// not exported.
 
 type fileHeader struct {
 	Format     string    `json:"format"`
@@ -40,6 +45,7 @@ type fileConversation struct {
 	TitleEdited    bool          `json:"title_edited,omitempty"`
 	CreatedAt      time.Time     `json:"created_at"`
 	UpdatedAt      time.Time     `json:"updated_at"`
+	Leaf           uint64        `json:"leaf"`
 	Summary        *fileSummary  `json:"summary,omitempty"`
 	Messages       []fileMessage `json:"messages,omitempty"` // written by jsonDoc itself, one per line
 }
@@ -54,6 +60,7 @@ type fileSummary struct {
 
 type fileMessage struct {
 	Seq          uint64    `json:"seq"`
+	Parent       uint64    `json:"parent"`
 	Role         string    `json:"role"`
 	Content      string    `json:"content"`
 	Reasoning    string    `json:"reasoning,omitempty"`
@@ -77,7 +84,7 @@ type fileMessage struct {
 
 func toFileConversation(c store.Conversation, sum *store.Summary) fileConversation {
 	fc := fileConversation{ID: c.ID, Title: c.Title, Provider: c.Provider, Model: c.Model, SystemPrompt: c.SystemPrompt,
-		CompressionOff: c.CompressionOff, TitleEdited: c.TitleEdited, CreatedAt: c.CreatedAt, UpdatedAt: c.UpdatedAt}
+		CompressionOff: c.CompressionOff, TitleEdited: c.TitleEdited, CreatedAt: c.CreatedAt, UpdatedAt: c.UpdatedAt, Leaf: c.Leaf}
 	if sum != nil {
 		fc.Summary = &fileSummary{Through: sum.Through, Text: sum.Text, Model: sum.Model, Tokens: sum.Tokens, UpdatedAt: sum.UpdatedAt}
 	}
@@ -85,7 +92,7 @@ func toFileConversation(c store.Conversation, sum *store.Summary) fileConversati
 }
 
 func toFileMessage(m store.Message) fileMessage {
-	return fileMessage{Seq: m.Seq, Role: string(m.Role), Content: m.Content, Reasoning: m.Reasoning, State: string(m.State),
+	return fileMessage{Seq: m.Seq, Parent: m.Parent, Role: string(m.Role), Content: m.Content, Reasoning: m.Reasoning, State: string(m.State),
 		Provider: m.Provider, Model: m.Model, Finish: m.Finish, Error: m.Error, Pinned: m.Pinned, Superseded: m.Superseded,
 		PromptTokens: m.PromptTokens, OutputTokens: m.OutputTokens, CreatedAt: m.CreatedAt, UpdatedAt: m.UpdatedAt, Tools: m.Tools}
 }
@@ -94,7 +101,8 @@ func toFileMessage(m store.Message) fileMessage {
 func fromDeskchat(fc *fileConversation) (store.Import, error) {
 	im := store.Import{Source: "deskchat:" + fc.ID}
 	im.Conversation = store.Conversation{ID: fc.ID, Title: fc.Title, Provider: fc.Provider, Model: fc.Model,
-		SystemPrompt: fc.SystemPrompt, CompressionOff: fc.CompressionOff, TitleEdited: fc.TitleEdited, CreatedAt: fc.CreatedAt, UpdatedAt: fc.UpdatedAt}
+		SystemPrompt: fc.SystemPrompt, CompressionOff: fc.CompressionOff, TitleEdited: fc.TitleEdited, CreatedAt: fc.CreatedAt, UpdatedAt: fc.UpdatedAt,
+		Leaf: fc.Leaf}
 	if s := fc.Summary; s != nil {
 		im.Summary = &store.Summary{Through: s.Through, Text: s.Text, Model: s.Model, Tokens: s.Tokens, UpdatedAt: s.UpdatedAt}
 	}
@@ -105,7 +113,7 @@ func fromDeskchat(fc *fileConversation) (store.Import, error) {
 		if err != nil {
 			return im, err
 		}
-		im.Messages = append(im.Messages, store.Message{Seq: m.Seq, Role: store.Role(m.Role), Content: m.Content,
+		im.Messages = append(im.Messages, store.Message{Seq: m.Seq, Parent: m.Parent, Role: store.Role(m.Role), Content: m.Content,
 			Reasoning: m.Reasoning, State: store.State(m.State), Provider: m.Provider, Model: m.Model, Finish: m.Finish,
 			Error: m.Error, Pinned: m.Pinned, Superseded: m.Superseded, PromptTokens: m.PromptTokens,
 			OutputTokens: m.OutputTokens, CreatedAt: m.CreatedAt, UpdatedAt: m.UpdatedAt, Attachments: as, Tools: m.Tools})
@@ -149,7 +157,7 @@ func (j *jsonDoc) begin([]store.Conversation) {
 	j.o.WriteString(`,"conversations":[`)
 }
 
-func (j *jsonDoc) conversation(d store.Dump) {
+func (j *jsonDoc) conversation(d store.Dump, _ bool) int {
 	if j.count > 0 {
 		j.o.WriteString(",")
 	}
@@ -170,6 +178,7 @@ func (j *jsonDoc) conversation(d store.Dump) {
 		j.o.WriteString("\n")
 	}
 	j.o.WriteString("]}")
+	return len(d.Messages)
 }
 
 // message is m as written, its attachments' bytes and text embedded the

@@ -30,10 +30,16 @@ type ExportOptions struct {
 	Progress func(done, total int)
 	// Time is written as the time of the export; zero means now.
 	Time time.Time
+	// AllBranches makes Markdown and HTML show every branch of a
+	// conversation, after its active path; without it they show the active
+	// path only. JSON always holds every message.
+	AllBranches bool
 }
 
 // ExportResult counts what an export wrote.
 type ExportResult struct {
+	// Messages counts those written: in Markdown and HTML without
+	// AllBranches, those of the active paths.
 	Conversations, Messages int
 	// Skipped are the conversations left out because the history file
 	// is damaged where they are stored; the rest is exported.
@@ -280,7 +286,9 @@ func (o *out) Printf(format string, a ...any) {
 // document is one export format.
 type document interface {
 	begin(list []store.Conversation)
-	conversation(d store.Dump)
+	// conversation writes one conversation (with all, every branch of it)
+	// and returns how many of its messages it wrote.
+	conversation(d store.Dump, all bool) int
 	end()
 }
 
@@ -334,7 +342,7 @@ func export(ctx context.Context, st *store.Store, w io.Writer, opts ExportOption
 		if err != nil {
 			return res, err
 		}
-		doc.conversation(d)
+		written := doc.conversation(d, opts.AllBranches)
 		if o.err != nil {
 			return res, writeError{o.err}
 		}
@@ -345,7 +353,7 @@ func export(ctx context.Context, st *store.Store, w io.Writer, opts ExportOption
 			return res, files.err
 		}
 		res.Conversations++
-		res.Messages += len(d.Messages)
+		res.Messages += written
 		progress(i+1, len(list))
 	}
 	doc.end()

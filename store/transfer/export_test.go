@@ -24,10 +24,19 @@ var update = flag.Bool("update", false, "rewrite the golden files under testdata
 func TestExportGolden(t *testing.T) {
 	st := openStore(t)
 	seed(t, st, sample())
-	for _, f := range []Format{JSON, Markdown, HTML} {
-		t.Run(string(f), func(t *testing.T) {
-			got := exportString(t, st, ExportOptions{Format: f})
-			path := filepath.Join("testdata", "golden", "export."+string(f))
+	for _, tc := range []struct {
+		name string
+		opts ExportOptions
+	}{
+		{"export.json", ExportOptions{Format: JSON}},
+		{"export.md", ExportOptions{Format: Markdown}},
+		{"export.html", ExportOptions{Format: HTML}},
+		{"export-branches.md", ExportOptions{Format: Markdown, AllBranches: true}},
+		{"export-branches.html", ExportOptions{Format: HTML, AllBranches: true}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got := exportString(t, st, tc.opts)
+			path := filepath.Join("testdata", "golden", tc.name)
 			if *update {
 				if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 					t.Fatal(err)
@@ -221,7 +230,7 @@ func TestExportMarkdownKeepsHeadingsOutOfCode(t *testing.T) {
 		"## User · 2024-05-01 17:37 UTC",
 		"## Assistant · gpt-4o · 2024-05-01 17:37 UTC · pinned",
 		"## User · 2024-05-01 17:38 UTC",
-		"## Assistant · gpt-4o · 2024-05-01 17:38 UTC · superseded",
+		// The superseded answer: on another branch now (see below).
 		"## Assistant · gpt-4o · 2024-05-01 17:38 UTC · stopped",
 		"# Failed one",
 		"## System · 2024-04-30 17:37 UTC",
@@ -230,6 +239,17 @@ func TestExportMarkdownKeepsHeadingsOutOfCode(t *testing.T) {
 		"## Assistant · llama3 · 2024-04-30 18:37 UTC · interrupted",
 	}
 	equal(t, "headings a Markdown reader sees", headingsOutsideCode(md), want)
+	all := exportString(t, st, ExportOptions{Format: Markdown, AllBranches: true})
+	equal(t, "headings with every branch", headingsOutsideCode(all)[:8], []string{
+		want[0],
+		"## Message 1 · User · 2024-05-01 17:37 UTC",
+		"## Message 2 · Assistant · gpt-4o · 2024-05-01 17:37 UTC · pinned",
+		"## Message 3 · User · 2024-05-01 17:38 UTC",
+		"## Message 6 · Assistant · gpt-4o · 2024-05-01 17:38 UTC · stopped",
+		"## Branch from message 3",
+		"## Message 4 · Assistant · gpt-4o · 2024-05-01 17:38 UTC",
+		"# Failed one",
+	})
 	for _, s := range []string{
 		"`````text\nUse ```` and ``` carefully\n`````", // a fence longer than the text's
 		"```go\nfmt.Println(\"<b>hi</b>\")\n```",       // code blocks as they were

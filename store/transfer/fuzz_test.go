@@ -138,7 +138,7 @@ func render(t *testing.T, f Format, d store.Dump) string {
 		t.Fatal(err)
 	}
 	doc.begin([]store.Conversation{d.Conversation, {ID: "other", Title: d.Conversation.Title}})
-	doc.conversation(d)
+	doc.conversation(d, false)
 	doc.end()
 	if err := o.w.Flush(); err != nil {
 		t.Fatal(err)

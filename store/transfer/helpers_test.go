@@ -142,8 +142,9 @@ func equal(t testing.TB, what string, got, want any) {
 }
 
 // writeChatGPT writes a ChatGPT conversations.json of convs conversations
-// with msgs messages each (alternating user and assistant, a branch point
-// in every conversation), each message text about size bytes.
+// with msgs messages on the active path each (alternating user and
+// assistant) and one more on another branch (a branch point in every
+// conversation), each message text about size bytes.
 func writeChatGPT(w io.Writer, convs, msgs, size int) error {
 	bw := bufio.NewWriterSize(w, 256<<10)
 	text := strings.Repeat("lorem ipsum dolor sit amet, ", size/28+1)[:size]
@@ -167,7 +168,8 @@ func writeChatGPT(w io.Writer, convs, msgs, size int) error {
 			fmt.Fprintf(bw, `,"n-%d-%d":{"id":"n-%d-%d","message":{"id":"n-%d-%d","author":{"role":"%s","name":null,"metadata":{}},"create_time":%.6f,"update_time":null,"content":{"content_type":"text","parts":["%d: %s"]},"status":"finished_successfully","end_turn":true,"weight":1.0,%s,"recipient":"all"},"parent":"%s","children":["n-%d-%d"]}`,
 				c, m, c, m, c, m, role, base+float64(m), m, text, extra, parent, c, m+1)
 		}
-		// A regenerated answer on a branch the user left: not imported.
+		// A regenerated answer on a branch the user left: imported too, a
+		// sibling of the first answer, off the active path.
 		fmt.Fprintf(bw, `,"alt-%d":{"id":"alt-%d","message":{"id":"alt-%d","author":{"role":"assistant"},"create_time":%.6f,"content":{"content_type":"text","parts":["an abandoned branch"]},"status":"finished_successfully","metadata":{},"recipient":"all"},"parent":"n-%d-0","children":[]}`,
 			c, c, c, base+0.5, c)
 		fmt.Fprintf(bw, `},"moderation_results":[],"current_node":"n-%d-%d","conversation_id":"conv-%08d","id":"conv-%08d","default_model_slug":"gpt-4o"}`, c, msgs-1, c, c)

@@ -2,6 +2,7 @@ package transfer
 
 import (
 	"encoding/base64"
+	"fmt"
 	"html"
 	"strings"
 	"time"
@@ -18,6 +19,10 @@ import (
 // highlighted, images outside the file become links); every other piece of
 // text from the store (titles, models, ids, the system prompt) goes through
 // html.EscapeString.
+//
+// The messages are the active path, then with all the other branches (see
+// branches.go), each after a heading "Branch from message N" that links to
+// message N, whose number the messages then show.
 //
 // Attachments follow their message's text: images (PNG, JPEG, GIF, WebP)
 // inline as data: URLs, other files as data: links that download them
@@ -65,6 +70,7 @@ img{max-width:100%}
 details{margin:.5rem 0;color:var(--muted)}
 details pre{white-space:pre-wrap}
 .error{color:var(--err)}
+h3.branch{font-size:1.05rem;margin:2rem 0 .5rem;padding-top:.75rem;border-top:1px dashed var(--line);color:var(--muted)}
 @media print{.msg{break-inside:avoid}}
 `
 
@@ -103,11 +109,12 @@ func (h *htmlDoc) begin(list []store.Conversation) {
 	h.o.WriteString("</header>\n")
 }
 
-func (h *htmlDoc) conversation(d store.Dump) {
+func (h *htmlDoc) conversation(d store.Dump, all bool) int {
 	c := d.Conversation
+	s := toShow(d.Messages, c.Leaf, all)
 	h.count++
 	h.o.WriteString(`<article id="c-` + esc(c.ID) + "\">\n<h2>" + esc(title(c)) + "</h2>\n")
-	h.o.WriteString(`<p class="meta">` + format.Count(len(d.Messages), "message", "messages") + " · started " + h.stamp(c.CreatedAt) +
+	h.o.WriteString(`<p class="meta">` + messageCount(s) + " · started " + h.stamp(c.CreatedAt) +
 		" · last updated " + h.stamp(c.UpdatedAt))
 	if model := oneLine(strings.Trim(c.Provider+" · "+c.Model, " ·")); model != "" {
 		h.o.WriteString(" · " + esc(model))
@@ -120,23 +127,57 @@ func (h *htmlDoc) conversation(d store.Dump) {
 	// (highlighting code is most of an export's work), then written in
 	// order: the export still holds one conversation, and of its HTML only
 	// the window being written.
-	for rest := d.Messages; len(rest) > 0; {
+	branches, done := s.branches, 0
+	for rest := s.msgs; len(rest) > 0; {
 		batch := rest[:renderWindow(rest)]
 		rest = rest[len(batch):]
 		for i, r := range renderMessages(batch) {
-			h.message(batch[i], r)
+			if len(branches) > 0 && branches[0].at == done {
+				h.branch(c.ID, branches[0])
+				branches = branches[1:]
+			}
+			anchor := ""
+			if len(s.branches) > 0 {
+				anchor = messageAnchor(c.ID, batch[i].Seq)
+			}
+			h.message(batch[i], r, anchor)
+			done++
 		}
 	}
 	h.o.WriteString("</article>\n")
+	return len(s.msgs)
 }
 
-// message writes one message, its Markdown rendered already (r).
-func (h *htmlDoc) message(m store.Message, r rendered) {
+// messageAnchor is the id of a message's section, which branch headings
+// link to.
+func messageAnchor(conv string, seq uint64) string { return fmt.Sprintf("m-%s-%d", conv, seq) }
+
+// branch writes the heading of a branch off the active path, linking to
+// the message it continues.
+func (h *htmlDoc) branch(conv string, b branch) {
+	if b.from == 0 {
+		h.o.WriteString("<h3 class=\"branch\">Branch from the start</h3>\n")
+		return
+	}
+	h.o.WriteString(fmt.Sprintf("<h3 class=\"branch\">Branch from <a href=\"#%s\">message %d</a></h3>\n", esc(messageAnchor(conv, b.from)), b.from))
+}
+
+// message writes one message, its Markdown rendered already (r). anchor,
+// when set, is the section's id, and the message's number is shown.
+func (h *htmlDoc) message(m store.Message, r rendered, anchor string) {
 	class := "msg " + roleClass(m.Role)
 	if m.Superseded {
 		class += " superseded"
 	}
-	h.o.WriteString(`<section class="` + class + "\">\n<div class=\"head\"><span class=\"role\">" + esc(roleName(m.Role)) + "</span>")
+	h.o.WriteString(`<section class="` + class + `"`)
+	if anchor != "" {
+		h.o.WriteString(` id="` + esc(anchor) + `"`)
+	}
+	h.o.WriteString(">\n<div class=\"head\">")
+	if anchor != "" {
+		h.o.WriteString(fmt.Sprintf("message %d · ", m.Seq))
+	}
+	h.o.WriteString("<span class=\"role\">" + esc(roleName(m.Role)) + "</span>")
 	if model := oneLine(m.Model); model != "" {
 		h.o.WriteString(" · " + esc(model))
 	}

@@ -53,11 +53,20 @@ func only(t *testing.T, st *store.Store) store.Dump {
 	panic("unreachable")
 }
 
+// parentsOf is "seq<parent" for each message of d.
+func parentsOf(d store.Dump) string {
+	var parts []string
+	for _, m := range d.Messages {
+		parts = append(parts, fmt.Sprintf("%d<%d", m.Seq, m.Parent))
+	}
+	return strings.Join(parts, " ")
+}
+
 func TestImportChatGPTFixture(t *testing.T) {
 	st := openStore(t)
 	data := readFile(t, "chatgpt-tree.json")
 	rep := mustImport(t, st, data, Auto)
-	if got := rep.String(); got != "Imported 1 conversation (6 messages)." || rep.Format != ChatGPT {
+	if got := rep.String(); got != "Imported 1 conversation (11 messages)." || rep.Format != ChatGPT {
 		t.Fatalf("report %q %+v", got, rep)
 	}
 	d := only(t, st)
@@ -67,16 +76,41 @@ func TestImportChatGPTFixture(t *testing.T) {
 		t.Errorf("conversation %+v", c)
 	}
 	const model = "text-davinci-002-render-sha"
-	// The branch ending at current_node: the root and the hidden system
-	// message left out, and the other branches (the story, the first joke).
+	joke := "Sure, here's one for you:\n\nWhy don't scientists trust atoms?\n\nBecause they make up everything!"
+	// Every branch, oldest first, parents before children; the root and
+	// the hidden system message left out, their children moved up.
+	story := d.Messages[5].Content
 	checkMessages(t, d.Messages, []wantMsg{
 		{store.RoleUser, "hi there", "", store.StateDone, time.UnixMicro(1714585031150442)},
 		{store.RoleAssistant, "Hello! How can I assist you today?", model, store.StateDone, time.UnixMicro(1714585031757056)},
+		{store.RoleUser, "so cool bro", "", store.StateDone, time.UnixMicro(1714585034306995)},
+		{store.RoleAssistant, "Thanks! What brings you here today?", model, store.StateDone, time.UnixMicro(1714585034755907)},
+		{store.RoleUser, "tell me a story", "", store.StateDone, time.UnixMicro(1714585037569860)},
+		{store.RoleAssistant, story, model, store.StateStopped, time.UnixMicro(1714585045606752)}, // interrupted by the user
 		{store.RoleUser, "hi again", "", store.StateDone, time.UnixMicro(1714585050906034)},
 		{store.RoleAssistant, "Hey! Welcome back. What's on your mind?", model, store.StateDone, time.UnixMicro(1714585051690729)},
 		{store.RoleUser, "tell me a joke", "", store.StateDone, time.UnixMicro(1714585055908847)},
-		{store.RoleAssistant, "Sure, here's one for you:\n\nWhy don't scientists trust atoms?\n\nBecause they make up everything!", model, store.StateDone, time.UnixMicro(1714585060598792)},
+		{store.RoleAssistant, joke, model, store.StateDone, time.UnixMicro(1714585056580956)},
+		{store.RoleAssistant, joke, model, store.StateDone, time.UnixMicro(1714585060598792)},
 	})
+	if !strings.HasPrefix(story, "Sure! Here's a short story for you:") {
+		t.Errorf("story %q", story)
+	}
+	// Two edits of the second question, two answers to the joke.
+	if got, want := parentsOf(d), "1<0 2<1 3<2 4<3 5<4 6<5 7<2 8<7 9<8 10<9 11<9"; got != want {
+		t.Errorf("parents %s\n   want %s", got, want)
+	}
+	// current_node is the second joke: the active path.
+	if c.Leaf != 11 {
+		t.Errorf("leaf %d, want 11", c.Leaf)
+	}
+	var path []string
+	for _, m := range activePath(d.Messages, c.Leaf) {
+		path = append(path, d.Messages[m.Seq-1].Content[:min(8, len(m.Content))])
+	}
+	if got := strings.Join(path, "|"); got != "hi there|Hello! H|hi again|Hey! Wel|tell me |Sure, he" {
+		t.Errorf("active path %s", got)
+	}
 	if d.Messages[1].Finish != "stop" {
 		t.Errorf("finish %q", d.Messages[1].Finish)
 	}
@@ -446,7 +480,7 @@ func TestImportFromAPipe(t *testing.T) {
 	st := openStore(t)
 	// A reader that cannot seek (stdin, a pipe) is copied aside first.
 	rep, err := Import(ctx, st, iotest.OneByteReader(strings.NewReader(readFile(t, "chatgpt-tree.json"))), ImportOptions{})
-	if err != nil || rep.Conversations != 1 || rep.Messages != 6 {
+	if err != nil || rep.Conversations != 1 || rep.Messages != 11 {
 		t.Fatalf("%+v %v", rep, err)
 	}
 	if left, _ := filepath.Glob(filepath.Join(os.TempDir(), "deskchat-import-*.json")); len(left) != 0 {

@@ -1,6 +1,7 @@
 package transfer
 
 import (
+	"fmt"
 	"html"
 	"strings"
 	"time"
@@ -16,7 +17,10 @@ import (
 // would run on, so neither can swallow the headings that follow; literal text (system prompt, reasoning) goes in a fence longer
 // than any run of backticks inside it. A message's attachments follow its
 // text: written to a file, as images and links into the attachments/ folder
-// beside it (files); written to a stream, named only.
+// beside it (files); written to a stream, named only. The messages are the
+// active path, then with all the other branches (see branches.go), each
+// under a heading "## Branch from message N", the messages then numbered
+// ("## Message 4 · Assistant · …").
 type markdownDoc struct {
 	o     *out
 	blobs *blobReader
@@ -84,14 +88,15 @@ func (md *markdownDoc) literal(label, text string) {
 	md.o.WriteString(f + "\n\n")
 }
 
-func (md *markdownDoc) conversation(d store.Dump) {
+func (md *markdownDoc) conversation(d store.Dump, all bool) int {
 	c := d.Conversation
+	s := toShow(d.Messages, c.Leaf, all)
 	if md.count > 0 {
 		md.o.WriteString("\n---\n\n")
 	}
 	md.count++
 	md.o.WriteString("# " + mdEscape(title(c)) + "\n\n")
-	md.o.WriteString("- Conversation `" + c.ID + "`, " + format.Count(len(d.Messages), "message", "messages") + "\n")
+	md.o.WriteString("- Conversation `" + c.ID + "`, " + messageCount(s) + "\n")
 	md.o.WriteString("- Started " + mdStamp(c.CreatedAt) + ", last updated " + mdStamp(c.UpdatedAt) + "\n")
 	if model := oneLine(strings.Trim(c.Provider+" · "+c.Model, " ·")); model != "" {
 		md.o.WriteString("- Model: " + model + "\n")
@@ -100,8 +105,17 @@ func (md *markdownDoc) conversation(d store.Dump) {
 	if c.SystemPrompt != "" {
 		md.literal("System prompt", c.SystemPrompt)
 	}
-	for _, m := range d.Messages {
-		md.o.WriteString("## " + messageHeading(m) + "\n\n")
+	branches := s.branches
+	for i, m := range s.msgs {
+		if len(branches) > 0 && branches[0].at == i {
+			md.o.WriteString("## " + branchHeading(branches[0]) + "\n\n")
+			branches = branches[1:]
+		}
+		heading := messageHeading(m)
+		if len(s.branches) > 0 { // numbered, for the branch headings to name
+			heading = fmt.Sprintf("Message %d · %s", m.Seq, heading)
+		}
+		md.o.WriteString("## " + heading + "\n\n")
 		if m.Reasoning != "" {
 			md.literal("Reasoning", m.Reasoning)
 		}
@@ -123,6 +137,7 @@ func (md *markdownDoc) conversation(d store.Dump) {
 			md.o.WriteString("> **Error:** " + oneLine(m.Error) + "\n\n")
 		}
 	}
+	return len(s.msgs)
 }
 
 // attachments writes a message's attachments, one line each.
@@ -168,3 +183,26 @@ func (md *markdownDoc) tools(uses []store.ToolUse) {
 }
 
 func (md *markdownDoc) end() {}
+
+// messageCount is "4 messages", with how many other branches hold when they
+// are left out, "4 messages (the active path; 3 more on other branches)",
+// or how many follow: "7 messages (the active path, then 2 other branches)".
+func messageCount(s shown) string {
+	n := format.Count(len(s.msgs), "message", "messages")
+	if len(s.branches) > 0 {
+		n += " (the active path, then " + format.Count(len(s.branches), "other branch", "other branches") + ")"
+	}
+	if s.hidden > 0 {
+		n += fmt.Sprintf(" (the active path; %d more on other branches)", s.hidden)
+	}
+	return n
+}
+
+// branchHeading is "Branch from message 3", or "Branch from the start" for
+// another first message (an edited first question).
+func branchHeading(b branch) string {
+	if b.from == 0 {
+		return "Branch from the start"
+	}
+	return fmt.Sprintf("Branch from message %d", b.from)
+}

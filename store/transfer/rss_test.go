@@ -152,7 +152,8 @@ func whitespace(n int64) func(io.Writer) error {
 }
 
 // chatGPTFile is a generated ChatGPT export of about mb megabytes: 40
-// messages of 2 KB a conversation (about 90 KB each).
+// messages of 2 KB a conversation (about 90 KB each) on its active path,
+// and a short one on another branch.
 func chatGPTFile(mb int) (convs int, fill func(io.Writer) error) {
 	convs = mb << 20 / (40 * 2200)
 	return convs, func(w io.Writer) error { return transfer.WriteChatGPT(w, convs, 40, 2000) }
@@ -245,7 +246,7 @@ func TestImportChatGPTMemoryAndReimport(t *testing.T) {
 	convs, fill := chatGPTFile(mb)
 	size := writeFile(t, file, fill)
 	r := runChild(t, "--data-dir", data, "import", file)
-	if want := fmt.Sprintf("Imported %s (%s).", format.Count(convs, "conversation", "conversations"), format.Count(convs*40, "message", "messages")); r.code != 0 || !strings.HasPrefix(r.stdout, want) {
+	if want := fmt.Sprintf("Imported %s (%s).", format.Count(convs, "conversation", "conversations"), format.Count(convs*41, "message", "messages")); r.code != 0 || !strings.HasPrefix(r.stdout, want) {
 		t.Fatalf("exit %d, %q %q; want %q", r.code, r.stdout, r.stderr, want)
 	}
 	t.Logf("%d MB export, %d conversations: peak %.1f MB", size>>20, convs, r.peakMB)

@@ -86,7 +86,7 @@ func TestImportZipFromTheCommandLine(t *testing.T) {
 	writeZip(t, archive, "export/conversations.json", []piece{{conv.Bytes(), 1}}, 0)
 	data := filepath.Join(dir, "data")
 	r := runChild(t, "--data-dir", data, "import", archive)
-	if r.code != 0 || !strings.HasPrefix(r.stdout, "Imported 3 conversations (12 messages).") {
+	if r.code != 0 || !strings.HasPrefix(r.stdout, "Imported 3 conversations (15 messages).") {
 		t.Fatalf("exit %d, %q %q", r.code, r.stdout, r.stderr)
 	}
 	r = runChild(t, "--data-dir", data, "import", archive)

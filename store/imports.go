@@ -285,6 +285,13 @@ func (s *Store) importConversation(tx *bolt.Tx, imports *bolt.Bucket, im Import)
 		}
 		seq = m.Seq
 	}
+	// Remember the active path, so that switching branches and back finds
+	// the branch that was active.
+	if c.Leaf != 0 {
+		if err := treeOf(tx, c.ID).activate(0, c.Leaf); err != nil {
+			return ImportResult{}, err
+		}
+	}
 	if err := b.SetSequence(seq); err != nil { // the next AppendMessage follows on
 		return ImportResult{}, err
 	}

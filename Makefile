@@ -129,9 +129,11 @@ smoke: build
 	done
 	DESKCHAT_BIN=./$(SHOTS_BIN) SMOKE_OUT=screenshots/vision.png FYNE_THEME=light DESKCHAT_SCENE=vision \
 		SMOKE_SETUP="$(SHOT_PROVIDERS)" bash scripts/smoke.sh
+	DESKCHAT_BIN=./$(SHOTS_BIN) SMOKE_OUT=screenshots/toolsettings.png FYNE_THEME=light DESKCHAT_SCENE=toolsettings \
+		SMOKE_SETUP="providers default Simulator" bash scripts/smoke.sh
 
 # The screenshots the README shows, refreshed from a smoke run.
-DOC_SHOTS := chats-light.png chats-dark.png newchat-light.png states.png settings.png compare.png usage.png search.png attach-light.png math-light.png
+DOC_SHOTS := chats-light.png chats-dark.png newchat-light.png states.png settings.png compare.png usage.png search.png attach-light.png math-light.png toolsettings.png
 docs-shots: smoke
 	mkdir -p docs/screenshots
 	for f in $(DOC_SHOTS); do cp screenshots/$$f docs/screenshots/$$f; done

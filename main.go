@@ -100,7 +100,7 @@ func windowDeps(st *store.Store, dataDir string) ui.Deps {
 	// The tool servers the history names; started on first use, stopped
 	// when the window closes (ui.Run).
 	servers, _ := st.ToolServers()
-	toolbox := tools.New(servers, tools.Options{Secret: tools.Keychain(kr)})
+	toolbox := tools.New(servers, tools.Options{Secret: tools.Keychain(kr), Remember: tools.Remembering(st)})
 	eng := engine.New(st, engine.Options{
 		Toolbox:   toolbox,
 		Simulator: engine.Simulator{TokensPerSecond: simulatorRate()},

@@ -145,6 +145,8 @@ func toolLine(ev engine.Event) string {
 	switch ev := ev.(type) {
 	case engine.ToolsOffered:
 		return ev.Note
+	case engine.ToolRunning:
+		return fmt.Sprintf("running %s/%s…", ev.Server, ev.Tool)
 	case engine.ToolRan:
 		u := ev.Use
 		name := u.Server + "/" + u.Tool
@@ -194,5 +196,6 @@ func (c *cmdEnv) historyToolbox(st *store.Store) engine.Toolbox {
 	if err != nil || len(list) == 0 {
 		return nil
 	}
-	return tools.New(list, tools.Options{Secret: tools.Keychain(c.keyring()), Getenv: c.Getenv})
+	return tools.New(list, tools.Options{Secret: tools.Keychain(c.keyring()), Getenv: c.Getenv,
+		Remember: tools.Remembering(st)})
 }

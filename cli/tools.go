@@ -4,8 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/url"
-	"regexp"
 	"slices"
 	"strings"
 	"text/tabwriter"
@@ -13,7 +11,6 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/deskchat/deskchat/internal/secrets"
 	"github.com/deskchat/deskchat/store"
 	"github.com/deskchat/deskchat/tools"
 )
@@ -53,174 +50,27 @@ func toolsAddCmd(c *cmdEnv) *cobra.Command {
 	return cmd
 }
 
-var (
-	envName    = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
-	headerName = regexp.MustCompile("^[!#$%&'*+.^_`|~0-9A-Za-z-]+$")
-)
-
-// toolsAdd checks the flags, stores the secrets in the keychain, then the
-// record; nothing is stored when something is refused.
+// toolsAdd stores the server the flags describe (tools.Admin.Add);
+// nothing is stored when something is refused.
 func toolsAdd(c *cmdEnv, f toolsAddFlags, args []string) error {
-	ts, secretValues, err := toolServerFromFlags(f, args)
-	if err != nil {
-		return err
+	if len(args) != 1 {
+		return cmdLinef(`tools add needs one NAME, then --command "CMD ARGS" or --url URL`)
 	}
 	st, err := c.store()
 	if err != nil {
 		return err
 	}
-	if _, err := st.ToolServer(ts.Name); err == nil {
-		return cmdLinef("a tool server called %s already exists: remove it first (deskchat tools remove %s)", ts.Name, ts.Name)
+	admin := tools.Admin{Store: st, Keyring: c.keyring()}
+	ts, err := admin.Add(tools.Spec{Name: args[0], Command: f.command, Env: f.env, URL: f.url, Header: f.header})
+	var invalid *tools.InvalidError
+	if errors.As(err, &invalid) {
+		return cmdLinef("%s", invalid.Msg)
 	}
-	if len(secretValues) > 0 {
-		if err := secrets.Probe(c.keyring()); err != nil {
-			how := "use --env K without a value, and the server gets K from deskchat's own environment when it starts"
-			if len(ts.Header) > 0 {
-				how = "headers cannot be kept anywhere else; reach the server without them, or from a session with a keychain"
-			}
-			return cmdLinef("no keychain is available in this session, so %s's secrets cannot be stored: %s", ts.Name, how)
-		}
-	}
-	var saved []string
-	undo := func() {
-		for _, k := range saved {
-			secrets.Delete(c.keyring(), k)
-		}
-	}
-	for _, k := range slices.Sorted(mapKeys(secretValues)) {
-		if err := secrets.Save(c.keyring(), k, secretValues[k]); err != nil {
-			undo()
-			return err
-		}
-		saved = append(saved, k)
-	}
-	if err := st.PutToolServer(ts); err != nil {
-		undo()
+	if err != nil {
 		return err
 	}
 	fmt.Fprintf(c.Stderr, "Added tool server %s; it starts when a chat first uses it. See its tools with: deskchat tools list\n", ts.Name)
 	return nil
-}
-
-func mapKeys(m map[string]string) func(func(string) bool) {
-	return func(yield func(string) bool) {
-		for k := range m {
-			if !yield(k) {
-				return
-			}
-		}
-	}
-}
-
-// toolServerFromFlags is the record add stores and the secrets it puts in
-// the keychain (by SecretKey), or a sentence saying what is wrong.
-func toolServerFromFlags(f toolsAddFlags, args []string) (store.ToolServer, map[string]string, error) {
-	if len(args) != 1 {
-		return store.ToolServer{}, nil, cmdLinef(`tools add needs one NAME, then --command "CMD ARGS" or --url URL`)
-	}
-	name := strings.TrimSpace(args[0])
-	switch {
-	case name == "" || name == "all":
-		return store.ToolServer{}, nil, cmdLinef("%q cannot name a tool server (ask --tools all means every server)", name)
-	case strings.ContainsAny(name, ",:") || strings.ContainsFunc(name, func(r rune) bool { return r < ' ' }):
-		return store.ToolServer{}, nil, cmdLinef("a tool server's name may not hold a comma, a colon or a control character: %q", name)
-	case (f.command == "") == (f.url == ""):
-		return store.ToolServer{}, nil, cmdLinef(`tools add needs either --command "CMD ARGS" (a server over stdio) or --url URL (streamable HTTP), not both`)
-	case f.url != "" && len(f.env) > 0:
-		return store.ToolServer{}, nil, cmdLinef("--env is for servers started with --command; an HTTP server takes --header")
-	case f.command != "" && len(f.header) > 0:
-		return store.ToolServer{}, nil, cmdLinef("--header is for servers reached with --url; a command takes --env")
-	}
-	ts := store.ToolServer{Name: name}
-	values := map[string]string{}
-	if f.url != "" {
-		u, err := url.Parse(f.url)
-		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-			return ts, nil, cmdLinef("--url takes an http:// or https:// address, not %q", f.url)
-		}
-		ts.URL = f.url
-		for _, h := range f.header {
-			k, v, ok := strings.Cut(h, ":")
-			k, v = strings.TrimSpace(k), strings.TrimSpace(v)
-			if !ok || !headerName.MatchString(k) || v == "" {
-				return ts, nil, cmdLinef("--header takes NAME:VALUE, like \"Authorization: Bearer …\"; %q is not one", redactValue(h, ":"))
-			}
-			ts.Header = append(ts.Header, k)
-			values[tools.SecretKey(name, "header", k)] = v
-		}
-		return ts, values, nil
-	}
-	words, err := splitCommand(f.command)
-	if err != nil {
-		return ts, nil, err
-	}
-	ts.Command, ts.Args = words[0], words[1:]
-	for _, e := range f.env {
-		k, v, hasValue := strings.Cut(e, "=")
-		if !envName.MatchString(k) {
-			return ts, nil, cmdLinef("--env takes K=V or K, K a variable name; %q is not one", redactValue(e, "="))
-		}
-		if !hasValue {
-			ts.EnvFromProcess = append(ts.EnvFromProcess, k)
-			continue
-		}
-		ts.Env = append(ts.Env, k)
-		values[tools.SecretKey(name, "env", k)] = v
-	}
-	return ts, values, nil
-}
-
-// redactValue is s without what follows sep: a refused flag's sentence
-// must not print a secret.
-func redactValue(s, sep string) string {
-	if k, _, ok := strings.Cut(s, sep); ok {
-		return k + sep + "…"
-	}
-	return s
-}
-
-// splitCommand splits s into words as a shell would for plain words,
-// 'single' and "double" quotes and backslashes; nothing is expanded.
-func splitCommand(s string) ([]string, error) {
-	var words []string
-	var cur strings.Builder
-	inWord := false
-	var quote rune
-	escaped := false
-	for _, r := range s {
-		switch {
-		case escaped:
-			cur.WriteRune(r)
-			escaped = false
-		case r == '\\' && quote != '\'':
-			escaped, inWord = true, true
-		case quote != 0 && r == quote:
-			quote = 0
-		case quote != 0:
-			cur.WriteRune(r)
-		case r == '\'' || r == '"':
-			quote, inWord = r, true
-		case r == ' ' || r == '\t' || r == '\n':
-			if inWord {
-				words = append(words, cur.String())
-				cur.Reset()
-				inWord = false
-			}
-		default:
-			cur.WriteRune(r)
-			inWord = true
-		}
-	}
-	if quote != 0 || escaped {
-		return nil, cmdLinef("--command has an unclosed quote or a trailing backslash: %q", s)
-	}
-	if inWord {
-		words = append(words, cur.String())
-	}
-	if len(words) == 0 {
-		return nil, cmdLinef(`--command needs a command, like --command "npx -y @modelcontextprotocol/server-everything"`)
-	}
-	return words, nil
 }
 
 func toolsListCmd(c *cmdEnv) *cobra.Command {
@@ -353,29 +203,13 @@ func toolsRemove(c *cmdEnv, name string) error {
 	if err != nil {
 		return err
 	}
-	ts, err := st.ToolServer(name)
+	r, err := tools.Admin{Store: st, Keyring: c.keyring()}.Remove(name)
 	if err != nil {
 		return err
 	}
-	if err := st.DeleteToolServer(name); err != nil {
-		return err
-	}
 	fmt.Fprintf(c.Stderr, "Removed tool server %s.\n", name)
-	var keys []string
-	for _, k := range ts.Env {
-		keys = append(keys, tools.SecretKey(name, "env", k))
-	}
-	for _, k := range ts.Header {
-		keys = append(keys, tools.SecretKey(name, "header", k))
-	}
-	var failed []error
-	for _, k := range keys {
-		if err := secrets.Delete(c.keyring(), k); err != nil {
-			failed = append(failed, err)
-		}
-	}
-	if len(failed) > 0 {
-		fmt.Fprintf(c.Stderr, "Its secrets could not all be removed from the keychain: %s\n", errors.Join(failed...))
+	if r.SecretsLeft != nil {
+		fmt.Fprintf(c.Stderr, "Its secrets could not all be removed from the keychain: %s\n", r.SecretsLeft)
 	}
 	return nil
 }

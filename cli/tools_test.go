@@ -12,6 +12,7 @@ import (
 	"github.com/zalando/go-keyring"
 
 	"github.com/deskchat/deskchat/internal/secrets"
+	"github.com/deskchat/deskchat/tools"
 )
 
 var (
@@ -132,15 +133,15 @@ func TestToolsRefusalsSaySo(t *testing.T) {
 		want string
 	}{
 		{[]string{"tools", "add"}, "tools add needs one NAME"},
-		{[]string{"tools", "add", "x"}, "needs either --command"},
+		{[]string{"tools", "add", "x"}, "needs a command"},
 		{[]string{"tools", "add", "x", "--command", "a", "--url", "http://h/"}, "not both"},
-		{[]string{"tools", "add", "x", "--url", "http://h/", "--env", "K=V"}, "--env is for servers started with --command"},
-		{[]string{"tools", "add", "x", "--command", "a", "--header", "K:V"}, "--header is for servers reached with --url"},
-		{[]string{"tools", "add", "x", "--url", "ftp://h/"}, "--url takes an http:// or https:// address"},
+		{[]string{"tools", "add", "x", "--url", "http://h/", "--env", "K=V"}, "environment variables are for servers started with a command"},
+		{[]string{"tools", "add", "x", "--command", "a", "--header", "K:V"}, "headers are for servers reached by URL"},
+		{[]string{"tools", "add", "x", "--url", "ftp://h/"}, "the URL must be an http:// or https:// address"},
 		{[]string{"tools", "add", "x", "--url", "http://h/", "--header", "Bad Name:secretvalue"}, `"Bad Name:…" is not one`},
 		{[]string{"tools", "add", "x", "--command", "a", "--env", "1BAD=secretvalue"}, `"1BAD=…" is not one`},
 		{[]string{"tools", "add", "x", "--command", `a "b`}, "unclosed quote"},
-		{[]string{"tools", "add", "x", "--command", "  "}, "--command needs a command"},
+		{[]string{"tools", "add", "x", "--command", "  "}, "needs a command"},
 		{[]string{"tools", "add", "all", "--command", "a"}, `"all" cannot name a tool server`},
 		{[]string{"tools", "add", "a,b", "--command", "a"}, "may not hold a comma"},
 		{[]string{"tools", "add", "dup", "--command", "a"}, "a tool server called dup already exists"},
@@ -159,7 +160,7 @@ func TestToolsWithoutAKeychainSuggestEnvFromTheProcess(t *testing.T) {
 	defer keyring.MockInit()
 	dir := t.TempDir()
 	r := run(t, nil, "", "tools", "add", "local", "--data-dir", dir, "--command", "srv", "--env", "TOKEN=abc123")
-	if r.code != 2 || !strings.Contains(r.stderr, "no keychain is available in this session") || !strings.Contains(r.stderr, "--env K without a value") {
+	if r.code != 2 || !strings.Contains(r.stderr, "no keychain is available in this session") || !strings.Contains(r.stderr, "leave out the value (K alone)") {
 		t.Fatalf("add --env K=V without a keychain: %d %q", r.code, r.stderr)
 	}
 	if r := run(t, nil, "", "tools", "add", "local", "--data-dir", dir, "--command", "srv", "--env", "TOKEN"); r.code != 0 {
@@ -168,7 +169,7 @@ func TestToolsWithoutAKeychainSuggestEnvFromTheProcess(t *testing.T) {
 }
 
 func TestSplitCommand(t *testing.T) {
-	got, err := splitCommand(`npx -y "@scope/server x" 'a b' c\ d ""`)
+	got, err := tools.SplitCommand(`npx -y "@scope/server x" 'a b' c\ d ""`)
 	want := []string{"npx", "-y", "@scope/server x", "a b", "c d", ""}
 	if err != nil || strings.Join(got, "|") != strings.Join(want, "|") {
 		t.Fatalf("splitCommand = %q, %v; want %q", got, err, want)

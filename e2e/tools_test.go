@@ -151,3 +151,47 @@ func TestToolsAgainstTheReferenceServer(t *testing.T) {
 		t.Fatalf("the server outlived Close: %q", left)
 	}
 }
+
+// TestAskRunsAReferenceServerToolThroughAimock is the whole loop between
+// independent parts: aimock (an OpenAI-compatible server from npm) asks for
+// the reference MCP server's get-sum, deskchat ask --tools --yes runs it
+// over stdio in a deskchat process of its own, sends the result back, and
+// aimock answers from it. Without --yes and with no terminal to ask on, the
+// tool does not run and stderr says why.
+func TestAskRunsAReferenceServerToolThroughAimock(t *testing.T) {
+	script, err := filepath.Abs(everythingCLI)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(script); err != nil {
+		t.Fatalf("@modelcontextprotocol/server-everything is not installed; run 'make test' (or 'npm ci --prefix e2e'): %v", err)
+	}
+	base := aimock(t, "tools.json")
+	dir := t.TempDir()
+	if r := deskchatProcess(t, "tools", "add", "everything", "--data-dir", dir, "--command", "node "+script+" stdio"); r.code != 0 {
+		t.Fatalf("tools add: %d %q", r.code, r.stderr)
+	}
+	r := deskchatProcess(t, "ask", "--data-dir", dir, "--base-url", base+"/v1", "--model", "m", "--tools", "everything", "--yes", "add two and three")
+	if r.code != 0 || r.stdout != "The tool says the sum is 5.\n" || !strings.Contains(r.stderr, "everything/get-sum") {
+		t.Fatalf("ask --tools --yes: exit %d, stdout %q, stderr %q", r.code, r.stdout, r.stderr)
+	}
+	if left := running(t, script); len(left) > 0 {
+		t.Fatalf("the server outlived deskchat ask: %q", left)
+	}
+	a := lastAnswer(t, dir)
+	if len(a.Tools) != 1 || a.Tools[0].Server != "everything" || a.Tools[0].Tool != "get-sum" || !strings.Contains(a.Tools[0].Result, "5") || a.Tools[0].IsError {
+		t.Fatalf("stored tool uses: %+v", a.Tools)
+	}
+
+	dir2 := t.TempDir()
+	if r := deskchatProcess(t, "tools", "add", "everything", "--data-dir", dir2, "--command", "node "+script+" stdio"); r.code != 0 {
+		t.Fatalf("tools add: %d %q", r.code, r.stderr)
+	}
+	r = deskchatProcess(t, "ask", "--data-dir", dir2, "--base-url", base+"/v1", "--model", "m", "--tools", "everything", "add two and three")
+	if r.stdout != "The tool did not run.\n" || !strings.Contains(r.stderr, "--yes") {
+		t.Fatalf("ask --tools without --yes nor a terminal: exit %d, stdout %q, stderr %q", r.code, r.stdout, r.stderr)
+	}
+	if a := lastAnswer(t, dir2); len(a.Tools) != 1 || !a.Tools[0].Declined || a.Tools[0].TookMs != 0 {
+		t.Fatalf("stored tool uses without --yes: %+v", a.Tools)
+	}
+}

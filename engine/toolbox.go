@@ -19,6 +19,16 @@ type ToolInfo struct {
 	Name        string          // the tool's name on that server
 	Description string          // what the server says it does
 	Schema      json.RawMessage // its arguments' JSON Schema (MCP inputSchema)
+	// Allowed: the user always allows this tool; it runs without asking.
+	Allowed bool
+}
+
+// ToolAllower is a Toolbox that remembers the tools the user always
+// allows beyond this engine's life (package tools keeps them with the
+// server's record). The engine tells it when the user chooses
+// AllowToolAlways.
+type ToolAllower interface {
+	AlwaysAllow(server, tool string)
 }
 
 // ToolResult is what a call returned: Text is what the model reads (cut to

@@ -40,6 +40,14 @@ type ToolAsked struct {
 	Request ToolRequest
 }
 
+// ToolRunning: an allowed call started; ToolRan with the same CallID
+// follows when it ends.
+type ToolRunning struct {
+	Round        int
+	CallID       string
+	Server, Tool string
+}
+
 // ToolRan: a call ended: it ran (Use.Result, Use.IsError), was declined
 // (Use.Declined), or could not run (an unknown tool, arguments that are not
 // JSON: Use.IsError with a sentence the model reads).
@@ -52,6 +60,7 @@ type ToolRan struct {
 func (ToolsOffered) event() {}
 func (ToolAsked) event()    {}
 func (ToolRan) event()      {}
+func (ToolRunning) event()  {}
 
 // ErrToolRounds ends an answer whose model still asked for tools after
 // Options.MaxToolRounds rounds.
@@ -221,7 +230,7 @@ func (e *Engine) useTools(ctx context.Context, tl *toolLoop, emit sink, settle f
 			u.Result = fmt.Sprintf("The arguments for %s are not a JSON object, so the tool did not run. Call it again with valid JSON arguments.", c.Name)
 		default:
 			u.Server, u.Tool = info.Server, info.Name
-			allowed, done := e.decide(ctx, tl, c.ID, ToolRequest{Server: info.Server, Tool: info.Name, Arguments: json.RawMessage(args)}, emit)
+			allowed, done := e.decide(ctx, tl, c.ID, info.Allowed, ToolRequest{Server: info.Server, Tool: info.Name, Arguments: json.RawMessage(args)}, emit)
 			if done {
 				stopped = true
 				u.Pending, u.IsError, u.Result = false, true, "The answer was stopped before this call ran."
@@ -261,14 +270,15 @@ func (e *Engine) useTools(ctx context.Context, tl *toolLoop, emit sink, settle f
 }
 
 // decide returns whether the call may run: at once for a tool the user
-// always allows, else as SendOptions.Approve says (nil: declined). done
-// reports that ctx ended while waiting.
-func (e *Engine) decide(ctx context.Context, tl *toolLoop, callID string, req ToolRequest, emit sink) (allowed, done bool) {
+// always allows (remembered by the toolbox, ToolInfo.Allowed, or by this
+// engine), else as SendOptions.Approve says (nil: declined). done reports
+// that ctx ended while waiting.
+func (e *Engine) decide(ctx context.Context, tl *toolLoop, callID string, remembered bool, req ToolRequest, emit sink) (allowed, done bool) {
 	key := req.Server + "\x00" + req.Tool
 	e.mu.Lock()
 	always := e.always[key]
 	e.mu.Unlock()
-	if always {
+	if always || remembered {
 		return true, false
 	}
 	emit(ToolAsked{Round: tl.round, CallID: callID, Request: req})
@@ -284,6 +294,9 @@ func (e *Engine) decide(ctx context.Context, tl *toolLoop, callID string, req To
 		e.mu.Lock()
 		e.always[key] = true
 		e.mu.Unlock()
+		if a, ok := e.toolbox.(ToolAllower); ok {
+			a.AlwaysAllow(req.Server, req.Tool)
+		}
 		return true, false
 	case AllowToolOnce:
 		return true, false
@@ -300,6 +313,7 @@ func (e *Engine) runCalls(ctx context.Context, tl *toolLoop, uses []store.ToolUs
 	}
 	done := make(chan toolDone, len(runs))
 	for _, r := range runs {
+		emit(ToolRunning{Round: tl.round, CallID: uses[r.i].CallID, Server: r.server, Tool: r.tool})
 		go func() {
 			start := time.Now()
 			res, err := e.toolbox.Call(ctx, r.server, r.tool, r.args)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -80,13 +81,24 @@ type fakeToolbox struct {
 	mu    sync.Mutex
 	calls []string
 	call  func(ctx context.Context, tool string, args json.RawMessage) (ToolResult, error)
+	// allowed are the tools it says the user always allows; remembered,
+	// those AlwaysAllow was told of.
+	allowed, remembered []string
 }
 
 func (f *fakeToolbox) Tools(ctx context.Context, servers []string) ([]ToolInfo, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
 	return []ToolInfo{
-		{Server: "srv", Name: "echo", Description: "says it back", Schema: json.RawMessage(`{"type":"object"}`)},
-		{Server: "srv", Name: "slow", Description: "waits"},
+		{Server: "srv", Name: "echo", Description: "says it back", Schema: json.RawMessage(`{"type":"object"}`), Allowed: slices.Contains(f.allowed, "echo")},
+		{Server: "srv", Name: "slow", Description: "waits", Allowed: slices.Contains(f.allowed, "slow")},
 	}, nil
+}
+
+func (f *fakeToolbox) AlwaysAllow(server, tool string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.remembered = append(f.remembered, server+"/"+tool)
 }
 
 func (f *fakeToolbox) Call(ctx context.Context, server, tool string, args json.RawMessage) (ToolResult, error) {
@@ -208,6 +220,24 @@ func TestToolCallsRunInParallelAndTheModelIsAskedAgain(t *testing.T) {
 	if n := len(ofType[Started](evs)); n != 1 {
 		t.Errorf("%d Started events, want 1", n)
 	}
+	// Each call is said to run before it is said to have ended.
+	runningAt := map[string]int{}
+	for i, ev := range evs {
+		switch ev := ev.(type) {
+		case ToolRunning:
+			runningAt[ev.CallID] = i
+			if ev.Server != "srv" || ev.Tool != "echo" || ev.Round != 1 {
+				t.Errorf("running %#v", ev)
+			}
+		case ToolRan:
+			if at, ok := runningAt[ev.CallID]; !ok || at > i {
+				t.Errorf("%s ended without a ToolRunning before it", ev.CallID)
+			}
+		}
+	}
+	if len(runningAt) != 2 {
+		t.Errorf("ToolRunning for %v, want call_a and call_b", runningAt)
+	}
 
 	reqs := r.ad.requests()
 	if len(reqs) != 2 {
@@ -278,6 +308,24 @@ func TestAlwaysAllowIsRemembered(t *testing.T) {
 	}
 	if got := r.tb.called(); len(got) != 2 {
 		t.Errorf("ran %v, want two calls", got)
+	}
+	if got := r.tb.remembered; !slices.Equal(got, []string{"srv/echo"}) {
+		t.Errorf("the toolbox was told to remember %v, want [srv/echo]", got)
+	}
+}
+
+// A tool the toolbox says the user always allows (remembered from an
+// earlier run) runs without asking; the others are still asked about.
+func TestToolsAllowedBeforeRunWithoutAsking(t *testing.T) {
+	r := newToolRig(t, 0, toolAnswer("", llm.ToolCall{ID: "c1", Name: "srv__echo", Arguments: `{}`}), textAnswer("OK."))
+	r.tb.allowed = []string{"echo"}
+	asked := 0
+	evs := r.ask(t, context.Background(), r.conv(t), "one", func(context.Context, ToolRequest) ToolDecision { asked++; return DenyTool })
+	if asked != 0 || len(ofType[ToolAsked](evs)) != 0 || len(r.tb.called()) != 1 {
+		t.Errorf("asked %d times, ran %v; want no question and one call", asked, r.tb.called())
+	}
+	if len(r.tb.remembered) != 0 {
+		t.Errorf("remembered %v again", r.tb.remembered)
 	}
 }
 

@@ -2,8 +2,6 @@ package store
 
 import (
 	"encoding/json"
-	"fmt"
-	"sort"
 	"strings"
 	"time"
 
@@ -101,53 +99,17 @@ func (s *Store) PutProvider(p Provider) error {
 
 // Provider returns the provider called name.
 func (s *Store) Provider(name string) (Provider, error) {
-	var p Provider
-	err := s.view(func(tx *bolt.Tx) error {
-		v := tx.Bucket(bucketProviders).Get([]byte(name))
-		if v == nil {
-			return fmt.Errorf("provider %q: %w", name, ErrNotFound)
-		}
-		return json.Unmarshal(v, &p)
-	})
-	if err != nil {
-		return Provider{}, &Error{Op: "get provider", Msg: fmt.Sprintf("There is no provider called %q.", name), Err: err}
-	}
-	return p, nil
+	return getNamed[Provider](s, bucketProviders, "provider", name)
 }
 
 // Providers returns all providers sorted by name.
 func (s *Store) Providers() ([]Provider, error) {
-	var out []Provider
-	err := s.view(func(tx *bolt.Tx) error {
-		return tx.Bucket(bucketProviders).ForEach(func(_, v []byte) error {
-			var p Provider
-			if err := json.Unmarshal(v, &p); err != nil {
-				return err
-			}
-			out = append(out, p)
-			return nil
-		})
-	})
-	if err != nil {
-		return nil, wrap("list providers", err)
-	}
-	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
-	return out, nil
+	return listNamed[Provider](s, bucketProviders, "provider")
 }
 
 // DeleteProvider removes the provider called name.
 func (s *Store) DeleteProvider(name string) error {
-	err := s.update(func(tx *bolt.Tx) error {
-		b := tx.Bucket(bucketProviders)
-		if b.Get([]byte(name)) == nil {
-			return fmt.Errorf("provider %q: %w", name, ErrNotFound)
-		}
-		return b.Delete([]byte(name))
-	})
-	if err != nil {
-		return &Error{Op: "delete provider", Msg: fmt.Sprintf("There is no provider called %q.", name), Err: err}
-	}
-	return nil
+	return deleteNamed(s, bucketProviders, "provider", name)
 }
 
 // Setting keys.

@@ -2,8 +2,6 @@ package store
 
 import (
 	"encoding/json"
-	"fmt"
-	"sort"
 	"strings"
 	"time"
 
@@ -33,7 +31,10 @@ type ToolServer struct {
 	Header []string `json:"header,omitempty"`
 	// Disabled names the server's tools the user turned off: they are not
 	// offered to models.
-	Disabled  []string  `json:"disabled,omitempty"`
+	Disabled []string `json:"disabled,omitempty"`
+	// Allowed names the tools the user always allows: they run without
+	// asking first.
+	Allowed   []string  `json:"allowed,omitempty"`
 	CreatedAt time.Time `json:"created_at"`
 }
 
@@ -63,58 +64,15 @@ func (s *Store) PutToolServer(t ToolServer) error {
 
 // ToolServer returns the tool server called name.
 func (s *Store) ToolServer(name string) (ToolServer, error) {
-	var t ToolServer
-	err := s.view(func(tx *bolt.Tx) error {
-		var v []byte
-		if b := tx.Bucket(bucketToolServers); b != nil { // nil: a read-only history from before tools
-			v = b.Get([]byte(name))
-		}
-		if v == nil {
-			return fmt.Errorf("tool server %q: %w", name, ErrNotFound)
-		}
-		return json.Unmarshal(v, &t)
-	})
-	if err != nil {
-		return ToolServer{}, &Error{Op: "get tool server", Msg: fmt.Sprintf("There is no tool server called %q.", name), Err: err}
-	}
-	return t, nil
+	return getNamed[ToolServer](s, bucketToolServers, "tool server", name)
 }
 
 // ToolServers returns all tool servers sorted by name.
 func (s *Store) ToolServers() ([]ToolServer, error) {
-	var out []ToolServer
-	err := s.view(func(tx *bolt.Tx) error {
-		b := tx.Bucket(bucketToolServers)
-		if b == nil {
-			return nil
-		}
-		return b.ForEach(func(_, v []byte) error {
-			var t ToolServer
-			if err := json.Unmarshal(v, &t); err != nil {
-				return err
-			}
-			out = append(out, t)
-			return nil
-		})
-	})
-	if err != nil {
-		return nil, wrap("list tool servers", err)
-	}
-	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
-	return out, nil
+	return listNamed[ToolServer](s, bucketToolServers, "tool server")
 }
 
 // DeleteToolServer removes the tool server called name.
 func (s *Store) DeleteToolServer(name string) error {
-	err := s.update(func(tx *bolt.Tx) error {
-		b := tx.Bucket(bucketToolServers)
-		if b.Get([]byte(name)) == nil {
-			return fmt.Errorf("tool server %q: %w", name, ErrNotFound)
-		}
-		return b.Delete([]byte(name))
-	})
-	if err != nil {
-		return &Error{Op: "delete tool server", Msg: fmt.Sprintf("There is no tool server called %q.", name), Err: err}
-	}
-	return nil
+	return deleteNamed(s, bucketToolServers, "tool server", name)
 }

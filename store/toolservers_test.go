@@ -69,6 +69,16 @@ func TestToolServersSurviveReopenAndReadOnly(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(dir, FileName)); err != nil {
 		t.Fatal(err)
 	}
+	// A deletion the read-only history refuses says so, not that there
+	// is no such server (there is one).
+	for _, err := range []error{ro.DeleteToolServer("echo"), ro.DeleteProvider("echo")} {
+		if err == nil || strings.Contains(UserMessage(err), "There is no") || errors.Is(err, ErrNotFound) {
+			t.Errorf("deleting from a read-only history: %v (%q)", err, UserMessage(err))
+		}
+	}
+	if err := s.DeleteToolServer("nowhere"); err == nil {
+		t.Error("deleting from a closed store succeeded")
+	}
 }
 
 func TestRecoverKeepsToolServers(t *testing.T) {

@@ -44,11 +44,12 @@ func (s *server) tools(ctx context.Context) ([]engine.ToolInfo, error) {
 	if s.conn == c {
 		s.listed = all
 	}
-	disabled := s.disabled
+	disabled, allowed := s.disabled, s.allowed
 	s.mu.Unlock()
 	enabled := make([]engine.ToolInfo, 0, len(all))
 	for _, t := range all {
 		if !slices.Contains(disabled, t.Name) {
+			t.Allowed = slices.Contains(allowed, t.Name)
 			enabled = append(enabled, t)
 		}
 	}

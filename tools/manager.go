@@ -41,6 +41,9 @@ type Options struct {
 	// Getenv reads deskchat's own environment (EnvFromProcess); nil:
 	// os.Getenv.
 	Getenv func(string) string
+	// Remember, when set, keeps the tools of a server the user always
+	// allows (AlwaysAllow), e.g. in the server's record in the history.
+	Remember func(server string, allowed []string)
 }
 
 // Manager runs the tools of a set of MCP servers. It implements
@@ -53,7 +56,10 @@ type Manager struct {
 	closed  bool
 }
 
-var _ engine.Toolbox = (*Manager)(nil)
+var (
+	_ engine.Toolbox     = (*Manager)(nil)
+	_ engine.ToolAllower = (*Manager)(nil)
+)
 
 // New returns a Manager for servers; none is started before it is used.
 func New(servers []store.ToolServer, opts Options) *Manager {
@@ -103,6 +109,38 @@ func (m *Manager) SetDisabled(name string, tools []string) bool {
 	s.disabled = slices.Clone(tools)
 	s.mu.Unlock()
 	return true
+}
+
+// SetAllowed sets which tools of the server called name run without
+// asking first; false when there is no such server.
+func (m *Manager) SetAllowed(name string, tools []string) bool {
+	s := m.server(name)
+	if s == nil {
+		return false
+	}
+	s.mu.Lock()
+	s.allowed = slices.Clone(tools)
+	s.mu.Unlock()
+	return true
+}
+
+// AlwaysAllow remembers that the user always allows tool of server
+// (engine.ToolAllower): from now on it runs without asking, and
+// Options.Remember keeps that beyond this run.
+func (m *Manager) AlwaysAllow(server, tool string) {
+	s := m.server(server)
+	if s == nil {
+		return
+	}
+	s.mu.Lock()
+	if !slices.Contains(s.allowed, tool) {
+		s.allowed = append(slices.Clone(s.allowed), tool)
+	}
+	allowed := slices.Clone(s.allowed)
+	s.mu.Unlock()
+	if m.opts.Remember != nil {
+		m.opts.Remember(server, allowed)
+	}
 }
 
 // Remove stops the server called name (its whole process group) and

@@ -59,6 +59,7 @@ type server struct {
 	starting chan struct{} // closed when a start in progress ends
 	listed   []engine.ToolInfo
 	disabled []string // the tools not offered (SetDisabled changes it)
+	allowed  []string // the tools run without asking (SetAllowed, AlwaysAllow)
 	crashes  int
 	stopped  bool
 }
@@ -73,7 +74,8 @@ type conn struct {
 }
 
 func newServer(ts store.ToolServer, m *Manager) *server {
-	return &server{cfg: ts, m: m, stderr: &tail{}, status: Idle, disabled: slices.Clone(ts.Disabled)}
+	return &server{cfg: ts, m: m, stderr: &tail{}, status: Idle,
+		disabled: slices.Clone(ts.Disabled), allowed: slices.Clone(ts.Allowed)}
 }
 
 func (s *server) state() State {

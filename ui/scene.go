@@ -36,6 +36,8 @@ import (
 //	vision    the settings dialog scrolled to which models take images
 //	tools     a chat whose answer used a tool, and a card asking to run
 //	          another (scene_tools.go)
+//	toolsettings  the Settings' Tools page on a connected server, one
+//	          tool off and one run without asking (scene_toolsettings.go)
 //
 // Anything else leaves the window as it starts.
 func playScene(w *window) {
@@ -75,6 +77,8 @@ func playScene(w *window) {
 		w.loadProviders(w.stageVision)
 	case "tools":
 		w.loadProviders(w.stageTools)
+	case "toolsettings":
+		w.loadProviders(w.stageToolSettings)
 	case "states", "states-end":
 		end := os.Getenv("DESKCHAT_SCENE") == "states-end"
 		w.loadProviders(func() { w.createConversation(func(c store.Conversation) { w.stageStates(c, end) }) })

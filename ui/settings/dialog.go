@@ -50,6 +50,7 @@ type Dialog struct {
 	probed      bool
 
 	Defaults *DefaultsForm
+	Tools    *ToolsPage
 }
 
 // New is the settings of the app host, with no dialog open.
@@ -99,9 +100,11 @@ func (s *Dialog) Show() {
 	split.Offset = 0.28
 
 	s.Defaults = s.newDefaultsForm()
+	s.Tools = s.newToolsPage()
 	s.Tabs = container.NewAppTabs(
 		container.NewTabItem("Providers", split),
 		container.NewTabItem("Defaults", s.Defaults.Content),
+		container.NewTabItem("Tools", s.Tools.Content),
 	)
 	d := dialog.NewCustom("Settings", "Close", s.Tabs, s.host.Window())
 	d.SetOnClosed(func() {

@@ -47,4 +47,11 @@ type Host interface {
 	// BackupNote is the last automatic backup's outcome (failed: it
 	// failed), shown under "Backups to keep".
 	BackupNote() (note string, failed bool)
+
+	// ToolServers is the MCP servers the window runs; nil when it runs
+	// none (the Tools page still adds and removes servers).
+	ToolServers() ToolServers
+	// ToolServersChanged: a server was added or removed (the composer's
+	// Tools menu follows).
+	ToolServersChanged()
 }

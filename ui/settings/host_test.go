@@ -35,6 +35,10 @@ type fakeHost struct {
 	prefs  Prefs
 	errs   []string // ShowError's titles
 	reload int      // ReloadConversations calls
+	// tools is the window's tool servers (nil: none); toolsChanged counts
+	// ToolServersChanged calls.
+	tools        *fakeServers
+	toolsChanged int
 }
 
 func newFakeHost(t *testing.T) *fakeHost {
@@ -76,6 +80,13 @@ func (h *fakeHost) ShowError(title string, err error) {
 func (h *fakeHost) DataFolder() string         { return h.t.TempDir() }
 func (h *fakeHost) OpenURL(*url.URL) error     { return errors.New("no file manager in tests") }
 func (h *fakeHost) BackupNote() (string, bool) { return "", false }
+func (h *fakeHost) ToolServers() ToolServers {
+	if h.tools == nil {
+		return nil // an interface holding a nil pointer is not nil
+	}
+	return h.tools
+}
+func (h *fakeHost) ToolServersChanged() { h.toolsChanged++ }
 
 // ReloadProviders reads the providers and the defaults as the window does.
 func (h *fakeHost) ReloadProviders(then func()) {

@@ -132,7 +132,10 @@ type Update struct {
 	Compressed *engine.Compressed
 	Cached     bool
 	Tools      []engine.ToolUse // calls that ended since the last update (ToolRan), in order
-	Final      engine.Event     // Done, Stopped or Failed; nil while the answer streams
+	// Running are the calls that started since the last update
+	// (ToolRunning), in order; a call that also ended is in Tools too.
+	Running []engine.ToolRunning
+	Final   engine.Event // Done, Stopped or Failed; nil while the answer streams
 }
 
 // Follow reads an answer's events on a goroutine and hands them to apply on
@@ -219,6 +222,8 @@ func MergeEvent(u *Update, ev engine.Event) {
 		u.Status, u.Wait = statusText(ev), nil
 	case engine.Cached:
 		u.Cached = true
+	case engine.ToolRunning:
+		u.Running = append(u.Running, ev)
 	case engine.ToolRan:
 		u.Tools = append(u.Tools, ev.Use)
 	case engine.UsageEvent:

@@ -572,6 +572,9 @@ func (v *Message) Apply(u bridge.Update) {
 	if u.Compressed != nil {
 		v.Compressed = u.Compressed
 	}
+	for _, r := range u.Running {
+		v.Tools.Running(r.CallID, r.Server, r.Tool)
+	}
 	for _, t := range u.Tools {
 		v.Tools.Add(toolview.FromEngine(t))
 	}
@@ -621,6 +624,7 @@ func (v *Message) Apply(u bridge.Update) {
 
 func (v *Message) Finish(errSentence string) {
 	v.Wait = nil
+	v.Tools.ClearRunning() // a call still running when the answer ended was cancelled
 	v.Md.Finish()
 	v.Reasoning.Finish()
 	v.ShowState(errSentence)

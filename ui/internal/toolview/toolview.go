@@ -34,6 +34,7 @@ type Use struct {
 	Declined     bool
 	Pending      bool // stored before it ran, never finished (a crash)
 	Took         time.Duration
+	CallID       string // the model's id of the call ("" for stored calls)
 }
 
 // FromStored is a call kept with a stored answer.
@@ -45,7 +46,7 @@ func FromStored(u store.ToolUse) Use {
 // FromEngine is a call of an answer being streamed (engine.ToolRan).
 func FromEngine(u engine.ToolUse) Use {
 	return Use{Server: u.Server, Tool: u.Tool, Arguments: u.Arguments, Result: u.Result, IsError: u.IsError,
-		Declined: u.Declined, Took: u.Took}
+		Declined: u.Declined, Took: u.Took, CallID: u.CallID}
 }
 
 // Title is the folded call's one line.
@@ -114,6 +115,8 @@ type List struct {
 	acc   *widget.Accordion
 	Uses  []Use
 	cards []*Card
+	// running are the lines of the calls running now, by call id.
+	running map[string]*widget.Label
 }
 
 // New returns an empty List (Box hidden).
@@ -125,8 +128,58 @@ func New() *List {
 	return l
 }
 
+// Running shows "Running server/tool…" under the answer until Add brings
+// the call with that id (or Stop ends the answer: Clear).
+func (l *List) Running(callID, server, tool string) {
+	if l.running == nil {
+		l.running = map[string]*widget.Label{}
+	}
+	if _, ok := l.running[callID]; ok {
+		return
+	}
+	line := widget.NewLabel("Running " + server + "/" + tool + "…")
+	line.Importance = widget.LowImportance
+	line.TextStyle.Italic = true
+	l.running[callID] = line
+	l.Box.Add(line)
+	l.Box.Show()
+}
+
+// RunningNow are the lines of the calls running now.
+func (l *List) RunningNow() []string {
+	var out []string
+	for _, o := range l.Box.Objects {
+		for _, line := range l.running {
+			if o == line {
+				out = append(out, line.Text)
+			}
+		}
+	}
+	return out
+}
+
+// ClearRunning takes away the lines of calls that never ended (the answer
+// stopped or failed).
+func (l *List) ClearRunning() {
+	for id, line := range l.running {
+		l.Box.Remove(line)
+		delete(l.running, id)
+	}
+	l.hideWhenEmpty()
+}
+
+func (l *List) hideWhenEmpty() {
+	if len(l.Uses) == 0 && len(l.cards) == 0 && len(l.running) == 0 {
+		l.Box.Hide()
+	}
+}
+
 // Add folds one more call under the answer.
 func (l *List) Add(u Use) {
+	if line, ok := l.running[u.CallID]; ok {
+		l.Box.Remove(line)
+		delete(l.running, u.CallID)
+	}
 	l.Uses = append(l.Uses, u)
 	detail := widget.NewLabel(Detail(u))
 	detail.Wrapping = fyne.TextWrapBreak
@@ -191,7 +244,5 @@ func (l *List) Dismiss(c *Card) {
 		}
 	}
 	l.Box.Remove(c.Obj)
-	if len(l.Uses) == 0 && len(l.cards) == 0 {
-		l.Box.Hide()
-	}
+	l.hideWhenEmpty()
 }

@@ -53,3 +53,30 @@ func TestACardAnswersOnceAndGoes(t *testing.T) {
 		t.Fatalf("decisions %v, cards %d", got, len(l.Cards()))
 	}
 }
+
+// A call that runs shows a line until it ends (then it is folded) or the
+// answer ends (then the line goes).
+func TestRunningLinesLastUntilTheCallEnds(t *testing.T) {
+	test.NewTempApp(t)
+	l := New()
+	l.Running("c1", "srv", "echo")
+	l.Running("c2", "srv", "slow")
+	l.Running("c1", "srv", "echo") // told twice: one line
+	if got := l.RunningNow(); len(got) != 2 || got[0] != "Running srv/echo…" || got[1] != "Running srv/slow…" || !l.Box.Visible() {
+		t.Fatalf("running lines %q, visible %v", got, l.Box.Visible())
+	}
+	l.Add(Use{Server: "srv", Tool: "echo", CallID: "c1", Result: "hi", Took: 120 * time.Millisecond})
+	if got := l.RunningNow(); len(got) != 1 || got[0] != "Running srv/slow…" || len(l.Uses) != 1 {
+		t.Fatalf("after c1 ended: running %q, uses %d", got, len(l.Uses))
+	}
+	l.ClearRunning()
+	if got := l.RunningNow(); len(got) != 0 || !l.Box.Visible() {
+		t.Fatalf("after the answer ended: running %q, visible %v (one call is folded)", got, l.Box.Visible())
+	}
+	empty := New()
+	empty.Running("c9", "srv", "slow")
+	empty.ClearRunning()
+	if empty.Box.Visible() {
+		t.Fatal("an answer whose only call was stopped still shows the box")
+	}
+}

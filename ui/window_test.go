@@ -127,6 +127,16 @@ func (h *harness) messages(convID string) []store.Message {
 	return msgs
 }
 
+// path is the chat's active path, as shown and sent.
+func (h *harness) path(convID string) []store.Message {
+	h.t.Helper()
+	msgs, err := h.st.Path(convID)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	return msgs
+}
+
 func (h *harness) shown() *chatView {
 	h.t.Helper()
 	cv := h.w.pane.chats[h.w.pane.selected]
@@ -530,22 +540,25 @@ func TestRegenerateAsksAgainAndKeepsTheOldAnswer(t *testing.T) {
 	}
 	test.Tap(first.Regen)
 	h.settle()
-	if len(cv.views) != 3 {
-		t.Fatalf("%d views, want question, old answer, new answer", len(cv.views))
+	if len(cv.views) != 2 || cv.views[1] == first {
+		t.Fatalf("%d views, want the question and the new answer in the old one's place", len(cv.views))
 	}
-	second := cv.views[2]
-	if !first.Superseded || first.Regen.Visible() || !strings.Contains(first.Header.Text, "replaced") {
-		t.Errorf("old answer: superseded %v, regen %v, header %q", first.Superseded, first.Regen.Visible(), first.Header.Text)
-	}
+	second := cv.views[1]
 	if !second.Regen.Visible() || second.Md.Text() != first.Md.Text() || second.State != store.StateDone {
 		t.Errorf("new answer: regen %v, state %s", second.Regen.Visible(), second.State)
+	}
+	if second.Branch != (store.Branch{Index: 2, Count: 2}) || !second.BranchBox.Visible() {
+		t.Errorf("new answer at %+v, switcher shown %v", second.Branch, second.BranchBox.Visible())
 	}
 	if strings.Contains(second.Status.Text, "cache") {
 		t.Errorf("a regenerated answer came from the cache: %q", second.Status.Text)
 	}
 	msgs := h.messages(cv.id)
-	if len(msgs) != 3 || !msgs[1].Superseded || msgs[2].Superseded {
-		t.Fatalf("stored: %+v", msgs)
+	if len(msgs) != 3 || msgs[1].Parent != msgs[0].Seq || msgs[2].Parent != msgs[0].Seq {
+		t.Fatalf("stored: %+v; want both answers under the question", msgs)
+	}
+	if p := h.path(cv.id); len(p) != 2 || p[1].Seq != msgs[2].Seq {
+		t.Fatalf("the active path is %+v", p)
 	}
 }
 

@@ -3,7 +3,6 @@ package ui
 import (
 	"context"
 	"fmt"
-	"slices"
 	"strings"
 	"time"
 
@@ -26,7 +25,8 @@ func (w *window) newView(m store.Message) *chat.Message {
 	v.Group = &w.pane.hovers
 	v.UseImages(w.images)
 	v.OnRegenerate, v.OnContinue = w.regenerate, w.continueAnswer
-	v.OnCopy, v.OnEdit, v.OnDelete, v.OnUse = w.copyMessage, w.startEdit, w.askDeleteMessage, w.useAnswer
+	v.OnCopy, v.OnEdit, v.OnDelete, v.OnFork = w.copyMessage, w.startEdit, w.askDeleteMessage, w.fork
+	v.OnBranch = w.switchBranch
 	v.CostOf, v.Now = w.eng.Cost, w.now
 	v.OnGrow = func(v *chat.Message) {
 		if cv := w.pane.chats[w.pane.selected]; cv != nil {
@@ -103,8 +103,7 @@ func (cv *chatView) laterThan(v *chat.Message) (n int, exact bool) {
 }
 
 // startEdit puts a stored question in the composer to be changed and sent
-// again, as a new branch: the messages after it stay on the old one (and
-// the bar says so).
+// again; the messages after it are replaced (and the bar says so).
 func (w *window) startEdit(v *chat.Message) {
 	cv := w.pane.chats[w.pane.selected]
 	if cv == nil || cv.live != nil || v.Seq == 0 || v.Role != store.RoleUser {
@@ -114,16 +113,9 @@ func (w *window) startEdit(v *chat.Message) {
 		w.compose.draft = w.compose.composer.Text
 	}
 	w.compose.editing = v
-	later, exact := cv.laterThan(v)
-	msg := "Editing your message: Enter sends it again, Esc cancels."
-	switch {
-	case !exact:
-		msg = "Editing your message: Enter sends it again as a new branch; the messages after it stay on the old one. Esc cancels."
-	case later == 0:
-	case later == 1:
-		msg = "Editing your message: Enter sends it again as a new branch; the answer after it stays on the old one. Esc cancels."
-	default:
-		msg = fmt.Sprintf("Editing your message: Enter sends it again as a new branch; the %d messages after it stay on the old one. Esc cancels.", later)
+	msg := "Editing your message: Enter sends it as a new version, Esc cancels."
+	if later, exact := cv.laterThan(v); later > 0 || !exact {
+		msg = "Editing your message: Enter sends it as a new version; the old one and what followed it stay, behind ‹ ›. Esc cancels."
 	}
 	w.compose.editBar.text.SetText(msg)
 	w.compose.editBar.obj.Show()
@@ -152,8 +144,9 @@ func (w *window) submit(text string) {
 	w.send(text)
 }
 
-// resend sends an edited question again: it and every message after it are
-// replaced by the new question and its answer.
+// resend sends an edited question again: the new version and its answer
+// take the old one's place on the chat's path; the old one and what
+// followed it stay, a branch behind ‹ ›.
 func (w *window) resend(v *chat.Message, text string) {
 	cv := w.pane.chats[w.pane.selected]
 	if strings.TrimSpace(text) == "" || cv == nil || cv.live != nil || cv.loading {
@@ -175,7 +168,7 @@ func (w *window) resend(v *chat.Message, text string) {
 	for _, x := range old {
 		cv.remove(x)
 	}
-	cv.atEnd = true // the store keeps nothing after the edited question
+	cv.atEnd = true // the new version is the end of the active path
 	draft := w.compose.draft
 	w.compose.editing, w.compose.draft = nil, ""
 	w.compose.editBar.obj.Hide()
@@ -296,41 +289,4 @@ func (w *window) askSystemPrompt() {
 	d.Resize(fyne.NewSize(520, 320))
 	w.showDialog(d)
 	w.win.Canvas().Focus(entry)
-}
-
-// useAnswer makes an answer that was replaced (regenerated, or an
-// alternative of a comparison) the chat's answer to its question again;
-// the one it replaces stays as an alternative. The chat is shown again from
-// the store.
-func (w *window) useAnswer(v *chat.Message) {
-	cv := w.pane.chats[w.pane.selected]
-	if cv == nil || cv.live != nil || v.Seq == 0 || !v.Superseded {
-		return
-	}
-	conv, seq := v.Conv, v.Seq
-	bridge.Run(w.b, func() (struct{}, error) {
-		others, err := w.siblingAnswers(conv, seq)
-		if err != nil {
-			return struct{}{}, err
-		}
-		return struct{}{}, w.eng.KeepAnswer(conv, seq, others, false)
-	}, func(_ struct{}, err error) {
-		if err != nil {
-			w.showError("Could not use this answer", err)
-			return
-		}
-		delete(w.pane.chats, conv)
-		w.show(conv)
-		w.loadConversations("") // the chat's provider and model may have changed
-	})
-}
-
-// siblingAnswers returns the seqs of the other answers to the question that
-// answer seq answers: its siblings in the tree.
-func (w *window) siblingAnswers(conv string, seq uint64) ([]uint64, error) {
-	sib, err := w.st.Siblings(conv, seq)
-	if err != nil {
-		return nil, err
-	}
-	return slices.DeleteFunc(sib, func(s uint64) bool { return s == seq }), nil
 }

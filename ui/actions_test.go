@@ -188,7 +188,7 @@ func TestARenamedChatKeepsItsName(t *testing.T) {
 	}
 }
 
-func TestEditAndResendAsksOnANewBranch(t *testing.T) {
+func TestEditMakesANewVersionAndKeepsTheOld(t *testing.T) {
 	srv := newChatServer(t, echo)
 	h := newHarness(t, useServer(t, srv))
 	h.ask("one")
@@ -203,7 +203,7 @@ func TestEditAndResendAsksOnANewBranch(t *testing.T) {
 	if h.w.compose.editing != cv.views[2] || h.w.compose.composer.Text != "two" || !h.w.compose.editBar.obj.Visible() {
 		t.Fatalf("editing %v, composer %q", h.w.compose.editing, h.w.compose.composer.Text)
 	}
-	if !strings.Contains(h.w.compose.editBar.text.Text, "the answer after it stays on the old one") {
+	if !strings.Contains(h.w.compose.editBar.text.Text, "the old one and what followed it stay, behind ‹ ›") {
 		t.Errorf("edit bar %q", h.w.compose.editBar.text.Text)
 	}
 	h.w.compose.composer.TypedKey(&fyne.KeyEvent{Name: fyne.KeyEscape})
@@ -221,25 +221,30 @@ func TestEditAndResendAsksOnANewBranch(t *testing.T) {
 	h.settle()
 	cv = h.shown()
 
-	// The first question's edit button: the bar says three messages stay
-	// behind, on the old branch.
+	// The first question's edit button: a new version of it.
 	tapAction(t, cv.views[0], cv.views[0].EditBtn)
-	if !strings.Contains(h.w.compose.editBar.text.Text, "the 3 messages after it stay on the old one") {
+	if !strings.Contains(h.w.compose.editBar.text.Text, "new version") {
 		t.Errorf("edit bar %q", h.w.compose.editBar.text.Text)
 	}
 	h.w.compose.composer.SetText("one, edited")
 	pressEnter(h.w.compose.composer)
 	h.settle()
 
+	if all := h.messages(cv.id); len(all) != 6 {
+		t.Fatalf("stored %d messages, want all 6: nothing is deleted by an edit", len(all))
+	}
 	msgs := h.path(cv.id)
 	if len(msgs) != 2 || msgs[0].Content != "one, edited" || msgs[1].Content != "You said: one, edited" {
-		t.Fatalf("active path of %d messages: %+v", len(msgs), msgs)
-	}
-	if all := h.messages(cv.id); len(all) != 6 {
-		t.Fatalf("stored %d messages, want the old branch kept", len(all))
+		t.Fatalf("the active path holds %d messages: %+v", len(msgs), msgs)
 	}
 	if len(cv.views) != 2 || cv.views[0].Md.Text() != "one, edited" || cv.views[1].Md.Text() != "You said: one, edited" {
 		t.Errorf("shown %d messages", len(cv.views))
+	}
+	if b := cv.views[0].Branch; b != (store.Branch{Index: 2, Count: 2}) || !cv.views[0].BranchBox.Visible() || cv.views[0].BranchLbl.Text != "2/2" {
+		t.Errorf("the new version shows %+v (%q)", b, cv.views[0].BranchLbl.Text)
+	}
+	if cv.views[1].BranchBox.Visible() || !cv.views[0].Next.Disabled() || cv.views[0].Prev.Disabled() {
+		t.Error("the switcher shows where there is nothing to switch to")
 	}
 	if h.w.compose.composer.Text != "draft" {
 		t.Errorf("the draft was not given back: %q", h.w.compose.composer.Text)
@@ -503,7 +508,9 @@ func TestAChatsOwnSystemPrompt(t *testing.T) {
 	}
 }
 
-func TestUseAnEarlierAnswerAgain(t *testing.T) {
+// Regenerate keeps the old answer as a sibling: ‹ switches back to it, and
+// the next question follows it.
+func TestSwitchBackToAnEarlierAnswer(t *testing.T) {
 	var n int
 	var mu sync.Mutex
 	srv := newChatServer(t, func(r openai.ChatCompletionRequest) (int, string) {
@@ -521,20 +528,22 @@ func TestUseAnEarlierAnswerAgain(t *testing.T) {
 	h.w.regenerate()
 	h.settle()
 	cv := h.shown()
-	first := cv.views[1]
-	if !first.Superseded || !first.Use.Visible() || cv.views[2].Use.Visible() {
-		t.Fatalf("after Regenerate: first superseded %v, its Use button %v", first.Superseded, first.Use.Visible())
+	if len(cv.views) != 2 || cv.views[1].Md.Text() != "answer 2" || cv.views[1].Branch != (store.Branch{Index: 2, Count: 2}) {
+		t.Fatalf("after Regenerate: %d views, the answer %q at %+v", len(cv.views), cv.views[len(cv.views)-1].Md.Text(), cv.views[len(cv.views)-1].Branch)
 	}
-	tapAction(t, first, first.Use)
+	test.Tap(cv.views[1].Prev)
 	h.settle()
-	// The active path goes through answer 1; answer 2 stays, its sibling.
-	msgs := h.messages(cv.id)
-	if path := h.path(cv.id); len(msgs) != 3 || len(path) != 2 || path[1].Seq != msgs[1].Seq {
-		t.Fatalf("stored %d messages, active path %+v", len(msgs), path)
-	}
 	cv = h.shown()
-	if len(cv.views) != 2 || cv.views[1].Superseded || cv.views[1].Md.Text() != "answer 1" {
-		t.Error("the chat was not shown again with answer 1 as its answer")
+	if len(cv.views) != 2 || cv.views[1].Md.Text() != "answer 1" || cv.views[1].Branch != (store.Branch{Index: 1, Count: 2}) {
+		t.Fatalf("after ‹: %d views, the answer %q at %+v", len(cv.views), cv.views[1].Md.Text(), cv.views[1].Branch)
+	}
+	if p := h.path(cv.id); len(p) != 2 || p[1].Content != "answer 1" {
+		t.Fatalf("the active path is %+v", p)
+	}
+	test.Tap(cv.views[1].Prev) // the first: nothing before it
+	h.settle()
+	if cv = h.shown(); cv.views[1].Md.Text() != "answer 1" {
+		t.Fatal("‹ on the first version moved")
 	}
 	h.ask("and then?")
 	h.settle()
@@ -546,6 +555,62 @@ func TestUseAnEarlierAnswerAgain(t *testing.T) {
 	}
 	if len(sent) != 3 || sent[1] != "answer 1" {
 		t.Errorf("the next request carried %q, want answer 1 as the answer", sent)
+	}
+}
+
+// Fork makes a new chat holding the path up to the message, shown at once;
+// the chat it came from keeps everything.
+func TestForkAChatFromAnAnswer(t *testing.T) {
+	h := newHarness(t, useSimulator)
+	h.ask("one")
+	h.settle()
+	h.ask("two")
+	h.settle()
+	cv := h.shown()
+	from := cv.id
+	tapAction(t, cv.views[1], cv.views[1].ForkBtn)
+	h.settle()
+	forked := h.shown()
+	if forked.id == from || len(forked.views) != 2 || forked.views[0].Md.Text() != "one" {
+		t.Fatalf("forked chat %q shows %d messages", forked.id, len(forked.views))
+	}
+	c, err := h.st.Conversation(forked.id)
+	if err != nil || !strings.HasSuffix(c.Title, "(fork)") {
+		t.Fatalf("forked chat %+v, %v", c, err)
+	}
+	if n := len(h.messages(from)); n != 4 {
+		t.Errorf("the chat forked from holds %d messages, want 4", n)
+	}
+}
+
+// A search result on another branch opens that branch.
+func TestOpeningAMessageOnAnotherBranchShowsIt(t *testing.T) {
+	h := newHarness(t, useSimulator)
+	h.ask("roll again")
+	h.settle()
+	h.w.regenerate()
+	h.settle()
+	cv := h.shown()
+	all := h.messages(cv.id)
+	if len(all) != 3 {
+		t.Fatalf("%d messages stored", len(all))
+	}
+	old := all[1].Seq // the first answer, off the active path
+	if p := h.path(cv.id); p[len(p)-1].Seq == old {
+		t.Fatal("the old answer is still on the active path")
+	}
+	h.w.OpenAt(cv.id, old)
+	h.settle()
+	cv = h.shown()
+	if p := h.path(cv.id); p[len(p)-1].Seq != old {
+		t.Fatalf("the active path ends at %d, want %d", p[len(p)-1].Seq, old)
+	}
+	found := false
+	for _, v := range cv.views {
+		found = found || v.Seq == old
+	}
+	if !found {
+		t.Error("the message opened is not shown")
 	}
 }
 

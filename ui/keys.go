@@ -123,7 +123,7 @@ func (w *window) copyLastAnswer() {
 		return
 	}
 	for i := len(cv.views) - 1; i >= 0; i-- {
-		if v := cv.views[i]; v.Role == store.RoleAssistant && !v.Superseded && v.Md.Text() != "" {
+		if v := cv.views[i]; v.Role == store.RoleAssistant && v.Md.Text() != "" {
 			w.copyMessage(v)
 			return
 		}

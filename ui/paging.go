@@ -163,6 +163,7 @@ func (w *window) pageViews(cv *chatView, msgs []store.Message) ([]*chat.Message,
 		}
 		views[i], objs[i] = v, v.Obj
 	}
+	w.showBranches(cv, views)
 	return views, objs
 }
 

@@ -513,7 +513,7 @@ func (w *window) sendOptions() engine.SendOptions {
 }
 
 // regenerate asks the shown chat's last question again; the answer it
-// replaces stays, marked as replaced.
+// replaces stays in the store, a sibling of the new one behind ‹ ›.
 func (w *window) regenerate() {
 	cv := w.pane.chats[w.pane.selected]
 	if cv == nil || cv.live != nil || cv.loading || cv.paging {
@@ -524,24 +524,19 @@ func (w *window) regenerate() {
 		return
 	}
 	var old *chat.Message
-	for i := len(cv.views) - 1; i >= 0; i-- {
-		if v := cv.views[i]; v.Role == store.RoleAssistant && !v.Superseded {
-			old = v
-			break
-		}
+	if n := len(cv.views); n > 0 && cv.views[n-1].Role == store.RoleAssistant {
+		old = cv.views[n-1]
+		cv.remove(old) // the new answer takes its place on the path
 	}
 	opts := w.sendOptions()
 	w.ask(cv, nil, "Asking again…", opts, func(ctx context.Context) (<-chan engine.Event, error) {
 		return w.eng.Regenerate(ctx, cv.id, opts)
 	}, func(err error) {
 		if old != nil {
-			old.SetSuperseded(false)
+			cv.add(old, w.pin) // nothing was stored: the answer is back
 		}
 		w.showError("Could not ask again", err)
 	})
-	if old != nil {
-		old.SetSuperseded(true)
-	}
 }
 
 // ask adds an answer view to cv and streams into it what start returns.
@@ -675,6 +670,9 @@ func (w *window) endLive(cv *chatView) {
 	}
 	w.updateSendButton()
 	w.side.list.Refresh()
+	if w.pane.chats[cv.id] == cv {
+		w.showBranches(cv, cv.views) // a new version (regenerated, edited) has siblings now
+	}
 	if live != nil {
 		for _, f := range live.onEnd {
 			f()

@@ -118,19 +118,19 @@ func (h *harness) tapDialogButton(text string) {
 	test.Tap(b)
 }
 
-// path returns the conversation's active path, as stored.
-func (h *harness) path(convID string) []store.Message {
+func (h *harness) messages(convID string) []store.Message {
 	h.t.Helper()
-	msgs, err := h.st.Path(convID)
+	msgs, err := h.st.Messages(convID)
 	if err != nil {
 		h.t.Fatal(err)
 	}
 	return msgs
 }
 
-func (h *harness) messages(convID string) []store.Message {
+// path is the chat's active path, as shown and sent.
+func (h *harness) path(convID string) []store.Message {
 	h.t.Helper()
-	msgs, err := h.st.Messages(convID)
+	msgs, err := h.st.Path(convID)
 	if err != nil {
 		h.t.Fatal(err)
 	}
@@ -540,26 +540,25 @@ func TestRegenerateAsksAgainAndKeepsTheOldAnswer(t *testing.T) {
 	}
 	test.Tap(first.Regen)
 	h.settle()
-	if len(cv.views) != 3 {
-		t.Fatalf("%d views, want question, old answer, new answer", len(cv.views))
+	if len(cv.views) != 2 || cv.views[1] == first {
+		t.Fatalf("%d views, want the question and the new answer in the old one's place", len(cv.views))
 	}
-	second := cv.views[2]
-	if !first.Superseded || first.Regen.Visible() || !strings.Contains(first.Header.Text, "replaced") {
-		t.Errorf("old answer: superseded %v, regen %v, header %q", first.Superseded, first.Regen.Visible(), first.Header.Text)
-	}
+	second := cv.views[1]
 	if !second.Regen.Visible() || second.Md.Text() != first.Md.Text() || second.State != store.StateDone {
 		t.Errorf("new answer: regen %v, state %s", second.Regen.Visible(), second.State)
+	}
+	if second.Branch != (store.Branch{Index: 2, Count: 2}) || !second.BranchBox.Visible() {
+		t.Errorf("new answer at %+v, switcher shown %v", second.Branch, second.BranchBox.Visible())
 	}
 	if strings.Contains(second.Status.Text, "cache") {
 		t.Errorf("a regenerated answer came from the cache: %q", second.Status.Text)
 	}
-	// Stored: the new answer is a sibling of the old, on the active path.
 	msgs := h.messages(cv.id)
 	if len(msgs) != 3 || msgs[1].Parent != msgs[0].Seq || msgs[2].Parent != msgs[0].Seq {
-		t.Fatalf("stored: %+v", msgs)
+		t.Fatalf("stored: %+v; want both answers under the question", msgs)
 	}
-	if path := h.path(cv.id); len(path) != 2 || path[1].Seq != msgs[2].Seq {
-		t.Fatalf("active path: %+v", path)
+	if p := h.path(cv.id); len(p) != 2 || p[1].Seq != msgs[2].Seq {
+		t.Fatalf("the active path is %+v", p)
 	}
 }
 

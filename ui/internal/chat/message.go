@@ -39,7 +39,7 @@ type Message struct {
 	Regen        *look.HoverButton
 	Cont         *look.HoverButton
 	Retry        *look.HoverButton
-	Use          *look.HoverButton // an alternative answer becomes the chat's answer
+	ForkBtn      *look.HoverButton // a new chat holding the path up to this message
 	CopyBtn      *look.HoverButton
 	EditBtn      *look.HoverButton
 	DelBtn       *look.HoverButton
@@ -56,12 +56,23 @@ type Message struct {
 	Lit     bool              // highlighted (a search result)
 	Natural float32           // the text's unwrapped width; 0: not measured yet
 
-	Conv       string
-	Seq        uint64 // 0 until the message is stored
-	Pinned     bool
-	Superseded bool // replaced by a regenerated answer
-	Last       bool // the chat's last message
-	Busy       bool // an answer streams in the chat
+	Conv   string
+	Seq    uint64 // 0 until the message is stored
+	Pinned bool
+	Last   bool // the chat's last message
+	Busy   bool // an answer streams in the chat
+	// Branch is where the message stands among its siblings (other
+	// versions of it: an edited question, a regenerated or compared
+	// answer), shown as ‹ 2/3 › when it has any; BranchBox holds the
+	// switcher, which shows whenever there are siblings.
+	Branch    store.Branch
+	BranchBox *fyne.Container
+	BranchLbl *widget.Label
+	Prev      *look.HoverButton
+	Next      *look.HoverButton
+	// OnBranch asks for the sibling step places away (-1: the one
+	// before) to be shown instead, its branch becoming the chat's.
+	OnBranch func(v *Message, step int)
 	// onRegenerate asks for the last question to be answered again.
 	OnRegenerate func()
 	// onContinue asks for this unfinished answer to be continued.
@@ -71,9 +82,9 @@ type Message struct {
 	// onGrow is called after "Show more" made the message taller
 	// (markdown/limits.go), for the chat to lay it out again.
 	OnGrow func(v *Message)
-	// onCopy, onEdit, onDelete and onUse are the message's actions; nil
+	// OnCopy, OnEdit, OnDelete and OnFork are the message's actions; nil
 	// hides them.
-	OnCopy, OnEdit, OnDelete, OnUse func(v *Message)
+	OnCopy, OnEdit, OnDelete, OnFork func(v *Message)
 	// costOf prices an answer (engine.Cost); nil: no cost shown.
 	CostOf func(model string, u engine.Usage) (float64, bool)
 	// now is the clock countdowns are read with.
@@ -103,7 +114,7 @@ type Message struct {
 }
 
 func NewMessage(m store.Message) *Message {
-	v := &Message{Role: m.Role, State: m.State, Provider: m.Provider, Model: m.Model, Conv: m.ConversationID, Seq: m.Seq, Pinned: m.Pinned, Superseded: m.Superseded, Now: time.Now}
+	v := &Message{Role: m.Role, State: m.State, Provider: m.Provider, Model: m.Model, Conv: m.ConversationID, Seq: m.Seq, Pinned: m.Pinned, Now: time.Now}
 	v.Header = widget.NewLabel("")
 	v.Header.TextStyle = fyne.TextStyle{Bold: true}
 	v.Header.SizeName = theme.SizeNameCaptionText
@@ -150,13 +161,14 @@ func NewMessage(m store.Message) *Message {
 			v.OnContinue(v)
 		}
 	})
-	v.Use = v.Action("Use this answer", nil, func() { v.Act(v.OnUse) })
+	v.ForkBtn = v.Action("Fork", nil, func() { v.Act(v.OnFork) })
 	v.CopyBtn = v.Action("Copy", nil, func() { v.Act(v.OnCopy) })
 	v.EditBtn = v.Action("Edit", nil, func() { v.Act(v.OnEdit) })
 	v.DelBtn = v.Action("Delete", nil, func() { v.Act(v.OnDelete) })
 	v.Badge = NewBadge("cached")
 	v.Badge.Hide()
-	v.Actions = container.NewHBox(v.Cont, v.Retry, v.Regen, v.Use, v.CopyBtn, v.EditBtn, v.Pin, v.DelBtn)
+	v.Actions = container.NewHBox(v.Cont, v.Retry, v.Regen, v.CopyBtn, v.EditBtn, v.ForkBtn, v.Pin, v.DelBtn)
+	v.newBranchBox()
 	v.UpdatePin()
 	v.Build()
 	if m.Reasoning != "" {
@@ -244,11 +256,49 @@ func (v *Message) SetLast(last bool) {
 	v.UpdateActions()
 }
 
-// SetSuperseded shows the answer as replaced by a regenerated one.
-func (v *Message) SetSuperseded(superseded bool) {
-	v.Superseded = superseded
-	v.RefreshHeader()
-	v.UpdatePin()
+// newBranchBox makes the ‹ 2/3 › switcher, hidden until SetBranch says
+// there are siblings.
+func (v *Message) newBranchBox() {
+	step := func(n int) func() {
+		return func() {
+			if v.OnBranch != nil {
+				v.OnBranch(v, n)
+			}
+		}
+	}
+	v.Prev = v.Action("", theme.NavigateBackIcon(), step(-1))
+	v.Next = v.Action("", theme.NavigateNextIcon(), step(1))
+	v.BranchLbl = widget.NewLabel("")
+	v.BranchLbl.SizeName = theme.SizeNameCaptionText
+	v.BranchBox = container.NewHBox(v.Prev, v.BranchLbl, v.Next)
+	v.BranchBox.Hide()
+}
+
+func enable(b *look.HoverButton, on bool) {
+	if on {
+		b.Enable()
+	} else {
+		b.Disable()
+	}
+}
+
+// SetBranch shows where the message stands among its siblings (Count 0 or
+// 1: it has none, and the switcher hides).
+func (v *Message) SetBranch(b store.Branch) {
+	v.Branch = b
+	v.updateBranch()
+}
+
+func (v *Message) updateBranch() {
+	b := v.Branch
+	if b.Count < 2 {
+		v.BranchBox.Hide()
+		return
+	}
+	v.BranchLbl.SetText(fmt.Sprintf("%d/%d", b.Index, b.Count))
+	enable(v.Prev, b.Index > 1 && !v.Busy)
+	enable(v.Next, b.Index < b.Count && !v.Busy)
+	v.BranchBox.Show()
 }
 
 // UpdatePin shows the actions that fit the message's state: pinning for
@@ -256,16 +306,17 @@ func (v *Message) SetSuperseded(superseded bool) {
 // Retry on the chat's last answer, copy, edit (questions) and delete.
 func (v *Message) UpdatePin() {
 	streaming := v.State == store.StateStreaming
-	lastAnswer := v.Last && v.Role == store.RoleAssistant && !v.Superseded && !streaming
+	lastAnswer := v.Last && v.Role == store.RoleAssistant && !streaming
 	look.Show(v.Regen, lastAnswer && v.State != store.StateFailed && !v.Busy)
-	continuable := v.Last && v.Seq != 0 && !v.Busy && store.Continuable(store.Message{Role: v.Role, State: v.State, Superseded: v.Superseded})
+	continuable := v.Last && v.Seq != 0 && !v.Busy && store.Continuable(store.Message{Role: v.Role, State: v.State})
 	look.Show(v.Cont, continuable && v.State != store.StateFailed)
 	look.Show(v.Retry, continuable && v.State == store.StateFailed)
-	look.Show(v.Use, v.OnUse != nil && v.Superseded && v.Role == store.RoleAssistant && v.Seq != 0 && !streaming && !v.Busy)
+	look.Show(v.ForkBtn, v.OnFork != nil && v.Seq != 0 && !streaming && !v.Busy && v.Role != store.RoleSystem)
 	look.Show(v.CopyBtn, v.OnCopy != nil && !streaming && v.Md.Text() != "")
 	look.Show(v.EditBtn, v.OnEdit != nil && v.Role == store.RoleUser && v.Seq != 0 && !v.Busy)
 	look.Show(v.DelBtn, v.OnDelete != nil && v.Seq != 0 && !streaming && !v.Busy)
-	if v.Seq == 0 || streaming || v.Role == store.RoleSystem || v.Superseded {
+	v.updateBranch()
+	if v.Seq == 0 || streaming || v.Role == store.RoleSystem {
 		v.Pin.Hide()
 		return
 	}
@@ -327,11 +378,11 @@ func (v *Message) Build() {
 		v.Bg.CornerRadius = theme.InputRadiusSize() * 3
 		bubble := container.NewStack(v.Bg, container.New(layout.NewCustomPaddedLayout(6, 6, 12, 12), v.Body))
 		// The actions under the bubble, on its side.
-		row := container.NewStack(reserve, container.NewHBox(layout.NewSpacer(), v.Actions))
+		row := container.NewStack(reserve, container.NewHBox(layout.NewSpacer(), v.BranchBox, v.Actions))
 		main = container.NewVBox(container.New(&look.BubbleLayout{Natural: v.NaturalWidth}, bubble), row)
 	} else {
 		// The actions where reading ends, beside the status line.
-		footer := container.NewStack(reserve, container.NewBorder(nil, nil, container.NewCenter(v.Badge), v.Actions, v.Status))
+		footer := container.NewStack(reserve, container.NewBorder(nil, nil, container.NewCenter(v.Badge), container.NewHBox(v.BranchBox, v.Actions), v.Status))
 		v.Body = container.NewVBox(v.Header, v.ThinkingSlot, v.Md.Box, v.Tools.Box, footer)
 		v.Bg = canvas.NewRectangle(color.Transparent)
 		v.Bg.CornerRadius = theme.InputRadiusSize() * 2
@@ -421,10 +472,7 @@ func NewBadge(text string) *fyne.Container {
 
 func (v *Message) RefreshHeader() {
 	pinned := ""
-	switch {
-	case v.Superseded:
-		pinned = " · replaced by another answer (regenerated or compared), not sent"
-	case v.Pinned:
+	if v.Pinned {
 		pinned = " · pinned: always sent"
 	}
 	switch v.Role {

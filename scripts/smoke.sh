@@ -163,6 +163,20 @@ if [ "${SMOKE_VIA_WINDOW:-}" = 1 ]; then
 		die "deskchat ask beside the window failed: $(head -c 300 "$work/via-ask.err")"
 	[ -s "$work/via-ask.out" ] || die "deskchat ask beside the window printed no answer"
 	"${cli[@]}" list | grep -q "What does the window serve" || die "the chat asked through the window is not listed"
+	# Export and import while the window is open, with paths relative to
+	# the caller's folder (the window resolves them there): a chat of
+	# another history comes in.
+	(cd "$work" && "${cli[@]}" export --out via-export.json) >"$work/via-export.err" 2>&1 ||
+		die "deskchat export beside the window failed: $(head -c 300 "$work/via-export.err")"
+	[ -s "$work/via-export.json" ] || die "the export through the window wrote nothing where it was asked to"
+	env -u DISPLAY "$bin" --data-dir "$work/other" ask --provider Simulator "Brought in from elsewhere" >/dev/null 2>&1 ||
+		die "could not write a chat in another history"
+	env -u DISPLAY "$bin" --data-dir "$work/other" export --out "$work/other.json" >/dev/null 2>&1 || die "could not export the other history"
+	(cd "$work" && "${cli[@]}" import other.json) >"$work/via-import.err" 2>&1 ||
+		die "deskchat import beside the window failed: $(head -c 300 "$work/via-import.err")"
+	"${cli[@]}" list | grep -q "Brought in from elsewhere" || die "the chat imported through the window is not listed"
+	"${cli[@]}" check >"$work/via-check.out" 2>&1 && die "deskchat check ran beside the window (it opens the file itself)"
+	grep -q "window" "$work/via-check.out" || die "check beside the window did not say why: $(head -c 300 "$work/via-check.out")"
 	"${cli[@]}" >"$work/via-second.out" 2>&1 || die "a second deskchat did not exit 0: $(head -c 300 "$work/via-second.out")"
 	kill -0 "$app_pid" 2>/dev/null || die "the window exited after the commands run through it"
 	echo "smoke: list, ask and a second deskchat ran through the window"
@@ -181,6 +195,38 @@ echo "smoke: exited $(( ($(date +%s%N) - term_start) / 1000000 )) ms after SIGTE
 app_pid=""
 if [ "${SMOKE_VIA_WINDOW:-}" = 1 ] && [ -e "$work/data/deskchat.sock" ]; then
 	die "the window left its socket behind"
+fi
+
+# --- A window killed with SIGKILL leaves a stale socket: the command line
+# then opens the history itself, and the next window replaces the socket. ---
+if [ "${SMOKE_VIA_WINDOW:-}" = 1 ]; then
+	# start_again starts the window and waits until it serves a socket
+	# other than the one there was (none, or a stale one: made at another time).
+	start_again() {
+		local was
+		was=$(stat -c '%i %z' "$work/data/deskchat.sock" 2>/dev/null || echo none)
+		DISPLAY=$display LIBGL_ALWAYS_SOFTWARE=1 XDG_CONFIG_HOME="$work/config" LANGUAGE="${SMOKE_LANGUAGE:-en_US}" \
+			${guard[@]+"${guard[@]}"} "$bin" --data-dir "$work/data" >>"$work/deskchat.log" 2>&1 &
+		app_pid=$!
+		for _ in $(seq 600); do
+			[ -S "$work/data/deskchat.sock" ] && [ "$(stat -c '%i %z' "$work/data/deskchat.sock")" != "$was" ] && return 0
+			kill -0 "$app_pid" 2>/dev/null || die "deskchat exited before serving its socket"
+			sleep 0.1
+		done
+		die "the window served no socket within 60 s"
+	}
+	start_again
+	kill -KILL "$app_pid"
+	wait "$app_pid" 2>/dev/null || true
+	[ -S "$work/data/deskchat.sock" ] || die "a killed window left no socket (nothing stale to test)"
+	"${cli[@]}" list >"$work/stale-list.out" 2>&1 || die "deskchat list after a killed window failed: $(head -c 300 "$work/stale-list.out")"
+	grep -q "What does the window serve" "$work/stale-list.out" || die "deskchat list after a killed window lost the chats"
+	start_again # replaces the stale socket
+	"${cli[@]}" check >"$work/via-check2.out" 2>&1 && die "the window started after a killed one does not serve the command line"
+	kill -TERM "$app_pid"
+	wait "$app_pid" 2>/dev/null || true
+	app_pid=""
+	echo "smoke: a killed window's stale socket: the command line opened the history itself; the next window served it"
 fi
 
 echo "smoke: OK ($colors unique colours)"

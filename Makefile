@@ -126,6 +126,8 @@ smoke: build
 			SMOKE_SETUP="providers default Simulator" bash scripts/smoke.sh || exit 1; \
 		DESKCHAT_BIN=./$(SHOTS_BIN) SMOKE_OUT=screenshots/tools-$$theme.png FYNE_THEME=$$theme DESKCHAT_SCENE=tools \
 			SMOKE_SETUP="providers default Simulator" bash scripts/smoke.sh || exit 1; \
+		DESKCHAT_BIN=./$(SHOTS_BIN) SMOKE_OUT=screenshots/branches-$$theme.png FYNE_THEME=$$theme DESKCHAT_SCENE=branches \
+			SMOKE_SETUP="providers default Simulator" bash scripts/smoke.sh || exit 1; \
 	done
 	DESKCHAT_BIN=./$(SHOTS_BIN) SMOKE_OUT=screenshots/vision.png FYNE_THEME=light DESKCHAT_SCENE=vision \
 		SMOKE_SETUP="$(SHOT_PROVIDERS)" bash scripts/smoke.sh
@@ -133,7 +135,7 @@ smoke: build
 		SMOKE_SETUP="providers default Simulator" bash scripts/smoke.sh
 
 # The screenshots the README shows, refreshed from a smoke run.
-DOC_SHOTS := chats-light.png chats-dark.png newchat-light.png states.png settings.png compare.png usage.png search.png attach-light.png math-light.png toolsettings.png
+DOC_SHOTS := chats-light.png chats-dark.png newchat-light.png states.png settings.png compare.png usage.png search.png attach-light.png math-light.png toolsettings.png branches-light.png
 docs-shots: smoke
 	mkdir -p docs/screenshots
 	for f in $(DOC_SHOTS); do cp screenshots/$$f docs/screenshots/$$f; done

@@ -36,6 +36,8 @@ import (
 //	vision    the settings dialog scrolled to which models take images
 //	tools     a chat whose answer used a tool, and a card asking to run
 //	          another (scene_tools.go)
+//	branches  a chat whose question was edited and whose answer was asked
+//	          for three times: ‹ 2/2 › and ‹ 3/3 › (scene_branches.go)
 //	toolsettings  the Settings' Tools page on a connected server, one
 //	          tool off and one run without asking (scene_toolsettings.go)
 //
@@ -77,6 +79,8 @@ func playScene(w *window) {
 		w.loadProviders(w.stageVision)
 	case "tools":
 		w.loadProviders(w.stageTools)
+	case "branches":
+		w.loadProviders(w.stageBranches)
 	case "toolsettings":
 		w.loadProviders(w.stageToolSettings)
 	case "states", "states-end":

@@ -214,7 +214,7 @@ func runAsk(c *cmdEnv, f askFlags, args []string) error {
 		if err != nil {
 			return err
 		}
-		return printAnswer(events, c.Stdout, c.Stderr, f.quiet)
+		return printAnswer(events, c.Stdout, c.Stderr, f.quiet, c.announce)
 	}
 	id := f.convID
 	if f.replyTo != "" {
@@ -243,15 +243,16 @@ func runAsk(c *cmdEnv, f askFlags, args []string) error {
 		}
 		return err
 	}
-	return printAnswer(events, c.Stdout, c.Stderr, f.quiet)
+	return printAnswer(events, c.Stdout, c.Stderr, f.quiet, c.announce)
 }
 
 // printAnswer writes the answer's text to stdout as it streams and the
 // engine's states (queued, rate limited, retrying, fallback, cache,
 // compression) to stderr as they happen, unless quiet; stdout carries the
 // answer only. It returns when the answer ends: nil when done, errStopped,
-// or the failure.
-func printAnswer(events <-chan engine.Event, stdout, stderr io.Writer, quiet bool) error {
+// or the failure. started, when set, runs once the question is stored
+// (engine.Started).
+func printAnswer(events <-chan engine.Event, stdout, stderr io.Writer, quiet bool, started func()) error {
 	endsWithNewline := true
 	endLine := func() {
 		if !endsWithNewline {
@@ -266,6 +267,11 @@ func printAnswer(events <-chan engine.Event, stdout, stderr io.Writer, quiet boo
 			fmt.Fprintln(stderr, line)
 		}
 		switch ev := ev.(type) {
+		case engine.Started:
+			if started != nil {
+				started()
+				started = nil
+			}
 		case engine.Delta:
 			if ev.Text != "" {
 				io.WriteString(stdout, ev.Text)

@@ -321,3 +321,12 @@ func (c *cmdEnv) paths(ps []string) []string {
 	}
 	return out
 }
+
+// announce tells the window, when the command runs in it, that a question
+// was just stored (ask's Started): its chat shows in the window's list at
+// once, not only when the answer has ended.
+func (c *cmdEnv) announce() {
+	if c.Shared != nil && c.Shared.Changed != nil {
+		c.Shared.Changed()
+	}
+}

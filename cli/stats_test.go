@@ -118,7 +118,7 @@ func TestAskPrintsTheAnswerOnStdoutAndEngineStatesOnStderr(t *testing.T) {
 	}
 	close(events)
 	var stdout, stderr bytes.Buffer
-	if err := printAnswer(events, &stdout, &stderr, false); err != nil {
+	if err := printAnswer(events, &stdout, &stderr, false, nil); err != nil {
 		t.Fatal(err)
 	}
 	if stdout.String() != "Hello, world\n" {
@@ -143,7 +143,7 @@ func TestAskPrintsTheAnswerOnStdoutAndEngineStatesOnStderr(t *testing.T) {
 	close(events)
 	stdout.Reset()
 	stderr.Reset()
-	if err := printAnswer(events, &stdout, &stderr, true); err != failure {
+	if err := printAnswer(events, &stdout, &stderr, true, nil); err != failure {
 		t.Errorf("returned %v", err)
 	}
 	if stdout.String() != "Par\n" || stderr.String() != "" {

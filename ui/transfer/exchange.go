@@ -143,7 +143,10 @@ type Export struct {
 	exchangeStage
 
 	format  *widget.Select
-	which   *widget.RadioGroup
+	// branches: Markdown and HTML show every branch of a chat, not only
+	// the one shown (JSON always holds every branch).
+	branches *widget.Check
+	which    *widget.RadioGroup
 	picker  *fyne.Container // the checklist of chats, shown for exportChosen
 	list    *widget.List
 	convs   []store.Conversation // listed in the checklist
@@ -174,6 +177,7 @@ func OpenExport(h Host) *Export {
 	for i, f := range exportFormats {
 		labels[i] = f.label
 	}
+	d.branches = widget.NewCheck("Every branch, not only the one shown", nil)
 	d.format = widget.NewSelect(labels, func(string) { d.fixExtension() })
 	d.format.SetSelectedIndex(0)
 
@@ -221,6 +225,7 @@ func OpenExport(h Host) *Export {
 	d.problem = look.Wrapped("", widget.DangerImportance)
 	form := widget.NewForm(
 		widget.NewFormItem("Format", d.format),
+		widget.NewFormItem("", d.branches),
 		widget.NewFormItem("Chats", d.which),
 		widget.NewFormItem("Save to", container.NewBorder(nil, nil, nil, folderBtn, d.path)),
 	)
@@ -269,6 +274,15 @@ func (d *Export) selectedFormat() exportFormat {
 // fixExtension gives the destination the chosen format's extension, when it
 // has one of the export extensions now.
 func (d *Export) fixExtension() {
+	if d.branches != nil {
+		if d.selectedFormat().format == storetransfer.JSON {
+			d.branches.SetChecked(true) // JSON holds every branch, always
+			d.branches.Disable()
+		} else if d.branches.Disabled() {
+			d.branches.Enable()
+			d.branches.SetChecked(false)
+		}
+	}
 	if d.path == nil {
 		return
 	}
@@ -350,7 +364,7 @@ func (d *Export) start() {
 		look.SetLabel(d.problem, why, widget.DangerImportance)
 		return
 	}
-	opts := storetransfer.ExportOptions{Format: d.selectedFormat().format, Conversations: ids}
+	opts := storetransfer.ExportOptions{Format: d.selectedFormat().format, Conversations: ids, AllBranches: d.branches.Checked}
 	bridge.Run(d.h.Bridge(), func() (bool, error) {
 		fi, err := os.Stat(path)
 		return err == nil && fi.Mode().IsRegular(), nil

@@ -223,6 +223,40 @@ func TestExportThisChatAsMarkdownHoldsOnlyIt(t *testing.T) {
 	}
 }
 
+// Markdown shows the branch shown unless "Every branch" is ticked; JSON
+// always holds every branch (the box is ticked and cannot be unticked).
+func TestExportEveryBranchWhenAsked(t *testing.T) {
+	chats := exchangeChats()
+	alpha := &chats[0] // 1 question, 2 answer, 3 question: a second answer to 1 beside 2
+	alpha.Messages[1].Parent, alpha.Messages[2].Parent = 1, 2
+	alpha.Messages = append(alpha.Messages, store.Message{Seq: 4, Parent: 1, Role: store.RoleAssistant, Content: "alpha-other-answer",
+		State: store.StateDone, CreatedAt: alpha.Conversation.CreatedAt, UpdatedAt: alpha.Conversation.CreatedAt})
+	alpha.Conversation.Leaf = 3
+	h := newFakeHost(t, seedChats(chats))
+	export := func(every bool) string {
+		d := OpenExport(h)
+		if !d.branches.Checked || !d.branches.Disabled() {
+			t.Fatalf("JSON: the box is ticked %v, disabled %v; want both", d.branches.Checked, d.branches.Disabled())
+		}
+		d.format.SetSelected("Markdown")
+		if d.branches.Checked || d.branches.Disabled() {
+			t.Fatalf("Markdown: the box is ticked %v, disabled %v; want neither", d.branches.Checked, d.branches.Disabled())
+		}
+		d.branches.SetChecked(every)
+		dest := filepath.Join(t.TempDir(), "tree.md")
+		d.path.SetText(dest)
+		h.runExport(d)
+		d.dialog.Hide()
+		return readExported(t, dest)
+	}
+	if md := export(false); strings.Contains(md, "alpha-other-answer") || !strings.Contains(md, "alpha-message-3") {
+		t.Errorf("the branch shown alone:\n%s", md)
+	}
+	if md := export(true); !strings.Contains(md, "alpha-other-answer") || !strings.Contains(md, "Branch from") {
+		t.Errorf("every branch:\n%s", md)
+	}
+}
+
 func TestExportChosenChats(t *testing.T) {
 	h := newFakeHost(t, seedChats(exchangeChats()))
 	dir := t.TempDir()
@@ -249,7 +283,7 @@ func TestExportChosenChats(t *testing.T) {
 	checks := func() map[string]*widget.Check {
 		m := map[string]*widget.Check{}
 		for _, o := range h.topDialog() {
-			if c, ok := o.(*widget.Check); ok {
+			if c, ok := o.(*widget.Check); ok && c != d.branches {
 				m[strings.Fields(c.Text)[0]] = c
 			}
 		}

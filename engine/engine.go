@@ -164,8 +164,14 @@ type SendOptions struct {
 	System      string          // system prompt for this request; else the conversation's
 	Temperature *float32
 	MaxTokens   int
-	Background  bool          // queue in the background lane (titles, summaries)
-	NoCache     bool          // neither answer from the response cache nor store in it (regenerate, ask --no-cache)
+	Background  bool // queue in the background lane (titles, summaries)
+	// Batch queues in the batch lane, below the background one: a chat
+	// is never queued behind a batch run (Complete).
+	Batch bool
+	// Label names a request outside any conversation in the usage
+	// ledger ("batch NAME"; Complete).
+	NoCache     bool // neither answer from the response cache nor store in it (regenerate, ask --no-cache)
+	Label       string
 	IdleTimeout time.Duration // overrides Options.IdleTimeout for this request
 	// Attachments go with the question Send stores (attach.Read/Open make
 	// them, Data and Text filled); the store keeps their bytes once.

@@ -137,6 +137,9 @@ func (s *Store) PutBatchRows(name string, rows []BatchRow) error {
 	}
 	err := s.update(func(tx *bolt.Tx) error {
 		runs, b := tx.Bucket(bucketBatches), tx.Bucket(bucketBatchRows)
+		// Rows finish nearly in input order: pages filled whole halve
+		// the file, as for the other append-only buckets.
+		b.FillPercent = 1.0
 		var run BatchRun
 		v := runs.Get([]byte(name))
 		if v == nil {

@@ -193,10 +193,7 @@ func runBatch(c *cmdEnv, f batchFlags, input string, prev *store.BatchRun) error
 	if err := confirmCost(c, f, plan, model); err != nil {
 		return err
 	}
-	asker, ok := any(c.engine(st)).(batch.Asker)
-	if !ok {
-		return errors.New("this deskchat cannot run batches yet: its engine has no Complete")
-	}
+	var asker batch.Asker = c.engine(st)
 	out, closeOut, err := batchOutput(c, f.out)
 	if err != nil {
 		return err

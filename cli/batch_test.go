@@ -1,13 +1,17 @@
 package cli
 
 import (
+	"crypto/sha256"
 	"encoding/csv"
+	"encoding/hex"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 
@@ -122,5 +126,157 @@ func TestBatchListShowExportReadTheStore(t *testing.T) {
 	r = run(t, nil, "", "batch", "export", "tickets", "--data-dir", dir)
 	if lines := strings.Split(strings.TrimSpace(r.stdout), "\n"); len(lines) != 2 || !strings.Contains(lines[0], `"id":"a"`) {
 		t.Fatalf("export jsonl: %q", r.stdout)
+	}
+}
+
+// hashServer answers each chat request with a hash of its last message, so
+// every output row can be checked; it counts the requests per prompt.
+// Prompts holding "flaky" get a 429 the first time, those holding
+// "broken" a 500 while broken is set.
+type hashServer struct {
+	*httptest.Server
+	mu     sync.Mutex
+	asked  map[string]int
+	total  atomic.Int64
+	broken atomic.Bool
+}
+
+func promptHash(p string) string {
+	h := sha256.Sum256([]byte(p))
+	return hex.EncodeToString(h[:6])
+}
+
+func newHashServer(t *testing.T) *hashServer {
+	hs := &hashServer{asked: map[string]int{}}
+	hs.broken.Store(true)
+	hs.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var body struct {
+			Messages []struct{ Content string } `json:"messages"`
+		}
+		json.NewDecoder(r.Body).Decode(&body)
+		prompt := body.Messages[len(body.Messages)-1].Content
+		hs.total.Add(1)
+		hs.mu.Lock()
+		hs.asked[prompt]++
+		n := hs.asked[prompt]
+		hs.mu.Unlock()
+		switch {
+		case strings.Contains(prompt, "flaky") && n == 1:
+			w.Header().Set("retry-after-ms", "10")
+			http.Error(w, `{"error":{"message":"slow down","type":"rate_limit"}}`, http.StatusTooManyRequests)
+			return
+		case strings.Contains(prompt, "broken") && hs.broken.Load():
+			http.Error(w, `{"error":{"message":"upstream broke"}}`, http.StatusInternalServerError)
+			return
+		}
+		w.Header().Set("Content-Type", "text/event-stream")
+		fmt.Fprintf(w, "data: {\"choices\":[{\"delta\":{\"content\":%q}}]}\n\n", promptHash(prompt))
+		fmt.Fprint(w, "data: {\"choices\":[{\"delta\":{},\"finish_reason\":\"stop\"}],\"usage\":{\"prompt_tokens\":5,\"completion_tokens\":3}}\n\ndata: [DONE]\n\n")
+	}))
+	t.Cleanup(hs.Close)
+	return hs
+}
+
+func readJSONL(t *testing.T, path string) []map[string]any {
+	t.Helper()
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rows []map[string]any
+	for _, line := range strings.Split(strings.TrimSpace(string(raw)), "\n") {
+		var m map[string]any
+		if err := json.Unmarshal([]byte(line), &m); err != nil {
+			t.Fatalf("output line %q: %v", line, err)
+		}
+		rows = append(rows, m)
+	}
+	return rows
+}
+
+// Through the real engine: every row answered in input order, a 429
+// retried, a row failing with 500 recorded and not fatal, identical rows
+// asked once (the cache), and a resume asking only the failed row again.
+func TestBatchRunThroughTheEngineAndResume(t *testing.T) {
+	srv := newHashServer(t)
+	dir := t.TempDir()
+	texts := []string{"printer \"PC LOAD LETTER\", again", "two\nlines, one field", "flaky one", "broken one", "same", "same", "Grüße 日本"}
+	for i := range 14 {
+		texts = append(texts, fmt.Sprintf("ticket %d", i))
+	}
+	var in strings.Builder
+	in.WriteString("id,text\n")
+	for i, tx := range texts {
+		fmt.Fprintf(&in, "%d,\"%s\"\n", i, strings.ReplaceAll(tx, `"`, `""`))
+	}
+	input := writeInput(t, "tickets.csv", in.String())
+	out := filepath.Join(t.TempDir(), "out.jsonl")
+	env := map[string]string{"OPENAI_API_KEY": "k"}
+	r := run(t, env, "", "batch", "run", input, "--data-dir", dir, "--template", "Q: {{ text }}", "--base-url", srv.URL+"/v1",
+		"--model", "tiny", "--concurrency", "4", "--out", out)
+	if r.code != 0 {
+		t.Fatalf("batch run: %d %q", r.code, r.stderr)
+	}
+	if !strings.Contains(r.stderr, "21/21 rows") || !strings.Contains(r.stderr, "1 errors") {
+		t.Fatalf("progress: %q", r.stderr)
+	}
+	rows := readJSONL(t, out)
+	if len(rows) != len(texts) {
+		t.Fatalf("%d rows for %d", len(rows), len(texts))
+	}
+	cached := 0
+	for i, row := range rows {
+		if row["id"] != fmt.Sprint(i) || row["text"] != texts[i] {
+			t.Fatalf("row %d: %v (input order, input fields)", i, row)
+		}
+		if texts[i] == "broken one" {
+			if row["state"] != "failed" || row["error"] == "" {
+				t.Fatalf("broken row: %v", row)
+			}
+			continue
+		}
+		if row["state"] != "done" || row["answer"] != promptHash("Q: "+texts[i]) || row["model"] != "tiny" {
+			t.Fatalf("row %d: %v", i, row)
+		}
+		if row["cached"] == true {
+			cached++
+		}
+	}
+	if cached != 1 {
+		t.Fatalf("%d rows cached, want the second \"same\"", cached)
+	}
+	srv.mu.Lock()
+	if n := srv.asked["Q: same"]; n != 1 {
+		t.Errorf("identical rows sent %d times", n)
+	}
+	if n := srv.asked["Q: flaky one"]; n != 2 {
+		t.Errorf("the 429 row sent %d times, want 2 (a retry)", n)
+	}
+	srv.mu.Unlock()
+
+	// Resume: only the failed row is asked again.
+	srv.broken.Store(false)
+	before := srv.total.Load()
+	r = run(t, env, "", "batch", "resume", "tickets", "--data-dir", dir, "--out", out)
+	if r.code != 0 {
+		t.Fatalf("resume: %d %q", r.code, r.stderr)
+	}
+	if sent := srv.total.Load() - before; sent != 1 {
+		t.Fatalf("resume sent %d requests, want 1 (the failed row)", sent)
+	}
+	rows = readJSONL(t, out)
+	if len(rows) != len(texts) || rows[3]["state"] != "done" || rows[3]["answer"] != promptHash("Q: broken one") {
+		t.Fatalf("resumed output: %v", rows[3])
+	}
+	r = run(t, nil, "", "batch", "show", "tickets", "--json", "--data-dir", dir)
+	var show map[string]any
+	json.Unmarshal([]byte(r.stdout), &show)
+	if show["state"] != "done" || show["done"] != float64(len(texts)) || show["failed"] != 0.0 {
+		t.Fatalf("show: %v", show)
+	}
+	// The ledger has one line per row asked: 21, then the resumed one.
+	r = run(t, nil, "", "usage", "--json", "--data-dir", dir)
+	if r.code != 0 || !strings.Contains(r.stdout, `"requests": 22,`) {
+		t.Fatalf("usage: %d %q", r.code, r.stdout)
 	}
 }

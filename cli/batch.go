@@ -254,7 +254,11 @@ func batchOptions(st *store.Store, f batchFlags) (engine.SendOptions, string, er
 		if env == "" {
 			env = "OPENAI_API_KEY"
 		}
-		prov = store.Provider{Name: f.baseURL, Kind: store.KindCompatible, BaseURL: f.baseURL, Model: f.model, KeyEnv: env}
+		// An endpoint of no stored provider has no concurrency limit of
+		// its own: the run's is its (else the engine's default of 4 would
+		// cap --concurrency). A stored provider's limit stays the user's.
+		prov = store.Provider{Name: f.baseURL, Kind: store.KindCompatible, BaseURL: f.baseURL, Model: f.model, KeyEnv: env,
+			MaxConcurrent: f.concurrency}
 		opts.Endpoint = &prov
 	default:
 		name := f.provider

@@ -33,17 +33,24 @@ type job struct {
 	// tools); approve decides each call (nil: declined).
 	toolServers []string
 	approve     func(context.Context, ToolRequest) ToolDecision
+	// c is Complete's: the request belongs to no conversation and
+	// nothing is stored but its ledger line (nil: a chat's request).
+	c *completing
 }
 
 // start answers the last message of history on a new goroutine; x is (or
 // will be) the stored question and answer.
 func (e *Engine) start(ctx context.Context, conv store.Conversation, plan []candidate, x *exchange, history []store.Message, summary *store.Summary, opts SendOptions) <-chan Event {
-	ctx, cancel := context.WithCancel(ctx)
+	return e.startJob(ctx, e.newJob(conv, plan, x, history, summary, opts))
+}
+
+// newJob is the job that answers the last message of history as opts say.
+func (e *Engine) newJob(conv store.Conversation, plan []candidate, x *exchange, history []store.Message, summary *store.Summary, opts SendOptions) job {
 	system := opts.System
 	if system == "" {
 		system = conv.SystemPrompt
 	}
-	j := job{conv: conv, x: x, cancel: cancel, history: history, question: questionIndex(history), summary: onPath(summary, history), system: system, plan: plan,
+	j := job{conv: conv, x: x, history: history, question: questionIndex(history), summary: onPath(summary, history), system: system, plan: plan,
 		req:  llm.Request{Model: plan[0].model, Temperature: opts.Temperature, MaxTokens: opts.MaxTokens},
 		lane: laneInteractive, idle: opts.IdleTimeout, noCache: opts.NoCache}
 	if len(opts.Tools) > 0 && e.toolbox != nil {
@@ -51,14 +58,23 @@ func (e *Engine) start(ctx context.Context, conv store.Conversation, plan []cand
 		// is not the same twice.
 		j.toolServers, j.approve, j.noCache = opts.Tools, opts.Approve, true
 	}
-	if opts.Background {
+	switch {
+	case opts.Batch:
+		j.lane = laneBatch
+	case opts.Background:
 		j.lane = laneBackground
 	}
 	if j.idle <= 0 {
 		j.idle = e.idle
 	}
+	return j
+}
+
+// startJob runs j on a new goroutine and returns its events.
+func (e *Engine) startJob(ctx context.Context, j job) <-chan Event {
+	ctx, j.cancel = context.WithCancel(ctx)
 	out := make(chan Event, 64)
-	x.abort = cancel // Send failed: the job stops, storing nothing
+	j.x.abort = j.cancel // Send failed: the job stops, storing nothing
 	go e.answer(ctx, j, out)
 	return out
 }
@@ -202,6 +218,9 @@ func isFinal(ev Event) bool {
 // stopped (the shared upstream went on for others); an answer that had
 // nothing yet is removed, as a request stopped before any text keeps none.
 func (e *Engine) cutBack(convID string, seq uint64, cut store.Message) {
+	if convID == "" {
+		return // Complete's: nothing stored
+	}
 	m, err := e.st.Message(convID, seq)
 	if err != nil {
 		return
@@ -262,7 +281,7 @@ func (e *Engine) replay(ctx context.Context, j job, hit store.CacheEntry, start 
 	ans := j.x.ans
 	ans.Provider, ans.Model, ans.Content, ans.Reasoning, ans.Finish, ans.State = hit.Provider, hit.Model, hit.Content, hit.Reasoning, hit.Finish, store.StateDone
 	ans.PromptTokens, ans.OutputTokens = hit.PromptTokens, hit.CompletionTokens
-	if err := e.st.PutMessage(ans); err != nil {
+	if err := e.putAnswer(ans); err != nil {
 		out <- unsaved(err, j.x.ans)
 		return
 	}
@@ -281,7 +300,7 @@ func (e *Engine) replay(ctx context.Context, j job, hit store.CacheEntry, start 
 		}
 	}
 	dur := e.now().Sub(start)
-	e.addUsage(e.usageRecord(j.conv.ID, hit.Provider, hit.Model, usage, 0, hit.Content, true, j.lane == laneBackground, dur, dur, "done"))
+	e.bill(j, e.usageRecord(j.conv.ID, hit.Provider, hit.Model, usage, 0, hit.Content, true, j.lane == laneBackground, dur, dur, "done"))
 	out <- Done{Finish: hit.Finish, Duration: dur}
 }
 

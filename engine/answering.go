@@ -211,7 +211,7 @@ func (a *answering) finishRun() {
 		a.land(a.flightErr)
 		// No provider answered: nothing was generated, nothing is billed.
 		primary := j.plan[0]
-		e.addUsage(store.UsageRecord{Time: e.now(), ConversationID: j.conv.ID, Provider: primary.cfg.Name, Model: primary.model,
+		e.bill(j, store.UsageRecord{Time: e.now(), ConversationID: j.conv.ID, Provider: primary.cfg.Name, Model: primary.model,
 			Background: j.lane == laneBackground, DurationMs: e.now().Sub(a.start).Milliseconds(), Outcome: outcomeOf(a.final)})
 		return
 	}
@@ -220,8 +220,8 @@ func (a *answering) finishRun() {
 	persist := a.cacheLater(rec, generated, reasoning)
 	a.land(a.flightErr)
 	persist()
-	if a.settled == nil {
-		e.addUsage(rec)
+	if a.settled == nil || j.c != nil { // no answer to write with it
+		e.bill(j, rec)
 		return
 	}
 	// The answer's last state and its ledger line: one commit.

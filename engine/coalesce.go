@@ -153,6 +153,9 @@ func (s *flightStream) LastActivity() time.Time { return time.Now() }
 // follow answers j from a flight another request leads.
 func (e *Engine) follow(ctx context.Context, j job, f *flight, out chan<- Event) {
 	defer close(out)
+	if j.c != nil {
+		j.c.followed = true
+	}
 	served, err := f.waitStart(ctx, func(ev Event) { deliver(ctx, out, ev) })
 	if err != nil {
 		f.leave()
@@ -167,7 +170,7 @@ func (e *Engine) follow(ctx context.Context, j job, f *flight, out chan<- Event)
 		sentence := UserMessage(err)
 		ans := j.x.ans
 		ans.State, ans.Error = store.StateFailed, sentence
-		if serr := e.st.PutMessage(ans); serr != nil {
+		if serr := e.putAnswer(ans); serr != nil {
 			sentence += " " + store.UserMessage(serr)
 		}
 		out <- Failed{Sentence: sentence, Err: err}

@@ -167,10 +167,10 @@ type SendOptions struct {
 	Background  bool // queue in the background lane (titles, summaries)
 	// Batch queues in the batch lane, below the background one: a chat
 	// is never queued behind a batch run (Complete).
-	Batch bool
+	Batch   bool
+	NoCache bool // neither answer from the response cache nor store in it (regenerate, ask --no-cache)
 	// Label names a request outside any conversation in the usage
 	// ledger ("batch NAME"; Complete).
-	NoCache     bool // neither answer from the response cache nor store in it (regenerate, ask --no-cache)
 	Label       string
 	IdleTimeout time.Duration // overrides Options.IdleTimeout for this request
 	// Attachments go with the question Send stores (attach.Read/Open make

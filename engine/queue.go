@@ -11,13 +11,17 @@ import (
 )
 
 // queueLane orders waiting requests: every interactive request is served before
-// any background one (titles, summaries); FIFO within a lane.
+// any background one (titles, summaries), and every background one before any
+// batch one (Complete for a batch run), so that a chat never waits behind a
+// batch; FIFO within a lane.
 type queueLane int
 
-// Lanes.
+// Lanes, in the order they are served.
 const (
 	laneInteractive queueLane = iota
 	laneBackground
+	laneBatch
+	laneCount
 )
 
 // Queue defaults.
@@ -27,16 +31,19 @@ const (
 )
 
 // queue limits how many streams run at once on one provider and keeps the
-// rest waiting in two FIFO lanes. Safe for concurrent use.
+// rest waiting in FIFO lanes (see queueLane). Safe for concurrent use.
 type queue struct {
 	name       string
 	mu         sync.Mutex
 	limit      int
 	maxWaiting int
 	inflight   int
-	lanes      [2]list.List // of *waiter
+	lanes      [laneCount]list.List // of *waiter
 	// tellPending: a position update of a long queue is scheduled.
 	tellPending bool
+	// onWait is a test hook: called (without mu) when a request starts
+	// waiting in lane.
+	onWait func(lane queueLane)
 }
 
 // Position updates: a short queue tells every waiter its new position at
@@ -76,7 +83,44 @@ func (q *queue) setLimits(limit, maxWaiting int) {
 	q.mu.Unlock()
 }
 
-func (q *queue) waitingLocked() int { return q.lanes[0].Len() + q.lanes[1].Len() }
+func (q *queue) waitingLocked() int {
+	n := 0
+	for i := range q.lanes {
+		n += q.lanes[i].Len()
+	}
+	return n
+}
+
+// aheadLocked counts the waiters served before a newcomer to lane (itself
+// included, when it is in): every lane above it, and its own.
+func (q *queue) aheadLocked(lane queueLane) int {
+	n := 0
+	for l := laneInteractive; l <= lane; l++ {
+		n += q.lanes[l].Len()
+	}
+	return n
+}
+
+// fullLocked reports whether a newcomer to lane is over the bound on
+// waiters. Batch waiters do not count against a chat's requests: a batch
+// run that fills the queue never turns a chat away.
+func (q *queue) fullLocked(lane queueLane) bool {
+	waiting := q.waitingLocked()
+	if lane != laneBatch {
+		waiting -= q.lanes[laneBatch].Len()
+	}
+	return waiting >= q.maxWaiting
+}
+
+// behindLocked reports whether any waiter is in a lane below lane.
+func (q *queue) behindLocked(lane queueLane) bool {
+	for l := lane + 1; l < laneCount; l++ {
+		if q.lanes[l].Len() > 0 {
+			return true
+		}
+	}
+	return false
+}
 
 // acquire waits for a slot. onPos is called (from this goroutine) with the
 // request's 1-based position each time it changes while it waits.
@@ -89,23 +133,24 @@ func (q *queue) acquire(ctx context.Context, lane queueLane, onPos func(int)) (r
 		q.mu.Unlock()
 		return q.releaseOnce(), nil
 	}
-	if q.waitingLocked() >= q.maxWaiting {
+	if q.fullLocked(lane) {
 		q.mu.Unlock()
 		return nil, &ProviderError{Kind: llm.KindQueueFull, Provider: q.name,
 			Sentence: fmt.Sprintf("Too many requests are waiting for %s; try again when some have finished.", q.name)}
 	}
 	w := &waiter{ready: make(chan struct{}), pos: make(chan int, 1), lane: lane}
 	w.elem = q.lanes[lane].PushBack(w)
-	pos := q.lanes[laneInteractive].Len()
-	if lane == laneBackground {
-		pos += q.lanes[laneBackground].Len()
-	}
+	pos := q.aheadLocked(lane)
 	w.told = pos
 	w.pos <- pos // its own position at once
-	if lane == laneInteractive && q.lanes[laneBackground].Len() > 0 {
-		q.changedLocked() // background waiters moved back
+	if q.behindLocked(lane) {
+		q.changedLocked() // waiters of lower lanes moved back
 	}
+	onWait := q.onWait
 	q.mu.Unlock()
+	if onWait != nil {
+		onWait(lane)
+	}
 
 	for {
 		select {
@@ -142,15 +187,17 @@ func (q *queue) release() {
 	q.mu.Unlock()
 }
 
-// grantLocked lets waiters in while there is room, interactive lane first.
+// grantLocked lets waiters in while there is room, the highest lane first.
 func (q *queue) grantLocked() {
 	changed := false
 	for q.inflight < q.limit {
-		l := &q.lanes[laneInteractive]
-		if l.Len() == 0 {
-			l = &q.lanes[laneBackground]
+		var front *list.Element
+		var l *list.List
+		for i := range q.lanes {
+			if l, front = &q.lanes[i], q.lanes[i].Front(); front != nil {
+				break
+			}
 		}
-		front := l.Front()
 		if front == nil {
 			break
 		}

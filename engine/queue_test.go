@@ -154,3 +154,41 @@ func TestALongQueueStillTellsPositions(t *testing.T) {
 	bg.waitPos(t, n-5) // moved up when the one ahead left
 	rel()
 }
+
+// The batch lane is served after the interactive and background ones, FIFO
+// within; its waiters tell their places behind them, and they never count
+// against the bound a chat's request meets.
+func TestQueueBatchLaneIsServedLast(t *testing.T) {
+	q := newQueue("p", 1, 2)
+	rel, err := q.acquire(context.Background(), laneBatch, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b1 := enqueue(q, laneBatch)
+	b1.waitPos(t, 1)
+	b2 := enqueue(q, laneBatch)
+	b2.waitPos(t, 2)
+	if _, err := q.acquire(context.Background(), laneBatch, nil); err == nil {
+		t.Fatal("the batch lane's bound was not enforced")
+	}
+	bg := enqueue(q, laneBackground)
+	bg.waitPos(t, 1)
+	b2.waitPos(t, 3)
+	in := enqueue(q, laneInteractive)
+	in.waitPos(t, 1)
+	bg.waitPos(t, 2)
+	b2.waitPos(t, 4)
+
+	for _, next := range []*queued{in, bg, b1, b2} {
+		rel()
+		select {
+		case rel = <-next.granted:
+		case err := <-next.err:
+			t.Fatal(err)
+		}
+	}
+	rel()
+	if in, waiting := q.stats(); in != 0 || waiting != 0 {
+		t.Fatalf("stats after all released %d/%d", in, waiting)
+	}
+}

@@ -228,7 +228,7 @@ func (e *Engine) unanswered(ctx context.Context, x *exchange, failures []*Provid
 		sentence += fmt.Sprintf(" The fallback %s failed too: %s", last.Provider, last.Sentence)
 	}
 	ans.State, ans.Error = store.StateFailed, sentence
-	if serr := e.st.PutMessage(ans); serr != nil {
+	if serr := e.putAnswer(ans); serr != nil {
 		// Both sentences, as one store error: its sentence is the one
 		// shown (a provider error in its chain would be shown instead).
 		s := sentence + " " + unsaved(serr, ans).Sentence
@@ -242,6 +242,9 @@ func (e *Engine) unanswered(ctx context.Context, x *exchange, failures []*Provid
 // one has nothing to keep and is removed; a continued one keeps its text,
 // as stopped.
 func (e *Engine) dropUnstarted(ans store.Message) {
+	if ans.ConversationID == "" {
+		return // Complete's: nothing stored
+	}
 	if ans.Content == "" && ans.Reasoning == "" && len(ans.Tools) == 0 {
 		e.st.DeleteMessage(ans.ConversationID, ans.Seq)
 		return

@@ -132,7 +132,7 @@ func (s *streaming) begin() {
 // flush writes the answer as it stands.
 func (s *streaming) flush() {
 	s.ans.Content, s.ans.Reasoning = s.text.String(), s.reasoning.String()
-	if s.writeErr = s.e.st.PutMessage(s.ans); s.writeErr == nil {
+	if s.writeErr = s.e.putAnswer(s.ans); s.writeErr == nil {
 		s.kept = s.ans
 	}
 	if s.e.afterFlush != nil {

@@ -14,13 +14,15 @@ var bucketUsage = []byte("usage") // time (8, unix ns) + sequence (8) → UsageR
 
 // UsageRecord is what one request used and cost.
 type UsageRecord struct {
-	V                int       `json:"v"`
-	Time             time.Time `json:"time"`
-	ConversationID   string    `json:"conversation_id,omitempty"`
-	Provider         string    `json:"provider"`
-	Model            string    `json:"model"`
-	PromptTokens     int       `json:"prompt_tokens"`
-	CompletionTokens int       `json:"completion_tokens"`
+	V              int       `json:"v"`
+	Time           time.Time `json:"time"`
+	ConversationID string    `json:"conversation_id,omitempty"`
+	// Label names a request made outside any conversation ("batch NAME").
+	Label            string `json:"label,omitempty"`
+	Provider         string `json:"provider"`
+	Model            string `json:"model"`
+	PromptTokens     int    `json:"prompt_tokens"`
+	CompletionTokens int    `json:"completion_tokens"`
 	// Estimated: the provider sent no usable usage; the tokens were counted
 	// by deskchat.
 	Estimated  bool  `json:"estimated,omitempty"`

@@ -38,13 +38,15 @@ type completing struct {
 // is the system prompt; opts.Provider and Model, or opts.Endpoint, choose who
 // answers (else the default provider, as for a new chat); MaxTokens,
 // Temperature, NoCache, IdleTimeout apply. With opts.Batch it waits in the
-// batch lane, after every chat's and background request. It goes the way a
-// chat's request goes: the response cache (a hit sends nothing: Cached, cost
-// 0), an identical request in flight shared, the provider's queue, its rate
-// limits and the pause learned from 429s, retries before the first token,
-// the circuit breaker, the fallback chain, and one line in the usage ledger,
-// labelled opts.Label, of no conversation. No conversation or message is
-// stored. Attachments and tools are not offered.
+// batch lane, after every chat's and background request; at most the
+// provider's MaxQueued wait there (more fail: the queue is full), so a
+// run's concurrency above MaxConcurrent+MaxQueued gains nothing. It goes
+// the way a chat's request goes: the response cache (a hit sends nothing:
+// Cached, cost 0), an identical request in flight shared, the provider's
+// queue, its rate limits and the pause learned from 429s, retries before
+// the first token, the circuit breaker, the fallback chain, and one line in
+// the usage ledger, labelled opts.Label, of no conversation. No
+// conversation or message is stored. Attachments and tools are not offered.
 //
 // Errors are *ProviderError with a sentence to show, which never holds the
 // key; nothing is stored for a request that failed but its ledger line

@@ -50,6 +50,9 @@ func dial(dataDir string, uid int) (*Conn, error) {
 	if errors.Is(err, os.ErrNotExist) {
 		return nil, ErrNoWindow
 	}
+	if errors.Is(err, os.ErrPermission) {
+		return nil, &Error{Sentence: fmt.Sprintf("%s is not yours to read (it belongs to another user); use your own --data-dir.", dataDir)}
+	}
 	if err != nil {
 		return nil, fmt.Errorf("remote: %w", err)
 	}

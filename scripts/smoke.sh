@@ -175,6 +175,17 @@ if [ "${SMOKE_VIA_WINDOW:-}" = 1 ]; then
 	(cd "$work" && "${cli[@]}" import other.json) >"$work/via-import.err" 2>&1 ||
 		die "deskchat import beside the window failed: $(head -c 300 "$work/via-import.err")"
 	"${cli[@]}" list | grep -q "Brought in from elsewhere" || die "the chat imported through the window is not listed"
+	# Another user gets nothing: not the socket, not the history (run as
+	# root, the smoke can be "nobody" for one command).
+	if [ "$(id -u)" = 0 ] && command -v setpriv >/dev/null 2>&1; then
+		other_rc=0
+		env -u DISPLAY setpriv --reuid 65534 --regid 65534 --clear-groups "$bin" --data-dir "$work/data" list >"$work/via-other.out" 2>&1 || other_rc=$?
+		[ "$other_rc" -ne 0 ] || die "another user listed the chats beside the window: $(head -c 300 "$work/via-other.out")"
+		grep -q "What does the window serve" "$work/via-other.out" && die "another user saw a chat"
+		grep -qE 'goroutine|panic' "$work/via-other.out" && die "another user got a Go error dump: $(head -c 300 "$work/via-other.out")"
+		kill -0 "$app_pid" 2>/dev/null || die "the window exited after another user's command"
+		echo "smoke: another user was refused: $(head -n 1 "$work/via-other.out")"
+	fi
 	"${cli[@]}" check >"$work/via-check.out" 2>&1 && die "deskchat check ran beside the window (it opens the file itself)"
 	grep -q "window" "$work/via-check.out" || die "check beside the window did not say why: $(head -c 300 "$work/via-check.out")"
 	"${cli[@]}" >"$work/via-second.out" 2>&1 || die "a second deskchat did not exit 0: $(head -c 300 "$work/via-second.out")"

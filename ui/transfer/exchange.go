@@ -142,19 +142,19 @@ type Export struct {
 	h Host
 	exchangeStage
 
-	format  *widget.Select
+	format *widget.Select
 	// branches: Markdown and HTML show every branch of a chat, not only
 	// the one shown (JSON always holds every branch).
 	branches *widget.Check
 	which    *widget.RadioGroup
-	picker  *fyne.Container // the checklist of chats, shown for exportChosen
-	list    *widget.List
-	convs   []store.Conversation // listed in the checklist
-	chosen  map[string]bool
-	count   *widget.Label
-	path    *widget.Entry // the destination file; "Choose folder…" fills it
-	problem *widget.Label // why the export did not run, in a sentence
-	form    fyne.CanvasObject
+	picker   *fyne.Container // the checklist of chats, shown for exportChosen
+	list     *widget.List
+	convs    []store.Conversation // listed in the checklist
+	chosen   map[string]bool
+	count    *widget.Label
+	path     *widget.Entry // the destination file; "Choose folder…" fills it
+	problem  *widget.Label // why the export did not run, in a sentence
+	form     fyne.CanvasObject
 
 	prog   *progressView
 	cancel context.CancelFunc // stops the running export; nil when none runs

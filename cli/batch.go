@@ -59,7 +59,7 @@ the run, 2 usage error (or the cost refused), 130 stopped (the finished rows are
 			if len(args) != 1 {
 				return cmdLinef("batch run needs one input file (FILE.jsonl or FILE.csv)")
 			}
-			return runBatch(c, f, c.path(args[0]), nil)
+			return runBatch(c, f, c.path(args[0]), false)
 		},
 	}
 	fs := cmd.Flags()
@@ -122,7 +122,7 @@ func batchResumeCmd(c *cmdEnv) *cobra.Command {
 			if !fl.Changed("max-tokens") {
 				f.maxTokens = run.MaxTokens
 			}
-			return runBatch(c, f, run.Input, &run)
+			return runBatch(c, f, run.Input, true)
 		},
 	}
 	batchLimitFlags(cmd, &f)
@@ -157,9 +157,9 @@ func checkBatchFlags(f batchFlags) error {
 	return nil
 }
 
-// runBatch plans, prices and runs the batch of input (resumed: the stored
-// run prev).
-func runBatch(c *cmdEnv, f batchFlags, input string, prev *store.BatchRun) error {
+// runBatch plans, prices and runs the batch of input (resumed: f and
+// input are the stored run's).
+func runBatch(c *cmdEnv, f batchFlags, input string, resumed bool) error {
 	if err := checkBatchFlags(f); err != nil {
 		return err
 	}
@@ -170,15 +170,15 @@ func runBatch(c *cmdEnv, f batchFlags, input string, prev *store.BatchRun) error
 	if f.name == "" {
 		f.name = strings.TrimSuffix(filepath.Base(input), filepath.Ext(input))
 	}
-	if abs, err := filepath.Abs(input); err == nil && prev == nil {
+	if abs, err := filepath.Abs(input); err == nil && !resumed {
 		input = abs // a resume from another folder finds it
 	}
 	st, err := c.store()
 	if err != nil {
 		return err
 	}
-	if prev == nil {
-		if prev, err = sameRun(st, f, input); err != nil {
+	if !resumed {
+		if err := sameRun(st, f, input); err != nil {
 			return err
 		}
 	}
@@ -216,21 +216,21 @@ func runBatch(c *cmdEnv, f batchFlags, input string, prev *store.BatchRun) error
 	return batchInputError(err)
 }
 
-// sameRun is the stored run a "batch run" of the same name resumes; one
-// made with another input or template is refused rather than mixed in.
-func sameRun(st *store.Store, f batchFlags, input string) (*store.BatchRun, error) {
+// sameRun refuses a "batch run" whose name a stored run made with another
+// input or template has, rather than mix the two; one of the same resumes.
+func sameRun(st *store.Store, f batchFlags, input string) error {
 	run, err := st.Batch(f.name)
 	if errors.Is(err, store.ErrNotFound) {
-		return nil, nil
+		return nil
 	}
 	if err != nil {
-		return nil, err
+		return err
 	}
 	if run.Template != f.template || run.Input != input {
-		return nil, cmdLinef("a batch run called %q exists with another input or template (%s, %q): give this one another --name, or resume that one with \"deskchat batch resume %s\"",
+		return cmdLinef("a batch run called %q exists with another input or template (%s, %q): give this one another --name, or resume that one with \"deskchat batch resume %s\"",
 			f.name, run.Input, run.Template, f.name)
 	}
-	return &run, nil
+	return nil
 }
 
 // batchInputError makes an input's sentence a usage error (exit 2):

@@ -123,6 +123,13 @@ func TestBatchListShowExportReadTheStore(t *testing.T) {
 	if recs[1][0] != "a" || recs[1][3] != "failed" || recs[2][1] != "three,\n\"3\"" || recs[2][2] != "C" {
 		t.Fatalf("export rows (input order): %q", recs)
 	}
+	// Another file or template under a stored run's name is refused, not
+	// mixed in.
+	other := writeInput(t, "tickets.csv", "id,text\n1,x\n")
+	r = run(t, nil, "", "batch", "run", other, "--template", "{{text}}", "--provider", "Simulator", "--data-dir", dir)
+	if r.code != ExitUsage || !strings.Contains(r.stderr, `a batch run called "tickets" exists with another input or template`) {
+		t.Fatalf("same name, other run: %d %q", r.code, r.stderr)
+	}
 	r = run(t, nil, "", "batch", "export", "tickets", "--data-dir", dir)
 	if lines := strings.Split(strings.TrimSpace(r.stdout), "\n"); len(lines) != 2 || !strings.Contains(lines[0], `"id":"a"`) {
 		t.Fatalf("export jsonl: %q", r.stdout)

@@ -109,6 +109,7 @@ func Run(ctx context.Context, cfg Config) (Stats, error) {
 		}
 	}
 	wg.Wait()
+	stopped = stopped || r.cut
 	if cfg.Out != nil {
 		if err := cfg.Out.Close(); err != nil {
 			r.fail(err)
@@ -125,6 +126,9 @@ type runner struct {
 	cancel context.CancelFunc
 	mu     sync.Mutex
 	err    error // the first failure that stops the run
+	// cut: the reader stopped before the input's end (the run was
+	// stopped); read after order is closed.
+	cut bool
 }
 
 func (c Config) clock() Clock {
@@ -167,6 +171,7 @@ func (r *runner) read(ctx context.Context, in Reader, order, jobs chan *slot) {
 		select {
 		case order <- s:
 		case <-ctx.Done():
+			r.cut = true
 			return
 		}
 		if ok && prev.State == store.BatchRowDone {
@@ -178,6 +183,7 @@ func (r *runner) read(ctx context.Context, in Reader, order, jobs chan *slot) {
 		case jobs <- s:
 		case <-ctx.Done():
 			s.res <- store.BatchRow{} // not asked
+			r.cut = true
 			return
 		}
 	}

@@ -1,6 +1,8 @@
 package cli
 
 import (
+	"bytes"
+	"context"
 	"crypto/sha256"
 	"encoding/csv"
 	"encoding/hex"
@@ -285,5 +287,46 @@ func TestBatchRunThroughTheEngineAndResume(t *testing.T) {
 	r = run(t, nil, "", "usage", "--json", "--data-dir", dir)
 	if r.code != 0 || !strings.Contains(r.stdout, `"requests": 22,`) {
 		t.Fatalf("usage: %d %q", r.code, r.stdout)
+	}
+}
+
+// Ctrl-C stops the run: exit 130, a sentence saying how to go on, the
+// finished rows kept; resume asks only the others.
+func TestBatchCtrlCStopsAndKeepsFinishedRows(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var asked atomic.Int64
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if asked.Add(1) == 10 {
+			cancel() // Ctrl-C while the tenth row is asked
+		}
+		w.Header().Set("Content-Type", "text/event-stream")
+		fmt.Fprint(w, "data: {\"choices\":[{\"delta\":{\"content\":\"ok\"}}]}\n\ndata: {\"choices\":[{\"delta\":{},\"finish_reason\":\"stop\"}]}\n\ndata: [DONE]\n\n")
+	}))
+	defer srv.Close()
+	dir := t.TempDir()
+	var in strings.Builder
+	for i := range 50 {
+		fmt.Fprintf(&in, "{\"text\":\"row %d\"}\n", i)
+	}
+	input := writeInput(t, "stop.jsonl", in.String())
+	var out, errb bytes.Buffer
+	code := Main([]string{"batch", "run", input, "--data-dir", dir, "--template", "{{text}}", "--base-url", srv.URL + "/v1",
+		"--model", "tiny", "--concurrency", "2", "--no-cache"},
+		Env{Context: ctx, Stdin: strings.NewReader(""), Stdout: &out, Stderr: &errb, Getenv: func(string) string { return "k" }})
+	if code != ExitStopped || !strings.Contains(errb.String(), `"deskchat batch resume stop" goes on`) {
+		t.Fatalf("code %d, stderr %q", code, errb.String())
+	}
+	r := run(t, nil, "", "batch", "show", "stop", "--json", "--data-dir", dir)
+	var show map[string]any
+	json.Unmarshal([]byte(r.stdout), &show)
+	done := int64(show["done"].(float64))
+	if show["state"] != "cancelled" || done < 8 || done > 10 {
+		t.Fatalf("after Ctrl-C: %v", show)
+	}
+	before := asked.Load()
+	r = run(t, map[string]string{"OPENAI_API_KEY": "k"}, "", "batch", "resume", "stop", "--data-dir", dir, "--no-cache")
+	if r.code != 0 || asked.Load()-before != 50-done {
+		t.Fatalf("resume: %d %q, asked %d for %d left", r.code, r.stderr, asked.Load()-before, 50-done)
 	}
 }

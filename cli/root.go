@@ -47,6 +47,10 @@ const synopsis = `Usage:
   deskchat backups list [--json] | restore NAME | now   the daily snapshots of the history (in DIR/backups)
   deskchat tools add NAME --command "CMD ARGS" [--env K=V]... | --url URL [--header K:V]...
   deskchat tools list [--json] | remove NAME     MCP servers, their state and their tools
+  deskchat batch run FILE.jsonl|FILE.csv --template 'text with {{field}}' [--provider P | --base-url U --model M]
+                    [--system S] [--rpm N] [--tpm N] [--concurrency N] [--max-tokens N] [--max-cost USD]
+                    [--out FILE.jsonl|.csv] [--name NAME] [--yes]   one request per row; run again to resume
+  deskchat batch resume NAME | list [--json] | show NAME [--json] | export NAME --out FILE
   deskchat completion bash|zsh|fish              a shell completion script
   deskchat --version                             version, commit, Go and Fyne versions
 Every command takes --data-dir DIR (else $DESKCHAT_DATA_DIR, else ~/.local/share/deskchat).
@@ -101,7 +105,7 @@ func newRoot(c *cmdEnv) *cobra.Command {
 	})
 	root.AddCommand(askCmd(c), listCmd(c), showCmd(c), searchCmd(c), providersCmd(c),
 		usageCmd(c), cacheCmd(c), pricesCmd(c), statsCmd(c), exportCmd(c), importCmd(c),
-		checkCmd(c), recoverCmd(c), backupsCmd(c), toolsCmd(c), forkCmd(c))
+		checkCmd(c), recoverCmd(c), backupsCmd(c), toolsCmd(c), forkCmd(c), batchCmd(c))
 	// The completion command cobra adds, made now so that an unknown shell
 	// gets a sentence and exit 2 like any unknown command.
 	root.InitDefaultCompletionCmd()

@@ -31,7 +31,7 @@ type salvage struct {
 // The blobs are copied whole too; those whose messages were lost are pruned
 // afterwards (pruneBlobs).
 var rawBuckets = []string{string(bucketProviders), string(bucketSettings), string(bucketUsage), string(bucketImports),
-	string(bucketBlobs), string(bucketBlobText), string(bucketToolServers)}
+	string(bucketBlobs), string(bucketBlobText), string(bucketToolServers), string(bucketBatches), string(bucketBatchRows)}
 
 // readSalvage walks the file's structure: the top-level buckets, the
 // conversation records, the summaries and the raw buckets. Messages are

@@ -323,7 +323,8 @@ func (s *Store) DB() *bolt.DB { return s.db }
 
 // storeBuckets are the store's own buckets.
 var storeBuckets = [][]byte{bucketMeta, bucketConversations, bucketMessages, bucketOpenStreams, bucketProviders, bucketSettings, bucketStats,
-	bucketCache, bucketCacheUsed, bucketUsage, bucketSummaries, bucketBlobs, bucketBlobText, bucketBlobRefs, bucketAttached, bucketToolServers, bucketTree}
+	bucketCache, bucketCacheUsed, bucketUsage, bucketSummaries, bucketBlobs, bucketBlobText, bucketBlobRefs, bucketAttached, bucketToolServers, bucketTree,
+	bucketBatches, bucketBatchRows}
 
 // allBuckets are the buckets Open creates: the store's and the search
 // index's.

@@ -195,6 +195,16 @@ func (c *cmdEnv) store() (*store.Store, error) {
 		created = errors.Is(serr, os.ErrNotExist)
 	}
 	st, err := open(dir)
+	if c.readOnly && errors.Is(err, store.ErrNeedsUpgrade) {
+		// A history from an older deskchat: a reading command upgrades
+		// it (once, as the window or any writing command would) rather
+		// than refuse the first command typed after an update. Where the
+		// file cannot be written (read-only media) the refusal stands.
+		if up, uerr := store.Open(dir); uerr == nil {
+			fmt.Fprintf(c.Stderr, "Upgraded the history file in %s for this version of deskchat.\n", dir)
+			st, err = up, nil
+		}
+	}
 	if err != nil {
 		return nil, err
 	}

@@ -45,6 +45,63 @@ func usedValue(e CacheEntry) []byte {
 	return v
 }
 
+// keyCacheBytes (in the meta bucket) is the running total of the sizes the
+// eviction index holds, so that a put does not walk the whole index to
+// learn whether the cache is over its bound: with 10,000 entries that walk
+// was most of the cost of every cached answer. Every change to the index
+// goes through usedPut and usedDelete, which keep it; a history without it
+// (older, or recovered) counts it once.
+var keyCacheBytes = []byte("cache_bytes")
+
+func usedSize(v []byte) int64 {
+	if len(v) != 16 {
+		return 0
+	}
+	return int64(binary.BigEndian.Uint64(v))
+}
+
+// cacheBytes returns the running total, counting it when it is missing.
+func cacheBytes(tx *bolt.Tx) int64 {
+	if v := tx.Bucket(bucketMeta).Get(keyCacheBytes); len(v) == 8 {
+		return int64(binary.BigEndian.Uint64(v))
+	}
+	var total int64
+	tx.Bucket(bucketCacheUsed).ForEach(func(_, v []byte) error {
+		total += usedSize(v)
+		return nil
+	})
+	return total
+}
+
+func setCacheBytes(tx *bolt.Tx, total int64) error {
+	return tx.Bucket(bucketMeta).Put(keyCacheBytes, binary.BigEndian.AppendUint64(nil, uint64(max(total, 0))))
+}
+
+// usedPut adds an entry to the eviction index, and its size to the total.
+func usedPut(tx *bolt.Tx, k, v []byte) error {
+	used := tx.Bucket(bucketCacheUsed)
+	total := cacheBytes(tx) - usedSize(used.Get(k)) + usedSize(v)
+	if err := used.Put(k, v); err != nil {
+		return err
+	}
+	return setCacheBytes(tx, total)
+}
+
+// usedDelete takes an entry out of the eviction index, and its size out
+// of the total.
+func usedDelete(tx *bolt.Tx, k []byte) error {
+	used := tx.Bucket(bucketCacheUsed)
+	v := used.Get(k)
+	if v == nil {
+		return nil
+	}
+	total := cacheBytes(tx) - usedSize(v)
+	if err := used.Delete(k); err != nil {
+		return err
+	}
+	return setCacheBytes(tx, total)
+}
+
 func usedKey(t time.Time, key []byte) []byte {
 	k := make([]byte, 8, 8+len(key))
 	binary.BigEndian.PutUint64(k, uint64(t.UnixNano()))
@@ -82,17 +139,17 @@ func (s *Store) CacheGet(key []byte, now time.Time) (CacheEntry, bool, error) {
 // CacheTouch records now as the last use of the entry under key.
 func (s *Store) CacheTouch(key []byte, now time.Time) error {
 	err := s.update(func(tx *bolt.Tx) error {
-		b, used := tx.Bucket(bucketCache), tx.Bucket(bucketCacheUsed)
+		b := tx.Bucket(bucketCache)
 		var e CacheEntry
 		v := b.Get(key)
 		if v == nil || json.Unmarshal(v, &e) != nil {
 			return nil
 		}
-		if err := used.Delete(usedKey(e.UsedAt, key)); err != nil {
+		if err := usedDelete(tx, usedKey(e.UsedAt, key)); err != nil {
 			return err
 		}
 		e.UsedAt = now.UTC()
-		if err := used.Put(usedKey(e.UsedAt, key), usedValue(e)); err != nil {
+		if err := usedPut(tx, usedKey(e.UsedAt, key), usedValue(e)); err != nil {
 			return err
 		}
 		return putJSON(b, key, e)
@@ -103,11 +160,11 @@ func (s *Store) CacheTouch(key []byte, now time.Time) error {
 // CacheDelete removes the entry under key, decodable or not.
 func (s *Store) CacheDelete(key []byte) error {
 	err := s.update(func(tx *bolt.Tx) error {
-		b, used := tx.Bucket(bucketCache), tx.Bucket(bucketCacheUsed)
+		b := tx.Bucket(bucketCache)
 		if v := b.Get(key); v != nil {
 			var e CacheEntry
 			if json.Unmarshal(v, &e) == nil {
-				if err := used.Delete(usedKey(e.UsedAt, key)); err != nil {
+				if err := usedDelete(tx, usedKey(e.UsedAt, key)); err != nil {
 					return err
 				}
 			}
@@ -124,11 +181,11 @@ func (s *Store) CachePut(key []byte, e CacheEntry, now time.Time, maxBytes int64
 	e.V = recordVersion
 	e.UsedAt = now.UTC()
 	err = s.update(func(tx *bolt.Tx) error {
-		b, used := tx.Bucket(bucketCache), tx.Bucket(bucketCacheUsed)
+		b := tx.Bucket(bucketCache)
 		if v := b.Get(key); v != nil {
 			var old CacheEntry
 			if json.Unmarshal(v, &old) == nil {
-				if err := used.Delete(usedKey(old.UsedAt, key)); err != nil {
+				if err := usedDelete(tx, usedKey(old.UsedAt, key)); err != nil {
 					return err
 				}
 			}
@@ -136,7 +193,7 @@ func (s *Store) CachePut(key []byte, e CacheEntry, now time.Time, maxBytes int64
 		if err := putJSON(b, key, e); err != nil {
 			return err
 		}
-		if err := used.Put(usedKey(e.UsedAt, key), usedValue(e)); err != nil {
+		if err := usedPut(tx, usedKey(e.UsedAt, key), usedValue(e)); err != nil {
 			return err
 		}
 		evicted, err = evict(tx, now, maxBytes)
@@ -145,47 +202,40 @@ func (s *Store) CachePut(key []byte, e CacheEntry, now time.Time, maxBytes int64
 	return evicted, wrap("write cache", err)
 }
 
-// evict removes expired entries, then the least recently used ones until the
-// cache's entries add up to at most maxBytes. It reads only the eviction
-// index.
+// evict removes, from the least recently used end of the eviction index,
+// the entries that have expired and, while the cache holds more than
+// maxBytes (the running total), the ones still live. It stops at the first
+// live entry once the total is within the bound: a put reads a few index
+// entries, not all of them. An expired entry further on is a miss already
+// (CacheGet removes it) and goes when eviction reaches it.
 func evict(tx *bolt.Tx, now time.Time, maxBytes int64) (int, error) {
 	b, used := tx.Bucket(bucketCache), tx.Bucket(bucketCacheUsed)
-	type item struct {
-		usedKey, key []byte
-		size         int64
-		expired      bool
+	total := cacheBytes(tx)
+	var gone [][]byte // index keys to remove: not while the cursor walks
+	c := used.Cursor()
+	k, v := c.First()
+	for ; k != nil; k, v = c.Next() {
+		expired := len(v) != 16 || now.UnixNano() >= int64(binary.BigEndian.Uint64(v[8:]))
+		if !expired && total <= maxBytes {
+			break
+		}
+		gone = append(gone, append([]byte(nil), k...))
+		total -= usedSize(v)
 	}
-	var (
-		items []item
-		total int64
-	)
-	err := used.ForEach(func(uk, v []byte) error {
-		it := item{usedKey: append([]byte(nil), uk...), key: append([]byte(nil), uk[8:]...), expired: true}
-		if len(v) == 16 && now.UnixNano() < int64(binary.BigEndian.Uint64(v[8:])) {
-			it.expired, it.size = false, int64(binary.BigEndian.Uint64(v))
-		}
-		total += it.size
-		items = append(items, it)
-		return nil
-	})
-	if err != nil {
-		return 0, err
+	if k == nil {
+		total = 0 // the whole index went: whatever the total said, nothing is left
 	}
-	n := 0
-	for _, it := range items { // oldest use first
-		if !it.expired && total <= maxBytes {
-			continue
+	for _, uk := range gone {
+		if err := used.Delete(uk); err != nil {
+			return 0, err
 		}
-		if err := used.Delete(it.usedKey); err != nil {
-			return n, err
+		if len(uk) > 8 {
+			if err := b.Delete(uk[8:]); err != nil {
+				return 0, err
+			}
 		}
-		if err := b.Delete(it.key); err != nil {
-			return n, err
-		}
-		total -= it.size
-		n++
 	}
-	return n, nil
+	return len(gone), setCacheBytes(tx, total)
 }
 
 // CacheClear removes every cached answer and returns how many there were.
@@ -201,7 +251,7 @@ func (s *Store) CacheClear() (int, error) {
 				return err
 			}
 		}
-		return nil
+		return setCacheBytes(tx, 0)
 	})
 	return n, wrap("clear cache", err)
 }

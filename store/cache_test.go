@@ -3,6 +3,7 @@ package store
 import (
 	"crypto/sha256"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -77,8 +78,10 @@ func assertIndexMatches(t *testing.T, s *Store) {
 	t.Helper()
 	err := s.db.View(func(tx *bolt.Tx) error {
 		n := 0
-		err := tx.Bucket(bucketCacheUsed).ForEach(func(k, _ []byte) error {
+		var total int64
+		err := tx.Bucket(bucketCacheUsed).ForEach(func(k, v []byte) error {
 			n++
+			total += usedSize(v)
 			if tx.Bucket(bucketCache).Get(k[8:]) == nil {
 				return errors.New("index entry without a cached answer")
 			}
@@ -89,6 +92,9 @@ func assertIndexMatches(t *testing.T, s *Store) {
 		}
 		if m := tx.Bucket(bucketCache).Stats().KeyN; m != n {
 			return errors.New("cached answers without an index entry")
+		}
+		if v := tx.Bucket(bucketMeta).Get(keyCacheBytes); v != nil && cacheBytes(tx) != total {
+			return fmt.Errorf("the running total says %d bytes, the index holds %d", cacheBytes(tx), total)
 		}
 		return nil
 	})
@@ -228,4 +234,55 @@ func TestSupersedeIsAllOrNothing(t *testing.T) {
 	if msgs[0].Superseded || !msgs[1].Superseded || !msgs[2].Superseded {
 		t.Errorf("superseded flags: %v %v %v", msgs[0].Superseded, msgs[1].Superseded, msgs[2].Superseded)
 	}
+}
+
+// The running total of the cache's bytes follows every put, touch, delete,
+// expiry and eviction; a history without one (older) counts it once, and
+// a total that lies (more than the index holds) heals at the next put
+// instead of emptying the cache for good.
+func TestCacheRunningTotalStaysTrue(t *testing.T) {
+	s := open(t, t.TempDir())
+	defer s.Close()
+	t0 := time.Date(2026, 1, 1, 12, 0, 0, 0, time.UTC)
+	max := int64(20_000)
+	for i := 0; i < 200; i++ {
+		now := t0.Add(time.Duration(i) * time.Second)
+		ttl := time.Hour
+		if i%7 == 0 {
+			ttl = 30 * time.Second // some expire while the others are put
+		}
+		body := strings.Repeat("y", 100+i*13%900)
+		if _, err := s.CachePut(cacheKey(fmt.Sprint(i)), entry(body, now, ttl), now, max); err != nil {
+			t.Fatal(err)
+		}
+		switch i % 5 {
+		case 1:
+			s.CacheTouch(cacheKey(fmt.Sprint(i-1)), now)
+		case 2:
+			s.CacheDelete(cacheKey(fmt.Sprint(i - 2)))
+		case 3:
+			s.CacheGet(cacheKey(fmt.Sprint(i-30)), now) // maybe expired: removed
+		}
+		assertIndexMatches(t, s)
+	}
+	if st, _ := s.CacheStats(); st.Bytes > max || st.Entries == 0 {
+		t.Fatalf("stats %+v, bound %d", st, max)
+	}
+	// Forget the total (a history from before it), then make it lie.
+	s.db.Update(func(tx *bolt.Tx) error { return tx.Bucket(bucketMeta).Delete(keyCacheBytes) })
+	now := t0.Add(time.Hour)
+	if _, err := s.CachePut(cacheKey("after"), entry("z", now, time.Hour), now, max); err != nil {
+		t.Fatal(err)
+	}
+	assertIndexMatches(t, s)
+	s.db.Update(func(tx *bolt.Tx) error { return setCacheBytes(tx, 1<<40) })
+	s.CachePut(cacheKey("lie"), entry("z", now, time.Hour), now, max) // evicts everything: the total lied
+	now = now.Add(time.Second)
+	if _, err := s.CachePut(cacheKey("healed"), entry("z", now, time.Hour), now, max); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok, _ := s.CacheGet(cacheKey("healed"), now); !ok {
+		t.Fatal("after a lying total the cache keeps nothing")
+	}
+	assertIndexMatches(t, s)
 }

@@ -87,10 +87,18 @@ func limiterErrorPct(t testing.TB, rows, rpm, conc int) (pct, worst float64) {
 	return math.Abs(float64(span-ideal)) / float64(ideal) * 100, worst
 }
 
+// With one worker every request is made at the limiter's time, so each
+// one is checked against the ideal schedule. With several, the fake clock
+// jumps to the latest sleeper's time while another worker has woken but
+// not yet asked, so a single request's time says more about the fake
+// clock than about the limiter; the run's span is what is checked there.
 func TestLimiterKeepsTheIdealSchedule(t *testing.T) {
-	pct, worst := limiterErrorPct(t, 1000, 600, DefaultConcurrency)
-	if pct > 1 || worst > 1 {
-		t.Fatalf("1,000 rows at 600 rpm: span %.3f%% off the ideal, worst request %.2f intervals off", pct, worst)
+	pct, worst := limiterErrorPct(t, 1000, 600, 1)
+	if pct > 1 || worst > 0.01 {
+		t.Fatalf("1,000 rows at 600 rpm, one worker: span %.3f%% off the ideal, worst request %.2f intervals off", pct, worst)
+	}
+	if pct, _ := limiterErrorPct(t, 1000, 600, DefaultConcurrency); pct > 1 {
+		t.Fatalf("1,000 rows at 600 rpm, %d workers: span %.3f%% off the ideal", DefaultConcurrency, pct)
 	}
 }
 

@@ -2,10 +2,10 @@ package batch
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"io"
 
+	"github.com/deskchat/deskchat/engine"
 	"github.com/deskchat/deskchat/engine/tokens"
 	"github.com/deskchat/deskchat/store"
 )
@@ -80,24 +80,6 @@ func MakePlan(ctx context.Context, path string, t Template, system, model string
 		p.PromptTokens += n + systemTokens + perRowOverhead
 	}
 	p.OutputTokens = p.Left * maxTokens
-	p.Cost, p.PriceKnown = tokens.Cost(model, Prices(st), p.PromptTokens, p.OutputTokens)
+	p.Cost, p.PriceKnown = tokens.Cost(model, engine.Prices(st), p.PromptTokens, p.OutputTokens)
 	return p, nil
-}
-
-// Prices is the user's price table (store.SettingPrices), as the engine's
-// ledger reads it; nil when there is none or it does not decode (the
-// built-in prices apply).
-func Prices(st *store.Store) map[string]tokens.Price {
-	if st == nil {
-		return nil
-	}
-	raw, err := st.Setting(store.SettingPrices)
-	if err != nil || raw == "" {
-		return nil
-	}
-	var p map[string]tokens.Price
-	if json.Unmarshal([]byte(raw), &p) != nil {
-		return nil
-	}
-	return p
 }

@@ -94,10 +94,17 @@ func sorted(m map[string]*UsageTotal) []UsageTotal {
 	return out
 }
 
-// prices reads the user's price table (store.SettingPrices). A table that
+// prices reads the user's price table (Prices).
+func (e *Engine) prices() map[string]tokens.Price { return Prices(e.st) }
+
+// Prices reads the user's price table in st (store.SettingPrices), as the
+// ledger prices requests with it; nil when there is none. A table that
 // does not decode is ignored: built-in prices still apply.
-func (e *Engine) prices() map[string]tokens.Price {
-	raw, err := e.st.Setting(store.SettingPrices)
+func Prices(st *store.Store) map[string]tokens.Price {
+	if st == nil {
+		return nil
+	}
+	raw, err := st.Setting(store.SettingPrices)
 	if err != nil || raw == "" {
 		return nil
 	}

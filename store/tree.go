@@ -533,8 +533,28 @@ func (s *Store) Siblings(conversationID string, seq uint64) ([]uint64, error) {
 // the end reached from seq by following, at each message, the child last
 // on the active path (else the newest one). It returns the conversation.
 func (s *Store) SwitchBranch(conversationID string, seq uint64) (Conversation, error) {
+	// Most switches to a message already on the active path (a search
+	// result opened) change nothing: they are answered by a read, not a
+	// commit and its fsync.
 	var c Conversation
-	err := s.update(func(tx *bolt.Tx) (err error) {
+	same := false
+	err := s.view(func(tx *bolt.Tx) (err error) {
+		if c, err = getConversation(tx, conversationID); err != nil || c.Leaf == 0 {
+			return err
+		}
+		if _, _, err := getMessage(tx, conversationID, seq); err != nil {
+			return err
+		}
+		same = treeOf(tx, conversationID).descend(seq) == c.Leaf
+		return nil
+	})
+	if err != nil {
+		return Conversation{}, wrap("switch branch", err)
+	}
+	if same {
+		return c, nil
+	}
+	err = s.update(func(tx *bolt.Tx) (err error) {
 		if c, err = s.treeConversation(tx, conversationID); err != nil {
 			return err
 		}

@@ -41,6 +41,8 @@ type Config struct {
 	Out Writer
 	// Progress is called after each row; nil: not.
 	Progress func(Stats)
+	// Pause holds the rows not started yet while paused; nil: never.
+	Pause *Pause
 }
 
 // slot is one row on its way: the writer waits on res in input order.
@@ -195,6 +197,9 @@ func (r *runner) ask(ctx context.Context, row Row) store.BatchRow {
 	out := store.BatchRow{Index: row.Index, Names: row.Names, Values: row.Values, State: store.BatchRowFailed}
 	prompt, err := r.cfg.Template.Fill(row)
 	if err == nil {
+		if err := r.cfg.Pause.wait(ctx); err != nil {
+			return store.BatchRow{}
+		}
 		n := 0
 		if r.pacer.tokens != nil {
 			n, _ = tokens.Count(r.cfg.Model, prompt)

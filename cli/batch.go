@@ -182,7 +182,8 @@ func runBatch(c *cmdEnv, f batchFlags, input string, resumed bool) error {
 			return err
 		}
 	}
-	opts, model, err := batchOptions(st, f)
+	opts, model, err := batch.Options(st, batch.Spec{Provider: f.provider, BaseURL: f.baseURL, KeyEnv: f.keyEnv, Model: f.model,
+		System: f.system, MaxTokens: f.maxTokens, Concurrency: f.concurrency, NoCache: f.noCache})
 	if err != nil {
 		return err
 	}
@@ -241,56 +242,6 @@ func batchInputError(err error) error {
 		return cmdLinef("%s", ie.Sentence)
 	}
 	return err
-}
-
-// batchOptions are the requests' options and the model they count and
-// price with: --model, else the provider's.
-func batchOptions(st *store.Store, f batchFlags) (engine.SendOptions, string, error) {
-	opts := engine.SendOptions{Provider: f.provider, Model: f.model, System: f.system, NoCache: f.noCache}
-	var prov store.Provider
-	switch {
-	case f.baseURL != "":
-		env := f.keyEnv
-		if env == "" {
-			env = "OPENAI_API_KEY"
-		}
-		// An endpoint of no stored provider has no concurrency limit of
-		// its own: the run's is its (else the engine's default of 4 would
-		// cap --concurrency). A stored provider's limit stays the user's.
-		prov = store.Provider{Name: f.baseURL, Kind: store.KindCompatible, BaseURL: f.baseURL, Model: f.model, KeyEnv: env,
-			MaxConcurrent: f.concurrency}
-		opts.Endpoint = &prov
-	default:
-		name := f.provider
-		if name == "" {
-			name, _ = st.Setting(store.SettingDefaultProvider)
-		}
-		switch {
-		case name == "":
-			return opts, "", errors.New("no provider is set up: add one (deskchat providers add), or give --provider Simulator or --base-url and --model")
-		case name == engine.SimulatorName:
-			prov = engine.SimulatorConfig()
-		default:
-			p, err := st.Provider(name)
-			if err != nil {
-				return opts, "", fmt.Errorf("there is no provider called %q; \"deskchat providers list\" shows them", name)
-			}
-			prov = p
-		}
-		opts.Provider = name
-	}
-	model := f.model
-	if model == "" {
-		model = prov.Model
-	}
-	opts.MaxTokens = f.maxTokens
-	if opts.MaxTokens == 0 {
-		opts.MaxTokens = batch.DefaultMaxTokens
-		if l, ok := prov.ModelLimits[model]; ok && l.MaxOutput > 0 {
-			opts.MaxTokens = l.MaxOutput
-		}
-	}
-	return opts, model, nil
 }
 
 // confirmCost says what the run may cost and, above --max-cost, asks on a

@@ -10,8 +10,8 @@ import (
 // value runs; a nil *Pause never pauses.
 type Pause struct {
 	mu      sync.Mutex
-	resumed chan struct{} // closed by Resume; nil while running
-	held    chan<- struct{}  // tests: told each time a row is held
+	resumed chan struct{}   // closed by Resume; nil while running
+	held    chan<- struct{} // tests: told each time a row is held
 }
 
 // Pause stops new rows from starting.

@@ -126,3 +126,24 @@ func (c *csvWriter) Close() error {
 	c.w.Flush()
 	return c.w.Error()
 }
+
+// Export writes the stored rows of run name to w in input order, a page
+// at a time (never the whole run in memory), and closes w.
+func Export(st *store.Store, name string, w Writer) error {
+	const page = 1024
+	for from := 0; ; {
+		rows, err := st.BatchRows(name, from, page)
+		if err != nil {
+			return err
+		}
+		for _, r := range rows {
+			if err := w.Write(r); err != nil {
+				return err
+			}
+		}
+		if len(rows) < page {
+			return w.Close()
+		}
+		from = rows[len(rows)-1].Index + 1
+	}
+}

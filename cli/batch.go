@@ -414,7 +414,7 @@ func batchExportCmd(c *cmdEnv) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			err = exportBatch(st, args[0], w)
+			err = batch.Export(st, args[0], w)
 			if cerr := closeOut(); err == nil {
 				err = cerr
 			}
@@ -423,24 +423,4 @@ func batchExportCmd(c *cmdEnv) *cobra.Command {
 	}
 	cmd.Flags().StringVar(&out, "out", "", "FILE.jsonl or FILE.csv (by its extension; default: JSONL on stdout)")
 	return cmd
-}
-
-// exportBatch writes the run's stored rows a page at a time.
-func exportBatch(st *store.Store, name string, w batch.Writer) error {
-	const page = 1024
-	for from := 0; ; {
-		rows, err := st.BatchRows(name, from, page)
-		if err != nil {
-			return err
-		}
-		for _, r := range rows {
-			if err := w.Write(r); err != nil {
-				return err
-			}
-		}
-		if len(rows) < page {
-			return w.Close()
-		}
-		from = rows[len(rows)-1].Index + 1
-	}
 }

@@ -246,8 +246,8 @@ func outcomeOf(ev Event) string {
 // addUsage records a request in the ledger together with the counters it
 // changed (its provider's metrics, the cache's hits and misses), in one
 // write. It is best effort and never fails an answer.
-func (e *Engine) addUsage(r store.UsageRecord) {
-	e.st.RecordRequest(&r, e.usageStats(r.Provider))
+func (e *Engine) addUsage(r store.UsageRecord, cache *store.CacheWrite) {
+	e.st.RecordRequest(&r, e.usageStats(r.Provider), cache)
 }
 
 // usageStats are the counters a request of provider changes: the cache's
@@ -300,7 +300,7 @@ func (e *Engine) replay(ctx context.Context, j job, hit store.CacheEntry, start 
 		}
 	}
 	dur := e.now().Sub(start)
-	e.bill(j, e.usageRecord(j.conv.ID, hit.Provider, hit.Model, usage, 0, hit.Content, true, j.lane == laneBackground, dur, dur, "done"))
+	e.bill(j, e.usageRecord(j.conv.ID, hit.Provider, hit.Model, usage, 0, hit.Content, true, j.lane == laneBackground, dur, dur, "done"), nil)
 	out <- Done{Finish: hit.Finish, Duration: dur}
 }
 
@@ -465,10 +465,10 @@ func (e *Engine) complete(ctx context.Context, c candidate, req llm.Request, con
 	outcome := "done"
 	if err := s.Err(); err != nil {
 		outcome = "failed"
-		e.addUsage(e.usageRecord(convID, c.cfg.Name, req.Model, usage, 0, text.String(), false, true, 0, e.now().Sub(start), outcome))
+		e.addUsage(e.usageRecord(convID, c.cfg.Name, req.Model, usage, 0, text.String(), false, true, 0, e.now().Sub(start), outcome), nil)
 		return "", llm.Classify(err, c.cfg.Name, c.cfg.BaseURL)
 	}
-	e.addUsage(e.usageRecord(convID, c.cfg.Name, req.Model, usage, promptTokens(req.Model, req.Messages), text.String(), false, true, 0, e.now().Sub(start), outcome))
+	e.addUsage(e.usageRecord(convID, c.cfg.Name, req.Model, usage, promptTokens(req.Model, req.Messages), text.String(), false, true, 0, e.now().Sub(start), outcome), nil)
 	return text.String(), nil
 }
 

@@ -212,20 +212,20 @@ func (a *answering) finishRun() {
 		// No provider answered: nothing was generated, nothing is billed.
 		primary := j.plan[0]
 		e.bill(j, store.UsageRecord{Time: e.now(), ConversationID: j.conv.ID, Provider: primary.cfg.Name, Model: primary.model,
-			Background: j.lane == laneBackground, DurationMs: e.now().Sub(a.start).Milliseconds(), Outcome: outcomeOf(a.final)})
+			Background: j.lane == laneBackground, DurationMs: e.now().Sub(a.start).Milliseconds(), Outcome: outcomeOf(a.final)}, nil)
 		return
 	}
 	generated, reasoning := a.generated()
 	rec := a.ledgerLine(generated)
-	persist := a.cacheLater(rec, generated, reasoning)
+	cache := a.cacheLater(rec, generated, reasoning)
 	a.land(a.flightErr)
-	persist()
 	if a.settled == nil || j.c != nil { // no answer to write with it
-		e.bill(j, rec)
+		e.bill(j, rec, cache)
 		return
 	}
-	// The answer's last state and its ledger line: one commit.
-	if err := e.st.FinishAnswer(*a.settled, &rec, e.usageStats(rec.Provider)); err != nil {
+	// The answer's last state, its ledger line and its cache entry: one
+	// commit.
+	if err := e.st.FinishAnswer(*a.settled, &rec, e.usageStats(rec.Provider), cache); err != nil {
 		a.pending = unsaved(err, a.kept)
 	}
 }
@@ -279,10 +279,10 @@ func (a *answering) ledgerLine(generated string) store.UsageRecord {
 // cacheLater puts a complete answer from the primary provider in the
 // response cache's memory at once and returns the write that stores it on
 // disk (a no-op when nothing is cached).
-func (a *answering) cacheLater(rec store.UsageRecord, generated, reasoning string) (persist func()) {
+func (a *answering) cacheLater(rec store.UsageRecord, generated, reasoning string) *store.CacheWrite {
 	done, ok := a.final.(Done)
 	if !ok || a.key == nil || !cacheable(done.Finish) || a.served.Provider != a.j.plan[0].cfg.Name {
-		return func() {}
+		return nil
 	}
 	entry := store.CacheEntry{Provider: a.served.Provider, Model: a.served.Model, Content: generated, Reasoning: reasoning, Finish: done.Finish}
 	if a.usage != nil {

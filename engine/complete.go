@@ -114,7 +114,7 @@ func (e *Engine) Complete(ctx context.Context, text string, opts SendOptions) (C
 		if !served {
 			prov, model = plan[0].cfg.Name, plan[0].model
 		}
-		e.bill(j, e.usageRecord("", prov, model, usage, 0, out.Text, served, false, 0, out.Took, outcomeOf(final)))
+		e.bill(j, e.usageRecord("", prov, model, usage, 0, out.Text, served, false, 0, out.Took, outcomeOf(final)), nil)
 	}
 	if r := c.billed.Load(); r != nil && served {
 		out.Usage = Usage{PromptTokens: r.PromptTokens, CompletionTokens: r.CompletionTokens}
@@ -173,12 +173,21 @@ func (e *Engine) putAnswer(ans store.Message) error {
 	return e.st.PutMessage(ans)
 }
 
-// bill writes j's ledger line; Complete's is labelled and told to it.
-func (e *Engine) bill(j job, rec store.UsageRecord) {
+// bill writes j's ledger line, with the answer to cache if any (one
+// commit); Complete's line is labelled and told to it.
+func (e *Engine) bill(j job, rec store.UsageRecord, cache *store.CacheWrite) {
 	if j.c != nil {
 		rec.Label = j.c.label
 		r := rec
 		j.c.billed.Store(&r)
 	}
-	e.addUsage(rec)
+	if j.lane == laneBatch {
+		// A batch row waits for one commit, its row's, not two: the
+		// line is queued before the row and lands with it or before it
+		// (store.RecordRequestLater), so the run goes at the pace of
+		// the provider rather than of the disk.
+		e.st.RecordRequestLater(&rec, e.usageStats(rec.Provider), cache)
+		return
+	}
+	e.addUsage(rec, cache)
 }

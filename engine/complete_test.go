@@ -90,6 +90,7 @@ func priced(t *testing.T, st *store.Store) {
 
 func ledger(t *testing.T, st *store.Store) []store.UsageRecord {
 	t.Helper()
+	st.Settle() // a batch request's line is queued, not waited for
 	recs, err := st.Usage(time.Time{}, time.Time{})
 	if err != nil {
 		t.Fatal(err)

@@ -175,17 +175,18 @@ func (c *responseCache) get(key []byte) (store.CacheEntry, bool) {
 // put caches a complete answer. Errors are ignored: a cache that cannot
 // write only costs a later request its shortcut.
 func (c *responseCache) put(key []byte, e store.CacheEntry) {
-	c.putLater(key, e)()
+	w := c.putLater(key, e)
+	c.st.CachePut(w.Key, w.Entry, w.Now, w.MaxBytes)
 }
 
 // putLater makes e a hit in memory at once and returns the write that
-// stores it on disk, for a caller that has something more urgent to do
-// between the two.
-func (c *responseCache) putLater(key []byte, e store.CacheEntry) (persist func()) {
+// stores it on disk, for the caller to commit with its request's ledger
+// line (store.RecordRequest, FinishAnswer): one commit, not two.
+func (c *responseCache) putLater(key []byte, e store.CacheEntry) *store.CacheWrite {
 	now := c.now()
 	e.CreatedAt, e.ExpiresAt = now.UTC(), now.Add(c.ttl).UTC()
 	c.remember(key, e)
-	return func() { c.st.CachePut(key, e, now, c.maxBytes) }
+	return &store.CacheWrite{Key: key, Entry: e, Now: now, MaxBytes: c.maxBytes}
 }
 
 func (c *responseCache) remember(key []byte, e store.CacheEntry) {

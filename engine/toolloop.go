@@ -170,7 +170,7 @@ func (s *streaming) askedTools(o outcome) bool {
 		ttft = s.firstToken.Sub(s.r.start)
 	}
 	rec := e.usageRecord(s.ans.ConversationID, served.cfg.Name, served.model, s.reported, prompt, s.ans.Content[s.began:], false, false, ttft, e.now().Sub(s.r.start), "done")
-	if s.writeErr = e.st.FinishAnswer(s.ans, &rec, e.usageStats(rec.Provider)); s.writeErr != nil {
+	if s.writeErr = e.st.FinishAnswer(s.ans, &rec, e.usageStats(rec.Provider), nil); s.writeErr != nil {
 		return false // end records the outcome
 	}
 	s.r.gate.record(o)

@@ -135,7 +135,7 @@ func (s *Store) PutBatchRows(name string, rows []BatchRow) error {
 	if err := checkBatchName("put batch rows", name); err != nil {
 		return err
 	}
-	err := s.update(func(tx *bolt.Tx) error {
+	err := s.write(func(tx *bolt.Tx) error {
 		runs, b := tx.Bucket(bucketBatches), tx.Bucket(bucketBatchRows)
 		// Rows finish nearly in input order: pages filled whole halve
 		// the file, as for the other append-only buckets.

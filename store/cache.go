@@ -178,28 +178,45 @@ func (s *Store) CacheDelete(key []byte) error {
 // cache holds more than maxBytes, the least recently used ones. It returns
 // how many entries were evicted.
 func (s *Store) CachePut(key []byte, e CacheEntry, now time.Time, maxBytes int64) (evicted int, err error) {
-	e.V = recordVersion
-	e.UsedAt = now.UTC()
-	err = s.update(func(tx *bolt.Tx) error {
-		b := tx.Bucket(bucketCache)
-		if v := b.Get(key); v != nil {
-			var old CacheEntry
-			if json.Unmarshal(v, &old) == nil {
-				if err := usedDelete(tx, usedKey(old.UsedAt, key)); err != nil {
-					return err
-				}
-			}
-		}
-		if err := putJSON(b, key, e); err != nil {
-			return err
-		}
-		if err := usedPut(tx, usedKey(e.UsedAt, key), usedValue(e)); err != nil {
-			return err
-		}
-		evicted, err = evict(tx, now, maxBytes)
+	w := CacheWrite{Key: key, Entry: e, Now: now, MaxBytes: maxBytes}
+	err = s.write(func(tx *bolt.Tx) (err error) {
+		evicted, err = cachePut(tx, w)
 		return err
 	})
 	return evicted, wrap("write cache", err)
+}
+
+// CacheWrite is an answer to keep in the cache, as CachePut takes it: given
+// to RecordRequest or FinishAnswer, it is written in the same commit as the
+// request's ledger line.
+type CacheWrite struct {
+	Key      []byte
+	Entry    CacheEntry
+	Now      time.Time
+	MaxBytes int64
+}
+
+// cachePut is CachePut's write.
+func cachePut(tx *bolt.Tx, w CacheWrite) (int, error) {
+	e := w.Entry
+	e.V = recordVersion
+	e.UsedAt = w.Now.UTC()
+	b := tx.Bucket(bucketCache)
+	if v := b.Get(w.Key); v != nil {
+		var old CacheEntry
+		if json.Unmarshal(v, &old) == nil {
+			if err := usedDelete(tx, usedKey(old.UsedAt, w.Key)); err != nil {
+				return 0, err
+			}
+		}
+	}
+	if err := putJSON(b, w.Key, e); err != nil {
+		return 0, err
+	}
+	if err := usedPut(tx, usedKey(e.UsedAt, w.Key), usedValue(e)); err != nil {
+		return 0, err
+	}
+	return evict(tx, w.Now, w.MaxBytes)
 }
 
 // evict removes, from the least recently used end of the eviction index,

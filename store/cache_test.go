@@ -286,3 +286,30 @@ func TestCacheRunningTotalStaysTrue(t *testing.T) {
 	}
 	assertIndexMatches(t, s)
 }
+
+// TestCacheEntryGoesWithItsLedgerLine: an answer's cache entry is written
+// in its ledger line's commit, and not at all when that commit fails.
+func TestCacheEntryGoesWithItsLedgerLine(t *testing.T) {
+	s := open(t, t.TempDir())
+	defer s.Close()
+	now := time.Now()
+	w := &CacheWrite{Key: cacheKey("q"), Entry: entry("the answer", now, time.Hour), Now: now, MaxBytes: 1 << 20}
+	if err := s.RecordRequest(&UsageRecord{Provider: "p", Model: "m", Outcome: "done"}, nil, w); err != nil {
+		t.Fatal(err)
+	}
+	if e, ok, err := s.CacheGet(cacheKey("q"), now); err != nil || !ok || e.Content != "the answer" {
+		t.Fatalf("cache entry with the ledger line: %+v %v %v", e, ok, err)
+	}
+	if u, _ := s.Usage(time.Time{}, now.Add(time.Hour)); len(u) != 1 {
+		t.Fatalf("%d ledger lines", len(u))
+	}
+	// An answer whose message is gone: neither line nor entry is written.
+	m := Message{ConversationID: "none", Seq: 9, Role: RoleAssistant, State: StateDone}
+	w2 := &CacheWrite{Key: cacheKey("gone"), Entry: entry("x", now, time.Hour), Now: now, MaxBytes: 1 << 20}
+	if err := s.FinishAnswer(m, &UsageRecord{Provider: "p"}, nil, w2); err == nil {
+		t.Fatal("FinishAnswer of a missing message succeeded")
+	}
+	if _, ok, _ := s.CacheGet(cacheKey("gone"), now); ok {
+		t.Fatal("the failed commit's cache entry was written")
+	}
+}

@@ -249,9 +249,10 @@ func (s *Store) putMessage(tx *bolt.Tx, m Message) error {
 }
 
 // FinishAnswer stores an answer's last state (as PutMessage) together with
-// its request's usage record and changed counters (as RecordRequest), in one
-// write: an answer ends with one commit rather than two.
-func (s *Store) FinishAnswer(m Message, r *UsageRecord, stats Stats) error {
+// its request's usage record, changed counters and cache entry (as
+// RecordRequest), in one write: an answer ends with one commit rather than
+// three.
+func (s *Store) FinishAnswer(m Message, r *UsageRecord, stats Stats, cache *CacheWrite) error {
 	m.V = recordVersion
 	m.UpdatedAt = s.now().UTC()
 	rec := s.usageRecord(r)
@@ -259,7 +260,7 @@ func (s *Store) FinishAnswer(m Message, r *UsageRecord, stats Stats) error {
 		if err := s.putMessage(tx, m); err != nil {
 			return err
 		}
-		return recordRequest(tx, rec, stats)
+		return recordRequest(tx, rec, stats, cache)
 	})
 	return wrap("finish answer", err)
 }

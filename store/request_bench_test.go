@@ -110,7 +110,7 @@ func benchRequest(s *Store, id string, texts *requestTexts, i int) error {
 		"provider:openai": fmt.Appendf(nil, `{"requests":%d,"failures":3,"retries":7,"prompt_tokens":%d,"completion_tokens":%d,"ttft_ms_sum":%d,"breaker_opens":0}`, i, 120*i, 375*i, 180*i),
 		"cache":           fmt.Appendf(nil, `{"hits":%d,"misses":%d}`, i/10, i-i/10),
 	}
-	return s.FinishAnswer(a, &rec, statsOf(stats))
+	return s.FinishAnswer(a, &rec, statsOf(stats), nil)
 }
 
 // genRequestTexts writes n conversations of one exchange each into a new

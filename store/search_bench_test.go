@@ -206,7 +206,7 @@ func benchCommitCost(b *testing.B, e *benchEnv) {
 			b.Fatal(err)
 		}
 		a.Content, a.State = gen.text(r, RoleAssistant), StateDone
-		if err := s.FinishAnswer(a, &UsageRecord{Provider: "p", Model: "m", Outcome: "done"}, nil); err != nil {
+		if err := s.FinishAnswer(a, &UsageRecord{Provider: "p", Model: "m", Outcome: "done"}, nil, nil); err != nil {
 			b.Fatal(err)
 		}
 		smp.request = append(smp.request, time.Since(t0))

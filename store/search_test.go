@@ -208,7 +208,7 @@ func TestStreamingAnswerIsFoundOnceFinished(t *testing.T) {
 				t.Fatalf("flushes wrote %d docs", got-seq)
 			}
 			a.State, a.Content = StateDone, "Striped quagga relatives, finished."
-			if err := s.FinishAnswer(a, nil, nil); err != nil {
+			if err := s.FinishAnswer(a, nil, nil, nil); err != nil {
 				t.Fatal(err)
 			}
 			rs := mustSearch(t, s, "quagga", SearchOptions{})
@@ -586,7 +586,7 @@ func TestContinuedAnswerIsReindexedWhenItEnds(t *testing.T) {
 		t.Fatalf("found while streaming: %+v", rs)
 	}
 	a.State = StateDone
-	if err := s.FinishAnswer(a, nil, nil); err != nil {
+	if err := s.FinishAnswer(a, nil, nil, nil); err != nil {
 		t.Fatal(err)
 	}
 	for _, q := range []string{"llamas", "alpacas"} {

@@ -57,10 +57,10 @@ const LockTimeout = 1500 * time.Millisecond
 
 // Store is an open deskchat database.
 type Store struct {
-	db      *bolt.DB
-	path    string
-	now     func() time.Time
-	writers atomic.Int32 // write transactions wanted or running
+	db    *bolt.DB
+	path  string
+	now   func() time.Time
+	group group // gathers concurrent writes into shared commits
 	// lastWrite is when the last write ended (UnixNano): the search
 	// index's merger waits for the writes to pause.
 	lastWrite atomic.Int64
@@ -76,20 +76,16 @@ type Store struct {
 const maxBatchDelay = 2 * time.Millisecond
 
 // write runs fn in a read-write transaction. A lone writer commits at once;
-// while another write is in progress, writes are gathered with db.Batch and
-// committed together, so hundreds of streams cost a few fsyncs, not hundreds.
-// fn may run more than once (Batch retries a batch's survivors alone when
-// one of them fails), so it must only depend on the transaction.
+// writes that come while another commits are gathered into the next commit
+// (group.go), so hundreds of streams or batch rows cost a few fsyncs, not
+// hundreds, and none waits for a timer. fn may run more than once (a
+// failed group is run again write by write), so it must only depend on the
+// transaction.
 func (s *Store) write(fn func(*bolt.Tx) error) error {
 	if err := s.writable(); err != nil {
 		return err
 	}
-	defer s.lastWrite.Store(time.Now().UnixNano())
-	defer s.writers.Add(-1)
-	if s.writers.Add(1) > 1 {
-		return s.guard(func() error { return s.db.Batch(guardTx(s.path, fn)) })
-	}
-	return s.guard(func() error { return s.db.Update(guardTx(s.path, fn)) })
+	return s.group.run(fn, s.commitGroup)
 }
 
 // DefaultDir returns the data dir to use: flagValue when set, else
@@ -303,6 +299,7 @@ func openBolt(path string, opts *bolt.Options) (db *bolt.DB, err error) {
 // Close stops the search index's background merge and closes the database
 // file.
 func (s *Store) Close() error {
+	s.Settle() // ledger lines queued without waiting
 	s.search.Stop()
 	err := s.guard(s.db.Close)
 	if s.empty != nil {

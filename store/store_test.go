@@ -381,7 +381,7 @@ func TestFinishAnswerWritesTheMessageAndItsLedgerLineTogether(t *testing.T) {
 	}
 	m.Content, m.State = "the whole answer", StateDone
 	rec := UsageRecord{ConversationID: conv.ID, Provider: "p", Model: "m", PromptTokens: 3, CompletionTokens: 4, Outcome: "done"}
-	if err := s.FinishAnswer(m, &rec, statsOf(map[string][]byte{"provider:p": []byte(`{"requests":1}`)})); err != nil {
+	if err := s.FinishAnswer(m, &rec, statsOf(map[string][]byte{"provider:p": []byte(`{"requests":1}`)}), nil); err != nil {
 		t.Fatal(err)
 	}
 	got, err := s.Message(conv.ID, m.Seq)
@@ -397,7 +397,7 @@ func TestFinishAnswerWritesTheMessageAndItsLedgerLineTogether(t *testing.T) {
 	// A message that does not exist: nothing is written, not even the
 	// ledger line.
 	m.Seq = 99
-	if err := s.FinishAnswer(m, &rec, nil); !errors.Is(err, ErrNotFound) {
+	if err := s.FinishAnswer(m, &rec, nil, nil); !errors.Is(err, ErrNotFound) {
 		t.Fatalf("missing message: %v", err)
 	}
 	if usage, _ := s.Usage(time.Time{}, time.Now().Add(time.Hour)); len(usage) != 1 {

@@ -37,7 +37,7 @@ type UsageRecord struct {
 }
 
 // AddUsage appends r to the ledger.
-func (s *Store) AddUsage(r UsageRecord) error { return s.RecordRequest(&r, nil) }
+func (s *Store) AddUsage(r UsageRecord) error { return s.RecordRequest(&r, nil, nil) }
 
 // Usage returns the ledger's records with from <= Time < to, oldest first.
 // A zero to means no upper bound.
@@ -71,11 +71,12 @@ func (s *Store) Usage(from, to time.Time) ([]UsageRecord, error) {
 type Stats func() map[string][]byte
 
 // RecordRequest appends r to the ledger (when r is not nil) and stores the
-// given stat records (see PutStat), in one transaction: what one request
-// leaves behind besides its messages.
-func (s *Store) RecordRequest(r *UsageRecord, stats Stats) error {
+// given stat records (see PutStat) and the answer to cache (when cache is
+// not nil), in one transaction: what one request leaves behind besides its
+// messages, for one commit.
+func (s *Store) RecordRequest(r *UsageRecord, stats Stats, cache *CacheWrite) error {
 	rec := s.usageRecord(r)
-	err := s.write(func(tx *bolt.Tx) error { return recordRequest(tx, rec, stats) })
+	err := s.write(func(tx *bolt.Tx) error { return recordRequest(tx, rec, stats, cache) })
 	return wrap("record request", err)
 }
 
@@ -93,7 +94,30 @@ func (s *Store) usageRecord(r *UsageRecord) *UsageRecord {
 	return &rec
 }
 
-func recordRequest(tx *bolt.Tx, rec *UsageRecord, stats Stats) error {
+// RecordRequestLater is RecordRequest without the wait: the write is
+// queued behind every write asked for before it and committed with or
+// before the next one asked for after it, so a batch row stored after its
+// request's ledger line (PutBatchRows) is never on disk without it. A crash
+// before that next commit loses the line; a failed write is lost too (the
+// ledger is not worth failing a run for).
+func (s *Store) RecordRequestLater(r *UsageRecord, stats Stats, cache *CacheWrite) {
+	if s.writable() != nil {
+		return
+	}
+	rec := s.usageRecord(r)
+	s.group.start(func(tx *bolt.Tx) error { return recordRequest(tx, rec, stats, cache) }, s.commitGroup)
+}
+
+// Settle returns once every write queued by RecordRequestLater is
+// committed (or has failed).
+func (s *Store) Settle() { s.group.started.Wait() }
+
+func recordRequest(tx *bolt.Tx, rec *UsageRecord, stats Stats, cache *CacheWrite) error {
+	if cache != nil {
+		if _, err := cachePut(tx, *cache); err != nil {
+			return err
+		}
+	}
 	if rec != nil {
 		b := tx.Bucket(bucketUsage)
 		b.FillPercent = 1.0

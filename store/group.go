@@ -1,0 +1,146 @@
+package store
+
+import (
+	"sync"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+)
+
+// group gathers concurrent writes into shared commits without waiting for
+// company: a write that finds no commit running commits at once (alone);
+// writes that arrive while a commit runs queue, and when it ends the first
+// of them commits all those queued in one transaction. Each write still
+// returns only once its own commit is on disk. bbolt's db.Batch, which
+// this replaces, holds every batch for MaxBatchDelay (10 ms) when fewer
+// than MaxBatchSize writers come — with 64 rows of a batch run in flight
+// that timer, not the disk, set the pace.
+type group struct {
+	mu      sync.Mutex
+	queue   []*groupCall
+	running bool // a commit is running; its leader takes the queue next
+	// started counts the writes queued by start and not yet committed:
+	// Close waits for them.
+	started sync.WaitGroup
+}
+
+// groupCall is one write waiting in the group.
+type groupCall struct {
+	fn   func(*bolt.Tx) error
+	err  error
+	wake chan struct{} // closed when done, or when made leader
+	lead bool          // set before wake is closed: commit the queue
+}
+
+// maxGroup bounds the writes of one commit, so that one transaction's
+// dirty pages stay small.
+const maxGroup = 1000
+
+// run commits fn with whatever writes are queued, and returns fn's
+// outcome. commit runs a slice of writes in one transaction.
+func (g *group) run(fn func(*bolt.Tx) error, commit func([]*groupCall)) error {
+	c := &groupCall{fn: fn, wake: make(chan struct{})}
+	g.mu.Lock()
+	if g.running {
+		g.queue = append(g.queue, c)
+		g.mu.Unlock()
+		<-c.wake
+		if !c.lead {
+			return c.err
+		}
+		g.lead(c, commit) // this write's turn to lead; it is the queue's first
+		return c.err
+	}
+	g.running = true
+	g.queue = append(g.queue, c)
+	g.mu.Unlock()
+	g.lead(c, commit)
+	return c.err
+}
+
+// start queues fn behind the writes already queued and returns at once;
+// the write is committed in order with them (a later write's commit
+// carries it or follows it). Nothing waits for its outcome, which is only
+// logged by the store's caller if at all: it is for writes whose loss in a
+// crash costs a record, not a word (a batch row's ledger line).
+func (g *group) start(fn func(*bolt.Tx) error, commit func([]*groupCall)) {
+	c := &groupCall{fn: fn, wake: make(chan struct{})}
+	g.started.Add(1)
+	g.mu.Lock()
+	g.queue = append(g.queue, c)
+	if !g.running {
+		g.running = true
+		g.mu.Unlock()
+		go func() {
+			defer g.started.Done()
+			g.lead(c, commit)
+		}()
+		return
+	}
+	g.mu.Unlock()
+	go func() { // the lead may be handed to it
+		defer g.started.Done()
+		<-c.wake
+		if c.lead {
+			g.lead(c, commit)
+		}
+	}()
+}
+
+// lead commits the queue (up to maxGroup writes; self, the leader, is its
+// first), wakes the writes committed, then hands the lead to the first
+// write still queued, or ends the running state.
+func (g *group) lead(self *groupCall, commit func([]*groupCall)) {
+	g.mu.Lock()
+	n := min(len(g.queue), maxGroup)
+	calls := g.queue[:n:n]
+	g.queue = g.queue[n:]
+	g.mu.Unlock()
+	commit(calls)
+	g.mu.Lock()
+	var next *groupCall
+	if len(g.queue) > 0 { // writes came during the commit
+		next = g.queue[0]
+		next.lead = true
+	} else {
+		g.running = false
+		g.queue = nil
+	}
+	g.mu.Unlock()
+	for _, c := range calls {
+		if c != self { // the leader's wake is its own return
+			close(c.wake)
+		}
+	}
+	if next != nil {
+		close(next.wake)
+	}
+}
+
+// commitGroup runs calls in one transaction. When it fails, each write is
+// run again in a transaction of its own, so that one bad write fails
+// alone, as it would have without company (its fn must therefore only
+// depend on the transaction, as with db.Batch).
+func (s *Store) commitGroup(calls []*groupCall) {
+	defer s.lastWrite.Store(time.Now().UnixNano())
+	if len(calls) == 1 {
+		calls[0].err = s.guard(func() error { return s.db.Update(guardTx(s.path, calls[0].fn)) })
+		return
+	}
+	err := s.guard(func() error {
+		return s.db.Update(func(tx *bolt.Tx) error {
+			for _, c := range calls {
+				if err := guardTx(s.path, c.fn)(tx); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+	})
+	if err == nil {
+		return
+	}
+	for _, c := range calls {
+		c.err = s.guard(func() error { return s.db.Update(guardTx(s.path, c.fn)) })
+	}
+}

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -52,23 +54,44 @@ type clockAsker struct {
 }
 
 func (a *clockAsker) Complete(_ context.Context, text string, _ engine.SendOptions) (engine.Completion, error) {
+	a.note()
+	return engine.Completion{Text: answerOf(text)}, nil
+}
+
+// note records a request made now.
+func (a *clockAsker) note() {
 	now := a.clock.Now()
 	a.mu.Lock()
 	a.at = append(a.at, now)
 	a.mu.Unlock()
-	return engine.Completion{Text: answerOf(text)}, nil
 }
 
 // limiterErrorPct runs rows rows at rpm on a fake clock and returns how
 // far the run's span (first request to last) is from the ideal schedule's,
 // in percent, and the largest deviation of one request from its ideal time
-// in request intervals.
-func limiterErrorPct(t testing.TB, rows, rpm, conc int) (pct, worst float64) {
+// in request intervals. With local, the rows go through the real engine to
+// a local server, which notes each request's arrival on the fake clock;
+// else a fake Asker notes it.
+func limiterErrorPct(t testing.TB, rows, rpm, conc int, local bool) (pct, worst float64) {
 	path := filepath.Join(t.TempDir(), "rows.jsonl")
 	os.WriteFile(path, []byte(genJSONL(rows, nil)), 0o600)
 	clock := &fakeClock{now: time.Unix(1_800_000_000, 0)}
 	a := &clockAsker{clock: clock}
-	_, err := Run(context.Background(), Config{Asker: a, Store: openStore(t), Template: mustTemplate(t, "{{text}}"), Clock: clock,
+	var asker Asker = a
+	var opts engine.SendOptions
+	st := openStore(t)
+	if local {
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			a.note()
+			w.Header().Set("Content-Type", "text/event-stream")
+			fmt.Fprint(w, "data: {\"choices\":[{\"delta\":{\"content\":\"ok\"}}]}\n\ndata: [DONE]\n\n")
+		}))
+		defer srv.Close()
+		asker = engine.New(st, engine.Options{Getenv: func(string) string { return "k" }})
+		opts = engine.SendOptions{Model: "tiny", MaxTokens: 16, NoCache: true, Endpoint: &store.Provider{Name: srv.URL + "/v1",
+			Kind: store.KindCompatible, BaseURL: srv.URL + "/v1", Model: "tiny", KeyEnv: "K", MaxConcurrent: conc}}
+	}
+	_, err := Run(context.Background(), Config{Asker: asker, Store: st, Template: mustTemplate(t, "{{text}}"), Clock: clock, Options: opts,
 		Run: store.BatchRun{Name: "paced", Input: path, Rows: rows, Concurrency: conc, RPM: rpm}, Out: NewWriter(io.Discard, "jsonl")})
 	if err != nil {
 		t.Fatal(err)
@@ -93,22 +116,22 @@ func limiterErrorPct(t testing.TB, rows, rpm, conc int) (pct, worst float64) {
 // not yet asked, so a single request's time says more about the fake
 // clock than about the limiter; the run's span is what is checked there.
 func TestLimiterKeepsTheIdealSchedule(t *testing.T) {
-	pct, worst := limiterErrorPct(t, 1000, 600, 1)
+	pct, worst := limiterErrorPct(t, 1000, 600, 1, false)
 	if pct > 1 || worst > 0.01 {
 		t.Fatalf("1,000 rows at 600 rpm, one worker: span %.3f%% off the ideal, worst request %.2f intervals off", pct, worst)
 	}
-	if pct, _ := limiterErrorPct(t, 1000, 600, DefaultConcurrency); pct > 1 {
-		t.Fatalf("1,000 rows at 600 rpm, %d workers: span %.3f%% off the ideal", DefaultConcurrency, pct)
+	if pct, _ := limiterErrorPct(t, 1000, 600, DefaultConcurrency, true); pct > 1 {
+		t.Fatalf("1,000 rows at 600 rpm through the engine to a local server, %d workers: span %.3f%% off the ideal", DefaultConcurrency, pct)
 	}
 }
 
 // BenchmarkBatchLimiter: batch_limiter_error_pct, 1,000 rows at --rpm 600
-// on a fake clock (the default 4 workers) against the ideal schedule of one
-// request every 100 ms.
+// on a fake clock (the default 4 workers) through the engine to a local
+// server, against the ideal schedule of one request every 100 ms.
 func BenchmarkBatchLimiter(b *testing.B) {
 	var pct float64
 	for range b.N {
-		pct, _ = limiterErrorPct(b, 1000, 600, DefaultConcurrency)
+		pct, _ = limiterErrorPct(b, 1000, 600, DefaultConcurrency, true)
 	}
 	b.ReportMetric(pct, "batch_limiter_error_pct@%")
 }

@@ -49,6 +49,28 @@ func bareRowsPerSecond(tb testing.TB, srv *httptest.Server, rows, conc int) floa
 	cfg.BaseURL = srv.URL + "/v1"
 	cfg.HTTPClient = &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: conc}}
 	client := openai.NewClientWithConfig(cfg)
+	return perSecond(rows, conc, func(i int) {
+		s, err := client.CreateChatCompletionStream(context.Background(), openai.ChatCompletionRequest{Model: "tiny", Stream: true,
+			Messages: []openai.ChatCompletionMessage{{Role: "user", Content: fmt.Sprintf("bare ticket %d", i)}}})
+		if err != nil {
+			tb.Error(err)
+			return
+		}
+		defer s.Close()
+		for {
+			if _, err := s.Recv(); err != nil {
+				if !errors.Is(err, io.EOF) {
+					tb.Error(err)
+				}
+				return
+			}
+		}
+	})
+}
+
+// perSecond calls do for 0 … n-1, conc at once, and returns calls per
+// second.
+func perSecond(n, conc int, do func(i int)) float64 {
 	jobs := make(chan int)
 	var wg sync.WaitGroup
 	start := time.Now()
@@ -57,30 +79,16 @@ func bareRowsPerSecond(tb testing.TB, srv *httptest.Server, rows, conc int) floa
 		go func() {
 			defer wg.Done()
 			for i := range jobs {
-				s, err := client.CreateChatCompletionStream(context.Background(), openai.ChatCompletionRequest{Model: "tiny", Stream: true,
-					Messages: []openai.ChatCompletionMessage{{Role: "user", Content: fmt.Sprintf("bare ticket %d", i)}}})
-				if err != nil {
-					tb.Error(err)
-					continue
-				}
-				for {
-					if _, err := s.Recv(); err != nil {
-						if !errors.Is(err, io.EOF) {
-							tb.Error(err)
-						}
-						break
-					}
-				}
-				s.Close()
+				do(i)
 			}
 		}()
 	}
-	for i := range rows {
+	for i := range n {
 		jobs <- i
 	}
 	close(jobs)
 	wg.Wait()
-	return float64(rows) / time.Since(start).Seconds()
+	return float64(n) / time.Since(start).Seconds()
 }
 
 // engineRowsPerSecond runs rows rows through Run and the real engine
@@ -188,30 +196,15 @@ func storeRowsPerSecond(tb testing.TB, rows, conc int) float64 {
 	}
 	commit := newCommitter(st, "floor")
 	defer commit.close()
-	jobs := make(chan int)
-	var wg sync.WaitGroup
-	start := time.Now()
-	for range conc {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := range jobs {
-				now := time.Now()
-				key := []byte(fmt.Sprintf("floor key %d", i))
-				entry := store.CacheEntry{Provider: "p", Model: "tiny", Content: answerOf(string(key)), Finish: "stop", CreatedAt: now, ExpiresAt: now.Add(time.Hour)}
-				rec := store.UsageRecord{Provider: "p", Model: "tiny", PromptTokens: 5, CompletionTokens: 3, Outcome: "done", Label: "batch floor"}
-				st.RecordRequestLater(&rec, nil, &store.CacheWrite{Key: key, Entry: entry, Now: now, MaxBytes: 64 << 20})
-				row := store.BatchRow{Index: i, Names: []string{"id", "text"}, Values: []string{fmt.Sprint(i), "ticket"}, Answer: entry.Content, State: store.BatchRowDone}
-				if err := commit.put(row); err != nil {
-					tb.Error(err)
-				}
-			}
-		}()
-	}
-	for i := range rows {
-		jobs <- i
-	}
-	close(jobs)
-	wg.Wait()
-	return float64(rows) / time.Since(start).Seconds()
+	return perSecond(rows, conc, func(i int) {
+		now := time.Now()
+		key := []byte(fmt.Sprintf("floor key %d", i))
+		entry := store.CacheEntry{Provider: "p", Model: "tiny", Content: answerOf(string(key)), Finish: "stop", CreatedAt: now, ExpiresAt: now.Add(time.Hour)}
+		rec := store.UsageRecord{Provider: "p", Model: "tiny", PromptTokens: 5, CompletionTokens: 3, Outcome: "done", Label: "batch floor"}
+		st.RecordRequestLater(&rec, nil, &store.CacheWrite{Key: key, Entry: entry, Now: now, MaxBytes: 64 << 20})
+		row := store.BatchRow{Index: i, Names: []string{"id", "text"}, Values: []string{fmt.Sprint(i), "ticket"}, Answer: entry.Content, State: store.BatchRowDone}
+		if err := commit.put(row); err != nil {
+			tb.Error(err)
+		}
+	})
 }

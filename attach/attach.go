@@ -20,13 +20,13 @@
 package attach
 
 import (
-	"errors"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
 
 	"github.com/deskchat/deskchat/internal/format"
+	"github.com/deskchat/deskchat/internal/oserr"
 	"github.com/deskchat/deskchat/store"
 )
 
@@ -83,7 +83,7 @@ func KindOf(a store.Attachment) Kind {
 func Open(path string) (store.Attachment, error) {
 	name := filepath.Base(path)
 	unreadable := func(err error) (store.Attachment, error) {
-		return store.Attachment{}, &Error{Name: name, Sentence: fmt.Sprintf("%s could not be read: %s.", name, why(err)), Err: err}
+		return store.Attachment{}, &Error{Name: name, Sentence: fmt.Sprintf("%s could not be read: %s.", name, oserr.Reason(err)), Err: err}
 	}
 	fi, err := os.Stat(path)
 	switch {
@@ -123,18 +123,4 @@ func CheckCount(n int) error {
 		return &Error{Sentence: fmt.Sprintf("At most %d files can go with one question; this one has %d.", MaxFiles, n)}
 	}
 	return nil
-}
-
-func why(err error) string {
-	switch {
-	case errors.Is(err, os.ErrNotExist):
-		return "there is no such file"
-	case errors.Is(err, os.ErrPermission):
-		return "permission denied"
-	}
-	var pe *os.PathError
-	if errors.As(err, &pe) {
-		return pe.Err.Error()
-	}
-	return err.Error()
 }

@@ -43,7 +43,7 @@ func TestOpen(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, c := range []struct{ path, want string }{
-		{filepath.Join(dir, "missing.txt"), "missing.txt could not be read: there is no such file."},
+		{filepath.Join(dir, "missing.txt"), "missing.txt could not be read: it does not exist."},
 		{dir, "is a folder"},
 		{big, "big.pdf is 50.0 MB; attachments can be at most 50.0 MB (PDFs), 20.0 MB (images) or 2.0 MB (text)."},
 		{fifo, "pipe is not a file that can be attached"},

@@ -12,6 +12,8 @@ import (
 	"path/filepath"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/deskchat/deskchat/internal/oserr"
 )
 
 // Bounds of the input: a record longer than MaxRecordBytes or with more
@@ -65,26 +67,12 @@ func Open(path string) (Reader, error) {
 	}
 	f, err := os.Open(path)
 	if err != nil {
-		return nil, inputErrorf("cannot read %s: %s.", path, reasonOf(err))
+		return nil, inputErrorf("cannot read %s: %s.", path, oserr.Reason(err))
 	}
 	if ext == ".csv" {
 		return newCSVReader(f), nil
 	}
 	return newJSONLReader(f), nil
-}
-
-func reasonOf(err error) string {
-	switch {
-	case errors.Is(err, os.ErrNotExist):
-		return "no such file"
-	case errors.Is(err, os.ErrPermission):
-		return "permission denied"
-	}
-	var pe *os.PathError
-	if errors.As(err, &pe) {
-		return pe.Err.Error()
-	}
-	return err.Error()
 }
 
 // checkText refuses a field that is not text (a binary file read as CSV).
@@ -159,7 +147,7 @@ func (c *csvReader) read(what string) ([]string, int, error) {
 	case errors.As(err, &pe):
 		return nil, 0, inputErrorf("%s (line %d) is not valid CSV (%v); nothing was sent.", what, pe.Line, pe.Err)
 	case err != nil:
-		return nil, 0, inputErrorf("cannot read %s: %s.", c.f.Name(), reasonOf(err))
+		return nil, 0, inputErrorf("cannot read %s: %s.", c.f.Name(), oserr.Reason(err))
 	}
 	size := 0
 	for _, v := range rec {
@@ -240,7 +228,7 @@ func (j *jsonlReader) Next() (Row, error) {
 	case errors.Is(err, bufio.ErrTooLong):
 		return Row{}, inputErrorf("row %d (line %d) is longer than 1 MB; nothing was sent.", j.index+1, j.line+1)
 	case err != nil:
-		return Row{}, inputErrorf("cannot read %s: %s.", j.f.Name(), reasonOf(err))
+		return Row{}, inputErrorf("cannot read %s: %s.", j.f.Name(), oserr.Reason(err))
 	}
 	return Row{}, io.EOF
 }

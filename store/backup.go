@@ -13,11 +13,12 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"syscall"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
 	bolterrors "go.etcd.io/bbolt/errors"
+
+	"github.com/deskchat/deskchat/internal/oserr"
 )
 
 // Automatic backups: consistent snapshots of the history file in the folder
@@ -84,7 +85,7 @@ func ListBackups(dataDir string) ([]Backup, error) {
 		return nil, nil
 	}
 	if err != nil {
-		return nil, &Error{Op: "list backups", Msg: fmt.Sprintf("Cannot read the backups folder %s (%s).", dir, reason(err)), Err: err}
+		return nil, &Error{Op: "list backups", Msg: fmt.Sprintf("Cannot read the backups folder %s (%s).", dir, oserr.Reason(err)), Err: err}
 	}
 	var out []Backup
 	for _, e := range entries {
@@ -149,7 +150,7 @@ func createTemp(dir, pattern string) (backupFile, error) { return os.CreateTemp(
 func (s *Store) writeBackup(now time.Time, create createTempFunc) (Backup, error) {
 	dir := BackupsDir(filepath.Dir(s.path))
 	fail := func(err error) (Backup, error) {
-		return Backup{}, &Error{Op: "backup", Msg: fmt.Sprintf("The backup could not be written to %s (%s); your history is untouched.", dir, reason(err)), Err: err}
+		return Backup{}, &Error{Op: "backup", Msg: fmt.Sprintf("The backup could not be written to %s (%s); your history is untouched.", dir, oserr.Reason(err)), Err: err}
 	}
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return fail(err)
@@ -281,7 +282,7 @@ func RotateBackups(dataDir string, keep int, now time.Time) error {
 	if keep > 0 && len(list) > keep {
 		for _, b := range list[keep:] {
 			if err := os.Remove(filepath.Join(dir, b.Name)); err != nil && !errors.Is(err, fs.ErrNotExist) {
-				return &Error{Op: "rotate backups", Msg: fmt.Sprintf("An old backup in %s could not be removed (%s).", dir, reason(err)), Err: err}
+				return &Error{Op: "rotate backups", Msg: fmt.Sprintf("An old backup in %s could not be removed (%s).", dir, oserr.Reason(err)), Err: err}
 			}
 		}
 	}
@@ -330,7 +331,7 @@ func CheckBackup(path string) (err error) {
 	}
 	info, err := os.Stat(path)
 	if err != nil {
-		return bad(reason(err), err)
+		return bad(oserr.Reason(err), err)
 	}
 	if !info.Mode().IsRegular() || info.Size() == 0 {
 		return bad("it is empty or not a file", errors.New("empty or not a regular file"))
@@ -387,7 +388,7 @@ func RestoreBackup(dataDir, name string, now time.Time) (aside string, err error
 	}
 	defer unlock()
 	fail := func(what string, err error) (string, error) {
-		return "", &Error{Op: "restore backup", Msg: fmt.Sprintf("The backup could not be restored: %s (%s); your history is as it was.", what, reason(err)), Err: err}
+		return "", &Error{Op: "restore backup", Msg: fmt.Sprintf("The backup could not be restored: %s (%s); your history is as it was.", what, oserr.Reason(err)), Err: err}
 	}
 	tmp, err := copyToTemp(src, dataDir, ".deskchat.db.restore-*.tmp")
 	if err != nil {
@@ -494,27 +495,6 @@ func lockHistory(path string) (unlock func(), err error) {
 	case errors.Is(err, bolterrors.ErrTimeout):
 		return nil, &Error{Op: "restore backup", Msg: fmt.Sprintf("The history file %s is in use by another deskchat. Close its window (or wait for the other command to finish) and try again; nothing was changed.", path), Err: ErrLocked}
 	default:
-		return nil, &Error{Op: "restore backup", Msg: fmt.Sprintf("Cannot lock the history file %s (%s); nothing was changed.", path, reason(err)), Err: err}
+		return nil, &Error{Op: "restore backup", Msg: fmt.Sprintf("Cannot lock the history file %s (%s); nothing was changed.", path, oserr.Reason(err)), Err: err}
 	}
-}
-
-// reason says in a few words why a file operation failed.
-func reason(err error) string {
-	switch {
-	case errors.Is(err, syscall.ENOSPC):
-		return "the disk is full"
-	case errors.Is(err, syscall.EROFS):
-		return "the disk is read-only"
-	case errors.Is(err, fs.ErrPermission):
-		return "permission denied"
-	case errors.Is(err, syscall.ENOTDIR):
-		return "a file is in the way of a folder"
-	case errors.Is(err, fs.ErrNotExist):
-		return "it does not exist"
-	}
-	var pe *fs.PathError
-	if errors.As(err, &pe) {
-		return pe.Err.Error()
-	}
-	return err.Error()
 }

@@ -10,6 +10,7 @@ import (
 	bolt "go.etcd.io/bbolt"
 
 	"github.com/deskchat/deskchat/internal/format"
+	"github.com/deskchat/deskchat/internal/oserr"
 )
 
 // CheckReport is what Check found.
@@ -83,12 +84,12 @@ func checkFile(path, missing string) (CheckReport, error) {
 	defer release()
 	f, err := os.Open(path)
 	if err != nil {
-		return rep, &Error{Op: "check", Msg: fmt.Sprintf("Cannot open the history file %s: %s.", path, reason(err)), Err: err}
+		return rep, &Error{Op: "check", Msg: fmt.Sprintf("Cannot open the history file %s: %s.", path, oserr.Reason(err)), Err: err}
 	}
 	defer f.Close()
 	fi, err := f.Stat()
 	if err != nil {
-		return rep, &Error{Op: "check", Msg: fmt.Sprintf("Cannot open the history file %s: %s.", path, reason(err)), Err: err}
+		return rep, &Error{Op: "check", Msg: fmt.Sprintf("Cannot open the history file %s: %s.", path, oserr.Reason(err)), Err: err}
 	}
 	sv, ok := readSalvage(f, fi.Size())
 	if !ok {

@@ -10,6 +10,8 @@ import (
 	"runtime/debug"
 
 	bolt "go.etcd.io/bbolt"
+
+	"github.com/deskchat/deskchat/internal/oserr"
 )
 
 // Damage: bbolt trusts its file. A page overwritten or cut off makes it
@@ -196,12 +198,12 @@ func probeFile(op, path string) (fileState, error) {
 		if errors.Is(err, os.ErrNotExist) {
 			return fileState{}, err
 		}
-		return fileState{}, &Error{Op: op, Msg: fmt.Sprintf("Cannot open the history file %s: %s.", path, reason(err)), Err: err}
+		return fileState{}, &Error{Op: op, Msg: fmt.Sprintf("Cannot open the history file %s: %s.", path, oserr.Reason(err)), Err: err}
 	}
 	defer f.Close()
 	fi, err := f.Stat()
 	if err != nil {
-		return fileState{}, &Error{Op: op, Msg: fmt.Sprintf("Cannot open the history file %s: %s.", path, reason(err)), Err: err}
+		return fileState{}, &Error{Op: op, Msg: fmt.Sprintf("Cannot open the history file %s: %s.", path, oserr.Reason(err)), Err: err}
 	}
 	st := fileState{size: fi.Size()}
 	if fi.IsDir() {

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/deskchat/deskchat/internal/format"
+	"github.com/deskchat/deskchat/internal/oserr"
 	"github.com/deskchat/deskchat/store/search"
 
 	bolt "go.etcd.io/bbolt"
@@ -76,7 +77,7 @@ func Recover(dir string, now time.Time) (RecoverReport, error) {
 		err = errors.New("a folder")
 	}
 	if err != nil {
-		return rep, &Error{Op: "recover", Msg: fmt.Sprintf("Cannot read the history file %s: %s.", path, reason(err)), Err: err}
+		return rep, &Error{Op: "recover", Msg: fmt.Sprintf("Cannot read the history file %s: %s.", path, oserr.Reason(err)), Err: err}
 	}
 	_, release, err := lockShared(path)
 	if err != nil {
@@ -92,12 +93,12 @@ func Recover(dir string, now time.Time) (RecoverReport, error) {
 	rep.KeptAs = freeName(path + ".damaged-" + stamp)
 	if err := os.Rename(path, rep.KeptAs); err != nil {
 		os.Remove(tmp)
-		return rep, &Error{Op: "recover", Msg: fmt.Sprintf("Cannot keep the damaged file aside (%s); nothing was changed.", reason(err)), Err: err}
+		return rep, &Error{Op: "recover", Msg: fmt.Sprintf("Cannot keep the damaged file aside (%s); nothing was changed.", oserr.Reason(err)), Err: err}
 	}
 	if err := os.Rename(tmp, path); err != nil {
 		os.Rename(rep.KeptAs, path)
 		os.Remove(tmp)
-		return rep, &Error{Op: "recover", Msg: fmt.Sprintf("Cannot put the recovered history in place (%s); nothing was changed.", reason(err)), Err: err}
+		return rep, &Error{Op: "recover", Msg: fmt.Sprintf("Cannot put the recovered history in place (%s); nothing was changed.", oserr.Reason(err)), Err: err}
 	}
 	syncDir(dir) // best effort: not every system can sync a folder
 	return rep, nil
@@ -108,12 +109,12 @@ func Recover(dir string, now time.Time) (RecoverReport, error) {
 func rescue(path, tmp string, rep *RecoverReport) error {
 	f, err := os.Open(path)
 	if err != nil {
-		return &Error{Op: "recover", Msg: fmt.Sprintf("Cannot read the history file %s: %s.", path, reason(err)), Err: err}
+		return &Error{Op: "recover", Msg: fmt.Sprintf("Cannot read the history file %s: %s.", path, oserr.Reason(err)), Err: err}
 	}
 	defer f.Close()
 	fi, err := f.Stat()
 	if err != nil {
-		return &Error{Op: "recover", Msg: fmt.Sprintf("Cannot read the history file %s: %s.", path, reason(err)), Err: err}
+		return &Error{Op: "recover", Msg: fmt.Sprintf("Cannot read the history file %s: %s.", path, oserr.Reason(err)), Err: err}
 	}
 	os.Remove(tmp) // left by a recover that was killed
 	dst, err := openPath(tmp, search.Config{})

@@ -8,6 +8,8 @@ import (
 	"os"
 	"sort"
 	"strings"
+
+	"github.com/deskchat/deskchat/internal/oserr"
 )
 
 // salvage reads what can be read of a history file through the page walker
@@ -233,12 +235,12 @@ func part(where string) string {
 func (s *Store) ReadableConversations() ([]Conversation, error) {
 	f, err := os.Open(s.path)
 	if err != nil {
-		return nil, &Error{Op: "list conversations", Msg: fmt.Sprintf("Cannot read the history file %s: %s.", s.path, reason(err)), Err: err}
+		return nil, &Error{Op: "list conversations", Msg: fmt.Sprintf("Cannot read the history file %s: %s.", s.path, oserr.Reason(err)), Err: err}
 	}
 	defer f.Close()
 	fi, err := f.Stat()
 	if err != nil {
-		return nil, &Error{Op: "list conversations", Msg: fmt.Sprintf("Cannot read the history file %s: %s.", s.path, reason(err)), Err: err}
+		return nil, &Error{Op: "list conversations", Msg: fmt.Sprintf("Cannot read the history file %s: %s.", s.path, oserr.Reason(err)), Err: err}
 	}
 	sv, ok := readSalvage(f, fi.Size())
 	if !ok {

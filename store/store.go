@@ -23,6 +23,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/deskchat/deskchat/internal/oserr"
 	"github.com/deskchat/deskchat/store/search"
 
 	bolt "go.etcd.io/bbolt"
@@ -293,7 +294,7 @@ func openBolt(path string, opts *bolt.Options) (db *bolt.DB, err error) {
 	case errors.Is(err, bolterrors.ErrChecksum):
 		return nil, damagedError("open", path, err)
 	}
-	return nil, &Error{Op: "open", Msg: fmt.Sprintf("Cannot open the history file %s: %s.", path, reason(err)), Err: err}
+	return nil, &Error{Op: "open", Msg: fmt.Sprintf("Cannot open the history file %s: %s.", path, oserr.Reason(err)), Err: err}
 }
 
 // Close stops the search index's background merge and closes the database

@@ -157,7 +157,7 @@ func TestRefusedFilesAreOneSentence(t *testing.T) {
 	}
 	h.w.dropped(fyne.Position{}, uris(filepath.Join(t.TempDir(), "gone.txt")))
 	h.settle()
-	if !strings.Contains(tray.Note(), "gone.txt could not be read: there is no such file.") {
+	if !strings.Contains(tray.Note(), "gone.txt could not be read: it does not exist.") {
 		t.Errorf("a missing file: note %q", tray.Note())
 	}
 	huge := writeFiles(t, [2]string{"huge.pdf", ""}, [2]string{"big.txt", ""})

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/deskchat/deskchat/internal/format"
+	"github.com/deskchat/deskchat/internal/oserr"
 	"github.com/deskchat/deskchat/store"
 )
 
@@ -203,19 +204,12 @@ func syncDir(dir string) {
 	}
 }
 
-// reason is the short phrase for an OS error.
+// reason is the short phrase for an OS error: a known one's, else "the
+// system refused" (an export's sentence never quotes the system's own
+// words).
 func reason(err error) string {
-	switch {
-	case errors.Is(err, syscall.ENOSPC):
-		return "the disk is full"
-	case errors.Is(err, syscall.EROFS):
-		return "the disk is read-only"
-	case errors.Is(err, fs.ErrPermission):
-		return "permission denied"
-	case errors.Is(err, syscall.EPIPE):
-		return "the output was closed"
-	case errors.Is(err, fs.ErrNotExist):
-		return "it does not exist"
+	if s, ok := oserr.Known(err); ok {
+		return s
 	}
 	return "the system refused"
 }

@@ -1,0 +1,289 @@
+package batch
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"sort"
+	"strings"
+	"sync"
+	"testing"
+)
+
+// fakeOpenAI fakes OpenAI's Files and Batch APIs: uploads (multipart),
+// batches made of them, answered after donePolls looks, their output and
+// error files built from the uploaded requests, answering each prompt with
+// its hash. Prompts containing "fail" get an error line, "garble" a line
+// deskchat cannot read; with expire set, batches expire with rows
+// containing "late" unanswered.
+type fakeOpenAI struct {
+	*httptest.Server
+	t         testing.TB
+	key       string
+	donePolls int
+	expire    bool
+	notFound  bool // every path answers 404
+	noFiles   bool // /files answers 404
+	// createFails: the next create makes the batch but answers 500 (a
+	// run stopped between making and recording it).
+	createFails bool
+	// echo: errors echo the key the request sent.
+	echo bool
+	// onLook runs on each look at a batch (before it answers).
+	onLook func(n int)
+
+	mu       sync.Mutex
+	files    map[string][]byte
+	uploads  []string // each upload's content
+	chunked  []bool   // each upload sent without a length
+	batches  map[string]*fakeBatch
+	order    []string
+	creates  int
+	looks    int
+	requests int
+}
+
+type fakeBatch struct {
+	ID, InputFileID, Status string
+	polls                   int
+	output, errors          string
+	total, ok, failed       int
+}
+
+func newFakeOpenAI(t testing.TB, key string) *fakeOpenAI {
+	f := &fakeOpenAI{t: t, key: key, donePolls: 1, files: map[string][]byte{}, batches: map[string]*fakeBatch{}}
+	mux := http.NewServeMux()
+	mux.HandleFunc("POST /v1/files", f.upload)
+	mux.HandleFunc("GET /v1/files/{id}/content", f.content)
+	mux.HandleFunc("POST /v1/batches", f.create)
+	mux.HandleFunc("GET /v1/batches", f.list)
+	mux.HandleFunc("GET /v1/batches/{id}", f.look)
+	f.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		f.mu.Lock()
+		f.requests++
+		notFound := f.notFound || f.noFiles && strings.HasPrefix(r.URL.Path, "/v1/files")
+		f.mu.Unlock()
+		if r.Header.Get("Authorization") != "Bearer "+key {
+			f.fail(w, http.StatusUnauthorized, "Incorrect API key provided: "+r.Header.Get("Authorization"))
+			return
+		}
+		if notFound {
+			f.fail(w, http.StatusNotFound, "Unknown request URL: "+r.URL.Path+" (key "+key+")")
+			return
+		}
+		mux.ServeHTTP(w, r)
+	}))
+	t.Cleanup(f.Close)
+	return f
+}
+
+func (f *fakeOpenAI) fail(w http.ResponseWriter, status int, msg string) {
+	if f.echo {
+		msg += " You sent " + f.key
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	json.NewEncoder(w).Encode(map[string]any{"error": map[string]any{"message": msg, "type": "invalid_request_error"}})
+}
+
+func (f *fakeOpenAI) upload(w http.ResponseWriter, r *http.Request) {
+	chunked := r.ContentLength < 0
+	if err := r.ParseMultipartForm(1 << 20); err != nil {
+		f.fail(w, 400, "not multipart: "+err.Error())
+		return
+	}
+	if r.FormValue("purpose") != "batch" {
+		f.fail(w, 400, "purpose must be batch")
+		return
+	}
+	file, hdr, err := r.FormFile("file")
+	if err != nil {
+		f.fail(w, 400, "no file")
+		return
+	}
+	b, _ := io.ReadAll(file)
+	f.mu.Lock()
+	id := fmt.Sprintf("file-in%d", len(f.uploads)+1)
+	f.files[id] = b
+	f.uploads = append(f.uploads, string(b))
+	f.chunked = append(f.chunked, chunked)
+	f.mu.Unlock()
+	json.NewEncoder(w).Encode(map[string]any{"id": id, "object": "file", "bytes": len(b), "filename": hdr.Filename, "purpose": "batch"})
+}
+
+func (f *fakeOpenAI) content(w http.ResponseWriter, r *http.Request) {
+	f.mu.Lock()
+	b, ok := f.files[r.PathValue("id")]
+	f.mu.Unlock()
+	if !ok {
+		f.fail(w, 404, "no such file")
+		return
+	}
+	w.Write(b)
+}
+
+func (f *fakeOpenAI) create(w http.ResponseWriter, r *http.Request) {
+	var req struct {
+		InputFileID      string `json:"input_file_id"`
+		Endpoint         string `json:"endpoint"`
+		CompletionWindow string `json:"completion_window"`
+	}
+	json.NewDecoder(r.Body).Decode(&req)
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	in, ok := f.files[req.InputFileID]
+	if !ok || req.Endpoint != "/v1/chat/completions" || req.CompletionWindow != "24h" {
+		f.fail(w, 400, fmt.Sprintf("bad batch: %+v", req))
+		return
+	}
+	f.creates++
+	b := &fakeBatch{ID: fmt.Sprintf("batch_%d", f.creates), InputFileID: req.InputFileID, Status: "validating"}
+	b.total = bytes.Count(in, []byte("\n")) + 1
+	f.batches[b.ID] = b
+	f.order = append(f.order, b.ID)
+	if f.createFails {
+		f.createFails = false
+		f.fail(w, 500, "The server had an error while processing your request.")
+		return
+	}
+	json.NewEncoder(w).Encode(b.json())
+}
+
+func (b *fakeBatch) json() map[string]any {
+	m := map[string]any{"id": b.ID, "object": "batch", "endpoint": "/v1/chat/completions", "input_file_id": b.InputFileID,
+		"completion_window": "24h", "status": b.Status,
+		"request_counts": map[string]int{"total": b.total, "completed": b.ok, "failed": b.failed}}
+	if b.output != "" {
+		m["output_file_id"] = b.output
+	}
+	if b.errors != "" {
+		m["error_file_id"] = b.errors
+	}
+	return m
+}
+
+func (f *fakeOpenAI) list(w http.ResponseWriter, _ *http.Request) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	data := []any{}
+	for i := len(f.order) - 1; i >= 0; i-- {
+		data = append(data, f.batches[f.order[i]].json())
+	}
+	json.NewEncoder(w).Encode(map[string]any{"object": "list", "data": data, "has_more": false})
+}
+
+func (f *fakeOpenAI) look(w http.ResponseWriter, r *http.Request) {
+	f.mu.Lock()
+	f.looks++
+	n, hook := f.looks, f.onLook
+	f.mu.Unlock()
+	if hook != nil {
+		hook(n)
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	b, ok := f.batches[r.PathValue("id")]
+	if !ok {
+		f.fail(w, 404, "no such batch")
+		return
+	}
+	b.polls++
+	switch {
+	case b.output != "" || b.errors != "":
+	case b.polls >= f.donePolls:
+		f.answer(b)
+	default:
+		b.Status = "in_progress"
+		b.ok = b.total / 2
+	}
+	json.NewEncoder(w).Encode(b.json())
+}
+
+// answer completes (or expires) b, writing its output and error files.
+func (f *fakeOpenAI) answer(b *fakeBatch) {
+	var out, errs strings.Builder
+	sc := bufio.NewScanner(bytes.NewReader(f.files[b.InputFileID]))
+	sc.Buffer(nil, 4<<20)
+	b.ok, b.failed = 0, 0
+	for sc.Scan() {
+		var req struct {
+			CustomID string `json:"custom_id"`
+			Method   string `json:"method"`
+			URL      string `json:"url"`
+			Body     struct {
+				Model    string `json:"model"`
+				Messages []struct{ Role, Content string }
+				MaxTokens int `json:"max_completion_tokens"`
+			} `json:"body"`
+		}
+		if err := json.Unmarshal(sc.Bytes(), &req); err != nil || req.Method != "POST" || req.URL != "/v1/chat/completions" || req.Body.MaxTokens == 0 {
+			f.t.Errorf("bad request line %q: %v", sc.Text(), err)
+			continue
+		}
+		prompt := req.Body.Messages[len(req.Body.Messages)-1].Content
+		switch {
+		case f.expire && strings.Contains(prompt, "late"):
+		case strings.Contains(prompt, "fail"):
+			b.failed++
+			fmt.Fprintf(&errs, `{"id":"r","custom_id":%q,"response":{"status_code":400,"body":{"error":{"message":"This row is refused (key %s)."}}},"error":null}`+"\n", req.CustomID, f.keyIf())
+		case strings.Contains(prompt, "garble"):
+			b.ok++
+			fmt.Fprintf(&out, `{"id":"r","custom_id":%q,"response":{"status_code":200,"body":{"choices":"nope"}}}`+"\n{not json at all\n", req.CustomID)
+		default:
+			b.ok++
+			body := map[string]any{"id": "c", "object": "chat.completion", "model": req.Body.Model,
+				"choices": []any{map[string]any{"index": 0, "message": map[string]any{"role": "assistant", "content": answerOf(prompt)}, "finish_reason": "stop"}},
+				"usage":   map[string]int{"prompt_tokens": 10, "completion_tokens": 2, "total_tokens": 12}}
+			line, _ := json.Marshal(map[string]any{"id": "r", "custom_id": req.CustomID, "response": map[string]any{"status_code": 200, "body": body}, "error": nil})
+			out.Write(line)
+			out.WriteByte('\n')
+		}
+	}
+	b.Status = "completed"
+	if f.expire {
+		b.Status = "expired"
+	}
+	if out.Len() > 0 {
+		b.output = "file-out-" + b.ID
+		f.files[b.output] = []byte(out.String())
+	}
+	if errs.Len() > 0 {
+		b.errors = "file-err-" + b.ID
+		f.files[b.errors] = []byte(errs.String())
+	}
+}
+
+func (f *fakeOpenAI) keyIf() string {
+	if f.echo {
+		return f.key
+	}
+	return "none"
+}
+
+// customIDs are the custom_ids of upload i, sorted as numbers.
+func (f *fakeOpenAI) customIDs(i int) []int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var ids []int
+	for _, line := range strings.Split(f.uploads[i], "\n") {
+		var req struct {
+			CustomID string `json:"custom_id"`
+		}
+		json.Unmarshal([]byte(line), &req)
+		var n int
+		fmt.Sscan(req.CustomID, &n)
+		ids = append(ids, n)
+	}
+	sort.Ints(ids)
+	return ids
+}
+
+func (f *fakeOpenAI) counts() (uploads, creates, looks int) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return len(f.uploads), f.creates, f.looks
+}

@@ -13,6 +13,7 @@ import (
 
 	"github.com/deskchat/deskchat/engine"
 	"github.com/deskchat/deskchat/engine/tokens"
+	"github.com/deskchat/deskchat/internal/fakebatch"
 	"github.com/deskchat/deskchat/store"
 )
 
@@ -41,14 +42,14 @@ func providerInput(t *testing.T, n int, text map[int]string) string {
 type provTest struct {
 	t     *testing.T
 	st    *store.Store
-	srv   *fakeOpenAI
+	srv   *fakebatch.Server
 	path  string
 	clock *fakeClock
 	sleep []time.Duration // the poll intervals, in order
 }
 
 func newProvTest(t *testing.T, rows int, text map[int]string) *provTest {
-	return &provTest{t: t, st: openStore(t), srv: newFakeOpenAI(t, testKey), path: providerInput(t, rows, text),
+	return &provTest{t: t, st: openStore(t), srv: fakebatch.New(t, testKey), path: providerInput(t, rows, text),
 		clock: &fakeClock{now: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)}}
 }
 
@@ -110,7 +111,7 @@ func noKey(t *testing.T, where, s string) {
 // at half the price.
 func TestProviderRunAnswersEveryRow(t *testing.T) {
 	pt := newProvTest(t, 25, map[int]string{3: "please fail", 17: "fail too"})
-	pt.srv.donePolls = 3
+	pt.srv.DonePolls = 3
 	var seen []ProviderProgress
 	out, stats, err := pt.run(t.Context(), func(c *ProviderConfig) {
 		c.PartRequests = 10
@@ -136,26 +137,26 @@ func TestProviderRunAnswersEveryRow(t *testing.T) {
 			}
 		}
 	}
-	uploads, creates, _ := pt.srv.counts()
+	uploads, creates, _ := pt.srv.Counts()
 	if uploads != 3 || creates != 3 {
 		t.Fatalf("%d uploads, %d batches; want 3 parts", uploads, creates)
 	}
 	var all []int
 	for i := range 3 {
-		all = append(all, pt.srv.customIDs(i)...)
+		all = append(all, pt.srv.CustomIDs(i)...)
 	}
 	for i, id := range all {
 		if id != i {
 			t.Fatalf("the uploads hold rows %v", all)
 		}
 	}
-	pt.srv.mu.Lock()
-	for i, chunked := range pt.srv.chunked {
+	pt.srv.Mu.Lock()
+	for i, chunked := range pt.srv.Chunked {
 		if chunked {
 			t.Fatalf("upload %d was sent without its length", i)
 		}
 	}
-	pt.srv.mu.Unlock()
+	pt.srv.Mu.Unlock()
 	if len(pt.sleep) < 2 || pt.sleep[0] != 10*time.Second || pt.sleep[1] != 15*time.Second {
 		t.Fatalf("poll intervals %v", pt.sleep)
 	}
@@ -196,9 +197,9 @@ func TestProviderRunAnswersEveryRow(t *testing.T) {
 // upload again.
 func TestProviderRunRestartPollsWithoutUploading(t *testing.T) {
 	pt := newProvTest(t, 8, nil)
-	pt.srv.donePolls = 3
+	pt.srv.DonePolls = 3
 	ctx, cancel := context.WithCancel(t.Context())
-	pt.srv.onLook = func(n int) {
+	pt.srv.OnLook = func(n int) {
 		if n == 1 {
 			cancel()
 		}
@@ -211,7 +212,7 @@ func TestProviderRunRestartPollsWithoutUploading(t *testing.T) {
 	if run.State != store.BatchWaiting || len(run.Parts) != 1 || run.Parts[0].BatchID == "" || run.Done != 0 {
 		t.Fatalf("after the stop: %+v", run)
 	}
-	pt.srv.onLook = nil
+	pt.srv.OnLook = nil
 	out, _, err := pt.run(t.Context(), nil)
 	if err != nil {
 		t.Fatal(err)
@@ -219,7 +220,7 @@ func TestProviderRunRestartPollsWithoutUploading(t *testing.T) {
 	if rows := outputRows(t, out); len(rows) != 8 || rows[7]["state"] != "done" {
 		t.Fatalf("output %q", out)
 	}
-	if uploads, creates, _ := pt.srv.counts(); uploads != 1 || creates != 1 {
+	if uploads, creates, _ := pt.srv.Counts(); uploads != 1 || creates != 1 {
 		t.Fatalf("%d uploads, %d batches after the restart; want 1 and 1", uploads, creates)
 	}
 }
@@ -228,7 +229,7 @@ func TestProviderRunRestartPollsWithoutUploading(t *testing.T) {
 // file: one upload, one batch.
 func TestProviderRunFindsABatchNotRecorded(t *testing.T) {
 	pt := newProvTest(t, 5, nil)
-	pt.srv.createFails = true
+	pt.srv.CreateFails = true
 	if _, _, err := pt.run(t.Context(), nil); err == nil || !strings.Contains(engine.UserMessage(err), "server error (HTTP 500)") {
 		t.Fatalf("err %v", err)
 	}
@@ -243,7 +244,7 @@ func TestProviderRunFindsABatchNotRecorded(t *testing.T) {
 	if rows := outputRows(t, out); len(rows) != 5 {
 		t.Fatalf("output %q", out)
 	}
-	if uploads, creates, _ := pt.srv.counts(); uploads != 1 || creates != 1 {
+	if uploads, creates, _ := pt.srv.Counts(); uploads != 1 || creates != 1 {
 		t.Fatalf("%d uploads, %d batches; want 1 and 1", uploads, creates)
 	}
 }
@@ -254,7 +255,7 @@ func TestProviderRunWithoutBatchAPI(t *testing.T) {
 	for _, noFiles := range []bool{false, true} {
 		t.Run(fmt.Sprint("files only ", noFiles), func(t *testing.T) {
 			pt := newProvTest(t, 4, nil)
-			pt.srv.notFound, pt.srv.noFiles, pt.srv.echo = !noFiles, noFiles, true
+			pt.srv.NotFound, pt.srv.NoFiles, pt.srv.Echo = !noFiles, noFiles, true
 			_, _, err := pt.run(t.Context(), nil)
 			if !errors.Is(err, ErrNoBatchAPI) || engine.UserMessage(err) != NoBatchAPI("OpenAI") {
 				t.Fatalf("err %v (%q)", err, engine.UserMessage(err))
@@ -264,7 +265,7 @@ func TestProviderRunWithoutBatchAPI(t *testing.T) {
 			if noFiles && (gerr != nil || run.Done != 0 || len(run.Parts) != 0) || !noFiles && !errors.Is(gerr, store.ErrNotFound) {
 				t.Fatalf("stored %+v, %v", run, gerr)
 			}
-			if _, creates, _ := pt.srv.counts(); creates != 0 {
+			if _, creates, _ := pt.srv.Counts(); creates != 0 {
 				t.Fatalf("%d batches made", creates)
 			}
 		})
@@ -275,7 +276,7 @@ func TestProviderRunWithoutBatchAPI(t *testing.T) {
 // in no sentence, stored row or output.
 func TestProviderRunKeepsTheKeyOut(t *testing.T) {
 	pt := newProvTest(t, 6, map[int]string{2: "fail me"})
-	pt.srv.echo = true
+	pt.srv.Echo = true
 	out, _, err := pt.run(t.Context(), nil)
 	if err != nil {
 		t.Fatal(err)
@@ -289,7 +290,7 @@ func TestProviderRunKeepsTheKeyOut(t *testing.T) {
 	}
 	// An HTTP error echoing it: a key the provider rejects.
 	pt2 := newProvTest(t, 2, nil)
-	pt2.srv.echo = true
+	pt2.srv.Echo = true
 	_, _, err = pt2.run(t.Context(), func(c *ProviderConfig) { c.Key = testKey + "-wrong" })
 	if err == nil || !strings.Contains(engine.UserMessage(err), "was rejected") {
 		t.Fatalf("err %v", err)
@@ -318,7 +319,7 @@ func TestProviderRunMalformedLines(t *testing.T) {
 // exactly those again, in a new part.
 func TestProviderRunExpiredRowsAskedAgain(t *testing.T) {
 	pt := newProvTest(t, 6, map[int]string{1: "late one", 4: "late two"})
-	pt.srv.expire = true
+	pt.srv.Expire = true
 	out, stats, err := pt.run(t.Context(), nil)
 	if err != nil {
 		t.Fatal(err)
@@ -327,12 +328,12 @@ func TestProviderRunExpiredRowsAskedAgain(t *testing.T) {
 	if stats.Failed != 2 || !strings.Contains(rows[4]["error"].(string), "within 24 hours") || rows[0]["state"] != "done" {
 		t.Fatalf("stats %+v, rows %v", stats, rows)
 	}
-	pt.srv.expire = false
+	pt.srv.Expire = false
 	out, stats, err = pt.run(t.Context(), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if ids := pt.srv.customIDs(1); len(ids) != 2 || ids[0] != 1 || ids[1] != 4 {
+	if ids := pt.srv.CustomIDs(1); len(ids) != 2 || ids[0] != 1 || ids[1] != 4 {
 		t.Fatalf("the second upload holds %v; want rows 1 and 4", ids)
 	}
 	if rows := outputRows(t, out); stats.Done != 6 || rows[4]["answer"] != answerOf("Classify: late two") {

@@ -1,8 +1,15 @@
-package batch
+// Package fakebatch fakes OpenAI's Files and Batch APIs on an httptest
+// server, for the tests of "deskchat batch run --mode provider" (package
+// batch's and the command line's): uploads (multipart), batches made of
+// them and answered after a number of looks, their output and error files
+// built from the uploaded requests, each prompt answered with its hash.
+package fakebatch
 
 import (
 	"bufio"
 	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -14,32 +21,36 @@ import (
 	"testing"
 )
 
-// fakeOpenAI fakes OpenAI's Files and Batch APIs: uploads (multipart),
-// batches made of them, answered after donePolls looks, their output and
-// error files built from the uploaded requests, answering each prompt with
-// its hash. Prompts containing "fail" get an error line, "garble" a line
-// deskchat cannot read; with expire set, batches expire with rows
-// containing "late" unanswered.
-type fakeOpenAI struct {
+// Answer is the fake's answer to prompt: its hash.
+func Answer(prompt string) string {
+	h := sha256.Sum256([]byte(prompt))
+	return hex.EncodeToString(h[:8])
+}
+
+// Server is the fake provider at URL+"/v1". Prompts containing "fail" get
+// an error line, "garble" a line deskchat cannot read; with Expire set,
+// batches expire leaving rows containing "late" unanswered. Set its
+// fields before the run it serves (or holding Mu).
+type Server struct {
 	*httptest.Server
 	t         testing.TB
 	key       string
-	donePolls int
-	expire    bool
-	notFound  bool // every path answers 404
-	noFiles   bool // /files answers 404
-	// createFails: the next create makes the batch but answers 500 (a
+	DonePolls int
+	Expire    bool
+	NotFound  bool // every path answers 404
+	NoFiles   bool // /files answers 404
+	// CreateFails: the next create makes the batch but answers 500 (a
 	// run stopped between making and recording it).
-	createFails bool
-	// echo: errors echo the key the request sent.
-	echo bool
-	// onLook runs on each look at a batch (before it answers).
-	onLook func(n int)
+	CreateFails bool
+	// Echo: errors echo the key the request sent.
+	Echo bool
+	// OnLook runs on each look at a batch (before it answers).
+	OnLook func(n int)
 
-	mu       sync.Mutex
+	Mu       sync.Mutex
 	files    map[string][]byte
 	uploads  []string // each upload's content
-	chunked  []bool   // each upload sent without a length
+	Chunked  []bool   // each upload sent without a length
 	batches  map[string]*fakeBatch
 	order    []string
 	creates  int
@@ -54,8 +65,10 @@ type fakeBatch struct {
 	total, ok, failed       int
 }
 
-func newFakeOpenAI(t testing.TB, key string) *fakeOpenAI {
-	f := &fakeOpenAI{t: t, key: key, donePolls: 1, files: map[string][]byte{}, batches: map[string]*fakeBatch{}}
+// New starts the fake; it takes requests sent with key only (401 else)
+// and stops when the test ends.
+func New(t testing.TB, key string) *Server {
+	f := &Server{t: t, key: key, DonePolls: 1, files: map[string][]byte{}, batches: map[string]*fakeBatch{}}
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /v1/files", f.upload)
 	mux.HandleFunc("GET /v1/files/{id}/content", f.content)
@@ -63,15 +76,15 @@ func newFakeOpenAI(t testing.TB, key string) *fakeOpenAI {
 	mux.HandleFunc("GET /v1/batches", f.list)
 	mux.HandleFunc("GET /v1/batches/{id}", f.look)
 	f.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		f.mu.Lock()
+		f.Mu.Lock()
 		f.requests++
-		notFound := f.notFound || f.noFiles && strings.HasPrefix(r.URL.Path, "/v1/files")
-		f.mu.Unlock()
+		NotFound := f.NotFound || f.NoFiles && strings.HasPrefix(r.URL.Path, "/v1/files")
+		f.Mu.Unlock()
 		if r.Header.Get("Authorization") != "Bearer "+key {
 			f.fail(w, http.StatusUnauthorized, "Incorrect API key provided: "+r.Header.Get("Authorization"))
 			return
 		}
-		if notFound {
+		if NotFound {
 			f.fail(w, http.StatusNotFound, "Unknown request URL: "+r.URL.Path+" (key "+key+")")
 			return
 		}
@@ -81,8 +94,8 @@ func newFakeOpenAI(t testing.TB, key string) *fakeOpenAI {
 	return f
 }
 
-func (f *fakeOpenAI) fail(w http.ResponseWriter, status int, msg string) {
-	if f.echo {
+func (f *Server) fail(w http.ResponseWriter, status int, msg string) {
+	if f.Echo {
 		msg += " You sent " + f.key
 	}
 	w.Header().Set("Content-Type", "application/json")
@@ -90,7 +103,7 @@ func (f *fakeOpenAI) fail(w http.ResponseWriter, status int, msg string) {
 	json.NewEncoder(w).Encode(map[string]any{"error": map[string]any{"message": msg, "type": "invalid_request_error"}})
 }
 
-func (f *fakeOpenAI) upload(w http.ResponseWriter, r *http.Request) {
+func (f *Server) upload(w http.ResponseWriter, r *http.Request) {
 	chunked := r.ContentLength < 0
 	if err := r.ParseMultipartForm(1 << 20); err != nil {
 		f.fail(w, 400, "not multipart: "+err.Error())
@@ -106,19 +119,19 @@ func (f *fakeOpenAI) upload(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	b, _ := io.ReadAll(file)
-	f.mu.Lock()
+	f.Mu.Lock()
 	id := fmt.Sprintf("file-in%d", len(f.uploads)+1)
 	f.files[id] = b
 	f.uploads = append(f.uploads, string(b))
-	f.chunked = append(f.chunked, chunked)
-	f.mu.Unlock()
+	f.Chunked = append(f.Chunked, chunked)
+	f.Mu.Unlock()
 	json.NewEncoder(w).Encode(map[string]any{"id": id, "object": "file", "bytes": len(b), "filename": hdr.Filename, "purpose": "batch"})
 }
 
-func (f *fakeOpenAI) content(w http.ResponseWriter, r *http.Request) {
-	f.mu.Lock()
+func (f *Server) content(w http.ResponseWriter, r *http.Request) {
+	f.Mu.Lock()
 	b, ok := f.files[r.PathValue("id")]
-	f.mu.Unlock()
+	f.Mu.Unlock()
 	if !ok {
 		f.fail(w, 404, "no such file")
 		return
@@ -126,15 +139,15 @@ func (f *fakeOpenAI) content(w http.ResponseWriter, r *http.Request) {
 	w.Write(b)
 }
 
-func (f *fakeOpenAI) create(w http.ResponseWriter, r *http.Request) {
+func (f *Server) create(w http.ResponseWriter, r *http.Request) {
 	var req struct {
 		InputFileID      string `json:"input_file_id"`
 		Endpoint         string `json:"endpoint"`
 		CompletionWindow string `json:"completion_window"`
 	}
 	json.NewDecoder(r.Body).Decode(&req)
-	f.mu.Lock()
-	defer f.mu.Unlock()
+	f.Mu.Lock()
+	defer f.Mu.Unlock()
 	in, ok := f.files[req.InputFileID]
 	if !ok || req.Endpoint != "/v1/chat/completions" || req.CompletionWindow != "24h" {
 		f.fail(w, 400, fmt.Sprintf("bad batch: %+v", req))
@@ -145,8 +158,8 @@ func (f *fakeOpenAI) create(w http.ResponseWriter, r *http.Request) {
 	b.total = bytes.Count(in, []byte("\n")) + 1
 	f.batches[b.ID] = b
 	f.order = append(f.order, b.ID)
-	if f.createFails {
-		f.createFails = false
+	if f.CreateFails {
+		f.CreateFails = false
 		f.fail(w, 500, "The server had an error while processing your request.")
 		return
 	}
@@ -166,9 +179,9 @@ func (b *fakeBatch) json() map[string]any {
 	return m
 }
 
-func (f *fakeOpenAI) list(w http.ResponseWriter, _ *http.Request) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
+func (f *Server) list(w http.ResponseWriter, _ *http.Request) {
+	f.Mu.Lock()
+	defer f.Mu.Unlock()
 	data := []any{}
 	for i := len(f.order) - 1; i >= 0; i-- {
 		data = append(data, f.batches[f.order[i]].json())
@@ -176,16 +189,16 @@ func (f *fakeOpenAI) list(w http.ResponseWriter, _ *http.Request) {
 	json.NewEncoder(w).Encode(map[string]any{"object": "list", "data": data, "has_more": false})
 }
 
-func (f *fakeOpenAI) look(w http.ResponseWriter, r *http.Request) {
-	f.mu.Lock()
+func (f *Server) look(w http.ResponseWriter, r *http.Request) {
+	f.Mu.Lock()
 	f.looks++
-	n, hook := f.looks, f.onLook
-	f.mu.Unlock()
+	n, hook := f.looks, f.OnLook
+	f.Mu.Unlock()
 	if hook != nil {
 		hook(n)
 	}
-	f.mu.Lock()
-	defer f.mu.Unlock()
+	f.Mu.Lock()
+	defer f.Mu.Unlock()
 	b, ok := f.batches[r.PathValue("id")]
 	if !ok {
 		f.fail(w, 404, "no such batch")
@@ -194,7 +207,7 @@ func (f *fakeOpenAI) look(w http.ResponseWriter, r *http.Request) {
 	b.polls++
 	switch {
 	case b.output != "" || b.errors != "":
-	case b.polls >= f.donePolls:
+	case b.polls >= f.DonePolls:
 		f.answer(b)
 	default:
 		b.Status = "in_progress"
@@ -204,7 +217,7 @@ func (f *fakeOpenAI) look(w http.ResponseWriter, r *http.Request) {
 }
 
 // answer completes (or expires) b, writing its output and error files.
-func (f *fakeOpenAI) answer(b *fakeBatch) {
+func (f *Server) answer(b *fakeBatch) {
 	var out, errs strings.Builder
 	sc := bufio.NewScanner(bytes.NewReader(f.files[b.InputFileID]))
 	sc.Buffer(nil, 4<<20)
@@ -215,8 +228,8 @@ func (f *fakeOpenAI) answer(b *fakeBatch) {
 			Method   string `json:"method"`
 			URL      string `json:"url"`
 			Body     struct {
-				Model    string `json:"model"`
-				Messages []struct{ Role, Content string }
+				Model     string `json:"model"`
+				Messages  []struct{ Role, Content string }
 				MaxTokens int `json:"max_completion_tokens"`
 			} `json:"body"`
 		}
@@ -226,7 +239,7 @@ func (f *fakeOpenAI) answer(b *fakeBatch) {
 		}
 		prompt := req.Body.Messages[len(req.Body.Messages)-1].Content
 		switch {
-		case f.expire && strings.Contains(prompt, "late"):
+		case f.Expire && strings.Contains(prompt, "late"):
 		case strings.Contains(prompt, "fail"):
 			b.failed++
 			fmt.Fprintf(&errs, `{"id":"r","custom_id":%q,"response":{"status_code":400,"body":{"error":{"message":"This row is refused (key %s)."}}},"error":null}`+"\n", req.CustomID, f.keyIf())
@@ -236,7 +249,7 @@ func (f *fakeOpenAI) answer(b *fakeBatch) {
 		default:
 			b.ok++
 			body := map[string]any{"id": "c", "object": "chat.completion", "model": req.Body.Model,
-				"choices": []any{map[string]any{"index": 0, "message": map[string]any{"role": "assistant", "content": answerOf(prompt)}, "finish_reason": "stop"}},
+				"choices": []any{map[string]any{"index": 0, "message": map[string]any{"role": "assistant", "content": Answer(prompt)}, "finish_reason": "stop"}},
 				"usage":   map[string]int{"prompt_tokens": 10, "completion_tokens": 2, "total_tokens": 12}}
 			line, _ := json.Marshal(map[string]any{"id": "r", "custom_id": req.CustomID, "response": map[string]any{"status_code": 200, "body": body}, "error": nil})
 			out.Write(line)
@@ -244,7 +257,7 @@ func (f *fakeOpenAI) answer(b *fakeBatch) {
 		}
 	}
 	b.Status = "completed"
-	if f.expire {
+	if f.Expire {
 		b.Status = "expired"
 	}
 	if out.Len() > 0 {
@@ -257,17 +270,17 @@ func (f *fakeOpenAI) answer(b *fakeBatch) {
 	}
 }
 
-func (f *fakeOpenAI) keyIf() string {
-	if f.echo {
+func (f *Server) keyIf() string {
+	if f.Echo {
 		return f.key
 	}
 	return "none"
 }
 
-// customIDs are the custom_ids of upload i, sorted as numbers.
-func (f *fakeOpenAI) customIDs(i int) []int {
-	f.mu.Lock()
-	defer f.mu.Unlock()
+// CustomIDs are the custom_ids of upload i, sorted as numbers.
+func (f *Server) CustomIDs(i int) []int {
+	f.Mu.Lock()
+	defer f.Mu.Unlock()
 	var ids []int
 	for _, line := range strings.Split(f.uploads[i], "\n") {
 		var req struct {
@@ -282,8 +295,8 @@ func (f *fakeOpenAI) customIDs(i int) []int {
 	return ids
 }
 
-func (f *fakeOpenAI) counts() (uploads, creates, looks int) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
+func (f *Server) Counts() (uploads, creates, looks int) {
+	f.Mu.Lock()
+	defer f.Mu.Unlock()
 	return len(f.uploads), f.creates, f.looks
 }

@@ -199,6 +199,13 @@ func (p *provRun) stop(ctx context.Context, err error) error {
 	if atProvider && ctx.Err() != nil {
 		return fmt.Errorf("%w: %w", ErrAtProvider, err)
 	}
+	var pe *engine.ProviderError
+	if atProvider && errors.As(err, &pe) {
+		// The provider's failure is not the batch's: say where it is.
+		c := *pe
+		c.Sentence += fmt.Sprintf(" The batch stays at the provider; \"deskchat batch resume %s\" checks on it again.", p.cfg.Run.Name)
+		return &c
+	}
 	return err
 }
 

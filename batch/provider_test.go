@@ -46,11 +46,12 @@ type provTest struct {
 	path  string
 	clock *fakeClock
 	sleep []time.Duration // the poll intervals, in order
+	temp  string          // where the requests files are written
 }
 
 func newProvTest(t *testing.T, rows int, text map[int]string) *provTest {
 	return &provTest{t: t, st: openStore(t), srv: fakebatch.New(t, testKey), path: providerInput(t, rows, text),
-		clock: &fakeClock{now: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)}}
+		clock: &fakeClock{now: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)}, temp: t.TempDir()}
 }
 
 // sleepClock records each sleep's length.
@@ -77,7 +78,7 @@ func (pt *provTest) run(ctx context.Context, mod func(*ProviderConfig)) (string,
 		Provider: store.Provider{Name: "OpenAI", Kind: store.KindOpenAI, BaseURL: pt.srv.URL + "/v1", Model: "gpt-4o-mini"},
 		Run: store.BatchRun{Name: "tickets", Input: pt.path, Template: tm.String(), System: "Be brief.", Provider: "OpenAI",
 			Model: "gpt-4o-mini", MaxTokens: 100, Rows: plan.Rows},
-		Out: NewWriter(&out, "jsonl"), TempDir: pt.t.TempDir()}
+		Out: NewWriter(&out, "jsonl"), TempDir: pt.temp}
 	if mod != nil {
 		mod(&cfg)
 	}
@@ -183,12 +184,29 @@ func TestProviderRunAnswersEveryRow(t *testing.T) {
 	if run.Mode != store.ModeProvider || run.State != store.BatchDone || len(run.Parts) != 3 || !run.Parts[2].Collected || run.Parts[0].BatchID == "" {
 		t.Fatalf("run %+v", run)
 	}
-	if entries, _ := os.ReadDir(filepath.Dir(pt.st.FilePath())); len(entries) > 0 {
-		for _, e := range entries {
-			if strings.HasPrefix(e.Name(), "batch-") {
-				t.Fatalf("a requests file is left: %s", e.Name())
-			}
+	if entries, _ := os.ReadDir(pt.temp); len(entries) > 0 {
+		t.Fatalf("a requests file is left: %s", entries[0].Name())
+	}
+}
+
+// A part holds at most PartBytes bytes: a run of long rows is split so.
+func TestProviderRunSplitsPartsBySize(t *testing.T) {
+	pt := newProvTest(t, 9, nil)
+	const most = 700
+	if _, _, err := pt.run(t.Context(), func(c *ProviderConfig) { c.PartBytes = most }); err != nil {
+		t.Fatal(err)
+	}
+	uploads, _, _ := pt.srv.Counts()
+	var rows []int
+	for i := range uploads {
+		ids := pt.srv.CustomIDs(i)
+		rows = append(rows, ids...)
+		if size := pt.srv.UploadSize(i); size > most {
+			t.Fatalf("upload %d has %d bytes, more than %d", i, size, most)
 		}
+	}
+	if uploads < 3 || len(rows) != 9 || rows[8] != 8 {
+		t.Fatalf("%d uploads holding rows %v", uploads, rows)
 	}
 }
 
@@ -358,5 +376,29 @@ func TestProviderTarget(t *testing.T) {
 		if !errors.Is(err, ErrNoBatchAPI) || !strings.Contains(engine.UserMessage(err), "does not offer OpenAI's Batch API; run without --mode provider") {
 			t.Fatalf("%+v: %v", s, err)
 		}
+	}
+}
+
+// Looks that fail (a 500, the network) are tried again with the growing
+// interval; five in a row stop the run, the batch left at the provider
+// and the sentence saying so.
+func TestProviderRunPollFailures(t *testing.T) {
+	pt := newProvTest(t, 3, nil)
+	pt.srv.LookFails = 2
+	if _, stats, err := pt.run(t.Context(), nil); err != nil || stats.Done != 3 {
+		t.Fatalf("after 2 failed looks: %v, %+v", err, stats)
+	}
+	pt = newProvTest(t, 3, nil)
+	pt.srv.LookFails = 100
+	_, _, err := pt.run(t.Context(), nil)
+	msg := engine.UserMessage(err)
+	if !strings.Contains(msg, "server error (HTTP 500)") || !strings.Contains(msg, "The batch stays at the provider; \"deskchat batch resume tickets\" checks on it again.") {
+		t.Fatalf("err %v: %q", err, msg)
+	}
+	if _, _, looks := pt.srv.Counts(); looks != pollFailures || len(pt.sleep) != pollFailures-1 {
+		t.Fatalf("%d looks, %d sleeps; want %d looks", looks, len(pt.sleep), pollFailures)
+	}
+	if run, _ := pt.st.Batch("tickets"); run.State != store.BatchWaiting {
+		t.Fatalf("state %q", run.State)
 	}
 }

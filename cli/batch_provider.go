@@ -94,7 +94,7 @@ func runProviderBatch(c *cmdEnv, st *store.Store, f batchFlags, input string, tm
 	case err != nil:
 		return batchInputError(err)
 	}
-	fmt.Fprintf(c.Stderr, "%s answered, %d failed, %s (half price).\n", format.Count(stats.Done, "row", "rows"), stats.Failed, format.Cost(stats.Cost))
+	fmt.Fprintf(c.Stderr, "%s answered, %d failed; the run has cost %s.\n", format.Count(stats.Done, "row", "rows"), stats.Failed, format.Cost(stats.Cost))
 	return nil
 }
 

@@ -46,6 +46,8 @@ type Server struct {
 	Echo bool
 	// OnLook runs on each look at a batch (before it answers).
 	OnLook func(n int)
+	// LookFails: that many looks at a batch answer 500 first.
+	LookFails int
 
 	Mu       sync.Mutex
 	files    map[string][]byte
@@ -199,6 +201,11 @@ func (f *Server) look(w http.ResponseWriter, r *http.Request) {
 	}
 	f.Mu.Lock()
 	defer f.Mu.Unlock()
+	if f.LookFails > 0 {
+		f.LookFails--
+		f.fail(w, 500, "The server had an error while processing your request.")
+		return
+	}
 	b, ok := f.batches[r.PathValue("id")]
 	if !ok {
 		f.fail(w, 404, "no such batch")
@@ -299,4 +306,11 @@ func (f *Server) Counts() (uploads, creates, looks int) {
 	f.Mu.Lock()
 	defer f.Mu.Unlock()
 	return len(f.uploads), f.creates, f.looks
+}
+
+// UploadSize is the size of upload i's file, in bytes.
+func (f *Server) UploadSize(i int) int {
+	f.Mu.Lock()
+	defer f.Mu.Unlock()
+	return len(f.uploads[i])
 }

@@ -15,6 +15,7 @@ import (
 
 	goopenai "github.com/sashabaranov/go-openai"
 
+	"github.com/deskchat/deskchat/engine"
 	"github.com/deskchat/deskchat/store"
 )
 
@@ -224,7 +225,7 @@ func (p *provRun) ship(ctx context.Context, pf *partFile) error {
 	name := fmt.Sprintf("deskchat-%s-part%d.jsonl", fileSafe(p.cfg.Run.Name), pf.part.N)
 	file, err := p.remote.upload(ctx, pf.path, name)
 	if err != nil {
-		return err
+		return p.abandon(ctx, pf.part, err)
 	}
 	part := pf.part
 	part.FileID, part.Status, part.CreatedAt = file.ID, "uploaded", p.cfg.clock().Now().UTC()
@@ -248,11 +249,35 @@ func (p *provRun) makeBatch(ctx context.Context, part store.BatchPart, again boo
 	if !found {
 		meta := map[string]any{"deskchat_run": p.cfg.Run.Name, "part": strconv.Itoa(part.N)}
 		if b, err = p.remote.create(ctx, part.FileID, meta); err != nil {
-			return err
+			return p.abandon(ctx, part, err)
 		}
 	}
 	update(&part, b)
 	return p.putPart(part, nil)
+}
+
+// abandon gives up a part the provider refused (its upload or its
+// batch) for a reason asking again would not change: its rows fail with
+// the provider's sentence and the part is recorded as refused, so that
+// nothing waits on it. A stop, or a failure that may pass (a 5xx, the
+// network), keeps the part for the resume: uploaded, it is not sent
+// again. It returns err.
+func (p *provRun) abandon(ctx context.Context, part store.BatchPart, err error) error {
+	if ctx.Err() != nil || transient(err) {
+		return err
+	}
+	c := &collector{p: p, part: part}
+	if ferr := c.failMissing(engine.UserMessage(err)); ferr != nil {
+		return errors.Join(err, ferr)
+	}
+	if part.FileID == "" {
+		return err // not recorded: nothing to mark
+	}
+	part.Status, part.Collected = "refused", true
+	if perr := p.putPart(part, nil); perr != nil {
+		return errors.Join(err, perr)
+	}
+	return err
 }
 
 // update copies what the provider says of a batch into its part.

@@ -280,8 +280,11 @@ func TestProviderRunWithoutBatchAPI(t *testing.T) {
 			}
 			noKey(t, "the error", err.Error())
 			run, gerr := pt.st.Batch("tickets")
-			if noFiles && (gerr != nil || run.Done != 0 || len(run.Parts) != 0) || !noFiles && !errors.Is(gerr, store.ErrNotFound) {
+			if noFiles && (gerr != nil || run.Done != 0 || run.Failed != 4 || len(run.Parts) != 0) || !noFiles && !errors.Is(gerr, store.ErrNotFound) {
 				t.Fatalf("stored %+v, %v", run, gerr)
+			}
+			if rows, _ := pt.st.BatchRows("tickets", 0, 10); noFiles && (len(rows) != 4 || rows[3].Error != NoBatchAPI("OpenAI")) {
+				t.Fatalf("rows %+v", rows)
 			}
 			if _, creates, _ := pt.srv.Counts(); creates != 0 {
 				t.Fatalf("%d batches made", creates)
@@ -400,5 +403,28 @@ func TestProviderRunPollFailures(t *testing.T) {
 	}
 	if run, _ := pt.st.Batch("tickets"); run.State != store.BatchWaiting {
 		t.Fatalf("state %q", run.State)
+	}
+}
+
+// A batch the provider refuses (a 400: the model takes no batches) fails
+// its rows with the sentence and marks the part refused: a resume sends
+// them again rather than wait on it.
+func TestProviderRunRefusedBatch(t *testing.T) {
+	pt := newProvTest(t, 3, nil)
+	pt.srv.CreateRefused = true
+	_, _, err := pt.run(t.Context(), nil)
+	if msg := engine.UserMessage(err); !strings.Contains(msg, "OpenAI refused the request (HTTP 400). It said: This model does not take batches.") {
+		t.Fatalf("err %v: %q", err, msg)
+	}
+	run, _ := pt.st.Batch("tickets")
+	if run.Failed != 3 || len(run.Parts) != 1 || run.Parts[0].Status != "refused" || !run.Parts[0].Collected || run.State != store.BatchCancelled {
+		t.Fatalf("run %+v", run)
+	}
+	pt.srv.CreateRefused = false
+	if _, stats, err := pt.run(t.Context(), nil); err != nil || stats.Done != 3 {
+		t.Fatalf("resume: %v %+v", err, stats)
+	}
+	if uploads, creates, _ := pt.srv.Counts(); uploads != 2 || creates != 1 {
+		t.Fatalf("%d uploads, %d batches", uploads, creates)
 	}
 }

@@ -147,6 +147,8 @@ func statusWords(status string) string {
 		return "answered"
 	case "cancelling":
 		return "being cancelled"
+	case "refused":
+		return "refused by the provider"
 	case "":
 		return "not sent"
 	}

@@ -42,6 +42,8 @@ type Server struct {
 	// CreateFails: the next create makes the batch but answers 500 (a
 	// run stopped between making and recording it).
 	CreateFails bool
+	// CreateRefused: creates answer 400 (the model takes no batches).
+	CreateRefused bool
 	// Echo: errors echo the key the request sent.
 	Echo bool
 	// OnLook runs on each look at a batch (before it answers).
@@ -150,6 +152,10 @@ func (f *Server) create(w http.ResponseWriter, r *http.Request) {
 	json.NewDecoder(r.Body).Decode(&req)
 	f.Mu.Lock()
 	defer f.Mu.Unlock()
+	if f.CreateRefused {
+		f.fail(w, 400, "This model does not take batches.")
+		return
+	}
 	in, ok := f.files[req.InputFileID]
 	if !ok || req.Endpoint != "/v1/chat/completions" || req.CompletionWindow != "24h" {
 		f.fail(w, 400, fmt.Sprintf("bad batch: %+v", req))

@@ -23,10 +23,6 @@ import (
 // stopped or killed at any moment goes on where it was: at most one upload
 // is orphaned (a kill between the upload and its record), never a batch
 // (a batch made but not recorded is found again by its file).
-//
-// One job per file: provider.go is the run, provider_parts.go writes and
-// sends the parts, provider_poll.go waits for them, provider_collect.go
-// stores their answers, remote.go speaks the API.
 
 // OpenAI's limits for one batch's input file: 50,000 requests and 200 MB
 // (PartBytes keeps room below it).

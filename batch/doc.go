@@ -9,4 +9,9 @@
 // One job per file: input.go reads rows, template.go fills prompts, plan.go
 // is the first pass (checks and cost), run.go asks, limit.go paces,
 // journal.go persists and resumes, output.go writes, progress.go reports.
+//
+// With --mode provider (RunProvider) the rows go through OpenAI's Batch
+// API instead of the engine: provider.go is that run, provider_parts.go
+// writes and sends its parts, provider_poll.go waits for them,
+// provider_collect.go stores their answers, remote.go speaks the API.
 package batch

@@ -21,9 +21,13 @@ import (
 // batchFlags are the flags of "deskchat batch run" and "batch resume".
 type batchFlags struct {
 	template, provider, baseURL, model, keyEnv, system, out, name string
-	rpm, tpm, concurrency, maxTokens                              int
-	maxCost                                                       float64
-	yes, noCache                                                  bool
+	// mode is batch.ModeEngine or ModeProvider; modeSet: given on the
+	// command line.
+	mode                             string
+	modeSet                          bool
+	rpm, tpm, concurrency, maxTokens int
+	maxCost                          float64
+	yes, noCache                     bool
 }
 
 func batchCmd(c *cmdEnv) *cobra.Command {
@@ -53,12 +57,17 @@ file's name) or "batch resume NAME" to skip the rows answered; failed rows are a
 again. Output rows (in input order): the input's fields, answer, state, error,
 tokens_in, tokens_out, cost, cached, provider, model; --out FILE.jsonl|.csv, else
 JSONL on stdout. Progress goes to stderr.
+With --mode provider the rows go through OpenAI's Batch API instead (a stored
+provider of kind openai): uploaded in parts, answered by the provider within 24 h at
+half the price; Ctrl-C leaves them there, and "batch resume NAME" (or this command
+again) checks on them without sending them again.
 Exit 0 when every row has a result (failed rows included), 1 on a failure that stops
 the run, 2 usage error (or the cost refused), 130 stopped (the finished rows are kept).`,
-		RunE: func(_ *cobra.Command, args []string) error {
+		RunE: func(cmd *cobra.Command, args []string) error {
 			if len(args) != 1 {
 				return cmdLinef("batch run needs one input file (FILE.jsonl or FILE.csv)")
 			}
+			f.modeSet = cmd.Flags().Changed("mode")
 			return runBatch(c, f, c.path(args[0]), false)
 		},
 	}
@@ -70,7 +79,9 @@ the run, 2 usage error (or the cost refused), 130 stopped (the finished rows are
 	fs.StringVar(&f.keyEnv, "api-key-env", "", "environment variable holding the API key (with --base-url; default OPENAI_API_KEY)")
 	fs.StringVar(&f.system, "system", "", "system prompt for every row")
 	fs.StringVar(&f.name, "name", "", "the run's name (default: the input file's name without extension)")
+	fs.StringVar(&f.mode, "mode", store.ModeEngine, "engine: row by row through the engine; provider: OpenAI's Batch API (half price, within 24 h)")
 	batchLimitFlags(cmd, &f)
+	cmd.RegisterFlagCompletionFunc("mode", cobra.FixedCompletions([]string{store.ModeEngine, store.ModeProvider}, cobra.ShellCompDirectiveNoFileComp))
 	cmd.RegisterFlagCompletionFunc("provider", c.providerWords(true))
 	return cmd
 }
@@ -106,6 +117,10 @@ func batchResumeCmd(c *cmdEnv) *cobra.Command {
 				return batchNotFound(err, args[0])
 			}
 			f.name, f.template, f.system, f.provider, f.model = run.Name, run.Template, run.System, run.Provider, run.Model
+			f.mode, f.modeSet = run.Mode, true
+			if f.mode == "" {
+				f.mode = store.ModeEngine
+			}
 			if run.BaseURL != "" {
 				f.provider, f.baseURL = "", run.BaseURL
 			}
@@ -150,6 +165,8 @@ func checkBatchFlags(f batchFlags) error {
 		return cmdLinef("--concurrency takes 1 to 1024 rows at once")
 	case f.rpm < 0 || f.tpm < 0 || f.maxTokens < 0 || f.maxCost < 0:
 		return cmdLinef("--rpm, --tpm, --max-tokens and --max-cost cannot be negative")
+	case f.mode != store.ModeEngine && f.mode != store.ModeProvider:
+		return cmdLinef("--mode is engine (row by row through the engine) or provider (OpenAI's Batch API)")
 	}
 	if f.baseURL != "" {
 		return checkURL(f.baseURL)
@@ -182,17 +199,40 @@ func runBatch(c *cmdEnv, f batchFlags, input string, resumed bool) error {
 			return err
 		}
 	}
-	opts, model, err := batch.Options(st, batch.Spec{Provider: f.provider, BaseURL: f.baseURL, KeyEnv: f.keyEnv, Model: f.model,
-		System: f.system, MaxTokens: f.maxTokens, Concurrency: f.concurrency, NoCache: f.noCache})
+	held := 0 // requests of this run at the provider already
+	if f.mode, held, err = batchMode(st, f); err != nil {
+		return err
+	}
+	spec := batch.Spec{Provider: f.provider, BaseURL: f.baseURL, KeyEnv: f.keyEnv, Model: f.model,
+		System: f.system, MaxTokens: f.maxTokens, Concurrency: f.concurrency, NoCache: f.noCache}
+	opts, model, err := batch.Options(st, spec)
 	if err != nil {
 		return err
+	}
+	var target store.Provider
+	if f.mode == store.ModeProvider {
+		if target, err = batch.ProviderTarget(st, spec); errors.Is(err, batch.ErrNoBatchAPI) {
+			return cmdLinef("%s", engine.UserMessage(err)) // nothing was sent: the command line asked for it
+		} else if err != nil {
+			return err
+		}
 	}
 	plan, err := batch.MakePlan(c.Context, input, tmpl, f.system, model, opts.MaxTokens, st, f.name)
 	if err != nil {
 		return batchInputError(err)
 	}
-	if err := confirmCost(c, f, plan, model); err != nil {
+	if f.mode == store.ModeProvider {
+		plan.Cost *= batch.ProviderPrice
+	}
+	if held > 0 {
+		// Its cost was accepted when it was sent; only the provider's
+		// answers are awaited (and rows it failed asked again).
+		fmt.Fprintf(c.Stderr, "%s of this run are at %s already; checking on them.\n", format.Count(held, "request", "requests"), target.Name)
+	} else if err := confirmCost(c, f, plan, model); err != nil {
 		return err
+	}
+	if f.mode == store.ModeProvider {
+		return runProviderBatch(c, st, f, input, tmpl, target, model, opts.MaxTokens, plan.Rows)
 	}
 	var asker batch.Asker = c.engine(st)
 	out, closeOut, err := batchOutput(c, f.out)
@@ -250,6 +290,9 @@ func confirmCost(c *cmdEnv, f batchFlags, p batch.Plan, model string) error {
 	cost := "price unknown"
 	if p.PriceKnown {
 		cost = "at most " + format.Cost(p.Cost)
+	}
+	if f.mode == store.ModeProvider && p.PriceKnown {
+		cost += " (OpenAI's Batch API: half the price)"
 	}
 	fmt.Fprintf(c.Stderr, "%s to ask (%d in the file): %s prompt tokens, up to %s answer tokens with %s: %s.\n",
 		format.Count(p.Left, "row", "rows"), p.Rows, format.Number(int64(p.PromptTokens)), format.Number(int64(p.OutputTokens)), model, cost)
@@ -344,12 +387,16 @@ type batchJSON struct {
 	TPM         int       `json:"tpm,omitempty"`
 	CreatedAt   time.Time `json:"created_at"`
 	UpdatedAt   time.Time `json:"updated_at"`
+	// Mode is engine or provider; Parts a provider run's remote batches.
+	Mode  string            `json:"mode"`
+	Parts []store.BatchPart `json:"parts,omitempty"`
 }
 
 func toBatchJSON(r store.BatchRun) batchJSON {
 	return batchJSON{Name: r.Name, State: r.State, Input: r.Input, Template: r.Template, System: r.System, Provider: r.Provider,
 		BaseURL: r.BaseURL, Model: r.Model, Rows: r.Rows, Done: r.Done, Failed: r.Failed, Cost: r.Cost,
-		Concurrency: r.Concurrency, RPM: r.RPM, TPM: r.TPM, CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt}
+		Concurrency: r.Concurrency, RPM: r.RPM, TPM: r.TPM, CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt,
+		Mode: modeOf(r), Parts: r.Parts}
 }
 
 func batchShowCmd(c *cmdEnv) *cobra.Command {
@@ -384,7 +431,12 @@ func batchShowCmd(c *cmdEnv) *cobra.Command {
 			if r.System != "" {
 				fmt.Fprintf(w, "System:   %s\n", r.System)
 			}
-			fmt.Fprintf(w, "Model:    %s (%s)\nLimits:   %d at once, %d requests/min, %d tokens/min (0: none)\n", r.Model, who, r.Concurrency, r.RPM, r.TPM)
+			fmt.Fprintf(w, "Model:    %s (%s)\n", r.Model, who)
+			if modeOf(r) == store.ModeProvider {
+				showParts(w, r)
+			} else {
+				fmt.Fprintf(w, "Mode:     engine (row by row)\nLimits:   %d at once, %d requests/min, %d tokens/min (0: none)\n", r.Concurrency, r.RPM, r.TPM)
+			}
 			fmt.Fprintf(w, "Created:  %s\nUpdated:  %s\n", r.CreatedAt.Local().Format(time.DateTime), r.UpdatedAt.Local().Format(time.DateTime))
 			return nil
 		},

@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -23,6 +24,17 @@ const (
 	BatchRunning   = "running"
 	BatchDone      = "done"
 	BatchCancelled = "cancelled"
+	// BatchWaiting: a provider run (ModeProvider) whose requests are at
+	// the provider, nobody polling: "batch resume" checks again.
+	BatchWaiting = "waiting"
+)
+
+// Batch run modes: row by row through the engine (the default; "" in
+// records made before modes), or through the provider's own batch API
+// (OpenAI's Batch API: one upload, answered within 24 h at half price).
+const (
+	ModeEngine   = "engine"
+	ModeProvider = "provider"
 )
 
 // Batch row states: done (answered) or failed (the error says why). Only
@@ -30,6 +42,10 @@ const (
 const (
 	BatchRowDone   = "done"
 	BatchRowFailed = "failed"
+	// BatchRowWaiting: sent to the provider in a remote batch (the row's
+	// Part), no answer yet. Counted neither done nor failed, asked again
+	// on resume unless its part is still at the provider.
+	BatchRowWaiting = "waiting"
 )
 
 // BatchRun is one batch run: what it asks, of whom, and how far it got.
@@ -56,6 +72,35 @@ type BatchRun struct {
 	Done   int     `json:"done"`
 	Failed int     `json:"failed"`
 	Cost   float64 `json:"cost"`
+	// Mode is ModeEngine ("" in older records) or ModeProvider.
+	Mode string `json:"mode,omitempty"`
+	// Parts are a provider run's remote batches, in the order made.
+	Parts []BatchPart `json:"parts,omitempty"`
+}
+
+// BatchPart is one remote batch of a provider run: the requests file
+// uploaded and the batch made from it, each id recorded as soon as the
+// provider gave it, so that a run killed at any step goes on without
+// uploading again.
+type BatchPart struct {
+	N        int    `json:"n"` // 1-based; the rows sent in it have Part N
+	From     int    `json:"from"`
+	To       int    `json:"to"` // row indexes of the first and last request
+	Requests int    `json:"requests"`
+	Bytes    int64  `json:"bytes"`
+	FileID   string `json:"file_id,omitempty"`
+	BatchID  string `json:"batch_id,omitempty"`
+	// Status is the provider's (validating, in_progress, finalizing,
+	// completed, failed, expired, cancelling, cancelled).
+	Status       string `json:"status,omitempty"`
+	Completed    int    `json:"completed,omitempty"` // the provider's request counts
+	Failed       int    `json:"failed,omitempty"`
+	OutputFileID string `json:"output_file_id,omitempty"`
+	ErrorFileID  string `json:"error_file_id,omitempty"`
+	// Collected: its answers are stored as rows (and its ledger line
+	// written); nothing more is asked of the provider for it.
+	Collected bool      `json:"collected,omitempty"`
+	CreatedAt time.Time `json:"created_at"`
 }
 
 // BatchRow is one finished row: the input's fields (names in input order)
@@ -74,6 +119,9 @@ type BatchRow struct {
 	Cached    bool     `json:"cached,omitempty"`
 	Provider  string   `json:"provider,omitempty"`
 	Model     string   `json:"model,omitempty"`
+	// Part is the provider run's part (BatchPart.N) the row was sent in;
+	// 0 in engine mode.
+	Part int `json:"part,omitempty"`
 }
 
 func batchRowKey(name string, index int) []byte {
@@ -93,7 +141,8 @@ func checkBatchName(op, name string) error {
 }
 
 // PutBatch creates or updates the run r.Name, keeping its first CreatedAt
-// and the counts and cost its stored rows make (PutBatchRows keeps them).
+// and the counts and cost its stored rows make (PutBatchRows keeps them),
+// and, when r.Parts is nil, its remote parts (PutBatchPart keeps them).
 func (s *Store) PutBatch(r BatchRun) error {
 	if err := checkBatchName("put batch", r.Name); err != nil {
 		return err
@@ -105,6 +154,9 @@ func (s *Store) PutBatch(r BatchRun) error {
 			var prev BatchRun
 			if json.Unmarshal(old, &prev) == nil {
 				r.CreatedAt, r.Done, r.Failed, r.Cost = prev.CreatedAt, prev.Done, prev.Failed, prev.Cost
+				if r.Parts == nil {
+					r.Parts = prev.Parts
+				}
 			}
 		}
 		now := s.now().UTC()
@@ -115,6 +167,52 @@ func (s *Store) PutBatch(r BatchRun) error {
 		return putJSON(b, []byte(r.Name), r)
 	})
 	return wrap("put batch", err)
+}
+
+// PutBatchPart records part p of the provider run name (replacing the
+// part of the same N, else appending it) and, when usage is not nil, its
+// line in the usage ledger, in one transaction: a part's answers are
+// billed once however the run is stopped.
+func (s *Store) PutBatchPart(name string, p BatchPart, usage *UsageRecord) error {
+	rec := s.usageRecord(usage)
+	err := s.update(func(tx *bolt.Tx) error {
+		runs := tx.Bucket(bucketBatches)
+		var run BatchRun
+		v := runs.Get([]byte(name))
+		if v == nil {
+			return fmt.Errorf("batch run %q: %w", name, ErrNotFound)
+		}
+		if err := json.Unmarshal(v, &run); err != nil {
+			return err
+		}
+		i := slices.IndexFunc(run.Parts, func(q BatchPart) bool { return q.N == p.N })
+		if i < 0 {
+			run.Parts = append(run.Parts, p)
+		} else {
+			run.Parts[i] = p
+		}
+		run.UpdatedAt = s.now().UTC()
+		if err := putJSON(runs, []byte(name), run); err != nil {
+			return err
+		}
+		if rec == nil {
+			return nil
+		}
+		return appendUsage(tx, rec)
+	})
+	return namedError("put batch part", "batch run", name, err)
+}
+
+// appendUsage appends rec (readied by usageRecord) to the usage ledger in
+// tx, keyed as every ledger line is (usageKey).
+func appendUsage(tx *bolt.Tx, rec *UsageRecord) error {
+	b := tx.Bucket(bucketUsage)
+	b.FillPercent = 1.0
+	seq, err := b.NextSequence()
+	if err != nil {
+		return err
+	}
+	return putJSON(b, usageKey(rec.Time, seq), *rec)
 }
 
 // Batch returns the run called name.

@@ -3,6 +3,7 @@ package store
 import (
 	"errors"
 	"testing"
+	"time"
 )
 
 func TestBatchRowsKeepTheRunsCountsAndReadInPages(t *testing.T) {
@@ -75,5 +76,44 @@ func TestBatchRowsKeepTheRunsCountsAndReadInPages(t *testing.T) {
 	}
 	if _, err := s.Batch("tickets"); !errors.Is(err, ErrNotFound) {
 		t.Fatalf("deleted run: %v", err)
+	}
+}
+
+// A provider run's parts: PutBatchPart replaces a part by its number and
+// writes its ledger line in the same transaction; PutBatch without parts
+// keeps them; waiting rows count neither done nor failed; a record made
+// before modes reads as an engine run.
+func TestBatchPartsAndWaitingRows(t *testing.T) {
+	s := open(t, t.TempDir())
+	if err := s.PutBatchPart("none", BatchPart{N: 1}, nil); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("part of a run not made: %v", err)
+	}
+	if err := s.PutBatch(BatchRun{Name: "old", State: BatchDone}); err != nil {
+		t.Fatal(err)
+	}
+	if old, _ := s.Batch("old"); old.Mode != "" || old.Parts != nil {
+		t.Fatalf("old record %+v", old)
+	}
+	s.PutBatch(BatchRun{Name: "p", Mode: ModeProvider, State: BatchRunning, Rows: 2})
+	if err := s.PutBatchPart("p", BatchPart{N: 1, FileID: "file-1", Requests: 2}, nil); err != nil {
+		t.Fatal(err)
+	}
+	cost := 0.25
+	if err := s.PutBatchPart("p", BatchPart{N: 1, FileID: "file-1", BatchID: "batch_1", Collected: true},
+		&UsageRecord{Label: "batch p", Provider: "OpenAI", Model: "m", Cost: &cost, Outcome: "done"}); err != nil {
+		t.Fatal(err)
+	}
+	s.PutBatch(BatchRun{Name: "p", Mode: ModeProvider, State: BatchDone, Rows: 2})
+	run, _ := s.Batch("p")
+	if len(run.Parts) != 1 || run.Parts[0].BatchID != "batch_1" || !run.Parts[0].Collected || run.State != BatchDone {
+		t.Fatalf("run %+v", run)
+	}
+	if recs, _ := s.Usage(time.Time{}, time.Time{}); len(recs) != 1 || recs[0].Label != "batch p" || *recs[0].Cost != 0.25 {
+		t.Fatalf("ledger %+v", recs)
+	}
+	s.PutBatchRows("p", []BatchRow{{Index: 0, State: BatchRowFailed}, {Index: 1, State: BatchRowDone}})
+	s.PutBatchRows("p", []BatchRow{{Index: 0, State: BatchRowWaiting, Part: 2}})
+	if run, _ := s.Batch("p"); run.Done != 1 || run.Failed != 0 {
+		t.Fatalf("counts %+v", run)
 	}
 }

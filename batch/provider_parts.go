@@ -16,6 +16,7 @@ import (
 	goopenai "github.com/sashabaranov/go-openai"
 
 	"github.com/deskchat/deskchat/engine"
+	"github.com/deskchat/deskchat/internal/oserr"
 	"github.com/deskchat/deskchat/store"
 )
 
@@ -148,16 +149,6 @@ func (p *provRun) fits(pf *partFile, n int) bool {
 	return pf.part.Requests < maxReq && pf.part.Bytes+int64(n)+1 <= maxBytes
 }
 
-// fileReason is why writing a requests file failed, without the Go
-// wrapping around it (the sentence names the file).
-func fileReason(err error) string {
-	var pe *os.PathError
-	if errors.As(err, &pe) {
-		return pe.Err.Error()
-	}
-	return err.Error()
-}
-
 // fileSafe keeps a run's name usable in a file's name.
 func fileSafe(name string) string {
 	return strings.Map(func(r rune) rune {
@@ -174,7 +165,7 @@ func (p *provRun) newPart(n int) (*partFile, error) {
 	path := filepath.Join(p.cfg.tempDir(), fmt.Sprintf("batch-%s-part%d.jsonl", fileSafe(p.cfg.Run.Name), n))
 	f, err := os.OpenFile(path, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o600)
 	if err != nil {
-		return nil, fmt.Errorf("cannot write the requests file %s: %s", path, fileReason(err))
+		return nil, fmt.Errorf("cannot write the requests file %s: %s", path, oserr.Reason(err))
 	}
 	return &partFile{part: store.BatchPart{N: n, From: -1}, path: path, f: f, w: bufio.NewWriterSize(f, 64<<10)}, nil
 }
@@ -187,7 +178,7 @@ func (p *provRun) add(pf *partFile, row Row, line []byte) error {
 		pf.part.Bytes++
 	}
 	if _, err := pf.w.Write(line); err != nil {
-		return fmt.Errorf("cannot write the requests file %s: %s", pf.path, fileReason(err))
+		return fmt.Errorf("cannot write the requests file %s: %s", pf.path, oserr.Reason(err))
 	}
 	pf.part.Bytes += int64(len(line))
 	pf.part.Requests++
@@ -227,10 +218,10 @@ func (p *provRun) ship(ctx context.Context, pf *partFile) error {
 		return err
 	}
 	if err := pf.w.Flush(); err != nil {
-		return fmt.Errorf("cannot write the requests file %s: %s", pf.path, fileReason(err))
+		return fmt.Errorf("cannot write the requests file %s: %s", pf.path, oserr.Reason(err))
 	}
 	if err := pf.f.Close(); err != nil {
-		return fmt.Errorf("cannot write the requests file %s: %s", pf.path, fileReason(err))
+		return fmt.Errorf("cannot write the requests file %s: %s", pf.path, oserr.Reason(err))
 	}
 	name := fmt.Sprintf("deskchat-%s-part%d.jsonl", fileSafe(p.cfg.Run.Name), pf.part.N)
 	file, err := p.remote.upload(ctx, pf.path, name)

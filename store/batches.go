@@ -195,24 +195,9 @@ func (s *Store) PutBatchPart(name string, p BatchPart, usage *UsageRecord) error
 		if err := putJSON(runs, []byte(name), run); err != nil {
 			return err
 		}
-		if rec == nil {
-			return nil
-		}
-		return appendUsage(tx, rec)
+		return recordRequest(tx, rec, nil, nil)
 	})
 	return namedError("put batch part", "batch run", name, err)
-}
-
-// appendUsage appends rec (readied by usageRecord) to the usage ledger in
-// tx, keyed as every ledger line is (usageKey).
-func appendUsage(tx *bolt.Tx, rec *UsageRecord) error {
-	b := tx.Bucket(bucketUsage)
-	b.FillPercent = 1.0
-	seq, err := b.NextSequence()
-	if err != nil {
-		return err
-	}
-	return putJSON(b, usageKey(rec.Time, seq), *rec)
 }
 
 // Batch returns the run called name.

@@ -101,6 +101,8 @@ type View struct {
 	results *results
 	runs    []store.BatchRun // the earlier runs, as last read
 
+	// now is the time the progress's rate and ETA are worked out at.
+	now func() time.Time
 	// progressed, if set, is called on the run's goroutine after each
 	// row (tests: the progress is read on ticks, which they fire).
 	progressed func()
@@ -132,8 +134,9 @@ type View struct {
 }
 
 func newView(h Host, t Timers) *View {
-	v := &View{host: h, st: h.Store(), timers: t}
+	v := &View{host: h, st: h.Store(), timers: t, now: time.Now}
 	v.results = newResults(v)
+	v.results.asking = v.asking
 	v.confirm = func(title, message, ok string, yes func()) {
 		l := widget.NewLabel(message)
 		l.Wrapping = fyne.TextWrapWord
@@ -218,7 +221,7 @@ func (v *View) build() fyne.CanvasObject {
 	left := v.buildForm()
 	right := v.buildRunPane()
 	split := container.NewHSplit(container.NewVScroll(container.NewPadded(left)), container.NewPadded(right))
-	split.Offset = 0.36
+	split.Offset = 0.34
 	return split
 }
 
@@ -240,5 +243,6 @@ func (v *View) buildRunPane() fyne.CanvasObject {
 	buttons := container.NewHBox(v.Start, v.Pause, v.Cancel, widget.NewSeparator(), v.Export)
 	top := container.NewVBox(heading("Estimate"), v.Estimate, buttons, v.Progress, v.Status)
 	v.Table = v.results.build()
-	return container.NewBorder(top, nil, nil, nil, v.Table)
+	table := container.New(&fitColumns{t: v.Table}, v.Table)
+	return container.NewBorder(top, nil, nil, nil, table)
 }

@@ -134,7 +134,7 @@ func (v *View) SetFile(path string) {
 		path = abs // a run resumed from elsewhere finds it
 	}
 	v.form.path, v.form.first, v.form.inputErr = path, nil, ""
-	v.File.SetText(path)
+	v.File.SetText(filepath.Base(path) + "  —  " + filepath.Dir(path))
 	v.Columns.SetText("Reading the file…")
 	v.Name.SetPlaceHolder(defaultName(path))
 	v.showPreview()

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/deskchat/deskchat/store"
@@ -21,15 +22,20 @@ const (
 	maxPages = 6
 )
 
-// Columns of the results table.
+// Columns of the results table: the first three of fixed widths, the
+// answer and the error share the rest (fitColumns).
 var (
 	columnNames  = []string{"#", "Row", "State", "Answer", "Error"}
-	columnWidths = []float32{70, 150, 80, 420, 300}
+	columnWidths = []float32{64, 120, 80}
 )
+
+// answerShare is the answer's part of the width the fixed columns leave.
+const answerShare = 0.55
 
 // States a row shows that the store does not hold.
 const (
 	stateWaiting = "waiting"
+	stateAsking  = "asking"
 	stateReading = "…"
 )
 
@@ -43,6 +49,8 @@ type results struct {
 	used   []int // page numbers, least recently used first
 	// read reads stored rows (the store's BatchRows; tests count it).
 	read func(name string, from, n int) ([]store.BatchRow, error)
+	// asking tells whether row i, not stored, is being asked.
+	asking func(i int) bool
 }
 
 // page is one page of stored rows: those present, in index order.
@@ -80,6 +88,36 @@ func (r *results) build() *widget.Table {
 	}
 	return t
 }
+
+// fitColumns lays the results table out at its full size, giving the
+// answer and error columns the width the others leave, so that every
+// column shows without scrolling sideways.
+type fitColumns struct {
+	t     *widget.Table
+	width float32
+}
+
+func (f *fitColumns) Layout(objs []fyne.CanvasObject, size fyne.Size) {
+	if size.Width != f.width {
+		f.width = size.Width
+		rest := size.Width - theme.ScrollBarSize() - 2*theme.Padding()
+		for _, w := range columnWidths {
+			rest -= w + theme.Padding()
+		}
+		rest = max(rest-theme.Padding(), 2*minTextColumn)
+		f.t.SetColumnWidth(3, rest*answerShare)
+		f.t.SetColumnWidth(4, rest*(1-answerShare))
+	}
+	for _, o := range objs {
+		o.Move(fyne.NewPos(0, 0))
+		o.Resize(size)
+	}
+}
+
+func (f *fitColumns) MinSize(objs []fyne.CanvasObject) fyne.Size { return objs[0].MinSize() }
+
+// minTextColumn is the narrowest the answer and error columns get.
+const minTextColumn = 120
 
 // setTotal shows run name of total rows; another run's pages are dropped.
 func (r *results) setTotal(name string, total int, stored bool) {
@@ -173,6 +211,9 @@ func (r *results) row(i int) (*store.BatchRow, string) {
 	k := sort.Search(len(p.rows), func(k int) bool { return p.rows[k].Index >= i })
 	if k < len(p.rows) && p.rows[k].Index == i {
 		return &p.rows[k], p.rows[k].State
+	}
+	if r.asking != nil && r.asking(i) {
+		return nil, stateAsking
 	}
 	return nil, stateWaiting
 }

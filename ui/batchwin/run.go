@@ -53,6 +53,20 @@ func (a *countingAsker) Complete(ctx context.Context, text string, opts engine.S
 	return a.Asker.Complete(ctx, text, opts)
 }
 
+// asking tells whether row i, not stored yet, is being asked: the rows
+// are asked in input order, so those being asked are the first ones after
+// the rows finished.
+func (v *View) asking(i int) bool {
+	r := v.run
+	if r == nil || r.ended {
+		return false
+	}
+	r.mu.Lock()
+	finished := r.latest.Finished()
+	r.mu.Unlock()
+	return i >= finished && i < finished+int(r.asker.inFlight.Load())
+}
+
 // Running tells whether a run is under way.
 func (v *View) Running() bool { return v.run != nil && !v.run.ended }
 
@@ -145,7 +159,7 @@ func (v *View) showState(r *running, s batch.Stats) {
 	case r.pause.Paused():
 		look.SetLabel(v.Status, "Paused. Resume goes on with the next rows.", widget.WarningImportance)
 	default:
-		look.SetLabel(v.Status, progressLine(s, time.Now()), widget.MediumImportance)
+		look.SetLabel(v.Status, progressLine(s, v.now()), widget.MediumImportance)
 	}
 }
 

@@ -9,5 +9,6 @@
 // tests use a fake one. Files, one job each: batchwin.go opens and closes
 // the window and lays it out, form.go is the file, template and settings,
 // estimate.go the first pass, run.go a run's life, results.go the paged
-// table, export.go export, runs.go the earlier runs.
+// table, export.go export, runs.go the earlier runs, scene.go (tag
+// screenshots) the "batch" scene.
 package batchwin

@@ -300,3 +300,57 @@ func TestExportWritesTheRowsInInputOrder(t *testing.T) {
 		t.Errorf("status %q", v.Status.Text)
 	}
 }
+
+// An earlier run, cancelled, opens from the list in a new window with its
+// settings, state and rows; Start resumes it, asking only the rows left.
+func TestAnEarlierRunOpensAndResumes(t *testing.T) {
+	a := &hashAsker{gate: make(chan struct{}, 2), entered: make(chan string, 64)}
+	a.gate <- struct{}{}
+	a.gate <- struct{}{}
+	h := newFakeHost(t, a, nil)
+	v, ft := opened(t, h)
+	ready(t, h, v, ft, writeFile(t, "notes.jsonl", "{\"text\":\"a\"}\n{\"text\":\"b\"}\n{\"text\":\"c\"}\n{\"text\":\"d\"}\n"), "say {{text}}")
+	v.Concurrency.SetText("1")
+	v.RPM.SetText("600")
+	ft.wait()
+	h.settle()
+	v.StartRun()
+	for range 3 {
+		<-a.entered
+	}
+	h.settleUntil("two rows saved", func() bool { ft.tick(); return v.Progress.Value == 2 })
+	v.CancelRun()
+	h.settleUntil("the run to stop", func() bool { return !v.Running() })
+	Close(h, 0)
+	h.settle()
+
+	v, ft = opened(t, h)
+	if len(v.Runs.Options) != 1 || !strings.HasPrefix(v.Runs.Options[0], "notes — cancelled, 2/4 rows") {
+		t.Fatalf("earlier runs %q", v.Runs.Options)
+	}
+	v.Runs.SetSelected(v.Runs.Options[0])
+	h.settle()
+	if v.Template.Text != "say {{text}}" || v.Concurrency.Text != "1" || v.RPM.Text != "600" || v.Name.Text != "notes" {
+		t.Errorf("form: %q %q %q %q", v.Template.Text, v.Concurrency.Text, v.RPM.Text, v.Name.Text)
+	}
+	if want := `"notes" is cancelled: 2 done, 0 failed, 2 not asked yet · $0.002.`; v.Status.Text != want {
+		t.Errorf("status %q, want %q", v.Status.Text, want)
+	}
+	if v.results.Cell(0, 2) == stateReading {
+		h.settle()
+	}
+	if v.results.Cell(0, 2) != store.BatchRowDone || v.results.Cell(3, 2) != stateWaiting || v.Start.Text != "Resume run" || v.Export.Disabled() {
+		t.Errorf("rows %q %q, start %q, export off %v", v.results.Cell(0, 2), v.results.Cell(3, 2), v.Start.Text, v.Export.Disabled())
+	}
+	before := a.calls.Load()
+	close(a.entered)
+	a.entered, a.gate = nil, nil
+	v.StartRun()
+	h.settleUntil("the run to end", func() bool { ft.tick(); return !v.Running() })
+	if got := a.calls.Load() - before; got != 2 {
+		t.Errorf("resuming asked %d rows, want 2", got)
+	}
+	if run, _ := h.st.Batch("notes"); run.State != store.BatchDone || run.Done != 4 || run.RPM != 600 {
+		t.Errorf("run %+v", run)
+	}
+}

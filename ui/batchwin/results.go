@@ -1,12 +1,15 @@
 package batchwin
 
 import (
+	"fmt"
 	"slices"
 	"sort"
 	"strconv"
 	"strings"
 
 	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/dialog"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
@@ -86,7 +89,39 @@ func (r *results) build() *widget.Table {
 	for i, w := range columnWidths {
 		t.SetColumnWidth(i, w)
 	}
+	t.OnSelected = func(id widget.TableCellID) {
+		t.UnselectAll()
+		r.showRow(id.Row)
+	}
 	return t
+}
+
+// showRow shows row i whole: its fields, the answer and the error, which
+// the table cuts to their first line.
+func (r *results) showRow(i int) {
+	row, state := r.row(i)
+	if row == nil {
+		return
+	}
+	var b strings.Builder
+	for k, n := range row.Names {
+		fmt.Fprintf(&b, "%s: %s\n", n, row.Values[k])
+	}
+	b.WriteString("\n")
+	if row.Error != "" {
+		fmt.Fprintf(&b, "Error: %s\n\n", row.Error)
+	}
+	b.WriteString(row.Answer)
+	text := widget.NewLabel(b.String())
+	text.Wrapping = fyne.TextWrapWord
+	text.Selectable = true
+	title := fmt.Sprintf("Row %d — %s", i+1, state)
+	if row.Provider != "" {
+		title += fmt.Sprintf(" (%s, %s)", row.Provider, row.Model)
+	}
+	d := dialog.NewCustom(title, "Close", container.NewVScroll(text), r.v.win)
+	d.Resize(fyne.NewSize(640, 480))
+	d.Show()
 }
 
 // fitColumns lays the results table out at its full size, giving the
@@ -125,7 +160,7 @@ func (r *results) setTotal(name string, total int, stored bool) {
 		r.pages, r.used = map[int]*page{}, nil
 	}
 	r.name, r.total, r.stored = name, total, stored
-	r.v.Table.Refresh()
+	r.invalidate() // the run may have been stored since
 }
 
 // invalidate has the pages shown read again: rows have finished.

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 
+	"fyne.io/fyne/v2/widget"
+
 	"github.com/deskchat/deskchat/store"
 )
 
@@ -70,6 +72,19 @@ func TestStartRunsEveryRowAndTheTableShowsTheStates(t *testing.T) {
 	}
 	if n := len(storedRows(t, h.st, "tickets")); n != 12 {
 		t.Errorf("%d rows stored", n)
+	}
+
+	// Choosing a row shows it whole.
+	v.Table.Select(widget.TableCellID{Row: 3, Col: 3})
+	top := v.win.Canvas().Overlays().Top()
+	if top == nil {
+		t.Fatal("choosing a row showed nothing")
+	}
+	var shown []string
+	walk(top, func(l *widget.Label) { shown = append(shown, l.Text) })
+	if all := strings.Join(shown, "\n"); !strings.Contains(all, "Row 4 — failed") || !strings.Contains(all, "Error: The provider refused this row (500).") ||
+		!strings.Contains(all, "text: fail 4") {
+		t.Errorf("the row shows %q", all)
 	}
 }
 

@@ -29,11 +29,8 @@ const (
 // rest waiting. The rows are answered by a made-up asker, never sent. It
 // is the "batch" scene of the screenshots (ui/scene.go).
 func Stage(h Host) {
-	dir, err := os.MkdirTemp("", "deskchat-scene-")
-	if err != nil {
-		return
-	}
-	path := filepath.Join(dir, "support-tickets.csv")
+	// Beside the history: the screenshots' data folder, removed after them.
+	path := filepath.Join(filepath.Dir(h.Store().FilePath()), "support-tickets.csv")
 	if os.WriteFile(path, []byte(sceneTickets()), 0o600) != nil {
 		return
 	}

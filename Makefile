@@ -85,7 +85,8 @@ e2e-deps:
 # a new chat offering recent and example prompts (newchat-light,
 # newchat-dark), a question with a photo and a PDF and two files waiting
 # above the composer (attach-light, attach-dark), and which models take
-# images in a provider's settings (vision).
+# images in a provider's settings (vision), and the batch window on a run in
+# progress (batch, batch-dark).
 SHOTS_BIN ?= deskchat-shots
 SHOT_PROVIDERS := providers add OpenAI --kind openai --base-url https://api.openai.com/v1 --model gpt-4o-mini --key-source env --key-env OPENAI_API_KEY; \
 	providers add Ollama --kind compatible --base-url http://localhost:11434/v1 --model llama3.2; providers default OpenAI
@@ -115,6 +116,11 @@ smoke: build
 	# The usage window opens a second after the main one: wait for it by name.
 	DESKCHAT_BIN=./$(SHOTS_BIN) SMOKE_OUT=screenshots/usage.png FYNE_THEME=light DESKCHAT_SCENE=usage \
 		SMOKE_WINDOW_NAME='^Usage' SMOKE_SETUP="providers default Simulator" bash scripts/smoke.sh
+	# So does the batch window, on a run in progress.
+	DESKCHAT_BIN=./$(SHOTS_BIN) SMOKE_OUT=screenshots/batch.png FYNE_THEME=light DESKCHAT_SCENE=batch \
+		SMOKE_WINDOW_NAME='^Batch' SMOKE_SETUP="$(SHOT_PROVIDERS)" bash scripts/smoke.sh
+	DESKCHAT_BIN=./$(SHOTS_BIN) SMOKE_OUT=screenshots/batch-dark.png FYNE_THEME=dark DESKCHAT_SCENE=batch \
+		SMOKE_WINDOW_NAME='^Batch' SMOKE_SETUP="$(SHOT_PROVIDERS)" bash scripts/smoke.sh
 	for theme in light dark; do \
 		DESKCHAT_BIN=./$(SHOTS_BIN) SMOKE_OUT=screenshots/chats-$$theme.png FYNE_THEME=$$theme DESKCHAT_SCENE=chats \
 			SMOKE_SETUP="providers default Simulator" bash scripts/smoke.sh || exit 1; \
@@ -135,7 +141,7 @@ smoke: build
 		SMOKE_SETUP="providers default Simulator" bash scripts/smoke.sh
 
 # The screenshots the README shows, refreshed from a smoke run.
-DOC_SHOTS := chats-light.png chats-dark.png newchat-light.png states.png settings.png compare.png usage.png search.png attach-light.png math-light.png toolsettings.png branches-light.png
+DOC_SHOTS := chats-light.png chats-dark.png newchat-light.png states.png settings.png compare.png usage.png batch.png search.png attach-light.png math-light.png toolsettings.png branches-light.png
 docs-shots: smoke
 	mkdir -p docs/screenshots
 	for f in $(DOC_SHOTS); do cp screenshots/$$f docs/screenshots/$$f; done

@@ -40,6 +40,8 @@ import (
 //	          for three times: ‹ 2/2 › and ‹ 3/3 › (scene_branches.go)
 //	toolsettings  the Settings' Tools page on a connected server, one
 //	          tool off and one run without asking (scene_toolsettings.go)
+//	batch     the Batch window on a run in progress: rows done, failed,
+//	          being asked and waiting (scene_batch.go)
 //
 // Anything else leaves the window as it starts.
 func playScene(w *window) {
@@ -51,6 +53,9 @@ func playScene(w *window) {
 	case "usage":
 		// Once the main window is up, so that the usage window is on top.
 		w.b.After(time.Second, w.stageUsage)
+	case "batch":
+		// Once the main window is up, so that the batch window is on top.
+		w.b.After(time.Second, w.stageBatch)
 	case "compare":
 		w.loadProviders(func() {
 			w.createConversation(func(c store.Conversation) {

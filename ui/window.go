@@ -803,6 +803,7 @@ func (w *window) appMenu() *fyne.Menu {
 		fyne.NewMenuItem("Export chats… (Ctrl+E)", w.showExport),
 		fyne.NewMenuItem("Import chats… (Ctrl+O)", w.showImport),
 		fyne.NewMenuItem("Usage and cost (Ctrl+Shift+D)", w.showUsage),
+		fyne.NewMenuItem("Batch runs…", w.showBatch),
 		fyne.NewMenuItemSeparator(),
 		fyne.NewMenuItem("Settings (Ctrl+,)", w.openSettings),
 		fyne.NewMenuItem("Keyboard shortcuts (F1)", w.showShortcuts),
@@ -855,6 +856,7 @@ func (w *window) shutdown(d time.Duration) {
 		w.pane.countdown()
 	}
 	w.closeUsage()
+	w.closeBatch(d)
 	for _, cv := range w.pane.chats {
 		if cv.live != nil {
 			cv.live.cancel()

@@ -73,3 +73,18 @@ func Options(st *store.Store, s Spec) (engine.SendOptions, string, error) {
 	}
 	return opts, model, nil
 }
+
+// Earlier returns the stored run called name, if any, and whether running
+// input with template under that name goes on with it (same input, same
+// template: its answered rows are skipped) — false when the name is taken
+// by a run of another input or template, which must not be mixed in.
+func Earlier(st *store.Store, name, input, template string) (run store.BatchRun, found, same bool, err error) {
+	run, err = st.Batch(name)
+	if errors.Is(err, store.ErrNotFound) {
+		return store.BatchRun{}, false, true, nil
+	}
+	if err != nil {
+		return store.BatchRun{}, false, false, err
+	}
+	return run, true, run.Input == input && run.Template == template, nil
+}

@@ -3,6 +3,7 @@ package batch
 import (
 	"context"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/deskchat/deskchat/store"
@@ -74,4 +75,59 @@ func TestNilPauseNeverHolds(t *testing.T) {
 	if p.Paused() || p.wait(context.Background()) != nil {
 		t.Fatal("a nil Pause held")
 	}
+}
+
+// TestAskingIsToldOfEachRowAsked: every row asked is told when its request
+// starts and ends, never more at once than the concurrency; rows answered
+// by an earlier run are not asked.
+func TestAskingIsToldOfEachRowAsked(t *testing.T) {
+	path := writeFile(t, "rows.jsonl", genJSONL(50, nil))
+	st := openStore(t)
+	if _, _, err := runOnce(t, context.Background(), st, &hashAsker{}, path, "rows", "{{text}}", 3); err != nil {
+		t.Fatal(err)
+	}
+	// Ask again a run whose rows 10-19 failed: only those are asked.
+	if err := st.PutBatchRows("rows", failedRows(10, 20)); err != nil {
+		t.Fatal(err)
+	}
+	var mu sync.Mutex
+	now, peak := map[int]bool{}, 0
+	told := map[int]int{}
+	_, err := Run(context.Background(), Config{Asker: &hashAsker{}, Store: st, Template: mustTemplate(t, "{{text}}"),
+		Run: store.BatchRun{Name: "rows", Input: path, Rows: 50, Concurrency: 3},
+		Asking: func(i int, asking bool) {
+			mu.Lock()
+			defer mu.Unlock()
+			if asking == now[i] {
+				t.Errorf("row %d told %v twice", i, asking)
+			}
+			now[i] = asking
+			told[i]++
+			n := 0
+			for _, a := range now {
+				if a {
+					n++
+				}
+			}
+			peak = max(peak, n)
+		}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(told) != 10 || peak > 3 {
+		t.Fatalf("told of %d rows (want 10), %d at once (at most 3)", len(told), peak)
+	}
+	for i, n := range told {
+		if i < 10 || i >= 20 || n != 2 || now[i] {
+			t.Fatalf("row %d told %d times, asking still %v", i, n, now[i])
+		}
+	}
+}
+
+func failedRows(from, to int) []store.BatchRow {
+	var rows []store.BatchRow
+	for i := from; i < to; i++ {
+		rows = append(rows, store.BatchRow{Index: i, State: store.BatchRowFailed, Error: "refused"})
+	}
+	return rows
 }

@@ -43,6 +43,10 @@ type Config struct {
 	Progress func(Stats)
 	// Pause holds the rows not started yet while paused; nil: never.
 	Pause *Pause
+	// Asking is told, from a worker, when a row's request starts (true)
+	// and ends (false); nil: not. The Batch window shows those rows as
+	// being asked.
+	Asking func(index int, asking bool)
 }
 
 // slot is one row on its way: the writer waits on res in input order.
@@ -209,7 +213,7 @@ func (r *runner) ask(ctx context.Context, row Row) store.BatchRow {
 			return store.BatchRow{}
 		}
 		var c engine.Completion
-		c, err = r.cfg.Asker.Complete(ctx, prompt, r.cfg.Options)
+		c, err = r.complete(ctx, row.Index, prompt)
 		if err != nil && ctx.Err() != nil {
 			return store.BatchRow{}
 		}
@@ -226,6 +230,15 @@ func (r *runner) ask(ctx context.Context, row Row) store.BatchRow {
 		return store.BatchRow{}
 	}
 	return out
+}
+
+// complete asks one row's prompt, telling Asking.
+func (r *runner) complete(ctx context.Context, index int, prompt string) (engine.Completion, error) {
+	if r.cfg.Asking != nil {
+		r.cfg.Asking(index, true)
+		defer r.cfg.Asking(index, false)
+	}
+	return r.cfg.Asker.Complete(ctx, prompt, r.cfg.Options)
 }
 
 func (s *Stats) count(row store.BatchRow, skipped bool) {

@@ -260,14 +260,11 @@ func runBatch(c *cmdEnv, f batchFlags, input string, resumed bool) error {
 // sameRun refuses a "batch run" whose name a stored run made with another
 // input or template has, rather than mix the two; one of the same resumes.
 func sameRun(st *store.Store, f batchFlags, input string) error {
-	run, err := st.Batch(f.name)
-	if errors.Is(err, store.ErrNotFound) {
-		return nil
-	}
+	run, _, same, err := batch.Earlier(st, f.name, input, f.template)
 	if err != nil {
 		return err
 	}
-	if run.Template != f.template || run.Input != input {
+	if !same {
 		return cmdLinef("a batch run called %q exists with another input or template (%s, %q): give this one another --name, or resume that one with \"deskchat batch resume %s\"",
 			f.name, run.Input, run.Template, f.name)
 	}

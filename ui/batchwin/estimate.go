@@ -140,15 +140,17 @@ func (v *View) estimateNow() {
 // makePlan checks the run's name and provider and makes the plan (off the
 // UI goroutine).
 func makePlan(ctx context.Context, st *store.Store, p *planned) (*planned, error) {
-	if run, err := st.Batch(p.name); err == nil {
-		p.earlier = &run
-		if run.Input != p.path || run.Template != p.tmpl.String() {
-			p.problem = fmt.Sprintf("A run called %q was made with another file or template (%s, %q): give this one another name, or open that one from the earlier runs.",
-				p.name, run.Input, run.Template)
-			return p, nil
-		}
-	} else if !errors.Is(err, store.ErrNotFound) {
+	run, found, same, err := batch.Earlier(st, p.name, p.path, p.tmpl.String())
+	if err != nil {
 		return nil, err
+	}
+	if found {
+		p.earlier = &run
+	}
+	if !same {
+		p.problem = fmt.Sprintf("A run called %q was made with another file or template (%s, %q): give this one another name, or open that one from the earlier runs.",
+			p.name, run.Input, run.Template)
+		return p, nil
 	}
 	opts, model, err := batch.Options(st, p.spec)
 	if err != nil {

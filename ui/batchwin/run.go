@@ -5,14 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/deskchat/deskchat/batch"
-	"github.com/deskchat/deskchat/engine"
 	"github.com/deskchat/deskchat/internal/format"
 	"github.com/deskchat/deskchat/store"
 	"github.com/deskchat/deskchat/ui/internal/bridge"
@@ -28,43 +26,46 @@ type running struct {
 	name    string
 	cancel  context.CancelFunc
 	pause   *batch.Pause
-	asker   *countingAsker
 	done    chan struct{} // closed when batch.Run has returned
 	stopped bool          // Cancel (or closing) stopped it
 	ended   bool          // its result is shown
 	stop    func()        // stops the progress ticker
 
 	mu     sync.Mutex
-	latest batch.Stats // the run goroutine's, under mu
-	seq    int         // updates of latest, under mu
-	shown  int         // the seq shown
+	latest batch.Stats  // the run goroutine's, under mu
+	asking map[int]bool // the rows being asked (at most the run's concurrency), under mu
+	seq    int          // updates of latest, under mu
+	shown  int          // the seq shown
 }
 
-// countingAsker asks through the host's asker and counts the rows being
-// asked: after Pause, those finish ("Paused: 3 rows finishing").
-type countingAsker struct {
-	batch.Asker
-	inFlight atomic.Int64
-}
-
-func (a *countingAsker) Complete(ctx context.Context, text string, opts engine.SendOptions) (engine.Completion, error) {
-	a.inFlight.Add(1)
-	defer a.inFlight.Add(-1)
-	return a.Asker.Complete(ctx, text, opts)
-}
-
-// asking tells whether row i, not stored yet, is being asked: the rows
-// are asked in input order, so those being asked are the first ones after
-// the rows finished.
+// asking tells whether row i, not stored yet, is being asked.
 func (v *View) asking(i int) bool {
 	r := v.run
 	if r == nil || r.ended {
 		return false
 	}
 	r.mu.Lock()
-	finished := r.latest.Finished()
-	r.mu.Unlock()
-	return i >= finished && i < finished+int(r.asker.inFlight.Load())
+	defer r.mu.Unlock()
+	return r.asking[i]
+}
+
+// note keeps the rows being asked (batch.Config.Asking, from the run's
+// workers).
+func (r *running) note(i int, asking bool) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if asking {
+		r.asking[i] = true
+	} else {
+		delete(r.asking, i)
+	}
+}
+
+// inFlight is how many rows are being asked.
+func (r *running) inFlight() int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return len(r.asking)
 }
 
 // Running tells whether a run is under way.
@@ -99,10 +100,10 @@ func (v *View) begin(p *planned) {
 		rec.Provider, rec.BaseURL = "", p.spec.BaseURL
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	r := &running{name: p.name, cancel: cancel, pause: &batch.Pause{}, asker: &countingAsker{Asker: v.host.Asker()}, done: make(chan struct{})}
+	r := &running{name: p.name, cancel: cancel, pause: &batch.Pause{}, asking: map[int]bool{}, done: make(chan struct{})}
 	r.latest = batch.Stats{Total: p.plan.Rows, Skipped: p.plan.Rows - p.plan.Left, Started: time.Now()}
 	v.run = r
-	cfg := batch.Config{Asker: r.asker, Store: v.st, Run: rec, Template: p.tmpl, Options: p.opts, Model: p.model, Pause: r.pause,
+	cfg := batch.Config{Asker: v.host.Asker(), Asking: r.note, Store: v.st, Run: rec, Template: p.tmpl, Options: p.opts, Model: p.model, Pause: r.pause,
 		Progress: func(s batch.Stats) {
 			r.mu.Lock()
 			r.latest, r.seq = s, r.seq+1
@@ -150,7 +151,7 @@ func (v *View) showStats(s batch.Stats) {
 // showState says how the run goes: rate, ETA, failures, cost; or that it
 // is paused or stopping.
 func (v *View) showState(r *running, s batch.Stats) {
-	finishing := r.asker.inFlight.Load()
+	finishing := r.inFlight()
 	switch {
 	case r.stopped:
 		look.SetLabel(v.Status, fmt.Sprintf("Cancelling: %s finishing…", format.Count(int(finishing), "row", "rows")), widget.WarningImportance)

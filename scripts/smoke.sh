@@ -162,7 +162,9 @@ if [ "${SMOKE_VIA_WINDOW:-}" = 1 ]; then
 	"${cli[@]}" ask --provider Simulator "What does the window serve?" >"$work/via-ask.out" 2>"$work/via-ask.err" ||
 		die "deskchat ask beside the window failed: $(head -c 300 "$work/via-ask.err")"
 	[ -s "$work/via-ask.out" ] || die "deskchat ask beside the window printed no answer"
-	"${cli[@]}" list | grep -q "What does the window serve" || die "the chat asked through the window is not listed"
+	"${cli[@]}" list >"$work/via-list2.out" 2>&1 || true
+	grep -q "What does the window serve" "$work/via-list2.out" ||
+		die "the chat asked through the window is not listed; list said: $(head -c 600 "$work/via-list2.out"); ask said: $(head -c 300 "$work/via-ask.err")"
 	# Export and import while the window is open, with paths relative to
 	# the caller's folder (the window resolves them there): a chat of
 	# another history comes in.
@@ -174,7 +176,9 @@ if [ "${SMOKE_VIA_WINDOW:-}" = 1 ]; then
 	env -u DISPLAY "$bin" --data-dir "$work/other" export --out "$work/other.json" >/dev/null 2>&1 || die "could not export the other history"
 	(cd "$work" && "${cli[@]}" import other.json) >"$work/via-import.err" 2>&1 ||
 		die "deskchat import beside the window failed: $(head -c 300 "$work/via-import.err")"
-	"${cli[@]}" list | grep -q "Brought in from elsewhere" || die "the chat imported through the window is not listed"
+	"${cli[@]}" list >"$work/via-list3.out" 2>&1 || true
+	grep -q "Brought in from elsewhere" "$work/via-list3.out" ||
+		die "the chat imported through the window is not listed; list said: $(head -c 600 "$work/via-list3.out")"
 	# Another user gets nothing: not the socket, not the history (run as
 	# root, the smoke can be "nobody" for one command).
 	if [ "$(id -u)" = 0 ] && command -v setpriv >/dev/null 2>&1; then

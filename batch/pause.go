@@ -56,7 +56,11 @@ func (p *Pause) wait(ctx context.Context) error {
 			return nil
 		}
 		if p.held != nil {
-			p.held <- struct{}{}
+			select {
+			case p.held <- struct{}{}:
+			case <-ctx.Done():
+				return ctx.Err()
+			}
 		}
 		select {
 		case <-ch:

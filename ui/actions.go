@@ -9,7 +9,6 @@ import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/dialog"
-	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/deskchat/deskchat/engine"
@@ -74,23 +73,6 @@ func (w *window) askDeleteMessage(v *chat.Message) {
 	}, w.win))
 }
 
-// editBar is the strip above the composer while a question is edited.
-type editBar struct {
-	obj  *fyne.Container
-	text *widget.Label
-}
-
-func newEditBar(cancel func()) *editBar {
-	b := &editBar{text: widget.NewLabel("")}
-	b.text.Wrapping = fyne.TextWrapWord
-	b.text.Importance = widget.WarningImportance
-	cancelBtn := widget.NewButtonWithIcon("Cancel", theme.CancelIcon(), cancel)
-	cancelBtn.Importance = widget.LowImportance
-	b.obj = container.NewBorder(nil, nil, widget.NewIcon(theme.DocumentCreateIcon()), cancelBtn, b.text)
-	b.obj.Hide()
-	return b
-}
-
 // laterThan counts the messages after v; exact is false when the window
 // does not reach the chat's end (there are more than it counts).
 func (cv *chatView) laterThan(v *chat.Message) (n int, exact bool) {
@@ -109,39 +91,8 @@ func (w *window) startEdit(v *chat.Message) {
 	if cv == nil || cv.live != nil || v.Seq == 0 || v.Role != store.RoleUser {
 		return
 	}
-	if w.compose.editing == nil {
-		w.compose.draft = w.compose.composer.Text
-	}
-	w.compose.editing = v
-	msg := "Editing your message: Enter sends it as a new version, Esc cancels."
-	if later, exact := cv.laterThan(v); later > 0 || !exact {
-		msg = "Editing your message: Enter sends it as a new version; the old one and what followed it stay, behind ‹ ›. Esc cancels."
-	}
-	w.compose.editBar.text.SetText(msg)
-	w.compose.editBar.obj.Show()
-	w.compose.composer.SetText(v.Md.Text())
-	w.compose.composer.CursorRow = len(strings.Split(w.compose.composer.Text, "\n")) - 1
-	w.win.Canvas().Focus(w.compose.composer)
-}
-
-// cancelEdit leaves editing and gives the composer its draft back.
-func (w *window) cancelEdit() {
-	if w.compose.editing == nil {
-		return
-	}
-	w.compose.editing = nil
-	w.compose.editBar.obj.Hide()
-	w.compose.composer.SetText(w.compose.draft)
-	w.compose.draft = ""
-}
-
-// submit is the composer's Enter: a new message, or the edited one.
-func (w *window) submit(text string) {
-	if w.compose.editing != nil {
-		w.resend(w.compose.editing, text)
-		return
-	}
-	w.send(text)
+	later, exact := cv.laterThan(v)
+	w.compose.Edit(v, later > 0 || !exact)
 }
 
 // resend sends an edited question again: the new version and its answer
@@ -160,7 +111,7 @@ func (w *window) resend(v *chat.Message, text string) {
 		}
 	}
 	if len(old) == 0 {
-		w.cancelEdit()
+		w.compose.CancelEdit()
 		return
 	}
 	seq := v.Seq
@@ -168,11 +119,8 @@ func (w *window) resend(v *chat.Message, text string) {
 	for _, x := range old {
 		cv.remove(x)
 	}
-	cv.atEnd = true // the new version is the end of the active path
-	draft := w.compose.draft
-	w.compose.editing, w.compose.draft = nil, ""
-	w.compose.editBar.obj.Hide()
-	w.compose.composer.SetText(draft)
+	cv.atEnd = true        // the new version is the end of the active path
+	w.compose.CancelEdit() // the draft is back in the composer
 	opts := w.sendOptions()
 	// The edited question keeps its files (the engine keeps them stored).
 	user := w.newView(store.Message{Role: store.RoleUser, Content: text, State: store.StateDone, Attachments: v.Attachments})
@@ -190,7 +138,7 @@ func (w *window) resend(v *chat.Message, text string) {
 			old[len(old)-1].SetLast(false)
 		}
 		w.startEdit(v)
-		w.compose.composer.SetText(text)
+		w.compose.Input.SetText(text)
 		w.showError("Could not send the edited message", err)
 	})
 }

@@ -198,24 +198,24 @@ func TestEditMakesANewVersionAndKeepsTheOld(t *testing.T) {
 	cv := h.shown()
 
 	// Ctrl+↑ edits the last question; Esc gives the draft back.
-	test.Type(h.w.compose.composer, "draft")
-	h.w.compose.composer.TypedShortcut(ctrl(fyne.KeyUp))
-	if h.w.compose.editing != cv.views[2] || h.w.compose.composer.Text != "two" || !h.w.compose.editBar.obj.Visible() {
-		t.Fatalf("editing %v, composer %q", h.w.compose.editing, h.w.compose.composer.Text)
+	test.Type(h.w.compose.Input, "draft")
+	h.w.compose.Input.TypedShortcut(ctrl(fyne.KeyUp))
+	if h.w.compose.Editing() != cv.views[2] || h.w.compose.Input.Text != "two" || !h.w.compose.EditBar.Obj.Visible() {
+		t.Fatalf("editing %v, composer %q", h.w.compose.Editing(), h.w.compose.Input.Text)
 	}
-	if !strings.Contains(h.w.compose.editBar.text.Text, "the old one and what followed it stay, behind ‹ ›") {
-		t.Errorf("edit bar %q", h.w.compose.editBar.text.Text)
+	if !strings.Contains(h.w.compose.EditBar.Text.Text, "the old one and what followed it stay, behind ‹ ›") {
+		t.Errorf("edit bar %q", h.w.compose.EditBar.Text.Text)
 	}
-	h.w.compose.composer.TypedKey(&fyne.KeyEvent{Name: fyne.KeyEscape})
-	if h.w.compose.editing != nil || h.w.compose.composer.Text != "draft" || h.w.compose.editBar.obj.Visible() {
-		t.Fatalf("after Esc: editing %v, composer %q", h.w.compose.editing, h.w.compose.composer.Text)
+	h.w.compose.Input.TypedKey(&fyne.KeyEvent{Name: fyne.KeyEscape})
+	if h.w.compose.Editing() != nil || h.w.compose.Input.Text != "draft" || h.w.compose.EditBar.Obj.Visible() {
+		t.Fatalf("after Esc: editing %v, composer %q", h.w.compose.Editing(), h.w.compose.Input.Text)
 	}
 	// Leaving the chat leaves the edit too.
 	h.w.editLastQuestion()
 	h.w.newConversation()
 	h.settle()
-	if h.w.compose.editing != nil || h.w.compose.composer.Text != "draft" {
-		t.Fatalf("after switching chats: editing %v, composer %q", h.w.compose.editing, h.w.compose.composer.Text)
+	if h.w.compose.Editing() != nil || h.w.compose.Input.Text != "draft" {
+		t.Fatalf("after switching chats: editing %v, composer %q", h.w.compose.Editing(), h.w.compose.Input.Text)
 	}
 	h.w.OpenAt(cv.id, 0)
 	h.settle()
@@ -223,11 +223,11 @@ func TestEditMakesANewVersionAndKeepsTheOld(t *testing.T) {
 
 	// The first question's edit button: a new version of it.
 	tapAction(t, cv.views[0], cv.views[0].EditBtn)
-	if !strings.Contains(h.w.compose.editBar.text.Text, "new version") {
-		t.Errorf("edit bar %q", h.w.compose.editBar.text.Text)
+	if !strings.Contains(h.w.compose.EditBar.Text.Text, "new version") {
+		t.Errorf("edit bar %q", h.w.compose.EditBar.Text.Text)
 	}
-	h.w.compose.composer.SetText("one, edited")
-	pressEnter(h.w.compose.composer)
+	h.w.compose.Input.SetText("one, edited")
+	pressEnter(h.w.compose.Input)
 	h.settle()
 
 	if all := h.messages(cv.id); len(all) != 6 {
@@ -246,8 +246,8 @@ func TestEditMakesANewVersionAndKeepsTheOld(t *testing.T) {
 	if cv.views[1].BranchBox.Visible() || !cv.views[0].Next.Disabled() || cv.views[0].Prev.Disabled() {
 		t.Error("the switcher shows where there is nothing to switch to")
 	}
-	if h.w.compose.composer.Text != "draft" {
-		t.Errorf("the draft was not given back: %q", h.w.compose.composer.Text)
+	if h.w.compose.Input.Text != "draft" {
+		t.Errorf("the draft was not given back: %q", h.w.compose.Input.Text)
 	}
 	reqs := srv.requests()
 	if last := reqs[len(reqs)-1]; len(last.Messages) != 1 || last.Messages[0].Content != "one, edited" {
@@ -264,7 +264,7 @@ func TestEscStopsTheAnswer(t *testing.T) {
 	h.ask("tell me a long story")
 	h.liveAnswer(hasText)
 	cv := h.shown()
-	h.w.compose.composer.TypedKey(&fyne.KeyEvent{Name: fyne.KeyEscape})
+	h.w.compose.Input.TypedKey(&fyne.KeyEvent{Name: fyne.KeyEscape})
 	h.settle()
 	msgs := h.messages(cv.id)
 	if cv.live != nil || msgs[len(msgs)-1].State != store.StateStopped {
@@ -316,7 +316,7 @@ func TestCopyAMessageACodeBlockAndTheLastAnswer(t *testing.T) {
 	if clip.Content() != "show code" {
 		t.Errorf("copied %q", clip.Content())
 	}
-	h.w.compose.composer.TypedShortcut(&desktop.CustomShortcut{KeyName: fyne.KeyC, Modifier: fyne.KeyModifierShortcutDefault | fyne.KeyModifierShift})
+	h.w.compose.Input.TypedShortcut(&desktop.CustomShortcut{KeyName: fyne.KeyC, Modifier: fyne.KeyModifierShortcutDefault | fyne.KeyModifierShift})
 	if clip.Content() != "Here:\n\n```go\nfmt.Println(\"hi\")\n```\n\nDone." {
 		t.Errorf("Ctrl+Shift+C copied %q", clip.Content())
 	}
@@ -445,13 +445,13 @@ func TestShortcutsOpenSearchHelpAndNewChats(t *testing.T) {
 	h.settle()
 	first := h.w.pane.selected
 
-	h.w.compose.composer.TypedShortcut(ctrl(fyne.KeyN))
+	h.w.compose.Input.TypedShortcut(ctrl(fyne.KeyN))
 	h.settle()
 	if h.w.pane.selected == first || len(h.w.side.convs) != 2 {
 		t.Fatalf("Ctrl+N: %d chats, shown %q", len(h.w.side.convs), h.w.pane.selected)
 	}
 
-	h.w.compose.composer.TypedShortcut(ctrl(fyne.KeyF))
+	h.w.compose.Input.TypedShortcut(ctrl(fyne.KeyF))
 	s := h.w.overlays.search
 	if s == nil {
 		t.Fatal("Ctrl+F opened no search")
@@ -470,15 +470,15 @@ func TestShortcutsOpenSearchHelpAndNewChats(t *testing.T) {
 		t.Errorf("choosing the result showed %q, want %q", h.w.pane.selected, first)
 	}
 
-	h.w.compose.composer.TypedShortcut(ctrl(fyne.KeySlash))
+	h.w.compose.Input.TypedShortcut(ctrl(fyne.KeySlash))
 	if h.w.overlays.help == nil || !strings.Contains(everyText(h.topDialog()), "Copy the last answer") {
 		t.Error("Ctrl+/ showed no shortcut list")
 	}
 	// The entry's own shortcuts still work.
-	h.w.compose.composer.SetText("abc")
-	h.w.compose.composer.TypedShortcut(&fyne.ShortcutSelectAll{})
-	if h.w.compose.composer.SelectedText() != "abc" {
-		t.Errorf("select all in the composer selected %q", h.w.compose.composer.SelectedText())
+	h.w.compose.Input.SetText("abc")
+	h.w.compose.Input.TypedShortcut(&fyne.ShortcutSelectAll{})
+	if h.w.compose.Input.SelectedText() != "abc" {
+		t.Errorf("select all in the composer selected %q", h.w.compose.Input.SelectedText())
 	}
 }
 
@@ -619,7 +619,7 @@ func TestNewChatTwiceMakesOneChat(t *testing.T) {
 	h.w.newConversation()
 	h.settle()
 	first := h.w.pane.selected
-	h.w.compose.composer.TypedShortcut(ctrl(fyne.KeyN))
+	h.w.compose.Input.TypedShortcut(ctrl(fyne.KeyN))
 	h.settle()
 	if convs, _ := h.st.Conversations(); len(convs) != 1 || h.w.pane.selected != first {
 		t.Fatalf("%d chats stored, shown %q (first %q)", len(convs), h.w.pane.selected, first)

@@ -67,7 +67,7 @@ func uris(paths ...string) []fyne.URI {
 
 func (h *harness) trayNames() []string {
 	var names []string
-	for _, it := range h.w.compose.tray.Items() {
+	for _, it := range h.w.compose.Tray.Items() {
 		names = append(names, it.A.Name)
 	}
 	return names
@@ -88,9 +88,9 @@ func (h *harness) lastQuestion() *chat.Message {
 func TestDroppedFilesBecomeChipsAndGoWithTheQuestion(t *testing.T) {
 	h := newHarness(t, useSimulator)
 	paths := writeFiles(t, [2]string{"photo.png", string(testPNG(t, 640, 480))}, [2]string{"notes.txt", "meet at nine"})
-	h.w.dropped(fyne.NewPos(10, 10), uris(paths...))
+	h.w.compose.Dropped(fyne.NewPos(10, 10), uris(paths...))
 	h.settle()
-	tray := h.w.compose.tray
+	tray := h.w.compose.Tray
 	if got := strings.Join(h.trayNames(), ","); got != "photo.png,notes.txt" || !tray.Obj.Visible() {
 		t.Fatalf("tray holds %q (shown %v)", got, tray.Obj.Visible())
 	}
@@ -98,8 +98,8 @@ func TestDroppedFilesBecomeChipsAndGoWithTheQuestion(t *testing.T) {
 		t.Errorf("read as %+v / %+v", atts[0], atts[1])
 	}
 	abs := h.w.app.Driver().AbsolutePositionForObject
-	if size := tray.Obj.Size(); size.Height < attachview.ChipSize.Height || abs(tray.Obj).Y+size.Height > abs(h.w.compose.composer).Y {
-		t.Errorf("the chips were not given room above the composer: %v at %v, composer at %v", size, abs(tray.Obj), abs(h.w.compose.composer))
+	if size := tray.Obj.Size(); size.Height < attachview.ChipSize.Height || abs(tray.Obj).Y+size.Height > abs(h.w.compose.Input).Y {
+		t.Errorf("the chips were not given room above the composer: %v at %v, composer at %v", size, abs(tray.Obj), abs(h.w.compose.Input))
 	}
 	if h.w.pane.files.Thumbs.Len() != 1 {
 		t.Errorf("the photo's thumbnail was not made while it was read")
@@ -113,8 +113,8 @@ func TestDroppedFilesBecomeChipsAndGoWithTheQuestion(t *testing.T) {
 	if q.Attachments[0].Data != nil || q.Attachments[1].Text != "" {
 		t.Error("the question's view holds its files' bytes")
 	}
-	if len(tray.Items()) != 0 || tray.Obj.Visible() || h.w.compose.composer.Text != "" {
-		t.Errorf("after sending, the tray holds %q and the composer %q", h.trayNames(), h.w.compose.composer.Text)
+	if len(tray.Items()) != 0 || tray.Obj.Visible() || h.w.compose.Input.Text != "" {
+		t.Errorf("after sending, the tray holds %q and the composer %q", h.trayNames(), h.w.compose.Input.Text)
 	}
 	h.settle()
 }
@@ -122,7 +122,7 @@ func TestDroppedFilesBecomeChipsAndGoWithTheQuestion(t *testing.T) {
 func TestOnlyFilesGoWithAQuestion(t *testing.T) {
 	h := newHarness(t, useSimulator)
 	paths := writeFiles(t, [2]string{"photo.png", string(testPNG(t, 32, 32))})
-	h.w.dropped(fyne.Position{}, uris(paths...))
+	h.w.compose.Dropped(fyne.Position{}, uris(paths...))
 	h.settle()
 	h.ask("") // Enter with the composer empty: the photo alone is a question
 	h.liveAnswer(nil)
@@ -135,9 +135,9 @@ func TestOnlyFilesGoWithAQuestion(t *testing.T) {
 func TestRemovedChipsDoNotGo(t *testing.T) {
 	h := newHarness(t, useSimulator)
 	paths := writeFiles(t, [2]string{"a.txt", "first"}, [2]string{"b.txt", "second"})
-	h.w.dropped(fyne.Position{}, uris(paths...))
+	h.w.compose.Dropped(fyne.Position{}, uris(paths...))
 	h.settle()
-	test.Tap(h.w.compose.tray.Items()[0].Remove)
+	test.Tap(h.w.compose.Tray.Items()[0].Remove)
 	h.ask("Which one?")
 	h.liveAnswer(nil)
 	if q := h.lastQuestion(); len(q.Attachments) != 1 || q.Attachments[0].Name != "b.txt" {
@@ -149,13 +149,13 @@ func TestRemovedChipsDoNotGo(t *testing.T) {
 func TestRefusedFilesAreOneSentence(t *testing.T) {
 	h := newHarness(t, useSimulator)
 	paths := writeFiles(t, [2]string{"tool.bin", "MZ\x00\x01\x02binary"})
-	h.w.dropped(fyne.Position{}, uris(paths...))
+	h.w.compose.Dropped(fyne.Position{}, uris(paths...))
 	h.settle()
-	tray := h.w.compose.tray
+	tray := h.w.compose.Tray
 	if len(tray.Items()) != 0 || !strings.Contains(tray.Note(), "tool.bin") || !strings.Contains(tray.Note(), "cannot be attached") || !strings.Contains(tray.Note(), "PDFs can be attached") {
 		t.Fatalf("a binary file: %q chips, note %q", h.trayNames(), tray.Note())
 	}
-	h.w.dropped(fyne.Position{}, uris(filepath.Join(t.TempDir(), "gone.txt")))
+	h.w.compose.Dropped(fyne.Position{}, uris(filepath.Join(t.TempDir(), "gone.txt")))
 	h.settle()
 	if !strings.Contains(tray.Note(), "gone.txt could not be read: it does not exist.") {
 		t.Errorf("a missing file: note %q", tray.Note())
@@ -167,18 +167,18 @@ func TestRefusedFilesAreOneSentence(t *testing.T) {
 	if err := os.Truncate(huge[1], 3*attach.MaxTextBytes); err != nil {
 		t.Fatal(err)
 	}
-	h.w.dropped(fyne.Position{}, uris(huge[0]))
+	h.w.compose.Dropped(fyne.Position{}, uris(huge[0]))
 	h.settle()
 	if len(tray.Items()) != 0 || !strings.HasPrefix(tray.Note(), "huge.pdf is 50.0 MB; attachments can be at most") {
 		t.Errorf("a file over every cap: note %q", tray.Note())
 	}
-	h.w.dropped(fyne.Position{}, uris(huge[1]))
+	h.w.compose.Dropped(fyne.Position{}, uris(huge[1]))
 	h.settle()
 	if len(tray.Items()) != 0 || !strings.Contains(tray.Note(), "big.txt") {
 		t.Errorf("6 MB of zeros: note %q", tray.Note())
 	}
 	remote, _ := storage.ParseURI("https://example.com/x.png")
-	h.w.dropped(fyne.Position{}, []fyne.URI{remote})
+	h.w.compose.Dropped(fyne.Position{}, []fyne.URI{remote})
 	if tray.Note() != "Only files on this computer can be attached." {
 		t.Errorf("a web address: note %q", tray.Note())
 	}
@@ -193,10 +193,10 @@ func TestTooManyFilesAreRefusedBeforeReading(t *testing.T) {
 	for i := 0; i <= attach.MaxFiles; i++ {
 		files = append(files, [2]string{strings.Repeat("n", i+1) + ".txt", "x"})
 	}
-	h.w.dropped(fyne.Position{}, uris(writeFiles(t, files...)...))
+	h.w.compose.Dropped(fyne.Position{}, uris(writeFiles(t, files...)...))
 	h.settle()
-	if n := len(h.w.compose.tray.Items()); n != 0 || !strings.HasPrefix(h.w.compose.tray.Note(), "At most 20 files") {
-		t.Fatalf("%d files dropped: %d chips, note %q", attach.MaxFiles+1, n, h.w.compose.tray.Note())
+	if n := len(h.w.compose.Tray.Items()); n != 0 || !strings.HasPrefix(h.w.compose.Tray.Note(), "At most 20 files") {
+		t.Fatalf("%d files dropped: %d chips, note %q", attach.MaxFiles+1, n, h.w.compose.Tray.Note())
 	}
 }
 
@@ -206,66 +206,44 @@ func TestPastedFileNamesAreAttachedAndTextIsPasted(t *testing.T) {
 	clip := h.w.app.Clipboard()
 	paste := func(text string) {
 		clip.SetContent(text)
-		h.w.compose.composer.TypedShortcut(&fyne.ShortcutPaste{Clipboard: clip})
+		h.w.compose.Input.TypedShortcut(&fyne.ShortcutPaste{Clipboard: clip})
 		h.settle()
 	}
 	paste("copy\n" + storage.NewFileURI(paths[0]).String() + "\n" + storage.NewFileURI(paths[1]).String())
-	if got := strings.Join(h.trayNames(), ","); got != "a b.txt,c.txt" || h.w.compose.composer.Text != "" {
-		t.Fatalf("pasted file URIs: tray %q, composer %q", got, h.w.compose.composer.Text)
+	if got := strings.Join(h.trayNames(), ","); got != "a b.txt,c.txt" || h.w.compose.Input.Text != "" {
+		t.Fatalf("pasted file URIs: tray %q, composer %q", got, h.w.compose.Input.Text)
 	}
 	paste("just words")
-	if h.w.compose.composer.Text != "just words" || len(h.w.compose.tray.Items()) != 2 {
-		t.Errorf("pasted text: composer %q", h.w.compose.composer.Text)
+	if h.w.compose.Input.Text != "just words" || len(h.w.compose.Tray.Items()) != 2 {
+		t.Errorf("pasted text: composer %q", h.w.compose.Input.Text)
 	}
-	h.w.compose.composer.SetText("")
+	h.w.compose.Input.SetText("")
 	missing := filepath.Join(t.TempDir(), "not-there.txt")
 	paste(missing)
-	if h.w.compose.composer.Text != missing || len(h.w.compose.tray.Items()) != 2 {
-		t.Errorf("a path to no file is text: composer %q, tray %q", h.w.compose.composer.Text, h.trayNames())
+	if h.w.compose.Input.Text != missing || len(h.w.compose.Tray.Items()) != 2 {
+		t.Errorf("a path to no file is text: composer %q, tray %q", h.w.compose.Input.Text, h.trayNames())
 	}
 }
 
 func TestAQuestionWaitsForItsFilesToBeRead(t *testing.T) {
 	h := newHarness(t, useSimulator)
-	it := h.w.compose.tray.Start("big.pdf")
+	it := h.w.compose.Tray.Start("big.pdf")
 	h.ask("Summarise it")
 	h.settle()
 	if cv := h.w.pane.chats[h.w.pane.selected]; cv != nil && len(cv.views) > 0 {
 		t.Fatal("a question went while its file was still being read")
 	}
-	if !strings.Contains(h.w.compose.tray.Note(), "big.pdf is still being read") || h.w.compose.composer.Text != "Summarise it" {
-		t.Errorf("note %q, composer %q", h.w.compose.tray.Note(), h.w.compose.composer.Text)
+	if !strings.Contains(h.w.compose.Tray.Note(), "big.pdf is still being read") || h.w.compose.Input.Text != "Summarise it" {
+		t.Errorf("note %q, composer %q", h.w.compose.Tray.Note(), h.w.compose.Input.Text)
 	}
 	a, _ := attach.Read("big.txt", []byte("done"))
 	it.Done(a, nil, nil)
-	pressEnter(h.w.compose.composer)
+	pressEnter(h.w.compose.Input)
 	h.liveAnswer(nil)
 	if q := h.lastQuestion(); len(q.Attachments) != 1 {
 		t.Errorf("sent with %d files", len(q.Attachments))
 	}
 	h.settle()
-}
-
-func TestLargeFilesAreReadWithProgress(t *testing.T) {
-	text := strings.Repeat("a line of a long log file\n", 60_000) // 1.5 MB
-	paths := writeFiles(t, [2]string{"long.log", text})
-	var seen []float64
-	r, err := readFile(paths[0], func(f float64) { seen = append(seen, f) })
-	if err != nil || r.a.Text != text {
-		t.Fatalf("read: %v", err)
-	}
-	if len(seen) < 4 || seen[len(seen)-1] != 1 {
-		t.Fatalf("progress %v", seen)
-	}
-	for i := 1; i < len(seen); i++ {
-		if seen[i] < seen[i-1] {
-			t.Fatalf("progress went back: %v", seen)
-		}
-	}
-	small := writeFiles(t, [2]string{"s.txt", "small"})
-	if _, err := readFile(small[0], func(float64) { t.Error("progress for a small file") }); err != nil {
-		t.Fatal(err)
-	}
 }
 
 // storedWithPhoto stores a chat whose question has a photo and a text file.
@@ -333,8 +311,8 @@ func TestAnEditedQuestionKeepsItsFiles(t *testing.T) {
 	h.settle()
 	q := h.lastQuestion()
 	h.w.startEdit(q)
-	h.w.compose.composer.SetText("What colours are in it?")
-	pressEnter(h.w.compose.composer)
+	h.w.compose.Input.SetText("What colours are in it?")
+	pressEnter(h.w.compose.Input)
 	h.liveAnswer(nil)
 	if n := h.lastQuestion(); n == q || len(n.Attachments) != 2 || !n.AttachSlot.Visible() {
 		t.Fatalf("the edited question shows %d files", len(n.Attachments))
@@ -370,16 +348,16 @@ func TestThePaperclipPicksSeveralFilesThroughTheDesktopsChooser(t *testing.T) {
 	h := newHarness(t, useSimulator)
 	paths := writeFiles(t, [2]string{"a.txt", "first"}, [2]string{"b.go", "package b\n"})
 	var asked []string
-	h.w.compose.choose = func(folder string) ([]string, error) {
+	h.w.compose.Choose = func(folder string) ([]string, error) {
 		asked = append(asked, folder)
 		return paths, nil
 	}
-	test.Tap(h.w.compose.attachBtn)
+	test.Tap(h.w.compose.Attach)
 	h.settle()
 	if got := h.trayNames(); len(got) != 2 || got[0] != "a.txt" || got[1] != "b.go" {
 		t.Fatalf("tray after picking two files: %q", got)
 	}
-	test.Tap(h.w.compose.attachBtn) // the next pick starts where the last one was
+	test.Tap(h.w.compose.Attach) // the next pick starts where the last one was
 	h.settle()
 	if len(asked) != 2 || asked[0] != "" || asked[1] != filepath.Dir(paths[0]) {
 		t.Fatalf("the chooser was asked to start in %q", asked)
@@ -389,29 +367,29 @@ func TestThePaperclipPicksSeveralFilesThroughTheDesktopsChooser(t *testing.T) {
 func TestWithoutADesktopChooserThePaperclipOpensFynesDialog(t *testing.T) {
 	h := newHarness(t, useSimulator)
 	calls := 0
-	h.w.compose.choose = func(string) ([]string, error) {
+	h.w.compose.Choose = func(string) ([]string, error) {
 		calls++
 		return nil, errors.New("org.freedesktop.portal.Desktop was not provided by any .service files")
 	}
-	test.Tap(h.w.compose.attachBtn)
+	test.Tap(h.w.compose.Attach)
 	h.settle()
 	if h.w.win.Canvas().Overlays().Top() == nil {
 		t.Fatal("no file dialog after the desktop's chooser failed")
 	}
-	if h.w.compose.choose != nil || calls != 1 {
+	if h.w.compose.Choose != nil || calls != 1 {
 		t.Fatalf("the failed chooser is kept (%d calls)", calls)
 	}
-	if len(h.trayNames()) != 0 || h.w.compose.tray.Note() != "" {
-		t.Fatalf("a failed chooser attached %q or said %q", h.trayNames(), h.w.compose.tray.Note())
+	if len(h.trayNames()) != 0 || h.w.compose.Tray.Note() != "" {
+		t.Fatalf("a failed chooser attached %q or said %q", h.trayNames(), h.w.compose.Tray.Note())
 	}
 }
 
 func TestCancellingTheDesktopsChooserAttachesNothing(t *testing.T) {
 	h := newHarness(t, useSimulator)
-	h.w.compose.choose = func(string) ([]string, error) { return nil, nil }
-	test.Tap(h.w.compose.attachBtn)
+	h.w.compose.Choose = func(string) ([]string, error) { return nil, nil }
+	test.Tap(h.w.compose.Attach)
 	h.settle()
-	if len(h.trayNames()) != 0 || h.w.win.Canvas().Overlays().Top() != nil || h.w.compose.choose == nil {
+	if len(h.trayNames()) != 0 || h.w.win.Canvas().Overlays().Top() != nil || h.w.compose.Choose == nil {
 		t.Fatalf("cancel: tray %q, overlay %v", h.trayNames(), h.w.win.Canvas().Overlays().Top())
 	}
 }

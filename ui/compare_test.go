@@ -40,7 +40,7 @@ func TestCompareTwoModelsSideBySideAndKeepTheSecond(t *testing.T) {
 		t.Fatal("a comparison was offered with no chat shown")
 	}
 	h.newChat()
-	test.Type(h.w.compose.composer, "pick a colour")
+	test.Type(h.w.compose.Input, "pick a colour")
 
 	cd := h.w.newCompareDialog()
 	cd.Show()
@@ -67,8 +67,8 @@ func TestCompareTwoModelsSideBySideAndKeepTheSecond(t *testing.T) {
 	if cmp == nil || len(cmp.Cols) != 2 {
 		t.Fatalf("comparison %+v", cmp)
 	}
-	if h.w.compose.composer.Text != "" {
-		t.Errorf("the composer kept the sent prompt %q", h.w.compose.composer.Text)
+	if h.w.compose.Input.Text != "" {
+		t.Errorf("the composer kept the sent prompt %q", h.w.compose.Input.Text)
 	}
 	h.settleUntil("both answers", cmp.AllEnded)
 	h.settle()
@@ -138,18 +138,18 @@ func TestStopDuringACompareStopsEveryAnswer(t *testing.T) {
 	h.settleUntil("text in both columns", func() bool {
 		return hasText(cmp.Cols[0].View) && hasText(cmp.Cols[1].View)
 	})
-	if h.w.compose.sendBtn.Text != "Stop" || cv.live == nil {
-		t.Fatalf("button says %q while the answers stream", h.w.compose.sendBtn.Text)
+	if h.w.compose.Send.Text != "Stop" || cv.live == nil {
+		t.Fatalf("button says %q while the answers stream", h.w.compose.Send.Text)
 	}
 	for i, col := range cmp.Cols {
 		if !col.Keep.Disabled() {
 			t.Errorf("column %d can be kept while it streams", i+1)
 		}
 	}
-	test.Tap(h.w.compose.sendBtn)
+	test.Tap(h.w.compose.Send)
 	h.settle()
-	if cv.live != nil || h.w.compose.sendBtn.Text != "Send" || !cmp.AllEnded() {
-		t.Fatalf("still live after Stop (button %q)", h.w.compose.sendBtn.Text)
+	if cv.live != nil || h.w.compose.Send.Text != "Send" || !cmp.AllEnded() {
+		t.Fatalf("still live after Stop (button %q)", h.w.compose.Send.Text)
 	}
 	msgs := h.messages(cv.id)
 	full := engine.SimulatedMarkdown("tell me a long story", 300)
@@ -203,14 +203,14 @@ func TestARefusedCompareStoresNothingAndGivesTheTextBack(t *testing.T) {
 		}
 	})
 	cv := h.newChat()
-	test.Type(h.w.compose.composer, "hello")
+	test.Type(h.w.compose.Input, "hello")
 	cmp := h.w.compare("hello", []engine.Target{{Provider: "Local", Model: "m1"}, {Provider: "Cloud", Model: ""}})
-	if cmp == nil || h.w.compose.composer.Text != "" {
-		t.Fatalf("not started (composer %q)", h.w.compose.composer.Text)
+	if cmp == nil || h.w.compose.Input.Text != "" {
+		t.Fatalf("not started (composer %q)", h.w.compose.Input.Text)
 	}
 	h.settle()
-	if cv.live != nil || h.w.compose.sendBtn.Text != "Send" || h.w.compose.composer.Text != "hello" {
-		t.Fatalf("after the refusal: live %v, button %q, composer %q", cv.live != nil, h.w.compose.sendBtn.Text, h.w.compose.composer.Text)
+	if cv.live != nil || h.w.compose.Send.Text != "Send" || h.w.compose.Input.Text != "hello" {
+		t.Fatalf("after the refusal: live %v, button %q, composer %q", cv.live != nil, h.w.compose.Send.Text, h.w.compose.Input.Text)
 	}
 	if msgs := h.messages(cv.id); len(msgs) != 0 {
 		t.Errorf("stored %+v", msgs)

@@ -25,17 +25,17 @@ func TestTheEmptyChatOffersRecentAndExamplePrompts(t *testing.T) {
 		t.Fatalf("intro buttons: recent %v, example %v in %q", recent != nil, example != nil, everyText(objs))
 	}
 	test.Tap(example)
-	if h.w.compose.composer.Text != intro.Examples[0] || h.w.win.Canvas().Focused() != h.w.compose.composer {
-		t.Fatalf("after the example: composer %q", h.w.compose.composer.Text)
+	if h.w.compose.Input.Text != intro.Examples[0] || h.w.win.Canvas().Focused() != h.w.compose.Input {
+		t.Fatalf("after the example: composer %q", h.w.compose.Input.Text)
 	}
-	if h.w.compose.composer.CursorColumn != len([]rune(intro.Examples[0])) {
-		t.Errorf("cursor at column %d, not at the end", h.w.compose.composer.CursorColumn)
+	if h.w.compose.Input.CursorColumn != len([]rune(intro.Examples[0])) {
+		t.Errorf("cursor at column %d, not at the end", h.w.compose.Input.CursorColumn)
 	}
 	test.Tap(recent)
-	if h.w.compose.composer.Text != "How do Go channels work?" {
-		t.Fatalf("after the recent question: composer %q", h.w.compose.composer.Text)
+	if h.w.compose.Input.Text != "How do Go channels work?" {
+		t.Fatalf("after the recent question: composer %q", h.w.compose.Input.Text)
 	}
-	pressEnter(h.w.compose.composer)
+	pressEnter(h.w.compose.Input)
 	h.settle()
 	if cv.intro != nil || len(cv.views) != 2 {
 		t.Errorf("after sending: intro %v, %d messages", cv.intro != nil, len(cv.views))
@@ -58,7 +58,7 @@ func TestTheNoChatPaneOffersPromptsToo(t *testing.T) {
 		t.Fatalf("the empty pane shows %q", everyText(objs))
 	}
 	test.Tap(b)
-	if h.w.compose.composer.Text != intro.Examples[1] {
-		t.Errorf("composer %q", h.w.compose.composer.Text)
+	if h.w.compose.Input.Text != intro.Examples[1] {
+		t.Errorf("composer %q", h.w.compose.Input.Text)
 	}
 }

@@ -26,8 +26,8 @@ func (h compareHost) ShowError(what string, err error)         { h.w.showError(w
 func (h compareHost) Bridge() *bridge.Bridge                   { return h.w.b }
 func (h compareHost) Engine() *engine.Engine                   { return h.w.eng }
 func (h compareHost) Now() time.Time                           { return h.w.now() }
-func (h compareHost) ComposerText() string                     { return h.w.compose.composer.Text }
-func (h compareHost) SetComposerText(text string)              { h.w.compose.composer.SetText(text) }
+func (h compareHost) ComposerText() string                     { return h.w.compose.Input.Text }
+func (h compareHost) SetComposerText(text string)              { h.w.compose.Input.SetText(text) }
 func (h compareHost) ProviderNames() []string                  { return h.w.providerNames() }
 func (h compareHost) ModelsOf(provider string) []string        { return h.w.modelsOf(provider) }
 func (h compareHost) DefaultModel(provider string) string      { return h.w.defaultModel(provider) }

@@ -39,11 +39,11 @@ func (w *window) buildIntro(extra fyne.CanvasObject) *fyne.Container {
 // usePrompt puts prompt in the composer, the cursor at its end, ready to
 // be finished or sent.
 func (w *window) usePrompt(prompt string) {
-	w.compose.composer.SetText(prompt)
-	w.compose.composer.CursorRow = strings.Count(prompt, "\n")
-	w.compose.composer.CursorColumn = len([]rune(prompt[strings.LastIndex(prompt, "\n")+1:]))
-	w.compose.composer.Refresh()
-	w.win.Canvas().Focus(w.compose.composer)
+	w.compose.Input.SetText(prompt)
+	w.compose.Input.CursorRow = strings.Count(prompt, "\n")
+	w.compose.Input.CursorColumn = len([]rune(prompt[strings.LastIndex(prompt, "\n")+1:]))
+	w.compose.Input.Refresh()
+	w.win.Canvas().Focus(w.compose.Input)
 }
 
 // offerIntro shows the intro in a chat with nothing in it yet.

@@ -35,7 +35,7 @@ func (h settingsHost) ShowError(title string, err error) { h.w.showError(title, 
 func (h settingsHost) DataFolder() string                { return h.w.dataFolder() }
 func (h settingsHost) OpenURL(u *url.URL) error          { return h.w.app.OpenURL(u) }
 func (h settingsHost) BackupNote() (string, bool)        { return h.w.backups().Note() }
-func (h settingsHost) ToolServersChanged()               { h.w.updateToolsButton() }
+func (h settingsHost) ToolServersChanged()               { h.w.compose.UpdateTools() }
 
 // ToolServers is the window's tool manager when it is one the page can
 // drive (main.go's *tools.Manager); nil otherwise.

@@ -84,7 +84,7 @@ func (w *window) typedKey(k *fyne.KeyEvent) bool {
 // shortcut runs the window's shortcut s, if it is one.
 func (w *window) shortcut(s fyne.Shortcut) bool {
 	if _, paste := s.(*fyne.ShortcutPaste); paste {
-		return w.pasteFiles() // files named on the clipboard are attached
+		return w.compose.PasteFiles() // files named on the clipboard are attached
 	}
 	cs, ok := s.(*desktop.CustomShortcut)
 	if !ok {
@@ -105,8 +105,8 @@ func (w *window) escape() {
 	if w.closeTop() {
 		return
 	}
-	if w.compose.editing != nil {
-		w.cancelEdit()
+	if w.compose.Editing() != nil {
+		w.compose.CancelEdit()
 		return
 	}
 	w.stop()

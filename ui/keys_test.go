@@ -83,24 +83,24 @@ func TestEscClosesEveryDialogAndMenu(t *testing.T) {
 func TestF1FromTheComposerOpensTheShortcuts(t *testing.T) {
 	h := newHarness(t, useSimulator)
 	c := h.w.win.Canvas()
-	if c.Focused() != h.w.compose.composer {
+	if c.Focused() != h.w.compose.Input {
 		t.Fatalf("the composer does not have the focus (%T has)", c.Focused())
 	}
-	test.Type(h.w.compose.composer, "half a question")
+	test.Type(h.w.compose.Input, "half a question")
 	h.press(fyne.KeyF1)
 	if h.w.overlays.help == nil || c.Overlays().Top() == nil {
 		t.Fatal("F1 in the composer showed no shortcut list")
 	}
-	if h.w.compose.composer.Text != "half a question" {
-		t.Errorf("F1 changed the composer's text to %q", h.w.compose.composer.Text)
+	if h.w.compose.Input.Text != "half a question" {
+		t.Errorf("F1 changed the composer's text to %q", h.w.compose.Input.Text)
 	}
 	h.press(fyne.KeyEscape)
 	if c.Overlays().Top() != nil {
 		t.Fatal("Esc left the shortcut list open")
 	}
 	// Ctrl+/ too, as the driver hands a shortcut to the focused composer.
-	c.Focus(h.w.compose.composer)
-	h.w.compose.composer.TypedShortcut(&desktop.CustomShortcut{KeyName: fyne.KeySlash, Modifier: fyne.KeyModifierShortcutDefault})
+	c.Focus(h.w.compose.Input)
+	h.w.compose.Input.TypedShortcut(&desktop.CustomShortcut{KeyName: fyne.KeySlash, Modifier: fyne.KeyModifierShortcutDefault})
 	if c.Overlays().Top() == nil {
 		t.Error("Ctrl+/ in the composer showed no shortcut list")
 	}
@@ -164,8 +164,8 @@ func TestHomeAndEndGoToTheFirstAndLastMessageOfALongChat(t *testing.T) {
 			c.Unfocus()
 			h.press(fyne.KeyHome)
 		} else {
-			c.Focus(h.w.compose.composer)
-			h.w.compose.composer.TypedShortcut(&desktop.CustomShortcut{KeyName: fyne.KeyHome, Modifier: fyne.KeyModifierShortcutDefault})
+			c.Focus(h.w.compose.Input)
+			h.w.compose.Input.TypedShortcut(&desktop.CustomShortcut{KeyName: fyne.KeyHome, Modifier: fyne.KeyModifierShortcutDefault})
 		}
 		h.settle()
 		if !cv.atStart || cv.views[0].Seq != 1 || cv.scroll.Offset.Y != 0 || !shows(1) {
@@ -175,7 +175,7 @@ func TestHomeAndEndGoToTheFirstAndLastMessageOfALongChat(t *testing.T) {
 			c.Unfocus()
 			h.press(fyne.KeyEnd)
 		} else {
-			h.w.compose.composer.TypedShortcut(&desktop.CustomShortcut{KeyName: fyne.KeyEnd, Modifier: fyne.KeyModifierShortcutDefault})
+			h.w.compose.Input.TypedShortcut(&desktop.CustomShortcut{KeyName: fyne.KeyEnd, Modifier: fyne.KeyModifierShortcutDefault})
 		}
 		h.settle()
 		if last := cv.views[len(cv.views)-1].Seq; !cv.atEnd || last != 2000 || !isAtBottom(cv.scroll) || !shows(2000) {
@@ -218,7 +218,7 @@ func TestAWheelNotchAndPageDownMoveInProportionToTheView(t *testing.T) {
 	if moved := before - cv.scroll.Offset.Y; moved < view/10 {
 		t.Errorf("a notch in the margin moved %v px", moved)
 	}
-	c.Focus(h.w.compose.composer)
+	c.Focus(h.w.compose.Input)
 	before = cv.scroll.Offset.Y
 	h.press(fyne.KeyPageUp)
 	if moved := before - cv.scroll.Offset.Y; moved < 0.85*view || moved > view {

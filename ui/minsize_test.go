@@ -44,7 +44,7 @@ func TestAtTheMinimumSizeEveryControlIsInsideAndApart(t *testing.T) {
 	boxes := []box{
 		boxOf("title", w.header.title), boxOf("provider", w.header.providerSel), boxOf("model", w.header.modelSel),
 		boxOf("compare", w.header.compareBtn), boxOf("rename", w.header.renameBtn), boxOf("delete", w.header.deleteBtn),
-		boxOf("more", w.header.moreBtn), boxOf("composer", w.compose.composer), boxOf("send", w.compose.sendBtn),
+		boxOf("more", w.header.moreBtn), boxOf("composer", w.compose.Input), boxOf("send", w.compose.Send),
 		boxOf("app menu", w.header.appMenuBtn), boxOf("chats", w.side.list), boxOf("chat", w.pane.box),
 	}
 	for i, b := range boxes {
@@ -64,7 +64,7 @@ func TestAtTheMinimumSizeEveryControlIsInsideAndApart(t *testing.T) {
 	if h := w.pane.box.Size().Height; h < paneMinHeight {
 		t.Errorf("the chat pane is %v px tall at the minimum", h)
 	}
-	for name, o := range map[string]fyne.CanvasObject{"title": w.header.title, "provider": w.header.providerSel, "send": w.compose.sendBtn} {
+	for name, o := range map[string]fyne.CanvasObject{"title": w.header.title, "provider": w.header.providerSel, "send": w.compose.Send} {
 		if o.Size().Width < o.MinSize().Width-0.5 {
 			t.Errorf("%s is %v px wide, less than its %v: clipped", name, o.Size().Width, o.MinSize().Width)
 		}

@@ -100,7 +100,7 @@ func (w *window) pickProvider(name string) {
 // Hook: window.createConversation stores this instead of store.Conversation{}.
 func (w *window) newConversationRecord() store.Conversation {
 	c := w.conf.prefs.Conversation()
-	c.Tools, w.compose.newTools = w.compose.newTools, nil // chosen before the chat began (tools.go)
+	c.Tools, w.compose.NewTools = w.compose.NewTools, nil // chosen before the chat began (composer/tools.go)
 	return c
 }
 

@@ -55,7 +55,7 @@ func (r *Remote) Activate() {
 // an answer streams into it or a question is being edited, the chat shown.
 func (w *window) reloadFromStore() {
 	w.loadProviders(nil) // "providers add", "providers default", "prices set"…
-	if cv := w.pane.chats[w.pane.selected]; cv != nil && cv.live == nil && !cv.loading && w.compose.editing == nil {
+	if cv := w.pane.chats[w.pane.selected]; cv != nil && cv.live == nil && !cv.loading && w.compose.Editing() == nil {
 		delete(w.pane.chats, w.pane.selected)
 	}
 	w.loadConversations("")

@@ -42,9 +42,9 @@ func (w *window) stageAttach() {
 		w.win.Resize(fyne.NewSize(1180, 780))
 		w.loadConversations(s.id)
 		for _, a := range s.tray {
-			w.compose.tray.Add(a, nil) // the thumbnail is made on the bridge
+			w.compose.Tray.Add(a, nil) // the thumbnail is made on the bridge
 		}
-		w.compose.composer.SetText("And this error in the build: what does it mean?")
+		w.compose.Input.SetText("And this error in the build: what does it mean?")
 	})
 }
 

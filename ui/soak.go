@@ -35,8 +35,8 @@ func (w *window) soak(s *Soak) {
 			return false
 		}
 		asked++
-		w.compose.composer.SetText(fmt.Sprintf("Question %d of the soak: how do Go channels work?", asked))
-		w.compose.sendBtn.OnTapped()
+		w.compose.Input.SetText(fmt.Sprintf("Question %d of the soak: how do Go channels work?", asked))
+		w.compose.Send.OnTapped()
 		if cv.live == nil { // nothing was sent (the chat was not shown yet, say)
 			if s.Answered != nil {
 				s.Answered(ended, true)

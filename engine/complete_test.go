@@ -7,14 +7,12 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
-	"github.com/deskchat/deskchat/internal/secrets"
 	"github.com/deskchat/deskchat/store"
 )
 
@@ -471,26 +469,9 @@ func TestCompleteNeverShowsAnEchoedKey(t *testing.T) {
 	for _, c := range keyEchoCases {
 		for _, kind := range []string{store.KindCompatible, store.KindAzure} {
 			t.Run(c.name+"/"+kind, func(t *testing.T) {
-				key := echoKey
-				if kind == store.KindAzure {
-					key = echoAzureKey
-				}
-				var n atomic.Int32
-				srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-					n.Add(1)
-					c.handler(w, r)
-				}))
-				defer srv.Close()
-				st, err := store.Open(t.TempDir())
-				if err != nil {
-					t.Fatal(err)
-				}
-				e := New(st, Options{Keys: &secrets.Resolver{Getenv: func(string) string { return key }}})
-				ft := &fakeTimers{}
-				e.timer, e.jitter = ft.timer, func() float64 { return 0 }
-				putProvider(t, st, store.Provider{Name: "echo", Kind: kind, BaseURL: srv.URL + "/v1", KeySource: store.KeyFromEnv, KeyEnv: "ECHO_KEY"})
+				e, st, key, n := echoRig(t, c, kind)
 
-				_, err = e.Complete(context.Background(), "hello", SendOptions{Provider: "echo", Batch: true, Label: "batch k"})
+				_, err := e.Complete(context.Background(), "hello", SendOptions{Provider: "echo", Batch: true, Label: "batch k"})
 				var pe *ProviderError
 				if !errors.As(err, &pe) || pe.Kind != c.kind || pe.Sentence == "" {
 					t.Fatalf("error %v, want a %s *ProviderError with a sentence", err, c.kind)
@@ -501,14 +482,7 @@ func TestCompleteNeverShowsAnEchoedKey(t *testing.T) {
 				assertNoKey(t, "the sentence", pe.Sentence, key)
 				assertNoKey(t, "the error's text", err.Error(), key)
 				assertNoKey(t, "UserMessage", UserMessage(err), key)
-				if err := st.Close(); err != nil {
-					t.Fatal(err)
-				}
-				raw, err := os.ReadFile(st.FilePath())
-				if err != nil {
-					t.Fatal(err)
-				}
-				assertNoKey(t, "the history file", string(raw), key)
+				assertNoKeyOnDisk(t, st, key)
 			})
 		}
 	}

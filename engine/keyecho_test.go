@@ -54,14 +54,17 @@ func sseEcho(body func(cred string) string) http.HandlerFunc {
 // quoted is s as a JSON string's inside.
 func quoted(s string) string { return strings.Trim(fmt.Sprintf("%q", s), `"`) }
 
-// keyEchoCases are the ways a provider or proxy echoes the credential it
-// got, one per error path.
-var keyEchoCases = []struct {
+// keyEchoCase is one way a provider echoes the key.
+type keyEchoCase struct {
 	name     string
 	handler  http.HandlerFunc
 	kind     ErrorKind
 	requests int32 // how many requests the engine makes (retries)
-}{
+}
+
+// keyEchoCases are the ways a provider or proxy echoes the credential it
+// got, one per error path.
+var keyEchoCases = []keyEchoCase{
 	{"400 body", jsonError(400, nil, func(c string) string {
 		return `{"error":{"message":"Invalid header Authorization: ` + quoted(c) + `","type":"invalid_request_error"}}`
 	}), llm.KindBadRequest, 1},
@@ -108,25 +111,7 @@ func TestKeysEchoedByAProviderAreNeverShownOrStored(t *testing.T) {
 	for _, c := range keyEchoCases {
 		for _, kind := range []string{store.KindCompatible, store.KindAzure} {
 			t.Run(c.name+"/"+kind, func(t *testing.T) {
-				key := echoKey
-				if kind == store.KindAzure {
-					key = echoAzureKey
-				}
-				var n atomic.Int32
-				srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-					n.Add(1)
-					c.handler(w, r)
-				}))
-				defer srv.Close()
-				dir := t.TempDir()
-				st, err := store.Open(dir)
-				if err != nil {
-					t.Fatal(err)
-				}
-				e := New(st, Options{Keys: &secrets.Resolver{Getenv: func(string) string { return key }}})
-				ft := &fakeTimers{}
-				e.timer, e.jitter = ft.timer, func() float64 { return 0 }
-				putProvider(t, st, store.Provider{Name: "echo", Kind: kind, BaseURL: srv.URL + "/v1", KeySource: store.KeyFromEnv, KeyEnv: "ECHO_KEY"})
+				e, st, key, n := echoRig(t, c, kind)
 
 				conv := newConversation(t, st)
 				events, err := e.Send(context.Background(), conv, "hello", SendOptions{Provider: "echo"})
@@ -155,17 +140,49 @@ func TestKeysEchoedByAProviderAreNeverShownOrStored(t *testing.T) {
 				if stored.State != store.StateFailed || stored.Error != f.Sentence {
 					t.Errorf("stored %s %q, want failed with %q", stored.State, stored.Error, f.Sentence)
 				}
-				if err := st.Close(); err != nil {
-					t.Fatal(err)
-				}
-				raw, err := os.ReadFile(st.FilePath())
-				if err != nil {
-					t.Fatal(err)
-				}
-				assertNoKey(t, "the history file", string(raw), key)
+				assertNoKeyOnDisk(t, st, key)
 			})
 		}
 	}
+}
+
+// echoRig is an engine whose provider "echo" (of kind) is a server that
+// echoes its key as c does, with its key (by kind) and the count of
+// requests the server got. Retries wait on fake timers.
+func echoRig(t *testing.T, c keyEchoCase, kind string) (*Engine, *store.Store, string, *atomic.Int32) {
+	t.Helper()
+	key := echoKey
+	if kind == store.KindAzure {
+		key = echoAzureKey
+	}
+	n := &atomic.Int32{}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		n.Add(1)
+		c.handler(w, r)
+	}))
+	t.Cleanup(srv.Close)
+	st, err := store.Open(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := New(st, Options{Keys: &secrets.Resolver{Getenv: func(string) string { return key }}})
+	ft := &fakeTimers{}
+	e.timer, e.jitter = ft.timer, func() float64 { return 0 }
+	putProvider(t, st, store.Provider{Name: "echo", Kind: kind, BaseURL: srv.URL + "/v1", KeySource: store.KeyFromEnv, KeyEnv: "ECHO_KEY"})
+	return e, st, key, n
+}
+
+// assertNoKeyOnDisk closes st and fails when its file holds key.
+func assertNoKeyOnDisk(t *testing.T, st *store.Store, key string) {
+	t.Helper()
+	if err := st.Close(); err != nil {
+		t.Fatal(err)
+	}
+	raw, err := os.ReadFile(st.FilePath())
+	if err != nil {
+		t.Fatal(err)
+	}
+	assertNoKey(t, "the history file", string(raw), key)
 }
 
 // assertNoKey fails when text holds key or a 12-character piece of it (a

@@ -39,52 +39,46 @@ const maxGroup = 1000
 // run commits fn with whatever writes are queued, and returns fn's
 // outcome. commit runs a slice of writes in one transaction.
 func (g *group) run(fn func(*bolt.Tx) error, commit func([]*groupCall)) error {
-	c := &groupCall{fn: fn, wake: make(chan struct{})}
-	g.mu.Lock()
-	if g.running {
-		g.queue = append(g.queue, c)
-		g.mu.Unlock()
-		<-c.wake
-		if !c.lead {
-			return c.err
-		}
-		g.lead(c, commit) // this write's turn to lead; it is the queue's first
-		return c.err
-	}
-	g.running = true
-	g.queue = append(g.queue, c)
-	g.mu.Unlock()
-	g.lead(c, commit)
+	c, waiting := g.enqueue(fn)
+	g.await(c, waiting, commit)
 	return c.err
 }
 
 // start queues fn behind the writes already queued and returns at once;
 // the write is committed in order with them (a later write's commit
-// carries it or follows it). Nothing waits for its outcome, which is only
-// logged by the store's caller if at all: it is for writes whose loss in a
-// crash costs a record, not a word (a batch row's ledger line).
+// carries it or follows it). Nothing waits for its outcome: it is for
+// writes whose loss in a crash costs a record, not a word (a batch row's
+// ledger line).
 func (g *group) start(fn func(*bolt.Tx) error, commit func([]*groupCall)) {
-	c := &groupCall{fn: fn, wake: make(chan struct{})}
 	g.started.Add(1)
-	g.mu.Lock()
-	g.queue = append(g.queue, c)
-	if !g.running {
-		g.running = true
-		g.mu.Unlock()
-		go func() {
-			defer g.started.Done()
-			g.lead(c, commit)
-		}()
-		return
-	}
-	g.mu.Unlock()
-	go func() { // the lead may be handed to it
+	c, waiting := g.enqueue(fn)
+	go func() {
 		defer g.started.Done()
-		<-c.wake
-		if c.lead {
-			g.lead(c, commit)
-		}
+		g.await(c, waiting, commit)
 	}()
+}
+
+// enqueue queues fn and tells whether a commit is running (the write waits
+// to be committed or made leader) or not (it leads at once).
+func (g *group) enqueue(fn func(*bolt.Tx) error) (c *groupCall, waiting bool) {
+	c = &groupCall{fn: fn, wake: make(chan struct{})}
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	g.queue = append(g.queue, c)
+	waiting, g.running = g.running, true
+	return c, waiting
+}
+
+// await returns once c is committed: by the leader, or by c itself when it
+// leads (at once, or when the lead is handed to it as the queue's first).
+func (g *group) await(c *groupCall, waiting bool, commit func([]*groupCall)) {
+	if waiting {
+		<-c.wake
+		if !c.lead {
+			return
+		}
+	}
+	g.lead(c, commit)
 }
 
 // lead commits the queue (up to maxGroup writes; self, the leader, is its

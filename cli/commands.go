@@ -49,7 +49,12 @@ func runList(c *cmdEnv, asJSON bool) (err error) {
 		// Show what can still be read, then say the file is damaged
 		// (exit 1).
 		damaged = err
-		convs, err = st.ReadableConversations()
+		var lost []string
+		convs, lost, err = st.ReadableConversations()
+		if len(lost) > 0 {
+			fmt.Fprintf(c.Stderr, "%s lost with the damaged pages and not listed; `deskchat recover` saves what is left of them.\n",
+				format.Count(len(lost), "conversation's record was", "conversations' records were"))
+		}
 	}
 	if err != nil {
 		return err

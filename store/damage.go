@@ -2,6 +2,7 @@ package store
 
 import (
 	"encoding/binary"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"hash/fnv"
@@ -67,8 +68,23 @@ func guardTx(path string, fn func(*bolt.Tx) error) func(*bolt.Tx) error {
 		defer catchDamage("read", path, &err)
 		old := debug.SetPanicOnFault(true)
 		defer debug.SetPanicOnFault(old)
-		return fn(tx)
+		return recordDamage(path, fn(tx))
 	}
+}
+
+// recordDamage turns a stored record that does not decode into damage:
+// every record was written by json.Marshal, so one that is not JSON, or
+// not of its type, was overwritten on disk (an overflow page holds a long
+// record's text, and random bytes there leave the page walk content). As
+// damage, it is what an export skips and `deskchat recover` deals with,
+// instead of a failed write.
+func recordDamage(path string, err error) error {
+	var syntax *json.SyntaxError
+	var typ *json.UnmarshalTypeError
+	if errors.As(err, &syntax) || errors.As(err, &typ) {
+		return damagedError("read", path, err)
+	}
+	return err
 }
 
 // catchDamage turns a recovered panic into *errp. Deferred directly.

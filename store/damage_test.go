@@ -212,6 +212,37 @@ func TestDamageMetDuringReadsStopsWrites(t *testing.T) {
 	}
 }
 
+// TestARecordThatDoesNotDecodeIsDamage: a stored record whose bytes were
+// overwritten in place (the page's structure intact, as when the
+// continuation of a long record is hit) reads as damage, named with
+// `deskchat recover`, never as a failed write; the other chats still read.
+func TestARecordThatDoesNotDecodeIsDamage(t *testing.T) {
+	dir := t.TempDir()
+	smallHistory(t, dir, 3)
+	s := open(t, dir)
+	defer s.Close()
+	convs, _ := s.Conversations()
+	id := convs[0].ID
+	if err := s.db.Update(func(tx *bolt.Tx) error {
+		b := tx.Bucket(bucketMessages).Bucket([]byte(id))
+		k, v := b.Cursor().First()
+		return b.Put(k, append(bytes.Clone(v[:len(v)/2]), 0x0c, 0x17))
+	}); err != nil {
+		t.Fatal(err)
+	}
+	for what, read := range map[string]func() error{
+		"Messages": func() error { _, err := s.Messages(id); return err },
+		"Dump":     func() error { _, err := s.Dump(id); return err },
+	} {
+		if err := read(); !IsDamaged(err) || !strings.Contains(UserMessage(err), "deskchat recover") {
+			t.Errorf("%s of the chat with the bad record: %v (%q), want damage", what, err, UserMessage(err))
+		}
+	}
+	if _, err := s.Dump(convs[1].ID); err != nil {
+		t.Fatalf("another chat: %v", err)
+	}
+}
+
 // TestRecoverKeepsEverythingReadable: recover of a healthy history keeps
 // every chat, message, provider and setting, and searching works in the
 // new file.

@@ -232,26 +232,31 @@ func part(where string) string {
 // read, most recently updated first, by reading s's file page by page: for
 // when Conversations fails because the file is damaged where the list is
 // stored. It is slower than Conversations (it reads the file's structure).
-func (s *Store) ReadableConversations() ([]Conversation, error) {
+// Unreadable names, in the file's order, the conversations whose messages
+// are in the file but whose record is lost, so that a caller can say they
+// were left out (`deskchat recover` saves them).
+func (s *Store) ReadableConversations() (readable []Conversation, unreadable []string, err error) {
 	f, err := os.Open(s.path)
 	if err != nil {
-		return nil, &Error{Op: "list conversations", Msg: fmt.Sprintf("Cannot read the history file %s: %s.", s.path, oserr.Reason(err)), Err: err}
+		return nil, nil, &Error{Op: "list conversations", Msg: fmt.Sprintf("Cannot read the history file %s: %s.", s.path, oserr.Reason(err)), Err: err}
 	}
 	defer f.Close()
 	fi, err := f.Stat()
 	if err != nil {
-		return nil, &Error{Op: "list conversations", Msg: fmt.Sprintf("Cannot read the history file %s: %s.", s.path, oserr.Reason(err)), Err: err}
+		return nil, nil, &Error{Op: "list conversations", Msg: fmt.Sprintf("Cannot read the history file %s: %s.", s.path, oserr.Reason(err)), Err: err}
 	}
 	sv, ok := readSalvage(f, fi.Size())
 	if !ok {
-		return nil, damagedError("list conversations", s.path, errors.New("no valid meta page"))
+		return nil, nil, damagedError("list conversations", s.path, errors.New("no valid meta page"))
 	}
-	out := make([]Conversation, 0, len(sv.convs))
+	readable = make([]Conversation, 0, len(sv.convs))
 	for _, id := range sv.order {
 		if c, ok := sv.convs[id]; ok {
-			out = append(out, *c)
+			readable = append(readable, *c)
+		} else {
+			unreadable = append(unreadable, id)
 		}
 	}
-	sortNewestFirst(out)
-	return out, nil
+	sortNewestFirst(readable)
+	return readable, unreadable, nil
 }

@@ -15,6 +15,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -175,7 +176,7 @@ func generatedExport() []byte {
 	base := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	var convs []conv
 	for i := range conversations {
-		c := conv{ID: fmt.Sprintf("chat%08d", i), Title: fmt.Sprintf("Chat %d about %s", i, text(20)), CreatedAt: base.Add(time.Duration(i) * time.Hour)}
+		c := conv{ID: chatID(i), Title: fmt.Sprintf("Chat %d about %s", i, text(20)), CreatedAt: base.Add(time.Duration(i) * time.Hour)}
 		for j := range perChat {
 			role := "user"
 			if j%2 == 1 {
@@ -208,33 +209,17 @@ var damages = []damage{
 		rand.New(rand.NewSource(3)).Read(g)
 		return g
 	}},
-	{name: "page-overwritten", make: overwriteUsedPage, readable: true},
+	{name: "messages-page-overwritten", make: kindOf(kindMessages), readable: true},
+	{name: "long-record-overwritten", make: kindOf(kindOverflow), readable: true},
+	{name: "list-page-overwritten", make: kindOf(kindList), readable: true},
 }
 
-// overwriteUsedPage overwrites one 4 KB page in the middle of the file with
-// random bytes: the first page, from a seeded random start in the middle
-// half, whose loss the page walk notices (a free page would change
-// nothing).
-func overwriteUsedPage(t *testing.T, f []byte) []byte {
-	t.Helper()
-	rng := rand.New(rand.NewSource(11))
-	pages := len(f) / 4096
-	for try := 0; try < 200; try++ {
-		p := pages/4 + rng.Intn(pages/2)
-		out := bytes.Clone(f)
-		rng.Read(out[p*4096 : (p+1)*4096])
-		dir := t.TempDir()
-		if err := os.WriteFile(filepath.Join(dir, store.FileName), out, 0o600); err != nil {
-			t.Fatal(err)
-		}
-		if rep, err := store.Check(dir); err == nil && len(rep.Partial)+len(rep.Lost) > 0 {
-			t.Logf("overwrote page %d of %d", p, pages)
-			return out
-		}
-	}
-	t.Fatal("no page in the middle holds a message")
-	return nil
+func kindOf(kind string) func(*testing.T, []byte) []byte {
+	return func(t *testing.T, f []byte) []byte { return damageKind(t, f, kind) }
 }
+
+// chatID is the id of the i-th generated conversation.
+func chatID(i int) string { return fmt.Sprintf("chat%08d", i) }
 
 // TestDamagedHistoryThroughTheBinary runs every command on every damaged
 // file: none panics or faults; each says one sentence naming the file;
@@ -318,52 +303,62 @@ func TestDamagedHistoryThroughTheBinary(t *testing.T) {
 	}
 }
 
-// TestExportSkipsTheDamagedChat: with one page of messages overwritten,
-// export writes every other conversation, names the skipped one on stderr
-// and exits 1 (incomplete).
+// TestExportSkipsTheDamagedChat: with one page overwritten, of whichever
+// kind, export writes every conversation it can read, names each one it
+// left out on stderr and exits 1 (incomplete): written and named add up
+// to every conversation, so none goes missing in silence.
 func TestExportSkipsTheDamagedChat(t *testing.T) {
-	damaged := overwriteUsedPage(t, healthy(t))
-	dir := t.TempDir()
-	if err := os.WriteFile(filepath.Join(dir, store.FileName), damaged, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	rep, err := store.Check(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	out := filepath.Join(t.TempDir(), "all.json")
-	r := deskchat(t, dir, "export", "--out", out)
-	sane(t, "export", r)
-	if r.code != 1 || !strings.Contains(r.stderr, "left out of the export") {
-		t.Fatalf("export: exit %d, stderr %q; want exit 1 naming what was left out", r.code, r.stderr)
-	}
-	skippedID := strings.Fields(strings.TrimPrefix(rep.Partial[0], ""))[0]
-	if !strings.Contains(r.stderr, skippedID) {
-		t.Fatalf("export's stderr %q does not name the damaged chat %s", r.stderr, skippedID)
-	}
-	b, err := os.ReadFile(out)
-	if err != nil {
-		t.Fatalf("the export of the healthy chats was not written: %v", err)
-	}
-	var doc struct {
-		Conversations []struct{ ID string } `json:"conversations"`
-	}
-	if err := json.Unmarshal(b, &doc); err != nil {
-		t.Fatal(err)
-	}
-	if want := conversations - len(rep.Partial) - len(rep.Lost); len(doc.Conversations) < want {
-		t.Fatalf("exported %d conversations, want the %d healthy ones", len(doc.Conversations), want)
-	}
-	for _, c := range doc.Conversations {
-		if c.ID == skippedID {
-			t.Fatalf("the damaged chat %s is in the export", skippedID)
-		}
-	}
-	// Stdout too: the rest is written, the sentence is on stderr.
-	r = deskchat(t, dir, "export", "--format", "md")
-	sane(t, "export md", r)
-	if r.code != 1 || strings.Count(r.stdout, "\n# ") < conversations-2 {
-		t.Fatalf("export to stdout: exit %d, %d chats written", r.code, strings.Count(r.stdout, "\n# "))
+	file := healthy(t)
+	for _, kind := range []string{kindMessages, kindOverflow, kindList} {
+		t.Run(kind, func(t *testing.T) {
+			dir := t.TempDir()
+			if err := os.WriteFile(filepath.Join(dir, store.FileName), damageKind(t, file, kind), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			rep, err := store.Check(dir)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var damaged []string // the ids check found partly or wholly lost
+			for _, s := range append(rep.Partial, rep.Lost...) {
+				damaged = append(damaged, strings.Fields(s)[0])
+			}
+			out := filepath.Join(t.TempDir(), "all.json")
+			r := deskchat(t, dir, "export", "--out", out)
+			sane(t, "export", r)
+			if r.code != 1 || !strings.Contains(r.stderr, "left out of the export") {
+				t.Fatalf("export: exit %d, stderr %q; want exit 1 naming what was left out", r.code, r.stderr)
+			}
+			for _, id := range damaged[:min(len(damaged), 10)] {
+				if !strings.Contains(r.stderr, id) {
+					t.Errorf("export's stderr %q does not name the damaged chat %s", r.stderr, id)
+				}
+			}
+			b, err := os.ReadFile(out)
+			if err != nil {
+				t.Fatalf("the export of the healthy chats was not written: %v", err)
+			}
+			var doc struct {
+				Conversations []struct{ ID string } `json:"conversations"`
+			}
+			if err := json.Unmarshal(b, &doc); err != nil {
+				t.Fatal(err)
+			}
+			if got := len(doc.Conversations) + len(damaged); got != conversations {
+				t.Fatalf("exported %d and named %d damaged: %d of %d conversations accounted for", len(doc.Conversations), len(damaged), got, conversations)
+			}
+			for _, c := range doc.Conversations {
+				if slices.Contains(damaged, c.ID) {
+					t.Fatalf("the damaged chat %s is in the export", c.ID)
+				}
+			}
+			// Stdout too: the rest is written, the sentence is on stderr.
+			r = deskchat(t, dir, "export", "--format", "md")
+			sane(t, "export md", r)
+			if n := strings.Count(r.stdout, "\n# "); r.code != 1 || n+len(damaged) < conversations-1 {
+				t.Fatalf("export to stdout: exit %d, %d chats written, %d damaged", r.code, n, len(damaged))
+			}
+		})
 	}
 }
 

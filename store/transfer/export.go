@@ -214,17 +214,30 @@ func reason(err error) string {
 	return "the system refused"
 }
 
+// picked is what an export is to write: the conversations, and those
+// known to be left out before the first is read.
+type picked struct {
+	list []store.Conversation
+	lost []Skipped // messages in the file, record lost with the damaged list
+}
+
 // selection returns the conversations to export, checking that every id
 // asked for exists before anything is written.
-func selection(st *store.Store, ids []string) ([]store.Conversation, error) {
+func selection(st *store.Store, ids []string) (picked, error) {
 	if len(ids) == 0 {
 		list, err := st.Conversations()
-		if store.IsDamaged(err) {
-			// The list itself is damaged: export what the page walk
-			// can still read (Dump skips what it cannot).
-			return st.ReadableConversations()
+		if !store.IsDamaged(err) {
+			return picked{list: list}, err
 		}
-		return list, err
+		// The list itself is damaged: export what the page walk can
+		// still read (Dump skips what it cannot), and name the
+		// conversations whose records went with the damaged pages.
+		list, unreadable, err := st.ReadableConversations()
+		p := picked{list: list}
+		for _, id := range unreadable {
+			p.lost = append(p.lost, Skipped{ID: id})
+		}
+		return p, err
 	}
 	seen := make(map[string]bool, len(ids))
 	list := make([]store.Conversation, 0, len(ids))
@@ -235,14 +248,14 @@ func selection(st *store.Store, ids []string) ([]store.Conversation, error) {
 		seen[id] = true
 		c, err := st.Conversation(id)
 		if errors.Is(err, store.ErrNotFound) {
-			return nil, &store.Error{Op: "export", Msg: fmt.Sprintf("There is no conversation %q; nothing was exported.", id), Err: err}
+			return picked{}, &store.Error{Op: "export", Msg: fmt.Sprintf("There is no conversation %q; nothing was exported.", id), Err: err}
 		}
 		if err != nil {
-			return nil, err
+			return picked{}, err
 		}
 		list = append(list, c)
 	}
-	return list, nil
+	return picked{list: list}, nil
 }
 
 // writeError marks a failure of the destination, as opposed to the store.
@@ -301,8 +314,9 @@ func newDocument(f Format, o *out, at time.Time, blobs *blobReader, files *attac
 	return nil, &store.Error{Op: "export", Msg: fmt.Sprintf("%q is not an export format; use json, md or html.", f), Err: errors.ErrUnsupported}
 }
 
-func export(ctx context.Context, st *store.Store, w io.Writer, opts ExportOptions, list []store.Conversation, files *attachDir) (ExportResult, error) {
-	var res ExportResult
+func export(ctx context.Context, st *store.Store, w io.Writer, opts ExportOptions, sel picked, files *attachDir) (ExportResult, error) {
+	res := ExportResult{Skipped: sel.lost}
+	list := sel.list
 	at := opts.Time
 	if at.IsZero() {
 		at = time.Now()

@@ -248,6 +248,26 @@ func probeFile(op, path string) (fileState, error) {
 	return st, nil
 }
 
+// probeFreelist checks the free-page list of the file probeFile found
+// sane, before bbolt opens it for writing: a page that is no freelist
+// makes bbolt panic half-way through opening, and one that lists pages
+// outside the file would have it write there. Reading needs no freelist,
+// so OpenReadOnly does without this check.
+func probeFreelist(op, path string, st fileState) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return &Error{Op: op, Msg: fmt.Sprintf("Cannot open the history file %s: %s.", path, oserr.Reason(err)), Err: err}
+	}
+	defer f.Close()
+	w := newPageWalker(f, st.size, st.meta)
+	w.checkFreelist(st.meta.freelist)
+	if len(w.problems) > 0 {
+		p := w.problems[0]
+		return damagedError(op, path, fmt.Errorf("freelist page %d: %s", p.page, p.what))
+	}
+	return nil
+}
+
 // readMetas returns the meta bbolt would use (the valid one with the
 // higher transaction id), or why there is none: "damaged" for a bbolt file
 // whose metas are both broken, else a phrase for a file that is no bbolt

@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"math/rand"
 	"os"
 	"path/filepath"
 	"strings"
@@ -241,6 +242,102 @@ func TestARecordThatDoesNotDecodeIsDamage(t *testing.T) {
 	if _, err := s.Dump(convs[1].ID); err != nil {
 		t.Fatalf("another chat: %v", err)
 	}
+}
+
+// damageFreelist rewrites the free-page list of the history in dir with
+// fill and returns the file's new content.
+func damageFreelist(t *testing.T, dir string, fill func(page []byte)) []byte {
+	t.Helper()
+	path := filepath.Join(dir, FileName)
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, why := readMetas(bytes.NewReader(b), int64(len(b)))
+	if why != "" || m.freelist == noFreelist {
+		t.Fatalf("no freelist page: %q", why)
+	}
+	ps := int(m.pageSize)
+	fill(b[int(m.freelist)*ps : int(m.freelist+1)*ps])
+	if err := os.WriteFile(path, b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// The two ways a freelist goes wrong: garbage, on which bbolt panics
+// half-way through opening; and a well-formed list of pages that are not
+// in the file, which bbolt would take as free and write to.
+var (
+	garbageFreelist = func(p []byte) { rand.New(rand.NewSource(5)).Read(p) }
+	farFreelist     = func(p []byte) {
+		le.PutUint16(p[8:], flagFreelist)
+		le.PutUint16(p[10:], 2)
+		le.PutUint64(p[pageHeaderSize:], 1<<30)
+		le.PutUint64(p[pageHeaderSize+8:], 1<<30+1)
+	}
+)
+
+// TestADamagedFreelistIsReportedAndRecoverable: with the free-page list
+// overwritten, Open says the file is damaged, reading still works, and
+// the same process can recover it: the window that failed to open the
+// file offers exactly that.
+func TestADamagedFreelistIsReportedAndRecoverable(t *testing.T) {
+	for name, fill := range map[string]func([]byte){"garbage": garbageFreelist, "pages outside the file": farFreelist} {
+		t.Run(name, func(t *testing.T) {
+			dir := t.TempDir()
+			smallHistory(t, dir, 20)
+			damageFreelist(t, dir, fill)
+			if s, err := Open(dir); !IsDamaged(err) || !strings.Contains(UserMessage(err), "deskchat recover") {
+				if s != nil {
+					s.Close()
+				}
+				t.Fatalf("Open of a history with a damaged freelist: %v", err)
+			}
+			ro, err := OpenReadOnly(dir)
+			if err != nil {
+				t.Fatalf("reading needs no freelist: %v", err)
+			}
+			if convs, err := ro.Conversations(); err != nil || len(convs) != 20 {
+				t.Fatalf("read %d conversations, %v", len(convs), err)
+			}
+			ro.Close()
+			rep, err := Recover(dir, time.Date(2026, 12, 7, 13, 0, 0, 0, time.UTC))
+			if err != nil || rep.Saved != 20 {
+				t.Fatalf("recover in the process that failed to open: %+v, %v", rep, err)
+			}
+			s := open(t, dir)
+			defer s.Close()
+			if convs, err := s.Conversations(); err != nil || len(convs) != 20 {
+				t.Fatalf("after recover: %d conversations, %v", len(convs), err)
+			}
+		})
+	}
+}
+
+// TestAPanicWhileOpeningReleasesTheLock: when bbolt panics half-way
+// through opening a damaged file (here, on its freelist, with the probe
+// that catches it first left out), the file's lock goes with the error,
+// though bbolt's mapping of the file, which keeps it open, cannot be
+// undone.
+func TestAPanicWhileOpeningReleasesTheLock(t *testing.T) {
+	dir := t.TempDir()
+	smallHistory(t, dir, 5)
+	damageFreelist(t, dir, garbageFreelist)
+	path := filepath.Join(dir, FileName)
+	db, err := openBolt(path, &bolt.Options{Timeout: time.Second, FreelistType: bolt.FreelistMapType})
+	if err == nil {
+		db.Close()
+		t.Fatal("bbolt opened a file whose freelist is garbage")
+	}
+	if !IsDamaged(err) {
+		t.Fatalf("open: %v, want damage", err)
+	}
+	unlock, err := lockFile(path, 0)
+	if err != nil {
+		t.Fatalf("the lock outlived the failed open: %v", err)
+	}
+	unlock()
 }
 
 // TestRecoverKeepsEverythingReadable: recover of a healthy history keeps

@@ -4,6 +4,7 @@ package store
 
 import (
 	"errors"
+	"os"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -28,3 +29,7 @@ func lockFile(path string, timeout time.Duration) (unlock func(), err error) {
 	}
 	return func() { db.Close() }, nil
 }
+
+// releaseFile lets go of a file bbolt opened and locked when its Open
+// failed half-way (a panic on a damaged page).
+func releaseFile(f *os.File) { f.Close() }

@@ -39,3 +39,12 @@ func lockFile(path string, timeout time.Duration) (unlock func(), err error) {
 		<-time.After(50 * time.Millisecond)
 	}
 }
+
+// releaseFile lets go of a file bbolt opened and locked when its Open
+// failed half-way (a panic on a damaged page): unlocking first, as its
+// mapping, which nothing can unmap now, keeps the file open and with it
+// the lock, and the window could not recover the file it failed to open.
+func releaseFile(f *os.File) {
+	syscall.Flock(int(f.Fd()), syscall.LOCK_UN)
+	f.Close()
+}

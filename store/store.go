@@ -124,7 +124,11 @@ func Open(dir string) (*Store, error) {
 // openPath is Open on the file at path (recover builds a new history under
 // a temporary name), its search index tuned by sc (tests).
 func openPath(path string, sc search.Config) (*Store, error) {
-	if _, err := probeFile("open", path); err != nil && !errors.Is(err, os.ErrNotExist) {
+	if st, err := probeFile("open", path); err == nil {
+		if err := probeFreelist("open", path, st); err != nil {
+			return nil, err
+		}
+	} else if !errors.Is(err, os.ErrNotExist) {
 		return nil, err
 	}
 	db, err := openBolt(path, &bolt.Options{Timeout: LockTimeout, FreelistType: bolt.FreelistMapType, InitialMmapSize: initialMmapSize(path)})
@@ -276,7 +280,7 @@ func openBolt(path string, opts *bolt.Options) (db *bolt.DB, err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			if file != nil {
-				file.Close()
+				releaseFile(file)
 			}
 			db, err = nil, damagedError("open", path, fmt.Errorf("panic: %v", r))
 		}

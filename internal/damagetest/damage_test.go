@@ -1,8 +1,9 @@
 // Package damagetest attacks the real deskchat binary with damaged history
-// files: cut short, emptied, replaced by garbage, one page overwritten in
-// the middle. Each command runs in a child process (this test binary
-// re-executed as deskchat, see TestHelperChild), so a panic or a fault is a
-// failed test with its exit code, not the end of the test process.
+// files: cut short, emptied, replaced by garbage, one page of each kind
+// overwritten (pages_test.go). Each command runs in a child process (this
+// test binary re-executed as deskchat, see TestHelperChild), so a panic or
+// a fault is a failed test with its exit code, not the end of the test
+// process.
 package damagetest
 
 import (
@@ -212,6 +213,7 @@ var damages = []damage{
 	{name: "messages-page-overwritten", make: kindOf(kindMessages), readable: true},
 	{name: "long-record-overwritten", make: kindOf(kindOverflow), readable: true},
 	{name: "list-page-overwritten", make: kindOf(kindList), readable: true},
+	{name: "freelist-overwritten", make: overwriteFreelist, readable: true},
 }
 
 func kindOf(kind string) func(*testing.T, []byte) []byte {

@@ -129,3 +129,16 @@ func damageKind(t *testing.T, file []byte, kind string) []byte {
 	}
 	return out
 }
+
+// overwriteFreelist overwrites the page listing the file's free pages: no
+// conversation is lost, but bbolt cannot open the file for writing.
+func overwriteFreelist(t *testing.T, file []byte) []byte {
+	t.Helper()
+	// The meta with the higher transaction id is the one in use; its
+	// freelist page id follows the root bucket's 16 bytes.
+	m := file[16:]
+	if second := file[pageSize+16:]; binary.LittleEndian.Uint64(second[48:]) > binary.LittleEndian.Uint64(m[48:]) {
+		m = second
+	}
+	return overwrite(file, int(binary.LittleEndian.Uint64(m[32:])), 0, pageSize)
+}

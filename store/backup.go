@@ -396,7 +396,7 @@ func RestoreBackup(dataDir, name string, now time.Time) (aside string, err error
 	}
 	defer os.Remove(tmp) // gone by then when all went well
 	if _, err := os.Lstat(cur); err == nil {
-		aside, err = keepAside(cur, now)
+		aside, err = keepAside(cur, cur+".before-restore-"+now.UTC().Format(backupTimeLayout))
 		if err != nil {
 			return fail("the current history could not be kept aside", err)
 		}
@@ -414,18 +414,13 @@ func noBackup(dir, name string, err error) error {
 	return &Error{Op: "restore backup", Msg: fmt.Sprintf("There is no backup called %q in %s; \"deskchat backups list\" shows them.", name, dir), Err: fmt.Errorf("backup %q: %w", name, cmp.Or(err, ErrNotFound))}
 }
 
-// keepAside keeps the history file at cur under a new name beside it, as a
-// hard link (instant, the same bytes) or else as a copy, and returns that
-// name. cur itself stays in place.
-func keepAside(cur string, now time.Time) (string, error) {
-	base := cur + ".before-restore-" + now.UTC().Format(backupTimeLayout)
-	aside := base
-	for i := 2; ; i++ {
-		if _, err := os.Lstat(aside); errors.Is(err, fs.ErrNotExist) {
-			break
-		}
-		aside = fmt.Sprintf("%s-%d", base, i)
-	}
+// keepAside keeps the history file at cur under the name aside beside it
+// (or aside-2, -3 … when taken), as a hard link (instant, the same bytes)
+// or else as a copy, and returns that name. cur itself stays in place, so
+// that a history file is there at every moment: a kill before the file
+// that replaces cur is renamed over it leaves the old one where it was.
+func keepAside(cur, aside string) (string, error) {
+	aside = freeName(aside)
 	if err := os.Link(cur, aside); err != nil {
 		tmp, err := copyToTemp(cur, filepath.Dir(cur), ".deskchat.db.aside-*.tmp")
 		if err != nil {

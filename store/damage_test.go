@@ -340,6 +340,36 @@ func TestAPanicWhileOpeningReleasesTheLock(t *testing.T) {
 	unlock()
 }
 
+// TestRecoverNeverLeavesTheFolderWithoutAHistory: at the moment a kill
+// would hurt most, with the recovered history written and not yet in
+// place, the damaged file is still the history file (a folder without one
+// would start a new, empty history), and once recover ends it is kept
+// beside it, byte for byte.
+func TestRecoverNeverLeavesTheFolderWithoutAHistory(t *testing.T) {
+	dir := t.TempDir()
+	smallHistory(t, dir, 5)
+	damaged := damageFreelist(t, dir, garbageFreelist)
+	path := filepath.Join(dir, FileName)
+	var there []byte
+	beforeReplace = func(p string) { there, _ = os.ReadFile(p) }
+	t.Cleanup(func() { beforeReplace = func(string) {} })
+	rep, err := Recover(dir, time.Date(2026, 12, 7, 13, 30, 0, 0, time.UTC))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(there, damaged) {
+		t.Fatalf("just before the recovered file took its place, %s held %d bytes, not the damaged file's %d", path, len(there), len(damaged))
+	}
+	if kept, _ := os.ReadFile(rep.KeptAs); !bytes.Equal(kept, damaged) {
+		t.Fatalf("%s is not the damaged file", rep.KeptAs)
+	}
+	s := open(t, dir)
+	defer s.Close()
+	if convs, err := s.Conversations(); err != nil || len(convs) != 5 {
+		t.Fatalf("the recovered history holds %d conversations, %v", len(convs), err)
+	}
+}
+
 // TestRecoverKeepsEverythingReadable: recover of a healthy history keeps
 // every chat, message, provider and setting, and searching works in the
 // new file.

@@ -90,19 +90,32 @@ func Recover(dir string, now time.Time) (RecoverReport, error) {
 		os.Remove(tmp)
 		return rep, err
 	}
-	rep.KeptAs = freeName(path + ".damaged-" + stamp)
-	if err := os.Rename(path, rep.KeptAs); err != nil {
+	// The damaged file gets its second name before the recovered one
+	// takes the first: a kill in between leaves it in place, never a
+	// folder without a history (which the next start would fill with a
+	// new, empty one).
+	if rep.KeptAs, err = keepAside(path, path+".damaged-"+stamp); err != nil {
+		if rep.KeptAs != "" {
+			os.Remove(rep.KeptAs)
+			rep.KeptAs = ""
+		}
 		os.Remove(tmp)
 		return rep, &Error{Op: "recover", Msg: fmt.Sprintf("Cannot keep the damaged file aside (%s); nothing was changed.", oserr.Reason(err)), Err: err}
 	}
+	beforeReplace(path)
 	if err := os.Rename(tmp, path); err != nil {
-		os.Rename(rep.KeptAs, path)
+		os.Remove(rep.KeptAs) // the damaged file is still at path
 		os.Remove(tmp)
 		return rep, &Error{Op: "recover", Msg: fmt.Sprintf("Cannot put the recovered history in place (%s); nothing was changed.", oserr.Reason(err)), Err: err}
 	}
 	syncDir(dir) // best effort: not every system can sync a folder
 	return rep, nil
 }
+
+// beforeReplace runs just before the recovered history is renamed over
+// the damaged one: tests look at the folder there, where a kill would
+// leave it.
+var beforeReplace = func(path string) {}
 
 // rescue writes what can be read of the file at path into a new history
 // at tmp, counting into rep.

@@ -66,6 +66,9 @@ type sidebar struct {
 	convsGen int // loads started; only the latest one's result is shown
 	list     *widget.List
 	names    sideNames // the names the sidebar shows (sidebar.go)
+	// damageTold: the list came from a damaged file and the window said
+	// so; every reload shows the same, without saying it again.
+	damageTold bool
 }
 
 // chatPane is the chat shown. chats holds the shown conversation's view
@@ -202,9 +205,16 @@ func (w *window) current() (store.Conversation, bool) {
 func (w *window) loadConversations(selectID string) {
 	w.side.convsGen++
 	gen := w.side.convsGen
-	bridge.Run(w.b, w.st.Conversations, func(convs []store.Conversation, err error) {
+	bridge.Run(w.b, func() ([]store.Conversation, error) { return listConversations(w.st) }, func(convs []store.Conversation, err error) {
 		if gen != w.side.convsGen {
 			return // a newer load is on its way: this list may be stale
+		}
+		if err != nil && convs != nil { // damaged: what could be read, said once
+			if !w.side.damageTold {
+				w.side.damageTold = true
+				w.showError("Some of your history could not be read", err)
+			}
+			err = nil
 		}
 		if err != nil {
 			w.showError("Could not read your conversations", err)

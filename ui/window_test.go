@@ -34,7 +34,6 @@ type harness struct {
 
 func newHarness(t testing.TB, setup func(st *store.Store)) *harness {
 	t.Helper()
-	a := test.NewTempApp(t)
 	st, err := store.Open(t.TempDir())
 	if err != nil {
 		t.Fatal(err)
@@ -43,6 +42,13 @@ func newHarness(t testing.TB, setup func(st *store.Store)) *harness {
 	if setup != nil {
 		setup(st)
 	}
+	return harnessOn(t, st)
+}
+
+// harnessOn is newHarness on a store the test opened itself.
+func harnessOn(t testing.TB, st *store.Store) *harness {
+	t.Helper()
+	a := test.NewTempApp(t)
 	eng := engine.New(st, engine.Options{})
 	eng.SetSimulatorRate(0) // as fast as it goes
 	h := &harness{t: t, st: st, eng: eng}

@@ -109,6 +109,7 @@ func checkFile(path, missing string) (CheckReport, error) {
 			rep.Messages += len(r.Messages)
 		}
 	}
+	sv.walkRaw(func(string, []byte, []byte) {})
 	sv.walkRest()
 	for _, p := range sv.w.problems {
 		rep.Problems = append(rep.Problems, fmt.Sprintf("page %d in %s: %s", p.page, part(p.where), p.what))

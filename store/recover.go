@@ -1,6 +1,7 @@
 package store
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -181,9 +182,12 @@ func fill(dst *Store, f *os.File, size int64, rep *RecoverReport) error {
 	if err := flush(); err != nil {
 		return err
 	}
+	if err := copyRaw(dst, sv); err != nil {
+		return err
+	}
 	sv.walkRest() // counts the pages lost elsewhere
 	rep.PagesLost = len(sv.w.problems)
-	return copyRaw(dst, sv.raw)
+	return nil
 }
 
 // importSalvaged stores a batch; when the batch fails, one conversation at
@@ -229,32 +233,70 @@ func dedupe(ms []Message) []Message {
 	return out
 }
 
-// copyRaw stores the providers, settings, usage ledger and import records
-// as they were read; providers that do not decode are left out.
-func copyRaw(dst *Store, raw map[string][][2][]byte) error {
-	err := dst.update(func(tx *bolt.Tx) error {
-		for _, name := range rawBuckets {
-			b, err := tx.CreateBucketIfNotExists([]byte(name))
-			if err != nil {
-				return err
-			}
-			for _, kv := range raw[name] {
-				if len(kv[0]) == 0 || len(kv[0]) > bolt.MaxKeySize {
-					continue
+// rawChunk bounds the bytes of raw records one of copyRaw's transactions
+// holds: bbolt keeps a transaction's records in memory until it commits.
+const rawChunk = 8 << 20
+
+// copyRaw stores the providers, settings, usage ledger, import records,
+// attachments and batch runs as it reads them, in transactions of at most
+// rawChunk bytes, so that a recover's memory does not grow with the
+// attachments; providers that do not decode are left out.
+func copyRaw(dst *Store, sv *salvage) error {
+	type record struct {
+		bucket string
+		k, v   []byte
+	}
+	var (
+		pending []record
+		size    int
+		err     error
+	)
+	flush := func() error {
+		err := dst.update(func(tx *bolt.Tx) error {
+			for _, r := range pending {
+				b, err := tx.CreateBucketIfNotExists([]byte(r.bucket))
+				if err != nil {
+					return err
 				}
-				if name == string(bucketProviders) {
-					var p Provider
-					if json.Unmarshal(kv[1], &p) != nil || p.Name != string(kv[0]) {
-						continue
-					}
-				}
-				if err := b.Put(kv[0], kv[1]); err != nil {
+				if err := b.Put(r.k, r.v); err != nil {
 					return err
 				}
 			}
+			return nil
+		})
+		pending, size = pending[:0], 0
+		return err
+	}
+	sv.walkRaw(func(name string, k, v []byte) {
+		if err != nil || len(k) == 0 || len(k) > bolt.MaxKeySize {
+			return
 		}
-		return pruneBlobs(tx)
+		if name == string(bucketProviders) {
+			var p Provider
+			if json.Unmarshal(v, &p) != nil || p.Name != string(k) {
+				return
+			}
+		}
+		// Copies: bbolt keeps what Put is given until the commit, and
+		// k and v are the walker's only while fn runs.
+		pending = append(pending, record{name, bytes.Clone(k), bytes.Clone(v)})
+		if size += len(k) + len(v); size >= rawChunk {
+			err = flush()
+		}
 	})
+	if err == nil {
+		err = flush()
+	}
+	if err == nil {
+		err = dst.update(func(tx *bolt.Tx) error {
+			for _, name := range rawBuckets {
+				if _, err := tx.CreateBucketIfNotExists([]byte(name)); err != nil {
+					return err
+				}
+			}
+			return pruneBlobs(tx)
+		})
+	}
 	return wrap("recover", err)
 }
 

@@ -25,26 +25,26 @@ type salvage struct {
 	// badRecord counts conversation records met but unreadable.
 	badRecords []string
 	summaries  map[string]*Summary
-	raw        map[string][][2][]byte // bucket name → its key/value pairs (providers, settings, usage, imports)
-	buckets    map[string]bucketRef   // the top-level buckets
+	buckets    map[string]bucketRef // the top-level buckets
 }
 
-// rawBuckets are copied as they are by Recover.
-// The blobs are copied whole too; those whose messages were lost are pruned
+// rawBuckets are copied as they are by Recover, as it walks them
+// (walkRaw): they are never held whole, since the attachments among them
+// may be gigabytes. The blobs whose messages were lost are pruned
 // afterwards (pruneBlobs).
 var rawBuckets = []string{string(bucketProviders), string(bucketSettings), string(bucketUsage), string(bucketImports),
 	string(bucketBlobs), string(bucketBlobText), string(bucketToolServers), string(bucketBatches), string(bucketBatchRows)}
 
 // readSalvage walks the file's structure: the top-level buckets, the
-// conversation records, the summaries and the raw buckets. Messages are
-// read later, one conversation at a time (conversation).
+// conversation records and the summaries. Messages are read later, one
+// conversation at a time (conversation), and the raw buckets by walkRaw.
 func readSalvage(r io.ReaderAt, size int64) (*salvage, bool) {
 	m, why := readMetas(r, size)
 	if why != "" {
 		return nil, false
 	}
 	sv := &salvage{w: newPageWalker(r, size, m), convs: map[string]*Conversation{}, msgRefs: map[string]bucketRef{},
-		summaries: map[string]*Summary{}, raw: map[string][][2][]byte{}, buckets: map[string]bucketRef{}}
+		summaries: map[string]*Summary{}, buckets: map[string]bucketRef{}}
 	if m.pgid > uint64(size)/uint64(m.pageSize) {
 		sv.w.problems = append(sv.w.problems, pageProblem{m.pgid, "file", fmt.Sprintf("the file was cut short: %d bytes of %d", size, m.pgid*uint64(m.pageSize))})
 	}
@@ -88,16 +88,22 @@ func readSalvage(r io.ReaderAt, size int64) (*salvage, bool) {
 			}
 		})
 	}
+	return sv, true
+}
+
+// walkRaw walks the raw buckets, in rawBuckets' order, calling fn with each
+// of their keys and values (not nested buckets). k and v are fn's only
+// until it returns.
+func (sv *salvage) walkRaw(fn func(name string, k, v []byte)) {
 	for _, name := range rawBuckets {
 		if ref, ok := sv.buckets[name]; ok {
 			sv.w.forEach(ref, name, func(k, v []byte, isBucket bool) {
 				if !isBucket {
-					sv.raw[name] = append(sv.raw[name], [2][]byte{append([]byte(nil), k...), append([]byte(nil), v...)})
+					fn(name, k, v)
 				}
 			})
 		}
 	}
-	return sv, true
 }
 
 func copyRef(r bucketRef) bucketRef {

@@ -8,12 +8,15 @@ import (
 	"math/rand"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
+
+	"github.com/deskchat/deskchat/internal/pagedamage"
 )
 
 // smallHistory writes a small real history into dir: n chats of 4 messages,
@@ -367,6 +370,44 @@ func TestRecoverNeverLeavesTheFolderWithoutAHistory(t *testing.T) {
 	defer s.Close()
 	if convs, err := s.Conversations(); err != nil || len(convs) != 5 {
 		t.Fatalf("the recovered history holds %d conversations, %v", len(convs), err)
+	}
+}
+
+// TestRescueReadsTheChatsWhoseRecordsAreLost: with a page of the list of
+// chats overwritten, the list read page by page names the chats whose
+// records went with it, and Rescue gives their messages, whole, under a
+// title made from the first question.
+func TestRescueReadsTheChatsWhoseRecordsAreLost(t *testing.T) {
+	dir := t.TempDir()
+	smallHistory(t, dir, 120)
+	path := filepath.Join(dir, FileName)
+	file, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	leaf := pagedamage.FirstLeaf(t, file, string(bucketConversations))
+	if err := os.WriteFile(path, pagedamage.Overwrite(file, leaf.ID, 0, pagedamage.PageSize), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	s, err := OpenReadOnly(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	readable, lost, err := s.ReadableConversations()
+	if err != nil || len(lost) == 0 || len(readable)+len(lost) != 120 {
+		t.Fatalf("%d readable, %d lost, %v", len(readable), len(lost), err)
+	}
+	var got []string
+	err = s.Rescue(lost, func(d Dump) error {
+		got = append(got, d.Conversation.ID)
+		if !strings.HasPrefix(d.Conversation.Title, "Recovered: word0") || len(d.Messages) != 4 || d.Messages[3].Content != strings.Repeat("word3 ", 200) {
+			t.Errorf("rescued %s as %q with %d messages", d.Conversation.ID, d.Conversation.Title, len(d.Messages))
+		}
+		return nil
+	})
+	if err != nil || !slices.Equal(got, lost) {
+		t.Fatalf("rescued %v of %v, %v", got, lost, err)
 	}
 }
 

@@ -242,19 +242,11 @@ func part(where string) string {
 // are in the file but whose record is lost, so that a caller can say they
 // were left out (`deskchat recover` saves them).
 func (s *Store) ReadableConversations() (readable []Conversation, unreadable []string, err error) {
-	f, err := os.Open(s.path)
+	sv, done, err := s.salvageFile("list conversations")
 	if err != nil {
-		return nil, nil, &Error{Op: "list conversations", Msg: fmt.Sprintf("Cannot read the history file %s: %s.", s.path, oserr.Reason(err)), Err: err}
+		return nil, nil, err
 	}
-	defer f.Close()
-	fi, err := f.Stat()
-	if err != nil {
-		return nil, nil, &Error{Op: "list conversations", Msg: fmt.Sprintf("Cannot read the history file %s: %s.", s.path, oserr.Reason(err)), Err: err}
-	}
-	sv, ok := readSalvage(f, fi.Size())
-	if !ok {
-		return nil, nil, damagedError("list conversations", s.path, errors.New("no valid meta page"))
-	}
+	defer done()
 	readable = make([]Conversation, 0, len(sv.convs))
 	for _, id := range sv.order {
 		if c, ok := sv.convs[id]; ok {
@@ -265,4 +257,46 @@ func (s *Store) ReadableConversations() (readable []Conversation, unreadable []s
 	}
 	sortNewestFirst(readable)
 	return readable, unreadable, nil
+}
+
+// Rescue reads, page by page, the conversations ids whose records are lost
+// (ReadableConversations' unreadable) and calls fn with what is left of
+// each, one at a time: its messages, under a record made from them whose
+// title begins "Recovered:" (as `deskchat recover` saves them). Those of
+// which nothing can be read are left out. fn's error stops the reading.
+func (s *Store) Rescue(ids []string, fn func(Dump) error) error {
+	if len(ids) == 0 {
+		return nil
+	}
+	sv, done, err := s.salvageFile("rescue conversations")
+	if err != nil {
+		return err
+	}
+	defer done()
+	for _, id := range ids {
+		if r, ok := sv.conversation(id); ok {
+			if err := fn(r.Dump); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// salvageFile reads s's file page by page (readSalvage); done closes it.
+func (s *Store) salvageFile(op string) (sv *salvage, done func(), err error) {
+	f, err := os.Open(s.path)
+	if err == nil {
+		var fi os.FileInfo
+		if fi, err = f.Stat(); err == nil {
+			var ok bool
+			if sv, ok = readSalvage(f, fi.Size()); !ok {
+				f.Close()
+				return nil, nil, damagedError(op, s.path, errors.New("no valid meta page"))
+			}
+			return sv, func() { f.Close() }, nil
+		}
+		f.Close()
+	}
+	return nil, nil, &Error{Op: op, Msg: fmt.Sprintf("Cannot read the history file %s: %s.", s.path, oserr.Reason(err)), Err: err}
 }

@@ -306,9 +306,11 @@ func TestDamagedHistoryThroughTheBinary(t *testing.T) {
 }
 
 // TestExportSkipsTheDamagedChat: with one page overwritten, of whichever
-// kind, export writes every conversation it can read, names each one it
-// left out on stderr and exits 1 (incomplete): written and named add up
-// to every conversation, so none goes missing in silence.
+// kind, export writes every conversation it can read, names on stderr each
+// one it left out and exits 1 (incomplete). The chats whose records went
+// with a page of the list are exported from their messages, under a title
+// beginning "Recovered:", and named too. Written and left out add up to
+// every conversation, so none goes missing in silence.
 func TestExportSkipsTheDamagedChat(t *testing.T) {
 	file := healthy(t)
 	for _, kind := range []string{kindMessages, kindOverflow, kindList} {
@@ -325,11 +327,16 @@ func TestExportSkipsTheDamagedChat(t *testing.T) {
 			for _, s := range append(rep.Partial, rep.Lost...) {
 				damaged = append(damaged, strings.Fields(s)[0])
 			}
+			rescued := kind == kindList // records lost, messages whole
+			said := "left out of the export"
+			if rescued {
+				said = `under a title beginning "Recovered:"`
+			}
 			out := filepath.Join(t.TempDir(), "all.json")
 			r := deskchat(t, dir, "export", "--out", out)
 			sane(t, "export", r)
-			if r.code != 1 || !strings.Contains(r.stderr, "left out of the export") {
-				t.Fatalf("export: exit %d, stderr %q; want exit 1 naming what was left out", r.code, r.stderr)
+			if r.code != 1 || !strings.Contains(r.stderr, said) {
+				t.Fatalf("export: exit %d, stderr %q; want exit 1 and %q", r.code, r.stderr, said)
 			}
 			for _, id := range damaged[:min(len(damaged), 10)] {
 				if !strings.Contains(r.stderr, id) {
@@ -341,24 +348,35 @@ func TestExportSkipsTheDamagedChat(t *testing.T) {
 				t.Fatalf("the export of the healthy chats was not written: %v", err)
 			}
 			var doc struct {
-				Conversations []struct{ ID string } `json:"conversations"`
+				Conversations []struct {
+					ID, Title string
+					Messages  []json.RawMessage
+				} `json:"conversations"`
 			}
 			if err := json.Unmarshal(b, &doc); err != nil {
 				t.Fatal(err)
 			}
-			if got := len(doc.Conversations) + len(damaged); got != conversations {
-				t.Fatalf("exported %d and named %d damaged: %d of %d conversations accounted for", len(doc.Conversations), len(damaged), got, conversations)
+			left := len(damaged)
+			if rescued {
+				left = 0
+			}
+			if got := len(doc.Conversations) + left; got != conversations {
+				t.Fatalf("exported %d and left out %d: %d of %d conversations accounted for", len(doc.Conversations), left, got, conversations)
 			}
 			for _, c := range doc.Conversations {
-				if slices.Contains(damaged, c.ID) {
+				switch {
+				case !slices.Contains(damaged, c.ID):
+				case !rescued:
 					t.Fatalf("the damaged chat %s is in the export", c.ID)
+				case !strings.HasPrefix(c.Title, "Recovered: ") || len(c.Messages) != perChat:
+					t.Fatalf("the rescued chat %s is exported as %q with %d messages", c.ID, c.Title, len(c.Messages))
 				}
 			}
 			// Stdout too: the rest is written, the sentence is on stderr.
 			r = deskchat(t, dir, "export", "--format", "md")
 			sane(t, "export md", r)
-			if n := strings.Count(r.stdout, "\n# "); r.code != 1 || n+len(damaged) < conversations-1 {
-				t.Fatalf("export to stdout: exit %d, %d chats written, %d damaged", r.code, n, len(damaged))
+			if n := strings.Count(r.stdout, "\n# "); r.code != 1 || n+left < conversations-1 {
+				t.Fatalf("export to stdout: exit %d, %d chats written, %d left out", r.code, n, left)
 			}
 		})
 	}

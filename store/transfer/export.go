@@ -45,32 +45,46 @@ type ExportResult struct {
 	// Skipped are the conversations left out because the history file
 	// is damaged where they are stored; the rest is exported.
 	Skipped []Skipped
+	// Rescued are the conversations whose records were lost with a
+	// damaged list: their messages are exported, under a title beginning
+	// "Recovered:" (as `deskchat recover` saves them).
+	Rescued []Skipped
 }
 
 // Skipped names a conversation an export could not read.
 type Skipped struct{ ID, Title string }
 
-// SkippedSentence says which conversations an export left out, or "" when
-// none was.
+// SkippedSentence says which conversations an export left out or could
+// only rescue, or "" when the history was read whole.
 func (r ExportResult) SkippedSentence() string {
-	if len(r.Skipped) == 0 {
-		return ""
+	var out []string
+	if len(r.Skipped) > 0 {
+		out = append(out, fmt.Sprintf("The history file is damaged: %s could not be read and %s left out of the export (%s); run `deskchat check` and `deskchat recover`.",
+			format.Count(len(r.Skipped), "conversation", "conversations"), map[bool]string{true: "was", false: "were"}[len(r.Skipped) == 1], names(r.Skipped)))
 	}
-	names := make([]string, 0, min(len(r.Skipped), 10))
-	for i, s := range r.Skipped {
+	if len(r.Rescued) > 0 {
+		out = append(out, fmt.Sprintf("The history file is damaged where the list of conversations is kept: %s lost %s title and settings, and %s messages are in the export under a title beginning \"Recovered:\" (%s); run `deskchat check` and `deskchat recover`.",
+			format.Count(len(r.Rescued), "conversation", "conversations"), map[bool]string{true: "its", false: "their"}[len(r.Rescued) == 1],
+			map[bool]string{true: "its", false: "their"}[len(r.Rescued) == 1], names(r.Rescued)))
+	}
+	return strings.Join(out, " ")
+}
+
+// names lists conversations for a sentence: at most 10, by id and title.
+func names(list []Skipped) string {
+	out := make([]string, 0, min(len(list), 11))
+	for i, s := range list {
 		if i == 10 {
-			names = append(names, fmt.Sprintf("and %d more", len(r.Skipped)-10))
+			out = append(out, fmt.Sprintf("and %d more", len(list)-10))
 			break
 		}
 		if s.Title != "" {
-			names = append(names, fmt.Sprintf("%s %q", s.ID, s.Title))
+			out = append(out, fmt.Sprintf("%s %q", s.ID, s.Title))
 		} else {
-			names = append(names, s.ID)
+			out = append(out, s.ID)
 		}
 	}
-	what := format.Count(len(r.Skipped), "conversation", "conversations")
-	return fmt.Sprintf("The history file is damaged: %s could not be read and %s left out of the export (%s); run `deskchat check` and `deskchat recover`.",
-		what, map[bool]string{true: "was", false: "were"}[len(r.Skipped) == 1], strings.Join(names, ", "))
+	return strings.Join(out, ", ")
 }
 
 // Export writes the conversations to w as it reads them. When it fails or
@@ -214,11 +228,13 @@ func reason(err error) string {
 	return "the system refused"
 }
 
-// picked is what an export is to write: the conversations, and those
-// known to be left out before the first is read.
+// picked is what an export is to write: the conversations; those whose
+// records were lost with a damaged list, to be read page by page
+// (store.Rescue) after the others; and those known to be left out.
 type picked struct {
-	list []store.Conversation
-	lost []Skipped // messages in the file, record lost with the damaged list
+	list    []store.Conversation
+	rescued []store.Conversation // made from their messages: "Recovered: …"
+	lost    []Skipped            // nothing of them can be read
 }
 
 // selection returns the conversations to export, checking that every id
@@ -230,12 +246,23 @@ func selection(st *store.Store, ids []string) (picked, error) {
 			return picked{list: list}, err
 		}
 		// The list itself is damaged: export what the page walk can
-		// still read (Dump skips what it cannot), and name the
-		// conversations whose records went with the damaged pages.
+		// still read (Dump skips what it cannot), then the messages of
+		// the conversations whose records went with the damaged pages.
 		list, unreadable, err := st.ReadableConversations()
+		if err != nil {
+			return picked{}, err
+		}
 		p := picked{list: list}
+		found := map[string]bool{}
+		err = st.Rescue(unreadable, func(d store.Dump) error {
+			p.rescued = append(p.rescued, d.Conversation)
+			found[d.Conversation.ID] = true
+			return nil
+		})
 		for _, id := range unreadable {
-			p.lost = append(p.lost, Skipped{ID: id})
+			if !found[id] {
+				p.lost = append(p.lost, Skipped{ID: id})
+			}
 		}
 		return p, err
 	}
@@ -331,8 +358,24 @@ func export(ctx context.Context, st *store.Store, w io.Writer, opts ExportOption
 	if progress == nil {
 		progress = func(int, int) {}
 	}
-	progress(0, len(list))
-	doc.begin(list)
+	total := len(list) + len(sel.rescued)
+	progress(0, total)
+	doc.begin(append(list[:len(list):len(list)], sel.rescued...))
+	// write writes one conversation; its error stops the export.
+	write := func(d store.Dump) error {
+		written := doc.conversation(d, opts.AllBranches)
+		switch {
+		case o.err != nil:
+			return writeError{o.err}
+		case blobs.err != nil:
+			return blobs.err
+		case files != nil && files.err != nil:
+			return files.err
+		}
+		res.Conversations++
+		res.Messages += written
+		return nil
+	}
 	for i, c := range list {
 		if err := ctx.Err(); err != nil {
 			return res, err
@@ -344,25 +387,37 @@ func export(ctx context.Context, st *store.Store, w io.Writer, opts ExportOption
 		if store.IsDamaged(err) {
 			// One damaged conversation must not cost the others.
 			res.Skipped = append(res.Skipped, Skipped{ID: c.ID, Title: c.Title})
-			progress(i+1, len(list))
+			progress(i+1, total)
 			continue
 		}
 		if err != nil {
 			return res, err
 		}
-		written := doc.conversation(d, opts.AllBranches)
-		if o.err != nil {
-			return res, writeError{o.err}
+		if err := write(d); err != nil {
+			return res, err
 		}
-		if blobs.err != nil {
-			return res, blobs.err
+		progress(i+1, total)
+	}
+	if len(sel.rescued) > 0 {
+		ids := make([]string, len(sel.rescued))
+		for i, c := range sel.rescued {
+			ids[i] = c.ID
 		}
-		if files != nil && files.err != nil {
-			return res, files.err
+		err := st.Rescue(ids, func(d store.Dump) error {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+			if err := write(d); err != nil {
+				return err
+			}
+			// By id alone: the made title only repeats the first question.
+			res.Rescued = append(res.Rescued, Skipped{ID: d.Conversation.ID})
+			progress(len(list)+len(res.Rescued), total)
+			return nil
+		})
+		if err != nil {
+			return res, err
 		}
-		res.Conversations++
-		res.Messages += written
-		progress(i+1, len(list))
 	}
 	doc.end()
 	if o.err == nil {

@@ -11,18 +11,19 @@ import (
 	"github.com/deskchat/deskchat/store"
 )
 
-// TestADamagedListShowsTheChatsThatCanBeRead: with a page of the list of
-// chats overwritten, the window lists the chats a page-by-page read still
-// finds, instead of none, and says once (not at every reload) how many it
-// could not read and what to do.
-func TestADamagedListShowsTheChatsThatCanBeRead(t *testing.T) {
-	const chats = 120
+// damagedChats is how many chats damagedListHarness's history holds.
+const damagedChats = 120
+
+// damagedListHarness is a window on a history of damagedChats chats with
+// the first page of its list of chats overwritten.
+func damagedListHarness(t *testing.T) *harness {
+	t.Helper()
 	dir := t.TempDir()
 	st, err := store.Open(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
-	for i := range chats {
+	for i := range damagedChats {
 		// Long titles: the list spans pages of its own.
 		c, err := st.CreateConversation(store.Conversation{Title: fmt.Sprintf("chat %03d %s", i, strings.Repeat("about the harbour ", 8))})
 		if err != nil {
@@ -52,8 +53,16 @@ func TestADamagedListShowsTheChatsThatCanBeRead(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { st.Close() })
+	return harnessOn(t, st)
+}
 
-	h := harnessOn(t, st)
+// TestADamagedListShowsTheChatsThatCanBeRead: with a page of the list of
+// chats overwritten, the window lists the chats a page-by-page read still
+// finds, instead of none, and says once (not at every reload) how many it
+// could not read and what to do.
+func TestADamagedListShowsTheChatsThatCanBeRead(t *testing.T) {
+	const chats = damagedChats
+	h := damagedListHarness(t)
 	listed := len(h.w.side.convs)
 	if listed == 0 || listed >= chats {
 		t.Fatalf("the window lists %d of %d chats", listed, chats)

@@ -9,7 +9,6 @@ package damagetest
 import (
 	"bytes"
 	"context"
-	"encoding/binary"
 	"encoding/json"
 	"fmt"
 	"math/rand"
@@ -22,9 +21,8 @@ import (
 	"testing"
 	"time"
 
-	bolt "go.etcd.io/bbolt"
-
 	"github.com/deskchat/deskchat/cli"
+	"github.com/deskchat/deskchat/internal/pagedamage"
 	"github.com/deskchat/deskchat/store"
 )
 
@@ -436,12 +434,12 @@ func TestReadCommandsWorkOnReadOnlyMedia(t *testing.T) {
 }
 
 // TestDamagedConversationList: with a page of the list of conversations
-// overwritten, list shows every conversation it can still read and says
-// the file is damaged (exit 1); export writes those conversations.
+// overwritten, list shows every conversation it can still read, says on
+// stderr how many it cannot and that the file is damaged (exit 1); export
+// writes those conversations and, from their messages, the others.
 func TestDamagedConversationList(t *testing.T) {
-	file := bytes.Clone(healthy(t))
-	page := conversationListPage(t, file)
-	rand.New(rand.NewSource(5)).Read(file[page*4096 : (page+1)*4096])
+	file := healthy(t)
+	file = pagedamage.Overwrite(file, pagedamage.FirstLeaf(t, file, "conversations").ID, 0, pagedamage.PageSize)
 	dir := t.TempDir()
 	if err := os.WriteFile(filepath.Join(dir, store.FileName), file, 0o600); err != nil {
 		t.Fatal(err)
@@ -455,6 +453,9 @@ func TestDamagedConversationList(t *testing.T) {
 	if r.code != 1 || !strings.Contains(r.stderr, "is damaged") || len(convs) == 0 || len(convs) >= conversations {
 		t.Fatalf("list: exit %d, %d conversations, stderr %q; want exit 1, the readable ones, and the damage said", r.code, len(convs), r.stderr)
 	}
+	if want := fmt.Sprintf("%d conversations' records were lost", conversations-len(convs)); !strings.Contains(r.stderr, want) {
+		t.Errorf("list's stderr %q does not say %q", r.stderr, want)
+	}
 	out := filepath.Join(t.TempDir(), "e.json")
 	r = deskchat(t, dir, "export", "--out", out)
 	sane(t, "export", r)
@@ -462,36 +463,7 @@ func TestDamagedConversationList(t *testing.T) {
 	var doc struct {
 		Conversations []struct{ ID string } `json:"conversations"`
 	}
-	if err != nil || json.Unmarshal(b, &doc) != nil || len(doc.Conversations) != len(convs) {
-		t.Fatalf("export: exit %d %q; %d conversations exported, list showed %d", r.code, r.stderr, len(doc.Conversations), len(convs))
+	if err != nil || json.Unmarshal(b, &doc) != nil || r.code != 1 || len(doc.Conversations) != conversations {
+		t.Fatalf("export: exit %d %q; %d conversations exported, want all %d (list showed %d)", r.code, r.stderr, len(doc.Conversations), conversations, len(convs))
 	}
-}
-
-// conversationListPage returns a leaf page of the conversations bucket.
-func conversationListPage(t *testing.T, file []byte) int {
-	t.Helper()
-	dir := t.TempDir()
-	path := filepath.Join(dir, store.FileName)
-	if err := os.WriteFile(path, file, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	db, err := bolt.Open(path, 0o600, &bolt.Options{ReadOnly: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	var page int
-	db.View(func(tx *bolt.Tx) error {
-		page = int(tx.Bucket([]byte("conversations")).RootPage())
-		return nil
-	})
-	// Down the first branch to a leaf (flags at byte 8: 1 branch, 2 leaf).
-	for file[page*4096+8] == 1 {
-		e := page*4096 + 16
-		page = int(binary.LittleEndian.Uint64(file[e+8:]))
-	}
-	if page == 0 || file[page*4096+8] != 2 {
-		t.Fatalf("no leaf page for the conversations (page %d)", page)
-	}
-	return page
 }

@@ -244,12 +244,9 @@ func TestACompareIsLaidOutAsAFullRefreshWould(t *testing.T) {
 		targets = append(targets, engine.Target{Provider: engine.SimulatorName, Model: m})
 	}
 	cmp := h.w.compare("Compare the layout", targets)
-	checks, scrolled := 0, false
-	h.settleUntil("the four answers", func() bool {
-		if cmp.LayoutDue || !hasText(cmp.Cols[0].View) {
-			return false
-		}
-		// Laid out incrementally; then as Scroll.Refresh lays everything out.
+	// same checks that the chat, laid out incrementally, is laid out as
+	// Scroll.Refresh lays everything out.
+	same := func(check int) {
 		got := geometry(cv.scroll.Content)
 		cv.scroll.Refresh()
 		if want := geometry(cv.scroll.Content); !slices.Equal(got, want) {
@@ -260,22 +257,35 @@ func TestACompareIsLaidOutAsAFullRefreshWould(t *testing.T) {
 							t.Logf("%d %s | %s", j, got[j], want[j])
 						}
 					}
-					t.Fatalf("check %d: %d objects laid out, %d after a refresh; first difference at %d: %s, want %s", checks, len(got), len(want), i, got[i], want[i])
+					t.Fatalf("check %d: %d objects laid out, %d after a refresh; first difference at %d: %s, want %s", check, len(got), len(want), i, got[i], want[i])
 				}
 			}
-			t.Fatalf("check %d: %d objects laid out, %d after a refresh", checks, len(got), len(want))
+			t.Fatalf("check %d: %d objects laid out, %d after a refresh", check, len(got), len(want))
 		}
+	}
+	checks, scrolled := 0, false
+	h.settleUntil("the four answers", func() bool {
+		if cmp.LayoutDue || !hasText(cmp.Cols[0].View) {
+			return false
+		}
+		same(checks)
 		checks++
-		if !scrolled && cv.scroll.Content.MinSize().Height > 1.5*cv.scroll.Size().Height {
+		if !scrolled && cv.scroll.Content.MinSize().Height > 1.2*cv.scroll.Size().Height {
 			// The user scrolls up to read: the chat grows below, unfollowed.
 			cv.scroll.ScrollToTop()
-			scrolled, checks = true, 0
+			scrolled = true
 		}
 		return cmp.AllEnded()
 	})
-	if !scrolled || checks < 3 {
-		t.Errorf("scrolled up %v, then %d checks", scrolled, checks)
+	if !scrolled {
+		t.Fatalf("the answers never outgrew the window (%d checks)", checks)
 	}
+	// How many updates arrive after the scroll depends on how fast this
+	// machine runs the simulator's real-time stream against the UI work (a
+	// loaded CI machine once saw one): the layout after the last of them
+	// is checked here, whatever the timing.
+	h.settle()
+	same(checks)
 	if h := cv.scroll.Content.Size().Height; cv.scroll.Offset.Y != 0 || h <= cv.scroll.Size().Height {
 		t.Errorf("offset %v of %v: the chat followed the answers, or they did not outgrow the window", cv.scroll.Offset.Y, h)
 	}

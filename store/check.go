@@ -65,7 +65,7 @@ func Check(dir string) (CheckReport, error) {
 // sentence for a file that is not there.
 func checkFile(path, missing string) (CheckReport, error) {
 	rep := CheckReport{Path: path}
-	if _, err := probeFile("check", path); err != nil {
+	if err := probeFile("check", path, false); err != nil {
 		switch {
 		case errors.Is(err, os.ErrNotExist):
 			return rep, &Error{Op: "check", Msg: missing, Err: ErrNoHistory}

@@ -198,72 +198,54 @@ func parseMeta(p []byte) (m meta, ok, magic bool) {
 	return m, true, true
 }
 
-// fileState is what probeFile learnt about a history file.
-type fileState struct {
-	size int64
-	meta meta // the meta bbolt will use (valid, highest txid)
-}
-
 // probeFile checks the history file at path before bbolt maps it: it
 // exists and is not empty, one of its meta pages is valid, and the pages
-// that meta needs lie inside the file. Its errors carry the sentence; a
-// missing file is os.ErrNotExist, unwrapped.
-func probeFile(op, path string) (fileState, error) {
+// that meta needs lie inside the file. forWriting checks the freelist page
+// too: a page that is no freelist makes bbolt panic half-way through
+// opening, and one that lists pages outside the file would have it write
+// there; reading needs no freelist, so read-only opens do without. Its
+// errors carry the sentence; a missing file is os.ErrNotExist, unwrapped.
+func probeFile(op, path string, forWriting bool) error {
 	f, err := os.Open(path)
 	if err != nil {
 		if errors.Is(err, os.ErrNotExist) {
-			return fileState{}, err
+			return err
 		}
-		return fileState{}, &Error{Op: op, Msg: fmt.Sprintf("Cannot open the history file %s: %s.", path, oserr.Reason(err)), Err: err}
+		return &Error{Op: op, Msg: fmt.Sprintf("Cannot open the history file %s: %s.", path, oserr.Reason(err)), Err: err}
 	}
 	defer f.Close()
 	fi, err := f.Stat()
 	if err != nil {
-		return fileState{}, &Error{Op: op, Msg: fmt.Sprintf("Cannot open the history file %s: %s.", path, oserr.Reason(err)), Err: err}
-	}
-	st := fileState{size: fi.Size()}
-	if fi.IsDir() {
-		return st, notHistoryError(op, path, "it is a folder")
-	}
-	if st.size == 0 {
-		return st, notHistoryError(op, path, "0 bytes")
-	}
-	m, why := readMetas(f, st.size)
-	if why != "" {
-		if why == "damaged" {
-			return st, damagedError(op, path, errors.New("both meta pages are invalid"))
-		}
-		return st, notHistoryError(op, path, why)
-	}
-	st.meta = m
-	ps := uint64(m.pageSize)
-	switch {
-	case m.pgid < 2 || m.pgid > uint64(st.size)/ps:
-		return st, damagedError(op, path, fmt.Errorf("cut short: %d bytes, its pages reach %d", st.size, m.pgid*ps))
-	case m.root < 2 || m.root >= m.pgid:
-		return st, damagedError(op, path, fmt.Errorf("root page %d outside [2, %d)", m.root, m.pgid))
-	case m.freelist != noFreelist && (m.freelist < 2 || m.freelist >= m.pgid):
-		return st, damagedError(op, path, fmt.Errorf("freelist page %d outside [2, %d)", m.freelist, m.pgid))
-	}
-	return st, nil
-}
-
-// probeFreelist checks the free-page list of the file probeFile found
-// sane, before bbolt opens it for writing: a page that is no freelist
-// makes bbolt panic half-way through opening, and one that lists pages
-// outside the file would have it write there. Reading needs no freelist,
-// so OpenReadOnly does without this check.
-func probeFreelist(op, path string, st fileState) error {
-	f, err := os.Open(path)
-	if err != nil {
 		return &Error{Op: op, Msg: fmt.Sprintf("Cannot open the history file %s: %s.", path, oserr.Reason(err)), Err: err}
 	}
-	defer f.Close()
-	w := newPageWalker(f, st.size, st.meta)
-	w.checkFreelist(st.meta.freelist)
-	if len(w.problems) > 0 {
-		p := w.problems[0]
-		return damagedError(op, path, fmt.Errorf("freelist page %d: %s", p.page, p.what))
+	size := fi.Size()
+	if fi.IsDir() {
+		return notHistoryError(op, path, "it is a folder")
+	}
+	if size == 0 {
+		return notHistoryError(op, path, "0 bytes")
+	}
+	m, why := readMetas(f, size)
+	if why != "" {
+		if why == "damaged" {
+			return damagedError(op, path, errors.New("both meta pages are invalid"))
+		}
+		return notHistoryError(op, path, why)
+	}
+	ps := uint64(m.pageSize)
+	switch {
+	case m.pgid < 2 || m.pgid > uint64(size)/ps:
+		return damagedError(op, path, fmt.Errorf("cut short: %d bytes, its pages reach %d", size, m.pgid*ps))
+	case m.root < 2 || m.root >= m.pgid:
+		return damagedError(op, path, fmt.Errorf("root page %d outside [2, %d)", m.root, m.pgid))
+	case m.freelist != noFreelist && (m.freelist < 2 || m.freelist >= m.pgid):
+		return damagedError(op, path, fmt.Errorf("freelist page %d outside [2, %d)", m.freelist, m.pgid))
+	}
+	if forWriting {
+		w := newPageWalker(f, size, m)
+		if w.checkFreelist(m.freelist); len(w.problems) > 0 {
+			return damagedError(op, path, fmt.Errorf("freelist page %d: %s", w.problems[0].page, w.problems[0].what))
+		}
 	}
 	return nil
 }

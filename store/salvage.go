@@ -285,18 +285,22 @@ func (s *Store) Rescue(ids []string, fn func(Dump) error) error {
 
 // salvageFile reads s's file page by page (readSalvage); done closes it.
 func (s *Store) salvageFile(op string) (sv *salvage, done func(), err error) {
-	f, err := os.Open(s.path)
-	if err == nil {
-		var fi os.FileInfo
-		if fi, err = f.Stat(); err == nil {
-			var ok bool
-			if sv, ok = readSalvage(f, fi.Size()); !ok {
-				f.Close()
-				return nil, nil, damagedError(op, s.path, errors.New("no valid meta page"))
-			}
-			return sv, func() { f.Close() }, nil
-		}
-		f.Close()
+	cannotRead := func(err error) error {
+		return &Error{Op: op, Msg: fmt.Sprintf("Cannot read the history file %s: %s.", s.path, oserr.Reason(err)), Err: err}
 	}
-	return nil, nil, &Error{Op: op, Msg: fmt.Sprintf("Cannot read the history file %s: %s.", s.path, oserr.Reason(err)), Err: err}
+	f, err := os.Open(s.path)
+	if err != nil {
+		return nil, nil, cannotRead(err)
+	}
+	fi, err := f.Stat()
+	if err != nil {
+		f.Close()
+		return nil, nil, cannotRead(err)
+	}
+	sv, ok := readSalvage(f, fi.Size())
+	if !ok {
+		f.Close()
+		return nil, nil, damagedError(op, s.path, errors.New("no valid meta page"))
+	}
+	return sv, func() { f.Close() }, nil
 }

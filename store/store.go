@@ -124,11 +124,7 @@ func Open(dir string) (*Store, error) {
 // openPath is Open on the file at path (recover builds a new history under
 // a temporary name), its search index tuned by sc (tests).
 func openPath(path string, sc search.Config) (*Store, error) {
-	if st, err := probeFile("open", path); err == nil {
-		if err := probeFreelist("open", path, st); err != nil {
-			return nil, err
-		}
-	} else if !errors.Is(err, os.ErrNotExist) {
+	if err := probeFile("open", path, true); err != nil && !errors.Is(err, os.ErrNotExist) {
 		return nil, err
 	}
 	db, err := openBolt(path, &bolt.Options{Timeout: LockTimeout, FreelistType: bolt.FreelistMapType, InitialMmapSize: initialMmapSize(path)})
@@ -169,7 +165,7 @@ func openPath(path string, sc search.Config) (*Store, error) {
 // (a writing open upgrades it).
 func OpenReadOnly(dir string) (*Store, error) {
 	path := filepath.Join(dir, FileName)
-	if _, err := probeFile("open", path); err != nil {
+	if err := probeFile("open", path, false); err != nil {
 		if errors.Is(err, os.ErrNotExist) {
 			return openEmpty(dir)
 		}

@@ -1,6 +1,8 @@
 package store
 
 import (
+	"cmp"
+	"slices"
 	"sync"
 	"time"
 
@@ -8,7 +10,8 @@ import (
 )
 
 // group gathers concurrent writes into shared commits without waiting for
-// company: a write that finds no commit running commits at once (alone);
+// company: a write that finds no commit running commits at once (alone;
+// a write queued by start excepted, which waits a little for company);
 // writes that arrive while a commit runs queue, and when it ends the first
 // of them commits all those queued in one transaction. Each write still
 // returns only once its own commit is on disk. bbolt's db.Batch, which
@@ -19,6 +22,11 @@ type group struct {
 	mu      sync.Mutex
 	queue   []*groupCall
 	running bool // a commit is running; its leader takes the queue next
+	// kick, closed by settle, wakes the writes queued by start that wait
+	// for another write to carry them.
+	kick chan struct{}
+	// lazy, when set, replaces lazyLead (tests).
+	lazy time.Duration
 	// started counts the writes queued by start and not yet committed:
 	// Close waits for them.
 	started sync.WaitGroup
@@ -49,13 +57,67 @@ func (g *group) run(fn func(*bolt.Tx) error, commit func([]*groupCall)) error {
 // carries it or follows it). Nothing waits for its outcome: it is for
 // writes whose loss in a crash costs a record, not a word (a batch row's
 // ledger line).
+//
+// Such a write does not lead a commit of its own when none is running: a
+// batch row's line is followed within microseconds by its row's write,
+// and leading at once cost every row two commits in a row (two fsyncs
+// before the row was on disk). It waits for a write to carry it, for
+// lazyLead to pass, or for Settle, whichever comes first.
 func (g *group) start(fn func(*bolt.Tx) error, commit func([]*groupCall)) {
 	g.started.Add(1)
-	c, waiting := g.enqueue(fn)
+	c := &groupCall{fn: fn, wake: make(chan struct{})}
+	g.mu.Lock()
+	g.queue = append(g.queue, c)
+	waiting := g.running
+	if g.kick == nil {
+		g.kick = make(chan struct{})
+	}
+	kick := g.kick
+	g.mu.Unlock()
 	go func() {
 		defer g.started.Done()
+		if !waiting {
+			t := time.NewTimer(cmp.Or(g.lazy, lazyLead))
+			select {
+			case <-c.wake:
+			case <-t.C:
+			case <-kick:
+			}
+			t.Stop()
+			waiting = g.takeLead(c)
+		}
 		g.await(c, waiting, commit)
 	}()
+}
+
+// lazyLead bounds how long a write queued by start waits for another
+// write to carry it before it commits itself.
+const lazyLead = 20 * time.Millisecond
+
+// takeLead is called by a write queued by start that found no commit
+// running, when it stops waiting for company: it leads (false) if it is
+// still queued and no commit runs; otherwise (true) a running commit
+// carries it or hands it the lead, or one already did.
+func (g *group) takeLead(c *groupCall) (waiting bool) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.running || !slices.Contains(g.queue, c) {
+		return true
+	}
+	g.running = true
+	return false
+}
+
+// settle wakes the writes queued by start that wait for company, and
+// returns once every one of them is committed.
+func (g *group) settle() {
+	g.mu.Lock()
+	if g.kick != nil {
+		close(g.kick)
+		g.kick = nil
+	}
+	g.mu.Unlock()
+	g.started.Wait()
 }
 
 // enqueue queues fn and tells whether a commit is running (the write waits
@@ -87,6 +149,11 @@ func (g *group) await(c *groupCall, waiting bool, commit func([]*groupCall)) {
 func (g *group) lead(self *groupCall, commit func([]*groupCall)) {
 	g.mu.Lock()
 	n := min(len(g.queue), maxGroup)
+	if i := slices.Index(g.queue, self); i >= n {
+		// Writes queued by start waited ahead of the leader: it
+		// commits itself too, whatever the bound.
+		n = i + 1
+	}
 	calls := g.queue[:n:n]
 	g.queue = g.queue[n:]
 	g.mu.Unlock()

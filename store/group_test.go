@@ -143,3 +143,100 @@ func TestALineQueuedLandsWithTheNextWrite(t *testing.T) {
 		t.Fatalf("%d ledger lines after Close, want 150", len(u))
 	}
 }
+
+// recorder is a group's commit that records the writes of each commit and
+// runs them (with a nil transaction) so that a test can see which landed.
+type recorder struct {
+	mu      sync.Mutex
+	commits [][]*groupCall
+	landed  chan struct{}
+}
+
+func (r *recorder) commit(calls []*groupCall) {
+	r.mu.Lock()
+	r.commits = append(r.commits, calls)
+	r.mu.Unlock()
+	for _, c := range calls {
+		if c.fn != nil {
+			c.err = c.fn(nil)
+		}
+	}
+	if r.landed != nil {
+		r.landed <- struct{}{}
+	}
+}
+
+func (r *recorder) sizes() []int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	var n []int
+	for _, c := range r.commits {
+		n = append(n, len(c))
+	}
+	return n
+}
+
+// TestAQueuedLineWaitsForTheNextWrite: writes queued by start do not
+// commit alone when no commit runs; the next write carries them, in one
+// commit, before its own return.
+func TestAQueuedLineWaitsForTheNextWrite(t *testing.T) {
+	g := group{lazy: time.Hour}
+	r := &recorder{}
+	var carried sync.WaitGroup
+	for range 3 {
+		carried.Add(1)
+		g.start(func(*bolt.Tx) error { carried.Done(); return nil }, r.commit)
+	}
+	if err := g.run(nil, r.commit); err != nil {
+		t.Fatal(err)
+	}
+	carried.Wait() // ran before run returned, or this would hang
+	g.settle()
+	if got := r.sizes(); len(got) != 1 || got[0] != 4 {
+		t.Fatalf("commits of %v writes, want [4]", got)
+	}
+	// Alone, a queued write is committed by Settle.
+	g.start(nil, r.commit)
+	g.settle()
+	if got := r.sizes(); len(got) != 2 || got[1] != 1 {
+		t.Fatalf("commits of %v writes after Settle, want [4 1]", got)
+	}
+}
+
+// TestAQueuedLineAloneLandsByItself: with no write after it and no Settle,
+// a write queued by start commits itself once lazy has passed.
+func TestAQueuedLineAloneLandsByItself(t *testing.T) {
+	g := group{lazy: time.Millisecond}
+	r := &recorder{landed: make(chan struct{}, 1)}
+	g.start(nil, r.commit)
+	<-r.landed // the timer's, not the test's: without it this hangs
+	g.settle()
+	if got := r.sizes(); len(got) != 1 || got[0] != 1 {
+		t.Fatalf("commits of %v writes, want [1]", got)
+	}
+}
+
+// TestALeaderBehindManyQueuedLinesCommitsItself: a write that leads behind
+// more than maxGroup writes queued by start is in its own commit.
+func TestALeaderBehindManyQueuedLinesCommitsItself(t *testing.T) {
+	g := group{lazy: time.Hour}
+	r := &recorder{}
+	for range maxGroup + 5 {
+		g.start(nil, r.commit)
+	}
+	mine := false
+	if err := g.run(func(*bolt.Tx) error { mine = true; return nil }, r.commit); err != nil {
+		t.Fatal(err)
+	}
+	if !mine {
+		t.Fatal("run returned before its write was committed")
+	}
+	g.settle()
+	total := 0
+	for _, n := range r.sizes() {
+		total += n
+	}
+	if total != maxGroup+6 {
+		t.Fatalf("commits of %v writes, want %d in all", r.sizes(), maxGroup+6)
+	}
+}

@@ -99,7 +99,8 @@ func (s *Store) usageRecord(r *UsageRecord) *UsageRecord {
 // before the next one asked for after it, so a batch row stored after its
 // request's ledger line (PutBatchRows) is never on disk without it. A crash
 // before that next commit loses the line; a failed write is lost too (the
-// ledger is not worth failing a run for).
+// ledger is not worth failing a run for). With no write after it, it is
+// committed alone after lazyLead, or by Settle or Close.
 func (s *Store) RecordRequestLater(r *UsageRecord, stats Stats, cache *CacheWrite) {
 	if s.writable() != nil {
 		return
@@ -110,7 +111,7 @@ func (s *Store) RecordRequestLater(r *UsageRecord, stats Stats, cache *CacheWrit
 
 // Settle returns once every write queued by RecordRequestLater is
 // committed (or has failed).
-func (s *Store) Settle() { s.group.started.Wait() }
+func (s *Store) Settle() { s.group.settle() }
 
 func recordRequest(tx *bolt.Tx, rec *UsageRecord, stats Stats, cache *CacheWrite) error {
 	if cache != nil {

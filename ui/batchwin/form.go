@@ -68,7 +68,10 @@ func (v *View) buildForm() fyne.CanvasObject {
 	v.RPM = numberEntry("0")
 	v.TPM = numberEntry("0")
 	v.MaxTokens = numberEntry("")
-	v.MaxTokens.SetPlaceHolder("the model's")
+	// What the run sends when left empty (batch.Options): the limit set
+	// for the provider's model, else DefaultMaxTokens — the estimate's
+	// figure.
+	v.MaxTokens.SetPlaceHolder(fmt.Sprintf("the provider's, else %d", batch.DefaultMaxTokens))
 	v.Name = widget.NewEntry()
 	v.Name.SetPlaceHolder("the file's name")
 	v.NameNote = hint("Running again under the same name goes on where the run stopped.")

@@ -101,7 +101,7 @@ func (v *View) buildForm() fyne.CanvasObject {
 		v.Preview,
 		widget.NewSeparator(),
 		who,
-		hint("0 requests or tokens a minute: only the provider's own limits."),
+		hint("A limit of 0 a minute leaves only the provider's own."),
 		limits,
 		widget.NewForm(widget.NewFormItem("Name", v.Name)),
 		v.NameNote,
